@@ -1,0 +1,100 @@
+/**
+ * The HTTP seam every transport speaks through. Transports build requests and
+ * read responses; how bytes move is injected: the n8n nodes pass a sender
+ * backed by `this.helpers.httpRequestWithAuthentication` (n8n's proxy, SSRF
+ * policy and credential handling apply), tests and scripts pass one backed by
+ * Node's http module (test/helpers/nodeHttpSend.ts).
+ */
+export interface HttpRequest {
+	method: 'GET' | 'POST';
+	url: string;
+	headers: Record<string, string>;
+	body?: string;
+	timeoutMs: number;
+}
+
+export interface HttpResponse {
+	status: number;
+	/** Lower-case header names. */
+	headers: Record<string, string | undefined>;
+	body: string;
+}
+
+/**
+ * Sends one request. Resolves with any HTTP status (the transport judges it);
+ * rejects with a TransportError of kind `network` or `timeout` when no
+ * response arrived.
+ */
+export type HttpSend = (request: HttpRequest) => Promise<HttpResponse>;
+
+export type TransportErrorKind =
+	/** connection refused/reset/dropped */
+	| 'network'
+	| 'timeout'
+	/** an HTTP status that is an error (5xx, 429, 4xx) */
+	| 'http'
+	/** the body could not be read as the protocol says (bad XML/JSON, schema mismatch) */
+	| 'protocol'
+	/** the service answered with a well-formed error (SOAP fault, ReBound error envelope) */
+	| 'remote'
+	/** credentials missing or refused */
+	| 'auth';
+
+export class TransportError extends Error {
+	readonly kind: TransportErrorKind;
+	readonly retryable: boolean;
+	readonly status?: number;
+	/** Service error code (ReBound `error.code`, a Khaos fault classification). */
+	readonly code?: string;
+	/** Milliseconds the service asked us to wait (Retry-After). */
+	readonly retryAfterMs?: number;
+
+	constructor(
+		message: string,
+		options: { kind: TransportErrorKind; retryable: boolean; status?: number; code?: string; retryAfterMs?: number },
+	) {
+		super(message);
+		this.name = 'TransportError';
+		this.kind = options.kind;
+		this.retryable = options.retryable;
+		this.status = options.status;
+		this.code = options.code;
+		this.retryAfterMs = options.retryAfterMs;
+	}
+}
+
+/** Thrown after the last retry of a transient failure: the record becomes a `transient_exhausted` exception. */
+export class TransientExhaustedError extends Error {
+	readonly attempts: number;
+	readonly elapsedMs: number;
+	readonly lastError: TransportError;
+
+	constructor(operation: string, attempts: number, elapsedMs: number, lastError: TransportError) {
+		super(`${operation} failed after ${attempts} attempt(s) over ${elapsedMs} ms: ${lastError.message}`);
+		this.name = 'TransientExhaustedError';
+		this.attempts = attempts;
+		this.elapsedMs = elapsedMs;
+		this.lastError = lastError;
+	}
+}
+
+/** Parse a Retry-After header (delta seconds or an HTTP date) into milliseconds from now. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+	if (value === undefined) return undefined;
+	const trimmed = value.trim();
+	if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+	const date = Date.parse(trimmed);
+	if (Number.isNaN(date)) return undefined;
+	return Math.max(0, date - nowMs);
+}
+
+/** Classify a status that is not a success: 429, 408 and 5xx are transient. */
+export function httpStatusError(status: number, headers: Record<string, string | undefined>, nowMs: number, what: string): TransportError {
+	const retryable = status === 429 || status === 408 || status >= 500;
+	return new TransportError(`${what}: HTTP ${status}`, {
+		kind: 'http',
+		retryable,
+		status,
+		retryAfterMs: parseRetryAfter(headers['retry-after'], nowMs),
+	});
+}

@@ -1,0 +1,211 @@
+/**
+ * The contract between the Khaos Control transport (client.ts, which owns the
+ * SOAP wire) and its callers (the Khaos Control node, scripts, tests).
+ * Types only. Money is integer pence; booleans are real booleans here (the
+ * wire's -1/0 stays inside the transport).
+ *
+ * Documented calls: GetSiteList, ExportStock, ExportStockStatus,
+ * ExportOrderStatusEx, ProcessReturn. MODELED (see shared/reference/khaos-control.md):
+ * ExportOrders, ImportReturns, ImportStockAdjustments, GetReturnReasonList,
+ * GetLocationList.
+ */
+import type { RetryPolicy } from '../retry';
+
+export type KhaosAuthMode = 'none' | 'basic' | 'inRequest';
+
+export interface KhaosConfig {
+	/** The client's KhaosKSD.exe URL, e.g. http://server:8084/LiveSoap/KhaosKSD.exe */
+	url: string;
+	authMode: KhaosAuthMode;
+	username?: string;
+	password?: string;
+	soapVersion: '1.1' | '1.2';
+	/** SOAP namespace of the IKosWeb interface, e.g. urn:KosWeb-IKosWeb */
+	namespace: string;
+	/** How SOAPAction is formed: `${namespace}#${Method}` (Delphi convention), the method name alone, or empty. */
+	soapActionStyle: 'namespaceHash' | 'method' | 'empty';
+	timeoutMs: number;
+	/** Codes per look-up call (Khaos has no pagination; 50 is usual). */
+	batchSize: number;
+	retry: RetryPolicy;
+}
+
+export interface KhaosSite {
+	id: string;
+	name: string;
+}
+
+export interface KhaosLocation {
+	siteId: string;
+	id: string;
+	name: string;
+	/** Whether stock here counts as available to sell. */
+	sellable: boolean;
+}
+
+export interface KhaosProduct {
+	stockId: string;
+	stockCode: string;
+	associatedRef: string | null;
+	description: string;
+	sellPricePence: number | null;
+	sellPriceIsNet: boolean;
+	barcodes: string[];
+	deleted: boolean;
+	discontinued: boolean;
+	stockControlled: boolean;
+	web: boolean;
+	runToZero: boolean;
+}
+
+export interface KhaosStockLevel {
+	stockCode: string;
+	stockId: string;
+	siteId: string;
+	/** Available to sell at the site. */
+	level: number;
+	/** 0 in stock, 1 all allocated, 2 out of stock but due, 3 out of stock not due, 4 discontinued, 5 not stock controlled */
+	status: number;
+	/** Per location (modeled extension: LOCATIONS/LOCATION under the item). */
+	locations: Array<{ locationId: string; level: number }>;
+}
+
+export interface KhaosOrderLine {
+	/** Stable line id (SORDER_ITEM_ID). */
+	lineId: string;
+	stockCode: string;
+	description: string;
+	qtyOrdered: number;
+	/** Units of this line already returned on processed returns. */
+	qtyReturned: number;
+	/** Unit price before the line's discount, in the order's price basis. */
+	unitPricePence: number;
+	/** Line percent discount (e.g. 10 or 12.5). */
+	discountPercent: number;
+	/** Line value discount in pence. */
+	discountValuePence: number;
+	/** Khaos TAX_RATE code: 1 standard, 2 zero, 4 reduced. */
+	taxRateCode: number;
+	/** The rate as a percentage (20, 0, 5). */
+	vatRatePercent: number;
+}
+
+export interface KhaosSalesOrder {
+	orderCode: string;
+	associatedRef: string;
+	orderDate: string;
+	customerUrn: string;
+	siteId: string;
+	currency: string;
+	/** Exchange rate of the order (1 for the base currency); credits use this, never today's. */
+	exchangeRate: number;
+	/** Whether line prices are gross (VAT inclusive) or net. */
+	priceBasis: 'gross' | 'net';
+	/** VAT rounding basis of the original invoice. */
+	vatRounding: 'line' | 'total';
+	/** Order-level value discount (promotion code) in pence, in the price basis. */
+	orderDiscountPence: number;
+	keycode: string | null;
+	delivery: { netPence: number; taxPence: number; grossPence: number; vatRatePercent: number };
+	/** Whether delivery was already credited on an earlier return. */
+	deliveryRefunded: boolean;
+	lines: KhaosOrderLine[];
+}
+
+export interface KhaosReturnReason {
+	id: string;
+	code: string;
+	description: string;
+	/** Whether Khaos restocks items returned with this reason when it processes the return. */
+	restock: boolean;
+}
+
+export interface ImportReturnLine {
+	stockCode: string;
+	quantity: number;
+	reasonId: string;
+	/** Source order line (SORDER_ITEM_ID). */
+	orderLineId: string;
+	siteId: string;
+	locationId: string | null;
+	/** Whether Khaos itself should restock on processing. The returns flow moves stock with adjustments, so false there. */
+	restock: boolean;
+	/** The credit for this line, computed by the integration (core/creditNote). */
+	creditNetPence: number;
+	creditTaxPence: number;
+	creditGrossPence: number;
+}
+
+export interface ImportReturnInput {
+	/** Unique per return: the duplicate guard. The flow uses the ReBound return id (`RB-<id>`). */
+	associatedRef: string;
+	customerUrn: string;
+	/** The source order (its associated ref). */
+	orderAssociatedRef: string;
+	currency: string;
+	exchangeRate: number;
+	notes?: string;
+	lines: ImportReturnLine[];
+	delivery: { netPence: number; taxPence: number; grossPence: number } | null;
+}
+
+export interface ImportReturnResult {
+	imported: boolean;
+	/** The return code, new or (when skipped as a duplicate) the existing one. */
+	returnCode: string;
+	duplicate: boolean;
+	skipReason: string | null;
+}
+
+export type ProcessReturnOutcome = 'processed' | 'already_processed';
+
+export interface StockAdjustmentInput {
+	stockCode: string;
+	siteId: string;
+	locationId: string;
+	/** Exactly one of adjustBy / adjustTo. */
+	adjustBy?: number;
+	adjustTo?: number;
+	reason: string;
+	/** Idempotency reference; an adjustment with a reference already applied is skipped. */
+	reference: string;
+}
+
+export interface StockAdjustmentResult {
+	reference: string;
+	applied: boolean;
+	/** True when skipped because the reference was already applied. */
+	duplicate: boolean;
+	/** Level at the location after the adjustment. */
+	newLevel: number | null;
+}
+
+export interface KhaosOrderStatus {
+	orderCode: string;
+	associatedRef: string;
+	/** 1 sales order, 2 credit note */
+	orderType: number;
+	currency: string;
+	dateCreated: string;
+	itemsNetPence: number;
+	deliveryNetPence: number;
+	complete: boolean;
+	cancelled: boolean;
+}
+
+export interface KhaosApi {
+	getSites(): Promise<KhaosSite[]>;
+	getLocations(siteId: string): Promise<KhaosLocation[]>;
+	getReturnReasons(): Promise<KhaosReturnReason[]>;
+	/** Batched by config.batchSize; codes not found are absent from the map. Keys are the codes as asked. */
+	getProducts(codes: string[], mappingType?: number): Promise<Map<string, KhaosProduct>>;
+	getStockLevels(codes: string[], siteId: string): Promise<KhaosStockLevel[]>;
+	/** null when no order has that ref/code. */
+	getSalesOrder(ref: { associatedRef?: string; orderCode?: string }): Promise<KhaosSalesOrder | null>;
+	/** Order/credit-note status by associated refs (MappingType 4), batched. */
+	getOrderStatuses(associatedRefs: string[]): Promise<KhaosOrderStatus[]>;
+	importReturn(input: ImportReturnInput): Promise<ImportReturnResult>;
+	/** "Return has already been processed" resolves as already_processed; other faults throw. */
+	processReturn(returnCode: string, manualAuthCode: string): Promise<ProcessReturnOutcome>;
+	adjustStock(adjustments: StockAdjustmentInput[]): Promise<StockAdjustmentResult[]>;
+}

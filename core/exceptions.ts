@@ -102,6 +102,8 @@ export interface ReturnException {
 	key: string;
 	occurredAt: string;
 	details: Record<string, string | number | boolean | null>;
+	/** The record as it arrived (JSON), so the exception can be replayed after the fix; null if none. */
+	payload: string | null;
 }
 
 export interface ExceptionContext {
@@ -116,6 +118,8 @@ export interface ExceptionContext {
 	owner?: OwnerTeam;
 	details?: Record<string, string | number | boolean | null>;
 	occurredAt?: string;
+	/** The record to keep for replay (stored as JSON). */
+	payload?: unknown;
 }
 
 export function exceptionKey(kind: ExceptionKind, ctx: Pick<ExceptionContext, 'returnId' | 'sku' | 'code' | 'field' | 'lineId'>): string {
@@ -142,6 +146,7 @@ export function makeException(kind: ExceptionKind, message: string, ctx: Excepti
 		key: exceptionKey(kind, ctx),
 		occurredAt: ctx.occurredAt ?? new Date().toISOString(),
 		details: ctx.details ?? {},
+		payload: ctx.payload === undefined || ctx.payload === null ? null : typeof ctx.payload === 'string' ? ctx.payload : JSON.stringify(ctx.payload),
 	};
 }
 

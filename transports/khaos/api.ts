@@ -155,7 +155,25 @@ export interface ImportReturnResult {
 	returnCode: string;
 	duplicate: boolean;
 	skipReason: string | null;
+	/**
+	 * Added by the transport (compatible, optional): why the return was skipped, classified from SkipReason.
+	 * 'duplicate' (ASSOCIATED_REF already imported), 'quantity_exceeds_sold', 'order_not_found',
+	 * 'line_not_found' (SORDER_ITEM_ID not on the order), 'unknown_stock', 'unknown_reason',
+	 * 'unknown_location', 'other'. Absent or null when imported.
+	 */
+	skipCode?: ImportReturnSkipCode | null;
 }
+
+/** Added (compatible): classification of ImportReturns' SkipReason. */
+export type ImportReturnSkipCode =
+	| 'duplicate'
+	| 'quantity_exceeds_sold'
+	| 'order_not_found'
+	| 'line_not_found'
+	| 'unknown_stock'
+	| 'unknown_reason'
+	| 'unknown_location'
+	| 'other';
 
 export type ProcessReturnOutcome = 'processed' | 'already_processed';
 
@@ -178,6 +196,12 @@ export interface StockAdjustmentResult {
 	duplicate: boolean;
 	/** Level at the location after the adjustment. */
 	newLevel: number | null;
+	/**
+	 * Added (compatible, optional): set when Khaos rejected this line (unknown stock code, deleted
+	 * product, not stock controlled, unknown site or location, level would go below zero); then
+	 * applied and duplicate are false and newLevel is null.
+	 */
+	rejectReason?: string | null;
 }
 
 export interface KhaosOrderStatus {
@@ -193,6 +217,40 @@ export interface KhaosOrderStatus {
 	cancelled: boolean;
 }
 
+/**
+ * Added (compatible): `code` of a KhaosFault (transports/khaos/faults.ts), an error of
+ * TransportError kind 'remote' carrying the SOAP `faultstring` word for word in `faultString`.
+ * - return_not_found: "Return does not exist or has been deleted."
+ * - return_already_processed: "Return has already been processed" (processReturn resolves it as
+ *   'already_processed' instead of throwing)
+ * - return_partially_processed: the fault saying a return was partially processed
+ * - return_code_missing: "Return Code or Auth Code not defined."
+ * - auth_failed: credentials passed in the request were refused (inRequest auth)
+ * - invalid_adjustment: an adjustment line sets both ADJUST_BY and ADJUST_TO
+ * - invalid_request: an Import* call refused its XML (malformed, a required field missing)
+ * - unknown_method: the server does not know the call (wrong namespace/SOAPAction or an older Khaos)
+ * - transient: the only retried fault: deadlock/lock timeout/server busy/temporarily unavailable/
+ *   too many connections/timed out/try again
+ * - other: anything else (not retried)
+ */
+export type KhaosFaultCode =
+	| 'return_not_found'
+	| 'return_already_processed'
+	| 'return_partially_processed'
+	| 'return_code_missing'
+	| 'auth_failed'
+	| 'invalid_adjustment'
+	| 'invalid_request'
+	| 'unknown_method'
+	| 'transient'
+	| 'other';
+
+/**
+ * Notes on values (added): dates (orderDate, dateCreated) are ISO `YYYY-MM-DD` (the wire's
+ * DD/MM/YYYY converted); getSalesOrder returns sales orders only (ORDER_TYPE 1), never credit notes.
+ * Errors: TransportError (http/network/timeout/protocol/auth), KhaosFault (remote), and after the
+ * last retry TransientExhaustedError (transports/http.ts).
+ */
 export interface KhaosApi {
 	getSites(): Promise<KhaosSite[]>;
 	getLocations(siteId: string): Promise<KhaosLocation[]>;

@@ -405,7 +405,7 @@ export function compileTables(raw: RawTables, options: CompileOptions = {}): Com
 		'reason',
 		reasonRules,
 		(r) => (normaliseCode(r.reason) === DEFAULT_CODE ? DEFAULT_CODE : `${r.matchOn}:${normaliseCode(r.reason)}`),
-		(r) => (normaliseCode(r.reason) === DEFAULT_CODE ? 'the default "*"' : `"${r.reason}" (matched on ${r.matchOn})`),
+		(r) => (normaliseCode(r.reason) === DEFAULT_CODE ? 'the default "*"' : r.matchOn === 'reason' ? `"${r.reason}"` : `"${r.reason}" matched on ${r.matchOn}`),
 		issues,
 	);
 	const aliases = indexRows(

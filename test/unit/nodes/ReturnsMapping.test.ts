@@ -167,6 +167,22 @@ describe('ReturnsMapping node: Map Returns', () => {
 		expect(mapped.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
 		expect(ctx.parameterCalls.filter((c) => c.name === 'dispositionRows').map((c) => c.itemIndex)).toEqual([0]);
 	});
+
+	it('ignores per-item table values after the first item (a table is configuration, not data)', async () => {
+		const ctx = mockExecuteContext({
+			items: [good(), good()],
+			params: { operation: 'map', ...defineParams },
+			paramsPerItem: [undefined, { dispositionRows: { rows: [{ disposition: 'Grade A', stockAction: 'quarantine' }] } }],
+		});
+		const [mapped, unmapped] = await new ReturnsMapping().execute.call(ctx);
+		expect(unmapped).toEqual([]);
+		expect(mapped.map((i) => (i.json.lines as IDataObject[]).map((l) => (l.mapping as IDataObject).locationId))).toEqual([
+			['A1', 'QUAR'],
+			['A1', 'QUAR'],
+		]);
+		// the mock itself does serve per-item values
+		expect(ctx.getNodeParameter('dispositionRows', 1)).toEqual({ rows: [{ disposition: 'Grade A', stockAction: 'quarantine' }] });
+	});
 });
 
 describe('ReturnsMapping node: Check Mappings', () => {

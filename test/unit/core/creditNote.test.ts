@@ -120,6 +120,20 @@ describe('worked example of credit-notes.md (WEB-1001)', () => {
 	});
 });
 
+describe('the figures quoted in docs/credit-notes.md', () => {
+	it('whole_order: the T-shirt credit that completes the order is £40.69; a £27.00 refund for one pair is flagged 287p out', () => {
+		const last = expectOk(computeCredit(workedExample({}, { B: 2 }), [{ sku: 'TSHIRT-RED-M', quantity: 1 }], WHOLE));
+		expect(last.totals.grossPence).toBe(4069);
+		expect(last.lines[1]).toMatchObject({ kind: 'delivery', vatPence: 83, netPence: 412 });
+		const first = expectOk(computeCredit(workedExample(), [{ sku: 'JEANS-BLU-32', quantity: 1 }], { deliveryPolicy: 'always', refundPence: 2700 }));
+		expect(first.totals.grossPence).toBe(2908);
+		// the refund is compared with the whole credit including delivery: 2700 − 2908
+		expect(first.mismatch).toEqual({ refundPence: 2700, creditPence: 2908, differencePence: -208, tolerancePence: 1, overTolerance: true });
+		const never = expectOk(computeCredit(workedExample(), [{ sku: 'JEANS-BLU-32', quantity: 1 }], { deliveryPolicy: 'never', refundPence: 2700 }));
+		expect(never.mismatch).toMatchObject({ differencePence: 287, overTolerance: true });
+	});
+});
+
 describe('currency and exchange rate', () => {
 	it('carries the order currency and rate unchanged', () => {
 		const r = expectOk(computeCredit(workedExample({ currency: 'EUR', exchangeRate: 1.1734 }), [{ sku: 'JEANS-BLU-32', quantity: 1 }], NEVER));

@@ -8,6 +8,7 @@
  * See docs/credit-notes.md for the explanation written for finance staff.
  */
 import { allocateBig, decimalFraction, floorDiv, roundDiv, toSafeNumber, type DecimalFraction } from './creditNoteMath';
+import type { ExceptionKind } from './exceptions';
 
 export type DeliveryPolicy = 'never' | 'whole_order' | 'always';
 export type RoundingRule = 'half_up' | 'half_even';
@@ -53,6 +54,7 @@ export interface CreditRequestLine {
 
 export interface CreditOptions {
 	deliveryPolicy: DeliveryPolicy;
+	/** rounding of line values and VAT, default 'half_up' */
 	rounding?: RoundingRule;
 	/** per credited line, default 1 */
 	tolerancePencePerLine?: number;
@@ -100,6 +102,13 @@ export type CreditResult =
 			mismatch: { refundPence: number; creditPence: number; differencePence: number; tolerancePence: number; overTolerance: boolean } | null;
 	  }
 	| { ok: false; orderRef: string; problems: CreditProblem[] };
+
+/** The exception kind (core/exceptions.ts) each credit problem becomes; an over-tolerance mismatch is 'credit_mismatch'. */
+export const CREDIT_PROBLEM_EXCEPTION_KIND: Record<CreditProblem['kind'], ExceptionKind> = {
+	quantity_exceeds_sold: 'quantity_exceeds_sold',
+	line_not_found: 'unknown_sku',
+	invalid_input: 'invalid_payload',
+};
 
 const ROUNDING_RULES: readonly RoundingRule[] = ['half_up', 'half_even'];
 const POLICIES: readonly DeliveryPolicy[] = ['never', 'whole_order', 'always'];
@@ -550,6 +559,14 @@ function applyVat(drafts: DraftLine[], basis: 'gross' | 'net', mode: 'line' | 't
  * The credit for the returned SKUs and quantities of one order. Never throws:
  * bad data, unknown lines and quantities beyond what is left to credit come
  * back as `ok: false` with every problem listed (no partial credit).
+ *
+ * Matching: a request line with a lineId goes to that order line (its sku is
+ * then only used in messages) and these are served first; the others match
+ * by SKU (trimmed, case-insensitive), aggregated per SKU, filling the order's
+ * lines with that SKU in order. One item credit line per order line credited
+ * (`ref` = the first caller ref, `refs` = all), in order-line order, then the
+ * delivery line if the policy credits it (only when at least one unit is
+ * credited and the delivery charge is above 0). Inputs are never mutated.
  */
 export function computeCredit(order: CreditOrder, request: CreditRequestLine[], options: CreditOptions): CreditResult {
 	const orderRef = labelOf(order);

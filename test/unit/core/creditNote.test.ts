@@ -1,4 +1,4 @@
-import { allocateProportionally, computeCredit, lineValuePence, paidPerLine, type CreditOrder, type CreditRequestLine } from '../../../core/creditNote';
+import { allocateProportionally, computeCredit, CREDIT_PROBLEM_EXCEPTION_KIND, lineValuePence, paidPerLine, type CreditOrder, type CreditRequestLine } from '../../../core/creditNote';
 import { expectOk, expectProblems, line, order, workedExample } from './creditNote.fixtures';
 
 const NEVER = { deliveryPolicy: 'never' } as const;
@@ -576,5 +576,26 @@ describe('allocateProportionally', () => {
 		expect(allocateProportionally([0, 0], 5)).toEqual([0, 0]);
 		expect(allocateProportionally([3, 4], 0)).toEqual([0, 0]);
 		expect(allocateProportionally([], 0)).toEqual([]);
+	});
+});
+
+describe('inputs and exception kinds', () => {
+	it('never mutates the order or the request (frozen inputs work)', () => {
+		const deepFreeze = <T>(value: T): T => {
+			if (value && typeof value === 'object') {
+				Object.values(value).forEach(deepFreeze);
+				Object.freeze(value);
+			}
+			return value;
+		};
+		const o = deepFreeze(workedExample());
+		const req = deepFreeze([{ sku: 'JEANS-BLU-32', quantity: 2, ref: 'r' }]);
+		const before = JSON.stringify([o, req]);
+		expect(expectOk(computeCredit(o, req, ALWAYS)).totals.grossPence).toBe(4826 + 495);
+		expect(JSON.stringify([o, req])).toBe(before);
+	});
+
+	it('maps every problem kind to an exception kind of core/exceptions.ts', () => {
+		expect(CREDIT_PROBLEM_EXCEPTION_KIND).toEqual({ quantity_exceeds_sold: 'quantity_exceeds_sold', line_not_found: 'unknown_sku', invalid_input: 'invalid_payload' });
 	});
 });

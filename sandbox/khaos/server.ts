@@ -445,6 +445,11 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 			}
 			try {
 				const inner = handler.handle(methodName, params);
+				if (decision.fault?.kind === 'dropAfter') {
+					req.socket.destroy();
+					log(methodName, 'injected:dropAfter', null, redactParams(params) || null);
+					return;
+				}
 				sendText(res, 200, version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8', buildSoapResponse(version, fixture.soap.namespace, methodName, inner));
 				log(methodName, 'ok', 200, redactParams(params) || null);
 			} catch (error) {

@@ -16,11 +16,13 @@
  * }
  * Kinds: "500" (HTTP 500, not a protocol error body), "503", "429" (with Retry-After),
  * "timeout" (no response until holdMs, then the socket is destroyed), "drop" (socket destroyed
- * at once), "fault" (a protocol-level error the server renders, e.g. a SOAP fault with `faultString`).
+ * at once), "dropAfter" (the call is handled, then the socket is destroyed instead of answering:
+ * the work is done but the client never hears it), "fault" (a protocol-level error the server
+ * renders, e.g. a SOAP fault with `faultString`).
  */
 import { mulberry32 } from './prng';
 
-export type FaultKind = '500' | '503' | '429' | 'timeout' | 'drop' | 'fault';
+export type FaultKind = '500' | '503' | '429' | 'timeout' | 'drop' | 'dropAfter' | 'fault';
 
 export interface NextFault {
 	count: number;
@@ -66,7 +68,7 @@ export function validateFaultConfig(input: unknown): FaultConfig {
 		if (rule.latencyMs !== undefined && !(typeof rule.latencyMs === 'number' && rule.latencyMs >= 0)) throw new Error(`rules.${name}.latencyMs must be >= 0`);
 		if (rule.next) {
 			if (!Number.isInteger(rule.next.count) || rule.next.count < 0) throw new Error(`rules.${name}.next.count must be a whole number >= 0`);
-			if (!['500', '503', '429', 'timeout', 'drop', 'fault'].includes(rule.next.kind)) throw new Error(`rules.${name}.next.kind is not a known fault kind`);
+			if (!['500', '503', '429', 'timeout', 'drop', 'dropAfter', 'fault'].includes(rule.next.kind)) throw new Error(`rules.${name}.next.kind is not a known fault kind`);
 		}
 	}
 	return c;

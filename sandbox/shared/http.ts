@@ -126,7 +126,7 @@ export async function applyHttpFault(
 ): Promise<string | null> {
 	if (decision.latencyMs > 0) await sleepMs(decision.latencyMs);
 	const f = decision.fault;
-	if (!f || f.kind === 'fault') return null;
+	if (!f || f.kind === 'fault' || f.kind === 'dropAfter') return null;
 	switch (f.kind) {
 		case 'drop':
 			req.socket.destroy();

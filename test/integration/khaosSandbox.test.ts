@@ -399,6 +399,20 @@ describe('fault injection through the client', () => {
 		expect(outcomes).toContain('ProcessReturn:injected:drop');
 	});
 
+	it('a lost answer after the work was done (dropAfter): the retried import is a duplicate naming the same return, the retried adjustment a duplicate', async () => {
+		await admin('/faults', { rules: { ImportReturns: { next: { count: 1, kind: 'dropAfter' } }, ImportStockAdjustments: { next: { count: 1, kind: 'dropAfter' } } } });
+		const { c, sleeps } = makeClient();
+		const r = await c.importReturn(jeansReturn('RB-600'));
+		expect(r).toMatchObject({ imported: false, duplicate: true, returnCode: 'RTN000001', skipCode: 'duplicate' });
+		const a = await c.adjustStock([{ stockCode: 'MUG-WHT', siteId: '1', locationId: 'QUAR', adjustBy: 1, reason: 'r', reference: 'L-1' }]);
+		expect(a).toEqual([{ reference: 'L-1', applied: false, duplicate: true, newLevel: 1, rejectReason: null }]);
+		expect(sleeps).toHaveLength(2);
+		const state = (await admin('/state')).json;
+		expect(state.returns).toHaveLength(1);
+		expect(state.adjustments).toHaveLength(1);
+		expect(level(state, 'MUG-WHT', '1', 'QUAR')).toBe(1);
+	});
+
 	it('an injected SOAP fault is typed and, if not transient, not retried', async () => {
 		await admin('/faults', { rules: { ExportStock: { next: { count: 1, kind: 'fault', faultString: 'Invalid stock code list' } } } });
 		const { c, sleeps } = makeClient();

@@ -8,9 +8,20 @@
  * ExportOrderStatusEx, ProcessReturn. MODELED (see shared/reference/khaos-control.md):
  * ExportOrders, ImportReturns, ImportStockAdjustments, GetReturnReasonList,
  * GetLocationList.
+ *
+ * Added by the transport owner (compatible): KhaosFaultCode, ImportReturnSkipCode,
+ * ImportReturnResult.skipCode, StockAdjustmentResult.rejectReason (all optional/new names).
+ * Implementation: transports/khaos/client.ts (KhaosClient, createKhaosClient, KhaosFault,
+ * MAPPING_TYPE); wire of every call: sandbox/khaos/README.md.
  */
 import type { RetryPolicy } from '../retry';
 
+/**
+ * none: no credentials (on-premise, private network). basic: HTTP Basic `Authorization` header.
+ * inRequest (MODELED: hosted systems pass credentials inside the SOAP request; the exact
+ * parameter names are not published): `UserName` and `Password` as the first two parameters of
+ * every call. Credentials never appear in error messages (the client redacts them).
+ */
 export type KhaosAuthMode = 'none' | 'basic' | 'inRequest';
 
 export interface KhaosConfig {

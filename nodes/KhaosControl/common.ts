@@ -1,0 +1,208 @@
+/**
+ * What every Khaos Control operation shares: the run context (client,
+ * credential, secrets), output and exception items with pairedItem, error
+ * routing, money formatting and the site/location/reason picker properties.
+ */
+import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties, IPairedItemData } from 'n8n-workflow';
+import { makeException, type ExceptionKind, type ExceptionStage, type ReturnException } from '../../core/exceptions';
+import { formatPence } from '../../core/money';
+import type { KhaosApi, KhaosProduct } from '../../transports/khaos/api';
+import { describeKhaosError, toNodeError, type KhaosCredentials } from './transport';
+
+export interface KhaosRun {
+	ctx: IExecuteFunctions;
+	api: KhaosApi;
+	creds: KhaosCredentials;
+	secrets: string[];
+	items: INodeExecutionData[];
+}
+
+export type OperationResult = INodeExecutionData[][];
+
+export function paired(itemIndex: number): IPairedItemData {
+	return { item: itemIndex };
+}
+
+export function outputItem(json: IDataObject, itemIndex: number): INodeExecutionData {
+	return { json, pairedItem: paired(itemIndex) };
+}
+
+export function exceptionItem(ex: ReturnException, itemIndex: number): INodeExecutionData {
+	return { json: ex as unknown as IDataObject, pairedItem: paired(itemIndex) };
+}
+
+/** The continueOnFail item on the main output of operations without an exception output. */
+export function errorItem(run: KhaosRun, error: unknown, itemIndex: number): INodeExecutionData {
+	const nodeError = toNodeError(run.ctx.getNode(), error, itemIndex, run.secrets);
+	return { json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) }, pairedItem: paired(itemIndex) };
+}
+
+/**
+ * Run `fn` for each input item; a thrown error becomes an error item
+ * (continueOnFail) or a NodeApiError/NodeOperationError with the item index.
+ */
+export async function perItem(run: KhaosRun, fn: (itemIndex: number) => Promise<INodeExecutionData[]>): Promise<INodeExecutionData[]> {
+	const out: INodeExecutionData[] = [];
+	for (let itemIndex = 0; itemIndex < run.items.length; itemIndex++) {
+		try {
+			out.push(...(await fn(itemIndex)));
+		} catch (error) {
+			if (run.ctx.continueOnFail()) out.push(errorItem(run, error, itemIndex));
+			else throw toNodeError(run.ctx.getNode(), error, itemIndex, run.secrets);
+		}
+	}
+	return out;
+}
+
+/** The identity fields of a return-shaped item, read leniently. */
+export interface ReturnIdentity {
+	returnId: string | null;
+	displayId: string | null;
+	orderReference: string | null;
+}
+
+function idOf(value: unknown): string | null {
+	return typeof value === 'string' && value.trim() !== '' ? value : typeof value === 'number' ? String(value) : null;
+}
+
+export function identityOf(json: IDataObject): ReturnIdentity {
+	return { returnId: idOf(json.returnId), displayId: idOf(json.displayId), orderReference: idOf(json.orderReference) };
+}
+
+export function recordName(json: IDataObject): string {
+	const id = identityOf(json);
+	return id.returnId ? `Return ${id.returnId}` : 'Item';
+}
+
+/** An exception for a record (payload = the record as it arrived, for replay). */
+export function recordException(
+	kind: ExceptionKind,
+	message: string,
+	json: IDataObject,
+	stage: ExceptionStage,
+	extra: { sku?: string | null; lineId?: string | null; code?: string | null; field?: string | null; details?: Record<string, string | number | boolean | null> } = {},
+): ReturnException {
+	return makeException(kind, message, { stage, ...identityOf(json), ...extra, payload: json });
+}
+
+/**
+ * A Khaos call failed for these records: transient (retries exhausted) →
+ * transient_exhausted; a SOAP fault → khaos_rejected; anything else (auth,
+ * protocol, configuration) fails the node unless continueOnFail, in which case
+ * it is a khaos_rejected exception too. Messages are scrubbed of secrets.
+ */
+export function failureExceptions(
+	run: KhaosRun,
+	error: unknown,
+	records: Array<{ json: IDataObject; itemIndex: number }>,
+	stage: ExceptionStage,
+	what: string,
+): INodeExecutionData[] {
+	const info = describeKhaosError(error, run.secrets);
+	if ((info.category === 'failed' || info.category === 'logic') && !run.ctx.continueOnFail()) {
+		throw toNodeError(run.ctx.getNode(), error, records[0]?.itemIndex ?? 0, run.secrets);
+	}
+	const kind: ExceptionKind = info.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
+	const details: Record<string, string | number | boolean | null> = { status: info.status, attempts: info.attempts };
+	return records.map(({ json, itemIndex }) =>
+		exceptionItem(recordException(kind, `${recordName(json)}: ${what} failed: ${info.message}`, json, stage, { code: info.code, details }), itemIndex),
+	);
+}
+
+export function money(pence: number): string {
+	return formatPence(pence);
+}
+
+export function productSummary(p: KhaosProduct): IDataObject {
+	return {
+		stockId: p.stockId,
+		stockCode: p.stockCode,
+		description: p.description,
+		discontinued: p.discontinued,
+		stockControlled: p.stockControlled,
+		deleted: p.deleted,
+	};
+}
+
+export function productJson(p: KhaosProduct): IDataObject {
+	return {
+		...productSummary(p),
+		associatedRef: p.associatedRef,
+		sellPricePence: p.sellPricePence,
+		sellPrice: p.sellPricePence === null ? null : money(p.sellPricePence),
+		sellPriceIsNet: p.sellPriceIsNet,
+		barcodes: p.barcodes,
+		web: p.web,
+		runToZero: p.runToZero,
+		usableForReturns: !p.deleted && p.stockControlled,
+	};
+}
+
+/** Split a comma/newline separated list of codes, trimmed, empties dropped. */
+export function splitCodes(value: unknown): string[] {
+	if (Array.isArray(value)) return value.flatMap((v) => splitCodes(v));
+	if (typeof value !== 'string' && typeof value !== 'number') return [];
+	return String(value)
+		.split(/[,\n]/)
+		.map((s) => s.trim())
+		.filter((s) => s !== '');
+}
+
+/** A resourceLocator or plain parameter value as a string ('' when empty). */
+export function locatorValue(run: KhaosRun, name: string, itemIndex: number): string {
+	const value = run.ctx.getNodeParameter(name, itemIndex, '', { extractValue: true }) as unknown;
+	if (value && typeof value === 'object' && 'value' in (value as IDataObject)) return String((value as IDataObject).value ?? '').trim();
+	return value === undefined || value === null ? '' : String(value).trim();
+}
+
+export function siteFor(run: KhaosRun, itemIndex: number, name = 'site'): string {
+	const site = locatorValue(run, name, itemIndex);
+	if (site) return site;
+	if (run.creds.defaultSiteId) return run.creds.defaultSiteId;
+	throw new Error('No site chosen and the credential has no default site ID');
+}
+
+// ------------------------------------------------------------------ picker properties
+
+export function siteLocator(show: NonNullable<IDisplayOptions['show']>, name = 'site'): INodeProperties {
+	return {
+		displayName: 'Site',
+		name,
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		description: "Khaos site. Empty uses the credential's default site ID.",
+		modes: [
+			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchSites', searchable: true } },
+			{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'e.g. 1' },
+		],
+		displayOptions: { show },
+	};
+}
+
+export function locationLocator(show: NonNullable<IDisplayOptions['show']>, name = 'location'): INodeProperties {
+	return {
+		displayName: 'Location',
+		name,
+		type: 'resourceLocator',
+		default: { mode: 'list', value: '' },
+		required: true,
+		description: 'Stock location at the chosen site',
+		modes: [
+			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchLocations', searchable: true } },
+			{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'e.g. A1' },
+		],
+		displayOptions: { show },
+	};
+}
+
+export function reasonOptions(show: NonNullable<IDisplayOptions['show']>, name = 'reasonId', displayName = 'Return Reason Name or ID'): INodeProperties {
+	return {
+		displayName,
+		name,
+		type: 'options',
+		typeOptions: { loadOptionsMethod: 'getReturnReasons' },
+		default: '',
+		description: 'Khaos return reason (used for lines that name none). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		displayOptions: { show },
+	};
+}

@@ -1,0 +1,406 @@
+/**
+ * Credit Note: Create From Return and Find By Reference.
+ *
+ * Create From Return, per execution:
+ * 1. mapped returns are validated (invalid → invalid_payload);
+ * 2. one batched status look-up of every `RB-<returnId>`: a return whose credit
+ *    note already exists is a duplicate delivery and is reported as such, with
+ *    nothing imported or processed again (its units are already counted as
+ *    returned on the order, so computing again would be wrong);
+ * 3. the original order is fetched once per distinct order reference (cached;
+ *    after each return the cached order counts its units as returned, so two
+ *    returns of one order in one execution never credit the same unit twice);
+ * 4. the credit is computed by core/creditNote (never from ReBound's refund);
+ * 5. the return is imported with those values (ASSOCIATED_REF `RB-<returnId>`,
+ *    restock false: stock moved in the stock step), then processed.
+ * Outputs: "Created" (credit notes, duplicates included) and "Exceptions".
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { CREDIT_PROBLEM_EXCEPTION_KIND, computeCredit, type CreditLine, type CreditOptions, type CreditOrder, type DeliveryPolicy, type RoundingRule } from '../../../../core/creditNote';
+import type { ExceptionKind } from '../../../../core/exceptions';
+import { validateMappedReturn, type MappedReturn } from '../../../../core/mapping';
+import type { ImportReturnInput, ImportReturnResult, KhaosOrderStatus, KhaosSalesOrder } from '../../../../transports/khaos/api';
+import {
+	exceptionItem,
+	failureExceptions,
+	money,
+	outputItem,
+	perItem,
+	recordException,
+	recordName,
+	splitCodes,
+	type KhaosRun,
+	type OperationResult,
+} from '../../common';
+
+export async function executeCreditNote(run: KhaosRun, operation: string): Promise<OperationResult> {
+	if (operation === 'createFromReturn') return createFromReturn(run);
+	if (operation === 'findByReference') return [await findByReference(run)];
+	throw new Error(`Unknown credit note operation "${operation}"`);
+}
+
+/** The duplicate guard of a return's import (Khaos allows 50 characters). */
+export function returnAssociatedRef(returnId: string): string {
+	return `RB-${returnId}`;
+}
+
+export function toCreditOrder(o: KhaosSalesOrder): CreditOrder {
+	return {
+		orderRef: o.associatedRef,
+		currency: o.currency,
+		exchangeRate: o.exchangeRate,
+		priceBasis: o.priceBasis,
+		vatRounding: o.vatRounding,
+		orderDiscountPence: o.orderDiscountPence,
+		delivery: o.delivery.grossPence > 0 || o.delivery.netPence > 0 ? { pricePence: o.priceBasis === 'gross' ? o.delivery.grossPence : o.delivery.netPence, vatRatePercent: o.delivery.vatRatePercent } : null,
+		deliveryAlreadyRefunded: o.deliveryRefunded,
+		lines: o.lines.map((l) => ({
+			lineId: l.lineId,
+			sku: l.stockCode,
+			qtySold: l.qtyOrdered,
+			qtyPreviouslyReturned: l.qtyReturned,
+			unitPricePence: l.unitPricePence,
+			discountPercent: l.discountPercent,
+			discountValuePence: l.discountValuePence,
+			vatRatePercent: l.vatRatePercent,
+		})),
+	};
+}
+
+interface Options {
+	credit: CreditOptions;
+	manualAuthCode: string;
+	processReturn: boolean;
+}
+
+function readOptions(run: KhaosRun): Options {
+	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
+	const policy = (['never', 'whole_order', 'always'] as const).find((p) => p === o.deliveryPolicy) ?? 'never';
+	const rounding = (['half_up', 'half_even'] as const).find((r) => r === o.rounding) ?? 'half_up';
+	const tolerance = o.tolerancePencePerLine === undefined ? 1 : Number(o.tolerancePencePerLine);
+	if (!Number.isFinite(tolerance) || tolerance < 0) throw new Error('Options › Tolerance (Pence per Line) must be 0 or more');
+	return {
+		credit: { deliveryPolicy: policy as DeliveryPolicy, rounding: rounding as RoundingRule, tolerancePencePerLine: Math.floor(tolerance) },
+		manualAuthCode: String(o.manualAuthCode ?? 'REBOUND').trim() || 'REBOUND',
+		processReturn: o.processReturn === undefined ? true : o.processReturn === true,
+	};
+}
+
+function skipKind(result: ImportReturnResult): ExceptionKind {
+	switch (result.skipCode) {
+		case 'quantity_exceeds_sold':
+			return 'quantity_exceeds_sold';
+		case 'order_not_found':
+			return 'order_not_found';
+		case 'line_not_found':
+			return 'unknown_sku';
+		case 'unknown_stock':
+			return /deleted|not stock controlled/i.test(result.skipReason ?? '') ? 'archived_sku' : 'unknown_sku';
+		default:
+			return 'khaos_rejected';
+	}
+}
+
+function creditLineJson(l: CreditLine, extra: IDataObject): IDataObject {
+	return {
+		kind: l.kind,
+		orderLineId: l.lineId,
+		sku: l.sku,
+		returnLineIds: l.refs ?? (l.ref ? [l.ref] : []),
+		quantity: l.quantity,
+		fromUnit: l.fromUnit,
+		toUnit: l.toUnit,
+		vatRatePercent: l.vatRatePercent,
+		netPence: l.netPence,
+		vatPence: l.vatPence,
+		grossPence: l.grossPence,
+		net: money(l.netPence),
+		vat: money(l.vatPence),
+		gross: money(l.grossPence),
+		...extra,
+	};
+}
+
+type Rec = { itemIndex: number; json: IDataObject; ret: MappedReturn; associatedRef: string };
+type OrderEntry = { order: KhaosSalesOrder | null } | { error: unknown };
+
+async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
+	const created: INodeExecutionData[] = [];
+	const exceptions: INodeExecutionData[] = [];
+	const options = readOptions(run);
+
+	// 1. validate
+	const recs: Rec[] = [];
+	run.items.forEach((item, itemIndex) => {
+		const parsed = validateMappedReturn(item.json);
+		if (!parsed.ok) {
+			exceptions.push(exceptionItem(recordException('invalid_payload', parsed.message, item.json, 'credit', { field: parsed.issues[0]?.field ?? null }), itemIndex));
+			return;
+		}
+		const associatedRef = returnAssociatedRef(parsed.value.returnId);
+		if (associatedRef.length > 50) {
+			exceptions.push(
+				exceptionItem(
+					recordException('invalid_payload', `${recordName(item.json)}: the return id is too long for a Khaos associated ref (${associatedRef.length} > 50 characters)`, item.json, 'credit', {
+						field: 'returnId',
+					}),
+					itemIndex,
+				),
+			);
+			return;
+		}
+		recs.push({ itemIndex, json: item.json, ret: parsed.value, associatedRef });
+	});
+	if (recs.length === 0) return [created, exceptions];
+
+	// 2. credit notes that already exist (duplicate deliveries): one batched look-up
+	let statuses: KhaosOrderStatus[];
+	try {
+		statuses = await run.api.getOrderStatuses(recs.map((r) => r.associatedRef));
+	} catch (error) {
+		exceptions.push(...failureExceptions(run, error, recs, 'credit', 'the Khaos credit-note look-up'));
+		return [created, exceptions];
+	}
+	const existing = new Map<string, KhaosOrderStatus>();
+	for (const s of statuses) if (s.orderType === 2 && !s.cancelled) existing.set(s.associatedRef.toLowerCase(), s);
+
+	// 3.–5. per return, orders cached per reference
+	const orders = new Map<string, OrderEntry>();
+	const orderFor = async (ref: string): Promise<OrderEntry> => {
+		const key = ref.toLowerCase();
+		let entry = orders.get(key);
+		if (!entry) {
+			try {
+				const fetched = await run.api.getSalesOrder({ associatedRef: ref });
+				// a private copy: the loop below counts this execution's returns on it
+				entry = { order: fetched ? (JSON.parse(JSON.stringify(fetched)) as KhaosSalesOrder) : null };
+			} catch (error) {
+				entry = { error };
+			}
+			orders.set(key, entry);
+		}
+		return entry;
+	};
+
+	for (const rec of recs) {
+		const { ret, json, itemIndex } = rec;
+		const already = existing.get(rec.associatedRef.toLowerCase());
+		if (already) {
+			created.push(
+				outputItem(
+					{
+						returnId: ret.returnId,
+						displayId: ret.displayId,
+						orderReference: ret.orderReference,
+						associatedRef: rec.associatedRef,
+						duplicate: true,
+						creditNoteCode: already.orderCode,
+						returnCode: null,
+						currency: already.currency,
+						dateCreated: already.dateCreated,
+						totals: { netPence: already.itemsNetPence + already.deliveryNetPence, net: money(already.itemsNetPence + already.deliveryNetPence) },
+					},
+					itemIndex,
+				),
+			);
+			continue;
+		}
+
+		const entry = await orderFor(ret.orderReference);
+		if ('error' in entry) {
+			exceptions.push(...failureExceptions(run, entry.error, [rec], 'credit', `fetching order ${ret.orderReference}`));
+			continue;
+		}
+		const order = entry.order;
+		if (!order) {
+			exceptions.push(
+				exceptionItem(
+					recordException('order_not_found', `${recordName(json)}: no Khaos sales order has the associated ref ${ret.orderReference}`, json, 'credit', { code: ret.orderReference }),
+					itemIndex,
+				),
+			);
+			continue;
+		}
+
+		const result = computeCredit(
+			toCreditOrder(order),
+			ret.lines.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
+			{ ...options.credit, refundPence: ret.refundPence },
+		);
+		if (!result.ok) {
+			for (const p of result.problems) {
+				const lineId = ret.lines.find((l) => p.sku !== null && l.mapping.khaosSku.toLowerCase() === p.sku.toLowerCase())?.lineId ?? null;
+				exceptions.push(
+					exceptionItem(
+						recordException(CREDIT_PROBLEM_EXCEPTION_KIND[p.kind], `${recordName(json)} (order ${order.associatedRef}): ${p.message}`, json, 'credit', {
+							sku: p.sku,
+							lineId,
+							code: p.kind,
+							field: p.field,
+							details: { requested: p.requested, available: p.available, orderLineId: p.lineId },
+						}),
+						itemIndex,
+					),
+				);
+			}
+			continue;
+		}
+
+		const lineById = new Map(ret.lines.map((l) => [l.lineId, l]));
+		const placeOf = (l: CreditLine) => {
+			const first = (l.refs ?? (l.ref ? [l.ref] : [])).map((r) => lineById.get(r)).find((x) => x !== undefined);
+			const m = first?.mapping;
+			return { reasonId: m?.reasonId ?? '', siteId: m?.siteId ?? (order.siteId || run.creds.defaultSiteId), locationId: m?.locationId ?? null };
+		};
+		const itemLines = result.lines.filter((l) => l.kind === 'item');
+		const deliveryLine = result.lines.find((l) => l.kind === 'delivery') ?? null;
+		const input: ImportReturnInput = {
+			associatedRef: rec.associatedRef,
+			customerUrn: order.customerUrn,
+			orderAssociatedRef: order.associatedRef,
+			currency: order.currency,
+			exchangeRate: order.exchangeRate,
+			notes: `ReBound return ${ret.displayId ?? ret.returnId}`,
+			lines: itemLines.map((l) => ({
+				stockCode: l.sku ?? '',
+				quantity: l.quantity,
+				orderLineId: l.lineId ?? '',
+				restock: false,
+				creditNetPence: l.netPence,
+				creditTaxPence: l.vatPence,
+				creditGrossPence: l.grossPence,
+				...placeOf(l),
+			})),
+			delivery: deliveryLine ? { netPence: deliveryLine.netPence, taxPence: deliveryLine.vatPence, grossPence: deliveryLine.grossPence } : null,
+		};
+
+		let imported: ImportReturnResult;
+		try {
+			imported = await run.api.importReturn(input);
+		} catch (error) {
+			exceptions.push(...failureExceptions(run, error, [rec], 'return', `importing the return into Khaos`));
+			continue;
+		}
+		if (!imported.imported && !imported.duplicate) {
+			exceptions.push(
+				exceptionItem(
+					recordException(skipKind(imported), `${recordName(json)}: Khaos did not import the return: ${imported.skipReason ?? 'no reason given'}`, json, 'return', {
+						code: imported.skipCode ?? null,
+					}),
+					itemIndex,
+				),
+			);
+			continue;
+		}
+
+		let processed: string | null = null;
+		if (options.processReturn && imported.returnCode) {
+			try {
+				processed = await run.api.processReturn(imported.returnCode, options.manualAuthCode);
+			} catch (error) {
+				// the return stays imported; a replay finds it as a duplicate and processes it then
+				exceptions.push(...failureExceptions(run, error, [rec], 'credit', `processing return ${imported.returnCode}`));
+				continue;
+			}
+		}
+
+		// the cached order now counts these units (and the delivery) as returned
+		for (const l of itemLines) {
+			const ol = order.lines.find((x) => x.lineId === l.lineId);
+			if (ol) ol.qtyReturned += l.quantity;
+		}
+		if (deliveryLine) order.deliveryRefunded = true;
+
+		const lines = result.lines.map((l) => creditLineJson(l, l.kind === 'item' ? placeOf(l) : {}));
+		created.push(
+			outputItem(
+				{
+					returnId: ret.returnId,
+					displayId: ret.displayId,
+					orderReference: ret.orderReference,
+					orderCode: order.orderCode,
+					customerUrn: order.customerUrn,
+					associatedRef: rec.associatedRef,
+					returnCode: imported.returnCode || null,
+					creditNoteCode: null,
+					imported: imported.imported,
+					duplicate: imported.duplicate,
+					processed,
+					currency: result.currency,
+					exchangeRate: result.exchangeRate,
+					lines,
+					totals: {
+						netPence: result.totals.netPence,
+						vatPence: result.totals.vatPence,
+						grossPence: result.totals.grossPence,
+						net: money(result.totals.netPence),
+						vat: money(result.totals.vatPence),
+						gross: money(result.totals.grossPence),
+					},
+					deliveryRefunded: result.deliveryRefunded,
+					refundPence: ret.refundPence,
+					mismatch: result.mismatch as unknown as IDataObject,
+				},
+				itemIndex,
+			),
+		);
+		if (result.mismatch?.overTolerance) {
+			const mm = result.mismatch;
+			exceptions.push(
+				exceptionItem(
+					recordException(
+						'credit_mismatch',
+						`${recordName(json)}: the credit computed from order ${order.associatedRef} is ${money(mm.creditPence)} ${result.currency} but ReBound refunded ${money(mm.refundPence)} (difference ${money(mm.differencePence)}, tolerance ${money(mm.tolerancePence)}); the credit note was created`,
+						json,
+						'credit',
+						{ code: imported.returnCode || null, details: { refundPence: mm.refundPence, creditPence: mm.creditPence, differencePence: mm.differencePence, tolerancePence: mm.tolerancePence } },
+					),
+					itemIndex,
+				),
+			);
+		}
+	}
+	return [created, exceptions];
+}
+
+async function findByReference(run: KhaosRun): Promise<INodeExecutionData[]> {
+	const refsPerItem = run.items.map((_, i) => splitCodes(run.ctx.getNodeParameter('references', i, '')));
+	const all = [...new Set(refsPerItem.flat())];
+	let statuses: KhaosOrderStatus[] = [];
+	let lookupError: unknown = null;
+	if (all.length) {
+		try {
+			statuses = await run.api.getOrderStatuses(all);
+		} catch (error) {
+			lookupError = error;
+		}
+	}
+	const creditNotes = statuses.filter((s) => s.orderType === 2);
+	return perItem(run, async (itemIndex) => {
+		if (lookupError) throw lookupError;
+		const refs = refsPerItem[itemIndex];
+		if (refs.length === 0) throw new Error('Associated Refs is empty');
+		return refs.flatMap((ref) => {
+			const found = creditNotes.filter((s) => s.associatedRef.toLowerCase() === ref.toLowerCase());
+			if (found.length === 0) return [outputItem({ associatedRef: ref, found: false }, itemIndex)];
+			return found.map((s) =>
+				outputItem(
+					{
+						associatedRef: ref,
+						found: true,
+						creditNoteCode: s.orderCode,
+						currency: s.currency,
+						dateCreated: s.dateCreated,
+						itemsNetPence: s.itemsNetPence,
+						deliveryNetPence: s.deliveryNetPence,
+						netPence: s.itemsNetPence + s.deliveryNetPence,
+						net: money(s.itemsNetPence + s.deliveryNetPence),
+						complete: s.complete,
+						cancelled: s.cancelled,
+					},
+					itemIndex,
+				),
+			);
+		});
+	});
+}

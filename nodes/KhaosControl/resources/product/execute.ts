@@ -1,0 +1,151 @@
+/**
+ * Product: Get and Validate SKUs. Both make one batched look-up for the whole
+ * execution (the transport splits it into calls of `batchSize` codes).
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { ReturnException } from '../../../../core/exceptions';
+import { validateReturn } from '../../../../core/returnModel';
+import type { KhaosProduct } from '../../../../transports/khaos/api';
+import {
+	exceptionItem,
+	failureExceptions,
+	outputItem,
+	perItem,
+	productJson,
+	productSummary,
+	recordException,
+	recordName,
+	splitCodes,
+	type KhaosRun,
+	type OperationResult,
+} from '../../common';
+
+export async function executeProduct(run: KhaosRun, operation: string): Promise<OperationResult> {
+	if (operation === 'get') return [await getProducts(run)];
+	if (operation === 'validateSkus') return validateSkus(run);
+	throw new Error(`Unknown product operation "${operation}"`);
+}
+
+async function getProducts(run: KhaosRun): Promise<INodeExecutionData[]> {
+	// gather every item's codes per mapping type, one look-up per mapping type
+	const perItemCodes: Array<{ codes: string[]; mappingType: number }> = run.items.map((_, i) => ({
+		codes: splitCodes(run.ctx.getNodeParameter('stockCodes', i, '')),
+		mappingType: Number(run.ctx.getNodeParameter('mappingType', i, 1)),
+	}));
+	const byType = new Map<number, string[]>();
+	for (const { codes, mappingType } of perItemCodes) byType.set(mappingType, [...(byType.get(mappingType) ?? []), ...codes]);
+	const found = new Map<number, Map<string, KhaosProduct>>();
+	let lookupError: unknown = null;
+	try {
+		for (const [mappingType, codes] of byType) found.set(mappingType, codes.length ? await run.api.getProducts(codes, mappingType) : new Map());
+	} catch (error) {
+		lookupError = error;
+	}
+	return perItem(run, async (itemIndex) => {
+		if (lookupError) throw lookupError;
+		const { codes, mappingType } = perItemCodes[itemIndex];
+		if (codes.length === 0) throw new Error('Stock Codes is empty');
+		const products = found.get(mappingType) ?? new Map<string, KhaosProduct>();
+		const missing = codes.filter((c) => !products.has(c));
+		if (missing.length) throw new Error(`No Khaos product matches ${missing.map((c) => `"${c}"`).join(', ')} (mapping type ${mappingType})`);
+		return codes.map((code) => outputItem({ code, ...productJson(products.get(code) as KhaosProduct) }, itemIndex));
+	});
+}
+
+interface CheckLine {
+	/** index in json.lines, or -1 for an item with a `sku` field */
+	index: number;
+	code: string;
+	lineId: string | null;
+	sku: string;
+}
+
+/** The Khaos code of a line: the mapping's khaosSku when the return was mapped, else the SKU. */
+function lineCode(line: IDataObject): string {
+	const mapping = line.mapping as IDataObject | undefined;
+	const mapped = mapping && typeof mapping.khaosSku === 'string' ? mapping.khaosSku.trim() : '';
+	return mapped || String(line.sku ?? '').trim();
+}
+
+async function validateSkus(run: KhaosRun): Promise<OperationResult> {
+	const valid: INodeExecutionData[] = [];
+	const exceptions: INodeExecutionData[] = [];
+	const mappingType = Number(run.ctx.getNodeParameter('mappingType', 0, 1));
+
+	// 1. what each item asks for
+	const checks: Array<{ itemIndex: number; json: IDataObject; lines: CheckLine[] }> = [];
+	run.items.forEach((item, itemIndex) => {
+		const json = item.json;
+		if (Array.isArray(json.lines)) {
+			const parsed = validateReturn(json);
+			if (!parsed.ok) {
+				exceptions.push(exceptionItem(recordException('invalid_payload', parsed.message, json, 'validate', { field: parsed.issues[0]?.field ?? null }), itemIndex));
+				return;
+			}
+			const lines = (json.lines as IDataObject[]).map((line, index) => ({
+				index,
+				code: lineCode(line),
+				lineId: typeof line.lineId === 'string' ? line.lineId : null,
+				sku: String(line.sku),
+			}));
+			checks.push({ itemIndex, json, lines });
+		} else if (typeof json.sku === 'string' && json.sku.trim() !== '') {
+			checks.push({ itemIndex, json, lines: [{ index: -1, code: lineCode(json), lineId: null, sku: json.sku }] });
+		} else {
+			exceptions.push(
+				exceptionItem(
+					recordException('invalid_payload', `${recordName(json)} is invalid: expected a return (lines) or an item with a sku field`, json, 'validate', { field: 'lines' }),
+					itemIndex,
+				),
+			);
+		}
+	});
+	if (checks.length === 0) return [valid, exceptions];
+
+	// 2. one batched look-up for every distinct code of the execution
+	const codes = [...new Set(checks.flatMap((c) => c.lines.map((l) => l.code)))];
+	let products: Map<string, KhaosProduct>;
+	try {
+		products = await run.api.getProducts(codes, mappingType);
+	} catch (error) {
+		exceptions.push(...failureExceptions(run, error, checks, 'validate', 'the Khaos product look-up'));
+		return [valid, exceptions];
+	}
+
+	// 3. per item: all lines good → Valid; otherwise one exception per bad line, never half-passed
+	for (const check of checks) {
+		const problems: ReturnException[] = [];
+		for (const line of check.lines) {
+			const p = products.get(line.code);
+			const ctx = { sku: line.code, lineId: line.lineId, code: line.code, details: { reboundSku: line.sku } };
+			const where = line.lineId ? ` (line ${line.lineId})` : '';
+			if (!p) {
+				problems.push(recordException('unknown_sku', `${recordName(check.json)}: SKU ${line.code}${where} is not a Khaos product`, check.json, 'validate', ctx));
+			} else if (p.deleted) {
+				problems.push(recordException('archived_sku', `${recordName(check.json)}: SKU ${line.code}${where} is deleted (archived) in Khaos`, check.json, 'validate', ctx));
+			} else if (!p.stockControlled) {
+				problems.push(recordException('archived_sku', `${recordName(check.json)}: SKU ${line.code}${where} is not stock controlled in Khaos`, check.json, 'validate', ctx));
+			}
+		}
+		if (problems.length) {
+			for (const ex of problems) exceptions.push(exceptionItem(ex, check.itemIndex));
+			continue;
+		}
+		const discontinued: string[] = [];
+		let json: IDataObject;
+		if (check.lines[0]?.index === -1) {
+			const p = products.get(check.lines[0].code) as KhaosProduct;
+			if (p.discontinued) discontinued.push(p.stockCode);
+			json = { ...check.json, product: productSummary(p), discontinued: p.discontinued };
+		} else {
+			const lines = (check.json.lines as IDataObject[]).map((line, i) => {
+				const p = products.get(check.lines[i].code) as KhaosProduct;
+				if (p.discontinued) discontinued.push(p.stockCode);
+				return { ...line, product: productSummary(p), discontinued: p.discontinued };
+			});
+			json = { ...check.json, lines };
+		}
+		valid.push(outputItem({ ...json, skuValidation: { valid: true, checked: check.lines.length, discontinued } }, check.itemIndex));
+	}
+	return [valid, exceptions];
+}

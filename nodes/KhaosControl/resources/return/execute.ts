@@ -1,0 +1,104 @@
+/**
+ * Return: Import (against the original order; ASSOCIATED_REF is the duplicate
+ * guard, a duplicate is a success with `duplicate: true` and the existing
+ * return code) and Process ("already processed" is a success).
+ * ImportReturns and ProcessReturn take one return a call.
+ */
+import type { IDataObject } from 'n8n-workflow';
+import { z } from 'zod';
+import { describeIssues, issuesFromZod } from '../../../../core/returnModel';
+import type { ImportReturnInput } from '../../../../transports/khaos/api';
+import { locatorValue, outputItem, perItem, type KhaosRun, type OperationResult } from '../../common';
+
+const pence = z.number().int('must be whole pence').nonnegative();
+const id = z.union([z.string(), z.number()]).transform((v) => String(v).trim());
+
+const ImportLineSchema = z.object({
+	stockCode: z.string().trim().min(1, 'stockCode is empty'),
+	quantity: z.number().int('quantity must be a whole number').positive('quantity must be at least 1'),
+	reasonId: id.optional(),
+	orderLineId: id.pipe(z.string().min(1, 'orderLineId is empty')),
+	siteId: id.optional(),
+	locationId: id.nullable().optional(),
+	restock: z.boolean().default(false),
+	creditNetPence: pence,
+	creditTaxPence: pence,
+	creditGrossPence: pence,
+});
+
+const ImportReturnSchema = z.object({
+	associatedRef: z.string().trim().min(1, 'associatedRef is empty (it is the duplicate guard)').max(50, 'associatedRef is longer than 50 characters'),
+	customerUrn: z.string().trim().min(1, 'customerUrn is empty'),
+	orderAssociatedRef: z.string().trim().min(1, 'orderAssociatedRef is empty'),
+	currency: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter code').default('GBP'),
+	exchangeRate: z.number().positive().default(1),
+	notes: z.string().optional(),
+	lines: z.array(ImportLineSchema).min(1, 'a return needs at least one line'),
+	delivery: z.object({ netPence: pence, taxPence: pence, grossPence: pence }).nullable().default(null),
+});
+
+function parseJsonParam(value: unknown): { ok: true; value: unknown } | { ok: false } {
+	if (typeof value !== 'string') return { ok: true, value };
+	try {
+		return { ok: true, value: JSON.parse(value) as unknown };
+	} catch {
+		return { ok: false };
+	}
+}
+
+export async function executeReturn(run: KhaosRun, operation: string): Promise<OperationResult> {
+	if (operation === 'import') {
+		return [
+			await perItem(run, async (itemIndex) => {
+				const raw = parseJsonParam(run.ctx.getNodeParameter('returnJson', itemIndex, '{}'));
+				if (!raw.ok) throw new Error('Return (JSON) is not valid JSON');
+				const parsed = ImportReturnSchema.safeParse(raw.value);
+				if (!parsed.success) throw new Error(describeIssues('Return (JSON)', issuesFromZod(parsed.error)));
+				const r = parsed.data;
+				const defaultReason = String(run.ctx.getNodeParameter('defaultReasonId', itemIndex, '') ?? '').trim();
+				const defaultSite = locatorValue(run, 'defaultSite', itemIndex) || run.creds.defaultSiteId;
+				const input: ImportReturnInput = {
+					associatedRef: r.associatedRef,
+					customerUrn: r.customerUrn,
+					orderAssociatedRef: r.orderAssociatedRef,
+					currency: r.currency,
+					exchangeRate: r.exchangeRate,
+					notes: r.notes,
+					delivery: r.delivery,
+					lines: r.lines.map((l, i) => {
+						const reasonId = l.reasonId || defaultReason;
+						const siteId = l.siteId || defaultSite;
+						if (!reasonId) throw new Error(`Return (JSON) lines[${i}].reasonId is empty and no default return reason is set`);
+						if (!siteId) throw new Error(`Return (JSON) lines[${i}].siteId is empty and no default site is set`);
+						return { ...l, reasonId, siteId, locationId: l.locationId || null };
+					}),
+				};
+				const result = await run.api.importReturn(input);
+				if (!result.imported && !result.duplicate) {
+					throw new Error(`Khaos did not import return ${r.associatedRef}: ${result.skipReason ?? 'no reason given'}`);
+				}
+				const json: IDataObject = {
+					associatedRef: r.associatedRef,
+					returnCode: result.returnCode || null,
+					imported: result.imported,
+					duplicate: result.duplicate,
+					skipReason: result.skipReason,
+				};
+				return [outputItem(json, itemIndex)];
+			}),
+		];
+	}
+	if (operation === 'process') {
+		return [
+			await perItem(run, async (itemIndex) => {
+				const returnCode = String(run.ctx.getNodeParameter('returnCode', itemIndex, '') ?? '').trim();
+				const authCode = String(run.ctx.getNodeParameter('manualAuthCode', itemIndex, 'REBOUND') ?? '').trim();
+				if (!returnCode) throw new Error('Return Code is empty');
+				if (!authCode) throw new Error('Manual Auth Code is empty');
+				const outcome = await run.api.processReturn(returnCode, authCode);
+				return [outputItem({ returnCode, outcome, processed: true, alreadyProcessed: outcome === 'already_processed' }, itemIndex)];
+			}),
+		];
+	}
+	throw new Error(`Unknown return operation "${operation}"`);
+}

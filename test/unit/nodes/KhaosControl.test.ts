@@ -1,0 +1,503 @@
+import { NodeApiError, NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
+import * as transport from '../../../nodes/KhaosControl/transport';
+import { TransientExhaustedError, TransportError } from '../../../transports/http';
+import { KhaosFault } from '../../../transports/khaos/faults';
+import { FakeKhaosApi, KHAOS_TEST_CREDENTIALS, mappedReturn } from '../../helpers/khaosFakes';
+import { mockExecuteContext, type MockParam } from '../../helpers/mockExecuteContext';
+
+const PASSWORD = KHAOS_TEST_CREDENTIALS.password;
+
+interface RunOptions {
+	fake?: FakeKhaosApi;
+	continueOnFail?: boolean;
+	paramsPerItem?: Array<Record<string, MockParam> | undefined>;
+}
+
+async function run(params: Record<string, MockParam>, items: IDataObject[], opts: RunOptions = {}) {
+	const fake = opts.fake ?? new FakeKhaosApi();
+	jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
+	const ctx = mockExecuteContext({
+		items,
+		params,
+		paramsPerItem: opts.paramsPerItem,
+		continueOnFail: opts.continueOnFail,
+		credentials: { khaosControlApi: { ...KHAOS_TEST_CREDENTIALS } },
+	});
+	const out = await new KhaosControl().execute.call(ctx);
+	return { out, fake };
+}
+
+async function runError(params: Record<string, MockParam>, items: IDataObject[], opts: RunOptions = {}): Promise<Error> {
+	try {
+		await run(params, items, opts);
+	} catch (error) {
+		return error as Error;
+	}
+	throw new Error('expected the node to throw');
+}
+
+const jsons = (items: INodeExecutionData[]) => items.map((i) => i.json);
+const pairs = (items: INodeExecutionData[]) => items.map((i) => (i.pairedItem as { item: number }).item);
+
+afterEach(() => jest.restoreAllMocks());
+
+const transient = () =>
+	new TransientExhaustedError('Khaos ExportStock', 3, 900, new TransportError('Khaos ExportStock: HTTP 503', { kind: 'http', retryable: true, status: 503 }));
+
+describe('node description', () => {
+	test('action node usable as a tool, credential, outputs by operation, subtitle', () => {
+		const d = new KhaosControl().description;
+		expect(d.usableAsTool).toBe(true);
+		expect(d.credentials).toEqual([{ name: 'khaosControlApi', required: true }]);
+		expect(String(d.outputs)).toContain('"Exceptions"');
+		expect(d.subtitle).toContain('operation');
+		const ops = d.properties.filter((p) => p.name === 'operation').flatMap((p) => (p.options ?? []).map((o) => (o as { value: string }).value));
+		expect(ops).toEqual(expect.arrayContaining(['get', 'validateSkus', 'getLevels', 'adjust', 'applyReturnMoves', 'import', 'process', 'createFromReturn', 'findByReference']));
+	});
+
+	test('no input items: empty outputs and no Khaos call', async () => {
+		const { out, fake } = await run({ resource: 'product', operation: 'validateSkus' }, []);
+		expect(out).toEqual([[], []]);
+		expect(Object.values(fake.calls).reduce((a, b) => a + b, 0)).toBe(0);
+	});
+});
+
+describe('Product', () => {
+	test('Get: one batched look-up for all items, one output item per code, pairedItem', async () => {
+		const { out, fake } = await run({ resource: 'product', operation: 'get', mappingType: 1 }, [{}, {}], {
+			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M, MUG-WHT' }, { stockCodes: 'JEANS-BLU-32' }],
+		});
+		expect(fake.calls.getProducts).toBe(1);
+		expect(fake.log[0].args[0]).toEqual(['TSHIRT-RED-M', 'MUG-WHT', 'JEANS-BLU-32']);
+		expect(out).toHaveLength(1);
+		expect(jsons(out[0]).map((j) => [j.code, j.stockId, j.discontinued, j.usableForReturns])).toEqual([
+			['TSHIRT-RED-M', '10001', false, true],
+			['MUG-WHT', '10004', true, true],
+			['JEANS-BLU-32', '10002', false, true],
+		]);
+		expect(pairs(out[0])).toEqual([0, 0, 1]);
+		expect(out[0][0].json.sellPrice).toBe('10.00');
+	});
+
+	test('Get: an unknown code fails the item with NodeOperationError and its index, or an error item with continueOnFail', async () => {
+		const err = await runError({ resource: 'product', operation: 'get', mappingType: 1 }, [{}, {}], {
+			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'NOPE-1' }],
+		});
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toContain('NOPE-1');
+		expect((err as NodeOperationError).context.itemIndex).toBe(1);
+
+		const { out } = await run({ resource: 'product', operation: 'get', mappingType: 1 }, [{}, {}], {
+			continueOnFail: true,
+			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'NOPE-1' }],
+		});
+		expect(jsons(out[0])).toEqual([expect.objectContaining({ code: 'TSHIRT-RED-M' }), { error: expect.stringContaining('NOPE-1') }]);
+		expect(pairs(out[0])).toEqual([0, 1]);
+	});
+
+	describe('Validate SKUs', () => {
+		const good = mappedReturn('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }, { sku: 'MUG-WHT', quantity: 2 }]);
+		const archived = mappedReturn('R2', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'SCARF-OLD' }]);
+		const unknownAndGift = mappedReturn('R3', 'WEB-1001', [{ sku: 'NO-SUCH-SKU' }, { sku: 'GIFTCARD-25' }, { sku: 'JEANS-BLU-32' }]);
+
+		test('one look-up of the distinct codes; whole returns pass or fail; exceptions per bad line with payload', async () => {
+			const { out, fake } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good, archived, unknownAndGift, { sku: 'TSHIRT-RED-M' }, { foo: 1 }]);
+			expect(fake.calls.getProducts).toBe(1);
+			expect(new Set(fake.log[0].args[0] as string[])).toEqual(new Set(['HOODIE-GRY-L', 'MUG-WHT', 'TSHIRT-RED-M', 'SCARF-OLD', 'NO-SUCH-SKU', 'GIFTCARD-25', 'JEANS-BLU-32']));
+			expect((fake.log[0].args[0] as string[]).length).toBe(7);
+
+			const [valid, exceptions] = out;
+			expect(jsons(valid).map((j) => j.returnId ?? j.sku)).toEqual(['R1', 'TSHIRT-RED-M']);
+			expect(pairs(valid)).toEqual([0, 3]);
+			const r1 = valid[0].json as { lines: Array<{ product: { stockId: string }; discontinued: boolean }>; skuValidation: { discontinued: string[] } };
+			expect(r1.lines.map((l) => [l.product.stockId, l.discontinued])).toEqual([
+				['10003', false],
+				['10004', true],
+			]);
+			expect(r1.skuValidation.discontinued).toEqual(['MUG-WHT']);
+			expect((valid[1].json.product as IDataObject).stockCode).toBe('TSHIRT-RED-M');
+
+			expect(jsons(exceptions).map((e) => [e.kind, e.returnId, e.sku, e.lineId])).toEqual([
+				['invalid_payload', null, null, null],
+				['archived_sku', 'R2', 'SCARF-OLD', 'R2:2'],
+				['unknown_sku', 'R3', 'NO-SUCH-SKU', 'R3:1'],
+				['archived_sku', 'R3', 'GIFTCARD-25', 'R3:2'],
+			]);
+			expect(pairs(exceptions)).toEqual([4, 1, 2, 2]);
+			expect(JSON.parse(exceptions[1].json.payload as string)).toEqual(archived);
+			expect(exceptions[3].json.message).toContain('not stock controlled');
+			expect(exceptions[1].json).toMatchObject({ exception: true, stage: 'validate', owner: 'ops', orderReference: 'WEB-1003' });
+		});
+
+		test("the mapping's khaosSku is what is checked", async () => {
+			const aliased = mappedReturn('R9', 'WEB-1001', [{ sku: 'TSHIRT-RED-M' }]);
+			(aliased.lines[0] as { sku: string }).sku = 'OLD-TSHIRT-CODE';
+			const { out, fake } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [aliased]);
+			expect(fake.log[0].args[0]).toEqual(['TSHIRT-RED-M']);
+			expect(out[0]).toHaveLength(1);
+		});
+
+		test('retries exhausted → transient_exhausted for every item, no secret in the message', async () => {
+			const fake = new FakeKhaosApi().fail('getProducts', transient());
+			const { out } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good, archived], { fake });
+			expect(out[0]).toEqual([]);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.owner])).toEqual([
+				['transient_exhausted', 'R1', 'tech'],
+				['transient_exhausted', 'R2', 'tech'],
+			]);
+			expect(pairs(out[1])).toEqual([0, 1]);
+		});
+
+		test('an auth failure fails the node with NodeApiError (continueOnFail: khaos_rejected exception items)', async () => {
+			const authError = new TransportError(`Khaos ExportStock: HTTP 401, credentials refused for ${PASSWORD}`, { kind: 'auth', retryable: false, status: 401 });
+			const err = await runError({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good], { fake: new FakeKhaosApi().fail('getProducts', authError) });
+			expect(err).toBeInstanceOf(NodeApiError);
+			expect(err.message).not.toContain(PASSWORD);
+			expect(err.message).toContain('***');
+
+			const { out } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good], {
+				fake: new FakeKhaosApi().fail('getProducts', authError),
+				continueOnFail: true,
+			});
+			expect(out[1].map((i) => i.json.kind)).toEqual(['khaos_rejected']);
+			expect(JSON.stringify(out)).not.toContain(PASSWORD);
+		});
+	});
+});
+
+describe('Stock', () => {
+	test('Get Levels: one call per site for all items', async () => {
+		const { out, fake } = await run({ resource: 'stock', operation: 'getLevels', site: { __rl: true, mode: 'list', value: '1' } }, [{}, {}], {
+			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'JEANS-BLU-32' }],
+		});
+		expect(fake.calls.getStockLevels).toBe(1);
+		expect(fake.log[0].args).toEqual([['TSHIRT-RED-M', 'JEANS-BLU-32'], '1']);
+		expect(jsons(out[0]).map((j) => [j.stockCode, j.level, j.statusText])).toEqual([
+			['TSHIRT-RED-M', 11, 'in stock'],
+			['JEANS-BLU-32', 6, 'in stock'],
+		]);
+		expect(pairs(out[0])).toEqual([0, 1]);
+	});
+
+	test("Get Levels: an empty site uses the credential's default site", async () => {
+		const { fake } = await run({ resource: 'stock', operation: 'getLevels', stockCodes: 'TSHIRT-RED-M', site: { __rl: true, mode: 'list', value: '' } }, [{}]);
+		expect(fake.log[0].args[1]).toBe('1');
+	});
+
+	test('Adjust: all items in one call; adjust-by / adjust-to; a rejected line fails only its item (continueOnFail)', async () => {
+		const base = { resource: 'stock', operation: 'adjust', site: { __rl: true, mode: 'id', value: '1' }, location: { __rl: true, mode: 'list', value: 'A1' }, reason: 'count' };
+		const { out, fake } = await run(base, [{}, {}, {}], {
+			continueOnFail: true,
+			paramsPerItem: [
+				{ stockCode: 'TSHIRT-RED-M', adjustMode: 'by', quantity: 2, reference: 'ADJ-1' },
+				{ stockCode: 'JEANS-BLU-32', adjustMode: 'to', quantity: 9, reference: 'ADJ-2' },
+				{ stockCode: 'SCARF-OLD', adjustMode: 'by', quantity: 1, reference: 'ADJ-3' },
+			],
+		});
+		expect(fake.calls.adjustStock).toBe(1);
+		expect((fake.log[0].args[0] as IDataObject[]).map((a) => [a.reference, a.adjustBy, a.adjustTo])).toEqual([
+			['ADJ-1', 2, undefined],
+			['ADJ-2', undefined, 9],
+			['ADJ-3', 1, undefined],
+		]);
+		expect(jsons(out[0])).toEqual([
+			expect.objectContaining({ reference: 'ADJ-1', applied: true, newLevel: 12 }),
+			expect.objectContaining({ reference: 'ADJ-2', applied: true, newLevel: 9 }),
+			{ error: expect.stringContaining('SCARF-OLD is deleted') },
+		]);
+		expect(pairs(out[0])).toEqual([0, 1, 2]);
+	});
+
+	test('Adjust: a missing reference is an item error before any call', async () => {
+		const err = await runError(
+			{ resource: 'stock', operation: 'adjust', site: '1', location: 'A1', stockCode: 'TSHIRT-RED-M', adjustMode: 'by', quantity: 1, reason: 'x', reference: '' },
+			[{}],
+		);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toContain('Reference is empty');
+	});
+
+	describe('Apply Return Stock Moves', () => {
+		const params = { resource: 'stock', operation: 'applyReturnMoves' };
+		const r1 = mappedReturn('R1', 'WEB-1001', [
+			{ sku: 'TSHIRT-RED-M', action: 'restock' },
+			{ sku: 'JEANS-BLU-32', action: 'quarantine', quantity: 2 },
+			{ sku: 'JEANS-BLU-32', action: 'no_movement' },
+			{ sku: 'TSHIRT-RED-M', action: 'write_off' },
+		]);
+		const r2 = mappedReturn('R2', 'WEB-1002', [{ sku: 'TSHIRT-RED-M', action: 'write_off', siteId: '1', locationId: 'WOFF' }]);
+
+		test('one batched call for every moving line; references; per-line results', async () => {
+			const { out, fake } = await run(params, [r1, r2]);
+			expect(fake.calls.adjustStock).toBe(1);
+			const batch = fake.log[0].args[0] as IDataObject[];
+			expect(batch.map((a) => [a.reference, a.stockCode, a.siteId, a.locationId, a.adjustBy])).toEqual([
+				['RB-R1-R1:1-Grade A', 'TSHIRT-RED-M', '1', 'A1', 1],
+				['RB-R1-R1:2-Damaged', 'JEANS-BLU-32', '1', 'QUAR', 2],
+				['RB-R2-R2:1-Dirty', 'TSHIRT-RED-M', '1', 'WOFF', 1],
+			]);
+			expect(out[1]).toEqual([]);
+			const moved = out[0][0].json as { lines: Array<{ stockMove: IDataObject }>; stockMoves: IDataObject };
+			expect(moved.lines.map((l) => [l.stockMove.result, l.stockMove.newLevel])).toEqual([
+				['applied', 11],
+				['applied', 2],
+				['no_movement', null],
+				['no_movement', null],
+			]);
+			expect(moved.stockMoves).toEqual({ applied: 2, duplicate: 0, noMovement: 2 });
+			expect(pairs(out[0])).toEqual([0, 1]);
+			expect(fake.levels.get('TSHIRT-RED-M|1|A1')).toBe(11);
+		});
+
+		test('a duplicate delivery moves nothing twice', async () => {
+			const fake = new FakeKhaosApi();
+			await run(params, [r1], { fake });
+			const { out } = await run(params, [r1], { fake });
+			expect(fake.levels.get('TSHIRT-RED-M|1|A1')).toBe(11);
+			expect(fake.levels.get('JEANS-BLU-32|1|QUAR')).toBe(2);
+			const lines = (out[0][0].json as { lines: Array<{ stockMove: IDataObject }> }).lines;
+			expect(lines.slice(0, 2).map((l) => l.stockMove.result)).toEqual(['duplicate', 'duplicate']);
+			expect((out[0][0].json.stockMoves as IDataObject).duplicate).toBe(2);
+		});
+
+		test('a rejected line sends the return to exceptions (khaos_rejected) with the return as payload', async () => {
+			const bad = mappedReturn('R3', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'SCARF-OLD' }]);
+			const { out } = await run(params, [r2, bad]);
+			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['R2']);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku, e.lineId, e.code])).toEqual([['khaos_rejected', 'R3', 'SCARF-OLD', 'R3:2', 'RB-R3-R3:2-Grade A']]);
+			expect(JSON.parse(out[1][0].json.payload as string)).toEqual(bad);
+			expect(pairs(out[1])).toEqual([1]);
+		});
+
+		test('invalid items → invalid_payload; retries exhausted → transient_exhausted; a SOAP fault → khaos_rejected', async () => {
+			const { out } = await run(params, [{ returnId: 'X1', lines: [] }, r1], { fake: new FakeKhaosApi().fail('adjustStock', transient()) });
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId])).toEqual([
+				['invalid_payload', 'X1'],
+				['transient_exhausted', 'R1'],
+			]);
+			expect(pairs(out[1])).toEqual([0, 1]);
+
+			const fault = new KhaosFault('ImportStockAdjustments', 'Adjustments XML is invalid', { code: 'invalid_request' });
+			const res = await run(params, [r1], { fake: new FakeKhaosApi().fail('adjustStock', fault) });
+			expect(jsons(res.out[1]).map((e) => [e.kind, e.code])).toEqual([['khaos_rejected', 'invalid_request']]);
+		});
+
+		test('a return with no moving line passes without any call', async () => {
+			const none = mappedReturn('R5', 'WEB-1001', [{ sku: 'TSHIRT-RED-M', action: 'no_movement' }]);
+			const { out, fake } = await run(params, [none]);
+			expect(fake.calls.adjustStock).toBe(0);
+			expect(out[0]).toHaveLength(1);
+		});
+	});
+});
+
+describe('Sales Order', () => {
+	test('Get: lines and prices; one fetch per reference per execution', async () => {
+		const { out, fake } = await run({ resource: 'salesOrder', operation: 'get', lookupBy: 'associatedRef', orderReference: 'WEB-1001' }, [{}, {}]);
+		expect(fake.calls.getSalesOrder).toBe(1);
+		expect(out[0]).toHaveLength(2);
+		const o = out[0][0].json as { orderCode: string; lines: IDataObject[]; orderDiscount: string };
+		expect(o.orderCode).toBe('SO000101');
+		expect(o.orderDiscount).toBe('10.00');
+		expect(o.lines.map((l) => [l.stockCode, l.unitPrice, l.discountPercent, l.qtyOrdered])).toEqual([
+			['TSHIRT-RED-M', '40.00', 0, 1],
+			['JEANS-BLU-32', '30.00', 10, 2],
+		]);
+		expect(pairs(out[0])).toEqual([0, 1]);
+	});
+
+	test('Get: not found is a NodeOperationError naming the reference', async () => {
+		const err = await runError({ resource: 'salesOrder', operation: 'get', lookupBy: 'orderCode', orderReference: 'SO999' }, [{}]);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toContain('SO999');
+	});
+});
+
+describe('Return', () => {
+	const importJson = {
+		associatedRef: 'RB-R7',
+		customerUrn: 'C1001',
+		orderAssociatedRef: 'WEB-1001',
+		lines: [{ stockCode: 'JEANS-BLU-32', quantity: 1, orderLineId: '1002', creditNetPence: 2011, creditTaxPence: 402, creditGrossPence: 2413 }],
+	};
+
+	test('Import: defaults for reason and site; a second import is a duplicate success with the existing code', async () => {
+		const fake = new FakeKhaosApi();
+		const params = { resource: 'return', operation: 'import', returnJson: JSON.stringify(importJson), defaultReasonId: '2', defaultSite: { __rl: true, mode: 'id', value: '' } };
+		const first = await run(params, [{}], { fake });
+		expect(first.out[0][0].json).toMatchObject({ imported: true, duplicate: false, returnCode: 'RTN000001' });
+		expect(fake.imports[0].lines[0]).toMatchObject({ reasonId: '2', siteId: '1', locationId: null, restock: false, creditGrossPence: 2413 });
+		const second = await run(params, [{}], { fake });
+		expect(second.out[0][0].json).toMatchObject({ imported: false, duplicate: true, returnCode: 'RTN000001' });
+		expect(fake.imports).toHaveLength(1);
+	});
+
+	test('Import: a bad return names the field', async () => {
+		const err = await runError({ resource: 'return', operation: 'import', returnJson: { ...importJson, lines: [{ ...importJson.lines[0], quantity: 0 }] } }, [{}]);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toContain('lines[0].quantity');
+	});
+
+	test('Process: already processed is a success', async () => {
+		const fake = new FakeKhaosApi();
+		fake.processed.add('RTN000042');
+		const { out } = await run({ resource: 'return', operation: 'process', returnCode: 'RTN000042', manualAuthCode: 'REBOUND' }, [{}], { fake });
+		expect(out[0][0].json).toEqual({ returnCode: 'RTN000042', outcome: 'already_processed', processed: true, alreadyProcessed: true });
+	});
+
+	test('Process: a fault is a NodeApiError with the item index', async () => {
+		const fake = new FakeKhaosApi().fail('processReturn', new KhaosFault('ProcessReturn', 'Return does not exist or has been deleted.', { code: 'return_not_found' }));
+		const err = await runError({ resource: 'return', operation: 'process', returnCode: 'RTN9', manualAuthCode: 'REBOUND' }, [{}], { fake });
+		expect(err).toBeInstanceOf(NodeApiError);
+		expect(err.message).toContain('Return does not exist or has been deleted.');
+		expect((err as NodeApiError).context.itemIndex).toBe(0);
+	});
+});
+
+describe('Credit Note', () => {
+	const params = { resource: 'creditNote', operation: 'createFromReturn', options: { deliveryPolicy: 'never' } };
+
+	test('the worked example: one JEANS-BLU-32 from WEB-1001 credits 24.13 gross, 4.02 VAT, 20.11 net', async () => {
+		const ret = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'quarantine', reasonId: '4' }], { refundPence: 2413 });
+		const { out, fake } = await run(params, [ret]);
+		expect(out[1]).toEqual([]);
+		const cn = out[0][0].json as IDataObject & { totals: IDataObject; lines: IDataObject[] };
+		expect(cn.totals).toEqual({ netPence: 2011, vatPence: 402, grossPence: 2413, net: '20.11', vat: '4.02', gross: '24.13' });
+		expect(cn).toMatchObject({ returnId: 'R1', associatedRef: 'RB-R1', returnCode: 'RTN000001', processed: 'processed', duplicate: false, currency: 'GBP', orderCode: 'SO000101' });
+		expect(cn.lines).toEqual([expect.objectContaining({ orderLineId: '1002', sku: 'JEANS-BLU-32', returnLineIds: ['R1:1'], reasonId: '4', siteId: '1', locationId: 'QUAR' })]);
+		expect((cn.mismatch as IDataObject).overTolerance).toBe(false);
+		expect(fake.imports[0]).toMatchObject({
+			associatedRef: 'RB-R1',
+			customerUrn: 'C1001',
+			orderAssociatedRef: 'WEB-1001',
+			delivery: null,
+			lines: [{ stockCode: 'JEANS-BLU-32', quantity: 1, orderLineId: '1002', reasonId: '4', siteId: '1', locationId: 'QUAR', restock: false, creditNetPence: 2011, creditTaxPence: 402, creditGrossPence: 2413 }],
+		});
+		expect(fake.log.filter((l) => l.method === 'processReturn').map((l) => l.args)).toEqual([['RTN000001', 'REBOUND']]);
+	});
+
+	test('one order fetch per order per execution; two returns of one order never credit the same unit twice', async () => {
+		const a = mappedReturn('A', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
+		const b = mappedReturn('B', 'WEB-1002', [{ sku: 'MUG-WHT', quantity: 2 }]);
+		const c = mappedReturn('C', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }, { sku: 'TSHIRT-RED-M' }]);
+		const d = mappedReturn('D', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
+		const { out, fake } = await run(params, [a, b, c, d]);
+		expect(fake.calls.getSalesOrder).toBe(2);
+		expect(fake.calls.getOrderStatuses).toBe(1);
+		expect(fake.log.find((l) => l.method === 'getOrderStatuses')?.args[0]).toEqual(['RB-A', 'RB-B', 'RB-C', 'RB-D']);
+		expect(jsons(out[0]).map((j) => [j.returnId, (j.totals as IDataObject).grossPence])).toEqual([
+			['A', 2413],
+			['B', 1600],
+			['C', 2413 + 3574],
+		]);
+		// 2413 + 2413 + 3574 = 8400 = 94.00 − 10.00: the whole order, to the penny
+		expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku])).toEqual([['quantity_exceeds_sold', 'D', 'JEANS-BLU-32']]);
+		expect(pairs(out[0])).toEqual([0, 1, 2]);
+		expect(pairs(out[1])).toEqual([3]);
+		expect(JSON.parse(out[1][0].json.payload as string)).toEqual(d);
+	});
+
+	test('delivery by policy, once per order', async () => {
+		const whole = mappedReturn('W', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }, { sku: 'MUG-WHT', quantity: 2 }]);
+		const { out, fake } = await run({ ...params, options: { deliveryPolicy: 'whole_order' } }, [whole]);
+		const cn = out[0][0].json as { totals: IDataObject; deliveryRefunded: boolean };
+		expect(cn.deliveryRefunded).toBe(true);
+		expect(cn.totals.grossPence).toBe(5500 + 1600 + 395);
+		expect(fake.imports[0].delivery).toEqual({ netPence: 329, taxPence: 66, grossPence: 395 });
+	});
+
+	test('order not found, a credit mismatch (created and reported), and an unknown order line', async () => {
+		const lost = mappedReturn('L', 'WEB-9999', [{ sku: 'JEANS-BLU-32' }]);
+		const over = mappedReturn('M', 'WEB-1001', [{ sku: 'TSHIRT-RED-M' }], { refundPence: 4000 });
+		const wrong = mappedReturn('N', 'WEB-1002', [{ sku: 'JEANS-BLU-32' }]);
+		const { out } = await run(params, [lost, over, wrong]);
+		expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['M']);
+		expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.owner])).toEqual([
+			['order_not_found', 'L', 'finance'],
+			['credit_mismatch', 'M', 'finance'],
+			['unknown_sku', 'N', 'ops'],
+		]);
+		expect(out[1][1].json.details).toMatchObject({ refundPence: 4000, creditPence: 3574, differencePence: 426 });
+		expect(pairs(out[1])).toEqual([0, 1, 2]);
+	});
+
+	test('a duplicate delivery: no second import, process or credit', async () => {
+		const fake = new FakeKhaosApi();
+		const ret = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
+		await run(params, [ret], { fake });
+		const { out } = await run(params, [ret], { fake });
+		expect(fake.calls.importReturn).toBe(1);
+		expect(fake.calls.processReturn).toBe(1);
+		expect(fake.calls.getSalesOrder).toBe(1);
+		expect(out[0][0].json).toMatchObject({ returnId: 'R1', duplicate: true, creditNoteCode: 'CNRTN000001' });
+		expect(out[1]).toEqual([]);
+	});
+
+	test('imported earlier but never processed: the import is a duplicate and the return is processed now', async () => {
+		const fake = new FakeKhaosApi();
+		const ret = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
+		fake.fail('processReturn', transient(), 1);
+		const first = await run(params, [ret], { fake });
+		expect(jsons(first.out[1]).map((e) => e.kind)).toEqual(['transient_exhausted']);
+		const second = await run(params, [ret], { fake });
+		expect(second.out[0][0].json).toMatchObject({ duplicate: true, returnCode: 'RTN000001', processed: 'processed' });
+		expect(fake.imports).toHaveLength(1);
+		expect(fake.creditNotes).toHaveLength(1);
+	});
+
+	test('a skipped import becomes the matching exception', async () => {
+		const fake = new FakeKhaosApi();
+		jest.spyOn(fake, 'importReturn').mockResolvedValue({
+			imported: false,
+			duplicate: false,
+			returnCode: '',
+			skipReason: 'Quantity returned 1 exceeds quantity sold less returned 0 for SORDER_ITEM_ID 1002',
+			skipCode: 'quantity_exceeds_sold',
+		});
+		const { out } = await run(params, [mappedReturn('Q', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }])], { fake });
+		expect(jsons(out[1]).map((e) => [e.kind, e.stage, e.code])).toEqual([['quantity_exceeds_sold', 'return', 'quantity_exceeds_sold']]);
+		expect(fake.calls.processReturn).toBe(0);
+	});
+
+	test('Find By Reference: one batched look-up; credit notes only; not found is reported', async () => {
+		const fake = new FakeKhaosApi();
+		fake.creditNotes.push({ orderCode: 'SO000200', associatedRef: 'RB-R1', orderType: 2, currency: 'GBP', dateCreated: '2026-11-28', itemsNetPence: 2011, deliveryNetPence: 0, complete: true, cancelled: false });
+		const { out } = await run({ resource: 'creditNote', operation: 'findByReference' }, [{}, {}], { fake, paramsPerItem: [{ references: 'RB-R1' }, { references: 'RB-R2, RB-R1' }] });
+		expect(fake.calls.getOrderStatuses).toBe(1);
+		expect(fake.log[0].args[0]).toEqual(['RB-R1', 'RB-R2']);
+		expect(jsons(out[0]).map((j) => [j.associatedRef, j.found, j.creditNoteCode ?? null, j.net ?? null])).toEqual([
+			['RB-R1', true, 'SO000200', '20.11'],
+			['RB-R2', false, null, null],
+			['RB-R1', true, 'SO000200', '20.11'],
+		]);
+		expect(pairs(out[0])).toEqual([0, 1, 1]);
+	});
+});
+
+describe('pickers', () => {
+	function loadCtx(fake: FakeKhaosApi, site: unknown) {
+		jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
+		return {
+			getCredentials: async () => ({ ...KHAOS_TEST_CREDENTIALS }),
+			getNode: () => ({ id: '1', name: 'Khaos Control', type: 'khaosControl', typeVersion: 1, position: [0, 0], parameters: {} }),
+			getCurrentNodeParameter: () => site,
+			helpers: {},
+		} as never;
+	}
+
+	test('sites, locations of the chosen site (filtered), return reasons', async () => {
+		const node = new KhaosControl();
+		const fake = new FakeKhaosApi();
+		const sites = await node.methods.listSearch.searchSites.call(loadCtx(fake, ''), 'out');
+		expect(sites.results).toEqual([{ name: 'Outlet (2)', value: '2' }]);
+		const locs = await node.methods.listSearch.searchLocations.call(loadCtx(fake, ''), undefined);
+		expect(fake.log.find((l) => l.method === 'getLocations')?.args).toEqual(['1']);
+		expect(locs.results.map((r) => r.value)).toEqual(['A1', 'RET', 'QUAR', 'WOFF']);
+		expect(locs.results[2].name).toContain('not sellable');
+		const out1 = await node.methods.listSearch.searchLocations.call(loadCtx(fake, '2'), undefined);
+		expect(out1.results).toEqual([{ name: 'Outlet floor (OUT1)', value: 'OUT1' }]);
+		const reasons = await node.methods.loadOptions.getReturnReasons.call(loadCtx(fake, ''));
+		expect(reasons.map((r) => r.value)).toEqual(['1', '2']);
+	});
+});

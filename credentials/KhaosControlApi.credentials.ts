@@ -53,7 +53,7 @@ export class KhaosControlApi implements ICredentialType {
 
 	icon = { light: 'file:khaosControl.svg', dark: 'file:khaosControl.dark.svg' } as const;
 
-	documentationUrl = 'https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/khaos-control.md';
+	documentationUrl = 'https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos#readme';
 
 	properties: INodeProperties[] = [
 		{

@@ -1,4 +1,4 @@
-import { NodeApiError, NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeHelpers, NodeOperationError, Workflow, type IDataObject, type INode, type INodeExecutionData, type INodeTypes } from 'n8n-workflow';
 import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
 import * as transport from '../../../nodes/KhaosControl/transport';
 import { TransientExhaustedError, TransportError } from '../../../transports/http';
@@ -54,6 +54,20 @@ describe('node description', () => {
 		expect(d.subtitle).toContain('operation');
 		const ops = d.properties.filter((p) => p.name === 'operation').flatMap((p) => (p.options ?? []).map((o) => (o as { value: string }).value));
 		expect(ops).toEqual(expect.arrayContaining(['get', 'validateSkus', 'getLevels', 'adjust', 'applyReturnMoves', 'import', 'process', 'createFromReturn', 'findByReference']));
+	});
+
+	test('outputs resolved by n8n: Valid/Moved/Created + Exceptions for the batch operations, one output otherwise', () => {
+		const d = new KhaosControl().description;
+		const nodeTypes = { getByName: () => ({ description: d }), getByNameAndVersion: () => ({ description: d }), getKnownTypes: () => ({}) } as unknown as INodeTypes;
+		const outputsFor = (resource: string, operation: string) => {
+			const node: INode = { id: '1', name: 'Khaos', type: 'khaosControl', typeVersion: 1, position: [0, 0], parameters: { resource, operation } };
+			const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
+			return NodeHelpers.getNodeOutputs(workflow, node, d).map((o) => (typeof o === 'string' ? o : `${o.type}:${o.displayName}`));
+		};
+		expect(outputsFor('product', 'validateSkus')).toEqual(['main:Valid', 'main:Exceptions']);
+		expect(outputsFor('stock', 'applyReturnMoves')).toEqual(['main:Moved', 'main:Exceptions']);
+		expect(outputsFor('creditNote', 'createFromReturn')).toEqual(['main:Created', 'main:Exceptions']);
+		expect(outputsFor('salesOrder', 'get')).toEqual(['main:']);
 	});
 
 	test('no input items: empty outputs and no Khaos call', async () => {

@@ -182,7 +182,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 		return entry;
 	};
 
-	for (const rec of recs) {
+	const creditOne = async (rec: Rec): Promise<void> => {
 		const { ret, json, itemIndex } = rec;
 		const already = existing.get(rec.associatedRef.toLowerCase());
 		if (already) {
@@ -203,13 +203,13 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 					itemIndex,
 				),
 			);
-			continue;
+			return;
 		}
 
 		const entry = await orderFor(ret.orderReference);
 		if ('error' in entry) {
 			exceptions.push(...failureExceptions(run, entry.error, [rec], 'credit', `fetching order ${ret.orderReference}`));
-			continue;
+			return;
 		}
 		const order = entry.order;
 		if (!order) {
@@ -219,7 +219,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 					itemIndex,
 				),
 			);
-			continue;
+			return;
 		}
 
 		const result = computeCredit(
@@ -243,7 +243,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 					),
 				);
 			}
-			continue;
+			return;
 		}
 
 		const lineById = new Map(ret.lines.map((l) => [l.lineId, l]));
@@ -279,7 +279,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 			imported = await run.api.importReturn(input);
 		} catch (error) {
 			exceptions.push(...failureExceptions(run, error, [rec], 'return', `importing the return into Khaos`));
-			continue;
+			return;
 		}
 		if (!imported.imported && !imported.duplicate) {
 			exceptions.push(
@@ -290,7 +290,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 					itemIndex,
 				),
 			);
-			continue;
+			return;
 		}
 
 		let processed: string | null = null;
@@ -300,7 +300,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 			} catch (error) {
 				// the return stays imported; a replay finds it as a duplicate and processes it then
 				exceptions.push(...failureExceptions(run, error, [rec], 'credit', `processing return ${imported.returnCode}`));
-				continue;
+				return;
 			}
 		}
 
@@ -358,6 +358,15 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 					itemIndex,
 				),
 			);
+		}
+	};
+
+	for (const rec of recs) {
+		try {
+			await creditOne(rec);
+		} catch (error) {
+			// anything unexpected still ends as an exception for this return (or fails the node without continueOnFail)
+			exceptions.push(...failureExceptions(run, error, [rec], 'credit', 'creating the credit note'));
 		}
 	}
 	return [created, exceptions];

@@ -1,0 +1,107 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * ReBound (Intelligentreturns) legacy API credential, plus the shared secret
+ * and signature settings of its (modeled) webhooks.
+ *
+ * The legacy API puts `login` and `api_key` in the form-encoded body of each
+ * call, so the transport (transports/rebound) adds them itself; this
+ * credential has no `authenticate` block. It is tested by the ReBound nodes
+ * (`testedBy: 'reBoundApiTest'`), which run a cheap `returns/search/json`
+ * over today through the transport, so an `empty` result counts as success
+ * and a refused login is reported without retrying (ReBound blocks an IP
+ * after repeated failed logins).
+ */
+export class ReBoundApi implements ICredentialType {
+	name = 'reBoundApi';
+
+	displayName = 'ReBound API';
+
+	icon = { light: 'file:rebound.svg', dark: 'file:rebound.dark.svg' } as const;
+
+	documentationUrl = 'https://intelligentreturns.net/api';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Login',
+			name: 'login',
+			type: 'string',
+			default: '',
+			required: true,
+			description: 'The API login ReBound gave you (sent as the `login` field of every call)',
+		},
+		{
+			displayName: 'API Key',
+			name: 'apiKey',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'The API key ReBound gave you (sent as the `api_key` field of every call)',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: 'https://intelligentreturns.net/api',
+			required: true,
+			placeholder: 'https://intelligentreturns.net/api',
+			description: 'The legacy API root. ReBound\'s test system is https://test.intelligentreturns.net/api.',
+		},
+		{
+			displayName: 'Webhook Secret',
+			name: 'webhookSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description: 'Shared secret ReBound signs webhook deliveries with (HMAC-SHA256). Required by the ReBound Trigger: without it every delivery is rejected.',
+		},
+		{
+			displayName: 'Signature Header',
+			name: 'signatureHeader',
+			type: 'string',
+			default: 'X-Rebound-Signature',
+			description: 'Request header that carries the signature',
+		},
+		{
+			displayName: 'Signature Prefix',
+			name: 'signaturePrefix',
+			type: 'string',
+			default: '',
+			placeholder: 'sha256=',
+			description: 'Text before the signature in the header, if any',
+		},
+		{
+			displayName: 'Timestamp Header',
+			name: 'timestampHeader',
+			type: 'string',
+			default: 'X-Rebound-Timestamp',
+			description: 'Request header that carries the unix time (seconds) the delivery was signed at',
+		},
+		{
+			displayName: 'Signature Encoding',
+			name: 'signatureEncoding',
+			type: 'options',
+			options: [
+				{ name: 'Hex', value: 'hex' },
+				{ name: 'Base64', value: 'base64' },
+			],
+			default: 'hex',
+		},
+		{
+			displayName: 'Sign Timestamp',
+			name: 'signTimestamp',
+			type: 'boolean',
+			default: true,
+			description: 'Whether the signature covers `<timestamp>.<raw body>` (true) or the raw body alone (false)',
+		},
+		{
+			displayName: 'Tolerance (Seconds)',
+			name: 'toleranceSeconds',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 300,
+			description: 'Deliveries whose timestamp is further than this from now are rejected as replays. 0 turns the check off.',
+		},
+	];
+}

@@ -1,0 +1,247 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IHookFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+import { makeException, redactSecrets } from '../../core/exceptions';
+import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
+import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
+import { getReboundCredentials, REBOUND_CREDENTIAL_TEST, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
+import { invalidReturnException, slimRawReturn } from '../shared/reboundPoll';
+import { readWebhookMemory, recordDelivery } from '../shared/reboundWebhookMemory';
+
+/** Event types that can carry a final disposition. */
+export const FINAL_EVENT_TYPES = ['return.processed', 'return.received'];
+
+/** True when the event is one the default ("final dispositions only") setting lets through. */
+export function isFinalEvent(type: string, ret: NormalisedReturn): boolean {
+	return FINAL_EVENT_TYPES.includes(type) && isFullyGraded(ret);
+}
+
+interface WebhookRequest {
+	rawBody?: unknown;
+	headers: Record<string, string | string[] | undefined>;
+	readRawBody?: () => Promise<void>;
+}
+
+function rawReturnId(data: unknown): string | null {
+	if (!data || typeof data !== 'object') return null;
+	const id = (data as Record<string, unknown>).id;
+	return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
+}
+
+export class ReBoundTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'ReBound Trigger',
+		name: 'reBoundTrigger',
+		icon: { light: 'file:rebound.svg', dark: 'file:rebound.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{$parameter["events"] === "all" ? "All events" : "Final dispositions"}}',
+		description: 'Starts the workflow when ReBound pushes a return event (signed webhook)',
+		defaults: { name: 'ReBound Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Returns', 'Exceptions'],
+		credentials: [{ name: 'reBoundApi', required: true, testedBy: 'reBoundApiTest' }],
+		activationMessage:
+			'ReBound has no public API to register webhooks: give ReBound (control panel or support) the Production URL of this node and the webhook secret from the credential.',
+		webhooks: [
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				path: 'rebound',
+			},
+		],
+		properties: [
+			{
+				displayName: 'ReBound has no public API for registering webhooks, so this node registers nothing remotely: copy the Production URL shown under "Webhook URLs" into ReBound by hand (its control panel or ReBound support) and give ReBound the webhook secret set in the credential. Every delivery must be signed (HMAC-SHA256 over the exact raw body, with a timestamp inside the tolerance); anything else is answered 401 and starts nothing. Duplicates (same event ID) and stale events (a sequence not above the highest already seen for that return) are answered 200 and start nothing; this memory lives in the workflow\'s static data and survives restarts. Deliveries to the Test URL are not remembered.',
+				name: 'notice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'options',
+				options: [
+					{
+						name: 'Final Dispositions Only',
+						value: 'final',
+						description: 'Return.processed or return.received events in which every line has a final disposition',
+					},
+					{
+						name: 'All Events',
+						value: 'all',
+						description: 'Every verified, new, in-order event (created, received, processed, cancelled …)',
+					},
+				],
+				default: 'final',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Emit Invalid Payloads as Exceptions',
+						name: 'emitInvalidAsExceptions',
+						type: 'boolean',
+						default: false,
+						description:
+							'Whether a signed delivery that is not a valid event is answered 200 and emitted as an invalid_payload exception on the Exceptions output (for the exception queue) instead of answered 400',
+					},
+					{
+						displayName: 'Remembered Event IDs',
+						name: 'maxEvents',
+						type: 'number',
+						typeOptions: { minValue: 100 },
+						default: 5000,
+						description: 'How many event IDs are kept to answer duplicate deliveries (oldest forgotten first)',
+					},
+					{
+						displayName: 'Remembered Returns',
+						name: 'maxReturns',
+						type: 'number',
+						typeOptions: { minValue: 100 },
+						default: 5000,
+						description: 'How many returns keep their highest event sequence, to drop stale events (least recently updated forgotten first)',
+					},
+				],
+			},
+		],
+	};
+
+	methods = {
+		credentialTest: { [REBOUND_CREDENTIAL_TEST]: reBoundApiTest },
+	};
+
+	webhookMethods = {
+		default: {
+			// Nothing to register remotely (ReBound's webhook registration is not public):
+			// the URL is recorded so the activation is visible in the node's static data.
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				const data = this.getWorkflowStaticData('node');
+				return data.webhookUrl !== undefined && data.webhookUrl === this.getNodeWebhookUrl('default');
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				const url = this.getNodeWebhookUrl('default');
+				const data = this.getWorkflowStaticData('node');
+				data.webhookUrl = url;
+				this.logger.info(`ReBound Trigger active: give ReBound this URL by hand: ${url ?? '(unknown)'}`);
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				const data = this.getWorkflowStaticData('node');
+				delete data.webhookUrl;
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const req = this.getRequestObject() as unknown as WebhookRequest;
+		const res = this.getResponseObject();
+		const reply = (status: number, body: IDataObject): IWebhookResponseData => {
+			res.status(status).json(body);
+			return { noWebhookResponse: true };
+		};
+
+		const creds = await getReboundCredentials(this);
+		if (!creds.webhookSecret) {
+			return reply(401, { status: 'rejected', reason: 'secret_not_configured', message: 'No webhook secret is set in the ReBound API credential' });
+		}
+		if (!Buffer.isBuffer(req.rawBody) && typeof req.readRawBody === 'function') await req.readRawBody();
+		const rawBody = req.rawBody;
+		if (!Buffer.isBuffer(rawBody)) {
+			return reply(400, { status: 'invalid', field: '(body)', message: 'The request has no body' });
+		}
+
+		const verdict = verifyWebhookSignature({
+			rawBody,
+			headers: req.headers,
+			secret: creds.webhookSecret,
+			settings: webhookSettingsFromCredentials(creds),
+			nowMs: Date.now(),
+		});
+		if (!verdict.ok) {
+			return reply(401, { status: 'rejected', reason: verdict.reason, message: redactSecrets(verdict.message, [creds.webhookSecret]) });
+		}
+
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const emitInvalid = options.emitInvalidAsExceptions === true;
+		const nowIso = new Date().toISOString();
+		const parsed = parseWebhookEvent(rawBody);
+		if (!parsed.ok) {
+			if (!emitInvalid) return reply(400, { status: 'invalid', field: parsed.field, message: parsed.message });
+			let payload: unknown = rawBody.toString('utf8');
+			try {
+				payload = JSON.parse(payload as string);
+				const env = payload as IDataObject;
+				if (env && typeof env === 'object' && env.data !== undefined) env.data = slimRawReturn(env.data) as IDataObject;
+			} catch {
+				// Not JSON: keep the text as it came (it is what ReBound sent).
+			}
+			const data = payload && typeof payload === 'object' ? (payload as IDataObject).data : undefined;
+			const exception = makeException('invalid_payload', `ReBound webhook delivery is invalid: ${parsed.field}: ${parsed.message}`, {
+				stage: 'trigger',
+				returnId: rawReturnId(data),
+				field: parsed.field,
+				occurredAt: nowIso,
+				payload,
+			});
+			return {
+				webhookResponse: { status: 'exception', field: parsed.field },
+				workflowData: [[], [{ json: exception as unknown as IDataObject }]],
+			};
+		}
+
+		const { event, normalised } = parsed;
+		if (!normalised.ok && !emitInvalid) {
+			// Answered before it is remembered, so ReBound's retry after a fix at source is not taken for a duplicate.
+			const field = normalised.issues[0]?.field ?? '(root)';
+			return reply(400, { status: 'invalid', field: `data.${field}`, message: normalised.message });
+		}
+		const returnId = normalised.ok ? normalised.value.returnId : rawReturnId(event.data);
+		if (this.getMode() !== 'manual') {
+			const staticData = this.getWorkflowStaticData('node');
+			const memory = readWebhookMemory(staticData.deliveries);
+			const seen = recordDelivery(memory, { eventId: event.id, returnId, sequence: event.sequence }, Math.floor(Date.now() / 1000), {
+				maxEvents: Math.max(100, Number(options.maxEvents ?? 5000)),
+				maxReturns: Math.max(100, Number(options.maxReturns ?? 5000)),
+			});
+			// Reassigned (not mutated) so n8n notices the change and saves it.
+			staticData.deliveries = memory as unknown as IDataObject;
+			if (seen === 'duplicate') return { webhookResponse: { status: 'duplicate', eventId: event.id } };
+			if (seen === 'stale') return { webhookResponse: { status: 'stale', eventId: event.id, sequence: event.sequence } };
+		}
+
+		if (!normalised.ok) {
+			const exception = invalidReturnException(returnId ?? '(no id)', event.data, normalised.issues, normalised.message, nowIso, {
+				eventId: event.id,
+				eventType: event.event,
+				sequence: event.sequence,
+			});
+			return {
+				webhookResponse: { status: 'exception', eventId: event.id },
+				workflowData: [[], [{ json: exception as unknown as IDataObject }]],
+			};
+		}
+
+		const ret = normalised.value;
+		const all = this.getNodeParameter('events', 'final') === 'all';
+		if (!all && !isFinalEvent(event.event, ret)) {
+			return { webhookResponse: { status: 'ignored', eventId: event.id, reason: 'not a final disposition' } };
+		}
+		const item: INodeExecutionData = { json: ret as unknown as IDataObject };
+		return { webhookResponse: { status: 'accepted', eventId: event.id }, workflowData: [[item], []] };
+	}
+}

@@ -1,0 +1,82 @@
+/**
+ * What the ReBound Trigger remembers between deliveries: event ids (to answer
+ * duplicates) and, per return, the highest event sequence seen (to drop stale,
+ * out-of-order events). Kept in the workflow's static data, which n8n saves to
+ * its database after every production webhook call (so it survives restarts).
+ *
+ * Why not n8n's deduplication store (`helpers.checkProcessedAndRecord`)? In
+ * n8n 2.x it is only offered to execute() contexts: IWebhookFunctions.helpers
+ * is RequestHelperFunctions & BaseHelperFunctions & BinaryHelperFunctions
+ * (n8n-workflow 2.40 interfaces.d.ts; n8n-core's WebhookContext builds exactly
+ * those). Limitation shared by both: n8n saves static data read-modify-write,
+ * so two deliveries processed at the same instant can each miss the other's
+ * record. The sequence memory makes a redelivery stale even when its event id
+ * was forgotten, and the Khaos side (the return reference / ASSOCIATED_REF
+ * guards) refuses to apply the same return twice.
+ */
+
+export interface WebhookMemory {
+	version: 1;
+	/** Event id → unix seconds first seen. */
+	events: Record<string, number>;
+	/** Return id → [highest sequence seen, unix seconds it was seen]. */
+	seq: Record<string, [number, number]>;
+}
+
+export interface WebhookMemoryLimits {
+	/** Event ids remembered (oldest forgotten first). */
+	maxEvents: number;
+	/** Returns whose highest sequence is remembered (least recently updated forgotten first). */
+	maxReturns: number;
+}
+
+export const DEFAULT_WEBHOOK_MEMORY_LIMITS: WebhookMemoryLimits = { maxEvents: 5000, maxReturns: 5000 };
+
+export type DeliveryVerdict = 'new' | 'duplicate' | 'stale';
+
+export function readWebhookMemory(raw: unknown): WebhookMemory {
+	const o = (raw && typeof raw === 'object' ? raw : {}) as Partial<WebhookMemory>;
+	const events: Record<string, number> = {};
+	const seq: Record<string, [number, number]> = {};
+	if (o.events && typeof o.events === 'object') {
+		for (const [k, v] of Object.entries(o.events)) if (typeof v === 'number') events[k] = v;
+	}
+	if (o.seq && typeof o.seq === 'object') {
+		for (const [k, v] of Object.entries(o.seq)) {
+			if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number') seq[k] = [v[0], v[1]];
+		}
+	}
+	return { version: 1, events, seq };
+}
+
+function trimOldest<T>(map: Record<string, T>, max: number, time: (v: T) => number): void {
+	const keys = Object.keys(map);
+	if (keys.length <= max) return;
+	keys.sort((a, b) => time(map[a]) - time(map[b]));
+	for (const key of keys.slice(0, keys.length - Math.max(0, max))) delete map[key];
+}
+
+/**
+ * Judge one delivery and record it (mutates `memory`). A delivery is a
+ * duplicate when its event id was seen; stale when its sequence is not above
+ * the highest already seen for the same return (an equal sequence with another
+ * event id is treated as stale too: it cannot be newer).
+ */
+export function recordDelivery(
+	memory: WebhookMemory,
+	delivery: { eventId: string; returnId: string | null; sequence: number },
+	nowSec: number,
+	limits: WebhookMemoryLimits = DEFAULT_WEBHOOK_MEMORY_LIMITS,
+): DeliveryVerdict {
+	if (memory.events[delivery.eventId] !== undefined) return 'duplicate';
+	memory.events[delivery.eventId] = nowSec;
+	let verdict: DeliveryVerdict = 'new';
+	if (delivery.returnId !== null) {
+		const prev = memory.seq[delivery.returnId];
+		if (prev && delivery.sequence <= prev[0]) verdict = 'stale';
+		else memory.seq[delivery.returnId] = [delivery.sequence, nowSec];
+	}
+	trimOldest(memory.events, limits.maxEvents, (t) => t);
+	trimOldest(memory.seq, limits.maxReturns, (v) => v[1]);
+	return verdict;
+}

@@ -150,6 +150,19 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(sandbox.state.snapshot().creditNotes).toHaveLength(1);
 	});
 
+	test('dropped connections go through n8n\'s error path (axios-style codes) and are retried', async () => {
+		sandbox.faults.configure({ rules: { ExportStock: { next: { count: 2, kind: 'drop' } } } });
+		const ret = mappedReturn('R109', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
+		const [valid, exceptions] = await execute(VALIDATE, [ret]);
+		expect(exceptions).toEqual([]);
+		expect(valid.map((v) => v.json.returnId)).toEqual(['R109']);
+		expect(sandbox.calls.all().map((c) => [c.method, c.outcome])).toEqual([
+			['ExportStock', 'injected:drop'],
+			['ExportStock', 'injected:drop'],
+			['ExportStock', 'ok'],
+		]);
+	});
+
 	test('a permanent 500 ends as a transient_exhausted exception, nothing applied', async () => {
 		sandbox.faults.configure({ rules: { ExportOrders: { rate500: 1 } } });
 		const ret = mappedReturn('R108', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);

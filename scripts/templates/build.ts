@@ -1,0 +1,839 @@
+/**
+ * Generates the workflow templates in workflows/*.json (n8n workflow JSON with
+ * `{{PLACEHOLDER}}` values). The templates are committed; this generator keeps
+ * the five of them consistent (same Data table shapes, same exception sink)
+ * and a unit test checks the committed files equal its output.
+ *
+ *   npx ts-node --transpile-only scripts/templates/build.ts          # write workflows/
+ *   npx ts-node --transpile-only scripts/templates/build.ts --check  # exit 1 if out of date
+ *
+ * Only the fields n8n's public API accepts on POST /api/v1/workflows are
+ * written: name, nodes, connections, settings (no id, active or tags).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TABLES, type TableKey } from './tables';
+
+export const PACKAGE = 'n8n-nodes-rebound-khaos';
+
+export interface N8nConnection {
+	node: string;
+	type: 'main';
+	index: number;
+}
+
+export interface N8nNode {
+	id: string;
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: Record<string, unknown>;
+	credentials?: Record<string, { id: string | null; name: string } | string>;
+	/** A boolean, or a `{{…_DISABLED}}` placeholder that becomes one. */
+	disabled?: boolean | string;
+	executeOnce?: boolean;
+	alwaysOutputData?: boolean;
+	notes?: string;
+	notesInFlow?: boolean;
+	webhookId?: string;
+	onError?: string;
+}
+
+export interface WorkflowTemplate {
+	name: string;
+	nodes: N8nNode[];
+	connections: Record<string, { main: N8nConnection[][] }>;
+	settings: Record<string, unknown>;
+}
+
+export interface TemplateInfo {
+	/** File name under workflows/ without .json. */
+	file: string;
+	title: string;
+	/** When the import command activates it: always, only when finance is batched, only when replay is scheduled. */
+	activate: 'always' | 'financeBatched' | 'replayScheduled';
+	build: () => WorkflowTemplate;
+}
+
+// ------------------------------------------------------------------ builder
+
+function uuidFor(seed: string): string {
+	const h = createHash('sha1').update(seed).digest('hex');
+	return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+class Builder {
+	private readonly nodes: N8nNode[] = [];
+	private readonly connections: WorkflowTemplate['connections'] = {};
+
+	constructor(
+		private readonly key: string,
+		private readonly name: string,
+	) {}
+
+	add(node: Omit<N8nNode, 'id'>): string {
+		if (this.nodes.some((n) => n.name === node.name)) throw new Error(`${this.key}: duplicate node name ${node.name}`);
+		this.nodes.push({ id: uuidFor(`${this.key}:${node.name}`), ...node });
+		return node.name;
+	}
+
+	connect(from: string, to: string, output = 0): this {
+		const entry = (this.connections[from] ??= { main: [] });
+		while (entry.main.length <= output) entry.main.push([]);
+		entry.main[output].push({ node: to, type: 'main', index: 0 });
+		return this;
+	}
+
+	build(): WorkflowTemplate {
+		return {
+			name: this.name,
+			nodes: this.nodes,
+			connections: this.connections,
+			settings: {
+				executionOrder: 'v1',
+				timezone: '{{TIMEZONE}}',
+				saveManualExecutions: true,
+				saveDataErrorExecution: 'all',
+				callerPolicy: 'workflowsFromSameOwner',
+			},
+		};
+	}
+}
+
+// ------------------------------------------------------------------ node helpers
+
+const KHAOS_CREDENTIALS = { khaosControlApi: { id: '{{KHAOS_CREDENTIAL_ID}}', name: '{{KHAOS_CREDENTIAL_NAME}}' } };
+const REBOUND_CREDENTIALS = { reBoundApi: { id: '{{REBOUND_CREDENTIAL_ID}}', name: '{{REBOUND_CREDENTIAL_NAME}}' } };
+const SMTP_CREDENTIALS = { smtp: { id: '{{SMTP_CREDENTIAL_ID}}', name: '{{SMTP_CREDENTIAL_NAME}}' } };
+const SLACK_CREDENTIALS = { slackApi: { id: '{{SLACK_CREDENTIAL_ID}}', name: '{{SLACK_CREDENTIAL_NAME}}' } };
+
+type Pos = [number, number];
+
+function tableLocator(table: TableKey) {
+	const stem = TABLES[table].stem;
+	return { __rl: true, mode: 'id', value: `{{${stem}_TABLE_ID}}`, cachedResultName: `{{${stem}_TABLE_NAME}}` };
+}
+
+interface Condition {
+	keyName: string;
+	condition: 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'like' | 'ilike' | 'isEmpty' | 'isNotEmpty' | 'isTrue' | 'isFalse';
+	keyValue?: string | number | boolean;
+}
+
+const eq = (keyName: string, keyValue: string | number | boolean): Condition => ({ keyName, condition: 'eq', keyValue });
+const neq = (keyName: string, keyValue: string | number | boolean): Condition => ({ keyName, condition: 'neq', keyValue });
+
+function columnsParam(table: TableKey, value: Record<string, string | number | boolean>) {
+	for (const col of Object.keys(value)) {
+		if (!TABLES[table].columns.some((c) => c.name === col)) throw new Error(`Table ${table} has no column ${col}`);
+	}
+	return {
+		mappingMode: 'defineBelow',
+		value,
+		matchingColumns: [],
+		schema: TABLES[table].columns
+			.filter((c) => c.name in value)
+			.map((c) => ({ id: c.name, displayName: c.name, required: false, defaultMatch: false, display: true, type: c.type, canBeUsedToMatch: true })),
+		attemptToConvertTypes: false,
+		convertFieldsToString: false,
+	};
+}
+
+interface DataTableOptions {
+	conditions?: Condition[];
+	all?: boolean;
+	columns?: Record<string, string | number | boolean>;
+	returnAll?: boolean;
+	limit?: number | string;
+	orderBy?: { column: string; direction: 'ASC' | 'DESC' };
+}
+
+function dataTableNode(name: string, position: Pos, table: TableKey, operation: 'get' | 'insert' | 'update' | 'upsert' | 'rowExists' | 'rowNotExists', o: DataTableOptions = {}): Omit<N8nNode, 'id'> {
+	const parameters: Record<string, unknown> = { resource: 'row', operation, dataTableId: tableLocator(table) };
+	if (operation !== 'insert') {
+		parameters.matchType = o.all ? 'allConditions' : 'anyCondition';
+		parameters.filters = { conditions: o.conditions ?? [] };
+	}
+	if (operation === 'get') {
+		parameters.returnAll = o.returnAll ?? true;
+		if (!parameters.returnAll) parameters.limit = o.limit ?? 50;
+		if (o.orderBy) {
+			parameters.orderBy = true;
+			parameters.orderByColumn = o.orderBy.column;
+			parameters.orderByDirection = o.orderBy.direction;
+		}
+	}
+	if (operation === 'insert' || operation === 'update' || operation === 'upsert') {
+		parameters.columns = columnsParam(table, o.columns ?? {});
+		parameters.options = {};
+	}
+	return { name, type: 'n8n-nodes-base.dataTable', typeVersion: 1.1, position, parameters };
+}
+
+function ifNode(name: string, position: Pos, expression: string): Omit<N8nNode, 'id'> {
+	return {
+		name,
+		type: 'n8n-nodes-base.if',
+		typeVersion: 2.2,
+		position,
+		parameters: {
+			conditions: {
+				options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
+				conditions: [{ id: uuidFor(`if:${name}`), leftValue: expression, rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } }],
+				combinator: 'and',
+			},
+			options: {},
+		},
+	};
+}
+
+function filterNode(name: string, position: Pos, expression: string): Omit<N8nNode, 'id'> {
+	return { ...ifNode(name, position, expression), type: 'n8n-nodes-base.filter' };
+}
+
+function parseJsonNode(name: string, position: Pos, expression: string, notes: string): Omit<N8nNode, 'id'> {
+	return { name, type: 'n8n-nodes-base.set', typeVersion: 3.4, position, parameters: { mode: 'raw', jsonOutput: expression, options: {} }, notes, notesInFlow: true };
+}
+
+function sticky(name: string, position: Pos, content: string, width = 420, height = 300): Omit<N8nNode, 'id'> {
+	return { name, type: 'n8n-nodes-base.stickyNote', typeVersion: 1, position, parameters: { content, width, height } };
+}
+
+function khaos(name: string, position: Pos, parameters: Record<string, unknown>, notes?: string): Omit<N8nNode, 'id'> {
+	return { name, type: `${PACKAGE}.khaosControl`, typeVersion: 1, position, parameters, credentials: KHAOS_CREDENTIALS, ...(notes ? { notes, notesInFlow: true } : {}) };
+}
+
+function cronTrigger(name: string, position: Pos, cronPlaceholder: string): Omit<N8nNode, 'id'> {
+	return { name, type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position, parameters: { rule: { interval: [{ field: 'cronExpression', expression: cronPlaceholder }] } } };
+}
+
+/** The three mapping tables, read once per run (executeOnce; an empty table still lets the run go on). */
+function addMappingReads(b: Builder, from: string[], x: number, y: number): string {
+	const read = (name: string, table: TableKey, pos: Pos) =>
+		b.add({ ...dataTableNode(name, pos, table, 'get', { returnAll: true }), executeOnce: true, alwaysOutputData: true });
+	const d = read('Disposition Map', 'dispositions', [x, y]);
+	const r = read('Reason Map', 'reasons', [x + 240, y]);
+	const s = read('SKU Aliases', 'skuAliases', [x + 480, y]);
+	for (const f of from) b.connect(f, d);
+	b.connect(d, r).connect(r, s);
+	return s;
+}
+
+const MAPPING_PARAMETERS = {
+	operation: 'map',
+	dispositionSource: 'json',
+	dispositionJson: "={{ JSON.stringify($('Disposition Map').all().map(i => i.json).filter(r => r.disposition)) }}",
+	reasonSource: 'json',
+	reasonJson: "={{ JSON.stringify($('Reason Map').all().map(i => i.json).filter(r => r.reason)) }}",
+	skuAliasSource: 'json',
+	skuAliasJson: "={{ JSON.stringify($('SKU Aliases').all().map(i => i.json).filter(r => r.from)) }}",
+};
+
+const CREDIT_PARAMETERS = {
+	resource: 'creditNote',
+	operation: 'createFromReturn',
+	options: {
+		deliveryPolicy: '{{DELIVERY_POLICY}}',
+		manualAuthCode: '{{MANUAL_AUTH_CODE}}',
+		processReturn: true,
+		rounding: '{{CREDIT_ROUNDING}}',
+		tolerancePencePerLine: '{{CREDIT_TOLERANCE_PENCE}}',
+	},
+};
+
+/** Text of a field of the item, '' when empty (Data table string columns). */
+const text = (expr: string) => `={{ ${expr} == null ? '' : String(${expr}) }}`;
+
+const htmlEscape = (expr: string) => `String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;')`;
+
+/**
+ * The exception sink: new problems are upserted into the exceptions table
+ * (status open, attempts 1) and alerted; problems already in the table (same
+ * key) get lastSeen, attempts + 1 and status open again. Returns the names of
+ * the two entry nodes (connect every exception output to both).
+ */
+function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
+	const isNew = b.add({
+		...dataTableNode('New Exception?', [x, y], 'exceptions', 'rowNotExists', { conditions: [eq('key', '={{ $json.key }}')] }),
+		notes: 'Exception items whose key is not in the exceptions table yet',
+		notesInFlow: true,
+	});
+	const record = b.add(
+		dataTableNode('Record New Exception', [x + 240, y], 'exceptions', 'upsert', {
+			conditions: [eq('key', '={{ $json.key }}')],
+			columns: {
+				key: '={{ $json.key }}',
+				kind: '={{ $json.kind }}',
+				title: '={{ $json.title }}',
+				owner: '={{ $json.owner }}',
+				stage: '={{ $json.stage }}',
+				returnId: text('$json.returnId'),
+				displayId: text('$json.displayId'),
+				orderReference: text('$json.orderReference'),
+				sku: text('$json.sku'),
+				lineId: text('$json.lineId'),
+				code: text('$json.code'),
+				field: text('$json.field'),
+				message: '={{ $json.message }}',
+				action: '={{ $json.action }}',
+				status: 'open',
+				firstSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
+				lastSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
+				attempts: 1,
+				resolvedAt: '',
+				details: '={{ JSON.stringify($json.details ?? {}) }}',
+				payload: text('$json.payload'),
+			},
+		}),
+	);
+	const email = b.add({
+		name: 'Alert by Email',
+		type: 'n8n-nodes-base.emailSend',
+		typeVersion: 2.1,
+		position: [x + 480, y - 100],
+		executeOnce: true,
+		disabled: '{{ALERT_EMAIL_DISABLED}}',
+		credentials: SMTP_CREDENTIALS,
+		parameters: {
+			resource: 'email',
+			operation: 'send',
+			fromEmail: '{{ALERT_EMAIL_FROM}}',
+			toEmail: '{{ALERT_EMAIL_TO}}',
+			subject: '=Returns sync ({{CLIENT_NAME}}): {{ $input.all().length }} new exception(s)',
+			emailFormat: 'html',
+			html:
+				"={{ '<p>' + $input.all().length + ' new exception(s) in the returns sync. Work them in the exceptions Data Table; see the operating guide.</p><ul>' + " +
+				`$input.all().map(i => '<li><b>' + ${htmlEscape('i.json.title')} + '</b> [' + ${htmlEscape('i.json.owner')} + '] return ' + ${htmlEscape('i.json.returnId')} + ': ' + ${htmlEscape('i.json.message')} + '<br><i>' + ${htmlEscape('i.json.action')} + '</i></li>').join('') + '</ul>' }}`,
+			options: { appendAttribution: false },
+		},
+	});
+	const slack = b.add({
+		name: 'Alert on Slack',
+		type: 'n8n-nodes-base.slack',
+		typeVersion: 2.3,
+		position: [x + 480, y + 100],
+		executeOnce: true,
+		disabled: '{{ALERT_SLACK_DISABLED}}',
+		credentials: SLACK_CREDENTIALS,
+		parameters: {
+			authentication: 'accessToken',
+			resource: 'message',
+			operation: 'post',
+			select: 'channel',
+			channelId: { __rl: true, mode: 'name', value: '{{ALERT_SLACK_CHANNEL}}' },
+			messageType: 'text',
+			text:
+				"={{ ':warning: *Returns sync ({{CLIENT_NAME}})*: ' + $input.all().length + ' new exception(s)\\n' + " +
+				"$input.all().slice(0, 20).map(i => '• *' + i.json.title + '* [' + i.json.owner + '] return ' + i.json.returnId + ': ' + i.json.message).join('\\n') + " +
+				"($input.all().length > 20 ? '\\n… and ' + ($input.all().length - 20) + ' more in the exceptions table' : '') }}",
+			otherOptions: { includeLinkToWorkflow: false },
+		},
+	});
+	b.connect(isNew, record).connect(record, email).connect(record, slack);
+
+	const known = b.add({
+		...dataTableNode('Known Exception?', [x, y + 300], 'exceptions', 'rowExists', { conditions: [eq('key', '={{ $json.key }}')] }),
+		notes: 'Exception items already in the table (same key)',
+		notesInFlow: true,
+	});
+	const stored = b.add(dataTableNode('Stored Exception', [x + 240, y + 300], 'exceptions', 'get', { conditions: [eq('key', '={{ $json.key }}')], returnAll: false, limit: 1 }));
+	const seen = "$('Known Exception?').item.json";
+	const update = b.add(
+		dataTableNode('Update Known Exception', [x + 480, y + 300], 'exceptions', 'update', {
+			conditions: [eq('key', '={{ $json.key }}')],
+			columns: {
+				status: 'open',
+				stage: `={{ ${seen}.stage }}`,
+				message: `={{ ${seen}.message }}`,
+				lastSeen: `={{ ${seen}.occurredAt ?? $now.toISO() }}`,
+				attempts: '={{ Number($json.attempts || 0) + 1 }}',
+				resolvedAt: '',
+				details: `={{ JSON.stringify(${seen}.details ?? {}) }}`,
+				payload: `={{ ${seen}.payload ? String(${seen}.payload) : ($json.payload ?? '') }}`,
+			},
+		}),
+	);
+	b.connect(known, stored).connect(stored, update);
+	return [isNew, known];
+}
+
+function connectToSink(b: Builder, from: string, output: number, sink: [string, string]): void {
+	b.connect(from, sink[0], output).connect(from, sink[1], output);
+}
+
+// ------------------------------------------------------------------ 1a. intake
+
+export function buildIntake(): WorkflowTemplate {
+	const b = new Builder('intake', 'Returns: ReBound → Khaos – 1 intake ({{CLIENT_NAME}})');
+	b.add(
+		sticky(
+			'About',
+			[-40, -260],
+			'## Returns intake\nReBound pushes signed return events to the **ReBound Trigger** (webhook URL: `<n8n>/webhook/{{REBOUND_WEBHOOK_ID}}/rebound`). ' +
+				'Each final return is written to the **inbox** Data Table as `queued` and the webhook is answered at once; the **process queue** workflow applies them in order.\n\n' +
+				'The **ReBound Poll Trigger** is the alternative for clients without webhooks: enable it and disable the webhook trigger (one of the two only).',
+			560,
+			220,
+		),
+	);
+	const webhook = b.add({
+		name: 'ReBound Trigger',
+		type: `${PACKAGE}.reBoundTrigger`,
+		typeVersion: 1,
+		position: [0, 100],
+		webhookId: '{{REBOUND_WEBHOOK_ID}}',
+		disabled: '{{WEBHOOK_TRIGGER_DISABLED}}',
+		credentials: REBOUND_CREDENTIALS,
+		parameters: { events: 'final', options: { emitInvalidAsExceptions: true } },
+	});
+	const poll = b.add({
+		name: 'ReBound Poll Trigger',
+		type: `${PACKAGE}.reBoundPollTrigger`,
+		typeVersion: 1,
+		position: [0, 400],
+		disabled: '{{POLL_TRIGGER_DISABLED}}',
+		credentials: REBOUND_CREDENTIALS,
+		parameters: {
+			pollTimes: { item: [{ mode: 'everyX', value: '{{POLL_EVERY_MINUTES}}', unit: 'minutes' }] },
+			emitMode: 'return',
+			lookbackDays: 30,
+			overlapDays: 2,
+			windowDays: 7,
+			options: {},
+		},
+	});
+	const queue = b.add({
+		...dataTableNode('Queue Return', [300, 100], 'inbox', 'insert', {
+			columns: {
+				eventId: '={{ $json.event.id }}',
+				returnId: '={{ $json.returnId }}',
+				displayId: text('$json.displayId'),
+				orderReference: text('$json.orderReference'),
+				eventType: '={{ $json.event.type }}',
+				sequence: '={{ $json.event.sequence }}',
+				receivedAt: '={{ $now.toISO() }}',
+				status: 'queued',
+				attempts: 0,
+				lastError: '',
+				payload: '={{ JSON.stringify($json) }}',
+			},
+		}),
+		notes: 'status queued: the processor takes it on its next run',
+		notesInFlow: true,
+	});
+	const sink = addExceptionSink(b, 300, 500);
+	b.connect(webhook, queue, 0).connect(poll, queue, 0);
+	connectToSink(b, webhook, 1, sink);
+	connectToSink(b, poll, 1, sink);
+	return b.build();
+}
+
+// ------------------------------------------------------------------ 1b. processor
+
+export function buildProcessor(): WorkflowTemplate {
+	const b = new Builder('processor', 'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})');
+	b.add(
+		sticky(
+			'About',
+			[-40, -300],
+			'## Process the returns queue\nEvery {{PROCESS_EVERY_SECONDS}} s: take up to {{BATCH_SIZE}} `queued` inbox rows **in arrival order**, map them with the mapping Data Tables, ' +
+				'validate the SKUs, apply the stock moves (**restock / quarantine first**), then create the credit note, or mark the row `credit_queued` when finance is batched.\n\n' +
+				'Every exception output goes to the **exceptions** Data Table (and an alert). Transient failures (Khaos down, rate limits) are retried on later runs up to {{MAX_TRANSIENT_ATTEMPTS}} times. ' +
+				'A row left `processing` by a crash is queued again after {{STALE_AFTER_MINUTES}} min; Khaos-side references make the re-run safe.',
+			640,
+			260,
+		),
+	);
+	const trigger = b.add({
+		name: 'Every Few Seconds',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 200],
+		parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: '{{PROCESS_EVERY_SECONDS}}' }] } },
+	});
+	const requeue = b.add({
+		...dataTableNode('Requeue Stalled Rows', [240, 200], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('status', 'processing'), { keyName: 'updatedAt', condition: 'lt', keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}' }],
+			columns: { status: 'queued', lastError: 'requeued: left processing (run stopped before finishing)' },
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+		notes: 'Crash recovery: rows stuck in processing go back to queued',
+		notesInFlow: true,
+	});
+	b.connect(trigger, requeue);
+	const lastTable = addMappingReads(b, [requeue], 480, 200);
+	const queued = b.add({
+		...dataTableNode('Queued Returns', [1200, 200], 'inbox', 'get', {
+			conditions: [eq('status', 'queued')],
+			returnAll: false,
+			limit: '{{BATCH_SIZE}}',
+			orderBy: { column: 'id', direction: 'ASC' },
+		}),
+		executeOnce: true,
+		notes: 'Oldest first (arrival order), at most one batch',
+		notesInFlow: true,
+	});
+	const processing = b.add(
+		dataTableNode('Mark Processing', [1440, 200], 'inbox', 'update', {
+			conditions: [eq('id', '={{ $json.id }}')],
+			columns: { status: 'processing', attempts: '={{ Number($json.attempts || 0) + 1 }}' },
+		}),
+	);
+	const parse = b.add(parseJsonNode('Parse Return', [1680, 200], "={{ $('Queued Returns').item.json.payload }}", 'The normalised return stored by the intake'));
+	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1920, 200], parameters: MAPPING_PARAMETERS });
+	const validate = b.add(khaos('Validate SKUs', [2160, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
+	const stock = b.add(
+		khaos('Apply Stock Moves', [2400, 0], { resource: 'stock', operation: 'applyReturnMoves', options: { adjustmentReason: '{{ADJUSTMENT_REASON}}' } }, 'Restock / quarantine before any credit'),
+	);
+	const batched = b.add(ifNode('Finance Batched?', [2640, 0], '={{ {{FINANCE_BATCHED}} }}'));
+	const queueCredit = b.add({
+		...dataTableNode('Queue for Credit Posting', [2880, -120], 'inbox', 'update', {
+			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
+			columns: { status: 'credit_queued', mapped: '={{ JSON.stringify($json) }}', lastError: '' },
+		}),
+		notes: 'Stock done; the posting workflow creates the credit note',
+		notesInFlow: true,
+	});
+	const credit = b.add(khaos('Create Credit Note', [2880, 80], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
+	const done = b.add(
+		dataTableNode('Mark Done', [3120, 80], 'inbox', 'update', {
+			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
+			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', creditNoteRef: text('$json.associatedRef'), lastError: '' },
+		}),
+	);
+	const retry = b.add(
+		ifNode('Retry Later?', [2640, 500], "={{ $json.kind === 'transient_exhausted' && Number($('Queued Returns').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
+	);
+	const requeueRetry = b.add({
+		...dataTableNode('Requeue for Retry', [2880, 400], 'inbox', 'update', {
+			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
+			columns: { status: 'queued', lastError: '={{ $json.message }}' },
+		}),
+		notes: 'Transient failure: tried again on a later run',
+		notesInFlow: true,
+	});
+	const markException = b.add(
+		dataTableNode('Mark Inbox Exception', [2880, 600], 'inbox', 'update', {
+			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
+			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
+		}),
+	);
+	const sink = addExceptionSink(b, 2880, 900);
+
+	b.connect(lastTable, queued).connect(queued, processing).connect(processing, parse).connect(parse, map);
+	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
+	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, done, 0);
+	for (const [from, output] of [
+		[map, 1],
+		[validate, 1],
+		[stock, 1],
+		[credit, 1],
+	] as const)
+		b.connect(from, retry, output);
+	b.connect(retry, requeueRetry, 0).connect(retry, markException, 1);
+	connectToSink(b, retry, 1, sink);
+	return b.build();
+}
+
+// ------------------------------------------------------------------ 2. credit-note posting
+
+export function buildCreditPosting(): WorkflowTemplate {
+	const b = new Builder('creditPosting', 'Returns: credit-note posting ({{CLIENT_NAME}})');
+	b.add(
+		sticky(
+			'About',
+			[-40, -260],
+			'## Credit-note posting (finance batching)\nFor clients who post credit notes in batches: on the schedule `{{CREDIT_POSTING_CRON}}` it takes every `credit_queued` inbox row in arrival order ' +
+				'(their stock moves were applied by the processor) and creates the credit notes from the original Khaos orders. ' +
+				'A credit note that already exists is reported as a duplicate, never raised twice. Only active when finance batching is on.',
+			560,
+			220,
+		),
+	);
+	const trigger = b.add(cronTrigger('On Posting Schedule', [0, 200], '{{CREDIT_POSTING_CRON}}'));
+	const rows = b.add(
+		dataTableNode('Credit-Queued Returns', [240, 200], 'inbox', 'get', { conditions: [eq('status', 'credit_queued')], returnAll: true, orderBy: { column: 'id', direction: 'ASC' } }),
+	);
+	const parse = b.add(parseJsonNode('Parse Mapped Return', [480, 200], '={{ $json.mapped }}', 'The mapped return after its stock moves'));
+	const credit = b.add(khaos('Create Credit Note', [720, 200], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
+	const done = b.add(
+		dataTableNode('Mark Done', [960, 100], 'inbox', 'update', {
+			conditions: [eq('id', "={{ $('Credit-Queued Returns').item.json.id }}")],
+			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', creditNoteRef: text('$json.associatedRef'), lastError: '' },
+		}),
+	);
+	const row = "$('Credit-Queued Returns').item.json";
+	const retry = b.add(ifNode('Retry Later?', [960, 400], `={{ $json.kind === 'transient_exhausted' && Number(${row}.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}`));
+	const keep = b.add({
+		...dataTableNode('Keep Queued', [1200, 300], 'inbox', 'update', {
+			conditions: [eq('id', `={{ ${row}.id }}`)],
+			columns: { attempts: `={{ Number(${row}.attempts || 0) + 1 }}`, lastError: '={{ $json.message }}' },
+		}),
+		notes: 'Transient failure: posted on the next run',
+		notesInFlow: true,
+	});
+	const markException = b.add(
+		dataTableNode('Mark Inbox Exception', [1200, 500], 'inbox', 'update', {
+			conditions: [eq('id', `={{ ${row}.id }}`)],
+			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
+		}),
+	);
+	const sink = addExceptionSink(b, 1200, 800);
+	b.connect(trigger, rows).connect(rows, parse).connect(parse, credit).connect(credit, done, 0).connect(credit, retry, 1);
+	b.connect(retry, keep, 0).connect(retry, markException, 1);
+	connectToSink(b, retry, 1, sink);
+	return b.build();
+}
+
+// ------------------------------------------------------------------ 3. reconciliation
+
+export function buildReconciliation(): WorkflowTemplate {
+	const b = new Builder('reconciliation', 'Returns: daily reconciliation ({{CLIENT_NAME}})');
+	b.add(
+		sticky(
+			'About',
+			[-40, -260],
+			"## Daily reconciliation\nOn `{{RECONCILIATION_CRON}}`: yesterday's processed returns in ReBound against Khaos stock moves and credit notes, " +
+				'plus the open exceptions and unfinished inbox rows. Counts and values by status, stuck items by age, value mismatches, open exceptions by type and age. ' +
+				'The report is e-mailed and/or posted to Slack. See docs/reconciliation.md for what each number means.',
+			560,
+			220,
+		),
+	);
+	const trigger = b.add(cronTrigger('Every Morning', [0, 200], '{{RECONCILIATION_CRON}}'));
+	const open = b.add({
+		...dataTableNode('Open Exceptions', [240, 200], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
+		executeOnce: true,
+		alwaysOutputData: true,
+	});
+	const unfinished = b.add({
+		...dataTableNode('Unfinished Inbox Rows', [480, 200], 'inbox', 'get', {
+			conditions: [eq('status', 'queued'), eq('status', 'processing'), eq('status', 'credit_queued'), eq('status', 'exception')],
+			returnAll: true,
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+	});
+	const search = b.add({
+		name: "Yesterday's Returns",
+		type: `${PACKAGE}.reBound`,
+		typeVersion: 1,
+		position: [720, 200],
+		executeOnce: true,
+		alwaysOutputData: true,
+		credentials: REBOUND_CREDENTIALS,
+		parameters: {
+			resource: 'return',
+			operation: 'search',
+			dateFrom: '={{ $today.minus({ days: 1 }).toISODate() }}',
+			dateTo: '={{ $today.minus({ days: 1 }).toISODate() }}',
+			output: 'returns',
+			options: {},
+		},
+	});
+	const reconcile = b.add(
+		khaos(
+			'Reconcile',
+			[960, 200],
+			{
+				resource: 'return',
+				operation: 'reconcile',
+				openExceptionsJson: "={{ JSON.stringify($('Open Exceptions').all().map(i => i.json).filter(r => r.key)) }}",
+				pendingJson: "={{ JSON.stringify($('Unfinished Inbox Rows').all().map(i => i.json).filter(r => r.eventId)) }}",
+				options: { stuckAfterHours: '{{STUCK_AFTER_HOURS}}', title: "=Returns reconciliation {{CLIENT_NAME}} – {{ $today.minus({ days: 1 }).toISODate() }}" },
+			},
+			'ReBound vs Khaos stock moves and credit notes',
+		),
+	);
+	const email = b.add({
+		name: 'Email Report',
+		type: 'n8n-nodes-base.emailSend',
+		typeVersion: 2.1,
+		position: [1200, 100],
+		executeOnce: true,
+		disabled: '{{REPORT_EMAIL_DISABLED}}',
+		credentials: SMTP_CREDENTIALS,
+		parameters: {
+			resource: 'email',
+			operation: 'send',
+			fromEmail: '{{ALERT_EMAIL_FROM}}',
+			toEmail: '{{REPORT_EMAIL_TO}}',
+			subject: '=Returns reconciliation {{CLIENT_NAME}}: {{ $today.minus({ days: 1 }).toISODate() }}',
+			emailFormat: 'html',
+			html: "={{ $json.html ?? ('<pre>' + JSON.stringify($json, null, 2) + '</pre>') }}",
+			options: { appendAttribution: false },
+		},
+	});
+	const slack = b.add({
+		name: 'Post Report to Slack',
+		type: 'n8n-nodes-base.slack',
+		typeVersion: 2.3,
+		position: [1200, 300],
+		executeOnce: true,
+		disabled: '{{REPORT_SLACK_DISABLED}}',
+		credentials: SLACK_CREDENTIALS,
+		parameters: {
+			authentication: 'accessToken',
+			resource: 'message',
+			operation: 'post',
+			select: 'channel',
+			channelId: { __rl: true, mode: 'name', value: '{{REPORT_SLACK_CHANNEL}}' },
+			messageType: 'text',
+			text: '={{ $json.markdown ?? JSON.stringify($json) }}',
+			otherOptions: { includeLinkToWorkflow: false },
+		},
+	});
+	b.connect(trigger, open).connect(open, unfinished).connect(unfinished, search).connect(search, reconcile).connect(reconcile, email).connect(reconcile, slack);
+	return b.build();
+}
+
+// ------------------------------------------------------------------ 4. exception replay
+
+export const REPLAYABLE_KINDS = [
+	'unmapped_disposition',
+	'unmapped_reason',
+	'unknown_sku',
+	'archived_sku',
+	'order_not_found',
+	'khaos_rejected',
+	'transient_exhausted',
+	'invalid_payload',
+] as const;
+
+export function buildReplay(): WorkflowTemplate {
+	const b = new Builder('replay', 'Returns: exception replay ({{CLIENT_NAME}})');
+	b.add(
+		sticky(
+			'About',
+			[-40, -300],
+			'## Replay exceptions\nAfter fixing the cause (a mapping row, a SKU alias, Khaos back up…) run this workflow (**Execute workflow**), or let it run on its schedule. ' +
+				'It takes the **open** exceptions of replayable kinds (one per return, oldest first) and runs their stored record through mapping → SKU check → stock → credit again. ' +
+				'Success marks every open exception of that return `resolved`; a failure bumps `attempts` and `lastSeen`. Stock moves and credit notes are never applied twice.\n\n' +
+				'Not replayed: `quantity_exceeds_sold` and `credit_mismatch` (finance decides; set their status to `resolved` by hand).',
+			640,
+			260,
+		),
+	);
+	const manual = b.add({ name: 'Run Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 100], parameters: {} });
+	const scheduled = b.add({
+		name: 'On Replay Schedule',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 300],
+		disabled: '{{REPLAY_SCHEDULE_DISABLED}}',
+		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: '{{REPLAY_EVERY_MINUTES}}' }] } },
+	});
+	const lastTable = addMappingReads(b, [manual, scheduled], 240, 200);
+	const open = b.add({
+		...dataTableNode('Open Exceptions', [960, 200], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true, orderBy: { column: 'id', direction: 'ASC' } }),
+		executeOnce: true,
+	});
+	const kinds = JSON.stringify(REPLAYABLE_KINDS).replace(/"/g, "'");
+	const replayable = b.add({
+		...filterNode(
+			'Replayable, One per Return',
+			[1200, 200],
+			`={{ ${kinds}.includes($json.kind) && !!$json.payload && !!$json.returnId && ` +
+				`$input.all().findIndex(i => i.json.returnId === $json.returnId && ${kinds}.includes(i.json.kind) && !!i.json.payload) === $itemIndex }}`,
+		),
+		notes: 'Kinds a fix can clear; the oldest exception of each return',
+		notesInFlow: true,
+	});
+	const parse = b.add(parseJsonNode('Parse Stored Record', [1440, 200], '={{ $json.payload }}', 'The record as it was when it failed'));
+	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1680, 200], parameters: MAPPING_PARAMETERS });
+	const validate = b.add(khaos('Validate SKUs', [1920, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }));
+	const stock = b.add(khaos('Apply Stock Moves', [2160, 0], { resource: 'stock', operation: 'applyReturnMoves', options: { adjustmentReason: '{{ADJUSTMENT_REASON}}' } }));
+	const batched = b.add(ifNode('Finance Batched?', [2400, 0], '={{ {{FINANCE_BATCHED}} }}'));
+	const queueCredit = b.add({
+		...dataTableNode('Queue for Credit Posting', [2640, -120], 'inbox', 'insert', {
+			columns: {
+				eventId: "={{ 'replay:' + $json.returnId + ':' + $now.toMillis() }}",
+				returnId: '={{ $json.returnId }}',
+				displayId: text('$json.displayId'),
+				orderReference: text('$json.orderReference'),
+				eventType: 'replay',
+				sequence: 0,
+				receivedAt: '={{ $now.toISO() }}',
+				status: 'credit_queued',
+				attempts: 0,
+				lastError: '',
+				payload: '',
+				mapped: '={{ JSON.stringify($json) }}',
+			},
+		}),
+		notes: 'Stock done; the posting workflow creates the credit note',
+		notesInFlow: true,
+	});
+	const credit = b.add(khaos('Create Credit Note', [2640, 80], CREDIT_PARAMETERS));
+	const resolve = b.add({
+		...dataTableNode('Resolve Exceptions', [2880, 0], 'exceptions', 'update', {
+			all: true,
+			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'open'), neq('kind', 'credit_mismatch'), neq('kind', 'quantity_exceeds_sold')],
+			columns: { status: 'resolved', resolvedAt: '={{ $now.toISO() }}' },
+		}),
+		notes: 'Every open exception of the return that the replay cleared',
+		notesInFlow: true,
+	});
+	const replayed = b.add(
+		dataTableNode('Mark Inbox Replayed', [2880, 200], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'exception')],
+			columns: { status: 'replayed', processedAt: '={{ $now.toISO() }}' },
+		}),
+	);
+	const sink = addExceptionSink(b, 2640, 600);
+
+	b.connect(lastTable, open).connect(open, replayable).connect(replayable, parse).connect(parse, map);
+	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
+	b.connect(batched, queueCredit, 0).connect(batched, credit, 1);
+	b.connect(queueCredit, resolve).connect(queueCredit, replayed).connect(credit, resolve, 0).connect(credit, replayed, 0);
+	for (const [from, output] of [
+		[map, 1],
+		[validate, 1],
+		[stock, 1],
+		[credit, 1],
+	] as const)
+		connectToSink(b, from, output, sink);
+	return b.build();
+}
+
+// ------------------------------------------------------------------ catalogue
+
+export const TEMPLATES: TemplateInfo[] = [
+	{ file: 'returns-intake', title: 'Returns: ReBound → Khaos – 1 intake', activate: 'always', build: buildIntake },
+	{ file: 'returns-processor', title: 'Returns: ReBound → Khaos – 2 process queue', activate: 'always', build: buildProcessor },
+	{ file: 'credit-posting', title: 'Returns: credit-note posting', activate: 'financeBatched', build: buildCreditPosting },
+	{ file: 'reconciliation', title: 'Returns: daily reconciliation', activate: 'always', build: buildReconciliation },
+	{ file: 'exception-replay', title: 'Returns: exception replay', activate: 'replayScheduled', build: buildReplay },
+];
+
+export const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
+
+export function renderTemplate(info: TemplateInfo): string {
+	return `${JSON.stringify(info.build(), null, '\t')}\n`;
+}
+
+function main(argv: string[]): number {
+	const check = argv.includes('--check');
+	let stale = 0;
+	for (const info of TEMPLATES) {
+		const file = path.join(WORKFLOWS_DIR, `${info.file}.json`);
+		const text = renderTemplate(info);
+		const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+		if (current === text) continue;
+		if (check) {
+			console.error(`${path.relative(process.cwd(), file)} is out of date: run scripts/templates/build.ts`);
+			stale++;
+		} else {
+			fs.writeFileSync(file, text);
+			console.log(`wrote ${path.relative(process.cwd(), file)}`);
+		}
+	}
+	return stale ? 1 : 0;
+}
+
+if (require.main === module) process.exit(main(process.argv.slice(2)));

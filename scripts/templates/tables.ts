@@ -1,0 +1,109 @@
+/**
+ * The n8n Data Tables the templates use, with their columns. The import command
+ * creates them through n8n's public API (POST /api/v1/data-tables) when asked;
+ * the templates' Data table nodes write exactly these columns.
+ */
+export type ColumnType = 'string' | 'number' | 'boolean';
+
+export interface TableSpec {
+	/** Key in the values file (`dataTables.<key>`) and in placeholder names. */
+	key: TableKey;
+	/** Placeholder stem: `{{<stem>_TABLE_ID}}`, `{{<stem>_TABLE_NAME}}`. */
+	stem: string;
+	/** Default table name (the client name is put in front). */
+	defaultName: string;
+	purpose: string;
+	columns: Array<{ name: string; type: ColumnType }>;
+}
+
+export type TableKey = 'inbox' | 'exceptions' | 'dispositions' | 'reasons' | 'skuAliases';
+
+const s = (name: string) => ({ name, type: 'string' as const });
+const n = (name: string) => ({ name, type: 'number' as const });
+const b = (name: string) => ({ name, type: 'boolean' as const });
+
+export const TABLES: Record<TableKey, TableSpec> = {
+	inbox: {
+		key: 'inbox',
+		stem: 'INBOX',
+		defaultName: 'returns inbox',
+		purpose: 'Queue of return events received from ReBound, processed in order by the processor workflow',
+		columns: [
+			s('eventId'),
+			s('returnId'),
+			s('displayId'),
+			s('orderReference'),
+			s('eventType'),
+			n('sequence'),
+			s('receivedAt'),
+			s('status'),
+			n('attempts'),
+			s('lastError'),
+			s('processedAt'),
+			s('creditNoteRef'),
+			s('payload'),
+			s('mapped'),
+		],
+	},
+	exceptions: {
+		key: 'exceptions',
+		stem: 'EXCEPTIONS',
+		defaultName: 'returns exceptions',
+		purpose: 'The exception queue: one row per problem (key), with owner, action and the record for replay',
+		columns: [
+			s('key'),
+			s('kind'),
+			s('title'),
+			s('owner'),
+			s('stage'),
+			s('returnId'),
+			s('displayId'),
+			s('orderReference'),
+			s('sku'),
+			s('lineId'),
+			s('code'),
+			s('field'),
+			s('message'),
+			s('action'),
+			s('status'),
+			s('firstSeen'),
+			s('lastSeen'),
+			n('attempts'),
+			s('resolvedAt'),
+			s('details'),
+			s('payload'),
+		],
+	},
+	dispositions: {
+		key: 'dispositions',
+		stem: 'DISPOSITIONS',
+		defaultName: 'disposition map',
+		purpose: 'ReBound grade → Khaos stock action, site and location (edited by operations)',
+		columns: [s('disposition'), s('action'), s('siteId'), s('locationId'), b('sellable'), s('notes')],
+	},
+	reasons: {
+		key: 'reasons',
+		stem: 'REASONS',
+		defaultName: 'reason map',
+		purpose: 'ReBound reason → Khaos return-reason id (edited by operations)',
+		columns: [s('reason'), s('reasonId'), s('matchOn'), s('notes')],
+	},
+	skuAliases: {
+		key: 'skuAliases',
+		stem: 'SKU_ALIASES',
+		defaultName: 'sku aliases',
+		purpose: 'ReBound SKU → Khaos stock code, for renamed products (edited by operations)',
+		columns: [s('from'), s('to'), s('notes')],
+	},
+};
+
+export const TABLE_KEYS = Object.keys(TABLES) as TableKey[];
+
+export function columnType(table: TableKey, column: string): ColumnType {
+	const col = TABLES[table].columns.find((c) => c.name === column);
+	if (!col) throw new Error(`Table ${table} has no column ${column}`);
+	return col.type;
+}
+
+/** Inbox statuses, in the order a row normally passes through them. */
+export const INBOX_STATUSES = ['queued', 'processing', 'credit_queued', 'done', 'exception', 'replayed'] as const;

@@ -1,0 +1,407 @@
+/**
+ * The workflow templates in workflows/: shape accepted by n8n's public API,
+ * node types that exist, parameters the package's nodes declare, connections
+ * (exception outputs included), restock before credit, placeholders.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EXCEPTION_OUTPUT_OPERATIONS } from '../../nodes/KhaosControl/KhaosControl.node';
+import { PACKAGE, TEMPLATES, renderTemplate, type N8nNode, type WorkflowTemplate } from '../../scripts/templates/build';
+import { PLACEHOLDERS, PlaceholderError, findPlaceholders, substitute } from '../../scripts/templates/placeholders';
+import { TABLES, type TableKey } from '../../scripts/templates/tables';
+
+const ROOT = path.resolve(__dirname, '../..');
+const WORKFLOWS = path.join(ROOT, 'workflows');
+
+function load(file: string): WorkflowTemplate {
+	return JSON.parse(fs.readFileSync(path.join(WORKFLOWS, `${file}.json`), 'utf8')) as WorkflowTemplate;
+}
+
+const templates = TEMPLATES.map((info) => ({ info, wf: load(info.file) }));
+
+// ---------------------------------------------------------------- the package's node descriptions, read from source
+
+interface PackageNode {
+	dir: string;
+	source: string;
+	/** Parameter names and option values of the loaded description (null when the module cannot load yet). */
+	declared: Set<string> | null;
+}
+
+/** Names and option values anywhere in a node's properties (collections and fixed collections included). */
+function collectNames(value: unknown, out: Set<string>): Set<string> {
+	if (Array.isArray(value)) for (const v of value) collectNames(v, out);
+	else if (value && typeof value === 'object') {
+		const o = value as Record<string, unknown>;
+		if (typeof o.name === 'string') out.add(o.name);
+		if (typeof o.value === 'string') out.add(o.value);
+		for (const key of ['options', 'values']) if (Array.isArray(o[key])) collectNames(o[key], out);
+	}
+	return out;
+}
+
+function loadDeclared(dir: string): Set<string> | null {
+	try {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const mod = require(path.join(ROOT, 'nodes', dir, `${dir}.node`)) as Record<string, new () => { description: { properties: unknown[] } }>;
+		const Cls = mod[dir];
+		return collectNames(new Cls().description.properties, new Set());
+	} catch {
+		return null;
+	}
+}
+
+function readTree(dir: string): string {
+	return fs
+		.readdirSync(dir, { withFileTypes: true })
+		.map((e) => (e.isDirectory() ? readTree(path.join(dir, e.name)) : e.name.endsWith('.ts') ? fs.readFileSync(path.join(dir, e.name), 'utf8') : ''))
+		.join('\n');
+}
+
+const sharedSource = fs.readFileSync(path.join(ROOT, 'nodes/KhaosControl/common.ts'), 'utf8');
+const packageNodes = new Map<string, PackageNode>();
+for (const dir of fs.readdirSync(path.join(ROOT, 'nodes'))) {
+	const file = path.join(ROOT, 'nodes', dir, `${dir}.node.ts`);
+	if (!fs.existsSync(file)) continue;
+	const text = fs.readFileSync(file, 'utf8');
+	const at = text.indexOf('description: INodeTypeDescription = {');
+	const m = /\n\t\tname: '([^']+)'/.exec(text.slice(at));
+	if (at < 0 || !m) continue;
+	packageNodes.set(m[1], { dir, source: `${readTree(path.join(ROOT, 'nodes', dir))}\n${sharedSource}`, declared: loadDeclared(dir) });
+}
+
+/** Parameters the templates use that the Khaos node does not declare yet (Return → Reconcile is being added). */
+const PENDING_RECONCILE = ['reconcile', 'openExceptionsJson', 'pendingJson', 'stuckAfterHours', 'title'];
+const khaosHasReconcile = /value: 'reconcile'/.test(packageNodes.get('khaosControl')?.source ?? '');
+
+function declares(pkg: PackageNode, name: string): boolean {
+	if (pkg.declared) return pkg.declared.has(name);
+	const source = pkg.source;
+	return new RegExp(`name: '${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`).test(source) || new RegExp(`value: '${name}'`).test(source);
+}
+
+// ---------------------------------------------------------------- outputs
+
+const BASE_NODES: Record<string, { versions: number[]; outputs: number; trigger?: boolean }> = {
+	'n8n-nodes-base.dataTable': { versions: [1, 1.1], outputs: 1 },
+	'n8n-nodes-base.scheduleTrigger': { versions: [1, 1.1, 1.2, 1.3, 1.4], outputs: 1, trigger: true },
+	'n8n-nodes-base.manualTrigger': { versions: [1], outputs: 1, trigger: true },
+	'n8n-nodes-base.if': { versions: [2, 2.1, 2.2, 2.3], outputs: 2 },
+	'n8n-nodes-base.filter': { versions: [2, 2.1, 2.2, 2.3], outputs: 1 },
+	'n8n-nodes-base.set': { versions: [3, 3.1, 3.2, 3.3, 3.4, 3.5], outputs: 1 },
+	'n8n-nodes-base.emailSend': { versions: [2, 2.1], outputs: 1 },
+	'n8n-nodes-base.slack': { versions: [2, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7], outputs: 1 },
+	'n8n-nodes-base.stickyNote': { versions: [1], outputs: 0 },
+};
+
+function outputCount(node: N8nNode): number {
+	if (node.type in BASE_NODES) return BASE_NODES[node.type].outputs;
+	const name = node.type.slice(PACKAGE.length + 1);
+	if (name === 'khaosControl') return EXCEPTION_OUTPUT_OPERATIONS[String(node.parameters.operation)] ? 2 : 1;
+	if (name === 'returnsMapping' || name === 'reBoundTrigger' || name === 'reBoundPollTrigger') return 2;
+	return 1;
+}
+
+/** Outputs that carry exception items and must be connected. */
+function exceptionOutput(node: N8nNode): number | null {
+	const name = node.type.startsWith(`${PACKAGE}.`) ? node.type.slice(PACKAGE.length + 1) : null;
+	if (!name) return null;
+	return outputCount(node) === 2 ? 1 : null;
+}
+
+function targets(wf: WorkflowTemplate, from: string, output?: number): string[] {
+	const outs = wf.connections[from]?.main ?? [];
+	return outs.flatMap((conns, i) => (output === undefined || output === i ? conns.map((c) => c.node) : []));
+}
+
+function reachable(wf: WorkflowTemplate, start: string, without: string | null = null): Set<string> {
+	const seen = new Set<string>([start]);
+	const queue = [start];
+	for (let guard = 0; queue.length && guard < 10000; guard++) {
+		const cur = queue.shift() as string;
+		for (const next of targets(wf, cur)) {
+			if (next === without || seen.has(next)) continue;
+			seen.add(next);
+			queue.push(next);
+		}
+	}
+	return seen;
+}
+
+function node(wf: WorkflowTemplate, name: string): N8nNode {
+	const n = wf.nodes.find((x) => x.name === name);
+	if (!n) throw new Error(`${wf.name} has no node ${name}`);
+	return n;
+}
+
+// ---------------------------------------------------------------- tests
+
+describe('workflow templates', () => {
+	it('has the five templates, each generated from scripts/templates/build.ts', () => {
+		expect(templates.map((t) => t.info.file)).toEqual(['returns-intake', 'returns-processor', 'credit-posting', 'reconciliation', 'exception-replay']);
+		for (const { info } of templates) {
+			expect(fs.readFileSync(path.join(WORKFLOWS, `${info.file}.json`), 'utf8')).toBe(renderTemplate(info));
+		}
+	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s has only fields the public API accepts on create', (_file, wf) => {
+		expect(Object.keys(wf).sort()).toEqual(['connections', 'name', 'nodes', 'settings']);
+		const settingsAllowed = ['saveExecutionProgress', 'saveManualExecutions', 'saveDataErrorExecution', 'saveDataSuccessExecution', 'executionTimeout', 'errorWorkflow', 'timezone', 'executionOrder', 'callerPolicy', 'callerIds'];
+		for (const key of Object.keys(wf.settings)) expect(settingsAllowed).toContain(key);
+		const nodeAllowed = ['id', 'name', 'webhookId', 'disabled', 'notesInFlow', 'notes', 'type', 'typeVersion', 'executeOnce', 'alwaysOutputData', 'retryOnFail', 'maxTries', 'waitBetweenTries', 'onError', 'position', 'parameters', 'credentials'];
+		for (const n of wf.nodes) {
+			for (const key of Object.keys(n)) expect(nodeAllowed).toContain(key);
+			expect(n.position).toHaveLength(2);
+		}
+		expect(new Set(wf.nodes.map((n) => n.name)).size).toBe(wf.nodes.length);
+		expect(new Set(wf.nodes.map((n) => n.id)).size).toBe(wf.nodes.length);
+	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s uses only built-in nodes of n8n 2.40 and nodes of this package', (_file, wf) => {
+		for (const n of wf.nodes) {
+			if (n.type.startsWith('n8n-nodes-base.')) {
+				expect(BASE_NODES[n.type]).toBeDefined();
+				expect(BASE_NODES[n.type].versions).toContain(n.typeVersion);
+			} else {
+				expect(n.type.startsWith(`${PACKAGE}.`)).toBe(true);
+				expect(packageNodes.has(n.type.slice(PACKAGE.length + 1))).toBe(true);
+				expect(n.typeVersion).toBe(1);
+			}
+			expect(n.type).not.toMatch(/\.(code|function|functionItem|executeCommand|httpRequest)$/i);
+		}
+	});
+
+	it('reads the descriptions of the Khaos Control and Returns Mapping nodes', () => {
+		expect(packageNodes.get('khaosControl')?.declared?.has('applyReturnMoves')).toBe(true);
+		expect(packageNodes.get('returnsMapping')?.declared?.has('dispositionSource')).toBe(true);
+		expect([...packageNodes.keys()].sort()).toEqual(['khaosControl', 'reBound', 'reBoundPollTrigger', 'reBoundTrigger', 'returnsMapping']);
+	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))("%s sets only parameters the package's nodes declare", (_file, wf) => {
+		for (const n of wf.nodes.filter((x) => x.type.startsWith(`${PACKAGE}.`))) {
+			const pkg = packageNodes.get(n.type.slice(PACKAGE.length + 1)) as PackageNode;
+			const names = [...Object.keys(n.parameters), ...Object.keys((n.parameters.options as Record<string, unknown>) ?? {})];
+			for (const v of [n.parameters.resource, n.parameters.operation]) if (typeof v === 'string') names.push(v);
+			for (const name of names) {
+				if (name === 'pollTimes') continue; // n8n adds it to every polling trigger
+				if (!khaosHasReconcile && PENDING_RECONCILE.includes(name)) continue;
+				expect({ node: n.name, parameter: name, declared: declares(pkg, name) }).toEqual({ node: n.name, parameter: name, declared: true });
+			}
+			for (const cred of Object.keys(n.credentials ?? {})) expect(pkg.source).toContain(cred === 'khaosControlApi' ? 'KHAOS_CREDENTIAL' : `'${cred}'`);
+		}
+	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s: every connection joins existing nodes on a valid output, exception outputs included', (_file, wf) => {
+		const names = new Set(wf.nodes.map((n) => n.name));
+		for (const [from, { main }] of Object.entries(wf.connections)) {
+			expect(names.has(from)).toBe(true);
+			const n = node(wf, from);
+			expect(main.length).toBeLessThanOrEqual(outputCount(n));
+			for (const conns of main) for (const c of conns) {
+				expect(names.has(c.node)).toBe(true);
+				expect(c).toEqual({ node: c.node, type: 'main', index: 0 });
+				expect(BASE_NODES[node(wf, c.node).type]?.trigger ?? false).toBe(false);
+			}
+		}
+		for (const n of wf.nodes) {
+			const ex = exceptionOutput(n);
+			if (ex !== null) expect({ node: n.name, exceptionTargets: targets(wf, n.name, ex).length > 0 }).toEqual({ node: n.name, exceptionTargets: true });
+			if (n.type !== 'n8n-nodes-base.stickyNote' && !(BASE_NODES[n.type]?.trigger || /Trigger$/.test(n.type))) {
+				const fed = Object.values(wf.connections).some(({ main }) => main.some((conns) => conns.some((c) => c.node === n.name)));
+				expect({ node: n.name, fed }).toEqual({ node: n.name, fed: true });
+			}
+		}
+	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s: $("…") references name nodes of the same workflow', (_file, wf) => {
+		const names = new Set(wf.nodes.map((n) => n.name));
+		const text = JSON.stringify(wf.nodes.map((n) => n.parameters));
+		const refs = [...text.matchAll(/\$\('([^']+)'\)/g)].map((m) => m[1]);
+		expect(refs.length).toBeGreaterThan(0);
+		for (const ref of refs) expect(names.has(ref)).toBe(true);
+	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s: Data table nodes use known tables and columns', (_file, wf) => {
+		const stems = new Map(Object.values(TABLES).map((t) => [`{{${t.stem}_TABLE_ID}}`, t.key as TableKey]));
+		for (const n of wf.nodes.filter((x) => x.type === 'n8n-nodes-base.dataTable')) {
+			const p = n.parameters as Record<string, any>;
+			expect(p.resource).toBe('row');
+			expect(['get', 'insert', 'update', 'upsert', 'rowExists', 'rowNotExists']).toContain(p.operation);
+			expect(p.dataTableId.__rl).toBe(true);
+			expect(p.dataTableId.mode).toBe('id');
+			const table = stems.get(p.dataTableId.value) as TableKey;
+			expect(table).toBeDefined();
+			const columns = new Set([...TABLES[table].columns.map((c) => c.name), 'id', 'createdAt', 'updatedAt']);
+			for (const c of p.filters?.conditions ?? []) expect(columns.has(c.keyName)).toBe(true);
+			if (['update', 'upsert', 'rowExists', 'rowNotExists'].includes(p.operation)) expect(p.filters.conditions.length).toBeGreaterThan(0);
+			if (p.columns) {
+				expect(p.columns.mappingMode).toBe('defineBelow');
+				for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
+				expect(p.columns.schema.map((s: { id: string }) => s.id).sort()).toEqual(Object.keys(p.columns.value).sort());
+			}
+			if (p.orderBy) expect(columns.has(p.orderByColumn)).toBe(true);
+		}
+	});
+});
+
+describe('the returns flow', () => {
+	const processor = load('returns-processor');
+	const replay = load('exception-replay');
+	const intake = load('returns-intake');
+
+	it('queues webhook payloads: both triggers write the inbox as queued, the poll trigger is the disabled alternative', () => {
+		expect(targets(intake, 'ReBound Trigger', 0)).toEqual(['Queue Return']);
+		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['Queue Return']);
+		expect(node(intake, 'ReBound Trigger').disabled).toBe('{{WEBHOOK_TRIGGER_DISABLED}}');
+		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe('{{POLL_TRIGGER_DISABLED}}');
+		expect(node(intake, 'ReBound Trigger').webhookId).toBe('{{REBOUND_WEBHOOK_ID}}');
+		const queue = node(intake, 'Queue Return').parameters as Record<string, any>;
+		expect(queue.operation).toBe('insert');
+		expect(queue.columns.value.status).toBe('queued');
+		expect(queue.columns.value.payload).toBe('={{ JSON.stringify($json) }}');
+		expect(targets(intake, 'ReBound Trigger', 1).sort()).toEqual(['Known Exception?', 'New Exception?']);
+	});
+
+	it('takes queued rows oldest first, one batch at a time', () => {
+		const q = node(processor, 'Queued Returns').parameters as Record<string, any>;
+		expect(q.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'queued' }]);
+		expect([q.orderBy, q.orderByColumn, q.orderByDirection, q.returnAll, q.limit]).toEqual([true, 'id', 'ASC', false, '{{BATCH_SIZE}}']);
+		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
+	});
+
+	it.each([
+		['processor', processor, 'Every Few Seconds'],
+		['replay', replay, 'Run Now'],
+	] as const)('%s: mapping → validate → stock → credit, and no path reaches the credit note without the stock moves', (_n, wf, start) => {
+		expect(targets(wf, 'Map Returns', 0)).toEqual(['Validate SKUs']);
+		expect(targets(wf, 'Validate SKUs', 0)).toEqual(['Apply Stock Moves']);
+		expect(targets(wf, 'Apply Stock Moves', 0)).toEqual(['Finance Batched?']);
+		expect(targets(wf, 'Finance Batched?', 1)).toEqual(['Create Credit Note']);
+		expect(targets(wf, 'Finance Batched?', 0)).toEqual(['Queue for Credit Posting']);
+		expect(reachable(wf, start).has('Create Credit Note')).toBe(true);
+		expect(reachable(wf, start, 'Apply Stock Moves').has('Create Credit Note')).toBe(false);
+		expect(reachable(wf, start, 'Apply Stock Moves').has('Queue for Credit Posting')).toBe(false);
+		expect(reachable(wf, start, 'Validate SKUs').has('Apply Stock Moves')).toBe(false);
+		expect(reachable(wf, start, 'Map Returns').has('Validate SKUs')).toBe(false);
+		const stock = node(wf, 'Apply Stock Moves').parameters;
+		expect([stock.resource, stock.operation]).toEqual(['stock', 'applyReturnMoves']);
+		const credit = node(wf, 'Create Credit Note').parameters;
+		expect([credit.resource, credit.operation]).toEqual(['creditNote', 'createFromReturn']);
+	});
+
+	it('routes every exception output of the processor to retry-or-record, and records into the exceptions table', () => {
+		for (const [name, output] of [
+			['Map Returns', 1],
+			['Validate SKUs', 1],
+			['Apply Stock Moves', 1],
+			['Create Credit Note', 1],
+		] as const)
+			expect(targets(processor, name, output)).toEqual(['Retry Later?']);
+		expect(targets(processor, 'Retry Later?', 0)).toEqual(['Requeue for Retry']);
+		expect(targets(processor, 'Retry Later?', 1).sort()).toEqual(['Known Exception?', 'Mark Inbox Exception', 'New Exception?']);
+		const record = node(processor, 'Record New Exception').parameters as Record<string, any>;
+		expect(record.operation).toBe('upsert');
+		expect(Object.keys(record.columns.value).sort()).toEqual(
+			['key', 'kind', 'title', 'owner', 'stage', 'returnId', 'displayId', 'orderReference', 'sku', 'lineId', 'code', 'field', 'message', 'action', 'status', 'firstSeen', 'lastSeen', 'attempts', 'resolvedAt', 'details', 'payload'].sort(),
+		);
+		expect(record.columns.value.status).toBe('open');
+		const update = node(processor, 'Update Known Exception').parameters as Record<string, any>;
+		expect(update.columns.value.attempts).toBe('={{ Number($json.attempts || 0) + 1 }}');
+		expect(update.columns.value).not.toHaveProperty('firstSeen');
+		expect(targets(processor, 'Record New Exception').sort()).toEqual(['Alert by Email', 'Alert on Slack']);
+		expect(node(processor, 'Alert by Email').disabled).toBe('{{ALERT_EMAIL_DISABLED}}');
+		expect(node(processor, 'Alert by Email').executeOnce).toBe(true);
+	});
+
+	it('reads the mapping tables each run and feeds them to the Returns Mapping node', () => {
+		for (const wf of [processor, replay]) {
+			for (const name of ['Disposition Map', 'Reason Map', 'SKU Aliases']) {
+				expect(node(wf, name).executeOnce).toBe(true);
+				expect(node(wf, name).alwaysOutputData).toBe(true);
+			}
+			const p = node(wf, 'Map Returns').parameters;
+			expect([p.dispositionSource, p.reasonSource, p.skuAliasSource]).toEqual(['json', 'json', 'json']);
+			expect(p.dispositionJson).toContain("$('Disposition Map').all()");
+		}
+	});
+
+	it('the replay takes open exceptions of replayable kinds only and resolves them on success', () => {
+		const f = JSON.stringify(node(replay, 'Replayable, One per Return').parameters);
+		for (const kind of ['unmapped_disposition', 'unknown_sku', 'transient_exhausted']) expect(f).toContain(kind);
+		for (const kind of ['credit_mismatch', 'quantity_exceeds_sold']) expect(f).not.toContain(kind);
+		expect(targets(replay, 'Create Credit Note', 0).sort()).toEqual(['Mark Inbox Replayed', 'Resolve Exceptions']);
+		const resolve = node(replay, 'Resolve Exceptions').parameters as Record<string, any>;
+		expect(resolve.matchType).toBe('allConditions');
+		expect(resolve.columns.value.status).toBe('resolved');
+	});
+
+	it('the posting workflow creates credit notes only for credit_queued rows, in order', () => {
+		const posting = load('credit-posting');
+		const rows = node(posting, 'Credit-Queued Returns').parameters as Record<string, any>;
+		expect(rows.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'credit_queued' }]);
+		expect([rows.orderByColumn, rows.orderByDirection]).toEqual(['id', 'ASC']);
+		expect(reachable(posting, 'On Posting Schedule', 'Credit-Queued Returns').has('Create Credit Note')).toBe(false);
+		expect(targets(posting, 'Create Credit Note', 1)).toEqual(['Retry Later?']);
+		// the processor writes credit_queued only after the stock moves
+		const queue = node(processor, 'Queue for Credit Posting').parameters as Record<string, any>;
+		expect(queue.columns.value.status).toBe('credit_queued');
+	});
+
+	it('the reconciliation feeds yesterday’s returns and the open exceptions to Return → Reconcile and sends the report', () => {
+		const rec = load('reconciliation');
+		const search = node(rec, "Yesterday's Returns").parameters;
+		expect([search.resource, search.operation]).toEqual(['return', 'search']);
+		const r = node(rec, 'Reconcile').parameters;
+		expect([r.resource, r.operation]).toEqual(['return', 'reconcile']);
+		expect(String(r.openExceptionsJson)).toContain("$('Open Exceptions')");
+		expect(targets(rec, 'Reconcile').sort()).toEqual(['Email Report', 'Post Report to Slack']);
+	});
+});
+
+describe('placeholders', () => {
+	const used = new Set<string>();
+	for (const { wf } of templates) for (const p of findPlaceholders(wf)) used.add(p);
+
+	it('every placeholder in the templates is known, and every known one is used', () => {
+		expect([...used].filter((p) => !(p in PLACEHOLDERS))).toEqual([]);
+		expect(Object.keys(PLACEHOLDERS).filter((p) => !used.has(p))).toEqual([]);
+	});
+
+	it('n8n expressions are not mistaken for placeholders', () => {
+		expect([...findPlaceholders({ a: '={{ $json.key }}', b: '{{ $now }}', c: '{{lower}}' })]).toEqual([]);
+		expect([...findPlaceholders({ a: '={{ x < {{MAX_TRANSIENT_ATTEMPTS}} }}', '{{KEY_NAME}}': 1 })].sort()).toEqual(['KEY_NAME', 'MAX_TRANSIENT_ATTEMPTS']);
+	});
+
+	it('substitution types whole values, fills embedded ones and leaves none', () => {
+		const values = Object.fromEntries(
+			Object.entries(PLACEHOLDERS).map(([name, spec]) => [name, spec.type === 'number' ? 7 : spec.type === 'boolean' ? false : `v-${name.toLowerCase()}`]),
+		);
+		for (const { info, wf } of templates) {
+			const out = substitute(wf, values, info.file);
+			expect([...findPlaceholders(out)]).toEqual([]);
+			expect(JSON.stringify(out)).not.toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/);
+			expect(JSON.stringify(wf)).toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/); // the template itself is unchanged
+		}
+		const processor = substitute(load('returns-processor'), values);
+		expect(node(processor, 'Queued Returns').parameters.limit).toBe(7);
+		expect(node(processor, 'Alert by Email').disabled).toBe(false);
+		expect((node(processor, 'Every Few Seconds').parameters as any).rule.interval[0].secondsInterval).toBe(7);
+		expect(String((node(processor, 'Retry Later?').parameters as any).conditions.conditions[0].leftValue)).toContain('+ 1 < 7 }}');
+		expect(processor.name).toBe('Returns: ReBound → Khaos – 2 process queue (v-client_name)');
+	});
+
+	it('names every placeholder that has no value', () => {
+		let caught: unknown;
+		try {
+			substitute(load('returns-intake'), { CLIENT_NAME: 'X' }, 'returns-intake.json');
+		} catch (error) {
+			caught = error;
+		}
+		expect(caught).toBeInstanceOf(PlaceholderError);
+		const e = caught as PlaceholderError;
+		expect(e.names).toContain('INBOX_TABLE_ID');
+		expect(e.names).toContain('REBOUND_WEBHOOK_ID');
+		expect(e.names).not.toContain('CLIENT_NAME');
+		expect(e.message).toContain('returns-intake.json: no value for placeholder(s) {{');
+	});
+});

@@ -150,7 +150,7 @@ interface DataTableOptions {
 	orderBy?: { column: string; direction: 'ASC' | 'DESC' };
 }
 
-function dataTableNode(name: string, position: Pos, table: TableKey, operation: 'get' | 'insert' | 'update' | 'upsert' | 'rowExists' | 'rowNotExists', o: DataTableOptions = {}): Omit<N8nNode, 'id'> {
+function dataTableNode(name: string, position: Pos, table: TableKey, operation: 'get' | 'insert' | 'update' | 'upsert' | 'rowExists' | 'rowNotExists' | 'deleteRows', o: DataTableOptions = {}): Omit<N8nNode, 'id'> {
 	const parameters: Record<string, unknown> = { resource: 'row', operation, dataTableId: tableLocator(table) };
 	if (operation !== 'insert') {
 		parameters.matchType = o.all ? 'allConditions' : 'anyCondition';
@@ -169,6 +169,7 @@ function dataTableNode(name: string, position: Pos, table: TableKey, operation: 
 		parameters.columns = columnsParam(table, o.columns ?? {});
 		parameters.options = {};
 	}
+	if (operation === 'deleteRows') parameters.options = {};
 	return { name, type: 'n8n-nodes-base.dataTable', typeVersion: 1.1, position, parameters };
 }
 
@@ -253,15 +254,20 @@ const htmlEscape = (expr: string) => `String(${expr} ?? '').replace(/&/g, '&amp;
  * (status open, attempts 1) and alerted; problems already in the table (same
  * key) get lastSeen, attempts + 1 and status open again. Returns the names of
  * the two entry nodes (connect every exception output to both).
+ *
+ * The "known" branch sits above the "new" one on purpose: with execution order
+ * v1, n8n runs sibling branches top to bottom, so known problems are updated
+ * before new ones are inserted (otherwise a new row would be seen as known in
+ * the same run and counted twice).
  */
 function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
 	const isNew = b.add({
-		...dataTableNode('New Exception?', [x, y], 'exceptions', 'rowNotExists', { conditions: [eq('key', '={{ $json.key }}')] }),
+		...dataTableNode('New Exception?', [x, y + 300], 'exceptions', 'rowNotExists', { conditions: [eq('key', '={{ $json.key }}')] }),
 		notes: 'Exception items whose key is not in the exceptions table yet',
 		notesInFlow: true,
 	});
 	const record = b.add(
-		dataTableNode('Record New Exception', [x + 240, y], 'exceptions', 'upsert', {
+		dataTableNode('Record New Exception', [x + 240, y + 300], 'exceptions', 'upsert', {
 			conditions: [eq('key', '={{ $json.key }}')],
 			columns: {
 				key: '={{ $json.key }}',
@@ -292,7 +298,7 @@ function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
 		name: 'Alert by Email',
 		type: 'n8n-nodes-base.emailSend',
 		typeVersion: 2.1,
-		position: [x + 480, y - 100],
+		position: [x + 480, y + 200],
 		executeOnce: true,
 		disabled: '{{ALERT_EMAIL_DISABLED}}',
 		credentials: SMTP_CREDENTIALS,
@@ -313,7 +319,7 @@ function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
 		name: 'Alert on Slack',
 		type: 'n8n-nodes-base.slack',
 		typeVersion: 2.3,
-		position: [x + 480, y + 100],
+		position: [x + 480, y + 400],
 		executeOnce: true,
 		disabled: '{{ALERT_SLACK_DISABLED}}',
 		credentials: SLACK_CREDENTIALS,
@@ -334,14 +340,14 @@ function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
 	b.connect(isNew, record).connect(record, email).connect(record, slack);
 
 	const known = b.add({
-		...dataTableNode('Known Exception?', [x, y + 300], 'exceptions', 'rowExists', { conditions: [eq('key', '={{ $json.key }}')] }),
+		...dataTableNode('Known Exception?', [x, y], 'exceptions', 'rowExists', { conditions: [eq('key', '={{ $json.key }}')] }),
 		notes: 'Exception items already in the table (same key)',
 		notesInFlow: true,
 	});
-	const stored = b.add(dataTableNode('Stored Exception', [x + 240, y + 300], 'exceptions', 'get', { conditions: [eq('key', '={{ $json.key }}')], returnAll: false, limit: 1 }));
+	const stored = b.add(dataTableNode('Stored Exception', [x + 240, y], 'exceptions', 'get', { conditions: [eq('key', '={{ $json.key }}')], returnAll: false, limit: 1 }));
 	const seen = "$('Known Exception?').item.json";
 	const update = b.add(
-		dataTableNode('Update Known Exception', [x + 480, y + 300], 'exceptions', 'update', {
+		dataTableNode('Update Known Exception', [x + 480, y], 'exceptions', 'update', {
 			conditions: [eq('key', '={{ $json.key }}')],
 			columns: {
 				status: 'open',
@@ -599,19 +605,39 @@ export function buildReconciliation(): WorkflowTemplate {
 			[-40, -260],
 			"## Daily reconciliation\nOn `{{RECONCILIATION_CRON}}`: yesterday's processed returns in ReBound against Khaos stock moves and credit notes, " +
 				'plus the open exceptions and unfinished inbox rows. Counts and values by status, stuck items by age, value mismatches, open exceptions by type and age. ' +
-				'The report is e-mailed and/or posted to Slack. See docs/reconciliation.md for what each number means.',
+				'The report is e-mailed and/or posted to Slack. See docs/reconciliation.md for what each number means.\n\n' +
+				'Housekeeping first: inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago are deleted (Data Tables have a size limit).',
 			560,
 			220,
 		),
 	);
 	const trigger = b.add(cronTrigger('Every Morning', [0, 200], '{{RECONCILIATION_CRON}}'));
+	const before = "={{ $now.minus({ days: {{KEEP_DONE_DAYS}} }).toISO() }}";
+	const purgeInbox = b.add({
+		...dataTableNode('Purge Old Done Rows', [240, 200], 'inbox', 'deleteRows', {
+			all: true,
+			conditions: [eq('status', 'done'), { keyName: 'updatedAt', condition: 'lt', keyValue: before }],
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+		notes: 'Housekeeping: Data Tables have a size limit',
+		notesInFlow: true,
+	});
+	const purgeExceptions = b.add({
+		...dataTableNode('Purge Old Resolved Exceptions', [480, 200], 'exceptions', 'deleteRows', {
+			all: true,
+			conditions: [eq('status', 'resolved'), { keyName: 'updatedAt', condition: 'lt', keyValue: before }],
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+	});
 	const open = b.add({
-		...dataTableNode('Open Exceptions', [240, 200], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
+		...dataTableNode('Open Exceptions', [720, 200], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
 		executeOnce: true,
 		alwaysOutputData: true,
 	});
 	const unfinished = b.add({
-		...dataTableNode('Unfinished Inbox Rows', [480, 200], 'inbox', 'get', {
+		...dataTableNode('Unfinished Inbox Rows', [960, 200], 'inbox', 'get', {
 			conditions: [eq('status', 'queued'), eq('status', 'processing'), eq('status', 'credit_queued'), eq('status', 'exception')],
 			returnAll: true,
 		}),
@@ -622,7 +648,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: "Yesterday's Returns",
 		type: `${PACKAGE}.reBound`,
 		typeVersion: 1,
-		position: [720, 200],
+		position: [1200, 200],
 		executeOnce: true,
 		alwaysOutputData: true,
 		credentials: REBOUND_CREDENTIALS,
@@ -638,7 +664,7 @@ export function buildReconciliation(): WorkflowTemplate {
 	const reconcile = b.add(
 		khaos(
 			'Reconcile',
-			[960, 200],
+			[1440, 200],
 			{
 				resource: 'return',
 				operation: 'reconcile',
@@ -653,7 +679,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Email Report',
 		type: 'n8n-nodes-base.emailSend',
 		typeVersion: 2.1,
-		position: [1200, 100],
+		position: [1680, 100],
 		executeOnce: true,
 		disabled: '{{REPORT_EMAIL_DISABLED}}',
 		credentials: SMTP_CREDENTIALS,
@@ -672,7 +698,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Post Report to Slack',
 		type: 'n8n-nodes-base.slack',
 		typeVersion: 2.3,
-		position: [1200, 300],
+		position: [1680, 300],
 		executeOnce: true,
 		disabled: '{{REPORT_SLACK_DISABLED}}',
 		credentials: SLACK_CREDENTIALS,
@@ -687,7 +713,7 @@ export function buildReconciliation(): WorkflowTemplate {
 			otherOptions: { includeLinkToWorkflow: false },
 		},
 	});
-	b.connect(trigger, open).connect(open, unfinished).connect(unfinished, search).connect(search, reconcile).connect(reconcile, email).connect(reconcile, slack);
+	b.connect(trigger, purgeInbox).connect(purgeInbox, purgeExceptions).connect(purgeExceptions, open).connect(open, unfinished).connect(unfinished, search).connect(search, reconcile).connect(reconcile, email).connect(reconcile, slack);
 	return b.build();
 }
 

@@ -226,14 +226,15 @@ describe('workflow templates', () => {
 		for (const n of wf.nodes.filter((x) => x.type === 'n8n-nodes-base.dataTable')) {
 			const p = n.parameters as Record<string, any>;
 			expect(p.resource).toBe('row');
-			expect(['get', 'insert', 'update', 'upsert', 'rowExists', 'rowNotExists']).toContain(p.operation);
+			expect(['get', 'insert', 'update', 'upsert', 'rowExists', 'rowNotExists', 'deleteRows']).toContain(p.operation);
 			expect(p.dataTableId.__rl).toBe(true);
 			expect(p.dataTableId.mode).toBe('id');
 			const table = stems.get(p.dataTableId.value) as TableKey;
 			expect(table).toBeDefined();
 			const columns = new Set([...TABLES[table].columns.map((c) => c.name), 'id', 'createdAt', 'updatedAt']);
 			for (const c of p.filters?.conditions ?? []) expect(columns.has(c.keyName)).toBe(true);
-			if (['update', 'upsert', 'rowExists', 'rowNotExists'].includes(p.operation)) expect(p.filters.conditions.length).toBeGreaterThan(0);
+			if (['update', 'upsert', 'rowExists', 'rowNotExists', 'deleteRows'].includes(p.operation)) expect(p.filters.conditions.length).toBeGreaterThan(0);
+			if (p.operation === 'deleteRows') expect(p.matchType).toBe('allConditions');
 			if (p.columns) {
 				expect(p.columns.mappingMode).toBe('defineBelow');
 				for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
@@ -312,6 +313,20 @@ describe('the returns flow', () => {
 		expect(node(processor, 'Alert by Email').disabled).toBe('{{ALERT_EMAIL_DISABLED}}');
 		expect(node(processor, 'Alert by Email').executeOnce).toBe(true);
 	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const).filter(([, wf]) => wf.nodes.some((n) => n.name === 'Known Exception?')))(
+		'%s: known exceptions are updated before new ones are inserted (v1 runs sibling branches top to bottom)',
+		(_file, wf) => {
+			expect(wf.settings.executionOrder).toBe('v1');
+			expect(node(wf, 'Known Exception?').position[1]).toBeLessThan(node(wf, 'New Exception?').position[1]);
+			for (const [from, { main }] of Object.entries(wf.connections)) {
+				for (const conns of main) {
+					const names = conns.map((c) => c.node);
+					if (names.includes('New Exception?')) expect({ from, known: names.includes('Known Exception?') }).toEqual({ from, known: true });
+				}
+			}
+		},
+	);
 
 	it('reads the mapping tables each run and feeds them to the Returns Mapping node', () => {
 		for (const wf of [processor, replay]) {

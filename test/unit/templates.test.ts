@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { EXCEPTION_OUTPUT_OPERATIONS } from '../../nodes/KhaosControl/KhaosControl.node';
 import { PACKAGE, TEMPLATES, renderTemplate, type N8nNode, type WorkflowTemplate } from '../../scripts/templates/build';
 import { PLACEHOLDERS, PlaceholderError, findPlaceholders, substitute } from '../../scripts/templates/placeholders';
@@ -370,6 +371,31 @@ describe('the returns flow', () => {
 		expect([r.resource, r.operation]).toEqual(['return', 'reconcile']);
 		expect(String(r.openExceptionsJson)).toContain("$('Open Exceptions')");
 		expect(targets(rec, 'Reconcile').sort()).toEqual(['Email Report', 'Post Report to Slack']);
+	});
+});
+
+describe('documentation', () => {
+	const readme = fs.readFileSync(path.join(WORKFLOWS, 'README.md'), 'utf8');
+	const guide = fs.readFileSync(path.join(ROOT, 'docs/operating-guide.md'), 'utf8');
+
+	it('workflows/README.md lists every template and every placeholder', () => {
+		for (const { info } of TEMPLATES.map((i) => ({ info: i }))) expect(readme).toContain(`\`${info.file}.json\``);
+		for (const name of Object.keys(PLACEHOLDERS)) expect(readme).toContain(`{{${name}}}`);
+	});
+
+	it('the operating guide explains every exception kind with its owner', () => {
+		for (const [kind, info] of Object.entries(EXCEPTION_CATALOGUE)) {
+			const row = guide.split('\n').find((l) => l.startsWith(`| \`${kind}\``));
+			expect({ kind, row: row ?? null }).toEqual({ kind, row: expect.stringContaining(`| ${info.owner} |`) });
+		}
+	});
+
+	it('links the guides that exist', () => {
+		for (const doc of ['mapping.md', 'credit-notes.md']) {
+			expect(guide).toContain(`](${doc})`);
+			expect(fs.existsSync(path.join(ROOT, 'docs', doc))).toBe(true);
+		}
+		expect(readme).toContain('](../docs/operating-guide.md)');
 	});
 });
 

@@ -604,7 +604,7 @@ export function buildReconciliation(): WorkflowTemplate {
 			'About',
 			[-40, -260],
 			"## Daily reconciliation\nOn `{{RECONCILIATION_CRON}}`: yesterday's processed returns in ReBound against Khaos stock moves and credit notes, " +
-				'plus the open exceptions and unfinished inbox rows. Counts and values by status, stuck items by age, value mismatches, open exceptions by type and age. ' +
+				'plus the open exceptions. Counts and values by status, stuck items by age, value mismatches, open exceptions by type and age. ' +
 				'The report is e-mailed and/or posted to Slack. See docs/reconciliation.md for what each number means.\n\n' +
 				'Housekeeping first: inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago are deleted (Data Tables have a size limit).',
 			560,
@@ -636,19 +636,11 @@ export function buildReconciliation(): WorkflowTemplate {
 		executeOnce: true,
 		alwaysOutputData: true,
 	});
-	const unfinished = b.add({
-		...dataTableNode('Unfinished Inbox Rows', [960, 200], 'inbox', 'get', {
-			conditions: [eq('status', 'queued'), eq('status', 'processing'), eq('status', 'credit_queued'), eq('status', 'exception')],
-			returnAll: true,
-		}),
-		executeOnce: true,
-		alwaysOutputData: true,
-	});
 	const search = b.add({
 		name: "Yesterday's Returns",
 		type: `${PACKAGE}.reBound`,
 		typeVersion: 1,
-		position: [1200, 200],
+		position: [960, 200],
 		executeOnce: true,
 		alwaysOutputData: true,
 		credentials: REBOUND_CREDENTIALS,
@@ -664,13 +656,15 @@ export function buildReconciliation(): WorkflowTemplate {
 	const reconcile = b.add(
 		khaos(
 			'Reconcile',
-			[1440, 200],
+			[1200, 200],
 			{
 				resource: 'return',
 				operation: 'reconcile',
-				openExceptionsJson: "={{ JSON.stringify($('Open Exceptions').all().map(i => i.json).filter(r => r.key)) }}",
-				pendingJson: "={{ JSON.stringify($('Unfinished Inbox Rows').all().map(i => i.json).filter(r => r.eventId)) }}",
-				options: { stuckAfterHours: '{{STUCK_AFTER_HOURS}}', title: "=Returns reconciliation {{CLIENT_NAME}} – {{ $today.minus({ days: 1 }).toISODate() }}" },
+				exceptionsJson: "={{ JSON.stringify($('Open Exceptions').all().map(i => i.json).filter(r => r.key)) }}",
+				options: {
+					tolerancePencePerLine: '{{CREDIT_TOLERANCE_PENCE}}',
+					title: '=Returns reconciliation {{CLIENT_NAME}} – {{ $today.minus({ days: 1 }).toISODate() }}',
+				},
 			},
 			'ReBound vs Khaos stock moves and credit notes',
 		),
@@ -679,7 +673,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Email Report',
 		type: 'n8n-nodes-base.emailSend',
 		typeVersion: 2.1,
-		position: [1680, 100],
+		position: [1440, 100],
 		executeOnce: true,
 		disabled: '{{REPORT_EMAIL_DISABLED}}',
 		credentials: SMTP_CREDENTIALS,
@@ -698,7 +692,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Post Report to Slack',
 		type: 'n8n-nodes-base.slack',
 		typeVersion: 2.3,
-		position: [1680, 300],
+		position: [1440, 300],
 		executeOnce: true,
 		disabled: '{{REPORT_SLACK_DISABLED}}',
 		credentials: SLACK_CREDENTIALS,
@@ -713,7 +707,7 @@ export function buildReconciliation(): WorkflowTemplate {
 			otherOptions: { includeLinkToWorkflow: false },
 		},
 	});
-	b.connect(trigger, purgeInbox).connect(purgeInbox, purgeExceptions).connect(purgeExceptions, open).connect(open, unfinished).connect(unfinished, search).connect(search, reconcile).connect(reconcile, email).connect(reconcile, slack);
+	b.connect(trigger, purgeInbox).connect(purgeInbox, purgeExceptions).connect(purgeExceptions, open).connect(open, search).connect(search, reconcile).connect(reconcile, email).connect(reconcile, slack);
 	return b.build();
 }
 

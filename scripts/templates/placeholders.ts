@@ -53,7 +53,6 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	MANUAL_AUTH_CODE: { type: 'string', description: 'Manual authorisation code recorded when a return is processed' },
 	ADJUSTMENT_REASON: { type: 'string', description: 'Reason text recorded on Khaos stock adjustments' },
 	KEEP_DONE_DAYS: { type: 'number', description: 'Inbox rows done and exceptions resolved longer ago than this are deleted by the daily run' },
-	STUCK_AFTER_HOURS: { type: 'number', description: 'Reconciliation: a return not completed after this many hours counts as stuck' },
 	ALERT_EMAIL_DISABLED: { type: 'boolean', description: 'true until alert e-mail is configured' },
 	ALERT_EMAIL_FROM: { type: 'string', description: 'Sender of alert and report e-mails' },
 	ALERT_EMAIL_TO: { type: 'string', description: 'Recipients of exception alerts (comma separated)' },

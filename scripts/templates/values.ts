@@ -114,7 +114,6 @@ export const ValuesSchema = z
 		})),
 		reconciliation: z
 			.object({
-				stuckAfterHours: z.number().min(1).max(720).default(24),
 				/** Done inbox rows and resolved exceptions are deleted after this many days. */
 				keepDoneDays: z.number().int().min(1).max(3650).default(30),
 				emailTo: email.optional(),
@@ -295,7 +294,6 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		CREDIT_ROUNDING: v.finance.rounding,
 		CREDIT_TOLERANCE_PENCE: v.finance.tolerancePencePerLine,
 		MANUAL_AUTH_CODE: v.finance.manualAuthCode,
-		STUCK_AFTER_HOURS: v.reconciliation.stuckAfterHours,
 		KEEP_DONE_DAYS: v.reconciliation.keepDoneDays,
 		ALERT_EMAIL_DISABLED: !v.alerts.emailTo,
 		ALERT_EMAIL_FROM: v.alerts.emailFrom ?? '',

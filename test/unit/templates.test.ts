@@ -72,7 +72,7 @@ for (const dir of fs.readdirSync(path.join(ROOT, 'nodes'))) {
 }
 
 /** Parameters the templates use that the Khaos node does not declare yet (Return → Reconcile is being added). */
-const PENDING_RECONCILE = ['reconcile', 'openExceptionsJson', 'pendingJson', 'stuckAfterHours', 'title'];
+const PENDING_RECONCILE = ['reconcile', 'exceptionsJson', 'tolerancePencePerLine', 'title'];
 const khaosHasReconcile = /value: 'reconcile'/.test(packageNodes.get('khaosControl')?.source ?? '');
 
 function declares(pkg: PackageNode, name: string): boolean {
@@ -369,7 +369,7 @@ describe('the returns flow', () => {
 		expect([search.resource, search.operation]).toEqual(['return', 'search']);
 		const r = node(rec, 'Reconcile').parameters;
 		expect([r.resource, r.operation]).toEqual(['return', 'reconcile']);
-		expect(String(r.openExceptionsJson)).toContain("$('Open Exceptions')");
+		expect(String(r.exceptionsJson)).toContain("$('Open Exceptions')");
 		expect(targets(rec, 'Reconcile').sort()).toEqual(['Email Report', 'Post Report to Slack']);
 	});
 });

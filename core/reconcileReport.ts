@@ -1,0 +1,363 @@
+/**
+ * Renderers of a reconciliation report (core/reconcile.ts): Markdown (Slack,
+ * chat, files), self-contained HTML (e-mail: inline styles, every text
+ * escaped) and a one-line summary for chat alerts. Headline numbers first,
+ * then what needs attention, then the tables.
+ */
+import {
+	AGE_BUCKETS,
+	RECONCILE_STATUSES,
+	STATUS_TITLES,
+	formatMoney,
+	formatMoneyMap,
+	type MoneyByCurrency,
+	type ReconcileIssue,
+	type ReconcileReport,
+	type ReconcileStatus,
+} from './reconcile';
+
+/** Rows shown in the per-return table before "and N more". */
+const MAX_RETURN_ROWS = 100;
+
+const BUCKET_TITLES: Record<(typeof AGE_BUCKETS)[number], string> = {
+	'<24h': 'Under 24 hours',
+	'1-3d': '1 to 3 days',
+	'3-7d': '3 to 7 days',
+	'>7d': '7 days or more',
+};
+
+const SERIOUS: ReadonlySet<ReconcileStatus> = new Set(['duplicate_credit', 'over_moved', 'stock_pending', 'value_mismatch']);
+
+function plural(n: number, one: string, many = `${one}s`): string {
+	return `${n} ${n === 1 ? one : many}`;
+}
+
+function dateOnly(iso: string | null): string {
+	return iso ? iso.slice(0, 10) : '?';
+}
+
+function windowText(report: ReconcileReport): string {
+	const { from, to } = report.window;
+	if (!from && !to) return 'window not given';
+	const f = dateOnly(from);
+	const t = dateOnly(to);
+	return f === t ? f : `${f} to ${t}`;
+}
+
+function ageText(hours: number | null): string {
+	if (hours === null) return 'unknown';
+	if (hours < 0) return 'in the future';
+	if (hours < 24) return `${Math.floor(hours)} h`;
+	return `${Math.floor(hours / 24)} d ${Math.floor(hours % 24)} h`;
+}
+
+function headline(report: ReconcileReport): { title: string; lines: string[] } {
+	const t = report.summary.totals;
+	const title = report.title ?? `Returns reconciliation ${windowText(report)}`;
+	const lines = [
+		`${plural(t.returns, 'return')} in the window: ${t.complete} complete, ${t.needsAttention} need${t.needsAttention === 1 ? 's' : ''} attention.`,
+		`Credited in Khaos ${formatMoneyMap(t.khaosCreditGross)} gross; refunded in ReBound ${formatMoneyMap(t.refund)}; ${plural(t.mismatches, 'value mismatch', 'value mismatches')}; ${plural(t.openExceptions, 'open exception')}.`,
+		`Units returned ${t.unitsReturned}, units moved ${t.unitsMoved}; ${plural(t.creditNotes, 'credit note')}, ${plural(t.adjustments, 'stock adjustment')}.`,
+	];
+	return { title, lines };
+}
+
+function sortedEntries(m: Record<string, number>): Array<[string, number]> {
+	return Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+function moneyOrDash(pence: number | null, currency: string): string {
+	return pence === null ? '-' : formatMoney(pence, currency);
+}
+
+// ---------------------------------------------------------------------------
+// Markdown
+
+/** Escape text for a Markdown table cell that is also safe in Slack (<, >, & as entities; pipes and newlines neutralised). */
+export function escapeMarkdown(text: string): string {
+	return text
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/\|/g, '\\|')
+		.replace(/([*_`~[\]])/g, '\\$1')
+		.replace(/\r?\n/g, ' ');
+}
+
+function mdTable(head: string[], rows: string[][]): string[] {
+	return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+function statusRows(report: ReconcileReport): Array<{ status: ReconcileStatus; count: number; value: MoneyByCurrency }> {
+	return RECONCILE_STATUSES.map((status) => ({ status, count: report.summary.countsByStatus[status], value: report.summary.valuesByStatus[status] }));
+}
+
+export function renderReconciliationMarkdown(report: ReconcileReport, issues: ReconcileIssue[] = []): string {
+	const e = escapeMarkdown;
+	const h = headline(report);
+	const out: string[] = [`# ${e(h.title)}`, '', `_${e(windowText(report))}, generated ${e(report.generatedAt)}_`, ''];
+	out.push(...h.lines.map((l, i) => (i === 0 ? `**${e(l)}**` : e(l))), '');
+
+	out.push('## Needs attention', '');
+	out.push(...report.attention.map((a) => `- ${e(a)}`), '');
+
+	out.push('## By status', '');
+	out.push(
+		...mdTable(
+			['Status', 'Returns', 'Credit gross'],
+			statusRows(report).map((r) => [e(STATUS_TITLES[r.status]), String(r.count), e(formatMoneyMap(r.value))]),
+		),
+		'',
+	);
+
+	out.push('## Unfinished returns by age', '');
+	out.push(
+		...mdTable(
+			['Age', 'Returns', 'Return ids'],
+			AGE_BUCKETS.map((b) => {
+				const bucket = report.stuck.buckets[b];
+				return [e(BUCKET_TITLES[b]), String(bucket.count), e(bucket.returnIds.join(', ') || '-')];
+			}),
+		),
+		'',
+	);
+
+	if (report.mismatches.length > 0) {
+		out.push('## Value mismatches', '');
+		out.push(
+			...mdTable(
+				['Return', 'Kind', 'Expected', 'Actual', 'Difference', 'Tolerance'],
+				report.mismatches.map((m) => [
+					e(m.returnId),
+					e(m.kind),
+					e(moneyOrDash(m.expectedPence, m.currency)),
+					e(moneyOrDash(m.actualPence, m.currency)),
+					e(moneyOrDash(m.differencePence, m.currency)),
+					e(formatMoney(m.tolerancePence, m.currency)),
+				]),
+			),
+			'',
+		);
+	}
+
+	const ex = report.openExceptions;
+	out.push('## Open exceptions', '');
+	if (ex.total === 0) out.push('None.', '');
+	else {
+		out.push(...mdTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [e(k), String(n)])), '');
+		out.push(...mdTable(['Owner', 'Open'], sortedEntries(ex.byOwner).map(([k, n]) => [e(k), String(n)])), '');
+		out.push(...mdTable(['Age (first seen)', 'Open'], AGE_BUCKETS.map((b) => [e(BUCKET_TITLES[b]), String(ex.byAgeBucket[b])])), '');
+		if (ex.undated > 0) out.push(`${plural(ex.undated, 'open exception has', 'open exceptions have')} no first-seen date.`, '');
+		if (ex.oldest) {
+			out.push(
+				`Oldest: ${e(ex.oldest.kind)} (${e(ex.oldest.owner)})${ex.oldest.returnId ? `, return ${e(ex.oldest.returnId)}` : ''}${ex.oldest.sku ? `, SKU ${e(ex.oldest.sku)}` : ''}, open ${e(ageText(ex.oldest.ageHours))}: ${e(ex.oldest.message)}`,
+				'',
+			);
+		}
+	}
+
+	const rows = report.perReturn.filter((p) => p.status !== 'complete');
+	out.push('## Returns not complete', '');
+	if (rows.length === 0) out.push('None.', '');
+	else {
+		out.push(
+			...mdTable(
+				['Return', 'Order', 'Status', 'Age', 'Value', 'Finding'],
+				rows.slice(0, MAX_RETURN_ROWS).map((p) => [
+					e(p.displayId ? `${p.returnId} (${p.displayId})` : p.returnId),
+					e(p.orderReference),
+					e(STATUS_TITLES[p.status]),
+					e(ageText(p.ageHours)),
+					e(formatMoney(p.valuePence, p.currency)),
+					e(p.findings[0] ?? ''),
+				]),
+			),
+		);
+		if (rows.length > MAX_RETURN_ROWS) out.push('', `… and ${rows.length - MAX_RETURN_ROWS} more (see the JSON output).`);
+		out.push('');
+	}
+
+	if (issues.length > 0) {
+		out.push('## Input rows that could not be read', '');
+		out.push(...mdTable(['Input', 'Row', 'Field', 'Problem'], issues.map((i) => [e(i.input), i.index >= 0 ? String(i.index) : '-', e(i.field), e(i.message)])), '');
+	}
+	return out.join('\n').replace(/\n+$/, '\n');
+}
+
+// ---------------------------------------------------------------------------
+// HTML
+
+/** Escape text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+const CSS = {
+	body: 'font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#1f2328;line-height:1.45;max-width:960px;',
+	h1: 'font-size:20px;margin:0 0 4px 0;',
+	h2: 'font-size:16px;margin:20px 0 8px 0;border-bottom:1px solid #d0d7de;padding-bottom:4px;',
+	meta: 'color:#57606a;font-size:12px;margin:0 0 12px 0;',
+	tiles: 'border-collapse:separate;border-spacing:8px 0;margin:0 -8px 8px -8px;',
+	tile: 'border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;text-align:left;vertical-align:top;',
+	tileNum: 'font-size:20px;font-weight:bold;',
+	tileLabel: 'font-size:12px;color:#57606a;',
+	table: 'border-collapse:collapse;margin:0 0 8px 0;',
+	th: 'border:1px solid #d0d7de;background:#f6f8fa;padding:4px 8px;text-align:left;font-size:13px;',
+	td: 'border:1px solid #d0d7de;padding:4px 8px;font-size:13px;vertical-align:top;',
+	tdNum: 'border:1px solid #d0d7de;padding:4px 8px;font-size:13px;text-align:right;white-space:nowrap;',
+	attention: 'background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px 8px 28px;margin:0;',
+	ok: 'background:#dafbe1;border:1px solid #4ac26b;border-radius:6px;padding:8px 12px 8px 28px;margin:0;',
+	serious: 'color:#cf222e;font-weight:bold;',
+	p: 'margin:4px 0;',
+};
+
+function htmlTable(head: string[], rows: Array<Array<{ text: string; num?: boolean; style?: string }>>): string {
+	const th = head.map((h) => `<th style="${CSS.th}">${escapeHtml(h)}</th>`).join('');
+	const body = rows
+		.map((r) => `<tr>${r.map((c) => `<td style="${(c.num ? CSS.tdNum : CSS.td) + (c.style ?? '')}">${escapeHtml(c.text)}</td>`).join('')}</tr>`)
+		.join('');
+	return `<table style="${CSS.table}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+export function renderReconciliationHtml(report: ReconcileReport, issues: ReconcileIssue[] = []): string {
+	const x = escapeHtml;
+	const t = report.summary.totals;
+	const h = headline(report);
+	const parts: string[] = [];
+	parts.push(`<h1 style="${CSS.h1}">${x(h.title)}</h1>`);
+	parts.push(`<p style="${CSS.meta}">${x(windowText(report))}, generated ${x(report.generatedAt)}</p>`);
+
+	const tiles: Array<[string, string]> = [
+		[String(t.returns), 'returns'],
+		[String(t.complete), 'complete'],
+		[String(t.needsAttention), 'need attention'],
+		[formatMoneyMap(t.khaosCreditGross), 'credited in Khaos (gross)'],
+		[String(t.mismatches), 'value mismatches'],
+		[String(t.openExceptions), 'open exceptions'],
+	];
+	parts.push(
+		`<table style="${CSS.tiles}"><tr>${tiles
+			.map(([n, l]) => `<td style="${CSS.tile}"><div style="${CSS.tileNum}">${x(n)}</div><div style="${CSS.tileLabel}">${x(l)}</div></td>`)
+			.join('')}</tr></table>`,
+	);
+	parts.push(...h.lines.map((l) => `<p style="${CSS.p}">${x(l)}</p>`));
+
+	parts.push(`<h2 style="${CSS.h2}">Needs attention</h2>`);
+	const allGood = report.attention.length > 0 && t.needsAttention === 0 && t.openExceptions === 0 && t.mismatches === 0 && issues.length === 0;
+	parts.push(`<ul style="${allGood ? CSS.ok : CSS.attention}">${report.attention.map((a) => `<li>${x(a)}</li>`).join('')}</ul>`);
+
+	parts.push(`<h2 style="${CSS.h2}">By status</h2>`);
+	parts.push(
+		htmlTable(
+			['Status', 'Returns', 'Credit gross'],
+			statusRows(report).map((r) => [
+				{ text: STATUS_TITLES[r.status], style: SERIOUS.has(r.status) && r.count > 0 ? CSS.serious : '' },
+				{ text: String(r.count), num: true },
+				{ text: formatMoneyMap(r.value), num: true },
+			]),
+		),
+	);
+
+	parts.push(`<h2 style="${CSS.h2}">Unfinished returns by age</h2>`);
+	parts.push(
+		htmlTable(
+			['Age', 'Returns', 'Return ids'],
+			AGE_BUCKETS.map((b) => [{ text: BUCKET_TITLES[b] }, { text: String(report.stuck.buckets[b].count), num: true }, { text: report.stuck.buckets[b].returnIds.join(', ') || '-' }]),
+		),
+	);
+
+	if (report.mismatches.length > 0) {
+		parts.push(`<h2 style="${CSS.h2}">Value mismatches</h2>`);
+		parts.push(
+			htmlTable(
+				['Return', 'Kind', 'Expected', 'Actual', 'Difference', 'Tolerance', 'Detail'],
+				report.mismatches.map((m) => [
+					{ text: m.returnId },
+					{ text: m.kind },
+					{ text: moneyOrDash(m.expectedPence, m.currency), num: true },
+					{ text: moneyOrDash(m.actualPence, m.currency), num: true },
+					{ text: moneyOrDash(m.differencePence, m.currency), num: true },
+					{ text: formatMoney(m.tolerancePence, m.currency), num: true },
+					{ text: m.message },
+				]),
+			),
+		);
+	}
+
+	const ex = report.openExceptions;
+	parts.push(`<h2 style="${CSS.h2}">Open exceptions</h2>`);
+	if (ex.total === 0) parts.push(`<p style="${CSS.p}">None.</p>`);
+	else {
+		parts.push(htmlTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [{ text: k }, { text: String(n), num: true }])));
+		parts.push(htmlTable(['Owner', 'Open'], sortedEntries(ex.byOwner).map(([k, n]) => [{ text: k }, { text: String(n), num: true }])));
+		parts.push(htmlTable(['Age (first seen)', 'Open'], AGE_BUCKETS.map((b) => [{ text: BUCKET_TITLES[b] }, { text: String(ex.byAgeBucket[b]), num: true }])));
+		if (ex.undated > 0) parts.push(`<p style="${CSS.p}">${x(plural(ex.undated, 'open exception has', 'open exceptions have'))} no first-seen date.</p>`);
+		if (ex.oldest) {
+			const o = ex.oldest;
+			parts.push(
+				`<p style="${CSS.p}">Oldest: ${x(o.kind)} (${x(o.owner)})${o.returnId ? `, return ${x(o.returnId)}` : ''}${o.sku ? `, SKU ${x(o.sku)}` : ''}, open ${x(ageText(o.ageHours))}: ${x(o.message)}</p>`,
+			);
+		}
+	}
+
+	const rows = report.perReturn.filter((p) => p.status !== 'complete');
+	parts.push(`<h2 style="${CSS.h2}">Returns not complete</h2>`);
+	if (rows.length === 0) parts.push(`<p style="${CSS.p}">None.</p>`);
+	else {
+		parts.push(
+			htmlTable(
+				['Return', 'Order', 'Status', 'Age', 'Value', 'Findings'],
+				rows.slice(0, MAX_RETURN_ROWS).map((p) => [
+					{ text: p.displayId ? `${p.returnId} (${p.displayId})` : p.returnId },
+					{ text: p.orderReference },
+					{ text: STATUS_TITLES[p.status], style: SERIOUS.has(p.status) ? CSS.serious : '' },
+					{ text: ageText(p.ageHours), num: true },
+					{ text: formatMoney(p.valuePence, p.currency), num: true },
+					{ text: p.findings.join(' ') },
+				]),
+			),
+		);
+		if (rows.length > MAX_RETURN_ROWS) parts.push(`<p style="${CSS.p}">… and ${rows.length - MAX_RETURN_ROWS} more (see the JSON output).</p>`);
+	}
+
+	if (issues.length > 0) {
+		parts.push(`<h2 style="${CSS.h2}">Input rows that could not be read</h2>`);
+		parts.push(
+			htmlTable(
+				['Input', 'Row', 'Field', 'Problem'],
+				issues.map((i) => [{ text: i.input }, { text: i.index >= 0 ? String(i.index) : '-', num: true }, { text: i.field }, { text: i.message }]),
+			),
+		);
+	}
+
+	return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>${x(h.title)}</title></head><body style="${CSS.body}">${parts.join('\n')}</body></html>`;
+}
+
+// ---------------------------------------------------------------------------
+// One line for chat alerts
+
+/** One line for a chat alert: counts, the serious statuses, mismatches, open exceptions. <, > and & are escaped (Slack-safe). */
+export function renderReconciliationSummaryLine(report: ReconcileReport, issues: ReconcileIssue[] = []): string {
+	const t = report.summary.totals;
+	const c = report.summary.countsByStatus;
+	const h = headline(report);
+	const parts: string[] = [];
+	if (t.returns === 0) parts.push('no returns in the window');
+	else {
+		const notDone = RECONCILE_STATUSES.filter((s) => s !== 'complete' && c[s] > 0).map((s) => `${c[s]} ${STATUS_TITLES[s].toLowerCase()}`);
+		parts.push(`${plural(t.returns, 'return')}, ${t.complete} complete${notDone.length ? ` (${notDone.join(', ')})` : ''}`);
+		parts.push(`credited ${formatMoneyMap(t.khaosCreditGross)}`);
+	}
+	const stuckOld = report.stuck.buckets['>7d'].count;
+	if (stuckOld > 0) parts.push(`${stuckOld} unfinished for 7+ days`);
+	if (t.mismatches > 0) parts.push(plural(t.mismatches, 'value mismatch', 'value mismatches'));
+	if (t.openExceptions > 0) {
+		const oldest = report.openExceptions.oldest?.ageHours;
+		parts.push(`${plural(t.openExceptions, 'open exception')}${oldest !== null && oldest !== undefined ? ` (oldest ${Math.floor(oldest / 24)} d)` : ''}`);
+	}
+	if (issues.length > 0) parts.push(`${plural(new Set(issues.map((i) => `${i.input}[${i.index}]`)).size, 'unreadable input row')}`);
+	const serious = (['duplicate_credit', 'over_moved', 'stock_pending', 'value_mismatch'] as const).some((s) => c[s] > 0);
+	const mark = serious ? 'ACTION NEEDED' : t.needsAttention > 0 || t.openExceptions > 0 ? 'Check' : 'OK';
+	const line = `${mark}: ${h.title}: ${parts.join('; ')}.`;
+	return line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}

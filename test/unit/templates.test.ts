@@ -396,6 +396,7 @@ describe('documentation', () => {
 			expect(fs.existsSync(path.join(ROOT, 'docs', doc))).toBe(true);
 		}
 		expect(readme).toContain('](../docs/operating-guide.md)');
+		expect(guide).toContain('](reconciliation.md)'); // written with the reconciliation operation (core/reconcile.ts points to it)
 	});
 });
 

@@ -87,7 +87,7 @@ describe('ReBound: Return → Search', () => {
 			{ from: '2026/11/15', to: '2026/11/20' },
 		]);
 		expect(out.map((i) => i.json.returnId)).toEqual(['101', '102', '103']);
-		expect(out.every((i) => (i.pairedItem as IDataObject).item === 0)).toBe(true);
+		expect(out.every((i) => (i.pairedItem as { item: number }).item === 0)).toBe(true);
 		expect((out[1].json.lines as IDataObject[])[0].disposition).toBeNull();
 	});
 

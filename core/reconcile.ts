@@ -439,7 +439,7 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 	}
 	if (hasCredit && !stockDone) findings.push(`Credited before the stock moved: no stock adjustment for ${plural(missing.length, 'line')} (${listIds(missing)}).`);
 	for (const m of rowMismatches) if (m.kind === 'credit_vs_expected') findings.push(m.message);
-	if (!finished && open.length > 0) findings.push(`Open ${plural(open.length, 'exception')}: ${open.map((o) => o.kind).join(', ')}.`);
+	if (!finished && open.length > 0) findings.push(`Waiting on ${plural(open.length, 'open exception')}: ${open.map((o) => `${o.kind} (${ownerOf(o)})`).join(', ')}.`);
 	if (creditExpected && !hasCredit && anyKhaos) {
 		findings.push(stockDone ? 'Stock moved; no credit note yet.' : `No credit note yet and ${plural(missing.length, 'stock move')} still missing (${listIds(missing)}).`);
 	}

@@ -73,14 +73,18 @@ function moneyOrDash(pence: number | null, currency: string): string {
 // ---------------------------------------------------------------------------
 // Markdown
 
-/** Escape text for a Markdown table cell that is also safe in Slack (<, >, & as entities; pipes and newlines neutralised). */
+/**
+ * Escape text for Markdown that is also posted to Slack: <, > and & become entities (what Slack
+ * requires, and no raw HTML reaches a Markdown renderer), pipes are escaped (table cells) and
+ * newlines flattened. Emphasis characters are left alone: Slack shows backslash escapes literally,
+ * and a stray * or _ can only change emphasis, never inject markup.
+ */
 export function escapeMarkdown(text: string): string {
 	return text
 		.replace(/&/g, '&amp;')
 		.replace(/</g, '&lt;')
 		.replace(/>/g, '&gt;')
 		.replace(/\|/g, '\\|')
-		.replace(/([*_`~[\]])/g, '\\$1')
 		.replace(/\r?\n/g, ' ');
 }
 
@@ -357,7 +361,7 @@ export function renderReconciliationSummaryLine(report: ReconcileReport, issues:
 	}
 	if (issues.length > 0) parts.push(`${plural(new Set(issues.map((i) => `${i.input}[${i.index}]`)).size, 'unreadable input row')}`);
 	const serious = (['duplicate_credit', 'over_moved', 'stock_pending', 'value_mismatch'] as const).some((s) => c[s] > 0);
-	const mark = serious ? 'ACTION NEEDED' : t.needsAttention > 0 || t.openExceptions > 0 ? 'Check' : 'OK';
+	const mark = serious ? 'ACTION NEEDED' : t.needsAttention > 0 || t.openExceptions > 0 || t.mismatches > 0 || issues.length > 0 ? 'Check' : 'OK';
 	const line = `${mark}: ${h.title}: ${parts.join('; ')}.`;
 	return line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
 }

@@ -388,7 +388,7 @@ describe('reconcile: bad rows are issues named by input, index and field', () =>
 		const { report, issues } = run({
 			returns: [good, { ...ret('B1'), lines: [{ lineId: 'B1:1', sku: 'X', quantity: 'two' }] }, 'not json', { ...ret('B2'), event: { ...ret('B2').event, occurredAt: 'yesterday' } }],
 			khaos: [
-				holding('G1', [note('C', 'abc')], []),
+				holding('G1', [note('C', 'abc' as unknown as number)], []),
 				holding('G1', [], [{ reference: 'RB-G1-G1:1-Grade A', quantity: '1.5' }]),
 				{ returnId: '', creditNotes: '[oops' },
 				holding('G1', [], [adj('G1', 1)]),

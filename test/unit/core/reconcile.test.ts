@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ageBucket, reconcile, RECONCILE_STATUSES, type PerReturn, type RawReconcileInput } from '../../../core/reconcile';
 import { NOW, adj, exceptionRow, holding, hoursAgo, note, ret } from './reconcile.fixtures';
 
@@ -537,5 +538,15 @@ describe('reconcile: summary', () => {
 	it('all complete: one reassuring sentence', () => {
 		const { report } = run({ returns: [ret('A1'), ret('A2')], khaos: [holding('A1', [note('C', 1)], [adj('A1', 1)]), holding('A2', [note('C', 1)], [adj('A2', 1)])] });
 		expect(report.attention).toEqual(['All 2 returns in the window are complete in Khaos.']);
+	});
+});
+
+describe('docs/reconciliation.md', () => {
+	it('documents every status in the precedence order the code uses, and every age bucket', () => {
+		const doc = readFileSync(`${__dirname}/../../../docs/reconciliation.md`, 'utf8');
+		const positions = RECONCILE_STATUSES.map((s) => doc.indexOf(`(\`${s}\`)`));
+		expect(positions.every((p) => p > 0)).toBe(true);
+		expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+		for (const b of ['<24h', '1-3d', '3-7d', '>7d']) expect(doc).toContain(`(\`${b}\`)`);
 	});
 });

@@ -586,8 +586,9 @@ function attentionLines(report: Omit<ReconcileReport, 'attention'>, issues: Reco
 	const currency = report.mismatches.filter((m) => m.kind === 'currency');
 	if (currency.length > 0) out.push(`${plural(currency.length, 'credit note is', 'credit notes are')} in a different currency from the return (${listIds(currency.map((m) => m.returnId))}). Finance: check them.`);
 	const b = report.stuck.buckets;
-	if (b['>7d'].count > 0) out.push(`${plural(b['>7d'].count, 'return has', 'returns have')} been unfinished for 7 days or more (${listIds(b['>7d'].returnIds)}): they will show as period-end drift.`);
+	if (b['>7d'].count > 0) out.push(`${plural(b['>7d'].count, 'return has', 'returns have')} been unfinished for 7 days or more (${listIds(b['>7d'].returnIds)}): ${b['>7d'].count === 1 ? 'it' : 'they'} will show as period-end drift.`);
 	if (b['3-7d'].count > 0) out.push(`${plural(b['3-7d'].count, 'return has', 'returns have')} been unfinished for 3 to 7 days (${listIds(b['3-7d'].returnIds)}).`);
+	if (b['1-3d'].count > 0) out.push(`${plural(b['1-3d'].count, 'return has', 'returns have')} been unfinished for 1 to 3 days (${listIds(b['1-3d'].returnIds)}).`);
 	if (counts.exception > 0) out.push(`${plural(counts.exception, 'return waits', 'returns wait')} on an open exception (${listIds(ids('exception'))}): work the exception queue, then replay.`);
 	const ex = report.openExceptions;
 	if (ex.total > 0) {

@@ -348,6 +348,9 @@ describe('reconcile: age buckets and stuck returns', () => {
 		});
 		expect(report.perReturn.find((p) => p.returnId === 'S6')?.ageHours).toBe(168);
 		expect(report.attention).toContain('2 returns have been unfinished for 7 days or more (S7, S6): they will show as period-end drift.');
+		expect(report.attention).toContain('2 returns have been unfinished for 3 to 7 days (S5, S4).');
+		expect(report.attention).toContain('2 returns have been unfinished for 1 to 3 days (S3, S2).');
+		expect(report.attention.some((a) => a.includes('S1'))).toBe(false);
 	});
 });
 

@@ -212,7 +212,15 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 			/* gone */
 		}
 	};
-	const waitExit = (ms: number) => Promise.race([exitPromise.then(() => true), sleep(ms).then(() => false)]);
+	/** True when the process exited within ms; the timer is cleared so nothing keeps the caller alive. */
+	const waitExit = (ms: number) =>
+		new Promise<boolean>((resolve) => {
+			const timer = setTimeout(() => resolve(false), ms);
+			void exitPromise.then(() => {
+				clearTimeout(timer);
+				resolve(true);
+			});
+		});
 	const stop = async (timeoutMs = 15_000) => {
 		if (exitInfo === null) {
 			signalGroup('SIGTERM');
@@ -222,11 +230,14 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 				await waitExit(10_000);
 			}
 		}
-		// the task runner shares the group; make sure nothing of it lingers
-		try {
-			process.kill(-pid, 'SIGKILL');
-		} catch {
-			/* group empty */
+		// the task runner shares the group; make sure nothing of it lingers (bounded wait for the group to empty)
+		for (let i = 0; i < 40; i++) {
+			try {
+				process.kill(-pid, i === 0 ? 'SIGKILL' : 0);
+			} catch {
+				break; // ESRCH: group empty
+			}
+			await sleep(50);
 		}
 	};
 	const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {

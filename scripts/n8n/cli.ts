@@ -38,7 +38,8 @@ async function main(): Promise<void> {
 		const runtime = await ensureRuntime({ log });
 		const keep = process.argv.includes('--keep');
 		const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-n8n-'));
-		await installPackage(userFolder, { skipBuild: process.argv.includes('--no-build'), log });
+		const installed = await installPackage(userFolder, { skipBuild: process.argv.includes('--no-build'), log });
+		fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 		const port = arg('--port') ? Number(arg('--port')) : await freePort();
 		const n8n = await startN8n({ runtime, userFolder, port, log });
 		const owner = await setupOwner(n8n.baseUrl);

@@ -202,6 +202,15 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		});
 	});
 	const pid = child.pid ?? -1;
+	// if the harness process ends without stop() (uncaught error, process.exit), take n8n with it
+	const killOnExit = () => {
+		try {
+			process.kill(-pid, 'SIGKILL');
+		} catch {
+			/* gone */
+		}
+	};
+	process.once('exit', killOnExit);
 	const tailOfLog = (n = 40) => buffer.split('\n').slice(-n).join('\n');
 
 	const signalGroup = (sig: NodeJS.Signals) => {
@@ -222,6 +231,7 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 			});
 		});
 	const stop = async (timeoutMs = 15_000) => {
+		process.removeListener('exit', killOnExit);
 		if (exitInfo === null) {
 			signalGroup('SIGTERM');
 			if (!(await waitExit(timeoutMs))) {

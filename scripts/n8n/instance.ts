@@ -293,6 +293,20 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	};
 }
 
+/**
+ * n8n's complaints about community packages in its log: "Failed to load
+ * package …" and the line after it (the require/load error). n8n refuses the
+ * whole package when one node fails, so this explains "unknown node type".
+ */
+export function packageLoadErrors(logs: string): string[] {
+	const lines = logs.split('\n');
+	const out: string[] = [];
+	lines.forEach((l, i) => {
+		if (/Failed to load (package|node|credential)/i.test(l)) out.push(`${l.trim()} — ${(lines[i + 1] ?? '').trim()}`);
+	});
+	return out;
+}
+
 // ---------------------------------------------------------------------------
 // Owner, API key, public API client
 

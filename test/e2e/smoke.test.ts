@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
-import { createApiKey, freePort, postWebhook, restCall, setupOwner, startN8n, waitForExecutions, type ApiClient, type N8nInstance, type Owner } from '../../scripts/n8n/instance';
+import { createApiKey, freePort, packageLoadErrors, postWebhook, restCall, setupOwner, startN8n, waitForExecutions, type ApiClient, type N8nInstance, type Owner } from '../../scripts/n8n/instance';
 import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
 
 jest.setTimeout(120_000);
@@ -167,6 +167,8 @@ function smokeWorkflow(webhookPath: string) {
 describe('real n8n 2.40.7 with the package installed as a community package', () => {
 	it('loads every node of the package under its community type name', async () => {
 		expect(installed.nodeTypes).toContain(`${PKG}.returnsMapping`);
+		// n8n refuses the whole package if one node fails to load: show why
+		expect(packageLoadErrors(n8n!.logs())).toEqual([]);
 		const res = await fetch(`${n8n!.baseUrl}/types/nodes.json`, { headers: { cookie: owner.cookie, 'browser-id': owner.browserId } });
 		expect(res.status).toBe(200);
 		const types = (await res.json()) as Array<{ name: string; version: number | number[]; outputs?: unknown }>;

@@ -23,8 +23,8 @@ export interface WebhookSignatureSettings {
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSignatureSettings = {
-	signatureHeader: 'x-rebound-signature',
-	timestampHeader: 'x-rebound-timestamp',
+	signatureHeader: 'X-Rebound-Signature',
+	timestampHeader: 'X-Rebound-Timestamp',
 	encoding: 'hex',
 	signTimestamp: true,
 	toleranceSeconds: 300,

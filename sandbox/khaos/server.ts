@@ -40,6 +40,7 @@ export const OPERATIONS: Record<string, string[]> = {
 	ExportOrders: ['IDs', 'MappingType'],
 	ImportReturns: ['Returns'],
 	ImportStockAdjustments: ['Adjustments'],
+	ExportStockAdjustments: ['References', 'ReferencePrefixes'],
 	ProcessReturn: ['ReturnCode', 'ManualAuthCode'],
 };
 
@@ -160,6 +161,8 @@ class KhaosSoapHandler {
 				return this.importReturns(p.Returns ?? '');
 			case 'ImportStockAdjustments':
 				return this.importAdjustments(p.Adjustments ?? '');
+			case 'ExportStockAdjustments':
+				return this.exportAdjustments(p.References ?? '', p.ReferencePrefixes ?? '');
 			case 'ProcessReturn':
 				s.processReturn(p.ReturnCode ?? '', p.ManualAuthCode ?? '');
 				return '';
@@ -252,6 +255,7 @@ class KhaosSoapHandler {
 		if (root === undefined) throw new SandboxFault('Returns XML is invalid: RETURNS element required.', 'SOAP-ENV:Client');
 		const imported: Array<Record<string, XmlNode>> = [];
 		const skipped: Array<Record<string, XmlNode>> = [];
+		const results: Array<Record<string, XmlNode>> = [];
 		for (const r of list(child(root, 'RETURN'))) {
 			const source = child(r, 'SOURCE_ORDER');
 			const dg = optStr(r, 'DELIVERY_GRS');
@@ -277,11 +281,20 @@ class KhaosSoapHandler {
 					creditGross: str(l, 'CREDIT_GRS'),
 				})),
 			};
+			// each return on its own: a skip never affects the others of the call
 			const res = this.state.importReturn(input);
-			if (res.ok) imported.push({ OrderRef: input.associatedRef, ReturnCode: res.returnCode });
-			else skipped.push({ OrderRef: input.associatedRef, SkipReason: res.reason });
+			if (res.ok) {
+				imported.push({ OrderRef: input.associatedRef, ReturnCode: res.returnCode });
+				results.push({ OrderRef: input.associatedRef, Result: 'IMPORTED', ReturnCode: res.returnCode, SkipReason: '' });
+			} else {
+				skipped.push({ OrderRef: input.associatedRef, SkipReason: res.reason });
+				results.push({ OrderRef: input.associatedRef, Result: 'SKIPPED', ReturnCode: '', SkipReason: res.reason });
+			}
 		}
-		return `<return><ImportedCount>${imported.length}</ImportedCount><ReturnImport>${toXml('item', imported)}</ReturnImport><ReturnSkipped>${toXml('item', skipped)}</ReturnSkipped></return>`;
+		return (
+			`<return><ImportedCount>${imported.length}</ImportedCount><ReturnImport>${toXml('item', imported)}</ReturnImport>` +
+			`<ReturnSkipped>${toXml('item', skipped)}</ReturnSkipped><Results>${toXml('item', results)}</Results></return>`
+		);
 	}
 
 	private importAdjustments(xml: string): string {
@@ -307,6 +320,32 @@ class KhaosSoapHandler {
 			Reason: r.reason ?? '',
 		}));
 		return `<return><AppliedCount>${results.filter((r) => r.result === 'APPLIED').length}</AppliedCount><Lines>${toXml('item', items)}</Lines></return>`;
+	}
+
+	private exportAdjustments(references: string, prefixes: string): string {
+		const refs = new Set(csv(references).map((r) => r.toUpperCase()));
+		const pre = csv(prefixes).map((r) => r.toUpperCase());
+		if (refs.size === 0 && pre.length === 0) throw new SandboxFault('References or ReferencePrefixes must be set.', 'SOAP-ENV:Client');
+		const found = this.state.adjustments
+			.map((a, i) => ({ a, id: i + 1 }))
+			.filter(({ a }) => {
+				const r = a.reference.toUpperCase();
+				return refs.has(r) || pre.some((p) => r.startsWith(p));
+			});
+		const items = found.map(({ a, id }) =>
+			toXml('ADJUSTMENT', {
+				ADJUSTMENT_ID: String(id),
+				REFERENCE: a.reference,
+				STOCK_CODE: a.stockCode,
+				SITE: a.siteId,
+				LOCATION: a.locationId,
+				QUANTITY: String(a.delta),
+				NEW_LEVEL: String(a.newLevel),
+				REASON: a.reason,
+				DATE_APPLIED: this.state.dateOf(a.at),
+			}),
+		);
+		return exportReturn(`<STOCK_ADJUSTMENTS>${items.join('')}</STOCK_ADJUSTMENTS>`);
 	}
 
 	/** A small generated WSDL listing the operations (document/literal style, string parameters). */

@@ -4,6 +4,7 @@
  * per-method failure injection. Plus builders for mapped returns.
  */
 import type {
+	AppliedStockAdjustment,
 	ImportReturnInput,
 	ImportReturnResult,
 	KhaosApi,
@@ -16,6 +17,7 @@ import type {
 	KhaosStockLevel,
 	ProcessReturnOutcome,
 	StockAdjustmentInput,
+	StockAdjustmentQuery,
 	StockAdjustmentResult,
 } from '../../transports/khaos/api';
 
@@ -98,10 +100,13 @@ export class FakeKhaosApi implements KhaosApi {
 		getProducts: 0,
 		getStockLevels: 0,
 		getSalesOrder: 0,
+		getSalesOrders: 0,
 		getOrderStatuses: 0,
 		importReturn: 0,
+		importReturns: 0,
 		processReturn: 0,
 		adjustStock: 0,
+		getStockAdjustments: 0,
 	};
 	/** Arguments of every call, in order. */
 	readonly log: Array<{ method: KhaosMethod; args: unknown[] }> = [];
@@ -116,6 +121,8 @@ export class FakeKhaosApi implements KhaosApi {
 		['TSHIRT-RED-M|1|QUAR', 1],
 	]);
 	appliedRefs = new Map<string, number>();
+	/** Every applied adjustment, in order (what getStockAdjustments reports). */
+	appliedAdjustments: AppliedStockAdjustment[] = [];
 	/** Stock codes whose adjustments Khaos rejects. */
 	rejectCodes = new Set<string>(['SCARF-OLD', 'GIFTCARD-25']);
 	imports: ImportReturnInput[] = [];
@@ -194,6 +201,16 @@ export class FakeKhaosApi implements KhaosApi {
 		return o ? (JSON.parse(JSON.stringify(o)) as KhaosSalesOrder) : null;
 	}
 
+	async getSalesOrders(associatedRefs: string[]): Promise<Map<string, KhaosSalesOrder>> {
+		this.enter('getSalesOrders', [associatedRefs]);
+		const out = new Map<string, KhaosSalesOrder>();
+		for (const ref of associatedRefs) {
+			const o = this.orders.find((x) => x.associatedRef.toLowerCase() === ref.toLowerCase());
+			if (o) out.set(ref, JSON.parse(JSON.stringify(o)) as KhaosSalesOrder);
+		}
+		return out;
+	}
+
 	async getOrderStatuses(associatedRefs: string[]): Promise<KhaosOrderStatus[]> {
 		this.enter('getOrderStatuses', [associatedRefs]);
 		const wanted = new Set(associatedRefs.map((r) => r.toLowerCase()));
@@ -202,6 +219,15 @@ export class FakeKhaosApi implements KhaosApi {
 
 	async importReturn(input: ImportReturnInput): Promise<ImportReturnResult> {
 		this.enter('importReturn', [input]);
+		return this.importOne(input);
+	}
+
+	async importReturns(inputs: ImportReturnInput[]): Promise<ImportReturnResult[]> {
+		this.enter('importReturns', [inputs]);
+		return inputs.map((i) => this.importOne(i));
+	}
+
+	private importOne(input: ImportReturnInput): ImportReturnResult {
 		const existing = this.returnsByRef.get(input.associatedRef.toLowerCase());
 		if (existing) {
 			return { imported: false, duplicate: true, returnCode: existing, skipReason: `Duplicate ASSOCIATED_REF ${input.associatedRef}: already imported as return ${existing}`, skipCode: 'duplicate' };
@@ -234,6 +260,13 @@ export class FakeKhaosApi implements KhaosApi {
 		return 'processed';
 	}
 
+	async getStockAdjustments(query: StockAdjustmentQuery): Promise<AppliedStockAdjustment[]> {
+		this.enter('getStockAdjustments', [query]);
+		const refs = new Set((query.references ?? []).map((r) => r.toLowerCase()));
+		const prefixes = (query.prefixes ?? []).map((p) => p.toLowerCase());
+		return this.appliedAdjustments.filter((a) => refs.has(a.reference.toLowerCase()) || prefixes.some((p) => a.reference.toLowerCase().startsWith(p)));
+	}
+
 	async adjustStock(adjustments: StockAdjustmentInput[]): Promise<StockAdjustmentResult[]> {
 		this.enter('adjustStock', [adjustments]);
 		return adjustments.map((a) => {
@@ -241,8 +274,20 @@ export class FakeKhaosApi implements KhaosApi {
 			const key = `${a.stockCode}|${a.siteId}|${a.locationId}`;
 			if (this.appliedRefs.has(a.reference)) return { reference: a.reference, applied: false, duplicate: true, newLevel: this.levels.get(key) ?? 0, rejectReason: null };
 			const next = a.adjustTo !== undefined ? a.adjustTo : (this.levels.get(key) ?? 0) + (a.adjustBy ?? 0);
+			const before = this.levels.get(key) ?? 0;
 			this.levels.set(key, next);
 			this.appliedRefs.set(a.reference, next);
+			this.appliedAdjustments.push({
+				id: String(this.appliedAdjustments.length + 1),
+				reference: a.reference,
+				stockCode: a.stockCode,
+				siteId: a.siteId,
+				locationId: a.locationId,
+				quantity: next - before,
+				newLevel: next,
+				reason: a.reason,
+				appliedDate: '2026-11-28',
+			});
 			return { reference: a.reference, applied: true, duplicate: false, newLevel: next, rejectReason: null };
 		});
 	}

@@ -9,6 +9,8 @@
  * ExportOrders, ImportReturns, ImportStockAdjustments, GetReturnReasonList,
  * GetLocationList.
  *
+ * Added (compatible, batching): getSalesOrders, importReturns, getStockAdjustments (MODELED
+ * ExportStockAdjustments), StockAdjustmentQuery, AppliedStockAdjustment.
  * Added by the transport owner (compatible): KhaosFaultCode, ImportReturnSkipCode,
  * ImportReturnResult.skipCode, StockAdjustmentResult.rejectReason (all optional/new names).
  * Implementation: transports/khaos/client.ts (KhaosClient, createKhaosClient, KhaosFault,
@@ -271,10 +273,54 @@ export interface KhaosApi {
 	getStockLevels(codes: string[], siteId: string): Promise<KhaosStockLevel[]>;
 	/** null when no order has that ref/code. */
 	getSalesOrder(ref: { associatedRef?: string; orderCode?: string }): Promise<KhaosSalesOrder | null>;
+	/**
+	 * Added (compatible): several sales orders by associated ref in one ExportOrders call per
+	 * config.batchSize refs (IDs CSV, MappingType 4). Keys are the refs as asked (trimmed); refs
+	 * with no sales order are absent. Credit notes (ORDER_TYPE 2) are never returned.
+	 */
+	getSalesOrders(associatedRefs: string[]): Promise<Map<string, KhaosSalesOrder>>;
 	/** Order/credit-note status by associated refs (MappingType 4), batched. */
 	getOrderStatuses(associatedRefs: string[]): Promise<KhaosOrderStatus[]>;
+	/** One return: a one-element importReturns. */
 	importReturn(input: ImportReturnInput): Promise<ImportReturnResult>;
+	/**
+	 * Added (compatible): config.batchSize returns per ImportReturns call; one result per input,
+	 * in input order. Each return is imported or skipped on its own (a skip never affects the
+	 * others in the call; an associated ref repeated in one call is a duplicate the second time).
+	 * A transport failure rejects the whole promise: callers that need per-batch isolation pass
+	 * at most batchSize inputs per call.
+	 */
+	importReturns(inputs: ImportReturnInput[]): Promise<ImportReturnResult[]>;
 	/** "Return has already been processed" resolves as already_processed; other faults throw. */
 	processReturn(returnCode: string, manualAuthCode: string): Promise<ProcessReturnOutcome>;
 	adjustStock(adjustments: StockAdjustmentInput[]): Promise<StockAdjustmentResult[]>;
+	/**
+	 * Added (compatible, MODELED ExportStockAdjustments): adjustments applied in Khaos, by exact
+	 * references and/or reference prefixes (e.g. `RB-R1-`), batched by config.batchSize. Order of
+	 * application; each adjustment once even when several queries match it.
+	 */
+	getStockAdjustments(query: StockAdjustmentQuery): Promise<AppliedStockAdjustment[]>;
+}
+
+/** Added (compatible): what getStockAdjustments looks for. At least one reference or prefix. */
+export interface StockAdjustmentQuery {
+	references?: string[];
+	prefixes?: string[];
+}
+
+/** Added (compatible): one applied stock adjustment as ExportStockAdjustments reports it. */
+export interface AppliedStockAdjustment {
+	/** Khaos' id of the adjustment (ADJUSTMENT_ID), null when not sent. */
+	id: string | null;
+	reference: string;
+	stockCode: string;
+	siteId: string;
+	locationId: string;
+	/** The signed change it made. */
+	quantity: number;
+	/** Level at the location right after it. */
+	newLevel: number | null;
+	reason: string;
+	/** The day it was applied (YYYY-MM-DD), null when Khaos does not say. */
+	appliedDate: string | null;
 }

@@ -12,6 +12,7 @@ import { formatPath } from '../../core/returnModel';
 import { TransportError, httpStatusError, type HttpResponse, type HttpSend } from '../http';
 import { withRetry, type RetryDeps } from '../retry';
 import type {
+	AppliedStockAdjustment,
 	ImportReturnInput,
 	ImportReturnResult,
 	ImportReturnSkipCode,
@@ -26,6 +27,7 @@ import type {
 	KhaosStockLevel,
 	ProcessReturnOutcome,
 	StockAdjustmentInput,
+	StockAdjustmentQuery,
 	StockAdjustmentResult,
 } from './api';
 import { KhaosFault, classifyFault } from './faults';
@@ -34,18 +36,37 @@ import {
 	ExportOrdersSchema,
 	ExportStockSchema,
 	ExportStockStatusSchema,
-	ImportReturnsResultSchema,
 	ImportStockAdjustmentsResultSchema,
 	LocationListSchema,
 	ReturnReasonListSchema,
 	SiteListSchema,
 	TAX_RATE_PERCENT,
+	xDate,
+	xInt,
+	xList,
+	xObj,
+	xOptStr,
+	xStr,
 } from './schemas';
 import { buildSoapRequest, parseSoapResponse, textOf, toXml } from './soap';
 import { parseXml, type XmlObject } from './xml';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export { KhaosFault } from './faults';
+
+/** A SOAP array of structs: `<X><item>…</item>…</X>`; missing or empty → no items. */
+const itemList = <T extends z.ZodTypeAny>(item: T) => z.preprocess((v) => (v === undefined || v === '' ? {} : v), z.object({ item: xList(item) }));
+
+/**
+ * ImportReturns' answer (ImportReturnsResultSchema's fields) plus the MODELED per-return
+ * `Results` list (one entry per return, in request order; absent from older answers).
+ */
+const ImportReturnsBatchResultSchema = xObj({
+	ImportedCount: xInt,
+	ReturnImport: itemList(xObj({ OrderRef: xStr, ReturnCode: xStr })),
+	ReturnSkipped: itemList(xObj({ OrderRef: xStr, SkipReason: xStr })),
+	Results: itemList(xObj({ OrderRef: xStr, Result: xStr, ReturnCode: xOptStr, SkipReason: xOptStr })),
+});
 
 /** MappingType values (documented). */
 export const MAPPING_TYPE = {
@@ -378,7 +399,28 @@ export class KhaosClient implements KhaosApi {
 		]);
 		const doc = this.exportDoc('ExportOrders', res, ExportOrdersSchema);
 		const o = doc.ORDERS.ORDER.find((x) => x.ORDER_TYPE === 1 && (byCode ? x.SORDER_CODE === id : x.ASSOCIATED_REF.toLowerCase() === id.toLowerCase()));
-		if (!o) return null;
+		return o ? this.toSalesOrder(o) : null;
+	}
+
+	async getSalesOrders(associatedRefs: string[]): Promise<Map<string, KhaosSalesOrder>> {
+		const wanted = uniqueCodes(associatedRefs, 'associatedRefs');
+		const out = new Map<string, KhaosSalesOrder>();
+		for (const batch of chunk(wanted, this.config.batchSize)) {
+			const res = await this.call('ExportOrders', [
+				['IDs', batch.join(',')],
+				['MappingType', ORDER_MAPPING.associatedRef],
+			]);
+			const doc = this.exportDoc('ExportOrders', res, ExportOrdersSchema);
+			const salesOrders = doc.ORDERS.ORDER.filter((x) => x.ORDER_TYPE === 1);
+			for (const ref of batch) {
+				const o = salesOrders.find((x) => x.ASSOCIATED_REF.toLowerCase() === ref.toLowerCase());
+				if (o) out.set(ref, this.toSalesOrder(o));
+			}
+		}
+		return out;
+	}
+
+	private toSalesOrder(o: z.infer<typeof ExportOrdersSchema>['ORDERS']['ORDER'][number]): KhaosSalesOrder {
 		const items = o.ORDER_ITEMS.ORDER_ITEM;
 		const gross = items.length === 0 || items.some((l) => l.PRICE_GRS !== null);
 		const lines = items.map((l, i) => {
@@ -447,27 +489,97 @@ export class KhaosClient implements KhaosApi {
 	}
 
 	async importReturn(input: ImportReturnInput): Promise<ImportReturnResult> {
-		if (!input.associatedRef || input.associatedRef.trim() === '') {
-			throw new TransportError('importReturn: associatedRef is empty (it is the duplicate guard)', { kind: 'protocol', retryable: false });
+		const [result] = await this.importReturns([input]);
+		return result;
+	}
+
+	async importReturns(inputs: ImportReturnInput[]): Promise<ImportReturnResult[]> {
+		inputs.forEach((input, i) => {
+			const label = inputs.length === 1 ? 'importReturn' : `importReturns[${i}]`;
+			if (!input.associatedRef || input.associatedRef.trim() === '') {
+				throw new TransportError(`${label}: associatedRef is empty (it is the duplicate guard)`, { kind: 'protocol', retryable: false });
+			}
+			if (input.associatedRef.length > 50) {
+				throw new TransportError(`${label}: associatedRef "${input.associatedRef.slice(0, 60)}" is longer than 50 characters`, { kind: 'protocol', retryable: false });
+			}
+		});
+		const out: ImportReturnResult[] = [];
+		for (const batch of chunk(inputs, this.config.batchSize)) {
+			const res = await this.call('ImportReturns', [['Returns', buildReturnsXml(batch)]]);
+			const r = this.validate('ImportReturns', ImportReturnsBatchResultSchema, res.return, 'return');
+			out.push(...this.matchReturnResults(batch, r));
 		}
-		if (input.associatedRef.length > 50) {
-			throw new TransportError(`importReturn: associatedRef "${input.associatedRef.slice(0, 60)}" is longer than 50 characters`, { kind: 'protocol', retryable: false });
-		}
-		const res = await this.call('ImportReturns', [['Returns', buildReturnsXml([input])]]);
-		const r = this.validate('ImportReturns', ImportReturnsResultSchema, res.return, 'return');
-		const ref = input.associatedRef.toLowerCase();
-		const imported = r.ReturnImport.item.find((i) => i.OrderRef.toLowerCase() === ref) ?? (r.ReturnImport.item.length === 1 ? r.ReturnImport.item[0] : undefined);
-		if (imported) return { imported: true, returnCode: imported.ReturnCode, duplicate: false, skipReason: null, skipCode: null };
-		const skipped = r.ReturnSkipped.item.find((i) => i.OrderRef.toLowerCase() === ref) ?? (r.ReturnSkipped.item.length === 1 ? r.ReturnSkipped.item[0] : undefined);
-		if (!skipped) throw this.protocolError('ImportReturns', 'return', `neither ReturnImport nor ReturnSkipped names ${input.associatedRef}`);
-		const c = classifySkipReason(skipped.SkipReason);
-		return {
-			imported: false,
-			returnCode: c.existingReturnCode ?? '',
-			duplicate: c.code === 'duplicate',
-			skipReason: this.redact(skipped.SkipReason),
-			skipCode: c.code,
+		return out;
+	}
+
+	/**
+	 * One result per return of the batch, in order: from `Results` (MODELED: per return, in request
+	 * order) when it has one entry per return, else by OrderRef from ReturnImport/ReturnSkipped,
+	 * each entry used once, in order (so a ref repeated in one call matches its own answers).
+	 */
+	private matchReturnResults(batch: ImportReturnInput[], r: z.infer<typeof ImportReturnsBatchResultSchema>): ImportReturnResult[] {
+		const skippedResult = (reason: string): ImportReturnResult => {
+			const c = classifySkipReason(reason);
+			return { imported: false, returnCode: c.existingReturnCode ?? '', duplicate: c.code === 'duplicate', skipReason: this.redact(reason), skipCode: c.code };
 		};
+		const importedResult = (code: string): ImportReturnResult => ({ imported: true, returnCode: code, duplicate: false, skipReason: null, skipCode: null });
+		const ordered = r.Results.item;
+		if (ordered.length === batch.length && ordered.every((x, i) => x.OrderRef.toLowerCase() === batch[i].associatedRef.toLowerCase())) {
+			return ordered.map((x, i) => {
+				if (x.Result === 'IMPORTED') {
+					if (!x.ReturnCode) throw this.protocolError('ImportReturns', `return.Results.item[${i}].ReturnCode`, 'element missing for an imported return');
+					return importedResult(x.ReturnCode);
+				}
+				return skippedResult(x.SkipReason ?? 'no reason given');
+			});
+		}
+		const imported = r.ReturnImport.item.map((x) => ({ ...x, used: false }));
+		const skipped = r.ReturnSkipped.item.map((x) => ({ ...x, used: false }));
+		return batch.map((input) => {
+			const ref = input.associatedRef.toLowerCase();
+			const single = batch.length === 1;
+			const imp = imported.find((x) => !x.used && x.OrderRef.toLowerCase() === ref) ?? (single && imported.length === 1 ? imported[0] : undefined);
+			if (imp) {
+				imp.used = true;
+				return importedResult(imp.ReturnCode);
+			}
+			const sk = skipped.find((x) => !x.used && x.OrderRef.toLowerCase() === ref) ?? (single && skipped.length === 1 ? skipped[0] : undefined);
+			if (!sk) throw this.protocolError('ImportReturns', 'return', `neither ReturnImport nor ReturnSkipped names ${input.associatedRef}`);
+			sk.used = true;
+			return skippedResult(sk.SkipReason);
+		});
+	}
+
+	async getStockAdjustments(query: StockAdjustmentQuery): Promise<AppliedStockAdjustment[]> {
+		const refs = uniqueCodes(query.references ?? [], 'references').map((value) => ({ kind: 'ref' as const, value }));
+		const prefixes = uniqueCodes(query.prefixes ?? [], 'prefixes').map((value) => ({ kind: 'prefix' as const, value }));
+		const wanted = [...refs, ...prefixes];
+		const out: AppliedStockAdjustment[] = [];
+		const seen = new Set<string>();
+		for (const batch of chunk(wanted, this.config.batchSize)) {
+			const res = await this.call('ExportStockAdjustments', [
+				['References', batch.filter((b) => b.kind === 'ref').map((b) => b.value).join(',')],
+				['ReferencePrefixes', batch.filter((b) => b.kind === 'prefix').map((b) => b.value).join(',')],
+			]);
+			const doc = this.exportDoc('ExportStockAdjustments', res, ExportStockAdjustmentsSchema);
+			for (const a of doc.STOCK_ADJUSTMENTS.ADJUSTMENT) {
+				const key = a.ADJUSTMENT_ID !== null ? `id:${a.ADJUSTMENT_ID}` : `ref:${a.REFERENCE.toLowerCase()}`;
+				if (seen.has(key)) continue;
+				seen.add(key);
+				out.push({
+					id: a.ADJUSTMENT_ID,
+					reference: a.REFERENCE,
+					stockCode: a.STOCK_CODE,
+					siteId: a.SITE,
+					locationId: a.LOCATION,
+					quantity: a.QUANTITY,
+					newLevel: a.NEW_LEVEL ?? null,
+					reason: a.REASON ?? '',
+					appliedDate: a.DATE_APPLIED ?? null,
+				});
+			}
+		}
+		return out;
 	}
 
 	async processReturn(returnCode: string, manualAuthCode: string): Promise<ProcessReturnOutcome> {
@@ -514,6 +626,28 @@ export class KhaosClient implements KhaosApi {
 		return out;
 	}
 }
+
+/** ExportStockAdjustments' document (MODELED; sandbox/khaos/README.md). */
+const ExportStockAdjustmentsSchema = z.object(
+	{
+		STOCK_ADJUSTMENTS: xObj({
+			ADJUSTMENT: xList(
+				xObj({
+					ADJUSTMENT_ID: xOptStr,
+					REFERENCE: xStr,
+					STOCK_CODE: xStr,
+					SITE: xStr,
+					LOCATION: xStr,
+					QUANTITY: xInt,
+					NEW_LEVEL: z.preprocess((v) => (v === '' ? undefined : v), xInt.optional()),
+					REASON: xOptStr,
+					DATE_APPLIED: z.preprocess((v) => (v === '' ? undefined : v), xDate.optional()),
+				}),
+			),
+		}),
+	},
+	{ required_error: 'STOCK_ADJUSTMENTS missing' },
+);
 
 export function createKhaosClient(config: KhaosConfig, deps: KhaosClientDeps): KhaosClient {
 	return new KhaosClient(config, deps);

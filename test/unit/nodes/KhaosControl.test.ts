@@ -397,7 +397,10 @@ describe('Credit Note', () => {
 		const c = mappedReturn('C', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }, { sku: 'TSHIRT-RED-M' }]);
 		const d = mappedReturn('D', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
 		const { out, fake } = await run(params, [a, b, c, d]);
-		expect(fake.calls.getSalesOrder).toBe(2);
+		// one batched ExportOrders for both orders (was one getSalesOrder per order: 2)
+		expect(fake.calls.getSalesOrders).toBe(1);
+		expect(fake.calls.getSalesOrder).toBe(0);
+		expect(fake.log.find((l) => l.method === 'getSalesOrders')?.args[0]).toEqual(['WEB-1001', 'WEB-1002']);
 		expect(fake.calls.getOrderStatuses).toBe(1);
 		expect(fake.log.find((l) => l.method === 'getOrderStatuses')?.args[0]).toEqual(['RB-A', 'RB-B', 'RB-C', 'RB-D']);
 		expect(jsons(out[0]).map((j) => [j.returnId, (j.totals as IDataObject).grossPence])).toEqual([
@@ -441,9 +444,9 @@ describe('Credit Note', () => {
 		const ret = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
 		await run(params, [ret], { fake });
 		const { out } = await run(params, [ret], { fake });
-		expect(fake.calls.importReturn).toBe(1);
+		expect(fake.calls.importReturns).toBe(1);
 		expect(fake.calls.processReturn).toBe(1);
-		expect(fake.calls.getSalesOrder).toBe(1);
+		expect(fake.calls.getSalesOrders).toBe(1);
 		expect(out[0][0].json).toMatchObject({ returnId: 'R1', duplicate: true, creditNoteCode: 'CNRTN000001' });
 		expect(out[1]).toEqual([]);
 	});
@@ -462,13 +465,15 @@ describe('Credit Note', () => {
 
 	test('a skipped import becomes the matching exception', async () => {
 		const fake = new FakeKhaosApi();
-		jest.spyOn(fake, 'importReturn').mockResolvedValue({
-			imported: false,
-			duplicate: false,
-			returnCode: '',
-			skipReason: 'Quantity returned 1 exceeds quantity sold less returned 0 for SORDER_ITEM_ID 1002',
-			skipCode: 'quantity_exceeds_sold',
-		});
+		jest.spyOn(fake, 'importReturns').mockResolvedValue([
+			{
+				imported: false,
+				duplicate: false,
+				returnCode: '',
+				skipReason: 'Quantity returned 1 exceeds quantity sold less returned 0 for SORDER_ITEM_ID 1002',
+				skipCode: 'quantity_exceeds_sold',
+			},
+		]);
 		const { out } = await run(params, [mappedReturn('Q', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }])], { fake });
 		expect(jsons(out[1]).map((e) => [e.kind, e.stage, e.code])).toEqual([['quantity_exceeds_sold', 'return', 'quantity_exceeds_sold']]);
 		expect(fake.calls.processReturn).toBe(0);

@@ -7,12 +7,17 @@
  *    note already exists is a duplicate delivery and is reported as such, with
  *    nothing imported or processed again (its units are already counted as
  *    returned on the order, so computing again would be wrong);
- * 3. the original order is fetched once per distinct order reference (cached;
- *    after each return the cached order counts its units as returned, so two
- *    returns of one order in one execution never credit the same unit twice);
- * 4. the credit is computed by core/creditNote (never from ReBound's refund);
- * 5. the return is imported with those values (ASSOCIATED_REF `RB-<returnId>`,
- *    restock false: stock moved in the stock step), then processed.
+ * 3. every distinct original order is fetched in batched ExportOrders calls
+ *    (batchSize refs a call; a failed call fails only the returns of its orders);
+ * 4. in waves (the k-th return of each order in wave k): every credit of the
+ *    wave is computed by core/creditNote (never from ReBound's refund), the wave
+ *    is imported in batched ImportReturns calls (ASSOCIATED_REF `RB-<returnId>`,
+ *    restock false: stock moved in the stock step; each return imported or
+ *    skipped on its own; a failed call → an exception per return of that call);
+ * 5. each imported return is processed (ProcessReturn, one a call); the cached
+ *    order then counts its units as returned, so two returns of one order in one
+ *    execution never credit the same unit twice.
+ * Items come out in input order.
  * Outputs: "Created" (credit notes, duplicates included) and "Exceptions".
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
@@ -123,11 +128,31 @@ function creditLineJson(l: CreditLine, extra: IDataObject): IDataObject {
 
 type Rec = { itemIndex: number; json: IDataObject; ret: MappedReturn; associatedRef: string };
 type OrderEntry = { order: KhaosSalesOrder | null } | { error: unknown };
+/** Per return: its items on both outputs (assembled in input order at the end). */
+type Outcome = { created: INodeExecutionData[]; exceptions: INodeExecutionData[] };
+/** A return whose credit is computed and whose import is ready. */
+type Prepared = {
+	rec: Rec;
+	order: KhaosSalesOrder;
+	result: Extract<ReturnType<typeof computeCredit>, { ok: true }>;
+	input: ImportReturnInput;
+	itemLines: CreditLine[];
+	deliveryLine: CreditLine | null;
+	placeOf: (l: CreditLine) => { reasonId: string; siteId: string; locationId: string | null };
+};
+
+function chunk<T>(items: T[], size: number): T[][] {
+	const n = Math.max(1, Math.floor(size) || 1);
+	const out: T[][] = [];
+	for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
+	return out;
+}
 
 async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 	const created: INodeExecutionData[] = [];
 	const exceptions: INodeExecutionData[] = [];
 	const options = readOptions(run);
+	const batchSize = Math.max(1, run.creds.batchSize || 50);
 
 	// 1. validate
 	const recs: Rec[] = [];
@@ -149,6 +174,17 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 			);
 			return;
 		}
+		if (parsed.value.orderReference.includes(',')) {
+			exceptions.push(
+				exceptionItem(
+					recordException('invalid_payload', `${recordName(item.json)}: the order reference "${parsed.value.orderReference.slice(0, 60)}" contains a comma, which a Khaos look-up cannot carry`, item.json, 'credit', {
+						field: 'orderReference',
+					}),
+					itemIndex,
+				),
+			);
+			return;
+		}
 		recs.push({ itemIndex, json: item.json, ret: parsed.value, associatedRef });
 	});
 	if (recs.length === 0) return [created, exceptions];
@@ -164,212 +200,268 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 	const existing = new Map<string, KhaosOrderStatus>();
 	for (const s of statuses) if (s.orderType === 2 && !s.cancelled) existing.set(s.associatedRef.toLowerCase(), s);
 
-	// 3.–5. per return, orders cached per reference
-	const orders = new Map<string, OrderEntry>();
-	const orderFor = async (ref: string): Promise<OrderEntry> => {
-		const key = ref.toLowerCase();
-		let entry = orders.get(key);
-		if (!entry) {
-			try {
-				const fetched = await run.api.getSalesOrder({ associatedRef: ref });
-				// a private copy: the loop below counts this execution's returns on it
-				entry = { order: fetched ? (JSON.parse(JSON.stringify(fetched)) as KhaosSalesOrder) : null };
-			} catch (error) {
-				entry = { error };
-			}
-			orders.set(key, entry);
+	const outcomes = new Map<Rec, Outcome>(recs.map((r) => [r, { created: [], exceptions: [] }]));
+	const outcome = (rec: Rec) => outcomes.get(rec) as Outcome;
+	/** Anything unexpected still ends as an exception for this return (or fails the node without continueOnFail). */
+	const guarded = async (rec: Rec, what: string, fn: () => Promise<void> | void): Promise<void> => {
+		try {
+			await fn();
+		} catch (error) {
+			outcome(rec).exceptions.push(...failureExceptions(run, error, [rec], 'credit', what));
 		}
-		return entry;
 	};
 
-	const creditOne = async (rec: Rec): Promise<void> => {
-		const { ret, json, itemIndex } = rec;
+	const pending: Rec[] = [];
+	for (const rec of recs) {
 		const already = existing.get(rec.associatedRef.toLowerCase());
-		if (already) {
-			created.push(
-				outputItem(
-					{
-						returnId: ret.returnId,
-						displayId: ret.displayId,
-						orderReference: ret.orderReference,
-						associatedRef: rec.associatedRef,
-						duplicate: true,
-						creditNoteCode: already.orderCode,
-						returnCode: null,
-						currency: already.currency,
-						dateCreated: already.dateCreated,
-						totals: { netPence: already.itemsNetPence + already.deliveryNetPence, net: money(already.itemsNetPence + already.deliveryNetPence) },
-					},
-					itemIndex,
-				),
-			);
-			return;
+		if (!already) {
+			pending.push(rec);
+			continue;
 		}
-
-		const entry = await orderFor(ret.orderReference);
-		if ('error' in entry) {
-			exceptions.push(...failureExceptions(run, entry.error, [rec], 'credit', `fetching order ${ret.orderReference}`));
-			return;
-		}
-		const order = entry.order;
-		if (!order) {
-			exceptions.push(
-				exceptionItem(
-					recordException('order_not_found', `${recordName(json)}: no Khaos sales order has the associated ref ${ret.orderReference}`, json, 'credit', { code: ret.orderReference }),
-					itemIndex,
-				),
-			);
-			return;
-		}
-
-		const result = computeCredit(
-			toCreditOrder(order),
-			ret.lines.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
-			{ ...options.credit, refundPence: ret.refundPence },
-		);
-		if (!result.ok) {
-			for (const p of result.problems) {
-				const lineId = ret.lines.find((l) => p.sku !== null && l.mapping.khaosSku.toLowerCase() === p.sku.toLowerCase())?.lineId ?? null;
-				exceptions.push(
-					exceptionItem(
-						recordException(CREDIT_PROBLEM_EXCEPTION_KIND[p.kind], `${recordName(json)} (order ${order.associatedRef}): ${p.message}`, json, 'credit', {
-							sku: p.sku,
-							lineId,
-							code: p.kind,
-							field: p.field,
-							details: { requested: p.requested, available: p.available, orderLineId: p.lineId },
-						}),
-						itemIndex,
-					),
-				);
-			}
-			return;
-		}
-
-		const lineById = new Map(ret.lines.map((l) => [l.lineId, l]));
-		const placeOf = (l: CreditLine) => {
-			const first = (l.refs ?? (l.ref ? [l.ref] : [])).map((r) => lineById.get(r)).find((x) => x !== undefined);
-			const m = first?.mapping;
-			return { reasonId: m?.reasonId ?? '', siteId: m?.siteId ?? (order.siteId || run.creds.defaultSiteId), locationId: m?.locationId ?? null };
-		};
-		const itemLines = result.lines.filter((l) => l.kind === 'item');
-		const deliveryLine = result.lines.find((l) => l.kind === 'delivery') ?? null;
-		const input: ImportReturnInput = {
-			associatedRef: rec.associatedRef,
-			customerUrn: order.customerUrn,
-			orderAssociatedRef: order.associatedRef,
-			currency: order.currency,
-			exchangeRate: order.exchangeRate,
-			notes: `ReBound return ${ret.displayId ?? ret.returnId}`,
-			lines: itemLines.map((l) => ({
-				stockCode: l.sku ?? '',
-				quantity: l.quantity,
-				orderLineId: l.lineId ?? '',
-				restock: false,
-				creditNetPence: l.netPence,
-				creditTaxPence: l.vatPence,
-				creditGrossPence: l.grossPence,
-				...placeOf(l),
-			})),
-			delivery: deliveryLine ? { netPence: deliveryLine.netPence, taxPence: deliveryLine.vatPence, grossPence: deliveryLine.grossPence } : null,
-		};
-
-		let imported: ImportReturnResult;
-		try {
-			imported = await run.api.importReturn(input);
-		} catch (error) {
-			exceptions.push(...failureExceptions(run, error, [rec], 'return', `importing the return into Khaos`));
-			return;
-		}
-		if (!imported.imported && !imported.duplicate) {
-			exceptions.push(
-				exceptionItem(
-					recordException(skipKind(imported), `${recordName(json)}: Khaos did not import the return: ${imported.skipReason ?? 'no reason given'}`, json, 'return', {
-						code: imported.skipCode ?? null,
-					}),
-					itemIndex,
-				),
-			);
-			return;
-		}
-
-		let processed: string | null = null;
-		if (options.processReturn && imported.returnCode) {
-			try {
-				processed = await run.api.processReturn(imported.returnCode, options.manualAuthCode);
-			} catch (error) {
-				// the return stays imported; a replay finds it as a duplicate and processes it then
-				exceptions.push(...failureExceptions(run, error, [rec], 'credit', `processing return ${imported.returnCode}`));
-				return;
-			}
-		}
-
-		// the cached order now counts these units (and the delivery) as returned
-		for (const l of itemLines) {
-			const ol = order.lines.find((x) => x.lineId === l.lineId);
-			if (ol) ol.qtyReturned += l.quantity;
-		}
-		if (deliveryLine) order.deliveryRefunded = true;
-
-		const lines = result.lines.map((l) => creditLineJson(l, l.kind === 'item' ? placeOf(l) : {}));
-		created.push(
+		const { ret, itemIndex } = rec;
+		outcome(rec).created.push(
 			outputItem(
 				{
 					returnId: ret.returnId,
 					displayId: ret.displayId,
 					orderReference: ret.orderReference,
-					orderCode: order.orderCode,
-					customerUrn: order.customerUrn,
 					associatedRef: rec.associatedRef,
-					returnCode: imported.returnCode || null,
-					creditNoteCode: null,
-					imported: imported.imported,
-					duplicate: imported.duplicate,
-					processed,
-					currency: result.currency,
-					exchangeRate: result.exchangeRate,
-					lines,
-					totals: {
-						netPence: result.totals.netPence,
-						vatPence: result.totals.vatPence,
-						grossPence: result.totals.grossPence,
-						net: money(result.totals.netPence),
-						vat: money(result.totals.vatPence),
-						gross: money(result.totals.grossPence),
-					},
-					deliveryRefunded: result.deliveryRefunded,
-					refundPence: ret.refundPence,
-					mismatch: result.mismatch as unknown as IDataObject,
+					duplicate: true,
+					creditNoteCode: already.orderCode,
+					returnCode: null,
+					currency: already.currency,
+					dateCreated: already.dateCreated,
+					totals: { netPence: already.itemsNetPence + already.deliveryNetPence, net: money(already.itemsNetPence + already.deliveryNetPence) },
 				},
 				itemIndex,
 			),
 		);
-		if (result.mismatch?.overTolerance) {
-			const mm = result.mismatch;
-			exceptions.push(
+	}
+
+	// 3. every distinct original order of the execution: batched ExportOrders (a failed batch fails only its orders)
+	const orderKey = (ref: string) => ref.trim().toLowerCase();
+	const orders = new Map<string, OrderEntry>();
+	const refs: string[] = [];
+	for (const rec of pending) {
+		const key = orderKey(rec.ret.orderReference);
+		if (!orders.has(key)) {
+			orders.set(key, { order: null });
+			refs.push(rec.ret.orderReference.trim());
+		}
+	}
+	for (const batch of chunk(refs, batchSize)) {
+		try {
+			const found = await run.api.getSalesOrders(batch);
+			const byKey = new Map([...found.entries()].map(([k, o]) => [orderKey(k), o]));
+			// a private copy: the waves below count this execution's returns on it
+			for (const ref of batch) {
+				const o = byKey.get(orderKey(ref));
+				orders.set(orderKey(ref), { order: o ? (JSON.parse(JSON.stringify(o)) as KhaosSalesOrder) : null });
+			}
+		} catch (error) {
+			for (const ref of batch) orders.set(orderKey(ref), { error });
+		}
+	}
+
+	// 4.–5. in waves: the k-th return of each order in wave k, so two returns of one order see
+	// each other's units (and delivery) as returned, exactly as one after the other would
+	const groups = new Map<string, Rec[]>();
+	for (const rec of pending) {
+		const key = orderKey(rec.ret.orderReference);
+		const g = groups.get(key);
+		if (g) g.push(rec);
+		else groups.set(key, [rec]);
+	}
+	const waves = Math.max(0, ...[...groups.values()].map((g) => g.length));
+	for (let w = 0; w < waves; w++) {
+		const wave = [...groups.values()].filter((g) => g.length > w).map((g) => g[w]);
+		const prepared: Prepared[] = [];
+		for (const rec of wave) {
+			await guarded(rec, 'creating the credit note', () => {
+				const p = prepare(run, rec, orders.get(orderKey(rec.ret.orderReference)) as OrderEntry, options, outcome(rec));
+				if (p) prepared.push(p);
+			});
+		}
+
+		for (const batch of chunk(prepared, batchSize)) {
+			let results: ImportReturnResult[];
+			try {
+				results = await run.api.importReturns(batch.map((p) => p.input));
+				if (results.length !== batch.length) throw new Error(`Khaos ImportReturns answered ${results.length} result(s) for ${batch.length} return(s)`);
+			} catch (error) {
+				// the whole call failed: every return of this batch is an exception, the other batches go on
+				for (const p of batch) outcome(p.rec).exceptions.push(...failureExceptions(run, error, [p.rec], 'return', 'importing the return into Khaos'));
+				continue;
+			}
+			for (let i = 0; i < batch.length; i++) {
+				const p = batch[i];
+				await guarded(p.rec, 'creating the credit note', () => finish(run, p, results[i], options, outcome(p.rec)));
+			}
+		}
+	}
+
+	for (const rec of recs) {
+		const o = outcome(rec);
+		created.push(...o.created);
+		exceptions.push(...o.exceptions);
+	}
+	return [created, exceptions];
+}
+
+/** Compute the credit of one return from its (cached) order; null when it became an exception. */
+function prepare(run: KhaosRun, rec: Rec, entry: OrderEntry, options: Options, out: Outcome): Prepared | null {
+	const { ret, json, itemIndex } = rec;
+	if ('error' in entry) {
+		out.exceptions.push(...failureExceptions(run, entry.error, [rec], 'credit', `fetching order ${ret.orderReference}`));
+		return null;
+	}
+	const order = entry.order;
+	if (!order) {
+		out.exceptions.push(
+			exceptionItem(
+				recordException('order_not_found', `${recordName(json)}: no Khaos sales order has the associated ref ${ret.orderReference}`, json, 'credit', { code: ret.orderReference }),
+				itemIndex,
+			),
+		);
+		return null;
+	}
+
+	const result = computeCredit(
+		toCreditOrder(order),
+		ret.lines.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
+		{ ...options.credit, refundPence: ret.refundPence },
+	);
+	if (!result.ok) {
+		for (const p of result.problems) {
+			const lineId = ret.lines.find((l) => p.sku !== null && l.mapping.khaosSku.toLowerCase() === p.sku.toLowerCase())?.lineId ?? null;
+			out.exceptions.push(
 				exceptionItem(
-					recordException(
-						'credit_mismatch',
-						`${recordName(json)}: the credit computed from order ${order.associatedRef} is ${money(mm.creditPence)} ${result.currency} but ReBound refunded ${money(mm.refundPence)} (difference ${money(mm.differencePence)}, tolerance ${money(mm.tolerancePence)}); the credit note was created`,
-						json,
-						'credit',
-						{ code: imported.returnCode || null, details: { refundPence: mm.refundPence, creditPence: mm.creditPence, differencePence: mm.differencePence, tolerancePence: mm.tolerancePence } },
-					),
+					recordException(CREDIT_PROBLEM_EXCEPTION_KIND[p.kind], `${recordName(json)} (order ${order.associatedRef}): ${p.message}`, json, 'credit', {
+						sku: p.sku,
+						lineId,
+						code: p.kind,
+						field: p.field,
+						details: { requested: p.requested, available: p.available, orderLineId: p.lineId },
+					}),
 					itemIndex,
 				),
 			);
 		}
-	};
+		return null;
+	}
 
-	for (const rec of recs) {
+	const lineById = new Map(ret.lines.map((l) => [l.lineId, l]));
+	const placeOf = (l: CreditLine) => {
+		const first = (l.refs ?? (l.ref ? [l.ref] : [])).map((r) => lineById.get(r)).find((x) => x !== undefined);
+		const m = first?.mapping;
+		return { reasonId: m?.reasonId ?? '', siteId: m?.siteId ?? (order.siteId || run.creds.defaultSiteId), locationId: m?.locationId ?? null };
+	};
+	const itemLines = result.lines.filter((l) => l.kind === 'item');
+	const deliveryLine = result.lines.find((l) => l.kind === 'delivery') ?? null;
+	const input: ImportReturnInput = {
+		associatedRef: rec.associatedRef,
+		customerUrn: order.customerUrn,
+		orderAssociatedRef: order.associatedRef,
+		currency: order.currency,
+		exchangeRate: order.exchangeRate,
+		notes: `ReBound return ${ret.displayId ?? ret.returnId}`,
+		lines: itemLines.map((l) => ({
+			stockCode: l.sku ?? '',
+			quantity: l.quantity,
+			orderLineId: l.lineId ?? '',
+			restock: false,
+			creditNetPence: l.netPence,
+			creditTaxPence: l.vatPence,
+			creditGrossPence: l.grossPence,
+			...placeOf(l),
+		})),
+		delivery: deliveryLine ? { netPence: deliveryLine.netPence, taxPence: deliveryLine.vatPence, grossPence: deliveryLine.grossPence } : null,
+	};
+	return { rec, order, result, input, itemLines, deliveryLine, placeOf };
+}
+
+/** After the import: the skip exception, or ProcessReturn (one per call) and the Created item. */
+async function finish(run: KhaosRun, p: Prepared, imported: ImportReturnResult, options: Options, out: Outcome): Promise<void> {
+	const { rec, order, result, itemLines, deliveryLine, placeOf } = p;
+	const { ret, json, itemIndex } = rec;
+	if (!imported.imported && !imported.duplicate) {
+		out.exceptions.push(
+			exceptionItem(
+				recordException(skipKind(imported), `${recordName(json)}: Khaos did not import the return: ${imported.skipReason ?? 'no reason given'}`, json, 'return', {
+					code: imported.skipCode ?? null,
+				}),
+				itemIndex,
+			),
+		);
+		return;
+	}
+
+	let processed: string | null = null;
+	if (options.processReturn && imported.returnCode) {
 		try {
-			await creditOne(rec);
+			processed = await run.api.processReturn(imported.returnCode, options.manualAuthCode);
 		} catch (error) {
-			// anything unexpected still ends as an exception for this return (or fails the node without continueOnFail)
-			exceptions.push(...failureExceptions(run, error, [rec], 'credit', 'creating the credit note'));
+			// the return stays imported; a replay finds it as a duplicate and processes it then
+			out.exceptions.push(...failureExceptions(run, error, [rec], 'credit', `processing return ${imported.returnCode}`));
+			return;
 		}
 	}
-	return [created, exceptions];
+
+	// the cached order now counts these units (and the delivery) as returned
+	for (const l of itemLines) {
+		const ol = order.lines.find((x) => x.lineId === l.lineId);
+		if (ol) ol.qtyReturned += l.quantity;
+	}
+	if (deliveryLine) order.deliveryRefunded = true;
+
+	const lines = result.lines.map((l) => creditLineJson(l, l.kind === 'item' ? placeOf(l) : {}));
+	out.created.push(
+		outputItem(
+			{
+				returnId: ret.returnId,
+				displayId: ret.displayId,
+				orderReference: ret.orderReference,
+				orderCode: order.orderCode,
+				customerUrn: order.customerUrn,
+				associatedRef: rec.associatedRef,
+				returnCode: imported.returnCode || null,
+				creditNoteCode: null,
+				imported: imported.imported,
+				duplicate: imported.duplicate,
+				processed,
+				currency: result.currency,
+				exchangeRate: result.exchangeRate,
+				lines,
+				totals: {
+					netPence: result.totals.netPence,
+					vatPence: result.totals.vatPence,
+					grossPence: result.totals.grossPence,
+					net: money(result.totals.netPence),
+					vat: money(result.totals.vatPence),
+					gross: money(result.totals.grossPence),
+				},
+				deliveryRefunded: result.deliveryRefunded,
+				refundPence: ret.refundPence,
+				mismatch: result.mismatch as unknown as IDataObject,
+			},
+			itemIndex,
+		),
+	);
+	if (result.mismatch?.overTolerance) {
+		const mm = result.mismatch;
+		out.exceptions.push(
+			exceptionItem(
+				recordException(
+					'credit_mismatch',
+					`${recordName(json)}: the credit computed from order ${order.associatedRef} is ${money(mm.creditPence)} ${result.currency} but ReBound refunded ${money(mm.refundPence)} (difference ${money(mm.differencePence)}, tolerance ${money(mm.tolerancePence)}); the credit note was created`,
+					json,
+					'credit',
+					{ code: imported.returnCode || null, details: { refundPence: mm.refundPence, creditPence: mm.creditPence, differencePence: mm.differencePence, tolerancePence: mm.tolerancePence } },
+				),
+				itemIndex,
+			),
+		);
+	}
 }
 
 async function findByReference(run: KhaosRun): Promise<INodeExecutionData[]> {

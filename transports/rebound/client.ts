@@ -7,32 +7,49 @@
  * retried: hammering with bad credentials is what gets an IP blocked.
  */
 import { redactSecrets } from '../../core/exceptions';
-import { TransportError, httpStatusError, type HttpSend } from '../http';
+import { TransientExhaustedError, TransportError, httpStatusError, parseRetryAfter, type HttpSend } from '../http';
 import { withRetry, type RetryDeps } from '../retry';
 import type { ReboundApi, ReboundConfig, ReboundFetchResult, ReboundRawReturn } from './api';
+import { PERMANENT_ERROR_CODES, TRANSIENT_ERROR_CODES } from './schemas';
 
-/** Error codes of the legacy API that a retry can fix. */
-const TRANSIENT_CODES = new Set(['internal']);
+/** Longest string kept from a return: anything larger is a blob (label, image, PDF). */
+const MAX_KEPT_STRING = 20_000;
 
 export class ReboundApiError extends TransportError {
 	readonly call: string;
-	constructor(call: string, code: string, messages: string[], status: number | undefined, retryable: boolean) {
+	constructor(call: string, code: string, messages: string[], status: number | undefined, retryable: boolean, retryAfterMs?: number) {
 		const text = messages.length ? messages.join('; ') : 'no message';
-		super(`ReBound ${call}: ${code}: ${text}`, { kind: 'remote', retryable, status, code });
+		super(`ReBound ${call}: ${code}: ${text}`, { kind: 'remote', retryable, status, code, retryAfterMs });
 		this.name = 'ReboundApiError';
 		this.call = call;
 	}
 }
 
-/** Fields of a return that are large and never needed (the base64 label). */
+/** A string that looks like base64 (a label or an image), judged on a bounded sample. */
+function looksLikeBase64Blob(value: string): boolean {
+	if (value.length < 512) return false;
+	return /^(data:[a-z/+.-]+;base64,)?[A-Za-z0-9+/=\r\n]+$/.test(value.slice(0, 4096));
+}
+
+/**
+ * Drop the large blobs a return carries (the base64 `label`, any other
+ * label/base64 field, any string over 20,000 characters), at any depth.
+ */
 export function dropBlobs(raw: ReboundRawReturn): ReboundRawReturn {
-	const out: ReboundRawReturn = {};
-	for (const [key, value] of Object.entries(raw)) {
-		if (/label/i.test(key) && typeof value === 'string') continue;
-		if (typeof value === 'string' && value.length > 20_000) continue;
-		out[key] = value;
-	}
-	return out;
+	const walk = (value: unknown, depth: number): unknown => {
+		if (depth > 8 || value === null || typeof value !== 'object') return value;
+		if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
+		const out: Record<string, unknown> = {};
+		for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+			if (typeof v === 'string') {
+				if (/label/i.test(key) && v.length > 200) continue;
+				if (v.length > MAX_KEPT_STRING || looksLikeBase64Blob(v)) continue;
+			}
+			out[key] = walk(v, depth + 1);
+		}
+		return out;
+	};
+	return walk(raw, 0) as ReboundRawReturn;
 }
 
 function envelopeError(body: unknown): { code: string; messages: string[] } | null {
@@ -82,8 +99,10 @@ export class ReboundClient implements ReboundApi {
 					}
 					const envelope = envelopeError(body);
 					if (envelope) {
-						const retryable = TRANSIENT_CODES.has(envelope.code) || response.status === 429 || response.status >= 500;
-						throw new ReboundApiError(call, envelope.code, envelope.messages, response.status, retryable);
+						const retryable =
+							!PERMANENT_ERROR_CODES.has(envelope.code) && (TRANSIENT_ERROR_CODES.has(envelope.code) || response.status === 429 || response.status >= 500);
+						const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.deps.retry.now());
+						throw new ReboundApiError(call, envelope.code, envelope.messages, response.status, retryable, retryAfterMs);
 					}
 					if (response.status < 200 || response.status >= 300) throw httpStatusError(response.status, response.headers, this.deps.retry.now(), `ReBound ${call}`);
 					if (!body || typeof body !== 'object' || !('success' in body)) {
@@ -96,6 +115,7 @@ export class ReboundClient implements ReboundApi {
 			);
 		} catch (error) {
 			if (error instanceof Error) error.message = redactSecrets(error.message, this.secrets());
+			if (error instanceof TransientExhaustedError) error.lastError.message = redactSecrets(error.lastError.message, this.secrets());
 			throw error;
 		}
 	}
@@ -124,7 +144,10 @@ export class ReboundClient implements ReboundApi {
 		const numeric = /^\d+$/.test(id) ? Number(id) : id;
 		const success = await this.call('returns/get', { return: { id: numeric, type: 'id' } });
 		const value = Array.isArray(success) ? success[0] : success;
-		if (!value || typeof value !== 'object') {
+		if (value === undefined || value === null || value === false || (Array.isArray(success) && success.length === 0)) {
+			throw new ReboundApiError('returns/get', 'not_found', [`return ${id} not found`], 200, false);
+		}
+		if (typeof value !== 'object') {
 			throw new TransportError(`ReBound returns/get: return ${id} came back without a return object`, { kind: 'protocol', retryable: false });
 		}
 		return dropBlobs(value as ReboundRawReturn);

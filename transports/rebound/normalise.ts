@@ -5,6 +5,7 @@
  */
 import { createHash } from 'crypto';
 import { parseToPence } from '../../core/money';
+import { ITEM_KEYS } from './schemas';
 import {
 	describeIssues,
 	validateWith,
@@ -42,6 +43,16 @@ export function reboundTimeToIso(v: unknown): string | null {
 	}
 	const t = Date.parse(s);
 	return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+/** The latest of several ReBound times, as ISO 8601; null when none is readable. */
+function latestIso(values: unknown[]): string | null {
+	let best: string | null = null;
+	for (const v of values) {
+		const iso = reboundTimeToIso(v);
+		if (iso !== null && (best === null || iso > best)) best = iso;
+	}
+	return best;
 }
 
 function quantityOf(v: unknown): number | null {
@@ -86,17 +97,19 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 	const returnId = text(raw.id) ?? '';
 	const label = returnId ? `Return ${returnId}` : 'Return (no id)';
 	const pre: FieldIssue[] = [];
-	const items = raw.items ?? raw.products ?? raw.lines;
-	if (!Array.isArray(items)) pre.push({ field: 'items', message: 'Expected a list of items' });
+	// `item` is the documented key (the public tap's schema); the others are accepted for hand-made payloads.
+	const itemKey = ITEM_KEYS.find((k) => raw[k] !== undefined && raw[k] !== null) ?? 'item';
+	const items = raw[itemKey];
+	if (!Array.isArray(items)) pre.push({ field: itemKey, message: 'Expected a list of items' });
 
 	const lines = (Array.isArray(items) ? items : []).map((item: unknown, index: number) => {
 		const it = isObj(item) ? item : {};
-		if (!isObj(item)) pre.push({ field: `items[${index}]`, message: 'Expected an item object' });
+		if (!isObj(item)) pre.push({ field: `${itemKey}[${index}]`, message: 'Expected an item object' });
 		const price = it.price === undefined || it.price === null || it.price === '' ? null : parseToPence(it.price);
 		if (price === null && !(it.price === undefined || it.price === null || it.price === '')) {
-			pre.push({ field: `items[${index}].price`, message: `"${String(it.price).slice(0, 40)}" is not an amount` });
+			pre.push({ field: `${itemKey}[${index}].price`, message: `"${String(it.price).slice(0, 40)}" is not an amount` });
 		} else if (price !== null && price < 0) {
-			pre.push({ field: `items[${index}].price`, message: 'must not be negative' });
+			pre.push({ field: `${itemKey}[${index}].price`, message: 'must not be negative' });
 		}
 		const quantity = quantityOf(it.quantity ?? it.qty);
 		const disposition = text(it.final_disposition);
@@ -120,7 +133,7 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 	const event = meta.event ?? {
 		id: `poll:${returnId}:${dispositionFingerprint({ lines: lines as unknown as NormalisedReturn['lines'] })}`,
 		type: 'return.polled',
-		occurredAt: reboundTimeToIso(raw.tracking_last_update) ?? reboundTimeToIso(raw.date_updated) ?? createdAt ?? meta.nowIso ?? new Date().toISOString(),
+		occurredAt: latestIso([raw.tracking_last_update, raw.date_updated, raw.date_processed, raw.date_added]) ?? meta.nowIso ?? new Date().toISOString(),
 		// Grading only ever adds dispositions, so the count of graded lines orders poll snapshots.
 		sequence: graded,
 	};

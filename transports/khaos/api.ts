@@ -6,7 +6,7 @@
  *
  * Documented calls: GetSiteList, ExportStock, ExportStockStatus,
  * ExportOrderStatusEx, ProcessReturn. MODELED (see shared/reference/khaos-control.md):
- * ExportOrders, ImportReturns, ImportStockAdjustments, GetReturnReasonList,
+ * ExportOrders, ImportReturns, ImportStockAdjustments, ExportStockAdjustments, GetReturnReasonList,
  * GetLocationList.
  *
  * Added (compatible, batching): getSalesOrders, importReturns, getStockAdjustments (MODELED

@@ -12,6 +12,7 @@ interface RunOptions {
 	fake?: FakeKhaosApi;
 	continueOnFail?: boolean;
 	paramsPerItem?: Array<Record<string, MockParam> | undefined>;
+	credentials?: Partial<typeof KHAOS_TEST_CREDENTIALS>;
 }
 
 async function run(params: Record<string, MockParam>, items: IDataObject[], opts: RunOptions = {}) {
@@ -22,7 +23,7 @@ async function run(params: Record<string, MockParam>, items: IDataObject[], opts
 		params,
 		paramsPerItem: opts.paramsPerItem,
 		continueOnFail: opts.continueOnFail,
-		credentials: { khaosControlApi: { ...KHAOS_TEST_CREDENTIALS } },
+		credentials: { khaosControlApi: { ...KHAOS_TEST_CREDENTIALS, ...opts.credentials } },
 	});
 	const out = await new KhaosControl().execute.call(ctx);
 	return { out, fake };
@@ -413,6 +414,115 @@ describe('Credit Note', () => {
 		expect(pairs(out[0])).toEqual([0, 1, 2]);
 		expect(pairs(out[1])).toEqual([3]);
 		expect(JSON.parse(out[1][0].json.payload as string)).toEqual(d);
+	});
+
+	describe('batching', () => {
+		/** Five orders of one TSHIRT-RED-M each (WEB-3000..3004) and one return of each. */
+		function fiveOrders(fake: FakeKhaosApi) {
+			const base = fake.orders[0];
+			for (let i = 0; i < 5; i++) {
+				fake.orders.push({
+					...base,
+					orderCode: `SO00300${i}`,
+					associatedRef: `WEB-300${i}`,
+					orderDiscountPence: 0,
+					lines: [{ ...base.lines[0], lineId: `300${i}1` }],
+				});
+			}
+			return Array.from({ length: 5 }, (_, i) => mappedReturn(`T${i}`, `WEB-300${i}`, [{ sku: 'TSHIRT-RED-M' }]));
+		}
+
+		test('batch size 2: orders and imports in batches of 2, results in input order, ProcessReturn one a call', async () => {
+			const fake = new FakeKhaosApi();
+			const returns = fiveOrders(fake);
+			const { out } = await run(params, returns, { fake, credentials: { batchSize: 2 } });
+			expect(out[1]).toEqual([]);
+			expect(fake.calls.getSalesOrders).toBe(3);
+			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([['WEB-3000', 'WEB-3001'], ['WEB-3002', 'WEB-3003'], ['WEB-3004']]);
+			expect(fake.log.filter((l) => l.method === 'importReturns').map((l) => (l.args[0] as Array<{ associatedRef: string }>).map((i) => i.associatedRef))).toEqual([
+				['RB-T0', 'RB-T1'],
+				['RB-T2', 'RB-T3'],
+				['RB-T4'],
+			]);
+			expect(fake.calls.processReturn).toBe(5);
+			expect(fake.calls.importReturn).toBe(0);
+			expect(jsons(out[0]).map((j) => [j.returnId, j.returnCode, (j.totals as IDataObject).grossPence])).toEqual([
+				['T0', 'RTN000001', 4000],
+				['T1', 'RTN000002', 4000],
+				['T2', 'RTN000003', 4000],
+				['T3', 'RTN000004', 4000],
+				['T4', 'RTN000005', 4000],
+			]);
+			expect(pairs(out[0])).toEqual([0, 1, 2, 3, 4]);
+		});
+
+		test('a failed ImportReturns call: its returns become transient_exhausted exceptions, the other batches go on', async () => {
+			const fake = new FakeKhaosApi();
+			const returns = fiveOrders(fake);
+			fake.fail('importReturns', transient(), 1);
+			const { out } = await run(params, returns, { fake, credentials: { batchSize: 2 } });
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.stage])).toEqual([
+				['transient_exhausted', 'T0', 'return'],
+				['transient_exhausted', 'T1', 'return'],
+			]);
+			expect(pairs(out[1])).toEqual([0, 1]);
+			expect(JSON.parse(out[1][0].json.payload as string)).toEqual(returns[0]);
+			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['T2', 'T3', 'T4']);
+			expect(fake.imports.map((i) => i.associatedRef)).toEqual(['RB-T2', 'RB-T3', 'RB-T4']);
+			expect(fake.calls.processReturn).toBe(3);
+		});
+
+		test('a SOAP fault on a whole ImportReturns call → khaos_rejected for each of its returns', async () => {
+			const fake = new FakeKhaosApi();
+			const returns = fiveOrders(fake).slice(0, 2);
+			fake.fail('importReturns', new KhaosFault('ImportReturns', 'Returns XML is not well formed', { code: 'invalid_request' }));
+			const { out } = await run(params, returns, { fake });
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.code])).toEqual([
+				['khaos_rejected', 'T0', 'invalid_request'],
+				['khaos_rejected', 'T1', 'invalid_request'],
+			]);
+			expect(out[0]).toEqual([]);
+			expect(fake.calls.processReturn).toBe(0);
+		});
+
+		test('one return skipped within a batch: only it becomes an exception', async () => {
+			const fake = new FakeKhaosApi();
+			const returns = fiveOrders(fake).slice(0, 3);
+			const real = fake.importReturns.bind(fake);
+			jest.spyOn(fake, 'importReturns').mockImplementation(async (inputs) => {
+				const results = await real(inputs.filter((i) => i.associatedRef !== 'RB-T1'));
+				results.splice(1, 0, { imported: false, duplicate: false, returnCode: '', skipReason: 'Stock code TSHIRT-RED-M is deleted (item 1).', skipCode: 'unknown_stock' });
+				return results;
+			});
+			const { out } = await run(params, returns, { fake });
+			expect(jsons(out[0]).map((j) => [j.returnId, j.returnCode])).toEqual([
+				['T0', 'RTN000001'],
+				['T2', 'RTN000002'],
+			]);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.code])).toEqual([['archived_sku', 'T1', 'unknown_stock']]);
+			expect(fake.log.filter((l) => l.method === 'processReturn').map((l) => l.args[0])).toEqual(['RTN000001', 'RTN000002']);
+		});
+
+		test('a failed order batch fails only the returns of its orders', async () => {
+			const fake = new FakeKhaosApi();
+			const returns = fiveOrders(fake);
+			fake.fail('getSalesOrders', transient(), 1);
+			const { out } = await run(params, returns, { fake, credentials: { batchSize: 2 } });
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId])).toEqual([
+				['transient_exhausted', 'T0'],
+				['transient_exhausted', 'T1'],
+			]);
+			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['T2', 'T3', 'T4']);
+		});
+
+		test('an order reference with a comma is invalid_payload (a CSV look-up cannot carry it), the rest go on', async () => {
+			const bad = mappedReturn('X', 'WEB-1001,WEB-1002', [{ sku: 'JEANS-BLU-32' }]);
+			const good = mappedReturn('G', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
+			const { out, fake } = await run(params, [bad, good]);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.field])).toEqual([['invalid_payload', 'X', 'orderReference']]);
+			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['G']);
+			expect(fake.log.find((l) => l.method === 'getSalesOrders')?.args[0]).toEqual(['WEB-1001']);
+		});
 	});
 
 	test('delivery by policy, once per order', async () => {

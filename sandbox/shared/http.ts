@@ -146,25 +146,45 @@ export async function applyHttpFault(
 	}
 }
 
-export type AdminHandler = (ctx: { req: http.IncomingMessage; res: http.ServerResponse; url: URL; body: string }) => Promise<void> | void;
+export type AdminHandler = (ctx: { req: http.IncomingMessage; res: http.ServerResponse; url: URL; body: string; params: Record<string, string> }) => Promise<void> | void;
+
+/** Match "METHOD /a/:id/b" route keys against a request; exact keys win. */
+function findRoute(routes: Record<string, AdminHandler>, method: string, path: string): { handler: AdminHandler; params: Record<string, string> } | null {
+	const exact = routes[`${method} ${path}`];
+	if (exact) return { handler: exact, params: {} };
+	const parts = path.split('/');
+	for (const [key, handler] of Object.entries(routes)) {
+		const [m, pattern] = key.split(' ');
+		if (m !== method || !pattern.includes('/:')) continue;
+		const want = pattern.split('/');
+		if (want.length !== parts.length) continue;
+		const params: Record<string, string> = {};
+		if (want.every((w, i) => (w.startsWith(':') ? ((params[w.slice(1)] = decodeURIComponent(parts[i])), parts[i] !== '') : w === parts[i]))) return { handler, params };
+	}
+	return null;
+}
 
 /**
- * Route `/__admin/...` requests: keys are "METHOD /path" (e.g. "GET /__admin/state").
+ * Route `/__admin/...` requests: keys are "METHOD /path" (e.g. "GET /__admin/state");
+ * a segment ":name" matches any one segment and arrives in `params`.
  * Returns false when the path is not an admin path. Errors become 400 JSON.
  */
 export async function routeAdmin(req: http.IncomingMessage, res: http.ServerResponse, routes: Record<string, AdminHandler>): Promise<boolean> {
 	const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 	if (!url.pathname.startsWith('/__admin')) return false;
-	const handler = routes[`${req.method ?? 'GET'} ${url.pathname.replace(/\/+$/, '')}`];
-	if (!handler) {
+	const found = findRoute(routes, req.method ?? 'GET', url.pathname.replace(/\/+$/, ''));
+	if (!found) {
 		sendJson(res, 404, { error: `no admin route ${req.method} ${url.pathname}`, routes: Object.keys(routes) });
 		return true;
 	}
 	try {
-		const body = req.method === 'POST' ? await readBody(req) : '';
-		await handler({ req, res, url, body });
+		const body = req.method === 'POST' || req.method === 'DELETE' || req.method === 'PUT' ? await readBody(req) : '';
+		await found.handler({ req, res, url, body, params: found.params });
 	} catch (error) {
-		if (!res.headersSent) sendJson(res, 400, { error: error instanceof Error ? error.message : String(error) });
+		// an error may carry its own 4xx status (e.g. 404 no such record, 409 wrong state)
+		const status = (error as { status?: unknown } | null)?.status;
+		const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 400;
+		if (!res.headersSent) sendJson(res, code, { error: error instanceof Error ? error.message : String(error) });
 	}
 	return true;
 }

@@ -151,7 +151,8 @@ export class KhaosControl implements INodeType {
 		const resource = this.getNodeParameter('resource', 0) as string;
 		const operation = this.getNodeParameter('operation', 0) as string;
 		const outputs = EXCEPTION_OUTPUT_OPERATIONS[operation] ? 2 : 1;
-		if (items.length === 0) return outputs === 2 ? [[], []] : [[]];
+		// Reconcile reports on an empty window too; every other operation has nothing to do
+		if (items.length === 0 && !(resource === 'return' && operation === 'reconcile')) return outputs === 2 ? [[], []] : [[]];
 		const executor = EXECUTORS[resource];
 		if (!executor) throw toNodeError(this.getNode(), new Error(`Unknown resource "${resource}"`), 0, []);
 

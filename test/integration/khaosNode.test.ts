@@ -174,6 +174,37 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(sandbox.state.snapshot().returns).toEqual([]);
 	});
 
+	test('Return → Reconcile: one return applied fully, one with stock moved but no credit note → complete 1, credit pending 1', async () => {
+		const full = mappedReturn('R200', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'restock', reasonId: '2' }], { refundPence: 2413 });
+		const half = mappedReturn('R201', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine' }, { sku: 'MUG-WHT', action: 'restock', quantity: 2 }]);
+		const [moved, badMoves] = await execute(MOVES, [full, half]);
+		expect(badMoves).toEqual([]);
+		const [created] = await execute(CREDIT, [moved[0].json]);
+		expect(created).toHaveLength(1);
+		const before = sandbox.calls.lastSeq;
+
+		const exceptionsJson = JSON.stringify([{ key: 'R999|validate|unknown_sku|X', kind: 'unknown_sku', owner: 'ops', status: 'open', returnId: 'R999', message: 'old one', firstSeen: '2026-11-20T08:00:00Z', attempts: 1 }]);
+		const out = await execute({ resource: 'return', operation: 'reconcile', exceptionsJson, options: { title: 'Reconciliation test', tolerancePencePerLine: 1 } }, [full, half]);
+		expect(out).toHaveLength(1);
+		expect(out[0]).toHaveLength(1);
+		const report = out[0][0].json as IDataObject & { summary: { countsByStatus: Record<string, number>; totals: IDataObject }; perReturn: IDataObject[] };
+		expect(report.summary.countsByStatus).toMatchObject({ complete: 1, credit_pending: 1, stock_pending: 0, over_moved: 0, duplicate_credit: 0 });
+		expect(report.perReturn.map((p) => [p.returnId, p.status, (p.khaos as IDataObject).adjustments])).toEqual([
+			['R200', 'complete', 1],
+			['R201', 'credit_pending', 2],
+		]);
+		const creditNote = sandbox.state.snapshot().creditNotes[0];
+		expect(((report.perReturn[0].khaos as IDataObject).creditNotes as IDataObject[]).map((n) => [n.orderCode, n.netPence])).toEqual([[creditNote.orderCode, 2011]]);
+		expect((report.perReturn[1].stock as IDataObject).unitsMoved).toBe(3);
+		expect(report.summary.totals).toMatchObject({ returns: 2, complete: 1, needsAttention: 1, openExceptions: 1, unitsReturned: 4, unitsMoved: 4 });
+		expect(report.subject).toBe('Reconciliation test: 1 of 2 complete, 1 needs attention');
+		expect(String(report.markdown)).toContain('R201');
+		expect(String(report.html)).toContain('R201');
+		expect(String(report.summaryLine)).toContain('2 returns, 1 complete');
+		// two batched look-ups, nothing written
+		expect(sandbox.calls.since(before).map((c) => c.method)).toEqual(['ExportOrderStatusEx', 'ExportStockAdjustments']);
+	});
+
 	test('100 returns of 3 lines through validate → stock moves → credit notes: Khaos calls counted', async () => {
 		await sandbox.close();
 		const orders = Array.from({ length: 100 }, (_, i) => ({

@@ -54,7 +54,7 @@ describe('node description', () => {
 		expect(String(d.outputs)).toContain('"Exceptions"');
 		expect(d.subtitle).toContain('operation');
 		const ops = d.properties.filter((p) => p.name === 'operation').flatMap((p) => (p.options ?? []).map((o) => (o as { value: string }).value));
-		expect(ops).toEqual(expect.arrayContaining(['get', 'validateSkus', 'getLevels', 'adjust', 'applyReturnMoves', 'import', 'process', 'createFromReturn', 'findByReference']));
+		expect(ops).toEqual(expect.arrayContaining(['get', 'validateSkus', 'getLevels', 'adjust', 'applyReturnMoves', 'import', 'process', 'reconcile', 'createFromReturn', 'findByReference']));
 	});
 
 	test('outputs resolved by n8n: Valid/Moved/Created + Exceptions for the batch operations, one output otherwise', () => {
@@ -367,6 +367,108 @@ describe('Return', () => {
 		expect(err).toBeInstanceOf(NodeApiError);
 		expect(err.message).toContain('Return does not exist or has been deleted.');
 		expect((err as NodeApiError).context.itemIndex).toBe(0);
+	});
+});
+
+describe('Return → Reconcile', () => {
+	const RECONCILE = { resource: 'return', operation: 'reconcile', exceptionsJson: '[]', options: { title: 'Daily check', tolerancePencePerLine: 1 } };
+	const r1 = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'restock' }]);
+	const r2 = mappedReturn('R2', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine' }]);
+
+	/** R1 fully applied (stock moved, credit note), R2 with stock moved and no credit note. */
+	async function applied(): Promise<FakeKhaosApi> {
+		const fake = new FakeKhaosApi();
+		await run({ resource: 'stock', operation: 'applyReturnMoves' }, [r1, r2], { fake });
+		await run({ resource: 'creditNote', operation: 'createFromReturn', options: {} }, [r1], { fake });
+		fake.log.length = 0;
+		for (const k of Object.keys(fake.calls) as Array<keyof typeof fake.calls>) fake.calls[k] = 0;
+		return fake;
+	}
+
+	test('one report item: complete and credit pending, from one credit-note and one adjustment look-up', async () => {
+		const fake = await applied();
+		const { out } = await run(RECONCILE, [r1, r2], { fake });
+		expect(out).toHaveLength(1);
+		expect(out[0]).toHaveLength(1);
+		const item = out[0][0];
+		expect(item.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
+		expect(fake.calls.getOrderStatuses).toBe(1);
+		expect(fake.calls.getStockAdjustments).toBe(1);
+		expect(fake.log.find((l) => l.method === 'getOrderStatuses')?.args[0]).toEqual(['RB-R1', 'RB-R2']);
+		expect(fake.log.find((l) => l.method === 'getStockAdjustments')?.args[0]).toEqual({ prefixes: ['RB-R1-', 'RB-R2-'] });
+		const report = item.json as IDataObject & { summary: { countsByStatus: Record<string, number>; totals: IDataObject }; perReturn: IDataObject[] };
+		expect(report.summary.countsByStatus).toMatchObject({ complete: 1, credit_pending: 1, stock_pending: 0, duplicate_credit: 0 });
+		expect(report.perReturn.map((p) => [p.returnId, p.status])).toEqual([
+			['R1', 'complete'],
+			['R2', 'credit_pending'],
+		]);
+		const k1 = report.perReturn[0].khaos as IDataObject;
+		expect(k1).toMatchObject({ imported: true, processed: true, adjustments: 1 });
+		expect((k1.creditNotes as IDataObject[]).map((n) => [n.orderCode, n.netPence])).toEqual([['CNRTN000001', 2011]]);
+		expect(report.summary.totals).toMatchObject({ returns: 2, complete: 1, needsAttention: 1, creditNotes: 1, adjustments: 2 });
+		expect(report.title).toBe('Daily check');
+		expect(item.json.subject).toBe('Daily check: 1 of 2 complete, 1 needs attention');
+		expect(item.json.markdown).toEqual(expect.stringContaining('Daily check'));
+		expect(item.json.markdown).toEqual(expect.stringContaining('R2'));
+		expect(item.json.html).toEqual(expect.stringMatching(/^<!DOCTYPE html>|<html|<div|<table/i));
+		expect(item.json.html).toEqual(expect.stringContaining('R2'));
+		expect(typeof item.json.summaryLine).toBe('string');
+		expect(item.json.summaryLine).toEqual(expect.stringContaining('2 returns, 1 complete'));
+		expect(item.json.issues).toEqual([]);
+	});
+
+	test('open exception rows come from the JSON parameter and hold the return in "exception"', async () => {
+		const fake = await applied();
+		const rows = [
+			{ key: 'R2|credit|khaos_rejected|', kind: 'khaos_rejected', owner: 'tech', status: 'open', returnId: 'R2', sku: null, message: 'Khaos refused', firstSeen: '2026-11-27T08:00:00Z', lastSeen: '2026-11-27T08:00:00Z', attempts: 1 },
+			{ key: 'R9|validate|unknown_sku|X', kind: 'unknown_sku', owner: 'ops', status: 'resolved', returnId: 'R9', message: 'old', attempts: 0 },
+		];
+		const { out } = await run({ ...RECONCILE, exceptionsJson: JSON.stringify(rows) }, [r1, r2], { fake });
+		const report = out[0][0].json as IDataObject & { summary: { countsByStatus: Record<string, number> }; openExceptions: IDataObject };
+		expect(report.summary.countsByStatus).toMatchObject({ complete: 1, exception: 1, credit_pending: 0 });
+		expect(report.openExceptions).toMatchObject({ total: 1, byOwner: { tech: 1 } });
+	});
+
+	test('an empty window (the one empty item a search that found nothing passes on, or no item at all) still reports, without a Khaos call', async () => {
+		for (const items of [[{}], []] as IDataObject[][]) {
+			const { out, fake } = await run(RECONCILE, items);
+			expect(out).toHaveLength(1);
+			expect(out[0]).toHaveLength(1);
+			const report = out[0][0].json as IDataObject & { summary: { totals: IDataObject } };
+			expect(report.summary.totals).toMatchObject({ returns: 0, complete: 0 });
+			expect(report.subject).toBe('Daily check: no returns in the window');
+			expect(report.markdown).toEqual(expect.stringContaining('Daily check'));
+			expect(fake.log).toEqual([]);
+		}
+	});
+
+	test('adjustments go to the return with the longest matching id; an unreadable input row is an issue, not a failure', async () => {
+		const fake = new FakeKhaosApi();
+		const a = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'restock' }]);
+		const b = mappedReturn('R1-2', 'WEB-1001', [{ sku: 'TSHIRT-RED-M', action: 'restock' }]);
+		await run({ resource: 'stock', operation: 'applyReturnMoves' }, [b], { fake });
+		const { out } = await run(RECONCILE, [a, b, { returnId: 'BAD', lines: 'x' }], { fake });
+		const report = out[0][0].json as IDataObject & { perReturn: IDataObject[]; issues: IDataObject[] };
+		expect(report.perReturn.map((p) => [p.returnId, p.status, (p.khaos as IDataObject).adjustments])).toEqual([
+			['R1', 'pending', 0],
+			['R1-2', 'credit_pending', 1],
+		]);
+		expect(report.issues.length).toBeGreaterThan(0);
+		expect(report.issues[0]).toMatchObject({ input: 'returns', index: 2, recordId: 'BAD' });
+	});
+
+	test('bad Exception Rows (JSON) names the parameter; a Khaos failure fails the node (continueOnFail: one error item)', async () => {
+		const err = await runError({ ...RECONCILE, exceptionsJson: '{not json' }, [r1]);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toContain('Exception Rows (JSON)');
+
+		const fake = new FakeKhaosApi().fail('getStockAdjustments', transient());
+		const failed = await runError(RECONCILE, [r1], { fake });
+		expect(failed).toBeInstanceOf(NodeApiError);
+
+		const { out } = await run(RECONCILE, [r1, r2], { fake: new FakeKhaosApi().fail('getOrderStatuses', transient()), continueOnFail: true });
+		expect(out[0]).toHaveLength(1);
+		expect(out[0][0].json).toEqual({ error: expect.stringContaining('503'), errorDescription: expect.any(String) });
 	});
 });
 

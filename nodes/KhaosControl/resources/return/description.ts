@@ -22,6 +22,13 @@ export const returnOperations: INodeProperties = {
 			action: 'Process a return',
 			description: 'Process an imported return and its credit note (a return already processed counts as success)',
 		},
+		{
+			name: 'Reconcile',
+			value: 'reconcile',
+			action: 'Reconcile returns',
+			description:
+				'Check the input returns (from ReBound) against Khaos stock adjustments and credit notes plus the open exceptions; outputs one report (JSON, subject, Markdown, HTML, summary line)',
+		},
 	],
 	default: 'import',
 };
@@ -39,6 +46,56 @@ export const returnFields: INodeProperties[] = [
 	},
 	reasonOptions({ ...show, operation: ['import'] }, 'defaultReasonId', 'Default Return Reason Name or ID'),
 	siteLocator({ ...show, operation: ['import'] }, 'defaultSite'),
+	{
+		displayName: 'Exception Rows (JSON)',
+		name: 'exceptionsJson',
+		type: 'json',
+		default: '[]',
+		description:
+			'The rows of the exceptions Data Table as a JSON array (key, kind, owner, status, returnId, sku, message, firstSeen, lastSeen, attempts); open rows are reported and linked to their returns. The input items are the returns of the window.',
+		displayOptions: { show: { ...show, operation: ['reconcile'] } },
+	},
+	{
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add Option',
+		default: {},
+		displayOptions: { show: { ...show, operation: ['reconcile'] } },
+		options: [
+			{
+				displayName: 'Title',
+				name: 'title',
+				type: 'string',
+				default: '',
+				description: 'Heading of the report and its e-mail subject (empty: "Returns reconciliation" and the window)',
+			},
+			{
+				displayName: 'Tolerance (Pence per Line)',
+				name: 'tolerancePencePerLine',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 1,
+				description: 'Difference allowed per credited line before a value counts as a mismatch',
+			},
+			{
+				displayName: 'Window From',
+				name: 'windowFrom',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. 2026-11-27',
+				description: 'First day of the window the returns come from (shown in the report)',
+			},
+			{
+				displayName: 'Window To',
+				name: 'windowTo',
+				type: 'string',
+				default: '',
+				placeholder: 'e.g. 2026-11-27',
+				description: 'Last day of the window (shown in the report)',
+			},
+		],
+	},
 	{
 		displayName: 'Return Code',
 		name: 'returnCode',

@@ -2,13 +2,15 @@
  * Return: Import (against the original order; ASSOCIATED_REF is the duplicate
  * guard, a duplicate is a success with `duplicate: true` and the existing
  * return code) and Process ("already processed" is a success).
- * ImportReturns and ProcessReturn take one return a call.
+ * Import sends one return per ImportReturns call (the Credit Note resource
+ * batches them); ProcessReturn takes one return a call. Reconcile: ./reconcile.ts.
  */
 import type { IDataObject } from 'n8n-workflow';
 import { z } from 'zod';
 import { describeIssues, issuesFromZod } from '../../../../core/returnModel';
 import type { ImportReturnInput } from '../../../../transports/khaos/api';
 import { locatorValue, outputItem, perItem, type KhaosRun, type OperationResult } from '../../common';
+import { reconcileReturns } from './reconcile';
 
 const pence = z.number().int('must be whole pence').nonnegative();
 const id = z.union([z.string(), z.number()]).transform((v) => String(v).trim());
@@ -100,5 +102,6 @@ export async function executeReturn(run: KhaosRun, operation: string): Promise<O
 			}),
 		];
 	}
+	if (operation === 'reconcile') return reconcileReturns(run);
 	throw new Error(`Unknown return operation "${operation}"`);
 }

@@ -7,7 +7,7 @@
 import { KhaosClient } from '../../transports/khaos/client';
 import type { ImportReturnInput, KhaosConfig } from '../../transports/khaos/api';
 import type { HttpSend } from '../../transports/http';
-import { buildSoapResponse, escapeXml } from '../../transports/khaos/soap';
+import { buildSoapRequest, buildSoapResponse, escapeXml } from '../../transports/khaos/soap';
 import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 import { makeNodeHttpSend } from '../helpers/nodeHttpSend';
 
@@ -172,6 +172,16 @@ describe('getStockAdjustments (ExportStockAdjustments)', () => {
 		await makeClient({ batchSize: 2 }).getStockAdjustments({ references: ['A', 'B', 'C'], prefixes: ['RB-1-', 'RB-2-'] });
 		expect(methods()).toEqual(['ExportStockAdjustments', 'ExportStockAdjustments', 'ExportStockAdjustments']);
 		expect(sb.calls.all()[1].detail).toBe('References=C ReferencePrefixes=RB-1-');
+	});
+
+	test('the sandbox refuses a call that asks for nothing', async () => {
+		const { body, headers } = buildSoapRequest({ version: '1.1', namespace: 'urn:KosWeb-IKosWeb', actionStyle: 'namespaceHash' }, 'ExportStockAdjustments', [
+			['References', ''],
+			['ReferencePrefixes', ''],
+		]);
+		const res = await makeNodeHttpSend()({ method: 'POST', url: sb.url, headers, body, timeoutMs: 2000 });
+		expect(res.status).toBe(500);
+		expect(res.body).toContain('References or ReferencePrefixes must be set.');
 	});
 
 	test('nothing asked: no call', async () => {

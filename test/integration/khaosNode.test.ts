@@ -174,6 +174,44 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(sandbox.state.snapshot().returns).toEqual([]);
 	});
 
+	test('batched import: an answer lost after the work (dropAfter) is retried; the retry sees duplicates and every return is credited once', async () => {
+		sandbox.faults.configure({ rules: { ImportReturns: { next: { count: 1, kind: 'dropAfter' } } } });
+		const rets = [
+			mappedReturn('R300', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]),
+			mappedReturn('R301', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }]),
+			mappedReturn('R302', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }]),
+		];
+		const [created, exceptions] = await execute(CREDIT, rets);
+		expect(exceptions).toEqual([]);
+		expect(created.map((c) => [c.json.returnId, c.json.duplicate, c.json.processed])).toEqual([
+			['R300', true, 'processed'],
+			['R301', true, 'processed'],
+			['R302', true, 'processed'],
+		]);
+		expect(sandbox.calls.all().filter((c) => c.method === 'ImportReturns').map((c) => c.outcome)).toEqual(['injected:dropAfter', 'ok']);
+		const snap = sandbox.state.snapshot();
+		expect(snap.returns.map((r) => [r.associatedRef, r.status])).toEqual([
+			['RB-R300', 'processed'],
+			['RB-R301', 'processed'],
+			['RB-R302', 'processed'],
+		]);
+		expect(snap.creditNotes.map((c) => c.associatedRef)).toEqual(['RB-R300', 'RB-R301', 'RB-R302']);
+	});
+
+	test('batched import: a call failing for good makes each of its returns a transient_exhausted exception, nothing imported', async () => {
+		sandbox.faults.configure({ rules: { ImportReturns: { rate500: 1 } } });
+		const rets = [mappedReturn('R310', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]), mappedReturn('R311', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])];
+		const [created, exceptions] = await execute(CREDIT, rets, credentials({ maxAttempts: 2 }));
+		expect(created).toEqual([]);
+		expect(exceptions.map((e) => [e.json.kind, e.json.returnId, e.json.stage])).toEqual([
+			['transient_exhausted', 'R310', 'return'],
+			['transient_exhausted', 'R311', 'return'],
+		]);
+		expect(callCounts()).toMatchObject({ ExportOrders: 1, ImportReturns: 2 });
+		expect(callCounts().ProcessReturn).toBeUndefined();
+		expect(sandbox.state.snapshot().returns).toEqual([]);
+	});
+
 	test('Return → Reconcile: one return applied fully, one with stock moved but no credit note → complete 1, credit pending 1', async () => {
 		const full = mappedReturn('R200', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'restock', reasonId: '2' }], { refundPence: 2413 });
 		const half = mappedReturn('R201', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine' }, { sku: 'MUG-WHT', action: 'restock', quantity: 2 }]);

@@ -22,6 +22,7 @@ import {
 import type { NormalisedReturn } from './returnModel';
 
 export * from './reconcileInput';
+export * from './reconcileKhaos';
 
 /**
  * Statuses in precedence order: a return gets the first that applies.
@@ -39,8 +40,14 @@ export const RECONCILE_STATUSES = [
 ] as const;
 export type ReconcileStatus = (typeof RECONCILE_STATUSES)[number];
 
-/** Statuses where the work is unfinished (bucketed by age in `stuck`). */
-export const STUCK_STATUSES: ReadonlySet<ReconcileStatus> = new Set(['stock_pending', 'exception', 'credit_pending', 'pending']);
+/**
+ * Statuses counted in `stuck` (by age, once past options.stuckAfterHours): every status but
+ * complete. A duplicate credit or an over-move is not "waiting", but it is not done either.
+ */
+export const STUCK_STATUSES: ReadonlySet<ReconcileStatus> = new Set(RECONCILE_STATUSES.filter((s) => s !== 'complete'));
+
+/** Statuses where money or stock is wrong, not just late: the summary line says ACTION NEEDED. */
+export const SERIOUS_STATUSES: ReadonlySet<ReconcileStatus> = new Set(['duplicate_credit', 'over_moved', 'stock_pending', 'value_mismatch']);
 
 export const STATUS_TITLES: Record<ReconcileStatus, string> = {
 	duplicate_credit: 'Duplicate credit',
@@ -157,6 +164,8 @@ export interface ReconcileReport {
 	window: ReconcileWindow;
 	generatedAt: string;
 	tolerancePencePerLine: number;
+	/** Hours past the final state before a return that is not complete counts as stuck (0: at once). */
+	stuckAfterHours: number;
 	perReturn: PerReturn[];
 	summary: {
 		countsByStatus: Record<ReconcileStatus, number>;
@@ -179,12 +188,15 @@ export interface ReconcileReport {
 			openExceptions: number;
 		};
 	};
+	/** Returns not complete and at least stuckAfterHours old, by age since event.occurredAt. */
 	stuck: { buckets: Record<AgeBucket, { count: number; returnIds: string[] }> };
 	mismatches: Mismatch[];
 	openExceptions: OpenExceptionSummary;
 	attention: string[];
 	/** Khaos or expected rows whose return is not in the window (ignored). */
 	unmatched: { khaos: string[]; expected: string[] };
+	/** Input rows that could not be read (left out of the report); the renderers list them. */
+	issues: ReconcileIssue[];
 }
 
 export interface ReconcileResult {
@@ -213,6 +225,12 @@ function ownerOf(row: ExceptionRow): string {
 
 function plural(n: number, one: string, many = `${one}s`): string {
 	return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "5 hours", "1 day", "12 days" (whole units, rounded down). */
+function ageWords(hours: number): string {
+	if (hours < 24) return plural(Math.max(0, Math.floor(hours)), 'hour');
+	return plural(Math.floor(hours / 24), 'day');
 }
 
 function listIds(ids: string[], max = 5): string {
@@ -315,7 +333,7 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 	const occurredMs = Date.parse(ret.event.occurredAt);
 	const ageHours = Math.round(((ctx.nowMs - occurredMs) / HOUR_MS) * 100) / 100;
 	const notes: KhaosCreditNote[] = holding?.creditNotes ?? [];
-	const active = notes.filter((n) => !n.cancelled);
+	const active = notes.filter((n) => !n.cancelled && (n.orderType === null || n.orderType === 2));
 	const adjustments = holding?.adjustments ?? [];
 
 	// --- stock
@@ -489,7 +507,7 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 			returnCode: holding?.returnCode ?? null,
 			processed: holding?.processed ?? false,
 			creditNotes: active.map((n) => ({ orderCode: n.orderCode, grossPence: n.grossPence, netPence: n.itemsNetPence + n.deliveryNetPence, currency: n.currency, created: n.created })),
-			cancelledCreditNotes: notes.length - active.length,
+			cancelledCreditNotes: notes.filter((n) => n.cancelled && (n.orderType === null || n.orderType === 2)).length,
 			adjustments: adjustments.length,
 		},
 		credit: {
@@ -552,7 +570,8 @@ function formatMoneyMap(m: MoneyByCurrency): string {
 	return parts.length ? parts.join(' + ') : money(0, 'GBP');
 }
 
-function attentionLines(report: Omit<ReconcileReport, 'attention'>, issues: ReconcileIssue[]): string[] {
+function attentionLines(report: Omit<ReconcileReport, 'attention'>): string[] {
+	const issues = report.issues;
 	const out: string[] = [];
 	const ids = (s: ReconcileStatus) => report.perReturn.filter((p) => p.status === s).map((p) => p.returnId);
 	const counts = report.summary.countsByStatus;
@@ -586,9 +605,10 @@ function attentionLines(report: Omit<ReconcileReport, 'attention'>, issues: Reco
 	const currency = report.mismatches.filter((m) => m.kind === 'currency');
 	if (currency.length > 0) out.push(`${plural(currency.length, 'credit note is', 'credit notes are')} in a different currency from the return (${listIds(currency.map((m) => m.returnId))}). Finance: check them.`);
 	const b = report.stuck.buckets;
-	if (b['>7d'].count > 0) out.push(`${plural(b['>7d'].count, 'return has', 'returns have')} been unfinished for 7 days or more (${listIds(b['>7d'].returnIds)}): ${b['>7d'].count === 1 ? 'it' : 'they'} will show as period-end drift.`);
-	if (b['3-7d'].count > 0) out.push(`${plural(b['3-7d'].count, 'return has', 'returns have')} been unfinished for 3 to 7 days (${listIds(b['3-7d'].returnIds)}).`);
-	if (b['1-3d'].count > 0) out.push(`${plural(b['1-3d'].count, 'return has', 'returns have')} been unfinished for 1 to 3 days (${listIds(b['1-3d'].returnIds)}).`);
+	const stuckSentence = (n: number, age: string) => `${plural(n, 'return is', 'returns are')} still not complete in Khaos after ${age}`;
+	if (b['>7d'].count > 0) out.push(`${stuckSentence(b['>7d'].count, '7 days or more')} (${listIds(b['>7d'].returnIds)}): ${b['>7d'].count === 1 ? 'it' : 'they'} will show as period-end drift.`);
+	if (b['3-7d'].count > 0) out.push(`${stuckSentence(b['3-7d'].count, '3 to 7 days')} (${listIds(b['3-7d'].returnIds)}).`);
+	if (b['1-3d'].count > 0) out.push(`${stuckSentence(b['1-3d'].count, '1 to 3 days')} (${listIds(b['1-3d'].returnIds)}).`);
 	if (counts.exception > 0) out.push(`${plural(counts.exception, 'return waits', 'returns wait')} on an open exception (${listIds(ids('exception'))}): work the exception queue, then replay.`);
 	const ex = report.openExceptions;
 	if (ex.total > 0) {
@@ -596,13 +616,15 @@ function attentionLines(report: Omit<ReconcileReport, 'attention'>, issues: Reco
 			.sort((a, b2) => b2[1] - a[1])
 			.map(([o, n]) => `${o} ${n}`)
 			.join(', ');
-		const oldest = ex.oldest && ex.oldest.ageHours !== null ? `; the oldest (${ex.oldest.kind}${ex.oldest.returnId ? `, return ${ex.oldest.returnId}` : ''}) is ${Math.floor(ex.oldest.ageHours / 24)} days old` : '';
+		const oldest = ex.oldest && ex.oldest.ageHours !== null ? `; the oldest (${ex.oldest.kind}${ex.oldest.returnId ? `, return ${ex.oldest.returnId}` : ''}) is ${ageWords(ex.oldest.ageHours)} old` : '';
 		out.push(`${plural(ex.total, 'exception is', 'exceptions are')} open (${owners})${oldest}.`);
 	}
 	const staleOpen = report.perReturn.filter((p) => p.status === 'complete' && p.openExceptions.length > 0);
 	if (staleOpen.length > 0) out.push(`${plural(staleOpen.length, 'return is', 'returns are')} complete in Khaos but still ${staleOpen.length === 1 ? 'has' : 'have'} open exceptions (${listIds(staleOpen.map((p) => p.returnId))}): mark them resolved.`);
 	if (report.perReturn.length === 0) out.push('No returns were processed in ReBound in this window.');
-	else if (counts.complete === report.perReturn.length && out.length === 0) out.push(`All ${plural(report.perReturn.length, 'return')} in the window are complete in Khaos.`);
+	else if (counts.complete === report.perReturn.length && out.length === 0) {
+		out.push(report.perReturn.length === 1 ? 'The 1 return in the window is complete in Khaos.' : `All ${report.perReturn.length} returns in the window are complete in Khaos.`);
+	}
 	return out;
 }
 
@@ -650,7 +672,7 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 	for (const p of perReturn) {
 		countsByStatus[p.status]++;
 		addMoney(valuesByStatus[p.status], p.currency, p.valuePence);
-		if (STUCK_STATUSES.has(p.status)) {
+		if (STUCK_STATUSES.has(p.status) && Math.max(0, p.ageHours) >= read.options.stuckAfterHours) {
 			buckets[p.ageBucket].count++;
 			buckets[p.ageBucket].returnIds.push(p.returnId);
 		}
@@ -669,6 +691,7 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		window: read.window,
 		generatedAt: new Date(nowMs).toISOString(),
 		tolerancePencePerLine: read.options.tolerancePencePerLine,
+		stuckAfterHours: read.options.stuckAfterHours,
 		perReturn,
 		summary: {
 			countsByStatus,
@@ -695,8 +718,9 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 			khaos: [...holdings.keys()].filter((id) => !inWindow.has(id)),
 			expected: [...expectedById.keys()].filter((id) => !inWindow.has(id)),
 		},
+		issues: read.issues,
 	};
-	return { report: { ...partial, attention: attentionLines(partial, read.issues) }, issues: read.issues };
+	return { report: { ...partial, attention: attentionLines(partial) }, issues: read.issues };
 }
 
 export { money as formatMoney, formatMoneyMap };

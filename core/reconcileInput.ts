@@ -125,9 +125,28 @@ const idList = z.preprocess((v) => {
 // ---------------------------------------------------------------------------
 // Khaos holdings per return
 
-export const KhaosCreditNoteSchema = z.object({
+/**
+ * Other spellings a credit-note row may use, mapped to this schema's names before validation:
+ * `netPence` (the note's whole net, taken as items net when itemsNetPence is absent),
+ * `createdAt` / `dateCreated` (KhaosOrderStatus) for `created`. Only fills names that are absent.
+ */
+function creditNoteAliases(v: unknown): unknown {
+	const o = parseMaybeJson(v);
+	if (!o || typeof o !== 'object' || Array.isArray(o)) return o;
+	const r: Record<string, unknown> = { ...(o as Record<string, unknown>) };
+	if (r.itemsNetPence === undefined && r.netPence !== undefined) r.itemsNetPence = r.netPence;
+	if (r.created === undefined) r.created = r.createdAt ?? r.dateCreated;
+	return r;
+}
+
+const KhaosCreditNoteObject = z.object({
 	/** Khaos order code of the credit note (ORDER_TYPE 2); used to tell two notes apart. */
 	orderCode: optText,
+	/**
+	 * Khaos ORDER_TYPE when the row came from an order-status look-up (1 sales order, 2 credit
+	 * note); blank = a credit note. Rows of another type are not credit notes and are ignored.
+	 */
+	orderType: z.preprocess((v) => (isBlank(v) ? null : toNumber(v)), z.number({ invalid_type_error: 'orderType must be a whole number' }).int('orderType must be a whole number').nullable()),
 	/** ASSOCIATED_REF; `RB-<returnId>` for notes the integration created. */
 	associatedRef: optText,
 	itemsNetPence: pence(0),
@@ -139,7 +158,8 @@ export const KhaosCreditNoteSchema = z.object({
 	/** A cancelled credit note does not count (neither as the credit nor as a duplicate). */
 	cancelled: bool(false),
 });
-export type KhaosCreditNote = z.infer<typeof KhaosCreditNoteSchema>;
+export const KhaosCreditNoteSchema = z.preprocess(creditNoteAliases, KhaosCreditNoteObject);
+export type KhaosCreditNote = z.infer<typeof KhaosCreditNoteObject>;
 
 export const KhaosAdjustmentSchema = z.object({
 	/** Optional unique id of the adjustment in Khaos: two rows with the same id are one adjustment listed twice. */
@@ -215,8 +235,16 @@ export const ReconcileOptionsSchema = z.object({
 	tolerancePencePerLine: pence(1).pipe(z.number().nonnegative('tolerancePencePerLine cannot be negative')),
 	/** Heading of the rendered report. */
 	title: optText,
+	/**
+	 * A return not complete counts as stuck once it is this many hours past its final state in
+	 * ReBound (event.occurredAt). Default 0: every return that is not complete is stuck.
+	 */
+	stuckAfterHours: z.preprocess(
+		(v) => (isBlank(v) ? 0 : toNumber(v)),
+		z.number({ invalid_type_error: 'stuckAfterHours must be a number of hours' }).nonnegative('stuckAfterHours cannot be negative').finite(),
+	),
 });
-export type ReconcileOptions = { now: string; tolerancePencePerLine: number; title: string | null };
+export type ReconcileOptions = { now: string; tolerancePencePerLine: number; title: string | null; stuckAfterHours: number };
 
 export const WindowSchema = z.object({ from: optDate, to: optDate });
 export type ReconcileWindow = { from: string | null; to: string | null };
@@ -381,20 +409,23 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 	const expected = readRows(ExpectedReturnSchema, asArray(raw.expected, 'expected', issues), 'expected', issues);
 	const exceptions = readRows(ExceptionRowSchema, asArray(raw.exceptions, 'exceptions', issues), 'exceptions', issues);
 
-	let options: ReconcileOptions = { now: fallbackNow, tolerancePencePerLine: 1, title: null };
+	let options: ReconcileOptions = { now: fallbackNow, tolerancePencePerLine: 1, title: null, stuckAfterHours: 0 };
 	const po = ReconcileOptionsSchema.safeParse(parseMaybeJson(raw.options ?? {}) ?? {});
-	if (po.success) options = { now: po.data.now ?? fallbackNow, tolerancePencePerLine: po.data.tolerancePencePerLine, title: po.data.title };
-	else {
+	if (po.success) {
+		options = { now: po.data.now ?? fallbackNow, tolerancePencePerLine: po.data.tolerancePencePerLine, title: po.data.title, stuckAfterHours: po.data.stuckAfterHours };
+	} else {
 		pushZodIssues(issues, 'options', -1, null, po.error);
 		// keep whatever parts are readable
-		const o = (raw.options ?? {}) as Record<string, unknown>;
+		const o = (parseMaybeJson(raw.options) ?? {}) as Record<string, unknown>;
 		const now = optDate.safeParse(o.now);
 		const tol = pence(1).safeParse(o.tolerancePencePerLine);
 		const title = optText.safeParse(o.title);
+		const stuck = ReconcileOptionsSchema.shape.stuckAfterHours.safeParse(o.stuckAfterHours);
 		options = {
 			now: now.success && now.data ? now.data : fallbackNow,
 			tolerancePencePerLine: tol.success && tol.data >= 0 ? tol.data : 1,
 			title: title.success ? title.data : null,
+			stuckAfterHours: stuck.success ? stuck.data : 0,
 		};
 	}
 

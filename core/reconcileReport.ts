@@ -7,6 +7,7 @@
 import {
 	AGE_BUCKETS,
 	RECONCILE_STATUSES,
+	SERIOUS_STATUSES,
 	STATUS_TITLES,
 	formatMoney,
 	formatMoneyMap,
@@ -26,7 +27,7 @@ const BUCKET_TITLES: Record<(typeof AGE_BUCKETS)[number], string> = {
 	'>7d': '7 days or more',
 };
 
-const SERIOUS: ReadonlySet<ReconcileStatus> = new Set(['duplicate_credit', 'over_moved', 'stock_pending', 'value_mismatch']);
+const SERIOUS = SERIOUS_STATUSES;
 
 function plural(n: number, one: string, many = `${one}s`): string {
 	return `${n} ${n === 1 ? one : many}`;
@@ -96,7 +97,7 @@ function statusRows(report: ReconcileReport): Array<{ status: ReconcileStatus; c
 	return RECONCILE_STATUSES.map((status) => ({ status, count: report.summary.countsByStatus[status], value: report.summary.valuesByStatus[status] }));
 }
 
-export function renderReconciliationMarkdown(report: ReconcileReport, issues: ReconcileIssue[] = []): string {
+export function renderReconciliationMarkdown(report: ReconcileReport, issues: ReconcileIssue[] = report.issues ?? []): string {
 	const e = escapeMarkdown;
 	const h = headline(report);
 	const out: string[] = [`# ${e(h.title)}`, '', `_${e(windowText(report))}, generated ${e(report.generatedAt)}_`, ''];
@@ -114,7 +115,7 @@ export function renderReconciliationMarkdown(report: ReconcileReport, issues: Re
 		'',
 	);
 
-	out.push('## Unfinished returns by age', '');
+	out.push('## Not complete, by age', '');
 	out.push(
 		...mdTable(
 			['Age', 'Returns', 'Return ids'],
@@ -223,7 +224,7 @@ function htmlTable(head: string[], rows: Array<Array<{ text: string; num?: boole
 	return `<table style="${CSS.table}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-export function renderReconciliationHtml(report: ReconcileReport, issues: ReconcileIssue[] = []): string {
+export function renderReconciliationHtml(report: ReconcileReport, issues: ReconcileIssue[] = report.issues ?? []): string {
 	const x = escapeHtml;
 	const t = report.summary.totals;
 	const h = headline(report);
@@ -262,7 +263,7 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 		),
 	);
 
-	parts.push(`<h2 style="${CSS.h2}">Unfinished returns by age</h2>`);
+	parts.push(`<h2 style="${CSS.h2}">Not complete, by age</h2>`);
 	parts.push(
 		htmlTable(
 			['Age', 'Returns', 'Return ids'],
@@ -341,7 +342,7 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 // One line for chat alerts
 
 /** One line for a chat alert: counts, the serious statuses, mismatches, open exceptions. <, > and & are escaped (Slack-safe). */
-export function renderReconciliationSummaryLine(report: ReconcileReport, issues: ReconcileIssue[] = []): string {
+export function renderReconciliationSummaryLine(report: ReconcileReport, issues: ReconcileIssue[] = report.issues ?? []): string {
 	const t = report.summary.totals;
 	const c = report.summary.countsByStatus;
 	const h = headline(report);
@@ -353,15 +354,22 @@ export function renderReconciliationSummaryLine(report: ReconcileReport, issues:
 		parts.push(`credited ${formatMoneyMap(t.khaosCreditGross)}`);
 	}
 	const stuckOld = report.stuck.buckets['>7d'].count;
-	if (stuckOld > 0) parts.push(`${stuckOld} unfinished for 7+ days`);
+	if (stuckOld > 0) parts.push(`${stuckOld} not complete after 7+ days`);
 	if (t.mismatches > 0) parts.push(plural(t.mismatches, 'value mismatch', 'value mismatches'));
 	if (t.openExceptions > 0) {
 		const oldest = report.openExceptions.oldest?.ageHours;
 		parts.push(`${plural(t.openExceptions, 'open exception')}${oldest !== null && oldest !== undefined ? ` (oldest ${Math.floor(oldest / 24)} d)` : ''}`);
 	}
 	if (issues.length > 0) parts.push(`${plural(new Set(issues.map((i) => `${i.input}[${i.index}]`)).size, 'unreadable input row')}`);
-	const serious = (['duplicate_credit', 'over_moved', 'stock_pending', 'value_mismatch'] as const).some((s) => c[s] > 0);
+	const serious = RECONCILE_STATUSES.some((s) => SERIOUS.has(s) && c[s] > 0);
 	const mark = serious ? 'ACTION NEEDED' : t.needsAttention > 0 || t.openExceptions > 0 || t.mismatches > 0 || issues.length > 0 ? 'Check' : 'OK';
 	const line = `${mark}: ${h.title}: ${parts.join('; ')}.`;
 	return line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
+// ---------------------------------------------------------------------------
+
+/** The three renderings at once (what the Return → Reconcile operation adds to its output item). */
+export function renderReconciliation(report: ReconcileReport): { markdown: string; html: string; summaryLine: string } {
+	return { markdown: renderReconciliationMarkdown(report), html: renderReconciliationHtml(report), summaryLine: renderReconciliationSummaryLine(report) };
 }

@@ -326,7 +326,7 @@ describe('reconcile: age buckets and stuck returns', () => {
 		expect(ageBucket(168)).toBe('>7d');
 	});
 
-	it('stuck returns bucketed by event.occurredAt against the fixed clock; complete and integrity statuses are not stuck', () => {
+	it('stuck: every return not complete, bucketed by event.occurredAt against the fixed clock (a duplicate credit too); complete is not stuck', () => {
 		const ages: Array<[string, number]> = [
 			['S1', 23.99],
 			['S2', 24],
@@ -340,17 +340,32 @@ describe('reconcile: age buckets and stuck returns', () => {
 			returns: [...ages.map(([id, h]) => ret(id, [{ sku: 'A' }], { ageHours: h })), ret('DONE', [{ sku: 'A' }], { ageHours: 500 }), ret('DUP', [{ sku: 'A' }], { ageHours: 500 })],
 			khaos: [holding('DONE', [note('C', 1)], [adj('DONE', 1)]), holding('DUP', [note('C1', 1), note('C2', 1)], [adj('DUP', 1)]), holding('S2', [], [adj('S2', 1)])],
 		});
+		expect(report.stuckAfterHours).toBe(0);
 		expect(report.stuck.buckets).toEqual({
 			'<24h': { count: 1, returnIds: ['S1'] },
 			'1-3d': { count: 2, returnIds: ['S3', 'S2'] },
 			'3-7d': { count: 2, returnIds: ['S5', 'S4'] },
-			'>7d': { count: 2, returnIds: ['S7', 'S6'] },
+			'>7d': { count: 3, returnIds: ['DUP', 'S7', 'S6'] },
 		});
 		expect(report.perReturn.find((p) => p.returnId === 'S6')?.ageHours).toBe(168);
-		expect(report.attention).toContain('2 returns have been unfinished for 7 days or more (S7, S6): they will show as period-end drift.');
-		expect(report.attention).toContain('2 returns have been unfinished for 3 to 7 days (S5, S4).');
-		expect(report.attention).toContain('2 returns have been unfinished for 1 to 3 days (S3, S2).');
+		expect(report.attention).toContain('3 returns are still not complete in Khaos after 7 days or more (DUP, S7, S6): they will show as period-end drift.');
+		expect(report.attention).toContain('2 returns are still not complete in Khaos after 3 to 7 days (S5, S4).');
+		expect(report.attention).toContain('2 returns are still not complete in Khaos after 1 to 3 days (S3, S2).');
 		expect(report.attention.some((a) => a.includes('S1'))).toBe(false);
+	});
+
+	it('stuckAfterHours: only returns at least that old count as stuck (boundary included); a future time counts as age 0', () => {
+		const returns = [ret('F', [{ sku: 'A' }], { ageHours: -2 }), ret('Y', [{ sku: 'A' }], { ageHours: 11.99 }), ret('Z', [{ sku: 'A' }], { ageHours: 12 }), ret('W', [{ sku: 'A' }], { ageHours: 30 })];
+		const all = run({ returns }).report;
+		expect(all.stuck.buckets['<24h']).toEqual({ count: 3, returnIds: ['Z', 'Y', 'F'] }); // oldest first
+		const twelve = run({ returns, options: { stuckAfterHours: '12' } }).report;
+		expect(twelve.stuckAfterHours).toBe(12);
+		expect(twelve.stuck.buckets['<24h']).toEqual({ count: 1, returnIds: ['Z'] });
+		expect(twelve.stuck.buckets['1-3d']).toEqual({ count: 1, returnIds: ['W'] });
+		expect(twelve.summary.countsByStatus.pending).toBe(4); // the status does not change, only what counts as stuck
+		const bad = run({ returns, options: { stuckAfterHours: -1 } });
+		expect(bad.issues).toEqual([expect.objectContaining({ input: 'options', index: -1, field: 'stuckAfterHours', message: 'stuckAfterHours cannot be negative' })]);
+		expect(bad.report.stuckAfterHours).toBe(0);
 	});
 });
 
@@ -450,6 +465,40 @@ describe('reconcile: bad rows are issues named by input, index and field', () =>
 		expect(report.openExceptions.total).toBe(1);
 	});
 
+	it('credit-note rows in other spellings: netPence, createdAt / dateCreated; rows of another ORDER_TYPE are not credit notes', () => {
+		const { report, issues } = run({
+			returns: [ret('N1', [{ sku: 'A' }]), ret('N2', [{ sku: 'A' }])],
+			khaos: [
+				holding('N1', [
+					{ orderCode: 'CN1', netPence: '3333', grossPence: null, currency: 'GBP', createdAt: '2026-11-20T10:00:00Z' },
+					{ orderCode: 'SO-9', orderType: '1', itemsNetPence: 9999, currency: 'GBP' },
+				], [adj('N1', 1)]),
+				holding('N2', [{ orderCode: 'CN2', orderType: 2, itemsNetPence: 1000, deliveryNetPence: 250, currency: 'GBP', dateCreated: '2026-11-20' }], [adj('N2', 1)]),
+			],
+			expected: [
+				{ returnId: 'N1', creditNetPence: 3334 },
+				{ returnId: 'N2', creditNetPence: 1300 },
+			],
+		});
+		expect(issues).toEqual([]);
+		const [n1, n2] = report.perReturn;
+		expect(n1.status).toBe('complete'); // SO-9 is a sales order, not a second credit note
+		expect(n1.khaos.creditNotes).toEqual([{ orderCode: 'CN1', grossPence: null, netPence: 3333, currency: 'GBP', created: '2026-11-20T10:00:00.000Z' }]);
+		expect(n1.khaos.cancelledCreditNotes).toBe(0);
+		expect(n2.khaos.creditNotes[0]).toMatchObject({ netPence: 1250, created: '2026-11-20T00:00:00.000Z' });
+		expect(n2.status).toBe('value_mismatch'); // 1250 vs 1300 net, tolerance 1p
+		expect(report.mismatches).toEqual([expect.objectContaining({ returnId: 'N2', kind: 'credit_vs_expected', basis: 'net', expectedPence: 1300, actualPence: 1250, differencePence: -50 })]);
+		const bad = run({ returns: [ret('N3')], khaos: [holding('N3', [{ orderCode: 'X', orderType: 'two', itemsNetPence: 1 }])] });
+		expect(bad.issues).toEqual([expect.objectContaining({ input: 'khaos', index: 0, field: 'creditNotes[0].orderType', message: 'orderType must be a whole number' })]);
+	});
+
+	it('the report carries its issues, so the renderers need only the report', () => {
+		const { report, issues } = run({ returns: [{ returnId: 'x' }] });
+		expect(issues.length).toBeGreaterThan(0);
+		expect(report.issues).toEqual(issues);
+		expect(JSON.parse(JSON.stringify(report)).issues[0]).toMatchObject({ input: 'returns', index: 0, recordId: 'x' });
+	});
+
 	it('a bad mapping on a line is reported and the line falls back to the assumption', () => {
 		const r = ret('M1');
 		const lines = (r.lines as Array<Record<string, unknown>>).map((l) => ({ ...l, mapping: { action: 'teleport' } }));
@@ -541,6 +590,8 @@ describe('reconcile: summary', () => {
 	it('all complete: one reassuring sentence', () => {
 		const { report } = run({ returns: [ret('A1'), ret('A2')], khaos: [holding('A1', [note('C', 1)], [adj('A1', 1)]), holding('A2', [note('C', 1)], [adj('A2', 1)])] });
 		expect(report.attention).toEqual(['All 2 returns in the window are complete in Khaos.']);
+		const single = run({ returns: [ret('A')], khaos: [holding('A', [note('C', 100)], [adj('A', 1)])] }).report;
+		expect(single.attention).toEqual(['The 1 return in the window is complete in Khaos.']);
 	});
 });
 

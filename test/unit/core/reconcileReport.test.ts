@@ -1,5 +1,12 @@
 import { formatMoney, reconcile, type RawReconcileInput } from '../../../core/reconcile';
-import { escapeHtml, escapeMarkdown, renderReconciliationHtml, renderReconciliationMarkdown, renderReconciliationSummaryLine } from '../../../core/reconcileReport';
+import {
+	escapeHtml,
+	escapeMarkdown,
+	renderReconciliation,
+	renderReconciliationHtml,
+	renderReconciliationMarkdown,
+	renderReconciliationSummaryLine,
+} from '../../../core/reconcileReport';
 import { NOW, adj, exceptionRow, holding, hoursAgo, note, ret } from './reconcile.fixtures';
 
 function run(input: RawReconcileInput) {
@@ -43,7 +50,7 @@ describe('renderReconciliationMarkdown', () => {
 		expect(md.startsWith('# Returns reconciliation Acme – 2026-11-20\n')).toBe(true);
 		expect(md).toContain('**4 returns in the window: 2 complete, 2 need attention.**');
 		expect(md).toContain('Credited in Khaos £134.00 gross; refunded in ReBound £112.00; 2 value mismatches; 1 open exception.');
-		const order = ['**4 returns', '## Needs attention', '## By status', '## Unfinished returns by age', '## Value mismatches', '## Open exceptions', '## Returns not complete'].map((h) =>
+		const order = ['**4 returns', '## Needs attention', '## By status', '## Not complete, by age', '## Value mismatches', '## Open exceptions', '## Returns not complete'].map((h) =>
 			md.indexOf(h),
 		);
 		expect(order.every((i) => i >= 0)).toBe(true);
@@ -53,6 +60,7 @@ describe('renderReconciliationMarkdown', () => {
 		expect(md).toContain('| Open exception | 1 | £0.00 |');
 		expect(md).toContain('| R2 | refund_vs_credit | £54.00 | £27.00 | -£27.00 | £0.01 |');
 		expect(md).toContain('| 7 days or more | 1 | R3 |');
+		expect(md).toContain('| Under 24 hours | 1 | R2 |'); // the duplicate credit is not complete either
 		expect(md).toContain('| R4 | refund_vs_credit | £40.00 | £45.00 | £5.00 | £0.01 |');
 		expect(md).toContain('the customer may have been credited twice');
 		expect(md).toContain('| unknown_sku | 1 |');
@@ -124,7 +132,7 @@ describe('renderReconciliationSummaryLine', () => {
 	it('one line with the counts, serious statuses flagged', () => {
 		const { report } = mixed();
 		expect(renderReconciliationSummaryLine(report)).toBe(
-			'ACTION NEEDED: Returns reconciliation Acme – 2026-11-20: 4 returns, 2 complete (1 duplicate credit, 1 open exception); credited £134.00; 1 unfinished for 7+ days; 2 value mismatches; 1 open exception (oldest 7 d).',
+			'ACTION NEEDED: Returns reconciliation Acme – 2026-11-20: 4 returns, 2 complete (1 duplicate credit, 1 open exception); credited £134.00; 1 not complete after 7+ days; 2 value mismatches; 1 open exception (oldest 7 d).',
 		);
 	});
 
@@ -140,5 +148,21 @@ describe('renderReconciliationSummaryLine', () => {
 	it('is Slack-safe and names unreadable rows', () => {
 		const { report, issues } = run({ returns: [{ returnId: 'x' }], options: { title: 'a <b> & c' } });
 		expect(renderReconciliationSummaryLine(report, issues)).toBe('Check: a &lt;b&gt; &amp; c: no returns in the window; 1 unreadable input row.');
+	});
+});
+
+describe('renderReconciliation', () => {
+	it('gives all three renderings; the unreadable rows come from the report itself', () => {
+		const { report } = run({
+			returns: [ret('R1', [{ sku: 'TSHIRT-RED-M' }], { refundPence: 4000 }), { returnId: 'BAD', lines: 'oops' }],
+			khaos: [holding('R1', [note('CN1', 4000)], [adj('R1', 1)])],
+		});
+		const out = renderReconciliation(report);
+		expect(out.summaryLine).toBe(renderReconciliationSummaryLine(report, report.issues));
+		expect(out.summaryLine).toBe('Check: Returns reconciliation Acme – 2026-11-20: 1 return, 1 complete; credited £40.00; 1 unreadable input row.');
+		expect(out.markdown).toContain('## Input rows that could not be read');
+		expect(out.markdown).toMatch(/\| returns \| 1 \| lines \| /);
+		expect(out.html).toContain('Input rows that could not be read');
+		expect(out.html).toContain('£40.00');
 	});
 });

@@ -180,6 +180,13 @@ export interface ReconcileReport {
 			adjustments: number;
 			/** Sum of the active Khaos credit notes' gross per currency. */
 			khaosCreditGross: MoneyByCurrency;
+			/** Sum of the active Khaos credit notes' net (items + delivery) per currency. */
+			khaosCreditNet: MoneyByCurrency;
+			/**
+			 * Active credit notes with no gross (the order-status look-up gives net only). A return
+			 * with any such note is left out of khaosCreditGross; the renderers then show net.
+			 */
+			creditNotesWithoutGross: number;
 			/** Sum of the expected credit gross per currency (returns with an expected value). */
 			expectedCreditGross: MoneyByCurrency;
 			/** Sum of the refunds ReBound reports per currency. */
@@ -663,6 +670,8 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		'>7d': { count: 0, returnIds: [] },
 	};
 	const khaosCreditGross: MoneyByCurrency = {};
+	const khaosCreditNet: MoneyByCurrency = {};
+	let creditNotesWithoutGross = 0;
 	const expectedCreditGross: MoneyByCurrency = {};
 	const refund: MoneyByCurrency = {};
 	let unitsReturned = 0;
@@ -677,6 +686,8 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 			buckets[p.ageBucket].returnIds.push(p.returnId);
 		}
 		if (p.credit.khaosGrossPence !== null) addMoney(khaosCreditGross, p.currency, p.credit.khaosGrossPence);
+		if (p.credit.khaosNetPence !== null) addMoney(khaosCreditNet, p.currency, p.credit.khaosNetPence);
+		creditNotesWithoutGross += p.khaos.creditNotes.filter((n) => n.grossPence === null).length;
 		if (p.credit.expectedGrossPence !== null) addMoney(expectedCreditGross, p.currency, p.credit.expectedGrossPence);
 		if (p.credit.refundPence !== null) addMoney(refund, p.currency, p.credit.refundPence);
 		unitsReturned += p.stock.unitsReturned;
@@ -705,6 +716,8 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 				creditNotes,
 				adjustments,
 				khaosCreditGross,
+				khaosCreditNet,
+				creditNotesWithoutGross,
 				expectedCreditGross,
 				refund,
 				mismatches: mismatches.length,

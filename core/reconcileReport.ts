@@ -52,12 +52,24 @@ function ageText(hours: number | null): string {
 	return `${Math.floor(hours / 24)} d ${Math.floor(hours % 24)} h`;
 }
 
+/**
+ * What Khaos credited: gross when every credit note gives one; net when none does (the
+ * order-status look-up reports net only); both, and how many notes lack a gross, when mixed.
+ */
+function creditedText(report: ReconcileReport): string {
+	const t = report.summary.totals;
+	const missing = t.creditNotesWithoutGross ?? 0;
+	if (missing === 0) return `${formatMoneyMap(t.khaosCreditGross)} gross`;
+	if (missing === t.creditNotes) return `${formatMoneyMap(t.khaosCreditNet)} net (Khaos gave no gross)`;
+	return `${formatMoneyMap(t.khaosCreditNet)} net (gross ${formatMoneyMap(t.khaosCreditGross)}, but ${plural(missing, 'credit note gives', 'credit notes give')} no gross)`;
+}
+
 function headline(report: ReconcileReport): { title: string; lines: string[] } {
 	const t = report.summary.totals;
 	const title = report.title ?? `Returns reconciliation ${windowText(report)}`;
 	const lines = [
 		`${plural(t.returns, 'return')} in the window: ${t.complete} complete, ${t.needsAttention} need${t.needsAttention === 1 ? 's' : ''} attention.`,
-		`Credited in Khaos ${formatMoneyMap(t.khaosCreditGross)} gross; refunded in ReBound ${formatMoneyMap(t.refund)}; ${plural(t.mismatches, 'value mismatch', 'value mismatches')}; ${plural(t.openExceptions, 'open exception')}.`,
+		`Credited in Khaos ${creditedText(report)}; refunded in ReBound ${formatMoneyMap(t.refund)}; ${plural(t.mismatches, 'value mismatch', 'value mismatches')}; ${plural(t.openExceptions, 'open exception')}.`,
 		`Units returned ${t.unitsReturned}, units moved ${t.unitsMoved}; ${plural(t.creditNotes, 'credit note')}, ${plural(t.adjustments, 'stock adjustment')}.`,
 	];
 	return { title, lines };
@@ -236,7 +248,9 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 		[String(t.returns), 'returns'],
 		[String(t.complete), 'complete'],
 		[String(t.needsAttention), 'need attention'],
-		[formatMoneyMap(t.khaosCreditGross), 'credited in Khaos (gross)'],
+		t.creditNotesWithoutGross > 0 && t.creditNotesWithoutGross === t.creditNotes
+			? [formatMoneyMap(t.khaosCreditNet), 'credited in Khaos (net)']
+			: [formatMoneyMap(t.khaosCreditGross), 'credited in Khaos (gross)'],
 		[String(t.mismatches), 'value mismatches'],
 		[String(t.openExceptions), 'open exceptions'],
 	];
@@ -351,7 +365,7 @@ export function renderReconciliationSummaryLine(report: ReconcileReport, issues:
 	else {
 		const notDone = RECONCILE_STATUSES.filter((s) => s !== 'complete' && c[s] > 0).map((s) => `${c[s]} ${STATUS_TITLES[s].toLowerCase()}`);
 		parts.push(`${plural(t.returns, 'return')}, ${t.complete} complete${notDone.length ? ` (${notDone.join(', ')})` : ''}`);
-		parts.push(`credited ${formatMoneyMap(t.khaosCreditGross)}`);
+		parts.push(t.creditNotesWithoutGross > 0 && t.creditNotesWithoutGross === t.creditNotes ? `credited ${formatMoneyMap(t.khaosCreditNet)} net` : `credited ${formatMoneyMap(t.khaosCreditGross)}`);
 	}
 	const stuckOld = report.stuck.buckets['>7d'].count;
 	if (stuckOld > 0) parts.push(`${stuckOld} not complete after 7+ days`);

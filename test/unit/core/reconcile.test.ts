@@ -122,6 +122,15 @@ describe('reconcile: one status per return', () => {
 		expect(p.stock.unitsMoved).toBe(2);
 	});
 
+	it('a re-grade that reverses the first move (+1, -1, +1) is not a double move: units moved are the signed sum', () => {
+		const p = one({
+			returns: [ret('R8')],
+			khaos: [holding('R8', [note('CN8', 4000)], [adj('R8', 1, 1, 'Grade A'), adj('R8', 1, -1, 'Grade A-reversal'), adj('R8', 1, 1, 'Grade B', { locationId: 'RET' })])],
+		});
+		expect(p.status).toBe('complete');
+		expect(p.stock).toMatchObject({ overMoved: [], unitsMoved: 1, movedLineIds: ['R8:1'] });
+	});
+
 	it('over_moved: more units than returned, a move on a line that needed none, and a reference that matches no line', () => {
 		const more = one({ returns: [ret('R9', [{ sku: 'JEANS-BLU-32', quantity: 2 }])], khaos: [holding('R9', [], [adj('R9', 1, 3)])] });
 		expect(more.status).toBe('over_moved');

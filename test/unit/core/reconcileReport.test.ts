@@ -166,3 +166,24 @@ describe('renderReconciliation', () => {
 		expect(out.html).toContain('£40.00');
 	});
 });
+
+describe('credited amount when Khaos gives no gross', () => {
+	it('net only: the headline, the tile and the summary line say net', () => {
+		const { report } = run({
+			returns: [ret('R1'), ret('R2')],
+			khaos: [holding('R1', [note('CN1', null, 3333)], [adj('R1', 1)]), holding('R2', [note('CN2', null, 2500, { deliveryNetPence: 412 })], [adj('R2', 1)])],
+		});
+		expect(report.summary.totals).toMatchObject({ khaosCreditGross: {}, khaosCreditNet: { GBP: 6245 }, creditNotesWithoutGross: 2, creditNotes: 2 });
+		expect(renderReconciliationMarkdown(report)).toContain('Credited in Khaos £62.45 net (Khaos gave no gross); refunded in ReBound £0.00;');
+		expect(renderReconciliationHtml(report)).toContain('£62.45</div><div style="font-size:12px;color:#57606a;">credited in Khaos (net)');
+		expect(renderReconciliationSummaryLine(report)).toBe('OK: Returns reconciliation Acme – 2026-11-20: 2 returns, 2 complete; credited £62.45 net.');
+	});
+
+	it('mixed: net in full, and the gross of the notes that give one', () => {
+		const { report } = run({
+			returns: [ret('R1'), ret('R2')],
+			khaos: [holding('R1', [note('CN1', 4000, 3333)], [adj('R1', 1)]), holding('R2', [note('CN2', null, 2500)], [adj('R2', 1)])],
+		});
+		expect(renderReconciliationMarkdown(report)).toContain('Credited in Khaos £58.33 net (gross £40.00, but 1 credit note gives no gross);');
+	});
+});

@@ -131,7 +131,13 @@ describe('legacy API through ReboundClient', () => {
 		expect(line('5003')).toMatchObject({ order: 'WEB-1002', sku: 'MUG-WHT', disposition: 'Mystery Grade' });
 		expect(line('5004')).toMatchObject({ order: 'WEB-1003', sku: 'SCARF-OLD' });
 		expect(line('5005')).toMatchObject({ order: 'WEB-1001', sku: 'TSHIRT-RED-M', unitPricePence: 4000 });
-		expect(line('5006')).toMatchObject({ order: 'WEB-1004', sku: 'KIDS-TEE-5Y', quantity: 2 });
+		expect(line('5006')).toMatchObject({ order: 'WEB-1004', sku: 'KIDS-TEE-5Y', quantity: 2, count: 2 });
+		// mixed VAT rates in one return: the zero-rated tee and the standard-rated hoodie, with the deliberately unmapped reason
+		const mixed = byId['5006'];
+		expect(mixed?.ok && mixed.value.lines.map((l) => [l.sku, l.disposition, l.reasons[0]?.reason])).toEqual([
+			['KIDS-TEE-5Y', 'Like New', 'Too small'],
+			['HOODIE-GRY-L', 'Grade A', 'Not as described'],
+		]);
 		expect(line('5007')).toMatchObject({ order: 'WEB-9999' });
 		expect(line('5008')).toMatchObject({ disposition: null });
 		expect(line('5009')).toMatchObject({ disposition: null });

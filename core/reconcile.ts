@@ -320,11 +320,12 @@ function expectedMoves(r: ReturnWithMapping, expected: ExpectedReturn | undefine
 	return { lineIds, source: 'assumed' };
 }
 
+/** "£1,234.56" for GBP (€ EUR, $ USD), "1,234.56 SEK" for other codes; minus sign first. */
 function money(pence: number, currency: string): string {
 	const symbols: Record<string, string> = { GBP: '£', EUR: '€', USD: '$' };
 	const sign = pence < 0 ? '-' : '';
 	const abs = Math.abs(pence);
-	const amount = `${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+	const amount = `${String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${String(abs % 100).padStart(2, '0')}`;
 	return symbols[currency] ? `${sign}${symbols[currency]}${amount}` : `${sign}${amount} ${currency}`;
 }
 

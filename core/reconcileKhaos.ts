@@ -84,9 +84,18 @@ export interface KhaosHoldingRow {
 	adjustments: Array<{ id: string | null; reference: string; stockCode: string; siteId: string; locationId: string; quantity: number }>;
 }
 
-/** The return id an adjustment reference belongs to: the longest id whose prefix `RB-<id>-` starts it. */
-function ownerOfReference(reference: string, idsLongestFirst: string[]): string | null {
-	return idsLongestFirst.find((id) => reference.startsWith(adjustmentPrefix(id))) ?? null;
+/**
+ * The return id an adjustment reference belongs to: the longest id whose prefix `RB-<id>-`
+ * starts it. Tries each `-` of the reference from the right (a return id may contain `-`), so
+ * the cost is the reference's length, not the number of returns.
+ */
+function ownerOfReference(reference: string, ids: ReadonlySet<string>): string | null {
+	if (!reference.startsWith('RB-')) return null;
+	for (let end = reference.lastIndexOf('-'); end > 3; end = reference.lastIndexOf('-', end - 1)) {
+		const id = reference.slice(3, end);
+		if (ids.has(id)) return id;
+	}
+	return null;
 }
 
 /**
@@ -105,7 +114,7 @@ export function groupKhaosHoldings(
 	const byId = new Map<string, KhaosHoldingRow>();
 	for (const id of ids) byId.set(id, { returnId: id, returnCode: null, processed: false, creditNotes: [], adjustments: [] });
 	const byRef = new Map(ids.map((id) => [returnRef(id).toUpperCase(), id] as const));
-	const longestFirst = [...ids].sort((a, b) => b.length - a.length);
+	const idSet: ReadonlySet<string> = new Set(ids);
 	const unassigned = { orders: 0, adjustments: 0, imports: 0 };
 
 	for (const o of data.orders ?? []) {
@@ -130,7 +139,7 @@ export function groupKhaosHoldings(
 	}
 
 	for (const a of data.adjustments ?? []) {
-		const id = ownerOfReference(a.reference, longestFirst);
+		const id = ownerOfReference(a.reference, idSet);
 		const row = id === null ? undefined : byId.get(id);
 		if (!row) {
 			unassigned.adjustments++;

@@ -29,6 +29,18 @@ const BUCKET_TITLES: Record<(typeof AGE_BUCKETS)[number], string> = {
 
 const SERIOUS = SERIOUS_STATUSES;
 
+/** Singular and plural labels for the one-line summary. */
+const SHORT_LABELS: Record<ReconcileStatus, [string, string]> = {
+	duplicate_credit: ['duplicate credit', 'duplicate credits'],
+	over_moved: ['stock over-moved', 'stock over-moved'],
+	stock_pending: ['credited before its stock moved', 'credited before their stock moved'],
+	value_mismatch: ['credit value mismatch', 'credit value mismatches'],
+	exception: ['open exception', 'open exceptions'],
+	credit_pending: ['credit pending', 'credit pending'],
+	pending: ['pending', 'pending'],
+	complete: ['complete', 'complete'],
+};
+
 function plural(n: number, one: string, many = `${one}s`): string {
 	return `${n} ${n === 1 ? one : many}`;
 }
@@ -363,7 +375,7 @@ export function renderReconciliationSummaryLine(report: ReconcileReport, issues:
 	const parts: string[] = [];
 	if (t.returns === 0) parts.push('no returns in the window');
 	else {
-		const notDone = RECONCILE_STATUSES.filter((s) => s !== 'complete' && c[s] > 0).map((s) => `${c[s]} ${STATUS_TITLES[s].toLowerCase()}`);
+		const notDone = RECONCILE_STATUSES.filter((s) => s !== 'complete' && c[s] > 0).map((s) => `${c[s]} ${c[s] === 1 ? SHORT_LABELS[s][0] : SHORT_LABELS[s][1]}`);
 		parts.push(`${plural(t.returns, 'return')}, ${t.complete} complete${notDone.length ? ` (${notDone.join(', ')})` : ''}`);
 		parts.push(t.creditNotesWithoutGross > 0 && t.creditNotesWithoutGross === t.creditNotes ? `credited ${formatMoneyMap(t.khaosCreditNet)} net` : `credited ${formatMoneyMap(t.khaosCreditGross)}`);
 	}

@@ -39,7 +39,11 @@ describe('formatMoney', () => {
 		expect(formatMoney(1234, 'GBP')).toBe('£12.34');
 		expect(formatMoney(5, 'EUR')).toBe('€0.05');
 		expect(formatMoney(-250, 'USD')).toBe('-$2.50');
-		expect(formatMoney(100000, 'SEK')).toBe('1000.00 SEK');
+		expect(formatMoney(100000, 'SEK')).toBe('1,000.00 SEK');
+		expect(formatMoney(12498750, 'GBP')).toBe('£124,987.50');
+		expect(formatMoney(-123456789, 'GBP')).toBe('-£1,234,567.89');
+		expect(formatMoney(99999, 'GBP')).toBe('£999.99');
+		expect(formatMoney(0, 'GBP')).toBe('£0.00');
 	});
 });
 

@@ -124,7 +124,7 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 				if (from > to) throw new ApiError('request_wrong', ['filter.date_from is after filter.date_to']);
 				const ids = state.search(from, to);
 				if (!ids.length) throw new ApiError('empty');
-				return { id: ids };
+				return { id: ids.map(String) };
 			}
 			case 'returns/get': {
 				const q = request.return;
@@ -141,7 +141,17 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 				if (!isObj(q) || typeof q.code !== 'string' || q.code.trim() === '') throw new ApiError('request_wrong', ['tracking.code is required: {"tracking": {"code": "..."}}']);
 				const r = state.findByTracking(q.code.trim());
 				if (!r) throw new ApiError('empty');
-				return { code: r.tracking, carrier: r.carrier, return_id: r.id, current_tracking_status: r.current_tracking_status, tracking_last_update: r.tracking_last_update, events: r.history };
+				// the public tap's tracking schema (it adds tracking_code itself)
+				return {
+					tracking_code: r.tracking,
+					pallet_number: null,
+					source_country: r.country,
+					carrier_name: r.carrier,
+					service_id: null,
+					external_id: r.external_id,
+					order_reference: r.order_reference,
+					track: r.history.map((h, i) => ({ dt: h.date, status: h.status, location: i < 2 ? { country: r.country, state: r.state, city: r.city } : { country: 'GB', state: '', city: 'Hub' } })),
+				};
 			}
 			default:
 				throw new ApiError('unknown_call', [`Unknown API call ${call}`]);
@@ -251,7 +261,7 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 		'GET /__admin/returns/:id': ({ res, params }) => sendJson(res, 200, view(returnOf(params))),
 		'POST /__admin/returns': ({ res, body }) => {
 			const b = json(body);
-			const r = state.add({ ...b, status: 'created', items: (Array.isArray(b.items) ? b.items : []).map((it: unknown) => (isObj(it) ? { ...it, final_disposition: null } : it)) });
+			const r = state.add({ ...b, status: 'created', item: (Array.isArray(b.item) ? b.item : []).map((it: unknown) => (isObj(it) ? { ...it, final_disposition: null } : it)) });
 			const eventId = fire(r, 'created');
 			sendJson(res, 201, { return: view(r), events: eventId ? [eventId] : [] });
 		},
@@ -266,11 +276,11 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			const b = json(body) as { to?: string; dispositions?: unknown };
 			const steps = state.path(r, b.to);
 			if (steps.includes('graded')) {
-				const before = r.items.map((i) => i.final_disposition);
+				const before = r.item.map((i) => i.final_disposition);
 				if (b.dispositions !== undefined) state.grade(r, b.dispositions);
-				const missing = r.items.map((it, i) => (it.final_disposition ? 0 : i + 1)).filter((i) => i > 0);
+				const missing = r.item.map((it, i) => (it.final_disposition ? 0 : i + 1)).filter((i) => i > 0);
 				if (missing.length) {
-					r.items.forEach((it, i) => (it.final_disposition = before[i]));
+					r.item.forEach((it, i) => (it.final_disposition = before[i]));
 					throw new SandboxError(`return ${r.id} cannot be graded: line(s) ${missing.join(', ')} have no final_disposition (pass "dispositions" or POST /__admin/returns/${r.id}/grade first)`, 409);
 				}
 			} else if (b.dispositions !== undefined) {
@@ -285,7 +295,7 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			const b = json(body);
 			if (b.dispositions === undefined) throw new SandboxError('body must be {"dispositions": {"<sku or 1-based line>": "<disposition>"}}');
 			const changed = state.grade(r, b.dispositions);
-			const complete = r.items.every((it) => it.final_disposition);
+			const complete = r.item.every((it) => it.final_disposition);
 			let eventId: string | null = null;
 			if (complete) eventId = move(r, 'graded');
 			else if (r.status === 'graded') throw new SandboxError(`return ${r.id} is graded: a disposition cannot be removed`, 409);

@@ -26,11 +26,11 @@ const ReasonSchema = z.object({
 export const ItemInputSchema = z.object({
 	sku_code: z.string().min(1).max(255),
 	sku_desc: z.string().max(255).optional(),
-	quantity: z.number().int().positive(),
+	quantity: z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/, 'expected a whole number > 0').transform(Number)]),
 	price: decimal,
 	cost_price: decimal.nullable().default(null),
 	hs_code: z.string().max(255).nullable().default(null),
-	non_returnable: z.boolean().default(false),
+	non_returnable: z.union([z.boolean(), z.enum(['0', '1']).transform((v) => v === '1')]).default(false),
 	final_disposition: z.string().max(255).nullable().default(null),
 	/** A list of reason entries, or one reason text (action Refund). */
 	reason: z.union([z.string().max(255), z.array(ReasonSchema)]).default([]),
@@ -38,7 +38,8 @@ export const ItemInputSchema = z.object({
 
 export const ReturnInputSchema = z
 	.object({
-		id: z.number().int().positive().optional(),
+		/** A whole number (also as a numeric string, the way the wire gives it). */
+		id: z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d{0,12}$/, 'expected a whole number').transform(Number)]).optional(),
 		display_id: z.string().max(255).optional(),
 		external_id: z.string().max(255).nullable().default(null),
 		order_reference: z.string().min(1).max(255),
@@ -46,28 +47,30 @@ export const ReturnInputSchema = z
 		/** Relative alternative to date_added: this many whole days before "now" (UTC), at date_added_time. */
 		date_added_days_ago: z.number().int().min(0).max(3650).optional(),
 		date_added_time: z.string().regex(/^\d{2}:\d{2}:\d{2}$/, 'expected HH:MM:SS').default('10:00:00'),
-		customer_name: z.string().max(255).default('Jo Bloggs'),
-		customer_email: z.string().max(255).default('jo.bloggs@example.com'),
-		customer_phone: z.string().max(255).default(''),
-		address_line1: z.string().max(255).default('1 High Street'),
-		address_line2: z.string().max(255).default(''),
+		name: z.string().max(255).default('Jo Bloggs'),
+		company_name: z.string().max(255).default(''),
+		email: z.string().max(255).default('jo.bloggs@example.com'),
+		phone: z.string().max(255).default(''),
+		addr1: z.string().max(255).default('1 High Street'),
+		addr2: z.string().max(255).default(''),
+		addr3: z.string().max(255).default(''),
 		city: z.string().max(255).default('Leeds'),
-		county: z.string().max(255).default(''),
-		postcode: z.string().max(255).default('LS1 1AA'),
+		state: z.string().max(255).default(''),
+		zip: z.string().max(255).default('LS1 1AA'),
 		country: z.string().max(255).default('GB'),
 		carrier: z.string().max(255).default('Royal Mail'),
 		tracking: z.string().max(255).optional(),
 		status: z.enum(['created', 'in_transit', 'at_hub', 'graded', 'delivered', 'cancelled']).default('created'),
-		items: z.array(ItemInputSchema).min(1),
+		item: z.array(ItemInputSchema).min(1),
 	})
 	.superRefine((r, ctx) => {
 		if (r.date_added !== undefined && r.date_added_days_ago !== undefined) {
 			ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['date_added_days_ago'], message: 'give date_added or date_added_days_ago, not both' });
 		}
 		const graded = r.status === 'graded' || r.status === 'delivered';
-		r.items.forEach((it, i) => {
-			if (graded && !it.final_disposition) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['items', i, 'final_disposition'], message: `status ${r.status} needs a final_disposition on every item` });
-			if (!graded && it.final_disposition) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['items', i, 'final_disposition'], message: `status ${r.status} is not graded yet: final_disposition must be null` });
+		r.item.forEach((it, i) => {
+			if (graded && !it.final_disposition) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['item', i, 'final_disposition'], message: `status ${r.status} needs a final_disposition on every item` });
+			if (!graded && it.final_disposition) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['item', i, 'final_disposition'], message: `status ${r.status} is not graded yet: final_disposition must be null` });
 		});
 	});
 export type ReturnInput = z.input<typeof ReturnInputSchema>;
@@ -162,20 +165,22 @@ export interface ReboundReturn {
 	external_id: string | null;
 	order_reference: string;
 	date_added: string;
-	customer_name: string;
-	customer_email: string;
-	customer_phone: string;
-	address_line1: string;
-	address_line2: string;
+	name: string;
+	company_name: string;
+	email: string;
+	phone: string;
+	addr1: string;
+	addr2: string;
+	addr3: string;
 	city: string;
-	county: string;
-	postcode: string;
+	state: string;
+	zip: string;
 	country: string;
 	carrier: string;
 	tracking: string;
 	current_tracking_status: string;
 	tracking_last_update: string;
-	items: ReboundItem[];
+	item: ReboundItem[];
 	/** Sandbox-only (not on the wire): lifecycle status, last event sequence, tracking history. */
 	status: ReturnStatus;
 	sequence: number;
@@ -288,20 +293,22 @@ export class ReboundState {
 			external_id: r.external_id,
 			order_reference: r.order_reference,
 			date_added: dateAdded,
-			customer_name: r.customer_name,
-			customer_email: r.customer_email,
-			customer_phone: r.customer_phone,
-			address_line1: r.address_line1,
-			address_line2: r.address_line2,
+			name: r.name,
+			company_name: r.company_name,
+			email: r.email,
+			phone: r.phone,
+			addr1: r.addr1,
+			addr2: r.addr2,
+			addr3: r.addr3,
 			city: r.city,
-			county: r.county,
-			postcode: r.postcode,
+			state: r.state,
+			zip: r.zip,
 			country: r.country,
 			carrier: r.carrier,
 			tracking: r.tracking ?? `RM${String(id).padStart(9, '0')}GB`,
 			current_tracking_status: TRACKING_TEXT[r.status],
 			tracking_last_update: dateAdded,
-			items: r.items.map((it) => ({
+			item: r.item.map((it) => ({
 				sku_code: it.sku_code,
 				sku_desc: it.sku_desc ?? it.sku_code,
 				quantity: it.quantity,
@@ -390,14 +397,14 @@ export class ReboundState {
 				throw new SandboxError(`return ${r.id}: disposition for "${key}" must be a non-empty text up to 255 characters or null`);
 			}
 			const lines = /^\d+$/.test(key)
-				? Number(key) >= 1 && Number(key) <= r.items.length
+				? Number(key) >= 1 && Number(key) <= r.item.length
 					? [Number(key) - 1]
 					: []
-				: r.items.map((it, i) => (it.sku_code === key ? i : -1)).filter((i) => i >= 0);
-			if (!lines.length) throw new SandboxError(`return ${r.id} has no line "${key}" (lines 1..${r.items.length}; SKUs ${r.items.map((i) => i.sku_code).join(', ')})`);
+				: r.item.map((it, i) => (it.sku_code === key ? i : -1)).filter((i) => i >= 0);
+			if (!lines.length) throw new SandboxError(`return ${r.id} has no line "${key}" (lines 1..${r.item.length}; SKUs ${r.item.map((i) => i.sku_code).join(', ')})`);
 			for (const i of lines) changes.set(i, value as string | null);
 		}
-		for (const [i, v] of changes) r.items[i].final_disposition = v;
+		for (const [i, v] of changes) r.item[i].final_disposition = v;
 		return [...changes.keys()].sort((a, b) => a - b).map((i) => i + 1);
 	}
 
@@ -444,7 +451,7 @@ export class ReboundState {
 			const candidates = DEMO_ORDER_LINES.filter((l) => l.order === order);
 			const dayMs = end - Math.floor(rnd() * days) * 86_400_000;
 			const secs = Math.floor(rnd() * 86_400);
-			const items = Array.from({ length: lines }, () => {
+			const item = Array.from({ length: lines }, () => {
 				const l = pick(candidates);
 				return {
 					sku_code: l.sku,
@@ -459,10 +466,10 @@ export class ReboundState {
 				this.add({
 					order_reference: order,
 					date_added: reboundTime(dayMs + secs * 1000),
-					customer_name: `Bulk Customer ${n + 1}`,
-					customer_email: `bulk${n + 1}@example.com`,
+					name: `Bulk Customer ${n + 1}`,
+					email: `bulk${n + 1}@example.com`,
 					status: opts.graded ? 'graded' : 'in_transit',
-					items,
+					item,
 				}),
 			);
 		}
@@ -473,6 +480,9 @@ export class ReboundState {
 	wire(r: ReboundReturn, withLabel: boolean): Record<string, unknown> {
 		const copy = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
 		for (const internal of ['status', 'sequence', 'history']) delete copy[internal];
+		// the wire (the public tap's schema) carries ids, quantities and flags as strings
+		copy.id = String(r.id);
+		copy.item = r.item.map((it) => ({ ...it, quantity: String(it.quantity), non_returnable: it.non_returnable ? '1' : '0', reason: it.reason.map((x) => ({ ...x, additional: { ...x.additional } })) }));
 		if (withLabel) copy.label = labelOf(r.id, this.fixture.labelBytes);
 		return copy;
 	}

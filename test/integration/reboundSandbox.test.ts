@@ -4,6 +4,7 @@ import { TransientExhaustedError } from '../../transports/http';
 import type { ReboundConfig } from '../../transports/rebound/api';
 import { ReboundApiError, ReboundClient } from '../../transports/rebound/client';
 import { normaliseReboundReturn } from '../../transports/rebound/normalise';
+import { RawReturnSchema, REBOUND_ERROR_CODES } from '../../transports/rebound/schemas';
 import { DEFAULT_WEBHOOK_SETTINGS, parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { makeNodeHttpSend, realRetryDeps } from '../helpers/nodeHttpSend';
@@ -75,7 +76,7 @@ async function startReceiver(statuses: number[] = []) {
 const newReturn = (over: Record<string, unknown> = {}) => ({
 	order_reference: 'WEB-1002',
 	date_added: '2026-11-20 09:00:00',
-	items: [
+	item: [
 		{ sku_code: 'HOODIE-GRY-L', sku_desc: 'Hoodie grey, large', quantity: 1, price: '55.00', reason: 'Too big' },
 		{ sku_code: 'MUG-WHT', sku_desc: 'Mug white', quantity: 2, price: '8.00', reason: 'Changed my mind' },
 	],
@@ -106,14 +107,16 @@ describe('legacy API through ReboundClient', () => {
 		const { client } = makeClient();
 		const ret = await client.getReturn('5001');
 		expect(ret.label).toBeUndefined();
-		expect(ret).toMatchObject({ id: 5001, display_id: 'RB5001', order_reference: 'WEB-1001', date_added: '2026-11-17 09:15:00', current_tracking_status: 'Processed at hub' });
-		expect((ret.items as any[])[0]).toEqual({
-			sku_code: 'JEANS-BLU-32', sku_desc: 'Jeans blue, 32in', quantity: 1, price: '27.00', cost_price: '11.00', hs_code: '620342', non_returnable: false,
+		expect(ret).toMatchObject({ id: '5001', display_id: 'RB5001', order_reference: 'WEB-1001', date_added: '2026-11-17 09:15:00', current_tracking_status: 'Processed at hub' });
+		expect(ret).toMatchObject({ name: 'Alex Archer', email: 'alex.archer@example.com', addr1: '12 Park Row', city: 'Leeds', zip: 'LS1 5HD', country: 'GB', carrier: 'Royal Mail', tracking: 'RM000005001GB' });
+		expect(RawReturnSchema.safeParse(ret).success).toBe(true);
+		expect((ret.item as any[])[0]).toEqual({
+			sku_code: 'JEANS-BLU-32', sku_desc: 'Jeans blue, 32in', quantity: '1', price: '27.00', cost_price: '11.00', hs_code: '620342', non_returnable: '0',
 			final_disposition: 'Grade A', reason: [{ reason: 'Too small', action: 'Refund', wish: 'Refund', additional: { title: 'Comment', value: 'Tight on the waist' } }],
 		});
 		for (const key of ['status', 'sequence', 'history']) expect(ret).not.toHaveProperty(key);
 		const byDisplay = await raw('returns/get/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ return: { id: 'RB5002', type: 'display_id' } }) });
-		expect(byDisplay.json.success.id).toBe(5002);
+		expect(byDisplay.json.success.id).toBe('5002');
 		await expect(client.getReturn('999999')).rejects.toMatchObject({ code: 'empty' });
 	});
 
@@ -146,8 +149,9 @@ describe('legacy API through ReboundClient', () => {
 
 	it('tracking/get answers by tracking code with the milestones so far', async () => {
 		const r = await raw('tracking/get/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ tracking: { code: 'RM000005008GB' } }) });
-		expect(r.json.success).toMatchObject({ code: 'RM000005008GB', return_id: 5008, current_tracking_status: 'In carrier network' });
-		expect(r.json.success.events.map((e: any) => e.status)).toEqual(['Return created', 'In carrier network']);
+		expect(r.json.success).toMatchObject({ carrier_name: 'Royal Mail', order_reference: 'WEB-1005', external_id: 'EXT-5008' });
+		expect(r.json.success.track.map((e: any) => e.status)).toEqual(['Return created', 'In carrier network']);
+		expect(r.json.success.track[0]).toMatchObject({ dt: '2026-11-20 00:30:00', location: { country: 'GB', city: 'Plymouth' } });
 		const none = await raw('tracking/get/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ tracking: { code: 'NOPE' } }) });
 		expect(none.json.error.code).toBe('empty');
 	});
@@ -158,6 +162,7 @@ describe('legacy API through ReboundClient', () => {
 			const r = await raw(call, fields);
 			expect(Object.keys(r.json)).toEqual(['error']);
 			expect(Array.isArray(r.json.error.message)).toBe(true);
+			expect(REBOUND_ERROR_CODES).toContain(r.json.error.code);
 			return r.json.error.code;
 		};
 		expect(await code('returns/get/json', { ...ok })).toBe('request_empty');
@@ -190,7 +195,7 @@ describe('legacy API through ReboundClient', () => {
 		expect((await admin('/state')).json.blocked).toEqual(['127.0.0.1']);
 		expect(sb.calls.all().every((c) => !JSON.stringify(c).includes('not-the-key') && !JSON.stringify(c).includes(API_KEY))).toBe(true);
 		await admin('/reset', {});
-		expect((await good.client.getReturn('5001')).id).toBe(5001);
+		expect((await good.client.getReturn('5001')).id).toBe('5001');
 	});
 
 	it('a good login clears the failed-login count before the limit', async () => {
@@ -199,14 +204,14 @@ describe('legacy API through ReboundClient', () => {
 		for (let i = 0; i < 4; i++) await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
 		await good.client.getReturn('5001');
 		for (let i = 0; i < 4; i++) await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
-		expect((await good.client.getReturn('5002')).id).toBe(5002);
+		expect((await good.client.getReturn('5002')).id).toBe('5002');
 	});
 
 	it('a 429 storm with Retry-After recovers through the client', async () => {
 		await admin('/faults', { rules: { 'returns/get': { next: { count: 3, kind: '429', retryAfterSeconds: 0 } } } });
 		const { client, retries } = makeClient();
 		const ret = await client.getReturn('5002');
-		expect(ret.id).toBe(5002);
+		expect(ret.id).toBe('5002');
 		expect(client.requestCount).toBe(4);
 		expect(retries).toHaveLength(3);
 		const outcomes = sb.calls.all().map((c) => `${c.method}:${c.outcome}`);
@@ -222,8 +227,8 @@ describe('legacy API through ReboundClient', () => {
 		await admin('/faults', { holdMs: 5000, rules: { 'returns/search': { next: { count: 1, kind: 'drop' } }, 'returns/get': { next: { count: 1, kind: 'timeout' } }, 'tracking/get': { next: { count: 2, kind: '500' } } } });
 		const { client } = makeClient({ timeoutMs: 300 });
 		expect(await client.searchReturnIds('2026/11/20', '2026/11/20')).toEqual(['5008', '5009']);
-		expect((await client.getReturn('5008')).id).toBe(5008);
-		expect(await client.call('tracking/get', { tracking: { code: 'RM000005008GB' } })).toMatchObject({ return_id: 5008 });
+		expect((await client.getReturn('5008')).id).toBe('5008');
+		expect(await client.call('tracking/get', { tracking: { code: 'RM000005008GB' } })).toMatchObject({ order_reference: 'WEB-1005' });
 		expect(client.requestCount).toBe(3 + 1 + 1 + 2);
 		expect(sb.calls.all().map((c) => c.outcome)).toEqual(['injected:drop', 'ok', 'injected:timeout', 'ok', 'injected:500', 'injected:500', 'ok']);
 	});
@@ -254,8 +259,8 @@ describe('lifecycle and grading', () => {
 
 	it('partial grading stays at the hub; advancing to graded needs every line graded', async () => {
 		const created = await admin('/returns', newReturn());
-		const id = created.json.return.id as number;
-		expect(id).toBe(10_000);
+		const id = created.json.return.id as string;
+		expect(id).toBe('10000');
 		await admin(`/returns/${id}/advance`, { to: 'at_hub' });
 		const part = await admin(`/returns/${id}/grade`, { dispositions: { 2: 'Grade A' } });
 		expect(part.json).toMatchObject({ complete: false, return: { status: 'at_hub' } });
@@ -264,7 +269,7 @@ describe('lifecycle and grading', () => {
 		expect(refused.json.error).toContain('line(s) 1');
 		const done = await admin(`/returns/${id}/advance`, { dispositions: { 'HOODIE-GRY-L': 'Quarantine' } });
 		expect(done.json.return.status).toBe('graded');
-		expect(done.json.return.items.map((i: any) => i.final_disposition)).toEqual(['Quarantine', 'Grade A']);
+		expect(done.json.return.item.map((i: any) => i.final_disposition)).toEqual(['Quarantine', 'Grade A']);
 		expect((await admin(`/returns/${id}/advance`, {})).json.return.status).toBe('delivered');
 		expect((await admin(`/returns/${id}/advance`, {})).status).toBe(409);
 		expect((await admin(`/returns/${id}/cancel`, {})).status).toBe(409);
@@ -272,9 +277,9 @@ describe('lifecycle and grading', () => {
 	});
 
 	it('rejects a bad created return naming the field', async () => {
-		const r = await admin('/returns', newReturn({ items: [{ sku_code: 'MUG-WHT', quantity: 0, price: '8.00' }] }));
+		const r = await admin('/returns', newReturn({ item: [{ sku_code: 'MUG-WHT', quantity: 0, price: '8.00' }] }));
 		expect(r.status).toBe(400);
-		expect(r.json.error).toContain('items.0.quantity');
+		expect(r.json.error).toContain('item.0.quantity');
 	});
 });
 
@@ -290,7 +295,7 @@ describe('webhooks', () => {
 	it('delivers each transition signed, in the modeled format, verifiable over the raw bytes', async () => {
 		receiver = await startReceiver();
 		expect((await admin('/webhooks', { url: receiver.url })).status).toBe(201);
-		const id = (await admin('/returns', newReturn())).json.return.id as number;
+		const id = (await admin('/returns', newReturn())).json.return.id as string;
 		await admin(`/returns/${id}/advance`, { to: 'graded', dispositions: { 'HOODIE-GRY-L': 'Grade A', 'MUG-WHT': 'Dirty' } });
 		await admin(`/returns/${id}/advance`, {});
 		expect((await admin('/webhooks/flush', { timeoutMs: 5000 })).json).toEqual({ done: true, pending: 0 });

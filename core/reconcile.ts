@@ -432,7 +432,7 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 	// refund (ReBound) vs credit gross (Khaos, else expected)
 	const creditGrossForRefund = khaosGross ?? expGross;
 	if (ret.refundPence !== null && creditGrossForRefund !== null && Math.abs(ret.refundPence - creditGrossForRefund) > tolerance) {
-		const which = khaosGross !== null ? 'the Khaos credit note' : 'the expected credit';
+		const which = khaosGross === null ? 'the expected credit is' : active.length > 1 ? `the ${active.length} Khaos credit notes total` : 'the Khaos credit note is';
 		rowMismatches.push({
 			returnId: ret.returnId,
 			kind: 'refund_vs_credit',
@@ -442,7 +442,7 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 			actualPence: ret.refundPence,
 			differencePence: ret.refundPence - creditGrossForRefund,
 			tolerancePence: tolerance,
-			message: `ReBound refunded ${money(ret.refundPence, cur)} but ${which} is ${money(creditGrossForRefund, cur)} gross (difference ${money(ret.refundPence - creditGrossForRefund, cur)}, tolerance ${money(tolerance, cur)}).`,
+			message: `ReBound refunded ${money(ret.refundPence, cur)} but ${which} ${money(creditGrossForRefund, cur)} gross (difference ${money(ret.refundPence - creditGrossForRefund, cur)}, tolerance ${money(tolerance, cur)}).`,
 		});
 	}
 	mismatches.push(...rowMismatches);

@@ -4,6 +4,7 @@
  * escaped) and a one-line summary for chat alerts. Headline numbers first,
  * then what needs attention, then the tables.
  */
+import { EXCEPTION_CATALOGUE } from './exceptions';
 import {
 	AGE_BUCKETS,
 	RECONCILE_STATUSES,
@@ -11,6 +12,7 @@ import {
 	STATUS_TITLES,
 	formatMoney,
 	formatMoneyMap,
+	type MismatchKind,
 	type MoneyByCurrency,
 	type ReconcileIssue,
 	type ReconcileReport,
@@ -28,6 +30,18 @@ const BUCKET_TITLES: Record<(typeof AGE_BUCKETS)[number], string> = {
 };
 
 const SERIOUS = SERIOUS_STATUSES;
+
+const MISMATCH_TITLES: Record<MismatchKind, string> = {
+	credit_vs_expected: 'Credit vs expected',
+	refund_vs_credit: 'Refund vs credit',
+	currency: 'Currency',
+};
+
+/** "Unknown SKU (unknown_sku)" for a catalogued kind, else the kind as stored. */
+function kindTitle(kind: string): string {
+	const info = (EXCEPTION_CATALOGUE as Record<string, { title: string } | undefined>)[kind];
+	return info ? `${info.title} (${kind})` : kind;
+}
 
 /** Singular and plural labels for the one-line summary. */
 const SHORT_LABELS: Record<ReconcileStatus, [string, string]> = {
@@ -155,14 +169,15 @@ export function renderReconciliationMarkdown(report: ReconcileReport, issues: Re
 		out.push('## Value mismatches', '');
 		out.push(
 			...mdTable(
-				['Return', 'Kind', 'Expected', 'Actual', 'Difference', 'Tolerance'],
+				['Return', 'Kind', 'Expected', 'Actual', 'Difference', 'Tolerance', 'Detail'],
 				report.mismatches.map((m) => [
 					e(m.returnId),
-					e(m.kind),
+					e(MISMATCH_TITLES[m.kind] ?? m.kind),
 					e(moneyOrDash(m.expectedPence, m.currency)),
 					e(moneyOrDash(m.actualPence, m.currency)),
 					e(moneyOrDash(m.differencePence, m.currency)),
 					e(formatMoney(m.tolerancePence, m.currency)),
+					e(m.message),
 				]),
 			),
 			'',
@@ -173,13 +188,13 @@ export function renderReconciliationMarkdown(report: ReconcileReport, issues: Re
 	out.push('## Open exceptions', '');
 	if (ex.total === 0) out.push('None.', '');
 	else {
-		out.push(...mdTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [e(k), String(n)])), '');
+		out.push(...mdTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [e(kindTitle(k)), String(n)])), '');
 		out.push(...mdTable(['Owner', 'Open'], sortedEntries(ex.byOwner).map(([k, n]) => [e(k), String(n)])), '');
 		out.push(...mdTable(['Age (first seen)', 'Open'], AGE_BUCKETS.map((b) => [e(BUCKET_TITLES[b]), String(ex.byAgeBucket[b])])), '');
 		if (ex.undated > 0) out.push(`${plural(ex.undated, 'open exception has', 'open exceptions have')} no first-seen date.`, '');
 		if (ex.oldest) {
 			out.push(
-				`Oldest: ${e(ex.oldest.kind)} (${e(ex.oldest.owner)})${ex.oldest.returnId ? `, return ${e(ex.oldest.returnId)}` : ''}${ex.oldest.sku ? `, SKU ${e(ex.oldest.sku)}` : ''}, open ${e(ageText(ex.oldest.ageHours))}: ${e(ex.oldest.message)}`,
+				`Oldest: ${e(kindTitle(ex.oldest.kind))} (${e(ex.oldest.owner)})${ex.oldest.returnId ? `, return ${e(ex.oldest.returnId)}` : ''}${ex.oldest.sku ? `, SKU ${e(ex.oldest.sku)}` : ''}, open ${e(ageText(ex.oldest.ageHours))}: ${e(ex.oldest.message)}`,
 				'',
 			);
 		}
@@ -304,7 +319,7 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 				['Return', 'Kind', 'Expected', 'Actual', 'Difference', 'Tolerance', 'Detail'],
 				report.mismatches.map((m) => [
 					{ text: m.returnId },
-					{ text: m.kind },
+					{ text: MISMATCH_TITLES[m.kind] ?? m.kind },
 					{ text: moneyOrDash(m.expectedPence, m.currency), num: true },
 					{ text: moneyOrDash(m.actualPence, m.currency), num: true },
 					{ text: moneyOrDash(m.differencePence, m.currency), num: true },
@@ -319,14 +334,14 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 	parts.push(`<h2 style="${CSS.h2}">Open exceptions</h2>`);
 	if (ex.total === 0) parts.push(`<p style="${CSS.p}">None.</p>`);
 	else {
-		parts.push(htmlTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [{ text: k }, { text: String(n), num: true }])));
+		parts.push(htmlTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [{ text: kindTitle(k) }, { text: String(n), num: true }])));
 		parts.push(htmlTable(['Owner', 'Open'], sortedEntries(ex.byOwner).map(([k, n]) => [{ text: k }, { text: String(n), num: true }])));
 		parts.push(htmlTable(['Age (first seen)', 'Open'], AGE_BUCKETS.map((b) => [{ text: BUCKET_TITLES[b] }, { text: String(ex.byAgeBucket[b]), num: true }])));
 		if (ex.undated > 0) parts.push(`<p style="${CSS.p}">${x(plural(ex.undated, 'open exception has', 'open exceptions have'))} no first-seen date.</p>`);
 		if (ex.oldest) {
 			const o = ex.oldest;
 			parts.push(
-				`<p style="${CSS.p}">Oldest: ${x(o.kind)} (${x(o.owner)})${o.returnId ? `, return ${x(o.returnId)}` : ''}${o.sku ? `, SKU ${x(o.sku)}` : ''}, open ${x(ageText(o.ageHours))}: ${x(o.message)}</p>`,
+				`<p style="${CSS.p}">Oldest: ${x(kindTitle(o.kind))} (${x(o.owner)})${o.returnId ? `, return ${x(o.returnId)}` : ''}${o.sku ? `, SKU ${x(o.sku)}` : ''}, open ${x(ageText(o.ageHours))}: ${x(o.message)}</p>`,
 			);
 		}
 	}

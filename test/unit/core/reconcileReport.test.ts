@@ -62,12 +62,13 @@ describe('renderReconciliationMarkdown', () => {
 		expect(md).toContain('| Duplicate credit | 1 | £54.00 |');
 		expect(md).toContain('| Complete | 2 | £80.00 |');
 		expect(md).toContain('| Open exception | 1 | £0.00 |');
-		expect(md).toContain('| R2 | refund_vs_credit | £54.00 | £27.00 | -£27.00 | £0.01 |');
+		expect(md).toContain('| R2 | Refund vs credit | £54.00 | £27.00 | -£27.00 | £0.01 | ReBound refunded £27.00 but the 2 Khaos credit notes total £54.00 gross (difference -£27.00, tolerance £0.01). |');
 		expect(md).toContain('| 7 days or more | 1 | R3 |');
 		expect(md).toContain('| Under 24 hours | 1 | R2 |'); // the duplicate credit is not complete either
-		expect(md).toContain('| R4 | refund_vs_credit | £40.00 | £45.00 | £5.00 | £0.01 |');
+		expect(md).toContain('| R4 | Refund vs credit | £40.00 | £45.00 | £5.00 | £0.01 |');
 		expect(md).toContain('the customer may have been credited twice');
-		expect(md).toContain('| unknown_sku | 1 |');
+		expect(md).toContain('| Unknown SKU (unknown_sku) | 1 |');
+		expect(md).toContain('Oldest: Unknown SKU (unknown_sku) (ops), return R3, SKU &lt;script&gt;alert(1)&lt;/script&gt;, open 7 d 22 h:');
 		expect(md).toContain('| ops | 1 |');
 	});
 

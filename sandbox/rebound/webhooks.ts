@@ -285,7 +285,9 @@ export class WebhookDispatcher {
 				this.inFlight.delete(req);
 				resolve({ status, error });
 			};
+			let answered: number | null = null;
 			const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: this.agent }, (res) => {
+				answered = res.statusCode ?? 0;
 				res.resume();
 				res.on('end', () => done(res.statusCode ?? 0, null));
 				res.on('error', (e) => done(res.statusCode ?? null, e.message));
@@ -294,7 +296,7 @@ export class WebhookDispatcher {
 			this.inFlight.add(req);
 			req.setTimeout(this.options.timeoutMs, () => req.destroy(new Error(`no response within ${this.options.timeoutMs} ms`)));
 			req.on('error', (e: NodeJS.ErrnoException) => done(null, e.code ?? e.message));
-			req.on('close', () => done(null, 'connection closed'));
+			req.on('close', () => done(answered, answered === null ? 'connection closed' : null));
 			req.end(body);
 		});
 	}

@@ -223,6 +223,15 @@ describe('legacy API through ReboundClient', () => {
 		expect(short.client.requestCount).toBe(3);
 	});
 
+	it('an internal error envelope is retried by the client; the call log names the outcome', async () => {
+		await admin('/faults', { rules: { 'returns/get': { next: { count: 2, kind: 'fault', faultString: 'hub database busy' } } } });
+		const { client, retries } = makeClient();
+		expect((await client.getReturn('5003')).id).toBe('5003');
+		expect(client.requestCount).toBe(3);
+		expect(retries).toEqual(['ReBound returns/get: internal: hub database busy', 'ReBound returns/get: internal: hub database busy']);
+		expect(sb.calls.all().map((c) => c.outcome)).toEqual(['error:internal', 'error:internal', 'ok']);
+	});
+
 	it('retries dropped connections, timeouts and 500s per call name', async () => {
 		await admin('/faults', { holdMs: 5000, rules: { 'returns/search': { next: { count: 1, kind: 'drop' } }, 'returns/get': { next: { count: 1, kind: 'timeout' } }, 'tracking/get': { next: { count: 2, kind: '500' } } } });
 		const { client } = makeClient({ timeoutMs: 300 });

@@ -81,7 +81,8 @@ export function verifyWebhookSignature(input: {
 		}
 	}
 	const expected = digest(rawBody, secret, settings.signTimestamp ? String(timestamp) : null, settings.encoding);
-	const given = Buffer.from(signature, 'utf8');
+	// Hex is case-insensitive (some senders upper-case it); base64 is not.
+	const given = Buffer.from(settings.encoding === 'hex' ? signature.toLowerCase() : signature, 'utf8');
 	if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
 		return { ok: false, reason: 'bad_signature', message: 'Signature does not match the body' };
 	}

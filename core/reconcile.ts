@@ -1,7 +1,7 @@
 /**
  * Daily reconciliation: what ReBound says was processed in a window against
  * what Khaos holds (return import, credit notes `RB-<returnId>`, stock
- * adjustments `RB-<returnId>-<lineId>-<disposition>`), per return, plus the
+ * adjustments `RB-<returnId>-<lineId>-move`), per return, plus the
  * open exception queue. Pure: the Khaos node's Return → Reconcile operation
  * gathers the data and calls reconcile(); the renderers live in
  * ./reconcileReport. See docs/reconciliation.md for what every status means.

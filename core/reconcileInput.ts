@@ -164,7 +164,7 @@ export type KhaosCreditNote = z.infer<typeof KhaosCreditNoteObject>;
 export const KhaosAdjustmentSchema = z.object({
 	/** Optional unique id of the adjustment in Khaos: two rows with the same id are one adjustment listed twice. */
 	id: optText,
-	/** `RB-<returnId>-<lineId>-<disposition>`. */
+	/** `RB-<returnId>-<lineId>-move`. */
 	reference: reqText('reference'),
 	stockCode: optText,
 	siteId: optText,

@@ -7,7 +7,7 @@
  *
  * The integration's references (see docs/reconciliation.md):
  * - return import and credit note: associated ref `RB-<returnId>`;
- * - stock adjustment: reference `RB-<returnId>-<lineId>-<disposition>`.
+ * - stock adjustment: reference `RB-<returnId>-<lineId>-move` (the Khaos node's moveReference; any suffix after the line id is accepted).
  */
 
 /** The associated ref the integration gives a return's import and credit note. */

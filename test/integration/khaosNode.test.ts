@@ -67,7 +67,7 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(exceptions).toEqual([]);
 		expect(level('TSHIRT-RED-M', '1', 'A1')).toBe(11);
 		const line = (moved[0].json.lines as IDataObject[])[0].stockMove as IDataObject;
-		expect(line).toMatchObject({ result: 'applied', newLevel: 11, reference: 'RB-R100-R100:1-Grade A' });
+		expect(line).toMatchObject({ result: 'applied', newLevel: 11, reference: 'RB-R100-R100:1-move' });
 
 		// and the node reads it back
 		const [levels] = await execute({ resource: 'stock', operation: 'getLevels', stockCodes: 'TSHIRT-RED-M', site: { __rl: true, mode: 'list', value: '1' } }, [{}]);
@@ -114,6 +114,22 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(((moved[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe('duplicate');
 		expect(created[0].json).toMatchObject({ duplicate: true, creditNoteCode: after.creditNotes[0].orderCode });
 		expect(exceptions).toEqual([]);
+	});
+
+	test('a line re-graded after its stock moved is not moved a second time', async () => {
+		const first = mappedReturn('R110', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }]);
+		const a1Before = level('HOODIE-GRY-L', '1', 'A1');
+		const quarBefore = level('HOODIE-GRY-L', '1', 'QUAR');
+		await execute(MOVES, [first]);
+		expect(level('HOODIE-GRY-L', '1', 'A1')).toBe(a1Before + 1);
+		// the hub re-grades the same line as Damaged: a later event maps it to quarantine
+		const regraded = mappedReturn('R110', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine', disposition: 'Damaged' }]);
+		const adjustmentsBefore = sandbox.state.snapshot().adjustments.length;
+		const [moved] = await execute(MOVES, [regraded]);
+		expect(((moved[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe('duplicate');
+		expect(sandbox.state.snapshot().adjustments).toHaveLength(adjustmentsBefore);
+		expect(level('HOODIE-GRY-L', '1', 'A1')).toBe(a1Before + 1);
+		expect(level('HOODIE-GRY-L', '1', 'QUAR')).toBe(quarBefore);
 	});
 
 	test('an archived SKU: archived_sku exception and nothing moved', async () => {

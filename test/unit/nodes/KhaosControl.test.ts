@@ -248,9 +248,9 @@ describe('Stock', () => {
 			expect(fake.calls.adjustStock).toBe(1);
 			const batch = fake.log[0].args[0] as IDataObject[];
 			expect(batch.map((a) => [a.reference, a.stockCode, a.siteId, a.locationId, a.adjustBy])).toEqual([
-				['RB-R1-R1:1-Grade A', 'TSHIRT-RED-M', '1', 'A1', 1],
-				['RB-R1-R1:2-Damaged', 'JEANS-BLU-32', '1', 'QUAR', 2],
-				['RB-R2-R2:1-Dirty', 'TSHIRT-RED-M', '1', 'WOFF', 1],
+				['RB-R1-R1:1-move', 'TSHIRT-RED-M', '1', 'A1', 1],
+				['RB-R1-R1:2-move', 'JEANS-BLU-32', '1', 'QUAR', 2],
+				['RB-R2-R2:1-move', 'TSHIRT-RED-M', '1', 'WOFF', 1],
 			]);
 			expect(out[1]).toEqual([]);
 			const moved = out[0][0].json as { lines: Array<{ stockMove: IDataObject }>; stockMoves: IDataObject };
@@ -280,7 +280,7 @@ describe('Stock', () => {
 			const bad = mappedReturn('R3', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'SCARF-OLD' }]);
 			const { out } = await run(params, [r2, bad]);
 			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['R2']);
-			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku, e.lineId, e.code])).toEqual([['khaos_rejected', 'R3', 'SCARF-OLD', 'R3:2', 'RB-R3-R3:2-Grade A']]);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku, e.lineId, e.code])).toEqual([['khaos_rejected', 'R3', 'SCARF-OLD', 'R3:2', 'RB-R3-R3:2-move']]);
 			expect(JSON.parse(out[1][0].json.payload as string)).toEqual(bad);
 			expect(pairs(out[1])).toEqual([1]);
 		});

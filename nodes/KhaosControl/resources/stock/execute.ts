@@ -138,9 +138,16 @@ async function adjust(run: KhaosRun): Promise<INodeExecutionData[]> {
 	});
 }
 
-/** Idempotency reference of one line's stock move. */
-export function moveReference(returnId: string, lineId: string, disposition: string): string {
-	return `RB-${returnId}-${lineId}-${disposition}`;
+/**
+ * Idempotency reference of one line's stock move: one per return line, ever.
+ * The disposition is deliberately not part of it: a line re-graded after its
+ * stock moved (Grade A → Damaged) must not move the unit a second time into
+ * the new location (that would put two units in Khaos for one returned). The
+ * second delivery comes back as a duplicate and the unit stays where it was
+ * first put; moving it is an operator's call.
+ */
+export function moveReference(returnId: string, lineId: string): string {
+	return `RB-${returnId}-${lineId}-move`;
 }
 
 interface PlannedMove {
@@ -164,7 +171,7 @@ export function planMoves(ret: MappedReturn, reasonText: string): PlannedMove[] 
 				locationId: m.locationId,
 				adjustBy: line.quantity,
 				reason: `${reasonText} (${line.disposition})`.slice(0, 100),
-				reference: moveReference(ret.returnId, line.lineId, line.disposition),
+				reference: moveReference(ret.returnId, line.lineId),
 			},
 		};
 	});

@@ -25,7 +25,7 @@ export interface StartN8nOptions {
 	log?: Log;
 	/** Runtime from ensureRuntime(); ensured (default version) when absent. */
 	runtime?: Runtime;
-	/** Bound for /healthz/readiness (ms), default 120 s. */
+	/** Bound for /healthz/readiness (ms), default 150 s. */
 	readyTimeoutMs?: number;
 }
 
@@ -255,7 +255,7 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		await waitExit(15_000);
 	};
 
-	const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+	const readyTimeoutMs = options.readyTimeoutMs ?? 150_000;
 	const deadline = t0 + readyTimeoutMs;
 	let lastError = '';
 	for (;;) {

@@ -8,8 +8,11 @@
  *               with npm_config_nodedir = the Node 24 headers
  *     .ready    marker, written only when every step succeeded
  *     .lock     held (O_EXCL) while one process installs
+ *     install.log  every npm command, its output and an `exit <code>` line
  *
- * Only the npm registry is used. A half-finished install (no marker) is redone.
+ * Only the npm registry is used. A half-finished install (no marker) is redone;
+ * an npm process already working in the folder without the lock is waited for
+ * (bounded) first.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -105,6 +108,11 @@ export function run(
 		};
 		child.on('error', (e) => finish(e));
 		child.on('exit', (code, signal) => {
+			try {
+				fs.writeSync(out, `exit ${signal ?? code}\n`);
+			} catch {
+				/* closed */
+			}
 			if (code === 0) return finish();
 			finish(new Error(
 				`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}) in ${opts.cwd}; ` +
@@ -161,6 +169,53 @@ async function acquireLock(lockFile: string, waitMs: number, log: Log): Promise<
 	}
 }
 
+/**
+ * npm processes other than ours working inside `root` (cwd there): an install
+ * started by hand or by an older harness without our lock. Linux /proc only;
+ * elsewhere none are seen.
+ */
+export function foreignNpmPids(root: string): number[] {
+	const out: number[] = [];
+	let entries: string[] = [];
+	try {
+		entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+	} catch {
+		return out;
+	}
+	const prefix = root.endsWith(path.sep) ? root : root + path.sep;
+	for (const e of entries) {
+		const pid = Number(e);
+		if (pid === process.pid) continue;
+		try {
+			const cwd = fs.readlinkSync(`/proc/${e}/cwd`);
+			if (cwd !== root && !cwd.startsWith(prefix)) continue;
+			const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+			if (argv.some((a) => /(^|\/)npm(-cli\.js)?$/.test(a))) out.push(pid);
+		} catch {
+			/* gone, or not ours to read */
+		}
+	}
+	return out;
+}
+
+/** Waits (bounded) until no foreign npm process works inside root. */
+async function waitForForeignInstall(root: string, waitMs: number, log: Log): Promise<void> {
+	const deadline = Date.now() + waitMs;
+	let announced = false;
+	for (;;) {
+		const pids = foreignNpmPids(root);
+		if (pids.length === 0) return;
+		if (Date.now() > deadline) {
+			throw new Error(`[runtime] npm (pid ${pids.join(', ')}) is still working in ${root} after ${waitMs / 1000} s; not installing beside it`);
+		}
+		if (!announced) {
+			log(`[runtime] npm (pid ${pids.join(', ')}) is already installing in ${root}; waiting for it before checking the install`);
+			announced = true;
+		}
+		await sleep(Math.max(10, Math.min(1000, deadline - Date.now() + 1)));
+	}
+}
+
 function readyMarker(root: string): { n8nVersion: string; nodeVersion: string } | undefined {
 	try {
 		return JSON.parse(fs.readFileSync(path.join(root, MARKER), 'utf8'));
@@ -185,7 +240,11 @@ export async function ensureRuntime(options: EnsureRuntimeOptions = {}): Promise
 	if (cached()) return result;
 
 	fs.mkdirSync(root, { recursive: true });
-	const release = await acquireLock(path.join(root, LOCK), options.lockWaitMs ?? 15 * 60_000, log);
+	const lockWaitMs = options.lockWaitMs ?? 15 * 60_000;
+	// an install started outside the lock (by hand, an older harness): let it finish, then
+	// redo the steps in order (npm makes finished ones cheap), rebuild sqlite3 and write the marker
+	await waitForForeignInstall(root, lockWaitMs, log);
+	const release = await acquireLock(path.join(root, LOCK), lockWaitMs, log);
 	try {
 		if (cached()) return result; // another process finished while we waited
 		fs.rmSync(path.join(root, MARKER), { force: true });

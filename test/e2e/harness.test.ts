@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureRuntime, runtimeRoot, type Runtime } from '../../scripts/n8n/runtime';
+import { spawn } from 'node:child_process';
+import { ensureRuntime, foreignNpmPids, runtimeRoot, type Runtime } from '../../scripts/n8n/runtime';
 import { assertPortFree, freePort, postWebhook, startN8n } from '../../scripts/n8n/instance';
 
 jest.setTimeout(30_000);
@@ -140,5 +141,33 @@ describe('ensureRuntime', () => {
 		await expect(ensureRuntime({ n8nVersion: '9.9.8', cacheDir, lockWaitMs: 1_000, log: (l) => lines.push(l) })).rejects.toThrow(`another process (pid ${process.pid}) still holds`);
 		expect(lines.join('\n')).toContain(`waiting for pid ${process.pid}`);
 		expect(fs.readdirSync(root).sort()).toEqual(['.lock']);
+	});
+
+	it('waits for an npm already installing in the folder without the lock, then uses what it finished', async () => {
+		const cacheDir = path.join(dir, 'cache-foreign');
+		const root = runtimeRoot('9.9.7', cacheDir);
+		const nodeBin = path.join(root, 'node24', 'node_modules', '.bin', 'node');
+		const n8nBin = path.join(root, 'n8n', 'node_modules', 'n8n', 'bin', 'n8n');
+		for (const f of [nodeBin, n8nBin]) {
+			fs.mkdirSync(path.dirname(f), { recursive: true });
+			fs.writeFileSync(f, '');
+		}
+		// a stand-in "npm" (argv ends in npm, cwd in the folder) that writes the marker as it finishes
+		const script = `setTimeout(() => { require('fs').writeFileSync(${JSON.stringify(path.join(root, '.ready'))}, '{}'); }, 1500)`;
+		const fake = spawn(process.execPath, ['-e', script, 'npm'], { cwd: root, stdio: 'ignore' });
+		try {
+			for (let i = 0; i < 40 && !foreignNpmPids(root).includes(fake.pid!); i++) await new Promise((r) => setTimeout(r, 50));
+			expect(foreignNpmPids(root)).toEqual([fake.pid]);
+			// bounded: a short wait gives up with the pid, installs nothing
+			await expect(ensureRuntime({ n8nVersion: '9.9.7', cacheDir, lockWaitMs: 200, log: quiet })).rejects.toThrow(`npm (pid ${fake.pid}) is still working in ${root}`);
+			const lines: string[] = [];
+			const rt = await ensureRuntime({ n8nVersion: '9.9.7', cacheDir, lockWaitMs: 10_000, log: (l) => lines.push(l) });
+			expect(rt).toMatchObject({ nodeBin, n8nBin });
+			expect(lines.join('\n')).toContain(`npm (pid ${fake.pid}) is already installing`);
+			expect(lines.join('\n')).not.toContain('installing n8n');
+			expect(fs.existsSync(path.join(root, '.lock'))).toBe(false);
+		} finally {
+			fake.kill('SIGKILL');
+		}
 	});
 });

@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
 import { createApiKey, freePort, packageLoadErrors, postWebhook, restCall, setupOwner, startN8n, waitForExecutions, type ApiClient, type N8nInstance, type Owner } from '../../scripts/n8n/instance';
 import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
+import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 
 jest.setTimeout(120_000);
 
@@ -35,6 +36,7 @@ let n8n: N8nInstance | undefined;
 let owner: Owner;
 let api: ApiClient;
 let installed: InstalledPackage;
+let khaos: KhaosSandbox | undefined;
 const timings: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -66,6 +68,7 @@ afterAll(async () => {
 			await n8n.stop();
 		}
 	} finally {
+		if (khaos) await khaos.close();
 		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
 		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 	}
@@ -126,7 +129,7 @@ const mappingParameters = {
 	skuAliasRows: { rows: [] },
 };
 
-function smokeWorkflow(webhookPath: string) {
+function smokeWorkflow(webhookPath: string, extra: { nodes: unknown[]; connections: Record<string, unknown> } = { nodes: [], connections: {} }) {
 	return {
 		name: `smoke ${webhookPath}`,
 		nodes: [
@@ -155,10 +158,12 @@ function smokeWorkflow(webhookPath: string) {
 				position: [440, 0],
 				parameters: mappingParameters,
 			},
+			...extra.nodes,
 		],
 		connections: {
 			Webhook: { main: [[{ node: 'Split Out', type: 'main', index: 0 }]] },
 			'Split Out': { main: [[{ node: 'Returns Mapping', type: 'main', index: 0 }]] },
+			...extra.connections,
 		},
 		settings: { executionOrder: 'v1', saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all', saveManualExecutions: true },
 	};
@@ -174,6 +179,7 @@ describe('real n8n 2.40.7 with the package installed as a community package', ()
 		const types = (await res.json()) as Array<{ name: string; version: number | number[]; outputs?: unknown }>;
 		const names = new Set(types.map((t) => t.name));
 		for (const type of installed.nodeTypes) expect(names).toContain(type);
+		for (const node of ['returnsMapping', 'khaosControl', 'reBound', 'reBoundTrigger', 'reBoundPollTrigger']) expect(names).toContain(`${PKG}.${node}`);
 		const mapping = types.find((t) => t.name === `${PKG}.returnsMapping`)!;
 		expect(mapping.outputs).toEqual(['main', 'main']);
 		// the REST call the editor uses for full descriptions: asked by the full type,
@@ -231,5 +237,59 @@ describe('real n8n 2.40.7 with the package installed as a community package', ()
 		expect(JSON.parse(out2[0].json.payload).returnId).toBe('RB-5002');
 		expect(out2[0].pairedItem).toEqual({ item: 1 });
 		timings.smokeWorkflowMs = Date.now() - started;
+	});
+
+	it('moves stock in the Khaos sandbox: Webhook → Returns Mapping → Khaos Control (Stock → Apply Return Stock Moves), once per line', async () => {
+		const started = Date.now();
+		khaos = await startKhaosSandbox({ port: 0 });
+		const sandbox = khaos;
+		const cred = await api.createCredential({
+			name: `Khaos sandbox ${sandbox.port}`,
+			type: 'khaosControlApi',
+			data: { url: sandbox.url, authMode: 'none', soapVersion: '1.1', namespace: 'urn:KosWeb-IKosWeb', soapActionStyle: 'namespaceHash', defaultSiteId: '1', timeoutSeconds: 30, maxAttempts: 3, batchSize: 50 },
+		});
+		expect(cred).toMatchObject({ id: expect.any(String), type: 'khaosControlApi' });
+		expect(JSON.stringify(cred)).not.toContain(sandbox.url); // data is not echoed
+
+		const webhookPath = `smoke-khaos-${randomBytes(5).toString('hex')}`;
+		const wf = await api.createWorkflow(
+			smokeWorkflow(webhookPath, {
+				nodes: [
+					{
+						id: randomUUID(),
+						name: 'Khaos Control',
+						type: `${PKG}.khaosControl`,
+						typeVersion: 1,
+						position: [660, 0],
+						parameters: { resource: 'stock', operation: 'applyReturnMoves', options: {} },
+						credentials: { khaosControlApi: { id: cred.id, name: cred.name } },
+					},
+				],
+				connections: { 'Returns Mapping': { main: [[{ node: 'Khaos Control', type: 'main', index: 0 }], []] } },
+			}),
+		);
+		expect((await api.activateWorkflow(wf.id)).active).toBe(true);
+
+		const level = (loc: string) => sandbox.state.level('TSHIRT-RED-M', '1', loc);
+		const before = { A1: level('A1'), QUAR: level('QUAR') };
+		const ret = normalisedReturn('RB-5101', 'WEB-1001', [line('RB-5101', 1, 'TSHIRT-RED-M', 'Grade A', 'Too small')]);
+
+		const first = await postWebhook(n8n!.baseUrl, webhookPath, { returns: [ret] });
+		expect({ status: first.status, text: first.status === 200 ? '' : first.text }).toEqual({ status: 200, text: '' });
+		const moved = (Array.isArray(first.json) ? first.json : [first.json]) as Array<{ returnId: string; lines: Array<{ stockMove: Record<string, unknown> }> }>;
+		expect(moved.map((r) => r.returnId)).toEqual(['RB-5101']);
+		expect(moved[0].lines[0].stockMove).toMatchObject({ result: 'applied', applied: true, stockCode: 'TSHIRT-RED-M', siteId: '1', locationId: 'A1', quantity: 1, newLevel: before.A1 + 1, reference: expect.stringContaining('RB-5101') });
+		expect({ A1: level('A1'), QUAR: level('QUAR') }).toEqual({ A1: before.A1 + 1, QUAR: before.QUAR });
+
+		// the same delivery again (a webhook retry): Khaos skips the reference, nothing moves twice
+		const second = await postWebhook(n8n!.baseUrl, webhookPath, { returns: [ret] });
+		expect(second.status).toBe(200);
+		const again = (Array.isArray(second.json) ? second.json : [second.json]) as typeof moved;
+		expect(again[0].lines[0].stockMove).toMatchObject({ result: 'duplicate', duplicate: true, applied: false });
+		expect({ A1: level('A1'), QUAR: level('QUAR') }).toEqual({ A1: before.A1 + 1, QUAR: before.QUAR });
+
+		const executions = await waitForExecutions(api, wf.id, 2);
+		expect(executions.map((e) => e.status)).toEqual(['success', 'success']);
+		timings.khaosWorkflowMs = Date.now() - started;
 	});
 });

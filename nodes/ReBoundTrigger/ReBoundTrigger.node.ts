@@ -56,6 +56,9 @@ export class ReBoundTrigger implements INodeType {
 				name: 'default',
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
+				// Without it n8n 2.40 answers a delivery that starts the workflow with the
+				// literal text "firstEntryJson" (its default) instead of the webhookResponse.
+				responseData: '',
 				path: 'rebound',
 			},
 		],

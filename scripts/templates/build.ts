@@ -411,7 +411,7 @@ export function buildIntake(): WorkflowTemplate {
 		},
 	});
 	const queue = b.add({
-		...dataTableNode('Queue Return', [300, 100], 'inbox', 'insert', {
+		...dataTableNode('Queue Return', [420, 100], 'inbox', 'insert', {
 			columns: {
 				eventId: '={{ $json.event.id }}',
 				returnId: '={{ $json.returnId }}',
@@ -429,8 +429,16 @@ export function buildIntake(): WorkflowTemplate {
 		notes: 'status queued: the processor takes it on its next run',
 		notesInFlow: true,
 	});
+	// The trigger's duplicate memory (workflow static data) is not kept by n8n 2.40.x when a
+	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox is the
+	// durable record: an event id already queued is a redelivery and is dropped here.
+	const fresh = b.add({
+		...dataTableNode('New Event?', [200, 100], 'inbox', 'rowNotExists', { conditions: [eq('eventId', '={{ $json.event.id }}')] }),
+		notes: 'Drops redeliveries: an event id already in the inbox',
+		notesInFlow: true,
+	});
 	const sink = addExceptionSink(b, 300, 500);
-	b.connect(webhook, queue, 0).connect(poll, queue, 0);
+	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(fresh, queue);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
 	return b.build();

@@ -252,8 +252,12 @@ describe('the returns flow', () => {
 	const intake = load('returns-intake');
 
 	it('queues webhook payloads: both triggers write the inbox as queued, the poll trigger is the disabled alternative', () => {
-		expect(targets(intake, 'ReBound Trigger', 0)).toEqual(['Queue Return']);
-		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['Queue Return']);
+		expect(targets(intake, 'ReBound Trigger', 0)).toEqual(['New Event?']);
+		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['New Event?']);
+		// redeliveries (an event id already in the inbox) are dropped before the insert
+		const fresh = node(intake, 'New Event?').parameters as Record<string, any>;
+		expect([fresh.operation, fresh.filters.conditions]).toEqual(['rowNotExists', [{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.event.id }}' }]]);
+		expect(targets(intake, 'New Event?', 0)).toEqual(['Queue Return']);
 		expect(node(intake, 'ReBound Trigger').disabled).toBe('{{WEBHOOK_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe('{{POLL_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Trigger').webhookId).toBe('{{REBOUND_WEBHOOK_ID}}');

@@ -301,7 +301,8 @@ describe('ReBound Trigger: webhook lifecycle', () => {
 
 	it('is a trigger with two outputs, the rebound path and no usableAsTool', () => {
 		expect(node.description.usableAsTool).toBeUndefined();
-		expect(node.description.webhooks).toEqual([{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'rebound' }]);
+		// responseData '' so n8n answers with the node's webhookResponse, not the text "firstEntryJson" (seen on n8n 2.40.7)
+		expect(node.description.webhooks).toEqual([{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', responseData: '', path: 'rebound' }]);
 		expect(node.description.outputNames).toEqual(['Returns', 'Exceptions']);
 		expect(JSON.stringify(node.description)).not.toContain(TEST_API_KEY);
 	});

@@ -1,0 +1,356 @@
+/**
+ * End-to-end: the returns flow templates on a real n8n 2.40.7 (docs/e2e.md,
+ * workflows/README.md).
+ *
+ * The package is installed as a community package; the Khaos and ReBound
+ * sandboxes run in this process on 127.0.0.1; the template import
+ * (scripts/templates/import.ts runImport) creates the credentials, the five
+ * Data Tables (mapping tables seeded with the standard demo mapping) and the
+ * workflows through n8n's public API and activates them (processor every 5 s,
+ * finance not batched). Then ReBound events are POSTed, signed with the
+ * credential's secret, to the intake webhook:
+ *  - RB 5001 (fixture: WEB-1001, JEANS-BLU-32 ×1, Grade A, Too small) →
+ *    site 1 / A1 +1 and a credit note RB-5001 of 24.13 gross, 4.02 VAT, 20.11 net;
+ *  - RB 5003 (WEB-1002, MUG-WHT, "Mystery Grade") → an unmapped_disposition row
+ *    in the exceptions Data Table, nothing moved in Khaos;
+ *  - the 5001 delivery again (same event), and a later event for the same
+ *    return (new event id, re-graded to the same grade) → nothing moves twice.
+ *    (n8n 2.40.7 does not keep the ReBound Trigger's duplicate memory: static
+ *    data changed in webhook() is lost when the delivery starts an execution.
+ *    The intake's "New Event?" check on the inbox drops the redelivery; the
+ *    later event is processed and the Khaos references hold.)
+ * State is read from the Khaos sandbox and the Data Tables (public API).
+ *
+ * Run: npx jest --selectProjects e2e --runInBand   (E2E_SKIP_BUILD=1 packs the current dist/)
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
+import { createApiKey, freePort, packageLoadErrors, postWebhook, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
+import { runImport, type ImportReport } from '../../scripts/templates/import';
+import { WORKFLOWS_DIR } from '../../scripts/templates/build';
+import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
+import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
+import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
+
+jest.setTimeout(180_000);
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Demo values of the ReBound sandbox's default fixture (not secrets). */
+const REBOUND_LOGIN = 'demo-retailer';
+const REBOUND_API_KEY = 'demo-api-key-0000';
+const REBOUND_SECRET = 'demo-webhook-secret-0000';
+const PROCESS_EVERY_SECONDS = 5;
+
+let runtime: Runtime;
+let userFolder: string;
+let n8n: N8nInstance | undefined;
+let api: ApiClient;
+let installed: InstalledPackage | undefined;
+let khaos: KhaosSandbox | undefined;
+let rebound: ReboundSandbox | undefined;
+let report: ImportReport;
+let importLog: string[] = [];
+let webhookPath: string;
+const timings: Record<string, number> = {};
+
+const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
+const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
+
+function clientValues(client: string, webhookId: string) {
+	return {
+		client,
+		timezone: 'Europe/London',
+		credentials: {
+			khaos: {
+				name: `Khaos sandbox (${client})`,
+				data: { url: khaos!.url, authMode: 'none', soapVersion: '1.1', namespace: 'urn:KosWeb-IKosWeb', soapActionStyle: 'namespaceHash', defaultSiteId: '1', timeoutSeconds: 30, maxAttempts: 3, batchSize: 50 },
+			},
+			rebound: {
+				name: `ReBound sandbox (${client})`,
+				data: { login: REBOUND_LOGIN, apiKey: 'env:E2E_REBOUND_API_KEY', baseUrl: rebound!.url, webhookSecret: 'env:E2E_REBOUND_WEBHOOK_SECRET' },
+			},
+		},
+		dataTables: {
+			inbox: { name: `${client} inbox` },
+			exceptions: { name: `${client} exceptions` },
+			dispositions: { name: `${client} disposition map` },
+			reasons: { name: `${client} reason map` },
+			skuAliases: { name: `${client} sku aliases` },
+		},
+		sites: [
+			{
+				id: '1',
+				name: 'Main Warehouse',
+				locations: [
+					{ id: 'A1', sellable: true },
+					{ id: 'RET', sellable: true },
+					{ id: 'QUAR', sellable: false },
+					{ id: 'WOFF', sellable: false },
+				],
+			},
+			{ id: '2', name: 'Outlet', locations: [{ id: 'OUT1', sellable: true }] },
+		],
+		mapping: {
+			dispositions: [
+				{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
+				{ disposition: 'Like New', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
+				{ disposition: 'Grade B', action: 'restock', siteId: '1', locationId: 'RET', sellable: true },
+				{ disposition: 'Damaged', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
+				{ disposition: 'Dirty', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
+				{ disposition: 'Quarantine', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
+				{ disposition: 'Missing', action: 'no_movement', siteId: '', locationId: '', sellable: false },
+			],
+			reasons: [
+				{ reason: 'Too small', reasonId: '2', matchOn: 'reason' },
+				{ reason: 'Too big', reasonId: '2', matchOn: 'reason' },
+				{ reason: 'Faulty', reasonId: '1', matchOn: 'reason' },
+				{ reason: 'Changed my mind', reasonId: '3', matchOn: 'reason' },
+				{ reason: 'Arrived damaged', reasonId: '4', matchOn: 'reason' },
+			],
+			skuAliases: [],
+		},
+		trigger: { mode: 'webhook', webhookId, pollEveryMinutes: 60 },
+		schedules: { processEverySeconds: PROCESS_EVERY_SECONDS, reconciliationCron: '0 7 * * *', replayEveryMinutes: null },
+		processing: { batchSize: 20, staleAfterMinutes: 15, maxTransientAttempts: 3, adjustmentReason: 'ReBound return' },
+		finance: { batchCreditNotes: false, deliveryPolicy: 'whole_order', rounding: 'half_up', tolerancePencePerLine: 1, manualAuthCode: 'REBOUND' },
+		reconciliation: { keepDoneDays: 30 },
+		alerts: {},
+	};
+}
+
+beforeAll(async () => {
+	let t = Date.now();
+	runtime = await ensureRuntime({ log });
+	timings.ensureRuntimeMs = Date.now() - t;
+
+	userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-e2e-flow-'));
+	t = Date.now();
+	installed = await installPackage(userFolder, { skipBuild: process.env.E2E_SKIP_BUILD === '1', log });
+	timings.installPackageMs = Date.now() - t;
+
+	n8n = await startN8n({ runtime, userFolder, port: await freePort(), log });
+	timings.startToReadyMs = n8n.startupMs;
+	const owner = await setupOwner(n8n.baseUrl);
+	api = await createApiKey(n8n.baseUrl, owner);
+
+	khaos = await startKhaosSandbox({ port: 0 });
+	rebound = await startReboundSandbox({ port: 0 });
+
+	t = Date.now();
+	const client = `E2E Flow ${randomBytes(3).toString('hex')}`;
+	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
+	const valuesFile = path.join(userFolder, 'values.json');
+	fs.writeFileSync(valuesFile, JSON.stringify(clientValues(client, webhookId)));
+	importLog = [];
+	report = await runImport(
+		{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'E2E_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
+		{
+			env: { E2E_N8N_API_KEY: api.apiKey, E2E_REBOUND_API_KEY: REBOUND_API_KEY, E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET },
+			log: (line) => importLog.push(line),
+		},
+	);
+	timings.importMs = Date.now() - t;
+	webhookPath = `${webhookId}/rebound`;
+}, 25 * 60_000);
+
+afterAll(async () => {
+	try {
+		if (n8n) {
+			const rss = n8n.rssKb();
+			log(`[e2e returnsFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
+			await n8n.stop();
+		}
+	} finally {
+		if (khaos) await khaos.close();
+		if (rebound) await rebound.close();
+		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
+		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
+	}
+}, 60_000);
+
+// ------------------------------------------------------------------ helpers
+
+type Row = Record<string, any>;
+
+async function rows(key: string): Promise<Row[]> {
+	const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`);
+	return (res?.data ?? []) as Row[];
+}
+
+/** Polls `check` until it returns a value (bounded); throws with the last state described. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, describe: () => Promise<string>, timeoutMs = 60_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		const v = await check();
+		if (v !== undefined) return v;
+		await sleep(500);
+	}
+	throw new Error(`${what}: not reached in ${timeoutMs / 1000} s. ${await describe()}`);
+}
+
+async function describeState(): Promise<string> {
+	const inbox = await rows('inbox').catch(() => []);
+	const exceptions = await rows('exceptions').catch(() => []);
+	const runs = await api.listExecutions(workflowId('returns-processor'), { limit: 5 }).catch(() => []);
+	let lastError = '';
+	const failed = runs.find((r) => r.status === 'error');
+	if (failed) {
+		const full = await api.getExecution(failed.id, true).catch(() => null);
+		lastError = JSON.stringify(full?.data?.resultData?.error ?? null).slice(0, 600);
+	}
+	return (
+		`inbox: ${JSON.stringify(inbox.map((r) => ({ returnId: r.returnId, status: r.status, attempts: r.attempts, lastError: r.lastError })))}; ` +
+		`exceptions: ${JSON.stringify(exceptions.map((r) => ({ kind: r.kind, returnId: r.returnId, code: r.code, message: r.message })))}; ` +
+		`processor runs: ${runs.map((r) => r.status).join(', ')}${lastError ? `; last error ${lastError}` : ''}`
+	);
+}
+
+/** A ReBound push event for a sandbox return, as the sandbox sends it. */
+function eventFor(id: number, sequence: number, eventId = `evt_${randomBytes(8).toString('hex')}`) {
+	const r = rebound!.state.get(id);
+	return { id: eventId, event: 'return.processed', occurred_at: new Date().toISOString(), sequence, data: rebound!.state.wire(r, false) };
+}
+
+async function deliver(event: unknown) {
+	const body = JSON.stringify(event);
+	const headers = signWebhookBody(body, REBOUND_SECRET, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
+	return postWebhook(n8n!.baseUrl, webhookPath, event, { headers });
+}
+
+const jeans = (loc: string) => khaos!.state.level('JEANS-BLU-32', '1', loc);
+const mugLevels = () => ['A1', 'RET', 'QUAR', 'WOFF'].map((loc) => khaos!.state.level('MUG-WHT', '1', loc));
+type AdminState = { creditNotes: Array<{ associatedRef: string; lines: Array<Record<string, unknown>>; totals: { netPence: number; taxPence: number; grossPence: number } }>; adjustments: Array<{ reference: string; stockCode: string; delta: number }>; returns: Array<{ associatedRef: string; sourceOrderRef: string }> };
+async function khaosState(): Promise<AdminState> {
+	const res = await fetch(`${khaos!.adminUrl}/state`);
+	return (await res.json()) as AdminState;
+}
+
+// ------------------------------------------------------------------ tests
+
+describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook → processor → Khaos)', () => {
+	it('imports credentials, Data Tables (mapping seeded) and workflows through the public API, and activates them', async () => {
+		expect(packageLoadErrors(n8n!.logs())).toEqual([]);
+		expect({ exitCode: report.exitCode, log: report.exitCode === 0 ? '' : importLog.join('\n') }).toEqual({ exitCode: 0, log: '' });
+		expect(report.credentials.map((c) => [c.key, c.action])).toEqual([
+			['khaos', 'created'],
+			['rebound', 'created'],
+		]);
+		expect(Object.fromEntries(report.tables.map((t) => [t.key, [t.action, t.seeded]]))).toEqual({
+			inbox: ['created', 0],
+			exceptions: ['created', 0],
+			dispositions: ['created', 7],
+			reasons: ['created', 5],
+			skuAliases: ['created', 0],
+		});
+		expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
+			'returns-intake': true,
+			'returns-processor': true,
+			'credit-posting': false,
+			reconciliation: true,
+			'exception-replay': false,
+		});
+		const dispositions = await rows('dispositions');
+		expect(dispositions.find((r) => r.disposition === 'Grade A')).toMatchObject({ action: 'restock', siteId: '1', locationId: 'A1', sellable: true });
+		for (const w of report.workflows) {
+			const wf = await api.request('GET', `/workflows/${encodeURIComponent(w.id as string)}`);
+			expect({ file: w.file, active: wf.active }).toEqual({ file: w.file, active: w.active });
+		}
+	});
+
+	it('a Grade A return restocks site 1 / A1 by exactly 1 and raises the credit note from the Khaos order (24.13 gross)', async () => {
+		const started = Date.now();
+		expect(report.exitCode).toBe(0);
+		const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
+		const res = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+		expect({ status: res.status, text: res.status === 200 ? '' : res.text }).toEqual({ status: 200, text: '' });
+		expect(res.json).toEqual({ status: 'accepted', eventId: 'evt_e2e_5001' });
+
+		const done = await waitFor(
+			'inbox row of return 5001 done',
+			async () => (await rows('inbox')).find((r) => r.returnId === '5001' && r.status === 'done'),
+			describeState,
+		);
+		timings.gradeAToDoneMs = Date.now() - started;
+		expect(done).toMatchObject({ eventId: 'evt_e2e_5001', orderReference: 'WEB-1001', eventType: 'return.processed', creditNoteRef: 'RB-5001' });
+
+		expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual({ A1: before.A1 + 1, RET: before.RET, QUAR: before.QUAR });
+		const state = await khaosState();
+		const notes = state.creditNotes.filter((c) => c.associatedRef === 'RB-5001');
+		expect(notes).toHaveLength(1);
+		expect(notes[0].totals).toEqual({ grossPence: 2413, taxPence: 402, netPence: 2011 });
+		expect(notes[0].lines).toEqual([expect.objectContaining({ stockCode: 'JEANS-BLU-32', quantity: 1, grossPence: 2413, taxPence: 402, netPence: 2011 })]);
+		expect(state.adjustments.filter((a) => a.stockCode === 'JEANS-BLU-32').map((a) => a.delta)).toEqual([1]);
+		expect((await rows('exceptions')).filter((r) => r.returnId === '5001')).toEqual([]);
+	});
+
+	it('a "Mystery Grade" return is an unmapped_disposition row in the exceptions table and moves nothing', async () => {
+		const started = Date.now();
+		const mugBefore = mugLevels();
+		const khaosBefore = await khaosState();
+		const res = await deliver(eventFor(5003, 10, 'evt_e2e_5003'));
+		expect(res.status).toBe(200);
+
+		const exception = await waitFor(
+			'exception row of return 5003',
+			async () => (await rows('exceptions')).find((r) => r.returnId === '5003'),
+			describeState,
+		);
+		timings.mysteryToExceptionMs = Date.now() - started;
+		expect(exception).toMatchObject({ kind: 'unmapped_disposition', status: 'open', orderReference: 'WEB-1002', sku: 'MUG-WHT', code: 'Mystery Grade', stage: 'mapping', attempts: 1 });
+		expect(JSON.parse(exception.payload).returnId).toBe('5003');
+		const inboxRow = await waitFor('inbox row of 5003 marked exception', async () => (await rows('inbox')).find((r) => r.returnId === '5003' && r.status === 'exception'), describeState);
+		expect(inboxRow.lastError).toContain('Mystery Grade');
+
+		expect(mugLevels()).toEqual(mugBefore);
+		const after = await khaosState();
+		expect(after.adjustments).toHaveLength(khaosBefore.adjustments.length);
+		expect(after.creditNotes).toHaveLength(khaosBefore.creditNotes.length);
+		expect(after.returns.filter((r) => r.sourceOrderRef === 'WEB-1002')).toHaveLength(khaosBefore.returns.filter((r) => r.sourceOrderRef === 'WEB-1002').length);
+	});
+
+	it('the same webhook event again, and a later event for the same return, move nothing twice', async () => {
+		const started = Date.now();
+		const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
+		const stateBefore = await khaosState();
+
+		// ReBound retrying the same delivery (same event id and body, fresh signature)
+		const intakeRunsBefore = (await api.listExecutions(workflowId('returns-intake'))).length;
+		const again = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+		expect(again.status).toBe(200);
+		// a later event for the same return (re-graded to the same grade): queued and processed, Khaos guards hold
+		const later = await deliver(eventFor(5001, 11, 'evt_e2e_5001_regrade'));
+		expect(later.status).toBe(200);
+
+		await waitFor(
+			'the later 5001 event processed',
+			async () => {
+				const inbox = (await rows('inbox')).filter((r) => r.returnId === '5001');
+				const pending = inbox.filter((r) => r.status === 'queued' || r.status === 'processing');
+				return inbox.some((r) => r.eventId === 'evt_e2e_5001_regrade') && pending.length === 0 ? inbox : undefined;
+			},
+			describeState,
+		);
+		const inbox = (await rows('inbox')).filter((r) => r.returnId === '5001');
+		// the repeated delivery was dropped by the intake: one row per event id
+		expect((await api.listExecutions(workflowId('returns-intake'))).length).toBeGreaterThanOrEqual(intakeRunsBefore + 1);
+		expect(inbox.map((r) => r.eventId).sort()).toEqual(['evt_e2e_5001', 'evt_e2e_5001_regrade']);
+		// one more processor run, so a wrongly queued row would have been taken too
+		await sleep(PROCESS_EVERY_SECONDS * 1000 + 1000);
+		timings.duplicatesMs = Date.now() - started;
+
+		expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual(before);
+		const after = await khaosState();
+		expect(after.creditNotes.filter((c) => c.associatedRef === 'RB-5001')).toHaveLength(1);
+		expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+		expect(after.returns.filter((r) => r.associatedRef === 'RB-5001')).toHaveLength(1);
+		const regrade = inbox.find((r) => r.eventId === 'evt_e2e_5001_regrade')!;
+		log(`[e2e returnsFlow] re-graded 5001 event ended ${JSON.stringify({ status: regrade.status, lastError: regrade.lastError })}; exceptions ${JSON.stringify((await rows('exceptions')).map((r) => [r.kind, r.returnId]))}`);
+	});
+});

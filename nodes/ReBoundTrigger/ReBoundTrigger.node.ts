@@ -23,10 +23,18 @@ export function isFinalEvent(type: string, ret: NormalisedReturn): boolean {
 	return FINAL_EVENT_TYPES.includes(type) && isFullyGraded(ret);
 }
 
+/** Largest delivery body accepted by default (KiB): a return event is a few KiB; anything far larger is refused 413 before it is verified or parsed. */
+export const DEFAULT_MAX_BODY_KB = 1024;
+
 interface WebhookRequest {
 	rawBody?: unknown;
 	headers: Record<string, string | string[] | undefined>;
 	readRawBody?: () => Promise<void>;
+}
+
+function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+	const value = headers[name] ?? headers[name.toLowerCase()];
+	return Array.isArray(value) ? value[0] : value;
 }
 
 function rawReturnId(data: unknown): string | null {
@@ -64,7 +72,7 @@ export class ReBoundTrigger implements INodeType {
 		],
 		properties: [
 			{
-				displayName: 'ReBound has no public API for registering webhooks, so this node registers nothing remotely: copy the Production URL shown under "Webhook URLs" into ReBound by hand (its control panel or ReBound support) and give ReBound the webhook secret set in the credential. Every delivery must be signed (HMAC-SHA256 over the exact raw body, with a timestamp inside the tolerance); anything else is answered 401 and starts nothing. Duplicates (same event ID) and stale events (a sequence not above the highest already seen for that return) are answered 200 and start nothing; this memory lives in the workflow\'s static data and survives restarts. Deliveries to the Test URL are not remembered.',
+				displayName: 'ReBound has no public API for registering webhooks, so this node registers nothing remotely: copy the Production URL shown under "Webhook URLs" into ReBound by hand (its control panel or ReBound support) and give ReBound the webhook secret set in the credential. Every delivery must be signed (HMAC-SHA256 over the exact raw body, with a timestamp inside the tolerance); anything else is answered 401 and starts nothing. Duplicates (same event ID) and stale events (a sequence not above the highest already seen for that return) that this node remembers are answered 200 and start nothing. That memory is best effort: it lives in the workflow\'s static data, which n8n 2.40 does not save when a delivery starts an execution. For exactly-once delivery across restarts, follow this node with the inbox checks of the Returns intake template (event ID, and sequence per return, against the inbox Data Table in n8n\'s database). Deliveries to the Test URL are not remembered.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -101,6 +109,14 @@ export class ReBoundTrigger implements INodeType {
 						default: false,
 						description:
 							'Whether a signed delivery that is not a valid event is answered 200 and emitted as an invalid_payload exception on the Exceptions output (for the exception queue) instead of answered 400',
+					},
+					{
+						displayName: 'Max Body Size (KiB)',
+						name: 'maxBodyKb',
+						type: 'number',
+						typeOptions: { minValue: 16 },
+						default: DEFAULT_MAX_BODY_KB,
+						description: 'Deliveries with a larger body are answered 413 and start nothing (checked before the signature)',
 					},
 					{
 						displayName: 'Remembered Event IDs',
@@ -162,11 +178,19 @@ export class ReBoundTrigger implements INodeType {
 		if (!creds.webhookSecret) {
 			return reply(401, { status: 'rejected', reason: 'secret_not_configured', message: 'No webhook secret is set in the ReBound API credential' });
 		}
+		const options = this.getNodeParameter('options', {}) as IDataObject;
+		const maxBodyKb = Number(options.maxBodyKb ?? DEFAULT_MAX_BODY_KB);
+		const maxBytes = Math.max(16, Number.isFinite(maxBodyKb) ? maxBodyKb : DEFAULT_MAX_BODY_KB) * 1024;
+		const tooLarge = () =>
+			reply(413, { status: 'rejected', reason: 'body_too_large', message: `The request body is larger than ${Math.round(maxBytes / 1024)} KiB` });
+		const declared = Number(headerValue(req.headers, 'content-length'));
+		if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
 		if (!Buffer.isBuffer(req.rawBody) && typeof req.readRawBody === 'function') await req.readRawBody();
 		const rawBody = req.rawBody;
 		if (!Buffer.isBuffer(rawBody)) {
 			return reply(400, { status: 'invalid', field: '(body)', message: 'The request has no body' });
 		}
+		if (rawBody.length > maxBytes) return tooLarge();
 
 		const verdict = verifyWebhookSignature({
 			rawBody,
@@ -179,7 +203,6 @@ export class ReBoundTrigger implements INodeType {
 			return reply(401, { status: 'rejected', reason: verdict.reason, message: redactSecrets(verdict.message, [creds.webhookSecret]) });
 		}
 
-		const options = this.getNodeParameter('options', {}) as IDataObject;
 		const emitInvalid = options.emitInvalidAsExceptions === true;
 		const nowIso = new Date().toISOString();
 		const parsed = parseWebhookEvent(rawBody);

@@ -1,8 +1,13 @@
 /**
  * What the ReBound Trigger remembers between deliveries: event ids (to answer
  * duplicates) and, per return, the highest event sequence seen (to drop stale,
- * out-of-order events). Kept in the workflow's static data, which n8n saves to
- * its database after every production webhook call (so it survives restarts).
+ * out-of-order events). Kept in the workflow's static data. Best effort only:
+ * n8n 2.40.7 saves static data changed by webhook() when the call starts no
+ * execution, but not when it does (seen on a real n8n: the same event delivered
+ * three times was accepted three times and staticData kept no record). The
+ * durable dedupe is the Returns intake template's inbox checks (event id, and
+ * sequence per return, against a Data Table in n8n's database; see
+ * workflows/README.md and docs/idempotency.md).
  *
  * Why not n8n's deduplication store (`helpers.checkProcessedAndRecord`)? In
  * n8n 2.x it is only offered to execute() contexts: IWebhookFunctions.helpers
@@ -36,8 +41,10 @@ export type DeliveryVerdict = 'new' | 'duplicate' | 'stale';
 
 export function readWebhookMemory(raw: unknown): WebhookMemory {
 	const o = (raw && typeof raw === 'object' ? raw : {}) as Partial<WebhookMemory>;
-	const events: Record<string, number> = {};
-	const seq: Record<string, [number, number]> = {};
+	// Null-prototype maps: an event or return id such as "__proto__" or "constructor" is an ordinary key
+	// (never an inherited property read as "seen", never a prototype assignment).
+	const events = Object.create(null) as Record<string, number>;
+	const seq = Object.create(null) as Record<string, [number, number]>;
 	if (o.events && typeof o.events === 'object') {
 		for (const [k, v] of Object.entries(o.events)) if (typeof v === 'number') events[k] = v;
 	}
@@ -68,11 +75,11 @@ export function recordDelivery(
 	nowSec: number,
 	limits: WebhookMemoryLimits = DEFAULT_WEBHOOK_MEMORY_LIMITS,
 ): DeliveryVerdict {
-	if (memory.events[delivery.eventId] !== undefined) return 'duplicate';
+	if (Object.prototype.hasOwnProperty.call(memory.events, delivery.eventId)) return 'duplicate';
 	memory.events[delivery.eventId] = nowSec;
 	let verdict: DeliveryVerdict = 'new';
 	if (delivery.returnId !== null) {
-		const prev = memory.seq[delivery.returnId];
+		const prev = Object.prototype.hasOwnProperty.call(memory.seq, delivery.returnId) ? memory.seq[delivery.returnId] : undefined;
 		if (prev && delivery.sequence <= prev[0]) verdict = 'stale';
 		else memory.seq[delivery.returnId] = [delivery.sequence, nowSec];
 	}

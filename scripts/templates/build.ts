@@ -79,10 +79,10 @@ class Builder {
 		return node.name;
 	}
 
-	connect(from: string, to: string, output = 0): this {
+	connect(from: string, to: string, output = 0, input = 0): this {
 		const entry = (this.connections[from] ??= { main: [] });
 		while (entry.main.length <= output) entry.main.push([]);
-		entry.main[output].push({ node: to, type: 'main', index: 0 });
+		entry.main[output].push({ node: to, type: 'main', index: input });
 		return this;
 	}
 
@@ -411,7 +411,7 @@ export function buildIntake(): WorkflowTemplate {
 		},
 	});
 	const queue = b.add({
-		...dataTableNode('Queue Return', [420, 100], 'inbox', 'insert', {
+		...dataTableNode('Queue Return', [860, 100], 'inbox', 'insert', {
 			columns: {
 				eventId: '={{ $json.event.id }}',
 				returnId: '={{ $json.returnId }}',
@@ -430,15 +430,40 @@ export function buildIntake(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	// The trigger's duplicate memory (workflow static data) is not kept by n8n 2.40.x when a
-	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox is the
-	// durable record: an event id already queued is a redelivery and is dropped here.
+	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox, a Data
+	// Table in n8n's own database, is the durable record and survives restarts: an event id
+	// already queued is a redelivery, and an event whose sequence is not above one already
+	// queued for the same return is stale (out of order); both are dropped here.
+	// (The Data table node's Row Exists / Not Exists operations only compare with "equals", so the
+	// sequence check is a Get of the later rows and a Merge that keeps events without one.)
 	const fresh = b.add({
 		...dataTableNode('New Event?', [200, 100], 'inbox', 'rowNotExists', { conditions: [eq('eventId', '={{ $json.event.id }}')] }),
 		notes: 'Drops redeliveries: an event id already in the inbox',
 		notesInFlow: true,
 	});
+	const later = b.add({
+		...dataTableNode('Later Events Queued', [420, 260], 'inbox', 'get', {
+			all: true,
+			conditions: [eq('returnId', '={{ $json.returnId }}'), { keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.event.sequence }}' }],
+			returnAll: false,
+			limit: 1,
+		}),
+		alwaysOutputData: true,
+		notes: 'Per event: an inbox row of the same return with this or a later sequence',
+		notesInFlow: true,
+	});
+	const inOrder = b.add({
+		name: 'Drop Stale Events',
+		type: 'n8n-nodes-base.merge',
+		typeVersion: 3.2,
+		position: [640, 100],
+		parameters: { mode: 'combine', combineBy: 'combineByFields', fieldsToMatchString: 'returnId', joinMode: 'keepNonMatches', outputDataFrom: 'input1', options: {} },
+		notes: 'Keeps the events that have no later event of their return queued',
+		notesInFlow: true,
+	});
+	b.connect(fresh, later).connect(fresh, inOrder, 0, 0).connect(later, inOrder, 0, 1);
 	const sink = addExceptionSink(b, 300, 500);
-	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(fresh, queue);
+	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(inOrder, queue);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
 	return b.build();

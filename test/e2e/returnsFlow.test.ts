@@ -19,6 +19,8 @@
  *    data changed in webhook() is lost when the delivery starts an execution.
  *    The intake's "New Event?" check on the inbox drops the redelivery; the
  *    later event is processed and the Khaos references hold.)
+ *  - n8n restarted: the same delivery again and an older, out-of-order event
+ *    for 5001 are both dropped by the intake's inbox checks (n8n's database).
  * State is read from the Khaos sandbox and the Data Tables (public API).
  *
  * Run: npx jest --selectProjects e2e --runInBand   (E2E_SKIP_BUILD=1 packs the current dist/)
@@ -28,7 +30,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
-import { createApiKey, freePort, packageLoadErrors, postWebhook, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import { createApiKey, freePort, packageLoadErrors, postWebhook, setupOwner, startN8n, waitForExecutions, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
 import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
 import { runImport, type ImportReport } from '../../scripts/templates/import';
 import { WORKFLOWS_DIR } from '../../scripts/templates/build';
@@ -352,5 +354,45 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		expect(after.returns.filter((r) => r.associatedRef === 'RB-5001')).toHaveLength(1);
 		const regrade = inbox.find((r) => r.eventId === 'evt_e2e_5001_regrade')!;
 		log(`[e2e returnsFlow] re-graded 5001 event ended ${JSON.stringify({ status: regrade.status, lastError: regrade.lastError })}; exceptions ${JSON.stringify((await rows('exceptions')).map((r) => [r.kind, r.returnId]))}`);
+	});
+
+	it('after n8n restarts, a redelivered event and an older (out-of-order) event for the same return are still dropped: the memory is in n8n\'s database', async () => {
+		const started = Date.now();
+		const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
+		const stateBefore = await khaosState();
+		const inboxBefore = (await rows('inbox')).filter((r) => r.returnId === '5001').map((r) => r.eventId).sort();
+		expect(inboxBefore).toEqual(['evt_e2e_5001', 'evt_e2e_5001_regrade']);
+
+		const port = n8n!.port;
+		await n8n!.stop();
+		n8n = await startN8n({ runtime, userFolder, port, log });
+		timings.restartToReadyMs = n8n.startupMs;
+		const intakeRunsBefore = (await api.listExecutions(workflowId('returns-intake'))).length;
+
+		// the webhook is registered again once the active workflows are loaded: retry a 404 for a while (bounded)
+		let again = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+		for (let i = 0; i < 60 && again.status === 404; i++) {
+			await sleep(500);
+			again = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+		}
+		expect(again.status).toBe(200);
+		// an event older than the re-grade (sequence 9 < 11), with an event id never seen: stale
+		const stale = await deliver(eventFor(5001, 9, 'evt_e2e_5001_late'));
+		expect(stale.status).toBe(200);
+		const runs = await waitForExecutions(api, workflowId('returns-intake'), intakeRunsBefore + 2, 60_000);
+		expect(runs.slice(0, 2).map((r) => r.status)).toEqual(['success', 'success']);
+		// the stale event went through the intake's inbox checks and was dropped there, not by the trigger
+		const lateRun = await api.getExecution(runs[0].id, true);
+		const ran = lateRun?.data?.resultData?.runData ?? {};
+		expect(ran['Later Events Queued']?.[0]?.data?.main?.[0]?.map((i: { json: Row }) => i.json.eventId)).toEqual(['evt_e2e_5001_regrade']);
+		expect(ran['Queue Return']).toBeUndefined();
+		await sleep(PROCESS_EVERY_SECONDS * 1000 + 1000);
+		timings.restartRedeliveryMs = Date.now() - started;
+
+		expect((await rows('inbox')).filter((r) => r.returnId === '5001').map((r) => r.eventId).sort()).toEqual(inboxBefore);
+		expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual(before);
+		const after = await khaosState();
+		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+		expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
 	});
 });

@@ -83,7 +83,7 @@ function declares(pkg: PackageNode, name: string): boolean {
 
 // ---------------------------------------------------------------- outputs
 
-const BASE_NODES: Record<string, { versions: number[]; outputs: number; trigger?: boolean }> = {
+const BASE_NODES: Record<string, { versions: number[]; outputs: number; inputs?: number; trigger?: boolean }> = {
 	'n8n-nodes-base.dataTable': { versions: [1, 1.1], outputs: 1 },
 	'n8n-nodes-base.scheduleTrigger': { versions: [1, 1.1, 1.2, 1.3, 1.4], outputs: 1, trigger: true },
 	'n8n-nodes-base.manualTrigger': { versions: [1], outputs: 1, trigger: true },
@@ -93,6 +93,7 @@ const BASE_NODES: Record<string, { versions: number[]; outputs: number; trigger?
 	'n8n-nodes-base.emailSend': { versions: [2, 2.1], outputs: 1 },
 	'n8n-nodes-base.slack': { versions: [2, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7], outputs: 1 },
 	'n8n-nodes-base.stickyNote': { versions: [1], outputs: 0 },
+	'n8n-nodes-base.merge': { versions: [3, 3.1, 3.2], outputs: 1, inputs: 2 },
 };
 
 function outputCount(node: N8nNode): number {
@@ -200,7 +201,8 @@ describe('workflow templates', () => {
 			expect(main.length).toBeLessThanOrEqual(outputCount(n));
 			for (const conns of main) for (const c of conns) {
 				expect(names.has(c.node)).toBe(true);
-				expect(c).toEqual({ node: c.node, type: 'main', index: 0 });
+				expect(c).toEqual({ node: c.node, type: 'main', index: c.index });
+				expect(c.index).toBeLessThan(BASE_NODES[node(wf, c.node).type]?.inputs ?? 1);
 				expect(BASE_NODES[node(wf, c.node).type]?.trigger ?? false).toBe(false);
 			}
 		}
@@ -257,7 +259,22 @@ describe('the returns flow', () => {
 		// redeliveries (an event id already in the inbox) are dropped before the insert
 		const fresh = node(intake, 'New Event?').parameters as Record<string, any>;
 		expect([fresh.operation, fresh.filters.conditions]).toEqual(['rowNotExists', [{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.event.id }}' }]]);
-		expect(targets(intake, 'New Event?', 0)).toEqual(['Queue Return']);
+		// stale events (the return already has an inbox row with this or a later sequence) too:
+		// New Event? feeds input 1 of the Merge, the Get of later rows feeds input 2, non-matches go on
+		expect(targets(intake, 'New Event?', 0)).toEqual(['Later Events Queued', 'Drop Stale Events']);
+		const later = node(intake, 'Later Events Queued') as N8nNode & { alwaysOutputData?: boolean };
+		expect([later.parameters.operation, later.parameters.matchType, (later.parameters as Record<string, any>).filters.conditions, later.alwaysOutputData]).toEqual([
+			'get',
+			'allConditions',
+			[
+				{ keyName: 'returnId', condition: 'eq', keyValue: '={{ $json.returnId }}' },
+				{ keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.event.sequence }}' },
+			],
+			true,
+		]);
+		expect(intake.connections['Later Events Queued'].main[0]).toEqual([{ node: 'Drop Stale Events', type: 'main', index: 1 }]);
+		expect(node(intake, 'Drop Stale Events').parameters).toMatchObject({ mode: 'combine', combineBy: 'combineByFields', fieldsToMatchString: 'returnId', joinMode: 'keepNonMatches', outputDataFrom: 'input1' });
+		expect(targets(intake, 'Drop Stale Events', 0)).toEqual(['Queue Return']);
 		expect(node(intake, 'ReBound Trigger').disabled).toBe('{{WEBHOOK_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe('{{POLL_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Trigger').webhookId).toBe('{{REBOUND_WEBHOOK_ID}}');

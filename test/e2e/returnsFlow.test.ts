@@ -34,6 +34,7 @@ import { createApiKey, freePort, packageLoadErrors, postWebhook, setupOwner, sta
 import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
 import { runImport, type ImportReport } from '../../scripts/templates/import';
 import { WORKFLOWS_DIR } from '../../scripts/templates/build';
+import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
 import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
@@ -44,9 +45,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Demo values of the ReBound sandbox's default fixture (not secrets). */
-const REBOUND_LOGIN = 'demo-retailer';
-const REBOUND_API_KEY = 'demo-api-key-0000';
-const REBOUND_SECRET = 'demo-webhook-secret-0000';
+const REBOUND_API_KEY = SANDBOX_REBOUND.apiKey;
+const REBOUND_SECRET = SANDBOX_REBOUND.webhookSecret;
 const PROCESS_EVERY_SECONDS = 5;
 
 let runtime: Runtime;
@@ -65,65 +65,15 @@ const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as
 const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
 
 function clientValues(client: string, webhookId: string) {
-	return {
+	return sandboxClientValues({
 		client,
-		timezone: 'Europe/London',
-		credentials: {
-			khaos: {
-				name: `Khaos sandbox (${client})`,
-				data: { url: khaos!.url, authMode: 'none', soapVersion: '1.1', namespace: 'urn:KosWeb-IKosWeb', soapActionStyle: 'namespaceHash', defaultSiteId: '1', timeoutSeconds: 30, maxAttempts: 3, batchSize: 50 },
-			},
-			rebound: {
-				name: `ReBound sandbox (${client})`,
-				data: { login: REBOUND_LOGIN, apiKey: 'env:E2E_REBOUND_API_KEY', baseUrl: rebound!.url, webhookSecret: 'env:E2E_REBOUND_WEBHOOK_SECRET' },
-			},
-		},
-		dataTables: {
-			inbox: { name: `${client} inbox` },
-			exceptions: { name: `${client} exceptions` },
-			dispositions: { name: `${client} disposition map` },
-			reasons: { name: `${client} reason map` },
-			skuAliases: { name: `${client} sku aliases` },
-		},
-		sites: [
-			{
-				id: '1',
-				name: 'Main Warehouse',
-				locations: [
-					{ id: 'A1', sellable: true },
-					{ id: 'RET', sellable: true },
-					{ id: 'QUAR', sellable: false },
-					{ id: 'WOFF', sellable: false },
-				],
-			},
-			{ id: '2', name: 'Outlet', locations: [{ id: 'OUT1', sellable: true }] },
-		],
-		mapping: {
-			dispositions: [
-				{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-				{ disposition: 'Like New', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-				{ disposition: 'Grade B', action: 'restock', siteId: '1', locationId: 'RET', sellable: true },
-				{ disposition: 'Damaged', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-				{ disposition: 'Dirty', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-				{ disposition: 'Quarantine', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-				{ disposition: 'Missing', action: 'no_movement', siteId: '', locationId: '', sellable: false },
-			],
-			reasons: [
-				{ reason: 'Too small', reasonId: '2', matchOn: 'reason' },
-				{ reason: 'Too big', reasonId: '2', matchOn: 'reason' },
-				{ reason: 'Faulty', reasonId: '1', matchOn: 'reason' },
-				{ reason: 'Changed my mind', reasonId: '3', matchOn: 'reason' },
-				{ reason: 'Arrived damaged', reasonId: '4', matchOn: 'reason' },
-			],
-			skuAliases: [],
-		},
-		trigger: { mode: 'webhook', webhookId, pollEveryMinutes: 60 },
-		schedules: { processEverySeconds: PROCESS_EVERY_SECONDS, reconciliationCron: '0 7 * * *', replayEveryMinutes: null },
-		processing: { batchSize: 20, staleAfterMinutes: 15, maxTransientAttempts: 3, adjustmentReason: 'ReBound return' },
-		finance: { batchCreditNotes: false, deliveryPolicy: 'whole_order', rounding: 'half_up', tolerancePencePerLine: 1, manualAuthCode: 'REBOUND' },
-		reconciliation: { keepDoneDays: 30 },
-		alerts: {},
-	};
+		khaosUrl: khaos!.url,
+		reboundUrl: rebound!.url,
+		webhookId,
+		processEverySeconds: PROCESS_EVERY_SECONDS,
+		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
+		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
+	});
 }
 
 beforeAll(async () => {

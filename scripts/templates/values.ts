@@ -93,7 +93,12 @@ export const ValuesSchema = z
 			pollEveryMinutes: z.number().int().min(1).max(1440).default(5),
 		})),
 		schedules: section(z.object({
-			processEverySeconds: z.number().int().min(5).max(3600),
+			/**
+			 * Processor interval. 1 s is allowed for low latency (event to credit note); a run that
+			 * outlasts the interval overlaps the next one, which only takes rows still queued (the first
+			 * marks its rows processing), and the Khaos references keep an overlap from applying twice.
+			 */
+			processEverySeconds: z.number().int().min(1).max(3600),
 			creditPostingCron: cron.optional(),
 			reconciliationCron: cron,
 			/** Replay open exceptions every N minutes; null or absent: by hand only. */

@@ -1,0 +1,116 @@
+/**
+ * Bench data: a Khaos fixture (the shared demo fixture plus bench products and
+ * one sales order per bench return) and the ReBound events that return them.
+ *
+ * Every bench return has its own order (BENCH-<n>) with `lines` lines of one
+ * unit each (BENCH-P01…P10, £20.00 gross, 20% VAT, no discounts, no delivery),
+ * so Khaos' quantity guard never refuses a return and the credit is exact:
+ * 20.00 gross / 16.67 net / 3.33 VAT per line.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const BENCH_PRODUCTS = Array.from({ length: 10 }, (_, i) => `BENCH-P${String(i + 1).padStart(2, '0')}`);
+const DISPOSITIONS = ['Grade A', 'Grade B', 'Damaged'] as const;
+const DEFAULT_FIXTURE = path.join(__dirname, '..', 'sandbox', 'fixtures', 'khaos-default.json');
+
+/** Bench return n (1-based) → its ReBound id, order reference and Khaos credit-note reference. */
+export const benchReturnId = (n: number) => String(700000 + n);
+export const benchOrderRef = (n: number) => `BENCH-${String(n).padStart(6, '0')}`;
+export const benchCreditRef = (n: number) => `RB-${benchReturnId(n)}`;
+
+/** The default demo fixture with the bench products (stock 100000 at 1/A1, RET, QUAR) and `orders` bench orders of `linesFor(n)` lines. */
+export function benchKhaosFixture(orders: Array<{ n: number; lines: number }>, latencyMs: number): Record<string, unknown> {
+	const f = JSON.parse(fs.readFileSync(DEFAULT_FIXTURE, 'utf8')) as Record<string, any>;
+	BENCH_PRODUCTS.forEach((code, i) => {
+		f.products.push({
+			stockId: String(90001 + i),
+			stockCode: code,
+			associatedRef: code,
+			description: `Bench product ${i + 1}`,
+			sellPrice: '20.00',
+			sellPriceIsNet: false,
+			barcodes: [],
+			stockType: 'Bench',
+			taxRate: 1,
+			deleted: false,
+			discontinued: false,
+			stockControlled: true,
+			web: true,
+			runToZero: false,
+		});
+		for (const loc of ['A1', 'RET', 'QUAR']) f.stock.push({ stockCode: code, siteId: '1', locationId: loc, level: 100000 });
+	});
+	for (const { n, lines } of orders) {
+		f.orders.push({
+			orderCode: `SB${String(n).padStart(6, '0')}`,
+			associatedRef: benchOrderRef(n),
+			orderDate: '2026-11-01',
+			urn: 'C1001',
+			siteId: '1',
+			currency: 'GBP',
+			exchangeRate: 1,
+			priceBasis: 'gross',
+			vatRounding: 'line',
+			keycode: null,
+			orderDiscount: '0.00',
+			delivery: null,
+			lines: Array.from({ length: lines }, (_, j) => ({
+				lineId: String(n * 100 + j + 1),
+				stockCode: BENCH_PRODUCTS[j % BENCH_PRODUCTS.length],
+				qty: 1,
+				price: '20.00',
+				discountPercent: 0,
+				discountValue: '0.00',
+				taxRate: 1,
+			})),
+		});
+	}
+	f.faults = { seed: 42, rules: latencyMs > 0 ? { '*': { latencyMs } } : {} };
+	return f;
+}
+
+/** A ReBound `return.processed` push event for bench return n, in the sandbox's wire format. */
+export function benchEvent(n: number, lines: number): Record<string, unknown> {
+	const id = benchReturnId(n);
+	return {
+		id: `evt_bench_${id}_${randomBytes(4).toString('hex')}`,
+		event: 'return.processed',
+		occurred_at: new Date().toISOString(),
+		sequence: 1,
+		data: {
+			id,
+			display_id: `RB${id}`,
+			external_id: `EXT-${id}`,
+			order_reference: benchOrderRef(n),
+			date_added: '2026-11-25 09:15:00',
+			name: 'Bench Customer',
+			company_name: '',
+			email: 'bench@example.com',
+			phone: '',
+			addr1: '1 Bench Row',
+			addr2: '',
+			addr3: '',
+			city: 'Leeds',
+			state: '',
+			zip: 'LS1 1AA',
+			country: 'GB',
+			carrier: 'Royal Mail',
+			tracking: `RM${id}GB`,
+			current_tracking_status: 'Processed at hub',
+			tracking_last_update: '2026-11-25 09:15:00',
+			item: Array.from({ length: lines }, (_, j) => ({
+				sku_code: BENCH_PRODUCTS[j % BENCH_PRODUCTS.length],
+				sku_desc: `Bench product ${(j % BENCH_PRODUCTS.length) + 1}`,
+				quantity: '1',
+				price: '20.00',
+				cost_price: '8.00',
+				hs_code: '620342',
+				non_returnable: '0',
+				final_disposition: DISPOSITIONS[(n + j) % DISPOSITIONS.length],
+				reason: [{ reason: 'Too small', action: 'Refund', wish: 'Refund', additional: { title: 'Comment', value: '' } }],
+			})),
+		},
+	};
+}

@@ -6,6 +6,21 @@
 import { z } from 'zod';
 
 const text = (max = 255) => z.string().trim().max(max);
+/**
+ * C0 control characters and DEL. Keys that go onto the Khaos wire (return id, order reference, SKU)
+ * must not carry them: XML 1.0 cannot, and one such record would fail a whole batched call.
+ */
+export function hasControlChars(value: string): boolean {
+	for (let i = 0; i < value.length; i++) {
+		const code = value.charCodeAt(i);
+		if (code < 0x20 || code === 0x7f) return true;
+	}
+	return false;
+}
+const wireKey = (max: number, empty: string) =>
+	text(max)
+		.min(1, empty)
+		.refine((v) => !hasControlChars(v), { message: 'must not contain control characters' });
 const isoDateTime = z
 	.string()
 	.refine((v) => !Number.isNaN(Date.parse(v)), { message: 'Expected an ISO 8601 date-time' });
@@ -24,7 +39,7 @@ export type ReturnReason = z.infer<typeof ReturnReasonSchema>;
 export const ReturnLineSchema = z.object({
 	/** Stable id of the line within the return: `<returnId>:<1-based index>` unless ReBound gives one. */
 	lineId: text(300).min(1),
-	sku: text().min(1, 'SKU is empty'),
+	sku: wireKey(255, 'SKU is empty'),
 	description: text().default(''),
 	quantity: z.number().int('quantity must be a whole number').positive('quantity must be at least 1').max(100000),
 	/** Unit price ReBound reports, in pence. Informational: credits come from the Khaos order. */
@@ -50,11 +65,11 @@ export type ReturnEvent = z.infer<typeof ReturnEventSchema>;
 export const NormalisedReturnSchema = z.object({
 	schemaVersion: z.literal(1),
 	source: z.enum(['rebound-webhook', 'rebound-poll', 'rebound-api', 'manual']),
-	returnId: text(100).min(1, 'return id is empty'),
+	returnId: wireKey(100, 'return id is empty'),
 	displayId: text().nullable().default(null),
 	externalId: text().nullable().default(null),
 	/** The retailer's original order number: the Khaos sales order's associated ref. */
-	orderReference: text(50).min(1, 'order reference is empty'),
+	orderReference: wireKey(50, 'order reference is empty'),
 	customer: z
 		.object({
 			name: text().default(''),

@@ -12,7 +12,7 @@ import { makeException, redactSecrets } from '../../core/exceptions';
 import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
 import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
 import { getReboundCredentials, REBOUND_CREDENTIAL_TEST, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
-import { invalidReturnException, slimRawReturn } from '../shared/reboundPoll';
+import { invalidReturnException, jsonSafe, slimRawReturn } from '../shared/reboundPoll';
 import { readWebhookMemory, recordDelivery } from '../shared/reboundWebhookMemory';
 
 /** Event types that can carry a final disposition. */
@@ -208,18 +208,23 @@ export class ReBoundTrigger implements INodeType {
 		const parsed = parseWebhookEvent(rawBody);
 		if (!parsed.ok) {
 			if (!emitInvalid) return reply(400, { status: 'invalid', field: parsed.field, message: parsed.message });
-			let payload: unknown = rawBody.toString('utf8');
+			const rawText = rawBody.toString('utf8');
+			let payload: unknown = rawText;
 			try {
-				payload = JSON.parse(payload as string);
+				payload = JSON.parse(rawText);
 				const env = payload as IDataObject;
 				if (env && typeof env === 'object' && env.data !== undefined) env.data = slimRawReturn(env.data) as IDataObject;
 			} catch {
 				// Not JSON: keep the text as it came (it is what ReBound sent).
 			}
+			// JSON `null`, or a document nested too deeply to serialise again: keep the text as it came.
+			if (payload === null || payload === undefined || !jsonSafe(payload)) payload = rawText;
 			const data = payload && typeof payload === 'object' ? (payload as IDataObject).data : undefined;
-			const exception = makeException('invalid_payload', `ReBound webhook delivery is invalid: ${parsed.field}: ${parsed.message}`, {
+			const recordId = rawReturnId(data);
+			const about = recordId === null ? '' : ` for return ${recordId}`;
+			const exception = makeException('invalid_payload', `ReBound webhook delivery${about} is invalid: ${parsed.field}: ${parsed.message}`, {
 				stage: 'trigger',
-				returnId: rawReturnId(data),
+				returnId: recordId,
 				field: parsed.field,
 				occurredAt: nowIso,
 				payload,
@@ -251,11 +256,15 @@ export class ReBoundTrigger implements INodeType {
 		}
 
 		if (!normalised.ok) {
-			const exception = invalidReturnException(returnId ?? '(no id)', event.data, normalised.issues, normalised.message, nowIso, {
-				eventId: event.id,
-				eventType: event.event,
-				sequence: event.sequence,
-			});
+			const exception = invalidReturnException(
+				returnId ?? '(no id)',
+				event.data,
+				normalised.issues,
+				normalised.message,
+				nowIso,
+				{ eventId: event.id, eventType: event.event, sequence: event.sequence },
+				rawBody.toString('utf8'),
+			);
 			return {
 				webhookResponse: { status: 'exception', eventId: event.id },
 				workflowData: [[], [{ json: exception as unknown as IDataObject }]],

@@ -160,6 +160,16 @@ export function slimRawReturn(raw: unknown): unknown {
 	return out;
 }
 
+/** True when JSON.stringify can serialise the value (a hostile payload can be nested deeper than the stack allows). */
+export function jsonSafe(value: unknown): boolean {
+	try {
+		JSON.stringify(value);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 function rawString(raw: unknown, key: string): string | null {
 	if (!raw || typeof raw !== 'object') return null;
 	const v = (raw as Record<string, unknown>)[key];
@@ -174,7 +184,10 @@ export function invalidReturnException(
 	message: string,
 	occurredAt: string,
 	extra: Record<string, string | number | boolean | null> = {},
+	/** Kept instead when the record cannot be serialised (nested too deeply for JSON.stringify): the raw text it came as. */
+	fallbackPayload?: string,
 ): ReturnException {
+	const slim = slimRawReturn(raw);
 	return makeException('invalid_payload', message, {
 		stage: 'trigger',
 		returnId: id,
@@ -183,7 +196,7 @@ export function invalidReturnException(
 		field: issues[0]?.field ?? null,
 		occurredAt,
 		details: { issues: issues.length, ...extra },
-		payload: slimRawReturn(raw),
+		payload: jsonSafe(slim) ? slim : (fallbackPayload ?? '(the record is nested too deeply to keep as JSON)'),
 	});
 }
 

@@ -126,6 +126,15 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 		};
 	});
 
+	const refundKey = (['refund_total', 'refund_amount', 'refund'] as const).find((k) => raw[k] !== undefined && raw[k] !== null && raw[k] !== '');
+	const refund = refundKey === undefined ? undefined : raw[refundKey];
+	const refundPence = refund === undefined ? null : parseToPence(refund);
+	if (refundKey !== undefined && refundPence === null) {
+		pre.push({ field: refundKey, message: `"${String(refund).slice(0, 40)}" is not an amount` });
+	} else if (refundKey !== undefined && refundPence !== null && refundPence < 0) {
+		pre.push({ field: refundKey, message: 'must not be negative' });
+	}
+
 	if (pre.length) return { ok: false, issues: pre, message: describeIssues(label, pre) };
 
 	const createdAt = reboundTimeToIso(raw.date_added);
@@ -137,8 +146,6 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 		// Grading only ever adds dispositions, so the count of graded lines orders poll snapshots.
 		sequence: graded,
 	};
-	const refund = raw.refund_total ?? raw.refund_amount ?? raw.refund;
-	const refundPence = refund === undefined || refund === null || refund === '' ? null : parseToPence(refund);
 
 	const candidate = {
 		schemaVersion: 1,
@@ -149,7 +156,7 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 		orderReference: text(raw.order_reference) ?? '',
 		customer: { name: customerName(raw).slice(0, 255), email: (text(raw.customer_email) ?? text(raw.email) ?? '').slice(0, 255) },
 		currency: text(raw.currency) ?? 'GBP',
-		refundPence: refundPence !== null && refundPence >= 0 ? refundPence : null,
+		refundPence,
 		createdAt,
 		event,
 		lines,

@@ -334,7 +334,11 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		// the stale event went through the intake's inbox checks and was dropped there, not by the trigger
 		const lateRun = await api.getExecution(runs[0].id, true);
 		const ran = lateRun?.data?.resultData?.runData ?? {};
-		expect(ran['Later Events Queued']?.[0]?.data?.main?.[0]?.map((i: { json: Row }) => i.json.eventId)).toEqual(['evt_e2e_5001_regrade']);
+		const blockers = (ran['Later Events Queued']?.[0]?.data?.main?.[0] ?? []).map((i: { json: Row }) => i.json);
+		expect(blockers).toHaveLength(1);
+		expect(blockers[0]).toMatchObject({ returnId: '5001', eventId: expect.stringMatching(/^evt_e2e_5001(_regrade)?$/) });
+		expect(blockers[0].sequence).toBeGreaterThanOrEqual(9);
+		expect(ran['Drop Stale Events']?.[0]?.data?.main?.[0] ?? []).toEqual([]);
 		expect(ran['Queue Return']).toBeUndefined();
 		await sleep(PROCESS_EVERY_SECONDS * 1000 + 1000);
 		timings.restartRedeliveryMs = Date.now() - started;

@@ -14,6 +14,15 @@ export const FAULT_RETURN_PARTIALLY_PROCESSED = 'Return has been partially proce
 /** MODELED: inRequest authentication refused. */
 export const FAULT_LOGIN_FAILED = 'Login failed: invalid user name or password.';
 
+/** Longest fault string quoted in an error message (the whole string stays on `faultString`). */
+export const MAX_FAULT_MESSAGE_CHARS = 1000;
+
+function quoteFault(faultString: string): string {
+	if (!faultString) return '(empty fault string)';
+	if (faultString.length <= MAX_FAULT_MESSAGE_CHARS) return faultString;
+	return `${faultString.slice(0, MAX_FAULT_MESSAGE_CHARS)}… (${faultString.length} characters in all)`;
+}
+
 export class KhaosFault extends TransportError {
 	/** The fault string exactly as Khaos sent it (secrets redacted). */
 	readonly faultString: string;
@@ -23,7 +32,7 @@ export class KhaosFault extends TransportError {
 	readonly method: string;
 
 	constructor(method: string, faultString: string, options: { code: KhaosFaultCode; faultCode?: string; retryable?: boolean }) {
-		super(`Khaos ${method} fault: ${faultString || '(empty fault string)'}`, {
+		super(`Khaos ${method} fault: ${quoteFault(faultString)}`, {
 			kind: 'remote',
 			retryable: options.retryable ?? false,
 			code: options.code,

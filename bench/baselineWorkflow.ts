@@ -145,7 +145,8 @@ function http(name: string, x: number): Record<string, unknown> {
 			contentType: 'raw',
 			rawContentType: 'text/xml; charset=utf-8',
 			body: '={{ $json.soap }}',
-			options: { response: { response: { responseFormat: 'text', outputPropertyName: 'data' } }, timeout: 30000 },
+			// response format left on Autodetect (text/xml → text in `data`): an explicit "Text" fails on n8n 2.40.7 ("Converting circular structure to JSON")
+			options: { timeout: 30000 },
 		},
 	};
 }

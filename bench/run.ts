@@ -127,7 +127,7 @@ const WEBHOOK_SECRET = 'demo-webhook-secret-0000';
 const BURST_CONCURRENCY = 16;
 const MAX_IN_FLIGHT = 200;
 /** A phase stops waiting when no credit note appeared for this long. */
-const STALL_MS = 60_000;
+const STALL_MS = 45_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const logErr = (line: string) => process.stderr.write(`${line}\n`);
@@ -137,6 +137,7 @@ interface VariantEnv {
 	khaos: KhaosSandbox;
 	rebound: ReboundSandbox;
 	webhookPath: string;
+	api: ApiClient;
 	workflowIds: string[];
 	/** ids of the workflows whose executions show where time goes */
 	timingWorkflows: Array<{ label: string; id: string }>;
@@ -213,6 +214,7 @@ async function setupPackage(api: ApiClient, n8n: N8nInstance, khaos: KhaosSandbo
 		khaos,
 		rebound,
 		webhookPath: `${webhookId}/rebound`,
+		api,
 		workflowIds: report.workflows.filter((w) => w.active && w.id).map((w) => w.id as string),
 		timingWorkflows: [
 			{ label: 'intake', id: id('returns-intake') },
@@ -226,7 +228,7 @@ async function setupBaseline(api: ApiClient, khaos: KhaosSandbox, rebound: Rebou
 	const webhookPath = `bench-baseline-${hex}/rebound`;
 	const wf = loadBaselineWorkflow({ khaosUrl: khaos.url, webhookPath, webhookId: `bench-baseline-${hex}`, webhookSecret: WEBHOOK_SECRET });
 	const created = await api.createWorkflow(wf);
-	return { variant: 'baseline', khaos, rebound, webhookPath, workflowIds: [created.id], timingWorkflows: [{ label: 'baseline', id: created.id }] };
+	return { variant: 'baseline', khaos, rebound, webhookPath, api, workflowIds: [created.id], timingWorkflows: [{ label: 'baseline', id: created.id }] };
 }
 
 async function setActive(api: ApiClient, env: VariantEnv, active: boolean): Promise<void> {
@@ -263,6 +265,18 @@ function creditTimes(khaos: KhaosSandbox, refs: Set<string>): Map<string, number
 		if (r.creditNoteCode && r.processedAt && refs.has(r.associatedRef)) out.set(r.associatedRef, Date.parse(r.processedAt));
 	}
 	return out;
+}
+
+/** The newest failed execution's error (node and message) of the variant's workflows, for a phase that did not finish. */
+async function lastFailure(env: VariantEnv): Promise<string> {
+	for (const w of env.timingWorkflows) {
+		const failed = await env.api.listExecutions(w.id, { status: 'error', limit: 1 }).catch(() => []);
+		if (!failed.length) continue;
+		const full = await env.api.getExecution(failed[0].id, true).catch(() => null);
+		const err = full?.data?.resultData?.error;
+		return `last failed ${w.label} execution: ${String(err?.node?.name ?? full?.data?.resultData?.lastNodeExecuted ?? '')}: ${String(err?.message ?? 'no message').slice(0, 300)}${err?.description ? ` (${String(err.description).slice(0, 200)})` : ''}`;
+	}
+	return 'no failed executions';
 }
 
 async function runPhase(n8n: N8nInstance, env: VariantEnv, plan: PhasePlan, firstN: number): Promise<PhaseResult> {
@@ -364,6 +378,7 @@ async function runPhase(n8n: N8nInstance, env: VariantEnv, plan: PhasePlan, firs
 			Object.keys(failures).length ? `Khaos failed calls: ${Object.entries(failures).map(([k, c]) => `${k} ×${c}`).join('; ')}` : '',
 		].filter(Boolean).join('; '),
 	};
+	if (timedOut) result.note = `${result.note}; ${await lastFailure(env)}`;
 	logErr(
 		`[bench] ${env.variant} ${plan.phase}: ${result.credited}/${result.returns} credited in ${(result.drainMs / 1000).toFixed(1)} s (${result.throughput.toFixed(1)}/s), p50 ${(result.latency.p50 / 1000).toFixed(2)} s p95 ${(result.latency.p95 / 1000).toFixed(2)} s, Khaos ${result.khaosCallsPerReturn.toFixed(2)}/return ${JSON.stringify(byMethod)}, RSS ${rssStartMb.toFixed(0)}→${rssEndMb.toFixed(0)} MB (peak ${rssPeakMb.toFixed(0)})${timedOut ? ' TIME BOUND HIT' : ''}; ${result.note}`,
 	);
@@ -492,6 +507,8 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
+	// a signal ends the process through exit(), whose hook (scripts/n8n/instance.ts) takes n8n's process group with it
+	for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 	main(process.argv.slice(2)).then(
 		() => process.exit(0),
 		(error) => {

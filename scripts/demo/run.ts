@@ -1,0 +1,422 @@
+/**
+ * The demo's machinery (docs/demo.md): runtime → package install → sandboxes
+ * → n8n (sqlite) → owner, API key → template import for the scenario's client
+ * → signed ReBound events to the intake webhook → wait → summary. Every
+ * process it starts is registered in a Cleanup so an error, a signal or the
+ * end of a --once run stops them all (n8n's whole process group, both
+ * sandboxes). Used by scripts/demo.ts and scripts/screenshot.ts.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadFixture as loadKhaosFixture } from '../../sandbox/khaos/fixture';
+import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
+import { loadFixture as loadReboundFixture } from '../../sandbox/rebound/state';
+import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
+import { signWebhookBody, type WebhookSignatureSettings } from '../../transports/rebound/webhook';
+import { assertPortFree, createApiKey, packageLoadErrors, postWebhook, setupOwner, startN8n, type ApiClient, type N8nInstance, type Owner } from '../n8n/instance';
+import { installPackage, packRepo } from '../n8n/package';
+import { defaultCacheDir, ensureRuntime, type Log } from '../n8n/runtime';
+import { WORKFLOWS_DIR } from '../templates/build';
+import { runImport, type ImportReport } from '../templates/import';
+import type { FixtureChoice, Scenario } from './scenario';
+import { checkScenarioAgainstFixture } from './scenario';
+import { buildSummary, inboxRowFor, isFinalStatus, type DemoSummary, type KhaosAdjustment, type KhaosCreditNote } from './summary';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Stops what was started, newest first, once; errors are logged, never thrown. */
+export class Cleanup {
+	private steps: Array<{ what: string; fn: () => Promise<void> | void }> = [];
+	private running: Promise<void> | null = null;
+	constructor(private readonly log: Log) {}
+	add(what: string, fn: () => Promise<void> | void): void {
+		this.steps.push({ what, fn });
+	}
+	run(): Promise<void> {
+		if (!this.running) {
+			this.running = (async () => {
+				for (const step of this.steps.reverse()) {
+					try {
+						await step.fn();
+						this.log(`[demo] stopped ${step.what}`);
+					} catch (e) {
+						this.log(`[demo] stopping ${step.what} failed: ${(e as Error).message}`);
+					}
+				}
+				this.steps = [];
+			})();
+		}
+		return this.running;
+	}
+}
+
+export const DEMO_EMAIL = 'demo@rebound-khaos.invalid';
+
+export interface StartDemoOptions {
+	port: number;
+	khaosPort: number;
+	reboundPort: number;
+	fixtures: FixtureChoice;
+	scenario: Scenario;
+	skipBuild: boolean;
+	processEverySeconds: number;
+	userFolder?: string;
+	log: Log;
+	cleanup: Cleanup;
+}
+
+export interface DemoHandle {
+	n8n: N8nInstance;
+	owner: Owner;
+	api: ApiClient;
+	report: ImportReport;
+	khaos: KhaosSandbox;
+	rebound: ReboundSandbox;
+	userFolder: string;
+	webhookPath: string;
+	signing: WebhookSignatureSettings & { secret: string };
+	timings: Record<string, number>;
+	tableId(key: string): string;
+	workflowId(file: string): string;
+	workflowLinks(): Array<{ name: string; url: string }>;
+}
+
+export function defaultUserFolder(port: number): string {
+	return path.join(defaultCacheDir(), `demo-${port}`);
+}
+
+const MARKER = '.rk-demo';
+
+/**
+ * Empties the demo user folder for a fresh n8n database, keeping the installed
+ * community package (`.n8n/nodes`) so a warm start can skip `npm install`.
+ * Refuses a non-empty folder the demo did not create.
+ */
+export function prepareUserFolder(dir: string): void {
+	if (fs.existsSync(dir)) {
+		const entries = fs.readdirSync(dir);
+		if (entries.length && !entries.includes(MARKER)) throw new Error(`--user-folder ${dir} is not empty and was not made by the demo (no ${MARKER} file); choose another folder`);
+		for (const e of entries) {
+			if (e === '.n8n') {
+				for (const inner of fs.readdirSync(path.join(dir, e))) if (inner !== 'nodes') fs.rmSync(path.join(dir, e, inner), { recursive: true, force: true });
+			} else if (e !== MARKER && e !== 'package.sha256') fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+		}
+	}
+	fs.mkdirSync(dir, { recursive: true });
+	fs.writeFileSync(path.join(dir, MARKER), 'n8n user folder of `npm run demo`; emptied (except .n8n/nodes) at every start\n');
+}
+
+/** The import's values for the demo client (the shape of scripts/templates/values.example.json). */
+export function demoValues(args: {
+	client: string;
+	khaosUrl: string;
+	khaosFixture: ReturnType<typeof loadKhaosFixture>;
+	reboundUrl: string;
+	reboundLogin: string;
+	signing: WebhookSignatureSettings;
+	webhookId: string;
+	processEverySeconds: number;
+	scenario: Scenario;
+}) {
+	const k = args.khaosFixture;
+	const khaosAuth =
+		k.auth.mode === 'none'
+			? { authMode: 'none' }
+			: { authMode: k.auth.mode, username: 'env:DEMO_KHAOS_USERNAME', password: 'env:DEMO_KHAOS_PASSWORD' };
+	return {
+		client: args.client,
+		timezone: 'Europe/London',
+		credentials: {
+			khaos: {
+				name: `Khaos sandbox (${args.client})`,
+				data: { url: args.khaosUrl, ...khaosAuth, soapVersion: '1.1', namespace: k.soap.namespace, soapActionStyle: 'namespaceHash', defaultSiteId: k.sites[0]?.id ?? '1', timeoutSeconds: 30, maxAttempts: 3, batchSize: 50 },
+			},
+			rebound: {
+				name: `ReBound sandbox (${args.client})`,
+				data: {
+					login: args.reboundLogin,
+					apiKey: 'env:DEMO_REBOUND_API_KEY',
+					baseUrl: args.reboundUrl,
+					webhookSecret: 'env:DEMO_REBOUND_WEBHOOK_SECRET',
+					signatureHeader: args.signing.signatureHeader,
+					signaturePrefix: args.signing.prefix ?? '',
+					timestampHeader: args.signing.timestampHeader,
+					signatureEncoding: args.signing.encoding,
+					signTimestamp: args.signing.signTimestamp,
+					toleranceSeconds: args.signing.toleranceSeconds,
+				},
+			},
+		},
+		dataTables: {
+			inbox: { name: `${args.client} inbox` },
+			exceptions: { name: `${args.client} exceptions` },
+			dispositions: { name: `${args.client} disposition map` },
+			reasons: { name: `${args.client} reason map` },
+			skuAliases: { name: `${args.client} sku aliases` },
+		},
+		sites: k.sites.map((s) => ({ id: s.id, name: s.name, locations: s.locations.map((l) => ({ id: l.id, sellable: l.sellable })) })),
+		mapping: args.scenario.mapping ?? STANDARD_DEMO_MAPPING,
+		trigger: { mode: 'webhook', webhookId: args.webhookId, pollEveryMinutes: 60 },
+		schedules: { processEverySeconds: args.processEverySeconds, reconciliationCron: '0 7 * * *', replayEveryMinutes: null },
+		processing: { batchSize: 20, staleAfterMinutes: 15, maxTransientAttempts: 3, adjustmentReason: 'ReBound return' },
+		finance: { batchCreditNotes: false, deliveryPolicy: 'whole_order', rounding: 'half_up', tolerancePencePerLine: 1, manualAuthCode: 'REBOUND', ...(args.scenario.finance ?? {}) },
+		reconciliation: { keepDoneDays: 30 },
+		alerts: {},
+	};
+}
+
+/** The standard demo mapping (shared demo data). */
+export const STANDARD_DEMO_MAPPING = {
+	dispositions: [
+		{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
+		{ disposition: 'Like New', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
+		{ disposition: 'Grade B', action: 'restock', siteId: '1', locationId: 'RET', sellable: true },
+		{ disposition: 'Damaged', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
+		{ disposition: 'Dirty', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
+		{ disposition: 'Quarantine', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
+		{ disposition: 'Missing', action: 'no_movement', siteId: '', locationId: '', sellable: false },
+	],
+	reasons: [
+		{ reason: 'Too small', reasonId: '2', matchOn: 'reason' },
+		{ reason: 'Too big', reasonId: '2', matchOn: 'reason' },
+		{ reason: 'Faulty', reasonId: '1', matchOn: 'reason' },
+		{ reason: 'Changed my mind', reasonId: '3', matchOn: 'reason' },
+		{ reason: 'Arrived damaged', reasonId: '4', matchOn: 'reason' },
+	],
+	skuAliases: [] as Array<Record<string, unknown>>,
+};
+
+function sha256(file: string): string {
+	return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** Steps 1-3 of the demo: everything up and the templates imported and active. */
+export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
+	const { log, cleanup } = o;
+	const timings: Record<string, number> = {};
+	const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+		const t = Date.now();
+		try {
+			return await fn();
+		} catch (e) {
+			throw new Error(`${name} failed: ${(e as Error).message}`);
+		} finally {
+			timings[`${name}Ms`] = Date.now() - t;
+		}
+	};
+
+	// fail fast, before the slow steps, when a port is taken
+	await assertPortFree(o.port, 'n8n (--port)');
+	await assertPortFree(o.khaosPort, 'the Khaos sandbox (--khaos-port)');
+	await assertPortFree(o.reboundPort, 'the ReBound sandbox (--rebound-port)');
+
+	const khaosFixture = await step('khaosFixture', async () => loadKhaosFixture(o.fixtures.khaos));
+	const reboundFixture = await step('reboundFixture', async () => loadReboundFixture(o.fixtures.rebound));
+	checkScenarioAgainstFixture(
+		o.scenario,
+		reboundFixture.returns.map((r) => String(r.id ?? '')),
+		o.fixtures.rebound,
+	);
+	if (khaosFixture.auth.mode !== 'none' && (!khaosFixture.auth.username || !khaosFixture.auth.password))
+		throw new Error(`Khaos fixture ${o.fixtures.khaos}: auth mode ${khaosFixture.auth.mode} needs auth.username and auth.password`);
+
+	const runtime = await step('ensureRuntime', () => ensureRuntime({ log }));
+
+	const userFolder = path.resolve(o.userFolder ?? defaultUserFolder(o.port));
+	prepareUserFolder(userFolder);
+	log(`[demo] n8n user folder ${userFolder} (emptied; the installed package is kept for the next start)`);
+
+	await step('installPackage', async () => {
+		const tarball = await packRepo({ skipBuild: o.skipBuild, log });
+		const workDir = path.dirname(tarball);
+		try {
+			const sum = sha256(tarball);
+			const shaFile = path.join(userFolder, 'package.sha256');
+			const installed = path.join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-rebound-khaos', 'package.json');
+			if (fs.existsSync(installed) && fs.existsSync(shaFile) && fs.readFileSync(shaFile, 'utf8').trim() === sum) {
+				log('[package] the same package is already installed in the demo user folder; not reinstalled');
+				return;
+			}
+			fs.rmSync(shaFile, { force: true });
+			await installPackage(userFolder, { tarball, log });
+			fs.writeFileSync(shaFile, `${sum}\n`);
+		} finally {
+			fs.rmSync(workDir, { recursive: true, force: true });
+		}
+	});
+
+	const khaos = await step('khaosSandbox', () => startKhaosSandbox({ port: o.khaosPort, fixture: o.fixtures.khaos }));
+	cleanup.add('the Khaos sandbox', () => khaos.close());
+	const rebound = await step('reboundSandbox', () => startReboundSandbox({ port: o.reboundPort, fixture: o.fixtures.rebound }));
+	cleanup.add('the ReBound sandbox', () => rebound.close());
+	log(`[demo] Khaos sandbox ${khaos.url} (admin ${khaos.adminUrl}); ReBound sandbox ${rebound.url} (admin ${rebound.adminUrl})`);
+
+	const n8n = await step('startN8n', () => startN8n({ runtime, userFolder, port: o.port, log }));
+	cleanup.add(`n8n (pid ${n8n.pid})`, () => n8n.stop());
+	const loadErrors = packageLoadErrors(n8n.logs());
+	if (loadErrors.length) throw new Error(`n8n did not load the package: ${loadErrors.join('; ')}`);
+
+	const owner = await step('setupOwner', () => setupOwner(n8n.baseUrl, { email: DEMO_EMAIL }));
+	const api = await step('createApiKey', () => createApiKey(n8n.baseUrl, owner, 'rebound-khaos demo'));
+
+	const wh = reboundFixture.webhook;
+	const signing = {
+		secret: wh.secret,
+		signatureHeader: wh.signatureHeader,
+		timestampHeader: wh.timestampHeader,
+		encoding: wh.encoding,
+		signTimestamp: wh.signTimestamp,
+		toleranceSeconds: wh.toleranceSeconds,
+		prefix: wh.prefix,
+	};
+	if (!signing.secret) throw new Error(`ReBound fixture ${o.fixtures.rebound}: webhook.secret is empty; the intake only accepts signed events`);
+	const webhookId = `demo-${randomBytes(6).toString('hex')}`;
+	const client = o.scenario.client;
+	const valuesFile = path.join(userFolder, 'demo-values.json');
+	fs.writeFileSync(
+		valuesFile,
+		JSON.stringify(
+			demoValues({ client, khaosUrl: khaos.url, khaosFixture, reboundUrl: rebound.url, reboundLogin: reboundFixture.credentials.login, signing, webhookId, processEverySeconds: o.processEverySeconds, scenario: o.scenario }),
+			null,
+			2,
+		),
+	);
+	const importLog: string[] = [];
+	const report = await step('import', () =>
+		runImport(
+			{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'DEMO_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
+			{
+				env: {
+					DEMO_N8N_API_KEY: api.apiKey,
+					DEMO_REBOUND_API_KEY: reboundFixture.credentials.apiKey,
+					DEMO_REBOUND_WEBHOOK_SECRET: signing.secret,
+					DEMO_KHAOS_USERNAME: khaosFixture.auth.username ?? '',
+					DEMO_KHAOS_PASSWORD: khaosFixture.auth.password ?? '',
+				},
+				log: (line) => importLog.push(line),
+			},
+		),
+	);
+	if (report.exitCode !== 0) throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
+	log(`[demo] imported for client "${client}": ${report.workflows.map((w) => `${w.file}${w.active ? ' (active)' : ''}`).join(', ')}`);
+
+	const tableId = (key: string) => {
+		const id = report.tables.find((t) => t.key === key)?.id;
+		if (!id) throw new Error(`the import reported no ${key} Data Table`);
+		return id;
+	};
+	const workflowId = (file: string) => {
+		const id = report.workflows.find((w) => w.file === file)?.id;
+		if (!id) throw new Error(`the import reported no ${file} workflow`);
+		return id;
+	};
+	return {
+		n8n,
+		owner,
+		api,
+		report,
+		khaos,
+		rebound,
+		userFolder,
+		webhookPath: `${webhookId}/rebound`,
+		signing,
+		timings,
+		tableId,
+		workflowId,
+		workflowLinks: () => report.workflows.filter((w) => w.id).map((w) => ({ name: w.name, url: `${n8n.baseUrl}/workflow/${w.id}` })),
+	};
+}
+
+// ------------------------------------------------------------------ driving
+
+export async function tableRows(h: DemoHandle, key: string): Promise<Array<Record<string, unknown>>> {
+	const out: Array<Record<string, unknown>> = [];
+	let cursor: string | undefined;
+	for (let page = 0; page < 40; page++) {
+		const q = new URLSearchParams({ limit: '250' });
+		if (cursor) q.set('cursor', cursor);
+		const res = await h.api.request('GET', `/data-tables/${encodeURIComponent(h.tableId(key))}/rows?${q.toString()}`);
+		out.push(...((res?.data ?? []) as Array<Record<string, unknown>>));
+		cursor = res?.nextCursor ?? undefined;
+		if (!cursor) break;
+	}
+	return out;
+}
+
+async function khaosState(h: DemoHandle): Promise<{ adjustments: KhaosAdjustment[]; creditNotes: KhaosCreditNote[] }> {
+	const res = await fetch(`${h.khaos.adminUrl}/state`, { signal: AbortSignal.timeout(10_000) });
+	if (!res.ok) throw new Error(`Khaos sandbox ${h.khaos.adminUrl}/state → HTTP ${res.status}`);
+	return (await res.json()) as { adjustments: KhaosAdjustment[]; creditNotes: KhaosCreditNote[] };
+}
+
+/** Sets the scenario's grades in the ReBound sandbox (walking an ungraded return to graded). */
+function applyGrade(h: DemoHandle, returnId: string, grade: Record<string, string>): void {
+	const r = h.rebound.state.get(Number(returnId));
+	if (r.status === 'cancelled') throw new Error(`scenario return ${returnId} is cancelled in the ReBound fixture; it cannot be graded`);
+	if (r.status === 'created' || r.status === 'in_transit') for (const s of h.rebound.state.path(r, 'at_hub')) h.rebound.state.transition(r, s);
+	h.rebound.state.grade(r, grade);
+	const ungraded = r.item.map((it, i) => (it.final_disposition ? null : `line ${i + 1} (${it.sku_code})`)).filter(Boolean);
+	if (ungraded.length) throw new Error(`scenario return ${returnId}: no disposition for ${ungraded.join(', ')}; give every line in "grade"`);
+	if (r.status === 'at_hub') h.rebound.state.transition(r, 'graded');
+	else h.rebound.state.transition(r, r.status); // a re-grade: a new, later event
+}
+
+/** A signed `return.processed` event for a sandbox return, exactly as the e2e test sends it. */
+async function deliver(h: DemoHandle, returnId: string): Promise<{ eventId: string; orderReference: string }> {
+	const r = h.rebound.state.get(Number(returnId));
+	if (r.status !== 'graded' && r.status !== 'delivered') throw new Error(`scenario return ${returnId} is ${r.status} in the ReBound sandbox, not graded; give it a "grade" in the scenario`);
+	const eventId = `evt_demo_${returnId}_${randomBytes(4).toString('hex')}`;
+	const event = { id: eventId, event: 'return.processed', occurred_at: new Date().toISOString(), sequence: r.sequence, data: h.rebound.state.wire(r, false) };
+	const body = JSON.stringify(event);
+	const headers = signWebhookBody(body, h.signing.secret, Date.now() / 1000, h.signing);
+	const res = await postWebhook(h.n8n.baseUrl, h.webhookPath, event, { headers });
+	if (res.status !== 200) throw new Error(`the intake webhook answered HTTP ${res.status} for return ${returnId}: ${res.text.slice(0, 300)}`);
+	return { eventId, orderReference: r.order_reference };
+}
+
+/**
+ * Step 4-5: send every scenario return, wait (bounded) until each inbox row is
+ * done or exception (an exception row present for the latter), and judge.
+ */
+export async function driveScenario(h: DemoHandle, scenario: Scenario, opts: { waitSeconds: number; log: Log }): Promise<DemoSummary> {
+	const { log } = opts;
+	const sent: Record<string, { eventId: string; orderReference: string }> = {};
+	const t0 = Date.now();
+	for (const r of scenario.returns) {
+		if (r.grade) applyGrade(h, r.returnId, r.grade);
+		sent[r.returnId] = await deliver(h, r.returnId);
+		log(`[demo] sent return ${r.returnId} (${sent[r.returnId].orderReference}): ${r.label}`);
+	}
+	h.timings.sendMs = Date.now() - t0;
+
+	const deadline = Date.now() + opts.waitSeconds * 1000;
+	let inbox: Array<Record<string, unknown>> = [];
+	let exceptions: Array<Record<string, unknown>> = [];
+	let pending: string[] = scenario.returns.map((r) => r.returnId);
+	let lastReport = 0;
+	while (Date.now() < deadline) {
+		inbox = await tableRows(h, 'inbox');
+		exceptions = await tableRows(h, 'exceptions');
+		pending = scenario.returns
+			.filter((r) => {
+				const row = inboxRowFor(inbox, r.returnId, sent[r.returnId].eventId);
+				if (!row || !isFinalStatus(row.status)) return true;
+				return row.status === 'exception' && !exceptions.some((e) => String(e.returnId) === r.returnId);
+			})
+			.map((r) => r.returnId);
+		if (!pending.length) break;
+		if (Date.now() - lastReport > 10_000) {
+			lastReport = Date.now();
+			log(`[demo] waiting for ${pending.length} return(s) to finish: ${pending.join(', ')}`);
+		}
+		await sleep(500);
+	}
+	h.timings.processMs = Date.now() - t0;
+	if (pending.length) log(`[demo] not finished within ${opts.waitSeconds} s: ${pending.join(', ')}`);
+	else log(`[demo] all ${scenario.returns.length} returns finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+	// the exception sink may still be writing its last rows: one more read
+	exceptions = await tableRows(h, 'exceptions');
+	const khaos = await khaosState(h);
+	return buildSummary({ scenario, sent, inbox, exceptions, khaos });
+}

@@ -1,0 +1,278 @@
+/**
+ * The demo's scenario: which ReBound returns are driven through the intake
+ * webhook and what must come out of each (docs/demo.md). The default scenario
+ * is spelled out here, against the default sandbox fixtures, so `--once`
+ * fails when an outcome is wrong; `--scenario <file>` replaces it with a
+ * client's own (same format, validated with zod).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { EXCEPTION_KINDS } from '../../core/exceptions';
+import { parseToPence } from '../../core/money';
+
+const pounds = z
+	.string()
+	.regex(/^\d{1,9}\.\d{2}$/, 'expected pounds and pence like "24.13"')
+	.transform((s) => parseToPence(s) as number);
+
+const ExpectedStockSchema = z
+	.object({
+		sku: z.string().min(1),
+		siteId: z.string().min(1),
+		locationId: z.string().min(1),
+		/** Units moved into that site/location by this return (negative: taken out). */
+		delta: z.number().int().refine((n) => n !== 0, 'delta 0 is not a move; leave the line out'),
+	})
+	.strict();
+
+const ExpectedCreditSchema = z
+	.object({
+		gross: pounds,
+		vat: pounds,
+		net: pounds,
+	})
+	.strict()
+	.refine((c) => c.gross === c.vat + c.net, 'gross must equal vat + net');
+
+export const ScenarioReturnSchema = z
+	.object({
+		/** ReBound return id in the ReBound fixture. */
+		returnId: z
+			.union([z.string(), z.number()])
+			.transform((v) => String(v))
+			.refine((v) => /^\d+$/.test(v), 'expected a numeric ReBound return id'),
+		/** What the return shows, for people reading the summary. */
+		label: z.string().min(1),
+		/**
+		 * Final dispositions to set in the ReBound sandbox before the event is
+		 * sent ({"<sku or 1-based line>": "<disposition>"}); a return not graded
+		 * yet is walked to graded. Omit for returns graded in the fixture.
+		 */
+		grade: z.record(z.string()).optional(),
+		expect: z
+			.object({
+				/** The inbox row's final status. */
+				status: z.enum(['done', 'exception']),
+				/** Exactly these stock moves (Khaos adjustments referenced RB-<id>-…); [] = nothing moves. */
+				stock: z.array(ExpectedStockSchema).default([]),
+				/** The credit note RB-<id> in £ (VAT included in gross), or null for none. */
+				creditNote: ExpectedCreditSchema.nullable().default(null),
+				/** Exception kinds recorded for this return (any order); [] = none. */
+				exceptions: z.array(z.enum(EXCEPTION_KINDS)).default([]),
+			})
+			.strict(),
+	})
+	.strict();
+
+export const ScenarioSchema = z
+	.object({
+		description: z.string().optional(),
+		/** Client name used for the import (credentials, tables, workflow names). */
+		client: z.string().min(1).max(60).default('Demo'),
+		/**
+		 * The client's mapping rows (docs/mapping.md; the import's values-file
+		 * `mapping` section); absent: the standard demo mapping.
+		 */
+		mapping: z
+			.object({
+				dispositions: z.array(z.record(z.unknown())).default([]),
+				reasons: z.array(z.record(z.unknown())).default([]),
+				skuAliases: z.array(z.record(z.unknown())).default([]),
+			})
+			.strict()
+			.optional(),
+		/** Finance settings (the values file's `finance` section without batching); absent: whole-order delivery, half-up, 1p. */
+		finance: z
+			.object({
+				deliveryPolicy: z.enum(['never', 'whole_order', 'always']).optional(),
+				rounding: z.enum(['half_up', 'half_even']).optional(),
+				tolerancePencePerLine: z.number().int().min(0).optional(),
+				manualAuthCode: z.string().min(1).max(30).optional(),
+			})
+			.strict()
+			.optional(),
+		returns: z.array(ScenarioReturnSchema).min(1).max(200),
+	})
+	.strict()
+	.superRefine((s, ctx) => {
+		const seen = new Set<string>();
+		s.returns.forEach((r, i) => {
+			if (seen.has(r.returnId)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['returns', i, 'returnId'], message: `return ${r.returnId} is listed twice` });
+			seen.add(r.returnId);
+		});
+	});
+
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioReturn = Scenario['returns'][number];
+
+/**
+ * The default scenario, against sandbox/fixtures/*-default.json and the
+ * standard demo mapping (processor, whole-order delivery policy, half-up).
+ * Credits follow docs/credit-notes.md (order WEB-1001 is its worked example).
+ */
+export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
+	description: 'Default demo: the graded returns of sandbox/fixtures/rebound-default.json against khaos-default.json',
+	client: 'Demo',
+	returns: [
+		{
+			returnId: '5001',
+			label: 'restock (Grade A); partial return with discounts: jeans 1 of 2 on WEB-1001 (10% line discount, £10 order promotion)',
+			expect: {
+				status: 'done',
+				stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 }],
+				creditNote: { gross: '24.13', vat: '4.02', net: '20.11' },
+				exceptions: [],
+			},
+		},
+		{
+			returnId: '5002',
+			label: 'quarantine (Damaged, Arrived damaged)',
+			expect: {
+				status: 'done',
+				stock: [{ sku: 'HOODIE-GRY-L', siteId: '1', locationId: 'QUAR', delta: 1 }],
+				creditNote: { gross: '55.00', vat: '9.17', net: '45.83' },
+				exceptions: [],
+			},
+		},
+		{
+			returnId: '5003',
+			label: 'unmapped disposition (Mystery Grade)',
+			expect: { status: 'exception', stock: [], creditNote: null, exceptions: ['unmapped_disposition'] },
+		},
+		{
+			returnId: '5004',
+			label: 'archived SKU (SCARF-OLD on WEB-1003)',
+			expect: { status: 'exception', stock: [], creditNote: null, exceptions: ['archived_sku'] },
+		},
+		{
+			returnId: '5005',
+			label: 'partial return, order promotion apportioned: T-shirt of WEB-1001 (Grade B → returns bay)',
+			expect: {
+				status: 'done',
+				stock: [{ sku: 'TSHIRT-RED-M', siteId: '1', locationId: 'RET', delta: 1 }],
+				creditNote: { gross: '35.74', vat: '5.96', net: '29.78' },
+				exceptions: [],
+			},
+		},
+		{
+			returnId: '5006',
+			label: 'unmapped reason (Not as described) on a mixed-VAT return: the whole return waits',
+			expect: { status: 'exception', stock: [], creditNote: null, exceptions: ['unmapped_reason'] },
+		},
+		{
+			returnId: '5007',
+			label: 'unknown order (WEB-9999): the goods are restocked, finance gets the exception, no credit note',
+			expect: {
+				status: 'exception',
+				// docs/operating-guide.md: order_not_found — "Stock has moved; no credit note."
+				stock: [{ sku: 'TSHIRT-RED-M', siteId: '1', locationId: 'A1', delta: 1 }],
+				creditNote: null,
+				exceptions: ['order_not_found'],
+			},
+		},
+	],
+};
+
+export function formatZodIssues(error: z.ZodError): string {
+	return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`).join('; ');
+}
+
+export function parseScenario(raw: unknown, label = 'scenario'): Scenario {
+	const parsed = ScenarioSchema.safeParse(raw);
+	if (!parsed.success) throw new Error(`${label} is invalid: ${formatZodIssues(parsed.error)}`);
+	return parsed.data;
+}
+
+export const DEFAULT_SCENARIO: Scenario = parseScenario(DEFAULT_SCENARIO_INPUT, 'default scenario');
+
+export function loadScenario(file: string): Scenario {
+	let text: string;
+	try {
+		text = fs.readFileSync(file, 'utf8');
+	} catch (e) {
+		throw new Error(`--scenario ${file}: cannot read it (${(e as Error).message})`);
+	}
+	let raw: unknown;
+	try {
+		raw = JSON.parse(text);
+	} catch (e) {
+		throw new Error(`--scenario ${file}: not JSON (${(e as Error).message})`);
+	}
+	return parseScenario(raw, `--scenario ${file}`);
+}
+
+/** Checks every scenario return exists in the ReBound fixture (by id); names the missing ones. */
+export function checkScenarioAgainstFixture(scenario: Scenario, fixtureReturnIds: string[], fixtureLabel: string): void {
+	const have = new Set(fixtureReturnIds);
+	const missing = scenario.returns.filter((r) => !have.has(r.returnId)).map((r) => r.returnId);
+	if (missing.length) throw new Error(`scenario returns not in the ReBound fixture ${fixtureLabel}: ${missing.join(', ')}`);
+}
+
+// ------------------------------------------------------------------ fixtures
+
+export interface FixtureChoice {
+	khaos: string;
+	rebound: string;
+}
+
+export const FIXTURES_DIR = path.resolve(__dirname, '..', '..', 'sandbox', 'fixtures');
+export const DEFAULT_FIXTURES: FixtureChoice = {
+	khaos: path.join(FIXTURES_DIR, 'khaos-default.json'),
+	rebound: path.join(FIXTURES_DIR, 'rebound-default.json'),
+};
+
+/** Which sandbox a fixture JSON is for: ReBound fixtures have `returns`, Khaos fixtures `sites` + `products`. */
+export function fixtureKind(raw: unknown): 'khaos' | 'rebound' | null {
+	if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+	const o = raw as Record<string, unknown>;
+	if (Array.isArray(o.sites) && Array.isArray(o.products)) return 'khaos';
+	if (Array.isArray(o.returns)) return 'rebound';
+	return null;
+}
+
+/**
+ * `--fixture` values (each a folder or a file, comma-separated lists allowed)
+ * → one Khaos and one ReBound fixture; the one not given stays the default.
+ * In a folder, `khaos*.json` and `rebound*.json` are taken (exactly one each
+ * at most). A file's kind is read from its content.
+ */
+export function resolveFixtures(values: string[], readJson: (file: string) => unknown = (f) => JSON.parse(fs.readFileSync(f, 'utf8'))): FixtureChoice {
+	const chosen: Partial<FixtureChoice> = {};
+	const take = (kind: 'khaos' | 'rebound', file: string) => {
+		if (chosen[kind] && chosen[kind] !== file) throw new Error(`--fixture: two ${kind} fixtures given (${chosen[kind]} and ${file})`);
+		chosen[kind] = file;
+	};
+	const files: string[] = [];
+	for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+		const p = path.resolve(v);
+		let stat: fs.Stats;
+		try {
+			stat = fs.statSync(p);
+		} catch {
+			throw new Error(`--fixture ${v}: no such file or folder`);
+		}
+		if (stat.isDirectory()) {
+			const json = fs.readdirSync(p).filter((f) => /^(khaos|rebound).*\.json$/i.test(f));
+			if (json.length === 0) throw new Error(`--fixture ${v}: the folder has no khaos*.json or rebound*.json`);
+			for (const kind of ['khaos', 'rebound'] as const) {
+				const mine = json.filter((f) => f.toLowerCase().startsWith(kind));
+				if (mine.length > 1) throw new Error(`--fixture ${v}: more than one ${kind} fixture in the folder (${mine.join(', ')}); name the file`);
+			}
+			files.push(...json.map((f) => path.join(p, f)));
+		} else files.push(p);
+	}
+	for (const f of files) {
+		let raw: unknown;
+		try {
+			raw = readJson(f);
+		} catch (e) {
+			throw new Error(`--fixture ${f}: not readable JSON (${(e as Error).message})`);
+		}
+		const kind = fixtureKind(raw);
+		if (!kind) throw new Error(`--fixture ${f}: neither a Khaos fixture (sites, products) nor a ReBound fixture (returns)`);
+		take(kind, f);
+	}
+	return { khaos: chosen.khaos ?? DEFAULT_FIXTURES.khaos, rebound: chosen.rebound ?? DEFAULT_FIXTURES.rebound };
+}

@@ -107,6 +107,17 @@ export const TARGETS: Targets = { khaosCallsPerReturn3Lines: 2.5, burstSpeedup: 
 
 const find = (rs: PhaseResult[], v: Variant, phase: string) => rs.find((r) => r.variant === v && r.phase === phase);
 
+/** RSS over all phases of a variant, in run order: first phase's start → last phase's end, returns summed; null when none ran. */
+export function rssOverRun(rs: PhaseResult[], v: Variant): { returns: number; startMb: number; endMb: number; growthMb: number; per5000Mb: number; peakMb: number } | null {
+	const mine = rs.filter((r) => r.variant === v);
+	if (!mine.length) return null;
+	const returns = mine.reduce((s, r) => s + r.returns, 0);
+	const startMb = mine[0].rssStartMb;
+	const endMb = mine[mine.length - 1].rssEndMb;
+	const growthMb = endMb - startMb;
+	return { returns, startMb, endMb, growthMb, per5000Mb: returns > 0 ? (growthMb * 5000) / returns : NaN, peakMb: Math.max(...mine.map((r) => r.rssPeakMb)) };
+}
+
 export interface TargetCheck {
 	target: string;
 	value: string;
@@ -131,12 +142,11 @@ export function checkTargets(rs: PhaseResult[], t: Targets = TARGETS): TargetChe
 		value: p5 ? `${fmt(p5.latency.p95 / 1000, 2)} s` : '—',
 		met: p5 && Number.isFinite(p5.latency.p95) ? p5.latency.p95 < t.p95At5PerSecondMs : null,
 	});
-	const prss = find(rs, 'package', 'rss') ?? [...rs].filter((r) => r.variant === 'package').sort((a, b) => b.returns - a.returns)[0];
-	const growth = prss ? prss.rssEndMb - prss.rssStartMb : NaN;
+	const run = rssOverRun(rs, 'package');
 	out.push({
 		target: `RSS growth < ${t.rssGrowthMb} MB over 5,000 returns`,
-		value: prss ? `${fmt(growth, 0)} MB (${prss.returns} returns)` : '—',
-		met: prss && prss.returns >= 5000 ? growth < t.rssGrowthMb : null,
+		value: run ? `${fmt(run.growthMb, 0)} MB over ${run.returns.toLocaleString('en-GB')} returns${run.returns < 5000 ? ` (≈ ${fmt(run.per5000Mb, 0)} MB per 5,000, linear)` : ''}` : '—',
+		met: run && Number.isFinite(run.per5000Mb) ? run.per5000Mb < t.rssGrowthMb : null,
 	});
 	return out;
 }
@@ -161,7 +171,6 @@ export function renderReport(rs: PhaseResult[], meta: { date: string; machine: s
 		return [label, fmt(p, digits), fmt(b, digits), Number.isFinite(r) ? `${fmt(r, 2)}×${lowerIsBetter ? ' (lower is better)' : ''}` : '—'];
 	};
 	const ph = (v: Variant, phase: string) => find(rs, v, phase);
-	const rssRun = (v: Variant) => [...rs].filter((r) => r.variant === v).sort((a, b) => b.returns - a.returns)[0];
 	out.push(
 		markdownTable(
 			['metric', 'package', 'baseline', 'package/baseline'],
@@ -176,9 +185,10 @@ export function renderReport(rs: PhaseResult[], meta: { date: string; machine: s
 				metric('offered 20/s: p99 latency, s', (v) => (ph(v, 'rate-20')?.latency.p99 ?? NaN) / 1000, 2, true),
 				metric('Khaos calls per return (3 lines, burst)', (v) => ph(v, 'burst')?.khaosCallsPerReturn, 2, true),
 				metric('ReBound calls per return (3 lines, burst)', (v) => ph(v, 'burst')?.reboundCallsPerReturn, 2, true),
-				metric('n8n peak RSS (group), MB', (v) => { const peaks = rs.filter((r) => r.variant === v).map((r) => r.rssPeakMb); return peaks.length ? Math.max(...peaks) : NaN; }, 0, true),
-				metric('RSS growth over the largest run, MB', (v) => (rssRun(v) ? rssRun(v).rssEndMb - rssRun(v).rssStartMb : NaN), 0, true),
-				['largest run, returns', String(rssRun('package')?.returns ?? '—'), String(rssRun('baseline')?.returns ?? '—'), ''],
+				metric('n8n peak RSS (process group), MB', (v) => rssOverRun(rs, v)?.peakMb, 0, true),
+				metric('RSS growth over the whole run, MB', (v) => rssOverRun(rs, v)?.growthMb, 0, true),
+				metric('RSS growth per 5,000 returns (linear), MB', (v) => rssOverRun(rs, v)?.per5000Mb, 0, true),
+				['returns in the whole run', String(rssOverRun(rs, 'package')?.returns ?? '—'), String(rssOverRun(rs, 'baseline')?.returns ?? '—'), ''],
 			],
 		),
 		'',
@@ -246,6 +256,9 @@ export function renderReport(rs: PhaseResult[], meta: { date: string; machine: s
 		),
 		'',
 	);
+
+	const phaseNotes = rs.filter((r) => r.note);
+	if (phaseNotes.length) out.push('## Phase notes', '', ...phaseNotes.map((r) => `- ${r.variant}, ${phaseLabel(r)}: ${r.note}`), '');
 
 	out.push('## Targets (default latencies)', '');
 	out.push(markdownTable(['target', 'measured', 'met'], checkTargets(rs).map((c) => [c.target, c.value, c.met === null ? 'not measured' : c.met ? 'yes' : 'no'])), '');

@@ -14,7 +14,10 @@
  *    is imported in batched ImportReturns calls (ASSOCIATED_REF `RB-<returnId>`,
  *    restock false: stock moved in the stock step; each return imported or
  *    skipped on its own; a failed call → an exception per return of that call);
- * 5. each imported return is processed (ProcessReturn, one a call); the cached
+ * 5. each imported return is processed (ProcessReturn, one a call; a duplicate import
+ *    whose credit note already exists for the same items' net — an overlapping
+ *    run processed it — is found in one batched status look-up and not processed
+ *    again, reported `processed: 'already_processed'` as ProcessReturn would); the cached
  *    order then counts its units as returned, so two returns of one order in one
  *    execution never credit the same unit twice.
  * Items come out in input order.
@@ -293,9 +296,10 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 				for (const p of batch) outcome(p.rec).exceptions.push(...failureExceptions(run, error, [p.rec], 'return', 'importing the return into Khaos'));
 				continue;
 			}
+			const credited = await alreadyCredited(run, batch, results, options);
 			for (let i = 0; i < batch.length; i++) {
 				const p = batch[i];
-				await guarded(p.rec, 'creating the credit note', () => finish(run, p, results[i], options, outcome(p.rec)));
+				await guarded(p.rec, 'creating the credit note', () => finish(run, p, results[i], options, outcome(p.rec), credited.has(p.rec.associatedRef.toLowerCase())));
 			}
 		}
 	}
@@ -380,8 +384,35 @@ function prepare(run: KhaosRun, rec: Rec, entry: OrderEntry, options: Options, o
 	return { rec, order, result, input, itemLines, deliveryLine, placeOf };
 }
 
+/**
+ * Returns of a batch that Khaos reported as duplicates (imported before, e.g. by
+ * an overlapping run) and whose credit note now exists for exactly the items'
+ * net computed here: one batched status look-up, so ProcessReturn is not called
+ * once per duplicate only to answer "already processed". A credit note for a
+ * different amount (partly processed) is not in the set: ProcessReturn is called
+ * as before. A failed look-up leaves the set empty (ProcessReturn as before).
+ */
+async function alreadyCredited(run: KhaosRun, batch: Prepared[], results: ImportReturnResult[], options: Options): Promise<Set<string>> {
+	const out = new Set<string>();
+	if (!options.processReturn) return out;
+	const dups = batch.filter((_p, i) => results[i].duplicate && results[i].returnCode);
+	if (dups.length === 0) return out;
+	let statuses: KhaosOrderStatus[];
+	try {
+		statuses = await run.api.getOrderStatuses(dups.map((p) => p.rec.associatedRef));
+	} catch {
+		return out;
+	}
+	for (const p of dups) {
+		const ref = p.rec.associatedRef.toLowerCase();
+		const itemsNet = p.itemLines.reduce((sum, l) => sum + l.netPence, 0);
+		if (statuses.some((s) => s.orderType === 2 && !s.cancelled && s.associatedRef.toLowerCase() === ref && s.itemsNetPence === itemsNet)) out.add(ref);
+	}
+	return out;
+}
+
 /** After the import: the skip exception, or ProcessReturn (one per call) and the Created item. */
-async function finish(run: KhaosRun, p: Prepared, imported: ImportReturnResult, options: Options, out: Outcome): Promise<void> {
+async function finish(run: KhaosRun, p: Prepared, imported: ImportReturnResult, options: Options, out: Outcome, credited = false): Promise<void> {
 	const { rec, order, result, itemLines, deliveryLine, placeOf } = p;
 	const { ret, json, itemIndex } = rec;
 	if (!imported.imported && !imported.duplicate) {
@@ -397,7 +428,9 @@ async function finish(run: KhaosRun, p: Prepared, imported: ImportReturnResult, 
 	}
 
 	let processed: string | null = null;
-	if (options.processReturn && imported.returnCode) {
+	if (options.processReturn && imported.returnCode && credited) {
+		processed = 'already_processed';
+	} else if (options.processReturn && imported.returnCode) {
 		try {
 			processed = await run.api.processReturn(imported.returnCode, options.manualAuthCode);
 		} catch (error) {

@@ -7,6 +7,8 @@
  * exceptions, the editor URL and login). Stays up until Ctrl+C; `--once`
  * prints the summary and exits 0 only when every return ended as expected.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo/args';
 import { Cleanup, driveScenario, startDemo } from './demo/run';
 import { DEFAULT_SCENARIO, loadScenario, resolveFixtures } from './demo/scenario';
@@ -55,6 +57,14 @@ async function main(): Promise<number> {
 			cleanup,
 		});
 		handle.timings.readyMs = Date.now() - t0;
+		// for `npm run screenshot` (reuses a running demo); removed when the demo stops
+		const sessionFile = path.join(handle.userFolder, 'demo-session.json');
+		fs.writeFileSync(
+			sessionFile,
+			JSON.stringify({ baseUrl: handle.n8n.baseUrl, email: handle.owner.email, password: handle.owner.password, workflows: handle.report.workflows.map((w) => ({ file: w.file, id: w.id })) }),
+			{ mode: 0o600 },
+		);
+		cleanup.add('the demo session file', () => fs.rmSync(sessionFile, { force: true }));
 		const summary = await driveScenario(handle, scenario, { waitSeconds: options.waitSeconds, log });
 		handle.timings.totalMs = Date.now() - t0;
 		summary.editor = { url: `${handle.n8n.baseUrl}/`, email: handle.owner.email, password: handle.owner.password, workflows: handle.workflowLinks() };

@@ -10,7 +10,8 @@ import type {
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { KhaosRun, OperationResult } from './common';
 import { creditNoteFields, creditNoteOperations } from './resources/creditNote/description';
-import { executeCreditNote } from './resources/creditNote/execute';
+import { executeCreditNote, returnAssociatedRef } from './resources/creditNote/execute';
+import { creditedMeanwhile, onePerReturn } from './resources/onePerReturn';
 import { productFields, productOperations } from './resources/product/description';
 import { executeProduct } from './resources/product/execute';
 import { returnFields, returnOperations } from './resources/return/description';
@@ -41,6 +42,9 @@ const EXECUTORS: Record<string, Executor> = {
 	return: executeReturn,
 	creditNote: executeCreditNote,
 };
+
+/** Operations that must act once per return even when a batch holds two items of it. */
+const ONE_PER_RETURN = new Set(['stock.applyReturnMoves', 'creditNote.createFromReturn']);
 
 function includes(name: string, filter: string | undefined): boolean {
 	return !filter || name.toLowerCase().includes(filter.toLowerCase());
@@ -160,7 +164,10 @@ export class KhaosControl implements INodeType {
 		const run: KhaosRun = { ctx: this, api: createKhaosApi(this, creds), creds, secrets: khaosSecrets(creds), items };
 		let result: OperationResult;
 		try {
-			result = await executor(run, operation);
+			// one item per return and execution: a second row of the same return is a duplicate (resources/onePerReturn.ts)
+			result = ONE_PER_RETURN.has(`${resource}.${operation}`) ? await onePerReturn(run, (r) => executor(r, operation)) : await executor(run, operation);
+			// an overlapping run may have credited a return between this run's look-up and its order read
+			if (resource === 'creditNote' && operation === 'createFromReturn') result = await creditedMeanwhile(run, result, returnAssociatedRef);
 		} catch (error) {
 			throw toNodeError(this.getNode(), error, 0, run.secrets);
 		}

@@ -504,8 +504,8 @@ describe('Credit Note', () => {
 		expect(fake.calls.getSalesOrders).toBe(1);
 		expect(fake.calls.getSalesOrder).toBe(0);
 		expect(fake.log.find((l) => l.method === 'getSalesOrders')?.args[0]).toEqual(['WEB-1001', 'WEB-1002']);
-		expect(fake.calls.getOrderStatuses).toBe(1);
-		expect(fake.log.find((l) => l.method === 'getOrderStatuses')?.args[0]).toEqual(['RB-A', 'RB-B', 'RB-C', 'RB-D']);
+		// the batched look-up, then the re-check of D's quantity exception (credited meanwhile by an overlapping run? no: it stays)
+		expect(fake.log.filter((l) => l.method === 'getOrderStatuses').map((l) => l.args[0])).toEqual([['RB-A', 'RB-B', 'RB-C', 'RB-D'], ['RB-D']]);
 		expect(jsons(out[0]).map((j) => [j.returnId, (j.totals as IDataObject).grossPence])).toEqual([
 			['A', 2413],
 			['B', 1600],

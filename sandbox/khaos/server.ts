@@ -410,6 +410,11 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 			sendJson(res, 200, { ok: true });
 		},
 		'GET /__admin/faults': ({ res }: { res: http.ServerResponse }) => sendJson(res, 200, faults.current),
+		'DELETE /__admin/credit-notes/:associatedRef': ({ res, params }: { res: http.ServerResponse; params: Record<string, string> }) => {
+			const removed = state.removeCreditNotes(params.associatedRef);
+			if (removed.length === 0) throw Object.assign(new Error(`no credit note has the associated ref ${params.associatedRef}`), { status: 404 });
+			sendJson(res, 200, { removed });
+		},
 		'POST /__admin/faults': ({ res, body }: { res: http.ServerResponse; body: string }) => {
 			const b = parseJsonBody(body) as FaultConfig & { merge?: boolean };
 			const { merge, ...config } = b;

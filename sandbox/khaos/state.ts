@@ -554,6 +554,21 @@ export class KhaosState {
 		return out;
 	}
 
+	// ------------------------------------------------------------------ admin: break things on purpose
+	/**
+	 * Removes the credit notes (ORDER_TYPE 2) whose associated ref is `associatedRef`, as if
+	 * someone deleted them in Khaos (for reconciliation tests). The return stays imported and
+	 * processed; its `creditNoteCode` is cleared. Returns the removed order codes.
+	 */
+	removeCreditNotes(associatedRef: string): string[] {
+		const ref = associatedRef.trim().toUpperCase();
+		const removed = this.orders.filter((o) => o.orderType === 2 && o.associatedRef.toUpperCase() === ref).map((o) => o.orderCode);
+		if (removed.length === 0) return [];
+		this.orders = this.orders.filter((o) => !removed.includes(o.orderCode));
+		for (const r of this.returns) if (r.creditNoteCode && removed.includes(r.creditNoteCode)) r.creditNoteCode = null;
+		return removed;
+	}
+
 	// ------------------------------------------------------------------ admin view
 	snapshot() {
 		const stock = [...this.stock.entries()]

@@ -1,0 +1,525 @@
+/**
+ * End-to-end: the poll path and the daily reconciliation of the workflow
+ * templates on a real n8n 2.40.7 (docs/e2e.md, workflows/README.md).
+ *
+ * One n8n, one fresh pair of sandboxes (in this process, port 0, default
+ * fixtures). Two returns are added to the ReBound sandbox through its admin API
+ * before the import (the fixture has no "Missing" grade and its zero-rated
+ * return, 5006, stops on an unmapped reason):
+ *  - Z: WEB-1004, KIDS-TEE-5Y ×2, "Like New", "Too small" (zero-rated, order discount apportioned);
+ *  - M: WEB-1005, JEANS-BLU-32 ×1, "Missing", "Too big" (credited, no stock movement).
+ * The templates are imported for a client whose trigger mode is 'poll'
+ * (ReBound Poll Trigger enabled every minute, webhook trigger disabled),
+ * processor every 3 s, reconciliation every 10 s (a 6-field cron, seconds first).
+ *
+ * 1. Poll path: the poll picks up the graded returns 5001–5007 (+ Z, M; 5008/5009
+ *    are in transit). Asserted on the Khaos sandbox, to the penny:
+ *    - stock: every (site, location) moved exactly as the mapping says
+ *      (5001 Grade A → 1/A1 +1, 5002 Damaged → 1/QUAR +1, 5005 Grade B → 1/RET +1,
+ *      Z Like New → 1/A1 +2, M Missing → nothing), and nothing else moved;
+ *    - credit notes: one per applied return, totals and lines equal to what
+ *      core/creditNote.ts computes from the Khaos orders as they were before the
+ *      poll (the oracle), plus hard-coded worked values (5001: 24.13 / 4.02 / 20.11);
+ *    - exceptions Data Table: 5003 unmapped_disposition, 5004 archived_sku,
+ *      5006 unmapped_reason, 5007 order_not_found, each with its owner and message,
+ *      and nothing in Khaos for them (no adjustment, no return, no credit note).
+ * 2. Reconciliation: the intake is deactivated (ReBound keeps grading, nobody
+ *    picks it up), a return dated yesterday is graded in ReBound (stuck: pending),
+ *    and 5005's credit note is deleted in Khaos (admin API). The next scheduled
+ *    run's Reconcile node output (execution data) lists 5005 as credit_pending and
+ *    the new return as pending, with counts and values by status, both under
+ *    "not complete, by age", and both ids in the Markdown and HTML report.
+ *
+ * Run: npx jest --selectProjects e2e --runInBand test/e2e/pollFlow.test.ts   (E2E_SKIP_BUILD=1 packs the current dist/)
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
+import { createApiKey, freePort, packageLoadErrors, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
+import { runImport, type ImportReport } from '../../scripts/templates/import';
+import { WORKFLOWS_DIR } from '../../scripts/templates/build';
+import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
+import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
+import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
+import { KhaosClient } from '../../transports/khaos/client';
+import type { KhaosSalesOrder } from '../../transports/khaos/api';
+import { computeCredit, type CreditOrder } from '../../core/creditNote';
+import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
+import { toCreditOrder } from '../../nodes/KhaosControl/resources/creditNote/execute';
+import { makeNodeHttpSend } from '../helpers/nodeHttpSend';
+
+jest.setTimeout(180_000);
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const PROCESS_EVERY_SECONDS = 3;
+const POLL_EVERY_MINUTES = 1;
+/** Every 10 s (n8n's Schedule Trigger takes a seconds field first). */
+const RECONCILIATION_CRON = '*/10 * * * * *';
+
+let runtime: Runtime;
+let userFolder: string;
+let n8n: N8nInstance | undefined;
+let api: ApiClient;
+let installed: InstalledPackage | undefined;
+let khaos: KhaosSandbox | undefined;
+let rebound: ReboundSandbox | undefined;
+let report: ImportReport;
+let importLog: string[] = [];
+let values: Record<string, any>;
+let importedAt = 0;
+let settledAt = 0;
+let reportBeforeBreak: Row | undefined;
+const timings: Record<string, number> = {};
+
+/** Khaos sales orders as they were before anything was returned (the credit oracle's input). */
+let ordersBefore: Map<string, KhaosSalesOrder>;
+let stockBefore: Map<string, number>;
+/** Ids of the returns added to the ReBound sandbox before the import. */
+let zeroRatedId: string;
+let missingId: string;
+
+const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
+const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
+
+type Row = Record<string, any>;
+
+async function adminJson(url: string, method = 'GET', body?: unknown): Promise<{ status: number; json: any }> {
+	const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+	const text = await res.text();
+	return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/** A return added to the ReBound sandbox (admin API) and walked to `graded`; its id. */
+async function addGradedReturn(r: { order: string; sku: string; qty: number; price: string; reason: string; disposition: string; daysAgo?: number }): Promise<string> {
+	const created = await adminJson(`${rebound!.adminUrl}/returns`, 'POST', {
+		order_reference: r.order,
+		...(r.daysAgo !== undefined ? { date_added_days_ago: r.daysAgo, date_added_time: '12:00:00' } : {}),
+		name: 'Dee Dawson',
+		email: 'dee.dawson@example.com',
+		addr1: '77 Queen Street',
+		city: 'Cardiff',
+		zip: 'CF10 2BH',
+		country: 'GB',
+		item: [{ sku_code: r.sku, quantity: String(r.qty), price: r.price, reason: [{ reason: r.reason, action: 'Refund', wish: 'Refund', additional: { title: '', value: '' } }] }],
+	});
+	expect(created.status).toBe(201);
+	const id = String(created.json.return.id);
+	const graded = await adminJson(`${rebound!.adminUrl}/returns/${id}/advance`, 'POST', { to: 'graded', dispositions: { [r.sku]: r.disposition } });
+	expect({ status: graded.status, error: graded.json?.error }).toEqual({ status: 200, error: undefined });
+	return id;
+}
+
+type KhaosAdminState = {
+	stock: Array<{ stockCode: string; siteId: string; locationId: string; level: number }>;
+	creditNotes: Array<{ orderCode: string; associatedRef: string; lines: Array<{ stockCode: string; quantity: number; netPence: number; taxPence: number; grossPence: number }>; delivery: unknown; totals: { netPence: number; taxPence: number; grossPence: number } }>;
+	adjustments: Array<{ reference: string; stockCode: string; siteId: string; locationId: string; delta: number }>;
+	returns: Array<{ associatedRef: string; sourceOrderRef: string | null; status: string }>;
+};
+
+async function khaosState(): Promise<KhaosAdminState> {
+	return (await adminJson(`${khaos!.adminUrl}/state`)).json as KhaosAdminState;
+}
+
+const stockKey = (s: { stockCode: string; siteId: string; locationId: string }) => `${s.stockCode}|${s.siteId}|${s.locationId}`;
+
+function stockMap(state: KhaosAdminState): Map<string, number> {
+	return new Map(state.stock.map((s) => [stockKey(s), s.level]));
+}
+
+/** Non-zero level changes since `before`, by stockCode|site|location. */
+function stockDeltas(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+	const out: Record<string, number> = {};
+	for (const k of new Set([...before.keys(), ...after.keys()])) {
+		const d = (after.get(k) ?? 0) - (before.get(k) ?? 0);
+		if (d !== 0) out[k] = d;
+	}
+	return out;
+}
+
+async function rows(key: string): Promise<Row[]> {
+	const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`);
+	return (res?.data ?? []) as Row[];
+}
+
+/** Polls `check` until it returns a value (bounded); throws with the last state described. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, describe: () => Promise<string>, timeoutMs: number): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		const v = await check();
+		if (v !== undefined) return v;
+		await sleep(1000);
+	}
+	throw new Error(`${what}: not reached in ${timeoutMs / 1000} s. ${await describe()}`);
+}
+
+async function describeState(): Promise<string> {
+	const inbox = await rows('inbox').catch(() => []);
+	const exceptions = await rows('exceptions').catch(() => []);
+	const intake = await api.listExecutions(workflowId('returns-intake'), { limit: 5 }).catch(() => []);
+	const processor = await api.listExecutions(workflowId('returns-processor'), { limit: 5 }).catch(() => []);
+	return (
+		`inbox: ${JSON.stringify(inbox.map((r) => ({ returnId: r.returnId, status: r.status, lastError: r.lastError })))}; ` +
+		`exceptions: ${JSON.stringify(exceptions.map((r) => ({ kind: r.kind, returnId: r.returnId, message: r.message })))}; ` +
+		`intake runs: ${intake.map((r) => r.status).join(', ')}; processor runs: ${processor.map((r) => r.status).join(', ')}`
+	);
+}
+
+/** The Reconcile node's output (the report) of the first reconciliation run started at or after `since`, bounded. */
+async function reconciliationAfter(since: number, timeoutMs = 40_000): Promise<{ executionId: string; startedAt: string; report: Row }> {
+	const wf = workflowId('reconciliation');
+	const run = await waitFor(
+		`a reconciliation run started after ${new Date(since).toISOString()}`,
+		async () => {
+			const runs = await api.listExecutions(wf, { limit: 20 });
+			const later = runs.filter((r) => Date.parse(String(r.startedAt)) >= since && r.finished !== undefined && r.status !== 'running' && r.status !== 'new');
+			return later.sort((a, b) => Date.parse(String(a.startedAt)) - Date.parse(String(b.startedAt)))[0];
+		},
+		async () => JSON.stringify((await api.listExecutions(wf, { limit: 5 })).map((r) => [r.id, r.status, r.startedAt])),
+		timeoutMs,
+	);
+	const full = await api.getExecution(run.id, true);
+	const out = full?.data?.resultData?.runData?.Reconcile?.[0]?.data?.main?.[0]?.[0]?.json;
+	if (run.status !== 'success' || !out) throw new Error(`reconciliation run ${run.id} ${run.status}: ${JSON.stringify(full?.data?.resultData?.error ?? null).slice(0, 600)}`);
+	return { executionId: run.id, startedAt: String(run.startedAt), report: out as Row };
+}
+
+/** The poll's graded returns of the default fixture and what the standard mapping does with them. */
+const APPLIED_FIXTURE = ['5001', '5002', '5005'];
+const EXCEPTION_RETURNS: Record<string, { kind: string; owner: string; message: RegExp; sku: string; order: string }> = {
+	'5003': { kind: 'unmapped_disposition', owner: 'ops', message: /Mystery Grade/, sku: 'MUG-WHT', order: 'WEB-1002' },
+	'5004': { kind: 'archived_sku', owner: 'ops', message: /SCARF-OLD/, sku: 'SCARF-OLD', order: 'WEB-1003' },
+	'5006': { kind: 'unmapped_reason', owner: 'ops', message: /Not as described/, sku: 'HOODIE-GRY-L', order: 'WEB-1004' },
+	'5007': { kind: 'order_not_found', owner: 'finance', message: /WEB-9999/, sku: '', order: 'WEB-9999' },
+};
+
+// ------------------------------------------------------------------ setup
+
+beforeAll(async () => {
+	let t = Date.now();
+	runtime = await ensureRuntime({ log });
+	timings.ensureRuntimeMs = Date.now() - t;
+
+	userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-e2e-poll-'));
+	t = Date.now();
+	installed = await installPackage(userFolder, { skipBuild: process.env.E2E_SKIP_BUILD === '1', log });
+	timings.installPackageMs = Date.now() - t;
+
+	n8n = await startN8n({ runtime, userFolder, port: await freePort(), log });
+	timings.startToReadyMs = n8n.startupMs;
+	const owner = await setupOwner(n8n.baseUrl);
+	api = await createApiKey(n8n.baseUrl, owner);
+
+	khaos = await startKhaosSandbox({ port: 0 });
+	rebound = await startReboundSandbox({ port: 0 });
+
+	// the credit oracle's input: the Khaos orders before any return, read through the real client
+	const client = new KhaosClient(
+		{ url: khaos.url, authMode: 'none', soapVersion: '1.1', namespace: 'urn:KosWeb-IKosWeb', soapActionStyle: 'namespaceHash', timeoutMs: 5000, batchSize: 50, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 5000 } },
+		{ send: makeNodeHttpSend(), retry: { sleep: async () => undefined, now: () => Date.now(), random: () => 0.5 } },
+	);
+	ordersBefore = await client.getSalesOrders(['WEB-1001', 'WEB-1002', 'WEB-1003', 'WEB-1004', 'WEB-1005']);
+	stockBefore = stockMap(await khaosState());
+
+	zeroRatedId = await addGradedReturn({ order: 'WEB-1004', sku: 'KIDS-TEE-5Y', qty: 2, price: '6.00', reason: 'Too small', disposition: 'Like New' });
+	missingId = await addGradedReturn({ order: 'WEB-1005', sku: 'JEANS-BLU-32', qty: 1, price: '30.00', reason: 'Too big', disposition: 'Missing' });
+
+	t = Date.now();
+	const clientName = `E2E Poll ${randomBytes(3).toString('hex')}`;
+	values = sandboxClientValues({
+		client: clientName,
+		khaosUrl: khaos.url,
+		reboundUrl: rebound.url,
+		webhookId: `e2e-${randomBytes(8).toString('hex')}`,
+		trigger: 'poll',
+		pollEveryMinutes: POLL_EVERY_MINUTES,
+		processEverySeconds: PROCESS_EVERY_SECONDS,
+		reconciliationCron: RECONCILIATION_CRON,
+		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
+		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
+	});
+	const valuesFile = path.join(userFolder, 'values.json');
+	fs.writeFileSync(valuesFile, JSON.stringify(values));
+	importLog = [];
+	report = await runImport(
+		{ client: clientName, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'E2E_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
+		{
+			env: { E2E_N8N_API_KEY: api.apiKey, E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey, E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret },
+			log: (line) => importLog.push(line),
+		},
+	);
+	importedAt = Date.now();
+	timings.importMs = importedAt - t;
+}, 25 * 60_000);
+
+afterAll(async () => {
+	try {
+		if (n8n) {
+			const rss = n8n.rssKb();
+			log(`[e2e pollFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
+			await n8n.stop();
+		}
+	} finally {
+		if (khaos) await khaos.close();
+		if (rebound) await rebound.close();
+		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
+		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
+	}
+}, 60_000);
+
+// ------------------------------------------------------------------ the oracle
+
+interface ExpectedCredit {
+	returnId: string;
+	totals: { netPence: number; taxPence: number; grossPence: number };
+	lines: Array<{ stockCode: string; quantity: number; netPence: number; taxPence: number; grossPence: number }>;
+}
+
+/** core/creditNote.ts on the Khaos orders as they were, the applied returns in id order (units and delivery counted as they go). */
+function expectedCredits(returnIds: string[]): Map<string, ExpectedCredit> {
+	const policy = values.finance.deliveryPolicy as 'never' | 'whole_order' | 'always';
+	const orders = new Map<string, CreditOrder>();
+	const out = new Map<string, ExpectedCredit>();
+	for (const id of [...returnIds].sort((a, b) => Number(a) - Number(b))) {
+		const r = rebound!.state.get(Number(id));
+		const ref = r.order_reference as string;
+		let order = orders.get(ref);
+		if (!order) {
+			const o = ordersBefore.get(ref);
+			if (!o) throw new Error(`oracle: no Khaos order ${ref}`);
+			order = toCreditOrder(o);
+			orders.set(ref, order);
+		}
+		const request = (r.item as Array<{ sku_code: string; quantity: number | string }>).map((it, i) => ({ sku: it.sku_code, quantity: Number(it.quantity), ref: String(i + 1) }));
+		const result = computeCredit(order, request, { deliveryPolicy: policy, rounding: values.finance.rounding, tolerancePencePerLine: values.finance.tolerancePencePerLine });
+		if (!result.ok) throw new Error(`oracle: ${id}: ${JSON.stringify(result.problems)}`);
+		for (const l of result.lines) {
+			if (l.kind === 'delivery') order.deliveryAlreadyRefunded = true;
+			const ol = order.lines.find((x) => x.lineId === l.lineId);
+			if (ol) ol.qtyPreviouslyReturned += l.quantity;
+		}
+		out.set(id, {
+			returnId: id,
+			totals: { netPence: result.totals.netPence, taxPence: result.totals.vatPence, grossPence: result.totals.grossPence },
+			lines: result.lines.filter((l) => l.kind === 'item').map((l) => ({ stockCode: l.sku as string, quantity: l.quantity, netPence: l.netPence, taxPence: l.vatPence, grossPence: l.grossPence })),
+		});
+	}
+	return out;
+}
+
+/** Stock changes the standard mapping asks for: restock / quarantine rows move +qty into their site/location, others nothing. */
+function expectedStockDeltas(returnIds: string[]): Record<string, number> {
+	const rowsByGrade = new Map<string, { action: string; siteId: string; locationId: string }>((values.mapping.dispositions as Array<any>).map((d) => [d.disposition, d]));
+	const out: Record<string, number> = {};
+	for (const id of returnIds) {
+		const r = rebound!.state.get(Number(id));
+		for (const it of r.item as Array<{ sku_code: string; quantity: number | string; final_disposition: string }>) {
+			const row = rowsByGrade.get(it.final_disposition);
+			if (!row) throw new Error(`mapping has no row for ${it.final_disposition}`);
+			if (row.action !== 'restock' && row.action !== 'quarantine') continue;
+			const k = `${it.sku_code}|${row.siteId}|${row.locationId}`;
+			out[k] = (out[k] ?? 0) + Number(it.quantity);
+		}
+	}
+	return out;
+}
+
+// ------------------------------------------------------------------ tests
+
+describe('poll path and reconciliation templates on a real n8n 2.40.7 (import → ReBound Poll Trigger → processor → Khaos → reconciliation)', () => {
+	it('imports the templates for a poll client: the Poll Trigger is enabled, the webhook trigger disabled, every always-on workflow active', async () => {
+		expect(packageLoadErrors(n8n!.logs())).toEqual([]);
+		expect({ exitCode: report.exitCode, log: report.exitCode === 0 ? '' : importLog.join('\n') }).toEqual({ exitCode: 0, log: '' });
+		expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
+			'returns-intake': true,
+			'returns-processor': true,
+			'credit-posting': false,
+			reconciliation: true,
+			'exception-replay': false,
+		});
+		const intake = await api.request('GET', `/workflows/${encodeURIComponent(workflowId('returns-intake'))}`);
+		const node = (name: string) => intake.nodes.find((n: { name: string }) => n.name === name);
+		expect({ poll: !!node('ReBound Poll Trigger').disabled, webhook: !!node('ReBound Trigger').disabled }).toEqual({ poll: false, webhook: true });
+		expect(node('ReBound Poll Trigger').parameters.pollTimes).toEqual({ item: [{ mode: 'everyX', value: POLL_EVERY_MINUTES, unit: 'minutes' }] });
+		const recon = await api.request('GET', `/workflows/${encodeURIComponent(workflowId('reconciliation'))}`);
+		expect(recon.nodes.find((n: { name: string }) => n.name === 'Every Morning').parameters.rule).toEqual({ interval: [{ field: 'cronExpression', expression: RECONCILIATION_CRON }] });
+	});
+
+	it('the poll picks up every graded return: stock moves exactly as the mapping says, credit notes equal core/creditNote to the penny, problems become exception rows and move nothing', async () => {
+		const applied = [...APPLIED_FIXTURE, zeroRatedId, missingId];
+		const graded = [...applied, ...Object.keys(EXCEPTION_RETURNS)];
+		// bounded: the first poll runs at activation or within a minute, the processor every 3 s
+		const settled = await waitFor(
+			'every graded return done or an exception',
+			async () => {
+				const inbox = await rows('inbox');
+				const exceptions = await rows('exceptions');
+				const doneIds = new Set(inbox.filter((r) => r.status === 'done').map((r) => String(r.returnId)));
+				const exIds = new Set(exceptions.map((r) => String(r.returnId)));
+				const pending = inbox.filter((r) => r.status === 'queued' || r.status === 'processing');
+				return applied.every((id) => doneIds.has(id)) && Object.keys(EXCEPTION_RETURNS).every((id) => exIds.has(id)) && pending.length === 0 ? { inbox, exceptions } : undefined;
+			},
+			describeState,
+			POLL_EVERY_MINUTES * 60_000 + 45_000,
+		);
+		timings.importToSettledMs = Date.now() - importedAt;
+
+		// the inbox holds the graded returns only (5008 and 5009 are in transit)
+		expect([...new Set(settled.inbox.map((r) => String(r.returnId)))].sort()).toEqual([...graded].sort());
+		for (const id of applied) {
+			expect(settled.inbox.find((r) => String(r.returnId) === id && r.status === 'done')).toMatchObject({ creditNoteRef: `RB-${id}`, lastError: '' });
+		}
+
+		settledAt = Date.now();
+		const state = await khaosState();
+		// stock: per (sku, site, location), exactly the mapping's moves and nothing else
+		// (5007's move is taken out here and asserted in the it.failing test below: a template defect)
+		const deltas = stockDeltas(stockBefore, stockMap(state));
+		for (const a of state.adjustments.filter((x) => x.reference.startsWith('RB-5007-'))) {
+			const k = stockKey(a);
+			deltas[k] = (deltas[k] ?? 0) - a.delta;
+			if (deltas[k] === 0) delete deltas[k];
+		}
+		expect(deltas).toEqual(expectedStockDeltas(applied));
+		expect(deltas).toEqual({ 'JEANS-BLU-32|1|A1': 1, 'HOODIE-GRY-L|1|QUAR': 1, 'TSHIRT-RED-M|1|RET': 1, 'KIDS-TEE-5Y|1|A1': 2 });
+		// one adjustment per moving line, referenced RB-<return>-<line>-move; the Missing line moves nothing
+		const adjByReturn = (id: string) => state.adjustments.filter((a) => a.reference.startsWith(`RB-${id}-`));
+		expect(Object.fromEntries(applied.map((id) => [id, adjByReturn(id).map((a) => [a.stockCode, a.siteId, a.locationId, a.delta])]))).toEqual({
+			'5001': [['JEANS-BLU-32', '1', 'A1', 1]],
+			'5002': [['HOODIE-GRY-L', '1', 'QUAR', 1]],
+			'5005': [['TSHIRT-RED-M', '1', 'RET', 1]],
+			[zeroRatedId]: [['KIDS-TEE-5Y', '1', 'A1', 2]],
+			[missingId]: [],
+		});
+
+		// credit notes: one per applied return, equal to the oracle (core/creditNote.ts on the Khaos orders)
+		const oracle = expectedCredits(applied);
+		for (const id of applied) {
+			const notes = state.creditNotes.filter((c) => c.associatedRef === `RB-${id}`);
+			const want = oracle.get(id)!;
+			expect({ id, count: notes.length }).toEqual({ id, count: 1 });
+			expect({ id, totals: notes[0].totals, delivery: notes[0].delivery }).toEqual({ id, totals: want.totals, delivery: null });
+			expect({ id, lines: notes[0].lines.map((l) => ({ stockCode: l.stockCode, quantity: l.quantity, netPence: l.netPence, taxPence: l.taxPence, grossPence: l.grossPence })) }).toEqual({ id, lines: want.lines });
+		}
+		// worked values (docs/credit-notes.md; the zero-rated line carries no VAT)
+		expect(oracle.get('5001')!.totals).toEqual({ grossPence: 2413, taxPence: 402, netPence: 2011 });
+		expect(oracle.get(zeroRatedId)!.totals.taxPence).toBe(0);
+		log(`[e2e pollFlow] credits ${JSON.stringify(Object.fromEntries([...oracle].map(([id, c]) => [id, c.totals])))}`);
+		expect(state.creditNotes).toHaveLength(applied.length);
+		expect(state.returns.map((r) => r.associatedRef).sort()).toEqual(applied.map((id) => `RB-${id}`).sort());
+
+		// exceptions: one row per problem return with its kind, owner and message; nothing in Khaos for them
+		for (const [id, want] of Object.entries(EXCEPTION_RETURNS)) {
+			const ex = settled.exceptions.filter((r) => String(r.returnId) === id);
+			expect({ id, kinds: ex.map((r) => r.kind) }).toEqual({ id, kinds: [want.kind] });
+			expect(ex[0]).toMatchObject({ kind: want.kind, owner: want.owner, title: EXCEPTION_CATALOGUE[want.kind as keyof typeof EXCEPTION_CATALOGUE].title, status: 'open', orderReference: want.order });
+			if (want.sku) expect(ex[0].sku).toBe(want.sku);
+			expect(ex[0].message).toMatch(want.message);
+			expect(JSON.parse(ex[0].payload).returnId).toBe(id);
+			expect(settled.inbox.find((r) => String(r.returnId) === id)?.status).toBe('exception');
+			// (5007's stock adjustment: see the it.failing test below)
+			expect({ id, adjustments: id === '5007' ? [] : adjByReturn(id), returns: state.returns.filter((r) => r.associatedRef === `RB-${id}`), notes: state.creditNotes.filter((c) => c.associatedRef === `RB-${id}`) }).toEqual({ id, adjustments: [], returns: [], notes: [] });
+		}
+		expect(settled.exceptions).toHaveLength(Object.keys(EXCEPTION_RETURNS).length);
+	});
+
+	// TEMPLATE DEFECT (workflows/returns-processor.json, buildProcessor in scripts/templates/build.ts):
+	// the processor runs Map Returns → Validate SKUs → Apply Stock Moves → Create Credit Note, and the
+	// original order is first looked up in Create Credit Note. A return against an order Khaos does not
+	// have (5007, WEB-9999, TSHIRT-RED-M Grade A) is restocked into sellable 1/A1 (+1, adjustment
+	// RB-5007-1-move) before it becomes an order_not_found exception. The fix belongs in the template:
+	// look the order up (Khaos Control › Sales Order › Get by associated ref, or a credit "compute only"
+	// step) before Apply Stock Moves and send a missing order to the exception sink. Until then this
+	// assertion fails, which `it.failing` reports as a pass; once fixed, jest flags it: make it `it`.
+	it.failing('a return against an unknown order (5007, WEB-9999) moves no stock in Khaos', async () => {
+		const state = await khaosState();
+		const deltas = stockDeltas(stockBefore, stockMap(state));
+		expect({ adjustments: state.adjustments.filter((a) => a.reference.startsWith('RB-5007-')), tshirtA1: deltas['TSHIRT-RED-M|1|A1'] ?? 0 }).toEqual({ adjustments: [], tshirtA1: 0 });
+	});
+	it('reconciliation: a return whose credit note was deleted in Khaos is credit_pending, a return graded while the intake was down is pending (stuck); counts, values, ages and both ids in the report', async () => {
+		expect(settledAt).toBeGreaterThan(0);
+		const started = Date.now();
+		// the window is yesterday (the template searches ReBound for $today − 1 day): 5005, 5006 and 5007 of the fixture
+		const before = await reconciliationAfter(settledAt);
+		reportBeforeBreak = before.report;
+		const statusOf = (rep: Row) => Object.fromEntries((rep.perReturn as Row[]).map((r) => [r.returnId, r.status]));
+		expect(statusOf(before.report)).toEqual({ '5005': 'complete', '5006': 'exception', '5007': 'exception' });
+		// Khaos gives the credit note's net only (ExportOrderStatusEx): 5005's, as core/creditNote computed it
+		const credit5005 = expectedCredits([...APPLIED_FIXTURE, zeroRatedId, missingId]).get('5005')!.totals;
+		expect(before.report.summary.totals).toMatchObject({ returns: 3, complete: 1, creditNotes: 1, khaosCreditNet: { GBP: credit5005.netPence } });
+		expect(before.report.summary.totals.khaosCreditNet).toEqual({ GBP: 2978 });
+
+		// the intake goes down; ReBound grades a return dated yesterday: nobody picks it up
+		await api.deactivateWorkflow(workflowId('returns-intake'));
+		const stuckId = await addGradedReturn({ order: 'WEB-1005', sku: 'JEANS-BLU-32', qty: 1, price: '30.00', reason: 'Too big', disposition: 'Grade A', daysAgo: 1 });
+		// someone deletes 5005's credit note in Khaos
+		const stateBefore = await khaosState();
+		const del = await adminJson(`${khaos!.adminUrl}/credit-notes/RB-5005`, 'DELETE');
+		expect(del.status).toBe(200);
+		expect(del.json.removed).toEqual(stateBefore.creditNotes.filter((c) => c.associatedRef === 'RB-5005').map((c) => c.orderCode));
+		expect(del.json.removed).toHaveLength(1);
+		const broken = await khaosState();
+		expect(broken.creditNotes.filter((c) => c.associatedRef === 'RB-5005')).toEqual([]);
+		expect(broken.adjustments.filter((a) => a.reference.startsWith('RB-5005-'))).toEqual(stateBefore.adjustments.filter((a) => a.reference.startsWith('RB-5005-')));
+		expect((await adminJson(`${khaos!.adminUrl}/credit-notes/RB-5005`, 'DELETE')).status).toBe(404);
+
+		const { report: rep, executionId } = await reconciliationAfter(Date.now());
+		timings.reconciliationMs = Date.now() - started;
+		log(`[e2e pollFlow] reconciliation ${executionId}: ${rep.summaryLine}`);
+
+		const byId = new Map((rep.perReturn as Row[]).map((r) => [r.returnId, r]));
+		expect(statusOf(rep)).toEqual({ '5005': 'credit_pending', '5006': 'exception', '5007': 'exception', [stuckId]: 'pending' });
+		// 5005: its stock move is in Khaos, its credit note is not
+		expect(byId.get('5005')).toMatchObject({
+			orderReference: 'WEB-1001',
+			khaos: { creditNotes: [], adjustments: 1 },
+			credit: { khaosGrossPence: null },
+			stock: { missingLineIds: [], overMoved: [], unitsReturned: 1, unitsMoved: 1 },
+		});
+		expect((byId.get('5005')!.findings as string[]).join(' ')).toMatch(/credit note/i);
+		// the stuck return: nothing in Khaos at all
+		expect(byId.get(stuckId)).toMatchObject({ orderReference: 'WEB-1005', khaos: { imported: false, processed: false, creditNotes: [], adjustments: 0 }, stock: { unitsMoved: 0 } });
+
+		// counts by status; values by status: with no credit note, no expected credit (the template passes none) and no
+		// refund (ReBound's search reports none) every value is £0.00 — see the it.failing value test below
+		expect(rep.summary.countsByStatus).toEqual({ duplicate_credit: 0, over_moved: 0, stock_pending: 0, value_mismatch: 0, exception: 2, credit_pending: 1, pending: 1, complete: 0 });
+		const sumBy = (status: string) => (rep.perReturn as Row[]).filter((r) => r.status === status).reduce((n, r) => n + (r.valuePence as number), 0);
+		for (const status of ['credit_pending', 'pending', 'exception']) expect({ status, value: rep.summary.valuesByStatus[status].GBP ?? 0 }).toEqual({ status, value: sumBy(status) });
+		expect(Object.fromEntries(['5005', '5006', '5007', stuckId].map((id) => [id, [byId.get(id)!.valueSource, byId.get(id)!.credit.refundPence]]))).toEqual({
+			'5005': ['none', null],
+			'5006': ['none', null],
+			'5007': ['none', null],
+			[stuckId]: ['none', null],
+		});
+		expect(rep.summary.totals).toMatchObject({ returns: 4, complete: 0, needsAttention: 4, creditNotes: 0, openExceptions: 4, unitsReturned: 1 + 3 + 1 + 1 });
+		// not complete, by age: both are listed, each in the bucket of its age
+		const bucketOf = (id: string) => Object.entries(rep.stuck.buckets as Record<string, { returnIds: string[] }>).filter(([, b]) => b.returnIds.includes(id)).map(([k]) => k);
+		for (const id of ['5005', stuckId]) expect({ id, buckets: bucketOf(id) }).toEqual({ id, buckets: [byId.get(id)!.ageBucket] });
+		expect(Object.values(rep.stuck.buckets as Record<string, { count: number }>).reduce((n, b) => n + b.count, 0)).toBe(4);
+		// open exceptions over the whole table, by kind and owner
+		expect(rep.openExceptions).toMatchObject({ total: 4, byKind: { unmapped_disposition: 1, archived_sku: 1, unmapped_reason: 1, order_not_found: 1 }, byOwner: { ops: 3, finance: 1 } });
+		// the rendered report (what the e-mail / Slack nodes send) names both returns
+		for (const id of ['5005', stuckId]) {
+			expect({ id, markdown: (rep.markdown as string).includes(id), html: (rep.html as string).includes(id) }).toEqual({ id, markdown: true, html: true });
+		}
+		expect(rep.markdown).toMatch(/Credit pending/);
+		expect(rep.markdown).toMatch(/Pending/);
+		expect(rep.subject).toMatch(/0 of 4 complete, 4 need attention/);
+	});
+
+	// TEMPLATE / NODE DEFECT (workflows/reconciliation.json + Khaos Control › Return › Reconcile): "values by
+	// status" are always £0.00. A return's value is its credit note's gross, else the expected credit, else
+	// ReBound's refund (docs/reconciliation.md), but the node passes every credit note with grossPence null
+	// (ExportOrderStatusEx gives net only), the template passes no expected credits, and ReBound's search gives
+	// no refund. So even the complete 5005 (credit note 35.74 gross, 29.78 net) is valued £0.00. Fix: give
+	// the value on net when no gross is known (core/reconcile.ts), or have the node read the credit notes'
+	// gross (ExportOrders carries CREDIT_GRS per line) / the template pass expected credits.
+	it.failing('reconciliation values by status carry the credit value: the complete 5005 counts its credit note (35.74 gross)', async () => {
+		expect(reportBeforeBreak).toBeDefined();
+		expect(reportBeforeBreak!.summary.valuesByStatus.complete).toEqual({ GBP: 3574 });
+	});
+});

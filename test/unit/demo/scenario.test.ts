@@ -100,3 +100,16 @@ describe('demo --fixture', () => {
 		expect(() => resolveFixtures([path.join(dir, 'empty')])).toThrow('the folder has no khaos*.json or rebound*.json');
 	});
 });
+
+describe('docs/demo.md', () => {
+	it('its scenario file example is a valid scenario', () => {
+		const md = fs.readFileSync(path.resolve(__dirname, '../../../docs/demo.md'), 'utf8');
+		const block = /```json\n([\s\S]*?)```/.exec(md);
+		expect(block).not.toBeNull();
+		const s = parseScenario(JSON.parse(block![1]), 'docs/demo.md example');
+		expect(s.returns.map((r) => [r.returnId, r.grade ?? null, r.expect.creditNote])).toEqual([
+			['5001', null, { gross: 2413, vat: 402, net: 2011 }],
+			['5009', { 'MUG-WHT': 'Dirty' }, { gross: 800, vat: 133, net: 667 }],
+		]);
+	});
+});

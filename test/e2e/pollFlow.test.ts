@@ -367,6 +367,10 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			POLL_EVERY_MINUTES * 60_000 + 45_000,
 		);
 		timings.importToSettledMs = Date.now() - importedAt;
+		// they came through the Poll Trigger (trigger executions of the intake), not a webhook
+		const intakeRuns = await api.listExecutions(workflowId('returns-intake'), { limit: 20 });
+		expect(intakeRuns.length).toBeGreaterThanOrEqual(1);
+		expect([...new Set(intakeRuns.map((r) => r.mode))]).toEqual(['trigger']);
 
 		// the inbox holds the graded returns only (5008 and 5009 are in transit)
 		expect([...new Set(settled.inbox.map((r) => String(r.returnId)))].sort()).toEqual([...graded].sort());
@@ -506,8 +510,11 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 		for (const id of ['5005', stuckId]) {
 			expect({ id, markdown: (rep.markdown as string).includes(id), html: (rep.html as string).includes(id) }).toEqual({ id, markdown: true, html: true });
 		}
-		expect(rep.markdown).toMatch(/Credit pending/);
-		expect(rep.markdown).toMatch(/Pending/);
+		// "Returns not complete": one row each, with the status title
+		const mdRow = (id: string) => (rep.markdown as string).split('\n').filter((l) => l.startsWith(`| ${id} `));
+		expect(mdRow('5005')).toEqual([expect.stringContaining('| WEB-1001 | Credit pending |')]);
+		expect(mdRow(stuckId)).toEqual([expect.stringContaining('| WEB-1005 | Pending |')]);
+		expect(rep.html).toMatch(/Credit pending/);
 		expect(rep.subject).toMatch(/0 of 4 complete, 4 need attention/);
 	});
 

@@ -109,13 +109,14 @@ export function planPhases(quick: boolean): PhasePlan[] {
 	}
 	// the 5,000-return point does not fit the ~25 min budget on this machine (the package drains ~3 returns/s):
 	// RSS growth is measured over every phase of a variant (~2,000 returns) and reported per 5,000 returns
+	// small phases first, the 1,000 burst last: a backlog it leaves cannot spoil the other measurements
 	return [
-		{ phase: 'burst', returns: 1000, lines: 3, rate: null, timeoutMs: 420_000, variants: both },
-		{ phase: 'rate-5', returns: 200, lines: 3, rate: 5, timeoutMs: 150_000, variants: both },
-		{ phase: 'rate-20', returns: 400, lines: 3, rate: 20, timeoutMs: 200_000, variants: both },
 		{ phase: 'scale-1', returns: 100, lines: 1, rate: null, timeoutMs: 90_000, variants: both },
 		{ phase: 'scale-3', returns: 100, lines: 3, rate: null, timeoutMs: 90_000, variants: both },
 		{ phase: 'scale-10', returns: 100, lines: 10, rate: null, timeoutMs: 120_000, variants: both },
+		{ phase: 'rate-5', returns: 200, lines: 3, rate: 5, timeoutMs: 120_000, variants: both },
+		{ phase: 'rate-20', returns: 300, lines: 3, rate: 20, timeoutMs: 150_000, variants: both },
+		{ phase: 'burst', returns: 1000, lines: 3, rate: null, timeoutMs: 360_000, variants: both },
 	];
 }
 
@@ -315,6 +316,22 @@ async function executionStats(api: ApiClient, workflowId: string, fromMs: number
 	return `${spans.length}${spans.length === 250 ? '+' : ''} executions, wall mean ${(walls.reduce((a, b) => a + b, 0) / walls.length / 1000).toFixed(2)} s, max ${(Math.max(...walls) / 1000).toFixed(2)} s, up to ${most} at once`;
 }
 
+/** Waits (bounded) until the variant has no running execution and, for the package, no queued or processing inbox row. */
+async function waitIdle(env: VariantEnv, boundMs: number): Promise<{ ok: boolean; detail: string }> {
+	const deadline = Date.now() + boundMs;
+	let detail = '';
+	for (;;) {
+		let running = 0;
+		for (const w of env.timingWorkflows) running += (await env.api.listExecutions(w.id, { status: 'running', limit: 250 }).catch(() => [])).length;
+		const inbox = await inboxSummary(env);
+		const busy = /\b(queued|processing) [1-9]/.test(inbox);
+		detail = `${running} running execution(s)${inbox ? `; ${inbox}` : ''}`;
+		if (running === 0 && !busy) return { ok: true, detail };
+		if (Date.now() > deadline) return { ok: false, detail };
+		await sleep(2_000);
+	}
+}
+
 /** The newest failed execution's error (node and message) of the variant's workflows, for a phase that did not finish. */
 async function lastFailure(env: VariantEnv): Promise<string> {
 	for (const w of env.timingWorkflows) {
@@ -471,7 +488,8 @@ export async function main(argv: string[]): Promise<void> {
 	const o = parseBenchArgs(argv);
 	const t0 = Date.now();
 	const plan = planPhases(o.quick);
-	const variants: Variant[] = o.only ? [o.only] : ['package', 'baseline'];
+	// the baseline first: it leaves no queue behind, so the package starts on an n8n as fresh as the baseline's
+	const variants: Variant[] = o.only ? [o.only] : ['baseline', 'package'];
 
 	// return numbers: one range per (variant, phase), each with its own Khaos order
 	let n = 1;
@@ -519,6 +537,11 @@ export async function main(argv: string[]): Promise<void> {
 			await sleep(2_000);
 			for (const p of plan) {
 				if (!p.variants.includes(env.variant)) continue;
+				const idle = await waitIdle(env, 90_000);
+				if (!idle.ok) {
+					notes.push(`${env.variant}: ${p.phase} and later phases not run: still busy 90 s after the previous phase (${idle.detail})`);
+					break;
+				}
 				results.push(await runPhase(n8n, env, p, ranges.get(`${env.variant}/${p.phase}`)!));
 				if (p.phase === 'burst') {
 					for (const w of env.timingWorkflows) {
@@ -544,6 +567,7 @@ export async function main(argv: string[]): Promise<void> {
 		'ReBound calls are 0 for both: the pushed event carries the whole return, neither variant needs to call ReBound back.',
 	);
 	notes.push('No 5,000-return point: at the package\'s ~3 returns/s it alone would take ~28 min, more than the run budget. RSS growth is measured over every phase of a variant (start of the first phase → end of the last) and scaled linearly to 5,000 returns.');
+	notes.push('Order: baseline first, then the package, each variant on its own sandboxes; phases smallest first, the 1,000 burst last; before each phase the harness waits (≤ 90 s) until the variant is idle (no running execution, no queued/processing inbox row) and skips the rest when it is not.');
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,
 		machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, shared with other work, Node ${process.version} harness, n8n ${runtime.n8nVersion} on Node 24, SQLite`,

@@ -163,11 +163,11 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 		},
 		{
 			returnId: '5007',
-			label: 'unknown order (WEB-9999): the goods are restocked, finance gets the exception, no credit note',
+			label: 'unknown order (WEB-9999): nothing moves, finance gets the exception, no credit note',
 			expect: {
 				status: 'exception',
-				// docs/operating-guide.md: order_not_found — "Stock has moved; no credit note."
-				stock: [{ sku: 'TSHIRT-RED-M', siteId: '1', locationId: 'A1', delta: 1 }],
+				// docs/operating-guide.md: order_not_found — nothing moved (Apply Stock Moves checks the order first)
+				stock: [],
 				creditNote: null,
 				exceptions: ['order_not_found'],
 			},

@@ -246,7 +246,9 @@ describe('Stock', () => {
 		test('one batched call for every moving line; references; per-line results', async () => {
 			const { out, fake } = await run(params, [r1, r2]);
 			expect(fake.calls.adjustStock).toBe(1);
-			const batch = fake.log[0].args[0] as IDataObject[];
+			// the original orders are looked up first, in one batch
+			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([['WEB-1001', 'WEB-1002']]);
+			const batch = fake.log.find((l) => l.method === 'adjustStock')!.args[0] as IDataObject[];
 			expect(batch.map((a) => [a.reference, a.stockCode, a.siteId, a.locationId, a.adjustBy])).toEqual([
 				['RB-R1-R1:1-move', 'TSHIRT-RED-M', '1', 'A1', 1],
 				['RB-R1-R1:2-move', 'JEANS-BLU-32', '1', 'QUAR', 2],
@@ -298,10 +300,35 @@ describe('Stock', () => {
 			expect(jsons(res.out[1]).map((e) => [e.kind, e.code])).toEqual([['khaos_rejected', 'invalid_request']]);
 		});
 
+		test('a return whose original order is not in Khaos moves nothing: order_not_found naming the order, the others move', async () => {
+			const unknown = mappedReturn('R7', 'WEB-9999', [{ sku: 'TSHIRT-RED-M', action: 'restock' }]);
+			const { out, fake } = await run(params, [unknown, r2]);
+			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['R2']);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.stage, e.code, e.field, e.owner])).toEqual([['order_not_found', 'R7', 'stock', 'WEB-9999', 'orderReference', 'finance']]);
+			expect(String(out[1][0].json.message)).toContain('"WEB-9999" is not in Khaos');
+			expect(JSON.parse(out[1][0].json.payload as string)).toEqual(unknown);
+			expect(pairs(out[1])).toEqual([0]);
+			const batch = fake.log.find((l) => l.method === 'adjustStock')!.args[0] as IDataObject[];
+			expect(batch.map((a) => a.reference)).toEqual(['RB-R2-R2:1-move']);
+			expect(fake.levels.get('TSHIRT-RED-M|1|A1')).toBe(10);
+		});
+
+		test('a failed order look-up moves nothing for its returns (transient_exhausted, retried later); Check Original Order off skips the look-up', async () => {
+			const failing = await run(params, [r1], { fake: new FakeKhaosApi().fail('getSalesOrders', transient()) });
+			expect(jsons(failing.out[1]).map((e) => [e.kind, e.returnId])).toEqual([['transient_exhausted', 'R1']]);
+			expect(failing.fake.calls.adjustStock).toBe(0);
+			const unknown = mappedReturn('R8', 'WEB-9999', [{ sku: 'TSHIRT-RED-M', action: 'restock' }]);
+			const off = await run({ ...params, options: { checkOrder: false } }, [unknown]);
+			expect(off.fake.calls.getSalesOrders).toBe(0);
+			expect(jsons(off.out[0]).map((j) => j.returnId)).toEqual(['R8']);
+			expect(off.fake.levels.get('TSHIRT-RED-M|1|A1')).toBe(11);
+		});
+
 		test('a return with no moving line passes without any call', async () => {
 			const none = mappedReturn('R5', 'WEB-1001', [{ sku: 'TSHIRT-RED-M', action: 'no_movement' }]);
 			const { out, fake } = await run(params, [none]);
 			expect(fake.calls.adjustStock).toBe(0);
+			expect(fake.calls.getSalesOrders).toBe(0);
 			expect(out[0]).toHaveLength(1);
 		});
 	});

@@ -99,6 +99,13 @@ export const stockFields: INodeProperties[] = [
 				default: 'ReBound return',
 				description: 'Reason text recorded on each adjustment (the disposition is appended)',
 			},
+			{
+				displayName: 'Check Original Order',
+				name: 'checkOrder',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to look up each return\'s original order first (batched) and send a return whose order is not in Khaos to Exceptions as order_not_found without moving its stock',
+			},
 		],
 	},
 ];

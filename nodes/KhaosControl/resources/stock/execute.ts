@@ -193,6 +193,14 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 		returns.push({ itemIndex, json: item.json, ret: parsed.value, moves: planMoves(parsed.value, reasonText) });
 	});
 
+	// a return whose original order is not in Khaos moves nothing: it could not be credited, and
+	// restocking it would put goods into sellable stock that no sale took out (order_not_found)
+	if (options.checkOrder !== false) {
+		const checked = await dropUnknownOrders(run, returns.filter((r) => r.moves.some((m) => m.adjustment)));
+		exceptions.push(...checked.exceptions);
+		for (let i = returns.length - 1; i >= 0; i--) if (checked.dropped.has(returns[i].itemIndex)) returns.splice(i, 1);
+	}
+
 	// one batched call for every moving line of the execution
 	const batch = returns.flatMap((r) => r.moves.map((m) => m.adjustment).filter((a): a is StockAdjustmentInput => a !== null));
 	const results = new Map<string, StockAdjustmentResult>();
@@ -230,6 +238,49 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 		done.push(outputItem(resultJson(r.json, r.moves, results), r.itemIndex));
 	}
 	return [done, exceptions];
+}
+
+/**
+ * Looks up the original orders of the returns that would move stock (batched
+ * ExportOrders, batchSize references a call) and turns a return whose order is
+ * not in Khaos into an order_not_found exception; a failed look-up fails only
+ * the returns of its batch (transient failures are retried like any other).
+ */
+async function dropUnknownOrders(run: KhaosRun, moving: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn }>): Promise<{ dropped: Set<number>; exceptions: INodeExecutionData[] }> {
+	const dropped = new Set<number>();
+	const exceptions: INodeExecutionData[] = [];
+	const key = (ref: string) => ref.trim().toLowerCase();
+	const refs = [...new Map(moving.map((r) => [key(r.ret.orderReference), r.ret.orderReference.trim()])).values()];
+	const batchSize = Math.max(1, run.creds.batchSize || 50);
+	const known = new Set<string>();
+	const failed = new Map<string, unknown>();
+	for (let i = 0; i < refs.length; i += batchSize) {
+		const batch = refs.slice(i, i + batchSize);
+		try {
+			const found = await run.api.getSalesOrders(batch);
+			for (const ref of found.keys()) known.add(key(ref));
+		} catch (error) {
+			for (const ref of batch) failed.set(key(ref), error);
+		}
+	}
+	for (const r of moving) {
+		const k = key(r.ret.orderReference);
+		if (failed.has(k)) {
+			dropped.add(r.itemIndex);
+			exceptions.push(...failureExceptions(run, failed.get(k), [r], 'stock', 'looking up the original order in Khaos'));
+		} else if (!known.has(k)) {
+			dropped.add(r.itemIndex);
+			const ex = recordException(
+				'order_not_found',
+				`${recordName(r.json)}: the original order "${r.ret.orderReference.slice(0, 60)}" is not in Khaos, so no stock was moved (nor can it be credited)`,
+				r.json,
+				'stock',
+				{ code: r.ret.orderReference.slice(0, 60), field: 'orderReference' },
+			);
+			exceptions.push(exceptionItem(ex, r.itemIndex));
+		}
+	}
+	return { dropped, exceptions };
 }
 
 function resultJson(json: IDataObject, moves: PlannedMove[], results: Map<string, StockAdjustmentResult>): IDataObject {

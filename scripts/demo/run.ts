@@ -19,6 +19,7 @@ import { installPackage, packRepo } from '../n8n/package';
 import { defaultCacheDir, ensureRuntime, type Log } from '../n8n/runtime';
 import { WORKFLOWS_DIR } from '../templates/build';
 import { runImport, type ImportReport } from '../templates/import';
+import { exampleValues } from '../templates/sandboxValues';
 import type { FixtureChoice, Scenario } from './scenario';
 import { checkScenarioAgainstFixture } from './scenario';
 import { buildSummary, inboxRowFor, isFinalStatus, type DemoSummary, type KhaosAdjustment, type KhaosCreditNote } from './summary';
@@ -166,25 +167,11 @@ export function demoValues(args: {
 	};
 }
 
-/** The standard demo mapping (shared demo data). */
-export const STANDARD_DEMO_MAPPING = {
-	dispositions: [
-		{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-		{ disposition: 'Like New', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-		{ disposition: 'Grade B', action: 'restock', siteId: '1', locationId: 'RET', sellable: true },
-		{ disposition: 'Damaged', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-		{ disposition: 'Dirty', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-		{ disposition: 'Quarantine', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-		{ disposition: 'Missing', action: 'no_movement', siteId: '', locationId: '', sellable: false },
-	],
-	reasons: [
-		{ reason: 'Too small', reasonId: '2', matchOn: 'reason' },
-		{ reason: 'Too big', reasonId: '2', matchOn: 'reason' },
-		{ reason: 'Faulty', reasonId: '1', matchOn: 'reason' },
-		{ reason: 'Changed my mind', reasonId: '3', matchOn: 'reason' },
-		{ reason: 'Arrived damaged', reasonId: '4', matchOn: 'reason' },
-	],
-	skuAliases: [] as Array<Record<string, unknown>>,
+/** The standard demo mapping (shared demo data), as written in scripts/templates/values.example.json. */
+export const STANDARD_DEMO_MAPPING = exampleValues().mapping as {
+	dispositions: Array<{ disposition: string; action: string; siteId: string; locationId: string; sellable: boolean }>;
+	reasons: Array<{ reason: string; reasonId: string; matchOn: string }>;
+	skuAliases: Array<Record<string, unknown>>;
 };
 
 function sha256(file: string): string {

@@ -41,9 +41,14 @@ export interface SandboxClientOptions {
 
 type Json = Record<string, any>;
 
+/** values.example.json, parsed: the one place the sites and the standard demo mapping are written down. */
+export function exampleValues(): Json {
+	return JSON.parse(fs.readFileSync(EXAMPLE_VALUES_FILE, 'utf8')) as Json;
+}
+
 /** The values file content (see values.ts ValuesSchema) for a sandbox-backed client. */
 export function sandboxClientValues(o: SandboxClientOptions): Json {
-	const example = JSON.parse(fs.readFileSync(EXAMPLE_VALUES_FILE, 'utf8')) as Json;
+	const example = exampleValues();
 	const c = o.client;
 	return {
 		client: c,

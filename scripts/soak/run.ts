@@ -1,0 +1,537 @@
+/**
+ * The soak: exactly once under faults and a restart, on a real n8n 2.40.7.
+ *
+ *   npm run soak -- [--returns 2000] [--no-kill] [--seed 42] [--rate 4] [--json] [--build] [--no-faults]
+ *
+ * Both sandboxes in this process on 127.0.0.1, the package installed into a
+ * fresh n8n user folder, the templates imported (processor every 2 s, rows
+ * left `processing` requeued after 1 min). N seeded returns (scenario.ts) are
+ * pushed as signed ReBound webhooks at a bounded rate, with 5% duplicate
+ * deliveries (half at once, concurrently; half late, once the inbox holds the
+ * first), 2% older events (lower sequence, other grades) after the newer one
+ * is in the inbox, 1% bad-signature noise, while the Khaos sandbox fails ~10% of calls (HTTP
+ * 500, 429 with Retry-After, timeouts, dropped connections) and, every 15 s,
+ * does one stock import / return import / ProcessReturn and drops the answer.
+ * The sender behaves like ReBound: anything but a 2xx is delivered again
+ * (bounded). Half-way through, n8n is SIGKILLed and restarted on the same
+ * user folder; the intake's crashed executions are retried (docs/idempotency.md).
+ * Then the inbox drains (bounded) and the ledger (ledger.ts) is checked
+ * against the oracle (scenario.ts). Exit code 1 when a return is lost,
+ * doubled or wrong.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { mulberry32 } from '../../sandbox/shared/prng';
+import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
+import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
+import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
+import { createApiKey, freePort, packageLoadErrors, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../n8n/instance';
+import { installPackage, type InstalledPackage } from '../n8n/package';
+import { ensureRuntime, type Runtime } from '../n8n/runtime';
+import { WORKFLOWS_DIR } from '../templates/build';
+import { runImport, type ImportReport } from '../templates/import';
+import { SANDBOX_REBOUND, sandboxClientValues } from '../templates/sandboxValues';
+import { checkLedger, type LedgerResult } from './ledger';
+import { expectedOutcome, generateScenario, khaosFixture, normalised, reboundInput, type Expected, type Scenario, type SoakReturn } from './scenario';
+
+export interface SoakOptions {
+	returns: number;
+	kill: boolean;
+	seed: number;
+	/** main deliveries per second */
+	rate: number;
+	json: boolean;
+	/** build dist/ before packing (default: pack the current dist/) */
+	build: boolean;
+	faults: boolean;
+	processEverySeconds: number;
+	batchSize: number;
+}
+
+export const DEFAULT_SOAK_OPTIONS: SoakOptions = { returns: 2000, kill: true, seed: 42, rate: 4, json: false, build: false, faults: true, processEverySeconds: 2, batchSize: 50 };
+
+const USAGE = 'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults]';
+
+export function parseSoakArgs(argv: string[]): SoakOptions {
+	const o: SoakOptions = { ...DEFAULT_SOAK_OPTIONS };
+	for (let i = 0; i < argv.length; i++) {
+		const eq = argv[i].indexOf('=');
+		const flag = eq > 0 ? argv[i].slice(0, eq) : argv[i];
+		const inline = eq > 0 ? argv[i].slice(eq + 1) : undefined;
+		const num = (min: number, max: number) => {
+			const raw = inline ?? argv[++i];
+			const v = Number(raw);
+			if (raw === undefined || !Number.isInteger(v) || v < min || v > max) throw new Error(`${flag} needs a whole number from ${min} to ${max}. ${USAGE}`);
+			return v;
+		};
+		switch (flag) {
+			case '--returns':
+				o.returns = num(1, 5000);
+				break;
+			case '--seed':
+				o.seed = num(0, 2 ** 31 - 1);
+				break;
+			case '--rate':
+				o.rate = num(1, 50);
+				break;
+			case '--no-kill':
+				o.kill = false;
+				break;
+			case '--no-faults':
+				o.faults = false;
+				break;
+			case '--json':
+				o.json = true;
+				break;
+			case '--build':
+				o.build = true;
+				break;
+			default:
+				throw new Error(`Unknown option ${argv[i]}. ${USAGE}`);
+		}
+	}
+	return o;
+}
+
+export interface SoakResult {
+	options: SoakOptions;
+	sent: number;
+	applied: number;
+	excepted: number;
+	exceptedByKind: Record<string, number>;
+	expectedApplied: number;
+	expectedExcepted: number;
+	duplicatesSent: number;
+	duplicatesSuppressed: number;
+	/** duplicate deliveries that got their own inbox row (two intake executions both passed the check); applied once downstream */
+	duplicateRows: number;
+	outOfOrderSent: number;
+	outOfOrderDropped: number;
+	badSignatureSent: number;
+	badSignatureRejected: number;
+	/** webhook deliveries repeated by the sender (no 2xx: n8n down, not registered yet, …) */
+	redeliveries: number;
+	khaosCalls: number;
+	faultsInjected: Record<string, number>;
+	/** Khaos calls that failed transiently and were retried by the transport (= injected faults) */
+	retries: number;
+	/** extra processor runs of inbox rows (attempts − 1), from requeues and stalled rows */
+	rowReruns: number;
+	kill: { atSent: number; downMs: number; crashedIntakeRetried: number } | null;
+	drained: boolean;
+	lost: number;
+	doubled: number;
+	wrong: number;
+	stockDrift: LedgerResult['stockDrift'];
+	problems: LedgerResult['problems'];
+	wallMs: number;
+	machine: string;
+	date: string;
+}
+
+type Row = Record<string, any>;
+type Log = (line: string) => void;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Delivery {
+	kind: 'main' | 'duplicate' | 'stale' | 'badsig';
+	returnId: number;
+	eventId: string;
+	body: string;
+	status: number | null;
+	attempts: number;
+}
+
+function eventBody(rebound: ReboundSandbox, r: SoakReturn, eventId: string, sequence: number): string {
+	const wire = rebound.state.wire(rebound.state.get(r.returnId), false);
+	return JSON.stringify({ id: eventId, event: 'return.processed', occurred_at: new Date().toISOString(), sequence, data: wire });
+}
+
+/** The older event of a return: same return, lower sequence, every line graded "Damaged". */
+function staleBody(rebound: ReboundSandbox, r: SoakReturn, eventId: string): string {
+	const wire = rebound.state.wire(rebound.state.get(r.returnId), false) as Record<string, any>;
+	const data = { ...wire, item: (wire.item as Array<Record<string, unknown>>).map((it) => ({ ...it, final_disposition: 'Damaged' })) };
+	return JSON.stringify({ id: eventId, event: 'return.processed', occurred_at: new Date(Date.now() - 60_000).toISOString(), sequence: 9, data });
+}
+
+async function tableRows(api: ApiClient, tableId: string): Promise<Row[]> {
+	const out: Row[] = [];
+	let cursor: string | undefined;
+	for (let page = 0; page < 200; page++) {
+		const q = new URLSearchParams({ limit: '250' });
+		if (cursor) q.set('cursor', cursor);
+		const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId)}/rows?${q.toString()}`);
+		out.push(...((res?.data ?? []) as Row[]));
+		cursor = res?.nextCursor ?? undefined;
+		if (!cursor) break;
+	}
+	return out;
+}
+
+function stockMap(khaos: KhaosSandbox): Map<string, number> {
+	return new Map(khaos.state.snapshot().stock.map((s) => [`${s.stockCode.toUpperCase()}|${s.siteId}|${s.locationId.toUpperCase()}`, s.level]));
+}
+
+/** Retries the intake's executions that n8n marked crashed (the answer was sent, the insert never ran). Safe: the inbox checks drop what was queued. */
+async function retryCrashedIntake(api: ApiClient, workflowId: string, since: number, done: Set<string>, log: Log): Promise<number> {
+	let retried = 0;
+	let cursor: string | undefined;
+	for (let page = 0; page < 100; page++) {
+		const q = new URLSearchParams({ workflowId, limit: '250' });
+		if (cursor) q.set('cursor', cursor);
+		const res = await api.request('GET', `/executions?${q.toString()}`);
+		const runs = (res?.data ?? []) as Array<{ id: string; status: string; startedAt?: string; retryOf?: string | null }>;
+		let older = false;
+		for (const run of runs) {
+			if (run.startedAt && Date.parse(run.startedAt) < since) older = true;
+			if (run.status !== 'crashed' || done.has(String(run.id))) continue;
+			done.add(String(run.id));
+			try {
+				await api.request('POST', `/executions/${encodeURIComponent(run.id)}/retry`, { loadWorkflow: false });
+				retried++;
+			} catch (error) {
+				log(`[soak] retry of crashed intake execution ${run.id} failed: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		}
+		cursor = res?.nextCursor ?? undefined;
+		if (!cursor || older) break;
+	}
+	return retried;
+}
+
+export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<SoakResult> {
+	const started = Date.now();
+	const scenario: Scenario = generateScenario(o.returns, o.seed);
+	let runtime: Runtime;
+	let userFolder = '';
+	let installed: InstalledPackage | undefined;
+	let n8n: N8nInstance | undefined;
+	let khaos: KhaosSandbox | undefined;
+	let rebound: ReboundSandbox | undefined;
+	let stopFaultTimer = false;
+	try {
+		runtime = await ensureRuntime({ log });
+		userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-soak-'));
+		installed = await installPackage(userFolder, { skipBuild: !o.build, log });
+		const port = await freePort();
+		n8n = await startN8n({ runtime, userFolder, port, log });
+		const owner = await setupOwner(n8n.baseUrl);
+		const api = await createApiKey(n8n.baseUrl, owner, `soak-${Date.now()}`);
+		const loadErrors = packageLoadErrors(n8n.logs());
+		if (loadErrors.length) throw new Error(`the package did not load in n8n: ${loadErrors.join('; ')}`);
+
+		khaos = await startKhaosSandbox({ port: 0, fixture: khaosFixture(scenario), seed: o.seed });
+		rebound = await startReboundSandbox({ port: 0 });
+		for (const r of scenario.returns) rebound.state.add(reboundInput(r));
+		const expected = new Map<string, Expected>();
+		for (const r of scenario.returns) expected.set(String(r.returnId), expectedOutcome(r, normalised(rebound.state.wire(rebound.state.get(r.returnId), false))));
+
+		const client = `Soak ${randomBytes(3).toString('hex')}`;
+		const webhookId = `soak-${randomBytes(8).toString('hex')}`;
+		const valuesFile = path.join(userFolder, 'values.json');
+		fs.writeFileSync(
+			valuesFile,
+			JSON.stringify(
+				sandboxClientValues({
+					client,
+					khaosUrl: khaos.url,
+					reboundUrl: rebound.url,
+					webhookId,
+					processEverySeconds: o.processEverySeconds,
+					batchSize: o.batchSize,
+					staleAfterMinutes: 1,
+					maxTransientAttempts: 10,
+					khaos: { timeoutSeconds: 2, maxAttempts: 5 },
+					reboundApiKeyEnv: 'SOAK_REBOUND_API_KEY',
+					reboundSecretEnv: 'SOAK_REBOUND_WEBHOOK_SECRET',
+				}),
+			),
+		);
+		const importLog: string[] = [];
+		const report: ImportReport = await runImport(
+			{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'SOAK_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
+			{ env: { SOAK_N8N_API_KEY: api.apiKey, SOAK_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey, SOAK_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret }, log: (l) => importLog.push(l) },
+		);
+		if (report.exitCode !== 0) throw new Error(`template import failed (${report.exitCode}): ${importLog.join('\n')}`);
+		const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
+		const intakeId = report.workflows.find((w) => w.file === 'returns-intake')?.id as string;
+		const webhookUrl = () => `${n8n!.baseUrl}/webhook/${webhookId}/rebound`;
+		const stockBefore = stockMap(khaos);
+
+		// ---------------------------------------------------------------- Khaos faults and the call log
+		const faultsInjected: Record<string, number> = {};
+		let khaosCalls = 0;
+		let callSeq = 0;
+		const readCalls = () => {
+			for (const c of khaos!.calls.since(callSeq)) {
+				callSeq = Math.max(callSeq, c.seq);
+				khaosCalls++;
+				if (c.outcome.startsWith('injected:')) faultsInjected[c.outcome.slice(9)] = (faultsInjected[c.outcome.slice(9)] ?? 0) + 1;
+			}
+		};
+		callSeq = khaos.calls.lastSeq;
+		if (o.faults) {
+			khaos.faults.configure({ seed: o.seed, holdMs: 3000, rules: { '*': { rate500: 0.03, rate429: 0.03, retryAfterSeconds: 1, rateTimeout: 0.02, rateDrop: 0.02 } } });
+		}
+		const rnd = mulberry32(o.seed ^ 0x5eed);
+		const background = (async () => {
+			// every second: read the call log (it keeps the last 10,000 calls); every 15 s: one answer lost after the work
+			for (let tick = 0; !stopFaultTimer && tick < 24 * 3600; tick++) {
+				readCalls();
+				if (o.faults && tick % 15 === 14) {
+					const method = ['ImportStockAdjustments', 'ImportReturns', 'ProcessReturn'][Math.floor(rnd() * 3)];
+					khaos!.faults.merge({ rules: { [method]: { next: { count: 1, kind: 'dropAfter' } } } });
+				}
+				await sleep(1000);
+			}
+		})();
+
+		// ---------------------------------------------------------------- deliveries
+		const deliveries: Delivery[] = [];
+		let redeliveries = 0;
+		let down = false;
+		const secret = SANDBOX_REBOUND.webhookSecret;
+		const post = async (d: Delivery): Promise<void> => {
+			const deadline = Date.now() + 8 * 60_000;
+			for (let attempt = 1; attempt <= 80; attempt++) {
+				d.attempts = attempt;
+				if (attempt > 1) redeliveries++;
+				const headers = signWebhookBody(d.body, d.kind === 'badsig' ? `${secret}-wrong` : secret, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
+				try {
+					const res = await fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: d.body, signal: AbortSignal.timeout(30_000) });
+					await res.text();
+					d.status = res.status;
+					if (res.status >= 200 && res.status < 300) return;
+					if (d.kind === 'badsig' && res.status === 401) return;
+				} catch {
+					d.status = null;
+				}
+				if (Date.now() > deadline) return;
+				await sleep(down ? 1000 : Math.min(5000, 250 * 2 ** Math.min(attempt, 5)));
+			}
+		};
+		const inflight = new Set<Promise<void>>();
+		const launch = (d: Delivery, delayMs = 0) => {
+			deliveries.push(d);
+			const p = (async () => {
+				if (delayMs) await sleep(delayMs);
+				await post(d);
+			})();
+			inflight.add(p);
+			void p.finally(() => inflight.delete(p));
+			return p;
+		};
+		let kill: SoakResult['kill'] = null;
+		const crashedDone = new Set<string>();
+		/** redeliveries of an event already queued, and older events of a return already queued: sent in the late phase */
+		const later: Delivery[] = [];
+		const t0 = Date.now();
+		for (let i = 0; i < scenario.returns.length; i++) {
+			const r = scenario.returns[i];
+			const due = t0 + (i * 1000) / o.rate;
+			if (due > Date.now()) await sleep(due - Date.now());
+			for (let guard = 0; inflight.size >= 64 && guard < 600; guard++) await sleep(100);
+			const eventId = `evt_soak_${r.returnId}`;
+			const body = eventBody(rebound, r, eventId, 10);
+			launch({ kind: 'main', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
+			if (r.duplicate === 'concurrent') launch({ kind: 'duplicate', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
+			if (r.duplicate === 'later') later.push({ kind: 'duplicate', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
+			// the older event arrives after the newer one is in the inbox (see the late phase below)
+			if (r.outOfOrder) later.push({ kind: 'stale', returnId: r.returnId, eventId: `evt_soak_${r.returnId}_older`, body: staleBody(rebound, r, `evt_soak_${r.returnId}_older`), status: null, attempts: 0 });
+			if (r.badSignature) launch({ kind: 'badsig', returnId: r.returnId, eventId: `evt_soak_${r.returnId}_forged`, body: eventBody(rebound, r, `evt_soak_${r.returnId}_forged`, 11), status: null, attempts: 0 });
+
+			if (o.kill && !kill && i + 1 === Math.ceil(scenario.returns.length / 2)) {
+				log(`[soak] SIGKILL n8n after ${i + 1} returns sent (${inflight.size} deliveries in flight)`);
+				const killedAt = Date.now();
+				down = true;
+				await n8n.kill('SIGKILL');
+				n8n = await startN8n({ runtime, userFolder, port, log });
+				down = false;
+				kill = { atSent: i + 1, downMs: Date.now() - killedAt, crashedIntakeRetried: 0 };
+				await sleep(5000);
+				kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, killedAt - 10 * 60_000, crashedDone, log);
+				log(`[soak] n8n back after ${kill.downMs} ms; crashed intake executions retried: ${kill.crashedIntakeRetried}`);
+			}
+			if ((i + 1) % 250 === 0) log(`[soak] ${i + 1}/${scenario.returns.length} returns sent, ${inflight.size} in flight, ${khaosCalls} Khaos calls`);
+		}
+		for (let guard = 0; inflight.size > 0 && guard < 12 * 60; guard++) await sleep(1000);
+		// late phase: once the inbox holds a row of every return sent (bounded wait), ReBound's late
+		// redeliveries of the same events and older events of the same returns (out of order)
+		const sentIds = new Set(scenario.returns.map((r) => String(r.returnId)));
+		const queuedDeadline = Date.now() + 5 * 60_000;
+		while (Date.now() < queuedDeadline) {
+			const seen = new Set((await tableRows(api, tableId('inbox'))).map((row) => String(row.returnId)));
+			const missing = [...sentIds].filter((id) => !seen.has(id)).length;
+			if (missing === 0) break;
+			if (kill) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, started, crashedDone, log);
+			await sleep(3000);
+		}
+		log(`[soak] main deliveries done in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${later.length} late redeliveries and older events`);
+		for (const d of later.sort(() => rnd() - 0.5)) {
+			for (let guard = 0; inflight.size >= 16 && guard < 600; guard++) await sleep(100);
+			launch(d);
+			await sleep(1000 / o.rate);
+		}
+		for (let guard = 0; inflight.size > 0 && guard < 12 * 60; guard++) await sleep(1000);
+		log(`[soak] all deliveries done in ${((Date.now() - t0) / 1000).toFixed(0)} s; draining the inbox`);
+
+		// ---------------------------------------------------------------- drain (bounded)
+		const drainDeadline = Date.now() + Math.max(5 * 60_000, o.returns * 500);
+		let drained = false;
+		let lastKey = '';
+		let lastChange = Date.now();
+		let inbox: Row[] = [];
+		while (Date.now() < drainDeadline) {
+			inbox = await tableRows(api, tableId('inbox'));
+			const by: Record<string, number> = {};
+			for (const row of inbox) by[row.status] = (by[row.status] ?? 0) + 1;
+			const pending = (by.queued ?? 0) + (by.processing ?? 0) + (by.credit_queued ?? 0);
+			const seen = new Set(inbox.map((row) => String(row.returnId)));
+			const missing = [...sentIds].filter((id) => !seen.has(id)).length;
+			if (pending === 0 && missing === 0) {
+				drained = true;
+				break;
+			}
+			const key = JSON.stringify(by) + missing;
+			if (key !== lastKey) {
+				lastKey = key;
+				lastChange = Date.now();
+				log(`[soak] inbox ${JSON.stringify(by)}; returns without a row: ${missing}`);
+			}
+			if (kill && missing > 0 && pending === 0) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, started, crashedDone, log);
+			// stalled rows are requeued after 1 min; 4 min without any change is a stall
+			if (Date.now() - lastChange > 4 * 60_000) break;
+			await sleep(3000);
+		}
+		stopFaultTimer = true;
+		await background;
+		readCalls();
+
+		// ---------------------------------------------------------------- ledger
+		const exceptions = await tableRows(api, tableId('exceptions'));
+		const snap = khaos.state.snapshot();
+		const ledger = checkLedger({
+			expected,
+			adjustments: snap.adjustments,
+			creditNotes: snap.creditNotes,
+			stockBefore,
+			stockAfter: stockMap(khaos),
+			exceptions: exceptions.map((e) => ({ returnId: String(e.returnId), kind: String(e.kind), status: String(e.status) })),
+		});
+		const rowsByEvent = new Map<string, number>();
+		for (const row of inbox) rowsByEvent.set(String(row.eventId), (rowsByEvent.get(String(row.eventId)) ?? 0) + 1);
+		const dups = deliveries.filter((d) => d.kind === 'duplicate');
+		const stale = deliveries.filter((d) => d.kind === 'stale');
+		const forged = deliveries.filter((d) => d.kind === 'badsig');
+		const expectedApplied = [...expected.values()].filter((e) => e.outcome === 'applied').length;
+		return {
+			options: o,
+			sent: scenario.returns.length,
+			applied: ledger.applied,
+			excepted: ledger.excepted,
+			exceptedByKind: ledger.exceptedByKind,
+			expectedApplied,
+			expectedExcepted: expected.size - expectedApplied,
+			duplicatesSent: dups.length,
+			duplicatesSuppressed: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) <= 1).length,
+			duplicateRows: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) > 1).length,
+			outOfOrderSent: stale.length,
+			outOfOrderDropped: stale.filter((d) => !rowsByEvent.has(d.eventId)).length,
+			badSignatureSent: forged.length,
+			badSignatureRejected: forged.filter((d) => d.status === 401 && !rowsByEvent.has(d.eventId)).length,
+			redeliveries,
+			khaosCalls,
+			faultsInjected,
+			retries: Object.values(faultsInjected).reduce((a, b) => a + b, 0),
+			rowReruns: inbox.reduce((s, row) => s + Math.max(0, Number(row.attempts || 0) - 1), 0),
+			kill,
+			drained,
+			lost: ledger.lost,
+			doubled: ledger.doubled,
+			wrong: ledger.wrong,
+			stockDrift: ledger.stockDrift,
+			problems: ledger.problems.slice(0, 50).map((p) => ({
+				...p,
+				detail: `${p.detail}; inbox ${JSON.stringify(inbox.filter((row) => String(row.returnId) === p.returnId).map((row) => [row.id, row.eventId, row.sequence, row.status, row.attempts, String(row.lastError ?? '').slice(0, 120)]))}`,
+			})),
+			wallMs: Date.now() - started,
+			machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, soak on Node ${process.version}, n8n ${runtime.n8nVersion} on Node 24`,
+			date: new Date().toISOString(),
+		};
+	} finally {
+		stopFaultTimer = true;
+		if (n8n) await n8n.stop().catch(() => undefined);
+		if (khaos) await khaos.close().catch(() => undefined);
+		if (rebound) await rebound.close().catch(() => undefined);
+		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
+		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
+	}
+}
+
+export function soakFailed(r: SoakResult): boolean {
+	return r.lost > 0 || r.doubled > 0 || r.wrong > 0 || r.stockDrift.length > 0 || !r.drained;
+}
+
+export function renderTable(r: SoakResult): string {
+	const kinds = Object.entries(r.exceptedByKind)
+		.sort()
+		.map(([k, n]) => `${k} ${n}`)
+		.join(', ');
+	const faults = Object.entries(r.faultsInjected)
+		.sort()
+		.map(([k, n]) => `${k} ${n}`)
+		.join(', ');
+	const rows: Array<[string, string]> = [
+		['returns sent', `${r.sent} (seed ${r.options.seed}, ${r.options.rate}/s)`],
+		['applied exactly once', `${r.applied} (oracle: ${r.expectedApplied})`],
+		['excepted, by type', `${r.excepted} (oracle: ${r.expectedExcepted}): ${kinds || 'none'}`],
+		['duplicate deliveries suppressed', `${r.duplicatesSuppressed} of ${r.duplicatesSent} at the intake; ${r.duplicateRows} got a second row (concurrent) and were applied once downstream`],
+		['out-of-order deliveries dropped', `${r.outOfOrderDropped} of ${r.outOfOrderSent}`],
+		['bad signatures rejected (401)', `${r.badSignatureRejected} of ${r.badSignatureSent}`],
+		['webhook redeliveries (no 2xx)', String(r.redeliveries)],
+		['Khaos calls / retries made', `${r.khaosCalls} / ${r.retries} (${faults || 'no faults'})`],
+		['inbox row re-runs (requeued)', String(r.rowReruns)],
+		['n8n SIGKILL', r.kill ? `after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed intake execution(s) retried` : 'no'],
+		['inbox drained', r.drained ? 'yes' : 'NO (bounded wait ended)'],
+		['lost', String(r.lost)],
+		['doubled', String(r.doubled)],
+		['wrong (values, half-applied, false alarm)', String(r.wrong)],
+		['stock drift (moves outside references)', String(r.stockDrift.length)],
+		['wall time', `${(r.wallMs / 1000).toFixed(0)} s`],
+	];
+	const w = Math.max(...rows.map(([k]) => k.length));
+	return ['| measure | result |', '|---|---|', ...rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+	let o: SoakOptions;
+	try {
+		o = parseSoakArgs(argv);
+	} catch (error) {
+		process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+		return 2;
+	}
+	const stop = () => process.exit(130);
+	process.once('SIGINT', stop);
+	process.once('SIGTERM', stop);
+	const r = await runSoak(o);
+	if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+	else {
+		process.stdout.write(`\n${renderTable(r)}\n\n${r.date} · ${r.machine}\n`);
+		for (const p of r.problems.slice(0, 20)) process.stdout.write(`  ${p.verdict} ${p.returnId}: ${p.detail}\n`);
+		for (const d of r.stockDrift.slice(0, 10)) process.stdout.write(`  stock drift ${d.key}: expected ${d.expected}, actual ${d.actual}\n`);
+	}
+	return soakFailed(r) ? 1 : 0;
+}
+
+if (require.main === module) {
+	main(process.argv.slice(2)).then(
+		(code) => process.exit(code),
+		(error) => {
+			process.stderr.write(`soak failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+			process.exit(1);
+		},
+	);
+}

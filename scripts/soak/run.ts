@@ -119,7 +119,7 @@ export interface SoakResult {
 	retries: number;
 	/** extra processor runs of inbox rows (attempts − 1), from requeues and stalled rows */
 	rowReruns: number;
-	kill: { atSent: number; downMs: number; crashedIntakeRetried: number } | null;
+	kill: { atSent: number; at: number; downMs: number; crashedIntakeRetried: number } | null;
 	drained: boolean;
 	lost: number;
 	doubled: number;
@@ -174,7 +174,7 @@ function stockMap(khaos: KhaosSandbox): Map<string, number> {
 	return new Map(khaos.state.snapshot().stock.map((s) => [`${s.stockCode.toUpperCase()}|${s.siteId}|${s.locationId.toUpperCase()}`, s.level]));
 }
 
-/** Retries the intake's executions that n8n marked crashed (the answer was sent, the insert never ran). Safe: the inbox checks drop what was queued. */
+/** Retries the intake's executions that n8n marked crashed or that failed (the answer was sent, the insert may never have run). Safe: the inbox checks drop what was queued. */
 async function retryCrashedIntake(api: ApiClient, workflowId: string, since: number, done: Set<string>, log: Log): Promise<number> {
 	let retried = 0;
 	let cursor: string | undefined;
@@ -186,7 +186,7 @@ async function retryCrashedIntake(api: ApiClient, workflowId: string, since: num
 		let older = false;
 		for (const run of runs) {
 			if (run.startedAt && Date.parse(run.startedAt) < since) older = true;
-			if (run.status !== 'crashed' || done.has(String(run.id))) continue;
+			if ((run.status !== 'crashed' && run.status !== 'error') || done.has(String(run.id))) continue;
 			done.add(String(run.id));
 			try {
 				await api.request('POST', `/executions/${encodeURIComponent(run.id)}/retry`, { loadWorkflow: false });
@@ -349,7 +349,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 				await n8n.kill('SIGKILL');
 				n8n = await startN8n({ runtime, userFolder, port, log });
 				down = false;
-				kill = { atSent: i + 1, downMs: Date.now() - killedAt, crashedIntakeRetried: 0 };
+				kill = { atSent: i + 1, at: killedAt, downMs: Date.now() - killedAt, crashedIntakeRetried: 0 };
 				await sleep(5000);
 				kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, killedAt - 10 * 60_000, crashedDone, log);
 				log(`[soak] n8n back after ${kill.downMs} ms; crashed intake executions retried: ${kill.crashedIntakeRetried}`);
@@ -365,8 +365,8 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			const seen = new Set((await tableRows(api, tableId('inbox'))).map((row) => String(row.returnId)));
 			const missing = [...sentIds].filter((id) => !seen.has(id)).length;
 			if (missing === 0) break;
-			if (kill) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, started, crashedDone, log);
-			await sleep(3000);
+			if (kill) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, kill.at - 2 * 60_000, crashedDone, log);
+			await sleep(10_000);
 		}
 		log(`[soak] main deliveries done in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${later.length} late redeliveries and older events`);
 		for (const d of later.sort(() => rnd() - 0.5)) {
@@ -400,7 +400,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 				lastChange = Date.now();
 				log(`[soak] inbox ${JSON.stringify(by)}; returns without a row: ${missing}`);
 			}
-			if (kill && missing > 0 && pending === 0) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, started, crashedDone, log);
+			if (kill && missing > 0 && pending === 0 && Date.now() - lastChange > 20_000) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, kill.at - 2 * 60_000, crashedDone, log);
 			// stalled rows are requeued after 1 min; 4 min without any change is a stall
 			if (Date.now() - lastChange > 4 * 60_000) break;
 			await sleep(3000);
@@ -493,7 +493,7 @@ export function renderTable(r: SoakResult): string {
 		['webhook redeliveries (no 2xx)', String(r.redeliveries)],
 		['Khaos calls / retries made', `${r.khaosCalls} / ${r.retries} (${faults || 'no faults'})`],
 		['inbox row re-runs (requeued)', String(r.rowReruns)],
-		['n8n SIGKILL', r.kill ? `after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed intake execution(s) retried` : 'no'],
+		['n8n SIGKILL', r.kill ? `after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed or failed intake execution(s) retried` : 'no'],
 		['inbox drained', r.drained ? 'yes' : 'NO (bounded wait ended)'],
 		['lost', String(r.lost)],
 		['doubled', String(r.doubled)],

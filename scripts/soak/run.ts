@@ -105,6 +105,9 @@ export interface SoakResult {
 	expectedExcepted: number;
 	duplicatesSent: number;
 	duplicatesSuppressed: number;
+	/** of those: sent late (the first copy already in the inbox), and how many of these were suppressed */
+	lateDuplicatesSent: number;
+	lateDuplicatesSuppressed: number;
 	/** duplicate deliveries that got their own inbox row (two intake executions both passed the check); applied once downstream */
 	duplicateRows: number;
 	outOfOrderSent: number;
@@ -142,6 +145,8 @@ interface Delivery {
 	body: string;
 	status: number | null;
 	attempts: number;
+	/** sent in the late phase (after the first copy was in the inbox) */
+	late?: boolean;
 }
 
 function eventBody(rebound: ReboundSandbox, r: SoakReturn, eventId: string, sequence: number): string {
@@ -337,7 +342,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			const body = eventBody(rebound, r, eventId, 10);
 			launch({ kind: 'main', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
 			if (r.duplicate === 'concurrent') launch({ kind: 'duplicate', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
-			if (r.duplicate === 'later') later.push({ kind: 'duplicate', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
+			if (r.duplicate === 'later') later.push({ kind: 'duplicate', returnId: r.returnId, eventId, body, status: null, attempts: 0, late: true });
 			// the older event arrives after the newer one is in the inbox (see the late phase below)
 			if (r.outOfOrder) later.push({ kind: 'stale', returnId: r.returnId, eventId: `evt_soak_${r.returnId}_older`, body: staleBody(rebound, r, `evt_soak_${r.returnId}_older`), status: null, attempts: 0 });
 			if (r.badSignature) launch({ kind: 'badsig', returnId: r.returnId, eventId: `evt_soak_${r.returnId}_forged`, body: eventBody(rebound, r, `evt_soak_${r.returnId}_forged`, 11), status: null, attempts: 0 });
@@ -437,6 +442,8 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			duplicatesSent: dups.length,
 			duplicatesSuppressed: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) <= 1).length,
 			duplicateRows: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) > 1).length,
+			lateDuplicatesSent: dups.filter((d) => d.late).length,
+			lateDuplicatesSuppressed: dups.filter((d) => d.late && (rowsByEvent.get(d.eventId) ?? 0) <= 1).length,
 			outOfOrderSent: stale.length,
 			outOfOrderDropped: stale.filter((d) => !rowsByEvent.has(d.eventId)).length,
 			badSignatureSent: forged.length,
@@ -487,7 +494,10 @@ export function renderTable(r: SoakResult): string {
 		['returns sent', `${r.sent} (seed ${r.options.seed}, ${r.options.rate}/s)`],
 		['applied exactly once', `${r.applied} (oracle: ${r.expectedApplied})`],
 		['excepted, by type', `${r.excepted} (oracle: ${r.expectedExcepted}): ${kinds || 'none'}`],
-		['duplicate deliveries suppressed', `${r.duplicatesSuppressed} of ${r.duplicatesSent} at the intake; ${r.duplicateRows} got a second row (concurrent) and were applied once downstream`],
+		[
+			'duplicate deliveries suppressed',
+			`${r.duplicatesSuppressed} of ${r.duplicatesSent} at the intake (late: ${r.lateDuplicatesSuppressed} of ${r.lateDuplicatesSent}); ${r.duplicateRows} concurrent copies got a second inbox row and were applied once downstream`,
+		],
 		['out-of-order deliveries dropped', `${r.outOfOrderDropped} of ${r.outOfOrderSent}`],
 		['bad signatures rejected (401)', `${r.badSignatureRejected} of ${r.badSignatureSent}`],
 		['webhook redeliveries (no 2xx)', String(r.redeliveries)],

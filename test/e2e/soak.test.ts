@@ -44,6 +44,7 @@ describe('soak (small): exactly once under faults, duplicates and out-of-order d
 		expect(r.khaosCalls).toBeGreaterThan(r.retries);
 		expect(r.duplicatesSent).toBeGreaterThan(0);
 		expect(r.duplicatesSuppressed + r.duplicateRows).toBe(r.duplicatesSent);
+		expect(r.lateDuplicatesSuppressed).toBe(r.lateDuplicatesSent);
 		expect(r.outOfOrderDropped).toBe(r.outOfOrderSent);
 		expect(r.badSignatureRejected).toBe(r.badSignatureSent);
 	});

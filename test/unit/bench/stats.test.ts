@@ -81,6 +81,12 @@ describe('bench stats', () => {
 		]);
 		expect(checkTargets([phase({ phase: 'scale-3', returns: 100, rssEndMb: 701 })]).map((c) => c.met)).toEqual([true, null, null, true]);
 		expect(checkTargets([]).map((c) => c.met)).toEqual([null, null, null, null]);
+		// a burst that hit its time bound under-counts calls: the finished 100-return burst is used
+		expect(checkTargets([phase({ timedOut: true, khaosCallsPerReturn: 1.33 }), phase({ phase: 'scale-3', returns: 100, khaosCallsPerReturn: 2.75 })])[0]).toEqual({
+			target: 'Khaos calls per return (3 lines) ≤ 2.5',
+			value: '2.75',
+			met: false,
+		});
 	});
 
 	it('rssOverRun spans the first phase start to the last phase end of one variant', () => {

@@ -290,6 +290,19 @@ describe('the returns flow', () => {
 		expect(q.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'queued' }]);
 		expect([q.orderBy, q.orderByColumn, q.orderByDirection, q.returnAll, q.limit]).toEqual([true, 'id', 'ASC', false, '{{BATCH_SIZE}}']);
 		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
+		// each row is claimed with one compare-and-set (id and still queued), so overlapping runs never share a row
+		const claim = node(processor, 'Mark Processing').parameters as Record<string, any>;
+		expect([claim.operation, claim.matchType, claim.filters.conditions, claim.columns.value.status]).toEqual([
+			'update',
+			'allConditions',
+			[
+				{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' },
+				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
+			],
+			'processing',
+		]);
+		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
+		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Parse Return']);
 	});
 
 	it.each([

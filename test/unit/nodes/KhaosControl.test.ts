@@ -521,6 +521,38 @@ describe('Credit Note', () => {
 		expect(fake.log.filter((l) => l.method === 'processReturn').map((l) => l.args)).toEqual([['RTN000001', 'REBOUND']]);
 	});
 
+	test('ProcessReturn calls run at most Process Concurrency at once, and every return is still processed once, in input order', async () => {
+		class SlowFake extends FakeKhaosApi {
+			inFlight = 0;
+			most = 0;
+			async processReturn(returnCode: string, manualAuthCode: string) {
+				this.inFlight++;
+				this.most = Math.max(this.most, this.inFlight);
+				await new Promise((r) => setImmediate(r));
+				await new Promise((r) => setImmediate(r));
+				try {
+					return await super.processReturn(returnCode, manualAuthCode);
+				} finally {
+					this.inFlight--;
+				}
+			}
+		}
+		// three orders: one wave of three returns (a wave holds one return per order)
+		const rets = ['WEB-1001', 'WEB-1002', 'WEB-1003'].map((o, i) => mappedReturn(`P${i}`, o, [{ sku: o === 'WEB-1002' ? 'HOODIE-GRY-L' : o === 'WEB-1003' ? 'TSHIRT-RED-M' : 'JEANS-BLU-32' }]));
+		for (const [limit, expected] of [
+			[2, 2],
+			[1, 1],
+			[undefined, 3],
+		] as const) {
+			const fake = new SlowFake();
+			const { out } = await run({ ...params, options: { ...params.options, ...(limit ? { processConcurrency: limit } : {}) } }, rets, { fake });
+			expect({ limit, exceptions: jsons(out[1]).map((e) => [e.returnId, e.kind, e.message]) }).toEqual({ limit, exceptions: [] });
+			expect({ limit, most: fake.most }).toEqual({ limit, most: expected });
+			expect(jsons(out[0]).map((j) => [j.returnId, j.processed])).toEqual(rets.map((r) => [r.returnId, 'processed']));
+			expect(fake.log.filter((l) => l.method === 'processReturn')).toHaveLength(3);
+		}
+	});
+
 	test('one order fetch per order per execution; two returns of one order never credit the same unit twice', async () => {
 		const a = mappedReturn('A', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
 		const b = mappedReturn('B', 'WEB-1002', [{ sku: 'MUG-WHT', quantity: 2 }]);

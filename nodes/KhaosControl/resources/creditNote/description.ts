@@ -63,6 +63,14 @@ export const creditNoteFields: INodeProperties[] = [
 				description: 'Recorded when the return is processed (the refund is marked as manually processed)',
 			},
 			{
+				displayName: 'Process Concurrency',
+				name: 'processConcurrency',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 16 },
+				default: 4,
+				description: 'How many ProcessReturn calls (one return each) may be in flight at once; 1 processes them one after another',
+			},
+			{
 				displayName: 'Process Return',
 				name: 'processReturn',
 				type: 'boolean',

@@ -79,6 +79,20 @@ interface Options {
 	credit: CreditOptions;
 	manualAuthCode: string;
 	processReturn: boolean;
+	/** ProcessReturn calls in flight at once (1–16). */
+	processConcurrency: number;
+}
+
+/** Runs task(0..count-1) with at most `limit` running at once; resolves when all have settled. */
+async function inPool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+	let next = 0;
+	const worker = async (): Promise<void> => {
+		while (next < count) {
+			const i = next++;
+			await task(i);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
 }
 
 function readOptions(run: KhaosRun): Options {
@@ -91,6 +105,7 @@ function readOptions(run: KhaosRun): Options {
 		credit: { deliveryPolicy: policy as DeliveryPolicy, rounding: rounding as RoundingRule, tolerancePencePerLine: Math.floor(tolerance) },
 		manualAuthCode: String(o.manualAuthCode ?? 'REBOUND').trim() || 'REBOUND',
 		processReturn: o.processReturn === undefined ? true : o.processReturn === true,
+		processConcurrency: Math.min(16, Math.max(1, Math.floor(Number(o.processConcurrency ?? 4)) || 1)),
 	};
 }
 
@@ -297,10 +312,11 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 				continue;
 			}
 			const credited = await alreadyCredited(run, batch, results, options);
-			for (let i = 0; i < batch.length; i++) {
-				const p = batch[i];
-				await guarded(p.rec, 'creating the credit note', () => finish(run, p, results[i], options, outcome(p.rec), credited.has(p.rec.associatedRef.toLowerCase())));
-			}
+			// ProcessReturn is one return a call: up to processConcurrency calls at once. Safe: a wave
+			// holds at most one return of each order, so no two of them count units on the same order.
+			await inPool(batch.length, options.processConcurrency, (i) =>
+				guarded(batch[i].rec, 'creating the credit note', () => finish(run, batch[i], results[i], options, outcome(batch[i].rec), credited.has(batch[i].rec.associatedRef.toLowerCase()))),
+			);
 		}
 	}
 

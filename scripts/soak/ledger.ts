@@ -28,11 +28,13 @@ export interface LedgerInput {
 	stockBefore: Map<string, number>;
 	stockAfter: Map<string, number>;
 	exceptions: Array<{ returnId: string; kind: string; status?: string }>;
+	/** returns with an inbox row still queued / processing / credit_queued (the bounded wait ended first): not lost, not finished */
+	pending?: Set<string>;
 }
 
 export interface ReturnVerdict {
 	returnId: string;
-	verdict: 'applied' | 'excepted' | 'lost' | 'doubled' | 'wrong';
+	verdict: 'applied' | 'excepted' | 'lost' | 'doubled' | 'wrong' | 'pending';
 	detail: string;
 }
 
@@ -42,6 +44,8 @@ export interface LedgerResult {
 	exceptedByKind: Record<string, number>;
 	lost: number;
 	doubled: number;
+	/** not finished when the bounded wait ended (an inbox row still queued or processing) */
+	pending: number;
 	/** applied with other values than the oracle's, half-applied without an exception, or excepted but moved */
 	wrong: number;
 	/** per (code, site, location) of a soak product: final − initial ≠ the sum of the stock adjustments (a move outside the references) */
@@ -71,7 +75,7 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 		exByReturn.set(e.returnId, [...(exByReturn.get(e.returnId) ?? []), e.kind]);
 	}
 
-	const result: LedgerResult = { applied: 0, excepted: 0, exceptedByKind: {}, lost: 0, doubled: 0, wrong: 0, stockDrift: [], problems: [] };
+	const result: LedgerResult = { applied: 0, excepted: 0, exceptedByKind: {}, lost: 0, doubled: 0, pending: 0, wrong: 0, stockDrift: [], problems: [] };
 	const expectedDelta = new Map<string, number>();
 	const verdict = (returnId: string, v: ReturnVerdict['verdict'], detail: string) => {
 		if (v === 'applied') result.applied++;
@@ -93,8 +97,11 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 			verdict(id, 'doubled', `${notes.length} credit note(s); references applied more than once: ${repeated.join(', ') || 'none'}`);
 			continue;
 		}
+		const unfinished = input.pending?.has(id) ?? false;
 		if (exp.outcome === 'exception') {
-			if (kinds.length === 0) {
+			if (kinds.length === 0 && unfinished) {
+				verdict(id, 'pending', 'inbox row not finished');
+			} else if (kinds.length === 0) {
 				verdict(id, adjs.length || notes.length ? 'wrong' : 'lost', `expected an exception (${exp.kinds.join(', ')}); ${adjs.length} move(s), ${notes.length} credit note(s), no exception row`);
 			} else if (adjs.length || notes.length) {
 				verdict(id, 'wrong', `expected an exception (${exp.kinds.join(', ')}) and nothing applied; found ${adjs.length} move(s), ${notes.length} credit note(s)`);
@@ -121,6 +128,8 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 			// not (fully) applied, but an operator sees why: counts as excepted (stock moved so far stands, a replay completes it)
 			verdict(id, 'excepted', kinds.join(','));
 			for (const k of new Set(kinds)) result.exceptedByKind[k] = (result.exceptedByKind[k] ?? 0) + 1;
+		} else if (unfinished) {
+			verdict(id, 'pending', `inbox row not finished; ${adjs.length} move(s), ${notes.length} credit note(s) so far`);
 		} else if (adjs.length === 0 && notes.length === 0) {
 			verdict(id, 'lost', 'nothing applied and no exception row');
 		} else {

@@ -126,6 +126,8 @@ export interface SoakResult {
 	drained: boolean;
 	lost: number;
 	doubled: number;
+	/** not finished when the bounded drain ended (not lost: the row is still queued or processing) */
+	pending: number;
 	wrong: number;
 	stockDrift: LedgerResult['stockDrift'];
 	problems: LedgerResult['problems'];
@@ -424,6 +426,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			stockBefore,
 			stockAfter: stockMap(khaos),
 			exceptions: exceptions.map((e) => ({ returnId: String(e.returnId), kind: String(e.kind), status: String(e.status) })),
+			pending: new Set(inbox.filter((row) => ['queued', 'processing', 'credit_queued'].includes(String(row.status))).map((row) => String(row.returnId))),
 		});
 		const rowsByEvent = new Map<string, number>();
 		for (const row of inbox) rowsByEvent.set(String(row.eventId), (rowsByEvent.get(String(row.eventId)) ?? 0) + 1);
@@ -457,6 +460,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			drained,
 			lost: ledger.lost,
 			doubled: ledger.doubled,
+			pending: ledger.pending,
 			wrong: ledger.wrong,
 			stockDrift: ledger.stockDrift,
 			problems: ledger.problems.slice(0, 50).map((p) => ({
@@ -478,7 +482,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 }
 
 export function soakFailed(r: SoakResult): boolean {
-	return r.lost > 0 || r.doubled > 0 || r.wrong > 0 || r.stockDrift.length > 0 || !r.drained;
+	return r.lost > 0 || r.doubled > 0 || r.wrong > 0 || (r.pending ?? 0) > 0 || r.stockDrift.length > 0 || !r.drained;
 }
 
 export function renderTable(r: SoakResult): string {
@@ -507,6 +511,7 @@ export function renderTable(r: SoakResult): string {
 		['inbox drained', r.drained ? 'yes' : 'NO (bounded wait ended)'],
 		['lost', String(r.lost)],
 		['doubled', String(r.doubled)],
+		['unfinished when the wait ended', String(r.pending ?? 0)],
 		['wrong (values, half-applied, false alarm)', String(r.wrong)],
 		['stock drift (moves outside references)', String(r.stockDrift.length)],
 		['wall time', `${(r.wallMs / 1000).toFixed(0)} s`],

@@ -71,6 +71,11 @@ describe('checkLedger', () => {
 	});
 });
 
+test('a return whose inbox row is still queued or processing is pending, not lost', () => {
+	const r = checkLedger(input({ expected: new Map([['1', applied('1')], ['2', applied('2')]]), pending: new Set(['1']) }));
+	expect([r.pending, r.lost, r.problems.map((p) => [p.returnId, p.verdict])]).toEqual([1, 1, [['1', 'pending'], ['2', 'lost']]]);
+});
+
 describe('soak scenario and oracle', () => {
 	test('the same seed gives the same returns; another seed others', () => {
 		expect(JSON.stringify(generateScenario(50, 7))).toBe(JSON.stringify(generateScenario(50, 7)));

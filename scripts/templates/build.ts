@@ -248,6 +248,8 @@ const CREDIT_PARAMETERS = {
 const text = (expr: string) => `={{ ${expr} == null ? '' : String(${expr}) }}`;
 
 const htmlEscape = (expr: string) => `String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;')`;
+/** Slack's control characters: text from a payload must not become <!channel>, a link or a mention. */
+const slackEscape = (expr: string) => `String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')`;
 
 /**
  * The exception sink: new problems are upserted into the exceptions table
@@ -332,7 +334,7 @@ function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
 			messageType: 'text',
 			text:
 				"={{ ':warning: *Returns sync ({{CLIENT_NAME}})*: ' + $input.all().length + ' new exception(s)\\n' + " +
-				"$input.all().slice(0, 20).map(i => '• *' + i.json.title + '* [' + i.json.owner + '] return ' + i.json.returnId + ': ' + i.json.message).join('\\n') + " +
+				`$input.all().slice(0, 20).map(i => '• *' + ${slackEscape('i.json.title')} + '* [' + ${slackEscape('i.json.owner')} + '] return ' + ${slackEscape('i.json.returnId')} + ': ' + ${slackEscape('i.json.message')}).join('\\n') + ` +
 				"($input.all().length > 20 ? '\\n… and ' + ($input.all().length - 20) + ' more in the exceptions table' : '') }}",
 			otherOptions: { includeLinkToWorkflow: false },
 		},
@@ -743,7 +745,7 @@ export function buildReconciliation(): WorkflowTemplate {
 			select: 'channel',
 			channelId: { __rl: true, mode: 'name', value: '{{REPORT_SLACK_CHANNEL}}' },
 			messageType: 'text',
-			text: '={{ $json.markdown ?? JSON.stringify($json) }}',
+			text: `={{ ${slackEscape('$json.markdown ?? JSON.stringify($json)')} }}`,
 			otherOptions: { includeLinkToWorkflow: false },
 		},
 	});

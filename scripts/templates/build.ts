@@ -482,7 +482,7 @@ export function buildProcessor(): WorkflowTemplate {
 			'## Process the returns queue\nEvery {{PROCESS_EVERY_SECONDS}} s: take up to {{BATCH_SIZE}} `queued` inbox rows **in arrival order**, map them with the mapping Data Tables, ' +
 				'validate the SKUs, apply the stock moves (**restock / quarantine first**), then create the credit note, or mark the row `credit_queued` when finance is batched.\n\n' +
 				'Every exception output goes to the **exceptions** Data Table (and an alert). Transient failures (Khaos down, rate limits) are retried on later runs up to {{MAX_TRANSIENT_ATTEMPTS}} times. ' +
-				'A row left `processing` by a crash is queued again after {{STALE_AFTER_MINUTES}} min; Khaos-side references make the re-run safe.',
+				'A run starts only when no row is `processing` (runs never pile up); a row left `processing` by a crash is queued again after {{STALE_AFTER_MINUTES}} min; Khaos-side references make the re-run safe.',
 			640,
 			260,
 		),
@@ -506,7 +506,19 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	b.connect(trigger, requeue);
-	const lastTable = addMappingReads(b, [requeue], 480, 200);
+	// One run at a time: the schedule starts a run every few seconds whatever the previous one is
+	// doing; under Khaos faults a run can take minutes, and overlapping runs took the same rows and
+	// piled up (the soak saw ~200 processor executions running at once and throughput collapse). A run
+	// goes on only when no row is `processing`; a crashed run's rows are requeued above after
+	// STALE_AFTER_MINUTES, so a crash never blocks the queue for longer.
+	const idle = b.add({
+		...dataTableNode('No Run In Progress?', [240, 400], 'inbox', 'rowNotExists', { conditions: [eq('status', 'processing')] }),
+		executeOnce: true,
+		notes: 'Skips this run while another run holds rows (processing)',
+		notesInFlow: true,
+	});
+	b.connect(requeue, idle);
+	const lastTable = addMappingReads(b, [idle], 480, 200);
 	const queued = b.add({
 		...dataTableNode('Queued Returns', [1200, 200], 'inbox', 'get', {
 			conditions: [eq('status', 'queued')],

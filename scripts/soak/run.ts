@@ -463,7 +463,11 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			pending: ledger.pending,
 			wrong: ledger.wrong,
 			stockDrift: ledger.stockDrift,
-			problems: ledger.problems.slice(0, 50).map((p) => ({
+			// the rarest verdicts first (wrong, doubled), so the 50 kept are the telling ones
+			problems: [...ledger.problems]
+				.sort((a, b) => ['wrong', 'doubled', 'lost', 'pending'].indexOf(a.verdict) - ['wrong', 'doubled', 'lost', 'pending'].indexOf(b.verdict))
+				.slice(0, 50)
+				.map((p) => ({
 				...p,
 				detail: `${p.detail}; inbox ${JSON.stringify(inbox.filter((row) => String(row.returnId) === p.returnId).map((row) => [row.id, row.eventId, row.sequence, row.status, row.attempts, String(row.lastError ?? '').slice(0, 120)]))}`,
 			})),

@@ -21,18 +21,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
-import { createApiKey, freePort, packageLoadErrors, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
-import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
-import { runImport, type ImportReport } from '../../scripts/templates/import';
-import { WORKFLOWS_DIR } from '../../scripts/templates/build';
+import { packageLoadErrors, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import type { InstalledPackage } from '../../scripts/n8n/package';
+import type { ImportReport } from '../../scripts/templates/import';
 import { sandboxClientValues } from '../../scripts/templates/sandboxValues';
 import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 import { DEFAULT_FIXTURE_PATH as KHAOS_FIXTURE } from '../../sandbox/khaos/fixture';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_FIXTURE_PATH as REBOUND_FIXTURE } from '../../sandbox/rebound/state';
+import { importClient, startStack, stopStack } from './stack';
 import { envelope, generateCorpus, headersFor, rawReturn, type Delivery, type FuzzCase, type FuzzClass } from '../unit/badInput/corpus';
 
 jest.setTimeout(240_000);
@@ -64,7 +62,6 @@ const SAMPLE: Partial<Record<FuzzClass, number>> = {
 	prototype: 10,
 };
 
-let runtime: Runtime;
 let userFolder: string;
 let n8n: N8nInstance | undefined;
 let api: ApiClient;
@@ -72,7 +69,7 @@ let installed: InstalledPackage | undefined;
 let khaos: KhaosSandbox | undefined;
 let rebound: ReboundSandbox | undefined;
 let report: ImportReport;
-const importLog: string[] = [];
+let importLog: string[] = [];
 let webhookPath: string;
 const timings: Record<string, number> = {};
 const answers: string[] = [];
@@ -98,16 +95,7 @@ function clientValues(client: string, webhookId: string) {
 }
 
 beforeAll(async () => {
-	let t = Date.now();
-	runtime = await ensureRuntime({ log });
-	userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-e2e-bad-'));
-	installed = await installPackage(userFolder, { skipBuild: process.env.E2E_SKIP_BUILD === '1', log });
-	timings.installPackageMs = Date.now() - t;
-
-	n8n = await startN8n({ runtime, userFolder, port: await freePort(), log });
-	timings.startToReadyMs = n8n.startupMs;
-	const owner = await setupOwner(n8n.baseUrl);
-	api = await createApiKey(n8n.baseUrl, owner);
+	({ userFolder, installed, n8n, api } = await startStack('rk-e2e-bad-', log, timings));
 
 	const khaosFixture = JSON.parse(fs.readFileSync(KHAOS_FIXTURE, 'utf8'));
 	khaosFixture.auth = { mode: 'basic', username: KHAOS_USER, password: KHAOS_PASSWORD };
@@ -116,34 +104,20 @@ beforeAll(async () => {
 	reboundFixture.credentials = { login: REBOUND_LOGIN, apiKey: REBOUND_API_KEY };
 	rebound = await startReboundSandbox({ port: 0, fixture: reboundFixture });
 
-	t = Date.now();
+	const t = Date.now();
 	const client = `E2E Bad ${RUN}`;
 	const webhookId = `e2e-bad-${RUN}`;
-	const valuesFile = path.join(userFolder, 'values.json');
-	fs.writeFileSync(valuesFile, JSON.stringify(clientValues(client, webhookId)));
-	report = await runImport(
-		{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'E2E_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
-		{
-			env: { E2E_N8N_API_KEY: api.apiKey, E2E_REBOUND_API_KEY: REBOUND_API_KEY, E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET, E2E_KHAOS_PASSWORD: KHAOS_PASSWORD },
-			log: (line) => importLog.push(line),
-		},
-	);
+	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, clientValues(client, webhookId), {
+		E2E_REBOUND_API_KEY: REBOUND_API_KEY,
+		E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
+		E2E_KHAOS_PASSWORD: KHAOS_PASSWORD,
+	}));
 	timings.importMs = Date.now() - t;
 	webhookPath = `${webhookId}/rebound`;
 }, 25 * 60_000);
 
 afterAll(async () => {
-	try {
-		if (n8n) {
-			log(`[e2e badInput] timings ${JSON.stringify(timings)}`);
-			await n8n.stop();
-		}
-	} finally {
-		if (khaos) await khaos.close();
-		if (rebound) await rebound.close();
-		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
-		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
-	}
+	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, () => log(`[e2e badInput] timings ${JSON.stringify(timings)}`));
 }, 60_000);
 
 // ------------------------------------------------------------------ helpers

@@ -33,18 +33,14 @@
  * Run: npx jest --selectProjects e2e --runInBand test/e2e/pollFlow.test.ts   (E2E_SKIP_BUILD=1 packs the current dist/)
  */
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
-import { createApiKey, freePort, packageLoadErrors, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
-import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
-import { runImport, type ImportReport } from '../../scripts/templates/import';
-import { WORKFLOWS_DIR } from '../../scripts/templates/build';
+import { packageLoadErrors, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import type { InstalledPackage } from '../../scripts/n8n/package';
+import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
 import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { KhaosClient } from '../../transports/khaos/client';
+import { importClient, startStack, stopStack } from './stack';
 import type { KhaosSalesOrder } from '../../transports/khaos/api';
 import { computeCredit, type CreditOrder } from '../../core/creditNote';
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
@@ -61,7 +57,6 @@ const POLL_EVERY_MINUTES = 1;
 /** Every 10 s (n8n's Schedule Trigger takes a seconds field first). */
 const RECONCILIATION_CRON = '*/10 * * * * *';
 
-let runtime: Runtime;
 let userFolder: string;
 let n8n: N8nInstance | undefined;
 let api: ApiClient;
@@ -200,19 +195,8 @@ const EXCEPTION_RETURNS: Record<string, { kind: string; owner: string; message: 
 // ------------------------------------------------------------------ setup
 
 beforeAll(async () => {
+	({ userFolder, installed, n8n, api } = await startStack('rk-e2e-poll-', log, timings));
 	let t = Date.now();
-	runtime = await ensureRuntime({ log });
-	timings.ensureRuntimeMs = Date.now() - t;
-
-	userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-e2e-poll-'));
-	t = Date.now();
-	installed = await installPackage(userFolder, { skipBuild: process.env.E2E_SKIP_BUILD === '1', log });
-	timings.installPackageMs = Date.now() - t;
-
-	n8n = await startN8n({ runtime, userFolder, port: await freePort(), log });
-	timings.startToReadyMs = n8n.startupMs;
-	const owner = await setupOwner(n8n.baseUrl);
-	api = await createApiKey(n8n.baseUrl, owner);
 
 	khaos = await startKhaosSandbox({ port: 0 });
 	rebound = await startReboundSandbox({ port: 0 });
@@ -242,33 +226,19 @@ beforeAll(async () => {
 		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
 		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
-	const valuesFile = path.join(userFolder, 'values.json');
-	fs.writeFileSync(valuesFile, JSON.stringify(values));
-	importLog = [];
-	report = await runImport(
-		{ client: clientName, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'E2E_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
-		{
-			env: { E2E_N8N_API_KEY: api.apiKey, E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey, E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret },
-			log: (line) => importLog.push(line),
-		},
-	);
+	({ report, importLog } = await importClient({ n8n, api, userFolder }, clientName, values, {
+		E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
+		E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
+	}));
 	importedAt = Date.now();
 	timings.importMs = importedAt - t;
 }, 25 * 60_000);
 
 afterAll(async () => {
-	try {
-		if (n8n) {
-			const rss = n8n.rssKb();
-			log(`[e2e pollFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
-			await n8n.stop();
-		}
-	} finally {
-		if (khaos) await khaos.close();
-		if (rebound) await rebound.close();
-		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
-		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
-	}
+	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, (n) => {
+		const rss = n.rssKb();
+		log(`[e2e pollFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
+	});
 }, 60_000);
 
 // ------------------------------------------------------------------ the oracle

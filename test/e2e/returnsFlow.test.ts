@@ -26,18 +26,15 @@
  * Run: npx jest --selectProjects e2e --runInBand   (E2E_SKIP_BUILD=1 packs the current dist/)
  */
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
-import { createApiKey, freePort, packageLoadErrors, postWebhook, setupOwner, startN8n, waitForExecutions, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
-import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
-import { runImport, type ImportReport } from '../../scripts/templates/import';
-import { WORKFLOWS_DIR } from '../../scripts/templates/build';
+import type { Runtime } from '../../scripts/n8n/runtime';
+import { packageLoadErrors, postWebhook, startN8n, waitForExecutions, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import type { InstalledPackage } from '../../scripts/n8n/package';
+import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
 import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
+import { importClient, startStack, stopStack } from './stack';
 
 jest.setTimeout(180_000);
 
@@ -77,53 +74,26 @@ function clientValues(client: string, webhookId: string) {
 }
 
 beforeAll(async () => {
-	let t = Date.now();
-	runtime = await ensureRuntime({ log });
-	timings.ensureRuntimeMs = Date.now() - t;
-
-	userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-e2e-flow-'));
-	t = Date.now();
-	installed = await installPackage(userFolder, { skipBuild: process.env.E2E_SKIP_BUILD === '1', log });
-	timings.installPackageMs = Date.now() - t;
-
-	n8n = await startN8n({ runtime, userFolder, port: await freePort(), log });
-	timings.startToReadyMs = n8n.startupMs;
-	const owner = await setupOwner(n8n.baseUrl);
-	api = await createApiKey(n8n.baseUrl, owner);
-
+	({ runtime, userFolder, installed, n8n, api } = await startStack('rk-e2e-flow-', log, timings));
 	khaos = await startKhaosSandbox({ port: 0 });
 	rebound = await startReboundSandbox({ port: 0 });
 
-	t = Date.now();
+	const t = Date.now();
 	const client = `E2E Flow ${randomBytes(3).toString('hex')}`;
 	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
-	const valuesFile = path.join(userFolder, 'values.json');
-	fs.writeFileSync(valuesFile, JSON.stringify(clientValues(client, webhookId)));
-	importLog = [];
-	report = await runImport(
-		{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'E2E_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
-		{
-			env: { E2E_N8N_API_KEY: api.apiKey, E2E_REBOUND_API_KEY: REBOUND_API_KEY, E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET },
-			log: (line) => importLog.push(line),
-		},
-	);
+	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, clientValues(client, webhookId), {
+		E2E_REBOUND_API_KEY: REBOUND_API_KEY,
+		E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET,
+	}));
 	timings.importMs = Date.now() - t;
 	webhookPath = `${webhookId}/rebound`;
 }, 25 * 60_000);
 
 afterAll(async () => {
-	try {
-		if (n8n) {
-			const rss = n8n.rssKb();
-			log(`[e2e returnsFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
-			await n8n.stop();
-		}
-	} finally {
-		if (khaos) await khaos.close();
-		if (rebound) await rebound.close();
-		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
-		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
-	}
+	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, (n) => {
+		const rss = n.rssKb();
+		log(`[e2e returnsFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
+	});
 }, 60_000);
 
 // ------------------------------------------------------------------ helpers

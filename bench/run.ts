@@ -42,7 +42,7 @@ export interface BenchOptions {
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-	const o: BenchOptions = { quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, json: false, build: false, processEverySeconds: 5, batchSize: 50 };
+	const o: BenchOptions = { quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, json: false, build: false, processEverySeconds: 1, batchSize: 50 };
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
 		const num = (min: number, max: number) => {

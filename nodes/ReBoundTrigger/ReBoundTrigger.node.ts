@@ -1,4 +1,4 @@
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, sleep } from 'n8n-workflow';
 import type {
 	IDataObject,
 	IHookFunctions,
@@ -13,6 +13,14 @@ import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
 import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
 import { getReboundCredentials, REBOUND_CREDENTIAL_TEST, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
 import { invalidReturnException, jsonSafe, slimRawReturn } from '../shared/reboundPoll';
+import {
+	batchWorkflowData,
+	DEFAULT_BATCH_MAX_SIZE,
+	DEFAULT_BATCH_MAX_WAIT_MS,
+	joinBatch,
+	settleFollowers,
+	type HeldResponse,
+} from '../shared/reboundDeliveryBatch';
 import { readWebhookMemory, recordDelivery } from '../shared/reboundWebhookMemory';
 
 /** Event types that can carry a final disposition. */
@@ -43,6 +51,11 @@ function rawReturnId(data: unknown): string | null {
 	return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
 }
 
+/** An n8n expression choosing `whenBatched` when the Batch Window option is above 0. */
+function BATCHING_EXPRESSION(whenBatched: string, otherwise: string): string {
+	return `={{ Number(($parameter["options"] || {})["batchWindowMs"] || 0) > 0 ? "${whenBatched}" : "${otherwise}" }}`;
+}
+
 export class ReBoundTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'ReBound Trigger',
@@ -63,10 +76,12 @@ export class ReBoundTrigger implements INodeType {
 			{
 				name: 'default',
 				httpMethod: 'POST',
-				responseMode: 'onReceived',
-				// Without it n8n 2.40 answers a delivery that starts the workflow with the
+				// Batched deliveries are answered when their run has finished ("last node"); otherwise on receipt.
+				responseMode: BATCHING_EXPRESSION('lastNode', 'onReceived'),
+				// On receipt: without '' n8n 2.40 answers a delivery that starts the workflow with the
 				// literal text "firstEntryJson" (its default) instead of the webhookResponse.
-				responseData: '',
+				// Batched: the leader's answer carries no body (its followers get the JSON ack).
+				responseData: BATCHING_EXPRESSION('noData', ''),
 				path: 'rebound',
 			},
 		],
@@ -103,6 +118,15 @@ export class ReBoundTrigger implements INodeType {
 				default: {},
 				options: [
 					{
+						displayName: 'Batch Window (Ms)',
+						name: 'batchWindowMs',
+						type: 'number',
+						typeOptions: { minValue: 0, maxValue: 5000 },
+						default: 0,
+						description:
+							'Deliveries that arrive within this many milliseconds of each other start one execution together (one item each), which lifts intake far above n8n\'s ~20 executions a second. Each delivery is then answered when that execution has finished: 200 once the workflow ran without error, 503 otherwise so ReBound delivers again (keep the workflow after this trigger short: the intake template only queues). 0 = one execution per delivery, answered on receipt.',
+					},
+					{
 						displayName: 'Emit Invalid Payloads as Exceptions',
 						name: 'emitInvalidAsExceptions',
 						type: 'boolean',
@@ -117,6 +141,14 @@ export class ReBoundTrigger implements INodeType {
 						typeOptions: { minValue: 16 },
 						default: DEFAULT_MAX_BODY_KB,
 						description: 'Deliveries with a larger body are answered 413 and start nothing (checked before the signature)',
+					},
+					{
+						displayName: 'Max Deliveries per Batch',
+						name: 'batchMaxSize',
+						type: 'number',
+						typeOptions: { minValue: 1, maxValue: 1000 },
+						default: DEFAULT_BATCH_MAX_SIZE,
+						description: 'A batch that reaches this many deliveries starts at once, before its window closes (used only when Batch Window is above 0)',
 					},
 					{
 						displayName: 'Remembered Event IDs',
@@ -203,6 +235,30 @@ export class ReBoundTrigger implements INodeType {
 			return reply(401, { status: 'rejected', reason: verdict.reason, message: redactSecrets(verdict.message, [creds.webhookSecret]) });
 		}
 
+		const batchWindowMs = Number(options.batchWindowMs ?? 0);
+		const batching = this.getMode() !== 'manual' && Number.isFinite(batchWindowMs) && batchWindowMs > 0;
+		/** Starts the workflow with this delivery's item: alone (answered on receipt) or in a batch (answered when the batch's run finished). */
+		const emit = async (output: 0 | 1, item: INodeExecutionData, ack: IDataObject): Promise<IWebhookResponseData> => {
+			if (!batching) {
+				const workflowData: INodeExecutionData[][] = [[], []];
+				workflowData[output].push(item);
+				return { webhookResponse: ack, workflowData };
+			}
+			const held = res as unknown as HeldResponse;
+			const workflowId = typeof this.getWorkflow === 'function' ? String(this.getWorkflow().id ?? '') : '';
+			const key = `${workflowId}:${this.getNode().name}`;
+			const settings = {
+				windowMs: Math.min(5000, batchWindowMs),
+				maxSize: Math.max(1, Math.min(1000, Number(options.batchMaxSize ?? DEFAULT_BATCH_MAX_SIZE) || DEFAULT_BATCH_MAX_SIZE)),
+				maxWaitMs: DEFAULT_BATCH_MAX_WAIT_MS,
+			};
+			const joined = await joinBatch(key, { output, item, ack, res: held }, settings, sleep);
+			if (joined.role === 'follower') return { noWebhookResponse: true };
+			const leaderEventId = String(ack.eventId ?? '(invalid payload)');
+			void settleFollowers(held, joined.members.slice(1), { size: joined.members.length, leaderEventId }, settings.maxWaitMs, sleep);
+			return { workflowData: batchWorkflowData(joined.members) };
+		};
+
 		const emitInvalid = options.emitInvalidAsExceptions === true;
 		const nowIso = new Date().toISOString();
 		const parsed = parseWebhookEvent(rawBody);
@@ -229,10 +285,7 @@ export class ReBoundTrigger implements INodeType {
 				occurredAt: nowIso,
 				payload,
 			});
-			return {
-				webhookResponse: { status: 'exception', field: parsed.field },
-				workflowData: [[], [{ json: exception as unknown as IDataObject }]],
-			};
+			return await emit(1, { json: exception as unknown as IDataObject }, { status: 'exception', field: parsed.field });
 		}
 
 		const { event, normalised } = parsed;
@@ -265,10 +318,7 @@ export class ReBoundTrigger implements INodeType {
 				{ eventId: event.id, eventType: event.event, sequence: event.sequence },
 				rawBody.toString('utf8'),
 			);
-			return {
-				webhookResponse: { status: 'exception', eventId: event.id },
-				workflowData: [[], [{ json: exception as unknown as IDataObject }]],
-			};
+			return await emit(1, { json: exception as unknown as IDataObject }, { status: 'exception', eventId: event.id });
 		}
 
 		const ret = normalised.value;
@@ -277,6 +327,6 @@ export class ReBoundTrigger implements INodeType {
 			return { webhookResponse: { status: 'ignored', eventId: event.id, reason: 'not a final disposition' } };
 		}
 		const item: INodeExecutionData = { json: ret as unknown as IDataObject };
-		return { webhookResponse: { status: 'accepted', eventId: event.id }, workflowData: [[item], []] };
+		return await emit(0, item, { status: 'accepted', eventId: event.id });
 	}
 }

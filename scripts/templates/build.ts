@@ -380,7 +380,8 @@ export function buildIntake(): WorkflowTemplate {
 			'About',
 			[-40, -260],
 			'## Returns intake\nReBound pushes signed return events to the **ReBound Trigger** (webhook URL: `<n8n>/webhook/{{REBOUND_WEBHOOK_ID}}/rebound`). ' +
-				'Each final return is written to the **inbox** Data Table as `queued` and the webhook is answered at once; the **process queue** workflow applies them in order.\n\n' +
+				'Each final return is written to the **inbox** Data Table as `queued`; the **process queue** workflow applies them in order. ' +
+				'Deliveries arriving within {{WEBHOOK_BATCH_WINDOW_MS}} ms run as one execution (one item each), and each is answered only once this workflow has queued it (a failed run answers 503, so ReBound delivers again; 0 ms = one execution per delivery, answered on receipt).\n\n' +
 				'The **ReBound Poll Trigger** is the alternative for clients without webhooks: enable it and disable the webhook trigger (one of the two only).',
 			560,
 			220,
@@ -394,7 +395,7 @@ export function buildIntake(): WorkflowTemplate {
 		webhookId: '{{REBOUND_WEBHOOK_ID}}',
 		disabled: '{{WEBHOOK_TRIGGER_DISABLED}}',
 		credentials: REBOUND_CREDENTIALS,
-		parameters: { events: 'final', options: { emitInvalidAsExceptions: true } },
+		parameters: { events: 'final', options: { emitInvalidAsExceptions: true, batchWindowMs: '{{WEBHOOK_BATCH_WINDOW_MS}}', batchMaxSize: '{{WEBHOOK_BATCH_MAX_SIZE}}' } },
 	});
 	const poll = b.add({
 		name: 'ReBound Poll Trigger',
@@ -530,20 +531,28 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Oldest first (arrival order), at most one batch',
 		notesInFlow: true,
 	});
-	// Claim each row with one compare-and-set (id and still queued): a run that outlasts the interval
-	// overlaps the next one, and a row the other run claimed first is not updated here, so it drops
-	// out of this run instead of being processed twice (found by the benchmark: up to 53 overlapping
-	// runs re-processing the same rows).
+	// Claim the whole batch with ONE compare-and-set update: rows from the first to the last id read
+	// above that are still queued become processing, and the update returns exactly the rows it
+	// changed, so a run that overlaps another (or a row requeued meanwhile) never takes a row twice
+	// (found by the benchmark: overlapping runs re-processing the same rows). One update for the batch
+	// instead of one per row: per-row Data Table writes were the processor's largest cost. (SQLite
+	// gives the rows back in id order; where a database does not, two rows of one return still end
+	// the same way: the Khaos nodes apply the first and settle the other as its duplicate.)
 	const processing = b.add({
 		...dataTableNode('Mark Processing', [1440, 200], 'inbox', 'update', {
 			all: true,
-			conditions: [eq('id', '={{ $json.id }}'), eq('status', 'queued')],
-			columns: { status: 'processing', attempts: '={{ Number($json.attempts || 0) + 1 }}' },
+			conditions: [
+				eq('status', 'queued'),
+				{ keyName: 'id', condition: 'gte', keyValue: "={{ $('Queued Returns').first().json.id }}" },
+				{ keyName: 'id', condition: 'lte', keyValue: "={{ $('Queued Returns').last().json.id }}" },
+			],
+			columns: { status: 'processing' },
 		}),
-		notes: 'Claims the row (only if still queued): overlapping runs never take the same row',
+		executeOnce: true,
+		notes: 'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
 		notesInFlow: true,
 	});
-	const parse = b.add(parseJsonNode('Parse Return', [1680, 200], "={{ $('Queued Returns').item.json.payload }}", 'The normalised return stored by the intake'));
+	const parse = b.add(parseJsonNode('Parse Return', [1680, 200], "={{ $('Mark Processing').item.json.payload }}", 'The normalised return stored by the intake'));
 	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1920, 200], parameters: MAPPING_PARAMETERS });
 	const validate = b.add(khaos('Validate SKUs', [2160, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
 	const stock = b.add(
@@ -552,7 +561,7 @@ export function buildProcessor(): WorkflowTemplate {
 	const batched = b.add(ifNode('Finance Batched?', [2640, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
 		...dataTableNode('Queue for Credit Posting', [2880, -120], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
+			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
 			columns: { status: 'credit_queued', mapped: '={{ JSON.stringify($json) }}', lastError: '' },
 		}),
 		notes: 'Stock done; the posting workflow creates the credit note',
@@ -561,24 +570,24 @@ export function buildProcessor(): WorkflowTemplate {
 	const credit = b.add(khaos('Create Credit Note', [2880, 80], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
 	const done = b.add(
 		dataTableNode('Mark Done', [3120, 80], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
+			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
 			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', creditNoteRef: text('$json.associatedRef'), lastError: '' },
 		}),
 	);
 	const retry = b.add(
-		ifNode('Retry Later?', [2640, 500], "={{ $json.kind === 'transient_exhausted' && Number($('Queued Returns').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
+		ifNode('Retry Later?', [2640, 500], "={{ $json.kind === 'transient_exhausted' && Number($('Mark Processing').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
 	);
 	const requeueRetry = b.add({
 		...dataTableNode('Requeue for Retry', [2880, 400], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
-			columns: { status: 'queued', lastError: '={{ $json.message }}' },
+			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
+			columns: { status: 'queued', attempts: "={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}", lastError: '={{ $json.message }}' },
 		}),
-		notes: 'Transient failure: tried again on a later run',
+		notes: 'Transient failure: tried again on a later run (attempts counts these)',
 		notesInFlow: true,
 	});
 	const markException = b.add(
 		dataTableNode('Mark Inbox Exception', [2880, 600], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Queued Returns').item.json.id }}")],
+			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
 			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
 		}),
 	);

@@ -38,6 +38,8 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	WEBHOOK_TRIGGER_DISABLED: { type: 'boolean', description: 'true when the client uses polling instead of the webhook' },
 	POLL_TRIGGER_DISABLED: { type: 'boolean', description: 'true when the client uses the webhook (the default)' },
 	POLL_EVERY_MINUTES: { type: 'number', description: 'How often the ReBound Poll Trigger polls (minutes)' },
+	WEBHOOK_BATCH_WINDOW_MS: { type: 'number', description: 'ReBound Trigger batch window (ms): deliveries inside it start one intake execution and are answered once queued; 0 = one execution per delivery' },
+	WEBHOOK_BATCH_MAX_SIZE: { type: 'number', description: 'Most deliveries one intake execution takes' },
 	PROCESS_EVERY_SECONDS: { type: 'number', description: 'How often the processor takes the next batch from the inbox (seconds)' },
 	BATCH_SIZE: { type: 'number', description: 'Most inbox rows one processor run takes' },
 	STALE_AFTER_MINUTES: { type: 'number', description: 'A row left "processing" this long (crash) is queued again' },

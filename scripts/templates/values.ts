@@ -91,6 +91,14 @@ export const ValuesSchema = z
 				.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8–64 letters, digits or dashes')
 				.optional(),
 			pollEveryMinutes: z.number().int().min(1).max(1440).default(5),
+			/**
+			 * ReBound Trigger "Batch Window": deliveries within this many ms start one intake execution
+			 * together and are answered once it queued them (0: one execution per delivery, answered on
+			 * receipt). n8n's ~45 ms per execution caps one-per-delivery intake at ~20 a second here.
+			 */
+			batchWindowMs: z.number().int().min(0).max(5000).default(50),
+			/** Deliveries per intake execution at most. */
+			batchMaxSize: z.number().int().min(1).max(1000).default(100),
 		})),
 		schedules: section(z.object({
 			/**
@@ -285,6 +293,8 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		WEBHOOK_TRIGGER_DISABLED: v.trigger.mode !== 'webhook',
 		POLL_TRIGGER_DISABLED: v.trigger.mode !== 'poll',
 		POLL_EVERY_MINUTES: v.trigger.pollEveryMinutes,
+		WEBHOOK_BATCH_WINDOW_MS: v.trigger.batchWindowMs,
+		WEBHOOK_BATCH_MAX_SIZE: v.trigger.batchMaxSize,
 		PROCESS_EVERY_SECONDS: v.schedules.processEverySeconds,
 		BATCH_SIZE: v.processing.batchSize,
 		STALE_AFTER_MINUTES: v.processing.staleAfterMinutes,

@@ -290,17 +290,25 @@ describe('the returns flow', () => {
 		expect(q.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'queued' }]);
 		expect([q.orderBy, q.orderByColumn, q.orderByDirection, q.returnAll, q.limit]).toEqual([true, 'id', 'ASC', false, '{{BATCH_SIZE}}']);
 		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
-		// each row is claimed with one compare-and-set (id and still queued), so overlapping runs never share a row
+		// the batch is claimed with ONE compare-and-set update (still queued, ids from the first to the last
+		// row read), run once per run, so overlapping runs never share a row and the claim costs one write
 		const claim = node(processor, 'Mark Processing').parameters as Record<string, any>;
-		expect([claim.operation, claim.matchType, claim.filters.conditions, claim.columns.value.status]).toEqual([
+		expect([claim.operation, claim.matchType, claim.filters.conditions, claim.columns.value]).toEqual([
 			'update',
 			'allConditions',
 			[
-				{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' },
 				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
+				{ keyName: 'id', condition: 'gte', keyValue: "={{ $('Queued Returns').first().json.id }}" },
+				{ keyName: 'id', condition: 'lte', keyValue: "={{ $('Queued Returns').last().json.id }}" },
 			],
-			'processing',
+			{ status: 'processing' },
 		]);
+		expect(node(processor, 'Mark Processing').executeOnce).toBe(true);
+		// every later step refers to the claimed rows, never to the rows merely read
+		expect(JSON.stringify(processor)).not.toContain("$('Queued Returns').item");
+		// attempts counts transient retries: bumped when a row is requeued for one
+		const requeue = node(processor, 'Requeue for Retry').parameters as Record<string, any>;
+		expect(requeue.columns.value.attempts).toBe("={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}");
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Parse Return']);
 	});

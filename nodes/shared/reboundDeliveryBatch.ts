@@ -1,0 +1,173 @@
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+/**
+ * Delivery batching for the ReBound Trigger.
+ *
+ * n8n costs ~45 ms of its own per execution, so one execution per webhook delivery caps
+ * intake at ~20 deliveries a second on 2 cores. With batching on, deliveries that arrive
+ * within a short window start ONE execution together (one item per delivery):
+ *
+ * - the first delivery of a window is the *leader*: it waits for the window to close (or the
+ *   batch to fill) and then starts the execution with every member's item. The trigger runs
+ *   in n8n's "last node" response mode, so n8n answers the leader only when the execution
+ *   has finished (500 if it failed);
+ * - later deliveries in the window are *followers*: the trigger keeps their HTTP responses
+ *   open (`noWebhookResponse`) and answers them with the leader's outcome, so every member
+ *   is acknowledged only after the workflow (the intake template: inbox checks and insert)
+ *   ran. A failed or lost run answers 503 and ReBound delivers again; the inbox's event-id
+ *   check drops what was in fact queued. Acknowledgement after queuing is stronger than
+ *   n8n's own "on received" mode, which answers before the workflow has written anything.
+ *
+ * The open batches live in this module's memory: in n8n's queue mode each webhook process
+ * batches its own deliveries (the leader's answer still comes when the worker is done).
+ */
+
+/** The part of Express' response the batch uses. */
+export interface HeldResponse {
+	status(code: number): HeldResponse;
+	json(body: unknown): unknown;
+	on?(event: 'finish' | 'close', listener: () => void): unknown;
+	statusCode?: number;
+	headersSent?: boolean;
+	writableEnded?: boolean;
+}
+
+export interface BatchSettings {
+	/** How long the leader waits for others, ms (> 0). */
+	windowMs: number;
+	/** Deliveries per execution at most; a full batch starts at once. */
+	maxSize: number;
+	/** Followers not answered after this long get 503 (the run hangs or its answer was lost), ms. */
+	maxWaitMs: number;
+}
+
+export const DEFAULT_BATCH_MAX_SIZE = 100;
+export const DEFAULT_BATCH_MAX_WAIT_MS = 120_000;
+
+export interface BatchMember {
+	/** Output 0 (returns) or output 1 (exceptions) of the trigger. */
+	output: 0 | 1;
+	item: INodeExecutionData;
+	/** What this delivery is answered with when its batch was queued. */
+	ack: IDataObject;
+	/** The follower's open response (the leader's is answered by n8n). */
+	res?: HeldResponse;
+}
+
+interface OpenBatch {
+	members: BatchMember[];
+	closed: boolean;
+	onFull: () => void;
+}
+
+const openBatches = new Map<string, OpenBatch>();
+
+/** Sleeps `ms` (n8n-workflow's `sleep` in the node; injectable for tests). */
+export type Sleeper = (ms: number) => Promise<void>;
+
+export type JoinResult = { role: 'follower' } | { role: 'leader'; members: BatchMember[] };
+
+function close(key: string, batch: OpenBatch): void {
+	if (batch.closed) return;
+	batch.closed = true;
+	if (openBatches.get(key) === batch) openBatches.delete(key);
+}
+
+/**
+ * Joins the open batch for `key` (one per workflow and trigger node) or opens one.
+ * A follower returns at once; the leader returns when the window closed or the batch is full,
+ * with every member (itself first).
+ */
+export async function joinBatch(key: string, member: BatchMember, settings: BatchSettings, sleep: Sleeper): Promise<JoinResult> {
+	const maxSize = Math.max(1, Math.floor(settings.maxSize));
+	const open = openBatches.get(key);
+	if (open && !open.closed && open.members.length < maxSize) {
+		open.members.push(member);
+		if (open.members.length >= maxSize) open.onFull();
+		return { role: 'follower' };
+	}
+	let full!: () => void;
+	const filled = new Promise<void>((resolve) => {
+		full = resolve;
+	});
+	const batch: OpenBatch = { members: [member], closed: false, onFull: () => full() };
+	openBatches.set(key, batch);
+	if (maxSize > 1) await Promise.race([sleep(Math.max(1, settings.windowMs)), filled]);
+	close(key, batch);
+	return { role: 'leader', members: batch.members };
+}
+
+/** The workflow data a leader starts: returns on output 0, exceptions on output 1, in arrival order. */
+export function batchWorkflowData(members: BatchMember[]): INodeExecutionData[][] {
+	const outputs: INodeExecutionData[][] = [[], []];
+	for (const m of members) outputs[m.output].push(m.item);
+	return outputs;
+}
+
+function answer(res: HeldResponse, status: number, body: IDataObject): void {
+	if (res.headersSent || res.writableEnded) return;
+	try {
+		res.status(status).json(body);
+	} catch {
+		// The client went away: ReBound treats that as not delivered and sends again.
+	}
+}
+
+/**
+ * Answers the followers with the outcome of the leader's run: when n8n has answered the
+ * leader (its status code is the run's outcome: 2xx = finished without error), each follower
+ * gets 200 and its own ack; otherwise, or when the leader's connection closed unanswered, or
+ * after `maxWaitMs`, 503 so ReBound delivers again. Resolves with the status the followers got.
+ */
+export function settleFollowers(
+	leaderRes: HeldResponse,
+	followers: BatchMember[],
+	batchInfo: { size: number; leaderEventId: string },
+	maxWaitMs: number,
+	sleep: Sleeper,
+): Promise<number> {
+	// Held until settled, then dropped, so a pending longest-wait timer keeps no response alive.
+	let held: BatchMember[] | null = followers.slice();
+	return new Promise<number>((resolve) => {
+		const settle = (leaderStatus: number | null, why: string) => {
+			if (held === null) return;
+			const waiting = held;
+			held = null;
+			const ok = leaderStatus !== null && leaderStatus >= 200 && leaderStatus < 300;
+			const status = ok ? 200 : 503;
+			for (const f of waiting) {
+				if (!f.res) continue;
+				if (ok) answer(f.res, 200, { ...f.ack, batch: { size: batchInfo.size, leader: batchInfo.leaderEventId } });
+				else
+					answer(f.res, 503, {
+						status: 'retry',
+						eventId: f.ack.eventId ?? null,
+						message: `This delivery was batched with event ${batchInfo.leaderEventId}, whose run ${why}: nothing is acknowledged, send it again`,
+					});
+			}
+			resolve(status);
+		};
+		if (followers.every((f) => !f.res)) {
+			resolve(200);
+			return;
+		}
+		if (typeof leaderRes.on !== 'function') {
+			settle(null, 'could not be watched');
+			return;
+		}
+		leaderRes.on('finish', () => {
+			const code = leaderRes.statusCode ?? 200;
+			settle(code, `ended with HTTP ${code}`);
+		});
+		leaderRes.on('close', () => {
+			// 'close' follows 'finish' on a normal answer (then this is a no-op).
+			settle(null, 'lost its connection before it was answered');
+		});
+		void sleep(Math.max(1, maxWaitMs)).then(() => settle(null, `was not answered within ${Math.round(maxWaitMs / 1000)} s`));
+	});
+}
+
+/** Test hook: how many batches are open (none once every window closed). */
+export function openBatchCount(): number {
+	return openBatches.size;
+}

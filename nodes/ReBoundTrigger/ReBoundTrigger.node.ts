@@ -14,6 +14,7 @@ import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebo
 import { getReboundCredentials, REBOUND_CREDENTIAL_TEST, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
 import { invalidReturnException, jsonSafe, slimRawReturn } from '../shared/reboundPoll';
 import {
+	ackLeaderAnswer,
 	batchWorkflowData,
 	DEFAULT_BATCH_MAX_SIZE,
 	DEFAULT_BATCH_MAX_WAIT_MS,
@@ -255,7 +256,9 @@ export class ReBoundTrigger implements INodeType {
 			const joined = await joinBatch(key, { output, item, ack, res: held }, settings, sleep);
 			if (joined.role === 'follower') return { noWebhookResponse: true };
 			const leaderEventId = String(ack.eventId ?? '(invalid payload)');
-			void settleFollowers(held, joined.members.slice(1), { size: joined.members.length, leaderEventId }, settings.maxWaitMs, sleep);
+			const batch = { size: joined.members.length, leader: leaderEventId };
+			ackLeaderAnswer(held, { ...ack, batch });
+			void settleFollowers(held, joined.members.slice(1), { size: batch.size, leaderEventId }, settings.maxWaitMs, sleep);
 			return { workflowData: batchWorkflowData(joined.members) };
 		};
 

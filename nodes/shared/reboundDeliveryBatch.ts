@@ -167,6 +167,16 @@ export function settleFollowers(
 	});
 }
 
+/**
+ * The leader is answered by n8n at the end of its run; in the "last node" mode with "no data" n8n
+ * sends no body (`res.json(undefined)`). This gives the leader the same JSON ack as its followers
+ * then; any other answer (n8n's error bodies) passes through unchanged.
+ */
+export function ackLeaderAnswer(res: HeldResponse, ack: IDataObject): void {
+	const json = res.json.bind(res);
+	res.json = (body: unknown) => json(body === undefined ? ack : body);
+}
+
 /** Test hook: how many batches are open (none once every window closed). */
 export function openBatchCount(): number {
 	return openBatches.size;

@@ -203,10 +203,23 @@ describe('ReBound Trigger with a batch window', () => {
 		expect(ds.map((d) => d.res.answers)).toEqual([0, 0, 0]);
 		ds[0].res.finishWith(200);
 		await tick();
+		// n8n sends the leader no body ("no data"): it gets the same JSON ack as the others
+		expect([ds[0].res.statusCode, ds[0].res.body]).toEqual([200, { status: 'accepted', eventId: 'evt-7001', batch: { size: 3, leader: 'evt-7001' } }]);
 		expect(ds.slice(1).map((d) => [d.res.statusCode, (d.res.body as IDataObject).status, (d.res.body as IDataObject).eventId])).toEqual([
 			[200, 'accepted', 'evt-7002'],
 			[200, 'accepted', 'evt-7003'],
 		]);
+	});
+
+	it("passes n8n's own error answer to the leader unchanged and answers the followers 503", async () => {
+		const params = { options: { batchWindowMs: 20 } };
+		const ds = ['7301', '7302'].map((id) => delivery(body(id), params, undefined, 'wfE'));
+		await Promise.all(ds.map((d) => d.run()));
+		ds[0].res.status(500).json({ message: 'Error in workflow' });
+		ds[0].res.emit('finish');
+		await tick();
+		expect([ds[0].res.statusCode, ds[0].res.body]).toEqual([500, { message: 'Error in workflow' }]);
+		expect([ds[1].res.statusCode, (ds[1].res.body as IDataObject).status]).toEqual([503, 'retry']);
 	});
 
 	it('does not batch without a window, nor in the editor (manual test deliveries)', async () => {

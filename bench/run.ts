@@ -39,10 +39,14 @@ export interface BenchOptions {
 	build: boolean;
 	processEverySeconds: number;
 	batchSize: number;
+	/** Save successful runs of both variants (per-node timings, execution counts); default: neither saves them (the package's default). */
+	keepExecutions: boolean;
+	/** The package's ReBound Trigger batch window, ms (0: one execution per delivery). */
+	batchWindowMs: number;
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-	const o: BenchOptions = { quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, json: false, build: false, processEverySeconds: 1, batchSize: 50 };
+	const o: BenchOptions = { quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, json: false, build: false, processEverySeconds: 1, batchSize: 50, keepExecutions: false, batchWindowMs: 50 };
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
 		const num = (min: number, max: number) => {
@@ -67,7 +71,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				o.reboundLatencyMs = num(0, 5000);
 				break;
 			case '--process-every':
-				o.processEverySeconds = num(5, 3600);
+				o.processEverySeconds = num(1, 3600);
+				break;
+			case '--keep-executions':
+				o.keepExecutions = true;
+				break;
+			case '--batch-window':
+				o.batchWindowMs = num(0, 5000);
 				break;
 			case '--batch-size':
 				o.batchSize = num(1, 1000);
@@ -79,7 +89,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				break;
 			}
 			default:
-				throw new Error(`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n]`);
+				throw new Error(`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions]`);
 		}
 	}
 	return o;
@@ -185,9 +195,9 @@ function packageValues(client: string, webhookId: string, khaosUrl: string, rebo
 			],
 			skuAliases: [],
 		},
-		trigger: { mode: 'webhook', webhookId, pollEveryMinutes: 60 },
+		trigger: { mode: 'webhook', webhookId, pollEveryMinutes: 60, batchWindowMs: o.batchWindowMs, batchMaxSize: 100 },
 		schedules: { processEverySeconds: o.processEverySeconds, reconciliationCron: '0 7 * * *', replayEveryMinutes: null },
-		processing: { batchSize: o.batchSize, staleAfterMinutes: 15, maxTransientAttempts: 3, adjustmentReason: 'ReBound return' },
+		processing: { batchSize: o.batchSize, staleAfterMinutes: 15, maxTransientAttempts: 3, adjustmentReason: 'ReBound return', keepSuccessfulExecutions: o.keepExecutions },
 		finance: { batchCreditNotes: false, deliveryPolicy: 'whole_order', rounding: 'half_up', tolerancePencePerLine: 1, manualAuthCode: 'REBOUND' },
 		reconciliation: { keepDoneDays: 30 },
 		alerts: {},
@@ -228,10 +238,12 @@ async function setupPackage(api: ApiClient, n8n: N8nInstance, khaos: KhaosSandbo
 	};
 }
 
-async function setupBaseline(api: ApiClient, khaos: KhaosSandbox, rebound: ReboundSandbox): Promise<VariantEnv> {
+async function setupBaseline(api: ApiClient, khaos: KhaosSandbox, rebound: ReboundSandbox, o: BenchOptions): Promise<VariantEnv> {
 	const hex = randomBytes(6).toString('hex');
 	const webhookPath = `bench-baseline-${hex}/rebound`;
 	const wf = loadBaselineWorkflow({ khaosUrl: khaos.url, webhookPath, webhookId: `bench-baseline-${hex}`, webhookSecret: WEBHOOK_SECRET });
+	// the same saving policy as the package's intake and processor (n8n's settings are per workflow)
+	(wf as { settings?: Record<string, unknown> }).settings = { ...((wf as { settings?: Record<string, unknown> }).settings ?? {}), saveDataSuccessExecution: o.keepExecutions ? 'all' : 'none' };
 	const created = await api.createWorkflow(wf);
 	return { variant: 'baseline', khaos, rebound, webhookPath, api, workflowIds: [created.id], timingWorkflows: [{ label: 'baseline', id: created.id }] };
 }
@@ -527,7 +539,7 @@ export async function main(argv: string[]): Promise<void> {
 
 		for (const v of variants) {
 			const { khaos, rebound } = await startSandboxes(orders.get(v)!, o);
-			const env = v === 'package' ? await setupPackage(api, n8n, khaos, rebound, userFolder, o) : await setupBaseline(api, khaos, rebound);
+			const env = v === 'package' ? await setupPackage(api, n8n, khaos, rebound, userFolder, o) : await setupBaseline(api, khaos, rebound, o);
 			envs.push(env);
 			await setActive(api, env, false);
 		}
@@ -571,7 +583,7 @@ export async function main(argv: string[]): Promise<void> {
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,
 		machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, shared with other work, Node ${process.version} harness, n8n ${runtime.n8nVersion} on Node 24, SQLite`,
-		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, executions saved (all), production concurrency unlimited (n8n default), burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
+		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), production concurrency unlimited (n8n default), package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
 		durationS: (Date.now() - t0) / 1000,
 		notes,
 	});

@@ -71,6 +71,8 @@ class Builder {
 	constructor(
 		private readonly key: string,
 		private readonly name: string,
+		/** High-volume workflows: whether successful runs are saved is a client value (the inbox row is the record). */
+		private readonly keepSuccessSetting = false,
 	) {}
 
 	add(node: Omit<N8nNode, 'id'>): string {
@@ -96,6 +98,7 @@ class Builder {
 				timezone: '{{TIMEZONE}}',
 				saveManualExecutions: true,
 				saveDataErrorExecution: 'all',
+				...(this.keepSuccessSetting ? { saveDataSuccessExecution: '{{SAVE_SUCCESS_EXECUTIONS}}' } : {}),
 				callerPolicy: 'workflowsFromSameOwner',
 			},
 		};
@@ -374,7 +377,7 @@ function connectToSink(b: Builder, from: string, output: number, sink: [string, 
 // ------------------------------------------------------------------ 1a. intake
 
 export function buildIntake(): WorkflowTemplate {
-	const b = new Builder('intake', 'Returns: ReBound → Khaos – 1 intake ({{CLIENT_NAME}})');
+	const b = new Builder('intake', 'Returns: ReBound → Khaos – 1 intake ({{CLIENT_NAME}})', true);
 	b.add(
 		sticky(
 			'About',
@@ -475,7 +478,7 @@ export function buildIntake(): WorkflowTemplate {
 // ------------------------------------------------------------------ 1b. processor
 
 export function buildProcessor(): WorkflowTemplate {
-	const b = new Builder('processor', 'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})');
+	const b = new Builder('processor', 'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})', true);
 	b.add(
 		sticky(
 			'About',

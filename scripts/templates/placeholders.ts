@@ -42,6 +42,7 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	WEBHOOK_BATCH_MAX_SIZE: { type: 'number', description: 'Most deliveries one intake execution takes' },
 	PROCESS_EVERY_SECONDS: { type: 'number', description: 'How often the processor takes the next batch from the inbox (seconds)' },
 	BATCH_SIZE: { type: 'number', description: 'Most inbox rows one processor run takes' },
+	SAVE_SUCCESS_EXECUTIONS: { type: 'string', description: "Whether successful intake and processor runs are saved in n8n: 'all' or 'none'" },
 	STALE_AFTER_MINUTES: { type: 'number', description: 'A row left "processing" this long (crash) is queued again' },
 	MAX_TRANSIENT_ATTEMPTS: { type: 'number', description: 'Runs a row is retried after transient failures before it becomes an exception' },
 	FINANCE_BATCHED: { type: 'boolean', description: 'true: credit notes are posted by the scheduled posting workflow; false: straight after restock' },

@@ -100,6 +100,8 @@ export function sandboxClientValues(o: SandboxClientOptions): Json {
 			batchSize: o.batchSize ?? 20,
 			staleAfterMinutes: o.staleAfterMinutes ?? example.processing.staleAfterMinutes,
 			maxTransientAttempts: o.maxTransientAttempts ?? 3,
+			// the e2e tests and the demo read the runs' data (the product default is not to keep it)
+			keepSuccessfulExecutions: true,
 		},
 		finance: { ...example.finance, batchCreditNotes: o.batchCreditNotes ?? false },
 		reconciliation: example.reconciliation,

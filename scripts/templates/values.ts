@@ -117,6 +117,12 @@ export const ValuesSchema = z
 			staleAfterMinutes: z.number().int().min(1).max(1440).default(15),
 			maxTransientAttempts: z.number().int().min(1).max(50).default(5),
 			adjustmentReason: z.string().trim().min(1).max(60).default('ReBound return'),
+			/**
+			 * Save the data of successful intake and processor runs in n8n (its execution list). Off by
+			 * default: every return has its inbox row (and every failure its exception row and a saved
+			 * failed run), and saving each run's items is the largest database write per return.
+			 */
+			keepSuccessfulExecutions: z.boolean().default(false),
 		})),
 		finance: section(z.object({
 			batchCreditNotes: z.boolean(),
@@ -297,6 +303,7 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		WEBHOOK_BATCH_MAX_SIZE: v.trigger.batchMaxSize,
 		PROCESS_EVERY_SECONDS: v.schedules.processEverySeconds,
 		BATCH_SIZE: v.processing.batchSize,
+		SAVE_SUCCESS_EXECUTIONS: v.processing.keepSuccessfulExecutions ? 'all' : 'none',
 		STALE_AFTER_MINUTES: v.processing.staleAfterMinutes,
 		MAX_TRANSIENT_ATTEMPTS: v.processing.maxTransientAttempts,
 		ADJUSTMENT_REASON: v.processing.adjustmentReason,

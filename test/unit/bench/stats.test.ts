@@ -118,7 +118,8 @@ describe('bench stats', () => {
 describe('bench options, plan and data', () => {
 	it('parses flags with bounds and refuses unknown ones', () => {
 		expect(parseBenchArgs(['--quick', '--khaos-latency', '10', '--rebound-latency=0', '--only', 'baseline', '--json'])).toMatchObject({ quick: true, khaosLatencyMs: 10, reboundLatencyMs: 0, only: 'baseline', json: true });
-		expect(parseBenchArgs([])).toMatchObject({ quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null });
+		expect(parseBenchArgs([])).toMatchObject({ quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, processEverySeconds: 1, keepExecutions: false, batchWindowMs: 50 });
+		expect(parseBenchArgs(['--keep-executions', '--batch-window', '0', '--process-every', '2'])).toMatchObject({ keepExecutions: true, batchWindowMs: 0, processEverySeconds: 2 });
 		expect(() => parseBenchArgs(['--only', 'both'])).toThrow('--only needs package or baseline');
 		expect(() => parseBenchArgs(['--khaos-latency', '-1'])).toThrow('--khaos-latency needs a whole number');
 		expect(() => parseBenchArgs(['--process-every', '1'])).toThrow('--process-every');

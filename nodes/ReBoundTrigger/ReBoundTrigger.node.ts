@@ -157,7 +157,7 @@ export class ReBoundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 100 },
 						default: 5000,
-						description: 'How many event IDs are kept to answer duplicate deliveries (oldest forgotten first)',
+						description: 'How many event IDs are kept to answer duplicate deliveries (oldest forgotten first; not used with a Batch Window, where the inbox checks after this node drop duplicates)',
 					},
 					{
 						displayName: 'Remembered Returns',
@@ -165,7 +165,7 @@ export class ReBoundTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 100 },
 						default: 5000,
-						description: 'How many returns keep their highest event sequence, to drop stale events (least recently updated forgotten first)',
+						description: 'How many returns keep their highest event sequence, to drop stale events (least recently updated forgotten first; not used with a Batch Window)',
 					},
 				],
 			},
@@ -298,7 +298,10 @@ export class ReBoundTrigger implements INodeType {
 			return reply(400, { status: 'invalid', field: `data.${field}`, message: normalised.message });
 		}
 		const returnId = normalised.ok ? normalised.value.returnId : rawReturnId(event.data);
-		if (this.getMode() !== 'manual') {
+		// With batching the memory is not kept: n8n writes the workflow's static data to its database after
+		// every delivery that starts no execution (each follower), which cost more than the duplicate it
+		// saves; a duplicate then costs one item, dropped by the inbox checks that follow.
+		if (this.getMode() !== 'manual' && !batching) {
 			const staticData = this.getWorkflowStaticData('node');
 			const memory = readWebhookMemory(staticData.deliveries);
 			const seen = recordDelivery(memory, { eventId: event.id, returnId, sequence: event.sequence }, Math.floor(Date.now() / 1000), {

@@ -191,7 +191,10 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
 		const res = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
 		expect({ status: res.status, text: res.status === 200 ? '' : res.text }).toEqual({ status: 200, text: '' });
-		expect(res.json).toEqual({ status: 'accepted', eventId: 'evt_e2e_5001' });
+		// the trigger batches deliveries (50 ms window): a lone delivery leads a batch of one
+		expect(res.json).toEqual({ status: 'accepted', eventId: 'evt_e2e_5001', batch: { size: 1, leader: 'evt_e2e_5001' } });
+		// answered only once queued: the inbox row exists the moment the 200 arrives
+		expect((await rows('inbox')).filter((r) => r.eventId === 'evt_e2e_5001').length).toBe(1);
 
 		const done = await waitFor(
 			'inbox row of return 5001 done',

@@ -222,6 +222,22 @@ describe('ReBound Trigger with a batch window', () => {
 		expect([ds[1].res.statusCode, (ds[1].res.body as IDataObject).status]).toEqual([503, 'retry']);
 	});
 
+	it('keeps no duplicate memory in static data while batching (n8n would write it after every follower)', async () => {
+		const params = { options: { batchWindowMs: 10 } };
+		const raw = body('7401');
+		const store = new StaticDataStore();
+		const headers = signWebhookBody(raw, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000), DEFAULT_WEBHOOK_SETTINGS);
+		for (let i = 0; i < 2; i++) {
+			const { ctx, staticData } = makeWebhookContext({ rawBody: Buffer.from(raw, 'utf8'), headers, params, staticData: store.open() });
+			const res = new FakeRes();
+			const result = (await node.webhook.call({ ...(ctx as object), getResponseObject: () => res, getWorkflow: () => ({ id: 'wfM' }) } as never)) as IWebhookResponseData;
+			store.save(staticData);
+			// both deliveries go on to the workflow: the inbox's event-id check drops the second
+			expect(result.workflowData?.[0].map((it) => it.json.returnId)).toEqual(['7401']);
+		}
+		expect(store.peek().deliveries).toBeUndefined();
+	});
+
 	it('does not batch without a window, nor in the editor (manual test deliveries)', async () => {
 		for (const [params, mode] of [
 			[{ options: {} }, undefined],

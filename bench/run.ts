@@ -531,7 +531,7 @@ export async function main(argv: string[]): Promise<void> {
 		const installed = await installPackage(userFolder, { skipBuild: !o.build, log: logErr });
 		fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 		// NODE_FUNCTION_ALLOW_BUILTIN: the baseline's Code node verifies the HMAC with require('crypto'); same settings for both variants
-		n8n = await startN8n({ runtime, userFolder, port: await freePort(), log: logErr, env: { NODE_FUNCTION_ALLOW_BUILTIN: 'crypto' } });
+		n8n = await startN8n({ runtime, userFolder, port: await freePort(), log: logErr, env: { NODE_FUNCTION_ALLOW_BUILTIN: 'crypto', ...(process.env.PROF_DIR ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=' + process.env.PROF_DIR } : {}) } });
 		const loadErrors = packageLoadErrors(n8n.logs());
 		if (loadErrors.length) throw new Error(`package did not load: ${loadErrors.join('; ')}`);
 		const owner = await setupOwner(n8n.baseUrl);

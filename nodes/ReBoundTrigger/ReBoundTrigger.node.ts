@@ -52,11 +52,6 @@ function rawReturnId(data: unknown): string | null {
 	return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
 }
 
-/** An n8n expression choosing `whenBatched` when the Batch Window option is above 0. */
-function BATCHING_EXPRESSION(whenBatched: string, otherwise: string): string {
-	return `={{ Number(($parameter["options"] || {})["batchWindowMs"] || 0) > 0 ? "${whenBatched}" : "${otherwise}" }}`;
-}
-
 export class ReBoundTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'ReBound Trigger',
@@ -77,12 +72,12 @@ export class ReBoundTrigger implements INodeType {
 			{
 				name: 'default',
 				httpMethod: 'POST',
-				// Batched deliveries are answered when their run has finished ("last node"); otherwise on receipt.
-				responseMode: BATCHING_EXPRESSION('lastNode', 'onReceived'),
-				// On receipt: without '' n8n 2.40 answers a delivery that starts the workflow with the
-				// literal text "firstEntryJson" (its default) instead of the webhookResponse.
-				// Batched: the leader's answer carries no body (its followers get the JSON ack).
-				responseData: BATCHING_EXPRESSION('noData', ''),
+				// A delivery that starts the workflow is answered when its run has finished (alone or in a
+				// batch): n8n answers 500 if the run failed, so ReBound delivers again. Static values: an
+				// expression here would be evaluated (in n8n's expression isolate) for every delivery.
+				responseMode: 'lastNode',
+				// n8n sends no body then; the trigger gives the answer its JSON ack (ackLeaderAnswer).
+				responseData: 'noData',
 				path: 'rebound',
 			},
 		],
@@ -125,7 +120,7 @@ export class ReBoundTrigger implements INodeType {
 						typeOptions: { minValue: 0, maxValue: 5000 },
 						default: 0,
 						description:
-							'Deliveries that arrive within this many milliseconds of each other start one execution together (one item each), which lifts intake far above n8n\'s ~20 executions a second. Each delivery is then answered when that execution has finished: 200 once the workflow ran without error, 503 otherwise so ReBound delivers again (keep the workflow after this trigger short: the intake template only queues). 0 = one execution per delivery, answered on receipt.',
+							'Deliveries that arrive within this many milliseconds of each other start one execution together (one item each), which lifts intake far above n8n\'s ~20 executions a second. 0 = one execution per delivery. Either way a delivery is answered when its execution has finished: 200 once the workflow ran without error, 503 (500 without a batch) otherwise so ReBound delivers again. Keep the workflow after this trigger short: the intake template only queues.',
 					},
 					{
 						displayName: 'Emit Invalid Payloads as Exceptions',
@@ -240,12 +235,13 @@ export class ReBoundTrigger implements INodeType {
 		const batching = this.getMode() !== 'manual' && Number.isFinite(batchWindowMs) && batchWindowMs > 0;
 		/** Starts the workflow with this delivery's item: alone (answered on receipt) or in a batch (answered when the batch's run finished). */
 		const emit = async (output: 0 | 1, item: INodeExecutionData, ack: IDataObject): Promise<IWebhookResponseData> => {
+			const held = res as unknown as HeldResponse;
 			if (!batching) {
 				const workflowData: INodeExecutionData[][] = [[], []];
 				workflowData[output].push(item);
+				ackLeaderAnswer(held, ack);
 				return { webhookResponse: ack, workflowData };
 			}
-			const held = res as unknown as HeldResponse;
 			const workflowId = typeof this.getWorkflow === 'function' ? String(this.getWorkflow().id ?? '') : '';
 			const key = `${workflowId}:${this.getNode().name}`;
 			const settings = {

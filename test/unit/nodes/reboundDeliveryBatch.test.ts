@@ -238,7 +238,7 @@ describe('ReBound Trigger with a batch window', () => {
 		expect(store.peek().deliveries).toBeUndefined();
 	});
 
-	it('does not batch without a window, nor in the editor (manual test deliveries)', async () => {
+	it('does not batch without a window, nor in the editor (manual test deliveries); still answers after the run', async () => {
 		for (const [params, mode] of [
 			[{ options: {} }, undefined],
 			[{ options: { batchWindowMs: 30 } }, 'manual'],
@@ -247,6 +247,9 @@ describe('ReBound Trigger with a batch window', () => {
 			const result = await d.run();
 			expect(result.webhookResponse).toEqual({ status: 'accepted', eventId: 'evt-7101' });
 			expect(result.workflowData?.[0]).toHaveLength(1);
+			// answered by n8n when the run has finished; the trigger gives that answer its ack
+			d.res.finishWith(200);
+			expect(d.res.body).toEqual({ status: 'accepted', eventId: 'evt-7101' });
 		}
 	});
 

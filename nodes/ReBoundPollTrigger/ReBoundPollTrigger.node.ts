@@ -1,6 +1,7 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import type { ReturnException } from '../../core/exceptions';
+import { toInboxRow } from '../../core/inboxRow';
 import type { NormalisedReturn } from '../../core/returnModel';
 import {
 	createReboundApi,
@@ -17,6 +18,13 @@ const BUDGET_SHARE = 0.6;
 
 function toItems(rows: Array<NormalisedReturn | ReturnException>): INodeExecutionData[] {
 	return rows.map((row) => ({ json: row as unknown as IDataObject }));
+}
+
+/** The Returns output, as normalised returns or (Output: Inbox Row) as the intake's inbox rows. */
+function returnItems(rows: NormalisedReturn[], output: unknown, nowMs: number): INodeExecutionData[] {
+	if (output !== 'inboxRow') return toItems(rows);
+	const receivedAt = new Date(nowMs).toISOString();
+	return rows.map((row) => ({ json: toInboxRow(row, receivedAt) as unknown as IDataObject }));
 }
 
 function num(value: unknown, fallback: number, min: number, max: number): number {
@@ -105,6 +113,21 @@ export class ReBoundPollTrigger implements INodeType {
 						description: 'Returns fetched from ReBound at the same time',
 					},
 					{
+						displayName: 'Output',
+						name: 'output',
+						type: 'options',
+						options: [
+							{ name: 'Normalised Return', value: 'return', description: 'The return with its lines and event (what the Khaos nodes take)' },
+							{
+								name: 'Inbox Row',
+								value: 'inboxRow',
+								description: 'The intake template\'s inbox columns (eventId, returnId, sequence … payload = the normalised return as JSON), for a Data table insert that maps them automatically',
+							},
+						],
+						default: 'return',
+						description: 'What each return is emitted as on the Returns output',
+					},
+					{
 						displayName: 'Watch Ungraded Returns For (Days)',
 						name: 'watchDays',
 						type: 'number',
@@ -151,7 +174,7 @@ export class ReBoundPollTrigger implements INodeType {
 				throw toNodeError(this.getNode(), error, secrets, undefined, 'ReBound search');
 			}
 			if (sample.returns.length === 0 && sample.exceptions.length === 0) return null;
-			return [toItems(sample.returns), toItems(sample.exceptions)];
+			return [returnItems(sample.returns, extra.output, Date.now()), toItems(sample.exceptions)];
 		}
 
 		const staticData = this.getWorkflowStaticData('node');
@@ -175,6 +198,6 @@ export class ReBoundPollTrigger implements INodeType {
 		if (result.state.cursor) staticData.cursor = result.state.cursor;
 		staticData.returns = result.state.returns as unknown as IDataObject;
 		if (result.returns.length === 0 && result.exceptions.length === 0) return null;
-		return [toItems(result.returns), toItems(result.exceptions)];
+		return [returnItems(result.returns, extra.output, Date.now()), toItems(result.exceptions)];
 	}
 }

@@ -6,10 +6,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
+import { toInboxRow } from '../../core/inboxRow';
 import { EXCEPTION_OUTPUT_OPERATIONS } from '../../nodes/KhaosControl/KhaosControl.node';
 import { PACKAGE, TEMPLATES, renderTemplate, type N8nNode, type WorkflowTemplate } from '../../scripts/templates/build';
 import { PLACEHOLDERS, PlaceholderError, findPlaceholders, substitute } from '../../scripts/templates/placeholders';
 import { TABLES, type TableKey } from '../../scripts/templates/tables';
+import { makeReturn } from './core/mapping.fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORKFLOWS = path.join(ROOT, 'workflows');
@@ -238,7 +240,10 @@ describe('workflow templates', () => {
 			for (const c of p.filters?.conditions ?? []) expect(columns.has(c.keyName)).toBe(true);
 			if (['update', 'upsert', 'rowExists', 'rowNotExists', 'deleteRows'].includes(p.operation)) expect(p.filters.conditions.length).toBeGreaterThan(0);
 			if (p.operation === 'deleteRows') expect(p.matchType).toBe('allConditions');
-			if (p.columns) {
+			if (p.columns?.mappingMode === 'autoMapInputData') {
+				// only the intake's insert, fed by triggers whose Output is the inbox row itself
+				expect([n.name, p.operation, p.columns.value]).toEqual(['Queue Return', 'insert', {}]);
+			} else if (p.columns) {
 				expect(p.columns.mappingMode).toBe('defineBelow');
 				for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
 				expect(p.columns.schema.map((s: { id: string }) => s.id).sort()).toEqual(Object.keys(p.columns.value).sort());
@@ -258,7 +263,7 @@ describe('the returns flow', () => {
 		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['New Event?']);
 		// redeliveries (an event id already in the inbox) are dropped before the insert
 		const fresh = node(intake, 'New Event?').parameters as Record<string, any>;
-		expect([fresh.operation, fresh.filters.conditions]).toEqual(['rowNotExists', [{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.event.id }}' }]]);
+		expect([fresh.operation, fresh.filters.conditions]).toEqual(['rowNotExists', [{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.eventId }}' }]]);
 		// stale events (the return already has an inbox row with this or a later sequence) too:
 		// New Event? feeds input 1 of the Merge, the Get of later rows feeds input 2, non-matches go on
 		expect(targets(intake, 'New Event?', 0)).toEqual(['Later Events Queued', 'Drop Stale Events']);
@@ -268,10 +273,20 @@ describe('the returns flow', () => {
 			'allConditions',
 			[
 				{ keyName: 'returnId', condition: 'eq', keyValue: '={{ $json.returnId }}' },
-				{ keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.event.sequence }}' },
+				{ keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.sequence }}' },
 			],
 			true,
 		]);
+		// both triggers emit inbox rows, inserted as they come (no expression per column)
+		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe('inboxRow');
+		expect((node(intake, 'ReBound Poll Trigger').parameters as Record<string, any>).options.output).toBe('inboxRow');
+		const insert = node(intake, 'Queue Return').parameters as Record<string, any>;
+		expect([insert.operation, insert.columns.mappingMode, insert.options]).toEqual(['insert', 'autoMapInputData', { optimizeBulk: true }]);
+		// every field of an inbox row is a column of the inbox table (an unknown one would fail the insert)
+		const row = toInboxRow(makeReturn('5001', [{ sku: 'TSHIRT-RED-M', disposition: 'Grade A' }]), '2026-11-28T10:00:00.000Z');
+		const inboxColumns = TABLES.inbox.columns.map((c) => c.name);
+		expect(Object.keys(row).filter((k) => !inboxColumns.includes(k))).toEqual([]);
+		for (const [k, v] of Object.entries(row)) expect(typeof v).toBe(TABLES.inbox.columns.find((c) => c.name === k)?.type === 'number' ? 'number' : 'string');
 		expect(intake.connections['Later Events Queued'].main[0]).toEqual([{ node: 'Drop Stale Events', type: 'main', index: 1 }]);
 		expect(node(intake, 'Drop Stale Events').parameters).toMatchObject({ mode: 'combine', combineBy: 'combineByFields', fieldsToMatchString: 'returnId', joinMode: 'keepNonMatches', outputDataFrom: 'input1' });
 		expect(targets(intake, 'Drop Stale Events', 0)).toEqual(['Queue Return']);
@@ -280,8 +295,8 @@ describe('the returns flow', () => {
 		expect(node(intake, 'ReBound Trigger').webhookId).toBe('{{REBOUND_WEBHOOK_ID}}');
 		const queue = node(intake, 'Queue Return').parameters as Record<string, any>;
 		expect(queue.operation).toBe('insert');
-		expect(queue.columns.value.status).toBe('queued');
-		expect(queue.columns.value.payload).toBe('={{ JSON.stringify($json) }}');
+		// the row the trigger emits is queued, with the normalised return as its payload
+		expect([row.status, row.attempts, row.eventId, row.sequence, JSON.parse(row.payload).returnId]).toEqual(['queued', 0, 'evt-5001', 3, '5001']);
 		expect(targets(intake, 'ReBound Trigger', 1).sort()).toEqual(['Known Exception?', 'New Exception?']);
 	});
 

@@ -83,6 +83,25 @@ describe('what a poll emits', () => {
 		expect(await poll(state)).toBeNull();
 	});
 
+	it('Output: Inbox Row emits the intake\'s inbox row, whose payload is the normalised return', async () => {
+		seed(api, [graded(101, '2026-11-20')]);
+		const asReturn = (await poll({}))![0][0].json;
+		const asRow = (await poll({}, { options: { output: 'inboxRow' } }))![0][0].json;
+		expect(asRow).toEqual({
+			eventId: (asReturn.event as IDataObject).id,
+			returnId: '101',
+			displayId: asReturn.displayId ?? '',
+			orderReference: asReturn.orderReference,
+			eventType: 'return.polled',
+			sequence: Math.floor(NOW / 1000),
+			receivedAt: new Date(NOW).toISOString(),
+			status: 'queued',
+			attempts: 0,
+			lastError: '',
+			payload: JSON.stringify(asReturn),
+		});
+	});
+
 	it('re-emits a return when a disposition changes, with a different event id', async () => {
 		seed(api, [graded(101, '2026-11-27')]);
 		const state: IDataObject = {};

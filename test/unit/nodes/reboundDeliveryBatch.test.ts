@@ -222,6 +222,15 @@ describe('ReBound Trigger with a batch window', () => {
 		expect([ds[1].res.statusCode, (ds[1].res.body as IDataObject).status]).toEqual([503, 'retry']);
 	});
 
+	it('Output: Inbox Row emits the inbox row (payload = the normalised return) in a batch too', async () => {
+		const plain = delivery(body('7501'), { options: {} }, undefined, 'wfO1');
+		const ret = (await plain.run()).workflowData![0][0].json;
+		const batched = delivery(body('7501'), { options: { batchWindowMs: 5, output: 'inboxRow' } }, undefined, 'wfO2');
+		const row = (await batched.run()).workflowData![0][0].json;
+		expect(row).toMatchObject({ eventId: 'evt-7501', returnId: '7501', orderReference: 'WEB-1001', eventType: 'return.processed', sequence: 3, status: 'queued', attempts: 0, lastError: '' });
+		expect(JSON.parse(String(row.payload))).toEqual(ret);
+	});
+
 	it('keeps no duplicate memory in static data while batching (n8n would write it after every follower)', async () => {
 		const params = { options: { batchWindowMs: 10 } };
 		const raw = body('7401');

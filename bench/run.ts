@@ -43,10 +43,12 @@ export interface BenchOptions {
 	keepExecutions: boolean;
 	/** The package's ReBound Trigger batch window, ms (0: one execution per delivery). */
 	batchWindowMs: number;
+	/** Write n8n's V8 CPU profiles (.cpuprofile, written when n8n stops) into this folder. */
+	cpuProfDir: string | null;
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-	const o: BenchOptions = { quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, json: false, build: false, processEverySeconds: 1, batchSize: 50, keepExecutions: false, batchWindowMs: 50 };
+	const o: BenchOptions = { quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, json: false, build: false, processEverySeconds: 1, batchSize: 50, keepExecutions: false, batchWindowMs: 50, cpuProfDir: null };
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
 		const num = (min: number, max: number) => {
@@ -79,6 +81,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 			case '--batch-window':
 				o.batchWindowMs = num(0, 5000);
 				break;
+			case '--cpu-prof': {
+				const dir = inline ?? argv[++i];
+				if (!dir || dir.startsWith('--')) throw new Error('--cpu-prof needs a folder');
+				o.cpuProfDir = path.resolve(dir);
+				break;
+			}
 			case '--batch-size':
 				o.batchSize = num(1, 1000);
 				break;
@@ -89,7 +97,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				break;
 			}
 			default:
-				throw new Error(`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions]`);
+				throw new Error(`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir]`);
 		}
 	}
 	return o;
@@ -531,7 +539,7 @@ export async function main(argv: string[]): Promise<void> {
 		const installed = await installPackage(userFolder, { skipBuild: !o.build, log: logErr });
 		fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 		// NODE_FUNCTION_ALLOW_BUILTIN: the baseline's Code node verifies the HMAC with require('crypto'); same settings for both variants
-		n8n = await startN8n({ runtime, userFolder, port: await freePort(), log: logErr, env: { NODE_FUNCTION_ALLOW_BUILTIN: 'crypto', ...(process.env.PROF_DIR ? { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=' + process.env.PROF_DIR } : {}) } });
+		n8n = await startN8n({ runtime, userFolder, port: await freePort(), log: logErr, env: { NODE_FUNCTION_ALLOW_BUILTIN: 'crypto', ...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}) } });
 		const loadErrors = packageLoadErrors(n8n.logs());
 		if (loadErrors.length) throw new Error(`package did not load: ${loadErrors.join('; ')}`);
 		const owner = await setupOwner(n8n.baseUrl);

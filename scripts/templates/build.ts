@@ -544,7 +544,7 @@ export function buildProcessor(): WorkflowTemplate {
 				{ keyName: 'id', condition: 'gte', keyValue: "={{ $('Queued Returns').first().json.id }}" },
 				{ keyName: 'id', condition: 'lte', keyValue: "={{ $('Queued Returns').last().json.id }}" },
 			],
-			columns: { status: 'processing' },
+			columns: { status: 'processing', claim: '={{ $execution.id }}' },
 		}),
 		executeOnce: true,
 		notes: 'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
@@ -566,12 +566,22 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const credit = b.add(khaos('Create Credit Note', [2880, 80], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
-	const done = b.add(
-		dataTableNode('Mark Done', [3120, 80], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
-			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', creditNoteRef: text('$json.associatedRef'), lastError: '' },
+	// The batch is finished in ONE update, after the credit step has run for every item: the rows this
+	// run claimed that are still processing become done. A failed row is settled by its own update on
+	// the failure path (requeued or exception); whichever of the two runs first, the failed row ends as
+	// the failure path set it (done only ever touches rows still processing, the failure update is by
+	// id). Every item leaves each Khaos node on one of its two outputs (pairedItem), so no claimed row
+	// reaches this point unsettled. The credit note's reference is RB-<returnId> (not copied per row).
+	const done = b.add({
+		...dataTableNode('Mark Done', [3120, 80], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
 		}),
-	);
+		executeOnce: true,
+		notes: 'The rows of this run that are still processing: one update for the batch',
+		notesInFlow: true,
+	});
 	const retry = b.add(
 		ifNode('Retry Later?', [2640, 500], "={{ $json.kind === 'transient_exhausted' && Number($('Mark Processing').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
 	);

@@ -43,6 +43,8 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('creditNoteRef'),
 			s('payload'),
 			s('mapped'),
+			/** The processor run (execution id) that claimed the row: its batch is finished in one update. */
+			s('claim'),
 		],
 	},
 	exceptions: {

@@ -316,9 +316,25 @@ describe('the returns flow', () => {
 				{ keyName: 'id', condition: 'gte', keyValue: "={{ $('Queued Returns').first().json.id }}" },
 				{ keyName: 'id', condition: 'lte', keyValue: "={{ $('Queued Returns').last().json.id }}" },
 			],
-			{ status: 'processing' },
+			{ status: 'processing', claim: '={{ $execution.id }}' },
 		]);
 		expect(node(processor, 'Mark Processing').executeOnce).toBe(true);
+		// ... and finished with ONE update: this run's rows still processing become done (failed rows are
+		// settled by id on the failure path, so they never stay done)
+		const done = node(processor, 'Mark Done') as N8nNode & { executeOnce?: boolean };
+		const dp = done.parameters as Record<string, any>;
+		expect([done.executeOnce, dp.matchType, dp.filters.conditions, dp.columns.value]).toEqual([
+			true,
+			'allConditions',
+			[
+				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+				{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
+			],
+			{ status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
+		]);
+		for (const settle of ['Requeue for Retry', 'Mark Inbox Exception', 'Queue for Credit Posting']) {
+			expect((node(processor, settle).parameters as Record<string, any>).filters.conditions).toEqual([{ keyName: 'id', condition: 'eq', keyValue: "={{ $('Mark Processing').item.json.id }}" }]);
+		}
 		// every later step refers to the claimed rows, never to the rows merely read
 		expect(JSON.stringify(processor)).not.toContain("$('Queued Returns').item");
 		// attempts counts transient retries: bumped when a row is requeued for one

@@ -35,6 +35,22 @@ function readTables(ctx: IExecuteFunctions, requireRows: boolean): CompiledTable
 	return compiled.tables;
 }
 
+/**
+ * The return an item carries: the item itself (a normalised return), or the JSON in its `payload`
+ * field (an inbox row of the intake template), so the processor needs no parse step (and no n8n
+ * expression per row) in front of this node.
+ */
+export function returnFromItem(json: IDataObject): { ok: true; value: IDataObject } | { ok: false; message: string } {
+	if (Array.isArray(json.lines) || typeof json.payload !== 'string') return { ok: true, value: json };
+	try {
+		const parsed: unknown = JSON.parse(json.payload);
+		if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return { ok: true, value: parsed as IDataObject };
+		return { ok: false, message: `${recordLabel(json)}: payload is not a JSON object` };
+	} catch (error) {
+		return { ok: false, message: `${recordLabel(json)}: payload is not valid JSON (${error instanceof Error ? error.message : String(error)})` };
+	}
+}
+
 function invalidInput(json: IDataObject, message: string, field: string | null): ReturnException {
 	const id = json.returnId;
 	return makeException('invalid_payload', message, {
@@ -81,7 +97,12 @@ export class ReturnsMapping implements INodeType {
 			const inputs: Array<NormalisedReturn | CodeInput> = [];
 			const origin: number[] = [];
 			items.forEach((item, itemIndex) => {
-				const json = item.json;
+				const carried = returnFromItem(item.json);
+				if (!carried.ok) {
+					unmapped.push({ json: invalidInput(item.json, carried.message, 'payload') as unknown as IDataObject, pairedItem: { item: itemIndex } });
+					return;
+				}
+				const json = carried.value;
 				if (Array.isArray(json.lines)) {
 					const valid = validateReturn(json);
 					if (!valid.ok) {
@@ -108,8 +129,13 @@ export class ReturnsMapping implements INodeType {
 		}
 
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
-			const json = items[itemIndex].json;
 			const pairedItem = { item: itemIndex };
+			const carried = returnFromItem(items[itemIndex].json);
+			if (!carried.ok) {
+				unmapped.push({ json: invalidInput(items[itemIndex].json, carried.message, 'payload') as unknown as IDataObject, pairedItem });
+				continue;
+			}
+			const json = carried.value;
 			try {
 				const valid = validateReturn(json);
 				if (!valid.ok) {

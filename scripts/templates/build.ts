@@ -550,7 +550,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
 		notesInFlow: true,
 	});
-	const parse = b.add(parseJsonNode('Parse Return', [1680, 200], "={{ $('Mark Processing').item.json.payload }}", 'The normalised return stored by the intake'));
+	// Map Returns reads the return from each claimed row's payload itself (no parse node, no expression per row).
 	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1920, 200], parameters: MAPPING_PARAMETERS });
 	const validate = b.add(khaos('Validate SKUs', [2160, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
 	const stock = b.add(
@@ -601,7 +601,7 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	const sink = addExceptionSink(b, 2880, 900);
 
-	b.connect(lastTable, queued).connect(queued, processing).connect(processing, parse).connect(parse, map);
+	b.connect(lastTable, queued).connect(queued, processing).connect(processing, map);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, done, 0);
 	for (const [from, output] of [

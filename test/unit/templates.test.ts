@@ -341,7 +341,7 @@ describe('the returns flow', () => {
 		const requeue = node(processor, 'Requeue for Retry').parameters as Record<string, any>;
 		expect(requeue.columns.value.attempts).toBe("={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}");
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
-		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Parse Return']);
+		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Map Returns']);
 	});
 
 	it.each([

@@ -89,6 +89,21 @@ describe('ReturnsMapping node: Map Returns', () => {
 		}
 	});
 
+	it('takes an inbox row (the normalised return as JSON in payload) like the return itself; a broken payload names the field', async () => {
+		const row = (ret: unknown, id: number) => ({ id, eventId: `evt-${id}`, returnId: 'R1', status: 'processing', payload: typeof ret === 'string' ? ret : JSON.stringify(ret) });
+		const [mapped, unmapped] = await run({ items: [row(good(), 7), row(bad(), 8), row('{"returnId":', 9), row('[1,2]', 10)], params: { operation: 'map', ...defineParams } });
+		const [fromReturn] = await run({ items: [good()], params: { operation: 'map', ...defineParams } });
+		expect(mapped.map((i) => [i.json, i.pairedItem])).toEqual([[fromReturn[0].json, { item: 0 }]]);
+		expect(unmapped.map((i) => [i.json.kind, i.json.field, i.pairedItem])).toEqual([
+			['unmapped_disposition', 'disposition', { item: 1 }],
+			['unmapped_reason', 'reasons', { item: 1 }],
+			['invalid_payload', 'payload', { item: 2 }],
+			['invalid_payload', 'payload', { item: 3 }],
+		]);
+		expect(String(unmapped[2].json.message)).toContain('Return R1: payload is not valid JSON');
+		expect(String(unmapped[3].json.message)).toContain('payload is not a JSON object');
+	});
+
 	it('sends an invalid item to Unmapped as an invalid_payload exception naming the field', async () => {
 		const broken = { ...good(), lines: [{ ...good().lines[0], quantity: 0 }] } as unknown as IDataObject;
 		const [mapped, unmapped] = await run({ items: [broken, { hello: 'world' }], params: { operation: 'map', ...defineParams } });

@@ -238,11 +238,7 @@ async function setupPackage(api: ApiClient, n8n: N8nInstance, khaos: KhaosSandbo
 		webhookPath: `${webhookId}/rebound`,
 		api,
 		inboxTableId: report.tables.find((t) => t.key === 'inbox')?.id ?? undefined,
-		// the processor first: n8n 2.x publishes the intake only once the workflow it starts is published
-		workflowIds: report.workflows
-			.filter((w) => w.active && w.id)
-			.sort((a, b) => Number(b.file === 'returns-processor') - Number(a.file === 'returns-processor'))
-			.map((w) => w.id as string),
+		workflowIds: report.workflows.filter((w) => w.active && w.id).map((w) => w.id as string),
 		timingWorkflows: [
 			{ label: 'intake', id: id('returns-intake') },
 			{ label: 'processor', id: id('returns-processor') },
@@ -260,9 +256,8 @@ async function setupBaseline(api: ApiClient, khaos: KhaosSandbox, rebound: Rebou
 	return { variant: 'baseline', khaos, rebound, webhookPath, api, workflowIds: [created.id], timingWorkflows: [{ label: 'baseline', id: created.id }] };
 }
 
-/** workflowIds are in publishing order (a sub-workflow before the workflow that starts it): off in reverse. */
 async function setActive(api: ApiClient, env: VariantEnv, active: boolean): Promise<void> {
-	for (const id of active ? env.workflowIds : [...env.workflowIds].reverse()) {
+	for (const id of env.workflowIds) {
 		if (active) await api.activateWorkflow(id);
 		else await api.deactivateWorkflow(id);
 	}

@@ -360,11 +360,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				created.add(first.name);
 			}
 		}
-		// the processor is saved and published before the intake: n8n 2.x refuses to publish a workflow
-		// whose Execute Workflow node references an unpublished one
-		const rendered = templates
-			.map(({ info, template }) => ({ info, workflow: renderWorkflow(template, values, resolved, `${info.file}.json`) }))
-			.sort((a, b) => Number(b.info.file === PROCESSOR_FILE) - Number(a.info.file === PROCESSOR_FILE));
+		const rendered = templates.map(({ info, template }) => ({ info, workflow: renderWorkflow(template, values, resolved, `${info.file}.json`) }));
 		for (const { info, workflow } of rendered) {
 			const existing = await api.findWorkflow(workflow.name);
 			const saved = existing ? await api.updateWorkflow(existing.id, workflow) : await api.createWorkflow(workflow);
@@ -373,8 +369,6 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 			if (active) await api.activateWorkflow(id);
 			report.workflows.push({ file: info.file, name: workflow.name, id, active, action: existing && !created.has(workflow.name) ? 'updated' : 'created' });
 		}
-		const templateOrder = (file: string) => TEMPLATES.findIndex((t) => t.file === file);
-		report.workflows.sort((a, b) => templateOrder(a.file) - templateOrder(b.file));
 	} catch (error) {
 		return fail(EXIT_FAILED, `Import stopped: ${(error as Error).message}`);
 	}

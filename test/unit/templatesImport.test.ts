@@ -118,11 +118,6 @@ function fakeN8n(): FakeN8n {
 		if ((m = /^\/workflows\/([^/]+)\/activate$/.exec(p)) && method === 'POST') {
 			const w = state.workflows.find((x) => x.id === m?.[1]);
 			if (!w) return json(404, { message: 'not found' });
-			// as n8n 2.40 does: a workflow whose Execute Workflow node references an unpublished one is refused
-			for (const n of ((w.body as { nodes?: Array<{ type: string; name: string; parameters: Record<string, any> }> }).nodes ?? []).filter((x) => x.type === 'n8n-nodes-base.executeWorkflow')) {
-				const ref = state.workflows.find((x) => x.id === n.parameters.workflowId?.value);
-				if (!ref?.active) return json(400, { message: `Cannot publish workflow: Node "${n.name}" references workflow ${String(n.parameters.workflowId?.value)} which is not published.` });
-			}
 			w.active = true;
 			return json(200, { id: w.id, name: w.name, active: true });
 		}

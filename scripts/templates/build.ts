@@ -462,27 +462,6 @@ export function buildIntake(): WorkflowTemplate {
 		notes: 'Keeps the events that have no later event of their return queued',
 		notesInFlow: true,
 	});
-	// Latency: the processor starts as soon as rows are queued, instead of at its next schedule tick
-	// (its schedule stays, for retries and as the backstop). It runs one batch at a time: a start while a
-	// run holds rows ends at its "No Run In Progress?" check. Not waited for; a failure to start never
-	// fails the intake (the schedule picks the rows up).
-	const kick = b.add({
-		name: 'Start Processing',
-		type: 'n8n-nodes-base.executeWorkflow',
-		typeVersion: 1.2,
-		position: [1080, 100],
-		parameters: {
-			source: 'database',
-			workflowId: { __rl: true, mode: 'id', value: '{{PROCESSOR_WORKFLOW_ID}}' },
-			mode: 'once',
-			options: { waitForSubWorkflow: false },
-		},
-		executeOnce: true,
-		onError: 'continueRegularOutput',
-		notes: 'Starts the process-queue workflow now (not waited for)',
-		notesInFlow: true,
-	});
-	b.connect(queue, kick);
 	b.connect(fresh, later).connect(fresh, inOrder, 0, 0).connect(later, inOrder, 0, 1);
 	const sink = addExceptionSink(b, 300, 500);
 	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(inOrder, queue);
@@ -499,7 +478,7 @@ export function buildProcessor(): WorkflowTemplate {
 		sticky(
 			'About',
 			[-40, -300],
-			'## Process the returns queue\nAs soon as the intake queued rows (and every {{PROCESS_EVERY_SECONDS}} s): take up to {{BATCH_SIZE}} `queued` inbox rows **in arrival order**, map them with the mapping Data Tables, ' +
+			'## Process the returns queue\nEvery {{PROCESS_EVERY_SECONDS}} s: take up to {{BATCH_SIZE}} `queued` inbox rows **in arrival order**, map them with the mapping Data Tables, ' +
 				'validate the SKUs, apply the stock moves (**restock / quarantine first**), then create the credit note, or mark the row `credit_queued` when finance is batched.\n\n' +
 				'Every exception output goes to the **exceptions** Data Table (and an alert). Transient failures (Khaos down, rate limits) are retried on later runs up to {{MAX_TRANSIENT_ATTEMPTS}} times. ' +
 				'A run starts only when no row is `processing` (runs never pile up); a row left `processing` by a crash is queued again after {{STALE_AFTER_MINUTES}} min; Khaos-side references make the re-run safe.',
@@ -538,16 +517,6 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	b.connect(requeue, idle);
-	const started = b.add({
-		name: 'When Intake Queued',
-		type: 'n8n-nodes-base.executeWorkflowTrigger',
-		typeVersion: 1.1,
-		position: [0, 400],
-		parameters: { inputSource: 'passthrough' },
-		notes: 'The intake starts a run as soon as it queued rows (the schedule stays as the backstop)',
-		notesInFlow: true,
-	});
-	b.connect(started, idle);
 	const lastTable = addMappingReads(b, [idle], 480, 200);
 	const queued = b.add({
 		...dataTableNode('Queued Returns', [1200, 200], 'inbox', 'get', {

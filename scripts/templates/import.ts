@@ -106,9 +106,6 @@ export const USAGE =
 
 // ------------------------------------------------------------------ rendering
 
-/** The template the intake starts by id (PROCESSOR_WORKFLOW_ID). */
-const PROCESSOR_FILE = 'returns-processor';
-
 export interface LoadedTemplate {
 	info: TemplateInfo;
 	template: WorkflowTemplate;
@@ -346,20 +343,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 			report.tables.push({ key, name: ref.name, id: ref.id, action, seeded });
 		}
 
-		// workflows: fill all first (nothing is imported if one fails), then create or update, then activate.
-		// The intake starts the processor by id, so the processor exists first (created here if new).
-		templates.forEach(({ info, template }) => renderWorkflow(template, values, { ...resolved, processorWorkflowId: 'pending' }, `${info.file}.json`));
-		const created = new Set<string>();
-		const processorTemplate = templates.find((t) => t.info.file === PROCESSOR_FILE);
-		if (processorTemplate) {
-			const first = renderWorkflow(processorTemplate.template, values, resolved, `${PROCESSOR_FILE}.json`);
-			const found = await api.findWorkflow(first.name);
-			if (found) resolved.processorWorkflowId = found.id;
-			else {
-				resolved.processorWorkflowId = (await api.createWorkflow(first)).id;
-				created.add(first.name);
-			}
-		}
+		// workflows: fill all first (nothing is imported if one fails), then create or update, then activate
 		const rendered = templates.map(({ info, template }) => ({ info, workflow: renderWorkflow(template, values, resolved, `${info.file}.json`) }));
 		for (const { info, workflow } of rendered) {
 			const existing = await api.findWorkflow(workflow.name);
@@ -367,7 +351,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 			const id = saved.id ?? existing?.id;
 			const active = shouldActivate(info, values);
 			if (active) await api.activateWorkflow(id);
-			report.workflows.push({ file: info.file, name: workflow.name, id, active, action: existing && !created.has(workflow.name) ? 'updated' : 'created' });
+			report.workflows.push({ file: info.file, name: workflow.name, id, active, action: existing ? 'updated' : 'created' });
 		}
 	} catch (error) {
 		return fail(EXIT_FAILED, `Import stopped: ${(error as Error).message}`);

@@ -35,7 +35,6 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	SLACK_CREDENTIAL_ID: { type: 'string', description: 'n8n credential id of the Slack API credential (empty: none)' },
 	SLACK_CREDENTIAL_NAME: { type: 'string', description: 'Name of the Slack API credential' },
 	REBOUND_WEBHOOK_ID: { type: 'string', description: 'Fixed webhook id: the ReBound webhook URL is <n8n>/webhook/<id>/rebound' },
-	PROCESSOR_WORKFLOW_ID: { type: 'string', description: 'n8n id of the process-queue workflow, which the intake starts after queuing (filled by the import)' },
 	WEBHOOK_TRIGGER_DISABLED: { type: 'boolean', description: 'true when the client uses polling instead of the webhook' },
 	POLL_TRIGGER_DISABLED: { type: 'boolean', description: 'true when the client uses the webhook (the default)' },
 	POLL_EVERY_MINUTES: { type: 'number', description: 'How often the ReBound Poll Trigger polls (minutes)' },

@@ -256,8 +256,6 @@ export interface Resolved {
 	credentials: { khaos: ResolvedRef; rebound: ResolvedRef; smtp: ResolvedRef | null; slack: ResolvedRef | null };
 	tables: Record<TableKey, ResolvedRef>;
 	webhookId: string;
-	/** The processor workflow's id, which the intake starts after queuing (known once it exists in n8n; '' in a plan). */
-	processorWorkflowId?: string;
 }
 
 export function defaultTableName(client: string, key: TableKey): string {
@@ -298,7 +296,6 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		SLACK_CREDENTIAL_ID: r.credentials.slack?.id ?? '',
 		SLACK_CREDENTIAL_NAME: r.credentials.slack?.name ?? '',
 		REBOUND_WEBHOOK_ID: r.webhookId,
-		PROCESSOR_WORKFLOW_ID: r.processorWorkflowId ?? '',
 		WEBHOOK_TRIGGER_DISABLED: v.trigger.mode !== 'webhook',
 		POLL_TRIGGER_DISABLED: v.trigger.mode !== 'poll',
 		POLL_EVERY_MINUTES: v.trigger.pollEveryMinutes,

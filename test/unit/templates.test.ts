@@ -96,8 +96,6 @@ const BASE_NODES: Record<string, { versions: number[]; outputs: number; inputs?:
 	'n8n-nodes-base.slack': { versions: [2, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7], outputs: 1 },
 	'n8n-nodes-base.stickyNote': { versions: [1], outputs: 0 },
 	'n8n-nodes-base.merge': { versions: [3, 3.1, 3.2], outputs: 1, inputs: 2 },
-	'n8n-nodes-base.executeWorkflow': { versions: [1, 1.1, 1.2, 1.3], outputs: 1 },
-	'n8n-nodes-base.executeWorkflowTrigger': { versions: [1, 1.1, 1.2], outputs: 1, trigger: true },
 };
 
 function outputCount(node: N8nNode): number {
@@ -284,19 +282,6 @@ describe('the returns flow', () => {
 		expect((node(intake, 'ReBound Poll Trigger').parameters as Record<string, any>).options.output).toBe('inboxRow');
 		const insert = node(intake, 'Queue Return').parameters as Record<string, any>;
 		expect([insert.operation, insert.columns.mappingMode, insert.options]).toEqual(['insert', 'autoMapInputData', { optimizeBulk: true }]);
-		// the processor starts as soon as rows are queued (not waited for; a failed start never fails the intake)
-		expect(targets(intake, 'Queue Return', 0)).toEqual(['Start Processing']);
-		const kick = node(intake, 'Start Processing') as N8nNode & { executeOnce?: boolean; onError?: string };
-		expect([kick.parameters.source, kick.parameters.workflowId, kick.parameters.options, kick.executeOnce, kick.onError]).toEqual([
-			'database',
-			{ __rl: true, mode: 'id', value: '{{PROCESSOR_WORKFLOW_ID}}' },
-			{ waitForSubWorkflow: false },
-			true,
-			'continueRegularOutput',
-		]);
-		// ... where it goes straight to the one-run-at-a-time check (the schedule path requeues stalled rows first)
-		expect(targets(processor, 'When Intake Queued', 0)).toEqual(['No Run In Progress?']);
-		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['Requeue Stalled Rows']);
 		// every field of an inbox row is a column of the inbox table (an unknown one would fail the insert)
 		const row = toInboxRow(makeReturn('5001', [{ sku: 'TSHIRT-RED-M', disposition: 'Grade A' }]), '2026-11-28T10:00:00.000Z');
 		const inboxColumns = TABLES.inbox.columns.map((c) => c.name);

@@ -97,10 +97,22 @@ export async function joinBatch(key: string, member: BatchMember, settings: Batc
 	return { role: 'leader', members: batch.members };
 }
 
-/** The workflow data a leader starts: returns on output 0, exceptions on output 1, in arrival order. */
+/**
+ * The workflow data a leader starts: returns on output 0, exceptions on output 1, in arrival order.
+ * A return delivered twice within one batch (ReBound retrying while the first delivery waits) is
+ * emitted once: the inbox check after the trigger cannot see a copy that is not inserted yet.
+ */
 export function batchWorkflowData(members: BatchMember[]): INodeExecutionData[][] {
 	const outputs: INodeExecutionData[][] = [[], []];
-	for (const m of members) outputs[m.output].push(m.item);
+	const events = new Set<string>();
+	for (const m of members) {
+		const eventId = m.output === 0 && typeof m.ack.eventId === 'string' ? m.ack.eventId : null;
+		if (eventId !== null) {
+			if (events.has(eventId)) continue;
+			events.add(eventId);
+		}
+		outputs[m.output].push(m.item);
+	}
 	return outputs;
 }
 

@@ -275,14 +275,16 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		for (const s of sent) byStatus[`${s.c.cls}:${s.answer.status}`] = (byStatus[`${s.c.cls}:${s.answer.status}`] ?? 0) + 1;
 		log(`[e2e badInput] ${sent.length} deliveries in ${timings.fuzzPostsMs} ms: ${JSON.stringify(byStatus)}`);
 
-		// every 200 "exception" started one intake execution; wait for them all, and one processor cycle
+		// every 200 "exception" went into an intake execution (the trigger batches deliveries within 50 ms,
+		// so several share one, and each is answered only after its run): at least one ran, none still runs
 		const exceptionsSent = sent.filter((s) => s.answer.json?.status === 'exception').length;
+		expect(exceptionsSent).toBeGreaterThan(0);
 		await waitFor(
 			'intake executions finished',
 			async () => {
 				const runs = await allExecutions(workflowId('returns-intake'));
-				const done = runs.filter((r) => !['running', 'new', 'waiting'].includes(r.status));
-				return done.length >= intakeBefore + exceptionsSent ? done : undefined;
+				const running = runs.filter((r) => ['running', 'new', 'waiting'].includes(r.status));
+				return running.length === 0 && runs.length > intakeBefore ? runs : undefined;
 			},
 			90_000,
 		);

@@ -79,6 +79,11 @@ describe('delivery batch: joining', () => {
 		expect(openBatchCount()).toBe(0);
 	});
 
+	it('emits a return delivered twice within one batch once (the inbox check cannot see an uninserted copy)', () => {
+		const [a, copy, b] = [member('e1'), member('e1'), member('e2')];
+		expect(batchWorkflowData([a, copy, b]).map((o) => o.map((i) => i.json.returnId))).toEqual([['e1', 'e2'], []]);
+	});
+
 	it('a full batch starts at once, without waiting for its window; the next delivery opens a new batch', async () => {
 		const s = manualSleeper();
 		const settings = { windowMs: 5000, maxSize: 3, maxWaitMs: 60_000 };

@@ -20,6 +20,7 @@ import {
 	DEFAULT_BATCH_MAX_SIZE,
 	DEFAULT_BATCH_MAX_WAIT_MS,
 	joinBatch,
+	markInFlight,
 	settleFollowers,
 	type HeldResponse,
 } from '../shared/reboundDeliveryBatch';
@@ -121,7 +122,7 @@ export class ReBoundTrigger implements INodeType {
 						typeOptions: { minValue: 0, maxValue: 5000 },
 						default: 0,
 						description:
-							'Deliveries that arrive within this many milliseconds of each other start one execution together (one item each), which lifts intake far above n8n\'s ~20 executions a second. 0 = one execution per delivery. Either way a delivery is answered when its execution has finished: 200 once the workflow ran without error, 503 (500 without a batch) otherwise so ReBound delivers again. Keep the workflow after this trigger short: the intake template only queues.',
+							'Deliveries that arrive within this many milliseconds of each other start one execution together (one item each), which lifts intake far above n8n\'s ~20 executions a second; while the previous batch is still running, the next one keeps filling (up to 2 s), so under load a run takes many deliveries. 0 = one execution per delivery. Either way a delivery is answered when its execution has finished: 200 once the workflow ran without error, 503 (500 without a batch) otherwise so ReBound delivers again. Keep the workflow after this trigger short: the intake template only queues.',
 					},
 					{
 						displayName: 'Emit Invalid Payloads as Exceptions',
@@ -268,6 +269,7 @@ export class ReBoundTrigger implements INodeType {
 			const joined = await joinBatch(key, { output, item, ack, res: held }, settings, sleep);
 			if (joined.role === 'follower') return { noWebhookResponse: true };
 			const leaderEventId = String(ack.eventId ?? '(invalid payload)');
+			markInFlight(key, held, settings.maxWaitMs, sleep);
 			const batch = { size: joined.members.length, leader: leaderEventId };
 			ackLeaderAnswer(held, { ...ack, batch });
 			void settleFollowers(held, joined.members.slice(1), { size: batch.size, leaderEventId }, settings.maxWaitMs, sleep);

@@ -39,9 +39,13 @@ export interface BatchSettings {
 	maxSize: number;
 	/** Followers not answered after this long get 503 (the run hangs or its answer was lost), ms. */
 	maxWaitMs: number;
+	/** After its window, a batch waits up to this long for the previous batch's run to finish, ms. */
+	holdMs?: number;
 }
 
 export const DEFAULT_BATCH_MAX_SIZE = 100;
+/** How long a closed window may wait for the previous batch's run to finish, ms. */
+export const DEFAULT_BATCH_HOLD_MS = 2000;
 export const DEFAULT_BATCH_MAX_WAIT_MS = 120_000;
 
 export interface BatchMember {
@@ -90,11 +94,47 @@ export async function joinBatch(key: string, member: BatchMember, settings: Batc
 	const filled = new Promise<void>((resolve) => {
 		full = resolve;
 	});
-	const batch: OpenBatch = { members: [member], closed: false, onFull: () => full() };
+	let isFull = false;
+	const batch: OpenBatch = {
+		members: [member],
+		closed: false,
+		onFull: () => {
+			isFull = true;
+			full();
+		},
+	};
 	openBatches.set(key, batch);
-	if (maxSize > 1) await Promise.race([sleep(Math.max(1, settings.windowMs)), filled]);
+	if (maxSize > 1) {
+		await Promise.race([sleep(Math.max(1, settings.windowMs)), filled]);
+		// Group commit: while the previous batch's run is still going, this batch keeps filling (up to
+		// its size, at most holdMs), so under load one run takes many deliveries instead of many runs
+		// taking one each; when idle, nothing is in flight and the window alone applies.
+		const previous = inFlight.get(key);
+		if (previous && !isFull) await Promise.race([previous, filled, sleep(Math.max(1, settings.holdMs ?? DEFAULT_BATCH_HOLD_MS))]);
+	}
 	close(key, batch);
 	return { role: 'leader', members: batch.members };
+}
+
+/** The run of the latest batch of each key, until n8n answered its leader (or the connection closed). */
+const inFlight = new Map<string, Promise<void>>();
+
+/** Records that `key`'s latest batch is running until its leader is answered (bounded by maxWaitMs). */
+export function markInFlight(key: string, leaderRes: HeldResponse, maxWaitMs: number, sleep: Sleeper): void {
+	let done!: () => void;
+	const running = new Promise<void>((resolve) => {
+		done = resolve;
+	});
+	const finish = () => {
+		done();
+		if (inFlight.get(key) === running) inFlight.delete(key);
+	};
+	if (typeof leaderRes.on === 'function') {
+		leaderRes.on('finish', finish);
+		leaderRes.on('close', finish);
+	} else finish();
+	void sleep(Math.max(1, maxWaitMs)).then(finish);
+	inFlight.set(key, running);
 }
 
 /**
@@ -192,4 +232,9 @@ export function ackLeaderAnswer(res: HeldResponse, ack: IDataObject): void {
 /** Test hook: how many batches are open (none once every window closed). */
 export function openBatchCount(): number {
 	return openBatches.size;
+}
+
+/** Test hook: how many keys have a batch run in flight. */
+export function inFlightCount(): number {
+	return inFlight.size;
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IDataObject, IWebhookResponseData } from 'n8n-workflow';
 import { ReBoundTrigger } from '../../../nodes/ReBoundTrigger/ReBoundTrigger.node';
-import { batchWorkflowData, joinBatch, openBatchCount, settleFollowers, type BatchMember, type HeldResponse } from '../../../nodes/shared/reboundDeliveryBatch';
+import { batchWorkflowData, inFlightCount, joinBatch, markInFlight, openBatchCount, settleFollowers, type BatchMember, type HeldResponse } from '../../../nodes/shared/reboundDeliveryBatch';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../../transports/rebound/webhook';
 import { StaticDataStore, TEST_WEBHOOK_SECRET, makeWebhookContext, rawReturn } from '../../helpers/reboundFakes';
 
@@ -98,6 +98,35 @@ describe('delivery batch: joining', () => {
 		s.release();
 		const second = await next;
 		expect(second.role === 'leader' && second.members.map((m) => m.ack.eventId)).toEqual(['f4']);
+	});
+
+	it('group commit: while the previous batch still runs, the next keeps filling after its window, until that run is answered', async () => {
+		const s = manualSleeper();
+		const settings = { windowMs: 50, maxSize: 10, maxWaitMs: 60_000, holdMs: 2000 };
+		const firstLeader = new FakeRes();
+		markInFlight('wf:G', firstLeader, 60_000, s.sleep); // batch 1's run is going
+		const leading = joinBatch('wf:G', member('g1'), settings, s.sleep);
+		s.release(50); // the window closes ...
+		await tick();
+		expect(await joinBatch('wf:G', member('g2'), settings, s.sleep)).toEqual({ role: 'follower' }); // ... and it still takes deliveries
+		expect(s.pending()).toContain(2000);
+		firstLeader.finishWith(200); // batch 1 answered: batch 2 starts with both
+		const led = await leading;
+		expect(led.role === 'leader' && led.members.map((m) => m.ack.eventId)).toEqual(['g1', 'g2']);
+		expect(inFlightCount()).toBe(0);
+		s.release();
+	});
+
+	it('group commit waits at most holdMs for a run that is never answered', async () => {
+		const s = manualSleeper();
+		markInFlight('wf:H', new FakeRes(), 60_000, s.sleep);
+		const leading = joinBatch('wf:H', member('h1'), { windowMs: 50, maxSize: 10, maxWaitMs: 60_000, holdMs: 2000 }, s.sleep);
+		s.release(50);
+		await tick();
+		s.release(2000);
+		const led = await leading;
+		expect(led.role === 'leader' && led.members).toHaveLength(1);
+		s.release();
 	});
 
 	it('keeps batches of different workflows (keys) apart', async () => {

@@ -493,8 +493,17 @@ export function buildProcessor(): WorkflowTemplate {
 		position: [0, 200],
 		parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: '{{PROCESS_EVERY_SECONDS}}' }] } },
 	});
+	// Crash recovery runs on its own minute schedule, not in every run: one Data Table write less per run
+	// (a run every second spent ~0.1 s on it). A stalled row is requeued after STALE_AFTER_MINUTES anyway.
+	const everyMinute = b.add({
+		name: 'Every Minute',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 0],
+		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 1 }] } },
+	});
 	const requeue = b.add({
-		...dataTableNode('Requeue Stalled Rows', [240, 200], 'inbox', 'update', {
+		...dataTableNode('Requeue Stalled Rows', [240, 0], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('status', 'processing'), { keyName: 'updatedAt', condition: 'lt', keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}' }],
 			columns: { status: 'queued', lastError: 'requeued: left processing (run stopped before finishing)' },
@@ -504,7 +513,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Crash recovery: rows stuck in processing go back to queued',
 		notesInFlow: true,
 	});
-	b.connect(trigger, requeue);
+	b.connect(everyMinute, requeue);
 	// One run at a time: the schedule starts a run every few seconds whatever the previous one is
 	// doing; under Khaos faults a run can take minutes, and overlapping runs took the same rows and
 	// piled up (the soak saw ~200 processor executions running at once and throughput collapse). A run
@@ -516,7 +525,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Skips this run while another run holds rows (processing)',
 		notesInFlow: true,
 	});
-	b.connect(requeue, idle);
+	b.connect(trigger, idle);
 	const lastTable = addMappingReads(b, [idle], 480, 200);
 	const queued = b.add({
 		...dataTableNode('Queued Returns', [1200, 200], 'inbox', 'get', {

@@ -305,6 +305,10 @@ describe('the returns flow', () => {
 		expect(q.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'queued' }]);
 		expect([q.orderBy, q.orderByColumn, q.orderByDirection, q.returnAll, q.limit]).toEqual([true, 'id', 'ASC', false, '{{BATCH_SIZE}}']);
 		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
+		// each run goes straight to the one-run-at-a-time check; crash recovery has its own minute schedule
+		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['No Run In Progress?']);
+		expect(targets(processor, 'Every Minute', 0)).toEqual(['Requeue Stalled Rows']);
+		expect(targets(processor, 'Requeue Stalled Rows', 0)).toEqual([]);
 		// the batch is claimed with ONE compare-and-set update (still queued, ids from the first to the last
 		// row read), run once per run, so overlapping runs never share a row and the claim costs one write
 		const claim = node(processor, 'Mark Processing').parameters as Record<string, any>;

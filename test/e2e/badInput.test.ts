@@ -404,7 +404,9 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		scan('Khaos sandbox call log', JSON.stringify(khaosCalls.filter((c) => !injectedFaults.includes(c))));
 		scan('ReBound sandbox call log', JSON.stringify(rebound!.calls.since(0)));
 		expect(leaks.slice(0, 5)).toEqual([]);
-		expect(executions).toBeGreaterThan(120);
+		// the intake batches deliveries (a run takes all that arrive while the previous one runs), so the
+		// 153 invalid deliveries span a few dozen intake runs; the processor adds its own
+		expect(executions).toBeGreaterThan(30);
 		// the secrets were really in use: Khaos saw Basic auth calls answered ok
 		expect(khaos!.calls.since(0).filter((c) => c.outcome === 'ok').length).toBeGreaterThan(0);
 		expect(khaos!.calls.since(0).filter((c) => c.outcome === 'http_401')).toEqual([]);

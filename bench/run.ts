@@ -586,7 +586,7 @@ export async function main(argv: string[]): Promise<void> {
 		`Package: the imported returns-intake and returns-processor templates as they are (processEverySeconds ${o.processEverySeconds}, batchSize ${o.batchSize}, Khaos credential batchSize 50, finance not batched). Baseline: bench/baseline-workflow.json.`,
 		'ReBound calls are 0 for both: the pushed event carries the whole return, neither variant needs to call ReBound back.',
 	);
-	notes.push('No 5,000-return point: at the package\'s ~3 returns/s it alone would take ~28 min, more than the run budget. RSS growth is measured over every phase of a variant (start of the first phase → end of the last) and scaled linearly to 5,000 returns.');
+	notes.push('No 5,000-return point: at the ~6–8 returns/s both variants drain here it would take ~11–14 min per variant, more than the run budget. RSS growth is measured from the end of a variant\'s first (warm-up) phase to the end of its last, over the returns in between, and scaled linearly to 5,000 returns.');
 	notes.push('Order: baseline first, then the package, each variant on its own sandboxes; phases smallest first, the 1,000 burst last; before each phase the harness waits (≤ 90 s) until the variant is idle (no running execution, no queued/processing inbox row) and skips the rest when it is not.');
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,

@@ -107,12 +107,18 @@ export const TARGETS: Targets = { khaosCallsPerReturn3Lines: 2.5, burstSpeedup: 
 
 const find = (rs: PhaseResult[], v: Variant, phase: string) => rs.find((r) => r.variant === v && r.phase === phase);
 
-/** RSS over all phases of a variant, in run order: first phase's start → last phase's end, returns summed; null when none ran. */
+/**
+ * RSS growth of a variant, in run order: from the END of its first phase (the warm-up: n8n loads the
+ * workflows and its caches, and whatever the other variant left in the same process is collected)
+ * to the end of its last phase, over the returns of the phases in between; with one phase only, that
+ * phase's start → end. Null when none ran.
+ */
 export function rssOverRun(rs: PhaseResult[], v: Variant): { returns: number; startMb: number; endMb: number; growthMb: number; per5000Mb: number; peakMb: number } | null {
 	const mine = rs.filter((r) => r.variant === v);
 	if (!mine.length) return null;
-	const returns = mine.reduce((s, r) => s + r.returns, 0);
-	const startMb = mine[0].rssStartMb;
+	const measured = mine.length > 1 ? mine.slice(1) : mine;
+	const returns = measured.reduce((s, r) => s + r.returns, 0);
+	const startMb = mine.length > 1 ? mine[0].rssEndMb : mine[0].rssStartMb;
 	const endMb = mine[mine.length - 1].rssEndMb;
 	const growthMb = endMb - startMb;
 	return { returns, startMb, endMb, growthMb, per5000Mb: returns > 0 ? (growthMb * 5000) / returns : NaN, peakMb: Math.max(...mine.map((r) => r.rssPeakMb)) };

@@ -70,14 +70,14 @@ describe('bench stats', () => {
 		const rs = [
 			phase({}),
 			phase({ variant: 'baseline', throughput: 2.5, khaosCallsPerReturn: 9 }),
-			phase({ phase: 'rate-5', offeredRate: 5, returns: 250, latency: summarize([1000, 6000]) }),
+			phase({ phase: 'rate-5', offeredRate: 5, returns: 250, rssStartMb: 750, rssEndMb: 760, latency: summarize([1000, 6000]) }),
 		];
 		expect(checkTargets(rs)).toEqual([
 			{ target: 'Khaos calls per return (3 lines) ≤ 2.5', value: '1.20', met: true },
 			{ target: 'burst drain throughput ≥ 5× baseline', value: '8.00×', met: true },
 			{ target: 'p95 delivery → credit note < 2 s at 5 returns/s', value: '6.00 s', met: false },
-			// package phases in run order: 700 → 750 (burst), 700 → 750 (rate-5): 50 MB over 1,250 returns → 200 MB per 5,000
-			{ target: 'RSS growth < 100 MB over 5,000 returns', value: '50 MB over 1,250 returns (≈ 200 MB per 5,000, linear)', met: false },
+			// package phases in run order: burst (warm-up) ends at 750, rate-5 ends at 760: 10 MB over 250 returns → 200 MB per 5,000
+			{ target: 'RSS growth < 100 MB over 5,000 returns', value: '10 MB over 250 returns (≈ 200 MB per 5,000, linear)', met: false },
 		]);
 		expect(checkTargets([phase({ phase: 'scale-3', returns: 100, rssEndMb: 701 })]).map((c) => c.met)).toEqual([true, null, null, true]);
 		expect(checkTargets([]).map((c) => c.met)).toEqual([null, null, null, null]);
@@ -89,13 +89,14 @@ describe('bench stats', () => {
 		});
 	});
 
-	it('rssOverRun spans the first phase start to the last phase end of one variant', () => {
+	it('rssOverRun spans the end of the first (warm-up) phase to the end of the last phase of one variant', () => {
 		const rs = [
 			phase({ rssStartMb: 600, rssEndMb: 700, rssPeakMb: 900 }),
 			phase({ variant: 'baseline', rssStartMb: 100, rssEndMb: 5000 }),
-			phase({ phase: 'scale-1', returns: 250, rssStartMb: 700, rssEndMb: 660, rssPeakMb: 800 }),
+			phase({ phase: 'scale-1', returns: 250, rssStartMb: 700, rssEndMb: 760, rssPeakMb: 800 }),
 		];
-		expect(rssOverRun(rs, 'package')).toEqual({ returns: 1250, startMb: 600, endMb: 660, growthMb: 60, per5000Mb: 240, peakMb: 900 });
+		expect(rssOverRun(rs, 'package')).toEqual({ returns: 250, startMb: 700, endMb: 760, growthMb: 60, per5000Mb: 1200, peakMb: 900 });
+		// one phase only: its own start → end
 		expect(rssOverRun(rs, 'baseline')?.growthMb).toBe(4900);
 		expect(rssOverRun([], 'package')).toBeNull();
 	});

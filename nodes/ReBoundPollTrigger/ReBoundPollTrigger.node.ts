@@ -1,7 +1,6 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import type { ReturnException } from '../../core/exceptions';
-import { toInboxRow } from '../../core/inboxRow';
 import type { NormalisedReturn } from '../../core/returnModel';
 import {
 	createReboundApi,
@@ -11,6 +10,7 @@ import {
 	reboundSecrets,
 	toNodeError,
 } from '../shared/reboundApi';
+import { RETURN_OUTPUT_OPTION, returnAsOutput } from '../shared/returnOutput';
 import { DEFAULT_POLL_OPTIONS, readPollState, runReboundPoll, sampleReboundReturns, type PollOptions } from '../shared/reboundPoll';
 
 /** Share of n8n's poll budget spent walking windows before the poll hands over what it has. */
@@ -24,7 +24,7 @@ function toItems(rows: Array<NormalisedReturn | ReturnException>): INodeExecutio
 function returnItems(rows: NormalisedReturn[], output: unknown, nowMs: number): INodeExecutionData[] {
 	if (output !== 'inboxRow') return toItems(rows);
 	const receivedAt = new Date(nowMs).toISOString();
-	return rows.map((row) => ({ json: toInboxRow(row, receivedAt) as unknown as IDataObject }));
+	return rows.map((row) => ({ json: returnAsOutput(row, output, receivedAt) }));
 }
 
 function num(value: unknown, fallback: number, min: number, max: number): number {
@@ -112,21 +112,7 @@ export class ReBoundPollTrigger implements INodeType {
 						default: 4,
 						description: 'Returns fetched from ReBound at the same time',
 					},
-					{
-						displayName: 'Output',
-						name: 'output',
-						type: 'options',
-						options: [
-							{ name: 'Normalised Return', value: 'return', description: 'The return with its lines and event (what the Khaos nodes take)' },
-							{
-								name: 'Inbox Row',
-								value: 'inboxRow',
-								description: 'The intake template\'s inbox columns (eventId, returnId, sequence … payload = the normalised return as JSON), for a Data table insert that maps them automatically',
-							},
-						],
-						default: 'return',
-						description: 'What each return is emitted as on the Returns output',
-					},
+					RETURN_OUTPUT_OPTION,
 					{
 						displayName: 'Watch Ungraded Returns For (Days)',
 						name: 'watchDays',

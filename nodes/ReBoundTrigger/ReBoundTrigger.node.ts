@@ -9,7 +9,6 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import { makeException, redactSecrets } from '../../core/exceptions';
-import { toInboxRow } from '../../core/inboxRow';
 import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
 import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
 import { getReboundCredentials, REBOUND_CREDENTIAL_TEST, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
@@ -25,6 +24,7 @@ import {
 	type HeldResponse,
 } from '../shared/reboundDeliveryBatch';
 import { readWebhookMemory, recordDelivery } from '../shared/reboundWebhookMemory';
+import { RETURN_OUTPUT_OPTION, returnAsOutput } from '../shared/returnOutput';
 
 /** Event types that can carry a final disposition. */
 export const FINAL_EVENT_TYPES = ['return.processed', 'return.received'];
@@ -148,21 +148,7 @@ export class ReBoundTrigger implements INodeType {
 						default: DEFAULT_BATCH_MAX_SIZE,
 						description: 'A batch that reaches this many deliveries starts at once, before its window closes (used only when Batch Window is above 0)',
 					},
-					{
-						displayName: 'Output',
-						name: 'output',
-						type: 'options',
-						options: [
-							{ name: 'Normalised Return', value: 'return', description: 'The return with its lines and event (what the Khaos nodes take)' },
-							{
-								name: 'Inbox Row',
-								value: 'inboxRow',
-								description: 'The intake template\'s inbox columns (eventId, returnId, sequence … payload = the normalised return as JSON), for a Data table insert that maps them automatically',
-							},
-						],
-						default: 'return',
-						description: 'What each accepted return is emitted as on the Returns output',
-					},
+					RETURN_OUTPUT_OPTION,
 					{
 						displayName: 'Remembered Event IDs',
 						name: 'maxEvents',
@@ -346,8 +332,7 @@ export class ReBoundTrigger implements INodeType {
 		if (!all && !isFinalEvent(event.event, ret)) {
 			return { webhookResponse: { status: 'ignored', eventId: event.id, reason: 'not a final disposition' } };
 		}
-		const json = options.output === 'inboxRow' ? toInboxRow(ret, nowIso) : ret;
-		const item: INodeExecutionData = { json: json as unknown as IDataObject };
+		const item: INodeExecutionData = { json: returnAsOutput(ret, options.output, nowIso) };
 		return await emit(0, item, { status: 'accepted', eventId: event.id });
 	}
 }

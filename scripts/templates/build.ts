@@ -603,7 +603,11 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const markException = b.add(
-		dataTableNode('Mark Inbox Exception', [2880, 600], 'inbox', 'update', {
+		// Below the exception sink on purpose: n8n's v1 order runs the children of one output top to
+		// bottom, each branch to its end, so the exception row is written BEFORE the inbox row leaves
+		// `processing`. The other order lost two exceptions in the full soak when n8n was killed between
+		// the two (the inbox said "exception", the exceptions table had no row, nothing requeued it).
+		dataTableNode('Mark Inbox Exception', [2880, 1500], 'inbox', 'update', {
 			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
 			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
 		}),
@@ -663,7 +667,8 @@ export function buildCreditPosting(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const markException = b.add(
-		dataTableNode('Mark Inbox Exception', [1200, 500], 'inbox', 'update', {
+		// Below the exception sink: the exception row is written first (see the processor).
+		dataTableNode('Mark Inbox Exception', [1200, 1400], 'inbox', 'update', {
 			conditions: [eq('id', `={{ ${row}.id }}`)],
 			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
 		}),

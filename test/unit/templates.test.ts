@@ -300,6 +300,17 @@ describe('the returns flow', () => {
 		expect(targets(intake, 'ReBound Trigger', 1).sort()).toEqual(['Known Exception?', 'New Exception?']);
 	});
 
+	it.each([
+		['processor', 'returns-processor'],
+		['credit posting', 'credit-posting'],
+	])('%s: the exception row is written before the inbox row leaves processing (v1 runs one output\'s children top to bottom)', (_n, file) => {
+		const wf = load(file);
+		const y = (name: string) => (node(wf, name) as N8nNode & { position: [number, number] }).position[1];
+		expect(targets(wf, 'Retry Later?', 1).sort()).toEqual(['Known Exception?', 'Mark Inbox Exception', 'New Exception?']);
+		expect(y('Mark Inbox Exception')).toBeGreaterThan(Math.max(y('New Exception?'), y('Known Exception?')));
+		expect(wf.settings.executionOrder).toBe('v1');
+	});
+
 	it('takes queued rows oldest first, one batch at a time', () => {
 		const q = node(processor, 'Queued Returns').parameters as Record<string, any>;
 		expect(q.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'queued' }]);

@@ -58,9 +58,9 @@ export interface BatchMember {
 	res?: HeldResponse;
 }
 
+/** A batch is open while it is the map's entry for its key. */
 interface OpenBatch {
 	members: BatchMember[];
-	closed: boolean;
 	onFull: () => void;
 }
 
@@ -71,12 +71,6 @@ export type Sleeper = (ms: number) => Promise<void>;
 
 export type JoinResult = { role: 'follower' } | { role: 'leader'; members: BatchMember[] };
 
-function close(key: string, batch: OpenBatch): void {
-	if (batch.closed) return;
-	batch.closed = true;
-	if (openBatches.get(key) === batch) openBatches.delete(key);
-}
-
 /**
  * Joins the open batch for `key` (one per workflow and trigger node) or opens one.
  * A follower returns at once; the leader returns when the window closed or the batch is full,
@@ -85,7 +79,7 @@ function close(key: string, batch: OpenBatch): void {
 export async function joinBatch(key: string, member: BatchMember, settings: BatchSettings, sleep: Sleeper): Promise<JoinResult> {
 	const maxSize = Math.max(1, Math.floor(settings.maxSize));
 	const open = openBatches.get(key);
-	if (open && !open.closed && open.members.length < maxSize) {
+	if (open && open.members.length < maxSize) {
 		open.members.push(member);
 		if (open.members.length >= maxSize) open.onFull();
 		return { role: 'follower' };
@@ -94,15 +88,7 @@ export async function joinBatch(key: string, member: BatchMember, settings: Batc
 	const filled = new Promise<void>((resolve) => {
 		full = resolve;
 	});
-	let isFull = false;
-	const batch: OpenBatch = {
-		members: [member],
-		closed: false,
-		onFull: () => {
-			isFull = true;
-			full();
-		},
-	};
+	const batch: OpenBatch = { members: [member], onFull: () => full() };
 	openBatches.set(key, batch);
 	if (maxSize > 1) {
 		await Promise.race([sleep(Math.max(1, settings.windowMs)), filled]);
@@ -110,30 +96,53 @@ export async function joinBatch(key: string, member: BatchMember, settings: Batc
 		// its size, at most holdMs), so under load one run takes many deliveries instead of many runs
 		// taking one each; when idle, nothing is in flight and the window alone applies.
 		const previous = inFlight.get(key);
-		if (previous && !isFull) await Promise.race([previous, filled, sleep(Math.max(1, settings.holdMs ?? DEFAULT_BATCH_HOLD_MS))]);
+		if (previous && batch.members.length < maxSize) await Promise.race([previous, filled, sleep(Math.max(1, settings.holdMs ?? DEFAULT_BATCH_HOLD_MS))]);
 	}
-	close(key, batch);
+	// A full batch may already have been replaced by the next one: only this batch is removed.
+	if (openBatches.get(key) === batch) openBatches.delete(key);
 	return { role: 'leader', members: batch.members };
 }
 
 /** The run of the latest batch of each key, until n8n answered its leader (or the connection closed). */
 const inFlight = new Map<string, Promise<void>>();
 
+/** How a leader's run ended: n8n's status code for it, or null (connection lost, or no answer in time). */
+interface LeaderOutcome {
+	status: number | null;
+	why: string;
+}
+
+const outcomes = new WeakMap<HeldResponse, Promise<LeaderOutcome>>();
+
+/**
+ * Watches a leader's response once (one pair of listeners and one longest-wait timer per leader,
+ * however many callers ask): resolves when n8n answered it, its connection closed, or maxWaitMs passed.
+ */
+function leaderOutcome(leaderRes: HeldResponse, maxWaitMs: number, sleep: Sleeper): Promise<LeaderOutcome> {
+	const known = outcomes.get(leaderRes);
+	if (known) return known;
+	const outcome = new Promise<LeaderOutcome>((resolve) => {
+		if (typeof leaderRes.on !== 'function') {
+			resolve({ status: null, why: 'could not be watched' });
+			return;
+		}
+		leaderRes.on('finish', () => {
+			const code = leaderRes.statusCode ?? 200;
+			resolve({ status: code, why: `ended with HTTP ${code}` });
+		});
+		// 'close' follows 'finish' on a normal answer (then the promise is already settled).
+		leaderRes.on('close', () => resolve({ status: null, why: 'lost its connection before it was answered' }));
+		void sleep(Math.max(1, maxWaitMs)).then(() => resolve({ status: null, why: `was not answered within ${Math.round(maxWaitMs / 1000)} s` }));
+	});
+	outcomes.set(leaderRes, outcome);
+	return outcome;
+}
+
 /** Records that `key`'s latest batch is running until its leader is answered (bounded by maxWaitMs). */
 export function markInFlight(key: string, leaderRes: HeldResponse, maxWaitMs: number, sleep: Sleeper): void {
-	let done!: () => void;
-	const running = new Promise<void>((resolve) => {
-		done = resolve;
-	});
-	const finish = () => {
-		done();
+	const running = leaderOutcome(leaderRes, maxWaitMs, sleep).then(() => {
 		if (inFlight.get(key) === running) inFlight.delete(key);
-	};
-	if (typeof leaderRes.on === 'function') {
-		leaderRes.on('finish', finish);
-		leaderRes.on('close', finish);
-	} else finish();
-	void sleep(Math.max(1, maxWaitMs)).then(finish);
+	});
 	inFlight.set(key, running);
 }
 
@@ -178,44 +187,24 @@ export function settleFollowers(
 	maxWaitMs: number,
 	sleep: Sleeper,
 ): Promise<number> {
+	if (followers.every((f) => !f.res)) return Promise.resolve(200);
 	// Held until settled, then dropped, so a pending longest-wait timer keeps no response alive.
 	let held: BatchMember[] | null = followers.slice();
-	return new Promise<number>((resolve) => {
-		const settle = (leaderStatus: number | null, why: string) => {
-			if (held === null) return;
-			const waiting = held;
-			held = null;
-			const ok = leaderStatus !== null && leaderStatus >= 200 && leaderStatus < 300;
-			const status = ok ? 200 : 503;
-			for (const f of waiting) {
-				if (!f.res) continue;
-				if (ok) answer(f.res, 200, { ...f.ack, batch: { size: batchInfo.size, leader: batchInfo.leaderEventId } });
-				else
-					answer(f.res, 503, {
-						status: 'retry',
-						eventId: f.ack.eventId ?? null,
-						message: `This delivery was batched with event ${batchInfo.leaderEventId}, whose run ${why}: nothing is acknowledged, send it again`,
-					});
-			}
-			resolve(status);
-		};
-		if (followers.every((f) => !f.res)) {
-			resolve(200);
-			return;
+	return leaderOutcome(leaderRes, maxWaitMs, sleep).then(({ status: leaderStatus, why }) => {
+		const waiting = held ?? [];
+		held = null;
+		const ok = leaderStatus !== null && leaderStatus >= 200 && leaderStatus < 300;
+		for (const f of waiting) {
+			if (!f.res) continue;
+			if (ok) answer(f.res, 200, { ...f.ack, batch: { size: batchInfo.size, leader: batchInfo.leaderEventId } });
+			else
+				answer(f.res, 503, {
+					status: 'retry',
+					eventId: f.ack.eventId ?? null,
+					message: `This delivery was batched with event ${batchInfo.leaderEventId}, whose run ${why}: nothing is acknowledged, send it again`,
+				});
 		}
-		if (typeof leaderRes.on !== 'function') {
-			settle(null, 'could not be watched');
-			return;
-		}
-		leaderRes.on('finish', () => {
-			const code = leaderRes.statusCode ?? 200;
-			settle(code, `ended with HTTP ${code}`);
-		});
-		leaderRes.on('close', () => {
-			// 'close' follows 'finish' on a normal answer (then this is a no-op).
-			settle(null, 'lost its connection before it was answered');
-		});
-		void sleep(Math.max(1, maxWaitMs)).then(() => settle(null, `was not answered within ${Math.round(maxWaitMs / 1000)} s`));
+		return ok ? 200 : 503;
 	});
 }
 

@@ -151,6 +151,8 @@ interface DataTableOptions {
 	returnAll?: boolean;
 	limit?: number | string;
 	orderBy?: { column: string; direction: 'ASC' | 'DESC' };
+	/** Insert the input items as they come (their fields are the columns), in one bulk statement. */
+	autoMap?: boolean;
 }
 
 function dataTableNode(name: string, position: Pos, table: TableKey, operation: 'get' | 'insert' | 'update' | 'upsert' | 'rowExists' | 'rowNotExists' | 'deleteRows', o: DataTableOptions = {}): Omit<N8nNode, 'id'> {
@@ -169,8 +171,8 @@ function dataTableNode(name: string, position: Pos, table: TableKey, operation: 
 		}
 	}
 	if (operation === 'insert' || operation === 'update' || operation === 'upsert') {
-		parameters.columns = columnsParam(table, o.columns ?? {});
-		parameters.options = {};
+		parameters.columns = { ...columnsParam(table, o.columns ?? {}), ...(o.autoMap ? { mappingMode: 'autoMapInputData' } : {}) };
+		parameters.options = o.autoMap ? { optimizeBulk: true } : {};
 	}
 	if (operation === 'deleteRows') parameters.options = {};
 	return { name, type: 'n8n-nodes-base.dataTable', typeVersion: 1.1, position, parameters };
@@ -419,14 +421,8 @@ export function buildIntake(): WorkflowTemplate {
 	// Both triggers emit the inbox row itself (Output: Inbox Row), so the insert maps it as it comes:
 	// no n8n expression per column and return (those ran in n8n's expression isolate, 11 per return,
 	// the intake's largest CPU cost), and one bulk insert per execution.
-	const queueNode = dataTableNode('Queue Return', [860, 100], 'inbox', 'insert');
 	const queue = b.add({
-		...queueNode,
-		parameters: {
-			...queueNode.parameters,
-			columns: { ...(queueNode.parameters.columns as Record<string, unknown>), mappingMode: 'autoMapInputData', value: {} },
-			options: { optimizeBulk: true },
-		},
+		...dataTableNode('Queue Return', [860, 100], 'inbox', 'insert', { autoMap: true }),
 		notes: 'status queued: the processor takes it on its next run',
 		notesInFlow: true,
 	});

@@ -14,6 +14,9 @@ export const EXCEPTION_KINDS = [
 	'khaos_rejected',
 	'transient_exhausted',
 	'invalid_payload',
+	'line_not_on_order',
+	'regraded_after_move',
+	'stuck',
 ] as const;
 
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
@@ -77,6 +80,21 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		title: 'Invalid payload',
 		owner: 'tech',
 		action: 'The record from ReBound is malformed (see the field named): fix it at source or ask ReBound support, then replay.',
+	},
+	line_not_on_order: {
+		title: 'Returned item not on the original order',
+		owner: 'finance',
+		action: 'The returned SKU is not a line of the original Khaos order, so nothing was moved: check the order reference and the SKU in ReBound, then replay or credit by hand.',
+	},
+	regraded_after_move: {
+		title: 'Re-graded after its stock moved',
+		owner: 'ops',
+		action: 'The hub changed the grade after the unit was already moved: move the unit between the locations named by hand in Khaos if needed, then resolve.',
+	},
+	stuck: {
+		title: 'Stuck in processing',
+		owner: 'tech',
+		action: 'The return stopped a processor run several times (see the last error): check the executions of the processor, fix the cause, then replay.',
 	},
 };
 

@@ -13,6 +13,7 @@ import {
 	ReturnLineSchema,
 	normaliseCode,
 	validateWith,
+	wireKey,
 	type NormalisedReturn,
 	type ReturnLine,
 	type ReturnReason,
@@ -41,13 +42,13 @@ const NEVER_SELLABLE = new Set(['quarantine', 'write_off', 'no_movement']);
 export const LineMappingSchema = z
 	.object({
 		action: z.enum(STOCK_ACTIONS),
-		siteId: z.string().trim().min(1).nullable(),
-		locationId: z.string().trim().min(1).nullable(),
+		siteId: wireKey(50, 'siteId is empty').nullable(),
+		locationId: wireKey(50, 'locationId is empty').nullable(),
 		sellable: z.boolean(),
 		/** Khaos return-reason id. */
-		reasonId: z.string().trim().min(1, 'reasonId is empty'),
+		reasonId: wireKey(50, 'reasonId is empty'),
 		/** The Khaos stock code (the ReBound SKU after any alias). */
-		khaosSku: z.string().trim().min(1, 'khaosSku is empty'),
+		khaosSku: wireKey(255, 'khaosSku is empty'),
 		/** The disposition row that matched, as written in the table ("*" for the default row). */
 		matchedDisposition: z.string().trim().min(1),
 		matchedBy: z.enum(['exact', 'default']),

@@ -6,6 +6,9 @@
 import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties, IPairedItemData } from 'n8n-workflow';
 import { makeException, type ExceptionKind, type ExceptionStage, type ReturnException } from '../../core/exceptions';
 import { formatPence } from '../../core/money';
+import type { DescribeFailure, FailureInfo } from '../../core/ports';
+import { isolateInChunks, type Isolated } from '../../core/usecases/isolate';
+import { TransportError } from '../../transports/http';
 import type { KhaosApi, KhaosProduct } from '../../transports/khaos/api';
 import { describeKhaosError, toNodeError, type KhaosCredentials } from './transport';
 
@@ -86,10 +89,48 @@ export function recordException(
 }
 
 /**
- * A Khaos call failed for these records: transient (retries exhausted) →
- * transient_exhausted; a SOAP fault → khaos_rejected; anything else (auth,
- * protocol, configuration) fails the node unless continueOnFail, in which case
- * it is a khaos_rejected exception too. Messages are scrubbed of secrets.
+ * How the core use cases treat a Khaos error (core/ports.ts FailureInfo):
+ * - transient (retries exhausted) → the records are retried later (transient_exhausted);
+ * - refused: a SOAP fault, a request our encoder or Khaos refused (protocol), an HTTP 400/413/422:
+ *   possibly one record's fault, so a batch is split to find it (khaos_rejected for the culprit);
+ * - fatal: credentials refused, a wrong URL, a bug: no record can succeed, the node fails
+ *   (with continueOnFail, the records become khaos_rejected exceptions instead).
+ */
+export function classifyKhaosFailure(run: KhaosRun, error: unknown): FailureInfo {
+	const info = describeKhaosError(error, run.secrets);
+	const base = { message: info.message, code: info.code, status: info.status, attempts: info.attempts };
+	if (info.category === 'transient') return { category: 'transient', ...base };
+	if (info.category === 'rejected') return { category: 'refused', ...base };
+	const recordLevel =
+		error instanceof TransportError && (error.kind === 'protocol' || (error.kind === 'http' && [400, 413, 422].includes(error.status ?? 0)));
+	return { category: recordLevel || run.ctx.continueOnFail() ? 'refused' : 'fatal', ...base };
+}
+
+export function failureDescriber(run: KhaosRun): DescribeFailure {
+	return (error) => classifyKhaosFailure(run, error);
+}
+
+/**
+ * A batched call over records, in chunks (default: the credential's batch size), each isolated: a
+ * refusal is split down to its culprit record; a fatal error fails the node.
+ */
+export async function isolateOrFail<T extends { itemIndex: number }, R>(
+	run: KhaosRun,
+	records: T[],
+	call: (batch: T[]) => Promise<R>,
+	chunkSize = Math.max(1, run.creds.batchSize || 50),
+): Promise<Array<Isolated<T, R>>> {
+	try {
+		return await isolateInChunks(records, chunkSize, call, failureDescriber(run));
+	} catch (error) {
+		throw toNodeError(run.ctx.getNode(), error, records[0]?.itemIndex ?? 0, run.secrets);
+	}
+}
+
+/**
+ * A Khaos call failed for these records (already isolated to them, or not splittable): transient
+ * (retries exhausted) → transient_exhausted; refused → khaos_rejected; fatal → the node fails.
+ * Messages are scrubbed of secrets.
  */
 export function failureExceptions(
 	run: KhaosRun,
@@ -98,10 +139,8 @@ export function failureExceptions(
 	stage: ExceptionStage,
 	what: string,
 ): INodeExecutionData[] {
-	const info = describeKhaosError(error, run.secrets);
-	if ((info.category === 'failed' || info.category === 'logic') && !run.ctx.continueOnFail()) {
-		throw toNodeError(run.ctx.getNode(), error, records[0]?.itemIndex ?? 0, run.secrets);
-	}
+	const info = classifyKhaosFailure(run, error);
+	if (info.category === 'fatal') throw toNodeError(run.ctx.getNode(), error, records[0]?.itemIndex ?? 0, run.secrets);
 	const kind: ExceptionKind = info.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
 	const details: Record<string, string | number | boolean | null> = { status: info.status, attempts: info.attempts };
 	return records.map(({ json, itemIndex }) =>

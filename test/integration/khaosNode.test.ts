@@ -116,7 +116,7 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(exceptions).toEqual([]);
 	});
 
-	test('a line re-graded after its stock moved is not moved a second time', async () => {
+	test('a line re-graded after its stock moved is not moved a second time: regraded_after_move for ops, from and to', async () => {
 		const first = mappedReturn('R110', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }]);
 		const a1Before = level('HOODIE-GRY-L', '1', 'A1');
 		const quarBefore = level('HOODIE-GRY-L', '1', 'QUAR');
@@ -125,8 +125,13 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		// the hub re-grades the same line as Damaged: a later event maps it to quarantine
 		const regraded = mappedReturn('R110', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine', disposition: 'Damaged' }]);
 		const adjustmentsBefore = sandbox.state.snapshot().adjustments.length;
-		const [moved] = await execute(MOVES, [regraded]);
-		expect(((moved[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe('duplicate');
+		const [moved, excepted] = await execute(MOVES, [regraded]);
+		expect(moved).toEqual([]);
+		expect(excepted.map((e) => [e.json.kind, e.json.owner, e.json.returnId, e.json.sku])).toEqual([['regraded_after_move', 'ops', 'R110', 'HOODIE-GRY-L']]);
+		expect(excepted[0].json.details).toMatchObject({ fromSiteId: '1', fromLocationId: 'A1', toSiteId: '1', toLocationId: 'QUAR', quantity: 1 });
+		// the same grade again is a plain duplicate
+		const [again] = await execute(MOVES, [first]);
+		expect(((again[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe('duplicate');
 		expect(sandbox.state.snapshot().adjustments).toHaveLength(adjustmentsBefore);
 		expect(level('HOODIE-GRY-L', '1', 'A1')).toBe(a1Before + 1);
 		expect(level('HOODIE-GRY-L', '1', 'QUAR')).toBe(quarBefore);
@@ -290,8 +295,9 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(created).toHaveLength(100);
 		const counts = callCounts();
 		// batched order fetch and return import (were ExportOrders 100, ImportReturns 100: 309 calls);
-		// ExportOrders twice per 100: the stock step checks the original orders exist before moving
-		expect(counts).toEqual({ ExportStock: 1, ImportStockAdjustments: 6, ExportOrderStatusEx: 2, ExportOrders: 4, ImportReturns: 2, ProcessReturn: 100 });
+		// ExportOrders twice per 100: the stock step checks the original orders exist before moving;
+		// ExportStockAdjustments twice per 100: the stock step reads what each return already moved
+		expect(counts).toEqual({ ExportStock: 1, ExportStockAdjustments: 2, ImportStockAdjustments: 6, ExportOrderStatusEx: 2, ExportOrders: 4, ImportReturns: 2, ProcessReturn: 100 });
 		expect(sandbox.state.snapshot().creditNotes).toHaveLength(100);
 		expect(level('TSHIRT-RED-M', '1', 'A1')).toBe(110);
 		expect(level('JEANS-BLU-32', '1', 'QUAR')).toBe(100);

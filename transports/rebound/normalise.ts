@@ -102,6 +102,10 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 	const items = raw[itemKey];
 	if (!Array.isArray(items)) pre.push({ field: itemKey, message: 'Expected a list of items' });
 
+	// A line's id must survive a later event that reorders the items or adds one: ReBound's items carry
+	// no id of their own (an `id`/`item_id`, where a payload has one, is used), so the id is the SKU
+	// plus its occurrence among the lines of that SKU (`<returnId>:<sku>#<n>`), never the position.
+	const occurrences = new Map<string, number>();
 	const lines = (Array.isArray(items) ? items : []).map((item: unknown, index: number) => {
 		const it = isObj(item) ? item : {};
 		if (!isObj(item)) pre.push({ field: `${itemKey}[${index}]`, message: 'Expected an item object' });
@@ -114,9 +118,12 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 		const quantity = quantityOf(it.quantity ?? it.qty);
 		const disposition = text(it.final_disposition);
 		const ownId = text(it.id) ?? text(it.item_id);
+		const sku = text(it.sku_code) ?? text(it.sku) ?? '';
+		const nth = (occurrences.get(sku) ?? 0) + 1;
+		occurrences.set(sku, nth);
 		return {
-			lineId: ownId ? `${returnId}:${ownId}` : `${returnId}:${index + 1}`,
-			sku: text(it.sku_code) ?? text(it.sku) ?? '',
+			lineId: ownId ? `${returnId}:${ownId}` : `${returnId}:${sku}#${nth}`,
+			sku,
 			description: (text(it.sku_desc) ?? '').slice(0, 255),
 			quantity: quantity ?? Number.NaN,
 			unitPricePence: price !== null && price >= 0 ? price : null,

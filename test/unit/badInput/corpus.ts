@@ -28,6 +28,7 @@ export type FuzzClass =
 	| 'negative_price'
 	| 'unicode_sku'
 	| 'injection'
+	| 'xml_illegal'
 	| 'prototype';
 
 export const FUZZ_CLASSES: FuzzClass[] = [
@@ -43,6 +44,7 @@ export const FUZZ_CLASSES: FuzzClass[] = [
 	'negative_price',
 	'unicode_sku',
 	'injection',
+	'xml_illegal',
 	'prototype',
 ];
 
@@ -165,6 +167,21 @@ export const UNICODE_INVALID_SKUS: Array<{ sku: string; why: string }> = [
 	{ sku: '\u00a0\u2003\u3000', why: 'only unicode spaces' },
 	{ sku: '€'.repeat(256), why: '256 euro signs' },
 	{ sku: '😀'.repeat(200), why: '200 emoji (400 UTF-16 units)' },
+];
+
+/**
+ * Characters XML 1.0 cannot carry (or strict readers refuse), each of which would make Khaos refuse
+ * the whole batched call it rides in: the model refuses the record and names the field instead.
+ */
+export const XML_ILLEGAL: Array<{ ch: string; why: string }> = [
+	{ ch: '\u0001', why: 'C0 control U+0001' },
+	{ ch: '\u000b', why: 'C0 control U+000B (vertical tab)' },
+	{ ch: '\u0085', why: 'C1 control U+0085 (next line)' },
+	{ ch: '\u009f', why: 'C1 control U+009F' },
+	{ ch: '\ufffe', why: 'noncharacter U+FFFE' },
+	{ ch: '\uffff', why: 'noncharacter U+FFFF' },
+	{ ch: '\ud800', why: 'lone high surrogate' },
+	{ ch: '\udc00', why: 'lone low surrogate' },
 ];
 
 // ------------------------------------------------------------------ building blocks
@@ -526,18 +543,20 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 		pattern?: RegExp;
 		/** Not compared verbatim (not carried, or a case where the event type decides). */
 		eventType?: boolean;
+		/** A key of comma-separated Khaos look-ups: a comma is refused. */
+		wireKey?: boolean;
 	}
 	const fields: TextField[] = [
 		{ path: 'id', norm: 'event.id', set: (env, _raw, v) => (env.id = v), max: 300 },
 		{ path: 'event', norm: 'event.type', set: (env, _raw, v) => (env.event = v), eventType: true },
-		{ path: 'data.id', norm: 'returnId', set: (_env, raw, v) => (raw.id = v), max: 100 },
+		{ path: 'data.id', norm: 'returnId', set: (_env, raw, v) => (raw.id = v), max: 47, wireKey: true },
 		{ path: 'data.display_id', norm: 'displayId', set: (_env, raw, v) => (raw.display_id = v), max: 255 },
 		{ path: 'data.external_id', norm: 'externalId', set: (_env, raw, v) => (raw.external_id = v), max: 255 },
-		{ path: 'data.order_reference', norm: 'orderReference', set: (_env, raw, v) => (raw.order_reference = v), max: 50 },
+		{ path: 'data.order_reference', norm: 'orderReference', set: (_env, raw, v) => (raw.order_reference = v), max: 50, wireKey: true },
 		{ path: 'data.name', norm: 'customer.name', set: (_env, raw, v) => (raw.name = v), max: 255 },
 		{ path: 'data.email', norm: 'customer.email', set: (_env, raw, v) => (raw.email = v), max: 255 },
 		{ path: 'data.currency', norm: 'currency', set: (_env, raw, v) => (raw.currency = v), pattern: /^[A-Za-z]{3}$/ },
-		{ path: 'item[0].sku_code', norm: 'lines[0].sku', set: (_env, raw, v) => (item(raw).sku_code = v), max: 255 },
+		{ path: 'item[0].sku_code', norm: 'lines[0].sku', set: (_env, raw, v) => (item(raw).sku_code = v), max: 255, wireKey: true },
 		{ path: 'item[0].sku_desc', norm: 'lines[0].description', set: (_env, raw, v) => (item(raw).sku_desc = v), max: 255 },
 		{ path: 'item[0].final_disposition', norm: 'lines[0].disposition', set: (_env, raw, v) => (item(raw).final_disposition = v), max: 255 },
 		{ path: 'item[0].reason[0].reason', norm: 'lines[0].reasons[0].reason', set: (_env, raw, v) => ((item(raw).reason as Obj[])[0].reason = v), max: 255 },
@@ -556,11 +575,29 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 		const delivery: Delivery = { body: json(env), sign: 'good' };
 		if (f.eventType) return { label, delivery, expect: { outcome: 'ignored' }, injected: v };
 		const trimmed = v.trim();
-		const refused = (f.max !== undefined && trimmed.length > f.max) || (f.pattern !== undefined && !f.pattern.test(trimmed));
+		const refused = (f.max !== undefined && trimmed.length > f.max) || (f.pattern !== undefined && !f.pattern.test(trimmed)) || (f.wireKey === true && trimmed.includes(','));
 		if (refused) return { label, delivery, expect: { outcome: 'invalid', level: 'data', field: f.norm, returnId: f.path === 'data.id' ? trimmed : returnId }, injected: v };
 		const ret = f.path === 'data.id' ? trimmed : returnId;
 		const verbatim: Record<string, string | number> = { returnId: ret, [f.norm]: trimmed };
 		return { label, delivery, expect: { outcome: 'valid', returnId: ret, verbatim }, injected: v };
+	});
+
+	// XML-illegal characters in every text field that can reach a Khaos envelope: the field is named
+	fill('xml_illegal', (i) => {
+		const { eventId, returnId } = nextIds();
+		const carried = fields.filter((f) => !f.eventType && f.pattern === undefined);
+		const f = carried[i % carried.length];
+		const bad = XML_ILLEGAL[Math.floor(i / carried.length) % XML_ILLEGAL.length];
+		const spec = randomSpec(returnId);
+		const raw = rawReturn(spec);
+		const env = envelope(raw, { id: eventId });
+		f.set(env, raw, `A${bad.ch}B`);
+		const field = f.norm;
+		return {
+			label: `${f.path} with ${bad.why}`,
+			delivery: { body: json(env), sign: 'good' },
+			expect: { outcome: 'invalid', level: 'data', field, returnId: f.path === 'data.id' ? `A${bad.ch}B` : returnId },
+		};
 	});
 
 	// prototype pollution: keys and ids that are property names of Object.prototype

@@ -83,7 +83,7 @@ describe('returnModel: keys that go onto the Khaos wire refuse control character
 			expect(v.ok).toBe(true);
 		} else {
 			expect(v.ok).toBe(false);
-			if (!v.ok) expect(v.issues[0]).toEqual({ field, message: 'must not contain control characters' });
+			if (!v.ok) expect(v.issues[0]).toEqual({ field, message: expect.stringMatching(/must not contain control characters|a character XML cannot carry/) });
 		}
 	});
 });

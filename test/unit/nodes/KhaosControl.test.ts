@@ -241,13 +241,14 @@ describe('Stock', () => {
 			{ sku: 'JEANS-BLU-32', action: 'no_movement' },
 			{ sku: 'TSHIRT-RED-M', action: 'write_off' },
 		]);
-		const r2 = mappedReturn('R2', 'WEB-1002', [{ sku: 'TSHIRT-RED-M', action: 'write_off', siteId: '1', locationId: 'WOFF' }]);
+		// WEB-1003 sold one TSHIRT-RED-M (WEB-1001's is taken by r1 when both run together)
+		const r2 = mappedReturn('R2', 'WEB-1003', [{ sku: 'TSHIRT-RED-M', action: 'write_off', siteId: '1', locationId: 'WOFF' }]);
 
 		test('one batched call for every moving line; references; per-line results', async () => {
 			const { out, fake } = await run(params, [r1, r2]);
 			expect(fake.calls.adjustStock).toBe(1);
 			// the original orders are looked up first, in one batch
-			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([['WEB-1001', 'WEB-1002']]);
+			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([['WEB-1001', 'WEB-1003']]);
 			const batch = fake.log.find((l) => l.method === 'adjustStock')!.args[0] as IDataObject[];
 			expect(batch.map((a) => [a.reference, a.stockCode, a.siteId, a.locationId, a.adjustBy])).toEqual([
 				['RB-R1-R1:1-move', 'TSHIRT-RED-M', '1', 'A1', 1],
@@ -280,7 +281,7 @@ describe('Stock', () => {
 
 		test('a rejected line sends the return to exceptions (khaos_rejected) with the return as payload', async () => {
 			const bad = mappedReturn('R3', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'SCARF-OLD' }]);
-			const { out } = await run(params, [r2, bad]);
+			const { out } = await run(params, [{ ...r2, orderReference: 'WEB-1001' }, bad]);
 			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['R2']);
 			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku, e.lineId, e.code])).toEqual([['khaos_rejected', 'R3', 'SCARF-OLD', 'R3:2', 'RB-R3-R3:2-move']]);
 			expect(JSON.parse(out[1][0].json.payload as string)).toEqual(bad);

@@ -116,7 +116,7 @@ describe('soak scenario and oracle', () => {
 		// 2 × 20.00 − 10% = 36.00, − 5.00 order discount = 31.00, + 3.95 delivery (whole order) = 34.95 gross
 		expect(e).toEqual({
 			outcome: 'applied',
-			moves: [{ reference: `RB-${r.returnId}-${r.returnId}:1-move`, stockCode: 'SOAK-P01', siteId: '1', locationId: 'A1', quantity: 2 }],
+			moves: [{ reference: `RB-${r.returnId}-${r.returnId}:SOAK-P01#1-move`, stockCode: 'SOAK-P01', siteId: '1', locationId: 'A1', quantity: 2 }],
 			credit: expect.objectContaining({ grossPence: 3495 }),
 		});
 	});

@@ -176,8 +176,8 @@ describe('normaliseReboundReturn', () => {
 		expect(r).toMatchObject({ returnId: '5001', displayId: 'RB5001', orderReference: 'WEB-1001', currency: 'GBP', createdAt: '2026-11-20T10:15:00.000Z' });
 		expect(r.customer).toEqual({ name: 'Jo Bloggs', email: 'jo@example.com' });
 		expect(r.lines).toEqual([
-			expect.objectContaining({ lineId: '5001:1', sku: 'JEANS-BLU-32', quantity: 1, unitPricePence: 2700, disposition: 'Grade A' }),
-			expect.objectContaining({ lineId: '5001:2', sku: 'TSHIRT-RED-M', quantity: 1, unitPricePence: 4000, disposition: null }),
+			expect.objectContaining({ lineId: '5001:JEANS-BLU-32#1', sku: 'JEANS-BLU-32', quantity: 1, unitPricePence: 2700, disposition: 'Grade A' }),
+			expect.objectContaining({ lineId: '5001:TSHIRT-RED-M#1', sku: 'TSHIRT-RED-M', quantity: 1, unitPricePence: 4000, disposition: null }),
 		]);
 		expect(r.lines[0].reasons[0]).toEqual({ reason: 'Too small', action: 'Refund', wish: '', additional: [] });
 		expect(r.event.type).toBe('return.polled');

@@ -71,8 +71,8 @@ describe('normalising the documented field names', () => {
 		const r = result.value;
 		expect(r.customer).toEqual({ name: 'Dee Dawson', email: 'dee@example.com' });
 		expect(r.lines.map((l) => [l.lineId, l.sku, l.quantity, l.unitPricePence, l.disposition, l.nonReturnable])).toEqual([
-			['7001:1', 'KIDS-TEE-5Y', 2, 600, 'Like New', false],
-			['7001:2', 'HOODIE-GRY-L', 1, 5500, null, true],
+			['7001:KIDS-TEE-5Y#1', 'KIDS-TEE-5Y', 2, 600, 'Like New', false],
+			['7001:HOODIE-GRY-L#1', 'HOODIE-GRY-L', 1, 5500, null, true],
 		]);
 		expect(r.lines[0].reasons[0].additional).toEqual([{ title: 'Comment', value: 'snug' }]);
 		// the synthesised event time is the latest known time, not date_added

@@ -75,8 +75,8 @@ describe('parsing what the sandbox sends', () => {
 		const r = parsed.normalised.value;
 		expect(r.event).toEqual({ id: 'evt_9', type: 'return.processed', occurredAt: '2026-11-28T09:29:00Z', sequence: 5 });
 		expect(r.lines.map((l) => [l.lineId, l.sku, l.quantity, l.unitPricePence, l.disposition])).toEqual([
-			['5006:1', 'KIDS-TEE-5Y', 2, 600, 'Like New'],
-			['5006:2', 'HOODIE-GRY-L', 1, 5500, null],
+			['5006:KIDS-TEE-5Y#1', 'KIDS-TEE-5Y', 2, 600, 'Like New'],
+			['5006:HOODIE-GRY-L#1', 'HOODIE-GRY-L', 1, 5500, null],
 		]);
 	});
 

@@ -31,6 +31,7 @@ import type { ImportReturnInput, ImportReturnResult, KhaosOrderStatus, KhaosSale
 import {
 	exceptionItem,
 	failureExceptions,
+	isolateOrFail,
 	money,
 	outputItem,
 	perItem,
@@ -159,18 +160,10 @@ type Prepared = {
 	placeOf: (l: CreditLine) => { reasonId: string; siteId: string; locationId: string | null };
 };
 
-function chunk<T>(items: T[], size: number): T[][] {
-	const n = Math.max(1, Math.floor(size) || 1);
-	const out: T[][] = [];
-	for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
-	return out;
-}
-
 async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 	const created: INodeExecutionData[] = [];
 	const exceptions: INodeExecutionData[] = [];
 	const options = readOptions(run);
-	const batchSize = Math.max(1, run.creds.batchSize || 50);
 
 	// 1. validate
 	const recs: Rec[] = [];
@@ -180,43 +173,24 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 			exceptions.push(exceptionItem(recordException('invalid_payload', parsed.message, item.json, 'credit', { field: parsed.issues[0]?.field ?? null }), itemIndex));
 			return;
 		}
+		// the model bounds the return id (RB-<id> fits Khaos' 50 characters) and keeps commas and XML-illegal characters out of every key
 		const associatedRef = returnAssociatedRef(parsed.value.returnId);
-		if (associatedRef.length > 50) {
-			exceptions.push(
-				exceptionItem(
-					recordException('invalid_payload', `${recordName(item.json)}: the return id is too long for a Khaos associated ref (${associatedRef.length} > 50 characters)`, item.json, 'credit', {
-						field: 'returnId',
-					}),
-					itemIndex,
-				),
-			);
-			return;
-		}
-		if (parsed.value.orderReference.includes(',')) {
-			exceptions.push(
-				exceptionItem(
-					recordException('invalid_payload', `${recordName(item.json)}: the order reference "${parsed.value.orderReference.slice(0, 60)}" contains a comma, which a Khaos look-up cannot carry`, item.json, 'credit', {
-						field: 'orderReference',
-					}),
-					itemIndex,
-				),
-			);
-			return;
-		}
 		recs.push({ itemIndex, json: item.json, ret: parsed.value, associatedRef });
 	});
 	if (recs.length === 0) return [created, exceptions];
 
 	// 2. credit notes that already exist (duplicate deliveries): one batched look-up
-	let statuses: KhaosOrderStatus[];
-	try {
-		statuses = await run.api.getOrderStatuses(recs.map((r) => r.associatedRef));
-	} catch (error) {
-		exceptions.push(...failureExceptions(run, error, recs, 'credit', 'the Khaos credit-note look-up'));
-		return [created, exceptions];
-	}
+	// (every batched call below is isolated: a refused call is split until only the culprit fails)
 	const existing = new Map<string, KhaosOrderStatus>();
-	for (const s of statuses) if (s.orderType === 2 && !s.cancelled) existing.set(s.associatedRef.toLowerCase(), s);
+	const looked: Rec[] = [];
+	for (const part of await isolateOrFail(run, recs, (batch) => run.api.getOrderStatuses(batch.map((r) => r.associatedRef)))) {
+		if ('failure' in part) {
+			exceptions.push(...failureExceptions(run, part.error, part.items, 'credit', 'the Khaos credit-note look-up'));
+			continue;
+		}
+		looked.push(...part.items);
+		for (const s of part.result) if (s.orderType === 2 && !s.cancelled) existing.set(s.associatedRef.toLowerCase(), s);
+	}
 
 	const outcomes = new Map<Rec, Outcome>(recs.map((r) => [r, { created: [], exceptions: [] }]));
 	const outcome = (rec: Rec) => outcomes.get(rec) as Outcome;
@@ -230,7 +204,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 	};
 
 	const pending: Rec[] = [];
-	for (const rec of recs) {
+	for (const rec of looked) {
 		const already = existing.get(rec.associatedRef.toLowerCase());
 		if (!already) {
 			pending.push(rec);
@@ -267,17 +241,17 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 			refs.push(rec.ret.orderReference.trim());
 		}
 	}
-	for (const batch of chunk(refs, batchSize)) {
-		try {
-			const found = await run.api.getSalesOrders(batch);
-			const byKey = new Map([...found.entries()].map(([k, o]) => [orderKey(k), o]));
-			// a private copy: the waves below count this execution's returns on it
-			for (const ref of batch) {
-				const o = byKey.get(orderKey(ref));
-				orders.set(orderKey(ref), { order: o ? (JSON.parse(JSON.stringify(o)) as KhaosSalesOrder) : null });
-			}
-		} catch (error) {
-			for (const ref of batch) orders.set(orderKey(ref), { error });
+	const refRecords = refs.map((ref, i) => ({ ref, itemIndex: i }));
+	for (const part of await isolateOrFail(run, refRecords, (batch) => run.api.getSalesOrders(batch.map((r) => r.ref)))) {
+		if ('failure' in part) {
+			for (const { ref } of part.items) orders.set(orderKey(ref), { error: part.error });
+			continue;
+		}
+		const byKey = new Map([...part.result.entries()].map(([k, o]) => [orderKey(k), o]));
+		// a private copy: the waves below count this execution's returns on it
+		for (const { ref } of part.items) {
+			const o = byKey.get(orderKey(ref));
+			orders.set(orderKey(ref), { order: o ? (JSON.parse(JSON.stringify(o)) as KhaosSalesOrder) : null });
 		}
 	}
 
@@ -301,16 +275,19 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 			});
 		}
 
-		for (const batch of chunk(prepared, batchSize)) {
-			let results: ImportReturnResult[];
-			try {
-				results = await run.api.importReturns(batch.map((p) => p.input));
-				if (results.length !== batch.length) throw new Error(`Khaos ImportReturns answered ${results.length} result(s) for ${batch.length} return(s)`);
-			} catch (error) {
-				// the whole call failed: every return of this batch is an exception, the other batches go on
-				for (const p of batch) outcome(p.rec).exceptions.push(...failureExceptions(run, error, [p.rec], 'return', 'importing the return into Khaos'));
+		const importable = prepared.map((p) => ({ ...p, itemIndex: p.rec.itemIndex }));
+		for (const part of await isolateOrFail(run, importable, async (batch) => {
+			const results = await run.api.importReturns(batch.map((p) => p.input));
+			if (results.length !== batch.length) throw new Error(`Khaos ImportReturns answered ${results.length} result(s) for ${batch.length} return(s)`);
+			return results;
+		})) {
+			const batch = part.items;
+			if ('failure' in part) {
+				// only the culprit (or, for a transient failure, its batch) is an exception; the others go on
+				for (const p of batch) outcome(p.rec).exceptions.push(...failureExceptions(run, part.error, [p.rec], 'return', 'importing the return into Khaos'));
 				continue;
 			}
+			const results = part.result;
 			const credited = await alreadyCredited(run, batch, results, options);
 			// ProcessReturn is one return a call: up to processConcurrency calls at once. Safe: a wave
 			// holds at most one return of each order, so no two of them count units on the same order.

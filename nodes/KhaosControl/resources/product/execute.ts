@@ -4,11 +4,13 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import type { ReturnException } from '../../../../core/exceptions';
-import { validateReturn } from '../../../../core/returnModel';
+import { validateMappedReturn } from '../../../../core/mapping';
+import { validateReturn, validateWith, wireKey } from '../../../../core/returnModel';
 import type { KhaosProduct } from '../../../../transports/khaos/api';
 import {
 	exceptionItem,
 	failureExceptions,
+	isolateOrFail,
 	outputItem,
 	perItem,
 	productJson,
@@ -77,7 +79,9 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	run.items.forEach((item, itemIndex) => {
 		const json = item.json;
 		if (Array.isArray(json.lines)) {
-			const parsed = validateReturn(json);
+			// a mapped return carries Khaos stock codes (SKU aliases) that go onto the wire too
+			const mapped = (json.lines as unknown[]).some((l) => typeof l === 'object' && l !== null && 'mapping' in l);
+			const parsed = mapped ? validateMappedReturn(json) : validateReturn(json);
 			if (!parsed.ok) {
 				exceptions.push(exceptionItem(recordException('invalid_payload', parsed.message, json, 'validate', { field: parsed.issues[0]?.field ?? null }), itemIndex));
 				return;
@@ -90,6 +94,11 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 			}));
 			checks.push({ itemIndex, json, lines });
 		} else if (typeof json.sku === 'string' && json.sku.trim() !== '') {
+			const sku = validateWith(wireKey(255, 'sku is empty'), lineCode(json), recordName(json));
+			if (!sku.ok) {
+				exceptions.push(exceptionItem(recordException('invalid_payload', sku.message.replace('(root)', 'sku'), json, 'validate', { field: 'sku' }), itemIndex));
+				return;
+			}
 			checks.push({ itemIndex, json, lines: [{ index: -1, code: lineCode(json), lineId: null, sku: json.sku }] });
 		} else {
 			exceptions.push(
@@ -102,18 +111,23 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	});
 	if (checks.length === 0) return [valid, exceptions];
 
-	// 2. one batched look-up for every distinct code of the execution
-	const codes = [...new Set(checks.flatMap((c) => c.lines.map((l) => l.code)))];
-	let products: Map<string, KhaosProduct>;
-	try {
-		products = await run.api.getProducts(codes, mappingType);
-	} catch (error) {
-		exceptions.push(...failureExceptions(run, error, checks, 'validate', 'the Khaos product look-up'));
-		return [valid, exceptions];
+	// 2. one batched look-up for every distinct code of the execution; a refused call is split until
+	// only the culprit item fails (core/usecases/isolate.ts)
+	const products = new Map<string, KhaosProduct>();
+	// (all items in one chunk: their codes are deduplicated across the whole run; the transport batches the codes)
+	const codesOf = (batch: typeof checks) => [...new Set(batch.flatMap((c) => c.lines.map((l) => l.code)))];
+	const looked = await isolateOrFail(run, checks, (batch) => run.api.getProducts(codesOf(batch), mappingType), Math.max(1, checks.length));
+	const answered: typeof checks = [];
+	for (const part of looked) {
+		if ('failure' in part) exceptions.push(...failureExceptions(run, part.error, part.items, 'validate', 'the Khaos product look-up'));
+		else {
+			for (const [code, p] of part.result) products.set(code, p);
+			answered.push(...part.items);
+		}
 	}
 
 	// 3. per item: all lines good → Valid; otherwise one exception per bad line, never half-passed
-	for (const check of checks) {
+	for (const check of answered) {
 		const problems: ReturnException[] = [];
 		for (const line of check.lines) {
 			const p = products.get(line.code);

@@ -104,7 +104,16 @@ export const stockFields: INodeProperties[] = [
 				name: 'checkOrder',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to look up each return\'s original order first (batched) and send a return whose order is not in Khaos to Exceptions as order_not_found without moving its stock',
+				description:
+					"Whether to check each return against its original order before anything moves: the order exists, each SKU is on it, and no more units move than it sold less those already returned or held by other returns",
+			},
+			{
+				displayName: 'Held Returns',
+				name: 'heldReturns',
+				type: 'json',
+				default: '[]',
+				description:
+					'Mapped returns outside this run whose stock has moved but whose credit is not yet in Khaos (e.g. rows waiting for credit posting): their units count against the order. An array of records or JSON strings.',
 			},
 		],
 	},

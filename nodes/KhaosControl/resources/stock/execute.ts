@@ -4,18 +4,19 @@
  * batched ImportStockAdjustments for every moving line of every mapped return,
  * with references that make a re-delivery move nothing twice).
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import type { ReturnException } from '../../../../core/exceptions';
-import { validateMappedReturn, type MappedLine, type MappedReturn } from '../../../../core/mapping';
+import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { validateMappedReturn } from '../../../../core/mapping';
+import { xmlIllegalChar } from '../../../../core/returnModel';
+import { applyReturnStock, heldFromRecords, type LineStockMove, type StockInput, type StockOutcome } from '../../../../core/usecases/applyReturnStock';
 import type { KhaosStockLevel, StockAdjustmentInput, StockAdjustmentResult } from '../../../../transports/khaos/api';
+import { toNodeError } from '../../transport';
 import {
 	exceptionItem,
-	failureExceptions,
+	failureDescriber,
 	locatorValue,
 	outputItem,
 	perItem,
 	recordException,
-	recordName,
 	siteFor,
 	splitCodes,
 	type KhaosRun,
@@ -138,179 +139,74 @@ async function adjust(run: KhaosRun): Promise<INodeExecutionData[]> {
 	});
 }
 
-/**
- * Idempotency reference of one line's stock move: one per return line, ever.
- * The disposition is deliberately not part of it: a line re-graded after its
- * stock moved (Grade A → Damaged) must not move the unit a second time into
- * the new location (that would put two units in Khaos for one returned). The
- * second delivery comes back as a duplicate and the unit stays where it was
- * first put; moving it is an operator's call.
- */
-export function moveReference(returnId: string, lineId: string): string {
-	return `RB-${returnId}-${lineId}-move`;
-}
-
-interface PlannedMove {
-	line: MappedLine;
-	lineIndex: number;
-	adjustment: StockAdjustmentInput | null;
-}
-
-/** Which lines move stock and where: restock/quarantine always; write-off only into a given location; no_movement never. */
-export function planMoves(ret: MappedReturn, reasonText: string): PlannedMove[] {
-	return ret.lines.map((line, lineIndex) => {
-		const m = line.mapping;
-		const moves = m.action === 'restock' || m.action === 'quarantine' || (m.action === 'write_off' && !!m.siteId && !!m.locationId);
-		if (!moves || !m.siteId || !m.locationId) return { line, lineIndex, adjustment: null };
-		return {
-			line,
-			lineIndex,
-			adjustment: {
-				stockCode: m.khaosSku,
-				siteId: m.siteId,
-				locationId: m.locationId,
-				adjustBy: line.quantity,
-				reason: `${reasonText} (${line.disposition})`.slice(0, 100),
-				reference: moveReference(ret.returnId, line.lineId),
-			},
-		};
-	});
-}
+export { moveReference } from '../../../../core/usecases/applyReturnStock';
 
 async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 	const done: INodeExecutionData[] = [];
 	const exceptions: INodeExecutionData[] = [];
 	const options = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	const reasonText = String(options.adjustmentReason ?? 'ReBound return').trim() || 'ReBound return';
+	const badReason = xmlIllegalChar(reasonText);
+	if (badReason) throw new NodeOperationError(run.ctx.getNode(), `Adjustment Reason contains ${badReason}, a character XML cannot carry to Khaos`);
 
-	const returns: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn; moves: PlannedMove[] }> = [];
+	const inputs: Array<StockInput & { itemIndex: number; json: IDataObject }> = [];
 	run.items.forEach((item, itemIndex) => {
 		const parsed = validateMappedReturn(item.json);
 		if (!parsed.ok) {
 			exceptions.push(exceptionItem(recordException('invalid_payload', parsed.message, item.json, 'stock', { field: parsed.issues[0]?.field ?? null }), itemIndex));
 			return;
 		}
-		returns.push({ itemIndex, json: item.json, ret: parsed.value, moves: planMoves(parsed.value, reasonText) });
+		inputs.push({ itemIndex, json: item.json, ret: parsed.value, payload: item.json });
 	});
-
-	// a return whose original order is not in Khaos moves nothing: it could not be credited, and
-	// restocking it would put goods into sellable stock that no sale took out (order_not_found)
-	if (options.checkOrder !== false) {
-		const checked = await dropUnknownOrders(run, returns.filter((r) => r.moves.some((m) => m.adjustment)));
-		exceptions.push(...checked.exceptions);
-		for (let i = returns.length - 1; i >= 0; i--) if (checked.dropped.has(returns[i].itemIndex)) returns.splice(i, 1);
+	let outcomes: StockOutcome[];
+	try {
+		outcomes = await applyReturnStock(
+			run.api,
+			inputs,
+			{ reasonText, checkOrder: options.checkOrder !== false, held: heldFromRecords(jsonList(options.heldReturns)), batchSize: run.creds.batchSize },
+			failureDescriber(run),
+		);
+	} catch (error) {
+		throw toNodeError(run.ctx.getNode(), error, inputs[0]?.itemIndex ?? 0, run.secrets);
 	}
-
-	// one batched call for every moving line of the execution
-	const batch = returns.flatMap((r) => r.moves.map((m) => m.adjustment).filter((a): a is StockAdjustmentInput => a !== null));
-	const results = new Map<string, StockAdjustmentResult>();
-	if (batch.length) {
-		try {
-			const out = await run.api.adjustStock(batch);
-			batch.forEach((a, i) => {
-				if (out[i]) results.set(a.reference, out[i]);
-			});
-		} catch (error) {
-			const moving = returns.filter((r) => r.moves.some((m) => m.adjustment));
-			exceptions.push(...failureExceptions(run, error, moving, 'stock', 'the Khaos stock adjustment'));
-			for (const r of returns.filter((x) => !x.moves.some((m) => m.adjustment))) done.push(outputItem(resultJson(r.json, r.moves, results), r.itemIndex));
-			return [done, exceptions];
-		}
-	}
-
-	for (const r of returns) {
-		const problems: ReturnException[] = [];
-		for (const m of r.moves) {
-			if (!m.adjustment) continue;
-			const res = results.get(m.adjustment.reference);
-			const ctx = { sku: m.adjustment.stockCode, lineId: m.line.lineId, code: m.adjustment.reference, details: { siteId: m.adjustment.siteId, locationId: m.adjustment.locationId } };
-			if (!res) {
-				problems.push(recordException('khaos_rejected', `${recordName(r.json)}: Khaos returned no result for stock move ${m.adjustment.reference}`, r.json, 'stock', ctx));
-			} else if (res.rejectReason) {
-				problems.push(recordException('khaos_rejected', `${recordName(r.json)}: Khaos rejected stock move ${m.adjustment.reference}: ${res.rejectReason}`, r.json, 'stock', ctx));
-			}
-		}
-		if (problems.length) {
-			// the other lines' moves stand; replaying the return skips them as duplicates
-			for (const ex of problems) exceptions.push(exceptionItem(ex, r.itemIndex));
-			continue;
-		}
-		done.push(outputItem(resultJson(r.json, r.moves, results), r.itemIndex));
-	}
+	outcomes.forEach((outcome, i) => {
+		const { itemIndex, json } = inputs[i];
+		if (!outcome.ok) for (const ex of outcome.exceptions) exceptions.push(exceptionItem(ex, itemIndex));
+		else done.push(outputItem(resultJson(json, outcome.lines), itemIndex));
+	});
 	return [done, exceptions];
 }
 
-/**
- * Looks up the original orders of the returns that would move stock (batched
- * ExportOrders, batchSize references a call) and turns a return whose order is
- * not in Khaos into an order_not_found exception; a failed look-up fails only
- * the returns of its batch (transient failures are retried like any other).
- */
-async function dropUnknownOrders(run: KhaosRun, moving: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn }>): Promise<{ dropped: Set<number>; exceptions: INodeExecutionData[] }> {
-	const dropped = new Set<number>();
-	const exceptions: INodeExecutionData[] = [];
-	const key = (ref: string) => ref.trim().toLowerCase();
-	const refs = [...new Map(moving.map((r) => [key(r.ret.orderReference), r.ret.orderReference.trim()])).values()];
-	const batchSize = Math.max(1, run.creds.batchSize || 50);
-	const known = new Set<string>();
-	const failed = new Map<string, unknown>();
-	for (let i = 0; i < refs.length; i += batchSize) {
-		const batch = refs.slice(i, i + batchSize);
+/** A JSON option that may hold an array, a JSON string of one, or nothing. */
+function jsonList(value: unknown): unknown[] {
+	if (Array.isArray(value)) return value;
+	if (typeof value === 'string' && value.trim() !== '') {
 		try {
-			const found = await run.api.getSalesOrders(batch);
-			for (const ref of found.keys()) known.add(key(ref));
-		} catch (error) {
-			for (const ref of batch) failed.set(key(ref), error);
+			const parsed = JSON.parse(value) as unknown;
+			return Array.isArray(parsed) ? parsed : [];
+		} catch {
+			return [];
 		}
 	}
-	for (const r of moving) {
-		const k = key(r.ret.orderReference);
-		if (failed.has(k)) {
-			dropped.add(r.itemIndex);
-			exceptions.push(...failureExceptions(run, failed.get(k), [r], 'stock', 'looking up the original order in Khaos'));
-		} else if (!known.has(k)) {
-			dropped.add(r.itemIndex);
-			const ex = recordException(
-				'order_not_found',
-				`${recordName(r.json)}: the original order "${r.ret.orderReference.slice(0, 60)}" is not in Khaos, so no stock was moved (nor can it be credited)`,
-				r.json,
-				'stock',
-				{ code: r.ret.orderReference.slice(0, 60), field: 'orderReference' },
-			);
-			exceptions.push(exceptionItem(ex, r.itemIndex));
-		}
-	}
-	return { dropped, exceptions };
+	return [];
 }
 
-function resultJson(json: IDataObject, moves: PlannedMove[], results: Map<string, StockAdjustmentResult>): IDataObject {
+function resultJson(json: IDataObject, moves: LineStockMove[]): IDataObject {
 	const lines = (json.lines as IDataObject[]).map((line, i) => {
 		const m = moves[i];
-		const a = m?.adjustment ?? null;
-		const res = a ? results.get(a.reference) : undefined;
-		const stockMove: IDataObject = a
-			? {
-					result: res?.duplicate ? 'duplicate' : 'applied',
-					applied: res?.applied ?? false,
-					duplicate: res?.duplicate ?? false,
-					reference: a.reference,
-					stockCode: a.stockCode,
-					siteId: a.siteId,
-					locationId: a.locationId,
-					quantity: a.adjustBy ?? null,
-					newLevel: res?.newLevel ?? null,
-				}
-			: { result: 'no_movement', applied: false, duplicate: false, reference: null, newLevel: null };
+		const stockMove: IDataObject =
+			m.result === 'no_movement'
+				? { result: 'no_movement', applied: false, duplicate: false, reference: null, newLevel: null }
+				: { result: m.result, applied: m.applied, duplicate: m.duplicate, reference: m.reference, stockCode: m.stockCode, siteId: m.siteId, locationId: m.locationId, quantity: m.quantity, newLevel: m.newLevel };
 		return { ...line, stockMove };
 	});
-	const moved = lines.filter((l) => (l.stockMove as IDataObject).result !== 'no_movement');
 	return {
 		...json,
 		lines,
 		stockMoves: {
-			applied: moved.filter((l) => (l.stockMove as IDataObject).result === 'applied').length,
-			duplicate: moved.filter((l) => (l.stockMove as IDataObject).result === 'duplicate').length,
-			noMovement: lines.length - moved.length,
+			applied: moves.filter((m) => m.result === 'applied').length,
+			duplicate: moves.filter((m) => m.result === 'duplicate').length,
+			noMovement: moves.filter((m) => m.result === 'no_movement').length,
 		},
 	};
 }

@@ -12,6 +12,7 @@ import {
 	NormalisedReturnSchema,
 	ReturnLineSchema,
 	normaliseCode,
+	text,
 	validateWith,
 	wireKey,
 	type NormalisedReturn,
@@ -69,7 +70,7 @@ export type LineMapping = z.infer<typeof LineMappingSchema>;
 
 export const MappedLineSchema = ReturnLineSchema.extend({
 	/** A mapped line always has a final disposition. */
-	disposition: z.string().trim().min(1, 'a mapped line needs a final disposition'),
+	disposition: text(255, 1, 'a mapped line needs a final disposition'),
 	mapping: LineMappingSchema,
 });
 export type MappedLine = z.infer<typeof MappedLineSchema>;

@@ -93,15 +93,28 @@ export class ReBoundApi implements ICredentialType {
 			name: 'signTimestamp',
 			type: 'boolean',
 			default: true,
-			description: 'Whether the signature covers `<timestamp>.<raw body>` (true) or the raw body alone (false)',
+			description:
+				'Whether the signature covers `<timestamp>.<raw body>` (true) or the raw body alone (false). Off, deliveries are refused unless "Accept Deliveries Without a Signed Timestamp" is on.',
+		},
+		{
+			// Off by default, also for credentials saved before it existed: with Sign Timestamp off they get
+			// 401 `unsigned_timestamp_not_accepted` (naming this option) until someone opts in here.
+			displayName: 'Accept Deliveries Without a Signed Timestamp',
+			name: 'acceptUnsignedTimestamp',
+			type: 'boolean',
+			default: false,
+			displayOptions: { show: { signTimestamp: [false] } },
+			description:
+				'Whether to accept deliveries signed over the body alone. Such a delivery carries no signed time: anyone who captured one (a proxy or server log, a misrouted request) can replay it at any time and it is accepted; the timestamp header can be dropped or forged. Only the event-ID and sequence checks then stop a replay, and only while they still remember that event. Turn on only if ReBound cannot sign the timestamp.',
 		},
 		{
 			displayName: 'Tolerance (Seconds)',
 			name: 'toleranceSeconds',
 			type: 'number',
-			typeOptions: { minValue: 0 },
+			typeOptions: { minValue: 1 },
 			default: 300,
-			description: 'Deliveries whose timestamp is further than this from now are rejected as replays. 0 turns the check off.',
+			description:
+				'Deliveries whose timestamp is further than this from now (either way) are rejected as replays. At least 1: the check cannot be turned off, and below 1 every delivery is refused with reason invalid_tolerance.',
 		},
 	];
 }

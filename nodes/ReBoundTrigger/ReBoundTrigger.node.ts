@@ -11,7 +11,7 @@ import type {
 import { makeException, redactSecrets } from '../../core/exceptions';
 import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
 import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
-import { getReboundCredentials, REBOUND_CREDENTIAL_TEST, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
+import { REBOUND_CREDENTIAL, REBOUND_CREDENTIAL_TEST, readReboundCredentials, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
 import { invalidReturnException, jsonSafe, slimRawReturn } from '../shared/reboundPoll';
 import {
 	ackLeaderAnswer,
@@ -205,7 +205,8 @@ export class ReBoundTrigger implements INodeType {
 			return { noWebhookResponse: true };
 		};
 
-		const creds = await getReboundCredentials(this);
+		const credentialData = await this.getCredentials(REBOUND_CREDENTIAL);
+		const creds = readReboundCredentials(credentialData);
 		if (!creds.webhookSecret) {
 			return reply(401, { status: 'rejected', reason: 'secret_not_configured', message: 'No webhook secret is set in the ReBound API credential' });
 		}
@@ -227,7 +228,8 @@ export class ReBoundTrigger implements INodeType {
 			rawBody,
 			headers: req.headers,
 			secret: creds.webhookSecret,
-			settings: webhookSettingsFromCredentials(creds),
+			// body-only signatures need the explicit opt-in (absent in credentials saved before it existed: off)
+			settings: { ...webhookSettingsFromCredentials(creds), acceptUnsignedTimestamp: credentialData.acceptUnsignedTimestamp === true },
 			nowMs: Date.now(),
 		});
 		if (!verdict.ok) {

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { placeholderUses } from './placeholders';
 import { TABLES, type TableKey } from './tables';
 
 export const PACKAGE = 'n8n-nodes-rebound-khaos';
@@ -338,7 +339,8 @@ function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
 			channelId: { __rl: true, mode: 'name', value: '{{ALERT_SLACK_CHANNEL}}' },
 			messageType: 'text',
 			text:
-				"={{ ':warning: *Returns sync ({{CLIENT_NAME}})*: ' + $input.all().length + ' new exception(s)\\n' + " +
+				// the client name is its own operand: substitution writes it as a JSON string literal (scripts/templates/placeholders.ts)
+				`={{ ':warning: *Returns sync (' + ${slackEscape('{{CLIENT_NAME}}')} + ')*: ' + $input.all().length + ' new exception(s)\\n' + ` +
 				`$input.all().slice(0, 20).map(i => '• *' + ${slackEscape('i.json.title')} + '* [' + ${slackEscape('i.json.owner')} + '] return ' + ${slackEscape('i.json.returnId')} + ': ' + ${slackEscape('i.json.message')}).join('\\n') + ` +
 				"($input.all().length > 20 ? '\\n… and ' + ($input.all().length - 20) + ' more in the exceptions table' : '') }}",
 			otherOptions: { includeLinkToWorkflow: false },
@@ -915,7 +917,10 @@ export const TEMPLATES: TemplateInfo[] = [
 export const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
 
 export function renderTemplate(info: TemplateInfo): string {
-	return `${JSON.stringify(info.build(), null, '\t')}\n`;
+	const template = info.build();
+	// fails loudly when a placeholder stands where its value could become expression code
+	placeholderUses(template, `${info.file}.json`);
+	return `${JSON.stringify(template, null, '\t')}\n`;
 }
 
 function main(argv: string[]): number {

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TEMPLATES, WORKFLOWS_DIR, type TemplateInfo, type WorkflowTemplate } from './build';
 import { N8nApi } from './n8nApi';
-import { substitute } from './placeholders';
+import { expressionLiteral, substitute } from './placeholders';
 import { TABLES, TABLE_KEYS, type TableKey } from './tables';
 import { credentialData, formatProblems, placeholderValues, resolveOffline, validateValues, type ClientValues, type Resolved } from './values';
 
@@ -138,7 +138,8 @@ export function shouldActivate(info: TemplateInfo, v: ClientValues): boolean {
  */
 export function renderWorkflow(template: WorkflowTemplate, values: ClientValues, resolved: Resolved, label: string): WorkflowTemplate {
 	const filled = substitute(template, placeholderValues(values, resolved), label);
-	const unnamedTables = new Set(TABLE_KEYS.filter((k) => !resolved.tables[k].id).map((k) => resolved.tables[k].name));
+	// a name that starts with '=' was written as an expression literal (placeholders.ts)
+	const unnamedTables = new Set(TABLE_KEYS.filter((k) => !resolved.tables[k].id).flatMap((k) => [resolved.tables[k].name, `={{ ${expressionLiteral(resolved.tables[k].name)} }}`]));
 	for (const node of filled.nodes) {
 		if (node.credentials) {
 			for (const [type, cred] of Object.entries(node.credentials)) {
@@ -275,6 +276,14 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 		log(`Dry run for ${values.client}: wrote ${rendered.length} workflows to ${out} (import with: n8n import:workflow --separate --input=${out}); plan in ${path.join(out, 'plan', 'import-plan.json')}`);
 		log(`ReBound webhook URL once imported and active: ${report.webhookUrl}`);
 		return report;
+	}
+
+	// every template must fill before anything is created: a value that cannot enter an expression
+	// safely (or a template that splices one into expression code) stops the import here
+	try {
+		for (const { info, template } of templates) renderWorkflow(template, values, resolved, `${info.file}.json`);
+	} catch (error) {
+		return fail(EXIT_FAILED, `Nothing was imported. ${(error as Error).message}`);
 	}
 
 	const api = new N8nApi({ baseUrl: options.n8nUrl, apiKey: apiKey as string, fetchImpl: deps.fetchImpl });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { compileTables, formatTableIssue } from '../../core/mapping';
-import type { PlaceholderValue } from './placeholders';
+import { PLACEHOLDERS, PlaceholderError, type PlaceholderValue } from './placeholders';
 import { TABLES, TABLE_KEYS, type TableKey } from './tables';
 
 const nonEmpty = z.string().trim().min(1, 'is empty');
@@ -49,7 +49,11 @@ const slackChannel = z.string().trim().regex(/^#?[a-z0-9_-]{2,80}$|^[CGD][A-Z0-9
 
 export const ValuesSchema = z
 	.object({
-		client: nonEmpty.refine((v) => !/[{}]/.test(v), 'must not contain { or }'),
+		/**
+		 * Any text: substitution (placeholders.ts) puts it into expressions only as a string literal
+		 * and keeps `{{ … }}` in it from becoming an expression, so quotes, braces and `$env` are data.
+		 */
+		client: nonEmpty,
 		timezone: nonEmpty,
 		credentials: section(z.object({
 			khaos: CredentialSchema,
@@ -330,6 +334,12 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 	for (const key of TABLE_KEYS) {
 		out[`${TABLES[key].stem}_TABLE_ID`] = r.tables[key].id ?? r.tables[key].name;
 		out[`${TABLES[key].stem}_TABLE_NAME`] = r.tables[key].name;
+	}
+	// numbers and booleans go into expression code as they are: each must have its declared type
+	for (const [name, value] of Object.entries(out)) {
+		const type = PLACEHOLDERS[name]?.type;
+		const ok = type === 'number' ? typeof value === 'number' && Number.isFinite(value) : type === undefined || typeof value === type;
+		if (!ok) throw new PlaceholderError(`placeholder {{${name}}} must be a ${type}, not ${JSON.stringify(value)}`, [name]);
 	}
 	return out;
 }

@@ -20,6 +20,7 @@ import type {
 	StockAdjustmentQuery,
 	StockAdjustmentResult,
 } from '../../transports/khaos/api';
+import { KhaosFault } from '../../transports/khaos/faults';
 
 export type KhaosMethod = keyof KhaosApi;
 
@@ -135,9 +136,16 @@ export class FakeKhaosApi implements KhaosApi {
 		return this;
 	}
 
+	/** A strict Khaos that refuses a whole call (SOAP fault) when any argument mentions one of these texts. */
+	readonly refuseMentioning = new Set<string>();
+
 	private enter(method: KhaosMethod, args: unknown[]): void {
 		this.calls[method]++;
 		this.log.push({ method, args });
+		const seen = JSON.stringify(args);
+		for (const text of this.refuseMentioning) {
+			if (seen.includes(JSON.stringify(text).slice(1, -1))) throw new KhaosFault(method, `Request refused: invalid value "${text.slice(0, 20)}"`, { code: 'invalid_request' });
+		}
 		const f = this.failures.get(method);
 		if (f && f.times > 0) {
 			f.times--;

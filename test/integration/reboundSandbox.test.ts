@@ -336,7 +336,7 @@ describe('webhooks', () => {
 		await sb.close();
 		const { loadFixture, DEFAULT_FIXTURE_PATH } = await import('../../sandbox/rebound/state');
 		const base = JSON.parse(JSON.stringify(loadFixture(DEFAULT_FIXTURE_PATH)));
-		const settings = { signatureHeader: 'X-Sig', timestampHeader: 'X-Ts', encoding: 'base64' as const, signTimestamp: false, toleranceSeconds: 300, prefix: 'sha256=' };
+		const settings = { signatureHeader: 'X-Sig', timestampHeader: 'X-Ts', encoding: 'base64' as const, signTimestamp: false, acceptUnsignedTimestamp: true, toleranceSeconds: 300, prefix: 'sha256=' };
 		sb = await startReboundSandbox({ port: 0, now: () => NOW, fixture: { ...base, webhook: { ...base.webhook, ...settings, secret: 'other-secret' } } });
 		receiver = await startReceiver();
 		await admin('/webhooks', { url: receiver.url });

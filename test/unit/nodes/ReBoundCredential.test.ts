@@ -26,6 +26,7 @@ describe('ReBound API credential', () => {
 			'timestampHeader',
 			'signatureEncoding',
 			'signTimestamp',
+			'acceptUnsignedTimestamp',
 			'toleranceSeconds',
 		]);
 		expect(byName.apiKey.typeOptions).toEqual({ password: true });

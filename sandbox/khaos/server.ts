@@ -473,6 +473,11 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 			if (methodEl && typeof methodEl === 'object' && !Array.isArray(methodEl)) {
 				for (const [k, v] of Object.entries(methodEl)) if (!k.startsWith('@_')) params[k] = textOf(v) ?? '';
 			}
+			const refused = faults.refusal(params);
+			if (refused !== null) {
+				fault(methodName, `Request refused: invalid value "${refused.slice(0, 40)}" (the whole call was rejected).`, 'SOAP-ENV:Client');
+				return;
+			}
 			const auth = fixture.auth;
 			if (auth.mode === 'basic') {
 				const expected = `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`;

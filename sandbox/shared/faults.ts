@@ -45,6 +45,12 @@ export interface FaultConfig {
 	seed?: number;
 	holdMs?: number;
 	rules?: Record<string, FaultRule>;
+	/**
+	 * A strict service: any call whose parameters contain one of these texts is refused whole
+	 * (Khaos: a SOAP Client fault naming the value), as a real service refuses a batch for one bad
+	 * record. Used to prove that only the culprit of a refused batch becomes an exception.
+	 */
+	refuseMentioning?: string[];
 }
 
 export interface FaultDecision {
@@ -59,6 +65,9 @@ export function validateFaultConfig(input: unknown): FaultConfig {
 	const c = input as FaultConfig;
 	if (c.seed !== undefined && !Number.isFinite(c.seed)) throw new Error('seed must be a number');
 	if (c.holdMs !== undefined && !(Number.isFinite(c.holdMs) && c.holdMs >= 0)) throw new Error('holdMs must be a number >= 0');
+	if (c.refuseMentioning !== undefined && !(Array.isArray(c.refuseMentioning) && c.refuseMentioning.every((t) => typeof t === 'string' && t !== ''))) {
+		throw new Error('refuseMentioning must be a list of non-empty texts');
+	}
 	for (const [name, rule] of Object.entries(c.rules ?? {})) {
 		if (typeof rule !== 'object' || rule === null) throw new Error(`rules.${name} must be an object`);
 		for (const k of RATE_KEYS) {
@@ -96,12 +105,20 @@ export class FaultInjector {
 			seed: valid.seed ?? this.config.seed,
 			holdMs: valid.holdMs ?? this.config.holdMs,
 			rules: { ...(this.config.rules ?? {}), ...(JSON.parse(JSON.stringify(valid.rules ?? {})) as Record<string, FaultRule>) },
+			refuseMentioning: valid.refuseMentioning ?? this.config.refuseMentioning,
 		};
 		if (valid.seed !== undefined) this.random = mulberry32(valid.seed);
 	}
 
 	get current(): FaultConfig {
 		return JSON.parse(JSON.stringify(this.config)) as FaultConfig;
+	}
+
+	/** The refused text a call's parameters contain, if any (see FaultConfig.refuseMentioning). */
+	refusal(params: Record<string, string>): string | null {
+		const texts = this.config.refuseMentioning ?? [];
+		for (const value of Object.values(params)) for (const t of texts) if (value.includes(t)) return t;
+		return null;
 	}
 
 	get holdMs(): number {

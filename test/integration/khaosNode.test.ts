@@ -264,6 +264,31 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(sandbox.calls.since(before).map((c) => c.method)).toEqual(['ExportOrderStatusEx', 'ExportStockAdjustments']);
 	});
 
+	test('a strict Khaos refuses every call carrying one return of 50: 49 moved and credited in the same run, the culprit khaos_rejected', async () => {
+		await sandbox.close();
+		const orders = Array.from({ length: 50 }, (_, i) => ({
+			orderCode: `SO${String(3000 + i).padStart(6, '0')}`,
+			associatedRef: `WEB-${3000 + i}`,
+			orderDate: '2026-11-10',
+			urn: 'C1001',
+			siteId: '1',
+			lines: [{ lineId: `${3000 + i}1`, stockCode: 'TSHIRT-RED-M', qty: 1, price: '40.00' }],
+		}));
+		sandbox = await startKhaosSandbox({ port: 0, fixture: { ...DEFAULT_FIXTURE, orders: [...(DEFAULT_FIXTURE.orders as IDataObject[]), ...orders] } });
+		sandbox.faults.configure({ refuseMentioning: ['RB-K17'] });
+		const returns = orders.map((o, i) => mappedReturn(`K${i}`, o.associatedRef, [{ sku: 'TSHIRT-RED-M', action: 'restock' }]));
+		const [valid, badSkus] = await execute(VALIDATE, returns);
+		const [moved, badMoves] = await execute(MOVES, valid.map((v) => v.json));
+		const [created, badCredits] = await execute(CREDIT, moved.map((m) => m.json));
+		expect(badSkus).toEqual([]);
+		expect(badMoves.map((e) => [e.json.kind, e.json.returnId, e.json.owner])).toEqual([['khaos_rejected', 'K17', 'tech']]);
+		expect(String(badMoves[0].json.message)).toContain('Request refused');
+		expect(badCredits).toEqual([]);
+		expect(created).toHaveLength(49);
+		expect(level('TSHIRT-RED-M', '1', 'A1')).toBe(10 + 49);
+		expect(sandbox.state.snapshot().creditNotes).toHaveLength(49);
+	});
+
 	test('100 returns of 3 lines through validate → stock moves → credit notes: Khaos calls counted', async () => {
 		await sandbox.close();
 		const orders = Array.from({ length: 100 }, (_, i) => ({

@@ -59,6 +59,7 @@ const SAMPLE: Partial<Record<FuzzClass, number>> = {
 	negative_price: 20,
 	unicode_sku: 14,
 	injection: 40,
+	xml_illegal: 20,
 	prototype: 10,
 };
 

@@ -83,8 +83,9 @@ export function inboxRowFor(inbox: DemoStateInput['inbox'], returnId: string, ev
 	return inbox.find((r) => text(r.eventId) === eventId) ?? inbox.filter((r) => text(r.returnId) === returnId).slice(-1)[0];
 }
 
+/** A status the processor leaves a row in for good (superseded: a later event of the return decides; replayed: after a replay). */
 export function isFinalStatus(status: unknown): boolean {
-	return status === 'done' || status === 'exception';
+	return status === 'done' || status === 'exception' || status === 'superseded' || status === 'replayed';
 }
 
 function stockKey(m: { sku: string; siteId: string; locationId: string }): string {

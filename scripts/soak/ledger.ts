@@ -2,7 +2,9 @@
  * The soak's ledger check: every return sent either applied exactly once
  * (its stock moves and credit note in the Khaos sandbox equal what the oracle
  * computes) or present in the exceptions Data Table with a reason; none lost,
- * none doubled. Pure: takes the states, returns the verdict.
+ * none doubled. And the inbox invariant: no row reads `done` without its
+ * return's effects in Khaos, and none reads `exception` without an exception
+ * row. Pure: takes the states, returns the verdict.
  */
 import type { Expected } from './scenario';
 
@@ -30,6 +32,8 @@ export interface LedgerInput {
 	exceptions: Array<{ returnId: string; kind: string; status?: string }>;
 	/** returns with an inbox row still queued / processing / credit_queued (the bounded wait ended first): not lost, not finished */
 	pending?: Set<string>;
+	/** every inbox row (its return and status), for the invariant on final statuses */
+	inbox?: Array<{ returnId: string; status: string; eventId?: string }>;
 }
 
 export interface ReturnVerdict {
@@ -50,6 +54,12 @@ export interface LedgerResult {
 	wrong: number;
 	/** per (code, site, location) of a soak product: final − initial ≠ the sum of the stock adjustments (a move outside the references) */
 	stockDrift: Array<{ key: string; expected: number; actual: number }>;
+	/**
+	 * Inbox rows whose final status claims more than is true: `done` while the return's credit note
+	 * (or, for a return the oracle applies, one of its stock moves) is not in Khaos, or `exception`
+	 * with no exception row for the return (open or resolved).
+	 */
+	silentEnds: Array<{ returnId: string; eventId: string; status: string; detail: string }>;
 	problems: ReturnVerdict[];
 }
 
@@ -75,7 +85,7 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 		exByReturn.set(e.returnId, [...(exByReturn.get(e.returnId) ?? []), e.kind]);
 	}
 
-	const result: LedgerResult = { applied: 0, excepted: 0, exceptedByKind: {}, lost: 0, doubled: 0, pending: 0, wrong: 0, stockDrift: [], problems: [] };
+	const result: LedgerResult = { applied: 0, excepted: 0, exceptedByKind: {}, lost: 0, doubled: 0, pending: 0, wrong: 0, stockDrift: [], silentEnds: [], problems: [] };
 	const expectedDelta = new Map<string, number>();
 	const verdict = (returnId: string, v: ReturnVerdict['verdict'], detail: string) => {
 		if (v === 'applied') result.applied++;
@@ -139,6 +149,20 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 				`moves ${movesOk ? 'ok' : `${JSON.stringify(adjs.map((a) => [a.reference, a.locationId, a.delta]))} ≠ ${JSON.stringify(exp.moves.map((m) => [m.reference, m.locationId, m.quantity]))}`}; credit ${creditOk ? 'ok' : `${noteText} ≠ ${JSON.stringify(exp.credit)}`}`,
 			);
 		}
+	}
+
+	// no final status without what it claims (whatever the return's verdict above)
+	const withExceptionRow = new Set(input.exceptions.map((e) => e.returnId));
+	for (const row of input.inbox ?? []) {
+		const silent = (detail: string) => result.silentEnds.push({ returnId: row.returnId, eventId: row.eventId ?? '', status: row.status, detail });
+		if (row.status === 'exception' && !withExceptionRow.has(row.returnId)) silent('inbox row exception, no exception row for the return');
+		if (row.status !== 'done') continue;
+		const notes = notesByReturn.get(row.returnId) ?? [];
+		const exp = input.expected.get(row.returnId);
+		const refs = new Set((adjByReturn.get(row.returnId) ?? []).map((a) => a.reference));
+		const missing = exp?.outcome === 'applied' ? exp.moves.filter((m) => !refs.has(m.reference)).map((m) => m.reference) : [];
+		if (notes.length === 0) silent('inbox row done, no credit note in Khaos');
+		else if (missing.length) silent(`inbox row done, stock move(s) not in Khaos: ${missing.join(', ')}`);
 	}
 
 	// every unit that moved must be one of the referenced adjustments checked above (ProcessReturn never restocks: RESTOCK false)

@@ -130,6 +130,8 @@ export interface SoakResult {
 	pending: number;
 	wrong: number;
 	stockDrift: LedgerResult['stockDrift'];
+	/** inbox rows done without their effects, or exception without an exception row (ledger.ts) */
+	silentEnds: LedgerResult['silentEnds'];
 	problems: LedgerResult['problems'];
 	wallMs: number;
 	machine: string;
@@ -427,6 +429,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			stockAfter: stockMap(khaos),
 			exceptions: exceptions.map((e) => ({ returnId: String(e.returnId), kind: String(e.kind), status: String(e.status) })),
 			pending: new Set(inbox.filter((row) => ['queued', 'processing', 'credit_queued'].includes(String(row.status))).map((row) => String(row.returnId))),
+			inbox: inbox.map((row) => ({ returnId: String(row.returnId), status: String(row.status), eventId: String(row.eventId) })),
 		});
 		const rowsByEvent = new Map<string, number>();
 		for (const row of inbox) rowsByEvent.set(String(row.eventId), (rowsByEvent.get(String(row.eventId)) ?? 0) + 1);
@@ -463,6 +466,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			pending: ledger.pending,
 			wrong: ledger.wrong,
 			stockDrift: ledger.stockDrift,
+			silentEnds: ledger.silentEnds.slice(0, 50),
 			// the rarest verdicts first (wrong, doubled), so the 50 kept are the telling ones
 			problems: [...ledger.problems]
 				.sort((a, b) => ['wrong', 'doubled', 'lost', 'pending'].indexOf(a.verdict) - ['wrong', 'doubled', 'lost', 'pending'].indexOf(b.verdict))
@@ -486,7 +490,7 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 }
 
 export function soakFailed(r: SoakResult): boolean {
-	return r.lost > 0 || r.doubled > 0 || r.wrong > 0 || (r.pending ?? 0) > 0 || r.stockDrift.length > 0 || !r.drained;
+	return r.lost > 0 || r.doubled > 0 || r.wrong > 0 || (r.pending ?? 0) > 0 || r.stockDrift.length > 0 || (r.silentEnds?.length ?? 0) > 0 || !r.drained;
 }
 
 export function renderTable(r: SoakResult): string {
@@ -518,6 +522,7 @@ export function renderTable(r: SoakResult): string {
 		['unfinished when the wait ended', String(r.pending ?? 0)],
 		['wrong (values, half-applied, false alarm)', String(r.wrong)],
 		['stock drift (moves outside references)', String(r.stockDrift.length)],
+		['inbox rows done / exception without effects / exception row', String(r.silentEnds?.length ?? 0)],
 		['wall time', `${(r.wallMs / 1000).toFixed(0)} s`],
 	];
 	const w = Math.max(...rows.map(([k]) => k.length));
@@ -541,6 +546,7 @@ async function main(argv: string[]): Promise<number> {
 		process.stdout.write(`\n${renderTable(r)}\n\n${r.date} · ${r.machine}\n`);
 		for (const p of r.problems.slice(0, 20)) process.stdout.write(`  ${p.verdict} ${p.returnId}: ${p.detail}\n`);
 		for (const d of r.stockDrift.slice(0, 10)) process.stdout.write(`  stock drift ${d.key}: expected ${d.expected}, actual ${d.actual}\n`);
+		for (const e of (r.silentEnds ?? []).slice(0, 10)) process.stdout.write(`  silent end ${e.returnId} (${e.eventId}): ${e.detail}\n`);
 	}
 	return soakFailed(r) ? 1 : 0;
 }

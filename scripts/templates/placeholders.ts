@@ -66,6 +66,8 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	SAVE_SUCCESS_EXECUTIONS: { type: 'string', description: "Whether successful intake and processor runs are saved in n8n: 'all' or 'none'" },
 	STALE_AFTER_MINUTES: { type: 'number', description: 'A row left "processing" this long (crash) is queued again' },
 	MAX_TRANSIENT_ATTEMPTS: { type: 'number', description: 'Runs a row is retried after transient failures before it becomes an exception' },
+	MAX_REQUEUES: { type: 'number', description: 'Times a row left "processing" is queued again; left processing once more, it becomes a `stuck` exception' },
+	SETTLE_SECONDS: { type: 'number', description: 'The processor takes only inbox rows older than this (seconds), so a later event of the same return can arrive first' },
 	FINANCE_BATCHED: { type: 'boolean', description: 'true: credit notes are posted by the scheduled posting workflow; false: straight after restock' },
 	CREDIT_POSTING_CRON: { type: 'string', description: 'Cron expression of the credit-note posting run' },
 	RECONCILIATION_CRON: { type: 'string', description: 'Cron expression of the daily reconciliation' },

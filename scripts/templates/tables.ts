@@ -43,8 +43,10 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('creditNoteRef'),
 			s('payload'),
 			s('mapped'),
-			/** The processor run (execution id) that claimed the row: its batch is finished in one update. */
+			/** The processor run (execution id) that claimed the row. */
 			s('claim'),
+			/** Times the row was put back to queued after a run left it processing (a crash or a stopped run); see processing.maxRequeues. */
+			n('requeues'),
 		],
 	},
 	exceptions: {
@@ -108,4 +110,4 @@ export function columnType(table: TableKey, column: string): ColumnType {
 }
 
 /** Inbox statuses, in the order a row normally passes through them. */
-export const INBOX_STATUSES = ['queued', 'processing', 'credit_queued', 'done', 'exception', 'replayed'] as const;
+export const INBOX_STATUSES = ['queued', 'processing', 'credit_queued', 'done', 'exception', 'superseded', 'replayed'] as const;

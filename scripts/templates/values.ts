@@ -120,6 +120,10 @@ export const ValuesSchema = z
 			batchSize: z.number().int().min(1).max(1000),
 			staleAfterMinutes: z.number().int().min(1).max(1440).default(15),
 			maxTransientAttempts: z.number().int().min(1).max(50).default(5),
+			/** A row left `processing` (a run stopped) is queued again at most this many times; the next time it becomes a `stuck` exception. */
+			maxRequeues: z.number().int().min(1).max(100).default(3),
+			/** Rows younger than this are left for the next run: a later event of the same return may still be on its way to the inbox. */
+			settleSeconds: z.number().int().min(0).max(600).default(3),
 			adjustmentReason: z.string().trim().min(1).max(60).default('ReBound return'),
 			/**
 			 * Save the data of successful intake and processor runs in n8n (its execution list). Off by
@@ -310,6 +314,8 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		SAVE_SUCCESS_EXECUTIONS: v.processing.keepSuccessfulExecutions ? 'all' : 'none',
 		STALE_AFTER_MINUTES: v.processing.staleAfterMinutes,
 		MAX_TRANSIENT_ATTEMPTS: v.processing.maxTransientAttempts,
+		MAX_REQUEUES: v.processing.maxRequeues,
+		SETTLE_SECONDS: v.processing.settleSeconds,
 		ADJUSTMENT_REASON: v.processing.adjustmentReason,
 		FINANCE_BATCHED: v.finance.batchCreditNotes,
 		CREDIT_POSTING_CRON: v.schedules.creditPostingCron ?? '0 18 * * *',

@@ -27,7 +27,7 @@ describe('soak (small): exactly once under faults, duplicates and out-of-order d
 
 	it('drains the inbox and loses, doubles or misapplies nothing', () => {
 		expect(r.drained).toBe(true);
-		expect({ lost: r.lost, doubled: r.doubled, wrong: r.wrong, stockDrift: r.stockDrift, problems: r.problems }).toEqual({ lost: 0, doubled: 0, wrong: 0, stockDrift: [], problems: [] });
+		expect({ lost: r.lost, doubled: r.doubled, wrong: r.wrong, stockDrift: r.stockDrift, silentEnds: r.silentEnds, problems: r.problems }).toEqual({ lost: 0, doubled: 0, wrong: 0, stockDrift: [], silentEnds: [], problems: [] });
 	});
 
 	it('applies and excepts exactly what the oracle says', () => {

@@ -5,12 +5,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
+import { EXCEPTION_CATALOGUE, exceptionKey } from '../../core/exceptions';
 import { toInboxRow } from '../../core/inboxRow';
 import { EXCEPTION_OUTPUT_OPERATIONS } from '../../nodes/KhaosControl/KhaosControl.node';
 import { PACKAGE, TEMPLATES, renderTemplate, type N8nNode, type WorkflowTemplate } from '../../scripts/templates/build';
 import { PLACEHOLDERS, PlaceholderError, findPlaceholders, substitute } from '../../scripts/templates/placeholders';
-import { TABLES, type TableKey } from '../../scripts/templates/tables';
+import { INBOX_STATUSES, TABLES, type TableKey } from '../../scripts/templates/tables';
 import { makeReturn } from './core/mapping.fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -136,6 +136,38 @@ function node(wf: WorkflowTemplate, name: string): N8nNode {
 	const n = wf.nodes.find((x) => x.name === name);
 	if (!n) throw new Error(`${wf.name} has no node ${name}`);
 	return n;
+}
+
+/** The [node, output] connections that feed a node, sorted. */
+function feeders(wf: WorkflowTemplate, name: string): Array<[string, number]> {
+	const out: Array<[string, number]> = [];
+	for (const [from, { main }] of Object.entries(wf.connections)) main.forEach((conns, i) => conns.some((c) => c.node === name) && out.push([from, i]));
+	return out.sort();
+}
+
+/** Data table nodes that write the inbox (insert, update, upsert). */
+function inboxWrites(wf: WorkflowTemplate): N8nNode[] {
+	return wf.nodes.filter(
+		(n) => n.type === 'n8n-nodes-base.dataTable' && (n.parameters as any).dataTableId.value === '{{INBOX_TABLE_ID}}' && ['insert', 'update', 'upsert'].includes(String(n.parameters.operation)),
+	);
+}
+
+const NOW = '2026-12-03T10:00:00.000Z';
+
+/**
+ * Runs the code of a one-expression parameter (`={{ … }}`) as plain JavaScript with the given $json
+ * and $(), placeholders filled from `values`: the logic the templates put into expressions.
+ */
+function evaluate(expr: string, ctx: { $json?: Record<string, unknown>; $?: (name: string) => unknown; values?: Record<string, number> } = {}): any {
+	const m = /^=\{\{([\s\S]*)\}\}$/.exec(expr);
+	if (!m) throw new Error(`not one expression: ${expr}`);
+	const code = m[1].replace(/\{\{([A-Z][A-Z0-9_]*)\}\}/g, (_t, name: string) => {
+		if (!(name in (ctx.values ?? {}))) throw new Error(`no value for {{${name}}}`);
+		return String(ctx.values?.[name]);
+	});
+	const now = { toISO: () => NOW, minus: () => now };
+	const fn = new Function('$json', '$', '$now', '$execution', `return (${code});`) as (...args: unknown[]) => unknown;
+	return fn(ctx.$json ?? {}, ctx.$ ?? (() => ({})), now, { id: 'exec-1' });
 }
 
 // ---------------------------------------------------------------- tests
@@ -311,15 +343,170 @@ describe('the returns flow', () => {
 		expect(wf.settings.executionOrder).toBe('v1');
 	});
 
+	it.each([
+		['processor', 'returns-processor', 'Mark Processing'],
+		['credit posting', 'credit-posting', 'Credit-Queued Returns'],
+	])('%s: finishes only the rows that succeeded, by id; no node sets done for a row whose item did not reach the end of the success path', (_n, file, claimNode) => {
+		const wf = load(file);
+		// the only writes that can set done: the success end, and the credit_mismatch exception (its credit note exists)
+		const settingDone = inboxWrites(wf).filter((n) => String((n.parameters as any).columns?.value?.status ?? '').includes('done'));
+		expect(settingDone.map((n) => n.name).sort()).toEqual(['Mark Done', 'Mark Inbox Exception']);
+		// the success end: one update per item that reached it, of its own claimed row (by id), fed only by the credit step's success output
+		const done = node(wf, 'Mark Done');
+		const p = done.parameters as any;
+		expect([p.operation, p.filters.conditions, p.columns.value.status, done.executeOnce ?? false]).toEqual([
+			'update',
+			[{ keyName: 'id', condition: 'eq', keyValue: `={{ $('${claimNode}').item.json.id }}` }],
+			'done',
+			false,
+		]);
+		expect(feeders(wf, 'Mark Done')).toEqual([['Create Credit Note', 0]]);
+		expect((node(wf, 'Mark Inbox Exception').parameters as any).columns.value.status).toBe("={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}");
+		expect(feeders(wf, 'Mark Inbox Exception')).toEqual([['Retry Later?', 1]]);
+		// no write settles rows as a set (by status or claim): every inbox update but the claim itself names its row by id
+		for (const n of inboxWrites(wf).filter((x) => x.parameters.operation === 'update' && x.name !== 'Mark Processing')) {
+			expect({ node: n.name, byId: (n.parameters as any).filters.conditions.some((c: { keyName: string; condition: string }) => c.keyName === 'id' && c.condition === 'eq') }).toEqual({ node: n.name, byId: true });
+		}
+	});
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))("%s: every write of an inbox row's exception status comes after its exception row (same output as the sink, below it: v1 order)", (_file, wf) => {
+		const y = (name: string) => node(wf, name).position[1];
+		const marks = inboxWrites(wf).filter((n) => String((n.parameters as any).columns?.value?.status ?? '').includes('exception'));
+		if (wf.name.includes('process queue')) expect(marks.map((n) => n.name).sort()).toEqual(['Mark Inbox Exception', 'Mark Inbox Stuck']);
+		for (const mark of marks) {
+			expect(wf.settings.executionOrder).toBe('v1');
+			const from = feeders(wf, mark.name);
+			expect(from.length).toBeGreaterThan(0);
+			for (const [parent, output] of from) {
+				expect({ mark: mark.name, parent, siblings: targets(wf, parent, output).sort() }).toEqual({ mark: mark.name, parent, siblings: expect.arrayContaining(['Known Exception?', 'New Exception?']) });
+			}
+			expect({ mark: mark.name, below: y(mark.name) > Math.max(y('New Exception?'), y('Known Exception?')) }).toEqual({ mark: mark.name, below: true });
+		}
+	});
+
+	it('a row left processing is requeued, counted, at most MAX_REQUEUES times; the next time it is a stuck exception (its row written first) and the queue moves on', () => {
+		const values = { MAX_REQUEUES: 3, STALE_AFTER_MINUTES: 15 };
+		const stalled = node(processor, 'Stalled Rows');
+		const sp = stalled.parameters as any;
+		expect([sp.operation, sp.matchType, sp.filters.conditions, sp.returnAll, stalled.executeOnce]).toEqual([
+			'get',
+			'allConditions',
+			[
+				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+				{ keyName: 'updatedAt', condition: 'lt', keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}' },
+			],
+			true,
+			true,
+		]);
+		expect(targets(processor, 'Stalled Rows', 0)).toEqual(['Requeued Too Often?']);
+		expect(targets(processor, 'Requeued Too Often?', 0)).toEqual(['Stuck Exception']);
+		expect(targets(processor, 'Requeued Too Often?', 1)).toEqual(['Requeue Stalled Row']);
+		const tooOften = String((node(processor, 'Requeued Too Often?').parameters as any).conditions.conditions[0].leftValue);
+		expect([null, 0, 2, 3, 4].map((requeues) => evaluate(tooOften, { $json: { requeues }, values }))).toEqual([false, false, false, true, true]);
+
+		// each requeue: only a row still processing, by id; counted; the error it had before the first requeue is carried along
+		const requeue = node(processor, 'Requeue Stalled Row').parameters as any;
+		expect([requeue.operation, requeue.matchType, requeue.filters.conditions, requeue.columns.value.status]).toEqual([
+			'update',
+			'allConditions',
+			[
+				{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' },
+				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+			],
+			'queued',
+		]);
+		let row: Record<string, any> = { id: 41, returnId: '5001', displayId: 'RB-5001', orderReference: 'WEB-1001', eventId: 'evt_1', sequence: 3, requeues: null, claim: '120', lastError: 'Khaos timed out', payload: '{"returnId":"5001"}' };
+		for (let k = 1; k <= 3; k++) {
+			expect(evaluate(tooOften, { $json: row, values })).toBe(false);
+			const next = { ...row, requeues: evaluate(requeue.columns.value.requeues, { $json: row, values }), lastError: evaluate(requeue.columns.value.lastError, { $json: row, values }), claim: String(120 + k) };
+			expect([next.requeues, next.lastError]).toEqual([k, `left processing by execution ${row.claim} (requeue ${k} of 3) | last error: Khaos timed out`]);
+			row = next;
+		}
+		expect(evaluate(requeue.columns.value.lastError, { $json: { claim: '9', requeues: 0, lastError: '' }, values })).toBe('left processing by execution 9 (requeue 1 of 3)');
+
+		// the fourth stall: a stuck exception in the shape the sink writes, with the last error and the run that stopped
+		expect(evaluate(tooOften, { $json: row, values })).toBe(true);
+		const item = JSON.parse(evaluate(String(node(processor, 'Stuck Exception').parameters.jsonOutput), { $json: row, values }));
+		const info = EXCEPTION_CATALOGUE.stuck;
+		expect(item).toMatchObject({ exception: true, kind: 'stuck', title: info.title, owner: 'tech', action: info.action, key: exceptionKey('stuck', { returnId: '5001' }), returnId: '5001', displayId: 'RB-5001', orderReference: 'WEB-1001', payload: row.payload, occurredAt: NOW });
+		expect(item.message).toContain('Last error: left processing by execution 122 (requeue 3 of 3) | last error: Khaos timed out');
+		expect(item.message).toContain('the last time by execution 123');
+		expect(item.details).toEqual({ inboxId: 41, eventId: 'evt_1', sequence: 3, requeues: 3, lastExecution: '123' });
+		const sinkReads = JSON.stringify(node(processor, 'Record New Exception').parameters);
+		for (const field of [...sinkReads.matchAll(/\$json\.(\w+)/g)].map((m) => m[1])) expect({ field, present: field in item }).toEqual({ field, present: true });
+		// written to the exceptions table through the processor's one sink, then the inbox row (if still processing) becomes exception
+		expect(targets(processor, 'Stuck Exception', 0).sort()).toEqual(['Known Exception?', 'Mark Inbox Stuck', 'New Exception?']);
+		const mark = node(processor, 'Mark Inbox Stuck').parameters as any;
+		expect([mark.matchType, mark.filters.conditions, mark.columns.value.status]).toEqual([
+			'allConditions',
+			[
+				{ keyName: 'id', condition: 'eq', keyValue: "={{ $('Stalled Rows').item.json.id }}" },
+				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+			],
+			'exception',
+		]);
+		// the replay can take it once tech fixed the cause
+		expect(JSON.stringify(node(replay, 'Replayable, One per Return').parameters)).toContain("'stuck'");
+	});
+
+	it('marks a claimed row superseded when a later event of its return is in the inbox (it moves nothing), and takes only settled rows', () => {
+		expect(INBOX_STATUSES).toContain('superseded');
+		const later = node(processor, 'Later Event in Inbox');
+		const lp = later.parameters as any;
+		expect([lp.operation, lp.matchType, lp.filters.conditions, lp.returnAll, lp.limit, later.alwaysOutputData, later.executeOnce ?? false]).toEqual([
+			'get',
+			'allConditions',
+			[
+				{ keyName: 'returnId', condition: 'eq', keyValue: '={{ $json.returnId }}' },
+				{ keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' },
+			],
+			false,
+			1,
+			true,
+			false,
+		]);
+		// v1 runs Mark Processing's children top to bottom: the look-up has run for every claimed row before Superseded? reads it
+		expect(later.position[1]).toBeLessThan(node(processor, 'Superseded?').position[1]);
+		expect(targets(processor, 'Later Event in Inbox')).toEqual([]);
+		expect(targets(processor, 'Superseded?', 0)).toEqual(['Mark Superseded']);
+		expect(feeders(processor, 'Map Returns')).toEqual([['Superseded?', 1]]);
+		expect([...reachable(processor, 'Mark Superseded')]).toEqual(['Mark Superseded']);
+		expect(reachable(processor, 'Every Few Seconds', 'Superseded?').has('Map Returns')).toBe(false);
+		// a batch with 5001 at sequences 1 and 2 and 5002 at 1: the look-up found 5001's sequence 2 for its sequence 1
+		// (and gives one empty item when it finds nothing: alwaysOutputData)
+		const found = [{ json: { id: 12, returnId: '5001', sequence: 2 } }, { json: {} }];
+		const $ = (name: string) => {
+			expect(name).toBe('Later Event in Inbox');
+			return { all: () => found };
+		};
+		const cond = String((node(processor, 'Superseded?').parameters as any).conditions.conditions[0].leftValue);
+		const batch = [
+			{ id: 11, returnId: '5001', sequence: 1 },
+			{ id: 12, returnId: '5001', sequence: 2 },
+			{ id: 13, returnId: '5002', sequence: 1 },
+		];
+		expect(batch.map(($json) => evaluate(cond, { $json, $ }))).toEqual([true, false, false]);
+		expect(evaluate(cond, { $json: batch[2], $: () => ({ all: () => [{ json: {} }] }) })).toBe(false);
+		const mark = node(processor, 'Mark Superseded').parameters as any;
+		expect([mark.filters.conditions, mark.columns.value.status]).toEqual([[{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' }], 'superseded']);
+		expect(evaluate(mark.columns.value.lastError, { $json: batch[0], $ })).toBe('superseded by a later event of the return (sequence 2): nothing moved');
+	});
+
 	it('takes queued rows oldest first, one batch at a time', () => {
 		const q = node(processor, 'Queued Returns').parameters as Record<string, any>;
-		expect(q.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'queued' }]);
+		// settled rows only (older than SETTLE_SECONDS by n8n's createdAt): a later event of the return may still be on its way
+		expect([q.matchType, q.filters.conditions]).toEqual([
+			'allConditions',
+			[
+				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
+				{ keyName: 'createdAt', condition: 'lt', keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}' },
+			],
+		]);
 		expect([q.orderBy, q.orderByColumn, q.orderByDirection, q.returnAll, q.limit]).toEqual([true, 'id', 'ASC', false, '{{BATCH_SIZE}}']);
 		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
 		// each run goes straight to the one-run-at-a-time check; crash recovery has its own minute schedule
 		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['No Run In Progress?']);
-		expect(targets(processor, 'Every Minute', 0)).toEqual(['Requeue Stalled Rows']);
-		expect(targets(processor, 'Requeue Stalled Rows', 0)).toEqual([]);
+		expect(targets(processor, 'Every Minute', 0)).toEqual(['Stalled Rows']);
 		// the batch is claimed with ONE compare-and-set update (still queued, ids from the first to the last
 		// row read), run once per run, so overlapping runs never share a row and the claim costs one write
 		const claim = node(processor, 'Mark Processing').parameters as Record<string, any>;
@@ -329,25 +516,30 @@ describe('the returns flow', () => {
 			[
 				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
 				{ keyName: 'id', condition: 'gte', keyValue: "={{ $('Queued Returns').first().json.id }}" },
-				{ keyName: 'id', condition: 'lte', keyValue: "={{ $('Queued Returns').last().json.id }}" },
+				{
+					keyName: 'id',
+					condition: 'lte',
+					keyValue: "={{ Number($('Queued Returns').first().json.requeues || 0) > 0 ? $('Queued Returns').first().json.id : $('Queued Returns').last().json.id }}",
+				},
 			],
 			{ status: 'processing', claim: '={{ $execution.id }}' },
 		]);
 		expect(node(processor, 'Mark Processing').executeOnce).toBe(true);
-		// ... and finished with ONE update: this run's rows still processing become done (failed rows are
-		// settled by id on the failure path, so they never stay done)
+		// a requeued row (a run stopped with it) is claimed alone: the rows that shared its batch are not dragged into stuck
+		const upper = claim.filters.conditions[2].keyValue as string;
+		const read = (rows: Array<Record<string, unknown>>) => ({ $: () => ({ first: () => ({ json: rows[0] }), last: () => ({ json: rows[rows.length - 1] }) }) });
+		expect(evaluate(upper, read([{ id: 7, requeues: 0 }, { id: 8 }, { id: 9 }]))).toBe(9);
+		expect(evaluate(upper, read([{ id: 7, requeues: null }, { id: 9 }]))).toBe(9);
+		expect(evaluate(upper, read([{ id: 7, requeues: 1 }, { id: 8 }, { id: 9 }]))).toBe(7);
+		// ... and finished row by row: only the rows that succeeded, by id (see 'finishes only the rows that succeeded')
 		const done = node(processor, 'Mark Done') as N8nNode & { executeOnce?: boolean };
 		const dp = done.parameters as Record<string, any>;
-		expect([done.executeOnce, dp.matchType, dp.filters.conditions, dp.columns.value]).toEqual([
-			true,
-			'allConditions',
-			[
-				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
-				{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
-			],
+		expect([done.executeOnce, dp.filters.conditions, dp.columns.value]).toEqual([
+			undefined,
+			[{ keyName: 'id', condition: 'eq', keyValue: "={{ $('Mark Processing').item.json.id }}" }],
 			{ status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
 		]);
-		for (const settle of ['Requeue for Retry', 'Mark Inbox Exception', 'Queue for Credit Posting']) {
+		for (const settle of ['Requeue for Retry', 'Mark Inbox Exception', 'Queue for Credit Posting', 'Mark Done']) {
 			expect((node(processor, settle).parameters as Record<string, any>).filters.conditions).toEqual([{ keyName: 'id', condition: 'eq', keyValue: "={{ $('Mark Processing').item.json.id }}" }]);
 		}
 		// every later step refers to the claimed rows, never to the rows merely read
@@ -356,7 +548,8 @@ describe('the returns flow', () => {
 		const requeue = node(processor, 'Requeue for Retry').parameters as Record<string, any>;
 		expect(requeue.columns.value.attempts).toBe("={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}");
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
-		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Map Returns']);
+		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Later Event in Inbox', 'Superseded?']);
+		expect(targets(processor, 'Superseded?', 1)).toEqual(['Map Returns']);
 	});
 
 	it.each([

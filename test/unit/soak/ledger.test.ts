@@ -76,6 +76,39 @@ test('a return whose inbox row is still queued or processing is pending, not los
 	expect([r.pending, r.lost, r.problems.map((p) => [p.returnId, p.verdict])]).toEqual([1, 1, [['1', 'pending'], ['2', 'lost']]]);
 });
 
+test('the inbox invariant: no row done without its effects, no row exception without an exception row', () => {
+	const r = checkLedger(
+		input({
+			expected: new Map([
+				['1', applied('1')],
+				['2', applied('2')],
+				['3', applied('3')],
+				['4', { outcome: 'exception', kinds: ['unknown_sku'] }],
+				['5', { outcome: 'exception', kinds: ['unknown_sku'] }],
+			]),
+			adjustments: [adj('1'), adj('3')],
+			creditNotes: [note('1'), note('2')],
+			exceptions: [{ returnId: '4', kind: 'unknown_sku', status: 'resolved' }],
+			inbox: [
+				{ returnId: '1', status: 'done', eventId: 'e1' },
+				{ returnId: '1', status: 'superseded', eventId: 'e1-old' },
+				{ returnId: '2', status: 'done', eventId: 'e2' },
+				{ returnId: '3', status: 'done', eventId: 'e3' },
+				{ returnId: '4', status: 'exception', eventId: 'e4' },
+				{ returnId: '5', status: 'exception', eventId: 'e5' },
+				{ returnId: '5', status: 'processing', eventId: 'e5b' },
+			],
+		}),
+	);
+	expect(r.silentEnds).toEqual([
+		{ returnId: '2', eventId: 'e2', status: 'done', detail: 'inbox row done, stock move(s) not in Khaos: RB-2-2:1-move' },
+		{ returnId: '3', eventId: 'e3', status: 'done', detail: 'inbox row done, no credit note in Khaos' },
+		{ returnId: '5', eventId: 'e5', status: 'exception', detail: 'inbox row exception, no exception row for the return' },
+	]);
+	// without inbox rows there is nothing to check
+	expect(checkLedger(input({ expected: new Map([['1', applied('1')]]) })).silentEnds).toEqual([]);
+});
+
 describe('soak scenario and oracle', () => {
 	test('the same seed gives the same returns; another seed others', () => {
 		expect(JSON.stringify(generateScenario(50, 7))).toBe(JSON.stringify(generateScenario(50, 7)));

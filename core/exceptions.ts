@@ -172,16 +172,145 @@ export function isReturnException(value: unknown): value is ReturnException {
 	return typeof value === 'object' && value !== null && (value as { exception?: unknown }).exception === true;
 }
 
+/** Shorter secrets are not redacted: blanking every 1–2 character match would garble ordinary text. */
+export const MIN_SECRET_LENGTH = 3;
+
+/** What the form encoding of a body (URLSearchParams, application/x-www-form-urlencoded) makes of a text. */
+function formEncode(text: string): string {
+	return new URLSearchParams({ v: text }).toString().slice(2);
+}
+
+/** The five predefined XML entities, as transports/khaos/soap.ts escapeXml writes them. */
+function xmlEscape(text: string): string {
+	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** A text inside a JSON string literal (JSON.stringify without the quotes). */
+function jsonEscape(text: string): string {
+	return JSON.stringify(text).slice(1, -1);
+}
+
 /**
- * Remove every occurrence of the given secrets (and their URL-encoded and
- * base64 forms) from a text before it reaches an error, a log or an exception row.
+ * Whole-text encoders: how our transports write a secret into a request (encodeURIComponent, the
+ * form body of ReBound calls, the XML escaping of the Khaos SOAP body) and how a service quoting a
+ * request back, or our own JSON (execution data, exception payloads), writes it again.
+ */
+const ENCODERS: Array<(text: string) => string> = [encodeURIComponent, formEncode, xmlEscape, jsonEscape];
+
+function hex(n: number, width: number): string {
+	return n.toString(16).toUpperCase().padStart(width, '0');
+}
+
+/**
+ * Every way one character (code point) of a secret is written, as literal strings: itself;
+ * percent-encoded UTF-8 (any character, the `!'()*` encodeURIComponent leaves alone included);
+ * `+` for a space (form encoding); an XML entity, a decimal or hex character reference; a JSON
+ * escape, `\uXXXX` (a surrogate pair beyond the BMP) or `\/` (PHP's json_encode writes slashes so);
+ * and each of those encoded once more by one of ENCODERS (an XML-escaped request quoted in JSON,
+ * a JSON text form-encoded …).
+ */
+function charForms(char: string): Set<string> {
+	const cp = char.codePointAt(0) ?? 0;
+	const utf16 = Array.from({ length: char.length }, (_, i) => char.charCodeAt(i));
+	const once = new Set<string>([
+		char,
+		Array.from(Buffer.from(char, 'utf8'), (b) => `%${hex(b, 2)}`).join(''),
+		`&#${cp};`,
+		`&#x${hex(cp, 1)};`,
+		utf16.map((u) => `\\u${hex(u, 4)}`).join(''),
+	]);
+	if (char === ' ') once.add('+');
+	if (char === '/') once.add('\\/');
+	const encodeAll = (into: Set<string>, from: Iterable<string>) => {
+		for (const text of from) {
+			for (const encode of ENCODERS) {
+				try {
+					into.add(encode(text));
+				} catch {
+					// encodeURIComponent refuses a lone surrogate: no such form can occur
+				}
+			}
+		}
+	};
+	encodeAll(once, [char]);
+	const twice = new Set(once);
+	encodeAll(twice, once);
+	return twice;
+}
+
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/-]/;
+
+/** Hex digits matched in either case (`%2a` and `%2A`, `&#xe9;` and `&#xE9;`, `\u00e9` and `\u00E9`). */
+function anyCaseHex(digits: string): string {
+	return Array.from(digits, (d) => (/[0-9]/.test(d) ? d : `[${d.toLowerCase()}${d.toUpperCase()}]`)).join('');
+}
+
+/** A literal form as a regular expression: escaped, with percent-, character-reference and `\u` hex in any case. */
+function formPattern(literal: string): string {
+	let out = '';
+	for (let i = 0; i < literal.length; ) {
+		const rest = literal.slice(i);
+		const m = /^%([0-9A-Fa-f]{2})/.exec(rest) ?? /^&#[xX]0*([0-9A-Fa-f]+);/.exec(rest) ?? /^&#0*([0-9]+);/.exec(rest) ?? /^\\u([0-9A-Fa-f]{4})/.exec(rest);
+		if (m) {
+			if (m[0].startsWith('%')) out += `%${anyCaseHex(m[1])}`;
+			else if (m[0].startsWith('&#x') || m[0].startsWith('&#X')) out += `&#[xX]0*${anyCaseHex(m[1])};`;
+			else if (m[0].startsWith('&#')) out += `&#0*${m[1]};`;
+			else out += `\\\\u${anyCaseHex(m[1])}`;
+			i += m[0].length;
+			continue;
+		}
+		const ch = literal[i];
+		out += REGEX_SPECIAL.test(ch) ? `\\${ch}` : ch;
+		i++;
+	}
+	return out;
+}
+
+/** Per character: one alternation of its forms, longest first (so `&amp;` wins over `&`). Memoised by character only. */
+const charPatternCache = new Map<string, string>();
+
+function charPattern(char: string): string {
+	let pattern = charPatternCache.get(char);
+	if (pattern === undefined) {
+		const forms = [...charForms(char)].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+		pattern = `(?:${[...new Set(forms.map(formPattern))].join('|')})`;
+		if (charPatternCache.size < 4096) charPatternCache.set(char, pattern);
+	}
+	return pattern;
+}
+
+/**
+ * The texts a secret is sent as before any character escaping: itself, and its base64 (standard,
+ * with and without padding, and base64url) as in an HTTP Basic header. A Basic header encodes
+ * `user:password` as one text, so callers list that pair as a secret of its own.
+ */
+function secretTexts(secret: string): string[] {
+	const b64 = Buffer.from(secret, 'utf8').toString('base64');
+	const unpadded = b64.replace(/=+$/, '');
+	const url = unpadded.replace(/\+/g, '-').replace(/\//g, '_');
+	return [...new Set([secret, b64, unpadded, url, url + b64.slice(unpadded.length)])];
+}
+
+/**
+ * Remove a secret from a text in every form our transports produce, before the text reaches an
+ * error, a log, an exception row, an alert or a node's output: raw; URL- and form-encoded
+ * (`%XX` in either case, `+` for a space); XML-escaped (the five entities, decimal and hex
+ * character references) as in the Khaos SOAP body; JSON-escaped; base64 and base64url (HTTP
+ * Basic); and one encoding inside another (a quoted request inside a JSON error). The rule is per
+ * character, so a text mixing forms (only `&` and `<` escaped, `%2a` next to `%21`) matches too.
+ * Longer secrets are removed first, so `user:password` goes before `password`, then `user`.
  */
 export function redactSecrets(text: string, secrets: Array<string | undefined | null>): string {
-	let out = text;
+	const texts = new Set<string>();
 	for (const secret of secrets) {
-		if (!secret || secret.length < 3) continue;
-		const forms = new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')]);
-		for (const form of forms) out = out.split(form).join('***');
+		if (!secret || secret.length < MIN_SECRET_LENGTH) continue;
+		for (const form of secretTexts(secret)) texts.add(form);
+	}
+	let out = text;
+	for (const form of [...texts].sort((a, b) => b.length - a.length)) {
+		if (out === '') break;
+		const pattern = Array.from(form, charPattern).join('');
+		out = out.replace(new RegExp(pattern, 'g'), '***');
 	}
 	return out;
 }

@@ -150,6 +150,15 @@ export class KhaosControlApi implements ICredentialType {
 			default: 50,
 			description: 'How many stock codes or references one look-up call carries (Khaos has no paging; 50 is usual)',
 		},
+		{
+			displayName: 'Max Response Size (MB)',
+			name: 'maxResponseMb',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 1024 },
+			default: 20,
+			description:
+				'Largest answer accepted from Khaos for one call (1 MB = 1,048,576 bytes). Larger answers are refused before they are parsed, and reading stops once past the limit.',
+		},
 	];
 
 	/** HTTP Basic only in "basic" mode; "in request" credentials are SOAP parameters added by the transport. */

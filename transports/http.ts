@@ -11,6 +11,12 @@ export interface HttpRequest {
 	headers: Record<string, string>;
 	body?: string;
 	timeoutMs: number;
+	/**
+	 * The most bytes of body to accept (set by capResponseSize). A sender that can stop
+	 * receiving once past it (nodes/shared/n8nHttp.ts streams the body) does so and rejects
+	 * with responseTooLarge; capResponseSize checks again whatever a sender returns.
+	 */
+	maxResponseBytes?: number;
 }
 
 export interface HttpResponse {
@@ -97,4 +103,57 @@ export function httpStatusError(status: number, headers: Record<string, string |
 		status,
 		retryAfterMs: parseRetryAfter(headers['retry-after'], nowMs),
 	});
+}
+
+export const BYTES_PER_MB = 1024 * 1024;
+
+function megabytes(bytes: number): string {
+	const mb = bytes / BYTES_PER_MB;
+	return Number.isInteger(mb) ? String(mb) : mb.toFixed(2);
+}
+
+/**
+ * A body over the cap: kind `protocol`, not retryable (asking again brings the same answer), with
+ * a message naming the cap. `bytes` is what was received (or declared in Content-Length) when known.
+ */
+export class ResponseTooLargeError extends TransportError {
+	readonly maxBytes: number;
+	readonly bytes?: number;
+
+	constructor(what: string, maxBytes: number, bytes?: number, hint = '') {
+		const seen = bytes === undefined ? '' : ` (${bytes} bytes)`;
+		super(`${what}: response larger than the ${megabytes(maxBytes)} MB cap${seen}, refused before parsing${hint ? `; ${hint}` : ''}`, {
+			kind: 'protocol',
+			retryable: false,
+			code: 'response_too_large',
+		});
+		this.name = 'ResponseTooLargeError';
+		this.maxBytes = maxBytes;
+		this.bytes = bytes;
+	}
+}
+
+/**
+ * A sender that refuses bodies over `maxBytes` (UTF-8 bytes) before anything parses them. It
+ * passes the cap on in the request so a streaming sender stops receiving early, and checks the
+ * body it gets back in any case: a sender that cannot stream (n8n's helpers in text mode, the
+ * test senders) has received the whole body by then, but it is still refused before parsing.
+ */
+export function capResponseSize(send: HttpSend, maxBytes: number, what = 'HTTP', hint = ''): HttpSend {
+	return async (request: HttpRequest): Promise<HttpResponse> => {
+		let response: HttpResponse;
+		try {
+			response = await send({ ...request, maxResponseBytes: maxBytes });
+		} catch (error) {
+			// a streaming sender names no caller and no setting: say which cap of which setting it was
+			if (error instanceof ResponseTooLargeError) throw new ResponseTooLargeError(what, maxBytes, error.bytes, hint);
+			throw error;
+		}
+		// length in UTF-16 units ≤ UTF-8 bytes ≤ 3 × length: count bytes only when it can matter
+		const body = response.body;
+		if (body.length > maxBytes || (body.length * 3 > maxBytes && Buffer.byteLength(body, 'utf8') > maxBytes)) {
+			throw new ResponseTooLargeError(what, maxBytes, Buffer.byteLength(body, 'utf8'), hint);
+		}
+		return response;
+	};
 }

@@ -7,7 +7,7 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, INode, JsonObject } from 'n8n-workflow';
 import { redactSecrets } from '../../core/exceptions';
-import { TransientExhaustedError, TransportError } from '../../transports/http';
+import { BYTES_PER_MB, TransientExhaustedError, TransportError, capResponseSize, type HttpSend } from '../../transports/http';
 import { DEFAULT_RETRY_POLICY } from '../../transports/retry';
 import type { KhaosApi, KhaosAuthMode, KhaosConfig } from '../../transports/khaos/api';
 import { KhaosClient } from '../../transports/khaos/client';
@@ -27,7 +27,12 @@ export interface KhaosCredentials {
 	timeoutSeconds: number;
 	maxAttempts: number;
 	batchSize: number;
+	/** Largest SOAP answer accepted, in MB (1 MB = 1,048,576 bytes); larger ones are refused before parsing. */
+	maxResponseMb: number;
 }
+
+/** Default of the credential's Max Response Size: room for large exports, while one answer cannot exhaust n8n's memory. */
+export const DEFAULT_MAX_RESPONSE_MB = 20;
 
 function str(value: unknown, fallback = ''): string {
 	return typeof value === 'string' ? value : value === undefined || value === null ? fallback : String(value);
@@ -55,6 +60,7 @@ export function readKhaosCredentials(data: ICredentialDataDecryptedObject | Reco
 		timeoutSeconds: num(data.timeoutSeconds, 30, 1, 600),
 		maxAttempts: num(data.maxAttempts, DEFAULT_RETRY_POLICY.maxAttempts, 1, 10),
 		batchSize: num(data.batchSize, 50, 1, 500),
+		maxResponseMb: num(data.maxResponseMb, DEFAULT_MAX_RESPONSE_MB, 1, 1024),
 	};
 }
 
@@ -78,10 +84,15 @@ export function khaosConfigFromCredentials(creds: KhaosCredentials): KhaosConfig
 	};
 }
 
+/**
+ * What to scrub from messages, exception rows and output (core/exceptions redactSecrets derives every
+ * encoded form: XML-escaped as in the SOAP body, URL/form-encoded, JSON-escaped, base64). The
+ * `user:password` pair stands for the HTTP Basic header, whose base64 is of the pair, not the parts.
+ */
 export function khaosSecrets(creds: Pick<KhaosCredentials, 'username' | 'password'>): string[] {
 	const out = [creds.password];
 	if (creds.username.length >= 3) out.push(creds.username);
-	if (creds.username || creds.password) out.push(Buffer.from(`${creds.username}:${creds.password}`).toString('base64'));
+	if (creds.username || creds.password) out.push(`${creds.username}:${creds.password}`);
 	return out.filter((s) => s.length > 0);
 }
 
@@ -97,7 +108,17 @@ export async function getKhaosCredentials(ctx: IExecuteFunctions | ILoadOptionsF
  * `jest.spyOn(transport, 'createKhaosApi')`.
  */
 export function createKhaosApi(ctx: IExecuteFunctions | ILoadOptionsFunctions, creds: KhaosCredentials): KhaosApi {
-	return new KhaosClient(khaosConfigFromCredentials(creds), { send: makeN8nSend(ctx, KHAOS_CREDENTIAL), retry: n8nRetryDeps });
+	return new KhaosClient(khaosConfigFromCredentials(creds), { send: khaosSend(makeN8nSend(ctx, KHAOS_CREDENTIAL), creds), retry: n8nRetryDeps });
+}
+
+/**
+ * The sender the Khaos client gets: answers over the credential's Max Response Size are refused
+ * before anything parses them (makeN8nSend stops receiving once past the cap; the check here
+ * covers any sender). The cap lives in the sender rather than in KhaosConfig so it applies to
+ * every call the client makes, whatever the call.
+ */
+export function khaosSend(send: HttpSend, creds: Pick<KhaosCredentials, 'maxResponseMb'>): HttpSend {
+	return capResponseSize(send, creds.maxResponseMb * BYTES_PER_MB, 'Khaos', 'raise Max Response Size in the Khaos Control credential only if Khaos really sends answers this large');
 }
 
 /** A Khaos error, classified for exception items. */

@@ -4,7 +4,7 @@
  */
 import { sleep } from 'n8n-workflow';
 import type { IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, IPollFunctions, IWebhookFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { TransportError, type HttpRequest, type HttpResponse, type HttpSend } from '../../transports/http';
+import { ResponseTooLargeError, TransportError, type HttpRequest, type HttpResponse, type HttpSend } from '../../transports/http';
 import type { RetryDeps } from '../../transports/retry';
 
 type HttpContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
@@ -18,8 +18,62 @@ function errorCode(error: unknown): string | undefined {
 	return undefined;
 }
 
+/** The part of a Node readable stream the capped reader needs (no `node:stream` import: the package scanner allows none). */
+interface BodyStream {
+	on(event: 'data', listener: (chunk: unknown) => void): unknown;
+	on(event: 'end' | 'close', listener: () => void): unknown;
+	on(event: 'error', listener: (error: unknown) => void): unknown;
+	destroy?(error?: Error): unknown;
+}
+
+function isBodyStream(value: unknown): value is BodyStream {
+	return typeof value === 'object' && value !== null && typeof (value as { on?: unknown }).on === 'function' && typeof (value as { pipe?: unknown }).pipe === 'function';
+}
+
+/**
+ * Read a streamed body, giving up (and destroying the stream, which closes the connection) as
+ * soon as it passes `maxBytes`, so an oversized answer is never held in memory whole. Time is
+ * bounded by the request's own timeout (axios keeps watching the socket while the body streams).
+ */
+function readCapped(stream: BodyStream, maxBytes: number): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let settled = false;
+		const finish = (error: Error | null) => {
+			if (settled) return;
+			settled = true;
+			if (error) {
+				stream.destroy?.();
+				reject(error);
+			} else resolve(Buffer.concat(chunks, size));
+		};
+		stream.on('data', (chunk: unknown) => {
+			if (settled) return;
+			const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8');
+			size += bytes.length;
+			if (size > maxBytes) finish(new ResponseTooLargeError('response', maxBytes, size));
+			else chunks.push(bytes);
+		});
+		stream.on('end', () => finish(null));
+		stream.on('error', (error: unknown) => {
+			const code = errorCode(error);
+			finish(new TransportError(`connection failed while reading the response${code ? `: ${code}` : ''}`, { kind: 'network', retryable: true }));
+		});
+		// a connection closed before 'end' is a truncated answer (a socket timeout ends this way too)
+		stream.on('close', () => finish(new TransportError('connection closed before the response was complete', { kind: 'network', retryable: true })));
+	});
+}
+
 /**
  * @param credentialType when given, requests go through httpRequestWithAuthentication with that credential.
+ *
+ * A request with `maxResponseBytes` (transports/http.ts capResponseSize) asks n8n for the body as a
+ * stream (`encoding: 'stream'`; n8n's helpers offer no size limit of their own: axios runs with
+ * maxContentLength Infinity) and stops receiving past the cap: a Content-Length over the cap is
+ * refused before reading, a body that grows past it while streaming is cut off. A helper that
+ * answers with a string or Buffer anyway (older n8n, test doubles) is checked after receiving,
+ * before anything parses it.
  */
 export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend {
 	return async (req: HttpRequest): Promise<HttpResponse> => {
@@ -32,7 +86,7 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 			returnFullResponse: true,
 			ignoreHttpStatusErrors: true,
 			json: false,
-			encoding: 'text',
+			encoding: req.maxResponseBytes === undefined ? 'text' : 'stream',
 		};
 		let raw: { statusCode?: number; headers?: Record<string, unknown>; body?: unknown };
 		try {
@@ -52,7 +106,19 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 		}
 		const headers: Record<string, string | undefined> = {};
 		for (const [k, v] of Object.entries(raw.headers ?? {})) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v === undefined ? undefined : String(v);
-		const body = typeof raw.body === 'string' ? raw.body : raw.body === undefined || raw.body === null ? '' : Buffer.isBuffer(raw.body) ? raw.body.toString('utf8') : JSON.stringify(raw.body);
+		const max = req.maxResponseBytes;
+		let rawBody = raw.body;
+		if (isBodyStream(rawBody)) {
+			if (max === undefined) throw new TransportError('the HTTP helper answered with a stream that was not asked for', { kind: 'protocol', retryable: false });
+			const declared = Number(headers['content-length']);
+			if (Number.isFinite(declared) && declared > max) {
+				rawBody.destroy?.();
+				throw new ResponseTooLargeError('response', max, declared);
+			}
+			rawBody = await readCapped(rawBody, max);
+		}
+		const body = typeof rawBody === 'string' ? rawBody : rawBody === undefined || rawBody === null ? '' : Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : JSON.stringify(rawBody);
+		if (max !== undefined && Buffer.byteLength(body, 'utf8') > max) throw new ResponseTooLargeError('response', max, Buffer.byteLength(body, 'utf8'));
 		return { status: raw.statusCode ?? 0, headers, body };
 	};
 }

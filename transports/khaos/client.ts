@@ -198,7 +198,9 @@ export class KhaosClient implements KhaosApi {
 		const out: string[] = [];
 		if (username) out.push(username);
 		if (password) out.push(password);
-		if (username !== undefined && password !== undefined) out.push(Buffer.from(`${username}:${password}`).toString('base64'));
+		// HTTP Basic encodes `user:password` as one text: listed as such, redactSecrets removes its base64/base64url
+		// forms (and the raw pair); the XML-escaped UserName/Password of inRequest mode are derived from the parts
+		if (username || password) out.push(`${username ?? ''}:${password ?? ''}`);
 		return out;
 	}
 

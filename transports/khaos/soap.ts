@@ -13,6 +13,7 @@
  * their XML document escaped as the text of `return`. Faults: SOAP 1.1 `Fault/faultcode,faultstring`,
  * SOAP 1.2 `Fault/Code/Value, Reason/Text`.
  */
+import { TransportError } from '../http';
 import { parseXml, type XmlObject, type XmlValue } from './xml';
 
 export const SOAP11_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -100,9 +101,15 @@ function asObject(value: XmlValue | undefined): XmlObject | undefined {
 	return undefined;
 }
 
-/** Read a SOAP response body: the `<Method>Response` element, a fault, or why it could not be read. */
+/**
+ * Read a SOAP response body: the `<Method>Response` element, a fault, or why it could not be read.
+ * A body with a DOCTYPE or an entity declaration throws a TransportError (kind `protocol`, not
+ * retryable) instead of reporting `invalid`: the client reads an unreadable HTTP 500 as a server
+ * error to retry, and a hostile answer must not be asked for again.
+ */
 export function parseSoapResponse(text: string, method: string): SoapParseResult {
 	const doc = parseXml(text);
+	if (!doc.ok && doc.refused) throw new TransportError(`Khaos ${method}: response refused: ${doc.error}`, { kind: 'protocol', retryable: false });
 	if (!doc.ok) return { kind: 'invalid', error: doc.error };
 	const envelope = asObject(doc.value.Envelope);
 	if (!envelope) return { kind: 'invalid', error: 'no SOAP Envelope element' };

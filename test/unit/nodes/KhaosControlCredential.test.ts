@@ -44,6 +44,7 @@ describe('KhaosControlApi credential', () => {
 			'timeoutSeconds',
 			'maxAttempts',
 			'batchSize',
+			'maxResponseMb',
 		]);
 		expect(cred.properties.find((p) => p.name === 'password')?.typeOptions).toEqual({ password: true });
 		expect(cred.icon).toEqual({ light: 'file:khaosControl.svg', dark: 'file:khaosControl.dark.svg' });

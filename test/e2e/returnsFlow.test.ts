@@ -21,6 +21,12 @@
  *    later event is processed and the Khaos references hold.)
  *  - n8n restarted: the same delivery again and an older, out-of-order event
  *    for 5001 are both dropped by the intake's inbox checks (n8n's database).
+ *  - two later events of 5001 queued back to back: the older row is
+ *    `superseded` (moves nothing), the newer one decides;
+ *  - rows left `processing` (as a stopped run leaves them; stale after 1 min
+ *    here): one is requeued (counted) and then processed alone; one already
+ *    requeued `maxRequeues` times becomes a `stuck` exception row, then its
+ *    inbox row `exception`.
  * State is read from the Khaos sandbox and the Data Tables (public API).
  *
  * Run: npx jest --selectProjects e2e --runInBand   (E2E_SKIP_BUILD=1 packs the current dist/)
@@ -68,6 +74,8 @@ function clientValues(client: string, webhookId: string) {
 		reboundUrl: rebound!.url,
 		webhookId,
 		processEverySeconds: PROCESS_EVERY_SECONDS,
+		// rows left processing are requeued after 1 min (the stall test below)
+		staleAfterMinutes: 1,
 		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
 		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
@@ -322,4 +330,64 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 		expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
 	});
+
+	it('two events of one return queued back to back: the older row is superseded and moves nothing, the newer one decides', async () => {
+		const started = Date.now();
+		const stateBefore = await khaosState();
+		// both are in the inbox within the settle time (3 s): whichever run claims the older finds the newer
+		expect((await deliver(eventFor(5001, 20, 'evt_e2e_5001_s20'))).status).toBe(200);
+		expect((await deliver(eventFor(5001, 21, 'evt_e2e_5001_s21'))).status).toBe(200);
+		const rowsOf = await waitFor(
+			'both 5001 events settled',
+			async () => {
+				const inbox = (await rows('inbox')).filter((r) => ['evt_e2e_5001_s20', 'evt_e2e_5001_s21'].includes(r.eventId));
+				return inbox.length === 2 && inbox.every((r) => !['queued', 'processing'].includes(r.status)) ? inbox : undefined;
+			},
+			describeState,
+		);
+		timings.supersededMs = Date.now() - started;
+		const by = Object.fromEntries(rowsOf.map((r) => [r.eventId, r]));
+		expect([by.evt_e2e_5001_s20.status, by.evt_e2e_5001_s21.status]).toEqual(['superseded', 'done']);
+		expect(by.evt_e2e_5001_s20.lastError).toBe('superseded by a later event of the return (sequence 21): nothing moved');
+		const after = await khaosState();
+		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+		expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+	});
+
+	it('rows left processing: one is requeued (counted) and processed alone, one requeued maxRequeues times already becomes a stuck exception (row first), and the queue moves on', async () => {
+		const started = Date.now();
+		const stateBefore = await khaosState();
+		const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
+		const base = { displayId: model.displayId, orderReference: model.orderReference, eventType: model.eventType, receivedAt: new Date().toISOString(), attempts: 0, status: 'processing', claim: 'e2e-stopped-run' };
+		await api.request('POST', `/data-tables/${encodeURIComponent(tableId('inbox'))}/rows`, {
+			returnType: 'count',
+			data: [
+				{ ...base, eventId: 'evt_e2e_5001_stalled', returnId: '5001', sequence: 30, lastError: '', payload: model.payload, requeues: 0 },
+				{ ...base, eventId: 'evt_e2e_stuck', returnId: 'E2E-STUCK', sequence: 1, lastError: 'e2e: Khaos timed out', payload: model.payload, requeues: 3 },
+			],
+		});
+		const settled = await waitFor(
+			'the stalled rows requeued or stuck',
+			async () => {
+				const inbox = (await rows('inbox')).filter((r) => ['evt_e2e_5001_stalled', 'evt_e2e_stuck'].includes(r.eventId));
+				return inbox.length === 2 && inbox.every((r) => ['done', 'exception'].includes(r.status)) ? inbox : undefined;
+			},
+			describeState,
+			200_000,
+		);
+		timings.stallToSettledMs = Date.now() - started;
+		const by = Object.fromEntries(settled.map((r) => [r.eventId, r]));
+		// requeued once, then processed (alone) like any row: its moves and credit note were there already
+		expect(by.evt_e2e_5001_stalled).toMatchObject({ status: 'done', requeues: 1, lastError: '' });
+		// requeued 3 times already: a stuck exception row (with the last error and the run that stopped), then the row exception
+		expect(by.evt_e2e_stuck).toMatchObject({ status: 'exception', requeues: 3 });
+		const stuck = (await rows('exceptions')).find((r) => r.returnId === 'E2E-STUCK');
+		expect(stuck).toMatchObject({ kind: 'stuck', owner: 'tech', status: 'open', stage: 'processor', key: 'stuck|E2E-STUCK|-|-', attempts: 1 });
+		expect(stuck?.message).toContain('the last time by execution e2e-stopped-run. Last error: e2e: Khaos timed out');
+		expect(by.evt_e2e_stuck.lastError).toBe(stuck?.message);
+		expect(JSON.parse(stuck?.details)).toMatchObject({ eventId: 'evt_e2e_stuck', requeues: 3, lastExecution: 'e2e-stopped-run' });
+		const after = await khaosState();
+		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+		expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+	}, 300_000);
 });

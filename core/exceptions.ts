@@ -21,7 +21,7 @@ export const EXCEPTION_KINDS = [
 
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 export type OwnerTeam = 'ops' | 'finance' | 'tech';
-export type ExceptionStage = 'trigger' | 'mapping' | 'validate' | 'stock' | 'return' | 'credit' | 'reconcile';
+export type ExceptionStage = 'trigger' | 'mapping' | 'validate' | 'stock' | 'return' | 'credit' | 'reconcile' | 'processor';
 
 export interface ExceptionKindInfo {
 	title: string;

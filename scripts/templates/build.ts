@@ -469,6 +469,24 @@ export function buildIntake(): WorkflowTemplate {
 	return b.build();
 }
 
+// Rows waiting for credit posting (finance batched) have moved their stock, but their credit is not in
+// Khaos yet: they hold units of their orders, which the stock step counts against what the order sold
+// (core/usecases/applyReturnStock.ts). Read once per run, beside the main path (executeOnce).
+function addHeldRows(b: Builder, position: [number, number]) {
+	return b.add({
+		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', { conditions: [eq('status', 'credit_queued')], returnAll: true }),
+		executeOnce: true,
+		alwaysOutputData: true,
+		notes: 'Stock moved, credit not posted yet: their units count against the order',
+		notesInFlow: true,
+	});
+}
+const STOCK_PARAMETERS = {
+	resource: 'stock',
+	operation: 'applyReturnMoves',
+	options: { adjustmentReason: '{{ADJUSTMENT_REASON}}', heldReturns: "={{ $('Held by Credit Posting').all().map((i) => i.json.mapped).filter((m) => !!m) }}" },
+};
+
 // ------------------------------------------------------------------ 1b. processor
 
 export function buildProcessor(): WorkflowTemplate {
@@ -650,7 +668,7 @@ export function buildProcessor(): WorkflowTemplate {
 	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1920, 200], parameters: MAPPING_PARAMETERS });
 	const validate = b.add(khaos('Validate SKUs', [2160, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
 	const stock = b.add(
-		khaos('Apply Stock Moves', [2400, 0], { resource: 'stock', operation: 'applyReturnMoves', options: { adjustmentReason: '{{ADJUSTMENT_REASON}}' } }, 'Restock / quarantine before any credit'),
+		khaos('Apply Stock Moves', [2400, 0], STOCK_PARAMETERS, 'Restock / quarantine before any credit, bounded by the order'),
 	);
 	const batched = b.add(ifNode('Finance Batched?', [2640, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
@@ -700,7 +718,9 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	const sink = addExceptionSink(b, 2880, 900);
 
-	b.connect(lastTable, queued).connect(queued, processing).connect(processing, later).connect(processing, superseded);
+	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
+	const held = addHeldRows(b, [1680, -120]);
+	b.connect(lastTable, queued).connect(queued, processing).connect(processing, held).connect(processing, later).connect(processing, superseded);
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, done, 0);
@@ -896,6 +916,7 @@ export const REPLAYABLE_KINDS = [
 	'transient_exhausted',
 	'invalid_payload',
 	'stuck',
+	'line_not_on_order',
 ] as const;
 
 export function buildReplay(): WorkflowTemplate {
@@ -940,7 +961,7 @@ export function buildReplay(): WorkflowTemplate {
 	const parse = b.add(parseJsonNode('Parse Stored Record', [1440, 200], '={{ $json.payload }}', 'The record as it was when it failed'));
 	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1680, 200], parameters: MAPPING_PARAMETERS });
 	const validate = b.add(khaos('Validate SKUs', [1920, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }));
-	const stock = b.add(khaos('Apply Stock Moves', [2160, 0], { resource: 'stock', operation: 'applyReturnMoves', options: { adjustmentReason: '{{ADJUSTMENT_REASON}}' } }));
+	const stock = b.add(khaos('Apply Stock Moves', [2160, 0], STOCK_PARAMETERS));
 	const batched = b.add(ifNode('Finance Batched?', [2400, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
 		...dataTableNode('Queue for Credit Posting', [2640, -120], 'inbox', 'insert', {
@@ -981,7 +1002,8 @@ export function buildReplay(): WorkflowTemplate {
 	);
 	const sink = addExceptionSink(b, 2640, 600);
 
-	b.connect(lastTable, open).connect(open, replayable).connect(replayable, parse).connect(parse, map);
+	const held = addHeldRows(b, [1200, 0]);
+	b.connect(lastTable, open).connect(open, held).connect(open, replayable).connect(replayable, parse).connect(parse, map);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1);
 	b.connect(queueCredit, resolve).connect(queueCredit, replayed).connect(credit, resolve, 0).connect(credit, replayed, 0);

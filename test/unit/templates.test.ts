@@ -548,7 +548,7 @@ describe('the returns flow', () => {
 		const requeue = node(processor, 'Requeue for Retry').parameters as Record<string, any>;
 		expect(requeue.columns.value.attempts).toBe("={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}");
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
-		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Later Event in Inbox', 'Superseded?']);
+		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Held by Credit Posting', 'Later Event in Inbox', 'Superseded?']);
 		expect(targets(processor, 'Superseded?', 1)).toEqual(['Map Returns']);
 	});
 
@@ -570,6 +570,18 @@ describe('the returns flow', () => {
 		expect([stock.resource, stock.operation]).toEqual(['stock', 'applyReturnMoves']);
 		const credit = node(wf, 'Create Credit Note').parameters;
 		expect([credit.resource, credit.operation]).toEqual(['creditNote', 'createFromReturn']);
+	});
+
+	it('the stock step counts the units of rows waiting for credit posting against their orders (processor and replay)', () => {
+		for (const wf of [processor, load('exception-replay')]) {
+			const held = wf.nodes.find((n) => n.name === 'Held by Credit Posting');
+			expect(held).toMatchObject({ executeOnce: true, alwaysOutputData: true, parameters: { operation: 'get' } });
+			expect(JSON.stringify(held?.parameters)).toContain('credit_queued');
+			const stock = wf.nodes.find((n) => n.name === 'Apply Stock Moves');
+			expect(String((stock?.parameters.options as Record<string, unknown>).heldReturns)).toContain("$('Held by Credit Posting').all()");
+			// it runs before the stock step: above the rows' own path, a child of the node that starts it
+			expect(held!.position[1]).toBeLessThan(wf.nodes.find((n) => n.name === 'Map Returns')!.position[1]);
+		}
 	});
 
 	it('routes every exception output of the processor to retry-or-record, and records into the exceptions table', () => {

@@ -1,0 +1,166 @@
+/**
+ * End-to-end: one bad record never stops the queue, on a real n8n 2.40.7 with the templates.
+ *
+ * 50 signed ReBound events (returns 9000–9049, one Grade A T-shirt each, each against its own
+ * Khaos order that sold one) go to the intake webhook. Two of them are poison that passes the
+ * intake and reaches the processor:
+ *  - 9017: the Khaos sandbox is strict and refuses, whole, every call that carries `RB-9017-`
+ *    (refuseMentioning): the batched calls are split until only 9017 fails (khaos_rejected);
+ *  - 9033: its SKU is aliased (sku aliases Data Table, edited as ops would) to a Khaos code with
+ *    a comma, which a comma-separated Khaos look-up cannot carry (invalid_payload naming
+ *    lines[0].mapping.khaosSku).
+ * Expected: 48 inbox rows done with their stock moved and credit notes raised, 2 rows exception
+ * with their exception rows, no processor execution failed, nothing left queued or processing.
+ *
+ * Run: npx jest --selectProjects e2e --runInBand test/e2e/poison.test.ts
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { postWebhook, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import type { InstalledPackage } from '../../scripts/n8n/package';
+import type { ImportReport } from '../../scripts/templates/import';
+import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
+import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
+import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
+import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
+import { importClient, startStack, stopStack } from './stack';
+
+jest.setTimeout(300_000);
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const COUNT = 50;
+const REFUSED = 9017;
+const ALIASED = 9033;
+
+let userFolder: string;
+let n8n: N8nInstance | undefined;
+let api: ApiClient;
+let installed: InstalledPackage | undefined;
+let khaos: KhaosSandbox | undefined;
+let rebound: ReboundSandbox | undefined;
+let report: ImportReport;
+let importLog: string[] = [];
+let webhookPath: string;
+const timings: Record<string, number> = {};
+
+const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
+const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
+const ids = Array.from({ length: COUNT }, (_, i) => 9000 + i);
+
+beforeAll(async () => {
+	({ userFolder, installed, n8n, api } = await startStack('rk-e2e-poison-', log, timings));
+	const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'sandbox', 'fixtures', 'khaos-default.json'), 'utf8')) as Record<string, unknown>;
+	const orders = ids.map((id) => ({
+		orderCode: `SO${id}`,
+		associatedRef: `WEB-P${id}`,
+		orderDate: '2026-11-10',
+		urn: 'C1001',
+		siteId: '1',
+		lines: [{ lineId: `${id}1`, stockCode: 'TSHIRT-RED-M', qty: 1, price: '40.00' }],
+	}));
+	khaos = await startKhaosSandbox({ port: 0, fixture: { ...fixture, orders: [...(fixture.orders as unknown[]), ...orders] } as never });
+	khaos.faults.configure({ refuseMentioning: [`RB-${REFUSED}-`] });
+	rebound = await startReboundSandbox({ port: 0 });
+	const client = `E2E Poison ${randomBytes(3).toString('hex')}`;
+	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
+	const values = sandboxClientValues({
+		client,
+		khaosUrl: khaos.url,
+		reboundUrl: rebound.url,
+		webhookId,
+		processEverySeconds: 2,
+		batchSize: COUNT,
+		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
+		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
+	});
+	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, values, {
+		E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
+		E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
+	}));
+	webhookPath = `${webhookId}/rebound`;
+}, 25 * 60_000);
+
+afterAll(async () => {
+	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, () => log(`[e2e poison] timings ${JSON.stringify(timings)}`));
+}, 60_000);
+
+type Row = Record<string, any>;
+
+async function rows(key: string): Promise<Row[]> {
+	const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`);
+	return (res?.data ?? []) as Row[];
+}
+
+function eventFor(id: number) {
+	const sku = id === ALIASED ? 'ALIAS-POISON' : 'TSHIRT-RED-M';
+	return {
+		id: `evt_poison_${id}_${randomBytes(4).toString('hex')}`,
+		event: 'return.processed',
+		occurred_at: new Date().toISOString(),
+		sequence: 1,
+		data: {
+			id,
+			display_id: `RMA-${id}`,
+			order_reference: `WEB-P${id}`,
+			name: 'Alice Archer',
+			email: 'alice@example.com',
+			item: [{ sku_code: sku, sku_desc: 'T-shirt', quantity: 1, price: '40.00', final_disposition: 'Grade A', reason: [{ reason: 'Too small', action: 'Refund' }] }],
+		},
+	};
+}
+
+async function deliver(event: unknown) {
+	const body = JSON.stringify(event);
+	const headers = signWebhookBody(body, SANDBOX_REBOUND.webhookSecret, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
+	return postWebhook(n8n!.baseUrl, webhookPath, event, { headers });
+}
+
+describe('one bad record never stops the queue (real n8n, templates, strict Khaos)', () => {
+	it('48 of 50 returns are moved and credited, the two poison returns are exception rows, the queue drains', async () => {
+		expect({ exitCode: report.exitCode, log: report.exitCode === 0 ? '' : importLog.join('\n') }).toEqual({ exitCode: 0, log: '' });
+		// ops alias a SKU to a Khaos code that no comma-separated look-up can carry
+		await api.request('POST', `/data-tables/${encodeURIComponent(tableId('skuAliases'))}/rows`, { data: [{ from: 'ALIAS-POISON', to: 'TSHIRT-RED-M,JEANS-BLU-32' }], returnType: 'count' });
+		const before = khaos!.state.level('TSHIRT-RED-M', '1', 'A1');
+		const t = Date.now();
+		for (let i = 0; i < ids.length; i += 10) {
+			const answers = await Promise.all(ids.slice(i, i + 10).map((id) => deliver(eventFor(id))));
+			expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+		}
+		const deadline = Date.now() + 180_000;
+		let inbox: Row[] = [];
+		while (Date.now() < deadline) {
+			inbox = (await rows('inbox')).filter((r) => ids.includes(Number(r.returnId)));
+			if (inbox.length === COUNT && inbox.every((r) => r.status === 'done' || r.status === 'exception')) break;
+			await sleep(1000);
+		}
+		timings.drainMs = Date.now() - t;
+		const byStatus = (s: string) => inbox.filter((r) => r.status === s).map((r) => Number(r.returnId)).sort((a, b) => a - b);
+		expect({ exception: byStatus('exception'), left: inbox.filter((r) => r.status !== 'done' && r.status !== 'exception').map((r) => [r.returnId, r.status]) }).toEqual({
+			exception: [REFUSED, ALIASED],
+			left: [],
+		});
+		expect(byStatus('done')).toHaveLength(COUNT - 2);
+		// each poison row shared its processor run (the claim) with returns that were applied
+		for (const id of [REFUSED, ALIASED]) {
+			const row = inbox.find((r) => Number(r.returnId) === id)!;
+			expect({ id, sharedWithDone: inbox.filter((r) => r.claim === row.claim && r.status === 'done').length > 0 }).toEqual({ id, sharedWithDone: true });
+		}
+
+		const exceptions = (await rows('exceptions')).filter((r) => ids.includes(Number(r.returnId)));
+		expect(exceptions.map((r) => [Number(r.returnId), r.kind, r.field || null]).sort()).toEqual([
+			[REFUSED, 'khaos_rejected', null],
+			[ALIASED, 'invalid_payload', 'lines[0].mapping.khaosSku'],
+		].sort());
+		expect(String(exceptions.find((r) => Number(r.returnId) === REFUSED)?.message)).toContain('Request refused');
+
+		const state = khaos!.state.snapshot();
+		const credited = state.creditNotes.map((c) => c.associatedRef).filter((ref) => /^RB-90\d\d$/.test(ref));
+		expect(credited.sort()).toEqual(ids.filter((id) => id !== REFUSED && id !== ALIASED).map((id) => `RB-${id}`).sort());
+		expect(khaos!.state.level('TSHIRT-RED-M', '1', 'A1')).toBe(before + COUNT - 2);
+		const runs = await api.listExecutions(workflowId('returns-processor'), { limit: 100 });
+		expect(runs.filter((r) => r.status === 'error').map((r) => r.id)).toEqual([]);
+		log(`[e2e poison] ${COUNT} returns drained in ${timings.drainMs} ms; processor runs seen: ${runs.length}`);
+	});
+});

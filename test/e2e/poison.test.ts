@@ -12,18 +12,27 @@
  * Expected: 48 inbox rows done with their stock moved and credit notes raised, 2 rows exception
  * with their exception rows, no processor execution failed, nothing left queued or processing.
  *
+ * Then no silent end, even under SIGKILL: alerts go by e-mail to an SMTP catcher on 127.0.0.1,
+ * which is made to hang, holding the processor inside its exception branch after the exception
+ * rows are written and before the inbox rows are settled (the window where the template used to
+ * show excepted returns as `done`). Inside it, the excepted rows read `processing`, never `done`;
+ * n8n is killed there, restarted, and the stall recovery (1 min) settles every row as the oracle
+ * says, each exception row once, nothing lost or doubled.
+ *
  * Run: npx jest --selectProjects e2e --runInBand test/e2e/poison.test.ts
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { postWebhook, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import { postWebhook, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import type { Runtime } from '../../scripts/n8n/runtime';
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
 import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
+import { startSmtpCatcher, type SmtpCatcher } from '../helpers/smtpCatcher';
 import { importClient, startStack, stopStack } from './stack';
 
 jest.setTimeout(300_000);
@@ -34,7 +43,9 @@ const COUNT = 50;
 const REFUSED = 9017;
 const ALIASED = 9033;
 
+let runtime: Runtime;
 let userFolder: string;
+let smtp: SmtpCatcher | undefined;
 let n8n: N8nInstance | undefined;
 let api: ApiClient;
 let installed: InstalledPackage | undefined;
@@ -48,11 +59,15 @@ const timings: Record<string, number> = {};
 const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
 const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
 const ids = Array.from({ length: COUNT }, (_, i) => 9000 + i);
+/** The kill test's returns: 9100–9104 good, 9105–9107 with a grade no mapping row knows. */
+const killIds = Array.from({ length: 8 }, (_, i) => 9100 + i);
+const unmapped = (id: number) => id >= 9105 && id < 9200;
 
 beforeAll(async () => {
-	({ userFolder, installed, n8n, api } = await startStack('rk-e2e-poison-', log, timings));
+	({ runtime, userFolder, installed, n8n, api } = await startStack('rk-e2e-poison-', log, timings));
+	smtp = await startSmtpCatcher();
 	const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'sandbox', 'fixtures', 'khaos-default.json'), 'utf8')) as Record<string, unknown>;
-	const orders = ids.map((id) => ({
+	const orders = [...ids, ...killIds].map((id) => ({
 		orderCode: `SO${id}`,
 		associatedRef: `WEB-P${id}`,
 		orderDate: '2026-11-10',
@@ -72,9 +87,14 @@ beforeAll(async () => {
 		webhookId,
 		processEverySeconds: 2,
 		batchSize: COUNT,
+		staleAfterMinutes: 1,
 		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
 		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
+	// alerts by e-mail to the catcher (plain SMTP on loopback, no auth)
+	const withAlerts = values as unknown as { credentials: Record<string, unknown>; alerts: Record<string, unknown> };
+	withAlerts.credentials.smtp = { name: `SMTP catcher (${client})`, data: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '' } };
+	withAlerts.alerts = { emailFrom: 'returns@example.com', emailTo: 'ops@example.com' };
 	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, values, {
 		E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
 		E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
@@ -83,7 +103,7 @@ beforeAll(async () => {
 }, 25 * 60_000);
 
 afterAll(async () => {
-	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, () => log(`[e2e poison] timings ${JSON.stringify(timings)}`));
+	await stopStack({ n8n, sandboxes: [khaos, rebound, smtp], userFolder, installed }, () => log(`[e2e poison] timings ${JSON.stringify(timings)}`));
 }, 60_000);
 
 type Row = Record<string, any>;
@@ -95,6 +115,7 @@ async function rows(key: string): Promise<Row[]> {
 
 function eventFor(id: number) {
 	const sku = id === ALIASED ? 'ALIAS-POISON' : 'TSHIRT-RED-M';
+	const grade = unmapped(id) ? 'Mystery Grade' : 'Grade A';
 	return {
 		id: `evt_poison_${id}_${randomBytes(4).toString('hex')}`,
 		event: 'return.processed',
@@ -106,7 +127,7 @@ function eventFor(id: number) {
 			order_reference: `WEB-P${id}`,
 			name: 'Alice Archer',
 			email: 'alice@example.com',
-			item: [{ sku_code: sku, sku_desc: 'T-shirt', quantity: 1, price: '40.00', final_disposition: 'Grade A', reason: [{ reason: 'Too small', action: 'Refund' }] }],
+			item: [{ sku_code: sku, sku_desc: 'T-shirt', quantity: 1, price: '40.00', final_disposition: grade, reason: [{ reason: 'Too small', action: 'Refund' }] }],
 		},
 	};
 }
@@ -162,5 +183,55 @@ describe('one bad record never stops the queue (real n8n, templates, strict Khao
 		const runs = await api.listExecutions(workflowId('returns-processor'), { limit: 100 });
 		expect(runs.filter((r) => r.status === 'error').map((r) => r.id)).toEqual([]);
 		log(`[e2e poison] ${COUNT} returns drained in ${timings.drainMs} ms; processor runs seen: ${runs.length}`);
+	});
+
+	it('no silent end, even killed inside the alert step: excepted rows read processing (never done) until settled; after a SIGKILL and a restart every row ends as it should, once', async () => {
+		expect(smtp!.messages.some((m) => m.data.includes(String(REFUSED)))).toBe(true); // the poison run's alert was delivered
+		smtp!.hang = true;
+		const before = khaos!.state.level('TSHIRT-RED-M', '1', 'A1');
+		const answers = await Promise.all(killIds.map((id) => deliver(eventFor(id))));
+		expect(answers.map((a) => a.status)).toEqual(killIds.map(() => 200));
+		const mine = (r: Row) => killIds.includes(Number(r.returnId));
+		// inside the window: the good rows done, the excepted rows' exception rows written, the alert held
+		const deadline = Date.now() + 60_000;
+		let inbox: Row[] = [];
+		let exceptions: Row[] = [];
+		while (Date.now() < deadline) {
+			inbox = (await rows('inbox')).filter(mine);
+			exceptions = (await rows('exceptions')).filter(mine);
+			if (inbox.filter((r) => r.status === 'done').length === 5 && exceptions.length === 3) break;
+			await sleep(250);
+		}
+		expect({ done: inbox.filter((r) => r.status === 'done').length, exceptionRows: exceptions.length }).toEqual({ done: 5, exceptionRows: 3 });
+		await sleep(1000);
+		inbox = (await rows('inbox')).filter(mine);
+		expect(inbox.filter((r) => unmapped(Number(r.returnId))).map((r) => [Number(r.returnId), r.status])).toEqual([
+			[9105, 'processing'],
+			[9106, 'processing'],
+			[9107, 'processing'],
+		]);
+
+		// killed there; back up with the SMTP server answering again
+		const port = Number(new URL(n8n!.baseUrl).port);
+		await n8n!.kill('SIGKILL');
+		smtp!.hang = false;
+		n8n = await startN8n({ runtime, userFolder, port, log });
+		const settleBy = Date.now() + 240_000;
+		while (Date.now() < settleBy) {
+			inbox = (await rows('inbox')).filter(mine);
+			if (inbox.length === 8 && inbox.every((r) => r.status === 'done' || r.status === 'exception')) break;
+			await sleep(2000);
+		}
+		expect(inbox.map((r) => [Number(r.returnId), r.status]).sort()).toEqual(killIds.map((id) => [id, unmapped(id) ? 'exception' : 'done']).sort());
+		exceptions = (await rows('exceptions')).filter(mine);
+		expect(exceptions.map((r) => [Number(r.returnId), r.kind]).sort()).toEqual([
+			[9105, 'unmapped_disposition'],
+			[9106, 'unmapped_disposition'],
+			[9107, 'unmapped_disposition'],
+		]);
+		const state = khaos!.state.snapshot();
+		expect(state.creditNotes.map((c) => c.associatedRef).filter((ref) => /^RB-91\d\d$/.test(ref)).sort()).toEqual(['RB-9100', 'RB-9101', 'RB-9102', 'RB-9103', 'RB-9104']);
+		expect(khaos!.state.level('TSHIRT-RED-M', '1', 'A1')).toBe(before + 5);
+		expect(inbox.filter((r) => unmapped(Number(r.returnId))).map((r) => Number(r.requeues || 0))).toEqual([1, 1, 1]);
 	});
 });

@@ -87,9 +87,9 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		action: 'The returned SKU is not a line of the original Khaos order, so nothing was moved: check the order reference and the SKU in ReBound, then replay or credit by hand.',
 	},
 	regraded_after_move: {
-		title: 'Re-graded after its stock moved',
+		title: 'Re-graded or changed after its stock moved',
 		owner: 'ops',
-		action: 'The hub changed the grade after the unit was already moved: move the unit between the locations named by hand in Khaos if needed, then resolve.',
+		action: 'The hub changed the grade (or quantity) after the unit was already moved: move the unit between the locations named by hand in Khaos if needed, then replay: the return goes on to its credit note and nothing moves again.',
 	},
 	stuck: {
 		title: 'Stuck in processing',

@@ -73,6 +73,12 @@ export interface ApplyStockOptions {
 	held?: HeldReturn[];
 	/** Calls carry at most this many records (Khaos' batch size). */
 	batchSize?: number;
+	/**
+	 * A line whose unit already moved but whose grade (target location) or quantity has changed since:
+	 * 'block' (default) raises regraded_after_move and moves nothing for the return; 'continue' (a
+	 * person has dealt with the unit, e.g. a replay) moves nothing for that line and lets the return go on.
+	 */
+	changedAfterMove?: 'block' | 'continue';
 }
 
 export type LineResult = 'applied' | 'duplicate' | 'no_movement';
@@ -152,13 +158,17 @@ export async function applyReturnStock(port: StockPort, inputs: StockInput[], op
 		for (const p of w.lines) {
 			if (p.moved) {
 				const same = p.target && lower(p.target.siteId) === lower(p.moved.siteId) && lower(p.target.locationId) === lower(p.moved.locationId);
-				if (!same) {
+				const sameQuantity = p.moved.quantity === p.line.quantity;
+				if ((!same || !sameQuantity) && options.changedAfterMove !== 'continue') {
 					const to = p.target ? `site ${p.target.siteId} location ${p.target.locationId}` : `no movement (${p.line.mapping.action})`;
+					const what = !same
+						? `was re-graded to "${p.line.disposition}"`
+						: `now says ${p.line.quantity} unit(s)`;
 					w.problems.push(
 						exceptionOf(
 							w,
 							'regraded_after_move',
-							`line ${p.line.lineId} (SKU ${p.line.mapping.khaosSku}) was re-graded to "${p.line.disposition}" after ${p.moved.quantity} unit(s) moved into site ${p.moved.siteId} location ${p.moved.locationId} (reference ${p.moved.reference}); it now maps to ${to}. Nothing was moved.`,
+							`line ${p.line.lineId} (SKU ${p.line.mapping.khaosSku}) ${what} after ${p.moved.quantity} unit(s) moved into site ${p.moved.siteId} location ${p.moved.locationId} (reference ${p.moved.reference}); it now maps to ${to}${sameQuantity ? '' : ` for ${p.line.quantity} unit(s)`}. Nothing was moved.`,
 							{
 								sku: p.line.mapping.khaosSku,
 								lineId: p.line.lineId,
@@ -169,6 +179,7 @@ export async function applyReturnStock(port: StockPort, inputs: StockInput[], op
 									toSiteId: p.target?.siteId ?? null,
 									toLocationId: p.target?.locationId ?? null,
 									quantity: p.moved.quantity,
+									newQuantity: p.line.quantity,
 									disposition: p.line.disposition,
 								},
 							},
@@ -287,6 +298,18 @@ async function checkOrders(
 		for (const l of h.lines) taken.set(key(h.orderReference, l.stockCode), (taken.get(key(h.orderReference, l.stockCode)) ?? 0) + l.quantity);
 	}
 	const countedRefs = new Set<string>();
+	// Units the batch's returns have already moved are in stock but, unless their credit was imported,
+	// not in Khaos' quantity returned: they count too (each move reference once). Counting them also
+	// when the credit was imported can only refuse, never over-move; a refused return can be replayed.
+	for (const w of work) {
+		if (w.failed) continue;
+		for (const p of w.lines) {
+			if (!p.moved || countedRefs.has(p.moved.reference)) continue;
+			countedRefs.add(p.moved.reference);
+			const k = key(w.input.ret.orderReference, p.moved.stockCode);
+			taken.set(k, (taken.get(k) ?? 0) + p.moved.quantity);
+		}
+	}
 
 	for (const w of needs) {
 		const ret = w.input.ret;
@@ -339,7 +362,7 @@ async function checkOrders(
 					exceptionOf(
 						w,
 						'quantity_exceeds_sold',
-						`${want.quantity} unit(s) of SKU ${want.stockCode} (line ${lineIds}) would move, but order ${order.associatedRef} sold ${sold}, ${returned} already returned in Khaos and ${held} held by other returns: at most ${available}. Nothing was moved`,
+						`${want.quantity} unit(s) of SKU ${want.stockCode} (line ${lineIds}) would move, but order ${order.associatedRef} sold ${sold}, ${returned} already returned in Khaos and ${held} moved or held by returns in progress: at most ${available}. Nothing was moved`,
 						{
 							sku: want.stockCode,
 							lineId: want.lines[0].line.lineId,
@@ -362,6 +385,7 @@ async function checkOrders(
 /** Held returns read leniently from mapped-return records (e.g. inbox rows waiting for credit posting). */
 export function heldFromRecords(records: unknown[]): HeldReturn[] {
 	const out: HeldReturn[] = [];
+	const seen = new Set<string>();
 	for (const rec of records) {
 		const r = typeof rec === 'string' ? safeJson(rec) : rec;
 		if (!r || typeof r !== 'object') continue;
@@ -377,7 +401,12 @@ export function heldFromRecords(records: unknown[]): HeldReturn[] {
 			if (!moved || !mapping || typeof mapping.khaosSku !== 'string' || typeof line.quantity !== 'number') continue;
 			lines.push({ stockCode: mapping.khaosSku, quantity: line.quantity });
 		}
-		if (lines.length) out.push({ returnId: o.returnId, orderReference: o.orderReference, lines });
+		// one record per return: two rows of one return (a row waiting for posting and its open credit
+		// exception, say) hold its units once
+		if (lines.length && !seen.has(o.returnId)) {
+			seen.add(o.returnId);
+			out.push({ returnId: o.returnId, orderReference: o.orderReference, lines });
+		}
 	}
 	return out;
 }

@@ -10,6 +10,8 @@ import type { DescribeFailure, FailureInfo } from '../../core/ports';
 import { isolateInChunks, type Isolated } from '../../core/usecases/isolate';
 import { TransportError } from '../../transports/http';
 import type { KhaosApi, KhaosProduct } from '../../transports/khaos/api';
+import { REQUEST_DATA, RESPONSE_FIELD } from '../../transports/khaos/client';
+import { KhaosFault } from '../../transports/khaos/faults';
 import { describeKhaosError, toNodeError, type KhaosCredentials } from './transport';
 
 export interface KhaosRun {
@@ -91,20 +93,31 @@ export function recordException(
 /**
  * How the core use cases treat a Khaos error (core/ports.ts FailureInfo):
  * - transient (retries exhausted) → the records are retried later (transient_exhausted);
- * - refused: a SOAP fault, a request our encoder or Khaos refused (protocol), an HTTP 400/413/422:
- *   possibly one record's fault, so a batch is split to find it (khaos_rejected for the culprit);
- * - fatal: credentials refused, a wrong URL, a bug: no record can succeed, the node fails
- *   (with continueOnFail, the records become khaos_rejected exceptions instead).
+ * - refused: a SOAP fault about the data (not a login or an unknown method), a request value
+ *   refused before sending, an answer whose fields fail validation, an HTTP 400/413/422: possibly
+ *   one record's fault, so a batch is split to find it (khaos_rejected for the culprit);
+ * - fatal: credentials refused, an unknown method, an answer that is not SOAP at all (a wrong URL,
+ *   an HTML page), a bug: no record can succeed, so nothing is split and the node fails (with
+ *   continueOnFail, the records become khaos_rejected exceptions instead). A run that fails leaves
+ *   its rows to the processor's stall recovery, which retries them one by one and ends a row that
+ *   keeps failing as `stuck`.
  */
 export function classifyKhaosFailure(run: KhaosRun, error: unknown): FailureInfo {
 	const info = describeKhaosError(error, run.secrets);
 	const base = { message: info.message, code: info.code, status: info.status, attempts: info.attempts };
 	if (info.category === 'transient') return { category: 'transient', ...base };
-	if (info.category === 'rejected') return { category: 'refused', ...base };
-	const recordLevel =
-		error instanceof TransportError && (error.kind === 'protocol' || (error.kind === 'http' && [400, 413, 422].includes(error.status ?? 0)));
+	let recordLevel = false;
+	if (error instanceof KhaosFault) recordLevel = !SERVICE_FAULTS.has(error.code);
+	else if (error instanceof TransportError) {
+		recordLevel =
+			(error.kind === 'protocol' && (error.code === REQUEST_DATA || error.code === RESPONSE_FIELD)) ||
+			(error.kind === 'http' && [400, 413, 422].includes(error.status ?? 0));
+	}
 	return { category: recordLevel || run.ctx.continueOnFail() ? 'refused' : 'fatal', ...base };
 }
+
+/** SOAP faults about the service or the credential, never about one record's data. */
+const SERVICE_FAULTS = new Set<string>(['auth_failed', 'unknown_method']);
 
 export function failureDescriber(run: KhaosRun): DescribeFailure {
 	return (error) => classifyKhaosFailure(run, error);

@@ -469,25 +469,42 @@ export function buildIntake(): WorkflowTemplate {
 	return b.build();
 }
 
-// Rows waiting for credit posting (finance batched) have moved their stock, but their credit is not in
-// Khaos yet: they hold units of their orders, which the stock step counts against what the order sold
-// (core/usecases/applyReturnStock.ts). Read once per run, beside the main path (executeOnce).
+// Returns whose stock moved but whose credit is not in Khaos yet hold units of their orders, which the
+// stock step counts against what the order sold (core/usecases/applyReturnStock.ts): rows waiting for
+// credit posting (finance batched), and returns whose credit step failed after their stock moved (open
+// exceptions of the return and credit stages keep the moved return as their payload). Read once per
+// run, beside the main path (executeOnce), before the rows' own path (n8n's v1 order: top to bottom).
 function addHeldRows(b: Builder, position: [number, number]) {
-	return b.add({
+	const posting = b.add({
 		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', { conditions: [eq('status', 'credit_queued')], returnAll: true }),
 		executeOnce: true,
 		alwaysOutputData: true,
 		notes: 'Stock moved, credit not posted yet: their units count against the order',
 		notesInFlow: true,
 	});
+	const failed = b.add({
+		...dataTableNode('Open Credit Exceptions', [position[0] + 240, position[1]], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
+		executeOnce: true,
+		alwaysOutputData: true,
+		notes: 'Credit failed after the stock moved: their units count too',
+		notesInFlow: true,
+	});
+	b.connect(posting, failed);
+	return posting;
 }
-const STOCK_PARAMETERS = {
+const HELD_RETURNS =
+	"={{ $('Held by Credit Posting').all().map((i) => i.json.mapped)" +
+	".concat($('Open Credit Exceptions').all().filter((i) => i.json.stage === 'return' || i.json.stage === 'credit').map((i) => i.json.payload))" +
+	'.filter((m) => !!m) }}';
+const stockParameters = (changedAfterMove: 'block' | 'continue') => ({
 	resource: 'stock',
 	operation: 'applyReturnMoves',
-	options: { adjustmentReason: '{{ADJUSTMENT_REASON}}', heldReturns: "={{ $('Held by Credit Posting').all().map((i) => i.json.mapped).filter((m) => !!m) }}" },
-};
+	options: { adjustmentReason: '{{ADJUSTMENT_REASON}}', heldReturns: HELD_RETURNS, changedAfterMove },
+});
 
 // ------------------------------------------------------------------ 1b. processor
+
+const THIS_RUNS_ROW = [eq('id', "={{ $('Mark Processing').item.json.id }}"), eq('status', 'processing'), eq('claim', '={{ $execution.id }}')];
 
 export function buildProcessor(): WorkflowTemplate {
 	const b = new Builder('processor', 'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})', true);
@@ -668,12 +685,15 @@ export function buildProcessor(): WorkflowTemplate {
 	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1920, 200], parameters: MAPPING_PARAMETERS });
 	const validate = b.add(khaos('Validate SKUs', [2160, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
 	const stock = b.add(
-		khaos('Apply Stock Moves', [2400, 0], STOCK_PARAMETERS, 'Restock / quarantine before any credit, bounded by the order'),
+		khaos('Apply Stock Moves', [2400, 0], stockParameters('block'), 'Restock / quarantine before any credit, bounded by the order'),
 	);
 	const batched = b.add(ifNode('Finance Batched?', [2640, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
 		...dataTableNode('Queue for Credit Posting', [2880, -120], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
 			columns: { status: 'credit_queued', mapped: '={{ JSON.stringify($json) }}', lastError: '' },
 		}),
 		notes: 'Stock done; the posting workflow creates the credit note',
@@ -689,7 +709,10 @@ export function buildProcessor(): WorkflowTemplate {
 	// on the failure path, after its exception row. The credit note's reference is RB-<returnId>.
 	const done = b.add({
 		...dataTableNode('Mark Done', [3120, 80], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
 			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
 		}),
 		notes: 'Each row whose credit note step succeeded, by id',
@@ -700,7 +723,10 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	const requeueRetry = b.add({
 		...dataTableNode('Requeue for Retry', [2880, 400], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
 			columns: { status: 'queued', attempts: "={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}", lastError: '={{ $json.message }}' },
 		}),
 		notes: 'Transient failure: tried again on a later run (attempts counts these)',
@@ -712,7 +738,10 @@ export function buildProcessor(): WorkflowTemplate {
 		// `processing`. The other order lost two exceptions in the full soak when n8n was killed between
 		// the two (the inbox said "exception", the exceptions table had no row, nothing requeued it).
 		dataTableNode('Mark Inbox Exception', [2880, 1500], 'inbox', 'update', {
-			conditions: [eq('id', "={{ $('Mark Processing').item.json.id }}")],
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
 			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
 		}),
 	);
@@ -915,9 +944,13 @@ export const REPLAYABLE_KINDS = [
 	'khaos_rejected',
 	'transient_exhausted',
 	'invalid_payload',
-	'stuck',
 	'line_not_on_order',
+	'quantity_exceeds_sold',
+	'regraded_after_move',
 ] as const;
+// Not replayed on a schedule: `stuck` (a record that stopped the processor three times would stop every
+// replay run it is in; replay it by hand once its cause is fixed: set its inbox row back to queued) and
+// `credit_mismatch` (the credit note exists; finance decides).
 
 export function buildReplay(): WorkflowTemplate {
 	const b = new Builder('replay', 'Returns: exception replay ({{CLIENT_NAME}})');
@@ -928,7 +961,8 @@ export function buildReplay(): WorkflowTemplate {
 			'## Replay exceptions\nAfter fixing the cause (a mapping row, a SKU alias, Khaos back up…) run this workflow (**Execute workflow**), or let it run on its schedule. ' +
 				'It takes the **open** exceptions of replayable kinds (one per return, oldest first) and runs their stored record through mapping → SKU check → stock → credit again. ' +
 				'Success marks every open exception of that return `resolved`; a failure bumps `attempts` and `lastSeen`. Stock moves and credit notes are never applied twice.\n\n' +
-				'Not replayed: `quantity_exceeds_sold` and `credit_mismatch` (finance decides; set their status to `resolved` by hand).',
+				'A replayed `regraded_after_move` goes on to its credit note and moves nothing (ops have dealt with the unit); a replayed `quantity_exceeds_sold` is checked against the order again.\n\n' +
+				'Not replayed: `credit_mismatch` (finance decides; set it `resolved` by hand) and `stuck` (fix the cause, then set its inbox row back to `queued`).',
 			640,
 			260,
 		),
@@ -961,7 +995,7 @@ export function buildReplay(): WorkflowTemplate {
 	const parse = b.add(parseJsonNode('Parse Stored Record', [1440, 200], '={{ $json.payload }}', 'The record as it was when it failed'));
 	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1680, 200], parameters: MAPPING_PARAMETERS });
 	const validate = b.add(khaos('Validate SKUs', [1920, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }));
-	const stock = b.add(khaos('Apply Stock Moves', [2160, 0], STOCK_PARAMETERS));
+	const stock = b.add(khaos('Apply Stock Moves', [2160, 0], stockParameters('continue')));
 	const batched = b.add(ifNode('Finance Batched?', [2400, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
 		...dataTableNode('Queue for Credit Posting', [2640, -120], 'inbox', 'insert', {
@@ -987,7 +1021,7 @@ export function buildReplay(): WorkflowTemplate {
 	const resolve = b.add({
 		...dataTableNode('Resolve Exceptions', [2880, 0], 'exceptions', 'update', {
 			all: true,
-			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'open'), neq('kind', 'credit_mismatch'), neq('kind', 'quantity_exceeds_sold')],
+			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'open'), neq('kind', 'credit_mismatch')],
 			columns: { status: 'resolved', resolvedAt: '={{ $now.toISO() }}' },
 		}),
 		notes: 'Every open exception of the return that the replay cleared',

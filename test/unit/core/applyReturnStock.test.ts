@@ -87,6 +87,37 @@ describe('stock only for units the original order sold and no other return holds
 	});
 });
 
+describe('units already moved count against the order (review findings)', () => {
+	test('a later event adding a second line of the same SKU to a return that already moved one: sold 1 → nothing more moves', async () => {
+		const fake = new FakeKhaosApi();
+		expect((await apply(fake, [mappedReturn('R1', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }])]))[0].ok).toBe(true);
+		const more = mappedReturn('R1', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'TSHIRT-RED-M' }]);
+		const out = await apply(fake, [more]);
+		expect(kinds(out[0])).toEqual([['quantity_exceeds_sold', 'R1', 'TSHIRT-RED-M']]);
+		expect(moved(fake)).toEqual([['RB-R1-R1:1-move', 'TSHIRT-RED-M', 'A1', 1]]);
+	});
+
+	test('a return redelivered (its stock moved, its credit not yet in Khaos) in the same batch as another return of the order: the other does not move the same unit', async () => {
+		const fake = new FakeKhaosApi();
+		const r1 = mappedReturn('R1', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }]);
+		await apply(fake, [r1]);
+		const out = await apply(fake, [r1, mappedReturn('R2', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }])]);
+		expect(out[0].ok).toBe(true);
+		expect(kinds(out[1])).toEqual([['quantity_exceeds_sold', 'R2', 'TSHIRT-RED-M']]);
+		expect(fake.appliedAdjustments).toHaveLength(1);
+	});
+
+	test('held records of one return count once (a row waiting for posting and its open credit exception)', async () => {
+		const fake = new FakeKhaosApi();
+		const base = mappedReturn('H1', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
+		const held = { ...base, lines: [{ ...base.lines[0], stockMove: { result: 'applied' } }] };
+		// WEB-1001 sold 2 jeans: H1 holds 1 (counted once, not twice), so R1's 1 fits
+		const out = await apply(fake, [mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }])], [held, JSON.stringify(held)]);
+		expect(out[0].ok).toBe(true);
+		expect(heldFromRecords([held, JSON.stringify(held)])).toEqual([{ returnId: 'H1', orderReference: 'WEB-1001', lines: [{ stockCode: 'JEANS-BLU-32', quantity: 1 }] }]);
+	});
+});
+
 describe('stable line identity', () => {
 	const raw = (items: Array<{ sku: string; grade: string }>) => ({
 		id: 7001,
@@ -137,6 +168,18 @@ describe('re-grades after the stock moved', () => {
 			['regraded_after_move', 'ops', 'JEANS-BLU-32', 'A1', null],
 		]);
 		expect(fake.appliedAdjustments).toHaveLength(2);
+	});
+
+	test('a quantity changed after the move is not a silent duplicate; "continue" (a replay after ops dealt with it) lets the return go on, moving nothing', async () => {
+		const fake = new FakeKhaosApi();
+		await apply(fake, [mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }])]);
+		const two = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32', quantity: 2 }]);
+		const out = await apply(fake, [two]);
+		const ex = out[0].ok ? [] : out[0].exceptions;
+		expect(ex.map((e) => [e.kind, e.details.quantity, e.details.newQuantity])).toEqual([['regraded_after_move', 1, 2]]);
+		const replayed = await applyReturnStock(fake, [input(two)], { reasonText: 'ReBound return', changedAfterMove: 'continue' }, describeFailure);
+		expect(replayed[0]).toMatchObject({ ok: true, lines: [{ result: 'duplicate', quantity: 1 }] });
+		expect(fake.appliedAdjustments).toHaveLength(1);
 	});
 });
 

@@ -7,6 +7,8 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
 import * as transport from '../../../nodes/KhaosControl/transport';
+import { TransportError } from '../../../transports/http';
+import { KhaosFault } from '../../../transports/khaos/faults';
 import { XML_ILLEGAL } from '../badInput/corpus';
 import { FakeKhaosApi, KHAOS_TEST_CREDENTIALS, demoOrders, mappedReturn } from '../../helpers/khaosFakes';
 import { mockExecuteContext, type MockParam } from '../../helpers/mockExecuteContext';
@@ -74,6 +76,17 @@ describe('one poison record in a batch of 50: 49 applied, 1 exception, nothing t
 	const cases = fields.flatMap(([path, field]) => XML_ILLEGAL.map((bad) => [`${bad.why} in ${field}`, path, `X${bad.ch}Y`, field] as const));
 	test.each(cases)('%s', async (_label, path, value, field) => {
 		expect49(await runBatch(set(path, value)), 'invalid_payload', field);
+	});
+
+	test.each([
+		['a login refused (SOAP fault)', () => new KhaosFault('ExportStock', 'Login failed for user', { code: 'auth_failed' })],
+		['an unknown method', () => new KhaosFault('ExportStock', 'Method ExportStock not implemented', { code: 'unknown_method' })],
+		['an answer that is not SOAP (a wrong URL)', () => new TransportError('Khaos ExportStock: unexpected HTTP 200 without a SOAP response', { kind: 'protocol', retryable: false, status: 200 })],
+		['credentials refused (HTTP 401)', () => new TransportError('Khaos ExportStock: HTTP 401, credentials refused', { kind: 'auth', retryable: false, status: 401 })],
+	])('%s is nobody\'s record: one call, not split, the node fails (the processor retries the rows later)', async (_label, error) => {
+		const fake = new FakeKhaosApi().fail('getProducts', error());
+		await expect(runBatch(() => undefined, fake)).rejects.toThrow();
+		expect(fake.calls.getProducts).toBe(1);
 	});
 
 	test('Khaos refuses every call that carries one return (a strict Khaos): only that return fails, quoting Khaos', async () => {

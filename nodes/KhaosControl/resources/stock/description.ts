@@ -108,6 +108,17 @@ export const stockFields: INodeProperties[] = [
 					"Whether to check each return against its original order before anything moves: the order exists, each SKU is on it, and no more units move than it sold less those already returned or held by other returns",
 			},
 			{
+				displayName: 'Changed After Move',
+				name: 'changedAfterMove',
+				type: 'options',
+				default: 'block',
+				options: [
+					{ name: 'Block (Exception for Ops)', value: 'block', description: 'Raise regraded_after_move and move nothing for the return' },
+					{ name: 'Continue (Already Handled)', value: 'continue', description: 'Leave the moved unit where it is and let the return go on, e.g. when replaying after ops dealt with it' },
+				],
+				description: 'What to do with a line whose unit already moved but whose grade or quantity has changed since',
+			},
+			{
 				displayName: 'Held Returns',
 				name: 'heldReturns',
 				type: 'json',

@@ -163,7 +163,13 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 		outcomes = await applyReturnStock(
 			run.api,
 			inputs,
-			{ reasonText, checkOrder: options.checkOrder !== false, held: heldFromRecords(jsonList(options.heldReturns)), batchSize: run.creds.batchSize },
+			{
+				reasonText,
+				checkOrder: options.checkOrder !== false,
+				held: heldFromRecords(jsonList(options.heldReturns)),
+				batchSize: run.creds.batchSize,
+				changedAfterMove: options.changedAfterMove === 'continue' ? 'continue' : 'block',
+			},
 			failureDescriber(run),
 		);
 	} catch (error) {

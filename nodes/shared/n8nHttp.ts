@@ -33,21 +33,34 @@ function isBodyStream(value: unknown): value is BodyStream {
 /**
  * Read a streamed body, giving up (and destroying the stream, which closes the connection) as
  * soon as it passes `maxBytes`, so an oversized answer is never held in memory whole. Time is
- * bounded by the request's own timeout (axios keeps watching the socket while the body streams).
+ * bounded too: axios only watches the socket for idleness, so a server sending a byte now and then
+ * could keep the read going for ever; at `deadline` (ms since the epoch: the request's start plus
+ * its timeout) the stream is destroyed and the read fails with a retryable timeout. The deadline's
+ * timer is a `sleep` aborted whenever the read settles.
  */
-function readCapped(stream: BodyStream, maxBytes: number): Promise<Buffer> {
+function readCapped(stream: BodyStream, maxBytes: number, deadline: number, timeoutMs: number): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
 		let settled = false;
+		const timer = new AbortController();
 		const finish = (error: Error | null) => {
 			if (settled) return;
 			settled = true;
+			timer.abort();
 			if (error) {
 				stream.destroy?.();
 				reject(error);
 			} else resolve(Buffer.concat(chunks, size));
 		};
+		// a timeout of 0 is none (as for axios)
+		if (timeoutMs > 0) {
+			sleep(Math.max(0, deadline - Date.now()), timer.signal).then(
+				() => finish(new TransportError(`no complete response within ${timeoutMs} ms`, { kind: 'timeout', retryable: true })),
+				// aborted: the read settled first
+				() => undefined,
+			);
+		}
 		stream.on('data', (chunk: unknown) => {
 			if (settled) return;
 			const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8');
@@ -73,7 +86,8 @@ function readCapped(stream: BodyStream, maxBytes: number): Promise<Buffer> {
  * maxContentLength Infinity) and stops receiving past the cap: a Content-Length over the cap is
  * refused before reading, a body that grows past it while streaming is cut off. A helper that
  * answers with a string or Buffer anyway (older n8n, test doubles) is checked after receiving,
- * before anything parses it.
+ * before anything parses it. Reading the stream ends `timeoutMs` after the request started; a
+ * stream is destroyed on every path that does not read it to the end.
  */
 export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend {
 	return async (req: HttpRequest): Promise<HttpResponse> => {
@@ -88,6 +102,7 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 			json: false,
 			encoding: req.maxResponseBytes === undefined ? 'text' : 'stream',
 		};
+		const startedAt = Date.now();
 		let raw: { statusCode?: number; headers?: Record<string, unknown>; body?: unknown };
 		try {
 			raw = credentialType
@@ -109,13 +124,16 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 		const max = req.maxResponseBytes;
 		let rawBody = raw.body;
 		if (isBodyStream(rawBody)) {
-			if (max === undefined) throw new TransportError('the HTTP helper answered with a stream that was not asked for', { kind: 'protocol', retryable: false });
+			if (max === undefined) {
+				rawBody.destroy?.();
+				throw new TransportError('the HTTP helper answered with a stream that was not asked for', { kind: 'protocol', retryable: false });
+			}
 			const declared = Number(headers['content-length']);
 			if (Number.isFinite(declared) && declared > max) {
 				rawBody.destroy?.();
 				throw new ResponseTooLargeError('response', max, declared);
 			}
-			rawBody = await readCapped(rawBody, max);
+			rawBody = await readCapped(rawBody, max, startedAt + req.timeoutMs, req.timeoutMs);
 		}
 		const body = typeof rawBody === 'string' ? rawBody : rawBody === undefined || rawBody === null ? '' : Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : JSON.stringify(rawBody);
 		if (max !== undefined && Buffer.byteLength(body, 'utf8') > max) throw new ResponseTooLargeError('response', max, Buffer.byteLength(body, 'utf8'));

@@ -588,14 +588,19 @@ describe('the returns flow', () => {
 	});
 
 	it('the stock step counts the units of rows waiting for credit posting against their orders (processor and replay)', () => {
-		for (const wf of [processor, load('exception-replay')]) {
+		for (const [wf, parent] of [
+			[processor, 'Mark Processing'],
+			[load('exception-replay'), 'Open Exceptions'],
+		] as const) {
 			const held = wf.nodes.find((n) => n.name === 'Held by Credit Posting');
 			expect(held).toMatchObject({ executeOnce: true, alwaysOutputData: true, parameters: { operation: 'get' } });
 			expect(JSON.stringify(held?.parameters)).toContain('credit_queued');
 			const stock = wf.nodes.find((n) => n.name === 'Apply Stock Moves');
 			expect(String((stock?.parameters.options as Record<string, unknown>).heldReturns)).toContain("$('Held by Credit Posting').all()");
-			// it runs before the stock step: above the rows' own path, a child of the node that starts it
-			expect(held!.position[1]).toBeLessThan(wf.nodes.find((n) => n.name === 'Map Returns')!.position[1]);
+			// it runs before the stock step: the topmost child of the node that starts the rows' path (v1 order: top to bottom)
+			const siblings = targets(wf, parent, 0).map((name) => wf.nodes.find((n) => n.name === name)!);
+			expect(siblings[0].name).toBe('Held by Credit Posting');
+			for (const other of siblings.slice(1)) expect(held!.position[1]).toBeLessThan(other.position[1]);
 		}
 	});
 

@@ -2,17 +2,17 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
 import { makeException } from '../../core/exceptions';
 import type { ReboundApi } from '../../transports/rebound/api';
+import { describeReboundError } from '../../transports/rebound/errors';
 import { normaliseReboundReturn } from '../../transports/rebound/normalise';
+import { invalidReturnException, planWindows, slashDate, slimRawReturn, withSyntheticEvent } from '../../transports/rebound/poll';
 import {
 	createReboundApi,
-	describeReboundError,
 	getReboundCredentials,
 	REBOUND_CREDENTIAL_TEST,
 	reBoundApiTest,
 	reboundSecrets,
 	toNodeError,
 } from '../shared/reboundApi';
-import { invalidReturnException, planWindows, slashDate, slimRawReturn, withSyntheticEvent } from '../shared/reboundPoll';
 
 /** Days per search call, as ReBound's own tooling does. */
 const SEARCH_WINDOW_DAYS = 7;

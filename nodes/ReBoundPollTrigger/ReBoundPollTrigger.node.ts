@@ -2,6 +2,7 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import type { ReturnException } from '../../core/exceptions';
 import type { NormalisedReturn } from '../../core/returnModel';
+import { DEFAULT_POLL_OPTIONS, readPollState, runReboundPoll, sampleReboundReturns, type PollOptions } from '../../transports/rebound/poll';
 import {
 	createReboundApi,
 	getReboundCredentials,
@@ -11,7 +12,6 @@ import {
 	toNodeError,
 } from '../shared/reboundApi';
 import { RETURN_OUTPUT_OPTION, returnAsOutput } from '../shared/returnOutput';
-import { DEFAULT_POLL_OPTIONS, readPollState, runReboundPoll, sampleReboundReturns, type PollOptions } from '../shared/reboundPoll';
 
 /** Share of n8n's poll budget spent walking windows before the poll hands over what it has. */
 const BUDGET_SHARE = 0.6;

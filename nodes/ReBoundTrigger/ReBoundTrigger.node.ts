@@ -10,9 +10,9 @@ import type {
 } from 'n8n-workflow';
 import { makeException, redactSecrets } from '../../core/exceptions';
 import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
+import { invalidReturnException, jsonSafe, slimRawReturn } from '../../transports/rebound/poll';
 import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
 import { REBOUND_CREDENTIAL, REBOUND_CREDENTIAL_TEST, readReboundCredentials, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
-import { invalidReturnException, jsonSafe, slimRawReturn } from '../shared/reboundPoll';
 import {
 	ackLeaderAnswer,
 	batchWorkflowData,

@@ -16,11 +16,11 @@ import type {
 	IWebhookFunctions,
 	JsonObject,
 } from 'n8n-workflow';
-import { redactSecrets } from '../../core/exceptions';
 import { TransientExhaustedError, TransportError, type HttpRequest, type HttpResponse, type HttpSend } from '../../transports/http';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../transports/retry';
 import type { ReboundApi, ReboundConfig } from '../../transports/rebound/api';
 import { ReboundClient } from '../../transports/rebound/client';
+import { describeReboundError } from '../../transports/rebound/errors';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSignatureSettings } from '../../transports/rebound/webhook';
 import { makeN8nSend, n8nRetryDeps } from './n8nHttp';
 
@@ -106,22 +106,6 @@ export async function getReboundCredentials(ctx: ApiContext): Promise<ReboundCre
 }
 
 /** What a transport error says, with the secrets removed. */
-export function describeReboundError(error: unknown, secrets: string[]): { message: string; code?: string; status?: number; transient: boolean } {
-	if (error instanceof TransientExhaustedError) {
-		return {
-			message: redactSecrets(error.message, secrets),
-			code: error.lastError.code,
-			status: error.lastError.status,
-			transient: true,
-		};
-	}
-	if (error instanceof TransportError) {
-		return { message: redactSecrets(error.message, secrets), code: error.code, status: error.status, transient: error.retryable };
-	}
-	const message = error instanceof Error ? error.message : String(error);
-	return { message: redactSecrets(message, secrets), transient: false };
-}
-
 /** Map a transport error to NodeApiError (the service answered or failed) or NodeOperationError (our logic). */
 export function toNodeError(node: INode, error: unknown, secrets: string[], itemIndex?: number, what = 'ReBound request'): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;

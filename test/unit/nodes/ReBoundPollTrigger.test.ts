@@ -2,7 +2,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 import { ReBoundPollTrigger } from '../../../nodes/ReBoundPollTrigger/ReBoundPollTrigger.node';
 import * as glue from '../../../nodes/shared/reboundApi';
-import { DEFAULT_POLL_OPTIONS, planWindows, pollStart, readPollState, runReboundPoll, type PollState } from '../../../nodes/shared/reboundPoll';
+import { DEFAULT_POLL_OPTIONS, planWindows, pollStart, readPollState, runReboundPoll, type PollState } from '../../../transports/rebound/poll';
 import { FakeReboundApi, TEST_API_KEY, makePollContext, rawReturn, type RawLineSpec } from '../../helpers/reboundFakes';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');

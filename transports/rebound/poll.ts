@@ -13,9 +13,9 @@
 import { createHash } from 'crypto';
 import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
 import { makeException, type ReturnException } from '../../core/exceptions';
-import type { ReboundApi } from '../../transports/rebound/api';
-import { dispositionFingerprint, normaliseReboundReturn } from '../../transports/rebound/normalise';
-import { describeReboundError } from './reboundApi';
+import type { ReboundApi } from './api';
+import { describeReboundError } from './errors';
+import { dispositionFingerprint, normaliseReboundReturn } from './normalise';
 
 export type PollEmitMode = 'return' | 'line';
 

@@ -1,0 +1,266 @@
+import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
+import { Builder, type WorkflowTemplate } from './builder';
+import { addExceptionSink, connectToSink } from './exceptionSink';
+import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, ifNode, khaos, parseJsonNode, sticky, stockParameters } from './nodes';
+
+const THIS_RUNS_ROW = [eq('id', "={{ $('Mark Processing').item.json.id }}"), eq('status', 'processing'), eq('claim', '={{ $execution.id }}')];
+
+export function buildProcessor(): WorkflowTemplate {
+	const b = new Builder('processor', 'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})', true);
+	b.add(
+		sticky(
+			'About',
+			[-40, -300],
+			'## Process the returns queue\nEvery {{PROCESS_EVERY_SECONDS}} s: take up to {{BATCH_SIZE}} `queued` inbox rows **in arrival order**, map them with the mapping Data Tables, ' +
+				'validate the SKUs, apply the stock moves (**restock / quarantine first**), then create the credit note, or mark the row `credit_queued` when finance is batched.\n\n' +
+				'Rows younger than {{SETTLE_SECONDS}} s wait for the next run, and a row whose return has a later event in the inbox is marked `superseded` (it moves nothing: the later event decides).\n\n' +
+				'A row reads `done` only once its own credit note step succeeded; every exception output goes to the **exceptions** Data Table (and an alert) **before** its row becomes `exception`. Transient failures (Khaos down, rate limits) are retried on later runs up to {{MAX_TRANSIENT_ATTEMPTS}} times. ' +
+				'A run starts only when no row is `processing` (runs never pile up); a row left `processing` by a crash is queued again after {{STALE_AFTER_MINUTES}} min, alone in its next run, at most {{MAX_REQUEUES}} times: after that it becomes a `stuck` exception. Khaos-side references make the re-run safe.',
+			640,
+			320,
+		),
+	);
+	const trigger = b.add({
+		name: 'Every Few Seconds',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 200],
+		parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: '{{PROCESS_EVERY_SECONDS}}' }] } },
+	});
+	// Crash recovery runs on its own minute schedule, not in every run: one Data Table write less per run
+	// (a run every second spent ~0.1 s on it). A stalled row is requeued after STALE_AFTER_MINUTES anyway.
+	const everyMinute = b.add({
+		name: 'Every Minute',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 0],
+		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 1 }] } },
+	});
+	// The requeue is counted per row (requeues) and bounded: a row that stops a run every time (a record
+	// that makes a node throw, say) would otherwise be requeued forever and hold the queue for
+	// STALE_AFTER_MINUTES each time. After MAX_REQUEUES requeues, the next stall makes it a `stuck`
+	// exception instead. One read, then one update per stalled row (stalls are rare; a per-row count
+	// cannot be written by one update of many rows).
+	const stalled = b.add({
+		...dataTableNode('Stalled Rows', [240, 0], 'inbox', 'get', {
+			all: true,
+			conditions: [eq('status', 'processing'), { keyName: 'updatedAt', condition: 'lt', keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}' }],
+			returnAll: true,
+		}),
+		executeOnce: true,
+		notes: 'Crash recovery: rows left processing by a run that stopped',
+		notesInFlow: true,
+	});
+	const tooOften = b.add(ifNode('Requeued Too Often?', [480, 0], '={{ Number($json.requeues || 0) >= {{MAX_REQUEUES}} }}'));
+	// The last error a stalled row had before it was first requeued is carried along in lastError (after
+	// " | last error: "), so the stuck exception can quote it; the run that stopped is named by its claim.
+	const cause = "((e) => e.startsWith('left processing') ? '' : e)(String($json.lastError || '').split(' | last error: ').pop())";
+	const requeueRow = b.add({
+		...dataTableNode('Requeue Stalled Row', [720, -60], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('id', '={{ $json.id }}'), eq('status', 'processing')],
+			columns: {
+				status: 'queued',
+				requeues: '={{ Number($json.requeues || 0) + 1 }}',
+				lastError:
+					"={{ 'left processing by execution ' + $json.claim + ' (requeue ' + (Number($json.requeues || 0) + 1) + ' of ' + {{MAX_REQUEUES}} + ')' + " +
+					`((c) => c ? ' | last error: ' + c : '')(${cause}) }}`,
+			},
+		}),
+		notes: 'Back to queued, counted (only if still processing)',
+		notesInFlow: true,
+	});
+	const stuck = EXCEPTION_CATALOGUE.stuck;
+	const stuckException = b.add(
+		parseJsonNode(
+			'Stuck Exception',
+			[720, 100],
+			// The item the exception sink expects (core/exceptions.ts ReturnException; key = exceptionKey('stuck', { returnId })).
+			'={{ JSON.stringify({ exception: true, kind: \'stuck\', ' +
+				`title: ${JSON.stringify(stuck.title)}, owner: ${JSON.stringify(stuck.owner)}, action: ${JSON.stringify(stuck.action)}, stage: 'processor', ` +
+				"key: 'stuck|' + ($json.returnId || '-') + '|-|-', returnId: $json.returnId, displayId: $json.displayId, orderReference: $json.orderReference, " +
+				"sku: null, lineId: null, code: null, field: null, occurredAt: $now.toISO(), payload: $json.payload || null, " +
+				"details: { inboxId: $json.id, eventId: $json.eventId, sequence: $json.sequence, requeues: Number($json.requeues || 0), lastExecution: $json.claim }, " +
+				"message: 'Return ' + ($json.displayId || $json.returnId) + ' (event ' + $json.eventId + ') was left processing by a processor run ' + (Number($json.requeues || 0) + 1) + " +
+				"' times (requeued ' + Number($json.requeues || 0) + ' times, the limit), the last time by execution ' + $json.claim + '. Last error: ' + " +
+				"(String($json.lastError || '') || 'none recorded (see that execution)') }) }}",
+			'The row as a stuck exception (owner tech)',
+		),
+	);
+	// Below the exception sink: the exception row is written before the inbox row leaves `processing` (see Mark Inbox Exception).
+	const markStuck = b.add({
+		...dataTableNode('Mark Inbox Stuck', [2880, 1700], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('id', "={{ $('Stalled Rows').item.json.id }}"), eq('status', 'processing')],
+			columns: { status: 'exception', processedAt: '={{ $now.toISO() }}', lastError: '={{ $json.message }}' },
+		}),
+		notes: 'After its exception row is written',
+		notesInFlow: true,
+	});
+	b.connect(everyMinute, stalled).connect(stalled, tooOften).connect(tooOften, stuckException, 0).connect(tooOften, requeueRow, 1).connect(stuckException, markStuck);
+	// One run at a time: the schedule starts a run every few seconds whatever the previous one is
+	// doing; under Khaos faults a run can take minutes, and overlapping runs took the same rows and
+	// piled up (the soak saw ~200 processor executions running at once and throughput collapse). A run
+	// goes on only when no row is `processing`; a crashed run's rows are requeued above after
+	// STALE_AFTER_MINUTES, so a crash never blocks the queue for longer.
+	const idle = b.add({
+		...dataTableNode('No Run In Progress?', [240, 400], 'inbox', 'rowNotExists', { conditions: [eq('status', 'processing')] }),
+		executeOnce: true,
+		notes: 'Skips this run while another run holds rows (processing)',
+		notesInFlow: true,
+	});
+	b.connect(trigger, idle);
+	const lastTable = addMappingReads(b, [idle], 480, 200);
+	// Only rows older than SETTLE_SECONDS (n8n's own createdAt): under load the intake inserts seconds
+	// behind its answers, and a later event of the same return that is still on its way would otherwise
+	// find its older event already applied (docs/idempotency.md). Younger rows wait for the next run.
+	const queued = b.add({
+		...dataTableNode('Queued Returns', [1200, 200], 'inbox', 'get', {
+			all: true,
+			conditions: [eq('status', 'queued'), { keyName: 'createdAt', condition: 'lt', keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}' }],
+			returnAll: false,
+			limit: '{{BATCH_SIZE}}',
+			orderBy: { column: 'id', direction: 'ASC' },
+		}),
+		executeOnce: true,
+		notes: 'Oldest first (arrival order), settled rows only, at most one batch',
+		notesInFlow: true,
+	});
+	// Claim the whole batch with ONE compare-and-set update: rows from the first to the last id read
+	// above that are still queued become processing, and the update returns exactly the rows it
+	// changed, so a run that overlaps another (or a row requeued meanwhile) never takes a row twice
+	// (found by the benchmark: overlapping runs re-processing the same rows). One update for the batch
+	// instead of one per row: per-row Data Table writes were the processor's largest cost. (SQLite
+	// gives the rows back in id order; where a database does not, two rows of one return still end
+	// the same way: the Khaos nodes apply the first and settle the other as its duplicate.)
+	// A requeued row (a run stopped with it) comes first again, being the oldest: it is claimed ALONE, so
+	// a record that stops every run it is in stops only its own runs and ends `stuck` by itself, while
+	// the rows that shared its batch go through one by one.
+	const first = "$('Queued Returns').first().json";
+	const processing = b.add({
+		...dataTableNode('Mark Processing', [1440, 200], 'inbox', 'update', {
+			all: true,
+			conditions: [
+				eq('status', 'queued'),
+				{ keyName: 'id', condition: 'gte', keyValue: `={{ ${first}.id }}` },
+				{ keyName: 'id', condition: 'lte', keyValue: `={{ Number(${first}.requeues || 0) > 0 ? ${first}.id : $('Queued Returns').last().json.id }}` },
+			],
+			columns: { status: 'processing', claim: '={{ $execution.id }}' },
+		}),
+		executeOnce: true,
+		notes: 'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
+		notesInFlow: true,
+	});
+	// Out of order: a claimed row whose return has a later event (a higher sequence) anywhere in the inbox
+	// is `superseded` and moves nothing; the later event decides. The Data table node has no "in" or
+	// join condition, so this is one Get per claimed row (limit 1). n8n's v1 order runs the children of
+	// Mark Processing top to bottom, so the Get has run for every row before Superseded? reads it.
+	const later = b.add({
+		...dataTableNode('Later Event in Inbox', [1680, 40], 'inbox', 'get', {
+			all: true,
+			conditions: [eq('returnId', '={{ $json.returnId }}'), { keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' }],
+			returnAll: false,
+			limit: 1,
+		}),
+		alwaysOutputData: true,
+		notes: 'Per claimed row: a row of the same return with a later sequence',
+		notesInFlow: true,
+	});
+	const laterOf = "$('Later Event in Inbox').all().find(l => l.json.returnId === $json.returnId && Number(l.json.sequence) > Number($json.sequence))";
+	const superseded = b.add(ifNode('Superseded?', [1680, 260], `={{ !!${laterOf} }}`));
+	const markSuperseded = b.add({
+		...dataTableNode('Mark Superseded', [1920, 420], 'inbox', 'update', {
+			conditions: [eq('id', '={{ $json.id }}')],
+			columns: {
+				status: 'superseded',
+				processedAt: '={{ $now.toISO() }}',
+				lastError: `={{ 'superseded by a later event of the return (sequence ' + ${laterOf}.json.sequence + '): nothing moved' }}`,
+			},
+		}),
+		notes: 'Moves nothing: the later event of the return decides',
+		notesInFlow: true,
+	});
+	// Map Returns reads the return from each claimed row's payload itself (no parse node, no expression per row).
+	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1920, 200], parameters: MAPPING_PARAMETERS });
+	const validate = b.add(khaos('Validate SKUs', [2160, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
+	const stock = b.add(
+		khaos('Apply Stock Moves', [2400, 0], stockParameters('block'), 'Restock / quarantine before any credit, bounded by the order'),
+	);
+	const batched = b.add(ifNode('Finance Batched?', [2640, 0], '={{ {{FINANCE_BATCHED}} }}'));
+	const queueCredit = b.add({
+		...dataTableNode('Queue for Credit Posting', [2880, -120], 'inbox', 'update', {
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
+			columns: { status: 'credit_queued', mapped: '={{ JSON.stringify($json) }}', lastError: '' },
+		}),
+		notes: 'Stock done; the posting workflow creates the credit note',
+		notesInFlow: true,
+	});
+	const credit = b.add(khaos('Create Credit Note', [2880, 80], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
+	// Only the rows that succeeded become done, each by its id (its item pairs back to Mark Processing's
+	// row), once its credit note step has succeeded. One update per succeeded row: the Data table node's
+	// conditions (equals, not equals, greater / less than, contains, empty, true / false) cannot name a
+	// set of ids, and the one-update form (this run's rows still processing) also caught the excepted
+	// rows of the batch, which n8n's v1 order settles only after this branch: for a moment, or for good
+	// after a crash, they read done with no exception row. Every other end of a row is its own update
+	// on the failure path, after its exception row. The credit note's reference is RB-<returnId>.
+	const done = b.add({
+		...dataTableNode('Mark Done', [3120, 80], 'inbox', 'update', {
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
+			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
+		}),
+		notes: 'Each row whose credit note step succeeded, by id',
+		notesInFlow: true,
+	});
+	const retry = b.add(
+		ifNode('Retry Later?', [2640, 500], "={{ $json.kind === 'transient_exhausted' && Number($('Mark Processing').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
+	);
+	const requeueRetry = b.add({
+		...dataTableNode('Requeue for Retry', [2880, 400], 'inbox', 'update', {
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
+			columns: { status: 'queued', attempts: "={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}", lastError: '={{ $json.message }}' },
+		}),
+		notes: 'Transient failure: tried again on a later run (attempts counts these)',
+		notesInFlow: true,
+	});
+	const markException = b.add(
+		// Below the exception sink on purpose: n8n's v1 order runs the children of one output top to
+		// bottom, each branch to its end, so the exception row is written BEFORE the inbox row leaves
+		// `processing`. The other order lost two exceptions in the full soak when n8n was killed between
+		// the two (the inbox said "exception", the exceptions table had no row, nothing requeued it).
+		dataTableNode('Mark Inbox Exception', [2880, 1500], 'inbox', 'update', {
+			all: true,
+			// this row, only while this run holds it: a run that outlived the stall limit (its rows
+			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
+			conditions: THIS_RUNS_ROW,
+			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
+		}),
+	);
+	const sink = addExceptionSink(b, 2880, 900);
+
+	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
+	const held = addHeldRows(b, [1680, -120]);
+	b.connect(lastTable, queued).connect(queued, processing).connect(processing, held).connect(processing, later).connect(processing, superseded);
+	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
+	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
+	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, done, 0);
+	for (const [from, output] of [
+		[map, 1],
+		[validate, 1],
+		[stock, 1],
+		[credit, 1],
+	] as const)
+		b.connect(from, retry, output);
+	b.connect(retry, requeueRetry, 0).connect(retry, markException, 1);
+	connectToSink(b, retry, 1, sink);
+	connectToSink(b, stuckException, 0, sink);
+	return b.build();
+}

@@ -1,0 +1,119 @@
+import { Builder, type WorkflowTemplate } from './builder';
+import { addExceptionSink, connectToSink } from './exceptionSink';
+import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, filterNode, ifNode, khaos, neq, parseJsonNode, sticky, stockParameters, text } from './nodes';
+
+export const REPLAYABLE_KINDS = [
+	'unmapped_disposition',
+	'unmapped_reason',
+	'unknown_sku',
+	'archived_sku',
+	'order_not_found',
+	'khaos_rejected',
+	'transient_exhausted',
+	'invalid_payload',
+	'line_not_on_order',
+	'quantity_exceeds_sold',
+	'regraded_after_move',
+] as const;
+// Not replayed on a schedule: `stuck` (a record that stopped the processor three times would stop every
+// replay run it is in; replay it by hand once its cause is fixed: set its inbox row back to queued) and
+// `credit_mismatch` (the credit note exists; finance decides).
+
+export function buildReplay(): WorkflowTemplate {
+	const b = new Builder('replay', 'Returns: exception replay ({{CLIENT_NAME}})');
+	b.add(
+		sticky(
+			'About',
+			[-40, -300],
+			'## Replay exceptions\nAfter fixing the cause (a mapping row, a SKU alias, Khaos back up…) run this workflow (**Execute workflow**), or let it run on its schedule. ' +
+				'It takes the **open** exceptions of replayable kinds (one per return, oldest first) and runs their stored record through mapping → SKU check → stock → credit again. ' +
+				'Success marks every open exception of that return `resolved`; a failure bumps `attempts` and `lastSeen`. Stock moves and credit notes are never applied twice.\n\n' +
+				'A replayed `regraded_after_move` goes on to its credit note and moves nothing (ops have dealt with the unit); a replayed `quantity_exceeds_sold` is checked against the order again.\n\n' +
+				'Not replayed: `credit_mismatch` (finance decides; set it `resolved` by hand) and `stuck` (fix the cause, then set its inbox row back to `queued`).',
+			640,
+			260,
+		),
+	);
+	const manual = b.add({ name: 'Run Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 100], parameters: {} });
+	const scheduled = b.add({
+		name: 'On Replay Schedule',
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position: [0, 300],
+		disabled: '{{REPLAY_SCHEDULE_DISABLED}}',
+		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: '{{REPLAY_EVERY_MINUTES}}' }] } },
+	});
+	const lastTable = addMappingReads(b, [manual, scheduled], 240, 200);
+	const open = b.add({
+		...dataTableNode('Open Exceptions', [960, 200], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true, orderBy: { column: 'id', direction: 'ASC' } }),
+		executeOnce: true,
+	});
+	const kinds = JSON.stringify(REPLAYABLE_KINDS).replace(/"/g, "'");
+	const replayable = b.add({
+		...filterNode(
+			'Replayable, One per Return',
+			[1200, 200],
+			`={{ ${kinds}.includes($json.kind) && !!$json.payload && !!$json.returnId && ` +
+				`$input.all().findIndex(i => i.json.returnId === $json.returnId && ${kinds}.includes(i.json.kind) && !!i.json.payload) === $itemIndex }}`,
+		),
+		notes: 'Kinds a fix can clear; the oldest exception of each return',
+		notesInFlow: true,
+	});
+	const parse = b.add(parseJsonNode('Parse Stored Record', [1440, 200], '={{ $json.payload }}', 'The record as it was when it failed'));
+	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1680, 200], parameters: MAPPING_PARAMETERS });
+	const validate = b.add(khaos('Validate SKUs', [1920, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }));
+	const stock = b.add(khaos('Apply Stock Moves', [2160, 0], stockParameters('continue')));
+	const batched = b.add(ifNode('Finance Batched?', [2400, 0], '={{ {{FINANCE_BATCHED}} }}'));
+	const queueCredit = b.add({
+		...dataTableNode('Queue for Credit Posting', [2640, -120], 'inbox', 'insert', {
+			columns: {
+				eventId: "={{ 'replay:' + $json.returnId + ':' + $now.toMillis() }}",
+				returnId: '={{ $json.returnId }}',
+				displayId: text('$json.displayId'),
+				orderReference: text('$json.orderReference'),
+				eventType: 'replay',
+				sequence: 0,
+				receivedAt: '={{ $now.toISO() }}',
+				status: 'credit_queued',
+				attempts: 0,
+				lastError: '',
+				payload: '',
+				mapped: '={{ JSON.stringify($json) }}',
+			},
+		}),
+		notes: 'Stock done; the posting workflow creates the credit note',
+		notesInFlow: true,
+	});
+	const credit = b.add(khaos('Create Credit Note', [2640, 80], CREDIT_PARAMETERS));
+	const resolve = b.add({
+		...dataTableNode('Resolve Exceptions', [2880, 0], 'exceptions', 'update', {
+			all: true,
+			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'open'), neq('kind', 'credit_mismatch')],
+			columns: { status: 'resolved', resolvedAt: '={{ $now.toISO() }}' },
+		}),
+		notes: 'Every open exception of the return that the replay cleared',
+		notesInFlow: true,
+	});
+	const replayed = b.add(
+		dataTableNode('Mark Inbox Replayed', [2880, 200], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'exception')],
+			columns: { status: 'replayed', processedAt: '={{ $now.toISO() }}' },
+		}),
+	);
+	const sink = addExceptionSink(b, 2640, 600);
+
+	const held = addHeldRows(b, [1200, 0]);
+	b.connect(lastTable, open).connect(open, held).connect(open, replayable).connect(replayable, parse).connect(parse, map);
+	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
+	b.connect(batched, queueCredit, 0).connect(batched, credit, 1);
+	b.connect(queueCredit, resolve).connect(queueCredit, replayed).connect(credit, resolve, 0).connect(credit, replayed, 0);
+	for (const [from, output] of [
+		[map, 1],
+		[validate, 1],
+		[stock, 1],
+		[credit, 1],
+	] as const)
+		connectToSink(b, from, output, sink);
+	return b.build();
+}

@@ -14,7 +14,7 @@
  * SOAP 1.2 `Fault/Code/Value, Reason/Text`.
  */
 import { TransportError } from '../http';
-import { parseXml, type XmlObject, type XmlValue } from './xml';
+import { findMarkupDeclaration, parseXml, type XmlObject, type XmlValue } from './xml';
 
 export const SOAP11_ENV = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP12_ENV = 'http://www.w3.org/2003/05/soap-envelope';
@@ -101,15 +101,27 @@ function asObject(value: XmlValue | undefined): XmlObject | undefined {
 	return undefined;
 }
 
+// a start tag whose local name is Envelope (any prefix); the name is bounded so a long one is not rescanned slowly
+const ENVELOPE_TAG = /<(?:[A-Za-z_][\w.-]{0,100}:)?Envelope[\s/>]/;
+
 /**
  * Read a SOAP response body: the `<Method>Response` element, a fault, or why it could not be read.
- * A body with a DOCTYPE or an entity declaration throws a TransportError (kind `protocol`, not
- * retryable) instead of reporting `invalid`: the client reads an unreadable HTTP 500 as a server
+ * A SOAP envelope with a DOCTYPE or an entity declaration throws a TransportError (kind `protocol`,
+ * not retryable) instead of reporting `invalid`: the client reads an unreadable HTTP 500 as a server
  * error to retry, and a hostile answer must not be asked for again.
+ * A body with a declaration but no Envelope element is no SOAP answer at all: IIS and proxies answer
+ * an error status with an HTML page that often starts with `<!DOCTYPE html …>`. It is reported
+ * `invalid` (without being parsed), so the client judges it by its status as before: an HTTP 500 or
+ * 503 page is a server error to retry, a 2xx is an unreadable answer (protocol, not retried).
  */
 export function parseSoapResponse(text: string, method: string): SoapParseResult {
 	const doc = parseXml(text);
-	if (!doc.ok && doc.refused) throw new TransportError(`Khaos ${method}: response refused: ${doc.error}`, { kind: 'protocol', retryable: false });
+	if (!doc.ok && doc.refused) {
+		if (!ENVELOPE_TAG.test(text)) {
+			return { kind: 'invalid', error: `no SOAP Envelope element (the document contains ${findMarkupDeclaration(text) ?? 'a markup declaration'}; not parsed)` };
+		}
+		throw new TransportError(`Khaos ${method}: response refused: ${doc.error}`, { kind: 'protocol', retryable: false });
+	}
 	if (!doc.ok) return { kind: 'invalid', error: doc.error };
 	const envelope = asObject(doc.value.Envelope);
 	if (!envelope) return { kind: 'invalid', error: 'no SOAP Envelope element' };

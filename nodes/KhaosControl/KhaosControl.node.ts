@@ -20,7 +20,8 @@ import { salesOrderFields, salesOrderOperations } from './resources/salesOrder/d
 import { executeSalesOrder } from './resources/salesOrder/execute';
 import { stockFields, stockOperations } from './resources/stock/description';
 import { executeStock } from './resources/stock/execute';
-import { KHAOS_CREDENTIAL, createKhaosApi, getKhaosCredentials, khaosSecrets, toNodeError } from './transport';
+import { toNodeError } from '../shared/nodeError';
+import { KHAOS_CREDENTIAL, createKhaosApi, getKhaosCredentials, khaosAdvice, khaosSecrets } from './transport';
 
 /** Operations with a second output for exception items, and the name of their first output. */
 export const EXCEPTION_OUTPUT_OPERATIONS: Record<string, string> = {
@@ -105,7 +106,7 @@ export class KhaosControl implements INodeType {
 					const sites = await api.getSites();
 					return { results: sites.filter((s) => includes(`${s.id} ${s.name}`, filter)).map((s) => ({ name: `${s.name} (${s.id})`, value: s.id })) };
 				} catch (error) {
-					throw toNodeError(this.getNode(), error, 0, secrets);
+					throw toNodeError(this.getNode(), error, { itemIndex: 0, secrets, advice: khaosAdvice });
 				}
 			},
 			async searchLocations(this: ILoadOptionsFunctions, filter?: string): Promise<INodeListSearchResult> {
@@ -121,7 +122,7 @@ export class KhaosControl implements INodeType {
 							.map((l) => ({ name: `${l.name} (${l.id})${l.sellable ? '' : ' – not sellable'}`, value: l.id })),
 					};
 				} catch (error) {
-					throw toNodeError(this.getNode(), error, 0, secrets);
+					throw toNodeError(this.getNode(), error, { itemIndex: 0, secrets, advice: khaosAdvice });
 				}
 			},
 		},
@@ -136,7 +137,7 @@ export class KhaosControl implements INodeType {
 						description: `${r.code}; Khaos ${r.restock ? 'restocks' : 'does not restock'} on processing`,
 					}));
 				} catch (error) {
-					throw toNodeError(this.getNode(), error, 0, secrets);
+					throw toNodeError(this.getNode(), error, { itemIndex: 0, secrets, advice: khaosAdvice });
 				}
 			},
 			async getSites(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
@@ -144,7 +145,7 @@ export class KhaosControl implements INodeType {
 				try {
 					return (await api.getSites()).map((s) => ({ name: `${s.name} (${s.id})`, value: s.id }));
 				} catch (error) {
-					throw toNodeError(this.getNode(), error, 0, secrets);
+					throw toNodeError(this.getNode(), error, { itemIndex: 0, secrets, advice: khaosAdvice });
 				}
 			},
 		},
@@ -158,7 +159,7 @@ export class KhaosControl implements INodeType {
 		// Reconcile reports on an empty window too; every other operation has nothing to do
 		if (items.length === 0 && !(resource === 'return' && operation === 'reconcile')) return outputs === 2 ? [[], []] : [[]];
 		const executor = EXECUTORS[resource];
-		if (!executor) throw toNodeError(this.getNode(), new Error(`Unknown resource "${resource}"`), 0, []);
+		if (!executor) throw toNodeError(this.getNode(), new Error(`Unknown resource "${resource}"`), { itemIndex: 0 });
 
 		const creds = await getKhaosCredentials(this);
 		const run: KhaosRun = { ctx: this, api: createKhaosApi(this, creds), creds, secrets: khaosSecrets(creds), items };
@@ -169,7 +170,7 @@ export class KhaosControl implements INodeType {
 			// an overlapping run may have credited a return between this run's look-up and its order read
 			if (resource === 'creditNote' && operation === 'createFromReturn') result = await creditedMeanwhile(run, result, returnAssociatedRef);
 		} catch (error) {
-			throw toNodeError(this.getNode(), error, 0, run.secrets);
+			throw toNodeError(this.getNode(), error, { itemIndex: 0, secrets: run.secrets, advice: khaosAdvice });
 		}
 		while (result.length < outputs) result.push([]);
 		return result;

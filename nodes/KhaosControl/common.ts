@@ -12,7 +12,8 @@ import { TransportError } from '../../transports/http';
 import type { KhaosApi, KhaosProduct } from '../../transports/khaos/api';
 import { REQUEST_DATA, RESPONSE_FIELD } from '../../transports/khaos/client';
 import { KhaosFault } from '../../transports/khaos/faults';
-import { describeKhaosError, toNodeError, type KhaosCredentials } from './transport';
+import { toNodeError } from '../shared/nodeError';
+import { describeKhaosError, khaosAdvice, type KhaosCredentials } from './transport';
 
 export interface KhaosRun {
 	ctx: IExecuteFunctions;
@@ -36,9 +37,14 @@ export function exceptionItem(ex: ReturnException, itemIndex: number): INodeExec
 	return { json: ex as unknown as IDataObject, pairedItem: paired(itemIndex) };
 }
 
+/** The n8n error for a run's failure (nodes/shared/nodeError.ts): secrets scrubbed, Khaos' advice under it. */
+export function runError(run: Pick<KhaosRun, 'ctx' | 'secrets'>, error: unknown, itemIndex: number) {
+	return toNodeError(run.ctx.getNode(), error, { itemIndex, secrets: run.secrets, advice: khaosAdvice });
+}
+
 /** The continueOnFail item on the main output of operations without an exception output. */
 export function errorItem(run: KhaosRun, error: unknown, itemIndex: number): INodeExecutionData {
-	const nodeError = toNodeError(run.ctx.getNode(), error, itemIndex, run.secrets);
+	const nodeError = runError(run, error, itemIndex);
 	return { json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) }, pairedItem: paired(itemIndex) };
 }
 
@@ -53,7 +59,7 @@ export async function perItem(run: KhaosRun, fn: (itemIndex: number) => Promise<
 			out.push(...(await fn(itemIndex)));
 		} catch (error) {
 			if (run.ctx.continueOnFail()) out.push(errorItem(run, error, itemIndex));
-			else throw toNodeError(run.ctx.getNode(), error, itemIndex, run.secrets);
+			else throw runError(run, error, itemIndex);
 		}
 	}
 	return out;
@@ -136,7 +142,7 @@ export async function isolateOrFail<T extends { itemIndex: number }, R>(
 	try {
 		return await isolateInChunks(records, chunkSize, call, failureDescriber(run));
 	} catch (error) {
-		throw toNodeError(run.ctx.getNode(), error, records[0]?.itemIndex ?? 0, run.secrets);
+		throw runError(run, error, records[0]?.itemIndex ?? 0);
 	}
 }
 
@@ -153,7 +159,7 @@ export function failureExceptions(
 	what: string,
 ): INodeExecutionData[] {
 	const info = classifyKhaosFailure(run, error);
-	if (info.category === 'fatal') throw toNodeError(run.ctx.getNode(), error, records[0]?.itemIndex ?? 0, run.secrets);
+	if (info.category === 'fatal') throw runError(run, error, records[0]?.itemIndex ?? 0);
 	const kind: ExceptionKind = info.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
 	const details: Record<string, string | number | boolean | null> = { status: info.status, attempts: info.attempts };
 	return records.map(({ json, itemIndex }) =>

@@ -4,14 +4,15 @@
  * the translation of transport errors into n8n errors and exception items.
  * No wire format here (transports/khaos owns it).
  */
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions, INode, JsonObject } from 'n8n-workflow';
-import { redactSecrets } from '../../core/exceptions';
-import { BYTES_PER_MB, TransientExhaustedError, TransportError, capResponseSize, type HttpSend } from '../../transports/http';
+import { NodeOperationError } from 'n8n-workflow';
+import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
+import { BYTES_PER_MB, capResponseSize, type HttpSend } from '../../transports/http';
 import { DEFAULT_RETRY_POLICY } from '../../transports/retry';
 import type { KhaosApi, KhaosAuthMode, KhaosConfig } from '../../transports/khaos/api';
 import { KhaosClient } from '../../transports/khaos/client';
 import { makeN8nSend, n8nRetryDeps } from '../shared/n8nHttp';
+import { describeFailure, type FailureDescription } from '../shared/nodeError';
+import { int, secretsOf, str } from '../shared/values';
 
 export const KHAOS_CREDENTIAL = 'khaosControlApi';
 
@@ -34,16 +35,6 @@ export interface KhaosCredentials {
 /** Default of the credential's Max Response Size: room for large exports, while one answer cannot exhaust n8n's memory. */
 export const DEFAULT_MAX_RESPONSE_MB = 20;
 
-function str(value: unknown, fallback = ''): string {
-	return typeof value === 'string' ? value : value === undefined || value === null ? fallback : String(value);
-}
-
-function num(value: unknown, fallback: number, min: number, max: number): number {
-	const n = Number(value);
-	if (!Number.isFinite(n)) return fallback;
-	return Math.min(max, Math.max(min, Math.floor(n)));
-}
-
 /** Read the credential leniently (older saved credentials may lack newer fields). */
 export function readKhaosCredentials(data: ICredentialDataDecryptedObject | Record<string, unknown>): KhaosCredentials {
 	const authMode: KhaosAuthMode = data.authMode === 'basic' || data.authMode === 'inRequest' ? data.authMode : 'none';
@@ -57,10 +48,10 @@ export function readKhaosCredentials(data: ICredentialDataDecryptedObject | Reco
 		namespace: str(data.namespace).trim() || 'urn:KosWeb-IKosWeb',
 		soapActionStyle: style,
 		defaultSiteId: str(data.defaultSiteId).trim(),
-		timeoutSeconds: num(data.timeoutSeconds, 30, 1, 600),
-		maxAttempts: num(data.maxAttempts, DEFAULT_RETRY_POLICY.maxAttempts, 1, 10),
-		batchSize: num(data.batchSize, 50, 1, 500),
-		maxResponseMb: num(data.maxResponseMb, DEFAULT_MAX_RESPONSE_MB, 1, 1024),
+		timeoutSeconds: int(data.timeoutSeconds, 30, 1, 600),
+		maxAttempts: int(data.maxAttempts, DEFAULT_RETRY_POLICY.maxAttempts, 1, 10),
+		batchSize: int(data.batchSize, 50, 1, 500),
+		maxResponseMb: int(data.maxResponseMb, DEFAULT_MAX_RESPONSE_MB, 1, 1024),
 	};
 }
 
@@ -90,10 +81,8 @@ export function khaosConfigFromCredentials(creds: KhaosCredentials): KhaosConfig
  * `user:password` pair stands for the HTTP Basic header, whose base64 is of the pair, not the parts.
  */
 export function khaosSecrets(creds: Pick<KhaosCredentials, 'username' | 'password'>): string[] {
-	const out = [creds.password];
-	if (creds.username.length >= 3) out.push(creds.username);
-	if (creds.username || creds.password) out.push(`${creds.username}:${creds.password}`);
-	return out.filter((s) => s.length > 0);
+	const pair = creds.username || creds.password ? `${creds.username}:${creds.password}` : null;
+	return secretsOf(creds.password, creds.username.length >= 3 ? creds.username : null, pair);
 }
 
 export async function getKhaosCredentials(ctx: IExecuteFunctions | ILoadOptionsFunctions): Promise<KhaosCredentials> {
@@ -131,46 +120,16 @@ export interface KhaosErrorInfo {
 	attempts: number | null;
 }
 
+const KHAOS_CATEGORY = { transient: 'transient', remote: 'rejected', transport: 'failed', logic: 'logic' } as const;
+
 export function describeKhaosError(error: unknown, secrets: string[]): KhaosErrorInfo {
-	const clean = (s: string) => redactSecrets(s, secrets);
-	if (error instanceof TransientExhaustedError) {
-		return {
-			category: 'transient',
-			message: clean(error.message),
-			code: error.lastError.code ?? error.lastError.kind,
-			status: error.lastError.status ?? null,
-			attempts: error.attempts,
-		};
-	}
-	if (error instanceof TransportError) {
-		return {
-			category: error.kind === 'remote' ? 'rejected' : 'failed',
-			message: clean(error.message),
-			code: error.code ?? error.kind,
-			status: error.status ?? null,
-			attempts: null,
-		};
-	}
-	const message = error instanceof Error ? error.message : String(error);
-	return { category: 'logic', message: clean(message), code: null, status: null, attempts: null };
+	const { category, message, code, status, attempts } = describeFailure(error, secrets);
+	return { category: KHAOS_CATEGORY[category], message, code, status, attempts };
 }
 
-/** NodeApiError for transport/HTTP/remote errors, NodeOperationError for logic; messages scrubbed of secrets. */
-export function toNodeError(node: INode, error: unknown, itemIndex: number, secrets: string[]): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	const info = describeKhaosError(error, secrets);
-	if (info.category === 'logic') return new NodeOperationError(node, info.message, { itemIndex });
-	const response: JsonObject = { message: info.message, code: info.code, status: info.status };
-	const description =
-		info.category === 'transient'
-			? `Khaos kept failing after ${info.attempts ?? '?'} attempt(s); nothing was applied twice. Check the service, then run again.`
-			: info.category === 'rejected'
-				? 'Khaos refused the call; the message is the SOAP fault it sent.'
-				: 'Check the web services URL, the authentication settings and the network.';
-	return new NodeApiError(node, response, {
-		message: info.message,
-		description,
-		httpCode: info.status === null ? undefined : String(info.status),
-		itemIndex,
-	});
+/** What the editor shows under a Khaos NodeApiError (nodes/shared/nodeError.ts toNodeError's `advice`). */
+export function khaosAdvice(failure: FailureDescription): string {
+	if (failure.category === 'transient') return `Khaos kept failing after ${failure.attempts ?? '?'} attempt(s); nothing was applied twice. Check the service, then run again.`;
+	if (failure.category === 'remote') return 'Khaos refused the call; the message is the SOAP fault it sent.';
+	return 'Check the web services URL, the authentication settings and the network.';
 }

@@ -3,7 +3,7 @@
  * call goes through n8n (proxy, SSRF policy, credential `authenticate`).
  */
 import { sleep } from 'n8n-workflow';
-import type { IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, IPollFunctions, IWebhookFunctions, IHttpRequestOptions } from 'n8n-workflow';
+import type { ICredentialTestFunctions, IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, IPollFunctions, IWebhookFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { ResponseTooLargeError, TransportError, type HttpRequest, type HttpResponse, type HttpSend } from '../../transports/http';
 import type { RetryDeps } from '../../transports/retry';
 
@@ -16,6 +16,18 @@ function errorCode(error: unknown): string | undefined {
 	if (typeof e?.code === 'string') return e.code;
 	if (typeof e?.cause?.code === 'string') return e.cause.code;
 	return undefined;
+}
+
+/** Response headers with lower-case names, several values joined. */
+function headerRecord(raw: Record<string, unknown> | undefined): Record<string, string | undefined> {
+	const headers: Record<string, string | undefined> = {};
+	for (const [k, v] of Object.entries(raw ?? {})) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v === undefined ? undefined : String(v);
+	return headers;
+}
+
+/** A response body as text (a helper may answer with a string, a Buffer, parsed JSON or nothing). */
+function bodyText(raw: unknown): string {
+	return typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : Buffer.isBuffer(raw) ? raw.toString('utf8') : JSON.stringify(raw);
 }
 
 /** The part of a Node readable stream the capped reader needs (no `node:stream` import: the package scanner allows none). */
@@ -119,8 +131,7 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 			}
 			throw error;
 		}
-		const headers: Record<string, string | undefined> = {};
-		for (const [k, v] of Object.entries(raw.headers ?? {})) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v === undefined ? undefined : String(v);
+		const headers = headerRecord(raw.headers);
 		const max = req.maxResponseBytes;
 		let rawBody = raw.body;
 		if (isBodyStream(rawBody)) {
@@ -135,9 +146,51 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 			}
 			rawBody = await readCapped(rawBody, max, startedAt + req.timeoutMs, req.timeoutMs);
 		}
-		const body = typeof rawBody === 'string' ? rawBody : rawBody === undefined || rawBody === null ? '' : Buffer.isBuffer(rawBody) ? rawBody.toString('utf8') : JSON.stringify(rawBody);
+		const body = bodyText(rawBody);
 		if (max !== undefined && Buffer.byteLength(body, 'utf8') > max) throw new ResponseTooLargeError('response', max, Buffer.byteLength(body, 'utf8'));
 		return { status: raw.statusCode ?? 0, headers, body };
+	};
+}
+
+type LegacyRequest = ICredentialTestFunctions['helpers']['request'];
+
+/**
+ * An HttpSend over the legacy `helpers.request` that credential tests get
+ * (ICredentialTestFunctions has no httpRequest). Any status resolves.
+ */
+export function makeLegacyRequestSend(request: LegacyRequest): HttpSend {
+	return async (req: HttpRequest): Promise<HttpResponse> => {
+		let raw: { statusCode?: number; status?: number; headers?: Record<string, unknown>; body?: unknown; data?: unknown } | undefined;
+		let failureCode: string | undefined;
+		try {
+			raw = (await request({
+				method: req.method,
+				uri: req.url,
+				headers: req.headers,
+				body: req.body,
+				timeout: req.timeoutMs,
+				json: false,
+				resolveWithFullResponse: true,
+				simple: false,
+			})) as typeof raw;
+		} catch (error) {
+			const e = error as { response?: typeof raw; statusCode?: number; code?: string; cause?: { code?: string } };
+			if (e?.response && (e.response.statusCode ?? e.response.status) !== undefined) {
+				raw = e.response;
+			} else {
+				failureCode = e?.code ?? e?.cause?.code ?? 'unknown';
+			}
+		}
+		if (raw === undefined) {
+			const code = failureCode ?? 'unknown';
+			const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT';
+			throw new TransportError(timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`, {
+				kind: timeout ? 'timeout' : 'network',
+				retryable: true,
+			});
+		}
+		const headers = headerRecord(raw.headers);
+		return { status: raw.statusCode ?? raw.status ?? 0, headers, body: bodyText(raw.body ?? raw.data) };
 	};
 }
 

@@ -3,7 +3,6 @@
  * client config, the webhook signature settings, the node credential test
  * and the mapping of transport errors to n8n errors. No wire format here.
  */
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialsDecrypted,
@@ -14,15 +13,19 @@ import type {
 	INodeCredentialTestResult,
 	IPollFunctions,
 	IWebhookFunctions,
-	JsonObject,
+	NodeApiError,
+	NodeOperationError,
 } from 'n8n-workflow';
-import { TransientExhaustedError, TransportError, type HttpRequest, type HttpResponse, type HttpSend } from '../../transports/http';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../transports/retry';
 import type { ReboundApi, ReboundConfig } from '../../transports/rebound/api';
 import { ReboundClient } from '../../transports/rebound/client';
 import { describeReboundError } from '../../transports/rebound/errors';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSignatureSettings } from '../../transports/rebound/webhook';
-import { makeN8nSend, n8nRetryDeps } from './n8nHttp';
+import { makeLegacyRequestSend, makeN8nSend, n8nRetryDeps } from './n8nHttp';
+import { toNodeError as nodeError, type FailureDescription } from './nodeError';
+import { secretsOf, str } from './values';
+
+export { makeLegacyRequestSend };
 
 export const REBOUND_CREDENTIAL = 'reBoundApi';
 /** Name of the node credential test (`methods.credentialTest`), referenced by `testedBy`. */
@@ -41,10 +44,6 @@ export interface ReboundCredentials {
 	signatureEncoding: 'hex' | 'base64';
 	signTimestamp: boolean;
 	toleranceSeconds: number;
-}
-
-function str(value: unknown, fallback = ''): string {
-	return typeof value === 'string' ? value : value === undefined || value === null ? fallback : String(value);
 }
 
 /** Read the credential leniently (older saved credentials may lack newer fields). */
@@ -83,7 +82,7 @@ export function webhookSettingsFromCredentials(creds: ReboundCredentials): Webho
 
 /** The secrets to scrub from any text that could reach an error, a log or an exception item. */
 export function reboundSecrets(creds: Pick<ReboundCredentials, 'apiKey' | 'webhookSecret'>): string[] {
-	return [creds.apiKey, creds.webhookSecret].filter((s) => s.length > 0);
+	return secretsOf(creds.apiKey, creds.webhookSecret);
 }
 
 type ApiContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhookFunctions;
@@ -105,78 +104,21 @@ export async function getReboundCredentials(ctx: ApiContext): Promise<ReboundCre
 	return readReboundCredentials(data);
 }
 
-/** What a transport error says, with the secrets removed. */
-/** Map a transport error to NodeApiError (the service answered or failed) or NodeOperationError (our logic). */
-export function toNodeError(node: INode, error: unknown, secrets: string[], itemIndex?: number, what = 'ReBound request'): NodeApiError | NodeOperationError {
-	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
-	const info = describeReboundError(error, secrets);
-	if (error instanceof TransportError || error instanceof TransientExhaustedError) {
-		const body: JsonObject = { message: info.message };
-		if (info.code) body.code = info.code;
-		return new NodeApiError(node, body, {
-			message: `${what} failed: ${info.message}`,
-			description: info.transient
-				? 'ReBound kept failing (timeouts, 5xx or rate limits) after retries with back-off. Check the service, then run again.'
-				: info.code === 'access_denied' || info.code === 'login_empty' || info.code === 'api_key_empty' || info.code === 'ip_blocked'
-					? 'ReBound refused the credentials. Check the login, the API key and the base URL of the ReBound API credential.'
-					: undefined,
-			httpCode: info.status !== undefined ? String(info.status) : undefined,
-			itemIndex,
-		});
-	}
-	return new NodeOperationError(node, `${what} failed: ${info.message}`, { itemIndex });
+const CREDENTIAL_CODES = new Set(['access_denied', 'login_empty', 'api_key_empty', 'ip_blocked']);
+
+/** What the editor shows under a ReBound NodeApiError (nodes/shared/nodeError.ts toNodeError's `advice`). */
+export function reboundAdvice(failure: FailureDescription): string | undefined {
+	if (failure.category === 'transient' || failure.retryable) return 'ReBound kept failing (timeouts, 5xx or rate limits) after retries with back-off. Check the service, then run again.';
+	if (failure.code !== null && CREDENTIAL_CODES.has(failure.code)) return 'ReBound refused the credentials. Check the login, the API key and the base URL of the ReBound API credential.';
+	return undefined;
 }
 
-type LegacyRequest = ICredentialTestFunctions['helpers']['request'];
-
 /**
- * An HttpSend over the legacy `helpers.request` that credential tests get
- * (ICredentialTestFunctions has no httpRequest). Any status resolves.
+ * The ReBound nodes' positional form of nodes/shared/nodeError.ts toNodeError (what defaults to
+ * "ReBound request"); new code calls that one with `{ itemIndex, secrets, what, advice: reboundAdvice }`.
  */
-export function makeLegacyRequestSend(request: LegacyRequest): HttpSend {
-	return async (req: HttpRequest): Promise<HttpResponse> => {
-		let raw: { statusCode?: number; status?: number; headers?: Record<string, unknown>; body?: unknown; data?: unknown } | undefined;
-		let failureCode: string | undefined;
-		try {
-			raw = (await request({
-				method: req.method,
-				uri: req.url,
-				headers: req.headers,
-				body: req.body,
-				timeout: req.timeoutMs,
-				json: false,
-				resolveWithFullResponse: true,
-				simple: false,
-			})) as typeof raw;
-		} catch (error) {
-			const e = error as { response?: typeof raw; statusCode?: number; code?: string; cause?: { code?: string } };
-			if (e?.response && (e.response.statusCode ?? e.response.status) !== undefined) {
-				raw = e.response;
-			} else {
-				failureCode = e?.code ?? e?.cause?.code ?? 'unknown';
-			}
-		}
-		if (raw === undefined) {
-			const code = failureCode ?? 'unknown';
-			const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT';
-			throw new TransportError(timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`, {
-				kind: timeout ? 'timeout' : 'network',
-				retryable: true,
-			});
-		}
-		const headers: Record<string, string | undefined> = {};
-		for (const [k, v] of Object.entries(raw.headers ?? {})) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v === undefined ? undefined : String(v);
-		const rawBody = raw.body ?? raw.data;
-		const body =
-			typeof rawBody === 'string'
-				? rawBody
-				: rawBody === undefined || rawBody === null
-					? ''
-					: Buffer.isBuffer(rawBody)
-						? rawBody.toString('utf8')
-						: JSON.stringify(rawBody);
-		return { status: raw.statusCode ?? raw.status ?? 0, headers, body };
-	};
+export function toNodeError(node: INode, error: unknown, secrets: string[], itemIndex?: number, what = 'ReBound request'): NodeApiError | NodeOperationError {
+	return nodeError(node, error, { itemIndex, secrets, what, advice: reboundAdvice });
 }
 
 export function todaySlashDate(nowMs: number): string {

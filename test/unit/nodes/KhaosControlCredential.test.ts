@@ -1,6 +1,7 @@
 import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
 import { KhaosControlApi } from '../../../credentials/KhaosControlApi.credentials';
-import { khaosConfigFromCredentials, khaosSecrets, readKhaosCredentials, toNodeError } from '../../../nodes/KhaosControl/transport';
+import { toNodeError } from '../../../nodes/shared/nodeError';
+import { khaosAdvice, khaosConfigFromCredentials, khaosSecrets, readKhaosCredentials } from '../../../nodes/KhaosControl/transport';
 import { TransientExhaustedError, TransportError } from '../../../transports/http';
 import { buildSoapRequest } from '../../../transports/khaos/soap';
 import { parseXml, type XmlObject } from '../../../transports/khaos/xml';
@@ -95,12 +96,12 @@ describe('KhaosControlApi credential', () => {
 	test('errors become NodeApiError (transport) or NodeOperationError (logic) without secrets', () => {
 		const node = { id: '1', name: 'Khaos', type: 'khaosControl', typeVersion: 1, position: [0, 0], parameters: {} } as INode;
 		const secrets = khaosSecrets({ username: 'alice', password: 'Tr0ub4dor&3' });
-		const t = toNodeError(node, new TransientExhaustedError('Khaos ExportStock', 3, 10, new TransportError('HTTP 503 for alice:Tr0ub4dor&3', { kind: 'http', retryable: true, status: 503 })), 2, secrets);
+		const t = toNodeError(node, new TransientExhaustedError('Khaos ExportStock', 3, 10, new TransportError('HTTP 503 for alice:Tr0ub4dor&3', { kind: 'http', retryable: true, status: 503 })), { itemIndex: 2, secrets, advice: khaosAdvice });
 		expect(t).toBeInstanceOf(NodeApiError);
 		expect(t.message).not.toContain('Tr0ub4dor&3');
 		expect(t.message).not.toContain('alice');
 		expect(t.context.itemIndex).toBe(2);
-		const l = toNodeError(node, new Error('Stock Codes is empty'), 1, secrets);
+		const l = toNodeError(node, new Error('Stock Codes is empty'), { itemIndex: 1, secrets, advice: khaosAdvice });
 		expect(l).toBeInstanceOf(NodeOperationError);
 		expect(l.message).toBe('Stock Codes is empty');
 	});

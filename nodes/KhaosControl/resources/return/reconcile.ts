@@ -15,8 +15,7 @@ import { reconcile, type ReconcileReport } from '../../../../core/reconcile';
 import { renderReconciliationHtml, renderReconciliationMarkdown, renderReconciliationSummaryLine } from '../../../../core/reconcileReport';
 import type { AppliedStockAdjustment, KhaosOrderStatus } from '../../../../transports/khaos/api';
 import { returnAssociatedRef } from '../creditNote/execute';
-import { errorItem, type KhaosRun, type OperationResult } from '../../common';
-import { toNodeError } from '../../transport';
+import { errorItem, runError, type KhaosRun, type OperationResult } from '../../common';
 
 /** A credit-note row of core/reconcile's `khaos` input (its schema reads it; loose on purpose). */
 interface CreditNoteRow {
@@ -123,7 +122,7 @@ export async function reconcileReturns(run: KhaosRun): Promise<OperationResult> 
 		} catch (error) {
 			// no report from half the data: the node fails (or, with continueOnFail, one error item)
 			if (run.ctx.continueOnFail()) return [[{ ...errorItem(run, error, 0), pairedItem: paired.length > 0 ? paired : { item: 0 } }]];
-			throw toNodeError(run.ctx.getNode(), error, 0, run.secrets);
+			throw runError(run, error, 0);
 		}
 	}
 

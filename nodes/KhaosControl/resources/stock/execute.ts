@@ -9,10 +9,10 @@ import { validateMappedReturn } from '../../../../core/mapping';
 import { xmlIllegalChar } from '../../../../core/returnModel';
 import { applyReturnStock, heldFromRecords, type LineStockMove, type StockInput, type StockOutcome } from '../../../../core/usecases/applyReturnStock';
 import type { KhaosStockLevel, StockAdjustmentInput, StockAdjustmentResult } from '../../../../transports/khaos/api';
-import { toNodeError } from '../../transport';
 import {
 	exceptionItem,
 	failureDescriber,
+	runError,
 	locatorValue,
 	outputItem,
 	perItem,
@@ -173,7 +173,7 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 			failureDescriber(run),
 		);
 	} catch (error) {
-		throw toNodeError(run.ctx.getNode(), error, inputs[0]?.itemIndex ?? 0, run.secrets);
+		throw runError(run, error, inputs[0]?.itemIndex ?? 0);
 	}
 	outcomes.forEach((outcome, i) => {
 		const { itemIndex, json } = inputs[i];

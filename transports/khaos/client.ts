@@ -54,6 +54,15 @@ import { z } from 'zod';
 
 export { KhaosFault } from './faults';
 
+/**
+ * Codes of protocol errors that concern the data of the call, not the whole service: a request value
+ * refused before anything was sent (REQUEST_DATA), or an answer whose fields fail validation
+ * (RESPONSE_FIELD). The node layer splits a batch that fails with one of these to find its culprit;
+ * an unreadable answer (a wrong URL, an HTML page) is no record's fault.
+ */
+export const REQUEST_DATA = 'invalid_request_data';
+export const RESPONSE_FIELD = 'invalid_response_field';
+
 /** A SOAP array of structs: `<X><item>…</item>…</X>`; missing or empty → no items. */
 const itemList = <T extends z.ZodTypeAny>(item: T) => z.preprocess((v) => (v === undefined || v === '' ? {} : v), z.object({ item: xList(item) }));
 
@@ -100,13 +109,14 @@ function uniqueCodes(codes: string[], what: string): string[] {
 	const seen = new Set<string>();
 	const out: string[] = [];
 	codes.forEach((raw, i) => {
-		if (typeof raw !== 'string') throw new TransportError(`${what}[${i}] is not a string`, { kind: 'protocol', retryable: false });
+		if (typeof raw !== 'string') throw new TransportError(`${what}[${i}] is not a string`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
 		const code = raw.trim();
 		if (code === '') return;
 		if (code.includes(',')) {
 			throw new TransportError(`${what}[${i}] "${code.slice(0, 60)}" contains a comma, which the comma-separated Khaos parameter cannot carry`, {
 				kind: 'protocol',
 				retryable: false,
+				code: REQUEST_DATA,
 			});
 		}
 		if (!seen.has(code)) {
@@ -285,7 +295,7 @@ export class KhaosClient implements KhaosApi {
 	}
 
 	private protocolError(method: string, field: string, message: string): TransportError {
-		return new TransportError(`Khaos ${method}: response field ${field}: ${this.redact(message)}`, { kind: 'protocol', retryable: false });
+		return new TransportError(`Khaos ${method}: response field ${field}: ${this.redact(message)}`, { kind: 'protocol', retryable: false, code: RESPONSE_FIELD });
 	}
 
 	private validate<S extends z.ZodTypeAny>(method: string, schema: S, value: unknown, prefix: string): z.infer<S> {
@@ -393,7 +403,7 @@ export class KhaosClient implements KhaosApi {
 	async getSalesOrder(ref: { associatedRef?: string; orderCode?: string }): Promise<KhaosSalesOrder | null> {
 		const byCode = ref.orderCode !== undefined && ref.orderCode.trim() !== '';
 		const id = (byCode ? ref.orderCode : ref.associatedRef)?.trim() ?? '';
-		if (id === '') throw new TransportError('getSalesOrder needs associatedRef or orderCode', { kind: 'protocol', retryable: false });
+		if (id === '') throw new TransportError('getSalesOrder needs associatedRef or orderCode', { kind: 'protocol', retryable: false, code: REQUEST_DATA });
 		uniqueCodes([id], byCode ? 'orderCode' : 'associatedRef');
 		const res = await this.call('ExportOrders', [
 			['IDs', id],
@@ -499,10 +509,10 @@ export class KhaosClient implements KhaosApi {
 		inputs.forEach((input, i) => {
 			const label = inputs.length === 1 ? 'importReturn' : `importReturns[${i}]`;
 			if (!input.associatedRef || input.associatedRef.trim() === '') {
-				throw new TransportError(`${label}: associatedRef is empty (it is the duplicate guard)`, { kind: 'protocol', retryable: false });
+				throw new TransportError(`${label}: associatedRef is empty (it is the duplicate guard)`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
 			}
 			if (input.associatedRef.length > 50) {
-				throw new TransportError(`${label}: associatedRef "${input.associatedRef.slice(0, 60)}" is longer than 50 characters`, { kind: 'protocol', retryable: false });
+				throw new TransportError(`${label}: associatedRef "${input.associatedRef.slice(0, 60)}" is longer than 50 characters`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
 			}
 		});
 		const out: ImportReturnResult[] = [];
@@ -602,10 +612,10 @@ export class KhaosClient implements KhaosApi {
 			const hasBy = a.adjustBy !== undefined && a.adjustBy !== null;
 			const hasTo = a.adjustTo !== undefined && a.adjustTo !== null;
 			const label = `adjustments[${i}] (reference ${a.reference})`;
-			if (hasBy === hasTo) throw new TransportError(`${label}: set exactly one of adjustBy and adjustTo`, { kind: 'protocol', retryable: false });
+			if (hasBy === hasTo) throw new TransportError(`${label}: set exactly one of adjustBy and adjustTo`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
 			const n = hasBy ? a.adjustBy : a.adjustTo;
-			if (!Number.isInteger(n)) throw new TransportError(`${label}: ${hasBy ? 'adjustBy' : 'adjustTo'} must be a whole number`, { kind: 'protocol', retryable: false });
-			if (!a.reference || a.reference.trim() === '') throw new TransportError(`${label}: reference is empty (it is the idempotency key)`, { kind: 'protocol', retryable: false });
+			if (!Number.isInteger(n)) throw new TransportError(`${label}: ${hasBy ? 'adjustBy' : 'adjustTo'} must be a whole number`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
+			if (!a.reference || a.reference.trim() === '') throw new TransportError(`${label}: reference is empty (it is the idempotency key)`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
 		});
 		const out: StockAdjustmentResult[] = [];
 		for (const batch of chunk(adjustments, this.config.batchSize)) {

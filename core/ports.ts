@@ -69,3 +69,93 @@ export interface FailureInfo {
 }
 
 export type DescribeFailure = (error: unknown) => FailureInfo;
+
+// ------------------------------------------------------------------ credit notes (core/usecases/postCreditNotes.ts)
+
+/** One line of the original sales order, as far as its credit cares. */
+export interface SalesOrderLineForCredit {
+	lineId: string;
+	stockCode: string;
+	qtyOrdered: number;
+	/** Units of this line already returned on processed returns. */
+	qtyReturned: number;
+	/** Unit price before the line's discount, in the order's price basis. */
+	unitPricePence: number;
+	discountPercent: number;
+	discountValuePence: number;
+	vatRatePercent: number;
+}
+
+export interface SalesOrderForCredit {
+	orderCode: string;
+	associatedRef: string;
+	customerUrn: string;
+	siteId: string;
+	currency: string;
+	exchangeRate: number;
+	priceBasis: 'gross' | 'net';
+	vatRounding: 'line' | 'total';
+	orderDiscountPence: number;
+	delivery: { netPence: number; grossPence: number; vatRatePercent: number };
+	/** Whether delivery was already credited on an earlier return. */
+	deliveryRefunded: boolean;
+	lines: SalesOrderLineForCredit[];
+}
+
+/** An order or credit note found by associated ref. */
+export interface OrderStatus {
+	orderCode: string;
+	associatedRef: string;
+	/** 1 sales order, 2 credit note */
+	orderType: number;
+	currency: string;
+	dateCreated: string;
+	itemsNetPence: number;
+	deliveryNetPence: number;
+	cancelled: boolean;
+}
+
+export interface ReturnImportLine {
+	stockCode: string;
+	quantity: number;
+	reasonId: string;
+	orderLineId: string;
+	siteId: string;
+	locationId: string | null;
+	restock: boolean;
+	creditNetPence: number;
+	creditTaxPence: number;
+	creditGrossPence: number;
+}
+
+export interface ReturnImport {
+	/** The duplicate guard: Khaos never imports an associated ref twice. */
+	associatedRef: string;
+	customerUrn: string;
+	orderAssociatedRef: string;
+	currency: string;
+	exchangeRate: number;
+	notes?: string;
+	lines: ReturnImportLine[];
+	delivery: { netPence: number; taxPence: number; grossPence: number } | null;
+}
+
+export interface ReturnImportResult {
+	imported: boolean;
+	/** New, or (a duplicate) the existing one. */
+	returnCode: string;
+	duplicate: boolean;
+	skipReason: string | null;
+	skipCode?: string | null;
+}
+
+export interface CreditPort {
+	/** Orders and credit notes by associated ref. */
+	getOrderStatuses(associatedRefs: string[]): Promise<OrderStatus[]>;
+	/** Sales orders by associated ref; a ref with no order is absent from the map. */
+	getSalesOrders(associatedRefs: string[]): Promise<Map<string, SalesOrderForCredit>>;
+	/** One result per import, in order; each imported or skipped on its own. */
+	importReturns(imports: ReturnImport[]): Promise<ReturnImportResult[]>;
+	/** Processes an imported return (raising its credit note); "already processed" is an answer, not an error. */
+	processReturn(returnCode: string, manualAuthCode: string): Promise<string>;
+}

@@ -1,0 +1,552 @@
+/**
+ * Post the credit notes of mapped returns in Khaos, computed from the original orders.
+ *
+ * For a batch of mapped returns:
+ * 1. one batched status look-up of every `RB-<returnId>`: a return whose credit note already
+ *    exists is a duplicate delivery and is reported as such, with nothing imported or processed
+ *    again (its units are already counted as returned on the order, so computing again would be
+ *    wrong);
+ * 2. every distinct original order is fetched in batched calls (a failed call fails only the
+ *    returns of its orders);
+ * 3. in waves (the k-th return of each order in wave k): every credit of the wave is computed by
+ *    core/creditNote (never from ReBound's refund), the wave is imported in batched calls
+ *    (associated ref `RB-<returnId>`, restock false: stock moved in the stock step; each return
+ *    imported or skipped on its own);
+ * 4. each imported return is processed (one a call, up to `processConcurrency` at once; a
+ *    duplicate import whose credit note already exists for the same items' net, because an
+ *    overlapping run processed it, is found in one batched look-up and reported
+ *    `already_processed` without processing it again); the cached order then counts its units as
+ *    returned, so two returns of one order in one batch never credit the same unit twice.
+ * Every batched call is isolated (./isolate.ts): a permanent refusal splits the batch so only the
+ * culprit return fails. A fatal failure (nothing can succeed) stops the run: PostingStopped.
+ */
+import { CREDIT_PROBLEM_EXCEPTION_KIND, computeCredit, type CreditLine, type CreditOptions, type CreditOrder, type CreditResult } from '../creditNote';
+import { makeException, type ExceptionContext, type ExceptionKind, type ExceptionStage, type ReturnException } from '../exceptions';
+import type { MappedReturn } from '../mapping';
+import { formatPence } from '../money';
+import type { CreditPort, DescribeFailure, FailureInfo, OrderStatus, ReturnImport, ReturnImportResult, SalesOrderForCredit } from '../ports';
+import { isolateInChunks } from './isolate';
+
+/** The duplicate guard of a return's import (Khaos allows 50 characters; the model keeps return ids within 47). */
+export function returnAssociatedRef(returnId: string): string {
+	return `RB-${returnId}`;
+}
+
+export function toCreditOrder(o: SalesOrderForCredit): CreditOrder {
+	return {
+		orderRef: o.associatedRef,
+		currency: o.currency,
+		exchangeRate: o.exchangeRate,
+		priceBasis: o.priceBasis,
+		vatRounding: o.vatRounding,
+		orderDiscountPence: o.orderDiscountPence,
+		delivery: o.delivery.grossPence > 0 || o.delivery.netPence > 0 ? { pricePence: o.priceBasis === 'gross' ? o.delivery.grossPence : o.delivery.netPence, vatRatePercent: o.delivery.vatRatePercent } : null,
+		deliveryAlreadyRefunded: o.deliveryRefunded,
+		lines: o.lines.map((l) => ({
+			lineId: l.lineId,
+			sku: l.stockCode,
+			qtySold: l.qtyOrdered,
+			qtyPreviouslyReturned: l.qtyReturned,
+			unitPricePence: l.unitPricePence,
+			discountPercent: l.discountPercent,
+			discountValuePence: l.discountValuePence,
+			vatRatePercent: l.vatRatePercent,
+		})),
+	};
+}
+
+export interface RecordIdentity {
+	returnId: string | null;
+	displayId: string | null;
+	orderReference: string | null;
+}
+
+export interface CreditInput {
+	ret: MappedReturn;
+	/** The record as it arrived, kept on exception rows for replay. */
+	payload: unknown;
+	/** The ids as the record states them, stamped on its exception rows (default: the return's). */
+	identity?: RecordIdentity;
+}
+
+export interface CreditPolicy {
+	credit: CreditOptions;
+	manualAuthCode: string;
+	processReturn: boolean;
+	/** ProcessReturn calls in flight at once. */
+	processConcurrency: number;
+	/** Site of a credited line whose mapping names none and whose order has none. */
+	defaultSiteId: string;
+	/** Records per batched call. */
+	batchSize: number;
+}
+
+export interface Totals {
+	netPence: number;
+	net: string;
+}
+
+/** A return whose credit note existed before this run (a redelivery): nothing was imported. */
+export interface ExistingCredit {
+	returnId: string;
+	displayId: string | null;
+	orderReference: string;
+	associatedRef: string;
+	duplicate: true;
+	creditNoteCode: string;
+	returnCode: null;
+	currency: string;
+	dateCreated: string;
+	totals: Totals;
+}
+
+export interface CreditLineOut {
+	kind: CreditLine['kind'];
+	orderLineId: string | null;
+	sku: string | null;
+	returnLineIds: string[];
+	quantity: number;
+	fromUnit: number;
+	toUnit: number;
+	vatRatePercent: number;
+	netPence: number;
+	vatPence: number;
+	grossPence: number;
+	net: string;
+	vat: string;
+	gross: string;
+	reasonId?: string;
+	siteId?: string;
+	locationId?: string | null;
+}
+
+type Computed = Extract<CreditResult, { ok: true }>;
+
+/** A return imported (or found imported) and, unless the policy says not to, processed. */
+export interface PostedCredit {
+	returnId: string;
+	displayId: string | null;
+	orderReference: string;
+	orderCode: string;
+	customerUrn: string;
+	associatedRef: string;
+	returnCode: string | null;
+	creditNoteCode: null;
+	imported: boolean;
+	duplicate: boolean;
+	processed: string | null;
+	currency: string;
+	exchangeRate: number;
+	lines: CreditLineOut[];
+	totals: { netPence: number; vatPence: number; grossPence: number; net: string; vat: string; gross: string };
+	deliveryRefunded: boolean;
+	refundPence: number | null;
+	mismatch: Computed['mismatch'];
+}
+
+/** What the run reported, in the order it is to be output; `index` is the input's position. */
+export interface CreditPosting {
+	created: Array<{ index: number; credit: ExistingCredit | PostedCredit }>;
+	exceptions: Array<{ index: number; exception: ReturnException }>;
+}
+
+/** A fatal failure (credentials refused, misconfiguration, a bug): no return can succeed, so the run stops. */
+export class PostingStopped extends Error {
+	constructor(
+		readonly error: unknown,
+		/** The input it surfaced on. */
+		readonly index: number,
+	) {
+		super(error instanceof Error ? error.message : String(error));
+		this.name = 'PostingStopped';
+	}
+}
+
+interface Rec {
+	index: number;
+	input: CreditInput;
+	ret: MappedReturn;
+	associatedRef: string;
+	created: Array<ExistingCredit | PostedCredit>;
+	exceptions: ReturnException[];
+}
+type OrderEntry = { order: SalesOrderForCredit | null } | { failure: FailureInfo };
+/** A return whose credit is computed and whose import is ready. */
+interface Prepared {
+	rec: Rec;
+	order: SalesOrderForCredit;
+	result: Computed;
+	input: ReturnImport;
+	itemLines: CreditLine[];
+	deliveryLine: CreditLine | null;
+	placeOf: (l: CreditLine) => { reasonId: string; siteId: string; locationId: string | null };
+}
+
+const orderKey = (ref: string) => ref.trim().toLowerCase();
+const isLiveCreditNote = (s: OrderStatus) => s.orderType === 2 && !s.cancelled;
+
+export async function postCreditNotes(port: CreditPort, inputs: CreditInput[], policy: CreditPolicy, describe: DescribeFailure): Promise<CreditPosting> {
+	const posting: CreditPosting = { created: [], exceptions: [] };
+	const recs: Rec[] = inputs.map((input, index) => ({ index, input, ret: input.ret, associatedRef: returnAssociatedRef(input.ret.returnId), created: [], exceptions: [] }));
+	if (recs.length === 0) return posting;
+	const run = new Run(port, policy, describe);
+
+	// 1. credit notes that already exist (duplicate deliveries): one batched look-up
+	const existing = new Map<string, OrderStatus>();
+	const looked: Rec[] = [];
+	for (const part of await run.isolated(recs, recs[0].index, (batch) => port.getOrderStatuses(batch.map((r) => r.associatedRef)))) {
+		if ('failure' in part) {
+			for (const rec of part.items) posting.exceptions.push(...failureOf(rec, part.failure, 'credit', 'the Khaos credit-note look-up').map((exception) => ({ index: rec.index, exception })));
+			continue;
+		}
+		looked.push(...part.items);
+		for (const s of part.result) if (isLiveCreditNote(s)) existing.set(s.associatedRef.toLowerCase(), s);
+	}
+	const pending: Rec[] = [];
+	for (const rec of looked) {
+		const already = existing.get(rec.associatedRef.toLowerCase());
+		if (already) rec.created.push(existingCredit(rec, already));
+		else pending.push(rec);
+	}
+
+	// 2. every distinct original order: batched look-ups (a failed batch fails only its orders)
+	const orders = await run.fetchOrders(pending);
+
+	// 3.–4. in waves: the k-th return of each order in wave k, so two returns of one order see each
+	// other's units (and delivery) as returned, exactly as one after the other would
+	const groups = new Map<string, Rec[]>();
+	for (const rec of pending) groups.set(orderKey(rec.ret.orderReference), [...(groups.get(orderKey(rec.ret.orderReference)) ?? []), rec]);
+	const waves = Math.max(0, ...[...groups.values()].map((g) => g.length));
+	for (let w = 0; w < waves; w++) {
+		const wave = [...groups.values()].filter((g) => g.length > w).map((g) => g[w]);
+		await run.postWave(wave, orders);
+	}
+
+	for (const rec of recs) {
+		posting.created.push(...rec.created.map((credit) => ({ index: rec.index, credit })));
+		posting.exceptions.push(...rec.exceptions.map((exception) => ({ index: rec.index, exception })));
+	}
+	return posting;
+}
+
+class Run {
+	constructor(
+		private readonly port: CreditPort,
+		private readonly policy: CreditPolicy,
+		private readonly describe: DescribeFailure,
+	) {}
+
+	/** A batched call, isolated; a fatal failure stops the run (reported on input `index`). */
+	async isolated<T, R>(items: T[], index: number, call: (batch: T[]) => Promise<R>) {
+		try {
+			return await isolateInChunks(items, Math.max(1, this.policy.batchSize || 50), call, this.describe);
+		} catch (error) {
+			throw new PostingStopped(error, index);
+		}
+	}
+
+	/** The failure's exceptions for the return, or (fatal) the run stops. */
+	fail(rec: Rec, error: unknown, stage: ExceptionStage, what: string): void {
+		if (error instanceof PostingStopped) throw error;
+		const failure = this.describe(error);
+		if (failure.category === 'fatal') throw new PostingStopped(error, rec.index);
+		rec.exceptions.push(...failureOf(rec, failure, stage, what));
+	}
+
+	/** Anything unexpected still ends as an exception for this return (or, fatal, stops the run). */
+	async guarded(rec: Rec, what: string, fn: () => Promise<void> | void): Promise<void> {
+		try {
+			await fn();
+		} catch (error) {
+			this.fail(rec, error, 'credit', what);
+		}
+	}
+
+	async fetchOrders(pending: Rec[]): Promise<Map<string, OrderEntry>> {
+		const orders = new Map<string, OrderEntry>();
+		const refs: Array<{ ref: string; index: number }> = [];
+		for (const rec of pending) {
+			const key = orderKey(rec.ret.orderReference);
+			if (orders.has(key)) continue;
+			orders.set(key, { order: null });
+			refs.push({ ref: rec.ret.orderReference.trim(), index: rec.index });
+		}
+		for (const part of await this.isolated(refs, refs[0]?.index ?? 0, (batch) => this.port.getSalesOrders(batch.map((r) => r.ref)))) {
+			if ('failure' in part) {
+				for (const { ref } of part.items) orders.set(orderKey(ref), { failure: part.failure });
+				continue;
+			}
+			const byKey = new Map([...part.result.entries()].map(([k, o]) => [orderKey(k), o]));
+			// a private copy: the waves count this batch's returns on it
+			for (const { ref } of part.items) {
+				const o = byKey.get(orderKey(ref));
+				orders.set(orderKey(ref), { order: o ? (JSON.parse(JSON.stringify(o)) as SalesOrderForCredit) : null });
+			}
+		}
+		return orders;
+	}
+
+	async postWave(wave: Rec[], orders: Map<string, OrderEntry>): Promise<void> {
+		const prepared: Prepared[] = [];
+		for (const rec of wave) {
+			await this.guarded(rec, 'creating the credit note', () => {
+				const p = this.prepare(rec, orders.get(orderKey(rec.ret.orderReference)) as OrderEntry);
+				if (p) prepared.push(p);
+			});
+		}
+		const parts = await this.isolated(prepared, prepared[0]?.rec.index ?? 0, async (batch) => {
+			const results = await this.port.importReturns(batch.map((p) => p.input));
+			if (results.length !== batch.length) throw new Error(`Khaos ImportReturns answered ${results.length} result(s) for ${batch.length} return(s)`);
+			return results;
+		});
+		for (const part of parts) {
+			const batch = part.items;
+			if ('failure' in part) {
+				// only the culprit (or, for a transient failure, its batch) is an exception; the others go on
+				for (const p of batch) p.rec.exceptions.push(...failureOf(p.rec, part.failure, 'return', 'importing the return into Khaos'));
+				continue;
+			}
+			const results = part.result;
+			const credited = await this.alreadyCredited(batch, results);
+			// ProcessReturn is one return a call: up to processConcurrency at once. Safe: a wave holds at
+			// most one return of each order, so no two of them count units on the same order.
+			await inPool(batch.length, this.policy.processConcurrency, (i) =>
+				this.guarded(batch[i].rec, 'creating the credit note', () => this.finish(batch[i], results[i], credited.has(batch[i].rec.associatedRef.toLowerCase()))),
+			);
+		}
+	}
+
+	/** Compute the credit of one return from its (cached) order; null when it became an exception. */
+	prepare(rec: Rec, entry: OrderEntry): Prepared | null {
+		const { ret } = rec;
+		if ('failure' in entry) {
+			rec.exceptions.push(...failureOf(rec, entry.failure, 'credit', `fetching order ${ret.orderReference}`));
+			return null;
+		}
+		const order = entry.order;
+		if (!order) {
+			rec.exceptions.push(exceptionOf(rec, 'order_not_found', `no Khaos sales order has the associated ref ${ret.orderReference}`, 'credit', { code: ret.orderReference }));
+			return null;
+		}
+		const result = computeCredit(
+			toCreditOrder(order),
+			ret.lines.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
+			{ ...this.policy.credit, refundPence: ret.refundPence },
+		);
+		if (!result.ok) {
+			for (const p of result.problems) {
+				const lineId = ret.lines.find((l) => p.sku !== null && l.mapping.khaosSku.toLowerCase() === p.sku.toLowerCase())?.lineId ?? null;
+				rec.exceptions.push(
+					exceptionOf(rec, CREDIT_PROBLEM_EXCEPTION_KIND[p.kind], p.message, 'credit', {
+						sku: p.sku,
+						lineId,
+						code: p.kind,
+						field: p.field,
+						details: { requested: p.requested, available: p.available, orderLineId: p.lineId },
+					}, ` (order ${order.associatedRef})`),
+				);
+			}
+			return null;
+		}
+		const lineById = new Map(ret.lines.map((l) => [l.lineId, l]));
+		const placeOf = (l: CreditLine) => {
+			const first = (l.refs ?? (l.ref ? [l.ref] : [])).map((r) => lineById.get(r)).find((x) => x !== undefined);
+			const m = first?.mapping;
+			return { reasonId: m?.reasonId ?? '', siteId: m?.siteId ?? (order.siteId || this.policy.defaultSiteId), locationId: m?.locationId ?? null };
+		};
+		const itemLines = result.lines.filter((l) => l.kind === 'item');
+		const deliveryLine = result.lines.find((l) => l.kind === 'delivery') ?? null;
+		const input: ReturnImport = {
+			associatedRef: rec.associatedRef,
+			customerUrn: order.customerUrn,
+			orderAssociatedRef: order.associatedRef,
+			currency: order.currency,
+			exchangeRate: order.exchangeRate,
+			notes: `ReBound return ${ret.displayId ?? ret.returnId}`,
+			lines: itemLines.map((l) => ({
+				stockCode: l.sku ?? '',
+				quantity: l.quantity,
+				orderLineId: l.lineId ?? '',
+				restock: false,
+				creditNetPence: l.netPence,
+				creditTaxPence: l.vatPence,
+				creditGrossPence: l.grossPence,
+				...placeOf(l),
+			})),
+			delivery: deliveryLine ? { netPence: deliveryLine.netPence, taxPence: deliveryLine.vatPence, grossPence: deliveryLine.grossPence } : null,
+		};
+		return { rec, order, result, input, itemLines, deliveryLine, placeOf };
+	}
+
+	/**
+	 * Returns of a batch that Khaos reported as duplicates (imported before, e.g. by an overlapping
+	 * run) and whose credit note now exists for exactly the items' net computed here: one batched
+	 * look-up, so ProcessReturn is not called once per duplicate only to answer "already
+	 * processed". A credit note for a different amount (partly processed) is not in the set:
+	 * ProcessReturn is called. A failed look-up leaves the set empty (ProcessReturn as before).
+	 */
+	async alreadyCredited(batch: Prepared[], results: ReturnImportResult[]): Promise<Set<string>> {
+		const out = new Set<string>();
+		if (!this.policy.processReturn) return out;
+		const dups = batch.filter((_p, i) => results[i].duplicate && results[i].returnCode);
+		if (dups.length === 0) return out;
+		let statuses: OrderStatus[];
+		try {
+			statuses = await this.port.getOrderStatuses(dups.map((p) => p.rec.associatedRef));
+		} catch {
+			return out;
+		}
+		for (const p of dups) {
+			const ref = p.rec.associatedRef.toLowerCase();
+			const itemsNet = p.itemLines.reduce((sum, l) => sum + l.netPence, 0);
+			if (statuses.some((s) => isLiveCreditNote(s) && s.associatedRef.toLowerCase() === ref && s.itemsNetPence === itemsNet)) out.add(ref);
+		}
+		return out;
+	}
+
+	/** After the import: the skip exception, or ProcessReturn (one a call) and the posted credit. */
+	async finish(p: Prepared, imported: ReturnImportResult, credited: boolean): Promise<void> {
+		const { rec, order, result, itemLines, deliveryLine } = p;
+		if (!imported.imported && !imported.duplicate) {
+			rec.exceptions.push(exceptionOf(rec, skipKind(imported), `Khaos did not import the return: ${imported.skipReason ?? 'no reason given'}`, 'return', { code: imported.skipCode ?? null }));
+			return;
+		}
+		let processed: string | null = null;
+		if (this.policy.processReturn && imported.returnCode && credited) {
+			processed = 'already_processed';
+		} else if (this.policy.processReturn && imported.returnCode) {
+			try {
+				processed = await this.port.processReturn(imported.returnCode, this.policy.manualAuthCode);
+			} catch (error) {
+				// the return stays imported; a replay finds it as a duplicate and processes it then
+				this.fail(rec, error, 'credit', `processing return ${imported.returnCode}`);
+				return;
+			}
+		}
+		// the cached order now counts these units (and the delivery) as returned
+		for (const l of itemLines) {
+			const ol = order.lines.find((x) => x.lineId === l.lineId);
+			if (ol) ol.qtyReturned += l.quantity;
+		}
+		if (deliveryLine) order.deliveryRefunded = true;
+		rec.created.push(postedCredit(p, imported, processed));
+		const mm = result.mismatch;
+		if (mm?.overTolerance) {
+			const m = formatPence;
+			rec.exceptions.push(
+				exceptionOf(
+					rec,
+					'credit_mismatch',
+					`the credit computed from order ${order.associatedRef} is ${m(mm.creditPence)} ${result.currency} but ReBound refunded ${m(mm.refundPence)} (difference ${m(mm.differencePence)}, tolerance ${m(mm.tolerancePence)}); the credit note was created`,
+					'credit',
+					{ code: imported.returnCode || null, details: { refundPence: mm.refundPence, creditPence: mm.creditPence, differencePence: mm.differencePence, tolerancePence: mm.tolerancePence } },
+				),
+			);
+		}
+	}
+}
+
+function identityOf(rec: Rec): RecordIdentity {
+	return rec.input.identity ?? { returnId: rec.ret.returnId, displayId: rec.ret.displayId, orderReference: rec.ret.orderReference };
+}
+
+/** An exception of the return: "Return <id><qualifier>: <message>", the record as payload. */
+function exceptionOf(rec: Rec, kind: ExceptionKind, message: string, stage: ExceptionStage, extra: Partial<ExceptionContext> = {}, qualifier = ''): ReturnException {
+	const identity = identityOf(rec);
+	const name = identity.returnId ? `Return ${identity.returnId}` : 'Item';
+	return makeException(kind, `${name}${qualifier}: ${message}`, { stage, ...identity, ...extra, payload: rec.input.payload });
+}
+
+/** A failed call for this return: transient (retries exhausted) → transient_exhausted; refused → khaos_rejected. */
+function failureOf(rec: Rec, failure: FailureInfo, stage: ExceptionStage, what: string): ReturnException[] {
+	const kind: ExceptionKind = failure.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
+	return [exceptionOf(rec, kind, `${what} failed: ${failure.message}`, stage, { code: failure.code, details: { status: failure.status, attempts: failure.attempts } })];
+}
+
+function skipKind(result: ReturnImportResult): ExceptionKind {
+	switch (result.skipCode) {
+		case 'quantity_exceeds_sold':
+			return 'quantity_exceeds_sold';
+		case 'order_not_found':
+			return 'order_not_found';
+		case 'line_not_found':
+			return 'unknown_sku';
+		case 'unknown_stock':
+			return /deleted|not stock controlled/i.test(result.skipReason ?? '') ? 'archived_sku' : 'unknown_sku';
+		default:
+			return 'khaos_rejected';
+	}
+}
+
+function existingCredit(rec: Rec, s: OrderStatus): ExistingCredit {
+	const net = s.itemsNetPence + s.deliveryNetPence;
+	return {
+		returnId: rec.ret.returnId,
+		displayId: rec.ret.displayId,
+		orderReference: rec.ret.orderReference,
+		associatedRef: rec.associatedRef,
+		duplicate: true,
+		creditNoteCode: s.orderCode,
+		returnCode: null,
+		currency: s.currency,
+		dateCreated: s.dateCreated,
+		totals: { netPence: net, net: formatPence(net) },
+	};
+}
+
+function creditLineOut(l: CreditLine, place: Partial<Pick<CreditLineOut, 'reasonId' | 'siteId' | 'locationId'>>): CreditLineOut {
+	return {
+		kind: l.kind,
+		orderLineId: l.lineId,
+		sku: l.sku,
+		returnLineIds: l.refs ?? (l.ref ? [l.ref] : []),
+		quantity: l.quantity,
+		fromUnit: l.fromUnit,
+		toUnit: l.toUnit,
+		vatRatePercent: l.vatRatePercent,
+		netPence: l.netPence,
+		vatPence: l.vatPence,
+		grossPence: l.grossPence,
+		net: formatPence(l.netPence),
+		vat: formatPence(l.vatPence),
+		gross: formatPence(l.grossPence),
+		...place,
+	};
+}
+
+function postedCredit(p: Prepared, imported: ReturnImportResult, processed: string | null): PostedCredit {
+	const { rec, order, result, placeOf } = p;
+	const t = result.totals;
+	return {
+		returnId: rec.ret.returnId,
+		displayId: rec.ret.displayId,
+		orderReference: rec.ret.orderReference,
+		orderCode: order.orderCode,
+		customerUrn: order.customerUrn,
+		associatedRef: rec.associatedRef,
+		returnCode: imported.returnCode || null,
+		creditNoteCode: null,
+		imported: imported.imported,
+		duplicate: imported.duplicate,
+		processed,
+		currency: result.currency,
+		exchangeRate: result.exchangeRate,
+		lines: result.lines.map((l) => creditLineOut(l, l.kind === 'item' ? placeOf(l) : {})),
+		totals: { ...t, net: formatPence(t.netPence), vat: formatPence(t.vatPence), gross: formatPence(t.grossPence) },
+		deliveryRefunded: result.deliveryRefunded,
+		refundPence: rec.ret.refundPence,
+		mismatch: result.mismatch,
+	};
+}
+
+/** Runs task(0..count-1) with at most `limit` running at once; resolves when all have settled. */
+async function inPool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+	let next = 0;
+	const worker = async (): Promise<void> => {
+		while (next < count) {
+			const i = next++;
+			await task(i);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+}

@@ -13,18 +13,10 @@ import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
 import { invalidReturnException, jsonSafe, slimRawReturn } from '../../transports/rebound/poll';
 import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
 import { REBOUND_CREDENTIAL, REBOUND_CREDENTIAL_TEST, readReboundCredentials, reBoundApiTest, webhookSettingsFromCredentials } from '../shared/reboundApi';
-import {
-	ackLeaderAnswer,
-	batchWorkflowData,
-	DEFAULT_BATCH_MAX_SIZE,
-	DEFAULT_BATCH_MAX_WAIT_MS,
-	joinBatch,
-	markInFlight,
-	settleFollowers,
-	type HeldResponse,
-} from '../shared/reboundDeliveryBatch';
+import { DEFAULT_BATCH_MAX_SIZE, DEFAULT_BATCH_MAX_WAIT_MS, deliverAlone, deliverInBatch } from '../shared/reboundDeliveryBatch';
 import { readWebhookMemory, recordDelivery } from '../shared/reboundWebhookMemory';
 import { RETURN_OUTPUT_OPTION, returnAsOutput } from '../shared/returnOutput';
+import { heldResponse, replyNow } from '../shared/webhookResponse';
 
 /** Event types that can carry a final disposition. */
 export const FINAL_EVENT_TYPES = ['return.processed', 'return.received'];
@@ -78,7 +70,7 @@ export class ReBoundTrigger implements INodeType {
 				// batch): n8n answers 500 if the run failed, so ReBound delivers again. Static values: an
 				// expression here would be evaluated (in n8n's expression isolate) for every delivery.
 				responseMode: 'lastNode',
-				// n8n sends no body then; the trigger gives the answer its JSON ack (ackLeaderAnswer).
+				// n8n sends no body then; the trigger gives the answer its JSON ack (nodes/shared/webhookResponse.ts).
 				responseData: 'noData',
 				path: 'rebound',
 			},
@@ -199,9 +191,9 @@ export class ReBoundTrigger implements INodeType {
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const req = this.getRequestObject() as unknown as WebhookRequest;
-		const res = this.getResponseObject();
+		const res = heldResponse(this.getResponseObject());
 		const reply = (status: number, body: IDataObject): IWebhookResponseData => {
-			res.status(status).json(body);
+			replyNow(res, status, body);
 			return { noWebhookResponse: true };
 		};
 
@@ -238,30 +230,16 @@ export class ReBoundTrigger implements INodeType {
 
 		const batchWindowMs = Number(options.batchWindowMs ?? 0);
 		const batching = this.getMode() !== 'manual' && Number.isFinite(batchWindowMs) && batchWindowMs > 0;
-		/** Starts the workflow with this delivery's item: alone (answered on receipt) or in a batch (answered when the batch's run finished). */
+		/** Starts the workflow with this delivery's item, alone or in a batch: either way it is answered when its run has finished. */
 		const emit = async (output: 0 | 1, item: INodeExecutionData, ack: IDataObject): Promise<IWebhookResponseData> => {
-			const held = res as unknown as HeldResponse;
-			if (!batching) {
-				const workflowData: INodeExecutionData[][] = [[], []];
-				workflowData[output].push(item);
-				ackLeaderAnswer(held, ack);
-				return { webhookResponse: ack, workflowData };
-			}
+			if (!batching) return deliverAlone(res, { output, item, ack });
 			const workflowId = typeof this.getWorkflow === 'function' ? String(this.getWorkflow().id ?? '') : '';
-			const key = `${workflowId}:${this.getNode().name}`;
 			const settings = {
 				windowMs: Math.min(5000, batchWindowMs),
 				maxSize: Math.max(1, Math.min(1000, Number(options.batchMaxSize ?? DEFAULT_BATCH_MAX_SIZE) || DEFAULT_BATCH_MAX_SIZE)),
 				maxWaitMs: DEFAULT_BATCH_MAX_WAIT_MS,
 			};
-			const joined = await joinBatch(key, { output, item, ack, res: held }, settings, sleep);
-			if (joined.role === 'follower') return { noWebhookResponse: true };
-			const leaderEventId = String(ack.eventId ?? '(invalid payload)');
-			markInFlight(key, held, settings.maxWaitMs, sleep);
-			const batch = { size: joined.members.length, leader: leaderEventId };
-			ackLeaderAnswer(held, { ...ack, batch });
-			void settleFollowers(held, joined.members.slice(1), { size: batch.size, leaderEventId }, settings.maxWaitMs, sleep);
-			return { workflowData: batchWorkflowData(joined.members) };
+			return await deliverInBatch(res, { output, item, ack }, { key: `${workflowId}:${this.getNode().name}`, settings, sleep });
 		};
 
 		const emitInvalid = options.emitInvalidAsExceptions === true;

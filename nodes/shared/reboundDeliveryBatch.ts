@@ -1,4 +1,7 @@
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, IWebhookResponseData } from 'n8n-workflow';
+import { ackWhenBodyless, answerHeld, whenAnswered, type HeldResponse, type Sleeper } from './webhookResponse';
+
+export type { HeldResponse, Sleeper } from './webhookResponse';
 
 /**
  * Delivery batching for the ReBound Trigger.
@@ -20,17 +23,11 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
  *
  * The open batches live in this module's memory: in n8n's queue mode each webhook process
  * batches its own deliveries (the leader's answer still comes when the worker is done).
+ *
+ * The trigger calls `deliverAlone` or `deliverInBatch`; everything done to n8n's response object
+ * (holding it, answering it later, watching how n8n answered, the leader's body) goes through
+ * ./webhookResponse.ts.
  */
-
-/** The part of Express' response the batch uses. */
-export interface HeldResponse {
-	status(code: number): HeldResponse;
-	json(body: unknown): unknown;
-	on?(event: 'finish' | 'close', listener: () => void): unknown;
-	statusCode?: number;
-	headersSent?: boolean;
-	writableEnded?: boolean;
-}
 
 export interface BatchSettings {
 	/** How long the leader waits for others, ms (> 0). */
@@ -65,9 +62,6 @@ interface OpenBatch {
 }
 
 const openBatches = new Map<string, OpenBatch>();
-
-/** Sleeps `ms` (n8n-workflow's `sleep` in the node; injectable for tests). */
-export type Sleeper = (ms: number) => Promise<void>;
 
 export type JoinResult = { role: 'follower' } | { role: 'leader'; members: BatchMember[] };
 
@@ -106,41 +100,9 @@ export async function joinBatch(key: string, member: BatchMember, settings: Batc
 /** The run of the latest batch of each key, until n8n answered its leader (or the connection closed). */
 const inFlight = new Map<string, Promise<void>>();
 
-/** How a leader's run ended: n8n's status code for it, or null (connection lost, or no answer in time). */
-interface LeaderOutcome {
-	status: number | null;
-	why: string;
-}
-
-const outcomes = new WeakMap<HeldResponse, Promise<LeaderOutcome>>();
-
-/**
- * Watches a leader's response once (one pair of listeners and one longest-wait timer per leader,
- * however many callers ask): resolves when n8n answered it, its connection closed, or maxWaitMs passed.
- */
-function leaderOutcome(leaderRes: HeldResponse, maxWaitMs: number, sleep: Sleeper): Promise<LeaderOutcome> {
-	const known = outcomes.get(leaderRes);
-	if (known) return known;
-	const outcome = new Promise<LeaderOutcome>((resolve) => {
-		if (typeof leaderRes.on !== 'function') {
-			resolve({ status: null, why: 'could not be watched' });
-			return;
-		}
-		leaderRes.on('finish', () => {
-			const code = leaderRes.statusCode ?? 200;
-			resolve({ status: code, why: `ended with HTTP ${code}` });
-		});
-		// 'close' follows 'finish' on a normal answer (then the promise is already settled).
-		leaderRes.on('close', () => resolve({ status: null, why: 'lost its connection before it was answered' }));
-		void sleep(Math.max(1, maxWaitMs)).then(() => resolve({ status: null, why: `was not answered within ${Math.round(maxWaitMs / 1000)} s` }));
-	});
-	outcomes.set(leaderRes, outcome);
-	return outcome;
-}
-
 /** Records that `key`'s latest batch is running until its leader is answered (bounded by maxWaitMs). */
 export function markInFlight(key: string, leaderRes: HeldResponse, maxWaitMs: number, sleep: Sleeper): void {
-	const running = leaderOutcome(leaderRes, maxWaitMs, sleep).then(() => {
+	const running = whenAnswered(leaderRes, maxWaitMs, sleep).then(() => {
 		if (inFlight.get(key) === running) inFlight.delete(key);
 	});
 	inFlight.set(key, running);
@@ -165,15 +127,6 @@ export function batchWorkflowData(members: BatchMember[]): INodeExecutionData[][
 	return outputs;
 }
 
-function answer(res: HeldResponse, status: number, body: IDataObject): void {
-	if (res.headersSent || res.writableEnded) return;
-	try {
-		res.status(status).json(body);
-	} catch {
-		// The client went away: ReBound treats that as not delivered and sends again.
-	}
-}
-
 /**
  * Answers the followers with the outcome of the leader's run: when n8n has answered the
  * leader (its status code is the run's outcome: 2xx = finished without error), each follower
@@ -190,15 +143,15 @@ export function settleFollowers(
 	if (followers.every((f) => !f.res)) return Promise.resolve(200);
 	// Held until settled, then dropped, so a pending longest-wait timer keeps no response alive.
 	let held: BatchMember[] | null = followers.slice();
-	return leaderOutcome(leaderRes, maxWaitMs, sleep).then(({ status: leaderStatus, why }) => {
+	return whenAnswered(leaderRes, maxWaitMs, sleep).then(({ status: leaderStatus, why }) => {
 		const waiting = held ?? [];
 		held = null;
 		const ok = leaderStatus !== null && leaderStatus >= 200 && leaderStatus < 300;
 		for (const f of waiting) {
 			if (!f.res) continue;
-			if (ok) answer(f.res, 200, { ...f.ack, batch: { size: batchInfo.size, leader: batchInfo.leaderEventId } });
+			if (ok) answerHeld(f.res, 200, { ...f.ack, batch: { size: batchInfo.size, leader: batchInfo.leaderEventId } });
 			else
-				answer(f.res, 503, {
+				answerHeld(f.res, 503, {
 					status: 'retry',
 					eventId: f.ack.eventId ?? null,
 					message: `This delivery was batched with event ${batchInfo.leaderEventId}, whose run ${why}: nothing is acknowledged, send it again`,
@@ -208,14 +161,39 @@ export function settleFollowers(
 	});
 }
 
+/** Where a batched delivery goes: its batch key (one per workflow and trigger node), the window's settings and the sleep. */
+export interface BatchPlace {
+	key: string;
+	settings: BatchSettings;
+	sleep: Sleeper;
+}
+
 /**
- * The leader is answered by n8n at the end of its run; in the "last node" mode with "no data" n8n
- * sends no body (`res.json(undefined)`). This gives the leader the same JSON ack as its followers
- * then; any other answer (n8n's error bodies) passes through unchanged.
+ * A delivery that starts an execution alone: n8n answers it when the run has finished ("last
+ * node" mode), with `ack` as the body.
  */
-export function ackLeaderAnswer(res: HeldResponse, ack: IDataObject): void {
-	const json = res.json.bind(res);
-	res.json = (body: unknown) => json(body === undefined ? ack : body);
+export function deliverAlone(res: HeldResponse, delivery: Omit<BatchMember, 'res'>): IWebhookResponseData {
+	const workflowData: INodeExecutionData[][] = [[], []];
+	workflowData[delivery.output].push(delivery.item);
+	ackWhenBodyless(res, delivery.ack);
+	return { webhookResponse: delivery.ack, workflowData };
+}
+
+/**
+ * A delivery that joins the batch window: a follower's response is held open (n8n is told
+ * `noWebhookResponse`) and answered with its leader's outcome; the leader starts the execution
+ * with every member's item and is answered by n8n when that run has finished.
+ */
+export async function deliverInBatch(res: HeldResponse, delivery: Omit<BatchMember, 'res'>, place: BatchPlace): Promise<IWebhookResponseData> {
+	const { key, settings, sleep } = place;
+	const joined = await joinBatch(key, { ...delivery, res }, settings, sleep);
+	if (joined.role === 'follower') return { noWebhookResponse: true };
+	const leaderEventId = String(delivery.ack.eventId ?? '(invalid payload)');
+	markInFlight(key, res, settings.maxWaitMs, sleep);
+	const batch = { size: joined.members.length, leader: leaderEventId };
+	ackWhenBodyless(res, { ...delivery.ack, batch });
+	void settleFollowers(res, joined.members.slice(1), { size: batch.size, leaderEventId }, settings.maxWaitMs, sleep);
+	return { workflowData: batchWorkflowData(joined.members) };
 }
 
 /** Test hook: how many batches are open (none once every window closed). */

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { defaultCacheDir, ensureRuntime, runtimeRoot } from './runtime';
+import { PINNED_N8N_VERSION, defaultCacheDir, ensureRuntime, runtimeRoot } from './runtime';
 import { createApiKey, freePort, setupOwner, startN8n } from './instance';
 import { installPackage } from './package';
 
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
 		return;
 	}
 	if (cmd === 'where') {
-		console.log(runtimeRoot(arg('--version') ?? '2.40.7', defaultCacheDir()));
+		console.log(runtimeRoot(arg('--version') ?? PINNED_N8N_VERSION, defaultCacheDir()));
 		return;
 	}
 	if (cmd === 'start') {

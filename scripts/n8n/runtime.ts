@@ -46,6 +46,9 @@ export interface EnsureRuntimeOptions {
 	stepTimeoutMs?: number;
 }
 
+/** The n8n version the package is tested against (e2e, demo, and the unit test of nodes/shared/webhookResponse.ts). */
+export const PINNED_N8N_VERSION = '2.40.7';
+
 const MARKER = '.ready';
 const LOCK = '.lock';
 
@@ -229,7 +232,7 @@ function readyMarker(root: string): { n8nVersion: string; nodeVersion: string } 
  * Cheap when cached (a marker and two stat calls).
  */
 export async function ensureRuntime(options: EnsureRuntimeOptions = {}): Promise<Runtime> {
-	const n8nVersion = options.n8nVersion ?? '2.40.7';
+	const n8nVersion = options.n8nVersion ?? PINNED_N8N_VERSION;
 	const nodeMajor = options.nodeMajor ?? 24;
 	const log: Log = options.log ?? ((l) => console.log(l));
 	const root = runtimeRoot(n8nVersion, options.cacheDir);

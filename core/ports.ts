@@ -159,3 +159,17 @@ export interface CreditPort {
 	/** Processes an imported return (raising its credit note); "already processed" is an answer, not an error. */
 	processReturn(returnCode: string, manualAuthCode: string): Promise<string>;
 }
+
+// ------------------------------------------------------------------ reconciliation (core/usecases/reconcileReturns.ts)
+
+/** An applied stock adjustment with Khaos' own id (null when not sent). */
+export interface AppliedAdjustment extends AppliedMove {
+	id: string | null;
+}
+
+export interface ReconcilePort {
+	/** Orders and credit notes by associated ref. */
+	getOrderStatuses(associatedRefs: string[]): Promise<OrderStatus[]>;
+	/** Applied adjustments whose reference starts with one of the prefixes. */
+	getStockAdjustments(query: { prefixes: string[] }): Promise<AppliedAdjustment[]>;
+}

@@ -9,9 +9,8 @@ export function str(value: unknown, fallback = ''): string {
 	return typeof value === 'string' ? value : value === undefined || value === null ? fallback : String(value);
 }
 
-/** Trimmed, non-empty text, or null (a number counts as its digits). */
+/** Trimmed, non-empty text, or null. */
 export function textOrNull(value: unknown): string | null {
-	if (typeof value === 'number') return String(value);
 	return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
 

@@ -1,10 +1,11 @@
 /**
- * Sales Order: Get, with lines and prices (pence and formatted). ExportOrders
- * takes one reference a call; the same reference is fetched once an execution.
+ * Sales Order → Get, with lines and prices (pence and formatted). ExportOrders takes one
+ * reference a call; the same reference is fetched once an execution.
  */
 import type { IDataObject } from 'n8n-workflow';
-import type { KhaosSalesOrder } from '../../../../transports/khaos/api';
-import { money, outputItem, perItem, type KhaosRun, type OperationResult } from '../../common';
+import type { KhaosSalesOrder } from '../../../transports/khaos/api';
+import { money, outputItem, perItem, type KhaosRun, type OperationResult } from '../common';
+import { defineOperation } from './types';
 
 export function salesOrderJson(o: KhaosSalesOrder): IDataObject {
 	return {
@@ -38,8 +39,7 @@ export function salesOrderJson(o: KhaosSalesOrder): IDataObject {
 	};
 }
 
-export async function executeSalesOrder(run: KhaosRun, operation: string): Promise<OperationResult> {
-	if (operation !== 'get') throw new Error(`Unknown sales order operation "${operation}"`);
+async function getSalesOrders(run: KhaosRun): Promise<OperationResult> {
 	const cache = new Map<string, Promise<KhaosSalesOrder | null>>();
 	const out = await perItem(run, async (itemIndex) => {
 		const by = run.ctx.getNodeParameter('lookupBy', itemIndex, 'associatedRef') as 'associatedRef' | 'orderCode';
@@ -53,3 +53,22 @@ export async function executeSalesOrder(run: KhaosRun, operation: string): Promi
 	});
 	return [out];
 }
+
+export const salesOrderGet = defineOperation({
+	resource: 'salesOrder',
+	option: { name: 'Get', value: 'get', action: 'Get a sales order', description: 'Get a sales order with its lines and prices' },
+	properties: [
+		{
+			displayName: 'Look Up By',
+			name: 'lookupBy',
+			type: 'options',
+			options: [
+				{ name: 'Associated Ref (Retailer Order Number)', value: 'associatedRef' },
+				{ name: 'Khaos Order Code', value: 'orderCode' },
+			],
+			default: 'associatedRef',
+		},
+		{ displayName: 'Reference', name: 'orderReference', type: 'string', default: '', required: true, placeholder: 'e.g. WEB-1001' },
+	],
+	execute: getSalesOrders,
+});

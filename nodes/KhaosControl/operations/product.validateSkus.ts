@@ -1,58 +1,18 @@
 /**
- * Product: Get and Validate SKUs. Both make one batched look-up for the whole
- * execution (the transport splits it into calls of `batchSize` codes).
+ * Product → Validate SKUs: every SKU of the incoming returns (or items with a `sku`) exists in
+ * Khaos, is not archived and is stock controlled; one batched look-up of the distinct codes.
+ * Outputs: "Valid" (whole returns) and "Exceptions" (one per bad line, never a half-passed return).
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import type { ReturnException } from '../../../../core/exceptions';
-import { validateMappedReturn } from '../../../../core/mapping';
-import { validateReturn, validateWith, wireKey } from '../../../../core/returnModel';
-import type { KhaosProduct } from '../../../../transports/khaos/api';
-import {
-	exceptionItem,
-	failureExceptions,
-	isolateOrFail,
-	outputItem,
-	perItem,
-	productJson,
-	productSummary,
-	recordException,
-	recordName,
-	splitCodes,
-	type KhaosRun,
-	type OperationResult,
-} from '../../common';
-
-export async function executeProduct(run: KhaosRun, operation: string): Promise<OperationResult> {
-	if (operation === 'get') return [await getProducts(run)];
-	if (operation === 'validateSkus') return validateSkus(run);
-	throw new Error(`Unknown product operation "${operation}"`);
-}
-
-async function getProducts(run: KhaosRun): Promise<INodeExecutionData[]> {
-	// gather every item's codes per mapping type, one look-up per mapping type
-	const perItemCodes: Array<{ codes: string[]; mappingType: number }> = run.items.map((_, i) => ({
-		codes: splitCodes(run.ctx.getNodeParameter('stockCodes', i, '')),
-		mappingType: Number(run.ctx.getNodeParameter('mappingType', i, 1)),
-	}));
-	const byType = new Map<number, string[]>();
-	for (const { codes, mappingType } of perItemCodes) byType.set(mappingType, [...(byType.get(mappingType) ?? []), ...codes]);
-	const found = new Map<number, Map<string, KhaosProduct>>();
-	let lookupError: unknown = null;
-	try {
-		for (const [mappingType, codes] of byType) found.set(mappingType, codes.length ? await run.api.getProducts(codes, mappingType) : new Map());
-	} catch (error) {
-		lookupError = error;
-	}
-	return perItem(run, async (itemIndex) => {
-		if (lookupError) throw lookupError;
-		const { codes, mappingType } = perItemCodes[itemIndex];
-		if (codes.length === 0) throw new Error('Stock Codes is empty');
-		const products = found.get(mappingType) ?? new Map<string, KhaosProduct>();
-		const missing = codes.filter((c) => !products.has(c));
-		if (missing.length) throw new Error(`No Khaos product matches ${missing.map((c) => `"${c}"`).join(', ')} (mapping type ${mappingType})`);
-		return codes.map((code) => outputItem({ code, ...productJson(products.get(code) as KhaosProduct) }, itemIndex));
-	});
-}
+import type { ReturnException } from '../../../core/exceptions';
+import { validateMappedReturn } from '../../../core/mapping';
+import { validateReturn, validateWith, wireKey } from '../../../core/returnModel';
+import type { KhaosProduct } from '../../../transports/khaos/api';
+import { exceptionItem, outputItem, recordException, recordName, type KhaosRun, type OperationResult } from '../common';
+import { failureExceptions, isolateOrFail } from '../failures';
+import { mappingTypeProperty } from '../properties';
+import { productSummary } from './product.get';
+import { defineOperation, flags } from './types';
 
 interface CheckLine {
 	/** index in json.lines, or -1 for an item with a `sku` field */
@@ -163,3 +123,16 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	}
 	return [valid, exceptions];
 }
+
+export const productValidateSkus = defineOperation({
+	resource: 'product',
+	option: {
+		name: 'Validate SKUs',
+		value: 'validateSkus',
+		action: 'Validate return skus',
+		description: 'Check every SKU of the incoming returns exists, is not archived and is stock controlled (one batched look-up)',
+	},
+	properties: [mappingTypeProperty],
+	flags: flags({ firstOutput: 'Valid' }),
+	execute: validateSkus,
+});

@@ -1,5 +1,5 @@
 /** The exception sink every template that can raise exceptions ends in (built by one function, so identical in all). */
-import type { Builder } from './builder';
+import { EXCEPTION_COLOR, type Builder } from './builder';
 import { SLACK_CREDENTIALS, SMTP_CREDENTIALS, dataTableNode, eq, htmlEscape, slackEscape, text } from './nodes';
 
 /**
@@ -116,7 +116,29 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		}),
 	);
 	b.connect(known, stored).connect(stored, update);
+	b.section(
+		'Exceptions',
+		'Every problem becomes one row of the **exceptions** Data Table (a repeat updates its row: `lastSeen`, `attempts` + 1); ' +
+			'new ones are alerted by e-mail and/or Slack, once per run. Known problems sit above new ones on purpose: ' +
+			'n8n runs branches top to bottom, so a new row is not counted twice.',
+		[known, stored, update, isNew, record, email, slack],
+		EXCEPTION_COLOR,
+	);
 	return [isNew, known];
+}
+
+/**
+ * The section over the nodes that set an inbox row's status after its exception row: they sit below
+ * the exception sink, on the same output, so n8n's v1 order writes the exception row first.
+ */
+export function addInboxAfterExceptionSection(b: Builder, nodes: string[]): void {
+	b.section(
+		'Inbox row after its exception',
+		'The row becomes `exception` (`done` for a credit mismatch) only once its exception row is written: ' +
+			'these nodes sit below the sink on purpose, as n8n runs branches top to bottom.',
+		nodes,
+		EXCEPTION_COLOR,
+	);
 }
 
 export function connectToSink(b: Builder, from: string, output: number, sink: [string, string]): void {

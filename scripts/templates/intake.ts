@@ -1,26 +1,29 @@
 import { Builder, type WorkflowTemplate } from './builder';
 import { addExceptionSink, connectToSink } from './exceptionSink';
-import { PACKAGE, REBOUND_CREDENTIALS, dataTableNode, eq, sticky } from './nodes';
+
+const OVERVIEW = [
+	'## Returns intake',
+	'### How it works',
+	'1. ReBound sends signed return events to the **ReBound Trigger**. The trigger checks the signature and passes on final returns.',
+	'2. Events already in the **inbox** Data Table (the same event id), and events older than one already queued for the same return, are dropped.',
+	'3. Every other event becomes an inbox row with status `queued`. The **process queue** workflow applies the rows in arrival order.',
+	'4. Deliveries that are not valid events go to the **exceptions** Data Table, with an alert.',
+	'',
+	'Deliveries arriving within {{WEBHOOK_BATCH_WINDOW_MS}} ms of each other run as one execution, one item each. Each delivery is answered once this workflow has queued it; a failed run answers 503 (500 without a batch window), so ReBound delivers it again.',
+	'### Setup',
+	'1. Import the templates with `npm run templates:import` (workflows/README.md): it fills in the credentials, Data Tables and values, and activates this workflow.',
+	'2. Give ReBound the Production URL of the **ReBound Trigger** (`<n8n>/webhook/{{REBOUND_WEBHOOK_ID}}/rebound`) and the webhook secret of the ReBound credential.',
+	'3. No webhooks from ReBound? Enable the **ReBound Poll Trigger** and disable the **ReBound Trigger**: use one of the two only.',
+].join('\n');
+import { PACKAGE, REBOUND_CREDENTIALS, dataTableNode, eq } from './nodes';
 
 export function buildIntake(): WorkflowTemplate {
 	const b = new Builder('intake', 'Returns: ReBound → Khaos – 1 intake ({{CLIENT_NAME}})', true);
-	b.add(
-		sticky(
-			'About',
-			[-40, -260],
-			'## Returns intake\nReBound pushes signed return events to the **ReBound Trigger** (webhook URL: `<n8n>/webhook/{{REBOUND_WEBHOOK_ID}}/rebound`). ' +
-				'Each final return is written to the **inbox** Data Table as `queued`; the **process queue** workflow applies them in order. ' +
-				'Deliveries arriving within {{WEBHOOK_BATCH_WINDOW_MS}} ms run as one execution (one item each), and each is answered only once this workflow has queued it (a failed run answers 503, so ReBound delivers again; 0 ms = one execution per delivery, answered on receipt).\n\n' +
-				'The **ReBound Poll Trigger** is the alternative for clients without webhooks: enable it and disable the webhook trigger (one of the two only).',
-			560,
-			220,
-		),
-	);
 	const webhook = b.add({
 		name: 'ReBound Trigger',
 		type: `${PACKAGE}.reBoundTrigger`,
 		typeVersion: 1,
-		position: [0, 100],
+		position: [0, 0],
 		webhookId: '{{REBOUND_WEBHOOK_ID}}',
 		disabled: '{{WEBHOOK_TRIGGER_DISABLED}}',
 		credentials: REBOUND_CREDENTIALS,
@@ -30,7 +33,7 @@ export function buildIntake(): WorkflowTemplate {
 		name: 'ReBound Poll Trigger',
 		type: `${PACKAGE}.reBoundPollTrigger`,
 		typeVersion: 1,
-		position: [0, 400],
+		position: [0, 300],
 		disabled: '{{POLL_TRIGGER_DISABLED}}',
 		credentials: REBOUND_CREDENTIALS,
 		parameters: {
@@ -46,7 +49,7 @@ export function buildIntake(): WorkflowTemplate {
 	// no n8n expression per column and return (those ran in n8n's expression isolate, 11 per return,
 	// the intake's largest CPU cost), and one bulk insert per execution.
 	const queue = b.add({
-		...dataTableNode('Queue Return', [860, 100], 'inbox', 'insert', { autoMap: true }),
+		...dataTableNode('Queue Return', [1200, 0], 'inbox', 'insert', { autoMap: true }),
 		notes: 'status queued: the processor takes it on its next run',
 		notesInFlow: true,
 	});
@@ -58,12 +61,12 @@ export function buildIntake(): WorkflowTemplate {
 	// (The Data table node's Row Exists / Not Exists operations only compare with "equals", so the
 	// sequence check is a Get of the later rows and a Merge that keeps events without one.)
 	const fresh = b.add({
-		...dataTableNode('New Event?', [200, 100], 'inbox', 'rowNotExists', { conditions: [eq('eventId', '={{ $json.eventId }}')] }),
+		...dataTableNode('New Event?', [360, 0], 'inbox', 'rowNotExists', { conditions: [eq('eventId', '={{ $json.eventId }}')] }),
 		notes: 'Drops redeliveries: an event id already in the inbox',
 		notesInFlow: true,
 	});
 	const later = b.add({
-		...dataTableNode('Later Events Queued', [420, 260], 'inbox', 'get', {
+		...dataTableNode('Later Events Queued', [600, 200], 'inbox', 'get', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}'), { keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.sequence }}' }],
 			returnAll: false,
@@ -77,15 +80,24 @@ export function buildIntake(): WorkflowTemplate {
 		name: 'Drop Stale Events',
 		type: 'n8n-nodes-base.merge',
 		typeVersion: 3.2,
-		position: [640, 100],
+		position: [840, 0],
 		parameters: { mode: 'combine', combineBy: 'combineByFields', fieldsToMatchString: 'returnId', joinMode: 'keepNonMatches', outputDataFrom: 'input1', options: {} },
 		notes: 'Keeps the events that have no later event of their return queued',
 		notesInFlow: true,
 	});
 	b.connect(fresh, later).connect(fresh, inOrder, 0, 0).connect(later, inOrder, 0, 1);
-	const sink = addExceptionSink(b, 300, 500);
+	const sink = addExceptionSink(b, 360, 760);
 	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(inOrder, queue);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
+
+	b.overview(OVERVIEW);
+	b.section('Receive', 'The webhook trigger receives ReBound\'s signed events. The poll trigger is the alternative for clients without webhooks (disabled): use one of the two.', [webhook, poll]);
+	b.section(
+		'Drop redeliveries and stale events',
+		'The inbox is the durable record: an event id already in it is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.',
+		[fresh, later, inOrder],
+	);
+	b.section('Queue', 'Each new event becomes an inbox row `queued`: one bulk insert per execution.', [queue]);
 	return b.build();
 }

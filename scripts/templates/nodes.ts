@@ -1,7 +1,7 @@
 /**
  * Node helpers shared by the templates: Data table rows, If / Filter / Set nodes,
- * the package's nodes with their credentials, stickies, and the parameter sets
- * and node groups more than one template uses.
+ * the package's nodes with their credentials, and the parameter sets and node
+ * groups (with their section stickies) more than one template uses.
  */
 import { uuidFor, type Builder, type N8nNode } from './builder';
 import { TABLES, type TableKey } from './tables';
@@ -104,10 +104,6 @@ export function parseJsonNode(name: string, position: Pos, expression: string, n
 	return { name, type: 'n8n-nodes-base.set', typeVersion: 3.4, position, parameters: { mode: 'raw', jsonOutput: expression, options: {} }, notes, notesInFlow: true };
 }
 
-export function sticky(name: string, position: Pos, content: string, width = 420, height = 300): Omit<N8nNode, 'id'> {
-	return { name, type: 'n8n-nodes-base.stickyNote', typeVersion: 1, position, parameters: { content, width, height } };
-}
-
 export function khaos(name: string, position: Pos, parameters: Record<string, unknown>, notes?: string): Omit<N8nNode, 'id'> {
 	return { name, type: `${PACKAGE}.khaosControl`, typeVersion: 1, position, parameters, credentials: KHAOS_CREDENTIALS, ...(notes ? { notes, notesInFlow: true } : {}) };
 }
@@ -125,6 +121,7 @@ export function addMappingReads(b: Builder, from: string[], x: number, y: number
 	const s = read('SKU Aliases', 'skuAliases', [x + 480, y]);
 	for (const f of from) b.connect(f, d);
 	b.connect(d, r).connect(r, s);
+	b.section('Mapping tables', 'The disposition, reason and SKU alias tables, read once per run: an edited row counts from the next run.', [d, r, s]);
 	return s;
 }
 
@@ -178,6 +175,12 @@ export function addHeldRows(b: Builder, position: [number, number]) {
 		notesInFlow: true,
 	});
 	b.connect(posting, failed);
+	b.section(
+		'Held units',
+		'Rows waiting for credit posting, and returns whose credit failed after their stock moved, still hold units of their orders: ' +
+			'the stock step counts them against what the order sold. Read first (n8n runs the branches top to bottom).',
+		[posting, failed],
+	);
 	return posting;
 }
 

@@ -1,30 +1,34 @@
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { Builder, type WorkflowTemplate } from './builder';
-import { addExceptionSink, connectToSink } from './exceptionSink';
-import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, ifNode, khaos, parseJsonNode, sticky, stockParameters } from './nodes';
+import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
+import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, ifNode, khaos, parseJsonNode, stockParameters } from './nodes';
+
+const OVERVIEW = [
+	'## Process the returns queue',
+	'### How it works',
+	'Every {{PROCESS_EVERY_SECONDS}} s, when no earlier run still holds rows:',
+	'1. Take up to {{BATCH_SIZE}} `queued` inbox rows in arrival order (rows younger than {{SETTLE_SECONDS}} s wait for the next run) and mark them `processing` in one update.',
+	'2. A row whose return has a later event in the inbox becomes `superseded`: it moves nothing, the later event decides.',
+	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
+	'4. Create the credit note and mark the row `done`; when finance posts in batches, mark it `credit_queued` for the posting workflow instead.',
+	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`.',
+	'',
+	'Every minute, rows left `processing` for {{STALE_AFTER_MINUTES}} min by a run that stopped are queued again, alone in their next run, at most {{MAX_REQUEUES}} times; after that they become a `stuck` exception. References on the Khaos side make a re-run safe.',
+	'### Setup',
+	'1. `npm run templates:import` creates the Data Tables and activates this workflow.',
+	'2. Fill the disposition, reason and SKU alias tables (docs/mapping.md); an edit counts from the next run.',
+	'3. Keep the batch size small enough for a run to end well within {{STALE_AFTER_MINUTES}} min.',
+].join('\n');
 
 const THIS_RUNS_ROW = [eq('id', "={{ $('Mark Processing').item.json.id }}"), eq('status', 'processing'), eq('claim', '={{ $execution.id }}')];
 
 export function buildProcessor(): WorkflowTemplate {
 	const b = new Builder('processor', 'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})', true);
-	b.add(
-		sticky(
-			'About',
-			[-40, -300],
-			'## Process the returns queue\nEvery {{PROCESS_EVERY_SECONDS}} s: take up to {{BATCH_SIZE}} `queued` inbox rows **in arrival order**, map them with the mapping Data Tables, ' +
-				'validate the SKUs, apply the stock moves (**restock / quarantine first**), then create the credit note, or mark the row `credit_queued` when finance is batched.\n\n' +
-				'Rows younger than {{SETTLE_SECONDS}} s wait for the next run, and a row whose return has a later event in the inbox is marked `superseded` (it moves nothing: the later event decides).\n\n' +
-				'A row reads `done` only once its own credit note step succeeded; every exception output goes to the **exceptions** Data Table (and an alert) **before** its row becomes `exception`. Transient failures (Khaos down, rate limits) are retried on later runs up to {{MAX_TRANSIENT_ATTEMPTS}} times. ' +
-				'A run starts only when no row is `processing` (runs never pile up); a row left `processing` by a crash is queued again after {{STALE_AFTER_MINUTES}} min, alone in its next run, at most {{MAX_REQUEUES}} times: after that it becomes a `stuck` exception. Khaos-side references make the re-run safe.',
-			640,
-			320,
-		),
-	);
 	const trigger = b.add({
 		name: 'Every Few Seconds',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
-		position: [0, 200],
+		position: [0, 0],
 		parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: '{{PROCESS_EVERY_SECONDS}}' }] } },
 	});
 	// Crash recovery runs on its own minute schedule, not in every run: one Data Table write less per run
@@ -33,7 +37,7 @@ export function buildProcessor(): WorkflowTemplate {
 		name: 'Every Minute',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
-		position: [0, 0],
+		position: [0, -560],
 		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 1 }] } },
 	});
 	// The requeue is counted per row (requeues) and bounded: a row that stops a run every time (a record
@@ -42,7 +46,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// exception instead. One read, then one update per stalled row (stalls are rare; a per-row count
 	// cannot be written by one update of many rows).
 	const stalled = b.add({
-		...dataTableNode('Stalled Rows', [240, 0], 'inbox', 'get', {
+		...dataTableNode('Stalled Rows', [240, -560], 'inbox', 'get', {
 			all: true,
 			conditions: [eq('status', 'processing'), { keyName: 'updatedAt', condition: 'lt', keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}' }],
 			returnAll: true,
@@ -51,12 +55,12 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Crash recovery: rows left processing by a run that stopped',
 		notesInFlow: true,
 	});
-	const tooOften = b.add(ifNode('Requeued Too Often?', [480, 0], '={{ Number($json.requeues || 0) >= {{MAX_REQUEUES}} }}'));
+	const tooOften = b.add(ifNode('Requeued Too Often?', [480, -560], '={{ Number($json.requeues || 0) >= {{MAX_REQUEUES}} }}'));
 	// The last error a stalled row had before it was first requeued is carried along in lastError (after
 	// " | last error: "), so the stuck exception can quote it; the run that stopped is named by its claim.
 	const cause = "((e) => e.startsWith('left processing') ? '' : e)(String($json.lastError || '').split(' | last error: ').pop())";
 	const requeueRow = b.add({
-		...dataTableNode('Requeue Stalled Row', [720, -60], 'inbox', 'update', {
+		...dataTableNode('Requeue Stalled Row', [720, -680], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('id', '={{ $json.id }}'), eq('status', 'processing')],
 			columns: {
@@ -74,7 +78,7 @@ export function buildProcessor(): WorkflowTemplate {
 	const stuckException = b.add(
 		parseJsonNode(
 			'Stuck Exception',
-			[720, 100],
+			[720, -440],
 			// The item the exception sink expects (core/exceptions.ts ReturnException; key = exceptionKey('stuck', { returnId })).
 			'={{ JSON.stringify({ exception: true, kind: \'stuck\', ' +
 				`title: ${JSON.stringify(stuck.title)}, owner: ${JSON.stringify(stuck.owner)}, action: ${JSON.stringify(stuck.action)}, stage: 'processor', ` +
@@ -89,7 +93,7 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	// Below the exception sink: the exception row is written before the inbox row leaves `processing` (see Mark Inbox Exception).
 	const markStuck = b.add({
-		...dataTableNode('Mark Inbox Stuck', [2880, 1700], 'inbox', 'update', {
+		...dataTableNode('Mark Inbox Stuck', [4560, 2100], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('id', "={{ $('Stalled Rows').item.json.id }}"), eq('status', 'processing')],
 			columns: { status: 'exception', processedAt: '={{ $now.toISO() }}', lastError: '={{ $json.message }}' },
@@ -104,18 +108,18 @@ export function buildProcessor(): WorkflowTemplate {
 	// goes on only when no row is `processing`; a crashed run's rows are requeued above after
 	// STALE_AFTER_MINUTES, so a crash never blocks the queue for longer.
 	const idle = b.add({
-		...dataTableNode('No Run In Progress?', [240, 400], 'inbox', 'rowNotExists', { conditions: [eq('status', 'processing')] }),
+		...dataTableNode('No Run In Progress?', [240, 0], 'inbox', 'rowNotExists', { conditions: [eq('status', 'processing')] }),
 		executeOnce: true,
 		notes: 'Skips this run while another run holds rows (processing)',
 		notesInFlow: true,
 	});
 	b.connect(trigger, idle);
-	const lastTable = addMappingReads(b, [idle], 480, 200);
+	const lastTable = addMappingReads(b, [idle], 600, 0);
 	// Only rows older than SETTLE_SECONDS (n8n's own createdAt): under load the intake inserts seconds
 	// behind its answers, and a later event of the same return that is still on its way would otherwise
 	// find its older event already applied (docs/idempotency.md). Younger rows wait for the next run.
 	const queued = b.add({
-		...dataTableNode('Queued Returns', [1200, 200], 'inbox', 'get', {
+		...dataTableNode('Queued Returns', [1440, 0], 'inbox', 'get', {
 			all: true,
 			conditions: [eq('status', 'queued'), { keyName: 'createdAt', condition: 'lt', keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}' }],
 			returnAll: false,
@@ -138,7 +142,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// the rows that shared its batch go through one by one.
 	const first = "$('Queued Returns').first().json";
 	const processing = b.add({
-		...dataTableNode('Mark Processing', [1440, 200], 'inbox', 'update', {
+		...dataTableNode('Mark Processing', [1680, 0], 'inbox', 'update', {
 			all: true,
 			conditions: [
 				eq('status', 'queued'),
@@ -156,7 +160,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// join condition, so this is one Get per claimed row (limit 1). n8n's v1 order runs the children of
 	// Mark Processing top to bottom, so the Get has run for every row before Superseded? reads it.
 	const later = b.add({
-		...dataTableNode('Later Event in Inbox', [1680, 40], 'inbox', 'get', {
+		...dataTableNode('Later Event in Inbox', [2040, -160], 'inbox', 'get', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}'), { keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' }],
 			returnAll: false,
@@ -167,9 +171,9 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const laterOf = "$('Later Event in Inbox').all().find(l => l.json.returnId === $json.returnId && Number(l.json.sequence) > Number($json.sequence))";
-	const superseded = b.add(ifNode('Superseded?', [1680, 260], `={{ !!${laterOf} }}`));
+	const superseded = b.add(ifNode('Superseded?', [2280, 0], `={{ !!${laterOf} }}`));
 	const markSuperseded = b.add({
-		...dataTableNode('Mark Superseded', [1920, 420], 'inbox', 'update', {
+		...dataTableNode('Mark Superseded', [2520, 200], 'inbox', 'update', {
 			conditions: [eq('id', '={{ $json.id }}')],
 			columns: {
 				status: 'superseded',
@@ -181,14 +185,14 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	// Map Returns reads the return from each claimed row's payload itself (no parse node, no expression per row).
-	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1920, 200], parameters: MAPPING_PARAMETERS });
-	const validate = b.add(khaos('Validate SKUs', [2160, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
+	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [2880, 0], parameters: MAPPING_PARAMETERS });
+	const validate = b.add(khaos('Validate SKUs', [3120, 0], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
 	const stock = b.add(
-		khaos('Apply Stock Moves', [2400, 0], stockParameters('block'), 'Restock / quarantine before any credit, bounded by the order'),
+		khaos('Apply Stock Moves', [3480, 0], stockParameters('block'), 'Restock / quarantine before any credit, bounded by the order'),
 	);
-	const batched = b.add(ifNode('Finance Batched?', [2640, 0], '={{ {{FINANCE_BATCHED}} }}'));
+	const batched = b.add(ifNode('Finance Batched?', [3840, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
-		...dataTableNode('Queue for Credit Posting', [2880, -120], 'inbox', 'update', {
+		...dataTableNode('Queue for Credit Posting', [4080, -200], 'inbox', 'update', {
 			all: true,
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
@@ -198,7 +202,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Stock done; the posting workflow creates the credit note',
 		notesInFlow: true,
 	});
-	const credit = b.add(khaos('Create Credit Note', [2880, 80], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
+	const credit = b.add(khaos('Create Credit Note', [4080, 100], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
 	// Only the rows that succeeded become done, each by its id (its item pairs back to Mark Processing's
 	// row), once its credit note step has succeeded. One update per succeeded row: the Data table node's
 	// conditions (equals, not equals, greater / less than, contains, empty, true / false) cannot name a
@@ -207,7 +211,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// after a crash, they read done with no exception row. Every other end of a row is its own update
 	// on the failure path, after its exception row. The credit note's reference is RB-<returnId>.
 	const done = b.add({
-		...dataTableNode('Mark Done', [3120, 80], 'inbox', 'update', {
+		...dataTableNode('Mark Done', [4320, 100], 'inbox', 'update', {
 			all: true,
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
@@ -218,10 +222,10 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const retry = b.add(
-		ifNode('Retry Later?', [2640, 500], "={{ $json.kind === 'transient_exhausted' && Number($('Mark Processing').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
+		ifNode('Retry Later?', [4320, 560], "={{ $json.kind === 'transient_exhausted' && Number($('Mark Processing').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
 	);
 	const requeueRetry = b.add({
-		...dataTableNode('Requeue for Retry', [2880, 400], 'inbox', 'update', {
+		...dataTableNode('Requeue for Retry', [4560, 560], 'inbox', 'update', {
 			all: true,
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
@@ -236,7 +240,7 @@ export function buildProcessor(): WorkflowTemplate {
 		// bottom, each branch to its end, so the exception row is written BEFORE the inbox row leaves
 		// `processing`. The other order lost two exceptions in the full soak when n8n was killed between
 		// the two (the inbox said "exception", the exceptions table had no row, nothing requeued it).
-		dataTableNode('Mark Inbox Exception', [2880, 1500], 'inbox', 'update', {
+		dataTableNode('Mark Inbox Exception', [4560, 1860], 'inbox', 'update', {
 			all: true,
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
@@ -244,10 +248,10 @@ export function buildProcessor(): WorkflowTemplate {
 			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
 		}),
 	);
-	const sink = addExceptionSink(b, 2880, 900);
+	const sink = addExceptionSink(b, 4560, 1000);
 
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
-	const held = addHeldRows(b, [1680, -120]);
+	const held = addHeldRows(b, [2040, -560]);
 	b.connect(lastTable, queued).connect(queued, processing).connect(processing, held).connect(processing, later).connect(processing, superseded);
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
@@ -262,5 +266,29 @@ export function buildProcessor(): WorkflowTemplate {
 	b.connect(retry, requeueRetry, 0).connect(retry, markException, 1);
 	connectToSink(b, retry, 1, sink);
 	connectToSink(b, stuckException, 0, sink);
+
+	b.overview(OVERVIEW);
+	b.section(
+		'Crash recovery',
+		'Every minute: rows left `processing` for {{STALE_AFTER_MINUTES}} min by a run that stopped go back to `queued`, counted in `requeues`. ' +
+			'After {{MAX_REQUEUES}} requeues the next stall makes the row a `stuck` exception instead.',
+		[everyMinute, stalled, tooOften, requeueRow, stuckException],
+	);
+	b.section('Start a run', 'Only when no row is `processing`: runs never pile up.', [trigger, idle]);
+	b.section(
+		'Claim a batch',
+		'The oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',
+		[queued, processing],
+	);
+	b.section('Out-of-order events', 'A claimed row whose return has a later event in the inbox is marked `superseded` and moves nothing.', [later, superseded, markSuperseded]);
+	b.section('Mapping and checks', 'Dispositions, reasons and SKU aliases from the mapping tables; then the SKUs are checked in Khaos.', [map, validate]);
+	b.section('Stock', 'Restock or quarantine before any credit, bounded by what the order sold.', [stock]);
+	b.section(
+		'Credit',
+		'Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded.',
+		[batched, queueCredit, credit, done],
+	);
+	b.section('Retry or record', 'Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.', [retry, requeueRetry]);
+	addInboxAfterExceptionSection(b, [markException, markStuck]);
 	return b.build();
 }

@@ -1,24 +1,27 @@
 import { Builder, type WorkflowTemplate } from './builder';
-import { PACKAGE, REBOUND_CREDENTIALS, SLACK_CREDENTIALS, SMTP_CREDENTIALS, cronTrigger, dataTableNode, eq, khaos, slackEscape, sticky } from './nodes';
+import { PACKAGE, REBOUND_CREDENTIALS, SLACK_CREDENTIALS, SMTP_CREDENTIALS, cronTrigger, dataTableNode, eq, khaos, slackEscape } from './nodes';
+
+const OVERVIEW = [
+	'## Daily reconciliation',
+	'### How it works',
+	'Every morning on `{{RECONCILIATION_CRON}}`:',
+	'1. Housekeeping: inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago are deleted (Data Tables have a size limit).',
+	"2. Yesterday's processed returns in ReBound are checked against the stock moves and credit notes in Khaos, together with the open exceptions: " +
+		'counts and values by status, stuck items by age, value mismatches, open exceptions by type and age.',
+	'3. The report is e-mailed and/or posted to Slack.',
+	'',
+	'docs/reconciliation.md explains every number of the report.',
+	'### Setup',
+	'1. The import activates this workflow. Set `reconciliation.emailTo` and/or `reconciliation.slackChannel` in the values file; a report without either is disabled.',
+	'2. Send it to whoever works the exceptions each morning (docs/operating-guide.md).',
+].join('\n');
 
 export function buildReconciliation(): WorkflowTemplate {
 	const b = new Builder('reconciliation', 'Returns: daily reconciliation ({{CLIENT_NAME}})');
-	b.add(
-		sticky(
-			'About',
-			[-40, -260],
-			"## Daily reconciliation\nOn `{{RECONCILIATION_CRON}}`: yesterday's processed returns in ReBound against Khaos stock moves and credit notes, " +
-				'plus the open exceptions. Counts and values by status, stuck items by age, value mismatches, open exceptions by type and age. ' +
-				'The report is e-mailed and/or posted to Slack. See docs/reconciliation.md for what each number means.\n\n' +
-				'Housekeeping first: inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago are deleted (Data Tables have a size limit).',
-			560,
-			220,
-		),
-	);
-	const trigger = b.add(cronTrigger('Every Morning', [0, 200], '{{RECONCILIATION_CRON}}'));
+	const trigger = b.add(cronTrigger('Every Morning', [0, 0], '{{RECONCILIATION_CRON}}'));
 	const before = "={{ $now.minus({ days: {{KEEP_DONE_DAYS}} }).toISO() }}";
 	const purgeInbox = b.add({
-		...dataTableNode('Purge Old Done Rows', [240, 200], 'inbox', 'deleteRows', {
+		...dataTableNode('Purge Old Done Rows', [240, 0], 'inbox', 'deleteRows', {
 			all: true,
 			conditions: [eq('status', 'done'), { keyName: 'updatedAt', condition: 'lt', keyValue: before }],
 		}),
@@ -28,7 +31,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const purgeExceptions = b.add({
-		...dataTableNode('Purge Old Resolved Exceptions', [480, 200], 'exceptions', 'deleteRows', {
+		...dataTableNode('Purge Old Resolved Exceptions', [480, 0], 'exceptions', 'deleteRows', {
 			all: true,
 			conditions: [eq('status', 'resolved'), { keyName: 'updatedAt', condition: 'lt', keyValue: before }],
 		}),
@@ -36,7 +39,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		alwaysOutputData: true,
 	});
 	const open = b.add({
-		...dataTableNode('Open Exceptions', [720, 200], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
+		...dataTableNode('Open Exceptions', [840, 0], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
 		executeOnce: true,
 		alwaysOutputData: true,
 	});
@@ -44,7 +47,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: "Yesterday's Returns",
 		type: `${PACKAGE}.reBound`,
 		typeVersion: 1,
-		position: [960, 200],
+		position: [1080, 0],
 		executeOnce: true,
 		alwaysOutputData: true,
 		credentials: REBOUND_CREDENTIALS,
@@ -60,7 +63,7 @@ export function buildReconciliation(): WorkflowTemplate {
 	const reconcile = b.add(
 		khaos(
 			'Reconcile',
-			[1200, 200],
+			[1440, 0],
 			{
 				resource: 'return',
 				operation: 'reconcile',
@@ -77,7 +80,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Email Report',
 		type: 'n8n-nodes-base.emailSend',
 		typeVersion: 2.1,
-		position: [1440, 100],
+		position: [1800, -120],
 		executeOnce: true,
 		disabled: '{{REPORT_EMAIL_DISABLED}}',
 		credentials: SMTP_CREDENTIALS,
@@ -96,7 +99,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Post Report to Slack',
 		type: 'n8n-nodes-base.slack',
 		typeVersion: 2.3,
-		position: [1440, 300],
+		position: [1800, 120],
 		executeOnce: true,
 		disabled: '{{REPORT_SLACK_DISABLED}}',
 		credentials: SLACK_CREDENTIALS,
@@ -112,5 +115,11 @@ export function buildReconciliation(): WorkflowTemplate {
 		},
 	});
 	b.connect(trigger, purgeInbox).connect(purgeInbox, purgeExceptions).connect(purgeExceptions, open).connect(open, search).connect(search, reconcile).connect(reconcile, email).connect(reconcile, slack);
+
+	b.overview(OVERVIEW);
+	b.section('Housekeeping', 'Deletes inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago.', [trigger, purgeInbox, purgeExceptions]);
+	b.section('Gather', "The open exceptions, and yesterday's returns from ReBound.", [open, search]);
+	b.section('Reconcile', 'ReBound against Khaos stock moves and credit notes.', [reconcile]);
+	b.section('Report', 'HTML by e-mail, Markdown to Slack.', [email, slack]);
 	return b.build();
 }

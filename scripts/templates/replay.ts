@@ -1,6 +1,6 @@
 import { Builder, type WorkflowTemplate } from './builder';
 import { addExceptionSink, connectToSink } from './exceptionSink';
-import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, filterNode, ifNode, khaos, neq, parseJsonNode, sticky, stockParameters, text } from './nodes';
+import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, filterNode, ifNode, khaos, neq, parseJsonNode, stockParameters, text } from './nodes';
 
 export const REPLAYABLE_KINDS = [
 	'unmapped_disposition',
@@ -19,53 +19,55 @@ export const REPLAYABLE_KINDS = [
 // replay run it is in; replay it by hand once its cause is fixed: set its inbox row back to queued) and
 // `credit_mismatch` (the credit note exists; finance decides).
 
+const OVERVIEW = [
+	'## Replay exceptions',
+	'### How it works',
+	'After fixing the cause of exceptions (a mapping row, a SKU alias, Khaos back up…), run this workflow with **Execute workflow**, or let it run on its schedule.',
+	'1. Take the **open** exceptions of the kinds a fix can clear: one per return, oldest first.',
+	'2. Run each stored record through mapping → SKU check → stock → credit again. Stock moves and credit notes are never applied twice: a unit that already moved stays where it is. ' +
+		'A replayed `regraded_after_move` goes on to its credit note and moves nothing; a replayed `quantity_exceeds_sold` is checked against the order again.',
+	'3. On success every open exception of that return becomes `resolved` and its inbox row `replayed`; a failure bumps the exception\'s `attempts` and `lastSeen`.',
+	'',
+	'Not replayed: `credit_mismatch` (finance decides; set it `resolved` by hand) and `stuck` (fix the cause, then set its inbox row back to `queued`).',
+	'### Setup',
+	'1. With `schedules.replayEveryMinutes` in the values file, this runs every {{REPLAY_EVERY_MINUTES}} min and the import activates it; without it, run it by hand.',
+	'2. Fix the cause first: docs/operating-guide.md says what each exception kind needs.',
+].join('\n');
+
 export function buildReplay(): WorkflowTemplate {
 	const b = new Builder('replay', 'Returns: exception replay ({{CLIENT_NAME}})');
-	b.add(
-		sticky(
-			'About',
-			[-40, -300],
-			'## Replay exceptions\nAfter fixing the cause (a mapping row, a SKU alias, Khaos back up…) run this workflow (**Execute workflow**), or let it run on its schedule. ' +
-				'It takes the **open** exceptions of replayable kinds (one per return, oldest first) and runs their stored record through mapping → SKU check → stock → credit again. ' +
-				'Success marks every open exception of that return `resolved`; a failure bumps `attempts` and `lastSeen`. Stock moves and credit notes are never applied twice.\n\n' +
-				'A replayed `regraded_after_move` goes on to its credit note and moves nothing (ops have dealt with the unit); a replayed `quantity_exceeds_sold` is checked against the order again.\n\n' +
-				'Not replayed: `credit_mismatch` (finance decides; set it `resolved` by hand) and `stuck` (fix the cause, then set its inbox row back to `queued`).',
-			640,
-			260,
-		),
-	);
-	const manual = b.add({ name: 'Run Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 100], parameters: {} });
+	const manual = b.add({ name: 'Run Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, -120], parameters: {} });
 	const scheduled = b.add({
 		name: 'On Replay Schedule',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
-		position: [0, 300],
+		position: [0, 120],
 		disabled: '{{REPLAY_SCHEDULE_DISABLED}}',
 		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: '{{REPLAY_EVERY_MINUTES}}' }] } },
 	});
-	const lastTable = addMappingReads(b, [manual, scheduled], 240, 200);
+	const lastTable = addMappingReads(b, [manual, scheduled], 360, 0);
 	const open = b.add({
-		...dataTableNode('Open Exceptions', [960, 200], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true, orderBy: { column: 'id', direction: 'ASC' } }),
+		...dataTableNode('Open Exceptions', [1200, 0], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true, orderBy: { column: 'id', direction: 'ASC' } }),
 		executeOnce: true,
 	});
 	const kinds = JSON.stringify(REPLAYABLE_KINDS).replace(/"/g, "'");
 	const replayable = b.add({
 		...filterNode(
 			'Replayable, One per Return',
-			[1200, 200],
+			[1440, 0],
 			`={{ ${kinds}.includes($json.kind) && !!$json.payload && !!$json.returnId && ` +
 				`$input.all().findIndex(i => i.json.returnId === $json.returnId && ${kinds}.includes(i.json.kind) && !!i.json.payload) === $itemIndex }}`,
 		),
 		notes: 'Kinds a fix can clear; the oldest exception of each return',
 		notesInFlow: true,
 	});
-	const parse = b.add(parseJsonNode('Parse Stored Record', [1440, 200], '={{ $json.payload }}', 'The record as it was when it failed'));
-	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [1680, 200], parameters: MAPPING_PARAMETERS });
-	const validate = b.add(khaos('Validate SKUs', [1920, 100], { resource: 'product', operation: 'validateSkus', mappingType: 1 }));
-	const stock = b.add(khaos('Apply Stock Moves', [2160, 0], stockParameters('continue')));
-	const batched = b.add(ifNode('Finance Batched?', [2400, 0], '={{ {{FINANCE_BATCHED}} }}'));
+	const parse = b.add(parseJsonNode('Parse Stored Record', [1680, 0], '={{ $json.payload }}', 'The record as it was when it failed'));
+	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [2040, 0], parameters: MAPPING_PARAMETERS });
+	const validate = b.add(khaos('Validate SKUs', [2280, 0], { resource: 'product', operation: 'validateSkus', mappingType: 1 }));
+	const stock = b.add(khaos('Apply Stock Moves', [2640, 0], stockParameters('continue')));
+	const batched = b.add(ifNode('Finance Batched?', [3000, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
-		...dataTableNode('Queue for Credit Posting', [2640, -120], 'inbox', 'insert', {
+		...dataTableNode('Queue for Credit Posting', [3240, -200], 'inbox', 'insert', {
 			columns: {
 				eventId: "={{ 'replay:' + $json.returnId + ':' + $now.toMillis() }}",
 				returnId: '={{ $json.returnId }}',
@@ -84,9 +86,9 @@ export function buildReplay(): WorkflowTemplate {
 		notes: 'Stock done; the posting workflow creates the credit note',
 		notesInFlow: true,
 	});
-	const credit = b.add(khaos('Create Credit Note', [2640, 80], CREDIT_PARAMETERS));
+	const credit = b.add(khaos('Create Credit Note', [3240, 100], CREDIT_PARAMETERS));
 	const resolve = b.add({
-		...dataTableNode('Resolve Exceptions', [2880, 0], 'exceptions', 'update', {
+		...dataTableNode('Resolve Exceptions', [3600, -100], 'exceptions', 'update', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'open'), neq('kind', 'credit_mismatch')],
 			columns: { status: 'resolved', resolvedAt: '={{ $now.toISO() }}' },
@@ -95,15 +97,15 @@ export function buildReplay(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const replayed = b.add(
-		dataTableNode('Mark Inbox Replayed', [2880, 200], 'inbox', 'update', {
+		dataTableNode('Mark Inbox Replayed', [3600, 140], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'exception')],
 			columns: { status: 'replayed', processedAt: '={{ $now.toISO() }}' },
 		}),
 	);
-	const sink = addExceptionSink(b, 2640, 600);
+	const sink = addExceptionSink(b, 3600, 600);
 
-	const held = addHeldRows(b, [1200, 0]);
+	const held = addHeldRows(b, [1440, -400]);
 	b.connect(lastTable, open).connect(open, held).connect(open, replayable).connect(replayable, parse).connect(parse, map);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1);
@@ -115,5 +117,17 @@ export function buildReplay(): WorkflowTemplate {
 		[credit, 1],
 	] as const)
 		connectToSink(b, from, output, sink);
+
+	b.overview(OVERVIEW);
+	b.section('Start', 'By hand after a fix, or on the replay schedule when one is set.', [manual, scheduled]);
+	b.section(
+		'Pick the exceptions',
+		'Open exceptions of the kinds a fix can clear, one per return, oldest first, each with the record as it was when it failed.',
+		[open, replayable, parse],
+	);
+	b.section('Mapping and checks', 'Dispositions, reasons and SKU aliases from the mapping tables; then the SKUs are checked in Khaos.', [map, validate]);
+	b.section('Stock', 'Moves only what has not moved yet: a unit that already moved stays where it is.', [stock]);
+	b.section('Credit', 'Finance batched: queued for the posting workflow. Otherwise the credit note is created now.', [batched, queueCredit, credit]);
+	b.section('Resolve', 'The open exceptions of the return (but a credit mismatch) become `resolved`, its inbox row `replayed`.', [resolve, replayed]);
 	return b.build();
 }

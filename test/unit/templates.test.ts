@@ -689,6 +689,146 @@ describe('the returns flow', () => {
 	});
 });
 
+describe('layout (n8n template conventions)', () => {
+	const STICKY = 'n8n-nodes-base.stickyNote';
+	interface Box {
+		x: number;
+		y: number;
+		w: number;
+		h: number;
+	}
+	const stickyBox = (n: N8nNode): Box => ({ x: n.position[0], y: n.position[1], w: Number(n.parameters.width), h: Number(n.parameters.height) });
+	/** A node's body on the canvas: n8n draws it as a 100 × 100 square from its position. */
+	const nodeBox = (n: N8nNode): Box => ({ x: n.position[0], y: n.position[1], w: 100, h: 100 });
+	const overlap = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+	const inside = (inner: Box, outer: Box) => inner.x >= outer.x && inner.x + inner.w <= outer.x + outer.w && inner.y >= outer.y && inner.y + inner.h <= outer.y + outer.h;
+	const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+	const stickies = (wf: WorkflowTemplate) => wf.nodes.filter((n) => n.type === STICKY);
+	const working = (wf: WorkflowTemplate) => wf.nodes.filter((n) => n.type !== STICKY);
+	const sections = (wf: WorkflowTemplate) => stickies(wf).filter((n) => n.name !== 'Overview');
+	const all = templates.map((t) => [t.info.file, t.wf] as const);
+
+	it.each(all)('%s has one overview sticky (How it works, Setup; 100–300 words) that covers no node', (_file, wf) => {
+		const overviews = stickies(wf).filter((n) => String(n.parameters.content).startsWith('## '));
+		expect(overviews.map((n) => n.name)).toEqual(['Overview']);
+		const content = String(overviews[0].parameters.content);
+		expect(content).toMatch(/\n### How it works\n[\s\S]*\n### Setup\n/);
+		expect(words(content)).toBeGreaterThanOrEqual(100);
+		expect(words(content)).toBeLessThanOrEqual(300);
+		for (const n of working(wf)) expect({ node: n.name, under: overlap(nodeBox(n), stickyBox(overviews[0])) }).toEqual({ node: n.name, under: false });
+		// left of everything: it is read first
+		for (const s of sections(wf)) expect(overviews[0].position[0] + Number(overviews[0].parameters.width)).toBeLessThan(s.position[0]);
+	});
+
+	it.each(all)('%s: a short section sticky over each group of nodes; every node inside exactly one, none half under a sticky; stickies do not overlap', (_file, wf) => {
+		expect(sections(wf).length).toBeGreaterThanOrEqual(3);
+		for (const s of sections(wf)) {
+			const content = String(s.parameters.content);
+			expect(content).toMatch(/^### \S/);
+			expect({ sticky: s.name, words: Math.min(words(content), 60) }).toEqual({ sticky: s.name, words: words(content) });
+		}
+		for (const n of working(wf)) {
+			const box = nodeBox(n);
+			const holding = sections(wf).filter((s) => inside(box, stickyBox(s)));
+			const partly = stickies(wf).filter((s) => overlap(box, stickyBox(s)) && !inside(box, stickyBox(s)));
+			expect({ node: n.name, sections: holding.length, partly: partly.map((s) => s.name) }).toEqual({ node: n.name, sections: 1, partly: [] });
+		}
+		const list = stickies(wf);
+		for (let i = 0; i < list.length; i++) {
+			for (let j = i + 1; j < list.length; j++) {
+				expect({ stickies: [list[i].name, list[j].name], overlap: overlap(stickyBox(list[i]), stickyBox(list[j])) }).toEqual({
+					stickies: [list[i].name, list[j].name],
+					overlap: false,
+				});
+			}
+		}
+	});
+
+	it.each(all)('%s reads left to right: every connection goes to a node further right', (_file, wf) => {
+		for (const [from, { main }] of Object.entries(wf.connections)) {
+			for (const c of main.flat()) {
+				expect({ from, to: c.node, rightwards: node(wf, c.node).position[0] > node(wf, from).position[0] }).toEqual({ from, to: c.node, rightwards: true });
+			}
+		}
+	});
+
+	// n8n's v1 order runs the children of a node top to bottom (then left to right), each branch to its
+	// end, so positions decide what runs first. The order below is the one the workflows were built and
+	// tested with (held rows before the rows' own path, known exceptions before new ones, the inbox row
+	// after its exception row…): moving nodes on the canvas must not change it.
+	const V1_ORDER: Record<string, Record<string, string[]>> = {
+		'returns-intake': {
+			'New Event?': ['Drop Stale Events', 'Later Events Queued'],
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'ReBound Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
+			'ReBound Poll Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
+		},
+		'returns-processor': {
+			'Requeued Too Often?': ['Requeue Stalled Row', 'Stuck Exception'],
+			'Stuck Exception': ['Known Exception?', 'New Exception?', 'Mark Inbox Stuck'],
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Mark Processing': ['Held by Credit Posting', 'Later Event in Inbox', 'Superseded?'],
+			'Superseded?': ['Map Returns', 'Mark Superseded'],
+			'Map Returns': ['Validate SKUs', 'Retry Later?'],
+			'Validate SKUs': ['Apply Stock Moves', 'Retry Later?'],
+			'Apply Stock Moves': ['Finance Batched?', 'Retry Later?'],
+			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
+			'Create Credit Note': ['Mark Done', 'Retry Later?'],
+			'Retry Later?': ['Requeue for Retry', 'Known Exception?', 'New Exception?', 'Mark Inbox Exception'],
+		},
+		'credit-posting': {
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Create Credit Note': ['Mark Done', 'Retry Later?'],
+			'Retry Later?': ['Keep Queued', 'Known Exception?', 'New Exception?', 'Mark Inbox Exception'],
+		},
+		reconciliation: {
+			Reconcile: ['Email Report', 'Post Report to Slack'],
+		},
+		'exception-replay': {
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Open Exceptions': ['Held by Credit Posting', 'Replayable, One per Return'],
+			'Map Returns': ['Validate SKUs', 'Known Exception?', 'New Exception?'],
+			'Validate SKUs': ['Apply Stock Moves', 'Known Exception?', 'New Exception?'],
+			'Apply Stock Moves': ['Finance Batched?', 'Known Exception?', 'New Exception?'],
+			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
+			'Queue for Credit Posting': ['Resolve Exceptions', 'Mark Inbox Replayed'],
+			'Create Credit Note': ['Resolve Exceptions', 'Mark Inbox Replayed', 'Known Exception?', 'New Exception?'],
+		},
+	};
+
+	it.each(all)("%s: the children of every node that feeds several run in the designed order (n8n's v1 order, from the positions)", (file, wf) => {
+		const order: Record<string, string[]> = {};
+		for (const [from, { main }] of Object.entries(wf.connections)) {
+			const children = [...new Set(main.flat().map((c) => c.node))];
+			if (children.length < 2) continue;
+			const at = (name: string) => node(wf, name).position;
+			order[from] = children.sort((a, b) => at(a)[1] - at(b)[1] || at(a)[0] - at(b)[0]);
+		}
+		expect(order).toEqual(V1_ORDER[file]);
+	});
+
+	it('the exception sink is the same in every template (apart from node ids and where it sits), its section sticky too', () => {
+		const withSink = templates.filter((t) => t.wf.nodes.some((n) => n.name === 'Known Exception?'));
+		expect(withSink.map((t) => t.info.file)).toEqual(['returns-intake', 'returns-processor', 'credit-posting', 'exception-replay']);
+		const sink = (wf: WorkflowTemplate) => {
+			const names = new Set([...reachable(wf, 'Known Exception?'), ...reachable(wf, 'New Exception?')]);
+			const [ox, oy] = node(wf, 'Known Exception?').position;
+			const sticky = node(wf, 'Section: Exceptions');
+			const shape = (n: N8nNode) => ({ ...n, id: undefined, position: [n.position[0] - ox, n.position[1] - oy] });
+			return {
+				nodes: wf.nodes.filter((n) => names.has(n.name)).map(shape),
+				connections: [...names].sort().map((name) => [name, wf.connections[name] ?? null]),
+				sticky: shape(sticky),
+			};
+		};
+		const first = sink(withSink[0].wf);
+		expect(first.nodes.map((n) => n.name).sort()).toEqual(
+			['Alert by Email', 'Alert on Slack', 'Known Exception?', 'New Exception?', 'Record New Exception', 'Stored Exception', 'Update Known Exception'].sort(),
+		);
+		for (const { wf } of withSink.slice(1)) expect(sink(wf)).toEqual(first);
+	});
+});
+
 describe('documentation', () => {
 	const readme = fs.readFileSync(path.join(WORKFLOWS, 'README.md'), 'utf8');
 	const guide = fs.readFileSync(path.join(ROOT, 'docs/operating-guide.md'), 'utf8');

@@ -2,6 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { exceptionOutputOperations, operationFields, operationProperties, outputsExpression, resourceProperty } from './description';
 import { listSearch, loadOptions } from './methods';
+import { KHAOS_CREDENTIAL_TEST, khaosControlApiTest } from './methods/credentialTest';
 import { route } from './router';
 import { KHAOS_CREDENTIAL } from './transport';
 
@@ -30,7 +31,7 @@ export class KhaosControl implements INodeType {
 		properties: [resourceProperty(), ...operationProperties(), ...operationFields()],
 	};
 
-	methods = { listSearch, loadOptions };
+	methods = { listSearch, loadOptions, credentialTest: { [KHAOS_CREDENTIAL_TEST]: khaosControlApiTest } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return route(this);

@@ -1,16 +1,16 @@
 /**
  * The Khaos Control SOAP sandbox: an IKosWeb endpoint on 127.0.0.1 speaking
- * the same wire as transports/khaos (SOAP 1.1 and 1.2), state from a fixture,
- * fault injection and an admin API. See README.md.
+ * the same wire as transports/khaos (SOAP 1.1 and 1.2) with its own XML code
+ * (./xml.ts, nothing shared with the client), state from a fixture, fault
+ * injection and an admin API. See README.md.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildSoapFault, buildSoapResponse, escapeXml, textOf, toXml, type SoapVersion, type XmlNode } from '../../transports/khaos/soap';
-import { parseXml, type XmlObject, type XmlValue } from '../../transports/khaos/xml';
 import { FaultInjector, type FaultConfig } from '../shared/faults';
 import { CallLog, HeldSockets, applyHttpFault, parseJsonBody, readBody, routeAdmin, sendJson, sendText } from '../shared/http';
 import { loadFixture, type Fixture } from './fixture';
 import { FAULT, KhaosState, SandboxFault, type AdjustmentInput, type Order, type ReturnInput } from './state';
+import { readXml, soapFault, soapResponse, textOf, xmlElement, xmlEscape, type SoapVersion, type XmlObject, type XmlTree, type XmlValue } from './xml';
 
 export interface KhaosSandboxOptions {
 	port?: number;
@@ -57,10 +57,10 @@ const csv = (s: string | undefined) =>
 		.filter((x) => x !== '');
 
 function exportReturn(doc: string): string {
-	return `<return xsi:type="xsd:string">${escapeXml(doc)}</return>`;
+	return `<return xsi:type="xsd:string">${xmlEscape(doc)}</return>`;
 }
-function itemsReturn(items: Array<Record<string, XmlNode>>): string {
-	return `<return>${toXml('item', items)}</return>`;
+function itemsReturn(items: Array<Record<string, XmlTree>>): string {
+	return `<return>${xmlElement('item', items)}</return>`;
 }
 
 function list(v: XmlValue | undefined): XmlValue[] {
@@ -101,22 +101,22 @@ class KhaosSoapHandler {
 				const products = s.findProducts(csv(p.StockCode), this.mappingType(p.MappingType, 1));
 				const items = products
 					.map((x) => {
-						const price = x.sellPrice === null ? '' : `<SELL_PRICE IS_NET="${kb(x.sellPriceIsNet)}">${escapeXml(x.sellPrice)}</SELL_PRICE>`;
+						const price = x.sellPrice === null ? '' : `<SELL_PRICE IS_NET="${kb(x.sellPriceIsNet)}">${xmlEscape(x.sellPrice)}</SELL_PRICE>`;
 						return (
 							'<STOCK_ITEM>' +
-							toXml('STOCK_ID', x.stockId) +
-							toXml('STOCK_CODE', x.stockCode) +
-							toXml('ASSOCIATED_REF', x.associatedRef ?? '') +
-							toXml('STOCK_DESC', x.description) +
+							xmlElement('STOCK_ID', x.stockId) +
+							xmlElement('STOCK_CODE', x.stockCode) +
+							xmlElement('ASSOCIATED_REF', x.associatedRef ?? '') +
+							xmlElement('STOCK_DESC', x.description) +
 							price +
-							toXml('BARCODES', { BARCODE: x.barcodes }) +
-							toXml('STOCK_TYPE', x.stockType ?? null) +
-							toXml('TAX_RATE', String(x.taxRate)) +
-							toXml('DELETED', kb(x.deleted)) +
-							toXml('WEB', kb(x.web)) +
-							toXml('DISCONTINUED', kb(x.discontinued)) +
-							toXml('STOCK_CONTROLLED', kb(x.stockControlled)) +
-							toXml('RUN_TO_ZERO', kb(x.runToZero)) +
+							xmlElement('BARCODES', { BARCODE: x.barcodes }) +
+							xmlElement('STOCK_TYPE', x.stockType ?? null) +
+							xmlElement('TAX_RATE', String(x.taxRate)) +
+							xmlElement('DELETED', kb(x.deleted)) +
+							xmlElement('WEB', kb(x.web)) +
+							xmlElement('DISCONTINUED', kb(x.discontinued)) +
+							xmlElement('STOCK_CONTROLLED', kb(x.stockControlled)) +
+							xmlElement('RUN_TO_ZERO', kb(x.runToZero)) +
 							'</STOCK_ITEM>'
 						);
 					})
@@ -131,22 +131,22 @@ class KhaosSoapHandler {
 				const items = products
 					.map((x) => {
 						const locXml = x.stockControlled
-							? `<LOCATIONS>${site.locations.map((l) => `<LOCATION ID="${escapeXml(l.id)}" SELLABLE="${kb(l.sellable)}"><LEVEL>${s.level(x.stockCode, site.id, l.id)}</LEVEL></LOCATION>`).join('')}</LOCATIONS>`
+							? `<LOCATIONS>${site.locations.map((l) => `<LOCATION ID="${xmlEscape(l.id)}" SELLABLE="${kb(l.sellable)}"><LEVEL>${s.level(x.stockCode, site.id, l.id)}</LEVEL></LOCATION>`).join('')}</LOCATIONS>`
 							: '';
 						return (
-							`<STOCK_ITEM CODE="${escapeXml(x.stockCode)}" ID="${escapeXml(x.stockId)}">` +
+							`<STOCK_ITEM CODE="${xmlEscape(x.stockCode)}" ID="${xmlEscape(x.stockId)}">` +
 							`<LEVEL>${x.stockControlled ? s.available(x.stockCode, site.id) : 0}</LEVEL>` +
 							`<STATUS>${s.stockStatusCode(x, site.id)}</STATUS>` +
 							`<SAFE_LEVEL>${x.safeLevel}</SAFE_LEVEL><MIN_LEVEL>${x.minLevel}</MIN_LEVEL>` +
-							toXml('BUY_PRICE', x.buyPrice ?? '') +
-							toXml('SELL_PRICE', x.sellPrice ?? '') +
+							xmlElement('BUY_PRICE', x.buyPrice ?? '') +
+							xmlElement('SELL_PRICE', x.sellPrice ?? '') +
 							`<LEAD_TIME>${x.leadTime}</LEAD_TIME><BUILD_POTENTIAL_CHILDREN>0</BUILD_POTENTIAL_CHILDREN><BUILD_POTENTIAL_PARENTS>0</BUILD_POTENTIAL_PARENTS>` +
 							locXml +
 							'</STOCK_ITEM>'
 						);
 					})
 					.join('');
-				return exportReturn(`<STOCK_STATUS SITE="${escapeXml(site.id)}">${items}</STOCK_STATUS>`);
+				return exportReturn(`<STOCK_STATUS SITE="${xmlEscape(site.id)}">${items}</STOCK_STATUS>`);
 			}
 			case 'ExportOrderStatusEx': {
 				const includeCancelled = p.IncludeCancelled === '-1';
@@ -181,7 +181,7 @@ class KhaosSoapHandler {
 		const t = this.state.orderTotals(o);
 		const invoice =
 			o.orderType === 1
-				? toXml('INVOICES', {
+				? xmlElement('INVOICES', {
 						INVOICE: {
 							INVOICE_CODE: `INV${o.orderCode.replace(/^\D+/, '')}`,
 							INVOICE_STAGE_ID: '70',
@@ -191,15 +191,15 @@ class KhaosSoapHandler {
 				: '';
 		return (
 			'<ORDER_STATUS>' +
-			toXml('SORDER_CODE', o.orderCode) +
-			toXml('ASSOCIATED_REF', o.associatedRef) +
-			toXml('ORDER_TYPE', String(o.orderType)) +
-			toXml('CURRENCY_CODE', o.currency) +
-			toXml('DATE_CREATED', this.state.dateOf(o.orderDate)) +
+			xmlElement('SORDER_CODE', o.orderCode) +
+			xmlElement('ASSOCIATED_REF', o.associatedRef) +
+			xmlElement('ORDER_TYPE', String(o.orderType)) +
+			xmlElement('CURRENCY_CODE', o.currency) +
+			xmlElement('DATE_CREATED', this.state.dateOf(o.orderDate)) +
 			`<ITEMS_TOTAL NET_VALUE="${money(t.itemsNetPence)}"/>` +
 			`<DELIVERY_TOTAL NET_VALUE="${money(t.deliveryNetPence)}"/>` +
-			toXml('COMPLETE', kb(o.complete)) +
-			toXml('CANCELLED', kb(o.cancelled)) +
+			xmlElement('COMPLETE', kb(o.complete)) +
+			xmlElement('CANCELLED', kb(o.cancelled)) +
 			invoice +
 			'</ORDER_STATUS>'
 		);
@@ -223,7 +223,7 @@ class KhaosSoapHandler {
 			CREDIT_GRS: l.credit ? money(l.credit.grossPence) : null,
 		}));
 		const t = this.state.orderTotals(o);
-		return toXml('ORDER', {
+		return xmlElement('ORDER', {
 			SORDER_ID: String(o.orderId),
 			SORDER_CODE: o.orderCode,
 			ASSOCIATED_REF: o.associatedRef,
@@ -249,13 +249,13 @@ class KhaosSoapHandler {
 	}
 
 	private importReturns(xml: string): string {
-		const doc = parseXml(xml);
+		const doc = readXml(xml);
 		if (!doc.ok) throw new SandboxFault(`Returns XML is not well formed: ${doc.error}`, 'SOAP-ENV:Client');
 		const root = doc.value.RETURNS;
 		if (root === undefined) throw new SandboxFault('Returns XML is invalid: RETURNS element required.', 'SOAP-ENV:Client');
-		const imported: Array<Record<string, XmlNode>> = [];
-		const skipped: Array<Record<string, XmlNode>> = [];
-		const results: Array<Record<string, XmlNode>> = [];
+		const imported: Array<Record<string, XmlTree>> = [];
+		const skipped: Array<Record<string, XmlTree>> = [];
+		const results: Array<Record<string, XmlTree>> = [];
 		for (const r of list(child(root, 'RETURN'))) {
 			const source = child(r, 'SOURCE_ORDER');
 			const dg = optStr(r, 'DELIVERY_GRS');
@@ -292,13 +292,13 @@ class KhaosSoapHandler {
 			}
 		}
 		return (
-			`<return><ImportedCount>${imported.length}</ImportedCount><ReturnImport>${toXml('item', imported)}</ReturnImport>` +
-			`<ReturnSkipped>${toXml('item', skipped)}</ReturnSkipped><Results>${toXml('item', results)}</Results></return>`
+			`<return><ImportedCount>${imported.length}</ImportedCount><ReturnImport>${xmlElement('item', imported)}</ReturnImport>` +
+			`<ReturnSkipped>${xmlElement('item', skipped)}</ReturnSkipped><Results>${xmlElement('item', results)}</Results></return>`
 		);
 	}
 
 	private importAdjustments(xml: string): string {
-		const doc = parseXml(xml);
+		const doc = readXml(xml);
 		if (!doc.ok) throw new SandboxFault(`Adjustments XML is not well formed: ${doc.error}`, 'SOAP-ENV:Client');
 		const root = doc.value.STOCK_ADJUSTMENTS;
 		if (root === undefined) throw new SandboxFault('Adjustments XML is invalid: STOCK_ADJUSTMENTS element required.', 'SOAP-ENV:Client');
@@ -319,7 +319,7 @@ class KhaosSoapHandler {
 			NewLevel: r.newLevel === null ? '' : String(r.newLevel),
 			Reason: r.reason ?? '',
 		}));
-		return `<return><AppliedCount>${results.filter((r) => r.result === 'APPLIED').length}</AppliedCount><Lines>${toXml('item', items)}</Lines></return>`;
+		return `<return><AppliedCount>${results.filter((r) => r.result === 'APPLIED').length}</AppliedCount><Lines>${xmlElement('item', items)}</Lines></return>`;
 	}
 
 	private exportAdjustments(references: string, prefixes: string): string {
@@ -333,7 +333,7 @@ class KhaosSoapHandler {
 				return refs.has(r) || pre.some((p) => r.startsWith(p));
 			});
 		const items = found.map(({ a, id }) =>
-			toXml('ADJUSTMENT', {
+			xmlElement('ADJUSTMENT', {
 				ADJUSTMENT_ID: String(id),
 				REFERENCE: a.reference,
 				STOCK_CODE: a.stockCode,
@@ -363,9 +363,9 @@ class KhaosSoapHandler {
 		const bindingOps = ops
 			.map(
 				([op]) =>
-					`<operation name="${op}"><soap:operation soapAction="${escapeXml(`${ns}#${op}`)}" style="rpc"/>` +
-					`<input><soap:body use="encoded" encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" namespace="${escapeXml(ns)}"/></input>` +
-					`<output><soap:body use="encoded" encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" namespace="${escapeXml(ns)}"/></output></operation>`,
+					`<operation name="${op}"><soap:operation soapAction="${xmlEscape(`${ns}#${op}`)}" style="rpc"/>` +
+					`<input><soap:body use="encoded" encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" namespace="${xmlEscape(ns)}"/></input>` +
+					`<output><soap:body use="encoded" encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" namespace="${xmlEscape(ns)}"/></output></operation>`,
 			)
 			.join('');
 		return (
@@ -374,7 +374,7 @@ class KhaosSoapHandler {
 			messages +
 			`<portType name="IKosWeb">${portOps}</portType>` +
 			`<binding name="IKosWebbinding" type="tns:IKosWeb"><soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>${bindingOps}</binding>` +
-			`<service name="IKosWebservice"><port name="IKosWebPort" binding="tns:IKosWebbinding"><soap:address location="${escapeXml(url)}"/></port></service>` +
+			`<service name="IKosWebservice"><port name="IKosWebPort" binding="tns:IKosWebbinding"><soap:address location="${xmlEscape(url)}"/></port></service>` +
 			'</definitions>'
 		);
 	}
@@ -448,10 +448,10 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 			const log = (method: string, outcome: string, status: number | null, detail: string | null) =>
 				calls.add({ at: new Date(started).toISOString(), method, durationMs: Date.now() - started, outcome, status, detail });
 			const fault = (method: string, faultString: string, code = 'SOAP-ENV:Server', status = 500) => {
-				sendText(res, status, version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8', buildSoapFault(version, faultString, code));
+				sendText(res, status, version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8', soapFault(version, faultString, code));
 				log(method, 'fault', status, faultString);
 			};
-			const doc = parseXml(body);
+			const doc = readXml(body);
 			const envelope = doc.ok ? child(doc.value.Envelope, 'Body') : undefined;
 			const methodName = envelope && typeof envelope === 'object' && !Array.isArray(envelope) ? Object.keys(envelope).find((k) => !k.startsWith('@_')) : undefined;
 			if (!doc.ok || !methodName) {
@@ -499,7 +499,7 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 					log(methodName, 'injected:dropAfter', null, redactParams(params) || null);
 					return;
 				}
-				sendText(res, 200, version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8', buildSoapResponse(version, fixture.soap.namespace, methodName, inner));
+				sendText(res, 200, version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8', soapResponse(version, fixture.soap.namespace, methodName, inner));
 				log(methodName, 'ok', 200, redactParams(params) || null);
 			} catch (error) {
 				if (error instanceof SandboxFault) fault(methodName, error.faultString, error.faultCode);

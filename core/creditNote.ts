@@ -1,7 +1,7 @@
 /**
  * Credit-note calculator: the value of a credit for returned units, computed
  * from the original sales order (never from the refund the returns platform
- * reports), following reference/credit-notes.md "Exact rules" to the penny.
+ * reports), following the rules of docs/credit-notes.md ("Step by step") to the penny.
  *
  * All money is integer pence. Products that can pass 2^53 are done in BigInt.
  * Bad data never throws from computeCredit: it comes back as problems.

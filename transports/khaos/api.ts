@@ -5,7 +5,8 @@
  * wire's -1/0 stays inside the transport).
  *
  * Documented calls: GetSiteList, ExportStock, ExportStockStatus,
- * ExportOrderStatusEx, ProcessReturn. MODELED (see shared/reference/khaos-control.md):
+ * ExportOrderStatusEx, ProcessReturn. MODELED (this project's design in Khaos' conventions;
+ * the wire of each in sandbox/khaos/README.md, "Calls"):
  * ExportOrders, ImportReturns, ImportStockAdjustments, ExportStockAdjustments, GetReturnReasonList,
  * GetLocationList.
  *

@@ -1,6 +1,6 @@
 /**
- * The wire shapes of ReBound's legacy API (shared/reference/rebound.md, the
- * public Singer tap's schema): request bodies, the envelope, error codes, and
+ * The wire shapes of ReBound's legacy API (as the public Singer tap's schema
+ * describes it; sandbox/rebound/README.md, "The wire (legacy API)"): request bodies, the envelope, error codes, and
  * a lenient schema of a raw return. The client and the sandbox both use them
  * so they cannot drift apart. Values arrive as strings more often than not
  * (`quantity: "1"`, `price: "27.00"`, `id: "5001"`), so the raw schemas accept

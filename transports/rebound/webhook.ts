@@ -1,5 +1,6 @@
 /**
- * ReBound push notifications (MODELED, see shared/reference/rebound.md):
+ * ReBound push notifications (MODELED: ReBound's webhook format is not public;
+ * see sandbox/rebound/README.md, "Lifecycle and webhooks"):
  * a JSON POST per event, HMAC-SHA256 of the exact raw body — with the
  * timestamp when `signTimestamp` (`<ts>.<body>`) — in a header; header names,
  * encoding and tolerance are credential settings. Verification works on the

@@ -11,28 +11,28 @@ const SHIPPED = ['core/**/*.ts', 'transports/**/*.ts', 'nodes/**/*.ts', 'credent
 const TOOLING = ['test/**/*.ts', 'sandbox/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'];
 
 const shipped = n8n.config.map((entry) =>
-  Array.isArray(entry.files) && entry.files.length === 1 && entry.files[0] === '**/*.ts'
-    ? { ...entry, files: SHIPPED }
-    : entry,
+	Array.isArray(entry.files) && entry.files.length === 1 && entry.files[0] === '**/*.ts'
+		? { ...entry, files: SHIPPED }
+		: entry,
 );
 
 export default [
-  { ignores: ['dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'workflows/**'] },
-  ...shipped,
-  {
-    // require-node-api-error asks node code to wrap errors in NodeApiError /
-    // NodeOperationError so the editor shows them well. core/ and transports/
-    // do not import n8n by design (layer 1 and 2): they throw typed errors
-    // (TransportError, TransientExhaustedError, KhaosFault …) that the retry
-    // logic classifies, and the node layer wraps them into NodeApiError /
-    // NodeOperationError with itemIndex. The HTTP seam in nodes/shared/n8nHttp.ts
-    // translates n8n's request errors into TransportError for the same reason.
-    files: ['core/**/*.ts', 'transports/**/*.ts', 'nodes/shared/n8nHttp.ts'],
-    rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
-  },
-  ...tseslint.config({
-    files: TOOLING,
-    extends: [js.configs.recommended, tseslint.configs.recommended],
-    rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-console': 'off' },
-  }),
+	{ ignores: ['dist/**', 'node_modules/**', '**/*.js', '**/*.mjs', 'workflows/**'] },
+	...shipped,
+	{
+		// require-node-api-error asks node code to wrap errors in NodeApiError /
+		// NodeOperationError so the editor shows them well. core/ and transports/
+		// do not import n8n by design (layer 1 and 2): they throw typed errors
+		// (TransportError, TransientExhaustedError, KhaosFault …) that the retry
+		// logic classifies, and the node layer wraps them into NodeApiError /
+		// NodeOperationError with itemIndex. The HTTP seam in nodes/shared/n8nHttp.ts
+		// translates n8n's request errors into TransportError for the same reason.
+		files: ['core/**/*.ts', 'transports/**/*.ts', 'nodes/shared/n8nHttp.ts'],
+		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
+	},
+	...tseslint.config({
+		files: TOOLING,
+		extends: [js.configs.recommended, tseslint.configs.recommended],
+		rules: { '@typescript-eslint/no-explicit-any': 'off', 'no-console': 'off' },
+	}),
 ];

@@ -152,10 +152,20 @@ function http(name: string, x: number): Record<string, unknown> {
 }
 
 function code(name: string, x: number, jsCode: string): Record<string, unknown> {
-	return { name, type: 'n8n-nodes-base.code', typeVersion: 2, position: [x, 300], parameters: { mode: 'runOnceForAllItems', language: 'javaScript', jsCode } };
+	return {
+		name,
+		type: 'n8n-nodes-base.code',
+		typeVersion: 2,
+		position: [x, 300],
+		parameters: { mode: 'runOnceForAllItems', language: 'javaScript', jsCode },
+	};
 }
 
-export function buildBaselineWorkflow(): { name: string; nodes: Array<Record<string, unknown>>; connections: Record<string, unknown> } {
+export function buildBaselineWorkflow(): {
+	name: string;
+	nodes: Array<Record<string, unknown>>;
+	connections: Record<string, unknown>;
+} {
 	const nodes: Array<Record<string, unknown>> = [
 		{
 			name: 'ReBound Webhook',
@@ -163,7 +173,12 @@ export function buildBaselineWorkflow(): { name: string; nodes: Array<Record<str
 			typeVersion: 2,
 			position: [0, 300],
 			webhookId: '{{WEBHOOK_ID}}',
-			parameters: { httpMethod: 'POST', path: '{{WEBHOOK_PATH}}', responseMode: 'onReceived', options: {} },
+			parameters: {
+				httpMethod: 'POST',
+				path: '{{WEBHOOK_PATH}}',
+				responseMode: 'onReceived',
+				options: {},
+			},
 		},
 		code('Verify Signature and Split Lines', 220, VERIFY),
 		http('Look Up Product (ExportStock)', 440),
@@ -178,17 +193,37 @@ export function buildBaselineWorkflow(): { name: string; nodes: Array<Record<str
 	];
 	const connections: Record<string, unknown> = {};
 	for (let i = 0; i < nodes.length - 1; i++) {
-		connections[nodes[i].name as string] = { main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]] };
+		connections[nodes[i].name as string] = {
+			main: [[{ node: nodes[i + 1].name, type: 'main', index: 0 }]],
+		};
 	}
-	return { name: 'Bench baseline: ReBound returns → Khaos (Webhook, Code, HTTP Request)', nodes, connections };
+	return {
+		name: 'Bench baseline: ReBound returns → Khaos (Webhook, Code, HTTP Request)',
+		nodes,
+		connections,
+	};
 }
 
 /** The committed JSON with the placeholders filled (every occurrence; values are JSON-string-escaped). */
-export function loadBaselineWorkflow(values: { khaosUrl: string; webhookPath: string; webhookId: string; webhookSecret: string }) {
+export function loadBaselineWorkflow(values: {
+	khaosUrl: string;
+	webhookPath: string;
+	webhookId: string;
+	webhookSecret: string;
+}) {
 	let text = fs.readFileSync(BASELINE_FILE, 'utf8');
-	const fill: Record<string, string> = { KHAOS_URL: values.khaosUrl, WEBHOOK_PATH: values.webhookPath, WEBHOOK_ID: values.webhookId, WEBHOOK_SECRET: values.webhookSecret };
-	for (const [k, v] of Object.entries(fill)) text = text.split(`{{${k}}}`).join(JSON.stringify(v).slice(1, -1));
-	if (/\{\{[A-Z_]+\}\}/.test(text)) throw new Error(`bench/baseline-workflow.json: placeholder left: ${/\{\{[A-Z_]+\}\}/.exec(text)?.[0]}`);
+	const fill: Record<string, string> = {
+		KHAOS_URL: values.khaosUrl,
+		WEBHOOK_PATH: values.webhookPath,
+		WEBHOOK_ID: values.webhookId,
+		WEBHOOK_SECRET: values.webhookSecret,
+	};
+	for (const [k, v] of Object.entries(fill))
+		text = text.split(`{{${k}}}`).join(JSON.stringify(v).slice(1, -1));
+	if (/\{\{[A-Z_]+\}\}/.test(text))
+		throw new Error(
+			`bench/baseline-workflow.json: placeholder left: ${/\{\{[A-Z_]+\}\}/.exec(text)?.[0]}`,
+		);
 	return JSON.parse(text) as ReturnType<typeof buildBaselineWorkflow>;
 }
 

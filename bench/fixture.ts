@@ -11,7 +11,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export const BENCH_PRODUCTS = Array.from({ length: 10 }, (_, i) => `BENCH-P${String(i + 1).padStart(2, '0')}`);
+export const BENCH_PRODUCTS = Array.from(
+	{ length: 10 },
+	(_, i) => `BENCH-P${String(i + 1).padStart(2, '0')}`,
+);
 const DISPOSITIONS = ['Grade A', 'Grade B', 'Damaged'] as const;
 const DEFAULT_FIXTURE = path.join(__dirname, '..', 'sandbox', 'fixtures', 'khaos-default.json');
 
@@ -21,7 +24,10 @@ export const benchOrderRef = (n: number) => `BENCH-${String(n).padStart(6, '0')}
 export const benchCreditRef = (n: number) => `RB-${benchReturnId(n)}`;
 
 /** The default demo fixture with the bench products (stock 100000 at 1/A1, RET, QUAR) and `orders` bench orders of `linesFor(n)` lines. */
-export function benchKhaosFixture(orders: Array<{ n: number; lines: number }>, latencyMs: number): Record<string, unknown> {
+export function benchKhaosFixture(
+	orders: Array<{ n: number; lines: number }>,
+	latencyMs: number,
+): Record<string, unknown> {
 	const f = JSON.parse(fs.readFileSync(DEFAULT_FIXTURE, 'utf8')) as Record<string, any>;
 	BENCH_PRODUCTS.forEach((code, i) => {
 		f.products.push({
@@ -40,7 +46,8 @@ export function benchKhaosFixture(orders: Array<{ n: number; lines: number }>, l
 			web: true,
 			runToZero: false,
 		});
-		for (const loc of ['A1', 'RET', 'QUAR']) f.stock.push({ stockCode: code, siteId: '1', locationId: loc, level: 100000 });
+		for (const loc of ['A1', 'RET', 'QUAR'])
+			f.stock.push({ stockCode: code, siteId: '1', locationId: loc, level: 100000 });
 	});
 	for (const { n, lines } of orders) {
 		f.orders.push({
@@ -109,7 +116,14 @@ export function benchEvent(n: number, lines: number): Record<string, unknown> {
 				hs_code: '620342',
 				non_returnable: '0',
 				final_disposition: DISPOSITIONS[(n + j) % DISPOSITIONS.length],
-				reason: [{ reason: 'Too small', action: 'Refund', wish: 'Refund', additional: { title: 'Comment', value: '' } }],
+				reason: [
+					{
+						reason: 'Too small',
+						action: 'Refund',
+						wish: 'Refund',
+						additional: { title: 'Comment', value: '' },
+					},
+				],
 			})),
 		},
 	};

@@ -17,7 +17,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
-import { createApiKey, freePort, packageLoadErrors, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../scripts/n8n/instance';
+import {
+	createApiKey,
+	freePort,
+	packageLoadErrors,
+	setupOwner,
+	startN8n,
+	type ApiClient,
+	type N8nInstance,
+} from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
 import { runImport } from '../scripts/templates/import';
 import { WORKFLOWS_DIR } from '../scripts/templates/build';
@@ -26,7 +34,14 @@ import { startReboundSandbox, type ReboundSandbox } from '../sandbox/rebound/ser
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../transports/rebound/webhook';
 import { benchCreditRef, benchEvent, benchKhaosFixture } from './fixture';
 import { loadBaselineWorkflow } from './baselineWorkflow';
-import { latencies, renderReport, summarize, throughput, type PhaseResult, type Variant } from './stats';
+import {
+	latencies,
+	renderReport,
+	summarize,
+	throughput,
+	type PhaseResult,
+	type Variant,
+} from './stats';
 
 // ------------------------------------------------------------------ options
 
@@ -48,12 +63,27 @@ export interface BenchOptions {
 }
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-	const o: BenchOptions = { quick: false, khaosLatencyMs: 40, reboundLatencyMs: 20, only: null, json: false, build: false, processEverySeconds: 1, batchSize: 50, keepExecutions: false, batchWindowMs: 50, cpuProfDir: null };
+	const o: BenchOptions = {
+		quick: false,
+		khaosLatencyMs: 40,
+		reboundLatencyMs: 20,
+		only: null,
+		json: false,
+		build: false,
+		processEverySeconds: 1,
+		batchSize: 50,
+		keepExecutions: false,
+		batchWindowMs: 50,
+		cpuProfDir: null,
+	};
 	for (let i = 0; i < argv.length; i++) {
-		const [flag, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+		const [flag, inline] = argv[i].includes('=')
+			? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)]
+			: [argv[i], undefined];
 		const num = (min: number, max: number) => {
 			const v = Number(inline ?? argv[++i]);
-			if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${flag} needs a whole number from ${min} to ${max}`);
+			if (!Number.isInteger(v) || v < min || v > max)
+				throw new Error(`${flag} needs a whole number from ${min} to ${max}`);
 			return v;
 		};
 		switch (flag) {
@@ -92,12 +122,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				break;
 			case '--only': {
 				const v = inline ?? argv[++i];
-				if (v !== 'package' && v !== 'baseline') throw new Error('--only needs package or baseline');
+				if (v !== 'package' && v !== 'baseline')
+					throw new Error('--only needs package or baseline');
 				o.only = v;
 				break;
 			}
 			default:
-				throw new Error(`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir]`);
+				throw new Error(
+					`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir]`,
+				);
 		}
 	}
 	return o;
@@ -165,13 +198,40 @@ interface VariantEnv {
 	timingWorkflows: Array<{ label: string; id: string }>;
 }
 
-function packageValues(client: string, webhookId: string, khaosUrl: string, reboundUrl: string, o: BenchOptions) {
+function packageValues(
+	client: string,
+	webhookId: string,
+	khaosUrl: string,
+	reboundUrl: string,
+	o: BenchOptions,
+) {
 	return {
 		client,
 		timezone: 'Europe/London',
 		credentials: {
-			khaos: { name: `Khaos sandbox (${client})`, data: { url: khaosUrl, authMode: 'none', soapVersion: '1.1', namespace: 'urn:KosWeb-IKosWeb', soapActionStyle: 'namespaceHash', defaultSiteId: '1', timeoutSeconds: 30, maxAttempts: 3, batchSize: 50 } },
-			rebound: { name: `ReBound sandbox (${client})`, data: { login: REBOUND_LOGIN, apiKey: 'env:BENCH_REBOUND_API_KEY', baseUrl: reboundUrl, webhookSecret: 'env:BENCH_REBOUND_WEBHOOK_SECRET' } },
+			khaos: {
+				name: `Khaos sandbox (${client})`,
+				data: {
+					url: khaosUrl,
+					authMode: 'none',
+					soapVersion: '1.1',
+					namespace: 'urn:KosWeb-IKosWeb',
+					soapActionStyle: 'namespaceHash',
+					defaultSiteId: '1',
+					timeoutSeconds: 30,
+					maxAttempts: 3,
+					batchSize: 50,
+				},
+			},
+			rebound: {
+				name: `ReBound sandbox (${client})`,
+				data: {
+					login: REBOUND_LOGIN,
+					apiKey: 'env:BENCH_REBOUND_API_KEY',
+					baseUrl: reboundUrl,
+					webhookSecret: 'env:BENCH_REBOUND_WEBHOOK_SECRET',
+				},
+			},
 		},
 		dataTables: {
 			inbox: { name: `${client} inbox` },
@@ -181,18 +241,69 @@ function packageValues(client: string, webhookId: string, khaosUrl: string, rebo
 			skuAliases: { name: `${client} sku aliases` },
 		},
 		sites: [
-			{ id: '1', name: 'Main Warehouse', locations: [{ id: 'A1', sellable: true }, { id: 'RET', sellable: true }, { id: 'QUAR', sellable: false }, { id: 'WOFF', sellable: false }] },
+			{
+				id: '1',
+				name: 'Main Warehouse',
+				locations: [
+					{ id: 'A1', sellable: true },
+					{ id: 'RET', sellable: true },
+					{ id: 'QUAR', sellable: false },
+					{ id: 'WOFF', sellable: false },
+				],
+			},
 			{ id: '2', name: 'Outlet', locations: [{ id: 'OUT1', sellable: true }] },
 		],
 		mapping: {
 			dispositions: [
-				{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-				{ disposition: 'Like New', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-				{ disposition: 'Grade B', action: 'restock', siteId: '1', locationId: 'RET', sellable: true },
-				{ disposition: 'Damaged', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-				{ disposition: 'Dirty', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-				{ disposition: 'Quarantine', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-				{ disposition: 'Missing', action: 'no_movement', siteId: '', locationId: '', sellable: false },
+				{
+					disposition: 'Grade A',
+					action: 'restock',
+					siteId: '1',
+					locationId: 'A1',
+					sellable: true,
+				},
+				{
+					disposition: 'Like New',
+					action: 'restock',
+					siteId: '1',
+					locationId: 'A1',
+					sellable: true,
+				},
+				{
+					disposition: 'Grade B',
+					action: 'restock',
+					siteId: '1',
+					locationId: 'RET',
+					sellable: true,
+				},
+				{
+					disposition: 'Damaged',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: false,
+				},
+				{
+					disposition: 'Dirty',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: false,
+				},
+				{
+					disposition: 'Quarantine',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: false,
+				},
+				{
+					disposition: 'Missing',
+					action: 'no_movement',
+					siteId: '',
+					locationId: '',
+					sellable: false,
+				},
 			],
 			reasons: [
 				{ reason: 'Too small', reasonId: '2', matchOn: 'reason' },
@@ -203,33 +314,86 @@ function packageValues(client: string, webhookId: string, khaosUrl: string, rebo
 			],
 			skuAliases: [],
 		},
-		trigger: { mode: 'webhook', webhookId, pollEveryMinutes: 60, batchWindowMs: o.batchWindowMs, batchMaxSize: 100 },
-		schedules: { processEverySeconds: o.processEverySeconds, reconciliationCron: '0 7 * * *', replayEveryMinutes: null },
-		processing: { batchSize: o.batchSize, staleAfterMinutes: 15, maxTransientAttempts: 3, adjustmentReason: 'ReBound return', keepSuccessfulExecutions: o.keepExecutions },
-		finance: { batchCreditNotes: false, deliveryPolicy: 'whole_order', rounding: 'half_up', tolerancePencePerLine: 1, manualAuthCode: 'REBOUND' },
+		trigger: {
+			mode: 'webhook',
+			webhookId,
+			pollEveryMinutes: 60,
+			batchWindowMs: o.batchWindowMs,
+			batchMaxSize: 100,
+		},
+		schedules: {
+			processEverySeconds: o.processEverySeconds,
+			reconciliationCron: '0 7 * * *',
+			replayEveryMinutes: null,
+		},
+		processing: {
+			batchSize: o.batchSize,
+			staleAfterMinutes: 15,
+			maxTransientAttempts: 3,
+			adjustmentReason: 'ReBound return',
+			keepSuccessfulExecutions: o.keepExecutions,
+		},
+		finance: {
+			batchCreditNotes: false,
+			deliveryPolicy: 'whole_order',
+			rounding: 'half_up',
+			tolerancePencePerLine: 1,
+			manualAuthCode: 'REBOUND',
+		},
 		reconciliation: { keepDoneDays: 30 },
 		alerts: {},
 	};
 }
 
 async function startSandboxes(orders: Array<{ n: number; lines: number }>, o: BenchOptions) {
-	const khaos = await startKhaosSandbox({ port: 0, fixture: benchKhaosFixture(orders, o.khaosLatencyMs) });
+	const khaos = await startKhaosSandbox({
+		port: 0,
+		fixture: benchKhaosFixture(orders, o.khaosLatencyMs),
+	});
 	const rebound = await startReboundSandbox({ port: 0 });
-	rebound.faults.configure({ seed: 42, rules: o.reboundLatencyMs > 0 ? { '*': { latencyMs: o.reboundLatencyMs } } : {} });
+	rebound.faults.configure({
+		seed: 42,
+		rules: o.reboundLatencyMs > 0 ? { '*': { latencyMs: o.reboundLatencyMs } } : {},
+	});
 	return { khaos, rebound };
 }
 
-async function setupPackage(api: ApiClient, n8n: N8nInstance, khaos: KhaosSandbox, rebound: ReboundSandbox, userFolder: string, o: BenchOptions): Promise<VariantEnv> {
+async function setupPackage(
+	api: ApiClient,
+	n8n: N8nInstance,
+	khaos: KhaosSandbox,
+	rebound: ReboundSandbox,
+	userFolder: string,
+	o: BenchOptions,
+): Promise<VariantEnv> {
 	const client = `Bench ${randomBytes(3).toString('hex')}`;
 	const webhookId = `bench-pkg-${randomBytes(6).toString('hex')}`;
 	const valuesFile = path.join(userFolder, 'bench-values.json');
-	fs.writeFileSync(valuesFile, JSON.stringify(packageValues(client, webhookId, khaos.url, rebound.url, o)));
+	fs.writeFileSync(
+		valuesFile,
+		JSON.stringify(packageValues(client, webhookId, khaos.url, rebound.url, o)),
+	);
 	const importLog: string[] = [];
 	const report = await runImport(
-		{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'BENCH_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
-		{ env: { BENCH_N8N_API_KEY: api.apiKey, BENCH_REBOUND_API_KEY: REBOUND_API_KEY, BENCH_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET }, log: (l) => importLog.push(l) },
+		{
+			client,
+			valuesFile,
+			n8nUrl: n8n.baseUrl,
+			apiKeyEnv: 'BENCH_N8N_API_KEY',
+			dryRun: false,
+			templatesDir: WORKFLOWS_DIR,
+		},
+		{
+			env: {
+				BENCH_N8N_API_KEY: api.apiKey,
+				BENCH_REBOUND_API_KEY: REBOUND_API_KEY,
+				BENCH_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
+			},
+			log: (l) => importLog.push(l),
+		},
 	);
-	if (report.exitCode !== 0) throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
+	if (report.exitCode !== 0)
+		throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
 	const id = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
 	return {
 		variant: 'package',
@@ -246,14 +410,35 @@ async function setupPackage(api: ApiClient, n8n: N8nInstance, khaos: KhaosSandbo
 	};
 }
 
-async function setupBaseline(api: ApiClient, khaos: KhaosSandbox, rebound: ReboundSandbox, o: BenchOptions): Promise<VariantEnv> {
+async function setupBaseline(
+	api: ApiClient,
+	khaos: KhaosSandbox,
+	rebound: ReboundSandbox,
+	o: BenchOptions,
+): Promise<VariantEnv> {
 	const hex = randomBytes(6).toString('hex');
 	const webhookPath = `bench-baseline-${hex}/rebound`;
-	const wf = loadBaselineWorkflow({ khaosUrl: khaos.url, webhookPath, webhookId: `bench-baseline-${hex}`, webhookSecret: WEBHOOK_SECRET });
+	const wf = loadBaselineWorkflow({
+		khaosUrl: khaos.url,
+		webhookPath,
+		webhookId: `bench-baseline-${hex}`,
+		webhookSecret: WEBHOOK_SECRET,
+	});
 	// the same saving policy as the package's intake and processor (n8n's settings are per workflow)
-	(wf as { settings?: Record<string, unknown> }).settings = { ...((wf as { settings?: Record<string, unknown> }).settings ?? {}), saveDataSuccessExecution: o.keepExecutions ? 'all' : 'none' };
+	(wf as { settings?: Record<string, unknown> }).settings = {
+		...((wf as { settings?: Record<string, unknown> }).settings ?? {}),
+		saveDataSuccessExecution: o.keepExecutions ? 'all' : 'none',
+	};
 	const created = await api.createWorkflow(wf);
-	return { variant: 'baseline', khaos, rebound, webhookPath, api, workflowIds: [created.id], timingWorkflows: [{ label: 'baseline', id: created.id }] };
+	return {
+		variant: 'baseline',
+		khaos,
+		rebound,
+		webhookPath,
+		api,
+		workflowIds: [created.id],
+		timingWorkflows: [{ label: 'baseline', id: created.id }],
+	};
 }
 
 async function setActive(api: ApiClient, env: VariantEnv, active: boolean): Promise<void> {
@@ -263,13 +448,27 @@ async function setActive(api: ApiClient, env: VariantEnv, active: boolean): Prom
 	}
 }
 
-async function post(baseUrl: string, webhookPath: string, event: Record<string, unknown>): Promise<number> {
+async function post(
+	baseUrl: string,
+	webhookPath: string,
+	event: Record<string, unknown>,
+): Promise<number> {
 	const body = JSON.stringify(event);
-	const headers = signWebhookBody(body, WEBHOOK_SECRET, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
+	const headers = signWebhookBody(
+		body,
+		WEBHOOK_SECRET,
+		Date.now() / 1000,
+		DEFAULT_WEBHOOK_SETTINGS,
+	);
 	const deadline = Date.now() + 15_000;
 	for (;;) {
 		try {
-			const res = await fetch(`${baseUrl}/webhook/${webhookPath}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(60_000) });
+			const res = await fetch(`${baseUrl}/webhook/${webhookPath}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', ...headers },
+				body,
+				signal: AbortSignal.timeout(60_000),
+			});
 			const text = await res.text();
 			// activation registers the webhook a moment later (docs/e2e.md): retry only that, bounded
 			if (res.status === 404 && text.includes('is not registered') && Date.now() < deadline) {
@@ -287,7 +486,8 @@ async function post(baseUrl: string, webhookPath: string, event: Record<string, 
 function creditTimes(khaos: KhaosSandbox, refs: Set<string>): Map<string, number> {
 	const out = new Map<string, number>();
 	for (const r of khaos.state.returns) {
-		if (r.creditNoteCode && r.processedAt && refs.has(r.associatedRef)) out.set(r.associatedRef, Date.parse(r.processedAt));
+		if (r.creditNoteCode && r.processedAt && refs.has(r.associatedRef))
+			out.set(r.associatedRef, Date.parse(r.processedAt));
 	}
 	return out;
 }
@@ -300,9 +500,13 @@ async function inboxSummary(env: VariantEnv): Promise<string> {
 	let rows = 0;
 	let cursor: string | null = null;
 	for (let page = 0; page < 60; page++) {
-		const res: { data?: Array<Record<string, unknown>>; nextCursor?: string | null } | null = await env.api
-			.request('GET', `/data-tables/${encodeURIComponent(env.inboxTableId)}/rows?limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
-			.catch(() => null);
+		const res: { data?: Array<Record<string, unknown>>; nextCursor?: string | null } | null =
+			await env.api
+				.request(
+					'GET',
+					`/data-tables/${encodeURIComponent(env.inboxTableId)}/rows?limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+				)
+				.catch(() => null);
 		for (const r of res?.data ?? []) {
 			rows++;
 			byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
@@ -311,15 +515,29 @@ async function inboxSummary(env: VariantEnv): Promise<string> {
 		cursor = res?.nextCursor ?? null;
 		if (!cursor) break;
 	}
-	return `inbox ${rows} rows for ${returns.size} returns (${Object.entries(byStatus).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+	return `inbox ${rows} rows for ${returns.size} returns (${Object.entries(byStatus)
+		.map(([k, v]) => `${k} ${v}`)
+		.join(', ')})`;
 }
 
 /** Executions of a workflow that started in [fromMs, toMs]: count, mean/max wall time and the most running at once. */
-async function executionStats(api: ApiClient, workflowId: string, fromMs: number, toMs: number): Promise<string> {
-	const list = (await api.listExecutions(workflowId, { limit: 250 }).catch(() => [])) as Array<{ startedAt?: string; stoppedAt?: string; status: string }>;
+async function executionStats(
+	api: ApiClient,
+	workflowId: string,
+	fromMs: number,
+	toMs: number,
+): Promise<string> {
+	const list = (await api.listExecutions(workflowId, { limit: 250 }).catch(() => [])) as Array<{
+		startedAt?: string;
+		stoppedAt?: string;
+		status: string;
+	}>;
 	const spans = list
 		.map((e) => ({ start: Date.parse(e.startedAt ?? ''), stop: Date.parse(e.stoppedAt ?? '') }))
-		.filter((e) => Number.isFinite(e.start) && Number.isFinite(e.stop) && e.start >= fromMs && e.start <= toMs);
+		.filter(
+			(e) =>
+				Number.isFinite(e.start) && Number.isFinite(e.stop) && e.start >= fromMs && e.start <= toMs,
+		);
 	if (!spans.length) return 'no executions';
 	const walls = spans.map((e) => e.stop - e.start);
 	const edges = spans.flatMap((e) => [
@@ -337,12 +555,18 @@ async function executionStats(api: ApiClient, workflowId: string, fromMs: number
 }
 
 /** Waits (bounded) until the variant has no running execution and, for the package, no queued or processing inbox row. */
-async function waitIdle(env: VariantEnv, boundMs: number): Promise<{ ok: boolean; detail: string }> {
+async function waitIdle(
+	env: VariantEnv,
+	boundMs: number,
+): Promise<{ ok: boolean; detail: string }> {
 	const deadline = Date.now() + boundMs;
 	let detail = '';
 	for (;;) {
 		let running = 0;
-		for (const w of env.timingWorkflows) running += (await env.api.listExecutions(w.id, { status: 'running', limit: 250 }).catch(() => [])).length;
+		for (const w of env.timingWorkflows)
+			running += (
+				await env.api.listExecutions(w.id, { status: 'running', limit: 250 }).catch(() => [])
+			).length;
 		const inbox = await inboxSummary(env);
 		const busy = /\b(queued|processing) [1-9]/.test(inbox);
 		detail = `${running} running execution(s)${inbox ? `; ${inbox}` : ''}`;
@@ -355,7 +579,9 @@ async function waitIdle(env: VariantEnv, boundMs: number): Promise<{ ok: boolean
 /** The newest failed execution's error (node and message) of the variant's workflows, for a phase that did not finish. */
 async function lastFailure(env: VariantEnv): Promise<string> {
 	for (const w of env.timingWorkflows) {
-		const failed = await env.api.listExecutions(w.id, { status: 'error', limit: 1 }).catch(() => []);
+		const failed = await env.api
+			.listExecutions(w.id, { status: 'error', limit: 1 })
+			.catch(() => []);
 		if (!failed.length) continue;
 		const full = await env.api.getExecution(failed[0].id, true).catch(() => null);
 		const err = full?.data?.resultData?.error;
@@ -364,7 +590,12 @@ async function lastFailure(env: VariantEnv): Promise<string> {
 	return 'no failed executions';
 }
 
-async function runPhase(n8n: N8nInstance, env: VariantEnv, plan: PhasePlan, firstN: number): Promise<PhaseResult> {
+async function runPhase(
+	n8n: N8nInstance,
+	env: VariantEnv,
+	plan: PhasePlan,
+	firstN: number,
+): Promise<PhaseResult> {
 	const { khaos, rebound } = env;
 	const khaosSeq = khaos.calls.lastSeq;
 	const reboundSeq = rebound.calls.lastSeq;
@@ -379,7 +610,10 @@ async function runPhase(n8n: N8nInstance, env: VariantEnv, plan: PhasePlan, firs
 	const delivered = new Map<string, number>();
 	const refs = new Set<string>();
 	const statuses: Record<string, number> = {};
-	const events = Array.from({ length: plan.returns }, (_, i) => ({ n: firstN + i, event: benchEvent(firstN + i, plan.lines) }));
+	const events = Array.from({ length: plan.returns }, (_, i) => ({
+		n: firstN + i,
+		event: benchEvent(firstN + i, plan.lines),
+	}));
 	events.forEach((e) => refs.add(benchCreditRef(e.n)));
 	const send = async (e: (typeof events)[number]) => {
 		delivered.set(benchCreditRef(e.n), Date.now());
@@ -412,7 +646,11 @@ async function runPhase(n8n: N8nInstance, env: VariantEnv, plan: PhasePlan, firs
 	let credited = creditTimes(khaos, refs);
 	let lastProgress = Date.now();
 	let lastCount = credited.size;
-	while (credited.size < delivered.size && Date.now() < deadline && Date.now() - lastProgress < STALL_MS) {
+	while (
+		credited.size < delivered.size &&
+		Date.now() < deadline &&
+		Date.now() - lastProgress < STALL_MS
+	) {
 		await sleep(500);
 		credited = creditTimes(khaos, refs);
 		if (credited.size > lastCount) {
@@ -460,12 +698,19 @@ async function runPhase(n8n: N8nInstance, env: VariantEnv, plan: PhasePlan, firs
 		note: [
 			bad.length ? `webhook answers ${bad.map(([s, c]) => `${s}×${c}`).join(', ')}` : '',
 			`delivered in ${(sentMs / 1000).toFixed(1)} s`,
-			Object.keys(failures).length ? `Khaos failed calls: ${Object.entries(failures).map(([k, c]) => `${k} ×${c}`).join('; ')}` : '',
-		].filter(Boolean).join('; '),
+			Object.keys(failures).length
+				? `Khaos failed calls: ${Object.entries(failures)
+						.map(([k, c]) => `${k} ×${c}`)
+						.join('; ')}`
+				: '',
+		]
+			.filter(Boolean)
+			.join('; '),
 	};
 	if (timedOut) result.note = `${result.note}; ${await lastFailure(env)}`;
 	const execs: string[] = [];
-	for (const w of env.timingWorkflows) execs.push(`${w.label}: ${await executionStats(env.api, w.id, started - 1000, Date.now())}`);
+	for (const w of env.timingWorkflows)
+		execs.push(`${w.label}: ${await executionStats(env.api, w.id, started - 1000, Date.now())}`);
 	const inbox = await inboxSummary(env);
 	result.note = [result.note, `executions (${execs.join('; ')})`, inbox].filter(Boolean).join('; ');
 	logErr(
@@ -475,7 +720,12 @@ async function runPhase(n8n: N8nInstance, env: VariantEnv, plan: PhasePlan, firs
 }
 
 /** Mean executionTime per node over the newest executions of a workflow that ran `mustHave` (where time goes). */
-async function nodeTimings(api: ApiClient, workflowId: string, mustHave: string | null, sample = 5): Promise<string> {
+async function nodeTimings(
+	api: ApiClient,
+	workflowId: string,
+	mustHave: string | null,
+	sample = 5,
+): Promise<string> {
 	const list = await api.listExecutions(workflowId, { limit: 50 }).catch(() => []);
 	const totals: Record<string, { ms: number; runs: number; items: number }> = {};
 	let used = 0;
@@ -483,10 +733,16 @@ async function nodeTimings(api: ApiClient, workflowId: string, mustHave: string 
 	for (const e of list) {
 		if (used >= sample) break;
 		const full = await api.getExecution(e.id, true).catch(() => null);
-		const runData = full?.data?.resultData?.runData as Record<string, Array<{ executionTime?: number; data?: { main?: Array<Array<unknown> | null> } }>> | undefined;
+		const runData = full?.data?.resultData?.runData as
+			| Record<
+					string,
+					Array<{ executionTime?: number; data?: { main?: Array<Array<unknown> | null> } }>
+			  >
+			| undefined;
 		if (!runData || (mustHave && !runData[mustHave])) continue;
 		used++;
-		if (full.startedAt && full.stoppedAt) wallMs += Date.parse(full.stoppedAt) - Date.parse(full.startedAt);
+		if (full.startedAt && full.stoppedAt)
+			wallMs += Date.parse(full.stoppedAt) - Date.parse(full.startedAt);
 		for (const [node, runs] of Object.entries(runData)) {
 			const t = (totals[node] ??= { ms: 0, runs: 0, items: 0 });
 			for (const r of runs) {
@@ -500,7 +756,10 @@ async function nodeTimings(api: ApiClient, workflowId: string, mustHave: string 
 	const parts = Object.entries(totals)
 		.sort((a, b) => b[1].ms - a[1].ms)
 		.filter(([, t]) => t.ms / used >= 1)
-		.map(([node, t]) => `${node} ${(t.ms / used).toFixed(0)} ms (${Math.round(t.items / used)} items out)`);
+		.map(
+			([node, t]) =>
+				`${node} ${(t.ms / used).toFixed(0)} ms (${Math.round(t.items / used)} items out)`,
+		);
 	return `mean of ${used} executions, wall ${(wallMs / used).toFixed(0)} ms: ${parts.join('; ')}`;
 }
 
@@ -514,7 +773,9 @@ export async function main(argv: string[]): Promise<void> {
 	// return numbers: one range per (variant, phase), each with its own Khaos order
 	let n = 1;
 	const ranges = new Map<string, number>();
-	const orders = new Map<Variant, Array<{ n: number; lines: number }>>(variants.map((v) => [v, []]));
+	const orders = new Map<Variant, Array<{ n: number; lines: number }>>(
+		variants.map((v) => [v, []]),
+	);
 	for (const p of plan) {
 		for (const v of variants) {
 			if (!p.variants.includes(v)) continue;
@@ -539,7 +800,16 @@ export async function main(argv: string[]): Promise<void> {
 		const installed = await installPackage(userFolder, { skipBuild: !o.build, log: logErr });
 		fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 		// NODE_FUNCTION_ALLOW_BUILTIN: the baseline's Code node verifies the HMAC with require('crypto'); same settings for both variants
-		n8n = await startN8n({ runtime, userFolder, port: await freePort(), log: logErr, env: { NODE_FUNCTION_ALLOW_BUILTIN: 'crypto', ...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}) } });
+		n8n = await startN8n({
+			runtime,
+			userFolder,
+			port: await freePort(),
+			log: logErr,
+			env: {
+				NODE_FUNCTION_ALLOW_BUILTIN: 'crypto',
+				...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}),
+			},
+		});
 		const loadErrors = packageLoadErrors(n8n.logs());
 		if (loadErrors.length) throw new Error(`package did not load: ${loadErrors.join('; ')}`);
 		const owner = await setupOwner(n8n.baseUrl);
@@ -547,7 +817,10 @@ export async function main(argv: string[]): Promise<void> {
 
 		for (const v of variants) {
 			const { khaos, rebound } = await startSandboxes(orders.get(v)!, o);
-			const env = v === 'package' ? await setupPackage(api, n8n, khaos, rebound, userFolder, o) : await setupBaseline(api, khaos, rebound, o);
+			const env =
+				v === 'package'
+					? await setupPackage(api, n8n, khaos, rebound, userFolder, o)
+					: await setupBaseline(api, khaos, rebound, o);
 			envs.push(env);
 			await setActive(api, env, false);
 		}
@@ -559,13 +832,17 @@ export async function main(argv: string[]): Promise<void> {
 				if (!p.variants.includes(env.variant)) continue;
 				const idle = await waitIdle(env, 90_000);
 				if (!idle.ok) {
-					notes.push(`${env.variant}: ${p.phase} and later phases not run: still busy 90 s after the previous phase (${idle.detail})`);
+					notes.push(
+						`${env.variant}: ${p.phase} and later phases not run: still busy 90 s after the previous phase (${idle.detail})`,
+					);
 					break;
 				}
 				results.push(await runPhase(n8n, env, p, ranges.get(`${env.variant}/${p.phase}`)!));
 				if (p.phase === 'burst') {
 					for (const w of env.timingWorkflows) {
-						notes.push(`${env.variant} ${w.label} per-node time (burst): ${await nodeTimings(api, w.id, w.label === 'processor' ? 'Create Credit Note' : null)}`);
+						notes.push(
+							`${env.variant} ${w.label} per-node time (burst): ${await nodeTimings(api, w.id, w.label === 'processor' ? 'Create Credit Note' : null)}`,
+						);
 					}
 				}
 			}
@@ -586,8 +863,12 @@ export async function main(argv: string[]): Promise<void> {
 		`Package: the imported returns-intake and returns-processor templates as they are (processEverySeconds ${o.processEverySeconds}, batchSize ${o.batchSize}, Khaos credential batchSize 50, finance not batched). Baseline: bench/baseline-workflow.json.`,
 		'ReBound calls are 0 for both: the pushed event carries the whole return, neither variant needs to call ReBound back.',
 	);
-	notes.push('No 5,000-return point: at the ~6–8 returns/s both variants drain here it would take ~11–14 min per variant, more than the run budget. RSS growth is measured from the end of a variant\'s first (warm-up) phase to the end of its last, over the returns in between, and scaled linearly to 5,000 returns.');
-	notes.push('Order: baseline first, then the package, each variant on its own sandboxes; phases smallest first, the 1,000 burst last; before each phase the harness waits (≤ 90 s) until the variant is idle (no running execution, no queued/processing inbox row) and skips the rest when it is not.');
+	notes.push(
+		"No 5,000-return point: at the ~6–8 returns/s both variants drain here it would take ~11–14 min per variant, more than the run budget. RSS growth is measured from the end of a variant's first (warm-up) phase to the end of its last, over the returns in between, and scaled linearly to 5,000 returns.",
+	);
+	notes.push(
+		'Order: baseline first, then the package, each variant on its own sandboxes; phases smallest first, the 1,000 burst last; before each phase the harness waits (≤ 90 s) until the variant is idle (no running execution, no queued/processing inbox row) and skips the rest when it is not.',
+	);
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,
 		machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, shared with other work, Node ${process.version} harness, n8n ${runtime.n8nVersion} on Node 24, SQLite`,
@@ -596,10 +877,16 @@ export async function main(argv: string[]): Promise<void> {
 		notes,
 	});
 	fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-	const file = path.join(__dirname, 'results', `${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}.md`);
+	const file = path.join(
+		__dirname,
+		'results',
+		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}.md`,
+	);
 	fs.writeFileSync(file, `${report}\n`);
 	logErr(`[bench] wrote ${path.relative(process.cwd(), file)}`);
-	process.stdout.write(o.json ? `${JSON.stringify({ options: o, results, notes }, null, 2)}\n` : `${report}\n`);
+	process.stdout.write(
+		o.json ? `${JSON.stringify({ options: o, results, notes }, null, 2)}\n` : `${report}\n`,
+	);
 }
 
 if (require.main === module) {
@@ -608,7 +895,9 @@ if (require.main === module) {
 	main(process.argv.slice(2)).then(
 		() => process.exit(0),
 		(error) => {
-			logErr(`[bench] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+			logErr(
+				`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+			);
 			process.exit(1);
 		},
 	);

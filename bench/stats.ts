@@ -32,7 +32,8 @@ export function summarize(values: number[]): LatencySummary {
 
 /** a / b, NaN when either is missing or b is 0. */
 export function ratio(a: number | undefined, b: number | undefined): number {
-	if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return NaN;
+	if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0)
+		return NaN;
 	return a / b;
 }
 
@@ -43,7 +44,10 @@ export function throughput(count: number, startMs: number, endMs: number): numbe
 }
 
 /** Per-return latencies (ms) from delivery times and credit-note times keyed by the same id; ids without a credit note are counted as missing. */
-export function latencies(deliveredAt: Map<string, number>, creditedAt: Map<string, number>): { values: number[]; missing: string[] } {
+export function latencies(
+	deliveredAt: Map<string, number>,
+	creditedAt: Map<string, number>,
+): { values: number[]; missing: string[] } {
 	const values: number[] = [];
 	const missing: string[] = [];
 	for (const [id, t] of deliveredAt) {
@@ -56,13 +60,19 @@ export function latencies(deliveredAt: Map<string, number>, creditedAt: Map<stri
 
 export function fmt(n: number | undefined, digits = 1): string {
 	if (n === undefined || !Number.isFinite(n)) return '—';
-	return n.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+	return n.toLocaleString('en-GB', {
+		minimumFractionDigits: digits,
+		maximumFractionDigits: digits,
+	});
 }
 
 /** A Markdown table; cells are escaped for `|`. */
 export function markdownTable(header: string[], rows: Array<Array<string | number>>): string {
 	const esc = (c: string | number) => String(c).replace(/\|/g, '\\|');
-	const lines = [`| ${header.map(esc).join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`];
+	const lines = [
+		`| ${header.map(esc).join(' | ')} |`,
+		`| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+	];
 	for (const r of rows) lines.push(`| ${r.map(esc).join(' | ')} |`);
 	return lines.join('\n');
 }
@@ -103,9 +113,15 @@ export interface Targets {
 	rssGrowthMb: number;
 }
 
-export const TARGETS: Targets = { khaosCallsPerReturn3Lines: 2.5, burstSpeedup: 5, p95At5PerSecondMs: 2000, rssGrowthMb: 100 };
+export const TARGETS: Targets = {
+	khaosCallsPerReturn3Lines: 2.5,
+	burstSpeedup: 5,
+	p95At5PerSecondMs: 2000,
+	rssGrowthMb: 100,
+};
 
-const find = (rs: PhaseResult[], v: Variant, phase: string) => rs.find((r) => r.variant === v && r.phase === phase);
+const find = (rs: PhaseResult[], v: Variant, phase: string) =>
+	rs.find((r) => r.variant === v && r.phase === phase);
 
 /**
  * RSS growth of a variant, in run order: from the END of its first phase (the warm-up: n8n loads the
@@ -113,7 +129,17 @@ const find = (rs: PhaseResult[], v: Variant, phase: string) => rs.find((r) => r.
  * to the end of its last phase, over the returns of the phases in between; with one phase only, that
  * phase's start → end. Null when none ran.
  */
-export function rssOverRun(rs: PhaseResult[], v: Variant): { returns: number; startMb: number; endMb: number; growthMb: number; per5000Mb: number; peakMb: number } | null {
+export function rssOverRun(
+	rs: PhaseResult[],
+	v: Variant,
+): {
+	returns: number;
+	startMb: number;
+	endMb: number;
+	growthMb: number;
+	per5000Mb: number;
+	peakMb: number;
+} | null {
 	const mine = rs.filter((r) => r.variant === v);
 	if (!mine.length) return null;
 	const measured = mine.length > 1 ? mine.slice(1) : mine;
@@ -121,7 +147,14 @@ export function rssOverRun(rs: PhaseResult[], v: Variant): { returns: number; st
 	const startMb = mine.length > 1 ? mine[0].rssEndMb : mine[0].rssStartMb;
 	const endMb = mine[mine.length - 1].rssEndMb;
 	const growthMb = endMb - startMb;
-	return { returns, startMb, endMb, growthMb, per5000Mb: returns > 0 ? (growthMb * 5000) / returns : NaN, peakMb: Math.max(...mine.map((r) => r.rssPeakMb)) };
+	return {
+		returns,
+		startMb,
+		endMb,
+		growthMb,
+		per5000Mb: returns > 0 ? (growthMb * 5000) / returns : NaN,
+		peakMb: Math.max(...mine.map((r) => r.rssPeakMb)),
+	};
 }
 
 export interface TargetCheck {
@@ -133,7 +166,9 @@ export interface TargetCheck {
 export function checkTargets(rs: PhaseResult[], t: Targets = TARGETS): TargetCheck[] {
 	const out: TargetCheck[] = [];
 	// a phase that hit its time bound under-counts (calls per delivered return): prefer a finished one
-	const p3 = [find(rs, 'package', 'burst'), find(rs, 'package', 'scale-3')].find((r) => r && !r.timedOut) ?? find(rs, 'package', 'burst');
+	const p3 =
+		[find(rs, 'package', 'burst'), find(rs, 'package', 'scale-3')].find((r) => r && !r.timedOut) ??
+		find(rs, 'package', 'burst');
 	out.push({
 		target: `Khaos calls per return (3 lines) ≤ ${t.khaosCallsPerReturn3Lines}`,
 		value: p3 ? fmt(p3.khaosCallsPerReturn, 2) : '—',
@@ -142,7 +177,11 @@ export function checkTargets(rs: PhaseResult[], t: Targets = TARGETS): TargetChe
 	const pb = find(rs, 'package', 'burst');
 	const bb = find(rs, 'baseline', 'burst');
 	const speed = ratio(pb?.throughput, bb?.throughput);
-	out.push({ target: `burst drain throughput ≥ ${t.burstSpeedup}× baseline`, value: Number.isFinite(speed) ? `${fmt(speed, 2)}×` : '—', met: Number.isFinite(speed) ? speed >= t.burstSpeedup : null });
+	out.push({
+		target: `burst drain throughput ≥ ${t.burstSpeedup}× baseline`,
+		value: Number.isFinite(speed) ? `${fmt(speed, 2)}×` : '—',
+		met: Number.isFinite(speed) ? speed >= t.burstSpeedup : null,
+	});
 	const p5 = find(rs, 'package', 'rate-5');
 	out.push({
 		target: `p95 delivery → credit note < ${t.p95At5PerSecondMs / 1000} s at 5 returns/s`,
@@ -152,30 +191,52 @@ export function checkTargets(rs: PhaseResult[], t: Targets = TARGETS): TargetChe
 	const run = rssOverRun(rs, 'package');
 	out.push({
 		target: `RSS growth < ${t.rssGrowthMb} MB over 5,000 returns`,
-		value: run ? `${fmt(run.growthMb, 0)} MB over ${run.returns.toLocaleString('en-GB')} returns${run.returns < 5000 ? ` (≈ ${fmt(run.per5000Mb, 0)} MB per 5,000, linear)` : ''}` : '—',
+		value: run
+			? `${fmt(run.growthMb, 0)} MB over ${run.returns.toLocaleString('en-GB')} returns${run.returns < 5000 ? ` (≈ ${fmt(run.per5000Mb, 0)} MB per 5,000, linear)` : ''}`
+			: '—',
 		met: run && Number.isFinite(run.per5000Mb) ? run.per5000Mb < t.rssGrowthMb : null,
 	});
 	return out;
 }
 
 /** A row label: "burst 1,000 × 3 lines", "offered 5/s × 3 lines (250)". */
-export function phaseLabel(r: Pick<PhaseResult, 'phase' | 'returns' | 'lines' | 'offeredRate'>): string {
+export function phaseLabel(
+	r: Pick<PhaseResult, 'phase' | 'returns' | 'lines' | 'offeredRate'>,
+): string {
 	const lines = `${r.lines} line${r.lines === 1 ? '' : 's'}`;
 	const count = r.returns.toLocaleString('en-GB');
 	if (r.offeredRate !== null) return `offered ${r.offeredRate}/s × ${lines} (${count})`;
 	return `burst ${count} × ${lines}${r.phase === 'rss' ? ' (RSS run)' : ''}`;
 }
 
-export function renderReport(rs: PhaseResult[], meta: { date: string; machine: string; settings: string; durationS: number; notes?: string[] }): string {
+export function renderReport(
+	rs: PhaseResult[],
+	meta: { date: string; machine: string; settings: string; durationS: number; notes?: string[] },
+): string {
 	const out: string[] = [];
-	out.push(`# Bench results ${meta.date}`, '', `Machine: ${meta.machine}. ${meta.settings}. Run time ${fmt(meta.durationS, 0)} s.`, '');
+	out.push(
+		`# Bench results ${meta.date}`,
+		'',
+		`Machine: ${meta.machine}. ${meta.settings}. Run time ${fmt(meta.durationS, 0)} s.`,
+		'',
+	);
 
 	out.push('## Per variant', '');
 	const variants: Variant[] = ['package', 'baseline'];
-	const metric = (label: string, get: (v: Variant) => number | undefined, digits: number, lowerIsBetter = false) => {
+	const metric = (
+		label: string,
+		get: (v: Variant) => number | undefined,
+		digits: number,
+		lowerIsBetter = false,
+	) => {
 		const [p, b] = variants.map(get);
 		const r = ratio(p, b);
-		return [label, fmt(p, digits), fmt(b, digits), Number.isFinite(r) ? `${fmt(r, 2)}×${lowerIsBetter ? ' (lower is better)' : ''}` : '—'];
+		return [
+			label,
+			fmt(p, digits),
+			fmt(b, digits),
+			Number.isFinite(r) ? `${fmt(r, 2)}×${lowerIsBetter ? ' (lower is better)' : ''}` : '—',
+		];
 	};
 	const ph = (v: Variant, phase: string) => find(rs, v, phase);
 	out.push(
@@ -183,19 +244,74 @@ export function renderReport(rs: PhaseResult[], meta: { date: string; machine: s
 			['metric', 'package', 'baseline', 'package/baseline'],
 			[
 				metric('burst (3 lines): throughput, returns/s', (v) => ph(v, 'burst')?.throughput, 1),
-				metric('burst: first delivery → last credit note, s', (v) => (ph(v, 'burst')?.drainMs ?? NaN) / 1000, 1, true),
-				metric('offered 5/s: p50 latency, s', (v) => (ph(v, 'rate-5')?.latency.p50 ?? NaN) / 1000, 2, true),
-				metric('offered 5/s: p95 latency, s', (v) => (ph(v, 'rate-5')?.latency.p95 ?? NaN) / 1000, 2, true),
-				metric('offered 5/s: p99 latency, s', (v) => (ph(v, 'rate-5')?.latency.p99 ?? NaN) / 1000, 2, true),
-				metric('offered 20/s: p50 latency, s', (v) => (ph(v, 'rate-20')?.latency.p50 ?? NaN) / 1000, 2, true),
-				metric('offered 20/s: p95 latency, s', (v) => (ph(v, 'rate-20')?.latency.p95 ?? NaN) / 1000, 2, true),
-				metric('offered 20/s: p99 latency, s', (v) => (ph(v, 'rate-20')?.latency.p99 ?? NaN) / 1000, 2, true),
-				metric('Khaos calls per return (3 lines, burst)', (v) => ph(v, 'burst')?.khaosCallsPerReturn, 2, true),
-				metric('ReBound calls per return (3 lines, burst)', (v) => ph(v, 'burst')?.reboundCallsPerReturn, 2, true),
+				metric(
+					'burst: first delivery → last credit note, s',
+					(v) => (ph(v, 'burst')?.drainMs ?? NaN) / 1000,
+					1,
+					true,
+				),
+				metric(
+					'offered 5/s: p50 latency, s',
+					(v) => (ph(v, 'rate-5')?.latency.p50 ?? NaN) / 1000,
+					2,
+					true,
+				),
+				metric(
+					'offered 5/s: p95 latency, s',
+					(v) => (ph(v, 'rate-5')?.latency.p95 ?? NaN) / 1000,
+					2,
+					true,
+				),
+				metric(
+					'offered 5/s: p99 latency, s',
+					(v) => (ph(v, 'rate-5')?.latency.p99 ?? NaN) / 1000,
+					2,
+					true,
+				),
+				metric(
+					'offered 20/s: p50 latency, s',
+					(v) => (ph(v, 'rate-20')?.latency.p50 ?? NaN) / 1000,
+					2,
+					true,
+				),
+				metric(
+					'offered 20/s: p95 latency, s',
+					(v) => (ph(v, 'rate-20')?.latency.p95 ?? NaN) / 1000,
+					2,
+					true,
+				),
+				metric(
+					'offered 20/s: p99 latency, s',
+					(v) => (ph(v, 'rate-20')?.latency.p99 ?? NaN) / 1000,
+					2,
+					true,
+				),
+				metric(
+					'Khaos calls per return (3 lines, burst)',
+					(v) => ph(v, 'burst')?.khaosCallsPerReturn,
+					2,
+					true,
+				),
+				metric(
+					'ReBound calls per return (3 lines, burst)',
+					(v) => ph(v, 'burst')?.reboundCallsPerReturn,
+					2,
+					true,
+				),
 				metric('n8n peak RSS (process group), MB', (v) => rssOverRun(rs, v)?.peakMb, 0, true),
 				metric('RSS growth over the whole run, MB', (v) => rssOverRun(rs, v)?.growthMb, 0, true),
-				metric('RSS growth per 5,000 returns (linear), MB', (v) => rssOverRun(rs, v)?.per5000Mb, 0, true),
-				['returns in the whole run', String(rssOverRun(rs, 'package')?.returns ?? '—'), String(rssOverRun(rs, 'baseline')?.returns ?? '—'), ''],
+				metric(
+					'RSS growth per 5,000 returns (linear), MB',
+					(v) => rssOverRun(rs, v)?.per5000Mb,
+					0,
+					true,
+				),
+				[
+					'returns in the whole run',
+					String(rssOverRun(rs, 'package')?.returns ?? '—'),
+					String(rssOverRun(rs, 'baseline')?.returns ?? '—'),
+					'',
+				],
 			],
 		),
 		'',
@@ -216,12 +332,17 @@ export function renderReport(rs: PhaseResult[], meta: { date: string; machine: s
 		const b = ph('baseline', phase);
 		const any = p ?? b;
 		if (!any) continue;
-		const cell = (r: PhaseResult | undefined, get: (r: PhaseResult) => number, d: number) => (r ? fmt(get(r), d) : 'not run');
+		const cell = (r: PhaseResult | undefined, get: (r: PhaseResult) => number, d: number) =>
+			r ? fmt(get(r), d) : 'not run';
 		scaleRows.push([
-			by === 'lines' ? `${any.lines} line(s) × ${any.returns} returns` : `${any.returns.toLocaleString('en-GB')} returns × ${any.lines} lines`,
+			by === 'lines'
+				? `${any.lines} line(s) × ${any.returns} returns`
+				: `${any.returns.toLocaleString('en-GB')} returns × ${any.lines} lines`,
 			cell(p, (r) => r.throughput, 1),
 			cell(b, (r) => r.throughput, 1),
-			Number.isFinite(ratio(p?.throughput, b?.throughput)) ? `${fmt(ratio(p?.throughput, b?.throughput), 2)}×` : '—',
+			Number.isFinite(ratio(p?.throughput, b?.throughput))
+				? `${fmt(ratio(p?.throughput, b?.throughput), 2)}×`
+				: '—',
 			cell(p, (r) => r.khaosCallsPerReturn, 2),
 			cell(b, (r) => r.khaosCallsPerReturn, 2),
 			cell(p, (r) => r.latency.p95 / 1000, 1),
@@ -229,14 +350,39 @@ export function renderReport(rs: PhaseResult[], meta: { date: string; machine: s
 		]);
 	}
 	out.push(
-		markdownTable(['burst', 'package returns/s', 'baseline returns/s', 'package/baseline', 'package Khaos calls/return', 'baseline Khaos calls/return', 'package p95 s', 'baseline p95 s'], scaleRows),
+		markdownTable(
+			[
+				'burst',
+				'package returns/s',
+				'baseline returns/s',
+				'package/baseline',
+				'package Khaos calls/return',
+				'baseline Khaos calls/return',
+				'package p95 s',
+				'baseline p95 s',
+			],
+			scaleRows,
+		),
 		'',
 	);
 
 	out.push('## Every phase', '');
 	out.push(
 		markdownTable(
-			['variant', 'phase', 'returns', 'credited', 'drain s', 'returns/s', 'p50 s', 'p95 s', 'p99 s', 'Khaos calls/return', 'ReBound calls/return', 'RSS start→end (peak) MB'],
+			[
+				'variant',
+				'phase',
+				'returns',
+				'credited',
+				'drain s',
+				'returns/s',
+				'p50 s',
+				'p95 s',
+				'p99 s',
+				'Khaos calls/return',
+				'ReBound calls/return',
+				'RSS start→end (peak) MB',
+			],
 			rs.map((r) => [
 				r.variant,
 				phaseLabel(r) + (r.timedOut ? ' (time bound hit)' : ''),
@@ -259,16 +405,38 @@ export function renderReport(rs: PhaseResult[], meta: { date: string; machine: s
 	out.push(
 		markdownTable(
 			['variant', 'phase', 'calls by method'],
-			rs.map((r) => [r.variant, phaseLabel(r), Object.entries(r.khaosCallsByMethod).map(([m, c]) => `${m} ${fmt(c / Math.max(1, r.returns), 2)}`).join(', ')]),
+			rs.map((r) => [
+				r.variant,
+				phaseLabel(r),
+				Object.entries(r.khaosCallsByMethod)
+					.map(([m, c]) => `${m} ${fmt(c / Math.max(1, r.returns), 2)}`)
+					.join(', '),
+			]),
 		),
 		'',
 	);
 
 	const phaseNotes = rs.filter((r) => r.note);
-	if (phaseNotes.length) out.push('## Phase notes', '', ...phaseNotes.map((r) => `- ${r.variant}, ${phaseLabel(r)}: ${r.note}`), '');
+	if (phaseNotes.length)
+		out.push(
+			'## Phase notes',
+			'',
+			...phaseNotes.map((r) => `- ${r.variant}, ${phaseLabel(r)}: ${r.note}`),
+			'',
+		);
 
 	out.push('## Targets (default latencies)', '');
-	out.push(markdownTable(['target', 'measured', 'met'], checkTargets(rs).map((c) => [c.target, c.value, c.met === null ? 'not measured' : c.met ? 'yes' : 'no'])), '');
+	out.push(
+		markdownTable(
+			['target', 'measured', 'met'],
+			checkTargets(rs).map((c) => [
+				c.target,
+				c.value,
+				c.met === null ? 'not measured' : c.met ? 'yes' : 'no',
+			]),
+		),
+		'',
+	);
 	if (meta.notes?.length) out.push('## Notes', '', ...meta.notes.map((n) => `- ${n}`), '');
 	return out.join('\n');
 }

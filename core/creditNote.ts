@@ -7,7 +7,14 @@
  * Bad data never throws from computeCredit: it comes back as problems.
  * See docs/credit-notes.md for the explanation written for finance staff.
  */
-import { allocateBig, decimalFraction, floorDiv, roundDiv, toSafeNumber, type DecimalFraction } from './creditNoteMath';
+import {
+	allocateBig,
+	decimalFraction,
+	floorDiv,
+	roundDiv,
+	toSafeNumber,
+	type DecimalFraction,
+} from './creditNoteMath';
 import type { ExceptionKind } from './exceptions';
 
 export type DeliveryPolicy = 'never' | 'whole_order' | 'always';
@@ -99,7 +106,13 @@ export type CreditResult =
 			totals: { netPence: number; vatPence: number; grossPence: number };
 			deliveryRefunded: boolean;
 			/** differencePence = refundPence − creditPence (positive: the platform refunded more than the credit) */
-			mismatch: { refundPence: number; creditPence: number; differencePence: number; tolerancePence: number; overTolerance: boolean } | null;
+			mismatch: {
+				refundPence: number;
+				creditPence: number;
+				differencePence: number;
+				tolerancePence: number;
+				overTolerance: boolean;
+			} | null;
 	  }
 	| { ok: false; orderRef: string; problems: CreditProblem[] };
 
@@ -121,8 +134,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function describe(value: unknown): string {
-	if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-	if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+	if (typeof value === 'string')
+		return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+	if (
+		typeof value === 'number' ||
+		typeof value === 'boolean' ||
+		value === null ||
+		value === undefined
+	)
+		return String(value);
 	return Array.isArray(value) ? 'a list' : `a ${typeof value}`;
 }
 
@@ -130,7 +150,12 @@ class Problems {
 	readonly list: CreditProblem[] = [];
 	constructor(private readonly orderRef: string) {}
 
-	invalid(field: string, value: unknown, expected: string, ctx: { sku?: string | null; lineId?: string | null } = {}): void {
+	invalid(
+		field: string,
+		value: unknown,
+		expected: string,
+		ctx: { sku?: string | null; lineId?: string | null } = {},
+	): void {
 		this.list.push({
 			kind: 'invalid_input',
 			sku: ctx.sku ?? null,
@@ -143,22 +168,32 @@ class Problems {
 	}
 
 	/** Non-negative safe integer (pence, quantities). */
-	count(field: string, value: unknown, ctx: { sku?: string | null; lineId?: string | null } = {}): value is number {
+	count(
+		field: string,
+		value: unknown,
+		ctx: { sku?: string | null; lineId?: string | null } = {},
+	): value is number {
 		if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return true;
 		this.invalid(field, value, 'a whole number, 0 or more', ctx);
 		return false;
 	}
 
 	/** A percentage in 0..100 (fractions allowed). */
-	percent(field: string, value: unknown, ctx: { sku?: string | null; lineId?: string | null } = {}): value is number {
-		if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100) return true;
+	percent(
+		field: string,
+		value: unknown,
+		ctx: { sku?: string | null; lineId?: string | null } = {},
+	): value is number {
+		if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100)
+			return true;
 		this.invalid(field, value, 'a percentage from 0 to 100', ctx);
 		return false;
 	}
 }
 
 function labelOf(order: unknown): string {
-	if (isObject(order) && typeof order.orderRef === 'string' && order.orderRef.trim() !== '') return order.orderRef;
+	if (isObject(order) && typeof order.orderRef === 'string' && order.orderRef.trim() !== '')
+		return order.orderRef;
 	return '(no ref)';
 }
 
@@ -168,24 +203,41 @@ function validateOrder(order: unknown, problems: Problems): order is CreditOrder
 		problems.invalid('order', order, 'an object');
 		return false;
 	}
-	if (typeof order.orderRef !== 'string' || order.orderRef.trim() === '') problems.invalid('order.orderRef', order.orderRef, 'a non-empty text');
-	if (typeof order.currency !== 'string' || order.currency.trim() === '') problems.invalid('order.currency', order.currency, 'a currency code');
-	if (typeof order.exchangeRate !== 'number' || !Number.isFinite(order.exchangeRate) || order.exchangeRate <= 0) {
+	if (typeof order.orderRef !== 'string' || order.orderRef.trim() === '')
+		problems.invalid('order.orderRef', order.orderRef, 'a non-empty text');
+	if (typeof order.currency !== 'string' || order.currency.trim() === '')
+		problems.invalid('order.currency', order.currency, 'a currency code');
+	if (
+		typeof order.exchangeRate !== 'number' ||
+		!Number.isFinite(order.exchangeRate) ||
+		order.exchangeRate <= 0
+	) {
 		problems.invalid('order.exchangeRate', order.exchangeRate, 'a number above 0');
 	}
-	if (order.priceBasis !== 'gross' && order.priceBasis !== 'net') problems.invalid('order.priceBasis', order.priceBasis, "'gross' or 'net'");
-	if (order.vatRounding !== undefined && order.vatRounding !== 'line' && order.vatRounding !== 'total') {
+	if (order.priceBasis !== 'gross' && order.priceBasis !== 'net')
+		problems.invalid('order.priceBasis', order.priceBasis, "'gross' or 'net'");
+	if (
+		order.vatRounding !== undefined &&
+		order.vatRounding !== 'line' &&
+		order.vatRounding !== 'total'
+	) {
 		problems.invalid('order.vatRounding', order.vatRounding, "'line' or 'total'");
 	}
 	problems.count('order.orderDiscountPence', order.orderDiscountPence);
 	if (order.delivery !== null) {
-		if (!isObject(order.delivery)) problems.invalid('order.delivery', order.delivery, 'null or { pricePence, vatRatePercent }');
+		if (!isObject(order.delivery))
+			problems.invalid('order.delivery', order.delivery, 'null or { pricePence, vatRatePercent }');
 		else {
 			problems.count('order.delivery.pricePence', order.delivery.pricePence);
 			problems.percent('order.delivery.vatRatePercent', order.delivery.vatRatePercent);
 		}
 	}
-	if (typeof order.deliveryAlreadyRefunded !== 'boolean') problems.invalid('order.deliveryAlreadyRefunded', order.deliveryAlreadyRefunded, 'true or false');
+	if (typeof order.deliveryAlreadyRefunded !== 'boolean')
+		problems.invalid(
+			'order.deliveryAlreadyRefunded',
+			order.deliveryAlreadyRefunded,
+			'true or false',
+		);
 	if (!Array.isArray(order.lines)) {
 		problems.invalid('order.lines', order.lines, 'a list of order lines');
 		return false;
@@ -200,13 +252,29 @@ function validateOrder(order: unknown, problems: Problems): order is CreditOrder
 		const sku = typeof raw.sku === 'string' ? raw.sku : null;
 		const lineId = typeof raw.lineId === 'string' ? raw.lineId : null;
 		const ctx = { sku, lineId };
-		if (lineId === null || lineId.trim() === '') problems.invalid(`${base}.lineId`, raw.lineId, 'a non-empty text', ctx);
-		else if (seen.has(lineId.trim())) problems.invalid(`${base}.lineId`, raw.lineId, 'unique on the order (it repeats an earlier line)', ctx);
+		if (lineId === null || lineId.trim() === '')
+			problems.invalid(`${base}.lineId`, raw.lineId, 'a non-empty text', ctx);
+		else if (seen.has(lineId.trim()))
+			problems.invalid(
+				`${base}.lineId`,
+				raw.lineId,
+				'unique on the order (it repeats an earlier line)',
+				ctx,
+			);
 		else seen.add(lineId.trim());
 		if (sku === null) problems.invalid(`${base}.sku`, raw.sku, 'a text', ctx);
 		const soldOk = problems.count(`${base}.qtySold`, raw.qtySold, ctx);
-		if (problems.count(`${base}.qtyPreviouslyReturned`, raw.qtyPreviouslyReturned, ctx) && soldOk && raw.qtyPreviouslyReturned > (raw.qtySold as number)) {
-			problems.invalid(`${base}.qtyPreviouslyReturned`, raw.qtyPreviouslyReturned, `at most the quantity sold (${String(raw.qtySold)})`, ctx);
+		if (
+			problems.count(`${base}.qtyPreviouslyReturned`, raw.qtyPreviouslyReturned, ctx) &&
+			soldOk &&
+			raw.qtyPreviouslyReturned > (raw.qtySold as number)
+		) {
+			problems.invalid(
+				`${base}.qtyPreviouslyReturned`,
+				raw.qtyPreviouslyReturned,
+				`at most the quantity sold (${String(raw.qtySold)})`,
+				ctx,
+			);
 		}
 		problems.count(`${base}.unitPricePence`, raw.unitPricePence, ctx);
 		problems.percent(`${base}.discountPercent`, raw.discountPercent, ctx);
@@ -222,13 +290,22 @@ function validateOptions(options: unknown, problems: Problems): void {
 		return;
 	}
 	if (!POLICIES.includes(options.deliveryPolicy as DeliveryPolicy)) {
-		problems.invalid('options.deliveryPolicy', options.deliveryPolicy, "'never', 'whole_order' or 'always'");
+		problems.invalid(
+			'options.deliveryPolicy',
+			options.deliveryPolicy,
+			"'never', 'whole_order' or 'always'",
+		);
 	}
-	if (options.rounding !== undefined && !ROUNDING_RULES.includes(options.rounding as RoundingRule)) {
+	if (
+		options.rounding !== undefined &&
+		!ROUNDING_RULES.includes(options.rounding as RoundingRule)
+	) {
 		problems.invalid('options.rounding', options.rounding, "'half_up' or 'half_even'");
 	}
-	if (options.tolerancePencePerLine !== undefined) problems.count('options.tolerancePencePerLine', options.tolerancePencePerLine);
-	if (options.refundPence !== undefined && options.refundPence !== null) problems.count('options.refundPence', options.refundPence);
+	if (options.tolerancePencePerLine !== undefined)
+		problems.count('options.tolerancePencePerLine', options.tolerancePencePerLine);
+	if (options.refundPence !== undefined && options.refundPence !== null)
+		problems.count('options.refundPence', options.refundPence);
 }
 
 /** Validates every request line; returns the indexes that are usable. */
@@ -253,9 +330,12 @@ function validateRequest(request: unknown, problems: Problems): number[] {
 		const hasLineId = typeof raw.lineId === 'string' && raw.lineId.trim() !== '';
 		const lineId = hasLineId ? (raw.lineId as string) : null;
 		const ctx = { sku, lineId };
-		if (raw.lineId !== undefined && raw.lineId !== null && typeof raw.lineId !== 'string') problems.invalid(`${base}.lineId`, raw.lineId, 'a text', ctx);
-		if (!hasLineId && (sku === null || sku.trim() === '')) problems.invalid(`${base}.sku`, raw.sku, 'a non-empty SKU (or give a lineId)', ctx);
-		if (raw.ref !== undefined && raw.ref !== null && typeof raw.ref !== 'string') problems.invalid(`${base}.ref`, raw.ref, 'a text', ctx);
+		if (raw.lineId !== undefined && raw.lineId !== null && typeof raw.lineId !== 'string')
+			problems.invalid(`${base}.lineId`, raw.lineId, 'a text', ctx);
+		if (!hasLineId && (sku === null || sku.trim() === ''))
+			problems.invalid(`${base}.sku`, raw.sku, 'a non-empty SKU (or give a lineId)', ctx);
+		if (raw.ref !== undefined && raw.ref !== null && typeof raw.ref !== 'string')
+			problems.invalid(`${base}.ref`, raw.ref, 'a text', ctx);
 		problems.count(`${base}.quantity`, raw.quantity, ctx);
 		if (problems.list.length === before) usable.push(i);
 	});
@@ -274,11 +354,21 @@ function percentFraction(percent: number): Fraction {
 	return { num: f.num, den: f.den };
 }
 
-function lineValueBig(line: Pick<CreditOrderLine, 'unitPricePence' | 'qtySold' | 'discountPercent' | 'discountValuePence'>, rounding: RoundingRule): bigint {
+function lineValueBig(
+	line: Pick<
+		CreditOrderLine,
+		'unitPricePence' | 'qtySold' | 'discountPercent' | 'discountValuePence'
+	>,
+	rounding: RoundingRule,
+): bigint {
 	const pct = percentFraction(line.discountPercent);
 	// unit × qty × (100 − pct) / 100 with pct = num/den: unit × qty × (100·den − num) / (100·den)
 	const keep = 100n * pct.den - pct.num;
-	const gross = roundDiv(BigInt(line.unitPricePence) * BigInt(line.qtySold) * keep, 100n * pct.den, rounding);
+	const gross = roundDiv(
+		BigInt(line.unitPricePence) * BigInt(line.qtySold) * keep,
+		100n * pct.den,
+		rounding,
+	);
 	const value = gross - BigInt(line.discountValuePence);
 	return value > 0n ? value : 0n;
 }
@@ -293,7 +383,8 @@ function paidBig(order: CreditOrder, rounding: RoundingRule): PaidBig[] {
 	const values = order.lines.map((line) => lineValueBig(line, rounding));
 	const total = values.reduce((sum, v) => sum + v, 0n);
 	// a discount larger than everything on the order can only take the lines to 0: never a share above V
-	const discount = BigInt(order.orderDiscountPence) > total ? total : BigInt(order.orderDiscountPence);
+	const discount =
+		BigInt(order.orderDiscountPence) > total ? total : BigInt(order.orderDiscountPence);
 	const shares = allocateBig(values, discount);
 	return values.map((value, i) => ({ value, share: shares[i], paid: value - shares[i] }));
 }
@@ -327,7 +418,10 @@ export function allocateProportionally(values: number[], discount: number): numb
  * RangeError for invalid input.
  */
 export function lineValuePence(
-	line: Pick<CreditOrderLine, 'unitPricePence' | 'qtySold' | 'discountPercent' | 'discountValuePence'>,
+	line: Pick<
+		CreditOrderLine,
+		'unitPricePence' | 'qtySold' | 'discountPercent' | 'discountValuePence'
+	>,
 	rounding: RoundingRule = 'half_up',
 ): number {
 	const problems = new Problems('(line)');
@@ -335,7 +429,8 @@ export function lineValuePence(
 	problems.count('qtySold', line.qtySold);
 	problems.percent('discountPercent', line.discountPercent);
 	problems.count('discountValuePence', line.discountValuePence);
-	if (!ROUNDING_RULES.includes(rounding)) problems.invalid('rounding', rounding, "'half_up' or 'half_even'");
+	if (!ROUNDING_RULES.includes(rounding))
+		problems.invalid('rounding', rounding, "'half_up' or 'half_even'");
 	throwFirst(problems);
 	return toSafeNumber(lineValueBig(line, rounding), 'line value');
 }
@@ -351,7 +446,8 @@ export function paidPerLine(
 ): Array<{ lineId: string; valuePence: number; sharePence: number; paidPence: number }> {
 	const problems = new Problems(labelOf(order));
 	validateOrder(order, problems);
-	if (!ROUNDING_RULES.includes(rounding)) problems.invalid('rounding', rounding, "'half_up' or 'half_even'");
+	if (!ROUNDING_RULES.includes(rounding))
+		problems.invalid('rounding', rounding, "'half_up' or 'half_even'");
 	throwFirst(problems);
 	return paidBig(order, rounding).map((p, i) => ({
 		lineId: order.lines[i].lineId,
@@ -374,7 +470,12 @@ interface Allocation {
 	refs: string[][];
 }
 
-function matchRequest(order: CreditOrder, request: CreditRequestLine[], usable: number[], problems: Problems): Allocation {
+function matchRequest(
+	order: CreditOrder,
+	request: CreditRequestLine[],
+	usable: number[],
+	problems: Problems,
+): Allocation {
 	const lines = order.lines;
 	const remaining = lines.map((l) => l.qtySold - l.qtyPreviouslyReturned);
 	const take = lines.map(() => 0);
@@ -387,11 +488,15 @@ function matchRequest(order: CreditOrder, request: CreditRequestLine[], usable: 
 		bySku.set(key, [...(bySku.get(key) ?? []), i]);
 	});
 	const addRef = (lineIndex: number, ref: string | undefined) => {
-		if (typeof ref === 'string' && ref !== '' && !refs[lineIndex].includes(ref)) refs[lineIndex].push(ref);
+		if (typeof ref === 'string' && ref !== '' && !refs[lineIndex].includes(ref))
+			refs[lineIndex].push(ref);
 	};
 
 	// Pass 1: request lines naming an order line by id. They go first so a SKU-only line cannot take units they need.
-	const idGroups = new Map<number, { requested: number; firstOver: number | null; sku: string | null }>();
+	const idGroups = new Map<
+		number,
+		{ requested: number; firstOver: number | null; sku: string | null }
+	>();
 	const missingIds = new Map<string, { requested: number; first: number; sku: string | null }>();
 	for (const i of usable) {
 		const req = request[i];
@@ -399,7 +504,11 @@ function matchRequest(order: CreditOrder, request: CreditRequestLine[], usable: 
 		const id = req.lineId.trim();
 		const idx = byId.get(id);
 		if (idx === undefined) {
-			const m = missingIds.get(id) ?? { requested: 0, first: i, sku: typeof req.sku === 'string' ? req.sku : null };
+			const m = missingIds.get(id) ?? {
+				requested: 0,
+				first: i,
+				sku: typeof req.sku === 'string' ? req.sku : null,
+			};
 			m.requested += req.quantity;
 			missingIds.set(id, m);
 			continue;
@@ -441,12 +550,21 @@ function matchRequest(order: CreditOrder, request: CreditRequestLine[], usable: 
 	}
 
 	// Pass 2: request lines by SKU, aggregated per SKU; several order lines with the SKU are filled in order.
-	const skuGroups = new Map<string, { sku: string; requested: number; first: number; firstOver: number | null; members: number[] }>();
+	const skuGroups = new Map<
+		string,
+		{ sku: string; requested: number; first: number; firstOver: number | null; members: number[] }
+	>();
 	for (const i of usable) {
 		const req = request[i];
 		if (typeof req.lineId === 'string' && req.lineId.trim() !== '') continue;
 		const key = normSku(req.sku);
-		const g = skuGroups.get(key) ?? { sku: req.sku.trim(), requested: 0, first: i, firstOver: null, members: [] };
+		const g = skuGroups.get(key) ?? {
+			sku: req.sku.trim(),
+			requested: 0,
+			first: i,
+			firstOver: null,
+			members: [],
+		};
 		g.requested += req.quantity;
 		g.members.push(i);
 		skuGroups.set(key, g);
@@ -465,7 +583,10 @@ function matchRequest(order: CreditOrder, request: CreditRequestLine[], usable: 
 			});
 			continue;
 		}
-		const available = candidates.reduce((sum, idx) => sum + Math.max(0, remaining[idx] - take[idx]), 0);
+		const available = candidates.reduce(
+			(sum, idx) => sum + Math.max(0, remaining[idx] - take[idx]),
+			0,
+		);
 		if (g.requested > available) {
 			let running = 0;
 			let over = g.first;
@@ -515,7 +636,12 @@ interface DraftLine {
 	rate: Fraction;
 }
 
-function vatOf(amount: bigint, rate: Fraction, basis: 'gross' | 'net', rounding: RoundingRule): bigint {
+function vatOf(
+	amount: bigint,
+	rate: Fraction,
+	basis: 'gross' | 'net',
+	rounding: RoundingRule,
+): bigint {
 	if (rate.num === 0n) return 0n;
 	// gross: VAT = gross × r / (100 + r); net: VAT = net × r / 100, with r = num/den
 	return basis === 'gross'
@@ -523,7 +649,12 @@ function vatOf(amount: bigint, rate: Fraction, basis: 'gross' | 'net', rounding:
 		: roundDiv(amount * rate.num, 100n * rate.den, rounding);
 }
 
-function applyVat(drafts: DraftLine[], basis: 'gross' | 'net', mode: 'line' | 'total', rounding: RoundingRule): CreditLine[] {
+function applyVat(
+	drafts: DraftLine[],
+	basis: 'gross' | 'net',
+	mode: 'line' | 'total',
+	rounding: RoundingRule,
+): CreditLine[] {
 	const vat = drafts.map(() => 0n);
 	if (mode === 'line') {
 		drafts.forEach((d, i) => (vat[i] = vatOf(d.amount, d.rate, basis, rounding)));
@@ -568,7 +699,11 @@ function applyVat(drafts: DraftLine[], basis: 'gross' | 'net', mode: 'line' | 't
  * delivery line if the policy credits it (only when at least one unit is
  * credited and the delivery charge is above 0). Inputs are never mutated.
  */
-export function computeCredit(order: CreditOrder, request: CreditRequestLine[], options: CreditOptions): CreditResult {
+export function computeCredit(
+	order: CreditOrder,
+	request: CreditRequestLine[],
+	options: CreditOptions,
+): CreditResult {
 	const orderRef = labelOf(order);
 	try {
 		return compute(order, request, options, orderRef);
@@ -577,12 +712,27 @@ export function computeCredit(order: CreditOrder, request: CreditRequestLine[], 
 		return {
 			ok: false,
 			orderRef,
-			problems: [{ kind: 'invalid_input', sku: null, lineId: null, requested: 0, available: 0, field: null, message: `Order ${orderRef}: ${message}` }],
+			problems: [
+				{
+					kind: 'invalid_input',
+					sku: null,
+					lineId: null,
+					requested: 0,
+					available: 0,
+					field: null,
+					message: `Order ${orderRef}: ${message}`,
+				},
+			],
 		};
 	}
 }
 
-function compute(order: CreditOrder, request: CreditRequestLine[], options: CreditOptions, orderRef: string): CreditResult {
+function compute(
+	order: CreditOrder,
+	request: CreditRequestLine[],
+	options: CreditOptions,
+	orderRef: string,
+): CreditResult {
 	const problems = new Problems(orderRef);
 	const orderOk = validateOrder(order, problems);
 	validateOptions(options, problems);
@@ -591,9 +741,14 @@ function compute(order: CreditOrder, request: CreditRequestLine[], options: Cred
 
 	const rounding = options.rounding ?? 'half_up';
 	const paid = paidBig(order, rounding);
-	const valueTotal = paid.reduce((sum, p) => sum + p.value, 0n) + BigInt(order.delivery?.pricePence ?? 0);
+	const valueTotal =
+		paid.reduce((sum, p) => sum + p.value, 0n) + BigInt(order.delivery?.pricePence ?? 0);
 	if (valueTotal > MAX_SAFE) {
-		problems.invalid('order.lines', valueTotal.toString(), `worth at most ${Number.MAX_SAFE_INTEGER} pence in total`);
+		problems.invalid(
+			'order.lines',
+			valueTotal.toString(),
+			`worth at most ${Number.MAX_SAFE_INTEGER} pence in total`,
+		);
 		return { ok: false, orderRef, problems: problems.list };
 	}
 
@@ -627,9 +782,19 @@ function compute(order: CreditOrder, request: CreditRequestLine[], options: Cred
 	});
 
 	let deliveryRefunded = false;
-	if (order.delivery && order.delivery.pricePence > 0 && !order.deliveryAlreadyRefunded && drafts.length > 0) {
-		const wholeOrderBack = order.lines.every((line, i) => line.qtyPreviouslyReturned + take[i] === line.qtySold);
-		if (options.deliveryPolicy === 'always' || (options.deliveryPolicy === 'whole_order' && wholeOrderBack)) {
+	if (
+		order.delivery &&
+		order.delivery.pricePence > 0 &&
+		!order.deliveryAlreadyRefunded &&
+		drafts.length > 0
+	) {
+		const wholeOrderBack = order.lines.every(
+			(line, i) => line.qtyPreviouslyReturned + take[i] === line.qtySold,
+		);
+		if (
+			options.deliveryPolicy === 'always' ||
+			(options.deliveryPolicy === 'whole_order' && wholeOrderBack)
+		) {
 			deliveryRefunded = true;
 			drafts.push({
 				line: {
@@ -650,10 +815,15 @@ function compute(order: CreditOrder, request: CreditRequestLine[], options: Cred
 
 	const lines = applyVat(drafts, order.priceBasis, order.vatRounding ?? 'line', rounding);
 	const totals = lines.reduce(
-		(t, l) => ({ netPence: t.netPence + l.netPence, vatPence: t.vatPence + l.vatPence, grossPence: t.grossPence + l.grossPence }),
+		(t, l) => ({
+			netPence: t.netPence + l.netPence,
+			vatPence: t.vatPence + l.vatPence,
+			grossPence: t.grossPence + l.grossPence,
+		}),
 		{ netPence: 0, vatPence: 0, grossPence: 0 },
 	);
-	if (!Number.isSafeInteger(totals.grossPence)) throw new RangeError('the credit total is too large to represent exactly');
+	if (!Number.isSafeInteger(totals.grossPence))
+		throw new RangeError('the credit total is too large to represent exactly');
 
 	let mismatch: Extract<CreditResult, { ok: true }>['mismatch'] = null;
 	if (typeof options.refundPence === 'number') {
@@ -669,5 +839,14 @@ function compute(order: CreditOrder, request: CreditRequestLine[], options: Cred
 		};
 	}
 
-	return { ok: true, orderRef: order.orderRef, currency: order.currency, exchangeRate: order.exchangeRate, lines, totals, deliveryRefunded, mismatch };
+	return {
+		ok: true,
+		orderRef: order.orderRef,
+		currency: order.currency,
+		exchangeRate: order.exchangeRate,
+		lines,
+		totals,
+		deliveryRefunded,
+		mismatch,
+	};
 }

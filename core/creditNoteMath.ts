@@ -18,7 +18,8 @@ export interface DecimalFraction {
  * so the fraction is the decimal the user typed, not the binary float.
  */
 export function decimalFraction(value: number): DecimalFraction {
-	if (!Number.isFinite(value) || value < 0) throw new RangeError(`not a non-negative finite number: ${String(value)}`);
+	if (!Number.isFinite(value) || value < 0)
+		throw new RangeError(`not a non-negative finite number: ${String(value)}`);
 	const match = /^(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/.exec(String(value));
 	if (!match) throw new RangeError(`cannot read ${String(value)} as a decimal`);
 	const [, whole, fraction = '', exponent = '0'] = match;
@@ -29,13 +30,18 @@ export function decimalFraction(value: number): DecimalFraction {
 }
 
 /** numerator / denominator rounded to an integer: half up (away from zero) or half to even. */
-export function roundDiv(numerator: bigint, denominator: bigint, rule: Rounding = 'half_up'): bigint {
+export function roundDiv(
+	numerator: bigint,
+	denominator: bigint,
+	rule: Rounding = 'half_up',
+): bigint {
 	if (denominator <= 0n) throw new RangeError('denominator must be positive');
 	const negative = numerator < 0n;
 	const n = negative ? -numerator : numerator;
 	let q = n / denominator;
 	const twice = 2n * (n - q * denominator);
-	if (twice > denominator || (twice === denominator && (rule === 'half_up' || q % 2n === 1n))) q += 1n;
+	if (twice > denominator || (twice === denominator && (rule === 'half_up' || q % 2n === 1n)))
+		q += 1n;
 	return negative ? -q : q;
 }
 
@@ -57,9 +63,14 @@ export function allocateBig(values: readonly bigint[], discount: bigint): bigint
 	const total = values.reduce((sum, v) => sum + v, 0n);
 	if (total === 0n || discount === 0n) return values.map(() => 0n);
 	const parts = values.map((v) => (discount * v) / total);
-	const remainders = values.map((v, i) => ({ index: i, remainder: discount * v - parts[i] * total }));
+	const remainders = values.map((v, i) => ({
+		index: i,
+		remainder: discount * v - parts[i] * total,
+	}));
 	let left = discount - parts.reduce((sum, p) => sum + p, 0n);
-	remainders.sort((x, y) => (x.remainder === y.remainder ? x.index - y.index : x.remainder > y.remainder ? -1 : 1));
+	remainders.sort((x, y) =>
+		x.remainder === y.remainder ? x.index - y.index : x.remainder > y.remainder ? -1 : 1,
+	);
 	// left < values.length because each remainder is below `total`
 	for (const { index } of remainders) {
 		if (left <= 0n) break;

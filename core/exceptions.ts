@@ -21,7 +21,15 @@ export const EXCEPTION_KINDS = [
 
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 export type OwnerTeam = 'ops' | 'finance' | 'tech';
-export type ExceptionStage = 'trigger' | 'mapping' | 'validate' | 'stock' | 'return' | 'credit' | 'reconcile' | 'processor';
+export type ExceptionStage =
+	| 'trigger'
+	| 'mapping'
+	| 'validate'
+	| 'stock'
+	| 'return'
+	| 'credit'
+	| 'reconcile'
+	| 'processor';
 
 export interface ExceptionKindInfo {
 	title: string;
@@ -34,12 +42,14 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 	unmapped_disposition: {
 		title: 'Unmapped disposition',
 		owner: 'ops',
-		action: 'Add the disposition to the disposition mapping table (site, location, action), then replay the exception.',
+		action:
+			'Add the disposition to the disposition mapping table (site, location, action), then replay the exception.',
 	},
 	unmapped_reason: {
 		title: 'Unmapped return reason',
 		owner: 'ops',
-		action: 'Add the reason to the reason mapping table with its Khaos return-reason id, then replay the exception.',
+		action:
+			'Add the reason to the reason mapping table with its Khaos return-reason id, then replay the exception.',
 	},
 	unknown_sku: {
 		title: 'Unknown SKU',
@@ -49,22 +59,26 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 	archived_sku: {
 		title: 'Archived or unusable SKU',
 		owner: 'ops',
-		action: 'The product is deleted or not stock controlled in Khaos: reinstate it or alias the SKU to its replacement, then replay.',
+		action:
+			'The product is deleted or not stock controlled in Khaos: reinstate it or alias the SKU to its replacement, then replay.',
 	},
 	order_not_found: {
 		title: 'Original order not found',
 		owner: 'finance',
-		action: 'Find the original Khaos sales order for this return (order reference), correct the reference in ReBound or raise the credit by hand.',
+		action:
+			'Find the original Khaos sales order for this return (order reference), correct the reference in ReBound or raise the credit by hand.',
 	},
 	quantity_exceeds_sold: {
 		title: 'Quantity exceeds quantity sold',
 		owner: 'finance',
-		action: 'More units are being returned than were sold (less earlier returns): check the order and earlier credits before crediting by hand.',
+		action:
+			'More units are being returned than were sold (less earlier returns): check the order and earlier credits before crediting by hand.',
 	},
 	credit_mismatch: {
 		title: 'Credit differs from the refund',
 		owner: 'finance',
-		action: 'The credit computed from the Khaos order differs from the refund ReBound reports beyond tolerance: check the refund and the order.',
+		action:
+			'The credit computed from the Khaos order differs from the refund ReBound reports beyond tolerance: check the refund and the order.',
 	},
 	khaos_rejected: {
 		title: 'Khaos rejected the request',
@@ -74,27 +88,32 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 	transient_exhausted: {
 		title: 'Transient failure, retries exhausted',
 		owner: 'tech',
-		action: 'The service kept failing (timeouts, 5xx, rate limits): check the service is up, then replay; nothing was applied twice.',
+		action:
+			'The service kept failing (timeouts, 5xx, rate limits): check the service is up, then replay; nothing was applied twice.',
 	},
 	invalid_payload: {
 		title: 'Invalid payload',
 		owner: 'tech',
-		action: 'The record from ReBound is malformed (see the field named): fix it at source or ask ReBound support, then replay.',
+		action:
+			'The record from ReBound is malformed (see the field named): fix it at source or ask ReBound support, then replay.',
 	},
 	line_not_on_order: {
 		title: 'Returned item not on the original order',
 		owner: 'finance',
-		action: 'The returned SKU is not a line of the original Khaos order, so nothing was moved: check the order reference and the SKU in ReBound, then replay or credit by hand.',
+		action:
+			'The returned SKU is not a line of the original Khaos order, so nothing was moved: check the order reference and the SKU in ReBound, then replay or credit by hand.',
 	},
 	regraded_after_move: {
 		title: 'Re-graded or changed after its stock moved',
 		owner: 'ops',
-		action: 'The hub changed the grade (or quantity) after the unit was already moved: move the unit between the locations named by hand in Khaos if needed, then replay: the return goes on to its credit note and nothing moves again.',
+		action:
+			'The hub changed the grade (or quantity) after the unit was already moved: move the unit between the locations named by hand in Khaos if needed, then replay: the return goes on to its credit note and nothing moves again.',
 	},
 	stuck: {
 		title: 'Stuck in processing',
 		owner: 'tech',
-		action: 'The return stopped a processor run several times (see the last error): check the executions of the processor, fix the cause, then replay.',
+		action:
+			'The return stopped a processor run several times (see the last error): check the executions of the processor, fix the cause, then replay.',
 	},
 };
 
@@ -140,11 +159,23 @@ export interface ExceptionContext {
 	payload?: unknown;
 }
 
-export function exceptionKey(kind: ExceptionKind, ctx: Pick<ExceptionContext, 'returnId' | 'sku' | 'code' | 'field' | 'lineId'>): string {
-	return [kind, ctx.returnId ?? '-', ctx.lineId ?? ctx.sku ?? '-', ctx.code ?? ctx.field ?? '-'].join('|');
+export function exceptionKey(
+	kind: ExceptionKind,
+	ctx: Pick<ExceptionContext, 'returnId' | 'sku' | 'code' | 'field' | 'lineId'>,
+): string {
+	return [
+		kind,
+		ctx.returnId ?? '-',
+		ctx.lineId ?? ctx.sku ?? '-',
+		ctx.code ?? ctx.field ?? '-',
+	].join('|');
 }
 
-export function makeException(kind: ExceptionKind, message: string, ctx: ExceptionContext): ReturnException {
+export function makeException(
+	kind: ExceptionKind,
+	message: string,
+	ctx: ExceptionContext,
+): ReturnException {
 	const info = EXCEPTION_CATALOGUE[kind];
 	return {
 		exception: true,
@@ -164,12 +195,21 @@ export function makeException(kind: ExceptionKind, message: string, ctx: Excepti
 		key: exceptionKey(kind, ctx),
 		occurredAt: ctx.occurredAt ?? new Date().toISOString(),
 		details: ctx.details ?? {},
-		payload: ctx.payload === undefined || ctx.payload === null ? null : typeof ctx.payload === 'string' ? ctx.payload : JSON.stringify(ctx.payload),
+		payload:
+			ctx.payload === undefined || ctx.payload === null
+				? null
+				: typeof ctx.payload === 'string'
+					? ctx.payload
+					: JSON.stringify(ctx.payload),
 	};
 }
 
 export function isReturnException(value: unknown): value is ReturnException {
-	return typeof value === 'object' && value !== null && (value as { exception?: unknown }).exception === true;
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		(value as { exception?: unknown }).exception === true
+	);
 }
 
 /** Shorter secrets are not redacted: blanking every 1–2 character match would garble ordinary text. */
@@ -182,7 +222,12 @@ function formEncode(text: string): string {
 
 /** The five predefined XML entities, as transports/khaos/soap.ts escapeXml writes them. */
 function xmlEscape(text: string): string {
-	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+	return text
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+		.replace(/'/g, '&apos;');
 }
 
 /** A text inside a JSON string literal (JSON.stringify without the quotes). */
@@ -195,7 +240,12 @@ function jsonEscape(text: string): string {
  * form body of ReBound calls, the XML escaping of the Khaos SOAP body) and how a service quoting a
  * request back, or our own JSON (execution data, exception payloads), writes it again.
  */
-const ENCODERS: Array<(text: string) => string> = [encodeURIComponent, formEncode, xmlEscape, jsonEscape];
+const ENCODERS: Array<(text: string) => string> = [
+	encodeURIComponent,
+	formEncode,
+	xmlEscape,
+	jsonEscape,
+];
 
 function hex(n: number, width: number): string {
 	return n.toString(16).toUpperCase().padStart(width, '0');
@@ -242,7 +292,9 @@ const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/-]/;
 
 /** Hex digits matched in either case (`%2a` and `%2A`, `&#xe9;` and `&#xE9;`, `\u00e9` and `\u00E9`). */
 function anyCaseHex(digits: string): string {
-	return Array.from(digits, (d) => (/[0-9]/.test(d) ? d : `[${d.toLowerCase()}${d.toUpperCase()}]`)).join('');
+	return Array.from(digits, (d) =>
+		/[0-9]/.test(d) ? d : `[${d.toLowerCase()}${d.toUpperCase()}]`,
+	).join('');
 }
 
 /** A literal form as a regular expression: escaped, with percent-, character-reference and `\u` hex in any case. */
@@ -250,10 +302,15 @@ function formPattern(literal: string): string {
 	let out = '';
 	for (let i = 0; i < literal.length; ) {
 		const rest = literal.slice(i);
-		const m = /^%([0-9A-Fa-f]{2})/.exec(rest) ?? /^&#[xX]0*([0-9A-Fa-f]+);/.exec(rest) ?? /^&#0*([0-9]+);/.exec(rest) ?? /^\\u([0-9A-Fa-f]{4})/.exec(rest);
+		const m =
+			/^%([0-9A-Fa-f]{2})/.exec(rest) ??
+			/^&#[xX]0*([0-9A-Fa-f]+);/.exec(rest) ??
+			/^&#0*([0-9]+);/.exec(rest) ??
+			/^\\u([0-9A-Fa-f]{4})/.exec(rest);
 		if (m) {
 			if (m[0].startsWith('%')) out += `%${anyCaseHex(m[1])}`;
-			else if (m[0].startsWith('&#x') || m[0].startsWith('&#X')) out += `&#[xX]0*${anyCaseHex(m[1])};`;
+			else if (m[0].startsWith('&#x') || m[0].startsWith('&#X'))
+				out += `&#[xX]0*${anyCaseHex(m[1])};`;
 			else if (m[0].startsWith('&#')) out += `&#0*${m[1]};`;
 			else out += `\\\\u${anyCaseHex(m[1])}`;
 			i += m[0].length;

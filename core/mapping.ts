@@ -57,13 +57,25 @@ export const LineMappingSchema = z
 	})
 	.superRefine((m, ctx) => {
 		if ((m.action === 'restock' || m.action === 'quarantine') && (!m.siteId || !m.locationId)) {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, path: [m.siteId ? 'locationId' : 'siteId'], message: `${m.action} needs a site and a location` });
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: [m.siteId ? 'locationId' : 'siteId'],
+				message: `${m.action} needs a site and a location`,
+			});
 		}
 		if (m.sellable && NEVER_SELLABLE.has(m.action)) {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sellable'], message: `${m.action} is never sellable` });
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['sellable'],
+				message: `${m.action} is never sellable`,
+			});
 		}
 		if (m.sellable && m.matchedBy === 'default') {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sellable'], message: 'a disposition matched by the default row is never sellable' });
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['sellable'],
+				message: 'a disposition matched by the default row is never sellable',
+			});
 		}
 	});
 export type LineMapping = z.infer<typeof LineMappingSchema>;
@@ -102,7 +114,9 @@ export interface UnmappedCode {
 	message: string;
 }
 
-export type MapResult = { ok: true; mapped: MappedReturn } | { ok: false; unmapped: UnmappedCode[] };
+export type MapResult =
+	| { ok: true; mapped: MappedReturn }
+	| { ok: false; unmapped: UnmappedCode[] };
 
 interface DispositionMatch {
 	rule: DispositionRule;
@@ -122,7 +136,9 @@ export function matchDisposition(code: string, tables: CompiledTables): Disposit
 
 /** The reason entry that decides a line's reason id: the first with any text. */
 export function primaryReason(line: Pick<ReturnLine, 'reasons'>): ReturnReason | null {
-	return line.reasons.find((r) => [r.reason, r.action, r.wish].some((t) => t.trim() !== '')) ?? null;
+	return (
+		line.reasons.find((r) => [r.reason, r.action, r.wish].some((t) => t.trim() !== '')) ?? null
+	);
 }
 
 /** The code to show for a reason entry: its reason text, else its action, else its wish. */
@@ -140,7 +156,10 @@ function matchReasonExact(entry: ReturnReason, tables: CompiledTables): ReasonRu
 	return null;
 }
 
-export function matchReason(entry: ReturnReason | null, tables: CompiledTables): ReasonMatch | null {
+export function matchReason(
+	entry: ReturnReason | null,
+	tables: CompiledTables,
+): ReasonMatch | null {
 	if (entry) {
 		const exact = matchReasonExact(entry, tables);
 		if (exact) return { rule: exact, matchedBy: 'exact' };
@@ -155,7 +174,10 @@ export function resolveSku(sku: string, tables: CompiledTables): string {
 	return alias ? alias.to.trim() : sku.trim();
 }
 
-function lineLabel(ret: Pick<NormalisedReturn, 'returnId'>, line: Pick<ReturnLine, 'lineId' | 'sku'>): string {
+function lineLabel(
+	ret: Pick<NormalisedReturn, 'returnId'>,
+	line: Pick<ReturnLine, 'lineId' | 'sku'>,
+): string {
 	return `Return ${ret.returnId} line ${line.lineId} (SKU ${line.sku})`;
 }
 
@@ -243,7 +265,11 @@ const NO_REASON_ACTION =
 	'The line has no return reason: add a default (*) row to the reason table with the Khaos reason id to use, then replay the exception.';
 
 /** One exception per (line, code), each carrying the whole return as payload for replay. */
-export function unmappedToExceptions(ret: NormalisedReturn, unmapped: UnmappedCode[], occurredAt?: string): ReturnException[] {
+export function unmappedToExceptions(
+	ret: NormalisedReturn,
+	unmapped: UnmappedCode[],
+	occurredAt?: string,
+): ReturnException[] {
 	const seen = new Set<string>();
 	const out: ReturnException[] = [];
 	for (const u of unmapped) {
@@ -251,19 +277,23 @@ export function unmappedToExceptions(ret: NormalisedReturn, unmapped: UnmappedCo
 		if (seen.has(dedupe)) continue;
 		seen.add(dedupe);
 		const line = ret.lines.find((l) => l.lineId === u.lineId);
-		const ex = makeException(u.kind === 'disposition' ? 'unmapped_disposition' : 'unmapped_reason', u.message, {
-			stage: 'mapping',
-			returnId: ret.returnId,
-			displayId: ret.displayId,
-			orderReference: ret.orderReference,
-			sku: u.sku,
-			lineId: u.lineId,
-			code: u.code,
-			field: u.kind === 'disposition' ? 'disposition' : 'reasons',
-			details: { problem: u.problem, quantity: line ? line.quantity : null },
-			occurredAt,
-			payload: ret,
-		});
+		const ex = makeException(
+			u.kind === 'disposition' ? 'unmapped_disposition' : 'unmapped_reason',
+			u.message,
+			{
+				stage: 'mapping',
+				returnId: ret.returnId,
+				displayId: ret.displayId,
+				orderReference: ret.orderReference,
+				sku: u.sku,
+				lineId: u.lineId,
+				code: u.code,
+				field: u.kind === 'disposition' ? 'disposition' : 'reasons',
+				details: { problem: u.problem, quantity: line ? line.quantity : null },
+				occurredAt,
+				payload: ret,
+			},
+		);
 		if (u.problem === 'not_graded') ex.action = NOT_GRADED_ACTION;
 		else if (u.problem === 'no_reason') ex.action = NO_REASON_ACTION;
 		out.push(ex);
@@ -302,7 +332,11 @@ export interface CodeCheck {
 }
 
 function isReturnLike(value: unknown): value is Pick<NormalisedReturn, 'returnId' | 'lines'> {
-	return typeof value === 'object' && value !== null && Array.isArray((value as { lines?: unknown }).lines);
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		Array.isArray((value as { lines?: unknown }).lines)
+	);
 }
 
 /**
@@ -310,7 +344,10 @@ function isReturnLike(value: unknown): value is Pick<NormalisedReturn, 'returnId
  * default row would take is still listed, with `fallsToDefault`), sorted by
  * count, most frequent first. Accepts normalised returns and code inputs.
  */
-export function checkCodes(inputs: ReadonlyArray<Pick<NormalisedReturn, 'returnId' | 'lines'> | CodeInput>, tables: CompiledTables): CodeCheck[] {
+export function checkCodes(
+	inputs: ReadonlyArray<Pick<NormalisedReturn, 'returnId' | 'lines'> | CodeInput>,
+	tables: CompiledTables,
+): CodeCheck[] {
 	interface Acc {
 		kind: UnmappedKind;
 		code: string;
@@ -324,7 +361,14 @@ export function checkCodes(inputs: ReadonlyArray<Pick<NormalisedReturn, 'returnI
 		const key = `${kind}|${normaliseCode(code)}`;
 		let a = acc.get(key);
 		if (!a) {
-			a = { kind, code: code.trim().replace(/\s+/g, ' '), count: 0, returns: new Set(), firstReturnId: returnId, indexes: [] };
+			a = {
+				kind,
+				code: code.trim().replace(/\s+/g, ' '),
+				count: 0,
+				returns: new Set(),
+				firstReturnId: returnId,
+				indexes: [],
+			};
 			acc.set(key, a);
 		}
 		a.count += 1;
@@ -338,7 +382,8 @@ export function checkCodes(inputs: ReadonlyArray<Pick<NormalisedReturn, 'returnI
 			const returnId = String(input.returnId);
 			for (const line of input.lines) {
 				const d = line.disposition;
-				if (d !== null && d.trim() !== '' && !tables.dispositions.has(normaliseCode(d))) see('disposition', d, returnId, index);
+				if (d !== null && d.trim() !== '' && !tables.dispositions.has(normaliseCode(d)))
+					see('disposition', d, returnId, index);
 				const entry = primaryReason(line);
 				if (entry) {
 					if (!matchReasonExact(entry, tables)) see('reason', reasonCode(entry), returnId, index);
@@ -351,7 +396,9 @@ export function checkCodes(inputs: ReadonlyArray<Pick<NormalisedReturn, 'returnI
 		const ci = (input ?? {}) as CodeInput;
 		const kind: UnmappedKind = ci.kind === 'reason' ? 'reason' : 'disposition';
 		const returnId = ci.returnId === undefined || ci.returnId === null ? null : String(ci.returnId);
-		const codes = [ci.code, ...(Array.isArray(ci.codes) ? ci.codes : [])].filter((c): c is string => typeof c === 'string' && c.trim() !== '');
+		const codes = [ci.code, ...(Array.isArray(ci.codes) ? ci.codes : [])].filter(
+			(c): c is string => typeof c === 'string' && c.trim() !== '',
+		);
 		for (const code of codes) {
 			const mapped =
 				kind === 'disposition'
@@ -369,7 +416,12 @@ export function checkCodes(inputs: ReadonlyArray<Pick<NormalisedReturn, 'returnI
 				? describeDispositionRule(def as DispositionRule)
 				: `reason id ${(def as ReasonRule).reasonId}`
 			: null;
-		const what = a.kind === 'disposition' ? `Disposition "${a.code}"` : a.code === '' ? 'Lines with no reason' : `Reason "${a.code}"`;
+		const what =
+			a.kind === 'disposition'
+				? `Disposition "${a.code}"`
+				: a.code === ''
+					? 'Lines with no reason'
+					: `Reason "${a.code}"`;
 		const seenText = `seen ${a.count} time${a.count === 1 ? '' : 's'}${a.firstReturnId ? `, first on return ${a.firstReturnId}` : ''}`;
 		const message = defaultMapping
 			? `${what} has no exact mapping (${seenText}); the default (${DEFAULT_CODE}) row would take it: ${defaultMapping}`
@@ -386,6 +438,11 @@ export function checkCodes(inputs: ReadonlyArray<Pick<NormalisedReturn, 'returnI
 			inputIndexes: a.indexes,
 		});
 	}
-	out.sort((x, y) => y.count - x.count || (x.kind === y.kind ? 0 : x.kind === 'disposition' ? -1 : 1) || x.code.localeCompare(y.code));
+	out.sort(
+		(x, y) =>
+			y.count - x.count ||
+			(x.kind === y.kind ? 0 : x.kind === 'disposition' ? -1 : 1) ||
+			x.code.localeCompare(y.code),
+	);
 	return out;
 }

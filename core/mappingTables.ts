@@ -76,7 +76,9 @@ export interface CompiledTables {
 	counts: Record<TableName, number>;
 }
 
-export type CompileResult = { ok: true; tables: CompiledTables } | { ok: false; issues: TableIssue[]; message: string };
+export type CompileResult =
+	| { ok: true; tables: CompiledTables }
+	| { ok: false; issues: TableIssue[]; message: string };
 
 export interface CompileOptions {
 	/** Reject an empty disposition or reason table (the Map operation: an empty table means misconfiguration). Default true. */
@@ -121,7 +123,10 @@ function toOptionalText(value: unknown): unknown {
 
 function toAction(value: unknown): unknown {
 	if (typeof value !== 'string') return value;
-	const word = value.trim().toLowerCase().replace(/[\s-]+/g, '_');
+	const word = value
+		.trim()
+		.toLowerCase()
+		.replace(/[\s-]+/g, '_');
 	if (word === 'writeoff') return 'write_off';
 	if (word === 'nomovement' || word === 'none' || word === 'no_move') return 'no_movement';
 	return word;
@@ -149,10 +154,17 @@ const optionalText = (what: string, max = 100) =>
 
 const booleanField = z.preprocess(
 	coerceBoolean,
-	z.boolean({ invalid_type_error: 'expected true or false (also accepted: "true"/"false", "-1"/"0", "yes"/"no")' }),
+	z.boolean({
+		invalid_type_error:
+			'expected true or false (also accepted: "true"/"false", "-1"/"0", "yes"/"no")',
+	}),
 );
 
-const NEVER_SELLABLE: ReadonlySet<StockAction> = new Set(['quarantine', 'write_off', 'no_movement']);
+const NEVER_SELLABLE: ReadonlySet<StockAction> = new Set([
+	'quarantine',
+	'write_off',
+	'no_movement',
+]);
 
 export const DispositionRowSchema = z
 	.object({
@@ -169,8 +181,18 @@ export const DispositionRowSchema = z
 	})
 	.superRefine((row, ctx) => {
 		if (row.action === 'restock' || row.action === 'quarantine') {
-			if (!row.siteId) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['siteId'], message: `${row.action} needs a site (siteId)` });
-			if (!row.locationId) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['locationId'], message: `${row.action} needs a location (locationId)` });
+			if (!row.siteId)
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					path: ['siteId'],
+					message: `${row.action} needs a site (siteId)`,
+				});
+			if (!row.locationId)
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					path: ['locationId'],
+					message: `${row.action} needs a location (locationId)`,
+				});
 		}
 		if (row.action === 'write_off' && Boolean(row.siteId) !== Boolean(row.locationId)) {
 			ctx.addIssue({
@@ -180,13 +202,18 @@ export const DispositionRowSchema = z
 			});
 		}
 		if (row.sellable && NEVER_SELLABLE.has(row.action)) {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sellable'], message: `${row.action} is never sellable: set sellable to false` });
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['sellable'],
+				message: `${row.action} is never sellable: set sellable to false`,
+			});
 		}
 		if (row.sellable && normaliseCode(row.disposition) === DEFAULT_CODE) {
 			ctx.addIssue({
 				code: z.ZodIssueCode.custom,
 				path: ['sellable'],
-				message: 'the default row (*) must never be sellable: unknown grades must not go back on sale',
+				message:
+					'the default row (*) must never be sellable: unknown grades must not go back on sale',
 			});
 		}
 	})
@@ -205,8 +232,15 @@ export const ReasonRowSchema = z.object({
 	reason: requiredText('reason'),
 	reasonId: requiredText('reasonId', 50),
 	matchOn: z.preprocess(
-		(v) => (v === undefined || v === null || (typeof v === 'string' && v.trim() === '') ? 'reason' : typeof v === 'string' ? v.trim().toLowerCase() : v),
-		z.enum(REASON_MATCH_ON, { errorMap: () => ({ message: `matchOn must be one of ${REASON_MATCH_ON.join(', ')}` }) }),
+		(v) =>
+			v === undefined || v === null || (typeof v === 'string' && v.trim() === '')
+				? 'reason'
+				: typeof v === 'string'
+					? v.trim().toLowerCase()
+					: v,
+		z.enum(REASON_MATCH_ON, {
+			errorMap: () => ({ message: `matchOn must be one of ${REASON_MATCH_ON.join(', ')}` }),
+		}),
 	),
 });
 
@@ -222,7 +256,9 @@ export const SkuAliasRowSchema = z.object({
  * items (`{ json: row }`), or an object with a `rows` array. Returns null
  * (with no rows) for undefined / empty input.
  */
-export function rowsFromInput(value: unknown): { ok: true; rows: unknown[] } | { ok: false; message: string } {
+export function rowsFromInput(
+	value: unknown,
+): { ok: true; rows: unknown[] } | { ok: false; message: string } {
 	let v = value;
 	if (v === undefined || v === null) return { ok: true, rows: [] };
 	if (typeof v === 'string') {
@@ -234,17 +270,32 @@ export function rowsFromInput(value: unknown): { ok: true; rows: unknown[] } | {
 			return { ok: false, message: 'is not valid JSON (expected an array of rows)' };
 		}
 	}
-	if (v && typeof v === 'object' && !Array.isArray(v) && Array.isArray((v as { rows?: unknown }).rows)) v = (v as { rows: unknown[] }).rows;
+	if (
+		v &&
+		typeof v === 'object' &&
+		!Array.isArray(v) &&
+		Array.isArray((v as { rows?: unknown }).rows)
+	)
+		v = (v as { rows: unknown[] }).rows;
 	if (!Array.isArray(v)) return { ok: false, message: 'must be an array of rows' };
 	const rows = v.map((row: unknown) =>
-		row && typeof row === 'object' && !Array.isArray(row) && 'json' in row && typeof (row as { json: unknown }).json === 'object'
+		row &&
+		typeof row === 'object' &&
+		!Array.isArray(row) &&
+		'json' in row &&
+		typeof (row as { json: unknown }).json === 'object'
 			? (row as { json: unknown }).json
 			: row,
 	);
 	return { ok: true, rows };
 }
 
-function rowIssues<T>(table: TableName, schema: z.ZodType<T, z.ZodTypeDef, unknown>, rows: unknown[], issues: TableIssue[]): Array<T & { row: number }> {
+function rowIssues<T>(
+	table: TableName,
+	schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+	rows: unknown[],
+	issues: TableIssue[],
+): Array<T & { row: number }> {
 	const out: Array<T & { row: number }> = [];
 	rows.forEach((raw, index) => {
 		const row = index + 1;
@@ -258,7 +309,12 @@ function rowIssues<T>(table: TableName, schema: z.ZodType<T, z.ZodTypeDef, unkno
 			return;
 		}
 		for (const issue of parsed.error.issues) {
-			issues.push({ table, row, field: issue.path.length ? String(issue.path[0]) : '(row)', message: issue.message });
+			issues.push({
+				table,
+				row,
+				field: issue.path.length ? String(issue.path[0]) : '(row)',
+				message: issue.message,
+			});
 		}
 	});
 	return out;
@@ -296,7 +352,12 @@ function checkAliasChains(rules: Map<string, SkuAliasRule>, issues: TableIssue[]
 	for (const [from, rule] of rules) {
 		const to = normaliseCode(rule.to);
 		if (to === from) {
-			issues.push({ table: 'skuAliases', row: rule.row, field: 'to', message: `aliases "${rule.from}" to itself` });
+			issues.push({
+				table: 'skuAliases',
+				row: rule.row,
+				field: 'to',
+				message: `aliases "${rule.from}" to itself`,
+			});
 			continue;
 		}
 		const next = rules.get(to);
@@ -345,8 +406,12 @@ function checkAliasChains(rules: Map<string, SkuAliasRule>, issues: TableIssue[]
 }
 
 export function formatTableIssue(issue: TableIssue): string {
-	const where = issue.row > 0 ? `${TABLE_TITLES[issue.table]} row ${issue.row}` : TABLE_TITLES[issue.table];
-	const field = issue.field && issue.field !== '(row)' && issue.field !== '(table)' ? `, field "${issue.field}"` : '';
+	const where =
+		issue.row > 0 ? `${TABLE_TITLES[issue.table]} row ${issue.row}` : TABLE_TITLES[issue.table];
+	const field =
+		issue.field && issue.field !== '(row)' && issue.field !== '(table)'
+			? `, field "${issue.field}"`
+			: '';
 	return `${where}${field}: ${issue.message}`;
 }
 
@@ -380,14 +445,21 @@ export function compileTables(raw: RawTables, options: CompileOptions = {}): Com
 
 	if (requireRows && !hadTableError) {
 		if (dispositionRows.length === 0) {
-			issues.push({ table: 'dispositions', row: 0, field: '(table)', message: 'has no rows: add at least one disposition (an empty table would send every return to Unmapped)' });
+			issues.push({
+				table: 'dispositions',
+				row: 0,
+				field: '(table)',
+				message:
+					'has no rows: add at least one disposition (an empty table would send every return to Unmapped)',
+			});
 		}
 		if (reasonRows.length === 0) {
 			issues.push({
 				table: 'reasons',
 				row: 0,
 				field: '(table)',
-				message: 'has no rows: add the reasons, or a single "*" row with the Khaos reason id to use for every return',
+				message:
+					'has no rows: add the reasons, or a single "*" row with the Khaos reason id to use for every return',
 			});
 		}
 	}
@@ -404,8 +476,16 @@ export function compileTables(raw: RawTables, options: CompileOptions = {}): Com
 		'reasons',
 		'reason',
 		reasonRules,
-		(r) => (normaliseCode(r.reason) === DEFAULT_CODE ? DEFAULT_CODE : `${r.matchOn}:${normaliseCode(r.reason)}`),
-		(r) => (normaliseCode(r.reason) === DEFAULT_CODE ? 'the default "*"' : r.matchOn === 'reason' ? `"${r.reason}"` : `"${r.reason}" matched on ${r.matchOn}`),
+		(r) =>
+			normaliseCode(r.reason) === DEFAULT_CODE
+				? DEFAULT_CODE
+				: `${r.matchOn}:${normaliseCode(r.reason)}`,
+		(r) =>
+			normaliseCode(r.reason) === DEFAULT_CODE
+				? 'the default "*"'
+				: r.matchOn === 'reason'
+					? `"${r.reason}"`
+					: `"${r.reason}" matched on ${r.matchOn}`,
 		issues,
 	);
 	const aliases = indexRows(
@@ -427,8 +507,13 @@ export function compileTables(raw: RawTables, options: CompileOptions = {}): Com
 	allDispositions.delete(DEFAULT_CODE);
 	const defaultReason = allReasons.get(DEFAULT_CODE) ?? null;
 	allReasons.delete(DEFAULT_CODE);
-	const reasons: Record<ReasonMatchOn, Map<string, ReasonRule>> = { reason: new Map(), action: new Map(), wish: new Map() };
-	for (const rule of allReasons.values()) reasons[rule.matchOn].set(normaliseCode(rule.reason), rule);
+	const reasons: Record<ReasonMatchOn, Map<string, ReasonRule>> = {
+		reason: new Map(),
+		action: new Map(),
+		wish: new Map(),
+	};
+	for (const rule of allReasons.values())
+		reasons[rule.matchOn].set(normaliseCode(rule.reason), rule);
 
 	return {
 		ok: true,
@@ -438,7 +523,11 @@ export function compileTables(raw: RawTables, options: CompileOptions = {}): Com
 			reasons,
 			defaultReason,
 			skuAliases: aliases,
-			counts: { dispositions: dispositionRules.length, reasons: reasonRules.length, skuAliases: aliasRules.length },
+			counts: {
+				dispositions: dispositionRules.length,
+				reasons: reasonRules.length,
+				skuAliases: aliasRules.length,
+			},
 		},
 	};
 }

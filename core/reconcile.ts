@@ -44,10 +44,17 @@ export type ReconcileStatus = (typeof RECONCILE_STATUSES)[number];
  * Statuses counted in `stuck` (by age, once past options.stuckAfterHours): every status but
  * complete. A duplicate credit or an over-move is not "waiting", but it is not done either.
  */
-export const STUCK_STATUSES: ReadonlySet<ReconcileStatus> = new Set(RECONCILE_STATUSES.filter((s) => s !== 'complete'));
+export const STUCK_STATUSES: ReadonlySet<ReconcileStatus> = new Set(
+	RECONCILE_STATUSES.filter((s) => s !== 'complete'),
+);
 
 /** Statuses where money or stock is wrong, not just late: the summary line says ACTION NEEDED. */
-export const SERIOUS_STATUSES: ReadonlySet<ReconcileStatus> = new Set(['duplicate_credit', 'over_moved', 'stock_pending', 'value_mismatch']);
+export const SERIOUS_STATUSES: ReadonlySet<ReconcileStatus> = new Set([
+	'duplicate_credit',
+	'over_moved',
+	'stock_pending',
+	'value_mismatch',
+]);
 
 export const STATUS_TITLES: Record<ReconcileStatus, string> = {
 	duplicate_credit: 'Duplicate credit',
@@ -101,7 +108,13 @@ export interface PerReturn {
 		returnCode: string | null;
 		processed: boolean;
 		/** Active (not cancelled) credit notes. */
-		creditNotes: Array<{ orderCode: string | null; grossPence: number | null; netPence: number; currency: string; created: string | null }>;
+		creditNotes: Array<{
+			orderCode: string | null;
+			grossPence: number | null;
+			netPence: number;
+			currency: string;
+			created: string | null;
+		}>;
 		cancelledCreditNotes: number;
 		adjustments: number;
 	};
@@ -154,7 +167,16 @@ export interface OpenExceptionSummary {
 	byKind: Record<string, number>;
 	byOwner: Record<string, number>;
 	byAgeBucket: Record<AgeBucket, number>;
-	oldest: { key: string; kind: string; owner: string; returnId: string | null; sku: string | null; firstSeen: string | null; ageHours: number | null; message: string } | null;
+	oldest: {
+		key: string;
+		kind: string;
+		owner: string;
+		returnId: string | null;
+		sku: string | null;
+		firstSeen: string | null;
+		ageHours: number | null;
+		message: string;
+	} | null;
 	/** Open rows whose first-seen date could not be read (not in any age bucket). */
 	undated: number;
 }
@@ -227,7 +249,9 @@ function addMoney(target: MoneyByCurrency, currency: string, pence: number): voi
 function ownerOf(row: ExceptionRow): string {
 	if (row.owner) return row.owner;
 	const kind = row.kind as ExceptionKind;
-	return (EXCEPTION_KINDS as readonly string[]).includes(kind) ? EXCEPTION_CATALOGUE[kind].owner : 'unknown';
+	return (EXCEPTION_KINDS as readonly string[]).includes(kind)
+		? EXCEPTION_CATALOGUE[kind].owner
+		: 'unknown';
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -251,14 +275,19 @@ function mergeHoldings(rows: KhaosHolding[]): Map<string, KhaosHolding> {
 	for (const h of rows) {
 		const prev = out.get(h.returnId);
 		if (!prev) {
-			out.set(h.returnId, { ...h, creditNotes: [...h.creditNotes], adjustments: [...h.adjustments] });
+			out.set(h.returnId, {
+				...h,
+				creditNotes: [...h.creditNotes],
+				adjustments: [...h.adjustments],
+			});
 			continue;
 		}
 		prev.returnCode = prev.returnCode ?? h.returnCode;
 		prev.imported = prev.imported || h.imported;
 		prev.processed = prev.processed || h.processed;
 		for (const note of h.creditNotes) {
-			if (note.orderCode !== null && prev.creditNotes.some((n) => n.orderCode === note.orderCode)) continue;
+			if (note.orderCode !== null && prev.creditNotes.some((n) => n.orderCode === note.orderCode))
+				continue;
 			prev.creditNotes.push(note);
 		}
 		for (const adj of h.adjustments) {
@@ -277,7 +306,8 @@ function latestReturns(rows: ReturnWithMapping[]): ReturnWithMapping[] {
 		if (
 			!prev ||
 			r.ret.event.sequence > prev.ret.event.sequence ||
-			(r.ret.event.sequence === prev.ret.event.sequence && Date.parse(r.ret.event.occurredAt) > Date.parse(prev.ret.event.occurredAt))
+			(r.ret.event.sequence === prev.ret.event.sequence &&
+				Date.parse(r.ret.event.occurredAt) > Date.parse(prev.ret.event.occurredAt))
 		) {
 			byId.set(r.ret.returnId, r);
 		}
@@ -286,7 +316,10 @@ function latestReturns(rows: ReturnWithMapping[]): ReturnWithMapping[] {
 }
 
 /** Which line each adjustment belongs to: the longest line id with `RB-<returnId>-<lineId>-` as a prefix of its reference. */
-function assignAdjustments(ret: NormalisedReturn, adjustments: KhaosAdjustment[]): { byLine: Map<string, KhaosAdjustment[]>; unassigned: KhaosAdjustment[] } {
+function assignAdjustments(
+	ret: NormalisedReturn,
+	adjustments: KhaosAdjustment[],
+): { byLine: Map<string, KhaosAdjustment[]>; unassigned: KhaosAdjustment[] } {
 	const byLine = new Map<string, KhaosAdjustment[]>();
 	const unassigned: KhaosAdjustment[] = [];
 	const lineIds = ret.lines.map((l) => l.lineId).sort((a, b) => b.length - a.length);
@@ -303,15 +336,22 @@ function assignAdjustments(ret: NormalisedReturn, adjustments: KhaosAdjustment[]
 	return { byLine, unassigned };
 }
 
-function expectedMoves(r: ReturnWithMapping, expected: ExpectedReturn | undefined): { lineIds: Set<string>; source: PerReturn['stock']['expectationSource'] } {
-	if (expected?.moveLineIds !== undefined) return { lineIds: new Set(expected.moveLineIds), source: 'expected' };
+function expectedMoves(
+	r: ReturnWithMapping,
+	expected: ExpectedReturn | undefined,
+): { lineIds: Set<string>; source: PerReturn['stock']['expectationSource'] } {
+	if (expected?.moveLineIds !== undefined)
+		return { lineIds: new Set(expected.moveLineIds), source: 'expected' };
 	const lineIds = new Set<string>();
 	const allMapped = r.ret.lines.every((l) => r.mappings.has(l.lineId));
 	if (allMapped) {
 		for (const line of r.ret.lines) {
 			const m = r.mappings.get(line.lineId);
 			if (!m) continue;
-			const moves = m.action === 'restock' || m.action === 'quarantine' || (m.action === 'write_off' && !!m.siteId && !!m.locationId);
+			const moves =
+				m.action === 'restock' ||
+				m.action === 'quarantine' ||
+				(m.action === 'write_off' && !!m.siteId && !!m.locationId);
 			if (moves) lineIds.add(line.lineId);
 		}
 		return { lineIds, source: 'mapping' };
@@ -326,7 +366,9 @@ function money(pence: number, currency: string): string {
 	const sign = pence < 0 ? '-' : '';
 	const abs = Math.abs(pence);
 	const amount = `${String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${String(abs % 100).padStart(2, '0')}`;
-	return symbols[currency] ? `${sign}${symbols[currency]}${amount}` : `${sign}${amount} ${currency}`;
+	return symbols[currency]
+		? `${sign}${symbols[currency]}${amount}`
+		: `${sign}${amount} ${currency}`;
 }
 
 interface Ctx {
@@ -335,7 +377,13 @@ interface Ctx {
 	openByReturn: Map<string, ExceptionRow[]>;
 }
 
-function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, expected: ExpectedReturn | undefined, ctx: Ctx, mismatches: Mismatch[]): PerReturn {
+function reconcileOne(
+	r: ReturnWithMapping,
+	holding: KhaosHolding | undefined,
+	expected: ExpectedReturn | undefined,
+	ctx: Ctx,
+	mismatches: Mismatch[],
+): PerReturn {
 	const ret = r.ret;
 	const cur = ret.currency;
 	const occurredMs = Date.parse(ret.event.occurredAt);
@@ -359,23 +407,44 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 		const expectedQty = needs ? line.quantity : 0;
 		if (adjs.length > 0) movedLineIds.push(line.lineId);
 		if (needs && adjs.length === 0) missing.push(line.lineId);
-		if (moved > expectedQty) overMoved.push({ lineId: line.lineId, sku: line.sku, expected: expectedQty, moved, references: adjs.map((a) => a.reference) });
+		if (moved > expectedQty)
+			overMoved.push({
+				lineId: line.lineId,
+				sku: line.sku,
+				expected: expectedQty,
+				moved,
+				references: adjs.map((a) => a.reference),
+			});
 	}
 	for (const adj of unassigned) {
 		// a reference that is not this return's (no `RB-<returnId>-` prefix) was gathered by mistake: not counted
 		if (!adj.reference.startsWith(`RB-${ret.returnId}-`)) continue;
 		unitsMoved += adj.quantity;
-		if (adj.quantity > 0) overMoved.push({ lineId: null, sku: adj.stockCode, expected: 0, moved: adj.quantity, references: [adj.reference] });
+		if (adj.quantity > 0)
+			overMoved.push({
+				lineId: null,
+				sku: adj.stockCode,
+				expected: 0,
+				moved: adj.quantity,
+				references: [adj.reference],
+			});
 	}
 	const unitsReturned = ret.lines.reduce((s, l) => s + l.quantity, 0);
 
 	// --- credit
-	const creditExpected = expected ? expected.creditExpected : ret.lines.some((l) => l.disposition !== null);
+	const creditExpected = expected
+		? expected.creditExpected
+		: ret.lines.some((l) => l.disposition !== null);
 	const lineCount = expected?.creditLineCount ?? ret.lines.length;
 	const tolerance = ctx.tolerancePerLine * Math.max(1, lineCount);
-	const khaosNet = active.length ? active.reduce((s, n) => s + n.itemsNetPence + n.deliveryNetPence, 0) : null;
+	const khaosNet = active.length
+		? active.reduce((s, n) => s + n.itemsNetPence + n.deliveryNetPence, 0)
+		: null;
 	const withGross = active.filter((n) => n.grossPence !== null);
-	const khaosGross = active.length && withGross.length === active.length ? withGross.reduce((s, n) => s + (n.grossPence as number), 0) : null;
+	const khaosGross =
+		active.length && withGross.length === active.length
+			? withGross.reduce((s, n) => s + (n.grossPence as number), 0)
+			: null;
 	const expGross = expected?.creditGrossPence ?? null;
 	const expNet = expected?.creditNetPence ?? null;
 	const findings: string[] = [];
@@ -424,15 +493,28 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 				actualPence: act,
 				differencePence: act - exp,
 				tolerancePence: tolerance,
-				message: `Credit note ${note.orderCode ?? ''} ${basis} ${money(act, cur)} differs from the expected ${money(exp, cur)} by ${money(act - exp, cur)} (tolerance ${money(tolerance, cur)}).`.replace('  ', ' '),
+				message:
+					`Credit note ${note.orderCode ?? ''} ${basis} ${money(act, cur)} differs from the expected ${money(exp, cur)} by ${money(act - exp, cur)} (tolerance ${money(tolerance, cur)}).`.replace(
+						'  ',
+						' ',
+					),
 			});
 		}
 	}
 
 	// refund (ReBound) vs credit gross (Khaos, else expected)
 	const creditGrossForRefund = khaosGross ?? expGross;
-	if (ret.refundPence !== null && creditGrossForRefund !== null && Math.abs(ret.refundPence - creditGrossForRefund) > tolerance) {
-		const which = khaosGross === null ? 'the expected credit is' : active.length > 1 ? `the ${active.length} Khaos credit notes total` : 'the Khaos credit note is';
+	if (
+		ret.refundPence !== null &&
+		creditGrossForRefund !== null &&
+		Math.abs(ret.refundPence - creditGrossForRefund) > tolerance
+	) {
+		const which =
+			khaosGross === null
+				? 'the expected credit is'
+				: active.length > 1
+					? `the ${active.length} Khaos credit notes total`
+					: 'the Khaos credit note is';
 		rowMismatches.push({
 			returnId: ret.returnId,
 			kind: 'refund_vs_credit',
@@ -455,7 +537,10 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 	const creditDone = !creditExpected || hasCredit;
 	const finished = stockDone && creditDone;
 
-	if (active.length > 1) findings.push(`${active.length} credit notes in Khaos for one return (${active.map((n) => n.orderCode ?? '(no code)').join(', ')}): the customer may have been credited twice.`);
+	if (active.length > 1)
+		findings.push(
+			`${active.length} credit notes in Khaos for one return (${active.map((n) => n.orderCode ?? '(no code)').join(', ')}): the customer may have been credited twice.`,
+		);
 	for (const o of overMoved) {
 		findings.push(
 			o.lineId === null
@@ -463,18 +548,31 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 				: `Line ${o.lineId} (${o.sku}) moved ${o.moved} units where ${o.expected} should have moved (${o.references.join(', ')}).`,
 		);
 	}
-	if (hasCredit && !stockDone) findings.push(`Credited before the stock moved: no stock adjustment for ${plural(missing.length, 'line')} (${listIds(missing)}).`);
+	if (hasCredit && !stockDone)
+		findings.push(
+			`Credited before the stock moved: no stock adjustment for ${plural(missing.length, 'line')} (${listIds(missing)}).`,
+		);
 	for (const m of rowMismatches) if (m.kind === 'credit_vs_expected') findings.push(m.message);
-	if (!finished && open.length > 0) findings.push(`Waiting on ${plural(open.length, 'open exception')}: ${open.map((o) => `${o.kind} (${ownerOf(o)})`).join(', ')}.`);
+	if (!finished && open.length > 0)
+		findings.push(
+			`Waiting on ${plural(open.length, 'open exception')}: ${open.map((o) => `${o.kind} (${ownerOf(o)})`).join(', ')}.`,
+		);
 	if (creditExpected && !hasCredit && anyKhaos) {
-		findings.push(stockDone ? 'Stock moved; no credit note yet.' : `No credit note yet and ${plural(missing.length, 'stock move')} still missing (${listIds(missing)}).`);
+		findings.push(
+			stockDone
+				? 'Stock moved; no credit note yet.'
+				: `No credit note yet and ${plural(missing.length, 'stock move')} still missing (${listIds(missing)}).`,
+		);
 	}
 	if (!anyKhaos && !finished) findings.push('Nothing in Khaos yet for this return.');
 	if (anyKhaos && !finished && !(creditExpected && !hasCredit) && !(hasCredit && !stockDone)) {
 		findings.push(`${plural(missing.length, 'stock move')} still missing (${listIds(missing)}).`);
 	}
 	for (const m of rowMismatches) if (m.kind !== 'credit_vs_expected') findings.push(m.message);
-	if (finished && open.length > 0) findings.push(`Complete in Khaos but ${plural(open.length, 'exception')} still open (${open.map((o) => o.key).join(', ')}): resolve ${open.length === 1 ? 'it' : 'them'}.`);
+	if (finished && open.length > 0)
+		findings.push(
+			`Complete in Khaos but ${plural(open.length, 'exception')} still open (${open.map((o) => o.key).join(', ')}): resolve ${open.length === 1 ? 'it' : 'them'}.`,
+		);
 
 	let status: ReconcileStatus;
 	if (active.length > 1) status = 'duplicate_credit';
@@ -485,7 +583,8 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 	else if (!finished && anyKhaos && creditExpected && !hasCredit) status = 'credit_pending';
 	else if (!finished) status = 'pending';
 	else status = 'complete';
-	if (status === 'complete' && findings.length === 0) findings.push('Stock moved and credit note raised as expected.');
+	if (status === 'complete' && findings.length === 0)
+		findings.push('Stock moved and credit note raised as expected.');
 
 	let valuePence = 0;
 	let valueSource: PerReturn['valueSource'] = 'none';
@@ -514,8 +613,16 @@ function reconcileOne(r: ReturnWithMapping, holding: KhaosHolding | undefined, e
 			imported: holding?.imported ?? false,
 			returnCode: holding?.returnCode ?? null,
 			processed: holding?.processed ?? false,
-			creditNotes: active.map((n) => ({ orderCode: n.orderCode, grossPence: n.grossPence, netPence: n.itemsNetPence + n.deliveryNetPence, currency: n.currency, created: n.created })),
-			cancelledCreditNotes: notes.filter((n) => n.cancelled && (n.orderType === null || n.orderType === 2)).length,
+			creditNotes: active.map((n) => ({
+				orderCode: n.orderCode,
+				grossPence: n.grossPence,
+				netPence: n.itemsNetPence + n.deliveryNetPence,
+				currency: n.currency,
+				created: n.created,
+			})),
+			cancelledCreditNotes: notes.filter(
+				(n) => n.cancelled && (n.orderType === null || n.orderType === 2),
+			).length,
 			adjustments: adjustments.length,
 		},
 		credit: {
@@ -558,7 +665,16 @@ function summariseExceptions(rows: ExceptionRow[], nowMs: number): OpenException
 		if (seen === null) {
 			undated++;
 			if (oldest === null && oldestMs === Infinity) {
-				oldest = { key: row.key, kind: row.kind, owner, returnId: row.returnId, sku: row.sku, firstSeen: null, ageHours: null, message: row.message };
+				oldest = {
+					key: row.key,
+					kind: row.kind,
+					owner,
+					returnId: row.returnId,
+					sku: row.sku,
+					firstSeen: null,
+					ageHours: null,
+					message: row.message,
+				};
 			}
 			continue;
 		}
@@ -567,7 +683,16 @@ function summariseExceptions(rows: ExceptionRow[], nowMs: number): OpenException
 		byAgeBucket[ageBucket(ageHours)]++;
 		if (seenMs < oldestMs) {
 			oldestMs = seenMs;
-			oldest = { key: row.key, kind: row.kind, owner, returnId: row.returnId, sku: row.sku, firstSeen: seen, ageHours, message: row.message };
+			oldest = {
+				key: row.key,
+				kind: row.kind,
+				owner,
+				returnId: row.returnId,
+				sku: row.sku,
+				firstSeen: seen,
+				ageHours,
+				message: row.message,
+			};
 		}
 	}
 	return { total: open.length, byKind, byOwner, byAgeBucket, oldest, undated };
@@ -581,7 +706,8 @@ function formatMoneyMap(m: MoneyByCurrency): string {
 function attentionLines(report: Omit<ReconcileReport, 'attention'>): string[] {
 	const issues = report.issues;
 	const out: string[] = [];
-	const ids = (s: ReconcileStatus) => report.perReturn.filter((p) => p.status === s).map((p) => p.returnId);
+	const ids = (s: ReconcileStatus) =>
+		report.perReturn.filter((p) => p.status === s).map((p) => p.returnId);
 	const counts = report.summary.countsByStatus;
 	const values = report.summary.valuesByStatus;
 
@@ -598,40 +724,73 @@ function attentionLines(report: Omit<ReconcileReport, 'attention'>): string[] {
 		);
 	}
 	if (counts.over_moved > 0) {
-		out.push(`${plural(counts.over_moved, 'return has', 'returns have')} more stock moved than was returned (${listIds(ids('over_moved'))}): stock is overstated. Operations: count the locations and reverse the extra adjustment.`);
+		out.push(
+			`${plural(counts.over_moved, 'return has', 'returns have')} more stock moved than was returned (${listIds(ids('over_moved'))}): stock is overstated. Operations: count the locations and reverse the extra adjustment.`,
+		);
 	}
 	if (counts.stock_pending > 0) {
-		out.push(`${plural(counts.stock_pending, 'return was', 'returns were')} credited before the stock moved (${listIds(ids('stock_pending'))}): the sequencing was broken. Tech: find why the stock step failed; operations: move the stock by hand if it stays missing.`);
+		out.push(
+			`${plural(counts.stock_pending, 'return was', 'returns were')} credited before the stock moved (${listIds(ids('stock_pending'))}): the sequencing was broken. Tech: find why the stock step failed; operations: move the stock by hand if it stays missing.`,
+		);
 	}
 	if (counts.value_mismatch > 0) {
-		out.push(`${plural(counts.value_mismatch, 'credit note differs', 'credit notes differ')} from the expected credit beyond tolerance (${listIds(ids('value_mismatch'))}). Finance: check the credit note against the original order.`);
+		out.push(
+			`${plural(counts.value_mismatch, 'credit note differs', 'credit notes differ')} from the expected credit beyond tolerance (${listIds(ids('value_mismatch'))}). Finance: check the credit note against the original order.`,
+		);
 	}
 	const refund = report.mismatches.filter((m) => m.kind === 'refund_vs_credit');
 	if (refund.length > 0) {
-		out.push(`${plural(refund.length, 'refund differs', 'refunds differ')} from the credit by more than the tolerance (${listIds(refund.map((m) => m.returnId))}). Finance: check what the customer was refunded.`);
+		out.push(
+			`${plural(refund.length, 'refund differs', 'refunds differ')} from the credit by more than the tolerance (${listIds(refund.map((m) => m.returnId))}). Finance: check what the customer was refunded.`,
+		);
 	}
 	const currency = report.mismatches.filter((m) => m.kind === 'currency');
-	if (currency.length > 0) out.push(`${plural(currency.length, 'credit note is', 'credit notes are')} in a different currency from the return (${listIds(currency.map((m) => m.returnId))}). Finance: check them.`);
+	if (currency.length > 0)
+		out.push(
+			`${plural(currency.length, 'credit note is', 'credit notes are')} in a different currency from the return (${listIds(currency.map((m) => m.returnId))}). Finance: check them.`,
+		);
 	const b = report.stuck.buckets;
-	const stuckSentence = (n: number, age: string) => `${plural(n, 'return is', 'returns are')} still not complete in Khaos after ${age}`;
-	if (b['>7d'].count > 0) out.push(`${stuckSentence(b['>7d'].count, '7 days or more')} (${listIds(b['>7d'].returnIds)}): ${b['>7d'].count === 1 ? 'it' : 'they'} will show as period-end drift.`);
-	if (b['3-7d'].count > 0) out.push(`${stuckSentence(b['3-7d'].count, '3 to 7 days')} (${listIds(b['3-7d'].returnIds)}).`);
-	if (b['1-3d'].count > 0) out.push(`${stuckSentence(b['1-3d'].count, '1 to 3 days')} (${listIds(b['1-3d'].returnIds)}).`);
-	if (counts.exception > 0) out.push(`${plural(counts.exception, 'return waits', 'returns wait')} on an open exception (${listIds(ids('exception'))}): work the exception queue, then replay.`);
+	const stuckSentence = (n: number, age: string) =>
+		`${plural(n, 'return is', 'returns are')} still not complete in Khaos after ${age}`;
+	if (b['>7d'].count > 0)
+		out.push(
+			`${stuckSentence(b['>7d'].count, '7 days or more')} (${listIds(b['>7d'].returnIds)}): ${b['>7d'].count === 1 ? 'it' : 'they'} will show as period-end drift.`,
+		);
+	if (b['3-7d'].count > 0)
+		out.push(`${stuckSentence(b['3-7d'].count, '3 to 7 days')} (${listIds(b['3-7d'].returnIds)}).`);
+	if (b['1-3d'].count > 0)
+		out.push(`${stuckSentence(b['1-3d'].count, '1 to 3 days')} (${listIds(b['1-3d'].returnIds)}).`);
+	if (counts.exception > 0)
+		out.push(
+			`${plural(counts.exception, 'return waits', 'returns wait')} on an open exception (${listIds(ids('exception'))}): work the exception queue, then replay.`,
+		);
 	const ex = report.openExceptions;
 	if (ex.total > 0) {
 		const owners = Object.entries(ex.byOwner)
 			.sort((a, b2) => b2[1] - a[1])
 			.map(([o, n]) => `${o} ${n}`)
 			.join(', ');
-		const oldest = ex.oldest && ex.oldest.ageHours !== null ? `; the oldest (${ex.oldest.kind}${ex.oldest.returnId ? `, return ${ex.oldest.returnId}` : ''}) is ${ageWords(ex.oldest.ageHours)} old` : '';
+		const oldest =
+			ex.oldest && ex.oldest.ageHours !== null
+				? `; the oldest (${ex.oldest.kind}${ex.oldest.returnId ? `, return ${ex.oldest.returnId}` : ''}) is ${ageWords(ex.oldest.ageHours)} old`
+				: '';
 		out.push(`${plural(ex.total, 'exception is', 'exceptions are')} open (${owners})${oldest}.`);
 	}
-	const staleOpen = report.perReturn.filter((p) => p.status === 'complete' && p.openExceptions.length > 0);
-	if (staleOpen.length > 0) out.push(`${plural(staleOpen.length, 'return is', 'returns are')} complete in Khaos but still ${staleOpen.length === 1 ? 'has' : 'have'} open exceptions (${listIds(staleOpen.map((p) => p.returnId))}): mark them resolved.`);
-	if (report.perReturn.length === 0) out.push('No returns were processed in ReBound in this window.');
+	const staleOpen = report.perReturn.filter(
+		(p) => p.status === 'complete' && p.openExceptions.length > 0,
+	);
+	if (staleOpen.length > 0)
+		out.push(
+			`${plural(staleOpen.length, 'return is', 'returns are')} complete in Khaos but still ${staleOpen.length === 1 ? 'has' : 'have'} open exceptions (${listIds(staleOpen.map((p) => p.returnId))}): mark them resolved.`,
+		);
+	if (report.perReturn.length === 0)
+		out.push('No returns were processed in ReBound in this window.');
 	else if (counts.complete === report.perReturn.length && out.length === 0) {
-		out.push(report.perReturn.length === 1 ? 'The 1 return in the window is complete in Khaos.' : `All ${report.perReturn.length} returns in the window are complete in Khaos.`);
+		out.push(
+			report.perReturn.length === 1
+				? 'The 1 return in the window is complete in Khaos.'
+				: `All ${report.perReturn.length} returns in the window are complete in Khaos.`,
+		);
 	}
 	return out;
 }
@@ -656,10 +815,22 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		openByReturn.set(row.returnId, list);
 	}
 
-	const returns = latestReturns(read.returns).sort((a, b) => Date.parse(a.ret.event.occurredAt) - Date.parse(b.ret.event.occurredAt) || a.ret.returnId.localeCompare(b.ret.returnId));
+	const returns = latestReturns(read.returns).sort(
+		(a, b) =>
+			Date.parse(a.ret.event.occurredAt) - Date.parse(b.ret.event.occurredAt) ||
+			a.ret.returnId.localeCompare(b.ret.returnId),
+	);
 	const mismatches: Mismatch[] = [];
 	const ctx: Ctx = { nowMs, tolerancePerLine: read.options.tolerancePencePerLine, openByReturn };
-	const perReturn = returns.map((r) => reconcileOne(r, holdings.get(r.ret.returnId), expectedById.get(r.ret.returnId), ctx, mismatches));
+	const perReturn = returns.map((r) =>
+		reconcileOne(
+			r,
+			holdings.get(r.ret.returnId),
+			expectedById.get(r.ret.returnId),
+			ctx,
+			mismatches,
+		),
+	);
 
 	const inWindow = new Set(perReturn.map((p) => p.returnId));
 	const countsByStatus = emptyStatusRecord(() => 0);
@@ -686,10 +857,13 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 			buckets[p.ageBucket].count++;
 			buckets[p.ageBucket].returnIds.push(p.returnId);
 		}
-		if (p.credit.khaosGrossPence !== null) addMoney(khaosCreditGross, p.currency, p.credit.khaosGrossPence);
-		if (p.credit.khaosNetPence !== null) addMoney(khaosCreditNet, p.currency, p.credit.khaosNetPence);
+		if (p.credit.khaosGrossPence !== null)
+			addMoney(khaosCreditGross, p.currency, p.credit.khaosGrossPence);
+		if (p.credit.khaosNetPence !== null)
+			addMoney(khaosCreditNet, p.currency, p.credit.khaosNetPence);
 		creditNotesWithoutGross += p.khaos.creditNotes.filter((n) => n.grossPence === null).length;
-		if (p.credit.expectedGrossPence !== null) addMoney(expectedCreditGross, p.currency, p.credit.expectedGrossPence);
+		if (p.credit.expectedGrossPence !== null)
+			addMoney(expectedCreditGross, p.currency, p.credit.expectedGrossPence);
 		if (p.credit.refundPence !== null) addMoney(refund, p.currency, p.credit.refundPence);
 		unitsReturned += p.stock.unitsReturned;
 		unitsMoved += p.stock.unitsMoved;

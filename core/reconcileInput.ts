@@ -17,12 +17,19 @@ function isBlank(v: unknown): boolean {
 }
 
 /** A text field: numbers and booleans become text; blank → null. */
-const optText = z.preprocess((v) => (isBlank(v) ? null : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string().trim().nullable());
+const optText = z.preprocess(
+	(v) => (isBlank(v) ? null : typeof v === 'number' || typeof v === 'boolean' ? String(v) : v),
+	z.string().trim().nullable(),
+);
 /** A required text field (numbers accepted: a return id may arrive as 1001). */
 const reqText = (what: string) =>
 	z.preprocess(
-		(v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === null ? undefined : v),
-		z.string({ required_error: `${what} is missing`, invalid_type_error: `${what} must be text` }).trim().min(1, `${what} is empty`),
+		(v) =>
+			typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === null ? undefined : v,
+		z
+			.string({ required_error: `${what} is missing`, invalid_type_error: `${what} must be text` })
+			.trim()
+			.min(1, `${what} is empty`),
 	);
 
 function toNumber(v: unknown): unknown {
@@ -36,33 +43,46 @@ function toNumber(v: unknown): unknown {
 /** Whole pence, from a number or numeric text; blank → null. */
 const optPence = z.preprocess(
 	(v) => (isBlank(v) ? null : toNumber(v)),
-	z.number({ invalid_type_error: 'must be a whole number of pence' }).int('must be a whole number of pence').nullable(),
+	z
+		.number({ invalid_type_error: 'must be a whole number of pence' })
+		.int('must be a whole number of pence')
+		.nullable(),
 );
 const pence = (fallback: number) =>
 	z.preprocess(
 		(v) => (isBlank(v) ? fallback : toNumber(v)),
-		z.number({ invalid_type_error: 'must be a whole number of pence' }).int('must be a whole number of pence'),
+		z
+			.number({ invalid_type_error: 'must be a whole number of pence' })
+			.int('must be a whole number of pence'),
 	);
 const wholeNumber = (what: string) =>
 	z.preprocess(
 		(v) => (isBlank(v) ? undefined : toNumber(v)),
-		z.number({ required_error: `${what} is missing`, invalid_type_error: `${what} must be a whole number` }).int(`${what} must be a whole number`),
+		z
+			.number({
+				required_error: `${what} is missing`,
+				invalid_type_error: `${what} must be a whole number`,
+			})
+			.int(`${what} must be a whole number`),
 	);
 
 const TRUE_WORDS = new Set(['true', 'yes', 'y', '1', '-1', 'on']);
 const FALSE_WORDS = new Set(['false', 'no', 'n', '0', 'off', '']);
 /** A boolean from true/false, 1/0/-1 (Khaos uses -1 for true) or their text forms; blank → fallback. */
 const bool = (fallback: boolean) =>
-	z.preprocess((v) => {
-		if (v === undefined || v === null) return fallback;
-		if (typeof v === 'number') return v !== 0;
-		if (typeof v === 'string') {
-			const t = v.trim().toLowerCase();
-			if (TRUE_WORDS.has(t)) return true;
-			if (FALSE_WORDS.has(t)) return t === '' ? fallback : false;
-		}
-		return v;
-	}, z.boolean({ invalid_type_error: 'must be true or false' }));
+	z.preprocess(
+		(v) => {
+			if (v === undefined || v === null) return fallback;
+			if (typeof v === 'number') return v !== 0;
+			if (typeof v === 'string') {
+				const t = v.trim().toLowerCase();
+				if (TRUE_WORDS.has(t)) return true;
+				if (FALSE_WORDS.has(t)) return t === '' ? fallback : false;
+			}
+			return v;
+		},
+		z.boolean({ invalid_type_error: 'must be true or false' }),
+	);
 
 /** A date-time: ISO text, YYYY-MM-DD, epoch milliseconds or a Date; blank → null. Output is ISO 8601. */
 const optDate = z.preprocess(
@@ -91,36 +111,54 @@ const currency = z.preprocess(
 
 /** An array that may arrive as JSON text (a Data Table column cannot hold an array); blank → []. */
 function jsonArray<T extends z.ZodTypeAny>(item: T) {
-	return z.preprocess((v, ctx) => {
-		if (isBlank(v)) return [];
-		if (typeof v === 'string') {
-			try {
-				return JSON.parse(v) as unknown;
-			} catch {
-				ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'is text but not valid JSON (expected a JSON array)' });
-				return z.NEVER;
+	return z.preprocess(
+		(v, ctx) => {
+			if (isBlank(v)) return [];
+			if (typeof v === 'string') {
+				try {
+					return JSON.parse(v) as unknown;
+				} catch {
+					ctx.addIssue({
+						code: z.ZodIssueCode.custom,
+						message: 'is text but not valid JSON (expected a JSON array)',
+					});
+					return z.NEVER;
+				}
 			}
-		}
-		return v;
-	}, z.array(item, { invalid_type_error: 'must be an array' }));
+			return v;
+		},
+		z.array(item, { invalid_type_error: 'must be an array' }),
+	);
 }
 
 /** A list of ids: an array, a JSON array text, or comma-separated text. */
-const idList = z.preprocess((v) => {
-	if (isBlank(v)) return [];
-	if (typeof v === 'string') {
-		const t = v.trim();
-		if (t.startsWith('[')) {
-			try {
-				return JSON.parse(t) as unknown;
-			} catch {
-				return v;
+const idList = z.preprocess(
+	(v) => {
+		if (isBlank(v)) return [];
+		if (typeof v === 'string') {
+			const t = v.trim();
+			if (t.startsWith('[')) {
+				try {
+					return JSON.parse(t) as unknown;
+				} catch {
+					return v;
+				}
 			}
+			return t
+				.split(',')
+				.map((s) => s.trim())
+				.filter(Boolean);
 		}
-		return t.split(',').map((s) => s.trim()).filter(Boolean);
-	}
-	return v;
-}, z.array(z.preprocess((x) => (typeof x === 'number' ? String(x) : x), z.string().trim().min(1, 'an id is empty')), { invalid_type_error: 'must be a list of line ids' }));
+		return v;
+	},
+	z.array(
+		z.preprocess(
+			(x) => (typeof x === 'number' ? String(x) : x),
+			z.string().trim().min(1, 'an id is empty'),
+		),
+		{ invalid_type_error: 'must be a list of line ids' },
+	),
+);
 
 // ---------------------------------------------------------------------------
 // Khaos holdings per return
@@ -146,7 +184,13 @@ const KhaosCreditNoteObject = z.object({
 	 * Khaos ORDER_TYPE when the row came from an order-status look-up (1 sales order, 2 credit
 	 * note); blank = a credit note. Rows of another type are not credit notes and are ignored.
 	 */
-	orderType: z.preprocess((v) => (isBlank(v) ? null : toNumber(v)), z.number({ invalid_type_error: 'orderType must be a whole number' }).int('orderType must be a whole number').nullable()),
+	orderType: z.preprocess(
+		(v) => (isBlank(v) ? null : toNumber(v)),
+		z
+			.number({ invalid_type_error: 'orderType must be a whole number' })
+			.int('orderType must be a whole number')
+			.nullable(),
+	),
 	/** ASSOCIATED_REF; `RB-<returnId>` for notes the integration created. */
 	associatedRef: optText,
 	itemsNetPence: pence(0),
@@ -184,7 +228,9 @@ export const KhaosHoldingSchema = z.object({
 	creditNotes: jsonArray(KhaosCreditNoteSchema),
 	adjustments: jsonArray(KhaosAdjustmentSchema),
 });
-export type KhaosHolding = Omit<z.infer<typeof KhaosHoldingSchema>, 'imported'> & { imported: boolean };
+export type KhaosHolding = Omit<z.infer<typeof KhaosHoldingSchema>, 'imported'> & {
+	imported: boolean;
+};
 
 // ---------------------------------------------------------------------------
 // Expected outcome per return (optional)
@@ -198,7 +244,10 @@ export const ExpectedReturnSchema = z.object({
 	creditGrossPence: optPence,
 	creditNetPence: optPence,
 	/** Number of credited lines, for the tolerance (default: the return's line count). */
-	creditLineCount: z.preprocess((v) => (isBlank(v) ? null : toNumber(v)), z.number().int().positive('creditLineCount must be at least 1').nullable()),
+	creditLineCount: z.preprocess(
+		(v) => (isBlank(v) ? null : toNumber(v)),
+		z.number().int().positive('creditLineCount must be at least 1').nullable(),
+	),
 });
 export type ExpectedReturn = z.infer<typeof ExpectedReturnSchema>;
 
@@ -211,14 +260,22 @@ export type ExceptionRowStatus = (typeof EXCEPTION_ROW_STATUSES)[number];
 export const ExceptionRowSchema = z.object({
 	key: reqText('key'),
 	kind: reqText('kind'),
-	owner: z.preprocess((v) => (isBlank(v) ? null : typeof v === 'string' ? v.trim().toLowerCase() : v), z.string().nullable()),
+	owner: z.preprocess(
+		(v) => (isBlank(v) ? null : typeof v === 'string' ? v.trim().toLowerCase() : v),
+		z.string().nullable(),
+	),
 	status: z.preprocess(
 		(v) => (isBlank(v) ? 'open' : typeof v === 'string' ? v.trim().toLowerCase() : v),
-		z.enum(EXCEPTION_ROW_STATUSES, { errorMap: () => ({ message: `status must be one of ${EXCEPTION_ROW_STATUSES.join(', ')}` }) }),
+		z.enum(EXCEPTION_ROW_STATUSES, {
+			errorMap: () => ({ message: `status must be one of ${EXCEPTION_ROW_STATUSES.join(', ')}` }),
+		}),
 	),
 	returnId: optText,
 	sku: optText,
-	message: z.preprocess((v) => (isBlank(v) ? '' : typeof v === 'number' ? String(v) : v), z.string()),
+	message: z.preprocess(
+		(v) => (isBlank(v) ? '' : typeof v === 'number' ? String(v) : v),
+		z.string(),
+	),
 	firstSeen: optDate,
 	lastSeen: optDate,
 	attempts: pence(0).pipe(z.number().nonnegative('attempts cannot be negative')),
@@ -232,7 +289,9 @@ export const ReconcileOptionsSchema = z.object({
 	/** The clock for ages (ISO); defaults to the time of the call. */
 	now: optDate,
 	/** Pence of difference allowed per credited line before a value counts as a mismatch. */
-	tolerancePencePerLine: pence(1).pipe(z.number().nonnegative('tolerancePencePerLine cannot be negative')),
+	tolerancePencePerLine: pence(1).pipe(
+		z.number().nonnegative('tolerancePencePerLine cannot be negative'),
+	),
 	/** Heading of the rendered report. */
 	title: optText,
 	/**
@@ -241,10 +300,18 @@ export const ReconcileOptionsSchema = z.object({
 	 */
 	stuckAfterHours: z.preprocess(
 		(v) => (isBlank(v) ? 0 : toNumber(v)),
-		z.number({ invalid_type_error: 'stuckAfterHours must be a number of hours' }).nonnegative('stuckAfterHours cannot be negative').finite(),
+		z
+			.number({ invalid_type_error: 'stuckAfterHours must be a number of hours' })
+			.nonnegative('stuckAfterHours cannot be negative')
+			.finite(),
 	),
 });
-export type ReconcileOptions = { now: string; tolerancePencePerLine: number; title: string | null; stuckAfterHours: number };
+export type ReconcileOptions = {
+	now: string;
+	tolerancePencePerLine: number;
+	title: string | null;
+	stuckAfterHours: number;
+};
 
 export const WindowSchema = z.object({ from: optDate, to: optDate });
 export type ReconcileWindow = { from: string | null; to: string | null };
@@ -307,7 +374,8 @@ function loosenReturn(raw: unknown): unknown {
 	if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
 	const o: Record<string, unknown> = { ...(v as Record<string, unknown>) };
 	if (typeof o.returnId === 'number') o.returnId = String(o.returnId);
-	if (typeof o.refundPence === 'string') o.refundPence = o.refundPence.trim() === '' ? null : toNumber(o.refundPence);
+	if (typeof o.refundPence === 'string')
+		o.refundPence = o.refundPence.trim() === '' ? null : toNumber(o.refundPence);
 	if (typeof o.schemaVersion === 'string') o.schemaVersion = toNumber(o.schemaVersion);
 	const event = parseMaybeJson(o.event);
 	if (event && typeof event === 'object' && !Array.isArray(event)) {
@@ -321,7 +389,8 @@ function loosenReturn(raw: unknown): unknown {
 			if (!line || typeof line !== 'object') return line;
 			const l = { ...(line as Record<string, unknown>) };
 			if (typeof l.quantity === 'string') l.quantity = toNumber(l.quantity);
-			if (typeof l.unitPricePence === 'string') l.unitPricePence = l.unitPricePence.trim() === '' ? null : toNumber(l.unitPricePence);
+			if (typeof l.unitPricePence === 'string')
+				l.unitPricePence = l.unitPricePence.trim() === '' ? null : toNumber(l.unitPricePence);
 			return l;
 		});
 	} else if (lines !== undefined) {
@@ -334,17 +403,41 @@ function asArray(value: unknown, input: InputName, issues: ReconcileIssue[]): un
 	const v = parseMaybeJson(value);
 	if (v === undefined || v === null || v === '') return [];
 	if (Array.isArray(v)) return v;
-	issues.push({ input, index: -1, field: '(root)', message: `${input} must be a list of rows`, recordId: null });
+	issues.push({
+		input,
+		index: -1,
+		field: '(root)',
+		message: `${input} must be a list of rows`,
+		recordId: null,
+	});
 	return [];
 }
 
-function pushZodIssues(issues: ReconcileIssue[], input: InputName, index: number, recordId: string | null, error: z.ZodError, prefix: Array<string | number> = []): void {
+function pushZodIssues(
+	issues: ReconcileIssue[],
+	input: InputName,
+	index: number,
+	recordId: string | null,
+	error: z.ZodError,
+	prefix: Array<string | number> = [],
+): void {
 	for (const issue of error.issues) {
-		issues.push({ input, index, field: formatPath([...prefix, ...issue.path]), message: issue.message, recordId });
+		issues.push({
+			input,
+			index,
+			field: formatPath([...prefix, ...issue.path]),
+			message: issue.message,
+			recordId,
+		});
 	}
 }
 
-function readRows<S extends z.ZodTypeAny>(schema: S, rows: unknown[], input: InputName, issues: ReconcileIssue[]): Array<z.infer<S>> {
+function readRows<S extends z.ZodTypeAny>(
+	schema: S,
+	rows: unknown[],
+	input: InputName,
+	issues: ReconcileIssue[],
+): Array<z.infer<S>> {
 	const out: Array<z.infer<S>> = [];
 	rows.forEach((row, index) => {
 		const parsed = schema.safeParse(parseMaybeJson(row));
@@ -383,7 +476,8 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 		const mappings = new Map<string, LineMapping>();
 		const rawLines = (loose as { lines?: unknown[] }).lines ?? [];
 		rawLines.forEach((line, lineIndex) => {
-			const m = line && typeof line === 'object' ? (line as { mapping?: unknown }).mapping : undefined;
+			const m =
+				line && typeof line === 'object' ? (line as { mapping?: unknown }).mapping : undefined;
 			if (m === undefined || m === null) return;
 			const pm = LineMappingSchema.safeParse(parseMaybeJson(m));
 			const lineId = parsed.data.lines[lineIndex]?.lineId;
@@ -403,16 +497,39 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 		returns.push({ ret: parsed.data, mappings });
 	});
 
-	const khaos = readRows(KhaosHoldingSchema, asArray(raw.khaos, 'khaos', issues), 'khaos', issues).map(
-		(h): KhaosHolding => ({ ...h, imported: h.imported ?? h.returnCode !== null }),
+	const khaos = readRows(
+		KhaosHoldingSchema,
+		asArray(raw.khaos, 'khaos', issues),
+		'khaos',
+		issues,
+	).map((h): KhaosHolding => ({ ...h, imported: h.imported ?? h.returnCode !== null }));
+	const expected = readRows(
+		ExpectedReturnSchema,
+		asArray(raw.expected, 'expected', issues),
+		'expected',
+		issues,
 	);
-	const expected = readRows(ExpectedReturnSchema, asArray(raw.expected, 'expected', issues), 'expected', issues);
-	const exceptions = readRows(ExceptionRowSchema, asArray(raw.exceptions, 'exceptions', issues), 'exceptions', issues);
+	const exceptions = readRows(
+		ExceptionRowSchema,
+		asArray(raw.exceptions, 'exceptions', issues),
+		'exceptions',
+		issues,
+	);
 
-	let options: ReconcileOptions = { now: fallbackNow, tolerancePencePerLine: 1, title: null, stuckAfterHours: 0 };
+	let options: ReconcileOptions = {
+		now: fallbackNow,
+		tolerancePencePerLine: 1,
+		title: null,
+		stuckAfterHours: 0,
+	};
 	const po = ReconcileOptionsSchema.safeParse(parseMaybeJson(raw.options ?? {}) ?? {});
 	if (po.success) {
-		options = { now: po.data.now ?? fallbackNow, tolerancePencePerLine: po.data.tolerancePencePerLine, title: po.data.title, stuckAfterHours: po.data.stuckAfterHours };
+		options = {
+			now: po.data.now ?? fallbackNow,
+			tolerancePencePerLine: po.data.tolerancePencePerLine,
+			title: po.data.title,
+			stuckAfterHours: po.data.stuckAfterHours,
+		};
 	} else {
 		pushZodIssues(issues, 'options', -1, null, po.error);
 		// keep whatever parts are readable

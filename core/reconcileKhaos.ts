@@ -25,9 +25,17 @@ export function adjustmentPrefix(returnId: string): string {
  * look-up (credit notes, ORDER_TYPE 2) and `prefixes` for the stock-adjustment
  * look-up. Ids are trimmed; blanks and repeats are dropped; order is kept.
  */
-export function khaosLookupRefs(returnIds: string[]): { returnIds: string[]; associatedRefs: string[]; prefixes: string[] } {
+export function khaosLookupRefs(returnIds: string[]): {
+	returnIds: string[];
+	associatedRefs: string[];
+	prefixes: string[];
+} {
 	const ids = [...new Set(returnIds.map((id) => String(id).trim()).filter(Boolean))];
-	return { returnIds: ids, associatedRefs: ids.map(returnRef), prefixes: ids.map(adjustmentPrefix) };
+	return {
+		returnIds: ids,
+		associatedRefs: ids.map(returnRef),
+		prefixes: ids.map(adjustmentPrefix),
+	};
 }
 
 /** An order or credit note as the order-status look-up reports it (KhaosOrderStatus fits). */
@@ -81,7 +89,14 @@ export interface KhaosHoldingRow {
 		created: string | null;
 		cancelled: boolean;
 	}>;
-	adjustments: Array<{ id: string | null; reference: string; stockCode: string; siteId: string; locationId: string; quantity: number }>;
+	adjustments: Array<{
+		id: string | null;
+		reference: string;
+		stockCode: string;
+		siteId: string;
+		locationId: string;
+		quantity: number;
+	}>;
 }
 
 /**
@@ -108,18 +123,36 @@ function ownerOfReference(reference: string, ids: ReadonlySet<string>): string |
  */
 export function groupKhaosHoldings(
 	returnIds: string[],
-	data: { orders?: OrderStatusLike[]; adjustments?: AdjustmentLike[]; imports?: ReturnImportLike[] },
-): { rows: KhaosHoldingRow[]; unassigned: { orders: number; adjustments: number; imports: number } } {
+	data: {
+		orders?: OrderStatusLike[];
+		adjustments?: AdjustmentLike[];
+		imports?: ReturnImportLike[];
+	},
+): {
+	rows: KhaosHoldingRow[];
+	unassigned: { orders: number; adjustments: number; imports: number };
+} {
 	const { returnIds: ids } = khaosLookupRefs(returnIds);
 	const byId = new Map<string, KhaosHoldingRow>();
-	for (const id of ids) byId.set(id, { returnId: id, returnCode: null, processed: false, creditNotes: [], adjustments: [] });
+	for (const id of ids)
+		byId.set(id, {
+			returnId: id,
+			returnCode: null,
+			processed: false,
+			creditNotes: [],
+			adjustments: [],
+		});
 	const byRef = new Map(ids.map((id) => [returnRef(id).toUpperCase(), id] as const));
 	const idSet: ReadonlySet<string> = new Set(ids);
 	const unassigned = { orders: 0, adjustments: 0, imports: 0 };
 
 	for (const o of data.orders ?? []) {
 		if (o.orderType !== 2) continue;
-		const id = byRef.get(String(o.associatedRef ?? '').trim().toUpperCase());
+		const id = byRef.get(
+			String(o.associatedRef ?? '')
+				.trim()
+				.toUpperCase(),
+		);
 		const row = id === undefined ? undefined : byId.get(id);
 		if (!row) {
 			unassigned.orders++;
@@ -145,13 +178,26 @@ export function groupKhaosHoldings(
 			unassigned.adjustments++;
 			continue;
 		}
-		row.adjustments.push({ id: a.id ?? null, reference: a.reference, stockCode: a.stockCode, siteId: a.siteId, locationId: a.locationId, quantity: a.quantity });
+		row.adjustments.push({
+			id: a.id ?? null,
+			reference: a.reference,
+			stockCode: a.stockCode,
+			siteId: a.siteId,
+			locationId: a.locationId,
+			quantity: a.quantity,
+		});
 	}
 
 	if (data.imports) {
 		for (const row of byId.values()) row.imported = false;
 		for (const imp of data.imports) {
-			const id = imp.returnId ? String(imp.returnId).trim() : byRef.get(String(imp.associatedRef ?? '').trim().toUpperCase());
+			const id = imp.returnId
+				? String(imp.returnId).trim()
+				: byRef.get(
+						String(imp.associatedRef ?? '')
+							.trim()
+							.toUpperCase(),
+					);
 			const row = id === undefined ? undefined : byId.get(id);
 			if (!row) {
 				unassigned.imports++;

@@ -86,7 +86,8 @@ function creditedText(report: ReconcileReport): string {
 	const t = report.summary.totals;
 	const missing = t.creditNotesWithoutGross ?? 0;
 	if (missing === 0) return `${formatMoneyMap(t.khaosCreditGross)} gross`;
-	if (missing === t.creditNotes) return `${formatMoneyMap(t.khaosCreditNet)} net (Khaos gave no gross)`;
+	if (missing === t.creditNotes)
+		return `${formatMoneyMap(t.khaosCreditNet)} net (Khaos gave no gross)`;
 	return `${formatMoneyMap(t.khaosCreditNet)} net (gross ${formatMoneyMap(t.khaosCreditGross)}, but ${plural(missing, 'credit note gives', 'credit notes give')} no gross)`;
 }
 
@@ -128,17 +129,35 @@ export function escapeMarkdown(text: string): string {
 }
 
 function mdTable(head: string[], rows: string[][]): string[] {
-	return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+	return [
+		`| ${head.join(' | ')} |`,
+		`| ${head.map(() => '---').join(' | ')} |`,
+		...rows.map((r) => `| ${r.join(' | ')} |`),
+	];
 }
 
-function statusRows(report: ReconcileReport): Array<{ status: ReconcileStatus; count: number; value: MoneyByCurrency }> {
-	return RECONCILE_STATUSES.map((status) => ({ status, count: report.summary.countsByStatus[status], value: report.summary.valuesByStatus[status] }));
+function statusRows(
+	report: ReconcileReport,
+): Array<{ status: ReconcileStatus; count: number; value: MoneyByCurrency }> {
+	return RECONCILE_STATUSES.map((status) => ({
+		status,
+		count: report.summary.countsByStatus[status],
+		value: report.summary.valuesByStatus[status],
+	}));
 }
 
-export function renderReconciliationMarkdown(report: ReconcileReport, issues: ReconcileIssue[] = report.issues ?? []): string {
+export function renderReconciliationMarkdown(
+	report: ReconcileReport,
+	issues: ReconcileIssue[] = report.issues ?? [],
+): string {
 	const e = escapeMarkdown;
 	const h = headline(report);
-	const out: string[] = [`# ${e(h.title)}`, '', `_${e(windowText(report))}, generated ${e(report.generatedAt)}_`, ''];
+	const out: string[] = [
+		`# ${e(h.title)}`,
+		'',
+		`_${e(windowText(report))}, generated ${e(report.generatedAt)}_`,
+		'',
+	];
 	out.push(...h.lines.map((l, i) => (i === 0 ? `**${e(l)}**` : e(l))), '');
 
 	out.push('## Needs attention', '');
@@ -148,7 +167,11 @@ export function renderReconciliationMarkdown(report: ReconcileReport, issues: Re
 	out.push(
 		...mdTable(
 			['Status', 'Returns', 'Credit gross'],
-			statusRows(report).map((r) => [e(STATUS_TITLES[r.status]), String(r.count), e(formatMoneyMap(r.value))]),
+			statusRows(report).map((r) => [
+				e(STATUS_TITLES[r.status]),
+				String(r.count),
+				e(formatMoneyMap(r.value)),
+			]),
 		),
 		'',
 	);
@@ -188,10 +211,32 @@ export function renderReconciliationMarkdown(report: ReconcileReport, issues: Re
 	out.push('## Open exceptions', '');
 	if (ex.total === 0) out.push('None.', '');
 	else {
-		out.push(...mdTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [e(kindTitle(k)), String(n)])), '');
-		out.push(...mdTable(['Owner', 'Open'], sortedEntries(ex.byOwner).map(([k, n]) => [e(k), String(n)])), '');
-		out.push(...mdTable(['Age (first seen)', 'Open'], AGE_BUCKETS.map((b) => [e(BUCKET_TITLES[b]), String(ex.byAgeBucket[b])])), '');
-		if (ex.undated > 0) out.push(`${plural(ex.undated, 'open exception has', 'open exceptions have')} no first-seen date.`, '');
+		out.push(
+			...mdTable(
+				['Kind', 'Open'],
+				sortedEntries(ex.byKind).map(([k, n]) => [e(kindTitle(k)), String(n)]),
+			),
+			'',
+		);
+		out.push(
+			...mdTable(
+				['Owner', 'Open'],
+				sortedEntries(ex.byOwner).map(([k, n]) => [e(k), String(n)]),
+			),
+			'',
+		);
+		out.push(
+			...mdTable(
+				['Age (first seen)', 'Open'],
+				AGE_BUCKETS.map((b) => [e(BUCKET_TITLES[b]), String(ex.byAgeBucket[b])]),
+			),
+			'',
+		);
+		if (ex.undated > 0)
+			out.push(
+				`${plural(ex.undated, 'open exception has', 'open exceptions have')} no first-seen date.`,
+				'',
+			);
 		if (ex.oldest) {
 			out.push(
 				`Oldest: ${e(kindTitle(ex.oldest.kind))} (${e(ex.oldest.owner)})${ex.oldest.returnId ? `, return ${e(ex.oldest.returnId)}` : ''}${ex.oldest.sku ? `, SKU ${e(ex.oldest.sku)}` : ''}, open ${e(ageText(ex.oldest.ageHours))}: ${e(ex.oldest.message)}`,
@@ -207,23 +252,37 @@ export function renderReconciliationMarkdown(report: ReconcileReport, issues: Re
 		out.push(
 			...mdTable(
 				['Return', 'Order', 'Status', 'Age', 'Value', 'Finding'],
-				rows.slice(0, MAX_RETURN_ROWS).map((p) => [
-					e(p.displayId ? `${p.returnId} (${p.displayId})` : p.returnId),
-					e(p.orderReference),
-					e(STATUS_TITLES[p.status]),
-					e(ageText(p.ageHours)),
-					e(formatMoney(p.valuePence, p.currency)),
-					e(p.findings[0] ?? ''),
-				]),
+				rows
+					.slice(0, MAX_RETURN_ROWS)
+					.map((p) => [
+						e(p.displayId ? `${p.returnId} (${p.displayId})` : p.returnId),
+						e(p.orderReference),
+						e(STATUS_TITLES[p.status]),
+						e(ageText(p.ageHours)),
+						e(formatMoney(p.valuePence, p.currency)),
+						e(p.findings[0] ?? ''),
+					]),
 			),
 		);
-		if (rows.length > MAX_RETURN_ROWS) out.push('', `… and ${rows.length - MAX_RETURN_ROWS} more (see the JSON output).`);
+		if (rows.length > MAX_RETURN_ROWS)
+			out.push('', `… and ${rows.length - MAX_RETURN_ROWS} more (see the JSON output).`);
 		out.push('');
 	}
 
 	if (issues.length > 0) {
 		out.push('## Input rows that could not be read', '');
-		out.push(...mdTable(['Input', 'Row', 'Field', 'Problem'], issues.map((i) => [e(i.input), i.index >= 0 ? String(i.index) : '-', e(i.field), e(i.message)])), '');
+		out.push(
+			...mdTable(
+				['Input', 'Row', 'Field', 'Problem'],
+				issues.map((i) => [
+					e(i.input),
+					i.index >= 0 ? String(i.index) : '-',
+					e(i.field),
+					e(i.message),
+				]),
+			),
+			'',
+		);
 	}
 	return out.join('\n').replace(/\n+$/, '\n');
 }
@@ -233,7 +292,12 @@ export function renderReconciliationMarkdown(report: ReconcileReport, issues: Re
 
 /** Escape text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
-	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+	return text
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+		.replace(/'/g, '&#39;');
 }
 
 const CSS = {
@@ -248,28 +312,41 @@ const CSS = {
 	table: 'border-collapse:collapse;margin:0 0 8px 0;',
 	th: 'border:1px solid #d0d7de;background:#f6f8fa;padding:4px 8px;text-align:left;font-size:13px;',
 	td: 'border:1px solid #d0d7de;padding:4px 8px;font-size:13px;vertical-align:top;',
-	tdNum: 'border:1px solid #d0d7de;padding:4px 8px;font-size:13px;text-align:right;white-space:nowrap;',
-	attention: 'background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px 8px 28px;margin:0;',
+	tdNum:
+		'border:1px solid #d0d7de;padding:4px 8px;font-size:13px;text-align:right;white-space:nowrap;',
+	attention:
+		'background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:8px 12px 8px 28px;margin:0;',
 	ok: 'background:#dafbe1;border:1px solid #4ac26b;border-radius:6px;padding:8px 12px 8px 28px;margin:0;',
 	serious: 'color:#cf222e;font-weight:bold;',
 	p: 'margin:4px 0;',
 };
 
-function htmlTable(head: string[], rows: Array<Array<{ text: string; num?: boolean; style?: string }>>): string {
+function htmlTable(
+	head: string[],
+	rows: Array<Array<{ text: string; num?: boolean; style?: string }>>,
+): string {
 	const th = head.map((h) => `<th style="${CSS.th}">${escapeHtml(h)}</th>`).join('');
 	const body = rows
-		.map((r) => `<tr>${r.map((c) => `<td style="${(c.num ? CSS.tdNum : CSS.td) + (c.style ?? '')}">${escapeHtml(c.text)}</td>`).join('')}</tr>`)
+		.map(
+			(r) =>
+				`<tr>${r.map((c) => `<td style="${(c.num ? CSS.tdNum : CSS.td) + (c.style ?? '')}">${escapeHtml(c.text)}</td>`).join('')}</tr>`,
+		)
 		.join('');
 	return `<table style="${CSS.table}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-export function renderReconciliationHtml(report: ReconcileReport, issues: ReconcileIssue[] = report.issues ?? []): string {
+export function renderReconciliationHtml(
+	report: ReconcileReport,
+	issues: ReconcileIssue[] = report.issues ?? [],
+): string {
 	const x = escapeHtml;
 	const t = report.summary.totals;
 	const h = headline(report);
 	const parts: string[] = [];
 	parts.push(`<h1 style="${CSS.h1}">${x(h.title)}</h1>`);
-	parts.push(`<p style="${CSS.meta}">${x(windowText(report))}, generated ${x(report.generatedAt)}</p>`);
+	parts.push(
+		`<p style="${CSS.meta}">${x(windowText(report))}, generated ${x(report.generatedAt)}</p>`,
+	);
 
 	const tiles: Array<[string, string]> = [
 		[String(t.returns), 'returns'],
@@ -283,21 +360,34 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 	];
 	parts.push(
 		`<table style="${CSS.tiles}"><tr>${tiles
-			.map(([n, l]) => `<td style="${CSS.tile}"><div style="${CSS.tileNum}">${x(n)}</div><div style="${CSS.tileLabel}">${x(l)}</div></td>`)
+			.map(
+				([n, l]) =>
+					`<td style="${CSS.tile}"><div style="${CSS.tileNum}">${x(n)}</div><div style="${CSS.tileLabel}">${x(l)}</div></td>`,
+			)
 			.join('')}</tr></table>`,
 	);
 	parts.push(...h.lines.map((l) => `<p style="${CSS.p}">${x(l)}</p>`));
 
 	parts.push(`<h2 style="${CSS.h2}">Needs attention</h2>`);
-	const allGood = report.attention.length > 0 && t.needsAttention === 0 && t.openExceptions === 0 && t.mismatches === 0 && issues.length === 0;
-	parts.push(`<ul style="${allGood ? CSS.ok : CSS.attention}">${report.attention.map((a) => `<li>${x(a)}</li>`).join('')}</ul>`);
+	const allGood =
+		report.attention.length > 0 &&
+		t.needsAttention === 0 &&
+		t.openExceptions === 0 &&
+		t.mismatches === 0 &&
+		issues.length === 0;
+	parts.push(
+		`<ul style="${allGood ? CSS.ok : CSS.attention}">${report.attention.map((a) => `<li>${x(a)}</li>`).join('')}</ul>`,
+	);
 
 	parts.push(`<h2 style="${CSS.h2}">By status</h2>`);
 	parts.push(
 		htmlTable(
 			['Status', 'Returns', 'Credit gross'],
 			statusRows(report).map((r) => [
-				{ text: STATUS_TITLES[r.status], style: SERIOUS.has(r.status) && r.count > 0 ? CSS.serious : '' },
+				{
+					text: STATUS_TITLES[r.status],
+					style: SERIOUS.has(r.status) && r.count > 0 ? CSS.serious : '',
+				},
 				{ text: String(r.count), num: true },
 				{ text: formatMoneyMap(r.value), num: true },
 			]),
@@ -308,7 +398,11 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 	parts.push(
 		htmlTable(
 			['Age', 'Returns', 'Return ids'],
-			AGE_BUCKETS.map((b) => [{ text: BUCKET_TITLES[b] }, { text: String(report.stuck.buckets[b].count), num: true }, { text: report.stuck.buckets[b].returnIds.join(', ') || '-' }]),
+			AGE_BUCKETS.map((b) => [
+				{ text: BUCKET_TITLES[b] },
+				{ text: String(report.stuck.buckets[b].count), num: true },
+				{ text: report.stuck.buckets[b].returnIds.join(', ') || '-' },
+			]),
 		),
 	);
 
@@ -334,10 +428,34 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 	parts.push(`<h2 style="${CSS.h2}">Open exceptions</h2>`);
 	if (ex.total === 0) parts.push(`<p style="${CSS.p}">None.</p>`);
 	else {
-		parts.push(htmlTable(['Kind', 'Open'], sortedEntries(ex.byKind).map(([k, n]) => [{ text: kindTitle(k) }, { text: String(n), num: true }])));
-		parts.push(htmlTable(['Owner', 'Open'], sortedEntries(ex.byOwner).map(([k, n]) => [{ text: k }, { text: String(n), num: true }])));
-		parts.push(htmlTable(['Age (first seen)', 'Open'], AGE_BUCKETS.map((b) => [{ text: BUCKET_TITLES[b] }, { text: String(ex.byAgeBucket[b]), num: true }])));
-		if (ex.undated > 0) parts.push(`<p style="${CSS.p}">${x(plural(ex.undated, 'open exception has', 'open exceptions have'))} no first-seen date.</p>`);
+		parts.push(
+			htmlTable(
+				['Kind', 'Open'],
+				sortedEntries(ex.byKind).map(([k, n]) => [
+					{ text: kindTitle(k) },
+					{ text: String(n), num: true },
+				]),
+			),
+		);
+		parts.push(
+			htmlTable(
+				['Owner', 'Open'],
+				sortedEntries(ex.byOwner).map(([k, n]) => [{ text: k }, { text: String(n), num: true }]),
+			),
+		);
+		parts.push(
+			htmlTable(
+				['Age (first seen)', 'Open'],
+				AGE_BUCKETS.map((b) => [
+					{ text: BUCKET_TITLES[b] },
+					{ text: String(ex.byAgeBucket[b]), num: true },
+				]),
+			),
+		);
+		if (ex.undated > 0)
+			parts.push(
+				`<p style="${CSS.p}">${x(plural(ex.undated, 'open exception has', 'open exceptions have'))} no first-seen date.</p>`,
+			);
 		if (ex.oldest) {
 			const o = ex.oldest;
 			parts.push(
@@ -353,17 +471,22 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 		parts.push(
 			htmlTable(
 				['Return', 'Order', 'Status', 'Age', 'Value', 'Findings'],
-				rows.slice(0, MAX_RETURN_ROWS).map((p) => [
-					{ text: p.displayId ? `${p.returnId} (${p.displayId})` : p.returnId },
-					{ text: p.orderReference },
-					{ text: STATUS_TITLES[p.status], style: SERIOUS.has(p.status) ? CSS.serious : '' },
-					{ text: ageText(p.ageHours), num: true },
-					{ text: formatMoney(p.valuePence, p.currency), num: true },
-					{ text: p.findings.join(' ') },
-				]),
+				rows
+					.slice(0, MAX_RETURN_ROWS)
+					.map((p) => [
+						{ text: p.displayId ? `${p.returnId} (${p.displayId})` : p.returnId },
+						{ text: p.orderReference },
+						{ text: STATUS_TITLES[p.status], style: SERIOUS.has(p.status) ? CSS.serious : '' },
+						{ text: ageText(p.ageHours), num: true },
+						{ text: formatMoney(p.valuePence, p.currency), num: true },
+						{ text: p.findings.join(' ') },
+					]),
 			),
 		);
-		if (rows.length > MAX_RETURN_ROWS) parts.push(`<p style="${CSS.p}">… and ${rows.length - MAX_RETURN_ROWS} more (see the JSON output).</p>`);
+		if (rows.length > MAX_RETURN_ROWS)
+			parts.push(
+				`<p style="${CSS.p}">… and ${rows.length - MAX_RETURN_ROWS} more (see the JSON output).</p>`,
+			);
 	}
 
 	if (issues.length > 0) {
@@ -371,7 +494,12 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 		parts.push(
 			htmlTable(
 				['Input', 'Row', 'Field', 'Problem'],
-				issues.map((i) => [{ text: i.input }, { text: i.index >= 0 ? String(i.index) : '-', num: true }, { text: i.field }, { text: i.message }]),
+				issues.map((i) => [
+					{ text: i.input },
+					{ text: i.index >= 0 ? String(i.index) : '-', num: true },
+					{ text: i.field },
+					{ text: i.message },
+				]),
 			),
 		);
 	}
@@ -383,34 +511,66 @@ export function renderReconciliationHtml(report: ReconcileReport, issues: Reconc
 // One line for chat alerts
 
 /** One line for a chat alert: counts, the serious statuses, mismatches, open exceptions. <, > and & are escaped (Slack-safe). */
-export function renderReconciliationSummaryLine(report: ReconcileReport, issues: ReconcileIssue[] = report.issues ?? []): string {
+export function renderReconciliationSummaryLine(
+	report: ReconcileReport,
+	issues: ReconcileIssue[] = report.issues ?? [],
+): string {
 	const t = report.summary.totals;
 	const c = report.summary.countsByStatus;
 	const h = headline(report);
 	const parts: string[] = [];
 	if (t.returns === 0) parts.push('no returns in the window');
 	else {
-		const notDone = RECONCILE_STATUSES.filter((s) => s !== 'complete' && c[s] > 0).map((s) => `${c[s]} ${c[s] === 1 ? SHORT_LABELS[s][0] : SHORT_LABELS[s][1]}`);
-		parts.push(`${plural(t.returns, 'return')}, ${t.complete} complete${notDone.length ? ` (${notDone.join(', ')})` : ''}`);
-		parts.push(t.creditNotesWithoutGross > 0 && t.creditNotesWithoutGross === t.creditNotes ? `credited ${formatMoneyMap(t.khaosCreditNet)} net` : `credited ${formatMoneyMap(t.khaosCreditGross)}`);
+		const notDone = RECONCILE_STATUSES.filter((s) => s !== 'complete' && c[s] > 0).map(
+			(s) => `${c[s]} ${c[s] === 1 ? SHORT_LABELS[s][0] : SHORT_LABELS[s][1]}`,
+		);
+		parts.push(
+			`${plural(t.returns, 'return')}, ${t.complete} complete${notDone.length ? ` (${notDone.join(', ')})` : ''}`,
+		);
+		parts.push(
+			t.creditNotesWithoutGross > 0 && t.creditNotesWithoutGross === t.creditNotes
+				? `credited ${formatMoneyMap(t.khaosCreditNet)} net`
+				: `credited ${formatMoneyMap(t.khaosCreditGross)}`,
+		);
 	}
 	const stuckOld = report.stuck.buckets['>7d'].count;
 	if (stuckOld > 0) parts.push(`${stuckOld} not complete after 7+ days`);
 	if (t.mismatches > 0) parts.push(plural(t.mismatches, 'value mismatch', 'value mismatches'));
 	if (t.openExceptions > 0) {
 		const oldest = report.openExceptions.oldest?.ageHours;
-		parts.push(`${plural(t.openExceptions, 'open exception')}${oldest !== null && oldest !== undefined ? ` (oldest ${Math.floor(oldest / 24)} d)` : ''}`);
+		parts.push(
+			`${plural(t.openExceptions, 'open exception')}${oldest !== null && oldest !== undefined ? ` (oldest ${Math.floor(oldest / 24)} d)` : ''}`,
+		);
 	}
-	if (issues.length > 0) parts.push(`${plural(new Set(issues.map((i) => `${i.input}[${i.index}]`)).size, 'unreadable input row')}`);
+	if (issues.length > 0)
+		parts.push(
+			`${plural(new Set(issues.map((i) => `${i.input}[${i.index}]`)).size, 'unreadable input row')}`,
+		);
 	const serious = RECONCILE_STATUSES.some((s) => SERIOUS.has(s) && c[s] > 0);
-	const mark = serious ? 'ACTION NEEDED' : t.needsAttention > 0 || t.openExceptions > 0 || t.mismatches > 0 || issues.length > 0 ? 'Check' : 'OK';
+	const mark = serious
+		? 'ACTION NEEDED'
+		: t.needsAttention > 0 || t.openExceptions > 0 || t.mismatches > 0 || issues.length > 0
+			? 'Check'
+			: 'OK';
 	const line = `${mark}: ${h.title}: ${parts.join('; ')}.`;
-	return line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+	return line
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/\r?\n/g, ' ');
 }
 
 // ---------------------------------------------------------------------------
 
 /** The three renderings at once (what the Return → Reconcile operation adds to its output item). */
-export function renderReconciliation(report: ReconcileReport): { markdown: string; html: string; summaryLine: string } {
-	return { markdown: renderReconciliationMarkdown(report), html: renderReconciliationHtml(report), summaryLine: renderReconciliationSummaryLine(report) };
+export function renderReconciliation(report: ReconcileReport): {
+	markdown: string;
+	html: string;
+	summaryLine: string;
+} {
+	return {
+		markdown: renderReconciliationMarkdown(report),
+		html: renderReconciliationHtml(report),
+		summaryLine: renderReconciliationSummaryLine(report),
+	};
 }

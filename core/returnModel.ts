@@ -48,7 +48,11 @@ export const text = (max = 255, min = 0, tooShort?: string) =>
 		.max(max)
 		.superRefine((v, ctx) => {
 			const bad = xmlIllegalChar(v);
-			if (bad) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `contains ${bad}, a character XML cannot carry to Khaos` });
+			if (bad)
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					message: `contains ${bad}, a character XML cannot carry to Khaos`,
+				});
 		});
 
 /**
@@ -58,9 +62,14 @@ export const text = (max = 255, min = 0, tooShort?: string) =>
  */
 export const wireKey = (max: number, empty: string) =>
 	text(max, 1, empty).superRefine((v, ctx) => {
-			if (hasControlChars(v)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not contain control characters' });
-			if (v.includes(',')) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not contain a comma (Khaos look-ups take comma-separated lists)' });
-		});
+		if (hasControlChars(v))
+			ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must not contain control characters' });
+		if (v.includes(','))
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				message: 'must not contain a comma (Khaos look-ups take comma-separated lists)',
+			});
+	});
 const isoDateTime = z
 	.string()
 	.refine((v) => !Number.isNaN(Date.parse(v)), { message: 'Expected an ISO 8601 date-time' });
@@ -86,7 +95,11 @@ export const ReturnLineSchema = z.object({
 	 */
 	lineId: text(300, 1),
 	description: text().default(''),
-	quantity: z.number().int('quantity must be a whole number').positive('quantity must be at least 1').max(100000),
+	quantity: z
+		.number()
+		.int('quantity must be a whole number')
+		.positive('quantity must be at least 1')
+		.max(100000),
 	/** Unit price ReBound reports, in pence. Informational: credits come from the Khaos order. */
 	unitPricePence: z.number().int().nonnegative().nullable().default(null),
 	/** The hub's grade (`final_disposition`); null until the item is graded. */
@@ -143,7 +156,9 @@ export interface FieldIssue {
 	message: string;
 }
 
-export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: FieldIssue[]; message: string };
+export type ValidationResult<T> =
+	| { ok: true; value: T }
+	| { ok: false; issues: FieldIssue[]; message: string };
 
 export function formatPath(path: ReadonlyArray<string | number>): string {
 	let out = '';
@@ -174,7 +189,11 @@ export function describeIssues(label: string, issues: FieldIssue[]): string {
 	return `${label} is invalid: ${shown.join('; ')}${more}`;
 }
 
-export function validateWith<S extends z.ZodTypeAny>(schema: S, input: unknown, label = recordLabel(input)): ValidationResult<z.infer<S>> {
+export function validateWith<S extends z.ZodTypeAny>(
+	schema: S,
+	input: unknown,
+	label = recordLabel(input),
+): ValidationResult<z.infer<S>> {
 	const parsed = schema.safeParse(input);
 	if (parsed.success) return { ok: true, value: parsed.data };
 	const issues = issuesFromZod(parsed.error);

@@ -41,8 +41,7 @@ export const KHAOS_TEST_BODY =
 	`<soap:Body><ns1:${TEST_METHOD} xmlns:ns1="' + ${xmlEscaped("($credentials.namespace || 'urn:KosWeb-IKosWeb')")} + '">' + ${AUTH_PARAMS} + ` +
 	`'</ns1:${TEST_METHOD}></soap:Body></soap:Envelope>' }}`;
 
-export const KHAOS_TEST_CONTENT_TYPE =
-	`={{ $credentials.soapVersion === '1.2' ? 'application/soap+xml; charset=utf-8; action="' + ${ACTION} + '"' : 'text/xml; charset=utf-8' }}`;
+export const KHAOS_TEST_CONTENT_TYPE = `={{ $credentials.soapVersion === '1.2' ? 'application/soap+xml; charset=utf-8; action="' + ${ACTION} + '"' : 'text/xml; charset=utf-8' }}`;
 
 export const KHAOS_TEST_SOAP_ACTION = `={{ '"' + ${ACTION} + '"' }}`;
 
@@ -63,7 +62,8 @@ export class KhaosControlApi implements ICredentialType {
 			default: '',
 			required: true,
 			placeholder: 'http://server:8084/LiveSoap/KhaosKSD.exe',
-			description: 'The KhaosKSD.exe address of the system to use (test and live systems have different ones). The WSDL is at <URL>/wsdl/IKosWeb.',
+			description:
+				'The KhaosKSD.exe address of the system to use (test and live systems have different ones). The WSDL is at <URL>/wsdl/IKosWeb.',
 		},
 		{
 			displayName: 'Authentication',
@@ -71,8 +71,16 @@ export class KhaosControlApi implements ICredentialType {
 			type: 'options',
 			options: [
 				{ name: 'None', value: 'none', description: 'On-premise systems on a private network' },
-				{ name: 'HTTP Basic', value: 'basic', description: 'User name and password in the Authorization header' },
-				{ name: 'In Request', value: 'inRequest', description: 'User name and password as parameters of every SOAP call (hosted systems)' },
+				{
+					name: 'HTTP Basic',
+					value: 'basic',
+					description: 'User name and password in the Authorization header',
+				},
+				{
+					name: 'In Request',
+					value: 'inRequest',
+					description: 'User name and password as parameters of every SOAP call (hosted systems)',
+				},
 			],
 			default: 'none',
 		},
@@ -106,14 +114,19 @@ export class KhaosControlApi implements ICredentialType {
 			name: 'namespace',
 			type: 'string',
 			default: 'urn:KosWeb-IKosWeb',
-			description: 'SOAP namespace of the IKosWeb interface, as in the WSDL (a Delphi server uses urn:<Unit>-IKosWeb)',
+			description:
+				'SOAP namespace of the IKosWeb interface, as in the WSDL (a Delphi server uses urn:<Unit>-IKosWeb)',
 		},
 		{
 			displayName: 'SOAPAction Style',
 			name: 'soapActionStyle',
 			type: 'options',
 			options: [
-				{ name: 'Namespace#Method', value: 'namespaceHash', description: 'E.g. urn:KosWeb-IKosWeb#ExportStock (Delphi convention)' },
+				{
+					name: 'Namespace#Method',
+					value: 'namespaceHash',
+					description: 'E.g. urn:KosWeb-IKosWeb#ExportStock (Delphi convention)',
+				},
 				{ name: 'Method Name', value: 'method', description: 'E.g. ExportStock' },
 				{ name: 'Empty', value: 'empty', description: 'An empty SOAPAction' },
 			],
@@ -140,7 +153,8 @@ export class KhaosControlApi implements ICredentialType {
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: 10 },
 			default: 5,
-			description: 'Tries per call for transient failures (timeouts, HTTP 429/5xx, lock faults), with back-off honouring Retry-After',
+			description:
+				'Tries per call for transient failures (timeouts, HTTP 429/5xx, lock faults), with back-off honouring Retry-After',
 		},
 		{
 			displayName: 'Codes Per Call',
@@ -148,7 +162,8 @@ export class KhaosControlApi implements ICredentialType {
 			type: 'number',
 			typeOptions: { minValue: 1, maxValue: 500 },
 			default: 50,
-			description: 'How many stock codes or references one look-up call carries (Khaos has no paging; 50 is usual)',
+			description:
+				'How many stock codes or references one look-up call carries (Khaos has no paging; 50 is usual)',
 		},
 		{
 			displayName: 'Max Response Size (MB)',
@@ -162,11 +177,17 @@ export class KhaosControlApi implements ICredentialType {
 	];
 
 	/** HTTP Basic only in "basic" mode; "in request" credentials are SOAP parameters added by the transport. */
-	async authenticate(credentials: ICredentialDataDecryptedObject, requestOptions: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
 		if (credentials.authMode !== 'basic') return requestOptions;
 		return {
 			...requestOptions,
-			auth: { username: String(credentials.username ?? ''), password: String(credentials.password ?? '') },
+			auth: {
+				username: String(credentials.username ?? ''),
+				password: String(credentials.password ?? ''),
+			},
 		};
 	}
 
@@ -183,14 +204,35 @@ export class KhaosControlApi implements ICredentialType {
 			json: false,
 		},
 		rules: [
-			{ type: 'responseCode', properties: { value: 401, message: 'Khaos refused the user name or password (HTTP 401): check the authentication mode and the credentials' } },
-			{ type: 'responseCode', properties: { value: 403, message: 'Khaos refused access (HTTP 403): check the authentication mode and the credentials' } },
-			{ type: 'responseCode', properties: { value: 404, message: 'No KhaosKSD.exe at this URL (HTTP 404): check the web services URL' } },
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'Khaos refused the user name or password (HTTP 401): check the authentication mode and the credentials',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message:
+						'Khaos refused access (HTTP 403): check the authentication mode and the credentials',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 404,
+					message: 'No KhaosKSD.exe at this URL (HTTP 404): check the web services URL',
+				},
+			},
 			{
 				type: 'responseCode',
 				properties: {
 					value: 500,
-					message: 'Khaos answered GetSiteList with a SOAP fault: check the namespace and SOAPAction style (see the WSDL) and, for "In Request" authentication, the user name and password',
+					message:
+						'Khaos answered GetSiteList with a SOAP fault: check the namespace and SOAPAction style (see the WSDL) and, for "In Request" authentication, the user name and password',
 				},
 			},
 		],

@@ -46,7 +46,8 @@ export class ReBoundApi implements ICredentialType {
 			default: 'https://intelligentreturns.net/api',
 			required: true,
 			placeholder: 'https://intelligentreturns.net/api',
-			description: 'The legacy API root. ReBound\'s test system is https://test.intelligentreturns.net/api.',
+			description:
+				"The legacy API root. ReBound's test system is https://test.intelligentreturns.net/api.",
 		},
 		{
 			displayName: 'Webhook Secret',
@@ -54,7 +55,8 @@ export class ReBoundApi implements ICredentialType {
 			type: 'string',
 			typeOptions: { password: true },
 			default: '',
-			description: 'Shared secret ReBound signs webhook deliveries with (HMAC-SHA256). Required by the ReBound Trigger: without it every delivery is rejected.',
+			description:
+				'Shared secret ReBound signs webhook deliveries with (HMAC-SHA256). Required by the ReBound Trigger: without it every delivery is rejected.',
 		},
 		{
 			displayName: 'Signature Header',

@@ -26,7 +26,8 @@ function fail(message) {
 
 async function bundle(rel) {
 	const file = path.join(DIST, rel);
-	if (!fs.existsSync(file)) fail(`${file} not found: run tsc first (npm run build), or the module moved`);
+	if (!fs.existsSync(file))
+		fail(`${file} not found: run tsc first (npm run build), or the module moved`);
 	const before = fs.readFileSync(file, 'utf8');
 	if (before.startsWith(MARKER) && !VENDOR.test(before)) {
 		console.log(`bundle-vendor: ${rel} already bundled`);
@@ -48,7 +49,9 @@ async function bundle(rel) {
 	});
 	const out = result.outputFiles[0].text;
 	if (VENDOR.test(out)) fail(`${rel} still requires fast-xml-parser after bundling`);
-	const requires = [...out.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]).filter((s) => !s.startsWith('node:') && !['fs', 'path', 'util', 'crypto'].includes(s));
+	const requires = [...out.matchAll(/require\(["']([^"']+)["']\)/g)]
+		.map((m) => m[1])
+		.filter((s) => !s.startsWith('node:') && !['fs', 'path', 'util', 'crypto'].includes(s));
 	if (requires.length > 0) fail(`${rel} requires ${requires.join(', ')} after bundling`);
 	fs.writeFileSync(file, out);
 	// the tsc source map describes the unbundled file: drop it rather than ship a wrong one

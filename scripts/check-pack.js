@@ -30,7 +30,10 @@ const root = path.resolve(__dirname, '..');
 const pkg = require(path.join(root, 'package.json'));
 const problems = [];
 
-const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
+const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+	cwd: root,
+	encoding: 'utf8',
+});
 const files = new Set(JSON.parse(out)[0].files.map((f) => f.path));
 
 const RUNTIME_ALLOWED = new Set(['n8n-workflow', 'zod', 'luxon', 'crypto']);
@@ -62,22 +65,30 @@ function checkModule(rel) {
 	const abs = path.join(root, rel);
 	const base = path.basename(rel).replace(/\.(node|credentials)\.js$/, '');
 	const mod = require(abs);
-	if (typeof mod[base] !== 'function') problems.push(`${rel} does not export class ${base} (file name = class name)`);
+	if (typeof mod[base] !== 'function')
+		problems.push(`${rel} does not export class ${base} (file name = class name)`);
 	if (rel.endsWith('.node.js')) {
 		const codex = rel.replace(/\.js$/, '.json');
 		if (!files.has(codex)) problems.push(`${rel}: codex file ${codex} missing`);
-		else if ('subcategories' in JSON.parse(fs.readFileSync(path.join(root, codex), 'utf8'))) problems.push(`${codex}: community nodes have no "subcategories" (n8n assigns them)`);
+		else if ('subcategories' in JSON.parse(fs.readFileSync(path.join(root, codex), 'utf8')))
+			problems.push(`${codex}: community nodes have no "subcategories" (n8n assigns them)`);
 		const instance = new mod[base]();
 		const icon = instance.description.icon;
 		const icons = typeof icon === 'object' && icon ? [icon.light, icon.dark] : [icon];
-		if (!(typeof icon === 'object' && icon && icon.light && icon.dark)) problems.push(`${rel}: needs light and dark icons`);
+		if (!(typeof icon === 'object' && icon && icon.light && icon.dark))
+			problems.push(`${rel}: needs light and dark icons`);
 		for (const i of icons.filter(Boolean)) {
 			const iconPath = path.posix.join(path.posix.dirname(rel), String(i).replace(/^file:/, ''));
 			if (!files.has(iconPath)) problems.push(`${rel}: icon ${iconPath} missing from the tarball`);
 		}
-		const isTrigger = (instance.description.group || []).includes('trigger') || Boolean(instance.description.polling) || Boolean(instance.description.webhooks);
-		if (!isTrigger && instance.description.usableAsTool !== true) problems.push(`${rel}: action nodes must set usableAsTool: true`);
-		if (isTrigger && instance.description.usableAsTool) problems.push(`${rel}: triggers must not set usableAsTool`);
+		const isTrigger =
+			(instance.description.group || []).includes('trigger') ||
+			Boolean(instance.description.polling) ||
+			Boolean(instance.description.webhooks);
+		if (!isTrigger && instance.description.usableAsTool !== true)
+			problems.push(`${rel}: action nodes must set usableAsTool: true`);
+		if (isTrigger && instance.description.usableAsTool)
+			problems.push(`${rel}: triggers must not set usableAsTool`);
 	}
 }
 
@@ -89,12 +100,17 @@ for (const rel of [...(pkg.n8n.nodes || []), ...(pkg.n8n.credentials || [])]) {
 	}
 }
 
-if (![...files].some((f) => /^LICEN[CS]E(\.(md|txt))?$/i.test(f))) problems.push(`no LICENSE file in the tarball (package.json says ${pkg.license})`);
+if (![...files].some((f) => /^LICEN[CS]E(\.(md|txt))?$/i.test(f)))
+	problems.push(`no LICENSE file in the tarball (package.json says ${pkg.license})`);
 
 for (const f of files) {
-	if (/(^|\/)(test|tests|__tests__|fixtures|sandbox)\//.test(f) || /\.test\.js$/.test(f)) problems.push(`${f} should not be published`);
+	if (/(^|\/)(test|tests|__tests__|fixtures|sandbox)\//.test(f) || /\.test\.js$/.test(f))
+		problems.push(`${f} should not be published`);
 	const compiled = /^dist\/(.+)\.(js|js\.map|d\.ts)$/.exec(f);
-	if (compiled && !fs.existsSync(path.join(root, `${compiled[1]}.ts`))) problems.push(`${f} has no source (${compiled[1]}.ts): stale build output, run npm run build (it cleans dist first)`);
+	if (compiled && !fs.existsSync(path.join(root, `${compiled[1]}.ts`)))
+		problems.push(
+			`${f} has no source (${compiled[1]}.ts): stale build output, run npm run build (it cleans dist first)`,
+		);
 	if (!f.endsWith('.js')) continue;
 	const text = fs.readFileSync(path.join(root, f), 'utf8');
 	for (const m of text.matchAll(/require\((["'])([^"']+)\1\)/g)) {
@@ -103,11 +119,18 @@ for (const f of files) {
 		const name = packageOf(spec);
 		if (RUNTIME_ALLOWED.has(name)) continue;
 		if (BUILTINS.has(name)) {
-			if (name !== 'crypto') problems.push(`${f} requires Node built-in "${spec}": the n8n package scanner allows only crypto`);
+			if (name !== 'crypto')
+				problems.push(
+					`${f} requires Node built-in "${spec}": the n8n package scanner allows only crypto`,
+				);
 			continue;
 		}
-		const bundled = BUNDLED[name] ? ` (${name} must be inlined into ${BUNDLED[name].built} by scripts/bundle-vendor.js)` : '';
-		problems.push(`${f} requires "${spec}" at run time: bundle it or remove it (only n8n-workflow, zod, luxon, crypto are provided)${bundled}`);
+		const bundled = BUNDLED[name]
+			? ` (${name} must be inlined into ${BUNDLED[name].built} by scripts/bundle-vendor.js)`
+			: '';
+		problems.push(
+			`${f} requires "${spec}" at run time: bundle it or remove it (only n8n-workflow, zod, luxon, crypto are provided)${bundled}`,
+		);
 	}
 }
 
@@ -123,16 +146,24 @@ function sourceFiles(dir) {
 }
 for (const rel of SOURCE_DIRS.flatMap(sourceFiles)) {
 	const text = fs.readFileSync(path.join(root, rel), 'utf8');
-	const specs = [...text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*|^\s*import\s+)(["'])([^"']+)\1/gm)].map((m) => m[2]);
+	const specs = [
+		...text.matchAll(/(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*|^\s*import\s+)(["'])([^"']+)\1/gm),
+	].map((m) => m[2]);
 	for (const spec of specs) {
 		if (spec.startsWith('.')) continue;
 		const name = packageOf(spec);
 		if (RUNTIME_ALLOWED.has(name)) continue;
 		if (BUNDLED[name]) {
-			if (BUNDLED[name].source !== rel) problems.push(`${rel} imports ${name}: only ${BUNDLED[name].source} may (it is bundled from there)`);
+			if (BUNDLED[name].source !== rel)
+				problems.push(
+					`${rel} imports ${name}: only ${BUNDLED[name].source} may (it is bundled from there)`,
+				);
 			continue;
 		}
-		if (BUILTINS.has(name)) problems.push(`${rel} imports Node built-in "${spec}": the n8n package scanner allows only crypto`);
+		if (BUILTINS.has(name))
+			problems.push(
+				`${rel} imports Node built-in "${spec}": the n8n package scanner allows only crypto`,
+			);
 		else problems.push(`${rel} imports "${spec}", which n8n does not provide and nothing bundles`);
 	}
 }
@@ -141,7 +172,8 @@ for (const [name, b] of Object.entries(BUNDLED)) {
 		problems.push(`${b.built} (${name} bundled) is not in the tarball`);
 		continue;
 	}
-	if (!fs.readFileSync(path.join(root, b.built), 'utf8').startsWith(b.marker)) problems.push(`${b.built} is not bundled (no "${b.marker}" banner): run npm run build`);
+	if (!fs.readFileSync(path.join(root, b.built), 'utf8').startsWith(b.marker))
+		problems.push(`${b.built} is not bundled (no "${b.marker}" banner): run npm run build`);
 }
 
 /**
@@ -211,7 +243,12 @@ async function scannerLint() {
 		{ files: ['**/*.json'], languageOptions: { parser: tsParser } },
 		{ files: ['**/*.ts'], languageOptions: { parser: tsParser } },
 	];
-	const eslint = new ESLint({ cwd: root, allowInlineConfig: false, overrideConfigFile: true, overrideConfig: config });
+	const eslint = new ESLint({
+		cwd: root,
+		allowInlineConfig: false,
+		overrideConfigFile: true,
+		overrideConfig: config,
+	});
 	const legs = [
 		['tarball', ['package.json', ...[...files].filter((f) => f.endsWith('.js'))]],
 		['source', ['package.json', '{nodes,credentials}/**/*.{js,ts,json}']],
@@ -222,7 +259,12 @@ async function scannerLint() {
 			for (const m of result.messages) {
 				if (m.severity !== 2) continue;
 				const file = path.relative(root, result.filePath).split(path.sep).join('/');
-				found.push({ file, source: sourceOf(file), rule: m.ruleId ?? '(parse)', text: `scanner (${leg}): ${file}:${m.line} ${m.ruleId ?? '(parse)'}: ${m.message}` });
+				found.push({
+					file,
+					source: sourceOf(file),
+					rule: m.ruleId ?? '(parse)',
+					text: `scanner (${leg}): ${file}:${m.line} ${m.ruleId ?? '(parse)'}: ${m.message}`,
+				});
 			}
 		}
 	}
@@ -238,7 +280,10 @@ function triageScanner(found) {
 		if (hits.length > k.count) continue; // more than known: all of them are problems
 		for (const h of hits) h.known = true;
 		if (hits.length > 0) known.push(`${k.file} ${k.rule} (${hits.length}): ${k.why}`);
-		if (hits.length < k.count) notes.push(`${k.file} ${k.rule}: ${hits.length} of ${k.count} known finding(s) left: lower or remove its KNOWN_SCANNER_FINDINGS entry`);
+		if (hits.length < k.count)
+			notes.push(
+				`${k.file} ${k.rule}: ${hits.length} of ${k.count} known finding(s) left: lower or remove its KNOWN_SCANNER_FINDINGS entry`,
+			);
 	}
 	return { fresh: found.filter((f) => !f.known).map((f) => f.text), known, notes };
 }
@@ -248,7 +293,9 @@ function triageScanner(found) {
 	problems.push(...scanner.fresh);
 	const size = files.size;
 	if (scanner.known.length) {
-		console.warn(`npm pack check: n8n's package scanner would refuse this package for ${scanner.known.length} known finding(s) (scripts/check-pack.js KNOWN_SCANNER_FINDINGS):`);
+		console.warn(
+			`npm pack check: n8n's package scanner would refuse this package for ${scanner.known.length} known finding(s) (scripts/check-pack.js KNOWN_SCANNER_FINDINGS):`,
+		);
 		for (const k of scanner.known) console.warn(`- ${k}`);
 	}
 	for (const n of scanner.notes) console.warn(`npm pack check: ${n}`);

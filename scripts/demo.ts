@@ -43,7 +43,9 @@ async function main(): Promise<number> {
 	try {
 		const scenario = options.scenario ? loadScenario(options.scenario) : DEFAULT_SCENARIO;
 		const fixtures = resolveFixtures(options.fixtures);
-		log(`[demo] fixtures: Khaos ${fixtures.khaos}, ReBound ${fixtures.rebound}; scenario: ${options.scenario ?? 'built-in default'} (${scenario.returns.length} returns)`);
+		log(
+			`[demo] fixtures: Khaos ${fixtures.khaos}, ReBound ${fixtures.rebound}; scenario: ${options.scenario ?? 'built-in default'} (${scenario.returns.length} returns)`,
+		);
 		const handle = await startDemo({
 			port: options.port,
 			khaosPort: options.khaosPort,
@@ -61,31 +63,50 @@ async function main(): Promise<number> {
 		const sessionFile = path.join(handle.userFolder, 'demo-session.json');
 		fs.writeFileSync(
 			sessionFile,
-			JSON.stringify({ baseUrl: handle.n8n.baseUrl, email: handle.owner.email, password: handle.owner.password, workflows: handle.report.workflows.map((w) => ({ file: w.file, id: w.id })) }),
+			JSON.stringify({
+				baseUrl: handle.n8n.baseUrl,
+				email: handle.owner.email,
+				password: handle.owner.password,
+				workflows: handle.report.workflows.map((w) => ({ file: w.file, id: w.id })),
+			}),
 			{ mode: 0o600 },
 		);
 		cleanup.add('the demo session file', () => fs.rmSync(sessionFile, { force: true }));
-		const summary = await driveScenario(handle, scenario, { waitSeconds: options.waitSeconds, log });
+		const summary = await driveScenario(handle, scenario, {
+			waitSeconds: options.waitSeconds,
+			log,
+		});
 		handle.timings.totalMs = Date.now() - t0;
-		summary.editor = { url: `${handle.n8n.baseUrl}/`, email: handle.owner.email, password: handle.owner.password, workflows: handle.workflowLinks() };
+		summary.editor = {
+			url: `${handle.n8n.baseUrl}/`,
+			email: handle.owner.email,
+			password: handle.owner.password,
+			workflows: handle.workflowLinks(),
+		};
 		summary.userFolder = handle.userFolder;
 		summary.timings = handle.timings;
 
 		if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 		else process.stdout.write(`\n${renderSummary(summary)}\n\n`);
-		log(`[demo] ready in ${(handle.timings.readyMs / 1000).toFixed(0)} s, returns processed in ${((handle.timings.processMs ?? 0) / 1000).toFixed(1)} s`);
+		log(
+			`[demo] ready in ${(handle.timings.readyMs / 1000).toFixed(0)} s, returns processed in ${((handle.timings.processMs ?? 0) / 1000).toFixed(1)} s`,
+		);
 
 		if (options.once || options.exitAfterSummary) {
 			await cleanup.run();
 			return summary.ok ? 0 : 1;
 		}
-		log(`[demo] running; open ${handle.n8n.baseUrl}/ and log in as above. Ctrl+C stops n8n and both sandboxes.`);
+		log(
+			`[demo] running; open ${handle.n8n.baseUrl}/ and log in as above. Ctrl+C stops n8n and both sandboxes.`,
+		);
 		// stay up until a signal; notice n8n dying under us
 		for (;;) {
 			await new Promise((r) => setTimeout(r, 2_000));
 			if (signalled) return 0;
 			if (handle.n8n.exited()) {
-				log('[demo] n8n exited on its own; stopping the sandboxes. Its log is in the user folder (n8n.log).');
+				log(
+					'[demo] n8n exited on its own; stopping the sandboxes. Its log is in the user folder (n8n.log).',
+				);
 				await cleanup.run();
 				return 1;
 			}

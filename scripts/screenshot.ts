@@ -21,7 +21,10 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const REPO = path.resolve(__dirname, '..');
 
-const WORKFLOW_FILES: Record<string, string> = { processor: 'returns-processor', intake: 'returns-intake' };
+const WORKFLOW_FILES: Record<string, string> = {
+	processor: 'returns-processor',
+	intake: 'returns-intake',
+};
 
 interface Args {
 	workflow: 'processor' | 'intake';
@@ -33,7 +36,14 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-	const a: Args = { workflow: 'processor', out: '', port: 5678, skipBuild: false, width: 1600, height: 900 };
+	const a: Args = {
+		workflow: 'processor',
+		out: '',
+		port: 5678,
+		skipBuild: false,
+		width: 1600,
+		height: 900,
+	};
 	for (let i = 0; i < argv.length; i++) {
 		const v = () => {
 			const x = argv[++i];
@@ -43,7 +53,8 @@ function parseArgs(argv: string[]): Args {
 		switch (argv[i]) {
 			case '--workflow': {
 				const w = v();
-				if (w !== 'processor' && w !== 'intake') throw new Error('--workflow is processor or intake');
+				if (w !== 'processor' && w !== 'intake')
+					throw new Error('--workflow is processor or intake');
 				a.workflow = w;
 				break;
 			}
@@ -52,7 +63,8 @@ function parseArgs(argv: string[]): Args {
 				break;
 			case '--port':
 				a.port = Number(v());
-				if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535) throw new Error('--port needs a port number');
+				if (!Number.isInteger(a.port) || a.port < 1 || a.port > 65535)
+					throw new Error('--port needs a port number');
 				break;
 			case '--no-build':
 				a.skipBuild = true;
@@ -61,24 +73,41 @@ function parseArgs(argv: string[]): Args {
 				throw new Error(`unknown option ${argv[i]}`);
 		}
 	}
-	if (!a.out) a.out = path.join(REPO, 'docs', 'images', a.workflow === 'processor' ? 'returns-flow.png' : 'returns-intake.png');
+	if (!a.out)
+		a.out = path.join(
+			REPO,
+			'docs',
+			'images',
+			a.workflow === 'processor' ? 'returns-flow.png' : 'returns-intake.png',
+		);
 	return a;
 }
 
 /** The session a running `npm run demo` left in its user folder, if n8n still answers there. */
-async function runningDemo(port: number): Promise<{ baseUrl: string; email: string; password: string; workflows: Array<{ file: string; id: string | null }> } | null> {
+async function runningDemo(port: number): Promise<{
+	baseUrl: string;
+	email: string;
+	password: string;
+	workflows: Array<{ file: string; id: string | null }>;
+} | null> {
 	const file = path.join(defaultUserFolder(port), 'demo-session.json');
 	if (!fs.existsSync(file)) return null;
 	const s = JSON.parse(fs.readFileSync(file, 'utf8'));
 	try {
-		const res = await fetch(`${s.baseUrl}/healthz/readiness`, { signal: AbortSignal.timeout(2_000) });
+		const res = await fetch(`${s.baseUrl}/healthz/readiness`, {
+			signal: AbortSignal.timeout(2_000),
+		});
 		return res.ok ? s : null;
 	} catch {
 		return null;
 	}
 }
 
-async function login(baseUrl: string, email: string, password: string): Promise<{ cookie: string; browserId: string }> {
+async function login(
+	baseUrl: string,
+	email: string,
+	password: string,
+): Promise<{ cookie: string; browserId: string }> {
 	const browserId = `rk-shot-${randomBytes(8).toString('hex')}`;
 	const res = await fetch(`${baseUrl}/rest/login`, {
 		method: 'POST',
@@ -87,22 +116,47 @@ async function login(baseUrl: string, email: string, password: string): Promise<
 		signal: AbortSignal.timeout(15_000),
 	});
 	if (!res.ok) throw new Error(`POST /rest/login → HTTP ${res.status}`);
-	const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('n8n-auth='));
+	const cookie = res.headers
+		.getSetCookie()
+		.map((c) => c.split(';')[0])
+		.find((c) => c.startsWith('n8n-auth='));
 	if (!cookie) throw new Error('POST /rest/login returned no n8n-auth cookie');
 	return { cookie, browserId };
 }
 
-async function capture(opts: { baseUrl: string; workflowId: string; cookie: string; browserId: string; out: string; width: number; height: number }): Promise<void> {
+async function capture(opts: {
+	baseUrl: string;
+	workflowId: string;
+	cookie: string;
+	browserId: string;
+	out: string;
+	width: number;
+	height: number;
+}): Promise<void> {
 	const browser = await launchChromium({ width: opts.width, height: opts.height, log });
 	try {
 		const { send, evaluate } = browser;
 		await send('Page.enable');
 		await send('Network.enable');
-		await send('Emulation.setDeviceMetricsOverride', { width: opts.width, height: opts.height, deviceScaleFactor: 1, mobile: false });
+		await send('Emulation.setDeviceMetricsOverride', {
+			width: opts.width,
+			height: opts.height,
+			deviceScaleFactor: 1,
+			mobile: false,
+		});
 		const host = new URL(opts.baseUrl);
-		await send('Network.setCookie', { name: 'n8n-auth', value: opts.cookie.replace(/^n8n-auth=/, ''), domain: host.hostname, path: '/', httpOnly: true, secure: false });
+		await send('Network.setCookie', {
+			name: 'n8n-auth',
+			value: opts.cookie.replace(/^n8n-auth=/, ''),
+			domain: host.hostname,
+			path: '/',
+			httpOnly: true,
+			secure: false,
+		});
 		// n8n binds the session to the browser id the login sent; the editor reads it from localStorage
-		await send('Page.addScriptToEvaluateOnNewDocument', { source: `try { localStorage.setItem('n8n-browserId', ${JSON.stringify(opts.browserId)}); } catch (e) {}` });
+		await send('Page.addScriptToEvaluateOnNewDocument', {
+			source: `try { localStorage.setItem('n8n-browserId', ${JSON.stringify(opts.browserId)}); } catch (e) {}`,
+		});
 		const url = `${opts.baseUrl}/workflow/${encodeURIComponent(opts.workflowId)}`;
 		log(`[screenshot] opening ${url}`);
 		await send('Page.navigate', { url });
@@ -115,22 +169,33 @@ async function capture(opts: { baseUrl: string; workflowId: string; cookie: stri
 			const state = await evaluate<{ nodes: number; path: string }>(
 				`({ nodes: document.querySelectorAll('[data-test-id="canvas-node"], .vue-flow__node').length, path: location.pathname })`,
 			).catch(() => ({ nodes: 0, path: '' }));
-			if (state.path.startsWith('/signin')) throw new Error('the editor asked for a sign-in: the session cookie was not accepted');
+			if (state.path.startsWith('/signin'))
+				throw new Error('the editor asked for a sign-in: the session cookie was not accepted');
 			if (state.nodes > 0 && state.nodes === last) stable++;
 			else stable = 0;
 			last = state.nodes;
 			if (stable >= 4) break;
-			if (Date.now() > deadline) throw new Error(`the canvas did not render in time (nodes seen: ${state.nodes}, page ${state.path})`);
+			if (Date.now() > deadline)
+				throw new Error(
+					`the canvas did not render in time (nodes seen: ${state.nodes}, page ${state.path})`,
+				);
 			await sleep(500);
 		}
 		log(`[screenshot] canvas shows ${last} node(s)`);
 		// close toasts / popovers that may cover the canvas, let the fit-view animation finish
-		await evaluate(`document.querySelectorAll('.el-notification__closeBtn, [data-test-id="toast-close-button"]').forEach((b) => b.click())`).catch(() => undefined);
+		await evaluate(
+			`document.querySelectorAll('.el-notification__closeBtn, [data-test-id="toast-close-button"]').forEach((b) => b.click())`,
+		).catch(() => undefined);
 		await sleep(1_500);
-		const shot = await send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: false });
+		const shot = await send('Page.captureScreenshot', {
+			format: 'png',
+			captureBeyondViewport: false,
+		});
 		fs.mkdirSync(path.dirname(opts.out), { recursive: true });
 		fs.writeFileSync(opts.out, Buffer.from(shot.data as string, 'base64'));
-		log(`[screenshot] wrote ${path.relative(process.cwd(), opts.out)} (${fs.statSync(opts.out).size} bytes)`);
+		log(
+			`[screenshot] wrote ${path.relative(process.cwd(), opts.out)} (${fs.statSync(opts.out).size} bytes)`,
+		);
 	} finally {
 		await browser.close();
 	}
@@ -142,11 +207,22 @@ async function main(): Promise<number> {
 	if (typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
 		const runtime = await ensureRuntime({ log });
 		log(`[screenshot] re-running under Node 24 (${runtime.nodeBin}) for its WebSocket`);
-		const child = spawn(runtime.nodeBin, ['-r', require.resolve('ts-node/register/transpile-only'), __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+		const child = spawn(
+			runtime.nodeBin,
+			[
+				'-r',
+				require.resolve('ts-node/register/transpile-only'),
+				__filename,
+				...process.argv.slice(2),
+			],
+			{ stdio: 'inherit' },
+		);
 		const forward = (sig: NodeJS.Signals) => child.kill(sig);
 		process.on('SIGINT', forward);
 		process.on('SIGTERM', forward);
-		return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+		return new Promise((resolve) =>
+			child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+		);
 	}
 
 	const reuse = await runningDemo(args.port);
@@ -155,7 +231,14 @@ async function main(): Promise<number> {
 		const id = reuse.workflows.find((w) => w.file === WORKFLOW_FILES[args.workflow])?.id;
 		if (!id) throw new Error(`the running demo has no ${WORKFLOW_FILES[args.workflow]} workflow`);
 		const session = await login(reuse.baseUrl, reuse.email, reuse.password);
-		await capture({ baseUrl: reuse.baseUrl, workflowId: id, ...session, out: args.out, width: args.width, height: args.height });
+		await capture({
+			baseUrl: reuse.baseUrl,
+			workflowId: id,
+			...session,
+			out: args.out,
+			width: args.width,
+			height: args.height,
+		});
 		return 0;
 	}
 
@@ -165,9 +248,13 @@ async function main(): Promise<number> {
 	process.once('SIGTERM', stop);
 	try {
 		const port = await freePort();
-		log(`[screenshot] no demo running on ${args.port}; starting one on port ${port} (user folder ${defaultUserFolder(port)})`);
+		log(
+			`[screenshot] no demo running on ${args.port}; starting one on port ${port} (user folder ${defaultUserFolder(port)})`,
+		);
 		// registered first, so it runs last: after n8n has stopped
-		cleanup.add('the screenshot user folder', () => fs.rmSync(defaultUserFolder(port), { recursive: true, force: true }));
+		cleanup.add('the screenshot user folder', () =>
+			fs.rmSync(defaultUserFolder(port), { recursive: true, force: true }),
+		);
 		const handle = await startDemo({
 			port,
 			khaosPort: await freePort(),
@@ -179,7 +266,15 @@ async function main(): Promise<number> {
 			log,
 			cleanup,
 		});
-		await capture({ baseUrl: handle.n8n.baseUrl, workflowId: handle.workflowId(WORKFLOW_FILES[args.workflow]), cookie: handle.owner.cookie, browserId: handle.owner.browserId, out: args.out, width: args.width, height: args.height });
+		await capture({
+			baseUrl: handle.n8n.baseUrl,
+			workflowId: handle.workflowId(WORKFLOW_FILES[args.workflow]),
+			cookie: handle.owner.cookie,
+			browserId: handle.owner.browserId,
+			out: args.out,
+			width: args.width,
+			height: args.height,
+		});
 		return 0;
 	} finally {
 		await cleanup.run();

@@ -57,7 +57,13 @@ export class TransportError extends Error {
 
 	constructor(
 		message: string,
-		options: { kind: TransportErrorKind; retryable: boolean; status?: number; code?: string; retryAfterMs?: number },
+		options: {
+			kind: TransportErrorKind;
+			retryable: boolean;
+			status?: number;
+			code?: string;
+			retryAfterMs?: number;
+		},
 	) {
 		super(message);
 		this.name = 'TransportError';
@@ -76,7 +82,9 @@ export class TransientExhaustedError extends Error {
 	readonly lastError: TransportError;
 
 	constructor(operation: string, attempts: number, elapsedMs: number, lastError: TransportError) {
-		super(`${operation} failed after ${attempts} attempt(s) over ${elapsedMs} ms: ${lastError.message}`);
+		super(
+			`${operation} failed after ${attempts} attempt(s) over ${elapsedMs} ms: ${lastError.message}`,
+		);
 		this.name = 'TransientExhaustedError';
 		this.attempts = attempts;
 		this.elapsedMs = elapsedMs;
@@ -95,7 +103,12 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 }
 
 /** Classify a status that is not a success: 429, 408 and 5xx are transient. */
-export function httpStatusError(status: number, headers: Record<string, string | undefined>, nowMs: number, what: string): TransportError {
+export function httpStatusError(
+	status: number,
+	headers: Record<string, string | undefined>,
+	nowMs: number,
+	what: string,
+): TransportError {
 	const retryable = status === 429 || status === 408 || status >= 500;
 	return new TransportError(`${what}: HTTP ${status}`, {
 		kind: 'http',
@@ -122,11 +135,14 @@ export class ResponseTooLargeError extends TransportError {
 
 	constructor(what: string, maxBytes: number, bytes?: number, hint = '') {
 		const seen = bytes === undefined ? '' : ` (${bytes} bytes)`;
-		super(`${what}: response larger than the ${megabytes(maxBytes)} MB cap${seen}, refused before parsing${hint ? `; ${hint}` : ''}`, {
-			kind: 'protocol',
-			retryable: false,
-			code: 'response_too_large',
-		});
+		super(
+			`${what}: response larger than the ${megabytes(maxBytes)} MB cap${seen}, refused before parsing${hint ? `; ${hint}` : ''}`,
+			{
+				kind: 'protocol',
+				retryable: false,
+				code: 'response_too_large',
+			},
+		);
 		this.name = 'ResponseTooLargeError';
 		this.maxBytes = maxBytes;
 		this.bytes = bytes;
@@ -139,19 +155,28 @@ export class ResponseTooLargeError extends TransportError {
  * body it gets back in any case: a sender that cannot stream (n8n's helpers in text mode, the
  * test senders) has received the whole body by then, but it is still refused before parsing.
  */
-export function capResponseSize(send: HttpSend, maxBytes: number, what = 'HTTP', hint = ''): HttpSend {
+export function capResponseSize(
+	send: HttpSend,
+	maxBytes: number,
+	what = 'HTTP',
+	hint = '',
+): HttpSend {
 	return async (request: HttpRequest): Promise<HttpResponse> => {
 		let response: HttpResponse;
 		try {
 			response = await send({ ...request, maxResponseBytes: maxBytes });
 		} catch (error) {
 			// a streaming sender names no caller and no setting: say which cap of which setting it was
-			if (error instanceof ResponseTooLargeError) throw new ResponseTooLargeError(what, maxBytes, error.bytes, hint);
+			if (error instanceof ResponseTooLargeError)
+				throw new ResponseTooLargeError(what, maxBytes, error.bytes, hint);
 			throw error;
 		}
 		// length in UTF-16 units ≤ UTF-8 bytes ≤ 3 × length: count bytes only when it can matter
 		const body = response.body;
-		if (body.length > maxBytes || (body.length * 3 > maxBytes && Buffer.byteLength(body, 'utf8') > maxBytes)) {
+		if (
+			body.length > maxBytes ||
+			(body.length * 3 > maxBytes && Buffer.byteLength(body, 'utf8') > maxBytes)
+		) {
 			throw new ResponseTooLargeError(what, maxBytes, Buffer.byteLength(body, 'utf8'), hint);
 		}
 		return response;

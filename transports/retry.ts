@@ -29,13 +29,24 @@ export interface RetryDeps {
 	now: () => number;
 	random: () => number;
 	/** Called before each wait; for counting retries in tests and benchmarks. */
-	onRetry?: (info: { operation: string; attempt: number; delayMs: number; error: TransportError }) => void;
+	onRetry?: (info: {
+		operation: string;
+		attempt: number;
+		delayMs: number;
+		error: TransportError;
+	}) => void;
 }
 
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number, retryAfterMs?: number): number {
+export function backoffDelay(
+	policy: RetryPolicy,
+	attempt: number,
+	random: () => number,
+	retryAfterMs?: number,
+): number {
 	const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
 	const jittered = Math.round(exp / 2 + random() * (exp / 2));
-	if (retryAfterMs !== undefined) return Math.min(policy.maxDelayMs, Math.max(retryAfterMs, jittered));
+	if (retryAfterMs !== undefined)
+		return Math.min(policy.maxDelayMs, Math.max(retryAfterMs, jittered));
 	return jittered;
 }
 
@@ -52,9 +63,11 @@ export async function withRetry<T>(
 		} catch (error) {
 			if (!(error instanceof TransportError) || !error.retryable) throw error;
 			const elapsed = deps.now() - started;
-			if (attempt >= policy.maxAttempts) throw new TransientExhaustedError(operation, attempt, elapsed, error);
+			if (attempt >= policy.maxAttempts)
+				throw new TransientExhaustedError(operation, attempt, elapsed, error);
 			const delayMs = backoffDelay(policy, attempt, deps.random, error.retryAfterMs);
-			if (elapsed + delayMs > policy.maxTotalMs) throw new TransientExhaustedError(operation, attempt, elapsed, error);
+			if (elapsed + delayMs > policy.maxTotalMs)
+				throw new TransientExhaustedError(operation, attempt, elapsed, error);
 			deps.onRetry?.({ operation, attempt, delayMs, error });
 			await deps.sleep(delayMs);
 		}

@@ -16,7 +16,15 @@
  */
 import { makeException, type ExceptionKind, type ReturnException } from '../exceptions';
 import type { MappedLine, MappedReturn } from '../mapping';
-import type { AppliedMove, DescribeFailure, FailureInfo, MoveRequest, MoveResult, OrderForStock, StockPort } from '../ports';
+import type {
+	AppliedMove,
+	DescribeFailure,
+	FailureInfo,
+	MoveRequest,
+	MoveResult,
+	OrderForStock,
+	StockPort,
+} from '../ports';
 import { isolateInChunks } from './isolate';
 
 /**
@@ -96,7 +104,9 @@ export interface LineStockMove {
 	newLevel: number | null;
 }
 
-export type StockOutcome = { ok: true; lines: LineStockMove[] } | { ok: false; exceptions: ReturnException[] };
+export type StockOutcome =
+	| { ok: true; lines: LineStockMove[] }
+	| { ok: false; exceptions: ReturnException[] };
 
 interface LinePlan {
 	line: MappedLine;
@@ -117,15 +127,31 @@ interface Work {
 
 const lower = (s: string) => s.trim().toLowerCase();
 
-export async function applyReturnStock(port: StockPort, inputs: StockInput[], options: ApplyStockOptions, describe: DescribeFailure): Promise<StockOutcome[]> {
+export async function applyReturnStock(
+	port: StockPort,
+	inputs: StockInput[],
+	options: ApplyStockOptions,
+	describe: DescribeFailure,
+): Promise<StockOutcome[]> {
 	const batchSize = options.batchSize ?? 50;
 	const work: Work[] = inputs.map((input) => ({
 		input,
 		problems: [],
 		failed: null,
-		lines: input.ret.lines.map((line) => ({ line, target: targetOf(line), reference: moveReference(input.ret.returnId, line.lineId), moved: null, request: null })),
+		lines: input.ret.lines.map((line) => ({
+			line,
+			target: targetOf(line),
+			reference: moveReference(input.ret.returnId, line.lineId),
+			moved: null,
+			request: null,
+		})),
 	}));
-	const exceptionOf = (w: Work, kind: ExceptionKind, message: string, extra: Partial<Parameters<typeof makeException>[2]> = {}) =>
+	const exceptionOf = (
+		w: Work,
+		kind: ExceptionKind,
+		message: string,
+		extra: Partial<Parameters<typeof makeException>[2]> = {},
+	) =>
 		makeException(kind, `Return ${w.input.ret.returnId}: ${message}`, {
 			stage: 'stock',
 			returnId: w.input.ret.returnId,
@@ -137,14 +163,28 @@ export async function applyReturnStock(port: StockPort, inputs: StockInput[], op
 	const fail = (ws: Work[], failure: FailureInfo, what: string) => {
 		for (const w of ws) {
 			if (w.failed) continue;
-			const kind: ExceptionKind = failure.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
-			w.failed = [exceptionOf(w, kind, `${what} failed: ${failure.message}`, { code: failure.code, details: { status: failure.status, attempts: failure.attempts } })];
+			const kind: ExceptionKind =
+				failure.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
+			w.failed = [
+				exceptionOf(w, kind, `${what} failed: ${failure.message}`, {
+					code: failure.code,
+					details: { status: failure.status, attempts: failure.attempts },
+				}),
+			];
 		}
 	};
 	const live = () => work.filter((w) => !w.failed);
 
 	// 1. what has already moved, for every return (a re-grade can turn a moved line into no movement)
-	const prefixed = await isolateInChunks(live(), batchSize, (ws) => port.getStockAdjustments({ prefixes: ws.map((w) => moveReferencePrefix(w.input.ret.returnId)) }), describe);
+	const prefixed = await isolateInChunks(
+		live(),
+		batchSize,
+		(ws) =>
+			port.getStockAdjustments({
+				prefixes: ws.map((w) => moveReferencePrefix(w.input.ret.returnId)),
+			}),
+		describe,
+	);
 	for (const part of prefixed) {
 		if ('failure' in part) {
 			fail(part.items, part.failure, 'looking up the stock moves already made in Khaos');
@@ -157,10 +197,15 @@ export async function applyReturnStock(port: StockPort, inputs: StockInput[], op
 	for (const w of live()) {
 		for (const p of w.lines) {
 			if (p.moved) {
-				const same = p.target && lower(p.target.siteId) === lower(p.moved.siteId) && lower(p.target.locationId) === lower(p.moved.locationId);
+				const same =
+					p.target &&
+					lower(p.target.siteId) === lower(p.moved.siteId) &&
+					lower(p.target.locationId) === lower(p.moved.locationId);
 				const sameQuantity = p.moved.quantity === p.line.quantity;
 				if ((!same || !sameQuantity) && options.changedAfterMove !== 'continue') {
-					const to = p.target ? `site ${p.target.siteId} location ${p.target.locationId}` : `no movement (${p.line.mapping.action})`;
+					const to = p.target
+						? `site ${p.target.siteId} location ${p.target.locationId}`
+						: `no movement (${p.line.mapping.action})`;
 					const what = !same
 						? `was re-graded to "${p.line.disposition}"`
 						: `now says ${p.line.quantity} unit(s)`;
@@ -200,7 +245,8 @@ export async function applyReturnStock(port: StockPort, inputs: StockInput[], op
 	}
 
 	// 3. bound every move by the original order
-	if (options.checkOrder !== false) await checkOrders(port, work, options, describe, exceptionOf, fail);
+	if (options.checkOrder !== false)
+		await checkOrders(port, work, options, describe, exceptionOf, fail);
 
 	// 4. one batched call for every move of every return without a problem
 	const moving = live().filter((w) => w.problems.length === 0 && w.lines.some((p) => p.request));
@@ -216,21 +262,57 @@ export async function applyReturnStock(port: StockPort, inputs: StockInput[], op
 		if (w.problems.length) return { ok: false, exceptions: w.problems };
 		const rejected: ReturnException[] = [];
 		const lines = w.lines.map((p): LineStockMove => {
-			if (p.moved) return moveJson(p, 'duplicate', p.moved.stockCode, p.moved.siteId, p.moved.locationId, p.moved.quantity, null);
+			if (p.moved)
+				return moveJson(
+					p,
+					'duplicate',
+					p.moved.stockCode,
+					p.moved.siteId,
+					p.moved.locationId,
+					p.moved.quantity,
+					null,
+				);
 			if (!p.request) return moveJson(p, 'no_movement', null, null, null, null, null);
 			const r = results.get(p.reference);
 			if (!r || r.rejectReason) {
-				const why = r ? `Khaos rejected stock move ${p.reference}: ${r.rejectReason}` : `Khaos returned no result for stock move ${p.reference}`;
-				rejected.push(exceptionOf(w, 'khaos_rejected', why, { sku: p.request.stockCode, lineId: p.line.lineId, code: p.reference, details: { siteId: p.request.siteId, locationId: p.request.locationId } }));
+				const why = r
+					? `Khaos rejected stock move ${p.reference}: ${r.rejectReason}`
+					: `Khaos returned no result for stock move ${p.reference}`;
+				rejected.push(
+					exceptionOf(w, 'khaos_rejected', why, {
+						sku: p.request.stockCode,
+						lineId: p.line.lineId,
+						code: p.reference,
+						details: { siteId: p.request.siteId, locationId: p.request.locationId },
+					}),
+				);
 			}
-			return moveJson(p, r?.duplicate ? 'duplicate' : 'applied', p.request.stockCode, p.request.siteId, p.request.locationId, p.request.adjustBy, r?.newLevel ?? null, r);
+			return moveJson(
+				p,
+				r?.duplicate ? 'duplicate' : 'applied',
+				p.request.stockCode,
+				p.request.siteId,
+				p.request.locationId,
+				p.request.adjustBy,
+				r?.newLevel ?? null,
+				r,
+			);
 		});
 		// the other lines' moves stand; a replay of the return finds them applied and moves them no more
 		return rejected.length ? { ok: false, exceptions: rejected } : { ok: true, lines };
 	});
 }
 
-function moveJson(p: LinePlan, result: LineResult, stockCode: string | null, siteId: string | null, locationId: string | null, quantity: number | null, newLevel: number | null, r?: MoveResult): LineStockMove {
+function moveJson(
+	p: LinePlan,
+	result: LineResult,
+	stockCode: string | null,
+	siteId: string | null,
+	locationId: string | null,
+	quantity: number | null,
+	newLevel: number | null,
+	r?: MoveResult,
+): LineStockMove {
 	return {
 		lineId: p.line.lineId,
 		result,
@@ -251,9 +333,13 @@ function matchApplied(w: Work, applied: AppliedMove[]): void {
 	const byRef = new Map(applied.map((a) => [a.reference, a]));
 	for (const p of w.lines) p.moved = byRef.get(p.reference) ?? null;
 	const claimed = new Set(w.lines.map((p) => p.moved?.reference));
-	const positional = applied.filter((a) => !claimed.has(a.reference) && isPositionalReference(a.reference, returnId));
+	const positional = applied.filter(
+		(a) => !claimed.has(a.reference) && isPositionalReference(a.reference, returnId),
+	);
 	for (const a of positional) {
-		const p = w.lines.find((x) => !x.moved && lower(x.line.mapping.khaosSku) === lower(a.stockCode));
+		const p = w.lines.find(
+			(x) => !x.moved && lower(x.line.mapping.khaosSku) === lower(a.stockCode),
+		);
 		if (p) p.moved = a;
 	}
 }
@@ -269,7 +355,12 @@ async function adjustAll(port: StockPort, ws: Work[]): Promise<Map<string, MoveR
 	return byRef;
 }
 
-type ExceptionOf = (w: Work, kind: ExceptionKind, message: string, extra?: Partial<Parameters<typeof makeException>[2]>) => ReturnException;
+type ExceptionOf = (
+	w: Work,
+	kind: ExceptionKind,
+	message: string,
+	extra?: Partial<Parameters<typeof makeException>[2]>,
+) => ReturnException;
 
 async function checkOrders(
 	port: StockPort,
@@ -280,10 +371,19 @@ async function checkOrders(
 	fail: (ws: Work[], failure: FailureInfo, what: string) => void,
 ): Promise<void> {
 	const needs = work.filter((w) => !w.failed && w.lines.some((p) => p.request));
-	const refs = [...new Map(needs.map((w) => [lower(w.input.ret.orderReference), w.input.ret.orderReference.trim()])).values()];
+	const refs = [
+		...new Map(
+			needs.map((w) => [lower(w.input.ret.orderReference), w.input.ret.orderReference.trim()]),
+		).values(),
+	];
 	const orders = new Map<string, OrderForStock>();
 	const failedRefs = new Map<string, FailureInfo>();
-	const looked = await isolateInChunks(refs, options.batchSize ?? 50, (batch) => port.getSalesOrders(batch), describe);
+	const looked = await isolateInChunks(
+		refs,
+		options.batchSize ?? 50,
+		(batch) => port.getSalesOrders(batch),
+		describe,
+	);
 	for (const part of looked) {
 		if ('failure' in part) for (const ref of part.items) failedRefs.set(lower(ref), part.failure);
 		else for (const [ref, order] of part.result) orders.set(lower(ref), order);
@@ -295,7 +395,11 @@ async function checkOrders(
 	const inBatch = new Set(work.map((w) => w.input.ret.returnId));
 	for (const h of options.held ?? []) {
 		if (inBatch.has(h.returnId)) continue;
-		for (const l of h.lines) taken.set(key(h.orderReference, l.stockCode), (taken.get(key(h.orderReference, l.stockCode)) ?? 0) + l.quantity);
+		for (const l of h.lines)
+			taken.set(
+				key(h.orderReference, l.stockCode),
+				(taken.get(key(h.orderReference, l.stockCode)) ?? 0) + l.quantity,
+			);
 	}
 	const countedRefs = new Set<string>();
 	// Units the batch's returns have already moved are in stock but, unless their credit was imported,
@@ -321,10 +425,15 @@ async function checkOrders(
 		const order = orders.get(lower(ret.orderReference));
 		if (!order) {
 			w.problems.push(
-				exceptionOf(w, 'order_not_found', `the original order "${ret.orderReference.slice(0, 60)}" is not in Khaos, so no stock was moved (nor can it be credited)`, {
-					code: ret.orderReference.slice(0, 60),
-					field: 'orderReference',
-				}),
+				exceptionOf(
+					w,
+					'order_not_found',
+					`the original order "${ret.orderReference.slice(0, 60)}" is not in Khaos, so no stock was moved (nor can it be credited)`,
+					{
+						code: ret.orderReference.slice(0, 60),
+						field: 'orderReference',
+					},
+				),
 			);
 			continue;
 		}
@@ -344,12 +453,17 @@ async function checkOrders(
 			const field = `lines[${w.input.ret.lines.indexOf(want.lines[0].line)}].sku`;
 			if (orderLines.length === 0) {
 				w.problems.push(
-					exceptionOf(w, 'line_not_on_order', `SKU ${want.stockCode} (line ${lineIds}) is not on the original order ${order.associatedRef}, so no stock was moved`, {
-						sku: want.stockCode,
-						lineId: want.lines[0].line.lineId,
-						field,
-						code: order.associatedRef,
-					}),
+					exceptionOf(
+						w,
+						'line_not_on_order',
+						`SKU ${want.stockCode} (line ${lineIds}) is not on the original order ${order.associatedRef}, so no stock was moved`,
+						{
+							sku: want.stockCode,
+							lineId: want.lines[0].line.lineId,
+							field,
+							code: order.associatedRef,
+						},
+					),
 				);
 				continue;
 			}
@@ -368,7 +482,13 @@ async function checkOrders(
 							lineId: want.lines[0].line.lineId,
 							field: `lines[${w.input.ret.lines.indexOf(want.lines[0].line)}].quantity`,
 							code: order.associatedRef,
-							details: { requested: want.quantity, sold, returnedInKhaos: returned, heldByOtherReturns: held, available },
+							details: {
+								requested: want.quantity,
+								sold,
+								returnedInKhaos: returned,
+								heldByOtherReturns: held,
+								available,
+							},
 						},
 					),
 				);
@@ -390,7 +510,12 @@ export function heldFromRecords(records: unknown[]): HeldReturn[] {
 		const r = typeof rec === 'string' ? safeJson(rec) : rec;
 		if (!r || typeof r !== 'object') continue;
 		const o = r as Record<string, unknown>;
-		if (typeof o.returnId !== 'string' || typeof o.orderReference !== 'string' || !Array.isArray(o.lines)) continue;
+		if (
+			typeof o.returnId !== 'string' ||
+			typeof o.orderReference !== 'string' ||
+			!Array.isArray(o.lines)
+		)
+			continue;
 		const lines: HeldReturn['lines'] = [];
 		for (const l of o.lines as unknown[]) {
 			if (!l || typeof l !== 'object') continue;
@@ -398,7 +523,13 @@ export function heldFromRecords(records: unknown[]): HeldReturn[] {
 			const mapping = line.mapping as Record<string, unknown> | undefined;
 			const move = line.stockMove as Record<string, unknown> | undefined;
 			const moved = move ? move.result === 'applied' || move.result === 'duplicate' : false;
-			if (!moved || !mapping || typeof mapping.khaosSku !== 'string' || typeof line.quantity !== 'number') continue;
+			if (
+				!moved ||
+				!mapping ||
+				typeof mapping.khaosSku !== 'string' ||
+				typeof line.quantity !== 'number'
+			)
+				continue;
 			lines.push({ stockCode: mapping.khaosSku, quantity: line.quantity });
 		}
 		// one record per return: two rows of one return (a row waiting for posting and its open credit

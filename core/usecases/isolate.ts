@@ -9,9 +9,15 @@
  */
 import type { DescribeFailure, FailureInfo } from '../ports';
 
-export type Isolated<T, R> = { items: T[]; result: R } | { items: T[]; failure: FailureInfo; error: unknown };
+export type Isolated<T, R> =
+	| { items: T[]; result: R }
+	| { items: T[]; failure: FailureInfo; error: unknown };
 
-export async function isolate<T, R>(items: T[], call: (batch: T[]) => Promise<R>, describe: DescribeFailure): Promise<Array<Isolated<T, R>>> {
+export async function isolate<T, R>(
+	items: T[],
+	call: (batch: T[]) => Promise<R>,
+	describe: DescribeFailure,
+): Promise<Array<Isolated<T, R>>> {
 	if (items.length === 0) return [];
 	try {
 		return [{ items, result: await call(items) }];
@@ -20,14 +26,23 @@ export async function isolate<T, R>(items: T[], call: (batch: T[]) => Promise<R>
 		if (failure.category === 'fatal') throw error;
 		if (failure.category === 'transient' || items.length === 1) return [{ items, failure, error }];
 		const half = Math.ceil(items.length / 2);
-		return [...(await isolate(items.slice(0, half), call, describe)), ...(await isolate(items.slice(half), call, describe))];
+		return [
+			...(await isolate(items.slice(0, half), call, describe)),
+			...(await isolate(items.slice(half), call, describe)),
+		];
 	}
 }
 
 /** Run a batched call over `items` in chunks of `size`, each chunk isolated. */
-export async function isolateInChunks<T, R>(items: T[], size: number, call: (batch: T[]) => Promise<R>, describe: DescribeFailure): Promise<Array<Isolated<T, R>>> {
+export async function isolateInChunks<T, R>(
+	items: T[],
+	size: number,
+	call: (batch: T[]) => Promise<R>,
+	describe: DescribeFailure,
+): Promise<Array<Isolated<T, R>>> {
 	const n = Math.max(1, Math.floor(size) || 1);
 	const out: Array<Isolated<T, R>> = [];
-	for (let i = 0; i < items.length; i += n) out.push(...(await isolate(items.slice(i, i + n), call, describe)));
+	for (let i = 0; i < items.length; i += n)
+		out.push(...(await isolate(items.slice(i, i + n), call, describe)));
 	return out;
 }

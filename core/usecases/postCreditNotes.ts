@@ -20,11 +20,32 @@
  * Every batched call is isolated (./isolate.ts): a permanent refusal splits the batch so only the
  * culprit return fails. A fatal failure (nothing can succeed) stops the run: PostingStopped.
  */
-import { CREDIT_PROBLEM_EXCEPTION_KIND, computeCredit, type CreditLine, type CreditOptions, type CreditOrder, type CreditResult } from '../creditNote';
-import { makeException, type ExceptionContext, type ExceptionKind, type ExceptionStage, type ReturnException } from '../exceptions';
+import {
+	CREDIT_PROBLEM_EXCEPTION_KIND,
+	computeCredit,
+	type CreditLine,
+	type CreditOptions,
+	type CreditOrder,
+	type CreditResult,
+} from '../creditNote';
+import {
+	makeException,
+	type ExceptionContext,
+	type ExceptionKind,
+	type ExceptionStage,
+	type ReturnException,
+} from '../exceptions';
 import type { MappedReturn } from '../mapping';
 import { formatPence } from '../money';
-import type { CreditPort, DescribeFailure, FailureInfo, OrderStatus, ReturnImport, ReturnImportResult, SalesOrderForCredit } from '../ports';
+import type {
+	CreditPort,
+	DescribeFailure,
+	FailureInfo,
+	OrderStatus,
+	ReturnImport,
+	ReturnImportResult,
+	SalesOrderForCredit,
+} from '../ports';
 import { isolateInChunks } from './isolate';
 
 /** The duplicate guard of a return's import (Khaos allows 50 characters; the model keeps return ids within 47). */
@@ -40,7 +61,13 @@ export function toCreditOrder(o: SalesOrderForCredit): CreditOrder {
 		priceBasis: o.priceBasis,
 		vatRounding: o.vatRounding,
 		orderDiscountPence: o.orderDiscountPence,
-		delivery: o.delivery.grossPence > 0 || o.delivery.netPence > 0 ? { pricePence: o.priceBasis === 'gross' ? o.delivery.grossPence : o.delivery.netPence, vatRatePercent: o.delivery.vatRatePercent } : null,
+		delivery:
+			o.delivery.grossPence > 0 || o.delivery.netPence > 0
+				? {
+						pricePence: o.priceBasis === 'gross' ? o.delivery.grossPence : o.delivery.netPence,
+						vatRatePercent: o.delivery.vatRatePercent,
+					}
+				: null,
 		deliveryAlreadyRefunded: o.deliveryRefunded,
 		lines: o.lines.map((l) => ({
 			lineId: l.lineId,
@@ -138,7 +165,14 @@ export interface PostedCredit {
 	currency: string;
 	exchangeRate: number;
 	lines: CreditLineOut[];
-	totals: { netPence: number; vatPence: number; grossPence: number; net: string; vat: string; gross: string };
+	totals: {
+		netPence: number;
+		vatPence: number;
+		grossPence: number;
+		net: string;
+		vat: string;
+		gross: string;
+	};
 	deliveryRefunded: boolean;
 	refundPence: number | null;
 	mismatch: Computed['mismatch'];
@@ -185,22 +219,42 @@ interface Prepared {
 const orderKey = (ref: string) => ref.trim().toLowerCase();
 const isLiveCreditNote = (s: OrderStatus) => s.orderType === 2 && !s.cancelled;
 
-export async function postCreditNotes(port: CreditPort, inputs: CreditInput[], policy: CreditPolicy, describe: DescribeFailure): Promise<CreditPosting> {
+export async function postCreditNotes(
+	port: CreditPort,
+	inputs: CreditInput[],
+	policy: CreditPolicy,
+	describe: DescribeFailure,
+): Promise<CreditPosting> {
 	const posting: CreditPosting = { created: [], exceptions: [] };
-	const recs: Rec[] = inputs.map((input, index) => ({ index, input, ret: input.ret, associatedRef: returnAssociatedRef(input.ret.returnId), created: [], exceptions: [] }));
+	const recs: Rec[] = inputs.map((input, index) => ({
+		index,
+		input,
+		ret: input.ret,
+		associatedRef: returnAssociatedRef(input.ret.returnId),
+		created: [],
+		exceptions: [],
+	}));
 	if (recs.length === 0) return posting;
 	const run = new Run(port, policy, describe);
 
 	// 1. credit notes that already exist (duplicate deliveries): one batched look-up
 	const existing = new Map<string, OrderStatus>();
 	const looked: Rec[] = [];
-	for (const part of await run.isolated(recs, recs[0].index, (batch) => port.getOrderStatuses(batch.map((r) => r.associatedRef)))) {
+	for (const part of await run.isolated(recs, recs[0].index, (batch) =>
+		port.getOrderStatuses(batch.map((r) => r.associatedRef)),
+	)) {
 		if ('failure' in part) {
-			for (const rec of part.items) posting.exceptions.push(...failureOf(rec, part.failure, 'credit', 'the Khaos credit-note look-up').map((exception) => ({ index: rec.index, exception })));
+			for (const rec of part.items)
+				posting.exceptions.push(
+					...failureOf(rec, part.failure, 'credit', 'the Khaos credit-note look-up').map(
+						(exception) => ({ index: rec.index, exception }),
+					),
+				);
 			continue;
 		}
 		looked.push(...part.items);
-		for (const s of part.result) if (isLiveCreditNote(s)) existing.set(s.associatedRef.toLowerCase(), s);
+		for (const s of part.result)
+			if (isLiveCreditNote(s)) existing.set(s.associatedRef.toLowerCase(), s);
 	}
 	const pending: Rec[] = [];
 	for (const rec of looked) {
@@ -215,7 +269,11 @@ export async function postCreditNotes(port: CreditPort, inputs: CreditInput[], p
 	// 3.–4. in waves: the k-th return of each order in wave k, so two returns of one order see each
 	// other's units (and delivery) as returned, exactly as one after the other would
 	const groups = new Map<string, Rec[]>();
-	for (const rec of pending) groups.set(orderKey(rec.ret.orderReference), [...(groups.get(orderKey(rec.ret.orderReference)) ?? []), rec]);
+	for (const rec of pending)
+		groups.set(orderKey(rec.ret.orderReference), [
+			...(groups.get(orderKey(rec.ret.orderReference)) ?? []),
+			rec,
+		]);
 	const waves = Math.max(0, ...[...groups.values()].map((g) => g.length));
 	for (let w = 0; w < waves; w++) {
 		const wave = [...groups.values()].filter((g) => g.length > w).map((g) => g[w]);
@@ -224,7 +282,9 @@ export async function postCreditNotes(port: CreditPort, inputs: CreditInput[], p
 
 	for (const rec of recs) {
 		posting.created.push(...rec.created.map((credit) => ({ index: rec.index, credit })));
-		posting.exceptions.push(...rec.exceptions.map((exception) => ({ index: rec.index, exception })));
+		posting.exceptions.push(
+			...rec.exceptions.map((exception) => ({ index: rec.index, exception })),
+		);
 	}
 	return posting;
 }
@@ -239,7 +299,12 @@ class Run {
 	/** A batched call, isolated; a fatal failure stops the run (reported on input `index`). */
 	async isolated<T, R>(items: T[], index: number, call: (batch: T[]) => Promise<R>) {
 		try {
-			return await isolateInChunks(items, Math.max(1, this.policy.batchSize || 50), call, this.describe);
+			return await isolateInChunks(
+				items,
+				Math.max(1, this.policy.batchSize || 50),
+				call,
+				this.describe,
+			);
 		} catch (error) {
 			throw new PostingStopped(error, index);
 		}
@@ -271,7 +336,9 @@ class Run {
 			orders.set(key, { order: null });
 			refs.push({ ref: rec.ret.orderReference.trim(), index: rec.index });
 		}
-		for (const part of await this.isolated(refs, refs[0]?.index ?? 0, (batch) => this.port.getSalesOrders(batch.map((r) => r.ref)))) {
+		for (const part of await this.isolated(refs, refs[0]?.index ?? 0, (batch) =>
+			this.port.getSalesOrders(batch.map((r) => r.ref)),
+		)) {
 			if ('failure' in part) {
 				for (const { ref } of part.items) orders.set(orderKey(ref), { failure: part.failure });
 				continue;
@@ -280,7 +347,9 @@ class Run {
 			// a private copy: the waves count this batch's returns on it
 			for (const { ref } of part.items) {
 				const o = byKey.get(orderKey(ref));
-				orders.set(orderKey(ref), { order: o ? (JSON.parse(JSON.stringify(o)) as SalesOrderForCredit) : null });
+				orders.set(orderKey(ref), {
+					order: o ? (JSON.parse(JSON.stringify(o)) as SalesOrderForCredit) : null,
+				});
 			}
 		}
 		return orders;
@@ -296,14 +365,20 @@ class Run {
 		}
 		const parts = await this.isolated(prepared, prepared[0]?.rec.index ?? 0, async (batch) => {
 			const results = await this.port.importReturns(batch.map((p) => p.input));
-			if (results.length !== batch.length) throw new Error(`Khaos ImportReturns answered ${results.length} result(s) for ${batch.length} return(s)`);
+			if (results.length !== batch.length)
+				throw new Error(
+					`Khaos ImportReturns answered ${results.length} result(s) for ${batch.length} return(s)`,
+				);
 			return results;
 		});
 		for (const part of parts) {
 			const batch = part.items;
 			if ('failure' in part) {
 				// only the culprit (or, for a transient failure, its batch) is an exception; the others go on
-				for (const p of batch) p.rec.exceptions.push(...failureOf(p.rec, part.failure, 'return', 'importing the return into Khaos'));
+				for (const p of batch)
+					p.rec.exceptions.push(
+						...failureOf(p.rec, part.failure, 'return', 'importing the return into Khaos'),
+					);
 				continue;
 			}
 			const results = part.result;
@@ -311,7 +386,9 @@ class Run {
 			// ProcessReturn is one return a call: up to processConcurrency at once. Safe: a wave holds at
 			// most one return of each order, so no two of them count units on the same order.
 			await inPool(batch.length, this.policy.processConcurrency, (i) =>
-				this.guarded(batch[i].rec, 'creating the credit note', () => this.finish(batch[i], results[i], credited.has(batch[i].rec.associatedRef.toLowerCase()))),
+				this.guarded(batch[i].rec, 'creating the credit note', () =>
+					this.finish(batch[i], results[i], credited.has(batch[i].rec.associatedRef.toLowerCase())),
+				),
 			);
 		}
 	}
@@ -320,12 +397,22 @@ class Run {
 	prepare(rec: Rec, entry: OrderEntry): Prepared | null {
 		const { ret } = rec;
 		if ('failure' in entry) {
-			rec.exceptions.push(...failureOf(rec, entry.failure, 'credit', `fetching order ${ret.orderReference}`));
+			rec.exceptions.push(
+				...failureOf(rec, entry.failure, 'credit', `fetching order ${ret.orderReference}`),
+			);
 			return null;
 		}
 		const order = entry.order;
 		if (!order) {
-			rec.exceptions.push(exceptionOf(rec, 'order_not_found', `no Khaos sales order has the associated ref ${ret.orderReference}`, 'credit', { code: ret.orderReference }));
+			rec.exceptions.push(
+				exceptionOf(
+					rec,
+					'order_not_found',
+					`no Khaos sales order has the associated ref ${ret.orderReference}`,
+					'credit',
+					{ code: ret.orderReference },
+				),
+			);
 			return null;
 		}
 		const result = computeCredit(
@@ -335,24 +422,40 @@ class Run {
 		);
 		if (!result.ok) {
 			for (const p of result.problems) {
-				const lineId = ret.lines.find((l) => p.sku !== null && l.mapping.khaosSku.toLowerCase() === p.sku.toLowerCase())?.lineId ?? null;
+				const lineId =
+					ret.lines.find(
+						(l) => p.sku !== null && l.mapping.khaosSku.toLowerCase() === p.sku.toLowerCase(),
+					)?.lineId ?? null;
 				rec.exceptions.push(
-					exceptionOf(rec, CREDIT_PROBLEM_EXCEPTION_KIND[p.kind], p.message, 'credit', {
-						sku: p.sku,
-						lineId,
-						code: p.kind,
-						field: p.field,
-						details: { requested: p.requested, available: p.available, orderLineId: p.lineId },
-					}, ` (order ${order.associatedRef})`),
+					exceptionOf(
+						rec,
+						CREDIT_PROBLEM_EXCEPTION_KIND[p.kind],
+						p.message,
+						'credit',
+						{
+							sku: p.sku,
+							lineId,
+							code: p.kind,
+							field: p.field,
+							details: { requested: p.requested, available: p.available, orderLineId: p.lineId },
+						},
+						` (order ${order.associatedRef})`,
+					),
 				);
 			}
 			return null;
 		}
 		const lineById = new Map(ret.lines.map((l) => [l.lineId, l]));
 		const placeOf = (l: CreditLine) => {
-			const first = (l.refs ?? (l.ref ? [l.ref] : [])).map((r) => lineById.get(r)).find((x) => x !== undefined);
+			const first = (l.refs ?? (l.ref ? [l.ref] : []))
+				.map((r) => lineById.get(r))
+				.find((x) => x !== undefined);
 			const m = first?.mapping;
-			return { reasonId: m?.reasonId ?? '', siteId: m?.siteId ?? (order.siteId || this.policy.defaultSiteId), locationId: m?.locationId ?? null };
+			return {
+				reasonId: m?.reasonId ?? '',
+				siteId: m?.siteId ?? (order.siteId || this.policy.defaultSiteId),
+				locationId: m?.locationId ?? null,
+			};
 		};
 		const itemLines = result.lines.filter((l) => l.kind === 'item');
 		const deliveryLine = result.lines.find((l) => l.kind === 'delivery') ?? null;
@@ -373,7 +476,13 @@ class Run {
 				creditGrossPence: l.grossPence,
 				...placeOf(l),
 			})),
-			delivery: deliveryLine ? { netPence: deliveryLine.netPence, taxPence: deliveryLine.vatPence, grossPence: deliveryLine.grossPence } : null,
+			delivery: deliveryLine
+				? {
+						netPence: deliveryLine.netPence,
+						taxPence: deliveryLine.vatPence,
+						grossPence: deliveryLine.grossPence,
+					}
+				: null,
 		};
 		return { rec, order, result, input, itemLines, deliveryLine, placeOf };
 	}
@@ -399,7 +508,15 @@ class Run {
 		for (const p of dups) {
 			const ref = p.rec.associatedRef.toLowerCase();
 			const itemsNet = p.itemLines.reduce((sum, l) => sum + l.netPence, 0);
-			if (statuses.some((s) => isLiveCreditNote(s) && s.associatedRef.toLowerCase() === ref && s.itemsNetPence === itemsNet)) out.add(ref);
+			if (
+				statuses.some(
+					(s) =>
+						isLiveCreditNote(s) &&
+						s.associatedRef.toLowerCase() === ref &&
+						s.itemsNetPence === itemsNet,
+				)
+			)
+				out.add(ref);
 		}
 		return out;
 	}
@@ -408,7 +525,15 @@ class Run {
 	async finish(p: Prepared, imported: ReturnImportResult, credited: boolean): Promise<void> {
 		const { rec, order, result, itemLines, deliveryLine } = p;
 		if (!imported.imported && !imported.duplicate) {
-			rec.exceptions.push(exceptionOf(rec, skipKind(imported), `Khaos did not import the return: ${imported.skipReason ?? 'no reason given'}`, 'return', { code: imported.skipCode ?? null }));
+			rec.exceptions.push(
+				exceptionOf(
+					rec,
+					skipKind(imported),
+					`Khaos did not import the return: ${imported.skipReason ?? 'no reason given'}`,
+					'return',
+					{ code: imported.skipCode ?? null },
+				),
+			);
 			return;
 		}
 		let processed: string | null = null;
@@ -439,7 +564,15 @@ class Run {
 					'credit_mismatch',
 					`the credit computed from order ${order.associatedRef} is ${m(mm.creditPence)} ${result.currency} but ReBound refunded ${m(mm.refundPence)} (difference ${m(mm.differencePence)}, tolerance ${m(mm.tolerancePence)}); the credit note was created`,
 					'credit',
-					{ code: imported.returnCode || null, details: { refundPence: mm.refundPence, creditPence: mm.creditPence, differencePence: mm.differencePence, tolerancePence: mm.tolerancePence } },
+					{
+						code: imported.returnCode || null,
+						details: {
+							refundPence: mm.refundPence,
+							creditPence: mm.creditPence,
+							differencePence: mm.differencePence,
+							tolerancePence: mm.tolerancePence,
+						},
+					},
 				),
 			);
 		}
@@ -447,20 +580,49 @@ class Run {
 }
 
 function identityOf(rec: Rec): RecordIdentity {
-	return rec.input.identity ?? { returnId: rec.ret.returnId, displayId: rec.ret.displayId, orderReference: rec.ret.orderReference };
+	return (
+		rec.input.identity ?? {
+			returnId: rec.ret.returnId,
+			displayId: rec.ret.displayId,
+			orderReference: rec.ret.orderReference,
+		}
+	);
 }
 
 /** An exception of the return: "Return <id><qualifier>: <message>", the record as payload. */
-function exceptionOf(rec: Rec, kind: ExceptionKind, message: string, stage: ExceptionStage, extra: Partial<ExceptionContext> = {}, qualifier = ''): ReturnException {
+function exceptionOf(
+	rec: Rec,
+	kind: ExceptionKind,
+	message: string,
+	stage: ExceptionStage,
+	extra: Partial<ExceptionContext> = {},
+	qualifier = '',
+): ReturnException {
 	const identity = identityOf(rec);
 	const name = identity.returnId ? `Return ${identity.returnId}` : 'Item';
-	return makeException(kind, `${name}${qualifier}: ${message}`, { stage, ...identity, ...extra, payload: rec.input.payload });
+	return makeException(kind, `${name}${qualifier}: ${message}`, {
+		stage,
+		...identity,
+		...extra,
+		payload: rec.input.payload,
+	});
 }
 
 /** A failed call for this return: transient (retries exhausted) → transient_exhausted; refused → khaos_rejected. */
-function failureOf(rec: Rec, failure: FailureInfo, stage: ExceptionStage, what: string): ReturnException[] {
-	const kind: ExceptionKind = failure.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
-	return [exceptionOf(rec, kind, `${what} failed: ${failure.message}`, stage, { code: failure.code, details: { status: failure.status, attempts: failure.attempts } })];
+function failureOf(
+	rec: Rec,
+	failure: FailureInfo,
+	stage: ExceptionStage,
+	what: string,
+): ReturnException[] {
+	const kind: ExceptionKind =
+		failure.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
+	return [
+		exceptionOf(rec, kind, `${what} failed: ${failure.message}`, stage, {
+			code: failure.code,
+			details: { status: failure.status, attempts: failure.attempts },
+		}),
+	];
 }
 
 function skipKind(result: ReturnImportResult): ExceptionKind {
@@ -472,7 +634,9 @@ function skipKind(result: ReturnImportResult): ExceptionKind {
 		case 'line_not_found':
 			return 'unknown_sku';
 		case 'unknown_stock':
-			return /deleted|not stock controlled/i.test(result.skipReason ?? '') ? 'archived_sku' : 'unknown_sku';
+			return /deleted|not stock controlled/i.test(result.skipReason ?? '')
+				? 'archived_sku'
+				: 'unknown_sku';
 		default:
 			return 'khaos_rejected';
 	}
@@ -494,7 +658,10 @@ function existingCredit(rec: Rec, s: OrderStatus): ExistingCredit {
 	};
 }
 
-function creditLineOut(l: CreditLine, place: Partial<Pick<CreditLineOut, 'reasonId' | 'siteId' | 'locationId'>>): CreditLineOut {
+function creditLineOut(
+	l: CreditLine,
+	place: Partial<Pick<CreditLineOut, 'reasonId' | 'siteId' | 'locationId'>>,
+): CreditLineOut {
 	return {
 		kind: l.kind,
 		orderLineId: l.lineId,
@@ -514,7 +681,11 @@ function creditLineOut(l: CreditLine, place: Partial<Pick<CreditLineOut, 'reason
 	};
 }
 
-function postedCredit(p: Prepared, imported: ReturnImportResult, processed: string | null): PostedCredit {
+function postedCredit(
+	p: Prepared,
+	imported: ReturnImportResult,
+	processed: string | null,
+): PostedCredit {
 	const { rec, order, result, placeOf } = p;
 	const t = result.totals;
 	return {
@@ -532,7 +703,12 @@ function postedCredit(p: Prepared, imported: ReturnImportResult, processed: stri
 		currency: result.currency,
 		exchangeRate: result.exchangeRate,
 		lines: result.lines.map((l) => creditLineOut(l, l.kind === 'item' ? placeOf(l) : {})),
-		totals: { ...t, net: formatPence(t.netPence), vat: formatPence(t.vatPence), gross: formatPence(t.grossPence) },
+		totals: {
+			...t,
+			net: formatPence(t.netPence),
+			vat: formatPence(t.vatPence),
+			gross: formatPence(t.grossPence),
+		},
 		deliveryRefunded: result.deliveryRefunded,
 		refundPence: rec.ret.refundPence,
 		mismatch: result.mismatch,
@@ -540,7 +716,11 @@ function postedCredit(p: Prepared, imported: ReturnImportResult, processed: stri
 }
 
 /** Runs task(0..count-1) with at most `limit` running at once; resolves when all have settled. */
-async function inPool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+async function inPool(
+	count: number,
+	limit: number,
+	task: (i: number) => Promise<void>,
+): Promise<void> {
 	let next = 0;
 	const worker = async (): Promise<void> => {
 		while (next < count) {

@@ -5,7 +5,11 @@
  * renderings. A failed look-up rejects with KhaosLookupFailed (no report from half the data).
  */
 import { reconcile, type ReconcileReport, type ReconcileResult } from '../reconcile';
-import { renderReconciliationHtml, renderReconciliationMarkdown, renderReconciliationSummaryLine } from '../reconcileReport';
+import {
+	renderReconciliationHtml,
+	renderReconciliationMarkdown,
+	renderReconciliationSummaryLine,
+} from '../reconcileReport';
 import type { AppliedAdjustment, OrderStatus, ReconcilePort } from '../ports';
 import { returnAssociatedRef } from './postCreditNotes';
 
@@ -76,26 +80,38 @@ function lookupIds(rows: Array<Record<string, unknown>>): string[] {
 /** The return an adjustment belongs to: the longest id whose `RB-<id>-` starts its reference. */
 function ownerOf(ref: string, idsLongestFirst: string[]): string | null {
 	const upper = ref.toUpperCase();
-	return idsLongestFirst.find((id) => upper.startsWith(`${returnAssociatedRef(id)}-`.toUpperCase())) ?? null;
+	return (
+		idsLongestFirst.find((id) => upper.startsWith(`${returnAssociatedRef(id)}-`.toUpperCase())) ??
+		null
+	);
 }
 
 export function reconciliationSubject(report: ReconcileReport, fallbackTitle: string): string {
 	const t = report.summary.totals;
 	const title = report.title ?? fallbackTitle;
-	if (t.returns === 0) return `${title}: no returns in the window${t.openExceptions ? `, ${t.openExceptions} open exception${t.openExceptions === 1 ? '' : 's'}` : ''}`;
-	const attention = t.needsAttention ? `, ${t.needsAttention} need${t.needsAttention === 1 ? 's' : ''} attention` : '';
+	if (t.returns === 0)
+		return `${title}: no returns in the window${t.openExceptions ? `, ${t.openExceptions} open exception${t.openExceptions === 1 ? '' : 's'}` : ''}`;
+	const attention = t.needsAttention
+		? `, ${t.needsAttention} need${t.needsAttention === 1 ? 's' : ''} attention`
+		: '';
 	return `${title}: ${t.complete} of ${t.returns} complete${attention}`;
 }
 
 /** `rows`: the returns of the window (ReBound's normalised returns), as records. */
-export async function reconcileReturns(port: ReconcilePort, rows: Array<Record<string, unknown>>, params: ReconcileParams): Promise<Reconciliation> {
+export async function reconcileReturns(
+	port: ReconcilePort,
+	rows: Array<Record<string, unknown>>,
+	params: ReconcileParams,
+): Promise<Reconciliation> {
 	const ids = lookupIds(rows);
 	let statuses: OrderStatus[] = [];
 	let adjustments: AppliedAdjustment[] = [];
 	if (ids.length > 0) {
 		try {
 			statuses = await port.getOrderStatuses(ids.map((id) => returnAssociatedRef(id)));
-			adjustments = await port.getStockAdjustments({ prefixes: ids.map((id) => `${returnAssociatedRef(id)}-`) });
+			adjustments = await port.getStockAdjustments({
+				prefixes: ids.map((id) => `${returnAssociatedRef(id)}-`),
+			});
 		} catch (error) {
 			throw new KhaosLookupFailed(error);
 		}
@@ -127,14 +143,28 @@ export async function reconcileReturns(port: ReconcilePort, rows: Array<Record<s
 		const id = ownerOf(a.reference, longestFirst);
 		if (!id) continue;
 		const list = moves.get(id) ?? [];
-		list.push({ id: a.id, reference: a.reference, stockCode: a.stockCode, siteId: a.siteId, locationId: a.locationId, quantity: a.quantity });
+		list.push({
+			id: a.id,
+			reference: a.reference,
+			stockCode: a.stockCode,
+			siteId: a.siteId,
+			locationId: a.locationId,
+			quantity: a.quantity,
+		});
 		moves.set(id, list);
 	}
 	const khaos = ids.map((id) => {
 		const creditNotes = notes.get(id) ?? [];
 		const processed = creditNotes.some((n) => !n.cancelled);
 		// ExportOrderStatusEx shows the credit note, not the return: a credit note means it was imported and processed
-		return { returnId: id, returnCode: null, imported: processed, processed, creditNotes, adjustments: moves.get(id) ?? [] };
+		return {
+			returnId: id,
+			returnCode: null,
+			imported: processed,
+			processed,
+			creditNotes,
+			adjustments: moves.get(id) ?? [],
+		};
 	});
 
 	const { report, issues } = reconcile({
@@ -147,7 +177,10 @@ export async function reconcileReturns(port: ReconcilePort, rows: Array<Record<s
 	return {
 		report,
 		issues,
-		subject: reconciliationSubject(report, `Returns reconciliation ${report.generatedAt.slice(0, 10)}`),
+		subject: reconciliationSubject(
+			report,
+			`Returns reconciliation ${report.generatedAt.slice(0, 10)}`,
+		),
 		summaryLine: renderReconciliationSummaryLine(report, issues),
 		markdown: renderReconciliationMarkdown(report, issues),
 		html: renderReconciliationHtml(report, issues),

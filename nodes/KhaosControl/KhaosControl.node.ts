@@ -1,6 +1,17 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
-import { exceptionOutputOperations, operationFields, operationProperties, outputsExpression, resourceProperty } from './description';
+import {
+	exceptionOutputOperations,
+	operationFields,
+	operationProperties,
+	outputsExpression,
+	resourceProperty,
+} from './description';
 import { listSearch, loadOptions } from './methods';
 import { KHAOS_CREDENTIAL_TEST, khaosControlApiTest } from './methods/credentialTest';
 import { route } from './router';
@@ -22,7 +33,8 @@ export class KhaosControl implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
-		description: 'Products, stock, sales orders, returns and credit notes in Khaos Control (SOAP web services)',
+		description:
+			'Products, stock, sales orders, returns and credit notes in Khaos Control (SOAP web services)',
 		defaults: { name: 'Khaos Control' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -31,7 +43,11 @@ export class KhaosControl implements INodeType {
 		properties: [resourceProperty(), ...operationProperties(), ...operationFields()],
 	};
 
-	methods = { listSearch, loadOptions, credentialTest: { [KHAOS_CREDENTIAL_TEST]: khaosControlApiTest } };
+	methods = {
+		listSearch,
+		loadOptions,
+		credentialTest: { [KHAOS_CREDENTIAL_TEST]: khaosControlApiTest },
+	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		return route(this);

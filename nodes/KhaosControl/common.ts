@@ -4,8 +4,18 @@
  * return-shaped record and the parameters every resource reads. Failure classification and
  * isolation: ./failures.ts; picker properties: ./properties.ts.
  */
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
-import { makeException, type ExceptionKind, type ExceptionStage, type ReturnException } from '../../core/exceptions';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IPairedItemData,
+} from 'n8n-workflow';
+import {
+	makeException,
+	type ExceptionKind,
+	type ExceptionStage,
+	type ReturnException,
+} from '../../core/exceptions';
 import { validateMappedReturn, type MappedReturn } from '../../core/mapping';
 import { formatPence } from '../../core/money';
 import type { KhaosApi } from '../../transports/khaos/api';
@@ -36,21 +46,38 @@ export function exceptionItem(ex: ReturnException, itemIndex: number): INodeExec
 }
 
 /** The n8n error for a run's failure (nodes/shared/nodeError.ts): secrets scrubbed, Khaos' advice under it. */
-export function runError(run: Pick<KhaosRun, 'ctx' | 'secrets'>, error: unknown, itemIndex: number) {
-	return toNodeError(run.ctx.getNode(), error, { itemIndex, secrets: run.secrets, advice: khaosAdvice });
+export function runError(
+	run: Pick<KhaosRun, 'ctx' | 'secrets'>,
+	error: unknown,
+	itemIndex: number,
+) {
+	return toNodeError(run.ctx.getNode(), error, {
+		itemIndex,
+		secrets: run.secrets,
+		advice: khaosAdvice,
+	});
 }
 
 /** The continueOnFail item on the main output of operations without an exception output. */
 export function errorItem(run: KhaosRun, error: unknown, itemIndex: number): INodeExecutionData {
 	const nodeError = runError(run, error, itemIndex);
-	return { json: { error: nodeError.message, ...(nodeError.description ? { errorDescription: nodeError.description } : {}) }, pairedItem: paired(itemIndex) };
+	return {
+		json: {
+			error: nodeError.message,
+			...(nodeError.description ? { errorDescription: nodeError.description } : {}),
+		},
+		pairedItem: paired(itemIndex),
+	};
 }
 
 /**
  * Run `fn` for each input item; a thrown error becomes an error item
  * (continueOnFail) or a NodeApiError/NodeOperationError with the item index.
  */
-export async function perItem(run: KhaosRun, fn: (itemIndex: number) => Promise<INodeExecutionData[]>): Promise<INodeExecutionData[]> {
+export async function perItem(
+	run: KhaosRun,
+	fn: (itemIndex: number) => Promise<INodeExecutionData[]>,
+): Promise<INodeExecutionData[]> {
 	const out: INodeExecutionData[] = [];
 	for (let itemIndex = 0; itemIndex < run.items.length; itemIndex++) {
 		try {
@@ -71,11 +98,19 @@ export interface ReturnIdentity {
 }
 
 function idOf(value: unknown): string | null {
-	return typeof value === 'string' && value.trim() !== '' ? value : typeof value === 'number' ? String(value) : null;
+	return typeof value === 'string' && value.trim() !== ''
+		? value
+		: typeof value === 'number'
+			? String(value)
+			: null;
 }
 
 export function identityOf(json: IDataObject): ReturnIdentity {
-	return { returnId: idOf(json.returnId), displayId: idOf(json.displayId), orderReference: idOf(json.orderReference) };
+	return {
+		returnId: idOf(json.returnId),
+		displayId: idOf(json.displayId),
+		orderReference: idOf(json.orderReference),
+	};
 }
 
 export function recordName(json: IDataObject): string {
@@ -89,19 +124,39 @@ export function recordException(
 	message: string,
 	json: IDataObject,
 	stage: ExceptionStage,
-	extra: { sku?: string | null; lineId?: string | null; code?: string | null; field?: string | null; details?: Record<string, string | number | boolean | null> } = {},
+	extra: {
+		sku?: string | null;
+		lineId?: string | null;
+		code?: string | null;
+		field?: string | null;
+		details?: Record<string, string | number | boolean | null>;
+	} = {},
 ): ReturnException {
 	return makeException(kind, message, { stage, ...identityOf(json), ...extra, payload: json });
 }
 
 /** A mapped return read from each item: the valid ones, and an invalid_payload exception item for every other. */
-export function parseMappedReturns(run: KhaosRun, stage: ExceptionStage): { records: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn }>; invalid: INodeExecutionData[] } {
+export function parseMappedReturns(
+	run: KhaosRun,
+	stage: ExceptionStage,
+): {
+	records: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn }>;
+	invalid: INodeExecutionData[];
+} {
 	const records: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn }> = [];
 	const invalid: INodeExecutionData[] = [];
 	run.items.forEach((item, itemIndex) => {
 		const parsed = validateMappedReturn(item.json);
 		if (parsed.ok) records.push({ itemIndex, json: item.json, ret: parsed.value });
-		else invalid.push(exceptionItem(recordException('invalid_payload', parsed.message, item.json, stage, { field: parsed.issues[0]?.field ?? null }), itemIndex));
+		else
+			invalid.push(
+				exceptionItem(
+					recordException('invalid_payload', parsed.message, item.json, stage, {
+						field: parsed.issues[0]?.field ?? null,
+					}),
+					itemIndex,
+				),
+			);
 	});
 	return { records, invalid };
 }

@@ -17,7 +17,9 @@ export function resourceProperty(): INodeProperties {
 	};
 }
 
-export function operationProperties(ops: readonly KhaosOperation[] = OPERATIONS): INodeProperties[] {
+export function operationProperties(
+	ops: readonly KhaosOperation[] = OPERATIONS,
+): INodeProperties[] {
 	return RESOURCES.map(({ value: resource, defaultOperation }) => ({
 		displayName: 'Operation',
 		name: 'operation',
@@ -38,7 +40,12 @@ export function operationProperties(ops: readonly KhaosOperation[] = OPERATIONS)
  * first one's place), as a hand-written description would have it.
  */
 export function operationFields(ops: readonly KhaosOperation[] = OPERATIONS): INodeProperties[] {
-	const fields: Array<{ resource: string; key: string; property: INodeProperties; operations: string[] }> = [];
+	const fields: Array<{
+		resource: string;
+		key: string;
+		property: INodeProperties;
+		operations: string[];
+	}> = [];
 	for (const op of ops) {
 		for (const property of op.description.properties) {
 			const key = JSON.stringify(property);
@@ -49,16 +56,22 @@ export function operationFields(ops: readonly KhaosOperation[] = OPERATIONS): IN
 	}
 	return fields.map(({ resource, property, operations }) => ({
 		...property,
-		displayOptions: { ...property.displayOptions, show: { resource: [resource], operation: operations, ...property.displayOptions?.show } },
+		displayOptions: {
+			...property.displayOptions,
+			show: { resource: [resource], operation: operations, ...property.displayOptions?.show },
+		},
 	}));
 }
 
 /** Operations with a second output for exception items, and the name of their first output. */
-export function exceptionOutputOperations(ops: readonly KhaosOperation[] = OPERATIONS): Record<string, string> {
+export function exceptionOutputOperations(
+	ops: readonly KhaosOperation[] = OPERATIONS,
+): Record<string, string> {
 	const out: Record<string, string> = {};
 	for (const op of ops.filter((o) => o.flags.twoOutputs)) {
 		// the outputs expression sees the operation's name only
-		if (ops.some((o) => o.operation === op.operation && o !== op)) throw new Error(`Two resources have an operation "${op.operation}"; one has two outputs`);
+		if (ops.some((o) => o.operation === op.operation && o !== op))
+			throw new Error(`Two resources have an operation "${op.operation}"; one has two outputs`);
 		out[op.operation] = op.flags.outputNames[0];
 	}
 	return out;

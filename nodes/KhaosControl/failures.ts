@@ -30,13 +30,19 @@ const SERVICE_FAULTS = new Set<string>(['auth_failed', 'unknown_method']);
  */
 export function classifyKhaosFailure(run: KhaosRun, error: unknown): FailureInfo {
 	const info = describeKhaosError(error, run.secrets);
-	const base = { message: info.message, code: info.code, status: info.status, attempts: info.attempts };
+	const base = {
+		message: info.message,
+		code: info.code,
+		status: info.status,
+		attempts: info.attempts,
+	};
 	if (info.category === 'transient') return { category: 'transient', ...base };
 	let recordLevel = false;
 	if (error instanceof KhaosFault) recordLevel = !SERVICE_FAULTS.has(error.code);
 	else if (error instanceof TransportError) {
 		recordLevel =
-			(error.kind === 'protocol' && (error.code === REQUEST_DATA || error.code === RESPONSE_FIELD)) ||
+			(error.kind === 'protocol' &&
+				(error.code === REQUEST_DATA || error.code === RESPONSE_FIELD)) ||
 			(error.kind === 'http' && [400, 413, 422].includes(error.status ?? 0));
 	}
 	return { category: recordLevel || run.ctx.continueOnFail() ? 'refused' : 'fatal', ...base };
@@ -77,9 +83,19 @@ export function failureExceptions(
 ): INodeExecutionData[] {
 	const info = classifyKhaosFailure(run, error);
 	if (info.category === 'fatal') throw runError(run, error, records[0]?.itemIndex ?? 0);
-	const kind: ExceptionKind = info.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
-	const details: Record<string, string | number | boolean | null> = { status: info.status, attempts: info.attempts };
+	const kind: ExceptionKind =
+		info.category === 'transient' ? 'transient_exhausted' : 'khaos_rejected';
+	const details: Record<string, string | number | boolean | null> = {
+		status: info.status,
+		attempts: info.attempts,
+	};
 	return records.map(({ json, itemIndex }) =>
-		exceptionItem(recordException(kind, `${recordName(json)}: ${what} failed: ${info.message}`, json, stage, { code: info.code, details }), itemIndex),
+		exceptionItem(
+			recordException(kind, `${recordName(json)}: ${what} failed: ${info.message}`, json, stage, {
+				code: info.code,
+				details,
+			}),
+			itemIndex,
+		),
 	);
 }

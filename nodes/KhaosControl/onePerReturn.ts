@@ -52,7 +52,8 @@ function asDuplicate(json: IDataObject, output: number): IDataObject {
 				noMovement++;
 				continue;
 			}
-			if (move.result === 'applied') Object.assign(move, { result: 'duplicate', applied: false, duplicate: true });
+			if (move.result === 'applied')
+				Object.assign(move, { result: 'duplicate', applied: false, duplicate: true });
 			duplicate++;
 		}
 		copy.stockMoves = { applied: 0, duplicate, noMovement };
@@ -64,7 +65,10 @@ function asDuplicate(json: IDataObject, output: number): IDataObject {
  * Runs `operation` on the first item of each return and copies its outputs to
  * the later items of the same return (see the file comment).
  */
-export async function onePerReturn(run: KhaosRun, operation: (run: KhaosRun) => Promise<OperationResult>): Promise<OperationResult> {
+export async function onePerReturn(
+	run: KhaosRun,
+	operation: (run: KhaosRun) => Promise<OperationResult>,
+): Promise<OperationResult> {
 	const leaderOf = new Map<string, number>();
 	const leaders: number[] = [];
 	/** follower input index → leader input index */
@@ -87,16 +91,23 @@ export async function onePerReturn(run: KhaosRun, operation: (run: KhaosRun) => 
 		const remapped = items.map((item) => {
 			const sub = pairedIndex(item);
 			const original = sub === null ? null : (leaders[sub] ?? null);
-			const out: INodeExecutionData = original === null ? item : { ...item, pairedItem: { item: original } };
+			const out: INodeExecutionData =
+				original === null ? item : { ...item, pairedItem: { item: original } };
 			if (original !== null) byLeader.set(original, [...(byLeader.get(original) ?? []), out]);
 			return { original, out };
 		});
 		// every item in input order: a leader's outputs, then (at its own position) a follower's copies
-		const all: Array<{ at: number; seq: number; out: INodeExecutionData }> = remapped.map((r, seq) => ({ at: r.original ?? -1, seq, out: r.out }));
+		const all: Array<{ at: number; seq: number; out: INodeExecutionData }> = remapped.map(
+			(r, seq) => ({ at: r.original ?? -1, seq, out: r.out }),
+		);
 		let seq = all.length;
 		for (const [follower, leader] of followerOf) {
 			for (const item of byLeader.get(leader) ?? []) {
-				all.push({ at: follower, seq: seq++, out: { json: asDuplicate(item.json, output), pairedItem: { item: follower } } });
+				all.push({
+					at: follower,
+					seq: seq++,
+					out: { json: asDuplicate(item.json, output), pairedItem: { item: follower } },
+				});
 			}
 		}
 		return all.sort((a, b) => (a.at === b.at ? a.seq - b.seq : a.at - b.at)).map((x) => x.out);
@@ -113,9 +124,15 @@ export async function onePerReturn(run: KhaosRun, operation: (run: KhaosRun) => 
  * return was credited (once) and the item is a duplicate on the first output,
  * as a redelivery would be. A failed look-up leaves the exceptions as they are.
  */
-export async function creditedMeanwhile(run: KhaosRun, result: OperationResult, refOf: (returnId: string) => string): Promise<OperationResult> {
+export async function creditedMeanwhile(
+	run: KhaosRun,
+	result: OperationResult,
+	refOf: (returnId: string) => string,
+): Promise<OperationResult> {
 	const [created = [], exceptions = [], ...rest] = result;
-	const suspects = exceptions.filter((e) => e.json.kind === 'quantity_exceeds_sold' && returnKey(e.json) !== null);
+	const suspects = exceptions.filter(
+		(e) => e.json.kind === 'quantity_exceeds_sold' && returnKey(e.json) !== null,
+	);
 	if (suspects.length === 0) return result;
 	const refs = [...new Set(suspects.map((e) => refOf(String(e.json.returnId).trim())))];
 	let statuses: KhaosOrderStatus[];
@@ -125,13 +142,17 @@ export async function creditedMeanwhile(run: KhaosRun, result: OperationResult, 
 		return result;
 	}
 	const notes = new Map<string, KhaosOrderStatus>();
-	for (const s of statuses) if (s.orderType === 2 && !s.cancelled) notes.set(s.associatedRef.toLowerCase(), s);
+	for (const s of statuses)
+		if (s.orderType === 2 && !s.cancelled) notes.set(s.associatedRef.toLowerCase(), s);
 	const creditedItem = new Set<number>();
 	const keep: INodeExecutionData[] = [];
 	const added: INodeExecutionData[] = [];
 	for (const e of exceptions) {
 		const id = returnKey(e.json) === null ? null : String(e.json.returnId).trim();
-		const note = e.json.kind === 'quantity_exceeds_sold' && id !== null ? notes.get(refOf(id).toLowerCase()) : undefined;
+		const note =
+			e.json.kind === 'quantity_exceeds_sold' && id !== null
+				? notes.get(refOf(id).toLowerCase())
+				: undefined;
 		const at = pairedIndex(e);
 		if (!note || id === null || at === null) {
 			keep.push(e);
@@ -144,8 +165,14 @@ export async function creditedMeanwhile(run: KhaosRun, result: OperationResult, 
 		added.push({
 			json: {
 				returnId: id,
-				displayId: (source.displayId as string | undefined) ?? (e.json.displayId as string | undefined) ?? null,
-				orderReference: (source.orderReference as string | undefined) ?? (e.json.orderReference as string | undefined) ?? null,
+				displayId:
+					(source.displayId as string | undefined) ??
+					(e.json.displayId as string | undefined) ??
+					null,
+				orderReference:
+					(source.orderReference as string | undefined) ??
+					(e.json.orderReference as string | undefined) ??
+					null,
 				associatedRef: refOf(id),
 				duplicate: true,
 				creditNoteCode: note.orderCode,
@@ -159,7 +186,11 @@ export async function creditedMeanwhile(run: KhaosRun, result: OperationResult, 
 	}
 	if (creditedItem.size === 0) return result;
 	// other exceptions of an item found credited (e.g. a second line over the quantity) go too
-	const remaining = keep.filter((e) => !(e.json.kind === 'quantity_exceeds_sold' && creditedItem.has(pairedIndex(e) ?? -1)));
-	const createdAll = [...created, ...added].sort((a, b) => (pairedIndex(a) ?? -1) - (pairedIndex(b) ?? -1));
+	const remaining = keep.filter(
+		(e) => !(e.json.kind === 'quantity_exceeds_sold' && creditedItem.has(pairedIndex(e) ?? -1)),
+	);
+	const createdAll = [...created, ...added].sort(
+		(a, b) => (pairedIndex(a) ?? -1) - (pairedIndex(b) ?? -1),
+	);
 	return [createdAll, remaining, ...rest];
 }

@@ -24,7 +24,12 @@ export function siteLocator(name = 'site'): INodeProperties {
 		default: { mode: 'list', value: '' },
 		description: "Khaos site. Empty uses the credential's default site ID.",
 		modes: [
-			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchSites', searchable: true } },
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchSites', searchable: true },
+			},
 			{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'e.g. 1' },
 		],
 	};
@@ -39,20 +44,29 @@ export function locationLocator(name = 'location'): INodeProperties {
 		required: true,
 		description: 'Stock location at the chosen site',
 		modes: [
-			{ displayName: 'From List', name: 'list', type: 'list', typeOptions: { searchListMethod: 'searchLocations', searchable: true } },
+			{
+				displayName: 'From List',
+				name: 'list',
+				type: 'list',
+				typeOptions: { searchListMethod: 'searchLocations', searchable: true },
+			},
 			{ displayName: 'By ID', name: 'id', type: 'string', placeholder: 'e.g. A1' },
 		],
 	};
 }
 
-export function reasonOptions(name = 'reasonId', displayName = 'Return Reason Name or ID'): INodeProperties {
+export function reasonOptions(
+	name = 'reasonId',
+	displayName = 'Return Reason Name or ID',
+): INodeProperties {
 	return {
 		displayName,
 		name,
 		type: 'options',
 		typeOptions: { loadOptionsMethod: 'getReturnReasons' },
 		default: '',
-		description: 'Khaos return reason (used for lines that name none). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+		description:
+			'Khaos return reason (used for lines that name none). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 	};
 }
 

@@ -17,15 +17,24 @@ export async function route(ctx: IExecuteFunctions): Promise<INodeExecutionData[
 	const op = findOperation(resource, operation);
 	const outputs = op?.flags.outputNames.length ?? 1;
 	// Reconcile reports on an empty window too; every other operation has nothing to do
-	if (items.length === 0 && !op?.flags.runsOnEmptyInput) return Array.from({ length: outputs }, () => []);
+	if (items.length === 0 && !op?.flags.runsOnEmptyInput)
+		return Array.from({ length: outputs }, () => []);
 	if (!op) {
 		const known = RESOURCES.find((r) => r.value === resource);
-		const message = known ? `Unknown ${known.name.toLowerCase()} operation "${operation}"` : `Unknown resource "${resource}"`;
+		const message = known
+			? `Unknown ${known.name.toLowerCase()} operation "${operation}"`
+			: `Unknown resource "${resource}"`;
 		throw toNodeError(ctx.getNode(), new Error(message), { itemIndex: 0 });
 	}
 
 	const creds = await getKhaosCredentials(ctx);
-	const run: KhaosRun = { ctx, api: createKhaosApi(ctx, creds), creds, secrets: khaosSecrets(creds), items };
+	const run: KhaosRun = {
+		ctx,
+		api: createKhaosApi(ctx, creds),
+		creds,
+		secrets: khaosSecrets(creds),
+		items,
+	};
 	let result: OperationResult;
 	try {
 		result = op.flags.oncePerReturn ? await onePerReturn(run, op.execute) : await op.execute(run);

@@ -5,7 +5,11 @@
  * No wire format here (transports/khaos owns it).
  */
 import { NodeOperationError } from 'n8n-workflow';
-import type { ICredentialDataDecryptedObject, IExecuteFunctions, ILoadOptionsFunctions } from 'n8n-workflow';
+import type {
+	ICredentialDataDecryptedObject,
+	IExecuteFunctions,
+	ILoadOptionsFunctions,
+} from 'n8n-workflow';
 import { BYTES_PER_MB, capResponseSize, type HttpSend } from '../../transports/http';
 import { DEFAULT_RETRY_POLICY } from '../../transports/retry';
 import type { KhaosApi, KhaosAuthMode, KhaosConfig } from '../../transports/khaos/api';
@@ -36,9 +40,15 @@ export interface KhaosCredentials {
 export const DEFAULT_MAX_RESPONSE_MB = 20;
 
 /** Read the credential leniently (older saved credentials may lack newer fields). */
-export function readKhaosCredentials(data: ICredentialDataDecryptedObject | Record<string, unknown>): KhaosCredentials {
-	const authMode: KhaosAuthMode = data.authMode === 'basic' || data.authMode === 'inRequest' ? data.authMode : 'none';
-	const style = data.soapActionStyle === 'method' || data.soapActionStyle === 'empty' ? data.soapActionStyle : 'namespaceHash';
+export function readKhaosCredentials(
+	data: ICredentialDataDecryptedObject | Record<string, unknown>,
+): KhaosCredentials {
+	const authMode: KhaosAuthMode =
+		data.authMode === 'basic' || data.authMode === 'inRequest' ? data.authMode : 'none';
+	const style =
+		data.soapActionStyle === 'method' || data.soapActionStyle === 'empty'
+			? data.soapActionStyle
+			: 'namespaceHash';
 	return {
 		url: str(data.url).trim(),
 		authMode,
@@ -71,7 +81,11 @@ export function khaosConfigFromCredentials(creds: KhaosCredentials): KhaosConfig
 		soapActionStyle: creds.soapActionStyle,
 		timeoutMs: creds.timeoutSeconds * 1000,
 		batchSize: creds.batchSize,
-		retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: creds.maxAttempts, maxTotalMs: Math.max(DEFAULT_RETRY_POLICY.maxTotalMs, creds.timeoutSeconds * 1000 * 2) },
+		retry: {
+			...DEFAULT_RETRY_POLICY,
+			maxAttempts: creds.maxAttempts,
+			maxTotalMs: Math.max(DEFAULT_RETRY_POLICY.maxTotalMs, creds.timeoutSeconds * 1000 * 2),
+		},
 	};
 }
 
@@ -85,9 +99,15 @@ export function khaosSecrets(creds: Pick<KhaosCredentials, 'username' | 'passwor
 	return secretsOf(creds.password, creds.username.length >= 3 ? creds.username : null, pair);
 }
 
-export async function getKhaosCredentials(ctx: IExecuteFunctions | ILoadOptionsFunctions): Promise<KhaosCredentials> {
+export async function getKhaosCredentials(
+	ctx: IExecuteFunctions | ILoadOptionsFunctions,
+): Promise<KhaosCredentials> {
 	const creds = readKhaosCredentials(await ctx.getCredentials(KHAOS_CREDENTIAL));
-	if (!creds.url) throw new NodeOperationError(ctx.getNode(), 'The Khaos Control credential has no web services URL');
+	if (!creds.url)
+		throw new NodeOperationError(
+			ctx.getNode(),
+			'The Khaos Control credential has no web services URL',
+		);
 	return creds;
 }
 
@@ -96,8 +116,14 @@ export async function getKhaosCredentials(ctx: IExecuteFunctions | ILoadOptionsF
  * (proxy, SSRF policy, credential `authenticate`). Unit tests replace it with
  * `jest.spyOn(transport, 'createKhaosApi')`.
  */
-export function createKhaosApi(ctx: IExecuteFunctions | ILoadOptionsFunctions, creds: KhaosCredentials): KhaosApi {
-	return new KhaosClient(khaosConfigFromCredentials(creds), { send: khaosSend(makeN8nSend(ctx, KHAOS_CREDENTIAL), creds), retry: n8nRetryDeps });
+export function createKhaosApi(
+	ctx: IExecuteFunctions | ILoadOptionsFunctions,
+	creds: KhaosCredentials,
+): KhaosApi {
+	return new KhaosClient(khaosConfigFromCredentials(creds), {
+		send: khaosSend(makeN8nSend(ctx, KHAOS_CREDENTIAL), creds),
+		retry: n8nRetryDeps,
+	});
 }
 
 /**
@@ -106,8 +132,16 @@ export function createKhaosApi(ctx: IExecuteFunctions | ILoadOptionsFunctions, c
  * covers any sender). The cap lives in the sender rather than in KhaosConfig so it applies to
  * every call the client makes, whatever the call.
  */
-export function khaosSend(send: HttpSend, creds: Pick<KhaosCredentials, 'maxResponseMb'>): HttpSend {
-	return capResponseSize(send, creds.maxResponseMb * BYTES_PER_MB, 'Khaos', 'raise Max Response Size in the Khaos Control credential only if Khaos really sends answers this large');
+export function khaosSend(
+	send: HttpSend,
+	creds: Pick<KhaosCredentials, 'maxResponseMb'>,
+): HttpSend {
+	return capResponseSize(
+		send,
+		creds.maxResponseMb * BYTES_PER_MB,
+		'Khaos',
+		'raise Max Response Size in the Khaos Control credential only if Khaos really sends answers this large',
+	);
 }
 
 /** A Khaos error, classified for exception items. */
@@ -120,7 +154,12 @@ export interface KhaosErrorInfo {
 	attempts: number | null;
 }
 
-const KHAOS_CATEGORY = { transient: 'transient', remote: 'rejected', transport: 'failed', logic: 'logic' } as const;
+const KHAOS_CATEGORY = {
+	transient: 'transient',
+	remote: 'rejected',
+	transport: 'failed',
+	logic: 'logic',
+} as const;
 
 export function describeKhaosError(error: unknown, secrets: string[]): KhaosErrorInfo {
 	const { category, message, code, status, attempts } = describeFailure(error, secrets);
@@ -129,7 +168,9 @@ export function describeKhaosError(error: unknown, secrets: string[]): KhaosErro
 
 /** What the editor shows under a Khaos NodeApiError (nodes/shared/nodeError.ts toNodeError's `advice`). */
 export function khaosAdvice(failure: FailureDescription): string {
-	if (failure.category === 'transient') return `Khaos kept failing after ${failure.attempts ?? '?'} attempt(s); nothing was applied twice. Check the service, then run again.`;
-	if (failure.category === 'remote') return 'Khaos refused the call; the message is the SOAP fault it sent.';
+	if (failure.category === 'transient')
+		return `Khaos kept failing after ${failure.attempts ?? '?'} attempt(s); nothing was applied twice. Check the service, then run again.`;
+	if (failure.category === 'remote')
+		return 'Khaos refused the call; the message is the SOAP fault it sent.';
 	return 'Check the web services URL, the authentication settings and the network.';
 }

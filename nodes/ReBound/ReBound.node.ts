@@ -1,10 +1,22 @@
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { makeException } from '../../core/exceptions';
 import type { ReboundApi } from '../../transports/rebound/api';
 import { describeReboundError } from '../../transports/rebound/errors';
 import { normaliseReboundReturn } from '../../transports/rebound/normalise';
-import { invalidReturnException, planWindows, slashDate, slimRawReturn, withSyntheticEvent } from '../../transports/rebound/poll';
+import {
+	invalidReturnException,
+	planWindows,
+	slashDate,
+	slimRawReturn,
+	withSyntheticEvent,
+} from '../../transports/rebound/poll';
 import {
 	createReboundApi,
 	getReboundCredentials,
@@ -19,13 +31,17 @@ const SEARCH_WINDOW_DAYS = 7;
 /** Longest window one Search accepts. */
 const MAX_SEARCH_DAYS = 731;
 
-type Outcome = { ok: true; json: IDataObject } | { ok: false; json: IDataObject; error: NodeOperationError | ReturnType<typeof toNodeError> };
+type Outcome =
+	| { ok: true; json: IDataObject }
+	| { ok: false; json: IDataObject; error: NodeOperationError | ReturnType<typeof toNodeError> };
 
 function dayParam(value: unknown): string | null {
 	if (typeof value !== 'string' || value.trim() === '') return null;
 	const ms = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
 	if (Number.isNaN(ms)) return null;
-	return value.length >= 10 && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : new Date(ms).toISOString().slice(0, 10);
+	return value.length >= 10 && /^\d{4}-\d{2}-\d{2}/.test(value)
+		? value.slice(0, 10)
+		: new Date(ms).toISOString().slice(0, 10);
 }
 
 export class ReBound implements INodeType {
@@ -58,8 +74,18 @@ export class ReBound implements INodeType {
 				noDataExpression: true,
 				displayOptions: { show: { resource: ['return'] } },
 				options: [
-					{ name: 'Get', value: 'get', description: 'Get a return by its ReBound ID', action: 'Get a return' },
-					{ name: 'Search', value: 'search', description: 'Find the returns of a date window', action: 'Search returns' },
+					{
+						name: 'Get',
+						value: 'get',
+						description: 'Get a return by its ReBound ID',
+						action: 'Get a return',
+					},
+					{
+						name: 'Search',
+						value: 'search',
+						description: 'Find the returns of a date window',
+						action: 'Search returns',
+					},
 				],
 				default: 'get',
 			},
@@ -70,7 +96,7 @@ export class ReBound implements INodeType {
 				required: true,
 				default: '',
 				placeholder: '123456',
-				description: 'The return\'s ReBound ID (not its display ID)',
+				description: "The return's ReBound ID (not its display ID)",
 				displayOptions: { show: { resource: ['return'], operation: ['get'] } },
 			},
 			{
@@ -96,8 +122,16 @@ export class ReBound implements INodeType {
 				name: 'output',
 				type: 'options',
 				options: [
-					{ name: 'Returns', value: 'returns', description: 'Fetch each return and output it normalised' },
-					{ name: 'IDs Only', value: 'ids', description: 'Output one item per return ID (one search call per 7 days)' },
+					{
+						name: 'Returns',
+						value: 'returns',
+						description: 'Fetch each return and output it normalised',
+					},
+					{
+						name: 'IDs Only',
+						value: 'ids',
+						description: 'Output one item per return ID (one search call per 7 days)',
+					},
 				],
 				default: 'returns',
 				displayOptions: { show: { resource: ['return'], operation: ['search'] } },
@@ -115,7 +149,8 @@ export class ReBound implements INodeType {
 						name: 'includeRaw',
 						type: 'boolean',
 						default: false,
-						description: 'Whether to add the return as ReBound sent it under `raw` (without the base64 label)',
+						description:
+							'Whether to add the return as ReBound sent it under `raw` (without the base64 label)',
 					},
 					{
 						displayName: 'Fetch Concurrency',
@@ -148,17 +183,28 @@ export class ReBound implements INodeType {
 			const nowMs = Date.now();
 			const norm = normaliseReboundReturn(raw, { source: 'rebound-api' });
 			if (!norm.ok) {
-				const ex = invalidReturnException(id, raw, norm.issues, norm.message, new Date(nowMs).toISOString());
+				const ex = invalidReturnException(
+					id,
+					raw,
+					norm.issues,
+					norm.message,
+					new Date(nowMs).toISOString(),
+				);
 				return {
 					ok: false,
 					json: ex as unknown as IDataObject,
 					error: new NodeOperationError(node, norm.message, {
 						itemIndex,
-						description: 'The return from ReBound is malformed at the field named. Turn on "Continue On Fail" to get it as an invalid_payload exception item instead.',
+						description:
+							'The return from ReBound is malformed at the field named. Turn on "Continue On Fail" to get it as an invalid_payload exception item instead.',
 					}),
 				};
 			}
-			const ret = withSyntheticEvent(norm.value, norm.value.lines, nowMs, { source: 'rebound-api', prefix: 'api', type: 'return.fetched' });
+			const ret = withSyntheticEvent(norm.value, norm.value.lines, nowMs, {
+				source: 'rebound-api',
+				prefix: 'api',
+				type: 'return.fetched',
+			});
 			const json = ret as unknown as IDataObject;
 			if (includeRaw) json.raw = slimRawReturn(raw) as IDataObject;
 			return { ok: true, json };
@@ -166,13 +212,21 @@ export class ReBound implements INodeType {
 
 		const fetchFailure = (id: string, error: unknown, itemIndex: number): Outcome => {
 			const info = describeReboundError(error, secrets);
-			const ex = makeException(info.transient ? 'transient_exhausted' : 'invalid_payload', `Return ${id} could not be fetched from ReBound: ${info.message}`, {
-				stage: 'trigger',
-				returnId: id,
-				code: info.code ?? null,
-				details: { status: info.status ?? null },
-			});
-			return { ok: false, json: ex as unknown as IDataObject, error: toNodeError(node, error, secrets, itemIndex, `ReBound get return ${id}`) };
+			const ex = makeException(
+				info.transient ? 'transient_exhausted' : 'invalid_payload',
+				`Return ${id} could not be fetched from ReBound: ${info.message}`,
+				{
+					stage: 'trigger',
+					returnId: id,
+					code: info.code ?? null,
+					details: { status: info.status ?? null },
+				},
+			);
+			return {
+				ok: false,
+				json: ex as unknown as IDataObject,
+				error: toNodeError(node, error, secrets, itemIndex, `ReBound get return ${id}`),
+			};
 		};
 
 		for (let i = 0; i < items.length; i++) {
@@ -196,11 +250,22 @@ export class ReBound implements INodeType {
 				} else if (operation === 'search') {
 					const from = dayParam(this.getNodeParameter('dateFrom', i, ''));
 					const to = dayParam(this.getNodeParameter('dateTo', i, ''));
-					if (!from) throw new NodeOperationError(node, 'From Date is empty or not a date', { itemIndex: i });
-					if (!to) throw new NodeOperationError(node, 'To Date is empty or not a date', { itemIndex: i });
-					if (from > to) throw new NodeOperationError(node, `From Date (${from}) is after To Date (${to})`, { itemIndex: i });
+					if (!from)
+						throw new NodeOperationError(node, 'From Date is empty or not a date', {
+							itemIndex: i,
+						});
+					if (!to)
+						throw new NodeOperationError(node, 'To Date is empty or not a date', { itemIndex: i });
+					if (from > to)
+						throw new NodeOperationError(node, `From Date (${from}) is after To Date (${to})`, {
+							itemIndex: i,
+						});
 					if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > MAX_SEARCH_DAYS) {
-						throw new NodeOperationError(node, `The window ${from} to ${to} is longer than ${MAX_SEARCH_DAYS} days`, { itemIndex: i });
+						throw new NodeOperationError(
+							node,
+							`The window ${from} to ${to} is longer than ${MAX_SEARCH_DAYS} days`,
+							{ itemIndex: i },
+						);
 					}
 					const ids: string[] = [];
 					const seen = new Set<string>();
@@ -210,7 +275,13 @@ export class ReBound implements INodeType {
 							found = await api.searchReturnIds(slashDate(window.from), slashDate(window.to));
 						} catch (error) {
 							if (describeReboundError(error, secrets).code === 'empty') continue;
-							throw toNodeError(node, error, secrets, i, `ReBound search ${window.from} to ${window.to}`);
+							throw toNodeError(
+								node,
+								error,
+								secrets,
+								i,
+								`ReBound search ${window.from} to ${window.to}`,
+							);
 						}
 						for (const id of found.map(String)) {
 							if (!seen.has(id)) {
@@ -220,11 +291,18 @@ export class ReBound implements INodeType {
 						}
 					}
 					if (this.getNodeParameter('output', i, 'returns') === 'ids') {
-						for (const id of ids) outcomes.push({ ok: true, json: { returnId: id, dateFrom: from, dateTo: to } });
+						for (const id of ids)
+							outcomes.push({ ok: true, json: { returnId: id, dateFrom: from, dateTo: to } });
 					} else {
-						const concurrency = Math.min(16, Math.max(1, Math.floor(Number(options.concurrency ?? 4)) || 4));
+						const concurrency = Math.min(
+							16,
+							Math.max(1, Math.floor(Number(options.concurrency ?? 4)) || 4),
+						);
 						const results = await api.getReturns(ids, concurrency);
-						for (const r of results) outcomes.push(r.ok ? judge(r.id, r.value, includeRaw, i) : fetchFailure(r.id, r.error, i));
+						for (const r of results)
+							outcomes.push(
+								r.ok ? judge(r.id, r.value, includeRaw, i) : fetchFailure(r.id, r.error, i),
+							);
 					}
 				} else {
 					throw new NodeOperationError(node, `Unknown operation "${operation}"`, { itemIndex: i });

@@ -1,8 +1,20 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
-import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IPollFunctions,
+} from 'n8n-workflow';
 import type { ReturnException } from '../../core/exceptions';
 import type { NormalisedReturn } from '../../core/returnModel';
-import { DEFAULT_POLL_OPTIONS, readPollState, runReboundPoll, sampleReboundReturns, type PollOptions } from '../../transports/rebound/poll';
+import {
+	DEFAULT_POLL_OPTIONS,
+	readPollState,
+	runReboundPoll,
+	sampleReboundReturns,
+	type PollOptions,
+} from '../../transports/rebound/poll';
 import {
 	createReboundApi,
 	getReboundCredentials,
@@ -21,7 +33,11 @@ function toItems(rows: Array<NormalisedReturn | ReturnException>): INodeExecutio
 }
 
 /** The Returns output, as normalised returns or (Output: Inbox Row) as the intake's inbox rows. */
-function returnItems(rows: NormalisedReturn[], output: unknown, nowMs: number): INodeExecutionData[] {
+function returnItems(
+	rows: NormalisedReturn[],
+	output: unknown,
+	nowMs: number,
+): INodeExecutionData[] {
 	if (output !== 'inboxRow') return toItems(rows);
 	const receivedAt = new Date(nowMs).toISOString();
 	return rows.map((row) => ({ json: returnAsOutput(row, output, receivedAt) }));
@@ -40,8 +56,10 @@ export class ReBoundPollTrigger implements INodeType {
 		icon: { light: 'file:rebound.svg', dark: 'file:rebound.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{$parameter["emitMode"] === "line" ? "Each graded line" : "Fully graded returns"}}',
-		description: 'Polls ReBound for graded returns (date windows with overlap, a cursor, per-return dedupe)',
+		subtitle:
+			'={{$parameter["emitMode"] === "line" ? "Each graded line" : "Fully graded returns"}}',
+		description:
+			'Polls ReBound for graded returns (date windows with overlap, a cursor, per-return dedupe)',
 		defaults: { name: 'ReBound Poll Trigger' },
 		polling: true,
 		inputs: [],
@@ -50,7 +68,8 @@ export class ReBoundPollTrigger implements INodeType {
 		credentials: [{ name: 'reBoundApi', required: true, testedBy: 'reBoundApiTest' }],
 		properties: [
 			{
-				displayName: 'ReBound\'s search has no cursor and no "modified since": each poll searches date windows from the last poll (minus the overlap) to today, in UTC, and fetches every return found there, because only the full return shows its dispositions. A return is emitted once every line is graded, and again only if a disposition later changes. Returns not yet graded are remembered and fetched by ID on later polls (even after their date has left the overlap) until "Watch Ungraded Returns For" runs out. A return that cannot be read becomes an invalid_payload exception on the Exceptions output, once; the cursor still moves on. Manual runs show the newest returns and move nothing.',
+				displayName:
+					'ReBound\'s search has no cursor and no "modified since": each poll searches date windows from the last poll (minus the overlap) to today, in UTC, and fetches every return found there, because only the full return shows its dispositions. A return is emitted once every line is graded, and again only if a disposition later changes. Returns not yet graded are remembered and fetched by ID on later polls (even after their date has left the overlap) until "Watch Ungraded Returns For" runs out. A return that cannot be read becomes an invalid_payload exception on the Exceptions output, once; the cursor still moves on. Manual runs show the newest returns and move nothing.',
 				name: 'notice',
 				type: 'notice',
 				default: '',
@@ -63,12 +82,14 @@ export class ReBoundPollTrigger implements INodeType {
 					{
 						name: 'Per Return, When Fully Graded',
 						value: 'return',
-						description: 'Emit a return once every line has a final disposition, again only if a disposition changes',
+						description:
+							'Emit a return once every line has a final disposition, again only if a disposition changes',
 					},
 					{
 						name: 'Per Line, As Each Is Graded',
 						value: 'line',
-						description: 'Emit a return holding just the lines graded (or regraded) since the last poll',
+						description:
+							'Emit a return holding just the lines graded (or regraded) since the last poll',
 					},
 				],
 				default: 'return',
@@ -87,7 +108,8 @@ export class ReBoundPollTrigger implements INodeType {
 				type: 'number',
 				typeOptions: { minValue: 0, maxValue: 60 },
 				default: 2,
-				description: 'Each poll starts this many days before the end of the previous one, so late changes are seen',
+				description:
+					'Each poll starts this many days before the end of the previous one, so late changes are seen',
 			},
 			{
 				displayName: 'Window (Days)',
@@ -119,7 +141,8 @@ export class ReBoundPollTrigger implements INodeType {
 						type: 'number',
 						typeOptions: { minValue: 0, maxValue: 365 },
 						default: 30,
-						description: 'How long a return that is not fully graded yet is fetched again on each poll after it was first seen',
+						description:
+							'How long a return that is not fully graded yet is fetched again on each poll after it was first seen',
 					},
 					{
 						displayName: 'Manual Run Sample Size',
@@ -145,9 +168,24 @@ export class ReBoundPollTrigger implements INodeType {
 		const extra = this.getNodeParameter('options', {}) as IDataObject;
 		const opts: PollOptions = {
 			emitMode: this.getNodeParameter('emitMode', 'return') === 'line' ? 'line' : 'return',
-			lookbackDays: num(this.getNodeParameter('lookbackDays', DEFAULT_POLL_OPTIONS.lookbackDays), DEFAULT_POLL_OPTIONS.lookbackDays, 0, 365),
-			overlapDays: num(this.getNodeParameter('overlapDays', DEFAULT_POLL_OPTIONS.overlapDays), DEFAULT_POLL_OPTIONS.overlapDays, 0, 60),
-			windowDays: num(this.getNodeParameter('windowDays', DEFAULT_POLL_OPTIONS.windowDays), DEFAULT_POLL_OPTIONS.windowDays, 1, 31),
+			lookbackDays: num(
+				this.getNodeParameter('lookbackDays', DEFAULT_POLL_OPTIONS.lookbackDays),
+				DEFAULT_POLL_OPTIONS.lookbackDays,
+				0,
+				365,
+			),
+			overlapDays: num(
+				this.getNodeParameter('overlapDays', DEFAULT_POLL_OPTIONS.overlapDays),
+				DEFAULT_POLL_OPTIONS.overlapDays,
+				0,
+				60,
+			),
+			windowDays: num(
+				this.getNodeParameter('windowDays', DEFAULT_POLL_OPTIONS.windowDays),
+				DEFAULT_POLL_OPTIONS.windowDays,
+				1,
+				31,
+			),
 			concurrency: num(extra.concurrency, DEFAULT_POLL_OPTIONS.concurrency, 1, 16),
 			watchDays: num(extra.watchDays, DEFAULT_POLL_OPTIONS.watchDays, 0, 365),
 		};
@@ -155,7 +193,13 @@ export class ReBoundPollTrigger implements INodeType {
 		if (this.getMode() === 'manual') {
 			let sample: Awaited<ReturnType<typeof sampleReboundReturns>>;
 			try {
-				sample = await sampleReboundReturns(api, opts, Date.now(), num(extra.sampleSize, 5, 1, 50), secrets);
+				sample = await sampleReboundReturns(
+					api,
+					opts,
+					Date.now(),
+					num(extra.sampleSize, 5, 1, 50),
+					secrets,
+				);
 			} catch (error) {
 				throw toNodeError(this.getNode(), error, secrets, undefined, 'ReBound search');
 			}
@@ -166,14 +210,21 @@ export class ReBoundPollTrigger implements INodeType {
 		const staticData = this.getWorkflowStaticData('node');
 		const started = Date.now();
 		const budgetFn = (this as { getPollBudgetMs?: () => number }).getPollBudgetMs;
-		const budgetMs = typeof budgetFn === 'function' ? budgetFn.call(this) : Number.POSITIVE_INFINITY;
+		const budgetMs =
+			typeof budgetFn === 'function' ? budgetFn.call(this) : Number.POSITIVE_INFINITY;
 		let result: Awaited<ReturnType<typeof runReboundPoll>>;
 		try {
 			result = await runReboundPoll(
 				api,
 				readPollState(staticData),
 				opts,
-				{ now: () => Date.now(), deadlineMs: Number.isFinite(budgetMs) && budgetMs > 0 ? started + budgetMs * BUDGET_SHARE : undefined },
+				{
+					now: () => Date.now(),
+					deadlineMs:
+						Number.isFinite(budgetMs) && budgetMs > 0
+							? started + budgetMs * BUDGET_SHARE
+							: undefined,
+				},
 				secrets,
 			);
 		} catch (error) {

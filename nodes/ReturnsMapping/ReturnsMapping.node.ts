@@ -1,7 +1,22 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { makeException, type ReturnException } from '../../core/exceptions';
-import { checkCodes, compileTables, formatTableIssue, mapReturn, unmappedToExceptions, type CodeInput, type CompiledTables, type RawTables } from '../../core/mapping';
+import {
+	checkCodes,
+	compileTables,
+	formatTableIssue,
+	mapReturn,
+	unmappedToExceptions,
+	type CodeInput,
+	type CompiledTables,
+	type RawTables,
+} from '../../core/mapping';
 import { recordLabel, validateReturn, type NormalisedReturn } from '../../core/returnModel';
 import { returnsMappingProperties, type TableSource } from './ReturnsMappingDescription';
 
@@ -22,7 +37,10 @@ function readTables(ctx: IExecuteFunctions, requireRows: boolean): CompiledTable
 			const collection = ctx.getNodeParameter(`${prefix}Rows`, 0, {}) as { rows?: IDataObject[] };
 			const rows = collection.rows ?? [];
 			// the row editor names the action column stockAction (see ReturnsMappingDescription)
-			raw[key] = key === 'dispositions' ? rows.map(({ stockAction, ...row }) => ({ ...row, action: row.action ?? stockAction })) : rows;
+			raw[key] =
+				key === 'dispositions'
+					? rows.map(({ stockAction, ...row }) => ({ ...row, action: row.action ?? stockAction }))
+					: rows;
 		}
 	}
 	const compiled = compileTables(raw, { requireRows });
@@ -40,14 +58,21 @@ function readTables(ctx: IExecuteFunctions, requireRows: boolean): CompiledTable
  * field (an inbox row of the intake template), so the processor needs no parse step (and no n8n
  * expression per row) in front of this node.
  */
-export function returnFromItem(json: IDataObject): { ok: true; value: IDataObject } | { ok: false; message: string } {
-	if (Array.isArray(json.lines) || typeof json.payload !== 'string') return { ok: true, value: json };
+export function returnFromItem(
+	json: IDataObject,
+): { ok: true; value: IDataObject } | { ok: false; message: string } {
+	if (Array.isArray(json.lines) || typeof json.payload !== 'string')
+		return { ok: true, value: json };
 	try {
 		const parsed: unknown = JSON.parse(json.payload);
-		if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return { ok: true, value: parsed as IDataObject };
+		if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+			return { ok: true, value: parsed as IDataObject };
 		return { ok: false, message: `${recordLabel(json)}: payload is not a JSON object` };
 	} catch (error) {
-		return { ok: false, message: `${recordLabel(json)}: payload is not valid JSON (${error instanceof Error ? error.message : String(error)})` };
+		return {
+			ok: false,
+			message: `${recordLabel(json)}: payload is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+		};
 	}
 }
 
@@ -63,7 +88,11 @@ function invalidInput(json: IDataObject, message: string, field: string | null):
 
 function unexpected(json: IDataObject, error: unknown): IDataObject {
 	const message = error instanceof Error ? error.message : String(error);
-	const ex = invalidInput(json, `${recordLabel(json)}: unexpected error while mapping: ${message}`, null);
+	const ex = invalidInput(
+		json,
+		`${recordLabel(json)}: unexpected error while mapping: ${message}`,
+		null,
+	);
 	return { ...ex, owner: 'tech', error: message } as unknown as IDataObject;
 }
 
@@ -75,7 +104,8 @@ export class ReturnsMapping implements INodeType {
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["operation"] === "check" ? "Check Mappings" : "Map Returns" }}',
-		description: 'Map ReBound dispositions to Khaos stock actions, reasons to Khaos reason IDs and SKUs to stock codes',
+		description:
+			'Map ReBound dispositions to Khaos stock actions, reasons to Khaos reason IDs and SKUs to stock codes',
 		defaults: { name: 'Returns Mapping' },
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
@@ -99,14 +129,24 @@ export class ReturnsMapping implements INodeType {
 			items.forEach((item, itemIndex) => {
 				const carried = returnFromItem(item.json);
 				if (!carried.ok) {
-					unmapped.push({ json: invalidInput(item.json, carried.message, 'payload') as unknown as IDataObject, pairedItem: { item: itemIndex } });
+					unmapped.push({
+						json: invalidInput(item.json, carried.message, 'payload') as unknown as IDataObject,
+						pairedItem: { item: itemIndex },
+					});
 					return;
 				}
 				const json = carried.value;
 				if (Array.isArray(json.lines)) {
 					const valid = validateReturn(json);
 					if (!valid.ok) {
-						unmapped.push({ json: invalidInput(json, valid.message, valid.issues[0]?.field ?? null) as unknown as IDataObject, pairedItem: { item: itemIndex } });
+						unmapped.push({
+							json: invalidInput(
+								json,
+								valid.message,
+								valid.issues[0]?.field ?? null,
+							) as unknown as IDataObject,
+							pairedItem: { item: itemIndex },
+						});
 						return;
 					}
 					inputs.push(valid.value);
@@ -114,7 +154,11 @@ export class ReturnsMapping implements INodeType {
 					inputs.push(json as CodeInput);
 				} else {
 					unmapped.push({
-						json: invalidInput(json, `${recordLabel(json)} is invalid: expected a normalised return (lines) or an item with a code or codes field`, 'lines') as unknown as IDataObject,
+						json: invalidInput(
+							json,
+							`${recordLabel(json)} is invalid: expected a normalised return (lines) or an item with a code or codes field`,
+							'lines',
+						) as unknown as IDataObject,
 						pairedItem: { item: itemIndex },
 					});
 					return;
@@ -123,7 +167,10 @@ export class ReturnsMapping implements INodeType {
 			});
 			for (const entry of checkCodes(inputs, tables)) {
 				const { inputIndexes, ...json } = entry;
-				unmapped.push({ json: json as unknown as IDataObject, pairedItem: inputIndexes.map((i) => ({ item: origin[i] })) });
+				unmapped.push({
+					json: json as unknown as IDataObject,
+					pairedItem: inputIndexes.map((i) => ({ item: origin[i] })),
+				});
 			}
 			return [mapped, unmapped];
 		}
@@ -132,21 +179,36 @@ export class ReturnsMapping implements INodeType {
 			const pairedItem = { item: itemIndex };
 			const carried = returnFromItem(items[itemIndex].json);
 			if (!carried.ok) {
-				unmapped.push({ json: invalidInput(items[itemIndex].json, carried.message, 'payload') as unknown as IDataObject, pairedItem });
+				unmapped.push({
+					json: invalidInput(
+						items[itemIndex].json,
+						carried.message,
+						'payload',
+					) as unknown as IDataObject,
+					pairedItem,
+				});
 				continue;
 			}
 			const json = carried.value;
 			try {
 				const valid = validateReturn(json);
 				if (!valid.ok) {
-					unmapped.push({ json: invalidInput(json, valid.message, valid.issues[0]?.field ?? null) as unknown as IDataObject, pairedItem });
+					unmapped.push({
+						json: invalidInput(
+							json,
+							valid.message,
+							valid.issues[0]?.field ?? null,
+						) as unknown as IDataObject,
+						pairedItem,
+					});
 					continue;
 				}
 				const result = mapReturn(valid.value, tables);
 				if (result.ok) {
 					mapped.push({ json: result.mapped as unknown as IDataObject, pairedItem });
 				} else {
-					for (const ex of unmappedToExceptions(valid.value, result.unmapped)) unmapped.push({ json: ex as unknown as IDataObject, pairedItem });
+					for (const ex of unmappedToExceptions(valid.value, result.unmapped))
+						unmapped.push({ json: ex as unknown as IDataObject, pairedItem });
 				}
 			} catch (error) {
 				if (this.continueOnFail()) {

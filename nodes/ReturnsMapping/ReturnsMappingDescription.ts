@@ -49,7 +49,8 @@ function tableProperties(spec: TableSpec): INodeProperties[] {
 			type: 'json',
 			default: '[]',
 			hint: `An array of rows with the column names of the table, e.g. ${spec.example}`,
-			description: 'Usually an expression that reads the rows a Data table node returned; see the mapping guide',
+			description:
+				'Usually an expression that reads the rows a Data table node returned; see the mapping guide',
 			displayOptions: { show: { [`${spec.prefix}Source`]: ['json'] } },
 		},
 	];
@@ -65,13 +66,15 @@ export const returnsMappingProperties: INodeProperties[] = [
 			{
 				name: 'Map Returns',
 				value: 'map',
-				description: 'Map each graded return to Khaos stock actions and reason IDs; anything unmapped goes to the Unmapped output',
+				description:
+					'Map each graded return to Khaos stock actions and reason IDs; anything unmapped goes to the Unmapped output',
 				action: 'Map returns',
 			},
 			{
 				name: 'Check Mappings',
 				value: 'check',
-				description: 'List every disposition or reason code seen that has no exact mapping (on the Unmapped output)',
+				description:
+					'List every disposition or reason code seen that has no exact mapping (on the Unmapped output)',
 				action: 'Check mappings',
 			},
 		],
@@ -88,7 +91,8 @@ export const returnsMappingProperties: INodeProperties[] = [
 		prefix: 'disposition',
 		title: 'Dispositions',
 		noun: 'Disposition',
-		example: '[{"disposition":"Grade A","action":"restock","siteId":"1","locationId":"A1","sellable":true}]',
+		example:
+			'[{"disposition":"Grade A","action":"restock","siteId":"1","locationId":"A1","sellable":true}]',
 		columns: [
 			{
 				displayName: 'Disposition',
@@ -96,7 +100,8 @@ export const returnsMappingProperties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'Grade A',
-				description: 'The ReBound grade (final disposition), matched ignoring case and spaces; * for the default row',
+				description:
+					'The ReBound grade (final disposition), matched ignoring case and spaces; * for the default row',
 			},
 			{
 				displayName: 'Action',
@@ -104,10 +109,26 @@ export const returnsMappingProperties: INodeProperties[] = [
 				name: 'stockAction',
 				type: 'options',
 				options: [
-					{ name: 'Restock', value: 'restock', description: 'Book the stock into a site and location' },
-					{ name: 'Quarantine', value: 'quarantine', description: 'Book the stock into a quarantine location (never sellable)' },
-					{ name: 'Write Off', value: 'write_off', description: 'Write the stock off (optionally into a write-off location)' },
-					{ name: 'No Movement', value: 'no_movement', description: 'Move no stock (e.g. item missing from the parcel)' },
+					{
+						name: 'Restock',
+						value: 'restock',
+						description: 'Book the stock into a site and location',
+					},
+					{
+						name: 'Quarantine',
+						value: 'quarantine',
+						description: 'Book the stock into a quarantine location (never sellable)',
+					},
+					{
+						name: 'Write Off',
+						value: 'write_off',
+						description: 'Write the stock off (optionally into a write-off location)',
+					},
+					{
+						name: 'No Movement',
+						value: 'no_movement',
+						description: 'Move no stock (e.g. item missing from the parcel)',
+					},
 				],
 				default: 'quarantine',
 			},
@@ -148,7 +169,8 @@ export const returnsMappingProperties: INodeProperties[] = [
 				type: 'string',
 				default: '',
 				placeholder: 'Too small',
-				description: 'The ReBound reason text, matched ignoring case and spaces; * for the default row',
+				description:
+					'The ReBound reason text, matched ignoring case and spaces; * for the default row',
 			},
 			{
 				displayName: 'Khaos Reason ID',
@@ -164,7 +186,11 @@ export const returnsMappingProperties: INodeProperties[] = [
 				type: 'options',
 				options: [
 					{ name: 'Reason', value: 'reason' },
-					{ name: 'Action', value: 'action', description: 'What the customer asked for (e.g. Refund)' },
+					{
+						name: 'Action',
+						value: 'action',
+						description: 'What the customer asked for (e.g. Refund)',
+					},
 					{ name: 'Wish', value: 'wish' },
 				],
 				default: 'reason',
@@ -190,7 +216,8 @@ export const returnsMappingProperties: INodeProperties[] = [
 				name: 'to',
 				type: 'string',
 				default: '',
-				description: 'The Khaos stock code to use instead (one hop: point straight at the final code)',
+				description:
+					'The Khaos stock code to use instead (one hop: point straight at the final code)',
 			},
 		],
 	}),

@@ -3,13 +3,45 @@
  * call goes through n8n (proxy, SSRF policy, credential `authenticate`).
  */
 import { sleep } from 'n8n-workflow';
-import type { ICredentialTestFunctions, IExecuteFunctions, IHookFunctions, ILoadOptionsFunctions, IPollFunctions, IWebhookFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { ResponseTooLargeError, TransportError, type HttpRequest, type HttpResponse, type HttpSend } from '../../transports/http';
+import type {
+	ICredentialTestFunctions,
+	IExecuteFunctions,
+	IHookFunctions,
+	ILoadOptionsFunctions,
+	IPollFunctions,
+	IWebhookFunctions,
+	IHttpRequestOptions,
+} from 'n8n-workflow';
+import {
+	ResponseTooLargeError,
+	TransportError,
+	type HttpRequest,
+	type HttpResponse,
+	type HttpSend,
+} from '../../transports/http';
 import type { RetryDeps } from '../../transports/retry';
 
-type HttpContext = IExecuteFunctions | IPollFunctions | ILoadOptionsFunctions | IHookFunctions | IWebhookFunctions;
+type HttpContext =
+	| IExecuteFunctions
+	| IPollFunctions
+	| ILoadOptionsFunctions
+	| IHookFunctions
+	| IWebhookFunctions;
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+	'ECONNRESET',
+	'ECONNREFUSED',
+	'EPIPE',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'ERR_SOCKET_CONNECTION_TIMEOUT',
+	'ECONNABORTED',
+	'ETIMEDOUT',
+	'ESOCKETTIMEDOUT',
+	'UND_ERR_SOCKET',
+]);
 
 function errorCode(error: unknown): string | undefined {
 	const e = error as { code?: unknown; cause?: { code?: unknown } };
@@ -19,15 +51,28 @@ function errorCode(error: unknown): string | undefined {
 }
 
 /** Response headers with lower-case names, several values joined. */
-function headerRecord(raw: Record<string, unknown> | undefined): Record<string, string | undefined> {
+function headerRecord(
+	raw: Record<string, unknown> | undefined,
+): Record<string, string | undefined> {
 	const headers: Record<string, string | undefined> = {};
-	for (const [k, v] of Object.entries(raw ?? {})) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v === undefined ? undefined : String(v);
+	for (const [k, v] of Object.entries(raw ?? {}))
+		headers[k.toLowerCase()] = Array.isArray(v)
+			? v.join(', ')
+			: v === undefined
+				? undefined
+				: String(v);
 	return headers;
 }
 
 /** A response body as text (a helper may answer with a string, a Buffer, parsed JSON or nothing). */
 function bodyText(raw: unknown): string {
-	return typeof raw === 'string' ? raw : raw === undefined || raw === null ? '' : Buffer.isBuffer(raw) ? raw.toString('utf8') : JSON.stringify(raw);
+	return typeof raw === 'string'
+		? raw
+		: raw === undefined || raw === null
+			? ''
+			: Buffer.isBuffer(raw)
+				? raw.toString('utf8')
+				: JSON.stringify(raw);
 }
 
 /** The part of a Node readable stream the capped reader needs (no `node:stream` import: the package scanner allows none). */
@@ -39,7 +84,12 @@ interface BodyStream {
 }
 
 function isBodyStream(value: unknown): value is BodyStream {
-	return typeof value === 'object' && value !== null && typeof (value as { on?: unknown }).on === 'function' && typeof (value as { pipe?: unknown }).pipe === 'function';
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		typeof (value as { on?: unknown }).on === 'function' &&
+		typeof (value as { pipe?: unknown }).pipe === 'function'
+	);
 }
 
 /**
@@ -50,7 +100,12 @@ function isBodyStream(value: unknown): value is BodyStream {
  * its timeout) the stream is destroyed and the read fails with a retryable timeout. The deadline's
  * timer is a `sleep` aborted whenever the read settles.
  */
-function readCapped(stream: BodyStream, maxBytes: number, deadline: number, timeoutMs: number): Promise<Buffer> {
+function readCapped(
+	stream: BodyStream,
+	maxBytes: number,
+	deadline: number,
+	timeoutMs: number,
+): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
@@ -68,7 +123,13 @@ function readCapped(stream: BodyStream, maxBytes: number, deadline: number, time
 		// a timeout of 0 is none (as for axios)
 		if (timeoutMs > 0) {
 			sleep(Math.max(0, deadline - Date.now()), timer.signal).then(
-				() => finish(new TransportError(`no complete response within ${timeoutMs} ms`, { kind: 'timeout', retryable: true })),
+				() =>
+					finish(
+						new TransportError(`no complete response within ${timeoutMs} ms`, {
+							kind: 'timeout',
+							retryable: true,
+						}),
+					),
 				// aborted: the read settled first
 				() => undefined,
 			);
@@ -83,10 +144,22 @@ function readCapped(stream: BodyStream, maxBytes: number, deadline: number, time
 		stream.on('end', () => finish(null));
 		stream.on('error', (error: unknown) => {
 			const code = errorCode(error);
-			finish(new TransportError(`connection failed while reading the response${code ? `: ${code}` : ''}`, { kind: 'network', retryable: true }));
+			finish(
+				new TransportError(
+					`connection failed while reading the response${code ? `: ${code}` : ''}`,
+					{ kind: 'network', retryable: true },
+				),
+			);
 		});
 		// a connection closed before 'end' is a truncated answer (a socket timeout ends this way too)
-		stream.on('close', () => finish(new TransportError('connection closed before the response was complete', { kind: 'network', retryable: true })));
+		stream.on('close', () =>
+			finish(
+				new TransportError('connection closed before the response was complete', {
+					kind: 'network',
+					retryable: true,
+				}),
+			),
+		);
 	});
 }
 
@@ -124,10 +197,13 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 			const code = errorCode(error);
 			const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT';
 			if (code && NETWORK_CODES.has(code)) {
-				throw new TransportError(timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`, {
-					kind: timeout ? 'timeout' : 'network',
-					retryable: true,
-				});
+				throw new TransportError(
+					timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`,
+					{
+						kind: timeout ? 'timeout' : 'network',
+						retryable: true,
+					},
+				);
 			}
 			throw error;
 		}
@@ -137,7 +213,10 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 		if (isBodyStream(rawBody)) {
 			if (max === undefined) {
 				rawBody.destroy?.();
-				throw new TransportError('the HTTP helper answered with a stream that was not asked for', { kind: 'protocol', retryable: false });
+				throw new TransportError('the HTTP helper answered with a stream that was not asked for', {
+					kind: 'protocol',
+					retryable: false,
+				});
 			}
 			const declared = Number(headers['content-length']);
 			if (Number.isFinite(declared) && declared > max) {
@@ -147,7 +226,8 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 			rawBody = await readCapped(rawBody, max, startedAt + req.timeoutMs, req.timeoutMs);
 		}
 		const body = bodyText(rawBody);
-		if (max !== undefined && Buffer.byteLength(body, 'utf8') > max) throw new ResponseTooLargeError('response', max, Buffer.byteLength(body, 'utf8'));
+		if (max !== undefined && Buffer.byteLength(body, 'utf8') > max)
+			throw new ResponseTooLargeError('response', max, Buffer.byteLength(body, 'utf8'));
 		return { status: raw.statusCode ?? 0, headers, body };
 	};
 }
@@ -160,7 +240,15 @@ type LegacyRequest = ICredentialTestFunctions['helpers']['request'];
  */
 export function makeLegacyRequestSend(request: LegacyRequest): HttpSend {
 	return async (req: HttpRequest): Promise<HttpResponse> => {
-		let raw: { statusCode?: number; status?: number; headers?: Record<string, unknown>; body?: unknown; data?: unknown } | undefined;
+		let raw:
+			| {
+					statusCode?: number;
+					status?: number;
+					headers?: Record<string, unknown>;
+					body?: unknown;
+					data?: unknown;
+			  }
+			| undefined;
 		let failureCode: string | undefined;
 		try {
 			raw = (await request({
@@ -174,7 +262,12 @@ export function makeLegacyRequestSend(request: LegacyRequest): HttpSend {
 				simple: false,
 			})) as typeof raw;
 		} catch (error) {
-			const e = error as { response?: typeof raw; statusCode?: number; code?: string; cause?: { code?: string } };
+			const e = error as {
+				response?: typeof raw;
+				statusCode?: number;
+				code?: string;
+				cause?: { code?: string };
+			};
 			if (e?.response && (e.response.statusCode ?? e.response.status) !== undefined) {
 				raw = e.response;
 			} else {
@@ -184,13 +277,20 @@ export function makeLegacyRequestSend(request: LegacyRequest): HttpSend {
 		if (raw === undefined) {
 			const code = failureCode ?? 'unknown';
 			const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT';
-			throw new TransportError(timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`, {
-				kind: timeout ? 'timeout' : 'network',
-				retryable: true,
-			});
+			throw new TransportError(
+				timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`,
+				{
+					kind: timeout ? 'timeout' : 'network',
+					retryable: true,
+				},
+			);
 		}
 		const headers = headerRecord(raw.headers);
-		return { status: raw.statusCode ?? raw.status ?? 0, headers, body: bodyText(raw.body ?? raw.data) };
+		return {
+			status: raw.statusCode ?? raw.status ?? 0,
+			headers,
+			body: bodyText(raw.body ?? raw.data),
+		};
 	};
 }
 

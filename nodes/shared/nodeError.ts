@@ -25,11 +25,21 @@ export interface FailureDescription {
 	retryable: boolean;
 }
 
-export function describeFailure(error: unknown, secrets: readonly string[] = []): FailureDescription {
+export function describeFailure(
+	error: unknown,
+	secrets: readonly string[] = [],
+): FailureDescription {
 	const clean = (s: string) => redactSecrets(s, [...secrets]);
 	if (error instanceof TransientExhaustedError) {
 		const last = error.lastError;
-		return { category: 'transient', message: clean(error.message), code: last.code ?? last.kind, status: last.status ?? null, attempts: error.attempts, retryable: true };
+		return {
+			category: 'transient',
+			message: clean(error.message),
+			code: last.code ?? last.kind,
+			status: last.status ?? null,
+			attempts: error.attempts,
+			retryable: true,
+		};
 	}
 	if (error instanceof TransportError) {
 		return {
@@ -42,7 +52,14 @@ export function describeFailure(error: unknown, secrets: readonly string[] = [])
 		};
 	}
 	const message = error instanceof Error ? error.message : String(error);
-	return { category: 'logic', message: clean(message), code: null, status: null, attempts: null, retryable: false };
+	return {
+		category: 'logic',
+		message: clean(message),
+		code: null,
+		status: null,
+		attempts: null,
+		retryable: false,
+	};
 }
 
 export interface NodeErrorOptions {
@@ -55,13 +72,21 @@ export interface NodeErrorOptions {
 	advice?: (failure: FailureDescription) => string | undefined;
 }
 
-export function toNodeError(node: INode, error: unknown, options: NodeErrorOptions = {}): NodeApiError | NodeOperationError {
+export function toNodeError(
+	node: INode,
+	error: unknown,
+	options: NodeErrorOptions = {},
+): NodeApiError | NodeOperationError {
 	if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
 	const { itemIndex, secrets = [], what, advice } = options;
 	const failure = describeFailure(error, secrets);
 	const message = what ? `${what} failed: ${failure.message}` : failure.message;
 	if (failure.category === 'logic') return new NodeOperationError(node, message, { itemIndex });
-	const response: JsonObject = { message: failure.message, code: failure.code, status: failure.status };
+	const response: JsonObject = {
+		message: failure.message,
+		code: failure.code,
+		status: failure.status,
+	};
 	return new NodeApiError(node, response, {
 		message,
 		description: advice?.(failure),

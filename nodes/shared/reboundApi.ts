@@ -20,7 +20,10 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../transports/retry';
 import type { ReboundApi, ReboundConfig } from '../../transports/rebound/api';
 import { ReboundClient } from '../../transports/rebound/client';
 import { describeReboundError } from '../../transports/rebound/errors';
-import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSignatureSettings } from '../../transports/rebound/webhook';
+import {
+	DEFAULT_WEBHOOK_SETTINGS,
+	type WebhookSignatureSettings,
+} from '../../transports/rebound/webhook';
 import { makeLegacyRequestSend, makeN8nSend, n8nRetryDeps } from './n8nHttp';
 import { toNodeError as nodeError, type FailureDescription } from './nodeError';
 import { secretsOf, str } from './values';
@@ -47,7 +50,9 @@ export interface ReboundCredentials {
 }
 
 /** Read the credential leniently (older saved credentials may lack newer fields). */
-export function readReboundCredentials(data: ICredentialDataDecryptedObject | Record<string, unknown>): ReboundCredentials {
+export function readReboundCredentials(
+	data: ICredentialDataDecryptedObject | Record<string, unknown>,
+): ReboundCredentials {
 	const tolerance = Number(data.toleranceSeconds);
 	return {
 		login: str(data.login).trim(),
@@ -57,17 +62,39 @@ export function readReboundCredentials(data: ICredentialDataDecryptedObject | Re
 		signatureHeader: str(data.signatureHeader).trim() || DEFAULT_WEBHOOK_SETTINGS.signatureHeader,
 		signaturePrefix: str(data.signaturePrefix),
 		timestampHeader: str(data.timestampHeader).trim() || DEFAULT_WEBHOOK_SETTINGS.timestampHeader,
-		signatureEncoding: data.signatureEncoding === 'base64' ? 'base64' : data.signatureEncoding === 'hex' ? 'hex' : DEFAULT_WEBHOOK_SETTINGS.encoding,
-		signTimestamp: typeof data.signTimestamp === 'boolean' ? data.signTimestamp : DEFAULT_WEBHOOK_SETTINGS.signTimestamp,
-		toleranceSeconds: Number.isFinite(tolerance) && tolerance >= 0 ? tolerance : DEFAULT_WEBHOOK_SETTINGS.toleranceSeconds,
+		signatureEncoding:
+			data.signatureEncoding === 'base64'
+				? 'base64'
+				: data.signatureEncoding === 'hex'
+					? 'hex'
+					: DEFAULT_WEBHOOK_SETTINGS.encoding,
+		signTimestamp:
+			typeof data.signTimestamp === 'boolean'
+				? data.signTimestamp
+				: DEFAULT_WEBHOOK_SETTINGS.signTimestamp,
+		toleranceSeconds:
+			Number.isFinite(tolerance) && tolerance >= 0
+				? tolerance
+				: DEFAULT_WEBHOOK_SETTINGS.toleranceSeconds,
 	};
 }
 
-export function reboundConfigFromCredentials(creds: ReboundCredentials, retry: RetryPolicy = DEFAULT_RETRY_POLICY): ReboundConfig {
-	return { baseUrl: creds.baseUrl, login: creds.login, apiKey: creds.apiKey, timeoutMs: REBOUND_TIMEOUT_MS, retry };
+export function reboundConfigFromCredentials(
+	creds: ReboundCredentials,
+	retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+): ReboundConfig {
+	return {
+		baseUrl: creds.baseUrl,
+		login: creds.login,
+		apiKey: creds.apiKey,
+		timeoutMs: REBOUND_TIMEOUT_MS,
+		retry,
+	};
 }
 
-export function webhookSettingsFromCredentials(creds: ReboundCredentials): WebhookSignatureSettings {
+export function webhookSettingsFromCredentials(
+	creds: ReboundCredentials,
+): WebhookSignatureSettings {
 	const settings: WebhookSignatureSettings = {
 		...DEFAULT_WEBHOOK_SETTINGS,
 		signatureHeader: creds.signatureHeader,
@@ -81,7 +108,9 @@ export function webhookSettingsFromCredentials(creds: ReboundCredentials): Webho
 }
 
 /** The secrets to scrub from any text that could reach an error, a log or an exception item. */
-export function reboundSecrets(creds: Pick<ReboundCredentials, 'apiKey' | 'webhookSecret'>): string[] {
+export function reboundSecrets(
+	creds: Pick<ReboundCredentials, 'apiKey' | 'webhookSecret'>,
+): string[] {
 	return secretsOf(creds.apiKey, creds.webhookSecret);
 }
 
@@ -92,7 +121,11 @@ type ApiContext = IExecuteFunctions | IPollFunctions | IHookFunctions | IWebhook
  * (httpRequestWithAuthentication: proxy, SSRF policy, credential handling).
  * Tests replace it with `jest.spyOn(module, 'createReboundApi')`.
  */
-export function createReboundApi(ctx: ApiContext, creds: ReboundCredentials, retry: RetryPolicy = DEFAULT_RETRY_POLICY): ReboundApi {
+export function createReboundApi(
+	ctx: ApiContext,
+	creds: ReboundCredentials,
+	retry: RetryPolicy = DEFAULT_RETRY_POLICY,
+): ReboundApi {
 	return new ReboundClient(reboundConfigFromCredentials(creds, retry), {
 		send: makeN8nSend(ctx, REBOUND_CREDENTIAL),
 		retry: n8nRetryDeps,
@@ -108,8 +141,10 @@ const CREDENTIAL_CODES = new Set(['access_denied', 'login_empty', 'api_key_empty
 
 /** What the editor shows under a ReBound NodeApiError (nodes/shared/nodeError.ts toNodeError's `advice`). */
 export function reboundAdvice(failure: FailureDescription): string | undefined {
-	if (failure.category === 'transient' || failure.retryable) return 'ReBound kept failing (timeouts, 5xx or rate limits) after retries with back-off. Check the service, then run again.';
-	if (failure.code !== null && CREDENTIAL_CODES.has(failure.code)) return 'ReBound refused the credentials. Check the login, the API key and the base URL of the ReBound API credential.';
+	if (failure.category === 'transient' || failure.retryable)
+		return 'ReBound kept failing (timeouts, 5xx or rate limits) after retries with back-off. Check the service, then run again.';
+	if (failure.code !== null && CREDENTIAL_CODES.has(failure.code))
+		return 'ReBound refused the credentials. Check the login, the API key and the base URL of the ReBound API credential.';
 	return undefined;
 }
 
@@ -117,7 +152,13 @@ export function reboundAdvice(failure: FailureDescription): string | undefined {
  * The ReBound nodes' positional form of nodes/shared/nodeError.ts toNodeError (what defaults to
  * "ReBound request"); new code calls that one with `{ itemIndex, secrets, what, advice: reboundAdvice }`.
  */
-export function toNodeError(node: INode, error: unknown, secrets: string[], itemIndex?: number, what = 'ReBound request'): NodeApiError | NodeOperationError {
+export function toNodeError(
+	node: INode,
+	error: unknown,
+	secrets: string[],
+	itemIndex?: number,
+	what = 'ReBound request',
+): NodeApiError | NodeOperationError {
 	return nodeError(node, error, { itemIndex, secrets, what, advice: reboundAdvice });
 }
 
@@ -132,7 +173,11 @@ export function todaySlashDate(nowMs: number): string {
  * attempt (no retries: repeated failed logins get the IP blocked). Any
  * success, including ReBound's `empty` envelope (no returns today), passes.
  */
-export async function testReboundCredentials(api: ReboundApi, creds: ReboundCredentials, nowMs: number): Promise<INodeCredentialTestResult> {
+export async function testReboundCredentials(
+	api: ReboundApi,
+	creds: ReboundCredentials,
+	nowMs: number,
+): Promise<INodeCredentialTestResult> {
 	if (!creds.login) return { status: 'Error', message: 'Login is empty' };
 	if (!creds.apiKey) return { status: 'Error', message: 'API key is empty' };
 	const today = todaySlashDate(nowMs);
@@ -141,7 +186,8 @@ export async function testReboundCredentials(api: ReboundApi, creds: ReboundCred
 		return { status: 'OK', message: `Connected to ReBound: ${ids.length} return(s) today` };
 	} catch (error) {
 		const info = describeReboundError(error, reboundSecrets(creds));
-		if (info.code === 'empty') return { status: 'OK', message: 'Connected to ReBound: no returns today' };
+		if (info.code === 'empty')
+			return { status: 'OK', message: 'Connected to ReBound: no returns today' };
 		const prefix =
 			info.code === 'access_denied' || info.code === 'login_empty' || info.code === 'api_key_empty'
 				? 'ReBound refused the login or API key'
@@ -153,13 +199,19 @@ export async function testReboundCredentials(api: ReboundApi, creds: ReboundCred
 }
 
 /** `methods.credentialTest.reBoundApiTest` of every ReBound node. */
-export async function reBoundApiTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function reBoundApiTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const creds = readReboundCredentials(credential.data ?? {});
-	const api = new ReboundClient(reboundConfigFromCredentials(creds, { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }), {
-		// Credential tests get only the legacy `helpers.request` (ICredentialTestFunctions has no httpRequest).
-		// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
-		send: makeLegacyRequestSend(this.helpers.request),
-		retry: n8nRetryDeps,
-	});
+	const api = new ReboundClient(
+		reboundConfigFromCredentials(creds, { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }),
+		{
+			// Credential tests get only the legacy `helpers.request` (ICredentialTestFunctions has no httpRequest).
+			// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
+			send: makeLegacyRequestSend(this.helpers.request),
+			retry: n8nRetryDeps,
+		},
+	);
 	return await testReboundCredentials(api, creds, Date.now());
 }

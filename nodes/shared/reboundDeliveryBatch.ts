@@ -1,5 +1,11 @@
 import type { IDataObject, INodeExecutionData, IWebhookResponseData } from 'n8n-workflow';
-import { ackWhenBodyless, answerHeld, whenAnswered, type HeldResponse, type Sleeper } from './webhookResponse';
+import {
+	ackWhenBodyless,
+	answerHeld,
+	whenAnswered,
+	type HeldResponse,
+	type Sleeper,
+} from './webhookResponse';
 
 export type { HeldResponse, Sleeper } from './webhookResponse';
 
@@ -70,7 +76,12 @@ export type JoinResult = { role: 'follower' } | { role: 'leader'; members: Batch
  * A follower returns at once; the leader returns when the window closed or the batch is full,
  * with every member (itself first).
  */
-export async function joinBatch(key: string, member: BatchMember, settings: BatchSettings, sleep: Sleeper): Promise<JoinResult> {
+export async function joinBatch(
+	key: string,
+	member: BatchMember,
+	settings: BatchSettings,
+	sleep: Sleeper,
+): Promise<JoinResult> {
 	const maxSize = Math.max(1, Math.floor(settings.maxSize));
 	const open = openBatches.get(key);
 	if (open && open.members.length < maxSize) {
@@ -90,7 +101,12 @@ export async function joinBatch(key: string, member: BatchMember, settings: Batc
 		// its size, at most holdMs), so under load one run takes many deliveries instead of many runs
 		// taking one each; when idle, nothing is in flight and the window alone applies.
 		const previous = inFlight.get(key);
-		if (previous && batch.members.length < maxSize) await Promise.race([previous, filled, sleep(Math.max(1, settings.holdMs ?? DEFAULT_BATCH_HOLD_MS))]);
+		if (previous && batch.members.length < maxSize)
+			await Promise.race([
+				previous,
+				filled,
+				sleep(Math.max(1, settings.holdMs ?? DEFAULT_BATCH_HOLD_MS)),
+			]);
 	}
 	// A full batch may already have been replaced by the next one: only this batch is removed.
 	if (openBatches.get(key) === batch) openBatches.delete(key);
@@ -101,7 +117,12 @@ export async function joinBatch(key: string, member: BatchMember, settings: Batc
 const inFlight = new Map<string, Promise<void>>();
 
 /** Records that `key`'s latest batch is running until its leader is answered (bounded by maxWaitMs). */
-export function markInFlight(key: string, leaderRes: HeldResponse, maxWaitMs: number, sleep: Sleeper): void {
+export function markInFlight(
+	key: string,
+	leaderRes: HeldResponse,
+	maxWaitMs: number,
+	sleep: Sleeper,
+): void {
 	const running = whenAnswered(leaderRes, maxWaitMs, sleep).then(() => {
 		if (inFlight.get(key) === running) inFlight.delete(key);
 	});
@@ -149,7 +170,11 @@ export function settleFollowers(
 		const ok = leaderStatus !== null && leaderStatus >= 200 && leaderStatus < 300;
 		for (const f of waiting) {
 			if (!f.res) continue;
-			if (ok) answerHeld(f.res, 200, { ...f.ack, batch: { size: batchInfo.size, leader: batchInfo.leaderEventId } });
+			if (ok)
+				answerHeld(f.res, 200, {
+					...f.ack,
+					batch: { size: batchInfo.size, leader: batchInfo.leaderEventId },
+				});
 			else
 				answerHeld(f.res, 503, {
 					status: 'retry',
@@ -172,7 +197,10 @@ export interface BatchPlace {
  * A delivery that starts an execution alone: n8n answers it when the run has finished ("last
  * node" mode), with `ack` as the body.
  */
-export function deliverAlone(res: HeldResponse, delivery: Omit<BatchMember, 'res'>): IWebhookResponseData {
+export function deliverAlone(
+	res: HeldResponse,
+	delivery: Omit<BatchMember, 'res'>,
+): IWebhookResponseData {
 	const workflowData: INodeExecutionData[][] = [[], []];
 	workflowData[delivery.output].push(delivery.item);
 	ackWhenBodyless(res, delivery.ack);
@@ -184,7 +212,11 @@ export function deliverAlone(res: HeldResponse, delivery: Omit<BatchMember, 'res
  * `noWebhookResponse`) and answered with its leader's outcome; the leader starts the execution
  * with every member's item and is answered by n8n when that run has finished.
  */
-export async function deliverInBatch(res: HeldResponse, delivery: Omit<BatchMember, 'res'>, place: BatchPlace): Promise<IWebhookResponseData> {
+export async function deliverInBatch(
+	res: HeldResponse,
+	delivery: Omit<BatchMember, 'res'>,
+	place: BatchPlace,
+): Promise<IWebhookResponseData> {
 	const { key, settings, sleep } = place;
 	const joined = await joinBatch(key, { ...delivery, res }, settings, sleep);
 	if (joined.role === 'follower') return { noWebhookResponse: true };
@@ -192,7 +224,13 @@ export async function deliverInBatch(res: HeldResponse, delivery: Omit<BatchMemb
 	markInFlight(key, res, settings.maxWaitMs, sleep);
 	const batch = { size: joined.members.length, leader: leaderEventId };
 	ackWhenBodyless(res, { ...delivery.ack, batch });
-	void settleFollowers(res, joined.members.slice(1), { size: batch.size, leaderEventId }, settings.maxWaitMs, sleep);
+	void settleFollowers(
+		res,
+		joined.members.slice(1),
+		{ size: batch.size, leaderEventId },
+		settings.maxWaitMs,
+		sleep,
+	);
 	return { workflowData: batchWorkflowData(joined.members) };
 }
 

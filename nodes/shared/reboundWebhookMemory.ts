@@ -35,7 +35,10 @@ export interface WebhookMemoryLimits {
 	maxReturns: number;
 }
 
-export const DEFAULT_WEBHOOK_MEMORY_LIMITS: WebhookMemoryLimits = { maxEvents: 5000, maxReturns: 5000 };
+export const DEFAULT_WEBHOOK_MEMORY_LIMITS: WebhookMemoryLimits = {
+	maxEvents: 5000,
+	maxReturns: 5000,
+};
 
 export type DeliveryVerdict = 'new' | 'duplicate' | 'stale';
 
@@ -50,7 +53,8 @@ export function readWebhookMemory(raw: unknown): WebhookMemory {
 	}
 	if (o.seq && typeof o.seq === 'object') {
 		for (const [k, v] of Object.entries(o.seq)) {
-			if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number') seq[k] = [v[0], v[1]];
+			if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number')
+				seq[k] = [v[0], v[1]];
 		}
 	}
 	return { version: 1, events, seq };
@@ -79,7 +83,9 @@ export function recordDelivery(
 	memory.events[delivery.eventId] = nowSec;
 	let verdict: DeliveryVerdict = 'new';
 	if (delivery.returnId !== null) {
-		const prev = Object.prototype.hasOwnProperty.call(memory.seq, delivery.returnId) ? memory.seq[delivery.returnId] : undefined;
+		const prev = Object.prototype.hasOwnProperty.call(memory.seq, delivery.returnId)
+			? memory.seq[delivery.returnId]
+			: undefined;
 		if (prev && delivery.sequence <= prev[0]) verdict = 'stale';
 		else memory.seq[delivery.returnId] = [delivery.sequence, nowSec];
 	}

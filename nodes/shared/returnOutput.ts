@@ -8,7 +8,11 @@ export const RETURN_OUTPUT_OPTION: INodeProperties = {
 	name: 'output',
 	type: 'options',
 	options: [
-		{ name: 'Normalised Return', value: 'return', description: 'The return with its lines and event (what the Khaos nodes take)' },
+		{
+			name: 'Normalised Return',
+			value: 'return',
+			description: 'The return with its lines and event (what the Khaos nodes take)',
+		},
 		{
 			name: 'Inbox Row',
 			value: 'inboxRow',
@@ -21,6 +25,10 @@ export const RETURN_OUTPUT_OPTION: INodeProperties = {
 };
 
 /** One return as the Output option asks: the normalised return itself, or its inbox row. */
-export function returnAsOutput(ret: NormalisedReturn, output: unknown, receivedAtIso: string): IDataObject {
+export function returnAsOutput(
+	ret: NormalisedReturn,
+	output: unknown,
+	receivedAtIso: string,
+): IDataObject {
 	return (output === 'inboxRow' ? toInboxRow(ret, receivedAtIso) : ret) as unknown as IDataObject;
 }

@@ -6,7 +6,11 @@
 
 /** A value as text: strings as they are, numbers and booleans stringified, nothing as the fallback. */
 export function str(value: unknown, fallback = ''): string {
-	return typeof value === 'string' ? value : value === undefined || value === null ? fallback : String(value);
+	return typeof value === 'string'
+		? value
+		: value === undefined || value === null
+			? fallback
+			: String(value);
 }
 
 /** Trimmed, non-empty text, or null. */
@@ -65,6 +69,7 @@ export function splitCodes(value: unknown): string[] {
 
 /** A resourceLocator value ({ mode, value }) or a plain value, as trimmed text ('' when empty). */
 export function locatorText(value: unknown): string {
-	if (value && typeof value === 'object' && 'value' in value) return str((value as { value?: unknown }).value).trim();
+	if (value && typeof value === 'object' && 'value' in value)
+		return str((value as { value?: unknown }).value).trim();
 	return str(value).trim();
 }

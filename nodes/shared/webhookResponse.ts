@@ -68,7 +68,11 @@ const outcomes = new WeakMap<HeldResponse, Promise<AnswerOutcome>>();
  * Resolves when n8n answered `res`, its connection closed, or `maxWaitMs` passed. Watches each
  * response once (one pair of listeners and one longest-wait timer, however many callers ask).
  */
-export function whenAnswered(res: HeldResponse, maxWaitMs: number, sleep: Sleeper): Promise<AnswerOutcome> {
+export function whenAnswered(
+	res: HeldResponse,
+	maxWaitMs: number,
+	sleep: Sleeper,
+): Promise<AnswerOutcome> {
 	const known = outcomes.get(res);
 	if (known) return known;
 	const outcome = new Promise<AnswerOutcome>((resolve) => {
@@ -81,8 +85,12 @@ export function whenAnswered(res: HeldResponse, maxWaitMs: number, sleep: Sleepe
 			resolve({ status: code, why: `ended with HTTP ${code}` });
 		});
 		// 'close' follows 'finish' on a normal answer (then the promise is already settled).
-		res.on('close', () => resolve({ status: null, why: 'lost its connection before it was answered' }));
-		void sleep(Math.max(1, maxWaitMs)).then(() => resolve({ status: null, why: `was not answered within ${Math.round(maxWaitMs / 1000)} s` }));
+		res.on('close', () =>
+			resolve({ status: null, why: 'lost its connection before it was answered' }),
+		);
+		void sleep(Math.max(1, maxWaitMs)).then(() =>
+			resolve({ status: null, why: `was not answered within ${Math.round(maxWaitMs / 1000)} s` }),
+		);
 	});
 	outcomes.set(res, outcome);
 	return outcome;

@@ -5,19 +5,33 @@ import { z } from 'zod';
 import type { FaultConfig } from '../shared/faults';
 
 const money = z.string().regex(/^-?\d+(\.\d{1,2})?$/, 'expected a decimal amount like "12.34"');
-const taxRate = z.number().int().refine((n) => [1, 2, 3, 4].includes(n), 'TAX_RATE code 1 standard, 2 zero, 3 exempt, 4 reduced');
+const taxRate = z
+	.number()
+	.int()
+	.refine((n) => [1, 2, 3, 4].includes(n), 'TAX_RATE code 1 standard, 2 zero, 3 exempt, 4 reduced');
 
 export const FixtureSchema = z.object({
 	description: z.string().optional(),
-	soap: z.object({ namespace: z.string().default('urn:KosWeb-IKosWeb'), exePath: z.string().startsWith('/').default('/KhaosKSD.exe') }).default({}),
+	soap: z
+		.object({
+			namespace: z.string().default('urn:KosWeb-IKosWeb'),
+			exePath: z.string().startsWith('/').default('/KhaosKSD.exe'),
+		})
+		.default({}),
 	auth: z
-		.object({ mode: z.enum(['none', 'basic', 'inRequest']).default('none'), username: z.string().optional(), password: z.string().optional() })
+		.object({
+			mode: z.enum(['none', 'basic', 'inRequest']).default('none'),
+			username: z.string().optional(),
+			password: z.string().optional(),
+		})
 		.default({ mode: 'none' }),
 	sites: z.array(
 		z.object({
 			id: z.string().min(1),
 			name: z.string(),
-			locations: z.array(z.object({ id: z.string().min(1), name: z.string(), sellable: z.boolean() })).default([]),
+			locations: z
+				.array(z.object({ id: z.string().min(1), name: z.string(), sellable: z.boolean() }))
+				.default([]),
 		}),
 	),
 	products: z.array(
@@ -42,9 +56,29 @@ export const FixtureSchema = z.object({
 			leadTime: z.number().int().default(0),
 		}),
 	),
-	stock: z.array(z.object({ stockCode: z.string(), siteId: z.string(), locationId: z.string(), level: z.number().int() })).default([]),
-	customers: z.array(z.object({ urn: z.string().min(1), name: z.string().default('') })).default([]),
-	returnReasons: z.array(z.object({ id: z.string().min(1), code: z.string(), description: z.string().default(''), restock: z.boolean() })).default([]),
+	stock: z
+		.array(
+			z.object({
+				stockCode: z.string(),
+				siteId: z.string(),
+				locationId: z.string(),
+				level: z.number().int(),
+			}),
+		)
+		.default([]),
+	customers: z
+		.array(z.object({ urn: z.string().min(1), name: z.string().default('') }))
+		.default([]),
+	returnReasons: z
+		.array(
+			z.object({
+				id: z.string().min(1),
+				code: z.string(),
+				description: z.string().default(''),
+				restock: z.boolean(),
+			}),
+		)
+		.default([]),
 	orders: z
 		.array(
 			z.object({
@@ -59,7 +93,10 @@ export const FixtureSchema = z.object({
 				vatRounding: z.enum(['line', 'total']).default('line'),
 				keycode: z.string().nullable().default(null),
 				orderDiscount: money.default('0.00'),
-				delivery: z.object({ net: money, tax: money, gross: money, taxRate: taxRate.default(1) }).nullable().default(null),
+				delivery: z
+					.object({ net: money, tax: money, gross: money, taxRate: taxRate.default(1) })
+					.nullable()
+					.default(null),
 				deliveryRefunded: z.boolean().default(false),
 				complete: z.boolean().default(true),
 				cancelled: z.boolean().default(false),
@@ -100,7 +137,9 @@ export function loadFixture(source?: string | object): Fixture {
 	const parsed = FixtureSchema.safeParse(raw);
 	if (!parsed.success) {
 		const i = parsed.error.issues[0];
-		throw new Error(`Khaos fixture ${label} is invalid at ${i.path.join('.') || '(root)'}: ${i.message}`);
+		throw new Error(
+			`Khaos fixture ${label} is invalid at ${i.path.join('.') || '(root)'}: ${i.message}`,
+		);
 	}
 	return parsed.data;
 }

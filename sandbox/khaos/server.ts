@@ -7,10 +7,37 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultConfig } from '../shared/faults';
-import { CallLog, HeldSockets, applyHttpFault, parseJsonBody, readBody, routeAdmin, sendJson, sendText } from '../shared/http';
+import {
+	CallLog,
+	HeldSockets,
+	applyHttpFault,
+	parseJsonBody,
+	readBody,
+	routeAdmin,
+	sendJson,
+	sendText,
+} from '../shared/http';
 import { loadFixture, type Fixture } from './fixture';
-import { FAULT, KhaosState, SandboxFault, type AdjustmentInput, type Order, type ReturnInput } from './state';
-import { readXml, soapFault, soapResponse, textOf, xmlElement, xmlEscape, type SoapVersion, type XmlObject, type XmlTree, type XmlValue } from './xml';
+import {
+	FAULT,
+	KhaosState,
+	SandboxFault,
+	type AdjustmentInput,
+	type Order,
+	type ReturnInput,
+} from './state';
+import {
+	readXml,
+	soapFault,
+	soapResponse,
+	textOf,
+	xmlElement,
+	xmlEscape,
+	type SoapVersion,
+	type XmlObject,
+	type XmlTree,
+	type XmlValue,
+} from './xml';
 
 export interface KhaosSandboxOptions {
 	port?: number;
@@ -93,15 +120,32 @@ class KhaosSoapHandler {
 			case 'GetLocationList': {
 				const site = s.site(p.SiteID ?? '');
 				if (!site) throw new SandboxFault(`Site ${p.SiteID || '(empty)'} not found.`);
-				return itemsReturn(site.locations.map((l) => ({ SiteID: site.id, LocationID: l.id, LocationName: l.name, Sellable: kb(l.sellable) })));
+				return itemsReturn(
+					site.locations.map((l) => ({
+						SiteID: site.id,
+						LocationID: l.id,
+						LocationName: l.name,
+						Sellable: kb(l.sellable),
+					})),
+				);
 			}
 			case 'GetReturnReasonList':
-				return itemsReturn(s.reasons.map((r) => ({ ReasonID: r.id, ReasonCode: r.code, Description: r.description, Restock: kb(r.restock) })));
+				return itemsReturn(
+					s.reasons.map((r) => ({
+						ReasonID: r.id,
+						ReasonCode: r.code,
+						Description: r.description,
+						Restock: kb(r.restock),
+					})),
+				);
 			case 'ExportStock': {
 				const products = s.findProducts(csv(p.StockCode), this.mappingType(p.MappingType, 1));
 				const items = products
 					.map((x) => {
-						const price = x.sellPrice === null ? '' : `<SELL_PRICE IS_NET="${kb(x.sellPriceIsNet)}">${xmlEscape(x.sellPrice)}</SELL_PRICE>`;
+						const price =
+							x.sellPrice === null
+								? ''
+								: `<SELL_PRICE IS_NET="${kb(x.sellPriceIsNet)}">${xmlEscape(x.sellPrice)}</SELL_PRICE>`;
 						return (
 							'<STOCK_ITEM>' +
 							xmlElement('STOCK_ID', x.stockId) +
@@ -124,7 +168,7 @@ class KhaosSoapHandler {
 				return exportReturn(`<STOCK_ITEMS>${items}</STOCK_ITEMS>`);
 			}
 			case 'ExportStockStatus': {
-				const siteId = p.SiteID && p.SiteID !== '' ? p.SiteID : s.sites[0]?.id ?? '';
+				const siteId = p.SiteID && p.SiteID !== '' ? p.SiteID : (s.sites[0]?.id ?? '');
 				const site = s.site(siteId);
 				if (!site) throw new SandboxFault(`Site ${siteId || '(empty)'} not found.`);
 				const products = s.findProducts(csv(p.StockCodes), this.mappingType(p.MappingType, 1));
@@ -150,8 +194,12 @@ class KhaosSoapHandler {
 			}
 			case 'ExportOrderStatusEx': {
 				const includeCancelled = p.IncludeCancelled === '-1';
-				const orders = s.findOrders(csv(p.IDs), this.mappingType(p.MappingType, 4)).filter((o) => includeCancelled || !o.cancelled);
-				return exportReturn(`<STATUS_LIST>${orders.map((o) => this.orderStatusXml(o)).join('')}</STATUS_LIST>`);
+				const orders = s
+					.findOrders(csv(p.IDs), this.mappingType(p.MappingType, 4))
+					.filter((o) => includeCancelled || !o.cancelled);
+				return exportReturn(
+					`<STATUS_LIST>${orders.map((o) => this.orderStatusXml(o)).join('')}</STATUS_LIST>`,
+				);
 			}
 			case 'ExportOrders': {
 				const orders = s.findOrders(csv(p.IDs), this.mappingType(p.MappingType, 4));
@@ -167,13 +215,17 @@ class KhaosSoapHandler {
 				s.processReturn(p.ReturnCode ?? '', p.ManualAuthCode ?? '');
 				return '';
 			default:
-				throw new SandboxFault(`Method ${method} not found in interface IKosWeb.`, 'SOAP-ENV:Client');
+				throw new SandboxFault(
+					`Method ${method} not found in interface IKosWeb.`,
+					'SOAP-ENV:Client',
+				);
 		}
 	}
 
 	private mappingType(v: string | undefined, fallback: number): number {
 		if (v === undefined || v.trim() === '') return fallback;
-		if (!/^-?\d+$/.test(v.trim())) throw new SandboxFault(`MappingType "${v}" is not a valid integer.`, 'SOAP-ENV:Client');
+		if (!/^-?\d+$/.test(v.trim()))
+			throw new SandboxFault(`MappingType "${v}" is not a valid integer.`, 'SOAP-ENV:Client');
 		return Number(v);
 	}
 
@@ -185,7 +237,12 @@ class KhaosSoapHandler {
 						INVOICE: {
 							INVOICE_CODE: `INV${o.orderCode.replace(/^\D+/, '')}`,
 							INVOICE_STAGE_ID: '70',
-							INVOICE_ITEMS: { INVOICE_ITEM: o.lines.map((l) => ({ STOCK_CODE: l.stockCode, QTY_SENT: String(l.qty) })) },
+							INVOICE_ITEMS: {
+								INVOICE_ITEM: o.lines.map((l) => ({
+									STOCK_CODE: l.stockCode,
+									QTY_SENT: String(l.qty),
+								})),
+							},
 						},
 					})
 				: '';
@@ -250,9 +307,14 @@ class KhaosSoapHandler {
 
 	private importReturns(xml: string): string {
 		const doc = readXml(xml);
-		if (!doc.ok) throw new SandboxFault(`Returns XML is not well formed: ${doc.error}`, 'SOAP-ENV:Client');
+		if (!doc.ok)
+			throw new SandboxFault(`Returns XML is not well formed: ${doc.error}`, 'SOAP-ENV:Client');
 		const root = doc.value.RETURNS;
-		if (root === undefined) throw new SandboxFault('Returns XML is invalid: RETURNS element required.', 'SOAP-ENV:Client');
+		if (root === undefined)
+			throw new SandboxFault(
+				'Returns XML is invalid: RETURNS element required.',
+				'SOAP-ENV:Client',
+			);
 		const imported: Array<Record<string, XmlTree>> = [];
 		const skipped: Array<Record<string, XmlTree>> = [];
 		const results: Array<Record<string, XmlTree>> = [];
@@ -267,7 +329,10 @@ class KhaosSoapHandler {
 				currency: str(r, 'CURRENCY_CODE'),
 				exchangeRate: Number(str(r, 'EXCHANGE_RATE') || '1') || 1,
 				notes: optStr(r, 'NOTES'),
-				delivery: dg === null ? null : { net: str(r, 'DELIVERY_NET'), tax: str(r, 'DELIVERY_TAX'), gross: dg },
+				delivery:
+					dg === null
+						? null
+						: { net: str(r, 'DELIVERY_NET'), tax: str(r, 'DELIVERY_TAX'), gross: dg },
 				lines: list(child(child(r, 'RETURN_ITEMS'), 'RETURN_ITEM')).map((l) => ({
 					stockCode: str(l, 'STOCK_CODE'),
 					orderLineId: str(l, 'SORDER_ITEM_ID'),
@@ -285,10 +350,20 @@ class KhaosSoapHandler {
 			const res = this.state.importReturn(input);
 			if (res.ok) {
 				imported.push({ OrderRef: input.associatedRef, ReturnCode: res.returnCode });
-				results.push({ OrderRef: input.associatedRef, Result: 'IMPORTED', ReturnCode: res.returnCode, SkipReason: '' });
+				results.push({
+					OrderRef: input.associatedRef,
+					Result: 'IMPORTED',
+					ReturnCode: res.returnCode,
+					SkipReason: '',
+				});
 			} else {
 				skipped.push({ OrderRef: input.associatedRef, SkipReason: res.reason });
-				results.push({ OrderRef: input.associatedRef, Result: 'SKIPPED', ReturnCode: '', SkipReason: res.reason });
+				results.push({
+					OrderRef: input.associatedRef,
+					Result: 'SKIPPED',
+					ReturnCode: '',
+					SkipReason: res.reason,
+				});
 			}
 		}
 		return (
@@ -299,9 +374,14 @@ class KhaosSoapHandler {
 
 	private importAdjustments(xml: string): string {
 		const doc = readXml(xml);
-		if (!doc.ok) throw new SandboxFault(`Adjustments XML is not well formed: ${doc.error}`, 'SOAP-ENV:Client');
+		if (!doc.ok)
+			throw new SandboxFault(`Adjustments XML is not well formed: ${doc.error}`, 'SOAP-ENV:Client');
 		const root = doc.value.STOCK_ADJUSTMENTS;
-		if (root === undefined) throw new SandboxFault('Adjustments XML is invalid: STOCK_ADJUSTMENTS element required.', 'SOAP-ENV:Client');
+		if (root === undefined)
+			throw new SandboxFault(
+				'Adjustments XML is invalid: STOCK_ADJUSTMENTS element required.',
+				'SOAP-ENV:Client',
+			);
 		const lines: AdjustmentInput[] = list(child(root, 'ADJUSTMENT')).map((a) => ({
 			stockCode: str(a, 'STOCK_CODE'),
 			siteId: str(a, 'SITE'),
@@ -325,7 +405,8 @@ class KhaosSoapHandler {
 	private exportAdjustments(references: string, prefixes: string): string {
 		const refs = new Set(csv(references).map((r) => r.toUpperCase()));
 		const pre = csv(prefixes).map((r) => r.toUpperCase());
-		if (refs.size === 0 && pre.length === 0) throw new SandboxFault('References or ReferencePrefixes must be set.', 'SOAP-ENV:Client');
+		if (refs.size === 0 && pre.length === 0)
+			throw new SandboxFault('References or ReferencePrefixes must be set.', 'SOAP-ENV:Client');
 		const found = this.state.adjustments
 			.map((a, i) => ({ a, id: i + 1 }))
 			.filter(({ a }) => {
@@ -359,7 +440,12 @@ class KhaosSoapHandler {
 					`<message name="${op}Response"><part name="return" type="xs:string"/></message>`,
 			)
 			.join('');
-		const portOps = ops.map(([op]) => `<operation name="${op}"><input message="tns:${op}Request"/><output message="tns:${op}Response"/></operation>`).join('');
+		const portOps = ops
+			.map(
+				([op]) =>
+					`<operation name="${op}"><input message="tns:${op}Request"/><output message="tns:${op}Response"/></operation>`,
+			)
+			.join('');
 		const bindingOps = ops
 			.map(
 				([op]) =>
@@ -396,10 +482,18 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 	let url = '';
 
 	const adminRoutes = {
-		'GET /__admin/state': ({ res }: { res: http.ServerResponse }) => sendJson(res, 200, { ...state.snapshot(), faults: faults.current, lastCallSeq: calls.lastSeq }),
+		'GET /__admin/state': ({ res }: { res: http.ServerResponse }) =>
+			sendJson(res, 200, {
+				...state.snapshot(),
+				faults: faults.current,
+				lastCallSeq: calls.lastSeq,
+			}),
 		'GET /__admin/calls': ({ res, url: u }: { res: http.ServerResponse; url: URL }) => {
 			const since = Number(u.searchParams.get('since') ?? '0');
-			sendJson(res, 200, { calls: calls.since(Number.isFinite(since) ? since : 0), lastSeq: calls.lastSeq });
+			sendJson(res, 200, {
+				calls: calls.since(Number.isFinite(since) ? since : 0),
+				lastSeq: calls.lastSeq,
+			});
 		},
 		'POST /__admin/reset': ({ res, body }: { res: http.ServerResponse; body: string }) => {
 			const b = parseJsonBody(body) as { fixture?: object; clearCalls?: boolean };
@@ -409,10 +503,21 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 			if (b.clearCalls !== false) calls.clear();
 			sendJson(res, 200, { ok: true });
 		},
-		'GET /__admin/faults': ({ res }: { res: http.ServerResponse }) => sendJson(res, 200, faults.current),
-		'DELETE /__admin/credit-notes/:associatedRef': ({ res, params }: { res: http.ServerResponse; params: Record<string, string> }) => {
+		'GET /__admin/faults': ({ res }: { res: http.ServerResponse }) =>
+			sendJson(res, 200, faults.current),
+		'DELETE /__admin/credit-notes/:associatedRef': ({
+			res,
+			params,
+		}: {
+			res: http.ServerResponse;
+			params: Record<string, string>;
+		}) => {
 			const removed = state.removeCreditNotes(params.associatedRef);
-			if (removed.length === 0) throw Object.assign(new Error(`no credit note has the associated ref ${params.associatedRef}`), { status: 404 });
+			if (removed.length === 0)
+				throw Object.assign(
+					new Error(`no credit note has the associated ref ${params.associatedRef}`),
+					{ status: 404 },
+				);
 			sendJson(res, 200, { removed });
 		},
 		'POST /__admin/faults': ({ res, body }: { res: http.ServerResponse; body: string }) => {
@@ -434,7 +539,12 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 				return;
 			}
 			if (req.method === 'GET' && path === exePath) {
-				sendText(res, 200, 'text/html; charset=utf-8', `<html><body><h1>KhaosKSD sandbox</h1><p>WSDL: <a href="${exePath}/wsdl/IKosWeb">${exePath}/wsdl/IKosWeb</a></p></body></html>`);
+				sendText(
+					res,
+					200,
+					'text/html; charset=utf-8',
+					`<html><body><h1>KhaosKSD sandbox</h1><p>WSDL: <a href="${exePath}/wsdl/IKosWeb">${exePath}/wsdl/IKosWeb</a></p></body></html>`,
+				);
 				return;
 			}
 			if (req.method !== 'POST' || path !== exePath) {
@@ -444,24 +554,59 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 			const started = Date.now();
 			const body = await readBody(req);
 			const contentType = String(req.headers['content-type'] ?? '');
-			const version: SoapVersion = /application\/soap\+xml/i.test(contentType) || body.includes('http://www.w3.org/2003/05/soap-envelope') ? '1.2' : '1.1';
+			const version: SoapVersion =
+				/application\/soap\+xml/i.test(contentType) ||
+				body.includes('http://www.w3.org/2003/05/soap-envelope')
+					? '1.2'
+					: '1.1';
 			const log = (method: string, outcome: string, status: number | null, detail: string | null) =>
-				calls.add({ at: new Date(started).toISOString(), method, durationMs: Date.now() - started, outcome, status, detail });
-			const fault = (method: string, faultString: string, code = 'SOAP-ENV:Server', status = 500) => {
-				sendText(res, status, version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8', soapFault(version, faultString, code));
+				calls.add({
+					at: new Date(started).toISOString(),
+					method,
+					durationMs: Date.now() - started,
+					outcome,
+					status,
+					detail,
+				});
+			const fault = (
+				method: string,
+				faultString: string,
+				code = 'SOAP-ENV:Server',
+				status = 500,
+			) => {
+				sendText(
+					res,
+					status,
+					version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8',
+					soapFault(version, faultString, code),
+				);
 				log(method, 'fault', status, faultString);
 			};
 			const doc = readXml(body);
 			const envelope = doc.ok ? child(doc.value.Envelope, 'Body') : undefined;
-			const methodName = envelope && typeof envelope === 'object' && !Array.isArray(envelope) ? Object.keys(envelope).find((k) => !k.startsWith('@_')) : undefined;
+			const methodName =
+				envelope && typeof envelope === 'object' && !Array.isArray(envelope)
+					? Object.keys(envelope).find((k) => !k.startsWith('@_'))
+					: undefined;
 			if (!doc.ok || !methodName) {
-				fault('(unreadable)', doc.ok ? 'No SOAP Body method element.' : `Request is not well formed XML: ${doc.error}`, 'SOAP-ENV:Client');
+				fault(
+					'(unreadable)',
+					doc.ok ? 'No SOAP Body method element.' : `Request is not well formed XML: ${doc.error}`,
+					'SOAP-ENV:Client',
+				);
 				return;
 			}
 			const decision = faults.decide(methodName);
 			const injected = await applyHttpFault(decision, req, res, faults, held);
 			if (injected) {
-				log(methodName, injected, injected === 'injected:drop' || injected === 'injected:timeout' ? null : Number(injected.split(':')[1]), decision.fault?.rule ?? null);
+				log(
+					methodName,
+					injected,
+					injected === 'injected:drop' || injected === 'injected:timeout'
+						? null
+						: Number(injected.split(':')[1]),
+					decision.fault?.rule ?? null,
+				);
 				return;
 			}
 			if (decision.fault?.kind === 'fault') {
@@ -471,23 +616,33 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 			const methodEl = (envelope as XmlObject)[methodName];
 			const params: Record<string, string> = {};
 			if (methodEl && typeof methodEl === 'object' && !Array.isArray(methodEl)) {
-				for (const [k, v] of Object.entries(methodEl)) if (!k.startsWith('@_')) params[k] = textOf(v) ?? '';
+				for (const [k, v] of Object.entries(methodEl))
+					if (!k.startsWith('@_')) params[k] = textOf(v) ?? '';
 			}
 			const refused = faults.refusal(params);
 			if (refused !== null) {
-				fault(methodName, `Request refused: invalid value "${refused.slice(0, 40)}" (the whole call was rejected).`, 'SOAP-ENV:Client');
+				fault(
+					methodName,
+					`Request refused: invalid value "${refused.slice(0, 40)}" (the whole call was rejected).`,
+					'SOAP-ENV:Client',
+				);
 				return;
 			}
 			const auth = fixture.auth;
 			if (auth.mode === 'basic') {
 				const expected = `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`;
 				if (req.headers.authorization !== expected) {
-					sendText(res, 401, 'text/plain; charset=utf-8', 'Unauthorized', { 'www-authenticate': 'Basic realm="KhaosKSD"' });
+					sendText(res, 401, 'text/plain; charset=utf-8', 'Unauthorized', {
+						'www-authenticate': 'Basic realm="KhaosKSD"',
+					});
 					log(methodName, 'http_401', 401, 'basic auth refused');
 					return;
 				}
 			} else if (auth.mode === 'inRequest') {
-				if (params.UserName !== (auth.username ?? '') || params.Password !== (auth.password ?? '')) {
+				if (
+					params.UserName !== (auth.username ?? '') ||
+					params.Password !== (auth.password ?? '')
+				) {
 					fault(methodName, FAULT.loginFailed, 'SOAP-ENV:Client');
 					return;
 				}
@@ -499,14 +654,29 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 					log(methodName, 'injected:dropAfter', null, redactParams(params) || null);
 					return;
 				}
-				sendText(res, 200, version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8', soapResponse(version, fixture.soap.namespace, methodName, inner));
+				sendText(
+					res,
+					200,
+					version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8',
+					soapResponse(version, fixture.soap.namespace, methodName, inner),
+				);
 				log(methodName, 'ok', 200, redactParams(params) || null);
 			} catch (error) {
 				if (error instanceof SandboxFault) fault(methodName, error.faultString, error.faultCode);
-				else fault(methodName, `Internal error: ${error instanceof Error ? error.message : String(error)}`);
+				else
+					fault(
+						methodName,
+						`Internal error: ${error instanceof Error ? error.message : String(error)}`,
+					);
 			}
 		})().catch((error: unknown) => {
-			if (!res.headersSent) sendText(res, 500, 'text/plain; charset=utf-8', `sandbox error: ${error instanceof Error ? error.message : String(error)}`);
+			if (!res.headersSent)
+				sendText(
+					res,
+					500,
+					'text/plain; charset=utf-8',
+					`sandbox error: ${error instanceof Error ? error.message : String(error)}`,
+				);
 		});
 	});
 

@@ -17,12 +17,16 @@ export const FAULT = {
 
 /** A SOAP fault raised by the state (the server renders it). */
 export class SandboxFault extends Error {
-	constructor(readonly faultString: string, readonly faultCode = 'SOAP-ENV:Server') {
+	constructor(
+		readonly faultString: string,
+		readonly faultCode = 'SOAP-ENV:Server',
+	) {
 		super(faultString);
 	}
 }
 
-const pence = (s: string | null | undefined): number => (s === null || s === undefined ? 0 : (parseToPence(s) ?? 0));
+const pence = (s: string | null | undefined): number =>
+	s === null || s === undefined ? 0 : (parseToPence(s) ?? 0);
 
 export interface Location {
 	id: string;
@@ -48,7 +52,13 @@ export interface OrderLine {
 	discountValuePence: number;
 	taxRate: number;
 	/** Credit note lines only. */
-	credit?: { netPence: number; taxPence: number; grossPence: number; sourceLineId: string; returnCode: string };
+	credit?: {
+		netPence: number;
+		taxPence: number;
+		grossPence: number;
+		sourceLineId: string;
+		returnCode: string;
+	};
 }
 
 export interface Order {
@@ -156,7 +166,13 @@ export interface AdjustmentInput {
 	reference: string;
 }
 
-export type AdjustmentOutcome = { reference: string; stockCode: string; result: 'APPLIED' | 'SKIPPED_DUPLICATE' | 'REJECTED'; newLevel: number | null; reason: string | null };
+export type AdjustmentOutcome = {
+	reference: string;
+	stockCode: string;
+	result: 'APPLIED' | 'SKIPPED_DUPLICATE' | 'REJECTED';
+	newLevel: number | null;
+	reason: string | null;
+};
 
 const TAX_PERCENT: Record<number, number> = { 1: 20, 2: 0, 3: 0, 4: 5 };
 
@@ -208,7 +224,14 @@ export class KhaosState {
 			vatPerLine: o.vatRounding === 'line',
 			keycode: o.keycode,
 			orderDiscountPence: pence(o.orderDiscount),
-			delivery: o.delivery ? { netPence: pence(o.delivery.net), taxPence: pence(o.delivery.tax), grossPence: pence(o.delivery.gross), taxRate: o.delivery.taxRate } : null,
+			delivery: o.delivery
+				? {
+						netPence: pence(o.delivery.net),
+						taxPence: pence(o.delivery.tax),
+						grossPence: pence(o.delivery.gross),
+						taxRate: o.delivery.taxRate,
+					}
+				: null,
 			deliveryRefunded: o.deliveryRefunded,
 			complete: o.complete,
 			cancelled: o.cancelled,
@@ -242,7 +265,10 @@ export class KhaosState {
 
 	product(code: string): Product | undefined {
 		const c = code.toUpperCase();
-		return this.products.find((p) => p.stockCode.toUpperCase() === c && !p.deleted) ?? this.products.find((p) => p.stockCode.toUpperCase() === c);
+		return (
+			this.products.find((p) => p.stockCode.toUpperCase() === c && !p.deleted) ??
+			this.products.find((p) => p.stockCode.toUpperCase() === c)
+		);
 	}
 
 	site(id: string): Site | undefined {
@@ -256,12 +282,19 @@ export class KhaosState {
 
 	/** Look products up by MappingType: 1 stock code, 2 other ref, 5 barcode, -1 any of them. */
 	findProducts(codes: string[], mappingType: number): Product[] {
-		if (![-1, 1, 2, 5].includes(mappingType)) throw new SandboxFault(`MappingType ${mappingType} is not supported by this system.`);
+		if (![-1, 1, 2, 5].includes(mappingType))
+			throw new SandboxFault(`MappingType ${mappingType} is not supported by this system.`);
 		if (codes.length === 0) return [...this.products];
 		const wanted = new Set(codes.map((c) => c.toUpperCase()));
 		return this.products.filter((p) => {
 			const keys =
-				mappingType === 1 ? [p.stockCode] : mappingType === 2 ? [p.associatedRef ?? ''] : mappingType === 5 ? p.barcodes : [p.stockCode, p.associatedRef ?? '', ...p.barcodes];
+				mappingType === 1
+					? [p.stockCode]
+					: mappingType === 2
+						? [p.associatedRef ?? '']
+						: mappingType === 5
+							? p.barcodes
+							: [p.stockCode, p.associatedRef ?? '', ...p.barcodes];
 			return keys.some((k) => wanted.has(k.toUpperCase()));
 		});
 	}
@@ -270,7 +303,9 @@ export class KhaosState {
 	available(stockCode: string, siteId: string): number {
 		const site = this.site(siteId);
 		if (!site) return 0;
-		return site.locations.filter((l) => l.sellable).reduce((sum, l) => sum + this.level(stockCode, siteId, l.id), 0);
+		return site.locations
+			.filter((l) => l.sellable)
+			.reduce((sum, l) => sum + this.level(stockCode, siteId, l.id), 0);
 	}
 
 	stockStatusCode(p: Product, siteId: string): number {
@@ -282,9 +317,14 @@ export class KhaosState {
 	}
 
 	findOrders(ids: string[], mappingType: number): Order[] {
-		if (mappingType !== 1 && mappingType !== 4) throw new SandboxFault(`MappingType ${mappingType} is not supported for orders (1 order code, 4 associated ref).`);
+		if (mappingType !== 1 && mappingType !== 4)
+			throw new SandboxFault(
+				`MappingType ${mappingType} is not supported for orders (1 order code, 4 associated ref).`,
+			);
 		const wanted = new Set(ids.map((i) => i.toUpperCase()));
-		return this.orders.filter((o) => wanted.has((mappingType === 1 ? o.orderCode : o.associatedRef).toUpperCase()));
+		return this.orders.filter((o) =>
+			wanted.has((mappingType === 1 ? o.orderCode : o.associatedRef).toUpperCase()),
+		);
 	}
 
 	/** Units of an order line on returns not yet processed (other than `except`). */
@@ -300,9 +340,15 @@ export class KhaosState {
 	/** Net/gross totals for the status export. */
 	orderTotals(o: Order): { itemsNetPence: number; deliveryNetPence: number } {
 		if (o.orderType === 2) {
-			return { itemsNetPence: o.lines.reduce((s, l) => s + (l.credit?.netPence ?? 0), 0), deliveryNetPence: o.delivery?.netPence ?? 0 };
+			return {
+				itemsNetPence: o.lines.reduce((s, l) => s + (l.credit?.netPence ?? 0), 0),
+				deliveryNetPence: o.delivery?.netPence ?? 0,
+			};
 		}
-		const values = o.lines.map((l) => Math.round((l.pricePence * l.qty * (100 - l.discountPercent)) / 100) - l.discountValuePence);
+		const values = o.lines.map(
+			(l) =>
+				Math.round((l.pricePence * l.qty * (100 - l.discountPercent)) / 100) - l.discountValuePence,
+		);
 		const total = values.reduce((a, b) => a + b, 0);
 		let net = 0;
 		o.lines.forEach((l, i) => {
@@ -319,17 +365,38 @@ export class KhaosState {
 	}
 
 	// ------------------------------------------------------------------ ImportReturns
-	importReturn(input: ReturnInput): { ok: true; returnCode: string } | { ok: false; reason: string } {
+	importReturn(
+		input: ReturnInput,
+	): { ok: true; returnCode: string } | { ok: false; reason: string } {
 		const ref = input.associatedRef.trim();
 		if (ref === '') return { ok: false, reason: 'ASSOCIATED_REF not defined.' };
-		if (ref.length > 50) return { ok: false, reason: `ASSOCIATED_REF ${ref.slice(0, 50)}… is longer than 50 characters.` };
-		const existing = this.returns.find((r) => !r.deleted && r.associatedRef.toUpperCase() === ref.toUpperCase());
-		if (existing) return { ok: false, reason: `Duplicate ASSOCIATED_REF ${ref}: already imported as return ${existing.returnCode}` };
-		if (!this.customers.some((c) => c.urn === input.urn)) return { ok: false, reason: `Customer URN ${input.urn || '(empty)'} not found.` };
+		if (ref.length > 50)
+			return {
+				ok: false,
+				reason: `ASSOCIATED_REF ${ref.slice(0, 50)}… is longer than 50 characters.`,
+			};
+		const existing = this.returns.find(
+			(r) => !r.deleted && r.associatedRef.toUpperCase() === ref.toUpperCase(),
+		);
+		if (existing)
+			return {
+				ok: false,
+				reason: `Duplicate ASSOCIATED_REF ${ref}: already imported as return ${existing.returnCode}`,
+			};
+		if (!this.customers.some((c) => c.urn === input.urn))
+			return { ok: false, reason: `Customer URN ${input.urn || '(empty)'} not found.` };
 		const order = input.sourceOrderCode
 			? this.orders.find((o) => o.orderType === 1 && o.orderCode === input.sourceOrderCode)
-			: this.orders.find((o) => o.orderType === 1 && o.associatedRef.toUpperCase() === (input.sourceOrderRef ?? '').toUpperCase());
-		if (!order) return { ok: false, reason: `Source order ${input.sourceOrderCode ?? input.sourceOrderRef ?? '(empty)'} not found.` };
+			: this.orders.find(
+					(o) =>
+						o.orderType === 1 &&
+						o.associatedRef.toUpperCase() === (input.sourceOrderRef ?? '').toUpperCase(),
+				);
+		if (!order)
+			return {
+				ok: false,
+				reason: `Source order ${input.sourceOrderCode ?? input.sourceOrderRef ?? '(empty)'} not found.`,
+			};
 		if (input.lines.length === 0) return { ok: false, reason: 'RETURN_ITEMS has no RETURN_ITEM.' };
 		const lines: ReturnLine[] = [];
 		const inThisReturn = new Map<string, number>();
@@ -337,22 +404,54 @@ export class KhaosState {
 			const l = input.lines[i];
 			const n = i + 1;
 			const ol = order.lines.find((x) => x.lineId === l.orderLineId);
-			if (!ol) return { ok: false, reason: `SORDER_ITEM_ID ${l.orderLineId || '(empty)'} is not a line of order ${order.orderCode} (item ${n}).` };
-			if (ol.stockCode.toUpperCase() !== l.stockCode.toUpperCase()) return { ok: false, reason: `Stock code ${l.stockCode} does not match SORDER_ITEM_ID ${l.orderLineId} (${ol.stockCode}) (item ${n}).` };
+			if (!ol)
+				return {
+					ok: false,
+					reason: `SORDER_ITEM_ID ${l.orderLineId || '(empty)'} is not a line of order ${order.orderCode} (item ${n}).`,
+				};
+			if (ol.stockCode.toUpperCase() !== l.stockCode.toUpperCase())
+				return {
+					ok: false,
+					reason: `Stock code ${l.stockCode} does not match SORDER_ITEM_ID ${l.orderLineId} (${ol.stockCode}) (item ${n}).`,
+				};
 			const p = this.product(l.stockCode);
 			if (!p) return { ok: false, reason: `Stock code ${l.stockCode} not found (item ${n}).` };
-			if (p.deleted) return { ok: false, reason: `Stock code ${l.stockCode} is deleted (item ${n}).` };
-			if (!this.reasons.some((r) => r.id === l.reasonId)) return { ok: false, reason: `Return reason ${l.reasonId || '(empty)'} not found (item ${n}).` };
-			if (!this.site(l.siteId)) return { ok: false, reason: `Site ${l.siteId || '(empty)'} not found (item ${n}).` };
-			if (l.locationId && !this.location(l.siteId, l.locationId)) return { ok: false, reason: `Location ${l.locationId} not found at site ${l.siteId} (item ${n}).` };
-			if (!/^\d+$/.test(l.quantity.trim()) || Number(l.quantity) < 1) return { ok: false, reason: `QUANTITY ${l.quantity || '(empty)'} must be a whole number of at least 1 (item ${n}).` };
+			if (p.deleted)
+				return { ok: false, reason: `Stock code ${l.stockCode} is deleted (item ${n}).` };
+			if (!this.reasons.some((r) => r.id === l.reasonId))
+				return {
+					ok: false,
+					reason: `Return reason ${l.reasonId || '(empty)'} not found (item ${n}).`,
+				};
+			if (!this.site(l.siteId))
+				return { ok: false, reason: `Site ${l.siteId || '(empty)'} not found (item ${n}).` };
+			if (l.locationId && !this.location(l.siteId, l.locationId))
+				return {
+					ok: false,
+					reason: `Location ${l.locationId} not found at site ${l.siteId} (item ${n}).`,
+				};
+			if (!/^\d+$/.test(l.quantity.trim()) || Number(l.quantity) < 1)
+				return {
+					ok: false,
+					reason: `QUANTITY ${l.quantity || '(empty)'} must be a whole number of at least 1 (item ${n}).`,
+				};
 			const qty = Number(l.quantity);
 			const credit = [l.creditNet, l.creditTax, l.creditGross].map((v) => parseToPence(v));
-			if (credit.some((c) => c === null)) return { ok: false, reason: `CREDIT_NET/CREDIT_TAX/CREDIT_GRS must be decimal amounts (item ${n}).` };
-			const already = ol.qtyReturned + this.pendingQty(order.orderCode, ol.lineId) + (inThisReturn.get(ol.lineId) ?? 0);
+			if (credit.some((c) => c === null))
+				return {
+					ok: false,
+					reason: `CREDIT_NET/CREDIT_TAX/CREDIT_GRS must be decimal amounts (item ${n}).`,
+				};
+			const already =
+				ol.qtyReturned +
+				this.pendingQty(order.orderCode, ol.lineId) +
+				(inThisReturn.get(ol.lineId) ?? 0);
 			const left = ol.qty - already;
 			if (qty > left) {
-				return { ok: false, reason: `Quantity returned ${qty} exceeds quantity sold less returned ${Math.max(0, left)} for SORDER_ITEM_ID ${ol.lineId} (${ol.stockCode}) (item ${n}).` };
+				return {
+					ok: false,
+					reason: `Quantity returned ${qty} exceeds quantity sold less returned ${Math.max(0, left)} for SORDER_ITEM_ID ${ol.lineId} (${ol.stockCode}) (item ${n}).`,
+				};
 			}
 			inThisReturn.set(ol.lineId, (inThisReturn.get(ol.lineId) ?? 0) + qty);
 			lines.push({
@@ -361,7 +460,9 @@ export class KhaosState {
 				quantity: qty,
 				reasonId: l.reasonId,
 				siteId: l.siteId,
-				locationId: l.locationId ? (this.location(l.siteId, l.locationId)?.id ?? l.locationId) : null,
+				locationId: l.locationId
+					? (this.location(l.siteId, l.locationId)?.id ?? l.locationId)
+					: null,
 				restock: l.restock.trim() === '-1' || l.restock.trim() === '1',
 				creditNetPence: credit[0] as number,
 				creditTaxPence: credit[1] as number,
@@ -372,10 +473,23 @@ export class KhaosState {
 		}
 		let delivery: KhaosReturn['delivery'] = null;
 		if (input.delivery && input.delivery.gross.trim() !== '') {
-			const d = [input.delivery.net, input.delivery.tax, input.delivery.gross].map((v) => parseToPence(v));
-			if (d.some((x) => x === null)) return { ok: false, reason: 'DELIVERY_NET/DELIVERY_TAX/DELIVERY_GRS must be decimal amounts.' };
-			const pendingDelivery = this.returns.some((r) => !r.deleted && r.sourceOrderCode === order.orderCode && r.delivery && r.status === 'open');
-			if (order.deliveryRefunded || pendingDelivery) return { ok: false, reason: `Delivery for order ${order.orderCode} has already been refunded.` };
+			const d = [input.delivery.net, input.delivery.tax, input.delivery.gross].map((v) =>
+				parseToPence(v),
+			);
+			if (d.some((x) => x === null))
+				return {
+					ok: false,
+					reason: 'DELIVERY_NET/DELIVERY_TAX/DELIVERY_GRS must be decimal amounts.',
+				};
+			const pendingDelivery = this.returns.some(
+				(r) =>
+					!r.deleted && r.sourceOrderCode === order.orderCode && r.delivery && r.status === 'open',
+			);
+			if (order.deliveryRefunded || pendingDelivery)
+				return {
+					ok: false,
+					reason: `Delivery for order ${order.orderCode} has already been refunded.`,
+				};
 			delivery = { netPence: d[0] as number, taxPence: d[1] as number, grossPence: d[2] as number };
 		}
 		const returnCode = `RTN${String(this.nextReturnNo++).padStart(6, '0')}`;
@@ -402,13 +516,18 @@ export class KhaosState {
 
 	// ------------------------------------------------------------------ ProcessReturn
 	processReturn(returnCode: string, manualAuthCode: string): void {
-		if (returnCode.trim() === '' || manualAuthCode.trim() === '') throw new SandboxFault(FAULT.codeMissing);
-		const r = this.returns.find((x) => x.returnCode.toUpperCase() === returnCode.trim().toUpperCase());
+		if (returnCode.trim() === '' || manualAuthCode.trim() === '')
+			throw new SandboxFault(FAULT.codeMissing);
+		const r = this.returns.find(
+			(x) => x.returnCode.toUpperCase() === returnCode.trim().toUpperCase(),
+		);
 		if (!r || r.deleted) throw new SandboxFault(FAULT.returnNotFound);
 		if (r.status === 'processed') throw new SandboxFault(FAULT.alreadyProcessed);
 		const order = this.orders.find((o) => o.orderCode === r.sourceOrderCode);
 		if (!order) throw new SandboxFault(FAULT.returnNotFound);
-		let credit = r.creditNoteCode ? this.orders.find((o) => o.orderCode === r.creditNoteCode) : undefined;
+		let credit = r.creditNoteCode
+			? this.orders.find((o) => o.orderCode === r.creditNoteCode)
+			: undefined;
 		if (!credit) {
 			credit = {
 				orderId: this.nextOrderId++,
@@ -442,9 +561,16 @@ export class KhaosState {
 			const ol = order.lines.find((x) => x.lineId === l.orderLineId);
 			let targetLocation: string | null = null;
 			if (l.restock && p && p.stockControlled) {
-				targetLocation = l.locationId ?? this.site(l.siteId)?.locations.find((x) => x.sellable)?.id ?? null;
+				targetLocation =
+					l.locationId ?? this.site(l.siteId)?.locations.find((x) => x.sellable)?.id ?? null;
 			}
-			const blocked = !p || p.deleted || !ol || (l.restock && p.stockControlled && (!targetLocation || !this.location(l.siteId, targetLocation)));
+			const blocked =
+				!p ||
+				p.deleted ||
+				!ol ||
+				(l.restock &&
+					p.stockControlled &&
+					(!targetLocation || !this.location(l.siteId, targetLocation)));
 			if (blocked) {
 				unprocessed++;
 				continue;
@@ -466,7 +592,13 @@ export class KhaosState {
 				discountPercent: 0,
 				discountValuePence: 0,
 				taxRate: ol.taxRate,
-				credit: { netPence: l.creditNetPence, taxPence: l.creditTaxPence, grossPence: l.creditGrossPence, sourceLineId: ol.lineId, returnCode: r.returnCode },
+				credit: {
+					netPence: l.creditNetPence,
+					taxPence: l.creditTaxPence,
+					grossPence: l.creditGrossPence,
+					sourceLineId: ol.lineId,
+					returnCode: r.returnCode,
+				},
 			});
 		}
 		if (r.delivery && !credit.delivery && !order.deliveryRefunded) {
@@ -483,12 +615,22 @@ export class KhaosState {
 	adjust(lines: AdjustmentInput[]): AdjustmentOutcome[] {
 		lines.forEach((l, i) => {
 			if (l.adjustBy !== null && l.adjustTo !== null) {
-				throw new SandboxFault(`Adjustment line ${i + 1} (REFERENCE ${l.reference}): ADJUST_BY and ADJUST_TO cannot both be set.`, 'SOAP-ENV:Client');
+				throw new SandboxFault(
+					`Adjustment line ${i + 1} (REFERENCE ${l.reference}): ADJUST_BY and ADJUST_TO cannot both be set.`,
+					'SOAP-ENV:Client',
+				);
 			}
 		});
 		const out: AdjustmentOutcome[] = [];
 		for (const l of lines) {
-			const reject = (reason: string) => out.push({ reference: l.reference, stockCode: l.stockCode, result: 'REJECTED', newLevel: null, reason });
+			const reject = (reason: string) =>
+				out.push({
+					reference: l.reference,
+					stockCode: l.stockCode,
+					result: 'REJECTED',
+					newLevel: null,
+					reason,
+				});
 			if (l.reference.trim() === '') {
 				reject('REFERENCE not defined.');
 				continue;
@@ -518,7 +660,13 @@ export class KhaosState {
 			const current = this.level(p.stockCode, l.siteId, loc.id);
 			const done = this.adjustments.find((a) => a.reference === l.reference);
 			if (done) {
-				out.push({ reference: l.reference, stockCode: l.stockCode, result: 'SKIPPED_DUPLICATE', newLevel: this.level(done.stockCode, done.siteId, done.locationId), reason: `REFERENCE ${l.reference} already applied.` });
+				out.push({
+					reference: l.reference,
+					stockCode: l.stockCode,
+					result: 'SKIPPED_DUPLICATE',
+					newLevel: this.level(done.stockCode, done.siteId, done.locationId),
+					reason: `REFERENCE ${l.reference} already applied.`,
+				});
 				continue;
 			}
 			const raw = l.adjustBy ?? l.adjustTo;
@@ -533,7 +681,9 @@ export class KhaosState {
 			const n = Number(raw);
 			const next = l.adjustBy !== null ? current + n : n;
 			if (next < 0) {
-				reject(`Adjustment would take ${p.stockCode} at site ${l.siteId} location ${loc.id} below zero (level ${current}).`);
+				reject(
+					`Adjustment would take ${p.stockCode} at site ${l.siteId} location ${loc.id} below zero (level ${current}).`,
+				);
 				continue;
 			}
 			this.stock.set(this.key(p.stockCode, l.siteId, loc.id), next);
@@ -549,7 +699,13 @@ export class KhaosState {
 				reason: l.reason,
 				at: this.now().toISOString(),
 			});
-			out.push({ reference: l.reference, stockCode: p.stockCode, result: 'APPLIED', newLevel: next, reason: null });
+			out.push({
+				reference: l.reference,
+				stockCode: p.stockCode,
+				result: 'APPLIED',
+				newLevel: next,
+				reason: null,
+			});
 		}
 		return out;
 	}
@@ -562,10 +718,13 @@ export class KhaosState {
 	 */
 	removeCreditNotes(associatedRef: string): string[] {
 		const ref = associatedRef.trim().toUpperCase();
-		const removed = this.orders.filter((o) => o.orderType === 2 && o.associatedRef.toUpperCase() === ref).map((o) => o.orderCode);
+		const removed = this.orders
+			.filter((o) => o.orderType === 2 && o.associatedRef.toUpperCase() === ref)
+			.map((o) => o.orderCode);
 		if (removed.length === 0) return [];
 		this.orders = this.orders.filter((o) => !removed.includes(o.orderCode));
-		for (const r of this.returns) if (r.creditNoteCode && removed.includes(r.creditNoteCode)) r.creditNoteCode = null;
+		for (const r of this.returns)
+			if (r.creditNoteCode && removed.includes(r.creditNoteCode)) r.creditNoteCode = null;
 		return removed;
 	}
 
@@ -576,7 +735,11 @@ export class KhaosState {
 				const [stockCode, siteId, locationId] = k.split('|');
 				return { stockCode, siteId, locationId, level };
 			})
-			.sort((a, b) => (a.stockCode + a.siteId + a.locationId).localeCompare(b.stockCode + b.siteId + b.locationId));
+			.sort((a, b) =>
+				(a.stockCode + a.siteId + a.locationId).localeCompare(
+					b.stockCode + b.siteId + b.locationId,
+				),
+			);
 		const creditNotes = this.orders
 			.filter((o) => o.orderType === 2)
 			.map((o) => {
@@ -589,8 +752,15 @@ export class KhaosState {
 					taxPence: l.credit?.taxPence ?? 0,
 					grossPence: l.credit?.grossPence ?? 0,
 				}));
-				const d = o.delivery ? { netPence: o.delivery.netPence, taxPence: o.delivery.taxPence, grossPence: o.delivery.grossPence } : null;
-				const sum = (k: 'netPence' | 'taxPence' | 'grossPence') => lines.reduce((s, l) => s + l[k], 0) + (d ? d[k] : 0);
+				const d = o.delivery
+					? {
+							netPence: o.delivery.netPence,
+							taxPence: o.delivery.taxPence,
+							grossPence: o.delivery.grossPence,
+						}
+					: null;
+				const sum = (k: 'netPence' | 'taxPence' | 'grossPence') =>
+					lines.reduce((s, l) => s + l[k], 0) + (d ? d[k] : 0);
 				return {
 					orderCode: o.orderCode,
 					associatedRef: o.associatedRef,
@@ -601,7 +771,11 @@ export class KhaosState {
 					dateCreated: o.orderDate,
 					lines,
 					delivery: d,
-					totals: { netPence: sum('netPence'), taxPence: sum('taxPence'), grossPence: sum('grossPence') },
+					totals: {
+						netPence: sum('netPence'),
+						taxPence: sum('taxPence'),
+						grossPence: sum('grossPence'),
+					},
 				};
 			});
 		return {
@@ -613,7 +787,12 @@ export class KhaosState {
 					orderCode: o.orderCode,
 					associatedRef: o.associatedRef,
 					deliveryRefunded: o.deliveryRefunded,
-					lines: o.lines.map((l) => ({ lineId: l.lineId, stockCode: l.stockCode, qty: l.qty, qtyReturned: l.qtyReturned })),
+					lines: o.lines.map((l) => ({
+						lineId: l.lineId,
+						stockCode: l.stockCode,
+						qty: l.qty,
+						qtyReturned: l.qtyReturned,
+					})),
 				})),
 			returns: this.returns,
 			creditNotes,

@@ -27,7 +27,13 @@ const ENVELOPE_NAMESPACE: Record<SoapVersion, string> = {
 	'1.2': 'http://www.w3.org/2003/05/soap-envelope',
 };
 
-const ESCAPED: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const ESCAPED: Record<string, string> = {
+	'&': '&amp;',
+	'<': '&lt;',
+	'>': '&gt;',
+	'"': '&quot;',
+	"'": '&apos;',
+};
 
 /** Text made safe for element content and attribute values. */
 export function xmlEscape(text: string): string {
@@ -49,7 +55,12 @@ export function xmlElement(name: string, value: XmlTree): string {
 }
 
 /** A SOAP answer as KhaosKSD writes it: `<NS1:{method}Response>` holding `inner`. */
-export function soapResponse(version: SoapVersion, namespace: string, method: string, inner: string): string {
+export function soapResponse(
+	version: SoapVersion,
+	namespace: string,
+	method: string,
+	inner: string,
+): string {
 	return (
 		'<?xml version="1.0" encoding="utf-8"?>' +
 		`<SOAP-ENV:Envelope xmlns:SOAP-ENV="${ENVELOPE_NAMESPACE[version]}" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
@@ -60,7 +71,11 @@ export function soapResponse(version: SoapVersion, namespace: string, method: st
 }
 
 /** A SOAP fault: 1.1 `faultcode` / `faultstring`; 1.2 `Code/Value` (Sender for a client fault, else Receiver) and `Reason/Text`. */
-export function soapFault(version: SoapVersion, faultString: string, faultCode = 'SOAP-ENV:Server'): string {
+export function soapFault(
+	version: SoapVersion,
+	faultString: string,
+	faultCode = 'SOAP-ENV:Server',
+): string {
 	const fault =
 		version === '1.1'
 			? `<faultcode>${xmlEscape(faultCode)}</faultcode><faultstring>${xmlEscape(faultString)}</faultstring>`
@@ -95,16 +110,19 @@ function legalXmlChar(cp: number): boolean {
 
 /** References in a text or attribute value decoded; anything XML does not allow throws. */
 function unescapeXml(text: string): string {
-	return text.replace(/&(?:#x([0-9a-fA-F]+)|#([0-9]+)|([A-Za-z_][\w.:-]*))?;?/g, (whole, hex?: string, dec?: string, name?: string) => {
-		if (!whole.endsWith(';') || whole === '&;') throw new Error(`"${whole}" is not a reference`);
-		if (name !== undefined) {
-			if (!(name in PREDEFINED)) throw new Error(`undeclared entity &${name};`);
-			return PREDEFINED[name];
-		}
-		const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
-		if (!legalXmlChar(cp)) throw new Error(`${whole} is not a legal XML character`);
-		return String.fromCodePoint(cp);
-	});
+	return text.replace(
+		/&(?:#x([0-9a-fA-F]+)|#([0-9]+)|([A-Za-z_][\w.:-]*))?;?/g,
+		(whole, hex?: string, dec?: string, name?: string) => {
+			if (!whole.endsWith(';') || whole === '&;') throw new Error(`"${whole}" is not a reference`);
+			if (name !== undefined) {
+				if (!(name in PREDEFINED)) throw new Error(`undeclared entity &${name};`);
+				return PREDEFINED[name];
+			}
+			const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
+			if (!legalXmlChar(cp)) throw new Error(`${whole} is not a legal XML character`);
+			return String.fromCodePoint(cp);
+		},
+	);
 }
 
 function decoded(value: unknown): XmlValue {
@@ -125,14 +143,23 @@ export function readXml(text: string): XmlRead {
 	if (doc === '') return { ok: false, error: 'not well-formed XML (empty document)' };
 	if (/<!(DOCTYPE|ENTITY)/i.test(doc)) return { ok: false, error: 'a DTD is not accepted' };
 	const valid = XMLValidator.validate(doc);
-	if (valid !== true) return { ok: false, error: `not well-formed XML (${valid.err.msg} at line ${valid.err.line})` };
+	if (valid !== true)
+		return { ok: false, error: `not well-formed XML (${valid.err.msg} at line ${valid.err.line})` };
 	try {
 		// a CDATA section means its text: written out escaped, so it is decoded once like the rest
-		const value = decoded(reader.parse(doc.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_, content: string) => xmlEscape(content))));
-		if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'not well-formed XML (no root element)' };
+		const value = decoded(
+			reader.parse(
+				doc.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_, content: string) => xmlEscape(content)),
+			),
+		);
+		if (typeof value !== 'object' || Array.isArray(value))
+			return { ok: false, error: 'not well-formed XML (no root element)' };
 		return { ok: true, value };
 	} catch (error) {
-		return { ok: false, error: `not well-formed XML (${error instanceof Error ? error.message : String(error)})` };
+		return {
+			ok: false,
+			error: `not well-formed XML (${error instanceof Error ? error.message : String(error)})`,
+		};
 	}
 }
 

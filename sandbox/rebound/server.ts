@@ -9,9 +9,32 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultConfig } from '../shared/faults';
-import { CallLog, HeldSockets, applyHttpFault, parseJsonBody, readBody, routeAdmin, sendJson, sendText, type AdminHandler } from '../shared/http';
-import { ReboundState, SandboxError, loadFixture, type Fixture, type ReboundReturn, type ReturnStatus } from './state';
-import { WebhookDispatcher, validateWebhookOptions, type WebhookEventBody, type WebhookOptions, type WebhookSigning } from './webhooks';
+import {
+	CallLog,
+	HeldSockets,
+	applyHttpFault,
+	parseJsonBody,
+	readBody,
+	routeAdmin,
+	sendJson,
+	sendText,
+	type AdminHandler,
+} from '../shared/http';
+import {
+	ReboundState,
+	SandboxError,
+	loadFixture,
+	type Fixture,
+	type ReboundReturn,
+	type ReturnStatus,
+} from './state';
+import {
+	WebhookDispatcher,
+	validateWebhookOptions,
+	type WebhookEventBody,
+	type WebhookOptions,
+	type WebhookSigning,
+} from './webhooks';
 
 export interface ReboundSandboxOptions {
 	port?: number;
@@ -74,18 +97,32 @@ function signingOf(fixture: Fixture): WebhookSigning {
 
 function optionsOf(fixture: Fixture, seed: number | undefined): Partial<WebhookOptions> {
 	const w = fixture.webhook;
-	return { maxAttempts: w.maxAttempts, baseDelayMs: w.baseDelayMs, maxDelayMs: w.maxDelayMs, timeoutMs: w.timeoutMs, seed: seed ?? 1 };
+	return {
+		maxAttempts: w.maxAttempts,
+		baseDelayMs: w.baseDelayMs,
+		maxDelayMs: w.maxDelayMs,
+		timeoutMs: w.timeoutMs,
+		seed: seed ?? 1,
+	};
 }
 
 const ymd = (v: unknown, field: string): string => {
-	if (typeof v !== 'string' || !/^\d{4}[/-]\d{2}[/-]\d{2}$/.test(v)) throw new ApiError('request_wrong', [`filter.${field} must be a date YYYY/MM/DD`]);
+	if (typeof v !== 'string' || !/^\d{4}[/-]\d{2}[/-]\d{2}$/.test(v))
+		throw new ApiError('request_wrong', [`filter.${field} must be a date YYYY/MM/DD`]);
 	const s = v.replace(/\//g, '-');
-	if (Number.isNaN(Date.parse(`${s}T00:00:00Z`)) || new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) !== s) throw new ApiError('request_wrong', [`filter.${field} "${v}" is not a calendar date`]);
+	if (
+		Number.isNaN(Date.parse(`${s}T00:00:00Z`)) ||
+		new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) !== s
+	)
+		throw new ApiError('request_wrong', [`filter.${field} "${v}" is not a calendar date`]);
 	return s;
 };
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+	typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Promise<ReboundSandbox> {
+export async function startReboundSandbox(
+	opts: ReboundSandboxOptions = {},
+): Promise<ReboundSandbox> {
 	let fixture = loadFixture(opts.fixture);
 	const state = new ReboundState(fixture, opts.now);
 	const faults = new FaultInjector(fixture.faults ?? {}, opts.seed);
@@ -98,7 +135,13 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 	const fire = (r: ReboundReturn, status: ReturnStatus): string | null => {
 		const type = fixture.webhook.eventNames[status];
 		if (!type) return null;
-		const event: WebhookEventBody = { id: `evt_${randomUUID()}`, event: type, occurred_at: new Date(opts.now?.() ?? Date.now()).toISOString(), sequence: r.sequence, data: state.wire(r, false) };
+		const event: WebhookEventBody = {
+			id: `evt_${randomUUID()}`,
+			event: type,
+			occurred_at: new Date(opts.now?.() ?? Date.now()).toISOString(),
+			sequence: r.sequence,
+			data: state.wire(r, false),
+		};
 		events.push(event);
 		if (events.length > 5000) events.splice(0, events.length - 5000);
 		webhooks.emit(event);
@@ -112,33 +155,52 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 		if (!/^\d+$/.test(params.id ?? '')) throw new SandboxError(`"${params.id}" is not a return id`);
 		return state.get(Number(params.id));
 	};
-	const view = (r: ReboundReturn) => ({ ...state.wire(r, false), status: r.status, sequence: r.sequence, history: r.history });
+	const view = (r: ReboundReturn) => ({
+		...state.wire(r, false),
+		status: r.status,
+		sequence: r.sequence,
+		history: r.history,
+	});
 
 	// ---- the legacy API ----
 	const handleCall = (call: string, request: Record<string, unknown>): unknown => {
 		switch (call) {
 			case 'returns/search': {
-				if (!isObj(request.filter)) throw new ApiError('request_wrong', ['filter is required: {"filter": {"date_from": "YYYY/MM/DD", "date_to": "YYYY/MM/DD"}}']);
+				if (!isObj(request.filter))
+					throw new ApiError('request_wrong', [
+						'filter is required: {"filter": {"date_from": "YYYY/MM/DD", "date_to": "YYYY/MM/DD"}}',
+					]);
 				const from = ymd(request.filter.date_from, 'date_from');
 				const to = ymd(request.filter.date_to, 'date_to');
-				if (from > to) throw new ApiError('request_wrong', ['filter.date_from is after filter.date_to']);
+				if (from > to)
+					throw new ApiError('request_wrong', ['filter.date_from is after filter.date_to']);
 				const ids = state.search(from, to);
 				if (!ids.length) throw new ApiError('empty');
 				return { id: ids.map(String) };
 			}
 			case 'returns/get': {
 				const q = request.return;
-				if (!isObj(q)) throw new ApiError('request_wrong', ['return is required: {"return": {"id": 123, "type": "id"}}']);
+				if (!isObj(q))
+					throw new ApiError('request_wrong', [
+						'return is required: {"return": {"id": 123, "type": "id"}}',
+					]);
 				const type = q.type === undefined ? 'id' : q.type;
-				if (typeof type !== 'string' || !['id', 'display_id', 'external_id'].includes(type)) throw new ApiError('request_wrong', ['return.type must be id, display_id or external_id']);
-				if (typeof q.id !== 'number' && typeof q.id !== 'string') throw new ApiError('request_wrong', ['return.id is required']);
+				if (typeof type !== 'string' || !['id', 'display_id', 'external_id'].includes(type))
+					throw new ApiError('request_wrong', [
+						'return.type must be id, display_id or external_id',
+					]);
+				if (typeof q.id !== 'number' && typeof q.id !== 'string')
+					throw new ApiError('request_wrong', ['return.id is required']);
 				const r = state.find(String(q.id).trim(), type);
 				if (!r) throw new ApiError('empty');
 				return state.wire(r, true);
 			}
 			case 'tracking/get': {
 				const q = request.tracking;
-				if (!isObj(q) || typeof q.code !== 'string' || q.code.trim() === '') throw new ApiError('request_wrong', ['tracking.code is required: {"tracking": {"code": "..."}}']);
+				if (!isObj(q) || typeof q.code !== 'string' || q.code.trim() === '')
+					throw new ApiError('request_wrong', [
+						'tracking.code is required: {"tracking": {"code": "..."}}',
+					]);
 				const r = state.findByTracking(q.code.trim());
 				if (!r) throw new ApiError('empty');
 				// the public tap's tracking schema (it adds tracking_code itself)
@@ -150,7 +212,14 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 					service_id: null,
 					external_id: r.external_id,
 					order_reference: r.order_reference,
-					track: r.history.map((h, i) => ({ dt: h.date, status: h.status, location: i < 2 ? { country: r.country, state: r.state, city: r.city } : { country: 'GB', state: '', city: 'Hub' } })),
+					track: r.history.map((h, i) => ({
+						dt: h.date,
+						status: h.status,
+						location:
+							i < 2
+								? { country: r.country, state: r.state, city: r.city }
+								: { country: 'GB', state: '', city: 'Hub' },
+					})),
 				};
 			}
 			default:
@@ -158,17 +227,34 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 		}
 	};
 
-	const apiRequest = async (req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> => {
+	const apiRequest = async (
+		req: http.IncomingMessage,
+		res: http.ServerResponse,
+		path: string,
+	): Promise<void> => {
 		const started = Date.now();
 		const m = /^\/api\/(.+?)\/(json|xml)$/.exec(path);
 		const call = m ? m[1] : path.replace(/^\/api\/?/, '') || '(none)';
 		const body = await readBody(req);
 		const log = (outcome: string, status: number | null, detail: string | null) =>
-			calls.add({ at: new Date(started).toISOString(), method: call, durationMs: Date.now() - started, outcome, status, detail });
+			calls.add({
+				at: new Date(started).toISOString(),
+				method: call,
+				durationMs: Date.now() - started,
+				outcome,
+				status,
+				detail,
+			});
 		const decision = faults.decide(call);
 		const injected = await applyHttpFault(decision, req, res, faults, held);
 		if (injected) {
-			log(injected, injected === 'injected:drop' || injected === 'injected:timeout' ? null : Number(injected.split(':')[1]), decision.fault?.rule ?? null);
+			log(
+				injected,
+				injected === 'injected:drop' || injected === 'injected:timeout'
+					? null
+					: Number(injected.split(':')[1]),
+				decision.fault?.rule ?? null,
+			);
 			return;
 		}
 		const reply = (payload: unknown, outcome: string, detail: string | null) => {
@@ -181,9 +267,17 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			sendText(res, 200, 'application/json; charset=utf-8', text);
 			log(outcome, 200, detail);
 		};
-		const fail = (e: ApiError, detail: string | null) => reply({ error: { code: e.code, message: e.messages } }, e.code === 'empty' ? 'empty' : `error:${e.code}`, detail);
+		const fail = (e: ApiError, detail: string | null) =>
+			reply(
+				{ error: { code: e.code, message: e.messages } },
+				e.code === 'empty' ? 'empty' : `error:${e.code}`,
+				detail,
+			);
 		if (decision.fault?.kind === 'fault') {
-			fail(new ApiError('internal', [decision.fault.faultString ?? ERROR_MESSAGES.internal]), decision.fault.rule);
+			fail(
+				new ApiError('internal', [decision.fault.faultString ?? ERROR_MESSAGES.internal]),
+				decision.fault.rule,
+			);
 			return;
 		}
 		const address = req.socket.remoteAddress ?? 'unknown';
@@ -202,7 +296,9 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			}
 			state.loginOk(address);
 			if (!m || m[2] !== 'json' || !(CALLS as readonly string[]).includes(call)) {
-				throw new ApiError('unknown_call', [m && m[2] === 'xml' ? 'The sandbox answers /json calls only' : `Unknown API call ${call}`]);
+				throw new ApiError('unknown_call', [
+					m && m[2] === 'xml' ? 'The sandbox answers /json calls only' : `Unknown API call ${call}`,
+				]);
 			}
 			if (requestText.trim() === '') throw new ApiError('request_empty');
 			let request: unknown;
@@ -215,7 +311,11 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			reply({ success: handleCall(call, request) }, 'ok', detail);
 		} catch (error) {
 			if (error instanceof ApiError) fail(error, detail);
-			else fail(new ApiError('internal', [ERROR_MESSAGES.internal]), error instanceof Error ? error.message : String(error));
+			else
+				fail(
+					new ApiError('internal', [ERROR_MESSAGES.internal]),
+					error instanceof Error ? error.message : String(error),
+				);
 		}
 	};
 
@@ -225,13 +325,20 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 		'GET /__admin/state': ({ res }) =>
 			sendJson(res, 200, {
 				...state.snapshot(),
-				webhooks: { targets: webhooks.listTargets(), options: webhooks.current, pending: webhooks.pendingCount },
+				webhooks: {
+					targets: webhooks.listTargets(),
+					options: webhooks.current,
+					pending: webhooks.pendingCount,
+				},
 				faults: faults.current,
 				lastCallSeq: calls.lastSeq,
 			}),
 		'GET /__admin/calls': ({ res, url }) => {
 			const since = Number(url.searchParams.get('since') ?? '0');
-			sendJson(res, 200, { calls: calls.since(Number.isFinite(since) ? since : 0), lastSeq: calls.lastSeq });
+			sendJson(res, 200, {
+				calls: calls.since(Number.isFinite(since) ? since : 0),
+				lastSeq: calls.lastSeq,
+			});
 		},
 		'POST /__admin/reset': ({ res, body }) => {
 			const b = json(body) as { fixture?: object; clearCalls?: boolean };
@@ -244,9 +351,14 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			if (b.clearCalls !== false) calls.clear();
 			sendJson(res, 200, { ok: true, returns: state.returns.size });
 		},
-		'GET /__admin/faults': ({ res }) => sendJson(res, 200, { ...faults.current, webhooks: webhooks.current }),
+		'GET /__admin/faults': ({ res }) =>
+			sendJson(res, 200, { ...faults.current, webhooks: webhooks.current }),
 		'POST /__admin/faults': ({ res, body }) => {
-			const { merge, webhooks: wh, ...config } = json(body) as FaultConfig & { merge?: boolean; webhooks?: unknown };
+			const {
+				merge,
+				webhooks: wh,
+				...config
+			} = json(body) as FaultConfig & { merge?: boolean; webhooks?: unknown };
 			const whOptions = wh === undefined ? null : validateWebhookOptions(wh);
 			if (merge) faults.merge(config);
 			else faults.configure(config, config.seed ?? opts.seed);
@@ -261,15 +373,46 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 		'GET /__admin/returns/:id': ({ res, params }) => sendJson(res, 200, view(returnOf(params))),
 		'POST /__admin/returns': ({ res, body }) => {
 			const b = json(body);
-			const r = state.add({ ...b, status: 'created', item: (Array.isArray(b.item) ? b.item : []).map((it: unknown) => (isObj(it) ? { ...it, final_disposition: null } : it)) });
+			const r = state.add({
+				...b,
+				status: 'created',
+				item: (Array.isArray(b.item) ? b.item : []).map((it: unknown) =>
+					isObj(it) ? { ...it, final_disposition: null } : it,
+				),
+			});
 			const eventId = fire(r, 'created');
 			sendJson(res, 201, { return: view(r), events: eventId ? [eventId] : [] });
 		},
 		'POST /__admin/returns/bulk': ({ res, body }) => {
-			const b = json(body) as { count?: number; seed?: number; graded?: boolean; linesPerReturn?: number; endDate?: string; days?: number; events?: boolean };
-			const made = state.bulk({ count: Number(b.count), seed: b.seed, graded: b.graded !== false, linesPerReturn: b.linesPerReturn, endDate: b.endDate, days: b.days });
+			const b = json(body) as {
+				count?: number;
+				seed?: number;
+				graded?: boolean;
+				linesPerReturn?: number;
+				endDate?: string;
+				days?: number;
+				events?: boolean;
+			};
+			const made = state.bulk({
+				count: Number(b.count),
+				seed: b.seed,
+				graded: b.graded !== false,
+				linesPerReturn: b.linesPerReturn,
+				endDate: b.endDate,
+				days: b.days,
+			});
 			if (b.events) for (const r of made) fire(r, r.status);
-			sendJson(res, 201, { count: made.length, firstId: made[0]?.id ?? null, lastId: made[made.length - 1]?.id ?? null, dateFrom: made.reduce((a, r) => (r.date_added < a ? r.date_added : a), made[0].date_added).slice(0, 10), dateTo: made.reduce((a, r) => (r.date_added > a ? r.date_added : a), made[0].date_added).slice(0, 10) });
+			sendJson(res, 201, {
+				count: made.length,
+				firstId: made[0]?.id ?? null,
+				lastId: made[made.length - 1]?.id ?? null,
+				dateFrom: made
+					.reduce((a, r) => (r.date_added < a ? r.date_added : a), made[0].date_added)
+					.slice(0, 10),
+				dateTo: made
+					.reduce((a, r) => (r.date_added > a ? r.date_added : a), made[0].date_added)
+					.slice(0, 10),
+			});
 		},
 		'POST /__admin/returns/:id/advance': ({ res, params, body }) => {
 			const r = returnOf(params);
@@ -278,28 +421,48 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			if (steps.includes('graded')) {
 				const before = r.item.map((i) => i.final_disposition);
 				if (b.dispositions !== undefined) state.grade(r, b.dispositions);
-				const missing = r.item.map((it, i) => (it.final_disposition ? 0 : i + 1)).filter((i) => i > 0);
+				const missing = r.item
+					.map((it, i) => (it.final_disposition ? 0 : i + 1))
+					.filter((i) => i > 0);
 				if (missing.length) {
 					r.item.forEach((it, i) => (it.final_disposition = before[i]));
-					throw new SandboxError(`return ${r.id} cannot be graded: line(s) ${missing.join(', ')} have no final_disposition (pass "dispositions" or POST /__admin/returns/${r.id}/grade first)`, 409);
+					throw new SandboxError(
+						`return ${r.id} cannot be graded: line(s) ${missing.join(', ')} have no final_disposition (pass "dispositions" or POST /__admin/returns/${r.id}/grade first)`,
+						409,
+					);
 				}
 			} else if (b.dispositions !== undefined) {
-				throw new SandboxError(`dispositions are only taken when the return reaches graded (it goes to ${steps[steps.length - 1]})`);
+				throw new SandboxError(
+					`dispositions are only taken when the return reaches graded (it goes to ${steps[steps.length - 1]})`,
+				);
 			}
 			const ids = steps.map((s) => move(r, s)).filter((x): x is string => x !== null);
 			sendJson(res, 200, { return: view(r), events: ids });
 		},
 		'POST /__admin/returns/:id/grade': ({ res, params, body }) => {
 			const r = returnOf(params);
-			if (r.status !== 'at_hub' && r.status !== 'graded') throw new SandboxError(`return ${r.id} is ${r.status}: only a return at the hub (or already graded) can be graded`, 409);
+			if (r.status !== 'at_hub' && r.status !== 'graded')
+				throw new SandboxError(
+					`return ${r.id} is ${r.status}: only a return at the hub (or already graded) can be graded`,
+					409,
+				);
 			const b = json(body);
-			if (b.dispositions === undefined) throw new SandboxError('body must be {"dispositions": {"<sku or 1-based line>": "<disposition>"}}');
+			if (b.dispositions === undefined)
+				throw new SandboxError(
+					'body must be {"dispositions": {"<sku or 1-based line>": "<disposition>"}}',
+				);
 			const changed = state.grade(r, b.dispositions);
 			const complete = r.item.every((it) => it.final_disposition);
 			let eventId: string | null = null;
 			if (complete) eventId = move(r, 'graded');
-			else if (r.status === 'graded') throw new SandboxError(`return ${r.id} is graded: a disposition cannot be removed`, 409);
-			sendJson(res, 200, { return: view(r), changedLines: changed, complete, events: eventId ? [eventId] : [] });
+			else if (r.status === 'graded')
+				throw new SandboxError(`return ${r.id} is graded: a disposition cannot be removed`, 409);
+			sendJson(res, 200, {
+				return: view(r),
+				changedLines: changed,
+				complete,
+				events: eventId ? [eventId] : [],
+			});
 		},
 		'POST /__admin/returns/:id/cancel': ({ res, params }) => {
 			const r = returnOf(params);
@@ -307,24 +470,38 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			const eventId = move(r, 'cancelled');
 			sendJson(res, 200, { return: view(r), events: eventId ? [eventId] : [] });
 		},
-		'GET /__admin/webhooks': ({ res }) => sendJson(res, 200, { targets: webhooks.listTargets(), options: webhooks.current, pending: webhooks.pendingCount }),
+		'GET /__admin/webhooks': ({ res }) =>
+			sendJson(res, 200, {
+				targets: webhooks.listTargets(),
+				options: webhooks.current,
+				pending: webhooks.pendingCount,
+			}),
 		'POST /__admin/webhooks': ({ res, body }) => {
 			const b = json(body);
-			if (typeof b.url !== 'string') throw new SandboxError('body must be {"url": "http://127.0.0.1:<port>/path"}');
+			if (typeof b.url !== 'string')
+				throw new SandboxError('body must be {"url": "http://127.0.0.1:<port>/path"}');
 			sendJson(res, 201, webhooks.register(b.url));
 		},
 		'DELETE /__admin/webhooks': ({ res, body, url }) => {
 			const b = json(body);
-			const key = typeof b.url === 'string' ? b.url : typeof b.id === 'string' ? b.id : url.searchParams.get('url') ?? url.searchParams.get('id');
-			if (!key) throw new SandboxError('give the target as {"url": …} or {"id": …} (or ?url= / ?id=)');
+			const key =
+				typeof b.url === 'string'
+					? b.url
+					: typeof b.id === 'string'
+						? b.id
+						: (url.searchParams.get('url') ?? url.searchParams.get('id'));
+			if (!key)
+				throw new SandboxError('give the target as {"url": …} or {"id": …} (or ?url= / ?id=)');
 			if (!webhooks.unregister(key)) throw new SandboxError(`no webhook target ${key}`, 404);
 			sendJson(res, 200, { ok: true, targets: webhooks.listTargets() });
 		},
 		'DELETE /__admin/webhooks/:id': ({ res, params }) => {
-			if (!webhooks.unregister(params.id)) throw new SandboxError(`no webhook target ${params.id}`, 404);
+			if (!webhooks.unregister(params.id))
+				throw new SandboxError(`no webhook target ${params.id}`, 404);
 			sendJson(res, 200, { ok: true, targets: webhooks.listTargets() });
 		},
-		'POST /__admin/webhooks/options': ({ res, body }) => sendJson(res, 200, webhooks.configure(validateWebhookOptions(json(body)))),
+		'POST /__admin/webhooks/options': ({ res, body }) =>
+			sendJson(res, 200, webhooks.configure(validateWebhookOptions(json(body)))),
 		'POST /__admin/webhooks/flush': async ({ res, body }) => {
 			const b = json(body) as { timeoutMs?: number };
 			const timeoutMs = Math.min(Math.max(Number(b.timeoutMs ?? 10_000) || 0, 0), 120_000);
@@ -332,7 +509,10 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 		},
 		'GET /__admin/deliveries': ({ res, url }) => {
 			const since = Number(url.searchParams.get('since') ?? '0');
-			sendJson(res, 200, { deliveries: webhooks.deliveries(Number.isFinite(since) ? since : 0), pending: webhooks.pendingCount });
+			sendJson(res, 200, {
+				deliveries: webhooks.deliveries(Number.isFinite(since) ? since : 0),
+				pending: webhooks.pendingCount,
+			});
 		},
 		'GET /__admin/events': ({ res }) => sendJson(res, 200, { events }),
 	};
@@ -343,15 +523,32 @@ export async function startReboundSandbox(opts: ReboundSandboxOptions = {}): Pro
 			const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.replace(/\/+$/, '');
 			if (path === '/api' || path.startsWith('/api/')) {
 				if (req.method !== 'POST') {
-					sendText(res, 405, 'text/plain; charset=utf-8', 'Every ReBound API call is an HTTP POST', { allow: 'POST' });
+					sendText(
+						res,
+						405,
+						'text/plain; charset=utf-8',
+						'Every ReBound API call is an HTTP POST',
+						{ allow: 'POST' },
+					);
 					return;
 				}
 				await apiRequest(req, res, path);
 				return;
 			}
-			sendText(res, 404, 'text/plain; charset=utf-8', 'Not found (the API is under /api, the admin API under /__admin)');
+			sendText(
+				res,
+				404,
+				'text/plain; charset=utf-8',
+				'Not found (the API is under /api, the admin API under /__admin)',
+			);
 		})().catch((error: unknown) => {
-			if (!res.headersSent) sendText(res, 500, 'text/plain; charset=utf-8', `sandbox error: ${error instanceof Error ? error.message : String(error)}`);
+			if (!res.headersSent)
+				sendText(
+					res,
+					500,
+					'text/plain; charset=utf-8',
+					`sandbox error: ${error instanceof Error ? error.message : String(error)}`,
+				);
 		});
 	});
 

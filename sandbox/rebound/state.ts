@@ -10,8 +10,15 @@ import { z } from 'zod';
 import type { FaultConfig } from '../shared/faults';
 import { mulberry32 } from '../shared/prng';
 
-const decimal = z.union([z.string().regex(/^-?\d+(\.\d{1,4})?$/, 'expected a decimal amount like "12.34"'), z.number().finite()]).transform((v) => (typeof v === 'number' ? v.toFixed(2) : v));
-const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS" (UTC)');
+const decimal = z
+	.union([
+		z.string().regex(/^-?\d+(\.\d{1,4})?$/, 'expected a decimal amount like "12.34"'),
+		z.number().finite(),
+	])
+	.transform((v) => (typeof v === 'number' ? v.toFixed(2) : v));
+const dateTime = z
+	.string()
+	.regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS" (UTC)');
 
 export const STATUSES = ['created', 'in_transit', 'at_hub', 'graded', 'delivered'] as const;
 export type ReturnStatus = (typeof STATUSES)[number] | 'cancelled';
@@ -20,17 +27,27 @@ const ReasonSchema = z.object({
 	reason: z.string().max(255),
 	action: z.string().max(255).default('Refund'),
 	wish: z.string().max(255).default(''),
-	additional: z.object({ title: z.string().max(255).default(''), value: z.string().max(255).default('') }).default({}),
+	additional: z
+		.object({ title: z.string().max(255).default(''), value: z.string().max(255).default('') })
+		.default({}),
 });
 
 export const ItemInputSchema = z.object({
 	sku_code: z.string().min(1).max(255),
 	sku_desc: z.string().max(255).optional(),
-	quantity: z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/, 'expected a whole number > 0').transform(Number)]),
+	quantity: z.union([
+		z.number().int().positive(),
+		z
+			.string()
+			.regex(/^[1-9]\d*$/, 'expected a whole number > 0')
+			.transform(Number),
+	]),
 	price: decimal,
 	cost_price: decimal.nullable().default(null),
 	hs_code: z.string().max(255).nullable().default(null),
-	non_returnable: z.union([z.boolean(), z.enum(['0', '1']).transform((v) => v === '1')]).default(false),
+	non_returnable: z
+		.union([z.boolean(), z.enum(['0', '1']).transform((v) => v === '1')])
+		.default(false),
 	final_disposition: z.string().max(255).nullable().default(null),
 	/** A list of reason entries, or one reason text (action Refund). */
 	reason: z.union([z.string().max(255), z.array(ReasonSchema)]).default([]),
@@ -39,14 +56,25 @@ export const ItemInputSchema = z.object({
 export const ReturnInputSchema = z
 	.object({
 		/** A whole number (also as a numeric string, the way the wire gives it). */
-		id: z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d{0,12}$/, 'expected a whole number').transform(Number)]).optional(),
+		id: z
+			.union([
+				z.number().int().positive(),
+				z
+					.string()
+					.regex(/^[1-9]\d{0,12}$/, 'expected a whole number')
+					.transform(Number),
+			])
+			.optional(),
 		display_id: z.string().max(255).optional(),
 		external_id: z.string().max(255).nullable().default(null),
 		order_reference: z.string().min(1).max(255),
 		date_added: dateTime.optional(),
 		/** Relative alternative to date_added: this many whole days before "now" (UTC), at date_added_time. */
 		date_added_days_ago: z.number().int().min(0).max(3650).optional(),
-		date_added_time: z.string().regex(/^\d{2}:\d{2}:\d{2}$/, 'expected HH:MM:SS').default('10:00:00'),
+		date_added_time: z
+			.string()
+			.regex(/^\d{2}:\d{2}:\d{2}$/, 'expected HH:MM:SS')
+			.default('10:00:00'),
 		name: z.string().max(255).default('Jo Bloggs'),
 		company_name: z.string().max(255).default(''),
 		email: z.string().max(255).default('jo.bloggs@example.com'),
@@ -60,17 +88,33 @@ export const ReturnInputSchema = z
 		country: z.string().max(255).default('GB'),
 		carrier: z.string().max(255).default('Royal Mail'),
 		tracking: z.string().max(255).optional(),
-		status: z.enum(['created', 'in_transit', 'at_hub', 'graded', 'delivered', 'cancelled']).default('created'),
+		status: z
+			.enum(['created', 'in_transit', 'at_hub', 'graded', 'delivered', 'cancelled'])
+			.default('created'),
 		item: z.array(ItemInputSchema).min(1),
 	})
 	.superRefine((r, ctx) => {
 		if (r.date_added !== undefined && r.date_added_days_ago !== undefined) {
-			ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['date_added_days_ago'], message: 'give date_added or date_added_days_ago, not both' });
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['date_added_days_ago'],
+				message: 'give date_added or date_added_days_ago, not both',
+			});
 		}
 		const graded = r.status === 'graded' || r.status === 'delivered';
 		r.item.forEach((it, i) => {
-			if (graded && !it.final_disposition) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['item', i, 'final_disposition'], message: `status ${r.status} needs a final_disposition on every item` });
-			if (!graded && it.final_disposition) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['item', i, 'final_disposition'], message: `status ${r.status} is not graded yet: final_disposition must be null` });
+			if (graded && !it.final_disposition)
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					path: ['item', i, 'final_disposition'],
+					message: `status ${r.status} needs a final_disposition on every item`,
+				});
+			if (!graded && it.final_disposition)
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					path: ['item', i, 'final_disposition'],
+					message: `status ${r.status} is not graded yet: final_disposition must be null`,
+				});
 		});
 	});
 export type ReturnInput = z.input<typeof ReturnInputSchema>;
@@ -114,7 +158,12 @@ export const FixtureSchema = z.object({
 	/** First id given to returns created through the admin API or bulk generation. */
 	nextId: z.number().int().positive().default(10_000),
 	returns: z.array(ReturnInputSchema).default([]),
-	faults: z.custom<FaultConfig>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected a fault configuration object').optional(),
+	faults: z
+		.custom<FaultConfig>(
+			(v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+			'expected a fault configuration object',
+		)
+		.optional(),
 });
 export type Fixture = z.infer<typeof FixtureSchema>;
 
@@ -220,7 +269,13 @@ export class SandboxError extends Error {
 }
 
 /** The demo catalogue bulk generation draws from (agrees with the Khaos default fixture). */
-export const DEMO_ORDER_LINES: Array<{ order: string; sku: string; desc: string; price: string; qty: number }> = [
+export const DEMO_ORDER_LINES: Array<{
+	order: string;
+	sku: string;
+	desc: string;
+	price: string;
+	qty: number;
+}> = [
 	{ order: 'WEB-1001', sku: 'TSHIRT-RED-M', desc: 'T-shirt red, medium', price: '40.00', qty: 1 },
 	{ order: 'WEB-1001', sku: 'JEANS-BLU-32', desc: 'Jeans blue, 32in', price: '30.00', qty: 2 },
 	{ order: 'WEB-1002', sku: 'HOODIE-GRY-L', desc: 'Hoodie grey, large', price: '55.00', qty: 1 },
@@ -281,12 +336,19 @@ export class ReboundState {
 		const nowMs = this.now();
 		let dateAdded = r.date_added;
 		if (dateAdded === undefined) {
-			const day = new Date(nowMs - (r.date_added_days_ago ?? 0) * 86_400_000).toISOString().slice(0, 10);
-			dateAdded = r.date_added_days_ago === undefined ? reboundTime(nowMs) : `${day} ${r.date_added_time}`;
+			const day = new Date(nowMs - (r.date_added_days_ago ?? 0) * 86_400_000)
+				.toISOString()
+				.slice(0, 10);
+			dateAdded =
+				r.date_added_days_ago === undefined ? reboundTime(nowMs) : `${day} ${r.date_added_time}`;
 		}
 		const reached = r.status === 'cancelled' ? 1 : STATUSES.indexOf(r.status) + 1;
-		const history = STATUSES.slice(0, r.status === 'cancelled' ? 1 : reached).map((s) => ({ status: TRACKING_TEXT[s], date: dateAdded }));
-		if (r.status === 'cancelled') history.push({ status: TRACKING_TEXT.cancelled, date: dateAdded });
+		const history = STATUSES.slice(0, r.status === 'cancelled' ? 1 : reached).map((s) => ({
+			status: TRACKING_TEXT[s],
+			date: dateAdded,
+		}));
+		if (r.status === 'cancelled')
+			history.push({ status: TRACKING_TEXT.cancelled, date: dateAdded });
 		const ret: ReboundReturn = {
 			id,
 			display_id: r.display_id ?? `RB${id}`,
@@ -317,7 +379,17 @@ export class ReboundState {
 				hs_code: it.hs_code,
 				non_returnable: it.non_returnable,
 				final_disposition: it.final_disposition,
-				reason: typeof it.reason === 'string' ? [{ reason: it.reason, action: 'Refund', wish: '', additional: { title: '', value: '' } }] : it.reason,
+				reason:
+					typeof it.reason === 'string'
+						? [
+								{
+									reason: it.reason,
+									action: 'Refund',
+									wish: '',
+									additional: { title: '', value: '' },
+								},
+							]
+						: it.reason,
 			})),
 			status: r.status,
 			sequence: r.status === 'cancelled' ? 2 : reached,
@@ -373,12 +445,15 @@ export class ReboundState {
 		if (r.status === 'cancelled') throw new SandboxError(`return ${r.id} is cancelled`, 409);
 		const from = STATUSES.indexOf(r.status as (typeof STATUSES)[number]);
 		if (to === 'cancelled') {
-			if (from >= STATUSES.indexOf('graded')) throw new SandboxError(`return ${r.id} is ${r.status}: too late to cancel`, 409);
+			if (from >= STATUSES.indexOf('graded'))
+				throw new SandboxError(`return ${r.id} is ${r.status}: too late to cancel`, 409);
 			return ['cancelled'];
 		}
 		const target = to === undefined ? from + 1 : STATUSES.indexOf(to as (typeof STATUSES)[number]);
-		if (to !== undefined && target < 0) throw new SandboxError(`"${to}" is not a status (${[...STATUSES, 'cancelled'].join(', ')})`);
-		if (target >= STATUSES.length) throw new SandboxError(`return ${r.id} is already delivered`, 409);
+		if (to !== undefined && target < 0)
+			throw new SandboxError(`"${to}" is not a status (${[...STATUSES, 'cancelled'].join(', ')})`);
+		if (target >= STATUSES.length)
+			throw new SandboxError(`return ${r.id} is already delivered`, 409);
 		if (target <= from) throw new SandboxError(`return ${r.id} is already ${r.status}`, 409);
 		return STATUSES.slice(from + 1, target + 1);
 	}
@@ -389,19 +464,29 @@ export class ReboundState {
 	 */
 	grade(r: ReboundReturn, dispositions: unknown): number[] {
 		if (typeof dispositions !== 'object' || dispositions === null || Array.isArray(dispositions)) {
-			throw new SandboxError('dispositions must be an object {"<sku or 1-based line>": "<disposition>"}');
+			throw new SandboxError(
+				'dispositions must be an object {"<sku or 1-based line>": "<disposition>"}',
+			);
 		}
 		const changes = new Map<number, string | null>();
 		for (const [key, value] of Object.entries(dispositions as Record<string, unknown>)) {
-			if (value !== null && (typeof value !== 'string' || value.trim() === '' || value.length > 255)) {
-				throw new SandboxError(`return ${r.id}: disposition for "${key}" must be a non-empty text up to 255 characters or null`);
+			if (
+				value !== null &&
+				(typeof value !== 'string' || value.trim() === '' || value.length > 255)
+			) {
+				throw new SandboxError(
+					`return ${r.id}: disposition for "${key}" must be a non-empty text up to 255 characters or null`,
+				);
 			}
 			const lines = /^\d+$/.test(key)
 				? Number(key) >= 1 && Number(key) <= r.item.length
 					? [Number(key) - 1]
 					: []
 				: r.item.map((it, i) => (it.sku_code === key ? i : -1)).filter((i) => i >= 0);
-			if (!lines.length) throw new SandboxError(`return ${r.id} has no line "${key}" (lines 1..${r.item.length}; SKUs ${r.item.map((i) => i.sku_code).join(', ')})`);
+			if (!lines.length)
+				throw new SandboxError(
+					`return ${r.id} has no line "${key}" (lines 1..${r.item.length}; SKUs ${r.item.map((i) => i.sku_code).join(', ')})`,
+				);
 			for (const i of lines) changes.set(i, value as string | null);
 		}
 		for (const [i, v] of changes) r.item[i].final_disposition = v;
@@ -436,13 +521,19 @@ export class ReboundState {
 
 	/** Deterministic generated returns (same seed, same returns), ids from nextId. */
 	bulk(opts: BulkOptions): ReboundReturn[] {
-		if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 100_000) throw new SandboxError('count must be a whole number from 1 to 100000');
+		if (!Number.isInteger(opts.count) || opts.count < 1 || opts.count > 100_000)
+			throw new SandboxError('count must be a whole number from 1 to 100000');
 		const lines = opts.linesPerReturn ?? 1;
-		if (!Number.isInteger(lines) || lines < 1 || lines > 50) throw new SandboxError('linesPerReturn must be a whole number from 1 to 50');
+		if (!Number.isInteger(lines) || lines < 1 || lines > 50)
+			throw new SandboxError('linesPerReturn must be a whole number from 1 to 50');
 		const days = opts.days ?? 7;
-		if (!Number.isInteger(days) || days < 1 || days > 3650) throw new SandboxError('days must be a whole number from 1 to 3650');
-		if (opts.endDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.endDate)) throw new SandboxError('endDate must be YYYY-MM-DD');
-		const end = Date.parse(`${opts.endDate ?? new Date(this.now()).toISOString().slice(0, 10)}T00:00:00Z`);
+		if (!Number.isInteger(days) || days < 1 || days > 3650)
+			throw new SandboxError('days must be a whole number from 1 to 3650');
+		if (opts.endDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.endDate))
+			throw new SandboxError('endDate must be YYYY-MM-DD');
+		const end = Date.parse(
+			`${opts.endDate ?? new Date(this.now()).toISOString().slice(0, 10)}T00:00:00Z`,
+		);
 		const rnd = mulberry32(opts.seed ?? 1);
 		const pick = <T>(list: T[]): T => list[Math.floor(rnd() * list.length)];
 		const out: ReboundReturn[] = [];
@@ -482,14 +573,29 @@ export class ReboundState {
 		for (const internal of ['status', 'sequence', 'history']) delete copy[internal];
 		// the wire (the public tap's schema) carries ids, quantities and flags as strings
 		copy.id = String(r.id);
-		copy.item = r.item.map((it) => ({ ...it, quantity: String(it.quantity), non_returnable: it.non_returnable ? '1' : '0', reason: it.reason.map((x) => ({ ...x, additional: { ...x.additional } })) }));
+		copy.item = r.item.map((it) => ({
+			...it,
+			quantity: String(it.quantity),
+			non_returnable: it.non_returnable ? '1' : '0',
+			reason: it.reason.map((x) => ({ ...x, additional: { ...x.additional } })),
+		}));
 		if (withLabel) copy.label = labelOf(r.id, this.fixture.labelBytes);
 		return copy;
 	}
 
-	snapshot(): { returns: Array<Record<string, unknown>>; blocked: string[]; failedLogins: Record<string, number>; nextId: number } {
+	snapshot(): {
+		returns: Array<Record<string, unknown>>;
+		blocked: string[];
+		failedLogins: Record<string, number>;
+		nextId: number;
+	} {
 		return {
-			returns: [...this.returns.values()].map((r) => ({ ...this.wire(r, false), status: r.status, sequence: r.sequence, history: r.history })),
+			returns: [...this.returns.values()].map((r) => ({
+				...this.wire(r, false),
+				status: r.status,
+				sequence: r.sequence,
+				history: r.history,
+			})),
 			blocked: [...this.blocked],
 			failedLogins: Object.fromEntries(this.failedLogins),
 			nextId: this.nextId,

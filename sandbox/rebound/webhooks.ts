@@ -87,14 +87,22 @@ export interface WebhookSigning extends WebhookSignatureSettings {
 }
 
 export function validateWebhookOptions(input: unknown): Partial<WebhookOptions> {
-	if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('webhook options must be an object');
+	if (typeof input !== 'object' || input === null || Array.isArray(input))
+		throw new Error('webhook options must be an object');
 	const out: Partial<WebhookOptions> = {};
 	for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
-		if (!(key in DEFAULT_WEBHOOK_OPTIONS)) throw new Error(`unknown webhook option "${key}" (known: ${Object.keys(DEFAULT_WEBHOOK_OPTIONS).join(', ')})`);
-		if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`webhook option ${key} must be a number >= 0`);
-		if (key === 'duplicateRate' && value > 1) throw new Error('webhook option duplicateRate must be between 0 and 1');
-		if (key === 'maxAttempts' && (!Number.isInteger(value) || value < 1 || value > 20)) throw new Error('webhook option maxAttempts must be a whole number from 1 to 20');
-		if (['duplicateNext', 'reorderWindow'].includes(key) && !Number.isInteger(value)) throw new Error(`webhook option ${key} must be a whole number`);
+		if (!(key in DEFAULT_WEBHOOK_OPTIONS))
+			throw new Error(
+				`unknown webhook option "${key}" (known: ${Object.keys(DEFAULT_WEBHOOK_OPTIONS).join(', ')})`,
+			);
+		if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+			throw new Error(`webhook option ${key} must be a number >= 0`);
+		if (key === 'duplicateRate' && value > 1)
+			throw new Error('webhook option duplicateRate must be between 0 and 1');
+		if (key === 'maxAttempts' && (!Number.isInteger(value) || value < 1 || value > 20))
+			throw new Error('webhook option maxAttempts must be a whole number from 1 to 20');
+		if (['duplicateNext', 'reorderWindow'].includes(key) && !Number.isInteger(value))
+			throw new Error(`webhook option ${key} must be a whole number`);
 		(out as Record<string, number>)[key] = value;
 	}
 	return out;
@@ -153,7 +161,8 @@ export class WebhookDispatcher {
 		} catch {
 			throw new Error(`"${url}" is not a URL`);
 		}
-		if (parsed.protocol !== 'http:') throw new Error(`webhook target ${url}: only http:// targets are supported by the sandbox`);
+		if (parsed.protocol !== 'http:')
+			throw new Error(`webhook target ${url}: only http:// targets are supported by the sandbox`);
 		for (const [id, u] of this.targets) if (u === url) return { id, url };
 		const id = `wh_${this.targets.size + 1}_${randomUUID().slice(0, 8)}`;
 		this.targets.set(id, url);
@@ -186,7 +195,15 @@ export class WebhookDispatcher {
 		for (const target of this.targets.values()) {
 			const copies = this.takeDuplicate() ? 2 : 1;
 			for (let c = 0; c < copies; c++) {
-				const job: Job = { deliveryId: `dl_${randomUUID()}`, event, body, target, attempt: 0, duplicate: c > 0, gen: this.gen };
+				const job: Job = {
+					deliveryId: `dl_${randomUUID()}`,
+					event,
+					body,
+					target,
+					attempt: 0,
+					duplicate: c > 0,
+					gen: this.gen,
+				};
 				this.pending++;
 				this.enqueue(job);
 			}
@@ -236,7 +253,9 @@ export class WebhookDispatcher {
 	}
 
 	private scheduleFirst(job: Job): void {
-		const wait = this.options.delayMs + (this.options.jitterMs > 0 ? Math.floor(this.random() * this.options.jitterMs) : 0);
+		const wait =
+			this.options.delayMs +
+			(this.options.jitterMs > 0 ? Math.floor(this.random() * this.options.jitterMs) : 0);
 		if (wait > 0) this.timer(() => void this.attempt(job), wait);
 		else void this.attempt(job);
 	}
@@ -267,16 +286,29 @@ export class WebhookDispatcher {
 		if (this.closed || job.gen !== this.gen) return;
 		const ok = result.status !== null && result.status >= 200 && result.status < 300;
 		const last = job.attempt >= this.options.maxAttempts;
-		this.record(job, result.status, ok ? 'delivered' : last ? 'failed' : 'retrying', result.error, Date.now() - started);
+		this.record(
+			job,
+			result.status,
+			ok ? 'delivered' : last ? 'failed' : 'retrying',
+			result.error,
+			Date.now() - started,
+		);
 		if (ok || last) {
 			this.finish();
 			return;
 		}
-		const delay = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (job.attempt - 1));
+		const delay = Math.min(
+			this.options.maxDelayMs,
+			this.options.baseDelayMs * 2 ** (job.attempt - 1),
+		);
 		this.timer(() => void this.attempt(job), delay);
 	}
 
-	private post(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number | null; error: string | null }> {
+	private post(
+		url: string,
+		headers: Record<string, string>,
+		body: Buffer,
+	): Promise<{ status: number | null; error: string | null }> {
 		return new Promise((resolve) => {
 			let settled = false;
 			const done = (status: number | null, error: string | null) => {
@@ -286,22 +318,38 @@ export class WebhookDispatcher {
 				resolve({ status, error });
 			};
 			let answered: number | null = null;
-			const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) }, agent: this.agent }, (res) => {
-				answered = res.statusCode ?? 0;
-				res.resume();
-				res.on('end', () => done(res.statusCode ?? 0, null));
-				res.on('error', (e) => done(res.statusCode ?? null, e.message));
-				res.on('aborted', () => done(res.statusCode ?? null, 'response aborted'));
-			});
+			const req = http.request(
+				url,
+				{
+					method: 'POST',
+					headers: { ...headers, 'content-length': String(body.length) },
+					agent: this.agent,
+				},
+				(res) => {
+					answered = res.statusCode ?? 0;
+					res.resume();
+					res.on('end', () => done(res.statusCode ?? 0, null));
+					res.on('error', (e) => done(res.statusCode ?? null, e.message));
+					res.on('aborted', () => done(res.statusCode ?? null, 'response aborted'));
+				},
+			);
 			this.inFlight.add(req);
-			req.setTimeout(this.options.timeoutMs, () => req.destroy(new Error(`no response within ${this.options.timeoutMs} ms`)));
+			req.setTimeout(this.options.timeoutMs, () =>
+				req.destroy(new Error(`no response within ${this.options.timeoutMs} ms`)),
+			);
 			req.on('error', (e: NodeJS.ErrnoException) => done(null, e.code ?? e.message));
 			req.on('close', () => done(answered, answered === null ? 'connection closed' : null));
 			req.end(body);
 		});
 	}
 
-	private record(job: Job, status: number | null, outcome: DeliveryLogEntry['outcome'], error: string | null, ms: number): void {
+	private record(
+		job: Job,
+		status: number | null,
+		outcome: DeliveryLogEntry['outcome'],
+		error: string | null,
+		ms: number,
+	): void {
 		this.log.push({
 			seq: ++this.logSeq,
 			at: new Date().toISOString(),

@@ -8,11 +8,17 @@ export function cliArg(name: string): string | undefined {
 }
 
 /** `--port` (default given), `--seed` and `--fixture`, validated. */
-export function sandboxCliOptions(defaultPort: number): { port: number; seed: number | undefined; fixture: string | undefined } {
+export function sandboxCliOptions(defaultPort: number): {
+	port: number;
+	seed: number | undefined;
+	fixture: string | undefined;
+} {
 	const port = cliArg('port') !== undefined ? Number(cliArg('port')) : defaultPort;
 	const seed = cliArg('seed') !== undefined ? Number(cliArg('seed')) : undefined;
-	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got ${cliArg('port')}`);
-	if (seed !== undefined && !Number.isFinite(seed)) throw new Error(`--seed must be a number, got ${cliArg('seed')}`);
+	if (!Number.isInteger(port) || port < 0 || port > 65535)
+		throw new Error(`--port must be a port number, got ${cliArg('port')}`);
+	if (seed !== undefined && !Number.isFinite(seed))
+		throw new Error(`--seed must be a number, got ${cliArg('seed')}`);
 	return { port, seed, fixture: cliArg('fixture') };
 }
 

@@ -61,23 +61,39 @@ export interface FaultDecision {
 const RATE_KEYS = ['rate500', 'rate429', 'rateTimeout', 'rateDrop'] as const;
 
 export function validateFaultConfig(input: unknown): FaultConfig {
-	if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('fault config must be an object');
+	if (typeof input !== 'object' || input === null || Array.isArray(input))
+		throw new Error('fault config must be an object');
 	const c = input as FaultConfig;
 	if (c.seed !== undefined && !Number.isFinite(c.seed)) throw new Error('seed must be a number');
-	if (c.holdMs !== undefined && !(Number.isFinite(c.holdMs) && c.holdMs >= 0)) throw new Error('holdMs must be a number >= 0');
-	if (c.refuseMentioning !== undefined && !(Array.isArray(c.refuseMentioning) && c.refuseMentioning.every((t) => typeof t === 'string' && t !== ''))) {
+	if (c.holdMs !== undefined && !(Number.isFinite(c.holdMs) && c.holdMs >= 0))
+		throw new Error('holdMs must be a number >= 0');
+	if (
+		c.refuseMentioning !== undefined &&
+		!(
+			Array.isArray(c.refuseMentioning) &&
+			c.refuseMentioning.every((t) => typeof t === 'string' && t !== '')
+		)
+	) {
 		throw new Error('refuseMentioning must be a list of non-empty texts');
 	}
 	for (const [name, rule] of Object.entries(c.rules ?? {})) {
-		if (typeof rule !== 'object' || rule === null) throw new Error(`rules.${name} must be an object`);
+		if (typeof rule !== 'object' || rule === null)
+			throw new Error(`rules.${name} must be an object`);
 		for (const k of RATE_KEYS) {
 			const v = rule[k];
-			if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new Error(`rules.${name}.${k} must be a number between 0 and 1`);
+			if (v !== undefined && !(typeof v === 'number' && v >= 0 && v <= 1))
+				throw new Error(`rules.${name}.${k} must be a number between 0 and 1`);
 		}
-		if (rule.latencyMs !== undefined && !(typeof rule.latencyMs === 'number' && rule.latencyMs >= 0)) throw new Error(`rules.${name}.latencyMs must be >= 0`);
+		if (
+			rule.latencyMs !== undefined &&
+			!(typeof rule.latencyMs === 'number' && rule.latencyMs >= 0)
+		)
+			throw new Error(`rules.${name}.latencyMs must be >= 0`);
 		if (rule.next) {
-			if (!Number.isInteger(rule.next.count) || rule.next.count < 0) throw new Error(`rules.${name}.next.count must be a whole number >= 0`);
-			if (!['500', '503', '429', 'timeout', 'drop', 'dropAfter', 'fault'].includes(rule.next.kind)) throw new Error(`rules.${name}.next.kind is not a known fault kind`);
+			if (!Number.isInteger(rule.next.count) || rule.next.count < 0)
+				throw new Error(`rules.${name}.next.count must be a whole number >= 0`);
+			if (!['500', '503', '429', 'timeout', 'drop', 'dropAfter', 'fault'].includes(rule.next.kind))
+				throw new Error(`rules.${name}.next.kind is not a known fault kind`);
 		}
 	}
 	return c;
@@ -104,7 +120,10 @@ export class FaultInjector {
 		this.config = {
 			seed: valid.seed ?? this.config.seed,
 			holdMs: valid.holdMs ?? this.config.holdMs,
-			rules: { ...(this.config.rules ?? {}), ...(JSON.parse(JSON.stringify(valid.rules ?? {})) as Record<string, FaultRule>) },
+			rules: {
+				...(this.config.rules ?? {}),
+				...(JSON.parse(JSON.stringify(valid.rules ?? {})) as Record<string, FaultRule>),
+			},
 			refuseMentioning: valid.refuseMentioning ?? this.config.refuseMentioning,
 		};
 		if (valid.seed !== undefined) this.random = mulberry32(valid.seed);
@@ -117,7 +136,8 @@ export class FaultInjector {
 	/** The refused text a call's parameters contain, if any (see FaultConfig.refuseMentioning). */
 	refusal(params: Record<string, string>): string | null {
 		const texts = this.config.refuseMentioning ?? [];
-		for (const value of Object.values(params)) for (const t of texts) if (value.includes(t)) return t;
+		for (const value of Object.values(params))
+			for (const t of texts) if (value.includes(t)) return t;
 		return null;
 	}
 
@@ -137,17 +157,28 @@ export class FaultInjector {
 			if (rule?.next && rule.next.count > 0) {
 				rule.next.count--;
 				const n = rule.next;
-				return { latencyMs, fault: { kind: n.kind, retryAfterSeconds: n.retryAfterSeconds ?? rule.retryAfterSeconds, faultString: n.faultString, rule: `${name}.next` } };
+				return {
+					latencyMs,
+					fault: {
+						kind: n.kind,
+						retryAfterSeconds: n.retryAfterSeconds ?? rule.retryAfterSeconds,
+						faultString: n.faultString,
+						rule: `${name}.next`,
+					},
+				};
 			}
 		}
 		const rate = (k: (typeof RATE_KEYS)[number]) => specific?.[k] ?? star?.[k] ?? 0;
 		const retryAfterSeconds = specific?.retryAfterSeconds ?? star?.retryAfterSeconds ?? 1;
 		// one draw per kind, always in the same order, so a seed gives the same sequence
 		const draws = RATE_KEYS.map(() => this.random());
-		if (draws[3] < rate('rateDrop')) return { latencyMs, fault: { kind: 'drop', rule: 'rateDrop' } };
-		if (draws[2] < rate('rateTimeout')) return { latencyMs, fault: { kind: 'timeout', rule: 'rateTimeout' } };
+		if (draws[3] < rate('rateDrop'))
+			return { latencyMs, fault: { kind: 'drop', rule: 'rateDrop' } };
+		if (draws[2] < rate('rateTimeout'))
+			return { latencyMs, fault: { kind: 'timeout', rule: 'rateTimeout' } };
 		if (draws[0] < rate('rate500')) return { latencyMs, fault: { kind: '500', rule: 'rate500' } };
-		if (draws[1] < rate('rate429')) return { latencyMs, fault: { kind: '429', retryAfterSeconds, rule: 'rate429' } };
+		if (draws[1] < rate('rate429'))
+			return { latencyMs, fault: { kind: '429', retryAfterSeconds, rule: 'rate429' } };
 		return { latencyMs, fault: null };
 	}
 }

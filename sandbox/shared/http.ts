@@ -28,12 +28,25 @@ export function readBody(req: http.IncomingMessage, limit = MAX_BODY_BYTES): Pro
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
 	const text = JSON.stringify(body, null, 2);
-	res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+	res.writeHead(status, {
+		'content-type': 'application/json; charset=utf-8',
+		'content-length': Buffer.byteLength(text),
+	});
 	res.end(text);
 }
 
-export function sendText(res: http.ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
-	res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+export function sendText(
+	res: http.ServerResponse,
+	status: number,
+	contentType: string,
+	body: string,
+	headers: Record<string, string> = {},
+): void {
+	res.writeHead(status, {
+		'content-type': contentType,
+		'content-length': Buffer.byteLength(body),
+		...headers,
+	});
 	res.end(body);
 }
 
@@ -135,21 +148,44 @@ export async function applyHttpFault(
 			await held.hold(req, injector.holdMs);
 			return 'injected:timeout';
 		case '429':
-			sendText(res, 429, 'text/plain; charset=utf-8', 'Too Many Requests', { 'retry-after': String(f.retryAfterSeconds ?? 1) });
+			sendText(res, 429, 'text/plain; charset=utf-8', 'Too Many Requests', {
+				'retry-after': String(f.retryAfterSeconds ?? 1),
+			});
 			return 'injected:429';
 		case '503':
-			sendText(res, 503, 'text/html; charset=utf-8', '<html><body><h1>503 Service Unavailable</h1></body></html>', f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {});
+			sendText(
+				res,
+				503,
+				'text/html; charset=utf-8',
+				'<html><body><h1>503 Service Unavailable</h1></body></html>',
+				f.retryAfterSeconds !== undefined ? { 'retry-after': String(f.retryAfterSeconds) } : {},
+			);
 			return 'injected:503';
 		default:
-			sendText(res, 500, 'text/html; charset=utf-8', '<html><body><h1>500 Internal Server Error</h1></body></html>');
+			sendText(
+				res,
+				500,
+				'text/html; charset=utf-8',
+				'<html><body><h1>500 Internal Server Error</h1></body></html>',
+			);
 			return 'injected:500';
 	}
 }
 
-export type AdminHandler = (ctx: { req: http.IncomingMessage; res: http.ServerResponse; url: URL; body: string; params: Record<string, string> }) => Promise<void> | void;
+export type AdminHandler = (ctx: {
+	req: http.IncomingMessage;
+	res: http.ServerResponse;
+	url: URL;
+	body: string;
+	params: Record<string, string>;
+}) => Promise<void> | void;
 
 /** Match "METHOD /a/:id/b" route keys against a request; exact keys win. */
-function findRoute(routes: Record<string, AdminHandler>, method: string, path: string): { handler: AdminHandler; params: Record<string, string> } | null {
+function findRoute(
+	routes: Record<string, AdminHandler>,
+	method: string,
+	path: string,
+): { handler: AdminHandler; params: Record<string, string> } | null {
 	const exact = routes[`${method} ${path}`];
 	if (exact) return { handler: exact, params: {} };
 	const parts = path.split('/');
@@ -159,7 +195,14 @@ function findRoute(routes: Record<string, AdminHandler>, method: string, path: s
 		const want = pattern.split('/');
 		if (want.length !== parts.length) continue;
 		const params: Record<string, string> = {};
-		if (want.every((w, i) => (w.startsWith(':') ? ((params[w.slice(1)] = decodeURIComponent(parts[i])), parts[i] !== '') : w === parts[i]))) return { handler, params };
+		if (
+			want.every((w, i) =>
+				w.startsWith(':')
+					? ((params[w.slice(1)] = decodeURIComponent(parts[i])), parts[i] !== '')
+					: w === parts[i],
+			)
+		)
+			return { handler, params };
 	}
 	return null;
 }
@@ -169,22 +212,33 @@ function findRoute(routes: Record<string, AdminHandler>, method: string, path: s
  * a segment ":name" matches any one segment and arrives in `params`.
  * Returns false when the path is not an admin path. Errors become 400 JSON.
  */
-export async function routeAdmin(req: http.IncomingMessage, res: http.ServerResponse, routes: Record<string, AdminHandler>): Promise<boolean> {
+export async function routeAdmin(
+	req: http.IncomingMessage,
+	res: http.ServerResponse,
+	routes: Record<string, AdminHandler>,
+): Promise<boolean> {
 	const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 	if (!url.pathname.startsWith('/__admin')) return false;
 	const found = findRoute(routes, req.method ?? 'GET', url.pathname.replace(/\/+$/, ''));
 	if (!found) {
-		sendJson(res, 404, { error: `no admin route ${req.method} ${url.pathname}`, routes: Object.keys(routes) });
+		sendJson(res, 404, {
+			error: `no admin route ${req.method} ${url.pathname}`,
+			routes: Object.keys(routes),
+		});
 		return true;
 	}
 	try {
-		const body = req.method === 'POST' || req.method === 'DELETE' || req.method === 'PUT' ? await readBody(req) : '';
+		const body =
+			req.method === 'POST' || req.method === 'DELETE' || req.method === 'PUT'
+				? await readBody(req)
+				: '';
 		await found.handler({ req, res, url, body, params: found.params });
 	} catch (error) {
 		// an error may carry its own 4xx status (e.g. 404 no such record, 409 wrong state)
 		const status = (error as { status?: unknown } | null)?.status;
 		const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 400;
-		if (!res.headersSent) sendJson(res, code, { error: error instanceof Error ? error.message : String(error) });
+		if (!res.headersSent)
+			sendJson(res, code, { error: error instanceof Error ? error.message : String(error) });
 	}
 	return true;
 }

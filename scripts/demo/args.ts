@@ -43,13 +43,19 @@ export const DEMO_USAGE = `Usage: npm run demo -- [options]
 
 function portValue(flag: string, v: string | undefined): number {
 	const n = Number(v);
-	if (v === undefined || v === '' || !Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${flag} needs a port number 1-65535, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+	if (v === undefined || v === '' || !Number.isInteger(n) || n < 1 || n > 65535)
+		throw new Error(
+			`${flag} needs a port number 1-65535, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+		);
 	return n;
 }
 
 function intValue(flag: string, v: string | undefined, min: number, max: number): number {
 	const n = Number(v);
-	if (v === undefined || v === '' || !Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} needs a whole number ${min}-${max}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+	if (v === undefined || v === '' || !Number.isInteger(n) || n < min || n > max)
+		throw new Error(
+			`${flag} needs a whole number ${min}-${max}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+		);
 	return n;
 }
 
@@ -128,13 +134,16 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
 				throw new Error(`unknown option ${argv[i]} (see --help)`);
 		}
 	}
-	if (o.json && !o.once) throw new Error('--json needs --once (the JSON summary is printed once, then the demo exits)');
+	if (o.json && !o.once)
+		throw new Error('--json needs --once (the JSON summary is printed once, then the demo exits)');
 	const ports = [
 		['--port', o.port],
 		['--khaos-port', o.khaosPort],
 		['--rebound-port', o.reboundPort],
 	] as const;
 	for (let a = 0; a < ports.length; a++)
-		for (let b = a + 1; b < ports.length; b++) if (ports[a][1] === ports[b][1]) throw new Error(`${ports[a][0]} and ${ports[b][0]} are both ${ports[a][1]}`);
+		for (let b = a + 1; b < ports.length; b++)
+			if (ports[a][1] === ports[b][1])
+				throw new Error(`${ports[a][0]} and ${ports[b][0]} are both ${ports[a][1]}`);
 	return o;
 }

@@ -15,9 +15,17 @@ import type { Log } from '../n8n/runtime';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function findChromium(): string {
-	const candidates = [process.env.CHROMIUM_BIN, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((x): x is string => !!x);
+	const candidates = [
+		process.env.CHROMIUM_BIN,
+		'/usr/bin/chromium',
+		'/usr/bin/chromium-browser',
+		'/usr/bin/google-chrome',
+	].filter((x): x is string => !!x);
 	const found = candidates.find((c) => fs.existsSync(c));
-	if (!found) throw new Error(`no Chromium found (tried ${candidates.join(', ')}); install it (Debian: apt-get install -y chromium) or set CHROMIUM_BIN`);
+	if (!found)
+		throw new Error(
+			`no Chromium found (tried ${candidates.join(', ')}); install it (Debian: apt-get install -y chromium) or set CHROMIUM_BIN`,
+		);
 	return found;
 }
 
@@ -29,9 +37,17 @@ export interface Browser {
 	close(): Promise<void>;
 }
 
-export async function launchChromium(opts: { width: number; height: number; log: Log; startTimeoutMs?: number }): Promise<Browser> {
+export async function launchChromium(opts: {
+	width: number;
+	height: number;
+	log: Log;
+	startTimeoutMs?: number;
+}): Promise<Browser> {
 	const WS = (globalThis as unknown as { WebSocket?: new (url: string) => any }).WebSocket;
-	if (!WS) throw new Error('this Node has no global WebSocket (Node 22+ needed; run under the demo runtime Node 24)');
+	if (!WS)
+		throw new Error(
+			'this Node has no global WebSocket (Node 22+ needed; run under the demo runtime Node 24)',
+		);
 	const bin = findChromium();
 	const port = await freePort();
 	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-chromium-'));
@@ -52,7 +68,10 @@ export async function launchChromium(opts: { width: number; height: number; log:
 		`--window-size=${opts.width},${opts.height}`,
 		'about:blank',
 	];
-	const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+	const child: ChildProcess = spawn(bin, args, {
+		stdio: ['ignore', 'ignore', 'pipe'],
+		detached: true,
+	});
 	let stderr = '';
 	child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
 	let exited = false;
@@ -83,9 +102,14 @@ export async function launchChromium(opts: { width: number; height: number; log:
 		let target: { webSocketDebuggerUrl: string } | undefined;
 		while (!target) {
 			if (exited) throw new Error(`Chromium exited at start: ${stderr.slice(-800)}`);
-			if (Date.now() > deadline) throw new Error(`Chromium's DevTools port ${port} did not answer in time: ${stderr.slice(-800)}`);
+			if (Date.now() > deadline)
+				throw new Error(
+					`Chromium's DevTools port ${port} did not answer in time: ${stderr.slice(-800)}`,
+				);
 			try {
-				const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(1_000) });
+				const res = await fetch(`http://127.0.0.1:${port}/json/list`, {
+					signal: AbortSignal.timeout(1_000),
+				});
 				const list = (await res.json()) as Array<{ type: string; webSocketDebuggerUrl: string }>;
 				target = list.find((t) => t.type === 'page');
 			} catch {
@@ -107,7 +131,11 @@ export async function launchChromium(opts: { width: number; height: number; log:
 	let nextId = 1;
 	const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
 	ws.onmessage = (ev: { data: string }) => {
-		const msg = JSON.parse(String(ev.data)) as { id?: number; result?: unknown; error?: { message: string } };
+		const msg = JSON.parse(String(ev.data)) as {
+			id?: number;
+			result?: unknown;
+			error?: { message: string };
+		};
 		if (msg.id === undefined) return;
 		const w = waiting.get(msg.id);
 		if (!w) return;
@@ -129,8 +157,15 @@ export async function launchChromium(opts: { width: number; height: number; log:
 			ws.send(JSON.stringify({ id, method, params }));
 		});
 	const evaluate = async <T>(expression: string): Promise<T> => {
-		const r = await send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
-		if (r.exceptionDetails) throw new Error(`evaluate ${expression.slice(0, 80)}: ${JSON.stringify(r.exceptionDetails).slice(0, 300)}`);
+		const r = await send('Runtime.evaluate', {
+			expression,
+			returnByValue: true,
+			awaitPromise: true,
+		});
+		if (r.exceptionDetails)
+			throw new Error(
+				`evaluate ${expression.slice(0, 80)}: ${JSON.stringify(r.exceptionDetails).slice(0, 300)}`,
+			);
 		return r.result?.value as T;
 	};
 	return { send, evaluate, close };

@@ -14,7 +14,17 @@ import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server
 import { loadFixture as loadReboundFixture } from '../../sandbox/rebound/state';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { signWebhookBody, type WebhookSignatureSettings } from '../../transports/rebound/webhook';
-import { assertPortFree, createApiKey, packageLoadErrors, postWebhook, setupOwner, startN8n, type ApiClient, type N8nInstance, type Owner } from '../n8n/instance';
+import {
+	assertPortFree,
+	createApiKey,
+	packageLoadErrors,
+	postWebhook,
+	setupOwner,
+	startN8n,
+	type ApiClient,
+	type N8nInstance,
+	type Owner,
+} from '../n8n/instance';
 import { installPackage, packRepo } from '../n8n/package';
 import { defaultCacheDir, ensureRuntime, type Log } from '../n8n/runtime';
 import { WORKFLOWS_DIR } from '../templates/build';
@@ -22,7 +32,14 @@ import { runImport, type ImportReport } from '../templates/import';
 import { exampleValues } from '../templates/sandboxValues';
 import type { FixtureChoice, Scenario } from './scenario';
 import { checkScenarioAgainstFixture } from './scenario';
-import { buildSummary, inboxRowFor, isFinalStatus, type DemoSummary, type KhaosAdjustment, type KhaosCreditNote } from './summary';
+import {
+	buildSummary,
+	inboxRowFor,
+	isFinalStatus,
+	type DemoSummary,
+	type KhaosAdjustment,
+	type KhaosCreditNote,
+} from './summary';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -97,15 +114,24 @@ const MARKER = '.rk-demo';
 export function prepareUserFolder(dir: string): void {
 	if (fs.existsSync(dir)) {
 		const entries = fs.readdirSync(dir);
-		if (entries.length && !entries.includes(MARKER)) throw new Error(`--user-folder ${dir} is not empty and was not made by the demo (no ${MARKER} file); choose another folder`);
+		if (entries.length && !entries.includes(MARKER))
+			throw new Error(
+				`--user-folder ${dir} is not empty and was not made by the demo (no ${MARKER} file); choose another folder`,
+			);
 		for (const e of entries) {
 			if (e === '.n8n') {
-				for (const inner of fs.readdirSync(path.join(dir, e))) if (inner !== 'nodes') fs.rmSync(path.join(dir, e, inner), { recursive: true, force: true });
-			} else if (e !== MARKER && e !== 'package.sha256') fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+				for (const inner of fs.readdirSync(path.join(dir, e)))
+					if (inner !== 'nodes')
+						fs.rmSync(path.join(dir, e, inner), { recursive: true, force: true });
+			} else if (e !== MARKER && e !== 'package.sha256')
+				fs.rmSync(path.join(dir, e), { recursive: true, force: true });
 		}
 	}
 	fs.mkdirSync(dir, { recursive: true });
-	fs.writeFileSync(path.join(dir, MARKER), 'n8n user folder of `npm run demo`; emptied (except .n8n/nodes) at every start\n');
+	fs.writeFileSync(
+		path.join(dir, MARKER),
+		'n8n user folder of `npm run demo`; emptied (except .n8n/nodes) at every start\n',
+	);
 }
 
 /** The import's values for the demo client (the shape of scripts/templates/values.example.json). */
@@ -124,14 +150,28 @@ export function demoValues(args: {
 	const khaosAuth =
 		k.auth.mode === 'none'
 			? { authMode: 'none' }
-			: { authMode: k.auth.mode, username: 'env:DEMO_KHAOS_USERNAME', password: 'env:DEMO_KHAOS_PASSWORD' };
+			: {
+					authMode: k.auth.mode,
+					username: 'env:DEMO_KHAOS_USERNAME',
+					password: 'env:DEMO_KHAOS_PASSWORD',
+				};
 	return {
 		client: args.client,
 		timezone: 'Europe/London',
 		credentials: {
 			khaos: {
 				name: `Khaos sandbox (${args.client})`,
-				data: { url: args.khaosUrl, ...khaosAuth, soapVersion: '1.1', namespace: k.soap.namespace, soapActionStyle: 'namespaceHash', defaultSiteId: k.sites[0]?.id ?? '1', timeoutSeconds: 30, maxAttempts: 3, batchSize: 50 },
+				data: {
+					url: args.khaosUrl,
+					...khaosAuth,
+					soapVersion: '1.1',
+					namespace: k.soap.namespace,
+					soapActionStyle: 'namespaceHash',
+					defaultSiteId: k.sites[0]?.id ?? '1',
+					timeoutSeconds: 30,
+					maxAttempts: 3,
+					batchSize: 50,
+				},
 			},
 			rebound: {
 				name: `ReBound sandbox (${args.client})`,
@@ -156,12 +196,32 @@ export function demoValues(args: {
 			reasons: { name: `${args.client} reason map` },
 			skuAliases: { name: `${args.client} sku aliases` },
 		},
-		sites: k.sites.map((s) => ({ id: s.id, name: s.name, locations: s.locations.map((l) => ({ id: l.id, sellable: l.sellable })) })),
+		sites: k.sites.map((s) => ({
+			id: s.id,
+			name: s.name,
+			locations: s.locations.map((l) => ({ id: l.id, sellable: l.sellable })),
+		})),
 		mapping: args.scenario.mapping ?? STANDARD_DEMO_MAPPING,
 		trigger: { mode: 'webhook', webhookId: args.webhookId, pollEveryMinutes: 60 },
-		schedules: { processEverySeconds: args.processEverySeconds, reconciliationCron: '0 7 * * *', replayEveryMinutes: null },
-		processing: { batchSize: 20, staleAfterMinutes: 15, maxTransientAttempts: 3, adjustmentReason: 'ReBound return' },
-		finance: { batchCreditNotes: false, deliveryPolicy: 'whole_order', rounding: 'half_up', tolerancePencePerLine: 1, manualAuthCode: 'REBOUND', ...(args.scenario.finance ?? {}) },
+		schedules: {
+			processEverySeconds: args.processEverySeconds,
+			reconciliationCron: '0 7 * * *',
+			replayEveryMinutes: null,
+		},
+		processing: {
+			batchSize: 20,
+			staleAfterMinutes: 15,
+			maxTransientAttempts: 3,
+			adjustmentReason: 'ReBound return',
+		},
+		finance: {
+			batchCreditNotes: false,
+			deliveryPolicy: 'whole_order',
+			rounding: 'half_up',
+			tolerancePencePerLine: 1,
+			manualAuthCode: 'REBOUND',
+			...(args.scenario.finance ?? {}),
+		},
 		reconciliation: { keepDoneDays: 30 },
 		alerts: {},
 	};
@@ -169,7 +229,13 @@ export function demoValues(args: {
 
 /** The standard demo mapping (shared demo data), as written in scripts/templates/values.example.json. */
 export const STANDARD_DEMO_MAPPING = exampleValues().mapping as {
-	dispositions: Array<{ disposition: string; action: string; siteId: string; locationId: string; sellable: boolean }>;
+	dispositions: Array<{
+		disposition: string;
+		action: string;
+		siteId: string;
+		locationId: string;
+		sellable: boolean;
+	}>;
 	reasons: Array<{ reason: string; reasonId: string; matchOn: string }>;
 	skuAliases: Array<Record<string, unknown>>;
 };
@@ -199,20 +265,29 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 	await assertPortFree(o.reboundPort, 'the ReBound sandbox (--rebound-port)');
 
 	const khaosFixture = await step('khaosFixture', async () => loadKhaosFixture(o.fixtures.khaos));
-	const reboundFixture = await step('reboundFixture', async () => loadReboundFixture(o.fixtures.rebound));
+	const reboundFixture = await step('reboundFixture', async () =>
+		loadReboundFixture(o.fixtures.rebound),
+	);
 	checkScenarioAgainstFixture(
 		o.scenario,
 		reboundFixture.returns.map((r) => String(r.id ?? '')),
 		o.fixtures.rebound,
 	);
-	if (khaosFixture.auth.mode !== 'none' && (!khaosFixture.auth.username || !khaosFixture.auth.password))
-		throw new Error(`Khaos fixture ${o.fixtures.khaos}: auth mode ${khaosFixture.auth.mode} needs auth.username and auth.password`);
+	if (
+		khaosFixture.auth.mode !== 'none' &&
+		(!khaosFixture.auth.username || !khaosFixture.auth.password)
+	)
+		throw new Error(
+			`Khaos fixture ${o.fixtures.khaos}: auth mode ${khaosFixture.auth.mode} needs auth.username and auth.password`,
+		);
 
 	const runtime = await step('ensureRuntime', () => ensureRuntime({ log }));
 
 	const userFolder = path.resolve(o.userFolder ?? defaultUserFolder(o.port));
 	prepareUserFolder(userFolder);
-	log(`[demo] n8n user folder ${userFolder} (emptied; the installed package is kept for the next start)`);
+	log(
+		`[demo] n8n user folder ${userFolder} (emptied; the installed package is kept for the next start)`,
+	);
 
 	await step('installPackage', async () => {
 		const tarball = await packRepo({ skipBuild: o.skipBuild, log });
@@ -220,9 +295,22 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 		try {
 			const sum = sha256(tarball);
 			const shaFile = path.join(userFolder, 'package.sha256');
-			const installed = path.join(userFolder, '.n8n', 'nodes', 'node_modules', 'n8n-nodes-rebound-khaos', 'package.json');
-			if (fs.existsSync(installed) && fs.existsSync(shaFile) && fs.readFileSync(shaFile, 'utf8').trim() === sum) {
-				log('[package] the same package is already installed in the demo user folder; not reinstalled');
+			const installed = path.join(
+				userFolder,
+				'.n8n',
+				'nodes',
+				'node_modules',
+				'n8n-nodes-rebound-khaos',
+				'package.json',
+			);
+			if (
+				fs.existsSync(installed) &&
+				fs.existsSync(shaFile) &&
+				fs.readFileSync(shaFile, 'utf8').trim() === sum
+			) {
+				log(
+					'[package] the same package is already installed in the demo user folder; not reinstalled',
+				);
 				return;
 			}
 			fs.rmSync(shaFile, { force: true });
@@ -233,11 +321,17 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 		}
 	});
 
-	const khaos = await step('khaosSandbox', () => startKhaosSandbox({ port: o.khaosPort, fixture: o.fixtures.khaos }));
+	const khaos = await step('khaosSandbox', () =>
+		startKhaosSandbox({ port: o.khaosPort, fixture: o.fixtures.khaos }),
+	);
 	cleanup.add('the Khaos sandbox', () => khaos.close());
-	const rebound = await step('reboundSandbox', () => startReboundSandbox({ port: o.reboundPort, fixture: o.fixtures.rebound }));
+	const rebound = await step('reboundSandbox', () =>
+		startReboundSandbox({ port: o.reboundPort, fixture: o.fixtures.rebound }),
+	);
 	cleanup.add('the ReBound sandbox', () => rebound.close());
-	log(`[demo] Khaos sandbox ${khaos.url} (admin ${khaos.adminUrl}); ReBound sandbox ${rebound.url} (admin ${rebound.adminUrl})`);
+	log(
+		`[demo] Khaos sandbox ${khaos.url} (admin ${khaos.adminUrl}); ReBound sandbox ${rebound.url} (admin ${rebound.adminUrl})`,
+	);
 
 	const n8n = await step('startN8n', () => startN8n({ runtime, userFolder, port: o.port, log }));
 	cleanup.add(`n8n (pid ${n8n.pid})`, () => n8n.stop());
@@ -245,7 +339,9 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 	if (loadErrors.length) throw new Error(`n8n did not load the package: ${loadErrors.join('; ')}`);
 
 	const owner = await step('setupOwner', () => setupOwner(n8n.baseUrl, { email: DEMO_EMAIL }));
-	const api = await step('createApiKey', () => createApiKey(n8n.baseUrl, owner, 'rebound-khaos demo'));
+	const api = await step('createApiKey', () =>
+		createApiKey(n8n.baseUrl, owner, 'rebound-khaos demo'),
+	);
 
 	const wh = reboundFixture.webhook;
 	const signing = {
@@ -257,14 +353,27 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 		toleranceSeconds: wh.toleranceSeconds,
 		prefix: wh.prefix,
 	};
-	if (!signing.secret) throw new Error(`ReBound fixture ${o.fixtures.rebound}: webhook.secret is empty; the intake only accepts signed events`);
+	if (!signing.secret)
+		throw new Error(
+			`ReBound fixture ${o.fixtures.rebound}: webhook.secret is empty; the intake only accepts signed events`,
+		);
 	const webhookId = `demo-${randomBytes(6).toString('hex')}`;
 	const client = o.scenario.client;
 	const valuesFile = path.join(userFolder, 'demo-values.json');
 	fs.writeFileSync(
 		valuesFile,
 		JSON.stringify(
-			demoValues({ client, khaosUrl: khaos.url, khaosFixture, reboundUrl: rebound.url, reboundLogin: reboundFixture.credentials.login, signing, webhookId, processEverySeconds: o.processEverySeconds, scenario: o.scenario }),
+			demoValues({
+				client,
+				khaosUrl: khaos.url,
+				khaosFixture,
+				reboundUrl: rebound.url,
+				reboundLogin: reboundFixture.credentials.login,
+				signing,
+				webhookId,
+				processEverySeconds: o.processEverySeconds,
+				scenario: o.scenario,
+			}),
 			null,
 			2,
 		),
@@ -272,7 +381,14 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 	const importLog: string[] = [];
 	const report = await step('import', () =>
 		runImport(
-			{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'DEMO_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
+			{
+				client,
+				valuesFile,
+				n8nUrl: n8n.baseUrl,
+				apiKeyEnv: 'DEMO_N8N_API_KEY',
+				dryRun: false,
+				templatesDir: WORKFLOWS_DIR,
+			},
 			{
 				env: {
 					DEMO_N8N_API_KEY: api.apiKey,
@@ -285,8 +401,11 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 			},
 		),
 	);
-	if (report.exitCode !== 0) throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
-	log(`[demo] imported for client "${client}": ${report.workflows.map((w) => `${w.file}${w.active ? ' (active)' : ''}`).join(', ')}`);
+	if (report.exitCode !== 0)
+		throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
+	log(
+		`[demo] imported for client "${client}": ${report.workflows.map((w) => `${w.file}${w.active ? ' (active)' : ''}`).join(', ')}`,
+	);
 
 	const tableId = (key: string) => {
 		const id = report.tables.find((t) => t.key === key)?.id;
@@ -311,19 +430,28 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 		timings,
 		tableId,
 		workflowId,
-		workflowLinks: () => report.workflows.filter((w) => w.id).map((w) => ({ name: w.name, url: `${n8n.baseUrl}/workflow/${w.id}` })),
+		workflowLinks: () =>
+			report.workflows
+				.filter((w) => w.id)
+				.map((w) => ({ name: w.name, url: `${n8n.baseUrl}/workflow/${w.id}` })),
 	};
 }
 
 // ------------------------------------------------------------------ driving
 
-export async function tableRows(h: DemoHandle, key: string): Promise<Array<Record<string, unknown>>> {
+export async function tableRows(
+	h: DemoHandle,
+	key: string,
+): Promise<Array<Record<string, unknown>>> {
 	const out: Array<Record<string, unknown>> = [];
 	let cursor: string | undefined;
 	for (let page = 0; page < 40; page++) {
 		const q = new URLSearchParams({ limit: '250' });
 		if (cursor) q.set('cursor', cursor);
-		const res = await h.api.request('GET', `/data-tables/${encodeURIComponent(h.tableId(key))}/rows?${q.toString()}`);
+		const res = await h.api.request(
+			'GET',
+			`/data-tables/${encodeURIComponent(h.tableId(key))}/rows?${q.toString()}`,
+		);
 		out.push(...((res?.data ?? []) as Array<Record<string, unknown>>));
 		cursor = res?.nextCursor ?? undefined;
 		if (!cursor) break;
@@ -331,7 +459,9 @@ export async function tableRows(h: DemoHandle, key: string): Promise<Array<Recor
 	return out;
 }
 
-async function khaosState(h: DemoHandle): Promise<{ adjustments: KhaosAdjustment[]; creditNotes: KhaosCreditNote[] }> {
+async function khaosState(
+	h: DemoHandle,
+): Promise<{ adjustments: KhaosAdjustment[]; creditNotes: KhaosCreditNote[] }> {
 	const res = await fetch(`${h.khaos.adminUrl}/state`, { signal: AbortSignal.timeout(10_000) });
 	if (!res.ok) throw new Error(`Khaos sandbox ${h.khaos.adminUrl}/state → HTTP ${res.status}`);
 	return (await res.json()) as { adjustments: KhaosAdjustment[]; creditNotes: KhaosCreditNote[] };
@@ -340,25 +470,49 @@ async function khaosState(h: DemoHandle): Promise<{ adjustments: KhaosAdjustment
 /** Sets the scenario's grades in the ReBound sandbox (walking an ungraded return to graded). */
 function applyGrade(h: DemoHandle, returnId: string, grade: Record<string, string>): void {
 	const r = h.rebound.state.get(Number(returnId));
-	if (r.status === 'cancelled') throw new Error(`scenario return ${returnId} is cancelled in the ReBound fixture; it cannot be graded`);
-	if (r.status === 'created' || r.status === 'in_transit') for (const s of h.rebound.state.path(r, 'at_hub')) h.rebound.state.transition(r, s);
+	if (r.status === 'cancelled')
+		throw new Error(
+			`scenario return ${returnId} is cancelled in the ReBound fixture; it cannot be graded`,
+		);
+	if (r.status === 'created' || r.status === 'in_transit')
+		for (const s of h.rebound.state.path(r, 'at_hub')) h.rebound.state.transition(r, s);
 	h.rebound.state.grade(r, grade);
-	const ungraded = r.item.map((it, i) => (it.final_disposition ? null : `line ${i + 1} (${it.sku_code})`)).filter(Boolean);
-	if (ungraded.length) throw new Error(`scenario return ${returnId}: no disposition for ${ungraded.join(', ')}; give every line in "grade"`);
+	const ungraded = r.item
+		.map((it, i) => (it.final_disposition ? null : `line ${i + 1} (${it.sku_code})`))
+		.filter(Boolean);
+	if (ungraded.length)
+		throw new Error(
+			`scenario return ${returnId}: no disposition for ${ungraded.join(', ')}; give every line in "grade"`,
+		);
 	if (r.status === 'at_hub') h.rebound.state.transition(r, 'graded');
 	else h.rebound.state.transition(r, r.status); // a re-grade: a new, later event
 }
 
 /** A signed `return.processed` event for a sandbox return, exactly as the e2e test sends it. */
-async function deliver(h: DemoHandle, returnId: string): Promise<{ eventId: string; orderReference: string }> {
+async function deliver(
+	h: DemoHandle,
+	returnId: string,
+): Promise<{ eventId: string; orderReference: string }> {
 	const r = h.rebound.state.get(Number(returnId));
-	if (r.status !== 'graded' && r.status !== 'delivered') throw new Error(`scenario return ${returnId} is ${r.status} in the ReBound sandbox, not graded; give it a "grade" in the scenario`);
+	if (r.status !== 'graded' && r.status !== 'delivered')
+		throw new Error(
+			`scenario return ${returnId} is ${r.status} in the ReBound sandbox, not graded; give it a "grade" in the scenario`,
+		);
 	const eventId = `evt_demo_${returnId}_${randomBytes(4).toString('hex')}`;
-	const event = { id: eventId, event: 'return.processed', occurred_at: new Date().toISOString(), sequence: r.sequence, data: h.rebound.state.wire(r, false) };
+	const event = {
+		id: eventId,
+		event: 'return.processed',
+		occurred_at: new Date().toISOString(),
+		sequence: r.sequence,
+		data: h.rebound.state.wire(r, false),
+	};
 	const body = JSON.stringify(event);
 	const headers = signWebhookBody(body, h.signing.secret, Date.now() / 1000, h.signing);
 	const res = await postWebhook(h.n8n.baseUrl, h.webhookPath, event, { headers });
-	if (res.status !== 200) throw new Error(`the intake webhook answered HTTP ${res.status} for return ${returnId}: ${res.text.slice(0, 300)}`);
+	if (res.status !== 200)
+		throw new Error(
+			`the intake webhook answered HTTP ${res.status} for return ${returnId}: ${res.text.slice(0, 300)}`,
+		);
 	return { eventId, orderReference: r.order_reference };
 }
 
@@ -366,7 +520,11 @@ async function deliver(h: DemoHandle, returnId: string): Promise<{ eventId: stri
  * Step 4-5: send every scenario return, wait (bounded) until each inbox row is
  * done or exception (an exception row present for the latter), and judge.
  */
-export async function driveScenario(h: DemoHandle, scenario: Scenario, opts: { waitSeconds: number; log: Log }): Promise<DemoSummary> {
+export async function driveScenario(
+	h: DemoHandle,
+	scenario: Scenario,
+	opts: { waitSeconds: number; log: Log },
+): Promise<DemoSummary> {
 	const { log } = opts;
 	const sent: Record<string, { eventId: string; orderReference: string }> = {};
 	const t0 = Date.now();
@@ -389,7 +547,9 @@ export async function driveScenario(h: DemoHandle, scenario: Scenario, opts: { w
 			.filter((r) => {
 				const row = inboxRowFor(inbox, r.returnId, sent[r.returnId].eventId);
 				if (!row || !isFinalStatus(row.status)) return true;
-				return row.status === 'exception' && !exceptions.some((e) => String(e.returnId) === r.returnId);
+				return (
+					row.status === 'exception' && !exceptions.some((e) => String(e.returnId) === r.returnId)
+				);
 			})
 			.map((r) => r.returnId);
 		if (!pending.length) break;
@@ -400,8 +560,12 @@ export async function driveScenario(h: DemoHandle, scenario: Scenario, opts: { w
 		await sleep(500);
 	}
 	h.timings.processMs = Date.now() - t0;
-	if (pending.length) log(`[demo] not finished within ${opts.waitSeconds} s: ${pending.join(', ')}`);
-	else log(`[demo] all ${scenario.returns.length} returns finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+	if (pending.length)
+		log(`[demo] not finished within ${opts.waitSeconds} s: ${pending.join(', ')}`);
+	else
+		log(
+			`[demo] all ${scenario.returns.length} returns finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+		);
 	// the exception sink may still be writing its last rows: one more read
 	exceptions = await tableRows(h, 'exceptions');
 	const khaos = await khaosState(h);

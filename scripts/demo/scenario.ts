@@ -22,7 +22,10 @@ const ExpectedStockSchema = z
 		siteId: z.string().min(1),
 		locationId: z.string().min(1),
 		/** Units moved into that site/location by this return (negative: taken out). */
-		delta: z.number().int().refine((n) => n !== 0, 'delta 0 is not a move; leave the line out'),
+		delta: z
+			.number()
+			.int()
+			.refine((n) => n !== 0, 'delta 0 is not a move; leave the line out'),
 	})
 	.strict();
 
@@ -98,7 +101,12 @@ export const ScenarioSchema = z
 	.superRefine((s, ctx) => {
 		const seen = new Set<string>();
 		s.returns.forEach((r, i) => {
-			if (seen.has(r.returnId)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['returns', i, 'returnId'], message: `return ${r.returnId} is listed twice` });
+			if (seen.has(r.returnId))
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					path: ['returns', i, 'returnId'],
+					message: `return ${r.returnId} is listed twice`,
+				});
 			seen.add(r.returnId);
 		});
 	});
@@ -113,12 +121,14 @@ export type ScenarioReturn = Scenario['returns'][number];
  * Credits follow docs/credit-notes.md (order WEB-1001 is its worked example).
  */
 export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
-	description: 'Default demo: the graded returns of sandbox/fixtures/rebound-default.json against khaos-default.json',
+	description:
+		'Default demo: the graded returns of sandbox/fixtures/rebound-default.json against khaos-default.json',
 	client: 'Demo',
 	returns: [
 		{
 			returnId: '5001',
-			label: 'restock (Grade A); partial return with discounts: jeans 1 of 2 on WEB-1001 (10% line discount, £10 order promotion)',
+			label:
+				'restock (Grade A); partial return with discounts: jeans 1 of 2 on WEB-1001 (10% line discount, £10 order promotion)',
 			expect: {
 				status: 'done',
 				stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 }],
@@ -139,7 +149,12 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 		{
 			returnId: '5003',
 			label: 'unmapped disposition (Mystery Grade)',
-			expect: { status: 'exception', stock: [], creditNote: null, exceptions: ['unmapped_disposition'] },
+			expect: {
+				status: 'exception',
+				stock: [],
+				creditNote: null,
+				exceptions: ['unmapped_disposition'],
+			},
 		},
 		{
 			returnId: '5004',
@@ -148,7 +163,8 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 		},
 		{
 			returnId: '5005',
-			label: 'partial return, order promotion apportioned: T-shirt of WEB-1001 (Grade B → returns bay)',
+			label:
+				'partial return, order promotion apportioned: T-shirt of WEB-1001 (Grade B → returns bay)',
 			expect: {
 				status: 'done',
 				stock: [{ sku: 'TSHIRT-RED-M', siteId: '1', locationId: 'RET', delta: 1 }],
@@ -176,7 +192,9 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 };
 
 export function formatZodIssues(error: z.ZodError): string {
-	return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`).join('; ');
+	return error.issues
+		.map((i) => `${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`)
+		.join('; ');
 }
 
 export function parseScenario(raw: unknown, label = 'scenario'): Scenario {
@@ -204,10 +222,17 @@ export function loadScenario(file: string): Scenario {
 }
 
 /** Checks every scenario return exists in the ReBound fixture (by id); names the missing ones. */
-export function checkScenarioAgainstFixture(scenario: Scenario, fixtureReturnIds: string[], fixtureLabel: string): void {
+export function checkScenarioAgainstFixture(
+	scenario: Scenario,
+	fixtureReturnIds: string[],
+	fixtureLabel: string,
+): void {
 	const have = new Set(fixtureReturnIds);
 	const missing = scenario.returns.filter((r) => !have.has(r.returnId)).map((r) => r.returnId);
-	if (missing.length) throw new Error(`scenario returns not in the ReBound fixture ${fixtureLabel}: ${missing.join(', ')}`);
+	if (missing.length)
+		throw new Error(
+			`scenario returns not in the ReBound fixture ${fixtureLabel}: ${missing.join(', ')}`,
+		);
 }
 
 // ------------------------------------------------------------------ fixtures
@@ -238,14 +263,21 @@ export function fixtureKind(raw: unknown): 'khaos' | 'rebound' | null {
  * In a folder, `khaos*.json` and `rebound*.json` are taken (exactly one each
  * at most). A file's kind is read from its content.
  */
-export function resolveFixtures(values: string[], readJson: (file: string) => unknown = (f) => JSON.parse(fs.readFileSync(f, 'utf8'))): FixtureChoice {
+export function resolveFixtures(
+	values: string[],
+	readJson: (file: string) => unknown = (f) => JSON.parse(fs.readFileSync(f, 'utf8')),
+): FixtureChoice {
 	const chosen: Partial<FixtureChoice> = {};
 	const take = (kind: 'khaos' | 'rebound', file: string) => {
-		if (chosen[kind] && chosen[kind] !== file) throw new Error(`--fixture: two ${kind} fixtures given (${chosen[kind]} and ${file})`);
+		if (chosen[kind] && chosen[kind] !== file)
+			throw new Error(`--fixture: two ${kind} fixtures given (${chosen[kind]} and ${file})`);
 		chosen[kind] = file;
 	};
 	const files: string[] = [];
-	for (const v of values.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+	for (const v of values
+		.flatMap((x) => x.split(','))
+		.map((x) => x.trim())
+		.filter(Boolean)) {
 		const p = path.resolve(v);
 		let stat: fs.Stats;
 		try {
@@ -255,10 +287,14 @@ export function resolveFixtures(values: string[], readJson: (file: string) => un
 		}
 		if (stat.isDirectory()) {
 			const json = fs.readdirSync(p).filter((f) => /^(khaos|rebound).*\.json$/i.test(f));
-			if (json.length === 0) throw new Error(`--fixture ${v}: the folder has no khaos*.json or rebound*.json`);
+			if (json.length === 0)
+				throw new Error(`--fixture ${v}: the folder has no khaos*.json or rebound*.json`);
 			for (const kind of ['khaos', 'rebound'] as const) {
 				const mine = json.filter((f) => f.toLowerCase().startsWith(kind));
-				if (mine.length > 1) throw new Error(`--fixture ${v}: more than one ${kind} fixture in the folder (${mine.join(', ')}); name the file`);
+				if (mine.length > 1)
+					throw new Error(
+						`--fixture ${v}: more than one ${kind} fixture in the folder (${mine.join(', ')}); name the file`,
+					);
 			}
 			files.push(...json.map((f) => path.join(p, f)));
 		} else files.push(p);
@@ -271,8 +307,14 @@ export function resolveFixtures(values: string[], readJson: (file: string) => un
 			throw new Error(`--fixture ${f}: not readable JSON (${(e as Error).message})`);
 		}
 		const kind = fixtureKind(raw);
-		if (!kind) throw new Error(`--fixture ${f}: neither a Khaos fixture (sites, products) nor a ReBound fixture (returns)`);
+		if (!kind)
+			throw new Error(
+				`--fixture ${f}: neither a Khaos fixture (sites, products) nor a ReBound fixture (returns)`,
+			);
 		take(kind, f);
 	}
-	return { khaos: chosen.khaos ?? DEFAULT_FIXTURES.khaos, rebound: chosen.rebound ?? DEFAULT_FIXTURES.rebound };
+	return {
+		khaos: chosen.khaos ?? DEFAULT_FIXTURES.khaos,
+		rebound: chosen.rebound ?? DEFAULT_FIXTURES.rebound,
+	};
 }

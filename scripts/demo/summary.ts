@@ -20,7 +20,13 @@ export interface KhaosCreditNote {
 	orderCode: string;
 	associatedRef: string;
 	sourceOrderCode: string | null;
-	lines: Array<{ stockCode: string; quantity: number; grossPence: number; taxPence: number; netPence: number }>;
+	lines: Array<{
+		stockCode: string;
+		quantity: number;
+		grossPence: number;
+		taxPence: number;
+		netPence: number;
+	}>;
 	delivery: { grossPence: number; taxPence: number; netPence: number } | null;
 	totals: { netPence: number; taxPence: number; grossPence: number };
 }
@@ -54,7 +60,16 @@ export interface DemoSummary {
 	ok: boolean;
 	client: string;
 	returns: ReturnOutcome[];
-	stockMoves: Array<{ returnId: string; reference: string; sku: string; siteId: string; locationId: string; before: number; after: number; delta: number }>;
+	stockMoves: Array<{
+		returnId: string;
+		reference: string;
+		sku: string;
+		siteId: string;
+		locationId: string;
+		before: number;
+		after: number;
+		delta: number;
+	}>;
 	creditNotes: Array<{
 		returnId: string;
 		reference: string;
@@ -69,8 +84,20 @@ export interface DemoSummary {
 		lines: Array<{ sku: string; quantity: number; gross: string; vat: string; net: string }>;
 		delivery: { gross: string; vat: string; net: string } | null;
 	}>;
-	exceptions: Array<{ kind: string; returnId: string; sku: string; owner: string; status: string; message: string }>;
-	editor?: { url: string; email: string; password: string; workflows: Array<{ name: string; url: string }> };
+	exceptions: Array<{
+		kind: string;
+		returnId: string;
+		sku: string;
+		owner: string;
+		status: string;
+		message: string;
+	}>;
+	editor?: {
+		url: string;
+		email: string;
+		password: string;
+		workflows: Array<{ name: string; url: string }>;
+	};
 	userFolder?: string;
 	timings?: Record<string, number>;
 }
@@ -79,20 +106,31 @@ const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
 const returnIdOfRef = (ref: string) => /^RB-(\d+)(?:-|$)/.exec(ref)?.[1] ?? '';
 
 /** The final inbox row for the event sent for a return (falls back to the newest row of the return). */
-export function inboxRowFor(inbox: DemoStateInput['inbox'], returnId: string, eventId: string): Record<string, unknown> | undefined {
-	return inbox.find((r) => text(r.eventId) === eventId) ?? inbox.filter((r) => text(r.returnId) === returnId).slice(-1)[0];
+export function inboxRowFor(
+	inbox: DemoStateInput['inbox'],
+	returnId: string,
+	eventId: string,
+): Record<string, unknown> | undefined {
+	return (
+		inbox.find((r) => text(r.eventId) === eventId) ??
+		inbox.filter((r) => text(r.returnId) === returnId).slice(-1)[0]
+	);
 }
 
 /** A status the processor leaves a row in for good (superseded: a later event of the return decides; replayed: after a replay). */
 export function isFinalStatus(status: unknown): boolean {
-	return status === 'done' || status === 'exception' || status === 'superseded' || status === 'replayed';
+	return (
+		status === 'done' || status === 'exception' || status === 'superseded' || status === 'replayed'
+	);
 }
 
 function stockKey(m: { sku: string; siteId: string; locationId: string }): string {
 	return `${m.sku.toUpperCase()} at site ${m.siteId} / ${m.locationId.toUpperCase()}`;
 }
 
-function netMoves(moves: Array<{ sku: string; siteId: string; locationId: string; delta: number }>): Map<string, number> {
+function netMoves(
+	moves: Array<{ sku: string; siteId: string; locationId: string; delta: number }>,
+): Map<string, number> {
 	const out = new Map<string, number>();
 	for (const m of moves) out.set(stockKey(m), (out.get(stockKey(m)) ?? 0) + m.delta);
 	for (const [k, v] of [...out]) if (v === 0) out.delete(k);
@@ -108,22 +146,35 @@ export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): Return
 		.filter((a) => returnIdOfRef(a.reference) === spec.returnId)
 		.map((a) => ({ sku: a.stockCode, siteId: a.siteId, locationId: a.locationId, delta: a.delta }));
 	const note = input.khaos.creditNotes.filter((c) => c.associatedRef === `RB-${spec.returnId}`);
-	const exceptionKinds = input.exceptions.filter((e) => text(e.returnId) === spec.returnId).map((e) => text(e.kind));
+	const exceptionKinds = input.exceptions
+		.filter((e) => text(e.returnId) === spec.returnId)
+		.map((e) => text(e.kind));
 	const problems: string[] = [];
 
 	if (!sent) problems.push('not sent');
-	if (status !== spec.expect.status) problems.push(`inbox status ${status ?? '(no row)'}, expected ${spec.expect.status}`);
+	if (status !== spec.expect.status)
+		problems.push(`inbox status ${status ?? '(no row)'}, expected ${spec.expect.status}`);
 
 	const got = netMoves(stock);
 	const want = netMoves(spec.expect.stock);
-	for (const [k, v] of want) if (got.get(k) !== v) problems.push(`stock ${k}: moved ${got.get(k) ?? 0}, expected ${v > 0 ? '+' : ''}${v}`);
-	for (const [k, v] of got) if (!want.has(k)) problems.push(`stock ${k}: moved ${v > 0 ? '+' : ''}${v}, expected no move`);
+	for (const [k, v] of want)
+		if (got.get(k) !== v)
+			problems.push(`stock ${k}: moved ${got.get(k) ?? 0}, expected ${v > 0 ? '+' : ''}${v}`);
+	for (const [k, v] of got)
+		if (!want.has(k)) problems.push(`stock ${k}: moved ${v > 0 ? '+' : ''}${v}, expected no move`);
 
-	if (note.length > 1) problems.push(`${note.length} credit notes RB-${spec.returnId}, expected at most one`);
+	if (note.length > 1)
+		problems.push(`${note.length} credit notes RB-${spec.returnId}, expected at most one`);
 	const exp = spec.expect.creditNote;
-	if (exp === null && note.length) problems.push(`credit note RB-${spec.returnId} of £${formatPence(note[0].totals.grossPence)} raised, expected none`);
+	if (exp === null && note.length)
+		problems.push(
+			`credit note RB-${spec.returnId} of £${formatPence(note[0].totals.grossPence)} raised, expected none`,
+		);
 	if (exp !== null) {
-		if (!note.length) problems.push(`no credit note RB-${spec.returnId}, expected £${formatPence(exp.gross)} gross`);
+		if (!note.length)
+			problems.push(
+				`no credit note RB-${spec.returnId}, expected £${formatPence(exp.gross)} gross`,
+			);
 		else {
 			const t = note[0].totals;
 			if (t.grossPence !== exp.gross || t.taxPence !== exp.vat || t.netPence !== exp.net)
@@ -135,7 +186,8 @@ export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): Return
 
 	const gotKinds = [...new Set(exceptionKinds)].sort();
 	const wantKinds = [...new Set(spec.expect.exceptions)].sort();
-	if (gotKinds.join(',') !== wantKinds.join(',')) problems.push(`exceptions [${gotKinds.join(', ')}], expected [${wantKinds.join(', ')}]`);
+	if (gotKinds.join(',') !== wantKinds.join(','))
+		problems.push(`exceptions [${gotKinds.join(', ')}], expected [${wantKinds.join(', ')}]`);
 
 	return {
 		returnId: spec.returnId,
@@ -146,7 +198,12 @@ export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): Return
 		expectedStatus: spec.expect.status,
 		stock,
 		creditNote: note.length
-			? { reference: note[0].associatedRef, gross: formatPence(note[0].totals.grossPence), vat: formatPence(note[0].totals.taxPence), net: formatPence(note[0].totals.netPence) }
+			? {
+					reference: note[0].associatedRef,
+					gross: formatPence(note[0].totals.grossPence),
+					vat: formatPence(note[0].totals.taxPence),
+					net: formatPence(note[0].totals.netPence),
+				}
 			: null,
 		exceptionKinds,
 		ok: problems.length === 0,
@@ -159,7 +216,16 @@ export function buildSummary(input: DemoStateInput): DemoSummary {
 	const returns = input.scenario.returns.map((r) => judgeReturn(r, input));
 	const stockMoves = input.khaos.adjustments
 		.filter((a) => ids.has(returnIdOfRef(a.reference)))
-		.map((a) => ({ returnId: returnIdOfRef(a.reference), reference: a.reference, sku: a.stockCode, siteId: a.siteId, locationId: a.locationId, before: a.newLevel - a.delta, after: a.newLevel, delta: a.delta }));
+		.map((a) => ({
+			returnId: returnIdOfRef(a.reference),
+			reference: a.reference,
+			sku: a.stockCode,
+			siteId: a.siteId,
+			locationId: a.locationId,
+			before: a.newLevel - a.delta,
+			after: a.newLevel,
+			delta: a.delta,
+		}));
 	const creditNotes = input.khaos.creditNotes
 		.filter((c) => ids.has(returnIdOfRef(c.associatedRef)))
 		.map((c) => ({
@@ -173,26 +239,56 @@ export function buildSummary(input: DemoStateInput): DemoSummary {
 			grossPence: c.totals.grossPence,
 			vatPence: c.totals.taxPence,
 			netPence: c.totals.netPence,
-			lines: c.lines.map((l) => ({ sku: l.stockCode, quantity: l.quantity, gross: formatPence(l.grossPence), vat: formatPence(l.taxPence), net: formatPence(l.netPence) })),
-			delivery: c.delivery ? { gross: formatPence(c.delivery.grossPence), vat: formatPence(c.delivery.taxPence), net: formatPence(c.delivery.netPence) } : null,
+			lines: c.lines.map((l) => ({
+				sku: l.stockCode,
+				quantity: l.quantity,
+				gross: formatPence(l.grossPence),
+				vat: formatPence(l.taxPence),
+				net: formatPence(l.netPence),
+			})),
+			delivery: c.delivery
+				? {
+						gross: formatPence(c.delivery.grossPence),
+						vat: formatPence(c.delivery.taxPence),
+						net: formatPence(c.delivery.netPence),
+					}
+				: null,
 		}));
 	const exceptions = input.exceptions
 		.filter((e) => ids.has(text(e.returnId)))
-		.map((e) => ({ kind: text(e.kind), returnId: text(e.returnId), sku: text(e.sku), owner: text(e.owner), status: text(e.status), message: text(e.message) }));
-	return { ok: returns.every((r) => r.ok), client: input.scenario.client, returns, stockMoves, creditNotes, exceptions };
+		.map((e) => ({
+			kind: text(e.kind),
+			returnId: text(e.returnId),
+			sku: text(e.sku),
+			owner: text(e.owner),
+			status: text(e.status),
+			message: text(e.message),
+		}));
+	return {
+		ok: returns.every((r) => r.ok),
+		client: input.scenario.client,
+		returns,
+		stockMoves,
+		creditNotes,
+		exceptions,
+	};
 }
 
 function table(rows: string[][]): string[] {
 	if (!rows.length) return [];
 	const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-	return rows.map((r) => `  ${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')}`.trimEnd());
+	return rows.map((r) =>
+		`  ${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')}`.trimEnd(),
+	);
 }
 
 /** The summary as text for people. */
 export function renderSummary(s: DemoSummary): string {
 	const out: string[] = [];
 	const okCount = s.returns.filter((r) => r.ok).length;
-	out.push(`ReBound → Khaos Control demo (client "${s.client}"): ${s.returns.length} returns driven through the intake webhook, ${okCount} ended as expected${s.ok ? '' : ' — SOME DID NOT'}`);
+	out.push(
+		`ReBound → Khaos Control demo (client "${s.client}"): ${s.returns.length} returns driven through the intake webhook, ${okCount} ended as expected${s.ok ? '' : ' — SOME DID NOT'}`,
+	);
 	out.push('');
 	out.push('Returns');
 	out.push(
@@ -201,17 +297,31 @@ export function renderSummary(s: DemoSummary): string {
 			...s.returns.map((r) => [
 				r.returnId,
 				r.orderReference,
-				r.status === 'exception' ? `exception (${[...new Set(r.exceptionKinds)].join(', ') || '?'})` : r.status === 'done' ? `done${r.creditNote ? `, credit £${r.creditNote.gross}` : ''}` : (r.status ?? 'no inbox row'),
+				r.status === 'exception'
+					? `exception (${[...new Set(r.exceptionKinds)].join(', ') || '?'})`
+					: r.status === 'done'
+						? `done${r.creditNote ? `, credit £${r.creditNote.gross}` : ''}`
+						: (r.status ?? 'no inbox row'),
 				r.ok ? 'ok' : 'UNEXPECTED',
 				r.label,
 			]),
 		]),
 	);
-	for (const r of s.returns.filter((x) => !x.ok)) out.push(`    ${r.returnId}: ${r.problems.join('; ')}`);
+	for (const r of s.returns.filter((x) => !x.ok))
+		out.push(`    ${r.returnId}: ${r.problems.join('; ')}`);
 	out.push('');
 	out.push('Stock moved (Khaos sandbox)');
 	if (!s.stockMoves.length) out.push('  none');
-	out.push(...table(s.stockMoves.map((m) => [m.sku, `site ${m.siteId} / ${m.locationId}`, `${m.before} → ${m.after}`, `(${m.delta > 0 ? '+' : ''}${m.delta}, ${m.reference})`])));
+	out.push(
+		...table(
+			s.stockMoves.map((m) => [
+				m.sku,
+				`site ${m.siteId} / ${m.locationId}`,
+				`${m.before} → ${m.after}`,
+				`(${m.delta > 0 ? '+' : ''}${m.delta}, ${m.reference})`,
+			]),
+		),
+	);
 	out.push('');
 	out.push('Credit notes (Khaos sandbox; gross includes VAT)');
 	if (!s.creditNotes.length) out.push('  none');
@@ -223,18 +333,23 @@ export function renderSummary(s: DemoSummary): string {
 				`gross £${c.gross}`,
 				`VAT £${c.vat}`,
 				`net £${c.net}`,
-				c.lines.map((l) => `${l.sku} ×${l.quantity}`).join(', ') + (c.delivery ? ` + delivery £${c.delivery.gross}` : ''),
+				c.lines.map((l) => `${l.sku} ×${l.quantity}`).join(', ') +
+					(c.delivery ? ` + delivery £${c.delivery.gross}` : ''),
 			]),
 		),
 	);
 	out.push('');
 	out.push('Exceptions (exceptions Data Table)');
 	if (!s.exceptions.length) out.push('  none');
-	out.push(...table(s.exceptions.map((e) => [e.kind, e.returnId, e.sku || '-', e.owner, e.message])));
+	out.push(
+		...table(s.exceptions.map((e) => [e.kind, e.returnId, e.sku || '-', e.owner, e.message])),
+	);
 	if (s.editor) {
 		out.push('');
 		out.push(`n8n editor: ${s.editor.url}`);
-		out.push(`login:      ${s.editor.email} / ${s.editor.password}   (a throw-away demo owner on 127.0.0.1)`);
+		out.push(
+			`login:      ${s.editor.email} / ${s.editor.password}   (a throw-away demo owner on 127.0.0.1)`,
+		);
 		for (const w of s.editor.workflows) out.push(`  ${w.name}: ${w.url}`);
 	}
 	return out.join('\n');

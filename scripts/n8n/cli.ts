@@ -27,7 +27,9 @@ async function main(): Promise<void> {
 	if (cmd === 'ensure') {
 		const t0 = Date.now();
 		const rt = await ensureRuntime({ n8nVersion: arg('--version'), log });
-		console.log(`[runtime] ok in ${((Date.now() - t0) / 1000).toFixed(1)} s: node ${rt.nodeBin}, n8n ${rt.n8nBin}`);
+		console.log(
+			`[runtime] ok in ${((Date.now() - t0) / 1000).toFixed(1)} s: node ${rt.nodeBin}, n8n ${rt.n8nBin}`,
+		);
 		return;
 	}
 	if (cmd === 'where') {
@@ -38,7 +40,10 @@ async function main(): Promise<void> {
 		const runtime = await ensureRuntime({ log });
 		const keep = process.argv.includes('--keep');
 		const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-n8n-'));
-		const installed = await installPackage(userFolder, { skipBuild: process.argv.includes('--no-build'), log });
+		const installed = await installPackage(userFolder, {
+			skipBuild: process.argv.includes('--no-build'),
+			log,
+		});
 		fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 		const port = arg('--port') ? Number(arg('--port')) : await freePort();
 		const n8n = await startN8n({ runtime, userFolder, port, log });
@@ -46,8 +51,14 @@ async function main(): Promise<void> {
 		const api = await createApiKey(n8n.baseUrl, owner);
 		const keyFile = path.join(userFolder, 'api-key');
 		fs.writeFileSync(keyFile, api.apiKey, { mode: 0o600 });
-		fs.writeFileSync(path.join(userFolder, 'owner.json'), JSON.stringify({ email: owner.email, password: owner.password }), { mode: 0o600 });
-		console.log(`n8n ready at ${n8n.baseUrl} (user folder ${userFolder}; API key in ${keyFile}, owner login in owner.json)`);
+		fs.writeFileSync(
+			path.join(userFolder, 'owner.json'),
+			JSON.stringify({ email: owner.email, password: owner.password }),
+			{ mode: 0o600 },
+		);
+		console.log(
+			`n8n ready at ${n8n.baseUrl} (user folder ${userFolder}; API key in ${keyFile}, owner login in owner.json)`,
+		);
 		const shutdown = async () => {
 			await n8n.stop();
 			if (!keep) fs.rmSync(userFolder, { recursive: true, force: true });

@@ -68,13 +68,25 @@ export function assertPortFree(port: number, what = 'n8n'): Promise<void> {
 	return new Promise((resolve, reject) => {
 		const srv = net.createServer();
 		srv.once('error', (e: NodeJS.ErrnoException) =>
-			reject(new Error(e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use; cannot start ${what} there` : `cannot bind 127.0.0.1:${port} for ${what}: ${e.message}`)));
+			reject(
+				new Error(
+					e.code === 'EADDRINUSE'
+						? `port ${port} on 127.0.0.1 is already in use; cannot start ${what} there`
+						: `cannot bind 127.0.0.1:${port} for ${what}: ${e.message}`,
+				),
+			),
+		);
 		srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
 	});
 }
 
 /** The fixed settings every harness-started n8n gets (see docs/e2e.md). */
-export function n8nEnv(opts: { userFolder: string; port: number; brokerPort: number; runtime: Runtime }): Record<string, string> {
+export function n8nEnv(opts: {
+	userFolder: string;
+	port: number;
+	brokerPort: number;
+	runtime: Runtime;
+}): Record<string, string> {
 	const baseUrl = `http://127.0.0.1:${opts.port}`;
 	return {
 		N8N_USER_FOLDER: opts.userFolder,
@@ -119,7 +131,12 @@ function cleanParentEnv(): Record<string, string> {
 	const out: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) {
 		if (v === undefined) continue;
-		if (/^(N8N_|DB_|EXECUTIONS_|QUEUE_|WEBHOOK_|GENERIC_|NODE_OPTIONS$|NODE_PATH$|NODE_ENV$|JEST_|npm_)/.test(k)) continue;
+		if (
+			/^(N8N_|DB_|EXECUTIONS_|QUEUE_|WEBHOOK_|GENERIC_|NODE_OPTIONS$|NODE_PATH$|NODE_ENV$|JEST_|npm_)/.test(
+				k,
+			)
+		)
+			continue;
 		out[k] = v;
 	}
 	return out;
@@ -165,7 +182,11 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	await assertPortFree(brokerPort, "n8n's task broker");
 	fs.mkdirSync(userFolder, { recursive: true });
 	const baseUrl = `http://127.0.0.1:${port}`;
-	const env = { ...cleanParentEnv(), ...n8nEnv({ userFolder, port, brokerPort, runtime }), ...(options.env ?? {}) };
+	const env = {
+		...cleanParentEnv(),
+		...n8nEnv({ userFolder, port, brokerPort, runtime }),
+		...(options.env ?? {}),
+	};
 
 	const logFile = path.join(userFolder, 'n8n.log');
 	let buffer = '';
@@ -181,7 +202,9 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	};
 
 	const t0 = Date.now();
-	log(`[n8n] starting n8n ${runtime.n8nVersion} on ${baseUrl} (broker ${brokerPort}, user folder ${userFolder})`);
+	log(
+		`[n8n] starting n8n ${runtime.n8nVersion} on ${baseUrl} (broker ${brokerPort}, user folder ${userFolder})`,
+	);
 	const child: ChildProcess = spawn(runtime.nodeBin, [runtime.n8nBin, 'start'], {
 		cwd: userFolder,
 		env,
@@ -260,14 +283,20 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	let lastError = '';
 	for (;;) {
 		if (exitInfo !== null) {
-			throw new Error(`[n8n] exited before it was ready (${exitInfo}). Last lines of its log:\n${tailOfLog()}`);
+			throw new Error(
+				`[n8n] exited before it was ready (${exitInfo}). Last lines of its log:\n${tailOfLog()}`,
+			);
 		}
 		if (Date.now() > deadline) {
 			await stop(5_000);
-			throw new Error(`[n8n] not ready after ${readyTimeoutMs / 1000} s (${lastError}). Last lines of its log:\n${tailOfLog()}`);
+			throw new Error(
+				`[n8n] not ready after ${readyTimeoutMs / 1000} s (${lastError}). Last lines of its log:\n${tailOfLog()}`,
+			);
 		}
 		try {
-			const res = await fetch(`${baseUrl}/healthz/readiness`, { signal: AbortSignal.timeout(2_000) });
+			const res = await fetch(`${baseUrl}/healthz/readiness`, {
+				signal: AbortSignal.timeout(2_000),
+			});
 			if (res.status === 200) break;
 			lastError = `readiness HTTP ${res.status}`;
 		} catch (e) {
@@ -302,7 +331,8 @@ export function packageLoadErrors(logs: string): string[] {
 	const lines = logs.split('\n');
 	const out: string[] = [];
 	lines.forEach((l, i) => {
-		if (/Failed to load (package|node|credential)/i.test(l)) out.push(`${l.trim()} — ${(lines[i + 1] ?? '').trim()}`);
+		if (/Failed to load (package|node|credential)/i.test(l))
+			out.push(`${l.trim()} — ${(lines[i + 1] ?? '').trim()}`);
 	});
 	return out;
 }
@@ -334,11 +364,20 @@ async function call(
 	baseUrl: string,
 	method: string,
 	urlPath: string,
-	opts: { body?: unknown; headers?: Record<string, string>; secrets?: string[]; timeoutMs?: number } = {},
+	opts: {
+		body?: unknown;
+		headers?: Record<string, string>;
+		secrets?: string[];
+		timeoutMs?: number;
+	} = {},
 ): Promise<{ status: number; headers: Headers; text: string; json: any }> {
 	const res = await fetch(`${baseUrl}${urlPath}`, {
 		method,
-		headers: { accept: 'application/json', ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(opts.headers ?? {}) },
+		headers: {
+			accept: 'application/json',
+			...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+			...(opts.headers ?? {}),
+		},
 		body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
 		signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
 	});
@@ -378,7 +417,13 @@ export async function setupOwner(baseUrl: string, opts: { email?: string } = {})
 }
 
 /** A REST (editor API) call with the owner's session cookie. */
-export async function restCall(baseUrl: string, owner: Pick<Owner, 'cookie' | 'browserId'>, method: string, urlPath: string, body?: unknown): Promise<any> {
+export async function restCall(
+	baseUrl: string,
+	owner: Pick<Owner, 'cookie' | 'browserId'>,
+	method: string,
+	urlPath: string,
+	body?: unknown,
+): Promise<any> {
 	const res = await call(baseUrl, method, urlPath, {
 		body,
 		headers: { cookie: owner.cookie, 'browser-id': owner.browserId },
@@ -393,21 +438,45 @@ export interface ApiClient {
 	apiKey: string;
 	scopes: string[];
 	request(method: string, urlPath: string, body?: unknown): Promise<any>;
-	createDataTable(table: { name: string; columns: Array<{ name: string; type: 'string' | 'number' | 'boolean' | 'date' }> }): Promise<{ id: string; projectId?: string; [k: string]: unknown }>;
-	createWorkflow(workflow: { name: string; nodes: unknown[]; connections: Record<string, unknown>; settings?: Record<string, unknown> }): Promise<{ id: string; [k: string]: unknown }>;
+	createDataTable(table: {
+		name: string;
+		columns: Array<{ name: string; type: 'string' | 'number' | 'boolean' | 'date' }>;
+	}): Promise<{ id: string; projectId?: string; [k: string]: unknown }>;
+	createWorkflow(workflow: {
+		name: string;
+		nodes: unknown[];
+		connections: Record<string, unknown>;
+		settings?: Record<string, unknown>;
+	}): Promise<{ id: string; [k: string]: unknown }>;
 	activateWorkflow(id: string): Promise<{ id: string; active: boolean; [k: string]: unknown }>;
 	deactivateWorkflow(id: string): Promise<unknown>;
-	listExecutions(workflowId: string, opts?: { includeData?: boolean; status?: string; limit?: number }): Promise<Array<{ id: string; status: string; finished: boolean; [k: string]: unknown }>>;
+	listExecutions(
+		workflowId: string,
+		opts?: { includeData?: boolean; status?: string; limit?: number },
+	): Promise<Array<{ id: string; status: string; finished: boolean; [k: string]: unknown }>>;
 	getExecution(id: string, includeData?: boolean): Promise<any>;
-	createCredential(cred: { name: string; type: string; data: Record<string, unknown> }): Promise<{ id: string; name: string; type: string; [k: string]: unknown }>;
+	createCredential(cred: {
+		name: string;
+		type: string;
+		data: Record<string, unknown>;
+	}): Promise<{ id: string; name: string; type: string; [k: string]: unknown }>;
 }
 
 /** GET /rest/api-keys/scopes, then POST /rest/api-keys with all of them → a public-API client. */
-export async function createApiKey(baseUrl: string, owner: Pick<Owner, 'cookie' | 'browserId'>, label = `e2e-${Date.now()}`): Promise<ApiClient> {
+export async function createApiKey(
+	baseUrl: string,
+	owner: Pick<Owner, 'cookie' | 'browserId'>,
+	label = `e2e-${Date.now()}`,
+): Promise<ApiClient> {
 	const scopesRes = await restCall(baseUrl, owner, 'GET', '/rest/api-keys/scopes');
 	const scopes: string[] = scopesRes?.data ?? scopesRes;
-	if (!Array.isArray(scopes) || scopes.length === 0) throw new Error('GET /rest/api-keys/scopes returned no scopes');
-	const created = await restCall(baseUrl, owner, 'POST', '/rest/api-keys', { label, expiresAt: null, scopes });
+	if (!Array.isArray(scopes) || scopes.length === 0)
+		throw new Error('GET /rest/api-keys/scopes returned no scopes');
+	const created = await restCall(baseUrl, owner, 'POST', '/rest/api-keys', {
+		label,
+		expiresAt: null,
+		scopes,
+	});
 	const apiKey: string | undefined = created?.data?.rawApiKey;
 	if (!apiKey) throw new Error('POST /rest/api-keys returned no rawApiKey');
 	return apiClient(baseUrl, apiKey, scopes);
@@ -415,14 +484,28 @@ export async function createApiKey(baseUrl: string, owner: Pick<Owner, 'cookie' 
 
 export function apiClient(baseUrl: string, apiKey: string, scopes: string[] = []): ApiClient {
 	const request = async (method: string, urlPath: string, body?: unknown) =>
-		(await call(baseUrl, method, `/api/v1${urlPath}`, { body, headers: { 'X-N8N-API-KEY': apiKey }, secrets: [apiKey] })).json;
+		(
+			await call(baseUrl, method, `/api/v1${urlPath}`, {
+				body,
+				headers: { 'X-N8N-API-KEY': apiKey },
+				secrets: [apiKey],
+			})
+		).json;
 	return {
 		baseUrl,
 		apiKey,
 		scopes,
 		request,
 		createDataTable: (table) => request('POST', '/data-tables', table),
-		createWorkflow: (wf) => request('POST', '/workflows', { settings: { saveDataSuccessExecution: 'all', saveDataErrorExecution: 'all', saveManualExecutions: true }, ...wf }),
+		createWorkflow: (wf) =>
+			request('POST', '/workflows', {
+				settings: {
+					saveDataSuccessExecution: 'all',
+					saveDataErrorExecution: 'all',
+					saveManualExecutions: true,
+				},
+				...wf,
+			}),
 		activateWorkflow: (id) => request('POST', `/workflows/${encodeURIComponent(id)}/activate`),
 		deactivateWorkflow: (id) => request('POST', `/workflows/${encodeURIComponent(id)}/deactivate`),
 		listExecutions: async (workflowId, opts = {}) => {
@@ -432,7 +515,11 @@ export function apiClient(baseUrl: string, apiKey: string, scopes: string[] = []
 			const res = await request('GET', `/executions?${q.toString()}`);
 			return res?.data ?? [];
 		},
-		getExecution: (id, includeData = true) => request('GET', `/executions/${encodeURIComponent(id)}?includeData=${includeData ? 'true' : 'false'}`),
+		getExecution: (id, includeData = true) =>
+			request(
+				'GET',
+				`/executions/${encodeURIComponent(id)}?includeData=${includeData ? 'true' : 'false'}`,
+			),
 		createCredential: (cred) => request('POST', '/credentials', cred),
 	};
 }
@@ -447,7 +534,11 @@ export async function postWebhook(
 	baseUrl: string,
 	webhookPath: string,
 	body: unknown,
-	opts: { registerTimeoutMs?: number; requestTimeoutMs?: number; headers?: Record<string, string> } = {},
+	opts: {
+		registerTimeoutMs?: number;
+		requestTimeoutMs?: number;
+		headers?: Record<string, string>;
+	} = {},
 ): Promise<{ status: number; text: string; json: any; attempts: number }> {
 	const deadline = Date.now() + (opts.registerTimeoutMs ?? 15_000);
 	for (let attempts = 1; ; attempts++) {
@@ -476,14 +567,23 @@ export async function postWebhook(
  * Polls listExecutions until `count` executions of the workflow have finished
  * (bounded). Returns them newest first.
  */
-export async function waitForExecutions(api: ApiClient, workflowId: string, count: number, timeoutMs = 30_000): Promise<Array<{ id: string; status: string; finished: boolean }>> {
+export async function waitForExecutions(
+	api: ApiClient,
+	workflowId: string,
+	count: number,
+	timeoutMs = 30_000,
+): Promise<Array<{ id: string; status: string; finished: boolean }>> {
 	const deadline = Date.now() + timeoutMs;
 	let last: Array<{ id: string; status: string; finished: boolean }> = [];
 	while (Date.now() < deadline) {
 		last = await api.listExecutions(workflowId);
-		const done = last.filter((e) => e.status !== 'running' && e.status !== 'new' && e.status !== 'waiting');
+		const done = last.filter(
+			(e) => e.status !== 'running' && e.status !== 'new' && e.status !== 'waiting',
+		);
 		if (done.length >= count) return done;
 		await sleep(250);
 	}
-	throw new Error(`workflow ${workflowId}: ${last.length} execution(s) after ${timeoutMs / 1000} s, expected ${count} finished (statuses: ${last.map((e) => e.status).join(', ') || 'none'})`);
+	throw new Error(
+		`workflow ${workflowId}: ${last.length} execution(s) after ${timeoutMs / 1000} s, expected ${count} finished (statuses: ${last.map((e) => e.status).join(', ') || 'none'})`,
+	);
 }

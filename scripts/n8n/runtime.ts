@@ -53,9 +53,10 @@ const MARKER = '.ready';
 const LOCK = '.lock';
 
 export function defaultCacheDir(): string {
-	const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.trim() !== ''
-		? process.env.XDG_CACHE_HOME
-		: path.join(os.homedir(), '.cache');
+	const base =
+		process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.trim() !== ''
+			? process.env.XDG_CACHE_HOME
+			: path.join(os.homedir(), '.cache');
 	return path.join(base, 'n8n-nodes-rebound-khaos');
 }
 
@@ -117,10 +118,12 @@ export function run(
 				/* closed */
 			}
 			if (code === 0) return finish();
-			finish(new Error(
-				`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}) in ${opts.cwd}; ` +
-				`log ${opts.logFile}:\n${tail(opts.logFile, 40)}`,
-			));
+			finish(
+				new Error(
+					`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}) in ${opts.cwd}; ` +
+						`log ${opts.logFile}:\n${tail(opts.logFile, 40)}`,
+				),
+			);
 		});
 	});
 }
@@ -162,7 +165,9 @@ async function acquireLock(lockFile: string, waitMs: number, log: Log): Promise<
 			continue;
 		}
 		if (Date.now() > deadline) {
-			throw new Error(`[runtime] another process (pid ${holder}) still holds ${lockFile} after ${waitMs / 1000} s`);
+			throw new Error(
+				`[runtime] another process (pid ${holder}) still holds ${lockFile} after ${waitMs / 1000} s`,
+			);
 		}
 		if (!announced) {
 			log(`[runtime] waiting for pid ${holder}, which is installing the runtime`);
@@ -209,10 +214,14 @@ async function waitForForeignInstall(root: string, waitMs: number, log: Log): Pr
 		const pids = foreignNpmPids(root);
 		if (pids.length === 0) return;
 		if (Date.now() > deadline) {
-			throw new Error(`[runtime] npm (pid ${pids.join(', ')}) is still working in ${root} after ${waitMs / 1000} s; not installing beside it`);
+			throw new Error(
+				`[runtime] npm (pid ${pids.join(', ')}) is still working in ${root} after ${waitMs / 1000} s; not installing beside it`,
+			);
 		}
 		if (!announced) {
-			log(`[runtime] npm (pid ${pids.join(', ')}) is already installing in ${root}; waiting for it before checking the install`);
+			log(
+				`[runtime] npm (pid ${pids.join(', ')}) is already installing in ${root}; waiting for it before checking the install`,
+			);
 			announced = true;
 		}
 		await sleep(Math.max(10, Math.min(1000, deadline - Date.now() + 1)));
@@ -237,8 +246,15 @@ export async function ensureRuntime(options: EnsureRuntimeOptions = {}): Promise
 	const log: Log = options.log ?? ((l) => console.log(l));
 	const root = runtimeRoot(n8nVersion, options.cacheDir);
 	const L = layout(root);
-	const result: Runtime = { root, nodeBin: L.nodeBin, n8nBin: L.n8nBin, nodeBinDir: L.nodeBinDir, n8nVersion };
-	const cached = () => readyMarker(root) !== undefined && fs.existsSync(L.nodeBin) && fs.existsSync(L.n8nBin);
+	const result: Runtime = {
+		root,
+		nodeBin: L.nodeBin,
+		n8nBin: L.n8nBin,
+		nodeBinDir: L.nodeBinDir,
+		n8nVersion,
+	};
+	const cached = () =>
+		readyMarker(root) !== undefined && fs.existsSync(L.nodeBin) && fs.existsSync(L.n8nBin);
 
 	if (cached()) return result;
 
@@ -263,12 +279,18 @@ export async function ensureRuntime(options: EnsureRuntimeOptions = {}): Promise
 			npm_config_update_notifier: 'false',
 			npm_config_loglevel: 'warn',
 		};
-		log(`[runtime] installing n8n ${n8nVersion} + Node ${nodeMajor} into ${root} (log: ${logFile})`);
+		log(
+			`[runtime] installing n8n ${n8nVersion} + Node ${nodeMajor} into ${root} (log: ${logFile})`,
+		);
 
 		for (const dir of [L.nodeDir, L.n8nDir]) {
 			fs.mkdirSync(dir, { recursive: true });
 			const pj = path.join(dir, 'package.json');
-			if (!fs.existsSync(pj)) fs.writeFileSync(pj, JSON.stringify({ name: `rk-runtime-${path.basename(dir)}`, private: true }, null, 2));
+			if (!fs.existsSync(pj))
+				fs.writeFileSync(
+					pj,
+					JSON.stringify({ name: `rk-runtime-${path.basename(dir)}`, private: true }, null, 2),
+				);
 		}
 
 		const step = async (name: string, fn: () => Promise<void>) => {
@@ -279,13 +301,28 @@ export async function ensureRuntime(options: EnsureRuntimeOptions = {}): Promise
 		};
 
 		await step(`1/3 npm install node@${nodeMajor}`, () =>
-			run(npm, ['install', `node@${nodeMajor}`], { cwd: L.nodeDir, env: baseEnv, timeoutMs: stepTimeoutMs, logFile }));
-		if (!fs.existsSync(L.nodeBin)) throw new Error(`[runtime] Node binary missing after install: ${L.nodeBin}`);
-		if (!fs.existsSync(path.join(L.headersDir, 'include'))) throw new Error(`[runtime] Node headers missing: ${L.headersDir}/include`);
+			run(npm, ['install', `node@${nodeMajor}`], {
+				cwd: L.nodeDir,
+				env: baseEnv,
+				timeoutMs: stepTimeoutMs,
+				logFile,
+			}),
+		);
+		if (!fs.existsSync(L.nodeBin))
+			throw new Error(`[runtime] Node binary missing after install: ${L.nodeBin}`);
+		if (!fs.existsSync(path.join(L.headersDir, 'include')))
+			throw new Error(`[runtime] Node headers missing: ${L.headersDir}/include`);
 
 		await step(`2/3 npm install n8n@${n8nVersion} --ignore-scripts (the long one, ~4-5 min)`, () =>
-			run(npm, ['install', `n8n@${n8nVersion}`, '--ignore-scripts'], { cwd: L.n8nDir, env: baseEnv, timeoutMs: stepTimeoutMs, logFile }));
-		if (!fs.existsSync(L.n8nBin)) throw new Error(`[runtime] n8n bin missing after install: ${L.n8nBin}`);
+			run(npm, ['install', `n8n@${n8nVersion}`, '--ignore-scripts'], {
+				cwd: L.n8nDir,
+				env: baseEnv,
+				timeoutMs: stepTimeoutMs,
+				logFile,
+			}),
+		);
+		if (!fs.existsSync(L.n8nBin))
+			throw new Error(`[runtime] n8n bin missing after install: ${L.n8nBin}`);
 
 		const rebuildEnv: NodeJS.ProcessEnv = {
 			...baseEnv,
@@ -293,10 +330,23 @@ export async function ensureRuntime(options: EnsureRuntimeOptions = {}): Promise
 			npm_config_nodedir: L.headersDir,
 		};
 		await step('3/3 npm rebuild sqlite3 (Node 24 headers)', () =>
-			run(npm, ['rebuild', 'sqlite3'], { cwd: L.n8nDir, env: rebuildEnv, timeoutMs: stepTimeoutMs, logFile }));
+			run(npm, ['rebuild', 'sqlite3'], {
+				cwd: L.n8nDir,
+				env: rebuildEnv,
+				timeoutMs: stepTimeoutMs,
+				logFile,
+			}),
+		);
 
 		const nodeVersion = await captureVersion(L.nodeBin);
-		fs.writeFileSync(path.join(root, MARKER), JSON.stringify({ n8nVersion, nodeVersion, installedAt: new Date().toISOString(), seconds: Number(secs()) }, null, 2));
+		fs.writeFileSync(
+			path.join(root, MARKER),
+			JSON.stringify(
+				{ n8nVersion, nodeVersion, installedAt: new Date().toISOString(), seconds: Number(secs()) },
+				null,
+				2,
+			),
+		);
 		log(`[runtime] ready in ${secs()} s: node ${nodeVersion}, n8n ${n8nVersion}`);
 		return result;
 	} finally {
@@ -310,6 +360,8 @@ function captureVersion(nodeBin: string): Promise<string> {
 		let out = '';
 		child.stdout.on('data', (d) => (out += d));
 		child.on('error', reject);
-		child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${nodeBin} --version exit ${code}`))));
+		child.on('exit', (code) =>
+			code === 0 ? resolve(out.trim()) : reject(new Error(`${nodeBin} --version exit ${code}`)),
+		);
 	});
 }

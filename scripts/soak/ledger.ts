@@ -63,7 +63,8 @@ export interface LedgerResult {
 	problems: ReturnVerdict[];
 }
 
-const stockKey = (code: string, site: string, loc: string) => `${code.toUpperCase()}|${site}|${loc.toUpperCase()}`;
+const stockKey = (code: string, site: string, loc: string) =>
+	`${code.toUpperCase()}|${site}|${loc.toUpperCase()}`;
 
 export function checkLedger(input: LedgerInput): LedgerResult {
 	const adjByReturn = new Map<string, KhaosAdjustment[]>();
@@ -85,7 +86,18 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 		exByReturn.set(e.returnId, [...(exByReturn.get(e.returnId) ?? []), e.kind]);
 	}
 
-	const result: LedgerResult = { applied: 0, excepted: 0, exceptedByKind: {}, lost: 0, doubled: 0, pending: 0, wrong: 0, stockDrift: [], silentEnds: [], problems: [] };
+	const result: LedgerResult = {
+		applied: 0,
+		excepted: 0,
+		exceptedByKind: {},
+		lost: 0,
+		doubled: 0,
+		pending: 0,
+		wrong: 0,
+		stockDrift: [],
+		silentEnds: [],
+		problems: [],
+	};
 	const expectedDelta = new Map<string, number>();
 	const verdict = (returnId: string, v: ReturnVerdict['verdict'], detail: string) => {
 		if (v === 'applied') result.applied++;
@@ -104,7 +116,11 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 		for (const a of adjs) refs.set(a.reference, (refs.get(a.reference) ?? 0) + 1);
 		const repeated = [...refs].filter(([, n]) => n > 1).map(([r]) => r);
 		if (notes.length > 1 || repeated.length) {
-			verdict(id, 'doubled', `${notes.length} credit note(s); references applied more than once: ${repeated.join(', ') || 'none'}`);
+			verdict(
+				id,
+				'doubled',
+				`${notes.length} credit note(s); references applied more than once: ${repeated.join(', ') || 'none'}`,
+			);
 			continue;
 		}
 		const unfinished = input.pending?.has(id) ?? false;
@@ -112,34 +128,69 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 			if (kinds.length === 0 && unfinished) {
 				verdict(id, 'pending', 'inbox row not finished');
 			} else if (kinds.length === 0) {
-				verdict(id, adjs.length || notes.length ? 'wrong' : 'lost', `expected an exception (${exp.kinds.join(', ')}); ${adjs.length} move(s), ${notes.length} credit note(s), no exception row`);
+				verdict(
+					id,
+					adjs.length || notes.length ? 'wrong' : 'lost',
+					`expected an exception (${exp.kinds.join(', ')}); ${adjs.length} move(s), ${notes.length} credit note(s), no exception row`,
+				);
 			} else if (adjs.length || notes.length) {
-				verdict(id, 'wrong', `expected an exception (${exp.kinds.join(', ')}) and nothing applied; found ${adjs.length} move(s), ${notes.length} credit note(s)`);
+				verdict(
+					id,
+					'wrong',
+					`expected an exception (${exp.kinds.join(', ')}) and nothing applied; found ${adjs.length} move(s), ${notes.length} credit note(s)`,
+				);
 			} else if (!exp.kinds.some((k) => kinds.includes(k))) {
-				verdict(id, 'wrong', `expected exception ${exp.kinds.join(' or ')}, found ${kinds.join(', ')}`);
+				verdict(
+					id,
+					'wrong',
+					`expected exception ${exp.kinds.join(' or ')}, found ${kinds.join(', ')}`,
+				);
 			} else {
 				verdict(id, 'excepted', kinds.join(','));
-				for (const k of new Set(kinds)) result.exceptedByKind[k] = (result.exceptedByKind[k] ?? 0) + 1;
+				for (const k of new Set(kinds))
+					result.exceptedByKind[k] = (result.exceptedByKind[k] ?? 0) + 1;
 			}
 			continue;
 		}
 		// expected applied
 		const movesOk =
 			adjs.length === exp.moves.length &&
-			exp.moves.every((m) => adjs.some((a) => a.reference === m.reference && a.delta === m.quantity && stockKey(a.stockCode, a.siteId, a.locationId) === stockKey(m.stockCode, m.siteId, m.locationId)));
-		const creditOk = notes.length === 1 && notes[0].totals.grossPence === exp.credit.grossPence && notes[0].totals.netPence === exp.credit.netPence && notes[0].totals.taxPence === exp.credit.taxPence;
+			exp.moves.every((m) =>
+				adjs.some(
+					(a) =>
+						a.reference === m.reference &&
+						a.delta === m.quantity &&
+						stockKey(a.stockCode, a.siteId, a.locationId) ===
+							stockKey(m.stockCode, m.siteId, m.locationId),
+				),
+			);
+		const creditOk =
+			notes.length === 1 &&
+			notes[0].totals.grossPence === exp.credit.grossPence &&
+			notes[0].totals.netPence === exp.credit.netPence &&
+			notes[0].totals.taxPence === exp.credit.taxPence;
 		const noteText = notes.length ? JSON.stringify(notes[0].totals) : 'no credit note';
 		if (movesOk && creditOk) {
 			// an applied return may still carry a credit_mismatch (finance looks); anything else is a false alarm
 			const spurious = kinds.filter((k) => k !== 'credit_mismatch');
-			if (spurious.length) verdict(id, 'wrong', `applied correctly but also in the exceptions table: ${spurious.join(', ')}`);
+			if (spurious.length)
+				verdict(
+					id,
+					'wrong',
+					`applied correctly but also in the exceptions table: ${spurious.join(', ')}`,
+				);
 			else verdict(id, 'applied', '');
 		} else if (kinds.length && (adjs.length === 0 || !creditOk)) {
 			// not (fully) applied, but an operator sees why: counts as excepted (stock moved so far stands, a replay completes it)
 			verdict(id, 'excepted', kinds.join(','));
-			for (const k of new Set(kinds)) result.exceptedByKind[k] = (result.exceptedByKind[k] ?? 0) + 1;
+			for (const k of new Set(kinds))
+				result.exceptedByKind[k] = (result.exceptedByKind[k] ?? 0) + 1;
 		} else if (unfinished) {
-			verdict(id, 'pending', `inbox row not finished; ${adjs.length} move(s), ${notes.length} credit note(s) so far`);
+			verdict(
+				id,
+				'pending',
+				`inbox row not finished; ${adjs.length} move(s), ${notes.length} credit note(s) so far`,
+			);
 		} else if (adjs.length === 0 && notes.length === 0) {
 			verdict(id, 'lost', 'nothing applied and no exception row');
 		} else {
@@ -154,15 +205,26 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 	// no final status without what it claims (whatever the return's verdict above)
 	const withExceptionRow = new Set(input.exceptions.map((e) => e.returnId));
 	for (const row of input.inbox ?? []) {
-		const silent = (detail: string) => result.silentEnds.push({ returnId: row.returnId, eventId: row.eventId ?? '', status: row.status, detail });
-		if (row.status === 'exception' && !withExceptionRow.has(row.returnId)) silent('inbox row exception, no exception row for the return');
+		const silent = (detail: string) =>
+			result.silentEnds.push({
+				returnId: row.returnId,
+				eventId: row.eventId ?? '',
+				status: row.status,
+				detail,
+			});
+		if (row.status === 'exception' && !withExceptionRow.has(row.returnId))
+			silent('inbox row exception, no exception row for the return');
 		if (row.status !== 'done') continue;
 		const notes = notesByReturn.get(row.returnId) ?? [];
 		const exp = input.expected.get(row.returnId);
 		const refs = new Set((adjByReturn.get(row.returnId) ?? []).map((a) => a.reference));
-		const missing = exp?.outcome === 'applied' ? exp.moves.filter((m) => !refs.has(m.reference)).map((m) => m.reference) : [];
+		const missing =
+			exp?.outcome === 'applied'
+				? exp.moves.filter((m) => !refs.has(m.reference)).map((m) => m.reference)
+				: [];
 		if (notes.length === 0) silent('inbox row done, no credit note in Khaos');
-		else if (missing.length) silent(`inbox row done, stock move(s) not in Khaos: ${missing.join(', ')}`);
+		else if (missing.length)
+			silent(`inbox row done, stock move(s) not in Khaos: ${missing.join(', ')}`);
 	}
 
 	// every unit that moved must be one of the referenced adjustments checked above (ProcessReturn never restocks: RESTOCK false)
@@ -170,7 +232,11 @@ export function checkLedger(input: LedgerInput): LedgerResult {
 		const k = stockKey(a.stockCode, a.siteId, a.locationId);
 		expectedDelta.set(k, (expectedDelta.get(k) ?? 0) + a.delta);
 	}
-	const keys = new Set([...input.stockAfter.keys(), ...input.stockBefore.keys(), ...expectedDelta.keys()]);
+	const keys = new Set([
+		...input.stockAfter.keys(),
+		...input.stockBefore.keys(),
+		...expectedDelta.keys(),
+	]);
 	for (const k of keys) {
 		if (!k.startsWith('SOAK-')) continue;
 		const actual = (input.stockAfter.get(k) ?? 0) - (input.stockBefore.get(k) ?? 0);

@@ -27,14 +27,31 @@ import { mulberry32 } from '../../sandbox/shared/prng';
 import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
-import { createApiKey, freePort, packageLoadErrors, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../n8n/instance';
+import {
+	createApiKey,
+	freePort,
+	packageLoadErrors,
+	setupOwner,
+	startN8n,
+	type ApiClient,
+	type N8nInstance,
+} from '../n8n/instance';
 import { installPackage, type InstalledPackage } from '../n8n/package';
 import { ensureRuntime, type Runtime } from '../n8n/runtime';
 import { WORKFLOWS_DIR } from '../templates/build';
 import { runImport, type ImportReport } from '../templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../templates/sandboxValues';
 import { checkLedger, type LedgerResult } from './ledger';
-import { expectedOutcome, generateScenario, khaosFixture, normalised, reboundInput, type Expected, type Scenario, type SoakReturn } from './scenario';
+import {
+	expectedOutcome,
+	generateScenario,
+	khaosFixture,
+	normalised,
+	reboundInput,
+	type Expected,
+	type Scenario,
+	type SoakReturn,
+} from './scenario';
 
 export interface SoakOptions {
 	returns: number;
@@ -50,9 +67,20 @@ export interface SoakOptions {
 	batchSize: number;
 }
 
-export const DEFAULT_SOAK_OPTIONS: SoakOptions = { returns: 2000, kill: true, seed: 42, rate: 4, json: false, build: false, faults: true, processEverySeconds: 2, batchSize: 50 };
+export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
+	returns: 2000,
+	kill: true,
+	seed: 42,
+	rate: 4,
+	json: false,
+	build: false,
+	faults: true,
+	processEverySeconds: 2,
+	batchSize: 50,
+};
 
-const USAGE = 'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults]';
+const USAGE =
+	'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults]';
 
 export function parseSoakArgs(argv: string[]): SoakOptions {
 	const o: SoakOptions = { ...DEFAULT_SOAK_OPTIONS };
@@ -63,7 +91,8 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 		const num = (min: number, max: number) => {
 			const raw = inline ?? argv[++i];
 			const v = Number(raw);
-			if (raw === undefined || !Number.isInteger(v) || v < min || v > max) throw new Error(`${flag} needs a whole number from ${min} to ${max}. ${USAGE}`);
+			if (raw === undefined || !Number.isInteger(v) || v < min || v > max)
+				throw new Error(`${flag} needs a whole number from ${min} to ${max}. ${USAGE}`);
 			return v;
 		};
 		switch (flag) {
@@ -153,16 +182,39 @@ interface Delivery {
 	late?: boolean;
 }
 
-function eventBody(rebound: ReboundSandbox, r: SoakReturn, eventId: string, sequence: number): string {
+function eventBody(
+	rebound: ReboundSandbox,
+	r: SoakReturn,
+	eventId: string,
+	sequence: number,
+): string {
 	const wire = rebound.state.wire(rebound.state.get(r.returnId), false);
-	return JSON.stringify({ id: eventId, event: 'return.processed', occurred_at: new Date().toISOString(), sequence, data: wire });
+	return JSON.stringify({
+		id: eventId,
+		event: 'return.processed',
+		occurred_at: new Date().toISOString(),
+		sequence,
+		data: wire,
+	});
 }
 
 /** The older event of a return: same return, lower sequence, every line graded "Damaged". */
 function staleBody(rebound: ReboundSandbox, r: SoakReturn, eventId: string): string {
 	const wire = rebound.state.wire(rebound.state.get(r.returnId), false) as Record<string, any>;
-	const data = { ...wire, item: (wire.item as Array<Record<string, unknown>>).map((it) => ({ ...it, final_disposition: 'Damaged' })) };
-	return JSON.stringify({ id: eventId, event: 'return.processed', occurred_at: new Date(Date.now() - 60_000).toISOString(), sequence: 9, data });
+	const data = {
+		...wire,
+		item: (wire.item as Array<Record<string, unknown>>).map((it) => ({
+			...it,
+			final_disposition: 'Damaged',
+		})),
+	};
+	return JSON.stringify({
+		id: eventId,
+		event: 'return.processed',
+		occurred_at: new Date(Date.now() - 60_000).toISOString(),
+		sequence: 9,
+		data,
+	});
 }
 
 async function tableRows(api: ApiClient, tableId: string): Promise<Row[]> {
@@ -171,7 +223,10 @@ async function tableRows(api: ApiClient, tableId: string): Promise<Row[]> {
 	for (let page = 0; page < 200; page++) {
 		const q = new URLSearchParams({ limit: '250' });
 		if (cursor) q.set('cursor', cursor);
-		const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId)}/rows?${q.toString()}`);
+		const res = await api.request(
+			'GET',
+			`/data-tables/${encodeURIComponent(tableId)}/rows?${q.toString()}`,
+		);
 		out.push(...((res?.data ?? []) as Row[]));
 		cursor = res?.nextCursor ?? undefined;
 		if (!cursor) break;
@@ -180,28 +235,51 @@ async function tableRows(api: ApiClient, tableId: string): Promise<Row[]> {
 }
 
 function stockMap(khaos: KhaosSandbox): Map<string, number> {
-	return new Map(khaos.state.snapshot().stock.map((s) => [`${s.stockCode.toUpperCase()}|${s.siteId}|${s.locationId.toUpperCase()}`, s.level]));
+	return new Map(
+		khaos.state
+			.snapshot()
+			.stock.map((s) => [
+				`${s.stockCode.toUpperCase()}|${s.siteId}|${s.locationId.toUpperCase()}`,
+				s.level,
+			]),
+	);
 }
 
 /** Retries the intake's executions that n8n marked crashed or that failed (the answer was sent, the insert may never have run). Safe: the inbox checks drop what was queued. */
-async function retryCrashedIntake(api: ApiClient, workflowId: string, since: number, done: Set<string>, log: Log): Promise<number> {
+async function retryCrashedIntake(
+	api: ApiClient,
+	workflowId: string,
+	since: number,
+	done: Set<string>,
+	log: Log,
+): Promise<number> {
 	let retried = 0;
 	let cursor: string | undefined;
 	for (let page = 0; page < 100; page++) {
 		const q = new URLSearchParams({ workflowId, limit: '250' });
 		if (cursor) q.set('cursor', cursor);
 		const res = await api.request('GET', `/executions?${q.toString()}`);
-		const runs = (res?.data ?? []) as Array<{ id: string; status: string; startedAt?: string; retryOf?: string | null }>;
+		const runs = (res?.data ?? []) as Array<{
+			id: string;
+			status: string;
+			startedAt?: string;
+			retryOf?: string | null;
+		}>;
 		let older = false;
 		for (const run of runs) {
 			if (run.startedAt && Date.parse(run.startedAt) < since) older = true;
-			if ((run.status !== 'crashed' && run.status !== 'error') || done.has(String(run.id))) continue;
+			if ((run.status !== 'crashed' && run.status !== 'error') || done.has(String(run.id)))
+				continue;
 			done.add(String(run.id));
 			try {
-				await api.request('POST', `/executions/${encodeURIComponent(run.id)}/retry`, { loadWorkflow: false });
+				await api.request('POST', `/executions/${encodeURIComponent(run.id)}/retry`, {
+					loadWorkflow: false,
+				});
 				retried++;
 			} catch (error) {
-				log(`[soak] retry of crashed intake execution ${run.id} failed: ${error instanceof Error ? error.message : String(error)}`);
+				log(
+					`[soak] retry of crashed intake execution ${run.id} failed: ${error instanceof Error ? error.message : String(error)}`,
+				);
 			}
 		}
 		cursor = res?.nextCursor ?? undefined;
@@ -210,7 +288,10 @@ async function retryCrashedIntake(api: ApiClient, workflowId: string, since: num
 	return retried;
 }
 
-export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<SoakResult> {
+export async function runSoak(
+	o: SoakOptions,
+	log: Log = (l) => process.stderr.write(`${l}\n`),
+): Promise<SoakResult> {
 	const started = Date.now();
 	const scenario: Scenario = generateScenario(o.returns, o.seed);
 	let runtime: Runtime;
@@ -229,13 +310,18 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 		const owner = await setupOwner(n8n.baseUrl);
 		const api = await createApiKey(n8n.baseUrl, owner, `soak-${Date.now()}`);
 		const loadErrors = packageLoadErrors(n8n.logs());
-		if (loadErrors.length) throw new Error(`the package did not load in n8n: ${loadErrors.join('; ')}`);
+		if (loadErrors.length)
+			throw new Error(`the package did not load in n8n: ${loadErrors.join('; ')}`);
 
 		khaos = await startKhaosSandbox({ port: 0, fixture: khaosFixture(scenario), seed: o.seed });
 		rebound = await startReboundSandbox({ port: 0 });
 		for (const r of scenario.returns) rebound.state.add(reboundInput(r));
 		const expected = new Map<string, Expected>();
-		for (const r of scenario.returns) expected.set(String(r.returnId), expectedOutcome(r, normalised(rebound.state.wire(rebound.state.get(r.returnId), false))));
+		for (const r of scenario.returns)
+			expected.set(
+				String(r.returnId),
+				expectedOutcome(r, normalised(rebound.state.wire(rebound.state.get(r.returnId), false))),
+			);
 
 		const client = `Soak ${randomBytes(3).toString('hex')}`;
 		const webhookId = `soak-${randomBytes(8).toString('hex')}`;
@@ -260,10 +346,25 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 		);
 		const importLog: string[] = [];
 		const report: ImportReport = await runImport(
-			{ client, valuesFile, n8nUrl: n8n.baseUrl, apiKeyEnv: 'SOAK_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
-			{ env: { SOAK_N8N_API_KEY: api.apiKey, SOAK_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey, SOAK_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret }, log: (l) => importLog.push(l) },
+			{
+				client,
+				valuesFile,
+				n8nUrl: n8n.baseUrl,
+				apiKeyEnv: 'SOAK_N8N_API_KEY',
+				dryRun: false,
+				templatesDir: WORKFLOWS_DIR,
+			},
+			{
+				env: {
+					SOAK_N8N_API_KEY: api.apiKey,
+					SOAK_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
+					SOAK_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
+				},
+				log: (l) => importLog.push(l),
+			},
 		);
-		if (report.exitCode !== 0) throw new Error(`template import failed (${report.exitCode}): ${importLog.join('\n')}`);
+		if (report.exitCode !== 0)
+			throw new Error(`template import failed (${report.exitCode}): ${importLog.join('\n')}`);
 		const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
 		const intakeId = report.workflows.find((w) => w.file === 'returns-intake')?.id as string;
 		const webhookUrl = () => `${n8n!.baseUrl}/webhook/${webhookId}/rebound`;
@@ -277,12 +378,25 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			for (const c of khaos!.calls.since(callSeq)) {
 				callSeq = Math.max(callSeq, c.seq);
 				khaosCalls++;
-				if (c.outcome.startsWith('injected:')) faultsInjected[c.outcome.slice(9)] = (faultsInjected[c.outcome.slice(9)] ?? 0) + 1;
+				if (c.outcome.startsWith('injected:'))
+					faultsInjected[c.outcome.slice(9)] = (faultsInjected[c.outcome.slice(9)] ?? 0) + 1;
 			}
 		};
 		callSeq = khaos.calls.lastSeq;
 		if (o.faults) {
-			khaos.faults.configure({ seed: o.seed, holdMs: 3000, rules: { '*': { rate500: 0.03, rate429: 0.03, retryAfterSeconds: 1, rateTimeout: 0.02, rateDrop: 0.02 } } });
+			khaos.faults.configure({
+				seed: o.seed,
+				holdMs: 3000,
+				rules: {
+					'*': {
+						rate500: 0.03,
+						rate429: 0.03,
+						retryAfterSeconds: 1,
+						rateTimeout: 0.02,
+						rateDrop: 0.02,
+					},
+				},
+			});
 		}
 		const rnd = mulberry32(o.seed ^ 0x5eed);
 		const background = (async () => {
@@ -290,7 +404,9 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			for (let tick = 0; !stopFaultTimer && tick < 24 * 3600; tick++) {
 				readCalls();
 				if (o.faults && tick % 15 === 14) {
-					const method = ['ImportStockAdjustments', 'ImportReturns', 'ProcessReturn'][Math.floor(rnd() * 3)];
+					const method = ['ImportStockAdjustments', 'ImportReturns', 'ProcessReturn'][
+						Math.floor(rnd() * 3)
+					];
 					khaos!.faults.merge({ rules: { [method]: { next: { count: 1, kind: 'dropAfter' } } } });
 				}
 				await sleep(1000);
@@ -307,9 +423,19 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			for (let attempt = 1; attempt <= 80; attempt++) {
 				d.attempts = attempt;
 				if (attempt > 1) redeliveries++;
-				const headers = signWebhookBody(d.body, d.kind === 'badsig' ? `${secret}-wrong` : secret, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
+				const headers = signWebhookBody(
+					d.body,
+					d.kind === 'badsig' ? `${secret}-wrong` : secret,
+					Date.now() / 1000,
+					DEFAULT_WEBHOOK_SETTINGS,
+				);
 				try {
-					const res = await fetch(webhookUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: d.body, signal: AbortSignal.timeout(30_000) });
+					const res = await fetch(webhookUrl(), {
+						method: 'POST',
+						headers: { 'content-type': 'application/json', ...headers },
+						body: d.body,
+						signal: AbortSignal.timeout(30_000),
+					});
 					await res.text();
 					d.status = res.status;
 					if (res.status >= 200 && res.status < 300) return;
@@ -345,25 +471,76 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			const eventId = `evt_soak_${r.returnId}`;
 			const body = eventBody(rebound, r, eventId, 10);
 			launch({ kind: 'main', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
-			if (r.duplicate === 'concurrent') launch({ kind: 'duplicate', returnId: r.returnId, eventId, body, status: null, attempts: 0 });
-			if (r.duplicate === 'later') later.push({ kind: 'duplicate', returnId: r.returnId, eventId, body, status: null, attempts: 0, late: true });
+			if (r.duplicate === 'concurrent')
+				launch({
+					kind: 'duplicate',
+					returnId: r.returnId,
+					eventId,
+					body,
+					status: null,
+					attempts: 0,
+				});
+			if (r.duplicate === 'later')
+				later.push({
+					kind: 'duplicate',
+					returnId: r.returnId,
+					eventId,
+					body,
+					status: null,
+					attempts: 0,
+					late: true,
+				});
 			// the older event arrives after the newer one is in the inbox (see the late phase below)
-			if (r.outOfOrder) later.push({ kind: 'stale', returnId: r.returnId, eventId: `evt_soak_${r.returnId}_older`, body: staleBody(rebound, r, `evt_soak_${r.returnId}_older`), status: null, attempts: 0 });
-			if (r.badSignature) launch({ kind: 'badsig', returnId: r.returnId, eventId: `evt_soak_${r.returnId}_forged`, body: eventBody(rebound, r, `evt_soak_${r.returnId}_forged`, 11), status: null, attempts: 0 });
+			if (r.outOfOrder)
+				later.push({
+					kind: 'stale',
+					returnId: r.returnId,
+					eventId: `evt_soak_${r.returnId}_older`,
+					body: staleBody(rebound, r, `evt_soak_${r.returnId}_older`),
+					status: null,
+					attempts: 0,
+				});
+			if (r.badSignature)
+				launch({
+					kind: 'badsig',
+					returnId: r.returnId,
+					eventId: `evt_soak_${r.returnId}_forged`,
+					body: eventBody(rebound, r, `evt_soak_${r.returnId}_forged`, 11),
+					status: null,
+					attempts: 0,
+				});
 
 			if (o.kill && !kill && i + 1 === Math.ceil(scenario.returns.length / 2)) {
-				log(`[soak] SIGKILL n8n after ${i + 1} returns sent (${inflight.size} deliveries in flight)`);
+				log(
+					`[soak] SIGKILL n8n after ${i + 1} returns sent (${inflight.size} deliveries in flight)`,
+				);
 				const killedAt = Date.now();
 				down = true;
 				await n8n.kill('SIGKILL');
 				n8n = await startN8n({ runtime, userFolder, port, log });
 				down = false;
-				kill = { atSent: i + 1, at: killedAt, downMs: Date.now() - killedAt, crashedIntakeRetried: 0 };
+				kill = {
+					atSent: i + 1,
+					at: killedAt,
+					downMs: Date.now() - killedAt,
+					crashedIntakeRetried: 0,
+				};
 				await sleep(5000);
-				kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, killedAt - 10 * 60_000, crashedDone, log);
-				log(`[soak] n8n back after ${kill.downMs} ms; crashed intake executions retried: ${kill.crashedIntakeRetried}`);
+				kill.crashedIntakeRetried += await retryCrashedIntake(
+					api,
+					intakeId,
+					killedAt - 10 * 60_000,
+					crashedDone,
+					log,
+				);
+				log(
+					`[soak] n8n back after ${kill.downMs} ms; crashed intake executions retried: ${kill.crashedIntakeRetried}`,
+				);
 			}
-			if ((i + 1) % 250 === 0) log(`[soak] ${i + 1}/${scenario.returns.length} returns sent, ${inflight.size} in flight, ${khaosCalls} Khaos calls`);
+			if ((i + 1) % 250 === 0)
+				log(
+					`[soak] ${i + 1}/${scenario.returns.length} returns sent, ${inflight.size} in flight, ${khaosCalls} Khaos calls`,
+				);
 		}
 		for (let guard = 0; inflight.size > 0 && guard < 12 * 60; guard++) await sleep(1000);
 		// late phase: once the inbox holds a row of every return sent (bounded wait), ReBound's late
@@ -371,20 +548,33 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 		const sentIds = new Set(scenario.returns.map((r) => String(r.returnId)));
 		const queuedDeadline = Date.now() + 5 * 60_000;
 		while (Date.now() < queuedDeadline) {
-			const seen = new Set((await tableRows(api, tableId('inbox'))).map((row) => String(row.returnId)));
+			const seen = new Set(
+				(await tableRows(api, tableId('inbox'))).map((row) => String(row.returnId)),
+			);
 			const missing = [...sentIds].filter((id) => !seen.has(id)).length;
 			if (missing === 0) break;
-			if (kill) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, kill.at - 2 * 60_000, crashedDone, log);
+			if (kill)
+				kill.crashedIntakeRetried += await retryCrashedIntake(
+					api,
+					intakeId,
+					kill.at - 2 * 60_000,
+					crashedDone,
+					log,
+				);
 			await sleep(10_000);
 		}
-		log(`[soak] main deliveries done in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${later.length} late redeliveries and older events`);
+		log(
+			`[soak] main deliveries done in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${later.length} late redeliveries and older events`,
+		);
 		for (const d of later.sort(() => rnd() - 0.5)) {
 			for (let guard = 0; inflight.size >= 16 && guard < 600; guard++) await sleep(100);
 			launch(d);
 			await sleep(1000 / o.rate);
 		}
 		for (let guard = 0; inflight.size > 0 && guard < 12 * 60; guard++) await sleep(1000);
-		log(`[soak] all deliveries done in ${((Date.now() - t0) / 1000).toFixed(0)} s; draining the inbox`);
+		log(
+			`[soak] all deliveries done in ${((Date.now() - t0) / 1000).toFixed(0)} s; draining the inbox`,
+		);
 
 		// ---------------------------------------------------------------- drain (bounded)
 		const drainDeadline = Date.now() + Math.max(5 * 60_000, o.returns * 500);
@@ -409,7 +599,14 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 				lastChange = Date.now();
 				log(`[soak] inbox ${JSON.stringify(by)}; returns without a row: ${missing}`);
 			}
-			if (kill && missing > 0 && pending === 0 && Date.now() - lastChange > 20_000) kill.crashedIntakeRetried += await retryCrashedIntake(api, intakeId, kill.at - 2 * 60_000, crashedDone, log);
+			if (kill && missing > 0 && pending === 0 && Date.now() - lastChange > 20_000)
+				kill.crashedIntakeRetried += await retryCrashedIntake(
+					api,
+					intakeId,
+					kill.at - 2 * 60_000,
+					crashedDone,
+					log,
+				);
 			// stalled rows are requeued after 1 min; 4 min without any change is a stall
 			if (Date.now() - lastChange > 4 * 60_000) break;
 			await sleep(3000);
@@ -427,12 +624,25 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			creditNotes: snap.creditNotes,
 			stockBefore,
 			stockAfter: stockMap(khaos),
-			exceptions: exceptions.map((e) => ({ returnId: String(e.returnId), kind: String(e.kind), status: String(e.status) })),
-			pending: new Set(inbox.filter((row) => ['queued', 'processing', 'credit_queued'].includes(String(row.status))).map((row) => String(row.returnId))),
-			inbox: inbox.map((row) => ({ returnId: String(row.returnId), status: String(row.status), eventId: String(row.eventId) })),
+			exceptions: exceptions.map((e) => ({
+				returnId: String(e.returnId),
+				kind: String(e.kind),
+				status: String(e.status),
+			})),
+			pending: new Set(
+				inbox
+					.filter((row) => ['queued', 'processing', 'credit_queued'].includes(String(row.status)))
+					.map((row) => String(row.returnId)),
+			),
+			inbox: inbox.map((row) => ({
+				returnId: String(row.returnId),
+				status: String(row.status),
+				eventId: String(row.eventId),
+			})),
 		});
 		const rowsByEvent = new Map<string, number>();
-		for (const row of inbox) rowsByEvent.set(String(row.eventId), (rowsByEvent.get(String(row.eventId)) ?? 0) + 1);
+		for (const row of inbox)
+			rowsByEvent.set(String(row.eventId), (rowsByEvent.get(String(row.eventId)) ?? 0) + 1);
 		const dups = deliveries.filter((d) => d.kind === 'duplicate');
 		const stale = deliveries.filter((d) => d.kind === 'stale');
 		const forged = deliveries.filter((d) => d.kind === 'badsig');
@@ -449,11 +659,13 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			duplicatesSuppressed: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) <= 1).length,
 			duplicateRows: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) > 1).length,
 			lateDuplicatesSent: dups.filter((d) => d.late).length,
-			lateDuplicatesSuppressed: dups.filter((d) => d.late && (rowsByEvent.get(d.eventId) ?? 0) <= 1).length,
+			lateDuplicatesSuppressed: dups.filter((d) => d.late && (rowsByEvent.get(d.eventId) ?? 0) <= 1)
+				.length,
 			outOfOrderSent: stale.length,
 			outOfOrderDropped: stale.filter((d) => !rowsByEvent.has(d.eventId)).length,
 			badSignatureSent: forged.length,
-			badSignatureRejected: forged.filter((d) => d.status === 401 && !rowsByEvent.has(d.eventId)).length,
+			badSignatureRejected: forged.filter((d) => d.status === 401 && !rowsByEvent.has(d.eventId))
+				.length,
 			redeliveries,
 			khaosCalls,
 			faultsInjected,
@@ -469,12 +681,16 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 			silentEnds: ledger.silentEnds.slice(0, 50),
 			// the rarest verdicts first (wrong, doubled), so the 50 kept are the telling ones
 			problems: [...ledger.problems]
-				.sort((a, b) => ['wrong', 'doubled', 'lost', 'pending'].indexOf(a.verdict) - ['wrong', 'doubled', 'lost', 'pending'].indexOf(b.verdict))
+				.sort(
+					(a, b) =>
+						['wrong', 'doubled', 'lost', 'pending'].indexOf(a.verdict) -
+						['wrong', 'doubled', 'lost', 'pending'].indexOf(b.verdict),
+				)
 				.slice(0, 50)
 				.map((p) => ({
-				...p,
-				detail: `${p.detail}; inbox ${JSON.stringify(inbox.filter((row) => String(row.returnId) === p.returnId).map((row) => [row.id, row.eventId, row.sequence, row.status, row.attempts, String(row.lastError ?? '').slice(0, 120)]))}`,
-			})),
+					...p,
+					detail: `${p.detail}; inbox ${JSON.stringify(inbox.filter((row) => String(row.returnId) === p.returnId).map((row) => [row.id, row.eventId, row.sequence, row.status, row.attempts, String(row.lastError ?? '').slice(0, 120)]))}`,
+				})),
 			wallMs: Date.now() - started,
 			machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, soak on Node ${process.version}, n8n ${runtime.n8nVersion} on Node 24`,
 			date: new Date().toISOString(),
@@ -490,7 +706,15 @@ export async function runSoak(o: SoakOptions, log: Log = (l) => process.stderr.w
 }
 
 export function soakFailed(r: SoakResult): boolean {
-	return r.lost > 0 || r.doubled > 0 || r.wrong > 0 || (r.pending ?? 0) > 0 || r.stockDrift.length > 0 || (r.silentEnds?.length ?? 0) > 0 || !r.drained;
+	return (
+		r.lost > 0 ||
+		r.doubled > 0 ||
+		r.wrong > 0 ||
+		(r.pending ?? 0) > 0 ||
+		r.stockDrift.length > 0 ||
+		(r.silentEnds?.length ?? 0) > 0 ||
+		!r.drained
+	);
 }
 
 export function renderTable(r: SoakResult): string {
@@ -515,18 +739,30 @@ export function renderTable(r: SoakResult): string {
 		['webhook redeliveries (no 2xx)', String(r.redeliveries)],
 		['Khaos calls / retries made', `${r.khaosCalls} / ${r.retries} (${faults || 'no faults'})`],
 		['inbox row re-runs (requeued)', String(r.rowReruns)],
-		['n8n SIGKILL', r.kill ? `after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed or failed intake execution(s) retried` : 'no'],
+		[
+			'n8n SIGKILL',
+			r.kill
+				? `after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed or failed intake execution(s) retried`
+				: 'no',
+		],
 		['inbox drained', r.drained ? 'yes' : 'NO (bounded wait ended)'],
 		['lost', String(r.lost)],
 		['doubled', String(r.doubled)],
 		['unfinished when the wait ended', String(r.pending ?? 0)],
 		['wrong (values, half-applied, false alarm)', String(r.wrong)],
 		['stock drift (moves outside references)', String(r.stockDrift.length)],
-		['inbox rows done / exception without effects / exception row', String(r.silentEnds?.length ?? 0)],
+		[
+			'inbox rows done / exception without effects / exception row',
+			String(r.silentEnds?.length ?? 0),
+		],
 		['wall time', `${(r.wallMs / 1000).toFixed(0)} s`],
 	];
 	const w = Math.max(...rows.map(([k]) => k.length));
-	return ['| measure | result |', '|---|---|', ...rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`)].join('\n');
+	return [
+		'| measure | result |',
+		'|---|---|',
+		...rows.map(([k, v]) => `| ${k.padEnd(w)} | ${v} |`),
+	].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -544,9 +780,12 @@ async function main(argv: string[]): Promise<number> {
 	if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
 	else {
 		process.stdout.write(`\n${renderTable(r)}\n\n${r.date} · ${r.machine}\n`);
-		for (const p of r.problems.slice(0, 20)) process.stdout.write(`  ${p.verdict} ${p.returnId}: ${p.detail}\n`);
-		for (const d of r.stockDrift.slice(0, 10)) process.stdout.write(`  stock drift ${d.key}: expected ${d.expected}, actual ${d.actual}\n`);
-		for (const e of (r.silentEnds ?? []).slice(0, 10)) process.stdout.write(`  silent end ${e.returnId} (${e.eventId}): ${e.detail}\n`);
+		for (const p of r.problems.slice(0, 20))
+			process.stdout.write(`  ${p.verdict} ${p.returnId}: ${p.detail}\n`);
+		for (const d of r.stockDrift.slice(0, 10))
+			process.stdout.write(`  stock drift ${d.key}: expected ${d.expected}, actual ${d.actual}\n`);
+		for (const e of (r.silentEnds ?? []).slice(0, 10))
+			process.stdout.write(`  silent end ${e.returnId} (${e.eventId}): ${e.detail}\n`);
 	}
 	return soakFailed(r) ? 1 : 0;
 }
@@ -555,7 +794,9 @@ if (require.main === module) {
 	main(process.argv.slice(2)).then(
 		(code) => process.exit(code),
 		(error) => {
-			process.stderr.write(`soak failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+			process.stderr.write(
+				`soak failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+			);
 			process.exit(1);
 		},
 	);

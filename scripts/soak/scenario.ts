@@ -23,12 +23,22 @@ import { mulberry32 } from '../../sandbox/shared/prng';
 import { normaliseReboundReturn } from '../../transports/rebound/normalise';
 import { EXAMPLE_VALUES_FILE } from '../templates/sandboxValues';
 
-export const SOAK_PRODUCTS = Array.from({ length: 12 }, (_, i) => `SOAK-P${String(i + 1).padStart(2, '0')}`);
+export const SOAK_PRODUCTS = Array.from(
+	{ length: 12 },
+	(_, i) => `SOAK-P${String(i + 1).padStart(2, '0')}`,
+);
 /** Zero-rated soak products (Khaos TAX_RATE 2). */
 const ZERO_RATED = new Set(['SOAK-P11', 'SOAK-P12']);
 const ARCHIVED_SKU = 'SCARF-OLD';
 const UNKNOWN_SKU = 'SOAK-GHOST';
-const DEFAULT_KHAOS_FIXTURE = path.join(__dirname, '..', '..', 'sandbox', 'fixtures', 'khaos-default.json');
+const DEFAULT_KHAOS_FIXTURE = path.join(
+	__dirname,
+	'..',
+	'..',
+	'sandbox',
+	'fixtures',
+	'khaos-default.json',
+);
 
 export const soakReturnId = (n: number) => 300000 + n;
 export const soakOrderRef = (n: number) => `SOAK-${String(n).padStart(6, '0')}`;
@@ -105,7 +115,9 @@ export function generateScenario(count: number, seed: number): Scenario {
 	for (let n = 1; n <= count; n++) {
 		const returned = int(1, 5);
 		const extra = rnd() < 0.25 ? int(1, 2) : 0;
-		const products = [...SOAK_PRODUCTS].sort(() => rnd() - 0.5).slice(0, Math.min(SOAK_PRODUCTS.length, returned + extra));
+		const products = [...SOAK_PRODUCTS]
+			.sort(() => rnd() - 0.5)
+			.slice(0, Math.min(SOAK_PRODUCTS.length, returned + extra));
 		const special = rnd();
 		// a few returns carry an archived or unknown SKU line (validation exception)
 		if (special < 0.02) products[0] = ARCHIVED_SKU;
@@ -117,7 +129,10 @@ export function generateScenario(count: number, seed: number): Scenario {
 			discountPercent: rnd() < 0.15 ? pick([10, 15, 25]) : 0,
 			taxRate: ZERO_RATED.has(sku) ? 2 : 1,
 		}));
-		const itemsValue = lines.reduce((s, l) => s + Math.round((l.pricePence * l.qty * (100 - l.discountPercent)) / 100), 0);
+		const itemsValue = lines.reduce(
+			(s, l) => s + Math.round((l.pricePence * l.qty * (100 - l.discountPercent)) / 100),
+			0,
+		);
 		const order: SoakOrder = {
 			orderCode: `SK${String(n).padStart(6, '0')}`,
 			associatedRef: soakOrderRef(n),
@@ -132,9 +147,12 @@ export function generateScenario(count: number, seed: number): Scenario {
 			disposition: weighted(MAPPED_GRADES),
 			reason: pick(MAPPED_REASONS),
 		}));
-		if (special >= 0.02 && special < 0.03) items[items.length - 1] = { ...items[items.length - 1], sku: UNKNOWN_SKU };
-		else if (special >= 0.03 && special < 0.07) items[int(0, items.length - 1)].disposition = 'Mystery Grade';
-		else if (special >= 0.07 && special < 0.1) items[int(0, items.length - 1)].reason = 'Not as described';
+		if (special >= 0.02 && special < 0.03)
+			items[items.length - 1] = { ...items[items.length - 1], sku: UNKNOWN_SKU };
+		else if (special >= 0.03 && special < 0.07)
+			items[int(0, items.length - 1)].disposition = 'Mystery Grade';
+		else if (special >= 0.07 && special < 0.1)
+			items[int(0, items.length - 1)].reason = 'Not as described';
 		const d = rnd();
 		returns.push({
 			n,
@@ -186,8 +204,23 @@ export function khaosFixture(s: Scenario): Record<string, any> {
 			vatRounding: 'line',
 			keycode: o.orderDiscountPence ? 'SOAK' : null,
 			orderDiscount: pounds(o.orderDiscountPence),
-			delivery: o.deliveryPence ? { net: pounds(Math.round(o.deliveryPence / 1.2)), tax: pounds(o.deliveryPence - Math.round(o.deliveryPence / 1.2)), gross: pounds(o.deliveryPence), taxRate: 1 } : null,
-			lines: o.lines.map((l) => ({ lineId: l.lineId, stockCode: l.stockCode, qty: l.qty, price: pounds(l.pricePence), discountPercent: l.discountPercent, discountValue: '0.00', taxRate: l.taxRate })),
+			delivery: o.deliveryPence
+				? {
+						net: pounds(Math.round(o.deliveryPence / 1.2)),
+						tax: pounds(o.deliveryPence - Math.round(o.deliveryPence / 1.2)),
+						gross: pounds(o.deliveryPence),
+						taxRate: 1,
+					}
+				: null,
+			lines: o.lines.map((l) => ({
+				lineId: l.lineId,
+				stockCode: l.stockCode,
+				qty: l.qty,
+				price: pounds(l.pricePence),
+				discountPercent: l.discountPercent,
+				discountValue: '0.00',
+				taxRate: l.taxRate,
+			})),
 		});
 	}
 	return f;
@@ -222,15 +255,22 @@ export interface ExpectedMove {
 }
 
 export type Expected =
-	| { outcome: 'applied'; moves: ExpectedMove[]; credit: { netPence: number; taxPence: number; grossPence: number } }
+	| {
+			outcome: 'applied';
+			moves: ExpectedMove[];
+			credit: { netPence: number; taxPence: number; grossPence: number };
+	  }
 	| { outcome: 'exception'; kinds: string[] };
 
 let tables: CompiledTables | null = null;
 function demoTables(): CompiledTables {
 	if (tables) return tables;
-	const example = JSON.parse(fs.readFileSync(EXAMPLE_VALUES_FILE, 'utf8')) as { mapping: { dispositions: unknown; reasons: unknown; skuAliases: unknown } };
+	const example = JSON.parse(fs.readFileSync(EXAMPLE_VALUES_FILE, 'utf8')) as {
+		mapping: { dispositions: unknown; reasons: unknown; skuAliases: unknown };
+	};
 	const compiled = compileTables(example.mapping);
-	if (!compiled.ok) throw new Error(`values.example.json mapping does not compile: ${compiled.message}`);
+	if (!compiled.ok)
+		throw new Error(`values.example.json mapping does not compile: ${compiled.message}`);
 	tables = compiled.tables;
 	return tables;
 }
@@ -266,24 +306,60 @@ export function creditOrderOf(o: SoakOrder): CreditOrder {
 }
 
 /** What the return must end as, from the core's mapping and credit computation. */
-export function expectedOutcome(r: SoakReturn, ret: NormalisedReturn, deliveryPolicy: 'never' | 'whole_order' | 'always' = 'whole_order'): Expected {
+export function expectedOutcome(
+	r: SoakReturn,
+	ret: NormalisedReturn,
+	deliveryPolicy: 'never' | 'whole_order' | 'always' = 'whole_order',
+): Expected {
 	const mapped = mapReturn(ret, demoTables());
-	if (!mapped.ok) return { outcome: 'exception', kinds: [...new Set(mapped.unmapped.map((u) => (u.kind === 'disposition' ? 'unmapped_disposition' : 'unmapped_reason')))] };
+	if (!mapped.ok)
+		return {
+			outcome: 'exception',
+			kinds: [
+				...new Set(
+					mapped.unmapped.map((u) =>
+						u.kind === 'disposition' ? 'unmapped_disposition' : 'unmapped_reason',
+					),
+				),
+			],
+		};
 	const skus = mapped.mapped.lines.map((l) => l.mapping.khaosSku.toUpperCase());
 	if (skus.includes(UNKNOWN_SKU)) return { outcome: 'exception', kinds: ['unknown_sku'] };
 	if (skus.includes(ARCHIVED_SKU)) return { outcome: 'exception', kinds: ['archived_sku'] };
 	const credit = computeCredit(
 		creditOrderOf(r.order),
-		mapped.mapped.lines.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
+		mapped.mapped.lines.map((l) => ({
+			sku: l.mapping.khaosSku,
+			quantity: l.quantity,
+			ref: l.lineId,
+		})),
 		{ deliveryPolicy, rounding: 'half_up', tolerancePencePerLine: 1, refundPence: ret.refundPence },
 	);
-	if (!credit.ok) return { outcome: 'exception', kinds: [...new Set(credit.problems.map((p) => p.kind))] };
+	if (!credit.ok)
+		return { outcome: 'exception', kinds: [...new Set(credit.problems.map((p) => p.kind))] };
 	const moves: ExpectedMove[] = [];
 	for (const l of mapped.mapped.lines) {
 		const m = l.mapping;
-		const moving = m.action === 'restock' || m.action === 'quarantine' || (m.action === 'write_off' && !!m.siteId && !!m.locationId);
+		const moving =
+			m.action === 'restock' ||
+			m.action === 'quarantine' ||
+			(m.action === 'write_off' && !!m.siteId && !!m.locationId);
 		if (!moving || !m.siteId || !m.locationId) continue;
-		moves.push({ reference: `RB-${ret.returnId}-${l.lineId}-move`, stockCode: m.khaosSku, siteId: m.siteId, locationId: m.locationId, quantity: l.quantity });
+		moves.push({
+			reference: `RB-${ret.returnId}-${l.lineId}-move`,
+			stockCode: m.khaosSku,
+			siteId: m.siteId,
+			locationId: m.locationId,
+			quantity: l.quantity,
+		});
 	}
-	return { outcome: 'applied', moves, credit: { netPence: credit.totals.netPence, taxPence: credit.totals.vatPence, grossPence: credit.totals.grossPence } };
+	return {
+		outcome: 'applied',
+		moves,
+		credit: {
+			netPence: credit.totals.netPence,
+			taxPence: credit.totals.vatPence,
+			grossPence: credit.totals.grossPence,
+		},
+	};
 }

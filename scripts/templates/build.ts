@@ -31,11 +31,36 @@ export { PACKAGE } from './nodes';
 // ------------------------------------------------------------------ catalogue
 
 export const TEMPLATES: TemplateInfo[] = [
-	{ file: 'returns-intake', title: 'Returns: ReBound → Khaos – 1 intake', activate: 'always', build: buildIntake },
-	{ file: 'returns-processor', title: 'Returns: ReBound → Khaos – 2 process queue', activate: 'always', build: buildProcessor },
-	{ file: 'credit-posting', title: 'Returns: credit-note posting', activate: 'financeBatched', build: buildCreditPosting },
-	{ file: 'reconciliation', title: 'Returns: daily reconciliation', activate: 'always', build: buildReconciliation },
-	{ file: 'exception-replay', title: 'Returns: exception replay', activate: 'replayScheduled', build: buildReplay },
+	{
+		file: 'returns-intake',
+		title: 'Returns: ReBound → Khaos – 1 intake',
+		activate: 'always',
+		build: buildIntake,
+	},
+	{
+		file: 'returns-processor',
+		title: 'Returns: ReBound → Khaos – 2 process queue',
+		activate: 'always',
+		build: buildProcessor,
+	},
+	{
+		file: 'credit-posting',
+		title: 'Returns: credit-note posting',
+		activate: 'financeBatched',
+		build: buildCreditPosting,
+	},
+	{
+		file: 'reconciliation',
+		title: 'Returns: daily reconciliation',
+		activate: 'always',
+		build: buildReconciliation,
+	},
+	{
+		file: 'exception-replay',
+		title: 'Returns: exception replay',
+		activate: 'replayScheduled',
+		build: buildReplay,
+	},
 ];
 
 export const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
@@ -56,7 +81,9 @@ function main(argv: string[]): number {
 		const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
 		if (current === text) continue;
 		if (check) {
-			console.error(`${path.relative(process.cwd(), file)} is out of date: run scripts/templates/build.ts`);
+			console.error(
+				`${path.relative(process.cwd(), file)} is out of date: run scripts/templates/build.ts`,
+			);
 			stale++;
 		} else {
 			fs.writeFileSync(file, text);

@@ -56,7 +56,15 @@ export function uuidFor(seed: string): string {
  * notes below it. A section sticky reaches padX beside its outermost nodes, padBottom below
  * the lowest (room for the name and notes) and padTop plus its text above the highest.
  */
-export const CANVAS = { node: 100, padX: 80, padTop: 20, padBottom: 100, overviewWidth: 520, overviewGap: 60, grid: 20 } as const;
+export const CANVAS = {
+	node: 100,
+	padX: 80,
+	padTop: 20,
+	padBottom: 100,
+	overviewWidth: 520,
+	overviewGap: 60,
+	grid: 20,
+} as const;
 
 /** Sticky colours: the overview n8n's default (yellow), the sections of the main path grey, the exception path red. */
 export const SECTION_COLOR = 7;
@@ -102,7 +110,8 @@ export class Builder {
 	) {}
 
 	add(node: Omit<N8nNode, 'id'>): string {
-		if (this.nodes.some((n) => n.name === node.name)) throw new Error(`${this.key}: duplicate node name ${node.name}`);
+		if (this.nodes.some((n) => n.name === node.name))
+			throw new Error(`${this.key}: duplicate node name ${node.name}`);
 		this.nodes.push({ id: uuidFor(`${this.key}:${node.name}`), ...node });
 		return node.name;
 	}
@@ -133,32 +142,56 @@ export class Builder {
 			const positions = s.nodes.map((name) => {
 				const node = this.nodes.find((n) => n.name === name);
 				if (!node) throw new Error(`${this.key}: section ${s.title} names no node ${name}`);
-				if (placed.has(name)) throw new Error(`${this.key}: ${name} is in sections ${placed.get(name)} and ${s.title}`);
+				if (placed.has(name))
+					throw new Error(`${this.key}: ${name} is in sections ${placed.get(name)} and ${s.title}`);
 				placed.set(name, s.title);
 				return node.position;
 			});
 			const left = Math.min(...positions.map((p) => p[0])) - CANVAS.padX;
 			const width = Math.max(...positions.map((p) => p[0])) + CANVAS.node + CANVAS.padX - left;
 			const content = `### ${s.title}\n${s.text}`;
-			const top = down(Math.min(...positions.map((p) => p[1])) - CANVAS.padTop - textHeight(content, width));
+			const top = down(
+				Math.min(...positions.map((p) => p[1])) - CANVAS.padTop - textHeight(content, width),
+			);
 			const bottom = Math.max(...positions.map((p) => p[1])) + CANVAS.node + CANVAS.padBottom;
-			stickies.push(this.sticky(`Section: ${s.title}`, [left, top], content, width, up(bottom - top), s.color));
+			stickies.push(
+				this.sticky(`Section: ${s.title}`, [left, top], content, width, up(bottom - top), s.color),
+			);
 		}
 		const loose = this.nodes.filter((n) => !placed.has(n.name)).map((n) => n.name);
-		if (this.sections.length && loose.length) throw new Error(`${this.key}: nodes in no section: ${loose.join(', ')}`);
+		if (this.sections.length && loose.length)
+			throw new Error(`${this.key}: nodes in no section: ${loose.join(', ')}`);
 		if (this.overviewContent !== null) {
-			const left = Math.min(...stickies.map((n) => n.position[0])) - CANVAS.overviewGap - CANVAS.overviewWidth;
+			const left =
+				Math.min(...stickies.map((n) => n.position[0])) - CANVAS.overviewGap - CANVAS.overviewWidth;
 			const top = Math.min(...stickies.map((n) => n.position[1]));
 			const height = up(textHeight(this.overviewContent, CANVAS.overviewWidth));
-			stickies.unshift(this.sticky('Overview', [left, top], this.overviewContent, CANVAS.overviewWidth, height));
+			stickies.unshift(
+				this.sticky('Overview', [left, top], this.overviewContent, CANVAS.overviewWidth, height),
+			);
 		}
 		return stickies;
 	}
 
-	private sticky(name: string, position: [number, number], content: string, width: number, height: number, color?: number): N8nNode {
-		if (this.nodes.some((n) => n.name === name)) throw new Error(`${this.key}: a node is named like the sticky ${name}`);
+	private sticky(
+		name: string,
+		position: [number, number],
+		content: string,
+		width: number,
+		height: number,
+		color?: number,
+	): N8nNode {
+		if (this.nodes.some((n) => n.name === name))
+			throw new Error(`${this.key}: a node is named like the sticky ${name}`);
 		const parameters = { content, width, height, ...(color === undefined ? {} : { color }) };
-		return { id: uuidFor(`${this.key}:${name}`), name, type: 'n8n-nodes-base.stickyNote', typeVersion: 1, position, parameters };
+		return {
+			id: uuidFor(`${this.key}:${name}`),
+			name,
+			type: 'n8n-nodes-base.stickyNote',
+			typeVersion: 1,
+			position,
+			parameters,
+		};
 	}
 
 	build(): WorkflowTemplate {
@@ -171,7 +204,9 @@ export class Builder {
 				timezone: '{{TIMEZONE}}',
 				saveManualExecutions: true,
 				saveDataErrorExecution: 'all',
-				...(this.keepSuccessSetting ? { saveDataSuccessExecution: '{{SAVE_SUCCESS_EXECUTIONS}}' } : {}),
+				...(this.keepSuccessSetting
+					? { saveDataSuccessExecution: '{{SAVE_SUCCESS_EXECUTIONS}}' }
+					: {}),
 				callerPolicy: 'workflowsFromSameOwner',
 			},
 		};

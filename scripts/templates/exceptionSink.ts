@@ -1,6 +1,14 @@
 /** The exception sink every template that can raise exceptions ends in (built by one function, so identical in all). */
 import { EXCEPTION_COLOR, type Builder } from './builder';
-import { SLACK_CREDENTIALS, SMTP_CREDENTIALS, dataTableNode, eq, htmlEscape, slackEscape, text } from './nodes';
+import {
+	SLACK_CREDENTIALS,
+	SMTP_CREDENTIALS,
+	dataTableNode,
+	eq,
+	htmlEscape,
+	slackEscape,
+	text,
+} from './nodes';
 
 /**
  * The exception sink: new problems are upserted into the exceptions table
@@ -15,7 +23,9 @@ import { SLACK_CREDENTIALS, SMTP_CREDENTIALS, dataTableNode, eq, htmlEscape, sla
  */
 export function addExceptionSink(b: Builder, x: number, y: number): [string, string] {
 	const isNew = b.add({
-		...dataTableNode('New Exception?', [x, y + 300], 'exceptions', 'rowNotExists', { conditions: [eq('key', '={{ $json.key }}')] }),
+		...dataTableNode('New Exception?', [x, y + 300], 'exceptions', 'rowNotExists', {
+			conditions: [eq('key', '={{ $json.key }}')],
+		}),
 		notes: 'Exception items whose key is not in the exceptions table yet',
 		notesInFlow: true,
 	});
@@ -94,11 +104,19 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 	b.connect(isNew, record).connect(record, email).connect(record, slack);
 
 	const known = b.add({
-		...dataTableNode('Known Exception?', [x, y], 'exceptions', 'rowExists', { conditions: [eq('key', '={{ $json.key }}')] }),
+		...dataTableNode('Known Exception?', [x, y], 'exceptions', 'rowExists', {
+			conditions: [eq('key', '={{ $json.key }}')],
+		}),
 		notes: 'Exception items already in the table (same key)',
 		notesInFlow: true,
 	});
-	const stored = b.add(dataTableNode('Stored Exception', [x + 240, y], 'exceptions', 'get', { conditions: [eq('key', '={{ $json.key }}')], returnAll: false, limit: 1 }));
+	const stored = b.add(
+		dataTableNode('Stored Exception', [x + 240, y], 'exceptions', 'get', {
+			conditions: [eq('key', '={{ $json.key }}')],
+			returnAll: false,
+			limit: 1,
+		}),
+	);
 	const seen = "$('Known Exception?').item.json";
 	const update = b.add(
 		dataTableNode('Update Known Exception', [x + 480, y], 'exceptions', 'update', {
@@ -141,6 +159,11 @@ export function addInboxAfterExceptionSection(b: Builder, nodes: string[]): void
 	);
 }
 
-export function connectToSink(b: Builder, from: string, output: number, sink: [string, string]): void {
+export function connectToSink(
+	b: Builder,
+	from: string,
+	output: number,
+	sink: [string, string],
+): void {
 	b.connect(from, sink[0], output).connect(from, sink[1], output);
 }

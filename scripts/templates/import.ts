@@ -20,7 +20,15 @@ import { TEMPLATES, WORKFLOWS_DIR, type TemplateInfo, type WorkflowTemplate } fr
 import { N8nApi } from './n8nApi';
 import { expressionLiteral, substitute } from './placeholders';
 import { TABLES, TABLE_KEYS, type TableKey } from './tables';
-import { credentialData, formatProblems, placeholderValues, resolveOffline, validateValues, type ClientValues, type Resolved } from './values';
+import {
+	credentialData,
+	formatProblems,
+	placeholderValues,
+	resolveOffline,
+	validateValues,
+	type ClientValues,
+	type Resolved,
+} from './values';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -44,25 +52,58 @@ export interface ImportDeps {
 
 export interface ImportReport {
 	exitCode: number;
-	workflows: Array<{ file: string; name: string; id: string | null; active: boolean; action: 'created' | 'updated' | 'written' }>;
-	tables: Array<{ key: TableKey; name: string; id: string | null; action: 'given' | 'found' | 'created' | 'planned'; seeded: number }>;
-	credentials: Array<{ key: string; name: string; id: string | null; action: 'given' | 'found' | 'created' | 'planned' }>;
+	workflows: Array<{
+		file: string;
+		name: string;
+		id: string | null;
+		active: boolean;
+		action: 'created' | 'updated' | 'written';
+	}>;
+	tables: Array<{
+		key: TableKey;
+		name: string;
+		id: string | null;
+		action: 'given' | 'found' | 'created' | 'planned';
+		seeded: number;
+	}>;
+	credentials: Array<{
+		key: string;
+		name: string;
+		id: string | null;
+		action: 'given' | 'found' | 'created' | 'planned';
+	}>;
 	webhookUrl: string | null;
 }
 
-const CREDENTIAL_TYPES = { khaos: 'khaosControlApi', rebound: 'reBoundApi', smtp: 'smtp', slack: 'slackApi' } as const;
+const CREDENTIAL_TYPES = {
+	khaos: 'khaosControlApi',
+	rebound: 'reBoundApi',
+	smtp: 'smtp',
+	slack: 'slackApi',
+} as const;
 type CredKey = keyof typeof CREDENTIAL_TYPES;
 
 // ------------------------------------------------------------------ arguments
 
-export function parseArgs(argv: string[]): { ok: true; options: ImportOptions } | { ok: false; message: string } {
-	const o: ImportOptions = { valuesFile: '', n8nUrl: 'http://127.0.0.1:5678', apiKeyEnv: 'N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR };
+export function parseArgs(
+	argv: string[],
+): { ok: true; options: ImportOptions } | { ok: false; message: string } {
+	const o: ImportOptions = {
+		valuesFile: '',
+		n8nUrl: 'http://127.0.0.1:5678',
+		apiKeyEnv: 'N8N_API_KEY',
+		dryRun: false,
+		templatesDir: WORKFLOWS_DIR,
+	};
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
-		const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+		const [flag, inline] = arg.includes('=')
+			? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+			: [arg, undefined];
 		const value = (): string => {
 			const v = inline ?? argv[++i];
-			if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new Error(`${flag} needs a value`);
+			if (v === undefined || (inline === undefined && v.startsWith('--')))
+				throw new Error(`${flag} needs a value`);
 			return v;
 		};
 		try {
@@ -136,10 +177,20 @@ export function shouldActivate(info: TemplateInfo, v: ClientValues): boolean {
  * disabled); one with a name only is written as the name (the CLI import
  * resolves it); a Data table known only by name is referenced "By Name".
  */
-export function renderWorkflow(template: WorkflowTemplate, values: ClientValues, resolved: Resolved, label: string): WorkflowTemplate {
+export function renderWorkflow(
+	template: WorkflowTemplate,
+	values: ClientValues,
+	resolved: Resolved,
+	label: string,
+): WorkflowTemplate {
 	const filled = substitute(template, placeholderValues(values, resolved), label);
 	// a name that starts with '=' was written as an expression literal (placeholders.ts)
-	const unnamedTables = new Set(TABLE_KEYS.filter((k) => !resolved.tables[k].id).flatMap((k) => [resolved.tables[k].name, `={{ ${expressionLiteral(resolved.tables[k].name)} }}`]));
+	const unnamedTables = new Set(
+		TABLE_KEYS.filter((k) => !resolved.tables[k].id).flatMap((k) => [
+			resolved.tables[k].name,
+			`={{ ${expressionLiteral(resolved.tables[k].name)} }}`,
+		]),
+	);
 	for (const node of filled.nodes) {
 		if (node.credentials) {
 			for (const [type, cred] of Object.entries(node.credentials)) {
@@ -150,13 +201,22 @@ export function renderWorkflow(template: WorkflowTemplate, values: ClientValues,
 			if (Object.keys(node.credentials).length === 0) delete node.credentials;
 		}
 		const locator = node.parameters.dataTableId as { mode?: string; value?: string } | undefined;
-		if (node.type === 'n8n-nodes-base.dataTable' && locator && typeof locator.value === 'string' && unnamedTables.has(locator.value)) locator.mode = 'name';
+		if (
+			node.type === 'n8n-nodes-base.dataTable' &&
+			locator &&
+			typeof locator.value === 'string' &&
+			unnamedTables.has(locator.value)
+		)
+			locator.mode = 'name';
 	}
 	return filled;
 }
 
 /** Rows of a mapping table in the column types of the Data Table. */
-export function seedRows(key: TableKey, rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
+export function seedRows(
+	key: TableKey,
+	rows: Array<Record<string, unknown>>,
+): Array<Record<string, unknown>> {
 	const spec = TABLES[key];
 	return rows.map((row) => {
 		const out: Record<string, unknown> = {};
@@ -164,7 +224,15 @@ export function seedRows(key: TableKey, rows: Array<Record<string, unknown>>): A
 			if (!(col.name in row)) continue;
 			const v = row[col.name];
 			if (v === null || v === undefined) out[col.name] = null;
-			else if (col.type === 'boolean') out[col.name] = v === true || v === 'true' || v === 1 || v === -1 || v === '-1' || v === '1' || v === 'yes';
+			else if (col.type === 'boolean')
+				out[col.name] =
+					v === true ||
+					v === 'true' ||
+					v === 1 ||
+					v === -1 ||
+					v === '-1' ||
+					v === '1' ||
+					v === 'yes';
 			else if (col.type === 'number') out[col.name] = Number(v);
 			else out[col.name] = String(v);
 		}
@@ -174,14 +242,19 @@ export function seedRows(key: TableKey, rows: Array<Record<string, unknown>>): A
 
 type MappingKey = 'dispositions' | 'reasons' | 'skuAliases';
 const MAPPING_TABLES: MappingKey[] = ['dispositions', 'reasons', 'skuAliases'];
-const isMappingTable = (key: TableKey): key is MappingKey => (MAPPING_TABLES as string[]).includes(key);
+const isMappingTable = (key: TableKey): key is MappingKey =>
+	(MAPPING_TABLES as string[]).includes(key);
 
 function unknownMappingColumns(v: ClientValues): string[] {
 	const problems: string[] = [];
 	for (const key of MAPPING_TABLES) {
 		const allowed = new Set(TABLES[key].columns.map((c) => c.name));
 		v.mapping[key].forEach((row, i) => {
-			for (const col of Object.keys(row)) if (!allowed.has(col)) problems.push(`mapping.${key}[${i}].${col}: not a column of the ${key} table (${[...allowed].join(', ')})`);
+			for (const col of Object.keys(row))
+				if (!allowed.has(col))
+					problems.push(
+						`mapping.${key}[${i}].${col}: not a column of the ${key} table (${[...allowed].join(', ')})`,
+					);
 		});
 	}
 	return problems;
@@ -191,7 +264,13 @@ function unknownMappingColumns(v: ClientValues): string[] {
 
 export async function runImport(options: ImportOptions, deps: ImportDeps): Promise<ImportReport> {
 	const { log } = deps;
-	const report: ImportReport = { exitCode: EXIT_OK, workflows: [], tables: [], credentials: [], webhookUrl: null };
+	const report: ImportReport = {
+		exitCode: EXIT_OK,
+		workflows: [],
+		tables: [],
+		credentials: [],
+		webhookUrl: null,
+	};
 	const fail = (code: number, message: string): ImportReport => {
 		log(message);
 		report.exitCode = code;
@@ -202,13 +281,24 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 	try {
 		raw = JSON.parse(fs.readFileSync(options.valuesFile, 'utf8'));
 	} catch (error) {
-		return fail(EXIT_BAD_VALUES, `Values file ${options.valuesFile} cannot be read: ${(error as Error).message}`);
+		return fail(
+			EXIT_BAD_VALUES,
+			`Values file ${options.valuesFile} cannot be read: ${(error as Error).message}`,
+		);
 	}
 	const checked = validateValues(raw, options.client);
-	if (!checked.ok) return fail(EXIT_BAD_VALUES, `Nothing was imported. ${options.valuesFile}:\n${formatProblems(checked.problems)}`);
+	if (!checked.ok)
+		return fail(
+			EXIT_BAD_VALUES,
+			`Nothing was imported. ${options.valuesFile}:\n${formatProblems(checked.problems)}`,
+		);
 	const values = checked.values;
 	const columnProblems = unknownMappingColumns(values);
-	if (columnProblems.length) return fail(EXIT_BAD_VALUES, `Nothing was imported. ${options.valuesFile}:\nInvalid values (${columnProblems.length}):\n${columnProblems.map((p) => `  - ${p}`).join('\n')}`);
+	if (columnProblems.length)
+		return fail(
+			EXIT_BAD_VALUES,
+			`Nothing was imported. ${options.valuesFile}:\nInvalid values (${columnProblems.length}):\n${columnProblems.map((p) => `  - ${p}`).join('\n')}`,
+		);
 	for (const w of checked.warnings) log(`warning: ${w}`);
 
 	// secrets and the API key are checked before anything is created
@@ -222,8 +312,13 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 		else if (!options.dryRun) missingEnv.push(...d.missing);
 	}
 	const apiKey = deps.env[options.apiKeyEnv];
-	if (!options.dryRun && !apiKey) missingEnv.push(`${options.apiKeyEnv} (environment variable holding the n8n API key)`);
-	if (missingEnv.length) return fail(EXIT_BAD_VALUES, `Nothing was imported. Missing values (${missingEnv.length}):\n${missingEnv.map((m) => `  - ${m}`).join('\n')}`);
+	if (!options.dryRun && !apiKey)
+		missingEnv.push(`${options.apiKeyEnv} (environment variable holding the n8n API key)`);
+	if (missingEnv.length)
+		return fail(
+			EXIT_BAD_VALUES,
+			`Nothing was imported. Missing values (${missingEnv.length}):\n${missingEnv.map((m) => `  - ${m}`).join('\n')}`,
+		);
 
 	let templates: LoadedTemplate[];
 	try {
@@ -238,30 +333,58 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 		// every template must fill completely before anything is written
 		let rendered: Array<{ info: TemplateInfo; workflow: WorkflowTemplate }>;
 		try {
-			rendered = templates.map(({ info, template }) => ({ info, workflow: renderWorkflow(template, values, resolved, `${info.file}.json`) }));
+			rendered = templates.map(({ info, template }) => ({
+				info,
+				workflow: renderWorkflow(template, values, resolved, `${info.file}.json`),
+			}));
 		} catch (error) {
 			return fail(EXIT_FAILED, (error as Error).message);
 		}
 		const out = options.outDir as string;
 		fs.mkdirSync(path.join(out, 'plan'), { recursive: true });
 		for (const { info, workflow } of rendered) {
-			fs.writeFileSync(path.join(out, `${info.file}.json`), `${JSON.stringify(workflow, null, '\t')}\n`);
-			report.workflows.push({ file: info.file, name: workflow.name, id: null, active: shouldActivate(info, values), action: 'written' });
+			fs.writeFileSync(
+				path.join(out, `${info.file}.json`),
+				`${JSON.stringify(workflow, null, '\t')}\n`,
+			);
+			report.workflows.push({
+				file: info.file,
+				name: workflow.name,
+				id: null,
+				active: shouldActivate(info, values),
+				action: 'written',
+			});
 		}
 		for (const key of TABLE_KEYS) {
 			const t = resolved.tables[key];
 			const seeded = isMappingTable(key) ? values.mapping[key].length : 0;
-			report.tables.push({ key, name: t.name, id: t.id, action: t.id ? 'given' : 'planned', seeded });
+			report.tables.push({
+				key,
+				name: t.name,
+				id: t.id,
+				action: t.id ? 'given' : 'planned',
+				seeded,
+			});
 		}
 		for (const key of Object.keys(CREDENTIAL_TYPES) as CredKey[]) {
 			const c = resolved.credentials[key];
-			if (c) report.credentials.push({ key, name: c.name, id: c.id, action: c.id ? 'given' : 'planned' });
+			if (c)
+				report.credentials.push({
+					key,
+					name: c.name,
+					id: c.id,
+					action: c.id ? 'given' : 'planned',
+				});
 		}
 		report.webhookUrl = `${options.n8nUrl.replace(/\/+$/, '')}/${webhookPath}`;
 		const plan = {
 			client: values.client,
 			webhookPath,
-			workflows: report.workflows.map(({ file, name, active }) => ({ file: `${file}.json`, name, activate: active })),
+			workflows: report.workflows.map(({ file, name, active }) => ({
+				file: `${file}.json`,
+				name,
+				activate: active,
+			})),
 			dataTables: report.tables.map((t) => ({
 				key: t.key,
 				name: t.name,
@@ -270,10 +393,21 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				columns: TABLES[t.key].columns,
 				seedRows: t.seeded,
 			})),
-			credentials: report.credentials.map((c) => ({ key: c.key, type: CREDENTIAL_TYPES[c.key as CredKey], name: c.name, id: c.id, create: !c.id })),
+			credentials: report.credentials.map((c) => ({
+				key: c.key,
+				type: CREDENTIAL_TYPES[c.key as CredKey],
+				name: c.name,
+				id: c.id,
+				create: !c.id,
+			})),
 		};
-		fs.writeFileSync(path.join(out, 'plan', 'import-plan.json'), `${JSON.stringify(plan, null, '\t')}\n`);
-		log(`Dry run for ${values.client}: wrote ${rendered.length} workflows to ${out} (import with: n8n import:workflow --separate --input=${out}); plan in ${path.join(out, 'plan', 'import-plan.json')}`);
+		fs.writeFileSync(
+			path.join(out, 'plan', 'import-plan.json'),
+			`${JSON.stringify(plan, null, '\t')}\n`,
+		);
+		log(
+			`Dry run for ${values.client}: wrote ${rendered.length} workflows to ${out} (import with: n8n import:workflow --separate --input=${out}); plan in ${path.join(out, 'plan', 'import-plan.json')}`,
+		);
 		log(`ReBound webhook URL once imported and active: ${report.webhookUrl}`);
 		return report;
 	}
@@ -281,12 +415,17 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 	// every template must fill before anything is created: a value that cannot enter an expression
 	// safely (or a template that splices one into expression code) stops the import here
 	try {
-		for (const { info, template } of templates) renderWorkflow(template, values, resolved, `${info.file}.json`);
+		for (const { info, template } of templates)
+			renderWorkflow(template, values, resolved, `${info.file}.json`);
 	} catch (error) {
 		return fail(EXIT_FAILED, `Nothing was imported. ${(error as Error).message}`);
 	}
 
-	const api = new N8nApi({ baseUrl: options.n8nUrl, apiKey: apiKey as string, fetchImpl: deps.fetchImpl });
+	const api = new N8nApi({
+		baseUrl: options.n8nUrl,
+		apiKey: apiKey as string,
+		fetchImpl: deps.fetchImpl,
+	});
 	try {
 		// credentials
 		for (const key of Object.keys(CREDENTIAL_TYPES) as CredKey[]) {
@@ -302,7 +441,11 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				report.credentials.push({ key, name: ref.name, id: found.id, action: 'found' });
 				continue;
 			}
-			const created = await api.createCredential(ref.name, CREDENTIAL_TYPES[key], credData[key] ?? {});
+			const created = await api.createCredential(
+				ref.name,
+				CREDENTIAL_TYPES[key],
+				credData[key] ?? {},
+			);
 			ref.id = created.id;
 			report.credentials.push({ key, name: ref.name, id: created.id, action: 'created' });
 		}
@@ -332,7 +475,10 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 					action = 'created';
 					isNew = true;
 				} else {
-					return fail(EXIT_FAILED, `dataTables.${key}: no Data Table is named "${ref.name}" and create is false`);
+					return fail(
+						EXIT_FAILED,
+						`dataTables.${key}: no Data Table is named "${ref.name}" and create is false`,
+					);
 				}
 			}
 			for (const col of spec.columns) {
@@ -346,21 +492,35 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				if (rows.length) {
 					const empty = isNew || (await api.countRows(ref.id as string)) === 0;
 					if (empty) seeded = await api.insertRows(ref.id as string, seedRows(key, rows));
-					else log(`Data Table "${ref.name}" already has rows: the ${rows.length} mapping rows from the values file were not added`);
+					else
+						log(
+							`Data Table "${ref.name}" already has rows: the ${rows.length} mapping rows from the values file were not added`,
+						);
 				}
 			}
 			report.tables.push({ key, name: ref.name, id: ref.id, action, seeded });
 		}
 
 		// workflows: fill all first (nothing is imported if one fails), then create or update, then activate
-		const rendered = templates.map(({ info, template }) => ({ info, workflow: renderWorkflow(template, values, resolved, `${info.file}.json`) }));
+		const rendered = templates.map(({ info, template }) => ({
+			info,
+			workflow: renderWorkflow(template, values, resolved, `${info.file}.json`),
+		}));
 		for (const { info, workflow } of rendered) {
 			const existing = await api.findWorkflow(workflow.name);
-			const saved = existing ? await api.updateWorkflow(existing.id, workflow) : await api.createWorkflow(workflow);
+			const saved = existing
+				? await api.updateWorkflow(existing.id, workflow)
+				: await api.createWorkflow(workflow);
 			const id = saved.id ?? existing?.id;
 			const active = shouldActivate(info, values);
 			if (active) await api.activateWorkflow(id);
-			report.workflows.push({ file: info.file, name: workflow.name, id, active, action: existing ? 'updated' : 'created' });
+			report.workflows.push({
+				file: info.file,
+				name: workflow.name,
+				id,
+				active,
+				action: existing ? 'updated' : 'created',
+			});
 		}
 	} catch (error) {
 		return fail(EXIT_FAILED, `Import stopped: ${(error as Error).message}`);
@@ -368,10 +528,16 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 
 	report.webhookUrl = `${options.n8nUrl.replace(/\/+$/, '')}/${webhookPath}`;
 	log(`Imported for ${values.client}:`);
-	for (const c of report.credentials) log(`  credential ${c.key}: "${c.name}" ${c.id} (${c.action})`);
-	for (const t of report.tables) log(`  data table ${t.key}: "${t.name}" ${t.id} (${t.action}${t.seeded ? `, ${t.seeded} rows seeded` : ''})`);
-	for (const w of report.workflows) log(`  workflow "${w.name}" ${w.id} (${w.action}${w.active ? ', active' : ', inactive'})`);
-	if (values.trigger.mode === 'webhook') log(`Give ReBound this webhook URL and the credential's webhook secret: ${report.webhookUrl}`);
+	for (const c of report.credentials)
+		log(`  credential ${c.key}: "${c.name}" ${c.id} (${c.action})`);
+	for (const t of report.tables)
+		log(
+			`  data table ${t.key}: "${t.name}" ${t.id} (${t.action}${t.seeded ? `, ${t.seeded} rows seeded` : ''})`,
+		);
+	for (const w of report.workflows)
+		log(`  workflow "${w.name}" ${w.id} (${w.action}${w.active ? ', active' : ', inactive'})`);
+	if (values.trigger.mode === 'webhook')
+		log(`Give ReBound this webhook URL and the credential's webhook secret: ${report.webhookUrl}`);
 	return report;
 }
 
@@ -381,7 +547,10 @@ async function main(): Promise<number> {
 		console.error(`${parsed.message}\n${USAGE}`);
 		return EXIT_BAD_VALUES;
 	}
-	const report = await runImport(parsed.options, { env: process.env, log: (line) => console.log(line) });
+	const report = await runImport(parsed.options, {
+		env: process.env,
+		log: (line) => console.log(line),
+	});
 	return report.exitCode;
 }
 

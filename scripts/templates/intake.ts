@@ -27,7 +27,15 @@ export function buildIntake(): WorkflowTemplate {
 		webhookId: '{{REBOUND_WEBHOOK_ID}}',
 		disabled: '{{WEBHOOK_TRIGGER_DISABLED}}',
 		credentials: REBOUND_CREDENTIALS,
-		parameters: { events: 'final', options: { emitInvalidAsExceptions: true, batchWindowMs: '{{WEBHOOK_BATCH_WINDOW_MS}}', batchMaxSize: '{{WEBHOOK_BATCH_MAX_SIZE}}', output: 'inboxRow' } },
+		parameters: {
+			events: 'final',
+			options: {
+				emitInvalidAsExceptions: true,
+				batchWindowMs: '{{WEBHOOK_BATCH_WINDOW_MS}}',
+				batchMaxSize: '{{WEBHOOK_BATCH_MAX_SIZE}}',
+				output: 'inboxRow',
+			},
+		},
 	});
 	const poll = b.add({
 		name: 'ReBound Poll Trigger',
@@ -61,14 +69,19 @@ export function buildIntake(): WorkflowTemplate {
 	// (The Data table node's Row Exists / Not Exists operations only compare with "equals", so the
 	// sequence check is a Get of the later rows and a Merge that keeps events without one.)
 	const fresh = b.add({
-		...dataTableNode('New Event?', [360, 0], 'inbox', 'rowNotExists', { conditions: [eq('eventId', '={{ $json.eventId }}')] }),
+		...dataTableNode('New Event?', [360, 0], 'inbox', 'rowNotExists', {
+			conditions: [eq('eventId', '={{ $json.eventId }}')],
+		}),
 		notes: 'Drops redeliveries: an event id already in the inbox',
 		notesInFlow: true,
 	});
 	const later = b.add({
 		...dataTableNode('Later Events Queued', [600, 200], 'inbox', 'get', {
 			all: true,
-			conditions: [eq('returnId', '={{ $json.returnId }}'), { keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.sequence }}' }],
+			conditions: [
+				eq('returnId', '={{ $json.returnId }}'),
+				{ keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.sequence }}' },
+			],
 			returnAll: false,
 			limit: 1,
 		}),
@@ -81,7 +94,14 @@ export function buildIntake(): WorkflowTemplate {
 		type: 'n8n-nodes-base.merge',
 		typeVersion: 3.2,
 		position: [840, 0],
-		parameters: { mode: 'combine', combineBy: 'combineByFields', fieldsToMatchString: 'returnId', joinMode: 'keepNonMatches', outputDataFrom: 'input1', options: {} },
+		parameters: {
+			mode: 'combine',
+			combineBy: 'combineByFields',
+			fieldsToMatchString: 'returnId',
+			joinMode: 'keepNonMatches',
+			outputDataFrom: 'input1',
+			options: {},
+		},
 		notes: 'Keeps the events that have no later event of their return queued',
 		notesInFlow: true,
 	});
@@ -92,12 +112,20 @@ export function buildIntake(): WorkflowTemplate {
 	connectToSink(b, poll, 1, sink);
 
 	b.overview(OVERVIEW);
-	b.section('Receive', 'The webhook trigger receives ReBound\'s signed events. The poll trigger is the alternative for clients without webhooks (disabled): use one of the two.', [webhook, poll]);
+	b.section(
+		'Receive',
+		"The webhook trigger receives ReBound's signed events. The poll trigger is the alternative for clients without webhooks (disabled): use one of the two.",
+		[webhook, poll],
+	);
 	b.section(
 		'Drop redeliveries and stale events',
 		'The inbox is the durable record: an event id already in it is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.',
 		[fresh, later, inOrder],
 	);
-	b.section('Queue', 'Each new event becomes an inbox row `queued`: one bulk insert per execution.', [queue]);
+	b.section(
+		'Queue',
+		'Each new event becomes an inbox row `queued`: one bulk insert per execution.',
+		[queue],
+	);
 	return b.build();
 }

@@ -48,12 +48,19 @@ export class N8nApi {
 		try {
 			res = await this.fetchImpl(url, {
 				method,
-				headers: { 'X-N8N-API-KEY': this.options.apiKey, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+				headers: {
+					'X-N8N-API-KEY': this.options.apiKey,
+					accept: 'application/json',
+					...(body === undefined ? {} : { 'content-type': 'application/json' }),
+				},
 				body: body === undefined ? undefined : JSON.stringify(body),
 				signal: AbortSignal.timeout(this.options.timeoutMs ?? 30000),
 			});
 		} catch (error) {
-			throw new N8nApiError(`${method} ${path}: n8n did not answer (${(error as Error).message})`, 0);
+			throw new N8nApiError(
+				`${method} ${path}: n8n did not answer (${(error as Error).message})`,
+				0,
+			);
 		}
 		const text = await res.text();
 		let json: unknown = undefined;
@@ -63,8 +70,14 @@ export class N8nApi {
 			json = undefined;
 		}
 		if (!res.ok) {
-			const message = json && typeof json === 'object' && 'message' in json ? String((json as { message: unknown }).message) : text.slice(0, 300);
-			throw new N8nApiError(`${method} ${path} failed with HTTP ${res.status}: ${message.split(this.options.apiKey).join('***')}`, res.status);
+			const message =
+				json && typeof json === 'object' && 'message' in json
+					? String((json as { message: unknown }).message)
+					: text.slice(0, 300);
+			throw new N8nApiError(
+				`${method} ${path} failed with HTTP ${res.status}: ${message.split(this.options.apiKey).join('***')}`,
+				res.status,
+			);
 		}
 		return json as T;
 	}
@@ -74,7 +87,10 @@ export class N8nApi {
 		let cursor: string | null = null;
 		for (let page = 0; page < MAX_PAGES; page++) {
 			const sep = path.includes('?') ? '&' : '?';
-			const res: { data?: T[]; nextCursor?: string | null } = await this.request('GET', `${path}${sep}limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+			const res: { data?: T[]; nextCursor?: string | null } = await this.request(
+				'GET',
+				`${path}${sep}limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+			);
 			out.push(...(res?.data ?? []));
 			cursor = res?.nextCursor ?? null;
 			if (!cursor) break;
@@ -83,15 +99,24 @@ export class N8nApi {
 	}
 
 	async findDataTable(name: string): Promise<DataTableInfo | null> {
-		const tables = await this.paged<DataTableInfo>(`/data-tables?filter=${encodeURIComponent(JSON.stringify({ name }))}`);
-		return tables.find((t) => t.name === name) ?? tables.find((t) => t.name.toLowerCase() === name.toLowerCase()) ?? null;
+		const tables = await this.paged<DataTableInfo>(
+			`/data-tables?filter=${encodeURIComponent(JSON.stringify({ name }))}`,
+		);
+		return (
+			tables.find((t) => t.name === name) ??
+			tables.find((t) => t.name.toLowerCase() === name.toLowerCase()) ??
+			null
+		);
 	}
 
 	async getDataTable(id: string): Promise<DataTableInfo> {
 		return this.request<DataTableInfo>('GET', `/data-tables/${encodeURIComponent(id)}`);
 	}
 
-	async createDataTable(name: string, columns: Array<{ name: string; type: string }>): Promise<DataTableInfo> {
+	async createDataTable(
+		name: string,
+		columns: Array<{ name: string; type: string }>,
+	): Promise<DataTableInfo> {
 		return this.request<DataTableInfo>('POST', '/data-tables', { name, columns });
 	}
 
@@ -100,12 +125,19 @@ export class N8nApi {
 	}
 
 	async countRows(tableId: string): Promise<number> {
-		const res = await this.request<{ data?: unknown[] }>('GET', `/data-tables/${encodeURIComponent(tableId)}/rows?limit=1`);
+		const res = await this.request<{ data?: unknown[] }>(
+			'GET',
+			`/data-tables/${encodeURIComponent(tableId)}/rows?limit=1`,
+		);
 		return res?.data?.length ?? 0;
 	}
 
 	async insertRows(tableId: string, rows: Array<Record<string, unknown>>): Promise<number> {
-		const res = await this.request<{ count?: number }>('POST', `/data-tables/${encodeURIComponent(tableId)}/rows`, { data: rows, returnType: 'count' });
+		const res = await this.request<{ count?: number }>(
+			'POST',
+			`/data-tables/${encodeURIComponent(tableId)}/rows`,
+			{ data: rows, returnType: 'count' },
+		);
 		return typeof res?.count === 'number' ? res.count : rows.length;
 	}
 
@@ -115,8 +147,16 @@ export class N8nApi {
 		return found ? { id: found.id, name: found.name } : null;
 	}
 
-	async createCredential(name: string, type: string, data: Record<string, unknown>): Promise<{ id: string; name: string }> {
-		const res = await this.request<{ id: string; name: string }>('POST', '/credentials', { name, type, data });
+	async createCredential(
+		name: string,
+		type: string,
+		data: Record<string, unknown>,
+	): Promise<{ id: string; name: string }> {
+		const res = await this.request<{ id: string; name: string }>('POST', '/credentials', {
+			name,
+			type,
+			data,
+		});
 		return { id: res.id, name: res.name ?? name };
 	}
 

@@ -8,30 +8,64 @@ import { TABLES, type TableKey } from './tables';
 
 export const PACKAGE = 'n8n-nodes-rebound-khaos';
 
-export const KHAOS_CREDENTIALS = { khaosControlApi: { id: '{{KHAOS_CREDENTIAL_ID}}', name: '{{KHAOS_CREDENTIAL_NAME}}' } };
-export const REBOUND_CREDENTIALS = { reBoundApi: { id: '{{REBOUND_CREDENTIAL_ID}}', name: '{{REBOUND_CREDENTIAL_NAME}}' } };
-export const SMTP_CREDENTIALS = { smtp: { id: '{{SMTP_CREDENTIAL_ID}}', name: '{{SMTP_CREDENTIAL_NAME}}' } };
-export const SLACK_CREDENTIALS = { slackApi: { id: '{{SLACK_CREDENTIAL_ID}}', name: '{{SLACK_CREDENTIAL_NAME}}' } };
+export const KHAOS_CREDENTIALS = {
+	khaosControlApi: { id: '{{KHAOS_CREDENTIAL_ID}}', name: '{{KHAOS_CREDENTIAL_NAME}}' },
+};
+export const REBOUND_CREDENTIALS = {
+	reBoundApi: { id: '{{REBOUND_CREDENTIAL_ID}}', name: '{{REBOUND_CREDENTIAL_NAME}}' },
+};
+export const SMTP_CREDENTIALS = {
+	smtp: { id: '{{SMTP_CREDENTIAL_ID}}', name: '{{SMTP_CREDENTIAL_NAME}}' },
+};
+export const SLACK_CREDENTIALS = {
+	slackApi: { id: '{{SLACK_CREDENTIAL_ID}}', name: '{{SLACK_CREDENTIAL_NAME}}' },
+};
 
 export type Pos = [number, number];
 
 export function tableLocator(table: TableKey) {
 	const stem = TABLES[table].stem;
-	return { __rl: true, mode: 'id', value: `{{${stem}_TABLE_ID}}`, cachedResultName: `{{${stem}_TABLE_NAME}}` };
+	return {
+		__rl: true,
+		mode: 'id',
+		value: `{{${stem}_TABLE_ID}}`,
+		cachedResultName: `{{${stem}_TABLE_NAME}}`,
+	};
 }
 
 export interface Condition {
 	keyName: string;
-	condition: 'eq' | 'neq' | 'lt' | 'lte' | 'gt' | 'gte' | 'like' | 'ilike' | 'isEmpty' | 'isNotEmpty' | 'isTrue' | 'isFalse';
+	condition:
+		| 'eq'
+		| 'neq'
+		| 'lt'
+		| 'lte'
+		| 'gt'
+		| 'gte'
+		| 'like'
+		| 'ilike'
+		| 'isEmpty'
+		| 'isNotEmpty'
+		| 'isTrue'
+		| 'isFalse';
 	keyValue?: string | number | boolean;
 }
 
-export const eq = (keyName: string, keyValue: string | number | boolean): Condition => ({ keyName, condition: 'eq', keyValue });
-export const neq = (keyName: string, keyValue: string | number | boolean): Condition => ({ keyName, condition: 'neq', keyValue });
+export const eq = (keyName: string, keyValue: string | number | boolean): Condition => ({
+	keyName,
+	condition: 'eq',
+	keyValue,
+});
+export const neq = (keyName: string, keyValue: string | number | boolean): Condition => ({
+	keyName,
+	condition: 'neq',
+	keyValue,
+});
 
 export function columnsParam(table: TableKey, value: Record<string, string | number | boolean>) {
 	for (const col of Object.keys(value)) {
-		if (!TABLES[table].columns.some((c) => c.name === col)) throw new Error(`Table ${table} has no column ${col}`);
+		if (!TABLES[table].columns.some((c) => c.name === col))
+			throw new Error(`Table ${table} has no column ${col}`);
 	}
 	return {
 		mappingMode: 'defineBelow',
@@ -39,7 +73,15 @@ export function columnsParam(table: TableKey, value: Record<string, string | num
 		matchingColumns: [],
 		schema: TABLES[table].columns
 			.filter((c) => c.name in value)
-			.map((c) => ({ id: c.name, displayName: c.name, required: false, defaultMatch: false, display: true, type: c.type, canBeUsedToMatch: true })),
+			.map((c) => ({
+				id: c.name,
+				displayName: c.name,
+				required: false,
+				defaultMatch: false,
+				display: true,
+				type: c.type,
+				canBeUsedToMatch: true,
+			})),
 		attemptToConvertTypes: false,
 		convertFieldsToString: false,
 	};
@@ -56,8 +98,18 @@ export interface DataTableOptions {
 	autoMap?: boolean;
 }
 
-export function dataTableNode(name: string, position: Pos, table: TableKey, operation: 'get' | 'insert' | 'update' | 'upsert' | 'rowExists' | 'rowNotExists' | 'deleteRows', o: DataTableOptions = {}): Omit<N8nNode, 'id'> {
-	const parameters: Record<string, unknown> = { resource: 'row', operation, dataTableId: tableLocator(table) };
+export function dataTableNode(
+	name: string,
+	position: Pos,
+	table: TableKey,
+	operation: 'get' | 'insert' | 'update' | 'upsert' | 'rowExists' | 'rowNotExists' | 'deleteRows',
+	o: DataTableOptions = {},
+): Omit<N8nNode, 'id'> {
+	const parameters: Record<string, unknown> = {
+		resource: 'row',
+		operation,
+		dataTableId: tableLocator(table),
+	};
 	if (operation !== 'insert') {
 		parameters.matchType = o.all ? 'allConditions' : 'anyCondition';
 		parameters.filters = { conditions: o.conditions ?? [] };
@@ -72,7 +124,10 @@ export function dataTableNode(name: string, position: Pos, table: TableKey, oper
 		}
 	}
 	if (operation === 'insert' || operation === 'update' || operation === 'upsert') {
-		parameters.columns = { ...columnsParam(table, o.columns ?? {}), ...(o.autoMap ? { mappingMode: 'autoMapInputData' } : {}) };
+		parameters.columns = {
+			...columnsParam(table, o.columns ?? {}),
+			...(o.autoMap ? { mappingMode: 'autoMapInputData' } : {}),
+		};
 		parameters.options = o.autoMap ? { optimizeBulk: true } : {};
 	}
 	if (operation === 'deleteRows') parameters.options = {};
@@ -88,7 +143,14 @@ export function ifNode(name: string, position: Pos, expression: string): Omit<N8
 		parameters: {
 			conditions: {
 				options: { caseSensitive: true, leftValue: '', typeValidation: 'strict', version: 2 },
-				conditions: [{ id: uuidFor(`if:${name}`), leftValue: expression, rightValue: '', operator: { type: 'boolean', operation: 'true', singleValue: true } }],
+				conditions: [
+					{
+						id: uuidFor(`if:${name}`),
+						leftValue: expression,
+						rightValue: '',
+						operator: { type: 'boolean', operation: 'true', singleValue: true },
+					},
+				],
 				combinator: 'and',
 			},
 			options: {},
@@ -100,39 +162,85 @@ export function filterNode(name: string, position: Pos, expression: string): Omi
 	return { ...ifNode(name, position, expression), type: 'n8n-nodes-base.filter' };
 }
 
-export function parseJsonNode(name: string, position: Pos, expression: string, notes: string): Omit<N8nNode, 'id'> {
-	return { name, type: 'n8n-nodes-base.set', typeVersion: 3.4, position, parameters: { mode: 'raw', jsonOutput: expression, options: {} }, notes, notesInFlow: true };
+export function parseJsonNode(
+	name: string,
+	position: Pos,
+	expression: string,
+	notes: string,
+): Omit<N8nNode, 'id'> {
+	return {
+		name,
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		position,
+		parameters: { mode: 'raw', jsonOutput: expression, options: {} },
+		notes,
+		notesInFlow: true,
+	};
 }
 
-export function khaos(name: string, position: Pos, parameters: Record<string, unknown>, notes?: string): Omit<N8nNode, 'id'> {
-	return { name, type: `${PACKAGE}.khaosControl`, typeVersion: 1, position, parameters, credentials: KHAOS_CREDENTIALS, ...(notes ? { notes, notesInFlow: true } : {}) };
+export function khaos(
+	name: string,
+	position: Pos,
+	parameters: Record<string, unknown>,
+	notes?: string,
+): Omit<N8nNode, 'id'> {
+	return {
+		name,
+		type: `${PACKAGE}.khaosControl`,
+		typeVersion: 1,
+		position,
+		parameters,
+		credentials: KHAOS_CREDENTIALS,
+		...(notes ? { notes, notesInFlow: true } : {}),
+	};
 }
 
-export function cronTrigger(name: string, position: Pos, cronPlaceholder: string): Omit<N8nNode, 'id'> {
-	return { name, type: 'n8n-nodes-base.scheduleTrigger', typeVersion: 1.2, position, parameters: { rule: { interval: [{ field: 'cronExpression', expression: cronPlaceholder }] } } };
+export function cronTrigger(
+	name: string,
+	position: Pos,
+	cronPlaceholder: string,
+): Omit<N8nNode, 'id'> {
+	return {
+		name,
+		type: 'n8n-nodes-base.scheduleTrigger',
+		typeVersion: 1.2,
+		position,
+		parameters: { rule: { interval: [{ field: 'cronExpression', expression: cronPlaceholder }] } },
+	};
 }
 
 /** The three mapping tables, read once per run (executeOnce; an empty table still lets the run go on). */
 export function addMappingReads(b: Builder, from: string[], x: number, y: number): string {
 	const read = (name: string, table: TableKey, pos: Pos) =>
-		b.add({ ...dataTableNode(name, pos, table, 'get', { returnAll: true }), executeOnce: true, alwaysOutputData: true });
+		b.add({
+			...dataTableNode(name, pos, table, 'get', { returnAll: true }),
+			executeOnce: true,
+			alwaysOutputData: true,
+		});
 	const d = read('Disposition Map', 'dispositions', [x, y]);
 	const r = read('Reason Map', 'reasons', [x + 240, y]);
 	const s = read('SKU Aliases', 'skuAliases', [x + 480, y]);
 	for (const f of from) b.connect(f, d);
 	b.connect(d, r).connect(r, s);
-	b.section('Mapping tables', 'The disposition, reason and SKU alias tables, read once per run: an edited row counts from the next run.', [d, r, s]);
+	b.section(
+		'Mapping tables',
+		'The disposition, reason and SKU alias tables, read once per run: an edited row counts from the next run.',
+		[d, r, s],
+	);
 	return s;
 }
 
 export const MAPPING_PARAMETERS = {
 	operation: 'map',
 	dispositionSource: 'json',
-	dispositionJson: "={{ JSON.stringify($('Disposition Map').all().map(i => i.json).filter(r => r.disposition)) }}",
+	dispositionJson:
+		"={{ JSON.stringify($('Disposition Map').all().map(i => i.json).filter(r => r.disposition)) }}",
 	reasonSource: 'json',
 	reasonJson: "={{ JSON.stringify($('Reason Map').all().map(i => i.json).filter(r => r.reason)) }}",
 	skuAliasSource: 'json',
-	skuAliasJson: "={{ JSON.stringify($('SKU Aliases').all().map(i => i.json).filter(r => r.from)) }}",
+	skuAliasJson:
+		"={{ JSON.stringify($('SKU Aliases').all().map(i => i.json).filter(r => r.from)) }}",
 };
 
 export const CREDIT_PARAMETERS = {
@@ -150,9 +258,11 @@ export const CREDIT_PARAMETERS = {
 /** Text of a field of the item, '' when empty (Data table string columns). */
 export const text = (expr: string) => `={{ ${expr} == null ? '' : String(${expr}) }}`;
 
-export const htmlEscape = (expr: string) => `String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;')`;
+export const htmlEscape = (expr: string) =>
+	`String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;')`;
 /** Slack's control characters: text from a payload must not become <!channel>, a link or a mention. */
-export const slackEscape = (expr: string) => `String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')`;
+export const slackEscape = (expr: string) =>
+	`String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')`;
 
 // Returns whose stock moved but whose credit is not in Khaos yet hold units of their orders, which the
 // stock step counts against what the order sold (core/usecases/applyReturnStock.ts): rows waiting for
@@ -161,14 +271,23 @@ export const slackEscape = (expr: string) => `String(${expr} ?? '').replace(/&/g
 // run, beside the main path (executeOnce), before the rows' own path (n8n's v1 order: top to bottom).
 export function addHeldRows(b: Builder, position: [number, number]) {
 	const posting = b.add({
-		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', { conditions: [eq('status', 'credit_queued')], returnAll: true }),
+		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', {
+			conditions: [eq('status', 'credit_queued')],
+			returnAll: true,
+		}),
 		executeOnce: true,
 		alwaysOutputData: true,
 		notes: 'Stock moved, credit not posted yet: their units count against the order',
 		notesInFlow: true,
 	});
 	const failed = b.add({
-		...dataTableNode('Open Credit Exceptions', [position[0] + 240, position[1]], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
+		...dataTableNode(
+			'Open Credit Exceptions',
+			[position[0] + 240, position[1]],
+			'exceptions',
+			'get',
+			{ conditions: [eq('status', 'open')], returnAll: true },
+		),
 		executeOnce: true,
 		alwaysOutputData: true,
 		notes: 'Credit failed after the stock moved: their units count too',
@@ -191,5 +310,9 @@ export const HELD_RETURNS =
 export const stockParameters = (changedAfterMove: 'block' | 'continue') => ({
 	resource: 'stock',
 	operation: 'applyReturnMoves',
-	options: { adjustmentReason: '{{ADJUSTMENT_REASON}}', heldReturns: HELD_RETURNS, changedAfterMove },
+	options: {
+		adjustmentReason: '{{ADJUSTMENT_REASON}}',
+		heldReturns: HELD_RETURNS,
+		changedAfterMove,
+	},
 });

@@ -40,54 +40,168 @@ export interface PlaceholderSpec {
 const tablePlaceholders: Record<string, PlaceholderSpec> = {};
 for (const key of TABLE_KEYS) {
 	const t = TABLES[key];
-	tablePlaceholders[`${t.stem}_TABLE_ID`] = { type: 'string', description: `Data Table id of the ${t.defaultName} table (${t.purpose})` };
-	tablePlaceholders[`${t.stem}_TABLE_NAME`] = { type: 'string', description: `Name of the ${t.defaultName} table` };
+	tablePlaceholders[`${t.stem}_TABLE_ID`] = {
+		type: 'string',
+		description: `Data Table id of the ${t.defaultName} table (${t.purpose})`,
+	};
+	tablePlaceholders[`${t.stem}_TABLE_NAME`] = {
+		type: 'string',
+		description: `Name of the ${t.defaultName} table`,
+	};
 }
 
 export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
-	CLIENT_NAME: { type: 'string', description: 'The client (retailer) name, shown in workflow names, alerts and reports' },
-	TIMEZONE: { type: 'string', description: 'Workflow time zone (schedules, "yesterday" in the reconciliation)' },
-	KHAOS_CREDENTIAL_ID: { type: 'string', description: 'n8n credential id of the Khaos Control API credential' },
-	KHAOS_CREDENTIAL_NAME: { type: 'string', description: 'Name of the Khaos Control API credential' },
-	REBOUND_CREDENTIAL_ID: { type: 'string', description: 'n8n credential id of the ReBound API credential' },
+	CLIENT_NAME: {
+		type: 'string',
+		description: 'The client (retailer) name, shown in workflow names, alerts and reports',
+	},
+	TIMEZONE: {
+		type: 'string',
+		description: 'Workflow time zone (schedules, "yesterday" in the reconciliation)',
+	},
+	KHAOS_CREDENTIAL_ID: {
+		type: 'string',
+		description: 'n8n credential id of the Khaos Control API credential',
+	},
+	KHAOS_CREDENTIAL_NAME: {
+		type: 'string',
+		description: 'Name of the Khaos Control API credential',
+	},
+	REBOUND_CREDENTIAL_ID: {
+		type: 'string',
+		description: 'n8n credential id of the ReBound API credential',
+	},
 	REBOUND_CREDENTIAL_NAME: { type: 'string', description: 'Name of the ReBound API credential' },
-	SMTP_CREDENTIAL_ID: { type: 'string', description: 'n8n credential id of the SMTP credential for alert and report e-mails (empty: none)' },
+	SMTP_CREDENTIAL_ID: {
+		type: 'string',
+		description:
+			'n8n credential id of the SMTP credential for alert and report e-mails (empty: none)',
+	},
 	SMTP_CREDENTIAL_NAME: { type: 'string', description: 'Name of the SMTP credential' },
-	SLACK_CREDENTIAL_ID: { type: 'string', description: 'n8n credential id of the Slack API credential (empty: none)' },
+	SLACK_CREDENTIAL_ID: {
+		type: 'string',
+		description: 'n8n credential id of the Slack API credential (empty: none)',
+	},
 	SLACK_CREDENTIAL_NAME: { type: 'string', description: 'Name of the Slack API credential' },
-	REBOUND_WEBHOOK_ID: { type: 'string', description: 'Fixed webhook id: the ReBound webhook URL is <n8n>/webhook/<id>/rebound' },
-	WEBHOOK_TRIGGER_DISABLED: { type: 'boolean', description: 'true when the client uses polling instead of the webhook' },
-	POLL_TRIGGER_DISABLED: { type: 'boolean', description: 'true when the client uses the webhook (the default)' },
-	POLL_EVERY_MINUTES: { type: 'number', description: 'How often the ReBound Poll Trigger polls (minutes)' },
-	WEBHOOK_BATCH_WINDOW_MS: { type: 'number', description: 'ReBound Trigger batch window (ms): deliveries inside it start one intake execution and are answered once queued; 0 = one execution per delivery' },
-	WEBHOOK_BATCH_MAX_SIZE: { type: 'number', description: 'Most deliveries one intake execution takes' },
-	PROCESS_EVERY_SECONDS: { type: 'number', description: 'How often the processor takes the next batch from the inbox (seconds)' },
+	REBOUND_WEBHOOK_ID: {
+		type: 'string',
+		description: 'Fixed webhook id: the ReBound webhook URL is <n8n>/webhook/<id>/rebound',
+	},
+	WEBHOOK_TRIGGER_DISABLED: {
+		type: 'boolean',
+		description: 'true when the client uses polling instead of the webhook',
+	},
+	POLL_TRIGGER_DISABLED: {
+		type: 'boolean',
+		description: 'true when the client uses the webhook (the default)',
+	},
+	POLL_EVERY_MINUTES: {
+		type: 'number',
+		description: 'How often the ReBound Poll Trigger polls (minutes)',
+	},
+	WEBHOOK_BATCH_WINDOW_MS: {
+		type: 'number',
+		description:
+			'ReBound Trigger batch window (ms): deliveries inside it start one intake execution and are answered once queued; 0 = one execution per delivery',
+	},
+	WEBHOOK_BATCH_MAX_SIZE: {
+		type: 'number',
+		description: 'Most deliveries one intake execution takes',
+	},
+	PROCESS_EVERY_SECONDS: {
+		type: 'number',
+		description: 'How often the processor takes the next batch from the inbox (seconds)',
+	},
 	BATCH_SIZE: { type: 'number', description: 'Most inbox rows one processor run takes' },
-	SAVE_SUCCESS_EXECUTIONS: { type: 'string', description: "Whether successful intake and processor runs are saved in n8n: 'all' or 'none'" },
-	STALE_AFTER_MINUTES: { type: 'number', description: 'A row left "processing" this long (crash) is queued again' },
-	MAX_TRANSIENT_ATTEMPTS: { type: 'number', description: 'Runs a row is retried after transient failures before it becomes an exception' },
-	MAX_REQUEUES: { type: 'number', description: 'Times a row left "processing" is queued again; left processing once more, it becomes a `stuck` exception' },
-	SETTLE_SECONDS: { type: 'number', description: 'The processor takes only inbox rows older than this (seconds), so a later event of the same return can arrive first' },
-	FINANCE_BATCHED: { type: 'boolean', description: 'true: credit notes are posted by the scheduled posting workflow; false: straight after restock' },
-	CREDIT_POSTING_CRON: { type: 'string', description: 'Cron expression of the credit-note posting run' },
-	RECONCILIATION_CRON: { type: 'string', description: 'Cron expression of the daily reconciliation' },
-	REPLAY_EVERY_MINUTES: { type: 'number', description: 'How often the replay workflow retries open exceptions (when scheduled)' },
-	REPLAY_SCHEDULE_DISABLED: { type: 'boolean', description: 'true when exceptions are replayed by hand only' },
-	DELIVERY_POLICY: { type: 'string', description: 'Delivery refund policy: never | whole_order | always' },
+	SAVE_SUCCESS_EXECUTIONS: {
+		type: 'string',
+		description: "Whether successful intake and processor runs are saved in n8n: 'all' or 'none'",
+	},
+	STALE_AFTER_MINUTES: {
+		type: 'number',
+		description: 'A row left "processing" this long (crash) is queued again',
+	},
+	MAX_TRANSIENT_ATTEMPTS: {
+		type: 'number',
+		description: 'Runs a row is retried after transient failures before it becomes an exception',
+	},
+	MAX_REQUEUES: {
+		type: 'number',
+		description:
+			'Times a row left "processing" is queued again; left processing once more, it becomes a `stuck` exception',
+	},
+	SETTLE_SECONDS: {
+		type: 'number',
+		description:
+			'The processor takes only inbox rows older than this (seconds), so a later event of the same return can arrive first',
+	},
+	FINANCE_BATCHED: {
+		type: 'boolean',
+		description:
+			'true: credit notes are posted by the scheduled posting workflow; false: straight after restock',
+	},
+	CREDIT_POSTING_CRON: {
+		type: 'string',
+		description: 'Cron expression of the credit-note posting run',
+	},
+	RECONCILIATION_CRON: {
+		type: 'string',
+		description: 'Cron expression of the daily reconciliation',
+	},
+	REPLAY_EVERY_MINUTES: {
+		type: 'number',
+		description: 'How often the replay workflow retries open exceptions (when scheduled)',
+	},
+	REPLAY_SCHEDULE_DISABLED: {
+		type: 'boolean',
+		description: 'true when exceptions are replayed by hand only',
+	},
+	DELIVERY_POLICY: {
+		type: 'string',
+		description: 'Delivery refund policy: never | whole_order | always',
+	},
 	CREDIT_ROUNDING: { type: 'string', description: 'VAT rounding: half_up | half_even' },
-	CREDIT_TOLERANCE_PENCE: { type: 'number', description: 'Credit vs ReBound refund tolerance, pence per line' },
-	MANUAL_AUTH_CODE: { type: 'string', description: 'Manual authorisation code recorded when a return is processed' },
-	ADJUSTMENT_REASON: { type: 'string', description: 'Reason text recorded on Khaos stock adjustments' },
-	KEEP_DONE_DAYS: { type: 'number', description: 'Inbox rows done and exceptions resolved longer ago than this are deleted by the daily run' },
+	CREDIT_TOLERANCE_PENCE: {
+		type: 'number',
+		description: 'Credit vs ReBound refund tolerance, pence per line',
+	},
+	MANUAL_AUTH_CODE: {
+		type: 'string',
+		description: 'Manual authorisation code recorded when a return is processed',
+	},
+	ADJUSTMENT_REASON: {
+		type: 'string',
+		description: 'Reason text recorded on Khaos stock adjustments',
+	},
+	KEEP_DONE_DAYS: {
+		type: 'number',
+		description:
+			'Inbox rows done and exceptions resolved longer ago than this are deleted by the daily run',
+	},
 	ALERT_EMAIL_DISABLED: { type: 'boolean', description: 'true until alert e-mail is configured' },
 	ALERT_EMAIL_FROM: { type: 'string', description: 'Sender of alert and report e-mails' },
-	ALERT_EMAIL_TO: { type: 'string', description: 'Recipients of exception alerts (comma separated)' },
+	ALERT_EMAIL_TO: {
+		type: 'string',
+		description: 'Recipients of exception alerts (comma separated)',
+	},
 	ALERT_SLACK_DISABLED: { type: 'boolean', description: 'true until Slack alerts are configured' },
-	ALERT_SLACK_CHANNEL: { type: 'string', description: 'Slack channel for exception alerts, e.g. #returns-alerts' },
-	REPORT_EMAIL_DISABLED: { type: 'boolean', description: 'true until the report e-mail is configured' },
+	ALERT_SLACK_CHANNEL: {
+		type: 'string',
+		description: 'Slack channel for exception alerts, e.g. #returns-alerts',
+	},
+	REPORT_EMAIL_DISABLED: {
+		type: 'boolean',
+		description: 'true until the report e-mail is configured',
+	},
 	REPORT_EMAIL_TO: { type: 'string', description: 'Recipients of the daily reconciliation report' },
-	REPORT_SLACK_DISABLED: { type: 'boolean', description: 'true until the Slack report is configured' },
-	REPORT_SLACK_CHANNEL: { type: 'string', description: 'Slack channel for the daily reconciliation report' },
+	REPORT_SLACK_DISABLED: {
+		type: 'boolean',
+		description: 'true until the Slack report is configured',
+	},
+	REPORT_SLACK_CHANNEL: {
+		type: 'string',
+		description: 'Slack channel for the daily reconciliation report',
+	},
 	...tablePlaceholders,
 };
 
@@ -140,11 +254,36 @@ export interface PlaceholderUse {
  * It evaluates to exactly the string.
  */
 export function expressionLiteral(value: string): string {
-	return JSON.stringify(value).replace(/[{}\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+	return JSON.stringify(value).replace(
+		/[{}\u2028\u2029]/g,
+		(c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+	);
 }
 
 /** Characters after which `/` starts a regular expression rather than a division. */
-const REGEX_AFTER = new Set(['', '(', ',', '=', ':', '[', '!', '&', '|', '?', '{', '}', ';', '+', '-', '*', '%', '<', '>', '~', '^']);
+const REGEX_AFTER = new Set([
+	'',
+	'(',
+	',',
+	'=',
+	':',
+	'[',
+	'!',
+	'&',
+	'|',
+	'?',
+	'{',
+	'}',
+	';',
+	'+',
+	'-',
+	'*',
+	'%',
+	'<',
+	'>',
+	'~',
+	'^',
+]);
 
 /** End (exclusive) of the quoted literal starting at `start`, or -1 when it is not closed. */
 function skipQuoted(code: string, start: number): number {
@@ -222,7 +361,8 @@ function fillExpression(body: string, emit: Emit, where: string): { text: string
 		if (c === '"' || c === "'" || c === '`') {
 			end = skipQuoted(body, i);
 			kind = c === '`' ? 'template literal' : 'string literal';
-			if (end < 0) throw new PlaceholderError(`${where}: a ${kind} of the expression is not closed`, []);
+			if (end < 0)
+				throw new PlaceholderError(`${where}: a ${kind} of the expression is not closed`, []);
 		} else if (c === '/' && body[i + 1] === '/') {
 			const nl = body.indexOf('\n', i);
 			const close = body.indexOf('}}', i);
@@ -246,7 +386,11 @@ function fillExpression(body: string, emit: Emit, where: string): { text: string
 					inside,
 				);
 			}
-			if (piece.includes('}}')) throw new PlaceholderError(`${where}: "}}" inside a ${kind} ends the n8n expression early`, []);
+			if (piece.includes('}}'))
+				throw new PlaceholderError(
+					`${where}: "}}" inside a ${kind} ends the n8n expression early`,
+					[],
+				);
 			out += piece;
 			i = end;
 			prev = 'a';
@@ -256,7 +400,8 @@ function fillExpression(body: string, emit: Emit, where: string): { text: string
 		out += c;
 		i++;
 	}
-	if (codeStart >= 0) throw new PlaceholderError(`${where}: an expression ({{) is not closed (}})`, []);
+	if (codeStart >= 0)
+		throw new PlaceholderError(`${where}: an expression ({{) is not closed (}})`, []);
 	return { text: out, code: segments };
 }
 
@@ -307,7 +452,10 @@ function fillString(s: string, where: string, evaluated: boolean, f: Filler): un
 		for (const segment of code) {
 			if (findPlaceholders(segment).size) continue; // a placeholder without a value: reported by the caller
 			if (!compiles(segment)) {
-				throw new PlaceholderError(`${where}: the expression {{${segment.length > 200 ? `${segment.slice(0, 200)}…` : segment}}} does not compile`, [...findPlaceholders(s)]);
+				throw new PlaceholderError(
+					`${where}: the expression {{${segment.length > 200 ? `${segment.slice(0, 200)}…` : segment}}} does not compile`,
+					[...findPlaceholders(s)],
+				);
 			}
 		}
 		return `=${text}`;
@@ -315,24 +463,44 @@ function fillString(s: string, where: string, evaluated: boolean, f: Filler): un
 	const whole = WHOLE.exec(s);
 	let out: unknown;
 	if (whole) out = f.whole(whole[1], where) ?? s;
-	else out = s.replace(PLACEHOLDER_PATTERN, (text, name: string) => f.text(name, 'plain', where) ?? text);
+	else
+		out = s.replace(
+			PLACEHOLDER_PATTERN,
+			(text, name: string) => f.text(name, 'plain', where) ?? text,
+		);
 	// a value must not turn a plain parameter into an expression
-	if (evaluated && out !== s && typeof out === 'string' && out.startsWith('=')) return `={{ ${expressionLiteral(out)} }}`;
+	if (evaluated && out !== s && typeof out === 'string' && out.startsWith('='))
+		return `={{ ${expressionLiteral(out)} }}`;
 	return out;
 }
 
-function fillValue(value: unknown, path: Array<string | number>, names: Array<string | null>, f: Filler, label: string, evaluated: (path: Path) => boolean): unknown {
-	if (typeof value === 'string') return fillString(value, `${label} › ${pathText(path, names)}`, evaluated(path), f);
+function fillValue(
+	value: unknown,
+	path: Array<string | number>,
+	names: Array<string | null>,
+	f: Filler,
+	label: string,
+	evaluated: (path: Path) => boolean,
+): unknown {
+	if (typeof value === 'string')
+		return fillString(value, `${label} › ${pathText(path, names)}`, evaluated(path), f);
 	if (Array.isArray(value)) {
 		return value.map((v, k) => {
-			const name = v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string' ? (v as { name: string }).name : null;
+			const name =
+				v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string'
+					? (v as { name: string }).name
+					: null;
 			return fillValue(v, [...path, k], [...names, name], f, label, evaluated);
 		});
 	}
 	if (value && typeof value === 'object') {
 		const out: Record<string, unknown> = {};
 		for (const [k, v] of Object.entries(value)) {
-			const key = k.replace(PLACEHOLDER_PATTERN, (text, name: string) => f.text(name, 'plain', `${label} › ${pathText(path, names)} (key)`) ?? text);
+			const key = k.replace(
+				PLACEHOLDER_PATTERN,
+				(text, name: string) =>
+					f.text(name, 'plain', `${label} › ${pathText(path, names)} (key)`) ?? text,
+			);
 			out[key] = fillValue(v, [...path, k], [...names, null], f, label, evaluated);
 		}
 		return out;
@@ -345,12 +513,19 @@ function codeText(name: string, value: PlaceholderValue, where: string): string 
 	const type = PLACEHOLDERS[name]?.type ?? (typeof value as PlaceholderType);
 	if (type === 'number') {
 		if (typeof value !== 'number' || !Number.isFinite(value)) {
-			throw new PlaceholderError(`${where}: {{${name}}} is used in expression code as a number, but its value ${JSON.stringify(value)} is not a finite number`, [name]);
+			throw new PlaceholderError(
+				`${where}: {{${name}}} is used in expression code as a number, but its value ${JSON.stringify(value)} is not a finite number`,
+				[name],
+			);
 		}
 		return value < 0 || Object.is(value, -0) ? `(${value})` : String(value);
 	}
 	if (type === 'boolean') {
-		if (typeof value !== 'boolean') throw new PlaceholderError(`${where}: {{${name}}} is used in expression code as a boolean, but its value ${JSON.stringify(value)} is not true or false`, [name]);
+		if (typeof value !== 'boolean')
+			throw new PlaceholderError(
+				`${where}: {{${name}}} is used in expression code as a boolean, but its value ${JSON.stringify(value)} is not true or false`,
+				[name],
+			);
 		return String(value);
 	}
 	return expressionLiteral(String(value));
@@ -362,7 +537,12 @@ function codeText(name: string, value: PlaceholderValue, where: string): string 
  * with no value, or the first one that stands where a value could become
  * code. The template is not changed.
  */
-export function substitute<T>(template: T, values: Record<string, PlaceholderValue>, label = 'template', options: SubstituteOptions = {}): T {
+export function substitute<T>(
+	template: T,
+	values: Record<string, PlaceholderValue>,
+	label = 'template',
+	options: SubstituteOptions = {},
+): T {
 	const missing = new Set<string>();
 	const get = (name: string): PlaceholderValue | undefined => {
 		if (!Object.prototype.hasOwnProperty.call(values, name)) {
@@ -386,7 +566,11 @@ export function substitute<T>(template: T, values: Record<string, PlaceholderVal
 	const out = fillValue(template, [], [], filler, label, options.evaluated ?? underParameters) as T;
 	const left = [...findPlaceholders(out)];
 	const names = [...new Set([...missing, ...left])].sort();
-	if (names.length) throw new PlaceholderError(`${label}: no value for placeholder(s) ${names.map((n) => `{{${n}}}`).join(', ')}`, names);
+	if (names.length)
+		throw new PlaceholderError(
+			`${label}: no value for placeholder(s) ${names.map((n) => `{{${n}}}`).join(', ')}`,
+			names,
+		);
 	return out;
 }
 
@@ -397,9 +581,14 @@ export function substitute<T>(template: T, values: Record<string, PlaceholderVal
  * compile with the placeholders filled: the template build runs this, so such
  * a template is never written.
  */
-export function placeholderUses(template: unknown, label = 'template', options: SubstituteOptions = {}): PlaceholderUse[] {
+export function placeholderUses(
+	template: unknown,
+	label = 'template',
+	options: SubstituteOptions = {},
+): PlaceholderUse[] {
 	const uses: PlaceholderUse[] = [];
-	const record = (name: string, context: PlaceholderContext, where: string) => uses.push({ name, path: where.slice(where.indexOf(' › ') + 3), context });
+	const record = (name: string, context: PlaceholderContext, where: string) =>
+		uses.push({ name, path: where.slice(where.indexOf(' › ') + 3), context });
 	const sample = (name: string): PlaceholderValue => {
 		const type = PLACEHOLDERS[name]?.type ?? 'string';
 		return type === 'number' ? 1 : type === 'boolean' ? true : 'x';

@@ -1,7 +1,19 @@
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { Builder, type WorkflowTemplate } from './builder';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
-import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, ifNode, khaos, parseJsonNode, stockParameters } from './nodes';
+import {
+	CREDIT_PARAMETERS,
+	MAPPING_PARAMETERS,
+	PACKAGE,
+	addHeldRows,
+	addMappingReads,
+	dataTableNode,
+	eq,
+	ifNode,
+	khaos,
+	parseJsonNode,
+	stockParameters,
+} from './nodes';
 
 const OVERVIEW = [
 	'## Process the returns queue',
@@ -20,16 +32,26 @@ const OVERVIEW = [
 	'3. Keep the batch size small enough for a run to end well within {{STALE_AFTER_MINUTES}} min.',
 ].join('\n');
 
-const THIS_RUNS_ROW = [eq('id', "={{ $('Mark Processing').item.json.id }}"), eq('status', 'processing'), eq('claim', '={{ $execution.id }}')];
+const THIS_RUNS_ROW = [
+	eq('id', "={{ $('Mark Processing').item.json.id }}"),
+	eq('status', 'processing'),
+	eq('claim', '={{ $execution.id }}'),
+];
 
 export function buildProcessor(): WorkflowTemplate {
-	const b = new Builder('processor', 'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})', true);
+	const b = new Builder(
+		'processor',
+		'Returns: ReBound → Khaos – 2 process queue ({{CLIENT_NAME}})',
+		true,
+	);
 	const trigger = b.add({
 		name: 'Every Few Seconds',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
 		position: [0, 0],
-		parameters: { rule: { interval: [{ field: 'seconds', secondsInterval: '{{PROCESS_EVERY_SECONDS}}' }] } },
+		parameters: {
+			rule: { interval: [{ field: 'seconds', secondsInterval: '{{PROCESS_EVERY_SECONDS}}' }] },
+		},
 	});
 	// Crash recovery runs on its own minute schedule, not in every run: one Data Table write less per run
 	// (a run every second spent ~0.1 s on it). A stalled row is requeued after STALE_AFTER_MINUTES anyway.
@@ -48,17 +70,31 @@ export function buildProcessor(): WorkflowTemplate {
 	const stalled = b.add({
 		...dataTableNode('Stalled Rows', [240, -560], 'inbox', 'get', {
 			all: true,
-			conditions: [eq('status', 'processing'), { keyName: 'updatedAt', condition: 'lt', keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}' }],
+			conditions: [
+				eq('status', 'processing'),
+				{
+					keyName: 'updatedAt',
+					condition: 'lt',
+					keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}',
+				},
+			],
 			returnAll: true,
 		}),
 		executeOnce: true,
 		notes: 'Crash recovery: rows left processing by a run that stopped',
 		notesInFlow: true,
 	});
-	const tooOften = b.add(ifNode('Requeued Too Often?', [480, -560], '={{ Number($json.requeues || 0) >= {{MAX_REQUEUES}} }}'));
+	const tooOften = b.add(
+		ifNode(
+			'Requeued Too Often?',
+			[480, -560],
+			'={{ Number($json.requeues || 0) >= {{MAX_REQUEUES}} }}',
+		),
+	);
 	// The last error a stalled row had before it was first requeued is carried along in lastError (after
 	// " | last error: "), so the stuck exception can quote it; the run that stopped is named by its claim.
-	const cause = "((e) => e.startsWith('left processing') ? '' : e)(String($json.lastError || '').split(' | last error: ').pop())";
+	const cause =
+		"((e) => e.startsWith('left processing') ? '' : e)(String($json.lastError || '').split(' | last error: ').pop())";
 	const requeueRow = b.add({
 		...dataTableNode('Requeue Stalled Row', [720, -680], 'inbox', 'update', {
 			all: true,
@@ -80,11 +116,11 @@ export function buildProcessor(): WorkflowTemplate {
 			'Stuck Exception',
 			[720, -440],
 			// The item the exception sink expects (core/exceptions.ts ReturnException; key = exceptionKey('stuck', { returnId })).
-			'={{ JSON.stringify({ exception: true, kind: \'stuck\', ' +
+			"={{ JSON.stringify({ exception: true, kind: 'stuck', " +
 				`title: ${JSON.stringify(stuck.title)}, owner: ${JSON.stringify(stuck.owner)}, action: ${JSON.stringify(stuck.action)}, stage: 'processor', ` +
 				"key: 'stuck|' + ($json.returnId || '-') + '|-|-', returnId: $json.returnId, displayId: $json.displayId, orderReference: $json.orderReference, " +
-				"sku: null, lineId: null, code: null, field: null, occurredAt: $now.toISO(), payload: $json.payload || null, " +
-				"details: { inboxId: $json.id, eventId: $json.eventId, sequence: $json.sequence, requeues: Number($json.requeues || 0), lastExecution: $json.claim }, " +
+				'sku: null, lineId: null, code: null, field: null, occurredAt: $now.toISO(), payload: $json.payload || null, ' +
+				'details: { inboxId: $json.id, eventId: $json.eventId, sequence: $json.sequence, requeues: Number($json.requeues || 0), lastExecution: $json.claim }, ' +
 				"message: 'Return ' + ($json.displayId || $json.returnId) + ' (event ' + $json.eventId + ') was left processing by a processor run ' + (Number($json.requeues || 0) + 1) + " +
 				"' times (requeued ' + Number($json.requeues || 0) + ' times, the limit), the last time by execution ' + $json.claim + '. Last error: ' + " +
 				"(String($json.lastError || '') || 'none recorded (see that execution)') }) }}",
@@ -96,19 +132,29 @@ export function buildProcessor(): WorkflowTemplate {
 		...dataTableNode('Mark Inbox Stuck', [4560, 2100], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('id', "={{ $('Stalled Rows').item.json.id }}"), eq('status', 'processing')],
-			columns: { status: 'exception', processedAt: '={{ $now.toISO() }}', lastError: '={{ $json.message }}' },
+			columns: {
+				status: 'exception',
+				processedAt: '={{ $now.toISO() }}',
+				lastError: '={{ $json.message }}',
+			},
 		}),
 		notes: 'After its exception row is written',
 		notesInFlow: true,
 	});
-	b.connect(everyMinute, stalled).connect(stalled, tooOften).connect(tooOften, stuckException, 0).connect(tooOften, requeueRow, 1).connect(stuckException, markStuck);
+	b.connect(everyMinute, stalled)
+		.connect(stalled, tooOften)
+		.connect(tooOften, stuckException, 0)
+		.connect(tooOften, requeueRow, 1)
+		.connect(stuckException, markStuck);
 	// One run at a time: the schedule starts a run every few seconds whatever the previous one is
 	// doing; under Khaos faults a run can take minutes, and overlapping runs took the same rows and
 	// piled up (the soak saw ~200 processor executions running at once and throughput collapse). A run
 	// goes on only when no row is `processing`; a crashed run's rows are requeued above after
 	// STALE_AFTER_MINUTES, so a crash never blocks the queue for longer.
 	const idle = b.add({
-		...dataTableNode('No Run In Progress?', [240, 0], 'inbox', 'rowNotExists', { conditions: [eq('status', 'processing')] }),
+		...dataTableNode('No Run In Progress?', [240, 0], 'inbox', 'rowNotExists', {
+			conditions: [eq('status', 'processing')],
+		}),
 		executeOnce: true,
 		notes: 'Skips this run while another run holds rows (processing)',
 		notesInFlow: true,
@@ -121,7 +167,14 @@ export function buildProcessor(): WorkflowTemplate {
 	const queued = b.add({
 		...dataTableNode('Queued Returns', [1440, 0], 'inbox', 'get', {
 			all: true,
-			conditions: [eq('status', 'queued'), { keyName: 'createdAt', condition: 'lt', keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}' }],
+			conditions: [
+				eq('status', 'queued'),
+				{
+					keyName: 'createdAt',
+					condition: 'lt',
+					keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}',
+				},
+			],
 			returnAll: false,
 			limit: '{{BATCH_SIZE}}',
 			orderBy: { column: 'id', direction: 'ASC' },
@@ -147,12 +200,17 @@ export function buildProcessor(): WorkflowTemplate {
 			conditions: [
 				eq('status', 'queued'),
 				{ keyName: 'id', condition: 'gte', keyValue: `={{ ${first}.id }}` },
-				{ keyName: 'id', condition: 'lte', keyValue: `={{ Number(${first}.requeues || 0) > 0 ? ${first}.id : $('Queued Returns').last().json.id }}` },
+				{
+					keyName: 'id',
+					condition: 'lte',
+					keyValue: `={{ Number(${first}.requeues || 0) > 0 ? ${first}.id : $('Queued Returns').last().json.id }}`,
+				},
 			],
 			columns: { status: 'processing', claim: '={{ $execution.id }}' },
 		}),
 		executeOnce: true,
-		notes: 'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
+		notes:
+			'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
 		notesInFlow: true,
 	});
 	// Out of order: a claimed row whose return has a later event (a higher sequence) anywhere in the inbox
@@ -162,7 +220,10 @@ export function buildProcessor(): WorkflowTemplate {
 	const later = b.add({
 		...dataTableNode('Later Event in Inbox', [2040, -160], 'inbox', 'get', {
 			all: true,
-			conditions: [eq('returnId', '={{ $json.returnId }}'), { keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' }],
+			conditions: [
+				eq('returnId', '={{ $json.returnId }}'),
+				{ keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' },
+			],
 			returnAll: false,
 			limit: 1,
 		}),
@@ -170,7 +231,8 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Per claimed row: a row of the same return with a later sequence',
 		notesInFlow: true,
 	});
-	const laterOf = "$('Later Event in Inbox').all().find(l => l.json.returnId === $json.returnId && Number(l.json.sequence) > Number($json.sequence))";
+	const laterOf =
+		"$('Later Event in Inbox').all().find(l => l.json.returnId === $json.returnId && Number(l.json.sequence) > Number($json.sequence))";
 	const superseded = b.add(ifNode('Superseded?', [2280, 0], `={{ !!${laterOf} }}`));
 	const markSuperseded = b.add({
 		...dataTableNode('Mark Superseded', [2520, 200], 'inbox', 'update', {
@@ -185,10 +247,28 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	// Map Returns reads the return from each claimed row's payload itself (no parse node, no expression per row).
-	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [2880, 0], parameters: MAPPING_PARAMETERS });
-	const validate = b.add(khaos('Validate SKUs', [3120, 0], { resource: 'product', operation: 'validateSkus', mappingType: 1 }, 'Exists, not archived, stock controlled'));
+	const map = b.add({
+		name: 'Map Returns',
+		type: `${PACKAGE}.returnsMapping`,
+		typeVersion: 1,
+		position: [2880, 0],
+		parameters: MAPPING_PARAMETERS,
+	});
+	const validate = b.add(
+		khaos(
+			'Validate SKUs',
+			[3120, 0],
+			{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+			'Exists, not archived, stock controlled',
+		),
+	);
 	const stock = b.add(
-		khaos('Apply Stock Moves', [3480, 0], stockParameters('block'), 'Restock / quarantine before any credit, bounded by the order'),
+		khaos(
+			'Apply Stock Moves',
+			[3480, 0],
+			stockParameters('block'),
+			'Restock / quarantine before any credit, bounded by the order',
+		),
 	);
 	const batched = b.add(ifNode('Finance Batched?', [3840, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
@@ -202,7 +282,14 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Stock done; the posting workflow creates the credit note',
 		notesInFlow: true,
 	});
-	const credit = b.add(khaos('Create Credit Note', [4080, 100], CREDIT_PARAMETERS, 'Values from the original Khaos order'));
+	const credit = b.add(
+		khaos(
+			'Create Credit Note',
+			[4080, 100],
+			CREDIT_PARAMETERS,
+			'Values from the original Khaos order',
+		),
+	);
 	// Only the rows that succeeded become done, each by its id (its item pairs back to Mark Processing's
 	// row), once its credit note step has succeeded. One update per succeeded row: the Data table node's
 	// conditions (equals, not equals, greater / less than, contains, empty, true / false) cannot name a
@@ -222,7 +309,11 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const retry = b.add(
-		ifNode('Retry Later?', [4320, 560], "={{ $json.kind === 'transient_exhausted' && Number($('Mark Processing').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}"),
+		ifNode(
+			'Retry Later?',
+			[4320, 560],
+			"={{ $json.kind === 'transient_exhausted' && Number($('Mark Processing').item.json.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}",
+		),
 	);
 	const requeueRetry = b.add({
 		...dataTableNode('Requeue for Retry', [4560, 560], 'inbox', 'update', {
@@ -230,7 +321,11 @@ export function buildProcessor(): WorkflowTemplate {
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
 			conditions: THIS_RUNS_ROW,
-			columns: { status: 'queued', attempts: "={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}", lastError: '={{ $json.message }}' },
+			columns: {
+				status: 'queued',
+				attempts: "={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}",
+				lastError: '={{ $json.message }}',
+			},
 		}),
 		notes: 'Transient failure: tried again on a later run (attempts counts these)',
 		notesInFlow: true,
@@ -245,14 +340,21 @@ export function buildProcessor(): WorkflowTemplate {
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
 			conditions: THIS_RUNS_ROW,
-			columns: { status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}", lastError: '={{ $json.message }}' },
+			columns: {
+				status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
+				lastError: '={{ $json.message }}',
+			},
 		}),
 	);
 	const sink = addExceptionSink(b, 4560, 1000);
 
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
 	const held = addHeldRows(b, [2040, -560]);
-	b.connect(lastTable, queued).connect(queued, processing).connect(processing, held).connect(processing, later).connect(processing, superseded);
+	b.connect(lastTable, queued)
+		.connect(queued, processing)
+		.connect(processing, held)
+		.connect(processing, later)
+		.connect(processing, superseded);
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, done, 0);
@@ -274,21 +376,38 @@ export function buildProcessor(): WorkflowTemplate {
 			'After {{MAX_REQUEUES}} requeues the next stall makes the row a `stuck` exception instead.',
 		[everyMinute, stalled, tooOften, requeueRow, stuckException],
 	);
-	b.section('Start a run', 'Only when no row is `processing`: runs never pile up.', [trigger, idle]);
+	b.section('Start a run', 'Only when no row is `processing`: runs never pile up.', [
+		trigger,
+		idle,
+	]);
 	b.section(
 		'Claim a batch',
 		'The oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',
 		[queued, processing],
 	);
-	b.section('Out-of-order events', 'A claimed row whose return has a later event in the inbox is marked `superseded` and moves nothing.', [later, superseded, markSuperseded]);
-	b.section('Mapping and checks', 'Dispositions, reasons and SKU aliases from the mapping tables; then the SKUs are checked in Khaos.', [map, validate]);
-	b.section('Stock', 'Restock or quarantine before any credit, bounded by what the order sold.', [stock]);
+	b.section(
+		'Out-of-order events',
+		'A claimed row whose return has a later event in the inbox is marked `superseded` and moves nothing.',
+		[later, superseded, markSuperseded],
+	);
+	b.section(
+		'Mapping and checks',
+		'Dispositions, reasons and SKU aliases from the mapping tables; then the SKUs are checked in Khaos.',
+		[map, validate],
+	);
+	b.section('Stock', 'Restock or quarantine before any credit, bounded by what the order sold.', [
+		stock,
+	]);
 	b.section(
 		'Credit',
 		'Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded.',
 		[batched, queueCredit, credit, done],
 	);
-	b.section('Retry or record', 'Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.', [retry, requeueRetry]);
+	b.section(
+		'Retry or record',
+		'Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.',
+		[retry, requeueRetry],
+	);
 	addInboxAfterExceptionSection(b, [markException, markStuck]);
 	return b.build();
 }

@@ -1,5 +1,15 @@
 import { Builder, type WorkflowTemplate } from './builder';
-import { PACKAGE, REBOUND_CREDENTIALS, SLACK_CREDENTIALS, SMTP_CREDENTIALS, cronTrigger, dataTableNode, eq, khaos, slackEscape } from './nodes';
+import {
+	PACKAGE,
+	REBOUND_CREDENTIALS,
+	SLACK_CREDENTIALS,
+	SMTP_CREDENTIALS,
+	cronTrigger,
+	dataTableNode,
+	eq,
+	khaos,
+	slackEscape,
+} from './nodes';
 
 const OVERVIEW = [
 	'## Daily reconciliation',
@@ -19,11 +29,14 @@ const OVERVIEW = [
 export function buildReconciliation(): WorkflowTemplate {
 	const b = new Builder('reconciliation', 'Returns: daily reconciliation ({{CLIENT_NAME}})');
 	const trigger = b.add(cronTrigger('Every Morning', [0, 0], '{{RECONCILIATION_CRON}}'));
-	const before = "={{ $now.minus({ days: {{KEEP_DONE_DAYS}} }).toISO() }}";
+	const before = '={{ $now.minus({ days: {{KEEP_DONE_DAYS}} }).toISO() }}';
 	const purgeInbox = b.add({
 		...dataTableNode('Purge Old Done Rows', [240, 0], 'inbox', 'deleteRows', {
 			all: true,
-			conditions: [eq('status', 'done'), { keyName: 'updatedAt', condition: 'lt', keyValue: before }],
+			conditions: [
+				eq('status', 'done'),
+				{ keyName: 'updatedAt', condition: 'lt', keyValue: before },
+			],
 		}),
 		executeOnce: true,
 		alwaysOutputData: true,
@@ -33,13 +46,19 @@ export function buildReconciliation(): WorkflowTemplate {
 	const purgeExceptions = b.add({
 		...dataTableNode('Purge Old Resolved Exceptions', [480, 0], 'exceptions', 'deleteRows', {
 			all: true,
-			conditions: [eq('status', 'resolved'), { keyName: 'updatedAt', condition: 'lt', keyValue: before }],
+			conditions: [
+				eq('status', 'resolved'),
+				{ keyName: 'updatedAt', condition: 'lt', keyValue: before },
+			],
 		}),
 		executeOnce: true,
 		alwaysOutputData: true,
 	});
 	const open = b.add({
-		...dataTableNode('Open Exceptions', [840, 0], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true }),
+		...dataTableNode('Open Exceptions', [840, 0], 'exceptions', 'get', {
+			conditions: [eq('status', 'open')],
+			returnAll: true,
+		}),
 		executeOnce: true,
 		alwaysOutputData: true,
 	});
@@ -67,10 +86,12 @@ export function buildReconciliation(): WorkflowTemplate {
 			{
 				resource: 'return',
 				operation: 'reconcile',
-				exceptionsJson: "={{ JSON.stringify($('Open Exceptions').all().map(i => i.json).filter(r => r.key)) }}",
+				exceptionsJson:
+					"={{ JSON.stringify($('Open Exceptions').all().map(i => i.json).filter(r => r.key)) }}",
 				options: {
 					tolerancePencePerLine: '{{CREDIT_TOLERANCE_PENCE}}',
-					title: '=Returns reconciliation {{CLIENT_NAME}} – {{ $today.minus({ days: 1 }).toISODate() }}',
+					title:
+						'=Returns reconciliation {{CLIENT_NAME}} – {{ $today.minus({ days: 1 }).toISODate() }}',
 				},
 			},
 			'ReBound vs Khaos stock moves and credit notes',
@@ -89,7 +110,8 @@ export function buildReconciliation(): WorkflowTemplate {
 			operation: 'send',
 			fromEmail: '{{ALERT_EMAIL_FROM}}',
 			toEmail: '{{REPORT_EMAIL_TO}}',
-			subject: '=Returns reconciliation {{CLIENT_NAME}}: {{ $today.minus({ days: 1 }).toISODate() }}',
+			subject:
+				'=Returns reconciliation {{CLIENT_NAME}}: {{ $today.minus({ days: 1 }).toISODate() }}',
 			emailFormat: 'html',
 			html: "={{ $json.html ?? ('<pre>' + JSON.stringify($json, null, 2) + '</pre>') }}",
 			options: { appendAttribution: false },
@@ -114,10 +136,20 @@ export function buildReconciliation(): WorkflowTemplate {
 			otherOptions: { includeLinkToWorkflow: false },
 		},
 	});
-	b.connect(trigger, purgeInbox).connect(purgeInbox, purgeExceptions).connect(purgeExceptions, open).connect(open, search).connect(search, reconcile).connect(reconcile, email).connect(reconcile, slack);
+	b.connect(trigger, purgeInbox)
+		.connect(purgeInbox, purgeExceptions)
+		.connect(purgeExceptions, open)
+		.connect(open, search)
+		.connect(search, reconcile)
+		.connect(reconcile, email)
+		.connect(reconcile, slack);
 
 	b.overview(OVERVIEW);
-	b.section('Housekeeping', 'Deletes inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago.', [trigger, purgeInbox, purgeExceptions]);
+	b.section(
+		'Housekeeping',
+		'Deletes inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago.',
+		[trigger, purgeInbox, purgeExceptions],
+	);
 	b.section('Gather', "The open exceptions, and yesterday's returns from ReBound.", [open, search]);
 	b.section('Reconcile', 'ReBound against Khaos stock moves and credit notes.', [reconcile]);
 	b.section('Report', 'HTML by e-mail, Markdown to Slack.', [email, slack]);

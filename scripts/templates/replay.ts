@@ -1,6 +1,21 @@
 import { Builder, type WorkflowTemplate } from './builder';
 import { addExceptionSink, connectToSink } from './exceptionSink';
-import { CREDIT_PARAMETERS, MAPPING_PARAMETERS, PACKAGE, addHeldRows, addMappingReads, dataTableNode, eq, filterNode, ifNode, khaos, neq, parseJsonNode, stockParameters, text } from './nodes';
+import {
+	CREDIT_PARAMETERS,
+	MAPPING_PARAMETERS,
+	PACKAGE,
+	addHeldRows,
+	addMappingReads,
+	dataTableNode,
+	eq,
+	filterNode,
+	ifNode,
+	khaos,
+	neq,
+	parseJsonNode,
+	stockParameters,
+	text,
+} from './nodes';
 
 export const REPLAYABLE_KINDS = [
 	'unmapped_disposition',
@@ -26,7 +41,7 @@ const OVERVIEW = [
 	'1. Take the **open** exceptions of the kinds a fix can clear: one per return, oldest first.',
 	'2. Run each stored record through mapping → SKU check → stock → credit again. Stock moves and credit notes are never applied twice: a unit that already moved stays where it is. ' +
 		'A replayed `regraded_after_move` goes on to its credit note and moves nothing; a replayed `quantity_exceeds_sold` is checked against the order again.',
-	'3. On success every open exception of that return becomes `resolved` and its inbox row `replayed`; a failure bumps the exception\'s `attempts` and `lastSeen`.',
+	"3. On success every open exception of that return becomes `resolved` and its inbox row `replayed`; a failure bumps the exception's `attempts` and `lastSeen`.",
 	'',
 	'Not replayed: `credit_mismatch` (finance decides; set it `resolved` by hand) and `stuck` (fix the cause, then set its inbox row back to `queued`).',
 	'### Setup',
@@ -36,18 +51,30 @@ const OVERVIEW = [
 
 export function buildReplay(): WorkflowTemplate {
 	const b = new Builder('replay', 'Returns: exception replay ({{CLIENT_NAME}})');
-	const manual = b.add({ name: 'Run Now', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, -120], parameters: {} });
+	const manual = b.add({
+		name: 'Run Now',
+		type: 'n8n-nodes-base.manualTrigger',
+		typeVersion: 1,
+		position: [0, -120],
+		parameters: {},
+	});
 	const scheduled = b.add({
 		name: 'On Replay Schedule',
 		type: 'n8n-nodes-base.scheduleTrigger',
 		typeVersion: 1.2,
 		position: [0, 120],
 		disabled: '{{REPLAY_SCHEDULE_DISABLED}}',
-		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: '{{REPLAY_EVERY_MINUTES}}' }] } },
+		parameters: {
+			rule: { interval: [{ field: 'minutes', minutesInterval: '{{REPLAY_EVERY_MINUTES}}' }] },
+		},
 	});
 	const lastTable = addMappingReads(b, [manual, scheduled], 360, 0);
 	const open = b.add({
-		...dataTableNode('Open Exceptions', [1200, 0], 'exceptions', 'get', { conditions: [eq('status', 'open')], returnAll: true, orderBy: { column: 'id', direction: 'ASC' } }),
+		...dataTableNode('Open Exceptions', [1200, 0], 'exceptions', 'get', {
+			conditions: [eq('status', 'open')],
+			returnAll: true,
+			orderBy: { column: 'id', direction: 'ASC' },
+		}),
 		executeOnce: true,
 	});
 	const kinds = JSON.stringify(REPLAYABLE_KINDS).replace(/"/g, "'");
@@ -61,9 +88,28 @@ export function buildReplay(): WorkflowTemplate {
 		notes: 'Kinds a fix can clear; the oldest exception of each return',
 		notesInFlow: true,
 	});
-	const parse = b.add(parseJsonNode('Parse Stored Record', [1680, 0], '={{ $json.payload }}', 'The record as it was when it failed'));
-	const map = b.add({ name: 'Map Returns', type: `${PACKAGE}.returnsMapping`, typeVersion: 1, position: [2040, 0], parameters: MAPPING_PARAMETERS });
-	const validate = b.add(khaos('Validate SKUs', [2280, 0], { resource: 'product', operation: 'validateSkus', mappingType: 1 }));
+	const parse = b.add(
+		parseJsonNode(
+			'Parse Stored Record',
+			[1680, 0],
+			'={{ $json.payload }}',
+			'The record as it was when it failed',
+		),
+	);
+	const map = b.add({
+		name: 'Map Returns',
+		type: `${PACKAGE}.returnsMapping`,
+		typeVersion: 1,
+		position: [2040, 0],
+		parameters: MAPPING_PARAMETERS,
+	});
+	const validate = b.add(
+		khaos('Validate SKUs', [2280, 0], {
+			resource: 'product',
+			operation: 'validateSkus',
+			mappingType: 1,
+		}),
+	);
 	const stock = b.add(khaos('Apply Stock Moves', [2640, 0], stockParameters('continue')));
 	const batched = b.add(ifNode('Finance Batched?', [3000, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
@@ -90,7 +136,11 @@ export function buildReplay(): WorkflowTemplate {
 	const resolve = b.add({
 		...dataTableNode('Resolve Exceptions', [3600, -100], 'exceptions', 'update', {
 			all: true,
-			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'open'), neq('kind', 'credit_mismatch')],
+			conditions: [
+				eq('returnId', '={{ $json.returnId }}'),
+				eq('status', 'open'),
+				neq('kind', 'credit_mismatch'),
+			],
 			columns: { status: 'resolved', resolvedAt: '={{ $now.toISO() }}' },
 		}),
 		notes: 'Every open exception of the return that the replay cleared',
@@ -106,10 +156,17 @@ export function buildReplay(): WorkflowTemplate {
 	const sink = addExceptionSink(b, 3600, 600);
 
 	const held = addHeldRows(b, [1440, -400]);
-	b.connect(lastTable, open).connect(open, held).connect(open, replayable).connect(replayable, parse).connect(parse, map);
+	b.connect(lastTable, open)
+		.connect(open, held)
+		.connect(open, replayable)
+		.connect(replayable, parse)
+		.connect(parse, map);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1);
-	b.connect(queueCredit, resolve).connect(queueCredit, replayed).connect(credit, resolve, 0).connect(credit, replayed, 0);
+	b.connect(queueCredit, resolve)
+		.connect(queueCredit, replayed)
+		.connect(credit, resolve, 0)
+		.connect(credit, replayed, 0);
 	for (const [from, output] of [
 		[map, 1],
 		[validate, 1],
@@ -119,15 +176,34 @@ export function buildReplay(): WorkflowTemplate {
 		connectToSink(b, from, output, sink);
 
 	b.overview(OVERVIEW);
-	b.section('Start', 'By hand after a fix, or on the replay schedule when one is set.', [manual, scheduled]);
+	b.section('Start', 'By hand after a fix, or on the replay schedule when one is set.', [
+		manual,
+		scheduled,
+	]);
 	b.section(
 		'Pick the exceptions',
 		'Open exceptions of the kinds a fix can clear, one per return, oldest first, each with the record as it was when it failed.',
 		[open, replayable, parse],
 	);
-	b.section('Mapping and checks', 'Dispositions, reasons and SKU aliases from the mapping tables; then the SKUs are checked in Khaos.', [map, validate]);
-	b.section('Stock', 'Moves only what has not moved yet: a unit that already moved stays where it is.', [stock]);
-	b.section('Credit', 'Finance batched: queued for the posting workflow. Otherwise the credit note is created now.', [batched, queueCredit, credit]);
-	b.section('Resolve', 'The open exceptions of the return (but a credit mismatch) become `resolved`, its inbox row `replayed`.', [resolve, replayed]);
+	b.section(
+		'Mapping and checks',
+		'Dispositions, reasons and SKU aliases from the mapping tables; then the SKUs are checked in Khaos.',
+		[map, validate],
+	);
+	b.section(
+		'Stock',
+		'Moves only what has not moved yet: a unit that already moved stays where it is.',
+		[stock],
+	);
+	b.section(
+		'Credit',
+		'Finance batched: queued for the posting workflow. Otherwise the credit note is created now.',
+		[batched, queueCredit, credit],
+	);
+	b.section(
+		'Resolve',
+		'The open exceptions of the return (but a credit mismatch) become `resolved`, its inbox row `replayed`.',
+		[resolve, replayed],
+	);
 	return b.build();
 }

@@ -14,7 +14,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The default ReBound sandbox fixture's demo credentials (sandbox/fixtures/rebound-default.json; not secrets). */
-export const SANDBOX_REBOUND = { login: 'demo-retailer', apiKey: 'demo-api-key-0000', webhookSecret: 'demo-webhook-secret-0000' } as const;
+export const SANDBOX_REBOUND = {
+	login: 'demo-retailer',
+	apiKey: 'demo-api-key-0000',
+	webhookSecret: 'demo-webhook-secret-0000',
+} as const;
 
 export const EXAMPLE_VALUES_FILE = path.join(__dirname, 'values.example.json');
 
@@ -88,7 +92,11 @@ export function sandboxClientValues(o: SandboxClientOptions): Json {
 		},
 		sites: example.sites,
 		mapping: example.mapping,
-		trigger: { mode: o.trigger ?? 'webhook', webhookId: o.webhookId, pollEveryMinutes: o.pollEveryMinutes ?? 60 },
+		trigger: {
+			mode: o.trigger ?? 'webhook',
+			webhookId: o.webhookId,
+			pollEveryMinutes: o.pollEveryMinutes ?? 60,
+		},
 		schedules: {
 			processEverySeconds: o.processEverySeconds ?? 5,
 			reconciliationCron: o.reconciliationCron ?? example.schedules.reconciliationCron,
@@ -110,6 +118,13 @@ export function sandboxClientValues(o: SandboxClientOptions): Json {
 }
 
 /** The environment the import needs for sandboxClientValues() with the default variable names. */
-export function sandboxImportEnv(n8nApiKey: string, n8nApiKeyEnv = 'SANDBOX_N8N_API_KEY'): Record<string, string> {
-	return { [n8nApiKeyEnv]: n8nApiKey, SANDBOX_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey, SANDBOX_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret };
+export function sandboxImportEnv(
+	n8nApiKey: string,
+	n8nApiKeyEnv = 'SANDBOX_N8N_API_KEY',
+): Record<string, string> {
+	return {
+		[n8nApiKeyEnv]: n8nApiKey,
+		SANDBOX_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
+		SANDBOX_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
+	};
 }

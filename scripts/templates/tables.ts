@@ -27,7 +27,8 @@ export const TABLES: Record<TableKey, TableSpec> = {
 		key: 'inbox',
 		stem: 'INBOX',
 		defaultName: 'returns inbox',
-		purpose: 'Queue of return events received from ReBound, processed in order by the processor workflow',
+		purpose:
+			'Queue of return events received from ReBound, processed in order by the processor workflow',
 		columns: [
 			s('eventId'),
 			s('returnId'),
@@ -53,7 +54,8 @@ export const TABLES: Record<TableKey, TableSpec> = {
 		key: 'exceptions',
 		stem: 'EXCEPTIONS',
 		defaultName: 'returns exceptions',
-		purpose: 'The exception queue: one row per problem (key), with owner, action and the record for replay',
+		purpose:
+			'The exception queue: one row per problem (key), with owner, action and the record for replay',
 		columns: [
 			s('key'),
 			s('kind'),
@@ -83,7 +85,14 @@ export const TABLES: Record<TableKey, TableSpec> = {
 		stem: 'DISPOSITIONS',
 		defaultName: 'disposition map',
 		purpose: 'ReBound grade → Khaos stock action, site and location (edited by operations)',
-		columns: [s('disposition'), s('action'), s('siteId'), s('locationId'), b('sellable'), s('notes')],
+		columns: [
+			s('disposition'),
+			s('action'),
+			s('siteId'),
+			s('locationId'),
+			b('sellable'),
+			s('notes'),
+		],
 	},
 	reasons: {
 		key: 'reasons',
@@ -110,4 +119,12 @@ export function columnType(table: TableKey, column: string): ColumnType {
 }
 
 /** Inbox statuses, in the order a row normally passes through them. */
-export const INBOX_STATUSES = ['queued', 'processing', 'credit_queued', 'done', 'exception', 'superseded', 'replayed'] as const;
+export const INBOX_STATUSES = [
+	'queued',
+	'processing',
+	'credit_queued',
+	'done',
+	'exception',
+	'superseded',
+	'replayed',
+] as const;

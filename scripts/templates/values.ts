@@ -12,7 +12,8 @@ import { TABLES, TABLE_KEYS, type TableKey } from './tables';
 const nonEmpty = z.string().trim().min(1, 'is empty');
 
 /** A section of the file: absent counts as {} so every missing value inside is named. */
-const section = <T extends z.ZodTypeAny>(schema: T) => z.preprocess((v) => (v === undefined || v === null ? {} : v), schema);
+const section = <T extends z.ZodTypeAny>(schema: T) =>
+	z.preprocess((v) => (v === undefined || v === null ? {} : v), schema);
 
 /** A credential that exists (id) or is created by the import (name + data). */
 const CredentialSchema = z
@@ -23,8 +24,19 @@ const CredentialSchema = z
 		data: z.record(z.unknown()).optional(),
 	})
 	.superRefine((c, ctx) => {
-		if (!c.id && !(c.name && c.data)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give an id (existing credential) or a name and data (to create one)', params: { missing: true } });
-		if (!c.id && !c.name) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['name'], message: 'is missing', params: { missing: true } });
+		if (!c.id && !(c.name && c.data))
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				message: 'give an id (existing credential) or a name and data (to create one)',
+				params: { missing: true },
+			});
+		if (!c.id && !c.name)
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				path: ['name'],
+				message: 'is missing',
+				params: { missing: true },
+			});
 	});
 
 /** A Data Table that exists (id) or is found / created by name. */
@@ -36,7 +48,12 @@ const TableSchema = z
 		create: z.boolean().default(true),
 	})
 	.superRefine((t, ctx) => {
-		if (!t.id && !t.name) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give an id or a name', params: { missing: true } });
+		if (!t.id && !t.name)
+			ctx.addIssue({
+				code: z.ZodIssueCode.custom,
+				message: 'give an id or a name',
+				params: { missing: true },
+			});
 	});
 
 const cron = z
@@ -44,8 +61,20 @@ const cron = z
 	.trim()
 	.regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression of 5 or 6 fields, e.g. "0 6 * * *"');
 
-const email = z.string().trim().regex(/^[^@\s,]+@[^@\s,]+(\s*,\s*[^@\s,]+@[^@\s,]+)*$/, 'must be an e-mail address (or several, comma separated)');
-const slackChannel = z.string().trim().regex(/^#?[a-z0-9_-]{2,80}$|^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel name (#returns) or id');
+const email = z
+	.string()
+	.trim()
+	.regex(
+		/^[^@\s,]+@[^@\s,]+(\s*,\s*[^@\s,]+@[^@\s,]+)*$/,
+		'must be an e-mail address (or several, comma separated)',
+	);
+const slackChannel = z
+	.string()
+	.trim()
+	.regex(
+		/^#?[a-z0-9_-]{2,80}$|^[CGD][A-Z0-9]{2,}$/,
+		'must be a Slack channel name (#returns) or id',
+	);
 
 export const ValuesSchema = z
 	.object({
@@ -55,26 +84,37 @@ export const ValuesSchema = z
 		 */
 		client: nonEmpty,
 		timezone: nonEmpty,
-		credentials: section(z.object({
-			khaos: CredentialSchema,
-			rebound: CredentialSchema,
-			smtp: CredentialSchema.optional(),
-			slack: CredentialSchema.optional(),
-		})),
-		dataTables: section(z.object({
-			inbox: TableSchema,
-			exceptions: TableSchema,
-			dispositions: TableSchema,
-			reasons: TableSchema,
-			skuAliases: TableSchema,
-		})),
+		credentials: section(
+			z.object({
+				khaos: CredentialSchema,
+				rebound: CredentialSchema,
+				smtp: CredentialSchema.optional(),
+				slack: CredentialSchema.optional(),
+			}),
+		),
+		dataTables: section(
+			z.object({
+				inbox: TableSchema,
+				exceptions: TableSchema,
+				dispositions: TableSchema,
+				reasons: TableSchema,
+				skuAliases: TableSchema,
+			}),
+		),
 		/** Khaos sites and their locations: mapping rows are checked against them. */
 		sites: z
 			.array(
 				z.object({
 					id: z.union([nonEmpty, z.number()]).transform(String),
 					name: z.string().default(''),
-					locations: z.array(z.object({ id: z.union([nonEmpty, z.number()]).transform(String), sellable: z.boolean().default(false) })).default([]),
+					locations: z
+						.array(
+							z.object({
+								id: z.union([nonEmpty, z.number()]).transform(String),
+								sellable: z.boolean().default(false),
+							}),
+						)
+						.default([]),
 				}),
 			)
 			.default([]),
@@ -86,59 +126,67 @@ export const ValuesSchema = z
 				skuAliases: z.array(z.record(z.unknown())).default([]),
 			})
 			.default({}),
-		trigger: section(z.object({
-			mode: z.enum(['webhook', 'poll']),
-			/** Fixed id in the webhook URL <n8n>/webhook/<webhookId>/rebound; generated when absent. */
-			webhookId: z
-				.string()
-				.trim()
-				.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8–64 letters, digits or dashes')
-				.optional(),
-			pollEveryMinutes: z.number().int().min(1).max(1440).default(5),
-			/**
-			 * ReBound Trigger "Batch Window": deliveries within this many ms start one intake execution
-			 * together and are answered once it queued them (0: one execution per delivery, answered on
-			 * receipt). n8n's ~45 ms per execution caps one-per-delivery intake at ~20 a second here.
-			 */
-			batchWindowMs: z.number().int().min(0).max(5000).default(50),
-			/** Deliveries per intake execution at most. */
-			batchMaxSize: z.number().int().min(1).max(1000).default(100),
-		})),
-		schedules: section(z.object({
-			/**
-			 * Processor interval. 1 s is allowed for low latency (event to credit note); a run that
-			 * outlasts the interval overlaps the next one, which only takes rows still queued (the first
-			 * marks its rows processing), and the Khaos references keep an overlap from applying twice.
-			 */
-			processEverySeconds: z.number().int().min(1).max(3600),
-			creditPostingCron: cron.optional(),
-			reconciliationCron: cron,
-			/** Replay open exceptions every N minutes; null or absent: by hand only. */
-			replayEveryMinutes: z.number().int().min(5).max(1440).nullable().default(null),
-		})),
-		processing: section(z.object({
-			batchSize: z.number().int().min(1).max(1000),
-			staleAfterMinutes: z.number().int().min(1).max(1440).default(15),
-			maxTransientAttempts: z.number().int().min(1).max(50).default(5),
-			/** A row left `processing` (a run stopped) is queued again at most this many times; the next time it becomes a `stuck` exception. */
-			maxRequeues: z.number().int().min(1).max(100).default(3),
-			/** Rows younger than this are left for the next run: a later event of the same return may still be on its way to the inbox. */
-			settleSeconds: z.number().int().min(0).max(600).default(3),
-			adjustmentReason: z.string().trim().min(1).max(60).default('ReBound return'),
-			/**
-			 * Save the data of successful intake and processor runs in n8n (its execution list). Off by
-			 * default: every return has its inbox row (and every failure its exception row and a saved
-			 * failed run), and saving each run's items is the largest database write per return.
-			 */
-			keepSuccessfulExecutions: z.boolean().default(false),
-		})),
-		finance: section(z.object({
-			batchCreditNotes: z.boolean(),
-			deliveryPolicy: z.enum(['never', 'whole_order', 'always']).default('never'),
-			rounding: z.enum(['half_up', 'half_even']).default('half_up'),
-			tolerancePencePerLine: z.number().int().min(0).default(1),
-			manualAuthCode: z.string().trim().min(1).max(30).default('REBOUND'),
-		})),
+		trigger: section(
+			z.object({
+				mode: z.enum(['webhook', 'poll']),
+				/** Fixed id in the webhook URL <n8n>/webhook/<webhookId>/rebound; generated when absent. */
+				webhookId: z
+					.string()
+					.trim()
+					.regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8–64 letters, digits or dashes')
+					.optional(),
+				pollEveryMinutes: z.number().int().min(1).max(1440).default(5),
+				/**
+				 * ReBound Trigger "Batch Window": deliveries within this many ms start one intake execution
+				 * together and are answered once it queued them (0: one execution per delivery, answered on
+				 * receipt). n8n's ~45 ms per execution caps one-per-delivery intake at ~20 a second here.
+				 */
+				batchWindowMs: z.number().int().min(0).max(5000).default(50),
+				/** Deliveries per intake execution at most. */
+				batchMaxSize: z.number().int().min(1).max(1000).default(100),
+			}),
+		),
+		schedules: section(
+			z.object({
+				/**
+				 * Processor interval. 1 s is allowed for low latency (event to credit note); a run that
+				 * outlasts the interval overlaps the next one, which only takes rows still queued (the first
+				 * marks its rows processing), and the Khaos references keep an overlap from applying twice.
+				 */
+				processEverySeconds: z.number().int().min(1).max(3600),
+				creditPostingCron: cron.optional(),
+				reconciliationCron: cron,
+				/** Replay open exceptions every N minutes; null or absent: by hand only. */
+				replayEveryMinutes: z.number().int().min(5).max(1440).nullable().default(null),
+			}),
+		),
+		processing: section(
+			z.object({
+				batchSize: z.number().int().min(1).max(1000),
+				staleAfterMinutes: z.number().int().min(1).max(1440).default(15),
+				maxTransientAttempts: z.number().int().min(1).max(50).default(5),
+				/** A row left `processing` (a run stopped) is queued again at most this many times; the next time it becomes a `stuck` exception. */
+				maxRequeues: z.number().int().min(1).max(100).default(3),
+				/** Rows younger than this are left for the next run: a later event of the same return may still be on its way to the inbox. */
+				settleSeconds: z.number().int().min(0).max(600).default(3),
+				adjustmentReason: z.string().trim().min(1).max(60).default('ReBound return'),
+				/**
+				 * Save the data of successful intake and processor runs in n8n (its execution list). Off by
+				 * default: every return has its inbox row (and every failure its exception row and a saved
+				 * failed run), and saving each run's items is the largest database write per return.
+				 */
+				keepSuccessfulExecutions: z.boolean().default(false),
+			}),
+		),
+		finance: section(
+			z.object({
+				batchCreditNotes: z.boolean(),
+				deliveryPolicy: z.enum(['never', 'whole_order', 'always']).default('never'),
+				rounding: z.enum(['half_up', 'half_even']).default('half_up'),
+				tolerancePencePerLine: z.number().int().min(0).default(1),
+				manualAuthCode: z.string().trim().min(1).max(30).default('REBOUND'),
+			}),
+		),
 		reconciliation: z
 			.object({
 				/** Done inbox rows and resolved exceptions are deleted after this many days. */
@@ -156,12 +204,17 @@ export const ValuesSchema = z
 			.default({}),
 	})
 	.superRefine((v, ctx) => {
-		const need = (path: Array<string | number>, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message, params: { missing: true } });
-		if (v.finance.batchCreditNotes && !v.schedules.creditPostingCron) need(['schedules', 'creditPostingCron'], 'is needed when finance.batchCreditNotes is true');
+		const need = (path: Array<string | number>, message: string) =>
+			ctx.addIssue({ code: z.ZodIssueCode.custom, path, message, params: { missing: true } });
+		if (v.finance.batchCreditNotes && !v.schedules.creditPostingCron)
+			need(['schedules', 'creditPostingCron'], 'is needed when finance.batchCreditNotes is true');
 		const emails = !!v.alerts.emailTo || !!v.reconciliation.emailTo;
-		if (emails && !v.alerts.emailFrom) need(['alerts', 'emailFrom'], 'is needed to send alert or report e-mails');
-		if (emails && !v.credentials.smtp) need(['credentials', 'smtp'], 'is needed to send alert or report e-mails');
-		if ((v.alerts.slackChannel || v.reconciliation.slackChannel) && !v.credentials.slack) need(['credentials', 'slack'], 'is needed to post to Slack');
+		if (emails && !v.alerts.emailFrom)
+			need(['alerts', 'emailFrom'], 'is needed to send alert or report e-mails');
+		if (emails && !v.credentials.smtp)
+			need(['credentials', 'smtp'], 'is needed to send alert or report e-mails');
+		if ((v.alerts.slackChannel || v.reconciliation.slackChannel) && !v.credentials.slack)
+			need(['credentials', 'slack'], 'is needed to post to Slack');
 	});
 
 export type ClientValues = z.infer<typeof ValuesSchema>;
@@ -173,10 +226,17 @@ export interface ValuesProblem {
 	missing: boolean;
 }
 
-export type ValuesResult = { ok: true; values: ClientValues; warnings: string[] } | { ok: false; problems: ValuesProblem[] };
+export type ValuesResult =
+	| { ok: true; values: ClientValues; warnings: string[] }
+	| { ok: false; problems: ValuesProblem[] };
 
 function pathName(path: Array<string | number>): string {
-	return path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[') || '(root)';
+	return (
+		path
+			.map((p) => (typeof p === 'number' ? `[${p}]` : p))
+			.join('.')
+			.replace(/\.\[/g, '[') || '(root)'
+	);
 }
 
 /** Check the mapping rows with the same rules the Returns Mapping node uses, and against the sites. */
@@ -186,46 +246,86 @@ function mappingProblems(v: ClientValues): { problems: ValuesProblem[]; warnings
 	const { dispositions, reasons, skuAliases } = v.mapping;
 	if (dispositions.length || reasons.length || skuAliases.length) {
 		const compiled = compileTables({ dispositions, reasons, skuAliases }, { requireRows: false });
-		if (!compiled.ok) for (const issue of compiled.issues) {
-				const where = issue.row > 0 ? `mapping.${issue.table}[${issue.row - 1}].${issue.field}` : `mapping.${issue.table}`;
+		if (!compiled.ok)
+			for (const issue of compiled.issues) {
+				const where =
+					issue.row > 0
+						? `mapping.${issue.table}[${issue.row - 1}].${issue.field}`
+						: `mapping.${issue.table}`;
 				problems.push({ name: where, message: formatTableIssue(issue), missing: false });
 			}
 	}
 	if (v.sites.length) {
 		dispositions.forEach((row, i) => {
-			const site = row.siteId === undefined || row.siteId === null || row.siteId === '' ? null : String(row.siteId);
-			const loc = row.locationId === undefined || row.locationId === null || row.locationId === '' ? null : String(row.locationId);
+			const site =
+				row.siteId === undefined || row.siteId === null || row.siteId === ''
+					? null
+					: String(row.siteId);
+			const loc =
+				row.locationId === undefined || row.locationId === null || row.locationId === ''
+					? null
+					: String(row.locationId);
 			if (!site) return;
 			const known = v.sites.find((s) => s.id === site);
 			if (!known) {
-				problems.push({ name: `mapping.dispositions[${i}].siteId`, message: `site "${site}" is not one of the sites listed under sites`, missing: false });
+				problems.push({
+					name: `mapping.dispositions[${i}].siteId`,
+					message: `site "${site}" is not one of the sites listed under sites`,
+					missing: false,
+				});
 				return;
 			}
 			const location = loc ? known.locations.find((l) => l.id === loc) : undefined;
 			if (loc && known.locations.length && !location) {
-				problems.push({ name: `mapping.dispositions[${i}].locationId`, message: `location "${loc}" is not listed for site "${site}"`, missing: false });
+				problems.push({
+					name: `mapping.dispositions[${i}].locationId`,
+					message: `location "${loc}" is not listed for site "${site}"`,
+					missing: false,
+				});
 			}
-			const sellable = row.sellable === true || row.sellable === 'true' || row.sellable === 1 || row.sellable === -1 || row.sellable === 'yes';
+			const sellable =
+				row.sellable === true ||
+				row.sellable === 'true' ||
+				row.sellable === 1 ||
+				row.sellable === -1 ||
+				row.sellable === 'yes';
 			if (location && sellable && !location.sellable) {
-				problems.push({ name: `mapping.dispositions[${i}].sellable`, message: `row is sellable but location "${loc}" of site "${site}" is not a sellable location`, missing: false });
+				problems.push({
+					name: `mapping.dispositions[${i}].sellable`,
+					message: `row is sellable but location "${loc}" of site "${site}" is not a sellable location`,
+					missing: false,
+				});
 			}
 		});
 	}
-	if (!dispositions.length) warnings.push('mapping.dispositions is empty: fill the disposition table before the first return arrives, or every return becomes an exception');
-	if (!reasons.length) warnings.push('mapping.reasons is empty: add rows (or one "*" row) to the reason table');
+	if (!dispositions.length)
+		warnings.push(
+			'mapping.dispositions is empty: fill the disposition table before the first return arrives, or every return becomes an exception',
+		);
+	if (!reasons.length)
+		warnings.push('mapping.reasons is empty: add rows (or one "*" row) to the reason table');
 	return { problems, warnings };
 }
 
 /** Validate a parsed values file; every missing or invalid value is named. */
 export function validateValues(raw: unknown, clientOverride?: string): ValuesResult {
-	const input = raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as Record<string, unknown>) } : {};
+	const input =
+		raw && typeof raw === 'object' && !Array.isArray(raw)
+			? { ...(raw as Record<string, unknown>) }
+			: {};
 	if (clientOverride) input.client = clientOverride;
 	const parsed = ValuesSchema.safeParse(input);
 	if (!parsed.success) {
 		const problems = parsed.error.issues.map((issue) => {
 			const received = (issue as { received?: unknown }).received;
-			const missing = (issue.code === z.ZodIssueCode.invalid_type && received === 'undefined') || (issue.code === z.ZodIssueCode.custom && issue.params?.missing === true);
-			return { name: pathName(issue.path), message: missing && issue.message === 'Required' ? 'is missing' : issue.message, missing };
+			const missing =
+				(issue.code === z.ZodIssueCode.invalid_type && received === 'undefined') ||
+				(issue.code === z.ZodIssueCode.custom && issue.params?.missing === true);
+			return {
+				name: pathName(issue.path),
+				message: missing && issue.message === 'Required' ? 'is missing' : issue.message,
+				missing,
+			};
 		});
 		return { ok: false, problems: dedupe(problems) };
 	}
@@ -248,8 +348,16 @@ export function formatProblems(problems: ValuesProblem[]): string {
 	const missing = problems.filter((p) => p.missing);
 	const invalid = problems.filter((p) => !p.missing);
 	const lines: string[] = [];
-	if (missing.length) lines.push(`Missing values (${missing.length}):`, ...missing.map((p) => `  - ${p.name}: ${p.message}`));
-	if (invalid.length) lines.push(`Invalid values (${invalid.length}):`, ...invalid.map((p) => `  - ${p.name}: ${p.message}`));
+	if (missing.length)
+		lines.push(
+			`Missing values (${missing.length}):`,
+			...missing.map((p) => `  - ${p.name}: ${p.message}`),
+		);
+	if (invalid.length)
+		lines.push(
+			`Invalid values (${invalid.length}):`,
+			...invalid.map((p) => `  - ${p.name}: ${p.message}`),
+		);
 	return lines.join('\n');
 }
 
@@ -261,7 +369,12 @@ export interface ResolvedRef {
 }
 
 export interface Resolved {
-	credentials: { khaos: ResolvedRef; rebound: ResolvedRef; smtp: ResolvedRef | null; slack: ResolvedRef | null };
+	credentials: {
+		khaos: ResolvedRef;
+		rebound: ResolvedRef;
+		smtp: ResolvedRef | null;
+		slack: ResolvedRef | null;
+	};
 	tables: Record<TableKey, ResolvedRef>;
 	webhookId: string;
 }
@@ -272,7 +385,10 @@ export function defaultTableName(client: string, key: TableKey): string {
 
 /** What is known before talking to n8n: ids given in the values file, names otherwise. */
 export function resolveOffline(v: ClientValues): Resolved {
-	const cred = (c: { id?: string; name?: string } | undefined, fallback: string): ResolvedRef | null => (c ? { id: c.id ?? null, name: c.name ?? fallback } : null);
+	const cred = (
+		c: { id?: string; name?: string } | undefined,
+		fallback: string,
+	): ResolvedRef | null => (c ? { id: c.id ?? null, name: c.name ?? fallback } : null);
 	const tables = {} as Record<TableKey, ResolvedRef>;
 	for (const key of TABLE_KEYS) {
 		const t = v.dataTables[key];
@@ -344,21 +460,33 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 	// numbers and booleans go into expression code as they are: each must have its declared type
 	for (const [name, value] of Object.entries(out)) {
 		const type = PLACEHOLDERS[name]?.type;
-		const ok = type === 'number' ? typeof value === 'number' && Number.isFinite(value) : type === undefined || typeof value === type;
-		if (!ok) throw new PlaceholderError(`placeholder {{${name}}} must be a ${type}, not ${JSON.stringify(value)}`, [name]);
+		const ok =
+			type === 'number'
+				? typeof value === 'number' && Number.isFinite(value)
+				: type === undefined || typeof value === type;
+		if (!ok)
+			throw new PlaceholderError(
+				`placeholder {{${name}}} must be a ${type}, not ${JSON.stringify(value)}`,
+				[name],
+			);
 	}
 	return out;
 }
 
 /** Credential data with "env:NAME" values read from the environment; names every variable that is not set. */
-export function credentialData(data: Record<string, unknown>, env: NodeJS.ProcessEnv, label: string): { ok: true; data: Record<string, unknown> } | { ok: false; missing: string[] } {
+export function credentialData(
+	data: Record<string, unknown>,
+	env: NodeJS.ProcessEnv,
+	label: string,
+): { ok: true; data: Record<string, unknown> } | { ok: false; missing: string[] } {
 	const out: Record<string, unknown> = {};
 	const missing: string[] = [];
 	for (const [k, val] of Object.entries(data)) {
 		if (typeof val === 'string' && val.startsWith('env:')) {
 			const name = val.slice(4);
 			const fromEnv = env[name];
-			if (fromEnv === undefined || fromEnv === '') missing.push(`${label}.data.${k} (environment variable ${name})`);
+			if (fromEnv === undefined || fromEnv === '')
+				missing.push(`${label}.data.${k} (environment variable ${name})`);
 			else out[k] = fromEnv;
 		} else out[k] = val;
 	}

@@ -31,7 +31,15 @@ import { DEFAULT_FIXTURE_PATH as KHAOS_FIXTURE } from '../../sandbox/khaos/fixtu
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_FIXTURE_PATH as REBOUND_FIXTURE } from '../../sandbox/rebound/state';
 import { importClient, startStack, stopStack } from './stack';
-import { envelope, generateCorpus, headersFor, rawReturn, type Delivery, type FuzzCase, type FuzzClass } from '../unit/badInput/corpus';
+import {
+	envelope,
+	generateCorpus,
+	headersFor,
+	rawReturn,
+	type Delivery,
+	type FuzzCase,
+	type FuzzClass,
+} from '../unit/badInput/corpus';
 
 jest.setTimeout(240_000);
 
@@ -44,7 +52,12 @@ const REBOUND_API_KEY = `SECRET-RBK-${randomBytes(8).toString('hex')}`;
 const WEBHOOK_SECRET = `SECRET-WHS-${randomBytes(8).toString('hex')}`;
 const KHAOS_USER = 'khaos-e2e';
 const KHAOS_PASSWORD = `SECRET-KPW-${randomBytes(8).toString('hex')}`;
-const SECRETS = [REBOUND_API_KEY, WEBHOOK_SECRET, KHAOS_PASSWORD, Buffer.from(`${KHAOS_USER}:${KHAOS_PASSWORD}`).toString('base64')];
+const SECRETS = [
+	REBOUND_API_KEY,
+	WEBHOOK_SECRET,
+	KHAOS_PASSWORD,
+	Buffer.from(`${KHAOS_USER}:${KHAOS_PASSWORD}`).toString('base64'),
+];
 const PROCESS_EVERY_SECONDS = 5;
 
 /** How many cases of each class go to n8n (valid and replayed ones would move stock: not sent). */
@@ -87,7 +100,12 @@ function clientValues(client: string, webhookId: string) {
 		webhookId,
 		processEverySeconds: PROCESS_EVERY_SECONDS,
 		maxTransientAttempts: 2,
-		khaos: { authMode: 'basic', username: KHAOS_USER, password: 'env:E2E_KHAOS_PASSWORD', maxAttempts: 2 },
+		khaos: {
+			authMode: 'basic',
+			username: KHAOS_USER,
+			password: 'env:E2E_KHAOS_PASSWORD',
+			maxAttempts: 2,
+		},
 		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
 		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
@@ -108,17 +126,24 @@ beforeAll(async () => {
 	const t = Date.now();
 	const client = `E2E Bad ${RUN}`;
 	const webhookId = `e2e-bad-${RUN}`;
-	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, clientValues(client, webhookId), {
-		E2E_REBOUND_API_KEY: REBOUND_API_KEY,
-		E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
-		E2E_KHAOS_PASSWORD: KHAOS_PASSWORD,
-	}));
+	({ report, importLog } = await importClient(
+		{ n8n, api, userFolder },
+		client,
+		clientValues(client, webhookId),
+		{
+			E2E_REBOUND_API_KEY: REBOUND_API_KEY,
+			E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
+			E2E_KHAOS_PASSWORD: KHAOS_PASSWORD,
+		},
+	));
 	timings.importMs = Date.now() - t;
 	webhookPath = `${webhookId}/rebound`;
 }, 25 * 60_000);
 
 afterAll(async () => {
-	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, () => log(`[e2e badInput] timings ${JSON.stringify(timings)}`));
+	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, () =>
+		log(`[e2e badInput] timings ${JSON.stringify(timings)}`),
+	);
 }, 60_000);
 
 // ------------------------------------------------------------------ helpers
@@ -131,7 +156,10 @@ async function allRows(key: string): Promise<Row[]> {
 	for (let page = 0; page < 40; page++) {
 		const q = new URLSearchParams({ limit: '250' });
 		if (cursor) q.set('cursor', cursor);
-		const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId(key))}/rows?${q.toString()}`);
+		const res = await api.request(
+			'GET',
+			`/data-tables/${encodeURIComponent(tableId(key))}/rows?${q.toString()}`,
+		);
 		out.push(...((res?.data ?? []) as Row[]));
 		cursor = res?.nextCursor ?? undefined;
 		if (!cursor) break;
@@ -153,7 +181,11 @@ async function allExecutions(wfId: string): Promise<Array<{ id: string; status: 
 	return out;
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+	what: string,
+	check: () => Promise<T | undefined>,
+	timeoutMs = 60_000,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		const v = await check();
@@ -170,11 +202,19 @@ interface Answer {
 }
 
 async function post(delivery: Delivery, contentType = 'application/json'): Promise<Answer> {
-	const headers = { 'content-type': contentType, ...headersFor(delivery, WEBHOOK_SECRET, Math.floor(Date.now() / 1000)) };
+	const headers = {
+		'content-type': contentType,
+		...headersFor(delivery, WEBHOOK_SECRET, Math.floor(Date.now() / 1000)),
+	};
 	delete (headers as Record<string, string>)['content-length'];
 	const deadline = Date.now() + 15_000;
 	for (;;) {
-		const res = await fetch(`${n8n!.baseUrl}/webhook/${webhookPath}`, { method: 'POST', headers, body: delivery.body, signal: AbortSignal.timeout(60_000) });
+		const res = await fetch(`${n8n!.baseUrl}/webhook/${webhookPath}`, {
+			method: 'POST',
+			headers,
+			body: delivery.body,
+			signal: AbortSignal.timeout(60_000),
+		});
 		const text = await res.text();
 		if (res.status === 404 && text.includes('is not registered') && Date.now() < deadline) {
 			await sleep(250);
@@ -206,7 +246,12 @@ function n8nParses(body: Buffer): boolean {
 
 function khaosMoves() {
 	const s = khaos!.state.snapshot() as any;
-	return JSON.stringify({ stock: s.stock, adjustments: s.adjustments, returns: s.returns, creditNotes: s.creditNotes });
+	return JSON.stringify({
+		stock: s.stock,
+		adjustments: s.adjustments,
+		returns: s.returns,
+		creditNotes: s.creditNotes,
+	});
 }
 
 async function healthy(): Promise<number> {
@@ -219,10 +264,13 @@ async function healthy(): Promise<number> {
 const corpus = generateCorpus({ seed: 6_2026, perClass: 60, idPrefix: `bi${RUN}` });
 const sample: FuzzCase[] = [];
 for (const [cls, count] of Object.entries(SAMPLE) as Array<[FuzzClass, number]>) {
-	sample.push(...corpus.filter((c) => c.cls === cls && c.expect.outcome !== 'valid').slice(0, count));
+	sample.push(
+		...corpus.filter((c) => c.cls === cls && c.expect.outcome !== 'valid').slice(0, count),
+	);
 }
 /** Every other malformed body goes as text/plain, which n8n hands to the trigger unparsed. */
-const contentTypeOf = (c: FuzzCase, i: number) => (c.cls === 'malformed_json' && i % 2 === 1 ? 'text/plain' : 'application/json');
+const contentTypeOf = (c: FuzzCase, i: number) =>
+	c.cls === 'malformed_json' && i % 2 === 1 ? 'text/plain' : 'application/json';
 
 interface Sent {
 	c: FuzzCase;
@@ -241,7 +289,10 @@ function wantedStatus(c: FuzzCase, contentType: string): number {
 describe('bad input on a real n8n 2.40.7 (templates imported with distinctive secrets)', () => {
 	it('imports the templates (Khaos with Basic auth) and activates them', () => {
 		expect(packageLoadErrors(n8n!.logs())).toEqual([]);
-		expect({ exitCode: report.exitCode, log: report.exitCode === 0 ? '' : importLog.join('\n') }).toEqual({ exitCode: 0, log: '' });
+		expect({
+			exitCode: report.exitCode,
+			log: report.exitCode === 0 ? '' : importLog.join('\n'),
+		}).toEqual({ exitCode: 0, log: '' });
 		expect(report.workflows.find((w) => w.file === 'returns-intake')?.active).toBe(true);
 		expect(sample.length).toBeGreaterThanOrEqual(250);
 	});
@@ -258,14 +309,24 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 				const i = next++;
 				const c = sample[i];
 				const contentType = contentTypeOf(c, i);
-				sent.push({ c, contentType, want: wantedStatus(c, contentType), answer: await post(c.delivery, contentType) });
+				sent.push({
+					c,
+					contentType,
+					want: wantedStatus(c, contentType),
+					answer: await post(c.delivery, contentType),
+				});
 			}
 		};
 		await Promise.all([worker(), worker(), worker(), worker()]);
 		timings.fuzzPostsMs = Date.now() - started;
 		expect(await healthy()).toBe(200);
 
-		const wrong = sent.filter((s) => s.answer.status !== s.want).map((s) => `#${s.c.n} [${s.c.cls}] ${s.c.label} (${s.contentType}): ${s.answer.status} ≠ ${s.want} ${s.answer.text.slice(0, 160)}`);
+		const wrong = sent
+			.filter((s) => s.answer.status !== s.want)
+			.map(
+				(s) =>
+					`#${s.c.n} [${s.c.cls}] ${s.c.label} (${s.contentType}): ${s.answer.status} ≠ ${s.want} ${s.answer.text.slice(0, 160)}`,
+			);
 		expect(wrong.slice(0, 10)).toEqual([]);
 		// what the 200s said
 		for (const s of sent.filter((x) => x.want === 200)) {
@@ -273,8 +334,12 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 			expect({ n: s.c.n, status: s.answer.json?.status }).toEqual({ n: s.c.n, status: want });
 		}
 		const byStatus: Record<string, number> = {};
-		for (const s of sent) byStatus[`${s.c.cls}:${s.answer.status}`] = (byStatus[`${s.c.cls}:${s.answer.status}`] ?? 0) + 1;
-		log(`[e2e badInput] ${sent.length} deliveries in ${timings.fuzzPostsMs} ms: ${JSON.stringify(byStatus)}`);
+		for (const s of sent)
+			byStatus[`${s.c.cls}:${s.answer.status}`] =
+				(byStatus[`${s.c.cls}:${s.answer.status}`] ?? 0) + 1;
+		log(
+			`[e2e badInput] ${sent.length} deliveries in ${timings.fuzzPostsMs} ms: ${JSON.stringify(byStatus)}`,
+		);
 
 		// every 200 "exception" went into an intake execution (the trigger batches deliveries within 50 ms,
 		// so several share one, and each is answered only after its run): at least one ran, none still runs
@@ -291,15 +356,24 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		);
 		await sleep(PROCESS_EVERY_SECONDS * 1000 + 1500);
 		timings.fuzzSettledMs = Date.now() - started;
-		const failedRuns = (await allExecutions(workflowId('returns-intake'))).filter((r) => r.status === 'error' || r.status === 'crashed');
+		const failedRuns = (await allExecutions(workflowId('returns-intake'))).filter(
+			(r) => r.status === 'error' || r.status === 'crashed',
+		);
 		expect(failedRuns).toEqual([]);
 		expect(await healthy()).toBe(200);
 
 		expect(khaosMoves()).toEqual(khaosBefore);
-		const moving = khaos!.calls.since(khaosCallsBefore).filter((c) => /^Import|ProcessReturn/.test(c.method));
+		const moving = khaos!.calls
+			.since(khaosCallsBefore)
+			.filter((c) => /^Import|ProcessReturn/.test(c.method));
 		expect(moving).toEqual([]);
 		const inbox = await allRows('inbox');
-		expect(inbox.filter((r) => String(r.returnId).startsWith(`bi${RUN}`) || String(r.eventId).startsWith(`bi${RUN}`))).toEqual([]);
+		expect(
+			inbox.filter(
+				(r) =>
+					String(r.returnId).startsWith(`bi${RUN}`) || String(r.eventId).startsWith(`bi${RUN}`),
+			),
+		).toEqual([]);
 	});
 
 	it('every invalid payload is an exception row naming the field (and the record), text kept verbatim', async () => {
@@ -314,30 +388,64 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 				continue;
 			}
 			const recordId = e.returnId === null ? ['', '(no id)'] : [e.returnId];
-			const row = rows.find((r) => r.kind === 'invalid_payload' && r.field === e.field && recordId.includes(String(r.returnId)));
-			if (!row) missing.push(`#${s.c.n} ${s.c.label}: no row with field ${e.field} for ${recordId.join('|')}`);
-			else if (!String(row.message).includes(e.field)) missing.push(`#${s.c.n}: row message does not name ${e.field}`);
+			const row = rows.find(
+				(r) =>
+					r.kind === 'invalid_payload' &&
+					r.field === e.field &&
+					recordId.includes(String(r.returnId)),
+			);
+			if (!row)
+				missing.push(
+					`#${s.c.n} ${s.c.label}: no row with field ${e.field} for ${recordId.join('|')}`,
+				);
+			else if (!String(row.message).includes(e.field))
+				missing.push(`#${s.c.n}: row message does not name ${e.field}`);
 		}
 		expect(missing.slice(0, 10)).toEqual([]);
 		for (const r of rows.filter((x) => x.kind === 'invalid_payload')) {
-			expect({ key: r.key, status: r.status, stage: r.stage, owner: r.owner, hasPayload: String(r.payload).length > 0 }).toEqual({ key: r.key, status: 'open', stage: 'trigger', owner: 'tech', hasPayload: true });
+			expect({
+				key: r.key,
+				status: r.status,
+				stage: r.stage,
+				owner: r.owner,
+				hasPayload: String(r.payload).length > 0,
+			}).toEqual({ key: r.key, status: 'open', stage: 'trigger', owner: 'tech', hasPayload: true });
 		}
 		// a string that looks like an n8n expression or a formula stays what it was
-		const injected = sent.filter((s) => s.c.injected !== undefined && s.answer.json?.status === 'exception');
+		const injected = sent.filter(
+			(s) => s.c.injected !== undefined && s.answer.json?.status === 'exception',
+		);
 		for (const s of injected) {
 			const e = s.c.expect as { returnId: string };
 			const row = rows.find((r) => r.kind === 'invalid_payload' && r.returnId === e.returnId);
 			expect(row).toBeDefined();
 			expect(String(row!.payload)).toContain(JSON.stringify(s.c.injected).slice(1, -1));
 		}
-		log(`[e2e badInput] ${rows.length} exception rows; invalid deliveries ${invalid.length}; injected kept verbatim ${injected.length}`);
+		log(
+			`[e2e badInput] ${rows.length} exception rows; invalid deliveries ${invalid.length}; injected kept verbatim ${injected.length}`,
+		);
 	});
 
 	it('valid returns that fail in Khaos become exception rows with the text verbatim; a Khaos fault echoing the password is redacted', async () => {
 		const started = Date.now();
 		const id = (s: string) => `bv${RUN}${s}`;
 		const deliver = (returnId: string, order: string, sku: string, disposition: string) =>
-			post({ body: Buffer.from(JSON.stringify(envelope(rawReturn({ id: returnId, order, lines: [{ sku, qty: 1, price: '10.00', disposition, reason: 'Too small' }] }), { id: `evt-${returnId}`, occurredAt: new Date().toISOString() })), 'utf8'), sign: 'good' });
+			post({
+				body: Buffer.from(
+					JSON.stringify(
+						envelope(
+							rawReturn({
+								id: returnId,
+								order,
+								lines: [{ sku, qty: 1, price: '10.00', disposition, reason: 'Too small' }],
+							}),
+							{ id: `evt-${returnId}`, occurredAt: new Date().toISOString() },
+						),
+					),
+					'utf8',
+				),
+				sign: 'good',
+			});
 
 		const tshirtA1 = khaos!.state.level('TSHIRT-RED-M', '1', 'A1');
 		const scarf = ['A1', 'RET', 'QUAR', 'WOFF'].map((l) => khaos!.state.level('SCARF-OLD', '1', l));
@@ -347,24 +455,58 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 			await deliver(id('expr'), '={{ $env }}', 'MUG-WHT', 'Missing'),
 			await deliver(id('formula'), "=cmd|' /C calc'!A0", 'MUG-WHT', 'Missing'),
 		];
-		expect(answersValid.map((a) => [a.status, a.json?.status])).toEqual(Array(4).fill([200, 'accepted']));
-		const byId = async (returnId: string) => (await allRows('exceptions')).find((r) => r.returnId === returnId);
+		expect(answersValid.map((a) => [a.status, a.json?.status])).toEqual(
+			Array(4).fill([200, 'accepted']),
+		);
+		const byId = async (returnId: string) =>
+			(await allRows('exceptions')).find((r) => r.returnId === returnId);
 		const unknown = await waitFor('unknown-order exception', () => byId(id('unknown')), 60_000);
 		const archived = await waitFor('archived-SKU exception', () => byId(id('archived')), 60_000);
-		const expr = await waitFor('expression-looking order exception', () => byId(id('expr')), 60_000);
-		const formula = await waitFor('formula-looking order exception', () => byId(id('formula')), 60_000);
-		expect(unknown).toMatchObject({ kind: 'order_not_found', orderReference: 'WEB-9999', code: 'WEB-9999' });
+		const expr = await waitFor(
+			'expression-looking order exception',
+			() => byId(id('expr')),
+			60_000,
+		);
+		const formula = await waitFor(
+			'formula-looking order exception',
+			() => byId(id('formula')),
+			60_000,
+		);
+		expect(unknown).toMatchObject({
+			kind: 'order_not_found',
+			orderReference: 'WEB-9999',
+			code: 'WEB-9999',
+		});
 		expect(archived).toMatchObject({ kind: 'archived_sku', sku: 'SCARF-OLD' });
-		expect(expr).toMatchObject({ kind: 'order_not_found', orderReference: '={{ $env }}', code: '={{ $env }}' });
+		expect(expr).toMatchObject({
+			kind: 'order_not_found',
+			orderReference: '={{ $env }}',
+			code: '={{ $env }}',
+		});
 		expect(String(expr.message)).toContain('={{ $env }}');
-		expect(formula).toMatchObject({ kind: 'order_not_found', orderReference: "=cmd|' /C calc'!A0" });
-		expect(['A1', 'RET', 'QUAR', 'WOFF'].map((l) => khaos!.state.level('SCARF-OLD', '1', l))).toEqual(scarf);
+		expect(formula).toMatchObject({
+			kind: 'order_not_found',
+			orderReference: "=cmd|' /C calc'!A0",
+		});
+		expect(
+			['A1', 'RET', 'QUAR', 'WOFF'].map((l) => khaos!.state.level('SCARF-OLD', '1', l)),
+		).toEqual(scarf);
 		// the unknown order moved nothing: Apply Stock Moves looks the original order up before moving
 		expect(khaos!.state.level('TSHIRT-RED-M', '1', 'A1')).toBe(tshirtA1);
 		expect(unknown.stage).toBe('stock');
 
 		// a Khaos fault on the SKU look-up whose text carries the password
-		khaos!.faults.merge({ rules: { ExportStock: { next: { count: 3, kind: 'fault', faultString: `Access violation at address 0040A1B2 in module 'KhaosKSD.exe' (session user ${KHAOS_USER} pwd ${KHAOS_PASSWORD}) <b>Read</b>` } } } });
+		khaos!.faults.merge({
+			rules: {
+				ExportStock: {
+					next: {
+						count: 3,
+						kind: 'fault',
+						faultString: `Access violation at address 0040A1B2 in module 'KhaosKSD.exe' (session user ${KHAOS_USER} pwd ${KHAOS_PASSWORD}) <b>Read</b>`,
+					},
+				},
+			},
+		});
 		const hoodie = khaos!.state.level('HOODIE-GRY-L', '1', 'A1');
 		const faultAnswer = await deliver(id('fault'), 'WEB-1002', 'HOODIE-GRY-L', 'Grade A');
 		expect([faultAnswer.status, faultAnswer.json?.status]).toEqual([200, 'accepted']);
@@ -380,13 +522,23 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		const started = Date.now();
 		const leaks: string[] = [];
 		const scan = (where: string, text: string) => {
-			for (const s of SECRETS) if (text.includes(s)) leaks.push(`${where}: …${text.slice(Math.max(0, text.indexOf(s) - 80), text.indexOf(s) + 20)}…`);
+			for (const s of SECRETS)
+				if (text.includes(s))
+					leaks.push(
+						`${where}: …${text.slice(Math.max(0, text.indexOf(s) - 80), text.indexOf(s) + 20)}…`,
+					);
 		};
 		const logs = n8n!.logs().split('\n');
 		expect(logs.length).toBeGreaterThan(1);
 		logs.forEach((line, i) => scan(`n8n log line ${i}`, line));
-		scan('n8n.log file', fs.existsSync(path.join(userFolder, 'n8n.log')) ? fs.readFileSync(path.join(userFolder, 'n8n.log'), 'utf8') : '');
-		for (const key of ['exceptions', 'inbox']) scan(`${key} rows`, JSON.stringify(await allRows(key)));
+		scan(
+			'n8n.log file',
+			fs.existsSync(path.join(userFolder, 'n8n.log'))
+				? fs.readFileSync(path.join(userFolder, 'n8n.log'), 'utf8')
+				: '',
+		);
+		for (const key of ['exceptions', 'inbox'])
+			scan(`${key} rows`, JSON.stringify(await allRows(key)));
 		let executions = 0;
 		for (const w of report.workflows) {
 			for (const run of await allExecutions(w.id as string)) {
@@ -399,10 +551,17 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		// The sandbox logs the fault strings it answers with; the injected one carries the password on
 		// purpose (what a misbehaving Khaos might send), so it is the one entry allowed to hold it.
 		const khaosCalls = khaos!.calls.since(0);
-		const injectedFaults = khaosCalls.filter((c) => c.outcome === 'fault' && String(c.detail ?? '').startsWith('Access violation at address 0040A1B2'));
+		const injectedFaults = khaosCalls.filter(
+			(c) =>
+				c.outcome === 'fault' &&
+				String(c.detail ?? '').startsWith('Access violation at address 0040A1B2'),
+		);
 		expect(injectedFaults.length).toBeGreaterThanOrEqual(1);
 		expect(injectedFaults.length).toBeLessThanOrEqual(3);
-		scan('Khaos sandbox call log', JSON.stringify(khaosCalls.filter((c) => !injectedFaults.includes(c))));
+		scan(
+			'Khaos sandbox call log',
+			JSON.stringify(khaosCalls.filter((c) => !injectedFaults.includes(c))),
+		);
 		scan('ReBound sandbox call log', JSON.stringify(rebound!.calls.since(0)));
 		expect(leaks.slice(0, 5)).toEqual([]);
 		// the intake batches deliveries (a run takes all that arrive while the previous one runs), so the
@@ -412,6 +571,8 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		expect(khaos!.calls.since(0).filter((c) => c.outcome === 'ok').length).toBeGreaterThan(0);
 		expect(khaos!.calls.since(0).filter((c) => c.outcome === 'http_401')).toEqual([]);
 		timings.secretScanMs = Date.now() - started;
-		log(`[e2e badInput] secrets scanned in ${logs.length} log lines, ${executions} executions, ${answers.length} answers: no leak`);
+		log(
+			`[e2e badInput] secrets scanned in ${logs.length} log lines, ${executions} executions, ${answers.length} answers: no leak`,
+		);
 	});
 });

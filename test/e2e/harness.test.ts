@@ -9,7 +9,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { ensureRuntime, foreignNpmPids, runtimeRoot, type Runtime } from '../../scripts/n8n/runtime';
+import {
+	ensureRuntime,
+	foreignNpmPids,
+	runtimeRoot,
+	type Runtime,
+} from '../../scripts/n8n/runtime';
 import { assertPortFree, freePort, postWebhook, startN8n } from '../../scripts/n8n/instance';
 
 jest.setTimeout(30_000);
@@ -44,7 +49,13 @@ beforeAll(() => {
 	dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-harness-'));
 	const script = path.join(dir, 'fake-n8n.js');
 	fs.writeFileSync(script, FAKE_N8N);
-	fakeRuntime = { root: dir, nodeBin: process.execPath, nodeBinDir: path.dirname(process.execPath), n8nBin: script, n8nVersion: 'fake' };
+	fakeRuntime = {
+		root: dir,
+		nodeBin: process.execPath,
+		nodeBinDir: path.dirname(process.execPath),
+		n8nBin: script,
+		n8nVersion: 'fake',
+	};
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -64,9 +75,13 @@ describe('startN8n', () => {
 		await new Promise((r) => srv.once('listening', r));
 		const port = (srv.address() as net.AddressInfo).port;
 		try {
-			await expect(assertPortFree(port)).rejects.toThrow(`port ${port} on 127.0.0.1 is already in use`);
+			await expect(assertPortFree(port)).rejects.toThrow(
+				`port ${port} on 127.0.0.1 is already in use`,
+			);
 			const userFolder = path.join(dir, 'taken');
-			await expect(startN8n({ runtime: fakeRuntime, userFolder, port, log: quiet })).rejects.toThrow('already in use');
+			await expect(
+				startN8n({ runtime: fakeRuntime, userFolder, port, log: quiet }),
+			).rejects.toThrow('already in use');
 			expect(fs.existsSync(path.join(userFolder, 'n8n.log'))).toBe(false);
 		} finally {
 			srv.close();
@@ -75,16 +90,31 @@ describe('startN8n', () => {
 
 	it('fails loudly with the tail of the log when n8n exits before it is ready', async () => {
 		const userFolder = path.join(dir, 'crash');
-		const err = await startN8n({ runtime: fakeRuntime, userFolder, port: await freePort(), env: { FAKE_MODE: 'crash', FAKE_PIDS: path.join(dir, 'crash.json') }, log: quiet }).catch((e: Error) => e);
+		const err = await startN8n({
+			runtime: fakeRuntime,
+			userFolder,
+			port: await freePort(),
+			env: { FAKE_MODE: 'crash', FAKE_PIDS: path.join(dir, 'crash.json') },
+			log: quiet,
+		}).catch((e: Error) => e);
 		expect(err).toBeInstanceOf(Error);
 		expect((err as Error).message).toContain('exited before it was ready (exit code 3)');
 		expect((err as Error).message).toContain('boom: database is locked');
-		expect(fs.readFileSync(path.join(userFolder, 'n8n.log'), 'utf8')).toContain('fake n8n starting in crash mode');
+		expect(fs.readFileSync(path.join(userFolder, 'n8n.log'), 'utf8')).toContain(
+			'fake n8n starting in crash mode',
+		);
 	});
 
 	it('gives up after the readiness bound and leaves no process behind', async () => {
 		const pids = path.join(dir, 'never.json');
-		const err = await startN8n({ runtime: fakeRuntime, userFolder: path.join(dir, 'never'), port: await freePort(), env: { FAKE_MODE: 'never-ready', FAKE_PIDS: pids }, readyTimeoutMs: 2_000, log: quiet }).catch((e: Error) => e);
+		const err = await startN8n({
+			runtime: fakeRuntime,
+			userFolder: path.join(dir, 'never'),
+			port: await freePort(),
+			env: { FAKE_MODE: 'never-ready', FAKE_PIDS: pids },
+			readyTimeoutMs: 2_000,
+			log: quiet,
+		}).catch((e: Error) => e);
 		expect((err as Error).message).toMatch(/not ready after 2 s \(readiness HTTP 503\)/);
 		const { main, child } = JSON.parse(fs.readFileSync(pids, 'utf8'));
 		for (let i = 0; i < 40 && alive(child); i++) await new Promise((r) => setTimeout(r, 50));
@@ -93,13 +123,24 @@ describe('startN8n', () => {
 
 	it('stop() ends n8n and every process of its group; postWebhook retries only "not registered"', async () => {
 		const pids = path.join(dir, 'ok.json');
-		const n8n = await startN8n({ runtime: fakeRuntime, userFolder: path.join(dir, 'ok'), port: await freePort(), env: { FAKE_MODE: 'ok', FAKE_PIDS: pids }, log: quiet });
+		const n8n = await startN8n({
+			runtime: fakeRuntime,
+			userFolder: path.join(dir, 'ok'),
+			port: await freePort(),
+			env: { FAKE_MODE: 'ok', FAKE_PIDS: pids },
+			log: quiet,
+		});
 		try {
 			expect(n8n.startupMs).toBeLessThan(10_000);
 			const res = await postWebhook(n8n.baseUrl, 'x', { a: 1 });
-			expect({ status: res.status, json: res.json, attempts: res.attempts }).toEqual({ status: 200, json: { hits: 3 }, attempts: 3 });
+			expect({ status: res.status, json: res.json, attempts: res.attempts }).toEqual({
+				status: 200,
+				json: { hits: 3 },
+				attempts: 3,
+			});
 			// wait (bounded) for the fake to have written its pids
-			for (let i = 0; i < 40 && !fs.existsSync(pids); i++) await new Promise((r) => setTimeout(r, 50));
+			for (let i = 0; i < 40 && !fs.existsSync(pids); i++)
+				await new Promise((r) => setTimeout(r, 50));
 			const { main, child } = JSON.parse(fs.readFileSync(pids, 'utf8'));
 			expect(n8n.rssKb().group).toBeGreaterThan(n8n.rssKb().main);
 			expect([alive(main), alive(child)]).toEqual([true, true]);
@@ -138,7 +179,14 @@ describe('ensureRuntime', () => {
 		fs.mkdirSync(root, { recursive: true });
 		fs.writeFileSync(path.join(root, '.lock'), String(process.pid)); // a live holder
 		const lines: string[] = [];
-		await expect(ensureRuntime({ n8nVersion: '9.9.8', cacheDir, lockWaitMs: 1_000, log: (l) => lines.push(l) })).rejects.toThrow(`another process (pid ${process.pid}) still holds`);
+		await expect(
+			ensureRuntime({
+				n8nVersion: '9.9.8',
+				cacheDir,
+				lockWaitMs: 1_000,
+				log: (l) => lines.push(l),
+			}),
+		).rejects.toThrow(`another process (pid ${process.pid}) still holds`);
 		expect(lines.join('\n')).toContain(`waiting for pid ${process.pid}`);
 		expect(fs.readdirSync(root).sort()).toEqual(['.lock']);
 	});
@@ -156,12 +204,20 @@ describe('ensureRuntime', () => {
 		const script = `setTimeout(() => { require('fs').writeFileSync(${JSON.stringify(path.join(root, '.ready'))}, '{}'); }, 1500)`;
 		const fake = spawn(process.execPath, ['-e', script, 'npm'], { cwd: root, stdio: 'ignore' });
 		try {
-			for (let i = 0; i < 40 && !foreignNpmPids(root).includes(fake.pid!); i++) await new Promise((r) => setTimeout(r, 50));
+			for (let i = 0; i < 40 && !foreignNpmPids(root).includes(fake.pid!); i++)
+				await new Promise((r) => setTimeout(r, 50));
 			expect(foreignNpmPids(root)).toEqual([fake.pid]);
 			// bounded: a short wait gives up with the pid, installs nothing
-			await expect(ensureRuntime({ n8nVersion: '9.9.7', cacheDir, lockWaitMs: 200, log: quiet })).rejects.toThrow(`npm (pid ${fake.pid}) is still working in ${root}`);
+			await expect(
+				ensureRuntime({ n8nVersion: '9.9.7', cacheDir, lockWaitMs: 200, log: quiet }),
+			).rejects.toThrow(`npm (pid ${fake.pid}) is still working in ${root}`);
 			const lines: string[] = [];
-			const rt = await ensureRuntime({ n8nVersion: '9.9.7', cacheDir, lockWaitMs: 10_000, log: (l) => lines.push(l) });
+			const rt = await ensureRuntime({
+				n8nVersion: '9.9.7',
+				cacheDir,
+				lockWaitMs: 10_000,
+				log: (l) => lines.push(l),
+			});
 			expect(rt).toMatchObject({ nodeBin, n8nBin });
 			expect(lines.join('\n')).toContain(`npm (pid ${fake.pid}) is already installing`);
 			expect(lines.join('\n')).not.toContain('installing n8n');

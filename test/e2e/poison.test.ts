@@ -24,7 +24,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { postWebhook, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import {
+	postWebhook,
+	startN8n,
+	type ApiClient,
+	type N8nInstance,
+} from '../../scripts/n8n/instance';
 import type { Runtime } from '../../scripts/n8n/runtime';
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
@@ -66,7 +71,12 @@ const unmapped = (id: number) => id >= 9105 && id < 9200;
 beforeAll(async () => {
 	({ runtime, userFolder, installed, n8n, api } = await startStack('rk-e2e-poison-', log, timings));
 	smtp = await startSmtpCatcher();
-	const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'sandbox', 'fixtures', 'khaos-default.json'), 'utf8')) as Record<string, unknown>;
+	const fixture = JSON.parse(
+		fs.readFileSync(
+			path.join(__dirname, '..', '..', 'sandbox', 'fixtures', 'khaos-default.json'),
+			'utf8',
+		),
+	) as Record<string, unknown>;
 	const orders = [...ids, ...killIds].map((id) => ({
 		orderCode: `SO${id}`,
 		associatedRef: `WEB-P${id}`,
@@ -75,7 +85,10 @@ beforeAll(async () => {
 		siteId: '1',
 		lines: [{ lineId: `${id}1`, stockCode: 'TSHIRT-RED-M', qty: 1, price: '40.00' }],
 	}));
-	khaos = await startKhaosSandbox({ port: 0, fixture: { ...fixture, orders: [...(fixture.orders as unknown[]), ...orders] } as never });
+	khaos = await startKhaosSandbox({
+		port: 0,
+		fixture: { ...fixture, orders: [...(fixture.orders as unknown[]), ...orders] } as never,
+	});
 	khaos.faults.configure({ refuseMentioning: [`RB-${REFUSED}-`] });
 	rebound = await startReboundSandbox({ port: 0 });
 	const client = `E2E Poison ${randomBytes(3).toString('hex')}`;
@@ -92,8 +105,21 @@ beforeAll(async () => {
 		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
 	// alerts by e-mail to the catcher (plain SMTP on loopback, no auth)
-	const withAlerts = values as unknown as { credentials: Record<string, unknown>; alerts: Record<string, unknown> };
-	withAlerts.credentials.smtp = { name: `SMTP catcher (${client})`, data: { host: '127.0.0.1', port: smtp.port, secure: false, disableStartTls: true, user: '', password: '' } };
+	const withAlerts = values as unknown as {
+		credentials: Record<string, unknown>;
+		alerts: Record<string, unknown>;
+	};
+	withAlerts.credentials.smtp = {
+		name: `SMTP catcher (${client})`,
+		data: {
+			host: '127.0.0.1',
+			port: smtp.port,
+			secure: false,
+			disableStartTls: true,
+			user: '',
+			password: '',
+		},
+	};
 	withAlerts.alerts = { emailFrom: 'returns@example.com', emailTo: 'ops@example.com' };
 	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, values, {
 		E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
@@ -103,13 +129,18 @@ beforeAll(async () => {
 }, 25 * 60_000);
 
 afterAll(async () => {
-	await stopStack({ n8n, sandboxes: [khaos, rebound, smtp], userFolder, installed }, () => log(`[e2e poison] timings ${JSON.stringify(timings)}`));
+	await stopStack({ n8n, sandboxes: [khaos, rebound, smtp], userFolder, installed }, () =>
+		log(`[e2e poison] timings ${JSON.stringify(timings)}`),
+	);
 }, 60_000);
 
 type Row = Record<string, any>;
 
 async function rows(key: string): Promise<Row[]> {
-	const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`);
+	const res = await api.request(
+		'GET',
+		`/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`,
+	);
 	return (res?.data ?? []) as Row[];
 }
 
@@ -127,22 +158,42 @@ function eventFor(id: number) {
 			order_reference: `WEB-P${id}`,
 			name: 'Alice Archer',
 			email: 'alice@example.com',
-			item: [{ sku_code: sku, sku_desc: 'T-shirt', quantity: 1, price: '40.00', final_disposition: grade, reason: [{ reason: 'Too small', action: 'Refund' }] }],
+			item: [
+				{
+					sku_code: sku,
+					sku_desc: 'T-shirt',
+					quantity: 1,
+					price: '40.00',
+					final_disposition: grade,
+					reason: [{ reason: 'Too small', action: 'Refund' }],
+				},
+			],
 		},
 	};
 }
 
 async function deliver(event: unknown) {
 	const body = JSON.stringify(event);
-	const headers = signWebhookBody(body, SANDBOX_REBOUND.webhookSecret, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
+	const headers = signWebhookBody(
+		body,
+		SANDBOX_REBOUND.webhookSecret,
+		Date.now() / 1000,
+		DEFAULT_WEBHOOK_SETTINGS,
+	);
 	return postWebhook(n8n!.baseUrl, webhookPath, event, { headers });
 }
 
 describe('one bad record never stops the queue (real n8n, templates, strict Khaos)', () => {
 	it('48 of 50 returns are moved and credited, the two poison returns are exception rows, the queue drains', async () => {
-		expect({ exitCode: report.exitCode, log: report.exitCode === 0 ? '' : importLog.join('\n') }).toEqual({ exitCode: 0, log: '' });
+		expect({
+			exitCode: report.exitCode,
+			log: report.exitCode === 0 ? '' : importLog.join('\n'),
+		}).toEqual({ exitCode: 0, log: '' });
 		// ops alias a SKU to a Khaos code that no comma-separated look-up can carry
-		await api.request('POST', `/data-tables/${encodeURIComponent(tableId('skuAliases'))}/rows`, { data: [{ from: 'ALIAS-POISON', to: 'TSHIRT-RED-M,JEANS-BLU-32' }], returnType: 'count' });
+		await api.request('POST', `/data-tables/${encodeURIComponent(tableId('skuAliases'))}/rows`, {
+			data: [{ from: 'ALIAS-POISON', to: 'TSHIRT-RED-M,JEANS-BLU-32' }],
+			returnType: 'count',
+		});
 		const before = khaos!.state.level('TSHIRT-RED-M', '1', 'A1');
 		const t = Date.now();
 		for (let i = 0; i < ids.length; i += 10) {
@@ -153,12 +204,25 @@ describe('one bad record never stops the queue (real n8n, templates, strict Khao
 		let inbox: Row[] = [];
 		while (Date.now() < deadline) {
 			inbox = (await rows('inbox')).filter((r) => ids.includes(Number(r.returnId)));
-			if (inbox.length === COUNT && inbox.every((r) => r.status === 'done' || r.status === 'exception')) break;
+			if (
+				inbox.length === COUNT &&
+				inbox.every((r) => r.status === 'done' || r.status === 'exception')
+			)
+				break;
 			await sleep(1000);
 		}
 		timings.drainMs = Date.now() - t;
-		const byStatus = (s: string) => inbox.filter((r) => r.status === s).map((r) => Number(r.returnId)).sort((a, b) => a - b);
-		expect({ exception: byStatus('exception'), left: inbox.filter((r) => r.status !== 'done' && r.status !== 'exception').map((r) => [r.returnId, r.status]) }).toEqual({
+		const byStatus = (s: string) =>
+			inbox
+				.filter((r) => r.status === s)
+				.map((r) => Number(r.returnId))
+				.sort((a, b) => a - b);
+		expect({
+			exception: byStatus('exception'),
+			left: inbox
+				.filter((r) => r.status !== 'done' && r.status !== 'exception')
+				.map((r) => [r.returnId, r.status]),
+		}).toEqual({
 			exception: [REFUSED, ALIASED],
 			left: [],
 		});
@@ -166,23 +230,40 @@ describe('one bad record never stops the queue (real n8n, templates, strict Khao
 		// each poison row shared its processor run (the claim) with returns that were applied
 		for (const id of [REFUSED, ALIASED]) {
 			const row = inbox.find((r) => Number(r.returnId) === id)!;
-			expect({ id, sharedWithDone: inbox.filter((r) => r.claim === row.claim && r.status === 'done').length > 0 }).toEqual({ id, sharedWithDone: true });
+			expect({
+				id,
+				sharedWithDone:
+					inbox.filter((r) => r.claim === row.claim && r.status === 'done').length > 0,
+			}).toEqual({ id, sharedWithDone: true });
 		}
 
 		const exceptions = (await rows('exceptions')).filter((r) => ids.includes(Number(r.returnId)));
-		expect(exceptions.map((r) => [Number(r.returnId), r.kind, r.field || null]).sort()).toEqual([
-			[REFUSED, 'khaos_rejected', null],
-			[ALIASED, 'invalid_payload', 'lines[0].mapping.khaosSku'],
-		].sort());
-		expect(String(exceptions.find((r) => Number(r.returnId) === REFUSED)?.message)).toContain('Request refused');
+		expect(exceptions.map((r) => [Number(r.returnId), r.kind, r.field || null]).sort()).toEqual(
+			[
+				[REFUSED, 'khaos_rejected', null],
+				[ALIASED, 'invalid_payload', 'lines[0].mapping.khaosSku'],
+			].sort(),
+		);
+		expect(String(exceptions.find((r) => Number(r.returnId) === REFUSED)?.message)).toContain(
+			'Request refused',
+		);
 
 		const state = khaos!.state.snapshot();
-		const credited = state.creditNotes.map((c) => c.associatedRef).filter((ref) => /^RB-90\d\d$/.test(ref));
-		expect(credited.sort()).toEqual(ids.filter((id) => id !== REFUSED && id !== ALIASED).map((id) => `RB-${id}`).sort());
+		const credited = state.creditNotes
+			.map((c) => c.associatedRef)
+			.filter((ref) => /^RB-90\d\d$/.test(ref));
+		expect(credited.sort()).toEqual(
+			ids
+				.filter((id) => id !== REFUSED && id !== ALIASED)
+				.map((id) => `RB-${id}`)
+				.sort(),
+		);
 		expect(khaos!.state.level('TSHIRT-RED-M', '1', 'A1')).toBe(before + COUNT - 2);
 		const runs = await api.listExecutions(workflowId('returns-processor'), { limit: 100 });
 		expect(runs.filter((r) => r.status === 'error').map((r) => r.id)).toEqual([]);
-		log(`[e2e poison] ${COUNT} returns drained in ${timings.drainMs} ms; processor runs seen: ${runs.length}`);
+		log(
+			`[e2e poison] ${COUNT} returns drained in ${timings.drainMs} ms; processor runs seen: ${runs.length}`,
+		);
 	});
 
 	it('no silent end, even killed inside the alert step: excepted rows read processing (never done) until settled; after a SIGKILL and a restart every row ends as it should, once', async () => {
@@ -202,10 +283,18 @@ describe('one bad record never stops the queue (real n8n, templates, strict Khao
 			if (inbox.filter((r) => r.status === 'done').length === 5 && exceptions.length === 3) break;
 			await sleep(250);
 		}
-		expect({ done: inbox.filter((r) => r.status === 'done').length, exceptionRows: exceptions.length }).toEqual({ done: 5, exceptionRows: 3 });
+		expect({
+			done: inbox.filter((r) => r.status === 'done').length,
+			exceptionRows: exceptions.length,
+		}).toEqual({ done: 5, exceptionRows: 3 });
 		await sleep(1000);
 		inbox = (await rows('inbox')).filter(mine);
-		expect(inbox.filter((r) => unmapped(Number(r.returnId))).map((r) => [Number(r.returnId), r.status]).sort()).toEqual([
+		expect(
+			inbox
+				.filter((r) => unmapped(Number(r.returnId)))
+				.map((r) => [Number(r.returnId), r.status])
+				.sort(),
+		).toEqual([
 			[9105, 'processing'],
 			[9106, 'processing'],
 			[9107, 'processing'],
@@ -219,10 +308,13 @@ describe('one bad record never stops the queue (real n8n, templates, strict Khao
 		const settleBy = Date.now() + 240_000;
 		while (Date.now() < settleBy) {
 			inbox = (await rows('inbox')).filter(mine);
-			if (inbox.length === 8 && inbox.every((r) => r.status === 'done' || r.status === 'exception')) break;
+			if (inbox.length === 8 && inbox.every((r) => r.status === 'done' || r.status === 'exception'))
+				break;
 			await sleep(2000);
 		}
-		expect(inbox.map((r) => [Number(r.returnId), r.status]).sort()).toEqual(killIds.map((id) => [id, unmapped(id) ? 'exception' : 'done']).sort());
+		expect(inbox.map((r) => [Number(r.returnId), r.status]).sort()).toEqual(
+			killIds.map((id) => [id, unmapped(id) ? 'exception' : 'done']).sort(),
+		);
 		exceptions = (await rows('exceptions')).filter(mine);
 		expect(exceptions.map((r) => [Number(r.returnId), r.kind]).sort()).toEqual([
 			[9105, 'unmapped_disposition'],
@@ -230,8 +322,15 @@ describe('one bad record never stops the queue (real n8n, templates, strict Khao
 			[9107, 'unmapped_disposition'],
 		]);
 		const state = khaos!.state.snapshot();
-		expect(state.creditNotes.map((c) => c.associatedRef).filter((ref) => /^RB-91\d\d$/.test(ref)).sort()).toEqual(['RB-9100', 'RB-9101', 'RB-9102', 'RB-9103', 'RB-9104']);
+		expect(
+			state.creditNotes
+				.map((c) => c.associatedRef)
+				.filter((ref) => /^RB-91\d\d$/.test(ref))
+				.sort(),
+		).toEqual(['RB-9100', 'RB-9101', 'RB-9102', 'RB-9103', 'RB-9104']);
 		expect(khaos!.state.level('TSHIRT-RED-M', '1', 'A1')).toBe(before + 5);
-		expect(inbox.filter((r) => unmapped(Number(r.returnId))).map((r) => Number(r.requeues || 0))).toEqual([1, 1, 1]);
+		expect(
+			inbox.filter((r) => unmapped(Number(r.returnId))).map((r) => Number(r.requeues || 0)),
+		).toEqual([1, 1, 1]);
 	});
 });

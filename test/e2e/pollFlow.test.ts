@@ -83,36 +83,92 @@ const workflowId = (file: string) => report.workflows.find((w) => w.file === fil
 
 type Row = Record<string, any>;
 
-async function adminJson(url: string, method = 'GET', body?: unknown): Promise<{ status: number; json: any }> {
-	const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+async function adminJson(
+	url: string,
+	method = 'GET',
+	body?: unknown,
+): Promise<{ status: number; json: any }> {
+	const res = await fetch(url, {
+		method,
+		headers: body === undefined ? {} : { 'content-type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
 	const text = await res.text();
 	return { status: res.status, json: text ? JSON.parse(text) : null };
 }
 
 /** A return added to the ReBound sandbox (admin API) and walked to `graded`; its id. */
-async function addGradedReturn(r: { order: string; sku: string; qty: number; price: string; reason: string; disposition: string; daysAgo?: number }): Promise<string> {
+async function addGradedReturn(r: {
+	order: string;
+	sku: string;
+	qty: number;
+	price: string;
+	reason: string;
+	disposition: string;
+	daysAgo?: number;
+}): Promise<string> {
 	const created = await adminJson(`${rebound!.adminUrl}/returns`, 'POST', {
 		order_reference: r.order,
-		...(r.daysAgo !== undefined ? { date_added_days_ago: r.daysAgo, date_added_time: '12:00:00' } : {}),
+		...(r.daysAgo !== undefined
+			? { date_added_days_ago: r.daysAgo, date_added_time: '12:00:00' }
+			: {}),
 		name: 'Dee Dawson',
 		email: 'dee.dawson@example.com',
 		addr1: '77 Queen Street',
 		city: 'Cardiff',
 		zip: 'CF10 2BH',
 		country: 'GB',
-		item: [{ sku_code: r.sku, quantity: String(r.qty), price: r.price, reason: [{ reason: r.reason, action: 'Refund', wish: 'Refund', additional: { title: '', value: '' } }] }],
+		item: [
+			{
+				sku_code: r.sku,
+				quantity: String(r.qty),
+				price: r.price,
+				reason: [
+					{
+						reason: r.reason,
+						action: 'Refund',
+						wish: 'Refund',
+						additional: { title: '', value: '' },
+					},
+				],
+			},
+		],
 	});
 	expect(created.status).toBe(201);
 	const id = String(created.json.return.id);
-	const graded = await adminJson(`${rebound!.adminUrl}/returns/${id}/advance`, 'POST', { to: 'graded', dispositions: { [r.sku]: r.disposition } });
-	expect({ status: graded.status, error: graded.json?.error }).toEqual({ status: 200, error: undefined });
+	const graded = await adminJson(`${rebound!.adminUrl}/returns/${id}/advance`, 'POST', {
+		to: 'graded',
+		dispositions: { [r.sku]: r.disposition },
+	});
+	expect({ status: graded.status, error: graded.json?.error }).toEqual({
+		status: 200,
+		error: undefined,
+	});
 	return id;
 }
 
 type KhaosAdminState = {
 	stock: Array<{ stockCode: string; siteId: string; locationId: string; level: number }>;
-	creditNotes: Array<{ orderCode: string; associatedRef: string; lines: Array<{ stockCode: string; quantity: number; netPence: number; taxPence: number; grossPence: number }>; delivery: unknown; totals: { netPence: number; taxPence: number; grossPence: number } }>;
-	adjustments: Array<{ reference: string; stockCode: string; siteId: string; locationId: string; delta: number }>;
+	creditNotes: Array<{
+		orderCode: string;
+		associatedRef: string;
+		lines: Array<{
+			stockCode: string;
+			quantity: number;
+			netPence: number;
+			taxPence: number;
+			grossPence: number;
+		}>;
+		delivery: unknown;
+		totals: { netPence: number; taxPence: number; grossPence: number };
+	}>;
+	adjustments: Array<{
+		reference: string;
+		stockCode: string;
+		siteId: string;
+		locationId: string;
+		delta: number;
+	}>;
 	returns: Array<{ associatedRef: string; sourceOrderRef: string | null; status: string }>;
 };
 
@@ -120,14 +176,18 @@ async function khaosState(): Promise<KhaosAdminState> {
 	return (await adminJson(`${khaos!.adminUrl}/state`)).json as KhaosAdminState;
 }
 
-const stockKey = (s: { stockCode: string; siteId: string; locationId: string }) => `${s.stockCode}|${s.siteId}|${s.locationId}`;
+const stockKey = (s: { stockCode: string; siteId: string; locationId: string }) =>
+	`${s.stockCode}|${s.siteId}|${s.locationId}`;
 
 function stockMap(state: KhaosAdminState): Map<string, number> {
 	return new Map(state.stock.map((s) => [stockKey(s), s.level]));
 }
 
 /** Non-zero level changes since `before`, by stockCode|site|location. */
-function stockDeltas(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+function stockDeltas(
+	before: Map<string, number>,
+	after: Map<string, number>,
+): Record<string, number> {
 	const out: Record<string, number> = {};
 	for (const k of new Set([...before.keys(), ...after.keys()])) {
 		const d = (after.get(k) ?? 0) - (before.get(k) ?? 0);
@@ -137,12 +197,20 @@ function stockDeltas(before: Map<string, number>, after: Map<string, number>): R
 }
 
 async function rows(key: string): Promise<Row[]> {
-	const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`);
+	const res = await api.request(
+		'GET',
+		`/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`,
+	);
 	return (res?.data ?? []) as Row[];
 }
 
 /** Polls `check` until it returns a value (bounded); throws with the last state described. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, describe: () => Promise<string>, timeoutMs: number): Promise<T> {
+async function waitFor<T>(
+	what: string,
+	check: () => Promise<T | undefined>,
+	describe: () => Promise<string>,
+	timeoutMs: number,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		const v = await check();
@@ -155,8 +223,12 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, des
 async function describeState(): Promise<string> {
 	const inbox = await rows('inbox').catch(() => []);
 	const exceptions = await rows('exceptions').catch(() => []);
-	const intake = await api.listExecutions(workflowId('returns-intake'), { limit: 5 }).catch(() => []);
-	const processor = await api.listExecutions(workflowId('returns-processor'), { limit: 5 }).catch(() => []);
+	const intake = await api
+		.listExecutions(workflowId('returns-intake'), { limit: 5 })
+		.catch(() => []);
+	const processor = await api
+		.listExecutions(workflowId('returns-processor'), { limit: 5 })
+		.catch(() => []);
 	return (
 		`inbox: ${JSON.stringify(inbox.map((r) => ({ returnId: r.returnId, status: r.status, lastError: r.lastError })))}; ` +
 		`exceptions: ${JSON.stringify(exceptions.map((r) => ({ kind: r.kind, returnId: r.returnId, message: r.message })))}; ` +
@@ -165,31 +237,75 @@ async function describeState(): Promise<string> {
 }
 
 /** The Reconcile node's output (the report) of the first reconciliation run started at or after `since`, bounded. */
-async function reconciliationAfter(since: number, timeoutMs = 40_000): Promise<{ executionId: string; startedAt: string; report: Row }> {
+async function reconciliationAfter(
+	since: number,
+	timeoutMs = 40_000,
+): Promise<{ executionId: string; startedAt: string; report: Row }> {
 	const wf = workflowId('reconciliation');
 	const run = await waitFor(
 		`a reconciliation run started after ${new Date(since).toISOString()}`,
 		async () => {
 			const runs = await api.listExecutions(wf, { limit: 20 });
-			const later = runs.filter((r) => Date.parse(String(r.startedAt)) >= since && r.finished !== undefined && r.status !== 'running' && r.status !== 'new');
-			return later.sort((a, b) => Date.parse(String(a.startedAt)) - Date.parse(String(b.startedAt)))[0];
+			const later = runs.filter(
+				(r) =>
+					Date.parse(String(r.startedAt)) >= since &&
+					r.finished !== undefined &&
+					r.status !== 'running' &&
+					r.status !== 'new',
+			);
+			return later.sort(
+				(a, b) => Date.parse(String(a.startedAt)) - Date.parse(String(b.startedAt)),
+			)[0];
 		},
-		async () => JSON.stringify((await api.listExecutions(wf, { limit: 5 })).map((r) => [r.id, r.status, r.startedAt])),
+		async () =>
+			JSON.stringify(
+				(await api.listExecutions(wf, { limit: 5 })).map((r) => [r.id, r.status, r.startedAt]),
+			),
 		timeoutMs,
 	);
 	const full = await api.getExecution(run.id, true);
 	const out = full?.data?.resultData?.runData?.Reconcile?.[0]?.data?.main?.[0]?.[0]?.json;
-	if (run.status !== 'success' || !out) throw new Error(`reconciliation run ${run.id} ${run.status}: ${JSON.stringify(full?.data?.resultData?.error ?? null).slice(0, 600)}`);
+	if (run.status !== 'success' || !out)
+		throw new Error(
+			`reconciliation run ${run.id} ${run.status}: ${JSON.stringify(full?.data?.resultData?.error ?? null).slice(0, 600)}`,
+		);
 	return { executionId: run.id, startedAt: String(run.startedAt), report: out as Row };
 }
 
 /** The poll's graded returns of the default fixture and what the standard mapping does with them. */
 const APPLIED_FIXTURE = ['5001', '5002', '5005'];
-const EXCEPTION_RETURNS: Record<string, { kind: string; owner: string; message: RegExp; sku: string; order: string }> = {
-	'5003': { kind: 'unmapped_disposition', owner: 'ops', message: /Mystery Grade/, sku: 'MUG-WHT', order: 'WEB-1002' },
-	'5004': { kind: 'archived_sku', owner: 'ops', message: /SCARF-OLD/, sku: 'SCARF-OLD', order: 'WEB-1003' },
-	'5006': { kind: 'unmapped_reason', owner: 'ops', message: /Not as described/, sku: 'HOODIE-GRY-L', order: 'WEB-1004' },
-	'5007': { kind: 'order_not_found', owner: 'finance', message: /WEB-9999/, sku: '', order: 'WEB-9999' },
+const EXCEPTION_RETURNS: Record<
+	string,
+	{ kind: string; owner: string; message: RegExp; sku: string; order: string }
+> = {
+	'5003': {
+		kind: 'unmapped_disposition',
+		owner: 'ops',
+		message: /Mystery Grade/,
+		sku: 'MUG-WHT',
+		order: 'WEB-1002',
+	},
+	'5004': {
+		kind: 'archived_sku',
+		owner: 'ops',
+		message: /SCARF-OLD/,
+		sku: 'SCARF-OLD',
+		order: 'WEB-1003',
+	},
+	'5006': {
+		kind: 'unmapped_reason',
+		owner: 'ops',
+		message: /Not as described/,
+		sku: 'HOODIE-GRY-L',
+		order: 'WEB-1004',
+	},
+	'5007': {
+		kind: 'order_not_found',
+		owner: 'finance',
+		message: /WEB-9999/,
+		sku: '',
+		order: 'WEB-9999',
+	},
 };
 
 // ------------------------------------------------------------------ setup
@@ -203,14 +319,46 @@ beforeAll(async () => {
 
 	// the credit oracle's input: the Khaos orders before any return, read through the real client
 	const client = new KhaosClient(
-		{ url: khaos.url, authMode: 'none', soapVersion: '1.1', namespace: 'urn:KosWeb-IKosWeb', soapActionStyle: 'namespaceHash', timeoutMs: 5000, batchSize: 50, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 5000 } },
-		{ send: makeNodeHttpSend(), retry: { sleep: async () => undefined, now: () => Date.now(), random: () => 0.5 } },
+		{
+			url: khaos.url,
+			authMode: 'none',
+			soapVersion: '1.1',
+			namespace: 'urn:KosWeb-IKosWeb',
+			soapActionStyle: 'namespaceHash',
+			timeoutMs: 5000,
+			batchSize: 50,
+			retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 5000 },
+		},
+		{
+			send: makeNodeHttpSend(),
+			retry: { sleep: async () => undefined, now: () => Date.now(), random: () => 0.5 },
+		},
 	);
-	ordersBefore = await client.getSalesOrders(['WEB-1001', 'WEB-1002', 'WEB-1003', 'WEB-1004', 'WEB-1005']);
+	ordersBefore = await client.getSalesOrders([
+		'WEB-1001',
+		'WEB-1002',
+		'WEB-1003',
+		'WEB-1004',
+		'WEB-1005',
+	]);
 	stockBefore = stockMap(await khaosState());
 
-	zeroRatedId = await addGradedReturn({ order: 'WEB-1004', sku: 'KIDS-TEE-5Y', qty: 2, price: '6.00', reason: 'Too small', disposition: 'Like New' });
-	missingId = await addGradedReturn({ order: 'WEB-1005', sku: 'JEANS-BLU-32', qty: 1, price: '30.00', reason: 'Too big', disposition: 'Missing' });
+	zeroRatedId = await addGradedReturn({
+		order: 'WEB-1004',
+		sku: 'KIDS-TEE-5Y',
+		qty: 2,
+		price: '6.00',
+		reason: 'Too small',
+		disposition: 'Like New',
+	});
+	missingId = await addGradedReturn({
+		order: 'WEB-1005',
+		sku: 'JEANS-BLU-32',
+		qty: 1,
+		price: '30.00',
+		reason: 'Too big',
+		disposition: 'Missing',
+	});
 
 	t = Date.now();
 	const clientName = `E2E Poll ${randomBytes(3).toString('hex')}`;
@@ -237,7 +385,9 @@ beforeAll(async () => {
 afterAll(async () => {
 	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, (n) => {
 		const rss = n.rssKb();
-		log(`[e2e pollFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
+		log(
+			`[e2e pollFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`,
+		);
 	});
 }, 60_000);
 
@@ -246,7 +396,13 @@ afterAll(async () => {
 interface ExpectedCredit {
 	returnId: string;
 	totals: { netPence: number; taxPence: number; grossPence: number };
-	lines: Array<{ stockCode: string; quantity: number; netPence: number; taxPence: number; grossPence: number }>;
+	lines: Array<{
+		stockCode: string;
+		quantity: number;
+		netPence: number;
+		taxPence: number;
+		grossPence: number;
+	}>;
 }
 
 /** core/creditNote.ts on the Khaos orders as they were, the applied returns in id order (units and delivery counted as they go). */
@@ -264,8 +420,14 @@ function expectedCredits(returnIds: string[]): Map<string, ExpectedCredit> {
 			order = toCreditOrder(o);
 			orders.set(ref, order);
 		}
-		const request = (r.item as Array<{ sku_code: string; quantity: number | string }>).map((it, i) => ({ sku: it.sku_code, quantity: Number(it.quantity), ref: String(i + 1) }));
-		const result = computeCredit(order, request, { deliveryPolicy: policy, rounding: values.finance.rounding, tolerancePencePerLine: values.finance.tolerancePencePerLine });
+		const request = (r.item as Array<{ sku_code: string; quantity: number | string }>).map(
+			(it, i) => ({ sku: it.sku_code, quantity: Number(it.quantity), ref: String(i + 1) }),
+		);
+		const result = computeCredit(order, request, {
+			deliveryPolicy: policy,
+			rounding: values.finance.rounding,
+			tolerancePencePerLine: values.finance.tolerancePencePerLine,
+		});
 		if (!result.ok) throw new Error(`oracle: ${id}: ${JSON.stringify(result.problems)}`);
 		for (const l of result.lines) {
 			if (l.kind === 'delivery') order.deliveryAlreadyRefunded = true;
@@ -274,8 +436,20 @@ function expectedCredits(returnIds: string[]): Map<string, ExpectedCredit> {
 		}
 		out.set(id, {
 			returnId: id,
-			totals: { netPence: result.totals.netPence, taxPence: result.totals.vatPence, grossPence: result.totals.grossPence },
-			lines: result.lines.filter((l) => l.kind === 'item').map((l) => ({ stockCode: l.sku as string, quantity: l.quantity, netPence: l.netPence, taxPence: l.vatPence, grossPence: l.grossPence })),
+			totals: {
+				netPence: result.totals.netPence,
+				taxPence: result.totals.vatPence,
+				grossPence: result.totals.grossPence,
+			},
+			lines: result.lines
+				.filter((l) => l.kind === 'item')
+				.map((l) => ({
+					stockCode: l.sku as string,
+					quantity: l.quantity,
+					netPence: l.netPence,
+					taxPence: l.vatPence,
+					grossPence: l.grossPence,
+				})),
 		});
 	}
 	return out;
@@ -283,11 +457,17 @@ function expectedCredits(returnIds: string[]): Map<string, ExpectedCredit> {
 
 /** Stock changes the standard mapping asks for: restock / quarantine rows move +qty into their site/location, others nothing. */
 function expectedStockDeltas(returnIds: string[]): Record<string, number> {
-	const rowsByGrade = new Map<string, { action: string; siteId: string; locationId: string }>((values.mapping.dispositions as Array<any>).map((d) => [d.disposition, d]));
+	const rowsByGrade = new Map<string, { action: string; siteId: string; locationId: string }>(
+		(values.mapping.dispositions as Array<any>).map((d) => [d.disposition, d]),
+	);
 	const out: Record<string, number> = {};
 	for (const id of returnIds) {
 		const r = rebound!.state.get(Number(id));
-		for (const it of r.item as Array<{ sku_code: string; quantity: number | string; final_disposition: string }>) {
+		for (const it of r.item as Array<{
+			sku_code: string;
+			quantity: number | string;
+			final_disposition: string;
+		}>) {
 			const row = rowsByGrade.get(it.final_disposition);
 			if (!row) throw new Error(`mapping has no row for ${it.final_disposition}`);
 			if (row.action !== 'restock' && row.action !== 'quarantine') continue;
@@ -303,7 +483,10 @@ function expectedStockDeltas(returnIds: string[]): Record<string, number> {
 describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†’ ReBound Poll Trigger â†’ processor â†’ Khaos â†’ reconciliation)', () => {
 	it('imports the templates for a poll client: the Poll Trigger is enabled, the webhook trigger disabled, every always-on workflow active', async () => {
 		expect(packageLoadErrors(n8n!.logs())).toEqual([]);
-		expect({ exitCode: report.exitCode, log: report.exitCode === 0 ? '' : importLog.join('\n') }).toEqual({ exitCode: 0, log: '' });
+		expect({
+			exitCode: report.exitCode,
+			log: report.exitCode === 0 ? '' : importLog.join('\n'),
+		}).toEqual({ exitCode: 0, log: '' });
 		expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
 			'returns-intake': true,
 			'returns-processor': true,
@@ -311,12 +494,25 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			reconciliation: true,
 			'exception-replay': false,
 		});
-		const intake = await api.request('GET', `/workflows/${encodeURIComponent(workflowId('returns-intake'))}`);
+		const intake = await api.request(
+			'GET',
+			`/workflows/${encodeURIComponent(workflowId('returns-intake'))}`,
+		);
 		const node = (name: string) => intake.nodes.find((n: { name: string }) => n.name === name);
-		expect({ poll: !!node('ReBound Poll Trigger').disabled, webhook: !!node('ReBound Trigger').disabled }).toEqual({ poll: false, webhook: true });
-		expect(node('ReBound Poll Trigger').parameters.pollTimes).toEqual({ item: [{ mode: 'everyX', value: POLL_EVERY_MINUTES, unit: 'minutes' }] });
-		const recon = await api.request('GET', `/workflows/${encodeURIComponent(workflowId('reconciliation'))}`);
-		expect(recon.nodes.find((n: { name: string }) => n.name === 'Every Morning').parameters.rule).toEqual({ interval: [{ field: 'cronExpression', expression: RECONCILIATION_CRON }] });
+		expect({
+			poll: !!node('ReBound Poll Trigger').disabled,
+			webhook: !!node('ReBound Trigger').disabled,
+		}).toEqual({ poll: false, webhook: true });
+		expect(node('ReBound Poll Trigger').parameters.pollTimes).toEqual({
+			item: [{ mode: 'everyX', value: POLL_EVERY_MINUTES, unit: 'minutes' }],
+		});
+		const recon = await api.request(
+			'GET',
+			`/workflows/${encodeURIComponent(workflowId('reconciliation'))}`,
+		);
+		expect(
+			recon.nodes.find((n: { name: string }) => n.name === 'Every Morning').parameters.rule,
+		).toEqual({ interval: [{ field: 'cronExpression', expression: RECONCILIATION_CRON }] });
 	});
 
 	it('the poll picks up every graded return: stock moves exactly as the mapping says, credit notes equal core/creditNote to the penny, problems become exception rows and move nothing', async () => {
@@ -328,10 +524,16 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			async () => {
 				const inbox = await rows('inbox');
 				const exceptions = await rows('exceptions');
-				const doneIds = new Set(inbox.filter((r) => r.status === 'done').map((r) => String(r.returnId)));
+				const doneIds = new Set(
+					inbox.filter((r) => r.status === 'done').map((r) => String(r.returnId)),
+				);
 				const exIds = new Set(exceptions.map((r) => String(r.returnId)));
 				const pending = inbox.filter((r) => r.status === 'queued' || r.status === 'processing');
-				return applied.every((id) => doneIds.has(id)) && Object.keys(EXCEPTION_RETURNS).every((id) => exIds.has(id)) && pending.length === 0 ? { inbox, exceptions } : undefined;
+				return applied.every((id) => doneIds.has(id)) &&
+					Object.keys(EXCEPTION_RETURNS).every((id) => exIds.has(id)) &&
+					pending.length === 0
+					? { inbox, exceptions }
+					: undefined;
 			},
 			describeState,
 			POLL_EVERY_MINUTES * 60_000 + 45_000,
@@ -343,9 +545,13 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 		expect([...new Set(intakeRuns.map((r) => r.mode))]).toEqual(['trigger']);
 
 		// the inbox holds the graded returns only (5008 and 5009 are in transit)
-		expect([...new Set(settled.inbox.map((r) => String(r.returnId)))].sort()).toEqual([...graded].sort());
+		expect([...new Set(settled.inbox.map((r) => String(r.returnId)))].sort()).toEqual(
+			[...graded].sort(),
+		);
 		for (const id of applied) {
-			expect(settled.inbox.find((r) => String(r.returnId) === id && r.status === 'done')).toMatchObject({ lastError: '', processedAt: expect.stringMatching(/^20\d\d-/) });
+			expect(
+				settled.inbox.find((r) => String(r.returnId) === id && r.status === 'done'),
+			).toMatchObject({ lastError: '', processedAt: expect.stringMatching(/^20\d\d-/) });
 		}
 
 		settledAt = Date.now();
@@ -354,10 +560,23 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 		// the unknown-order return 5007 moves nothing: Apply Stock Moves checks the original order first
 		const deltas = stockDeltas(stockBefore, stockMap(state));
 		expect(deltas).toEqual(expectedStockDeltas(applied));
-		expect(deltas).toEqual({ 'JEANS-BLU-32|1|A1': 1, 'HOODIE-GRY-L|1|QUAR': 1, 'TSHIRT-RED-M|1|RET': 1, 'KIDS-TEE-5Y|1|A1': 2 });
+		expect(deltas).toEqual({
+			'JEANS-BLU-32|1|A1': 1,
+			'HOODIE-GRY-L|1|QUAR': 1,
+			'TSHIRT-RED-M|1|RET': 1,
+			'KIDS-TEE-5Y|1|A1': 2,
+		});
 		// one adjustment per moving line, referenced RB-<return>-<line>-move; the Missing line moves nothing
-		const adjByReturn = (id: string) => state.adjustments.filter((a) => a.reference.startsWith(`RB-${id}-`));
-		expect(Object.fromEntries(applied.map((id) => [id, adjByReturn(id).map((a) => [a.stockCode, a.siteId, a.locationId, a.delta])]))).toEqual({
+		const adjByReturn = (id: string) =>
+			state.adjustments.filter((a) => a.reference.startsWith(`RB-${id}-`));
+		expect(
+			Object.fromEntries(
+				applied.map((id) => [
+					id,
+					adjByReturn(id).map((a) => [a.stockCode, a.siteId, a.locationId, a.delta]),
+				]),
+			),
+		).toEqual({
 			'5001': [['JEANS-BLU-32', '1', 'A1', 1]],
 			'5002': [['HOODIE-GRY-L', '1', 'QUAR', 1]],
 			'5005': [['TSHIRT-RED-M', '1', 'RET', 1]],
@@ -371,26 +590,54 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			const notes = state.creditNotes.filter((c) => c.associatedRef === `RB-${id}`);
 			const want = oracle.get(id)!;
 			expect({ id, count: notes.length }).toEqual({ id, count: 1 });
-			expect({ id, totals: notes[0].totals, delivery: notes[0].delivery }).toEqual({ id, totals: want.totals, delivery: null });
-			expect({ id, lines: notes[0].lines.map((l) => ({ stockCode: l.stockCode, quantity: l.quantity, netPence: l.netPence, taxPence: l.taxPence, grossPence: l.grossPence })) }).toEqual({ id, lines: want.lines });
+			expect({ id, totals: notes[0].totals, delivery: notes[0].delivery }).toEqual({
+				id,
+				totals: want.totals,
+				delivery: null,
+			});
+			expect({
+				id,
+				lines: notes[0].lines.map((l) => ({
+					stockCode: l.stockCode,
+					quantity: l.quantity,
+					netPence: l.netPence,
+					taxPence: l.taxPence,
+					grossPence: l.grossPence,
+				})),
+			}).toEqual({ id, lines: want.lines });
 		}
 		// worked values (docs/credit-notes.md; the zero-rated line carries no VAT)
 		expect(oracle.get('5001')!.totals).toEqual({ grossPence: 2413, taxPence: 402, netPence: 2011 });
 		expect(oracle.get(zeroRatedId)!.totals.taxPence).toBe(0);
-		log(`[e2e pollFlow] credits ${JSON.stringify(Object.fromEntries([...oracle].map(([id, c]) => [id, c.totals])))}`);
+		log(
+			`[e2e pollFlow] credits ${JSON.stringify(Object.fromEntries([...oracle].map(([id, c]) => [id, c.totals])))}`,
+		);
 		expect(state.creditNotes).toHaveLength(applied.length);
-		expect(state.returns.map((r) => r.associatedRef).sort()).toEqual(applied.map((id) => `RB-${id}`).sort());
+		expect(state.returns.map((r) => r.associatedRef).sort()).toEqual(
+			applied.map((id) => `RB-${id}`).sort(),
+		);
 
 		// exceptions: one row per problem return with its kind, owner and message; nothing in Khaos for them
 		for (const [id, want] of Object.entries(EXCEPTION_RETURNS)) {
 			const ex = settled.exceptions.filter((r) => String(r.returnId) === id);
 			expect({ id, kinds: ex.map((r) => r.kind) }).toEqual({ id, kinds: [want.kind] });
-			expect(ex[0]).toMatchObject({ kind: want.kind, owner: want.owner, title: EXCEPTION_CATALOGUE[want.kind as keyof typeof EXCEPTION_CATALOGUE].title, status: 'open', orderReference: want.order });
+			expect(ex[0]).toMatchObject({
+				kind: want.kind,
+				owner: want.owner,
+				title: EXCEPTION_CATALOGUE[want.kind as keyof typeof EXCEPTION_CATALOGUE].title,
+				status: 'open',
+				orderReference: want.order,
+			});
 			if (want.sku) expect(ex[0].sku).toBe(want.sku);
 			expect(ex[0].message).toMatch(want.message);
 			expect(JSON.parse(ex[0].payload).returnId).toBe(id);
 			expect(settled.inbox.find((r) => String(r.returnId) === id)?.status).toBe('exception');
-			expect({ id, adjustments: adjByReturn(id), returns: state.returns.filter((r) => r.associatedRef === `RB-${id}`), notes: state.creditNotes.filter((c) => c.associatedRef === `RB-${id}`) }).toEqual({ id, adjustments: [], returns: [], notes: [] });
+			expect({
+				id,
+				adjustments: adjByReturn(id),
+				returns: state.returns.filter((r) => r.associatedRef === `RB-${id}`),
+				notes: state.creditNotes.filter((c) => c.associatedRef === `RB-${id}`),
+			}).toEqual({ id, adjustments: [], returns: [], notes: [] });
 		}
 		expect(settled.exceptions).toHaveLength(Object.keys(EXCEPTION_RETURNS).length);
 	});
@@ -401,7 +648,10 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 	it('a return against an unknown order (5007, WEB-9999) moves no stock in Khaos', async () => {
 		const state = await khaosState();
 		const deltas = stockDeltas(stockBefore, stockMap(state));
-		expect({ adjustments: state.adjustments.filter((a) => a.reference.startsWith('RB-5007-')), tshirtA1: deltas['TSHIRT-RED-M|1|A1'] ?? 0 }).toEqual({ adjustments: [], tshirtA1: 0 });
+		expect({
+			adjustments: state.adjustments.filter((a) => a.reference.startsWith('RB-5007-')),
+			tshirtA1: deltas['TSHIRT-RED-M|1|A1'] ?? 0,
+		}).toEqual({ adjustments: [], tshirtA1: 0 });
 	});
 	it('reconciliation: a return whose credit note was deleted in Khaos is credit_pending, a return graded while the intake was down is pending (stuck); counts, values, ages and both ids in the report', async () => {
 		expect(settledAt).toBeGreaterThan(0);
@@ -409,25 +659,49 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 		// the window is yesterday (the template searches ReBound for $today âˆ’ 1 day): 5005, 5006 and 5007 of the fixture
 		const before = await reconciliationAfter(settledAt);
 		reportBeforeBreak = before.report;
-		const statusOf = (rep: Row) => Object.fromEntries((rep.perReturn as Row[]).map((r) => [r.returnId, r.status]));
-		expect(statusOf(before.report)).toEqual({ '5005': 'complete', '5006': 'exception', '5007': 'exception' });
+		const statusOf = (rep: Row) =>
+			Object.fromEntries((rep.perReturn as Row[]).map((r) => [r.returnId, r.status]));
+		expect(statusOf(before.report)).toEqual({
+			'5005': 'complete',
+			'5006': 'exception',
+			'5007': 'exception',
+		});
 		// Khaos gives the credit note's net only (ExportOrderStatusEx): 5005's, as core/creditNote computed it
-		const credit5005 = expectedCredits([...APPLIED_FIXTURE, zeroRatedId, missingId]).get('5005')!.totals;
-		expect(before.report.summary.totals).toMatchObject({ returns: 3, complete: 1, creditNotes: 1, khaosCreditNet: { GBP: credit5005.netPence } });
+		const credit5005 = expectedCredits([...APPLIED_FIXTURE, zeroRatedId, missingId]).get(
+			'5005',
+		)!.totals;
+		expect(before.report.summary.totals).toMatchObject({
+			returns: 3,
+			complete: 1,
+			creditNotes: 1,
+			khaosCreditNet: { GBP: credit5005.netPence },
+		});
 		expect(before.report.summary.totals.khaosCreditNet).toEqual({ GBP: 2978 });
 
 		// the intake goes down; ReBound grades a return dated yesterday: nobody picks it up
 		await api.deactivateWorkflow(workflowId('returns-intake'));
-		const stuckId = await addGradedReturn({ order: 'WEB-1005', sku: 'JEANS-BLU-32', qty: 1, price: '30.00', reason: 'Too big', disposition: 'Grade A', daysAgo: 1 });
+		const stuckId = await addGradedReturn({
+			order: 'WEB-1005',
+			sku: 'JEANS-BLU-32',
+			qty: 1,
+			price: '30.00',
+			reason: 'Too big',
+			disposition: 'Grade A',
+			daysAgo: 1,
+		});
 		// someone deletes 5005's credit note in Khaos
 		const stateBefore = await khaosState();
 		const del = await adminJson(`${khaos!.adminUrl}/credit-notes/RB-5005`, 'DELETE');
 		expect(del.status).toBe(200);
-		expect(del.json.removed).toEqual(stateBefore.creditNotes.filter((c) => c.associatedRef === 'RB-5005').map((c) => c.orderCode));
+		expect(del.json.removed).toEqual(
+			stateBefore.creditNotes.filter((c) => c.associatedRef === 'RB-5005').map((c) => c.orderCode),
+		);
 		expect(del.json.removed).toHaveLength(1);
 		const broken = await khaosState();
 		expect(broken.creditNotes.filter((c) => c.associatedRef === 'RB-5005')).toEqual([]);
-		expect(broken.adjustments.filter((a) => a.reference.startsWith('RB-5005-'))).toEqual(stateBefore.adjustments.filter((a) => a.reference.startsWith('RB-5005-')));
+		expect(broken.adjustments.filter((a) => a.reference.startsWith('RB-5005-'))).toEqual(
+			stateBefore.adjustments.filter((a) => a.reference.startsWith('RB-5005-')),
+		);
 		expect((await adminJson(`${khaos!.adminUrl}/credit-notes/RB-5005`, 'DELETE')).status).toBe(404);
 
 		const { report: rep, executionId } = await reconciliationAfter(Date.now());
@@ -435,7 +709,12 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 		log(`[e2e pollFlow] reconciliation ${executionId}: ${rep.summaryLine}`);
 
 		const byId = new Map((rep.perReturn as Row[]).map((r) => [r.returnId, r]));
-		expect(statusOf(rep)).toEqual({ '5005': 'credit_pending', '5006': 'exception', '5007': 'exception', [stuckId]: 'pending' });
+		expect(statusOf(rep)).toEqual({
+			'5005': 'credit_pending',
+			'5006': 'exception',
+			'5007': 'exception',
+			[stuckId]: 'pending',
+		});
 		// 5005: its stock move is in Khaos, its credit note is not
 		expect(byId.get('5005')).toMatchObject({
 			orderReference: 'WEB-1001',
@@ -445,32 +724,84 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 		});
 		expect((byId.get('5005')!.findings as string[]).join(' ')).toMatch(/credit note/i);
 		// the stuck return: nothing in Khaos at all
-		expect(byId.get(stuckId)).toMatchObject({ orderReference: 'WEB-1005', khaos: { imported: false, processed: false, creditNotes: [], adjustments: 0 }, stock: { unitsMoved: 0 } });
+		expect(byId.get(stuckId)).toMatchObject({
+			orderReference: 'WEB-1005',
+			khaos: { imported: false, processed: false, creditNotes: [], adjustments: 0 },
+			stock: { unitsMoved: 0 },
+		});
 
 		// counts by status; values by status: with no credit note, no expected credit (the template passes none) and no
 		// refund (ReBound's search reports none) every value is Â£0.00 â€” see the it.failing value test below
-		expect(rep.summary.countsByStatus).toEqual({ duplicate_credit: 0, over_moved: 0, stock_pending: 0, value_mismatch: 0, exception: 2, credit_pending: 1, pending: 1, complete: 0 });
-		const sumBy = (status: string) => (rep.perReturn as Row[]).filter((r) => r.status === status).reduce((n, r) => n + (r.valuePence as number), 0);
-		for (const status of ['credit_pending', 'pending', 'exception']) expect({ status, value: rep.summary.valuesByStatus[status].GBP ?? 0 }).toEqual({ status, value: sumBy(status) });
-		expect(Object.fromEntries(['5005', '5006', '5007', stuckId].map((id) => [id, [byId.get(id)!.valueSource, byId.get(id)!.credit.refundPence]]))).toEqual({
+		expect(rep.summary.countsByStatus).toEqual({
+			duplicate_credit: 0,
+			over_moved: 0,
+			stock_pending: 0,
+			value_mismatch: 0,
+			exception: 2,
+			credit_pending: 1,
+			pending: 1,
+			complete: 0,
+		});
+		const sumBy = (status: string) =>
+			(rep.perReturn as Row[])
+				.filter((r) => r.status === status)
+				.reduce((n, r) => n + (r.valuePence as number), 0);
+		for (const status of ['credit_pending', 'pending', 'exception'])
+			expect({ status, value: rep.summary.valuesByStatus[status].GBP ?? 0 }).toEqual({
+				status,
+				value: sumBy(status),
+			});
+		expect(
+			Object.fromEntries(
+				['5005', '5006', '5007', stuckId].map((id) => [
+					id,
+					[byId.get(id)!.valueSource, byId.get(id)!.credit.refundPence],
+				]),
+			),
+		).toEqual({
 			'5005': ['none', null],
 			'5006': ['none', null],
 			'5007': ['none', null],
 			[stuckId]: ['none', null],
 		});
-		expect(rep.summary.totals).toMatchObject({ returns: 4, complete: 0, needsAttention: 4, creditNotes: 0, openExceptions: 4, unitsReturned: 1 + 3 + 1 + 1 });
+		expect(rep.summary.totals).toMatchObject({
+			returns: 4,
+			complete: 0,
+			needsAttention: 4,
+			creditNotes: 0,
+			openExceptions: 4,
+			unitsReturned: 1 + 3 + 1 + 1,
+		});
 		// not complete, by age: both are listed, each in the bucket of its age
-		const bucketOf = (id: string) => Object.entries(rep.stuck.buckets as Record<string, { returnIds: string[] }>).filter(([, b]) => b.returnIds.includes(id)).map(([k]) => k);
-		for (const id of ['5005', stuckId]) expect({ id, buckets: bucketOf(id) }).toEqual({ id, buckets: [byId.get(id)!.ageBucket] });
-		expect(Object.values(rep.stuck.buckets as Record<string, { count: number }>).reduce((n, b) => n + b.count, 0)).toBe(4);
+		const bucketOf = (id: string) =>
+			Object.entries(rep.stuck.buckets as Record<string, { returnIds: string[] }>)
+				.filter(([, b]) => b.returnIds.includes(id))
+				.map(([k]) => k);
+		for (const id of ['5005', stuckId])
+			expect({ id, buckets: bucketOf(id) }).toEqual({ id, buckets: [byId.get(id)!.ageBucket] });
+		expect(
+			Object.values(rep.stuck.buckets as Record<string, { count: number }>).reduce(
+				(n, b) => n + b.count,
+				0,
+			),
+		).toBe(4);
 		// open exceptions over the whole table, by kind and owner
-		expect(rep.openExceptions).toMatchObject({ total: 4, byKind: { unmapped_disposition: 1, archived_sku: 1, unmapped_reason: 1, order_not_found: 1 }, byOwner: { ops: 3, finance: 1 } });
+		expect(rep.openExceptions).toMatchObject({
+			total: 4,
+			byKind: { unmapped_disposition: 1, archived_sku: 1, unmapped_reason: 1, order_not_found: 1 },
+			byOwner: { ops: 3, finance: 1 },
+		});
 		// the rendered report (what the e-mail / Slack nodes send) names both returns
 		for (const id of ['5005', stuckId]) {
-			expect({ id, markdown: (rep.markdown as string).includes(id), html: (rep.html as string).includes(id) }).toEqual({ id, markdown: true, html: true });
+			expect({
+				id,
+				markdown: (rep.markdown as string).includes(id),
+				html: (rep.html as string).includes(id),
+			}).toEqual({ id, markdown: true, html: true });
 		}
 		// "Returns not complete": one row each, with the status title
-		const mdRow = (id: string) => (rep.markdown as string).split('\n').filter((l) => l.startsWith(`| ${id} `));
+		const mdRow = (id: string) =>
+			(rep.markdown as string).split('\n').filter((l) => l.startsWith(`| ${id} `));
 		expect(mdRow('5005')).toEqual([expect.stringContaining('| WEB-1001 | Credit pending |')]);
 		expect(mdRow(stuckId)).toEqual([expect.stringContaining('| WEB-1005 | Pending |')]);
 		expect(rep.html).toMatch(/Credit pending/);
@@ -484,8 +815,11 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 	// no refund. So even the complete 5005 (credit note 35.74 gross, 29.78 net) is valued Â£0.00. Fix: give
 	// the value on net when no gross is known (core/reconcile.ts), or have the node read the credit notes'
 	// gross (ExportOrders carries CREDIT_GRS per line) / the template pass expected credits.
-	it.failing('reconciliation values by status carry the credit value: the complete 5005 counts its credit note (35.74 gross)', async () => {
-		expect(reportBeforeBreak).toBeDefined();
-		expect(reportBeforeBreak!.summary.valuesByStatus.complete).toEqual({ GBP: 3574 });
-	});
+	it.failing(
+		'reconciliation values by status carry the credit value: the complete 5005 counts its credit note (35.74 gross)',
+		async () => {
+			expect(reportBeforeBreak).toBeDefined();
+			expect(reportBeforeBreak!.summary.valuesByStatus.complete).toEqual({ GBP: 3574 });
+		},
+	);
 });

@@ -33,7 +33,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../scripts/n8n/runtime';
-import { packageLoadErrors, postWebhook, startN8n, waitForExecutions, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import {
+	packageLoadErrors,
+	postWebhook,
+	startN8n,
+	waitForExecutions,
+	type ApiClient,
+	type N8nInstance,
+} from '../../scripts/n8n/instance';
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
@@ -89,10 +96,15 @@ beforeAll(async () => {
 	const t = Date.now();
 	const client = `E2E Flow ${randomBytes(3).toString('hex')}`;
 	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
-	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, clientValues(client, webhookId), {
-		E2E_REBOUND_API_KEY: REBOUND_API_KEY,
-		E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET,
-	}));
+	({ report, importLog } = await importClient(
+		{ n8n, api, userFolder },
+		client,
+		clientValues(client, webhookId),
+		{
+			E2E_REBOUND_API_KEY: REBOUND_API_KEY,
+			E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET,
+		},
+	));
 	timings.importMs = Date.now() - t;
 	webhookPath = `${webhookId}/rebound`;
 }, 25 * 60_000);
@@ -100,7 +112,9 @@ beforeAll(async () => {
 afterAll(async () => {
 	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, (n) => {
 		const rss = n.rssKb();
-		log(`[e2e returnsFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`);
+		log(
+			`[e2e returnsFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`,
+		);
 	});
 }, 60_000);
 
@@ -109,12 +123,20 @@ afterAll(async () => {
 type Row = Record<string, any>;
 
 async function rows(key: string): Promise<Row[]> {
-	const res = await api.request('GET', `/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`);
+	const res = await api.request(
+		'GET',
+		`/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`,
+	);
 	return (res?.data ?? []) as Row[];
 }
 
 /** Polls `check` until it returns a value (bounded); throws with the last state described. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, describe: () => Promise<string>, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+	what: string,
+	check: () => Promise<T | undefined>,
+	describe: () => Promise<string>,
+	timeoutMs = 60_000,
+): Promise<T> {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		const v = await check();
@@ -127,7 +149,9 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, des
 async function describeState(): Promise<string> {
 	const inbox = await rows('inbox').catch(() => []);
 	const exceptions = await rows('exceptions').catch(() => []);
-	const runs = await api.listExecutions(workflowId('returns-processor'), { limit: 5 }).catch(() => []);
+	const runs = await api
+		.listExecutions(workflowId('returns-processor'), { limit: 5 })
+		.catch(() => []);
 	let lastError = '';
 	const failed = runs.find((r) => r.status === 'error');
 	if (failed) {
@@ -144,18 +168,38 @@ async function describeState(): Promise<string> {
 /** A ReBound push event for a sandbox return, as the sandbox sends it. */
 function eventFor(id: number, sequence: number, eventId = `evt_${randomBytes(8).toString('hex')}`) {
 	const r = rebound!.state.get(id);
-	return { id: eventId, event: 'return.processed', occurred_at: new Date().toISOString(), sequence, data: rebound!.state.wire(r, false) };
+	return {
+		id: eventId,
+		event: 'return.processed',
+		occurred_at: new Date().toISOString(),
+		sequence,
+		data: rebound!.state.wire(r, false),
+	};
 }
 
 async function deliver(event: unknown) {
 	const body = JSON.stringify(event);
-	const headers = signWebhookBody(body, REBOUND_SECRET, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
+	const headers = signWebhookBody(
+		body,
+		REBOUND_SECRET,
+		Date.now() / 1000,
+		DEFAULT_WEBHOOK_SETTINGS,
+	);
 	return postWebhook(n8n!.baseUrl, webhookPath, event, { headers });
 }
 
 const jeans = (loc: string) => khaos!.state.level('JEANS-BLU-32', '1', loc);
-const mugLevels = () => ['A1', 'RET', 'QUAR', 'WOFF'].map((loc) => khaos!.state.level('MUG-WHT', '1', loc));
-type AdminState = { creditNotes: Array<{ associatedRef: string; lines: Array<Record<string, unknown>>; totals: { netPence: number; taxPence: number; grossPence: number } }>; adjustments: Array<{ reference: string; stockCode: string; delta: number }>; returns: Array<{ associatedRef: string; sourceOrderRef: string }> };
+const mugLevels = () =>
+	['A1', 'RET', 'QUAR', 'WOFF'].map((loc) => khaos!.state.level('MUG-WHT', '1', loc));
+type AdminState = {
+	creditNotes: Array<{
+		associatedRef: string;
+		lines: Array<Record<string, unknown>>;
+		totals: { netPence: number; taxPence: number; grossPence: number };
+	}>;
+	adjustments: Array<{ reference: string; stockCode: string; delta: number }>;
+	returns: Array<{ associatedRef: string; sourceOrderRef: string }>;
+};
 async function khaosState(): Promise<AdminState> {
 	const res = await fetch(`${khaos!.adminUrl}/state`);
 	return (await res.json()) as AdminState;
@@ -166,7 +210,10 @@ async function khaosState(): Promise<AdminState> {
 describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook → processor → Khaos)', () => {
 	it('imports credentials, Data Tables (mapping seeded) and workflows through the public API, and activates them', async () => {
 		expect(packageLoadErrors(n8n!.logs())).toEqual([]);
-		expect({ exitCode: report.exitCode, log: report.exitCode === 0 ? '' : importLog.join('\n') }).toEqual({ exitCode: 0, log: '' });
+		expect({
+			exitCode: report.exitCode,
+			log: report.exitCode === 0 ? '' : importLog.join('\n'),
+		}).toEqual({ exitCode: 0, log: '' });
 		expect(report.credentials.map((c) => [c.key, c.action])).toEqual([
 			['khaos', 'created'],
 			['rebound', 'created'],
@@ -186,7 +233,12 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 			'exception-replay': false,
 		});
 		const dispositions = await rows('dispositions');
-		expect(dispositions.find((r) => r.disposition === 'Grade A')).toMatchObject({ action: 'restock', siteId: '1', locationId: 'A1', sellable: true });
+		expect(dispositions.find((r) => r.disposition === 'Grade A')).toMatchObject({
+			action: 'restock',
+			siteId: '1',
+			locationId: 'A1',
+			sellable: true,
+		});
 		for (const w of report.workflows) {
 			const wf = await api.request('GET', `/workflows/${encodeURIComponent(w.id as string)}`);
 			expect({ file: w.file, active: wf.active }).toEqual({ file: w.file, active: w.active });
@@ -198,9 +250,16 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		expect(report.exitCode).toBe(0);
 		const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
 		const res = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
-		expect({ status: res.status, text: res.status === 200 ? '' : res.text }).toEqual({ status: 200, text: '' });
+		expect({ status: res.status, text: res.status === 200 ? '' : res.text }).toEqual({
+			status: 200,
+			text: '',
+		});
 		// the trigger batches deliveries (50 ms window): a lone delivery leads a batch of one
-		expect(res.json).toEqual({ status: 'accepted', eventId: 'evt_e2e_5001', batch: { size: 1, leader: 'evt_e2e_5001' } });
+		expect(res.json).toEqual({
+			status: 'accepted',
+			eventId: 'evt_e2e_5001',
+			batch: { size: 1, leader: 'evt_e2e_5001' },
+		});
 		// answered only once queued: the inbox row exists the moment the 200 arrives
 		expect((await rows('inbox')).filter((r) => r.eventId === 'evt_e2e_5001').length).toBe(1);
 
@@ -210,15 +269,35 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 			describeState,
 		);
 		timings.gradeAToDoneMs = Date.now() - started;
-		expect(done).toMatchObject({ eventId: 'evt_e2e_5001', orderReference: 'WEB-1001', eventType: 'return.processed', lastError: '', processedAt: expect.stringMatching(/^20\d\d-/) });
+		expect(done).toMatchObject({
+			eventId: 'evt_e2e_5001',
+			orderReference: 'WEB-1001',
+			eventType: 'return.processed',
+			lastError: '',
+			processedAt: expect.stringMatching(/^20\d\d-/),
+		});
 
-		expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual({ A1: before.A1 + 1, RET: before.RET, QUAR: before.QUAR });
+		expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual({
+			A1: before.A1 + 1,
+			RET: before.RET,
+			QUAR: before.QUAR,
+		});
 		const state = await khaosState();
 		const notes = state.creditNotes.filter((c) => c.associatedRef === 'RB-5001');
 		expect(notes).toHaveLength(1);
 		expect(notes[0].totals).toEqual({ grossPence: 2413, taxPence: 402, netPence: 2011 });
-		expect(notes[0].lines).toEqual([expect.objectContaining({ stockCode: 'JEANS-BLU-32', quantity: 1, grossPence: 2413, taxPence: 402, netPence: 2011 })]);
-		expect(state.adjustments.filter((a) => a.stockCode === 'JEANS-BLU-32').map((a) => a.delta)).toEqual([1]);
+		expect(notes[0].lines).toEqual([
+			expect.objectContaining({
+				stockCode: 'JEANS-BLU-32',
+				quantity: 1,
+				grossPence: 2413,
+				taxPence: 402,
+				netPence: 2011,
+			}),
+		]);
+		expect(
+			state.adjustments.filter((a) => a.stockCode === 'JEANS-BLU-32').map((a) => a.delta),
+		).toEqual([1]);
 		expect((await rows('exceptions')).filter((r) => r.returnId === '5001')).toEqual([]);
 	});
 
@@ -235,16 +314,31 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 			describeState,
 		);
 		timings.mysteryToExceptionMs = Date.now() - started;
-		expect(exception).toMatchObject({ kind: 'unmapped_disposition', status: 'open', orderReference: 'WEB-1002', sku: 'MUG-WHT', code: 'Mystery Grade', stage: 'mapping', attempts: 1 });
+		expect(exception).toMatchObject({
+			kind: 'unmapped_disposition',
+			status: 'open',
+			orderReference: 'WEB-1002',
+			sku: 'MUG-WHT',
+			code: 'Mystery Grade',
+			stage: 'mapping',
+			attempts: 1,
+		});
 		expect(JSON.parse(exception.payload).returnId).toBe('5003');
-		const inboxRow = await waitFor('inbox row of 5003 marked exception', async () => (await rows('inbox')).find((r) => r.returnId === '5003' && r.status === 'exception'), describeState);
+		const inboxRow = await waitFor(
+			'inbox row of 5003 marked exception',
+			async () =>
+				(await rows('inbox')).find((r) => r.returnId === '5003' && r.status === 'exception'),
+			describeState,
+		);
 		expect(inboxRow.lastError).toContain('Mystery Grade');
 
 		expect(mugLevels()).toEqual(mugBefore);
 		const after = await khaosState();
 		expect(after.adjustments).toHaveLength(khaosBefore.adjustments.length);
 		expect(after.creditNotes).toHaveLength(khaosBefore.creditNotes.length);
-		expect(after.returns.filter((r) => r.sourceOrderRef === 'WEB-1002')).toHaveLength(khaosBefore.returns.filter((r) => r.sourceOrderRef === 'WEB-1002').length);
+		expect(after.returns.filter((r) => r.sourceOrderRef === 'WEB-1002')).toHaveLength(
+			khaosBefore.returns.filter((r) => r.sourceOrderRef === 'WEB-1002').length,
+		);
 	});
 
 	it('the same webhook event again, and a later event for the same return, move nothing twice', async () => {
@@ -265,13 +359,17 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 			async () => {
 				const inbox = (await rows('inbox')).filter((r) => r.returnId === '5001');
 				const pending = inbox.filter((r) => r.status === 'queued' || r.status === 'processing');
-				return inbox.some((r) => r.eventId === 'evt_e2e_5001_regrade') && pending.length === 0 ? inbox : undefined;
+				return inbox.some((r) => r.eventId === 'evt_e2e_5001_regrade') && pending.length === 0
+					? inbox
+					: undefined;
 			},
 			describeState,
 		);
 		const inbox = (await rows('inbox')).filter((r) => r.returnId === '5001');
 		// the repeated delivery was dropped by the intake: one row per event id
-		expect((await api.listExecutions(workflowId('returns-intake'))).length).toBeGreaterThanOrEqual(intakeRunsBefore + 1);
+		expect((await api.listExecutions(workflowId('returns-intake'))).length).toBeGreaterThanOrEqual(
+			intakeRunsBefore + 1,
+		);
 		expect(inbox.map((r) => r.eventId).sort()).toEqual(['evt_e2e_5001', 'evt_e2e_5001_regrade']);
 		// one more processor run, so a wrongly queued row would have been taken too
 		await sleep(PROCESS_EVERY_SECONDS * 1000 + 1000);
@@ -284,14 +382,19 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 		expect(after.returns.filter((r) => r.associatedRef === 'RB-5001')).toHaveLength(1);
 		const regrade = inbox.find((r) => r.eventId === 'evt_e2e_5001_regrade')!;
-		log(`[e2e returnsFlow] re-graded 5001 event ended ${JSON.stringify({ status: regrade.status, lastError: regrade.lastError })}; exceptions ${JSON.stringify((await rows('exceptions')).map((r) => [r.kind, r.returnId]))}`);
+		log(
+			`[e2e returnsFlow] re-graded 5001 event ended ${JSON.stringify({ status: regrade.status, lastError: regrade.lastError })}; exceptions ${JSON.stringify((await rows('exceptions')).map((r) => [r.kind, r.returnId]))}`,
+		);
 	});
 
-	it('after n8n restarts, a redelivered event and an older (out-of-order) event for the same return are still dropped: the memory is in n8n\'s database', async () => {
+	it("after n8n restarts, a redelivered event and an older (out-of-order) event for the same return are still dropped: the memory is in n8n's database", async () => {
 		const started = Date.now();
 		const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
 		const stateBefore = await khaosState();
-		const inboxBefore = (await rows('inbox')).filter((r) => r.returnId === '5001').map((r) => r.eventId).sort();
+		const inboxBefore = (await rows('inbox'))
+			.filter((r) => r.returnId === '5001')
+			.map((r) => r.eventId)
+			.sort();
 		expect(inboxBefore).toEqual(['evt_e2e_5001', 'evt_e2e_5001_regrade']);
 
 		const port = n8n!.port;
@@ -310,21 +413,36 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		// an event older than the re-grade (sequence 9 < 11), with an event id never seen: stale
 		const stale = await deliver(eventFor(5001, 9, 'evt_e2e_5001_late'));
 		expect(stale.status).toBe(200);
-		const runs = await waitForExecutions(api, workflowId('returns-intake'), intakeRunsBefore + 2, 60_000);
+		const runs = await waitForExecutions(
+			api,
+			workflowId('returns-intake'),
+			intakeRunsBefore + 2,
+			60_000,
+		);
 		expect(runs.slice(0, 2).map((r) => r.status)).toEqual(['success', 'success']);
 		// the stale event went through the intake's inbox checks and was dropped there, not by the trigger
 		const lateRun = await api.getExecution(runs[0].id, true);
 		const ran = lateRun?.data?.resultData?.runData ?? {};
-		const blockers = (ran['Later Events Queued']?.[0]?.data?.main?.[0] ?? []).map((i: { json: Row }) => i.json);
+		const blockers = (ran['Later Events Queued']?.[0]?.data?.main?.[0] ?? []).map(
+			(i: { json: Row }) => i.json,
+		);
 		expect(blockers).toHaveLength(1);
-		expect(blockers[0]).toMatchObject({ returnId: '5001', eventId: expect.stringMatching(/^evt_e2e_5001(_regrade)?$/) });
+		expect(blockers[0]).toMatchObject({
+			returnId: '5001',
+			eventId: expect.stringMatching(/^evt_e2e_5001(_regrade)?$/),
+		});
 		expect(blockers[0].sequence).toBeGreaterThanOrEqual(9);
 		expect(ran['Drop Stale Events']?.[0]?.data?.main?.[0] ?? []).toEqual([]);
 		expect(ran['Queue Return']).toBeUndefined();
 		await sleep(PROCESS_EVERY_SECONDS * 1000 + 1000);
 		timings.restartRedeliveryMs = Date.now() - started;
 
-		expect((await rows('inbox')).filter((r) => r.returnId === '5001').map((r) => r.eventId).sort()).toEqual(inboxBefore);
+		expect(
+			(await rows('inbox'))
+				.filter((r) => r.returnId === '5001')
+				.map((r) => r.eventId)
+				.sort(),
+		).toEqual(inboxBefore);
 		expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual(before);
 		const after = await khaosState();
 		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
@@ -340,15 +458,25 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		const rowsOf = await waitFor(
 			'both 5001 events settled',
 			async () => {
-				const inbox = (await rows('inbox')).filter((r) => ['evt_e2e_5001_s20', 'evt_e2e_5001_s21'].includes(r.eventId));
-				return inbox.length === 2 && inbox.every((r) => !['queued', 'processing'].includes(r.status)) ? inbox : undefined;
+				const inbox = (await rows('inbox')).filter((r) =>
+					['evt_e2e_5001_s20', 'evt_e2e_5001_s21'].includes(r.eventId),
+				);
+				return inbox.length === 2 &&
+					inbox.every((r) => !['queued', 'processing'].includes(r.status))
+					? inbox
+					: undefined;
 			},
 			describeState,
 		);
 		timings.supersededMs = Date.now() - started;
 		const by = Object.fromEntries(rowsOf.map((r) => [r.eventId, r]));
-		expect([by.evt_e2e_5001_s20.status, by.evt_e2e_5001_s21.status]).toEqual(['superseded', 'done']);
-		expect(by.evt_e2e_5001_s20.lastError).toBe('superseded by a later event of the return (sequence 21): nothing moved');
+		expect([by.evt_e2e_5001_s20.status, by.evt_e2e_5001_s21.status]).toEqual([
+			'superseded',
+			'done',
+		]);
+		expect(by.evt_e2e_5001_s20.lastError).toBe(
+			'superseded by a later event of the return (sequence 21): nothing moved',
+		);
 		const after = await khaosState();
 		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 		expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
@@ -358,19 +486,47 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		const started = Date.now();
 		const stateBefore = await khaosState();
 		const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
-		const base = { displayId: model.displayId, orderReference: model.orderReference, eventType: model.eventType, receivedAt: new Date().toISOString(), attempts: 0, status: 'processing', claim: 'e2e-stopped-run' };
+		const base = {
+			displayId: model.displayId,
+			orderReference: model.orderReference,
+			eventType: model.eventType,
+			receivedAt: new Date().toISOString(),
+			attempts: 0,
+			status: 'processing',
+			claim: 'e2e-stopped-run',
+		};
 		await api.request('POST', `/data-tables/${encodeURIComponent(tableId('inbox'))}/rows`, {
 			returnType: 'count',
 			data: [
-				{ ...base, eventId: 'evt_e2e_5001_stalled', returnId: '5001', sequence: 30, lastError: '', payload: model.payload, requeues: 0 },
-				{ ...base, eventId: 'evt_e2e_stuck', returnId: 'E2E-STUCK', sequence: 1, lastError: 'e2e: Khaos timed out', payload: model.payload, requeues: 3 },
+				{
+					...base,
+					eventId: 'evt_e2e_5001_stalled',
+					returnId: '5001',
+					sequence: 30,
+					lastError: '',
+					payload: model.payload,
+					requeues: 0,
+				},
+				{
+					...base,
+					eventId: 'evt_e2e_stuck',
+					returnId: 'E2E-STUCK',
+					sequence: 1,
+					lastError: 'e2e: Khaos timed out',
+					payload: model.payload,
+					requeues: 3,
+				},
 			],
 		});
 		const settled = await waitFor(
 			'the stalled rows requeued or stuck',
 			async () => {
-				const inbox = (await rows('inbox')).filter((r) => ['evt_e2e_5001_stalled', 'evt_e2e_stuck'].includes(r.eventId));
-				return inbox.length === 2 && inbox.every((r) => ['done', 'exception'].includes(r.status)) ? inbox : undefined;
+				const inbox = (await rows('inbox')).filter((r) =>
+					['evt_e2e_5001_stalled', 'evt_e2e_stuck'].includes(r.eventId),
+				);
+				return inbox.length === 2 && inbox.every((r) => ['done', 'exception'].includes(r.status))
+					? inbox
+					: undefined;
 			},
 			describeState,
 			200_000,
@@ -382,10 +538,23 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 		// requeued 3 times already: a stuck exception row (with the last error and the run that stopped), then the row exception
 		expect(by.evt_e2e_stuck).toMatchObject({ status: 'exception', requeues: 3 });
 		const stuck = (await rows('exceptions')).find((r) => r.returnId === 'E2E-STUCK');
-		expect(stuck).toMatchObject({ kind: 'stuck', owner: 'tech', status: 'open', stage: 'processor', key: 'stuck|E2E-STUCK|-|-', attempts: 1 });
-		expect(stuck?.message).toContain('the last time by execution e2e-stopped-run. Last error: e2e: Khaos timed out');
+		expect(stuck).toMatchObject({
+			kind: 'stuck',
+			owner: 'tech',
+			status: 'open',
+			stage: 'processor',
+			key: 'stuck|E2E-STUCK|-|-',
+			attempts: 1,
+		});
+		expect(stuck?.message).toContain(
+			'the last time by execution e2e-stopped-run. Last error: e2e: Khaos timed out',
+		);
 		expect(by.evt_e2e_stuck.lastError).toBe(stuck?.message);
-		expect(JSON.parse(stuck?.details)).toMatchObject({ eventId: 'evt_e2e_stuck', requeues: 3, lastExecution: 'e2e-stopped-run' });
+		expect(JSON.parse(stuck?.details)).toMatchObject({
+			eventId: 'evt_e2e_stuck',
+			requeues: 3,
+			lastExecution: 'e2e-stopped-run',
+		});
 		const after = await khaosState();
 		expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 		expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);

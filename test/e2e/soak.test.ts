@@ -21,13 +21,33 @@ describe('soak (small): exactly once under faults, duplicates and out-of-order d
 	let r: SoakResult;
 
 	beforeAll(async () => {
-		r = await runSoak({ returns: 120, kill: false, seed: 7, rate: 6, json: false, build: process.env.E2E_SKIP_BUILD !== '1', faults: true, processEverySeconds: 2, batchSize: 50 }, log);
+		r = await runSoak(
+			{
+				returns: 120,
+				kill: false,
+				seed: 7,
+				rate: 6,
+				json: false,
+				build: process.env.E2E_SKIP_BUILD !== '1',
+				faults: true,
+				processEverySeconds: 2,
+				batchSize: 50,
+			},
+			log,
+		);
 		log(`[e2e soak]\n${renderTable(r)}`);
 	});
 
 	it('drains the inbox and loses, doubles or misapplies nothing', () => {
 		expect(r.drained).toBe(true);
-		expect({ lost: r.lost, doubled: r.doubled, wrong: r.wrong, stockDrift: r.stockDrift, silentEnds: r.silentEnds, problems: r.problems }).toEqual({ lost: 0, doubled: 0, wrong: 0, stockDrift: [], silentEnds: [], problems: [] });
+		expect({
+			lost: r.lost,
+			doubled: r.doubled,
+			wrong: r.wrong,
+			stockDrift: r.stockDrift,
+			silentEnds: r.silentEnds,
+			problems: r.problems,
+		}).toEqual({ lost: 0, doubled: 0, wrong: 0, stockDrift: [], silentEnds: [], problems: [] });
 	});
 
 	it('applies and excepts exactly what the oracle says', () => {
@@ -36,7 +56,11 @@ describe('soak (small): exactly once under faults, duplicates and out-of-order d
 		expect(r.excepted).toBe(r.expectedExcepted);
 		expect(r.applied + r.excepted).toBe(120);
 		expect(r.expectedExcepted).toBeGreaterThan(0);
-		expect(Object.keys(r.exceptedByKind).every((k) => ['unmapped_disposition', 'unmapped_reason', 'unknown_sku', 'archived_sku'].includes(k))).toBe(true);
+		expect(
+			Object.keys(r.exceptedByKind).every((k) =>
+				['unmapped_disposition', 'unmapped_reason', 'unknown_sku', 'archived_sku'].includes(k),
+			),
+		).toBe(true);
 	});
 
 	it('really ran under faults and noise: retries made, late duplicates and older events dropped, forged deliveries refused', () => {

@@ -7,7 +7,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createApiKey, freePort, setupOwner, startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import {
+	createApiKey,
+	freePort,
+	setupOwner,
+	startN8n,
+	type ApiClient,
+	type N8nInstance,
+} from '../../scripts/n8n/instance';
 import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
 import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
 import { WORKFLOWS_DIR } from '../../scripts/templates/build';
@@ -22,13 +29,20 @@ export interface Stack {
 }
 
 /** Runtime, package (E2E_SKIP_BUILD=1 packs the current dist/), n8n, owner and API key; timings recorded into `timings`. */
-export async function startStack(folderPrefix: string, log: (line: string) => void, timings: Record<string, number>): Promise<Stack> {
+export async function startStack(
+	folderPrefix: string,
+	log: (line: string) => void,
+	timings: Record<string, number>,
+): Promise<Stack> {
 	let t = Date.now();
 	const runtime = await ensureRuntime({ log });
 	timings.ensureRuntimeMs = Date.now() - t;
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), folderPrefix));
 	t = Date.now();
-	const installed = await installPackage(userFolder, { skipBuild: process.env.E2E_SKIP_BUILD === '1', log });
+	const installed = await installPackage(userFolder, {
+		skipBuild: process.env.E2E_SKIP_BUILD === '1',
+		log,
+	});
 	timings.installPackageMs = Date.now() - t;
 	const n8n = await startN8n({ runtime, userFolder, port: await freePort(), log });
 	timings.startToReadyMs = n8n.startupMs;
@@ -48,7 +62,14 @@ export async function importClient(
 	fs.writeFileSync(valuesFile, JSON.stringify(values));
 	const importLog: string[] = [];
 	const report = await runImport(
-		{ client, valuesFile, n8nUrl: stack.n8n.baseUrl, apiKeyEnv: 'E2E_N8N_API_KEY', dryRun: false, templatesDir: WORKFLOWS_DIR },
+		{
+			client,
+			valuesFile,
+			n8nUrl: stack.n8n.baseUrl,
+			apiKeyEnv: 'E2E_N8N_API_KEY',
+			dryRun: false,
+			templatesDir: WORKFLOWS_DIR,
+		},
 		{ env: { E2E_N8N_API_KEY: stack.api.apiKey, ...env }, log: (line) => importLog.push(line) },
 	);
 	return { report, importLog };
@@ -56,7 +77,12 @@ export async function importClient(
 
 /** Stops n8n (after `beforeStop`, e.g. a timings line), closes the sandboxes and removes the temporary folders; each part only if it was started. */
 export async function stopStack(
-	parts: { n8n?: N8nInstance; sandboxes?: Array<{ close(): Promise<void> } | undefined>; userFolder?: string; installed?: InstalledPackage },
+	parts: {
+		n8n?: N8nInstance;
+		sandboxes?: Array<{ close(): Promise<void> } | undefined>;
+		userFolder?: string;
+		installed?: InstalledPackage;
+	},
 	beforeStop?: (n8n: N8nInstance) => void,
 ): Promise<void> {
 	try {
@@ -67,6 +93,7 @@ export async function stopStack(
 	} finally {
 		for (const s of parts.sandboxes ?? []) if (s) await s.close();
 		if (parts.userFolder) fs.rmSync(parts.userFolder, { recursive: true, force: true });
-		if (parts.installed) fs.rmSync(path.dirname(parts.installed.tarball), { recursive: true, force: true });
+		if (parts.installed)
+			fs.rmSync(path.dirname(parts.installed.tarball), { recursive: true, force: true });
 	}
 }

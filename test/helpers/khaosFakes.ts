@@ -24,7 +24,11 @@ import { KhaosFault } from '../../transports/khaos/faults';
 
 export type KhaosMethod = keyof KhaosApi;
 
-function product(stockId: string, stockCode: string, flags: Partial<KhaosProduct> = {}): KhaosProduct {
+function product(
+	stockId: string,
+	stockCode: string,
+	flags: Partial<KhaosProduct> = {},
+): KhaosProduct {
 	return {
 		stockId,
 		stockCode,
@@ -52,7 +56,14 @@ export const DEMO_PRODUCTS: KhaosProduct[] = [
 	product('10007', 'KIDS-TEE-5Y'),
 ];
 
-const line = (lineId: string, stockCode: string, qty: number, pricePence: number, discountPercent = 0, vat = 20) => ({
+const line = (
+	lineId: string,
+	stockCode: string,
+	qty: number,
+	pricePence: number,
+	discountPercent = 0,
+	vat = 20,
+) => ({
 	lineId,
 	stockCode,
 	description: stockCode,
@@ -65,7 +76,14 @@ const line = (lineId: string, stockCode: string, qty: number, pricePence: number
 	vatRatePercent: vat,
 });
 
-function order(code: string, ref: string, urn: string, discount: number, deliveryGross: number, lines: KhaosSalesOrder['lines']): KhaosSalesOrder {
+function order(
+	code: string,
+	ref: string,
+	urn: string,
+	discount: number,
+	deliveryGross: number,
+	lines: KhaosSalesOrder['lines'],
+): KhaosSalesOrder {
 	const tax = deliveryGross - Math.round((deliveryGross * 100) / 120);
 	return {
 		orderCode: code,
@@ -79,7 +97,12 @@ function order(code: string, ref: string, urn: string, discount: number, deliver
 		vatRounding: 'line',
 		orderDiscountPence: discount,
 		keycode: discount ? 'SPRING10' : null,
-		delivery: { netPence: deliveryGross - tax, taxPence: tax, grossPence: deliveryGross, vatRatePercent: 20 },
+		delivery: {
+			netPence: deliveryGross - tax,
+			taxPence: tax,
+			grossPence: deliveryGross,
+			vatRatePercent: 20,
+		},
 		deliveryRefunded: false,
 		lines,
 	};
@@ -87,9 +110,18 @@ function order(code: string, ref: string, urn: string, discount: number, deliver
 
 export function demoOrders(): KhaosSalesOrder[] {
 	return [
-		order('SO000101', 'WEB-1001', 'C1001', 1000, 495, [line('1001', 'TSHIRT-RED-M', 1, 4000), line('1002', 'JEANS-BLU-32', 2, 3000, 10)]),
-		order('SO000102', 'WEB-1002', 'C1002', 0, 395, [line('2001', 'HOODIE-GRY-L', 1, 5500), line('2002', 'MUG-WHT', 2, 800)]),
-		order('SO000103', 'WEB-1003', 'C1003', 0, 0, [line('3001', 'SCARF-OLD', 1, 1500), line('3002', 'TSHIRT-RED-M', 1, 4000)]),
+		order('SO000101', 'WEB-1001', 'C1001', 1000, 495, [
+			line('1001', 'TSHIRT-RED-M', 1, 4000),
+			line('1002', 'JEANS-BLU-32', 2, 3000, 10),
+		]),
+		order('SO000102', 'WEB-1002', 'C1002', 0, 395, [
+			line('2001', 'HOODIE-GRY-L', 1, 5500),
+			line('2002', 'MUG-WHT', 2, 800),
+		]),
+		order('SO000103', 'WEB-1003', 'C1003', 0, 0, [
+			line('3001', 'SCARF-OLD', 1, 1500),
+			line('3002', 'TSHIRT-RED-M', 1, 4000),
+		]),
 	];
 }
 
@@ -144,7 +176,10 @@ export class FakeKhaosApi implements KhaosApi {
 		this.log.push({ method, args });
 		const seen = JSON.stringify(args);
 		for (const text of this.refuseMentioning) {
-			if (seen.includes(JSON.stringify(text).slice(1, -1))) throw new KhaosFault(method, `Request refused: invalid value "${text.slice(0, 20)}"`, { code: 'invalid_request' });
+			if (seen.includes(JSON.stringify(text).slice(1, -1)))
+				throw new KhaosFault(method, `Request refused: invalid value "${text.slice(0, 20)}"`, {
+					code: 'invalid_request',
+				});
 		}
 		const f = this.failures.get(method);
 		if (f && f.times > 0) {
@@ -184,7 +219,9 @@ export class FakeKhaosApi implements KhaosApi {
 		this.enter('getProducts', [codes, mappingType]);
 		const out = new Map<string, KhaosProduct>();
 		for (const c of codes) {
-			const p = [...this.products.values()].find((x) => x.stockCode.toLowerCase() === c.toLowerCase());
+			const p = [...this.products.values()].find(
+				(x) => x.stockCode.toLowerCase() === c.toLowerCase(),
+			);
 			if (p) out.set(c, p);
 		}
 		return out;
@@ -199,13 +236,27 @@ export class FakeKhaosApi implements KhaosApi {
 				const locations = [...this.levels.entries()]
 					.filter(([k]) => k.startsWith(`${c}|${siteId}|`))
 					.map(([k, level]) => ({ locationId: k.split('|')[2], level }));
-				return { stockCode: c, stockId: p.stockId, siteId, level: locations.reduce((s, l) => s + l.level, 0), status: 0, locations };
+				return {
+					stockCode: c,
+					stockId: p.stockId,
+					siteId,
+					level: locations.reduce((s, l) => s + l.level, 0),
+					status: 0,
+					locations,
+				};
 			});
 	}
 
-	async getSalesOrder(ref: { associatedRef?: string; orderCode?: string }): Promise<KhaosSalesOrder | null> {
+	async getSalesOrder(ref: {
+		associatedRef?: string;
+		orderCode?: string;
+	}): Promise<KhaosSalesOrder | null> {
 		this.enter('getSalesOrder', [ref]);
-		const o = this.orders.find((x) => (ref.orderCode ? x.orderCode === ref.orderCode : x.associatedRef.toLowerCase() === (ref.associatedRef ?? '').toLowerCase()));
+		const o = this.orders.find((x) =>
+			ref.orderCode
+				? x.orderCode === ref.orderCode
+				: x.associatedRef.toLowerCase() === (ref.associatedRef ?? '').toLowerCase(),
+		);
 		return o ? (JSON.parse(JSON.stringify(o)) as KhaosSalesOrder) : null;
 	}
 
@@ -238,7 +289,13 @@ export class FakeKhaosApi implements KhaosApi {
 	private importOne(input: ImportReturnInput): ImportReturnResult {
 		const existing = this.returnsByRef.get(input.associatedRef.toLowerCase());
 		if (existing) {
-			return { imported: false, duplicate: true, returnCode: existing, skipReason: `Duplicate ASSOCIATED_REF ${input.associatedRef}: already imported as return ${existing}`, skipCode: 'duplicate' };
+			return {
+				imported: false,
+				duplicate: true,
+				returnCode: existing,
+				skipReason: `Duplicate ASSOCIATED_REF ${input.associatedRef}: already imported as return ${existing}`,
+				skipCode: 'duplicate',
+			};
 		}
 		const code = `RTN${String(this.imports.length + 1).padStart(6, '0')}`;
 		this.imports.push(input);
@@ -250,7 +307,9 @@ export class FakeKhaosApi implements KhaosApi {
 		this.enter('processReturn', [returnCode, manualAuthCode]);
 		if (this.processed.has(returnCode)) return 'already_processed';
 		this.processed.add(returnCode);
-		const input = this.imports.find((i) => this.returnsByRef.get(i.associatedRef.toLowerCase()) === returnCode);
+		const input = this.imports.find(
+			(i) => this.returnsByRef.get(i.associatedRef.toLowerCase()) === returnCode,
+		);
 		if (input) {
 			const net = input.lines.reduce((s, l) => s + l.creditNetPence, 0);
 			this.creditNotes.push({
@@ -272,16 +331,35 @@ export class FakeKhaosApi implements KhaosApi {
 		this.enter('getStockAdjustments', [query]);
 		const refs = new Set((query.references ?? []).map((r) => r.toLowerCase()));
 		const prefixes = (query.prefixes ?? []).map((p) => p.toLowerCase());
-		return this.appliedAdjustments.filter((a) => refs.has(a.reference.toLowerCase()) || prefixes.some((p) => a.reference.toLowerCase().startsWith(p)));
+		return this.appliedAdjustments.filter(
+			(a) =>
+				refs.has(a.reference.toLowerCase()) ||
+				prefixes.some((p) => a.reference.toLowerCase().startsWith(p)),
+		);
 	}
 
 	async adjustStock(adjustments: StockAdjustmentInput[]): Promise<StockAdjustmentResult[]> {
 		this.enter('adjustStock', [adjustments]);
 		return adjustments.map((a) => {
-			if (this.rejectCodes.has(a.stockCode)) return { reference: a.reference, applied: false, duplicate: false, newLevel: null, rejectReason: `Stock code ${a.stockCode} is deleted.` };
+			if (this.rejectCodes.has(a.stockCode))
+				return {
+					reference: a.reference,
+					applied: false,
+					duplicate: false,
+					newLevel: null,
+					rejectReason: `Stock code ${a.stockCode} is deleted.`,
+				};
 			const key = `${a.stockCode}|${a.siteId}|${a.locationId}`;
-			if (this.appliedRefs.has(a.reference)) return { reference: a.reference, applied: false, duplicate: true, newLevel: this.levels.get(key) ?? 0, rejectReason: null };
-			const next = a.adjustTo !== undefined ? a.adjustTo : (this.levels.get(key) ?? 0) + (a.adjustBy ?? 0);
+			if (this.appliedRefs.has(a.reference))
+				return {
+					reference: a.reference,
+					applied: false,
+					duplicate: true,
+					newLevel: this.levels.get(key) ?? 0,
+					rejectReason: null,
+				};
+			const next =
+				a.adjustTo !== undefined ? a.adjustTo : (this.levels.get(key) ?? 0) + (a.adjustBy ?? 0);
 			const before = this.levels.get(key) ?? 0;
 			this.levels.set(key, next);
 			this.appliedRefs.set(a.reference, next);
@@ -296,7 +374,13 @@ export class FakeKhaosApi implements KhaosApi {
 				reason: a.reason,
 				appliedDate: '2026-11-28',
 			});
-			return { reference: a.reference, applied: true, duplicate: false, newLevel: next, rejectReason: null };
+			return {
+				reference: a.reference,
+				applied: true,
+				duplicate: false,
+				newLevel: next,
+				rejectReason: null,
+			};
 		});
 	}
 }
@@ -315,7 +399,10 @@ export interface LineSpec {
 	reasonId?: string;
 }
 
-const PLACES: Record<Action, { siteId: string | null; locationId: string | null; sellable: boolean; disposition: string }> = {
+const PLACES: Record<
+	Action,
+	{ siteId: string | null; locationId: string | null; sellable: boolean; disposition: string }
+> = {
 	restock: { siteId: '1', locationId: 'A1', sellable: true, disposition: 'Grade A' },
 	quarantine: { siteId: '1', locationId: 'QUAR', sellable: false, disposition: 'Damaged' },
 	write_off: { siteId: null, locationId: null, sellable: false, disposition: 'Dirty' },
@@ -323,7 +410,12 @@ const PLACES: Record<Action, { siteId: string | null; locationId: string | null;
 };
 
 /** A mapped return as the Returns Mapping node emits it (passes MappedReturnSchema). */
-export function mappedReturn(returnId: string, orderReference: string, lines: LineSpec[], extra: { refundPence?: number | null; displayId?: string } = {}) {
+export function mappedReturn(
+	returnId: string,
+	orderReference: string,
+	lines: LineSpec[],
+	extra: { refundPence?: number | null; displayId?: string } = {},
+) {
 	return {
 		schemaVersion: 1 as const,
 		source: 'rebound-webhook' as const,
@@ -335,7 +427,12 @@ export function mappedReturn(returnId: string, orderReference: string, lines: Li
 		currency: 'GBP',
 		refundPence: extra.refundPence ?? null,
 		createdAt: '2026-11-20T10:00:00.000Z',
-		event: { id: `evt-${returnId}`, type: 'return.processed', occurredAt: '2026-11-21T10:00:00.000Z', sequence: 3 },
+		event: {
+			id: `evt-${returnId}`,
+			type: 'return.processed',
+			occurredAt: '2026-11-21T10:00:00.000Z',
+			sequence: 3,
+		},
 		lines: lines.map((l, i) => {
 			const action = l.action ?? 'restock';
 			const place = PLACES[action];

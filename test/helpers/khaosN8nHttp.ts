@@ -7,7 +7,14 @@
  * Plus the credential test request, resolved by n8n-workflow's real
  * expression engine and run like n8n's CredentialsTester.
  */
-import { Workflow, type ICredentialDataDecryptedObject, type IDataObject, type IHttpRequestOptions, type INode, type INodeTypes } from 'n8n-workflow';
+import {
+	Workflow,
+	type ICredentialDataDecryptedObject,
+	type IDataObject,
+	type IHttpRequestOptions,
+	type INode,
+	type INodeTypes,
+} from 'n8n-workflow';
 import { KhaosControlApi } from '../../credentials/KhaosControlApi.credentials';
 import { TransportError, type HttpResponse } from '../../transports/http';
 import { mockExecuteContext, type MockExecuteContext, type MockParam } from './mockExecuteContext';
@@ -19,40 +26,67 @@ export interface HttpHelperStats {
 
 function headerRecord(headers: IDataObject | undefined): Record<string, string> {
 	const out: Record<string, string> = {};
-	for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);
+	for (const [k, v] of Object.entries(headers ?? {}))
+		if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);
 	return out;
 }
 
 /** helpers.httpRequest and helpers.httpRequestWithAuthentication backed by Node's http module. */
-export function makeRealHttpHelpers(credentials: ICredentialDataDecryptedObject, stats: HttpHelperStats = { requests: 0 }) {
+export function makeRealHttpHelpers(
+	credentials: ICredentialDataDecryptedObject,
+	stats: HttpHelperStats = { requests: 0 },
+) {
 	const send = makeNodeHttpSend();
 	const credentialType = new KhaosControlApi();
 
 	async function httpRequest(options: IHttpRequestOptions): Promise<unknown> {
 		const headers = headerRecord(options.headers);
-		if (options.auth) headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
-		const body = options.body === undefined || options.body === null ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+		if (options.auth)
+			headers.authorization = `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
+		const body =
+			options.body === undefined || options.body === null
+				? undefined
+				: typeof options.body === 'string'
+					? options.body
+					: JSON.stringify(options.body);
 		stats.requests++;
 		let res: HttpResponse;
 		try {
-			res = await send({ method: (options.method ?? 'GET') as 'GET' | 'POST', url: options.url, headers, body, timeoutMs: options.timeout ?? 300_000 });
+			res = await send({
+				method: (options.method ?? 'GET') as 'GET' | 'POST',
+				url: options.url,
+				headers,
+				body,
+				timeoutMs: options.timeout ?? 300_000,
+			});
 		} catch (error) {
 			// what axios (inside n8n) throws: an error with a code
-			const e = new Error(error instanceof Error ? error.message : String(error)) as Error & { code?: string };
-			e.code = error instanceof TransportError && error.kind === 'timeout' ? 'ECONNABORTED' : 'ECONNRESET';
+			const e = new Error(error instanceof Error ? error.message : String(error)) as Error & {
+				code?: string;
+			};
+			e.code =
+				error instanceof TransportError && error.kind === 'timeout' ? 'ECONNABORTED' : 'ECONNRESET';
 			throw e;
 		}
 		if (res.status >= 400 && !options.ignoreHttpStatusErrors) {
-			const e = new Error(`Request failed with status code ${res.status}`) as Error & { httpCode?: string; cause?: unknown };
+			const e = new Error(`Request failed with status code ${res.status}`) as Error & {
+				httpCode?: string;
+				cause?: unknown;
+			};
 			e.httpCode = String(res.status);
 			e.cause = { response: { status: res.status, statusText: '', data: res.body } };
 			throw e;
 		}
-		if (options.returnFullResponse) return { statusCode: res.status, statusMessage: '', headers: res.headers, body: res.body };
+		if (options.returnFullResponse)
+			return { statusCode: res.status, statusMessage: '', headers: res.headers, body: res.body };
 		return res.body;
 	}
 
-	async function httpRequestWithAuthentication(this: unknown, type: string, options: IHttpRequestOptions): Promise<unknown> {
+	async function httpRequestWithAuthentication(
+		this: unknown,
+		type: string,
+		options: IHttpRequestOptions,
+	): Promise<unknown> {
 		if (type !== credentialType.name) throw new Error(`unexpected credential type ${type}`);
 		return httpRequest(await credentialType.authenticate(credentials, options));
 	}
@@ -74,30 +108,69 @@ export function khaosExecuteContext(options: {
 		params: options.params,
 		continueOnFail: options.continueOnFail,
 		credentials: { khaosControlApi: options.credentials },
-		helpers: { httpRequest: helpers.httpRequest, httpRequestWithAuthentication: helpers.httpRequestWithAuthentication },
+		helpers: {
+			httpRequest: helpers.httpRequest,
+			httpRequestWithAuthentication: helpers.httpRequestWithAuthentication,
+		},
 	});
 }
 
 /** The credential's `test.request` with its expressions resolved by n8n-workflow against `$credentials`. */
-export function resolveCredentialTestRequest(credentials: ICredentialDataDecryptedObject): IHttpRequestOptions {
+export function resolveCredentialTestRequest(
+	credentials: ICredentialDataDecryptedObject,
+): IHttpRequestOptions {
 	const types = { description: { properties: [] } };
-	const nodeTypes = { getByName: () => types, getByNameAndVersion: () => types, getKnownTypes: () => ({}) } as unknown as INodeTypes;
-	const node: INode = { id: 'temp', name: 'Temp-Node', type: 'mock', typeVersion: 1, position: [0, 0], parameters: {} };
+	const nodeTypes = {
+		getByName: () => types,
+		getByNameAndVersion: () => types,
+		getKnownTypes: () => ({}),
+	} as unknown as INodeTypes;
+	const node: INode = {
+		id: 'temp',
+		name: 'Temp-Node',
+		type: 'mock',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	};
 	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
 	const request = new KhaosControlApi().test.request;
-	return workflow.expression.getParameterValue(request as never, null, 0, 0, node.name, [], 'internal', { $credentials: credentials } as never, undefined, false) as unknown as IHttpRequestOptions;
+	return workflow.expression.getParameterValue(
+		request as never,
+		null,
+		0,
+		0,
+		node.name,
+		[],
+		'internal',
+		{ $credentials: credentials } as never,
+		undefined,
+		false,
+	) as unknown as IHttpRequestOptions;
 }
 
 /** Run the credential test like n8n's CredentialsTester: authenticate, send, 2xx = OK, else the matching rule's message. */
-export async function runCredentialTest(credentials: ICredentialDataDecryptedObject): Promise<{ status: 'OK' | 'Error'; message: string; body?: string }> {
+export async function runCredentialTest(
+	credentials: ICredentialDataDecryptedObject,
+): Promise<{ status: 'OK' | 'Error'; message: string; body?: string }> {
 	const { httpRequestWithAuthentication } = makeRealHttpHelpers(credentials);
 	const request = resolveCredentialTestRequest(credentials);
 	try {
-		const res = (await httpRequestWithAuthentication('khaosControlApi', { ...request, returnFullResponse: true, timeout: 5000 })) as { body: string };
+		const res = (await httpRequestWithAuthentication('khaosControlApi', {
+			...request,
+			returnFullResponse: true,
+			timeout: 5000,
+		})) as { body: string };
 		return { status: 'OK', message: 'Connection successful!', body: res.body };
 	} catch (error) {
-		const status = (error as { cause?: { response?: { status?: number } } }).cause?.response?.status;
-		const rule = (new KhaosControlApi().test.rules ?? []).find((r) => r.type === 'responseCode' && r.properties.value === status);
-		return { status: 'Error', message: rule ? String(rule.properties.message) : (error as Error).message };
+		const status = (error as { cause?: { response?: { status?: number } } }).cause?.response
+			?.status;
+		const rule = (new KhaosControlApi().test.rules ?? []).find(
+			(r) => r.type === 'responseCode' && r.properties.value === status,
+		);
+		return {
+			status: 'Error',
+			message: rule ? String(rule.properties.message) : (error as Error).message,
+		};
 	}
 }

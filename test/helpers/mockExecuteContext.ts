@@ -42,23 +42,36 @@ export interface MockExecuteContext extends IExecuteFunctions {
 }
 
 function isExecutionData(value: unknown): value is INodeExecutionData {
-	return typeof value === 'object' && value !== null && 'json' in value && typeof (value as { json: unknown }).json === 'object';
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		'json' in value &&
+		typeof (value as { json: unknown }).json === 'object'
+	);
 }
 
-function lookup(source: Record<string, MockParam> | undefined, name: string): { found: boolean; value: MockParam } {
+function lookup(
+	source: Record<string, MockParam> | undefined,
+	name: string,
+): { found: boolean; value: MockParam } {
 	if (!source) return { found: false, value: undefined };
-	if (Object.prototype.hasOwnProperty.call(source, name)) return { found: true, value: source[name] };
+	if (Object.prototype.hasOwnProperty.call(source, name))
+		return { found: true, value: source[name] };
 	const [head, ...rest] = name.split('.');
-	if (rest.length === 0 || !Object.prototype.hasOwnProperty.call(source, head)) return { found: false, value: undefined };
+	if (rest.length === 0 || !Object.prototype.hasOwnProperty.call(source, head))
+		return { found: false, value: undefined };
 	let cursor: unknown = source[head];
 	for (const part of rest) {
-		if (typeof cursor !== 'object' || cursor === null || !(part in cursor)) return { found: false, value: undefined };
+		if (typeof cursor !== 'object' || cursor === null || !(part in cursor))
+			return { found: false, value: undefined };
 		cursor = (cursor as Record<string, unknown>)[part];
 	}
 	return { found: true, value: cursor };
 }
 
-export function toExecutionData(items: Array<INodeExecutionData | IDataObject>): INodeExecutionData[] {
+export function toExecutionData(
+	items: Array<INodeExecutionData | IDataObject>,
+): INodeExecutionData[] {
 	return items.map((item) => (isExecutionData(item) ? item : { json: item as IDataObject }));
 }
 
@@ -78,8 +91,10 @@ export function mockExecuteContext(options: MockExecuteOptions = {}): MockExecut
 
 	const returnJsonArray = (data: IDataObject | IDataObject[]): INodeExecutionData[] =>
 		(Array.isArray(data) ? data : [data]).map((json) => ({ json }));
-	const constructExecutionMetaData = (data: INodeExecutionData[], meta: { itemData: IPairedItemData | IPairedItemData[] }): INodeExecutionData[] =>
-		data.map((item) => ({ ...item, pairedItem: meta.itemData }));
+	const constructExecutionMetaData = (
+		data: INodeExecutionData[],
+		meta: { itemData: IPairedItemData | IPairedItemData[] },
+	): INodeExecutionData[] => data.map((item) => ({ ...item, pairedItem: meta.itemData }));
 	const noHttp = (what: string) =>
 		jest.fn(async () => {
 			throw new Error(`${what} was called but the test gave no mock for it`);
@@ -91,7 +106,12 @@ export function mockExecuteContext(options: MockExecuteOptions = {}): MockExecut
 		getInputData: (inputIndex = 0) => (inputIndex === 0 ? items : []),
 		getNode: () => node,
 		continueOnFail: () => options.continueOnFail ?? false,
-		getNodeParameter: (name: string, itemIndex: number, fallback?: unknown, paramOptions?: { extractValue?: boolean }) => {
+		getNodeParameter: (
+			name: string,
+			itemIndex: number,
+			fallback?: unknown,
+			paramOptions?: { extractValue?: boolean },
+		) => {
 			parameterCalls.push({ name, itemIndex });
 			let hit = lookup(options.paramsPerItem?.[itemIndex], name);
 			if (!hit.found) hit = lookup(options.params, name);
@@ -99,8 +119,17 @@ export function mockExecuteContext(options: MockExecuteOptions = {}): MockExecut
 				if (fallback !== undefined) return fallback;
 				throw new Error(`Could not get parameter "${name}" (item ${itemIndex})`);
 			}
-			let value = typeof hit.value === 'function' ? (hit.value as (i: number) => unknown)(itemIndex) : hit.value;
-			if (paramOptions?.extractValue && typeof value === 'object' && value !== null && '__rl' in value) value = (value as unknown as { value: unknown }).value;
+			let value =
+				typeof hit.value === 'function'
+					? (hit.value as (i: number) => unknown)(itemIndex)
+					: hit.value;
+			if (
+				paramOptions?.extractValue &&
+				typeof value === 'object' &&
+				value !== null &&
+				'__rl' in value
+			)
+				value = (value as unknown as { value: unknown }).value;
 			return value;
 		},
 		getCredentials: async (type: string) => {
@@ -113,7 +142,13 @@ export function mockExecuteContext(options: MockExecuteOptions = {}): MockExecut
 		getTimezone: () => options.timezone ?? 'Europe/London',
 		getExecutionId: () => 'test-execution',
 		getWorkflow: () => ({ id: 'test-workflow', name: 'Test workflow', active: false }),
-		logger: { debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn(), verbose: jest.fn() },
+		logger: {
+			debug: jest.fn(),
+			info: jest.fn(),
+			warn: jest.fn(),
+			error: jest.fn(),
+			verbose: jest.fn(),
+		},
 		helpers: {
 			returnJsonArray,
 			constructExecutionMetaData,

@@ -5,7 +5,12 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { TransportError, type HttpRequest, type HttpResponse, type HttpSend } from '../../transports/http';
+import {
+	TransportError,
+	type HttpRequest,
+	type HttpResponse,
+	type HttpSend,
+} from '../../transports/http';
 
 export function makeNodeHttpSend(options: { agent?: http.Agent } = {}): HttpSend {
 	return (req: HttpRequest) =>
@@ -23,19 +28,49 @@ export function makeNodeHttpSend(options: { agent?: http.Agent } = {}): HttpSend
 					res.on('data', (c: Buffer) => chunks.push(c));
 					res.on('end', () => {
 						const out: Record<string, string | undefined> = {};
-						for (const [k, v] of Object.entries(res.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-						resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
+						for (const [k, v] of Object.entries(res.headers))
+							out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+						resolve({
+							status: res.statusCode ?? 0,
+							headers: out,
+							body: Buffer.concat(chunks).toString('utf8'),
+						});
 					});
-					res.on('error', (e) => reject(new TransportError(`connection dropped: ${e.message}`, { kind: 'network', retryable: true })));
-					res.on('aborted', () => reject(new TransportError('connection dropped while reading the response', { kind: 'network', retryable: true })));
+					res.on('error', (e) =>
+						reject(
+							new TransportError(`connection dropped: ${e.message}`, {
+								kind: 'network',
+								retryable: true,
+							}),
+						),
+					);
+					res.on('aborted', () =>
+						reject(
+							new TransportError('connection dropped while reading the response', {
+								kind: 'network',
+								retryable: true,
+							}),
+						),
+					);
 				},
 			);
 			request.setTimeout(req.timeoutMs, () => {
-				request.destroy(new TransportError(`no response within ${req.timeoutMs} ms`, { kind: 'timeout', retryable: true }));
+				request.destroy(
+					new TransportError(`no response within ${req.timeoutMs} ms`, {
+						kind: 'timeout',
+						retryable: true,
+					}),
+				);
 			});
 			request.on('error', (e) => {
 				if (e instanceof TransportError) reject(e);
-				else reject(new TransportError(`connection failed: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { kind: 'network', retryable: true }));
+				else
+					reject(
+						new TransportError(
+							`connection failed: ${(e as NodeJS.ErrnoException).code ?? e.message}`,
+							{ kind: 'network', retryable: true },
+						),
+					);
 			});
 			if (body) request.write(body);
 			request.end();

@@ -11,7 +11,9 @@ export const TEST_LOGIN = 'acme-login';
 export const TEST_API_KEY = 'key-SECRET-123456';
 export const TEST_WEBHOOK_SECRET = 'whsec-SECRET-abcdef';
 
-export function reboundCredentials(overrides: Record<string, unknown> = {}): ICredentialDataDecryptedObject {
+export function reboundCredentials(
+	overrides: Record<string, unknown> = {},
+): ICredentialDataDecryptedObject {
 	return {
 		login: TEST_LOGIN,
 		apiKey: TEST_API_KEY,
@@ -36,7 +38,12 @@ export interface RawLineSpec {
 }
 
 /** A raw return as ReBound's returns/get gives it (the fields transports/rebound/normalise reads). */
-export function rawReturn(id: string | number, orderRef: string, lines: RawLineSpec[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function rawReturn(
+	id: string | number,
+	orderRef: string,
+	lines: RawLineSpec[],
+	extra: Record<string, unknown> = {},
+): Record<string, unknown> {
 	return {
 		id,
 		display_id: `RB-${id}`,
@@ -81,30 +88,51 @@ export class FakeReboundApi implements ReboundApi {
 
 	async searchReturnIds(dateFrom: string, dateTo: string): Promise<string[]> {
 		this.searches.push({ from: dateFrom, to: dateTo });
-		if (this.failingSearchFrom.has(dateFrom)) throw new TransportError('ReBound search: HTTP 503', { kind: 'http', retryable: true, status: 503 });
+		if (this.failingSearchFrom.has(dateFrom))
+			throw new TransportError('ReBound search: HTTP 503', {
+				kind: 'http',
+				retryable: true,
+				status: 503,
+			});
 		const from = dateFrom.replace(/\//g, '-');
 		const to = dateTo.replace(/\//g, '-');
-		return [...this.returns.entries()].filter(([, r]) => r.date >= from && r.date <= to).map(([id]) => id);
+		return [...this.returns.entries()]
+			.filter(([, r]) => r.date >= from && r.date <= to)
+			.map(([id]) => id);
 	}
 
 	async getReturn(id: string): Promise<never> {
 		this.gets.push(id);
 		const transient = this.failing.get(id);
 		if (transient !== undefined) {
-			throw new TransportError(`ReBound returns/get ${id}: ${transient ? 'HTTP 503' : 'access_denied'} (api_key=${TEST_API_KEY})`, {
-				kind: transient ? 'http' : 'remote',
-				retryable: transient,
-				status: transient ? 503 : 200,
-				code: transient ? undefined : 'access_denied',
-			});
+			throw new TransportError(
+				`ReBound returns/get ${id}: ${transient ? 'HTTP 503' : 'access_denied'} (api_key=${TEST_API_KEY})`,
+				{
+					kind: transient ? 'http' : 'remote',
+					retryable: transient,
+					status: transient ? 503 : 200,
+					code: transient ? undefined : 'access_denied',
+				},
+			);
 		}
 		const hit = this.returns.get(id);
-		if (!hit) throw new TransportError(`ReBound returns/get ${id}: empty`, { kind: 'remote', retryable: false, code: 'empty' });
+		if (!hit)
+			throw new TransportError(`ReBound returns/get ${id}: empty`, {
+				kind: 'remote',
+				retryable: false,
+				code: 'empty',
+			});
 		return JSON.parse(JSON.stringify(hit.raw)) as never;
 	}
 
-	async getReturns(ids: string[]): Promise<Array<{ id: string; ok: true; value: never } | { id: string; ok: false; error: Error }>> {
-		const out: Array<{ id: string; ok: true; value: never } | { id: string; ok: false; error: Error }> = [];
+	async getReturns(
+		ids: string[],
+	): Promise<
+		Array<{ id: string; ok: true; value: never } | { id: string; ok: false; error: Error }>
+	> {
+		const out: Array<
+			{ id: string; ok: true; value: never } | { id: string; ok: false; error: Error }
+		> = [];
 		for (const id of ids) {
 			try {
 				out.push({ id, ok: true, value: await this.getReturn(id) });
@@ -144,13 +172,20 @@ const testNode = (type: string): INode => ({
 
 function paramGetter(params: Record<string, unknown>) {
 	return (name: string, fallback?: unknown) => {
-		if (Object.prototype.hasOwnProperty.call(params, name) && params[name] !== undefined) return params[name];
+		if (Object.prototype.hasOwnProperty.call(params, name) && params[name] !== undefined)
+			return params[name];
 		if (fallback !== undefined) return fallback;
 		throw new Error(`Could not get parameter "${name}"`);
 	};
 }
 
-const logger = () => ({ debug: jest.fn(), info: jest.fn(), warn: jest.fn(), error: jest.fn(), verbose: jest.fn() });
+const logger = () => ({
+	debug: jest.fn(),
+	info: jest.fn(),
+	warn: jest.fn(),
+	error: jest.fn(),
+	verbose: jest.fn(),
+});
 
 export interface CapturedResponse {
 	status?: number;
@@ -221,7 +256,14 @@ export interface PollContextOptions {
 export function makePollContext(options: PollContextOptions = {}) {
 	const staticData = options.staticData ?? {};
 	const ctx = {
-		getNodeParameter: paramGetter({ emitMode: 'return', lookbackDays: 30, overlapDays: 2, windowDays: 7, options: {}, ...options.params }),
+		getNodeParameter: paramGetter({
+			emitMode: 'return',
+			lookbackDays: 30,
+			overlapDays: 2,
+			windowDays: 7,
+			options: {},
+			...options.params,
+		}),
 		getCredentials: async () => options.credentials ?? reboundCredentials(),
 		getWorkflowStaticData: () => staticData,
 		getMode: () => options.mode ?? 'trigger',
@@ -230,15 +272,20 @@ export function makePollContext(options: PollContextOptions = {}) {
 		getPollBudgetMs: () => options.budgetMs ?? 60_000,
 		logger: logger(),
 		helpers: {
-			httpRequestWithAuthentication: options.httpRequestWithAuthentication ?? (async () => {
-				throw new Error('no HTTP in this test');
-			}),
+			httpRequestWithAuthentication:
+				options.httpRequestWithAuthentication ??
+				(async () => {
+					throw new Error('no HTTP in this test');
+				}),
 		},
 	};
 	return { ctx: ctx as never, staticData };
 }
 
-export function makeHookContext(staticData: IDataObject = {}, url = 'http://127.0.0.1:5678/webhook/abc/rebound') {
+export function makeHookContext(
+	staticData: IDataObject = {},
+	url = 'http://127.0.0.1:5678/webhook/abc/rebound',
+) {
 	const log = logger();
 	const ctx = {
 		getWorkflowStaticData: () => staticData,
@@ -255,12 +302,32 @@ export function makeHookContext(staticData: IDataObject = {}, url = 'http://127.
  * n8n would make (IHttpRequestOptions from nodes/shared/n8nHttp.ts), sent with
  * Node's http module to a sandbox on 127.0.0.1. Counts requests by path.
  */
-export function n8nHttpOverNode(send: (req: { method: 'GET' | 'POST'; url: string; headers: Record<string, string>; body?: string; timeoutMs: number }) => Promise<{ status: number; headers: Record<string, string | undefined>; body: string }>) {
+export function n8nHttpOverNode(
+	send: (req: {
+		method: 'GET' | 'POST';
+		url: string;
+		headers: Record<string, string>;
+		body?: string;
+		timeoutMs: number;
+	}) => Promise<{ status: number; headers: Record<string, string | undefined>; body: string }>,
+) {
 	const calls: string[] = [];
 	const fn = async (_credentialType: string, options: unknown) => {
-		const o = options as { method: 'GET' | 'POST'; url: string; headers?: Record<string, string>; body?: string; timeout?: number };
+		const o = options as {
+			method: 'GET' | 'POST';
+			url: string;
+			headers?: Record<string, string>;
+			body?: string;
+			timeout?: number;
+		};
 		calls.push(new URL(o.url).pathname);
-		const res = await send({ method: o.method, url: o.url, headers: o.headers ?? {}, body: o.body, timeoutMs: o.timeout ?? 30_000 });
+		const res = await send({
+			method: o.method,
+			url: o.url,
+			headers: o.headers ?? {},
+			body: o.body,
+			timeoutMs: o.timeout ?? 30_000,
+		});
 		return { statusCode: res.status, headers: res.headers, body: res.body };
 	};
 	return { fn, calls };

@@ -21,7 +21,8 @@ export async function startLegacyReboundServer(options: LegacyServerOptions) {
 		res.writeHead(200, { 'content-type': 'application/json' });
 		res.end(JSON.stringify(body));
 	};
-	const fail = (res: http.ServerResponse, code: string, message: string) => send(res, { error: { code, message: [message] } });
+	const fail = (res: http.ServerResponse, code: string, message: string) =>
+		send(res, { error: { code, message: [message] } });
 	const server = http.createServer((req, res) => {
 		const chunks: Buffer[] = [];
 		req.on('data', (c: Buffer) => chunks.push(c));
@@ -38,12 +39,17 @@ export async function startLegacyReboundServer(options: LegacyServerOptions) {
 			calls.push({ path, request });
 			if (!form.get('login')) return fail(res, 'login_empty', 'Login is empty');
 			if (!form.get('api_key')) return fail(res, 'api_key_empty', 'API key is empty');
-			if (form.get('login') !== options.login || form.get('api_key') !== options.apiKey) return fail(res, 'access_denied', 'Access denied');
+			if (form.get('login') !== options.login || form.get('api_key') !== options.apiKey)
+				return fail(res, 'access_denied', 'Access denied');
 			if (path.endsWith('/returns/search/json')) {
 				const from = String(request.filter?.date_from ?? '').replace(/\//g, '-');
 				const to = String(request.filter?.date_to ?? '').replace(/\//g, '-');
-				const ids = options.returns.filter((r) => r.date >= from && r.date <= to).map((r) => r.raw.id);
-				return ids.length === 0 ? fail(res, 'empty', 'No results') : send(res, { success: { id: ids } });
+				const ids = options.returns
+					.filter((r) => r.date >= from && r.date <= to)
+					.map((r) => r.raw.id);
+				return ids.length === 0
+					? fail(res, 'empty', 'No results')
+					: send(res, { success: { id: ids } });
 			}
 			if (path.endsWith('/returns/get/json')) {
 				const hit = byId.get(String(request.return?.id));

@@ -12,7 +12,12 @@ import { mappedReturn } from '../helpers/khaosFakes';
 import { khaosExecuteContext, runCredentialTest } from '../helpers/khaosN8nHttp';
 import type { MockParam } from '../helpers/mockExecuteContext';
 
-const DEFAULT_FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'sandbox', 'fixtures', 'khaos-default.json'), 'utf8')) as IDataObject;
+const DEFAULT_FIXTURE = JSON.parse(
+	fs.readFileSync(
+		path.join(__dirname, '..', '..', 'sandbox', 'fixtures', 'khaos-default.json'),
+		'utf8',
+	),
+) as IDataObject;
 
 let sandbox: KhaosSandbox;
 
@@ -33,17 +38,31 @@ function credentials(extra: IDataObject = {}): IDataObject {
 	};
 }
 
-async function execute(params: Record<string, MockParam>, items: IDataObject[], creds: IDataObject = credentials()): Promise<INodeExecutionData[][]> {
+async function execute(
+	params: Record<string, MockParam>,
+	items: IDataObject[],
+	creds: IDataObject = credentials(),
+): Promise<INodeExecutionData[][]> {
 	const ctx = khaosExecuteContext({ items, params, credentials: creds as never });
 	return new KhaosControl().execute.call(ctx);
 }
 
 const MOVES = { resource: 'stock', operation: 'applyReturnMoves' };
-const CREDIT = { resource: 'creditNote', operation: 'createFromReturn', options: { deliveryPolicy: 'never' } };
+const CREDIT = {
+	resource: 'creditNote',
+	operation: 'createFromReturn',
+	options: { deliveryPolicy: 'never' },
+};
 const VALIDATE = { resource: 'product', operation: 'validateSkus', mappingType: 1 };
 
 function level(stockCode: string, siteId: string, locationId: string): number {
-	return sandbox.state.snapshot().stock.find((s) => s.stockCode === stockCode && s.siteId === siteId && s.locationId === locationId)?.level ?? 0;
+	return (
+		sandbox.state
+			.snapshot()
+			.stock.find(
+				(s) => s.stockCode === stockCode && s.siteId === siteId && s.locationId === locationId,
+			)?.level ?? 0
+	);
 }
 
 function callCounts(): Record<string, number> {
@@ -67,11 +86,25 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(exceptions).toEqual([]);
 		expect(level('TSHIRT-RED-M', '1', 'A1')).toBe(11);
 		const line = (moved[0].json.lines as IDataObject[])[0].stockMove as IDataObject;
-		expect(line).toMatchObject({ result: 'applied', newLevel: 11, reference: 'RB-R100-R100:1-move' });
+		expect(line).toMatchObject({
+			result: 'applied',
+			newLevel: 11,
+			reference: 'RB-R100-R100:1-move',
+		});
 
 		// and the node reads it back
-		const [levels] = await execute({ resource: 'stock', operation: 'getLevels', stockCodes: 'TSHIRT-RED-M', site: { __rl: true, mode: 'list', value: '1' } }, [{}]);
-		expect((levels[0].json.locations as IDataObject[]).find((l) => l.locationId === 'A1')?.level).toBe(11);
+		const [levels] = await execute(
+			{
+				resource: 'stock',
+				operation: 'getLevels',
+				stockCodes: 'TSHIRT-RED-M',
+				site: { __rl: true, mode: 'list', value: '1' },
+			},
+			[{}],
+		);
+		expect(
+			(levels[0].json.locations as IDataObject[]).find((l) => l.locationId === 'A1')?.level,
+		).toBe(11);
 	});
 
 	test('quarantine: QUAR rises, A1 unchanged', async () => {
@@ -82,21 +115,56 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 	});
 
 	test('the worked example credit note to the penny, recorded in Khaos', async () => {
-		const ret = mappedReturn('R102', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'restock', reasonId: '2' }], { refundPence: 2413 });
+		const ret = mappedReturn(
+			'R102',
+			'WEB-1001',
+			[{ sku: 'JEANS-BLU-32', action: 'restock', reasonId: '2' }],
+			{ refundPence: 2413 },
+		);
 		const [created, exceptions] = await execute(CREDIT, [ret]);
 		expect(exceptions).toEqual([]);
-		expect(created[0].json.totals).toEqual({ netPence: 2011, vatPence: 402, grossPence: 2413, net: '20.11', vat: '4.02', gross: '24.13' });
+		expect(created[0].json.totals).toEqual({
+			netPence: 2011,
+			vatPence: 402,
+			grossPence: 2413,
+			net: '20.11',
+			vat: '4.02',
+			gross: '24.13',
+		});
 		const snap = sandbox.state.snapshot();
 		expect(snap.creditNotes).toHaveLength(1);
-		expect(snap.creditNotes[0]).toMatchObject({ associatedRef: 'RB-R102', sourceOrderCode: 'SO000101', returnCode: created[0].json.returnCode, totals: { netPence: 2011, taxPence: 402, grossPence: 2413 } });
-		expect(snap.creditNotes[0].lines).toEqual([expect.objectContaining({ stockCode: 'JEANS-BLU-32', quantity: 1, sourceLineId: '1002', grossPence: 2413 })]);
-		expect(snap.orders.find((o) => o.associatedRef === 'WEB-1001')?.lines.find((l) => l.lineId === '1002')?.qtyReturned).toBe(1);
+		expect(snap.creditNotes[0]).toMatchObject({
+			associatedRef: 'RB-R102',
+			sourceOrderCode: 'SO000101',
+			returnCode: created[0].json.returnCode,
+			totals: { netPence: 2011, taxPence: 402, grossPence: 2413 },
+		});
+		expect(snap.creditNotes[0].lines).toEqual([
+			expect.objectContaining({
+				stockCode: 'JEANS-BLU-32',
+				quantity: 1,
+				sourceLineId: '1002',
+				grossPence: 2413,
+			}),
+		]);
+		expect(
+			snap.orders
+				.find((o) => o.associatedRef === 'WEB-1001')
+				?.lines.find((l) => l.lineId === '1002')?.qtyReturned,
+		).toBe(1);
 		// restock false on the return: processing it moved no stock (the stock step does)
 		expect(level('JEANS-BLU-32', '1', 'A1')).toBe(6);
 
 		// and Find By Reference sees it
-		const [found] = await execute({ resource: 'creditNote', operation: 'findByReference', references: 'RB-R102' }, [{}]);
-		expect(found[0].json).toMatchObject({ found: true, creditNoteCode: snap.creditNotes[0].orderCode, netPence: 2011 });
+		const [found] = await execute(
+			{ resource: 'creditNote', operation: 'findByReference', references: 'RB-R102' },
+			[{}],
+		);
+		expect(found[0].json).toMatchObject({
+			found: true,
+			creditNoteCode: snap.creditNotes[0].orderCode,
+			netPence: 2011,
+		});
 	});
 
 	test('a duplicate delivery: no second stock move, no second credit note', async () => {
@@ -111,8 +179,13 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(after.creditNotes).toHaveLength(1);
 		expect(after.returns).toHaveLength(1);
 		expect(level('JEANS-BLU-32', '1', 'A1')).toBe(7);
-		expect(((moved[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe('duplicate');
-		expect(created[0].json).toMatchObject({ duplicate: true, creditNoteCode: after.creditNotes[0].orderCode });
+		expect(((moved[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe(
+			'duplicate',
+		);
+		expect(created[0].json).toMatchObject({
+			duplicate: true,
+			creditNoteCode: after.creditNotes[0].orderCode,
+		});
 		expect(exceptions).toEqual([]);
 	});
 
@@ -123,15 +196,27 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		await execute(MOVES, [first]);
 		expect(level('HOODIE-GRY-L', '1', 'A1')).toBe(a1Before + 1);
 		// the hub re-grades the same line as Damaged: a later event maps it to quarantine
-		const regraded = mappedReturn('R110', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine', disposition: 'Damaged' }]);
+		const regraded = mappedReturn('R110', 'WEB-1002', [
+			{ sku: 'HOODIE-GRY-L', action: 'quarantine', disposition: 'Damaged' },
+		]);
 		const adjustmentsBefore = sandbox.state.snapshot().adjustments.length;
 		const [moved, excepted] = await execute(MOVES, [regraded]);
 		expect(moved).toEqual([]);
-		expect(excepted.map((e) => [e.json.kind, e.json.owner, e.json.returnId, e.json.sku])).toEqual([['regraded_after_move', 'ops', 'R110', 'HOODIE-GRY-L']]);
-		expect(excepted[0].json.details).toMatchObject({ fromSiteId: '1', fromLocationId: 'A1', toSiteId: '1', toLocationId: 'QUAR', quantity: 1 });
+		expect(excepted.map((e) => [e.json.kind, e.json.owner, e.json.returnId, e.json.sku])).toEqual([
+			['regraded_after_move', 'ops', 'R110', 'HOODIE-GRY-L'],
+		]);
+		expect(excepted[0].json.details).toMatchObject({
+			fromSiteId: '1',
+			fromLocationId: 'A1',
+			toSiteId: '1',
+			toLocationId: 'QUAR',
+			quantity: 1,
+		});
 		// the same grade again is a plain duplicate
 		const [again] = await execute(MOVES, [first]);
-		expect(((again[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe('duplicate');
+		expect(((again[0].json.lines as IDataObject[])[0].stockMove as IDataObject).result).toBe(
+			'duplicate',
+		);
 		expect(sandbox.state.snapshot().adjustments).toHaveLength(adjustmentsBefore);
 		expect(level('HOODIE-GRY-L', '1', 'A1')).toBe(a1Before + 1);
 		expect(level('HOODIE-GRY-L', '1', 'QUAR')).toBe(quarBefore);
@@ -141,9 +226,15 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		const ret = mappedReturn('R104', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'SCARF-OLD' }]);
 		const [valid, exceptions] = await execute(VALIDATE, [ret]);
 		expect(valid).toEqual([]);
-		expect(exceptions.map((e) => [e.json.kind, e.json.sku])).toEqual([['archived_sku', 'SCARF-OLD']]);
+		expect(exceptions.map((e) => [e.json.kind, e.json.sku])).toEqual([
+			['archived_sku', 'SCARF-OLD'],
+		]);
 		// the flow only moves what passed validation
-		if (valid.length) await execute(MOVES, valid.map((v) => v.json));
+		if (valid.length)
+			await execute(
+				MOVES,
+				valid.map((v) => v.json),
+			);
 		const snap = sandbox.state.snapshot();
 		expect(snap.adjustments).toEqual([]);
 		expect(level('TSHIRT-RED-M', '1', 'A1')).toBe(10);
@@ -162,7 +253,9 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 	});
 
 	test('a 429 storm is retried (honouring Retry-After) and recovers', async () => {
-		sandbox.faults.configure({ rules: { '*': { next: { count: 3, kind: '429', retryAfterSeconds: 0 } } } });
+		sandbox.faults.configure({
+			rules: { '*': { next: { count: 3, kind: '429', retryAfterSeconds: 0 } } },
+		});
 		const ret = mappedReturn('R107', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
 		const [created, exceptions] = await execute(CREDIT, [ret]);
 		expect(exceptions).toEqual([]);
@@ -171,7 +264,7 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		expect(sandbox.state.snapshot().creditNotes).toHaveLength(1);
 	});
 
-	test('dropped connections go through n8n\'s error path (axios-style codes) and are retried', async () => {
+	test("dropped connections go through n8n's error path (axios-style codes) and are retried", async () => {
 		sandbox.faults.configure({ rules: { ExportStock: { next: { count: 2, kind: 'drop' } } } });
 		const ret = mappedReturn('R109', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
 		const [valid, exceptions] = await execute(VALIDATE, [ret]);
@@ -189,14 +282,18 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		const ret = mappedReturn('R108', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
 		const [created, exceptions] = await execute(CREDIT, [ret], credentials({ maxAttempts: 3 }));
 		expect(created).toEqual([]);
-		expect(exceptions.map((e) => [e.json.kind, e.json.returnId, e.json.owner])).toEqual([['transient_exhausted', 'R108', 'tech']]);
+		expect(exceptions.map((e) => [e.json.kind, e.json.returnId, e.json.owner])).toEqual([
+			['transient_exhausted', 'R108', 'tech'],
+		]);
 		expect(JSON.parse(exceptions[0].json.payload as string)).toEqual(ret);
 		expect(callCounts().ExportOrders).toBe(3);
 		expect(sandbox.state.snapshot().returns).toEqual([]);
 	});
 
 	test('batched import: an answer lost after the work (dropAfter) is retried; the retry sees duplicates and every return is credited once', async () => {
-		sandbox.faults.configure({ rules: { ImportReturns: { next: { count: 1, kind: 'dropAfter' } } } });
+		sandbox.faults.configure({
+			rules: { ImportReturns: { next: { count: 1, kind: 'dropAfter' } } },
+		});
 		const rets = [
 			mappedReturn('R300', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]),
 			mappedReturn('R301', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }]),
@@ -209,7 +306,12 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 			['R301', true, 'processed'],
 			['R302', true, 'processed'],
 		]);
-		expect(sandbox.calls.all().filter((c) => c.method === 'ImportReturns').map((c) => c.outcome)).toEqual(['injected:dropAfter', 'ok']);
+		expect(
+			sandbox.calls
+				.all()
+				.filter((c) => c.method === 'ImportReturns')
+				.map((c) => c.outcome),
+		).toEqual(['injected:dropAfter', 'ok']);
 		const snap = sandbox.state.snapshot();
 		expect(snap.returns.map((r) => [r.associatedRef, r.status])).toEqual([
 			['RB-R300', 'processed'],
@@ -221,7 +323,10 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 
 	test('batched import: a call failing for good makes each of its returns a transient_exhausted exception, nothing imported', async () => {
 		sandbox.faults.configure({ rules: { ImportReturns: { rate500: 1 } } });
-		const rets = [mappedReturn('R310', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]), mappedReturn('R311', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])];
+		const rets = [
+			mappedReturn('R310', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]),
+			mappedReturn('R311', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }]),
+		];
 		const [created, exceptions] = await execute(CREDIT, rets, credentials({ maxAttempts: 2 }));
 		expect(created).toEqual([]);
 		expect(exceptions.map((e) => [e.json.kind, e.json.returnId, e.json.stage])).toEqual([
@@ -234,34 +339,87 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 	});
 
 	test('Return → Reconcile: one return applied fully, one with stock moved but no credit note → complete 1, credit pending 1', async () => {
-		const full = mappedReturn('R200', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'restock', reasonId: '2' }], { refundPence: 2413 });
-		const half = mappedReturn('R201', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine' }, { sku: 'MUG-WHT', action: 'restock', quantity: 2 }]);
+		const full = mappedReturn(
+			'R200',
+			'WEB-1001',
+			[{ sku: 'JEANS-BLU-32', action: 'restock', reasonId: '2' }],
+			{ refundPence: 2413 },
+		);
+		const half = mappedReturn('R201', 'WEB-1002', [
+			{ sku: 'HOODIE-GRY-L', action: 'quarantine' },
+			{ sku: 'MUG-WHT', action: 'restock', quantity: 2 },
+		]);
 		const [moved, badMoves] = await execute(MOVES, [full, half]);
 		expect(badMoves).toEqual([]);
 		const [created] = await execute(CREDIT, [moved[0].json]);
 		expect(created).toHaveLength(1);
 		const before = sandbox.calls.lastSeq;
 
-		const exceptionsJson = JSON.stringify([{ key: 'R999|validate|unknown_sku|X', kind: 'unknown_sku', owner: 'ops', status: 'open', returnId: 'R999', message: 'old one', firstSeen: '2026-11-20T08:00:00Z', attempts: 1 }]);
-		const out = await execute({ resource: 'return', operation: 'reconcile', exceptionsJson, options: { title: 'Reconciliation test', tolerancePencePerLine: 1 } }, [full, half]);
+		const exceptionsJson = JSON.stringify([
+			{
+				key: 'R999|validate|unknown_sku|X',
+				kind: 'unknown_sku',
+				owner: 'ops',
+				status: 'open',
+				returnId: 'R999',
+				message: 'old one',
+				firstSeen: '2026-11-20T08:00:00Z',
+				attempts: 1,
+			},
+		]);
+		const out = await execute(
+			{
+				resource: 'return',
+				operation: 'reconcile',
+				exceptionsJson,
+				options: { title: 'Reconciliation test', tolerancePencePerLine: 1 },
+			},
+			[full, half],
+		);
 		expect(out).toHaveLength(1);
 		expect(out[0]).toHaveLength(1);
-		const report = out[0][0].json as IDataObject & { summary: { countsByStatus: Record<string, number>; totals: IDataObject }; perReturn: IDataObject[] };
-		expect(report.summary.countsByStatus).toMatchObject({ complete: 1, credit_pending: 1, stock_pending: 0, over_moved: 0, duplicate_credit: 0 });
-		expect(report.perReturn.map((p) => [p.returnId, p.status, (p.khaos as IDataObject).adjustments])).toEqual([
+		const report = out[0][0].json as IDataObject & {
+			summary: { countsByStatus: Record<string, number>; totals: IDataObject };
+			perReturn: IDataObject[];
+		};
+		expect(report.summary.countsByStatus).toMatchObject({
+			complete: 1,
+			credit_pending: 1,
+			stock_pending: 0,
+			over_moved: 0,
+			duplicate_credit: 0,
+		});
+		expect(
+			report.perReturn.map((p) => [p.returnId, p.status, (p.khaos as IDataObject).adjustments]),
+		).toEqual([
 			['R200', 'complete', 1],
 			['R201', 'credit_pending', 2],
 		]);
 		const creditNote = sandbox.state.snapshot().creditNotes[0];
-		expect(((report.perReturn[0].khaos as IDataObject).creditNotes as IDataObject[]).map((n) => [n.orderCode, n.netPence])).toEqual([[creditNote.orderCode, 2011]]);
+		expect(
+			((report.perReturn[0].khaos as IDataObject).creditNotes as IDataObject[]).map((n) => [
+				n.orderCode,
+				n.netPence,
+			]),
+		).toEqual([[creditNote.orderCode, 2011]]);
 		expect((report.perReturn[1].stock as IDataObject).unitsMoved).toBe(3);
-		expect(report.summary.totals).toMatchObject({ returns: 2, complete: 1, needsAttention: 1, openExceptions: 1, unitsReturned: 4, unitsMoved: 4 });
+		expect(report.summary.totals).toMatchObject({
+			returns: 2,
+			complete: 1,
+			needsAttention: 1,
+			openExceptions: 1,
+			unitsReturned: 4,
+			unitsMoved: 4,
+		});
 		expect(report.subject).toBe('Reconciliation test: 1 of 2 complete, 1 needs attention');
 		expect(String(report.markdown)).toContain('R201');
 		expect(String(report.html)).toContain('R201');
 		expect(String(report.summaryLine)).toContain('2 returns, 1 complete');
 		// two batched look-ups, nothing written
-		expect(sandbox.calls.since(before).map((c) => c.method)).toEqual(['ExportOrderStatusEx', 'ExportStockAdjustments']);
+		expect(sandbox.calls.since(before).map((c) => c.method)).toEqual([
+			'ExportOrderStatusEx',
+			'ExportStockAdjustments',
+		]);
 	});
 
 	test('a strict Khaos refuses every call carrying one return of 50: 49 moved and credited in the same run, the culprit khaos_rejected', async () => {
@@ -274,14 +432,30 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 			siteId: '1',
 			lines: [{ lineId: `${3000 + i}1`, stockCode: 'TSHIRT-RED-M', qty: 1, price: '40.00' }],
 		}));
-		sandbox = await startKhaosSandbox({ port: 0, fixture: { ...DEFAULT_FIXTURE, orders: [...(DEFAULT_FIXTURE.orders as IDataObject[]), ...orders] } });
+		sandbox = await startKhaosSandbox({
+			port: 0,
+			fixture: {
+				...DEFAULT_FIXTURE,
+				orders: [...(DEFAULT_FIXTURE.orders as IDataObject[]), ...orders],
+			},
+		});
 		sandbox.faults.configure({ refuseMentioning: ['RB-K17'] });
-		const returns = orders.map((o, i) => mappedReturn(`K${i}`, o.associatedRef, [{ sku: 'TSHIRT-RED-M', action: 'restock' }]));
+		const returns = orders.map((o, i) =>
+			mappedReturn(`K${i}`, o.associatedRef, [{ sku: 'TSHIRT-RED-M', action: 'restock' }]),
+		);
 		const [valid, badSkus] = await execute(VALIDATE, returns);
-		const [moved, badMoves] = await execute(MOVES, valid.map((v) => v.json));
-		const [created, badCredits] = await execute(CREDIT, moved.map((m) => m.json));
+		const [moved, badMoves] = await execute(
+			MOVES,
+			valid.map((v) => v.json),
+		);
+		const [created, badCredits] = await execute(
+			CREDIT,
+			moved.map((m) => m.json),
+		);
 		expect(badSkus).toEqual([]);
-		expect(badMoves.map((e) => [e.json.kind, e.json.returnId, e.json.owner])).toEqual([['khaos_rejected', 'K17', 'tech']]);
+		expect(badMoves.map((e) => [e.json.kind, e.json.returnId, e.json.owner])).toEqual([
+			['khaos_rejected', 'K17', 'tech'],
+		]);
 		expect(String(badMoves[0].json.message)).toContain('Request refused');
 		expect(badCredits).toEqual([]);
 		expect(created).toHaveLength(49);
@@ -303,7 +477,13 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 				{ lineId: `${2000 + i}3`, stockCode: 'HOODIE-GRY-L', qty: 1, price: '55.00' },
 			],
 		}));
-		sandbox = await startKhaosSandbox({ port: 0, fixture: { ...DEFAULT_FIXTURE, orders: [...(DEFAULT_FIXTURE.orders as IDataObject[]), ...orders] } });
+		sandbox = await startKhaosSandbox({
+			port: 0,
+			fixture: {
+				...DEFAULT_FIXTURE,
+				orders: [...(DEFAULT_FIXTURE.orders as IDataObject[]), ...orders],
+			},
+		});
 		const returns = orders.map((o, i) =>
 			mappedReturn(`B${i}`, o.associatedRef, [
 				{ sku: 'TSHIRT-RED-M', action: 'restock' },
@@ -313,8 +493,14 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		);
 		const started = Date.now();
 		const [valid, badSkus] = await execute(VALIDATE, returns);
-		const [moved, badMoves] = await execute(MOVES, valid.map((v) => v.json));
-		const [created, badCredits] = await execute(CREDIT, moved.map((m) => m.json));
+		const [moved, badMoves] = await execute(
+			MOVES,
+			valid.map((v) => v.json),
+		);
+		const [created, badCredits] = await execute(
+			CREDIT,
+			moved.map((m) => m.json),
+		);
 		const ms = Date.now() - started;
 		expect([badSkus.length, badMoves.length, badCredits.length]).toEqual([0, 0, 0]);
 		expect(created).toHaveLength(100);
@@ -322,13 +508,23 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 		// batched order fetch and return import (were ExportOrders 100, ImportReturns 100: 309 calls);
 		// ExportOrders twice per 100: the stock step checks the original orders exist before moving;
 		// ExportStockAdjustments twice per 100: the stock step reads what each return already moved
-		expect(counts).toEqual({ ExportStock: 1, ExportStockAdjustments: 2, ImportStockAdjustments: 6, ExportOrderStatusEx: 2, ExportOrders: 4, ImportReturns: 2, ProcessReturn: 100 });
+		expect(counts).toEqual({
+			ExportStock: 1,
+			ExportStockAdjustments: 2,
+			ImportStockAdjustments: 6,
+			ExportOrderStatusEx: 2,
+			ExportOrders: 4,
+			ImportReturns: 2,
+			ProcessReturn: 100,
+		});
 		expect(sandbox.state.snapshot().creditNotes).toHaveLength(100);
 		expect(level('TSHIRT-RED-M', '1', 'A1')).toBe(110);
 		expect(level('JEANS-BLU-32', '1', 'QUAR')).toBe(100);
 		const total = Object.values(counts).reduce((a, b) => a + b, 0);
 		expect(total / 100).toBeLessThanOrEqual(2.5);
-		console.log(`Khaos calls for 100 returns × 3 lines: ${JSON.stringify(counts)} = ${total} in ${ms} ms`);
+		console.log(
+			`Khaos calls for 100 returns × 3 lines: ${JSON.stringify(counts)} = ${total} in ${ms} ms`,
+		);
 	});
 });
 
@@ -339,17 +535,30 @@ describe('credential test against the sandbox', () => {
 
 	test.each([
 		['none', {}, {}],
-		['basic', { mode: 'basic', username: 'ksd', password: 'b4sic-Pw' }, { authMode: 'basic', username: 'ksd', password: 'b4sic-Pw' }],
-		['inRequest', { mode: 'inRequest', username: 'ksd', password: 'in-Req&Pw' }, { authMode: 'inRequest', username: 'ksd', password: 'in-Req&Pw', soapVersion: '1.2' }],
+		[
+			'basic',
+			{ mode: 'basic', username: 'ksd', password: 'b4sic-Pw' },
+			{ authMode: 'basic', username: 'ksd', password: 'b4sic-Pw' },
+		],
+		[
+			'inRequest',
+			{ mode: 'inRequest', username: 'ksd', password: 'in-Req&Pw' },
+			{ authMode: 'inRequest', username: 'ksd', password: 'in-Req&Pw', soapVersion: '1.2' },
+		],
 	])('%s: GetSiteList answers OK; a wrong password fails', async (_mode, auth, creds) => {
-		sandbox = await startKhaosSandbox({ port: 0, fixture: { ...DEFAULT_FIXTURE, auth: { mode: 'none', ...auth } } });
+		sandbox = await startKhaosSandbox({
+			port: 0,
+			fixture: { ...DEFAULT_FIXTURE, auth: { mode: 'none', ...auth } },
+		});
 		const ok = await runCredentialTest(credentials(creds) as never);
 		expect(ok.status).toBe('OK');
 		expect(ok.body).toContain('GetSiteListResponse');
 		expect(ok.body).toContain('Main Warehouse');
 		expect(sandbox.calls.all().map((c) => [c.method, c.outcome])).toEqual([['GetSiteList', 'ok']]);
 		if ((auth as IDataObject).mode) {
-			const bad = await runCredentialTest(credentials({ ...creds, password: 'wrong-password' }) as never);
+			const bad = await runCredentialTest(
+				credentials({ ...creds, password: 'wrong-password' }) as never,
+			);
 			expect(bad.status).toBe('Error');
 			expect(bad.message).toMatch(/HTTP 401|SOAP fault/);
 			expect(bad.message).not.toContain('wrong-password');
@@ -357,8 +566,23 @@ describe('credential test against the sandbox', () => {
 	});
 
 	test('the node works with HTTP Basic through the credential’s authenticate', async () => {
-		sandbox = await startKhaosSandbox({ port: 0, fixture: { ...DEFAULT_FIXTURE, auth: { mode: 'basic', username: 'ksd', password: 'b4sic-Pw' } } });
-		const [sites] = await execute({ resource: 'salesOrder', operation: 'get', lookupBy: 'associatedRef', orderReference: 'WEB-1002' }, [{}], credentials({ authMode: 'basic', username: 'ksd', password: 'b4sic-Pw' }));
+		sandbox = await startKhaosSandbox({
+			port: 0,
+			fixture: {
+				...DEFAULT_FIXTURE,
+				auth: { mode: 'basic', username: 'ksd', password: 'b4sic-Pw' },
+			},
+		});
+		const [sites] = await execute(
+			{
+				resource: 'salesOrder',
+				operation: 'get',
+				lookupBy: 'associatedRef',
+				orderReference: 'WEB-1002',
+			},
+			[{}],
+			credentials({ authMode: 'basic', username: 'ksd', password: 'b4sic-Pw' }),
+		);
 		expect(sites[0].json.orderCode).toBe('SO000102');
 	});
 });

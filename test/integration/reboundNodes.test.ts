@@ -8,10 +8,28 @@ import { ReBoundPollTrigger } from '../../nodes/ReBoundPollTrigger/ReBoundPollTr
 import { ReBoundTrigger } from '../../nodes/ReBoundTrigger/ReBoundTrigger.node';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
 import { makeNodeHttpSend } from '../helpers/nodeHttpSend';
-import { StaticDataStore, TEST_API_KEY, TEST_LOGIN, TEST_WEBHOOK_SECRET, makePollContext, makeWebhookContext, n8nHttpOverNode, rawReturn, reboundCredentials } from '../helpers/reboundFakes';
+import {
+	StaticDataStore,
+	TEST_API_KEY,
+	TEST_LOGIN,
+	TEST_WEBHOOK_SECRET,
+	makePollContext,
+	makeWebhookContext,
+	n8nHttpOverNode,
+	rawReturn,
+	reboundCredentials,
+} from '../helpers/reboundFakes';
 import { startLegacyReboundServer } from '../helpers/reboundLegacyServer';
 
-const DISPOSITIONS = ['Grade A', 'Grade B', 'Like New', 'Damaged', 'Quarantine', 'Dirty', 'Missing'];
+const DISPOSITIONS = [
+	'Grade A',
+	'Grade B',
+	'Like New',
+	'Damaged',
+	'Quarantine',
+	'Dirty',
+	'Missing',
+];
 const SKUS = ['TSHIRT-RED-M', 'JEANS-BLU-32', 'HOODIE-GRY-L', 'MUG-WHT', 'KIDS-TEE-5Y'];
 
 function dayBefore(days: number): string {
@@ -23,15 +41,30 @@ function gradedReturns(n: number) {
 	return Array.from({ length: n }, (_, i) => ({
 		date: dayBefore(i % 28),
 		raw: rawReturn(70000 + i, `WEB-${1001 + (i % 5)}`, [
-			{ sku: SKUS[i % SKUS.length], disposition: DISPOSITIONS[i % DISPOSITIONS.length], reason: 'Too small', price: 40 },
-			{ sku: SKUS[(i + 1) % SKUS.length], disposition: DISPOSITIONS[(i + 3) % DISPOSITIONS.length], qty: 2, reason: 'Faulty', price: 30 },
+			{
+				sku: SKUS[i % SKUS.length],
+				disposition: DISPOSITIONS[i % DISPOSITIONS.length],
+				reason: 'Too small',
+				price: 40,
+			},
+			{
+				sku: SKUS[(i + 1) % SKUS.length],
+				disposition: DISPOSITIONS[(i + 3) % DISPOSITIONS.length],
+				qty: 2,
+				reason: 'Faulty',
+				price: 30,
+			},
 		]),
 	}));
 }
 
 describe('ReBound Poll Trigger over HTTP', () => {
 	it('picks up 500 graded returns in one poll, then nothing; counts the API calls', async () => {
-		const server = await startLegacyReboundServer({ login: TEST_LOGIN, apiKey: TEST_API_KEY, returns: gradedReturns(500) });
+		const server = await startLegacyReboundServer({
+			login: TEST_LOGIN,
+			apiKey: TEST_API_KEY,
+			returns: gradedReturns(500),
+		});
 		try {
 			const http = n8nHttpOverNode(makeNodeHttpSend());
 			const store = new StaticDataStore();
@@ -39,7 +72,12 @@ describe('ReBound Poll Trigger over HTTP', () => {
 			const node = new ReBoundPollTrigger();
 
 			const state = store.open();
-			const { ctx } = makePollContext({ staticData: state, credentials: creds, params: { options: { concurrency: 8 } }, httpRequestWithAuthentication: http.fn });
+			const { ctx } = makePollContext({
+				staticData: state,
+				credentials: creds,
+				params: { options: { concurrency: 8 } },
+				httpRequestWithAuthentication: http.fn,
+			});
 			const started = Date.now();
 			const out = (await node.poll.call(ctx)) as INodeExecutionData[][];
 			const elapsedMs = Date.now() - started;
@@ -47,7 +85,9 @@ describe('ReBound Poll Trigger over HTTP', () => {
 
 			const searches = server.calls.filter((c) => c.path.endsWith('/returns/search/json')).length;
 			const gets = server.calls.filter((c) => c.path.endsWith('/returns/get/json')).length;
-			console.log(`[measure] first poll over 500 graded returns: ${server.calls.length} API calls (${searches} searches + ${gets} gets), ${elapsedMs} ms`);
+			console.log(
+				`[measure] first poll over 500 graded returns: ${server.calls.length} API calls (${searches} searches + ${gets} gets), ${elapsedMs} ms`,
+			);
 			expect(out[0]).toHaveLength(500);
 			expect(out[1]).toHaveLength(0);
 			expect(searches).toBe(5); // 31 days in 7-day windows
@@ -55,20 +95,28 @@ describe('ReBound Poll Trigger over HTTP', () => {
 			const ids = new Set(out[0].map((i) => i.json.returnId));
 			expect(ids.size).toBe(500);
 			const first = out[0].find((i) => i.json.returnId === '70000')!.json;
-			expect((first.lines as IDataObject[]).map((l) => [l.sku, l.quantity, l.disposition])).toEqual([
-				['TSHIRT-RED-M', 1, 'Grade A'],
-				['JEANS-BLU-32', 2, 'Damaged'],
-			]);
+			expect((first.lines as IDataObject[]).map((l) => [l.sku, l.quantity, l.disposition])).toEqual(
+				[
+					['TSHIRT-RED-M', 1, 'Grade A'],
+					['JEANS-BLU-32', 2, 'Damaged'],
+				],
+			);
 			expect(http.calls.every((p) => p.startsWith('/api/returns/'))).toBe(true);
 
 			// Second poll after a "restart": only the overlap is searched, nothing is re-emitted.
 			server.calls.length = 0;
 			const again = store.open();
-			const second = makePollContext({ staticData: again, credentials: creds, httpRequestWithAuthentication: http.fn });
+			const second = makePollContext({
+				staticData: again,
+				credentials: creds,
+				httpRequestWithAuthentication: http.fn,
+			});
 			expect(await node.poll.call(second.ctx)).toBeNull();
 			const overlapIds = gradedReturns(500).filter((r) => r.date >= dayBefore(2)).length;
 			expect(server.calls.filter((c) => c.path.endsWith('/returns/search/json'))).toHaveLength(1);
-			expect(server.calls.filter((c) => c.path.endsWith('/returns/get/json'))).toHaveLength(overlapIds);
+			expect(server.calls.filter((c) => c.path.endsWith('/returns/get/json'))).toHaveLength(
+				overlapIds,
+			);
 			console.log(`[measure] next poll (overlap only): ${server.calls.length} API calls`);
 		} finally {
 			await server.close();
@@ -76,10 +124,17 @@ describe('ReBound Poll Trigger over HTTP', () => {
 	});
 
 	it('wrong credentials fail the poll with a NodeApiError that names no secret', async () => {
-		const server = await startLegacyReboundServer({ login: TEST_LOGIN, apiKey: 'another-key', returns: gradedReturns(3) });
+		const server = await startLegacyReboundServer({
+			login: TEST_LOGIN,
+			apiKey: 'another-key',
+			returns: gradedReturns(3),
+		});
 		try {
 			const http = n8nHttpOverNode(makeNodeHttpSend());
-			const { ctx, staticData } = makePollContext({ credentials: reboundCredentials({ baseUrl: server.url }), httpRequestWithAuthentication: http.fn });
+			const { ctx, staticData } = makePollContext({
+				credentials: reboundCredentials({ baseUrl: server.url }),
+				httpRequestWithAuthentication: http.fn,
+			});
 			const error = await new ReBoundPollTrigger().poll.call(ctx).catch((e: Error) => e);
 			expect(error).toBeInstanceOf(Error);
 			expect((error as Error).message).toMatch(/access_denied|refused|denied/i);
@@ -96,20 +151,52 @@ describe('ReBound Trigger with bodies signed by signWebhookBody', () => {
 	it('accepts, dedupes and drops stale deliveries across restarts', async () => {
 		const node = new ReBoundTrigger();
 		const store = new StaticDataStore();
-		const deliver = async (body: string, headers = signWebhookBody(body, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000), DEFAULT_WEBHOOK_SETTINGS)) => {
-			const { ctx, response, staticData } = makeWebhookContext({ rawBody: Buffer.from(body), headers, staticData: store.open() });
+		const deliver = async (
+			body: string,
+			headers = signWebhookBody(
+				body,
+				TEST_WEBHOOK_SECRET,
+				Math.floor(Date.now() / 1000),
+				DEFAULT_WEBHOOK_SETTINGS,
+			),
+		) => {
+			const { ctx, response, staticData } = makeWebhookContext({
+				rawBody: Buffer.from(body),
+				headers,
+				staticData: store.open(),
+			});
 			const result = (await node.webhook.call(ctx)) as IWebhookResponseData;
 			store.save(staticData);
 			return { result, response };
 		};
 		const event = (id: string, sequence: number, disposition: string) =>
-			JSON.stringify({ id, event: 'return.processed', occurred_at: new Date().toISOString(), sequence, data: rawReturn(9001, 'WEB-1002', [{ sku: 'HOODIE-GRY-L', disposition }]) });
+			JSON.stringify({
+				id,
+				event: 'return.processed',
+				occurred_at: new Date().toISOString(),
+				sequence,
+				data: rawReturn(9001, 'WEB-1002', [{ sku: 'HOODIE-GRY-L', disposition }]),
+			});
 
 		const a = await deliver(event('e-2', 2, 'Grade B'));
-		expect(a.result.workflowData?.[0].map((i) => (i.json.lines as IDataObject[])[0].disposition)).toEqual(['Grade B']);
-		expect((await deliver(event('e-2', 2, 'Grade B'))).result.webhookResponse).toMatchObject({ status: 'duplicate' });
-		expect((await deliver(event('e-1', 1, 'Grade A'))).result.webhookResponse).toMatchObject({ status: 'stale' });
-		const forged = await deliver(event('e-3', 3, 'Grade A'), signWebhookBody(event('e-3', 3, 'Damaged'), TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000), DEFAULT_WEBHOOK_SETTINGS));
+		expect(
+			a.result.workflowData?.[0].map((i) => (i.json.lines as IDataObject[])[0].disposition),
+		).toEqual(['Grade B']);
+		expect((await deliver(event('e-2', 2, 'Grade B'))).result.webhookResponse).toMatchObject({
+			status: 'duplicate',
+		});
+		expect((await deliver(event('e-1', 1, 'Grade A'))).result.webhookResponse).toMatchObject({
+			status: 'stale',
+		});
+		const forged = await deliver(
+			event('e-3', 3, 'Grade A'),
+			signWebhookBody(
+				event('e-3', 3, 'Damaged'),
+				TEST_WEBHOOK_SECRET,
+				Math.floor(Date.now() / 1000),
+				DEFAULT_WEBHOOK_SETTINGS,
+			),
+		);
 		expect(forged.response.status).toBe(401);
 		const c = await deliver(event('e-3', 3, 'Damaged'));
 		expect(c.result.workflowData?.[0]).toHaveLength(1);

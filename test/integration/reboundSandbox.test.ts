@@ -5,7 +5,11 @@ import type { ReboundConfig } from '../../transports/rebound/api';
 import { ReboundApiError, ReboundClient } from '../../transports/rebound/client';
 import { normaliseReboundReturn } from '../../transports/rebound/normalise';
 import { RawReturnSchema, REBOUND_ERROR_CODES } from '../../transports/rebound/schemas';
-import { DEFAULT_WEBHOOK_SETTINGS, parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
+import {
+	DEFAULT_WEBHOOK_SETTINGS,
+	parseWebhookEvent,
+	verifyWebhookSignature,
+} from '../../transports/rebound/webhook';
 import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
 import { makeNodeHttpSend, realRetryDeps } from '../helpers/nodeHttpSend';
 
@@ -27,20 +31,42 @@ afterEach(async () => {
 function makeClient(over: Partial<ReboundConfig> = {}) {
 	const retries: string[] = [];
 	const client = new ReboundClient(
-		{ baseUrl: sb.url, login: LOGIN, apiKey: API_KEY, timeoutMs: 2000, retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 200, maxTotalMs: 20_000 }, ...over },
+		{
+			baseUrl: sb.url,
+			login: LOGIN,
+			apiKey: API_KEY,
+			timeoutMs: 2000,
+			retry: { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 200, maxTotalMs: 20_000 },
+			...over,
+		},
 		{ send, retry: { ...realRetryDeps, onRetry: (i) => retries.push(i.error.message) } },
 	);
 	return { client, retries };
 }
 
-async function admin(path: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<{ status: number; json: any }> {
-	const res = await fetch(`${sb.adminUrl}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+async function admin(
+	path: string,
+	body?: unknown,
+	method = body === undefined ? 'GET' : 'POST',
+): Promise<{ status: number; json: any }> {
+	const res = await fetch(`${sb.adminUrl}${path}`, {
+		method,
+		body: body === undefined ? undefined : JSON.stringify(body),
+		headers: { 'content-type': 'application/json' },
+	});
 	return { status: res.status, json: await res.json() };
 }
 
 /** A raw legacy call (form-encoded POST), for asserting the envelope itself. */
-async function raw(call: string, fields: Record<string, string>): Promise<{ status: number; json: any; text: string }> {
-	const res = await fetch(`${sb.url}/${call}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+async function raw(
+	call: string,
+	fields: Record<string, string>,
+): Promise<{ status: number; json: any; text: string }> {
+	const res = await fetch(`${sb.url}/${call}`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: new URLSearchParams(fields).toString(),
+	});
 	const text = await res.text();
 	return { status: res.status, json: JSON.parse(text), text };
 }
@@ -69,7 +95,11 @@ async function startReceiver(statuses: number[] = []) {
 		url,
 		received,
 		events: () => received.map((r) => JSON.parse(r.body.toString('utf8'))),
-		close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+		close: () =>
+			new Promise<void>((r) => {
+				server.close(() => r());
+				server.closeAllConnections();
+			}),
 	};
 }
 
@@ -77,8 +107,20 @@ const newReturn = (over: Record<string, unknown> = {}) => ({
 	order_reference: 'WEB-1002',
 	date_added: '2026-11-20 09:00:00',
 	item: [
-		{ sku_code: 'HOODIE-GRY-L', sku_desc: 'Hoodie grey, large', quantity: 1, price: '55.00', reason: 'Too big' },
-		{ sku_code: 'MUG-WHT', sku_desc: 'Mug white', quantity: 2, price: '8.00', reason: 'Changed my mind' },
+		{
+			sku_code: 'HOODIE-GRY-L',
+			sku_desc: 'Hoodie grey, large',
+			quantity: 1,
+			price: '55.00',
+			reason: 'Too big',
+		},
+		{
+			sku_code: 'MUG-WHT',
+			sku_desc: 'Mug white',
+			quantity: 2,
+			price: '8.00',
+			reason: 'Changed my mind',
+		},
 	],
 	...over,
 });
@@ -88,7 +130,13 @@ describe('legacy API through ReboundClient', () => {
 		const { client } = makeClient();
 		// default fixture relative to NOW (2026-11-20): 5001/5002 -3 days, 5003/5004 -2, 5005-5007 -1, 5008/5009 today
 		expect(await client.searchReturnIds('2026/11/17', '2026/11/17')).toEqual(['5001', '5002']);
-		expect(await client.searchReturnIds('2026/11/18', '2026/11/19')).toEqual(['5003', '5004', '5005', '5006', '5007']);
+		expect(await client.searchReturnIds('2026/11/18', '2026/11/19')).toEqual([
+			'5003',
+			'5004',
+			'5005',
+			'5006',
+			'5007',
+		]);
 		expect(await client.searchReturnIds('2026/11/01', '2026/11/10')).toEqual([]);
 		// edges to the second: 23:59:59 on date_to is in, 00:00:00 the day after is out
 		await admin('/returns', newReturn({ id: 7001, date_added: '2026-11-21 23:59:59' }));
@@ -96,26 +144,67 @@ describe('legacy API through ReboundClient', () => {
 		await admin('/returns', newReturn({ id: 7003, date_added: '2026-11-21 00:00:00' }));
 		expect(await client.searchReturnIds('2026/11/21', '2026/11/21')).toEqual(['7001', '7003']);
 		expect(await client.searchReturnIds('2026/11/22', '2026/11/30')).toEqual(['7002']);
-		const none = await raw('returns/search/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ filter: { date_from: '2020/01/01', date_to: '2020/01/02' } }) });
+		const none = await raw('returns/search/json', {
+			login: LOGIN,
+			api_key: API_KEY,
+			request: JSON.stringify({ filter: { date_from: '2020/01/01', date_to: '2020/01/02' } }),
+		});
 		expect(none.json).toEqual({ error: { code: 'empty', message: ['No results'] } });
 	});
 
 	it('returns/get gives the whole return with a large label; the client drops it', async () => {
-		const r = await raw('returns/get/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ return: { id: 5001, type: 'id' } }) });
+		const r = await raw('returns/get/json', {
+			login: LOGIN,
+			api_key: API_KEY,
+			request: JSON.stringify({ return: { id: 5001, type: 'id' } }),
+		});
 		expect(r.json.success.label).toHaveLength(60_000);
 		expect(r.json.success.label).toMatch(/^[A-Za-z0-9+/=]+$/);
 		const { client } = makeClient();
 		const ret = await client.getReturn('5001');
 		expect(ret.label).toBeUndefined();
-		expect(ret).toMatchObject({ id: '5001', display_id: 'RB5001', order_reference: 'WEB-1001', date_added: '2026-11-17 09:15:00', current_tracking_status: 'Processed at hub' });
-		expect(ret).toMatchObject({ name: 'Alex Archer', email: 'alex.archer@example.com', addr1: '12 Park Row', city: 'Leeds', zip: 'LS1 5HD', country: 'GB', carrier: 'Royal Mail', tracking: 'RM000005001GB' });
+		expect(ret).toMatchObject({
+			id: '5001',
+			display_id: 'RB5001',
+			order_reference: 'WEB-1001',
+			date_added: '2026-11-17 09:15:00',
+			current_tracking_status: 'Processed at hub',
+		});
+		expect(ret).toMatchObject({
+			name: 'Alex Archer',
+			email: 'alex.archer@example.com',
+			addr1: '12 Park Row',
+			city: 'Leeds',
+			zip: 'LS1 5HD',
+			country: 'GB',
+			carrier: 'Royal Mail',
+			tracking: 'RM000005001GB',
+		});
 		expect(RawReturnSchema.safeParse(ret).success).toBe(true);
 		expect((ret.item as any[])[0]).toEqual({
-			sku_code: 'JEANS-BLU-32', sku_desc: 'Jeans blue, 32in', quantity: '1', price: '27.00', cost_price: '11.00', hs_code: '620342', non_returnable: '0',
-			final_disposition: 'Grade A', reason: [{ reason: 'Too small', action: 'Refund', wish: 'Refund', additional: { title: 'Comment', value: 'Tight on the waist' } }],
+			sku_code: 'JEANS-BLU-32',
+			sku_desc: 'Jeans blue, 32in',
+			quantity: '1',
+			price: '27.00',
+			cost_price: '11.00',
+			hs_code: '620342',
+			non_returnable: '0',
+			final_disposition: 'Grade A',
+			reason: [
+				{
+					reason: 'Too small',
+					action: 'Refund',
+					wish: 'Refund',
+					additional: { title: 'Comment', value: 'Tight on the waist' },
+				},
+			],
 		});
 		for (const key of ['status', 'sequence', 'history']) expect(ret).not.toHaveProperty(key);
-		const byDisplay = await raw('returns/get/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ return: { id: 'RB5002', type: 'display_id' } }) });
+		const byDisplay = await raw('returns/get/json', {
+			login: LOGIN,
+			api_key: API_KEY,
+			request: JSON.stringify({ return: { id: 'RB5002', type: 'display_id' } }),
+		});
 		expect(byDisplay.json.success.id).toBe('5002');
 		await expect(client.getReturn('999999')).rejects.toMatchObject({ code: 'empty' });
 	});
@@ -123,21 +212,51 @@ describe('legacy API through ReboundClient', () => {
 	it('the default fixture covers the demo cases', async () => {
 		const { client } = makeClient();
 		const all = await client.getReturns(await client.searchReturnIds('2026/11/01', '2026/11/30'));
-		const byId = Object.fromEntries(all.map((r) => [r.id, r.ok ? normaliseReboundReturn(r.value, { source: 'rebound-poll' }) : null]));
+		const byId = Object.fromEntries(
+			all.map((r) => [
+				r.id,
+				r.ok ? normaliseReboundReturn(r.value, { source: 'rebound-poll' }) : null,
+			]),
+		);
 		const line = (id: string) => {
 			const n = byId[id];
 			if (!n || !n.ok) throw new Error(`return ${id} did not normalise`);
 			return { order: n.value.orderReference, ...n.value.lines[0], count: n.value.lines.length };
 		};
-		expect(line('5001')).toMatchObject({ order: 'WEB-1001', sku: 'JEANS-BLU-32', quantity: 1, disposition: 'Grade A', unitPricePence: 2700 });
-		expect(line('5002')).toMatchObject({ order: 'WEB-1002', sku: 'HOODIE-GRY-L', disposition: 'Damaged' });
-		expect(line('5003')).toMatchObject({ order: 'WEB-1002', sku: 'MUG-WHT', disposition: 'Mystery Grade' });
+		expect(line('5001')).toMatchObject({
+			order: 'WEB-1001',
+			sku: 'JEANS-BLU-32',
+			quantity: 1,
+			disposition: 'Grade A',
+			unitPricePence: 2700,
+		});
+		expect(line('5002')).toMatchObject({
+			order: 'WEB-1002',
+			sku: 'HOODIE-GRY-L',
+			disposition: 'Damaged',
+		});
+		expect(line('5003')).toMatchObject({
+			order: 'WEB-1002',
+			sku: 'MUG-WHT',
+			disposition: 'Mystery Grade',
+		});
 		expect(line('5004')).toMatchObject({ order: 'WEB-1003', sku: 'SCARF-OLD' });
-		expect(line('5005')).toMatchObject({ order: 'WEB-1001', sku: 'TSHIRT-RED-M', unitPricePence: 4000 });
-		expect(line('5006')).toMatchObject({ order: 'WEB-1004', sku: 'KIDS-TEE-5Y', quantity: 2, count: 2 });
+		expect(line('5005')).toMatchObject({
+			order: 'WEB-1001',
+			sku: 'TSHIRT-RED-M',
+			unitPricePence: 4000,
+		});
+		expect(line('5006')).toMatchObject({
+			order: 'WEB-1004',
+			sku: 'KIDS-TEE-5Y',
+			quantity: 2,
+			count: 2,
+		});
 		// mixed VAT rates in one return: the zero-rated tee and the standard-rated hoodie, with the deliberately unmapped reason
 		const mixed = byId['5006'];
-		expect(mixed?.ok && mixed.value.lines.map((l) => [l.sku, l.disposition, l.reasons[0]?.reason])).toEqual([
+		expect(
+			mixed?.ok && mixed.value.lines.map((l) => [l.sku, l.disposition, l.reasons[0]?.reason]),
+		).toEqual([
 			['KIDS-TEE-5Y', 'Like New', 'Too small'],
 			['HOODIE-GRY-L', 'Grade A', 'Not as described'],
 		]);
@@ -148,11 +267,29 @@ describe('legacy API through ReboundClient', () => {
 	});
 
 	it('tracking/get answers by tracking code with the milestones so far', async () => {
-		const r = await raw('tracking/get/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ tracking: { code: 'RM000005008GB' } }) });
-		expect(r.json.success).toMatchObject({ carrier_name: 'Royal Mail', order_reference: 'WEB-1005', external_id: 'EXT-5008' });
-		expect(r.json.success.track.map((e: any) => e.status)).toEqual(['Return created', 'In carrier network']);
-		expect(r.json.success.track[0]).toMatchObject({ dt: '2026-11-20 00:30:00', location: { country: 'GB', city: 'Plymouth' } });
-		const none = await raw('tracking/get/json', { login: LOGIN, api_key: API_KEY, request: JSON.stringify({ tracking: { code: 'NOPE' } }) });
+		const r = await raw('tracking/get/json', {
+			login: LOGIN,
+			api_key: API_KEY,
+			request: JSON.stringify({ tracking: { code: 'RM000005008GB' } }),
+		});
+		expect(r.json.success).toMatchObject({
+			carrier_name: 'Royal Mail',
+			order_reference: 'WEB-1005',
+			external_id: 'EXT-5008',
+		});
+		expect(r.json.success.track.map((e: any) => e.status)).toEqual([
+			'Return created',
+			'In carrier network',
+		]);
+		expect(r.json.success.track[0]).toMatchObject({
+			dt: '2026-11-20 00:30:00',
+			location: { country: 'GB', city: 'Plymouth' },
+		});
+		const none = await raw('tracking/get/json', {
+			login: LOGIN,
+			api_key: API_KEY,
+			request: JSON.stringify({ tracking: { code: 'NOPE' } }),
+		});
 		expect(none.json.error.code).toBe('empty');
 	});
 
@@ -169,12 +306,27 @@ describe('legacy API through ReboundClient', () => {
 		expect(await code('returns/get/json', { ...ok, request: '{"return":' })).toBe('json_invalid');
 		expect(await code('returns/get/json', { api_key: API_KEY, request: '{}' })).toBe('login_empty');
 		expect(await code('returns/get/json', { login: LOGIN, request: '{}' })).toBe('api_key_empty');
-		expect(await code('returns/get/json', { login: LOGIN, api_key: 'wrong', request: '{}' })).toBe('access_denied');
+		expect(await code('returns/get/json', { login: LOGIN, api_key: 'wrong', request: '{}' })).toBe(
+			'access_denied',
+		);
 		expect(await code('returns/delete/json', { ...ok, request: '{}' })).toBe('unknown_call');
-		expect(await code('returns/get/json', { ...ok, request: '{"return":{"type":"id"}}' })).toBe('request_wrong');
-		expect(await code('returns/search/json', { ...ok, request: '{"filter":{"date_from":"2026-13-01","date_to":"2026/11/01"}}' })).toBe('request_wrong');
-		sb.faults.configure({ rules: { 'returns/get': { next: { count: 1, kind: 'fault', faultString: 'database unavailable' } } } });
-		expect(await code('returns/get/json', { ...ok, request: '{"return":{"id":5001}}' })).toBe('internal');
+		expect(await code('returns/get/json', { ...ok, request: '{"return":{"type":"id"}}' })).toBe(
+			'request_wrong',
+		);
+		expect(
+			await code('returns/search/json', {
+				...ok,
+				request: '{"filter":{"date_from":"2026-13-01","date_to":"2026/11/01"}}',
+			}),
+		).toBe('request_wrong');
+		sb.faults.configure({
+			rules: {
+				'returns/get': { next: { count: 1, kind: 'fault', faultString: 'database unavailable' } },
+			},
+		});
+		expect(await code('returns/get/json', { ...ok, request: '{"return":{"id":5001}}' })).toBe(
+			'internal',
+		);
 		// the client does not retry unknown_call
 		const { client } = makeClient({ baseUrl: `${sb.url}/v9` });
 		await expect(client.getReturn('5001')).rejects.toMatchObject({ code: 'unknown_call' });
@@ -183,7 +335,8 @@ describe('legacy API through ReboundClient', () => {
 
 	it('blocks the IP after 5 bad logins (also for good credentials) until reset; the client never retries either', async () => {
 		const bad = makeClient({ apiKey: 'not-the-key' });
-		for (let i = 0; i < 5; i++) await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
+		for (let i = 0; i < 5; i++)
+			await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
 		expect(bad.client.requestCount).toBe(5);
 		expect(bad.retries).toEqual([]);
 		const good = makeClient();
@@ -193,7 +346,13 @@ describe('legacy API through ReboundClient', () => {
 		expect((blocked as ReboundApiError).message).not.toContain(API_KEY);
 		expect(good.client.requestCount).toBe(1);
 		expect((await admin('/state')).json.blocked).toEqual(['127.0.0.1']);
-		expect(sb.calls.all().every((c) => !JSON.stringify(c).includes('not-the-key') && !JSON.stringify(c).includes(API_KEY))).toBe(true);
+		expect(
+			sb.calls
+				.all()
+				.every(
+					(c) => !JSON.stringify(c).includes('not-the-key') && !JSON.stringify(c).includes(API_KEY),
+				),
+		).toBe(true);
 		await admin('/reset', {});
 		expect((await good.client.getReturn('5001')).id).toBe('5001');
 	});
@@ -201,69 +360,126 @@ describe('legacy API through ReboundClient', () => {
 	it('a good login clears the failed-login count before the limit', async () => {
 		const bad = makeClient({ apiKey: 'nope' });
 		const good = makeClient();
-		for (let i = 0; i < 4; i++) await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
+		for (let i = 0; i < 4; i++)
+			await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
 		await good.client.getReturn('5001');
-		for (let i = 0; i < 4; i++) await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
+		for (let i = 0; i < 4; i++)
+			await expect(bad.client.getReturn('5001')).rejects.toMatchObject({ code: 'access_denied' });
 		expect((await good.client.getReturn('5002')).id).toBe('5002');
 	});
 
 	it('a 429 storm with Retry-After recovers through the client', async () => {
-		await admin('/faults', { rules: { 'returns/get': { next: { count: 3, kind: '429', retryAfterSeconds: 0 } } } });
+		await admin('/faults', {
+			rules: { 'returns/get': { next: { count: 3, kind: '429', retryAfterSeconds: 0 } } },
+		});
 		const { client, retries } = makeClient();
 		const ret = await client.getReturn('5002');
 		expect(ret.id).toBe('5002');
 		expect(client.requestCount).toBe(4);
 		expect(retries).toHaveLength(3);
 		const outcomes = sb.calls.all().map((c) => `${c.method}:${c.outcome}`);
-		expect(outcomes).toEqual(['returns/get:injected:429', 'returns/get:injected:429', 'returns/get:injected:429', 'returns/get:ok']);
+		expect(outcomes).toEqual([
+			'returns/get:injected:429',
+			'returns/get:injected:429',
+			'returns/get:injected:429',
+			'returns/get:ok',
+		]);
 		// a storm longer than the policy ends as TransientExhaustedError, with every attempt counted
 		await admin('/faults', { rules: { '*': { rate429: 1, retryAfterSeconds: 0 } } });
-		const short = makeClient({ retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 5000 } });
-		await expect(short.client.searchReturnIds('2026/11/17', '2026/11/17')).rejects.toBeInstanceOf(TransientExhaustedError);
+		const short = makeClient({
+			retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 5000 },
+		});
+		await expect(short.client.searchReturnIds('2026/11/17', '2026/11/17')).rejects.toBeInstanceOf(
+			TransientExhaustedError,
+		);
 		expect(short.client.requestCount).toBe(3);
 	});
 
 	it('an internal error envelope is retried by the client; the call log names the outcome', async () => {
-		await admin('/faults', { rules: { 'returns/get': { next: { count: 2, kind: 'fault', faultString: 'hub database busy' } } } });
+		await admin('/faults', {
+			rules: {
+				'returns/get': { next: { count: 2, kind: 'fault', faultString: 'hub database busy' } },
+			},
+		});
 		const { client, retries } = makeClient();
 		expect((await client.getReturn('5003')).id).toBe('5003');
 		expect(client.requestCount).toBe(3);
-		expect(retries).toEqual(['ReBound returns/get: internal: hub database busy', 'ReBound returns/get: internal: hub database busy']);
-		expect(sb.calls.all().map((c) => c.outcome)).toEqual(['error:internal', 'error:internal', 'ok']);
+		expect(retries).toEqual([
+			'ReBound returns/get: internal: hub database busy',
+			'ReBound returns/get: internal: hub database busy',
+		]);
+		expect(sb.calls.all().map((c) => c.outcome)).toEqual([
+			'error:internal',
+			'error:internal',
+			'ok',
+		]);
 	});
 
 	it('retries dropped connections, timeouts and 500s per call name', async () => {
-		await admin('/faults', { holdMs: 5000, rules: { 'returns/search': { next: { count: 1, kind: 'drop' } }, 'returns/get': { next: { count: 1, kind: 'timeout' } }, 'tracking/get': { next: { count: 2, kind: '500' } } } });
+		await admin('/faults', {
+			holdMs: 5000,
+			rules: {
+				'returns/search': { next: { count: 1, kind: 'drop' } },
+				'returns/get': { next: { count: 1, kind: 'timeout' } },
+				'tracking/get': { next: { count: 2, kind: '500' } },
+			},
+		});
 		const { client } = makeClient({ timeoutMs: 300 });
 		expect(await client.searchReturnIds('2026/11/20', '2026/11/20')).toEqual(['5008', '5009']);
 		expect((await client.getReturn('5008')).id).toBe('5008');
-		expect(await client.call('tracking/get', { tracking: { code: 'RM000005008GB' } })).toMatchObject({ order_reference: 'WEB-1005' });
+		expect(
+			await client.call('tracking/get', { tracking: { code: 'RM000005008GB' } }),
+		).toMatchObject({ order_reference: 'WEB-1005' });
 		expect(client.requestCount).toBe(3 + 1 + 1 + 2);
-		expect(sb.calls.all().map((c) => c.outcome)).toEqual(['injected:drop', 'ok', 'injected:timeout', 'ok', 'injected:500', 'injected:500', 'ok']);
+		expect(sb.calls.all().map((c) => c.outcome)).toEqual([
+			'injected:drop',
+			'ok',
+			'injected:timeout',
+			'ok',
+			'injected:500',
+			'injected:500',
+			'ok',
+		]);
 	});
 });
 
 describe('lifecycle and grading', () => {
 	it('grading sets final_disposition and normaliseReboundReturn sees it', async () => {
 		const { client } = makeClient();
-		const before = normaliseReboundReturn(await client.getReturn('5008'), { source: 'rebound-poll' });
+		const before = normaliseReboundReturn(await client.getReturn('5008'), {
+			source: 'rebound-poll',
+		});
 		expect(before.ok && before.value.lines.map((l) => l.disposition)).toEqual([null]);
-		expect((await admin('/returns/5008/grade', { dispositions: { 'JEANS-BLU-32': 'Grade B' } })).status).toBe(409); // still in transit
+		expect(
+			(await admin('/returns/5008/grade', { dispositions: { 'JEANS-BLU-32': 'Grade B' } })).status,
+		).toBe(409); // still in transit
 		expect((await admin('/returns/5008/advance', {})).json.return.status).toBe('at_hub');
 		expect((await client.getReturn('5008')).current_tracking_status).toBe('Arrived at hub');
 		const bad = await admin('/returns/5008/grade', { dispositions: { 'NOT-A-SKU': 'Grade A' } });
 		expect(bad.status).toBe(400);
 		expect(bad.json.error).toContain('NOT-A-SKU');
-		const graded = await admin('/returns/5008/grade', { dispositions: { 'JEANS-BLU-32': 'Grade B' } });
-		expect(graded.json).toMatchObject({ complete: true, changedLines: [1], return: { status: 'graded' } });
-		const after = normaliseReboundReturn(await client.getReturn('5008'), { source: 'rebound-poll' });
+		const graded = await admin('/returns/5008/grade', {
+			dispositions: { 'JEANS-BLU-32': 'Grade B' },
+		});
+		expect(graded.json).toMatchObject({
+			complete: true,
+			changedLines: [1],
+			return: { status: 'graded' },
+		});
+		const after = normaliseReboundReturn(await client.getReturn('5008'), {
+			source: 'rebound-poll',
+		});
 		expect(after.ok && after.value.lines.map((l) => l.disposition)).toEqual(['Grade B']);
 		expect(after.ok && after.value.event.sequence).toBe(1);
 		// re-grade by 1-based line index changes the poll event id (the disposition fingerprint)
 		await admin('/returns/5008/grade', { dispositions: { 1: 'Damaged' } });
-		const regraded = normaliseReboundReturn(await client.getReturn('5008'), { source: 'rebound-poll' });
+		const regraded = normaliseReboundReturn(await client.getReturn('5008'), {
+			source: 'rebound-poll',
+		});
 		expect(regraded.ok && regraded.value.lines[0].disposition).toBe('Damaged');
-		expect(regraded.ok && after.ok && regraded.value.event.id).not.toBe(after.ok && after.value.event.id);
+		expect(regraded.ok && after.ok && regraded.value.event.id).not.toBe(
+			after.ok && after.value.event.id,
+		);
 	});
 
 	it('partial grading stays at the hub; advancing to graded needs every line graded', async () => {
@@ -276,9 +492,14 @@ describe('lifecycle and grading', () => {
 		const refused = await admin(`/returns/${id}/advance`, {});
 		expect(refused.status).toBe(409);
 		expect(refused.json.error).toContain('line(s) 1');
-		const done = await admin(`/returns/${id}/advance`, { dispositions: { 'HOODIE-GRY-L': 'Quarantine' } });
+		const done = await admin(`/returns/${id}/advance`, {
+			dispositions: { 'HOODIE-GRY-L': 'Quarantine' },
+		});
 		expect(done.json.return.status).toBe('graded');
-		expect(done.json.return.item.map((i: any) => i.final_disposition)).toEqual(['Quarantine', 'Grade A']);
+		expect(done.json.return.item.map((i: any) => i.final_disposition)).toEqual([
+			'Quarantine',
+			'Grade A',
+		]);
 		expect((await admin(`/returns/${id}/advance`, {})).json.return.status).toBe('delivered');
 		expect((await admin(`/returns/${id}/advance`, {})).status).toBe(409);
 		expect((await admin(`/returns/${id}/cancel`, {})).status).toBe(409);
@@ -286,7 +507,10 @@ describe('lifecycle and grading', () => {
 	});
 
 	it('rejects a bad created return naming the field', async () => {
-		const r = await admin('/returns', newReturn({ item: [{ sku_code: 'MUG-WHT', quantity: 0, price: '8.00' }] }));
+		const r = await admin(
+			'/returns',
+			newReturn({ item: [{ sku_code: 'MUG-WHT', quantity: 0, price: '8.00' }] }),
+		);
 		expect(r.status).toBe(400);
 		expect(r.json.error).toContain('item.0.quantity');
 	});
@@ -299,45 +523,107 @@ describe('webhooks', () => {
 	});
 
 	const verify = (r: Received) =>
-		verifyWebhookSignature({ rawBody: r.body, headers: r.headers as Record<string, string>, secret: SECRET, settings: DEFAULT_WEBHOOK_SETTINGS, nowMs: Date.now() });
+		verifyWebhookSignature({
+			rawBody: r.body,
+			headers: r.headers as Record<string, string>,
+			secret: SECRET,
+			settings: DEFAULT_WEBHOOK_SETTINGS,
+			nowMs: Date.now(),
+		});
 
 	it('delivers each transition signed, in the modeled format, verifiable over the raw bytes', async () => {
 		receiver = await startReceiver();
 		expect((await admin('/webhooks', { url: receiver.url })).status).toBe(201);
 		const id = (await admin('/returns', newReturn())).json.return.id as string;
-		await admin(`/returns/${id}/advance`, { to: 'graded', dispositions: { 'HOODIE-GRY-L': 'Grade A', 'MUG-WHT': 'Dirty' } });
+		await admin(`/returns/${id}/advance`, {
+			to: 'graded',
+			dispositions: { 'HOODIE-GRY-L': 'Grade A', 'MUG-WHT': 'Dirty' },
+		});
 		await admin(`/returns/${id}/advance`, {});
-		expect((await admin('/webhooks/flush', { timeoutMs: 5000 })).json).toEqual({ done: true, pending: 0 });
+		expect((await admin('/webhooks/flush', { timeoutMs: 5000 })).json).toEqual({
+			done: true,
+			pending: 0,
+		});
 		const events = receiver.events();
-		expect(events.map((e) => e.event)).toEqual(['return.created', 'return.in_transit', 'return.received', 'return.processed', 'return.delivered']);
+		expect(events.map((e) => e.event)).toEqual([
+			'return.created',
+			'return.in_transit',
+			'return.received',
+			'return.processed',
+			'return.delivered',
+		]);
 		expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5]);
 		expect(new Set(events.map((e) => e.id)).size).toBe(5);
 		for (const r of receiver.received) {
 			expect(verify(r)).toMatchObject({ ok: true });
 			expect(r.headers['x-rebound-signature']).toMatch(/^[0-9a-f]{64}$/);
 			// re-serialised JSON is not the signed bytes
-			const reserialised = Buffer.from(JSON.stringify(JSON.parse(r.body.toString('utf8')), null, 1));
-			expect(verifyWebhookSignature({ rawBody: reserialised, headers: r.headers as Record<string, string>, secret: SECRET, settings: DEFAULT_WEBHOOK_SETTINGS, nowMs: Date.now() })).toMatchObject({ ok: false, reason: 'bad_signature' });
-			expect(verifyWebhookSignature({ rawBody: r.body, headers: r.headers as Record<string, string>, secret: 'wrong', settings: DEFAULT_WEBHOOK_SETTINGS, nowMs: Date.now() }).ok).toBe(false);
+			const reserialised = Buffer.from(
+				JSON.stringify(JSON.parse(r.body.toString('utf8')), null, 1),
+			);
+			expect(
+				verifyWebhookSignature({
+					rawBody: reserialised,
+					headers: r.headers as Record<string, string>,
+					secret: SECRET,
+					settings: DEFAULT_WEBHOOK_SETTINGS,
+					nowMs: Date.now(),
+				}),
+			).toMatchObject({ ok: false, reason: 'bad_signature' });
+			expect(
+				verifyWebhookSignature({
+					rawBody: r.body,
+					headers: r.headers as Record<string, string>,
+					secret: 'wrong',
+					settings: DEFAULT_WEBHOOK_SETTINGS,
+					nowMs: Date.now(),
+				}).ok,
+			).toBe(false);
 		}
 		const processed = parseWebhookEvent(receiver.received[3].body);
 		expect(processed.ok).toBe(true);
 		if (!processed.ok) return;
 		expect(processed.known).toBe(true);
 		expect(processed.event.data.label).toBeUndefined();
-		expect(processed.normalised.ok && processed.normalised.value.lines.map((l) => l.disposition)).toEqual(['Grade A', 'Dirty']);
-		expect(processed.normalised.ok && processed.normalised.value.event).toMatchObject({ type: 'return.processed', sequence: 4 });
+		expect(
+			processed.normalised.ok && processed.normalised.value.lines.map((l) => l.disposition),
+		).toEqual(['Grade A', 'Dirty']);
+		expect(processed.normalised.ok && processed.normalised.value.event).toMatchObject({
+			type: 'return.processed',
+			sequence: 4,
+		});
 		const log = (await admin('/deliveries')).json.deliveries;
 		expect(log).toHaveLength(5);
-		expect(log.every((d: any) => d.status === 200 && d.outcome === 'delivered' && d.attempt === 1 && d.target === receiver.url && typeof d.ms === 'number')).toBe(true);
+		expect(
+			log.every(
+				(d: any) =>
+					d.status === 200 &&
+					d.outcome === 'delivered' &&
+					d.attempt === 1 &&
+					d.target === receiver.url &&
+					typeof d.ms === 'number',
+			),
+		).toBe(true);
 	});
 
 	it('signs with the fixture settings (base64, prefix, body only)', async () => {
 		await sb.close();
 		const { loadFixture, DEFAULT_FIXTURE_PATH } = await import('../../sandbox/rebound/state');
 		const base = JSON.parse(JSON.stringify(loadFixture(DEFAULT_FIXTURE_PATH)));
-		const settings = { signatureHeader: 'X-Sig', timestampHeader: 'X-Ts', encoding: 'base64' as const, signTimestamp: false, acceptUnsignedTimestamp: true, toleranceSeconds: 300, prefix: 'sha256=' };
-		sb = await startReboundSandbox({ port: 0, now: () => NOW, fixture: { ...base, webhook: { ...base.webhook, ...settings, secret: 'other-secret' } } });
+		const settings = {
+			signatureHeader: 'X-Sig',
+			timestampHeader: 'X-Ts',
+			encoding: 'base64' as const,
+			signTimestamp: false,
+			acceptUnsignedTimestamp: true,
+			toleranceSeconds: 300,
+			prefix: 'sha256=',
+		};
+		sb = await startReboundSandbox({
+			port: 0,
+			now: () => NOW,
+			fixture: { ...base, webhook: { ...base.webhook, ...settings, secret: 'other-secret' } },
+		});
 		receiver = await startReceiver();
 		await admin('/webhooks', { url: receiver.url });
 		await admin('/returns/5009/advance', {});
@@ -345,7 +631,15 @@ describe('webhooks', () => {
 		expect(receiver.received).toHaveLength(1);
 		const r = receiver.received[0];
 		expect(r.headers['x-sig']).toMatch(/^sha256=[A-Za-z0-9+/]+=*$/);
-		expect(verifyWebhookSignature({ rawBody: r.body, headers: r.headers as Record<string, string>, secret: 'other-secret', settings, nowMs: Date.now() })).toMatchObject({ ok: true });
+		expect(
+			verifyWebhookSignature({
+				rawBody: r.body,
+				headers: r.headers as Record<string, string>,
+				secret: 'other-secret',
+				settings,
+				nowMs: Date.now(),
+			}),
+		).toMatchObject({ ok: true });
 		expect(JSON.parse(r.body.toString()).sequence).toBe(3);
 	});
 
@@ -373,10 +667,18 @@ describe('webhooks', () => {
 		const id = (await admin('/returns', newReturn())).json.return.id;
 		await admin('/webhooks/flush', {});
 		await admin('/webhooks/options', { reorderWindow: 3, reorderHoldMs: 10_000 });
-		await admin(`/returns/${id}/advance`, { to: 'graded', dispositions: { 1: 'Grade A', 2: 'Grade B' } });
+		await admin(`/returns/${id}/advance`, {
+			to: 'graded',
+			dispositions: { 1: 'Grade A', 2: 'Grade B' },
+		});
 		await admin('/webhooks/flush', {});
 		expect(receiver.events().map((e) => e.sequence)).toEqual([1, 4, 3, 2]);
-		expect(receiver.events().map((e) => e.event)).toEqual(['return.created', 'return.processed', 'return.received', 'return.in_transit']);
+		expect(receiver.events().map((e) => e.event)).toEqual([
+			'return.created',
+			'return.processed',
+			'return.received',
+			'return.in_transit',
+		]);
 	});
 
 	it('a delay holds deliveries; flush waits for them', async () => {
@@ -417,7 +719,11 @@ describe('webhooks', () => {
 		await admin('/returns/5009/advance', {});
 		expect((await admin('/webhooks/flush', {})).json).toEqual({ done: true, pending: 0 });
 		expect(receiver.received).toHaveLength(3);
-		expect((await admin('/deliveries')).json.deliveries.map((d: any) => d.outcome)).toEqual(['retrying', 'retrying', 'failed']);
+		expect((await admin('/deliveries')).json.deliveries.map((d: any) => d.outcome)).toEqual([
+			'retrying',
+			'retrying',
+			'failed',
+		]);
 	});
 
 	it('an unreachable target is retried and logged without a status; close() stops all timers', async () => {
@@ -457,7 +763,16 @@ describe('webhooks', () => {
 
 describe('bulk generation', () => {
 	it('500 graded returns, deterministic by seed, searchable over a window and normalisable', async () => {
-		const made = (await admin('/returns/bulk', { count: 500, seed: 7, graded: true, linesPerReturn: 2, endDate: '2026-10-10', days: 7 })).json;
+		const made = (
+			await admin('/returns/bulk', {
+				count: 500,
+				seed: 7,
+				graded: true,
+				linesPerReturn: 2,
+				endDate: '2026-10-10',
+				days: 7,
+			})
+		).json;
 		expect(made).toMatchObject({ count: 500, firstId: 10_000, lastId: 10_499 });
 		expect(made.dateFrom >= '2026-10-04' && made.dateTo <= '2026-10-10').toBe(true);
 		const { client } = makeClient();
@@ -466,7 +781,13 @@ describe('bulk generation', () => {
 		expect(await client.searchReturnIds('2026/10/01', '2026/10/03')).toEqual([]);
 		// seven one-day windows partition the same 500
 		let total = 0;
-		for (let d = 4; d <= 10; d++) total += (await client.searchReturnIds(`2026/10/${String(d).padStart(2, '0')}`, `2026/10/${String(d).padStart(2, '0')}`)).length;
+		for (let d = 4; d <= 10; d++)
+			total += (
+				await client.searchReturnIds(
+					`2026/10/${String(d).padStart(2, '0')}`,
+					`2026/10/${String(d).padStart(2, '0')}`,
+				)
+			).length;
 		expect(total).toBe(500);
 		const sample = await client.getReturns(ids.slice(0, 25), 4);
 		for (const r of sample) {
@@ -475,16 +796,35 @@ describe('bulk generation', () => {
 			const n = normaliseReboundReturn(r.value, { source: 'rebound-poll' });
 			expect(n.ok).toBe(true);
 			expect(n.ok && n.value.lines).toHaveLength(2);
-			expect(n.ok && n.value.lines.every((l) => typeof l.disposition === 'string' && l.disposition.length > 0)).toBe(true);
-			expect(['WEB-1001', 'WEB-1002', 'WEB-1003', 'WEB-1004', 'WEB-1005']).toContain(r.value.order_reference);
+			expect(
+				n.ok &&
+					n.value.lines.every((l) => typeof l.disposition === 'string' && l.disposition.length > 0),
+			).toBe(true);
+			expect(['WEB-1001', 'WEB-1002', 'WEB-1003', 'WEB-1004', 'WEB-1005']).toContain(
+				r.value.order_reference,
+			);
 		}
 		// the same seed gives the same returns
 		const first = await client.getReturn(ids[0]);
 		await admin('/reset', {});
-		await admin('/returns/bulk', { count: 500, seed: 7, graded: true, linesPerReturn: 2, endDate: '2026-10-10', days: 7 });
+		await admin('/returns/bulk', {
+			count: 500,
+			seed: 7,
+			graded: true,
+			linesPerReturn: 2,
+			endDate: '2026-10-10',
+			days: 7,
+		});
 		expect(await client.getReturn(ids[0])).toEqual(first);
 		await admin('/reset', {});
-		await admin('/returns/bulk', { count: 500, seed: 8, graded: true, linesPerReturn: 2, endDate: '2026-10-10', days: 7 });
+		await admin('/returns/bulk', {
+			count: 500,
+			seed: 8,
+			graded: true,
+			linesPerReturn: 2,
+			endDate: '2026-10-10',
+			days: 7,
+		});
 		expect(await client.getReturn(ids[0])).not.toEqual(first);
 		expect((await admin('/returns/bulk', { count: 0 })).status).toBe(400);
 	});

@@ -4,7 +4,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readXml, soapFault, soapResponse, textOf, xmlElement, xmlEscape } from '../../sandbox/khaos/xml';
+import {
+	readXml,
+	soapFault,
+	soapResponse,
+	textOf,
+	xmlElement,
+	xmlEscape,
+} from '../../sandbox/khaos/xml';
 import { buildSoapRequest, parseSoapResponse } from '../../transports/khaos/soap';
 
 describe('Khaos sandbox XML', () => {
@@ -13,14 +20,16 @@ describe('Khaos sandbox XML', () => {
 		const offenders = fs
 			.readdirSync(dir)
 			.filter((f) => f.endsWith('.ts'))
-			.filter((f) => /from\s+['"][./]*transports\/khaos\//.test(fs.readFileSync(path.join(dir, f), 'utf8')));
+			.filter((f) =>
+				/from\s+['"][./]*transports\/khaos\//.test(fs.readFileSync(path.join(dir, f), 'utf8')),
+			);
 		expect(offenders).toEqual([]);
 	});
 
 	it('writes elements: text escaped, arrays repeated, objects nested, empty as <x/>, null left out', () => {
-		expect(xmlElement('A', { B: 'x & <y> "z" \'w\'', C: ['1', 2], D: '', E: null, F: { G: undefined } })).toBe(
-			'<A><B>x &amp; &lt;y&gt; &quot;z&quot; &apos;w&apos;</B><C>1</C><C>2</C><D/><F/></A>',
-		);
+		expect(
+			xmlElement('A', { B: 'x & <y> "z" \'w\'', C: ['1', 2], D: '', E: null, F: { G: undefined } }),
+		).toBe('<A><B>x &amp; &lt;y&gt; &quot;z&quot; &apos;w&apos;</B><C>1</C><C>2</C><D/><F/></A>');
 		expect(xmlEscape('a&b')).toBe('a&amp;b');
 	});
 
@@ -28,7 +37,10 @@ describe('Khaos sandbox XML', () => {
 		const doc = readXml(
 			'<?xml version="1.0"?><ns:R xmlns:ns="urn:x"><ns:A ID="1&amp;2">x &amp;amp; &#65;&#x42; &lt;</ns:A><B/><B>t</B><C><![CDATA[<raw> & ]]></C></ns:R>',
 		);
-		expect(doc).toEqual({ ok: true, value: { R: { A: { '#text': 'x &amp; AB <', '@_ID': '1&2' }, B: ['', 't'], C: '<raw> &' } } });
+		expect(doc).toEqual({
+			ok: true,
+			value: { R: { A: { '#text': 'x &amp; AB <', '@_ID': '1&2' }, B: ['', 't'], C: '<raw> &' } },
+		});
 		if (!doc.ok) return;
 		const r = doc.value.R;
 		expect(textOf((r as Record<string, never>).A)).toBe('x &amp; AB <');
@@ -49,26 +61,55 @@ describe('Khaos sandbox XML', () => {
 
 	it("reads the client's request envelopes (SOAP 1.1 and 1.2)", () => {
 		for (const version of ['1.1', '1.2'] as const) {
-			const req = buildSoapRequest({ version, namespace: 'urn:KosWeb-IKosWeb', actionStyle: 'namespaceHash' }, 'ExportStock', [
-				['StockCode', 'A&B,<C>'],
-				['MappingType', 1],
-				['LastUpdated', ''],
-			]);
+			const req = buildSoapRequest(
+				{ version, namespace: 'urn:KosWeb-IKosWeb', actionStyle: 'namespaceHash' },
+				'ExportStock',
+				[
+					['StockCode', 'A&B,<C>'],
+					['MappingType', 1],
+					['LastUpdated', ''],
+				],
+			);
 			const doc = readXml(req.body);
 			expect(doc.ok).toBe(true);
 			if (!doc.ok) return;
-			const body = (doc.value.Envelope as Record<string, Record<string, Record<string, string>>>).Body;
-			expect(body.ExportStock).toMatchObject({ StockCode: 'A&B,<C>', MappingType: '1', LastUpdated: '' });
+			const body = (doc.value.Envelope as Record<string, Record<string, Record<string, string>>>)
+				.Body;
+			expect(body.ExportStock).toMatchObject({
+				StockCode: 'A&B,<C>',
+				MappingType: '1',
+				LastUpdated: '',
+			});
 		}
 	});
 
 	it('writes answers and faults the client reads', () => {
 		for (const version of ['1.1', '1.2'] as const) {
-			const answer = parseSoapResponse(soapResponse(version, 'urn:KosWeb-IKosWeb', 'GetSiteList', '<return><item><SiteID>1</SiteID></item></return>'), 'GetSiteList');
+			const answer = parseSoapResponse(
+				soapResponse(
+					version,
+					'urn:KosWeb-IKosWeb',
+					'GetSiteList',
+					'<return><item><SiteID>1</SiteID></item></return>',
+				),
+				'GetSiteList',
+			);
 			expect(answer).toEqual({ kind: 'response', element: { return: { item: { SiteID: '1' } } } });
 		}
-		expect(parseSoapResponse(soapFault('1.1', 'Boom & <co>'), 'X')).toEqual({ kind: 'fault', faultCode: 'SOAP-ENV:Server', faultString: 'Boom & <co>' });
-		expect(parseSoapResponse(soapFault('1.2', 'Bad', 'SOAP-ENV:Client'), 'X')).toEqual({ kind: 'fault', faultCode: 'SOAP-ENV:Sender', faultString: 'Bad' });
-		expect(parseSoapResponse(soapFault('1.2', 'Down'), 'X')).toEqual({ kind: 'fault', faultCode: 'SOAP-ENV:Receiver', faultString: 'Down' });
+		expect(parseSoapResponse(soapFault('1.1', 'Boom & <co>'), 'X')).toEqual({
+			kind: 'fault',
+			faultCode: 'SOAP-ENV:Server',
+			faultString: 'Boom & <co>',
+		});
+		expect(parseSoapResponse(soapFault('1.2', 'Bad', 'SOAP-ENV:Client'), 'X')).toEqual({
+			kind: 'fault',
+			faultCode: 'SOAP-ENV:Sender',
+			faultString: 'Bad',
+		});
+		expect(parseSoapResponse(soapFault('1.2', 'Down'), 'X')).toEqual({
+			kind: 'fault',
+			faultCode: 'SOAP-ENV:Receiver',
+			faultString: 'Down',
+		});
 	});
 });

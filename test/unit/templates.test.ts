@@ -8,8 +8,19 @@ import * as path from 'node:path';
 import { EXCEPTION_CATALOGUE, exceptionKey } from '../../core/exceptions';
 import { toInboxRow } from '../../core/inboxRow';
 import { EXCEPTION_OUTPUT_OPERATIONS } from '../../nodes/KhaosControl/KhaosControl.node';
-import { PACKAGE, TEMPLATES, renderTemplate, type N8nNode, type WorkflowTemplate } from '../../scripts/templates/build';
-import { PLACEHOLDERS, PlaceholderError, findPlaceholders, substitute } from '../../scripts/templates/placeholders';
+import {
+	PACKAGE,
+	TEMPLATES,
+	renderTemplate,
+	type N8nNode,
+	type WorkflowTemplate,
+} from '../../scripts/templates/build';
+import {
+	PLACEHOLDERS,
+	PlaceholderError,
+	findPlaceholders,
+	substitute,
+} from '../../scripts/templates/placeholders';
 import { INBOX_STATUSES, TABLES, type TableKey } from '../../scripts/templates/tables';
 import { makeReturn } from './core/mapping.fixtures';
 
@@ -17,7 +28,9 @@ const ROOT = path.resolve(__dirname, '../..');
 const WORKFLOWS = path.join(ROOT, 'workflows');
 
 function load(file: string): WorkflowTemplate {
-	return JSON.parse(fs.readFileSync(path.join(WORKFLOWS, `${file}.json`), 'utf8')) as WorkflowTemplate;
+	return JSON.parse(
+		fs.readFileSync(path.join(WORKFLOWS, `${file}.json`), 'utf8'),
+	) as WorkflowTemplate;
 }
 
 const templates = TEMPLATES.map((info) => ({ info, wf: load(info.file) }));
@@ -46,7 +59,10 @@ function collectNames(value: unknown, out: Set<string>): Set<string> {
 function loadDeclared(dir: string): Set<string> | null {
 	try {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const mod = require(path.join(ROOT, 'nodes', dir, `${dir}.node`)) as Record<string, new () => { description: { properties: unknown[] } }>;
+		const mod = require(path.join(ROOT, 'nodes', dir, `${dir}.node`)) as Record<
+			string,
+			new () => { description: { properties: unknown[] } }
+		>;
 		const Cls = mod[dir];
 		return collectNames(new Cls().description.properties, new Set());
 	} catch {
@@ -57,7 +73,13 @@ function loadDeclared(dir: string): Set<string> | null {
 function readTree(dir: string): string {
 	return fs
 		.readdirSync(dir, { withFileTypes: true })
-		.map((e) => (e.isDirectory() ? readTree(path.join(dir, e.name)) : e.name.endsWith('.ts') ? fs.readFileSync(path.join(dir, e.name), 'utf8') : ''))
+		.map((e) =>
+			e.isDirectory()
+				? readTree(path.join(dir, e.name))
+				: e.name.endsWith('.ts')
+					? fs.readFileSync(path.join(dir, e.name), 'utf8')
+					: '',
+		)
 		.join('\n');
 }
 
@@ -70,7 +92,11 @@ for (const dir of fs.readdirSync(path.join(ROOT, 'nodes'))) {
 	const at = text.indexOf('description: INodeTypeDescription = {');
 	const m = /\n\t\tname: '([^']+)'/.exec(text.slice(at));
 	if (at < 0 || !m) continue;
-	packageNodes.set(m[1], { dir, source: `${readTree(path.join(ROOT, 'nodes', dir))}\n${sharedSource}`, declared: loadDeclared(dir) });
+	packageNodes.set(m[1], {
+		dir,
+		source: `${readTree(path.join(ROOT, 'nodes', dir))}\n${sharedSource}`,
+		declared: loadDeclared(dir),
+	});
 }
 
 /** Parameters the templates use that the Khaos node does not declare yet (Return → Reconcile is being added). */
@@ -80,14 +106,24 @@ const khaosHasReconcile = /value: 'reconcile'/.test(packageNodes.get('khaosContr
 function declares(pkg: PackageNode, name: string): boolean {
 	if (pkg.declared) return pkg.declared.has(name);
 	const source = pkg.source;
-	return new RegExp(`name: '${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`).test(source) || new RegExp(`value: '${name}'`).test(source);
+	return (
+		new RegExp(`name: '${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`).test(source) ||
+		new RegExp(`value: '${name}'`).test(source)
+	);
 }
 
 // ---------------------------------------------------------------- outputs
 
-const BASE_NODES: Record<string, { versions: number[]; outputs: number; inputs?: number; trigger?: boolean }> = {
+const BASE_NODES: Record<
+	string,
+	{ versions: number[]; outputs: number; inputs?: number; trigger?: boolean }
+> = {
 	'n8n-nodes-base.dataTable': { versions: [1, 1.1], outputs: 1 },
-	'n8n-nodes-base.scheduleTrigger': { versions: [1, 1.1, 1.2, 1.3, 1.4], outputs: 1, trigger: true },
+	'n8n-nodes-base.scheduleTrigger': {
+		versions: [1, 1.1, 1.2, 1.3, 1.4],
+		outputs: 1,
+		trigger: true,
+	},
 	'n8n-nodes-base.manualTrigger': { versions: [1], outputs: 1, trigger: true },
 	'n8n-nodes-base.if': { versions: [2, 2.1, 2.2, 2.3], outputs: 2 },
 	'n8n-nodes-base.filter': { versions: [2, 2.1, 2.2, 2.3], outputs: 1 },
@@ -101,8 +137,10 @@ const BASE_NODES: Record<string, { versions: number[]; outputs: number; inputs?:
 function outputCount(node: N8nNode): number {
 	if (node.type in BASE_NODES) return BASE_NODES[node.type].outputs;
 	const name = node.type.slice(PACKAGE.length + 1);
-	if (name === 'khaosControl') return EXCEPTION_OUTPUT_OPERATIONS[String(node.parameters.operation)] ? 2 : 1;
-	if (name === 'returnsMapping' || name === 'reBoundTrigger' || name === 'reBoundPollTrigger') return 2;
+	if (name === 'khaosControl')
+		return EXCEPTION_OUTPUT_OPERATIONS[String(node.parameters.operation)] ? 2 : 1;
+	if (name === 'returnsMapping' || name === 'reBoundTrigger' || name === 'reBoundPollTrigger')
+		return 2;
 	return 1;
 }
 
@@ -115,10 +153,16 @@ function exceptionOutput(node: N8nNode): number | null {
 
 function targets(wf: WorkflowTemplate, from: string, output?: number): string[] {
 	const outs = wf.connections[from]?.main ?? [];
-	return outs.flatMap((conns, i) => (output === undefined || output === i ? conns.map((c) => c.node) : []));
+	return outs.flatMap((conns, i) =>
+		output === undefined || output === i ? conns.map((c) => c.node) : [],
+	);
 }
 
-function reachable(wf: WorkflowTemplate, start: string, without: string | null = null): Set<string> {
+function reachable(
+	wf: WorkflowTemplate,
+	start: string,
+	without: string | null = null,
+): Set<string> {
 	const seen = new Set<string>([start]);
 	const queue = [start];
 	for (let guard = 0; queue.length && guard < 10000; guard++) {
@@ -141,14 +185,18 @@ function node(wf: WorkflowTemplate, name: string): N8nNode {
 /** The [node, output] connections that feed a node, sorted. */
 function feeders(wf: WorkflowTemplate, name: string): Array<[string, number]> {
 	const out: Array<[string, number]> = [];
-	for (const [from, { main }] of Object.entries(wf.connections)) main.forEach((conns, i) => conns.some((c) => c.node === name) && out.push([from, i]));
+	for (const [from, { main }] of Object.entries(wf.connections))
+		main.forEach((conns, i) => conns.some((c) => c.node === name) && out.push([from, i]));
 	return out.sort();
 }
 
 /** Data table nodes that write the inbox (insert, update, upsert). */
 function inboxWrites(wf: WorkflowTemplate): N8nNode[] {
 	return wf.nodes.filter(
-		(n) => n.type === 'n8n-nodes-base.dataTable' && (n.parameters as any).dataTableId.value === '{{INBOX_TABLE_ID}}' && ['insert', 'update', 'upsert'].includes(String(n.parameters.operation)),
+		(n) =>
+			n.type === 'n8n-nodes-base.dataTable' &&
+			(n.parameters as any).dataTableId.value === '{{INBOX_TABLE_ID}}' &&
+			['insert', 'update', 'upsert'].includes(String(n.parameters.operation)),
 	);
 }
 
@@ -158,7 +206,14 @@ const NOW = '2026-12-03T10:00:00.000Z';
  * Runs the code of a one-expression parameter (`={{ … }}`) as plain JavaScript with the given $json
  * and $(), placeholders filled from `values`: the logic the templates put into expressions.
  */
-function evaluate(expr: string, ctx: { $json?: Record<string, unknown>; $?: (name: string) => unknown; values?: Record<string, number> } = {}): any {
+function evaluate(
+	expr: string,
+	ctx: {
+		$json?: Record<string, unknown>;
+		$?: (name: string) => unknown;
+		values?: Record<string, number>;
+	} = {},
+): any {
 	const m = /^=\{\{([\s\S]*)\}\}$/.exec(expr);
 	if (!m) throw new Error(`not one expression: ${expr}`);
 	const code = m[1].replace(/\{\{([A-Z][A-Z0-9_]*)\}\}/g, (_t, name: string) => {
@@ -166,7 +221,9 @@ function evaluate(expr: string, ctx: { $json?: Record<string, unknown>; $?: (nam
 		return String(ctx.values?.[name]);
 	});
 	const now = { toISO: () => NOW, minus: () => now };
-	const fn = new Function('$json', '$', '$now', '$execution', `return (${code});`) as (...args: unknown[]) => unknown;
+	const fn = new Function('$json', '$', '$now', '$execution', `return (${code});`) as (
+		...args: unknown[]
+	) => unknown;
 	return fn(ctx.$json ?? {}, ctx.$ ?? (() => ({})), now, { id: 'exec-1' });
 }
 
@@ -174,115 +231,215 @@ function evaluate(expr: string, ctx: { $json?: Record<string, unknown>; $?: (nam
 
 describe('workflow templates', () => {
 	it('has the five templates, each generated from scripts/templates/build.ts', () => {
-		expect(templates.map((t) => t.info.file)).toEqual(['returns-intake', 'returns-processor', 'credit-posting', 'reconciliation', 'exception-replay']);
+		expect(templates.map((t) => t.info.file)).toEqual([
+			'returns-intake',
+			'returns-processor',
+			'credit-posting',
+			'reconciliation',
+			'exception-replay',
+		]);
 		for (const { info } of templates) {
-			expect(fs.readFileSync(path.join(WORKFLOWS, `${info.file}.json`), 'utf8')).toBe(renderTemplate(info));
+			expect(fs.readFileSync(path.join(WORKFLOWS, `${info.file}.json`), 'utf8')).toBe(
+				renderTemplate(info),
+			);
 		}
 	});
 
-	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s has only fields the public API accepts on create', (_file, wf) => {
-		expect(Object.keys(wf).sort()).toEqual(['connections', 'name', 'nodes', 'settings']);
-		const settingsAllowed = ['saveExecutionProgress', 'saveManualExecutions', 'saveDataErrorExecution', 'saveDataSuccessExecution', 'executionTimeout', 'errorWorkflow', 'timezone', 'executionOrder', 'callerPolicy', 'callerIds'];
-		for (const key of Object.keys(wf.settings)) expect(settingsAllowed).toContain(key);
-		const nodeAllowed = ['id', 'name', 'webhookId', 'disabled', 'notesInFlow', 'notes', 'type', 'typeVersion', 'executeOnce', 'alwaysOutputData', 'retryOnFail', 'maxTries', 'waitBetweenTries', 'onError', 'position', 'parameters', 'credentials'];
-		for (const n of wf.nodes) {
-			for (const key of Object.keys(n)) expect(nodeAllowed).toContain(key);
-			expect(n.position).toHaveLength(2);
-		}
-		expect(new Set(wf.nodes.map((n) => n.name)).size).toBe(wf.nodes.length);
-		expect(new Set(wf.nodes.map((n) => n.id)).size).toBe(wf.nodes.length);
-	});
-
-	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s uses only built-in nodes of n8n 2.40 and nodes of this package', (_file, wf) => {
-		for (const n of wf.nodes) {
-			if (n.type.startsWith('n8n-nodes-base.')) {
-				expect(BASE_NODES[n.type]).toBeDefined();
-				expect(BASE_NODES[n.type].versions).toContain(n.typeVersion);
-			} else {
-				expect(n.type.startsWith(`${PACKAGE}.`)).toBe(true);
-				expect(packageNodes.has(n.type.slice(PACKAGE.length + 1))).toBe(true);
-				expect(n.typeVersion).toBe(1);
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		'%s has only fields the public API accepts on create',
+		(_file, wf) => {
+			expect(Object.keys(wf).sort()).toEqual(['connections', 'name', 'nodes', 'settings']);
+			const settingsAllowed = [
+				'saveExecutionProgress',
+				'saveManualExecutions',
+				'saveDataErrorExecution',
+				'saveDataSuccessExecution',
+				'executionTimeout',
+				'errorWorkflow',
+				'timezone',
+				'executionOrder',
+				'callerPolicy',
+				'callerIds',
+			];
+			for (const key of Object.keys(wf.settings)) expect(settingsAllowed).toContain(key);
+			const nodeAllowed = [
+				'id',
+				'name',
+				'webhookId',
+				'disabled',
+				'notesInFlow',
+				'notes',
+				'type',
+				'typeVersion',
+				'executeOnce',
+				'alwaysOutputData',
+				'retryOnFail',
+				'maxTries',
+				'waitBetweenTries',
+				'onError',
+				'position',
+				'parameters',
+				'credentials',
+			];
+			for (const n of wf.nodes) {
+				for (const key of Object.keys(n)) expect(nodeAllowed).toContain(key);
+				expect(n.position).toHaveLength(2);
 			}
-			expect(n.type).not.toMatch(/\.(code|function|functionItem|executeCommand|httpRequest)$/i);
-		}
-	});
+			expect(new Set(wf.nodes.map((n) => n.name)).size).toBe(wf.nodes.length);
+			expect(new Set(wf.nodes.map((n) => n.id)).size).toBe(wf.nodes.length);
+		},
+	);
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		'%s uses only built-in nodes of n8n 2.40 and nodes of this package',
+		(_file, wf) => {
+			for (const n of wf.nodes) {
+				if (n.type.startsWith('n8n-nodes-base.')) {
+					expect(BASE_NODES[n.type]).toBeDefined();
+					expect(BASE_NODES[n.type].versions).toContain(n.typeVersion);
+				} else {
+					expect(n.type.startsWith(`${PACKAGE}.`)).toBe(true);
+					expect(packageNodes.has(n.type.slice(PACKAGE.length + 1))).toBe(true);
+					expect(n.typeVersion).toBe(1);
+				}
+				expect(n.type).not.toMatch(/\.(code|function|functionItem|executeCommand|httpRequest)$/i);
+			}
+		},
+	);
 
 	it('reads the descriptions of the Khaos Control and Returns Mapping nodes', () => {
 		expect(packageNodes.get('khaosControl')?.declared?.has('applyReturnMoves')).toBe(true);
 		expect(packageNodes.get('returnsMapping')?.declared?.has('dispositionSource')).toBe(true);
-		expect([...packageNodes.keys()].sort()).toEqual(['khaosControl', 'reBound', 'reBoundPollTrigger', 'reBoundTrigger', 'returnsMapping']);
+		expect([...packageNodes.keys()].sort()).toEqual([
+			'khaosControl',
+			'reBound',
+			'reBoundPollTrigger',
+			'reBoundTrigger',
+			'returnsMapping',
+		]);
 	});
 
-	it.each(templates.map((t) => [t.info.file, t.wf] as const))("%s sets only parameters the package's nodes declare", (_file, wf) => {
-		for (const n of wf.nodes.filter((x) => x.type.startsWith(`${PACKAGE}.`))) {
-			const pkg = packageNodes.get(n.type.slice(PACKAGE.length + 1)) as PackageNode;
-			const names = [...Object.keys(n.parameters), ...Object.keys((n.parameters.options as Record<string, unknown>) ?? {})];
-			for (const v of [n.parameters.resource, n.parameters.operation]) if (typeof v === 'string') names.push(v);
-			for (const name of names) {
-				if (name === 'pollTimes') continue; // n8n adds it to every polling trigger
-				if (!khaosHasReconcile && PENDING_RECONCILE.includes(name)) continue;
-				expect({ node: n.name, parameter: name, declared: declares(pkg, name) }).toEqual({ node: n.name, parameter: name, declared: true });
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		"%s sets only parameters the package's nodes declare",
+		(_file, wf) => {
+			for (const n of wf.nodes.filter((x) => x.type.startsWith(`${PACKAGE}.`))) {
+				const pkg = packageNodes.get(n.type.slice(PACKAGE.length + 1)) as PackageNode;
+				const names = [
+					...Object.keys(n.parameters),
+					...Object.keys((n.parameters.options as Record<string, unknown>) ?? {}),
+				];
+				for (const v of [n.parameters.resource, n.parameters.operation])
+					if (typeof v === 'string') names.push(v);
+				for (const name of names) {
+					if (name === 'pollTimes') continue; // n8n adds it to every polling trigger
+					if (!khaosHasReconcile && PENDING_RECONCILE.includes(name)) continue;
+					expect({ node: n.name, parameter: name, declared: declares(pkg, name) }).toEqual({
+						node: n.name,
+						parameter: name,
+						declared: true,
+					});
+				}
+				for (const cred of Object.keys(n.credentials ?? {}))
+					expect(pkg.source).toContain(
+						cred === 'khaosControlApi' ? 'KHAOS_CREDENTIAL' : `'${cred}'`,
+					);
 			}
-			for (const cred of Object.keys(n.credentials ?? {})) expect(pkg.source).toContain(cred === 'khaosControlApi' ? 'KHAOS_CREDENTIAL' : `'${cred}'`);
-		}
-	});
+		},
+	);
 
-	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s: every connection joins existing nodes on a valid output, exception outputs included', (_file, wf) => {
-		const names = new Set(wf.nodes.map((n) => n.name));
-		for (const [from, { main }] of Object.entries(wf.connections)) {
-			expect(names.has(from)).toBe(true);
-			const n = node(wf, from);
-			expect(main.length).toBeLessThanOrEqual(outputCount(n));
-			for (const conns of main) for (const c of conns) {
-				expect(names.has(c.node)).toBe(true);
-				expect(c).toEqual({ node: c.node, type: 'main', index: c.index });
-				expect(c.index).toBeLessThan(BASE_NODES[node(wf, c.node).type]?.inputs ?? 1);
-				expect(BASE_NODES[node(wf, c.node).type]?.trigger ?? false).toBe(false);
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		'%s: every connection joins existing nodes on a valid output, exception outputs included',
+		(_file, wf) => {
+			const names = new Set(wf.nodes.map((n) => n.name));
+			for (const [from, { main }] of Object.entries(wf.connections)) {
+				expect(names.has(from)).toBe(true);
+				const n = node(wf, from);
+				expect(main.length).toBeLessThanOrEqual(outputCount(n));
+				for (const conns of main)
+					for (const c of conns) {
+						expect(names.has(c.node)).toBe(true);
+						expect(c).toEqual({ node: c.node, type: 'main', index: c.index });
+						expect(c.index).toBeLessThan(BASE_NODES[node(wf, c.node).type]?.inputs ?? 1);
+						expect(BASE_NODES[node(wf, c.node).type]?.trigger ?? false).toBe(false);
+					}
 			}
-		}
-		for (const n of wf.nodes) {
-			const ex = exceptionOutput(n);
-			if (ex !== null) expect({ node: n.name, exceptionTargets: targets(wf, n.name, ex).length > 0 }).toEqual({ node: n.name, exceptionTargets: true });
-			if (n.type !== 'n8n-nodes-base.stickyNote' && !(BASE_NODES[n.type]?.trigger || /Trigger$/.test(n.type))) {
-				const fed = Object.values(wf.connections).some(({ main }) => main.some((conns) => conns.some((c) => c.node === n.name)));
-				expect({ node: n.name, fed }).toEqual({ node: n.name, fed: true });
+			for (const n of wf.nodes) {
+				const ex = exceptionOutput(n);
+				if (ex !== null)
+					expect({ node: n.name, exceptionTargets: targets(wf, n.name, ex).length > 0 }).toEqual({
+						node: n.name,
+						exceptionTargets: true,
+					});
+				if (
+					n.type !== 'n8n-nodes-base.stickyNote' &&
+					!(BASE_NODES[n.type]?.trigger || /Trigger$/.test(n.type))
+				) {
+					const fed = Object.values(wf.connections).some(({ main }) =>
+						main.some((conns) => conns.some((c) => c.node === n.name)),
+					);
+					expect({ node: n.name, fed }).toEqual({ node: n.name, fed: true });
+				}
 			}
-		}
-	});
+		},
+	);
 
-	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s: $("…") references name nodes of the same workflow', (_file, wf) => {
-		const names = new Set(wf.nodes.map((n) => n.name));
-		const text = JSON.stringify(wf.nodes.map((n) => n.parameters));
-		const refs = [...text.matchAll(/\$\('([^']+)'\)/g)].map((m) => m[1]);
-		expect(refs.length).toBeGreaterThan(0);
-		for (const ref of refs) expect(names.has(ref)).toBe(true);
-	});
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		'%s: $("…") references name nodes of the same workflow',
+		(_file, wf) => {
+			const names = new Set(wf.nodes.map((n) => n.name));
+			const text = JSON.stringify(wf.nodes.map((n) => n.parameters));
+			const refs = [...text.matchAll(/\$\('([^']+)'\)/g)].map((m) => m[1]);
+			expect(refs.length).toBeGreaterThan(0);
+			for (const ref of refs) expect(names.has(ref)).toBe(true);
+		},
+	);
 
-	it.each(templates.map((t) => [t.info.file, t.wf] as const))('%s: Data table nodes use known tables and columns', (_file, wf) => {
-		const stems = new Map(Object.values(TABLES).map((t) => [`{{${t.stem}_TABLE_ID}}`, t.key as TableKey]));
-		for (const n of wf.nodes.filter((x) => x.type === 'n8n-nodes-base.dataTable')) {
-			const p = n.parameters as Record<string, any>;
-			expect(p.resource).toBe('row');
-			expect(['get', 'insert', 'update', 'upsert', 'rowExists', 'rowNotExists', 'deleteRows']).toContain(p.operation);
-			expect(p.dataTableId.__rl).toBe(true);
-			expect(p.dataTableId.mode).toBe('id');
-			const table = stems.get(p.dataTableId.value) as TableKey;
-			expect(table).toBeDefined();
-			const columns = new Set([...TABLES[table].columns.map((c) => c.name), 'id', 'createdAt', 'updatedAt']);
-			for (const c of p.filters?.conditions ?? []) expect(columns.has(c.keyName)).toBe(true);
-			if (['update', 'upsert', 'rowExists', 'rowNotExists', 'deleteRows'].includes(p.operation)) expect(p.filters.conditions.length).toBeGreaterThan(0);
-			if (p.operation === 'deleteRows') expect(p.matchType).toBe('allConditions');
-			if (p.columns?.mappingMode === 'autoMapInputData') {
-				// only the intake's insert, fed by triggers whose Output is the inbox row itself
-				expect([n.name, p.operation, p.columns.value]).toEqual(['Queue Return', 'insert', {}]);
-			} else if (p.columns) {
-				expect(p.columns.mappingMode).toBe('defineBelow');
-				for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
-				expect(p.columns.schema.map((s: { id: string }) => s.id).sort()).toEqual(Object.keys(p.columns.value).sort());
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		'%s: Data table nodes use known tables and columns',
+		(_file, wf) => {
+			const stems = new Map(
+				Object.values(TABLES).map((t) => [`{{${t.stem}_TABLE_ID}}`, t.key as TableKey]),
+			);
+			for (const n of wf.nodes.filter((x) => x.type === 'n8n-nodes-base.dataTable')) {
+				const p = n.parameters as Record<string, any>;
+				expect(p.resource).toBe('row');
+				expect([
+					'get',
+					'insert',
+					'update',
+					'upsert',
+					'rowExists',
+					'rowNotExists',
+					'deleteRows',
+				]).toContain(p.operation);
+				expect(p.dataTableId.__rl).toBe(true);
+				expect(p.dataTableId.mode).toBe('id');
+				const table = stems.get(p.dataTableId.value) as TableKey;
+				expect(table).toBeDefined();
+				const columns = new Set([
+					...TABLES[table].columns.map((c) => c.name),
+					'id',
+					'createdAt',
+					'updatedAt',
+				]);
+				for (const c of p.filters?.conditions ?? []) expect(columns.has(c.keyName)).toBe(true);
+				if (['update', 'upsert', 'rowExists', 'rowNotExists', 'deleteRows'].includes(p.operation))
+					expect(p.filters.conditions.length).toBeGreaterThan(0);
+				if (p.operation === 'deleteRows') expect(p.matchType).toBe('allConditions');
+				if (p.columns?.mappingMode === 'autoMapInputData') {
+					// only the intake's insert, fed by triggers whose Output is the inbox row itself
+					expect([n.name, p.operation, p.columns.value]).toEqual(['Queue Return', 'insert', {}]);
+				} else if (p.columns) {
+					expect(p.columns.mappingMode).toBe('defineBelow');
+					for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
+					expect(p.columns.schema.map((s: { id: string }) => s.id).sort()).toEqual(
+						Object.keys(p.columns.value).sort(),
+					);
+				}
+				if (p.orderBy) expect(columns.has(p.orderByColumn)).toBe(true);
 			}
-			if (p.orderBy) expect(columns.has(p.orderByColumn)).toBe(true);
-		}
-	});
+		},
+	);
 });
 
 describe('the returns flow', () => {
@@ -295,12 +452,20 @@ describe('the returns flow', () => {
 		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['New Event?']);
 		// redeliveries (an event id already in the inbox) are dropped before the insert
 		const fresh = node(intake, 'New Event?').parameters as Record<string, any>;
-		expect([fresh.operation, fresh.filters.conditions]).toEqual(['rowNotExists', [{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.eventId }}' }]]);
+		expect([fresh.operation, fresh.filters.conditions]).toEqual([
+			'rowNotExists',
+			[{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.eventId }}' }],
+		]);
 		// stale events (the return already has an inbox row with this or a later sequence) too:
 		// New Event? feeds input 1 of the Merge, the Get of later rows feeds input 2, non-matches go on
 		expect(targets(intake, 'New Event?', 0)).toEqual(['Later Events Queued', 'Drop Stale Events']);
 		const later = node(intake, 'Later Events Queued') as N8nNode & { alwaysOutputData?: boolean };
-		expect([later.parameters.operation, later.parameters.matchType, (later.parameters as Record<string, any>).filters.conditions, later.alwaysOutputData]).toEqual([
+		expect([
+			later.parameters.operation,
+			later.parameters.matchType,
+			(later.parameters as Record<string, any>).filters.conditions,
+			later.alwaysOutputData,
+		]).toEqual([
 			'get',
 			'allConditions',
 			[
@@ -310,17 +475,39 @@ describe('the returns flow', () => {
 			true,
 		]);
 		// both triggers emit inbox rows, inserted as they come (no expression per column)
-		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe('inboxRow');
-		expect((node(intake, 'ReBound Poll Trigger').parameters as Record<string, any>).options.output).toBe('inboxRow');
+		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe(
+			'inboxRow',
+		);
+		expect(
+			(node(intake, 'ReBound Poll Trigger').parameters as Record<string, any>).options.output,
+		).toBe('inboxRow');
 		const insert = node(intake, 'Queue Return').parameters as Record<string, any>;
-		expect([insert.operation, insert.columns.mappingMode, insert.options]).toEqual(['insert', 'autoMapInputData', { optimizeBulk: true }]);
+		expect([insert.operation, insert.columns.mappingMode, insert.options]).toEqual([
+			'insert',
+			'autoMapInputData',
+			{ optimizeBulk: true },
+		]);
 		// every field of an inbox row is a column of the inbox table (an unknown one would fail the insert)
-		const row = toInboxRow(makeReturn('5001', [{ sku: 'TSHIRT-RED-M', disposition: 'Grade A' }]), '2026-11-28T10:00:00.000Z');
+		const row = toInboxRow(
+			makeReturn('5001', [{ sku: 'TSHIRT-RED-M', disposition: 'Grade A' }]),
+			'2026-11-28T10:00:00.000Z',
+		);
 		const inboxColumns = TABLES.inbox.columns.map((c) => c.name);
 		expect(Object.keys(row).filter((k) => !inboxColumns.includes(k))).toEqual([]);
-		for (const [k, v] of Object.entries(row)) expect(typeof v).toBe(TABLES.inbox.columns.find((c) => c.name === k)?.type === 'number' ? 'number' : 'string');
-		expect(intake.connections['Later Events Queued'].main[0]).toEqual([{ node: 'Drop Stale Events', type: 'main', index: 1 }]);
-		expect(node(intake, 'Drop Stale Events').parameters).toMatchObject({ mode: 'combine', combineBy: 'combineByFields', fieldsToMatchString: 'returnId', joinMode: 'keepNonMatches', outputDataFrom: 'input1' });
+		for (const [k, v] of Object.entries(row))
+			expect(typeof v).toBe(
+				TABLES.inbox.columns.find((c) => c.name === k)?.type === 'number' ? 'number' : 'string',
+			);
+		expect(intake.connections['Later Events Queued'].main[0]).toEqual([
+			{ node: 'Drop Stale Events', type: 'main', index: 1 },
+		]);
+		expect(node(intake, 'Drop Stale Events').parameters).toMatchObject({
+			mode: 'combine',
+			combineBy: 'combineByFields',
+			fieldsToMatchString: 'returnId',
+			joinMode: 'keepNonMatches',
+			outputDataFrom: 'input1',
+		});
 		expect(targets(intake, 'Drop Stale Events', 0)).toEqual(['Queue Return']);
 		expect(node(intake, 'ReBound Trigger').disabled).toBe('{{WEBHOOK_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe('{{POLL_TRIGGER_DISABLED}}');
@@ -328,75 +515,147 @@ describe('the returns flow', () => {
 		const queue = node(intake, 'Queue Return').parameters as Record<string, any>;
 		expect(queue.operation).toBe('insert');
 		// the row the trigger emits is queued, with the normalised return as its payload
-		expect([row.status, row.attempts, row.eventId, row.sequence, JSON.parse(row.payload).returnId]).toEqual(['queued', 0, 'evt-5001', 3, '5001']);
-		expect(targets(intake, 'ReBound Trigger', 1).sort()).toEqual(['Known Exception?', 'New Exception?']);
+		expect([
+			row.status,
+			row.attempts,
+			row.eventId,
+			row.sequence,
+			JSON.parse(row.payload).returnId,
+		]).toEqual(['queued', 0, 'evt-5001', 3, '5001']);
+		expect(targets(intake, 'ReBound Trigger', 1).sort()).toEqual([
+			'Known Exception?',
+			'New Exception?',
+		]);
 	});
 
 	it.each([
 		['processor', 'returns-processor'],
 		['credit posting', 'credit-posting'],
-	])('%s: the exception row is written before the inbox row leaves processing (v1 runs one output\'s children top to bottom)', (_n, file) => {
-		const wf = load(file);
-		const y = (name: string) => (node(wf, name) as N8nNode & { position: [number, number] }).position[1];
-		expect(targets(wf, 'Retry Later?', 1).sort()).toEqual(['Known Exception?', 'Mark Inbox Exception', 'New Exception?']);
-		expect(y('Mark Inbox Exception')).toBeGreaterThan(Math.max(y('New Exception?'), y('Known Exception?')));
-		expect(wf.settings.executionOrder).toBe('v1');
-	});
+	])(
+		"%s: the exception row is written before the inbox row leaves processing (v1 runs one output's children top to bottom)",
+		(_n, file) => {
+			const wf = load(file);
+			const y = (name: string) =>
+				(node(wf, name) as N8nNode & { position: [number, number] }).position[1];
+			expect(targets(wf, 'Retry Later?', 1).sort()).toEqual([
+				'Known Exception?',
+				'Mark Inbox Exception',
+				'New Exception?',
+			]);
+			expect(y('Mark Inbox Exception')).toBeGreaterThan(
+				Math.max(y('New Exception?'), y('Known Exception?')),
+			);
+			expect(wf.settings.executionOrder).toBe('v1');
+		},
+	);
 
 	it.each([
 		['processor', 'returns-processor', 'Mark Processing'],
 		['credit posting', 'credit-posting', 'Credit-Queued Returns'],
-	])('%s: finishes only the rows that succeeded, by id; no node sets done for a row whose item did not reach the end of the success path', (_n, file, claimNode) => {
-		const wf = load(file);
-		// the only writes that can set done: the success end, and the credit_mismatch exception (its credit note exists)
-		const settingDone = inboxWrites(wf).filter((n) => String((n.parameters as any).columns?.value?.status ?? '').includes('done'));
-		expect(settingDone.map((n) => n.name).sort()).toEqual(['Mark Done', 'Mark Inbox Exception']);
-		// the success end: one update per item that reached it, of its own claimed row (by id), fed only by the credit step's success output
-		const done = node(wf, 'Mark Done');
-		const p = done.parameters as any;
-		const byId = { keyName: 'id', condition: 'eq', keyValue: `={{ $('${claimNode}').item.json.id }}` };
-		// the processor also requires the row to be still held by this run (its claim)
-		const held = file === 'returns-processor' ? [{ keyName: 'status', condition: 'eq', keyValue: 'processing' }, { keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' }] : [];
-		expect([p.operation, p.filters.conditions, p.columns.value.status, done.executeOnce ?? false]).toEqual([
-			'update',
-			[byId, ...held],
-			'done',
-			false,
-		]);
-		expect(feeders(wf, 'Mark Done')).toEqual([['Create Credit Note', 0]]);
-		expect((node(wf, 'Mark Inbox Exception').parameters as any).columns.value.status).toBe("={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}");
-		expect(feeders(wf, 'Mark Inbox Exception')).toEqual([['Retry Later?', 1]]);
-		// no write settles rows as a set (by status or claim): every inbox update but the claim itself names its row by id
-		for (const n of inboxWrites(wf).filter((x) => x.parameters.operation === 'update' && x.name !== 'Mark Processing')) {
-			expect({ node: n.name, byId: (n.parameters as any).filters.conditions.some((c: { keyName: string; condition: string }) => c.keyName === 'id' && c.condition === 'eq') }).toEqual({ node: n.name, byId: true });
-		}
-	});
-
-	it.each(templates.map((t) => [t.info.file, t.wf] as const))("%s: every write of an inbox row's exception status comes after its exception row (same output as the sink, below it: v1 order)", (_file, wf) => {
-		const y = (name: string) => node(wf, name).position[1];
-		const marks = inboxWrites(wf).filter((n) => String((n.parameters as any).columns?.value?.status ?? '').includes('exception'));
-		if (wf.name.includes('process queue')) expect(marks.map((n) => n.name).sort()).toEqual(['Mark Inbox Exception', 'Mark Inbox Stuck']);
-		for (const mark of marks) {
-			expect(wf.settings.executionOrder).toBe('v1');
-			const from = feeders(wf, mark.name);
-			expect(from.length).toBeGreaterThan(0);
-			for (const [parent, output] of from) {
-				expect({ mark: mark.name, parent, siblings: targets(wf, parent, output).sort() }).toEqual({ mark: mark.name, parent, siblings: expect.arrayContaining(['Known Exception?', 'New Exception?']) });
+	])(
+		'%s: finishes only the rows that succeeded, by id; no node sets done for a row whose item did not reach the end of the success path',
+		(_n, file, claimNode) => {
+			const wf = load(file);
+			// the only writes that can set done: the success end, and the credit_mismatch exception (its credit note exists)
+			const settingDone = inboxWrites(wf).filter((n) =>
+				String((n.parameters as any).columns?.value?.status ?? '').includes('done'),
+			);
+			expect(settingDone.map((n) => n.name).sort()).toEqual(['Mark Done', 'Mark Inbox Exception']);
+			// the success end: one update per item that reached it, of its own claimed row (by id), fed only by the credit step's success output
+			const done = node(wf, 'Mark Done');
+			const p = done.parameters as any;
+			const byId = {
+				keyName: 'id',
+				condition: 'eq',
+				keyValue: `={{ $('${claimNode}').item.json.id }}`,
+			};
+			// the processor also requires the row to be still held by this run (its claim)
+			const held =
+				file === 'returns-processor'
+					? [
+							{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+							{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
+						]
+					: [];
+			expect([
+				p.operation,
+				p.filters.conditions,
+				p.columns.value.status,
+				done.executeOnce ?? false,
+			]).toEqual(['update', [byId, ...held], 'done', false]);
+			expect(feeders(wf, 'Mark Done')).toEqual([['Create Credit Note', 0]]);
+			expect((node(wf, 'Mark Inbox Exception').parameters as any).columns.value.status).toBe(
+				"={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
+			);
+			expect(feeders(wf, 'Mark Inbox Exception')).toEqual([['Retry Later?', 1]]);
+			// no write settles rows as a set (by status or claim): every inbox update but the claim itself names its row by id
+			for (const n of inboxWrites(wf).filter(
+				(x) => x.parameters.operation === 'update' && x.name !== 'Mark Processing',
+			)) {
+				expect({
+					node: n.name,
+					byId: (n.parameters as any).filters.conditions.some(
+						(c: { keyName: string; condition: string }) =>
+							c.keyName === 'id' && c.condition === 'eq',
+					),
+				}).toEqual({ node: n.name, byId: true });
 			}
-			expect({ mark: mark.name, below: y(mark.name) > Math.max(y('New Exception?'), y('Known Exception?')) }).toEqual({ mark: mark.name, below: true });
-		}
-	});
+		},
+	);
+
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		"%s: every write of an inbox row's exception status comes after its exception row (same output as the sink, below it: v1 order)",
+		(_file, wf) => {
+			const y = (name: string) => node(wf, name).position[1];
+			const marks = inboxWrites(wf).filter((n) =>
+				String((n.parameters as any).columns?.value?.status ?? '').includes('exception'),
+			);
+			if (wf.name.includes('process queue'))
+				expect(marks.map((n) => n.name).sort()).toEqual([
+					'Mark Inbox Exception',
+					'Mark Inbox Stuck',
+				]);
+			for (const mark of marks) {
+				expect(wf.settings.executionOrder).toBe('v1');
+				const from = feeders(wf, mark.name);
+				expect(from.length).toBeGreaterThan(0);
+				for (const [parent, output] of from) {
+					expect({ mark: mark.name, parent, siblings: targets(wf, parent, output).sort() }).toEqual(
+						{
+							mark: mark.name,
+							parent,
+							siblings: expect.arrayContaining(['Known Exception?', 'New Exception?']),
+						},
+					);
+				}
+				expect({
+					mark: mark.name,
+					below: y(mark.name) > Math.max(y('New Exception?'), y('Known Exception?')),
+				}).toEqual({ mark: mark.name, below: true });
+			}
+		},
+	);
 
 	it('a row left processing is requeued, counted, at most MAX_REQUEUES times; the next time it is a stuck exception (its row written first) and the queue moves on', () => {
 		const values = { MAX_REQUEUES: 3, STALE_AFTER_MINUTES: 15 };
 		const stalled = node(processor, 'Stalled Rows');
 		const sp = stalled.parameters as any;
-		expect([sp.operation, sp.matchType, sp.filters.conditions, sp.returnAll, stalled.executeOnce]).toEqual([
+		expect([
+			sp.operation,
+			sp.matchType,
+			sp.filters.conditions,
+			sp.returnAll,
+			stalled.executeOnce,
+		]).toEqual([
 			'get',
 			'allConditions',
 			[
 				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
-				{ keyName: 'updatedAt', condition: 'lt', keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}' },
+				{
+					keyName: 'updatedAt',
+					condition: 'lt',
+					keyValue: '={{ $now.minus({ minutes: {{STALE_AFTER_MINUTES}} }).toISO() }}',
+				},
 			],
 			true,
 			true,
@@ -404,12 +663,21 @@ describe('the returns flow', () => {
 		expect(targets(processor, 'Stalled Rows', 0)).toEqual(['Requeued Too Often?']);
 		expect(targets(processor, 'Requeued Too Often?', 0)).toEqual(['Stuck Exception']);
 		expect(targets(processor, 'Requeued Too Often?', 1)).toEqual(['Requeue Stalled Row']);
-		const tooOften = String((node(processor, 'Requeued Too Often?').parameters as any).conditions.conditions[0].leftValue);
-		expect([null, 0, 2, 3, 4].map((requeues) => evaluate(tooOften, { $json: { requeues }, values }))).toEqual([false, false, false, true, true]);
+		const tooOften = String(
+			(node(processor, 'Requeued Too Often?').parameters as any).conditions.conditions[0].leftValue,
+		);
+		expect(
+			[null, 0, 2, 3, 4].map((requeues) => evaluate(tooOften, { $json: { requeues }, values })),
+		).toEqual([false, false, false, true, true]);
 
 		// each requeue: only a row still processing, by id; counted; the error it had before the first requeue is carried along
 		const requeue = node(processor, 'Requeue Stalled Row').parameters as any;
-		expect([requeue.operation, requeue.matchType, requeue.filters.conditions, requeue.columns.value.status]).toEqual([
+		expect([
+			requeue.operation,
+			requeue.matchType,
+			requeue.filters.conditions,
+			requeue.columns.value.status,
+		]).toEqual([
 			'update',
 			'allConditions',
 			[
@@ -418,27 +686,81 @@ describe('the returns flow', () => {
 			],
 			'queued',
 		]);
-		let row: Record<string, any> = { id: 41, returnId: '5001', displayId: 'RB-5001', orderReference: 'WEB-1001', eventId: 'evt_1', sequence: 3, requeues: null, claim: '120', lastError: 'Khaos timed out', payload: '{"returnId":"5001"}' };
+		let row: Record<string, any> = {
+			id: 41,
+			returnId: '5001',
+			displayId: 'RB-5001',
+			orderReference: 'WEB-1001',
+			eventId: 'evt_1',
+			sequence: 3,
+			requeues: null,
+			claim: '120',
+			lastError: 'Khaos timed out',
+			payload: '{"returnId":"5001"}',
+		};
 		for (let k = 1; k <= 3; k++) {
 			expect(evaluate(tooOften, { $json: row, values })).toBe(false);
-			const next = { ...row, requeues: evaluate(requeue.columns.value.requeues, { $json: row, values }), lastError: evaluate(requeue.columns.value.lastError, { $json: row, values }), claim: String(120 + k) };
-			expect([next.requeues, next.lastError]).toEqual([k, `left processing by execution ${row.claim} (requeue ${k} of 3) | last error: Khaos timed out`]);
+			const next = {
+				...row,
+				requeues: evaluate(requeue.columns.value.requeues, { $json: row, values }),
+				lastError: evaluate(requeue.columns.value.lastError, { $json: row, values }),
+				claim: String(120 + k),
+			};
+			expect([next.requeues, next.lastError]).toEqual([
+				k,
+				`left processing by execution ${row.claim} (requeue ${k} of 3) | last error: Khaos timed out`,
+			]);
 			row = next;
 		}
-		expect(evaluate(requeue.columns.value.lastError, { $json: { claim: '9', requeues: 0, lastError: '' }, values })).toBe('left processing by execution 9 (requeue 1 of 3)');
+		expect(
+			evaluate(requeue.columns.value.lastError, {
+				$json: { claim: '9', requeues: 0, lastError: '' },
+				values,
+			}),
+		).toBe('left processing by execution 9 (requeue 1 of 3)');
 
 		// the fourth stall: a stuck exception in the shape the sink writes, with the last error and the run that stopped
 		expect(evaluate(tooOften, { $json: row, values })).toBe(true);
-		const item = JSON.parse(evaluate(String(node(processor, 'Stuck Exception').parameters.jsonOutput), { $json: row, values }));
+		const item = JSON.parse(
+			evaluate(String(node(processor, 'Stuck Exception').parameters.jsonOutput), {
+				$json: row,
+				values,
+			}),
+		);
 		const info = EXCEPTION_CATALOGUE.stuck;
-		expect(item).toMatchObject({ exception: true, kind: 'stuck', title: info.title, owner: 'tech', action: info.action, key: exceptionKey('stuck', { returnId: '5001' }), returnId: '5001', displayId: 'RB-5001', orderReference: 'WEB-1001', payload: row.payload, occurredAt: NOW });
-		expect(item.message).toContain('Last error: left processing by execution 122 (requeue 3 of 3) | last error: Khaos timed out');
+		expect(item).toMatchObject({
+			exception: true,
+			kind: 'stuck',
+			title: info.title,
+			owner: 'tech',
+			action: info.action,
+			key: exceptionKey('stuck', { returnId: '5001' }),
+			returnId: '5001',
+			displayId: 'RB-5001',
+			orderReference: 'WEB-1001',
+			payload: row.payload,
+			occurredAt: NOW,
+		});
+		expect(item.message).toContain(
+			'Last error: left processing by execution 122 (requeue 3 of 3) | last error: Khaos timed out',
+		);
 		expect(item.message).toContain('the last time by execution 123');
-		expect(item.details).toEqual({ inboxId: 41, eventId: 'evt_1', sequence: 3, requeues: 3, lastExecution: '123' });
+		expect(item.details).toEqual({
+			inboxId: 41,
+			eventId: 'evt_1',
+			sequence: 3,
+			requeues: 3,
+			lastExecution: '123',
+		});
 		const sinkReads = JSON.stringify(node(processor, 'Record New Exception').parameters);
-		for (const field of [...sinkReads.matchAll(/\$json\.(\w+)/g)].map((m) => m[1])) expect({ field, present: field in item }).toEqual({ field, present: true });
+		for (const field of [...sinkReads.matchAll(/\$json\.(\w+)/g)].map((m) => m[1]))
+			expect({ field, present: field in item }).toEqual({ field, present: true });
 		// written to the exceptions table through the processor's one sink, then the inbox row (if still processing) becomes exception
-		expect(targets(processor, 'Stuck Exception', 0).sort()).toEqual(['Known Exception?', 'Mark Inbox Stuck', 'New Exception?']);
+		expect(targets(processor, 'Stuck Exception', 0).sort()).toEqual([
+			'Known Exception?',
+			'Mark Inbox Stuck',
+			'New Exception?',
+		]);
 		const mark = node(processor, 'Mark Inbox Stuck').parameters as any;
 		expect([mark.matchType, mark.filters.conditions, mark.columns.value.status]).toEqual([
 			'allConditions',
@@ -450,14 +772,24 @@ describe('the returns flow', () => {
 		]);
 		// the replay can take it once tech fixed the cause
 		// a stuck record stopped the processor three times: replayed with the others it would stop every replay run
-		expect(JSON.stringify(node(replay, 'Replayable, One per Return').parameters)).not.toContain("'stuck'");
+		expect(JSON.stringify(node(replay, 'Replayable, One per Return').parameters)).not.toContain(
+			"'stuck'",
+		);
 	});
 
 	it('marks a claimed row superseded when a later event of its return is in the inbox (it moves nothing), and takes only settled rows', () => {
 		expect(INBOX_STATUSES).toContain('superseded');
 		const later = node(processor, 'Later Event in Inbox');
 		const lp = later.parameters as any;
-		expect([lp.operation, lp.matchType, lp.filters.conditions, lp.returnAll, lp.limit, later.alwaysOutputData, later.executeOnce ?? false]).toEqual([
+		expect([
+			lp.operation,
+			lp.matchType,
+			lp.filters.conditions,
+			lp.returnAll,
+			lp.limit,
+			later.alwaysOutputData,
+			later.executeOnce ?? false,
+		]).toEqual([
 			'get',
 			'allConditions',
 			[
@@ -483,17 +815,26 @@ describe('the returns flow', () => {
 			expect(name).toBe('Later Event in Inbox');
 			return { all: () => found };
 		};
-		const cond = String((node(processor, 'Superseded?').parameters as any).conditions.conditions[0].leftValue);
+		const cond = String(
+			(node(processor, 'Superseded?').parameters as any).conditions.conditions[0].leftValue,
+		);
 		const batch = [
 			{ id: 11, returnId: '5001', sequence: 1 },
 			{ id: 12, returnId: '5001', sequence: 2 },
 			{ id: 13, returnId: '5002', sequence: 1 },
 		];
 		expect(batch.map(($json) => evaluate(cond, { $json, $ }))).toEqual([true, false, false]);
-		expect(evaluate(cond, { $json: batch[2], $: () => ({ all: () => [{ json: {} }] }) })).toBe(false);
+		expect(evaluate(cond, { $json: batch[2], $: () => ({ all: () => [{ json: {} }] }) })).toBe(
+			false,
+		);
 		const mark = node(processor, 'Mark Superseded').parameters as any;
-		expect([mark.filters.conditions, mark.columns.value.status]).toEqual([[{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' }], 'superseded']);
-		expect(evaluate(mark.columns.value.lastError, { $json: batch[0], $ })).toBe('superseded by a later event of the return (sequence 2): nothing moved');
+		expect([mark.filters.conditions, mark.columns.value.status]).toEqual([
+			[{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' }],
+			'superseded',
+		]);
+		expect(evaluate(mark.columns.value.lastError, { $json: batch[0], $ })).toBe(
+			'superseded by a later event of the return (sequence 2): nothing moved',
+		);
 	});
 
 	it('takes queued rows oldest first, one batch at a time', () => {
@@ -503,10 +844,20 @@ describe('the returns flow', () => {
 			'allConditions',
 			[
 				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
-				{ keyName: 'createdAt', condition: 'lt', keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}' },
+				{
+					keyName: 'createdAt',
+					condition: 'lt',
+					keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}',
+				},
 			],
 		]);
-		expect([q.orderBy, q.orderByColumn, q.orderByDirection, q.returnAll, q.limit]).toEqual([true, 'id', 'ASC', false, '{{BATCH_SIZE}}']);
+		expect([q.orderBy, q.orderByColumn, q.orderByDirection, q.returnAll, q.limit]).toEqual([
+			true,
+			'id',
+			'ASC',
+			false,
+			'{{BATCH_SIZE}}',
+		]);
 		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
 		// each run goes straight to the one-run-at-a-time check; crash recovery has its own minute schedule
 		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['No Run In Progress?']);
@@ -514,7 +865,12 @@ describe('the returns flow', () => {
 		// the batch is claimed with ONE compare-and-set update (still queued, ids from the first to the last
 		// row read), run once per run, so overlapping runs never share a row and the claim costs one write
 		const claim = node(processor, 'Mark Processing').parameters as Record<string, any>;
-		expect([claim.operation, claim.matchType, claim.filters.conditions, claim.columns.value]).toEqual([
+		expect([
+			claim.operation,
+			claim.matchType,
+			claim.filters.conditions,
+			claim.columns.value,
+		]).toEqual([
 			'update',
 			'allConditions',
 			[
@@ -523,7 +879,8 @@ describe('the returns flow', () => {
 				{
 					keyName: 'id',
 					condition: 'lte',
-					keyValue: "={{ Number($('Queued Returns').first().json.requeues || 0) > 0 ? $('Queued Returns').first().json.id : $('Queued Returns').last().json.id }}",
+					keyValue:
+						"={{ Number($('Queued Returns').first().json.requeues || 0) > 0 ? $('Queued Returns').first().json.id : $('Queued Returns').last().json.id }}",
 				},
 			],
 			{ status: 'processing', claim: '={{ $execution.id }}' },
@@ -531,7 +888,12 @@ describe('the returns flow', () => {
 		expect(node(processor, 'Mark Processing').executeOnce).toBe(true);
 		// a requeued row (a run stopped with it) is claimed alone: the rows that shared its batch are not dragged into stuck
 		const upper = claim.filters.conditions[2].keyValue as string;
-		const read = (rows: Array<Record<string, unknown>>) => ({ $: () => ({ first: () => ({ json: rows[0] }), last: () => ({ json: rows[rows.length - 1] }) }) });
+		const read = (rows: Array<Record<string, unknown>>) => ({
+			$: () => ({
+				first: () => ({ json: rows[0] }),
+				last: () => ({ json: rows[rows.length - 1] }),
+			}),
+		});
 		expect(evaluate(upper, read([{ id: 7, requeues: 0 }, { id: 8 }, { id: 9 }]))).toBe(9);
 		expect(evaluate(upper, read([{ id: 7, requeues: null }, { id: 9 }]))).toBe(9);
 		expect(evaluate(upper, read([{ id: 7, requeues: 1 }, { id: 8 }, { id: 9 }]))).toBe(7);
@@ -549,43 +911,61 @@ describe('the returns flow', () => {
 		]);
 		// each settles its own row, and only while this run still holds it (a run that outlived the stall
 		// limit must not overwrite a row that was requeued, claimed again or made stuck meanwhile)
-		for (const settle of ['Requeue for Retry', 'Mark Inbox Exception', 'Queue for Credit Posting', 'Mark Done']) {
+		for (const settle of [
+			'Requeue for Retry',
+			'Mark Inbox Exception',
+			'Queue for Credit Posting',
+			'Mark Done',
+		]) {
 			const p = node(processor, settle).parameters as Record<string, any>;
-			expect({ settle, match: p.filters.conditions, all: p.matchType }).toEqual({ settle, match: [
+			expect({ settle, match: p.filters.conditions, all: p.matchType }).toEqual({
+				settle,
+				match: [
 					{ keyName: 'id', condition: 'eq', keyValue: "={{ $('Mark Processing').item.json.id }}" },
 					{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
 					{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
-				], all: 'allConditions' });
+				],
+				all: 'allConditions',
+			});
 		}
 		// every later step refers to the claimed rows, never to the rows merely read
 		expect(JSON.stringify(processor)).not.toContain("$('Queued Returns').item");
 		// attempts counts transient retries: bumped when a row is requeued for one
 		const requeue = node(processor, 'Requeue for Retry').parameters as Record<string, any>;
-		expect(requeue.columns.value.attempts).toBe("={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}");
+		expect(requeue.columns.value.attempts).toBe(
+			"={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}",
+		);
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
-		expect(targets(processor, 'Mark Processing', 0)).toEqual(['Held by Credit Posting', 'Later Event in Inbox', 'Superseded?']);
+		expect(targets(processor, 'Mark Processing', 0)).toEqual([
+			'Held by Credit Posting',
+			'Later Event in Inbox',
+			'Superseded?',
+		]);
 		expect(targets(processor, 'Superseded?', 1)).toEqual(['Map Returns']);
 	});
 
 	it.each([
 		['processor', processor, 'Every Few Seconds'],
 		['replay', replay, 'Run Now'],
-	] as const)('%s: mapping → validate → stock → credit, and no path reaches the credit note without the stock moves', (_n, wf, start) => {
-		expect(targets(wf, 'Map Returns', 0)).toEqual(['Validate SKUs']);
-		expect(targets(wf, 'Validate SKUs', 0)).toEqual(['Apply Stock Moves']);
-		expect(targets(wf, 'Apply Stock Moves', 0)).toEqual(['Finance Batched?']);
-		expect(targets(wf, 'Finance Batched?', 1)).toEqual(['Create Credit Note']);
-		expect(targets(wf, 'Finance Batched?', 0)).toEqual(['Queue for Credit Posting']);
-		expect(reachable(wf, start).has('Create Credit Note')).toBe(true);
-		expect(reachable(wf, start, 'Apply Stock Moves').has('Create Credit Note')).toBe(false);
-		expect(reachable(wf, start, 'Apply Stock Moves').has('Queue for Credit Posting')).toBe(false);
-		expect(reachable(wf, start, 'Validate SKUs').has('Apply Stock Moves')).toBe(false);
-		expect(reachable(wf, start, 'Map Returns').has('Validate SKUs')).toBe(false);
-		const stock = node(wf, 'Apply Stock Moves').parameters;
-		expect([stock.resource, stock.operation]).toEqual(['stock', 'applyReturnMoves']);
-		const credit = node(wf, 'Create Credit Note').parameters;
-		expect([credit.resource, credit.operation]).toEqual(['creditNote', 'createFromReturn']);
-	});
+	] as const)(
+		'%s: mapping → validate → stock → credit, and no path reaches the credit note without the stock moves',
+		(_n, wf, start) => {
+			expect(targets(wf, 'Map Returns', 0)).toEqual(['Validate SKUs']);
+			expect(targets(wf, 'Validate SKUs', 0)).toEqual(['Apply Stock Moves']);
+			expect(targets(wf, 'Apply Stock Moves', 0)).toEqual(['Finance Batched?']);
+			expect(targets(wf, 'Finance Batched?', 1)).toEqual(['Create Credit Note']);
+			expect(targets(wf, 'Finance Batched?', 0)).toEqual(['Queue for Credit Posting']);
+			expect(reachable(wf, start).has('Create Credit Note')).toBe(true);
+			expect(reachable(wf, start, 'Apply Stock Moves').has('Create Credit Note')).toBe(false);
+			expect(reachable(wf, start, 'Apply Stock Moves').has('Queue for Credit Posting')).toBe(false);
+			expect(reachable(wf, start, 'Validate SKUs').has('Apply Stock Moves')).toBe(false);
+			expect(reachable(wf, start, 'Map Returns').has('Validate SKUs')).toBe(false);
+			const stock = node(wf, 'Apply Stock Moves').parameters;
+			expect([stock.resource, stock.operation]).toEqual(['stock', 'applyReturnMoves']);
+			const credit = node(wf, 'Create Credit Note').parameters;
+			expect([credit.resource, credit.operation]).toEqual(['creditNote', 'createFromReturn']);
+		},
+	);
 
 	it('the stock step counts the units of rows waiting for credit posting against their orders (processor and replay)', () => {
 		for (const [wf, parent] of [
@@ -593,14 +973,21 @@ describe('the returns flow', () => {
 			[load('exception-replay'), 'Open Exceptions'],
 		] as const) {
 			const held = wf.nodes.find((n) => n.name === 'Held by Credit Posting');
-			expect(held).toMatchObject({ executeOnce: true, alwaysOutputData: true, parameters: { operation: 'get' } });
+			expect(held).toMatchObject({
+				executeOnce: true,
+				alwaysOutputData: true,
+				parameters: { operation: 'get' },
+			});
 			expect(JSON.stringify(held?.parameters)).toContain('credit_queued');
 			const stock = wf.nodes.find((n) => n.name === 'Apply Stock Moves');
-			expect(String((stock?.parameters.options as Record<string, unknown>).heldReturns)).toContain("$('Held by Credit Posting').all()");
+			expect(String((stock?.parameters.options as Record<string, unknown>).heldReturns)).toContain(
+				"$('Held by Credit Posting').all()",
+			);
 			// it runs before the stock step: the topmost child of the node that starts the rows' path (v1 order: top to bottom)
 			const siblings = targets(wf, parent, 0).map((name) => wf.nodes.find((n) => n.name === name)!);
 			expect(siblings[0].name).toBe('Held by Credit Posting');
-			for (const other of siblings.slice(1)) expect(held!.position[1]).toBeLessThan(other.position[1]);
+			for (const other of siblings.slice(1))
+				expect(held!.position[1]).toBeLessThan(other.position[1]);
 		}
 	});
 
@@ -613,30 +1000,69 @@ describe('the returns flow', () => {
 		] as const)
 			expect(targets(processor, name, output)).toEqual(['Retry Later?']);
 		expect(targets(processor, 'Retry Later?', 0)).toEqual(['Requeue for Retry']);
-		expect(targets(processor, 'Retry Later?', 1).sort()).toEqual(['Known Exception?', 'Mark Inbox Exception', 'New Exception?']);
+		expect(targets(processor, 'Retry Later?', 1).sort()).toEqual([
+			'Known Exception?',
+			'Mark Inbox Exception',
+			'New Exception?',
+		]);
 		const record = node(processor, 'Record New Exception').parameters as Record<string, any>;
 		expect(record.operation).toBe('upsert');
 		expect(Object.keys(record.columns.value).sort()).toEqual(
-			['key', 'kind', 'title', 'owner', 'stage', 'returnId', 'displayId', 'orderReference', 'sku', 'lineId', 'code', 'field', 'message', 'action', 'status', 'firstSeen', 'lastSeen', 'attempts', 'resolvedAt', 'details', 'payload'].sort(),
+			[
+				'key',
+				'kind',
+				'title',
+				'owner',
+				'stage',
+				'returnId',
+				'displayId',
+				'orderReference',
+				'sku',
+				'lineId',
+				'code',
+				'field',
+				'message',
+				'action',
+				'status',
+				'firstSeen',
+				'lastSeen',
+				'attempts',
+				'resolvedAt',
+				'details',
+				'payload',
+			].sort(),
 		);
 		expect(record.columns.value.status).toBe('open');
 		const update = node(processor, 'Update Known Exception').parameters as Record<string, any>;
 		expect(update.columns.value.attempts).toBe('={{ Number($json.attempts || 0) + 1 }}');
 		expect(update.columns.value).not.toHaveProperty('firstSeen');
-		expect(targets(processor, 'Record New Exception').sort()).toEqual(['Alert by Email', 'Alert on Slack']);
+		expect(targets(processor, 'Record New Exception').sort()).toEqual([
+			'Alert by Email',
+			'Alert on Slack',
+		]);
 		expect(node(processor, 'Alert by Email').disabled).toBe('{{ALERT_EMAIL_DISABLED}}');
 		expect(node(processor, 'Alert by Email').executeOnce).toBe(true);
 	});
 
-	it.each(templates.map((t) => [t.info.file, t.wf] as const).filter(([, wf]) => wf.nodes.some((n) => n.name === 'Known Exception?')))(
+	it.each(
+		templates
+			.map((t) => [t.info.file, t.wf] as const)
+			.filter(([, wf]) => wf.nodes.some((n) => n.name === 'Known Exception?')),
+	)(
 		'%s: known exceptions are updated before new ones are inserted (v1 runs sibling branches top to bottom)',
 		(_file, wf) => {
 			expect(wf.settings.executionOrder).toBe('v1');
-			expect(node(wf, 'Known Exception?').position[1]).toBeLessThan(node(wf, 'New Exception?').position[1]);
+			expect(node(wf, 'Known Exception?').position[1]).toBeLessThan(
+				node(wf, 'New Exception?').position[1],
+			);
 			for (const [from, { main }] of Object.entries(wf.connections)) {
 				for (const conns of main) {
 					const names = conns.map((c) => c.node);
-					if (names.includes('New Exception?')) expect({ from, known: names.includes('Known Exception?') }).toEqual({ from, known: true });
+					if (names.includes('New Exception?'))
+						expect({ from, known: names.includes('Known Exception?') }).toEqual({
+							from,
+							known: true,
+						});
 				}
 			}
 		},
@@ -649,18 +1075,26 @@ describe('the returns flow', () => {
 				expect(node(wf, name).alwaysOutputData).toBe(true);
 			}
 			const p = node(wf, 'Map Returns').parameters;
-			expect([p.dispositionSource, p.reasonSource, p.skuAliasSource]).toEqual(['json', 'json', 'json']);
+			expect([p.dispositionSource, p.reasonSource, p.skuAliasSource]).toEqual([
+				'json',
+				'json',
+				'json',
+			]);
 			expect(p.dispositionJson).toContain("$('Disposition Map').all()");
 		}
 	});
 
 	it('the replay takes open exceptions of replayable kinds only and resolves them on success', () => {
 		const f = JSON.stringify(node(replay, 'Replayable, One per Return').parameters);
-		for (const kind of ['unmapped_disposition', 'unknown_sku', 'transient_exhausted']) expect(f).toContain(kind);
+		for (const kind of ['unmapped_disposition', 'unknown_sku', 'transient_exhausted'])
+			expect(f).toContain(kind);
 		expect(f).not.toContain('credit_mismatch');
 		// checked against the order again (nothing moved when it was raised); a re-grade goes on to its credit
 		for (const kind of ['quantity_exceeds_sold', 'regraded_after_move']) expect(f).toContain(kind);
-		expect(targets(replay, 'Create Credit Note', 0).sort()).toEqual(['Mark Inbox Replayed', 'Resolve Exceptions']);
+		expect(targets(replay, 'Create Credit Note', 0).sort()).toEqual([
+			'Mark Inbox Replayed',
+			'Resolve Exceptions',
+		]);
 		const resolve = node(replay, 'Resolve Exceptions').parameters as Record<string, any>;
 		expect(resolve.matchType).toBe('allConditions');
 		expect(resolve.columns.value.status).toBe('resolved');
@@ -669,9 +1103,13 @@ describe('the returns flow', () => {
 	it('the posting workflow creates credit notes only for credit_queued rows, in order', () => {
 		const posting = load('credit-posting');
 		const rows = node(posting, 'Credit-Queued Returns').parameters as Record<string, any>;
-		expect(rows.filters.conditions).toEqual([{ keyName: 'status', condition: 'eq', keyValue: 'credit_queued' }]);
+		expect(rows.filters.conditions).toEqual([
+			{ keyName: 'status', condition: 'eq', keyValue: 'credit_queued' },
+		]);
 		expect([rows.orderByColumn, rows.orderByDirection]).toEqual(['id', 'ASC']);
-		expect(reachable(posting, 'On Posting Schedule', 'Credit-Queued Returns').has('Create Credit Note')).toBe(false);
+		expect(
+			reachable(posting, 'On Posting Schedule', 'Credit-Queued Returns').has('Create Credit Note'),
+		).toBe(false);
 		expect(targets(posting, 'Create Credit Note', 1)).toEqual(['Retry Later?']);
 		// the processor writes credit_queued only after the stock moves
 		const queue = node(processor, 'Queue for Credit Posting').parameters as Record<string, any>;
@@ -697,60 +1135,102 @@ describe('layout (n8n template conventions)', () => {
 		w: number;
 		h: number;
 	}
-	const stickyBox = (n: N8nNode): Box => ({ x: n.position[0], y: n.position[1], w: Number(n.parameters.width), h: Number(n.parameters.height) });
+	const stickyBox = (n: N8nNode): Box => ({
+		x: n.position[0],
+		y: n.position[1],
+		w: Number(n.parameters.width),
+		h: Number(n.parameters.height),
+	});
 	/** A node's body on the canvas: n8n draws it as a 100 × 100 square from its position. */
 	const nodeBox = (n: N8nNode): Box => ({ x: n.position[0], y: n.position[1], w: 100, h: 100 });
-	const overlap = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-	const inside = (inner: Box, outer: Box) => inner.x >= outer.x && inner.x + inner.w <= outer.x + outer.w && inner.y >= outer.y && inner.y + inner.h <= outer.y + outer.h;
+	const overlap = (a: Box, b: Box) =>
+		a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+	const inside = (inner: Box, outer: Box) =>
+		inner.x >= outer.x &&
+		inner.x + inner.w <= outer.x + outer.w &&
+		inner.y >= outer.y &&
+		inner.y + inner.h <= outer.y + outer.h;
 	const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 	const stickies = (wf: WorkflowTemplate) => wf.nodes.filter((n) => n.type === STICKY);
 	const working = (wf: WorkflowTemplate) => wf.nodes.filter((n) => n.type !== STICKY);
 	const sections = (wf: WorkflowTemplate) => stickies(wf).filter((n) => n.name !== 'Overview');
 	const all = templates.map((t) => [t.info.file, t.wf] as const);
 
-	it.each(all)('%s has one overview sticky (How it works, Setup; 100–300 words) that covers no node', (_file, wf) => {
-		const overviews = stickies(wf).filter((n) => String(n.parameters.content).startsWith('## '));
-		expect(overviews.map((n) => n.name)).toEqual(['Overview']);
-		const content = String(overviews[0].parameters.content);
-		expect(content).toMatch(/\n### How it works\n[\s\S]*\n### Setup\n/);
-		expect(words(content)).toBeGreaterThanOrEqual(100);
-		expect(words(content)).toBeLessThanOrEqual(300);
-		for (const n of working(wf)) expect({ node: n.name, under: overlap(nodeBox(n), stickyBox(overviews[0])) }).toEqual({ node: n.name, under: false });
-		// left of everything: it is read first
-		for (const s of sections(wf)) expect(overviews[0].position[0] + Number(overviews[0].parameters.width)).toBeLessThan(s.position[0]);
-	});
+	it.each(all)(
+		'%s has one overview sticky (How it works, Setup; 100–300 words) that covers no node',
+		(_file, wf) => {
+			const overviews = stickies(wf).filter((n) => String(n.parameters.content).startsWith('## '));
+			expect(overviews.map((n) => n.name)).toEqual(['Overview']);
+			const content = String(overviews[0].parameters.content);
+			expect(content).toMatch(/\n### How it works\n[\s\S]*\n### Setup\n/);
+			expect(words(content)).toBeGreaterThanOrEqual(100);
+			expect(words(content)).toBeLessThanOrEqual(300);
+			for (const n of working(wf))
+				expect({ node: n.name, under: overlap(nodeBox(n), stickyBox(overviews[0])) }).toEqual({
+					node: n.name,
+					under: false,
+				});
+			// left of everything: it is read first
+			for (const s of sections(wf))
+				expect(overviews[0].position[0] + Number(overviews[0].parameters.width)).toBeLessThan(
+					s.position[0],
+				);
+		},
+	);
 
-	it.each(all)('%s: a short section sticky over each group of nodes; every node inside exactly one, none half under a sticky; stickies do not overlap', (_file, wf) => {
-		expect(sections(wf).length).toBeGreaterThanOrEqual(3);
-		for (const s of sections(wf)) {
-			const content = String(s.parameters.content);
-			expect(content).toMatch(/^### \S/);
-			expect({ sticky: s.name, words: Math.min(words(content), 60) }).toEqual({ sticky: s.name, words: words(content) });
-		}
-		for (const n of working(wf)) {
-			const box = nodeBox(n);
-			const holding = sections(wf).filter((s) => inside(box, stickyBox(s)));
-			const partly = stickies(wf).filter((s) => overlap(box, stickyBox(s)) && !inside(box, stickyBox(s)));
-			expect({ node: n.name, sections: holding.length, partly: partly.map((s) => s.name) }).toEqual({ node: n.name, sections: 1, partly: [] });
-		}
-		const list = stickies(wf);
-		for (let i = 0; i < list.length; i++) {
-			for (let j = i + 1; j < list.length; j++) {
-				expect({ stickies: [list[i].name, list[j].name], overlap: overlap(stickyBox(list[i]), stickyBox(list[j])) }).toEqual({
-					stickies: [list[i].name, list[j].name],
-					overlap: false,
+	it.each(all)(
+		'%s: a short section sticky over each group of nodes; every node inside exactly one, none half under a sticky; stickies do not overlap',
+		(_file, wf) => {
+			expect(sections(wf).length).toBeGreaterThanOrEqual(3);
+			for (const s of sections(wf)) {
+				const content = String(s.parameters.content);
+				expect(content).toMatch(/^### \S/);
+				expect({ sticky: s.name, words: Math.min(words(content), 60) }).toEqual({
+					sticky: s.name,
+					words: words(content),
 				});
 			}
-		}
-	});
-
-	it.each(all)('%s reads left to right: every connection goes to a node further right', (_file, wf) => {
-		for (const [from, { main }] of Object.entries(wf.connections)) {
-			for (const c of main.flat()) {
-				expect({ from, to: c.node, rightwards: node(wf, c.node).position[0] > node(wf, from).position[0] }).toEqual({ from, to: c.node, rightwards: true });
+			for (const n of working(wf)) {
+				const box = nodeBox(n);
+				const holding = sections(wf).filter((s) => inside(box, stickyBox(s)));
+				const partly = stickies(wf).filter(
+					(s) => overlap(box, stickyBox(s)) && !inside(box, stickyBox(s)),
+				);
+				expect({
+					node: n.name,
+					sections: holding.length,
+					partly: partly.map((s) => s.name),
+				}).toEqual({ node: n.name, sections: 1, partly: [] });
 			}
-		}
-	});
+			const list = stickies(wf);
+			for (let i = 0; i < list.length; i++) {
+				for (let j = i + 1; j < list.length; j++) {
+					expect({
+						stickies: [list[i].name, list[j].name],
+						overlap: overlap(stickyBox(list[i]), stickyBox(list[j])),
+					}).toEqual({
+						stickies: [list[i].name, list[j].name],
+						overlap: false,
+					});
+				}
+			}
+		},
+	);
+
+	it.each(all)(
+		'%s reads left to right: every connection goes to a node further right',
+		(_file, wf) => {
+			for (const [from, { main }] of Object.entries(wf.connections)) {
+				for (const c of main.flat()) {
+					expect({
+						from,
+						to: c.node,
+						rightwards: node(wf, c.node).position[0] > node(wf, from).position[0],
+					}).toEqual({ from, to: c.node, rightwards: true });
+				}
+			}
+		},
+	);
 
 	// n8n's v1 order runs the children of a node top to bottom (then left to right), each branch to its
 	// end, so positions decide what runs first. The order below is the one the workflows were built and
@@ -774,7 +1254,12 @@ describe('layout (n8n template conventions)', () => {
 			'Apply Stock Moves': ['Finance Batched?', 'Retry Later?'],
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
 			'Create Credit Note': ['Mark Done', 'Retry Later?'],
-			'Retry Later?': ['Requeue for Retry', 'Known Exception?', 'New Exception?', 'Mark Inbox Exception'],
+			'Retry Later?': [
+				'Requeue for Retry',
+				'Known Exception?',
+				'New Exception?',
+				'Mark Inbox Exception',
+			],
 		},
 		'credit-posting': {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
@@ -792,29 +1277,49 @@ describe('layout (n8n template conventions)', () => {
 			'Apply Stock Moves': ['Finance Batched?', 'Known Exception?', 'New Exception?'],
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
 			'Queue for Credit Posting': ['Resolve Exceptions', 'Mark Inbox Replayed'],
-			'Create Credit Note': ['Resolve Exceptions', 'Mark Inbox Replayed', 'Known Exception?', 'New Exception?'],
+			'Create Credit Note': [
+				'Resolve Exceptions',
+				'Mark Inbox Replayed',
+				'Known Exception?',
+				'New Exception?',
+			],
 		},
 	};
 
-	it.each(all)("%s: the children of every node that feeds several run in the designed order (n8n's v1 order, from the positions)", (file, wf) => {
-		const order: Record<string, string[]> = {};
-		for (const [from, { main }] of Object.entries(wf.connections)) {
-			const children = [...new Set(main.flat().map((c) => c.node))];
-			if (children.length < 2) continue;
-			const at = (name: string) => node(wf, name).position;
-			order[from] = children.sort((a, b) => at(a)[1] - at(b)[1] || at(a)[0] - at(b)[0]);
-		}
-		expect(order).toEqual(V1_ORDER[file]);
-	});
+	it.each(all)(
+		"%s: the children of every node that feeds several run in the designed order (n8n's v1 order, from the positions)",
+		(file, wf) => {
+			const order: Record<string, string[]> = {};
+			for (const [from, { main }] of Object.entries(wf.connections)) {
+				const children = [...new Set(main.flat().map((c) => c.node))];
+				if (children.length < 2) continue;
+				const at = (name: string) => node(wf, name).position;
+				order[from] = children.sort((a, b) => at(a)[1] - at(b)[1] || at(a)[0] - at(b)[0]);
+			}
+			expect(order).toEqual(V1_ORDER[file]);
+		},
+	);
 
 	it('the exception sink is the same in every template (apart from node ids and where it sits), its section sticky too', () => {
 		const withSink = templates.filter((t) => t.wf.nodes.some((n) => n.name === 'Known Exception?'));
-		expect(withSink.map((t) => t.info.file)).toEqual(['returns-intake', 'returns-processor', 'credit-posting', 'exception-replay']);
+		expect(withSink.map((t) => t.info.file)).toEqual([
+			'returns-intake',
+			'returns-processor',
+			'credit-posting',
+			'exception-replay',
+		]);
 		const sink = (wf: WorkflowTemplate) => {
-			const names = new Set([...reachable(wf, 'Known Exception?'), ...reachable(wf, 'New Exception?')]);
+			const names = new Set([
+				...reachable(wf, 'Known Exception?'),
+				...reachable(wf, 'New Exception?'),
+			]);
 			const [ox, oy] = node(wf, 'Known Exception?').position;
 			const sticky = node(wf, 'Section: Exceptions');
-			const shape = (n: N8nNode) => ({ ...n, id: undefined, position: [n.position[0] - ox, n.position[1] - oy] });
+			const shape = (n: N8nNode) => ({
+				...n,
+				id: undefined,
+				position: [n.position[0] - ox, n.position[1] - oy],
+			});
 			return {
 				nodes: wf.nodes.filter((n) => names.has(n.name)).map(shape),
 				connections: [...names].sort().map((name) => [name, wf.connections[name] ?? null]),
@@ -823,7 +1328,15 @@ describe('layout (n8n template conventions)', () => {
 		};
 		const first = sink(withSink[0].wf);
 		expect(first.nodes.map((n) => n.name).sort()).toEqual(
-			['Alert by Email', 'Alert on Slack', 'Known Exception?', 'New Exception?', 'Record New Exception', 'Stored Exception', 'Update Known Exception'].sort(),
+			[
+				'Alert by Email',
+				'Alert on Slack',
+				'Known Exception?',
+				'New Exception?',
+				'Record New Exception',
+				'Stored Exception',
+				'Update Known Exception',
+			].sort(),
 		);
 		for (const { wf } of withSink.slice(1)) expect(sink(wf)).toEqual(first);
 	});
@@ -834,14 +1347,18 @@ describe('documentation', () => {
 	const guide = fs.readFileSync(path.join(ROOT, 'docs/operating-guide.md'), 'utf8');
 
 	it('workflows/README.md lists every template and every placeholder', () => {
-		for (const { info } of TEMPLATES.map((i) => ({ info: i }))) expect(readme).toContain(`\`${info.file}.json\``);
+		for (const { info } of TEMPLATES.map((i) => ({ info: i })))
+			expect(readme).toContain(`\`${info.file}.json\``);
 		for (const name of Object.keys(PLACEHOLDERS)) expect(readme).toContain(`{{${name}}}`);
 	});
 
 	it('the operating guide explains every exception kind with its owner', () => {
 		for (const [kind, info] of Object.entries(EXCEPTION_CATALOGUE)) {
 			const row = guide.split('\n').find((l) => l.startsWith(`| \`${kind}\``));
-			expect({ kind, row: row ?? null }).toEqual({ kind, row: expect.stringContaining(`| ${info.owner} |`) });
+			expect({ kind, row: row ?? null }).toEqual({
+				kind,
+				row: expect.stringContaining(`| ${info.owner} |`),
+			});
 		}
 	});
 
@@ -865,13 +1382,22 @@ describe('placeholders', () => {
 	});
 
 	it('n8n expressions are not mistaken for placeholders', () => {
-		expect([...findPlaceholders({ a: '={{ $json.key }}', b: '{{ $now }}', c: '{{lower}}' })]).toEqual([]);
-		expect([...findPlaceholders({ a: '={{ x < {{MAX_TRANSIENT_ATTEMPTS}} }}', '{{KEY_NAME}}': 1 })].sort()).toEqual(['KEY_NAME', 'MAX_TRANSIENT_ATTEMPTS']);
+		expect([
+			...findPlaceholders({ a: '={{ $json.key }}', b: '{{ $now }}', c: '{{lower}}' }),
+		]).toEqual([]);
+		expect(
+			[
+				...findPlaceholders({ a: '={{ x < {{MAX_TRANSIENT_ATTEMPTS}} }}', '{{KEY_NAME}}': 1 }),
+			].sort(),
+		).toEqual(['KEY_NAME', 'MAX_TRANSIENT_ATTEMPTS']);
 	});
 
 	it('substitution types whole values, fills embedded ones and leaves none', () => {
 		const values = Object.fromEntries(
-			Object.entries(PLACEHOLDERS).map(([name, spec]) => [name, spec.type === 'number' ? 7 : spec.type === 'boolean' ? false : `v-${name.toLowerCase()}`]),
+			Object.entries(PLACEHOLDERS).map(([name, spec]) => [
+				name,
+				spec.type === 'number' ? 7 : spec.type === 'boolean' ? false : `v-${name.toLowerCase()}`,
+			]),
 		);
 		for (const { info, wf } of templates) {
 			const out = substitute(wf, values, info.file);
@@ -882,8 +1408,14 @@ describe('placeholders', () => {
 		const processor = substitute(load('returns-processor'), values);
 		expect(node(processor, 'Queued Returns').parameters.limit).toBe(7);
 		expect(node(processor, 'Alert by Email').disabled).toBe(false);
-		expect((node(processor, 'Every Few Seconds').parameters as any).rule.interval[0].secondsInterval).toBe(7);
-		expect(String((node(processor, 'Retry Later?').parameters as any).conditions.conditions[0].leftValue)).toContain('+ 1 < 7 }}');
+		expect(
+			(node(processor, 'Every Few Seconds').parameters as any).rule.interval[0].secondsInterval,
+		).toBe(7);
+		expect(
+			String(
+				(node(processor, 'Retry Later?').parameters as any).conditions.conditions[0].leftValue,
+			),
+		).toContain('+ 1 < 7 }}');
 		expect(processor.name).toBe('Returns: ReBound → Khaos – 2 process queue (v-client_name)');
 	});
 

@@ -8,7 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { WorkflowTemplate } from '../../scripts/templates/build';
-import { EXIT_BAD_VALUES, EXIT_OK, parseArgs, runImport, type ImportOptions } from '../../scripts/templates/import';
+import {
+	EXIT_BAD_VALUES,
+	EXIT_OK,
+	parseArgs,
+	runImport,
+	type ImportOptions,
+} from '../../scripts/templates/import';
 import { TABLES } from '../../scripts/templates/tables';
 import { formatProblems, validateValues } from '../../scripts/templates/values';
 
@@ -16,7 +22,11 @@ const ROOT = path.resolve(__dirname, '../..');
 const EXAMPLE = path.join(ROOT, 'scripts/templates/values.example.json');
 const example = (): Record<string, any> => JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
 const SECRET_KEY = 'n8n-api-key-SECRET-123';
-const ENV = { N8N_API_KEY: SECRET_KEY, REBOUND_API_KEY: 'rb-key-SECRET-456', REBOUND_WEBHOOK_SECRET: 'whsec-SECRET-789' };
+const ENV = {
+	N8N_API_KEY: SECRET_KEY,
+	REBOUND_API_KEY: 'rb-key-SECRET-456',
+	REBOUND_WEBHOOK_SECRET: 'whsec-SECRET-789',
+};
 
 let tmp: string;
 beforeEach(() => {
@@ -33,7 +43,14 @@ function writeValues(values: unknown): string {
 }
 
 function options(valuesFile: string, extra: Partial<ImportOptions> = {}): ImportOptions {
-	return { valuesFile, n8nUrl: 'http://127.0.0.1:5678', apiKeyEnv: 'N8N_API_KEY', dryRun: false, templatesDir: path.join(ROOT, 'workflows'), ...extra };
+	return {
+		valuesFile,
+		n8nUrl: 'http://127.0.0.1:5678',
+		apiKeyEnv: 'N8N_API_KEY',
+		dryRun: false,
+		templatesDir: path.join(ROOT, 'workflows'),
+		...extra,
+	};
 }
 
 function node(wf: WorkflowTemplate, name: string) {
@@ -47,15 +64,30 @@ function node(wf: WorkflowTemplate, name: string) {
 interface FakeN8n {
 	fetch: typeof fetch;
 	calls: Array<{ method: string; path: string; body: any; apiKey: string | null }>;
-	tables: Array<{ id: string; name: string; columns: Array<{ name: string; type: string }>; rows: any[] }>;
+	tables: Array<{
+		id: string;
+		name: string;
+		columns: Array<{ name: string; type: string }>;
+		rows: any[];
+	}>;
 	credentials: Array<{ id: string; name: string; type: string; data: any }>;
 	workflows: Array<{ id: string; name: string; body: any; active: boolean }>;
 }
 
 function fakeN8n(): FakeN8n {
-	const state: FakeN8n = { fetch: undefined as unknown as typeof fetch, calls: [], tables: [], credentials: [], workflows: [] };
+	const state: FakeN8n = {
+		fetch: undefined as unknown as typeof fetch,
+		calls: [],
+		tables: [],
+		credentials: [],
+		workflows: [],
+	};
 	let seq = 0;
-	const json = (status: number, body: unknown) => new Response(body === undefined ? '' : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+	const json = (status: number, body: unknown) =>
+		new Response(body === undefined ? '' : JSON.stringify(body), {
+			status,
+			headers: { 'content-type': 'application/json' },
+		});
 	state.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
 		const url = new URL(String(input));
 		const method = (init?.method ?? 'GET').toUpperCase();
@@ -67,7 +99,9 @@ function fakeN8n(): FakeN8n {
 		let m: RegExpExecArray | null;
 		if (method === 'GET' && p === '/data-tables') {
 			const filter = JSON.parse(url.searchParams.get('filter') ?? '{}') as { name?: string };
-			const data = state.tables.filter((t) => !filter.name || t.name.toLowerCase() === filter.name.toLowerCase()).map((t) => ({ id: t.id, name: t.name, columns: t.columns }));
+			const data = state.tables
+				.filter((t) => !filter.name || t.name.toLowerCase() === filter.name.toLowerCase())
+				.map((t) => ({ id: t.id, name: t.name, columns: t.columns }));
 			return json(200, { data, nextCursor: null });
 		}
 		if (method === 'POST' && p === '/data-tables') {
@@ -77,13 +111,22 @@ function fakeN8n(): FakeN8n {
 		}
 		if ((m = /^\/data-tables\/([^/]+)$/.exec(p)) && method === 'GET') {
 			const t = state.tables.find((x) => x.id === m?.[1]);
-			return t ? json(200, { id: t.id, name: t.name, columns: t.columns }) : json(404, { message: 'not found' });
+			return t
+				? json(200, { id: t.id, name: t.name, columns: t.columns })
+				: json(404, { message: 'not found' });
 		}
 		if ((m = /^\/data-tables\/([^/]+)\/rows$/.exec(p))) {
 			const t = state.tables.find((x) => x.id === m?.[1]);
 			if (!t) return json(404, { message: 'not found' });
-			if (method === 'GET') return json(200, { data: t.rows.slice(0, Number(url.searchParams.get('limit') ?? 100)), nextCursor: null });
-			for (const row of body.data) for (const col of Object.keys(row)) if (!t.columns.some((c) => c.name === col)) return json(400, { message: `unknown column ${col}` });
+			if (method === 'GET')
+				return json(200, {
+					data: t.rows.slice(0, Number(url.searchParams.get('limit') ?? 100)),
+					nextCursor: null,
+				});
+			for (const row of body.data)
+				for (const col of Object.keys(row))
+					if (!t.columns.some((c) => c.name === col))
+						return json(400, { message: `unknown column ${col}` });
 			t.rows.push(...body.data);
 			return json(200, { count: body.data.length });
 		}
@@ -91,7 +134,11 @@ function fakeN8n(): FakeN8n {
 			state.tables.find((x) => x.id === m?.[1])?.columns.push(body);
 			return json(201, body);
 		}
-		if (method === 'GET' && p === '/credentials') return json(200, { data: state.credentials.map((c) => ({ id: c.id, name: c.name, type: c.type })), nextCursor: null });
+		if (method === 'GET' && p === '/credentials')
+			return json(200, {
+				data: state.credentials.map((c) => ({ id: c.id, name: c.name, type: c.type })),
+				nextCursor: null,
+			});
 		if (method === 'POST' && p === '/credentials') {
 			const c = { id: `cr${++seq}`, name: body.name, type: body.type, data: body.data };
 			state.credentials.push(c);
@@ -99,12 +146,20 @@ function fakeN8n(): FakeN8n {
 		}
 		if (method === 'GET' && p === '/workflows') {
 			const name = url.searchParams.get('name');
-			return json(200, { data: state.workflows.filter((w) => !name || w.name === name).map((w) => ({ id: w.id, name: w.name, active: w.active })), nextCursor: null });
+			return json(200, {
+				data: state.workflows
+					.filter((w) => !name || w.name === name)
+					.map((w) => ({ id: w.id, name: w.name, active: w.active })),
+				nextCursor: null,
+			});
 		}
 		if (method === 'POST' && p === '/workflows') {
 			const allowed = ['name', 'nodes', 'connections', 'settings'];
 			const extra = Object.keys(body).filter((k) => !allowed.includes(k));
-			if (extra.length) return json(400, { message: `request/body must NOT have additional properties: ${extra.join(',')}` });
+			if (extra.length)
+				return json(400, {
+					message: `request/body must NOT have additional properties: ${extra.join(',')}`,
+				});
 			const w = { id: `wf${++seq}`, name: body.name, body, active: false };
 			state.workflows.push(w);
 			return json(200, { id: w.id, name: w.name, active: false });
@@ -130,8 +185,29 @@ function fakeN8n(): FakeN8n {
 
 describe('parseArgs', () => {
 	it('reads the documented options', () => {
-		const r = parseArgs(['--client', 'Acme', '--values', 'v.json', '--n8n-url=http://127.0.0.1:9999', '--api-key-env', 'KEY', '--dry-run', '--out', 'out']);
-		expect(r).toEqual({ ok: true, options: expect.objectContaining({ client: 'Acme', valuesFile: 'v.json', n8nUrl: 'http://127.0.0.1:9999', apiKeyEnv: 'KEY', dryRun: true, outDir: 'out' }) });
+		const r = parseArgs([
+			'--client',
+			'Acme',
+			'--values',
+			'v.json',
+			'--n8n-url=http://127.0.0.1:9999',
+			'--api-key-env',
+			'KEY',
+			'--dry-run',
+			'--out',
+			'out',
+		]);
+		expect(r).toEqual({
+			ok: true,
+			options: expect.objectContaining({
+				client: 'Acme',
+				valuesFile: 'v.json',
+				n8nUrl: 'http://127.0.0.1:9999',
+				apiKeyEnv: 'KEY',
+				dryRun: true,
+				outDir: 'out',
+			}),
+		});
 	});
 	it.each([
 		[['--client', 'Acme'], '--values <file> is required'],
@@ -185,27 +261,68 @@ describe('validateValues', () => {
 		const r = validateValues(v);
 		expect(r.ok).toBe(false);
 		if (r.ok) return;
-		expect(r.problems.filter((p) => p.missing).map((p) => p.name).sort()).toEqual(
-			['alerts.emailFrom', 'credentials.rebound', 'credentials.slack', 'credentials.smtp', 'schedules.creditPostingCron'].sort(),
+		expect(
+			r.problems
+				.filter((p) => p.missing)
+				.map((p) => p.name)
+				.sort(),
+		).toEqual(
+			[
+				'alerts.emailFrom',
+				'credentials.rebound',
+				'credentials.slack',
+				'credentials.smtp',
+				'schedules.creditPostingCron',
+			].sort(),
 		);
-		expect(formatProblems(r.problems)).toContain('  - schedules.creditPostingCron: is needed when finance.batchCreditNotes is true');
+		expect(formatProblems(r.problems)).toContain(
+			'  - schedules.creditPostingCron: is needed when finance.batchCreditNotes is true',
+		);
 	});
 
 	it('checks mapping rows with the mapping rules and against the sites', () => {
 		const v = example();
-		v.mapping.dispositions.push({ disposition: 'Mystery', action: 'restock', siteId: '9', locationId: 'X', sellable: true });
-		v.mapping.dispositions.push({ disposition: 'Returns bay', action: 'restock', siteId: '1', locationId: 'QUAR', sellable: true });
-		v.mapping.dispositions.push({ disposition: '*', action: 'restock', siteId: '1', locationId: 'A1', sellable: true });
+		v.mapping.dispositions.push({
+			disposition: 'Mystery',
+			action: 'restock',
+			siteId: '9',
+			locationId: 'X',
+			sellable: true,
+		});
+		v.mapping.dispositions.push({
+			disposition: 'Returns bay',
+			action: 'restock',
+			siteId: '1',
+			locationId: 'QUAR',
+			sellable: true,
+		});
+		v.mapping.dispositions.push({
+			disposition: '*',
+			action: 'restock',
+			siteId: '1',
+			locationId: 'A1',
+			sellable: true,
+		});
 		const r = validateValues(v);
 		expect(r.ok).toBe(false);
 		if (r.ok) return;
 		const byName = Object.fromEntries(r.problems.map((p) => [p.name, p.message]));
-		expect(byName['mapping.dispositions[9].sellable']).toMatch(/default row \(\*\) must never be sellable/);
-		const again = validateValues({ ...v, mapping: { ...v.mapping, dispositions: v.mapping.dispositions.slice(0, 9) } });
+		expect(byName['mapping.dispositions[9].sellable']).toMatch(
+			/default row \(\*\) must never be sellable/,
+		);
+		const again = validateValues({
+			...v,
+			mapping: { ...v.mapping, dispositions: v.mapping.dispositions.slice(0, 9) },
+		});
 		expect(again.ok).toBe(false);
 		if (again.ok) return;
-		expect(again.problems.map((p) => p.name)).toEqual(['mapping.dispositions[7].siteId', 'mapping.dispositions[8].sellable']);
-		expect(again.problems[1].message).toBe('row is sellable but location "QUAR" of site "1" is not a sellable location');
+		expect(again.problems.map((p) => p.name)).toEqual([
+			'mapping.dispositions[7].siteId',
+			'mapping.dispositions[8].sellable',
+		]);
+		expect(again.problems[1].message).toBe(
+			'row is sellable but location "QUAR" of site "1" is not a sellable location',
+		);
 	});
 
 	it('rejects wrong types and formats with the value named', () => {
@@ -231,23 +348,48 @@ describe('dry run', () => {
 		const out = path.join(tmp, 'out');
 		const lines: string[] = [];
 		const fake = fakeN8n();
-		const report = await runImport(options(EXAMPLE, { dryRun: true, outDir: out, client: 'Demo Retail' }), { env: {}, log: (l) => lines.push(l), fetchImpl: fake.fetch });
+		const report = await runImport(
+			options(EXAMPLE, { dryRun: true, outDir: out, client: 'Demo Retail' }),
+			{ env: {}, log: (l) => lines.push(l), fetchImpl: fake.fetch },
+		);
 		expect(report.exitCode).toBe(EXIT_OK);
 		expect(fake.calls).toEqual([]);
-		expect(fs.readdirSync(out).sort()).toEqual(['credit-posting.json', 'exception-replay.json', 'plan', 'reconciliation.json', 'returns-intake.json', 'returns-processor.json']);
-		for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.json'))) expect(fs.readFileSync(path.join(out, f), 'utf8')).not.toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/);
+		expect(fs.readdirSync(out).sort()).toEqual([
+			'credit-posting.json',
+			'exception-replay.json',
+			'plan',
+			'reconciliation.json',
+			'returns-intake.json',
+			'returns-processor.json',
+		]);
+		for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.json')))
+			expect(fs.readFileSync(path.join(out, f), 'utf8')).not.toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/);
 
-		const processor = JSON.parse(fs.readFileSync(path.join(out, 'returns-processor.json'), 'utf8')) as WorkflowTemplate;
+		const processor = JSON.parse(
+			fs.readFileSync(path.join(out, 'returns-processor.json'), 'utf8'),
+		) as WorkflowTemplate;
 		expect(processor.name).toBe('Returns: ReBound → Khaos – 2 process queue (Demo Retail)');
 		expect(processor.settings.timezone).toBe('Europe/London');
 		const queued = node(processor, 'Queued Returns').parameters as any;
 		expect(queued.limit).toBe(50);
 		// tables known by name only are referenced "By Name"
-		expect(queued.dataTableId).toEqual({ __rl: true, mode: 'name', value: 'Demo Retail returns inbox', cachedResultName: 'Demo Retail returns inbox' });
-		expect((node(processor, 'Every Few Seconds').parameters as any).rule.interval[0]).toEqual({ field: 'seconds', secondsInterval: 30 });
-		expect((node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue).toBe('={{ false }}');
+		expect(queued.dataTableId).toEqual({
+			__rl: true,
+			mode: 'name',
+			value: 'Demo Retail returns inbox',
+			cachedResultName: 'Demo Retail returns inbox',
+		});
+		expect((node(processor, 'Every Few Seconds').parameters as any).rule.interval[0]).toEqual({
+			field: 'seconds',
+			secondsInterval: 30,
+		});
+		expect(
+			(node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
+		).toBe('={{ false }}');
 		// credentials to be created are referenced by name (n8n import:workflow resolves them); unconfigured alerts stay disabled without one
-		expect(node(processor, 'Validate SKUs').credentials).toEqual({ khaosControlApi: 'Khaos Control (Demo Retail)' });
+		expect(node(processor, 'Validate SKUs').credentials).toEqual({
+			khaosControlApi: 'Khaos Control (Demo Retail)',
+		});
 		expect(node(processor, 'Alert by Email').disabled).toBe(true);
 		expect(node(processor, 'Alert by Email').credentials).toBeUndefined();
 		expect((node(processor, 'Create Credit Note').parameters as any).options).toEqual({
@@ -258,7 +400,9 @@ describe('dry run', () => {
 			tolerancePencePerLine: 1,
 		});
 
-		const intake = JSON.parse(fs.readFileSync(path.join(out, 'returns-intake.json'), 'utf8')) as WorkflowTemplate;
+		const intake = JSON.parse(
+			fs.readFileSync(path.join(out, 'returns-intake.json'), 'utf8'),
+		) as WorkflowTemplate;
 		expect(node(intake, 'ReBound Trigger').webhookId).toBe('demo-retail-returns');
 		expect(node(intake, 'ReBound Trigger').disabled).toBe(false);
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe(true);
@@ -271,7 +415,9 @@ describe('dry run', () => {
 			['reconciliation.json', true],
 			['exception-replay.json', false],
 		]);
-		expect(plan.dataTables.find((t: any) => t.key === 'dispositions')).toEqual(expect.objectContaining({ create: true, seedRows: 7, columns: TABLES.dispositions.columns }));
+		expect(plan.dataTables.find((t: any) => t.key === 'dispositions')).toEqual(
+			expect.objectContaining({ create: true, seedRows: 7, columns: TABLES.dispositions.columns }),
+		);
 		expect(plan.credentials.map((c: any) => [c.key, c.type, c.create])).toEqual([
 			['khaos', 'khaosControlApi', true],
 			['rebound', 'reBoundApi', true],
@@ -290,22 +436,42 @@ describe('dry run', () => {
 		v.trigger = { mode: 'poll', pollEveryMinutes: 10 };
 		v.alerts = { emailFrom: 'n8n@example.com', emailTo: 'ops@example.com' };
 		const out = path.join(tmp, 'out');
-		const report = await runImport(options(writeValues(v), { dryRun: true, outDir: out }), { env: {}, log: () => undefined });
+		const report = await runImport(options(writeValues(v), { dryRun: true, outDir: out }), {
+			env: {},
+			log: () => undefined,
+		});
 		expect(report.exitCode).toBe(EXIT_OK);
-		const read = (f: string) => JSON.parse(fs.readFileSync(path.join(out, `${f}.json`), 'utf8')) as WorkflowTemplate;
+		const read = (f: string) =>
+			JSON.parse(fs.readFileSync(path.join(out, `${f}.json`), 'utf8')) as WorkflowTemplate;
 		const processor = read('returns-processor');
-		expect((node(processor, 'Queued Returns').parameters as any).dataTableId).toEqual({ __rl: true, mode: 'id', value: 'T-INBOX', cachedResultName: 'Demo Retail returns inbox' });
-		expect(node(processor, 'Apply Stock Moves').credentials).toEqual({ khaosControlApi: { id: 'K1', name: 'Khaos live' } });
+		expect((node(processor, 'Queued Returns').parameters as any).dataTableId).toEqual({
+			__rl: true,
+			mode: 'id',
+			value: 'T-INBOX',
+			cachedResultName: 'Demo Retail returns inbox',
+		});
+		expect(node(processor, 'Apply Stock Moves').credentials).toEqual({
+			khaosControlApi: { id: 'K1', name: 'Khaos live' },
+		});
 		expect(node(processor, 'Alert by Email').disabled).toBe(false);
-		expect(node(processor, 'Alert by Email').credentials).toEqual({ smtp: { id: 'S1', name: 'Mail' } });
+		expect(node(processor, 'Alert by Email').credentials).toEqual({
+			smtp: { id: 'S1', name: 'Mail' },
+		});
 		expect((node(processor, 'Alert by Email').parameters as any).toEmail).toBe('ops@example.com');
-		expect((node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue).toBe('={{ true }}');
+		expect(
+			(node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
+		).toBe('={{ true }}');
 		const intake = read('returns-intake');
 		expect(node(intake, 'ReBound Trigger').disabled).toBe(true);
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe(false);
-		expect((node(intake, 'ReBound Poll Trigger').parameters as any).pollTimes.item[0].value).toBe(10);
+		expect((node(intake, 'ReBound Poll Trigger').parameters as any).pollTimes.item[0].value).toBe(
+			10,
+		);
 		expect(node(read('exception-replay'), 'On Replay Schedule').disabled).toBe(false);
-		expect((node(read('credit-posting'), 'On Posting Schedule').parameters as any).rule.interval[0].expression).toBe('0 18 * * 1-5');
+		expect(
+			(node(read('credit-posting'), 'On Posting Schedule').parameters as any).rule.interval[0]
+				.expression,
+		).toBe('0 18 * * 1-5');
 		expect(report.workflows.map((w) => w.active)).toEqual([true, true, true, true, true]);
 	});
 });
@@ -319,26 +485,44 @@ describe('import into n8n through the public API', () => {
 		const v = example();
 		delete v.dataTables.exceptions;
 		delete v.schedules.processEverySeconds;
-		const report = await runImport(options(writeValues(v)), { env: ENV, log: (l) => lines.push(l), fetchImpl: fake.fetch });
+		const report = await runImport(options(writeValues(v)), {
+			env: ENV,
+			log: (l) => lines.push(l),
+			fetchImpl: fake.fetch,
+		});
 		expect(report.exitCode).toBe(EXIT_BAD_VALUES);
 		expect(fake.calls).toEqual([]);
-		expect(lines.join('\n')).toContain('Missing values (2):\n  - dataTables.exceptions: is missing\n  - schedules.processEverySeconds: is missing');
+		expect(lines.join('\n')).toContain(
+			'Missing values (2):\n  - dataTables.exceptions: is missing\n  - schedules.processEverySeconds: is missing',
+		);
 	});
 
 	it('exits 2 naming the environment variables that are not set (API key, credential secrets)', async () => {
 		const fake = fakeN8n();
 		const lines: string[] = [];
-		const report = await runImport(options(EXAMPLE), { env: { REBOUND_API_KEY: 'x' }, log: (l) => lines.push(l), fetchImpl: fake.fetch });
+		const report = await runImport(options(EXAMPLE), {
+			env: { REBOUND_API_KEY: 'x' },
+			log: (l) => lines.push(l),
+			fetchImpl: fake.fetch,
+		});
 		expect(report.exitCode).toBe(EXIT_BAD_VALUES);
 		expect(fake.calls).toEqual([]);
-		expect(lines.join('\n')).toContain('credentials.rebound.data.webhookSecret (environment variable REBOUND_WEBHOOK_SECRET)');
-		expect(lines.join('\n')).toContain('N8N_API_KEY (environment variable holding the n8n API key)');
+		expect(lines.join('\n')).toContain(
+			'credentials.rebound.data.webhookSecret (environment variable REBOUND_WEBHOOK_SECRET)',
+		);
+		expect(lines.join('\n')).toContain(
+			'N8N_API_KEY (environment variable holding the n8n API key)',
+		);
 	});
 
 	it('creates credentials and tables, seeds the mapping rows, imports the workflows and activates the right ones; a re-run updates in place', async () => {
 		const fake = fakeN8n();
 		const lines: string[] = [];
-		const report = await runImport(options(EXAMPLE), { env: ENV, log: (l) => lines.push(l), fetchImpl: fake.fetch });
+		const report = await runImport(options(EXAMPLE), {
+			env: ENV,
+			log: (l) => lines.push(l),
+			fetchImpl: fake.fetch,
+		});
 		expect(report.exitCode).toBe(EXIT_OK);
 		expect(fake.calls.every((c) => c.apiKey === SECRET_KEY)).toBe(true);
 
@@ -347,7 +531,13 @@ describe('import into n8n through the public API', () => {
 			['Khaos Control (Demo Retail)', 'khaosControlApi'],
 			['ReBound (Demo Retail)', 'reBoundApi'],
 		]);
-		expect(fake.credentials[1].data).toEqual(expect.objectContaining({ apiKey: ENV.REBOUND_API_KEY, webhookSecret: ENV.REBOUND_WEBHOOK_SECRET, login: 'demo-retail' }));
+		expect(fake.credentials[1].data).toEqual(
+			expect.objectContaining({
+				apiKey: ENV.REBOUND_API_KEY,
+				webhookSecret: ENV.REBOUND_WEBHOOK_SECRET,
+				login: 'demo-retail',
+			}),
+		);
 
 		// tables with their columns; mapping rows seeded with the column types
 		expect(fake.tables.map((t) => [t.name, t.columns.length])).toEqual([
@@ -359,8 +549,20 @@ describe('import into n8n through the public API', () => {
 		]);
 		const dispositions = fake.tables[2].rows;
 		expect(dispositions).toHaveLength(7);
-		expect(dispositions[0]).toEqual({ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true });
-		expect(dispositions[3]).toEqual({ disposition: 'Damaged', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false });
+		expect(dispositions[0]).toEqual({
+			disposition: 'Grade A',
+			action: 'restock',
+			siteId: '1',
+			locationId: 'A1',
+			sellable: true,
+		});
+		expect(dispositions[3]).toEqual({
+			disposition: 'Damaged',
+			action: 'quarantine',
+			siteId: '1',
+			locationId: 'QUAR',
+			sellable: false,
+		});
 		expect(fake.tables[3].rows).toHaveLength(5);
 		expect(fake.tables[0].rows).toHaveLength(0);
 		expect(report.tables.map((t) => [t.key, t.action, t.seeded])).toEqual([
@@ -378,8 +580,15 @@ describe('import into n8n through the public API', () => {
 			expect(JSON.stringify(w.body)).not.toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/);
 		}
 		const processor = fake.workflows[1].body as WorkflowTemplate;
-		expect((node(processor, 'Queued Returns').parameters as any).dataTableId).toEqual({ __rl: true, mode: 'id', value: fake.tables[0].id, cachedResultName: 'Demo Retail returns inbox' });
-		expect(node(processor, 'Validate SKUs').credentials).toEqual({ khaosControlApi: { id: fake.credentials[0].id, name: 'Khaos Control (Demo Retail)' } });
+		expect((node(processor, 'Queued Returns').parameters as any).dataTableId).toEqual({
+			__rl: true,
+			mode: 'id',
+			value: fake.tables[0].id,
+			cachedResultName: 'Demo Retail returns inbox',
+		});
+		expect(node(processor, 'Validate SKUs').credentials).toEqual({
+			khaosControlApi: { id: fake.credentials[0].id, name: 'Khaos Control (Demo Retail)' },
+		});
 		expect(fake.workflows.map((w) => [w.name, w.active])).toEqual([
 			['Returns: ReBound → Khaos – 1 intake (Demo Retail)', true],
 			['Returns: ReBound → Khaos – 2 process queue (Demo Retail)', true],
@@ -387,7 +596,9 @@ describe('import into n8n through the public API', () => {
 			['Returns: daily reconciliation (Demo Retail)', true],
 			['Returns: exception replay (Demo Retail)', false],
 		]);
-		expect(lines.join('\n')).toContain('Give ReBound this webhook URL and the credential\'s webhook secret: http://127.0.0.1:5678/webhook/demo-retail-returns/rebound');
+		expect(lines.join('\n')).toContain(
+			"Give ReBound this webhook URL and the credential's webhook secret: http://127.0.0.1:5678/webhook/demo-retail-returns/rebound",
+		);
 
 		// no secret reaches the output
 		const output = lines.join('\n');
@@ -395,25 +606,51 @@ describe('import into n8n through the public API', () => {
 
 		// a second run reuses everything: no new tables, credentials or workflows, no second seeding
 		const callsBefore = fake.calls.length;
-		const again = await runImport(options(EXAMPLE), { env: ENV, log: () => undefined, fetchImpl: fake.fetch });
+		const again = await runImport(options(EXAMPLE), {
+			env: ENV,
+			log: () => undefined,
+			fetchImpl: fake.fetch,
+		});
 		expect(again.exitCode).toBe(EXIT_OK);
 		expect(fake.tables).toHaveLength(5);
 		expect(fake.credentials).toHaveLength(2);
 		expect(fake.workflows).toHaveLength(5);
 		expect(fake.tables[2].rows).toHaveLength(7);
-		expect(again.workflows.map((w) => w.action)).toEqual(['updated', 'updated', 'updated', 'updated', 'updated']);
-		expect(again.tables.map((t) => t.action)).toEqual(['found', 'found', 'found', 'found', 'found']);
+		expect(again.workflows.map((w) => w.action)).toEqual([
+			'updated',
+			'updated',
+			'updated',
+			'updated',
+			'updated',
+		]);
+		expect(again.tables.map((t) => t.action)).toEqual([
+			'found',
+			'found',
+			'found',
+			'found',
+			'found',
+		]);
 		const newCalls = fake.calls.slice(callsBefore);
-		expect(newCalls.filter((c) => c.method === 'POST' && /^\/(data-tables|credentials|workflows)$/.test(c.path))).toEqual([]);
+		expect(
+			newCalls.filter(
+				(c) => c.method === 'POST' && /^\/(data-tables|credentials|workflows)$/.test(c.path),
+			),
+		).toEqual([]);
 		expect(newCalls.filter((c) => c.method === 'PUT')).toHaveLength(5);
 	});
 
 	it('stops with exit 1 and a message without the API key when n8n refuses', async () => {
 		const fake = fakeN8n();
 		const lines: string[] = [];
-		const report = await runImport(options(EXAMPLE), { env: { ...ENV, N8N_API_KEY: 'wrong-key-SECRET' }, log: (l) => lines.push(l), fetchImpl: fake.fetch });
+		const report = await runImport(options(EXAMPLE), {
+			env: { ...ENV, N8N_API_KEY: 'wrong-key-SECRET' },
+			log: (l) => lines.push(l),
+			fetchImpl: fake.fetch,
+		});
 		expect(report.exitCode).toBe(1);
-		expect(lines.join('\n')).toMatch(/Import stopped: GET \/credentials\?limit=250 failed with HTTP 401: unauthorized/);
+		expect(lines.join('\n')).toMatch(
+			/Import stopped: GET \/credentials\?limit=250 failed with HTTP 401: unauthorized/,
+		);
 		expect(lines.join('\n')).not.toContain('wrong-key-SECRET');
 		expect(fake.workflows).toHaveLength(0);
 	});

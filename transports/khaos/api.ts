@@ -273,7 +273,10 @@ export interface KhaosApi {
 	getProducts(codes: string[], mappingType?: number): Promise<Map<string, KhaosProduct>>;
 	getStockLevels(codes: string[], siteId: string): Promise<KhaosStockLevel[]>;
 	/** null when no order has that ref/code. */
-	getSalesOrder(ref: { associatedRef?: string; orderCode?: string }): Promise<KhaosSalesOrder | null>;
+	getSalesOrder(ref: {
+		associatedRef?: string;
+		orderCode?: string;
+	}): Promise<KhaosSalesOrder | null>;
 	/**
 	 * Added (compatible): several sales orders by associated ref in one ExportOrders call per
 	 * config.batchSize refs (IDs CSV, MappingType 4). Keys are the refs as asked (trimmed); refs

@@ -64,7 +64,8 @@ export const REQUEST_DATA = 'invalid_request_data';
 export const RESPONSE_FIELD = 'invalid_response_field';
 
 /** A SOAP array of structs: `<X><item>…</item>…</X>`; missing or empty → no items. */
-const itemList = <T extends z.ZodTypeAny>(item: T) => z.preprocess((v) => (v === undefined || v === '' ? {} : v), z.object({ item: xList(item) }));
+const itemList = <T extends z.ZodTypeAny>(item: T) =>
+	z.preprocess((v) => (v === undefined || v === '' ? {} : v), z.object({ item: xList(item) }));
 
 /**
  * ImportReturns' answer (ImportReturnsResultSchema's fields) plus the MODELED per-return
@@ -74,7 +75,9 @@ const ImportReturnsBatchResultSchema = xObj({
 	ImportedCount: xInt,
 	ReturnImport: itemList(xObj({ OrderRef: xStr, ReturnCode: xStr })),
 	ReturnSkipped: itemList(xObj({ OrderRef: xStr, SkipReason: xStr })),
-	Results: itemList(xObj({ OrderRef: xStr, Result: xStr, ReturnCode: xOptStr, SkipReason: xOptStr })),
+	Results: itemList(
+		xObj({ OrderRef: xStr, Result: xStr, ReturnCode: xOptStr, SkipReason: xOptStr }),
+	),
 });
 
 /** MappingType values (documented). */
@@ -109,15 +112,23 @@ function uniqueCodes(codes: string[], what: string): string[] {
 	const seen = new Set<string>();
 	const out: string[] = [];
 	codes.forEach((raw, i) => {
-		if (typeof raw !== 'string') throw new TransportError(`${what}[${i}] is not a string`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
-		const code = raw.trim();
-		if (code === '') return;
-		if (code.includes(',')) {
-			throw new TransportError(`${what}[${i}] "${code.slice(0, 60)}" contains a comma, which the comma-separated Khaos parameter cannot carry`, {
+		if (typeof raw !== 'string')
+			throw new TransportError(`${what}[${i}] is not a string`, {
 				kind: 'protocol',
 				retryable: false,
 				code: REQUEST_DATA,
 			});
+		const code = raw.trim();
+		if (code === '') return;
+		if (code.includes(',')) {
+			throw new TransportError(
+				`${what}[${i}] "${code.slice(0, 60)}" contains a comma, which the comma-separated Khaos parameter cannot carry`,
+				{
+					kind: 'protocol',
+					retryable: false,
+					code: REQUEST_DATA,
+				},
+			);
 		}
 		if (!seen.has(code)) {
 			seen.add(code);
@@ -179,16 +190,25 @@ export function buildAdjustmentsXml(adjustments: StockAdjustmentInput[]): string
 }
 
 /** Classify an ImportReturns SkipReason (sandbox/khaos/README.md lists the wording). */
-export function classifySkipReason(reason: string): { code: ImportReturnSkipCode; existingReturnCode: string | null } {
+export function classifySkipReason(reason: string): {
+	code: ImportReturnSkipCode;
+	existingReturnCode: string | null;
+} {
 	const dup = /already imported as return ([A-Za-z0-9_./-]+)/i.exec(reason);
 	if (dup) return { code: 'duplicate', existingReturnCode: dup[1] };
 	if (/duplicate/i.test(reason)) return { code: 'duplicate', existingReturnCode: null };
-	if (/exceeds quantity sold/i.test(reason)) return { code: 'quantity_exceeds_sold', existingReturnCode: null };
-	if (/order .*not found/i.test(reason)) return { code: 'order_not_found', existingReturnCode: null };
-	if (/SORDER_ITEM_ID .*not a line/i.test(reason)) return { code: 'line_not_found', existingReturnCode: null };
-	if (/stock code .*(?:not found|deleted|not stock controlled|does not match)/i.test(reason)) return { code: 'unknown_stock', existingReturnCode: null };
-	if (/return reason .*not found/i.test(reason)) return { code: 'unknown_reason', existingReturnCode: null };
-	if (/(?:location|site) .*not found/i.test(reason)) return { code: 'unknown_location', existingReturnCode: null };
+	if (/exceeds quantity sold/i.test(reason))
+		return { code: 'quantity_exceeds_sold', existingReturnCode: null };
+	if (/order .*not found/i.test(reason))
+		return { code: 'order_not_found', existingReturnCode: null };
+	if (/SORDER_ITEM_ID .*not a line/i.test(reason))
+		return { code: 'line_not_found', existingReturnCode: null };
+	if (/stock code .*(?:not found|deleted|not stock controlled|does not match)/i.test(reason))
+		return { code: 'unknown_stock', existingReturnCode: null };
+	if (/return reason .*not found/i.test(reason))
+		return { code: 'unknown_reason', existingReturnCode: null };
+	if (/(?:location|site) .*not found/i.test(reason))
+		return { code: 'unknown_location', existingReturnCode: null };
 	return { code: 'other', existingReturnCode: null };
 }
 
@@ -223,37 +243,61 @@ export class KhaosClient implements KhaosApi {
 		if (error instanceof KhaosFault) {
 			const fs = this.redact(error.faultString);
 			if (fs === error.faultString) return error;
-			return new KhaosFault(method, fs, { code: error.code, faultCode: error.faultCode, retryable: error.retryable });
+			return new KhaosFault(method, fs, {
+				code: error.code,
+				faultCode: error.faultCode,
+				retryable: error.retryable,
+			});
 		}
 		if (error instanceof TransportError) {
 			const msg = this.redact(error.message);
 			if (msg === error.message) return error;
-			return new TransportError(msg, { kind: error.kind, retryable: error.retryable, status: error.status, code: error.code, retryAfterMs: error.retryAfterMs });
+			return new TransportError(msg, {
+				kind: error.kind,
+				retryable: error.retryable,
+				status: error.status,
+				code: error.code,
+				retryAfterMs: error.retryAfterMs,
+			});
 		}
 		const msg = error instanceof Error ? error.message : String(error);
-		return new TransportError(`Khaos ${method}: ${this.redact(msg)}`, { kind: 'network', retryable: true });
+		return new TransportError(`Khaos ${method}: ${this.redact(msg)}`, {
+			kind: 'network',
+			retryable: true,
+		});
 	}
 
 	private interpret(method: string, res: HttpResponse): XmlObject {
 		const what = `Khaos ${method}`;
 		if (res.status === 401 || res.status === 403) {
-			throw new TransportError(`${what}: HTTP ${res.status}, credentials refused (check the auth mode, user name and password)`, {
-				kind: 'auth',
-				retryable: false,
-				status: res.status,
-			});
+			throw new TransportError(
+				`${what}: HTTP ${res.status}, credentials refused (check the auth mode, user name and password)`,
+				{
+					kind: 'auth',
+					retryable: false,
+					status: res.status,
+				},
+			);
 		}
-		const transientStatus = res.status === 429 || res.status === 408 || (res.status >= 502 && res.status <= 504);
+		const transientStatus =
+			res.status === 429 || res.status === 408 || (res.status >= 502 && res.status <= 504);
 		if (!transientStatus && (res.status === 200 || res.status === 500 || res.status === 400)) {
 			const parsed = parseSoapResponse(res.body, method);
 			if (parsed.kind === 'fault') {
 				const faultString = this.redact(parsed.faultString);
 				const c = classifyFault(method, faultString);
-				throw new KhaosFault(method, faultString, { code: c.code, faultCode: parsed.faultCode, retryable: c.retryable });
+				throw new KhaosFault(method, faultString, {
+					code: c.code,
+					faultCode: parsed.faultCode,
+					retryable: c.retryable,
+				});
 			}
 			if (res.status === 200) {
 				if (parsed.kind === 'invalid') {
-					throw new TransportError(`${what}: unreadable SOAP response: ${this.redact(parsed.error)}`, { kind: 'protocol', retryable: false });
+					throw new TransportError(
+						`${what}: unreadable SOAP response: ${this.redact(parsed.error)}`,
+						{ kind: 'protocol', retryable: false },
+					);
 				}
 				return parsed.element;
 			}
@@ -261,7 +305,11 @@ export class KhaosClient implements KhaosApi {
 		if (res.status >= 200 && res.status < 300) {
 			const parsed = parseSoapResponse(res.body, method);
 			if (parsed.kind === 'response') return parsed.element;
-			throw new TransportError(`${what}: unexpected HTTP ${res.status} without a SOAP response`, { kind: 'protocol', retryable: false, status: res.status });
+			throw new TransportError(`${what}: unexpected HTTP ${res.status} without a SOAP response`, {
+				kind: 'protocol',
+				retryable: false,
+				status: res.status,
+			});
 		}
 		throw httpStatusError(res.status, res.headers, this.deps.retry.now(), what);
 	}
@@ -270,8 +318,14 @@ export class KhaosClient implements KhaosApi {
 	private async call(method: string, params: Param[]): Promise<XmlObject> {
 		const cfg = this.config;
 		const all: Param[] =
-			cfg.authMode === 'inRequest' ? [['UserName', cfg.username ?? ''], ['Password', cfg.password ?? ''], ...params] : params;
-		const { body, headers } = buildSoapRequest({ version: cfg.soapVersion, namespace: cfg.namespace, actionStyle: cfg.soapActionStyle }, method, all);
+			cfg.authMode === 'inRequest'
+				? [['UserName', cfg.username ?? ''], ['Password', cfg.password ?? ''], ...params]
+				: params;
+		const { body, headers } = buildSoapRequest(
+			{ version: cfg.soapVersion, namespace: cfg.namespace, actionStyle: cfg.soapActionStyle },
+			method,
+			all,
+		);
 		if (cfg.authMode === 'basic') {
 			headers.authorization = `Basic ${Buffer.from(`${cfg.username ?? ''}:${cfg.password ?? ''}`).toString('base64')}`;
 		}
@@ -280,7 +334,13 @@ export class KhaosClient implements KhaosApi {
 			async () => {
 				this.requestCount++;
 				try {
-					const res = await this.deps.send({ method: 'POST', url: cfg.url, headers, body, timeoutMs: cfg.timeoutMs });
+					const res = await this.deps.send({
+						method: 'POST',
+						url: cfg.url,
+						headers,
+						body,
+						timeoutMs: cfg.timeoutMs,
+					});
 					return this.interpret(method, res);
 				} catch (error) {
 					throw this.clean(error, method);
@@ -289,27 +349,46 @@ export class KhaosClient implements KhaosApi {
 			cfg.retry,
 			this.deps.retry,
 		).catch((error: unknown) => {
-			if (error instanceof Error && !(error instanceof TransportError)) error.message = this.redact(error.message);
+			if (error instanceof Error && !(error instanceof TransportError))
+				error.message = this.redact(error.message);
 			throw error;
 		});
 	}
 
 	private protocolError(method: string, field: string, message: string): TransportError {
-		return new TransportError(`Khaos ${method}: response field ${field}: ${this.redact(message)}`, { kind: 'protocol', retryable: false, code: RESPONSE_FIELD });
+		return new TransportError(`Khaos ${method}: response field ${field}: ${this.redact(message)}`, {
+			kind: 'protocol',
+			retryable: false,
+			code: RESPONSE_FIELD,
+		});
 	}
 
-	private validate<S extends z.ZodTypeAny>(method: string, schema: S, value: unknown, prefix: string): z.infer<S> {
+	private validate<S extends z.ZodTypeAny>(
+		method: string,
+		schema: S,
+		value: unknown,
+		prefix: string,
+	): z.infer<S> {
 		const parsed = schema.safeParse(value);
 		if (parsed.success) return parsed.data;
 		const issue = parsed.error.issues[0];
 		const path = formatPath(issue.path);
-		throw this.protocolError(method, path === '(root)' ? prefix : `${prefix}.${path}`, issue.message);
+		throw this.protocolError(
+			method,
+			path === '(root)' ? prefix : `${prefix}.${path}`,
+			issue.message,
+		);
 	}
 
 	/** The `return` element's escaped XML document, parsed and validated. */
-	private exportDoc<S extends z.ZodTypeAny>(method: string, response: XmlObject, schema: S): z.infer<S> {
+	private exportDoc<S extends z.ZodTypeAny>(
+		method: string,
+		response: XmlObject,
+		schema: S,
+	): z.infer<S> {
 		const raw = textOf(response.return);
-		if (raw === undefined) throw this.protocolError(method, 'return', 'expected the exported XML as text');
+		if (raw === undefined)
+			throw this.protocolError(method, 'return', 'expected the exported XML as text');
 		const doc = parseXml(raw);
 		if (!doc.ok) throw this.protocolError(method, 'return', `exported XML: ${doc.error}`);
 		return this.validate(method, schema, doc.value, 'return');
@@ -324,16 +403,29 @@ export class KhaosClient implements KhaosApi {
 	async getLocations(siteId: string): Promise<KhaosLocation[]> {
 		const res = await this.call('GetLocationList', [['SiteID', siteId]]);
 		const list = this.validate('GetLocationList', LocationListSchema, res.return, 'return');
-		return list.item.map((l) => ({ siteId: l.SiteID, id: l.LocationID, name: l.LocationName, sellable: l.Sellable }));
+		return list.item.map((l) => ({
+			siteId: l.SiteID,
+			id: l.LocationID,
+			name: l.LocationName,
+			sellable: l.Sellable,
+		}));
 	}
 
 	async getReturnReasons(): Promise<KhaosReturnReason[]> {
 		const res = await this.call('GetReturnReasonList', []);
 		const list = this.validate('GetReturnReasonList', ReturnReasonListSchema, res.return, 'return');
-		return list.item.map((r) => ({ id: r.ReasonID, code: r.ReasonCode, description: r.Description, restock: r.Restock }));
+		return list.item.map((r) => ({
+			id: r.ReasonID,
+			code: r.ReasonCode,
+			description: r.Description,
+			restock: r.Restock,
+		}));
 	}
 
-	async getProducts(codes: string[], mappingType: number = MAPPING_TYPE.stockCode): Promise<Map<string, KhaosProduct>> {
+	async getProducts(
+		codes: string[],
+		mappingType: number = MAPPING_TYPE.stockCode,
+	): Promise<Map<string, KhaosProduct>> {
 		const wanted = uniqueCodes(codes, 'codes');
 		const result = new Map<string, KhaosProduct>();
 		for (const batch of chunk(wanted, this.config.batchSize)) {
@@ -393,24 +485,39 @@ export class KhaosClient implements KhaosApi {
 					siteId: site,
 					level: item.LEVEL,
 					status: item.STATUS,
-					locations: item.LOCATIONS.LOCATION.map((l) => ({ locationId: l['@_ID'], level: l.LEVEL })),
+					locations: item.LOCATIONS.LOCATION.map((l) => ({
+						locationId: l['@_ID'],
+						level: l.LEVEL,
+					})),
 				});
 			}
 		}
 		return out;
 	}
 
-	async getSalesOrder(ref: { associatedRef?: string; orderCode?: string }): Promise<KhaosSalesOrder | null> {
+	async getSalesOrder(ref: {
+		associatedRef?: string;
+		orderCode?: string;
+	}): Promise<KhaosSalesOrder | null> {
 		const byCode = ref.orderCode !== undefined && ref.orderCode.trim() !== '';
 		const id = (byCode ? ref.orderCode : ref.associatedRef)?.trim() ?? '';
-		if (id === '') throw new TransportError('getSalesOrder needs associatedRef or orderCode', { kind: 'protocol', retryable: false, code: REQUEST_DATA });
+		if (id === '')
+			throw new TransportError('getSalesOrder needs associatedRef or orderCode', {
+				kind: 'protocol',
+				retryable: false,
+				code: REQUEST_DATA,
+			});
 		uniqueCodes([id], byCode ? 'orderCode' : 'associatedRef');
 		const res = await this.call('ExportOrders', [
 			['IDs', id],
 			['MappingType', byCode ? ORDER_MAPPING.orderCode : ORDER_MAPPING.associatedRef],
 		]);
 		const doc = this.exportDoc('ExportOrders', res, ExportOrdersSchema);
-		const o = doc.ORDERS.ORDER.find((x) => x.ORDER_TYPE === 1 && (byCode ? x.SORDER_CODE === id : x.ASSOCIATED_REF.toLowerCase() === id.toLowerCase()));
+		const o = doc.ORDERS.ORDER.find(
+			(x) =>
+				x.ORDER_TYPE === 1 &&
+				(byCode ? x.SORDER_CODE === id : x.ASSOCIATED_REF.toLowerCase() === id.toLowerCase()),
+		);
 		return o ? this.toSalesOrder(o) : null;
 	}
 
@@ -432,12 +539,19 @@ export class KhaosClient implements KhaosApi {
 		return out;
 	}
 
-	private toSalesOrder(o: z.infer<typeof ExportOrdersSchema>['ORDERS']['ORDER'][number]): KhaosSalesOrder {
+	private toSalesOrder(
+		o: z.infer<typeof ExportOrdersSchema>['ORDERS']['ORDER'][number],
+	): KhaosSalesOrder {
 		const items = o.ORDER_ITEMS.ORDER_ITEM;
 		const gross = items.length === 0 || items.some((l) => l.PRICE_GRS !== null);
 		const lines = items.map((l, i) => {
 			const price = gross ? l.PRICE_GRS : l.PRICE_NET;
-			if (price === null) throw this.protocolError('ExportOrders', `return.ORDERS.ORDER.ORDER_ITEMS.ORDER_ITEM[${i}].${gross ? 'PRICE_GRS' : 'PRICE_NET'}`, 'element missing (lines mix gross and net prices)');
+			if (price === null)
+				throw this.protocolError(
+					'ExportOrders',
+					`return.ORDERS.ORDER.ORDER_ITEMS.ORDER_ITEM[${i}].${gross ? 'PRICE_GRS' : 'PRICE_NET'}`,
+					'element missing (lines mix gross and net prices)',
+				);
 			return {
 				lineId: l.SORDER_ITEM_ID,
 				stockCode: l.STOCK_CODE,
@@ -448,7 +562,8 @@ export class KhaosClient implements KhaosApi {
 				discountPercent: l.KSD_DISCOUNT,
 				discountValuePence: l.DISCOUNT_VALUE,
 				taxRateCode: l.TAX_RATE,
-				vatRatePercent: l.TAX_RATE_PERCENT >= 0 ? l.TAX_RATE_PERCENT : (TAX_RATE_PERCENT[l.TAX_RATE] ?? 20),
+				vatRatePercent:
+					l.TAX_RATE_PERCENT >= 0 ? l.TAX_RATE_PERCENT : (TAX_RATE_PERCENT[l.TAX_RATE] ?? 20),
 			};
 		});
 		return {
@@ -509,16 +624,28 @@ export class KhaosClient implements KhaosApi {
 		inputs.forEach((input, i) => {
 			const label = inputs.length === 1 ? 'importReturn' : `importReturns[${i}]`;
 			if (!input.associatedRef || input.associatedRef.trim() === '') {
-				throw new TransportError(`${label}: associatedRef is empty (it is the duplicate guard)`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
+				throw new TransportError(`${label}: associatedRef is empty (it is the duplicate guard)`, {
+					kind: 'protocol',
+					retryable: false,
+					code: REQUEST_DATA,
+				});
 			}
 			if (input.associatedRef.length > 50) {
-				throw new TransportError(`${label}: associatedRef "${input.associatedRef.slice(0, 60)}" is longer than 50 characters`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
+				throw new TransportError(
+					`${label}: associatedRef "${input.associatedRef.slice(0, 60)}" is longer than 50 characters`,
+					{ kind: 'protocol', retryable: false, code: REQUEST_DATA },
+				);
 			}
 		});
 		const out: ImportReturnResult[] = [];
 		for (const batch of chunk(inputs, this.config.batchSize)) {
 			const res = await this.call('ImportReturns', [['Returns', buildReturnsXml(batch)]]);
-			const r = this.validate('ImportReturns', ImportReturnsBatchResultSchema, res.return, 'return');
+			const r = this.validate(
+				'ImportReturns',
+				ImportReturnsBatchResultSchema,
+				res.return,
+				'return',
+			);
 			out.push(...this.matchReturnResults(batch, r));
 		}
 		return out;
@@ -529,17 +656,40 @@ export class KhaosClient implements KhaosApi {
 	 * order) when it has one entry per return, else by OrderRef from ReturnImport/ReturnSkipped,
 	 * each entry used once, in order (so a ref repeated in one call matches its own answers).
 	 */
-	private matchReturnResults(batch: ImportReturnInput[], r: z.infer<typeof ImportReturnsBatchResultSchema>): ImportReturnResult[] {
+	private matchReturnResults(
+		batch: ImportReturnInput[],
+		r: z.infer<typeof ImportReturnsBatchResultSchema>,
+	): ImportReturnResult[] {
 		const skippedResult = (reason: string): ImportReturnResult => {
 			const c = classifySkipReason(reason);
-			return { imported: false, returnCode: c.existingReturnCode ?? '', duplicate: c.code === 'duplicate', skipReason: this.redact(reason), skipCode: c.code };
+			return {
+				imported: false,
+				returnCode: c.existingReturnCode ?? '',
+				duplicate: c.code === 'duplicate',
+				skipReason: this.redact(reason),
+				skipCode: c.code,
+			};
 		};
-		const importedResult = (code: string): ImportReturnResult => ({ imported: true, returnCode: code, duplicate: false, skipReason: null, skipCode: null });
+		const importedResult = (code: string): ImportReturnResult => ({
+			imported: true,
+			returnCode: code,
+			duplicate: false,
+			skipReason: null,
+			skipCode: null,
+		});
 		const ordered = r.Results.item;
-		if (ordered.length === batch.length && ordered.every((x, i) => x.OrderRef.toLowerCase() === batch[i].associatedRef.toLowerCase())) {
+		if (
+			ordered.length === batch.length &&
+			ordered.every((x, i) => x.OrderRef.toLowerCase() === batch[i].associatedRef.toLowerCase())
+		) {
 			return ordered.map((x, i) => {
 				if (x.Result === 'IMPORTED') {
-					if (!x.ReturnCode) throw this.protocolError('ImportReturns', `return.Results.item[${i}].ReturnCode`, 'element missing for an imported return');
+					if (!x.ReturnCode)
+						throw this.protocolError(
+							'ImportReturns',
+							`return.Results.item[${i}].ReturnCode`,
+							'element missing for an imported return',
+						);
 					return importedResult(x.ReturnCode);
 				}
 				return skippedResult(x.SkipReason ?? 'no reason given');
@@ -550,32 +700,60 @@ export class KhaosClient implements KhaosApi {
 		return batch.map((input) => {
 			const ref = input.associatedRef.toLowerCase();
 			const single = batch.length === 1;
-			const imp = imported.find((x) => !x.used && x.OrderRef.toLowerCase() === ref) ?? (single && imported.length === 1 ? imported[0] : undefined);
+			const imp =
+				imported.find((x) => !x.used && x.OrderRef.toLowerCase() === ref) ??
+				(single && imported.length === 1 ? imported[0] : undefined);
 			if (imp) {
 				imp.used = true;
 				return importedResult(imp.ReturnCode);
 			}
-			const sk = skipped.find((x) => !x.used && x.OrderRef.toLowerCase() === ref) ?? (single && skipped.length === 1 ? skipped[0] : undefined);
-			if (!sk) throw this.protocolError('ImportReturns', 'return', `neither ReturnImport nor ReturnSkipped names ${input.associatedRef}`);
+			const sk =
+				skipped.find((x) => !x.used && x.OrderRef.toLowerCase() === ref) ??
+				(single && skipped.length === 1 ? skipped[0] : undefined);
+			if (!sk)
+				throw this.protocolError(
+					'ImportReturns',
+					'return',
+					`neither ReturnImport nor ReturnSkipped names ${input.associatedRef}`,
+				);
 			sk.used = true;
 			return skippedResult(sk.SkipReason);
 		});
 	}
 
 	async getStockAdjustments(query: StockAdjustmentQuery): Promise<AppliedStockAdjustment[]> {
-		const refs = uniqueCodes(query.references ?? [], 'references').map((value) => ({ kind: 'ref' as const, value }));
-		const prefixes = uniqueCodes(query.prefixes ?? [], 'prefixes').map((value) => ({ kind: 'prefix' as const, value }));
+		const refs = uniqueCodes(query.references ?? [], 'references').map((value) => ({
+			kind: 'ref' as const,
+			value,
+		}));
+		const prefixes = uniqueCodes(query.prefixes ?? [], 'prefixes').map((value) => ({
+			kind: 'prefix' as const,
+			value,
+		}));
 		const wanted = [...refs, ...prefixes];
 		const out: AppliedStockAdjustment[] = [];
 		const seen = new Set<string>();
 		for (const batch of chunk(wanted, this.config.batchSize)) {
 			const res = await this.call('ExportStockAdjustments', [
-				['References', batch.filter((b) => b.kind === 'ref').map((b) => b.value).join(',')],
-				['ReferencePrefixes', batch.filter((b) => b.kind === 'prefix').map((b) => b.value).join(',')],
+				[
+					'References',
+					batch
+						.filter((b) => b.kind === 'ref')
+						.map((b) => b.value)
+						.join(','),
+				],
+				[
+					'ReferencePrefixes',
+					batch
+						.filter((b) => b.kind === 'prefix')
+						.map((b) => b.value)
+						.join(','),
+				],
 			]);
 			const doc = this.exportDoc('ExportStockAdjustments', res, ExportStockAdjustmentsSchema);
 			for (const a of doc.STOCK_ADJUSTMENTS.ADJUSTMENT) {
-				const key = a.ADJUSTMENT_ID !== null ? `id:${a.ADJUSTMENT_ID}` : `ref:${a.REFERENCE.toLowerCase()}`;
+				const key =
+					a.ADJUSTMENT_ID !== null ? `id:${a.ADJUSTMENT_ID}` : `ref:${a.REFERENCE.toLowerCase()}`;
 				if (seen.has(key)) continue;
 				seen.add(key);
 				out.push({
@@ -602,7 +780,8 @@ export class KhaosClient implements KhaosApi {
 			]);
 			return 'processed';
 		} catch (error) {
-			if (error instanceof KhaosFault && error.code === 'return_already_processed') return 'already_processed';
+			if (error instanceof KhaosFault && error.code === 'return_already_processed')
+				return 'already_processed';
 			throw error;
 		}
 	}
@@ -612,18 +791,43 @@ export class KhaosClient implements KhaosApi {
 			const hasBy = a.adjustBy !== undefined && a.adjustBy !== null;
 			const hasTo = a.adjustTo !== undefined && a.adjustTo !== null;
 			const label = `adjustments[${i}] (reference ${a.reference})`;
-			if (hasBy === hasTo) throw new TransportError(`${label}: set exactly one of adjustBy and adjustTo`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
+			if (hasBy === hasTo)
+				throw new TransportError(`${label}: set exactly one of adjustBy and adjustTo`, {
+					kind: 'protocol',
+					retryable: false,
+					code: REQUEST_DATA,
+				});
 			const n = hasBy ? a.adjustBy : a.adjustTo;
-			if (!Number.isInteger(n)) throw new TransportError(`${label}: ${hasBy ? 'adjustBy' : 'adjustTo'} must be a whole number`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
-			if (!a.reference || a.reference.trim() === '') throw new TransportError(`${label}: reference is empty (it is the idempotency key)`, { kind: 'protocol', retryable: false, code: REQUEST_DATA });
+			if (!Number.isInteger(n))
+				throw new TransportError(
+					`${label}: ${hasBy ? 'adjustBy' : 'adjustTo'} must be a whole number`,
+					{ kind: 'protocol', retryable: false, code: REQUEST_DATA },
+				);
+			if (!a.reference || a.reference.trim() === '')
+				throw new TransportError(`${label}: reference is empty (it is the idempotency key)`, {
+					kind: 'protocol',
+					retryable: false,
+					code: REQUEST_DATA,
+				});
 		});
 		const out: StockAdjustmentResult[] = [];
 		for (const batch of chunk(adjustments, this.config.batchSize)) {
-			const res = await this.call('ImportStockAdjustments', [['Adjustments', buildAdjustmentsXml(batch)]]);
-			const r = this.validate('ImportStockAdjustments', ImportStockAdjustmentsResultSchema, res.return, 'return');
+			const res = await this.call('ImportStockAdjustments', [
+				['Adjustments', buildAdjustmentsXml(batch)],
+			]);
+			const r = this.validate(
+				'ImportStockAdjustments',
+				ImportStockAdjustmentsResultSchema,
+				res.return,
+				'return',
+			);
 			const lines = r.Lines.item;
 			if (lines.length !== batch.length) {
-				throw this.protocolError('ImportStockAdjustments', 'return.Lines', `expected ${batch.length} line result(s), got ${lines.length}`);
+				throw this.protocolError(
+					'ImportStockAdjustments',
+					'return.Lines',
+					`expected ${batch.length} line result(s), got ${lines.length}`,
+				);
 			}
 			lines.forEach((l, i) => {
 				out.push({

@@ -20,12 +20,18 @@ function text(v: Raw): Raw {
 }
 
 /** A required string element. */
-export const xStr = z.preprocess(text, z.string({ required_error: 'element missing', invalid_type_error: 'expected text' }));
+export const xStr = z.preprocess(
+	text,
+	z.string({ required_error: 'element missing', invalid_type_error: 'expected text' }),
+);
 /** An optional string element: missing or empty → null. */
-export const xOptStr = z.preprocess((v) => {
-	const t = text(v);
-	return t === undefined || t === '' ? null : t;
-}, z.string({ invalid_type_error: 'expected text' }).nullable());
+export const xOptStr = z.preprocess(
+	(v) => {
+		const t = text(v);
+		return t === undefined || t === '' ? null : t;
+	},
+	z.string({ invalid_type_error: 'expected text' }).nullable(),
+);
 
 /** A required integer element. */
 export const xInt = z.preprocess(
@@ -78,7 +84,10 @@ export const xPence = z.preprocess(
 		.transform((s, ctx) => {
 			const p = parseToPence(s);
 			if (p === null) {
-				ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a decimal amount, got "${s.slice(0, 20)}"` });
+				ctx.addIssue({
+					code: z.ZodIssueCode.custom,
+					message: `expected a decimal amount, got "${s.slice(0, 20)}"`,
+				});
 				return z.NEVER;
 			}
 			return p;
@@ -111,11 +120,20 @@ export const xDate = z.preprocess(
 
 /** A repeated element: missing/empty → [], one → [it]. */
 export function xList<T extends z.ZodTypeAny>(item: T) {
-	return z.preprocess((v) => (v === undefined || v === '' ? [] : Array.isArray(v) ? v : [v]), z.array(item));
+	return z.preprocess(
+		(v) => (v === undefined || v === '' ? [] : Array.isArray(v) ? v : [v]),
+		z.array(item),
+	);
 }
 /** An element with children; an empty element (`<X/>`) reads as {}. */
 export function xObj<T extends z.ZodRawShape>(shape: T) {
-	return z.preprocess((v) => (v === '' ? {} : v), z.object(shape, { required_error: 'element missing', invalid_type_error: 'expected an element with children' }));
+	return z.preprocess(
+		(v) => (v === '' ? {} : v),
+		z.object(shape, {
+			required_error: 'element missing',
+			invalid_type_error: 'expected an element with children',
+		}),
+	);
 }
 
 // ---------------------------------------------------------------- ExportStock
@@ -125,17 +143,24 @@ export const StockItemSchema = xObj({
 	ASSOCIATED_REF: xOptStr,
 	STOCK_DESC: xOptStr,
 	SELL_PRICE: z.preprocess(
-		(v) => (v === undefined || v === '' ? { '#text': '' } : typeof v === 'string' ? { '#text': v } : v),
+		(v) =>
+			v === undefined || v === '' ? { '#text': '' } : typeof v === 'string' ? { '#text': v } : v,
 		z.object({ '@_IS_NET': xBoolOr(false), '#text': xOptPence }),
 	),
-	BARCODES: z.preprocess((v) => (v === undefined || v === '' ? {} : v), z.object({ BARCODE: xList(xStr) })),
+	BARCODES: z.preprocess(
+		(v) => (v === undefined || v === '' ? {} : v),
+		z.object({ BARCODE: xList(xStr) }),
+	),
 	DELETED: xBoolOr(false),
 	WEB: xBoolOr(false),
 	DISCONTINUED: xBoolOr(false),
 	STOCK_CONTROLLED: xBoolOr(true),
 	RUN_TO_ZERO: xBoolOr(false),
 });
-export const ExportStockSchema = z.object({ STOCK_ITEMS: xObj({ STOCK_ITEM: xList(StockItemSchema) }) }, { required_error: 'STOCK_ITEMS missing' });
+export const ExportStockSchema = z.object(
+	{ STOCK_ITEMS: xObj({ STOCK_ITEM: xList(StockItemSchema) }) },
+	{ required_error: 'STOCK_ITEMS missing' },
+);
 
 // ---------------------------------------------------------------- ExportStockStatus
 export const StockStatusItemSchema = xObj({
@@ -166,11 +191,17 @@ export const OrderStatusSchema = xObj({
 	CURRENCY_CODE: z.preprocess((v) => (v === undefined ? '' : v), xStr),
 	DATE_CREATED: xDate,
 	ITEMS_TOTAL: xObj({ '@_NET_VALUE': xPenceOr(0) }),
-	DELIVERY_TOTAL: z.preprocess((v) => (v === undefined ? {} : v), xObj({ '@_NET_VALUE': xPenceOr(0) })),
+	DELIVERY_TOTAL: z.preprocess(
+		(v) => (v === undefined ? {} : v),
+		xObj({ '@_NET_VALUE': xPenceOr(0) }),
+	),
 	COMPLETE: xBoolOr(false),
 	CANCELLED: xBoolOr(false),
 });
-export const ExportOrderStatusSchema = z.object({ STATUS_LIST: xObj({ ORDER_STATUS: xList(OrderStatusSchema) }) }, { required_error: 'STATUS_LIST missing' });
+export const ExportOrderStatusSchema = z.object(
+	{ STATUS_LIST: xObj({ ORDER_STATUS: xList(OrderStatusSchema) }) },
+	{ required_error: 'STATUS_LIST missing' },
+);
 
 // ---------------------------------------------------------------- ExportOrders (MODELED)
 export const OrderItemSchema = xObj({
@@ -203,17 +234,37 @@ export const OrderSchema = xObj({
 	DELIVERY_GRS: xPenceOr(0),
 	DELIVERY_TAX_RATE: xIntOr(1),
 	DELIVERY_REFUNDED: xBoolOr(false),
-	ORDER_ITEMS: z.preprocess((v) => (v === undefined || v === '' ? {} : v), z.object({ ORDER_ITEM: xList(OrderItemSchema) })),
+	ORDER_ITEMS: z.preprocess(
+		(v) => (v === undefined || v === '' ? {} : v),
+		z.object({ ORDER_ITEM: xList(OrderItemSchema) }),
+	),
 });
-export const ExportOrdersSchema = z.object({ ORDERS: xObj({ ORDER: xList(OrderSchema) }) }, { required_error: 'ORDERS missing' });
+export const ExportOrdersSchema = z.object(
+	{ ORDERS: xObj({ ORDER: xList(OrderSchema) }) },
+	{ required_error: 'ORDERS missing' },
+);
 
 // ---------------------------------------------------------------- SOAP struct results (PascalCase)
 const items = <T extends z.ZodTypeAny>(item: T) =>
 	z.preprocess((v) => (v === undefined || v === '' ? {} : v), z.object({ item: xList(item) }));
 
 export const SiteListSchema = items(xObj({ SiteID: xStr, SiteName: xStr }));
-export const LocationListSchema = items(xObj({ SiteID: xStr, LocationID: xStr, LocationName: z.preprocess((v) => (v === undefined ? '' : v), xStr), Sellable: xBoolOr(true) }));
-export const ReturnReasonListSchema = items(xObj({ ReasonID: xStr, ReasonCode: xStr, Description: z.preprocess((v) => (v === undefined ? '' : v), xStr), Restock: xBoolOr(false) }));
+export const LocationListSchema = items(
+	xObj({
+		SiteID: xStr,
+		LocationID: xStr,
+		LocationName: z.preprocess((v) => (v === undefined ? '' : v), xStr),
+		Sellable: xBoolOr(true),
+	}),
+);
+export const ReturnReasonListSchema = items(
+	xObj({
+		ReasonID: xStr,
+		ReasonCode: xStr,
+		Description: z.preprocess((v) => (v === undefined ? '' : v), xStr),
+		Restock: xBoolOr(false),
+	}),
+);
 export const ImportReturnsResultSchema = xObj({
 	ImportedCount: xInt,
 	ReturnImport: items(xObj({ OrderRef: xStr, ReturnCode: xStr })),

@@ -67,7 +67,9 @@ export function buildSoapRequest(
 	params: Array<[string, string | number]>,
 ): SoapRequestParts {
 	const env = opts.version === '1.2' ? SOAP12_ENV : SOAP11_ENV;
-	const args = params.map(([k, v]) => toXml(k, String(v)).replace(/^<([A-Za-z_]+)\/>$/, '<$1></$1>')).join('');
+	const args = params
+		.map(([k, v]) => toXml(k, String(v)).replace(/^<([A-Za-z_]+)\/>$/, '<$1></$1>'))
+		.join('');
 	const body =
 		'<?xml version="1.0" encoding="utf-8"?>' +
 		`<soap:Envelope xmlns:soap="${env}" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
@@ -75,8 +77,15 @@ export function buildSoapRequest(
 	const action = soapAction(opts.namespace, method, opts.actionStyle);
 	const headers: Record<string, string> =
 		opts.version === '1.2'
-			? { 'content-type': `application/soap+xml; charset=utf-8; action="${action}"`, accept: 'application/soap+xml, text/xml' }
-			: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${action}"`, accept: 'text/xml' };
+			? {
+					'content-type': `application/soap+xml; charset=utf-8; action="${action}"`,
+					accept: 'application/soap+xml, text/xml',
+				}
+			: {
+					'content-type': 'text/xml; charset=utf-8',
+					soapaction: `"${action}"`,
+					accept: 'text/xml',
+				};
 	return { body, headers };
 }
 
@@ -118,9 +127,15 @@ export function parseSoapResponse(text: string, method: string): SoapParseResult
 	const doc = parseXml(text);
 	if (!doc.ok && doc.refused) {
 		if (!ENVELOPE_TAG.test(text)) {
-			return { kind: 'invalid', error: `no SOAP Envelope element (the document contains ${findMarkupDeclaration(text) ?? 'a markup declaration'}; not parsed)` };
+			return {
+				kind: 'invalid',
+				error: `no SOAP Envelope element (the document contains ${findMarkupDeclaration(text) ?? 'a markup declaration'}; not parsed)`,
+			};
 		}
-		throw new TransportError(`Khaos ${method}: response refused: ${doc.error}`, { kind: 'protocol', retryable: false });
+		throw new TransportError(`Khaos ${method}: response refused: ${doc.error}`, {
+			kind: 'protocol',
+			retryable: false,
+		});
 	}
 	if (!doc.ok) return { kind: 'invalid', error: doc.error };
 	const envelope = asObject(doc.value.Envelope);
@@ -131,18 +146,29 @@ export function parseSoapResponse(text: string, method: string): SoapParseResult
 	if (fault) {
 		// SOAP 1.1
 		if (fault.faultstring !== undefined || fault.faultcode !== undefined) {
-			return { kind: 'fault', faultCode: textOf(fault.faultcode) ?? '', faultString: textOf(fault.faultstring) ?? '' };
+			return {
+				kind: 'fault',
+				faultCode: textOf(fault.faultcode) ?? '',
+				faultString: textOf(fault.faultstring) ?? '',
+			};
 		}
 		// SOAP 1.2
 		const code = asObject(fault.Code);
 		const reason = asObject(fault.Reason);
-		return { kind: 'fault', faultCode: textOf(code?.Value) ?? '', faultString: textOf(reason?.Text) ?? '' };
+		return {
+			kind: 'fault',
+			faultCode: textOf(code?.Value) ?? '',
+			faultString: textOf(reason?.Text) ?? '',
+		};
 	}
 	const responseName = `${method}Response`;
 	const response = body[responseName];
 	if (response === undefined) {
 		const found = Object.keys(body).filter((k) => !k.startsWith('@_'));
-		return { kind: 'invalid', error: `expected ${responseName} in the SOAP Body, found ${found.length ? found.join(', ') : 'nothing'}` };
+		return {
+			kind: 'invalid',
+			error: `expected ${responseName} in the SOAP Body, found ${found.length ? found.join(', ') : 'nothing'}`,
+		};
 	}
 	const element = asObject(response);
 	if (!element) return { kind: 'invalid', error: `${responseName} is not an element` };
@@ -150,7 +176,12 @@ export function parseSoapResponse(text: string, method: string): SoapParseResult
 }
 
 /** Build a response envelope (used by the sandbox; kept here so both sides share one wire definition). */
-export function buildSoapResponse(version: SoapVersion, namespace: string, method: string, inner: string): string {
+export function buildSoapResponse(
+	version: SoapVersion,
+	namespace: string,
+	method: string,
+	inner: string,
+): string {
 	const env = version === '1.2' ? SOAP12_ENV : SOAP11_ENV;
 	return (
 		'<?xml version="1.0" encoding="utf-8"?>' +
@@ -160,7 +191,11 @@ export function buildSoapResponse(version: SoapVersion, namespace: string, metho
 }
 
 /** Build a fault envelope (sandbox). */
-export function buildSoapFault(version: SoapVersion, faultString: string, faultCode = 'SOAP-ENV:Server'): string {
+export function buildSoapFault(
+	version: SoapVersion,
+	faultString: string,
+	faultCode = 'SOAP-ENV:Server',
+): string {
 	if (version === '1.2') {
 		const code = faultCode.endsWith('Client') ? 'SOAP-ENV:Sender' : 'SOAP-ENV:Receiver';
 		return (

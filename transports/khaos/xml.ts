@@ -43,7 +43,9 @@ const parser = new XMLParser({
  * `refused`: the document was not parsed because it carries a markup declaration (DOCTYPE,
  * ENTITY …): a typed refusal, not a transient fault (soap.ts turns it into a TransportError).
  */
-export type XmlParseResult = { ok: true; value: XmlObject } | { ok: false; error: string; refused?: boolean };
+export type XmlParseResult =
+	| { ok: true; value: XmlObject }
+	| { ok: false; error: string; refused?: boolean };
 
 /** A reference decodeXmlText will not decode: the document is not well formed. */
 export class XmlReferenceError extends Error {
@@ -87,14 +89,21 @@ export function decodeXmlText(text: string): string {
 		out += text.slice(from, at);
 		REFERENCE.lastIndex = at;
 		const m = REFERENCE.exec(text);
-		if (!m) throw new XmlReferenceError(`"${text.slice(at, at + 12)}" is not a reference XML allows here`);
+		if (!m)
+			throw new XmlReferenceError(
+				`"${text.slice(at, at + 12)}" is not a reference XML allows here`,
+			);
 		if (m[3] !== undefined) {
 			const named = PREDEFINED[m[3]];
-			if (named === undefined) throw new XmlReferenceError(`undeclared entity &${m[3]}; (only &lt; &gt; &amp; &quot; &apos; are decoded)`);
+			if (named === undefined)
+				throw new XmlReferenceError(
+					`undeclared entity &${m[3]}; (only &lt; &gt; &amp; &quot; &apos; are decoded)`,
+				);
 			out += named;
 		} else {
 			const codePoint = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
-			if (!isXmlChar(codePoint)) throw new XmlReferenceError(`character reference ${m[0]} is not a legal XML character`);
+			if (!isXmlChar(codePoint))
+				throw new XmlReferenceError(`character reference ${m[0]} is not a legal XML character`);
 			out += String.fromCodePoint(codePoint);
 		}
 		from = REFERENCE.lastIndex;
@@ -178,7 +187,11 @@ export function parseXml(text: string): XmlParseResult {
 	if (trimmed === '') return { ok: false, error: 'empty document' };
 	const declaration = findMarkupDeclaration(trimmed);
 	if (declaration !== null) {
-		return { ok: false, refused: true, error: `the document contains ${declaration}; DTDs and entity declarations are refused (entity expansion)` };
+		return {
+			ok: false,
+			refused: true,
+			error: `the document contains ${declaration}; DTDs and entity declarations are refused (entity expansion)`,
+		};
 	}
 	const valid = XMLValidator.validate(trimmed);
 	if (valid !== true) {
@@ -186,9 +199,13 @@ export function parseXml(text: string): XmlParseResult {
 	}
 	try {
 		const value = decodeValue(parser.parse(inlineCdata(trimmed)) as unknown);
-		if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'no root element' };
+		if (typeof value !== 'object' || value === null || Array.isArray(value))
+			return { ok: false, error: 'no root element' };
 		return { ok: true, value };
 	} catch (error) {
-		return { ok: false, error: `not well-formed XML (${error instanceof Error ? error.message : String(error)})` };
+		return {
+			ok: false,
+			error: `not well-formed XML (${error instanceof Error ? error.message : String(error)})`,
+		};
 	}
 }

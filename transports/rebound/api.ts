@@ -16,7 +16,9 @@ export interface ReboundConfig {
 /** A return as `returns/get/json` gives it, minus the label and other large blobs. */
 export type ReboundRawReturn = Record<string, unknown>;
 
-export type ReboundFetchResult = { id: string; ok: true; value: ReboundRawReturn } | { id: string; ok: false; error: Error };
+export type ReboundFetchResult =
+	| { id: string; ok: true; value: ReboundRawReturn }
+	| { id: string; ok: false; error: Error };
 
 export interface ReboundApi {
 	/** `returns/search/json` over one date window (YYYY/MM/DD, inclusive, UTC). The `empty` error means []. Ids as strings. */

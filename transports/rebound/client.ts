@@ -7,7 +7,13 @@
  * retried: hammering with bad credentials is what gets an IP blocked.
  */
 import { redactSecrets } from '../../core/exceptions';
-import { TransientExhaustedError, TransportError, httpStatusError, parseRetryAfter, type HttpSend } from '../http';
+import {
+	TransientExhaustedError,
+	TransportError,
+	httpStatusError,
+	parseRetryAfter,
+	type HttpSend,
+} from '../http';
 import { withRetry, type RetryDeps } from '../retry';
 import type { ReboundApi, ReboundConfig, ReboundFetchResult, ReboundRawReturn } from './api';
 import { PERMANENT_ERROR_CODES, TRANSIENT_ERROR_CODES } from './schemas';
@@ -17,9 +23,22 @@ const MAX_KEPT_STRING = 20_000;
 
 export class ReboundApiError extends TransportError {
 	readonly call: string;
-	constructor(call: string, code: string, messages: string[], status: number | undefined, retryable: boolean, retryAfterMs?: number) {
+	constructor(
+		call: string,
+		code: string,
+		messages: string[],
+		status: number | undefined,
+		retryable: boolean,
+		retryAfterMs?: number,
+	) {
 		const text = messages.length ? messages.join('; ') : 'no message';
-		super(`ReBound ${call}: ${code}: ${text}`, { kind: 'remote', retryable, status, code, retryAfterMs });
+		super(`ReBound ${call}: ${code}: ${text}`, {
+			kind: 'remote',
+			retryable,
+			status,
+			code,
+			retryAfterMs,
+		});
 		this.name = 'ReboundApiError';
 		this.call = call;
 	}
@@ -58,7 +77,11 @@ function envelopeError(body: unknown): { code: string; messages: string[] } | nu
 	if (!err || typeof err !== 'object') return null;
 	const code = (err as { code?: unknown }).code;
 	const message = (err as { message?: unknown }).message;
-	const messages = Array.isArray(message) ? message.map(String) : typeof message === 'string' ? [message] : [];
+	const messages = Array.isArray(message)
+		? message.map(String)
+		: typeof message === 'string'
+			? [message]
+			: [];
 	return { code: typeof code === 'string' && code ? code : 'unknown', messages };
 }
 
@@ -78,7 +101,11 @@ export class ReboundClient implements ReboundApi {
 	/** One legacy call with retries; resolves with the `success` value. */
 	async call(call: string, request: unknown): Promise<unknown> {
 		const url = `${this.config.baseUrl.replace(/\/+$/, '')}/${call}/json`;
-		const form = new URLSearchParams({ login: this.config.login, api_key: this.config.apiKey, request: JSON.stringify(request) }).toString();
+		const form = new URLSearchParams({
+			login: this.config.login,
+			api_key: this.config.apiKey,
+			request: JSON.stringify(request),
+		}).toString();
 		try {
 			return await withRetry(
 				`ReBound ${call}`,
@@ -87,7 +114,10 @@ export class ReboundClient implements ReboundApi {
 					const response = await this.deps.send({
 						method: 'POST',
 						url,
-						headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+						headers: {
+							'content-type': 'application/x-www-form-urlencoded',
+							accept: 'application/json',
+						},
 						body: form,
 						timeoutMs: this.config.timeoutMs,
 					});
@@ -100,13 +130,35 @@ export class ReboundClient implements ReboundApi {
 					const envelope = envelopeError(body);
 					if (envelope) {
 						const retryable =
-							!PERMANENT_ERROR_CODES.has(envelope.code) && (TRANSIENT_ERROR_CODES.has(envelope.code) || response.status === 429 || response.status >= 500);
-						const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.deps.retry.now());
-						throw new ReboundApiError(call, envelope.code, envelope.messages, response.status, retryable, retryAfterMs);
+							!PERMANENT_ERROR_CODES.has(envelope.code) &&
+							(TRANSIENT_ERROR_CODES.has(envelope.code) ||
+								response.status === 429 ||
+								response.status >= 500);
+						const retryAfterMs = parseRetryAfter(
+							response.headers['retry-after'],
+							this.deps.retry.now(),
+						);
+						throw new ReboundApiError(
+							call,
+							envelope.code,
+							envelope.messages,
+							response.status,
+							retryable,
+							retryAfterMs,
+						);
 					}
-					if (response.status < 200 || response.status >= 300) throw httpStatusError(response.status, response.headers, this.deps.retry.now(), `ReBound ${call}`);
+					if (response.status < 200 || response.status >= 300)
+						throw httpStatusError(
+							response.status,
+							response.headers,
+							this.deps.retry.now(),
+							`ReBound ${call}`,
+						);
 					if (!body || typeof body !== 'object' || !('success' in body)) {
-						throw new TransportError(`ReBound ${call}: the response is not the documented {"success": …} envelope`, { kind: 'protocol', retryable: false, status: response.status });
+						throw new TransportError(
+							`ReBound ${call}: the response is not the documented {"success": …} envelope`,
+							{ kind: 'protocol', retryable: false, status: response.status },
+						);
 					}
 					return (body as { success: unknown }).success;
 				},
@@ -115,27 +167,41 @@ export class ReboundClient implements ReboundApi {
 			);
 		} catch (error) {
 			if (error instanceof Error) error.message = redactSecrets(error.message, this.secrets());
-			if (error instanceof TransientExhaustedError) error.lastError.message = redactSecrets(error.lastError.message, this.secrets());
+			if (error instanceof TransientExhaustedError)
+				error.lastError.message = redactSecrets(error.lastError.message, this.secrets());
 			throw error;
 		}
 	}
 
 	async searchReturnIds(dateFrom: string, dateTo: string): Promise<string[]> {
-		for (const [field, value] of [['date_from', dateFrom], ['date_to', dateTo]] as const) {
-			if (!/^\d{4}\/\d{2}\/\d{2}$/.test(value)) throw new TransportError(`ReBound returns/search: ${field} must be YYYY/MM/DD, got "${value}"`, { kind: 'protocol', retryable: false });
+		for (const [field, value] of [
+			['date_from', dateFrom],
+			['date_to', dateTo],
+		] as const) {
+			if (!/^\d{4}\/\d{2}\/\d{2}$/.test(value))
+				throw new TransportError(
+					`ReBound returns/search: ${field} must be YYYY/MM/DD, got "${value}"`,
+					{ kind: 'protocol', retryable: false },
+				);
 		}
 		let success: unknown;
 		try {
-			success = await this.call('returns/search', { filter: { date_from: dateFrom, date_to: dateTo } });
+			success = await this.call('returns/search', {
+				filter: { date_from: dateFrom, date_to: dateTo },
+			});
 		} catch (error) {
 			if (error instanceof ReboundApiError && error.code === 'empty') return [];
 			throw error;
 		}
-		const ids = success && typeof success === 'object' ? (success as { id?: unknown }).id : undefined;
+		const ids =
+			success && typeof success === 'object' ? (success as { id?: unknown }).id : undefined;
 		if (ids === undefined || ids === null) return [];
 		const list = Array.isArray(ids) ? ids : [ids];
 		if (!list.every((v) => typeof v === 'string' || typeof v === 'number')) {
-			throw new TransportError('ReBound returns/search: success.id must be a list of ids', { kind: 'protocol', retryable: false });
+			throw new TransportError('ReBound returns/search: success.id must be a list of ids', {
+				kind: 'protocol',
+				retryable: false,
+			});
 		}
 		return [...new Set(list.map((v) => String(v)))];
 	}
@@ -144,11 +210,19 @@ export class ReboundClient implements ReboundApi {
 		const numeric = /^\d+$/.test(id) ? Number(id) : id;
 		const success = await this.call('returns/get', { return: { id: numeric, type: 'id' } });
 		const value = Array.isArray(success) ? success[0] : success;
-		if (value === undefined || value === null || value === false || (Array.isArray(success) && success.length === 0)) {
+		if (
+			value === undefined ||
+			value === null ||
+			value === false ||
+			(Array.isArray(success) && success.length === 0)
+		) {
 			throw new ReboundApiError('returns/get', 'not_found', [`return ${id} not found`], 200, false);
 		}
 		if (typeof value !== 'object') {
-			throw new TransportError(`ReBound returns/get: return ${id} came back without a return object`, { kind: 'protocol', retryable: false });
+			throw new TransportError(
+				`ReBound returns/get: return ${id} came back without a return object`,
+				{ kind: 'protocol', retryable: false },
+			);
 		}
 		return dropBlobs(value as ReboundRawReturn);
 	}
@@ -163,7 +237,11 @@ export class ReboundClient implements ReboundApi {
 				try {
 					results[index] = { id, ok: true, value: await this.getReturn(id) };
 				} catch (error) {
-					results[index] = { id, ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+					results[index] = {
+						id,
+						ok: false,
+						error: error instanceof Error ? error : new Error(String(error)),
+					};
 				}
 			}
 		};

@@ -24,7 +24,12 @@ export function describeReboundError(error: unknown, secrets: string[]): Rebound
 		};
 	}
 	if (error instanceof TransportError) {
-		return { message: redactSecrets(error.message, secrets), code: error.code, status: error.status, transient: error.retryable };
+		return {
+			message: redactSecrets(error.message, secrets),
+			code: error.code,
+			status: error.status,
+			transient: error.retryable,
+		};
 	}
 	const message = error instanceof Error ? error.message : String(error);
 	return { message: redactSecrets(message, secrets), transient: false };

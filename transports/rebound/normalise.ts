@@ -62,16 +62,34 @@ function quantityOf(v: unknown): number | null {
 }
 
 function booleanOf(v: unknown): boolean {
-	return v === true || v === 1 || v === '1' || v === -1 || v === '-1' || (typeof v === 'string' && ['true', 'yes'].includes(v.toLowerCase()));
+	return (
+		v === true ||
+		v === 1 ||
+		v === '1' ||
+		v === -1 ||
+		v === '-1' ||
+		(typeof v === 'string' && ['true', 'yes'].includes(v.toLowerCase()))
+	);
 }
 
 function reasonsOf(v: unknown): Obj[] {
-	const list = Array.isArray(v) ? v : isObj(v) ? [v] : typeof v === 'string' && v.trim() ? [{ reason: v }] : [];
+	const list = Array.isArray(v)
+		? v
+		: isObj(v)
+			? [v]
+			: typeof v === 'string' && v.trim()
+				? [{ reason: v }]
+				: [];
 	return list.filter(isObj).map((r) => ({
 		reason: text(r.reason) ?? '',
 		action: text(r.action) ?? '',
 		wish: text(r.wish) ?? '',
-		additional: (Array.isArray(r.additional) ? r.additional : isObj(r.additional) ? [r.additional] : [])
+		additional: (Array.isArray(r.additional)
+			? r.additional
+			: isObj(r.additional)
+				? [r.additional]
+				: []
+		)
 			.filter(isObj)
 			.map((a) => ({ title: text(a.title) ?? '', value: text(a.value) ?? '' })),
 	}));
@@ -80,7 +98,12 @@ function reasonsOf(v: unknown): Obj[] {
 function customerName(raw: Obj): string {
 	const direct = text(raw.customer_name) ?? text(raw.name);
 	if (direct) return direct;
-	return [text(raw.customer_first_name) ?? text(raw.first_name), text(raw.customer_last_name) ?? text(raw.last_name)].filter(Boolean).join(' ');
+	return [
+		text(raw.customer_first_name) ?? text(raw.first_name),
+		text(raw.customer_last_name) ?? text(raw.last_name),
+	]
+		.filter(Boolean)
+		.join(' ');
 }
 
 /** Stable hash of the line dispositions: a change of any grade changes it. */
@@ -89,7 +112,10 @@ export function dispositionFingerprint(ret: Pick<NormalisedReturn, 'lines'>): st
 	return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 }
 
-export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): ValidationResult<NormalisedReturn> {
+export function normaliseReboundReturn(
+	raw: unknown,
+	meta: NormaliseMeta,
+): ValidationResult<NormalisedReturn> {
 	if (!isObj(raw)) {
 		const issues = [{ field: '(root)', message: 'Expected a return object' }];
 		return { ok: false, issues, message: describeIssues('Return (no id)', issues) };
@@ -108,10 +134,17 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 	const occurrences = new Map<string, number>();
 	const lines = (Array.isArray(items) ? items : []).map((item: unknown, index: number) => {
 		const it = isObj(item) ? item : {};
-		if (!isObj(item)) pre.push({ field: `${itemKey}[${index}]`, message: 'Expected an item object' });
-		const price = it.price === undefined || it.price === null || it.price === '' ? null : parseToPence(it.price);
+		if (!isObj(item))
+			pre.push({ field: `${itemKey}[${index}]`, message: 'Expected an item object' });
+		const price =
+			it.price === undefined || it.price === null || it.price === ''
+				? null
+				: parseToPence(it.price);
 		if (price === null && !(it.price === undefined || it.price === null || it.price === '')) {
-			pre.push({ field: `${itemKey}[${index}].price`, message: `"${String(it.price).slice(0, 40)}" is not an amount` });
+			pre.push({
+				field: `${itemKey}[${index}].price`,
+				message: `"${String(it.price).slice(0, 40)}" is not an amount`,
+			});
 		} else if (price !== null && price < 0) {
 			pre.push({ field: `${itemKey}[${index}].price`, message: 'must not be negative' });
 		}
@@ -133,7 +166,9 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 		};
 	});
 
-	const refundKey = (['refund_total', 'refund_amount', 'refund'] as const).find((k) => raw[k] !== undefined && raw[k] !== null && raw[k] !== '');
+	const refundKey = (['refund_total', 'refund_amount', 'refund'] as const).find(
+		(k) => raw[k] !== undefined && raw[k] !== null && raw[k] !== '',
+	);
 	const refund = refundKey === undefined ? undefined : raw[refundKey];
 	const refundPence = refund === undefined ? null : parseToPence(refund);
 	if (refundKey !== undefined && refundPence === null) {
@@ -149,7 +184,10 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 	const event = meta.event ?? {
 		id: `poll:${returnId}:${dispositionFingerprint({ lines: lines as unknown as NormalisedReturn['lines'] })}`,
 		type: 'return.polled',
-		occurredAt: latestIso([raw.tracking_last_update, raw.date_updated, raw.date_processed, raw.date_added]) ?? meta.nowIso ?? new Date().toISOString(),
+		occurredAt:
+			latestIso([raw.tracking_last_update, raw.date_updated, raw.date_processed, raw.date_added]) ??
+			meta.nowIso ??
+			new Date().toISOString(),
 		// Grading only ever adds dispositions, so the count of graded lines orders poll snapshots.
 		sequence: graded,
 	};
@@ -161,7 +199,10 @@ export function normaliseReboundReturn(raw: unknown, meta: NormaliseMeta): Valid
 		displayId: text(raw.display_id),
 		externalId: text(raw.external_id),
 		orderReference: text(raw.order_reference) ?? '',
-		customer: { name: customerName(raw).slice(0, 255), email: (text(raw.customer_email) ?? text(raw.email) ?? '').slice(0, 255) },
+		customer: {
+			name: customerName(raw).slice(0, 255),
+			email: (text(raw.customer_email) ?? text(raw.email) ?? '').slice(0, 255),
+		},
 		currency: text(raw.currency) ?? 'GBP',
 		refundPence,
 		createdAt,

@@ -126,8 +126,14 @@ export function planWindows(from: string, to: string, windowDays: number): PollW
 }
 
 /** Where a poll starts: the look-back on the first run, else the cursor minus the overlap (never after today). */
-export function pollStart(state: Pick<PollState, 'cursor'>, today: string, opts: Pick<PollOptions, 'lookbackDays' | 'overlapDays'>): string {
-	const start = state.cursor ? addDays(state.cursor, -Math.max(0, opts.overlapDays)) : addDays(today, -Math.max(0, opts.lookbackDays));
+export function pollStart(
+	state: Pick<PollState, 'cursor'>,
+	today: string,
+	opts: Pick<PollOptions, 'lookbackDays' | 'overlapDays'>,
+): string {
+	const start = state.cursor
+		? addDays(state.cursor, -Math.max(0, opts.overlapDays))
+		: addDays(today, -Math.max(0, opts.lookbackDays));
 	return start > today ? today : start;
 }
 
@@ -136,7 +142,13 @@ export function readPollState(raw: unknown): PollState {
 	const returns: Record<string, PollEntry> = {};
 	if (o.returns && typeof o.returns === 'object') {
 		for (const [id, entry] of Object.entries(o.returns)) {
-			if (entry && typeof entry === 'object' && typeof entry.f === 'string' && typeof entry.s === 'string') returns[id] = { ...entry };
+			if (
+				entry &&
+				typeof entry === 'object' &&
+				typeof entry.f === 'string' &&
+				typeof entry.s === 'string'
+			)
+				returns[id] = { ...entry };
 		}
 	}
 	const state: PollState = { version: 1, returns };
@@ -196,7 +208,9 @@ export function invalidReturnException(
 		field: issues[0]?.field ?? null,
 		occurredAt,
 		details: { issues: issues.length, ...extra },
-		payload: jsonSafe(slim) ? slim : (fallbackPayload ?? '(the record is nested too deeply to keep as JSON)'),
+		payload: jsonSafe(slim)
+			? slim
+			: (fallbackPayload ?? '(the record is nested too deeply to keep as JSON)'),
 	});
 }
 
@@ -207,10 +221,16 @@ interface FetchOutcome {
 	error?: unknown;
 }
 
-async function fetchAll(api: ReboundApi, ids: string[], concurrency: number): Promise<FetchOutcome[]> {
+async function fetchAll(
+	api: ReboundApi,
+	ids: string[],
+	concurrency: number,
+): Promise<FetchOutcome[]> {
 	if (ids.length === 0) return [];
 	const results = await api.getReturns(ids, Math.max(1, Math.floor(concurrency)));
-	return results.map((r) => (r.ok ? { id: r.id, ok: true, value: r.value } : { id: r.id, ok: false, error: r.error }));
+	return results.map((r) =>
+		r.ok ? { id: r.id, ok: true, value: r.value } : { id: r.id, ok: false, error: r.error },
+	);
 }
 
 /**
@@ -222,7 +242,11 @@ export function withSyntheticEvent(
 	ret: NormalisedReturn,
 	lines: NormalisedReturn['lines'],
 	nowMs: number,
-	kind: { source: 'rebound-poll' | 'rebound-api'; prefix: string; type: string } = { source: 'rebound-poll', prefix: 'poll', type: 'return.polled' },
+	kind: { source: 'rebound-poll' | 'rebound-api'; prefix: string; type: string } = {
+		source: 'rebound-poll',
+		prefix: 'poll',
+		type: 'return.polled',
+	},
 ): NormalisedReturn {
 	const subset: NormalisedReturn = { ...ret, lines };
 	const fp = shortHash(dispositionFingerprint(subset));
@@ -238,7 +262,11 @@ export function withSyntheticEvent(
 	};
 }
 
-function withPollEvent(ret: NormalisedReturn, lines: NormalisedReturn['lines'], nowMs: number): NormalisedReturn {
+function withPollEvent(
+	ret: NormalisedReturn,
+	lines: NormalisedReturn['lines'],
+	nowMs: number,
+): NormalisedReturn {
 	return withSyntheticEvent(ret, lines, nowMs);
 }
 
@@ -257,13 +285,17 @@ function judgeReturn(
 	if (!outcome.ok) {
 		entry.p = 1;
 		const info = describeReboundError(outcome.error, secrets);
-		const ex = makeException(info.transient ? 'transient_exhausted' : 'invalid_payload', `Return ${outcome.id} could not be fetched from ReBound: ${info.message}`, {
-			stage: 'trigger',
-			returnId: outcome.id,
-			code: info.code ?? null,
-			occurredAt: nowIso,
-			details: { status: info.status ?? null, retriedNextPoll: true },
-		});
+		const ex = makeException(
+			info.transient ? 'transient_exhausted' : 'invalid_payload',
+			`Return ${outcome.id} could not be fetched from ReBound: ${info.message}`,
+			{
+				stage: 'trigger',
+				returnId: outcome.id,
+				code: info.code ?? null,
+				occurredAt: nowIso,
+				details: { status: info.status ?? null, retriedNextPoll: true },
+			},
+		);
 		if (entry.x === ex.key) return {};
 		entry.x = ex.key;
 		return { exception: ex };
@@ -273,7 +305,11 @@ function judgeReturn(
 		norm = normaliseReboundReturn(outcome.value, { source: 'rebound-poll' });
 	} catch (error) {
 		const message = error instanceof Error ? error.message : String(error);
-		norm = { ok: false, issues: [{ field: '(root)', message }], message: `Return ${outcome.id} is invalid: ${message}` };
+		norm = {
+			ok: false,
+			issues: [{ field: '(root)', message }],
+			message: `Return ${outcome.id} is invalid: ${message}`,
+		};
 	}
 	if (!norm.ok) {
 		entry.p = 1;
@@ -289,7 +325,9 @@ function judgeReturn(
 	else entry.p = 1;
 	if (opts.emitMode === 'line') {
 		const emitted = entry.l ?? {};
-		const fresh = ret.lines.filter((line) => line.disposition !== null && emitted[line.lineId] !== line.disposition);
+		const fresh = ret.lines.filter(
+			(line) => line.disposition !== null && emitted[line.lineId] !== line.disposition,
+		);
 		if (fresh.length === 0) return {};
 		for (const line of fresh) emitted[line.lineId] = line.disposition as string;
 		entry.l = emitted;
@@ -303,14 +341,23 @@ function judgeReturn(
 }
 
 function prune(state: PollState, today: string, opts: PollOptions): void {
-	const forgetBefore = addDays(today, -(Math.max(0, opts.lookbackDays) + Math.max(0, opts.overlapDays) + 1));
+	const forgetBefore = addDays(
+		today,
+		-(Math.max(0, opts.lookbackDays) + Math.max(0, opts.overlapDays) + 1),
+	);
 	const stopWatchingBefore = addDays(today, -Math.max(0, opts.watchDays));
 	for (const [id, entry] of Object.entries(state.returns)) {
 		if (entry.p ? entry.f < stopWatchingBefore : entry.s < forgetBefore) delete state.returns[id];
 	}
 	const ids = Object.keys(state.returns);
 	if (ids.length > MAX_REMEMBERED_RETURNS) {
-		ids.sort((a, b) => (state.returns[a].s < state.returns[b].s ? -1 : state.returns[a].s > state.returns[b].s ? 1 : 0));
+		ids.sort((a, b) =>
+			state.returns[a].s < state.returns[b].s
+				? -1
+				: state.returns[a].s > state.returns[b].s
+					? 1
+					: 0,
+		);
 		for (const id of ids.slice(0, ids.length - MAX_REMEMBERED_RETURNS)) delete state.returns[id];
 	}
 }
@@ -321,11 +368,18 @@ function prune(state: PollState, today: string, opts: PollOptions): void {
  * later window the poll stops there and keeps what it has (cursor = the last
  * window done).
  */
-export async function runReboundPoll(api: ReboundApi, prev: PollState, opts: PollOptions, clock: PollClock, secrets: string[] = []): Promise<PollResult> {
+export async function runReboundPoll(
+	api: ReboundApi,
+	prev: PollState,
+	opts: PollOptions,
+	clock: PollClock,
+	secrets: string[] = [],
+): Promise<PollResult> {
 	const nowMs = clock.now();
 	const today = dayOf(nowMs);
 	const state: PollState = { version: 1, returns: {} };
-	for (const [id, entry] of Object.entries(prev.returns)) state.returns[id] = { ...entry, ...(entry.l ? { l: { ...entry.l } } : {}) };
+	for (const [id, entry] of Object.entries(prev.returns))
+		state.returns[id] = { ...entry, ...(entry.l ? { l: { ...entry.l } } : {}) };
 	if (prev.cursor) state.cursor = prev.cursor;
 
 	const windows = planWindows(pollStart(prev, today, opts), today, opts.windowDays);
@@ -346,7 +400,11 @@ export async function runReboundPoll(api: ReboundApi, prev: PollState, opts: Pol
 	};
 
 	for (const window of windows) {
-		if (stats.windows.length > 0 && clock.deadlineMs !== undefined && clock.now() >= clock.deadlineMs) {
+		if (
+			stats.windows.length > 0 &&
+			clock.deadlineMs !== undefined &&
+			clock.now() >= clock.deadlineMs
+		) {
 			stats.truncated = true;
 			break;
 		}
@@ -395,13 +453,19 @@ export async function sampleReboundReturns(
 	secrets: string[] = [],
 ): Promise<{ returns: NormalisedReturn[]; exceptions: ReturnException[] }> {
 	const today = dayOf(nowMs);
-	const windows = planWindows(addDays(today, -Math.max(0, opts.lookbackDays)), today, opts.windowDays).reverse();
+	const windows = planWindows(
+		addDays(today, -Math.max(0, opts.lookbackDays)),
+		today,
+		opts.windowDays,
+	).reverse();
 	const ids: string[] = [];
 	for (const window of windows) {
 		if (ids.length >= size) break;
 		let failure: { error: unknown } | undefined;
 		try {
-			ids.push(...(await api.searchReturnIds(slashDate(window.from), slashDate(window.to))).map(String));
+			ids.push(
+				...(await api.searchReturnIds(slashDate(window.from), slashDate(window.to))).map(String),
+			);
 		} catch (error) {
 			if (describeReboundError(error, secrets).code !== 'empty') failure = { error };
 		}
@@ -418,18 +482,25 @@ export async function sampleReboundReturns(
 		if (!outcome.ok) {
 			const info = describeReboundError(outcome.error, secrets);
 			exceptions.push(
-				makeException(info.transient ? 'transient_exhausted' : 'invalid_payload', `Return ${outcome.id} could not be fetched from ReBound: ${info.message}`, {
-					stage: 'trigger',
-					returnId: outcome.id,
-					code: info.code ?? null,
-					occurredAt: nowIso,
-				}),
+				makeException(
+					info.transient ? 'transient_exhausted' : 'invalid_payload',
+					`Return ${outcome.id} could not be fetched from ReBound: ${info.message}`,
+					{
+						stage: 'trigger',
+						returnId: outcome.id,
+						code: info.code ?? null,
+						occurredAt: nowIso,
+					},
+				),
 			);
 			continue;
 		}
 		const norm = normaliseReboundReturn(outcome.value, { source: 'rebound-poll' });
 		if (norm.ok) returns.push(withPollEvent(norm.value, norm.value.lines, nowMs));
-		else exceptions.push(invalidReturnException(outcome.id, outcome.value, norm.issues, norm.message, nowIso));
+		else
+			exceptions.push(
+				invalidReturnException(outcome.id, outcome.value, norm.issues, norm.message, nowIso),
+			);
 	}
 	return { returns, exceptions };
 }

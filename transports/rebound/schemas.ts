@@ -54,18 +54,28 @@ export const SearchRequestSchema = z.object({
 export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 
 export const GetRequestSchema = z.object({
-	return: z.object({ id: z.union([z.string().min(1), z.number().int()]), type: z.literal('id').default('id') }),
+	return: z.object({
+		id: z.union([z.string().min(1), z.number().int()]),
+		type: z.literal('id').default('id'),
+	}),
 });
 export type GetRequest = z.infer<typeof GetRequestSchema>;
 
 export const TrackingRequestSchema = z.object({ tracking: z.object({ code: z.string().min(1) }) });
 
 export const ErrorEnvelopeSchema = z.object({
-	error: z.object({ code: z.string(), message: z.union([z.array(z.string()), z.string()]).optional() }),
+	error: z.object({
+		code: z.string(),
+		message: z.union([z.array(z.string()), z.string()]).optional(),
+	}),
 });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
 
-export const SearchSuccessSchema = z.object({ success: z.object({ id: z.union([z.array(z.union([z.string(), z.number()])), z.string(), z.number()]) }) });
+export const SearchSuccessSchema = z.object({
+	success: z.object({
+		id: z.union([z.array(z.union([z.string(), z.number()])), z.string(), z.number()]),
+	}),
+});
 
 const scalar = z.union([z.string(), z.number()]);
 const nullableScalar = scalar.nullable().optional();
@@ -75,7 +85,18 @@ export const RawReasonSchema = z
 		reason: z.string().nullable().optional(),
 		action: z.string().nullable().optional(),
 		wish: z.string().nullable().optional(),
-		additional: z.union([z.object({ title: z.string().nullable().optional(), value: z.string().nullable().optional() }).passthrough(), z.array(z.unknown())]).nullable().optional(),
+		additional: z
+			.union([
+				z
+					.object({
+						title: z.string().nullable().optional(),
+						value: z.string().nullable().optional(),
+					})
+					.passthrough(),
+				z.array(z.unknown()),
+			])
+			.nullable()
+			.optional(),
 	})
 	.passthrough();
 

@@ -7,20 +7,34 @@
  * expressions), which n8n prefers over `testedBy`. Dropping it needs test/helpers/khaosN8nHttp.ts
  * (which resolves that request) to run this method instead.
  */
-import type { ICredentialsDecrypted, ICredentialTestFunctions, INodeCredentialTestResult } from 'n8n-workflow';
+import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
+	INodeCredentialTestResult,
+} from 'n8n-workflow';
 import { TransportError } from '../../../transports/http';
 import type { KhaosApi } from '../../../transports/khaos/api';
 import { KhaosClient } from '../../../transports/khaos/client';
 import { KhaosFault } from '../../../transports/khaos/faults';
 import { DEFAULT_RETRY_POLICY } from '../../../transports/retry';
 import { makeLegacyRequestSend, n8nRetryDeps } from '../../shared/n8nHttp';
-import { describeKhaosError, khaosConfigFromCredentials, khaosSecrets, khaosSend, readKhaosCredentials, type KhaosCredentials } from '../transport';
+import {
+	describeKhaosError,
+	khaosConfigFromCredentials,
+	khaosSecrets,
+	khaosSend,
+	readKhaosCredentials,
+	type KhaosCredentials,
+} from '../transport';
 
 /** Name of the method, for `testedBy`. */
 export const KHAOS_CREDENTIAL_TEST = 'khaosControlApiTest';
 
 /** The answer of one GetSiteList, in the words of the former test request's rules. */
-export async function testKhaosCredentials(api: KhaosApi, creds: KhaosCredentials): Promise<INodeCredentialTestResult> {
+export async function testKhaosCredentials(
+	api: KhaosApi,
+	creds: KhaosCredentials,
+): Promise<INodeCredentialTestResult> {
 	if (!creds.url) return { status: 'Error', message: 'The web services URL is empty' };
 	try {
 		const sites = await api.getSites();
@@ -28,9 +42,23 @@ export async function testKhaosCredentials(api: KhaosApi, creds: KhaosCredential
 	} catch (error) {
 		const info = describeKhaosError(error, khaosSecrets(creds));
 		const status = error instanceof TransportError ? error.status : undefined;
-		if (status === 401) return { status: 'Error', message: 'Khaos refused the user name or password (HTTP 401): check the authentication mode and the credentials' };
-		if (status === 403) return { status: 'Error', message: 'Khaos refused access (HTTP 403): check the authentication mode and the credentials' };
-		if (status === 404) return { status: 'Error', message: 'No KhaosKSD.exe at this URL (HTTP 404): check the web services URL' };
+		if (status === 401)
+			return {
+				status: 'Error',
+				message:
+					'Khaos refused the user name or password (HTTP 401): check the authentication mode and the credentials',
+			};
+		if (status === 403)
+			return {
+				status: 'Error',
+				message:
+					'Khaos refused access (HTTP 403): check the authentication mode and the credentials',
+			};
+		if (status === 404)
+			return {
+				status: 'Error',
+				message: 'No KhaosKSD.exe at this URL (HTTP 404): check the web services URL',
+			};
 		if (error instanceof KhaosFault) {
 			return {
 				status: 'Error',
@@ -45,9 +73,16 @@ export async function testKhaosCredentials(api: KhaosApi, creds: KhaosCredential
  * `methods.credentialTest.khaosControlApiTest`. Credential tests get only the legacy
  * `helpers.request` and no credential `authenticate`, so the client sends HTTP Basic itself.
  */
-export async function khaosControlApiTest(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function khaosControlApiTest(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	const creds = readKhaosCredentials(credential.data ?? {});
-	const config = { ...khaosConfigFromCredentials(creds), authMode: creds.authMode, retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } };
+	const config = {
+		...khaosConfigFromCredentials(creds),
+		authMode: creds.authMode,
+		retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 },
+	};
 	// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
 	const send = khaosSend(makeLegacyRequestSend(this.helpers.request), creds);
 	return await testKhaosCredentials(new KhaosClient(config, { send, retry: n8nRetryDeps }), creds);

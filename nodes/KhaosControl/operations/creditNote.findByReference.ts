@@ -5,7 +5,9 @@ import { money, outputItem, perItem, type KhaosRun, type OperationResult } from 
 import { defineOperation } from './types';
 
 async function findByReference(run: KhaosRun): Promise<OperationResult> {
-	const refsPerItem = run.items.map((_, i) => splitCodes(run.ctx.getNodeParameter('references', i, '')));
+	const refsPerItem = run.items.map((_, i) =>
+		splitCodes(run.ctx.getNodeParameter('references', i, '')),
+	);
 	const all = [...new Set(refsPerItem.flat())];
 	let statuses: KhaosOrderStatus[] = [];
 	let lookupError: unknown = null;
@@ -63,7 +65,8 @@ export const creditNoteFindByReference = defineOperation({
 			default: '',
 			required: true,
 			placeholder: 'e.g. RB-R1001',
-			description: 'One associated ref or several separated by commas (all items are looked up in one batched call)',
+			description:
+				'One associated ref or several separated by commas (all items are looked up in one batched call)',
 		},
 	],
 	execute: findByReference,

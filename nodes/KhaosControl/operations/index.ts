@@ -19,7 +19,11 @@ import type { KhaosOperation, KhaosResource } from './types';
 export type { KhaosOperation, KhaosResource, OperationFlags } from './types';
 
 /** The resources, in the Resource picker's order, with the operation each starts on. */
-export const RESOURCES: ReadonlyArray<{ value: KhaosResource; name: string; defaultOperation: string }> = [
+export const RESOURCES: ReadonlyArray<{
+	value: KhaosResource;
+	name: string;
+	defaultOperation: string;
+}> = [
 	{ value: 'creditNote', name: 'Credit Note', defaultOperation: 'createFromReturn' },
 	{ value: 'product', name: 'Product', defaultOperation: 'validateSkus' },
 	{ value: 'return', name: 'Return', defaultOperation: 'import' },

@@ -38,11 +38,16 @@ async function getProducts(run: KhaosRun): Promise<INodeExecutionData[][]> {
 		mappingType: Number(run.ctx.getNodeParameter('mappingType', i, 1)),
 	}));
 	const byType = new Map<number, string[]>();
-	for (const { codes, mappingType } of perItemCodes) byType.set(mappingType, [...(byType.get(mappingType) ?? []), ...codes]);
+	for (const { codes, mappingType } of perItemCodes)
+		byType.set(mappingType, [...(byType.get(mappingType) ?? []), ...codes]);
 	const found = new Map<number, Map<string, KhaosProduct>>();
 	let lookupError: unknown = null;
 	try {
-		for (const [mappingType, codes] of byType) found.set(mappingType, codes.length ? await run.api.getProducts(codes, mappingType) : new Map());
+		for (const [mappingType, codes] of byType)
+			found.set(
+				mappingType,
+				codes.length ? await run.api.getProducts(codes, mappingType) : new Map(),
+			);
 	} catch (error) {
 		lookupError = error;
 	}
@@ -52,15 +57,25 @@ async function getProducts(run: KhaosRun): Promise<INodeExecutionData[][]> {
 		if (codes.length === 0) throw new Error('Stock Codes is empty');
 		const products = found.get(mappingType) ?? new Map<string, KhaosProduct>();
 		const missing = codes.filter((c) => !products.has(c));
-		if (missing.length) throw new Error(`No Khaos product matches ${missing.map((c) => `"${c}"`).join(', ')} (mapping type ${mappingType})`);
-		return codes.map((code) => outputItem({ code, ...productJson(products.get(code) as KhaosProduct) }, itemIndex));
+		if (missing.length)
+			throw new Error(
+				`No Khaos product matches ${missing.map((c) => `"${c}"`).join(', ')} (mapping type ${mappingType})`,
+			);
+		return codes.map((code) =>
+			outputItem({ code, ...productJson(products.get(code) as KhaosProduct) }, itemIndex),
+		);
 	});
 	return [out];
 }
 
 export const productGet = defineOperation({
 	resource: 'product',
-	option: { name: 'Get', value: 'get', action: 'Get products', description: 'Look products up by code (one batched call for all items)' },
+	option: {
+		name: 'Get',
+		value: 'get',
+		action: 'Get products',
+		description: 'Look products up by code (one batched call for all items)',
+	},
 	properties: [stockCodesProperty, mappingTypeProperty],
 	execute: getProducts,
 });

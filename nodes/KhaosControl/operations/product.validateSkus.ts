@@ -8,7 +8,14 @@ import type { ReturnException } from '../../../core/exceptions';
 import { validateMappedReturn } from '../../../core/mapping';
 import { validateReturn, validateWith, wireKey } from '../../../core/returnModel';
 import type { KhaosProduct } from '../../../transports/khaos/api';
-import { exceptionItem, outputItem, recordException, recordName, type KhaosRun, type OperationResult } from '../common';
+import {
+	exceptionItem,
+	outputItem,
+	recordException,
+	recordName,
+	type KhaosRun,
+	type OperationResult,
+} from '../common';
 import { failureExceptions, isolateOrFail } from '../failures';
 import { mappingTypeProperty } from '../properties';
 import { productSummary } from './product.get';
@@ -40,10 +47,19 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 		const json = item.json;
 		if (Array.isArray(json.lines)) {
 			// a mapped return carries Khaos stock codes (SKU aliases) that go onto the wire too
-			const mapped = (json.lines as unknown[]).some((l) => typeof l === 'object' && l !== null && 'mapping' in l);
+			const mapped = (json.lines as unknown[]).some(
+				(l) => typeof l === 'object' && l !== null && 'mapping' in l,
+			);
 			const parsed = mapped ? validateMappedReturn(json) : validateReturn(json);
 			if (!parsed.ok) {
-				exceptions.push(exceptionItem(recordException('invalid_payload', parsed.message, json, 'validate', { field: parsed.issues[0]?.field ?? null }), itemIndex));
+				exceptions.push(
+					exceptionItem(
+						recordException('invalid_payload', parsed.message, json, 'validate', {
+							field: parsed.issues[0]?.field ?? null,
+						}),
+						itemIndex,
+					),
+				);
 				return;
 			}
 			const lines = (json.lines as IDataObject[]).map((line, index) => ({
@@ -56,14 +72,35 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 		} else if (typeof json.sku === 'string' && json.sku.trim() !== '') {
 			const sku = validateWith(wireKey(255, 'sku is empty'), lineCode(json), recordName(json));
 			if (!sku.ok) {
-				exceptions.push(exceptionItem(recordException('invalid_payload', sku.message.replace('(root)', 'sku'), json, 'validate', { field: 'sku' }), itemIndex));
+				exceptions.push(
+					exceptionItem(
+						recordException(
+							'invalid_payload',
+							sku.message.replace('(root)', 'sku'),
+							json,
+							'validate',
+							{ field: 'sku' },
+						),
+						itemIndex,
+					),
+				);
 				return;
 			}
-			checks.push({ itemIndex, json, lines: [{ index: -1, code: lineCode(json), lineId: null, sku: json.sku }] });
+			checks.push({
+				itemIndex,
+				json,
+				lines: [{ index: -1, code: lineCode(json), lineId: null, sku: json.sku }],
+			});
 		} else {
 			exceptions.push(
 				exceptionItem(
-					recordException('invalid_payload', `${recordName(json)} is invalid: expected a return (lines) or an item with a sku field`, json, 'validate', { field: 'lines' }),
+					recordException(
+						'invalid_payload',
+						`${recordName(json)} is invalid: expected a return (lines) or an item with a sku field`,
+						json,
+						'validate',
+						{ field: 'lines' },
+					),
 					itemIndex,
 				),
 			);
@@ -75,11 +112,21 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	// only the culprit item fails (core/usecases/isolate.ts)
 	const products = new Map<string, KhaosProduct>();
 	// (all items in one chunk: their codes are deduplicated across the whole run; the transport batches the codes)
-	const codesOf = (batch: typeof checks) => [...new Set(batch.flatMap((c) => c.lines.map((l) => l.code)))];
-	const looked = await isolateOrFail(run, checks, (batch) => run.api.getProducts(codesOf(batch), mappingType), Math.max(1, checks.length));
+	const codesOf = (batch: typeof checks) => [
+		...new Set(batch.flatMap((c) => c.lines.map((l) => l.code))),
+	];
+	const looked = await isolateOrFail(
+		run,
+		checks,
+		(batch) => run.api.getProducts(codesOf(batch), mappingType),
+		Math.max(1, checks.length),
+	);
 	const answered: typeof checks = [];
 	for (const part of looked) {
-		if ('failure' in part) exceptions.push(...failureExceptions(run, part.error, part.items, 'validate', 'the Khaos product look-up'));
+		if ('failure' in part)
+			exceptions.push(
+				...failureExceptions(run, part.error, part.items, 'validate', 'the Khaos product look-up'),
+			);
 		else {
 			for (const [code, p] of part.result) products.set(code, p);
 			answered.push(...part.items);
@@ -91,14 +138,43 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 		const problems: ReturnException[] = [];
 		for (const line of check.lines) {
 			const p = products.get(line.code);
-			const ctx = { sku: line.code, lineId: line.lineId, code: line.code, details: { reboundSku: line.sku } };
+			const ctx = {
+				sku: line.code,
+				lineId: line.lineId,
+				code: line.code,
+				details: { reboundSku: line.sku },
+			};
 			const where = line.lineId ? ` (line ${line.lineId})` : '';
 			if (!p) {
-				problems.push(recordException('unknown_sku', `${recordName(check.json)}: SKU ${line.code}${where} is not a Khaos product`, check.json, 'validate', ctx));
+				problems.push(
+					recordException(
+						'unknown_sku',
+						`${recordName(check.json)}: SKU ${line.code}${where} is not a Khaos product`,
+						check.json,
+						'validate',
+						ctx,
+					),
+				);
 			} else if (p.deleted) {
-				problems.push(recordException('archived_sku', `${recordName(check.json)}: SKU ${line.code}${where} is deleted (archived) in Khaos`, check.json, 'validate', ctx));
+				problems.push(
+					recordException(
+						'archived_sku',
+						`${recordName(check.json)}: SKU ${line.code}${where} is deleted (archived) in Khaos`,
+						check.json,
+						'validate',
+						ctx,
+					),
+				);
 			} else if (!p.stockControlled) {
-				problems.push(recordException('archived_sku', `${recordName(check.json)}: SKU ${line.code}${where} is not stock controlled in Khaos`, check.json, 'validate', ctx));
+				problems.push(
+					recordException(
+						'archived_sku',
+						`${recordName(check.json)}: SKU ${line.code}${where} is not stock controlled in Khaos`,
+						check.json,
+						'validate',
+						ctx,
+					),
+				);
 			}
 		}
 		if (problems.length) {
@@ -119,7 +195,12 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 			});
 			json = { ...check.json, lines };
 		}
-		valid.push(outputItem({ ...json, skuValidation: { valid: true, checked: check.lines.length, discontinued } }, check.itemIndex));
+		valid.push(
+			outputItem(
+				{ ...json, skuValidation: { valid: true, checked: check.lines.length, discontinued } },
+				check.itemIndex,
+			),
+		);
 	}
 	return [valid, exceptions];
 }
@@ -130,7 +211,8 @@ export const productValidateSkus = defineOperation({
 		name: 'Validate SKUs',
 		value: 'validateSkus',
 		action: 'Validate return skus',
-		description: 'Check every SKU of the incoming returns exists, is not archived and is stock controlled (one batched look-up)',
+		description:
+			'Check every SKU of the incoming returns exists, is not archived and is stock controlled (one batched look-up)',
 	},
 	properties: [mappingTypeProperty],
 	flags: flags({ firstOutput: 'Valid' }),

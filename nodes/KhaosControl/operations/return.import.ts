@@ -16,7 +16,10 @@ const id = z.union([z.string(), z.number()]).transform((v) => String(v).trim());
 
 const ImportLineSchema = z.object({
 	stockCode: z.string().trim().min(1, 'stockCode is empty'),
-	quantity: z.number().int('quantity must be a whole number').positive('quantity must be at least 1'),
+	quantity: z
+		.number()
+		.int('quantity must be a whole number')
+		.positive('quantity must be at least 1'),
 	reasonId: id.optional(),
 	orderLineId: id.pipe(z.string().min(1, 'orderLineId is empty')),
 	siteId: id.optional(),
@@ -28,14 +31,26 @@ const ImportLineSchema = z.object({
 });
 
 const ImportReturnSchema = z.object({
-	associatedRef: z.string().trim().min(1, 'associatedRef is empty (it is the duplicate guard)').max(50, 'associatedRef is longer than 50 characters'),
+	associatedRef: z
+		.string()
+		.trim()
+		.min(1, 'associatedRef is empty (it is the duplicate guard)')
+		.max(50, 'associatedRef is longer than 50 characters'),
 	customerUrn: z.string().trim().min(1, 'customerUrn is empty'),
 	orderAssociatedRef: z.string().trim().min(1, 'orderAssociatedRef is empty'),
-	currency: z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'currency must be a 3-letter code').default('GBP'),
+	currency: z
+		.string()
+		.trim()
+		.toUpperCase()
+		.regex(/^[A-Z]{3}$/, 'currency must be a 3-letter code')
+		.default('GBP'),
 	exchangeRate: z.number().positive().default(1),
 	notes: z.string().optional(),
 	lines: z.array(ImportLineSchema).min(1, 'a return needs at least one line'),
-	delivery: z.object({ netPence: pence, taxPence: pence, grossPence: pence }).nullable().default(null),
+	delivery: z
+		.object({ netPence: pence, taxPence: pence, grossPence: pence })
+		.nullable()
+		.default(null),
 });
 
 function parseJsonParam(value: unknown): { ok: true; value: unknown } | { ok: false } {
@@ -52,9 +67,12 @@ async function importReturns(run: KhaosRun): Promise<OperationResult> {
 		const raw = parseJsonParam(run.ctx.getNodeParameter('returnJson', itemIndex, '{}'));
 		if (!raw.ok) throw new Error('Return (JSON) is not valid JSON');
 		const parsed = ImportReturnSchema.safeParse(raw.value);
-		if (!parsed.success) throw new Error(describeIssues('Return (JSON)', issuesFromZod(parsed.error)));
+		if (!parsed.success)
+			throw new Error(describeIssues('Return (JSON)', issuesFromZod(parsed.error)));
 		const r = parsed.data;
-		const defaultReason = String(run.ctx.getNodeParameter('defaultReasonId', itemIndex, '') ?? '').trim();
+		const defaultReason = String(
+			run.ctx.getNodeParameter('defaultReasonId', itemIndex, '') ?? '',
+		).trim();
 		const defaultSite = locatorValue(run, 'defaultSite', itemIndex) || run.creds.defaultSiteId;
 		const input: ImportReturnInput = {
 			associatedRef: r.associatedRef,
@@ -67,14 +85,20 @@ async function importReturns(run: KhaosRun): Promise<OperationResult> {
 			lines: r.lines.map((l, i) => {
 				const reasonId = l.reasonId || defaultReason;
 				const siteId = l.siteId || defaultSite;
-				if (!reasonId) throw new Error(`Return (JSON) lines[${i}].reasonId is empty and no default return reason is set`);
-				if (!siteId) throw new Error(`Return (JSON) lines[${i}].siteId is empty and no default site is set`);
+				if (!reasonId)
+					throw new Error(
+						`Return (JSON) lines[${i}].reasonId is empty and no default return reason is set`,
+					);
+				if (!siteId)
+					throw new Error(`Return (JSON) lines[${i}].siteId is empty and no default site is set`);
 				return { ...l, reasonId, siteId, locationId: l.locationId || null };
 			}),
 		};
 		const result = await run.api.importReturn(input);
 		if (!result.imported && !result.duplicate) {
-			throw new Error(`Khaos did not import return ${r.associatedRef}: ${result.skipReason ?? 'no reason given'}`);
+			throw new Error(
+				`Khaos did not import return ${r.associatedRef}: ${result.skipReason ?? 'no reason given'}`,
+			);
 		}
 		const json: IDataObject = {
 			associatedRef: r.associatedRef,
@@ -94,7 +118,8 @@ export const returnImport = defineOperation({
 		name: 'Import',
 		value: 'import',
 		action: 'Import a return',
-		description: 'Create a customer return against its original order (a second import with the same associated ref is reported as a duplicate, never created twice)',
+		description:
+			'Create a customer return against its original order (a second import with the same associated ref is reported as a duplicate, never created twice)',
 	},
 	properties: [
 		{

@@ -5,7 +5,12 @@
  * item, or the one empty item a search that found nothing passes on) still produces a report.
  */
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
-import { KhaosLookupFailed, reconcileReturns, type ReconcileParams, type Reconciliation } from '../../../core/usecases/reconcileReturns';
+import {
+	KhaosLookupFailed,
+	reconcileReturns,
+	type ReconcileParams,
+	type Reconciliation,
+} from '../../../core/usecases/reconcileReturns';
 import { textOrNull } from '../../shared/values';
 import { errorItem, runError, type KhaosRun, type OperationResult } from '../common';
 import { defineOperation, flags } from './types';
@@ -19,24 +24,52 @@ function readParams(run: KhaosRun): ReconcileParams {
 			try {
 				rows = JSON.parse(raw) as unknown;
 			} catch {
-				throw new NodeOperationError(run.ctx.getNode(), 'Exception Rows (JSON) is not valid JSON (expected an array of exception table rows)', { itemIndex: 0 });
+				throw new NodeOperationError(
+					run.ctx.getNode(),
+					'Exception Rows (JSON) is not valid JSON (expected an array of exception table rows)',
+					{ itemIndex: 0 },
+				);
 			}
 		}
 	}
 	if (rows === null || rows === undefined) rows = [];
-	if (!Array.isArray(rows)) throw new NodeOperationError(run.ctx.getNode(), 'Exception Rows (JSON) must be a JSON array of exception table rows', { itemIndex: 0 });
+	if (!Array.isArray(rows))
+		throw new NodeOperationError(
+			run.ctx.getNode(),
+			'Exception Rows (JSON) must be a JSON array of exception table rows',
+			{ itemIndex: 0 },
+		);
 
 	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const tolerance = o.tolerancePencePerLine === undefined || o.tolerancePencePerLine === '' ? 1 : Number(o.tolerancePencePerLine);
-	if (!Number.isFinite(tolerance) || tolerance < 0) throw new NodeOperationError(run.ctx.getNode(), 'Options › Tolerance (Pence per Line) must be 0 or more', { itemIndex: 0 });
+	const tolerance =
+		o.tolerancePencePerLine === undefined || o.tolerancePencePerLine === ''
+			? 1
+			: Number(o.tolerancePencePerLine);
+	if (!Number.isFinite(tolerance) || tolerance < 0)
+		throw new NodeOperationError(
+			run.ctx.getNode(),
+			'Options › Tolerance (Pence per Line) must be 0 or more',
+			{ itemIndex: 0 },
+		);
 	const from = textOrNull(o.windowFrom);
 	const to = textOrNull(o.windowTo);
-	return { exceptions: rows, tolerancePencePerLine: Math.floor(tolerance), title: textOrNull(o.title), window: from || to ? { from, to } : null };
+	return {
+		exceptions: rows,
+		tolerancePencePerLine: Math.floor(tolerance),
+		title: textOrNull(o.title),
+		window: from || to ? { from, to } : null,
+	};
 }
 
 /** Input items that are returns (or meant to be): empty items and error items are not. */
 function returnRows(items: INodeExecutionData[]): IDataObject[] {
-	return items.map((i) => i.json ?? {}).filter((j) => Object.keys(j).length > 0 && !(Object.keys(j).length <= 2 && 'error' in j && !('returnId' in j)));
+	return items
+		.map((i) => i.json ?? {})
+		.filter(
+			(j) =>
+				Object.keys(j).length > 0 &&
+				!(Object.keys(j).length <= 2 && 'error' in j && !('returnId' in j)),
+		);
 }
 
 async function reconcile(run: KhaosRun): Promise<OperationResult> {
@@ -48,11 +81,19 @@ async function reconcile(run: KhaosRun): Promise<OperationResult> {
 	} catch (failed) {
 		if (!(failed instanceof KhaosLookupFailed)) throw runError(run, failed, 0);
 		// no report from half the data: the node fails (or, with continueOnFail, one error item)
-		if (run.ctx.continueOnFail()) return [[{ ...errorItem(run, failed.error, 0), pairedItem: paired }]];
+		if (run.ctx.continueOnFail())
+			return [[{ ...errorItem(run, failed.error, 0), pairedItem: paired }]];
 		throw runError(run, failed.error, 0);
 	}
 	const { report, issues, subject, summaryLine, markdown, html } = result;
-	const json = { ...(report as unknown as IDataObject), issues: issues as unknown as IDataObject[], subject, summaryLine, markdown, html };
+	const json = {
+		...(report as unknown as IDataObject),
+		issues: issues as unknown as IDataObject[],
+		subject,
+		summaryLine,
+		markdown,
+		html,
+	};
 	return [[{ json, pairedItem: paired }]];
 }
 
@@ -86,7 +127,8 @@ export const returnReconcile = defineOperation({
 					name: 'title',
 					type: 'string',
 					default: '',
-					description: 'Heading of the report and its e-mail subject (empty: "Returns reconciliation" and the window)',
+					description:
+						'Heading of the report and its e-mail subject (empty: "Returns reconciliation" and the window)',
 				},
 				{
 					displayName: 'Tolerance (Pence per Line)',

@@ -21,7 +21,12 @@ export function salesOrderJson(o: KhaosSalesOrder): IDataObject {
 		keycode: o.keycode,
 		orderDiscountPence: o.orderDiscountPence,
 		orderDiscount: money(o.orderDiscountPence),
-		delivery: { ...o.delivery, net: money(o.delivery.netPence), tax: money(o.delivery.taxPence), gross: money(o.delivery.grossPence) },
+		delivery: {
+			...o.delivery,
+			net: money(o.delivery.netPence),
+			tax: money(o.delivery.taxPence),
+			gross: money(o.delivery.grossPence),
+		},
 		deliveryRefunded: o.deliveryRefunded,
 		lines: o.lines.map((l) => ({
 			lineId: l.lineId,
@@ -42,13 +47,22 @@ export function salesOrderJson(o: KhaosSalesOrder): IDataObject {
 async function getSalesOrders(run: KhaosRun): Promise<OperationResult> {
 	const cache = new Map<string, Promise<KhaosSalesOrder | null>>();
 	const out = await perItem(run, async (itemIndex) => {
-		const by = run.ctx.getNodeParameter('lookupBy', itemIndex, 'associatedRef') as 'associatedRef' | 'orderCode';
+		const by = run.ctx.getNodeParameter('lookupBy', itemIndex, 'associatedRef') as
+			| 'associatedRef'
+			| 'orderCode';
 		const ref = String(run.ctx.getNodeParameter('orderReference', itemIndex, '')).trim();
 		if (!ref) throw new Error('Reference is empty');
 		const key = `${by}:${by === 'associatedRef' ? ref.toLowerCase() : ref}`;
-		if (!cache.has(key)) cache.set(key, run.api.getSalesOrder(by === 'orderCode' ? { orderCode: ref } : { associatedRef: ref }));
+		if (!cache.has(key))
+			cache.set(
+				key,
+				run.api.getSalesOrder(by === 'orderCode' ? { orderCode: ref } : { associatedRef: ref }),
+			);
 		const order = await (cache.get(key) as Promise<KhaosSalesOrder | null>);
-		if (!order) throw new Error(`No Khaos sales order with ${by === 'orderCode' ? 'order code' : 'associated ref'} ${ref}`);
+		if (!order)
+			throw new Error(
+				`No Khaos sales order with ${by === 'orderCode' ? 'order code' : 'associated ref'} ${ref}`,
+			);
 		return [outputItem(salesOrderJson(order), itemIndex)];
 	});
 	return [out];
@@ -56,7 +70,12 @@ async function getSalesOrders(run: KhaosRun): Promise<OperationResult> {
 
 export const salesOrderGet = defineOperation({
 	resource: 'salesOrder',
-	option: { name: 'Get', value: 'get', action: 'Get a sales order', description: 'Get a sales order with its lines and prices' },
+	option: {
+		name: 'Get',
+		value: 'get',
+		action: 'Get a sales order',
+		description: 'Get a sales order with its lines and prices',
+	},
 	properties: [
 		{
 			displayName: 'Look Up By',
@@ -68,7 +87,14 @@ export const salesOrderGet = defineOperation({
 			],
 			default: 'associatedRef',
 		},
-		{ displayName: 'Reference', name: 'orderReference', type: 'string', default: '', required: true, placeholder: 'e.g. WEB-1001' },
+		{
+			displayName: 'Reference',
+			name: 'orderReference',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: 'e.g. WEB-1001',
+		},
 	],
 	execute: getSalesOrders,
 });

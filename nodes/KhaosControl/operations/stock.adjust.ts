@@ -1,7 +1,14 @@
 /** Stock → Adjust: one batched ImportStockAdjustments for all items (the reference keeps a re-run from applying twice). */
 import type { INodeExecutionData } from 'n8n-workflow';
 import type { StockAdjustmentInput, StockAdjustmentResult } from '../../../transports/khaos/api';
-import { locatorValue, outputItem, perItem, siteFor, type KhaosRun, type OperationResult } from '../common';
+import {
+	locatorValue,
+	outputItem,
+	perItem,
+	siteFor,
+	type KhaosRun,
+	type OperationResult,
+} from '../common';
 import { locationLocator, siteLocator } from '../properties';
 import { defineOperation } from './types';
 
@@ -17,10 +24,15 @@ async function adjust(run: KhaosRun): Promise<OperationResult> {
 			const reference = String(run.ctx.getNodeParameter('reference', i, '')).trim();
 			if (!stockCode) throw new Error('Stock Code is empty');
 			if (!locationId) throw new Error('Location is empty');
-			if (!reference) throw new Error('Reference is empty (it keeps the adjustment from being applied twice)');
-			if (!Number.isInteger(quantity)) throw new Error(`Quantity ${quantity} is not a whole number`);
-			if (mode === 'to' && quantity < 0) throw new Error(`Quantity ${quantity}: a level cannot be set below zero`);
-			return mode === 'to' ? { stockCode, siteId, locationId, adjustTo: quantity, reason, reference } : { stockCode, siteId, locationId, adjustBy: quantity, reason, reference };
+			if (!reference)
+				throw new Error('Reference is empty (it keeps the adjustment from being applied twice)');
+			if (!Number.isInteger(quantity))
+				throw new Error(`Quantity ${quantity} is not a whole number`);
+			if (mode === 'to' && quantity < 0)
+				throw new Error(`Quantity ${quantity}: a level cannot be set below zero`);
+			return mode === 'to'
+				? { stockCode, siteId, locationId, adjustTo: quantity, reason, reference }
+				: { stockCode, siteId, locationId, adjustBy: quantity, reason, reference };
 		} catch (error) {
 			return { error };
 		}
@@ -43,7 +55,8 @@ async function adjust(run: KhaosRun): Promise<OperationResult> {
 		if (callError) throw callError;
 		const r = resultFor[itemIndex];
 		if (!r) throw new Error(`Khaos returned no result for adjustment ${input.reference}`);
-		if (r.rejectReason) throw new Error(`Khaos rejected adjustment ${input.reference}: ${r.rejectReason}`);
+		if (r.rejectReason)
+			throw new Error(`Khaos rejected adjustment ${input.reference}: ${r.rejectReason}`);
 		return [
 			outputItem(
 				{
@@ -66,7 +79,12 @@ async function adjust(run: KhaosRun): Promise<OperationResult> {
 
 export const stockAdjust = defineOperation({
 	resource: 'stock',
-	option: { name: 'Adjust', value: 'adjust', action: 'Adjust stock at a location', description: 'Adjust a stock level at a site and location (all items in one batched call)' },
+	option: {
+		name: 'Adjust',
+		value: 'adjust',
+		action: 'Adjust stock at a location',
+		description: 'Adjust a stock level at a site and location (all items in one batched call)',
+	},
 	properties: [
 		siteLocator(),
 		{ displayName: 'Stock Code', name: 'stockCode', type: 'string', default: '', required: true },
@@ -76,20 +94,41 @@ export const stockAdjust = defineOperation({
 			name: 'adjustMode',
 			type: 'options',
 			options: [
-				{ name: 'Adjust By', value: 'by', description: 'Add (or, negative, remove) this many units' },
-				{ name: 'Adjust To', value: 'to', description: 'Set the level at the location to this many units' },
+				{
+					name: 'Adjust By',
+					value: 'by',
+					description: 'Add (or, negative, remove) this many units',
+				},
+				{
+					name: 'Adjust To',
+					value: 'to',
+					description: 'Set the level at the location to this many units',
+				},
 			],
 			default: 'by',
 		},
-		{ displayName: 'Quantity', name: 'quantity', type: 'number', typeOptions: { numberPrecision: 0 }, default: 1 },
-		{ displayName: 'Reason', name: 'reason', type: 'string', default: 'n8n stock adjustment', description: 'Reason recorded on the adjustment' },
+		{
+			displayName: 'Quantity',
+			name: 'quantity',
+			type: 'number',
+			typeOptions: { numberPrecision: 0 },
+			default: 1,
+		},
+		{
+			displayName: 'Reason',
+			name: 'reason',
+			type: 'string',
+			default: 'n8n stock adjustment',
+			description: 'Reason recorded on the adjustment',
+		},
 		{
 			displayName: 'Reference',
 			name: 'reference',
 			type: 'string',
 			default: '',
 			required: true,
-			description: 'Unique reference of this adjustment: Khaos skips an adjustment whose reference was already applied, so a re-run moves nothing twice',
+			description:
+				'Unique reference of this adjustment: Khaos skips an adjustment whose reference was already applied, so a re-run moves nothing twice',
 		},
 	],
 	execute: adjust,

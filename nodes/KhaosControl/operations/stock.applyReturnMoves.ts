@@ -5,18 +5,35 @@
  */
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { xmlIllegalChar } from '../../../core/returnModel';
-import { applyReturnStock, heldFromRecords, type LineStockMove, type StockOutcome } from '../../../core/usecases/applyReturnStock';
+import {
+	applyReturnStock,
+	heldFromRecords,
+	type LineStockMove,
+	type StockOutcome,
+} from '../../../core/usecases/applyReturnStock';
 import { jsonList } from '../../shared/values';
-import { exceptionItem, outputItem, parseMappedReturns, runError, type KhaosRun, type OperationResult } from '../common';
+import {
+	exceptionItem,
+	outputItem,
+	parseMappedReturns,
+	runError,
+	type KhaosRun,
+	type OperationResult,
+} from '../common';
 import { failureDescriber } from '../failures';
 import { defineOperation, flags } from './types';
 
 async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 	const done: INodeExecutionData[] = [];
 	const options = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const reasonText = String(options.adjustmentReason ?? 'ReBound return').trim() || 'ReBound return';
+	const reasonText =
+		String(options.adjustmentReason ?? 'ReBound return').trim() || 'ReBound return';
 	const badReason = xmlIllegalChar(reasonText);
-	if (badReason) throw new NodeOperationError(run.ctx.getNode(), `Adjustment Reason contains ${badReason}, a character XML cannot carry to Khaos`);
+	if (badReason)
+		throw new NodeOperationError(
+			run.ctx.getNode(),
+			`Adjustment Reason contains ${badReason}, a character XML cannot carry to Khaos`,
+		);
 
 	const { records, invalid: exceptions } = parseMappedReturns(run, 'stock');
 	let outcomes: StockOutcome[];
@@ -38,7 +55,8 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 	}
 	outcomes.forEach((outcome, i) => {
 		const { itemIndex, json } = records[i];
-		if (!outcome.ok) for (const ex of outcome.exceptions) exceptions.push(exceptionItem(ex, itemIndex));
+		if (!outcome.ok)
+			for (const ex of outcome.exceptions) exceptions.push(exceptionItem(ex, itemIndex));
 		else done.push(outputItem(resultJson(json, outcome.lines), itemIndex));
 	});
 	return [done, exceptions];
@@ -49,8 +67,24 @@ function resultJson(json: IDataObject, moves: LineStockMove[]): IDataObject {
 		const m = moves[i];
 		const stockMove: IDataObject =
 			m.result === 'no_movement'
-				? { result: 'no_movement', applied: false, duplicate: false, reference: null, newLevel: null }
-				: { result: m.result, applied: m.applied, duplicate: m.duplicate, reference: m.reference, stockCode: m.stockCode, siteId: m.siteId, locationId: m.locationId, quantity: m.quantity, newLevel: m.newLevel };
+				? {
+						result: 'no_movement',
+						applied: false,
+						duplicate: false,
+						reference: null,
+						newLevel: null,
+					}
+				: {
+						result: m.result,
+						applied: m.applied,
+						duplicate: m.duplicate,
+						reference: m.reference,
+						stockCode: m.stockCode,
+						siteId: m.siteId,
+						locationId: m.locationId,
+						quantity: m.quantity,
+						newLevel: m.newLevel,
+					};
 		return { ...line, stockMove };
 	});
 	return {
@@ -70,7 +104,8 @@ export const stockApplyReturnMoves = defineOperation({
 		name: 'Apply Return Stock Moves',
 		value: 'applyReturnMoves',
 		action: 'Apply the stock moves of mapped returns',
-		description: 'Restock or quarantine every line of mapped returns into its mapped location, once (idempotent references)',
+		description:
+			'Restock or quarantine every line of mapped returns into its mapped location, once (idempotent references)',
 	},
 	properties: [
 		{
@@ -93,7 +128,7 @@ export const stockApplyReturnMoves = defineOperation({
 					type: 'boolean',
 					default: true,
 					description:
-						"Whether to check each return against its original order before anything moves: the order exists, each SKU is on it, and no more units move than it sold less those already returned or held by other returns",
+						'Whether to check each return against its original order before anything moves: the order exists, each SKU is on it, and no more units move than it sold less those already returned or held by other returns',
 				},
 				{
 					displayName: 'Changed After Move',
@@ -101,10 +136,20 @@ export const stockApplyReturnMoves = defineOperation({
 					type: 'options',
 					default: 'block',
 					options: [
-						{ name: 'Block (Exception for Ops)', value: 'block', description: 'Raise regraded_after_move and move nothing for the return' },
-						{ name: 'Continue (Already Handled)', value: 'continue', description: 'Leave the moved unit where it is and let the return go on, e.g. when replaying after ops dealt with it' },
+						{
+							name: 'Block (Exception for Ops)',
+							value: 'block',
+							description: 'Raise regraded_after_move and move nothing for the return',
+						},
+						{
+							name: 'Continue (Already Handled)',
+							value: 'continue',
+							description:
+								'Leave the moved unit where it is and let the return go on, e.g. when replaying after ops dealt with it',
+						},
 					],
-					description: 'What to do with a line whose unit already moved but whose grade or quantity has changed since',
+					description:
+						'What to do with a line whose unit already moved but whose grade or quantity has changed since',
 				},
 				{
 					displayName: 'Held Returns',

@@ -28,19 +28,26 @@ function levelJson(l: KhaosStockLevel): IDataObject {
 }
 
 async function getLevels(run: KhaosRun): Promise<OperationResult> {
-	const asks: Array<{ codes: string[]; site: string } | { error: unknown }> = run.items.map((_, i) => {
-		try {
-			return { codes: splitCodes(run.ctx.getNodeParameter('stockCodes', i, '')), site: siteFor(run, i) };
-		} catch (error) {
-			return { error };
-		}
-	});
+	const asks: Array<{ codes: string[]; site: string } | { error: unknown }> = run.items.map(
+		(_, i) => {
+			try {
+				return {
+					codes: splitCodes(run.ctx.getNodeParameter('stockCodes', i, '')),
+					site: siteFor(run, i),
+				};
+			} catch (error) {
+				return { error };
+			}
+		},
+	);
 	const bySite = new Map<string, string[]>();
-	for (const a of asks) if ('site' in a) bySite.set(a.site, [...(bySite.get(a.site) ?? []), ...a.codes]);
+	for (const a of asks)
+		if ('site' in a) bySite.set(a.site, [...(bySite.get(a.site) ?? []), ...a.codes]);
 	const levels = new Map<string, KhaosStockLevel[]>();
 	let lookupError: unknown = null;
 	try {
-		for (const [site, codes] of bySite) levels.set(site, codes.length ? await run.api.getStockLevels(codes, site) : []);
+		for (const [site, codes] of bySite)
+			levels.set(site, codes.length ? await run.api.getStockLevels(codes, site) : []);
 	} catch (error) {
 		lookupError = error;
 	}
@@ -51,8 +58,13 @@ async function getLevels(run: KhaosRun): Promise<OperationResult> {
 		if (ask.codes.length === 0) throw new Error('Stock Codes is empty');
 		const wanted = new Set(ask.codes.map((c) => c.toLowerCase()));
 		const rows = (levels.get(ask.site) ?? []).filter((l) => wanted.has(l.stockCode.toLowerCase()));
-		const missing = ask.codes.filter((c) => !rows.some((r) => r.stockCode.toLowerCase() === c.toLowerCase()));
-		if (missing.length) throw new Error(`No Khaos stock status for ${missing.map((c) => `"${c}"`).join(', ')} at site ${ask.site}`);
+		const missing = ask.codes.filter(
+			(c) => !rows.some((r) => r.stockCode.toLowerCase() === c.toLowerCase()),
+		);
+		if (missing.length)
+			throw new Error(
+				`No Khaos stock status for ${missing.map((c) => `"${c}"`).join(', ')} at site ${ask.site}`,
+			);
 		return rows.map((r) => outputItem(levelJson(r), itemIndex));
 	});
 	return [out];
@@ -60,7 +72,12 @@ async function getLevels(run: KhaosRun): Promise<OperationResult> {
 
 export const stockGetLevels = defineOperation({
 	resource: 'stock',
-	option: { name: 'Get Levels', value: 'getLevels', action: 'Get stock levels', description: 'Stock levels per site and location' },
+	option: {
+		name: 'Get Levels',
+		value: 'getLevels',
+		action: 'Get stock levels',
+		description: 'Stock levels per site and location',
+	},
 	properties: [stockCodesProperty, siteLocator()],
 	execute: getLevels,
 });

@@ -38,7 +38,9 @@ export interface KhaosOperation {
 }
 
 /** Flags: `firstOutput` names the first of two outputs (the second is "Exceptions"); without it, one unnamed output. */
-export function flags(o: { firstOutput?: string; oncePerReturn?: boolean; runsOnEmptyInput?: boolean } = {}): OperationFlags {
+export function flags(
+	o: { firstOutput?: string; oncePerReturn?: boolean; runsOnEmptyInput?: boolean } = {},
+): OperationFlags {
 	return {
 		twoOutputs: o.firstOutput !== undefined,
 		oncePerReturn: o.oncePerReturn ?? false,

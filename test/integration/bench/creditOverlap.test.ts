@@ -16,7 +16,11 @@ import { khaosExecuteContext } from '../../helpers/khaosN8nHttp';
 
 let sandbox: KhaosSandbox;
 
-const CREDIT = { resource: 'creditNote', operation: 'createFromReturn', options: { deliveryPolicy: 'never', processReturn: true, manualAuthCode: 'REBOUND' } };
+const CREDIT = {
+	resource: 'creditNote',
+	operation: 'createFromReturn',
+	options: { deliveryPolicy: 'never', processReturn: true, manualAuthCode: 'REBOUND' },
+};
 
 async function createCredit(items: IDataObject[]): Promise<INodeExecutionData[][]> {
 	const ctx = khaosExecuteContext({
@@ -70,29 +74,80 @@ describe('Create From Return: duplicates processed by an overlapping run', () =>
 
 	it('a duplicate whose credit note exists for the same net is not processed again (no ProcessReturn), output as already processed', async () => {
 		overlapOnNextImport(['RB-R900']);
-		const [created, exceptions] = await createCredit([mappedReturn('R900', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }])]);
+		const [created, exceptions] = await createCredit([
+			mappedReturn('R900', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }]),
+		]);
 		expect(exceptions).toEqual([]);
 		expect(created).toHaveLength(1);
-		expect(created[0].json).toMatchObject({ associatedRef: 'RB-R900', duplicate: true, imported: false, processed: 'already_processed' });
-		expect(methods()).toEqual(['ExportOrderStatusEx', 'ExportOrders', 'ImportReturns', 'ExportOrderStatusEx']);
+		expect(created[0].json).toMatchObject({
+			associatedRef: 'RB-R900',
+			duplicate: true,
+			imported: false,
+			processed: 'already_processed',
+		});
+		expect(methods()).toEqual([
+			'ExportOrderStatusEx',
+			'ExportOrders',
+			'ImportReturns',
+			'ExportOrderStatusEx',
+		]);
 		// one credit note, the other run's: 55.00 gross, nothing credited twice
 		const notes = sandbox.state.snapshot().creditNotes.filter((c) => c.associatedRef === 'RB-R900');
 		expect(notes.map((c) => c.totals.grossPence)).toEqual([5500]);
-		expect(sandbox.state.snapshot().orders.find((o) => o.associatedRef === 'WEB-1002')?.lines.find((l) => l.stockCode === 'HOODIE-GRY-L')?.qtyReturned).toBe(1);
+		expect(
+			sandbox.state
+				.snapshot()
+				.orders.find((o) => o.associatedRef === 'WEB-1002')
+				?.lines.find((l) => l.stockCode === 'HOODIE-GRY-L')?.qtyReturned,
+		).toBe(1);
 	});
 
 	it('a fresh import is processed as before: one ProcessReturn, no extra look-up', async () => {
-		const [created] = await createCredit([mappedReturn('R901', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }])]);
-		expect(created[0].json).toMatchObject({ associatedRef: 'RB-R901', imported: true, duplicate: false, processed: 'processed' });
-		expect(methods()).toEqual(['ExportOrderStatusEx', 'ExportOrders', 'ImportReturns', 'ProcessReturn']);
+		const [created] = await createCredit([
+			mappedReturn('R901', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }]),
+		]);
+		expect(created[0].json).toMatchObject({
+			associatedRef: 'RB-R901',
+			imported: true,
+			duplicate: false,
+			processed: 'processed',
+		});
+		expect(methods()).toEqual([
+			'ExportOrderStatusEx',
+			'ExportOrders',
+			'ImportReturns',
+			'ProcessReturn',
+		]);
 	});
 
 	it('when the re-check fails, ProcessReturn is called as before and answers already processed', async () => {
-		overlapOnNextImport(['RB-R902'], () => sandbox.faults.merge({ rules: { ExportOrderStatusEx: { next: { count: 1, kind: 'fault', faultString: 'Bench: status look-up refused' } } } }));
-		const [created, exceptions] = await createCredit([mappedReturn('R902', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }])]);
+		overlapOnNextImport(['RB-R902'], () =>
+			sandbox.faults.merge({
+				rules: {
+					ExportOrderStatusEx: {
+						next: { count: 1, kind: 'fault', faultString: 'Bench: status look-up refused' },
+					},
+				},
+			}),
+		);
+		const [created, exceptions] = await createCredit([
+			mappedReturn('R902', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }]),
+		]);
 		expect(exceptions).toEqual([]);
-		expect(created[0].json).toMatchObject({ associatedRef: 'RB-R902', duplicate: true, processed: 'already_processed' });
-		expect(methods()).toEqual(['ExportOrderStatusEx', 'ExportOrders', 'ImportReturns', 'ExportOrderStatusEx', 'ProcessReturn']);
-		expect(sandbox.state.snapshot().creditNotes.filter((c) => c.associatedRef === 'RB-R902')).toHaveLength(1);
+		expect(created[0].json).toMatchObject({
+			associatedRef: 'RB-R902',
+			duplicate: true,
+			processed: 'already_processed',
+		});
+		expect(methods()).toEqual([
+			'ExportOrderStatusEx',
+			'ExportOrders',
+			'ImportReturns',
+			'ExportOrderStatusEx',
+			'ProcessReturn',
+		]);
+		expect(
+			sandbox.state.snapshot().creditNotes.filter((c) => c.associatedRef === 'RB-R902'),
+		).toHaveLength(1);
 	});
 });

@@ -126,7 +126,7 @@ export const INJECTIONS: string[] = [
 	"={{ this.constructor.constructor('return process')() }}",
 	'={{ $credentials.apiKey }}',
 	"=cmd|' /C calc'!A0",
-	'+SUM(1+1)*cmd|\' /C calc\'!A0',
+	"+SUM(1+1)*cmd|' /C calc'!A0",
 	'@SUM(1+1)',
 	"-2+3+cmd|' /C calc'!A0",
 	'=HYPERLINK("http://evil.example","x")',
@@ -140,9 +140,29 @@ export const INJECTIONS: string[] = [
 	'../../etc/passwd',
 ];
 
-export const VALID_SKUS = ['TSHIRT-RED-M', 'JEANS-BLU-32', 'HOODIE-GRY-L', 'MUG-WHT', 'KIDS-TEE-5Y'];
-export const VALID_DISPOSITIONS = ['Grade A', 'Grade B', 'Like New', 'Damaged', 'Quarantine', 'Dirty', 'Missing'];
-export const VALID_REASONS = ['Too small', 'Too big', 'Faulty', 'Changed my mind', 'Arrived damaged'];
+export const VALID_SKUS = [
+	'TSHIRT-RED-M',
+	'JEANS-BLU-32',
+	'HOODIE-GRY-L',
+	'MUG-WHT',
+	'KIDS-TEE-5Y',
+];
+export const VALID_DISPOSITIONS = [
+	'Grade A',
+	'Grade B',
+	'Like New',
+	'Damaged',
+	'Quarantine',
+	'Dirty',
+	'Missing',
+];
+export const VALID_REASONS = [
+	'Too small',
+	'Too big',
+	'Faulty',
+	'Changed my mind',
+	'Arrived damaged',
+];
 export const VALID_ORDERS = ['WEB-1001', 'WEB-1002', 'WEB-1003', 'WEB-1004', 'WEB-1005'];
 
 export const UNICODE_VALID_SKUS = [
@@ -191,7 +211,13 @@ type Obj = Record<string, unknown>;
 export interface ReturnSpec {
 	id: string;
 	order: string;
-	lines: Array<{ sku: string; qty: number; price: string; disposition: string | null; reason: string }>;
+	lines: Array<{
+		sku: string;
+		qty: number;
+		price: string;
+		disposition: string | null;
+		reason: string;
+	}>;
 }
 
 /** A raw return as ReBound's wire gives it (string ids and quantities, `item[]`). */
@@ -216,17 +242,32 @@ export function rawReturn(spec: ReturnSpec): Obj {
 	};
 }
 
-export function envelope(data: unknown, opts: { id: string; event?: string; sequence?: number; occurredAt?: string }): Obj {
-	return { id: opts.id, event: opts.event ?? 'return.processed', occurred_at: opts.occurredAt ?? '2026-11-28T10:00:00Z', sequence: opts.sequence ?? 3, data };
+export function envelope(
+	data: unknown,
+	opts: { id: string; event?: string; sequence?: number; occurredAt?: string },
+): Obj {
+	return {
+		id: opts.id,
+		event: opts.event ?? 'return.processed',
+		occurred_at: opts.occurredAt ?? '2026-11-28T10:00:00Z',
+		sequence: opts.sequence ?? 3,
+		data,
+	};
 }
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v), 'utf8');
 
 /** Headers for a delivery of `body` signed as `spec` says, with `secret`, at `nowSec`. */
-export function headersFor(delivery: Delivery, secret: string, nowSec: number): Record<string, string> {
+export function headersFor(
+	delivery: Delivery,
+	secret: string,
+	nowSec: number,
+): Record<string, string> {
 	const s = DEFAULT_WEBHOOK_SETTINGS;
 	const good = () => signWebhookBody(delivery.body, secret, nowSec, s);
-	const extra: Record<string, string> = delivery.contentLength ? { 'content-length': String(delivery.body.length) } : {};
+	const extra: Record<string, string> = delivery.contentLength
+		? { 'content-length': String(delivery.body.length) }
+		: {};
 	const sig = s.signatureHeader;
 	const ts = s.timestampHeader;
 	switch (delivery.sign) {
@@ -257,11 +298,17 @@ export function headersFor(delivery: Delivery, secret: string, nowSec: number): 
 		case 'future_timestamp':
 			return { ...signWebhookBody(delivery.body, secret, nowSec + 3600, s), ...extra };
 		case 'other_body':
-			return { ...signWebhookBody(Buffer.concat([delivery.body, Buffer.from(' ')]), secret, nowSec, s), ...extra };
+			return {
+				...signWebhookBody(Buffer.concat([delivery.body, Buffer.from(' ')]), secret, nowSec, s),
+				...extra,
+			};
 		case 'empty_signature':
 			return { ...good(), [sig]: '', ...extra };
 		case 'base64_encoding':
-			return { ...signWebhookBody(delivery.body, secret, nowSec, { ...s, encoding: 'base64' }), ...extra };
+			return {
+				...signWebhookBody(delivery.body, secret, nowSec, { ...s, encoding: 'base64' }),
+				...extra,
+			};
 		case 'unexpected_prefix': {
 			const h = good();
 			h[sig] = `sha256=${h[sig]}`;
@@ -271,7 +318,11 @@ export function headersFor(delivery: Delivery, secret: string, nowSec: number): 
 			return { ...good(), [sig]: 'f'.repeat(8192), ...extra };
 		case 'body_only_no_timestamp':
 			// A body-only HMAC (no timestamp) when the credential signs the timestamp too.
-			return { [sig]: createHmac('sha256', secret).update(delivery.body).digest('hex'), [ts]: String(nowSec), ...extra };
+			return {
+				[sig]: createHmac('sha256', secret).update(delivery.body).digest('hex'),
+				[ts]: String(nowSec),
+				...extra,
+			};
 	}
 }
 
@@ -319,16 +370,33 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 	const validExpect = (spec: ReturnSpec, eventId: string): Expectation => ({
 		outcome: 'valid',
 		returnId: spec.id,
-		verbatim: { returnId: spec.id, orderReference: spec.order, 'event.id': eventId, 'lines.length': spec.lines.length, 'lines[0].sku': spec.lines[0].sku, 'lines[0].quantity': spec.lines[0].qty },
+		verbatim: {
+			returnId: spec.id,
+			orderReference: spec.order,
+			'event.id': eventId,
+			'lines.length': spec.lines.length,
+			'lines[0].sku': spec.lines[0].sku,
+			'lines[0].quantity': spec.lines[0].qty,
+		},
 	});
 	/** A signed event whose return has one defect (applied by `mutate` to a valid raw return). */
-	const dataDefect = (mutate: (raw: Obj, spec: ReturnSpec) => void, field: string, label: string, lines?: number): Omit<FuzzCase, 'n' | 'cls'> => {
+	const dataDefect = (
+		mutate: (raw: Obj, spec: ReturnSpec) => void,
+		field: string,
+		label: string,
+		lines?: number,
+	): Omit<FuzzCase, 'n' | 'cls'> => {
 		const { eventId, returnId } = nextIds();
 		const spec = randomSpec(returnId, lines);
 		const raw = rawReturn(spec);
 		mutate(raw, spec);
-		const recordId = typeof raw.id === 'string' || typeof raw.id === 'number' ? String(raw.id) : null;
-		return { label, delivery: { body: json(envelope(raw, { id: eventId })), sign: 'good' }, expect: { outcome: 'invalid', level: 'data', field, returnId: recordId } };
+		const recordId =
+			typeof raw.id === 'string' || typeof raw.id === 'number' ? String(raw.id) : null;
+		return {
+			label,
+			delivery: { body: json(envelope(raw, { id: eventId })), sign: 'good' },
+			expect: { outcome: 'invalid', level: 'data', field, returnId: recordId },
+		};
 	};
 	const item = (raw: Obj, i = 0) => (raw.item as Obj[])[i];
 
@@ -336,15 +404,26 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 	fill('valid', () => {
 		const { eventId, returnId } = nextIds();
 		const spec = randomSpec(returnId);
-		return { label: `valid ${spec.order} ×${spec.lines.length}`, delivery: { body: json(envelope(rawReturn(spec), { id: eventId })), sign: 'good' }, expect: validExpect(spec, eventId) };
+		return {
+			label: `valid ${spec.order} ×${spec.lines.length}`,
+			delivery: { body: json(envelope(rawReturn(spec), { id: eventId })), sign: 'good' },
+			expect: validExpect(spec, eventId),
+		};
 	});
 
 	// bad signatures: any body, valid or not, is refused 401
 	fill('bad_signature', (i) => {
 		const { eventId, returnId } = nextIds();
 		const sign = BAD_SIGNS[i % BAD_SIGNS.length];
-		const body = i % 3 === 2 ? Buffer.from('{"not":"an event"', 'utf8') : json(envelope(rawReturn(randomSpec(returnId)), { id: eventId }));
-		return { label: `bad signature: ${sign}`, delivery: { body, sign }, expect: { outcome: 'rejected', status: 401 } };
+		const body =
+			i % 3 === 2
+				? Buffer.from('{"not":"an event"', 'utf8')
+				: json(envelope(rawReturn(randomSpec(returnId)), { id: eventId }));
+		return {
+			label: `bad signature: ${sign}`,
+			delivery: { body, sign },
+			expect: { outcome: 'rejected', status: 401 },
+		};
 	});
 
 	// malformed JSON (signed correctly)
@@ -371,20 +450,37 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 	];
 	fill('malformed_json', (i) => {
 		const { eventId, returnId } = nextIds();
-		if (i < malformed.length) return { label: `malformed: ${malformed[i][0]}`, delivery: { body: Buffer.from(malformed[i][1], 'utf8'), sign: 'good' }, expect: { outcome: 'invalid', level: 'envelope', field: '(body)', returnId: null } };
+		if (i < malformed.length)
+			return {
+				label: `malformed: ${malformed[i][0]}`,
+				delivery: { body: Buffer.from(malformed[i][1], 'utf8'), sign: 'good' },
+				expect: { outcome: 'invalid', level: 'envelope', field: '(body)', returnId: null },
+			};
 		if (i < malformed.length + nonObjects.length) {
 			const [label, text] = nonObjects[i - malformed.length];
-			return { label: `JSON ${label}`, delivery: { body: Buffer.from(text, 'utf8'), sign: 'good' }, expect: { outcome: 'invalid', level: 'envelope', field: '(root)', returnId: null } };
+			return {
+				label: `JSON ${label}`,
+				delivery: { body: Buffer.from(text, 'utf8'), sign: 'good' },
+				expect: { outcome: 'invalid', level: 'envelope', field: '(root)', returnId: null },
+			};
 		}
 		if (i % 4 === 0) {
 			const bytes = Buffer.alloc(int(1, 400));
 			for (let b = 0; b < bytes.length; b++) bytes[b] = int(0, 255);
 			bytes[0] = 0xff; // never valid UTF-8 JSON
-			return { label: 'random bytes', delivery: { body: bytes, sign: 'good' }, expect: { outcome: 'invalid', level: 'envelope', field: '(body)', returnId: null } };
+			return {
+				label: 'random bytes',
+				delivery: { body: bytes, sign: 'good' },
+				expect: { outcome: 'invalid', level: 'envelope', field: '(body)', returnId: null },
+			};
 		}
 		const full = JSON.stringify(envelope(rawReturn(randomSpec(returnId)), { id: eventId }));
 		const cut = int(1, full.length - 2);
-		return { label: `truncated at ${cut}/${full.length}`, delivery: { body: Buffer.from(full.slice(0, cut), 'utf8'), sign: 'good' }, expect: { outcome: 'invalid', level: 'envelope', field: '(body)', returnId: null } };
+		return {
+			label: `truncated at ${cut}/${full.length}`,
+			delivery: { body: Buffer.from(full.slice(0, cut), 'utf8'), sign: 'good' },
+			expect: { outcome: 'invalid', level: 'envelope', field: '(body)', returnId: null },
+		};
 	});
 
 	// replayed (same event id) and stale (lower sequence than one already seen)
@@ -392,9 +488,20 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 		const { eventId, returnId } = nextIds();
 		const spec = randomSpec(returnId);
 		const first = json(envelope(rawReturn(spec), { id: eventId, sequence: 5 }));
-		if (i % 2 === 0) return { label: 'replayed event id', before: [{ body: first, sign: 'good' }], delivery: { body: first, sign: 'good' }, expect: { outcome: 'duplicate' } };
+		if (i % 2 === 0)
+			return {
+				label: 'replayed event id',
+				before: [{ body: first, sign: 'good' }],
+				delivery: { body: first, sign: 'good' },
+				expect: { outcome: 'duplicate' },
+			};
 		const older = json(envelope(rawReturn(spec), { id: `${eventId}-older`, sequence: int(0, 5) }));
-		return { label: 'older sequence after newer', before: [{ body: first, sign: 'good' }], delivery: { body: older, sign: 'good' }, expect: { outcome: 'stale' } };
+		return {
+			label: 'older sequence after newer',
+			before: [{ body: first, sign: 'good' }],
+			delivery: { body: older, sign: 'good' },
+			expect: { outcome: 'stale' },
+		};
 	});
 
 	// oversized bodies: refused 413 before verification; just under the limit is processed
@@ -406,32 +513,87 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 			const raw = rawReturn(spec);
 			raw.notes = 'n'.repeat(Math.max(0, maxBytes - base.length - 64));
 			const body = json(envelope(raw, { id: eventId }));
-			return { label: `just under the limit (${body.length} bytes)`, delivery: { body, sign: 'good', contentLength: true }, expect: validExpect(spec, eventId) };
+			return {
+				label: `just under the limit (${body.length} bytes)`,
+				delivery: { body, sign: 'good', contentLength: true },
+				expect: validExpect(spec, eventId),
+			};
 		}
 		const raw = rawReturn(spec);
 		raw.label = 'L'.repeat(maxBytes + int(1, 64 * 1024));
 		const sign: SignSpec = i % 3 === 0 ? 'wrong_secret' : 'good';
-		return { label: `over the limit (${sign}${i % 2 ? ', content-length' : ''})`, delivery: { body: json(envelope(raw, { id: eventId })), sign, contentLength: i % 2 === 1 }, expect: { outcome: 'rejected', status: 413 } };
+		return {
+			label: `over the limit (${sign}${i % 2 ? ', content-length' : ''})`,
+			delivery: { body: json(envelope(raw, { id: eventId })), sign, contentLength: i % 2 === 1 },
+			expect: { outcome: 'rejected', status: 413 },
+		};
 	});
 
 	// unknown or non-final event types
-	const types = ['return.exploded', 'RETURN.PROCESSED', 'return.created', 'return.cancelled', 'return.processed.v2', 'refund.issued', '💥', '={{ $env }}', '<script>x</script>'];
+	const types = [
+		'return.exploded',
+		'RETURN.PROCESSED',
+		'return.created',
+		'return.cancelled',
+		'return.processed.v2',
+		'refund.issued',
+		'💥',
+		'={{ $env }}',
+		'<script>x</script>',
+	];
 	fill('unknown_event', (i) => {
 		const { eventId, returnId } = nextIds();
-		const type = i < types.length ? types[i] : `${pick(['return', 'order', 'x'])}.${pick(['exploded', 'deleted', 'unknown', 'graded'])}${i}`;
-		return { label: `event "${type}"`, delivery: { body: json(envelope(rawReturn(randomSpec(returnId)), { id: eventId, event: type })), sign: 'good' }, expect: { outcome: 'ignored' } };
+		const type =
+			i < types.length
+				? types[i]
+				: `${pick(['return', 'order', 'x'])}.${pick(['exploded', 'deleted', 'unknown', 'graded'])}${i}`;
+		return {
+			label: `event "${type}"`,
+			delivery: {
+				body: json(envelope(rawReturn(randomSpec(returnId)), { id: eventId, event: type })),
+				sign: 'good',
+			},
+			expect: { outcome: 'ignored' },
+		};
 	});
 
 	// missing fields
 	const envelopeFields = ['id', 'event', 'occurred_at', 'sequence', 'data'];
-	const dataMissing: Array<{ label: string; field: string; mutate: (raw: Obj) => void; lines?: number }> = [
+	const dataMissing: Array<{
+		label: string;
+		field: string;
+		mutate: (raw: Obj) => void;
+		lines?: number;
+	}> = [
 		{ label: 'data.id', field: 'returnId', mutate: (raw) => delete raw.id },
-		{ label: 'data.order_reference', field: 'orderReference', mutate: (raw) => delete raw.order_reference },
+		{
+			label: 'data.order_reference',
+			field: 'orderReference',
+			mutate: (raw) => delete raw.order_reference,
+		},
 		{ label: 'data.item', field: 'item', mutate: (raw) => delete raw.item },
-		{ label: 'item[0].sku_code', field: 'lines[0].sku', mutate: (raw) => delete item(raw).sku_code },
-		{ label: 'item[0].quantity', field: 'lines[0].quantity', mutate: (raw) => delete item(raw).quantity },
-		{ label: 'item[1].sku_code', field: 'lines[1].sku', mutate: (raw) => delete item(raw, 1).sku_code, lines: 2 },
-		{ label: 'item[2].quantity', field: 'lines[2].quantity', mutate: (raw) => delete item(raw, 2).quantity, lines: 3 },
+		{
+			label: 'item[0].sku_code',
+			field: 'lines[0].sku',
+			mutate: (raw) => delete item(raw).sku_code,
+		},
+		{
+			label: 'item[0].quantity',
+			field: 'lines[0].quantity',
+			mutate: (raw) => delete item(raw).quantity,
+		},
+		{
+			label: 'item[1].sku_code',
+			field: 'lines[1].sku',
+			mutate: (raw) => delete item(raw, 1).sku_code,
+			lines: 2,
+		},
+		{
+			label: 'item[2].quantity',
+			field: 'lines[2].quantity',
+			mutate: (raw) => delete item(raw, 2).quantity,
+			lines: 3,
+		},
 		{ label: 'items empty', field: 'lines', mutate: (raw) => (raw.item = []) },
 	];
 	fill('missing_fields', (i) => {
@@ -441,7 +603,16 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 			const env = envelope(rawReturn(randomSpec(returnId)), { id: eventId });
 			delete env[field];
 			// the record is still named from data.id when the data is there
-			return { label: `envelope ${field}`, delivery: { body: json(env), sign: 'good' }, expect: { outcome: 'invalid', level: 'envelope', field, returnId: field === 'data' ? null : returnId } };
+			return {
+				label: `envelope ${field}`,
+				delivery: { body: json(env), sign: 'good' },
+				expect: {
+					outcome: 'invalid',
+					level: 'envelope',
+					field,
+					returnId: field === 'data' ? null : returnId,
+				},
+			};
 		}
 		const d = dataMissing[((i - 1) / 2) % dataMissing.length];
 		const c = dataDefect(d.mutate, d.field, `missing ${d.label}`, d.lines);
@@ -468,20 +639,56 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 	];
 	const dataTypes: Array<{ label: string; field: string; mutate: (raw: Obj) => void }> = [
 		{ label: 'data.id object', field: 'returnId', mutate: (raw) => (raw.id = { $gt: '' }) },
-		{ label: 'order_reference object', field: 'orderReference', mutate: (raw) => (raw.order_reference = { $ne: null }) },
-		{ label: 'order_reference array', field: 'orderReference', mutate: (raw) => (raw.order_reference = ['WEB-1001']) },
+		{
+			label: 'order_reference object',
+			field: 'orderReference',
+			mutate: (raw) => (raw.order_reference = { $ne: null }),
+		},
+		{
+			label: 'order_reference array',
+			field: 'orderReference',
+			mutate: (raw) => (raw.order_reference = ['WEB-1001']),
+		},
 		{ label: 'item object', field: 'item', mutate: (raw) => (raw.item = { sku_code: 'X' }) },
 		{ label: 'item string', field: 'item', mutate: (raw) => (raw.item = 'TSHIRT-RED-M') },
-		{ label: 'item[0] string', field: 'item[0]', mutate: (raw) => ((raw.item as unknown[])[0] = 'TSHIRT-RED-M') },
-		{ label: 'quantity word', field: 'lines[0].quantity', mutate: (raw) => (item(raw).quantity = 'many') },
-		{ label: 'quantity boolean', field: 'lines[0].quantity', mutate: (raw) => (item(raw).quantity = true) },
-		{ label: 'quantity array', field: 'lines[0].quantity', mutate: (raw) => (item(raw).quantity = [1]) },
+		{
+			label: 'item[0] string',
+			field: 'item[0]',
+			mutate: (raw) => ((raw.item as unknown[])[0] = 'TSHIRT-RED-M'),
+		},
+		{
+			label: 'quantity word',
+			field: 'lines[0].quantity',
+			mutate: (raw) => (item(raw).quantity = 'many'),
+		},
+		{
+			label: 'quantity boolean',
+			field: 'lines[0].quantity',
+			mutate: (raw) => (item(raw).quantity = true),
+		},
+		{
+			label: 'quantity array',
+			field: 'lines[0].quantity',
+			mutate: (raw) => (item(raw).quantity = [1]),
+		},
 		{ label: 'price word', field: 'item[0].price', mutate: (raw) => (item(raw).price = 'free') },
-		{ label: 'price object', field: 'item[0].price', mutate: (raw) => (item(raw).price = { amount: 10 }) },
-		{ label: 'price with currency', field: 'item[0].price', mutate: (raw) => (item(raw).price = '£10.00') },
+		{
+			label: 'price object',
+			field: 'item[0].price',
+			mutate: (raw) => (item(raw).price = { amount: 10 }),
+		},
+		{
+			label: 'price with currency',
+			field: 'item[0].price',
+			mutate: (raw) => (item(raw).price = '£10.00'),
+		},
 		{ label: 'currency number', field: 'currency', mutate: (raw) => (raw.currency = 826) },
 		{ label: 'currency word', field: 'currency', mutate: (raw) => (raw.currency = 'pounds') },
-		{ label: 'sku object', field: 'lines[0].sku', mutate: (raw) => (item(raw).sku_code = { code: 'X' }) },
+		{
+			label: 'sku object',
+			field: 'lines[0].sku',
+			mutate: (raw) => (item(raw).sku_code = { code: 'X' }),
+		},
 		{ label: 'refund word', field: 'refund_total', mutate: (raw) => (raw.refund_total = 'lots') },
 	];
 	fill('wrong_types', (i) => {
@@ -490,7 +697,16 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 			const t = envelopeTypes[(i / 2) % envelopeTypes.length];
 			const env = envelope(rawReturn(randomSpec(returnId)), { id: eventId });
 			env[t.field] = t.value;
-			return { label: `envelope ${t.field} = ${JSON.stringify(t.value)}`, delivery: { body: json(env), sign: 'good' }, expect: { outcome: 'invalid', level: 'envelope', field: t.field, returnId: t.field === 'data' ? null : returnId } };
+			return {
+				label: `envelope ${t.field} = ${JSON.stringify(t.value)}`,
+				delivery: { body: json(env), sign: 'good' },
+				expect: {
+					outcome: 'invalid',
+					level: 'envelope',
+					field: t.field,
+					returnId: t.field === 'data' ? null : returnId,
+				},
+			};
 		}
 		const t = dataTypes[((i - 1) / 2) % dataTypes.length];
 		const c = dataDefect(t.mutate, t.field, t.label);
@@ -499,12 +715,40 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 	});
 
 	// huge (and otherwise impossible) quantities
-	const quantities: unknown[] = [100001, 1e6, 2 ** 53 + 2, 1e308, '99999999999999999999', '1e400', 0, -1, -100000, 1.5, '2.5', '-3', ' 0 '];
+	const quantities: unknown[] = [
+		100001,
+		1e6,
+		2 ** 53 + 2,
+		1e308,
+		'99999999999999999999',
+		'1e400',
+		0,
+		-1,
+		-100000,
+		1.5,
+		'2.5',
+		'-3',
+		' 0 ',
+	];
 	fill('huge_quantity', (i) => {
-		const q = i < quantities.length ? quantities[i] : pick([100001 + int(0, 1e6), -int(1, 1e6), int(1, 9) + 0.5, 1e9 * int(1, 9), `${int(100001, 9e6)}`]);
+		const q =
+			i < quantities.length
+				? quantities[i]
+				: pick([
+						100001 + int(0, 1e6),
+						-int(1, 1e6),
+						int(1, 9) + 0.5,
+						1e9 * int(1, 9),
+						`${int(100001, 9e6)}`,
+					]);
 		const lines = int(1, 3);
 		const at = int(0, lines - 1);
-		return dataDefect((raw) => (item(raw, at).quantity = q), `lines[${at}].quantity`, `quantity ${JSON.stringify(q)} on line ${at}`, lines);
+		return dataDefect(
+			(raw) => (item(raw, at).quantity = q),
+			`lines[${at}].quantity`,
+			`quantity ${JSON.stringify(q)} on line ${at}`,
+			lines,
+		);
 	});
 
 	// negative (and unreadable) prices and refunds
@@ -512,12 +756,24 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 	fill('negative_price', (i) => {
 		if (i % 6 === 5) {
 			const refund = pick([-5, '-0.01', '-100.00', -1e6]);
-			return dataDefect((raw) => (raw.refund_total = refund), 'refund_total', `refund_total ${JSON.stringify(refund)}`);
+			return dataDefect(
+				(raw) => (raw.refund_total = refund),
+				'refund_total',
+				`refund_total ${JSON.stringify(refund)}`,
+			);
 		}
-		const p = i < prices.length ? prices[i] : pick([-int(1, 100000) / 100, `-${int(1, 999)}.${String(int(0, 99)).padStart(2, '0')}`]);
+		const p =
+			i < prices.length
+				? prices[i]
+				: pick([-int(1, 100000) / 100, `-${int(1, 999)}.${String(int(0, 99)).padStart(2, '0')}`]);
 		const lines = int(1, 3);
 		const at = int(0, lines - 1);
-		return dataDefect((raw) => (item(raw, at).price = p), `item[${at}].price`, `price ${JSON.stringify(p)} on line ${at}`, lines);
+		return dataDefect(
+			(raw) => (item(raw, at).price = p),
+			`item[${at}].price`,
+			`price ${JSON.stringify(p)} on line ${at}`,
+			lines,
+		);
 	});
 
 	// unicode SKUs: valid text is carried verbatim; control characters, blank and over-long SKUs name the field
@@ -526,10 +782,18 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 			const { eventId, returnId } = nextIds();
 			const spec = randomSpec(returnId);
 			spec.lines[0].sku = UNICODE_VALID_SKUS[(i / 2) % UNICODE_VALID_SKUS.length];
-			return { label: `unicode SKU ${JSON.stringify(spec.lines[0].sku)}`, delivery: { body: json(envelope(rawReturn(spec), { id: eventId })), sign: 'good' }, expect: validExpect(spec, eventId) };
+			return {
+				label: `unicode SKU ${JSON.stringify(spec.lines[0].sku)}`,
+				delivery: { body: json(envelope(rawReturn(spec), { id: eventId })), sign: 'good' },
+				expect: validExpect(spec, eventId),
+			};
 		}
 		const bad = UNICODE_INVALID_SKUS[((i - 1) / 2) % UNICODE_INVALID_SKUS.length];
-		return dataDefect((raw) => (item(raw).sku_code = bad.sku), 'lines[0].sku', `SKU with ${bad.why}`);
+		return dataDefect(
+			(raw) => (item(raw).sku_code = bad.sku),
+			'lines[0].sku',
+			`SKU with ${bad.why}`,
+		);
 	});
 
 	// injection strings in every text field: data, carried verbatim (or the field named when a rule refuses it)
@@ -549,19 +813,82 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 	const fields: TextField[] = [
 		{ path: 'id', norm: 'event.id', set: (env, _raw, v) => (env.id = v), max: 300 },
 		{ path: 'event', norm: 'event.type', set: (env, _raw, v) => (env.event = v), eventType: true },
-		{ path: 'data.id', norm: 'returnId', set: (_env, raw, v) => (raw.id = v), max: 47, wireKey: true },
-		{ path: 'data.display_id', norm: 'displayId', set: (_env, raw, v) => (raw.display_id = v), max: 255 },
-		{ path: 'data.external_id', norm: 'externalId', set: (_env, raw, v) => (raw.external_id = v), max: 255 },
-		{ path: 'data.order_reference', norm: 'orderReference', set: (_env, raw, v) => (raw.order_reference = v), max: 50, wireKey: true },
+		{
+			path: 'data.id',
+			norm: 'returnId',
+			set: (_env, raw, v) => (raw.id = v),
+			max: 47,
+			wireKey: true,
+		},
+		{
+			path: 'data.display_id',
+			norm: 'displayId',
+			set: (_env, raw, v) => (raw.display_id = v),
+			max: 255,
+		},
+		{
+			path: 'data.external_id',
+			norm: 'externalId',
+			set: (_env, raw, v) => (raw.external_id = v),
+			max: 255,
+		},
+		{
+			path: 'data.order_reference',
+			norm: 'orderReference',
+			set: (_env, raw, v) => (raw.order_reference = v),
+			max: 50,
+			wireKey: true,
+		},
 		{ path: 'data.name', norm: 'customer.name', set: (_env, raw, v) => (raw.name = v), max: 255 },
-		{ path: 'data.email', norm: 'customer.email', set: (_env, raw, v) => (raw.email = v), max: 255 },
-		{ path: 'data.currency', norm: 'currency', set: (_env, raw, v) => (raw.currency = v), pattern: /^[A-Za-z]{3}$/ },
-		{ path: 'item[0].sku_code', norm: 'lines[0].sku', set: (_env, raw, v) => (item(raw).sku_code = v), max: 255, wireKey: true },
-		{ path: 'item[0].sku_desc', norm: 'lines[0].description', set: (_env, raw, v) => (item(raw).sku_desc = v), max: 255 },
-		{ path: 'item[0].final_disposition', norm: 'lines[0].disposition', set: (_env, raw, v) => (item(raw).final_disposition = v), max: 255 },
-		{ path: 'item[0].reason[0].reason', norm: 'lines[0].reasons[0].reason', set: (_env, raw, v) => ((item(raw).reason as Obj[])[0].reason = v), max: 255 },
-		{ path: 'item[0].reason[0].action', norm: 'lines[0].reasons[0].action', set: (_env, raw, v) => ((item(raw).reason as Obj[])[0].action = v), max: 255 },
-		{ path: 'item[0].reason[0].wish', norm: 'lines[0].reasons[0].wish', set: (_env, raw, v) => ((item(raw).reason as Obj[])[0].wish = v), max: 255 },
+		{
+			path: 'data.email',
+			norm: 'customer.email',
+			set: (_env, raw, v) => (raw.email = v),
+			max: 255,
+		},
+		{
+			path: 'data.currency',
+			norm: 'currency',
+			set: (_env, raw, v) => (raw.currency = v),
+			pattern: /^[A-Za-z]{3}$/,
+		},
+		{
+			path: 'item[0].sku_code',
+			norm: 'lines[0].sku',
+			set: (_env, raw, v) => (item(raw).sku_code = v),
+			max: 255,
+			wireKey: true,
+		},
+		{
+			path: 'item[0].sku_desc',
+			norm: 'lines[0].description',
+			set: (_env, raw, v) => (item(raw).sku_desc = v),
+			max: 255,
+		},
+		{
+			path: 'item[0].final_disposition',
+			norm: 'lines[0].disposition',
+			set: (_env, raw, v) => (item(raw).final_disposition = v),
+			max: 255,
+		},
+		{
+			path: 'item[0].reason[0].reason',
+			norm: 'lines[0].reasons[0].reason',
+			set: (_env, raw, v) => ((item(raw).reason as Obj[])[0].reason = v),
+			max: 255,
+		},
+		{
+			path: 'item[0].reason[0].action',
+			norm: 'lines[0].reasons[0].action',
+			set: (_env, raw, v) => ((item(raw).reason as Obj[])[0].action = v),
+			max: 255,
+		},
+		{
+			path: 'item[0].reason[0].wish',
+			norm: 'lines[0].reasons[0].wish',
+			set: (_env, raw, v) => ((item(raw).reason as Obj[])[0].wish = v),
+			max: 255,
+		},
 	];
 	fill('injection', (i) => {
 		const { eventId, returnId } = nextIds();
@@ -575,8 +902,22 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 		const delivery: Delivery = { body: json(env), sign: 'good' };
 		if (f.eventType) return { label, delivery, expect: { outcome: 'ignored' }, injected: v };
 		const trimmed = v.trim();
-		const refused = (f.max !== undefined && trimmed.length > f.max) || (f.pattern !== undefined && !f.pattern.test(trimmed)) || (f.wireKey === true && trimmed.includes(','));
-		if (refused) return { label, delivery, expect: { outcome: 'invalid', level: 'data', field: f.norm, returnId: f.path === 'data.id' ? trimmed : returnId }, injected: v };
+		const refused =
+			(f.max !== undefined && trimmed.length > f.max) ||
+			(f.pattern !== undefined && !f.pattern.test(trimmed)) ||
+			(f.wireKey === true && trimmed.includes(','));
+		if (refused)
+			return {
+				label,
+				delivery,
+				expect: {
+					outcome: 'invalid',
+					level: 'data',
+					field: f.norm,
+					returnId: f.path === 'data.id' ? trimmed : returnId,
+				},
+				injected: v,
+			};
 		const ret = f.path === 'data.id' ? trimmed : returnId;
 		const verbatim: Record<string, string | number> = { returnId: ret, [f.norm]: trimmed };
 		return { label, delivery, expect: { outcome: 'valid', returnId: ret, verbatim }, injected: v };
@@ -596,17 +937,28 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 		return {
 			label: `${f.path} with ${bad.why}`,
 			delivery: { body: json(env), sign: 'good' },
-			expect: { outcome: 'invalid', level: 'data', field, returnId: f.path === 'data.id' ? `A${bad.ch}B` : returnId },
+			expect: {
+				outcome: 'invalid',
+				level: 'data',
+				field,
+				returnId: f.path === 'data.id' ? `A${bad.ch}B` : returnId,
+			},
 		};
 	});
 
 	// prototype pollution: keys and ids that are property names of Object.prototype
-	const protoCases: Array<{ label: string; build: (eventId: string, returnId: string) => { body: string; expect: Expectation } }> = [
+	const protoCases: Array<{
+		label: string;
+		build: (eventId: string, returnId: string) => { body: string; expect: Expectation };
+	}> = [
 		{
 			label: 'top-level __proto__ key',
 			build: (eventId, returnId) => {
 				const spec = randomSpec(returnId);
-				const body = JSON.stringify(envelope(rawReturn(spec), { id: eventId })).replace(/^\{/, '{"__proto__":{"polluted":"yes","id":"evil"},');
+				const body = JSON.stringify(envelope(rawReturn(spec), { id: eventId })).replace(
+					/^\{/,
+					'{"__proto__":{"polluted":"yes","id":"evil"},',
+				);
 				return { body, expect: validExpect(spec, eventId) };
 			},
 		},
@@ -614,7 +966,10 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 			label: 'data.__proto__ carrying id and items',
 			build: (eventId, returnId) => {
 				const spec = randomSpec(returnId);
-				const data = JSON.stringify(rawReturn(spec)).replace(/^\{/, '{"__proto__":{"polluted":"yes","id":"evil","order_reference":"EVIL-1"},');
+				const data = JSON.stringify(rawReturn(spec)).replace(
+					/^\{/,
+					'{"__proto__":{"polluted":"yes","id":"evil","order_reference":"EVIL-1"},',
+				);
 				const body = `{"id":${JSON.stringify(eventId)},"event":"return.processed","occurred_at":"2026-11-28T10:00:00Z","sequence":3,"data":${data}}`;
 				return { body, expect: validExpect(spec, eventId) };
 			},
@@ -634,7 +989,10 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 			label: 'item.__proto__ with a sku',
 			build: (eventId, returnId) => {
 				const spec = randomSpec(returnId, 1);
-				const body = JSON.stringify(envelope(rawReturn(spec), { id: eventId })).replace('{"sku_code"', '{"__proto__":{"sku_code":"EVIL","polluted":"yes"},"sku_code"');
+				const body = JSON.stringify(envelope(rawReturn(spec), { id: eventId })).replace(
+					'{"sku_code"',
+					'{"__proto__":{"sku_code":"EVIL","polluted":"yes"},"sku_code"',
+				);
 				return { body, expect: validExpect(spec, eventId) };
 			},
 		},
@@ -645,17 +1003,31 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 				const raw = rawReturn(spec);
 				(raw as Record<string, unknown>)['constructor'] = { prototype: { polluted: 'yes' } };
 				(item(raw) as Record<string, unknown>)['constructor'] = { prototype: { polluted: 'yes' } };
-				return { body: JSON.stringify(envelope(raw, { id: eventId })), expect: validExpect(spec, eventId) };
+				return {
+					body: JSON.stringify(envelope(raw, { id: eventId })),
+					expect: validExpect(spec, eventId),
+				};
 			},
 		},
 	];
-	const protoIds = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
+	const protoIds = [
+		'__proto__',
+		'constructor',
+		'toString',
+		'hasOwnProperty',
+		'valueOf',
+		'__defineGetter__',
+	];
 	fill('prototype', (i) => {
 		const ids = nextIds();
 		if (i % 2 === 0) {
 			const p = protoCases[(i / 2) % protoCases.length];
 			const built = p.build(ids.eventId, ids.returnId);
-			return { label: p.label, delivery: { body: Buffer.from(built.body, 'utf8'), sign: 'good' }, expect: built.expect };
+			return {
+				label: p.label,
+				delivery: { body: Buffer.from(built.body, 'utf8'), sign: 'good' },
+				expect: built.expect,
+			};
 		}
 		const name = protoIds[((i - 1) / 2) % protoIds.length];
 		const asEvent = ((i - 1) / 2) % 2 === 0;
@@ -663,7 +1035,11 @@ export function generateCorpus(options: CorpusOptions = {}): FuzzCase[] {
 		const returnId = asEvent ? ids.returnId : name;
 		const spec = randomSpec(returnId);
 		// return ids that are prototype names are unique per case only through the event id; the trigger memory is per case
-		return { label: `${asEvent ? 'event' : 'return'} id "${name}"`, delivery: { body: json(envelope(rawReturn(spec), { id: eventId })), sign: 'good' }, expect: validExpect(spec, eventId) };
+		return {
+			label: `${asEvent ? 'event' : 'return'} id "${name}"`,
+			delivery: { body: json(envelope(rawReturn(spec), { id: eventId })), sign: 'good' },
+			expect: validExpect(spec, eventId),
+		};
 	});
 
 	return cases;
@@ -675,7 +1051,9 @@ export function readPath(value: unknown, path: string): unknown {
 	for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.')) {
 		if (cur === null || cur === undefined) return undefined;
 		if (part === 'length' && Array.isArray(cur)) return cur.length;
-		cur = Object.prototype.hasOwnProperty.call(cur, part) ? (cur as Record<string, unknown>)[part] : undefined;
+		cur = Object.prototype.hasOwnProperty.call(cur, part)
+			? (cur as Record<string, unknown>)[part]
+			: undefined;
 	}
 	return cur;
 }

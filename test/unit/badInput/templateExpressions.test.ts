@@ -25,38 +25,67 @@ interface Expr {
 function collect(value: unknown, at: string, out: string[][]): void {
 	if (typeof value === 'string') out.push([at, value]);
 	else if (Array.isArray(value)) value.forEach((v, i) => collect(v, `${at}[${i}]`, out));
-	else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collect(v, at ? `${at}.${k}` : k, out);
+	else if (value && typeof value === 'object')
+		for (const [k, v] of Object.entries(value)) collect(v, at ? `${at}.${k}` : k, out);
 }
 
 const expressions: Expr[] = [];
 for (const file of files) {
-	const wf = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { nodes: Array<{ name: string; parameters?: unknown }> };
+	const wf = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+		nodes: Array<{ name: string; parameters?: unknown }>;
+	};
 	for (const node of wf.nodes) {
 		const found: string[][] = [];
 		collect(node.parameters ?? {}, '', found);
-		for (const [param, value] of found) if (value.startsWith('=')) expressions.push({ file, node: node.name, param, value });
+		for (const [param, value] of found)
+			if (value.startsWith('=')) expressions.push({ file, node: node.name, param, value });
 	}
 }
 
 describe('templates never evaluate data as an expression', () => {
 	it('finds the templates and their expressions', () => {
-		expect(files).toEqual(expect.arrayContaining(['returns-intake.json', 'returns-processor.json', 'exception-replay.json']));
+		expect(files).toEqual(
+			expect.arrayContaining([
+				'returns-intake.json',
+				'returns-processor.json',
+				'exception-replay.json',
+			]),
+		);
 		expect(expressions.length).toBeGreaterThan(50);
 	});
 
 	it('no expression re-evaluates text ($evaluateExpression, eval, Function, $evaluate)', () => {
-		const risky = expressions.filter((e) => /\$evaluateExpression|\beval\s*\(|\bFunction\s*\(|new\s+Function|\$evaluate\b/.test(e.value));
+		const risky = expressions.filter((e) =>
+			/\$evaluateExpression|\beval\s*\(|\bFunction\s*\(|new\s+Function|\$evaluate\b/.test(e.value),
+		);
 		expect(risky.map((e) => `${e.file} / ${e.node} / ${e.param}`)).toEqual([]);
 	});
 
 	it('the exception row columns read the item fields directly; resolved over hostile text they give it back verbatim', () => {
-		const columns = expressions.filter((e) => e.file === 'returns-intake.json' && e.node === 'Record New Exception' && e.param.startsWith('columns.value.'));
-		expect(columns.map((c) => c.param.replace('columns.value.', ''))).toEqual(expect.arrayContaining(['message', 'returnId', 'field', 'payload', 'sku', 'code']));
+		const columns = expressions.filter(
+			(e) =>
+				e.file === 'returns-intake.json' &&
+				e.node === 'Record New Exception' &&
+				e.param.startsWith('columns.value.'),
+		);
+		expect(columns.map((c) => c.param.replace('columns.value.', ''))).toEqual(
+			expect.arrayContaining(['message', 'returnId', 'field', 'payload', 'sku', 'code']),
+		);
 		const simple = columns.filter((c) => /^=\{\{ \$json\.[A-Za-z]+ \}\}$/.test(c.value));
 		expect(simple.length).toBeGreaterThanOrEqual(4);
 		let checked = 0;
 		for (const text of INJECTIONS) {
-			const item = { key: text, kind: text, title: text, owner: text, stage: text, message: text, action: text, returnId: text, payload: text };
+			const item = {
+				key: text,
+				kind: text,
+				title: text,
+				owner: text,
+				stage: text,
+				message: text,
+				action: text,
+				returnId: text,
+				payload: text,
+			};
 			for (const c of simple) {
 				const field = /\$json\.([A-Za-z]+)/.exec(c.value)![1];
 				if (!(field in item)) continue;
@@ -71,10 +100,14 @@ describe('templates never evaluate data as an expression', () => {
 	});
 
 	it('the e-mail alert escapes HTML in the text it carries', () => {
-		const html = expressions.find((e) => e.file === 'returns-intake.json' && e.node === 'Alert by Email' && e.param === 'html');
+		const html = expressions.find(
+			(e) => e.file === 'returns-intake.json' && e.node === 'Alert by Email' && e.param === 'html',
+		);
 		expect(html).toBeDefined();
 		for (const field of ['title', 'returnId', 'message', 'action']) {
-			expect(html!.value).toContain(`String(i.json.${field} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;')`);
+			expect(html!.value).toContain(
+				`String(i.json.${field} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;')`,
+			);
 		}
 	});
 });

@@ -1,7 +1,10 @@
 import type { CreditOrder, CreditOrderLine, CreditResult } from '../../../core/creditNote';
 
 /** WEB-1001, the worked example of credit-notes.md: A £40 ×1, B £30 ×2 less 10 %, £10 promotion, £4.95 delivery, gross, VAT 20 %. */
-export function workedExample(overrides: Partial<CreditOrder> = {}, prev: { A?: number; B?: number } = {}): CreditOrder {
+export function workedExample(
+	overrides: Partial<CreditOrder> = {},
+	prev: { A?: number; B?: number } = {},
+): CreditOrder {
 	return {
 		orderRef: 'WEB-1001',
 		currency: 'GBP',
@@ -11,14 +14,29 @@ export function workedExample(overrides: Partial<CreditOrder> = {}, prev: { A?: 
 		delivery: { pricePence: 495, vatRatePercent: 20 },
 		deliveryAlreadyRefunded: false,
 		lines: [
-			line({ lineId: 'L1', sku: 'TSHIRT-RED-M', qtySold: 1, unitPricePence: 4000, qtyPreviouslyReturned: prev.A ?? 0 }),
-			line({ lineId: 'L2', sku: 'JEANS-BLU-32', qtySold: 2, unitPricePence: 3000, discountPercent: 10, qtyPreviouslyReturned: prev.B ?? 0 }),
+			line({
+				lineId: 'L1',
+				sku: 'TSHIRT-RED-M',
+				qtySold: 1,
+				unitPricePence: 4000,
+				qtyPreviouslyReturned: prev.A ?? 0,
+			}),
+			line({
+				lineId: 'L2',
+				sku: 'JEANS-BLU-32',
+				qtySold: 2,
+				unitPricePence: 3000,
+				discountPercent: 10,
+				qtyPreviouslyReturned: prev.B ?? 0,
+			}),
 		],
 		...overrides,
 	};
 }
 
-export function line(partial: Partial<CreditOrderLine> & Pick<CreditOrderLine, 'lineId' | 'sku'>): CreditOrderLine {
+export function line(
+	partial: Partial<CreditOrderLine> & Pick<CreditOrderLine, 'lineId' | 'sku'>,
+): CreditOrderLine {
 	return {
 		qtySold: 1,
 		qtyPreviouslyReturned: 0,
@@ -45,7 +63,10 @@ export function order(lines: CreditOrderLine[], overrides: Partial<CreditOrder> 
 }
 
 export function expectOk(result: CreditResult): Extract<CreditResult, { ok: true }> {
-	if (!result.ok) throw new Error(`expected a credit, got problems: ${result.problems.map((p) => p.message).join(' | ')}`);
+	if (!result.ok)
+		throw new Error(
+			`expected a credit, got problems: ${result.problems.map((p) => p.message).join(' | ')}`,
+		);
 	return result;
 }
 
@@ -55,7 +76,12 @@ export function expectProblems(result: CreditResult): Extract<CreditResult, { ok
 }
 
 /** mulberry32: a small seeded PRNG so property tests are repeatable. */
-export function prng(seed: number): { next: () => number; int: (min: number, max: number) => number; pick: <T>(items: readonly T[]) => T; chance: (p: number) => boolean } {
+export function prng(seed: number): {
+	next: () => number;
+	int: (min: number, max: number) => number;
+	pick: <T>(items: readonly T[]) => T;
+	chance: (p: number) => boolean;
+} {
 	let state = seed >>> 0;
 	const next = () => {
 		state = (state + 0x6d2b79f5) >>> 0;

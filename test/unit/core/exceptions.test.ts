@@ -1,4 +1,10 @@
-import { EXCEPTION_CATALOGUE, EXCEPTION_KINDS, isReturnException, makeException, redactSecrets } from '../../../core/exceptions';
+import {
+	EXCEPTION_CATALOGUE,
+	EXCEPTION_KINDS,
+	isReturnException,
+	makeException,
+	redactSecrets,
+} from '../../../core/exceptions';
 
 describe('exception model', () => {
 	it('has an owner, title and action for every kind', () => {
@@ -37,7 +43,9 @@ describe('exception model', () => {
 	});
 
 	it('lets a client override the owner team', () => {
-		expect(makeException('order_not_found', 'm', { stage: 'credit', owner: 'ops' }).owner).toBe('ops');
+		expect(makeException('order_not_found', 'm', { stage: 'credit', owner: 'ops' }).owner).toBe(
+			'ops',
+		);
 		expect(makeException('order_not_found', 'm', { stage: 'credit' }).owner).toBe('finance');
 	});
 });

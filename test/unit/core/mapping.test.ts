@@ -17,7 +17,8 @@ function compile(raw: RawTables, requireRows = true): CompiledTables {
 	return result.tables;
 }
 
-const demo = () => compile({ dispositions: DEMO_DISPOSITIONS, reasons: DEMO_REASONS, skuAliases: DEMO_ALIASES });
+const demo = () =>
+	compile({ dispositions: DEMO_DISPOSITIONS, reasons: DEMO_REASONS, skuAliases: DEMO_ALIASES });
 
 function issuesOf(raw: RawTables, requireRows = true) {
 	const result = compileTables(raw, { requireRows });
@@ -31,7 +32,11 @@ describe('compileTables: coercion', () => {
 		expect(t.dispositions.get('like new')).toMatchObject({ sellable: true, row: 2 });
 		expect(t.dispositions.get('grade b')).toMatchObject({ sellable: true, locationId: 'RET' });
 		expect(t.dispositions.get('dirty')).toMatchObject({ sellable: false, action: 'quarantine' });
-		expect(t.dispositions.get('missing')).toMatchObject({ action: 'no_movement', siteId: null, locationId: null });
+		expect(t.dispositions.get('missing')).toMatchObject({
+			action: 'no_movement',
+			siteId: null,
+			locationId: null,
+		});
 		expect(t.reasons.reason.get('too big')).toMatchObject({ reasonId: '2', matchOn: 'reason' });
 		expect(t.counts).toEqual({ dispositions: 7, reasons: 5, skuAliases: 1 });
 	});
@@ -45,14 +50,31 @@ describe('compileTables: coercion', () => {
 			],
 			reasons: [{ reason: '*', reasonId: '3' }],
 		});
-		expect(t.dispositions.get('scrap')).toMatchObject({ action: 'write_off', siteId: '1', locationId: 'WOFF', sellable: false });
+		expect(t.dispositions.get('scrap')).toMatchObject({
+			action: 'write_off',
+			siteId: '1',
+			locationId: 'WOFF',
+			sellable: false,
+		});
 		expect(t.dispositions.get('lost')).toMatchObject({ action: 'no_movement', sellable: false });
-		expect(t.dispositions.get('binned')).toMatchObject({ action: 'write_off', siteId: null, locationId: null });
+		expect(t.dispositions.get('binned')).toMatchObject({
+			action: 'write_off',
+			siteId: null,
+			locationId: null,
+		});
 	});
 
 	it('accepts a JSON string and n8n items ({ json: row })', () => {
 		const t = compile({
-			dispositions: JSON.stringify([{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true }]),
+			dispositions: JSON.stringify([
+				{
+					disposition: 'Grade A',
+					action: 'restock',
+					siteId: '1',
+					locationId: 'A1',
+					sellable: true,
+				},
+			]),
 			reasons: [{ json: { reason: 'Faulty', reasonId: '1', id: 7, createdAt: '2026-01-01' } }],
 		});
 		expect(t.dispositions.get('grade a')?.locationId).toBe('A1');
@@ -64,23 +86,47 @@ describe('compileTables: errors name the table, the row and the field', () => {
 	it('restock and quarantine need a site and a location', () => {
 		const r = issuesOf({
 			dispositions: [
-				{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
+				{
+					disposition: 'Grade A',
+					action: 'restock',
+					siteId: '1',
+					locationId: 'A1',
+					sellable: true,
+				},
 				{ disposition: 'Grade B', action: 'restock', siteId: '1', locationId: '' },
 				{ disposition: 'Damaged', action: 'quarantine', locationId: 'QUAR' },
 			],
 			reasons: DEMO_REASONS,
 		});
 		expect(r.issues).toEqual([
-			{ table: 'dispositions', row: 2, field: 'locationId', message: 'restock needs a location (locationId)' },
-			{ table: 'dispositions', row: 3, field: 'siteId', message: 'quarantine needs a site (siteId)' },
+			{
+				table: 'dispositions',
+				row: 2,
+				field: 'locationId',
+				message: 'restock needs a location (locationId)',
+			},
+			{
+				table: 'dispositions',
+				row: 3,
+				field: 'siteId',
+				message: 'quarantine needs a site (siteId)',
+			},
 		]);
-		expect(r.message).toContain('Disposition table row 2, field "locationId": restock needs a location');
+		expect(r.message).toContain(
+			'Disposition table row 2, field "locationId": restock needs a location',
+		);
 	});
 
 	it('quarantine, write_off and no_movement are never sellable', () => {
 		const r = issuesOf({
 			dispositions: [
-				{ disposition: 'Damaged', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: 'true' },
+				{
+					disposition: 'Damaged',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: 'true',
+				},
 				{ disposition: 'Scrap', action: 'write_off', sellable: true },
 				{ disposition: 'Missing', action: 'no_movement', sellable: '-1' },
 			],
@@ -96,7 +142,10 @@ describe('compileTables: errors name the table, the row and the field', () => {
 
 	it('rejects a sellable default (*) row', () => {
 		const r = issuesOf({
-			dispositions: [...DEMO_DISPOSITIONS, { disposition: ' * ', action: 'restock', siteId: '1', locationId: 'A1', sellable: 'yes' }],
+			dispositions: [
+				...DEMO_DISPOSITIONS,
+				{ disposition: ' * ', action: 'restock', siteId: '1', locationId: 'A1', sellable: 'yes' },
+			],
 			reasons: DEMO_REASONS,
 		});
 		expect(r.issues).toHaveLength(1);
@@ -105,9 +154,17 @@ describe('compileTables: errors name the table, the row and the field', () => {
 	});
 
 	it('write_off takes both site and location or neither', () => {
-		const r = issuesOf({ dispositions: [{ disposition: 'Scrap', action: 'write_off', siteId: '1' }], reasons: DEMO_REASONS });
+		const r = issuesOf({
+			dispositions: [{ disposition: 'Scrap', action: 'write_off', siteId: '1' }],
+			reasons: DEMO_REASONS,
+		});
 		expect(r.issues).toEqual([
-			{ table: 'dispositions', row: 1, field: 'locationId', message: 'write_off takes both a site and a location (a write-off location) or neither' },
+			{
+				table: 'dispositions',
+				row: 1,
+				field: 'locationId',
+				message: 'write_off takes both a site and a location (a write-off location) or neither',
+			},
 		]);
 	});
 
@@ -115,10 +172,19 @@ describe('compileTables: errors name the table, the row and the field', () => {
 		const r = issuesOf({
 			dispositions: [
 				{ disposition: 'Grade C', action: 'resell', siteId: '1', locationId: 'A1' },
-				{ disposition: 'Grade D', action: 'restock', siteId: '1', locationId: 'A1', sellable: 'maybe' },
+				{
+					disposition: 'Grade D',
+					action: 'restock',
+					siteId: '1',
+					locationId: 'A1',
+					sellable: 'maybe',
+				},
 				{ disposition: '  ', action: 'no_movement' },
 			],
-			reasons: [{ reason: 'Faulty', reasonId: '' }, { reason: 'Too big', reasonId: '2', matchOn: 'colour' }],
+			reasons: [
+				{ reason: 'Faulty', reasonId: '' },
+				{ reason: 'Too big', reasonId: '2', matchOn: 'colour' },
+			],
 		});
 		expect(r.issues.map((i) => `${i.table}#${i.row}.${i.field}`)).toEqual([
 			'dispositions#1.action',
@@ -127,16 +193,30 @@ describe('compileTables: errors name the table, the row and the field', () => {
 			'reasons#1.reasonId',
 			'reasons#2.matchOn',
 		]);
-		expect(formatTableIssue(r.issues[3])).toBe('Reason table row 1, field "reasonId": reasonId is empty');
+		expect(formatTableIssue(r.issues[3])).toBe(
+			'Reason table row 1, field "reasonId": reasonId is empty',
+		);
 	});
 
 	it('reports duplicate codes after normalisation naming both rows', () => {
 		const r = issuesOf({
-			dispositions: [...DEMO_DISPOSITIONS, { disposition: '  grade   a ', action: 'quarantine', siteId: '1', locationId: 'QUAR' }],
-			reasons: [...DEMO_REASONS, { reason: 'FAULTY', reasonId: '4' }, { reason: 'Faulty', reasonId: '1', matchOn: 'action' }],
+			dispositions: [
+				...DEMO_DISPOSITIONS,
+				{ disposition: '  grade   a ', action: 'quarantine', siteId: '1', locationId: 'QUAR' },
+			],
+			reasons: [
+				...DEMO_REASONS,
+				{ reason: 'FAULTY', reasonId: '4' },
+				{ reason: 'Faulty', reasonId: '1', matchOn: 'action' },
+			],
 		});
 		expect(r.issues).toHaveLength(2);
-		expect(r.issues[0]).toMatchObject({ table: 'dispositions', row: 8, otherRow: 1, field: 'disposition' });
+		expect(r.issues[0]).toMatchObject({
+			table: 'dispositions',
+			row: 8,
+			otherRow: 1,
+			field: 'disposition',
+		});
 		expect(r.issues[0].message).toContain('duplicates row 1');
 		// same text matched on a different field is not a duplicate
 		expect(r.issues[1]).toMatchObject({ table: 'reasons', row: 6, otherRow: 3 });
@@ -166,11 +246,17 @@ describe('compileTables: errors name the table, the row and the field', () => {
 
 	it('rejects empty tables when rows are required, and non-array input', () => {
 		const empty = issuesOf({ dispositions: [], reasons: undefined });
-		expect(empty.issues.map((i) => `${i.table}.${i.field}`)).toEqual(['dispositions.(table)', 'reasons.(table)']);
+		expect(empty.issues.map((i) => `${i.table}.${i.field}`)).toEqual([
+			'dispositions.(table)',
+			'reasons.(table)',
+		]);
 		expect(empty.message).toContain('Disposition table: has no rows');
 		expect(compileTables({}, { requireRows: false }).ok).toBe(true);
 		const bad = issuesOf({ dispositions: '{not json', reasons: { a: 1 } });
-		expect(bad.issues.map((i) => i.message)).toEqual(['is not valid JSON (expected an array of rows)', 'must be an array of rows']);
+		expect(bad.issues.map((i) => i.message)).toEqual([
+			'is not valid JSON (expected an array of rows)',
+			'must be an array of rows',
+		]);
 	});
 });
 
@@ -227,12 +313,30 @@ describe('mapReturn', () => {
 
 	it('routes an unknown disposition to the default row, never sellable', () => {
 		const tables = compile({
-			dispositions: [...DEMO_DISPOSITIONS, { disposition: '*', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false }],
+			dispositions: [
+				...DEMO_DISPOSITIONS,
+				{
+					disposition: '*',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: false,
+				},
+			],
 			reasons: DEMO_REASONS,
 		});
-		const r = mapReturn(makeReturn('R2', [{ sku: 'HOODIE-GRY-L', disposition: 'Mystery Grade' }]), tables);
+		const r = mapReturn(
+			makeReturn('R2', [{ sku: 'HOODIE-GRY-L', disposition: 'Mystery Grade' }]),
+			tables,
+		);
 		if (!r.ok) throw new Error('expected mapped');
-		expect(r.mapped.lines[0].mapping).toMatchObject({ action: 'quarantine', locationId: 'QUAR', sellable: false, matchedDisposition: '*', matchedBy: 'default' });
+		expect(r.mapped.lines[0].mapping).toMatchObject({
+			action: 'quarantine',
+			locationId: 'QUAR',
+			sellable: false,
+			matchedDisposition: '*',
+			matchedBy: 'default',
+		});
 	});
 
 	it('reports unmapped disposition and reason codes with line and SKU when there is no default', () => {
@@ -244,20 +348,45 @@ describe('mapReturn', () => {
 		const r = mapReturn(ret, demo());
 		if (r.ok) throw new Error('expected unmapped');
 		expect(r.unmapped).toEqual([
-			expect.objectContaining({ kind: 'disposition', code: 'Mystery Grade', lineId: 'R3:1', sku: 'HOODIE-GRY-L', problem: 'no_mapping' }),
-			expect.objectContaining({ kind: 'reason', code: 'Not as described', lineId: 'R3:2', sku: 'MUG-WHT', problem: 'no_mapping' }),
+			expect.objectContaining({
+				kind: 'disposition',
+				code: 'Mystery Grade',
+				lineId: 'R3:1',
+				sku: 'HOODIE-GRY-L',
+				problem: 'no_mapping',
+			}),
+			expect.objectContaining({
+				kind: 'reason',
+				code: 'Not as described',
+				lineId: 'R3:2',
+				sku: 'MUG-WHT',
+				problem: 'no_mapping',
+			}),
 		]);
 		expect(r.unmapped[0].message).toContain('disposition "Mystery Grade" has no row');
 	});
 
 	it('never maps an ungraded line, even with a default row', () => {
 		const tables = compile({
-			dispositions: [...DEMO_DISPOSITIONS, { disposition: '*', action: 'quarantine', siteId: '1', locationId: 'QUAR' }],
+			dispositions: [
+				...DEMO_DISPOSITIONS,
+				{ disposition: '*', action: 'quarantine', siteId: '1', locationId: 'QUAR' },
+			],
 			reasons: DEMO_REASONS,
 		});
-		const r = mapReturn(makeReturn('R4', [{ sku: 'TSHIRT-RED-M' }, { sku: 'MUG-WHT', disposition: null }]), tables);
+		const r = mapReturn(
+			makeReturn('R4', [{ sku: 'TSHIRT-RED-M' }, { sku: 'MUG-WHT', disposition: null }]),
+			tables,
+		);
 		if (r.ok) throw new Error('expected unmapped');
-		expect(r.unmapped).toEqual([expect.objectContaining({ kind: 'disposition', code: null, lineId: 'R4:2', problem: 'not_graded' })]);
+		expect(r.unmapped).toEqual([
+			expect.objectContaining({
+				kind: 'disposition',
+				code: null,
+				lineId: 'R4:2',
+				problem: 'not_graded',
+			}),
+		]);
 		expect(r.unmapped[0].message).toMatch(/not graded yet/);
 	});
 
@@ -265,12 +394,22 @@ describe('mapReturn', () => {
 		const ret = makeReturn('R5', [{ sku: 'MUG-WHT', disposition: 'Grade A', reasons: [] }]);
 		const without = mapReturn(ret, demo());
 		expect(without.ok).toBe(false);
-		if (!without.ok) expect(without.unmapped).toEqual([expect.objectContaining({ kind: 'reason', code: null, problem: 'no_reason' })]);
+		if (!without.ok)
+			expect(without.unmapped).toEqual([
+				expect.objectContaining({ kind: 'reason', code: null, problem: 'no_reason' }),
+			]);
 
-		const withDefault = compile({ dispositions: DEMO_DISPOSITIONS, reasons: [...DEMO_REASONS, { reason: '*', reasonId: '3' }] });
+		const withDefault = compile({
+			dispositions: DEMO_DISPOSITIONS,
+			reasons: [...DEMO_REASONS, { reason: '*', reasonId: '3' }],
+		});
 		const r = mapReturn(ret, withDefault);
 		if (!r.ok) throw new Error('expected mapped');
-		expect(r.mapped.lines[0].mapping).toMatchObject({ reasonId: '3', reasonMatchedBy: 'default', matchedBy: 'exact' });
+		expect(r.mapped.lines[0].mapping).toMatchObject({
+			reasonId: '3',
+			reasonMatchedBy: 'default',
+			matchedBy: 'exact',
+		});
 	});
 
 	it('matches reasons on action or wish when the table says so, and uses the first reason entry', () => {
@@ -283,7 +422,10 @@ describe('mapReturn', () => {
 		});
 		const ret = makeReturn('R6', [
 			{ sku: 'JEANS-BLU-32', reasons: [{ reason: 'Wrong size', action: ' exchange ' }] },
-			{ sku: 'MUG-WHT', reasons: [{ reason: 'Faulty', action: 'Exchange' }, { reason: 'Too big' }] },
+			{
+				sku: 'MUG-WHT',
+				reasons: [{ reason: 'Faulty', action: 'Exchange' }, { reason: 'Too big' }],
+			},
 		]);
 		const r = mapReturn(ret, tables);
 		if (!r.ok) throw new Error(JSON.stringify(r.unmapped));
@@ -305,7 +447,13 @@ describe('unmappedToExceptions', () => {
 			['unmapped_reason', 'R7:1', 'Not as described', 'HOODIE-GRY-L'],
 			['unmapped_disposition', 'R7:2', null, 'MUG-WHT'],
 		]);
-		expect(ex[0]).toMatchObject({ stage: 'mapping', owner: 'ops', returnId: 'R7', orderReference: 'WEB-1001', key: 'unmapped_disposition|R7|R7:1|Mystery Grade' });
+		expect(ex[0]).toMatchObject({
+			stage: 'mapping',
+			owner: 'ops',
+			returnId: 'R7',
+			orderReference: 'WEB-1001',
+			key: 'unmapped_disposition|R7|R7:1|Mystery Grade',
+		});
 		expect(JSON.parse(ex[0].payload as string)).toEqual(ret);
 		expect(ex[2].action).toMatch(/not been graded yet/);
 		expect(ex[2].details).toEqual({ problem: 'not_graded', quantity: 1 });
@@ -315,7 +463,10 @@ describe('unmappedToExceptions', () => {
 describe('checkCodes', () => {
 	it('lists every code without an exact mapping with counts, first return and default fallback, most frequent first', () => {
 		const tables = compile({
-			dispositions: [...DEMO_DISPOSITIONS, { disposition: '*', action: 'quarantine', siteId: '1', locationId: 'QUAR' }],
+			dispositions: [
+				...DEMO_DISPOSITIONS,
+				{ disposition: '*', action: 'quarantine', siteId: '1', locationId: 'QUAR' },
+			],
 			reasons: DEMO_REASONS,
 		});
 		const returns = [
@@ -328,7 +479,16 @@ describe('checkCodes', () => {
 			makeReturn('R12', [{ sku: 'E', disposition: 'Grade Z', reasons: ['Too big'] }]),
 		];
 		const report = checkCodes(returns, tables);
-		expect(report.map((c) => [c.kind, c.code, c.count, c.returnCount, c.firstReturnId, c.fallsToDefault])).toEqual([
+		expect(
+			report.map((c) => [
+				c.kind,
+				c.code,
+				c.count,
+				c.returnCount,
+				c.firstReturnId,
+				c.fallsToDefault,
+			]),
+		).toEqual([
 			['reason', 'Not as described', 3, 2, 'R10', false],
 			['disposition', 'Mystery Grade', 2, 1, 'R11', true],
 			['disposition', 'Grade Z', 1, 1, 'R12', true],
@@ -359,7 +519,12 @@ describe('checkCodes', () => {
 	});
 
 	it('returns nothing when every code maps exactly', () => {
-		expect(checkCodes([makeReturn('R14', [{ sku: 'A', disposition: 'Grade B', reasons: ['Faulty'] }])], demo())).toEqual([]);
+		expect(
+			checkCodes(
+				[makeReturn('R14', [{ sku: 'A', disposition: 'Grade B', reasons: ['Faulty'] }])],
+				demo(),
+			),
+		).toEqual([]);
 	});
 });
 
@@ -373,7 +538,10 @@ describe('MappedReturnSchema', () => {
 		const v = validateMappedReturn(tampered);
 		expect(v.ok).toBe(false);
 		if (!v.ok) {
-			expect(v.issues.map((i) => i.field).sort()).toEqual(['lines[0].mapping.locationId', 'lines[0].mapping.sellable']);
+			expect(v.issues.map((i) => i.field).sort()).toEqual([
+				'lines[0].mapping.locationId',
+				'lines[0].mapping.sellable',
+			]);
 			expect(v.message).toMatch(/^Return R15 is invalid/);
 		}
 		expect(validateMappedReturn(makeReturn('R16', [{ sku: 'A' }])).ok).toBe(false);

@@ -16,7 +16,17 @@ describe('parseToPence', () => {
 		expect(parseToPence(input)).toBe(pence);
 	});
 
-	it.each([['abc'], [''], ['1,000.00'], [null], [undefined], [Number.NaN], [Infinity], ['1e5'], [{}]])('%p is not an amount', (input) => {
+	it.each([
+		['abc'],
+		[''],
+		['1,000.00'],
+		[null],
+		[undefined],
+		[Number.NaN],
+		[Infinity],
+		['1e5'],
+		[{}],
+	])('%p is not an amount', (input) => {
 		expect(parseToPence(input)).toBeNull();
 	});
 });

@@ -10,7 +10,11 @@ export function hoursAgo(hours: number): string {
 
 type LineSpec = { sku: string; quantity?: number; disposition?: string | null };
 
-export function ret(returnId: string, lines: LineSpec[] = [{ sku: 'TSHIRT-RED-M' }], extra: Partial<NormalisedReturnInput> & { ageHours?: number } = {}): NormalisedReturnInput {
+export function ret(
+	returnId: string,
+	lines: LineSpec[] = [{ sku: 'TSHIRT-RED-M' }],
+	extra: Partial<NormalisedReturnInput> & { ageHours?: number } = {},
+): NormalisedReturnInput {
 	const { ageHours = 10, ...rest } = extra;
 	return {
 		schemaVersion: 1,
@@ -19,7 +23,12 @@ export function ret(returnId: string, lines: LineSpec[] = [{ sku: 'TSHIRT-RED-M'
 		orderReference: 'WEB-1001',
 		currency: 'GBP',
 		refundPence: null,
-		event: { id: `poll:${returnId}`, type: 'return.processed', occurredAt: hoursAgo(ageHours), sequence: 3 },
+		event: {
+			id: `poll:${returnId}`,
+			type: 'return.processed',
+			occurredAt: hoursAgo(ageHours),
+			sequence: 3,
+		},
 		lines: lines.map((l, i) => ({
 			lineId: `${returnId}:${i + 1}`,
 			sku: l.sku,
@@ -31,18 +40,69 @@ export function ret(returnId: string, lines: LineSpec[] = [{ sku: 'TSHIRT-RED-M'
 	};
 }
 
-export function note(orderCode: string, grossPence: number | null, itemsNetPence = 0, extra: Record<string, unknown> = {}) {
-	return { orderCode, associatedRef: 'RB-x', itemsNetPence, deliveryNetPence: 0, grossPence, currency: 'GBP', created: '2026-11-20', ...extra };
+export function note(
+	orderCode: string,
+	grossPence: number | null,
+	itemsNetPence = 0,
+	extra: Record<string, unknown> = {},
+) {
+	return {
+		orderCode,
+		associatedRef: 'RB-x',
+		itemsNetPence,
+		deliveryNetPence: 0,
+		grossPence,
+		currency: 'GBP',
+		created: '2026-11-20',
+		...extra,
+	};
 }
 
-export function adj(returnId: string, lineNo: number, quantity = 1, disposition = 'Grade A', extra: Record<string, unknown> = {}) {
-	return { reference: `RB-${returnId}-${returnId}:${lineNo}-${disposition}`, stockCode: 'TSHIRT-RED-M', siteId: '1', locationId: 'A1', quantity, ...extra };
+export function adj(
+	returnId: string,
+	lineNo: number,
+	quantity = 1,
+	disposition = 'Grade A',
+	extra: Record<string, unknown> = {},
+) {
+	return {
+		reference: `RB-${returnId}-${returnId}:${lineNo}-${disposition}`,
+		stockCode: 'TSHIRT-RED-M',
+		siteId: '1',
+		locationId: 'A1',
+		quantity,
+		...extra,
+	};
 }
 
-export function holding(returnId: string, creditNotes: unknown[] = [], adjustments: unknown[] = [], extra: Record<string, unknown> = {}) {
-	return { returnId, returnCode: creditNotes.length ? `RET-${returnId}` : null, processed: creditNotes.length > 0, creditNotes, adjustments, ...extra };
+export function holding(
+	returnId: string,
+	creditNotes: unknown[] = [],
+	adjustments: unknown[] = [],
+	extra: Record<string, unknown> = {},
+) {
+	return {
+		returnId,
+		returnCode: creditNotes.length ? `RET-${returnId}` : null,
+		processed: creditNotes.length > 0,
+		creditNotes,
+		adjustments,
+		...extra,
+	};
 }
 
 export function exceptionRow(key: string, kind: string, extra: Record<string, unknown> = {}) {
-	return { key, kind, owner: null, status: 'open', returnId: null, sku: null, message: `${kind} happened`, firstSeen: hoursAgo(5), lastSeen: hoursAgo(1), attempts: 1, ...extra };
+	return {
+		key,
+		kind,
+		owner: null,
+		status: 'open',
+		returnId: null,
+		sku: null,
+		message: `${kind} happened`,
+		firstSeen: hoursAgo(5),
+		lastSeen: hoursAgo(1),
+		attempts: 1,
+		...extra,
+	};
 }

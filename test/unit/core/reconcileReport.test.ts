@@ -10,7 +10,14 @@ import {
 import { NOW, adj, exceptionRow, holding, hoursAgo, note, ret } from './reconcile.fixtures';
 
 function run(input: RawReconcileInput) {
-	return reconcile({ ...input, options: { now: NOW, title: 'Returns reconciliation Acme – 2026-11-20', ...((input.options as object) ?? {}) } });
+	return reconcile({
+		...input,
+		options: {
+			now: NOW,
+			title: 'Returns reconciliation Acme – 2026-11-20',
+			...((input.options as object) ?? {}),
+		},
+	});
 }
 
 /** A window with one return of each kind, an evil SKU and an open exception. */
@@ -20,7 +27,10 @@ function mixed() {
 		returns: [
 			ret('R1', [{ sku: 'TSHIRT-RED-M' }], { refundPence: 4000 }),
 			ret('R2', [{ sku: 'JEANS-BLU-32' }], { refundPence: 2700 }),
-			ret('R3', [{ sku: '<script>alert(1)</script>' }], { ageHours: 200, displayId: 'RMA-3 & "co"' }),
+			ret('R3', [{ sku: '<script>alert(1)</script>' }], {
+				ageHours: 200,
+				displayId: 'RMA-3 & "co"',
+			}),
 			ret('R4', [{ sku: 'MUG-WHT' }], { refundPence: 4500 }),
 		],
 		khaos: [
@@ -29,7 +39,12 @@ function mixed() {
 			holding('R4', [note('CN4', 4000)], [adj('R4', 1)]),
 		],
 		exceptions: [
-			exceptionRow('unknown_sku|R3|R3:1|-', 'unknown_sku', { returnId: 'R3', sku: '<script>alert(1)</script>', firstSeen: hoursAgo(190), message: 'SKU <script>alert(1)</script> | not found' }),
+			exceptionRow('unknown_sku|R3|R3:1|-', 'unknown_sku', {
+				returnId: 'R3',
+				sku: '<script>alert(1)</script>',
+				firstSeen: hoursAgo(190),
+				message: 'SKU <script>alert(1)</script> | not found',
+			}),
 		],
 	});
 }
@@ -53,22 +68,34 @@ describe('renderReconciliationMarkdown', () => {
 		const md = renderReconciliationMarkdown(report, issues);
 		expect(md.startsWith('# Returns reconciliation Acme – 2026-11-20\n')).toBe(true);
 		expect(md).toContain('**4 returns in the window: 2 complete, 2 need attention.**');
-		expect(md).toContain('Credited in Khaos £134.00 gross; refunded in ReBound £112.00; 2 value mismatches; 1 open exception.');
-		const order = ['**4 returns', '## Needs attention', '## By status', '## Not complete, by age', '## Value mismatches', '## Open exceptions', '## Returns not complete'].map((h) =>
-			md.indexOf(h),
+		expect(md).toContain(
+			'Credited in Khaos £134.00 gross; refunded in ReBound £112.00; 2 value mismatches; 1 open exception.',
 		);
+		const order = [
+			'**4 returns',
+			'## Needs attention',
+			'## By status',
+			'## Not complete, by age',
+			'## Value mismatches',
+			'## Open exceptions',
+			'## Returns not complete',
+		].map((h) => md.indexOf(h));
 		expect(order.every((i) => i >= 0)).toBe(true);
 		expect([...order].sort((a, b) => a - b)).toEqual(order);
 		expect(md).toContain('| Duplicate credit | 1 | £54.00 |');
 		expect(md).toContain('| Complete | 2 | £80.00 |');
 		expect(md).toContain('| Open exception | 1 | £0.00 |');
-		expect(md).toContain('| R2 | Refund vs credit | £54.00 | £27.00 | -£27.00 | £0.01 | ReBound refunded £27.00 but the 2 Khaos credit notes total £54.00 gross (difference -£27.00, tolerance £0.01). |');
+		expect(md).toContain(
+			'| R2 | Refund vs credit | £54.00 | £27.00 | -£27.00 | £0.01 | ReBound refunded £27.00 but the 2 Khaos credit notes total £54.00 gross (difference -£27.00, tolerance £0.01). |',
+		);
 		expect(md).toContain('| 7 days or more | 1 | R3 |');
 		expect(md).toContain('| Under 24 hours | 1 | R2 |'); // the duplicate credit is not complete either
 		expect(md).toContain('| R4 | Refund vs credit | £40.00 | £45.00 | £5.00 | £0.01 |');
 		expect(md).toContain('the customer may have been credited twice');
 		expect(md).toContain('| Unknown SKU (unknown_sku) | 1 |');
-		expect(md).toContain('Oldest: Unknown SKU (unknown_sku) (ops), return R3, SKU &lt;script&gt;alert(1)&lt;/script&gt;, open 7 d 22 h:');
+		expect(md).toContain(
+			'Oldest: Unknown SKU (unknown_sku) (ops), return R3, SKU &lt;script&gt;alert(1)&lt;/script&gt;, open 7 d 22 h:',
+		);
 		expect(md).toContain('| ops | 1 |');
 	});
 
@@ -83,11 +110,16 @@ describe('renderReconciliationMarkdown', () => {
 	});
 
 	it('lists unreadable input rows by input, row and field', () => {
-		const { report, issues } = run({ returns: [ret('G'), { returnId: 'BAD' }], exceptions: [{ key: 'k', kind: 'x', status: 'nope' }] });
+		const { report, issues } = run({
+			returns: [ret('G'), { returnId: 'BAD' }],
+			exceptions: [{ key: 'k', kind: 'x', status: 'nope' }],
+		});
 		const md = renderReconciliationMarkdown(report, issues);
 		expect(md).toContain('## Input rows that could not be read');
 		expect(md).toContain('| returns | 1 | lines | Required |');
-		expect(md).toContain('| exceptions | 0 | status | status must be one of open, resolved, ignored |');
+		expect(md).toContain(
+			'| exceptions | 0 | status | status must be one of open, resolved, ignored |',
+		);
 	});
 
 	it('empty window', () => {
@@ -122,7 +154,9 @@ describe('renderReconciliationHtml', () => {
 		expect(html).not.toContain('<script>');
 		expect(html).toContain('SKU &lt;script&gt;alert(1)&lt;/script&gt;');
 		expect(html).toContain('R3 (RMA-3 &amp; &quot;co&quot;)');
-		expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+		expect(escapeHtml(`<a href="x">'&'</a>`)).toBe(
+			'&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;',
+		);
 	});
 
 	it('escapes a malicious title too', () => {
@@ -142,29 +176,48 @@ describe('renderReconciliationSummaryLine', () => {
 	});
 
 	it('OK when everything is complete; Check when only unfinished; no returns', () => {
-		const done = run({ returns: [ret('A')], khaos: [holding('A', [note('C', 100)], [adj('A', 1)])] }).report;
-		expect(renderReconciliationSummaryLine(done)).toBe('OK: Returns reconciliation Acme – 2026-11-20: 1 return, 1 complete; credited £1.00.');
+		const done = run({
+			returns: [ret('A')],
+			khaos: [holding('A', [note('C', 100)], [adj('A', 1)])],
+		}).report;
+		expect(renderReconciliationSummaryLine(done)).toBe(
+			'OK: Returns reconciliation Acme – 2026-11-20: 1 return, 1 complete; credited £1.00.',
+		);
 		const pending = run({ returns: [ret('B')] }).report;
-		expect(renderReconciliationSummaryLine(pending)).toBe('Check: Returns reconciliation Acme – 2026-11-20: 1 return, 0 complete (1 pending); credited £0.00.');
+		expect(renderReconciliationSummaryLine(pending)).toBe(
+			'Check: Returns reconciliation Acme – 2026-11-20: 1 return, 0 complete (1 pending); credited £0.00.',
+		);
 		const empty = run({ returns: [] }).report;
-		expect(renderReconciliationSummaryLine(empty)).toBe('OK: Returns reconciliation Acme – 2026-11-20: no returns in the window.');
+		expect(renderReconciliationSummaryLine(empty)).toBe(
+			'OK: Returns reconciliation Acme – 2026-11-20: no returns in the window.',
+		);
 	});
 
 	it('is Slack-safe and names unreadable rows', () => {
-		const { report, issues } = run({ returns: [{ returnId: 'x' }], options: { title: 'a <b> & c' } });
-		expect(renderReconciliationSummaryLine(report, issues)).toBe('Check: a &lt;b&gt; &amp; c: no returns in the window; 1 unreadable input row.');
+		const { report, issues } = run({
+			returns: [{ returnId: 'x' }],
+			options: { title: 'a <b> & c' },
+		});
+		expect(renderReconciliationSummaryLine(report, issues)).toBe(
+			'Check: a &lt;b&gt; &amp; c: no returns in the window; 1 unreadable input row.',
+		);
 	});
 });
 
 describe('renderReconciliation', () => {
 	it('gives all three renderings; the unreadable rows come from the report itself', () => {
 		const { report } = run({
-			returns: [ret('R1', [{ sku: 'TSHIRT-RED-M' }], { refundPence: 4000 }), { returnId: 'BAD', lines: 'oops' }],
+			returns: [
+				ret('R1', [{ sku: 'TSHIRT-RED-M' }], { refundPence: 4000 }),
+				{ returnId: 'BAD', lines: 'oops' },
+			],
 			khaos: [holding('R1', [note('CN1', 4000)], [adj('R1', 1)])],
 		});
 		const out = renderReconciliation(report);
 		expect(out.summaryLine).toBe(renderReconciliationSummaryLine(report, report.issues));
-		expect(out.summaryLine).toBe('Check: Returns reconciliation Acme – 2026-11-20: 1 return, 1 complete; credited £40.00; 1 unreadable input row.');
+		expect(out.summaryLine).toBe(
+			'Check: Returns reconciliation Acme – 2026-11-20: 1 return, 1 complete; credited £40.00; 1 unreadable input row.',
+		);
 		expect(out.markdown).toContain('## Input rows that could not be read');
 		expect(out.markdown).toMatch(/\| returns \| 1 \| lines \| /);
 		expect(out.html).toContain('Input rows that could not be read');
@@ -176,19 +229,38 @@ describe('credited amount when Khaos gives no gross', () => {
 	it('net only: the headline, the tile and the summary line say net', () => {
 		const { report } = run({
 			returns: [ret('R1'), ret('R2')],
-			khaos: [holding('R1', [note('CN1', null, 3333)], [adj('R1', 1)]), holding('R2', [note('CN2', null, 2500, { deliveryNetPence: 412 })], [adj('R2', 1)])],
+			khaos: [
+				holding('R1', [note('CN1', null, 3333)], [adj('R1', 1)]),
+				holding('R2', [note('CN2', null, 2500, { deliveryNetPence: 412 })], [adj('R2', 1)]),
+			],
 		});
-		expect(report.summary.totals).toMatchObject({ khaosCreditGross: {}, khaosCreditNet: { GBP: 6245 }, creditNotesWithoutGross: 2, creditNotes: 2 });
-		expect(renderReconciliationMarkdown(report)).toContain('Credited in Khaos £62.45 net (Khaos gave no gross); refunded in ReBound £0.00;');
-		expect(renderReconciliationHtml(report)).toContain('£62.45</div><div style="font-size:12px;color:#57606a;">credited in Khaos (net)');
-		expect(renderReconciliationSummaryLine(report)).toBe('OK: Returns reconciliation Acme – 2026-11-20: 2 returns, 2 complete; credited £62.45 net.');
+		expect(report.summary.totals).toMatchObject({
+			khaosCreditGross: {},
+			khaosCreditNet: { GBP: 6245 },
+			creditNotesWithoutGross: 2,
+			creditNotes: 2,
+		});
+		expect(renderReconciliationMarkdown(report)).toContain(
+			'Credited in Khaos £62.45 net (Khaos gave no gross); refunded in ReBound £0.00;',
+		);
+		expect(renderReconciliationHtml(report)).toContain(
+			'£62.45</div><div style="font-size:12px;color:#57606a;">credited in Khaos (net)',
+		);
+		expect(renderReconciliationSummaryLine(report)).toBe(
+			'OK: Returns reconciliation Acme – 2026-11-20: 2 returns, 2 complete; credited £62.45 net.',
+		);
 	});
 
 	it('mixed: net in full, and the gross of the notes that give one', () => {
 		const { report } = run({
 			returns: [ret('R1'), ret('R2')],
-			khaos: [holding('R1', [note('CN1', 4000, 3333)], [adj('R1', 1)]), holding('R2', [note('CN2', null, 2500)], [adj('R2', 1)])],
+			khaos: [
+				holding('R1', [note('CN1', 4000, 3333)], [adj('R1', 1)]),
+				holding('R2', [note('CN2', null, 2500)], [adj('R2', 1)]),
+			],
 		});
-		expect(renderReconciliationMarkdown(report)).toContain('Credited in Khaos £58.33 net (gross £40.00, but 1 credit note gives no gross);');
+		expect(renderReconciliationMarkdown(report)).toContain(
+			'Credited in Khaos £58.33 net (gross £40.00, but 1 credit note gives no gross);',
+		);
 	});
 });

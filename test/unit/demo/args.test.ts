@@ -18,8 +18,40 @@ describe('demo command line', () => {
 	});
 
 	it('reads every flag, in both --flag value and --flag=value forms; --fixture repeats', () => {
-		const o = parseDemoArgs(['--once', '--json', '--port=5999', '--khaos-port', '9001', '--rebound-port=9002', '--fixture', 'a', '--fixture=b,c', '--scenario', 's.json', '--no-build', '--wait-seconds', '30', '--process-every=5', '--user-folder', '/tmp/x', '--exit-after-summary']);
-		expect(o).toMatchObject({ once: true, json: true, port: 5999, khaosPort: 9001, reboundPort: 9002, fixtures: ['a', 'b,c'], scenario: 's.json', skipBuild: true, waitSeconds: 30, processEverySeconds: 5, userFolder: '/tmp/x', exitAfterSummary: true });
+		const o = parseDemoArgs([
+			'--once',
+			'--json',
+			'--port=5999',
+			'--khaos-port',
+			'9001',
+			'--rebound-port=9002',
+			'--fixture',
+			'a',
+			'--fixture=b,c',
+			'--scenario',
+			's.json',
+			'--no-build',
+			'--wait-seconds',
+			'30',
+			'--process-every=5',
+			'--user-folder',
+			'/tmp/x',
+			'--exit-after-summary',
+		]);
+		expect(o).toMatchObject({
+			once: true,
+			json: true,
+			port: 5999,
+			khaosPort: 9001,
+			reboundPort: 9002,
+			fixtures: ['a', 'b,c'],
+			scenario: 's.json',
+			skipBuild: true,
+			waitSeconds: 30,
+			processEverySeconds: 5,
+			userFolder: '/tmp/x',
+			exitAfterSummary: true,
+		});
 	});
 
 	it.each([

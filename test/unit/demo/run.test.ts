@@ -3,7 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadFixture } from '../../../sandbox/khaos/fixture';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../../../transports/rebound/webhook';
-import { Cleanup, STANDARD_DEMO_MAPPING, demoValues, prepareUserFolder } from '../../../scripts/demo/run';
+import {
+	Cleanup,
+	STANDARD_DEMO_MAPPING,
+	demoValues,
+	prepareUserFolder,
+} from '../../../scripts/demo/run';
 import { DEFAULT_FIXTURES, DEFAULT_SCENARIO, parseScenario } from '../../../scripts/demo/scenario';
 import { validateValues } from '../../../scripts/templates/values';
 
@@ -28,13 +33,24 @@ describe('demo machinery (no n8n)', () => {
 		const foreign = path.join(dir, 'mine');
 		fs.mkdirSync(foreign);
 		fs.writeFileSync(path.join(foreign, 'important.txt'), 'keep me');
-		expect(() => prepareUserFolder(foreign)).toThrow(`--user-folder ${foreign} is not empty and was not made by the demo`);
+		expect(() => prepareUserFolder(foreign)).toThrow(
+			`--user-folder ${foreign} is not empty and was not made by the demo`,
+		);
 		expect(fs.readFileSync(path.join(foreign, 'important.txt'), 'utf8')).toBe('keep me');
 	});
 
 	it("the demo's import values pass the import's validation: sites from the Khaos fixture, standard mapping, scenario overrides", () => {
 		const khaosFixture = loadFixture(DEFAULT_FIXTURES.khaos);
-		const base = { client: 'Demo', khaosUrl: 'http://127.0.0.1:8084/K', khaosFixture, reboundUrl: 'http://127.0.0.1:8085/api', reboundLogin: 'demo-retailer', signing: DEFAULT_WEBHOOK_SETTINGS, webhookId: 'demo-0123456789ab', processEverySeconds: 2 };
+		const base = {
+			client: 'Demo',
+			khaosUrl: 'http://127.0.0.1:8084/K',
+			khaosFixture,
+			reboundUrl: 'http://127.0.0.1:8085/api',
+			reboundLogin: 'demo-retailer',
+			signing: DEFAULT_WEBHOOK_SETTINGS,
+			webhookId: 'demo-0123456789ab',
+			processEverySeconds: 2,
+		};
 		const v = demoValues({ ...base, scenario: DEFAULT_SCENARIO });
 		const checked = validateValues(v);
 		expect(checked.ok).toBe(true);
@@ -43,19 +59,35 @@ describe('demo machinery (no n8n)', () => {
 			['2', ['OUT1:true']],
 		]);
 		expect(v.mapping).toBe(STANDARD_DEMO_MAPPING);
-		expect(v.finance).toMatchObject({ batchCreditNotes: false, deliveryPolicy: 'whole_order', rounding: 'half_up' });
-		expect(v.credentials.rebound.data).toMatchObject({ apiKey: 'env:DEMO_REBOUND_API_KEY', webhookSecret: 'env:DEMO_REBOUND_WEBHOOK_SECRET', signatureEncoding: 'hex' });
+		expect(v.finance).toMatchObject({
+			batchCreditNotes: false,
+			deliveryPolicy: 'whole_order',
+			rounding: 'half_up',
+		});
+		expect(v.credentials.rebound.data).toMatchObject({
+			apiKey: 'env:DEMO_REBOUND_API_KEY',
+			webhookSecret: 'env:DEMO_REBOUND_WEBHOOK_SECRET',
+			signatureEncoding: 'hex',
+		});
 		expect(JSON.stringify(v)).not.toContain('demo-api-key-0000');
 
 		const own = parseScenario({
 			client: 'Acme',
-			mapping: { dispositions: [{ disposition: 'A', action: 'restock', siteId: '2', locationId: 'OUT1', sellable: true }], reasons: [], skuAliases: [] },
+			mapping: {
+				dispositions: [
+					{ disposition: 'A', action: 'restock', siteId: '2', locationId: 'OUT1', sellable: true },
+				],
+				reasons: [],
+				skuAliases: [],
+			},
 			finance: { deliveryPolicy: 'never' },
 			returns: [{ returnId: 1, label: 'x', expect: { status: 'done' } }],
 		});
 		const v2 = demoValues({ ...base, client: 'Acme', scenario: own });
 		expect(validateValues(v2).ok).toBe(true);
-		expect(v2.mapping.dispositions).toEqual([{ disposition: 'A', action: 'restock', siteId: '2', locationId: 'OUT1', sellable: true }]);
+		expect(v2.mapping.dispositions).toEqual([
+			{ disposition: 'A', action: 'restock', siteId: '2', locationId: 'OUT1', sellable: true },
+		]);
 		expect(v2.finance.deliveryPolicy).toBe('never');
 	});
 
@@ -71,6 +103,10 @@ describe('demo machinery (no n8n)', () => {
 		await Promise.all([c.run(), c.run()]);
 		await c.run();
 		expect(order).toEqual(['n8n', 'sandbox']);
-		expect(lines).toEqual(['[demo] stopped n8n', '[demo] stopping broken failed: boom', '[demo] stopped sandbox']);
+		expect(lines).toEqual([
+			'[demo] stopped n8n',
+			'[demo] stopping broken failed: boom',
+			'[demo] stopped sandbox',
+		]);
 	});
 });

@@ -1,7 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_FIXTURES, DEFAULT_SCENARIO, DEFAULT_SCENARIO_INPUT, checkScenarioAgainstFixture, fixtureKind, loadScenario, parseScenario, resolveFixtures } from '../../../scripts/demo/scenario';
+import {
+	DEFAULT_FIXTURES,
+	DEFAULT_SCENARIO,
+	DEFAULT_SCENARIO_INPUT,
+	checkScenarioAgainstFixture,
+	fixtureKind,
+	loadScenario,
+	parseScenario,
+	resolveFixtures,
+} from '../../../scripts/demo/scenario';
 
 const FIXTURES = path.resolve(__dirname, '../../../sandbox/fixtures');
 
@@ -9,12 +18,28 @@ describe('demo scenario', () => {
 	it('the built-in default covers the asked cases with explicit outcomes, in pence', () => {
 		const byId = Object.fromEntries(DEFAULT_SCENARIO.returns.map((r) => [r.returnId, r.expect]));
 		expect(Object.keys(byId)).toEqual(['5001', '5002', '5003', '5004', '5005', '5006', '5007']);
-		expect(byId['5001']).toEqual({ status: 'done', stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 }], creditNote: { gross: 2413, vat: 402, net: 2011 }, exceptions: [] });
-		expect(byId['5002'].stock).toEqual([{ sku: 'HOODIE-GRY-L', siteId: '1', locationId: 'QUAR', delta: 1 }]);
+		expect(byId['5001']).toEqual({
+			status: 'done',
+			stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 }],
+			creditNote: { gross: 2413, vat: 402, net: 2011 },
+			exceptions: [],
+		});
+		expect(byId['5002'].stock).toEqual([
+			{ sku: 'HOODIE-GRY-L', siteId: '1', locationId: 'QUAR', delta: 1 },
+		]);
 		expect(byId['5005'].creditNote).toEqual({ gross: 3574, vat: 596, net: 2978 });
-		expect(byId['5003']).toMatchObject({ status: 'exception', stock: [], creditNote: null, exceptions: ['unmapped_disposition'] });
+		expect(byId['5003']).toMatchObject({
+			status: 'exception',
+			stock: [],
+			creditNote: null,
+			exceptions: ['unmapped_disposition'],
+		});
 		expect(byId['5004'].exceptions).toEqual(['archived_sku']);
-		expect(byId['5007']).toMatchObject({ status: 'exception', creditNote: null, exceptions: ['order_not_found'] });
+		expect(byId['5007']).toMatchObject({
+			status: 'exception',
+			creditNote: null,
+			exceptions: ['order_not_found'],
+		});
 		expect(DEFAULT_SCENARIO.client).toBe('Demo');
 	});
 
@@ -25,30 +50,106 @@ describe('demo scenario', () => {
 	});
 
 	it('every default return exists in the default ReBound fixture', () => {
-		const ids = (JSON.parse(fs.readFileSync(DEFAULT_FIXTURES.rebound, 'utf8')).returns as Array<{ id: number }>).map((r) => String(r.id));
+		const ids = (
+			JSON.parse(fs.readFileSync(DEFAULT_FIXTURES.rebound, 'utf8')).returns as Array<{ id: number }>
+		).map((r) => String(r.id));
 		expect(() => checkScenarioAgainstFixture(DEFAULT_SCENARIO, ids, 'default')).not.toThrow();
-		expect(() => checkScenarioAgainstFixture(DEFAULT_SCENARIO, ids.filter((i) => i !== '5004' && i !== '5006'), 'mine.json')).toThrow('scenario returns not in the ReBound fixture mine.json: 5004, 5006');
+		expect(() =>
+			checkScenarioAgainstFixture(
+				DEFAULT_SCENARIO,
+				ids.filter((i) => i !== '5004' && i !== '5006'),
+				'mine.json',
+			),
+		).toThrow('scenario returns not in the ReBound fixture mine.json: 5004, 5006');
 	});
 
 	it.each([
 		[{ returns: [] }, 'returns: Array must contain at least 1 element(s)'],
-		[{ returns: [{ returnId: 'RB1', label: 'x', expect: { status: 'done' } }] }, 'returns.0.returnId: expected a numeric ReBound return id'],
-		[{ returns: [{ returnId: 1, label: 'x', expect: { status: 'finished' } }] }, 'returns.0.expect.status'],
-		[{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done', creditNote: { gross: '24.13', vat: '4.02', net: '20.12' } } }] }, 'returns.0.expect.creditNote: gross must equal vat + net'],
-		[{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done', creditNote: { gross: '24.1', vat: '4.02', net: '20.08' } } }] }, 'returns.0.expect.creditNote.gross: expected pounds and pence like "24.13"'],
-		[{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done', stock: [{ sku: 'A', siteId: '1', locationId: 'A1', delta: 0 }] } }] }, 'returns.0.expect.stock.0.delta: delta 0 is not a move'],
-		[{ returns: [{ returnId: 1, label: 'x', expect: { status: 'exception', exceptions: ['weird'] } }] }, 'returns.0.expect.exceptions.0'],
-		[{ returns: [{ returnId: 1, label: 'a', expect: { status: 'done' } }, { returnId: '1', label: 'b', expect: { status: 'done' } }] }, 'returns.1.returnId: return 1 is listed twice'],
-		[{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done' }, extra: true }] }, "returns.0: Unrecognized key(s) in object: 'extra'"],
+		[
+			{ returns: [{ returnId: 'RB1', label: 'x', expect: { status: 'done' } }] },
+			'returns.0.returnId: expected a numeric ReBound return id',
+		],
+		[
+			{ returns: [{ returnId: 1, label: 'x', expect: { status: 'finished' } }] },
+			'returns.0.expect.status',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						expect: { status: 'done', creditNote: { gross: '24.13', vat: '4.02', net: '20.12' } },
+					},
+				],
+			},
+			'returns.0.expect.creditNote: gross must equal vat + net',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						expect: { status: 'done', creditNote: { gross: '24.1', vat: '4.02', net: '20.08' } },
+					},
+				],
+			},
+			'returns.0.expect.creditNote.gross: expected pounds and pence like "24.13"',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						expect: {
+							status: 'done',
+							stock: [{ sku: 'A', siteId: '1', locationId: 'A1', delta: 0 }],
+						},
+					},
+				],
+			},
+			'returns.0.expect.stock.0.delta: delta 0 is not a move',
+		],
+		[
+			{
+				returns: [
+					{ returnId: 1, label: 'x', expect: { status: 'exception', exceptions: ['weird'] } },
+				],
+			},
+			'returns.0.expect.exceptions.0',
+		],
+		[
+			{
+				returns: [
+					{ returnId: 1, label: 'a', expect: { status: 'done' } },
+					{ returnId: '1', label: 'b', expect: { status: 'done' } },
+				],
+			},
+			'returns.1.returnId: return 1 is listed twice',
+		],
+		[
+			{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done' }, extra: true }] },
+			"returns.0: Unrecognized key(s) in object: 'extra'",
+		],
 	])('a bad scenario is refused naming the field: %j', (raw, message) => {
 		expect(() => parseScenario(raw, 'my.json')).toThrow(`my.json is invalid: `);
 		expect(() => parseScenario(raw, 'my.json')).toThrow(message);
 	});
 
 	it('defaults: stock [], no credit note, no exceptions, client Demo', () => {
-		expect(parseScenario({ returns: [{ returnId: 42, label: 'x', expect: { status: 'done' } }] })).toEqual({
+		expect(
+			parseScenario({ returns: [{ returnId: 42, label: 'x', expect: { status: 'done' } }] }),
+		).toEqual({
 			client: 'Demo',
-			returns: [{ returnId: '42', label: 'x', expect: { status: 'done', stock: [], creditNote: null, exceptions: [] } }],
+			returns: [
+				{
+					returnId: '42',
+					label: 'x',
+					expect: { status: 'done', stock: [], creditNote: null, exceptions: [] },
+				},
+			],
 		});
 	});
 });
@@ -93,11 +194,19 @@ describe('demo --fixture', () => {
 		const odd = write('c.json', { hello: 'world' });
 		fs.writeFileSync(path.join(dir, 'broken.json'), '{nope');
 		fs.mkdirSync(path.join(dir, 'empty'));
-		expect(() => resolveFixtures([k1, k2])).toThrow(`--fixture: two khaos fixtures given (${k1} and ${k2})`);
-		expect(() => resolveFixtures([odd])).toThrow(`--fixture ${odd}: neither a Khaos fixture (sites, products) nor a ReBound fixture (returns)`);
+		expect(() => resolveFixtures([k1, k2])).toThrow(
+			`--fixture: two khaos fixtures given (${k1} and ${k2})`,
+		);
+		expect(() => resolveFixtures([odd])).toThrow(
+			`--fixture ${odd}: neither a Khaos fixture (sites, products) nor a ReBound fixture (returns)`,
+		);
 		expect(() => resolveFixtures([path.join(dir, 'broken.json')])).toThrow('not readable JSON');
-		expect(() => resolveFixtures([path.join(dir, 'missing.json')])).toThrow('no such file or folder');
-		expect(() => resolveFixtures([path.join(dir, 'empty')])).toThrow('the folder has no khaos*.json or rebound*.json');
+		expect(() => resolveFixtures([path.join(dir, 'missing.json')])).toThrow(
+			'no such file or folder',
+		);
+		expect(() => resolveFixtures([path.join(dir, 'empty')])).toThrow(
+			'the folder has no khaos*.json or rebound*.json',
+		);
 	});
 });
 

@@ -1,4 +1,13 @@
-import { NodeApiError, NodeHelpers, NodeOperationError, Workflow, type IDataObject, type INode, type INodeExecutionData, type INodeTypes } from 'n8n-workflow';
+import {
+	NodeApiError,
+	NodeHelpers,
+	NodeOperationError,
+	Workflow,
+	type IDataObject,
+	type INode,
+	type INodeExecutionData,
+	type INodeTypes,
+} from 'n8n-workflow';
 import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
 import * as transport from '../../../nodes/KhaosControl/transport';
 import { TransientExhaustedError, TransportError } from '../../../transports/http';
@@ -29,7 +38,11 @@ async function run(params: Record<string, MockParam>, items: IDataObject[], opts
 	return { out, fake };
 }
 
-async function runError(params: Record<string, MockParam>, items: IDataObject[], opts: RunOptions = {}): Promise<Error> {
+async function runError(
+	params: Record<string, MockParam>,
+	items: IDataObject[],
+	opts: RunOptions = {},
+): Promise<Error> {
 	try {
 		await run(params, items, opts);
 	} catch (error) {
@@ -39,12 +52,22 @@ async function runError(params: Record<string, MockParam>, items: IDataObject[],
 }
 
 const jsons = (items: INodeExecutionData[]) => items.map((i) => i.json);
-const pairs = (items: INodeExecutionData[]) => items.map((i) => (i.pairedItem as { item: number }).item);
+const pairs = (items: INodeExecutionData[]) =>
+	items.map((i) => (i.pairedItem as { item: number }).item);
 
 afterEach(() => jest.restoreAllMocks());
 
 const transient = () =>
-	new TransientExhaustedError('Khaos ExportStock', 3, 900, new TransportError('Khaos ExportStock: HTTP 503', { kind: 'http', retryable: true, status: 503 }));
+	new TransientExhaustedError(
+		'Khaos ExportStock',
+		3,
+		900,
+		new TransportError('Khaos ExportStock: HTTP 503', {
+			kind: 'http',
+			retryable: true,
+			status: 503,
+		}),
+	);
 
 describe('node description', () => {
 	test('action node usable as a tool, credential, outputs by operation, subtitle', () => {
@@ -53,21 +76,52 @@ describe('node description', () => {
 		expect(d.credentials).toEqual([{ name: 'khaosControlApi', required: true }]);
 		expect(String(d.outputs)).toContain('"Exceptions"');
 		expect(d.subtitle).toContain('operation');
-		const ops = d.properties.filter((p) => p.name === 'operation').flatMap((p) => (p.options ?? []).map((o) => (o as { value: string }).value));
-		expect(ops).toEqual(expect.arrayContaining(['get', 'validateSkus', 'getLevels', 'adjust', 'applyReturnMoves', 'import', 'process', 'reconcile', 'createFromReturn', 'findByReference']));
+		const ops = d.properties
+			.filter((p) => p.name === 'operation')
+			.flatMap((p) => (p.options ?? []).map((o) => (o as { value: string }).value));
+		expect(ops).toEqual(
+			expect.arrayContaining([
+				'get',
+				'validateSkus',
+				'getLevels',
+				'adjust',
+				'applyReturnMoves',
+				'import',
+				'process',
+				'reconcile',
+				'createFromReturn',
+				'findByReference',
+			]),
+		);
 	});
 
 	test('outputs resolved by n8n: Valid/Moved/Created + Exceptions for the batch operations, one output otherwise', () => {
 		const d = new KhaosControl().description;
-		const nodeTypes = { getByName: () => ({ description: d }), getByNameAndVersion: () => ({ description: d }), getKnownTypes: () => ({}) } as unknown as INodeTypes;
+		const nodeTypes = {
+			getByName: () => ({ description: d }),
+			getByNameAndVersion: () => ({ description: d }),
+			getKnownTypes: () => ({}),
+		} as unknown as INodeTypes;
 		const outputsFor = (resource: string, operation: string) => {
-			const node: INode = { id: '1', name: 'Khaos', type: 'khaosControl', typeVersion: 1, position: [0, 0], parameters: { resource, operation } };
+			const node: INode = {
+				id: '1',
+				name: 'Khaos',
+				type: 'khaosControl',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: { resource, operation },
+			};
 			const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
-			return NodeHelpers.getNodeOutputs(workflow, node, d).map((o) => (typeof o === 'string' ? o : `${o.type}:${o.displayName}`));
+			return NodeHelpers.getNodeOutputs(workflow, node, d).map((o) =>
+				typeof o === 'string' ? o : `${o.type}:${o.displayName}`,
+			);
 		};
 		expect(outputsFor('product', 'validateSkus')).toEqual(['main:Valid', 'main:Exceptions']);
 		expect(outputsFor('stock', 'applyReturnMoves')).toEqual(['main:Moved', 'main:Exceptions']);
-		expect(outputsFor('creditNote', 'createFromReturn')).toEqual(['main:Created', 'main:Exceptions']);
+		expect(outputsFor('creditNote', 'createFromReturn')).toEqual([
+			'main:Created',
+			'main:Exceptions',
+		]);
 		expect(outputsFor('salesOrder', 'get')).toEqual(['main:']);
 	});
 
@@ -80,13 +134,19 @@ describe('node description', () => {
 
 describe('Product', () => {
 	test('Get: one batched look-up for all items, one output item per code, pairedItem', async () => {
-		const { out, fake } = await run({ resource: 'product', operation: 'get', mappingType: 1 }, [{}, {}], {
-			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M, MUG-WHT' }, { stockCodes: 'JEANS-BLU-32' }],
-		});
+		const { out, fake } = await run(
+			{ resource: 'product', operation: 'get', mappingType: 1 },
+			[{}, {}],
+			{
+				paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M, MUG-WHT' }, { stockCodes: 'JEANS-BLU-32' }],
+			},
+		);
 		expect(fake.calls.getProducts).toBe(1);
 		expect(fake.log[0].args[0]).toEqual(['TSHIRT-RED-M', 'MUG-WHT', 'JEANS-BLU-32']);
 		expect(out).toHaveLength(1);
-		expect(jsons(out[0]).map((j) => [j.code, j.stockId, j.discontinued, j.usableForReturns])).toEqual([
+		expect(
+			jsons(out[0]).map((j) => [j.code, j.stockId, j.discontinued, j.usableForReturns]),
+		).toEqual([
 			['TSHIRT-RED-M', '10001', false, true],
 			['MUG-WHT', '10004', true, true],
 			['JEANS-BLU-32', '10002', false, true],
@@ -96,9 +156,13 @@ describe('Product', () => {
 	});
 
 	test('Get: an unknown code fails the item with NodeOperationError and its index, or an error item with continueOnFail', async () => {
-		const err = await runError({ resource: 'product', operation: 'get', mappingType: 1 }, [{}, {}], {
-			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'NOPE-1' }],
-		});
+		const err = await runError(
+			{ resource: 'product', operation: 'get', mappingType: 1 },
+			[{}, {}],
+			{
+				paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'NOPE-1' }],
+			},
+		);
 		expect(err).toBeInstanceOf(NodeOperationError);
 		expect(err.message).toContain('NOPE-1');
 		expect((err as NodeOperationError).context.itemIndex).toBe(1);
@@ -107,25 +171,54 @@ describe('Product', () => {
 			continueOnFail: true,
 			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'NOPE-1' }],
 		});
-		expect(jsons(out[0])).toEqual([expect.objectContaining({ code: 'TSHIRT-RED-M' }), { error: expect.stringContaining('NOPE-1') }]);
+		expect(jsons(out[0])).toEqual([
+			expect.objectContaining({ code: 'TSHIRT-RED-M' }),
+			{ error: expect.stringContaining('NOPE-1') },
+		]);
 		expect(pairs(out[0])).toEqual([0, 1]);
 	});
 
 	describe('Validate SKUs', () => {
-		const good = mappedReturn('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }, { sku: 'MUG-WHT', quantity: 2 }]);
-		const archived = mappedReturn('R2', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'SCARF-OLD' }]);
-		const unknownAndGift = mappedReturn('R3', 'WEB-1001', [{ sku: 'NO-SUCH-SKU' }, { sku: 'GIFTCARD-25' }, { sku: 'JEANS-BLU-32' }]);
+		const good = mappedReturn('R1', 'WEB-1002', [
+			{ sku: 'HOODIE-GRY-L' },
+			{ sku: 'MUG-WHT', quantity: 2 },
+		]);
+		const archived = mappedReturn('R2', 'WEB-1003', [
+			{ sku: 'TSHIRT-RED-M' },
+			{ sku: 'SCARF-OLD' },
+		]);
+		const unknownAndGift = mappedReturn('R3', 'WEB-1001', [
+			{ sku: 'NO-SUCH-SKU' },
+			{ sku: 'GIFTCARD-25' },
+			{ sku: 'JEANS-BLU-32' },
+		]);
 
 		test('one look-up of the distinct codes; whole returns pass or fail; exceptions per bad line with payload', async () => {
-			const { out, fake } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good, archived, unknownAndGift, { sku: 'TSHIRT-RED-M' }, { foo: 1 }]);
+			const { out, fake } = await run(
+				{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+				[good, archived, unknownAndGift, { sku: 'TSHIRT-RED-M' }, { foo: 1 }],
+			);
 			expect(fake.calls.getProducts).toBe(1);
-			expect(new Set(fake.log[0].args[0] as string[])).toEqual(new Set(['HOODIE-GRY-L', 'MUG-WHT', 'TSHIRT-RED-M', 'SCARF-OLD', 'NO-SUCH-SKU', 'GIFTCARD-25', 'JEANS-BLU-32']));
+			expect(new Set(fake.log[0].args[0] as string[])).toEqual(
+				new Set([
+					'HOODIE-GRY-L',
+					'MUG-WHT',
+					'TSHIRT-RED-M',
+					'SCARF-OLD',
+					'NO-SUCH-SKU',
+					'GIFTCARD-25',
+					'JEANS-BLU-32',
+				]),
+			);
 			expect((fake.log[0].args[0] as string[]).length).toBe(7);
 
 			const [valid, exceptions] = out;
 			expect(jsons(valid).map((j) => j.returnId ?? j.sku)).toEqual(['R1', 'TSHIRT-RED-M']);
 			expect(pairs(valid)).toEqual([0, 3]);
-			const r1 = valid[0].json as { lines: Array<{ product: { stockId: string }; discontinued: boolean }>; skuValidation: { discontinued: string[] } };
+			const r1 = valid[0].json as {
+				lines: Array<{ product: { stockId: string }; discontinued: boolean }>;
+				skuValidation: { discontinued: string[] };
+			};
 			expect(r1.lines.map((l) => [l.product.stockId, l.discontinued])).toEqual([
 				['10003', false],
 				['10004', true],
@@ -142,20 +235,32 @@ describe('Product', () => {
 			expect(pairs(exceptions)).toEqual([4, 1, 2, 2]);
 			expect(JSON.parse(exceptions[1].json.payload as string)).toEqual(archived);
 			expect(exceptions[3].json.message).toContain('not stock controlled');
-			expect(exceptions[1].json).toMatchObject({ exception: true, stage: 'validate', owner: 'ops', orderReference: 'WEB-1003' });
+			expect(exceptions[1].json).toMatchObject({
+				exception: true,
+				stage: 'validate',
+				owner: 'ops',
+				orderReference: 'WEB-1003',
+			});
 		});
 
 		test("the mapping's khaosSku is what is checked", async () => {
 			const aliased = mappedReturn('R9', 'WEB-1001', [{ sku: 'TSHIRT-RED-M' }]);
 			(aliased.lines[0] as { sku: string }).sku = 'OLD-TSHIRT-CODE';
-			const { out, fake } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [aliased]);
+			const { out, fake } = await run(
+				{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+				[aliased],
+			);
 			expect(fake.log[0].args[0]).toEqual(['TSHIRT-RED-M']);
 			expect(out[0]).toHaveLength(1);
 		});
 
 		test('retries exhausted → transient_exhausted for every item, no secret in the message', async () => {
 			const fake = new FakeKhaosApi().fail('getProducts', transient());
-			const { out } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good, archived], { fake });
+			const { out } = await run(
+				{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+				[good, archived],
+				{ fake },
+			);
 			expect(out[0]).toEqual([]);
 			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.owner])).toEqual([
 				['transient_exhausted', 'R1', 'tech'],
@@ -165,16 +270,27 @@ describe('Product', () => {
 		});
 
 		test('an auth failure fails the node with NodeApiError (continueOnFail: khaos_rejected exception items)', async () => {
-			const authError = new TransportError(`Khaos ExportStock: HTTP 401, credentials refused for ${PASSWORD}`, { kind: 'auth', retryable: false, status: 401 });
-			const err = await runError({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good], { fake: new FakeKhaosApi().fail('getProducts', authError) });
+			const authError = new TransportError(
+				`Khaos ExportStock: HTTP 401, credentials refused for ${PASSWORD}`,
+				{ kind: 'auth', retryable: false, status: 401 },
+			);
+			const err = await runError(
+				{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+				[good],
+				{ fake: new FakeKhaosApi().fail('getProducts', authError) },
+			);
 			expect(err).toBeInstanceOf(NodeApiError);
 			expect(err.message).not.toContain(PASSWORD);
 			expect(err.message).toContain('***');
 
-			const { out } = await run({ resource: 'product', operation: 'validateSkus', mappingType: 1 }, [good], {
-				fake: new FakeKhaosApi().fail('getProducts', authError),
-				continueOnFail: true,
-			});
+			const { out } = await run(
+				{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+				[good],
+				{
+					fake: new FakeKhaosApi().fail('getProducts', authError),
+					continueOnFail: true,
+				},
+			);
 			expect(out[1].map((i) => i.json.kind)).toEqual(['khaos_rejected']);
 			expect(JSON.stringify(out)).not.toContain(PASSWORD);
 		});
@@ -183,9 +299,13 @@ describe('Product', () => {
 
 describe('Stock', () => {
 	test('Get Levels: one call per site for all items', async () => {
-		const { out, fake } = await run({ resource: 'stock', operation: 'getLevels', site: { __rl: true, mode: 'list', value: '1' } }, [{}, {}], {
-			paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'JEANS-BLU-32' }],
-		});
+		const { out, fake } = await run(
+			{ resource: 'stock', operation: 'getLevels', site: { __rl: true, mode: 'list', value: '1' } },
+			[{}, {}],
+			{
+				paramsPerItem: [{ stockCodes: 'TSHIRT-RED-M' }, { stockCodes: 'JEANS-BLU-32' }],
+			},
+		);
 		expect(fake.calls.getStockLevels).toBe(1);
 		expect(fake.log[0].args).toEqual([['TSHIRT-RED-M', 'JEANS-BLU-32'], '1']);
 		expect(jsons(out[0]).map((j) => [j.stockCode, j.level, j.statusText])).toEqual([
@@ -196,12 +316,26 @@ describe('Stock', () => {
 	});
 
 	test("Get Levels: an empty site uses the credential's default site", async () => {
-		const { fake } = await run({ resource: 'stock', operation: 'getLevels', stockCodes: 'TSHIRT-RED-M', site: { __rl: true, mode: 'list', value: '' } }, [{}]);
+		const { fake } = await run(
+			{
+				resource: 'stock',
+				operation: 'getLevels',
+				stockCodes: 'TSHIRT-RED-M',
+				site: { __rl: true, mode: 'list', value: '' },
+			},
+			[{}],
+		);
 		expect(fake.log[0].args[1]).toBe('1');
 	});
 
 	test('Adjust: all items in one call; adjust-by / adjust-to; a rejected line fails only its item (continueOnFail)', async () => {
-		const base = { resource: 'stock', operation: 'adjust', site: { __rl: true, mode: 'id', value: '1' }, location: { __rl: true, mode: 'list', value: 'A1' }, reason: 'count' };
+		const base = {
+			resource: 'stock',
+			operation: 'adjust',
+			site: { __rl: true, mode: 'id', value: '1' },
+			location: { __rl: true, mode: 'list', value: 'A1' },
+			reason: 'count',
+		};
 		const { out, fake } = await run(base, [{}, {}, {}], {
 			continueOnFail: true,
 			paramsPerItem: [
@@ -211,7 +345,9 @@ describe('Stock', () => {
 			],
 		});
 		expect(fake.calls.adjustStock).toBe(1);
-		expect((fake.log[0].args[0] as IDataObject[]).map((a) => [a.reference, a.adjustBy, a.adjustTo])).toEqual([
+		expect(
+			(fake.log[0].args[0] as IDataObject[]).map((a) => [a.reference, a.adjustBy, a.adjustTo]),
+		).toEqual([
 			['ADJ-1', 2, undefined],
 			['ADJ-2', undefined, 9],
 			['ADJ-3', 1, undefined],
@@ -226,7 +362,17 @@ describe('Stock', () => {
 
 	test('Adjust: a missing reference is an item error before any call', async () => {
 		const err = await runError(
-			{ resource: 'stock', operation: 'adjust', site: '1', location: 'A1', stockCode: 'TSHIRT-RED-M', adjustMode: 'by', quantity: 1, reason: 'x', reference: '' },
+			{
+				resource: 'stock',
+				operation: 'adjust',
+				site: '1',
+				location: 'A1',
+				stockCode: 'TSHIRT-RED-M',
+				adjustMode: 'by',
+				quantity: 1,
+				reason: 'x',
+				reference: '',
+			},
 			[{}],
 		);
 		expect(err).toBeInstanceOf(NodeOperationError);
@@ -242,21 +388,30 @@ describe('Stock', () => {
 			{ sku: 'TSHIRT-RED-M', action: 'write_off' },
 		]);
 		// WEB-1003 sold one TSHIRT-RED-M (WEB-1001's is taken by r1 when both run together)
-		const r2 = mappedReturn('R2', 'WEB-1003', [{ sku: 'TSHIRT-RED-M', action: 'write_off', siteId: '1', locationId: 'WOFF' }]);
+		const r2 = mappedReturn('R2', 'WEB-1003', [
+			{ sku: 'TSHIRT-RED-M', action: 'write_off', siteId: '1', locationId: 'WOFF' },
+		]);
 
 		test('one batched call for every moving line; references; per-line results', async () => {
 			const { out, fake } = await run(params, [r1, r2]);
 			expect(fake.calls.adjustStock).toBe(1);
 			// the original orders are looked up first, in one batch
-			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([['WEB-1001', 'WEB-1003']]);
+			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([
+				['WEB-1001', 'WEB-1003'],
+			]);
 			const batch = fake.log.find((l) => l.method === 'adjustStock')!.args[0] as IDataObject[];
-			expect(batch.map((a) => [a.reference, a.stockCode, a.siteId, a.locationId, a.adjustBy])).toEqual([
+			expect(
+				batch.map((a) => [a.reference, a.stockCode, a.siteId, a.locationId, a.adjustBy]),
+			).toEqual([
 				['RB-R1-R1:1-move', 'TSHIRT-RED-M', '1', 'A1', 1],
 				['RB-R1-R1:2-move', 'JEANS-BLU-32', '1', 'QUAR', 2],
 				['RB-R2-R2:1-move', 'TSHIRT-RED-M', '1', 'WOFF', 1],
 			]);
 			expect(out[1]).toEqual([]);
-			const moved = out[0][0].json as { lines: Array<{ stockMove: IDataObject }>; stockMoves: IDataObject };
+			const moved = out[0][0].json as {
+				lines: Array<{ stockMove: IDataObject }>;
+				stockMoves: IDataObject;
+			};
 			expect(moved.lines.map((l) => [l.stockMove.result, l.stockMove.newLevel])).toEqual([
 				['applied', 11],
 				['applied', 2],
@@ -283,29 +438,39 @@ describe('Stock', () => {
 			const bad = mappedReturn('R3', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }, { sku: 'SCARF-OLD' }]);
 			const { out } = await run(params, [{ ...r2, orderReference: 'WEB-1001' }, bad]);
 			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['R2']);
-			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku, e.lineId, e.code])).toEqual([['khaos_rejected', 'R3', 'SCARF-OLD', 'R3:2', 'RB-R3-R3:2-move']]);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku, e.lineId, e.code])).toEqual([
+				['khaos_rejected', 'R3', 'SCARF-OLD', 'R3:2', 'RB-R3-R3:2-move'],
+			]);
 			expect(JSON.parse(out[1][0].json.payload as string)).toEqual(bad);
 			expect(pairs(out[1])).toEqual([1]);
 		});
 
 		test('invalid items → invalid_payload; retries exhausted → transient_exhausted; a SOAP fault → khaos_rejected', async () => {
-			const { out } = await run(params, [{ returnId: 'X1', lines: [] }, r1], { fake: new FakeKhaosApi().fail('adjustStock', transient()) });
+			const { out } = await run(params, [{ returnId: 'X1', lines: [] }, r1], {
+				fake: new FakeKhaosApi().fail('adjustStock', transient()),
+			});
 			expect(jsons(out[1]).map((e) => [e.kind, e.returnId])).toEqual([
 				['invalid_payload', 'X1'],
 				['transient_exhausted', 'R1'],
 			]);
 			expect(pairs(out[1])).toEqual([0, 1]);
 
-			const fault = new KhaosFault('ImportStockAdjustments', 'Adjustments XML is invalid', { code: 'invalid_request' });
+			const fault = new KhaosFault('ImportStockAdjustments', 'Adjustments XML is invalid', {
+				code: 'invalid_request',
+			});
 			const res = await run(params, [r1], { fake: new FakeKhaosApi().fail('adjustStock', fault) });
-			expect(jsons(res.out[1]).map((e) => [e.kind, e.code])).toEqual([['khaos_rejected', 'invalid_request']]);
+			expect(jsons(res.out[1]).map((e) => [e.kind, e.code])).toEqual([
+				['khaos_rejected', 'invalid_request'],
+			]);
 		});
 
 		test('a return whose original order is not in Khaos moves nothing: order_not_found naming the order, the others move', async () => {
 			const unknown = mappedReturn('R7', 'WEB-9999', [{ sku: 'TSHIRT-RED-M', action: 'restock' }]);
 			const { out, fake } = await run(params, [unknown, r2]);
 			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['R2']);
-			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.stage, e.code, e.field, e.owner])).toEqual([['order_not_found', 'R7', 'stock', 'WEB-9999', 'orderReference', 'finance']]);
+			expect(
+				jsons(out[1]).map((e) => [e.kind, e.returnId, e.stage, e.code, e.field, e.owner]),
+			).toEqual([['order_not_found', 'R7', 'stock', 'WEB-9999', 'orderReference', 'finance']]);
 			expect(String(out[1][0].json.message)).toContain('"WEB-9999" is not in Khaos');
 			expect(JSON.parse(out[1][0].json.payload as string)).toEqual(unknown);
 			expect(pairs(out[1])).toEqual([0]);
@@ -315,8 +480,12 @@ describe('Stock', () => {
 		});
 
 		test('a failed order look-up moves nothing for its returns (transient_exhausted, retried later); Check Original Order off skips the look-up', async () => {
-			const failing = await run(params, [r1], { fake: new FakeKhaosApi().fail('getSalesOrders', transient()) });
-			expect(jsons(failing.out[1]).map((e) => [e.kind, e.returnId])).toEqual([['transient_exhausted', 'R1']]);
+			const failing = await run(params, [r1], {
+				fake: new FakeKhaosApi().fail('getSalesOrders', transient()),
+			});
+			expect(jsons(failing.out[1]).map((e) => [e.kind, e.returnId])).toEqual([
+				['transient_exhausted', 'R1'],
+			]);
 			expect(failing.fake.calls.adjustStock).toBe(0);
 			const unknown = mappedReturn('R8', 'WEB-9999', [{ sku: 'TSHIRT-RED-M', action: 'restock' }]);
 			const off = await run({ ...params, options: { checkOrder: false } }, [unknown]);
@@ -337,21 +506,34 @@ describe('Stock', () => {
 
 describe('Sales Order', () => {
 	test('Get: lines and prices; one fetch per reference per execution', async () => {
-		const { out, fake } = await run({ resource: 'salesOrder', operation: 'get', lookupBy: 'associatedRef', orderReference: 'WEB-1001' }, [{}, {}]);
+		const { out, fake } = await run(
+			{
+				resource: 'salesOrder',
+				operation: 'get',
+				lookupBy: 'associatedRef',
+				orderReference: 'WEB-1001',
+			},
+			[{}, {}],
+		);
 		expect(fake.calls.getSalesOrder).toBe(1);
 		expect(out[0]).toHaveLength(2);
 		const o = out[0][0].json as { orderCode: string; lines: IDataObject[]; orderDiscount: string };
 		expect(o.orderCode).toBe('SO000101');
 		expect(o.orderDiscount).toBe('10.00');
-		expect(o.lines.map((l) => [l.stockCode, l.unitPrice, l.discountPercent, l.qtyOrdered])).toEqual([
-			['TSHIRT-RED-M', '40.00', 0, 1],
-			['JEANS-BLU-32', '30.00', 10, 2],
-		]);
+		expect(o.lines.map((l) => [l.stockCode, l.unitPrice, l.discountPercent, l.qtyOrdered])).toEqual(
+			[
+				['TSHIRT-RED-M', '40.00', 0, 1],
+				['JEANS-BLU-32', '30.00', 10, 2],
+			],
+		);
 		expect(pairs(out[0])).toEqual([0, 1]);
 	});
 
 	test('Get: not found is a NodeOperationError naming the reference', async () => {
-		const err = await runError({ resource: 'salesOrder', operation: 'get', lookupBy: 'orderCode', orderReference: 'SO999' }, [{}]);
+		const err = await runError(
+			{ resource: 'salesOrder', operation: 'get', lookupBy: 'orderCode', orderReference: 'SO999' },
+			[{}],
+		);
 		expect(err).toBeInstanceOf(NodeOperationError);
 		expect(err.message).toContain('SO999');
 	});
@@ -362,22 +544,58 @@ describe('Return', () => {
 		associatedRef: 'RB-R7',
 		customerUrn: 'C1001',
 		orderAssociatedRef: 'WEB-1001',
-		lines: [{ stockCode: 'JEANS-BLU-32', quantity: 1, orderLineId: '1002', creditNetPence: 2011, creditTaxPence: 402, creditGrossPence: 2413 }],
+		lines: [
+			{
+				stockCode: 'JEANS-BLU-32',
+				quantity: 1,
+				orderLineId: '1002',
+				creditNetPence: 2011,
+				creditTaxPence: 402,
+				creditGrossPence: 2413,
+			},
+		],
 	};
 
 	test('Import: defaults for reason and site; a second import is a duplicate success with the existing code', async () => {
 		const fake = new FakeKhaosApi();
-		const params = { resource: 'return', operation: 'import', returnJson: JSON.stringify(importJson), defaultReasonId: '2', defaultSite: { __rl: true, mode: 'id', value: '' } };
+		const params = {
+			resource: 'return',
+			operation: 'import',
+			returnJson: JSON.stringify(importJson),
+			defaultReasonId: '2',
+			defaultSite: { __rl: true, mode: 'id', value: '' },
+		};
 		const first = await run(params, [{}], { fake });
-		expect(first.out[0][0].json).toMatchObject({ imported: true, duplicate: false, returnCode: 'RTN000001' });
-		expect(fake.imports[0].lines[0]).toMatchObject({ reasonId: '2', siteId: '1', locationId: null, restock: false, creditGrossPence: 2413 });
+		expect(first.out[0][0].json).toMatchObject({
+			imported: true,
+			duplicate: false,
+			returnCode: 'RTN000001',
+		});
+		expect(fake.imports[0].lines[0]).toMatchObject({
+			reasonId: '2',
+			siteId: '1',
+			locationId: null,
+			restock: false,
+			creditGrossPence: 2413,
+		});
 		const second = await run(params, [{}], { fake });
-		expect(second.out[0][0].json).toMatchObject({ imported: false, duplicate: true, returnCode: 'RTN000001' });
+		expect(second.out[0][0].json).toMatchObject({
+			imported: false,
+			duplicate: true,
+			returnCode: 'RTN000001',
+		});
 		expect(fake.imports).toHaveLength(1);
 	});
 
 	test('Import: a bad return names the field', async () => {
-		const err = await runError({ resource: 'return', operation: 'import', returnJson: { ...importJson, lines: [{ ...importJson.lines[0], quantity: 0 }] } }, [{}]);
+		const err = await runError(
+			{
+				resource: 'return',
+				operation: 'import',
+				returnJson: { ...importJson, lines: [{ ...importJson.lines[0], quantity: 0 }] },
+			},
+			[{}],
+		);
 		expect(err).toBeInstanceOf(NodeOperationError);
 		expect(err.message).toContain('lines[0].quantity');
 	});
@@ -385,13 +603,36 @@ describe('Return', () => {
 	test('Process: already processed is a success', async () => {
 		const fake = new FakeKhaosApi();
 		fake.processed.add('RTN000042');
-		const { out } = await run({ resource: 'return', operation: 'process', returnCode: 'RTN000042', manualAuthCode: 'REBOUND' }, [{}], { fake });
-		expect(out[0][0].json).toEqual({ returnCode: 'RTN000042', outcome: 'already_processed', processed: true, alreadyProcessed: true });
+		const { out } = await run(
+			{
+				resource: 'return',
+				operation: 'process',
+				returnCode: 'RTN000042',
+				manualAuthCode: 'REBOUND',
+			},
+			[{}],
+			{ fake },
+		);
+		expect(out[0][0].json).toEqual({
+			returnCode: 'RTN000042',
+			outcome: 'already_processed',
+			processed: true,
+			alreadyProcessed: true,
+		});
 	});
 
 	test('Process: a fault is a NodeApiError with the item index', async () => {
-		const fake = new FakeKhaosApi().fail('processReturn', new KhaosFault('ProcessReturn', 'Return does not exist or has been deleted.', { code: 'return_not_found' }));
-		const err = await runError({ resource: 'return', operation: 'process', returnCode: 'RTN9', manualAuthCode: 'REBOUND' }, [{}], { fake });
+		const fake = new FakeKhaosApi().fail(
+			'processReturn',
+			new KhaosFault('ProcessReturn', 'Return does not exist or has been deleted.', {
+				code: 'return_not_found',
+			}),
+		);
+		const err = await runError(
+			{ resource: 'return', operation: 'process', returnCode: 'RTN9', manualAuthCode: 'REBOUND' },
+			[{}],
+			{ fake },
+		);
 		expect(err).toBeInstanceOf(NodeApiError);
 		expect(err.message).toContain('Return does not exist or has been deleted.');
 		expect((err as NodeApiError).context.itemIndex).toBe(0);
@@ -399,7 +640,12 @@ describe('Return', () => {
 });
 
 describe('Return → Reconcile', () => {
-	const RECONCILE = { resource: 'return', operation: 'reconcile', exceptionsJson: '[]', options: { title: 'Daily check', tolerancePencePerLine: 1 } };
+	const RECONCILE = {
+		resource: 'return',
+		operation: 'reconcile',
+		exceptionsJson: '[]',
+		options: { title: 'Daily check', tolerancePencePerLine: 1 },
+	};
 	const r1 = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'restock' }]);
 	const r2 = mappedReturn('R2', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'quarantine' }]);
 
@@ -407,7 +653,9 @@ describe('Return → Reconcile', () => {
 	async function applied(): Promise<FakeKhaosApi> {
 		const fake = new FakeKhaosApi();
 		await run({ resource: 'stock', operation: 'applyReturnMoves' }, [r1, r2], { fake });
-		await run({ resource: 'creditNote', operation: 'createFromReturn', options: {} }, [r1], { fake });
+		await run({ resource: 'creditNote', operation: 'createFromReturn', options: {} }, [r1], {
+			fake,
+		});
 		fake.log.length = 0;
 		for (const k of Object.keys(fake.calls) as Array<keyof typeof fake.calls>) fake.calls[k] = 0;
 		return fake;
@@ -422,18 +670,39 @@ describe('Return → Reconcile', () => {
 		expect(item.pairedItem).toEqual([{ item: 0 }, { item: 1 }]);
 		expect(fake.calls.getOrderStatuses).toBe(1);
 		expect(fake.calls.getStockAdjustments).toBe(1);
-		expect(fake.log.find((l) => l.method === 'getOrderStatuses')?.args[0]).toEqual(['RB-R1', 'RB-R2']);
-		expect(fake.log.find((l) => l.method === 'getStockAdjustments')?.args[0]).toEqual({ prefixes: ['RB-R1-', 'RB-R2-'] });
-		const report = item.json as IDataObject & { summary: { countsByStatus: Record<string, number>; totals: IDataObject }; perReturn: IDataObject[] };
-		expect(report.summary.countsByStatus).toMatchObject({ complete: 1, credit_pending: 1, stock_pending: 0, duplicate_credit: 0 });
+		expect(fake.log.find((l) => l.method === 'getOrderStatuses')?.args[0]).toEqual([
+			'RB-R1',
+			'RB-R2',
+		]);
+		expect(fake.log.find((l) => l.method === 'getStockAdjustments')?.args[0]).toEqual({
+			prefixes: ['RB-R1-', 'RB-R2-'],
+		});
+		const report = item.json as IDataObject & {
+			summary: { countsByStatus: Record<string, number>; totals: IDataObject };
+			perReturn: IDataObject[];
+		};
+		expect(report.summary.countsByStatus).toMatchObject({
+			complete: 1,
+			credit_pending: 1,
+			stock_pending: 0,
+			duplicate_credit: 0,
+		});
 		expect(report.perReturn.map((p) => [p.returnId, p.status])).toEqual([
 			['R1', 'complete'],
 			['R2', 'credit_pending'],
 		]);
 		const k1 = report.perReturn[0].khaos as IDataObject;
 		expect(k1).toMatchObject({ imported: true, processed: true, adjustments: 1 });
-		expect((k1.creditNotes as IDataObject[]).map((n) => [n.orderCode, n.netPence])).toEqual([['CNRTN000001', 2011]]);
-		expect(report.summary.totals).toMatchObject({ returns: 2, complete: 1, needsAttention: 1, creditNotes: 1, adjustments: 2 });
+		expect((k1.creditNotes as IDataObject[]).map((n) => [n.orderCode, n.netPence])).toEqual([
+			['CNRTN000001', 2011],
+		]);
+		expect(report.summary.totals).toMatchObject({
+			returns: 2,
+			complete: 1,
+			needsAttention: 1,
+			creditNotes: 1,
+			adjustments: 2,
+		});
 		expect(report.title).toBe('Daily check');
 		expect(item.json.subject).toBe('Daily check: 1 of 2 complete, 1 needs attention');
 		expect(item.json.markdown).toEqual(expect.stringContaining('Daily check'));
@@ -448,12 +717,40 @@ describe('Return → Reconcile', () => {
 	test('open exception rows come from the JSON parameter and hold the return in "exception"', async () => {
 		const fake = await applied();
 		const rows = [
-			{ key: 'R2|credit|khaos_rejected|', kind: 'khaos_rejected', owner: 'tech', status: 'open', returnId: 'R2', sku: null, message: 'Khaos refused', firstSeen: '2026-11-27T08:00:00Z', lastSeen: '2026-11-27T08:00:00Z', attempts: 1 },
-			{ key: 'R9|validate|unknown_sku|X', kind: 'unknown_sku', owner: 'ops', status: 'resolved', returnId: 'R9', message: 'old', attempts: 0 },
+			{
+				key: 'R2|credit|khaos_rejected|',
+				kind: 'khaos_rejected',
+				owner: 'tech',
+				status: 'open',
+				returnId: 'R2',
+				sku: null,
+				message: 'Khaos refused',
+				firstSeen: '2026-11-27T08:00:00Z',
+				lastSeen: '2026-11-27T08:00:00Z',
+				attempts: 1,
+			},
+			{
+				key: 'R9|validate|unknown_sku|X',
+				kind: 'unknown_sku',
+				owner: 'ops',
+				status: 'resolved',
+				returnId: 'R9',
+				message: 'old',
+				attempts: 0,
+			},
 		];
-		const { out } = await run({ ...RECONCILE, exceptionsJson: JSON.stringify(rows) }, [r1, r2], { fake });
-		const report = out[0][0].json as IDataObject & { summary: { countsByStatus: Record<string, number> }; openExceptions: IDataObject };
-		expect(report.summary.countsByStatus).toMatchObject({ complete: 1, exception: 1, credit_pending: 0 });
+		const { out } = await run({ ...RECONCILE, exceptionsJson: JSON.stringify(rows) }, [r1, r2], {
+			fake,
+		});
+		const report = out[0][0].json as IDataObject & {
+			summary: { countsByStatus: Record<string, number> };
+			openExceptions: IDataObject;
+		};
+		expect(report.summary.countsByStatus).toMatchObject({
+			complete: 1,
+			exception: 1,
+			credit_pending: 0,
+		});
 		expect(report.openExceptions).toMatchObject({ total: 1, byOwner: { tech: 1 } });
 	});
 
@@ -476,8 +773,13 @@ describe('Return → Reconcile', () => {
 		const b = mappedReturn('R1-2', 'WEB-1001', [{ sku: 'TSHIRT-RED-M', action: 'restock' }]);
 		await run({ resource: 'stock', operation: 'applyReturnMoves' }, [b], { fake });
 		const { out } = await run(RECONCILE, [a, b, { returnId: 'BAD', lines: 'x' }], { fake });
-		const report = out[0][0].json as IDataObject & { perReturn: IDataObject[]; issues: IDataObject[] };
-		expect(report.perReturn.map((p) => [p.returnId, p.status, (p.khaos as IDataObject).adjustments])).toEqual([
+		const report = out[0][0].json as IDataObject & {
+			perReturn: IDataObject[];
+			issues: IDataObject[];
+		};
+		expect(
+			report.perReturn.map((p) => [p.returnId, p.status, (p.khaos as IDataObject).adjustments]),
+		).toEqual([
 			['R1', 'pending', 0],
 			['R1-2', 'credit_pending', 1],
 		]);
@@ -494,32 +796,86 @@ describe('Return → Reconcile', () => {
 		const failed = await runError(RECONCILE, [r1], { fake });
 		expect(failed).toBeInstanceOf(NodeApiError);
 
-		const { out } = await run(RECONCILE, [r1, r2], { fake: new FakeKhaosApi().fail('getOrderStatuses', transient()), continueOnFail: true });
+		const { out } = await run(RECONCILE, [r1, r2], {
+			fake: new FakeKhaosApi().fail('getOrderStatuses', transient()),
+			continueOnFail: true,
+		});
 		expect(out[0]).toHaveLength(1);
-		expect(out[0][0].json).toEqual({ error: expect.stringContaining('503'), errorDescription: expect.any(String) });
+		expect(out[0][0].json).toEqual({
+			error: expect.stringContaining('503'),
+			errorDescription: expect.any(String),
+		});
 	});
 });
 
 describe('Credit Note', () => {
-	const params = { resource: 'creditNote', operation: 'createFromReturn', options: { deliveryPolicy: 'never' } };
+	const params = {
+		resource: 'creditNote',
+		operation: 'createFromReturn',
+		options: { deliveryPolicy: 'never' },
+	};
 
 	test('the worked example: one JEANS-BLU-32 from WEB-1001 credits 24.13 gross, 4.02 VAT, 20.11 net', async () => {
-		const ret = mappedReturn('R1', 'WEB-1001', [{ sku: 'JEANS-BLU-32', action: 'quarantine', reasonId: '4' }], { refundPence: 2413 });
+		const ret = mappedReturn(
+			'R1',
+			'WEB-1001',
+			[{ sku: 'JEANS-BLU-32', action: 'quarantine', reasonId: '4' }],
+			{ refundPence: 2413 },
+		);
 		const { out, fake } = await run(params, [ret]);
 		expect(out[1]).toEqual([]);
 		const cn = out[0][0].json as IDataObject & { totals: IDataObject; lines: IDataObject[] };
-		expect(cn.totals).toEqual({ netPence: 2011, vatPence: 402, grossPence: 2413, net: '20.11', vat: '4.02', gross: '24.13' });
-		expect(cn).toMatchObject({ returnId: 'R1', associatedRef: 'RB-R1', returnCode: 'RTN000001', processed: 'processed', duplicate: false, currency: 'GBP', orderCode: 'SO000101' });
-		expect(cn.lines).toEqual([expect.objectContaining({ orderLineId: '1002', sku: 'JEANS-BLU-32', returnLineIds: ['R1:1'], reasonId: '4', siteId: '1', locationId: 'QUAR' })]);
+		expect(cn.totals).toEqual({
+			netPence: 2011,
+			vatPence: 402,
+			grossPence: 2413,
+			net: '20.11',
+			vat: '4.02',
+			gross: '24.13',
+		});
+		expect(cn).toMatchObject({
+			returnId: 'R1',
+			associatedRef: 'RB-R1',
+			returnCode: 'RTN000001',
+			processed: 'processed',
+			duplicate: false,
+			currency: 'GBP',
+			orderCode: 'SO000101',
+		});
+		expect(cn.lines).toEqual([
+			expect.objectContaining({
+				orderLineId: '1002',
+				sku: 'JEANS-BLU-32',
+				returnLineIds: ['R1:1'],
+				reasonId: '4',
+				siteId: '1',
+				locationId: 'QUAR',
+			}),
+		]);
 		expect((cn.mismatch as IDataObject).overTolerance).toBe(false);
 		expect(fake.imports[0]).toMatchObject({
 			associatedRef: 'RB-R1',
 			customerUrn: 'C1001',
 			orderAssociatedRef: 'WEB-1001',
 			delivery: null,
-			lines: [{ stockCode: 'JEANS-BLU-32', quantity: 1, orderLineId: '1002', reasonId: '4', siteId: '1', locationId: 'QUAR', restock: false, creditNetPence: 2011, creditTaxPence: 402, creditGrossPence: 2413 }],
+			lines: [
+				{
+					stockCode: 'JEANS-BLU-32',
+					quantity: 1,
+					orderLineId: '1002',
+					reasonId: '4',
+					siteId: '1',
+					locationId: 'QUAR',
+					restock: false,
+					creditNetPence: 2011,
+					creditTaxPence: 402,
+					creditGrossPence: 2413,
+				},
+			],
 		});
-		expect(fake.log.filter((l) => l.method === 'processReturn').map((l) => l.args)).toEqual([['RTN000001', 'REBOUND']]);
+		expect(fake.log.filter((l) => l.method === 'processReturn').map((l) => l.args)).toEqual([
+			['RTN000001', 'REBOUND'],
+		]);
 	});
 
 	test('ProcessReturn calls run at most Process Concurrency at once, and every return is still processed once, in input order', async () => {
@@ -539,17 +895,36 @@ describe('Credit Note', () => {
 			}
 		}
 		// three orders: one wave of three returns (a wave holds one return per order)
-		const rets = ['WEB-1001', 'WEB-1002', 'WEB-1003'].map((o, i) => mappedReturn(`P${i}`, o, [{ sku: o === 'WEB-1002' ? 'HOODIE-GRY-L' : o === 'WEB-1003' ? 'TSHIRT-RED-M' : 'JEANS-BLU-32' }]));
+		const rets = ['WEB-1001', 'WEB-1002', 'WEB-1003'].map((o, i) =>
+			mappedReturn(`P${i}`, o, [
+				{
+					sku:
+						o === 'WEB-1002' ? 'HOODIE-GRY-L' : o === 'WEB-1003' ? 'TSHIRT-RED-M' : 'JEANS-BLU-32',
+				},
+			]),
+		);
 		for (const [limit, expected] of [
 			[2, 2],
 			[1, 1],
 			[undefined, 3],
 		] as const) {
 			const fake = new SlowFake();
-			const { out } = await run({ ...params, options: { ...params.options, ...(limit ? { processConcurrency: limit } : {}) } }, rets, { fake });
-			expect({ limit, exceptions: jsons(out[1]).map((e) => [e.returnId, e.kind, e.message]) }).toEqual({ limit, exceptions: [] });
+			const { out } = await run(
+				{
+					...params,
+					options: { ...params.options, ...(limit ? { processConcurrency: limit } : {}) },
+				},
+				rets,
+				{ fake },
+			);
+			expect({
+				limit,
+				exceptions: jsons(out[1]).map((e) => [e.returnId, e.kind, e.message]),
+			}).toEqual({ limit, exceptions: [] });
 			expect({ limit, most: fake.most }).toEqual({ limit, most: expected });
-			expect(jsons(out[0]).map((j) => [j.returnId, j.processed])).toEqual(rets.map((r) => [r.returnId, 'processed']));
+			expect(jsons(out[0]).map((j) => [j.returnId, j.processed])).toEqual(
+				rets.map((r) => [r.returnId, 'processed']),
+			);
 			expect(fake.log.filter((l) => l.method === 'processReturn')).toHaveLength(3);
 		}
 	});
@@ -563,16 +938,24 @@ describe('Credit Note', () => {
 		// one batched ExportOrders for both orders (was one getSalesOrder per order: 2)
 		expect(fake.calls.getSalesOrders).toBe(1);
 		expect(fake.calls.getSalesOrder).toBe(0);
-		expect(fake.log.find((l) => l.method === 'getSalesOrders')?.args[0]).toEqual(['WEB-1001', 'WEB-1002']);
+		expect(fake.log.find((l) => l.method === 'getSalesOrders')?.args[0]).toEqual([
+			'WEB-1001',
+			'WEB-1002',
+		]);
 		// the batched look-up, then the re-check of D's quantity exception (credited meanwhile by an overlapping run? no: it stays)
-		expect(fake.log.filter((l) => l.method === 'getOrderStatuses').map((l) => l.args[0])).toEqual([['RB-A', 'RB-B', 'RB-C', 'RB-D'], ['RB-D']]);
+		expect(fake.log.filter((l) => l.method === 'getOrderStatuses').map((l) => l.args[0])).toEqual([
+			['RB-A', 'RB-B', 'RB-C', 'RB-D'],
+			['RB-D'],
+		]);
 		expect(jsons(out[0]).map((j) => [j.returnId, (j.totals as IDataObject).grossPence])).toEqual([
 			['A', 2413],
 			['B', 1600],
 			['C', 2413 + 3574],
 		]);
 		// 2413 + 2413 + 3574 = 8400 = 94.00 − 10.00: the whole order, to the penny
-		expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku])).toEqual([['quantity_exceeds_sold', 'D', 'JEANS-BLU-32']]);
+		expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.sku])).toEqual([
+			['quantity_exceeds_sold', 'D', 'JEANS-BLU-32'],
+		]);
 		expect(pairs(out[0])).toEqual([0, 1, 2]);
 		expect(pairs(out[1])).toEqual([3]);
 		expect(JSON.parse(out[1][0].json.payload as string)).toEqual(d);
@@ -591,7 +974,9 @@ describe('Credit Note', () => {
 					lines: [{ ...base.lines[0], lineId: `300${i}1` }],
 				});
 			}
-			return Array.from({ length: 5 }, (_, i) => mappedReturn(`T${i}`, `WEB-300${i}`, [{ sku: 'TSHIRT-RED-M' }]));
+			return Array.from({ length: 5 }, (_, i) =>
+				mappedReturn(`T${i}`, `WEB-300${i}`, [{ sku: 'TSHIRT-RED-M' }]),
+			);
 		}
 
 		test('batch size 2: orders and imports in batches of 2, results in input order, ProcessReturn one a call', async () => {
@@ -600,15 +985,21 @@ describe('Credit Note', () => {
 			const { out } = await run(params, returns, { fake, credentials: { batchSize: 2 } });
 			expect(out[1]).toEqual([]);
 			expect(fake.calls.getSalesOrders).toBe(3);
-			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([['WEB-3000', 'WEB-3001'], ['WEB-3002', 'WEB-3003'], ['WEB-3004']]);
-			expect(fake.log.filter((l) => l.method === 'importReturns').map((l) => (l.args[0] as Array<{ associatedRef: string }>).map((i) => i.associatedRef))).toEqual([
-				['RB-T0', 'RB-T1'],
-				['RB-T2', 'RB-T3'],
-				['RB-T4'],
+			expect(fake.log.filter((l) => l.method === 'getSalesOrders').map((l) => l.args[0])).toEqual([
+				['WEB-3000', 'WEB-3001'],
+				['WEB-3002', 'WEB-3003'],
+				['WEB-3004'],
 			]);
+			expect(
+				fake.log
+					.filter((l) => l.method === 'importReturns')
+					.map((l) => (l.args[0] as Array<{ associatedRef: string }>).map((i) => i.associatedRef)),
+			).toEqual([['RB-T0', 'RB-T1'], ['RB-T2', 'RB-T3'], ['RB-T4']]);
 			expect(fake.calls.processReturn).toBe(5);
 			expect(fake.calls.importReturn).toBe(0);
-			expect(jsons(out[0]).map((j) => [j.returnId, j.returnCode, (j.totals as IDataObject).grossPence])).toEqual([
+			expect(
+				jsons(out[0]).map((j) => [j.returnId, j.returnCode, (j.totals as IDataObject).grossPence]),
+			).toEqual([
 				['T0', 'RTN000001', 4000],
 				['T1', 'RTN000002', 4000],
 				['T2', 'RTN000003', 4000],
@@ -637,7 +1028,12 @@ describe('Credit Note', () => {
 		test('a SOAP fault on a whole ImportReturns call → khaos_rejected for each of its returns', async () => {
 			const fake = new FakeKhaosApi();
 			const returns = fiveOrders(fake).slice(0, 2);
-			fake.fail('importReturns', new KhaosFault('ImportReturns', 'Returns XML is not well formed', { code: 'invalid_request' }));
+			fake.fail(
+				'importReturns',
+				new KhaosFault('ImportReturns', 'Returns XML is not well formed', {
+					code: 'invalid_request',
+				}),
+			);
 			const { out } = await run(params, returns, { fake });
 			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.code])).toEqual([
 				['khaos_rejected', 'T0', 'invalid_request'],
@@ -653,7 +1049,13 @@ describe('Credit Note', () => {
 			const real = fake.importReturns.bind(fake);
 			jest.spyOn(fake, 'importReturns').mockImplementation(async (inputs) => {
 				const results = await real(inputs.filter((i) => i.associatedRef !== 'RB-T1'));
-				results.splice(1, 0, { imported: false, duplicate: false, returnCode: '', skipReason: 'Stock code TSHIRT-RED-M is deleted (item 1).', skipCode: 'unknown_stock' });
+				results.splice(1, 0, {
+					imported: false,
+					duplicate: false,
+					returnCode: '',
+					skipReason: 'Stock code TSHIRT-RED-M is deleted (item 1).',
+					skipCode: 'unknown_stock',
+				});
 				return results;
 			});
 			const { out } = await run(params, returns, { fake });
@@ -661,8 +1063,13 @@ describe('Credit Note', () => {
 				['T0', 'RTN000001'],
 				['T2', 'RTN000002'],
 			]);
-			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.code])).toEqual([['archived_sku', 'T1', 'unknown_stock']]);
-			expect(fake.log.filter((l) => l.method === 'processReturn').map((l) => l.args[0])).toEqual(['RTN000001', 'RTN000002']);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.code])).toEqual([
+				['archived_sku', 'T1', 'unknown_stock'],
+			]);
+			expect(fake.log.filter((l) => l.method === 'processReturn').map((l) => l.args[0])).toEqual([
+				'RTN000001',
+				'RTN000002',
+			]);
 		});
 
 		test('a failed order batch fails only the returns of its orders', async () => {
@@ -681,15 +1088,22 @@ describe('Credit Note', () => {
 			const bad = mappedReturn('X', 'WEB-1001,WEB-1002', [{ sku: 'JEANS-BLU-32' }]);
 			const good = mappedReturn('G', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]);
 			const { out, fake } = await run(params, [bad, good]);
-			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.field])).toEqual([['invalid_payload', 'X', 'orderReference']]);
+			expect(jsons(out[1]).map((e) => [e.kind, e.returnId, e.field])).toEqual([
+				['invalid_payload', 'X', 'orderReference'],
+			]);
 			expect(jsons(out[0]).map((j) => j.returnId)).toEqual(['G']);
 			expect(fake.log.find((l) => l.method === 'getSalesOrders')?.args[0]).toEqual(['WEB-1001']);
 		});
 	});
 
 	test('delivery by policy, once per order', async () => {
-		const whole = mappedReturn('W', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }, { sku: 'MUG-WHT', quantity: 2 }]);
-		const { out, fake } = await run({ ...params, options: { deliveryPolicy: 'whole_order' } }, [whole]);
+		const whole = mappedReturn('W', 'WEB-1002', [
+			{ sku: 'HOODIE-GRY-L' },
+			{ sku: 'MUG-WHT', quantity: 2 },
+		]);
+		const { out, fake } = await run({ ...params, options: { deliveryPolicy: 'whole_order' } }, [
+			whole,
+		]);
 		const cn = out[0][0].json as { totals: IDataObject; deliveryRefunded: boolean };
 		expect(cn.deliveryRefunded).toBe(true);
 		expect(cn.totals.grossPence).toBe(5500 + 1600 + 395);
@@ -707,7 +1121,11 @@ describe('Credit Note', () => {
 			['credit_mismatch', 'M', 'finance'],
 			['unknown_sku', 'N', 'ops'],
 		]);
-		expect(out[1][1].json.details).toMatchObject({ refundPence: 4000, creditPence: 3574, differencePence: 426 });
+		expect(out[1][1].json.details).toMatchObject({
+			refundPence: 4000,
+			creditPence: 3574,
+			differencePence: 426,
+		});
 		expect(pairs(out[1])).toEqual([0, 1, 2]);
 	});
 
@@ -719,7 +1137,11 @@ describe('Credit Note', () => {
 		expect(fake.calls.importReturns).toBe(1);
 		expect(fake.calls.processReturn).toBe(1);
 		expect(fake.calls.getSalesOrders).toBe(1);
-		expect(out[0][0].json).toMatchObject({ returnId: 'R1', duplicate: true, creditNoteCode: 'CNRTN000001' });
+		expect(out[0][0].json).toMatchObject({
+			returnId: 'R1',
+			duplicate: true,
+			creditNoteCode: 'CNRTN000001',
+		});
 		expect(out[1]).toEqual([]);
 	});
 
@@ -730,7 +1152,11 @@ describe('Credit Note', () => {
 		const first = await run(params, [ret], { fake });
 		expect(jsons(first.out[1]).map((e) => e.kind)).toEqual(['transient_exhausted']);
 		const second = await run(params, [ret], { fake });
-		expect(second.out[0][0].json).toMatchObject({ duplicate: true, returnCode: 'RTN000001', processed: 'processed' });
+		expect(second.out[0][0].json).toMatchObject({
+			duplicate: true,
+			returnCode: 'RTN000001',
+			processed: 'processed',
+		});
 		expect(fake.imports).toHaveLength(1);
 		expect(fake.creditNotes).toHaveLength(1);
 	});
@@ -742,22 +1168,42 @@ describe('Credit Note', () => {
 				imported: false,
 				duplicate: false,
 				returnCode: '',
-				skipReason: 'Quantity returned 1 exceeds quantity sold less returned 0 for SORDER_ITEM_ID 1002',
+				skipReason:
+					'Quantity returned 1 exceeds quantity sold less returned 0 for SORDER_ITEM_ID 1002',
 				skipCode: 'quantity_exceeds_sold',
 			},
 		]);
-		const { out } = await run(params, [mappedReturn('Q', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }])], { fake });
-		expect(jsons(out[1]).map((e) => [e.kind, e.stage, e.code])).toEqual([['quantity_exceeds_sold', 'return', 'quantity_exceeds_sold']]);
+		const { out } = await run(params, [mappedReturn('Q', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }])], {
+			fake,
+		});
+		expect(jsons(out[1]).map((e) => [e.kind, e.stage, e.code])).toEqual([
+			['quantity_exceeds_sold', 'return', 'quantity_exceeds_sold'],
+		]);
 		expect(fake.calls.processReturn).toBe(0);
 	});
 
 	test('Find By Reference: one batched look-up; credit notes only; not found is reported', async () => {
 		const fake = new FakeKhaosApi();
-		fake.creditNotes.push({ orderCode: 'SO000200', associatedRef: 'RB-R1', orderType: 2, currency: 'GBP', dateCreated: '2026-11-28', itemsNetPence: 2011, deliveryNetPence: 0, complete: true, cancelled: false });
-		const { out } = await run({ resource: 'creditNote', operation: 'findByReference' }, [{}, {}], { fake, paramsPerItem: [{ references: 'RB-R1' }, { references: 'RB-R2, RB-R1' }] });
+		fake.creditNotes.push({
+			orderCode: 'SO000200',
+			associatedRef: 'RB-R1',
+			orderType: 2,
+			currency: 'GBP',
+			dateCreated: '2026-11-28',
+			itemsNetPence: 2011,
+			deliveryNetPence: 0,
+			complete: true,
+			cancelled: false,
+		});
+		const { out } = await run({ resource: 'creditNote', operation: 'findByReference' }, [{}, {}], {
+			fake,
+			paramsPerItem: [{ references: 'RB-R1' }, { references: 'RB-R2, RB-R1' }],
+		});
 		expect(fake.calls.getOrderStatuses).toBe(1);
 		expect(fake.log[0].args[0]).toEqual(['RB-R1', 'RB-R2']);
-		expect(jsons(out[0]).map((j) => [j.associatedRef, j.found, j.creditNoteCode ?? null, j.net ?? null])).toEqual([
+		expect(
+			jsons(out[0]).map((j) => [j.associatedRef, j.found, j.creditNoteCode ?? null, j.net ?? null]),
+		).toEqual([
 			['RB-R1', true, 'SO000200', '20.11'],
 			['RB-R2', false, null, null],
 			['RB-R1', true, 'SO000200', '20.11'],
@@ -771,7 +1217,14 @@ describe('pickers', () => {
 		jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
 		return {
 			getCredentials: async () => ({ ...KHAOS_TEST_CREDENTIALS }),
-			getNode: () => ({ id: '1', name: 'Khaos Control', type: 'khaosControl', typeVersion: 1, position: [0, 0], parameters: {} }),
+			getNode: () => ({
+				id: '1',
+				name: 'Khaos Control',
+				type: 'khaosControl',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			}),
 			getCurrentNodeParameter: () => site,
 			helpers: {},
 		} as never;

@@ -1,7 +1,12 @@
 import { NodeApiError, NodeOperationError, type INode } from 'n8n-workflow';
 import { KhaosControlApi } from '../../../credentials/KhaosControlApi.credentials';
 import { toNodeError } from '../../../nodes/shared/nodeError';
-import { khaosAdvice, khaosConfigFromCredentials, khaosSecrets, readKhaosCredentials } from '../../../nodes/KhaosControl/transport';
+import {
+	khaosAdvice,
+	khaosConfigFromCredentials,
+	khaosSecrets,
+	readKhaosCredentials,
+} from '../../../nodes/KhaosControl/transport';
 import { TransientExhaustedError, TransportError } from '../../../transports/http';
 import { buildSoapRequest } from '../../../transports/khaos/soap';
 import { parseXml, type XmlObject } from '../../../transports/khaos/xml';
@@ -47,23 +52,41 @@ describe('KhaosControlApi credential', () => {
 			'batchSize',
 			'maxResponseMb',
 		]);
-		expect(cred.properties.find((p) => p.name === 'password')?.typeOptions).toEqual({ password: true });
-		expect(cred.icon).toEqual({ light: 'file:khaosControl.svg', dark: 'file:khaosControl.dark.svg' });
+		expect(cred.properties.find((p) => p.name === 'password')?.typeOptions).toEqual({
+			password: true,
+		});
+		expect(cred.icon).toEqual({
+			light: 'file:khaosControl.svg',
+			dark: 'file:khaosControl.dark.svg',
+		});
 	});
 
 	test('authenticate adds HTTP Basic only in basic mode', async () => {
 		const req = { url: 'http://x', headers: {} };
-		expect(await cred.authenticate({ ...base, authMode: 'basic', username: 'u', password: 'p' }, req)).toEqual({ ...req, auth: { username: 'u', password: 'p' } });
-		expect(await cred.authenticate({ ...base, authMode: 'inRequest', username: 'u', password: 'p' }, req)).toEqual(req);
+		expect(
+			await cred.authenticate({ ...base, authMode: 'basic', username: 'u', password: 'p' }, req),
+		).toEqual({ ...req, auth: { username: 'u', password: 'p' } });
+		expect(
+			await cred.authenticate(
+				{ ...base, authMode: 'inRequest', username: 'u', password: 'p' },
+				req,
+			),
+		).toEqual(req);
 		expect(await cred.authenticate({ ...base }, req)).toEqual(req);
 	});
 
 	test('the test request is a SOAP 1.1 POST of GetSiteList with the same headers the transport sends', () => {
 		const r = resolveCredentialTestRequest({ ...base });
-		const transport = buildSoapRequest({ version: '1.1', namespace: base.namespace, actionStyle: 'namespaceHash' }, 'GetSiteList', []);
+		const transport = buildSoapRequest(
+			{ version: '1.1', namespace: base.namespace, actionStyle: 'namespaceHash' },
+			'GetSiteList',
+			[],
+		);
 		expect(r.method).toBe('POST');
 		expect(r.url).toBe(base.url);
-		expect((r.headers as Record<string, string>)['Content-Type']).toBe(transport.headers['content-type']);
+		expect((r.headers as Record<string, string>)['Content-Type']).toBe(
+			transport.headers['content-type'],
+		);
 		expect((r.headers as Record<string, string>).SOAPAction).toBe(transport.headers.soapaction);
 		const method = envelopeMethod(r.body as string);
 		expect(method).toBeDefined();
@@ -73,8 +96,17 @@ describe('KhaosControlApi credential', () => {
 	});
 
 	test('SOAP 1.2, method-name SOAPAction, in-request credentials escaped', () => {
-		const r = resolveCredentialTestRequest({ ...base, soapVersion: '1.2', soapActionStyle: 'method', authMode: 'inRequest', username: 'ann<&>', password: 'p"w&d' });
-		expect((r.headers as Record<string, string>)['Content-Type']).toBe('application/soap+xml; charset=utf-8; action="GetSiteList"');
+		const r = resolveCredentialTestRequest({
+			...base,
+			soapVersion: '1.2',
+			soapActionStyle: 'method',
+			authMode: 'inRequest',
+			username: 'ann<&>',
+			password: 'p"w&d',
+		});
+		expect((r.headers as Record<string, string>)['Content-Type']).toBe(
+			'application/soap+xml; charset=utf-8; action="GetSiteList"',
+		);
 		expect(r.body as string).toContain('http://www.w3.org/2003/05/soap-envelope');
 		const method = envelopeMethod(r.body as string);
 		expect(method.UserName).toBe('ann<&>');
@@ -84,24 +116,57 @@ describe('KhaosControlApi credential', () => {
 	});
 
 	test('basic mode: the client sends no header of its own (authenticate does); limits are clamped', () => {
-		const creds = readKhaosCredentials({ ...base, authMode: 'basic', username: 'u', password: 'secret', maxAttempts: 99, timeoutSeconds: 'x' });
+		const creds = readKhaosCredentials({
+			...base,
+			authMode: 'basic',
+			username: 'u',
+			password: 'secret',
+			maxAttempts: 99,
+			timeoutSeconds: 'x',
+		});
 		const config = khaosConfigFromCredentials(creds);
 		expect(config.authMode).toBe('none');
 		expect(config.password).toBe('secret');
 		expect(config.retry.maxAttempts).toBe(10);
 		expect(config.timeoutMs).toBe(30_000);
-		expect(khaosConfigFromCredentials(readKhaosCredentials({ ...base, authMode: 'inRequest' })).authMode).toBe('inRequest');
+		expect(
+			khaosConfigFromCredentials(readKhaosCredentials({ ...base, authMode: 'inRequest' })).authMode,
+		).toBe('inRequest');
 	});
 
 	test('errors become NodeApiError (transport) or NodeOperationError (logic) without secrets', () => {
-		const node = { id: '1', name: 'Khaos', type: 'khaosControl', typeVersion: 1, position: [0, 0], parameters: {} } as INode;
+		const node = {
+			id: '1',
+			name: 'Khaos',
+			type: 'khaosControl',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		} as INode;
 		const secrets = khaosSecrets({ username: 'alice', password: 'Tr0ub4dor&3' });
-		const t = toNodeError(node, new TransientExhaustedError('Khaos ExportStock', 3, 10, new TransportError('HTTP 503 for alice:Tr0ub4dor&3', { kind: 'http', retryable: true, status: 503 })), { itemIndex: 2, secrets, advice: khaosAdvice });
+		const t = toNodeError(
+			node,
+			new TransientExhaustedError(
+				'Khaos ExportStock',
+				3,
+				10,
+				new TransportError('HTTP 503 for alice:Tr0ub4dor&3', {
+					kind: 'http',
+					retryable: true,
+					status: 503,
+				}),
+			),
+			{ itemIndex: 2, secrets, advice: khaosAdvice },
+		);
 		expect(t).toBeInstanceOf(NodeApiError);
 		expect(t.message).not.toContain('Tr0ub4dor&3');
 		expect(t.message).not.toContain('alice');
 		expect(t.context.itemIndex).toBe(2);
-		const l = toNodeError(node, new Error('Stock Codes is empty'), { itemIndex: 1, secrets, advice: khaosAdvice });
+		const l = toNodeError(node, new Error('Stock Codes is empty'), {
+			itemIndex: 1,
+			secrets,
+			advice: khaosAdvice,
+		});
 		expect(l).toBeInstanceOf(NodeOperationError);
 		expect(l.message).toBe('Stock Codes is empty');
 	});

@@ -2,14 +2,45 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { NodeApiError } from 'n8n-workflow';
 import { ReBoundPollTrigger } from '../../../nodes/ReBoundPollTrigger/ReBoundPollTrigger.node';
 import * as glue from '../../../nodes/shared/reboundApi';
-import { DEFAULT_POLL_OPTIONS, planWindows, pollStart, readPollState, runReboundPoll, type PollState } from '../../../transports/rebound/poll';
-import { FakeReboundApi, TEST_API_KEY, makePollContext, rawReturn, type RawLineSpec } from '../../helpers/reboundFakes';
+import {
+	DEFAULT_POLL_OPTIONS,
+	planWindows,
+	pollStart,
+	readPollState,
+	runReboundPoll,
+	type PollState,
+} from '../../../transports/rebound/poll';
+import {
+	FakeReboundApi,
+	TEST_API_KEY,
+	makePollContext,
+	rawReturn,
+	type RawLineSpec,
+} from '../../helpers/reboundFakes';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
 const node = new ReBoundPollTrigger();
 
-const graded = (id: number, date: string, dispositions: Array<string | null> = ['Grade A', 'Damaged']) =>
-	[id, date, rawReturn(id, `WEB-${1000 + (id % 5) + 1}`, dispositions.map((d, i): RawLineSpec => ({ sku: i === 0 ? 'TSHIRT-RED-M' : 'JEANS-BLU-32', disposition: d, reason: 'Too small' })))] as const;
+const graded = (
+	id: number,
+	date: string,
+	dispositions: Array<string | null> = ['Grade A', 'Damaged'],
+) =>
+	[
+		id,
+		date,
+		rawReturn(
+			id,
+			`WEB-${1000 + (id % 5) + 1}`,
+			dispositions.map(
+				(d, i): RawLineSpec => ({
+					sku: i === 0 ? 'TSHIRT-RED-M' : 'JEANS-BLU-32',
+					disposition: d,
+					reason: 'Too small',
+				}),
+			),
+		),
+	] as const;
 
 function seed(api: FakeReboundApi, rows: Array<readonly [number, string, unknown]>) {
 	for (const [id, date, raw] of rows) api.put(id, date, raw);
@@ -24,7 +55,11 @@ beforeEach(() => {
 });
 afterEach(() => jest.restoreAllMocks());
 
-async function poll(staticData: IDataObject, params: Record<string, unknown> = {}, mode = 'trigger') {
+async function poll(
+	staticData: IDataObject,
+	params: Record<string, unknown> = {},
+	mode = 'trigger',
+) {
 	const { ctx } = makePollContext({ staticData, params, mode });
 	return (await node.poll.call(ctx)) as INodeExecutionData[][] | null;
 }
@@ -58,8 +93,12 @@ describe('poll windows', () => {
 	});
 
 	it('a cursor in the future (clock moved back) never searches after today', () => {
-		expect(pollStart({ cursor: '2026-12-10' }, '2026-11-28', { lookbackDays: 30, overlapDays: 2 })).toBe('2026-11-28');
-		expect(planWindows('2026-11-28', '2026-11-28', 7)).toEqual([{ from: '2026-11-28', to: '2026-11-28' }]);
+		expect(
+			pollStart({ cursor: '2026-12-10' }, '2026-11-28', { lookbackDays: 30, overlapDays: 2 }),
+		).toBe('2026-11-28');
+		expect(planWindows('2026-11-28', '2026-11-28', 7)).toEqual([
+			{ from: '2026-11-28', to: '2026-11-28' },
+		]);
 		expect(planWindows('2026-02-27', '2026-03-02', 2)).toEqual([
 			{ from: '2026-02-27', to: '2026-02-28' },
 			{ from: '2026-03-01', to: '2026-03-02' },
@@ -69,13 +108,21 @@ describe('poll windows', () => {
 
 describe('what a poll emits', () => {
 	it('emits fully graded returns once; a second poll with nothing new returns null', async () => {
-		seed(api, [graded(101, '2026-11-20'), graded(102, '2026-11-27'), graded(103, '2026-11-27', ['Grade A', null])]);
+		seed(api, [
+			graded(101, '2026-11-20'),
+			graded(102, '2026-11-27'),
+			graded(103, '2026-11-27', ['Grade A', null]),
+		]);
 		const state: IDataObject = {};
 		const first = await poll(state);
 		expect(ids(first).sort()).toEqual(['101', '102']);
 		const ret = first![0].find((i) => i.json.returnId === '101')!.json;
 		expect(ret.source).toBe('rebound-poll');
-		expect(ret.event).toMatchObject({ type: 'return.polled', id: expect.stringMatching(/^poll:101:[0-9a-f]{16}$/), sequence: Math.floor(NOW / 1000) });
+		expect(ret.event).toMatchObject({
+			type: 'return.polled',
+			id: expect.stringMatching(/^poll:101:[0-9a-f]{16}$/),
+			sequence: Math.floor(NOW / 1000),
+		});
 		expect((ret.lines as IDataObject[]).map((l) => l.disposition)).toEqual(['Grade A', 'Damaged']);
 		expect(first![1]).toEqual([]);
 		expect((state.returns as IDataObject)['103']).toMatchObject({ p: 1 });
@@ -83,7 +130,7 @@ describe('what a poll emits', () => {
 		expect(await poll(state)).toBeNull();
 	});
 
-	it('Output: Inbox Row emits the intake\'s inbox row, whose payload is the normalised return', async () => {
+	it("Output: Inbox Row emits the intake's inbox row, whose payload is the normalised return", async () => {
 		seed(api, [graded(101, '2026-11-20')]);
 		const asReturn = (await poll({}))![0][0].json;
 		const asRow = (await poll({}, { options: { output: 'inboxRow' } }))![0][0].json;
@@ -109,8 +156,13 @@ describe('what a poll emits', () => {
 		api.put(101, '2026-11-27', graded(101, '2026-11-27', ['Grade A', 'Grade B'])[2]);
 		const second = await poll(state);
 		expect(ids(second)).toEqual(['101']);
-		expect((second![0][0].json.lines as IDataObject[]).map((l) => l.disposition)).toEqual(['Grade A', 'Grade B']);
-		expect((second![0][0].json.event as IDataObject).id).not.toBe((first![0][0].json.event as IDataObject).id);
+		expect((second![0][0].json.lines as IDataObject[]).map((l) => l.disposition)).toEqual([
+			'Grade A',
+			'Grade B',
+		]);
+		expect((second![0][0].json.event as IDataObject).id).not.toBe(
+			(first![0][0].json.event as IDataObject).id,
+		);
 		expect(await poll(state)).toBeNull();
 	});
 
@@ -125,7 +177,10 @@ describe('what a poll emits', () => {
 		api.searches.length = 0;
 		api.gets.length = 0;
 		const out = await poll(state);
-		expect(api.searches).toEqual([{ from: '2026/11/26', to: '2026/12/02' }, { from: '2026/12/03', to: '2026/12/03' }]);
+		expect(api.searches).toEqual([
+			{ from: '2026/11/26', to: '2026/12/02' },
+			{ from: '2026/12/03', to: '2026/12/03' },
+		]);
 		expect(api.gets).toEqual(['201']);
 		expect(ids(out)).toEqual(['201']);
 		expect((state.returns as IDataObject)['201']).not.toHaveProperty('p');
@@ -135,20 +190,33 @@ describe('what a poll emits', () => {
 		seed(api, [graded(301, '2026-11-27', ['Grade A', null])]);
 		const state: IDataObject = {};
 		const first = await poll(state, { emitMode: 'line' });
-		expect((first![0][0].json.lines as IDataObject[]).map((l) => [l.sku, l.disposition])).toEqual([['TSHIRT-RED-M', 'Grade A']]);
+		expect((first![0][0].json.lines as IDataObject[]).map((l) => [l.sku, l.disposition])).toEqual([
+			['TSHIRT-RED-M', 'Grade A'],
+		]);
 		api.put(301, '2026-11-27', graded(301, '2026-11-27', ['Grade A', 'Quarantine'])[2]);
 		const second = await poll(state, { emitMode: 'line' });
-		expect((second![0][0].json.lines as IDataObject[]).map((l) => [l.sku, l.disposition])).toEqual([['JEANS-BLU-32', 'Quarantine']]);
+		expect((second![0][0].json.lines as IDataObject[]).map((l) => [l.sku, l.disposition])).toEqual([
+			['JEANS-BLU-32', 'Quarantine'],
+		]);
 		expect(await poll(state, { emitMode: 'line' })).toBeNull();
 	});
 
 	it('a return that fails normalisation becomes one invalid_payload exception on output 2; the cursor moves', async () => {
-		seed(api, [graded(101, '2026-11-27'), [102, '2026-11-27', rawReturn(102, '', [{ sku: 'MUG-WHT', disposition: 'Grade A' }])]]);
+		seed(api, [
+			graded(101, '2026-11-27'),
+			[102, '2026-11-27', rawReturn(102, '', [{ sku: 'MUG-WHT', disposition: 'Grade A' }])],
+		]);
 		const state: IDataObject = { version: 1, cursor: '2026-11-20', returns: {} };
 		const out = await poll(state);
 		expect(ids(out)).toEqual(['101']);
 		const [ex] = out![1].map((i) => i.json);
-		expect(ex).toMatchObject({ exception: true, kind: 'invalid_payload', returnId: '102', field: 'orderReference', stage: 'trigger' });
+		expect(ex).toMatchObject({
+			exception: true,
+			kind: 'invalid_payload',
+			returnId: '102',
+			field: 'orderReference',
+			stage: 'trigger',
+		});
 		expect(JSON.parse(ex.payload as string).id).toBe(102);
 		expect(JSON.parse(ex.payload as string).label).toBeUndefined();
 		expect(state.cursor).toBe('2026-11-28');
@@ -190,7 +258,10 @@ describe('failures and budget', () => {
 	it('stops starting windows when the time budget is spent', async () => {
 		seed(api, [graded(101, '2026-10-30')]);
 		let t = NOW;
-		const result = await runReboundPoll(api, readPollState({}), DEFAULT_POLL_OPTIONS, { now: () => (t += 1000), deadlineMs: NOW + 2500 });
+		const result = await runReboundPoll(api, readPollState({}), DEFAULT_POLL_OPTIONS, {
+			now: () => (t += 1000),
+			deadlineMs: NOW + 2500,
+		});
 		expect(result.stats.truncated).toBe(true);
 		expect(result.stats.windows.length).toBeLessThan(5);
 		expect(result.state.cursor).toBe(result.stats.windows[result.stats.windows.length - 1].to);
@@ -215,8 +286,17 @@ describe('failures and budget', () => {
 
 describe('manual mode', () => {
 	it('shows the newest returns (up to the sample size) and moves nothing', async () => {
-		seed(api, [graded(101, '2026-11-01'), graded(102, '2026-11-20'), graded(103, '2026-11-27', ['Grade A', null]), graded(104, '2026-11-28')]);
-		const state: IDataObject = { version: 1, cursor: '2026-11-10', returns: { '101': { f: '2026-11-01', s: '2026-11-10', fp: 'abc' } } };
+		seed(api, [
+			graded(101, '2026-11-01'),
+			graded(102, '2026-11-20'),
+			graded(103, '2026-11-27', ['Grade A', null]),
+			graded(104, '2026-11-28'),
+		]);
+		const state: IDataObject = {
+			version: 1,
+			cursor: '2026-11-10',
+			returns: { '101': { f: '2026-11-01', s: '2026-11-10', fp: 'abc' } },
+		};
 		const before = JSON.stringify(state);
 		const out = await poll(state, { options: { sampleSize: 3 } }, 'manual');
 		expect(ids(out)).toEqual(['104', '103', '102']);

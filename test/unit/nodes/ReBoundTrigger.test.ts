@@ -35,18 +35,41 @@ function eventBody(spec: EventSpec = {}, space?: number): string {
 			event: spec.event ?? 'return.processed',
 			occurred_at: '2026-11-28T10:00:00Z',
 			sequence: spec.sequence ?? 3,
-			data: rawReturn(returnId, 'WEB-1001', lines.map((l) => ({ sku: l.sku, qty: l.qty, disposition: l.disposition ?? null, reason: 'Too small' }))),
+			data: rawReturn(
+				returnId,
+				'WEB-1001',
+				lines.map((l) => ({
+					sku: l.sku,
+					qty: l.qty,
+					disposition: l.disposition ?? null,
+					reason: 'Too small',
+				})),
+			),
 		},
 		null,
 		space,
 	);
 }
 
-function signedHeaders(body: string, secret = TEST_WEBHOOK_SECRET, ts = Math.floor(Date.now() / 1000)) {
+function signedHeaders(
+	body: string,
+	secret = TEST_WEBHOOK_SECRET,
+	ts = Math.floor(Date.now() / 1000),
+) {
 	return signWebhookBody(body, secret, ts, DEFAULT_WEBHOOK_SETTINGS);
 }
 
-async function deliver(body: string, options: { headers?: Record<string, string>; params?: Record<string, unknown>; store?: StaticDataStore; mode?: string; parsedBody?: unknown; credentials?: Record<string, unknown> } = {}) {
+async function deliver(
+	body: string,
+	options: {
+		headers?: Record<string, string>;
+		params?: Record<string, unknown>;
+		store?: StaticDataStore;
+		mode?: string;
+		parsedBody?: unknown;
+		credentials?: Record<string, unknown>;
+	} = {},
+) {
 	const store = options.store ?? new StaticDataStore();
 	const { ctx, response, staticData } = makeWebhookContext({
 		rawBody: Buffer.from(body, 'utf8'),
@@ -62,8 +85,10 @@ async function deliver(body: string, options: { headers?: Record<string, string>
 	return { result, response, store };
 }
 
-const emitted = (result: IWebhookResponseData): INodeExecutionData[] => (result.workflowData ? result.workflowData[0] : []);
-const exceptions = (result: IWebhookResponseData): INodeExecutionData[] => (result.workflowData ? result.workflowData[1] : []);
+const emitted = (result: IWebhookResponseData): INodeExecutionData[] =>
+	result.workflowData ? result.workflowData[0] : [];
+const exceptions = (result: IWebhookResponseData): INodeExecutionData[] =>
+	result.workflowData ? result.workflowData[1] : [];
 
 describe('ReBound Trigger: signature and timestamp', () => {
 	it('accepts a correctly signed final event and emits one normalised return with the event set', async () => {
@@ -89,20 +114,36 @@ describe('ReBound Trigger: signature and timestamp', () => {
 		const body = eventBody();
 		const ts = Math.floor(Date.now() / 1000);
 		const sig = createHmac('sha256', TEST_WEBHOOK_SECRET).update(`${ts}.${body}`).digest('hex');
-		const { result } = await deliver(body, { headers: { 'X-Rebound-Signature': sig, 'X-Rebound-Timestamp': String(ts) } });
+		const { result } = await deliver(body, {
+			headers: { 'X-Rebound-Signature': sig, 'X-Rebound-Timestamp': String(ts) },
+		});
 		expect(emitted(result)).toHaveLength(1);
 	});
 
 	it.each([
 		['a wrong secret', (body: string) => signedHeaders(body, 'not-the-secret')],
-		['no signature header', () => ({ 'X-Rebound-Timestamp': String(Math.floor(Date.now() / 1000)) })],
+		[
+			'no signature header',
+			() => ({ 'X-Rebound-Timestamp': String(Math.floor(Date.now() / 1000)) }),
+		],
 		['no headers at all', () => ({})],
-		['a stale timestamp (10 minutes old)', (body: string) => signedHeaders(body, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 600)],
-		['a timestamp from the future (10 minutes ahead)', (body: string) => signedHeaders(body, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) + 600)],
+		[
+			'a stale timestamp (10 minutes old)',
+			(body: string) =>
+				signedHeaders(body, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) - 600),
+		],
+		[
+			'a timestamp from the future (10 minutes ahead)',
+			(body: string) =>
+				signedHeaders(body, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000) + 600),
+		],
 	])('answers 401 and starts nothing for %s', async (_label, headers) => {
 		const body = eventBody();
 		const store = new StaticDataStore();
-		const { result, response } = await deliver(body, { headers: headers(body) as Record<string, string>, store });
+		const { result, response } = await deliver(body, {
+			headers: headers(body) as Record<string, string>,
+			store,
+		});
 		expect(response.status).toBe(401);
 		expect(response.body).toMatchObject({ status: 'rejected' });
 		expect(typeof (response.body as IDataObject).reason).toBe('string');
@@ -121,7 +162,10 @@ describe('ReBound Trigger: signature and timestamp', () => {
 		expect(emitted(ok.result)).toHaveLength(1);
 
 		// Signed over the compact form but delivered pretty: same JSON, different bytes → rejected.
-		const { response } = await deliver(pretty, { headers: signedHeaders(JSON.stringify(parsed)), parsedBody: parsed });
+		const { response } = await deliver(pretty, {
+			headers: signedHeaders(JSON.stringify(parsed)),
+			parsedBody: parsed,
+		});
 		expect(response.status).toBe(401);
 	});
 
@@ -144,11 +188,22 @@ describe('ReBound Trigger: signature and timestamp', () => {
 		const body = eventBody();
 		const ts = Math.floor(Date.now() / 1000);
 		const sig = createHmac('sha256', TEST_WEBHOOK_SECRET).update(body).digest('base64');
-		const creds = { signatureEncoding: 'base64', signTimestamp: false, acceptUnsignedTimestamp: true, signatureHeader: 'X-Loop-Signature' };
-		const { result } = await deliver(body, { headers: { 'X-Loop-Signature': sig, 'X-Rebound-Timestamp': String(ts) }, credentials: creds });
+		const creds = {
+			signatureEncoding: 'base64',
+			signTimestamp: false,
+			acceptUnsignedTimestamp: true,
+			signatureHeader: 'X-Loop-Signature',
+		};
+		const { result } = await deliver(body, {
+			headers: { 'X-Loop-Signature': sig, 'X-Rebound-Timestamp': String(ts) },
+			credentials: creds,
+		});
 		expect(emitted(result)).toHaveLength(1);
 		const hexSig = createHmac('sha256', TEST_WEBHOOK_SECRET).update(body).digest('hex');
-		const bad = await deliver(body, { headers: { 'X-Loop-Signature': hexSig, 'X-Rebound-Timestamp': String(ts) }, credentials: creds });
+		const bad = await deliver(body, {
+			headers: { 'X-Loop-Signature': hexSig, 'X-Rebound-Timestamp': String(ts) },
+			credentials: creds,
+		});
 		expect(bad.response.status).toBe(401);
 	});
 });
@@ -181,12 +236,20 @@ describe('ReBound Trigger: malformed deliveries', () => {
 
 	it('with "Emit invalid payloads as exceptions", emits an invalid_payload exception on the second output and answers 200', async () => {
 		const body = eventBody({ lines: [{ sku: '', disposition: 'Grade A' }] });
-		const { response, result } = await deliver(body, { params: { options: { emitInvalidAsExceptions: true } } });
+		const { response, result } = await deliver(body, {
+			params: { options: { emitInvalidAsExceptions: true } },
+		});
 		expect(response.status).toBeUndefined();
 		expect(result.webhookResponse).toMatchObject({ status: 'exception' });
 		expect(emitted(result)).toEqual([]);
 		const [ex] = exceptions(result).map((i) => i.json as IDataObject);
-		expect(ex).toMatchObject({ exception: true, kind: 'invalid_payload', stage: 'trigger', returnId: '5001', field: 'lines[0].sku' });
+		expect(ex).toMatchObject({
+			exception: true,
+			kind: 'invalid_payload',
+			stage: 'trigger',
+			returnId: '5001',
+			field: 'lines[0].sku',
+		});
 		const payload = JSON.parse(ex.payload as string);
 		expect(payload.order_reference).toBe('WEB-1001');
 		expect(payload.label).toBeUndefined(); // the base64 label is never kept
@@ -195,7 +258,9 @@ describe('ReBound Trigger: malformed deliveries', () => {
 
 	it('with the option on, unparseable JSON becomes an exception with the text as payload', async () => {
 		const body = 'not json at all';
-		const { result } = await deliver(body, { params: { options: { emitInvalidAsExceptions: true } } });
+		const { result } = await deliver(body, {
+			params: { options: { emitInvalidAsExceptions: true } },
+		});
 		const [ex] = exceptions(result).map((i) => i.json as IDataObject);
 		expect(ex).toMatchObject({ kind: 'invalid_payload', payload: 'not json at all' });
 	});
@@ -209,7 +274,9 @@ describe('ReBound Trigger: duplicates, stale events, restarts', () => {
 		expect(emitted(first.result)).toHaveLength(1);
 		// "Restart": a new context built from what was saved.
 		const again = await deliver(body, { store, headers: signedHeaders(body) });
-		expect(again.result).toEqual({ webhookResponse: { status: 'duplicate', eventId: 'evt-5001-3' } });
+		expect(again.result).toEqual({
+			webhookResponse: { status: 'duplicate', eventId: 'evt-5001-3' },
+		});
 		expect(again.result.workflowData).toBeUndefined();
 		// And after a second restart.
 		const third = await deliver(body, { store });
@@ -220,17 +287,33 @@ describe('ReBound Trigger: duplicates, stale events, restarts', () => {
 		const store = new StaticDataStore();
 		const newer = await deliver(eventBody({ sequence: 5, id: 'evt-b' }), { store });
 		expect(emitted(newer.result)).toHaveLength(1);
-		const older = await deliver(eventBody({ sequence: 4, id: 'evt-a', lines: [{ sku: 'TSHIRT-RED-M', disposition: 'Grade B' }] }), { store });
-		expect(older.result).toEqual({ webhookResponse: { status: 'stale', eventId: 'evt-a', sequence: 4 } });
+		const older = await deliver(
+			eventBody({
+				sequence: 4,
+				id: 'evt-a',
+				lines: [{ sku: 'TSHIRT-RED-M', disposition: 'Grade B' }],
+			}),
+			{ store },
+		);
+		expect(older.result).toEqual({
+			webhookResponse: { status: 'stale', eventId: 'evt-a', sequence: 4 },
+		});
 		// Another return is not affected by return 5001's sequence.
-		const other = await deliver(eventBody({ sequence: 1, id: 'evt-c', returnId: '5002' }), { store });
+		const other = await deliver(eventBody({ sequence: 1, id: 'evt-c', returnId: '5002' }), {
+			store,
+		});
 		expect(emitted(other.result)).toHaveLength(1);
-		expect(store.peek().deliveries).toMatchObject({ seq: { '5001': [5, expect.any(Number)], '5002': [1, expect.any(Number)] } });
+		expect(store.peek().deliveries).toMatchObject({
+			seq: { '5001': [5, expect.any(Number)], '5002': [1, expect.any(Number)] },
+		});
 	});
 
 	it('a stale event stays stale even when a filtered (non-final) newer event set the sequence', async () => {
 		const store = new StaticDataStore();
-		const cancelled = await deliver(eventBody({ event: 'return.cancelled', sequence: 7, id: 'evt-x' }), { store });
+		const cancelled = await deliver(
+			eventBody({ event: 'return.cancelled', sequence: 7, id: 'evt-x' }),
+			{ store },
+		);
 		expect(cancelled.result.webhookResponse).toMatchObject({ status: 'ignored' });
 		const processed = await deliver(eventBody({ sequence: 6, id: 'evt-y' }), { store });
 		expect(processed.result.webhookResponse).toMatchObject({ status: 'stale' });
@@ -248,13 +331,22 @@ describe('ReBound Trigger: duplicates, stale events, restarts', () => {
 
 	it('the memory is bounded: the oldest event ids are forgotten, sequences still guard', () => {
 		const memory = readWebhookMemory(undefined);
-		for (let i = 0; i < 150; i++) recordDelivery(memory, { eventId: `e${i}`, returnId: `r${i}`, sequence: 1 }, 1000 + i, { maxEvents: 100, maxReturns: 120 });
+		for (let i = 0; i < 150; i++)
+			recordDelivery(memory, { eventId: `e${i}`, returnId: `r${i}`, sequence: 1 }, 1000 + i, {
+				maxEvents: 100,
+				maxReturns: 120,
+			});
 		expect(Object.keys(memory.events)).toHaveLength(100);
 		expect(memory.events.e0).toBeUndefined();
 		expect(memory.events.e149).toBe(1149);
 		expect(Object.keys(memory.seq)).toHaveLength(120);
 		// e40's id is forgotten but its return's sequence is not: a redelivery is stale, not new.
-		expect(recordDelivery(memory, { eventId: 'e40', returnId: 'r40', sequence: 1 }, 2000, { maxEvents: 100, maxReturns: 120 })).toBe('stale');
+		expect(
+			recordDelivery(memory, { eventId: 'e40', returnId: 'r40', sequence: 1 }, 2000, {
+				maxEvents: 100,
+				maxReturns: 120,
+			}),
+		).toBe('stale');
 	});
 });
 
@@ -265,8 +357,16 @@ describe('ReBound Trigger: final-disposition filter', () => {
 			{ sku: 'JEANS-BLU-32', disposition: null },
 		];
 		const dropped = await deliver(eventBody({ event: 'return.received', lines }));
-		expect(dropped.result).toEqual({ webhookResponse: { status: 'ignored', eventId: 'evt-5001-3', reason: 'not a final disposition' } });
-		const all = await deliver(eventBody({ event: 'return.received', lines }), { params: { events: 'all' } });
+		expect(dropped.result).toEqual({
+			webhookResponse: {
+				status: 'ignored',
+				eventId: 'evt-5001-3',
+				reason: 'not a final disposition',
+			},
+		});
+		const all = await deliver(eventBody({ event: 'return.received', lines }), {
+			params: { events: 'all' },
+		});
 		const [item] = emitted(all.result);
 		expect((item.json.lines as IDataObject[]).map((l) => l.disposition)).toEqual(['Grade A', null]);
 	});
@@ -293,7 +393,9 @@ describe('ReBound Trigger: webhook lifecycle', () => {
 		expect(await node.webhookMethods.default.checkExists.call(hook.ctx)).toBe(false);
 		expect(await node.webhookMethods.default.create.call(hook.ctx)).toBe(true);
 		expect(hook.staticData.webhookUrl).toBe('http://127.0.0.1:5678/webhook/abc/rebound');
-		expect(hook.logger.info).toHaveBeenCalledWith(expect.stringContaining('http://127.0.0.1:5678/webhook/abc/rebound'));
+		expect(hook.logger.info).toHaveBeenCalledWith(
+			expect.stringContaining('http://127.0.0.1:5678/webhook/abc/rebound'),
+		);
 		expect(await node.webhookMethods.default.checkExists.call(hook.ctx)).toBe(true);
 		expect(await node.webhookMethods.default.delete.call(hook.ctx)).toBe(true);
 		expect(hook.staticData.webhookUrl).toBeUndefined();
@@ -303,7 +405,15 @@ describe('ReBound Trigger: webhook lifecycle', () => {
 		expect(node.description.usableAsTool).toBeUndefined();
 		// Answered when the run has finished ("last node", no body: the trigger supplies the JSON ack), with static
 		// values: an expression here would be evaluated in n8n's expression isolate on every delivery.
-		expect(node.description.webhooks).toEqual([{ name: 'default', httpMethod: 'POST', responseMode: 'lastNode', responseData: 'noData', path: 'rebound' }]);
+		expect(node.description.webhooks).toEqual([
+			{
+				name: 'default',
+				httpMethod: 'POST',
+				responseMode: 'lastNode',
+				responseData: 'noData',
+				path: 'rebound',
+			},
+		]);
 		expect(node.description.outputNames).toEqual(['Returns', 'Exceptions']);
 		expect(JSON.stringify(node.description)).not.toContain(TEST_API_KEY);
 	});

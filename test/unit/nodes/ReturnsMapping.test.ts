@@ -3,18 +3,53 @@ import * as mapping from '../../../core/mapping';
 import { MappedReturnSchema } from '../../../core/mapping';
 import { ReturnsMapping } from '../../../nodes/ReturnsMapping/ReturnsMapping.node';
 import { mockExecuteContext, type MockExecuteOptions } from '../../helpers/mockExecuteContext';
-import { DEMO_ALIASES, DEMO_DISPOSITIONS, DEMO_REASONS, makeReturn } from '../core/mapping.fixtures';
+import {
+	DEMO_ALIASES,
+	DEMO_DISPOSITIONS,
+	DEMO_REASONS,
+	makeReturn,
+} from '../core/mapping.fixtures';
 
 /** The demo tables as the node's row editor stores them (the action column is `stockAction` there). */
 const defineParams = {
 	dispositionSource: 'define',
 	dispositionRows: {
 		rows: [
-			{ disposition: 'Grade A', stockAction: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-			{ disposition: 'Like New', stockAction: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-			{ disposition: 'Grade B', stockAction: 'restock', siteId: '1', locationId: 'RET', sellable: true },
-			{ disposition: 'Damaged', stockAction: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false },
-			{ disposition: 'Missing', stockAction: 'no_movement', siteId: '', locationId: '', sellable: false },
+			{
+				disposition: 'Grade A',
+				stockAction: 'restock',
+				siteId: '1',
+				locationId: 'A1',
+				sellable: true,
+			},
+			{
+				disposition: 'Like New',
+				stockAction: 'restock',
+				siteId: '1',
+				locationId: 'A1',
+				sellable: true,
+			},
+			{
+				disposition: 'Grade B',
+				stockAction: 'restock',
+				siteId: '1',
+				locationId: 'RET',
+				sellable: true,
+			},
+			{
+				disposition: 'Damaged',
+				stockAction: 'quarantine',
+				siteId: '1',
+				locationId: 'QUAR',
+				sellable: false,
+			},
+			{
+				disposition: 'Missing',
+				stockAction: 'no_movement',
+				siteId: '',
+				locationId: '',
+				sellable: false,
+			},
 		],
 	},
 	reasonSource: 'define',
@@ -32,7 +67,11 @@ const defineParams = {
 /** The demo tables as a Data table node would feed them through an expression. */
 const jsonParams = {
 	dispositionSource: 'json',
-	dispositionJson: DEMO_DISPOSITIONS.map((row, i) => ({ id: i + 1, createdAt: '2026-11-01T00:00:00Z', ...row })),
+	dispositionJson: DEMO_DISPOSITIONS.map((row, i) => ({
+		id: i + 1,
+		createdAt: '2026-11-01T00:00:00Z',
+		...row,
+	})),
 	reasonSource: 'json',
 	reasonJson: JSON.stringify(DEMO_REASONS),
 	skuAliasSource: 'json',
@@ -40,11 +79,18 @@ const jsonParams = {
 };
 
 async function run(options: MockExecuteOptions): Promise<INodeExecutionData[][]> {
-	const ctx = mockExecuteContext({ node: { name: 'Returns Mapping', type: 'n8n-nodes-rebound-khaos.returnsMapping' }, ...options });
+	const ctx = mockExecuteContext({
+		node: { name: 'Returns Mapping', type: 'n8n-nodes-rebound-khaos.returnsMapping' },
+		...options,
+	});
 	return new ReturnsMapping().execute.call(ctx);
 }
 
-const good = () => makeReturn('R1', [{ sku: 'TSHIRT-RED-MED', disposition: 'grade a', reasons: ['Too small'] }, { sku: 'MUG-WHT', disposition: 'Damaged', reasons: ['Faulty'] }]);
+const good = () =>
+	makeReturn('R1', [
+		{ sku: 'TSHIRT-RED-MED', disposition: 'grade a', reasons: ['Too small'] },
+		{ sku: 'MUG-WHT', disposition: 'Damaged', reasons: ['Faulty'] },
+	]);
 const bad = () =>
 	makeReturn('R2', [
 		{ sku: 'HOODIE-GRY-L', disposition: 'Grade A', reasons: ['Too small'] },
@@ -58,7 +104,10 @@ describe('ReturnsMapping node: description', () => {
 		expect(d.outputs).toEqual(['main', 'main']);
 		expect(d.outputNames).toEqual(['Mapped', 'Unmapped']);
 		expect(d.usableAsTool).toBe(true);
-		expect(d.icon).toEqual({ light: 'file:returnsMapping.svg', dark: 'file:returnsMapping.dark.svg' });
+		expect(d.icon).toEqual({
+			light: 'file:returnsMapping.svg',
+			dark: 'file:returnsMapping.dark.svg',
+		});
 	});
 });
 
@@ -66,33 +115,68 @@ describe('ReturnsMapping node: Map Returns', () => {
 	it.each([
 		['rows defined in the node', defineParams],
 		['rows from an expression (Data table)', jsonParams],
-	])('maps with %s and routes whole returns to the right output with pairedItem', async (_label, tables) => {
-		const [mapped, unmapped] = await run({ items: [good(), bad()], params: { operation: 'map', ...tables } });
+	])(
+		'maps with %s and routes whole returns to the right output with pairedItem',
+		async (_label, tables) => {
+			const [mapped, unmapped] = await run({
+				items: [good(), bad()],
+				params: { operation: 'map', ...tables },
+			});
 
-		expect(mapped).toHaveLength(1);
-		expect(mapped[0].pairedItem).toEqual({ item: 0 });
-		const out = MappedReturnSchema.parse(mapped[0].json);
-		expect(out.returnId).toBe('R1');
-		expect(out.lines.map((l) => [l.mapping.action, l.mapping.siteId, l.mapping.locationId, l.mapping.sellable, l.mapping.reasonId, l.mapping.khaosSku])).toEqual([
-			['restock', '1', 'A1', true, '2', 'TSHIRT-RED-M'],
-			['quarantine', '1', 'QUAR', false, '1', 'MUG-WHT'],
-		]);
+			expect(mapped).toHaveLength(1);
+			expect(mapped[0].pairedItem).toEqual({ item: 0 });
+			const out = MappedReturnSchema.parse(mapped[0].json);
+			expect(out.returnId).toBe('R1');
+			expect(
+				out.lines.map((l) => [
+					l.mapping.action,
+					l.mapping.siteId,
+					l.mapping.locationId,
+					l.mapping.sellable,
+					l.mapping.reasonId,
+					l.mapping.khaosSku,
+				]),
+			).toEqual([
+				['restock', '1', 'A1', true, '2', 'TSHIRT-RED-M'],
+				['quarantine', '1', 'QUAR', false, '1', 'MUG-WHT'],
+			]);
 
-		// R2 has one good line and one bad: the whole return goes to Unmapped, one exception per code, nothing on Mapped
-		expect(unmapped.map((i) => [i.json.kind, i.json.returnId, i.json.lineId, i.json.code, i.pairedItem])).toEqual([
-			['unmapped_disposition', 'R2', 'R2:2', 'Mystery Grade', { item: 1 }],
-			['unmapped_reason', 'R2', 'R2:2', 'Not as described', { item: 1 }],
-		]);
-		for (const item of unmapped) {
-			expect(item.json.stage).toBe('mapping');
-			expect(JSON.parse(item.json.payload as string)).toEqual(bad());
-		}
-	});
+			// R2 has one good line and one bad: the whole return goes to Unmapped, one exception per code, nothing on Mapped
+			expect(
+				unmapped.map((i) => [
+					i.json.kind,
+					i.json.returnId,
+					i.json.lineId,
+					i.json.code,
+					i.pairedItem,
+				]),
+			).toEqual([
+				['unmapped_disposition', 'R2', 'R2:2', 'Mystery Grade', { item: 1 }],
+				['unmapped_reason', 'R2', 'R2:2', 'Not as described', { item: 1 }],
+			]);
+			for (const item of unmapped) {
+				expect(item.json.stage).toBe('mapping');
+				expect(JSON.parse(item.json.payload as string)).toEqual(bad());
+			}
+		},
+	);
 
 	it('takes an inbox row (the normalised return as JSON in payload) like the return itself; a broken payload names the field', async () => {
-		const row = (ret: unknown, id: number) => ({ id, eventId: `evt-${id}`, returnId: 'R1', status: 'processing', payload: typeof ret === 'string' ? ret : JSON.stringify(ret) });
-		const [mapped, unmapped] = await run({ items: [row(good(), 7), row(bad(), 8), row('{"returnId":', 9), row('[1,2]', 10)], params: { operation: 'map', ...defineParams } });
-		const [fromReturn] = await run({ items: [good()], params: { operation: 'map', ...defineParams } });
+		const row = (ret: unknown, id: number) => ({
+			id,
+			eventId: `evt-${id}`,
+			returnId: 'R1',
+			status: 'processing',
+			payload: typeof ret === 'string' ? ret : JSON.stringify(ret),
+		});
+		const [mapped, unmapped] = await run({
+			items: [row(good(), 7), row(bad(), 8), row('{"returnId":', 9), row('[1,2]', 10)],
+			params: { operation: 'map', ...defineParams },
+		});
+		const [fromReturn] = await run({
+			items: [good()],
+			params: { operation: 'map', ...defineParams },
+		});
 		expect(mapped.map((i) => [i.json, i.pairedItem])).toEqual([[fromReturn[0].json, { item: 0 }]]);
 		expect(unmapped.map((i) => [i.json.kind, i.json.field, i.pairedItem])).toEqual([
 			['unmapped_disposition', 'disposition', { item: 1 }],
@@ -105,11 +189,22 @@ describe('ReturnsMapping node: Map Returns', () => {
 	});
 
 	it('sends an invalid item to Unmapped as an invalid_payload exception naming the field', async () => {
-		const broken = { ...good(), lines: [{ ...good().lines[0], quantity: 0 }] } as unknown as IDataObject;
-		const [mapped, unmapped] = await run({ items: [broken, { hello: 'world' }], params: { operation: 'map', ...defineParams } });
+		const broken = {
+			...good(),
+			lines: [{ ...good().lines[0], quantity: 0 }],
+		} as unknown as IDataObject;
+		const [mapped, unmapped] = await run({
+			items: [broken, { hello: 'world' }],
+			params: { operation: 'map', ...defineParams },
+		});
 		expect(mapped).toEqual([]);
 		expect(unmapped).toHaveLength(2);
-		expect(unmapped[0].json).toMatchObject({ kind: 'invalid_payload', returnId: 'R1', field: 'lines[0].quantity', stage: 'mapping' });
+		expect(unmapped[0].json).toMatchObject({
+			kind: 'invalid_payload',
+			returnId: 'R1',
+			field: 'lines[0].quantity',
+			stage: 'mapping',
+		});
 		expect(unmapped[0].json.message).toContain('lines[0].quantity: quantity must be at least 1');
 		expect(JSON.parse(unmapped[0].json.payload as string)).toEqual(broken);
 		expect(unmapped[0].pairedItem).toEqual({ item: 0 });
@@ -121,32 +216,68 @@ describe('ReturnsMapping node: Map Returns', () => {
 		const params = {
 			operation: 'map',
 			...jsonParams,
-			dispositionJson: [...DEMO_DISPOSITIONS, { disposition: '*', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: false }],
+			dispositionJson: [
+				...DEMO_DISPOSITIONS,
+				{
+					disposition: '*',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: false,
+				},
+			],
 		};
 		const ret = makeReturn('R3', [{ sku: 'MUG-WHT', disposition: null }]);
-		const [mapped, unmapped] = await run({ items: [ret, makeReturn('R4', [{ sku: 'A', disposition: 'Mystery Grade' }])], params });
-		expect(unmapped.map((i) => [i.json.kind, i.json.returnId, (i.json.details as IDataObject).problem])).toEqual([['unmapped_disposition', 'R3', 'not_graded']]);
+		const [mapped, unmapped] = await run({
+			items: [ret, makeReturn('R4', [{ sku: 'A', disposition: 'Mystery Grade' }])],
+			params,
+		});
+		expect(
+			unmapped.map((i) => [i.json.kind, i.json.returnId, (i.json.details as IDataObject).problem]),
+		).toEqual([['unmapped_disposition', 'R3', 'not_graded']]);
 		expect(mapped).toHaveLength(1);
 		expect(mapped[0].pairedItem).toEqual({ item: 1 });
-		expect((mapped[0].json.lines as IDataObject[])[0].mapping).toMatchObject({ action: 'quarantine', sellable: false, matchedBy: 'default' });
+		expect((mapped[0].json.lines as IDataObject[])[0].mapping).toMatchObject({
+			action: 'quarantine',
+			sellable: false,
+			matchedBy: 'default',
+		});
 	});
 
 	it('fails loudly with a NodeOperationError naming table, row and field when a table is invalid', async () => {
 		const params = {
 			operation: 'map',
 			...defineParams,
-			dispositionRows: { rows: [...defineParams.dispositionRows.rows, { disposition: 'Dirty', stockAction: 'quarantine', siteId: '1', locationId: '', sellable: false }] },
+			dispositionRows: {
+				rows: [
+					...defineParams.dispositionRows.rows,
+					{
+						disposition: 'Dirty',
+						stockAction: 'quarantine',
+						siteId: '1',
+						locationId: '',
+						sellable: false,
+					},
+				],
+			},
 		};
 		const promise = run({ items: [good()], params, continueOnFail: true });
 		await expect(promise).rejects.toBeInstanceOf(NodeOperationError);
-		await expect(promise).rejects.toThrow('Disposition table row 6, field "locationId": quarantine needs a location (locationId)');
+		await expect(promise).rejects.toThrow(
+			'Disposition table row 6, field "locationId": quarantine needs a location (locationId)',
+		);
 	});
 
 	it('rejects an empty disposition table and a JSON table that is not an array', async () => {
-		await expect(run({ items: [good()], params: { operation: 'map', ...defineParams, dispositionRows: {} } })).rejects.toThrow(/Disposition table: has no rows/);
-		await expect(run({ items: [good()], params: { operation: 'map', ...jsonParams, reasonJson: '{"reason":"x"' } })).rejects.toThrow(
-			/Reason table: is not valid JSON/,
-		);
+		await expect(
+			run({ items: [good()], params: { operation: 'map', ...defineParams, dispositionRows: {} } }),
+		).rejects.toThrow(/Disposition table: has no rows/);
+		await expect(
+			run({
+				items: [good()],
+				params: { operation: 'map', ...jsonParams, reasonJson: '{"reason":"x"' },
+			}),
+		).rejects.toThrow(/Reason table: is not valid JSON/);
 	});
 
 	it('honours continueOnFail for unexpected errors, and throws with the item index otherwise', async () => {
@@ -154,8 +285,17 @@ describe('ReturnsMapping node: Map Returns', () => {
 			throw new Error('boom');
 		});
 		try {
-			const [mapped, unmapped] = await run({ items: [bad(), good()], params: { operation: 'map', ...defineParams }, continueOnFail: true });
-			expect(unmapped[0].json).toMatchObject({ error: 'boom', returnId: 'R2', owner: 'tech', exception: true });
+			const [mapped, unmapped] = await run({
+				items: [bad(), good()],
+				params: { operation: 'map', ...defineParams },
+				continueOnFail: true,
+			});
+			expect(unmapped[0].json).toMatchObject({
+				error: 'boom',
+				returnId: 'R2',
+				owner: 'tech',
+				exception: true,
+			});
 			expect(unmapped[0].pairedItem).toEqual({ item: 0 });
 			expect(mapped.map((i) => i.json.returnId)).toEqual(['R1']);
 
@@ -177,26 +317,40 @@ describe('ReturnsMapping node: Map Returns', () => {
 	});
 
 	it('reads the tables once per run, from the first item', async () => {
-		const ctx = mockExecuteContext({ items: [good(), good(), good()], params: { operation: 'map', ...defineParams } });
+		const ctx = mockExecuteContext({
+			items: [good(), good(), good()],
+			params: { operation: 'map', ...defineParams },
+		});
 		const [mapped] = await new ReturnsMapping().execute.call(ctx);
 		expect(mapped.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }, { item: 2 }]);
-		expect(ctx.parameterCalls.filter((c) => c.name === 'dispositionRows').map((c) => c.itemIndex)).toEqual([0]);
+		expect(
+			ctx.parameterCalls.filter((c) => c.name === 'dispositionRows').map((c) => c.itemIndex),
+		).toEqual([0]);
 	});
 
 	it('ignores per-item table values after the first item (a table is configuration, not data)', async () => {
 		const ctx = mockExecuteContext({
 			items: [good(), good()],
 			params: { operation: 'map', ...defineParams },
-			paramsPerItem: [undefined, { dispositionRows: { rows: [{ disposition: 'Grade A', stockAction: 'quarantine' }] } }],
+			paramsPerItem: [
+				undefined,
+				{ dispositionRows: { rows: [{ disposition: 'Grade A', stockAction: 'quarantine' }] } },
+			],
 		});
 		const [mapped, unmapped] = await new ReturnsMapping().execute.call(ctx);
 		expect(unmapped).toEqual([]);
-		expect(mapped.map((i) => (i.json.lines as IDataObject[]).map((l) => (l.mapping as IDataObject).locationId))).toEqual([
+		expect(
+			mapped.map((i) =>
+				(i.json.lines as IDataObject[]).map((l) => (l.mapping as IDataObject).locationId),
+			),
+		).toEqual([
 			['A1', 'QUAR'],
 			['A1', 'QUAR'],
 		]);
 		// the mock itself does serve per-item values
-		expect(ctx.getNodeParameter('dispositionRows', 1)).toEqual({ rows: [{ disposition: 'Grade A', stockAction: 'quarantine' }] });
+		expect(ctx.getNodeParameter('dispositionRows', 1)).toEqual({
+			rows: [{ disposition: 'Grade A', stockAction: 'quarantine' }],
+		});
 	});
 });
 
@@ -210,10 +364,21 @@ describe('ReturnsMapping node: Check Mappings', () => {
 			{ kind: 'reason', code: 'Wrong colour', returnId: 'R9' },
 			{ nothing: true },
 		];
-		const [first, out] = await run({ items, params: { operation: 'check', ...defineParams, reasonRows: {} } });
+		const [first, out] = await run({
+			items,
+			params: { operation: 'check', ...defineParams, reasonRows: {} },
+		});
 		expect(first).toEqual([]);
 		const codes = out.filter((i) => !i.json.exception);
-		expect(codes.map((i) => [i.json.kind, i.json.code, i.json.count, i.json.firstReturnId, i.pairedItem])).toEqual([
+		expect(
+			codes.map((i) => [
+				i.json.kind,
+				i.json.code,
+				i.json.count,
+				i.json.firstReturnId,
+				i.pairedItem,
+			]),
+		).toEqual([
 			// ties: dispositions first, then by code
 			['disposition', 'Mystery Grade', 2, 'R2', [{ item: 0 }, { item: 2 }]],
 			['reason', 'Faulty', 2, 'R1', [{ item: 1 }, { item: 2 }]],
@@ -222,19 +387,37 @@ describe('ReturnsMapping node: Check Mappings', () => {
 			['reason', 'Not as described', 1, 'R2', [{ item: 0 }]],
 			['reason', 'Wrong colour', 1, 'R9', [{ item: 4 }]],
 		]);
-		expect(codes[0].json).toMatchObject({ fallsToDefault: false, defaultMapping: null, returnCount: 2 });
+		expect(codes[0].json).toMatchObject({
+			fallsToDefault: false,
+			defaultMapping: null,
+			returnCount: 2,
+		});
 		expect(codes[0].json.inputIndexes).toBeUndefined();
 		const invalid = out.filter((i) => i.json.exception);
-		expect(invalid.map((i) => [i.json.kind, i.json.field, i.pairedItem])).toEqual([['invalid_payload', 'lines', { item: 5 }]]);
+		expect(invalid.map((i) => [i.json.kind, i.json.field, i.pairedItem])).toEqual([
+			['invalid_payload', 'lines', { item: 5 }],
+		]);
 	});
 
 	it('still lists a code the default row would take, saying so', async () => {
 		const params = {
 			operation: 'check',
 			...jsonParams,
-			dispositionJson: [...DEMO_DISPOSITIONS, { disposition: '*', action: 'quarantine', siteId: '1', locationId: 'QUAR', sellable: 'false' }],
+			dispositionJson: [
+				...DEMO_DISPOSITIONS,
+				{
+					disposition: '*',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: 'false',
+				},
+			],
 		};
-		const [, out] = await run({ items: [makeReturn('R6', [{ sku: 'A', disposition: 'Mystery Grade', reasons: ['Faulty'] }])], params });
+		const [, out] = await run({
+			items: [makeReturn('R6', [{ sku: 'A', disposition: 'Mystery Grade', reasons: ['Faulty'] }])],
+			params,
+		});
 		expect(out.map((i) => i.json)).toEqual([
 			expect.objectContaining({
 				kind: 'disposition',

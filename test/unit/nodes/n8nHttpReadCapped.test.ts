@@ -22,10 +22,20 @@ class FakeStream extends EventEmitter {
 	}
 }
 
-const request = (over: Partial<HttpRequest> = {}): HttpRequest => ({ method: 'POST', url: 'http://khaos.test/x', headers: {}, body: '<a/>', timeoutMs: 1000, maxResponseBytes: 1024, ...over });
+const request = (over: Partial<HttpRequest> = {}): HttpRequest => ({
+	method: 'POST',
+	url: 'http://khaos.test/x',
+	headers: {},
+	body: '<a/>',
+	timeoutMs: 1000,
+	maxResponseBytes: 1024,
+	...over,
+});
 
 function sendAnswering(answer: () => unknown) {
-	const ctx = mockExecuteContext({ helpers: { httpRequestWithAuthentication: async () => answer() } });
+	const ctx = mockExecuteContext({
+		helpers: { httpRequestWithAuthentication: async () => answer() },
+	});
 	return makeN8nSend(ctx, 'khaosControlApi');
 }
 
@@ -45,12 +55,16 @@ async function flush() {
 }
 
 describe('streamed body: deadline, destroy on error, no timer left', () => {
-	beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }));
+	beforeEach(() =>
+		jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] }),
+	);
 	afterEach(() => jest.useRealTimers());
 
 	it('a body dripping one byte every 400 ms (inside any idle timeout) fails at timeoutMs with a retryable timeout, stream destroyed', async () => {
 		const stream = new FakeStream();
-		const state = track(sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(request()));
+		const state = track(
+			sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(request()),
+		);
 		await flush();
 		expect(stream.listenerCount('data')).toBe(1);
 		for (let t = 0; t < 10 && !state.done; t++) {
@@ -59,7 +73,11 @@ describe('streamed body: deadline, destroy on error, no timer left', () => {
 		}
 		expect(state.done).toBe(true);
 		expect(state.error).toBeInstanceOf(TransportError);
-		expect(state.error).toMatchObject({ kind: 'timeout', retryable: true, message: 'no complete response within 1000 ms' });
+		expect(state.error).toMatchObject({
+			kind: 'timeout',
+			retryable: true,
+			message: 'no complete response within 1000 ms',
+		});
 		expect(stream.destroy).toHaveBeenCalled();
 		expect(jest.getTimerCount()).toBe(0);
 	});
@@ -87,7 +105,13 @@ describe('streamed body: deadline, destroy on error, no timer left', () => {
 
 	it('a normal body resolves, the deadline timer is cleared, and nothing fires later', async () => {
 		const stream = new FakeStream();
-		const state = track(sendAnswering(() => ({ statusCode: 500, headers: { 'content-type': 'text/xml' }, body: stream }))(request()));
+		const state = track(
+			sendAnswering(() => ({
+				statusCode: 500,
+				headers: { 'content-type': 'text/xml' },
+				body: stream,
+			}))(request()),
+		);
 		await flush();
 		expect(jest.getTimerCount()).toBe(1);
 		stream.emit('data', Buffer.from('<a>é'));
@@ -96,19 +120,45 @@ describe('streamed body: deadline, destroy on error, no timer left', () => {
 		stream.emit('end');
 		stream.emit('close');
 		await flush();
-		expect(state).toEqual({ done: true, value: { status: 500, headers: { 'content-type': 'text/xml' }, body: '<a>é</a>' } });
+		expect(state).toEqual({
+			done: true,
+			value: { status: 500, headers: { 'content-type': 'text/xml' }, body: '<a>é</a>' },
+		});
 		expect(jest.getTimerCount()).toBe(0);
 		await jest.advanceTimersByTimeAsync(5000);
 		expect(stream.destroy).not.toHaveBeenCalled();
 	});
 
 	it.each([
-		['past the cap while streaming', (s: FakeStream) => s.emit('data', Buffer.alloc(1025, 0x61)), { code: 'response_too_large', kind: 'protocol', retryable: false }],
-		['a stream error', (s: FakeStream) => s.emit('error', Object.assign(new Error('aborted'), { code: 'ECONNRESET' })), { kind: 'network', retryable: true, message: 'connection failed while reading the response: ECONNRESET' }],
-		['closed before the end', (s: FakeStream) => s.emit('close'), { kind: 'network', retryable: true, message: 'connection closed before the response was complete' }],
+		[
+			'past the cap while streaming',
+			(s: FakeStream) => s.emit('data', Buffer.alloc(1025, 0x61)),
+			{ code: 'response_too_large', kind: 'protocol', retryable: false },
+		],
+		[
+			'a stream error',
+			(s: FakeStream) =>
+				s.emit('error', Object.assign(new Error('aborted'), { code: 'ECONNRESET' })),
+			{
+				kind: 'network',
+				retryable: true,
+				message: 'connection failed while reading the response: ECONNRESET',
+			},
+		],
+		[
+			'closed before the end',
+			(s: FakeStream) => s.emit('close'),
+			{
+				kind: 'network',
+				retryable: true,
+				message: 'connection closed before the response was complete',
+			},
+		],
 	])('%s: rejected, stream destroyed, timer cleared', async (_label, act, expected) => {
 		const stream = new FakeStream();
-		const state = track(sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(request()));
+		const state = track(
+			sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(request()),
+		);
 		await flush();
 		act(stream);
 		await flush();
@@ -120,7 +170,13 @@ describe('streamed body: deadline, destroy on error, no timer left', () => {
 
 	it('a Content-Length over the cap: rejected before reading, stream destroyed, no timer', async () => {
 		const stream = new FakeStream();
-		const state = track(sendAnswering(() => ({ statusCode: 200, headers: { 'Content-Length': '4096' }, body: stream }))(request()));
+		const state = track(
+			sendAnswering(() => ({
+				statusCode: 200,
+				headers: { 'Content-Length': '4096' },
+				body: stream,
+			}))(request()),
+		);
 		await flush();
 		expect(state.error).toBeInstanceOf(ResponseTooLargeError);
 		expect(stream.destroy).toHaveBeenCalled();
@@ -129,7 +185,11 @@ describe('streamed body: deadline, destroy on error, no timer left', () => {
 
 	it('a timeout of 0 is none (as for axios): no deadline timer, the body is read whole', async () => {
 		const stream = new FakeStream();
-		const state = track(sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(request({ timeoutMs: 0 })));
+		const state = track(
+			sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(
+				request({ timeoutMs: 0 }),
+			),
+		);
 		await flush();
 		expect(jest.getTimerCount()).toBe(0);
 		stream.emit('data', '<a/>');
@@ -140,9 +200,17 @@ describe('streamed body: deadline, destroy on error, no timer left', () => {
 
 	it('a stream that was not asked for (no cap, text requested): rejected and destroyed', async () => {
 		const stream = new FakeStream();
-		const state = track(sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(request({ maxResponseBytes: undefined })));
+		const state = track(
+			sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }))(
+				request({ maxResponseBytes: undefined }),
+			),
+		);
 		await flush();
-		expect(state.error).toMatchObject({ kind: 'protocol', retryable: false, message: 'the HTTP helper answered with a stream that was not asked for' });
+		expect(state.error).toMatchObject({
+			kind: 'protocol',
+			retryable: false,
+			message: 'the HTTP helper answered with a stream that was not asked for',
+		});
 		expect(stream.destroy).toHaveBeenCalled();
 		expect(jest.getTimerCount()).toBe(0);
 	});
@@ -166,7 +234,9 @@ describe('with a real node:stream Readable and real timers', () => {
 	it('a stream that was not asked for is destroyed', async () => {
 		const stream = new Readable({ read() {} });
 		const send = sendAnswering(() => ({ statusCode: 200, headers: {}, body: stream }));
-		await expect(send(request({ maxResponseBytes: undefined }))).rejects.toMatchObject({ kind: 'protocol' });
+		await expect(send(request({ maxResponseBytes: undefined }))).rejects.toMatchObject({
+			kind: 'protocol',
+		});
 		expect(stream.destroyed).toBe(true);
 	});
 });

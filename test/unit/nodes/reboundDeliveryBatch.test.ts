@@ -1,9 +1,23 @@
 import { EventEmitter } from 'node:events';
 import type { IDataObject, IWebhookResponseData } from 'n8n-workflow';
 import { ReBoundTrigger } from '../../../nodes/ReBoundTrigger/ReBoundTrigger.node';
-import { batchWorkflowData, inFlightCount, joinBatch, markInFlight, openBatchCount, settleFollowers, type BatchMember, type HeldResponse } from '../../../nodes/shared/reboundDeliveryBatch';
+import {
+	batchWorkflowData,
+	inFlightCount,
+	joinBatch,
+	markInFlight,
+	openBatchCount,
+	settleFollowers,
+	type BatchMember,
+	type HeldResponse,
+} from '../../../nodes/shared/reboundDeliveryBatch';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../../transports/rebound/webhook';
-import { StaticDataStore, TEST_WEBHOOK_SECRET, makeWebhookContext, rawReturn } from '../../helpers/reboundFakes';
+import {
+	StaticDataStore,
+	TEST_WEBHOOK_SECRET,
+	makeWebhookContext,
+	rawReturn,
+} from '../../helpers/reboundFakes';
 
 // The node's own waits (window, longest answer wait) use n8n-workflow's sleep: here its timers are
 // unref'd so a pending 120 s answer wait does not keep Jest alive; the durations are unchanged.
@@ -47,7 +61,8 @@ function manualSleeper() {
 	return {
 		sleep: (ms: number) => new Promise<void>((resolve) => pending.push({ ms, resolve })),
 		release(ms?: number) {
-			for (const p of pending.splice(0)) if (ms === undefined || p.ms === ms) p.resolve();
+			for (const p of pending.splice(0))
+				if (ms === undefined || p.ms === ms) p.resolve();
 				else pending.push(p);
 		},
 		pending: () => pending.map((p) => p.ms),
@@ -57,7 +72,12 @@ function manualSleeper() {
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
 function member(eventId: string, output: 0 | 1 = 0): BatchMember & { res: FakeRes } {
-	return { output, item: { json: { returnId: eventId } }, ack: { status: output === 0 ? 'accepted' : 'exception', eventId }, res: new FakeRes() };
+	return {
+		output,
+		item: { json: { returnId: eventId } },
+		ack: { status: output === 0 ? 'accepted' : 'exception', eventId },
+		res: new FakeRes(),
+	};
 }
 
 describe('delivery batch: joining', () => {
@@ -75,13 +95,19 @@ describe('delivery batch: joining', () => {
 		if (led.role !== 'leader') return;
 		expect(led.members.map((m) => m.ack.eventId)).toEqual(['e1', 'e2', 'e3']);
 		// Returns on output 0, exceptions on output 1
-		expect(batchWorkflowData(led.members).map((o) => o.map((i) => i.json.returnId))).toEqual([['e1', 'e2'], ['e3']]);
+		expect(batchWorkflowData(led.members).map((o) => o.map((i) => i.json.returnId))).toEqual([
+			['e1', 'e2'],
+			['e3'],
+		]);
 		expect(openBatchCount()).toBe(0);
 	});
 
 	it('emits a return delivered twice within one batch once (the inbox check cannot see an uninserted copy)', () => {
 		const [a, copy, b] = [member('e1'), member('e1'), member('e2')];
-		expect(batchWorkflowData([a, copy, b]).map((o) => o.map((i) => i.json.returnId))).toEqual([['e1', 'e2'], []]);
+		expect(batchWorkflowData([a, copy, b]).map((o) => o.map((i) => i.json.returnId))).toEqual([
+			['e1', 'e2'],
+			[],
+		]);
 	});
 
 	it('a full batch starts at once, without waiting for its window; the next delivery opens a new batch', async () => {
@@ -120,7 +146,12 @@ describe('delivery batch: joining', () => {
 	it('group commit waits at most holdMs for a run that is never answered', async () => {
 		const s = manualSleeper();
 		markInFlight('wf:H', new FakeRes(), 60_000, s.sleep);
-		const leading = joinBatch('wf:H', member('h1'), { windowMs: 50, maxSize: 10, maxWaitMs: 60_000, holdMs: 2000 }, s.sleep);
+		const leading = joinBatch(
+			'wf:H',
+			member('h1'),
+			{ windowMs: 50, maxSize: 10, maxWaitMs: 60_000, holdMs: 2000 },
+			s.sleep,
+		);
 		s.release(50);
 		await tick();
 		s.release(2000);
@@ -161,8 +192,16 @@ describe('delivery batch: answering the followers', () => {
 	});
 
 	it.each([
-		['the run failed (n8n answered the leader 500)', (r: FakeRes) => r.finishWith(500), 'ended with HTTP 500'],
-		['the leader lost its connection before the answer', (r: FakeRes) => r.emit('close'), 'lost its connection'],
+		[
+			'the run failed (n8n answered the leader 500)',
+			(r: FakeRes) => r.finishWith(500),
+			'ended with HTTP 500',
+		],
+		[
+			'the leader lost its connection before the answer',
+			(r: FakeRes) => r.emit('close'),
+			'lost its connection',
+		],
 	])('answers 503 (deliver again) when %s', async (_label, end, why) => {
 		const s = manualSleeper();
 		const leader = new FakeRes();
@@ -183,7 +222,9 @@ describe('delivery batch: answering the followers', () => {
 		expect(s.pending()).toEqual([120_000]);
 		s.release(120_000);
 		expect(await settled).toBe(503);
-		expect(String((followers[0].res.body as IDataObject).message)).toContain('not answered within 120 s');
+		expect(String((followers[0].res.body as IDataObject).message)).toContain(
+			'not answered within 120 s',
+		);
 		leader.finishWith(200); // too late: the follower already has its answer
 		await tick();
 		expect(followers[0].res.answers).toBe(1);
@@ -211,16 +252,38 @@ describe('ReBound Trigger with a batch window', () => {
 			event: 'return.processed',
 			occurred_at: '2026-11-28T10:00:00Z',
 			sequence: 3,
-			data: rawReturn(returnId, 'WEB-1001', [{ sku: 'TSHIRT-RED-M', qty: 1, disposition: 'Grade A', reason: 'Too small' }]),
+			data: rawReturn(returnId, 'WEB-1001', [
+				{ sku: 'TSHIRT-RED-M', qty: 1, disposition: 'Grade A', reason: 'Too small' },
+			]),
 		});
 	}
 
-	function delivery(raw: string, params: Record<string, unknown>, mode?: string, workflowId = 'wfB') {
+	function delivery(
+		raw: string,
+		params: Record<string, unknown>,
+		mode?: string,
+		workflowId = 'wfB',
+	) {
 		const store = new StaticDataStore();
-		const headers = signWebhookBody(raw, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000), DEFAULT_WEBHOOK_SETTINGS);
-		const { ctx } = makeWebhookContext({ rawBody: Buffer.from(raw, 'utf8'), headers, params, staticData: store.open(), mode });
+		const headers = signWebhookBody(
+			raw,
+			TEST_WEBHOOK_SECRET,
+			Math.floor(Date.now() / 1000),
+			DEFAULT_WEBHOOK_SETTINGS,
+		);
+		const { ctx } = makeWebhookContext({
+			rawBody: Buffer.from(raw, 'utf8'),
+			headers,
+			params,
+			staticData: store.open(),
+			mode,
+		});
 		const res = new FakeRes();
-		const context = { ...(ctx as object), getResponseObject: () => res, getWorkflow: () => ({ id: workflowId, name: 'intake', active: true }) };
+		const context = {
+			...(ctx as object),
+			getResponseObject: () => res,
+			getWorkflow: () => ({ id: workflowId, name: 'intake', active: true }),
+		};
 		return { run: () => node.webhook.call(context as never) as Promise<IWebhookResponseData>, res };
 	}
 
@@ -230,7 +293,11 @@ describe('ReBound Trigger with a batch window', () => {
 		const results = await Promise.all(ds.map((d) => d.run()));
 		const leaders = results.filter((r) => r.workflowData !== undefined);
 		expect(leaders).toHaveLength(1);
-		expect(leaders[0].workflowData?.[0].map((i) => i.json.returnId)).toEqual(['7001', '7002', '7003']);
+		expect(leaders[0].workflowData?.[0].map((i) => i.json.returnId)).toEqual([
+			'7001',
+			'7002',
+			'7003',
+		]);
 		expect(leaders[0].workflowData?.[1]).toEqual([]);
 		expect(leaders[0].webhookResponse).toBeUndefined(); // n8n answers the leader when the run is done
 		expect(results.slice(1)).toEqual([{ noWebhookResponse: true }, { noWebhookResponse: true }]);
@@ -238,8 +305,19 @@ describe('ReBound Trigger with a batch window', () => {
 		ds[0].res.finishWith(200);
 		await tick();
 		// n8n sends the leader no body ("no data"): it gets the same JSON ack as the others
-		expect([ds[0].res.statusCode, ds[0].res.body]).toEqual([200, { status: 'accepted', eventId: 'evt-7001', batch: { size: 3, leader: 'evt-7001' } }]);
-		expect(ds.slice(1).map((d) => [d.res.statusCode, (d.res.body as IDataObject).status, (d.res.body as IDataObject).eventId])).toEqual([
+		expect([ds[0].res.statusCode, ds[0].res.body]).toEqual([
+			200,
+			{ status: 'accepted', eventId: 'evt-7001', batch: { size: 3, leader: 'evt-7001' } },
+		]);
+		expect(
+			ds
+				.slice(1)
+				.map((d) => [
+					d.res.statusCode,
+					(d.res.body as IDataObject).status,
+					(d.res.body as IDataObject).eventId,
+				]),
+		).toEqual([
 			[200, 'accepted', 'evt-7002'],
 			[200, 'accepted', 'evt-7003'],
 		]);
@@ -259,9 +337,23 @@ describe('ReBound Trigger with a batch window', () => {
 	it('Output: Inbox Row emits the inbox row (payload = the normalised return) in a batch too', async () => {
 		const plain = delivery(body('7501'), { options: {} }, undefined, 'wfO1');
 		const ret = (await plain.run()).workflowData![0][0].json;
-		const batched = delivery(body('7501'), { options: { batchWindowMs: 5, output: 'inboxRow' } }, undefined, 'wfO2');
+		const batched = delivery(
+			body('7501'),
+			{ options: { batchWindowMs: 5, output: 'inboxRow' } },
+			undefined,
+			'wfO2',
+		);
 		const row = (await batched.run()).workflowData![0][0].json;
-		expect(row).toMatchObject({ eventId: 'evt-7501', returnId: '7501', orderReference: 'WEB-1001', eventType: 'return.processed', sequence: 3, status: 'queued', attempts: 0, lastError: '' });
+		expect(row).toMatchObject({
+			eventId: 'evt-7501',
+			returnId: '7501',
+			orderReference: 'WEB-1001',
+			eventType: 'return.processed',
+			sequence: 3,
+			status: 'queued',
+			attempts: 0,
+			lastError: '',
+		});
 		expect(JSON.parse(String(row.payload))).toEqual(ret);
 	});
 
@@ -269,11 +361,25 @@ describe('ReBound Trigger with a batch window', () => {
 		const params = { options: { batchWindowMs: 10 } };
 		const raw = body('7401');
 		const store = new StaticDataStore();
-		const headers = signWebhookBody(raw, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000), DEFAULT_WEBHOOK_SETTINGS);
+		const headers = signWebhookBody(
+			raw,
+			TEST_WEBHOOK_SECRET,
+			Math.floor(Date.now() / 1000),
+			DEFAULT_WEBHOOK_SETTINGS,
+		);
 		for (let i = 0; i < 2; i++) {
-			const { ctx, staticData } = makeWebhookContext({ rawBody: Buffer.from(raw, 'utf8'), headers, params, staticData: store.open() });
+			const { ctx, staticData } = makeWebhookContext({
+				rawBody: Buffer.from(raw, 'utf8'),
+				headers,
+				params,
+				staticData: store.open(),
+			});
 			const res = new FakeRes();
-			const result = (await node.webhook.call({ ...(ctx as object), getResponseObject: () => res, getWorkflow: () => ({ id: 'wfM' }) } as never)) as IWebhookResponseData;
+			const result = (await node.webhook.call({
+				...(ctx as object),
+				getResponseObject: () => res,
+				getWorkflow: () => ({ id: 'wfM' }),
+			} as never)) as IWebhookResponseData;
 			store.save(staticData);
 			// both deliveries go on to the workflow: the inbox's event-id check drops the second
 			expect(result.workflowData?.[0].map((it) => it.json.returnId)).toEqual(['7401']);
@@ -299,8 +405,15 @@ describe('ReBound Trigger with a batch window', () => {
 	it('still answers rejected deliveries at once, outside any batch', async () => {
 		const params = { options: { batchWindowMs: 30 } };
 		const raw = body('7201');
-		const { ctx, response } = makeWebhookContext({ rawBody: Buffer.from(raw, 'utf8'), headers: { 'X-Rebound-Signature': 'bad', 'X-Rebound-Timestamp': '1' }, params });
-		const result = (await node.webhook.call({ ...(ctx as object), getWorkflow: () => ({ id: 'wfR' }) } as never)) as IWebhookResponseData;
+		const { ctx, response } = makeWebhookContext({
+			rawBody: Buffer.from(raw, 'utf8'),
+			headers: { 'X-Rebound-Signature': 'bad', 'X-Rebound-Timestamp': '1' },
+			params,
+		});
+		const result = (await node.webhook.call({
+			...(ctx as object),
+			getWorkflow: () => ({ id: 'wfR' }),
+		} as never)) as IWebhookResponseData;
 		expect(result).toEqual({ noWebhookResponse: true });
 		expect(response.status).toBe(401);
 		expect(openBatchCount()).toBe(0);

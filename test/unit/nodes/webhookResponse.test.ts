@@ -18,7 +18,12 @@ import { openBatchCount } from '../../../nodes/shared/reboundDeliveryBatch';
 import { RESPONSE_METHODS, RESPONSE_PROPERTIES } from '../../../nodes/shared/webhookResponse';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../../transports/rebound/webhook';
 import { PINNED_N8N_VERSION, runtimeRoot } from '../../../scripts/n8n/runtime';
-import { StaticDataStore, TEST_WEBHOOK_SECRET, makeWebhookContext, rawReturn } from '../../helpers/reboundFakes';
+import {
+	StaticDataStore,
+	TEST_WEBHOOK_SECRET,
+	makeWebhookContext,
+	rawReturn,
+} from '../../helpers/reboundFakes';
 
 // The trigger's longest answer wait (120 s) uses n8n-workflow's sleep: unref'd here so it does not keep Jest alive.
 jest.mock('n8n-workflow', () => ({
@@ -39,15 +44,24 @@ const title = installed
 
 /** What this file uses of the pinned n8n (loaded from its install, not from this repository). */
 interface PinnedN8n {
-	express: () => { post(p: string, h: unknown): void; get(p: string, h: unknown): void; listen(port: number, host: string, cb: () => void): PinnedServer };
-	createWebhookHandlerFor: (manager: { executeWebhook: (req: unknown, res: unknown) => Promise<unknown> }, type: string) => unknown;
+	express: () => {
+		post(p: string, h: unknown): void;
+		get(p: string, h: unknown): void;
+		listen(port: number, host: string, cb: () => void): PinnedServer;
+	};
+	createWebhookHandlerFor: (
+		manager: { executeWebhook: (req: unknown, res: unknown) => Promise<unknown> },
+		type: string,
+	) => unknown;
 	createStaticResponse: (body: unknown, code: number | undefined, headers: unknown) => unknown;
 	extractWebhookLastNodeResponse: (
 		responseData: string,
 		lastNodeTaskData: unknown,
 		checkAllMainOutputs: boolean,
 		options: Record<string, unknown>,
-	) => Promise<{ ok: true; result: { type: string; body?: unknown } } | { ok: false; error: Error }>;
+	) => Promise<
+		{ ok: true; result: { type: string; body?: unknown } } | { ok: false; error: Error }
+	>;
 }
 
 interface PinnedServer {
@@ -64,7 +78,12 @@ function loadPinnedN8n(): PinnedN8n {
 	const { extractWebhookLastNodeResponse } = load('./webhook-last-node-response-extractor.js');
 	const { createStaticResponse } = load('./webhook-response.js');
 	const { createWebhookHandlerFor } = load(HANDLER);
-	return { express: load(path.join(N8N_MODULES, 'express')), createWebhookHandlerFor, createStaticResponse, extractWebhookLastNodeResponse };
+	return {
+		express: load(path.join(N8N_MODULES, 'express')),
+		createWebhookHandlerFor,
+		createStaticResponse,
+		extractWebhookLastNodeResponse,
+	};
 }
 
 /** How a test ends a started run: as n8n's webhook helpers report it in the "last node" mode. */
@@ -94,7 +113,10 @@ suite(title, () => {
 		n8n = loadPinnedN8n();
 		const app = n8n.express();
 		// n8n's own request handler: it writes to the response whatever the webhook helpers answer.
-		app.post('/webhook/:path', n8n.createWebhookHandlerFor({ executeWebhook: (req, res) => onRequest(req, res) }, 'webhook'));
+		app.post(
+			'/webhook/:path',
+			n8n.createWebhookHandlerFor({ executeWebhook: (req, res) => onRequest(req, res) }, 'webhook'),
+		);
 		await new Promise<void>((resolve) => {
 			server = app.listen(0, '127.0.0.1', resolve);
 		});
@@ -107,7 +129,11 @@ suite(title, () => {
 	});
 
 	it('the response n8n hands a webhook node has every method and property the module uses', async () => {
-		const seen: { methods: Record<string, string>; properties: Record<string, boolean>; chains: boolean } = { methods: {}, properties: {}, chains: false };
+		const seen: {
+			methods: Record<string, string>;
+			properties: Record<string, boolean>;
+			chains: boolean;
+		} = { methods: {}, properties: {}, chains: false };
 		onRequest = async (_req, res) => {
 			const r = res as Record<string, unknown> & { status(code: number): unknown };
 			for (const m of RESPONSE_METHODS) seen.methods[m] = typeof r[m];
@@ -123,14 +149,19 @@ suite(title, () => {
 	});
 
 	it('"no data" in the last node mode gives the answer no body (the gap the trigger fills with its ack)', async () => {
-		const extracted = await n8n.extractWebhookLastNodeResponse('noData', { data: { main: [[{ json: { a: 1 } }]] } }, false, {});
+		const extracted = await n8n.extractWebhookLastNodeResponse(
+			'noData',
+			{ data: { main: [[{ json: { a: 1 } }]] } },
+			false,
+			{},
+		);
 		expect(extracted).toEqual({ ok: true, result: { type: 'static', body: undefined } });
 		onRequest = async () => n8n.createStaticResponse(undefined, 200, undefined);
 		const answer = await fetch(`${baseUrl}/webhook/nodata`, { method: 'POST' });
 		expect([answer.status, await answer.text()]).toEqual([200, '']);
 	});
 
-	describe('the ReBound Trigger through n8n\'s request handler', () => {
+	describe("the ReBound Trigger through n8n's request handler", () => {
 		const node = new ReBoundTrigger();
 		let workflowSeq = 0;
 
@@ -140,7 +171,9 @@ suite(title, () => {
 				event: 'return.processed',
 				occurred_at: '2026-11-28T10:00:00Z',
 				sequence: 3,
-				data: rawReturn(returnId, 'WEB-1001', [{ sku: 'TSHIRT-RED-M', qty: 1, disposition: 'Grade A', reason: 'Too small' }]),
+				data: rawReturn(returnId, 'WEB-1001', [
+					{ sku: 'TSHIRT-RED-M', qty: 1, disposition: 'Grade A', reason: 'Too small' },
+				]),
 			});
 		}
 
@@ -156,21 +189,47 @@ suite(title, () => {
 			const results: IWebhookResponseData[] = [];
 			onRequest = async (req, res) => {
 				const raw = String((req as { headers: Record<string, string> }).headers['x-test-body']);
-				const headers = signed ? signWebhookBody(raw, TEST_WEBHOOK_SECRET, Math.floor(Date.now() / 1000), DEFAULT_WEBHOOK_SETTINGS) : { 'X-Rebound-Signature': 'bad', 'X-Rebound-Timestamp': '1' };
-				const { ctx } = makeWebhookContext({ rawBody: Buffer.from(raw, 'utf8'), headers, params, staticData: new StaticDataStore().open() });
-				const context = { ...(ctx as object), getResponseObject: () => res, getWorkflow: () => ({ id: workflowId, name: 'intake', active: true }) };
+				const headers = signed
+					? signWebhookBody(
+							raw,
+							TEST_WEBHOOK_SECRET,
+							Math.floor(Date.now() / 1000),
+							DEFAULT_WEBHOOK_SETTINGS,
+						)
+					: { 'X-Rebound-Signature': 'bad', 'X-Rebound-Timestamp': '1' };
+				const { ctx } = makeWebhookContext({
+					rawBody: Buffer.from(raw, 'utf8'),
+					headers,
+					params,
+					staticData: new StaticDataStore().open(),
+				});
+				const context = {
+					...(ctx as object),
+					getResponseObject: () => res,
+					getWorkflow: () => ({ id: workflowId, name: 'intake', active: true }),
+				};
 				const result = (await node.webhook.call(context as never)) as IWebhookResponseData;
 				results.push(result);
 				if (result.noWebhookResponse === true) return { noWebhookResponse: true };
 				const run = deferred<RunEnd>();
 				runs.push(run);
-				if ((await run.promise) === 'error') return { data: { message: 'Error in workflow' }, responseCode: 500 };
-				const extracted = await n8n.extractWebhookLastNodeResponse('noData', { data: { main: result.workflowData } }, false, {});
+				if ((await run.promise) === 'error')
+					return { data: { message: 'Error in workflow' }, responseCode: 500 };
+				const extracted = await n8n.extractWebhookLastNodeResponse(
+					'noData',
+					{ data: { main: result.workflowData } },
+					false,
+					{},
+				);
 				if (!extracted.ok) throw extracted.error;
 				return n8n.createStaticResponse(extracted.result.body, 200, undefined);
 			};
 			const send = (returnId: string, signal?: AbortSignal) =>
-				fetch(`${baseUrl}/webhook/rebound`, { method: 'POST', headers: { 'x-test-body': body(returnId) }, signal });
+				fetch(`${baseUrl}/webhook/rebound`, {
+					method: 'POST',
+					headers: { 'x-test-body': body(returnId) },
+					signal,
+				});
 			return { runs, results, send };
 		}
 
@@ -205,14 +264,22 @@ suite(title, () => {
 			await until(() => openBatchCount() === 1); // the leader waits for its window
 			const follower = t.send('8102');
 			await until(() => t.runs.length === 1);
-			expect(t.results.map((r) => (r.noWebhookResponse ? 'held' : r.workflowData![0].length))).toEqual(['held', 2]);
+			expect(
+				t.results.map((r) => (r.noWebhookResponse ? 'held' : r.workflowData![0].length)),
+			).toEqual(['held', 2]);
 			t.runs[0].resolve('success');
 			const batch = { size: 2, leader: 'evt-8101' };
-			expect(await read(await leader)).toEqual([200, { status: 'accepted', eventId: 'evt-8101', batch }]);
-			expect(await read(await follower)).toEqual([200, { status: 'accepted', eventId: 'evt-8102', batch }]);
+			expect(await read(await leader)).toEqual([
+				200,
+				{ status: 'accepted', eventId: 'evt-8101', batch },
+			]);
+			expect(await read(await follower)).toEqual([
+				200,
+				{ status: 'accepted', eventId: 'evt-8102', batch },
+			]);
 		});
 
-		it('in a batch: a failed run gives the leader n8n\'s 500 and the follower 503, so ReBound sends it again', async () => {
+		it("in a batch: a failed run gives the leader n8n's 500 and the follower 503, so ReBound sends it again", async () => {
 			const t = triggerBehindN8n({ options: { batchWindowMs: 100 } });
 			const leader = t.send('8201');
 			await until(() => openBatchCount() === 1);

@@ -5,19 +5,51 @@
  * agrees with the worked numbers of core/creditNote.
  */
 import { checkLedger, type LedgerInput } from '../../../scripts/soak/ledger';
-import { creditOrderOf, expectedOutcome, generateScenario, normalised, reboundInput, type Expected } from '../../../scripts/soak/scenario';
+import {
+	creditOrderOf,
+	expectedOutcome,
+	generateScenario,
+	normalised,
+	reboundInput,
+	type Expected,
+} from '../../../scripts/soak/scenario';
 import { ReboundState, loadFixture } from '../../../sandbox/rebound/state';
 
 const applied = (id: string, qty = 1, gross = 1200): Expected => ({
 	outcome: 'applied',
-	moves: [{ reference: `RB-${id}-${id}:1-move`, stockCode: 'SOAK-P01', siteId: '1', locationId: 'A1', quantity: qty }],
+	moves: [
+		{
+			reference: `RB-${id}-${id}:1-move`,
+			stockCode: 'SOAK-P01',
+			siteId: '1',
+			locationId: 'A1',
+			quantity: qty,
+		},
+	],
 	credit: { netPence: gross - gross / 6, taxPence: gross / 6, grossPence: gross },
 });
-const adj = (id: string, delta = 1) => ({ reference: `RB-${id}-${id}:1-move`, stockCode: 'SOAK-P01', siteId: '1', locationId: 'A1', delta });
-const note = (id: string, gross = 1200) => ({ associatedRef: `RB-${id}`, totals: { netPence: gross - gross / 6, taxPence: gross / 6, grossPence: gross } });
+const adj = (id: string, delta = 1) => ({
+	reference: `RB-${id}-${id}:1-move`,
+	stockCode: 'SOAK-P01',
+	siteId: '1',
+	locationId: 'A1',
+	delta,
+});
+const note = (id: string, gross = 1200) => ({
+	associatedRef: `RB-${id}`,
+	totals: { netPence: gross - gross / 6, taxPence: gross / 6, grossPence: gross },
+});
 
 function input(over: Partial<LedgerInput>): LedgerInput {
-	return { expected: new Map(), adjustments: [], creditNotes: [], stockBefore: new Map(), stockAfter: new Map(), exceptions: [], ...over };
+	return {
+		expected: new Map(),
+		adjustments: [],
+		creditNotes: [],
+		stockBefore: new Map(),
+		stockAfter: new Map(),
+		exceptions: [],
+		...over,
+	};
 }
 
 describe('checkLedger', () => {
@@ -44,7 +76,13 @@ describe('checkLedger', () => {
 				stockAfter: new Map([['SOAK-P01|1|A1', 16]]),
 			}),
 		);
-		expect({ applied: r.applied, excepted: r.excepted, lost: r.lost, doubled: r.doubled, wrong: r.wrong }).toEqual({ applied: 1, excepted: 1, lost: 1, doubled: 1, wrong: 3 });
+		expect({
+			applied: r.applied,
+			excepted: r.excepted,
+			lost: r.lost,
+			doubled: r.doubled,
+			wrong: r.wrong,
+		}).toEqual({ applied: 1, excepted: 1, lost: 1, doubled: 1, wrong: 3 });
 		expect(r.exceptedByKind).toEqual({ unmapped_disposition: 1 });
 		expect(r.problems.map((p) => [p.returnId, p.verdict])).toEqual([
 			['3', 'lost'],
@@ -66,14 +104,34 @@ describe('checkLedger', () => {
 				stockAfter: new Map([['SOAK-P01|1|A1', 2]]),
 			}),
 		);
-		expect([r.excepted, r.exceptedByKind, r.lost, r.wrong]).toEqual([1, { transient_exhausted: 1 }, 0, 0]);
+		expect([r.excepted, r.exceptedByKind, r.lost, r.wrong]).toEqual([
+			1,
+			{ transient_exhausted: 1 },
+			0,
+			0,
+		]);
 		expect(r.stockDrift).toEqual([{ key: 'SOAK-P01|1|A1', expected: 1, actual: 2 }]);
 	});
 });
 
 test('a return whose inbox row is still queued or processing is pending, not lost', () => {
-	const r = checkLedger(input({ expected: new Map([['1', applied('1')], ['2', applied('2')]]), pending: new Set(['1']) }));
-	expect([r.pending, r.lost, r.problems.map((p) => [p.returnId, p.verdict])]).toEqual([1, 1, [['1', 'pending'], ['2', 'lost']]]);
+	const r = checkLedger(
+		input({
+			expected: new Map([
+				['1', applied('1')],
+				['2', applied('2')],
+			]),
+			pending: new Set(['1']),
+		}),
+	);
+	expect([r.pending, r.lost, r.problems.map((p) => [p.returnId, p.verdict])]).toEqual([
+		1,
+		1,
+		[
+			['1', 'pending'],
+			['2', 'lost'],
+		],
+	]);
 });
 
 test('the inbox invariant: no row done without its effects, no row exception without an exception row', () => {
@@ -101,9 +159,24 @@ test('the inbox invariant: no row done without its effects, no row exception wit
 		}),
 	);
 	expect(r.silentEnds).toEqual([
-		{ returnId: '2', eventId: 'e2', status: 'done', detail: 'inbox row done, stock move(s) not in Khaos: RB-2-2:1-move' },
-		{ returnId: '3', eventId: 'e3', status: 'done', detail: 'inbox row done, no credit note in Khaos' },
-		{ returnId: '5', eventId: 'e5', status: 'exception', detail: 'inbox row exception, no exception row for the return' },
+		{
+			returnId: '2',
+			eventId: 'e2',
+			status: 'done',
+			detail: 'inbox row done, stock move(s) not in Khaos: RB-2-2:1-move',
+		},
+		{
+			returnId: '3',
+			eventId: 'e3',
+			status: 'done',
+			detail: 'inbox row done, no credit note in Khaos',
+		},
+		{
+			returnId: '5',
+			eventId: 'e5',
+			status: 'exception',
+			detail: 'inbox row exception, no exception row for the return',
+		},
 	]);
 	// without inbox rows there is nothing to check
 	expect(checkLedger(input({ expected: new Map([['1', applied('1')]]) })).silentEnds).toEqual([]);
@@ -112,7 +185,9 @@ test('the inbox invariant: no row done without its effects, no row exception wit
 describe('soak scenario and oracle', () => {
 	test('the same seed gives the same returns; another seed others', () => {
 		expect(JSON.stringify(generateScenario(50, 7))).toBe(JSON.stringify(generateScenario(50, 7)));
-		expect(JSON.stringify(generateScenario(50, 7))).not.toBe(JSON.stringify(generateScenario(50, 8)));
+		expect(JSON.stringify(generateScenario(50, 7))).not.toBe(
+			JSON.stringify(generateScenario(50, 8)),
+		);
 	});
 
 	test('every return has 1–5 lines, its own order, and the oracle covers applied and each exception kind', () => {
@@ -130,7 +205,13 @@ describe('soak scenario and oracle', () => {
 			if (e.outcome === 'applied') kinds.add('applied');
 			else e.kinds.forEach((k) => kinds.add(k));
 		}
-		expect([...kinds].sort()).toEqual(['applied', 'archived_sku', 'unknown_sku', 'unmapped_disposition', 'unmapped_reason']);
+		expect([...kinds].sort()).toEqual([
+			'applied',
+			'archived_sku',
+			'unknown_sku',
+			'unmapped_disposition',
+			'unmapped_reason',
+		]);
 	});
 
 	test('the oracle credits a whole order with delivery and an order discount to the penny', () => {
@@ -140,16 +221,45 @@ describe('soak scenario and oracle', () => {
 			associatedRef: 'SOAK-000001',
 			orderDiscountPence: 500,
 			deliveryPence: 395,
-			lines: [{ lineId: '11', stockCode: 'SOAK-P01', qty: 2, pricePence: 2000, discountPercent: 10, taxRate: 1 }],
+			lines: [
+				{
+					lineId: '11',
+					stockCode: 'SOAK-P01',
+					qty: 2,
+					pricePence: 2000,
+					discountPercent: 10,
+					taxRate: 1,
+				},
+			],
 		};
-		r.items = [{ sku: 'SOAK-P01', quantity: 2, pricePence: 2000, disposition: 'Grade A', reason: 'Too small' }];
-		expect(creditOrderOf(r.order).lines[0]).toMatchObject({ unitPricePence: 2000, discountPercent: 10, vatRatePercent: 20 });
+		r.items = [
+			{
+				sku: 'SOAK-P01',
+				quantity: 2,
+				pricePence: 2000,
+				disposition: 'Grade A',
+				reason: 'Too small',
+			},
+		];
+		expect(creditOrderOf(r.order).lines[0]).toMatchObject({
+			unitPricePence: 2000,
+			discountPercent: 10,
+			vatRatePercent: 20,
+		});
 		const state = new ReboundState(loadFixture());
 		const e = expectedOutcome(r, normalised(state.wire(state.add(reboundInput(r)), false)));
 		// 2 × 20.00 − 10% = 36.00, − 5.00 order discount = 31.00, + 3.95 delivery (whole order) = 34.95 gross
 		expect(e).toEqual({
 			outcome: 'applied',
-			moves: [{ reference: `RB-${r.returnId}-${r.returnId}:SOAK-P01#1-move`, stockCode: 'SOAK-P01', siteId: '1', locationId: 'A1', quantity: 2 }],
+			moves: [
+				{
+					reference: `RB-${r.returnId}-${r.returnId}:SOAK-P01#1-move`,
+					stockCode: 'SOAK-P01',
+					siteId: '1',
+					locationId: 'A1',
+					quantity: 2,
+				},
+			],
 			credit: expect.objectContaining({ grossPence: 3495 }),
 		});
 	});

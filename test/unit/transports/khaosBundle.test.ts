@@ -17,7 +17,13 @@ describe('bundle-vendor', () => {
 		// outside the repository: no node_modules up the tree, so fast-xml-parser cannot be resolved at run time
 		dist = fs.mkdtempSync(path.join(os.tmpdir(), 'khaos-bundle-'));
 		const source = fs.readFileSync(path.join(ROOT, 'transports', 'khaos', 'xml.ts'), 'utf8');
-		const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
+		const out = ts.transpileModule(source, {
+			compilerOptions: {
+				module: ts.ModuleKind.CommonJS,
+				target: ts.ScriptTarget.ES2022,
+				esModuleInterop: true,
+			},
+		});
 		fs.mkdirSync(path.join(dist, 'transports', 'khaos'), { recursive: true });
 		fs.writeFileSync(path.join(dist, 'transports', 'khaos', 'xml.js'), out.outputText);
 	});
@@ -35,9 +41,16 @@ describe('bundle-vendor', () => {
 		expect(fs.readFileSync(file, 'utf8')).toBe(bundled);
 		const probe = `try { require.resolve('fast-xml-parser'); console.log('visible') } catch { console.log('hidden') }
 const x = require(${JSON.stringify(file)}); console.log(JSON.stringify(x.parseXml('<A><B k="1">v</B></A>')))`;
-		const run = execFileSync(process.execPath, ['-e', probe], { cwd: dist, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+		const run = execFileSync(process.execPath, ['-e', probe], {
+			cwd: dist,
+			encoding: 'utf8',
+			env: { ...process.env, NODE_PATH: '' },
+		});
 		expect(run.split('\n')[0]).toBe('hidden');
-		expect(JSON.parse(run.split('\n')[1])).toEqual({ ok: true, value: { A: { B: { '#text': 'v', '@_k': '1' } } } });
+		expect(JSON.parse(run.split('\n')[1])).toEqual({
+			ok: true,
+			value: { A: { B: { '#text': 'v', '@_k': '1' } } },
+		});
 	});
 
 	it('fails loudly when the built file is missing', () => {
@@ -46,7 +59,10 @@ const x = require(${JSON.stringify(file)}); console.log(JSON.stringify(x.parseXm
 			let status = 0;
 			let stderr = '';
 			try {
-				execFileSync(process.execPath, [SCRIPT, '--dist', empty], { encoding: 'utf8', stdio: 'pipe' });
+				execFileSync(process.execPath, [SCRIPT, '--dist', empty], {
+					encoding: 'utf8',
+					stdio: 'pipe',
+				});
 			} catch (error) {
 				status = (error as { status: number }).status;
 				stderr = String((error as { stderr: string }).stderr);

@@ -1,7 +1,12 @@
 import nock from 'nock';
 import { KhaosClient, KhaosFault, buildReturnsXml } from '../../../transports/khaos/client';
 import type { KhaosConfig } from '../../../transports/khaos/api';
-import { TransientExhaustedError, TransportError, type HttpRequest, type HttpSend } from '../../../transports/http';
+import {
+	TransientExhaustedError,
+	TransportError,
+	type HttpRequest,
+	type HttpSend,
+} from '../../../transports/http';
 import { buildSoapFault, buildSoapResponse, escapeXml } from '../../../transports/khaos/soap';
 import { makeNodeHttpSend } from '../../helpers/nodeHttpSend';
 
@@ -45,7 +50,12 @@ function client(over: Partial<KhaosConfig> = {}, send: HttpSend = makeNodeHttpSe
 }
 
 const exportResponse = (method: string, doc: string, version: '1.1' | '1.2' = '1.1') =>
-	buildSoapResponse(version, NS, method, `<return xsi:type="xsd:string">${escapeXml(doc)}</return>`);
+	buildSoapResponse(
+		version,
+		NS,
+		method,
+		`<return xsi:type="xsd:string">${escapeXml(doc)}</return>`,
+	);
 
 const stockItem = (code: string, extra = '') =>
 	`<STOCK_ITEM><STOCK_ID>${code.length}${code.charCodeAt(0)}</STOCK_ID><STOCK_CODE>${code}</STOCK_CODE><ASSOCIATED_REF/><STOCK_DESC>${code} desc</STOCK_DESC>` +
@@ -66,18 +76,37 @@ describe('envelopes and headers', () => {
 		nock(HOST)
 			.post(PATH)
 			.reply(function (_uri, body) {
-				seen = { headers: this.req.headers as Record<string, string | string[]>, body: String(body) };
-				return [200, exportResponse('ExportStock', `<STOCK_ITEMS>${stockItem('AB-1')}</STOCK_ITEMS>`), { 'content-type': 'text/xml' }];
+				seen = {
+					headers: this.req.headers as Record<string, string | string[]>,
+					body: String(body),
+				};
+				return [
+					200,
+					exportResponse('ExportStock', `<STOCK_ITEMS>${stockItem('AB-1')}</STOCK_ITEMS>`),
+					{ 'content-type': 'text/xml' },
+				];
 			});
 		const { c } = client();
 		const map = await c.getProducts(['AB-1', 'ZZ-9']);
 		expect(seen?.headers['content-type']).toBe('text/xml; charset=utf-8');
 		expect(seen?.headers.soapaction).toBe('"urn:KosWeb-IKosWeb#ExportStock"');
 		expect(seen?.headers.authorization).toBeUndefined();
-		expect(seen?.body).toContain('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"');
-		expect(seen?.body).toContain('<ns1:ExportStock xmlns:ns1="urn:KosWeb-IKosWeb"><StockCode>AB-1,ZZ-9</StockCode><MappingType>1</MappingType><LastUpdated></LastUpdated></ns1:ExportStock>');
+		expect(seen?.body).toContain(
+			'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"',
+		);
+		expect(seen?.body).toContain(
+			'<ns1:ExportStock xmlns:ns1="urn:KosWeb-IKosWeb"><StockCode>AB-1,ZZ-9</StockCode><MappingType>1</MappingType><LastUpdated></LastUpdated></ns1:ExportStock>',
+		);
 		expect([...map.keys()]).toEqual(['AB-1']);
-		expect(map.get('AB-1')).toMatchObject({ stockCode: 'AB-1', sellPricePence: 1250, sellPriceIsNet: false, barcodes: ['50004'], deleted: false, web: true, stockControlled: true });
+		expect(map.get('AB-1')).toMatchObject({
+			stockCode: 'AB-1',
+			sellPricePence: 1250,
+			sellPriceIsNet: false,
+			barcodes: ['50004'],
+			deleted: false,
+			web: true,
+			stockControlled: true,
+		});
 	});
 
 	it('SOAP 1.2: application/soap+xml with the action parameter, no SOAPAction header, 1.2 envelope both ways', async () => {
@@ -85,15 +114,28 @@ describe('envelopes and headers', () => {
 		nock(HOST)
 			.post(PATH)
 			.reply(function (_uri, body) {
-				seen = { headers: this.req.headers as Record<string, string | string[]>, body: String(body) };
-				return [200, buildSoapResponse('1.2', NS, 'GetSiteList', '<return><item><SiteID>1</SiteID><SiteName>Main</SiteName></item><item><SiteID>2</SiteID><SiteName>Outlet</SiteName></item></return>')];
+				seen = {
+					headers: this.req.headers as Record<string, string | string[]>,
+					body: String(body),
+				};
+				return [
+					200,
+					buildSoapResponse(
+						'1.2',
+						NS,
+						'GetSiteList',
+						'<return><item><SiteID>1</SiteID><SiteName>Main</SiteName></item><item><SiteID>2</SiteID><SiteName>Outlet</SiteName></item></return>',
+					),
+				];
 			});
 		const { c } = client({ soapVersion: '1.2' });
 		expect(await c.getSites()).toEqual([
 			{ id: '1', name: 'Main' },
 			{ id: '2', name: 'Outlet' },
 		]);
-		expect(seen?.headers['content-type']).toBe('application/soap+xml; charset=utf-8; action="urn:KosWeb-IKosWeb#GetSiteList"');
+		expect(seen?.headers['content-type']).toBe(
+			'application/soap+xml; charset=utf-8; action="urn:KosWeb-IKosWeb#GetSiteList"',
+		);
 		expect(seen?.headers.soapaction).toBeUndefined();
 		expect(seen?.body).toContain('xmlns:soap="http://www.w3.org/2003/05/soap-envelope"');
 	});
@@ -107,17 +149,33 @@ describe('envelopes and headers', () => {
 			.post(PATH)
 			.reply(function () {
 				action = this.req.headers.soapaction;
-				return [200, buildSoapResponse('1.1', NS, 'GetReturnReasonList', '<return><item><ReasonID>2</ReasonID><ReasonCode>SIZE</ReasonCode><Description>Wrong size</Description><Restock>-1</Restock></item></return>')];
+				return [
+					200,
+					buildSoapResponse(
+						'1.1',
+						NS,
+						'GetReturnReasonList',
+						'<return><item><ReasonID>2</ReasonID><ReasonCode>SIZE</ReasonCode><Description>Wrong size</Description><Restock>-1</Restock></item></return>',
+					),
+				];
 			});
 		const { c } = client({ soapActionStyle: style });
-		expect(await c.getReturnReasons()).toEqual([{ id: '2', code: 'SIZE', description: 'Wrong size', restock: true }]);
+		expect(await c.getReturnReasons()).toEqual([
+			{ id: '2', code: 'SIZE', description: 'Wrong size', restock: true },
+		]);
 		expect(action).toBe(expected);
 	});
 
 	it('SOAP 1.2 faults are read from Code/Reason', async () => {
-		nock(HOST).post(PATH).reply(500, buildSoapFault('1.2', 'Return does not exist or has been deleted.'));
+		nock(HOST)
+			.post(PATH)
+			.reply(500, buildSoapFault('1.2', 'Return does not exist or has been deleted.'));
 		const { c } = client({ soapVersion: '1.2' });
-		await expect(c.processReturn('RTN1', 'A')).rejects.toMatchObject({ name: 'KhaosFault', code: 'return_not_found', faultString: 'Return does not exist or has been deleted.' });
+		await expect(c.processReturn('RTN1', 'A')).rejects.toMatchObject({
+			name: 'KhaosFault',
+			code: 'return_not_found',
+			faultString: 'Return does not exist or has been deleted.',
+		});
 	});
 });
 
@@ -142,12 +200,24 @@ describe('auth modes', () => {
 			.post(PATH)
 			.reply(function (_u, body) {
 				seen = { auth: this.req.headers.authorization, body: String(body) };
-				return [200, buildSoapResponse('1.1', NS, 'GetLocationList', '<return><item><SiteID>1</SiteID><LocationID>QUAR</LocationID><LocationName>Quarantine</LocationName><Sellable>0</Sellable></item></return>')];
+				return [
+					200,
+					buildSoapResponse(
+						'1.1',
+						NS,
+						'GetLocationList',
+						'<return><item><SiteID>1</SiteID><LocationID>QUAR</LocationID><LocationName>Quarantine</LocationName><Sellable>0</Sellable></item></return>',
+					),
+				];
 			});
 		const { c } = client({ authMode: 'inRequest', username: 'kuser', password: 'p&<w' });
-		expect(await c.getLocations('1')).toEqual([{ siteId: '1', id: 'QUAR', name: 'Quarantine', sellable: false }]);
+		expect(await c.getLocations('1')).toEqual([
+			{ siteId: '1', id: 'QUAR', name: 'Quarantine', sellable: false },
+		]);
 		expect(seen?.auth).toBeUndefined();
-		expect(seen?.body).toContain('<ns1:GetLocationList xmlns:ns1="urn:KosWeb-IKosWeb"><UserName>kuser</UserName><Password>p&amp;&lt;w</Password><SiteID>1</SiteID>');
+		expect(seen?.body).toContain(
+			'<ns1:GetLocationList xmlns:ns1="urn:KosWeb-IKosWeb"><UserName>kuser</UserName><Password>p&amp;&lt;w</Password><SiteID>1</SiteID>',
+		);
 	});
 });
 
@@ -163,7 +233,13 @@ describe('batching', () => {
 				batches.push(asked);
 				// every third code does not exist
 				const found = asked.filter((_, i) => i % 3 !== 2);
-				return [200, exportResponse('ExportStock', `<STOCK_ITEMS>${found.map((c) => stockItem(c)).join('')}</STOCK_ITEMS>`)];
+				return [
+					200,
+					exportResponse(
+						'ExportStock',
+						`<STOCK_ITEMS>${found.map((c) => stockItem(c)).join('')}</STOCK_ITEMS>`,
+					),
+				];
 			});
 		const { c } = client();
 		const map = await c.getProducts([...codes, 'SKU-000', ' SKU-001 ']);
@@ -209,14 +285,29 @@ describe('batching', () => {
 
 	it('a code containing a comma is refused before any call', async () => {
 		const { c } = client();
-		await expect(c.getProducts(['OK', 'BAD,CODE'])).rejects.toThrow(/codes\[1\] "BAD,CODE" contains a comma/);
+		await expect(c.getProducts(['OK', 'BAD,CODE'])).rejects.toThrow(
+			/codes\[1\] "BAD,CODE" contains a comma/,
+		);
 		expect(c.requestCount).toBe(0);
 	});
 });
 
 describe('retries', () => {
 	it('retries 503 with exponential back-off, then succeeds', async () => {
-		nock(HOST).post(PATH).times(2).reply(503, 'busy').post(PATH).reply(200, buildSoapResponse('1.1', NS, 'GetSiteList', '<return><item><SiteID>1</SiteID><SiteName>M</SiteName></item></return>'));
+		nock(HOST)
+			.post(PATH)
+			.times(2)
+			.reply(503, 'busy')
+			.post(PATH)
+			.reply(
+				200,
+				buildSoapResponse(
+					'1.1',
+					NS,
+					'GetSiteList',
+					'<return><item><SiteID>1</SiteID><SiteName>M</SiteName></item></return>',
+				),
+			);
 		const { c, sleeps } = client();
 		expect(await c.getSites()).toEqual([{ id: '1', name: 'M' }]);
 		// base 100, random 0.5: 50 + 25 = 75, then 100 + 50 = 150
@@ -251,7 +342,10 @@ describe('retries', () => {
 		const requests: HttpRequest[] = [];
 		const send: HttpSend = async (req) => {
 			requests.push(req);
-			throw new TransportError(`no response within ${req.timeoutMs} ms`, { kind: 'timeout', retryable: true });
+			throw new TransportError(`no response within ${req.timeoutMs} ms`, {
+				kind: 'timeout',
+				retryable: true,
+			});
 		};
 		const { c } = client({ timeoutMs: 1234 }, send);
 		const error = await c.getStockLevels(['A'], '1').catch((e: unknown) => e);
@@ -262,11 +356,18 @@ describe('retries', () => {
 	});
 
 	it('a non-transient SOAP fault is not retried', async () => {
-		nock(HOST).post(PATH).reply(500, buildSoapFault('1.1', 'MappingType 9 is not supported by this system.'));
+		nock(HOST)
+			.post(PATH)
+			.reply(500, buildSoapFault('1.1', 'MappingType 9 is not supported by this system.'));
 		const { c, sleeps } = client();
 		const error = await c.getProducts(['A']).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(KhaosFault);
-		expect(error).toMatchObject({ kind: 'remote', code: 'other', retryable: false, faultString: 'MappingType 9 is not supported by this system.' });
+		expect(error).toMatchObject({
+			kind: 'remote',
+			code: 'other',
+			retryable: false,
+			faultString: 'MappingType 9 is not supported by this system.',
+		});
 		expect(sleeps).toEqual([]);
 		expect(c.requestCount).toBe(1);
 	});
@@ -321,47 +422,90 @@ describe('ProcessReturn fault mapping', () => {
 
 describe('protocol errors', () => {
 	it('truncated XML → protocol error naming the call', async () => {
-		const full = buildSoapResponse('1.1', NS, 'GetSiteList', '<return><item><SiteID>1</SiteID><SiteName>M</SiteName></item></return>');
-		nock(HOST).post(PATH).reply(200, full.slice(0, full.length - 40));
+		const full = buildSoapResponse(
+			'1.1',
+			NS,
+			'GetSiteList',
+			'<return><item><SiteID>1</SiteID><SiteName>M</SiteName></item></return>',
+		);
+		nock(HOST)
+			.post(PATH)
+			.reply(200, full.slice(0, full.length - 40));
 		const { c } = client();
 		const error = await c.getSites().catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(TransportError);
 		expect(error).toMatchObject({ kind: 'protocol', retryable: false });
-		expect((error as Error).message).toMatch(/Khaos GetSiteList: unreadable SOAP response: not well-formed XML/);
+		expect((error as Error).message).toMatch(
+			/Khaos GetSiteList: unreadable SOAP response: not well-formed XML/,
+		);
 	});
 
 	it('truncated exported document inside return → protocol error naming the field', async () => {
-		nock(HOST).post(PATH).reply(200, exportResponse('ExportStock', `<STOCK_ITEMS>${stockItem('A')}`.slice(0, 60)));
+		nock(HOST)
+			.post(PATH)
+			.reply(200, exportResponse('ExportStock', `<STOCK_ITEMS>${stockItem('A')}`.slice(0, 60)));
 		const { c } = client();
-		await expect(c.getProducts(['A'])).rejects.toThrow(/Khaos ExportStock: response field return: exported XML: not well-formed/);
+		await expect(c.getProducts(['A'])).rejects.toThrow(
+			/Khaos ExportStock: response field return: exported XML: not well-formed/,
+		);
 	});
 
 	it('an unexpected response element → protocol error', async () => {
-		nock(HOST).post(PATH).reply(200, buildSoapResponse('1.1', NS, 'ExportStockStatus', '<return/>'));
+		nock(HOST)
+			.post(PATH)
+			.reply(200, buildSoapResponse('1.1', NS, 'ExportStockStatus', '<return/>'));
 		const { c } = client();
-		await expect(c.getProducts(['A'])).rejects.toMatchObject({ kind: 'protocol', message: expect.stringMatching(/expected ExportStockResponse in the SOAP Body, found ExportStockStatusResponse/) });
+		await expect(c.getProducts(['A'])).rejects.toMatchObject({
+			kind: 'protocol',
+			message: expect.stringMatching(
+				/expected ExportStockResponse in the SOAP Body, found ExportStockStatusResponse/,
+			),
+		});
 	});
 
 	it('an unexpected root in the exported document → protocol error naming it', async () => {
 		nock(HOST).post(PATH).reply(200, exportResponse('ExportStock', '<ORDERS><ORDER/></ORDERS>'));
 		const { c } = client();
-		await expect(c.getProducts(['A'])).rejects.toThrow(/Khaos ExportStock: response field return\.STOCK_ITEMS: STOCK_ITEMS missing|response field return.STOCK_ITEMS/);
+		await expect(c.getProducts(['A'])).rejects.toThrow(
+			/Khaos ExportStock: response field return\.STOCK_ITEMS: STOCK_ITEMS missing|response field return.STOCK_ITEMS/,
+		);
 	});
 
 	it('a missing or malformed field is named with its path', async () => {
 		nock(HOST)
 			.post(PATH)
-			.reply(200, exportResponse('ExportStock', `<STOCK_ITEMS>${stockItem('A')}${stockItem('B').replace('<DELETED>0</DELETED>', '<DELETED>maybe</DELETED>')}</STOCK_ITEMS>`));
+			.reply(
+				200,
+				exportResponse(
+					'ExportStock',
+					`<STOCK_ITEMS>${stockItem('A')}${stockItem('B').replace('<DELETED>0</DELETED>', '<DELETED>maybe</DELETED>')}</STOCK_ITEMS>`,
+				),
+			);
 		const { c } = client();
-		await expect(c.getProducts(['A', 'B'])).rejects.toThrow('Khaos ExportStock: response field return.STOCK_ITEMS.STOCK_ITEM[1].DELETED: expected -1 or 0');
-		nock(HOST).post(PATH).reply(200, exportResponse('ExportStock', `<STOCK_ITEMS>${stockItem('A').replace(/<STOCK_ID>.*?<\/STOCK_ID>/, '')}</STOCK_ITEMS>`));
-		await expect(c.getProducts(['A'])).rejects.toThrow('Khaos ExportStock: response field return.STOCK_ITEMS.STOCK_ITEM[0].STOCK_ID: element missing');
+		await expect(c.getProducts(['A', 'B'])).rejects.toThrow(
+			'Khaos ExportStock: response field return.STOCK_ITEMS.STOCK_ITEM[1].DELETED: expected -1 or 0',
+		);
+		nock(HOST)
+			.post(PATH)
+			.reply(
+				200,
+				exportResponse(
+					'ExportStock',
+					`<STOCK_ITEMS>${stockItem('A').replace(/<STOCK_ID>.*?<\/STOCK_ID>/, '')}</STOCK_ITEMS>`,
+				),
+			);
+		await expect(c.getProducts(['A'])).rejects.toThrow(
+			'Khaos ExportStock: response field return.STOCK_ITEMS.STOCK_ITEM[0].STOCK_ID: element missing',
+		);
 	});
 
 	it('HTTP 200 with HTML is a protocol error, not a crash', async () => {
 		nock(HOST).post(PATH).reply(200, '<html><body>proxy login</body></html>');
 		const { c } = client();
-		await expect(c.getSites()).rejects.toMatchObject({ kind: 'protocol', message: expect.stringContaining('no SOAP Envelope') });
+		await expect(c.getSites()).rejects.toMatchObject({
+			kind: 'protocol',
+			message: expect.stringContaining('no SOAP Envelope'),
+		});
 	});
 });
 
@@ -369,7 +513,8 @@ describe('secrets never reach error messages', () => {
 	const username = 'khaos-admin';
 	const password = 'Tr0ub4dor&3';
 	const b64 = Buffer.from(`${username}:${password}`).toString('base64');
-	const leaks = (text: string) => [username, password, b64, encodeURIComponent(password)].some((s) => text.includes(s));
+	const leaks = (text: string) =>
+		[username, password, b64, encodeURIComponent(password)].some((s) => text.includes(s));
 
 	it('401 with basic auth', async () => {
 		nock(HOST).post(PATH).reply(401, `bad credentials for ${username}/${password}`);
@@ -381,7 +526,15 @@ describe('secrets never reach error messages', () => {
 	});
 
 	it('a fault echoing the in-request credentials', async () => {
-		nock(HOST).post(PATH).reply(500, buildSoapFault('1.1', `Login failed: invalid user name or password. (UserName=${username} Password=${password})`));
+		nock(HOST)
+			.post(PATH)
+			.reply(
+				500,
+				buildSoapFault(
+					'1.1',
+					`Login failed: invalid user name or password. (UserName=${username} Password=${password})`,
+				),
+			);
 		const { c } = client({ authMode: 'inRequest', username, password });
 		const error = (await c.getSites().catch((e: unknown) => e)) as KhaosFault;
 		expect(error.code).toBe('auth_failed');
@@ -391,7 +544,10 @@ describe('secrets never reach error messages', () => {
 
 	it('a network error carrying the Authorization header, through exhaustion', async () => {
 		const send: HttpSend = async (req) => {
-			throw new TransportError(`connection failed sending ${req.headers.authorization}`, { kind: 'network', retryable: true });
+			throw new TransportError(`connection failed sending ${req.headers.authorization}`, {
+				kind: 'network',
+				retryable: true,
+			});
 		};
 		const { c } = client({ authMode: 'basic', username, password }, send);
 		const error = (await c.getSites().catch((e: unknown) => e)) as TransientExhaustedError;
@@ -480,7 +636,15 @@ describe('orders, returns, adjustments', () => {
 			.post(PATH)
 			.reply((_u, b) => {
 				body = String(b);
-				return [200, buildSoapResponse('1.1', NS, 'ImportReturns', '<return><ImportedCount>1</ImportedCount><ReturnImport><item><OrderRef>RB-5</OrderRef><ReturnCode>RTN000042</ReturnCode></item></ReturnImport><ReturnSkipped/></return>')];
+				return [
+					200,
+					buildSoapResponse(
+						'1.1',
+						NS,
+						'ImportReturns',
+						'<return><ImportedCount>1</ImportedCount><ReturnImport><item><OrderRef>RB-5</OrderRef><ReturnCode>RTN000042</ReturnCode></item></ReturnImport><ReturnSkipped/></return>',
+					),
+				];
 			});
 		const { c } = client();
 		const input = {
@@ -489,35 +653,91 @@ describe('orders, returns, adjustments', () => {
 			orderAssociatedRef: 'WEB-1001',
 			currency: 'GBP',
 			exchangeRate: 1,
-			lines: [{ stockCode: 'JEANS-BLU-32', quantity: 1, reasonId: '2', orderLineId: '1002', siteId: '1', locationId: 'A1', restock: false, creditNetPence: 2011, creditTaxPence: 402, creditGrossPence: 2413 }],
+			lines: [
+				{
+					stockCode: 'JEANS-BLU-32',
+					quantity: 1,
+					reasonId: '2',
+					orderLineId: '1002',
+					siteId: '1',
+					locationId: 'A1',
+					restock: false,
+					creditNetPence: 2011,
+					creditTaxPence: 402,
+					creditGrossPence: 2413,
+				},
+			],
 			delivery: { netPence: 412, taxPence: 83, grossPence: 495 },
 		};
-		expect(await c.importReturn(input)).toEqual({ imported: true, returnCode: 'RTN000042', duplicate: false, skipReason: null, skipCode: null });
+		expect(await c.importReturn(input)).toEqual({
+			imported: true,
+			returnCode: 'RTN000042',
+			duplicate: false,
+			skipReason: null,
+			skipCode: null,
+		});
 		const xml = buildReturnsXml([input]);
 		expect(body).toContain(`<Returns>${escapeXml(xml)}</Returns>`);
-		expect(xml).toContain('<RESTOCK>0</RESTOCK><CREDIT_NET>20.11</CREDIT_NET><CREDIT_TAX>4.02</CREDIT_TAX><CREDIT_GRS>24.13</CREDIT_GRS>');
+		expect(xml).toContain(
+			'<RESTOCK>0</RESTOCK><CREDIT_NET>20.11</CREDIT_NET><CREDIT_TAX>4.02</CREDIT_TAX><CREDIT_GRS>24.13</CREDIT_GRS>',
+		);
 		expect(xml).toContain('<SOURCE_ORDER><ASSOCIATED_REF>WEB-1001</ASSOCIATED_REF></SOURCE_ORDER>');
 		expect(xml).toContain('<DELIVERY_GRS>4.95</DELIVERY_GRS>');
 	});
 
 	it.each([
-		['Duplicate ASSOCIATED_REF RB-5: already imported as return RTN000007', { duplicate: true, returnCode: 'RTN000007', skipCode: 'duplicate' }],
-		['Quantity returned 3 exceeds quantity sold less returned 1 for SORDER_ITEM_ID 1002 (JEANS-BLU-32) (item 1).', { duplicate: false, returnCode: '', skipCode: 'quantity_exceeds_sold' }],
-		['Source order WEB-9 not found.', { duplicate: false, returnCode: '', skipCode: 'order_not_found' }],
+		[
+			'Duplicate ASSOCIATED_REF RB-5: already imported as return RTN000007',
+			{ duplicate: true, returnCode: 'RTN000007', skipCode: 'duplicate' },
+		],
+		[
+			'Quantity returned 3 exceeds quantity sold less returned 1 for SORDER_ITEM_ID 1002 (JEANS-BLU-32) (item 1).',
+			{ duplicate: false, returnCode: '', skipCode: 'quantity_exceeds_sold' },
+		],
+		[
+			'Source order WEB-9 not found.',
+			{ duplicate: false, returnCode: '', skipCode: 'order_not_found' },
+		],
 	])('importReturn skipped: %s', async (reason, expected) => {
 		nock(HOST)
 			.post(PATH)
-			.reply(200, buildSoapResponse('1.1', NS, 'ImportReturns', `<return><ImportedCount>0</ImportedCount><ReturnImport/><ReturnSkipped><item><OrderRef>RB-5</OrderRef><SkipReason>${escapeXml(reason)}</SkipReason></item></ReturnSkipped></return>`));
+			.reply(
+				200,
+				buildSoapResponse(
+					'1.1',
+					NS,
+					'ImportReturns',
+					`<return><ImportedCount>0</ImportedCount><ReturnImport/><ReturnSkipped><item><OrderRef>RB-5</OrderRef><SkipReason>${escapeXml(reason)}</SkipReason></item></ReturnSkipped></return>`,
+				),
+			);
 		const { c } = client();
-		const r = await c.importReturn({ associatedRef: 'RB-5', customerUrn: 'C1', orderAssociatedRef: 'WEB-1', currency: 'GBP', exchangeRate: 1, lines: [], delivery: null });
+		const r = await c.importReturn({
+			associatedRef: 'RB-5',
+			customerUrn: 'C1',
+			orderAssociatedRef: 'WEB-1',
+			currency: 'GBP',
+			exchangeRate: 1,
+			lines: [],
+			delivery: null,
+		});
 		expect(r).toEqual({ imported: false, skipReason: reason, ...expected });
 	});
 
 	it('adjustStock refuses both adjustBy and adjustTo before sending, and maps per-line results', async () => {
 		const { c } = client();
-		await expect(c.adjustStock([{ stockCode: 'A', siteId: '1', locationId: 'A1', adjustBy: 1, adjustTo: 5, reason: 'r', reference: 'X1' }])).rejects.toThrow(
-			'adjustments[0] (reference X1): set exactly one of adjustBy and adjustTo',
-		);
+		await expect(
+			c.adjustStock([
+				{
+					stockCode: 'A',
+					siteId: '1',
+					locationId: 'A1',
+					adjustBy: 1,
+					adjustTo: 5,
+					reason: 'r',
+					reference: 'X1',
+				},
+			]),
+		).rejects.toThrow('adjustments[0] (reference X1): set exactly one of adjustBy and adjustTo');
 		expect(c.requestCount).toBe(0);
 		let body = '';
 		nock(HOST)
@@ -537,16 +757,45 @@ describe('orders, returns, adjustments', () => {
 				];
 			});
 		const res = await c.adjustStock([
-			{ stockCode: 'A', siteId: '1', locationId: 'A1', adjustBy: 2, reason: 'Grade A', reference: 'X1' },
-			{ stockCode: 'A', siteId: '1', locationId: 'A1', adjustTo: 7, reason: 'count', reference: 'X2' },
-			{ stockCode: 'OLD', siteId: '1', locationId: 'A1', adjustBy: 1, reason: 'r', reference: 'X3' },
+			{
+				stockCode: 'A',
+				siteId: '1',
+				locationId: 'A1',
+				adjustBy: 2,
+				reason: 'Grade A',
+				reference: 'X1',
+			},
+			{
+				stockCode: 'A',
+				siteId: '1',
+				locationId: 'A1',
+				adjustTo: 7,
+				reason: 'count',
+				reference: 'X2',
+			},
+			{
+				stockCode: 'OLD',
+				siteId: '1',
+				locationId: 'A1',
+				adjustBy: 1,
+				reason: 'r',
+				reference: 'X3',
+			},
 		]);
 		expect(res).toEqual([
 			{ reference: 'X1', applied: true, duplicate: false, newLevel: 7, rejectReason: null },
 			{ reference: 'X2', applied: false, duplicate: true, newLevel: 7, rejectReason: null },
-			{ reference: 'X3', applied: false, duplicate: false, newLevel: null, rejectReason: 'Stock code OLD is deleted.' },
+			{
+				reference: 'X3',
+				applied: false,
+				duplicate: false,
+				newLevel: null,
+				rejectReason: 'Stock code OLD is deleted.',
+			},
 		]);
-		expect(body).toContain(escapeXml('<ADJUST_BY>2</ADJUST_BY><REASON>Grade A</REASON><REFERENCE>X1</REFERENCE>'));
+		expect(body).toContain(
+			escapeXml('<ADJUST_BY>2</ADJUST_BY><REASON>Grade A</REASON><REFERENCE>X1</REFERENCE>'),
+		);
 		expect(body).toContain(escapeXml('<ADJUST_TO>7</ADJUST_TO>'));
 		expect(body).not.toContain(escapeXml('<ADJUST_TO>2'));
 	});
@@ -563,7 +812,17 @@ describe('orders, returns, adjustments', () => {
 			);
 		const { c } = client();
 		expect(await c.getOrderStatuses(['RB-1'])).toEqual([
-			{ orderCode: 'SO000106', associatedRef: 'RB-1', orderType: 2, currency: 'GBP', dateCreated: '2026-11-28', itemsNetPence: 2011, deliveryNetPence: 412, complete: true, cancelled: false },
+			{
+				orderCode: 'SO000106',
+				associatedRef: 'RB-1',
+				orderType: 2,
+				currency: 'GBP',
+				dateCreated: '2026-11-28',
+				itemsNetPence: 2011,
+				deliveryNetPence: 412,
+				complete: true,
+				cancelled: false,
+			},
 		]);
 	});
 });

@@ -4,19 +4,41 @@ import nock from 'nock';
 import { TransientExhaustedError } from '../../../transports/http';
 import type { RetryPolicy } from '../../../transports/retry';
 import { ReboundApiError, ReboundClient } from '../../../transports/rebound/client';
-import { dispositionFingerprint, normaliseReboundReturn, reboundTimeToIso } from '../../../transports/rebound/normalise';
+import {
+	dispositionFingerprint,
+	normaliseReboundReturn,
+	reboundTimeToIso,
+} from '../../../transports/rebound/normalise';
 import { makeNodeHttpSend } from '../../helpers/nodeHttpSend';
 
 const BASE = 'http://rebound.test/api';
 const LOGIN = 'shop-login-7731';
 const KEY = 'sEcReT-api-key-99xZ';
-const policy: RetryPolicy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 2_000, maxTotalMs: 10_000 };
+const policy: RetryPolicy = {
+	maxAttempts: 3,
+	baseDelayMs: 10,
+	maxDelayMs: 2_000,
+	maxTotalMs: 10_000,
+};
 
 function client(overrides: Partial<RetryPolicy> = {}) {
 	const sleeps: number[] = [];
 	const c = new ReboundClient(
-		{ baseUrl: BASE, login: LOGIN, apiKey: KEY, timeoutMs: 2_000, retry: { ...policy, ...overrides } },
-		{ send: makeNodeHttpSend(), retry: { now: () => Date.now(), random: () => 0.5, sleep: async (ms) => void sleeps.push(ms) } },
+		{
+			baseUrl: BASE,
+			login: LOGIN,
+			apiKey: KEY,
+			timeoutMs: 2_000,
+			retry: { ...policy, ...overrides },
+		},
+		{
+			send: makeNodeHttpSend(),
+			retry: {
+				now: () => Date.now(),
+				random: () => 0.5,
+				sleep: async (ms) => void sleeps.push(ms),
+			},
+		},
 	);
 	return { c, sleeps };
 }
@@ -32,8 +54,22 @@ function raw(overrides: Record<string, unknown> = {}) {
 		customer_email: 'jo@example.com',
 		label: 'QUJD'.repeat(10_000),
 		items: [
-			{ sku_code: 'JEANS-BLU-32', sku_desc: 'Jeans', quantity: '1', price: '27.00', final_disposition: 'Grade A', reason: [{ reason: 'Too small', action: 'Refund', wish: '' }] },
-			{ sku_code: 'TSHIRT-RED-M', sku_desc: 'T-shirt', quantity: 1, price: 40, final_disposition: '', reason: [] },
+			{
+				sku_code: 'JEANS-BLU-32',
+				sku_desc: 'Jeans',
+				quantity: '1',
+				price: '27.00',
+				final_disposition: 'Grade A',
+				reason: [{ reason: 'Too small', action: 'Refund', wish: '' }],
+			},
+			{
+				sku_code: 'TSHIRT-RED-M',
+				sku_desc: 'T-shirt',
+				quantity: 1,
+				price: 40,
+				final_disposition: '',
+				reason: [],
+			},
 		],
 		...overrides,
 	};
@@ -58,16 +94,22 @@ describe('ReboundClient', () => {
 		const form = new URLSearchParams(body);
 		expect(form.get('login')).toBe(LOGIN);
 		expect(form.get('api_key')).toBe(KEY);
-		expect(JSON.parse(form.get('request')!)).toEqual({ filter: { date_from: '2026/11/01', date_to: '2026/11/07' } });
+		expect(JSON.parse(form.get('request')!)).toEqual({
+			filter: { date_from: '2026/11/01', date_to: '2026/11/07' },
+		});
 	});
 
 	it('treats the empty error as no results', async () => {
-		nock('http://rebound.test').post('/api/returns/search/json').reply(200, { error: { code: 'empty', message: ['No results'] } });
+		nock('http://rebound.test')
+			.post('/api/returns/search/json')
+			.reply(200, { error: { code: 'empty', message: ['No results'] } });
 		await expect(client().c.searchReturnIds('2026/11/01', '2026/11/07')).resolves.toEqual([]);
 	});
 
 	it('rejects a badly formatted window before calling', async () => {
-		await expect(client().c.searchReturnIds('2026-11-01', '2026/11/07')).rejects.toThrow(/date_from must be YYYY\/MM\/DD/);
+		await expect(client().c.searchReturnIds('2026-11-01', '2026/11/07')).rejects.toThrow(
+			/date_from must be YYYY\/MM\/DD/,
+		);
 	});
 
 	it('gets a return by numeric id and drops the base64 label', async () => {
@@ -84,26 +126,36 @@ describe('ReboundClient', () => {
 		expect(value.order_reference).toBe('WEB-1001');
 	});
 
-	it.each(['ip_blocked', 'access_denied', 'login_empty', 'api_key_empty', 'request_wrong', 'json_invalid', 'unknown_call'])(
-		'never retries %s',
-		async (code) => {
-			const scope = nock('http://rebound.test').post('/api/returns/get/json').reply(200, { error: { code, message: [`${code} for ${LOGIN}`] } });
-			const { c, sleeps } = client();
-			const error = await c.getReturn('1').catch((e: unknown) => e);
-			expect(error).toBeInstanceOf(ReboundApiError);
-			expect((error as ReboundApiError).code).toBe(code);
-			expect(sleeps).toEqual([]);
-			expect(c.requestCount).toBe(1);
-			expect((error as Error).message).not.toContain(LOGIN);
-			scope.done();
-		},
-	);
+	it.each([
+		'ip_blocked',
+		'access_denied',
+		'login_empty',
+		'api_key_empty',
+		'request_wrong',
+		'json_invalid',
+		'unknown_call',
+	])('never retries %s', async (code) => {
+		const scope = nock('http://rebound.test')
+			.post('/api/returns/get/json')
+			.reply(200, { error: { code, message: [`${code} for ${LOGIN}`] } });
+		const { c, sleeps } = client();
+		const error = await c.getReturn('1').catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(ReboundApiError);
+		expect((error as ReboundApiError).code).toBe(code);
+		expect(sleeps).toEqual([]);
+		expect(c.requestCount).toBe(1);
+		expect((error as Error).message).not.toContain(LOGIN);
+		scope.done();
+	});
 
 	it('retries internal errors, 5xx and 429 honouring Retry-After, then succeeds', async () => {
 		nock('http://rebound.test')
-			.post('/api/returns/get/json').reply(200, { error: { code: 'internal', message: ['try later'] } })
-			.post('/api/returns/get/json').reply(429, 'slow down', { 'Retry-After': '1' })
-			.post('/api/returns/get/json').reply(200, { success: raw() });
+			.post('/api/returns/get/json')
+			.reply(200, { error: { code: 'internal', message: ['try later'] } })
+			.post('/api/returns/get/json')
+			.reply(429, 'slow down', { 'Retry-After': '1' })
+			.post('/api/returns/get/json')
+			.reply(200, { success: raw() });
 		const { c, sleeps } = client({ maxAttempts: 4 });
 		const value = await c.getReturn('5001');
 		expect(value.id).toBe(5001);
@@ -112,8 +164,13 @@ describe('ReboundClient', () => {
 	});
 
 	it('ends in TransientExhaustedError on a permanent 503, with no secret in the message', async () => {
-		nock('http://rebound.test').post('/api/returns/search/json').times(3).reply(503, `upstream saw api_key=${KEY}`);
-		const error = await client().c.searchReturnIds('2026/11/01', '2026/11/07').catch((e: unknown) => e);
+		nock('http://rebound.test')
+			.post('/api/returns/search/json')
+			.times(3)
+			.reply(503, `upstream saw api_key=${KEY}`);
+		const error = await client()
+			.c.searchReturnIds('2026/11/01', '2026/11/07')
+			.catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(TransientExhaustedError);
 		expect((error as TransientExhaustedError).attempts).toBe(3);
 		expect((error as Error).message).not.toContain(KEY);
@@ -135,8 +192,17 @@ describe('ReboundClient', () => {
 		try {
 			const port = (server.address() as AddressInfo).port;
 			const c = new ReboundClient(
-				{ baseUrl: `http://127.0.0.1:${port}/api`, login: LOGIN, apiKey: KEY, timeoutMs: 2_000, retry: policy },
-				{ send: makeNodeHttpSend(), retry: { now: () => Date.now(), random: () => 0.5, sleep: async () => undefined } },
+				{
+					baseUrl: `http://127.0.0.1:${port}/api`,
+					login: LOGIN,
+					apiKey: KEY,
+					timeoutMs: 2_000,
+					retry: policy,
+				},
+				{
+					send: makeNodeHttpSend(),
+					retry: { now: () => Date.now(), random: () => 0.5, sleep: async () => undefined },
+				},
 			);
 			await expect(c.getReturn('5001')).resolves.toMatchObject({ id: 5001 });
 			expect(c.requestCount).toBe(2);
@@ -148,8 +214,13 @@ describe('ReboundClient', () => {
 	});
 
 	it('reports a body that is not the documented envelope as a protocol error', async () => {
-		nock('http://rebound.test').post('/api/returns/get/json').reply(200, '<html>maintenance</html>');
-		await expect(client().c.getReturn('5001')).rejects.toMatchObject({ kind: 'protocol', retryable: false });
+		nock('http://rebound.test')
+			.post('/api/returns/get/json')
+			.reply(200, '<html>maintenance</html>');
+		await expect(client().c.getReturn('5001')).rejects.toMatchObject({
+			kind: 'protocol',
+			retryable: false,
+		});
 	});
 
 	it('fetches several returns with bounded concurrency, in input order, failures reported', async () => {
@@ -158,10 +229,18 @@ describe('ReboundClient', () => {
 			.times(5)
 			.reply((_uri, body) => {
 				const id = JSON.parse(new URLSearchParams(body as string).get('request')!).return.id;
-				return id === 3 ? [200, { error: { code: 'empty', message: ['No results'] } }] : [200, { success: raw({ id }) }];
+				return id === 3
+					? [200, { error: { code: 'empty', message: ['No results'] } }]
+					: [200, { success: raw({ id }) }];
 			});
 		const results = await client().c.getReturns(['1', '2', '3', '4', '5'], 2);
-		expect(results.map((r) => [r.id, r.ok])).toEqual([['1', true], ['2', true], ['3', false], ['4', true], ['5', true]]);
+		expect(results.map((r) => [r.id, r.ok])).toEqual([
+			['1', true],
+			['2', true],
+			['3', false],
+			['4', true],
+			['5', true],
+		]);
 		const failed = results[2];
 		expect(!failed.ok && (failed.error as ReboundApiError).code).toBe('empty');
 	});
@@ -173,21 +252,57 @@ describe('normaliseReboundReturn', () => {
 		expect(result.ok).toBe(true);
 		if (!result.ok) return;
 		const r = result.value;
-		expect(r).toMatchObject({ returnId: '5001', displayId: 'RB5001', orderReference: 'WEB-1001', currency: 'GBP', createdAt: '2026-11-20T10:15:00.000Z' });
+		expect(r).toMatchObject({
+			returnId: '5001',
+			displayId: 'RB5001',
+			orderReference: 'WEB-1001',
+			currency: 'GBP',
+			createdAt: '2026-11-20T10:15:00.000Z',
+		});
 		expect(r.customer).toEqual({ name: 'Jo Bloggs', email: 'jo@example.com' });
 		expect(r.lines).toEqual([
-			expect.objectContaining({ lineId: '5001:JEANS-BLU-32#1', sku: 'JEANS-BLU-32', quantity: 1, unitPricePence: 2700, disposition: 'Grade A' }),
-			expect.objectContaining({ lineId: '5001:TSHIRT-RED-M#1', sku: 'TSHIRT-RED-M', quantity: 1, unitPricePence: 4000, disposition: null }),
+			expect.objectContaining({
+				lineId: '5001:JEANS-BLU-32#1',
+				sku: 'JEANS-BLU-32',
+				quantity: 1,
+				unitPricePence: 2700,
+				disposition: 'Grade A',
+			}),
+			expect.objectContaining({
+				lineId: '5001:TSHIRT-RED-M#1',
+				sku: 'TSHIRT-RED-M',
+				quantity: 1,
+				unitPricePence: 4000,
+				disposition: null,
+			}),
 		]);
-		expect(r.lines[0].reasons[0]).toEqual({ reason: 'Too small', action: 'Refund', wish: '', additional: [] });
+		expect(r.lines[0].reasons[0]).toEqual({
+			reason: 'Too small',
+			action: 'Refund',
+			wish: '',
+			additional: [],
+		});
 		expect(r.event.type).toBe('return.polled');
 		expect(r.event.sequence).toBe(1);
 		expect(r.event.id).toMatch(/^poll:5001:[0-9a-f]{32}$/);
 	});
 
 	it('uses the webhook event when given', () => {
-		const result = normaliseReboundReturn(raw(), { source: 'rebound-webhook', event: { id: 'evt_1', type: 'return.processed', occurredAt: '2026-11-21T08:00:00Z', sequence: 7 } });
-		expect(result.ok && result.value.event).toEqual({ id: 'evt_1', type: 'return.processed', occurredAt: '2026-11-21T08:00:00Z', sequence: 7 });
+		const result = normaliseReboundReturn(raw(), {
+			source: 'rebound-webhook',
+			event: {
+				id: 'evt_1',
+				type: 'return.processed',
+				occurredAt: '2026-11-21T08:00:00Z',
+				sequence: 7,
+			},
+		});
+		expect(result.ok && result.value.event).toEqual({
+			id: 'evt_1',
+			type: 'return.processed',
+			occurredAt: '2026-11-21T08:00:00Z',
+			sequence: 7,
+		});
 	});
 
 	it.each([
@@ -208,7 +323,9 @@ describe('normaliseReboundReturn', () => {
 	});
 
 	it('keeps unicode SKUs and refuses a non-object', () => {
-		const ok = normaliseReboundReturn(raw({ items: [{ sku_code: 'ÉCHARPE-ß-雪', quantity: 1 }] }), { source: 'rebound-poll' });
+		const ok = normaliseReboundReturn(raw({ items: [{ sku_code: 'ÉCHARPE-ß-雪', quantity: 1 }] }), {
+			source: 'rebound-poll',
+		});
 		expect(ok.ok && ok.value.lines[0].sku).toBe('ÉCHARPE-ß-雪');
 		const bad = normaliseReboundReturn('[]', { source: 'rebound-poll' });
 		expect(bad.ok).toBe(false);

@@ -1,4 +1,9 @@
-import { TransientExhaustedError, TransportError, httpStatusError, parseRetryAfter } from '../../../transports/http';
+import {
+	TransientExhaustedError,
+	TransportError,
+	httpStatusError,
+	parseRetryAfter,
+} from '../../../transports/http';
 import { backoffDelay, withRetry, type RetryPolicy } from '../../../transports/retry';
 
 function fakeClock() {
@@ -17,8 +22,14 @@ function fakeClock() {
 	};
 }
 
-const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000, maxTotalMs: 60_000 };
-const transient = (retryAfterMs?: number) => new TransportError('HTTP 503', { kind: 'http', retryable: true, status: 503, retryAfterMs });
+const policy: RetryPolicy = {
+	maxAttempts: 5,
+	baseDelayMs: 100,
+	maxDelayMs: 2_000,
+	maxTotalMs: 60_000,
+};
+const transient = (retryAfterMs?: number) =>
+	new TransportError('HTTP 503', { kind: 'http', retryable: true, status: 503, retryAfterMs });
 
 describe('withRetry', () => {
 	it('backs off exponentially with jitter and succeeds', async () => {
@@ -60,12 +71,21 @@ describe('withRetry', () => {
 	it('never retries a non-transient error', async () => {
 		const clock = fakeClock();
 		let calls = 0;
-		const fatal = new TransportError('access_denied', { kind: 'remote', retryable: false, code: 'access_denied' });
+		const fatal = new TransportError('access_denied', {
+			kind: 'remote',
+			retryable: false,
+			code: 'access_denied',
+		});
 		await expect(
-			withRetry('op', async () => {
-				calls++;
-				throw fatal;
-			}, policy, clock.deps),
+			withRetry(
+				'op',
+				async () => {
+					calls++;
+					throw fatal;
+				},
+				policy,
+				clock.deps,
+			),
 		).rejects.toBe(fatal);
 		expect(calls).toBe(1);
 		expect(clock.sleeps).toEqual([]);
@@ -74,9 +94,14 @@ describe('withRetry', () => {
 	it('ends in TransientExhaustedError after the last attempt', async () => {
 		const clock = fakeClock();
 		const retries: number[] = [];
-		const error = await withRetry('ExportStock', async () => {
-			throw transient();
-		}, policy, { ...clock.deps, onRetry: (i) => retries.push(i.attempt) }).catch((e: unknown) => e);
+		const error = await withRetry(
+			'ExportStock',
+			async () => {
+				throw transient();
+			},
+			policy,
+			{ ...clock.deps, onRetry: (i) => retries.push(i.attempt) },
+		).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(TransientExhaustedError);
 		const exhausted = error as TransientExhaustedError;
 		expect(exhausted.attempts).toBe(5);
@@ -88,10 +113,15 @@ describe('withRetry', () => {
 	it('stops early when the total time budget would be exceeded', async () => {
 		const clock = fakeClock();
 		let calls = 0;
-		const error = await withRetry('op', async () => {
-			calls++;
-			throw transient(1_000);
-		}, { ...policy, maxTotalMs: 2_500 }, clock.deps).catch((e: unknown) => e);
+		const error = await withRetry(
+			'op',
+			async () => {
+				calls++;
+				throw transient(1_000);
+			},
+			{ ...policy, maxTotalMs: 2_500 },
+			clock.deps,
+		).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(TransientExhaustedError);
 		expect(calls).toBe(3);
 		expect(clock.sleeps).toEqual([1_000, 1_000]);
@@ -99,9 +129,16 @@ describe('withRetry', () => {
 
 	it('passes other errors straight through', async () => {
 		const clock = fakeClock();
-		await expect(withRetry('op', async () => {
-			throw new Error('bug');
-		}, policy, clock.deps)).rejects.toThrow('bug');
+		await expect(
+			withRetry(
+				'op',
+				async () => {
+					throw new Error('bug');
+				},
+				policy,
+				clock.deps,
+			),
+		).rejects.toThrow('bug');
 	});
 });
 
@@ -120,7 +157,11 @@ describe('backoffDelay / Retry-After / status classification', () => {
 		expect(parseRetryAfter(undefined, now)).toBeUndefined();
 	});
 	it('marks 429, 408 and 5xx transient, other 4xx not', () => {
-		expect(httpStatusError(429, { 'retry-after': '2' }, 0, 'x')).toMatchObject({ retryable: true, retryAfterMs: 2_000, status: 429 });
+		expect(httpStatusError(429, { 'retry-after': '2' }, 0, 'x')).toMatchObject({
+			retryable: true,
+			retryAfterMs: 2_000,
+			status: 429,
+		});
 		expect(httpStatusError(503, {}, 0, 'x').retryable).toBe(true);
 		expect(httpStatusError(408, {}, 0, 'x').retryable).toBe(true);
 		expect(httpStatusError(400, {}, 0, 'x').retryable).toBe(false);

@@ -1,4 +1,10 @@
-import { DEFAULT_WEBHOOK_SETTINGS, parseWebhookEvent, signWebhookBody, verifyWebhookSignature, type WebhookSignatureSettings } from '../../../transports/rebound/webhook';
+import {
+	DEFAULT_WEBHOOK_SETTINGS,
+	parseWebhookEvent,
+	signWebhookBody,
+	verifyWebhookSignature,
+	type WebhookSignatureSettings,
+} from '../../../transports/rebound/webhook';
 
 const SECRET = 'whsec_Distinctive_9f8e7d';
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -9,13 +15,30 @@ const event = {
 	event: 'return.processed',
 	occurred_at: '2026-11-28T11:59:00Z',
 	sequence: 4,
-	data: { id: 5001, order_reference: 'WEB-1001', items: [{ sku_code: 'JEANS-BLU-32', quantity: 1, price: '27.00', final_disposition: 'Grade A', reason: [] }] },
+	data: {
+		id: 5001,
+		order_reference: 'WEB-1001',
+		items: [
+			{
+				sku_code: 'JEANS-BLU-32',
+				quantity: 1,
+				price: '27.00',
+				final_disposition: 'Grade A',
+				reason: [],
+			},
+		],
+	},
 };
 // Formatting the raw body differently from JSON.stringify is deliberate: only the exact bytes verify.
 const rawText = JSON.stringify(event, null, 1);
 const rawBody = Buffer.from(rawText, 'utf8');
 
-function verify(body: Buffer, headers: Record<string, string | undefined>, settings: WebhookSignatureSettings = DEFAULT_WEBHOOK_SETTINGS, nowMs = NOW) {
+function verify(
+	body: Buffer,
+	headers: Record<string, string | undefined>,
+	settings: WebhookSignatureSettings = DEFAULT_WEBHOOK_SETTINGS,
+	nowMs = NOW,
+) {
 	return verifyWebhookSignature({ rawBody: body, headers, secret: SECRET, settings, nowMs });
 }
 
@@ -43,9 +66,16 @@ describe('webhook signature verification', () => {
 		const wrong = signWebhookBody(rawBody, 'other-secret', TS, DEFAULT_WEBHOOK_SETTINGS);
 		expect(verify(rawBody, wrong)).toMatchObject({ ok: false, reason: 'bad_signature' });
 		const headers = signWebhookBody(rawBody, SECRET, TS, DEFAULT_WEBHOOK_SETTINGS);
-		expect(verify(rawBody, { 'X-Rebound-Timestamp': headers['X-Rebound-Timestamp'] })).toMatchObject({ ok: false, reason: 'missing_signature' });
-		expect(verify(rawBody, { 'X-Rebound-Signature': headers['X-Rebound-Signature'] })).toMatchObject({ ok: false, reason: 'missing_timestamp' });
-		expect(verify(rawBody, { ...headers, 'X-Rebound-Timestamp': 'yesterday' })).toMatchObject({ ok: false, reason: 'bad_timestamp' });
+		expect(
+			verify(rawBody, { 'X-Rebound-Timestamp': headers['X-Rebound-Timestamp'] }),
+		).toMatchObject({ ok: false, reason: 'missing_signature' });
+		expect(
+			verify(rawBody, { 'X-Rebound-Signature': headers['X-Rebound-Signature'] }),
+		).toMatchObject({ ok: false, reason: 'missing_timestamp' });
+		expect(verify(rawBody, { ...headers, 'X-Rebound-Timestamp': 'yesterday' })).toMatchObject({
+			ok: false,
+			reason: 'bad_timestamp',
+		});
 	});
 
 	it('rejects stale and future timestamps outside the tolerance, accepts the edge', () => {
@@ -64,17 +94,35 @@ describe('webhook signature verification', () => {
 	});
 
 	it('supports base64, a prefix and body-only signing', () => {
-		const settings: WebhookSignatureSettings = { ...DEFAULT_WEBHOOK_SETTINGS, encoding: 'base64', prefix: 'sha256=', signTimestamp: false, acceptUnsignedTimestamp: true, signatureHeader: 'X-Loop-Signature' };
+		const settings: WebhookSignatureSettings = {
+			...DEFAULT_WEBHOOK_SETTINGS,
+			encoding: 'base64',
+			prefix: 'sha256=',
+			signTimestamp: false,
+			acceptUnsignedTimestamp: true,
+			signatureHeader: 'X-Loop-Signature',
+		};
 		const headers = signWebhookBody(rawBody, SECRET, TS, settings);
 		expect(headers['X-Loop-Signature']).toMatch(/^sha256=[A-Za-z0-9+/]+=*$/);
-		expect(verify(rawBody, { 'X-Loop-Signature': headers['X-Loop-Signature'] }, settings)).toEqual({ ok: true, timestamp: null });
+		expect(verify(rawBody, { 'X-Loop-Signature': headers['X-Loop-Signature'] }, settings)).toEqual({
+			ok: true,
+			timestamp: null,
+		});
 		const bare = headers['X-Loop-Signature'].slice('sha256='.length);
 		expect(verify(rawBody, { 'X-Loop-Signature': bare }, settings).ok).toBe(true);
 	});
 
 	it('refuses when no secret is configured and never echoes the secret', () => {
 		const headers = signWebhookBody(rawBody, SECRET, TS, DEFAULT_WEBHOOK_SETTINGS);
-		expect(verifyWebhookSignature({ rawBody, headers, secret: '', settings: DEFAULT_WEBHOOK_SETTINGS, nowMs: NOW })).toMatchObject({ ok: false, reason: 'no_secret' });
+		expect(
+			verifyWebhookSignature({
+				rawBody,
+				headers,
+				secret: '',
+				settings: DEFAULT_WEBHOOK_SETTINGS,
+				nowMs: NOW,
+			}),
+		).toMatchObject({ ok: false, reason: 'no_secret' });
 		const bad = verify(rawBody, { ...headers, 'X-Rebound-Signature': 'ab' });
 		expect(JSON.stringify(bad)).not.toContain(SECRET);
 	});
@@ -96,14 +144,28 @@ describe('parseWebhookEvent', () => {
 
 	it('names the field of a malformed event', () => {
 		expect(parseWebhookEvent(Buffer.from('{"id":'))).toMatchObject({ ok: false, field: '(body)' });
-		expect(parseWebhookEvent(Buffer.from(JSON.stringify({ ...event, sequence: -1 })))).toMatchObject({ ok: false, field: 'sequence' });
-		expect(parseWebhookEvent(Buffer.from(JSON.stringify({ ...event, data: 'x' })))).toMatchObject({ ok: false, field: 'data' });
-		const unknown = parseWebhookEvent(Buffer.from(JSON.stringify({ ...event, event: 'return.teleported' })));
+		expect(
+			parseWebhookEvent(Buffer.from(JSON.stringify({ ...event, sequence: -1 }))),
+		).toMatchObject({ ok: false, field: 'sequence' });
+		expect(parseWebhookEvent(Buffer.from(JSON.stringify({ ...event, data: 'x' })))).toMatchObject({
+			ok: false,
+			field: 'data',
+		});
+		const unknown = parseWebhookEvent(
+			Buffer.from(JSON.stringify({ ...event, event: 'return.teleported' })),
+		);
 		expect(unknown.ok && unknown.known).toBe(false);
 	});
 
 	it('keeps the event but reports an invalid return inside it', () => {
-		const parsed = parseWebhookEvent(Buffer.from(JSON.stringify({ ...event, data: { id: 9, order_reference: 'W', items: [{ sku_code: 'A', quantity: -2 }] } })));
+		const parsed = parseWebhookEvent(
+			Buffer.from(
+				JSON.stringify({
+					...event,
+					data: { id: 9, order_reference: 'W', items: [{ sku_code: 'A', quantity: -2 }] },
+				}),
+			),
+		);
 		expect(parsed.ok).toBe(true);
 		if (!parsed.ok) return;
 		expect(parsed.normalised.ok).toBe(false);

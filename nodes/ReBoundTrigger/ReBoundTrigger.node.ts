@@ -1,17 +1,22 @@
-import { NodeConnectionTypes, sleep } from 'n8n-workflow';
+import { NodeConnectionTypes } from 'n8n-workflow';
 import type {
 	IDataObject,
-	IHookFunctions,
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
-import { makeException, redactSecrets } from '../../core/exceptions';
-import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
-import { invalidReturnException, jsonSafe, slimRawReturn } from '../../transports/rebound/poll';
+import { redactSecrets } from '../../core/exceptions';
 import { parseWebhookEvent, verifyWebhookSignature } from '../../transports/rebound/webhook';
+import {
+	invalidDeliveryException,
+	invalidEventException,
+	isFinalEvent,
+	maxBodyBytes,
+	rawReturnId,
+} from '../../transports/rebound/webhookDelivery';
+import { recordDeliveryIn, webhookMemoryLimits } from '../../transports/rebound/webhookMemory';
 import {
 	REBOUND_CREDENTIAL,
 	REBOUND_CREDENTIAL_TEST,
@@ -19,46 +24,15 @@ import {
 	reBoundApiTest,
 	webhookSettingsFromCredentials,
 } from '../shared/reboundApi';
+import { batchPlaceOf, deliverAlone, deliverInBatch } from '../shared/reboundDeliveryBatch';
+import { returnAsOutput } from '../shared/returnOutput';
 import {
-	DEFAULT_BATCH_MAX_SIZE,
-	DEFAULT_BATCH_MAX_WAIT_MS,
-	deliverAlone,
-	deliverInBatch,
-} from '../shared/reboundDeliveryBatch';
-import { readWebhookMemory, recordDelivery } from '../shared/reboundWebhookMemory';
-import { RETURN_OUTPUT_OPTION, returnAsOutput } from '../shared/returnOutput';
+	readRawBodyCapped,
+	recordOnlyWebhookMethods,
+	type WebhookRequest,
+} from '../shared/webhookRequest';
 import { heldResponse, replyNow } from '../shared/webhookResponse';
-
-/** Event types that can carry a final disposition. */
-export const FINAL_EVENT_TYPES = ['return.processed', 'return.received'];
-
-/** True when the event is one the default ("final dispositions only") setting lets through. */
-export function isFinalEvent(type: string, ret: NormalisedReturn): boolean {
-	return FINAL_EVENT_TYPES.includes(type) && isFullyGraded(ret);
-}
-
-/** Largest delivery body accepted by default (KiB): a return event is a few KiB; anything far larger is refused 413 before it is verified or parsed. */
-export const DEFAULT_MAX_BODY_KB = 1024;
-
-interface WebhookRequest {
-	rawBody?: unknown;
-	headers: Record<string, string | string[] | undefined>;
-	readRawBody?: () => Promise<void>;
-}
-
-function headerValue(
-	headers: Record<string, string | string[] | undefined>,
-	name: string,
-): string | undefined {
-	const value = headers[name] ?? headers[name.toLowerCase()];
-	return Array.isArray(value) ? value[0] : value;
-}
-
-function rawReturnId(data: unknown): string | null {
-	if (!data || typeof data !== 'object') return null;
-	const id = (data as Record<string, unknown>).id;
-	return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
-}
+import { reBoundTriggerProperties } from './ReBoundTriggerDescription';
 
 export class ReBoundTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -89,98 +63,7 @@ export class ReBoundTrigger implements INodeType {
 				path: 'rebound',
 			},
 		],
-		properties: [
-			{
-				displayName:
-					'ReBound has no public API for registering webhooks, so this node registers nothing remotely: copy the Production URL shown under "Webhook URLs" into ReBound by hand (its control panel or ReBound support) and give ReBound the webhook secret set in the credential. Every delivery must be signed (HMAC-SHA256 over the exact raw body, with a timestamp inside the tolerance); anything else is answered 401 and starts nothing. Duplicates (same event ID) and stale events (a sequence not above the highest already seen for that return) that this node remembers are answered 200 and start nothing. That memory is best effort: it lives in the workflow\'s static data, which n8n 2.40 does not save when a delivery starts an execution. For exactly-once delivery across restarts, follow this node with the inbox checks of the Returns intake template (event ID, and sequence per return, against the inbox Data Table in n8n\'s database). Deliveries to the Test URL are not remembered.',
-				name: 'notice',
-				type: 'notice',
-				default: '',
-			},
-			{
-				displayName: 'Events',
-				name: 'events',
-				type: 'options',
-				options: [
-					{
-						name: 'Final Dispositions Only',
-						value: 'final',
-						description:
-							'Return.processed or return.received events in which every line has a final disposition',
-					},
-					{
-						name: 'All Events',
-						value: 'all',
-						description:
-							'Every verified, new, in-order event (created, received, processed, cancelled …)',
-					},
-				],
-				default: 'final',
-			},
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add option',
-				default: {},
-				options: [
-					{
-						displayName: 'Batch Window (Ms)',
-						name: 'batchWindowMs',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 5000 },
-						default: 0,
-						description:
-							"Deliveries that arrive within this many milliseconds of each other start one execution together (one item each), which lifts intake far above n8n's ~20 executions a second; while the previous batch is still running, the next one keeps filling (up to 2 s), so under load a run takes many deliveries. 0 = one execution per delivery. Either way a delivery is answered when its execution has finished: 200 once the workflow ran without error, 503 (500 without a batch) otherwise so ReBound delivers again. Keep the workflow after this trigger short: the intake template only queues.",
-					},
-					{
-						displayName: 'Emit Invalid Payloads as Exceptions',
-						name: 'emitInvalidAsExceptions',
-						type: 'boolean',
-						default: false,
-						description:
-							'Whether a signed delivery that is not a valid event is answered 200 and emitted as an invalid_payload exception on the Exceptions output (for the exception queue) instead of answered 400',
-					},
-					{
-						displayName: 'Max Body Size (KiB)',
-						name: 'maxBodyKb',
-						type: 'number',
-						typeOptions: { minValue: 16 },
-						default: DEFAULT_MAX_BODY_KB,
-						description:
-							'Deliveries with a larger body are answered 413 and start nothing (checked before the signature)',
-					},
-					{
-						displayName: 'Max Deliveries per Batch',
-						name: 'batchMaxSize',
-						type: 'number',
-						typeOptions: { minValue: 1, maxValue: 1000 },
-						default: DEFAULT_BATCH_MAX_SIZE,
-						description:
-							'A batch that reaches this many deliveries starts at once, before its window closes (used only when Batch Window is above 0)',
-					},
-					RETURN_OUTPUT_OPTION,
-					{
-						displayName: 'Remembered Event IDs',
-						name: 'maxEvents',
-						type: 'number',
-						typeOptions: { minValue: 100 },
-						default: 5000,
-						description:
-							'How many event IDs are kept to answer duplicate deliveries (oldest forgotten first; not used with a Batch Window, where the inbox checks after this node drop duplicates)',
-					},
-					{
-						displayName: 'Remembered Returns',
-						name: 'maxReturns',
-						type: 'number',
-						typeOptions: { minValue: 100 },
-						default: 5000,
-						description:
-							'How many returns keep their highest event sequence, to drop stale events (least recently updated forgotten first; not used with a Batch Window)',
-					},
-				],
-			},
-		],
+		properties: reBoundTriggerProperties(),
 	};
 
 	methods = {
@@ -188,30 +71,10 @@ export class ReBoundTrigger implements INodeType {
 	};
 
 	webhookMethods = {
-		default: {
-			// Nothing to register remotely (ReBound's webhook registration is not public):
-			// the URL is recorded so the activation is visible in the node's static data.
-			async checkExists(this: IHookFunctions): Promise<boolean> {
-				const data = this.getWorkflowStaticData('node');
-				return (
-					data.webhookUrl !== undefined && data.webhookUrl === this.getNodeWebhookUrl('default')
-				);
-			},
-			async create(this: IHookFunctions): Promise<boolean> {
-				const url = this.getNodeWebhookUrl('default');
-				const data = this.getWorkflowStaticData('node');
-				data.webhookUrl = url;
-				this.logger.info(
-					`ReBound Trigger active: give ReBound this URL by hand: ${url ?? '(unknown)'}`,
-				);
-				return true;
-			},
-			async delete(this: IHookFunctions): Promise<boolean> {
-				const data = this.getWorkflowStaticData('node');
-				delete data.webhookUrl;
-				return true;
-			},
-		},
+		// Nothing to register remotely (ReBound's webhook registration is not public).
+		default: recordOnlyWebhookMethods(
+			(url) => `ReBound Trigger active: give ReBound this URL by hand: ${url}`,
+		),
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
@@ -232,24 +95,18 @@ export class ReBoundTrigger implements INodeType {
 			});
 		}
 		const options = this.getNodeParameter('options', {}) as IDataObject;
-		const maxBodyKb = Number(options.maxBodyKb ?? DEFAULT_MAX_BODY_KB);
-		const maxBytes =
-			Math.max(16, Number.isFinite(maxBodyKb) ? maxBodyKb : DEFAULT_MAX_BODY_KB) * 1024;
-		const tooLarge = () =>
-			reply(413, {
+		const maxBytes = maxBodyBytes(options.maxBodyKb);
+		const body = await readRawBodyCapped(req, maxBytes);
+		if (!body.ok && body.reason === 'no_body')
+			return reply(400, { status: 'invalid', field: '(body)', message: 'The request has no body' });
+		if (!body.ok) {
+			return reply(413, {
 				status: 'rejected',
 				reason: 'body_too_large',
 				message: `The request body is larger than ${Math.round(maxBytes / 1024)} KiB`,
 			});
-		const declared = Number(headerValue(req.headers, 'content-length'));
-		if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
-		if (!Buffer.isBuffer(req.rawBody) && typeof req.readRawBody === 'function')
-			await req.readRawBody();
-		const rawBody = req.rawBody;
-		if (!Buffer.isBuffer(rawBody)) {
-			return reply(400, { status: 'invalid', field: '(body)', message: 'The request has no body' });
 		}
-		if (rawBody.length > maxBytes) return tooLarge();
+		const rawBody = body.rawBody;
 
 		const verdict = verifyWebhookSignature({
 			rawBody,
@@ -276,28 +133,13 @@ export class ReBoundTrigger implements INodeType {
 		/** Starts the workflow with this delivery's item, alone or in a batch: either way it is answered when its run has finished. */
 		const emit = async (
 			output: 0 | 1,
-			item: INodeExecutionData,
+			json: IDataObject,
 			ack: IDataObject,
 		): Promise<IWebhookResponseData> => {
-			if (!batching) return deliverAlone(res, { output, item, ack });
-			const workflowId =
-				typeof this.getWorkflow === 'function' ? String(this.getWorkflow().id ?? '') : '';
-			const settings = {
-				windowMs: Math.min(5000, batchWindowMs),
-				maxSize: Math.max(
-					1,
-					Math.min(
-						1000,
-						Number(options.batchMaxSize ?? DEFAULT_BATCH_MAX_SIZE) || DEFAULT_BATCH_MAX_SIZE,
-					),
-				),
-				maxWaitMs: DEFAULT_BATCH_MAX_WAIT_MS,
-			};
-			return await deliverInBatch(
-				res,
-				{ output, item, ack },
-				{ key: `${workflowId}:${this.getNode().name}`, settings, sleep },
-			);
+			const delivery = { output, item: { json } as INodeExecutionData, ack };
+			if (!batching) return deliverAlone(res, delivery);
+			const place = batchPlaceOf(this, batchWindowMs, options.batchMaxSize);
+			return await deliverInBatch(res, delivery, place);
 		};
 
 		const emitInvalid = options.emitInvalidAsExceptions === true;
@@ -306,38 +148,11 @@ export class ReBoundTrigger implements INodeType {
 		if (!parsed.ok) {
 			if (!emitInvalid)
 				return reply(400, { status: 'invalid', field: parsed.field, message: parsed.message });
-			const rawText = rawBody.toString('utf8');
-			let payload: unknown = rawText;
-			try {
-				payload = JSON.parse(rawText);
-				const env = payload as IDataObject;
-				if (env && typeof env === 'object' && env.data !== undefined)
-					env.data = slimRawReturn(env.data) as IDataObject;
-			} catch {
-				// Not JSON: keep the text as it came (it is what ReBound sent).
-			}
-			// JSON `null`, or a document nested too deeply to serialise again: keep the text as it came.
-			if (payload === null || payload === undefined || !jsonSafe(payload)) payload = rawText;
-			const data =
-				payload && typeof payload === 'object' ? (payload as IDataObject).data : undefined;
-			const recordId = rawReturnId(data);
-			const about = recordId === null ? '' : ` for return ${recordId}`;
-			const exception = makeException(
-				'invalid_payload',
-				`ReBound webhook delivery${about} is invalid: ${parsed.field}: ${parsed.message}`,
-				{
-					stage: 'trigger',
-					returnId: recordId,
-					field: parsed.field,
-					occurredAt: nowIso,
-					payload,
-				},
-			);
-			return await emit(
-				1,
-				{ json: exception as unknown as IDataObject },
-				{ status: 'exception', field: parsed.field },
-			);
+			const exception = invalidDeliveryException(rawBody, parsed, nowIso);
+			return await emit(1, exception as unknown as IDataObject, {
+				status: 'exception',
+				field: parsed.field,
+			});
 		}
 
 		const { event, normalised } = parsed;
@@ -351,19 +166,12 @@ export class ReBoundTrigger implements INodeType {
 		// every delivery that starts no execution (each follower), which cost more than the duplicate it
 		// saves; a duplicate then costs one item, dropped by the inbox checks that follow.
 		if (this.getMode() !== 'manual' && !batching) {
-			const staticData = this.getWorkflowStaticData('node');
-			const memory = readWebhookMemory(staticData.deliveries);
-			const seen = recordDelivery(
-				memory,
+			const seen = recordDeliveryIn(
+				this.getWorkflowStaticData('node'),
 				{ eventId: event.id, returnId, sequence: event.sequence },
 				Math.floor(Date.now() / 1000),
-				{
-					maxEvents: Math.max(100, Number(options.maxEvents ?? 5000)),
-					maxReturns: Math.max(100, Number(options.maxReturns ?? 5000)),
-				},
+				webhookMemoryLimits(options),
 			);
-			// Reassigned (not mutated) so n8n notices the change and saves it.
-			staticData.deliveries = memory as unknown as IDataObject;
 			if (seen === 'duplicate')
 				return { webhookResponse: { status: 'duplicate', eventId: event.id } };
 			if (seen === 'stale')
@@ -373,20 +181,11 @@ export class ReBoundTrigger implements INodeType {
 		}
 
 		if (!normalised.ok) {
-			const exception = invalidReturnException(
-				returnId ?? '(no id)',
-				event.data,
-				normalised.issues,
-				normalised.message,
-				nowIso,
-				{ eventId: event.id, eventType: event.event, sequence: event.sequence },
-				rawBody.toString('utf8'),
-			);
-			return await emit(
-				1,
-				{ json: exception as unknown as IDataObject },
-				{ status: 'exception', eventId: event.id },
-			);
+			const exception = invalidEventException(event, returnId, normalised, rawBody, nowIso);
+			return await emit(1, exception as unknown as IDataObject, {
+				status: 'exception',
+				eventId: event.id,
+			});
 		}
 
 		const ret = normalised.value;
@@ -400,7 +199,7 @@ export class ReBoundTrigger implements INodeType {
 				},
 			};
 		}
-		const item: INodeExecutionData = { json: returnAsOutput(ret, options.output, nowIso) };
-		return await emit(0, item, { status: 'accepted', eventId: event.id });
+		const json = returnAsOutput(ret, options.output, nowIso);
+		return await emit(0, json, { status: 'accepted', eventId: event.id });
 	}
 }

@@ -1,4 +1,10 @@
-import type { IDataObject, INodeExecutionData, IWebhookResponseData } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
+import type {
+	IDataObject,
+	INodeExecutionData,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
 import {
 	ackWhenBodyless,
 	answerHeld,
@@ -191,6 +197,28 @@ export interface BatchPlace {
 	key: string;
 	settings: BatchSettings;
 	sleep: Sleeper;
+}
+
+/**
+ * Where a delivery to this trigger node batches: one window per workflow and node, `windowMs`
+ * long (at most 5 s), full at the Max Deliveries per Batch option (1–1000).
+ */
+export function batchPlaceOf(
+	ctx: IWebhookFunctions,
+	windowMs: number,
+	maxSizeOption: unknown,
+): BatchPlace {
+	const workflowId =
+		typeof ctx.getWorkflow === 'function' ? String(ctx.getWorkflow().id ?? '') : '';
+	const settings: BatchSettings = {
+		windowMs: Math.min(5000, windowMs),
+		maxSize: Math.max(
+			1,
+			Math.min(1000, Number(maxSizeOption ?? DEFAULT_BATCH_MAX_SIZE) || DEFAULT_BATCH_MAX_SIZE),
+		),
+		maxWaitMs: DEFAULT_BATCH_MAX_WAIT_MS,
+	};
+	return { key: `${workflowId}:${ctx.getNode().name}`, settings, sleep };
 }
 
 /**

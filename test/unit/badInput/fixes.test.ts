@@ -1,7 +1,7 @@
 /**
  * Focused tests of the fixes the fuzz corpus led to (each one fails on the code before it).
  */
-import { readWebhookMemory, recordDelivery } from '../../../nodes/shared/reboundWebhookMemory';
+import { readWebhookMemory, recordDelivery } from '../../../transports/rebound/webhookMemory';
 import { invalidReturnException, jsonSafe } from '../../../transports/rebound/poll';
 import { hasControlChars, validateReturn } from '../../../core/returnModel';
 import { normaliseReboundReturn } from '../../../transports/rebound/normalise';

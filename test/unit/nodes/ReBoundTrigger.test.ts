@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { IDataObject, INodeExecutionData, IWebhookResponseData } from 'n8n-workflow';
-import { ReBoundTrigger, isFinalEvent } from '../../../nodes/ReBoundTrigger/ReBoundTrigger.node';
-import { readWebhookMemory, recordDelivery } from '../../../nodes/shared/reboundWebhookMemory';
+import { ReBoundTrigger } from '../../../nodes/ReBoundTrigger/ReBoundTrigger.node';
+import { isFinalEvent } from '../../../transports/rebound/webhookDelivery';
+import { readWebhookMemory, recordDelivery } from '../../../transports/rebound/webhookMemory';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../../transports/rebound/webhook';
 import {
 	StaticDataStore,

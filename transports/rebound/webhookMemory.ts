@@ -93,3 +93,33 @@ export function recordDelivery(
 	trimOldest(memory.seq, limits.maxReturns, (v) => v[1]);
 	return verdict;
 }
+
+/** The trigger's Remembered Event IDs / Remembered Returns options as limits (at least 100 each). */
+export function webhookMemoryLimits(options: {
+	maxEvents?: unknown;
+	maxReturns?: unknown;
+}): WebhookMemoryLimits {
+	return {
+		maxEvents: Math.max(100, Number(options.maxEvents ?? DEFAULT_WEBHOOK_MEMORY_LIMITS.maxEvents)),
+		maxReturns: Math.max(
+			100,
+			Number(options.maxReturns ?? DEFAULT_WEBHOOK_MEMORY_LIMITS.maxReturns),
+		),
+	};
+}
+
+/**
+ * Judge and record one delivery in the memory kept at `store.deliveries` (the trigger's static
+ * data). The memory is reassigned, not mutated in place, so n8n notices the change and saves it.
+ */
+export function recordDeliveryIn(
+	store: Record<string, unknown>,
+	delivery: { eventId: string; returnId: string | null; sequence: number },
+	nowSec: number,
+	limits: WebhookMemoryLimits,
+): DeliveryVerdict {
+	const memory = readWebhookMemory(store.deliveries);
+	const verdict = recordDelivery(memory, delivery, nowSec, limits);
+	store.deliveries = memory;
+	return verdict;
+}

@@ -107,7 +107,7 @@ export class ReBoundApi implements ICredentialType {
 			default: false,
 			displayOptions: { show: { signTimestamp: [false] } },
 			description:
-				'Whether to accept deliveries signed over the body alone. Such a delivery carries no signed time: anyone who captured one (a proxy or server log, a misrouted request) can replay it at any time and it is accepted; the timestamp header can be dropped or forged. Only the event-ID and sequence checks then stop a replay, and only while they still remember that event. Turn on only if ReBound cannot sign the timestamp.',
+				'Whether to accept deliveries signed over the body alone, which carry no signed time: anyone who captured one can replay it; turn on only if ReBound cannot sign the timestamp (<a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/bad-input.md#replay-settings-credential">docs/bad-input.md</a>).',
 		},
 		{
 			displayName: 'Tolerance (Seconds)',
@@ -116,7 +116,7 @@ export class ReBoundApi implements ICredentialType {
 			typeOptions: { minValue: 1 },
 			default: 300,
 			description:
-				'Deliveries whose timestamp is further than this from now (either way) are rejected as replays. At least 1: the check cannot be turned off, and below 1 every delivery is refused with reason invalid_tolerance.',
+				'Deliveries whose timestamp is further than this from now (either way) are rejected as replays; at least 1, as the check cannot be turned off (below 1 every delivery is refused as invalid_tolerance).',
 		},
 	];
 }

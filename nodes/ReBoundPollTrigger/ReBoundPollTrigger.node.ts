@@ -69,7 +69,7 @@ export class ReBoundPollTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'ReBound\'s search has no cursor and no "modified since": each poll searches date windows from the last poll (minus the overlap) to today, in UTC, and fetches every return found there, because only the full return shows its dispositions. A return is emitted once every line is graded, and again only if a disposition later changes. Returns not yet graded are remembered and fetched by ID on later polls (even after their date has left the overlap) until "Watch Ungraded Returns For" runs out. A return that cannot be read becomes an invalid_payload exception on the Exceptions output, once; the cursor still moves on. Manual runs show the newest returns and move nothing.',
+					'Each poll searches date windows from the last poll (minus the overlap) to today and emits a return once every line is graded, and again only when a disposition changes: see <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/idempotency.md#the-poll-triggers-seen-state">docs/idempotency.md</a>.',
 				name: 'notice',
 				type: 'notice',
 				default: '',

@@ -8,7 +8,7 @@ export function reBoundTriggerProperties(): INodeProperties[] {
 	return [
 		{
 			displayName:
-				'ReBound has no public API for registering webhooks, so this node registers nothing remotely: copy the Production URL shown under "Webhook URLs" into ReBound by hand (its control panel or ReBound support) and give ReBound the webhook secret set in the credential. Every delivery must be signed (HMAC-SHA256 over the exact raw body, with a timestamp inside the tolerance); anything else is answered 401 and starts nothing. Duplicates (same event ID) and stale events (a sequence not above the highest already seen for that return) that this node remembers are answered 200 and start nothing. That memory is best effort: it lives in the workflow\'s static data, which n8n 2.40 does not save when a delivery starts an execution. For exactly-once delivery across restarts, follow this node with the inbox checks of the Returns intake template (event ID, and sequence per return, against the inbox Data Table in n8n\'s database). Deliveries to the Test URL are not remembered.',
+				"Give ReBound this node's Production URL and the credential's webhook secret by hand; unsigned deliveries are refused, and exactly-once intake needs the intake template's inbox checks: see <a href=\"https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/idempotency.md#intake-durable-dedupe-in-the-inbox\">docs/idempotency.md</a>.",
 			name: 'notice',
 			type: 'notice',
 			default: '',
@@ -47,7 +47,7 @@ export function reBoundTriggerProperties(): INodeProperties[] {
 					typeOptions: { minValue: 0, maxValue: 5000 },
 					default: 0,
 					description:
-						"Deliveries that arrive within this many milliseconds of each other start one execution together (one item each), which lifts intake far above n8n's ~20 executions a second; while the previous batch is still running, the next one keeps filling (up to 2 s), so under load a run takes many deliveries. 0 = one execution per delivery. Either way a delivery is answered when its execution has finished: 200 once the workflow ran without error, 503 (500 without a batch) otherwise so ReBound delivers again. Keep the workflow after this trigger short: the intake template only queues.",
+						'Deliveries within this many milliseconds of each other start one execution (0 = one each); each is answered after its run, with 503 (500 unbatched) if it failed, so ReBound delivers again: see <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/idempotency.md#intake-durable-dedupe-in-the-inbox">docs/idempotency.md</a>',
 				},
 				{
 					displayName: 'Emit Invalid Payloads as Exceptions',

@@ -129,7 +129,7 @@ export const returnImport = defineOperation({
 			default: '={{ JSON.stringify($json) }}',
 			required: true,
 			description:
-				'The return to import: associatedRef (unique, max 50 characters: the duplicate guard), customerUrn, orderAssociatedRef, currency, exchangeRate, lines [{stockCode, quantity, reasonId, orderLineId, siteId, locationId, restock, creditNetPence, creditTaxPence, creditGrossPence}], delivery {netPence, taxPence, grossPence} or null',
+				'The return to import as JSON, keyed by a unique associatedRef of at most 50 characters (the duplicate guard): fields in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/credit-notes.md#importing-a-return-the-fields">docs/credit-notes.md</a>',
 		},
 		reasonOptions('defaultReasonId', 'Default Return Reason Name or ID'),
 		siteLocator('defaultSite'),

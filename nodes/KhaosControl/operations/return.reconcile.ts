@@ -113,7 +113,7 @@ export const returnReconcile = defineOperation({
 			type: 'json',
 			default: '[]',
 			description:
-				'The rows of the exceptions Data Table as a JSON array (key, kind, owner, status, returnId, sku, message, firstSeen, lastSeen, attempts); open rows are reported and linked to their returns. The input items are the returns of the window.',
+				'The exceptions Data Table\'s rows as a JSON array, whose open rows are reported with their returns (the input items are the window\'s returns): columns in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/reconciliation.md#for-integrators">docs/reconciliation.md</a>',
 		},
 		{
 			displayName: 'Options',

@@ -128,7 +128,7 @@ export const stockApplyReturnMoves = defineOperation({
 					type: 'boolean',
 					default: true,
 					description:
-						'Whether to check each return against its original order before anything moves: the order exists, each SKU is on it, and no more units move than it sold less those already returned or held by other returns',
+						'Whether to check each return against its original order before anything moves: the order exists, has each SKU, and sold at least the units moved plus those already returned or held',
 				},
 				{
 					displayName: 'Changed After Move',
@@ -157,7 +157,7 @@ export const stockApplyReturnMoves = defineOperation({
 					type: 'json',
 					default: '[]',
 					description:
-						'Mapped returns outside this run whose stock has moved but whose credit is not yet in Khaos (e.g. rows waiting for credit posting): their units count against the order. An array of records or JSON strings.',
+						'Mapped returns outside this run whose stock moved but whose credit is not yet in Khaos (e.g. rows awaiting credit posting), as records or JSON strings; their units count against the order',
 				},
 			],
 		},

@@ -182,3 +182,100 @@ export function capResponseSize(
 		return response;
 	};
 }
+
+/** The system error code of a network error (`ECONNRESET` …), on the error or its cause. */
+export function errorCode(error: unknown): string | undefined {
+	const e = error as { code?: unknown; cause?: { code?: unknown } };
+	if (typeof e?.code === 'string') return e.code;
+	if (typeof e?.cause?.code === 'string') return e.cause.code;
+	return undefined;
+}
+
+/** The part of a Node readable stream the capped reader needs (no `node:stream` import: the package scanner allows none). */
+export interface BodyStream {
+	on(event: 'data', listener: (chunk: unknown) => void): unknown;
+	on(event: 'end' | 'close', listener: () => void): unknown;
+	on(event: 'error', listener: (error: unknown) => void): unknown;
+	destroy?(error?: Error): unknown;
+}
+
+export function isBodyStream(value: unknown): value is BodyStream {
+	return (
+		typeof value === 'object' &&
+		value !== null &&
+		typeof (value as { on?: unknown }).on === 'function' &&
+		typeof (value as { pipe?: unknown }).pipe === 'function'
+	);
+}
+
+/**
+ * Read a streamed body, giving up (and destroying the stream, which closes the connection) as
+ * soon as it passes `maxBytes`, so an oversized answer is never held in memory whole. Time is
+ * bounded too: axios only watches the socket for idleness, so a server sending a byte now and then
+ * could keep the read going for ever; at `deadline` (ms since the epoch: the request's start plus
+ * its timeout) the stream is destroyed and the read fails with a retryable timeout. The deadline's
+ * timer is the injected abortable `sleep` (n8n-workflow's in the nodes), aborted whenever the read settles.
+ */
+export function readCapped(
+	stream: BodyStream,
+	maxBytes: number,
+	deadline: number,
+	timeoutMs: number,
+	sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+): Promise<Buffer> {
+	return new Promise((resolve, reject) => {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		let settled = false;
+		const timer = new AbortController();
+		const finish = (error: Error | null) => {
+			if (settled) return;
+			settled = true;
+			timer.abort();
+			if (error) {
+				stream.destroy?.();
+				reject(error);
+			} else resolve(Buffer.concat(chunks, size));
+		};
+		// a timeout of 0 is none (as for axios)
+		if (timeoutMs > 0) {
+			sleep(Math.max(0, deadline - Date.now()), timer.signal).then(
+				() =>
+					finish(
+						new TransportError(`no complete response within ${timeoutMs} ms`, {
+							kind: 'timeout',
+							retryable: true,
+						}),
+					),
+				// aborted: the read settled first
+				() => undefined,
+			);
+		}
+		stream.on('data', (chunk: unknown) => {
+			if (settled) return;
+			const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8');
+			size += bytes.length;
+			if (size > maxBytes) finish(new ResponseTooLargeError('response', maxBytes, size));
+			else chunks.push(bytes);
+		});
+		stream.on('end', () => finish(null));
+		stream.on('error', (error: unknown) => {
+			const code = errorCode(error);
+			finish(
+				new TransportError(
+					`connection failed while reading the response${code ? `: ${code}` : ''}`,
+					{ kind: 'network', retryable: true },
+				),
+			);
+		});
+		// a connection closed before 'end' is a truncated answer (a socket timeout ends this way too)
+		stream.on('close', () =>
+			finish(
+				new TransportError('connection closed before the response was complete', {
+					kind: 'network',
+					retryable: true,
+				}),
+			),
+		);
+	});
+}

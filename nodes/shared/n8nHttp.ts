@@ -13,6 +13,9 @@ import type {
 	IHttpRequestOptions,
 } from 'n8n-workflow';
 import {
+	errorCode,
+	isBodyStream,
+	readCapped,
 	ResponseTooLargeError,
 	TransportError,
 	type HttpRequest,
@@ -43,13 +46,6 @@ const NETWORK_CODES = new Set([
 	'UND_ERR_SOCKET',
 ]);
 
-function errorCode(error: unknown): string | undefined {
-	const e = error as { code?: unknown; cause?: { code?: unknown } };
-	if (typeof e?.code === 'string') return e.code;
-	if (typeof e?.cause?.code === 'string') return e.cause.code;
-	return undefined;
-}
-
 /** Response headers with lower-case names, several values joined. */
 function headerRecord(
 	raw: Record<string, unknown> | undefined,
@@ -73,94 +69,6 @@ function bodyText(raw: unknown): string {
 			: Buffer.isBuffer(raw)
 				? raw.toString('utf8')
 				: JSON.stringify(raw);
-}
-
-/** The part of a Node readable stream the capped reader needs (no `node:stream` import: the package scanner allows none). */
-interface BodyStream {
-	on(event: 'data', listener: (chunk: unknown) => void): unknown;
-	on(event: 'end' | 'close', listener: () => void): unknown;
-	on(event: 'error', listener: (error: unknown) => void): unknown;
-	destroy?(error?: Error): unknown;
-}
-
-function isBodyStream(value: unknown): value is BodyStream {
-	return (
-		typeof value === 'object' &&
-		value !== null &&
-		typeof (value as { on?: unknown }).on === 'function' &&
-		typeof (value as { pipe?: unknown }).pipe === 'function'
-	);
-}
-
-/**
- * Read a streamed body, giving up (and destroying the stream, which closes the connection) as
- * soon as it passes `maxBytes`, so an oversized answer is never held in memory whole. Time is
- * bounded too: axios only watches the socket for idleness, so a server sending a byte now and then
- * could keep the read going for ever; at `deadline` (ms since the epoch: the request's start plus
- * its timeout) the stream is destroyed and the read fails with a retryable timeout. The deadline's
- * timer is a `sleep` aborted whenever the read settles.
- */
-function readCapped(
-	stream: BodyStream,
-	maxBytes: number,
-	deadline: number,
-	timeoutMs: number,
-): Promise<Buffer> {
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		let settled = false;
-		const timer = new AbortController();
-		const finish = (error: Error | null) => {
-			if (settled) return;
-			settled = true;
-			timer.abort();
-			if (error) {
-				stream.destroy?.();
-				reject(error);
-			} else resolve(Buffer.concat(chunks, size));
-		};
-		// a timeout of 0 is none (as for axios)
-		if (timeoutMs > 0) {
-			sleep(Math.max(0, deadline - Date.now()), timer.signal).then(
-				() =>
-					finish(
-						new TransportError(`no complete response within ${timeoutMs} ms`, {
-							kind: 'timeout',
-							retryable: true,
-						}),
-					),
-				// aborted: the read settled first
-				() => undefined,
-			);
-		}
-		stream.on('data', (chunk: unknown) => {
-			if (settled) return;
-			const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), 'utf8');
-			size += bytes.length;
-			if (size > maxBytes) finish(new ResponseTooLargeError('response', maxBytes, size));
-			else chunks.push(bytes);
-		});
-		stream.on('end', () => finish(null));
-		stream.on('error', (error: unknown) => {
-			const code = errorCode(error);
-			finish(
-				new TransportError(
-					`connection failed while reading the response${code ? `: ${code}` : ''}`,
-					{ kind: 'network', retryable: true },
-				),
-			);
-		});
-		// a connection closed before 'end' is a truncated answer (a socket timeout ends this way too)
-		stream.on('close', () =>
-			finish(
-				new TransportError('connection closed before the response was complete', {
-					kind: 'network',
-					retryable: true,
-				}),
-			),
-		);
-	});
 }
 
 /**
@@ -223,7 +131,7 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 				rawBody.destroy?.();
 				throw new ResponseTooLargeError('response', max, declared);
 			}
-			rawBody = await readCapped(rawBody, max, startedAt + req.timeoutMs, req.timeoutMs);
+			rawBody = await readCapped(rawBody, max, startedAt + req.timeoutMs, req.timeoutMs, sleep);
 		}
 		const body = bodyText(rawBody);
 		if (max !== undefined && Buffer.byteLength(body, 'utf8') > max)

@@ -17,7 +17,28 @@ export const EXCEPTION_KINDS = [
 	'line_not_on_order',
 	'regraded_after_move',
 	'stuck',
+	'discontinued_sku',
+	'exchange_recorded',
+	'zero_value_credit',
+	'credit_held',
+	'review_value_changed',
 ] as const;
+
+/**
+ * Kinds that are notices: recorded in the exceptions table with status `notice` (shown in the daily
+ * report, alerted) but never blocking the return. Each can be set to block instead where it arises
+ * (Validate SKUs: discontinued; Returns Mapping: exchange; Create Credit Note: zero value → hold).
+ */
+export const NOTICE_KINDS = [
+	'discontinued_sku',
+	'exchange_recorded',
+	'zero_value_credit',
+	'credit_held',
+	'review_value_changed',
+] as const satisfies readonly ExceptionKind[];
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+export const isNoticeKind = (kind: string): kind is NoticeKind =>
+	(NOTICE_KINDS as readonly string[]).includes(kind);
 
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 export type OwnerTeam = 'ops' | 'finance' | 'tech';
@@ -115,6 +136,36 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		action:
 			'The return stopped a processor run several times (see the last error): check the executions of the processor, fix the cause, then replay.',
 	},
+	discontinued_sku: {
+		title: 'Discontinued SKU returned',
+		owner: 'ops',
+		action:
+			'The product is discontinued in Khaos but was restocked as the disposition says: decide whether to sell it off, move it or write it off. Nothing else to do for the return.',
+	},
+	exchange_recorded: {
+		title: 'Exchange: no credit note for the line',
+		owner: 'finance',
+		action:
+			'The customer asked for an exchange, so the line was not credited (its stock moved by its grade): send the replacement; credit by hand only if the exchange falls through.',
+	},
+	zero_value_credit: {
+		title: 'Credit of zero value not raised',
+		owner: 'finance',
+		action:
+			'The lines credited are worth nothing after discounts (e.g. a promotion larger than the goods), so no credit note was raised: nothing to do unless you want one (set Zero-Value Credits to raise).',
+	},
+	credit_held: {
+		title: 'Credit held for finance review',
+		owner: 'finance',
+		action:
+			'Open the credit reviews Data Table, find the return, and set its decision to release, release_without_held or reject; the finance review workflow acts on it within a minute.',
+	},
+	review_value_changed: {
+		title: 'Released credit differs from the reviewed value',
+		owner: 'finance',
+		action:
+			'The credit raised on release was computed again from the order and differs from the value shown for review (another return of the order was credited meanwhile, or the order changed): check the credit note.',
+	},
 };
 
 export interface ReturnException {
@@ -141,6 +192,8 @@ export interface ReturnException {
 	details: Record<string, string | number | boolean | null>;
 	/** The record as it arrived (JSON), so the exception can be replayed after the fix; null if none. */
 	payload: string | null;
+	/** A notice (status `notice` in the table): recorded and alerted, never blocking the return. */
+	notice?: boolean;
 }
 
 export interface ExceptionContext {
@@ -157,6 +210,8 @@ export interface ExceptionContext {
 	occurredAt?: string;
 	/** The record to keep for replay (stored as JSON). */
 	payload?: unknown;
+	/** A notice kind set to block: an ordinary (open) exception instead of a notice. */
+	blocking?: boolean;
 }
 
 export function exceptionKey(
@@ -201,6 +256,7 @@ export function makeException(
 				: typeof ctx.payload === 'string'
 					? ctx.payload
 					: JSON.stringify(ctx.payload),
+		...(isNoticeKind(kind) && !ctx.blocking ? { notice: true } : {}),
 	};
 }
 

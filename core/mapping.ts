@@ -21,8 +21,12 @@ import {
 	type ValidationResult,
 } from './returnModel';
 import {
+	ACTION_CREDIT_RULES,
+	CREDIT_DECISIONS,
+	DEFAULT_ACTION_POLICY,
 	DEFAULT_CODE,
 	REASON_MATCH_ON,
+	type ActionPolicy,
 	STOCK_ACTIONS,
 	describeDispositionRule,
 	type CompiledTables,
@@ -54,6 +58,15 @@ export const LineMappingSchema = z
 		matchedDisposition: z.string().trim().min(1),
 		matchedBy: z.enum(['exact', 'default']),
 		reasonMatchedBy: z.enum(['exact', 'default']),
+		/**
+		 * The line's credit: credited, never credited, held for finance review, or an exchange (no
+		 * credit, recorded). Mapped returns stored before this existed read as `credit`.
+		 */
+		credit: z.enum([...CREDIT_DECISIONS, 'exchange']).default('credit'),
+		/** Which rule decided it: the disposition row's credit column or the line's action. */
+		creditBy: z.enum(['disposition', 'action']).default('disposition'),
+		/** The line's ReBound action as sent (Refund, Exchange …), null when it has none. */
+		lineAction: z.string().nullable().default(null),
 	})
 	.superRefine((m, ctx) => {
 		if ((m.action === 'restock' || m.action === 'quarantine') && (!m.siteId || !m.locationId)) {
@@ -117,6 +130,43 @@ export interface UnmappedCode {
 export type MapResult =
 	| { ok: true; mapped: MappedReturn }
 	| { ok: false; unmapped: UnmappedCode[] };
+
+export interface MapOptions {
+	/** What each line's ReBound action does to its credit (default DEFAULT_ACTION_POLICY). */
+	actions?: ActionPolicy;
+}
+
+const RULE_STRENGTH: Record<(typeof ACTION_CREDIT_RULES)[number] | 'credit', number> = {
+	follow: 0,
+	credit: 0,
+	hold: 1,
+	no_credit: 2,
+	exchange: 3,
+};
+
+/**
+ * A line's credit: the disposition's decision unless the line's action rule is stricter
+ * (exchange > no_credit > hold > credit), so finance's hold on a grade is never undone by "Refund".
+ */
+export function lineCredit(
+	dispositionCredit: DispositionRule['credit'],
+	action: string | null,
+	policy: ActionPolicy = DEFAULT_ACTION_POLICY,
+): Pick<LineMapping, 'credit' | 'creditBy'> {
+	const rule =
+		action === null || action.trim() === ''
+			? policy.none
+			: (policy.rules.get(normaliseCode(action)) ?? policy.other);
+	if (RULE_STRENGTH[rule] > RULE_STRENGTH[dispositionCredit])
+		return { credit: rule as LineMapping['credit'], creditBy: 'action' };
+	return { credit: dispositionCredit, creditBy: 'disposition' };
+}
+
+/** The action of a line: the first reason entry's with any action text. */
+export function lineActionOf(line: Pick<ReturnLine, 'reasons'>): string | null {
+	const withAction = line.reasons.find((r) => r.action.trim() !== '');
+	return withAction ? withAction.action.trim().replace(/\s+/g, ' ') : null;
+}
 
 interface DispositionMatch {
 	rule: DispositionRule;
@@ -186,7 +236,11 @@ function lineLabel(
  * reported with every unmapped code (never half-applied). An ungraded line is
  * always unmapped: stock never moves on an uninspected item.
  */
-export function mapReturn(ret: NormalisedReturn, tables: CompiledTables): MapResult {
+export function mapReturn(
+	ret: NormalisedReturn,
+	tables: CompiledTables,
+	options: MapOptions = {},
+): MapResult {
 	const unmapped: UnmappedCode[] = [];
 	const lines: MappedLine[] = [];
 	for (const line of ret.lines) {
@@ -234,6 +288,7 @@ export function mapReturn(ret: NormalisedReturn, tables: CompiledTables): MapRes
 
 		if (disposition && reason) {
 			const rule = disposition.rule;
+			const lineAction = lineActionOf(line);
 			lines.push({
 				...line,
 				disposition: line.disposition as string,
@@ -248,6 +303,8 @@ export function mapReturn(ret: NormalisedReturn, tables: CompiledTables): MapRes
 					matchedDisposition: rule.disposition,
 					matchedBy: disposition.matchedBy,
 					reasonMatchedBy: reason.matchedBy,
+					...lineCredit(rule.credit, lineAction, options.actions),
+					lineAction,
 				},
 			});
 		}

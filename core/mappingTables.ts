@@ -10,6 +10,118 @@ import { normaliseCode } from './returnModel';
 export const STOCK_ACTIONS = ['restock', 'quarantine', 'write_off', 'no_movement'] as const;
 export type StockAction = (typeof STOCK_ACTIONS)[number];
 
+/**
+ * What a disposition does to the credit note (finance's policy, a column of the disposition table):
+ * credit the line, never credit it, or hold the return's credit for a finance person to release or
+ * reject. A row without it: `hold` for no_movement (nothing came back), `credit` otherwise.
+ */
+export const CREDIT_DECISIONS = ['credit', 'no_credit', 'hold'] as const;
+export type CreditDecision = (typeof CREDIT_DECISIONS)[number];
+
+/** The default credit decision of a disposition row that names none. */
+export function defaultCreditDecision(action: StockAction): CreditDecision {
+	return action === 'no_movement' ? 'hold' : 'credit';
+}
+
+/**
+ * What a line's ReBound action (`reason[].action`: Refund, Exchange …) does to its credit:
+ * `follow` the disposition's credit decision, `no_credit`, `hold`, or `exchange` (no credit note for
+ * the line, recorded as an exchange notice).
+ */
+export const ACTION_CREDIT_RULES = ['follow', 'no_credit', 'hold', 'exchange'] as const;
+export type ActionCreditRule = (typeof ACTION_CREDIT_RULES)[number];
+
+export interface ActionPolicy {
+	/** Normalised action text → rule. */
+	rules: ReadonlyMap<string, ActionCreditRule>;
+	/** A non-empty action with no rule. */
+	other: ActionCreditRule;
+	/** A line with no action at all. */
+	none: ActionCreditRule;
+}
+
+/** Refund follows the disposition, Exchange is an exchange, anything else is held for finance. */
+export const DEFAULT_ACTION_POLICY: ActionPolicy = {
+	rules: new Map<string, ActionCreditRule>([
+		['refund', 'follow'],
+		['exchange', 'exchange'],
+	]),
+	other: 'hold',
+	none: 'follow',
+};
+
+export function toCreditDecision(value: unknown): unknown {
+	if (typeof value !== 'string') return value;
+	const word = value
+		.trim()
+		.toLowerCase()
+		.replace(/[\s-]+/g, '_');
+	if (['credit', 'yes', 'refund', 'true'].includes(word)) return 'credit';
+	if (['no_credit', 'nocredit', 'no', 'none', 'false'].includes(word)) return 'no_credit';
+	if (['hold', 'review', 'held'].includes(word)) return 'hold';
+	return word;
+}
+
+function toActionRule(value: unknown): unknown {
+	if (typeof value !== 'string') return value;
+	const word = value
+		.trim()
+		.toLowerCase()
+		.replace(/[\s-]+/g, '_');
+	if (word === 'credit' || word === 'refund') return 'follow';
+	return toCreditDecision(word) === 'no_credit' && word !== 'credit' ? 'no_credit' : word;
+}
+
+const ActionRuleSchema = z.preprocess(
+	toActionRule,
+	z.enum(ACTION_CREDIT_RULES, {
+		errorMap: () => ({ message: `must be one of ${ACTION_CREDIT_RULES.join(', ')}` }),
+	}),
+);
+
+export type ActionPolicyResult =
+	| { ok: true; policy: ActionPolicy }
+	| { ok: false; message: string };
+
+/**
+ * The action policy from node parameters / values: rules as `[{ action, rule }]`, plus the rule for
+ * other actions and for lines with none. Missing parts take DEFAULT_ACTION_POLICY's.
+ */
+export function compileActionPolicy(input: {
+	rules?: unknown;
+	other?: unknown;
+	none?: unknown;
+}): ActionPolicyResult {
+	const rules = new Map(DEFAULT_ACTION_POLICY.rules);
+	const list = input.rules === undefined || input.rules === null ? [] : input.rules;
+	if (!Array.isArray(list)) return { ok: false, message: 'Line actions must be a list of rules' };
+	for (const [i, raw] of list.entries()) {
+		const row = (raw ?? {}) as { action?: unknown; rule?: unknown };
+		if (typeof row.action !== 'string' || row.action.trim() === '')
+			return { ok: false, message: `Line action rule ${i + 1}: the action is empty` };
+		const rule = ActionRuleSchema.safeParse(row.rule);
+		if (!rule.success)
+			return {
+				ok: false,
+				message: `Line action rule ${i + 1} ("${row.action.trim().slice(0, 40)}"): the rule ${rule.error.issues[0].message}`,
+			};
+		rules.set(normaliseCode(row.action), rule.data);
+	}
+	const one = (value: unknown, fallback: ActionCreditRule, what: string) => {
+		if (value === undefined || value === null || value === '')
+			return { ok: true as const, rule: fallback };
+		const r = ActionRuleSchema.safeParse(value);
+		return r.success
+			? { ok: true as const, rule: r.data }
+			: { ok: false as const, message: `${what} ${r.error.issues[0].message}` };
+	};
+	const other = one(input.other, DEFAULT_ACTION_POLICY.other, 'Other actions');
+	if (!other.ok) return other;
+	const none = one(input.none, DEFAULT_ACTION_POLICY.none, 'Lines without an action');
+	if (!none.ok) return none;
+	return { ok: true, policy: { rules, other: other.rule, none: none.rule } };
+}
+
 export const REASON_MATCH_ON = ['reason', 'action', 'wish'] as const;
 export type ReasonMatchOn = (typeof REASON_MATCH_ON)[number];
 
@@ -30,6 +142,8 @@ export interface DispositionRow {
 	siteId: string | null;
 	locationId: string | null;
 	sellable: boolean;
+	/** What the line's credit does (finance's column). */
+	credit: CreditDecision;
 }
 
 export interface ReasonRow {
@@ -178,6 +292,17 @@ export const DispositionRowSchema = z
 		siteId: optionalText('siteId'),
 		locationId: optionalText('locationId'),
 		sellable: booleanField,
+		credit: z.preprocess(
+			(v) =>
+				v === undefined || v === null || (typeof v === 'string' && v.trim() === '')
+					? null
+					: toCreditDecision(v),
+			z
+				.enum(CREDIT_DECISIONS, {
+					errorMap: () => ({ message: `credit must be one of ${CREDIT_DECISIONS.join(', ')}` }),
+				})
+				.nullable(),
+		),
 	})
 	.superRefine((row, ctx) => {
 		if (row.action === 'restock' || row.action === 'quarantine') {
@@ -225,6 +350,7 @@ export const DispositionRowSchema = z
 			siteId: row.action === 'no_movement' ? null : row.siteId,
 			locationId: row.action === 'no_movement' ? null : row.locationId,
 			sellable: row.sellable,
+			credit: row.credit ?? defaultCreditDecision(row.action),
 		}),
 	);
 
@@ -539,5 +665,7 @@ function tableOrder(table: TableName): number {
 /** A short description of what a disposition row does ("restock into site 1, location A1 (sellable)"). */
 export function describeDispositionRule(rule: DispositionRow): string {
 	const where = rule.siteId ? ` into site ${rule.siteId}, location ${rule.locationId}` : '';
-	return `${rule.action}${where}${rule.sellable ? ' (sellable)' : ' (not sellable)'}`;
+	const credit =
+		rule.credit === 'credit' ? '' : rule.credit === 'hold' ? ', credit held' : ', no credit';
+	return `${rule.action}${where}${rule.sellable ? ' (sellable)' : ' (not sellable)'}${credit}`;
 }

@@ -19,6 +19,14 @@
  *    returned, so two returns of one order in one batch never credit the same unit twice.
  * Every batched call is isolated (./isolate.ts): a permanent refusal splits the batch so only the
  * culprit return fails. A fatal failure (nothing can succeed) stops the run: PostingStopped.
+ *
+ * Finance's credit policy (docs/credit-notes.md) decides which lines are credited: each mapped line
+ * carries `credit` (credit | no_credit | hold | exchange, from the disposition row and the line's
+ * action). Lines not credited are left out of the computation (an exchange line with an
+ * `exchange_recorded` notice); a return with a held line is not imported at all: its computed value
+ * comes out as a HeldCredit (with a `credit_held` notice) for a finance person to release (the input's
+ * `release`: with or without the held lines) or reject. A credit worth nothing is skipped with a
+ * `zero_value_credit` notice, raised, or held, as the policy says. Notices never block.
  */
 import {
 	CREDIT_PROBLEM_EXCEPTION_KIND,
@@ -88,13 +96,23 @@ export interface RecordIdentity {
 	orderReference: string | null;
 }
 
+/** A finance person's release of a held credit: with the held lines, or only the others. */
+export type HeldRelease = 'release' | 'release_without_held';
+
 export interface CreditInput {
 	ret: MappedReturn;
 	/** The record as it arrived, kept on exception rows for replay. */
 	payload: unknown;
 	/** The ids as the record states them, stamped on its exception rows (default: the return's). */
 	identity?: RecordIdentity;
+	/** Set by the finance review: the held credit is released (otherwise held lines hold the return). */
+	release?: HeldRelease;
+	/** The gross (pence) the review showed for this release; a different credit gets a notice. */
+	reviewedGrossPence?: number | null;
 }
+
+/** What to do with a credit worth nothing: skip it (a notice), raise it anyway, or hold it for review. */
+export type ZeroValuePolicy = 'skip' | 'raise' | 'hold';
 
 export interface CreditPolicy {
 	credit: CreditOptions;
@@ -106,6 +124,8 @@ export interface CreditPolicy {
 	defaultSiteId: string;
 	/** Records per batched call. */
 	batchSize: number;
+	/** A credit of zero value (default skip, with a notice). */
+	zeroValue?: ZeroValuePolicy;
 }
 
 export interface Totals {
@@ -120,6 +140,7 @@ export interface ExistingCredit {
 	orderReference: string;
 	associatedRef: string;
 	duplicate: true;
+	creditStatus: 'duplicate';
 	creditNoteCode: string;
 	returnCode: null;
 	currency: string;
@@ -161,6 +182,7 @@ export interface PostedCredit {
 	creditNoteCode: null;
 	imported: boolean;
 	duplicate: boolean;
+	creditStatus: 'posted';
 	processed: string | null;
 	currency: string;
 	exchangeRate: number;
@@ -178,9 +200,64 @@ export interface PostedCredit {
 	mismatch: Computed['mismatch'];
 }
 
+export interface MoneyTotals {
+	netPence: number;
+	vatPence: number;
+	grossPence: number;
+	net: string;
+	vat: string;
+	gross: string;
+}
+
+/** A line the credit note leaves out or holds, as the policy decided. */
+export interface PolicyLine {
+	lineId: string;
+	sku: string;
+	quantity: number;
+	disposition: string;
+	credit: MappedReturn['lines'][number]['mapping']['credit'];
+	creditBy: 'disposition' | 'action';
+	lineAction: string | null;
+}
+
+/** A return whose credit waits for a finance person: nothing imported into Khaos. */
+export interface HeldCredit {
+	returnId: string;
+	displayId: string | null;
+	orderReference: string;
+	associatedRef: string;
+	creditStatus: 'held';
+	/** Why, in a sentence finance reads in the review table. */
+	heldWhy: string;
+	heldLines: PolicyLine[];
+	/** Lines left out whatever the decision (exchanges, no-credit grades). */
+	excludedLines: PolicyLine[];
+	currency: string;
+	/** The credit if released with every held line, computed from the order now. */
+	lines: CreditLineOut[];
+	totals: MoneyTotals;
+	/** The credit if released without the held lines (null: nothing else to credit). */
+	withoutHeld: MoneyTotals | null;
+	refundPence: number | null;
+}
+
+/** A return that gets no credit note: every line excluded, or a zero-value credit skipped. */
+export interface NotCredited {
+	returnId: string;
+	displayId: string | null;
+	orderReference: string;
+	associatedRef: string;
+	creditStatus: 'not_credited';
+	why: 'no_credited_lines' | 'zero_value';
+	message: string;
+	excludedLines: PolicyLine[];
+}
+
+export type CreditOutcome = ExistingCredit | PostedCredit | HeldCredit | NotCredited;
+
 /** What the run reported, in the order it is to be output; `index` is the input's position. */
 export interface CreditPosting {
-	created: Array<{ index: number; credit: ExistingCredit | PostedCredit }>;
+	created: Array<{ index: number; credit: CreditOutcome }>;
 	exceptions: Array<{ index: number; exception: ReturnException }>;
 }
 
@@ -201,7 +278,7 @@ interface Rec {
 	input: CreditInput;
 	ret: MappedReturn;
 	associatedRef: string;
-	created: Array<ExistingCredit | PostedCredit>;
+	created: CreditOutcome[];
 	exceptions: ReturnException[];
 }
 type OrderEntry = { order: SalesOrderForCredit | null } | { failure: FailureInfo };
@@ -214,6 +291,7 @@ interface Prepared {
 	itemLines: CreditLine[];
 	deliveryLine: CreditLine | null;
 	placeOf: (l: CreditLine) => { reasonId: string; siteId: string; locationId: string | null };
+	excluded: PolicyLine[];
 }
 
 const orderKey = (ref: string) => ref.trim().toLowerCase();
@@ -415,12 +493,35 @@ class Run {
 			);
 			return null;
 		}
-		const result = computeCredit(
-			toCreditOrder(order),
-			ret.lines.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
-			{ ...this.policy.credit, refundPence: ret.refundPence },
-		);
-		if (!result.ok) {
+		const split = splitByPolicy(ret, rec.input.release);
+		for (const l of split.excluded.filter((x) => x.credit === 'exchange'))
+			rec.exceptions.push(
+				exceptionOf(
+					rec,
+					'exchange_recorded',
+					`line ${l.lineId} (SKU ${l.sku}, ${l.quantity} unit(s)) is an exchange (action "${l.lineAction ?? ''}"): no credit for it; its stock moved by its grade "${l.disposition}"`,
+					'credit',
+					{ sku: l.sku, lineId: l.lineId, code: l.lineAction, details: { quantity: l.quantity } },
+				),
+			);
+		if (split.credited.length + split.held.length === 0) {
+			rec.created.push(
+				notCredited(
+					rec,
+					'no_credited_lines',
+					`no line of the return is credited (${describeExcluded(split.excluded)}): no credit note`,
+					split.excluded,
+				),
+			);
+			return null;
+		}
+		const compute = (lines: MappedReturn['lines']) =>
+			computeCredit(
+				toCreditOrder(order),
+				lines.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
+				{ ...this.policy.credit, refundPence: ret.refundPence },
+			);
+		const problemsOf = (result: Extract<CreditResult, { ok: false }>) => {
 			for (const p of result.problems) {
 				const lineId =
 					ret.lines.find(
@@ -444,7 +545,7 @@ class Run {
 				);
 			}
 			return null;
-		}
+		};
 		const lineById = new Map(ret.lines.map((l) => [l.lineId, l]));
 		const placeOf = (l: CreditLine) => {
 			const first = (l.refs ?? (l.ref ? [l.ref] : []))
@@ -457,6 +558,57 @@ class Run {
 				locationId: m?.locationId ?? null,
 			};
 		};
+		const hold = (result: Computed, why: string, heldLines: MappedReturn['lines']) => {
+			const without =
+				heldLines.length > 0 && split.credited.length > 0 ? compute(split.credited) : null;
+			const held = heldCredit(
+				rec,
+				result,
+				why,
+				heldLines.map(policyLine),
+				split.excluded,
+				without && without.ok ? without : null,
+				placeOf,
+			);
+			rec.created.push(held);
+			rec.exceptions.push(
+				exceptionOf(
+					rec,
+					'credit_held',
+					`the credit (${held.totals.gross} ${held.currency} gross if released as computed${held.withoutHeld ? `, ${held.withoutHeld.gross} without the held lines` : ''}) waits for a finance decision: ${why}`,
+					'credit',
+					{
+						code: rec.associatedRef,
+						details: {
+							grossPence: held.totals.grossPence,
+							withoutHeldGrossPence: held.withoutHeld?.grossPence ?? null,
+							heldLines: held.heldLines.map((l) => l.lineId).join(', '),
+						},
+					},
+				),
+			);
+			return null;
+		};
+		const result = compute([...split.credited, ...split.held]);
+		if (!result.ok) return problemsOf(result);
+		if (split.held.length > 0)
+			return hold(result, `${describeHeld(split.held.map(policyLine))}`, split.held);
+		if (result.totals.grossPence === 0 && !rec.input.release) {
+			const zeroWhy = `the lines credited are worth ${formatPence(0)} ${result.currency} after discounts`;
+			const zero = this.policy.zeroValue ?? 'skip';
+			if (zero === 'hold') return hold(result, `zero value: ${zeroWhy}`, []);
+			if (zero === 'skip') {
+				const message = `${zeroWhy}, so no credit note was raised (Zero-Value Credits: skip)`;
+				rec.created.push(notCredited(rec, 'zero_value', message, split.excluded));
+				rec.exceptions.push(
+					exceptionOf(rec, 'zero_value_credit', message, 'credit', {
+						code: order.associatedRef,
+						details: { grossPence: 0 },
+					}),
+				);
+				return null;
+			}
+		}
 		const itemLines = result.lines.filter((l) => l.kind === 'item');
 		const deliveryLine = result.lines.find((l) => l.kind === 'delivery') ?? null;
 		const input: ReturnImport = {
@@ -484,7 +636,16 @@ class Run {
 					}
 				: null,
 		};
-		return { rec, order, result, input, itemLines, deliveryLine, placeOf };
+		return {
+			rec,
+			order,
+			result,
+			input,
+			itemLines,
+			deliveryLine,
+			placeOf,
+			excluded: split.excluded,
+		};
 	}
 
 	/**
@@ -555,6 +716,20 @@ class Run {
 		}
 		if (deliveryLine) order.deliveryRefunded = true;
 		rec.created.push(postedCredit(p, imported, processed));
+		const reviewed = rec.input.reviewedGrossPence;
+		if (rec.input.release && typeof reviewed === 'number' && reviewed !== result.totals.grossPence)
+			rec.exceptions.push(
+				exceptionOf(
+					rec,
+					'review_value_changed',
+					`released (${rec.input.release}) for ${formatPence(reviewed)} ${result.currency} gross, but the order now gives ${formatPence(result.totals.grossPence)}: the credit note was raised for ${formatPence(result.totals.grossPence)}`,
+					'credit',
+					{
+						code: imported.returnCode || null,
+						details: { reviewedGrossPence: reviewed, creditGrossPence: result.totals.grossPence },
+					},
+				),
+			);
 		const mm = result.mismatch;
 		if (mm?.overTolerance) {
 			const m = formatPence;
@@ -650,6 +825,7 @@ function existingCredit(rec: Rec, s: OrderStatus): ExistingCredit {
 		orderReference: rec.ret.orderReference,
 		associatedRef: rec.associatedRef,
 		duplicate: true,
+		creditStatus: 'duplicate',
 		creditNoteCode: s.orderCode,
 		returnCode: null,
 		currency: s.currency,
@@ -699,6 +875,7 @@ function postedCredit(
 		creditNoteCode: null,
 		imported: imported.imported,
 		duplicate: imported.duplicate,
+		creditStatus: 'posted',
 		processed,
 		currency: result.currency,
 		exchangeRate: result.exchangeRate,
@@ -729,4 +906,116 @@ async function inPool(
 		}
 	};
 	await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, count)) }, worker));
+}
+
+function totalsOf(t: { netPence: number; vatPence: number; grossPence: number }): MoneyTotals {
+	return {
+		netPence: t.netPence,
+		vatPence: t.vatPence,
+		grossPence: t.grossPence,
+		net: formatPence(t.netPence),
+		vat: formatPence(t.vatPence),
+		gross: formatPence(t.grossPence),
+	};
+}
+
+function policyLine(l: MappedReturn['lines'][number]): PolicyLine {
+	return {
+		lineId: l.lineId,
+		sku: l.mapping.khaosSku,
+		quantity: l.quantity,
+		disposition: l.disposition,
+		credit: l.mapping.credit,
+		creditBy: l.mapping.creditBy,
+		lineAction: l.mapping.lineAction,
+	};
+}
+
+/**
+ * The lines the credit note takes (credit, and hold when released with them), the held ones (a return
+ * with any is held unless released) and the excluded ones (no_credit, exchange, and hold when released
+ * without them).
+ */
+export function splitByPolicy(
+	ret: MappedReturn,
+	release: HeldRelease | undefined,
+): { credited: MappedReturn['lines']; held: MappedReturn['lines']; excluded: PolicyLine[] } {
+	const credited: MappedReturn['lines'] = [];
+	const held: MappedReturn['lines'] = [];
+	const excluded: PolicyLine[] = [];
+	for (const l of ret.lines) {
+		const c = l.mapping.credit;
+		if (c === 'credit' || (c === 'hold' && release === 'release')) credited.push(l);
+		else if (c === 'hold' && release === undefined) held.push(l);
+		else excluded.push(policyLine(l));
+	}
+	return { credited, held, excluded };
+}
+
+function describeLines(lines: PolicyLine[]): string {
+	return lines
+		.map(
+			(l) =>
+				`line ${l.lineId} (${l.quantity} × ${l.sku}, ${l.creditBy === 'action' ? `action "${l.lineAction ?? ''}"` : `grade "${l.disposition}"`})`,
+		)
+		.join(', ');
+}
+
+function describeHeld(lines: PolicyLine[]): string {
+	return `held by finance's credit policy: ${describeLines(lines)}`;
+}
+
+function describeExcluded(lines: PolicyLine[]): string {
+	const exchanges = lines.filter((l) => l.credit === 'exchange');
+	const others = lines.filter((l) => l.credit !== 'exchange');
+	return [
+		exchanges.length ? `exchange: ${describeLines(exchanges)}` : '',
+		others.length ? `not credited: ${describeLines(others)}` : '',
+	]
+		.filter(Boolean)
+		.join('; ');
+}
+
+function heldCredit(
+	rec: Rec,
+	result: Computed,
+	why: string,
+	heldLines: PolicyLine[],
+	excludedLines: PolicyLine[],
+	without: Computed | null,
+	placeOf: Prepared['placeOf'],
+): HeldCredit {
+	return {
+		returnId: rec.ret.returnId,
+		displayId: rec.ret.displayId,
+		orderReference: rec.ret.orderReference,
+		associatedRef: rec.associatedRef,
+		creditStatus: 'held',
+		heldWhy: why,
+		heldLines,
+		excludedLines,
+		currency: result.currency,
+		lines: result.lines.map((l) => creditLineOut(l, l.kind === 'item' ? placeOf(l) : {})),
+		totals: totalsOf(result.totals),
+		withoutHeld: without ? totalsOf(without.totals) : null,
+		refundPence: rec.ret.refundPence,
+	};
+}
+
+function notCredited(
+	rec: Rec,
+	why: NotCredited['why'],
+	message: string,
+	excludedLines: PolicyLine[],
+): NotCredited {
+	return {
+		returnId: rec.ret.returnId,
+		displayId: rec.ret.displayId,
+		orderReference: rec.ret.orderReference,
+		associatedRef: rec.associatedRef,
+		creditStatus: 'not_credited',
+		why,
+		message: `Return ${rec.ret.returnId}: ${message}`,
+		excludedLines,
+	};
 }

@@ -397,6 +397,10 @@ export interface LineSpec {
 	siteId?: string | null;
 	locationId?: string | null;
 	reasonId?: string;
+	/** The line's credit decision (finance's policy); absent: as mapped before the policy existed. */
+	credit?: 'credit' | 'no_credit' | 'hold' | 'exchange';
+	/** The line's ReBound action (default Refund). */
+	lineAction?: string;
 }
 
 const PLACES: Record<
@@ -443,7 +447,9 @@ export function mappedReturn(
 				quantity: l.quantity ?? 1,
 				unitPricePence: null,
 				disposition: l.disposition ?? place.disposition,
-				reasons: [{ reason: 'Too small', action: 'Refund', wish: '', additional: [] }],
+				reasons: [
+					{ reason: 'Too small', action: l.lineAction ?? 'Refund', wish: '', additional: [] },
+				],
 				nonReturnable: false,
 				mapping: {
 					action,
@@ -455,6 +461,13 @@ export function mappedReturn(
 					matchedDisposition: l.disposition ?? place.disposition,
 					matchedBy: 'exact' as const,
 					reasonMatchedBy: 'exact' as const,
+					...(l.credit
+						? {
+								credit: l.credit,
+								creditBy: l.credit === 'exchange' ? ('action' as const) : ('disposition' as const),
+								lineAction: l.lineAction ?? 'Refund',
+							}
+						: {}),
 				},
 			};
 		}),

@@ -280,6 +280,9 @@ describe('mapReturn', () => {
 				matchedDisposition: 'Grade A',
 				matchedBy: 'exact',
 				reasonMatchedBy: 'exact',
+					credit: 'credit',
+				creditBy: 'disposition',
+				lineAction: null,
 			},
 			{
 				action: 'quarantine',
@@ -291,6 +294,9 @@ describe('mapReturn', () => {
 				matchedDisposition: 'Damaged',
 				matchedBy: 'exact',
 				reasonMatchedBy: 'exact',
+					credit: 'credit',
+				creditBy: 'disposition',
+				lineAction: null,
 			},
 			{
 				action: 'no_movement',
@@ -302,6 +308,10 @@ describe('mapReturn', () => {
 				matchedDisposition: 'Missing',
 				matchedBy: 'exact',
 				reasonMatchedBy: 'exact',
+					// nothing came back: a no_movement row without a credit column holds the credit for finance
+				credit: 'hold',
+				creditBy: 'disposition',
+				lineAction: null,
 			},
 		]);
 		// the rest of the return is untouched

@@ -464,6 +464,16 @@ export async function startReboundSandbox(
 				events: eventId ? [eventId] : [],
 			});
 		},
+		// MODELED: the refund ReBound reports (refund_total). Setting it fires no event: the return's next
+		// event, and returns/get from now on, carry it.
+		'POST /__admin/returns/:id/refund': ({ res, params, body }) => {
+			const r = returnOf(params);
+			const b = json(body);
+			if (!('refund_total' in b))
+				throw new SandboxError('body must be {"refund_total": "24.13"} (or null: no refund)');
+			state.setRefund(r, b.refund_total);
+			sendJson(res, 200, { return: view(r) });
+		},
 		'POST /__admin/returns/:id/cancel': ({ res, params }) => {
 			const r = returnOf(params);
 			state.path(r, 'cancelled');

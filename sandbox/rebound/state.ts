@@ -16,6 +16,19 @@ const decimal = z
 		z.number().finite(),
 	])
 	.transform((v) => (typeof v === 'number' ? v.toFixed(2) : v));
+/**
+ * MODELED: the refund ReBound reports on a return, in pounds ("24.13"). ReBound's public docs name no
+ * refund field; the wire carries it as `refund_total`, the first key transports/rebound/normalise.ts
+ * reads into `refundPence`. Compared with the computed credit, never used as its value.
+ */
+const refund = z
+	.union([
+		z
+			.string()
+			.regex(/^\d{1,9}(\.\d{1,2})?$/, 'expected a refund in pounds like "24.13" (not negative)'),
+		z.number().finite().nonnegative(),
+	])
+	.transform((v) => (typeof v === 'number' ? v.toFixed(2) : v));
 const dateTime = z
 	.string()
 	.regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD HH:MM:SS" (UTC)');
@@ -91,6 +104,8 @@ export const ReturnInputSchema = z
 		status: z
 			.enum(['created', 'in_transit', 'at_hub', 'graded', 'delivered', 'cancelled'])
 			.default('created'),
+		/** MODELED: the refund ReBound reports (pounds); absent or null: none reported, no key on the wire. */
+		refund_total: refund.nullable().default(null),
 		item: z.array(ItemInputSchema).min(1),
 	})
 	.superRefine((r, ctx) => {
@@ -229,6 +244,8 @@ export interface ReboundReturn {
 	tracking: string;
 	current_tracking_status: string;
 	tracking_last_update: string;
+	/** MODELED: the refund ReBound reports, pounds as a decimal string; null: none (the key is left off the wire). */
+	refund_total: string | null;
 	item: ReboundItem[];
 	/** Sandbox-only (not on the wire): lifecycle status, last event sequence, tracking history. */
 	status: ReturnStatus;
@@ -370,6 +387,7 @@ export class ReboundState {
 			tracking: r.tracking ?? `RM${String(id).padStart(9, '0')}GB`,
 			current_tracking_status: TRACKING_TEXT[r.status],
 			tracking_last_update: dateAdded,
+			refund_total: r.refund_total,
 			item: r.item.map((it) => ({
 				sku_code: it.sku_code,
 				sku_desc: it.sku_desc ?? it.sku_code,
@@ -493,6 +511,14 @@ export class ReboundState {
 		return [...changes.keys()].sort((a, b) => a - b).map((i) => i + 1);
 	}
 
+	/** MODELED: set (or, with null, clear) the refund ReBound reports on a return; pounds like "24.13". */
+	setRefund(r: ReboundReturn, value: unknown): void {
+		const parsed = refund.nullable().safeParse(value);
+		if (!parsed.success)
+			throw new SandboxError(`return ${r.id}: refund_total: ${parsed.error.issues[0].message}`);
+		r.refund_total = parsed.data;
+	}
+
 	/** Counts a failed login from an address; true once it is blocked. */
 	failLogin(address: string): boolean {
 		const n = (this.failedLogins.get(address) ?? 0) + 1;
@@ -571,6 +597,8 @@ export class ReboundState {
 	wire(r: ReboundReturn, withLabel: boolean): Record<string, unknown> {
 		const copy = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
 		for (const internal of ['status', 'sequence', 'history']) delete copy[internal];
+		// no refund reported: no key at all (what a return without one looks like on the wire)
+		if (r.refund_total === null) delete copy.refund_total;
 		// the wire (the public tap's schema) carries ids, quantities and flags as strings
 		copy.id = String(r.id);
 		copy.item = r.item.map((it) => ({

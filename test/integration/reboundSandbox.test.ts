@@ -128,7 +128,7 @@ const newReturn = (over: Record<string, unknown> = {}) => ({
 describe('legacy API through ReboundClient', () => {
 	it('searches date windows by date_added, both edges inclusive, UTC', async () => {
 		const { client } = makeClient();
-		// default fixture relative to NOW (2026-11-20): 5001/5002 -3 days, 5003/5004 -2, 5005-5007 -1, 5008/5009 today
+		// default fixture relative to NOW (2026-11-20): 5001/5002 -3 days, 5003/5004 -2, 5005-5007 -1, 5008-5010 today
 		expect(await client.searchReturnIds('2026/11/17', '2026/11/17')).toEqual(['5001', '5002']);
 		expect(await client.searchReturnIds('2026/11/18', '2026/11/19')).toEqual([
 			'5003',
@@ -263,7 +263,81 @@ describe('legacy API through ReboundClient', () => {
 		expect(line('5007')).toMatchObject({ order: 'WEB-9999' });
 		expect(line('5008')).toMatchObject({ disposition: null });
 		expect(line('5009')).toMatchObject({ disposition: null });
-		expect(all).toHaveLength(9);
+		expect(line('5010')).toMatchObject({
+			order: 'WEB-1001',
+			sku: 'JEANS-BLU-32',
+			disposition: 'Grade B',
+			unitPricePence: 2700,
+		});
+		expect(all).toHaveLength(10);
+		// the refund ReBound reports (MODELED refund_total) reaches the normalised return: the credits the
+		// Khaos default orders compute in the demo's order (docs/credit-notes.md), 5007 its own price, and
+		// 5010's 27.00 against a computed 29.08 (the demo's credit_mismatch)
+		expect(
+			Object.fromEntries(
+				Object.entries(byId).map(([id, n]) => [id, n && n.ok ? n.value.refundPence : 'invalid']),
+			),
+		).toEqual({
+			'5001': 2413,
+			'5002': 5500,
+			'5003': 800,
+			'5004': 1500,
+			'5005': 3574,
+			'5006': 6241,
+			'5007': 4000,
+			'5008': 3000,
+			'5009': 800,
+			'5010': 2700,
+		});
+	});
+
+	it('the refund (MODELED refund_total) is on returns/get and in the webhook data alike; set, cleared, refused when bad', async () => {
+		const receiver = await startReceiver();
+		try {
+			await admin('/webhooks', { url: receiver.url });
+			const { client } = makeClient();
+			expect((await client.getReturn('5010')).refund_total).toBe('27.00');
+			// a re-grade fires return.processed: its data is the return as returns/get gives it
+			await admin('/returns/5010/grade', { dispositions: { 'JEANS-BLU-32': 'Grade A' } });
+			// a refund set later fires nothing; the next event and returns/get carry it
+			const set = await admin('/returns/5001/refund', { refund_total: '24.14' });
+			expect(set).toMatchObject({ status: 200, json: { return: { refund_total: '24.14' } } });
+			await admin('/returns/5001/grade', { dispositions: { 1: 'Grade B' } });
+			// no refund reported: no key at all, on both wires
+			expect((await admin('/returns/5002/refund', { refund_total: null })).status).toBe(200);
+			await admin('/returns/5002/grade', { dispositions: { 1: 'Damaged' } });
+			await admin('/webhooks/flush', {});
+			const data = Object.fromEntries(
+				receiver.events().map((e) => [e.data.id, e.data as Record<string, unknown>]),
+			);
+			expect(Object.keys(data).sort()).toEqual(['5001', '5002', '5010']);
+			expect([data['5010'].refund_total, data['5001'].refund_total]).toEqual(['27.00', '24.14']);
+			expect(data['5002']).not.toHaveProperty('refund_total');
+			for (const id of ['5001', '5002', '5010']) {
+				const got = await client.getReturn(id); // the client drops the label
+				expect({ id, got }).toEqual({ id, got: data[id] });
+			}
+			const event = receiver.received.find(
+				(r) => JSON.parse(r.body.toString()).data.id === '5010',
+			)!;
+			const parsed = parseWebhookEvent(event.body);
+			expect(parsed.ok && parsed.normalised.ok && parsed.normalised.value.refundPence).toBe(2700);
+			for (const bad of ['-1.00', '12.345', 'ten', true])
+				expect(await admin('/returns/5001/refund', { refund_total: bad })).toMatchObject({
+					status: 400,
+					json: { error: expect.stringContaining('refund_total') },
+				});
+			expect((await admin('/returns/5001/refund', {})).status).toBe(400);
+			expect((await admin('/returns/424242/refund', { refund_total: '1.00' })).status).toBe(404);
+			// a return created through the admin API may carry one from the start
+			const made = await admin('/returns', newReturn({ id: 7100, refund_total: 63 }));
+			expect(made.json.return.refund_total).toBe('63.00');
+			expect((await admin('/returns', newReturn({ id: 7101, refund_total: '-5' }))).status).toBe(
+				400,
+			);
+		} finally {
+			await receiver.close();
+		}
 	});
 
 	it('tracking/get answers by tracking code with the milestones so far', async () => {
@@ -425,7 +499,11 @@ describe('legacy API through ReboundClient', () => {
 			},
 		});
 		const { client } = makeClient({ timeoutMs: 300 });
-		expect(await client.searchReturnIds('2026/11/20', '2026/11/20')).toEqual(['5008', '5009']);
+		expect(await client.searchReturnIds('2026/11/20', '2026/11/20')).toEqual([
+			'5008',
+			'5009',
+			'5010',
+		]);
 		expect((await client.getReturn('5008')).id).toBe('5008');
 		expect(
 			await client.call('tracking/get', { tracking: { code: 'RM000005008GB' } }),

@@ -26,6 +26,7 @@ describe('ReBound sandbox fixture and CLI', () => {
 		expect(f.returns.map((r) => r.order_reference).sort()).toEqual([
 			'WEB-1001',
 			'WEB-1001',
+			'WEB-1001',
 			'WEB-1002',
 			'WEB-1002',
 			'WEB-1002',
@@ -36,6 +37,8 @@ describe('ReBound sandbox fixture and CLI', () => {
 		]);
 		expect(f.returns.filter((r) => r.status === 'in_transit')).toHaveLength(2);
 		expect(f.returns.map((r) => r.item[0].final_disposition)).toContain('Mystery Grade');
+		// every return reports a refund (MODELED refund_total); only 5010's differs from the computed credit
+		expect(f.returns.filter((r) => r.refund_total === null)).toEqual([]);
 	});
 
 	it('relative dates count whole UTC days back from now', async () => {
@@ -86,7 +89,7 @@ describe('ReBound sandbox fixture and CLI', () => {
 					request: JSON.stringify({ filter: { date_from: '2000/01/01', date_to: '2100/01/01' } }),
 				}).toString(),
 			});
-			expect(((await res.json()) as any).success.id).toHaveLength(9);
+			expect(((await res.json()) as any).success.id).toHaveLength(10);
 			child.kill('SIGTERM');
 			expect(await exited).toBe(0);
 			expect(out).toContain('SIGTERM: stopping ReBound sandbox');

@@ -130,6 +130,7 @@ export function recordException(
 		code?: string | null;
 		field?: string | null;
 		details?: Record<string, string | number | boolean | null>;
+		blocking?: boolean;
 	} = {},
 ): ReturnException {
 	return makeException(kind, message, { stage, ...identityOf(json), ...extra, payload: json });

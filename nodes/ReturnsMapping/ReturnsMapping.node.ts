@@ -9,10 +9,12 @@ import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { makeException, type ReturnException } from '../../core/exceptions';
 import {
 	checkCodes,
+	compileActionPolicy,
 	compileTables,
 	formatTableIssue,
 	mapReturn,
 	unmappedToExceptions,
+	type ActionPolicy,
 	type CodeInput,
 	type CompiledTables,
 	type RawTables,
@@ -51,6 +53,15 @@ function readTables(ctx: IExecuteFunctions, requireRows: boolean): CompiledTable
 		});
 	}
 	return compiled.tables;
+}
+
+/** Finance's rule per line action (Refund, Exchange …); a bad rule fails the node naming it. */
+function readActionPolicy(ctx: IExecuteFunctions): ActionPolicy {
+	const p = ctx.getNodeParameter('lineActions', 0, {}) as IDataObject;
+	const rules = ((p.rules as IDataObject | undefined)?.rule as IDataObject[] | undefined) ?? [];
+	const compiled = compileActionPolicy({ rules, other: p.other, none: p.none });
+	if (!compiled.ok) throw new NodeOperationError(ctx.getNode(), compiled.message, { itemIndex: 0 });
+	return compiled.policy;
 }
 
 /**
@@ -175,6 +186,7 @@ export class ReturnsMapping implements INodeType {
 			return [mapped, unmapped];
 		}
 
+		const actions = readActionPolicy(this);
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			const pairedItem = { item: itemIndex };
 			const carried = returnFromItem(items[itemIndex].json);
@@ -203,7 +215,7 @@ export class ReturnsMapping implements INodeType {
 					});
 					continue;
 				}
-				const result = mapReturn(valid.value, tables);
+				const result = mapReturn(valid.value, tables, { actions });
 				if (result.ok) {
 					mapped.push({ json: result.mapped as unknown as IDataObject, pairedItem });
 				} else {

@@ -9,6 +9,7 @@ import {
 	PostingStopped,
 	postCreditNotes,
 	returnAssociatedRef,
+	type CreditInput,
 	type CreditPolicy,
 	type CreditPosting,
 } from '../../../core/usecases/postCreditNotes';
@@ -41,6 +42,27 @@ function readPolicy(run: KhaosRun): CreditPolicy {
 		processConcurrency: int(o.processConcurrency ?? 4, 1, 1, 16),
 		defaultSiteId: run.creds.defaultSiteId,
 		batchSize: run.creds.batchSize,
+		zeroValue: (['skip', 'raise', 'hold'] as const).find((z) => z === o.zeroValue) ?? 'skip',
+	};
+}
+
+/** Per item: a finance review's release of a held credit, and the gross it showed (pence). */
+function releaseOf(
+	run: KhaosRun,
+	itemIndex: number,
+): Pick<CreditInput, 'release' | 'reviewedGrossPence'> {
+	const o = run.ctx.getNodeParameter('options', itemIndex, {}) as IDataObject;
+	const release = (['release', 'release_without_held'] as const).find((r) => r === o.heldCredit);
+	if (!release) return {};
+	const reviewed = Number(o.reviewedGrossPence);
+	return {
+		release,
+		reviewedGrossPence:
+			o.reviewedGrossPence === undefined ||
+			o.reviewedGrossPence === '' ||
+			!Number.isInteger(reviewed)
+				? null
+				: reviewed,
 	};
 }
 
@@ -54,6 +76,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 		ret: r.ret,
 		payload: r.json,
 		identity: identityOf(r.json),
+		...releaseOf(run, r.itemIndex),
 	}));
 	let posting: CreditPosting;
 	try {
@@ -99,6 +122,19 @@ export const creditNoteCreateFromReturn = defineOperation({
 					default: 'never',
 				},
 				{
+					displayName: 'Held Credit',
+					name: 'heldCredit',
+					type: 'options',
+					options: [
+						{ name: 'Hold (Finance Review)', value: 'hold' },
+						{ name: 'Release as Computed', value: 'release' },
+						{ name: 'Release Without the Held Lines', value: 'release_without_held' },
+					],
+					default: 'hold',
+					description:
+						'A return with a held line is held for finance review; the finance review template releases it with an expression from its row',
+				},
+				{
 					displayName: 'Manual Auth Code',
 					name: 'manualAuthCode',
 					type: 'string',
@@ -124,6 +160,14 @@ export const creditNoteCreateFromReturn = defineOperation({
 						'Whether to process the imported return (which raises the credit note) straight away',
 				},
 				{
+					displayName: 'Reviewed Gross (Pence)',
+					name: 'reviewedGrossPence',
+					type: 'number',
+					default: 0,
+					description:
+						'With a release: the gross the review showed; a credit computed differently gets a review_value_changed notice',
+				},
+				{
 					displayName: 'Rounding',
 					name: 'rounding',
 					type: 'options',
@@ -141,6 +185,19 @@ export const creditNoteCreateFromReturn = defineOperation({
 					default: 1,
 					description:
 						'A difference between the computed credit and the refund ReBound reports above this (times the credited lines) is reported as a credit mismatch',
+				},
+				{
+					displayName: 'Zero-Value Credits',
+					name: 'zeroValue',
+					type: 'options',
+					options: [
+						{ name: 'Skip With a Notice', value: 'skip' },
+						{ name: 'Raise Anyway', value: 'raise' },
+						{ name: 'Hold for Finance Review', value: 'hold' },
+					],
+					default: 'skip',
+					description:
+						'A credit worth nothing after discounts (e.g. a promotion larger than the goods)',
 				},
 			],
 		},

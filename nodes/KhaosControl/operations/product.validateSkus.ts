@@ -40,6 +40,7 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	const valid: INodeExecutionData[] = [];
 	const exceptions: INodeExecutionData[] = [];
 	const mappingType = Number(run.ctx.getNodeParameter('mappingType', 0, 1));
+	const blockDiscontinued = run.ctx.getNodeParameter('discontinued', 0, 'notice') === 'block';
 
 	// 1. what each item asks for
 	const checks: Array<{ itemIndex: number; json: IDataObject; lines: CheckLine[] }> = [];
@@ -136,6 +137,7 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	// 3. per item: all lines good → Valid; otherwise one exception per bad line, never half-passed
 	for (const check of answered) {
 		const problems: ReturnException[] = [];
+		const notices: ReturnException[] = [];
 		for (const line of check.lines) {
 			const p = products.get(line.code);
 			const ctx = {
@@ -165,7 +167,19 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 						ctx,
 					),
 				);
-			} else if (!p.stockControlled) {
+			} else if (p.discontinued) {
+				// a notice beside the valid return, or (set to block) a problem that stops it
+				const ex = recordException(
+					'discontinued_sku',
+					`${recordName(check.json)}: SKU ${line.code}${where} is discontinued in Khaos${blockDiscontinued ? ': the return waits (Discontinued SKUs: block)' : ' and was let through (its stock moves by its grade)'}`,
+					check.json,
+					'validate',
+					{ ...ctx, blocking: blockDiscontinued },
+				);
+				if (blockDiscontinued) problems.push(ex);
+				else notices.push(ex);
+			}
+			if (p && !p.deleted && !p.stockControlled) {
 				problems.push(
 					recordException(
 						'archived_sku',
@@ -201,6 +215,7 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 				check.itemIndex,
 			),
 		);
+		for (const ex of notices) exceptions.push(exceptionItem(ex, check.itemIndex));
 	}
 	return [valid, exceptions];
 }
@@ -214,7 +229,27 @@ export const productValidateSkus = defineOperation({
 		description:
 			'Check every SKU of the incoming returns exists, is not archived and is stock controlled (one batched look-up)',
 	},
-	properties: [mappingTypeProperty],
+	properties: [
+		mappingTypeProperty,
+		{
+			displayName: 'Discontinued SKUs',
+			name: 'discontinued',
+			type: 'options',
+			options: [
+				{
+					name: 'Notice (Let Through)',
+					value: 'notice',
+					description: 'The return goes on; a discontinued_sku notice is recorded',
+				},
+				{
+					name: 'Block',
+					value: 'block',
+					description: 'The return waits as a discontinued_sku exception until replayed',
+				},
+			],
+			default: 'notice',
+		},
+	],
 	flags: flags({ firstOutput: 'Valid' }),
 	execute: validateSkus,
 });

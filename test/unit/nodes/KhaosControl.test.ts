@@ -228,19 +228,39 @@ describe('Product', () => {
 
 			expect(jsons(exceptions).map((e) => [e.kind, e.returnId, e.sku, e.lineId])).toEqual([
 				['invalid_payload', null, null, null],
+				// R1 passes, and its discontinued MUG-WHT is a notice beside it (never blocking)
+				['discontinued_sku', 'R1', 'MUG-WHT', 'R1:2'],
 				['archived_sku', 'R2', 'SCARF-OLD', 'R2:2'],
 				['unknown_sku', 'R3', 'NO-SUCH-SKU', 'R3:1'],
 				['archived_sku', 'R3', 'GIFTCARD-25', 'R3:2'],
 			]);
-			expect(pairs(exceptions)).toEqual([4, 1, 2, 2]);
-			expect(JSON.parse(exceptions[1].json.payload as string)).toEqual(archived);
-			expect(exceptions[3].json.message).toContain('not stock controlled');
-			expect(exceptions[1].json).toMatchObject({
+			expect(pairs(exceptions)).toEqual([4, 0, 1, 2, 2]);
+			expect(jsons(exceptions).map((e) => e.notice === true)).toEqual([
+				false,
+				true,
+				false,
+				false,
+				false,
+			]);
+			expect(JSON.parse(exceptions[2].json.payload as string)).toEqual(archived);
+			expect(exceptions[4].json.message).toContain('not stock controlled');
+			expect(exceptions[2].json).toMatchObject({
 				exception: true,
 				stage: 'validate',
 				owner: 'ops',
 				orderReference: 'WEB-1003',
 			});
+		});
+
+		test('Discontinued SKUs: block stops the return with a discontinued_sku exception (not a notice)', async () => {
+			const { out } = await run(
+				{ resource: 'product', operation: 'validateSkus', mappingType: 1, discontinued: 'block' },
+				[good],
+			);
+			expect(out[0]).toHaveLength(0);
+			expect(jsons(out[1]).map((e) => [e.kind, e.sku, e.notice ?? false, e.owner])).toEqual([
+				['discontinued_sku', 'MUG-WHT', false, 'ops'],
+			]);
 		});
 
 		test("the mapping's khaosSku is what is checked", async () => {

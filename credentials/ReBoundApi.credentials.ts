@@ -1,4 +1,9 @@
-import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+import type {
+	ICredentialTestRequest,
+	ICredentialType,
+	IAuthenticateRuleResponseSuccessBody,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /**
  * ReBound (Intelligentreturns) legacy API credential, plus the shared secret
@@ -6,12 +11,35 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
  *
  * The legacy API puts `login` and `api_key` in the form-encoded body of each
  * call, so the transport (transports/rebound) adds them itself; this
- * credential has no `authenticate` block. It is tested by the ReBound nodes
- * (`testedBy: 'reBoundApiTest'`), which run a cheap `returns/search/json`
- * over today through the transport, so an `empty` result counts as success
- * and a refused login is reported without retrying (ReBound blocks an IP
- * after repeated failed logins).
+ * credential has no `authenticate` block.
+ *
+ * The credential test is declarative (`test`, run by n8n's own credential tester: one request,
+ * never retried, as ReBound blocks an IP after repeated failed logins): a `returns/search/json`
+ * over today (UTC), form-encoded as the transport sends it. ReBound answers its errors with
+ * HTTP 200 and `{"error": {"code": …}}`, so every documented error code but `empty` (no returns
+ * today, which is a success) is a rule below; an HTTP error status fails the test too.
  */
+
+/** Error codes of the legacy API (transports/rebound/schemas.ts) that fail the test, and what to do. */
+export const REBOUND_TEST_FAILURES: Record<string, string> = {
+	access_denied: 'ReBound refused the login or API key (access_denied): check both',
+	login_empty: 'ReBound refused the login or API key (login_empty): the login is empty',
+	api_key_empty: 'ReBound refused the login or API key (api_key_empty): the API key is empty',
+	ip_blocked:
+		'ReBound has blocked this IP after failed logins (ip_blocked); wait before trying again',
+	internal: 'ReBound failed on its side (internal); try again later',
+	request_wrong: 'ReBound did not understand the test call (request_wrong): check the base URL',
+	request_empty: 'ReBound did not understand the test call (request_empty): check the base URL',
+	json_invalid: 'ReBound did not understand the test call (json_invalid): check the base URL',
+	xml_invalid: 'ReBound did not understand the test call (xml_invalid): check the base URL',
+	unknown_call: 'ReBound does not know the test call (unknown_call): check the base URL',
+};
+
+const TODAY = '$now.toUTC().toFormat("yyyy/MM/dd")';
+
+/** The test request's `request` field: the search filter over today, as JSON. */
+export const REBOUND_TEST_SEARCH = `={{ JSON.stringify({ filter: { date_from: ${TODAY}, date_to: ${TODAY} } }) }}`;
+
 export class ReBoundApi implements ICredentialType {
 	name = 'reBoundApi';
 
@@ -119,4 +147,40 @@ export class ReBoundApi implements ICredentialType {
 				'Deliveries whose timestamp is further than this from now (either way) are rejected as replays; at least 1, as the check cannot be turned off (below 1 every delivery is refused as invalid_tolerance).',
 		},
 	];
+
+	test: ICredentialTestRequest = {
+		request: {
+			method: 'POST',
+			baseURL:
+				'={{ String($credentials.baseUrl || "").trim() || "https://intelligentreturns.net/api" }}',
+			url: '/returns/search/json',
+			headers: {
+				'Content-Type': 'application/x-www-form-urlencoded',
+				Accept: 'application/json',
+			},
+			body: {
+				login: '={{ String($credentials.login || "").trim() }}',
+				api_key: '={{ String($credentials.apiKey || "").trim() }}',
+				request: REBOUND_TEST_SEARCH,
+			},
+		},
+		rules: [
+			...Object.entries(REBOUND_TEST_FAILURES).map(
+				([code, message]): IAuthenticateRuleResponseSuccessBody => ({
+					type: 'responseSuccessBody',
+					properties: { key: 'error.code', value: code, message },
+				}),
+			),
+			{
+				// An answer that is not JSON stays text, whose first character is key "0": an HTML page
+				// answering 200 (a wrong base URL) fails instead of passing.
+				type: 'responseSuccessBody',
+				properties: {
+					key: '0',
+					value: '<',
+					message: 'An HTML page answered, not the ReBound API: check the base URL',
+				},
+			},
+		],
+	};
 }

@@ -180,28 +180,11 @@ for (const [name, b] of Object.entries(BUNDLED)) {
  * Scanner findings known and not fixed yet, per source file and rule (the tarball leg's
  * dist/….js is matched to its source): how many, and why. The scanner would refuse the
  * package for each of them; they are printed on every run until fixed, and more than
- * `count` fails. Remove an entry once its file is clean (the check says when).
+ * `count` fails. Remove an entry once its file is clean (the check says when). An entry:
+ * `{ file: 'nodes/x.ts', rule: '@n8n/community-nodes/…', count: 2, why: '…' }` (count: the source
+ * and the tarball leg). None at present: keep it empty.
  */
-const KNOWN_SCANNER_FINDINGS = [
-	{
-		file: 'nodes/shared/reboundApi.ts',
-		rule: '@n8n/community-nodes/no-deprecated-workflow-functions',
-		count: 2, // the source and the tarball leg
-		why: "the ReBound credential test calls this.helpers.request, the only HTTP helper n8n gives a credential test (2.40.7's CredentialTestContext); the source's eslint-disable is ignored by the scanner",
-	},
-	{
-		file: 'nodes/KhaosControl/methods/credentialTest.ts',
-		rule: '@n8n/community-nodes/no-deprecated-workflow-functions',
-		count: 2,
-		why: 'the Khaos credential test calls this.helpers.request, for the same reason as the ReBound one',
-	},
-	{
-		file: 'nodes/shared/n8nHttp.ts',
-		rule: '@n8n/community-nodes/require-node-api-error',
-		count: 2,
-		why: "the HTTP seam throws TransportError (and n8n's own errors) from a catch so the retry logic can classify them; the node layer wraps them into NodeApiError before n8n sees them, but the rule sees only the throw",
-	},
-];
+const KNOWN_SCANNER_FINDINGS = [];
 
 /** The source file a packed file comes from (dist/x/y.js → x/y.ts). */
 function sourceOf(file) {

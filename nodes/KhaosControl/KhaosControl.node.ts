@@ -13,7 +13,6 @@ import {
 	resourceProperty,
 } from './description';
 import { listSearch, loadOptions } from './methods';
-import { KHAOS_CREDENTIAL_TEST, khaosControlApiTest } from './methods/credentialTest';
 import { route } from './router';
 import { KHAOS_CREDENTIAL } from './transport';
 
@@ -46,7 +45,6 @@ export class KhaosControl implements INodeType {
 	methods = {
 		listSearch,
 		loadOptions,
-		credentialTest: { [KHAOS_CREDENTIAL_TEST]: khaosControlApiTest },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

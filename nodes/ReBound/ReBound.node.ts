@@ -16,8 +16,6 @@ import {
 import {
 	createReboundApi,
 	getReboundCredentials,
-	REBOUND_CREDENTIAL_TEST,
-	reBoundApiTest,
 	reboundSecrets,
 	toNodeError,
 } from '../shared/reboundApi';
@@ -40,12 +38,8 @@ export class ReBound implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'reBoundApi', required: true, testedBy: 'reBoundApiTest' }],
+		credentials: [{ name: 'reBoundApi', required: true }],
 		properties: reBoundProperties(),
-	};
-
-	methods = {
-		credentialTest: { [REBOUND_CREDENTIAL_TEST]: reBoundApiTest },
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

@@ -18,8 +18,6 @@ import {
 import {
 	createReboundApi,
 	getReboundCredentials,
-	REBOUND_CREDENTIAL_TEST,
-	reBoundApiTest,
 	reboundSecrets,
 	toNodeError,
 } from '../shared/reboundApi';
@@ -65,7 +63,7 @@ export class ReBoundPollTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Returns', 'Exceptions'],
-		credentials: [{ name: 'reBoundApi', required: true, testedBy: 'reBoundApiTest' }],
+		credentials: [{ name: 'reBoundApi', required: true }],
 		properties: [
 			{
 				displayName:
@@ -155,10 +153,6 @@ export class ReBoundPollTrigger implements INodeType {
 				],
 			},
 		],
-	};
-
-	methods = {
-		credentialTest: { [REBOUND_CREDENTIAL_TEST]: reBoundApiTest },
 	};
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {

@@ -19,9 +19,7 @@ import {
 import { recordDeliveryIn, webhookMemoryLimits } from '../../transports/rebound/webhookMemory';
 import {
 	REBOUND_CREDENTIAL,
-	REBOUND_CREDENTIAL_TEST,
 	readReboundCredentials,
-	reBoundApiTest,
 	webhookSettingsFromCredentials,
 } from '../shared/reboundApi';
 import { batchPlaceOf, deliverAlone, deliverInBatch } from '../shared/reboundDeliveryBatch';
@@ -47,7 +45,7 @@ export class ReBoundTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Returns', 'Exceptions'],
-		credentials: [{ name: 'reBoundApi', required: true, testedBy: 'reBoundApiTest' }],
+		credentials: [{ name: 'reBoundApi', required: true }],
 		activationMessage:
 			'ReBound has no public API to register webhooks: give ReBound (control panel or support) the Production URL of this node and the webhook secret from the credential.',
 		webhooks: [
@@ -64,10 +62,6 @@ export class ReBoundTrigger implements INodeType {
 			},
 		],
 		properties: reBoundTriggerProperties(),
-	};
-
-	methods = {
-		credentialTest: { [REBOUND_CREDENTIAL_TEST]: reBoundApiTest },
 	};
 
 	webhookMethods = {

@@ -4,7 +4,6 @@
  */
 import { sleep } from 'n8n-workflow';
 import type {
-	ICredentialTestFunctions,
 	IExecuteFunctions,
 	IHookFunctions,
 	ILoadOptionsFunctions,
@@ -71,6 +70,27 @@ function bodyText(raw: unknown): string {
 				: JSON.stringify(raw);
 }
 
+/** What n8n's helpers answer with `returnFullResponse`. */
+interface RawResponse {
+	statusCode?: number;
+	headers?: Record<string, unknown>;
+	body?: unknown;
+}
+
+/**
+ * What a failed helper call becomes: a network failure or a timeout (by the error's code) a
+ * retryable TransportError, anything else (n8n's own errors) the helper's error as it is.
+ */
+function helperFailure(error: unknown, timeoutMs: number): unknown {
+	const code = errorCode(error);
+	if (!code || !NETWORK_CODES.has(code)) return error;
+	const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT';
+	return new TransportError(
+		timeout ? `no response within ${timeoutMs} ms` : `connection failed: ${code}`,
+		{ kind: timeout ? 'timeout' : 'network', retryable: true },
+	);
+}
+
 /**
  * @param credentialType when given, requests go through httpRequestWithAuthentication with that credential.
  *
@@ -96,25 +116,20 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 			encoding: req.maxResponseBytes === undefined ? 'text' : 'stream',
 		};
 		const startedAt = Date.now();
-		let raw: { statusCode?: number; headers?: Record<string, unknown>; body?: unknown };
-		try {
-			raw = credentialType
-				? await ctx.helpers.httpRequestWithAuthentication.call(ctx, credentialType, options)
-				: await ctx.helpers.httpRequest(options);
-		} catch (error) {
-			const code = errorCode(error);
-			const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT';
-			if (code && NETWORK_CODES.has(code)) {
-				throw new TransportError(
-					timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`,
-					{
-						kind: timeout ? 'timeout' : 'network',
-						retryable: true,
-					},
-				);
-			}
-			throw error;
-		}
+		// Settled without a catch block: a failure is classified and thrown after the call.
+		const sent = await Promise.resolve()
+			.then(
+				(): Promise<RawResponse> =>
+					credentialType
+						? ctx.helpers.httpRequestWithAuthentication.call(ctx, credentialType, options)
+						: ctx.helpers.httpRequest(options),
+			)
+			.then(
+				(raw): { raw: RawResponse } => ({ raw }),
+				(error: unknown): { failure: unknown } => ({ failure: error }),
+			);
+		if ('failure' in sent) throw helperFailure(sent.failure, req.timeoutMs);
+		const { raw } = sent;
 		const headers = headerRecord(raw.headers);
 		const max = req.maxResponseBytes;
 		let rawBody = raw.body;
@@ -137,68 +152,6 @@ export function makeN8nSend(ctx: HttpContext, credentialType?: string): HttpSend
 		if (max !== undefined && Buffer.byteLength(body, 'utf8') > max)
 			throw new ResponseTooLargeError('response', max, Buffer.byteLength(body, 'utf8'));
 		return { status: raw.statusCode ?? 0, headers, body };
-	};
-}
-
-type LegacyRequest = ICredentialTestFunctions['helpers']['request'];
-
-/**
- * An HttpSend over the legacy `helpers.request` that credential tests get
- * (ICredentialTestFunctions has no httpRequest). Any status resolves.
- */
-export function makeLegacyRequestSend(request: LegacyRequest): HttpSend {
-	return async (req: HttpRequest): Promise<HttpResponse> => {
-		let raw:
-			| {
-					statusCode?: number;
-					status?: number;
-					headers?: Record<string, unknown>;
-					body?: unknown;
-					data?: unknown;
-			  }
-			| undefined;
-		let failureCode: string | undefined;
-		try {
-			raw = (await request({
-				method: req.method,
-				uri: req.url,
-				headers: req.headers,
-				body: req.body,
-				timeout: req.timeoutMs,
-				json: false,
-				resolveWithFullResponse: true,
-				simple: false,
-			})) as typeof raw;
-		} catch (error) {
-			const e = error as {
-				response?: typeof raw;
-				statusCode?: number;
-				code?: string;
-				cause?: { code?: string };
-			};
-			if (e?.response && (e.response.statusCode ?? e.response.status) !== undefined) {
-				raw = e.response;
-			} else {
-				failureCode = e?.code ?? e?.cause?.code ?? 'unknown';
-			}
-		}
-		if (raw === undefined) {
-			const code = failureCode ?? 'unknown';
-			const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT';
-			throw new TransportError(
-				timeout ? `no response within ${req.timeoutMs} ms` : `connection failed: ${code}`,
-				{
-					kind: timeout ? 'timeout' : 'network',
-					retryable: true,
-				},
-			);
-		}
-		const headers = headerRecord(raw.headers);
-		return {
-			status: raw.statusCode ?? raw.status ?? 0,
-			headers,
-			body: bodyText(raw.body ?? raw.data),
-		};
 	};
 }
 

@@ -1,16 +1,14 @@
 /**
  * Glue between the `reBoundApi` credential and the ReBound transport: the
- * client config, the webhook signature settings, the node credential test
- * and the mapping of transport errors to n8n errors. No wire format here.
+ * client config, the webhook signature settings and the mapping of transport
+ * errors to n8n errors. No wire format here. (The credential test is the
+ * credential's own declarative `test`: credentials/ReBoundApi.credentials.ts.)
  */
 import type {
 	ICredentialDataDecryptedObject,
-	ICredentialsDecrypted,
-	ICredentialTestFunctions,
 	IExecuteFunctions,
 	IHookFunctions,
 	INode,
-	INodeCredentialTestResult,
 	IPollFunctions,
 	IWebhookFunctions,
 	NodeApiError,
@@ -19,20 +17,15 @@ import type {
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../transports/retry';
 import type { ReboundApi, ReboundConfig } from '../../transports/rebound/api';
 import { ReboundClient } from '../../transports/rebound/client';
-import { describeReboundError } from '../../transports/rebound/errors';
 import {
 	DEFAULT_WEBHOOK_SETTINGS,
 	type WebhookSignatureSettings,
 } from '../../transports/rebound/webhook';
-import { makeLegacyRequestSend, makeN8nSend, n8nRetryDeps } from './n8nHttp';
+import { makeN8nSend, n8nRetryDeps } from './n8nHttp';
 import { toNodeError as nodeError, type FailureDescription } from './nodeError';
 import { secretsOf, str } from './values';
 
-export { makeLegacyRequestSend };
-
 export const REBOUND_CREDENTIAL = 'reBoundApi';
-/** Name of the node credential test (`methods.credentialTest`), referenced by `testedBy`. */
-export const REBOUND_CREDENTIAL_TEST = 'reBoundApiTest';
 export const DEFAULT_REBOUND_BASE_URL = 'https://intelligentreturns.net/api';
 export const REBOUND_TIMEOUT_MS = 30_000;
 
@@ -160,58 +153,4 @@ export function toNodeError(
 	what = 'ReBound request',
 ): NodeApiError | NodeOperationError {
 	return nodeError(node, error, { itemIndex, secrets, what, advice: reboundAdvice });
-}
-
-export function todaySlashDate(nowMs: number): string {
-	const d = new Date(nowMs);
-	const pad = (n: number) => String(n).padStart(2, '0');
-	return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}`;
-}
-
-/**
- * The credential check itself: one `returns/search/json` over today, one
- * attempt (no retries: repeated failed logins get the IP blocked). Any
- * success, including ReBound's `empty` envelope (no returns today), passes.
- */
-export async function testReboundCredentials(
-	api: ReboundApi,
-	creds: ReboundCredentials,
-	nowMs: number,
-): Promise<INodeCredentialTestResult> {
-	if (!creds.login) return { status: 'Error', message: 'Login is empty' };
-	if (!creds.apiKey) return { status: 'Error', message: 'API key is empty' };
-	const today = todaySlashDate(nowMs);
-	try {
-		const ids = await api.searchReturnIds(today, today);
-		return { status: 'OK', message: `Connected to ReBound: ${ids.length} return(s) today` };
-	} catch (error) {
-		const info = describeReboundError(error, reboundSecrets(creds));
-		if (info.code === 'empty')
-			return { status: 'OK', message: 'Connected to ReBound: no returns today' };
-		const prefix =
-			info.code === 'access_denied' || info.code === 'login_empty' || info.code === 'api_key_empty'
-				? 'ReBound refused the login or API key'
-				: info.code === 'ip_blocked'
-					? 'ReBound has blocked this IP after failed logins; wait before trying again'
-					: 'Could not reach ReBound';
-		return { status: 'Error', message: `${prefix}: ${info.message}` };
-	}
-}
-
-/** `methods.credentialTest.reBoundApiTest` of every ReBound node. */
-export async function reBoundApiTest(
-	this: ICredentialTestFunctions,
-	credential: ICredentialsDecrypted,
-): Promise<INodeCredentialTestResult> {
-	const creds = readReboundCredentials(credential.data ?? {});
-	const api = new ReboundClient(
-		reboundConfigFromCredentials(creds, { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 }),
-		{
-			// Credential tests get only the legacy `helpers.request` (ICredentialTestFunctions has no httpRequest).
-			// eslint-disable-next-line @n8n/community-nodes/no-deprecated-workflow-functions
-			send: makeLegacyRequestSend(this.helpers.request),
-			retry: n8nRetryDeps,
-		},
-	);
-	return await testReboundCredentials(api, creds, Date.now());
 }

@@ -4,19 +4,21 @@
  * (returnFullResponse, ignoreHttpStatusErrors, `auth` → Basic, errors carrying
  * axios-style codes), sent through test/helpers/nodeHttpSend.ts; the
  * credential's `authenticate` is applied like n8n's credentials helper does.
- * Plus the credential test request, resolved by n8n-workflow's real
- * expression engine and run like n8n's CredentialsTester.
+ * Plus the credential's declarative test, resolved and run like n8n's
+ * CredentialsTester (./credentialTestRequest.ts).
  */
-import {
-	Workflow,
-	type ICredentialDataDecryptedObject,
-	type IDataObject,
-	type IHttpRequestOptions,
-	type INode,
-	type INodeTypes,
+import type {
+	ICredentialDataDecryptedObject,
+	IDataObject,
+	IHttpRequestOptions,
 } from 'n8n-workflow';
 import { KhaosControlApi } from '../../credentials/KhaosControlApi.credentials';
 import { TransportError, type HttpResponse } from '../../transports/http';
+import {
+	resolveTestRequest,
+	runDeclarativeCredentialTest,
+	type CredentialTestOutcome,
+} from './credentialTestRequest';
 import { mockExecuteContext, type MockExecuteContext, type MockParam } from './mockExecuteContext';
 import { makeNodeHttpSend } from './nodeHttpSend';
 
@@ -119,58 +121,12 @@ export function khaosExecuteContext(options: {
 export function resolveCredentialTestRequest(
 	credentials: ICredentialDataDecryptedObject,
 ): IHttpRequestOptions {
-	const types = { description: { properties: [] } };
-	const nodeTypes = {
-		getByName: () => types,
-		getByNameAndVersion: () => types,
-		getKnownTypes: () => ({}),
-	} as unknown as INodeTypes;
-	const node: INode = {
-		id: 'temp',
-		name: 'Temp-Node',
-		type: 'mock',
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: {},
-	};
-	const workflow = new Workflow({ nodes: [node], connections: {}, active: false, nodeTypes });
-	const request = new KhaosControlApi().test.request;
-	return workflow.expression.getParameterValue(
-		request as never,
-		null,
-		0,
-		0,
-		node.name,
-		[],
-		'internal',
-		{ $credentials: credentials } as never,
-		undefined,
-		false,
-	) as unknown as IHttpRequestOptions;
+	return resolveTestRequest(new KhaosControlApi(), credentials);
 }
 
 /** Run the credential test like n8n's CredentialsTester: authenticate, send, 2xx = OK, else the matching rule's message. */
 export async function runCredentialTest(
 	credentials: ICredentialDataDecryptedObject,
-): Promise<{ status: 'OK' | 'Error'; message: string; body?: string }> {
-	const { httpRequestWithAuthentication } = makeRealHttpHelpers(credentials);
-	const request = resolveCredentialTestRequest(credentials);
-	try {
-		const res = (await httpRequestWithAuthentication('khaosControlApi', {
-			...request,
-			returnFullResponse: true,
-			timeout: 5000,
-		})) as { body: string };
-		return { status: 'OK', message: 'Connection successful!', body: res.body };
-	} catch (error) {
-		const status = (error as { cause?: { response?: { status?: number } } }).cause?.response
-			?.status;
-		const rule = (new KhaosControlApi().test.rules ?? []).find(
-			(r) => r.type === 'responseCode' && r.properties.value === status,
-		);
-		return {
-			status: 'Error',
-			message: rule ? String(rule.properties.message) : (error as Error).message,
-		};
-	}
+): Promise<CredentialTestOutcome> {
+	return runDeclarativeCredentialTest(new KhaosControlApi(), credentials);
 }

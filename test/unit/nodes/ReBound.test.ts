@@ -1,5 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { ReBoundApi } from '../../../credentials/ReBoundApi.credentials';
 import { ReBound } from '../../../nodes/ReBound/ReBound.node';
 import * as glue from '../../../nodes/shared/reboundApi';
 import { mockExecuteContext } from '../../helpers/mockExecuteContext';
@@ -211,11 +212,9 @@ describe('ReBound: Return → Search', () => {
 		expect(error.message).toMatch(/2026-11-08 to 2026-11-14/);
 	});
 
-	it('is usable as a tool and tested by the node credential test', () => {
+	it('is usable as a tool; its credential is tested by the credential itself', () => {
 		expect(node.description.usableAsTool).toBe(true);
-		expect(node.description.credentials).toEqual([
-			{ name: 'reBoundApi', required: true, testedBy: 'reBoundApiTest' },
-		]);
-		expect(typeof node.methods.credentialTest.reBoundApiTest).toBe('function');
+		expect(node.description.credentials).toEqual([{ name: 'reBoundApi', required: true }]);
+		expect(new ReBoundApi().test.request.url).toBe('/returns/search/json');
 	});
 });

@@ -1,20 +1,17 @@
-import { ReBoundApi } from '../../../credentials/ReBoundApi.credentials';
+import nock from 'nock';
+import { REBOUND_TEST_FAILURES, ReBoundApi } from '../../../credentials/ReBoundApi.credentials';
 import {
-	makeLegacyRequestSend,
 	readReboundCredentials,
-	reBoundApiTest,
-	testReboundCredentials,
 	webhookSettingsFromCredentials,
 } from '../../../nodes/shared/reboundApi';
-import { TransportError } from '../../../transports/http';
+import { REBOUND_ERROR_CODES } from '../../../transports/rebound/schemas';
 import {
-	FakeReboundApi,
-	TEST_API_KEY,
-	TEST_LOGIN,
-	reboundCredentials,
-} from '../../helpers/reboundFakes';
+	resolveTestRequest,
+	runDeclarativeCredentialTest,
+} from '../../helpers/credentialTestRequest';
+import { TEST_API_KEY, TEST_LOGIN, reboundCredentials } from '../../helpers/reboundFakes';
 
-const NOW = Date.parse('2026-11-28T23:30:00Z');
+const HOST = 'https://test.intelligentreturns.net';
 
 describe('ReBound API credential', () => {
 	it('declares login, a password API key, base URL, a password webhook secret and the signature settings', () => {
@@ -66,147 +63,92 @@ describe('ReBound API credential', () => {
 	});
 });
 
-describe('credential test', () => {
-	it('searches today (UTC) once and reports the count', async () => {
-		const api = new FakeReboundApi().put(7, '2026-11-28', {});
-		const result = await testReboundCredentials(
-			api,
-			readReboundCredentials(reboundCredentials()),
-			NOW,
+describe('credential test (declarative: n8n runs it, one request)', () => {
+	const cred = new ReBoundApi();
+
+	beforeAll(() => nock.disableNetConnect());
+	afterEach(() => nock.cleanAll());
+	afterAll(() => nock.enableNetConnect());
+
+	/** Answers one search, recording the form it was sent. */
+	function answerSearch(answer: object, status = 200) {
+		const forms: URLSearchParams[] = [];
+		nock(HOST)
+			.post('/api/returns/search/json', (body: string) => {
+				forms.push(new URLSearchParams(body));
+				return true;
+			})
+			.reply(status, answer);
+		return forms;
+	}
+
+	it('is a form-encoded returns/search over today (UTC), login and key trimmed, as the transport sends it', () => {
+		const request = resolveTestRequest(
+			cred,
+			reboundCredentials({ login: ` ${TEST_LOGIN} `, baseUrl: `${HOST}/api/` }),
 		);
-		expect(api.searches).toEqual([{ from: '2026/11/28', to: '2026/11/28' }]);
-		expect(result).toEqual({ status: 'OK', message: 'Connected to ReBound: 1 return(s) today' });
-	});
-
-	it('counts the `empty` error envelope as success', async () => {
-		const api = new FakeReboundApi();
-		api.searchReturnIds = async () => {
-			throw new TransportError('ReBound returns/search: empty', {
-				kind: 'remote',
-				retryable: false,
-				code: 'empty',
-			});
-		};
-		expect(
-			await testReboundCredentials(api, readReboundCredentials(reboundCredentials()), NOW),
-		).toMatchObject({ status: 'OK' });
-	});
-
-	it('reports refused credentials and blocked IPs without the key', async () => {
-		for (const code of ['access_denied', 'ip_blocked']) {
-			const api = new FakeReboundApi();
-			api.searchReturnIds = async () => {
-				throw new TransportError(`ReBound returns/search: ${code} for api_key=${TEST_API_KEY}`, {
-					kind: 'auth',
-					retryable: false,
-					code,
-				});
-			};
-			const result = await testReboundCredentials(
-				api,
-				readReboundCredentials(reboundCredentials()),
-				NOW,
-			);
-			expect(result.status).toBe('Error');
-			expect(result.message).toMatch(
-				code === 'ip_blocked' ? /blocked this IP/ : /refused the login or API key/,
-			);
-			expect(result.message).not.toContain(TEST_API_KEY);
-		}
-	});
-
-	it('refuses an empty login or key without calling ReBound', async () => {
-		const api = new FakeReboundApi();
-		expect(
-			await testReboundCredentials(
-				api,
-				readReboundCredentials(reboundCredentials({ apiKey: '' })),
-				NOW,
-			),
-		).toEqual({ status: 'Error', message: 'API key is empty' });
-		expect(api.searches).toEqual([]);
-	});
-
-	it('runs through the real transport over the legacy request helper: form-encoded, one attempt', async () => {
-		const calls: Array<{ uri: string; body: string; headers: Record<string, string> }> = [];
-		const answer = {
-			status: 200,
-			body: JSON.stringify({ error: { code: 'empty', message: ['No results'] } }),
-		};
-		const request = jest.fn(async (options: unknown) => {
-			const o = options as { uri: string; body: string; headers: Record<string, string> };
-			calls.push({ uri: o.uri, body: o.body, headers: o.headers });
-			return {
-				statusCode: answer.status,
-				headers: { 'content-type': 'application/json' },
-				body: answer.body,
-			};
-		});
-		const ctx = { helpers: { request }, logger: {} } as never;
-		const ok = await reBoundApiTest.call(ctx, {
-			id: '1',
-			name: 'ReBound',
-			type: 'reBoundApi',
-			data: reboundCredentials(),
-		});
-		expect(ok.status).toBe('OK');
-		expect(calls).toHaveLength(1);
-		expect(calls[0].uri).toBe('https://test.intelligentreturns.net/api/returns/search/json');
-		const form = new URLSearchParams(calls[0].body);
-		expect(form.get('login')).toBe(TEST_LOGIN);
-		expect(form.get('api_key')).toBe(TEST_API_KEY);
-		expect(JSON.parse(form.get('request')!)).toMatchObject({
-			filter: { date_from: expect.stringMatching(/^\d{4}\/\d{2}\/\d{2}$/) },
-		});
-
-		answer.body = JSON.stringify({ error: { code: 'access_denied', message: ['Access denied'] } });
-		calls.length = 0;
-		const refused = await reBoundApiTest.call(ctx, {
-			id: '1',
-			name: 'ReBound',
-			type: 'reBoundApi',
-			data: reboundCredentials(),
-		});
-		expect(refused.status).toBe('Error');
-		expect(refused.message).not.toContain(TEST_API_KEY);
-		expect(calls).toHaveLength(1); // never hammer ReBound with bad credentials
-
-		answer.status = 503;
-		answer.body = 'Service Unavailable';
-		calls.length = 0;
-		const down = await reBoundApiTest.call(ctx, {
-			id: '1',
-			name: 'ReBound',
-			type: 'reBoundApi',
-			data: reboundCredentials(),
-		});
-		expect(down).toMatchObject({
-			status: 'Error',
-			message: expect.stringMatching(/Could not reach ReBound/),
-		});
-		expect(calls).toHaveLength(1);
-	});
-
-	it('the legacy send turns a thrown HTTP error into a response and a socket error into a retryable TransportError', async () => {
-		const send = makeLegacyRequestSend((async () => {
-			throw Object.assign(new Error('Request failed with status code 429'), {
-				response: { statusCode: 429, headers: { 'Retry-After': '3' }, body: 'slow down' },
-			});
-		}) as never);
-		expect(
-			await send({ method: 'POST', url: 'http://x', headers: {}, body: '', timeoutMs: 1000 }),
-		).toEqual({ status: 429, headers: { 'retry-after': '3' }, body: 'slow down' });
-
-		const dead = makeLegacyRequestSend((async () => {
-			throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-		}) as never);
-		const error = await dead({
+		expect(request).toMatchObject({
 			method: 'POST',
-			url: 'http://x',
-			headers: {},
-			timeoutMs: 1000,
-		}).catch((e) => e);
-		expect(error).toBeInstanceOf(TransportError);
-		expect(error).toMatchObject({ kind: 'network', retryable: true });
+			baseURL: `${HOST}/api/`,
+			url: '/returns/search/json',
+			headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: { login: TEST_LOGIN, api_key: TEST_API_KEY },
+		});
+		const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+		expect(JSON.parse((request.body as { request: string }).request)).toEqual({
+			filter: { date_from: today, date_to: today },
+		});
+		expect(resolveTestRequest(cred, reboundCredentials({ baseUrl: '' })).baseURL).toBe(
+			'https://intelligentreturns.net/api',
+		);
+	});
+
+	it('passes on a search answer, and on `empty` (no returns today)', async () => {
+		const forms = answerSearch({ success: { id: ['5001'] } });
+		expect(await runDeclarativeCredentialTest(cred, reboundCredentials())).toMatchObject({
+			status: 'OK',
+		});
+		expect(forms.map((f) => [f.get('login'), f.get('api_key')])).toEqual([
+			[TEST_LOGIN, TEST_API_KEY],
+		]);
+		answerSearch({ error: { code: 'empty', message: ['No results'] } });
+		expect(await runDeclarativeCredentialTest(cred, reboundCredentials())).toMatchObject({
+			status: 'OK',
+		});
+	});
+
+	it('fails on a wrong key, a blocked IP, an HTML page and an HTTP error, without the key', async () => {
+		answerSearch({ error: { code: 'access_denied', message: ['Access denied'] } });
+		const refused = await runDeclarativeCredentialTest(
+			cred,
+			reboundCredentials({ apiKey: 'wrong-key' }),
+		);
+		expect(refused).toMatchObject({
+			status: 'Error',
+			message: expect.stringMatching(/refused the login or API key \(access_denied\)/),
+		});
+		expect(refused.message).not.toContain('wrong-key');
+		answerSearch({ error: { code: 'ip_blocked', message: ['blocked'] } });
+		expect(await runDeclarativeCredentialTest(cred, reboundCredentials())).toMatchObject({
+			status: 'Error',
+			message: expect.stringMatching(/blocked this IP/),
+		});
+		nock(HOST).post('/api/returns/search/json').reply(200, '<!DOCTYPE html><html></html>');
+		expect(await runDeclarativeCredentialTest(cred, reboundCredentials())).toMatchObject({
+			status: 'Error',
+			message: expect.stringMatching(/HTML page/),
+		});
+		answerSearch({ message: 'Service Unavailable' }, 503);
+		expect(await runDeclarativeCredentialTest(cred, reboundCredentials())).toMatchObject({
+			status: 'Error',
+			message: expect.stringMatching(/503/),
+		});
+	});
+
+	it('fails on every documented error code but `empty`', () => {
+		expect(Object.keys(REBOUND_TEST_FAILURES).sort()).toEqual(
+			REBOUND_ERROR_CODES.filter((c) => c !== 'empty').sort(),
+		);
+		expect(cred.test.rules).toHaveLength(REBOUND_ERROR_CODES.length); // and the HTML page
 	});
 });

@@ -16,15 +16,19 @@ import {
 	type PollOptions,
 } from '../../transports/rebound/poll';
 import {
+	pollDeadline,
+	pollSampleSize,
+	readPollOptions,
+	storePollState,
+} from '../../transports/rebound/pollSettings';
+import {
 	createReboundApi,
 	getReboundCredentials,
 	reboundSecrets,
 	toNodeError,
 } from '../shared/reboundApi';
-import { RETURN_OUTPUT_OPTION, returnAsOutput } from '../shared/returnOutput';
-
-/** Share of n8n's poll budget spent walking windows before the poll hands over what it has. */
-const BUDGET_SHARE = 0.6;
+import { returnAsOutput } from '../shared/returnOutput';
+import { reBoundPollTriggerProperties } from './ReBoundPollTriggerDescription';
 
 function toItems(rows: Array<NormalisedReturn | ReturnException>): INodeExecutionData[] {
 	return rows.map((row) => ({ json: row as unknown as IDataObject }));
@@ -39,12 +43,6 @@ function returnItems(
 	if (output !== 'inboxRow') return toItems(rows);
 	const receivedAt = new Date(nowMs).toISOString();
 	return rows.map((row) => ({ json: returnAsOutput(row, output, receivedAt) }));
-}
-
-function num(value: unknown, fallback: number, min: number, max: number): number {
-	const n = Number(value);
-	if (!Number.isFinite(n)) return fallback;
-	return Math.min(max, Math.max(min, Math.floor(n)));
 }
 
 export class ReBoundPollTrigger implements INodeType {
@@ -64,95 +62,7 @@ export class ReBoundPollTrigger implements INodeType {
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Returns', 'Exceptions'],
 		credentials: [{ name: 'reBoundApi', required: true }],
-		properties: [
-			{
-				displayName:
-					'Each poll searches date windows from the last poll (minus the overlap) to today and emits a return once every line is graded, and again only when a disposition changes: see <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/idempotency.md#the-poll-triggers-seen-state">docs/idempotency.md</a>.',
-				name: 'notice',
-				type: 'notice',
-				default: '',
-			},
-			{
-				displayName: 'Emit',
-				name: 'emitMode',
-				type: 'options',
-				options: [
-					{
-						name: 'Per Return, When Fully Graded',
-						value: 'return',
-						description:
-							'Emit a return once every line has a final disposition, again only if a disposition changes',
-					},
-					{
-						name: 'Per Line, As Each Is Graded',
-						value: 'line',
-						description:
-							'Emit a return holding just the lines graded (or regraded) since the last poll',
-					},
-				],
-				default: 'return',
-			},
-			{
-				displayName: 'First Run Look-Back (Days)',
-				name: 'lookbackDays',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 365 },
-				default: 30,
-				description: 'How far back the first poll searches',
-			},
-			{
-				displayName: 'Overlap (Days)',
-				name: 'overlapDays',
-				type: 'number',
-				typeOptions: { minValue: 0, maxValue: 60 },
-				default: 2,
-				description:
-					'Each poll starts this many days before the end of the previous one, so late changes are seen',
-			},
-			{
-				displayName: 'Window (Days)',
-				name: 'windowDays',
-				type: 'number',
-				typeOptions: { minValue: 1, maxValue: 31 },
-				default: 7,
-				description: 'Days covered by one search call',
-			},
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add option',
-				default: {},
-				options: [
-					{
-						displayName: 'Fetch Concurrency',
-						name: 'concurrency',
-						type: 'number',
-						typeOptions: { minValue: 1, maxValue: 16 },
-						default: 4,
-						description: 'Returns fetched from ReBound at the same time',
-					},
-					RETURN_OUTPUT_OPTION,
-					{
-						displayName: 'Watch Ungraded Returns For (Days)',
-						name: 'watchDays',
-						type: 'number',
-						typeOptions: { minValue: 0, maxValue: 365 },
-						default: 30,
-						description:
-							'How long a return that is not fully graded yet is fetched again on each poll after it was first seen',
-					},
-					{
-						displayName: 'Manual Run Sample Size',
-						name: 'sampleSize',
-						type: 'number',
-						typeOptions: { minValue: 1, maxValue: 50 },
-						default: 5,
-						description: 'How many of the newest returns a manual run shows',
-					},
-				],
-			},
-		],
+		properties: reBoundPollTriggerProperties(),
 	};
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
@@ -160,40 +70,22 @@ export class ReBoundPollTrigger implements INodeType {
 		const secrets = reboundSecrets(creds);
 		const api = createReboundApi(this, creds);
 		const extra = this.getNodeParameter('options', {}) as IDataObject;
-		const opts: PollOptions = {
-			emitMode: this.getNodeParameter('emitMode', 'return') === 'line' ? 'line' : 'return',
-			lookbackDays: num(
-				this.getNodeParameter('lookbackDays', DEFAULT_POLL_OPTIONS.lookbackDays),
-				DEFAULT_POLL_OPTIONS.lookbackDays,
-				0,
-				365,
-			),
-			overlapDays: num(
-				this.getNodeParameter('overlapDays', DEFAULT_POLL_OPTIONS.overlapDays),
-				DEFAULT_POLL_OPTIONS.overlapDays,
-				0,
-				60,
-			),
-			windowDays: num(
-				this.getNodeParameter('windowDays', DEFAULT_POLL_OPTIONS.windowDays),
-				DEFAULT_POLL_OPTIONS.windowDays,
-				1,
-				31,
-			),
-			concurrency: num(extra.concurrency, DEFAULT_POLL_OPTIONS.concurrency, 1, 16),
-			watchDays: num(extra.watchDays, DEFAULT_POLL_OPTIONS.watchDays, 0, 365),
-		};
+		const param = (name: keyof PollOptions) =>
+			this.getNodeParameter(name, DEFAULT_POLL_OPTIONS[name]);
+		const opts = readPollOptions({
+			emitMode: param('emitMode'),
+			lookbackDays: param('lookbackDays'),
+			overlapDays: param('overlapDays'),
+			windowDays: param('windowDays'),
+			concurrency: extra.concurrency,
+			watchDays: extra.watchDays,
+		});
 
 		if (this.getMode() === 'manual') {
 			let sample: Awaited<ReturnType<typeof sampleReboundReturns>>;
 			try {
-				sample = await sampleReboundReturns(
-					api,
-					opts,
-					Date.now(),
-					num(extra.sampleSize, 5, 1, 50),
-					secrets,
-				);
+				const size = pollSampleSize(extra.sampleSize);
+				sample = await sampleReboundReturns(api, opts, Date.now(), size, secrets);
 			} catch (error) {
 				throw toNodeError(this.getNode(), error, secrets, undefined, 'ReBound search');
 			}
@@ -206,28 +98,14 @@ export class ReBoundPollTrigger implements INodeType {
 		const budgetFn = (this as { getPollBudgetMs?: () => number }).getPollBudgetMs;
 		const budgetMs =
 			typeof budgetFn === 'function' ? budgetFn.call(this) : Number.POSITIVE_INFINITY;
+		const clock = { now: () => Date.now(), deadlineMs: pollDeadline(started, budgetMs) };
 		let result: Awaited<ReturnType<typeof runReboundPoll>>;
 		try {
-			result = await runReboundPoll(
-				api,
-				readPollState(staticData),
-				opts,
-				{
-					now: () => Date.now(),
-					deadlineMs:
-						Number.isFinite(budgetMs) && budgetMs > 0
-							? started + budgetMs * BUDGET_SHARE
-							: undefined,
-				},
-				secrets,
-			);
+			result = await runReboundPoll(api, readPollState(staticData), opts, clock, secrets);
 		} catch (error) {
 			throw toNodeError(this.getNode(), error, secrets, undefined, 'ReBound search');
 		}
-		// Reassigned (not mutated) so n8n notices the change and saves it.
-		staticData.version = 1;
-		if (result.state.cursor) staticData.cursor = result.state.cursor;
-		staticData.returns = result.state.returns as unknown as IDataObject;
+		storePollState(staticData, result.state);
 		if (result.returns.length === 0 && result.exceptions.length === 0) return null;
 		return [returnItems(result.returns, extra.output, Date.now()), toItems(result.exceptions)];
 	}

@@ -18,17 +18,8 @@ export function textOrNull(value: unknown): string | null {
 	return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
 
-/** `n` kept within [min, max]. */
-export function clamp(n: number, min: number, max: number): number {
-	return Math.min(max, Math.max(min, n));
-}
-
-/** A whole number within [min, max]; anything that is not a finite number is the fallback. */
-export function int(value: unknown, fallback: number, min: number, max: number): number {
-	const n = Number(value);
-	if (!Number.isFinite(n)) return fallback;
-	return clamp(Math.floor(n), min, max);
-}
+/** `clamp` and `int` (lenient whole numbers) live in core, for the transports' option readers too. */
+export { clamp, int } from '../../core/numbers';
 
 /** `items` in consecutive slices of at most `size` (at least 1). */
 export function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { EXCEPTION_KINDS } from '../../core/exceptions';
-import { parseToPence } from '../../core/money';
+import { formatPence, parseToPence } from '../../core/money';
 
 const pounds = z
 	.string()
@@ -29,14 +29,73 @@ const ExpectedStockSchema = z
 	})
 	.strict();
 
-const ExpectedCreditSchema = z
+/**
+ * One line of the credit note RB-<id> as the Khaos sandbox holds it: a returned product
+ * (`sku`, `quantity`) or the delivery line (`"delivery": true`), in £ with VAT included in gross.
+ */
+export const ExpectedCreditLineSchema = z
 	.object({
+		sku: z.string().min(1).optional(),
+		quantity: z.number().int().positive().optional(),
+		delivery: z.literal(true).optional(),
 		gross: pounds,
 		vat: pounds,
 		net: pounds,
 	})
 	.strict()
-	.refine((c) => c.gross === c.vat + c.net, 'gross must equal vat + net');
+	.superRefine((l, ctx) => {
+		const issue = (message: string, path: string[] = []) =>
+			ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+		if (l.delivery) {
+			if (l.sku !== undefined || l.quantity !== undefined)
+				issue('the delivery line has no sku or quantity');
+		} else {
+			if (l.sku === undefined) issue('a product line needs a sku (or "delivery": true)', ['sku']);
+			if (l.quantity === undefined) issue('a product line needs a quantity', ['quantity']);
+		}
+		if (l.gross !== l.vat + l.net) issue('gross must equal vat + net');
+	});
+export type ExpectedCreditLine = z.output<typeof ExpectedCreditLineSchema>;
+
+const ExpectedCreditSchema = z
+	.object({
+		gross: pounds,
+		vat: pounds,
+		net: pounds,
+		/** Optional: exactly these lines (products, and the delivery line when credited), in any order. */
+		lines: z.array(ExpectedCreditLineSchema).min(1).optional(),
+	})
+	.strict()
+	.superRefine((c, ctx) => {
+		const issue = (message: string, path: string[] = []) =>
+			ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+		if (c.gross !== c.vat + c.net) issue('gross must equal vat + net');
+		if (!c.lines) return;
+		if (c.lines.filter((l) => l.delivery).length > 1) issue('one delivery line at most', ['lines']);
+		for (const field of ['gross', 'vat', 'net'] as const) {
+			const sum = c.lines.reduce((n, l) => n + l[field], 0);
+			if (sum !== c[field])
+				issue(
+					`the lines' ${field} add up to ${formatPence(sum)}, the credit note's ${field} is ${formatPence(c[field])}`,
+					['lines'],
+				);
+		}
+	});
+
+/**
+ * An exception expected for the return: its kind, or `{ kind, differencePence }` to check the
+ * difference the exception row's details record too (credit_mismatch: refund − credit, in pence).
+ */
+export const ExpectedExceptionSchema = z.union([
+	z.enum(EXCEPTION_KINDS),
+	z
+		.object({
+			kind: z.enum(EXCEPTION_KINDS),
+			differencePence: z.number().int().optional(),
+		})
+		.strict(),
+]);
+export type ExpectedException = z.output<typeof ExpectedExceptionSchema>;
 
 export const ScenarioReturnSchema = z
 	.object({
@@ -61,8 +120,13 @@ export const ScenarioReturnSchema = z
 				stock: z.array(ExpectedStockSchema).default([]),
 				/** The credit note RB-<id> in £ (VAT included in gross), or null for none. */
 				creditNote: ExpectedCreditSchema.nullable().default(null),
-				/** Exception kinds recorded for this return (any order); [] = none. */
-				exceptions: z.array(z.enum(EXCEPTION_KINDS)).default([]),
+				/**
+				 * Exceptions recorded for this return (any order; rows of status `notice` are not
+				 * counted here): kinds, or `{ kind, differencePence }`; [] = none.
+				 */
+				exceptions: z.array(ExpectedExceptionSchema).default([]),
+				/** Notice kinds recorded for this return (exception rows of status `notice`); [] = none. */
+				notices: z.array(z.enum(EXCEPTION_KINDS)).default([]),
 			})
 			.strict(),
 	})
@@ -132,7 +196,13 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 			expect: {
 				status: 'done',
 				stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 }],
-				creditNote: { gross: '24.13', vat: '4.02', net: '20.11' },
+				// docs/credit-notes.md worked example: jeans unit 1 of 2, 48.26 × 1/2; VAT 24.13 × 20/120
+				creditNote: {
+					gross: '24.13',
+					vat: '4.02',
+					net: '20.11',
+					lines: [{ sku: 'JEANS-BLU-32', quantity: 1, gross: '24.13', vat: '4.02', net: '20.11' }],
+				},
 				exceptions: [],
 			},
 		},
@@ -142,7 +212,13 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 			expect: {
 				status: 'done',
 				stock: [{ sku: 'HOODIE-GRY-L', siteId: '1', locationId: 'QUAR', delta: 1 }],
-				creditNote: { gross: '55.00', vat: '9.17', net: '45.83' },
+				// no promotion on WEB-1002; VAT 55.00 × 20/120 = 9.1667; the mugs are still out: no delivery
+				creditNote: {
+					gross: '55.00',
+					vat: '9.17',
+					net: '45.83',
+					lines: [{ sku: 'HOODIE-GRY-L', quantity: 1, gross: '55.00', vat: '9.17', net: '45.83' }],
+				},
 				exceptions: [],
 			},
 		},
@@ -168,7 +244,13 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 			expect: {
 				status: 'done',
 				stock: [{ sku: 'TSHIRT-RED-M', siteId: '1', locationId: 'RET', delta: 1 }],
-				creditNote: { gross: '35.74', vat: '5.96', net: '29.78' },
+				// 40.00 less its promotion share 4.26; VAT 35.74 × 20/120 = 5.9567; one pair still out: no delivery
+				creditNote: {
+					gross: '35.74',
+					vat: '5.96',
+					net: '29.78',
+					lines: [{ sku: 'TSHIRT-RED-M', quantity: 1, gross: '35.74', vat: '5.96', net: '29.78' }],
+				},
 				exceptions: [],
 			},
 		},
@@ -186,6 +268,27 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 				stock: [],
 				creditNote: null,
 				exceptions: ['order_not_found'],
+			},
+		},
+		{
+			returnId: '5010',
+			label:
+				"refund differs from the credit: the second pair of jeans on WEB-1001 (Grade B), the order's last unit, so with the delivery; ReBound refunded £27.00",
+			expect: {
+				status: 'done',
+				stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'RET', delta: 1 }],
+				// jeans unit 2 of 2: 48.26 − 24.13; whole-order policy: the delivery 4.95 (VAT 0.825 → 0.83) too
+				creditNote: {
+					gross: '29.08',
+					vat: '4.85',
+					net: '24.23',
+					lines: [
+						{ sku: 'JEANS-BLU-32', quantity: 1, gross: '24.13', vat: '4.02', net: '20.11' },
+						{ delivery: true, gross: '4.95', vat: '0.83', net: '4.12' },
+					],
+				},
+				// refund 27.00 − credit 29.08, beyond the 1p tolerance of one line: reported, not absorbed
+				exceptions: [{ kind: 'credit_mismatch', differencePence: -208 }],
 			},
 		},
 	],

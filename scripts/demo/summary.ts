@@ -5,7 +5,7 @@
  * Pure functions: the demo gathers the state, these judge and print it.
  */
 import { formatPence } from '../../core/money';
-import type { Scenario, ScenarioReturn } from './scenario';
+import type { ExpectedCreditLine, Scenario, ScenarioReturn } from './scenario';
 
 export interface KhaosAdjustment {
 	reference: string;
@@ -50,7 +50,10 @@ export interface ReturnOutcome {
 	expectedStatus: string;
 	stock: Array<{ sku: string; siteId: string; locationId: string; delta: number }>;
 	creditNote: { reference: string; gross: string; vat: string; net: string } | null;
+	/** Kinds of the return's exception rows, notices (status `notice`) left out. */
 	exceptionKinds: string[];
+	/** Kinds of the return's exception rows of status `notice`. */
+	noticeKinds: string[];
 	ok: boolean;
 	/** What differs from the expectation, one sentence each. */
 	problems: string[];
@@ -91,6 +94,8 @@ export interface DemoSummary {
 		owner: string;
 		status: string;
 		message: string;
+		/** The row's details (JSON in the table), e.g. credit_mismatch's refundPence, creditPence, differencePence. */
+		details: Record<string, unknown>;
 	}>;
 	editor?: {
 		url: string;
@@ -103,6 +108,23 @@ export interface DemoSummary {
 }
 
 const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+const pounds = (pence: number) => `£${formatPence(pence)}`;
+const isNotice = (row: Record<string, unknown>) => text(row.status) === 'notice';
+
+/** An exception row's details: a JSON text in the Data Table, an object when given one; {} when unreadable. */
+export function detailsOf(row: Record<string, unknown>): Record<string, unknown> {
+	let d = row.details;
+	if (typeof d === 'string') {
+		try {
+			d = JSON.parse(d) as unknown;
+		} catch {
+			return {};
+		}
+	}
+	return typeof d === 'object' && d !== null && !Array.isArray(d)
+		? (d as Record<string, unknown>)
+		: {};
+}
 const returnIdOfRef = (ref: string) => /^RB-(\d+)(?:-|$)/.exec(ref)?.[1] ?? '';
 
 /** The final inbox row for the event sent for a return (falls back to the newest row of the return). */
@@ -137,6 +159,67 @@ function netMoves(
 	return out;
 }
 
+/**
+ * The credit note's lines against the expected ones: each expected product line is paired with a
+ * line of the same SKU (the same quantity first), the delivery line with the note's delivery; every
+ * field that differs, every line missing and every line not expected is named with both values.
+ */
+export function creditLineProblems(
+	what: string,
+	note: KhaosCreditNote,
+	expected: ExpectedCreditLine[],
+): string[] {
+	const problems: string[] = [];
+	const money = (l: { grossPence: number; taxPence: number; netPence: number }) =>
+		`${pounds(l.grossPence)} gross, ${pounds(l.taxPence)} VAT, ${pounds(l.netPence)} net`;
+	const compare = (
+		label: string,
+		got: { grossPence: number; taxPence: number; netPence: number; quantity?: number },
+		want: ExpectedCreditLine,
+	) => {
+		if (want.quantity !== undefined && got.quantity !== want.quantity)
+			problems.push(`${what} line ${label} quantity ${got.quantity}, expected ${want.quantity}`);
+		const fields: Array<[string, number, number]> = [
+			['gross', got.grossPence, want.gross],
+			['VAT', got.taxPence, want.vat],
+			['net', got.netPence, want.net],
+		];
+		for (const [field, actual, wanted] of fields)
+			if (actual !== wanted)
+				problems.push(
+					`${what} line ${label} ${field} ${pounds(actual)}, expected ${pounds(wanted)}`,
+				);
+	};
+	const open = note.lines.map((l, i) => ({ l, i }));
+	const take = (pick: (l: KhaosCreditNote['lines'][number]) => boolean) => {
+		const at = open.findIndex((x) => pick(x.l));
+		return at < 0 ? undefined : open.splice(at, 1)[0].l;
+	};
+	const sameSku = (a: string, b: string | undefined) => a.toUpperCase() === (b ?? '').toUpperCase();
+	for (const want of expected.filter((l) => !l.delivery)) {
+		const got =
+			take((l) => sameSku(l.stockCode, want.sku) && l.quantity === want.quantity) ??
+			take((l) => sameSku(l.stockCode, want.sku));
+		const label = `${want.sku} ×${want.quantity}`;
+		if (got) compare(label, got, want);
+		else
+			problems.push(
+				`${what} has no line ${label}, expected ${money({ grossPence: want.gross, taxPence: want.vat, netPence: want.net })}`,
+			);
+	}
+	for (const { l } of open)
+		problems.push(`${what} line ${l.stockCode} ×${l.quantity} (${money(l)}) is not expected`);
+	const wantDelivery = expected.find((l) => l.delivery);
+	if (wantDelivery && !note.delivery)
+		problems.push(
+			`${what} has no delivery line, expected ${money({ grossPence: wantDelivery.gross, taxPence: wantDelivery.vat, netPence: wantDelivery.net })}`,
+		);
+	else if (wantDelivery && note.delivery) compare('delivery', note.delivery, wantDelivery);
+	else if (note.delivery)
+		problems.push(`${what} delivery line (${money(note.delivery)}) is not expected`);
+	return problems;
+}
+
 /** Judges one return against its expectation. */
 export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): ReturnOutcome {
 	const sent = input.sent[spec.returnId];
@@ -146,48 +229,82 @@ export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): Return
 		.filter((a) => returnIdOfRef(a.reference) === spec.returnId)
 		.map((a) => ({ sku: a.stockCode, siteId: a.siteId, locationId: a.locationId, delta: a.delta }));
 	const note = input.khaos.creditNotes.filter((c) => c.associatedRef === `RB-${spec.returnId}`);
-	const exceptionKinds = input.exceptions
-		.filter((e) => text(e.returnId) === spec.returnId)
-		.map((e) => text(e.kind));
+	const rows = input.exceptions.filter((e) => text(e.returnId) === spec.returnId);
+	const exceptionRows = rows.filter((e) => !isNotice(e));
+	const exceptionKinds = exceptionRows.map((e) => text(e.kind));
+	const noticeKinds = rows.filter(isNotice).map((e) => text(e.kind));
 	const problems: string[] = [];
+	const ret = `return ${spec.returnId}`;
+	const ref = `credit note RB-${spec.returnId}`;
 
-	if (!sent) problems.push('not sent');
+	if (!sent) problems.push(`${ret}: not sent`);
 	if (status !== spec.expect.status)
-		problems.push(`inbox status ${status ?? '(no row)'}, expected ${spec.expect.status}`);
+		problems.push(`${ret}: inbox status ${status ?? '(no row)'}, expected ${spec.expect.status}`);
 
 	const got = netMoves(stock);
 	const want = netMoves(spec.expect.stock);
+	const signed = (v: number) => `${v > 0 ? '+' : ''}${v}`;
 	for (const [k, v] of want)
 		if (got.get(k) !== v)
-			problems.push(`stock ${k}: moved ${got.get(k) ?? 0}, expected ${v > 0 ? '+' : ''}${v}`);
+			problems.push(`${ret}: stock ${k}: moved ${signed(got.get(k) ?? 0)}, expected ${signed(v)}`);
 	for (const [k, v] of got)
-		if (!want.has(k)) problems.push(`stock ${k}: moved ${v > 0 ? '+' : ''}${v}, expected no move`);
+		if (!want.has(k)) problems.push(`${ret}: stock ${k}: moved ${signed(v)}, expected no move`);
 
 	if (note.length > 1)
-		problems.push(`${note.length} credit notes RB-${spec.returnId}, expected at most one`);
+		problems.push(`${ret}: ${note.length} credit notes RB-${spec.returnId}, expected at most one`);
 	const exp = spec.expect.creditNote;
 	if (exp === null && note.length)
 		problems.push(
-			`credit note RB-${spec.returnId} of £${formatPence(note[0].totals.grossPence)} raised, expected none`,
+			`${ret}: ${ref} of ${pounds(note[0].totals.grossPence)} gross raised, expected none`,
 		);
 	if (exp !== null) {
-		if (!note.length)
-			problems.push(
-				`no credit note RB-${spec.returnId}, expected £${formatPence(exp.gross)} gross`,
-			);
+		if (!note.length) problems.push(`${ret}: no ${ref}, expected ${pounds(exp.gross)} gross`);
 		else {
 			const t = note[0].totals;
-			if (t.grossPence !== exp.gross || t.taxPence !== exp.vat || t.netPence !== exp.net)
-				problems.push(
-					`credit note RB-${spec.returnId} gross/VAT/net £${formatPence(t.grossPence)}/£${formatPence(t.taxPence)}/£${formatPence(t.netPence)}, expected £${formatPence(exp.gross)}/£${formatPence(exp.vat)}/£${formatPence(exp.net)}`,
-				);
+			const fields: Array<[string, number, number]> = [
+				['gross', t.grossPence, exp.gross],
+				['VAT', t.taxPence, exp.vat],
+				['net', t.netPence, exp.net],
+			];
+			for (const [field, actual, expected] of fields)
+				if (actual !== expected)
+					problems.push(`${ret}: ${ref} ${field} ${pounds(actual)}, expected ${pounds(expected)}`);
+			if (exp.lines) problems.push(...creditLineProblems(`${ret}: ${ref}`, note[0], exp.lines));
 		}
 	}
 
 	const gotKinds = [...new Set(exceptionKinds)].sort();
-	const wantKinds = [...new Set(spec.expect.exceptions)].sort();
+	const wantKinds = [
+		...new Set(spec.expect.exceptions.map((e) => (typeof e === 'string' ? e : e.kind))),
+	].sort();
 	if (gotKinds.join(',') !== wantKinds.join(','))
-		problems.push(`exceptions [${gotKinds.join(', ')}], expected [${wantKinds.join(', ')}]`);
+		problems.push(
+			`${ret}: exceptions [${gotKinds.join(', ')}], expected [${wantKinds.join(', ')}]`,
+		);
+	for (const e of spec.expect.exceptions) {
+		if (typeof e === 'string' || e.differencePence === undefined) continue;
+		const ofKind = exceptionRows.filter((r) => text(r.kind) === e.kind);
+		if (!ofKind.length) continue; // already named above
+		if (ofKind.some((r) => detailsOf(r).differencePence === e.differencePence)) continue;
+		const found = ofKind.map((r) => {
+			const d = detailsOf(r);
+			if (typeof d.differencePence !== 'number') return '(none in its details)';
+			const of =
+				typeof d.refundPence === 'number' && typeof d.creditPence === 'number'
+					? ` (refund ${pounds(d.refundPence)}, credit ${pounds(d.creditPence)})`
+					: '';
+			return `${d.differencePence}${of}`;
+		});
+		problems.push(
+			`${ret}: ${e.kind} differencePence ${found.join(' / ')}, expected ${e.differencePence}`,
+		);
+	}
+	const gotNotices = [...new Set(noticeKinds)].sort();
+	const wantNotices = [...new Set(spec.expect.notices)].sort();
+	if (gotNotices.join(',') !== wantNotices.join(','))
+		problems.push(
+			`${ret}: notices [${gotNotices.join(', ')}], expected [${wantNotices.join(', ')}]`,
+		);
 
 	return {
 		returnId: spec.returnId,
@@ -206,6 +323,7 @@ export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): Return
 				}
 			: null,
 		exceptionKinds,
+		noticeKinds,
 		ok: problems.length === 0,
 		problems,
 	};
@@ -263,6 +381,7 @@ export function buildSummary(input: DemoStateInput): DemoSummary {
 			owner: text(e.owner),
 			status: text(e.status),
 			message: text(e.message),
+			details: detailsOf(e),
 		}));
 	return {
 		ok: returns.every((r) => r.ok),
@@ -300,15 +419,14 @@ export function renderSummary(s: DemoSummary): string {
 				r.status === 'exception'
 					? `exception (${[...new Set(r.exceptionKinds)].join(', ') || '?'})`
 					: r.status === 'done'
-						? `done${r.creditNote ? `, credit £${r.creditNote.gross}` : ''}`
+						? `done${r.creditNote ? `, credit £${r.creditNote.gross}` : ''}${r.exceptionKinds.length ? ` (${[...new Set(r.exceptionKinds)].join(', ')})` : ''}`
 						: (r.status ?? 'no inbox row'),
 				r.ok ? 'ok' : 'UNEXPECTED',
 				r.label,
 			]),
 		]),
 	);
-	for (const r of s.returns.filter((x) => !x.ok))
-		out.push(`    ${r.returnId}: ${r.problems.join('; ')}`);
+	for (const r of s.returns.filter((x) => !x.ok)) for (const p of r.problems) out.push(`    ${p}`);
 	out.push('');
 	out.push('Stock moved (Khaos sandbox)');
 	if (!s.stockMoves.length) out.push('  none');
@@ -342,7 +460,15 @@ export function renderSummary(s: DemoSummary): string {
 	out.push('Exceptions (exceptions Data Table)');
 	if (!s.exceptions.length) out.push('  none');
 	out.push(
-		...table(s.exceptions.map((e) => [e.kind, e.returnId, e.sku || '-', e.owner, e.message])),
+		...table(
+			s.exceptions.map((e) => [
+				e.status === 'notice' ? `${e.kind} (notice)` : e.kind,
+				e.returnId,
+				e.sku || '-',
+				e.owner,
+				e.message,
+			]),
+		),
 	);
 	if (s.editor) {
 		out.push('');

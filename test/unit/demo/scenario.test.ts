@@ -14,20 +14,71 @@ import {
 
 const FIXTURES = path.resolve(__dirname, '../../../sandbox/fixtures');
 
+/** A one-return scenario whose credit note (24.13 / 4.02 / 20.11) expects these lines. */
+const creditWith = (lines: unknown[]) => ({
+	returns: [
+		{
+			returnId: 1,
+			label: 'x',
+			expect: {
+				status: 'done',
+				creditNote: { gross: '24.13', vat: '4.02', net: '20.11', lines },
+			},
+		},
+	],
+});
+
 describe('demo scenario', () => {
 	it('the built-in default covers the asked cases with explicit outcomes, in pence', () => {
 		const byId = Object.fromEntries(DEFAULT_SCENARIO.returns.map((r) => [r.returnId, r.expect]));
-		expect(Object.keys(byId)).toEqual(['5001', '5002', '5003', '5004', '5005', '5006', '5007']);
+		expect(Object.keys(byId)).toEqual([
+			'5001',
+			'5002',
+			'5003',
+			'5004',
+			'5005',
+			'5006',
+			'5007',
+			'5010',
+		]);
 		expect(byId['5001']).toEqual({
 			status: 'done',
 			stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 }],
-			creditNote: { gross: 2413, vat: 402, net: 2011 },
+			creditNote: {
+				gross: 2413,
+				vat: 402,
+				net: 2011,
+				lines: [{ sku: 'JEANS-BLU-32', quantity: 1, gross: 2413, vat: 402, net: 2011 }],
+			},
 			exceptions: [],
+			notices: [],
 		});
 		expect(byId['5002'].stock).toEqual([
 			{ sku: 'HOODIE-GRY-L', siteId: '1', locationId: 'QUAR', delta: 1 },
 		]);
-		expect(byId['5005'].creditNote).toEqual({ gross: 3574, vat: 596, net: 2978 });
+		expect(byId['5005'].creditNote).toEqual({
+			gross: 3574,
+			vat: 596,
+			net: 2978,
+			lines: [{ sku: 'TSHIRT-RED-M', quantity: 1, gross: 3574, vat: 596, net: 2978 }],
+		});
+		// the refund differs from the credit: the credit note is still raised (jeans + whole-order delivery)
+		// and a credit_mismatch records refund 27.00 − credit 29.08
+		expect(byId['5010']).toEqual({
+			status: 'done',
+			stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'RET', delta: 1 }],
+			creditNote: {
+				gross: 2908,
+				vat: 485,
+				net: 2423,
+				lines: [
+					{ sku: 'JEANS-BLU-32', quantity: 1, gross: 2413, vat: 402, net: 2011 },
+					{ delivery: true, gross: 495, vat: 83, net: 412 },
+				],
+			},
+			exceptions: [{ kind: 'credit_mismatch', differencePence: -208 }],
+			notices: [],
+		});
 		expect(byId['5003']).toMatchObject({
 			status: 'exception',
 			stock: [],
@@ -133,6 +184,68 @@ describe('demo scenario', () => {
 			{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done' }, extra: true }] },
 			"returns.0: Unrecognized key(s) in object: 'extra'",
 		],
+		[
+			creditWith([{ quantity: 1, gross: '24.13', vat: '4.02', net: '20.11' }]),
+			'returns.0.expect.creditNote.lines.0.sku: a product line needs a sku (or "delivery": true)',
+		],
+		[
+			creditWith([{ sku: 'JEANS-BLU-32', gross: '24.13', vat: '4.02', net: '20.11' }]),
+			'returns.0.expect.creditNote.lines.0.quantity: a product line needs a quantity',
+		],
+		[
+			creditWith([
+				{ sku: 'JEANS-BLU-32', quantity: 1, gross: '24.13', vat: '4.02', net: '20.11' },
+				{ delivery: true, sku: 'X', gross: '0.00', vat: '0.00', net: '0.00' },
+			]),
+			'returns.0.expect.creditNote.lines.1: the delivery line has no sku or quantity',
+		],
+		[
+			creditWith([{ sku: 'JEANS-BLU-32', quantity: 1, gross: '24.13', vat: '4.03', net: '20.11' }]),
+			'returns.0.expect.creditNote.lines.0: gross must equal vat + net',
+		],
+		[
+			creditWith([{ sku: 'JEANS-BLU-32', quantity: 1, gross: '24.12', vat: '4.02', net: '20.10' }]),
+			"returns.0.expect.creditNote.lines: the lines' gross add up to 24.12, the credit note's gross is 24.13",
+		],
+		[
+			creditWith([
+				{ sku: 'JEANS-BLU-32', quantity: 1, gross: '24.13', vat: '4.02', net: '20.11' },
+				{ delivery: true, gross: '0.00', vat: '0.00', net: '0.00' },
+				{ delivery: true, gross: '0.00', vat: '0.00', net: '0.00' },
+			]),
+			'returns.0.expect.creditNote.lines: one delivery line at most',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						expect: { status: 'done', exceptions: [{ kind: 'credit_mismatch', difference: 5 }] },
+					},
+				],
+			},
+			'returns.0.expect.exceptions.0',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						expect: {
+							status: 'done',
+							exceptions: [{ kind: 'credit_mismatch', differencePence: 2.5 }],
+						},
+					},
+				],
+			},
+			'returns.0.expect.exceptions.0',
+		],
+		[
+			{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done', notices: ['weird'] } }] },
+			'returns.0.expect.notices.0',
+		],
 	])('a bad scenario is refused naming the field: %j', (raw, message) => {
 		expect(() => parseScenario(raw, 'my.json')).toThrow(`my.json is invalid: `);
 		expect(() => parseScenario(raw, 'my.json')).toThrow(message);
@@ -147,7 +260,7 @@ describe('demo scenario', () => {
 				{
 					returnId: '42',
 					label: 'x',
-					expect: { status: 'done', stock: [], creditNote: null, exceptions: [] },
+					expect: { status: 'done', stock: [], creditNote: null, exceptions: [], notices: [] },
 				},
 			],
 		});
@@ -217,7 +330,16 @@ describe('docs/demo.md', () => {
 		expect(block).not.toBeNull();
 		const s = parseScenario(JSON.parse(block![1]), 'docs/demo.md example');
 		expect(s.returns.map((r) => [r.returnId, r.grade ?? null, r.expect.creditNote])).toEqual([
-			['5001', null, { gross: 2413, vat: 402, net: 2011 }],
+			[
+				'5001',
+				null,
+				{
+					gross: 2413,
+					vat: 402,
+					net: 2011,
+					lines: [{ sku: 'JEANS-BLU-32', quantity: 1, gross: 2413, vat: 402, net: 2011 }],
+				},
+			],
 			['5009', { 'MUG-WHT': 'Dirty' }, { gross: 800, vat: 133, net: 667 }],
 		]);
 	});

@@ -134,6 +134,7 @@ describe('demo summary', () => {
 				owner: 'ops',
 				status: 'open',
 				message: 'disposition "Mystery Grade" has no row',
+				details: {},
 			},
 		]);
 	});
@@ -177,14 +178,15 @@ describe('demo summary', () => {
 		);
 		expect(s.ok).toBe(false);
 		expect(s.returns[0].problems).toEqual([
-			'stock JEANS-BLU-32 at site 1 / A1: moved 0, expected +1',
-			'stock JEANS-BLU-32 at site 1 / RET: moved +1, expected no move',
-			'credit note RB-5001 gross/VAT/net £24.14/£4.02/£20.12, expected £24.13/£4.02/£20.11',
+			'return 5001: stock JEANS-BLU-32 at site 1 / A1: moved 0, expected +1',
+			'return 5001: stock JEANS-BLU-32 at site 1 / RET: moved +1, expected no move',
+			'return 5001: credit note RB-5001 gross £24.14, expected £24.13',
+			'return 5001: credit note RB-5001 net £20.12, expected £20.11',
 		]);
 		expect(s.returns[1].problems).toEqual([
-			'inbox status processing, expected exception',
-			'stock MUG-WHT at site 1 / A1: moved +1, expected no move',
-			'exceptions [], expected [unmapped_disposition]',
+			'return 5003: inbox status processing, expected exception',
+			'return 5003: stock MUG-WHT at site 1 / A1: moved +1, expected no move',
+			'return 5003: exceptions [], expected [unmapped_disposition]',
 		]);
 	});
 
@@ -200,10 +202,12 @@ describe('demo summary', () => {
 			}),
 		);
 		expect(s.returns[0].problems).toEqual([
-			'inbox status (no row), expected done',
-			'no credit note RB-5001, expected £24.13 gross',
+			'return 5001: inbox status (no row), expected done',
+			'return 5001: no credit note RB-5001, expected £24.13 gross',
 		]);
-		expect(s.returns[1].problems).toContain('credit note RB-5003 of £24.13 raised, expected none');
+		expect(s.returns[1].problems).toContain(
+			'return 5003: credit note RB-5003 of £24.13 gross raised, expected none',
+		);
 	});
 
 	it('renders the text summary with pounds to the penny and the login', () => {
@@ -226,6 +230,280 @@ describe('demo summary', () => {
 		expect(text).toContain('login:      demo@x.invalid / Pw1-abc');
 		const bad = renderSummary(buildSummary(state({ exceptions: [] })));
 		expect(bad).toContain('SOME DID NOT');
-		expect(bad).toContain('5003: exceptions [], expected [unmapped_disposition]');
+		expect(bad).toContain('    return 5003: exceptions [], expected [unmapped_disposition]');
+	});
+});
+
+// ------------------------------------------------------------------ credit-note lines, differences, notices
+
+/** 5010 of the default scenario: the jeans and the whole-order delivery, refund 27.00 → credit_mismatch −208. */
+const MISMATCH_EXPECT = {
+	status: 'done',
+	stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'RET', delta: 1 }],
+	creditNote: {
+		gross: '29.08',
+		vat: '4.85',
+		net: '24.23',
+		lines: [
+			{ sku: 'JEANS-BLU-32', quantity: 1, gross: '24.13', vat: '4.02', net: '20.11' },
+			{ delivery: true, gross: '4.95', vat: '0.83', net: '4.12' },
+		],
+	},
+	exceptions: [{ kind: 'credit_mismatch', differencePence: -208 }],
+};
+/** The 5010 scenario, some of its expectations replaced. */
+const mismatchScenarioWith = (over: Record<string, unknown> = {}) =>
+	parseScenario({
+		returns: [
+			{ returnId: '5010', label: 'refund differs', expect: { ...MISMATCH_EXPECT, ...over } },
+		],
+	});
+const mismatchScenario = mismatchScenarioWith();
+
+type Note = DemoStateInput['khaos']['creditNotes'][number];
+const jeans = {
+	stockCode: 'JEANS-BLU-32',
+	quantity: 1,
+	grossPence: 2413,
+	taxPence: 402,
+	netPence: 2011,
+};
+const delivery = { grossPence: 495, taxPence: 83, netPence: 412 };
+const mismatchRow = (details: unknown, over: Record<string, unknown> = {}) => ({
+	kind: 'credit_mismatch',
+	returnId: '5010',
+	sku: '',
+	owner: 'finance',
+	status: 'open',
+	message: 'the credit computed from order WEB-1001 is 29.08 GBP but ReBound refunded 27.00',
+	details,
+	...over,
+});
+
+function mismatchState(
+	note: Partial<Note> = {},
+	exceptions: Array<Record<string, unknown>> = [
+		mismatchRow(
+			JSON.stringify({
+				refundPence: 2700,
+				creditPence: 2908,
+				differencePence: -208,
+				tolerancePence: 1,
+			}),
+		),
+	],
+	scenario = mismatchScenario,
+): DemoStateInput {
+	return {
+		scenario,
+		sent: { '5010': { eventId: 'e10', orderReference: 'WEB-1001' } },
+		inbox: [{ eventId: 'e10', returnId: '5010', status: 'done' }],
+		exceptions,
+		khaos: {
+			adjustments: [
+				{
+					reference: 'RB-5010-5010:JEANS-BLU-32#1-move',
+					stockCode: 'JEANS-BLU-32',
+					siteId: '1',
+					locationId: 'RET',
+					delta: 1,
+					newLevel: 3,
+				},
+			],
+			creditNotes: [
+				{
+					orderCode: 'SO000107',
+					associatedRef: 'RB-5010',
+					sourceOrderCode: 'SO000101',
+					lines: [jeans],
+					delivery,
+					totals: { grossPence: 2908, taxPence: 485, netPence: 2423 },
+					...note,
+				},
+			],
+		},
+	};
+}
+
+describe('demo summary: credit-note lines, exception differences, notices', () => {
+	it('the expected lines, delivery and difference match: ok; details are read from the JSON column', () => {
+		const s = buildSummary(mismatchState());
+		expect(s.returns[0].problems).toEqual([]);
+		expect(s.ok).toBe(true);
+		expect(s.returns[0].exceptionKinds).toEqual(['credit_mismatch']);
+		expect(s.exceptions[0].details).toEqual({
+			refundPence: 2700,
+			creditPence: 2908,
+			differencePence: -208,
+			tolerancePence: 1,
+		});
+		expect(s.creditNotes[0].delivery).toEqual({ gross: '4.95', vat: '0.83', net: '4.12' });
+		// a details object (not JSON text) is read the same; a line SKU in another case is the same SKU
+		expect(
+			buildSummary(
+				mismatchState({ lines: [{ ...jeans, stockCode: 'jeans-blu-32' }] }, [
+					mismatchRow({ differencePence: -208 }),
+				]),
+			).ok,
+		).toBe(true);
+		expect(renderSummary(s)).toMatch(
+			/5010 +WEB-1001 +done, credit £29\.08 \(credit_mismatch\) +ok/,
+		);
+	});
+
+	it('a wrong line value fails, naming the return, the line, the field and both values', () => {
+		// same totals, the pennies on the wrong line
+		const s = buildSummary(
+			mismatchState({
+				lines: [{ ...jeans, grossPence: 2414, netPence: 2012 }],
+				delivery: { grossPence: 494, taxPence: 83, netPence: 411 },
+			}),
+		);
+		expect(s.ok).toBe(false);
+		expect(s.returns[0].problems).toEqual([
+			'return 5010: credit note RB-5010 line JEANS-BLU-32 ×1 gross £24.14, expected £24.13',
+			'return 5010: credit note RB-5010 line JEANS-BLU-32 ×1 net £20.12, expected £20.11',
+			'return 5010: credit note RB-5010 line delivery gross £4.94, expected £4.95',
+			'return 5010: credit note RB-5010 line delivery net £4.11, expected £4.12',
+		]);
+		expect(
+			buildSummary(mismatchState({ lines: [{ ...jeans, quantity: 2 }] })).returns[0].problems,
+		).toEqual(['return 5010: credit note RB-5010 line JEANS-BLU-32 ×1 quantity 2, expected 1']);
+	});
+
+	it('a missing line fails, and so does a line or delivery the scenario does not expect', () => {
+		const noDelivery = buildSummary(
+			mismatchState({
+				delivery: null,
+				totals: { grossPence: 2413, taxPence: 402, netPence: 2011 },
+			}),
+		);
+		expect(noDelivery.returns[0].problems).toEqual([
+			'return 5010: credit note RB-5010 gross £24.13, expected £29.08',
+			'return 5010: credit note RB-5010 VAT £4.02, expected £4.85',
+			'return 5010: credit note RB-5010 net £20.11, expected £24.23',
+			'return 5010: credit note RB-5010 has no delivery line, expected £4.95 gross, £0.83 VAT, £4.12 net',
+		]);
+		// the product line missing, another one in its place (totals kept equal: only the lines can tell)
+		const swapped = buildSummary(
+			mismatchState({ lines: [{ ...jeans, stockCode: 'TSHIRT-RED-M' }] }),
+		);
+		expect(swapped.returns[0].problems).toEqual([
+			'return 5010: credit note RB-5010 has no line JEANS-BLU-32 ×1, expected £24.13 gross, £4.02 VAT, £20.11 net',
+			'return 5010: credit note RB-5010 line TSHIRT-RED-M ×1 (£24.13 gross, £4.02 VAT, £20.11 net) is not expected',
+		]);
+		// lines expected without a delivery line: a delivery on the note is named
+		const withoutDelivery = parseScenario({
+			returns: [
+				{
+					returnId: '5010',
+					label: 'x',
+					expect: {
+						status: 'done',
+						stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'RET', delta: 1 }],
+						creditNote: {
+							gross: '29.08',
+							vat: '4.85',
+							net: '24.23',
+							lines: [
+								{ sku: 'JEANS-BLU-32', quantity: 1, gross: '29.08', vat: '4.85', net: '24.23' },
+							],
+						},
+						exceptions: ['credit_mismatch'],
+					},
+				},
+			],
+		});
+		expect(buildSummary(mismatchState({}, undefined, withoutDelivery)).returns[0].problems).toEqual(
+			[
+				'return 5010: credit note RB-5010 line JEANS-BLU-32 ×1 gross £24.13, expected £29.08',
+				'return 5010: credit note RB-5010 line JEANS-BLU-32 ×1 VAT £4.02, expected £4.85',
+				'return 5010: credit note RB-5010 line JEANS-BLU-32 ×1 net £20.11, expected £24.23',
+				'return 5010: credit note RB-5010 delivery line (£4.95 gross, £0.83 VAT, £4.12 net) is not expected',
+			],
+		);
+	});
+
+	it('without expected lines only the totals are checked', () => {
+		const totalsOnly = parseScenario({
+			returns: [
+				{
+					returnId: '5010',
+					label: 'x',
+					expect: {
+						status: 'done',
+						stock: [{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'RET', delta: 1 }],
+						creditNote: { gross: '29.08', vat: '4.85', net: '24.23' },
+						exceptions: ['credit_mismatch'],
+					},
+				},
+			],
+		});
+		const s = buildSummary(
+			mismatchState(
+				{ lines: [{ ...jeans, grossPence: 2414, netPence: 2012 }] },
+				undefined,
+				totalsOnly,
+			),
+		);
+		expect(s.returns[0].problems).toEqual([]);
+	});
+
+	it('a wrong differencePence fails, naming the return, the kind, both values and the refund and credit', () => {
+		const s = buildSummary(
+			mismatchState({}, [
+				mismatchRow(
+					JSON.stringify({
+						refundPence: 2700,
+						creditPence: 2907,
+						differencePence: -207,
+						tolerancePence: 1,
+					}),
+				),
+			]),
+		);
+		expect(s.ok).toBe(false);
+		expect(s.returns[0].problems).toEqual([
+			'return 5010: credit_mismatch differencePence -207 (refund £27.00, credit £29.07), expected -208',
+		]);
+		// no difference recorded at all
+		expect(buildSummary(mismatchState({}, [mismatchRow('')])).returns[0].problems).toEqual([
+			'return 5010: credit_mismatch differencePence (none in its details), expected -208',
+		]);
+		// no credit_mismatch row: named once, as a missing kind
+		expect(buildSummary(mismatchState({}, [])).returns[0].problems).toEqual([
+			'return 5010: exceptions [], expected [credit_mismatch]',
+		]);
+		// a bare kind does not look at the details
+		const bare = mismatchScenarioWith({ exceptions: ['credit_mismatch'] });
+		expect(buildSummary(mismatchState({}, [mismatchRow('{}')], bare)).ok).toBe(true);
+	});
+
+	it('rows of status notice are not exceptions: compared with expect.notices, [] or absent matches none', () => {
+		// any kind: the checker compares the rows of status notice, whatever kind they carry
+		const notice = mismatchRow('{}', { kind: 'regraded_after_move', status: 'notice' });
+		const withNotice = [mismatchRow(JSON.stringify({ differencePence: -208 })), notice];
+		const s = buildSummary(mismatchState({}, withNotice));
+		expect(s.returns[0].exceptionKinds).toEqual(['credit_mismatch']);
+		expect(s.returns[0].noticeKinds).toEqual(['regraded_after_move']);
+		expect(s.returns[0].problems).toEqual([
+			'return 5010: notices [regraded_after_move], expected []',
+		]);
+		const expecting = mismatchScenarioWith({ notices: ['regraded_after_move'] });
+		expect(buildSummary(mismatchState({}, withNotice, expecting)).ok).toBe(true);
+		expect(buildSummary(mismatchState({}, undefined, expecting)).returns[0].problems).toEqual([
+			'return 5010: notices [], expected [regraded_after_move]',
+		]);
+		// a notice of an expected exception's kind does not stand in for the exception
+		expect(
+			buildSummary(mismatchState({}, [{ ...withNotice[0], status: 'notice' }], expecting))
+				.returns[0].problems,
+		).toEqual([
+			'return 5010: exceptions [], expected [credit_mismatch]',
+			'return 5010: notices [credit_mismatch], expected [regraded_after_move]',
+		]);
+		expect(renderSummary(buildSummary(mismatchState({}, withNotice, expecting)))).toMatch(
+			/regraded_after_move \(notice\) +5010/,
+		);
 	});
 });

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { DEFAULT_BATCH_MAX_SIZE } from '../../transports/rebound/deliveryBatch';
 import { DEFAULT_MAX_BODY_KB } from '../../transports/rebound/webhookDelivery';
-import { DEFAULT_BATCH_MAX_SIZE } from '../shared/reboundDeliveryBatch';
 import { RETURN_OUTPUT_OPTION } from '../shared/returnOutput';
 
 /** Parameters of the ReBound Trigger: the setup notice, the events let through, and the options. */

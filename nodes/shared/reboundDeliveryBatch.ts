@@ -6,56 +6,33 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 import {
-	ackWhenBodyless,
-	answerHeld,
-	whenAnswered,
-	type HeldResponse,
+	batchSettingsFor,
+	batchWorkflowData,
+	joinBatch,
+	trackInFlight,
+	type BatchSettings,
 	type Sleeper,
-} from './webhookResponse';
-
-export type { HeldResponse, Sleeper } from './webhookResponse';
+} from '../../transports/rebound/deliveryBatch';
+import { ackWhenBodyless, answerHeld, whenAnswered, type HeldResponse } from './webhookResponse';
 
 /**
- * Delivery batching for the ReBound Trigger.
+ * Delivery batching for the ReBound Trigger, on n8n's side: which batch a delivery joins
+ * (transports/rebound/deliveryBatch.ts decides who leads and what runs together) and how each
+ * member is answered.
  *
- * n8n costs ~45 ms of its own per execution, so one execution per webhook delivery caps
- * intake at ~20 deliveries a second on 2 cores. With batching on, deliveries that arrive
- * within a short window start ONE execution together (one item per delivery):
- *
- * - the first delivery of a window is the *leader*: it waits for the window to close (or the
- *   batch to fill) and then starts the execution with every member's item. The trigger runs
- *   in n8n's "last node" response mode, so n8n answers the leader only when the execution
- *   has finished (500 if it failed);
- * - later deliveries in the window are *followers*: the trigger keeps their HTTP responses
- *   open (`noWebhookResponse`) and answers them with the leader's outcome, so every member
- *   is acknowledged only after the workflow (the intake template: inbox checks and insert)
- *   ran. A failed or lost run answers 503 and ReBound delivers again; the inbox's event-id
- *   check drops what was in fact queued. Acknowledgement after queuing is stronger than
- *   n8n's own "on received" mode, which answers before the workflow has written anything.
- *
- * The open batches live in this module's memory: in n8n's queue mode each webhook process
- * batches its own deliveries (the leader's answer still comes when the worker is done).
+ * The trigger runs in n8n's "last node" response mode, so n8n answers the leader only when the
+ * execution has finished (500 if it failed). Followers' HTTP responses are kept open
+ * (`noWebhookResponse`) and answered with the leader's outcome, so every member is acknowledged
+ * only after the workflow (the intake template: inbox checks and insert) ran. A failed or lost
+ * run answers 503 and ReBound delivers again; the inbox's event-id check drops what was in fact
+ * queued. Acknowledgement after queuing is stronger than n8n's own "on received" mode, which
+ * answers before the workflow has written anything. In queue mode the leader's answer still
+ * comes when the worker is done.
  *
  * The trigger calls `deliverAlone` or `deliverInBatch`; everything done to n8n's response object
  * (holding it, answering it later, watching how n8n answered, the leader's body) goes through
  * ./webhookResponse.ts.
  */
-
-export interface BatchSettings {
-	/** How long the leader waits for others, ms (> 0). */
-	windowMs: number;
-	/** Deliveries per execution at most; a full batch starts at once. */
-	maxSize: number;
-	/** Followers not answered after this long get 503 (the run hangs or its answer was lost), ms. */
-	maxWaitMs: number;
-	/** After its window, a batch waits up to this long for the previous batch's run to finish, ms. */
-	holdMs?: number;
-}
-
-export const DEFAULT_BATCH_MAX_SIZE = 100;
-/** How long a closed window may wait for the previous batch's run to finish, ms. */
-export const DEFAULT_BATCH_HOLD_MS = 2000;
-export const DEFAULT_BATCH_MAX_WAIT_MS = 120_000;
 
 export interface BatchMember {
 	/** Output 0 (returns) or output 1 (exceptions) of the trigger. */
@@ -67,61 +44,6 @@ export interface BatchMember {
 	res?: HeldResponse;
 }
 
-/** A batch is open while it is the map's entry for its key. */
-interface OpenBatch {
-	members: BatchMember[];
-	onFull: () => void;
-}
-
-const openBatches = new Map<string, OpenBatch>();
-
-export type JoinResult = { role: 'follower' } | { role: 'leader'; members: BatchMember[] };
-
-/**
- * Joins the open batch for `key` (one per workflow and trigger node) or opens one.
- * A follower returns at once; the leader returns when the window closed or the batch is full,
- * with every member (itself first).
- */
-export async function joinBatch(
-	key: string,
-	member: BatchMember,
-	settings: BatchSettings,
-	sleep: Sleeper,
-): Promise<JoinResult> {
-	const maxSize = Math.max(1, Math.floor(settings.maxSize));
-	const open = openBatches.get(key);
-	if (open && open.members.length < maxSize) {
-		open.members.push(member);
-		if (open.members.length >= maxSize) open.onFull();
-		return { role: 'follower' };
-	}
-	let full!: () => void;
-	const filled = new Promise<void>((resolve) => {
-		full = resolve;
-	});
-	const batch: OpenBatch = { members: [member], onFull: () => full() };
-	openBatches.set(key, batch);
-	if (maxSize > 1) {
-		await Promise.race([sleep(Math.max(1, settings.windowMs)), filled]);
-		// Group commit: while the previous batch's run is still going, this batch keeps filling (up to
-		// its size, at most holdMs), so under load one run takes many deliveries instead of many runs
-		// taking one each; when idle, nothing is in flight and the window alone applies.
-		const previous = inFlight.get(key);
-		if (previous && batch.members.length < maxSize)
-			await Promise.race([
-				previous,
-				filled,
-				sleep(Math.max(1, settings.holdMs ?? DEFAULT_BATCH_HOLD_MS)),
-			]);
-	}
-	// A full batch may already have been replaced by the next one: only this batch is removed.
-	if (openBatches.get(key) === batch) openBatches.delete(key);
-	return { role: 'leader', members: batch.members };
-}
-
-/** The run of the latest batch of each key, until n8n answered its leader (or the connection closed). */
-const inFlight = new Map<string, Promise<void>>();
-
 /** Records that `key`'s latest batch is running until its leader is answered (bounded by maxWaitMs). */
 export function markInFlight(
 	key: string,
@@ -129,29 +51,7 @@ export function markInFlight(
 	maxWaitMs: number,
 	sleep: Sleeper,
 ): void {
-	const running = whenAnswered(leaderRes, maxWaitMs, sleep).then(() => {
-		if (inFlight.get(key) === running) inFlight.delete(key);
-	});
-	inFlight.set(key, running);
-}
-
-/**
- * The workflow data a leader starts: returns on output 0, exceptions on output 1, in arrival order.
- * A return delivered twice within one batch (ReBound retrying while the first delivery waits) is
- * emitted once: the inbox check after the trigger cannot see a copy that is not inserted yet.
- */
-export function batchWorkflowData(members: BatchMember[]): INodeExecutionData[][] {
-	const outputs: INodeExecutionData[][] = [[], []];
-	const events = new Set<string>();
-	for (const m of members) {
-		const eventId = m.output === 0 && typeof m.ack.eventId === 'string' ? m.ack.eventId : null;
-		if (eventId !== null) {
-			if (events.has(eventId)) continue;
-			events.add(eventId);
-		}
-		outputs[m.output].push(m.item);
-	}
-	return outputs;
+	trackInFlight(key, whenAnswered(leaderRes, maxWaitMs, sleep));
 }
 
 /**
@@ -199,10 +99,7 @@ export interface BatchPlace {
 	sleep: Sleeper;
 }
 
-/**
- * Where a delivery to this trigger node batches: one window per workflow and node, `windowMs`
- * long (at most 5 s), full at the Max Deliveries per Batch option (1–1000).
- */
+/** Where a delivery to this trigger node batches: one window per workflow and node. */
 export function batchPlaceOf(
 	ctx: IWebhookFunctions,
 	windowMs: number,
@@ -210,14 +107,7 @@ export function batchPlaceOf(
 ): BatchPlace {
 	const workflowId =
 		typeof ctx.getWorkflow === 'function' ? String(ctx.getWorkflow().id ?? '') : '';
-	const settings: BatchSettings = {
-		windowMs: Math.min(5000, windowMs),
-		maxSize: Math.max(
-			1,
-			Math.min(1000, Number(maxSizeOption ?? DEFAULT_BATCH_MAX_SIZE) || DEFAULT_BATCH_MAX_SIZE),
-		),
-		maxWaitMs: DEFAULT_BATCH_MAX_WAIT_MS,
-	};
+	const settings = batchSettingsFor(windowMs, maxSizeOption);
 	return { key: `${workflowId}:${ctx.getNode().name}`, settings, sleep };
 }
 
@@ -246,7 +136,7 @@ export async function deliverInBatch(
 	place: BatchPlace,
 ): Promise<IWebhookResponseData> {
 	const { key, settings, sleep } = place;
-	const joined = await joinBatch(key, { ...delivery, res }, settings, sleep);
+	const joined = await joinBatch<BatchMember>(key, { ...delivery, res }, settings, sleep);
 	if (joined.role === 'follower') return { noWebhookResponse: true };
 	const leaderEventId = String(delivery.ack.eventId ?? '(invalid payload)');
 	markInFlight(key, res, settings.maxWaitMs, sleep);
@@ -260,14 +150,4 @@ export async function deliverInBatch(
 		sleep,
 	);
 	return { workflowData: batchWorkflowData(joined.members) };
-}
-
-/** Test hook: how many batches are open (none once every window closed). */
-export function openBatchCount(): number {
-	return openBatches.size;
-}
-
-/** Test hook: how many keys have a batch run in flight. */
-export function inFlightCount(): number {
-	return inFlight.size;
 }

@@ -1,4 +1,5 @@
 import type { IDataObject } from 'n8n-workflow';
+import type { Sleeper } from '../../transports/rebound/deliveryBatch';
 
 /**
  * The one place that touches n8n's webhook response object (Express' `res`, from
@@ -30,9 +31,6 @@ export interface HeldResponse {
 	headersSent?: boolean;
 	writableEnded?: boolean;
 }
-
-/** Sleeps `ms` (n8n-workflow's `sleep` in the node; injectable for tests). */
-export type Sleeper = (ms: number) => Promise<void>;
 
 /** n8n's webhook response (typed as Express' Response) seen through the part used here. */
 export function heldResponse(res: unknown): HeldResponse {

@@ -2,15 +2,17 @@ import { EventEmitter } from 'node:events';
 import type { IDataObject, IWebhookResponseData } from 'n8n-workflow';
 import { ReBoundTrigger } from '../../../nodes/ReBoundTrigger/ReBoundTrigger.node';
 import {
+	markInFlight,
+	settleFollowers,
+	type BatchMember,
+} from '../../../nodes/shared/reboundDeliveryBatch';
+import type { HeldResponse } from '../../../nodes/shared/webhookResponse';
+import {
 	batchWorkflowData,
 	inFlightCount,
 	joinBatch,
-	markInFlight,
 	openBatchCount,
-	settleFollowers,
-	type BatchMember,
-	type HeldResponse,
-} from '../../../nodes/shared/reboundDeliveryBatch';
+} from '../../../transports/rebound/deliveryBatch';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../../transports/rebound/webhook';
 import {
 	StaticDataStore,

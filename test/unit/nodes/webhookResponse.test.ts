@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { IDataObject, IWebhookResponseData } from 'n8n-workflow';
 import { ReBoundTrigger } from '../../../nodes/ReBoundTrigger/ReBoundTrigger.node';
-import { openBatchCount } from '../../../nodes/shared/reboundDeliveryBatch';
+import { openBatchCount } from '../../../transports/rebound/deliveryBatch';
 import { RESPONSE_METHODS, RESPONSE_PROPERTIES } from '../../../nodes/shared/webhookResponse';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../../transports/rebound/webhook';
 import { PINNED_N8N_VERSION, runtimeRoot } from '../../../scripts/n8n/runtime';

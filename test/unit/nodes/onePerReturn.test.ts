@@ -1,5 +1,5 @@
 /**
- * nodes/KhaosControl/resources/onePerReturn.ts: one item per return within an
+ * nodes/KhaosControl/onePerReturn.ts: one item per return within an
  * execution (later items of the same return mirror the first as duplicates,
  * paired to themselves) and the "credited meanwhile" re-check that turns a
  * quantity_exceeds_sold of a return whose credit note exists into a duplicate.
@@ -10,7 +10,7 @@ import {
 	creditedMeanwhile,
 	onePerReturn,
 	returnKey,
-} from '../../../nodes/KhaosControl/resources/onePerReturn';
+} from '../../../nodes/KhaosControl/onePerReturn';
 
 const item = (json: IDataObject): INodeExecutionData => ({ json });
 const run = (

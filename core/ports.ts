@@ -1,6 +1,8 @@
 /**
  * Ports: the few Khaos calls the core use cases need, as plain interfaces. The Khaos transport
- * (transports/khaos) implements them; the use cases never see SOAP, HTTP or n8n.
+ * (transports/khaos) implements them; the use cases never see SOAP, HTTP or n8n. The shapes the
+ * ports and the transport share are defined here only: transports/khaos/api.ts builds its own
+ * types from them (the same shape, or these plus what only the transport reports).
  */
 
 /** One line of the original sales order, as far as stock moves care. */
@@ -22,6 +24,7 @@ export interface AppliedMove {
 	stockCode: string;
 	siteId: string;
 	locationId: string;
+	/** The signed change it made. */
 	quantity: number;
 }
 
@@ -31,15 +34,22 @@ export interface MoveRequest {
 	locationId: string;
 	adjustBy: number;
 	reason: string;
-	/** Idempotency key: Khaos never applies a reference twice. */
+	/** Idempotency key: Khaos never applies a reference twice (an applied reference is skipped). */
 	reference: string;
 }
 
 export interface MoveResult {
 	reference: string;
 	applied: boolean;
+	/** True when skipped because the reference was already applied. */
 	duplicate: boolean;
+	/** Level at the location after the adjustment. */
 	newLevel: number | null;
+	/**
+	 * Set when Khaos rejected this line (unknown stock code, deleted product, not stock controlled,
+	 * unknown site or location, level would go below zero); then applied and duplicate are false
+	 * and newLevel is null.
+	 */
 	rejectReason?: string | null;
 }
 
@@ -74,6 +84,7 @@ export type DescribeFailure = (error: unknown) => FailureInfo;
 
 /** One line of the original sales order, as far as its credit cares. */
 export interface SalesOrderLineForCredit {
+	/** Stable line id (SORDER_ITEM_ID). */
 	lineId: string;
 	stockCode: string;
 	qtyOrdered: number;
@@ -81,8 +92,11 @@ export interface SalesOrderLineForCredit {
 	qtyReturned: number;
 	/** Unit price before the line's discount, in the order's price basis. */
 	unitPricePence: number;
+	/** Line percent discount (e.g. 10 or 12.5). */
 	discountPercent: number;
+	/** Line value discount in pence. */
 	discountValuePence: number;
+	/** The VAT rate as a percentage (20, 0, 5). */
 	vatRatePercent: number;
 }
 
@@ -92,9 +106,13 @@ export interface SalesOrderForCredit {
 	customerUrn: string;
 	siteId: string;
 	currency: string;
+	/** Exchange rate of the order (1 for the base currency); credits use this, never today's. */
 	exchangeRate: number;
+	/** Whether line prices are gross (VAT inclusive) or net. */
 	priceBasis: 'gross' | 'net';
+	/** VAT rounding basis of the original invoice. */
 	vatRounding: 'line' | 'total';
+	/** Order-level value discount (promotion code) in pence, in the price basis. */
 	orderDiscountPence: number;
 	delivery: { netPence: number; grossPence: number; vatRatePercent: number };
 	/** Whether delivery was already credited on an earlier return. */
@@ -119,19 +137,26 @@ export interface ReturnImportLine {
 	stockCode: string;
 	quantity: number;
 	reasonId: string;
+	/** Source order line (SORDER_ITEM_ID). */
 	orderLineId: string;
 	siteId: string;
 	locationId: string | null;
+	/** Whether Khaos itself should restock on processing. The returns flow moves stock with adjustments, so false there. */
 	restock: boolean;
+	/** The credit for this line, computed by the integration (core/creditNote). */
 	creditNetPence: number;
 	creditTaxPence: number;
 	creditGrossPence: number;
 }
 
 export interface ReturnImport {
-	/** The duplicate guard: Khaos never imports an associated ref twice. */
+	/**
+	 * The duplicate guard: Khaos never imports an associated ref twice. Unique per return: the flow
+	 * uses the ReBound return id (`RB-<id>`).
+	 */
 	associatedRef: string;
 	customerUrn: string;
+	/** The source order (its associated ref). */
 	orderAssociatedRef: string;
 	currency: string;
 	exchangeRate: number;
@@ -142,12 +167,28 @@ export interface ReturnImport {
 
 export interface ReturnImportResult {
 	imported: boolean;
-	/** New, or (a duplicate) the existing one. */
+	/** The return code, new or (when skipped as a duplicate) the existing one. */
 	returnCode: string;
 	duplicate: boolean;
 	skipReason: string | null;
-	skipCode?: string | null;
+	/** Why the return was skipped, classified from SkipReason; absent or null when imported. */
+	skipCode?: ImportReturnSkipCode | null;
 }
+
+/**
+ * Classification of ImportReturns' SkipReason: 'duplicate' (ASSOCIATED_REF already imported),
+ * 'quantity_exceeds_sold', 'order_not_found', 'line_not_found' (SORDER_ITEM_ID not on the order),
+ * 'unknown_stock', 'unknown_reason', 'unknown_location', 'other'.
+ */
+export type ImportReturnSkipCode =
+	| 'duplicate'
+	| 'quantity_exceeds_sold'
+	| 'order_not_found'
+	| 'line_not_found'
+	| 'unknown_stock'
+	| 'unknown_reason'
+	| 'unknown_location'
+	| 'other';
 
 export interface CreditPort {
 	/** Orders and credit notes by associated ref. */
@@ -162,8 +203,9 @@ export interface CreditPort {
 
 // ------------------------------------------------------------------ reconciliation (core/usecases/reconcileReturns.ts)
 
-/** An applied stock adjustment with Khaos' own id (null when not sent). */
+/** An applied stock adjustment with Khaos' own id. */
 export interface AppliedAdjustment extends AppliedMove {
+	/** Khaos' id of the adjustment (ADJUSTMENT_ID), null when not sent. */
 	id: string | null;
 }
 

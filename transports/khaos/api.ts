@@ -16,8 +16,26 @@
  * ImportReturnResult.skipCode, StockAdjustmentResult.rejectReason (all optional/new names).
  * Implementation: transports/khaos/client.ts (KhaosClient, createKhaosClient, KhaosFault,
  * MAPPING_TYPE); wire of every call: sandbox/khaos/README.md.
+ *
+ * The shapes the core's ports share with this contract (orders and their lines, order statuses,
+ * return imports, stock adjustments) are defined once, in core/ports.ts: the types here are those,
+ * or those plus what only the transport reports. The client satisfies the ports as it is.
  */
+import type {
+	AppliedAdjustment,
+	ImportReturnSkipCode,
+	MoveRequest,
+	MoveResult,
+	OrderStatus,
+	ReturnImport,
+	ReturnImportLine,
+	ReturnImportResult,
+	SalesOrderForCredit,
+	SalesOrderLineForCredit,
+} from '../../core/ports';
 import type { RetryPolicy } from '../retry';
+
+export type { ImportReturnSkipCode };
 
 /**
  * none: no credentials (on-premise, private network). basic: HTTP Basic `Authorization` header.
@@ -84,45 +102,18 @@ export interface KhaosStockLevel {
 	locations: Array<{ locationId: string; level: number }>;
 }
 
-export interface KhaosOrderLine {
-	/** Stable line id (SORDER_ITEM_ID). */
-	lineId: string;
-	stockCode: string;
+/** A line of a sales order: what its credit needs (core/ports.ts), plus what Khaos shows. */
+export interface KhaosOrderLine extends SalesOrderLineForCredit {
 	description: string;
-	qtyOrdered: number;
-	/** Units of this line already returned on processed returns. */
-	qtyReturned: number;
-	/** Unit price before the line's discount, in the order's price basis. */
-	unitPricePence: number;
-	/** Line percent discount (e.g. 10 or 12.5). */
-	discountPercent: number;
-	/** Line value discount in pence. */
-	discountValuePence: number;
 	/** Khaos TAX_RATE code: 1 standard, 2 zero, 4 reduced. */
 	taxRateCode: number;
-	/** The rate as a percentage (20, 0, 5). */
-	vatRatePercent: number;
 }
 
-export interface KhaosSalesOrder {
-	orderCode: string;
-	associatedRef: string;
+/** A sales order: what its credit needs (core/ports.ts), plus its date, keycode and delivery tax. */
+export interface KhaosSalesOrder extends SalesOrderForCredit {
 	orderDate: string;
-	customerUrn: string;
-	siteId: string;
-	currency: string;
-	/** Exchange rate of the order (1 for the base currency); credits use this, never today's. */
-	exchangeRate: number;
-	/** Whether line prices are gross (VAT inclusive) or net. */
-	priceBasis: 'gross' | 'net';
-	/** VAT rounding basis of the original invoice. */
-	vatRounding: 'line' | 'total';
-	/** Order-level value discount (promotion code) in pence, in the price basis. */
-	orderDiscountPence: number;
 	keycode: string | null;
-	delivery: { netPence: number; taxPence: number; grossPence: number; vatRatePercent: number };
-	/** Whether delivery was already credited on an earlier return. */
-	deliveryRefunded: boolean;
+	delivery: SalesOrderForCredit['delivery'] & { taxPence: number };
 	lines: KhaosOrderLine[];
 }
 
@@ -134,101 +125,30 @@ export interface KhaosReturnReason {
 	restock: boolean;
 }
 
-export interface ImportReturnLine {
-	stockCode: string;
-	quantity: number;
-	reasonId: string;
-	/** Source order line (SORDER_ITEM_ID). */
-	orderLineId: string;
-	siteId: string;
-	locationId: string | null;
-	/** Whether Khaos itself should restock on processing. The returns flow moves stock with adjustments, so false there. */
-	restock: boolean;
-	/** The credit for this line, computed by the integration (core/creditNote). */
-	creditNetPence: number;
-	creditTaxPence: number;
-	creditGrossPence: number;
-}
+/** One line of a return to import (core/ports.ts ReturnImportLine). */
+export type ImportReturnLine = ReturnImportLine;
 
-export interface ImportReturnInput {
-	/** Unique per return: the duplicate guard. The flow uses the ReBound return id (`RB-<id>`). */
-	associatedRef: string;
-	customerUrn: string;
-	/** The source order (its associated ref). */
-	orderAssociatedRef: string;
-	currency: string;
-	exchangeRate: number;
-	notes?: string;
-	lines: ImportReturnLine[];
-	delivery: { netPence: number; taxPence: number; grossPence: number } | null;
-}
+/** A return to import against its original order (core/ports.ts ReturnImport). */
+export type ImportReturnInput = ReturnImport;
 
-export interface ImportReturnResult {
-	imported: boolean;
-	/** The return code, new or (when skipped as a duplicate) the existing one. */
-	returnCode: string;
-	duplicate: boolean;
-	skipReason: string | null;
-	/**
-	 * Added by the transport (compatible, optional): why the return was skipped, classified from SkipReason.
-	 * 'duplicate' (ASSOCIATED_REF already imported), 'quantity_exceeds_sold', 'order_not_found',
-	 * 'line_not_found' (SORDER_ITEM_ID not on the order), 'unknown_stock', 'unknown_reason',
-	 * 'unknown_location', 'other'. Absent or null when imported.
-	 */
-	skipCode?: ImportReturnSkipCode | null;
-}
-
-/** Added (compatible): classification of ImportReturns' SkipReason. */
-export type ImportReturnSkipCode =
-	| 'duplicate'
-	| 'quantity_exceeds_sold'
-	| 'order_not_found'
-	| 'line_not_found'
-	| 'unknown_stock'
-	| 'unknown_reason'
-	| 'unknown_location'
-	| 'other';
+/** What ImportReturns did with one return (core/ports.ts ReturnImportResult; skipCode added by the transport). */
+export type ImportReturnResult = ReturnImportResult;
 
 export type ProcessReturnOutcome = 'processed' | 'already_processed';
 
-export interface StockAdjustmentInput {
-	stockCode: string;
-	siteId: string;
-	locationId: string;
+/** A stock adjustment to apply: a move (core/ports.ts MoveRequest), by or (only here) to a level. */
+export interface StockAdjustmentInput extends Omit<MoveRequest, 'adjustBy'> {
 	/** Exactly one of adjustBy / adjustTo. */
 	adjustBy?: number;
 	adjustTo?: number;
-	reason: string;
-	/** Idempotency reference; an adjustment with a reference already applied is skipped. */
-	reference: string;
 }
 
-export interface StockAdjustmentResult {
-	reference: string;
-	applied: boolean;
-	/** True when skipped because the reference was already applied. */
-	duplicate: boolean;
-	/** Level at the location after the adjustment. */
-	newLevel: number | null;
-	/**
-	 * Added (compatible, optional): set when Khaos rejected this line (unknown stock code, deleted
-	 * product, not stock controlled, unknown site or location, level would go below zero); then
-	 * applied and duplicate are false and newLevel is null.
-	 */
-	rejectReason?: string | null;
-}
+/** What Khaos did with one adjustment (core/ports.ts MoveResult; rejectReason added by the transport). */
+export type StockAdjustmentResult = MoveResult;
 
-export interface KhaosOrderStatus {
-	orderCode: string;
-	associatedRef: string;
-	/** 1 sales order, 2 credit note */
-	orderType: number;
-	currency: string;
-	dateCreated: string;
-	itemsNetPence: number;
-	deliveryNetPence: number;
+/** An order or credit note's status (core/ports.ts OrderStatus), with whether it is complete. */
+export interface KhaosOrderStatus extends OrderStatus {
 	complete: boolean;
-	cancelled: boolean;
 }
 
 /**
@@ -312,16 +232,8 @@ export interface StockAdjustmentQuery {
 	prefixes?: string[];
 }
 
-/** Added (compatible): one applied stock adjustment as ExportStockAdjustments reports it. */
-export interface AppliedStockAdjustment {
-	/** Khaos' id of the adjustment (ADJUSTMENT_ID), null when not sent. */
-	id: string | null;
-	reference: string;
-	stockCode: string;
-	siteId: string;
-	locationId: string;
-	/** The signed change it made. */
-	quantity: number;
+/** Added (compatible): one applied stock adjustment as ExportStockAdjustments reports it (core/ports.ts AppliedAdjustment, plus these). */
+export interface AppliedStockAdjustment extends AppliedAdjustment {
 	/** Level at the location right after it. */
 	newLevel: number | null;
 	reason: string;

@@ -292,11 +292,15 @@ export const DispositionRowSchema = z
 		siteId: optionalText('siteId'),
 		locationId: optionalText('locationId'),
 		sellable: booleanField,
+		// no credit column at all (a table from before the policy): credited, as it always was; an
+		// empty cell (a new row): decided by the action (hold for no_movement, credit otherwise)
 		credit: z.preprocess(
 			(v) =>
-				v === undefined || v === null || (typeof v === 'string' && v.trim() === '')
-					? null
-					: toCreditDecision(v),
+				v === undefined
+					? 'credit'
+					: v === null || (typeof v === 'string' && v.trim() === '')
+						? null
+						: toCreditDecision(v),
 			z
 				.enum(CREDIT_DECISIONS, {
 					errorMap: () => ({ message: `credit must be one of ${CREDIT_DECISIONS.join(', ')}` }),

@@ -58,15 +58,17 @@ function tables(rows: unknown[]): CompiledTables {
 }
 
 describe('the disposition table’s credit column', () => {
-	it('defaults to hold for no_movement and credit otherwise; existing tables without it still compile', () => {
+	it('an empty cell (a new row) is hold for no_movement and credit otherwise; a table without the column keeps crediting', () => {
 		const t = tables([
-			{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', sellable: true },
-			{ disposition: 'Missing Item', action: 'no_movement' },
+			{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1', credit: null },
+			{ disposition: 'Missing Item', action: 'no_movement', credit: null },
 			{ disposition: 'Wrong item returned', action: 'no_movement', credit: '' },
+			{ disposition: 'Old Missing', action: 'no_movement' },
 		]);
 		expect(t.dispositions.get('grade a')?.credit).toBe('credit');
 		expect(t.dispositions.get('missing item')?.credit).toBe('hold');
 		expect(t.dispositions.get('wrong item returned')?.credit).toBe('hold');
+		expect(t.dispositions.get('old missing')?.credit).toBe('credit');
 	});
 
 	it('takes credit, no_credit or hold as finance writes them, and names the row and field of anything else', () => {
@@ -124,7 +126,7 @@ describe('the line action rule', () => {
 	it('is applied by mapReturn on each line’s first action', () => {
 		const t = tables([
 			{ disposition: 'Grade A', action: 'restock', siteId: '1', locationId: 'A1' },
-			{ disposition: 'Missing Item', action: 'no_movement' },
+			{ disposition: 'Missing Item', action: 'no_movement', credit: '' },
 		]);
 		const ret = makeReturn('R1', [
 			{ sku: 'A', disposition: 'Grade A', reasons: ['Too small'] },

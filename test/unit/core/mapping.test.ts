@@ -280,7 +280,7 @@ describe('mapReturn', () => {
 				matchedDisposition: 'Grade A',
 				matchedBy: 'exact',
 				reasonMatchedBy: 'exact',
-					credit: 'credit',
+				credit: 'credit',
 				creditBy: 'disposition',
 				lineAction: null,
 			},
@@ -294,7 +294,7 @@ describe('mapReturn', () => {
 				matchedDisposition: 'Damaged',
 				matchedBy: 'exact',
 				reasonMatchedBy: 'exact',
-					credit: 'credit',
+				credit: 'credit',
 				creditBy: 'disposition',
 				lineAction: null,
 			},
@@ -308,8 +308,8 @@ describe('mapReturn', () => {
 				matchedDisposition: 'Missing',
 				matchedBy: 'exact',
 				reasonMatchedBy: 'exact',
-					// nothing came back: a no_movement row without a credit column holds the credit for finance
-				credit: 'hold',
+				// a table without the credit column (from before the policy) keeps crediting
+				credit: 'credit',
 				creditBy: 'disposition',
 				lineAction: null,
 			},

@@ -195,7 +195,7 @@ describe('Product', () => {
 
 		test('one look-up of the distinct codes; whole returns pass or fail; exceptions per bad line with payload', async () => {
 			const { out, fake } = await run(
-				{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+				{ resource: 'product', operation: 'validateSkus', mappingType: 1, discontinued: 'notice' },
 				[good, archived, unknownAndGift, { sku: 'TSHIRT-RED-M' }, { foo: 1 }],
 			);
 			expect(fake.calls.getProducts).toBe(1);

@@ -102,8 +102,46 @@ export type MappedLine = z.infer<typeof MappedLineSchema>;
 
 export const MappedReturnSchema = NormalisedReturnSchema.extend({
 	lines: z.array(MappedLineSchema).min(1, 'a return needs at least one line'),
+	/**
+	 * A return carrying problems (core/carriedReturn.ts) is never a mapped return, even when every
+	 * line mapped: nothing moves stock or credits it until its problems are fixed and it is replayed.
+	 */
+	problems: z
+		.array(z.unknown())
+		.max(
+			0,
+			'the return carries problems (passed on by Returns Mapping or Validate SKUs): it never moves stock or gets credited; Apply Return Stock Moves reports them',
+		)
+		.optional(),
 });
 export type MappedReturn = z.infer<typeof MappedReturnSchema>;
+
+/**
+ * What is known of a line that did not map, in a return passed on with its problems
+ * (core/carriedReturn.ts): its Khaos stock code, and its stock action when only the reason failed.
+ * It has no reason id, no matched row and no sellable flag, so it can never pass as a LineMapping
+ * and no stock move can be made of it.
+ */
+export const PartialMappingSchema = z.object({
+	/** The Khaos stock code (the ReBound SKU after any alias): what the SKU and order checks read. */
+	khaosSku: wireKey(255, 'khaosSku is empty'),
+	/** What did not map: the disposition (none, or not graded) and/or the reason. */
+	missing: z.array(z.enum(['disposition', 'reason'])).min(1),
+	/** The disposition row's stock action when the disposition mapped (only the reason did not), else null. */
+	action: z.enum(STOCK_ACTIONS).nullable(),
+	siteId: wireKey(50, 'siteId is empty').nullable(),
+	locationId: wireKey(50, 'locationId is empty').nullable(),
+});
+export type PartialMapping = z.infer<typeof PartialMappingSchema>;
+
+/** A line of a return carried on with its problems: a full mapping, or what is known of it. */
+export const CarriedLineSchema = ReturnLineSchema.extend({
+	mapping: z.union([LineMappingSchema, PartialMappingSchema]),
+});
+export type CarriedLine = z.infer<typeof CarriedLineSchema>;
+
+export const isPartialMapping = (m: LineMapping | PartialMapping): m is PartialMapping =>
+	'missing' in m;
 
 /** Validate an item arriving downstream of the mapping node (e.g. at the Khaos node). */
 export function validateMappedReturn(input: unknown): ValidationResult<MappedReturn> {
@@ -129,7 +167,12 @@ export interface UnmappedCode {
 
 export type MapResult =
 	| { ok: true; mapped: MappedReturn }
-	| { ok: false; unmapped: UnmappedCode[] };
+	| {
+			ok: false;
+			unmapped: UnmappedCode[];
+			/** Every line as far as it mapped (for a return passed on with its problems). */
+			lines: CarriedLine[];
+	  };
 
 export interface MapOptions {
 	/** What each line's ReBound action does to its credit (default DEFAULT_ACTION_POLICY). */
@@ -243,6 +286,7 @@ export function mapReturn(
 ): MapResult {
 	const unmapped: UnmappedCode[] = [];
 	const lines: MappedLine[] = [];
+	const carried: CarriedLine[] = [];
 	for (const line of ret.lines) {
 		const label = lineLabel(ret, line);
 		let disposition: DispositionMatch | null = null;
@@ -286,10 +330,25 @@ export function mapReturn(
 			});
 		}
 
-		if (disposition && reason) {
+		const khaosSku = resolveSku(line.sku, tables);
+		if (!disposition || !reason) {
+			carried.push({
+				...line,
+				mapping: {
+					khaosSku,
+					missing: [
+						...(disposition ? [] : ['disposition' as const]),
+						...(reason ? [] : ['reason' as const]),
+					],
+					action: disposition?.rule.action ?? null,
+					siteId: disposition?.rule.siteId ?? null,
+					locationId: disposition?.rule.locationId ?? null,
+				},
+			});
+		} else {
 			const rule = disposition.rule;
 			const lineAction = lineActionOf(line);
-			lines.push({
+			const mapped: MappedLine = {
 				...line,
 				disposition: line.disposition as string,
 				mapping: {
@@ -299,17 +358,19 @@ export function mapReturn(
 					// belt and braces: only an exact restock row can make stock sellable
 					sellable: rule.sellable && rule.action === 'restock' && disposition.matchedBy === 'exact',
 					reasonId: reason.rule.reasonId,
-					khaosSku: resolveSku(line.sku, tables),
+					khaosSku,
 					matchedDisposition: rule.disposition,
 					matchedBy: disposition.matchedBy,
 					reasonMatchedBy: reason.matchedBy,
 					...lineCredit(rule.credit, lineAction, options.actions),
 					lineAction,
 				},
-			});
+			};
+			lines.push(mapped);
+			carried.push(mapped);
 		}
 	}
-	if (unmapped.length > 0) return { ok: false, unmapped };
+	if (unmapped.length > 0) return { ok: false, unmapped, lines: carried };
 	return { ok: true, mapped: { ...ret, lines } };
 }
 

@@ -13,9 +13,24 @@
  *    Every problem of a return is reported at once and a return with any of them moves nothing.
  * Then one batched adjustment call moves what is left. Every batched call is isolated: a permanent
  * refusal splits the batch so only the culprit return fails (core/usecases/isolate.ts).
+ *
+ * A return that arrives carrying problems (core/carriedReturn.ts: passed on by Returns Mapping or
+ * Validate SKUs) goes through 1–3 as well, so its order problems are found in the same pass, and
+ * never moves anything: no move request is ever made for it. It comes out as all its exceptions,
+ * those it carried and its own. Its order is always looked up; every line is bounded that would
+ * move or, its disposition unmapped or not graded, may move once fixed; a line whose Khaos stock
+ * code is itself the problem (unknown_sku, archived_sku) is not checked against the order (an alias
+ * will change it).
  */
+import { linesWithSkuProblems, withoutProblems, type CarriedReturn } from '../carriedReturn';
 import { makeException, type ExceptionKind, type ReturnException } from '../exceptions';
-import type { MappedLine, MappedReturn } from '../mapping';
+import {
+	type CarriedLine,
+	type LineMapping,
+	type MappedLine,
+	type MappedReturn,
+	type PartialMapping,
+} from '../mapping';
 import type {
 	AppliedMove,
 	DescribeFailure,
@@ -53,8 +68,8 @@ export interface StockTarget {
 }
 
 /** Where a mapped line's unit goes: restock/quarantine always; write-off only into a given location; no_movement never. */
-export function targetOf(line: MappedLine): StockTarget | null {
-	const m = line.mapping;
+export function targetOf(line: Pick<MappedLine | CarriedLine, 'mapping'>): StockTarget | null {
+	const m: Pick<LineMapping | PartialMapping, 'action' | 'siteId' | 'locationId'> = line.mapping;
 	const moves = m.action === 'restock' || m.action === 'quarantine' || m.action === 'write_off';
 	return moves && m.siteId && m.locationId ? { siteId: m.siteId, locationId: m.locationId } : null;
 }
@@ -66,11 +81,13 @@ export interface HeldReturn {
 	lines: Array<{ stockCode: string; quantity: number }>;
 }
 
-export interface StockInput {
-	ret: MappedReturn;
-	/** The record as it arrived, kept on exception rows for replay. */
-	payload: unknown;
-}
+/**
+ * A mapped return (moves its stock), or a return carrying problems (core/carriedReturn.ts: checked,
+ * never moved). `payload` is the record as it arrived, kept on exception rows for replay.
+ */
+export type StockInput =
+	| { ret: MappedReturn; payload: unknown }
+	| { carried: CarriedReturn; payload: unknown };
 
 export interface ApplyStockOptions {
 	/** Text of the adjustment reason; the line's disposition is appended. */
@@ -109,16 +126,31 @@ export type StockOutcome =
 	| { ok: false; exceptions: ReturnException[] };
 
 interface LinePlan {
-	line: MappedLine;
+	/** Position in the return's lines (for field paths). */
+	index: number;
+	lineId: string;
+	quantity: number;
+	disposition: string | null;
+	/** The Khaos stock code (the mapping's khaosSku). */
+	stockCode: string;
+	/** The stock action; null when the line's disposition did not map (a carried return's line). */
+	action: LineMapping['action'] | null;
 	target: StockTarget | null;
 	reference: string;
 	/** The adjustment already applied for this line, if any. */
 	moved: AppliedMove | null;
+	/** The move to make: only ever set for a mapped return, never for a carried one. */
 	request: MoveRequest | null;
+	/** Checked against the order: it moves (request) or, in a carried return, would or may move. */
+	bounded: boolean;
 }
 
 interface Work {
-	input: StockInput;
+	ret: MappedReturn | CarriedReturn;
+	/** Kept on exception rows for replay (a carried return's without its problems). */
+	payload: unknown;
+	/** The problems a carried return arrived with; null for a mapped return (the only kind that moves). */
+	carried: ReturnException[] | null;
 	lines: LinePlan[];
 	problems: ReturnException[];
 	/** A call failed for this return: its exceptions replace everything else. */
@@ -134,30 +166,19 @@ export async function applyReturnStock(
 	describe: DescribeFailure,
 ): Promise<StockOutcome[]> {
 	const batchSize = options.batchSize ?? 50;
-	const work: Work[] = inputs.map((input) => ({
-		input,
-		problems: [],
-		failed: null,
-		lines: input.ret.lines.map((line) => ({
-			line,
-			target: targetOf(line),
-			reference: moveReference(input.ret.returnId, line.lineId),
-			moved: null,
-			request: null,
-		})),
-	}));
+	const work: Work[] = inputs.map(workOf);
 	const exceptionOf = (
 		w: Work,
 		kind: ExceptionKind,
 		message: string,
 		extra: Partial<Parameters<typeof makeException>[2]> = {},
 	) =>
-		makeException(kind, `Return ${w.input.ret.returnId}: ${message}`, {
+		makeException(kind, `Return ${w.ret.returnId}: ${message}`, {
 			stage: 'stock',
-			returnId: w.input.ret.returnId,
-			displayId: w.input.ret.displayId,
-			orderReference: w.input.ret.orderReference,
-			payload: w.input.payload,
+			returnId: w.ret.returnId,
+			displayId: w.ret.displayId,
+			orderReference: w.ret.orderReference,
+			payload: w.payload,
 			...extra,
 		});
 	const fail = (ws: Work[], failure: FailureInfo, what: string) => {
@@ -181,7 +202,7 @@ export async function applyReturnStock(
 		batchSize,
 		(ws) =>
 			port.getStockAdjustments({
-				prefixes: ws.map((w) => moveReferencePrefix(w.input.ret.returnId)),
+				prefixes: ws.map((w) => moveReferencePrefix(w.ret.returnId)),
 			}),
 		describe,
 	);
@@ -195,28 +216,29 @@ export async function applyReturnStock(
 
 	// 2. what each line would do now
 	for (const w of live()) {
+		const skuProblems = w.carried ? linesWithSkuProblems(w.carried) : new Set<string>();
 		for (const p of w.lines) {
-			if (p.moved) {
+			if (p.moved && p.action !== null) {
 				const same =
 					p.target &&
 					lower(p.target.siteId) === lower(p.moved.siteId) &&
 					lower(p.target.locationId) === lower(p.moved.locationId);
-				const sameQuantity = p.moved.quantity === p.line.quantity;
+				const sameQuantity = p.moved.quantity === p.quantity;
 				if ((!same || !sameQuantity) && options.changedAfterMove !== 'continue') {
 					const to = p.target
 						? `site ${p.target.siteId} location ${p.target.locationId}`
-						: `no movement (${p.line.mapping.action})`;
+						: `no movement (${p.action})`;
 					const what = !same
-						? `was re-graded to "${p.line.disposition}"`
-						: `now says ${p.line.quantity} unit(s)`;
+						? `was re-graded to "${p.disposition}"`
+						: `now says ${p.quantity} unit(s)`;
 					w.problems.push(
 						exceptionOf(
 							w,
 							'regraded_after_move',
-							`line ${p.line.lineId} (SKU ${p.line.mapping.khaosSku}) ${what} after ${p.moved.quantity} unit(s) moved into site ${p.moved.siteId} location ${p.moved.locationId} (reference ${p.moved.reference}); it now maps to ${to}${sameQuantity ? '' : ` for ${p.line.quantity} unit(s)`}. Nothing was moved.`,
+							`line ${p.lineId} (SKU ${p.stockCode}) ${what} after ${p.moved.quantity} unit(s) moved into site ${p.moved.siteId} location ${p.moved.locationId} (reference ${p.moved.reference}); it now maps to ${to}${sameQuantity ? '' : ` for ${p.quantity} unit(s)`}. Nothing was moved.`,
 							{
-								sku: p.line.mapping.khaosSku,
-								lineId: p.line.lineId,
+								sku: p.stockCode,
+								lineId: p.lineId,
 								code: p.moved.reference,
 								details: {
 									fromSiteId: p.moved.siteId,
@@ -224,22 +246,28 @@ export async function applyReturnStock(
 									toSiteId: p.target?.siteId ?? null,
 									toLocationId: p.target?.locationId ?? null,
 									quantity: p.moved.quantity,
-									newQuantity: p.line.quantity,
-									disposition: p.line.disposition,
+									newQuantity: p.quantity,
+									disposition: p.disposition,
 								},
 							},
 						),
 					);
 				}
+			} else if (p.moved) {
+				// a carried line whose disposition did not map: where it would go now is unknown
+			} else if (w.carried) {
+				// never a request: checked against the order when it would move, or may once its disposition maps
+				p.bounded = (p.target !== null || p.action === null) && !skuProblems.has(p.lineId);
 			} else if (p.target) {
 				p.request = {
-					stockCode: p.line.mapping.khaosSku,
+					stockCode: p.stockCode,
 					siteId: p.target.siteId,
 					locationId: p.target.locationId,
-					adjustBy: p.line.quantity,
-					reason: `${options.reasonText} (${p.line.disposition})`.slice(0, 100),
+					adjustBy: p.quantity,
+					reason: `${options.reasonText} (${p.disposition})`.slice(0, 100),
 					reference: p.reference,
 				};
+				p.bounded = true;
 			}
 		}
 	}
@@ -248,8 +276,10 @@ export async function applyReturnStock(
 	if (options.checkOrder !== false)
 		await checkOrders(port, work, options, describe, exceptionOf, fail);
 
-	// 4. one batched call for every move of every return without a problem
-	const moving = live().filter((w) => w.problems.length === 0 && w.lines.some((p) => p.request));
+	// 4. one batched call for every move of every mapped return without a problem
+	const moving = live().filter(
+		(w) => !w.carried && w.problems.length === 0 && w.lines.some((p) => p.request),
+	);
 	const results = new Map<string, MoveResult>();
 	const applied = await isolateInChunks(moving, batchSize, (ws) => adjustAll(port, ws), describe);
 	for (const part of applied) {
@@ -259,6 +289,13 @@ export async function applyReturnStock(
 
 	return work.map((w): StockOutcome => {
 		if (w.failed) return { ok: false, exceptions: w.failed };
+		if (w.carried) {
+			const payload = JSON.stringify(w.payload);
+			return {
+				ok: false,
+				exceptions: [...w.carried.map((p) => ({ ...p, payload })), ...w.problems],
+			};
+		}
 		if (w.problems.length) return { ok: false, exceptions: w.problems };
 		const rejected: ReturnException[] = [];
 		const lines = w.lines.map((p): LineStockMove => {
@@ -281,7 +318,7 @@ export async function applyReturnStock(
 				rejected.push(
 					exceptionOf(w, 'khaos_rejected', why, {
 						sku: p.request.stockCode,
-						lineId: p.line.lineId,
+						lineId: p.lineId,
 						code: p.reference,
 						details: { siteId: p.request.siteId, locationId: p.request.locationId },
 					}),
@@ -303,6 +340,34 @@ export async function applyReturnStock(
 	});
 }
 
+function workOf(input: StockInput): Work {
+	const carried = 'carried' in input;
+	const ret = carried ? input.carried : input.ret;
+	const lines = (ret.lines as Array<MappedLine | CarriedLine>).map(
+		(line, index): LinePlan => ({
+			index,
+			lineId: line.lineId,
+			quantity: line.quantity,
+			disposition: line.disposition,
+			stockCode: line.mapping.khaosSku,
+			action: line.mapping.action,
+			target: targetOf(line),
+			reference: moveReference(ret.returnId, line.lineId),
+			moved: null,
+			request: null,
+			bounded: false,
+		}),
+	);
+	return {
+		ret,
+		payload: carried ? withoutProblems(input.payload) : input.payload,
+		carried: carried ? input.carried.problems : null,
+		lines,
+		problems: [],
+		failed: null,
+	};
+}
+
 function moveJson(
 	p: LinePlan,
 	result: LineResult,
@@ -314,7 +379,7 @@ function moveJson(
 	r?: MoveResult,
 ): LineStockMove {
 	return {
-		lineId: p.line.lineId,
+		lineId: p.lineId,
 		result,
 		applied: result === 'applied' ? (r?.applied ?? false) : false,
 		duplicate: result === 'duplicate',
@@ -329,7 +394,7 @@ function moveJson(
 
 /** The return's lines that Khaos has already moved: by their reference, or (older references by position) by SKU. */
 function matchApplied(w: Work, applied: AppliedMove[]): void {
-	const returnId = w.input.ret.returnId;
+	const returnId = w.ret.returnId;
 	const byRef = new Map(applied.map((a) => [a.reference, a]));
 	for (const p of w.lines) p.moved = byRef.get(p.reference) ?? null;
 	const claimed = new Set(w.lines.map((p) => p.moved?.reference));
@@ -337,9 +402,7 @@ function matchApplied(w: Work, applied: AppliedMove[]): void {
 		(a) => !claimed.has(a.reference) && isPositionalReference(a.reference, returnId),
 	);
 	for (const a of positional) {
-		const p = w.lines.find(
-			(x) => !x.moved && lower(x.line.mapping.khaosSku) === lower(a.stockCode),
-		);
+		const p = w.lines.find((x) => !x.moved && lower(x.stockCode) === lower(a.stockCode));
 		if (p) p.moved = a;
 	}
 }
@@ -370,10 +433,11 @@ async function checkOrders(
 	exceptionOf: ExceptionOf,
 	fail: (ws: Work[], failure: FailureInfo, what: string) => void,
 ): Promise<void> {
-	const needs = work.filter((w) => !w.failed && w.lines.some((p) => p.request));
+	// a carried return's order is always looked up: order_not_found is one of its problems too
+	const needs = work.filter((w) => !w.failed && (w.carried || w.lines.some((p) => p.bounded)));
 	const refs = [
 		...new Map(
-			needs.map((w) => [lower(w.input.ret.orderReference), w.input.ret.orderReference.trim()]),
+			needs.map((w) => [lower(w.ret.orderReference), w.ret.orderReference.trim()]),
 		).values(),
 	];
 	const orders = new Map<string, OrderForStock>();
@@ -392,7 +456,7 @@ async function checkOrders(
 	// units of an order+SKU taken: by returns held outside the batch, then by each return of the batch in order
 	const taken = new Map<string, number>();
 	const key = (order: string, sku: string) => `${lower(order)}\u0000${lower(sku)}`;
-	const inBatch = new Set(work.map((w) => w.input.ret.returnId));
+	const inBatch = new Set(work.map((w) => w.ret.returnId));
 	for (const h of options.held ?? []) {
 		if (inBatch.has(h.returnId)) continue;
 		for (const l of h.lines)
@@ -410,13 +474,13 @@ async function checkOrders(
 		for (const p of w.lines) {
 			if (!p.moved || countedRefs.has(p.moved.reference)) continue;
 			countedRefs.add(p.moved.reference);
-			const k = key(w.input.ret.orderReference, p.moved.stockCode);
+			const k = key(w.ret.orderReference, p.moved.stockCode);
 			taken.set(k, (taken.get(k) ?? 0) + p.moved.quantity);
 		}
 	}
 
 	for (const w of needs) {
-		const ret = w.input.ret;
+		const ret = w.ret;
 		const failure = failedRefs.get(lower(ret.orderReference));
 		if (failure) {
 			fail([w], failure, `looking up the original order "${ret.orderReference}" in Khaos`);
@@ -439,18 +503,19 @@ async function checkOrders(
 		}
 		const wants = new Map<string, { stockCode: string; quantity: number; lines: LinePlan[] }>();
 		for (const p of w.lines) {
-			if (!p.request || countedRefs.has(p.reference)) continue;
-			const k = lower(p.request.stockCode);
-			const entry = wants.get(k) ?? { stockCode: p.request.stockCode, quantity: 0, lines: [] };
-			entry.quantity += p.request.adjustBy;
+			if (!p.bounded || countedRefs.has(p.reference)) continue;
+			const k = lower(p.stockCode);
+			const entry = wants.get(k) ?? { stockCode: p.stockCode, quantity: 0, lines: [] };
+			entry.quantity += p.quantity;
 			entry.lines.push(p);
 			wants.set(k, entry);
 		}
 		const claims: Array<[string, number]> = [];
 		for (const [sku, want] of wants) {
 			const orderLines = order.lines.filter((l) => lower(l.stockCode) === sku);
-			const lineIds = want.lines.map((p) => p.line.lineId).join(', ');
-			const field = `lines[${w.input.ret.lines.indexOf(want.lines[0].line)}].sku`;
+			const first = want.lines[0];
+			const lineIds = want.lines.map((p) => p.lineId).join(', ');
+			const field = `lines[${first.index}].sku`;
 			if (orderLines.length === 0) {
 				w.problems.push(
 					exceptionOf(
@@ -459,7 +524,7 @@ async function checkOrders(
 						`SKU ${want.stockCode} (line ${lineIds}) is not on the original order ${order.associatedRef}, so no stock was moved`,
 						{
 							sku: want.stockCode,
-							lineId: want.lines[0].line.lineId,
+							lineId: first.lineId,
 							field,
 							code: order.associatedRef,
 						},
@@ -476,11 +541,11 @@ async function checkOrders(
 					exceptionOf(
 						w,
 						'quantity_exceeds_sold',
-						`${want.quantity} unit(s) of SKU ${want.stockCode} (line ${lineIds}) would move, but order ${order.associatedRef} sold ${sold}, ${returned} already returned in Khaos and ${held} moved or held by returns in progress: at most ${available}. Nothing was moved`,
+						`${want.quantity} unit(s) of SKU ${want.stockCode} (line ${lineIds}) ${w.carried ? 'are returned' : 'would move'}, but order ${order.associatedRef} sold ${sold}, ${returned} already returned in Khaos and ${held} moved or held by returns in progress: at most ${available}. Nothing was moved`,
 						{
 							sku: want.stockCode,
-							lineId: want.lines[0].line.lineId,
-							field: `lines[${w.input.ret.lines.indexOf(want.lines[0].line)}].quantity`,
+							lineId: first.lineId,
+							field: `lines[${first.index}].quantity`,
 							code: order.associatedRef,
 							details: {
 								requested: want.quantity,
@@ -496,7 +561,8 @@ async function checkOrders(
 			}
 			claims.push([key(ret.orderReference, sku), want.quantity]);
 		}
-		if (w.problems.length) continue;
+		// a carried return moves nothing, so it takes no units from the returns after it
+		if (w.problems.length || w.carried) continue;
 		for (const [k, n] of claims) taken.set(k, (taken.get(k) ?? 0) + n);
 		for (const p of w.lines) if (p.request) countedRefs.add(p.reference);
 	}

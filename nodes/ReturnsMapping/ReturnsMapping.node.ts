@@ -6,105 +6,62 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { makeException, type ReturnException } from '../../core/exceptions';
+import { carryUnmapped } from '../../core/carriedReturn';
 import {
 	checkCodes,
-	compileActionPolicy,
-	compileTables,
-	formatTableIssue,
 	mapReturn,
 	unmappedToExceptions,
-	type ActionPolicy,
 	type CodeInput,
 	type CompiledTables,
-	type RawTables,
 } from '../../core/mapping';
 import { recordLabel, validateReturn, type NormalisedReturn } from '../../core/returnModel';
-import { returnsMappingProperties, type TableSource } from './ReturnsMappingDescription';
+import { returnsMappingProperties } from './ReturnsMappingDescription';
+import {
+	invalidInput,
+	readActionPolicy,
+	readTables,
+	returnFromItem,
+	unexpected,
+} from './mappingInput';
 
-const TABLES: Array<{ key: keyof RawTables; prefix: string }> = [
-	{ key: 'dispositions', prefix: 'disposition' },
-	{ key: 'reasons', prefix: 'reason' },
-	{ key: 'skuAliases', prefix: 'skuAlias' },
-];
+type Outputs = [mapped: INodeExecutionData[], unmapped: INodeExecutionData[]];
 
-/** Read the three tables (once, from the first item) and compile them; a bad table fails the node loudly. */
-function readTables(ctx: IExecuteFunctions, requireRows: boolean): CompiledTables {
-	const raw: RawTables = {};
-	for (const { key, prefix } of TABLES) {
-		const source = ctx.getNodeParameter(`${prefix}Source`, 0, 'define') as TableSource;
-		if (source === 'json') {
-			raw[key] = ctx.getNodeParameter(`${prefix}Json`, 0, '[]');
-		} else {
-			const collection = ctx.getNodeParameter(`${prefix}Rows`, 0, {}) as { rows?: IDataObject[] };
-			const rows = collection.rows ?? [];
-			// the row editor names the action column stockAction (see ReturnsMappingDescription)
-			raw[key] =
-				key === 'dispositions'
-					? rows.map(({ stockAction, ...row }) => ({ ...row, action: row.action ?? stockAction }))
-					: rows;
+/** Check Mappings: every code seen without an exact mapping, on the Unmapped output. */
+function checkMappings(items: INodeExecutionData[], tables: CompiledTables): Outputs {
+	const unmapped: INodeExecutionData[] = [];
+	const inputs: Array<NormalisedReturn | CodeInput> = [];
+	const origin: number[] = [];
+	items.forEach((item, itemIndex) => {
+		const carried = returnFromItem(item.json);
+		if (!carried.ok) {
+			unmapped.push(invalidInput(item.json, carried.message, 'payload', itemIndex));
+			return;
 		}
-	}
-	const compiled = compileTables(raw, { requireRows });
-	if (!compiled.ok) {
-		throw new NodeOperationError(ctx.getNode(), compiled.message, {
-			description: compiled.issues.map(formatTableIssue).join('\n'),
-			itemIndex: 0,
+		const json = carried.value;
+		if (Array.isArray(json.lines)) {
+			const valid = validateReturn(json);
+			if (!valid.ok) {
+				unmapped.push(invalidInput(json, valid.message, valid.issues[0]?.field ?? null, itemIndex));
+				return;
+			}
+			inputs.push(valid.value);
+		} else if (json.code !== undefined || json.codes !== undefined) {
+			inputs.push(json as CodeInput);
+		} else {
+			const message = `${recordLabel(json)} is invalid: expected a normalised return (lines) or an item with a code or codes field`;
+			unmapped.push(invalidInput(json, message, 'lines', itemIndex));
+			return;
+		}
+		origin.push(itemIndex);
+	});
+	for (const entry of checkCodes(inputs, tables)) {
+		const { inputIndexes, ...json } = entry;
+		unmapped.push({
+			json: json as unknown as IDataObject,
+			pairedItem: inputIndexes.map((i) => ({ item: origin[i] })),
 		});
 	}
-	return compiled.tables;
-}
-
-/** Finance's rule per line action (Refund, Exchange …); a bad rule fails the node naming it. */
-function readActionPolicy(ctx: IExecuteFunctions): ActionPolicy {
-	const p = ctx.getNodeParameter('lineActions', 0, {}) as IDataObject;
-	const rules = ((p.rules as IDataObject | undefined)?.rule as IDataObject[] | undefined) ?? [];
-	const compiled = compileActionPolicy({ rules, other: p.other, none: p.none });
-	if (!compiled.ok) throw new NodeOperationError(ctx.getNode(), compiled.message, { itemIndex: 0 });
-	return compiled.policy;
-}
-
-/**
- * The return an item carries: the item itself (a normalised return), or the JSON in its `payload`
- * field (an inbox row of the intake template), so the processor needs no parse step (and no n8n
- * expression per row) in front of this node.
- */
-export function returnFromItem(
-	json: IDataObject,
-): { ok: true; value: IDataObject } | { ok: false; message: string } {
-	if (Array.isArray(json.lines) || typeof json.payload !== 'string')
-		return { ok: true, value: json };
-	try {
-		const parsed: unknown = JSON.parse(json.payload);
-		if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
-			return { ok: true, value: parsed as IDataObject };
-		return { ok: false, message: `${recordLabel(json)}: payload is not a JSON object` };
-	} catch (error) {
-		return {
-			ok: false,
-			message: `${recordLabel(json)}: payload is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
-		};
-	}
-}
-
-function invalidInput(json: IDataObject, message: string, field: string | null): ReturnException {
-	const id = json.returnId;
-	return makeException('invalid_payload', message, {
-		stage: 'mapping',
-		returnId: typeof id === 'string' || typeof id === 'number' ? String(id) : null,
-		field,
-		payload: json,
-	});
-}
-
-function unexpected(json: IDataObject, error: unknown): IDataObject {
-	const message = error instanceof Error ? error.message : String(error);
-	const ex = invalidInput(
-		json,
-		`${recordLabel(json)}: unexpected error while mapping: ${message}`,
-		null,
-	);
-	return { ...ex, owner: 'tech', error: message } as unknown as IDataObject;
+	return [[], unmapped];
 }
 
 export class ReturnsMapping implements INodeType {
@@ -127,104 +84,46 @@ export class ReturnsMapping implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const mapped: INodeExecutionData[] = [];
-		const unmapped: INodeExecutionData[] = [];
-		if (items.length === 0) return [mapped, unmapped];
+		if (items.length === 0) return [[], []];
 
 		const operation = this.getNodeParameter('operation', 0, 'map') as string;
 		const tables = readTables(this, operation === 'map');
-
-		if (operation === 'check') {
-			const inputs: Array<NormalisedReturn | CodeInput> = [];
-			const origin: number[] = [];
-			items.forEach((item, itemIndex) => {
-				const carried = returnFromItem(item.json);
-				if (!carried.ok) {
-					unmapped.push({
-						json: invalidInput(item.json, carried.message, 'payload') as unknown as IDataObject,
-						pairedItem: { item: itemIndex },
-					});
-					return;
-				}
-				const json = carried.value;
-				if (Array.isArray(json.lines)) {
-					const valid = validateReturn(json);
-					if (!valid.ok) {
-						unmapped.push({
-							json: invalidInput(
-								json,
-								valid.message,
-								valid.issues[0]?.field ?? null,
-							) as unknown as IDataObject,
-							pairedItem: { item: itemIndex },
-						});
-						return;
-					}
-					inputs.push(valid.value);
-				} else if (json.code !== undefined || json.codes !== undefined) {
-					inputs.push(json as CodeInput);
-				} else {
-					unmapped.push({
-						json: invalidInput(
-							json,
-							`${recordLabel(json)} is invalid: expected a normalised return (lines) or an item with a code or codes field`,
-							'lines',
-						) as unknown as IDataObject,
-						pairedItem: { item: itemIndex },
-					});
-					return;
-				}
-				origin.push(itemIndex);
-			});
-			for (const entry of checkCodes(inputs, tables)) {
-				const { inputIndexes, ...json } = entry;
-				unmapped.push({
-					json: json as unknown as IDataObject,
-					pairedItem: inputIndexes.map((i) => ({ item: origin[i] })),
-				});
-			}
-			return [mapped, unmapped];
-		}
+		if (operation === 'check') return checkMappings(items, tables);
 
 		const actions = readActionPolicy(this);
+		// pass on: a return that did not map goes out on Mapped carrying its problems, so the SKU and
+		// order checks downstream report every problem at once (core/carriedReturn.ts)
+		const passOn = this.getNodeParameter('unmappedReturns', 0, 'route') === 'passOn';
+		const [mapped, unmapped]: Outputs = [[], []];
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			const pairedItem = { item: itemIndex };
 			const carried = returnFromItem(items[itemIndex].json);
 			if (!carried.ok) {
-				unmapped.push({
-					json: invalidInput(
-						items[itemIndex].json,
-						carried.message,
-						'payload',
-					) as unknown as IDataObject,
-					pairedItem,
-				});
+				unmapped.push(invalidInput(items[itemIndex].json, carried.message, 'payload', itemIndex));
 				continue;
 			}
 			const json = carried.value;
 			try {
 				const valid = validateReturn(json);
 				if (!valid.ok) {
-					unmapped.push({
-						json: invalidInput(
-							json,
-							valid.message,
-							valid.issues[0]?.field ?? null,
-						) as unknown as IDataObject,
-						pairedItem,
-					});
+					unmapped.push(
+						invalidInput(json, valid.message, valid.issues[0]?.field ?? null, itemIndex),
+					);
 					continue;
 				}
 				const result = mapReturn(valid.value, tables, { actions });
 				if (result.ok) {
 					mapped.push({ json: result.mapped as unknown as IDataObject, pairedItem });
+				} else if (passOn) {
+					const out = carryUnmapped(valid.value, result);
+					mapped.push({ json: out as unknown as IDataObject, pairedItem });
 				} else {
 					for (const ex of unmappedToExceptions(valid.value, result.unmapped))
 						unmapped.push({ json: ex as unknown as IDataObject, pairedItem });
 				}
 			} catch (error) {
 				if (this.continueOnFail()) {
-					unmapped.push({ json: unexpected(json, error), pairedItem });
+					unmapped.push(unexpected(json, error, itemIndex));
 					continue;
 				}
 				throw new NodeOperationError(this.getNode(), error as Error, { itemIndex });

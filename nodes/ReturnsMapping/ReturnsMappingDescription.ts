@@ -88,6 +88,29 @@ export const returnsMappingProperties: INodeProperties[] = [
 		default: 'map',
 	},
 	{
+		displayName: 'Unmapped Returns',
+		name: 'unmappedReturns',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { operation: ['map'] } },
+		options: [
+			{
+				name: 'Route to Unmapped Output',
+				value: 'route',
+				description: 'A return with any unmapped line goes to Unmapped, one exception per code',
+			},
+			{
+				name: 'Pass On With Their Problems (Checked Further Downstream)',
+				value: 'passOn',
+				description:
+					'It goes out on Mapped carrying its problems, so Validate SKUs and Apply Return Stock Moves report every problem at once; it never moves stock',
+			},
+		],
+		default: 'route',
+		description:
+			'Where a return with an unmapped disposition or reason, or an ungraded line, goes; see <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/mapping.md">docs/mapping.md</a>',
+	},
+	{
 		displayName:
 			'Unmapped codes never default to sellable stock. A "*" row is the default for anything unmatched and must not be sellable. Tables are read once per run, from the first item.',
 		name: 'notice',
@@ -281,6 +304,15 @@ export const returnsMappingProperties: INodeProperties[] = [
 						],
 					},
 				],
+			},
+			{
+				displayName: 'Action Rules (JSON)',
+				name: 'rulesJson',
+				type: 'string',
+				default: '',
+				placeholder: '[{"action":"Store credit","rule":"follow"}]',
+				description:
+					'More rules as a JSON list of { action, rule }, e.g. from the template values; they come after the rules above',
 			},
 			{
 				displayName: 'Other Actions',

@@ -1,5 +1,6 @@
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import * as mapping from '../../../core/mapping';
+import { CarriedReturnSchema } from '../../../core/carriedReturn';
 import { MappedReturnSchema } from '../../../core/mapping';
 import { ReturnsMapping } from '../../../nodes/ReturnsMapping/ReturnsMapping.node';
 import { mockExecuteContext, type MockExecuteOptions } from '../../helpers/mockExecuteContext';
@@ -160,6 +161,28 @@ describe('ReturnsMapping node: Map Returns', () => {
 			}
 		},
 	);
+
+	it('Unmapped Returns: Pass On sends a return that did not map out on Mapped carrying its problems (route is the default)', async () => {
+		const d = new ReturnsMapping().description.properties.find((p) => p.name === 'unmappedReturns');
+		expect(d).toMatchObject({ default: 'route', displayOptions: { show: { operation: ['map'] } } });
+		expect(d?.options?.map((o) => (o as { value: string }).value)).toEqual(['route', 'passOn']);
+
+		const [mapped, unmapped] = await run({
+			items: [good(), bad()],
+			params: { operation: 'map', ...defineParams, unmappedReturns: 'passOn' },
+		});
+		expect(unmapped).toEqual([]);
+		expect(mapped.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+		const [routed] = await run({ items: [good()], params: { operation: 'map', ...defineParams } });
+		expect(mapped[0].json).toEqual(routed[0].json);
+		const carried = CarriedReturnSchema.parse(mapped[1].json);
+		expect(MappedReturnSchema.safeParse(mapped[1].json).success).toBe(false);
+		expect(carried.problems.map((p) => [p.kind, p.lineId, p.code, p.payload])).toEqual([
+			['unmapped_disposition', 'R2:2', 'Mystery Grade', null],
+			['unmapped_reason', 'R2:2', 'Not as described', null],
+		]);
+		expect(carried.lines.map((l) => l.mapping.khaosSku)).toEqual(['HOODIE-GRY-L', 'JEANS-BLU-32']);
+	});
 
 	it('takes an inbox row (the normalised return as JSON in payload) like the return itself; a broken payload names the field', async () => {
 		const row = (ret: unknown, id: number) => ({

@@ -16,6 +16,12 @@ import {
 	type ExceptionStage,
 	type ReturnException,
 } from '../../core/exceptions';
+import {
+	isCarried,
+	releaseProblems,
+	validateCarriedReturn,
+	type CarriedReturn,
+} from '../../core/carriedReturn';
 import { validateMappedReturn, type MappedReturn } from '../../core/mapping';
 import { formatPence } from '../../core/money';
 import type { KhaosApi } from '../../transports/khaos/api';
@@ -136,30 +142,39 @@ export function recordException(
 	return makeException(kind, message, { stage, ...identityOf(json), ...extra, payload: json });
 }
 
-/** A mapped return read from each item: the valid ones, and an invalid_payload exception item for every other. */
+/**
+ * A mapped return read from each item: the valid ones, and an invalid_payload exception item for
+ * every other. A return carrying problems (core/carriedReturn.ts) is never a mapped one: with
+ * `carried` it is read as such (Apply Return Stock Moves checks it), otherwise its problems leave
+ * here as exception items.
+ */
 export function parseMappedReturns(
 	run: KhaosRun,
 	stage: ExceptionStage,
+	options: { carried?: boolean } = {},
 ): {
 	records: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn }>;
+	carried: Array<{ itemIndex: number; json: IDataObject; carried: CarriedReturn }>;
 	invalid: INodeExecutionData[];
 } {
 	const records: Array<{ itemIndex: number; json: IDataObject; ret: MappedReturn }> = [];
+	const carried: Array<{ itemIndex: number; json: IDataObject; carried: CarriedReturn }> = [];
 	const invalid: INodeExecutionData[] = [];
-	run.items.forEach((item, itemIndex) => {
-		const parsed = validateMappedReturn(item.json);
-		if (parsed.ok) records.push({ itemIndex, json: item.json, ret: parsed.value });
+	run.items.forEach(({ json }, itemIndex) => {
+		const isCarriedItem = isCarried(json);
+		const parsed = isCarriedItem ? validateCarriedReturn(json) : validateMappedReturn(json);
+		if (!parsed.ok) {
+			const field = parsed.issues[0]?.field ?? null;
+			const ex = recordException('invalid_payload', parsed.message, json, stage, { field });
+			invalid.push(exceptionItem(ex, itemIndex));
+		} else if (!isCarriedItem) records.push({ itemIndex, json, ret: parsed.value as MappedReturn });
+		else if (options.carried)
+			carried.push({ itemIndex, json, carried: parsed.value as CarriedReturn });
 		else
-			invalid.push(
-				exceptionItem(
-					recordException('invalid_payload', parsed.message, item.json, stage, {
-						field: parsed.issues[0]?.field ?? null,
-					}),
-					itemIndex,
-				),
-			);
+			for (const ex of releaseProblems(json, (parsed.value as CarriedReturn).problems))
+				invalid.push(exceptionItem(ex, itemIndex));
 	});
-	return { records, invalid };
+	return { records, carried, invalid };
 }
 
 export function money(pence: number): string {

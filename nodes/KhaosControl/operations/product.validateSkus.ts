@@ -2,11 +2,20 @@
  * Product → Validate SKUs: every SKU of the incoming returns (or items with a `sku`) exists in
  * Khaos, is not archived and is stock controlled; one batched look-up of the distinct codes.
  * Outputs: "Valid" (whole returns) and "Exceptions" (one per bad line, never a half-passed return).
+ * A return carrying problems (Returns Mapping's pass-on mode, core/carriedReturn.ts) is checked
+ * too: its problems and these leave together, or with Returns With Problems: Pass On it goes on to
+ * Valid carrying them all, so Apply Return Stock Moves checks its order and reports every problem.
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { carryProblems, releaseProblems, withoutProblems } from '../../../core/carriedReturn';
 import type { ReturnException } from '../../../core/exceptions';
-import { validateMappedReturn } from '../../../core/mapping';
-import { validateReturn, validateWith, wireKey } from '../../../core/returnModel';
+import {
+	judgeSkus,
+	skuRequestOf,
+	type DiscontinuedRule,
+	type SkuFinding,
+	type SkuRequest,
+} from '../../../core/skuCheck';
 import type { KhaosProduct } from '../../../transports/khaos/api';
 import {
 	exceptionItem,
@@ -21,91 +30,61 @@ import { mappingTypeProperty } from '../properties';
 import { productSummary } from './product.get';
 import { defineOperation, flags } from './types';
 
-interface CheckLine {
-	/** index in json.lines, or -1 for an item with a `sku` field */
-	index: number;
-	code: string;
-	lineId: string | null;
-	sku: string;
+interface Check extends SkuRequest {
+	itemIndex: number;
+	json: IDataObject;
 }
 
-/** The Khaos code of a line: the mapping's khaosSku when the return was mapped, else the SKU. */
-function lineCode(line: IDataObject): string {
-	const mapping = line.mapping as IDataObject | undefined;
-	const mapped = mapping && typeof mapping.khaosSku === 'string' ? mapping.khaosSku.trim() : '';
-	return mapped || String(line.sku ?? '').trim();
+function exceptionOf(
+	check: Check,
+	finding: SkuFinding,
+	blockDiscontinued: boolean,
+): ReturnException {
+	const { line } = finding;
+	return recordException(finding.kind, finding.message, check.json, 'validate', {
+		sku: line.code,
+		lineId: line.lineId,
+		code: line.code,
+		details: { reboundSku: line.sku },
+		...(finding.kind === 'discontinued_sku' ? { blocking: blockDiscontinued } : {}),
+	});
+}
+
+/** A return with no problem: its lines annotated with their products, on Valid. */
+function validJson(check: Check, products: Map<string, KhaosProduct>): IDataObject {
+	const discontinued: string[] = [];
+	const annotate = (json: IDataObject, code: string) => {
+		const p = products.get(code) as KhaosProduct;
+		if (p.discontinued) discontinued.push(p.stockCode);
+		return { ...json, product: productSummary(p), discontinued: p.discontinued };
+	};
+	const json = check.plain
+		? annotate(check.json, check.lines[0].code)
+		: {
+				...check.json,
+				lines: (check.json.lines as IDataObject[]).map((l, i) => annotate(l, check.lines[i].code)),
+			};
+	return { ...json, skuValidation: { valid: true, checked: check.lines.length, discontinued } };
 }
 
 async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	const valid: INodeExecutionData[] = [];
 	const exceptions: INodeExecutionData[] = [];
 	const mappingType = Number(run.ctx.getNodeParameter('mappingType', 0, 1));
-	const discontinuedRule = run.ctx.getNodeParameter('discontinued', 0, 'flag') as string;
+	const rule = run.ctx.getNodeParameter('discontinued', 0, 'flag') as string;
+	const discontinuedRule: DiscontinuedRule = rule === 'block' || rule === 'notice' ? rule : 'flag';
 	const blockDiscontinued = discontinuedRule === 'block';
+	const passOn = run.ctx.getNodeParameter('withProblems', 0, 'route') === 'passOn';
 
 	// 1. what each item asks for
-	const checks: Array<{ itemIndex: number; json: IDataObject; lines: CheckLine[] }> = [];
-	run.items.forEach((item, itemIndex) => {
-		const json = item.json;
-		if (Array.isArray(json.lines)) {
-			// a mapped return carries Khaos stock codes (SKU aliases) that go onto the wire too
-			const mapped = (json.lines as unknown[]).some(
-				(l) => typeof l === 'object' && l !== null && 'mapping' in l,
-			);
-			const parsed = mapped ? validateMappedReturn(json) : validateReturn(json);
-			if (!parsed.ok) {
-				exceptions.push(
-					exceptionItem(
-						recordException('invalid_payload', parsed.message, json, 'validate', {
-							field: parsed.issues[0]?.field ?? null,
-						}),
-						itemIndex,
-					),
-				);
-				return;
-			}
-			const lines = (json.lines as IDataObject[]).map((line, index) => ({
-				index,
-				code: lineCode(line),
-				lineId: typeof line.lineId === 'string' ? line.lineId : null,
-				sku: String(line.sku),
-			}));
-			checks.push({ itemIndex, json, lines });
-		} else if (typeof json.sku === 'string' && json.sku.trim() !== '') {
-			const sku = validateWith(wireKey(255, 'sku is empty'), lineCode(json), recordName(json));
-			if (!sku.ok) {
-				exceptions.push(
-					exceptionItem(
-						recordException(
-							'invalid_payload',
-							sku.message.replace('(root)', 'sku'),
-							json,
-							'validate',
-							{ field: 'sku' },
-						),
-						itemIndex,
-					),
-				);
-				return;
-			}
-			checks.push({
-				itemIndex,
-				json,
-				lines: [{ index: -1, code: lineCode(json), lineId: null, sku: json.sku }],
-			});
-		} else {
-			exceptions.push(
-				exceptionItem(
-					recordException(
-						'invalid_payload',
-						`${recordName(json)} is invalid: expected a return (lines) or an item with a sku field`,
-						json,
-						'validate',
-						{ field: 'lines' },
-					),
-					itemIndex,
-				),
-			);
+	const checks: Check[] = [];
+	run.items.forEach(({ json }, itemIndex) => {
+		const asked = skuRequestOf(json, recordName(json));
+		if (asked.ok) checks.push({ ...asked.request, itemIndex, json });
+		else {
+			const field = asked.field;
+			const ex = recordException('invalid_payload', asked.message, json, 'validate', { field });
+			exceptions.push(exceptionItem(ex, itemIndex));
 		}
 	});
 	if (checks.length === 0) return [valid, exceptions];
@@ -114,7 +93,7 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	// only the culprit item fails (core/usecases/isolate.ts)
 	const products = new Map<string, KhaosProduct>();
 	// (all items in one chunk: their codes are deduplicated across the whole run; the transport batches the codes)
-	const codesOf = (batch: typeof checks) => [
+	const codesOf = (batch: Check[]) => [
 		...new Set(batch.flatMap((c) => c.lines.map((l) => l.code))),
 	];
 	const looked = await isolateOrFail(
@@ -123,100 +102,37 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 		(batch) => run.api.getProducts(codesOf(batch), mappingType),
 		Math.max(1, checks.length),
 	);
-	const answered: typeof checks = [];
+	const answered: Check[] = [];
 	for (const part of looked) {
-		if ('failure' in part)
-			exceptions.push(
-				...failureExceptions(run, part.error, part.items, 'validate', 'the Khaos product look-up'),
-			);
-		else {
+		if ('failure' in part) {
+			// retried or replayed from the start: a carried return's problems are found again
+			const items = part.items.map((c) => ({ ...c, json: withoutProblems(c.json) }));
+			const what = 'the Khaos product look-up';
+			exceptions.push(...failureExceptions(run, part.error, items, 'validate', what));
+		} else {
 			for (const [code, p] of part.result) products.set(code, p);
 			answered.push(...part.items);
 		}
 	}
 
-	// 3. per item: all lines good → Valid; otherwise one exception per bad line, never half-passed
+	// 3. per item: all lines good → Valid, its notices beside it; otherwise every problem at once
+	// (those it carried too), as exceptions or (pass on) carried on to Valid; never half-passed
 	for (const check of answered) {
-		const problems: ReturnException[] = [];
-		const notices: ReturnException[] = [];
-		for (const line of check.lines) {
-			const p = products.get(line.code);
-			const ctx = {
-				sku: line.code,
-				lineId: line.lineId,
-				code: line.code,
-				details: { reboundSku: line.sku },
-			};
-			const where = line.lineId ? ` (line ${line.lineId})` : '';
-			if (!p) {
-				problems.push(
-					recordException(
-						'unknown_sku',
-						`${recordName(check.json)}: SKU ${line.code}${where} is not a Khaos product`,
-						check.json,
-						'validate',
-						ctx,
-					),
-				);
-			} else if (p.deleted) {
-				problems.push(
-					recordException(
-						'archived_sku',
-						`${recordName(check.json)}: SKU ${line.code}${where} is deleted (archived) in Khaos`,
-						check.json,
-						'validate',
-						ctx,
-					),
-				);
-			} else if (p.discontinued) {
-				// a notice beside the valid return, or (set to block) a problem that stops it
-				const ex = recordException(
-					'discontinued_sku',
-					`${recordName(check.json)}: SKU ${line.code}${where} is discontinued in Khaos${blockDiscontinued ? ': the return waits (Discontinued SKUs: block)' : ' and was let through (its stock moves by its grade)'}`,
-					check.json,
-					'validate',
-					{ ...ctx, blocking: blockDiscontinued },
-				);
-				if (blockDiscontinued) problems.push(ex);
-				else if (discontinuedRule === 'notice') notices.push(ex);
-			}
-			if (p && !p.deleted && !p.stockControlled) {
-				problems.push(
-					recordException(
-						'archived_sku',
-						`${recordName(check.json)}: SKU ${line.code}${where} is not stock controlled in Khaos`,
-						check.json,
-						'validate',
-						ctx,
-					),
-				);
-			}
-		}
-		if (problems.length) {
-			for (const ex of problems) exceptions.push(exceptionItem(ex, check.itemIndex));
-			continue;
-		}
-		const discontinued: string[] = [];
-		let json: IDataObject;
-		if (check.lines[0]?.index === -1) {
-			const p = products.get(check.lines[0].code) as KhaosProduct;
-			if (p.discontinued) discontinued.push(p.stockCode);
-			json = { ...check.json, product: productSummary(p), discontinued: p.discontinued };
+		const verdict = judgeSkus(recordName(check.json), check.lines, products, discontinuedRule);
+		const own = verdict.problems.map((f) => exceptionOf(check, f, blockDiscontinued));
+		const problems = [...check.carried, ...own];
+		if (problems.length === 0) {
+			valid.push(outputItem(validJson(check, products), check.itemIndex));
+			for (const f of verdict.notices)
+				exceptions.push(exceptionItem(exceptionOf(check, f, blockDiscontinued), check.itemIndex));
+		} else if (passOn && !check.plain) {
+			const skuValidation = { valid: own.length === 0, checked: check.lines.length };
+			const json = carryProblems({ ...check.json, skuValidation }, problems);
+			valid.push(outputItem(json as unknown as IDataObject, check.itemIndex));
 		} else {
-			const lines = (check.json.lines as IDataObject[]).map((line, i) => {
-				const p = products.get(check.lines[i].code) as KhaosProduct;
-				if (p.discontinued) discontinued.push(p.stockCode);
-				return { ...line, product: productSummary(p), discontinued: p.discontinued };
-			});
-			json = { ...check.json, lines };
+			for (const ex of releaseProblems(check.json, problems))
+				exceptions.push(exceptionItem(ex, check.itemIndex));
 		}
-		valid.push(
-			outputItem(
-				{ ...json, skuValidation: { valid: true, checked: check.lines.length, discontinued } },
-				check.itemIndex,
-			),
-		);
-		for (const ex of notices) exceptions.push(exceptionItem(ex, check.itemIndex));
 	}
 	return [valid, exceptions];
 }
@@ -254,6 +170,28 @@ export const productValidateSkus = defineOperation({
 				},
 			],
 			default: 'flag',
+		},
+		{
+			displayName: 'Returns With Problems',
+			name: 'withProblems',
+			type: 'options',
+			options: [
+				{
+					name: 'Route to Exceptions',
+					value: 'route',
+					description:
+						'Every problem of the return (those it arrived with too) goes to Exceptions, one item each',
+				},
+				{
+					name: 'Pass On (Checked Further Downstream)',
+					value: 'passOn',
+					description:
+						'The return goes on to Valid carrying its problems, so Apply Return Stock Moves checks its order too and reports them all; it never moves stock',
+				},
+			],
+			default: 'route',
+			description:
+				'Where a return with an unknown, archived or blocked SKU, or one passed on by Returns Mapping with its problems, goes',
 		},
 	],
 	flags: flags({ firstOutput: 'Valid' }),

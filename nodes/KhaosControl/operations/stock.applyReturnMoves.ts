@@ -1,7 +1,9 @@
 /**
  * Stock → Apply Return Stock Moves: a thin adapter of core/usecases/applyReturnStock.ts (what has
  * moved already, the order bound, one batched ImportStockAdjustments with references that make a
- * re-delivery move nothing twice). Outputs: "Moved" and "Exceptions".
+ * re-delivery move nothing twice). Outputs: "Moved" and "Exceptions". A return carrying problems
+ * (passed on by Returns Mapping or Validate SKUs) is checked against its order, never moved, and
+ * leaves as every problem it has, one exception item each.
  */
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { xmlIllegalChar } from '../../../core/returnModel';
@@ -9,6 +11,7 @@ import {
 	applyReturnStock,
 	heldFromRecords,
 	type LineStockMove,
+	type StockInput,
 	type StockOutcome,
 } from '../../../core/usecases/applyReturnStock';
 import { jsonList } from '../../shared/values';
@@ -35,12 +38,18 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 			`Adjustment Reason contains ${badReason}, a character XML cannot carry to Khaos`,
 		);
 
-	const { records, invalid: exceptions } = parseMappedReturns(run, 'stock');
+	// a return carrying problems is checked against its order too and leaves as all its exceptions
+	const parsed = parseMappedReturns(run, 'stock', { carried: true });
+	const exceptions = parsed.invalid;
+	const records: Array<{ itemIndex: number; json: IDataObject; input: StockInput }> = [
+		...parsed.records.map((r) => ({ ...r, input: { ret: r.ret, payload: r.json } })),
+		...parsed.carried.map((r) => ({ ...r, input: { carried: r.carried, payload: r.json } })),
+	].sort((a, b) => a.itemIndex - b.itemIndex);
 	let outcomes: StockOutcome[];
 	try {
 		outcomes = await applyReturnStock(
 			run.api,
-			records.map((r) => ({ ret: r.ret, payload: r.json })),
+			records.map((r) => r.input),
 			{
 				reasonText,
 				checkOrder: options.checkOrder !== false,

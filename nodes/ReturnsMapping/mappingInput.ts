@@ -32,10 +32,15 @@ export function readTables(ctx: IExecuteFunctions, requireRows: boolean): Compil
 		} else {
 			const collection = ctx.getNodeParameter(`${prefix}Rows`, 0, {}) as { rows?: IDataObject[] };
 			const rows = collection.rows ?? [];
-			// the row editor names the action column stockAction (see ReturnsMappingDescription)
+			// the row editor names the action column stockAction (see ReturnsMappingDescription); its
+			// rows always have the Credit column, so one left alone is an empty cell (decided by the action)
 			raw[key] =
 				key === 'dispositions'
-					? rows.map(({ stockAction, ...row }) => ({ ...row, action: row.action ?? stockAction }))
+					? rows.map(({ stockAction, ...row }) => ({
+							...row,
+							action: row.action ?? stockAction,
+							credit: row.credit ?? '',
+						}))
 					: rows;
 		}
 	}
@@ -52,7 +57,20 @@ export function readTables(ctx: IExecuteFunctions, requireRows: boolean): Compil
 /** Finance's rule per line action (Refund, Exchange …); a bad rule fails the node naming it. */
 export function readActionPolicy(ctx: IExecuteFunctions): ActionPolicy {
 	const p = ctx.getNodeParameter('lineActions', 0, {}) as IDataObject;
-	const rules = ((p.rules as IDataObject | undefined)?.rule as IDataObject[] | undefined) ?? [];
+	const rules: unknown[] = [
+		...(((p.rules as IDataObject | undefined)?.rule as IDataObject[] | undefined) ?? []),
+	];
+	// more rules as JSON (the templates' values file), after the rows above
+	if (typeof p.rulesJson === 'string' && p.rulesJson.trim() !== '') {
+		const more = parseJsonList(p.rulesJson);
+		if (!more)
+			throw new NodeOperationError(
+				ctx.getNode(),
+				'Credit by Line Action › Action Rules (JSON) must be a JSON list of { action, rule }',
+				{ itemIndex: 0 },
+			);
+		rules.push(...more);
+	}
 	const compiled = compileActionPolicy({ rules, other: p.other, none: p.none });
 	if (!compiled.ok) throw new NodeOperationError(ctx.getNode(), compiled.message, { itemIndex: 0 });
 	return compiled.policy;
@@ -112,4 +130,13 @@ export function unexpected(
 		itemIndex,
 	);
 	return { ...item, json: { ...item.json, owner: 'tech', error: message } };
+}
+
+function parseJsonList(text: string): unknown[] | null {
+	try {
+		const v: unknown = JSON.parse(text);
+		return Array.isArray(v) ? v : null;
+	} catch {
+		return null;
+	}
 }

@@ -452,3 +452,81 @@ describe('ReturnsMapping node: Check Mappings', () => {
 		]);
 	});
 });
+
+describe('ReturnsMapping node: credit policy', () => {
+	const withActions = (actions: Array<[string, string]>) => {
+		const ret = makeReturn('R7', [
+			{ sku: 'HOODIE-GRY-L', disposition: 'Grade A', reasons: ['Too small'] },
+			{ sku: 'MUG-WHT', disposition: 'Grade A', reasons: ['Too small'] },
+			{ sku: 'JEANS-BLU-32', disposition: 'Missing', reasons: ['Too small'] },
+		]);
+		actions.forEach(([action], i) => {
+			ret.lines[i].reasons = [{ reason: 'Too small', action, wish: '', additional: [] }];
+		});
+		return ret;
+	};
+	const creditsOf = (mapped: INodeExecutionData[]) =>
+		MappedReturnSchema.parse(mapped[0].json).lines.map((l) => [
+			l.mapping.credit,
+			l.mapping.creditBy,
+		]);
+
+	it('a Credit cell left empty in the row editor holds a no-movement grade; Exchange and other actions by the built-in rules', async () => {
+		const [mapped] = await run({
+			items: [withActions([['Exchange'], ['Store credit'], ['Refund']])],
+			params: { operation: 'map', ...defineParams },
+		});
+		expect(creditsOf(mapped)).toEqual([
+			['exchange', 'action'],
+			['hold', 'action'],
+			['hold', 'disposition'],
+		]);
+	});
+
+	it('takes rules from the rows and from the JSON list (after the rows), other actions and lines without one', async () => {
+		const [mapped] = await run({
+			items: [withActions([['Store credit'], ['Repair'], ['']])],
+			params: {
+				operation: 'map',
+				...defineParams,
+				dispositionRows: {
+					rows: defineParams.dispositionRows.rows.map((r) =>
+						r.disposition === 'Missing' ? { ...r, credit: 'credit' } : r,
+					),
+				},
+				lineActions: {
+					rules: { rule: [{ action: 'Store Credit', rule: 'hold' }] },
+					rulesJson: '[{"action":"store credit","rule":"follow"}]',
+					other: 'no_credit',
+					none: 'hold',
+				},
+			},
+		});
+		expect(creditsOf(mapped)).toEqual([
+			['credit', 'disposition'],
+			['no_credit', 'action'],
+			['hold', 'action'],
+		]);
+	});
+
+	it('a bad rule fails the node naming it', async () => {
+		await expect(
+			run({
+				items: [withActions([['Refund'], ['Refund'], ['Refund']])],
+				params: { operation: 'map', ...defineParams, lineActions: { rulesJson: '{"action":1}' } },
+			}),
+		).rejects.toThrow('Action Rules (JSON) must be a JSON list of { action, rule }');
+		await expect(
+			run({
+				items: [withActions([['Refund'], ['Refund'], ['Refund']])],
+				params: {
+					operation: 'map',
+					...defineParams,
+					lineActions: { rulesJson: '[{"action":"Repair","rule":"sometimes"}]' },
+				},
+			}),
+		).rejects.toThrow(
+			'Line action rule 1 ("Repair"): the rule must be one of follow, no_credit, hold, exchange',
+		);
+	});
+});

@@ -26,11 +26,11 @@ import { packageLoadErrors, type ApiClient, type N8nInstance } from '../../scrip
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
 import { sandboxClientValues } from '../../scripts/templates/sandboxValues';
-import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
+import type { KhaosSandbox } from '../../sandbox/khaos/server';
 import { DEFAULT_FIXTURE_PATH as KHAOS_FIXTURE } from '../../sandbox/khaos/fixture';
-import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
+import type { ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_FIXTURE_PATH as REBOUND_FIXTURE } from '../../sandbox/rebound/state';
-import { importClient, startStack, stopStack } from './stack';
+import { flowLookups, startFlowStack, stopFlowStack, type Row } from './flowStack';
 import {
 	envelope,
 	generateCorpus,
@@ -88,15 +88,21 @@ let webhookPath: string;
 const timings: Record<string, number> = {};
 const answers: string[] = [];
 
-const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
-const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
+const { tableId, workflowId } = flowLookups(
+	() => ({ report, api, n8n: n8n!, webhookPath }),
+	WEBHOOK_SECRET,
+);
 
-function clientValues(client: string, webhookId: string) {
+function clientValues(
+	client: string,
+	webhookId: string,
+	sandboxes: { khaos: KhaosSandbox; rebound: ReboundSandbox },
+) {
 	// the Khaos credential in basic-auth mode, its password read from the environment (a distinctive secret)
 	const v = sandboxClientValues({
 		client,
-		khaosUrl: khaos!.url,
-		reboundUrl: rebound!.url,
+		khaosUrl: sandboxes.khaos.url,
+		reboundUrl: sandboxes.rebound.url,
 		webhookId,
 		processEverySeconds: PROCESS_EVERY_SECONDS,
 		maxTransientAttempts: 2,
@@ -114,41 +120,35 @@ function clientValues(client: string, webhookId: string) {
 }
 
 beforeAll(async () => {
-	({ userFolder, installed, n8n, api } = await startStack('rk-e2e-bad-', log, timings));
-
 	const khaosFixture = JSON.parse(fs.readFileSync(KHAOS_FIXTURE, 'utf8'));
 	khaosFixture.auth = { mode: 'basic', username: KHAOS_USER, password: KHAOS_PASSWORD };
-	khaos = await startKhaosSandbox({ port: 0, fixture: khaosFixture });
 	const reboundFixture = JSON.parse(fs.readFileSync(REBOUND_FIXTURE, 'utf8'));
 	reboundFixture.credentials = { login: REBOUND_LOGIN, apiKey: REBOUND_API_KEY };
-	rebound = await startReboundSandbox({ port: 0, fixture: reboundFixture });
-
-	const t = Date.now();
 	const client = `E2E Bad ${RUN}`;
 	const webhookId = `e2e-bad-${RUN}`;
-	({ report, importLog } = await importClient(
-		{ n8n, api, userFolder },
-		client,
-		clientValues(client, webhookId),
-		{
-			E2E_REBOUND_API_KEY: REBOUND_API_KEY,
-			E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
-			E2E_KHAOS_PASSWORD: KHAOS_PASSWORD,
-		},
-	));
-	timings.importMs = Date.now() - t;
-	webhookPath = `${webhookId}/rebound`;
+	({ userFolder, installed, n8n, api, khaos, rebound, report, importLog, webhookPath } =
+		await startFlowStack({
+			folderPrefix: 'rk-e2e-bad-',
+			khaos: { fixture: khaosFixture },
+			rebound: { fixture: reboundFixture },
+			client,
+			webhookId,
+			values: (sandboxes) => clientValues(client, webhookId, sandboxes),
+			env: {
+				E2E_REBOUND_API_KEY: REBOUND_API_KEY,
+				E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
+				E2E_KHAOS_PASSWORD: KHAOS_PASSWORD,
+			},
+			log,
+			timings,
+		}));
 }, 25 * 60_000);
 
 afterAll(async () => {
-	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, () =>
-		log(`[e2e badInput] timings ${JSON.stringify(timings)}`),
-	);
+	await stopFlowStack({ n8n, khaos, rebound, userFolder, installed }, [], 'badInput', log, timings);
 }, 60_000);
 
 // ------------------------------------------------------------------ helpers
-
-type Row = Record<string, any>;
 
 async function allRows(key: string): Promise<Row[]> {
 	const out: Row[] = [];

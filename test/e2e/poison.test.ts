@@ -24,21 +24,15 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-	postWebhook,
-	startN8n,
-	type ApiClient,
-	type N8nInstance,
-} from '../../scripts/n8n/instance';
+import { startN8n, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
 import type { Runtime } from '../../scripts/n8n/runtime';
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
-import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
-import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
-import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
+import type { KhaosSandbox } from '../../sandbox/khaos/server';
+import type { ReboundSandbox } from '../../sandbox/rebound/server';
 import { startSmtpCatcher, type SmtpCatcher } from '../helpers/smtpCatcher';
-import { importClient, startStack, stopStack } from './stack';
+import { flowLookups, startFlowStack, stopFlowStack, type Row } from './flowStack';
 
 jest.setTimeout(300_000);
 
@@ -61,15 +55,16 @@ let importLog: string[] = [];
 let webhookPath: string;
 const timings: Record<string, number> = {};
 
-const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
-const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
+const { tableId, workflowId, rows, deliver } = flowLookups(
+	() => ({ report, api, n8n: n8n!, webhookPath }),
+	SANDBOX_REBOUND.webhookSecret,
+);
 const ids = Array.from({ length: COUNT }, (_, i) => 9000 + i);
 /** The kill test's returns: 9100–9104 good, 9105–9107 with a grade no mapping row knows. */
 const killIds = Array.from({ length: 8 }, (_, i) => 9100 + i);
 const unmapped = (id: number) => id >= 9105 && id < 9200;
 
 beforeAll(async () => {
-	({ runtime, userFolder, installed, n8n, api } = await startStack('rk-e2e-poison-', log, timings));
 	smtp = await startSmtpCatcher();
 	const fixture = JSON.parse(
 		fs.readFileSync(
@@ -85,18 +80,47 @@ beforeAll(async () => {
 		siteId: '1',
 		lines: [{ lineId: `${id}1`, stockCode: 'TSHIRT-RED-M', qty: 1, price: '40.00' }],
 	}));
-	khaos = await startKhaosSandbox({
-		port: 0,
-		fixture: { ...fixture, orders: [...(fixture.orders as unknown[]), ...orders] } as never,
-	});
-	khaos.faults.configure({ refuseMentioning: [`RB-${REFUSED}-`] });
-	rebound = await startReboundSandbox({ port: 0 });
 	const client = `E2E Poison ${randomBytes(3).toString('hex')}`;
 	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
+	({ runtime, userFolder, installed, n8n, api, khaos, rebound, report, importLog, webhookPath } =
+		await startFlowStack({
+			folderPrefix: 'rk-e2e-poison-',
+			khaos: {
+				fixture: { ...fixture, orders: [...(fixture.orders as unknown[]), ...orders] } as never,
+			},
+			client,
+			webhookId,
+			values: (sandboxes) => clientValues(client, webhookId, sandboxes),
+			env: {
+				E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
+				E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
+			},
+			log,
+			timings,
+		}));
+	khaos!.faults.configure({ refuseMentioning: [`RB-${REFUSED}-`] });
+}, 25 * 60_000);
+
+afterAll(async () => {
+	await stopFlowStack(
+		{ n8n, khaos, rebound, userFolder, installed },
+		[smtp],
+		'poison',
+		log,
+		timings,
+	);
+}, 60_000);
+
+/** The values: processing every 2 s, 50 a batch, rows stale after 1 min, alerts by e-mail to the catcher. */
+function clientValues(
+	client: string,
+	webhookId: string,
+	sandboxes: { khaos: KhaosSandbox; rebound: ReboundSandbox },
+) {
 	const values = sandboxClientValues({
 		client,
-		khaosUrl: khaos.url,
-		reboundUrl: rebound.url,
+		khaosUrl: sandboxes.khaos.url,
+		reboundUrl: sandboxes.rebound.url,
 		webhookId,
 		processEverySeconds: 2,
 		batchSize: COUNT,
@@ -113,7 +137,7 @@ beforeAll(async () => {
 		name: `SMTP catcher (${client})`,
 		data: {
 			host: '127.0.0.1',
-			port: smtp.port,
+			port: smtp!.port,
 			secure: false,
 			disableStartTls: true,
 			user: '',
@@ -121,27 +145,7 @@ beforeAll(async () => {
 		},
 	};
 	withAlerts.alerts = { emailFrom: 'returns@example.com', emailTo: 'ops@example.com' };
-	({ report, importLog } = await importClient({ n8n, api, userFolder }, client, values, {
-		E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
-		E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
-	}));
-	webhookPath = `${webhookId}/rebound`;
-}, 25 * 60_000);
-
-afterAll(async () => {
-	await stopStack({ n8n, sandboxes: [khaos, rebound, smtp], userFolder, installed }, () =>
-		log(`[e2e poison] timings ${JSON.stringify(timings)}`),
-	);
-}, 60_000);
-
-type Row = Record<string, any>;
-
-async function rows(key: string): Promise<Row[]> {
-	const res = await api.request(
-		'GET',
-		`/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`,
-	);
-	return (res?.data ?? []) as Row[];
+	return values;
 }
 
 function eventFor(id: number) {
@@ -170,17 +174,6 @@ function eventFor(id: number) {
 			],
 		},
 	};
-}
-
-async function deliver(event: unknown) {
-	const body = JSON.stringify(event);
-	const headers = signWebhookBody(
-		body,
-		SANDBOX_REBOUND.webhookSecret,
-		Date.now() / 1000,
-		DEFAULT_WEBHOOK_SETTINGS,
-	);
-	return postWebhook(n8n!.baseUrl, webhookPath, event, { headers });
 }
 
 describe('one bad record never stops the queue (real n8n, templates, strict Khaos)', () => {

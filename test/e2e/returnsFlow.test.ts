@@ -35,7 +35,6 @@ import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../scripts/n8n/runtime';
 import {
 	packageLoadErrors,
-	postWebhook,
 	startN8n,
 	waitForExecutions,
 	type ApiClient,
@@ -44,10 +43,9 @@ import {
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
-import { startKhaosSandbox, type KhaosSandbox } from '../../sandbox/khaos/server';
-import { startReboundSandbox, type ReboundSandbox } from '../../sandbox/rebound/server';
-import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../../transports/rebound/webhook';
-import { importClient, startStack, stopStack } from './stack';
+import type { KhaosSandbox } from '../../sandbox/khaos/server';
+import type { ReboundSandbox } from '../../sandbox/rebound/server';
+import { flowLookups, startFlowStack, stopFlowStack, type Row } from './flowStack';
 
 jest.setTimeout(180_000);
 
@@ -71,14 +69,20 @@ let importLog: string[] = [];
 let webhookPath: string;
 const timings: Record<string, number> = {};
 
-const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
-const workflowId = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
+const { tableId, workflowId, rows, deliver } = flowLookups(
+	() => ({ report, api, n8n: n8n!, webhookPath }),
+	REBOUND_SECRET,
+);
 
-function clientValues(client: string, webhookId: string) {
+function clientValues(
+	client: string,
+	webhookId: string,
+	sandboxes: { khaos: KhaosSandbox; rebound: ReboundSandbox },
+) {
 	return sandboxClientValues({
 		client,
-		khaosUrl: khaos!.url,
-		reboundUrl: rebound!.url,
+		khaosUrl: sandboxes.khaos.url,
+		reboundUrl: sandboxes.rebound.url,
 		webhookId,
 		processEverySeconds: PROCESS_EVERY_SECONDS,
 		// rows left processing are requeued after 1 min (the stall test below)
@@ -89,46 +93,34 @@ function clientValues(client: string, webhookId: string) {
 }
 
 beforeAll(async () => {
-	({ runtime, userFolder, installed, n8n, api } = await startStack('rk-e2e-flow-', log, timings));
-	khaos = await startKhaosSandbox({ port: 0 });
-	rebound = await startReboundSandbox({ port: 0 });
-
-	const t = Date.now();
 	const client = `E2E Flow ${randomBytes(3).toString('hex')}`;
 	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
-	({ report, importLog } = await importClient(
-		{ n8n, api, userFolder },
-		client,
-		clientValues(client, webhookId),
-		{
-			E2E_REBOUND_API_KEY: REBOUND_API_KEY,
-			E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET,
-		},
-	));
-	timings.importMs = Date.now() - t;
-	webhookPath = `${webhookId}/rebound`;
+	({ runtime, userFolder, installed, n8n, api, khaos, rebound, report, importLog, webhookPath } =
+		await startFlowStack({
+			folderPrefix: 'rk-e2e-flow-',
+			client,
+			webhookId,
+			values: (sandboxes) => clientValues(client, webhookId, sandboxes),
+			env: {
+				E2E_REBOUND_API_KEY: REBOUND_API_KEY,
+				E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET,
+			},
+			log,
+			timings,
+		}));
 }, 25 * 60_000);
 
 afterAll(async () => {
-	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, (n) => {
-		const rss = n.rssKb();
-		log(
-			`[e2e returnsFlow] timings ${JSON.stringify(timings)}; n8n RSS main ${(rss.main / 1024).toFixed(0)} MB, group ${(rss.group / 1024).toFixed(0)} MB`,
-		);
-	});
+	await stopFlowStack(
+		{ n8n, khaos, rebound, userFolder, installed },
+		[],
+		'returnsFlow',
+		log,
+		timings,
+	);
 }, 60_000);
 
 // ------------------------------------------------------------------ helpers
-
-type Row = Record<string, any>;
-
-async function rows(key: string): Promise<Row[]> {
-	const res = await api.request(
-		'GET',
-		`/data-tables/${encodeURIComponent(tableId(key))}/rows?limit=250`,
-	);
-	return (res?.data ?? []) as Row[];
-}
 
 /** Polls `check` until it returns a value (bounded); throws with the last state described. */
 async function waitFor<T>(
@@ -175,17 +167,6 @@ function eventFor(id: number, sequence: number, eventId = `evt_${randomBytes(8).
 		sequence,
 		data: rebound!.state.wire(r, false),
 	};
-}
-
-async function deliver(event: unknown) {
-	const body = JSON.stringify(event);
-	const headers = signWebhookBody(
-		body,
-		REBOUND_SECRET,
-		Date.now() / 1000,
-		DEFAULT_WEBHOOK_SETTINGS,
-	);
-	return postWebhook(n8n!.baseUrl, webhookPath, event, { headers });
 }
 
 const jeans = (loc: string) => khaos!.state.level('JEANS-BLU-32', '1', loc);

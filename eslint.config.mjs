@@ -25,9 +25,8 @@ export default [
 		// do not import n8n by design (layer 1 and 2): they throw typed errors
 		// (TransportError, TransientExhaustedError, KhaosFault …) that the retry
 		// logic classifies, and the node layer wraps them into NodeApiError /
-		// NodeOperationError with itemIndex. The HTTP seam in nodes/shared/n8nHttp.ts
-		// translates n8n's request errors into TransportError for the same reason.
-		files: ['core/**/*.ts', 'transports/**/*.ts', 'nodes/shared/n8nHttp.ts'],
+		// NodeOperationError with itemIndex. nodes/ and credentials/ have the rule on.
+		files: ['core/**/*.ts', 'transports/**/*.ts'],
 		rules: { '@n8n/community-nodes/require-node-api-error': 'off' },
 	},
 	...tseslint.config({

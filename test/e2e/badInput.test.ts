@@ -30,7 +30,13 @@ import type { KhaosSandbox } from '../../sandbox/khaos/server';
 import { DEFAULT_FIXTURE_PATH as KHAOS_FIXTURE } from '../../sandbox/khaos/fixture';
 import type { ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_FIXTURE_PATH as REBOUND_FIXTURE } from '../../sandbox/rebound/state';
-import { flowLookups, startFlowStack, stopFlowStack, type Row } from './flowStack';
+import {
+	flowLookups,
+	startFlowStack,
+	stopFlowStack,
+	type FlowClientBase,
+	type Row,
+} from './flowStack';
 import {
 	envelope,
 	generateCorpus,
@@ -93,17 +99,10 @@ const { tableId, workflowId } = flowLookups(
 	WEBHOOK_SECRET,
 );
 
-function clientValues(
-	client: string,
-	webhookId: string,
-	sandboxes: { khaos: KhaosSandbox; rebound: ReboundSandbox },
-) {
+function clientValues(base: FlowClientBase) {
 	// the Khaos credential in basic-auth mode, its password read from the environment (a distinctive secret)
 	const v = sandboxClientValues({
-		client,
-		khaosUrl: sandboxes.khaos.url,
-		reboundUrl: sandboxes.rebound.url,
-		webhookId,
+		...base,
 		processEverySeconds: PROCESS_EVERY_SECONDS,
 		maxTransientAttempts: 2,
 		khaos: {
@@ -112,8 +111,6 @@ function clientValues(
 			password: 'env:E2E_KHAOS_PASSWORD',
 			maxAttempts: 2,
 		},
-		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
-		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
 	v.credentials.rebound.data.login = REBOUND_LOGIN;
 	return v;
@@ -124,21 +121,17 @@ beforeAll(async () => {
 	khaosFixture.auth = { mode: 'basic', username: KHAOS_USER, password: KHAOS_PASSWORD };
 	const reboundFixture = JSON.parse(fs.readFileSync(REBOUND_FIXTURE, 'utf8'));
 	reboundFixture.credentials = { login: REBOUND_LOGIN, apiKey: REBOUND_API_KEY };
-	const client = `E2E Bad ${RUN}`;
-	const webhookId = `e2e-bad-${RUN}`;
 	({ userFolder, installed, n8n, api, khaos, rebound, report, importLog, webhookPath } =
 		await startFlowStack({
 			folderPrefix: 'rk-e2e-bad-',
 			khaos: { fixture: khaosFixture },
 			rebound: { fixture: reboundFixture },
-			client,
-			webhookId,
-			values: (sandboxes) => clientValues(client, webhookId, sandboxes),
-			env: {
-				E2E_REBOUND_API_KEY: REBOUND_API_KEY,
-				E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
-				E2E_KHAOS_PASSWORD: KHAOS_PASSWORD,
-			},
+			client: `E2E Bad ${RUN}`,
+			webhookId: `e2e-bad-${RUN}`,
+			reboundApiKey: REBOUND_API_KEY,
+			reboundWebhookSecret: WEBHOOK_SECRET,
+			values: clientValues,
+			env: { E2E_KHAOS_PASSWORD: KHAOS_PASSWORD },
 			log,
 			timings,
 		}));

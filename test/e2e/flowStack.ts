@@ -38,6 +38,17 @@ export interface FlowStack {
 	webhookPath: string;
 }
 
+/** What every flow file's client values share (scripts/templates/sandboxValues.ts options). */
+export interface FlowClientBase {
+	client: string;
+	webhookId: string;
+	khaosUrl: string;
+	reboundUrl: string;
+	/** The environment variables the ReBound credential's API key and webhook secret are read from. */
+	reboundApiKeyEnv: string;
+	reboundSecretEnv: string;
+}
+
 export interface FlowStackOptions {
 	/** Prefix of the temporary user folder, e.g. `rk-e2e-flow-`. */
 	folderPrefix: string;
@@ -47,10 +58,13 @@ export interface FlowStackOptions {
 	rebound?: ReboundSandboxOptions;
 	client: string;
 	webhookId: string;
-	/** The client's values, made once the sandboxes' URLs are known. */
-	values: (sandboxes: { khaos: KhaosSandbox; rebound: ReboundSandbox }) => unknown;
-	/** The environment variables that the values' "env:NAME" entries name. */
-	env: Record<string, string>;
+	/** The ReBound credential's API key and webhook secret (given to the import as environment variables). */
+	reboundApiKey: string;
+	reboundWebhookSecret: string;
+	/** The client's values, made from the shared part once the sandboxes' URLs are known. */
+	values: (base: FlowClientBase) => unknown;
+	/** Further environment variables that the values' "env:NAME" entries name. */
+	env?: Record<string, string>;
 	log: (line: string) => void;
 	/** Filled with the stack's timings (stack.ts's and `importMs`). */
 	timings: Record<string, number>;
@@ -65,8 +79,20 @@ export async function startFlowStack(options: FlowStackOptions): Promise<FlowSta
 		khaos = await startKhaosSandbox({ port: 0, ...options.khaos });
 		rebound = await startReboundSandbox({ port: 0, ...options.rebound });
 		const t = Date.now();
-		const values = options.values({ khaos, rebound });
-		const { report, importLog } = await importClient(stack, options.client, values, options.env);
+		const { client, webhookId } = options;
+		const values = options.values({
+			client,
+			webhookId,
+			khaosUrl: khaos.url,
+			reboundUrl: rebound.url,
+			reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
+			reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
+		});
+		const { report, importLog } = await importClient(stack, client, values, {
+			E2E_REBOUND_API_KEY: options.reboundApiKey,
+			E2E_REBOUND_WEBHOOK_SECRET: options.reboundWebhookSecret,
+			...options.env,
+		});
 		options.timings.importMs = Date.now() - t;
 		const webhookPath = `${options.webhookId}/rebound`;
 		return { ...stack, khaos, rebound, report, importLog, webhookPath };

@@ -32,7 +32,13 @@ import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sa
 import type { KhaosSandbox } from '../../sandbox/khaos/server';
 import type { ReboundSandbox } from '../../sandbox/rebound/server';
 import { startSmtpCatcher, type SmtpCatcher } from '../helpers/smtpCatcher';
-import { flowLookups, startFlowStack, stopFlowStack, type Row } from './flowStack';
+import {
+	flowLookups,
+	startFlowStack,
+	stopFlowStack,
+	type FlowClientBase,
+	type Row,
+} from './flowStack';
 
 jest.setTimeout(300_000);
 
@@ -80,21 +86,17 @@ beforeAll(async () => {
 		siteId: '1',
 		lines: [{ lineId: `${id}1`, stockCode: 'TSHIRT-RED-M', qty: 1, price: '40.00' }],
 	}));
-	const client = `E2E Poison ${randomBytes(3).toString('hex')}`;
-	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
 	({ runtime, userFolder, installed, n8n, api, khaos, rebound, report, importLog, webhookPath } =
 		await startFlowStack({
 			folderPrefix: 'rk-e2e-poison-',
 			khaos: {
 				fixture: { ...fixture, orders: [...(fixture.orders as unknown[]), ...orders] } as never,
 			},
-			client,
-			webhookId,
-			values: (sandboxes) => clientValues(client, webhookId, sandboxes),
-			env: {
-				E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
-				E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
-			},
+			client: `E2E Poison ${randomBytes(3).toString('hex')}`,
+			webhookId: `e2e-${randomBytes(8).toString('hex')}`,
+			reboundApiKey: SANDBOX_REBOUND.apiKey,
+			reboundWebhookSecret: SANDBOX_REBOUND.webhookSecret,
+			values: clientValues,
 			log,
 			timings,
 		}));
@@ -112,21 +114,12 @@ afterAll(async () => {
 }, 60_000);
 
 /** The values: processing every 2 s, 50 a batch, rows stale after 1 min, alerts by e-mail to the catcher. */
-function clientValues(
-	client: string,
-	webhookId: string,
-	sandboxes: { khaos: KhaosSandbox; rebound: ReboundSandbox },
-) {
+function clientValues(base: FlowClientBase) {
 	const values = sandboxClientValues({
-		client,
-		khaosUrl: sandboxes.khaos.url,
-		reboundUrl: sandboxes.rebound.url,
-		webhookId,
+		...base,
 		processEverySeconds: 2,
 		batchSize: COUNT,
 		staleAfterMinutes: 1,
-		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
-		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
 	// alerts by e-mail to the catcher (plain SMTP on loopback, no auth)
 	const withAlerts = values as unknown as {
@@ -134,7 +127,7 @@ function clientValues(
 		alerts: Record<string, unknown>;
 	};
 	withAlerts.credentials.smtp = {
-		name: `SMTP catcher (${client})`,
+		name: `SMTP catcher (${base.client})`,
 		data: {
 			host: '127.0.0.1',
 			port: smtp!.port,

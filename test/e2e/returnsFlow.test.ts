@@ -45,7 +45,13 @@ import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
 import type { KhaosSandbox } from '../../sandbox/khaos/server';
 import type { ReboundSandbox } from '../../sandbox/rebound/server';
-import { flowLookups, startFlowStack, stopFlowStack, type Row } from './flowStack';
+import {
+	flowLookups,
+	startFlowStack,
+	stopFlowStack,
+	type FlowClientBase,
+	type Row,
+} from './flowStack';
 
 jest.setTimeout(180_000);
 
@@ -74,37 +80,24 @@ const { tableId, workflowId, rows, deliver } = flowLookups(
 	REBOUND_SECRET,
 );
 
-function clientValues(
-	client: string,
-	webhookId: string,
-	sandboxes: { khaos: KhaosSandbox; rebound: ReboundSandbox },
-) {
+function clientValues(base: FlowClientBase) {
 	return sandboxClientValues({
-		client,
-		khaosUrl: sandboxes.khaos.url,
-		reboundUrl: sandboxes.rebound.url,
-		webhookId,
+		...base,
 		processEverySeconds: PROCESS_EVERY_SECONDS,
 		// rows left processing are requeued after 1 min (the stall test below)
 		staleAfterMinutes: 1,
-		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
-		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
 }
 
 beforeAll(async () => {
-	const client = `E2E Flow ${randomBytes(3).toString('hex')}`;
-	const webhookId = `e2e-${randomBytes(8).toString('hex')}`;
 	({ runtime, userFolder, installed, n8n, api, khaos, rebound, report, importLog, webhookPath } =
 		await startFlowStack({
 			folderPrefix: 'rk-e2e-flow-',
-			client,
-			webhookId,
-			values: (sandboxes) => clientValues(client, webhookId, sandboxes),
-			env: {
-				E2E_REBOUND_API_KEY: REBOUND_API_KEY,
-				E2E_REBOUND_WEBHOOK_SECRET: REBOUND_SECRET,
-			},
+			client: `E2E Flow ${randomBytes(3).toString('hex')}`,
+			webhookId: `e2e-${randomBytes(8).toString('hex')}`,
+			reboundApiKey: REBOUND_API_KEY,
+			reboundWebhookSecret: REBOUND_SECRET,
+			values: clientValues,
 			log,
 			timings,
 		}));

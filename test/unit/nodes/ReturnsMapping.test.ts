@@ -454,7 +454,7 @@ describe('ReturnsMapping node: Check Mappings', () => {
 });
 
 describe('ReturnsMapping node: credit policy', () => {
-	const withActions = (actions: Array<[string, string]>) => {
+	const withActions = (actions: Array<[string]>) => {
 		const ret = makeReturn('R7', [
 			{ sku: 'HOODIE-GRY-L', disposition: 'Grade A', reasons: ['Too small'] },
 			{ sku: 'MUG-WHT', disposition: 'Grade A', reasons: ['Too small'] },

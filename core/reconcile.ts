@@ -2,11 +2,22 @@
  * Daily reconciliation: what ReBound says was processed in a window against
  * what Khaos holds (return import, credit notes `RB-<returnId>`, stock
  * adjustments `RB-<returnId>-<lineId>-move`), per return, plus the
- * open exception queue. Pure: the Khaos node's Return → Reconcile operation
- * gathers the data and calls reconcile(); the renderers live in
- * ./reconcileReport. See docs/reconciliation.md for what every status means.
+ * open exception queue, the window's notices and the credits held for
+ * finance review (./reconcileHeld). Pure: the Khaos node's Return →
+ * Reconcile operation gathers the data and calls reconcile(); the renderers
+ * live in ./reconcileReport. See docs/reconciliation.md for what every
+ * status means.
  */
-import { EXCEPTION_CATALOGUE, EXCEPTION_KINDS, type ExceptionKind } from './exceptions';
+import {
+	exceptionOwner,
+	heldAttentionLines,
+	reviewFinding,
+	reviewsByReturn,
+	summariseNotices,
+	summariseReviews,
+	type HeldCreditSummary,
+	type NoticeSummary,
+} from './reconcileHeld';
 import {
 	readReconcileInput,
 	type ExceptionRow,
@@ -18,9 +29,12 @@ import {
 	type ReconcileIssue,
 	type ReconcileWindow,
 	type ReturnWithMapping,
+	type ReviewRow,
+	type WindowRange,
 } from './reconcileInput';
 import type { NormalisedReturn } from './returnModel';
 
+export * from './reconcileHeld';
 export * from './reconcileInput';
 export * from './reconcileKhaos';
 
@@ -221,6 +235,12 @@ export interface ReconcileReport {
 	stuck: { buckets: Record<AgeBucket, { count: number; returnIds: string[] }> };
 	mismatches: Mismatch[];
 	openExceptions: OpenExceptionSummary;
+	/** The instants Notices and decided reviews are taken from (from inclusive, to exclusive). */
+	windowRange: WindowRange;
+	/** Notice rows (never blocking, never a problem) seen in the window. */
+	notices: NoticeSummary;
+	/** Credits held for finance review: pending and failed whatever their age, decided in the window. */
+	heldCredits: HeldCreditSummary;
 	attention: string[];
 	/** Khaos or expected rows whose return is not in the window (ignored). */
 	unmatched: { khaos: string[]; expected: string[] };
@@ -246,13 +266,7 @@ function addMoney(target: MoneyByCurrency, currency: string, pence: number): voi
 	target[currency] = (target[currency] ?? 0) + pence;
 }
 
-function ownerOf(row: ExceptionRow): string {
-	if (row.owner) return row.owner;
-	const kind = row.kind as ExceptionKind;
-	return (EXCEPTION_KINDS as readonly string[]).includes(kind)
-		? EXCEPTION_CATALOGUE[kind].owner
-		: 'unknown';
-}
+const ownerOf = exceptionOwner;
 
 function plural(n: number, one: string, many = `${one}s`): string {
 	return `${n} ${n === 1 ? one : many}`;
@@ -375,6 +389,8 @@ interface Ctx {
 	nowMs: number;
 	tolerancePerLine: number;
 	openByReturn: Map<string, ExceptionRow[]>;
+	/** The credit review that settles each return's credit (core/reconcileHeld reviewsByReturn). */
+	reviewByReturn: Map<string, ReviewRow>;
 }
 
 function reconcileOne(
@@ -431,10 +447,14 @@ function reconcileOne(
 	}
 	const unitsReturned = ret.lines.reduce((s, l) => s + l.quantity, 0);
 
-	// --- credit
-	const creditExpected = expected
-		? expected.creditExpected
-		: ret.lines.some((l) => l.disposition !== null);
+	// --- credit (a held credit finance rejected is not expected any more)
+	const review = ctx.reviewByReturn.get(ret.returnId);
+	const creditExpected =
+		review?.status === 'rejected'
+			? false
+			: expected
+				? expected.creditExpected
+				: ret.lines.some((l) => l.disposition !== null);
 	const lineCount = expected?.creditLineCount ?? ret.lines.length;
 	const tolerance = ctx.tolerancePerLine * Math.max(1, lineCount);
 	const khaosNet = active.length
@@ -557,6 +577,9 @@ function reconcileOne(
 		findings.push(
 			`Waiting on ${plural(open.length, 'open exception')}: ${open.map((o) => `${o.kind} (${ownerOf(o)})`).join(', ')}.`,
 		);
+	// a held credit's review says why the credit is not there yet (or that none is expected)
+	const reviewSays = review ? reviewFinding(review, hasCredit, ctx.nowMs) : null;
+	if (reviewSays) findings.push(reviewSays);
 	if (creditExpected && !hasCredit && anyKhaos) {
 		findings.push(
 			stockDone
@@ -792,6 +815,8 @@ function attentionLines(report: Omit<ReconcileReport, 'attention'>): string[] {
 				: `All ${report.perReturn.length} returns in the window are complete in Khaos.`,
 		);
 	}
+	// held credits after the returns' sentences (notices are never in this list: they are not problems)
+	out.push(...heldAttentionLines(report.heldCredits));
 	return out;
 }
 
@@ -821,7 +846,12 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 			a.ret.returnId.localeCompare(b.ret.returnId),
 	);
 	const mismatches: Mismatch[] = [];
-	const ctx: Ctx = { nowMs, tolerancePerLine: read.options.tolerancePencePerLine, openByReturn };
+	const ctx: Ctx = {
+		nowMs,
+		tolerancePerLine: read.options.tolerancePencePerLine,
+		openByReturn,
+		reviewByReturn: reviewsByReturn(read.reviews),
+	};
 	const perReturn = returns.map((r) =>
 		reconcileOne(
 			r,
@@ -902,6 +932,14 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		stuck: { buckets },
 		mismatches,
 		openExceptions,
+		windowRange: read.windowRange,
+		notices: summariseNotices(read.exceptions, read.windowRange),
+		heldCredits: summariseReviews(
+			read.reviews,
+			read.windowRange,
+			nowMs,
+			read.options.reviewOverdueDays,
+		),
 		unmatched: {
 			khaos: [...holdings.keys()].filter((id) => !inWindow.has(id)),
 			expected: [...expectedById.keys()].filter((id) => !inWindow.has(id)),

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { LineMappingSchema, type LineMapping } from './mapping';
+import { parseToPence } from './money';
 import { NormalisedReturnSchema, formatPath, type NormalisedReturn } from './returnModel';
 
 // ---------------------------------------------------------------------------
@@ -254,7 +255,8 @@ export type ExpectedReturn = z.infer<typeof ExpectedReturnSchema>;
 // ---------------------------------------------------------------------------
 // Exception table rows
 
-export const EXCEPTION_ROW_STATUSES = ['open', 'resolved', 'ignored'] as const;
+/** `notice`: recorded, never blocking (core/exceptions NOTICE_KINDS); reported apart from the open rows. */
+export const EXCEPTION_ROW_STATUSES = ['open', 'notice', 'resolved', 'ignored'] as const;
 export type ExceptionRowStatus = (typeof EXCEPTION_ROW_STATUSES)[number];
 
 export const ExceptionRowSchema = z.object({
@@ -271,6 +273,7 @@ export const ExceptionRowSchema = z.object({
 		}),
 	),
 	returnId: optText,
+	displayId: optText,
 	sku: optText,
 	message: z.preprocess(
 		(v) => (isBlank(v) ? '' : typeof v === 'number' ? String(v) : v),
@@ -281,6 +284,106 @@ export const ExceptionRowSchema = z.object({
 	attempts: pence(0).pipe(z.number().nonnegative('attempts cannot be negative')),
 });
 export type ExceptionRow = z.infer<typeof ExceptionRowSchema>;
+
+// ---------------------------------------------------------------------------
+// Credit review rows (held credits waiting for, or decided by, finance)
+
+export const REVIEW_ROW_STATUSES = ['pending', 'released', 'rejected', 'failed'] as const;
+export type ReviewRowStatus = (typeof REVIEW_ROW_STATUSES)[number];
+
+/**
+ * The Data Table's own columns a review row may carry, used when the row's columns are blank:
+ * `createdAt` for `heldAt`, `updatedAt` for `resolvedAt`; the pounds (`gross`, `withoutHeldGross`)
+ * for blank pence. Only fills names that are blank.
+ */
+function reviewAliases(v: unknown): unknown {
+	const o = parseMaybeJson(v);
+	if (!o || typeof o !== 'object' || Array.isArray(o)) return o;
+	const r: Record<string, unknown> = { ...(o as Record<string, unknown>) };
+	if (isBlank(r.heldAt) && !isBlank(r.createdAt)) r.heldAt = r.createdAt;
+	if (isBlank(r.resolvedAt) && !isBlank(r.updatedAt) && isResolvedStatus(r.status))
+		r.resolvedAt = r.updatedAt;
+	for (const [pounds, pence] of [
+		['gross', 'grossPence'],
+		['withoutHeldGross', 'withoutHeldGrossPence'],
+	] as const) {
+		if (isBlank(r[pence]) && !isBlank(r[pounds])) {
+			const p = parseToPence(r[pounds]);
+			if (p !== null) r[pence] = p;
+		}
+	}
+	return r;
+}
+
+function isResolvedStatus(v: unknown): boolean {
+	return typeof v === 'string' && ['released', 'rejected'].includes(v.trim().toLowerCase());
+}
+
+/** Lower-case text (decisions, statuses); blank → null. */
+const optWord = z.preprocess(
+	(v) => (isBlank(v) ? null : typeof v === 'string' ? v.trim().toLowerCase() : v),
+	z.string({ invalid_type_error: 'must be text' }).nullable(),
+);
+
+/** Pounds as the Data Table stores them ("24.13", 24.13) → pence; blank → null. */
+const optPounds = z.preprocess(
+	(v) => {
+		if (isBlank(v)) return null;
+		const p = parseToPence(v);
+		return p === null ? v : p;
+	},
+	z
+		.number({ invalid_type_error: 'must be an amount in pounds, e.g. 24.13' })
+		.int('must be an amount in pounds, e.g. 24.13')
+		.nullable(),
+);
+
+/** A list of held lines: the table stores text ("1 × MUG-WHT (Missing Item); …"); a list is joined. */
+const heldLinesText = z.preprocess(
+	(v) =>
+		Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('; ') : v,
+	optText,
+);
+
+const ReviewRowObject = z.object({
+	/** The Data Table row id. */
+	id: optText,
+	returnId: reqText('returnId'),
+	displayId: optText,
+	orderReference: optText,
+	currency,
+	heldWhy: optText,
+	heldLines: heldLinesText,
+	/** The credit if released as computed (held lines included). */
+	grossPence: optPence,
+	/** The credit if released without the held lines; null when there is nothing else to credit. */
+	withoutHeldGrossPence: optPence,
+	/** release | release_without_held | reject; null while finance has not decided. */
+	decision: optWord,
+	decidedBy: optText,
+	note: optText,
+	status: z.preprocess(
+		(v) => (isBlank(v) ? 'pending' : typeof v === 'string' ? v.trim().toLowerCase() : v),
+		z.enum(REVIEW_ROW_STATUSES, {
+			errorMap: () => ({ message: `status must be one of ${REVIEW_ROW_STATUSES.join(', ')}` }),
+		}),
+	),
+	heldAt: optDate,
+	resolvedAt: optDate,
+	creditNoteRef: optText,
+	/** The credit note's gross as the release recorded it, in pounds (read as creditGrossPence). */
+	creditGross: optPounds,
+	lastError: optText,
+});
+/** A credit reviews Data Table row (scripts/templates/tables.ts `reviews`); `mapped` is not read. */
+export const ReviewRowSchema = z.preprocess(
+	reviewAliases,
+	ReviewRowObject.transform(({ creditGross, ...row }) => ({
+		...row,
+		creditGrossPence: creditGross,
+	})),
+);
+export type ReviewRow = z.output<typeof ReviewRowSchema>;
 
 // ---------------------------------------------------------------------------
 // Options
@@ -305,21 +408,54 @@ export const ReconcileOptionsSchema = z.object({
 			.nonnegative('stuckAfterHours cannot be negative')
 			.finite(),
 	),
+	/** A pending credit review held more than this many days (× 24 hours) is flagged. Default 3. */
+	reviewOverdueDays: z.preprocess(
+		(v) => (isBlank(v) ? 3 : toNumber(v)),
+		z
+			.number({ invalid_type_error: 'reviewOverdueDays must be a number of days' })
+			.nonnegative('reviewOverdueDays cannot be negative')
+			.finite(),
+	),
 });
 export type ReconcileOptions = {
 	now: string;
 	tolerancePencePerLine: number;
 	title: string | null;
 	stuckAfterHours: number;
+	reviewOverdueDays: number;
 };
 
 export const WindowSchema = z.object({ from: optDate, to: optDate });
 export type ReconcileWindow = { from: string | null; to: string | null };
+/**
+ * The instants the report's Notices and decided reviews are taken from: `from` inclusive, `to`
+ * exclusive (ISO). A date-only `window.to` counts its whole day (up to the next midnight, UTC);
+ * no `window.from`: 24 hours before `to`; no `window.to`: the report's `now`.
+ */
+export type WindowRange = { from: string; to: string };
+
+const DAY_MS = 86_400_000;
+const DATE_ONLY = /^\s*\d{4}-\d{2}-\d{2}\s*$/;
+
+function windowRange(raw: unknown, window: ReconcileWindow, now: string): WindowRange {
+	const rawTo = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).to : undefined;
+	let toMs = window.to === null ? Date.parse(now) : Date.parse(window.to);
+	if (window.to !== null && typeof rawTo === 'string' && DATE_ONLY.test(rawTo)) toMs += DAY_MS;
+	const fromMs = window.from === null ? toMs - DAY_MS : Date.parse(window.from);
+	return { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+}
 
 // ---------------------------------------------------------------------------
 // Reading
 
-export type InputName = 'returns' | 'khaos' | 'expected' | 'exceptions' | 'options' | 'window';
+export type InputName =
+	| 'returns'
+	| 'khaos'
+	| 'expected'
+	| 'exceptions'
+	| 'reviews'
+	| 'options'
+	| 'window';
 
 export interface ReconcileIssue {
 	input: InputName;
@@ -343,8 +479,11 @@ export interface ReadInputs {
 	khaos: KhaosHolding[];
 	expected: ExpectedReturn[];
 	exceptions: ExceptionRow[];
+	/** null when no review rows were passed (the report then says held credits were not checked). */
+	reviews: ReviewRow[] | null;
 	options: ReconcileOptions;
 	window: ReconcileWindow;
+	windowRange: WindowRange;
 	issues: ReconcileIssue[];
 }
 
@@ -452,6 +591,8 @@ export interface RawReconcileInput {
 	khaos?: unknown;
 	expected?: unknown;
 	exceptions?: unknown;
+	/** Rows of the credit reviews Data Table; absent (undefined or null): held credits not checked. */
+	reviews?: unknown;
 	window?: unknown;
 	options?: unknown;
 }
@@ -516,11 +657,17 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 		issues,
 	);
 
+	const reviews =
+		raw.reviews === undefined || raw.reviews === null
+			? null
+			: readRows(ReviewRowSchema, asArray(raw.reviews, 'reviews', issues), 'reviews', issues);
+
 	let options: ReconcileOptions = {
 		now: fallbackNow,
 		tolerancePencePerLine: 1,
 		title: null,
 		stuckAfterHours: 0,
+		reviewOverdueDays: 3,
 	};
 	const po = ReconcileOptionsSchema.safeParse(parseMaybeJson(raw.options ?? {}) ?? {});
 	if (po.success) {
@@ -529,6 +676,7 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 			tolerancePencePerLine: po.data.tolerancePencePerLine,
 			title: po.data.title,
 			stuckAfterHours: po.data.stuckAfterHours,
+			reviewOverdueDays: po.data.reviewOverdueDays,
 		};
 	} else {
 		pushZodIssues(issues, 'options', -1, null, po.error);
@@ -538,20 +686,33 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 		const tol = pence(1).safeParse(o.tolerancePencePerLine);
 		const title = optText.safeParse(o.title);
 		const stuck = ReconcileOptionsSchema.shape.stuckAfterHours.safeParse(o.stuckAfterHours);
+		const overdue = ReconcileOptionsSchema.shape.reviewOverdueDays.safeParse(o.reviewOverdueDays);
 		options = {
 			now: now.success && now.data ? now.data : fallbackNow,
 			tolerancePencePerLine: tol.success && tol.data >= 0 ? tol.data : 1,
 			title: title.success ? title.data : null,
 			stuckAfterHours: stuck.success ? stuck.data : 0,
+			reviewOverdueDays: overdue.success ? overdue.data : 3,
 		};
 	}
 
 	let window: ReconcileWindow = { from: null, to: null };
-	if (raw.window !== undefined && raw.window !== null) {
-		const pw = WindowSchema.safeParse(parseMaybeJson(raw.window));
+	const rawWindow = parseMaybeJson(raw.window);
+	if (rawWindow !== undefined && rawWindow !== null) {
+		const pw = WindowSchema.safeParse(rawWindow);
 		if (pw.success) window = { from: pw.data.from, to: pw.data.to };
 		else pushZodIssues(issues, 'window', -1, null, pw.error);
 	}
 
-	return { returns, khaos, expected, exceptions, options, window, issues };
+	return {
+		returns,
+		khaos,
+		expected,
+		exceptions,
+		reviews,
+		options,
+		window,
+		windowRange: windowRange(rawWindow, window, options.now),
+		issues,
+	};
 }

@@ -2,7 +2,8 @@
  * Renderers of a reconciliation report (core/reconcile.ts): Markdown (Slack,
  * chat, files), self-contained HTML (e-mail: inline styles, every text
  * escaped) and a one-line summary for chat alerts. Headline numbers first,
- * then what needs attention, then the tables.
+ * then what needs attention, then the tables; the credits held for finance
+ * review and the window's notices after the open exceptions.
  */
 import { EXCEPTION_CATALOGUE } from './exceptions';
 import {
@@ -18,6 +19,7 @@ import {
 	type ReconcileReport,
 	type ReconcileStatus,
 } from './reconcile';
+import type { DecidedCredit, HeldCredit } from './reconcileHeld';
 
 /** Rows shown in the per-return table before "and N more". */
 const MAX_RETURN_ROWS = 100;
@@ -99,7 +101,133 @@ function headline(report: ReconcileReport): { title: string; lines: string[] } {
 		`Credited in Khaos ${creditedText(report)}; refunded in ReBound ${formatMoneyMap(t.refund)}; ${plural(t.mismatches, 'value mismatch', 'value mismatches')}; ${plural(t.openExceptions, 'open exception')}.`,
 		`Units returned ${t.unitsReturned}, units moved ${t.unitsMoved}; ${plural(t.creditNotes, 'credit note')}, ${plural(t.adjustments, 'stock adjustment')}.`,
 	];
+	const n = report.notices?.total ?? 0;
+	const h = report.heldCredits;
+	const held = h?.checked ? h.waiting.length : 0;
+	if (n > 0 || held > 0) {
+		const parts = [`Notices ${n}`];
+		if (h?.checked) {
+			let text = `held for finance review ${held}`;
+			if (Object.keys(h.totals.waitingGross).length > 0)
+				text += ` (${formatMoneyMap(h.totals.waitingGross)} if released as computed)`;
+			if (h.totals.overdue > 0)
+				text += `, ${h.totals.overdue} over ${plural(h.overdueAfterDays, 'day')}`;
+			if (h.totals.failed > 0) text += `, ${h.totals.failed} failed`;
+			parts.push(text);
+		}
+		lines.push(`${parts.join('; ')}.`);
+	}
 	return { title, lines };
+}
+
+// ---------------------------------------------------------------------------
+// Held for finance review and notices: the texts both renderers use
+
+const NOT_CHECKED = 'Not checked: the credit reviews rows were not passed to the report.';
+const NONE_WAITING = 'No held credit waits for a decision.';
+
+function returnText(returnId: string | null, displayId: string | null): string {
+	if (returnId === null) return '-';
+	return displayId ? `${returnId} (${displayId})` : returnId;
+}
+
+function heldStatusText(w: HeldCredit, overdueAfterDays: number): string {
+	if (w.status === 'failed') return w.decision ? `Failed (${w.decision})` : 'Failed';
+	return w.overdue ? `Pending, over ${plural(overdueAfterDays, 'day')}` : 'Pending';
+}
+
+function heldIntro(report: ReconcileReport): string {
+	const h = report.heldCredits;
+	const counts = [
+		h.totals.pending ? `${h.totals.pending} pending` : '',
+		h.totals.failed ? `${h.totals.failed} failed` : '',
+	].filter(Boolean);
+	const gross = Object.keys(h.totals.waitingGross).length
+		? `: ${formatMoneyMap(h.totals.waitingGross)} if released as computed`
+		: '';
+	return `${plural(h.waiting.length, 'held credit waits', 'held credits wait')} (${counts.join(', ')})${gross}. A pending one held more than ${plural(h.overdueAfterDays, 'day')} is flagged.`;
+}
+
+function heldRow(w: HeldCredit, overdueAfterDays: number): string[] {
+	return [
+		returnText(w.returnId, w.displayId),
+		w.orderReference ?? '-',
+		heldStatusText(w, overdueAfterDays),
+		w.ageDays === null ? 'unknown' : `${w.ageDays} d`,
+		moneyOrDash(w.grossPence, w.currency),
+		moneyOrDash(w.withoutHeldGrossPence, w.currency),
+		w.heldWhy ?? '-',
+		w.heldLines ?? '-',
+		w.lastError ?? '-',
+	];
+}
+const HELD_HEAD = [
+	'Return',
+	'Order',
+	'Status',
+	'Age',
+	'If released',
+	'Without held lines',
+	'Why held',
+	'Held lines',
+	'Last error',
+];
+
+function decidedRow(d: DecidedCredit): string[] {
+	const decision =
+		d.status === 'rejected'
+			? 'Rejected'
+			: d.decision === 'release_without_held'
+				? 'Released without the held lines'
+				: 'Released';
+	return [
+		returnText(d.returnId, d.displayId),
+		d.orderReference ?? '-',
+		decision,
+		d.decidedBy ?? '-',
+		dateOnly(d.resolvedAt),
+		d.creditNoteRef ?? '-',
+		moneyOrDash(d.creditGrossPence, d.currency),
+		[d.note, d.lastError].filter(Boolean).join('; ') || '-',
+	];
+}
+const DECIDED_HEAD = [
+	'Return',
+	'Order',
+	'Decision',
+	'Decided by',
+	'Resolved',
+	'Credit note',
+	'Credited gross',
+	'Note',
+];
+
+function noticesIntro(report: ReconcileReport): string {
+	const n = report.notices;
+	const owners = sortedEntries(n.byOwner)
+		.map(([o, c]) => `${o} ${c}`)
+		.join(', ');
+	return `${plural(n.total, 'notice')} seen in the window (${owners}): never blocking; each team reads its own and sets the row resolved once dealt with.`;
+}
+
+function noticeRows(report: ReconcileReport): string[][] {
+	return report.notices.groups
+		.slice(0, MAX_RETURN_ROWS)
+		.map((g) => [
+			g.owner,
+			kindTitle(g.kind),
+			returnText(g.returnId, g.displayId),
+			String(g.count),
+			g.skus.length ? `${g.message} (SKU ${g.skus.join(', ')})` : g.message,
+		]);
+}
+const NOTICE_HEAD = ['Owner', 'Kind', 'Return', 'Rows', 'Message'];
+
+function noticesUndated(report: ReconcileReport): string | null {
+	const u = report.notices.undated;
+	return u > 0
+		? `${plural(u, 'notice row has', 'notice rows have')} no date and ${u === 1 ? 'is' : 'are'} not listed.`
+		: null;
 }
 
 function sortedEntries(m: Record<string, number>): Array<[string, number]> {
@@ -245,6 +373,53 @@ export function renderReconciliationMarkdown(
 		}
 	}
 
+	const held = report.heldCredits;
+	out.push('## Held for finance review', '');
+	if (!held.checked) out.push(NOT_CHECKED, '');
+	else {
+		if (held.waiting.length === 0) out.push(NONE_WAITING, '');
+		else {
+			out.push(e(heldIntro(report)), '');
+			out.push(
+				...mdTable(
+					HELD_HEAD,
+					held.waiting.map((w) => heldRow(w, held.overdueAfterDays).map(e)),
+				),
+				'',
+			);
+		}
+		out.push('### Decided in the window', '');
+		if (held.decided.length === 0) out.push('None.', '');
+		else
+			out.push(
+				...mdTable(
+					DECIDED_HEAD,
+					held.decided.map((d) => decidedRow(d).map(e)),
+				),
+				'',
+			);
+	}
+
+	out.push('## Notices', '');
+	if (report.notices.total === 0) out.push('None seen in the window.', '');
+	else {
+		out.push(e(noticesIntro(report)), '');
+		out.push(
+			...mdTable(
+				NOTICE_HEAD,
+				noticeRows(report).map((r) => r.map(e)),
+			),
+			'',
+		);
+		if (report.notices.groups.length > MAX_RETURN_ROWS)
+			out.push(
+				`… and ${report.notices.groups.length - MAX_RETURN_ROWS} more (see the JSON output).`,
+				'',
+			);
+	}
+	const undated = noticesUndated(report);
+	if (undated) out.push(e(undated), '');
+
 	const rows = report.perReturn.filter((p) => p.status !== 'complete');
 	out.push('## Returns not complete', '');
 	if (rows.length === 0) out.push('None.', '');
@@ -304,6 +479,7 @@ const CSS = {
 	body: 'font-family:Arial,Helvetica,sans-serif;font-size:14px;color:#1f2328;line-height:1.45;max-width:960px;',
 	h1: 'font-size:20px;margin:0 0 4px 0;',
 	h2: 'font-size:16px;margin:20px 0 8px 0;border-bottom:1px solid #d0d7de;padding-bottom:4px;',
+	h3: 'font-size:14px;margin:12px 0 6px 0;',
 	meta: 'color:#57606a;font-size:12px;margin:0 0 12px 0;',
 	tiles: 'border-collapse:separate;border-spacing:8px 0;margin:0 -8px 8px -8px;',
 	tile: 'border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;text-align:left;vertical-align:top;',
@@ -358,6 +534,8 @@ export function renderReconciliationHtml(
 		[String(t.mismatches), 'value mismatches'],
 		[String(t.openExceptions), 'open exceptions'],
 	];
+	const held = report.heldCredits;
+	if (held.checked) tiles.push([String(held.waiting.length), 'held for finance review']);
 	parts.push(
 		`<table style="${CSS.tiles}"><tr>${tiles
 			.map(
@@ -374,6 +552,8 @@ export function renderReconciliationHtml(
 		t.needsAttention === 0 &&
 		t.openExceptions === 0 &&
 		t.mismatches === 0 &&
+		held.totals.overdue === 0 &&
+		held.totals.failed === 0 &&
 		issues.length === 0;
 	parts.push(
 		`<ul style="${allGood ? CSS.ok : CSS.attention}">${report.attention.map((a) => `<li>${x(a)}</li>`).join('')}</ul>`,
@@ -464,6 +644,54 @@ export function renderReconciliationHtml(
 		}
 	}
 
+	parts.push(`<h2 style="${CSS.h2}">Held for finance review</h2>`);
+	if (!held.checked) parts.push(`<p style="${CSS.p}">${x(NOT_CHECKED)}</p>`);
+	else {
+		if (held.waiting.length === 0) parts.push(`<p style="${CSS.p}">${x(NONE_WAITING)}</p>`);
+		else {
+			parts.push(`<p style="${CSS.p}">${x(heldIntro(report))}</p>`);
+			parts.push(
+				htmlTable(
+					HELD_HEAD,
+					held.waiting.map((w) =>
+						heldRow(w, held.overdueAfterDays).map((text, i) => ({
+							text,
+							num: i === 3 || i === 4 || i === 5,
+							style: i === 2 && (w.overdue || w.status === 'failed') ? CSS.serious : '',
+						})),
+					),
+				),
+			);
+		}
+		parts.push(`<h3 style="${CSS.h3}">Decided in the window</h3>`);
+		if (held.decided.length === 0) parts.push(`<p style="${CSS.p}">None.</p>`);
+		else
+			parts.push(
+				htmlTable(
+					DECIDED_HEAD,
+					held.decided.map((d) => decidedRow(d).map((text, i) => ({ text, num: i === 6 }))),
+				),
+			);
+	}
+
+	parts.push(`<h2 style="${CSS.h2}">Notices</h2>`);
+	if (report.notices.total === 0) parts.push(`<p style="${CSS.p}">None seen in the window.</p>`);
+	else {
+		parts.push(`<p style="${CSS.p}">${x(noticesIntro(report))}</p>`);
+		parts.push(
+			htmlTable(
+				NOTICE_HEAD,
+				noticeRows(report).map((r) => r.map((text, i) => ({ text, num: i === 3 }))),
+			),
+		);
+		if (report.notices.groups.length > MAX_RETURN_ROWS)
+			parts.push(
+				`<p style="${CSS.p}">… and ${report.notices.groups.length - MAX_RETURN_ROWS} more (see the JSON output).</p>`,
+			);
+	}
+	const undatedNotices = noticesUndated(report);
+	if (undatedNotices) parts.push(`<p style="${CSS.p}">${x(undatedNotices)}</p>`);
+
 	const rows = report.perReturn.filter((p) => p.status !== 'complete');
 	parts.push(`<h2 style="${CSS.h2}">Returns not complete</h2>`);
 	if (rows.length === 0) parts.push(`<p style="${CSS.p}">None.</p>`);
@@ -542,14 +770,32 @@ export function renderReconciliationSummaryLine(
 			`${plural(t.openExceptions, 'open exception')}${oldest !== null && oldest !== undefined ? ` (oldest ${Math.floor(oldest / 24)} d)` : ''}`,
 		);
 	}
+	const held = report.heldCredits;
+	if (held?.checked && held.waiting.length > 0) {
+		const flags = [
+			held.totals.overdue
+				? `${held.totals.overdue} over ${plural(held.overdueAfterDays, 'day')}`
+				: '',
+			held.totals.failed ? `${held.totals.failed} failed` : '',
+		].filter(Boolean);
+		parts.push(
+			`${held.waiting.length} held for finance review${flags.length ? ` (${flags.join(', ')})` : ''}`,
+		);
+	}
+	if ((report.notices?.total ?? 0) > 0) parts.push(plural(report.notices.total, 'notice'));
 	if (issues.length > 0)
 		parts.push(
 			`${plural(new Set(issues.map((i) => `${i.input}[${i.index}]`)).size, 'unreadable input row')}`,
 		);
 	const serious = RECONCILE_STATUSES.some((s) => SERIOUS.has(s) && c[s] > 0);
+	const heldNeedsSomeone = !!held && (held.totals.overdue > 0 || held.totals.failed > 0);
 	const mark = serious
 		? 'ACTION NEEDED'
-		: t.needsAttention > 0 || t.openExceptions > 0 || t.mismatches > 0 || issues.length > 0
+		: t.needsAttention > 0 ||
+			  t.openExceptions > 0 ||
+			  t.mismatches > 0 ||
+			  heldNeedsSomeone ||
+			  issues.length > 0
 			? 'Check'
 			: 'OK';
 	const line = `${mark}: ${h.title}: ${parts.join('; ')}.`;

@@ -14,8 +14,12 @@ import type { AppliedAdjustment, OrderStatus, ReconcilePort } from '../ports';
 import { returnAssociatedRef } from './postCreditNotes';
 
 export interface ReconcileParams {
-	/** Rows of the exceptions table (open ones are reported and linked to their returns). */
+	/** Rows of the exceptions table (open ones are reported and linked to their returns; notices seen in the window are listed). */
 	exceptions: unknown[];
+	/** Rows of the credit reviews table; undefined: held credits are not checked (the report says so). */
+	reviews?: unknown[];
+	/** A pending review held more than this many days is flagged (default 3). */
+	reviewOverdueDays?: number;
 	tolerancePencePerLine: number;
 	title: string | null;
 	window: { from: string | null; to: string | null } | null;
@@ -171,7 +175,14 @@ export async function reconcileReturns(
 		returns: rows,
 		khaos,
 		exceptions: params.exceptions,
-		options: { tolerancePencePerLine: params.tolerancePencePerLine, title: params.title },
+		...(params.reviews !== undefined ? { reviews: params.reviews } : {}),
+		options: {
+			tolerancePencePerLine: params.tolerancePencePerLine,
+			title: params.title,
+			...(params.reviewOverdueDays !== undefined
+				? { reviewOverdueDays: params.reviewOverdueDays }
+				: {}),
+		},
 		...(params.window ? { window: params.window } : {}),
 	});
 	return {

@@ -1300,7 +1300,7 @@ describe('the returns flow', () => {
 		expect([search.resource, search.operation]).toEqual(['return', 'search']);
 		const r = node(rec, 'Reconcile').parameters;
 		expect([r.resource, r.operation]).toEqual(['return', 'reconcile']);
-		expect(String(r.exceptionsJson)).toContain("$('Open Exceptions')");
+		expect(String(r.exceptionsJson)).toContain("$('Open Exceptions and Notices')");
 		expect(targets(rec, 'Reconcile').sort()).toEqual(['Email Report', 'Post Report to Slack']);
 	});
 });
@@ -1610,5 +1610,55 @@ describe('placeholders', () => {
 		expect(e.names).toContain('REBOUND_WEBHOOK_ID');
 		expect(e.names).not.toContain('CLIENT_NAME');
 		expect(e.message).toContain('returns-intake.json: no value for placeholder(s) {{');
+	});
+});
+
+describe('reconciliation: notices and held credits', () => {
+	it('reads exceptions open OR notice and the credit reviews pending OR failed OR touched since the window, and passes both in with the window', () => {
+		const rec = load('reconciliation');
+		const ex = node(rec, 'Open Exceptions and Notices').parameters as Record<string, any>;
+		expect([ex.operation, ex.dataTableId.value, ex.matchType, ex.returnAll]).toEqual([
+			'get',
+			'{{EXCEPTIONS_TABLE_ID}}',
+			'anyCondition',
+			true,
+		]);
+		expect(ex.filters.conditions).toEqual([
+			{ keyName: 'status', condition: 'eq', keyValue: 'open' },
+			{ keyName: 'status', condition: 'eq', keyValue: 'notice' },
+		]);
+		const rv = node(rec, 'Credit Reviews').parameters as Record<string, any>;
+		expect([rv.operation, rv.dataTableId.value, rv.matchType, rv.returnAll]).toEqual([
+			'get',
+			'{{REVIEWS_TABLE_ID}}',
+			'anyCondition',
+			true,
+		]);
+		expect(rv.filters.conditions).toEqual([
+			{ keyName: 'status', condition: 'eq', keyValue: 'pending' },
+			{ keyName: 'status', condition: 'eq', keyValue: 'failed' },
+			{
+				keyName: 'updatedAt',
+				condition: 'gte',
+				keyValue: '={{ $today.minus({ days: 1 }).toISO() }}',
+			},
+		]);
+		expect(targets(rec, 'Open Exceptions and Notices')).toEqual(['Credit Reviews']);
+		expect(targets(rec, 'Credit Reviews')).toEqual(["Yesterday's Returns"]);
+		expect(node(rec, 'Credit Reviews')).toMatchObject({
+			executeOnce: true,
+			alwaysOutputData: true,
+		});
+
+		const r = node(rec, 'Reconcile').parameters as Record<string, any>;
+		const rows = [{ json: {} }, { json: { id: 3, returnId: 'R5' } }, { json: { id: 4 } }];
+		const $ = (name: string) => ({ all: () => (name === 'Credit Reviews' ? rows : []) });
+		// the empty item alwaysOutputData passes on is dropped; a row without returnId is kept (the report names it)
+		expect(JSON.parse(evaluate(r.reviewsJson, { $ }))).toEqual([
+			{ id: 3, returnId: 'R5' },
+			{ id: 4 },
+		]);
+		expect(r.options.windowFrom).toBe('={{ $today.minus({ days: 1 }).toISODate() }}');
+		expect(r.options.windowTo).toBe('={{ $today.minus({ days: 1 }).toISODate() }}');
 	});
 });

@@ -1,7 +1,8 @@
 /**
  * Return → Reconcile: the ReBound returns of a window (input items, normalised returns from the
- * ReBound node's Search) against what Khaos holds, plus the open exception rows; one output item
- * with the report and its renderings (core/usecases/reconcileReturns.ts). An empty input (no
+ * ReBound node's Search) against what Khaos holds, plus the exception rows (open ones, and the
+ * notices seen in the window) and the credit review rows (held credits); one output item with the
+ * report and its renderings (core/usecases/reconcileReturns.ts). An empty input (no
  * item, or the one empty item a search that found nothing passes on) still produces a report.
  */
 import { NodeOperationError, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
@@ -15,30 +16,55 @@ import { textOrNull } from '../../shared/values';
 import { errorItem, runError, type KhaosRun, type OperationResult } from '../common';
 import { defineOperation, flags } from './types';
 
-function readParams(run: KhaosRun): ReconcileParams {
-	const raw = run.ctx.getNodeParameter('exceptionsJson', 0, '[]') as unknown;
+/**
+ * A JSON parameter holding Data Table rows: an array, or its JSON text; blank → `blank`. The rows
+ * themselves are checked one by one in core (a bad row is an issue of the report, never a failure).
+ */
+function jsonRows<T>(
+	run: KhaosRun,
+	name: string,
+	title: string,
+	what: string,
+	blank: T,
+): unknown[] | T {
+	const raw = run.ctx.getNodeParameter(name, 0, '') as unknown;
 	let rows: unknown = raw;
 	if (typeof raw === 'string') {
-		if (raw.trim() === '') rows = [];
-		else {
-			try {
-				rows = JSON.parse(raw) as unknown;
-			} catch {
-				throw new NodeOperationError(
-					run.ctx.getNode(),
-					'Exception Rows (JSON) is not valid JSON (expected an array of exception table rows)',
-					{ itemIndex: 0 },
-				);
-			}
+		if (raw.trim() === '') return blank;
+		try {
+			rows = JSON.parse(raw) as unknown;
+		} catch {
+			throw new NodeOperationError(
+				run.ctx.getNode(),
+				`${title} is not valid JSON (expected an array of ${what})`,
+				{ itemIndex: 0 },
+			);
 		}
 	}
-	if (rows === null || rows === undefined) rows = [];
+	if (rows === null || rows === undefined) return blank;
 	if (!Array.isArray(rows))
-		throw new NodeOperationError(
-			run.ctx.getNode(),
-			'Exception Rows (JSON) must be a JSON array of exception table rows',
-			{ itemIndex: 0 },
-		);
+		throw new NodeOperationError(run.ctx.getNode(), `${title} must be a JSON array of ${what}`, {
+			itemIndex: 0,
+		});
+	return rows as unknown[];
+}
+
+function readParams(run: KhaosRun): ReconcileParams {
+	const rows = jsonRows(
+		run,
+		'exceptionsJson',
+		'Exception Rows (JSON)',
+		'exception table rows',
+		[] as unknown[],
+	);
+	// left empty: held credits were not checked (the report says so), unlike `[]` (checked: none)
+	const reviews = jsonRows(
+		run,
+		'reviewsJson',
+		'Credit Review Rows (JSON)',
+		'credit review rows',
+		undefined,
+	);
 
 	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	const tolerance =
@@ -51,10 +77,22 @@ function readParams(run: KhaosRun): ReconcileParams {
 			'Options › Tolerance (Pence per Line) must be 0 or more',
 			{ itemIndex: 0 },
 		);
+	const overdue =
+		o.reviewOverdueDays === undefined || o.reviewOverdueDays === ''
+			? 3
+			: Number(o.reviewOverdueDays);
+	if (!Number.isFinite(overdue) || overdue < 0)
+		throw new NodeOperationError(
+			run.ctx.getNode(),
+			'Options › Review Overdue After (Days) must be 0 or more',
+			{ itemIndex: 0 },
+		);
 	const from = textOrNull(o.windowFrom);
 	const to = textOrNull(o.windowTo);
 	return {
 		exceptions: rows,
+		...(reviews !== undefined ? { reviews } : {}),
+		reviewOverdueDays: overdue,
 		tolerancePencePerLine: Math.floor(tolerance),
 		title: textOrNull(o.title),
 		window: from || to ? { from, to } : null,
@@ -104,7 +142,7 @@ export const returnReconcile = defineOperation({
 		value: 'reconcile',
 		action: 'Reconcile returns',
 		description:
-			'Check the input returns (from ReBound) against Khaos stock adjustments and credit notes plus the open exceptions; outputs one report (JSON, subject, Markdown, HTML, summary line)',
+			'Check the input returns (from ReBound) against Khaos stock adjustments and credit notes plus the open exceptions, notices and held credits; outputs one report (JSON, subject, Markdown, HTML, summary line)',
 	},
 	properties: [
 		{
@@ -113,7 +151,15 @@ export const returnReconcile = defineOperation({
 			type: 'json',
 			default: '[]',
 			description:
-				'The exceptions Data Table\'s rows as a JSON array, whose open rows are reported with their returns (the input items are the window\'s returns): columns in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/reconciliation.md#for-integrators">docs/reconciliation.md</a>',
+				'The exceptions Data Table\'s rows as a JSON array, whose open rows are reported with their returns and whose notices seen in the window are listed (the input items are the window\'s returns): columns in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/reconciliation.md#for-integrators">docs/reconciliation.md</a>',
+		},
+		{
+			displayName: 'Credit Review Rows (JSON)',
+			name: 'reviewsJson',
+			type: 'json',
+			default: '',
+			description:
+				'The credit reviews Data Table\'s rows as a JSON array (pending and failed ones, and those decided in the window): the report\'s Held for Finance Review section. Left empty, that section says held credits were not checked. Columns in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/reconciliation.md#held-for-finance-review">docs/reconciliation.md</a>.',
 		},
 		{
 			displayName: 'Options',
@@ -122,6 +168,15 @@ export const returnReconcile = defineOperation({
 			placeholder: 'Add Option',
 			default: {},
 			options: [
+				{
+					displayName: 'Review Overdue After (Days)',
+					name: 'reviewOverdueDays',
+					type: 'number',
+					typeOptions: { minValue: 0 },
+					default: 3,
+					description:
+						'A pending credit review held for finance more than this many days is flagged in the report',
+				},
 				{
 					displayName: 'Title',
 					name: 'title',
@@ -144,7 +199,8 @@ export const returnReconcile = defineOperation({
 					type: 'string',
 					default: '',
 					placeholder: 'e.g. 2026-11-27',
-					description: 'First day of the window the returns come from (shown in the report)',
+					description:
+						'First day of the window the returns come from (shown in the report; notices and review decisions are taken from it)',
 				},
 				{
 					displayName: 'Window To',
@@ -152,7 +208,8 @@ export const returnReconcile = defineOperation({
 					type: 'string',
 					default: '',
 					placeholder: 'e.g. 2026-11-27',
-					description: 'Last day of the window (shown in the report)',
+					description:
+						'Last day of the window (a date counts its whole day, UTC). Empty: notices and review decisions of the 24 hours before the report.',
 				},
 			],
 		},

@@ -106,3 +106,35 @@ export function exceptionRow(key: string, kind: string, extra: Record<string, un
 		...extra,
 	};
 }
+
+/** A row of the credit reviews Data Table (a held credit), `pending` and held `heldHoursAgo` before NOW. */
+export function reviewRow(
+	returnId: string,
+	heldHoursAgo: number,
+	extra: Record<string, unknown> = {},
+) {
+	return {
+		id: `id-${returnId}`,
+		returnId,
+		displayId: `RMA-${returnId}`,
+		orderReference: 'WEB-1001',
+		currency: 'GBP',
+		heldWhy: 'a line graded Missing Item is held',
+		heldLines: '1 × MUG-WHT (Missing Item)',
+		gross: '45.00',
+		grossPence: 4500,
+		withoutHeldGross: '20.00',
+		withoutHeldGrossPence: 2000,
+		decision: '',
+		decidedBy: '',
+		note: '',
+		status: 'pending',
+		heldAt: hoursAgo(heldHoursAgo),
+		resolvedAt: '',
+		creditNoteRef: '',
+		creditGross: '',
+		lastError: '',
+		mapped: '{"returnId":"x"}',
+		...extra,
+	};
+}

@@ -701,7 +701,7 @@ describe('reconcile: bad rows are issues named by input, index and field', () =>
 		).toContain('not valid JSON');
 		expect(issues.find((i) => i.input === 'returns' && i.index === 1)?.recordId).toBe('B1');
 		expect(issues.find((i) => i.input === 'exceptions' && i.index === 0)?.message).toBe(
-			'status must be one of open, resolved, ignored',
+			'status must be one of open, notice, resolved, ignored',
 		);
 		// the good rows are still reconciled
 		expect(report.perReturn.map((p) => p.returnId)).toEqual(['G1']);

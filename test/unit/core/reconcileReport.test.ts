@@ -118,7 +118,7 @@ describe('renderReconciliationMarkdown', () => {
 		expect(md).toContain('## Input rows that could not be read');
 		expect(md).toContain('| returns | 1 | lines | Required |');
 		expect(md).toContain(
-			'| exceptions | 0 | status | status must be one of open, resolved, ignored |',
+			'| exceptions | 0 | status | status must be one of open, notice, resolved, ignored |',
 		);
 	});
 

@@ -826,6 +826,143 @@ describe('Return → Reconcile', () => {
 			errorDescription: expect.any(String),
 		});
 	});
+
+	test('notices and held credits: notice rows from Exception Rows, review rows from Credit Review Rows, in their own sections', async () => {
+		const fake = await applied();
+		const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+		const exceptions = [
+			{
+				key: 'R2|credit|credit_held|',
+				kind: 'credit_held',
+				owner: 'finance',
+				status: 'notice',
+				returnId: 'R2',
+				message: 'Credit held for finance review',
+				firstSeen: hoursAgo(3),
+				lastSeen: hoursAgo(3),
+				attempts: 1,
+			},
+		];
+		const reviews = [
+			{
+				id: 7,
+				returnId: 'R2',
+				orderReference: 'WEB-1002',
+				currency: 'GBP',
+				heldWhy: 'store credit asked for',
+				heldLines: '1 × HOODIE-GRY-L (Grade B, store_credit)',
+				gross: '30.00',
+				grossPence: '3000',
+				withoutHeldGross: '',
+				withoutHeldGrossPence: '',
+				decision: '',
+				status: 'pending',
+				heldAt: hoursAgo(24 * 5),
+			},
+			{
+				id: 8,
+				returnId: 'R7',
+				grossPence: 1200,
+				status: 'failed',
+				decision: 'release',
+				heldAt: hoursAgo(30),
+				lastError: 'Khaos refused: customer <on stop>',
+			},
+			{
+				id: 9,
+				returnId: 'R8',
+				grossPence: 2413,
+				status: 'released',
+				decision: 'release',
+				decidedBy: 'Jo',
+				heldAt: hoursAgo(48),
+				resolvedAt: hoursAgo(2),
+				creditNoteRef: 'RB-R8',
+				creditGross: '24.13',
+			},
+			{ id: 10, returnId: 'R9', status: 'pending', heldAt: 'the other day' },
+		];
+		const params = {
+			...RECONCILE,
+			exceptionsJson: JSON.stringify(exceptions),
+			reviewsJson: JSON.stringify(reviews),
+		};
+		const { out } = await run(params, [r1, r2], { fake });
+		const report = out[0][0].json as IDataObject & {
+			summary: { countsByStatus: Record<string, number>; totals: IDataObject };
+			perReturn: Array<IDataObject & { findings: string[] }>;
+			notices: IDataObject & { groups: IDataObject[] };
+			heldCredits: IDataObject & { waiting: IDataObject[]; decided: IDataObject[] };
+			issues: IDataObject[];
+		};
+		// a notice is not an open exception: R2 waits for its credit, not on an exception
+		expect(report.summary.countsByStatus).toMatchObject({ complete: 1, credit_pending: 1 });
+		expect(report.summary.totals.openExceptions).toBe(0);
+		expect(report.notices).toMatchObject({ total: 1, byOwner: { finance: 1 } });
+		expect(report.notices.groups[0]).toMatchObject({ kind: 'credit_held', returnId: 'R2' });
+		expect(
+			report.heldCredits.waiting.map((w) => [w.returnId, w.status, w.ageDays, w.overdue]),
+		).toEqual([
+			['R2', 'pending', 5, true],
+			['R7', 'failed', 1, false],
+		]);
+		expect(report.heldCredits.decided).toEqual([
+			expect.objectContaining({
+				returnId: 'R8',
+				status: 'released',
+				creditNoteRef: 'RB-R8',
+				creditGrossPence: 2413,
+			}),
+		]);
+		expect(report.perReturn[1].findings).toContain(
+			'Credit held for finance review for 5 days (store credit asked for): finance decides it in credit reviews.',
+		);
+		// the bad row is named, the others are reported
+		expect(report.issues).toEqual([
+			{
+				input: 'reviews',
+				index: 3,
+				field: 'heldAt',
+				message: 'is not a valid date-time',
+				recordId: 'R9',
+			},
+		]);
+		const md = String(report.markdown);
+		expect(md).toContain('## Held for finance review');
+		expect(md).toContain('| R2 | WEB-1002 | Pending, over 3 days | 5 d | £30.00 | - |');
+		expect(md).toContain('Khaos refused: customer &lt;on stop&gt;');
+		expect(md).toContain('## Notices');
+		expect(String(report.html)).toContain('Khaos refused: customer &lt;on stop&gt;');
+		expect(String(report.summaryLine)).toContain(
+			'2 held for finance review (1 over 3 days, 1 failed); 1 notice',
+		);
+
+		// Options › Review Overdue After (Days)
+		const { out: week } = await run(
+			{ ...params, options: { ...RECONCILE.options, reviewOverdueDays: 7 } },
+			[r1, r2],
+			{ fake },
+		);
+		const held = (week[0][0].json as IDataObject).heldCredits as IDataObject;
+		expect(held.overdueAfterDays).toBe(7);
+		expect((held.waiting as IDataObject[]).map((w) => w.overdue)).toEqual([false, false]);
+	});
+
+	test('Credit Review Rows (JSON): left empty the section says not checked; bad JSON names the parameter', async () => {
+		const { out } = await run(RECONCILE, [{}]);
+		const report = out[0][0].json as IDataObject & { heldCredits: IDataObject };
+		expect(report.heldCredits.checked).toBe(false);
+		expect(String(report.markdown)).toContain(
+			'Not checked: the credit reviews rows were not passed to the report.',
+		);
+		const err = await runError({ ...RECONCILE, reviewsJson: '[{oops' }, [r1]);
+		expect(err).toBeInstanceOf(NodeOperationError);
+		expect(err.message).toContain('Credit Review Rows (JSON)');
+		const notList = await runError({ ...RECONCILE, reviewsJson: '{"returnId":"R1"}' }, [r1]);
+		expect(notList.message).toContain(
+			'Credit Review Rows (JSON) must be a JSON array of credit review rows',
+		);
+	});
 });
 
 describe('Credit Note', () => {

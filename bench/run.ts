@@ -239,6 +239,7 @@ function packageValues(
 			dispositions: { name: `${client} disposition map` },
 			reasons: { name: `${client} reason map` },
 			skuAliases: { name: `${client} sku aliases` },
+			reviews: { name: `${client} credit reviews` },
 		},
 		sites: [
 			{

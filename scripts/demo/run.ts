@@ -195,6 +195,7 @@ export function demoValues(args: {
 			dispositions: { name: `${args.client} disposition map` },
 			reasons: { name: `${args.client} reason map` },
 			skuAliases: { name: `${args.client} sku aliases` },
+			reviews: { name: `${args.client} credit reviews` },
 		},
 		sites: k.sites.map((s) => ({
 			id: s.id,

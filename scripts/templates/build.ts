@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TemplateInfo } from './builder';
 import { buildCreditPosting } from './creditPosting';
+import { buildFinanceReview } from './financeReview';
 import { buildIntake } from './intake';
 import { placeholderUses } from './placeholders';
 import { buildProcessor } from './processor';
@@ -48,6 +49,12 @@ export const TEMPLATES: TemplateInfo[] = [
 		title: 'Returns: credit-note posting',
 		activate: 'financeBatched',
 		build: buildCreditPosting,
+	},
+	{
+		file: 'finance-review',
+		title: 'Returns: finance review of held credits',
+		activate: 'always',
+		build: buildFinanceReview,
 	},
 	{
 		file: 'reconciliation',

@@ -1,4 +1,5 @@
 import { Builder, type WorkflowTemplate } from './builder';
+import { addCreditReview, addHeldSplit, addNoticeSplit } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
@@ -8,7 +9,6 @@ import {
 	ifNode,
 	khaos,
 	parseJsonNode,
-	text,
 } from './nodes';
 
 const OVERVIEW = [
@@ -16,7 +16,7 @@ const OVERVIEW = [
 	'### How it works',
 	'For clients whose finance team posts credit notes in batches. On the schedule `{{CREDIT_POSTING_CRON}}`:',
 	'1. Take every `credit_queued` inbox row in arrival order. The process queue workflow has applied their stock moves and stored the mapped return.',
-	'2. Create each credit note from the original Khaos order and mark the row `done`. A credit note that already exists is reported as a duplicate, never raised twice.',
+	"2. Create each credit note from the original Khaos order and mark the row `done`. A credit note that already exists is reported as a duplicate, never raised twice. A credit held by finance's credit policy becomes a `pending` row of the **credit reviews** Data Table (row `credit_review`).",
 	'3. Transient failures stay queued for the next run, up to {{MAX_TRANSIENT_ATTEMPTS}} tries. Any other failure goes to the **exceptions** Data Table, with an alert, before its row becomes `exception`.',
 	'### Setup',
 	'1. Needed only when finance batches credit notes (`finance.batchCreditNotes` in the values file): the import activates it only then.',
@@ -49,27 +49,36 @@ export function buildCreditPosting(): WorkflowTemplate {
 			'Values from the original Khaos order',
 		),
 	);
+	const heldSplit = addHeldSplit(b, [1080, 0]);
+	const [review, markReview] = addCreditReview(
+		b,
+		[1320, -200],
+		"$('Parse Mapped Return').item.json",
+		[eq('id', "={{ $('Credit-Queued Returns').item.json.id }}"), eq('status', 'credit_queued')],
+	);
 	const done = b.add(
-		dataTableNode('Mark Done', [1080, 0], 'inbox', 'update', {
+		dataTableNode('Mark Done', [1320, 100], 'inbox', 'update', {
 			conditions: [eq('id', "={{ $('Credit-Queued Returns').item.json.id }}")],
 			columns: {
 				status: 'done',
 				processedAt: '={{ $now.toISO() }}',
-				creditNoteRef: text('$json.associatedRef'),
+				creditNoteRef:
+					"={{ $json.creditStatus === 'not_credited' ? '' : String($json.associatedRef ?? '') }}",
 				lastError: '',
 			},
 		}),
 	);
 	const row = "$('Credit-Queued Returns').item.json";
+	const notice = addNoticeSplit(b, [1080, 460]);
 	const retry = b.add(
 		ifNode(
 			'Retry Later?',
-			[1080, 460],
+			[1320, 560],
 			`={{ $json.kind === 'transient_exhausted' && Number(${row}.attempts || 0) + 1 < {{MAX_TRANSIENT_ATTEMPTS}} }}`,
 		),
 	);
 	const keep = b.add({
-		...dataTableNode('Keep Queued', [1320, 460], 'inbox', 'update', {
+		...dataTableNode('Keep Queued', [1560, 460], 'inbox', 'update', {
 			conditions: [eq('id', `={{ ${row}.id }}`)],
 			columns: {
 				attempts: `={{ Number(${row}.attempts || 0) + 1 }}`,
@@ -81,7 +90,7 @@ export function buildCreditPosting(): WorkflowTemplate {
 	});
 	const markException = b.add(
 		// Below the exception sink: the exception row is written first (see the processor).
-		dataTableNode('Mark Inbox Exception', [1320, 1720], 'inbox', 'update', {
+		dataTableNode('Mark Inbox Exception', [1560, 1820], 'inbox', 'update', {
 			conditions: [eq('id', `={{ ${row}.id }}`)],
 			columns: {
 				status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
@@ -89,12 +98,15 @@ export function buildCreditPosting(): WorkflowTemplate {
 			},
 		}),
 	);
-	const sink = addExceptionSink(b, 1320, 900);
+	const sink = addExceptionSink(b, 1560, 1000);
 	b.connect(trigger, rows)
 		.connect(rows, parse)
 		.connect(parse, credit)
-		.connect(credit, done, 0)
-		.connect(credit, retry, 1);
+		.connect(credit, heldSplit, 0)
+		.connect(credit, notice, 1);
+	b.connect(heldSplit, review, 0).connect(heldSplit, done, 1);
+	connectToSink(b, notice, 0, sink);
+	b.connect(notice, retry, 1);
 	b.connect(retry, keep, 0).connect(retry, markException, 1);
 	connectToSink(b, retry, 1, sink);
 
@@ -106,13 +118,13 @@ export function buildCreditPosting(): WorkflowTemplate {
 	);
 	b.section(
 		'Credit',
-		'The credit note from the original Khaos order; the row becomes `done` with its reference.',
-		[credit, done],
+		"The credit note from the original Khaos order; the row becomes `done` with its reference. A credit held by finance's policy becomes a `pending` credit review and the row `credit_review`.",
+		[credit, heldSplit, review, markReview, done],
 	);
 	b.section(
-		'Retry or record',
-		'Transient failures with tries left stay `credit_queued` for the next run; everything else goes to the exceptions.',
-		[retry, keep],
+		'Notice, retry or record',
+		'Notices go to the exceptions table as `notice` and stop nothing. Transient failures with tries left stay `credit_queued` for the next run; everything else goes to the exceptions.',
+		[notice, retry, keep],
 	);
 	addInboxAfterExceptionSection(b, [markException]);
 	return b.build();

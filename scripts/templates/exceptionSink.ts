@@ -12,8 +12,9 @@ import {
 
 /**
  * The exception sink: new problems are upserted into the exceptions table
- * (status open, attempts 1) and alerted; problems already in the table (same
- * key) get lastSeen, attempts + 1 and status open again. Returns the names of
+ * (status open, attempts 1; `notice` for a notice, which never blocks) and
+ * alerted; problems already in the table (same key) get lastSeen, attempts + 1
+ * and status open (or notice) again. Returns the names of
  * the two entry nodes (connect every exception output to both).
  *
  * The "known" branch sits above the "new" one on purpose: with execution order
@@ -47,7 +48,7 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 				field: text('$json.field'),
 				message: '={{ $json.message }}',
 				action: '={{ $json.action }}',
-				status: 'open',
+				status: "={{ $json.notice ? 'notice' : 'open' }}",
 				firstSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
 				lastSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
 				attempts: 1,
@@ -122,7 +123,7 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		dataTableNode('Update Known Exception', [x + 480, y], 'exceptions', 'update', {
 			conditions: [eq('key', '={{ $json.key }}')],
 			columns: {
-				status: 'open',
+				status: `={{ ${seen}.notice ? 'notice' : 'open' }}`,
 				stage: `={{ ${seen}.stage }}`,
 				message: `={{ ${seen}.message }}`,
 				lastSeen: `={{ ${seen}.occurredAt ?? $now.toISO() }}`,

@@ -389,7 +389,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				key: t.key,
 				name: t.name,
 				id: t.id,
-				create: !t.id && values.dataTables[t.key].create,
+				create: !t.id && (values.dataTables[t.key]?.create ?? true),
 				columns: TABLES[t.key].columns,
 				seedRows: t.seeded,
 			})),
@@ -468,7 +468,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 					ref.id = found.id;
 					columns = found.columns ?? [];
 					action = 'found';
-				} else if (values.dataTables[key].create) {
+				} else if (values.dataTables[key]?.create ?? true) {
 					const created = await api.createDataTable(ref.name, spec.columns);
 					ref.id = created.id;
 					columns = spec.columns;
@@ -485,6 +485,11 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				if (columns.some((c) => c.name === col.name)) continue;
 				await api.addColumn(ref.id as string, col);
 				log(`added column ${col.name} (${col.type}) to Data Table "${ref.name}"`);
+				if (key === 'dispositions' && col.name === 'credit' && !isNew)
+					log(
+						`  finance: the existing rows' credit is empty, so their no_movement grades now hold the credit for a finance review ` +
+							`(and every other grade credits); write credit or no_credit in a row to decide otherwise (docs/credit-notes.md#credit-policy)`,
+					);
 			}
 			let seeded = 0;
 			if (isMappingTable(key)) {

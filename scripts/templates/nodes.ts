@@ -231,8 +231,13 @@ export function addMappingReads(b: Builder, from: string[], x: number, y: number
 	return s;
 }
 
+/**
+ * Map Returns in the templates: a return that does not map goes on carrying its problems, so that
+ * Validate SKUs and Apply Stock Moves report every problem of it in one pass (nothing moves).
+ */
 export const MAPPING_PARAMETERS = {
 	operation: 'map',
+	unmappedReturns: 'passOn',
 	dispositionSource: 'json',
 	dispositionJson:
 		"={{ JSON.stringify($('Disposition Map').all().map(i => i.json).filter(r => r.disposition)) }}",
@@ -241,6 +246,20 @@ export const MAPPING_PARAMETERS = {
 	skuAliasSource: 'json',
 	skuAliasJson:
 		"={{ JSON.stringify($('SKU Aliases').all().map(i => i.json).filter(r => r.from)) }}",
+	lineActions: {
+		rulesJson: '{{LINE_ACTION_RULES_JSON}}',
+		other: '{{LINE_ACTION_OTHER}}',
+		none: '{{LINE_ACTION_NONE}}',
+	},
+};
+
+/** Validate SKUs in the templates: problems go on to the stock step (one pass); discontinued → notice. */
+export const VALIDATE_PARAMETERS = {
+	resource: 'product',
+	operation: 'validateSkus',
+	mappingType: 1,
+	withProblems: 'passOn',
+	discontinued: 'notice',
 };
 
 export const CREDIT_PARAMETERS = {
@@ -252,6 +271,7 @@ export const CREDIT_PARAMETERS = {
 		processReturn: true,
 		rounding: '{{CREDIT_ROUNDING}}',
 		tolerancePencePerLine: '{{CREDIT_TOLERANCE_PENCE}}',
+		zeroValue: '{{ZERO_VALUE_CREDITS}}',
 	},
 };
 
@@ -272,12 +292,18 @@ export const slackEscape = (expr: string) =>
 export function addHeldRows(b: Builder, position: [number, number]) {
 	const posting = b.add({
 		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', {
-			conditions: [eq('status', 'credit_queued')],
+			// any of these: waiting for the posting run, for a finance review, or rejected by finance
+			// (its moved units never reach Khaos' quantity returned)
+			conditions: [
+				eq('status', 'credit_queued'),
+				eq('status', 'credit_review'),
+				eq('status', 'credit_rejected'),
+			],
 			returnAll: true,
 		}),
 		executeOnce: true,
 		alwaysOutputData: true,
-		notes: 'Stock moved, credit not posted yet: their units count against the order',
+		notes: 'Stock moved, credit not posted yet (queued or under review): their units count',
 		notesInFlow: true,
 	});
 	const failed = b.add({

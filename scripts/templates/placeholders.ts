@@ -165,6 +165,23 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 		type: 'number',
 		description: 'Credit vs ReBound refund tolerance, pence per line',
 	},
+	ZERO_VALUE_CREDITS: {
+		type: 'string',
+		description: 'A credit worth nothing after discounts: skip | raise | hold',
+	},
+	LINE_ACTION_RULES_JSON: {
+		type: 'string',
+		description:
+			'Line action rules as JSON: [{ action, rule }] (rule: follow | no_credit | hold | exchange)',
+	},
+	LINE_ACTION_OTHER: {
+		type: 'string',
+		description: 'What an action without a rule does to the line credit',
+	},
+	LINE_ACTION_NONE: {
+		type: 'string',
+		description: 'What a line without an action does to its credit',
+	},
 	MANUAL_AUTH_CODE: {
 		type: 'string',
 		description: 'Manual authorisation code recorded when a return is processed',

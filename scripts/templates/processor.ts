@@ -1,9 +1,11 @@
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { Builder, type WorkflowTemplate } from './builder';
+import { addCreditReview, addHeldSplit, addNoticeSplit } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
 	MAPPING_PARAMETERS,
+	VALIDATE_PARAMETERS,
 	PACKAGE,
 	addHeldRows,
 	addMappingReads,
@@ -22,8 +24,8 @@ const OVERVIEW = [
 	'1. Take up to {{BATCH_SIZE}} `queued` inbox rows in arrival order (rows younger than {{SETTLE_SECONDS}} s wait for the next run) and mark them `processing` in one update.',
 	'2. A row whose return has a later event in the inbox becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
-	'4. Create the credit note and mark the row `done`; when finance posts in batches, mark it `credit_queued` for the posting workflow instead.',
-	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`.',
+	"4. Create the credit note and mark the row `done`; when finance posts in batches, mark it `credit_queued` for the posting workflow instead. A credit held by finance's credit policy goes to the **credit reviews** Data Table (row `credit_review`) until finance decides.",
+	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a zero-value credit, a held credit) are recorded with status `notice` and never stop a return.',
 	'',
 	'Every minute, rows left `processing` for {{STALE_AFTER_MINUTES}} min by a run that stopped are queued again, alone in their next run, at most {{MAX_REQUEUES}} times; after that they become a `stuck` exception. References on the Khaos side make a re-run safe.',
 	'### Setup',
@@ -119,7 +121,7 @@ export function buildProcessor(): WorkflowTemplate {
 			"={{ JSON.stringify({ exception: true, kind: 'stuck', " +
 				`title: ${JSON.stringify(stuck.title)}, owner: ${JSON.stringify(stuck.owner)}, action: ${JSON.stringify(stuck.action)}, stage: 'processor', ` +
 				"key: 'stuck|' + ($json.returnId || '-') + '|-|-', returnId: $json.returnId, displayId: $json.displayId, orderReference: $json.orderReference, " +
-				'sku: null, lineId: null, code: null, field: null, occurredAt: $now.toISO(), payload: $json.payload || null, ' +
+				'sku: null, lineId: null, code: null, field: null, notice: false, occurredAt: $now.toISO(), payload: $json.payload || null, ' +
 				'details: { inboxId: $json.id, eventId: $json.eventId, sequence: $json.sequence, requeues: Number($json.requeues || 0), lastExecution: $json.claim }, ' +
 				"message: 'Return ' + ($json.displayId || $json.returnId) + ' (event ' + $json.eventId + ') was left processing by a processor run ' + (Number($json.requeues || 0) + 1) + " +
 				"' times (requeued ' + Number($json.requeues || 0) + ' times, the limit), the last time by execution ' + $json.claim + '. Last error: ' + " +
@@ -258,7 +260,7 @@ export function buildProcessor(): WorkflowTemplate {
 		khaos(
 			'Validate SKUs',
 			[3120, 0],
-			{ resource: 'product', operation: 'validateSkus', mappingType: 1 },
+			VALIDATE_PARAMETERS,
 			'Exists, not archived, stock controlled',
 		),
 	);
@@ -297,8 +299,15 @@ export function buildProcessor(): WorkflowTemplate {
 	// rows of the batch, which n8n's v1 order settles only after this branch: for a moment, or for good
 	// after a crash, they read done with no exception row. Every other end of a row is its own update
 	// on the failure path, after its exception row. The credit note's reference is RB-<returnId>.
+	const heldSplit = addHeldSplit(b, [4320, 100]);
+	const [review, markReview] = addCreditReview(
+		b,
+		[4560, -100],
+		"$('Finance Batched?').item.json",
+		THIS_RUNS_ROW,
+	);
 	const done = b.add({
-		...dataTableNode('Mark Done', [4320, 100], 'inbox', 'update', {
+		...dataTableNode('Mark Done', [4560, 200], 'inbox', 'update', {
 			all: true,
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
@@ -308,6 +317,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Each row whose credit note step succeeded, by id',
 		notesInFlow: true,
 	});
+	const notice = addNoticeSplit(b, [4200, 560]);
 	const retry = b.add(
 		ifNode(
 			'Retry Later?',
@@ -357,14 +367,17 @@ export function buildProcessor(): WorkflowTemplate {
 		.connect(processing, superseded);
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
-	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, done, 0);
+	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, heldSplit, 0);
+	b.connect(heldSplit, review, 0).connect(heldSplit, done, 1);
 	for (const [from, output] of [
 		[map, 1],
 		[validate, 1],
 		[stock, 1],
 		[credit, 1],
 	] as const)
-		b.connect(from, retry, output);
+		b.connect(from, notice, output);
+	b.connect(notice, retry, 1);
+	connectToSink(b, notice, 0, sink);
 	b.connect(retry, requeueRetry, 0).connect(retry, markException, 1);
 	connectToSink(b, retry, 1, sink);
 	connectToSink(b, stuckException, 0, sink);
@@ -400,13 +413,13 @@ export function buildProcessor(): WorkflowTemplate {
 	]);
 	b.section(
 		'Credit',
-		'Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded.',
-		[batched, queueCredit, credit, done],
+		"Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded; a credit held by finance's policy becomes a `pending` credit review and the row `credit_review`.",
+		[batched, queueCredit, credit, heldSplit, review, markReview, done],
 	);
 	b.section(
-		'Retry or record',
-		'Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.',
-		[retry, requeueRetry],
+		'Notice, retry or record',
+		'Notices go to the exceptions table as `notice` and stop nothing. Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.',
+		[notice, retry, requeueRetry],
 	);
 	addInboxAfterExceptionSection(b, [markException, markStuck]);
 	return b.build();

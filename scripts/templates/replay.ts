@@ -1,8 +1,10 @@
 import { Builder, type WorkflowTemplate } from './builder';
+import { addCreditReview, addHeldSplit } from './creditOutcome';
 import { addExceptionSink, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
 	MAPPING_PARAMETERS,
+	VALIDATE_PARAMETERS,
 	PACKAGE,
 	addHeldRows,
 	addMappingReads,
@@ -103,13 +105,7 @@ export function buildReplay(): WorkflowTemplate {
 		position: [2040, 0],
 		parameters: MAPPING_PARAMETERS,
 	});
-	const validate = b.add(
-		khaos('Validate SKUs', [2280, 0], {
-			resource: 'product',
-			operation: 'validateSkus',
-			mappingType: 1,
-		}),
-	);
+	const validate = b.add(khaos('Validate SKUs', [2280, 0], VALIDATE_PARAMETERS));
 	const stock = b.add(khaos('Apply Stock Moves', [2640, 0], stockParameters('continue')));
 	const batched = b.add(ifNode('Finance Batched?', [3000, 0], '={{ {{FINANCE_BATCHED}} }}'));
 	const queueCredit = b.add({
@@ -133,8 +129,13 @@ export function buildReplay(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const credit = b.add(khaos('Create Credit Note', [3240, 100], CREDIT_PARAMETERS));
+	const heldSplit = addHeldSplit(b, [3480, 100]);
+	const [review, markReview] = addCreditReview(b, [3840, -400], "$('Finance Batched?').item.json", [
+		eq('returnId', '={{ $json.returnId }}'),
+		eq('status', 'exception'),
+	]);
 	const resolve = b.add({
-		...dataTableNode('Resolve Exceptions', [3600, -100], 'exceptions', 'update', {
+		...dataTableNode('Resolve Exceptions', [3840, -100], 'exceptions', 'update', {
 			all: true,
 			conditions: [
 				eq('returnId', '={{ $json.returnId }}'),
@@ -147,13 +148,13 @@ export function buildReplay(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const replayed = b.add(
-		dataTableNode('Mark Inbox Replayed', [3600, 140], 'inbox', 'update', {
+		dataTableNode('Mark Inbox Replayed', [3840, 140], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'exception')],
 			columns: { status: 'replayed', processedAt: '={{ $now.toISO() }}' },
 		}),
 	);
-	const sink = addExceptionSink(b, 3600, 600);
+	const sink = addExceptionSink(b, 3840, 600);
 
 	const held = addHeldRows(b, [1440, -400]);
 	b.connect(lastTable, open)
@@ -163,10 +164,10 @@ export function buildReplay(): WorkflowTemplate {
 		.connect(parse, map);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1);
-	b.connect(queueCredit, resolve)
-		.connect(queueCredit, replayed)
-		.connect(credit, resolve, 0)
-		.connect(credit, replayed, 0);
+	b.connect(queueCredit, resolve).connect(queueCredit, replayed).connect(credit, heldSplit, 0);
+	// held (finance's credit policy): a pending credit review, the inbox row credit_review; then resolved
+	b.connect(heldSplit, review, 0).connect(heldSplit, resolve, 0);
+	b.connect(heldSplit, resolve, 1).connect(heldSplit, replayed, 1);
 	for (const [from, output] of [
 		[map, 1],
 		[validate, 1],
@@ -197,13 +198,13 @@ export function buildReplay(): WorkflowTemplate {
 	);
 	b.section(
 		'Credit',
-		'Finance batched: queued for the posting workflow. Otherwise the credit note is created now.',
-		[batched, queueCredit, credit],
+		"Finance batched: queued for the posting workflow. Otherwise the credit note is created now; a credit held by finance's policy becomes a `pending` credit review.",
+		[batched, queueCredit, credit, heldSplit],
 	);
 	b.section(
 		'Resolve',
-		'The open exceptions of the return (but a credit mismatch) become `resolved`, its inbox row `replayed`.',
-		[resolve, replayed],
+		'The open exceptions of the return (but a credit mismatch) become `resolved`, its inbox row `replayed`; a held credit first becomes a `pending` credit review (inbox row `credit_review`).',
+		[review, markReview, resolve, replayed],
 	);
 	return b.build();
 }

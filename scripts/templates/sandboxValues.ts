@@ -89,6 +89,7 @@ export function sandboxClientValues(o: SandboxClientOptions): Json {
 			dispositions: { name: `${c} disposition map` },
 			reasons: { name: `${c} reason map` },
 			skuAliases: { name: `${c} sku aliases` },
+			reviews: { name: `${c} credit reviews` },
 		},
 		sites: example.sites,
 		mapping: example.mapping,

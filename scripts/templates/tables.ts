@@ -16,7 +16,13 @@ export interface TableSpec {
 	columns: Array<{ name: string; type: ColumnType }>;
 }
 
-export type TableKey = 'inbox' | 'exceptions' | 'dispositions' | 'reasons' | 'skuAliases';
+export type TableKey =
+	| 'inbox'
+	| 'exceptions'
+	| 'reviews'
+	| 'dispositions'
+	| 'reasons'
+	| 'skuAliases';
 
 const s = (name: string) => ({ name, type: 'string' as const });
 const n = (name: string) => ({ name, type: 'number' as const });
@@ -91,6 +97,8 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('siteId'),
 			s('locationId'),
 			b('sellable'),
+			/** Finance's credit policy for the grade: credit | no_credit | hold (empty: hold for no_movement, else credit). */
+			s('credit'),
 			s('notes'),
 		],
 	},
@@ -108,6 +116,40 @@ export const TABLES: Record<TableKey, TableSpec> = {
 		purpose: 'ReBound SKU → Khaos stock code, for renamed products (edited by operations)',
 		columns: [s('from'), s('to'), s('notes')],
 	},
+	reviews: {
+		key: 'reviews',
+		stem: 'REVIEWS',
+		defaultName: 'credit reviews',
+		purpose:
+			'Finance review of held credits: one row per held return with the computed values; finance sets decision (release, release_without_held, reject) and the finance review workflow acts on it',
+		columns: [
+			s('returnId'),
+			s('displayId'),
+			s('orderReference'),
+			s('currency'),
+			s('heldWhy'),
+			s('heldLines'),
+			/** Gross if released as computed (pounds), and in pence. */
+			s('gross'),
+			n('grossPence'),
+			/** Gross if released without the held lines; empty when there is nothing else to credit. */
+			s('withoutHeldGross'),
+			n('withoutHeldGrossPence'),
+			/** Finance's decision: release | release_without_held | reject (empty: not decided yet). */
+			s('decision'),
+			s('decidedBy'),
+			s('note'),
+			/** pending → released | rejected; failed (with lastError) when a release could not be raised. */
+			s('status'),
+			s('heldAt'),
+			s('resolvedAt'),
+			s('creditNoteRef'),
+			s('creditGross'),
+			s('lastError'),
+			/** The mapped return after its stock moves, as the credit step takes it. */
+			s('mapped'),
+		],
+	},
 };
 
 export const TABLE_KEYS = Object.keys(TABLES) as TableKey[];
@@ -123,6 +165,8 @@ export const INBOX_STATUSES = [
 	'queued',
 	'processing',
 	'credit_queued',
+	'credit_review',
+	'credit_rejected',
 	'done',
 	'exception',
 	'superseded',

@@ -99,6 +99,8 @@ export const ValuesSchema = z
 				dispositions: TableSchema,
 				reasons: TableSchema,
 				skuAliases: TableSchema,
+				/** Held credits for finance review; created by default (named after the client) when not given. */
+				reviews: TableSchema.optional(),
 			}),
 		),
 		/** Khaos sites and their locations: mapping rows are checked against them. */
@@ -185,6 +187,24 @@ export const ValuesSchema = z
 				rounding: z.enum(['half_up', 'half_even']).default('half_up'),
 				tolerancePencePerLine: z.number().int().min(0).default(1),
 				manualAuthCode: z.string().trim().min(1).max(30).default('REBOUND'),
+				/** A credit worth nothing after discounts: skip with a notice, raise anyway, or hold for review. */
+				zeroValueCredits: z.enum(['skip', 'raise', 'hold']).default('skip'),
+				/** What a line's ReBound action does to its credit (docs/credit-notes.md#credit-policy). */
+				lineActions: z
+					.object({
+						/** Rules per action text, after the built-in Refund (follow) and Exchange (exchange). */
+						rules: z
+							.array(
+								z.object({
+									action: z.string().trim().min(1).max(100),
+									rule: z.enum(['follow', 'no_credit', 'hold', 'exchange']),
+								}),
+							)
+							.default([]),
+						other: z.enum(['follow', 'no_credit', 'hold', 'exchange']).default('hold'),
+						none: z.enum(['follow', 'no_credit', 'hold', 'exchange']).default('follow'),
+					})
+					.default({}),
 			}),
 		),
 		reconciliation: z
@@ -391,7 +411,7 @@ export function resolveOffline(v: ClientValues): Resolved {
 	): ResolvedRef | null => (c ? { id: c.id ?? null, name: c.name ?? fallback } : null);
 	const tables = {} as Record<TableKey, ResolvedRef>;
 	for (const key of TABLE_KEYS) {
-		const t = v.dataTables[key];
+		const t = v.dataTables[key] ?? { id: undefined, name: undefined };
 		tables[key] = { id: t.id ?? null, name: t.name ?? defaultTableName(v.client, key) };
 	}
 	return {
@@ -442,6 +462,10 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		CREDIT_ROUNDING: v.finance.rounding,
 		CREDIT_TOLERANCE_PENCE: v.finance.tolerancePencePerLine,
 		MANUAL_AUTH_CODE: v.finance.manualAuthCode,
+		ZERO_VALUE_CREDITS: v.finance.zeroValueCredits,
+		LINE_ACTION_RULES_JSON: JSON.stringify(v.finance.lineActions.rules),
+		LINE_ACTION_OTHER: v.finance.lineActions.other,
+		LINE_ACTION_NONE: v.finance.lineActions.none,
 		KEEP_DONE_DAYS: v.reconciliation.keepDoneDays,
 		ALERT_EMAIL_DISABLED: !v.alerts.emailTo,
 		ALERT_EMAIL_FROM: v.alerts.emailFrom ?? '',

@@ -7,7 +7,9 @@
  * before the import (the fixture has no "Missing" grade and its zero-rated
  * return, 5006, stops on an unmapped reason):
  *  - Z: WEB-1004, KIDS-TEE-5Y Ã—2, "Like New", "Too small" (zero-rated, order discount apportioned);
- *  - M: WEB-1005, JEANS-BLU-32 Ã—1, "Missing", "Too big" (credited, no stock movement).
+ *  - M: WEB-1005, JEANS-BLU-32 Ã—1, "Missing", "Too big": no stock movement, and (the demo mapping's
+ *    Missing grade holds the credit for finance) no credit note: a pending credit review of 30.00 and a
+ *    credit_held notice; the inbox row waits as credit_review.
  * The templates are imported for a client whose trigger mode is 'poll'
  * (ReBound Poll Trigger enabled every minute, webhook trigger disabled),
  * processor every 3 s, reconciliation every 10 s (a 6-field cron, seconds first).
@@ -511,6 +513,7 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			'credit-posting': false,
 			reconciliation: true,
 			'exception-replay': false,
+			'finance-review': true,
 		});
 		const intake = await api.request(
 			'GET',
@@ -534,8 +537,9 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 	});
 
 	it('the poll picks up every graded return: stock moves exactly as the mapping says, credit notes equal core/creditNote to the penny, problems become exception rows and move nothing', async () => {
-		const applied = [...APPLIED_FIXTURE, zeroRatedId, missingId];
-		const graded = [...applied, ...Object.keys(EXCEPTION_RETURNS)];
+		const applied = [...APPLIED_FIXTURE, zeroRatedId];
+		const held = [missingId];
+		const graded = [...applied, ...held, ...Object.keys(EXCEPTION_RETURNS)];
 		// bounded: the first poll runs at activation or within a minute, the processor every 3 s
 		const settled = await waitFor(
 			'every graded return done or an exception',
@@ -547,7 +551,11 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 				);
 				const exIds = new Set(exceptions.map((r) => String(r.returnId)));
 				const pending = inbox.filter((r) => r.status === 'queued' || r.status === 'processing');
+				const reviewIds = new Set(
+					inbox.filter((r) => r.status === 'credit_review').map((r) => String(r.returnId)),
+				);
 				return applied.every((id) => doneIds.has(id)) &&
+					held.every((id) => reviewIds.has(id)) &&
 					[...Object.keys(EXCEPTION_RETURNS), ...Object.keys(MISMATCH_RETURNS)].every((id) =>
 						exIds.has(id),
 					) &&
@@ -603,8 +611,23 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			'5005': [['TSHIRT-RED-M', '1', 'RET', 1]],
 			'5010': [['JEANS-BLU-32', '1', 'RET', 1]],
 			[zeroRatedId]: [['KIDS-TEE-5Y', '1', 'A1', 2]],
-			[missingId]: [],
 		});
+		// the Missing line moves nothing, and its credit waits for finance: no return, no credit note
+		expect({
+			adjustments: adjByReturn(missingId),
+			returns: state.returns.filter((r) => r.associatedRef === `RB-${missingId}`),
+			notes: state.creditNotes.filter((c) => c.associatedRef === `RB-${missingId}`),
+		}).toEqual({ adjustments: [], returns: [], notes: [] });
+		const reviews = (await rows('reviews')).filter((r) => String(r.returnId) === missingId);
+		expect(reviews.map((r) => [r.status, r.grossPence, r.withoutHeldGross])).toEqual([
+			['pending', expectedCredits([missingId]).get(missingId)!.totals.grossPence, ''],
+		]);
+		expect(reviews[0].heldLines).toContain('JEANS-BLU-32');
+		expect(
+			settled.exceptions
+				.filter((r) => String(r.returnId) === missingId)
+				.map((r) => [r.kind, r.status, r.owner]),
+		).toEqual([['credit_held', 'notice', 'finance']]);
 
 		// credit notes: one per applied return, equal to the oracle (core/creditNote.ts on the Khaos orders)
 		const oracle = expectedCredits(applied);
@@ -679,7 +702,7 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			expect(oracle.get(id)!.totals.grossPence).toBe(want.creditPence);
 			expect(settled.inbox.find((r) => String(r.returnId) === id)?.status).toBe('done');
 		}
-		expect(settled.exceptions).toHaveLength(
+		expect(settled.exceptions.filter((r) => r.status !== 'notice')).toHaveLength(
 			Object.keys(EXCEPTION_RETURNS).length + Object.keys(MISMATCH_RETURNS).length,
 		);
 	});

@@ -198,11 +198,13 @@ describe('returns flow templates on a real n8n 2.40.7 (import → intake webhook
 			dispositions: ['created', 7],
 			reasons: ['created', 5],
 			skuAliases: ['created', 0],
+			reviews: ['created', 0],
 		});
 		expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
 			'returns-intake': true,
 			'returns-processor': true,
 			'credit-posting': false,
+			'finance-review': true,
 			reconciliation: true,
 			'exception-replay': false,
 		});

@@ -338,11 +338,12 @@ function evaluate(
 // ---------------------------------------------------------------- tests
 
 describe('workflow templates', () => {
-	it('has the five templates, each generated from scripts/templates/build.ts', () => {
+	it('has the six templates, each generated from scripts/templates/build.ts', () => {
 		expect(templates.map((t) => t.info.file)).toEqual([
 			'returns-intake',
 			'returns-processor',
 			'credit-posting',
+			'finance-review',
 			'reconciliation',
 			'exception-replay',
 		]);
@@ -761,7 +762,9 @@ describe('the returns flow', () => {
 				p.columns.value.status,
 				done.executeOnce ?? false,
 			]).toEqual(['update', [byId, ...held], 'done', false]);
-			expect(feeders(wf, 'Mark Done')).toEqual([['Create Credit Note', 0]]);
+			// the credit step's success output, past the held split (a held credit is a review, not done)
+			expect(feeders(wf, 'Mark Done')).toEqual([['Credit Held?', 1]]);
+			expect(feeders(wf, 'Credit Held?')).toEqual([['Create Credit Note', 0]]);
 			expect((node(wf, 'Mark Inbox Exception').parameters as any).columns.value.status).toBe(
 				"={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
 			);
@@ -1176,7 +1179,10 @@ describe('the returns flow', () => {
 			['Apply Stock Moves', 1],
 			['Create Credit Note', 1],
 		] as const)
-			expect(targets(processor, name, output)).toEqual(['Retry Later?']);
+			expect(targets(processor, name, output)).toEqual(['Notice?']);
+		// notices (never blocking) go to the sink only; everything else to retry-or-record
+		expect(targets(processor, 'Notice?', 0).sort()).toEqual(['Known Exception?', 'New Exception?']);
+		expect(targets(processor, 'Notice?', 1)).toEqual(['Retry Later?']);
 		expect(targets(processor, 'Retry Later?', 0)).toEqual(['Requeue for Retry']);
 		expect(targets(processor, 'Retry Later?', 1).sort()).toEqual([
 			'Known Exception?',
@@ -1210,7 +1216,8 @@ describe('the returns flow', () => {
 				'payload',
 			].sort(),
 		);
-		expect(record.columns.value.status).toBe('open');
+		// a notice (never blocking) is stored as such; everything else is open
+		expect(record.columns.value.status).toBe("={{ $json.notice ? 'notice' : 'open' }}");
 		const update = node(processor, 'Update Known Exception').parameters as Record<string, any>;
 		expect(update.columns.value.attempts).toBe('={{ Number($json.attempts || 0) + 1 }}');
 		expect(update.columns.value).not.toHaveProperty('firstSeen');
@@ -1269,7 +1276,13 @@ describe('the returns flow', () => {
 		expect(f).not.toContain('credit_mismatch');
 		// checked against the order again (nothing moved when it was raised); a re-grade goes on to its credit
 		for (const kind of ['quantity_exceeds_sold', 'regraded_after_move']) expect(f).toContain(kind);
-		expect(targets(replay, 'Create Credit Note', 0).sort()).toEqual([
+		expect(targets(replay, 'Create Credit Note', 0)).toEqual(['Credit Held?']);
+		// a held credit: its review row (and inbox row credit_review) first, then resolved
+		expect(targets(replay, 'Credit Held?', 0)).toEqual([
+			'Record Credit Review',
+			'Resolve Exceptions',
+		]);
+		expect(targets(replay, 'Credit Held?', 1).sort()).toEqual([
 			'Mark Inbox Replayed',
 			'Resolve Exceptions',
 		]);
@@ -1288,7 +1301,8 @@ describe('the returns flow', () => {
 		expect(
 			reachable(posting, 'On Posting Schedule', 'Credit-Queued Returns').has('Create Credit Note'),
 		).toBe(false);
-		expect(targets(posting, 'Create Credit Note', 1)).toEqual(['Retry Later?']);
+		expect(targets(posting, 'Create Credit Note', 1)).toEqual(['Notice?']);
+		expect(targets(posting, 'Notice?', 1)).toEqual(['Retry Later?']);
 		// the processor writes credit_queued only after the stock moves
 		const queue = node(processor, 'Queue for Credit Posting').parameters as Record<string, any>;
 		expect(queue.columns.value.status).toBe('credit_queued');
@@ -1427,11 +1441,14 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Mark Processing': ['Held by Credit Posting', 'Later Event in Inbox', 'Superseded?'],
 			'Superseded?': ['Map Returns', 'Mark Superseded'],
-			'Map Returns': ['Validate SKUs', 'Retry Later?'],
-			'Validate SKUs': ['Apply Stock Moves', 'Retry Later?'],
-			'Apply Stock Moves': ['Finance Batched?', 'Retry Later?'],
+			'Map Returns': ['Validate SKUs', 'Notice?'],
+			'Validate SKUs': ['Apply Stock Moves', 'Notice?'],
+			'Apply Stock Moves': ['Finance Batched?', 'Notice?'],
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
-			'Create Credit Note': ['Mark Done', 'Retry Later?'],
+			'Create Credit Note': ['Credit Held?', 'Notice?'],
+			// a held credit's review row is written before anything else of its branch
+			'Credit Held?': ['Record Credit Review', 'Mark Done'],
+			'Notice?': ['Retry Later?', 'Known Exception?', 'New Exception?'],
 			'Retry Later?': [
 				'Requeue for Retry',
 				'Known Exception?',
@@ -1441,8 +1458,19 @@ describe('layout (n8n template conventions)', () => {
 		},
 		'credit-posting': {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
-			'Create Credit Note': ['Mark Done', 'Retry Later?'],
+			'Create Credit Note': ['Credit Held?', 'Notice?'],
+			'Credit Held?': ['Record Credit Review', 'Mark Done'],
+			'Notice?': ['Retry Later?', 'Known Exception?', 'New Exception?'],
 			'Retry Later?': ['Keep Queued', 'Known Exception?', 'New Exception?', 'Mark Inbox Exception'],
+		},
+		'finance-review': {
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Reject?': ['Mark Rejected', 'Release?'],
+			'Release?': ['Parse Mapped Return', 'Unknown Decision'],
+			'Create Credit Note': ['Mark Released', 'Notice?'],
+			'Notice?': ['Transient?', 'Known Exception?', 'New Exception?'],
+			// the review row becomes failed only after its exception row is written
+			'Transient?': ['Keep Pending', 'Known Exception?', 'New Exception?', 'Mark Release Failed'],
 		},
 		reconciliation: {
 			Reconcile: ['Email Report', 'Post Report to Slack'],
@@ -1455,12 +1483,8 @@ describe('layout (n8n template conventions)', () => {
 			'Apply Stock Moves': ['Finance Batched?', 'Known Exception?', 'New Exception?'],
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
 			'Queue for Credit Posting': ['Resolve Exceptions', 'Mark Inbox Replayed'],
-			'Create Credit Note': [
-				'Resolve Exceptions',
-				'Mark Inbox Replayed',
-				'Known Exception?',
-				'New Exception?',
-			],
+			'Create Credit Note': ['Credit Held?', 'Known Exception?', 'New Exception?'],
+			'Credit Held?': ['Record Credit Review', 'Resolve Exceptions', 'Mark Inbox Replayed'],
 		},
 	};
 
@@ -1484,6 +1508,7 @@ describe('layout (n8n template conventions)', () => {
 			'returns-intake',
 			'returns-processor',
 			'credit-posting',
+			'finance-review',
 			'exception-replay',
 		]);
 		const sink = (wf: WorkflowTemplate) => {

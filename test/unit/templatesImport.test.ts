@@ -357,6 +357,7 @@ describe('dry run', () => {
 		expect(fs.readdirSync(out).sort()).toEqual([
 			'credit-posting.json',
 			'exception-replay.json',
+			'finance-review.json',
 			'plan',
 			'reconciliation.json',
 			'returns-intake.json',
@@ -398,6 +399,7 @@ describe('dry run', () => {
 			processReturn: true,
 			rounding: 'half_up',
 			tolerancePencePerLine: 1,
+			zeroValue: 'skip',
 		});
 
 		const intake = JSON.parse(
@@ -412,6 +414,7 @@ describe('dry run', () => {
 			['returns-intake.json', true],
 			['returns-processor.json', true],
 			['credit-posting.json', false],
+			['finance-review.json', true],
 			['reconciliation.json', true],
 			['exception-replay.json', false],
 		]);
@@ -472,7 +475,7 @@ describe('dry run', () => {
 			(node(read('credit-posting'), 'On Posting Schedule').parameters as any).rule.interval[0]
 				.expression,
 		).toBe('0 18 * * 1-5');
-		expect(report.workflows.map((w) => w.active)).toEqual([true, true, true, true, true]);
+		expect(report.workflows.map((w) => w.active)).toEqual([true, true, true, true, true, true]);
 	});
 });
 
@@ -546,6 +549,7 @@ describe('import into n8n through the public API', () => {
 			['Demo Retail disposition map', TABLES.dispositions.columns.length],
 			['Demo Retail reason map', TABLES.reasons.columns.length],
 			['Demo Retail sku aliases', TABLES.skuAliases.columns.length],
+			['Demo Retail credit reviews', TABLES.reviews.columns.length],
 		]);
 		const dispositions = fake.tables[2].rows;
 		expect(dispositions).toHaveLength(7);
@@ -571,10 +575,11 @@ describe('import into n8n through the public API', () => {
 			['dispositions', 'created', 7],
 			['reasons', 'created', 5],
 			['skuAliases', 'created', 0],
+			['reviews', 'created', 0],
 		]);
 
 		// workflows: filled with the created ids, only API fields, the right ones active
-		expect(fake.workflows).toHaveLength(5);
+		expect(fake.workflows).toHaveLength(6);
 		for (const w of fake.workflows) {
 			expect(Object.keys(w.body).sort()).toEqual(['connections', 'name', 'nodes', 'settings']);
 			expect(JSON.stringify(w.body)).not.toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/);
@@ -593,6 +598,7 @@ describe('import into n8n through the public API', () => {
 			['Returns: ReBound → Khaos – 1 intake (Demo Retail)', true],
 			['Returns: ReBound → Khaos – 2 process queue (Demo Retail)', true],
 			['Returns: credit-note posting (Demo Retail)', false],
+			['Returns: finance review of held credits (Demo Retail)', true],
 			['Returns: daily reconciliation (Demo Retail)', true],
 			['Returns: exception replay (Demo Retail)', false],
 		]);
@@ -612,11 +618,12 @@ describe('import into n8n through the public API', () => {
 			fetchImpl: fake.fetch,
 		});
 		expect(again.exitCode).toBe(EXIT_OK);
-		expect(fake.tables).toHaveLength(5);
+		expect(fake.tables).toHaveLength(6);
 		expect(fake.credentials).toHaveLength(2);
-		expect(fake.workflows).toHaveLength(5);
+		expect(fake.workflows).toHaveLength(6);
 		expect(fake.tables[2].rows).toHaveLength(7);
 		expect(again.workflows.map((w) => w.action)).toEqual([
+			'updated',
 			'updated',
 			'updated',
 			'updated',
@@ -629,6 +636,7 @@ describe('import into n8n through the public API', () => {
 			'found',
 			'found',
 			'found',
+			'found',
 		]);
 		const newCalls = fake.calls.slice(callsBefore);
 		expect(
@@ -636,7 +644,35 @@ describe('import into n8n through the public API', () => {
 				(c) => c.method === 'POST' && /^\/(data-tables|credentials|workflows)$/.test(c.path),
 			),
 		).toEqual([]);
-		expect(newCalls.filter((c) => c.method === 'PUT')).toHaveLength(5);
+		expect(newCalls.filter((c) => c.method === 'PUT')).toHaveLength(6);
+	});
+
+	it('an existing disposition table gains the credit column, and finance is told what its empty cells now do', async () => {
+		const fake = fakeN8n();
+		// a client's table from before the credit policy: no credit column, a no_movement row
+		fake.tables.push({
+			id: 'dt-old',
+			name: 'Demo Retail disposition map',
+			columns: TABLES.dispositions.columns.filter((c) => c.name !== 'credit'),
+			rows: [{ disposition: 'Missing', action: 'no_movement', sellable: false }],
+		});
+		const lines: string[] = [];
+		const report = await runImport(options(EXAMPLE), {
+			env: ENV,
+			log: (l) => lines.push(l),
+			fetchImpl: fake.fetch,
+		});
+		expect(report.exitCode).toBe(EXIT_OK);
+		expect(fake.tables[0].columns.map((c) => c.name)).toContain('credit');
+		const text = lines.join('\n');
+		expect(text).toContain(
+			'added column credit (string) to Data Table "Demo Retail disposition map"',
+		);
+		expect(text).toContain(
+			"finance: the existing rows' credit is empty, so their no_movement grades now hold the credit for a finance review",
+		);
+		// the rows are the client's: not seeded over
+		expect(fake.tables[0].rows).toHaveLength(1);
 	});
 
 	it('stops with exit 1 and a message without the API key when n8n refuses', async () => {

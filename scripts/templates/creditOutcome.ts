@@ -1,0 +1,87 @@
+/**
+ * What follows a Create Credit Note node in every template that has one (processor, credit posting,
+ * finance review), built by one function each so the copies stay identical:
+ * - a held credit (finance's credit policy held a line, or a zero-value credit set to hold) becomes a
+ *   `pending` row of the credit reviews Data Table, and its inbox row `credit_review`;
+ * - notices (never blocking: discontinued, exchange, zero value, credit held, review value changed) go
+ *   straight to the exception sink, bypassing the retry / inbox-exception path.
+ */
+import type { Builder } from './builder';
+import { dataTableNode, eq, ifNode, text, type Condition, type Pos } from './nodes';
+
+/** IF: held credits on output 0, every other outcome on output 1. */
+export function addHeldSplit(b: Builder, position: Pos): string {
+	return b.add(ifNode('Credit Held?', position, "={{ $json.creditStatus === 'held' }}"));
+}
+
+/**
+ * The held credit's review row: one `pending` row per return (a later event of a return still under
+ * review replaces its values, and finance decides again); then the inbox row becomes `credit_review`
+ * with the mapped return stored (its units count as held for the stock bound). `mappedExpr` is the
+ * credit node's input item as JSON; `inboxRow` the conditions naming the row this run holds.
+ */
+export function addCreditReview(
+	b: Builder,
+	position: Pos,
+	mappedExpr: string,
+	inboxRow: Condition[],
+): [string, string] {
+	const review = b.add({
+		...dataTableNode('Record Credit Review', position, 'reviews', 'upsert', {
+			all: true,
+			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'pending')],
+			columns: {
+				returnId: text('$json.returnId'),
+				displayId: text('$json.displayId'),
+				orderReference: text('$json.orderReference'),
+				currency: text('$json.currency'),
+				heldWhy: text('$json.heldWhy'),
+				heldLines:
+					"={{ ($json.heldLines || []).map(l => l.quantity + ' × ' + l.sku + ' (' + l.disposition + (l.lineAction ? ', ' + l.lineAction : '') + ')').join('; ') }}",
+				gross: '={{ $json.totals.gross }}',
+				grossPence: '={{ $json.totals.grossPence }}',
+				withoutHeldGross: "={{ $json.withoutHeld ? $json.withoutHeld.gross : '' }}",
+				withoutHeldGrossPence: '={{ $json.withoutHeld ? $json.withoutHeld.grossPence : null }}',
+				decision: '',
+				decidedBy: '',
+				note: '',
+				status: 'pending',
+				heldAt: '={{ $now.toISO() }}',
+				resolvedAt: '',
+				creditNoteRef: '',
+				creditGross: '',
+				lastError: '',
+				mapped: `={{ JSON.stringify(${mappedExpr}) }}`,
+			},
+		}),
+		notes: 'One pending row per held return: finance sets decision',
+		notesInFlow: true,
+	});
+	const inbox = b.add({
+		...dataTableNode(
+			'Mark Inbox Credit Review',
+			[position[0] + 240, position[1]],
+			'inbox',
+			'update',
+			{
+				all: true,
+				conditions: inboxRow,
+				columns: {
+					status: 'credit_review',
+					mapped: `={{ JSON.stringify(${mappedExpr}) }}`,
+					lastError:
+						"={{ 'credit held for finance review: ' + $('Credit Held?').item.json.heldWhy }}",
+				},
+			},
+		),
+		notes: 'Stock done; the credit waits for finance',
+		notesInFlow: true,
+	});
+	b.connect(review, inbox);
+	return [review, inbox];
+}
+
+/** IF: notices (never blocking) on output 0, to the sink only; real exceptions on output 1. */
+export function addNoticeSplit(b: Builder, position: Pos): string {
+	return b.add(ifNode('Notice?', position, '={{ $json.notice === true }}'));
+}

@@ -1,7 +1,7 @@
 /**
  * The soak: exactly once under faults and a restart, on a real n8n 2.40.7.
  *
- *   npm run soak -- [--returns 2000] [--no-kill] [--seed 42] [--rate 4] [--json] [--build] [--no-faults]
+ *   npm run soak -- [--returns 2000] [--no-kill] [--seed 42] [--rate 4] [--json] [--build] [--no-faults] [--finance-batched]
  *
  * Both sandboxes in this process on 127.0.0.1, the package installed into a
  * fresh n8n user folder, the templates imported (processor every 2 s, rows
@@ -16,8 +16,24 @@
  * (bounded). Half-way through, n8n is SIGKILLed and restarted on the same
  * user folder; the intake's crashed executions are retried (docs/idempotency.md).
  * Then the inbox drains (bounded) and the ledger (ledger.ts) is checked
- * against the oracle (scenario.ts). Exit code 1 when a return is lost,
- * doubled or wrong.
+ * against the oracle (scenario.ts), which follows finance's credit policy: a
+ * return with a held line ("Missing" grade, a Store credit action) moves its
+ * stock and waits for finance as a pending credit review (inbox
+ * `credit_review`), no credit note; notices (status `notice`) are never
+ * exceptions. Exit code 1 when a return is lost, doubled or wrong.
+ *
+ * `--finance-batched`: finance posts credit notes in batches (values
+ * finance.batchCreditNotes, the credit posting workflow every minute). Stock
+ * moves at once, credit notes only in posting runs: while the inbox drains,
+ * samples taken while no posting run is in progress check that no return still
+ * `credit_queued` has a credit note and that its stock has moved. After the
+ * drain the driver decides the pending credit reviews as finance would, through
+ * n8n's public API (PATCH /data-tables/<id>/rows/update, the reviews table's
+ * `decision`): half `release`, the others `reject`; the finance review workflow
+ * (every minute) acts on them within a bounded wait, under the same faults.
+ * Released: exactly one credit note of the oracle's value (held lines
+ * included), review `released` with its reference, inbox `done`; rejected: no
+ * credit note, review `rejected`, inbox `credit_rejected`.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -41,7 +57,12 @@ import { ensureRuntime, type Runtime } from '../n8n/runtime';
 import { WORKFLOWS_DIR } from '../templates/build';
 import { runImport, type ImportReport } from '../templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../templates/sandboxValues';
-import { checkLedger, type LedgerResult } from './ledger';
+import {
+	REJECTED_INBOX_STATUS,
+	checkLedger,
+	type FinanceDecision,
+	type LedgerResult,
+} from './ledger';
 import {
 	expectedOutcome,
 	generateScenario,
@@ -65,6 +86,8 @@ export interface SoakOptions {
 	faults: boolean;
 	processEverySeconds: number;
 	batchSize: number;
+	/** finance posts credit notes in batches (credit posting every minute); the driver then decides the held credits */
+	financeBatched: boolean;
 }
 
 export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
@@ -77,10 +100,11 @@ export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
 	faults: true,
 	processEverySeconds: 2,
 	batchSize: 50,
+	financeBatched: false,
 };
 
 const USAGE =
-	'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults]';
+	'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults] [--finance-batched]';
 
 export function parseSoakArgs(argv: string[]): SoakOptions {
 	const o: SoakOptions = { ...DEFAULT_SOAK_OPTIONS };
@@ -111,6 +135,9 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 			case '--no-faults':
 				o.faults = false;
 				break;
+			case '--finance-batched':
+				o.financeBatched = true;
+				break;
 			case '--json':
 				o.json = true;
 				break;
@@ -128,10 +155,41 @@ export interface SoakResult {
 	options: SoakOptions;
 	sent: number;
 	applied: number;
+	/** held for finance as the oracle says (stock moved, no credit note until released, one review row) */
+	held: number;
+	/** of the held: released by the driver and raised exactly once at the oracle's value, rejected with none */
+	released: number;
+	rejected: number;
 	excepted: number;
 	exceptedByKind: Record<string, number>;
+	/** returns with a notice of each kind (status notice: never an exception) */
+	noticesByKind: Record<string, number>;
 	expectedApplied: number;
+	expectedHeld: number;
 	expectedExcepted: number;
+	/** finance batched: the driver's decisions on the pending reviews and the finance review's bounded wait */
+	finance: {
+		decided: number;
+		release: number;
+		reject: number;
+		/** every decided review left `pending` and its inbox rows `credit_review` before the wait ended */
+		settled: boolean;
+		settleMs: number;
+	} | null;
+	/**
+	 * finance batched: samples of the inbox taken while no credit posting run was in progress; in each,
+	 * the returns still `credit_queued` (no row done, in review or excepted) must have no credit note
+	 * and all their stock moves
+	 */
+	creditQueued: {
+		samples: number;
+		/** samples that saw at least one return still credit_queued, and the (return, sample) pairs seen */
+		samplesWithQueued: number;
+		returnsSeen: number;
+		creditNoteEarly: number;
+		movesMissing: number;
+		examples: string[];
+	} | null;
 	duplicatesSent: number;
 	duplicatesSuppressed: number;
 	/** of those: sent late (the first copy already in the inbox), and how many of these were suppressed */
@@ -245,6 +303,47 @@ function stockMap(khaos: KhaosSandbox): Map<string, number> {
 	);
 }
 
+/** A credit posting run in progress, or the newest one started (for the credit_queued samples). */
+async function postingRuns(
+	api: ApiClient,
+	workflowId: string,
+): Promise<{ running: boolean; latest: string | null }> {
+	const q = (extra: string) =>
+		`/executions?workflowId=${encodeURIComponent(workflowId)}&limit=1${extra}`;
+	// the plain list leaves out executions running in this n8n (2.40.7 excludeRunning), so ask for those too
+	const running = await api.request('GET', q('&status=running'));
+	const latest = await api.request('GET', q(''));
+	return {
+		running: ((running?.data ?? []) as unknown[]).length > 0,
+		latest: latest?.data?.[0]?.id !== undefined ? String(latest.data[0].id) : null,
+	};
+}
+
+/** Sets a pending review row's decision as a finance person would in the Data Table UI (public API). */
+async function decideReview(
+	api: ApiClient,
+	tableId: string,
+	rowId: number | string,
+	decision: 'release' | 'reject',
+): Promise<boolean> {
+	const res = await api.request(
+		'PATCH',
+		`/data-tables/${encodeURIComponent(tableId)}/rows/update`,
+		{
+			filter: {
+				type: 'and',
+				filters: [
+					{ columnName: 'id', condition: 'eq', value: Number(rowId) },
+					{ columnName: 'status', condition: 'eq', value: 'pending' },
+				],
+			},
+			data: { decision, decidedBy: 'soak driver', note: `soak: ${decision}` },
+			returnData: true,
+		},
+	);
+	return Array.isArray(res) ? res.length === 1 : res === true;
+}
+
 /** Retries the intake's executions that n8n marked crashed or that failed (the answer was sent, the insert may never have run). Safe: the inbox checks drop what was queued. */
 async function retryCrashedIntake(
 	api: ApiClient,
@@ -288,6 +387,55 @@ async function retryCrashedIntake(
 	return retried;
 }
 
+/**
+ * One credit_queued sample (finance batched), taken while no posting run was in progress: a return
+ * still waiting for its posting run (a row credit_queued, none done, in review or excepted) has no
+ * credit note yet, and its stock has moved (the processor moves stock at once).
+ */
+function sampleCreditQueued(
+	c: NonNullable<SoakResult['creditQueued']>,
+	inbox: Row[],
+	snapshot: ReturnType<KhaosSandbox['state']['snapshot']>,
+	expected: Map<string, Expected>,
+): void {
+	c.samples++;
+	const statuses = new Map<string, string[]>();
+	for (const row of inbox)
+		statuses.set(String(row.returnId), [
+			...(statuses.get(String(row.returnId)) ?? []),
+			String(row.status),
+		]);
+	const queued = [...statuses]
+		.filter(
+			([, st]) =>
+				st.includes('credit_queued') &&
+				!st.some((x) => ['done', 'credit_review', REJECTED_INBOX_STATUS, 'exception'].includes(x)),
+		)
+		.map(([id]) => id);
+	if (queued.length === 0) return;
+	c.samplesWithQueued++;
+	c.returnsSeen += queued.length;
+	const notes = new Set(snapshot.creditNotes.map((n) => n.associatedRef.toUpperCase()));
+	const moved = new Set(snapshot.adjustments.map((a) => a.reference));
+	for (const id of queued) {
+		if (notes.has(`RB-${id}`.toUpperCase())) {
+			c.creditNoteEarly++;
+			if (c.examples.length < 10)
+				c.examples.push(`${id}: credit note RB-${id} exists while the return is credit_queued`);
+		}
+		const exp = expected.get(id);
+		const missing =
+			exp && exp.outcome !== 'exception' ? exp.moves.filter((m) => !moved.has(m.reference)) : [];
+		if (missing.length) {
+			c.movesMissing++;
+			if (c.examples.length < 10)
+				c.examples.push(
+					`${id}: credit_queued, stock not moved: ${missing.map((m) => m.reference).join(', ')}`,
+				);
+		}
+	}
+}
+
 export async function runSoak(
 	o: SoakOptions,
 	log: Log = (l) => process.stderr.write(`${l}\n`),
@@ -326,24 +474,23 @@ export async function runSoak(
 		const client = `Soak ${randomBytes(3).toString('hex')}`;
 		const webhookId = `soak-${randomBytes(8).toString('hex')}`;
 		const valuesFile = path.join(userFolder, 'values.json');
-		fs.writeFileSync(
-			valuesFile,
-			JSON.stringify(
-				sandboxClientValues({
-					client,
-					khaosUrl: khaos.url,
-					reboundUrl: rebound.url,
-					webhookId,
-					processEverySeconds: o.processEverySeconds,
-					batchSize: o.batchSize,
-					staleAfterMinutes: 1,
-					maxTransientAttempts: 10,
-					khaos: { timeoutSeconds: 2, maxAttempts: 5 },
-					reboundApiKeyEnv: 'SOAK_REBOUND_API_KEY',
-					reboundSecretEnv: 'SOAK_REBOUND_WEBHOOK_SECRET',
-				}),
-			),
-		);
+		const values = sandboxClientValues({
+			client,
+			khaosUrl: khaos.url,
+			reboundUrl: rebound.url,
+			webhookId,
+			processEverySeconds: o.processEverySeconds,
+			batchSize: o.batchSize,
+			staleAfterMinutes: 1,
+			maxTransientAttempts: 10,
+			khaos: { timeoutSeconds: 2, maxAttempts: 5 },
+			reboundApiKeyEnv: 'SOAK_REBOUND_API_KEY',
+			reboundSecretEnv: 'SOAK_REBOUND_WEBHOOK_SECRET',
+			batchCreditNotes: o.financeBatched,
+		});
+		// finance batched: a posting run every minute (the example posts once a working day)
+		if (o.financeBatched) values.schedules.creditPostingCron = '* * * * *';
+		fs.writeFileSync(valuesFile, JSON.stringify(values));
 		const importLog: string[] = [];
 		const report: ImportReport = await runImport(
 			{
@@ -367,6 +514,9 @@ export async function runSoak(
 			throw new Error(`template import failed (${report.exitCode}): ${importLog.join('\n')}`);
 		const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
 		const intakeId = report.workflows.find((w) => w.file === 'returns-intake')?.id as string;
+		const postingId = report.workflows.find((w) => w.file === 'credit-posting')?.id as string;
+		if (o.financeBatched && (!postingId || !tableId('reviews')))
+			throw new Error('the import made no credit posting workflow or credit reviews table');
 		const webhookUrl = () => `${n8n!.baseUrl}/webhook/${webhookId}/rebound`;
 		const stockBefore = stockMap(khaos);
 
@@ -582,8 +732,26 @@ export async function runSoak(
 		let lastKey = '';
 		let lastChange = Date.now();
 		let inbox: Row[] = [];
+		const creditQueued: NonNullable<SoakResult['creditQueued']> | null = o.financeBatched
+			? {
+					samples: 0,
+					samplesWithQueued: 0,
+					returnsSeen: 0,
+					creditNoteEarly: 0,
+					movesMissing: 0,
+					examples: [],
+				}
+			: null;
 		while (Date.now() < drainDeadline) {
+			// finance batched: the Khaos state and the inbox, both read while no posting run is in progress
+			const before = creditQueued ? await postingRuns(api, postingId) : null;
+			const snapshot = creditQueued ? khaos.state.snapshot() : null;
 			inbox = await tableRows(api, tableId('inbox'));
+			if (creditQueued && before && snapshot) {
+				const after = await postingRuns(api, postingId);
+				if (!before.running && !after.running && before.latest === after.latest)
+					sampleCreditQueued(creditQueued, inbox, snapshot, expected);
+			}
 			const by: Record<string, number> = {};
 			for (const row of inbox) by[row.status] = (by[row.status] ?? 0) + 1;
 			const pending = (by.queued ?? 0) + (by.processing ?? 0) + (by.credit_queued ?? 0);
@@ -611,12 +779,67 @@ export async function runSoak(
 			if (Date.now() - lastChange > 4 * 60_000) break;
 			await sleep(3000);
 		}
+		// ---------------------------------------------------------------- finance decisions (finance batched, bounded)
+		const decisions = new Map<string, FinanceDecision>();
+		let finance: SoakResult['finance'] = null;
+		if (o.financeBatched && drained) {
+			const pendingReviews = (await tableRows(api, tableId('reviews')))
+				.filter((row) => row.status === 'pending')
+				.sort((a, b) => Number(a.returnId) - Number(b.returnId));
+			const decidedAt = Date.now();
+			for (const [i, row] of pendingReviews.entries()) {
+				// half released (held lines included), the others rejected
+				const decision: FinanceDecision = i % 2 === 0 ? 'release' : 'reject';
+				if (await decideReview(api, tableId('reviews'), row.id, decision))
+					decisions.set(String(row.returnId), decision);
+				else log(`[soak] review row ${row.id} (return ${row.returnId}) was no longer pending`);
+			}
+			log(
+				`[soak] finance: ${decisions.size} pending review(s) decided (${[...decisions.values()].filter((d) => d === 'release').length} release, the others reject); waiting for the finance review workflow`,
+			);
+			// the finance review runs every minute: bounded wait until no decided review is pending and
+			// none of their inbox rows is still credit_review
+			const settleDeadline = Date.now() + Math.max(5 * 60_000, decisions.size * 2000);
+			let settled = decisions.size === 0;
+			let lastSeen = '';
+			while (!settled && Date.now() < settleDeadline) {
+				await sleep(5000);
+				const reviews = await tableRows(api, tableId('reviews'));
+				inbox = await tableRows(api, tableId('inbox'));
+				const open = reviews.filter(
+					(row) => decisions.has(String(row.returnId)) && row.status === 'pending',
+				).length;
+				const waiting = inbox.filter(
+					(row) => decisions.has(String(row.returnId)) && row.status === 'credit_review',
+				).length;
+				settled = open === 0 && waiting === 0;
+				const seen = `${open}/${waiting}`;
+				if (seen !== lastSeen) {
+					lastSeen = seen;
+					log(
+						`[soak] finance review: ${open} decided review(s) still pending, ${waiting} inbox row(s) credit_review`,
+					);
+				}
+			}
+			finance = {
+				decided: decisions.size,
+				release: [...decisions.values()].filter((d) => d === 'release').length,
+				reject: [...decisions.values()].filter((d) => d === 'reject').length,
+				settled,
+				settleMs: Date.now() - decidedAt,
+			};
+			log(
+				`[soak] finance review ${settled ? 'settled' : 'NOT settled (bounded wait ended)'} after ${(finance.settleMs / 1000).toFixed(0)} s`,
+			);
+		}
 		stopFaultTimer = true;
 		await background;
 		readCalls();
 
 		// ---------------------------------------------------------------- ledger
+		inbox = await tableRows(api, tableId('inbox'));
 		const exceptions = await tableRows(api, tableId('exceptions'));
+		const reviews = await tableRows(api, tableId('reviews'));
 		const snap = khaos.state.snapshot();
 		const ledger = checkLedger({
 			expected,
@@ -639,6 +862,15 @@ export async function runSoak(
 				status: String(row.status),
 				eventId: String(row.eventId),
 			})),
+			reviews: reviews.map((row) => ({
+				returnId: String(row.returnId),
+				status: String(row.status),
+				decision: String(row.decision ?? ''),
+				grossPence: row.grossPence ?? null,
+				withoutHeldGrossPence: row.withoutHeldGrossPence ?? null,
+				creditNoteRef: String(row.creditNoteRef ?? ''),
+			})),
+			decisions,
 		});
 		const rowsByEvent = new Map<string, number>();
 		for (const row of inbox)
@@ -647,14 +879,22 @@ export async function runSoak(
 		const stale = deliveries.filter((d) => d.kind === 'stale');
 		const forged = deliveries.filter((d) => d.kind === 'badsig');
 		const expectedApplied = [...expected.values()].filter((e) => e.outcome === 'applied').length;
+		const expectedHeld = [...expected.values()].filter((e) => e.outcome === 'held').length;
 		return {
 			options: o,
 			sent: scenario.returns.length,
 			applied: ledger.applied,
+			held: ledger.held,
+			released: ledger.released,
+			rejected: ledger.rejected,
 			excepted: ledger.excepted,
 			exceptedByKind: ledger.exceptedByKind,
+			noticesByKind: ledger.noticesByKind,
 			expectedApplied,
-			expectedExcepted: expected.size - expectedApplied,
+			expectedHeld,
+			expectedExcepted: expected.size - expectedApplied - expectedHeld,
+			finance,
+			creditQueued,
 			duplicatesSent: dups.length,
 			duplicatesSuppressed: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) <= 1).length,
 			duplicateRows: dups.filter((d) => (rowsByEvent.get(d.eventId) ?? 0) > 1).length,
@@ -689,7 +929,7 @@ export async function runSoak(
 				.slice(0, 50)
 				.map((p) => ({
 					...p,
-					detail: `${p.detail}; inbox ${JSON.stringify(inbox.filter((row) => String(row.returnId) === p.returnId).map((row) => [row.id, row.eventId, row.sequence, row.status, row.attempts, String(row.lastError ?? '').slice(0, 120)]))}`,
+					detail: `${p.detail}; inbox ${JSON.stringify(inbox.filter((row) => String(row.returnId) === p.returnId).map((row) => [row.id, row.eventId, row.sequence, row.status, row.attempts, String(row.lastError ?? '').slice(0, 120)]))}; reviews ${JSON.stringify(reviews.filter((row) => String(row.returnId) === p.returnId).map((row) => [row.id, row.status, row.decision, row.grossPence, row.withoutHeldGrossPence, String(row.lastError ?? '').slice(0, 120)]))}`,
 				})),
 			wallMs: Date.now() - started,
 			machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.platform()} ${os.release()}, soak on Node ${process.version}, n8n ${runtime.n8nVersion} on Node 24`,
@@ -713,7 +953,9 @@ export function soakFailed(r: SoakResult): boolean {
 		(r.pending ?? 0) > 0 ||
 		r.stockDrift.length > 0 ||
 		(r.silentEnds?.length ?? 0) > 0 ||
-		!r.drained
+		!r.drained ||
+		(r.finance ? !r.finance.settled : false) ||
+		(r.creditQueued ? r.creditQueued.creditNoteEarly > 0 || r.creditQueued.movesMissing > 0 : false)
 	);
 }
 
@@ -722,14 +964,26 @@ export function renderTable(r: SoakResult): string {
 		.sort()
 		.map(([k, n]) => `${k} ${n}`)
 		.join(', ');
+	const notices = Object.entries(r.noticesByKind ?? {})
+		.sort()
+		.map(([k, n]) => `${k} ${n}`)
+		.join(', ');
 	const faults = Object.entries(r.faultsInjected)
 		.sort()
 		.map(([k, n]) => `${k} ${n}`)
 		.join(', ');
 	const rows: Array<[string, string]> = [
-		['returns sent', `${r.sent} (seed ${r.options.seed}, ${r.options.rate}/s)`],
+		[
+			'returns sent',
+			`${r.sent} (seed ${r.options.seed}, ${r.options.rate}/s${r.options.financeBatched ? ', finance batched: credit posting every minute' : ''})`,
+		],
 		['applied exactly once', `${r.applied} (oracle: ${r.expectedApplied})`],
+		[
+			'held for finance review',
+			`${r.held} (oracle: ${r.expectedHeld}): ${r.finance ? `released ${r.released} (one credit note each, held lines included, inbox done), rejected ${r.rejected} (none, inbox ${REJECTED_INBOX_STATUS})` : 'stock moved, no credit note, review pending, inbox credit_review'}`,
+		],
 		['excepted, by type', `${r.excepted} (oracle: ${r.expectedExcepted}): ${kinds || 'none'}`],
+		['returns with notices (not exceptions)', notices || 'none'],
 		[
 			'duplicate deliveries suppressed',
 			`${r.duplicatesSuppressed} of ${r.duplicatesSent} at the intake (late: ${r.lateDuplicatesSuppressed} of ${r.lateDuplicatesSent}); ${r.duplicateRows} concurrent copies got a second inbox row and were applied once downstream`,
@@ -746,6 +1000,22 @@ export function renderTable(r: SoakResult): string {
 				: 'no',
 		],
 		['inbox drained', r.drained ? 'yes' : 'NO (bounded wait ended)'],
+		...(r.creditQueued
+			? ([
+					[
+						'credit notes of returns still credit_queued',
+						`${r.creditQueued.creditNoteEarly} (${r.creditQueued.samples} samples between posting runs, ${r.creditQueued.samplesWithQueued} with returns queued, ${r.creditQueued.returnsSeen} return sightings); stock not moved: ${r.creditQueued.movesMissing}`,
+					],
+				] as Array<[string, string]>)
+			: []),
+		...(r.finance
+			? ([
+					[
+						'finance decisions (public API)',
+						`${r.finance.decided} (release ${r.finance.release}, reject ${r.finance.reject}); finance review ${r.finance.settled ? 'settled' : 'NOT settled'} in ${(r.finance.settleMs / 1000).toFixed(0)} s`,
+					],
+				] as Array<[string, string]>)
+			: []),
 		['lost', String(r.lost)],
 		['doubled', String(r.doubled)],
 		['unfinished when the wait ended', String(r.pending ?? 0)],
@@ -786,6 +1056,7 @@ async function main(argv: string[]): Promise<number> {
 			process.stdout.write(`  stock drift ${d.key}: expected ${d.expected}, actual ${d.actual}\n`);
 		for (const e of (r.silentEnds ?? []).slice(0, 10))
 			process.stdout.write(`  silent end ${e.returnId} (${e.eventId}): ${e.detail}\n`);
+		for (const e of r.creditQueued?.examples ?? []) process.stdout.write(`  credit_queued ${e}\n`);
 	}
 	return soakFailed(r) ? 1 : 0;
 }

@@ -17,7 +17,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { computeCredit, type CreditOrder } from '../../core/creditNote';
-import { compileTables, mapReturn, type CompiledTables } from '../../core/mapping';
+import {
+	compileActionPolicy,
+	compileTables,
+	mapReturn,
+	type ActionPolicy,
+	type CompiledTables,
+	type MappedLine,
+} from '../../core/mapping';
 import type { NormalisedReturn } from '../../core/returnModel';
 import { mulberry32 } from '../../sandbox/shared/prng';
 import { normaliseReboundReturn } from '../../transports/rebound/normalise';
@@ -29,6 +36,8 @@ export const SOAK_PRODUCTS = Array.from(
 );
 /** Zero-rated soak products (Khaos TAX_RATE 2). */
 const ZERO_RATED = new Set(['SOAK-P11', 'SOAK-P12']);
+/** Discontinued in Khaos: Validate SKUs writes a discontinued_sku notice and the return goes on. */
+export const DISCONTINUED = new Set(['SOAK-P10']);
 const ARCHIVED_SKU = 'SCARF-OLD';
 const UNKNOWN_SKU = 'SOAK-GHOST';
 const DEFAULT_KHAOS_FIXTURE = path.join(
@@ -54,6 +63,12 @@ const MAPPED_GRADES: Array<[string, number]> = [
 	['Missing', 6],
 ];
 const MAPPED_REASONS = ['Too small', 'Too big', 'Faulty', 'Changed my mind', 'Arrived damaged'];
+/** The customer's action per line: Refund follows the grade, Exchange is not credited (a notice), Store credit is held. */
+const LINE_ACTIONS: Array<[string, number]> = [
+	['Refund', 95],
+	['Exchange', 3],
+	['Store credit', 2],
+];
 
 export interface SoakOrderLine {
 	lineId: string;
@@ -79,6 +94,8 @@ export interface SoakItem {
 	pricePence: number;
 	disposition: string;
 	reason: string;
+	/** the customer's action on ReBound (Refund, Exchange, Store credit); absent: Refund */
+	action?: string;
 }
 
 export interface SoakReturn {
@@ -103,6 +120,13 @@ const pounds = (p: number) => (p / 100).toFixed(2);
 
 export function generateScenario(count: number, seed: number): Scenario {
 	const rnd = mulberry32(seed);
+	// the actions come from their own stream: the rest of a seed's returns stay what they were
+	const actionRnd = mulberry32(seed ^ 0xac7105);
+	const action = () => {
+		let x = actionRnd() * 100;
+		for (const [a, w] of LINE_ACTIONS) if ((x -= w) < 0) return a;
+		return 'Refund';
+	};
 	const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
 	const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 	const weighted = (table: Array<[string, number]>) => {
@@ -146,6 +170,7 @@ export function generateScenario(count: number, seed: number): Scenario {
 			pricePence: l.pricePence,
 			disposition: weighted(MAPPED_GRADES),
 			reason: pick(MAPPED_REASONS),
+			action: action(),
 		}));
 		if (special >= 0.02 && special < 0.03)
 			items[items.length - 1] = { ...items[items.length - 1], sku: UNKNOWN_SKU };
@@ -184,7 +209,7 @@ export function khaosFixture(s: Scenario): Record<string, any> {
 			stockType: 'Soak',
 			taxRate: ZERO_RATED.has(code) ? 2 : 1,
 			deleted: false,
-			discontinued: false,
+			discontinued: DISCONTINUED.has(code),
 			stockControlled: true,
 			web: true,
 			runToZero: false,
@@ -239,7 +264,11 @@ export function reboundInput(r: SoakReturn, dispositions?: string[]): Record<str
 			quantity: it.quantity,
 			price: pounds(it.pricePence),
 			final_disposition: dispositions?.[j] ?? it.disposition,
-			reason: it.reason,
+			// one reason text is read with the action Refund; other actions need the reason entry
+			reason:
+				(it.action ?? 'Refund') === 'Refund'
+					? it.reason
+					: [{ reason: it.reason, action: it.action, wish: '' }],
 		})),
 	};
 }
@@ -254,25 +283,64 @@ export interface ExpectedMove {
 	quantity: number;
 }
 
+export interface ExpectedCredit {
+	netPence: number;
+	taxPence: number;
+	grossPence: number;
+}
+
 export type Expected =
 	| {
 			outcome: 'applied';
 			moves: ExpectedMove[];
-			credit: { netPence: number; taxPence: number; grossPence: number };
+			/** the credit note; null: none (every line an exchange or not credited, or worth nothing) */
+			credit: ExpectedCredit | null;
+			/** notice kinds the return must have (status notice); absent: none expected */
+			notices?: string[];
+	  }
+	| {
+			outcome: 'held';
+			moves: ExpectedMove[];
+			/** the credit if released as computed, held lines included (the review row's gross) */
+			credit: ExpectedCredit;
+			/** the credit if released without the held lines (null: nothing else to credit) */
+			withoutHeld: ExpectedCredit | null;
+			/** the held lines' ids */
+			heldLines: string[];
+			notices?: string[];
 	  }
 	| { outcome: 'exception'; kinds: string[] };
+
+interface ExampleValues {
+	mapping: { dispositions: unknown; reasons: unknown; skuAliases: unknown };
+	finance?: { lineActions?: { rules?: unknown; other?: unknown; none?: unknown } };
+}
+
+let example: ExampleValues | null = null;
+function exampleValues(): ExampleValues {
+	example ??= JSON.parse(fs.readFileSync(EXAMPLE_VALUES_FILE, 'utf8')) as ExampleValues;
+	return example;
+}
 
 let tables: CompiledTables | null = null;
 function demoTables(): CompiledTables {
 	if (tables) return tables;
-	const example = JSON.parse(fs.readFileSync(EXAMPLE_VALUES_FILE, 'utf8')) as {
-		mapping: { dispositions: unknown; reasons: unknown; skuAliases: unknown };
-	};
-	const compiled = compileTables(example.mapping);
+	const compiled = compileTables(exampleValues().mapping);
 	if (!compiled.ok)
 		throw new Error(`values.example.json mapping does not compile: ${compiled.message}`);
 	tables = compiled.tables;
 	return tables;
+}
+
+let actions: ActionPolicy | null = null;
+/** The line-action rules the templates get from values.example.json (finance.lineActions). */
+function demoActions(): ActionPolicy {
+	if (actions) return actions;
+	const compiled = compileActionPolicy(exampleValues().finance?.lineActions ?? {});
+	if (!compiled.ok)
+		throw new Error(`values.example.json finance.lineActions do not compile: ${compiled.message}`);
+	actions = compiled.policy;
+	return actions;
 }
 
 /** The normalised return the ReBound Trigger makes of this wire payload. */
@@ -305,13 +373,13 @@ export function creditOrderOf(o: SoakOrder): CreditOrder {
 	};
 }
 
-/** What the return must end as, from the core's mapping and credit computation. */
+/** What the return must end as, from the core's mapping, credit policy and credit computation. */
 export function expectedOutcome(
 	r: SoakReturn,
 	ret: NormalisedReturn,
 	deliveryPolicy: 'never' | 'whole_order' | 'always' = 'whole_order',
 ): Expected {
-	const mapped = mapReturn(ret, demoTables());
+	const mapped = mapReturn(ret, demoTables(), { actions: demoActions() });
 	if (!mapped.ok)
 		return {
 			outcome: 'exception',
@@ -323,22 +391,27 @@ export function expectedOutcome(
 				),
 			],
 		};
-	const skus = mapped.mapped.lines.map((l) => l.mapping.khaosSku.toUpperCase());
+	const lines = mapped.mapped.lines;
+	const skus = lines.map((l) => l.mapping.khaosSku.toUpperCase());
 	if (skus.includes(UNKNOWN_SKU)) return { outcome: 'exception', kinds: ['unknown_sku'] };
 	if (skus.includes(ARCHIVED_SKU)) return { outcome: 'exception', kinds: ['archived_sku'] };
-	const credit = computeCredit(
-		creditOrderOf(r.order),
-		mapped.mapped.lines.map((l) => ({
-			sku: l.mapping.khaosSku,
-			quantity: l.quantity,
-			ref: l.lineId,
-		})),
-		{ deliveryPolicy, rounding: 'half_up', tolerancePencePerLine: 1, refundPence: ret.refundPence },
-	);
-	if (!credit.ok)
-		return { outcome: 'exception', kinds: [...new Set(credit.problems.map((p) => p.kind))] };
+	const compute = (ls: MappedLine[]) =>
+		computeCredit(
+			creditOrderOf(r.order),
+			ls.map((l) => ({ sku: l.mapping.khaosSku, quantity: l.quantity, ref: l.lineId })),
+			{
+				deliveryPolicy,
+				rounding: 'half_up',
+				tolerancePencePerLine: 1,
+				refundPence: ret.refundPence,
+			},
+		);
+	// every line against the order first (the stock step bounds every moving line, whatever its credit)
+	const all = compute(lines);
+	if (!all.ok)
+		return { outcome: 'exception', kinds: [...new Set(all.problems.map((p) => p.kind))] };
 	const moves: ExpectedMove[] = [];
-	for (const l of mapped.mapped.lines) {
+	for (const l of lines) {
 		const m = l.mapping;
 		const moving =
 			m.action === 'restock' ||
@@ -353,13 +426,49 @@ export function expectedOutcome(
 			quantity: l.quantity,
 		});
 	}
+	// finance's credit policy (core/usecases/postCreditNotes.ts splitByPolicy): credit | hold | no_credit | exchange
+	const credited = lines.filter((l) => l.mapping.credit === 'credit');
+	const held = lines.filter((l) => l.mapping.credit === 'hold');
+	const notices = new Set<string>();
+	if (lines.some((l) => DISCONTINUED.has(l.mapping.khaosSku.toUpperCase())))
+		notices.add('discontinued_sku');
+	if (lines.some((l) => l.mapping.credit === 'exchange')) notices.add('exchange_recorded');
+	const totals = (ls: MappedLine[]): ExpectedCredit => {
+		const c = compute(ls);
+		if (!c.ok)
+			throw new Error(
+				`soak return ${ret.returnId}: the credit of a part fails where the whole did not: ${c.problems.map((p) => p.kind).join(', ')}`,
+			);
+		return {
+			netPence: c.totals.netPence,
+			taxPence: c.totals.vatPence,
+			grossPence: c.totals.grossPence,
+		};
+	};
+	if (held.length > 0) {
+		notices.add('credit_held');
+		return {
+			outcome: 'held',
+			moves,
+			// released as computed: the credited and the held lines (return order, as a release takes them)
+			credit: totals(
+				lines.filter((l) => l.mapping.credit === 'credit' || l.mapping.credit === 'hold'),
+			),
+			withoutHeld: credited.length ? totals(credited) : null,
+			heldLines: held.map((l) => l.lineId),
+			notices: [...notices].sort(),
+		};
+	}
+	let credit: ExpectedCredit | null = credited.length ? totals(credited) : null;
+	if (credit && credit.grossPence === 0) {
+		// Zero-Value Credits: skip (values.example.json): no credit note, a notice
+		notices.add('zero_value_credit');
+		credit = null;
+	}
 	return {
 		outcome: 'applied',
 		moves,
-		credit: {
-			netPence: credit.totals.netPence,
-			taxPence: credit.totals.vatPence,
-			grossPence: credit.totals.grossPence,
-		},
+		credit,
+		...(notices.size ? { notices: [...notices].sort() } : {}),
 	};
 }

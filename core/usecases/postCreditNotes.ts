@@ -148,6 +148,15 @@ export interface ExistingCredit {
 	totals: Totals;
 }
 
+export interface MoneyTotals {
+	netPence: number;
+	vatPence: number;
+	grossPence: number;
+	net: string;
+	vat: string;
+	gross: string;
+}
+
 export interface CreditLineOut {
 	kind: CreditLine['kind'];
 	orderLineId: string | null;
@@ -187,26 +196,10 @@ export interface PostedCredit {
 	currency: string;
 	exchangeRate: number;
 	lines: CreditLineOut[];
-	totals: {
-		netPence: number;
-		vatPence: number;
-		grossPence: number;
-		net: string;
-		vat: string;
-		gross: string;
-	};
+	totals: MoneyTotals;
 	deliveryRefunded: boolean;
 	refundPence: number | null;
 	mismatch: Computed['mismatch'];
-}
-
-export interface MoneyTotals {
-	netPence: number;
-	vatPence: number;
-	grossPence: number;
-	net: string;
-	vat: string;
-	gross: string;
 }
 
 /** A line the credit note leaves out or holds, as the policy decided. */

@@ -487,3 +487,17 @@ export const KHAOS_TEST_CREDENTIALS = {
 	maxAttempts: 3,
 	batchSize: 50,
 };
+
+/** The credit step's policy the core tests use: no delivery refund, half up, 1p a line, batches of 50. */
+export const TEST_CREDIT_POLICY = {
+	credit: {
+		deliveryPolicy: 'never' as const,
+		rounding: 'half_up' as const,
+		tolerancePencePerLine: 1,
+	},
+	manualAuthCode: 'REBOUND',
+	processReturn: true,
+	processConcurrency: 4,
+	defaultSiteId: '1',
+	batchSize: 50,
+};

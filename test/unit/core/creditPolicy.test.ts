@@ -20,17 +20,15 @@ import {
 	type NotCredited,
 	type PostedCredit,
 } from '../../../core/usecases/postCreditNotes';
-import { FakeKhaosApi, mappedReturn, type LineSpec } from '../../helpers/khaosFakes';
+import {
+	FakeKhaosApi,
+	TEST_CREDIT_POLICY,
+	mappedReturn,
+	type LineSpec,
+} from '../../helpers/khaosFakes';
 import { makeReturn } from './mapping.fixtures';
 
-const POLICY: CreditPolicy = {
-	credit: { deliveryPolicy: 'never', rounding: 'half_up', tolerancePencePerLine: 1 },
-	manualAuthCode: 'REBOUND',
-	processReturn: true,
-	processConcurrency: 4,
-	defaultSiteId: '1',
-	batchSize: 50,
-};
+const POLICY: CreditPolicy = TEST_CREDIT_POLICY;
 const describe_: DescribeFailure = (error) => ({
 	category: 'fatal',
 	message: String(error),

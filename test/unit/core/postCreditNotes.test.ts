@@ -14,16 +14,9 @@ import {
 	type PostedCredit,
 } from '../../../core/usecases/postCreditNotes';
 import { KhaosFault } from '../../../transports/khaos/faults';
-import { FakeKhaosApi, mappedReturn } from '../../helpers/khaosFakes';
+import { FakeKhaosApi, TEST_CREDIT_POLICY, mappedReturn } from '../../helpers/khaosFakes';
 
-const POLICY: CreditPolicy = {
-	credit: { deliveryPolicy: 'never', rounding: 'half_up', tolerancePencePerLine: 1 },
-	manualAuthCode: 'REBOUND',
-	processReturn: true,
-	processConcurrency: 4,
-	defaultSiteId: '1',
-	batchSize: 50,
-};
+const POLICY: CreditPolicy = TEST_CREDIT_POLICY;
 
 /** Faults are refused (split to the culprit); anything else is fatal. */
 const describe: DescribeFailure = (error): FailureInfo => ({

@@ -36,7 +36,10 @@ import {
 	buildSummary,
 	inboxRowFor,
 	isFinalStatus,
+	reviewOf,
+	reviewRowFor,
 	type DemoSummary,
+	type FinanceAction,
 	type KhaosAdjustment,
 	type KhaosCreditNote,
 } from './summary';
@@ -492,6 +495,38 @@ function applyGrade(h: DemoHandle, returnId: string, grade: Record<string, strin
 /** How long a finished return waits for the exception rows its scenario expects (then it is judged). */
 const EXPECTED_ROWS_GRACE_MS = 15_000;
 
+/**
+ * How long the demo waits, after deciding a held credit as finance, for the finance review workflow
+ * (every minute) to act on it: one schedule tick and its run, with room to spare.
+ */
+export const FINANCE_REVIEW_WAIT_MS = 90_000;
+
+/**
+ * Finance's decision on a pending credit reviews row, exactly as finance makes it in n8n's Data
+ * Table UI: the public API's row update of `decision`, `decidedBy` and `note` on the return's
+ * pending row (and on that row only: the filter names the return and status pending).
+ */
+export async function decideReview(
+	h: Pick<DemoHandle, 'api' | 'tableId'>,
+	returnId: string,
+	step: { decision: string; decidedBy: string; note?: string },
+): Promise<void> {
+	await h.api.request(
+		'PATCH',
+		`/data-tables/${encodeURIComponent(h.tableId('reviews'))}/rows/update`,
+		{
+			filter: {
+				type: 'and',
+				filters: [
+					{ columnName: 'returnId', condition: 'eq', value: returnId },
+					{ columnName: 'status', condition: 'eq', value: 'pending' },
+				],
+			},
+			data: { decision: step.decision, decidedBy: step.decidedBy, note: step.note ?? '' },
+		},
+	);
+}
+
 /** A signed `return.processed` event for a sandbox return, exactly as the e2e test sends it. */
 async function deliver(
 	h: DemoHandle,
@@ -521,8 +556,11 @@ async function deliver(
 }
 
 /**
- * Step 4-5: send every scenario return, wait (bounded) until each inbox row is
- * done or exception (an exception row present for the latter), and judge.
+ * Step 4-5: send every scenario return, wait (bounded) until each inbox row is done or exception
+ * (an exception row present for the latter) or, for a held credit, `credit_review`; a return with a
+ * finance step is decided as finance would (its pending review row's `decision` set through the
+ * public API) and waited for until the finance review workflow has acted on it (bounded: 90 s
+ * after the decision). Then judge.
  */
 export async function driveScenario(
 	h: DemoHandle,
@@ -539,9 +577,15 @@ export async function driveScenario(
 	}
 	h.timings.sendMs = Date.now() - t0;
 
-	const deadline = Date.now() + opts.waitSeconds * 1000;
+	const baseDeadline = Date.now() + opts.waitSeconds * 1000;
+	const decisions: Record<string, FinanceAction> = {};
+	const decidedAtMs = new Map<string, number>();
+	// the bound: --wait-seconds for the returns, and FINANCE_REVIEW_WAIT_MS after each finance decision
+	const deadline = () =>
+		Math.max(baseDeadline, ...[...decidedAtMs.values()].map((t) => t + FINANCE_REVIEW_WAIT_MS));
 	let inbox: Array<Record<string, unknown>> = [];
 	let exceptions: Array<Record<string, unknown>> = [];
+	let reviews: Array<Record<string, unknown>> = [];
 	let pending: string[] = scenario.returns.map((r) => r.returnId);
 	let lastReport = 0;
 	// A row can end `done` with exception rows of its own (a credit_mismatch, a notice) that the sink
@@ -551,36 +595,96 @@ export async function driveScenario(
 		...r.expect.exceptions.map((e) => (typeof e === 'string' ? e : e.kind)),
 		...r.expect.notices,
 	];
-	while (Date.now() < deadline) {
+	// held credits: the credit reviews rows (also to name a review the scenario does not expect)
+	const readReviews = () => tableRows(h, 'reviews');
+	while (Date.now() < deadline()) {
 		inbox = await tableRows(h, 'inbox');
 		exceptions = await tableRows(h, 'exceptions');
-		pending = scenario.returns
-			.filter((r) => {
-				const row = inboxRowFor(inbox, r.returnId, sent[r.returnId].eventId);
-				if (!row || !isFinalStatus(row.status)) return true;
-				const own = exceptions.filter((e) => String(e.returnId) === r.returnId);
-				if (row.status === 'exception' && !own.length) return true;
-				if (!finalSince.has(r.returnId)) finalSince.set(r.returnId, Date.now());
-				const missing = expectedKinds(r).some((k) => !own.some((e) => e.kind === k));
-				return missing && Date.now() - finalSince.get(r.returnId)! < EXPECTED_ROWS_GRACE_MS;
-			})
-			.map((r) => r.returnId);
+		reviews = await readReviews();
+		pending = [];
+		for (const r of scenario.returns) {
+			const row = inboxRowFor(inbox, r.returnId, sent[r.returnId].eventId);
+			const review = reviewRowFor(reviews, r.returnId);
+			// finance: decide the held credit once its review row is pending, as finance would
+			if (
+				r.finance &&
+				!decisions[r.returnId] &&
+				row?.status === 'credit_review' &&
+				review?.status === 'pending'
+			) {
+				await decideReview(h, r.returnId, r.finance);
+				const seen = reviewOf(review);
+				decidedAtMs.set(r.returnId, Date.now());
+				decisions[r.returnId] = {
+					decision: r.finance.decision,
+					decidedBy: r.finance.decidedBy,
+					note: r.finance.note ?? '',
+					decidedAt: new Date().toISOString(),
+					held: {
+						gross: seen.gross,
+						withoutHeldGross: seen.withoutHeldGross,
+						heldLines: seen.heldLines,
+						heldWhy: seen.heldWhy,
+					},
+					settledAfterMs: null,
+				};
+				log(
+					`[demo] finance: return ${r.returnId}'s credit was held (${seen.heldLines}; £${seen.gross} as computed${seen.withoutHeldGross ? `, £${seen.withoutHeldGross} without the held lines` : ''}); ${r.finance.decidedBy} sets decision "${r.finance.decision}" on its credit reviews row; the finance review workflow acts on it within a minute`,
+				);
+			}
+			const decided = decisions[r.returnId];
+			const settled = (() => {
+				if (!row) return false;
+				// a held credit with no finance step waits for finance: as far as the demo goes
+				if (row.status === 'credit_review') return !r.finance;
+				if (!isFinalStatus(row.status)) return false;
+				// decided: until the finance review workflow has acted on the row
+				if (decided && (!review || review.status === 'pending')) return false;
+				return true;
+			})();
+			if (!settled) {
+				pending.push(r.returnId);
+				continue;
+			}
+			if (decided && decided.settledAfterMs === null)
+				decided.settledAfterMs = Date.now() - decidedAtMs.get(r.returnId)!;
+			const own = exceptions.filter((e) => String(e.returnId) === r.returnId);
+			if (row!.status === 'exception' && !own.length) {
+				pending.push(r.returnId);
+				continue;
+			}
+			if (!finalSince.has(r.returnId)) finalSince.set(r.returnId, Date.now());
+			const missing = expectedKinds(r).some((k) => !own.some((e) => e.kind === k));
+			if (missing && Date.now() - finalSince.get(r.returnId)! < EXPECTED_ROWS_GRACE_MS)
+				pending.push(r.returnId);
+		}
 		if (!pending.length) break;
 		if (Date.now() - lastReport > 10_000) {
 			lastReport = Date.now();
-			log(`[demo] waiting for ${pending.length} return(s) to finish: ${pending.join(', ')}`);
+			const waitingForFinance = pending.filter((id) => decisions[id]);
+			log(
+				`[demo] waiting for ${pending.length} return(s) to finish: ${pending.join(', ')}${waitingForFinance.length ? ` (${waitingForFinance.join(', ')}: the finance review workflow, every minute)` : ''}`,
+			);
 		}
 		await sleep(500);
 	}
 	h.timings.processMs = Date.now() - t0;
+	const decidedIds = Object.keys(decisions);
+	if (decidedIds.length)
+		h.timings.financeReviewMs = Math.max(
+			...decidedIds.map((id) => decisions[id].settledAfterMs ?? Date.now() - decidedAtMs.get(id)!),
+		);
 	if (pending.length)
-		log(`[demo] not finished within ${opts.waitSeconds} s: ${pending.join(', ')}`);
+		log(
+			`[demo] not finished within the bound (${opts.waitSeconds} s, ${FINANCE_REVIEW_WAIT_MS / 1000} s after a finance decision): ${pending.join(', ')}`,
+		);
 	else
 		log(
 			`[demo] all ${scenario.returns.length} returns finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
 		);
 	// the exception sink may still be writing its last rows: one more read
 	exceptions = await tableRows(h, 'exceptions');
+	reviews = await readReviews().catch(() => reviews);
 	const khaos = await khaosState(h);
-	return buildSummary({ scenario, sent, inbox, exceptions, khaos });
+	return buildSummary({ scenario, sent, inbox, exceptions, khaos, reviews, decisions });
 }

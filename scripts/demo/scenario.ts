@@ -97,6 +97,46 @@ export const ExpectedExceptionSchema = z.union([
 ]);
 export type ExpectedException = z.output<typeof ExpectedExceptionSchema>;
 
+/** What finance decides on a held credit's review row (docs/credit-notes.md "Credit policy"). */
+export const FINANCE_DECISIONS = ['release', 'release_without_held', 'reject'] as const;
+export type FinanceDecision = (typeof FINANCE_DECISIONS)[number];
+
+/**
+ * The finance step the demo performs for a held return, as finance would: once its credit reviews
+ * row is `pending`, `decision` (with `decidedBy`, `note`) is set through n8n's public API row update;
+ * the finance review workflow (every minute) then acts on it.
+ */
+export const FinanceStepSchema = z
+	.object({
+		decision: z.enum(FINANCE_DECISIONS),
+		decidedBy: z.string().min(1).max(100),
+		note: z.string().max(500).optional(),
+	})
+	.strict();
+export type FinanceStep = z.output<typeof FinanceStepSchema>;
+
+/** Statuses of a credit reviews row. */
+export const REVIEW_STATUSES = ['pending', 'released', 'rejected', 'failed'] as const;
+
+/**
+ * The return's row in the credit reviews Data Table at the end: its status, the credit as computed
+ * (`gross`, held lines included), optionally the value without the held lines (null: none, the held
+ * lines were all there was), the decision and the gross the credit note was raised for.
+ */
+export const ExpectedReviewSchema = z
+	.object({
+		status: z.enum(REVIEW_STATUSES),
+		gross: pounds,
+		withoutHeldGross: pounds.nullable().optional(),
+		decision: z.enum(FINANCE_DECISIONS).optional(),
+		creditGross: pounds.optional(),
+	})
+	.strict();
+export type ExpectedReview = z.output<typeof ExpectedReviewSchema>;
+
+/** Final inbox statuses a scenario can expect (credit_review: held, no finance step; credit_rejected: finance rejected). */
+export const EXPECTED_STATUSES = ['done', 'exception', 'credit_review', 'credit_rejected'] as const;
+
 export const ScenarioReturnSchema = z
 	.object({
 		/** ReBound return id in the ReBound fixture. */
@@ -112,10 +152,12 @@ export const ScenarioReturnSchema = z
 		 * yet is walked to graded. Omit for returns graded in the fixture.
 		 */
 		grade: z.record(z.string()).optional(),
+		/** Finance's decision on the return's held credit, made by the demo once its review row is pending. */
+		finance: FinanceStepSchema.optional(),
 		expect: z
 			.object({
 				/** The inbox row's final status. */
-				status: z.enum(['done', 'exception']),
+				status: z.enum(EXPECTED_STATUSES),
 				/** Exactly these stock moves (Khaos adjustments referenced RB-<id>-…); [] = nothing moves. */
 				stock: z.array(ExpectedStockSchema).default([]),
 				/** The credit note RB-<id> in £ (VAT included in gross), or null for none. */
@@ -127,10 +169,48 @@ export const ScenarioReturnSchema = z
 				exceptions: z.array(ExpectedExceptionSchema).default([]),
 				/** Notice kinds recorded for this return (exception rows of status `notice`); [] = none. */
 				notices: z.array(z.enum(EXCEPTION_KINDS)).default([]),
+				/** The return's credit reviews row (a held credit), or null (default) for none. */
+				review: ExpectedReviewSchema.nullable().default(null),
 			})
 			.strict(),
 	})
-	.strict();
+	.strict()
+	.superRefine((r, ctx) => {
+		const issue = (message: string, path: Array<string | number>) =>
+			ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+		const review = r.expect.review;
+		if (r.finance) {
+			const d = r.finance.decision;
+			if (!review)
+				issue('a finance decision needs expect.review (the credit reviews row it decides)', [
+					'expect',
+					'review',
+				]);
+			else {
+				if (review.status === 'pending')
+					issue(`finance decides it (${d}): the review cannot stay pending`, [
+						'expect',
+						'review',
+						'status',
+					]);
+				if (review.decision !== undefined && review.decision !== d)
+					issue(`finance decides ${d}, the review expects ${review.decision}`, [
+						'expect',
+						'review',
+						'decision',
+					]);
+			}
+			if (r.expect.status === 'credit_review')
+				issue(`finance decides it (${d}): the return does not stay credit_review`, [
+					'expect',
+					'status',
+				]);
+		} else if (review && review.status !== 'pending')
+			issue(
+				`review ${review.status} needs a decision: give returns[].finance (the demo decides as finance)`,
+				['finance'],
+			);
+	});
 
 export const ScenarioSchema = z
 	.object({
@@ -289,6 +369,66 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 				},
 				// refund 27.00 − credit 29.08, beyond the 1p tolerance of one line: reported, not absorbed
 				exceptions: [{ kind: 'credit_mismatch', differencePence: -208 }],
+			},
+		},
+		{
+			returnId: '5011',
+			label:
+				'a held missing item, released by finance: WEB-1006, the mug back (Grade A, discontinued in Khaos) and the hoodie graded Missing (credit hold)',
+			// docs/credit-notes.md "Credit policy": finance sets decision on the pending review row
+			finance: {
+				decision: 'release',
+				decidedBy: 'Fran (finance)',
+				note: "the courier's photo shows the hoodie in the parcel",
+			},
+			expect: {
+				status: 'done',
+				// the stock moves at once by the grade; the Missing hoodie moves nothing
+				stock: [{ sku: 'MUG-WHT', siteId: '1', locationId: 'A1', delta: 1 }],
+				// released as computed, held line included (worked example (a) of credit-notes.md, grades
+				// swapped): hoodie 55.00 (VAT 9.1667) + mug 8.00 (VAT 1.3333); one mug still out: no delivery
+				creditNote: {
+					gross: '63.00',
+					vat: '10.50',
+					net: '52.50',
+					lines: [
+						{ sku: 'HOODIE-GRY-L', quantity: 1, gross: '55.00', vat: '9.17', net: '45.83' },
+						{ sku: 'MUG-WHT', quantity: 1, gross: '8.00', vat: '1.33', net: '6.67' },
+					],
+				},
+				exceptions: [],
+				// the held credit for finance; the discontinued mug (let through, restocked) for ops
+				notices: ['credit_held', 'discontinued_sku'],
+				// 63.00 as computed, 8.00 (the mug) without the held hoodie; ReBound refunded 63.00
+				review: {
+					status: 'released',
+					gross: '63.00',
+					withoutHeldGross: '8.00',
+					decision: 'release',
+					creditGross: '63.00',
+				},
+			},
+		},
+		{
+			returnId: '5012',
+			label:
+				'an exchange beside a refund: WEB-1007, the jeans for a refund and the T-shirt exchanged (both Grade A): the jeans only are credited',
+			expect: {
+				status: 'done',
+				// an exchanged line's stock still moves by its grade
+				stock: [
+					{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 },
+					{ sku: 'TSHIRT-RED-M', siteId: '1', locationId: 'A1', delta: 1 },
+				],
+				// no promotion on WEB-1007: jeans 30.00, VAT 30.00 × 20/120 = 5.00; one pair still out: no delivery
+				creditNote: {
+					gross: '30.00',
+					vat: '5.00',
+					net: '25.00',
+					lines: [{ sku: 'JEANS-BLU-32', quantity: 1, gross: '30.00', vat: '5.00', net: '25.00' }],
+				},
+				exceptions: [],
+				notices: ['exchange_recorded'],
 			},
 		},
 	],

@@ -4,7 +4,7 @@
  * Table) checked against the scenario's expectations, as JSON or text.
  * Pure functions: the demo gathers the state, these judge and print it.
  */
-import { formatPence } from '../../core/money';
+import { formatPence, parseToPence } from '../../core/money';
 import type { ExpectedCreditLine, Scenario, ScenarioReturn } from './scenario';
 
 export interface KhaosAdjustment {
@@ -38,6 +38,43 @@ export interface DemoStateInput {
 	inbox: Array<Record<string, unknown>>;
 	exceptions: Array<Record<string, unknown>>;
 	khaos: { adjustments: KhaosAdjustment[]; creditNotes: KhaosCreditNote[] };
+	/** Rows of the credit reviews Data Table (held credits); absent: none read. */
+	reviews?: Array<Record<string, unknown>>;
+	/** The finance decisions the demo made, by return id. */
+	decisions?: Record<string, FinanceAction>;
+}
+
+/** A finance decision the demo made on a held credit's review row, as finance would. */
+export interface FinanceAction {
+	decision: string;
+	decidedBy: string;
+	note: string;
+	/** When the row update was sent (ISO). */
+	decidedAt: string;
+	/** The pending row as finance saw it when deciding. */
+	held: { gross: string; withoutHeldGross: string | null; heldLines: string; heldWhy: string };
+	/** From the decision until the finance review workflow had acted on it (null: not within the bound). */
+	settledAfterMs: number | null;
+}
+
+/** A credit reviews row, as the summary shows it. */
+export interface ReviewOutcome {
+	returnId: string;
+	orderReference: string;
+	status: string;
+	/** The credit as computed, held lines included (£, "63.00"). */
+	gross: string;
+	/** The credit without the held lines; null when the held lines were all there was. */
+	withoutHeldGross: string | null;
+	heldLines: string;
+	heldWhy: string;
+	decision: string;
+	decidedBy: string;
+	note: string;
+	creditNoteRef: string;
+	creditGross: string;
+	resolvedAt: string;
+	lastError: string;
 }
 
 export interface ReturnOutcome {
@@ -54,6 +91,10 @@ export interface ReturnOutcome {
 	exceptionKinds: string[];
 	/** Kinds of the return's exception rows of status `notice`. */
 	noticeKinds: string[];
+	/** The return's credit reviews row (its credit was held), or null. */
+	review: ReviewOutcome | null;
+	/** The finance decision the demo made on it, or null. */
+	finance: FinanceAction | null;
 	ok: boolean;
 	/** What differs from the expectation, one sentence each. */
 	problems: string[];
@@ -97,6 +138,8 @@ export interface DemoSummary {
 		/** The row's details (JSON in the table), e.g. credit_mismatch's refundPence, creditPence, differencePence. */
 		details: Record<string, unknown>;
 	}>;
+	/** The credit reviews rows of the scenario's returns (held credits and what finance decided). */
+	reviews: ReviewOutcome[];
 	editor?: {
 		url: string;
 		email: string;
@@ -127,6 +170,47 @@ export function detailsOf(row: Record<string, unknown>): Record<string, unknown>
 }
 const returnIdOfRef = (ref: string) => /^RB-(\d+)(?:-|$)/.exec(ref)?.[1] ?? '';
 
+/** A money column of a reviews row in pence: its `<name>Pence` number when there is one, else its text; null when empty. */
+function penceOf(row: Record<string, unknown>, name: string): number | null {
+	const p = row[`${name}Pence`];
+	if (typeof p === 'number' && Number.isFinite(p)) return p;
+	const t = text(row[name]).trim();
+	return t ? parseToPence(t) : null;
+}
+
+/** A reviews row as the summary shows it. */
+export function reviewOf(row: Record<string, unknown>): ReviewOutcome {
+	const money = (name: string) => {
+		const p = penceOf(row, name);
+		return p === null ? '' : formatPence(p);
+	};
+	return {
+		returnId: text(row.returnId),
+		orderReference: text(row.orderReference),
+		status: text(row.status),
+		gross: money('gross'),
+		withoutHeldGross: money('withoutHeldGross') || null,
+		heldLines: text(row.heldLines),
+		heldWhy: text(row.heldWhy),
+		decision: text(row.decision).trim(),
+		decidedBy: text(row.decidedBy),
+		note: text(row.note),
+		creditNoteRef: text(row.creditNoteRef),
+		creditGross: money('creditGross'),
+		resolvedAt: text(row.resolvedAt),
+		lastError: text(row.lastError),
+	};
+}
+
+/** The return's credit reviews row: the newest (highest id) when a later event added another. */
+export function reviewRowFor(
+	reviews: Array<Record<string, unknown>>,
+	returnId: string,
+): Record<string, unknown> | undefined {
+	const own = reviews.filter((r) => text(r.returnId) === returnId);
+	return own.sort((a, b) => Number(a.id ?? 0) - Number(b.id ?? 0)).slice(-1)[0];
+}
+
 /** The final inbox row for the event sent for a return (falls back to the newest row of the return). */
 export function inboxRowFor(
 	inbox: DemoStateInput['inbox'],
@@ -139,10 +223,18 @@ export function inboxRowFor(
 	);
 }
 
-/** A status the processor leaves a row in for good (superseded: a later event of the return decides; replayed: after a replay). */
+/**
+ * A status the templates leave a row in for good (superseded: a later event of the return decides;
+ * replayed: after a replay; credit_rejected: finance rejected its held credit). Not `credit_review`:
+ * a held credit waits for finance.
+ */
 export function isFinalStatus(status: unknown): boolean {
 	return (
-		status === 'done' || status === 'exception' || status === 'superseded' || status === 'replayed'
+		status === 'done' ||
+		status === 'exception' ||
+		status === 'superseded' ||
+		status === 'replayed' ||
+		status === 'credit_rejected'
 	);
 }
 
@@ -306,6 +398,11 @@ export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): Return
 			`${ret}: notices [${gotNotices.join(', ')}], expected [${wantNotices.join(', ')}]`,
 		);
 
+	const reviewRow = reviewRowFor(input.reviews ?? [], spec.returnId);
+	const review = reviewRow ? reviewOf(reviewRow) : null;
+	const finance = input.decisions?.[spec.returnId] ?? null;
+	problems.push(...reviewProblems(spec, reviewRow, finance, status));
+
 	return {
 		returnId: spec.returnId,
 		label: spec.label,
@@ -324,9 +421,66 @@ export function judgeReturn(spec: ScenarioReturn, input: DemoStateInput): Return
 			: null,
 		exceptionKinds,
 		noticeKinds,
+		review,
+		finance,
 		ok: problems.length === 0,
 		problems,
 	};
+}
+
+/** The return's credit reviews row against `expect.review`, and whether the finance step was made. */
+export function reviewProblems(
+	spec: ScenarioReturn,
+	row: Record<string, unknown> | undefined,
+	finance: FinanceAction | null,
+	status: string | null,
+): string[] {
+	const problems: string[] = [];
+	const ret = `return ${spec.returnId}`;
+	const exp = spec.expect.review;
+	const got = row ? reviewOf(row) : null;
+	if (spec.finance && !finance)
+		problems.push(
+			`${ret}: finance could not ${spec.finance.decision} it: no pending credit review came (inbox status ${status ?? '(no row)'})`,
+		);
+	if (exp === null) {
+		if (got)
+			problems.push(
+				`${ret}: credit review ${got.status} (£${got.gross || '?'} gross) recorded, expected none`,
+			);
+		return problems;
+	}
+	if (!got || !row) {
+		problems.push(
+			`${ret}: no credit review row, expected ${exp.status} at ${pounds(exp.gross)} gross`,
+		);
+		return problems;
+	}
+	if (got.status !== exp.status)
+		problems.push(
+			`${ret}: credit review status ${got.status || '(empty)'}, expected ${exp.status}${got.lastError ? ` (lastError: ${got.lastError})` : ''}`,
+		);
+	const money = (field: string, actual: number | null, wanted: number | null) => {
+		if (actual !== wanted)
+			problems.push(
+				`${ret}: credit review ${field} ${actual === null ? '(empty)' : pounds(actual)}, expected ${wanted === null ? '(empty)' : pounds(wanted)}`,
+			);
+	};
+	money('gross', penceOf(row, 'gross'), exp.gross);
+	if (exp.withoutHeldGross !== undefined)
+		money('withoutHeldGross', penceOf(row, 'withoutHeldGross'), exp.withoutHeldGross);
+	if (exp.creditGross !== undefined)
+		money('creditGross', penceOf(row, 'creditGross'), exp.creditGross);
+	if (exp.decision !== undefined && got.decision.toLowerCase() !== exp.decision)
+		problems.push(
+			`${ret}: credit review decision ${got.decision || '(empty)'}, expected ${exp.decision}`,
+		);
+	const ref = `RB-${spec.returnId}`;
+	if (exp.status === 'released' && got.creditNoteRef !== ref)
+		problems.push(
+			`${ret}: credit review creditNoteRef ${got.creditNoteRef || '(empty)'}, expected ${ref}`,
+		);
+	return problems;
 }
 
 export function buildSummary(input: DemoStateInput): DemoSummary {
@@ -383,6 +537,10 @@ export function buildSummary(input: DemoStateInput): DemoSummary {
 			message: text(e.message),
 			details: detailsOf(e),
 		}));
+	const reviews = (input.reviews ?? [])
+		.filter((r) => ids.has(text(r.returnId)))
+		.sort((a, b) => Number(a.id ?? 0) - Number(b.id ?? 0))
+		.map(reviewOf);
 	return {
 		ok: returns.every((r) => r.ok),
 		client: input.scenario.client,
@@ -390,6 +548,7 @@ export function buildSummary(input: DemoStateInput): DemoSummary {
 		stockMoves,
 		creditNotes,
 		exceptions,
+		reviews,
 	};
 }
 
@@ -399,6 +558,25 @@ function table(rows: string[][]): string[] {
 	return rows.map((r) =>
 		`  ${r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')}`.trimEnd(),
 	);
+}
+
+/** One return's outcome in a few words: status, credit, exceptions and notices, a held credit. */
+function outcomeText(r: ReturnOutcome): string {
+	const kinds = [...new Set(r.exceptionKinds)];
+	const notices = [...new Set(r.noticeKinds)];
+	const extra = [...kinds, ...(notices.length ? [`notices: ${notices.join(', ')}`] : [])];
+	const tail = extra.length ? ` (${extra.join('; ')})` : '';
+	const released =
+		r.review?.status === 'released'
+			? ` held, released${r.review.decidedBy ? ` by ${r.review.decidedBy}` : ''}`
+			: '';
+	if (r.status === 'exception') return `exception (${kinds.join(', ') || '?'})`;
+	if (r.status === 'done')
+		return `done${r.creditNote ? `, credit £${r.creditNote.gross}` : ''}${released ? `,${released}` : ''}${tail}`;
+	if (r.status === 'credit_review')
+		return `credit held for finance (review ${r.review?.status ?? '?'}${r.review?.gross ? `, £${r.review.gross}` : ''})${tail}`;
+	if (r.status === 'credit_rejected') return `done, credit rejected by finance${tail}`;
+	return r.status ?? 'no inbox row';
 }
 
 /** The summary as text for people. */
@@ -416,11 +594,7 @@ export function renderSummary(s: DemoSummary): string {
 			...s.returns.map((r) => [
 				r.returnId,
 				r.orderReference,
-				r.status === 'exception'
-					? `exception (${[...new Set(r.exceptionKinds)].join(', ') || '?'})`
-					: r.status === 'done'
-						? `done${r.creditNote ? `, credit £${r.creditNote.gross}` : ''}${r.exceptionKinds.length ? ` (${[...new Set(r.exceptionKinds)].join(', ')})` : ''}`
-						: (r.status ?? 'no inbox row'),
+				outcomeText(r),
 				r.ok ? 'ok' : 'UNEXPECTED',
 				r.label,
 			]),
@@ -454,6 +628,29 @@ export function renderSummary(s: DemoSummary): string {
 				c.lines.map((l) => `${l.sku} ×${l.quantity}`).join(', ') +
 					(c.delivery ? ` + delivery £${c.delivery.gross}` : ''),
 			]),
+		),
+	);
+	out.push('');
+	out.push('Credit reviews (held credits: the credit reviews Data Table; finance sets decision)');
+	if (!s.reviews.length) out.push('  none');
+	out.push(
+		...table(
+			s.reviews.map((v) => {
+				const f = s.returns.find((r) => r.returnId === v.returnId)?.finance;
+				const decided = v.decision
+					? `decision ${v.decision}${v.decidedBy ? ` by ${v.decidedBy}` : ''}${f?.settledAfterMs != null ? `, acted on ${(f.settledAfterMs / 1000).toFixed(0)} s later` : ''}`
+					: 'no decision yet';
+				return [
+					v.returnId,
+					v.orderReference,
+					v.status,
+					`£${v.gross} as computed${v.withoutHeldGross ? `, £${v.withoutHeldGross} without the held lines` : ''}`,
+					`held: ${v.heldLines || '?'}`,
+					decided +
+						(v.creditNoteRef ? ` → ${v.creditNoteRef} £${v.creditGross}` : '') +
+						(v.lastError ? ` (${v.lastError})` : ''),
+				];
+			}),
 		),
 	);
 	out.push('');

@@ -14,12 +14,17 @@
  * (ReBound Poll Trigger enabled every minute, webhook trigger disabled),
  * processor every 3 s, reconciliation every 10 s (a 6-field cron, seconds first).
  *
- * 1. Poll path: the poll picks up the graded returns 5001–5007 and 5010 (+ Z, M;
- *    5008/5009 are in transit). Asserted on the Khaos sandbox, to the penny:
+ * 1. Poll path: the poll picks up the graded returns 5001–5007 and 5010–5012 (+ Z, M;
+ *    5008/5009 are in transit). The fixture's credit-policy returns (the demo's):
+ *    5011 (WEB-1006, mug Grade A + hoodie "Missing") is held like M: the mug restocks, a pending
+ *    credit review of 63.00 (8.00 without the hoodie), credit_held and discontinued_sku notices;
+ *    5012 (WEB-1007, jeans Refund + T-shirt Exchange, both Grade A) is done: both restock, the
+ *    credit note has the jeans only (30.00), an exchange_recorded notice.
+ *    Asserted on the Khaos sandbox, to the penny:
  *    - stock: every (site, location) moved exactly as the mapping says
  *      (5001 Grade A → 1/A1 +1, 5002 Damaged → 1/QUAR +1, 5005 Grade B → 1/RET +1,
- *      5010 Grade B → 1/RET +1, Z Like New → 1/A1 +2, M Missing → nothing), and
- *      nothing else moved;
+ *      5010 Grade B → 1/RET +1, 5011 mug Grade A → 1/A1 +1, 5012 both Grade A → 1/A1 +1 each,
+ *      Z Like New → 1/A1 +2, M and 5011's hoodie Missing → nothing), and nothing else moved;
  *    - credit notes: one per applied return, totals, lines and delivery equal to
  *      what core/creditNote.ts computes from the Khaos orders as they were before
  *      the poll (the oracle), plus hard-coded worked values (5001: 24.13 / 4.02 /
@@ -279,7 +284,19 @@ async function reconciliationAfter(
 }
 
 /** The poll's graded returns of the default fixture and what the standard mapping does with them. */
-const APPLIED_FIXTURE = ['5001', '5002', '5005', '5010'];
+const APPLIED_FIXTURE = ['5001', '5002', '5005', '5010', '5012'];
+/** The fixture's return whose credit is held for finance (its hoodie graded Missing): a pending review. */
+const HELD_FIXTURE = ['5011'];
+/** Notices (exception rows of status notice, never blocking) the fixture's credit-policy returns record. */
+const NOTICE_RETURNS: Record<string, Array<[string, string]>> = {
+	// [kind, owner]: the held credit for finance, the discontinued mug (restocked) for ops
+	'5011': [
+		['credit_held', 'finance'],
+		['discontinued_sku', 'ops'],
+	],
+	// the T-shirt's Exchange: not credited, its stock moved by its grade
+	'5012': [['exchange_recorded', 'finance']],
+};
 /** Applied, with a credit_mismatch: the refund ReBound reports (MODELED refund_total) differs from the credit. */
 const MISMATCH_RETURNS: Record<string, { refundPence: number; creditPence: number }> = {
 	// the second pair of jeans of WEB-1001 after 5001 and 5005: 24.13 + the whole-order delivery 4.95
@@ -351,6 +368,9 @@ beforeAll(async () => {
 		'WEB-1003',
 		'WEB-1004',
 		'WEB-1005',
+		// the credit-policy returns' orders (5011, 5012)
+		'WEB-1006',
+		'WEB-1007',
 	]);
 	stockBefore = stockMap(await khaosState());
 
@@ -432,9 +452,17 @@ function expectedCredits(returnIds: string[]): Map<string, ExpectedCredit> {
 			order = toCreditOrder(o);
 			orders.set(ref, order);
 		}
-		const request = (r.item as Array<{ sku_code: string; quantity: number | string }>).map(
-			(it, i) => ({ sku: it.sku_code, quantity: Number(it.quantity), ref: String(i + 1) }),
-		);
+		// the credit policy's default line actions: an Exchange line is never credited (5012's T-shirt)
+		const request = (
+			r.item as Array<{
+				sku_code: string;
+				quantity: number | string;
+				reason?: Array<{ action?: string }>;
+			}>
+		)
+			.map((it, i) => ({ it, ref: String(i + 1) }))
+			.filter(({ it }) => (it.reason?.[0]?.action ?? '').toLowerCase() !== 'exchange')
+			.map(({ it, ref }) => ({ sku: it.sku_code, quantity: Number(it.quantity), ref }));
 		const result = computeCredit(order, request, {
 			deliveryPolicy: policy,
 			rounding: values.finance.rounding,
@@ -538,7 +566,7 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 
 	it('the poll picks up every graded return: stock moves exactly as the mapping says, credit notes equal core/creditNote to the penny, problems become exception rows and move nothing', async () => {
 		const applied = [...APPLIED_FIXTURE, zeroRatedId];
-		const held = [missingId];
+		const held = [...HELD_FIXTURE, missingId];
 		const graded = [...applied, ...held, ...Object.keys(EXCEPTION_RETURNS)];
 		// bounded: the first poll runs at activation or within a minute, the processor every 3 s
 		const settled = await waitFor(
@@ -554,8 +582,14 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 				const reviewIds = new Set(
 					inbox.filter((r) => r.status === 'credit_review').map((r) => String(r.returnId)),
 				);
+				const noticesIn = Object.entries(NOTICE_RETURNS).every(([id, kinds]) =>
+					kinds.every(([kind]) =>
+						exceptions.some((r) => String(r.returnId) === id && r.kind === kind),
+					),
+				);
 				return applied.every((id) => doneIds.has(id)) &&
 					held.every((id) => reviewIds.has(id)) &&
+					noticesIn &&
 					[...Object.keys(EXCEPTION_RETURNS), ...Object.keys(MISMATCH_RETURNS)].every((id) =>
 						exIds.has(id),
 					) &&
@@ -587,12 +621,18 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 		// stock: per (sku, site, location), exactly the mapping's moves and nothing else
 		// the unknown-order return 5007 moves nothing: Apply Stock Moves checks the original order first
 		const deltas = stockDeltas(stockBefore, stockMap(state));
-		expect(deltas).toEqual(expectedStockDeltas(applied));
+		// held credits move their stock at once too
+		expect(deltas).toEqual(expectedStockDeltas([...applied, ...held]));
 		expect(deltas).toEqual({
-			'JEANS-BLU-32|1|A1': 1,
+			// 5001 and 5012's jeans
+			'JEANS-BLU-32|1|A1': 2,
 			'JEANS-BLU-32|1|RET': 1,
 			'HOODIE-GRY-L|1|QUAR': 1,
 			'TSHIRT-RED-M|1|RET': 1,
+			// 5012's exchanged T-shirt
+			'TSHIRT-RED-M|1|A1': 1,
+			// 5011's mug (its Missing hoodie moves nothing)
+			'MUG-WHT|1|A1': 1,
 			'KIDS-TEE-5Y|1|A1': 2,
 		});
 		// one adjustment per moving line, referenced RB-<return>-<line>-move; the Missing line moves nothing
@@ -610,8 +650,35 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 			'5002': [['HOODIE-GRY-L', '1', 'QUAR', 1]],
 			'5005': [['TSHIRT-RED-M', '1', 'RET', 1]],
 			'5010': [['JEANS-BLU-32', '1', 'RET', 1]],
+			'5012': [
+				['JEANS-BLU-32', '1', 'A1', 1],
+				['TSHIRT-RED-M', '1', 'A1', 1],
+			],
 			[zeroRatedId]: [['KIDS-TEE-5Y', '1', 'A1', 2]],
 		});
+		expect(adjByReturn('5011').map((a) => [a.stockCode, a.siteId, a.locationId, a.delta])).toEqual([
+			['MUG-WHT', '1', 'A1', 1],
+		]);
+		// 5011: held like M, no return or credit note in Khaos; its review as computed (63.00) and without
+		// the held hoodie (8.00); its notices
+		expect({
+			returns: state.returns.filter((r) => r.associatedRef === 'RB-5011'),
+			notes: state.creditNotes.filter((c) => c.associatedRef === 'RB-5011'),
+		}).toEqual({ returns: [], notes: [] });
+		const review5011 = (await rows('reviews')).filter((r) => String(r.returnId) === '5011');
+		expect(
+			review5011.map((r) => [r.status, r.grossPence, r.withoutHeldGross, r.withoutHeldGrossPence]),
+		).toEqual([['pending', expectedCredits(['5011']).get('5011')!.totals.grossPence, '8.00', 800]]);
+		expect(expectedCredits(['5011']).get('5011')!.totals.grossPence).toBe(6300);
+		expect(review5011[0].heldLines).toContain('HOODIE-GRY-L');
+		for (const [id, kinds] of Object.entries(NOTICE_RETURNS))
+			expect({
+				id,
+				rows: settled.exceptions
+					.filter((r) => String(r.returnId) === id)
+					.map((r) => [r.kind, r.owner, r.status])
+					.sort(),
+			}).toEqual({ id, rows: kinds.map(([k, o]) => [k, o, 'notice']).sort() });
 		// the Missing line moves nothing, and its credit waits for finance: no return, no credit note
 		expect({
 			adjustments: adjByReturn(missingId),
@@ -658,6 +725,11 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 			delivery: { grossPence: 495, taxPence: 83, netPence: 412 },
 		});
 		expect(oracle.get(zeroRatedId)!.totals.taxPence).toBe(0);
+		// 5012: the jeans only (30.00, VAT 5.00); the exchanged T-shirt is not on the credit note
+		expect(oracle.get('5012')).toMatchObject({
+			totals: { grossPence: 3000, taxPence: 500, netPence: 2500 },
+			delivery: null,
+		});
 		log(
 			`[e2e pollFlow] credits ${JSON.stringify(Object.fromEntries([...oracle].map(([id, c]) => [id, c.totals])))}`,
 		);
@@ -715,7 +787,12 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 		const deltas = stockDeltas(stockBefore, stockMap(state));
 		expect({
 			adjustments: state.adjustments.filter((a) => a.reference.startsWith('RB-5007-')),
-			tshirtA1: deltas['TSHIRT-RED-M|1|A1'] ?? 0,
+			// 1/A1's T-shirts moved only by 5012 (its exchanged T-shirt, Grade A), none by 5007
+			tshirtA1:
+				(deltas['TSHIRT-RED-M|1|A1'] ?? 0) -
+				state.adjustments
+					.filter((a) => a.reference.startsWith('RB-5012-') && a.stockCode === 'TSHIRT-RED-M')
+					.reduce((n, a) => n + a.delta, 0),
 		}).toEqual({ adjustments: [], tshirtA1: 0 });
 	});
 	it('reconciliation: a return whose credit note was deleted in Khaos is credit_pending, a return graded while the intake was down is pending (stuck); counts, values, ages and both ids in the report', async () => {

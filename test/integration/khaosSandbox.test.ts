@@ -347,8 +347,9 @@ describe('returns: import, duplicate guard, quantity guard, processing', () => {
 		const state = (await admin('/state')).json;
 		expect(state.creditNotes).toHaveLength(1);
 		const cn = state.creditNotes[0];
+		// the default fixture's orders are SO000101…SO000107 (WEB-1001…WEB-1007): the first new order is SO000108
 		expect(cn).toMatchObject({
-			orderCode: 'SO000106',
+			orderCode: 'SO000108',
 			associatedRef: 'RB-200',
 			returnCode: 'RTN000001',
 			sourceOrderCode: 'SO000101',
@@ -385,7 +386,7 @@ describe('returns: import, duplicate guard, quantity guard, processing', () => {
 			]),
 		).toEqual([
 			['WEB-1001', 1, 'SO000101', 7000, 412],
-			['RB-200', 2, 'SO000106', 2011, 412],
+			['RB-200', 2, 'SO000108', 2011, 412],
 		]);
 
 		// delivery cannot be credited twice on the same order

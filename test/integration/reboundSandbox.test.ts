@@ -128,7 +128,7 @@ const newReturn = (over: Record<string, unknown> = {}) => ({
 describe('legacy API through ReboundClient', () => {
 	it('searches date windows by date_added, both edges inclusive, UTC', async () => {
 		const { client } = makeClient();
-		// default fixture relative to NOW (2026-11-20): 5001/5002 -3 days, 5003/5004 -2, 5005-5007 -1, 5008-5010 today
+		// default fixture relative to NOW (2026-11-20): 5001/5002 -3 days, 5003/5004 -2, 5005-5007 -1, 5008-5012 today
 		expect(await client.searchReturnIds('2026/11/17', '2026/11/17')).toEqual(['5001', '5002']);
 		expect(await client.searchReturnIds('2026/11/18', '2026/11/19')).toEqual([
 			'5003',
@@ -269,7 +269,31 @@ describe('legacy API through ReboundClient', () => {
 			disposition: 'Grade B',
 			unitPricePence: 2700,
 		});
-		expect(all).toHaveLength(10);
+		// the credit policy (docs/credit-notes.md): a good line beside a Missing one (the credit is held for
+		// finance), and an Exchange line beside a Refund line, each on an order of its own
+		const lines = (id: string) => {
+			const n = byId[id];
+			if (!n || !n.ok) throw new Error(`return ${id} did not normalise`);
+			return [
+				n.value.orderReference,
+				n.value.lines.map((l) => [l.sku, l.quantity, l.disposition, l.reasons[0]?.action]),
+			];
+		};
+		expect(lines('5011')).toEqual([
+			'WEB-1006',
+			[
+				['MUG-WHT', 1, 'Grade A', 'Refund'],
+				['HOODIE-GRY-L', 1, 'Missing', 'Refund'],
+			],
+		]);
+		expect(lines('5012')).toEqual([
+			'WEB-1007',
+			[
+				['JEANS-BLU-32', 1, 'Grade A', 'Refund'],
+				['TSHIRT-RED-M', 1, 'Grade A', 'Exchange'],
+			],
+		]);
+		expect(all).toHaveLength(12);
 		// the refund ReBound reports (MODELED refund_total) reaches the normalised return: the credits the
 		// Khaos default orders compute in the demo's order (docs/credit-notes.md), 5007 its own price, and
 		// 5010's 27.00 against a computed 29.08 (the demo's credit_mismatch)
@@ -288,6 +312,9 @@ describe('legacy API through ReboundClient', () => {
 			'5008': 3000,
 			'5009': 800,
 			'5010': 2700,
+			// 5011: the credit if finance releases it as computed (hoodie 55.00 + mug 8.00); 5012: the jeans only
+			'5011': 6300,
+			'5012': 3000,
 		});
 	});
 
@@ -503,6 +530,8 @@ describe('legacy API through ReboundClient', () => {
 			'5008',
 			'5009',
 			'5010',
+			'5011',
+			'5012',
 		]);
 		expect((await client.getReturn('5008')).id).toBe('5008');
 		expect(

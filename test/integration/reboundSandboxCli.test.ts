@@ -33,6 +33,9 @@ describe('ReBound sandbox fixture and CLI', () => {
 			'WEB-1003',
 			'WEB-1004',
 			'WEB-1005',
+			// the demo's credit-policy returns, on orders of their own: 5011 (a held Missing item), 5012 (an exchange)
+			'WEB-1006',
+			'WEB-1007',
 			'WEB-9999',
 		]);
 		expect(f.returns.filter((r) => r.status === 'in_transit')).toHaveLength(2);
@@ -89,7 +92,8 @@ describe('ReBound sandbox fixture and CLI', () => {
 					request: JSON.stringify({ filter: { date_from: '2000/01/01', date_to: '2100/01/01' } }),
 				}).toString(),
 			});
-			expect(((await res.json()) as any).success.id).toHaveLength(10);
+			// every return of the default fixture: 5001–5012
+			expect(((await res.json()) as any).success.id).toHaveLength(12);
 			child.kill('SIGTERM');
 			expect(await exited).toBe(0);
 			expect(out).toContain('SIGTERM: stopping ReBound sandbox');

@@ -5,7 +5,9 @@ import { loadFixture } from '../../../sandbox/khaos/fixture';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../../../transports/rebound/webhook';
 import {
 	Cleanup,
+	FINANCE_REVIEW_WAIT_MS,
 	STANDARD_DEMO_MAPPING,
+	decideReview,
 	demoValues,
 	prepareUserFolder,
 } from '../../../scripts/demo/run';
@@ -70,6 +72,8 @@ describe('demo machinery (no n8n)', () => {
 			signatureEncoding: 'hex',
 		});
 		expect(JSON.stringify(v)).not.toContain('demo-api-key-0000');
+		// the held credits' table, which the demo's finance step edits
+		expect(v.dataTables.reviews).toEqual({ name: 'Demo credit reviews' });
 
 		const own = parseScenario({
 			client: 'Acme',
@@ -89,6 +93,49 @@ describe('demo machinery (no n8n)', () => {
 			{ disposition: 'A', action: 'restock', siteId: '2', locationId: 'OUT1', sellable: true },
 		]);
 		expect(v2.finance.deliveryPolicy).toBe('never');
+	});
+
+	it("finance's decision is the public API's row update of the return's pending review row, as finance makes it", async () => {
+		const calls: Array<[string, string, unknown]> = [];
+		const h = {
+			api: {
+				request: async (method: string, url: string, body?: unknown) => {
+					calls.push([method, url, body]);
+					return {};
+				},
+			},
+			tableId: (key: string) => (key === 'reviews' ? 'tbl/rev 1' : 'other'),
+		} as unknown as Parameters<typeof decideReview>[0];
+		await decideReview(h, '5011', { decision: 'release', decidedBy: 'Fran (finance)' });
+		await decideReview(h, '6103', { decision: 'reject', decidedBy: 'Fran', note: 'empty parcel' });
+		const filter = (returnId: string) => ({
+			type: 'and',
+			filters: [
+				{ columnName: 'returnId', condition: 'eq', value: returnId },
+				{ columnName: 'status', condition: 'eq', value: 'pending' },
+			],
+		});
+		expect(calls).toEqual([
+			[
+				'PATCH',
+				'/data-tables/tbl%2Frev%201/rows/update',
+				{
+					filter: filter('5011'),
+					data: { decision: 'release', decidedBy: 'Fran (finance)', note: '' },
+				},
+			],
+			[
+				'PATCH',
+				'/data-tables/tbl%2Frev%201/rows/update',
+				{
+					filter: filter('6103'),
+					data: { decision: 'reject', decidedBy: 'Fran', note: 'empty parcel' },
+				},
+			],
+		]);
+		// the finance review workflow runs every minute: one tick and its run fit in the bound
+		expect(FINANCE_REVIEW_WAIT_MS).toBeGreaterThan(60_000);
+		expect(FINANCE_REVIEW_WAIT_MS).toBeLessThanOrEqual(90_000);
 	});
 
 	it('cleanup runs newest first, once, and a failing step does not stop the others', async () => {

@@ -40,6 +40,8 @@ describe('demo scenario', () => {
 			'5006',
 			'5007',
 			'5010',
+			'5011',
+			'5012',
 		]);
 		expect(byId['5001']).toEqual({
 			status: 'done',
@@ -52,6 +54,7 @@ describe('demo scenario', () => {
 			},
 			exceptions: [],
 			notices: [],
+			review: null,
 		});
 		expect(byId['5002'].stock).toEqual([
 			{ sku: 'HOODIE-GRY-L', siteId: '1', locationId: 'QUAR', delta: 1 },
@@ -78,6 +81,7 @@ describe('demo scenario', () => {
 			},
 			exceptions: [{ kind: 'credit_mismatch', differencePence: -208 }],
 			notices: [],
+			review: null,
 		});
 		expect(byId['5003']).toMatchObject({
 			status: 'exception',
@@ -91,7 +95,97 @@ describe('demo scenario', () => {
 			creditNote: null,
 			exceptions: ['order_not_found'],
 		});
+		// credit policy (docs/credit-notes.md): a held Missing hoodie beside a restocked, discontinued mug,
+		// released by finance: one credit note with both lines (63.00), the review row released
+		const held = DEFAULT_SCENARIO.returns.find((r) => r.returnId === '5011')!;
+		expect(held.finance).toEqual({
+			decision: 'release',
+			decidedBy: 'Fran (finance)',
+			note: "the courier's photo shows the hoodie in the parcel",
+		});
+		expect(byId['5011']).toEqual({
+			status: 'done',
+			stock: [{ sku: 'MUG-WHT', siteId: '1', locationId: 'A1', delta: 1 }],
+			creditNote: {
+				gross: 6300,
+				vat: 1050,
+				net: 5250,
+				lines: [
+					{ sku: 'HOODIE-GRY-L', quantity: 1, gross: 5500, vat: 917, net: 4583 },
+					{ sku: 'MUG-WHT', quantity: 1, gross: 800, vat: 133, net: 667 },
+				],
+			},
+			exceptions: [],
+			notices: ['credit_held', 'discontinued_sku'],
+			review: {
+				status: 'released',
+				gross: 6300,
+				withoutHeldGross: 800,
+				decision: 'release',
+				creditGross: 6300,
+			},
+		});
+		// an exchange beside a refund: both restock, the refund line alone is credited, a notice for finance
+		expect(byId['5012']).toEqual({
+			status: 'done',
+			stock: [
+				{ sku: 'JEANS-BLU-32', siteId: '1', locationId: 'A1', delta: 1 },
+				{ sku: 'TSHIRT-RED-M', siteId: '1', locationId: 'A1', delta: 1 },
+			],
+			creditNote: {
+				gross: 3000,
+				vat: 500,
+				net: 2500,
+				lines: [{ sku: 'JEANS-BLU-32', quantity: 1, gross: 3000, vat: 500, net: 2500 }],
+			},
+			exceptions: [],
+			notices: ['exchange_recorded'],
+			review: null,
+		});
+		expect(DEFAULT_SCENARIO.returns.filter((r) => r.finance).map((r) => r.returnId)).toEqual([
+			'5011',
+		]);
 		expect(DEFAULT_SCENARIO.client).toBe('Demo');
+	});
+
+	it('the default returns use units of their orders that no other default return takes', () => {
+		// each order line's units: sold in the Khaos fixture, returned by the default ReBound fixture's
+		// graded returns (the demo sends them all; 5008/5009 in transit are not sent)
+		const khaos = JSON.parse(fs.readFileSync(DEFAULT_FIXTURES.khaos, 'utf8')) as {
+			orders: Array<{ associatedRef: string; lines: Array<{ stockCode: string; qty: number }> }>;
+		};
+		const rebound = JSON.parse(fs.readFileSync(DEFAULT_FIXTURES.rebound, 'utf8')) as {
+			returns: Array<{
+				id: number;
+				order_reference: string;
+				item: Array<{ sku_code: string; quantity: string }>;
+			}>;
+		};
+		const sent = new Set(DEFAULT_SCENARIO.returns.map((r) => r.returnId));
+		const taken = new Map<string, number>();
+		for (const r of rebound.returns.filter((x) => sent.has(String(x.id))))
+			for (const it of r.item) {
+				const k = `${r.order_reference} ${it.sku_code}`;
+				taken.set(k, (taken.get(k) ?? 0) + Number(it.quantity));
+			}
+		const over = [...taken]
+			.map(([k, n]) => {
+				const [ref, sku] = k.split(' ');
+				const sold = khaos.orders
+					.find((o) => o.associatedRef === ref)
+					?.lines.filter((l) => l.stockCode === sku)
+					.reduce((a, l) => a + l.qty, 0);
+				return { k, n, sold };
+			})
+			// WEB-9999 (5007) is the unknown order on purpose
+			.filter((x) => x.sold !== undefined && x.n > x.sold);
+		expect(over).toEqual([]);
+		// the finance-policy returns have orders of their own
+		const orderOf = (id: number) => rebound.returns.find((r) => r.id === id)!.order_reference;
+		expect([orderOf(5011), orderOf(5012)]).toEqual(['WEB-1006', 'WEB-1007']);
+		expect(
+			rebound.returns.filter((r) => ['WEB-1006', 'WEB-1007'].includes(r.order_reference)),
+		).toHaveLength(2);
 	});
 
 	it('sandbox/fixtures/demo-scenario.json is the default scenario, loadable with --scenario', () => {
@@ -246,9 +340,133 @@ describe('demo scenario', () => {
 			{ returns: [{ returnId: 1, label: 'x', expect: { status: 'done', notices: ['weird'] } }] },
 			'returns.0.expect.notices.0',
 		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						finance: { decision: 'release', decidedBy: 'Fran' },
+						expect: { status: 'done' },
+					},
+				],
+			},
+			'returns.0.expect.review: a finance decision needs expect.review (the credit reviews row it decides)',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						finance: { decision: 'approve', decidedBy: 'Fran' },
+						expect: { status: 'done', review: { status: 'released', gross: '63.00' } },
+					},
+				],
+			},
+			'returns.0.finance.decision',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						finance: { decision: 'release', decidedBy: '' },
+						expect: { status: 'done', review: { status: 'released', gross: '63.00' } },
+					},
+				],
+			},
+			'returns.0.finance.decidedBy',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						finance: { decision: 'release', decidedBy: 'Fran' },
+						expect: { status: 'credit_review', review: { status: 'pending', gross: '63.00' } },
+					},
+				],
+			},
+			'returns.0.expect.review.status: finance decides it (release): the review cannot stay pending; returns.0.expect.status: finance decides it (release): the return does not stay credit_review',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						finance: { decision: 'reject', decidedBy: 'Fran' },
+						expect: {
+							status: 'credit_rejected',
+							review: { status: 'rejected', gross: '30.00', decision: 'release' },
+						},
+					},
+				],
+			},
+			'returns.0.expect.review.decision: finance decides reject, the review expects release',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						expect: { status: 'done', review: { status: 'released', gross: '63.00' } },
+					},
+				],
+			},
+			'returns.0.finance: review released needs a decision: give returns[].finance (the demo decides as finance)',
+		],
+		[
+			{
+				returns: [
+					{
+						returnId: 1,
+						label: 'x',
+						expect: { status: 'credit_review', review: { status: 'pending', gross: '63' } },
+					},
+				],
+			},
+			'returns.0.expect.review.gross: expected pounds and pence like "24.13"',
+		],
 	])('a bad scenario is refused naming the field: %j', (raw, message) => {
 		expect(() => parseScenario(raw, 'my.json')).toThrow(`my.json is invalid: `);
 		expect(() => parseScenario(raw, 'my.json')).toThrow(message);
+	});
+
+	it('a held credit: left pending (credit_review), or decided by a finance step (done / credit_rejected)', () => {
+		const s = parseScenario({
+			returns: [
+				{
+					returnId: 1,
+					label: 'held, nobody decides',
+					expect: {
+						status: 'credit_review',
+						review: { status: 'pending', gross: '30.00', withoutHeldGross: null },
+					},
+				},
+				{
+					returnId: 2,
+					label: 'rejected',
+					finance: { decision: 'reject', decidedBy: 'Fran', note: 'nothing in the parcel' },
+					expect: {
+						status: 'credit_rejected',
+						review: { status: 'rejected', gross: '30.00', decision: 'reject' },
+					},
+				},
+			],
+		});
+		expect(s.returns.map((r) => [r.expect.status, r.expect.review, r.finance ?? null])).toEqual([
+			['credit_review', { status: 'pending', gross: 3000, withoutHeldGross: null }, null],
+			[
+				'credit_rejected',
+				{ status: 'rejected', gross: 3000, decision: 'reject' },
+				{ decision: 'reject', decidedBy: 'Fran', note: 'nothing in the parcel' },
+			],
+		]);
 	});
 
 	it('defaults: stock [], no credit note, no exceptions, client Demo', () => {
@@ -260,7 +478,14 @@ describe('demo scenario', () => {
 				{
 					returnId: '42',
 					label: 'x',
-					expect: { status: 'done', stock: [], creditNote: null, exceptions: [], notices: [] },
+					expect: {
+						status: 'done',
+						stock: [],
+						creditNote: null,
+						exceptions: [],
+						notices: [],
+						review: null,
+					},
 				},
 			],
 		});

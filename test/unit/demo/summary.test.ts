@@ -1,5 +1,10 @@
 import { parseScenario } from '../../../scripts/demo/scenario';
-import { buildSummary, renderSummary, type DemoStateInput } from '../../../scripts/demo/summary';
+import {
+	buildSummary,
+	isFinalStatus,
+	renderSummary,
+	type DemoStateInput,
+} from '../../../scripts/demo/summary';
 
 const scenario = parseScenario({
 	client: 'Demo',
@@ -505,5 +510,271 @@ describe('demo summary: credit-note lines, exception differences, notices', () =
 		expect(renderSummary(buildSummary(mismatchState({}, withNotice, expecting)))).toMatch(
 			/regraded_after_move \(notice\) +5010/,
 		);
+	});
+});
+
+// ------------------------------------------------------------------ held credits and finance's decision
+
+/** 5011 of the default scenario: the mug back (discontinued), the hoodie Missing (held), released by finance. */
+const heldScenario = (over: Record<string, unknown> = {}, finance: unknown = undefined) =>
+	parseScenario({
+		returns: [
+			{
+				returnId: '5011',
+				label: 'held, released',
+				...(finance === null
+					? {}
+					: { finance: finance ?? { decision: 'release', decidedBy: 'Fran (finance)' } }),
+				expect: {
+					status: 'done',
+					stock: [{ sku: 'MUG-WHT', siteId: '1', locationId: 'A1', delta: 1 }],
+					creditNote: { gross: '63.00', vat: '10.50', net: '52.50' },
+					notices: ['credit_held', 'discontinued_sku'],
+					review: {
+						status: 'released',
+						gross: '63.00',
+						withoutHeldGross: '8.00',
+						decision: 'release',
+						creditGross: '63.00',
+					},
+					...over,
+				},
+			},
+		],
+	});
+
+const reviewRow = (over: Record<string, unknown> = {}) => ({
+	id: 1,
+	returnId: '5011',
+	displayId: 'RB5011',
+	orderReference: 'WEB-1006',
+	currency: 'GBP',
+	heldWhy: 'line 5011:HOODIE-GRY-L#1 (HOODIE-GRY-L ×1): grade "Missing" holds the credit',
+	heldLines: '1 × HOODIE-GRY-L (Missing, Refund)',
+	gross: '63.00',
+	grossPence: 6300,
+	withoutHeldGross: '8.00',
+	withoutHeldGrossPence: 800,
+	decision: 'release',
+	decidedBy: 'Fran (finance)',
+	note: '',
+	status: 'released',
+	creditNoteRef: 'RB-5011',
+	creditGross: '63.00',
+	resolvedAt: '2026-11-20T10:01:00.000Z',
+	lastError: '',
+	...over,
+});
+
+const decision = {
+	decision: 'release',
+	decidedBy: 'Fran (finance)',
+	note: '',
+	decidedAt: '2026-11-20T10:00:20.000Z',
+	held: {
+		gross: '63.00',
+		withoutHeldGross: '8.00',
+		heldLines: '1 × HOODIE-GRY-L (Missing, Refund)',
+		heldWhy: 'grade "Missing" holds the credit',
+	},
+	settledAfterMs: 41_000,
+};
+
+function heldState(over: Partial<DemoStateInput> = {}, scenario = heldScenario()): DemoStateInput {
+	return {
+		scenario,
+		sent: { '5011': { eventId: 'e11', orderReference: 'WEB-1006' } },
+		inbox: [{ eventId: 'e11', returnId: '5011', status: 'done' }],
+		exceptions: [
+			{
+				kind: 'credit_held',
+				returnId: '5011',
+				sku: '',
+				owner: 'finance',
+				status: 'notice',
+				message: 'held',
+			},
+			{
+				kind: 'discontinued_sku',
+				returnId: '5011',
+				sku: 'MUG-WHT',
+				owner: 'ops',
+				status: 'notice',
+				message: 'MUG-WHT is discontinued in Khaos and was let through',
+			},
+		],
+		khaos: {
+			adjustments: [
+				{
+					reference: 'RB-5011-5011:MUG-WHT#1-move',
+					stockCode: 'MUG-WHT',
+					siteId: '1',
+					locationId: 'A1',
+					delta: 1,
+					newLevel: 13,
+				},
+			],
+			creditNotes: [
+				{
+					orderCode: 'SO000110',
+					associatedRef: 'RB-5011',
+					sourceOrderCode: 'SO000106',
+					lines: [
+						{
+							stockCode: 'HOODIE-GRY-L',
+							quantity: 1,
+							grossPence: 5500,
+							taxPence: 917,
+							netPence: 4583,
+						},
+						{ stockCode: 'MUG-WHT', quantity: 1, grossPence: 800, taxPence: 133, netPence: 667 },
+					],
+					delivery: null,
+					totals: { grossPence: 6300, taxPence: 1050, netPence: 5250 },
+				},
+			],
+		},
+		reviews: [reviewRow(), { ...reviewRow({ id: 2, returnId: '6000' }) }],
+		decisions: { '5011': decision },
+		...over,
+	};
+}
+
+describe('demo summary: held credits, the credit reviews row and the finance step', () => {
+	it('released as expected: ok; the review row and the decision are in the return and in reviews[]', () => {
+		const s = buildSummary(heldState());
+		expect(s.returns[0].problems).toEqual([]);
+		expect(s.ok).toBe(true);
+		expect(s.returns[0].noticeKinds.sort()).toEqual(['credit_held', 'discontinued_sku']);
+		expect(s.returns[0].review).toMatchObject({
+			status: 'released',
+			gross: '63.00',
+			withoutHeldGross: '8.00',
+			decision: 'release',
+			creditNoteRef: 'RB-5011',
+			creditGross: '63.00',
+		});
+		expect(s.returns[0].finance).toEqual(decision);
+		// only the scenario's returns
+		expect(s.reviews.map((r) => [r.returnId, r.status, r.gross, r.creditNoteRef])).toEqual([
+			['5011', 'released', '63.00', 'RB-5011'],
+		]);
+		const text = renderSummary(s);
+		expect(text).toMatch(
+			/5011 +WEB-1006 +done, credit £63\.00, held, released by Fran \(finance\) \(notices: credit_held, discontinued_sku\) +ok/,
+		);
+		expect(text).toMatch(
+			/5011 +WEB-1006 +released +£63\.00 as computed, £8\.00 without the held lines +held: 1 × HOODIE-GRY-L \(Missing, Refund\) +decision release by Fran \(finance\), acted on 41 s later → RB-5011 £63\.00/,
+		);
+	});
+
+	it('money columns are read from their pence, else their text; a missing decision and an unreleased row are named', () => {
+		const textOnly = reviewRow({ grossPence: null, withoutHeldGrossPence: undefined });
+		expect(buildSummary(heldState({ reviews: [textOnly] })).ok).toBe(true);
+		const s = buildSummary(
+			heldState({
+				inbox: [{ eventId: 'e11', returnId: '5011', status: 'credit_review' }],
+				khaos: { ...heldState().khaos, creditNotes: [] },
+				reviews: [
+					reviewRow({
+						status: 'pending',
+						decision: '',
+						creditNoteRef: '',
+						creditGross: '',
+						grossPence: 6299,
+						withoutHeldGross: '',
+						withoutHeldGrossPence: null,
+					}),
+				],
+				decisions: {},
+			}),
+		);
+		expect(s.returns[0].problems).toEqual([
+			'return 5011: inbox status credit_review, expected done',
+			'return 5011: no credit note RB-5011, expected £63.00 gross',
+			'return 5011: finance could not release it: no pending credit review came (inbox status credit_review)',
+			'return 5011: credit review status pending, expected released',
+			'return 5011: credit review gross £62.99, expected £63.00',
+			'return 5011: credit review withoutHeldGross (empty), expected £8.00',
+			'return 5011: credit review creditGross (empty), expected £63.00',
+			'return 5011: credit review decision (empty), expected release',
+			'return 5011: credit review creditNoteRef (empty), expected RB-5011',
+		]);
+		expect(renderSummary(s)).toMatch(
+			/5011 +WEB-1006 +credit held for finance \(review pending, £62\.99\) \(notices: credit_held, discontinued_sku\) +UNEXPECTED/,
+		);
+	});
+
+	it('a failed release names its lastError; no review row where one is expected, or one where none is', () => {
+		const failed = buildSummary(
+			heldState({
+				reviews: [reviewRow({ status: 'failed', lastError: 'Khaos refused the return' })],
+			}),
+		);
+		expect(failed.returns[0].problems).toEqual([
+			'return 5011: credit review status failed, expected released (lastError: Khaos refused the return)',
+		]);
+		expect(buildSummary(heldState({ reviews: [] })).returns[0].problems).toEqual([
+			'return 5011: no credit review row, expected released at £63.00 gross',
+		]);
+		// a return the scenario does not expect to be held
+		const plain = heldScenario(
+			{ review: null, notices: ['discontinued_sku', 'credit_held'] },
+			null,
+		);
+		expect(buildSummary(heldState({ decisions: {} }, plain)).returns[0].problems).toEqual([
+			'return 5011: credit review released (£63.00 gross) recorded, expected none',
+		]);
+		// absent reviews (an older caller): no rows, nothing to name when none is expected
+		const old: DemoStateInput = {
+			...heldState({}, plain),
+			reviews: undefined,
+			decisions: undefined,
+		};
+		expect(buildSummary(old).ok).toBe(true);
+		expect(buildSummary(old).reviews).toEqual([]);
+	});
+
+	it('the newest review row of a return is judged (a later event opens a new pending row)', () => {
+		const s = buildSummary(
+			heldState({
+				reviews: [reviewRow({ id: 7, status: 'pending', decision: '' }), reviewRow({ id: 3 })],
+			}),
+		);
+		expect(s.returns[0].review?.status).toBe('pending');
+		expect(s.reviews.map((r) => r.status)).toEqual(['released', 'pending']);
+	});
+
+	it('a rejected credit: the inbox row credit_rejected is final, nothing raised', () => {
+		const rejected = heldScenario(
+			{
+				status: 'credit_rejected',
+				creditNote: null,
+				review: { status: 'rejected', gross: '63.00', decision: 'reject' },
+			},
+			{ decision: 'reject', decidedBy: 'Fran (finance)' },
+		);
+		const s = buildSummary(
+			heldState(
+				{
+					inbox: [{ eventId: 'e11', returnId: '5011', status: 'credit_rejected' }],
+					khaos: { ...heldState().khaos, creditNotes: [] },
+					reviews: [
+						reviewRow({
+							status: 'rejected',
+							decision: 'reject',
+							creditNoteRef: '',
+							creditGross: '',
+						}),
+					],
+					decisions: { '5011': { ...decision, decision: 'reject' } },
+				},
+				rejected,
+			),
+		);
+		expect(s.returns[0].problems).toEqual([]);
+		expect(isFinalStatus('credit_rejected')).toBe(true);
+		expect(isFinalStatus('credit_review')).toBe(false);
+		expect(renderSummary(s)).toMatch(/5011 +WEB-1006 +done, credit rejected by finance/);
 	});
 });

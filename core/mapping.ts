@@ -182,14 +182,16 @@ export interface MapOptions {
 const RULE_STRENGTH: Record<(typeof ACTION_CREDIT_RULES)[number] | 'credit', number> = {
 	follow: 0,
 	credit: 0,
-	hold: 1,
-	no_credit: 2,
-	exchange: 3,
+	exchange: 1,
+	hold: 2,
+	no_credit: 3,
 };
 
 /**
  * A line's credit: the disposition's decision unless the line's action rule is stricter
- * (exchange > no_credit > hold > credit), so finance's hold on a grade is never undone by "Refund".
+ * (no_credit > hold > exchange > credit), so finance's hold on a grade is never undone by "Refund",
+ * and an exchange asked for an item that did not come back (a held "Missing Item") waits for finance
+ * rather than shipping a replacement unreviewed.
  */
 export function lineCredit(
 	dispositionCredit: DispositionRule['credit'],

@@ -10,7 +10,7 @@
 import { Builder, type WorkflowTemplate } from './builder';
 import { addNoticeSplit } from './creditOutcome';
 import { addExceptionSink, connectToSink } from './exceptionSink';
-import { CREDIT_PARAMETERS, dataTableNode, eq, ifNode, khaos, parseJsonNode, text } from './nodes';
+import { CREDIT_PARAMETERS, dataTableNode, eq, ifNode, khaos, parseJsonNode } from './nodes';
 
 const OVERVIEW = [
 	'## Finance review of held credits',
@@ -20,7 +20,7 @@ const OVERVIEW = [
 	'1. `release`: the credit note is raised from the original Khaos order as computed, held lines included.',
 	'2. `release_without_held`: only the lines that were not held are credited.',
 	'3. `reject`: nothing is raised; the row records it.',
-	'The row becomes `released` (with the credit-note reference) and the return `done`, or `rejected` and the return `credit_rejected`. A release that fails is `failed` with the reason, and goes to the exceptions table.',
+	'A release first claims its row (`releasing`, only if still pending with the decision read), so an edited decision or an overlapping run never acts twice. The row becomes `released` (with the credit-note reference) and the return `done`, or `rejected` and the return `credit_rejected`. A release that fails is `failed` with the reason, and goes to the exceptions table; one a stopped run left `releasing` is pending again after 10 min.',
 	'### Setup',
 	'1. `npm run templates:import` creates the credit reviews Data Table and activates this workflow.',
 	'2. Finance: open the credit reviews Data Table, set `decision` (and `decidedBy`, `note`) on a pending row. Anything else in `decision` is reported in `lastError` and waits.',
@@ -56,7 +56,12 @@ export function buildFinanceReview(): WorkflowTemplate {
 	const markRejected = b.add(
 		dataTableNode('Mark Rejected', [840, -400], 'reviews', 'update', {
 			all: true,
-			conditions: [eq('id', '={{ $json.id }}'), eq('status', 'pending')],
+			// the row as read: still pending and with the decision read (edited since: next minute)
+			conditions: [
+				eq('id', '={{ $json.id }}'),
+				eq('status', 'pending'),
+				eq('decision', '={{ $json.decision }}'),
+			],
 			columns: { status: 'rejected', resolvedAt: '={{ $now.toISO() }}', lastError: '' },
 		}),
 	);
@@ -93,13 +98,41 @@ export function buildFinanceReview(): WorkflowTemplate {
 			},
 		}),
 	);
-	const parse = b.add(
-		parseJsonNode('Parse Mapped Return', [1080, 100], '={{ $json.mapped }}', 'The held return'),
+	// Claimed before Khaos is called: the row becomes `releasing` only if it is still pending with the
+	// decision read, so a decision edited meanwhile, an overlapping run or a re-grade (which upserts a
+	// new pending row) never acts on it twice; the update gives back only the rows it changed.
+	const claim = b.add({
+		...dataTableNode('Claim Release', [1080, 100], 'reviews', 'update', {
+			all: true,
+			conditions: [
+				eq('id', '={{ $json.id }}'),
+				eq('status', 'pending'),
+				eq('decision', '={{ $json.decision }}'),
+			],
+			columns: { status: 'releasing', lastError: '' },
+		}),
+		notes: 'Only a row still pending with the decision read',
+		notesInFlow: true,
+	});
+	const parse = b.add({
+		...parseJsonNode('Parse Mapped Return', [1320, 100], '={{ $json.mapped }}', 'The held return'),
+		onError: 'continueErrorOutput',
+	});
+	const unreadable = b.add(
+		dataTableNode('Mark Unreadable', [1560, 400], 'reviews', 'update', {
+			all: true,
+			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'releasing')],
+			columns: {
+				status: 'failed',
+				lastError:
+					'the stored return (column mapped) is not valid JSON: nothing was raised; replay the return from its exception, or credit by hand',
+			},
+		}),
 	);
 	const credit = b.add(
 		khaos(
 			'Create Credit Note',
-			[1320, 100],
+			[1560, 100],
 			{
 				...CREDIT_PARAMETERS,
 				options: {
@@ -112,9 +145,9 @@ export function buildFinanceReview(): WorkflowTemplate {
 		),
 	);
 	const markReleased = b.add(
-		dataTableNode('Mark Released', [1560, 0], 'reviews', 'update', {
+		dataTableNode('Mark Released', [1800, 0], 'reviews', 'update', {
 			all: true,
-			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'pending')],
+			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'releasing')],
 			columns: {
 				status: 'released',
 				resolvedAt: '={{ $now.toISO() }}',
@@ -126,44 +159,79 @@ export function buildFinanceReview(): WorkflowTemplate {
 		}),
 	);
 	const inboxReleased = b.add(
-		dataTableNode('Inbox Done (Released)', [1800, 0], 'inbox', 'update', {
+		dataTableNode('Inbox Done (Released)', [2040, 0], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('returnId', `={{ ${ROW}.returnId }}`), eq('status', 'credit_review')],
 			columns: {
 				status: 'done',
 				processedAt: '={{ $now.toISO() }}',
-				creditNoteRef: text(`$('Create Credit Note').item.json.associatedRef`),
+				creditNoteRef:
+					"={{ $('Create Credit Note').item.json.creditStatus === 'not_credited' ? '' : String($('Create Credit Note').item.json.associatedRef ?? '') }}",
 				lastError: '',
 			},
 		}),
 	);
-	const notice = addNoticeSplit(b, [1560, 900]);
+	const notice = addNoticeSplit(b, [1800, 900]);
 	const transient = b.add(
-		ifNode('Transient?', [1800, 900], "={{ $json.kind === 'transient_exhausted' }}"),
+		ifNode('Transient?', [2040, 900], "={{ $json.kind === 'transient_exhausted' }}"),
 	);
 	const keepPending = b.add({
-		...dataTableNode('Keep Pending', [2040, 900], 'reviews', 'update', {
+		...dataTableNode('Keep Pending', [2280, 900], 'reviews', 'update', {
 			all: true,
-			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'pending')],
-			columns: { lastError: "={{ 'tried again next minute: ' + $json.message }}" },
+			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'releasing')],
+			columns: {
+				status: 'pending',
+				lastError: "={{ 'tried again next minute: ' + $json.message }}",
+			},
 		}),
 		notes: 'Khaos unavailable: the next run tries again',
 		notesInFlow: true,
 	});
 	const markFailed = b.add(
 		// below the sink: the exception row is written first (n8n runs branches top to bottom)
-		dataTableNode('Mark Release Failed', [2040, 2140], 'reviews', 'update', {
+		dataTableNode('Mark Release Failed', [2280, 2140], 'reviews', 'update', {
 			all: true,
-			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'pending')],
+			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'releasing')],
 			columns: { status: 'failed', lastError: '={{ $json.message }}' },
 		}),
 	);
-	const sink = addExceptionSink(b, 2040, 1300);
+	const sink = addExceptionSink(b, 2280, 1300);
+	// A run that stopped between its claim and its end leaves the row `releasing`: after 10 min it is
+	// pending again, and the next run releases it (the credit note's reference RB-<returnId> makes a
+	// second release find the first one's note instead of raising another).
+	const stalled = b.add({
+		...dataTableNode('Stalled Releases', [240, -800], 'reviews', 'get', {
+			all: true,
+			conditions: [
+				eq('status', 'releasing'),
+				{
+					keyName: 'updatedAt',
+					condition: 'lt',
+					keyValue: '={{ $now.minus({ minutes: 10 }).toISO() }}',
+				},
+			],
+			returnAll: true,
+		}),
+		notes: 'Releases a stopped run left behind',
+		notesInFlow: true,
+	});
+	const unstall = b.add(
+		dataTableNode('Back to Pending', [480, -800], 'reviews', 'update', {
+			all: true,
+			conditions: [eq('id', '={{ $json.id }}'), eq('status', 'releasing')],
+			columns: {
+				status: 'pending',
+				lastError: 'a release run stopped before it finished: tried again',
+			},
+		}),
+	);
+	b.connect(trigger, stalled).connect(stalled, unstall);
 	b.connect(trigger, decided).connect(decided, reject);
 	b.connect(reject, markRejected, 0).connect(markRejected, inboxRejected);
 	b.connect(reject, release, 1);
-	b.connect(release, parse, 0).connect(release, unknown, 1);
-	b.connect(parse, credit).connect(credit, markReleased, 0).connect(markReleased, inboxReleased);
+	b.connect(release, claim, 0).connect(release, unknown, 1);
+	b.connect(claim, parse).connect(parse, unreadable, 1);
+	b.connect(parse, credit, 0).connect(credit, markReleased, 0).connect(markReleased, inboxReleased);
 	b.connect(credit, notice, 1);
 	connectToSink(b, notice, 0, sink);
 	b.connect(notice, transient, 1);
@@ -171,6 +239,11 @@ export function buildFinanceReview(): WorkflowTemplate {
 	connectToSink(b, transient, 1, sink);
 
 	b.overview(OVERVIEW);
+	b.section(
+		'Stopped releases',
+		'A row left `releasing` for 10 min by a run that stopped is pending again; the credit note reference makes a second release safe.',
+		[stalled, unstall],
+	);
 	b.section(
 		'Decided reviews',
 		'Every minute: the `pending` rows of the credit reviews table whose `decision` finance has filled in.',
@@ -184,7 +257,7 @@ export function buildFinanceReview(): WorkflowTemplate {
 	b.section(
 		'Release',
 		'The credit note from the original Khaos order, with or without the held lines; the row records its reference and gross, and the return is `done`.',
-		[release, parse, credit, markReleased, inboxReleased, unknown],
+		[release, claim, parse, credit, markReleased, inboxReleased, unknown, unreadable],
 	);
 	b.section(
 		'Notice, retry or record',

@@ -9,7 +9,9 @@
  *    (and a discontinued_sku notice: the mug is discontinued in Khaos); delivered twice;
  *  - 6102 (WEB-1001): jeans Grade A (Refund) + T-shirt Grade A (Exchange) → both restock at once;
  *    the posting run credits the jeans only (24.13) and records the exchange as a notice;
- *  - 6103 (WEB-1005): jeans "Missing" → held (30.00), then rejected.
+ *  - 6103 (WEB-1005): jeans "Missing" → held (30.00), then rejected;
+ *  - 6104 (WEB-1003): a deleted SKU and an unmapped grade → both exception rows at once (one pass),
+ *    nothing moved.
  * Stock moves in the processor runs, credit notes only in the posting and review runs (read from
  * the executions' data); finance decides by editing the review rows (the public API's row update,
  * as n8n's Data Table UI does); the finance review workflow raises RB-6101 with the mug (63.00) and
@@ -87,6 +89,11 @@ beforeAll(async () => {
 			],
 		],
 		[6103, 'WEB-1005', [item('JEANS-BLU-32', '30.00', 'Missing')]],
+		[
+			6104,
+			'WEB-1003',
+			[item('SCARF-OLD', '15.00', 'Grade A'), item('TSHIRT-RED-M', '40.00', 'Mystery Grade')],
+		],
 	] as const)
 		rebound!.state.add({ id, order_reference: order, status: 'graded', item: items });
 }, 25 * 60_000);
@@ -249,6 +256,26 @@ describe('finance batched and the finance review on a real n8n 2.40.7', () => {
 		);
 	});
 
+	it('a return with two problems gets both exception rows at once and moves nothing (one pass)', async () => {
+		expect((await deliver(eventFor(6104, 'evt_f_6104'))).status).toBe(200);
+		const rowsOf6104 = await waitFor('both problems of 6104', async () => {
+			const r = (await rows('exceptions')).filter((x) => x.returnId === '6104');
+			return r.length >= 2 ? r : undefined;
+		});
+		expect(rowsOf6104.map((r) => [r.kind, r.status, r.sku]).sort()).toEqual([
+			['archived_sku', 'open', 'SCARF-OLD'],
+			['unmapped_disposition', 'open', 'TSHIRT-RED-M'],
+		]);
+		// every row carries the whole return for the replay, without the problems
+		for (const r of rowsOf6104) expect(JSON.parse(r.payload).returnId).toBe('6104');
+		await waitFor('6104 inbox row exception', async () =>
+			(await inboxOf('6104')).every((r) => r.status === 'exception') ? true : undefined,
+		);
+		const state = await khaosState();
+		expect(state.adjustments.filter((a) => a.reference.startsWith('RB-6104-'))).toEqual([]);
+		expect(notesOf(state, 'RB-6104')).toEqual([]);
+	});
+
 	it('finance releases 6101 and rejects 6103 by editing their rows; the review workflow acts on them once', async () => {
 		const started = Date.now();
 		const decide = (returnId: string, decision: string, note: string) =>
@@ -308,6 +335,8 @@ describe('finance batched and the finance review on a real n8n 2.40.7', () => {
 			1, 1, 0,
 		]);
 		expect(after.adjustments).toHaveLength(3);
-		expect((await rows('exceptions')).filter((r) => r.status !== 'notice')).toEqual([]);
+		expect(
+			(await rows('exceptions')).filter((r) => r.status !== 'notice' && r.returnId !== '6104'),
+		).toEqual([]);
 	});
 });

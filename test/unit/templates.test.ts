@@ -243,7 +243,9 @@ const BASE_NODES: Record<
 };
 
 function outputCount(node: N8nNode): number {
-	if (node.type in BASE_NODES) return BASE_NODES[node.type].outputs;
+	// n8n's "On Error: Continue (using error output)" adds one output to any node
+	const errorOutput = (node as N8nNode & { onError?: string }).onError === 'continueErrorOutput';
+	if (node.type in BASE_NODES) return BASE_NODES[node.type].outputs + (errorOutput ? 1 : 0);
 	const name = node.type.slice(PACKAGE.length + 1);
 	if (name === 'khaosControl')
 		return EXCEPTION_OUTPUT_OPERATIONS[String(node.parameters.operation)] ? 2 : 1;
@@ -1319,6 +1321,48 @@ describe('the returns flow', () => {
 	});
 });
 
+describe('finance review: a decided row is acted on once', () => {
+	const wf = load('finance-review');
+	const cond = (name: string) => (node(wf, name).parameters as any).filters.conditions;
+	const cols = (name: string) => (node(wf, name).parameters as any).columns.value;
+
+	it('claims a release before Khaos is called, only while the row is pending with the decision read', () => {
+		expect(targets(wf, 'Release?', 0)).toEqual(['Claim Release']);
+		expect(targets(wf, 'Claim Release')).toEqual(['Parse Mapped Return']);
+		expect((node(wf, 'Claim Release').parameters as any).matchType).toBe('allConditions');
+		expect(cond('Claim Release')).toEqual([
+			{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' },
+			{ keyName: 'status', condition: 'eq', keyValue: 'pending' },
+			{ keyName: 'decision', condition: 'eq', keyValue: '={{ $json.decision }}' },
+		]);
+		expect(cols('Claim Release').status).toBe('releasing');
+		// a reject acts on the decision read too
+		expect(cond('Mark Rejected')).toEqual(cond('Claim Release'));
+		// everything after the claim settles the claimed row only
+		for (const name of ['Mark Released', 'Keep Pending', 'Mark Release Failed', 'Mark Unreadable'])
+			expect({ name, match: cond(name)[1] }).toEqual({
+				name,
+				match: { keyName: 'status', condition: 'eq', keyValue: 'releasing' },
+			});
+		expect(cols('Keep Pending').status).toBe('pending');
+	});
+
+	it('a row a stopped run left releasing is pending again after 10 minutes; an unreadable stored return fails its row only', () => {
+		expect(targets(wf, 'Every Minute')).toEqual(['Stalled Releases', 'Decided Reviews']);
+		expect(cond('Stalled Releases')[0]).toEqual({
+			keyName: 'status',
+			condition: 'eq',
+			keyValue: 'releasing',
+		});
+		expect(cond('Stalled Releases')[1].keyValue).toContain('minutes: 10');
+		expect(targets(wf, 'Stalled Releases')).toEqual(['Back to Pending']);
+		expect(cols('Back to Pending').status).toBe('pending');
+		expect((node(wf, 'Parse Mapped Return') as any).onError).toBe('continueErrorOutput');
+		expect(targets(wf, 'Parse Mapped Return', 1)).toEqual(['Mark Unreadable']);
+		expect(cols('Mark Unreadable').status).toBe('failed');
+	});
+});
+
 describe('layout (n8n template conventions)', () => {
 	const STICKY = 'n8n-nodes-base.stickyNote';
 	interface Box {
@@ -1464,9 +1508,12 @@ describe('layout (n8n template conventions)', () => {
 			'Retry Later?': ['Keep Queued', 'Known Exception?', 'New Exception?', 'Mark Inbox Exception'],
 		},
 		'finance-review': {
+			// a stopped run's releases are pending again before this run reads the decided rows
+			'Every Minute': ['Stalled Releases', 'Decided Reviews'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Reject?': ['Mark Rejected', 'Release?'],
-			'Release?': ['Parse Mapped Return', 'Unknown Decision'],
+			'Release?': ['Claim Release', 'Unknown Decision'],
+			'Parse Mapped Return': ['Create Credit Note', 'Mark Unreadable'],
 			'Create Credit Note': ['Mark Released', 'Notice?'],
 			'Notice?': ['Transient?', 'Known Exception?', 'New Exception?'],
 			// the review row becomes failed only after its exception row is written

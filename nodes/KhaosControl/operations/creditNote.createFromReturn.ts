@@ -59,6 +59,7 @@ function releaseOf(
 		release,
 		reviewedGrossPence:
 			o.reviewedGrossPence === undefined ||
+			o.reviewedGrossPence === null ||
 			o.reviewedGrossPence === '' ||
 			!Number.isInteger(reviewed)
 				? null

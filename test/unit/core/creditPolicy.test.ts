@@ -98,6 +98,12 @@ describe('the line action rule', () => {
 		expect(lineCredit('credit', null)).toEqual({ credit: 'credit', creditBy: 'disposition' });
 		// a stricter disposition is never undone by the action
 		expect(lineCredit('hold', 'Refund')).toEqual({ credit: 'hold', creditBy: 'disposition' });
+		// an exchange asked for an item that did not come back waits for finance; never-credited stays so
+		expect(lineCredit('hold', 'Exchange')).toEqual({ credit: 'hold', creditBy: 'disposition' });
+		expect(lineCredit('no_credit', 'Exchange')).toEqual({
+			credit: 'no_credit',
+			creditBy: 'disposition',
+		});
 		expect(lineCredit('no_credit', 'Store credit')).toEqual({
 			credit: 'no_credit',
 			creditBy: 'disposition',

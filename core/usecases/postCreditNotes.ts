@@ -193,6 +193,8 @@ export interface PostedCredit {
 	duplicate: boolean;
 	creditStatus: 'posted';
 	processed: string | null;
+	/** Lines the credit note leaves out (exchanges, never-credited grades, held lines released without). */
+	excludedLines: PolicyLine[];
 	currency: string;
 	exchangeRate: number;
 	lines: CreditLineOut[];
@@ -870,6 +872,7 @@ function postedCredit(
 		duplicate: imported.duplicate,
 		creditStatus: 'posted',
 		processed,
+		excludedLines: p.excluded,
 		currency: result.currency,
 		exchangeRate: result.exchangeRate,
 		lines: result.lines.map((l) => creditLineOut(l, l.kind === 'item' ? placeOf(l) : {})),
@@ -1011,4 +1014,39 @@ function notCredited(
 		message: `Return ${rec.ret.returnId}: ${message}`,
 		excludedLines,
 	};
+}
+
+/** Units a return moved that no credit note will record as returned in Khaos (see uncreditedMoves). */
+export interface UncreditedMoves {
+	returnId: string;
+	orderReference: string;
+	/** The return's lines as they came in (mapping, quantity, stockMove), only the uncredited moved ones. */
+	lines: unknown[];
+}
+
+/**
+ * The lines of a return whose stock moved but which its credit note leaves out (an exchange, a grade
+ * never credited, a held line released without, a zero-value credit skipped): Khaos never counts them
+ * as returned on the order, so they must keep counting against it for later returns (the stock
+ * step's held units). Read from the item as it came in (each line's `stockMove`); null when none.
+ */
+export function uncreditedMoves(payload: unknown, outcome: CreditOutcome): UncreditedMoves | null {
+	if (outcome.creditStatus !== 'posted' && outcome.creditStatus !== 'not_credited') return null;
+	const excluded = new Set(outcome.excludedLines.map((l) => l.lineId));
+	if (excluded.size === 0 || !payload || typeof payload !== 'object') return null;
+	const lines = (payload as { lines?: unknown }).lines;
+	if (!Array.isArray(lines)) return null;
+	const moved = lines.filter((l) => {
+		if (!l || typeof l !== 'object') return false;
+		const line = l as { lineId?: unknown; stockMove?: { result?: unknown } };
+		const result = line.stockMove?.result;
+		return (
+			typeof line.lineId === 'string' &&
+			excluded.has(line.lineId) &&
+			(result === 'applied' || result === 'duplicate')
+		);
+	});
+	return moved.length
+		? { returnId: outcome.returnId, orderReference: outcome.orderReference, lines: moved }
+		: null;
 }

@@ -3,6 +3,7 @@ import { addCreditReview, addHeldSplit, addNoticeSplit } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
+	UNCREDITED,
 	cronTrigger,
 	dataTableNode,
 	eq,
@@ -65,6 +66,7 @@ export function buildCreditPosting(): WorkflowTemplate {
 				creditNoteRef:
 					"={{ $json.creditStatus === 'not_credited' ? '' : String($json.associatedRef ?? '') }}",
 				lastError: '',
+				uncredited: UNCREDITED,
 			},
 		}),
 	);

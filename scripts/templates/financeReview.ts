@@ -168,6 +168,8 @@ export function buildFinanceReview(): WorkflowTemplate {
 				creditNoteRef:
 					"={{ $('Create Credit Note').item.json.creditStatus === 'not_credited' ? '' : String($('Create Credit Note').item.json.associatedRef ?? '') }}",
 				lastError: '',
+				uncredited:
+					"={{ $('Create Credit Note').item.json.uncredited ? JSON.stringify($('Create Credit Note').item.json.uncredited) : '' }}",
 			},
 		}),
 	);

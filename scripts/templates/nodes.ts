@@ -298,6 +298,8 @@ export function addHeldRows(b: Builder, position: [number, number]) {
 				eq('status', 'credit_queued'),
 				eq('status', 'credit_review'),
 				eq('status', 'credit_rejected'),
+				// finished, but with units no credit note records as returned in Khaos
+				{ keyName: 'uncredited', condition: 'isNotEmpty' },
 			],
 			returnAll: true,
 		}),
@@ -330,9 +332,12 @@ export function addHeldRows(b: Builder, position: [number, number]) {
 }
 
 export const HELD_RETURNS =
-	"={{ $('Held by Credit Posting').all().map((i) => i.json.mapped)" +
+	"={{ $('Held by Credit Posting').all().map((i) => ['credit_queued', 'credit_review', 'credit_rejected'].includes(i.json.status) ? i.json.mapped : i.json.uncredited)" +
 	".concat($('Open Credit Exceptions').all().filter((i) => i.json.stage === 'return' || i.json.stage === 'credit').map((i) => i.json.payload))" +
 	'.filter((m) => !!m) }}';
+/** The credit outcome's moved-but-uncredited lines for the inbox row (empty when none): held units. */
+export const UNCREDITED = "={{ $json.uncredited ? JSON.stringify($json.uncredited) : '' }}";
+
 export const stockParameters = (changedAfterMove: 'block' | 'continue') => ({
 	resource: 'stock',
 	operation: 'applyReturnMoves',

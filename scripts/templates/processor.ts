@@ -3,6 +3,7 @@ import { Builder, type WorkflowTemplate } from './builder';
 import { addCreditReview, addHeldSplit, addNoticeSplit } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
+	UNCREDITED,
 	CREDIT_PARAMETERS,
 	MAPPING_PARAMETERS,
 	VALIDATE_PARAMETERS,
@@ -312,7 +313,12 @@ export function buildProcessor(): WorkflowTemplate {
 			// this row, only while this run holds it: a run that outlived the stall limit (its rows
 			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
 			conditions: THIS_RUNS_ROW,
-			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
+			columns: {
+				status: 'done',
+				processedAt: '={{ $now.toISO() }}',
+				lastError: '',
+				uncredited: UNCREDITED,
+			},
 		}),
 		notes: 'Each row whose credit note step succeeded, by id',
 		notesInFlow: true,

@@ -3,6 +3,7 @@ import { addCreditReview, addHeldSplit } from './creditOutcome';
 import { addExceptionSink, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
+	UNCREDITED,
 	MAPPING_PARAMETERS,
 	VALIDATE_PARAMETERS,
 	PACKAGE,
@@ -151,7 +152,7 @@ export function buildReplay(): WorkflowTemplate {
 		dataTableNode('Mark Inbox Replayed', [3840, 140], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}'), eq('status', 'exception')],
-			columns: { status: 'replayed', processedAt: '={{ $now.toISO() }}' },
+			columns: { status: 'replayed', processedAt: '={{ $now.toISO() }}', uncredited: UNCREDITED },
 		}),
 	);
 	const sink = addExceptionSink(b, 3840, 600);

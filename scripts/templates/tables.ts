@@ -54,6 +54,8 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('claim'),
 			/** Times the row was put back to queued after a run left it processing (a crash or a stopped run); see processing.maxRequeues. */
 			n('requeues'),
+			/** The lines whose stock moved but which no credit note records as returned in Khaos (exchange, never credited, released without, zero value skipped), JSON: they keep counting against the order. */
+			s('uncredited'),
 		],
 	},
 	exceptions: {

@@ -11,7 +11,9 @@
  *    the posting run credits the jeans only (24.13) and records the exchange as a notice;
  *  - 6103 (WEB-1005): jeans "Missing" → held (30.00), then rejected;
  *  - 6104 (WEB-1003): a deleted SKU and an unmapped grade → both exception rows at once (one pass),
- *    nothing moved.
+ *    nothing moved;
+ *  - 6105 (WEB-1001): the T-shirt 6102 exchanged comes back again → refused (WEB-1001 sold one, and
+ *    the exchanged unit, moved but never credited, still counts against the order).
  * Stock moves in the processor runs, credit notes only in the posting and review runs (read from
  * the executions' data); finance decides by editing the review rows (the public API's row update,
  * as n8n's Data Table UI does); the finance review workflow raises RB-6101 with the mug (63.00) and
@@ -94,6 +96,7 @@ beforeAll(async () => {
 			'WEB-1003',
 			[item('SCARF-OLD', '15.00', 'Grade A'), item('TSHIRT-RED-M', '40.00', 'Mystery Grade')],
 		],
+		[6105, 'WEB-1001', [item('TSHIRT-RED-M', '40.00', 'Grade A')]],
 	] as const)
 		rebound!.state.add({ id, order_reference: order, status: 'graded', item: items });
 }, 25 * 60_000);
@@ -276,6 +279,32 @@ describe('finance batched and the finance review on a real n8n 2.40.7', () => {
 		expect(notesOf(state, 'RB-6104')).toEqual([]);
 	});
 
+	it('a unit moved but never credited (6102’s exchanged T-shirt) still counts against its order: a second return of it moves nothing', async () => {
+		const row6102 = (await inboxOf('6102')).find((r) => r.status === 'done');
+		expect(JSON.parse(row6102?.uncredited || 'null')).toMatchObject({
+			returnId: '6102',
+			orderReference: 'WEB-1001',
+			lines: [expect.objectContaining({ sku: 'TSHIRT-RED-M' })],
+		});
+		expect((await deliver(eventFor(6105, 'evt_f_6105'))).status).toBe(200);
+		const refused = await waitFor('6105 refused', async () =>
+			(await rows('exceptions')).find((r) => r.returnId === '6105'),
+		);
+		expect(refused).toMatchObject({
+			kind: 'quantity_exceeds_sold',
+			status: 'open',
+			owner: 'finance',
+		});
+		expect(JSON.parse(refused.details)).toMatchObject({
+			sold: 1,
+			returnedInKhaos: 0,
+			heldByOtherReturns: 1,
+			available: 0,
+		});
+		const state = await khaosState();
+		expect(state.adjustments.filter((a) => a.reference.startsWith('RB-6105-'))).toEqual([]);
+	});
+
 	it('finance releases 6101 and rejects 6103 by editing their rows; the review workflow acts on them once', async () => {
 		const started = Date.now();
 		const decide = (returnId: string, decision: string, note: string) =>
@@ -336,7 +365,9 @@ describe('finance batched and the finance review on a real n8n 2.40.7', () => {
 		]);
 		expect(after.adjustments).toHaveLength(3);
 		expect(
-			(await rows('exceptions')).filter((r) => r.status !== 'notice' && r.returnId !== '6104'),
+			(await rows('exceptions')).filter(
+				(r) => r.status !== 'notice' && !['6104', '6105'].includes(r.returnId),
+			),
 		).toEqual([]);
 	});
 });

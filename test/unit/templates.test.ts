@@ -1090,7 +1090,13 @@ describe('the returns flow', () => {
 				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
 				{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
 			],
-			{ status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
+			{
+				status: 'done',
+				processedAt: '={{ $now.toISO() }}',
+				lastError: '',
+				// units moved that no credit note records as returned keep counting against the order
+				uncredited: "={{ $json.uncredited ? JSON.stringify($json.uncredited) : '' }}",
+			},
 		]);
 		// each settles its own row, and only while this run still holds it (a run that outlived the stall
 		// limit must not overwrite a row that was requeued, claimed again or made stuck meanwhile)

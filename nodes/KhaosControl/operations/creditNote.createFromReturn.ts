@@ -9,6 +9,7 @@ import {
 	PostingStopped,
 	postCreditNotes,
 	returnAssociatedRef,
+	uncreditedMoves,
 	type CreditInput,
 	type CreditPolicy,
 	type CreditPosting,
@@ -87,8 +88,13 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 			throw runError(run, error.error, records[error.index]?.itemIndex ?? 0);
 		throw runError(run, error, records[0]?.itemIndex ?? 0);
 	}
-	for (const { index, credit } of posting.created)
-		created.push(outputItem(credit as unknown as IDataObject, records[index].itemIndex));
+	for (const { index, credit } of posting.created) {
+		// units moved that no credit note records as returned: the templates keep them held
+		const uncredited = uncreditedMoves(records[index].json, credit);
+		created.push(
+			outputItem({ ...credit, uncredited } as unknown as IDataObject, records[index].itemIndex),
+		);
+	}
 	for (const { index, exception } of posting.exceptions)
 		exceptions.push(exceptionItem(exception, records[index].itemIndex));
 	return [created, exceptions];

@@ -12,8 +12,10 @@ import {
 	type CompiledTables,
 } from '../../../core/mapping';
 import type { DescribeFailure } from '../../../core/ports';
+import { applyReturnStock, heldFromRecords } from '../../../core/usecases/applyReturnStock';
 import {
 	postCreditNotes,
+	uncreditedMoves,
 	type CreditInput,
 	type CreditPolicy,
 	type HeldCredit,
@@ -316,5 +318,58 @@ describe('credit notes under the policy', () => {
 			expect((held.created[0].credit as HeldCredit).creditStatus).toBe('held');
 			expect(held.exceptions.map((e) => e.exception.kind)).toEqual(['credit_held']);
 		});
+	});
+});
+
+describe('units moved but never credited keep counting against the order', () => {
+	it('an exchange line that moved is handed on as held units; a later return of the same unit is refused', async () => {
+		const fake = new FakeKhaosApi();
+		// WEB-1001 sold one T-shirt; it comes back as an exchange (restocked, no credit)
+		const json = mappedReturn('R1', 'WEB-1001', [
+			{ sku: 'JEANS-BLU-32' },
+			{ sku: 'TSHIRT-RED-M', credit: 'exchange', lineAction: 'Exchange' },
+		]);
+		const moved = {
+			...json,
+			lines: json.lines.map((l) => ({ ...l, stockMove: { result: 'applied' } })),
+		};
+		const parsed = validateMappedReturn(moved);
+		if (!parsed.ok) throw new Error(parsed.message);
+		const posting = await postCreditNotes(
+			fake,
+			[{ ret: parsed.value, payload: moved }],
+			POLICY,
+			describe_,
+		);
+		const credit = posting.created[0].credit as PostedCredit;
+		expect(credit.excludedLines.map((l) => l.sku)).toEqual(['TSHIRT-RED-M']);
+		const uncredited = uncreditedMoves(moved, credit);
+		expect(uncredited?.lines.map((l) => (l as { sku: string }).sku)).toEqual(['TSHIRT-RED-M']);
+		// a credited-only return has none
+		const plain = mappedReturn('R2', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }]);
+		const p2 = validateMappedReturn(plain);
+		if (!p2.ok) throw new Error(p2.message);
+		const posted2 = await postCreditNotes(
+			fake,
+			[{ ret: p2.value, payload: plain }],
+			POLICY,
+			describe_,
+		);
+		expect(uncreditedMoves(plain, posted2.created[0].credit)).toBeNull();
+
+		// the stock step, given those units as held, refuses a second return of the T-shirt
+		const later = validateMappedReturn(mappedReturn('R3', 'WEB-1001', [{ sku: 'TSHIRT-RED-M' }]));
+		if (!later.ok) throw new Error(later.message);
+		const [outcome] = await applyReturnStock(
+			fake,
+			[{ ret: later.value, payload: {} }],
+			{ reasonText: 'ReBound return', held: heldFromRecords([JSON.stringify(uncredited)]) },
+			describe_,
+		);
+		expect(outcome.ok).toBe(false);
+		if (!outcome.ok)
+			expect(outcome.exceptions.map((e) => [e.kind, e.details.heldByOtherReturns])).toEqual([
+				['quantity_exceeds_sold', 1],
+			]);
 	});
 });

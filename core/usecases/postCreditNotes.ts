@@ -54,6 +54,13 @@ import type {
 	ReturnImportResult,
 	SalesOrderForCredit,
 } from '../ports';
+import {
+	describeExcluded,
+	describeHeld,
+	policyLine,
+	splitByPolicy,
+	type PolicyLine,
+} from './creditPolicy';
 import { isolateInChunks } from './isolate';
 
 /** The duplicate guard of a return's import (Khaos allows 50 characters; the model keeps return ids within 47). */
@@ -204,17 +211,6 @@ export interface PostedCredit {
 	mismatch: Computed['mismatch'];
 }
 
-/** A line the credit note leaves out or holds, as the policy decided. */
-export interface PolicyLine {
-	lineId: string;
-	sku: string;
-	quantity: number;
-	disposition: string;
-	credit: MappedReturn['lines'][number]['mapping']['credit'];
-	creditBy: 'disposition' | 'action';
-	lineAction: string | null;
-}
-
 /** A return whose credit waits for a finance person: nothing imported into Khaos. */
 export interface HeldCredit {
 	returnId: string;
@@ -249,6 +245,13 @@ export interface NotCredited {
 }
 
 export type CreditOutcome = ExistingCredit | PostedCredit | HeldCredit | NotCredited;
+
+export {
+	splitByPolicy,
+	uncreditedMoves,
+	type PolicyLine,
+	type UncreditedMoves,
+} from './creditPolicy';
 
 /** What the run reported, in the order it is to be output; `index` is the input's position. */
 export interface CreditPosting {
@@ -915,63 +918,6 @@ function totalsOf(t: { netPence: number; vatPence: number; grossPence: number })
 	};
 }
 
-function policyLine(l: MappedReturn['lines'][number]): PolicyLine {
-	return {
-		lineId: l.lineId,
-		sku: l.mapping.khaosSku,
-		quantity: l.quantity,
-		disposition: l.disposition,
-		credit: l.mapping.credit,
-		creditBy: l.mapping.creditBy,
-		lineAction: l.mapping.lineAction,
-	};
-}
-
-/**
- * The lines the credit note takes (credit, and hold when released with them), the held ones (a return
- * with any is held unless released) and the excluded ones (no_credit, exchange, and hold when released
- * without them).
- */
-export function splitByPolicy(
-	ret: MappedReturn,
-	release: HeldRelease | undefined,
-): { credited: MappedReturn['lines']; held: MappedReturn['lines']; excluded: PolicyLine[] } {
-	const credited: MappedReturn['lines'] = [];
-	const held: MappedReturn['lines'] = [];
-	const excluded: PolicyLine[] = [];
-	for (const l of ret.lines) {
-		const c = l.mapping.credit;
-		if (c === 'credit' || (c === 'hold' && release === 'release')) credited.push(l);
-		else if (c === 'hold' && release === undefined) held.push(l);
-		else excluded.push(policyLine(l));
-	}
-	return { credited, held, excluded };
-}
-
-function describeLines(lines: PolicyLine[]): string {
-	return lines
-		.map(
-			(l) =>
-				`line ${l.lineId} (${l.quantity} × ${l.sku}, ${l.creditBy === 'action' ? `action "${l.lineAction ?? ''}"` : `grade "${l.disposition}"`})`,
-		)
-		.join(', ');
-}
-
-function describeHeld(lines: PolicyLine[]): string {
-	return `held by finance's credit policy: ${describeLines(lines)}`;
-}
-
-function describeExcluded(lines: PolicyLine[]): string {
-	const exchanges = lines.filter((l) => l.credit === 'exchange');
-	const others = lines.filter((l) => l.credit !== 'exchange');
-	return [
-		exchanges.length ? `exchange: ${describeLines(exchanges)}` : '',
-		others.length ? `not credited: ${describeLines(others)}` : '',
-	]
-		.filter(Boolean)
-		.join('; ');
-}
-
 function heldCredit(
 	rec: Rec,
 	result: Computed,
@@ -1014,39 +960,4 @@ function notCredited(
 		message: `Return ${rec.ret.returnId}: ${message}`,
 		excludedLines,
 	};
-}
-
-/** Units a return moved that no credit note will record as returned in Khaos (see uncreditedMoves). */
-export interface UncreditedMoves {
-	returnId: string;
-	orderReference: string;
-	/** The return's lines as they came in (mapping, quantity, stockMove), only the uncredited moved ones. */
-	lines: unknown[];
-}
-
-/**
- * The lines of a return whose stock moved but which its credit note leaves out (an exchange, a grade
- * never credited, a held line released without, a zero-value credit skipped): Khaos never counts them
- * as returned on the order, so they must keep counting against it for later returns (the stock
- * step's held units). Read from the item as it came in (each line's `stockMove`); null when none.
- */
-export function uncreditedMoves(payload: unknown, outcome: CreditOutcome): UncreditedMoves | null {
-	if (outcome.creditStatus !== 'posted' && outcome.creditStatus !== 'not_credited') return null;
-	const excluded = new Set(outcome.excludedLines.map((l) => l.lineId));
-	if (excluded.size === 0 || !payload || typeof payload !== 'object') return null;
-	const lines = (payload as { lines?: unknown }).lines;
-	if (!Array.isArray(lines)) return null;
-	const moved = lines.filter((l) => {
-		if (!l || typeof l !== 'object') return false;
-		const line = l as { lineId?: unknown; stockMove?: { result?: unknown } };
-		const result = line.stockMove?.result;
-		return (
-			typeof line.lineId === 'string' &&
-			excluded.has(line.lineId) &&
-			(result === 'applied' || result === 'duplicate')
-		);
-	});
-	return moved.length
-		? { returnId: outcome.returnId, orderReference: outcome.orderReference, lines: moved }
-		: null;
 }

@@ -19,6 +19,13 @@ import {
 	type NoticeSummary,
 } from './reconcileHeld';
 import {
+	INBOX_STATUS_TITLES,
+	inboxByReturn,
+	releasedExpectedGross,
+	type InboxRow,
+	type UnfinishedInboxStatus,
+} from './reconcileInbox';
+import {
 	readReconcileInput,
 	type ExceptionRow,
 	type ExpectedReturn,
@@ -35,6 +42,7 @@ import {
 import type { NormalisedReturn } from './returnModel';
 
 export * from './reconcileHeld';
+export * from './reconcileInbox';
 export * from './reconcileInput';
 export * from './reconcileKhaos';
 
@@ -140,6 +148,10 @@ export interface PerReturn {
 		khaosNetPence: number | null;
 		expectedGrossPence: number | null;
 		expectedNetPence: number | null;
+		/** Where the expected credit came from: the expected input, a released credit review, or none. */
+		expectedSource: 'expected' | 'credit_review' | null;
+		/** Where the credit note's gross came from: Khaos, the gross the release recorded (credit review), or none. */
+		khaosGrossSource: 'khaos' | 'credit_review' | null;
 		refundPence: number | null;
 		tolerancePence: number;
 	};
@@ -155,6 +167,17 @@ export interface PerReturn {
 		unitsMoved: number;
 	};
 	openExceptions: Array<{ key: string; kind: string; owner: string }>;
+	/** Where the return came from: ReBound's returns of the window, or an unfinished inbox row (any age). */
+	source: 'rebound' | 'inbox';
+	/** The return's unfinished inbox row (queued … exception), when it has one. */
+	inbox: {
+		status: string;
+		title: string;
+		receivedAt: string | null;
+		lastError: string | null;
+	} | null;
+	/** The team that acts on it (null when complete): see docs/reconciliation.md, Statuses. */
+	owner: string | null;
 	/** The value counted in valuesByStatus: the Khaos credit gross, else the expected gross, else the refund, else 0. */
 	valuePence: number;
 	valueSource: 'khaos_credit' | 'expected_credit' | 'refund' | 'none';
@@ -229,7 +252,11 @@ export interface ReconcileReport {
 			refund: MoneyByCurrency;
 			mismatches: number;
 			openExceptions: number;
+			/** Returns brought in by an unfinished inbox row (not among ReBound's returns of the window). */
+			fromInbox: number;
 		};
+		/** Returns not complete, per owning team. */
+		notCompleteByOwner: Record<string, { count: number; returnIds: string[] }>;
 	};
 	/** Returns not complete and at least stuckAfterHours old, by age since event.occurredAt. */
 	stuck: { buckets: Record<AgeBucket, { count: number; returnIds: string[] }> };
@@ -244,6 +271,8 @@ export interface ReconcileReport {
 	attention: string[];
 	/** Khaos or expected rows whose return is not in the window (ignored). */
 	unmatched: { khaos: string[]; expected: string[] };
+	/** Returns of unfinished inbox rows whose final state is after the window's end (the cut-off): left for the next report. */
+	afterCutOff: string[];
 	/** Input rows that could not be read (left out of the report); the renderers list them. */
 	issues: ReconcileIssue[];
 }
@@ -321,7 +350,9 @@ function latestReturns(rows: ReturnWithMapping[]): ReturnWithMapping[] {
 			!prev ||
 			r.ret.event.sequence > prev.ret.event.sequence ||
 			(r.ret.event.sequence === prev.ret.event.sequence &&
-				Date.parse(r.ret.event.occurredAt) > Date.parse(prev.ret.event.occurredAt))
+				(Date.parse(r.ret.event.occurredAt) > Date.parse(prev.ret.event.occurredAt) ||
+					(Date.parse(r.ret.event.occurredAt) === Date.parse(prev.ret.event.occurredAt) &&
+						r.mappings.size > prev.mappings.size)))
 		) {
 			byId.set(r.ret.returnId, r);
 		}
@@ -391,6 +422,59 @@ interface Ctx {
 	openByReturn: Map<string, ExceptionRow[]>;
 	/** The credit review that settles each return's credit (core/reconcileHeld reviewsByReturn). */
 	reviewByReturn: Map<string, ReviewRow>;
+	/** Each return's latest unfinished inbox row. */
+	inboxByReturn: Map<string, InboxRow>;
+	/** Return ids that only an inbox row brought in. */
+	fromInbox: Set<string>;
+}
+
+/**
+ * A released review's recorded gross for the one credit note it raised, when Khaos gave none
+ * (its order-status look-up gives net only). Cancelled notes and duplicates are left as they are.
+ */
+function withReviewGross(
+	notes: KhaosCreditNote[],
+	review: ReviewRow | undefined,
+): KhaosCreditNote[] {
+	if (!review || review.status !== 'released' || review.creditGrossPence === null) return notes;
+	const active = notes.filter((n) => !n.cancelled && (n.orderType === null || n.orderType === 2));
+	if (active.length !== 1 || active[0].grossPence !== null) return notes;
+	const ref = review.creditNoteRef?.toUpperCase() ?? null;
+	const note = active[0];
+	if (
+		ref !== null &&
+		note.associatedRef?.toUpperCase() !== ref &&
+		note.orderCode?.toUpperCase() !== ref
+	)
+		return notes;
+	return notes.map((n) => (n === note ? { ...n, grossPence: review.creditGrossPence } : n));
+}
+
+/** The team that acts on a return in this status (docs/reconciliation.md, Statuses); null: complete. */
+function ownerOfReturn(
+	status: ReconcileStatus,
+	open: ExceptionRow[],
+	review: ReviewRow | undefined,
+	inbox: InboxRow | undefined,
+): string | null {
+	switch (status) {
+		case 'duplicate_credit':
+		case 'value_mismatch':
+			return 'finance';
+		case 'over_moved':
+			return 'ops';
+		case 'stock_pending':
+		case 'pending':
+			return 'tech';
+		case 'exception':
+			return open.length > 0 ? ownerOf(open[0]) : 'tech';
+		case 'credit_pending':
+			return review || inbox?.status === 'credit_queued' || inbox?.status === 'credit_review'
+				? 'finance'
+				: 'tech';
+		default:
+			return null;
+	}
 }
 
 function reconcileOne(
@@ -404,7 +488,9 @@ function reconcileOne(
 	const cur = ret.currency;
 	const occurredMs = Date.parse(ret.event.occurredAt);
 	const ageHours = Math.round(((ctx.nowMs - occurredMs) / HOUR_MS) * 100) / 100;
-	const notes: KhaosCreditNote[] = holding?.creditNotes ?? [];
+	const review = ctx.reviewByReturn.get(ret.returnId);
+	const khaosNotes: KhaosCreditNote[] = holding?.creditNotes ?? [];
+	const notes = withReviewGross(khaosNotes, review);
 	const active = notes.filter((n) => !n.cancelled && (n.orderType === null || n.orderType === 2));
 	const adjustments = holding?.adjustments ?? [];
 
@@ -448,7 +534,6 @@ function reconcileOne(
 	const unitsReturned = ret.lines.reduce((s, l) => s + l.quantity, 0);
 
 	// --- credit (a held credit finance rejected is not expected any more)
-	const review = ctx.reviewByReturn.get(ret.returnId);
 	const creditExpected =
 		review?.status === 'rejected'
 			? false
@@ -465,7 +550,8 @@ function reconcileOne(
 		active.length && withGross.length === active.length
 			? withGross.reduce((s, n) => s + (n.grossPence as number), 0)
 			: null;
-	const expGross = expected?.creditGrossPence ?? null;
+	const reviewGross = expected ? null : releasedExpectedGross(review);
+	const expGross = expected?.creditGrossPence ?? reviewGross;
 	const expNet = expected?.creditNetPence ?? null;
 	const findings: string[] = [];
 	const rowMismatches: Mismatch[] = [];
@@ -597,6 +683,14 @@ function reconcileOne(
 			`Complete in Khaos but ${plural(open.length, 'exception')} still open (${open.map((o) => o.key).join(', ')}): resolve ${open.length === 1 ? 'it' : 'them'}.`,
 		);
 
+	const inbox = ctx.inboxByReturn.get(ret.returnId);
+	if (inbox && !finished) {
+		const title = INBOX_STATUS_TITLES[inbox.status as UnfinishedInboxStatus] ?? inbox.status;
+		findings.push(
+			`The inbox holds it as ${inbox.status} (${title})${inbox.lastError ? `: ${inbox.lastError}` : ''}.`,
+		);
+	}
+
 	let status: ReconcileStatus;
 	if (active.length > 1) status = 'duplicate_credit';
 	else if (overMoved.length > 0) status = 'over_moved';
@@ -654,6 +748,15 @@ function reconcileOne(
 			khaosNetPence: khaosNet,
 			expectedGrossPence: expGross,
 			expectedNetPence: expNet,
+			expectedSource: expected ? 'expected' : reviewGross !== null ? 'credit_review' : null,
+			khaosGrossSource:
+				khaosGross === null
+					? null
+					: khaosNotes
+								.filter((n) => !n.cancelled && (n.orderType === null || n.orderType === 2))
+								.every((n) => n.grossPence !== null)
+						? 'khaos'
+						: 'credit_review',
 			refundPence: ret.refundPence,
 			tolerancePence: tolerance,
 		},
@@ -667,6 +770,16 @@ function reconcileOne(
 			unitsMoved,
 		},
 		openExceptions: open.map((o) => ({ key: o.key, kind: o.kind, owner: ownerOf(o) })),
+		source: ctx.fromInbox.has(ret.returnId) ? 'inbox' : 'rebound',
+		inbox: inbox
+			? {
+					status: inbox.status,
+					title: INBOX_STATUS_TITLES[inbox.status as UnfinishedInboxStatus] ?? inbox.status,
+					receivedAt: inbox.receivedAt,
+					lastError: inbox.lastError,
+				}
+			: null,
+		owner: ownerOfReturn(status, open, review, inbox),
 		valuePence,
 		valueSource,
 	};
@@ -840,7 +953,24 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		openByReturn.set(row.returnId, list);
 	}
 
-	const returns = latestReturns(read.returns).sort(
+	// every unfinished inbox row's return joins ReBound's returns of the window, whatever its age;
+	// one whose final state is after the window's end (the cut-off) is left for the next report
+	const inReBound = new Set(read.returns.map((r) => r.ret.returnId));
+	const cutOffMs = Date.parse(read.windowRange.to);
+	const afterCutOff = new Set<string>();
+	const fromInbox = new Set<string>();
+	const carried: ReturnWithMapping[] = [];
+	for (const { ret } of read.inbox) {
+		const id = ret.ret.returnId;
+		if (!inReBound.has(id) && Date.parse(ret.ret.event.occurredAt) >= cutOffMs) {
+			afterCutOff.add(id);
+			continue;
+		}
+		carried.push(ret);
+		if (!inReBound.has(id)) fromInbox.add(id);
+	}
+	for (const id of fromInbox) afterCutOff.delete(id);
+	const returns = latestReturns([...read.returns, ...carried]).sort(
 		(a, b) =>
 			Date.parse(a.ret.event.occurredAt) - Date.parse(b.ret.event.occurredAt) ||
 			a.ret.returnId.localeCompare(b.ret.returnId),
@@ -851,6 +981,8 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		tolerancePerLine: read.options.tolerancePencePerLine,
 		openByReturn,
 		reviewByReturn: reviewsByReturn(read.reviews),
+		inboxByReturn: inboxByReturn(read.inbox.map((i) => i.row)),
+		fromInbox,
 	};
 	const perReturn = returns.map((r) =>
 		reconcileOne(
@@ -880,8 +1012,14 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 	let unitsMoved = 0;
 	let creditNotes = 0;
 	let adjustments = 0;
+	const notCompleteByOwner: Record<string, { count: number; returnIds: string[] }> = {};
 	for (const p of perReturn) {
 		countsByStatus[p.status]++;
+		if (p.owner !== null) {
+			const o = (notCompleteByOwner[p.owner] ??= { count: 0, returnIds: [] });
+			o.count++;
+			o.returnIds.push(p.returnId);
+		}
 		addMoney(valuesByStatus[p.status], p.currency, p.valuePence);
 		if (STUCK_STATUSES.has(p.status) && Math.max(0, p.ageHours) >= read.options.stuckAfterHours) {
 			buckets[p.ageBucket].count++;
@@ -927,7 +1065,9 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 				refund,
 				mismatches: mismatches.length,
 				openExceptions: openExceptions.total,
+				fromInbox: perReturn.filter((p) => p.source === 'inbox').length,
 			},
+			notCompleteByOwner,
 		},
 		stuck: { buckets },
 		mismatches,
@@ -944,6 +1084,7 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 			khaos: [...holdings.keys()].filter((id) => !inWindow.has(id)),
 			expected: [...expectedById.keys()].filter((id) => !inWindow.has(id)),
 		},
+		afterCutOff: [...afterCutOff],
 		issues: read.issues,
 	};
 	return { report: { ...partial, attention: attentionLines(partial) }, issues: read.issues };

@@ -8,6 +8,12 @@
 import { z } from 'zod';
 import { LineMappingSchema, type LineMapping } from './mapping';
 import { parseToPence } from './money';
+import {
+	InboxRowSchema,
+	inboxReturn,
+	isUnfinishedInboxStatus,
+	type InboxRow,
+} from './reconcileInbox';
 import { NormalisedReturnSchema, formatPath, type NormalisedReturn } from './returnModel';
 
 // ---------------------------------------------------------------------------
@@ -454,6 +460,7 @@ export type InputName =
 	| 'expected'
 	| 'exceptions'
 	| 'reviews'
+	| 'inbox'
 	| 'options'
 	| 'window';
 
@@ -481,6 +488,8 @@ export interface ReadInputs {
 	exceptions: ExceptionRow[];
 	/** null when no review rows were passed (the report then says held credits were not checked). */
 	reviews: ReviewRow[] | null;
+	/** The unfinished inbox rows and the return each carries. */
+	inbox: Array<{ row: InboxRow; ret: ReturnWithMapping }>;
 	options: ReconcileOptions;
 	window: ReconcileWindow;
 	windowRange: WindowRange;
@@ -593,8 +602,48 @@ export interface RawReconcileInput {
 	exceptions?: unknown;
 	/** Rows of the credit reviews Data Table; absent (undefined or null): held credits not checked. */
 	reviews?: unknown;
+	/** Rows of the inbox Data Table: those not in a final state bring their returns, whatever their age. */
+	inbox?: unknown;
 	window?: unknown;
 	options?: unknown;
+}
+
+/** One return row (a ReBound return, or the return an inbox row carries), with its line mappings. */
+function readReturn(
+	row: unknown,
+	input: InputName,
+	index: number,
+	prefix: string[],
+	issues: ReconcileIssue[],
+): ReturnWithMapping | null {
+	const loose = loosenReturn(row);
+	const parsed = NormalisedReturnSchema.safeParse(loose);
+	if (!parsed.success) {
+		pushZodIssues(issues, input, index, idOf(loose), parsed.error, prefix);
+		return null;
+	}
+	const mappings = new Map<string, LineMapping>();
+	const rawLines = (loose as { lines?: unknown[] }).lines ?? [];
+	rawLines.forEach((line, lineIndex) => {
+		const m =
+			line && typeof line === 'object' ? (line as { mapping?: unknown }).mapping : undefined;
+		if (m === undefined || m === null) return;
+		const pm = LineMappingSchema.safeParse(parseMaybeJson(m));
+		const lineId = parsed.data.lines[lineIndex]?.lineId;
+		if (pm.success && lineId) mappings.set(lineId, pm.data);
+		else if (!pm.success) {
+			for (const issue of pm.error.issues) {
+				issues.push({
+					input,
+					index,
+					field: formatPath([...prefix, 'lines', lineIndex, 'mapping', ...issue.path]),
+					message: `${issue.message} (mapping ignored: the line is treated as unmapped)`,
+					recordId: parsed.data.returnId,
+				});
+			}
+		}
+	});
+	return { ret: parsed.data, mappings };
 }
 
 /**
@@ -608,34 +657,34 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 
 	const returns: ReturnWithMapping[] = [];
 	asArray(raw.returns, 'returns', issues).forEach((row, index) => {
-		const loose = loosenReturn(row);
-		const parsed = NormalisedReturnSchema.safeParse(loose);
+		const r = readReturn(row, 'returns', index, [], issues);
+		if (r) returns.push(r);
+	});
+
+	// the inbox rows not in a final state, whatever their age: each brings its return
+	const inbox: Array<{ row: InboxRow; ret: ReturnWithMapping }> = [];
+	asArray(raw.inbox, 'inbox', issues).forEach((rawRow, index) => {
+		const parsed = InboxRowSchema.safeParse(parseMaybeJson(rawRow));
 		if (!parsed.success) {
-			pushZodIssues(issues, 'returns', index, idOf(loose), parsed.error);
+			pushZodIssues(issues, 'inbox', index, idOf(rawRow), parsed.error);
 			return;
 		}
-		const mappings = new Map<string, LineMapping>();
-		const rawLines = (loose as { lines?: unknown[] }).lines ?? [];
-		rawLines.forEach((line, lineIndex) => {
-			const m =
-				line && typeof line === 'object' ? (line as { mapping?: unknown }).mapping : undefined;
-			if (m === undefined || m === null) return;
-			const pm = LineMappingSchema.safeParse(parseMaybeJson(m));
-			const lineId = parsed.data.lines[lineIndex]?.lineId;
-			if (pm.success && lineId) mappings.set(lineId, pm.data);
-			else if (!pm.success) {
-				for (const issue of pm.error.issues) {
-					issues.push({
-						input: 'returns',
-						index,
-						field: formatPath(['lines', lineIndex, 'mapping', ...issue.path]),
-						message: `${issue.message} (mapping ignored: the line is treated as unmapped)`,
-						recordId: parsed.data.returnId,
-					});
-				}
-			}
-		});
-		returns.push({ ret: parsed.data, mappings });
+		const row = parsed.data;
+		if (!isUnfinishedInboxStatus(row.status)) return;
+		const carried = inboxReturn(row);
+		if (carried === null) {
+			issues.push({
+				input: 'inbox',
+				index,
+				field: 'payload',
+				message: 'no return stored (payload and mapped are blank or not JSON)',
+				recordId: row.returnId,
+			});
+			return;
+		}
+		const field = isBlank(row.mapped) ? 'payload' : 'mapped';
+		const r = readReturn(carried, 'inbox', index, [field], issues);
+		if (r) inbox.push({ row, ret: r });
 	});
 
 	const khaos = readRows(
@@ -710,6 +759,7 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 		expected,
 		exceptions,
 		reviews,
+		inbox,
 		options,
 		window,
 		windowRange: windowRange(rawWindow, window, options.now),

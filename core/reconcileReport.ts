@@ -316,6 +316,18 @@ export function renderReconciliationMarkdown(
 		'',
 	);
 
+	out.push('## Not complete, by owner', '');
+	const owners = Object.entries(report.summary.notCompleteByOwner ?? {});
+	if (owners.length === 0) out.push('None.', '');
+	else
+		out.push(
+			...mdTable(
+				['Owner', 'Returns', 'Return ids'],
+				owners.map(([o, g]) => [e(o), String(g.count), e(g.returnIds.join(', '))]),
+			),
+			'',
+		);
+
 	if (report.mismatches.length > 0) {
 		out.push('## Value mismatches', '');
 		out.push(
@@ -585,6 +597,21 @@ export function renderReconciliationHtml(
 			]),
 		),
 	);
+
+	parts.push(`<h2 style="${CSS.h2}">Not complete, by owner</h2>`);
+	const owners = Object.entries(report.summary.notCompleteByOwner ?? {});
+	if (owners.length === 0) parts.push(`<p style="${CSS.p}">None.</p>`);
+	else
+		parts.push(
+			htmlTable(
+				['Owner', 'Returns', 'Return ids'],
+				owners.map(([o, g]) => [
+					{ text: o },
+					{ text: String(g.count), num: true },
+					{ text: g.returnIds.join(', ') },
+				]),
+			),
+		);
 
 	if (report.mismatches.length > 0) {
 		parts.push(`<h2 style="${CSS.h2}">Value mismatches</h2>`);

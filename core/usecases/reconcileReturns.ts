@@ -4,7 +4,12 @@
  * (reference prefix `RB-<returnId>-`), grouped per return, then core/reconcile's report and its
  * renderings. A failed look-up rejects with KhaosLookupFailed (no report from half the data).
  */
-import { reconcile, type ReconcileReport, type ReconcileResult } from '../reconcile';
+import {
+	isUnfinishedInboxStatus,
+	reconcile,
+	type ReconcileReport,
+	type ReconcileResult,
+} from '../reconcile';
 import {
 	renderReconciliationHtml,
 	renderReconciliationMarkdown,
@@ -18,6 +23,8 @@ export interface ReconcileParams {
 	exceptions: unknown[];
 	/** Rows of the credit reviews table; undefined: held credits are not checked (the report says so). */
 	reviews?: unknown[];
+	/** Rows of the inbox table: those not in a final state bring their returns, whatever their age. */
+	inbox?: unknown[];
 	/** A pending review held more than this many days is flagged (default 3). */
 	reviewOverdueDays?: number;
 	tolerancePencePerLine: number;
@@ -107,7 +114,19 @@ export async function reconcileReturns(
 	rows: Array<Record<string, unknown>>,
 	params: ReconcileParams,
 ): Promise<Reconciliation> {
-	const ids = lookupIds(rows);
+	// the unfinished inbox rows' returns are looked up too (core/reconcileInbox: they join the report)
+	const unfinished = (params.inbox ?? []).filter(
+		(r): r is Record<string, unknown> =>
+			!!r &&
+			typeof r === 'object' &&
+			typeof (r as Record<string, unknown>).status === 'string' &&
+			isUnfinishedInboxStatus(
+				String((r as Record<string, unknown>).status)
+					.trim()
+					.toLowerCase(),
+			),
+	);
+	const ids = lookupIds([...rows, ...unfinished]);
 	let statuses: OrderStatus[] = [];
 	let adjustments: AppliedAdjustment[] = [];
 	if (ids.length > 0) {
@@ -176,6 +195,7 @@ export async function reconcileReturns(
 		khaos,
 		exceptions: params.exceptions,
 		...(params.reviews !== undefined ? { reviews: params.reviews } : {}),
+		...(params.inbox !== undefined ? { inbox: params.inbox } : {}),
 		options: {
 			tolerancePencePerLine: params.tolerancePencePerLine,
 			title: params.title,

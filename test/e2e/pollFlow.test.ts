@@ -916,6 +916,32 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			openExceptions: 5,
 			unitsReturned: 1 + 3 + 1 + 1,
 		});
+		// not complete, by owner (issue 17): every return not complete is under exactly one owning team
+		const owners = rep.summary.notCompleteByOwner as Record<
+			string,
+			{ count: number; returnIds: string[] }
+		>;
+		expect(
+			Object.values(owners)
+				.flatMap((o) => o.returnIds)
+				.sort(),
+		).toEqual(['5005', '5006', '5007', stuckId].sort());
+		expect(owners.tech?.returnIds).toContain(stuckId);
+		expect(rep.markdown).toContain('## Not complete, by owner');
+		// the daily window is yesterday: the title names that one day (a month-end run names its period)
+		expect(rep.window).toEqual({
+			from: rep.window.to,
+			to: expect.stringMatching(/^\d{4}-\d{2}-\d{2}/),
+		});
+		expect(rep.title).toMatch(/ â€“ \d{4}-\d{2}-\d{2}$/);
+		expect(rep.title.endsWith(String(rep.window.to).slice(0, 10))).toBe(true);
+		// returns an unfinished inbox row brought in are in the report whatever their age (none here:
+		// every unfinished row of this run belongs to a return of the window or came after the cut-off)
+		for (const p of rep.perReturn as Row[])
+			if (p.inbox !== null)
+				expect(['queued', 'processing', 'credit_queued', 'credit_review', 'exception']).toContain(
+					(p.inbox as Row).status,
+				);
 		// not complete, by age: both are listed, each in the bucket of its age
 		const bucketOf = (id: string) =>
 			Object.entries(rep.stuck.buckets as Record<string, { returnIds: string[] }>)

@@ -1316,10 +1316,14 @@ describe('the returns flow', () => {
 		expect(queue.columns.value.status).toBe('credit_queued');
 	});
 
-	it('the reconciliation feeds yesterday’s returns and the open exceptions to Return → Reconcile and sends the report', () => {
+	it('the reconciliation feeds the window’s returns and the open exceptions to Return → Reconcile and sends the report', () => {
 		const rec = load('reconciliation');
-		const search = node(rec, "Yesterday's Returns").parameters;
+		const search = node(rec, 'ReBound Returns of the Window').parameters;
 		expect([search.resource, search.operation]).toEqual(['return', 'search']);
+		expect([search.dateFrom, search.dateTo]).toEqual([
+			"={{ $('Report Window').first().json.from }}",
+			"={{ $('Report Window').first().json.to }}",
+		]);
 		const r = node(rec, 'Reconcile').parameters;
 		expect([r.resource, r.operation]).toEqual(['return', 'reconcile']);
 		expect(String(r.exceptionsJson)).toContain("$('Open Exceptions and Notices')");
@@ -1718,11 +1722,12 @@ describe('reconciliation: notices and held credits', () => {
 			{
 				keyName: 'updatedAt',
 				condition: 'gte',
-				keyValue: '={{ $today.minus({ days: 1 }).toISO() }}',
+				keyValue:
+					"={{ DateTime.fromISO($('Report Window').first().json.from).startOf('day').toISO() }}",
 			},
 		]);
 		expect(targets(rec, 'Open Exceptions and Notices')).toEqual(['Credit Reviews']);
-		expect(targets(rec, 'Credit Reviews')).toEqual(["Yesterday's Returns"]);
+		expect(targets(rec, 'Credit Reviews')).toEqual(['Unfinished Inbox Rows']);
 		expect(node(rec, 'Credit Reviews')).toMatchObject({
 			executeOnce: true,
 			alwaysOutputData: true,
@@ -1736,7 +1741,70 @@ describe('reconciliation: notices and held credits', () => {
 			{ id: 3, returnId: 'R5' },
 			{ id: 4 },
 		]);
-		expect(r.options.windowFrom).toBe('={{ $today.minus({ days: 1 }).toISODate() }}');
-		expect(r.options.windowTo).toBe('={{ $today.minus({ days: 1 }).toISODate() }}');
+		expect(r.options.windowFrom).toBe("={{ $('Report Window').first().json.from }}");
+		expect(r.options.windowTo).toBe("={{ $('Report Window').first().json.to }}");
+	});
+
+	it('reads every inbox row not in a final state, whatever its age, and passes them to the report (issue 17: nothing drops out)', () => {
+		const rec = load('reconciliation');
+		const inbox = node(rec, 'Unfinished Inbox Rows');
+		expect(inbox).toMatchObject({ executeOnce: true, alwaysOutputData: true });
+		const p = inbox.parameters as Record<string, any>;
+		expect([p.operation, p.dataTableId.value, p.matchType, p.returnAll]).toEqual([
+			'get',
+			'{{INBOX_TABLE_ID}}',
+			'anyCondition',
+			true,
+		]);
+		// no date condition: a row stuck for days is read as well as one from this morning
+		expect(p.filters.conditions).toEqual(
+			['queued', 'processing', 'credit_queued', 'credit_review', 'exception'].map((st) => ({
+				keyName: 'status',
+				condition: 'eq',
+				keyValue: st,
+			})),
+		);
+		expect(targets(rec, 'Unfinished Inbox Rows')).toEqual(['ReBound Returns of the Window']);
+		const r = node(rec, 'Reconcile').parameters as Record<string, any>;
+		const rows = [{ json: {} }, { json: { id: 7, returnId: '5020', status: 'queued' } }];
+		const $ = (name: string) => ({ all: () => (name === 'Unfinished Inbox Rows' ? rows : []) });
+		expect(JSON.parse(evaluate(r.inboxJson, { $ }))).toEqual([
+			{ id: 7, returnId: '5020', status: 'queued' },
+		]);
+	});
+
+	it('a month-end run: a manual trigger and a Month-End Period node finance edits (from / to, last month by default); the schedule reports yesterday', () => {
+		const rec = load('reconciliation');
+		expect(node(rec, 'Month-End Run').type).toBe('n8n-nodes-base.manualTrigger');
+		expect(targets(rec, 'Month-End Run')).toEqual(['Month-End Period']);
+		expect(targets(rec, 'Month-End Period')).toEqual(['Report Window']);
+		expect(targets(rec, 'Every Morning')).toEqual(['Report Window']);
+		expect(targets(rec, 'Report Window')).toEqual(['Purge Old Done Rows']);
+		const period = node(rec, 'Month-End Period').parameters as Record<string, any>;
+		expect(period.mode).toBe('manual');
+		expect(
+			period.assignments.assignments.map((a: Record<string, string>) => [a.name, a.type, a.value]),
+		).toEqual([
+			['from', 'string', "={{ $today.minus({ months: 1 }).startOf('month').toISODate() }}"],
+			['to', 'string', "={{ $today.minus({ months: 1 }).endOf('month').toISODate() }}"],
+		]);
+		// the window: the period's dates when set, else yesterday
+		const expr = String((node(rec, 'Report Window').parameters as Record<string, any>).jsonOutput);
+		const code = /^=\{\{([\s\S]*)\}\}$/.exec(expr)![1];
+		const $today = { minus: () => ({ toISODate: () => '2026-12-02' }) };
+		const win = (json: Record<string, unknown>) =>
+			JSON.parse(new Function('$json', '$today', `return (${code});`)(json, $today) as string);
+		expect(win({ timestamp: '2026-12-03T07:00:00Z' })).toEqual({
+			from: '2026-12-02',
+			to: '2026-12-02',
+		});
+		expect(win({ from: ' 2026-11-01', to: '2026-11-30 ' })).toEqual({
+			from: '2026-11-01',
+			to: '2026-11-30',
+		});
+		// the report's title and the e-mail subject name the window
+		const r = node(rec, 'Reconcile').parameters as Record<string, any>;
+		expect(r.options.title).toContain("$('Report Window')");
+		expect(String(node(rec, 'Email Report').parameters.subject)).toContain("$('Report Window')");
 	});
 });

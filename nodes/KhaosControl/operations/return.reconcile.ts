@@ -49,6 +49,16 @@ function jsonRows<T>(
 	return rows as unknown[];
 }
 
+/** A number option that must be 0 or more; blank → `fallback`. */
+function nonNegative(run: KhaosRun, value: unknown, fallback: number, title: string): number {
+	const n = value === undefined || value === '' ? fallback : Number(value);
+	if (!Number.isFinite(n) || n < 0)
+		throw new NodeOperationError(run.ctx.getNode(), `Options › ${title} must be 0 or more`, {
+			itemIndex: 0,
+		});
+	return n;
+}
+
 function readParams(run: KhaosRun): ReconcileParams {
 	const rows = jsonRows(
 		run,
@@ -65,33 +75,18 @@ function readParams(run: KhaosRun): ReconcileParams {
 		'credit review rows',
 		undefined,
 	);
+	// left empty: only the input returns are reported
+	const inbox = jsonRows(run, 'inboxJson', 'Inbox Rows (JSON)', 'inbox rows', undefined);
 
 	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
-	const tolerance =
-		o.tolerancePencePerLine === undefined || o.tolerancePencePerLine === ''
-			? 1
-			: Number(o.tolerancePencePerLine);
-	if (!Number.isFinite(tolerance) || tolerance < 0)
-		throw new NodeOperationError(
-			run.ctx.getNode(),
-			'Options › Tolerance (Pence per Line) must be 0 or more',
-			{ itemIndex: 0 },
-		);
-	const overdue =
-		o.reviewOverdueDays === undefined || o.reviewOverdueDays === ''
-			? 3
-			: Number(o.reviewOverdueDays);
-	if (!Number.isFinite(overdue) || overdue < 0)
-		throw new NodeOperationError(
-			run.ctx.getNode(),
-			'Options › Review Overdue After (Days) must be 0 or more',
-			{ itemIndex: 0 },
-		);
+	const tolerance = nonNegative(run, o.tolerancePencePerLine, 1, 'Tolerance (Pence per Line)');
+	const overdue = nonNegative(run, o.reviewOverdueDays, 3, 'Review Overdue After (Days)');
 	const from = textOrNull(o.windowFrom);
 	const to = textOrNull(o.windowTo);
 	return {
 		exceptions: rows,
 		...(reviews !== undefined ? { reviews } : {}),
+		...(inbox !== undefined ? { inbox } : {}),
 		reviewOverdueDays: overdue,
 		tolerancePencePerLine: Math.floor(tolerance),
 		title: textOrNull(o.title),
@@ -160,6 +155,14 @@ export const returnReconcile = defineOperation({
 			default: '',
 			description:
 				'The credit reviews Data Table\'s rows as a JSON array (pending and failed ones, and those decided in the window): the report\'s Held for Finance Review section. Left empty, that section says held credits were not checked. Columns in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/reconciliation.md#held-for-finance-review">docs/reconciliation.md</a>.',
+		},
+		{
+			displayName: 'Inbox Rows (JSON)',
+			name: 'inboxJson',
+			type: 'json',
+			default: '',
+			description:
+				"The inbox Data Table's rows not in a final state (queued, processing, credit_queued, credit_review, exception) as a JSON array: each return among them is reported whatever its age, even when it is not among the input returns. Left empty: only the input returns.",
 		},
 		{
 			displayName: 'Options',

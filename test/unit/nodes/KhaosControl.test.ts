@@ -404,8 +404,10 @@ describe('Stock', () => {
 		const r1 = mappedReturn('R1', 'WEB-1001', [
 			{ sku: 'TSHIRT-RED-M', action: 'restock' },
 			{ sku: 'JEANS-BLU-32', action: 'quarantine', quantity: 2 },
-			{ sku: 'JEANS-BLU-32', action: 'no_movement' },
-			{ sku: 'TSHIRT-RED-M', action: 'write_off' },
+			// the two lines that move nothing are never credited, so they are not bounded by the order
+			// (a credited one is: see 'a line that moves nothing but is credited …')
+			{ sku: 'JEANS-BLU-32', action: 'no_movement', credit: 'no_credit' },
+			{ sku: 'TSHIRT-RED-M', action: 'write_off', credit: 'no_credit' },
 		]);
 		// WEB-1003 sold one TSHIRT-RED-M (WEB-1001's is taken by r1 when both run together)
 		const r2 = mappedReturn('R2', 'WEB-1003', [
@@ -441,6 +443,20 @@ describe('Stock', () => {
 			expect(moved.stockMoves).toEqual({ applied: 2, duplicate: 0, noMovement: 2 });
 			expect(pairs(out[0])).toEqual([0, 1]);
 			expect(fake.levels.get('TSHIRT-RED-M|1|A1')).toBe(11);
+		});
+
+		test('a line that moves nothing but is credited or held is bounded by the order too: all problems before anything moves', async () => {
+			// WEB-1001 sold 2 jeans: 2 quarantined + 1 missing (credited) is one too many, so nothing moves
+			const over = mappedReturn('R5', 'WEB-1001', [
+				{ sku: 'JEANS-BLU-32', action: 'quarantine', quantity: 2 },
+				{ sku: 'JEANS-BLU-32', action: 'no_movement', credit: 'hold' },
+			]);
+			const { out, fake } = await run(params, [over]);
+			expect(fake.calls.adjustStock).toBe(0);
+			expect(jsons(out[1]).map((e) => [e.kind, (e.details as IDataObject).requested])).toEqual([
+				['quantity_exceeds_sold', 3],
+			]);
+			expect(String(jsons(out[1])[0].message)).toContain('3 unit(s) of SKU JEANS-BLU-32');
 		});
 
 		test('a duplicate delivery moves nothing twice', async () => {
@@ -946,6 +962,47 @@ describe('Return → Reconcile', () => {
 		const held = (week[0][0].json as IDataObject).heldCredits as IDataObject;
 		expect(held.overdueAfterDays).toBe(7);
 		expect((held.waiting as IDataObject[]).map((w) => w.overdue)).toEqual([false, false]);
+	});
+
+	test('Inbox Rows (JSON): an unfinished inbox row brings its return (looked up in Khaos too) whatever its age; final rows do not; bad JSON names the parameter', async () => {
+		const fake = await applied();
+		const r3 = mappedReturn('R3', 'WEB-1003', [{ sku: 'JEANS-BLU-32', action: 'restock' }]);
+		const inbox = [
+			{
+				id: 1,
+				returnId: 'R3',
+				status: 'queued',
+				receivedAt: '2026-11-01T10:00:00Z',
+				payload: JSON.stringify(r3),
+			},
+			{ id: 2, returnId: 'R1', status: 'done', payload: JSON.stringify(r1) },
+		];
+		const { out } = await run({ ...RECONCILE, inboxJson: JSON.stringify(inbox) }, [r1, r2], {
+			fake,
+		});
+		expect(fake.log.find((l) => l.method === 'getOrderStatuses')?.args[0]).toEqual([
+			'RB-R1',
+			'RB-R2',
+			'RB-R3',
+		]);
+		const report = out[0][0].json as IDataObject & {
+			perReturn: IDataObject[];
+			summary: { notCompleteByOwner: IDataObject };
+		};
+		expect(report.perReturn.map((p) => [p.returnId, p.status, p.source])).toEqual(
+			expect.arrayContaining([
+				['R1', 'complete', 'rebound'],
+				['R2', 'credit_pending', 'rebound'],
+				['R3', 'pending', 'inbox'],
+			]),
+		);
+		expect(report.perReturn).toHaveLength(3);
+		// R2 (credit pending, no batching or review known) and R3 (nothing in Khaos): tech
+		expect(report.summary.notCompleteByOwner).toEqual({
+			tech: { count: 2, returnIds: expect.arrayContaining(['R2', 'R3']) },
+		});
+		const err = await runError({ ...RECONCILE, inboxJson: '[{oops' }, [r1]);
+		expect(err.message).toContain('Inbox Rows (JSON)');
 	});
 
 	test('Credit Review Rows (JSON): left empty the section says not checked; bad JSON names the parameter', async () => {

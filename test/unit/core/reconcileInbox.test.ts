@@ -1,0 +1,314 @@
+/**
+ * The report misses nothing (issue 17): unfinished inbox rows bring their returns whatever their
+ * age; released credit reviews give the expected credit and the credit note's gross; a period
+ * window (from / to, cut-off) for month end.
+ */
+import { reconcile, type RawReconcileInput } from '../../../core/reconcile';
+import { renderReconciliation } from '../../../core/reconcileReport';
+import {
+	NOW,
+	adj,
+	exceptionRow,
+	holding,
+	hoursAgo,
+	note,
+	ret,
+	reviewRow,
+} from './reconcile.fixtures';
+
+function run(input: RawReconcileInput) {
+	return reconcile({ ...input, options: { now: NOW, ...((input.options as object) ?? {}) } });
+}
+
+/** An inbox Data Table row for a return (payload: the normalised return as JSON). */
+function inboxRow(
+	returnId: string,
+	status: string,
+	ageHours: number,
+	extra: Record<string, unknown> = {},
+	lines?: Parameters<typeof ret>[1],
+) {
+	return {
+		id: `in-${returnId}`,
+		eventId: `poll:${returnId}`,
+		returnId,
+		status,
+		receivedAt: hoursAgo(ageHours - 0.1),
+		attempts: 0,
+		lastError: '',
+		payload: JSON.stringify(ret(returnId, lines, { ageHours })),
+		mapped: '',
+		...extra,
+	};
+}
+
+const YESTERDAY = { from: '2026-11-20', to: '2026-11-20' };
+
+describe('reconcile: unfinished inbox rows are in the report whatever their age', () => {
+	it('a return stuck pending 5 days with no exception row, not among the window’s returns, is reported with its age, inbox status and owner', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R1', undefined, { ageHours: 10 })],
+			khaos: [holding('R1', [note('CN1', null, 2500)], [adj('R1', 1)])],
+			exceptions: [],
+			inbox: [inboxRow('R9', 'queued', 24 * 5)],
+		});
+		expect(issues).toEqual([]);
+		const p = report.perReturn.find((r) => r.returnId === 'R9');
+		expect(p).toMatchObject({
+			status: 'pending',
+			source: 'inbox',
+			ageBucket: '3-7d',
+			owner: 'tech',
+			inbox: { status: 'queued', title: 'queued for processing' },
+		});
+		expect(p!.findings).toContain('The inbox holds it as queued (queued for processing).');
+		expect(report.stuck.buckets['3-7d'].returnIds).toEqual(['R9']);
+		expect(report.summary.totals).toMatchObject({ returns: 2, fromInbox: 1, needsAttention: 1 });
+		expect(report.summary.notCompleteByOwner).toEqual({ tech: { count: 1, returnIds: ['R9'] } });
+		const r = renderReconciliation(report);
+		expect(r.markdown).toContain('## Not complete, by owner');
+		expect(r.markdown).toMatch(/\| tech \| 1 \| R9 \|/);
+		expect(r.html).toContain('Not complete, by owner');
+	});
+
+	it('every unfinished status brings its return, grouped by owner; final statuses do not', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [],
+			khaos: [
+				holding('Q2', [], [adj('Q2', 1)]),
+				holding('Q3', [], [adj('Q3', 1)]),
+				holding('Q4', [note('CN4', null, 1000)], [adj('Q4', 1)]),
+			],
+			exceptions: [exceptionRow('unknown_sku|Q5', 'unknown_sku', { returnId: 'Q5' })],
+			reviews: [reviewRow('Q3', 24 * 4)],
+			inbox: [
+				inboxRow('Q1', 'processing', 30),
+				inboxRow('Q2', 'credit_queued', 50),
+				inboxRow('Q3', 'credit_review', 24 * 4, { lastError: 'credit held for finance review' }),
+				inboxRow('Q4', 'done', 24 * 9),
+				inboxRow('Q5', 'exception', 24 * 12),
+				inboxRow('Q6', 'superseded', 24 * 2),
+				inboxRow('Q7', 'credit_rejected', 24 * 2),
+			],
+		});
+		expect(issues).toEqual([]);
+		const by = Object.fromEntries(report.perReturn.map((p) => [p.returnId, [p.status, p.owner]]));
+		expect(by).toEqual({
+			Q1: ['pending', 'tech'],
+			Q2: ['credit_pending', 'finance'],
+			Q3: ['credit_pending', 'finance'],
+			Q5: ['exception', 'ops'],
+		});
+		expect(report.summary.notCompleteByOwner).toEqual({
+			ops: { count: 1, returnIds: ['Q5'] },
+			finance: { count: 2, returnIds: ['Q3', 'Q2'] },
+			tech: { count: 1, returnIds: ['Q1'] },
+		});
+		expect(report.stuck.buckets['>7d'].returnIds).toEqual(['Q5']);
+	});
+
+	it('a return both in the window and in the inbox counts once and shows its inbox status; the mapped return gives the stock expectation', () => {
+		const mapped = {
+			...ret('R2', [{ sku: 'TSHIRT-RED-M' }, { sku: 'MUG-WHT', disposition: 'Missing Item' }]),
+			lines: ret('R2', [
+				{ sku: 'TSHIRT-RED-M' },
+				{ sku: 'MUG-WHT', disposition: 'Missing Item' },
+			]).lines.map((l, i) => ({
+				...l,
+				mapping: {
+					action: i === 0 ? 'restock' : 'no_movement',
+					siteId: i === 0 ? '1' : null,
+					locationId: i === 0 ? 'A1' : null,
+					sellable: i === 0,
+					reasonId: '7',
+					khaosSku: l.sku,
+					matchedDisposition: l.disposition,
+					matchedBy: 'exact',
+					reasonMatchedBy: 'exact',
+				},
+			})),
+		};
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [
+				ret('R2', [{ sku: 'TSHIRT-RED-M' }, { sku: 'MUG-WHT', disposition: 'Missing Item' }]),
+			],
+			khaos: [holding('R2', [], [adj('R2', 1)])],
+			exceptions: [],
+			inbox: [inboxRow('R2', 'credit_queued', 10, { mapped: JSON.stringify(mapped) })],
+		});
+		expect(issues).toEqual([]);
+		expect(report.perReturn).toHaveLength(1);
+		expect(report.perReturn[0]).toMatchObject({
+			status: 'credit_pending',
+			source: 'rebound',
+			inbox: { status: 'credit_queued' },
+			stock: { expectationSource: 'mapping', missingLineIds: [] },
+		});
+	});
+
+	it('an inbox row that cannot be read is named, never dropped silently', () => {
+		const { report, issues } = run({
+			returns: [],
+			inbox: [
+				{ id: 1, returnId: 'R3', status: 'queued', payload: 'not json', mapped: '' },
+				{ id: 2 },
+			],
+		});
+		expect(report.perReturn).toEqual([]);
+		expect(issues.map((i) => [i.input, i.index, i.field])).toEqual([
+			['inbox', 0, 'payload'],
+			['inbox', 1, 'returnId'],
+			['inbox', 1, 'status'],
+		]);
+	});
+});
+
+describe('reconcile: expected credit values from the credit step (released reviews)', () => {
+	it('a released review gives the expected credit and the credit note its gross: a note off by more than the tolerance is a value_mismatch', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R6', [{ sku: 'TSHIRT-RED-M' }, { sku: 'MUG-WHT' }])],
+			khaos: [
+				holding(
+					'R6',
+					[note('SO000120', null, 3842, { associatedRef: 'RB-R6' })],
+					[adj('R6', 1), adj('R6', 2)],
+				),
+			],
+			exceptions: [],
+			reviews: [
+				reviewRow('R6', 30, {
+					status: 'released',
+					decision: 'release',
+					resolvedAt: hoursAgo(20),
+					creditNoteRef: 'RB-R6',
+					creditGross: '46.10',
+				}),
+			],
+		});
+		expect(issues).toEqual([]);
+		const p = report.perReturn[0];
+		expect(p.status).toBe('value_mismatch');
+		expect(p.owner).toBe('finance');
+		expect(p.credit).toMatchObject({
+			khaosGrossPence: 4610,
+			khaosGrossSource: 'credit_review',
+			expectedGrossPence: 4500,
+			expectedSource: 'credit_review',
+		});
+		expect(report.mismatches).toEqual([
+			expect.objectContaining({
+				kind: 'credit_vs_expected',
+				basis: 'gross',
+				expectedPence: 4500,
+				actualPence: 4610,
+			}),
+		]);
+		// the gross is shown, not "net (Khaos gave no gross)"
+		expect(report.summary.totals).toMatchObject({
+			khaosCreditGross: { GBP: 4610 },
+			creditNotesWithoutGross: 0,
+		});
+		expect(renderReconciliation(report).markdown).not.toContain('Khaos gave no gross');
+	});
+
+	it('released without the held lines: the expected credit is the gross without them; equal within tolerance is complete', () => {
+		const p = run({
+			window: YESTERDAY,
+			returns: [ret('R7', [{ sku: 'TSHIRT-RED-M' }, { sku: 'MUG-WHT' }])],
+			khaos: [
+				holding(
+					'R7',
+					[note('SO000121', null, 1667, { associatedRef: 'RB-R7' })],
+					[adj('R7', 1), adj('R7', 2)],
+				),
+			],
+			exceptions: [],
+			reviews: [
+				reviewRow('R7', 30, {
+					status: 'released',
+					decision: 'release_without_held',
+					resolvedAt: hoursAgo(20),
+					creditNoteRef: 'RB-R7',
+					creditGross: '20.01',
+				}),
+			],
+		}).report.perReturn[0];
+		expect(p.status).toBe('complete');
+		expect(p.credit).toMatchObject({ expectedGrossPence: 2000, khaosGrossPence: 2001 });
+		expect(p.valueSource).toBe('khaos_credit');
+	});
+
+	it('explicit expected values win over the review; a pending review gives no expected value', () => {
+		const { report } = run({
+			window: YESTERDAY,
+			returns: [ret('R8'), ret('R10')],
+			khaos: [
+				holding('R8', [note('CN8', 4000, 3333)], [adj('R8', 1)]),
+				holding('R10', [], [adj('R10', 1)]),
+			],
+			exceptions: [],
+			expected: [{ returnId: 'R8', creditGrossPence: 4000 }],
+			reviews: [
+				reviewRow('R8', 30, { status: 'released', decision: 'release', creditGross: '45.00' }),
+				reviewRow('R10', 30),
+			],
+		});
+		const by = Object.fromEntries(report.perReturn.map((p) => [p.returnId, p]));
+		expect(by.R8.status).toBe('complete');
+		expect(by.R8.credit).toMatchObject({ expectedSource: 'expected', khaosGrossSource: 'khaos' });
+		expect(by.R10.credit).toMatchObject({ expectedGrossPence: null, expectedSource: null });
+	});
+});
+
+describe('reconcile: a period window (month end, cut-off)', () => {
+	it('from / to give the period: inbox returns after the cut-off wait for the next report; notices and decisions of the period are listed', () => {
+		const now = '2026-11-03T09:00:00.000Z';
+		const at = (iso: string, id: string, status: string) => ({
+			...inboxRow(id, status, 1),
+			receivedAt: iso,
+			payload: JSON.stringify({
+				...ret(id),
+				event: { id: `poll:${id}`, type: 'return.processed', occurredAt: iso, sequence: 3 },
+			}),
+		});
+		const { report, issues } = reconcile({
+			window: { from: '2026-10-01', to: '2026-10-31' },
+			returns: [],
+			khaos: [],
+			exceptions: [
+				exceptionRow('n1', 'exchange_recorded', {
+					status: 'notice',
+					returnId: 'P1',
+					firstSeen: '2026-10-15T10:00:00Z',
+					lastSeen: '2026-10-15T10:00:00Z',
+				}),
+				exceptionRow('n2', 'exchange_recorded', {
+					status: 'notice',
+					returnId: 'P3',
+					firstSeen: '2026-11-02T10:00:00Z',
+					lastSeen: '2026-11-02T10:00:00Z',
+				}),
+			],
+			reviews: [],
+			inbox: [
+				at('2026-10-10T10:00:00.000Z', 'P1', 'queued'),
+				at('2026-10-31T23:59:00.000Z', 'P2', 'credit_queued'),
+				at('2026-11-01T00:00:00.000Z', 'P3', 'queued'),
+			],
+			options: { now },
+		});
+		expect(issues).toEqual([]);
+		expect(report.windowRange).toEqual({
+			from: '2026-10-01T00:00:00.000Z',
+			to: '2026-11-01T00:00:00.000Z',
+		});
+		expect(report.perReturn.map((p) => p.returnId)).toEqual(['P1', 'P2']);
+		expect(report.afterCutOff).toEqual(['P3']);
+		expect(report.notices.groups.map((g) => g.returnId)).toEqual(['P1']);
+		expect(report.perReturn[0]).toMatchObject({ ageBucket: '>7d', owner: 'tech' });
+	});
+});

@@ -143,6 +143,11 @@ interface LinePlan {
 	request: MoveRequest | null;
 	/** Checked against the order: it moves (request) or, in a carried return, would or may move. */
 	bounded: boolean;
+	/**
+	 * Its units will be credited or held for a finance review (not an exchange, not a grade never
+	 * credited): even when nothing moves (a missing item), they must be within what the order sold.
+	 */
+	creditable: boolean;
 }
 
 interface Work {
@@ -268,6 +273,10 @@ export async function applyReturnStock(
 					reference: p.reference,
 				};
 				p.bounded = true;
+			} else if (p.creditable) {
+				// nothing moves (no movement, a write-off without a location), but the credit or a finance
+				// review will count these units: bounded too, before anything of the return moves
+				p.bounded = true;
 			}
 		}
 	}
@@ -356,6 +365,8 @@ function workOf(input: StockInput): Work {
 			moved: null,
 			request: null,
 			bounded: false,
+			creditable:
+				!('credit' in line.mapping) || ['credit', 'hold'].includes(String(line.mapping.credit)),
 		}),
 	);
 	return {
@@ -541,7 +552,7 @@ async function checkOrders(
 					exceptionOf(
 						w,
 						'quantity_exceeds_sold',
-						`${want.quantity} unit(s) of SKU ${want.stockCode} (line ${lineIds}) ${w.carried ? 'are returned' : 'would move'}, but order ${order.associatedRef} sold ${sold}, ${returned} already returned in Khaos and ${held} moved or held by returns in progress: at most ${available}. Nothing was moved`,
+						`${want.quantity} unit(s) of SKU ${want.stockCode} (line ${lineIds}) ${w.carried || !want.lines.some((x) => x.request) ? 'are returned' : 'would move'}, but order ${order.associatedRef} sold ${sold}, ${returned} already returned in Khaos and ${held} moved or held by returns in progress: at most ${available}. Nothing was moved`,
 						{
 							sku: want.stockCode,
 							lineId: first.lineId,

@@ -404,8 +404,10 @@ describe('Stock', () => {
 		const r1 = mappedReturn('R1', 'WEB-1001', [
 			{ sku: 'TSHIRT-RED-M', action: 'restock' },
 			{ sku: 'JEANS-BLU-32', action: 'quarantine', quantity: 2 },
-			{ sku: 'JEANS-BLU-32', action: 'no_movement' },
-			{ sku: 'TSHIRT-RED-M', action: 'write_off' },
+			// the two lines that move nothing are never credited, so they are not bounded by the order
+			// (a credited one is: see 'a line that moves nothing but is credited …')
+			{ sku: 'JEANS-BLU-32', action: 'no_movement', credit: 'no_credit' },
+			{ sku: 'TSHIRT-RED-M', action: 'write_off', credit: 'no_credit' },
 		]);
 		// WEB-1003 sold one TSHIRT-RED-M (WEB-1001's is taken by r1 when both run together)
 		const r2 = mappedReturn('R2', 'WEB-1003', [
@@ -441,6 +443,20 @@ describe('Stock', () => {
 			expect(moved.stockMoves).toEqual({ applied: 2, duplicate: 0, noMovement: 2 });
 			expect(pairs(out[0])).toEqual([0, 1]);
 			expect(fake.levels.get('TSHIRT-RED-M|1|A1')).toBe(11);
+		});
+
+		test('a line that moves nothing but is credited or held is bounded by the order too: all problems before anything moves', async () => {
+			// WEB-1001 sold 2 jeans: 2 quarantined + 1 missing (credited) is one too many, so nothing moves
+			const over = mappedReturn('R5', 'WEB-1001', [
+				{ sku: 'JEANS-BLU-32', action: 'quarantine', quantity: 2 },
+				{ sku: 'JEANS-BLU-32', action: 'no_movement', credit: 'hold' },
+			]);
+			const { out, fake } = await run(params, [over]);
+			expect(fake.calls.adjustStock).toBe(0);
+			expect(jsons(out[1]).map((e) => [e.kind, (e.details as IDataObject).requested])).toEqual([
+				['quantity_exceeds_sold', 3],
+			]);
+			expect(String(jsons(out[1])[0].message)).toContain('3 unit(s) of SKU JEANS-BLU-32');
 		});
 
 		test('a duplicate delivery moves nothing twice', async () => {
@@ -514,12 +530,21 @@ describe('Stock', () => {
 			expect(off.fake.levels.get('TSHIRT-RED-M|1|A1')).toBe(11);
 		});
 
-		test('a return with no moving line passes without any call', async () => {
-			const none = mappedReturn('R5', 'WEB-1001', [{ sku: 'TSHIRT-RED-M', action: 'no_movement' }]);
+		test('a return with no moving line: no stock call; its order is read only when a line is credited', async () => {
+			const none = mappedReturn('R5', 'WEB-1001', [
+				{ sku: 'TSHIRT-RED-M', action: 'no_movement', credit: 'exchange' },
+			]);
 			const { out, fake } = await run(params, [none]);
 			expect(fake.calls.adjustStock).toBe(0);
 			expect(fake.calls.getSalesOrders).toBe(0);
 			expect(out[0]).toHaveLength(1);
+			const credited = mappedReturn('R6', 'WEB-1001', [
+				{ sku: 'TSHIRT-RED-M', action: 'no_movement' },
+			]);
+			const again = await run(params, [credited]);
+			expect(again.fake.calls.adjustStock).toBe(0);
+			expect(again.fake.calls.getSalesOrders).toBe(1);
+			expect(again.out[0]).toHaveLength(1);
 		});
 	});
 });

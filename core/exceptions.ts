@@ -22,6 +22,7 @@ export const EXCEPTION_KINDS = [
 	'zero_value_credit',
 	'credit_held',
 	'review_value_changed',
+	'workflow_failed',
 ] as const;
 
 /**
@@ -50,7 +51,9 @@ export type ExceptionStage =
 	| 'return'
 	| 'credit'
 	| 'reconcile'
-	| 'processor';
+	| 'processor'
+	/** A whole workflow run failed outside the exception outputs (the Errors workflow records it). */
+	| 'workflow';
 
 export interface ExceptionKindInfo {
 	title: string;
@@ -166,6 +169,12 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		action:
 			'The credit raised on release was computed again from the order and differs from the value shown for review (another return of the order was credited meanwhile, or the order changed): check the credit note.',
 	},
+	workflow_failed: {
+		title: 'Workflow run failed',
+		owner: 'tech',
+		action:
+			'A whole run stopped outside the exception outputs (a Data Table missing, a node or n8n failing): open the execution linked, fix the cause, then set this row resolved. Rows a failed processor run held are requeued by its crash recovery.',
+	},
 };
 
 export interface ReturnException {
@@ -224,6 +233,53 @@ export function exceptionKey(
 		ctx.lineId ?? ctx.sku ?? '-',
 		ctx.code ?? ctx.field ?? '-',
 	].join('|');
+}
+
+/**
+ * The key of a failed workflow run (written by the Errors workflow, scripts/templates/errors.ts): one
+ * row per workflow and failing node, in the shape of exceptionKey (kind|record|line|code). A workflow
+ * that fails on every run (the processor runs every few seconds) updates its one row (lastSeen,
+ * attempts + 1, the latest execution in message and details) and alerts once, instead of writing a
+ * row and sending an alert per run. A failure while a trigger starts (no execution) is node `trigger`.
+ */
+export function workflowFailedKey(
+	workflowId: string | null | undefined,
+	node: string | null | undefined,
+): string {
+	return ['workflow_failed', '-', workflowId || '-', node || '-'].join('|');
+}
+
+/**
+ * Texts shaped like a secret, for error texts written where the secrets themselves are not known
+ * (the Errors workflow holds no credential): the value after password, pwd, secret, token, api key
+ * (`:` or `=`, quoted or not, as in JSON, a query string or a form body), an Authorization header's
+ * credentials, a Basic or Bearer token, the password of a `user:password@host` URL. The package's
+ * own nodes remove their credentials' values (redactSecrets) before an error leaves them; this is the
+ * second line, for errors of other nodes. Each pattern keeps what precedes the secret ($1).
+ */
+export const SECRET_SHAPES: ReadonlyArray<{ pattern: RegExp; replacement: string }> = [
+	{
+		pattern:
+			/(authorization["']?\s*[:=]\s*["']?(?:basic\s+|bearer\s+|digest\s+|token\s+)?)[^\s"',;&<>]+/gi,
+		replacement: '$1***',
+	},
+	{
+		pattern:
+			/((?:password|passwd|pwd|secret|api[-_]?key|access[-_]?token|refresh[-_]?token|token)["']?\s*[:=]\s*["']?)[^\s"',;&<>]+/gi,
+		replacement: '$1***',
+	},
+	{
+		pattern: /(\b(?:Basic|Bearer)\s+)(?=[A-Za-z0-9+/=._~-]*[0-9+/=])[A-Za-z0-9+/=._~-]{8,}/g,
+		replacement: '$1***',
+	},
+	{ pattern: /(\/\/[^/\s:@]+:)[^/\s@]+@/g, replacement: '$1***@' },
+];
+
+/** Remove texts shaped like a secret (SECRET_SHAPES). */
+export function scrubSecretShapes(text: string): string {
+	let out = text;
+	for (const { pattern, replacement } of SECRET_SHAPES) out = out.replace(pattern, replacement);
+	return out;
 }
 
 export function makeException(

@@ -1,7 +1,7 @@
 /**
  * Generates the workflow templates in workflows/*.json (n8n workflow JSON with
  * `{{PLACEHOLDER}}` values). The templates are committed; this generator keeps
- * the five of them consistent (same Data table shapes, same exception sink)
+ * them consistent (same Data table shapes, same exception sink)
  * and a unit test checks the committed files equal its output.
  *
  *   npx ts-node --transpile-only scripts/templates/build.ts          # write workflows/
@@ -12,13 +12,14 @@
  *
  * Layout: builder.ts (workflow types, Builder), nodes.ts (node helpers and
  * shared parameters), exceptionSink.ts (the one exception sink), one file per
- * template (intake, processor, creditPosting, reconciliation, replay); this
+ * template (errors, intake, processor, creditPosting, financeReview, reconciliation, replay); this
  * file keeps the list of templates and the command line.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TemplateInfo } from './builder';
 import { buildCreditPosting } from './creditPosting';
+import { buildErrors } from './errors';
 import { buildFinanceReview } from './financeReview';
 import { buildIntake } from './intake';
 import { placeholderUses } from './placeholders';
@@ -32,6 +33,13 @@ export { PACKAGE } from './nodes';
 // ------------------------------------------------------------------ catalogue
 
 export const TEMPLATES: TemplateInfo[] = [
+	{
+		file: 'errors',
+		title: 'Returns: workflow errors',
+		activate: 'always',
+		errorWorkflow: true,
+		build: buildErrors,
+	},
 	{
 		file: 'returns-intake',
 		title: 'Returns: ReBound → Khaos – 1 intake',

@@ -43,6 +43,8 @@ export interface TemplateInfo {
 	title: string;
 	/** When the import command activates it: always, only when finance is batched, only when replay is scheduled. */
 	activate: 'always' | 'financeBatched' | 'replayScheduled';
+	/** The client's n8n error workflow: imported (and activated) first; every other template's settings.errorWorkflow names it. */
+	errorWorkflow?: true;
 	build: () => WorkflowTemplate;
 }
 

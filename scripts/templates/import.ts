@@ -8,12 +8,15 @@
  *    and nothing is imported (exit 2);
  * 2. with a server: finds or creates the credentials and Data Tables (public
  *    API), seeds the mapping rows into empty mapping tables, creates or updates
- *    the workflows (matched by name) and activates those that should run;
+ *    the workflows (matched by name) and activates those that should run: the
+ *    Errors workflow first, then every other one with `settings.errorWorkflow`
+ *    naming it (on create and on every re-import);
  * 3. with --dry-run --out: writes the filled-in workflow JSON (and a plan of
  *    what a real import would create) without a server. The files import with
  *    `n8n import:workflow --separate --input=<dir>`.
  * Every placeholder must get a value: a template with one left fails.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TEMPLATES, WORKFLOWS_DIR, type TemplateInfo, type WorkflowTemplate } from './build';
@@ -73,6 +76,8 @@ export interface ImportReport {
 		action: 'given' | 'found' | 'created' | 'planned';
 	}>;
 	webhookUrl: string | null;
+	/** The id of the client's Errors workflow, which every other workflow names as its error workflow (dry run: the id it is written with). */
+	errorWorkflowId: string | null;
 }
 
 const CREDENTIAL_TYPES = {
@@ -169,6 +174,34 @@ export function shouldActivate(info: TemplateInfo, v: ClientValues): boolean {
 	if (info.activate === 'financeBatched') return v.finance.batchCreditNotes;
 	if (info.activate === 'replayScheduled') return v.schedules.replayEveryMinutes !== null;
 	return true;
+}
+
+/** Templates in import order: the error workflow first (the others name its id), then the rest as listed. */
+export function importOrder<T extends { info: TemplateInfo }>(templates: T[]): T[] {
+	return [
+		...templates.filter((t) => t.info.errorWorkflow),
+		...templates.filter((t) => !t.info.errorWorkflow),
+	];
+}
+
+/** A workflow that names `errorWorkflowId` as its error workflow (the error workflow itself never does). */
+export function withErrorWorkflow(
+	info: TemplateInfo,
+	workflow: WorkflowTemplate,
+	errorWorkflowId: string | null,
+): WorkflowTemplate {
+	if (info.errorWorkflow || !errorWorkflowId) return workflow;
+	return { ...workflow, settings: { ...workflow.settings, errorWorkflow: errorWorkflowId } };
+}
+
+/**
+ * The id a dry run writes the Errors workflow with (n8n import:workflow keeps a workflow's id), so
+ * the other files can name it: 16 letters and digits like n8n's own ids, the same for the same client.
+ */
+export function dryRunErrorWorkflowId(client: string): string {
+	const digest = createHash('sha256').update(`rebound-khaos errors workflow:${client}`).digest();
+	const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+	return Array.from(digest.subarray(0, 16), (byte) => alphabet[byte % alphabet.length]).join('');
 }
 
 /**
@@ -270,6 +303,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 		tables: [],
 		credentials: [],
 		webhookUrl: null,
+		errorWorkflowId: null,
 	};
 	const fail = (code: number, message: string): ImportReport => {
 		log(message);
@@ -332,20 +366,30 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 	if (options.dryRun) {
 		// every template must fill completely before anything is written
 		let rendered: Array<{ info: TemplateInfo; workflow: WorkflowTemplate }>;
+		const errorWorkflowId = templates.some((t) => t.info.errorWorkflow)
+			? dryRunErrorWorkflowId(values.client)
+			: null;
 		try {
-			rendered = templates.map(({ info, template }) => ({
+			rendered = importOrder(templates).map(({ info, template }) => ({
 				info,
-				workflow: renderWorkflow(template, values, resolved, `${info.file}.json`),
+				workflow: withErrorWorkflow(
+					info,
+					renderWorkflow(template, values, resolved, `${info.file}.json`),
+					errorWorkflowId,
+				),
 			}));
 		} catch (error) {
 			return fail(EXIT_FAILED, (error as Error).message);
 		}
+		report.errorWorkflowId = errorWorkflowId;
 		const out = options.outDir as string;
 		fs.mkdirSync(path.join(out, 'plan'), { recursive: true });
 		for (const { info, workflow } of rendered) {
+			// the Errors workflow keeps its id through `n8n import:workflow`, so the others can name it
+			const file = info.errorWorkflow ? { id: errorWorkflowId, ...workflow } : workflow;
 			fs.writeFileSync(
 				path.join(out, `${info.file}.json`),
-				`${JSON.stringify(workflow, null, '\t')}\n`,
+				`${JSON.stringify(file, null, '\t')}\n`,
 			);
 			report.workflows.push({
 				file: info.file,
@@ -380,6 +424,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 		const plan = {
 			client: values.client,
 			webhookPath,
+			errorWorkflowId,
 			workflows: report.workflows.map(({ file, name, active }) => ({
 				file: `${file}.json`,
 				name,
@@ -408,6 +453,10 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 		log(
 			`Dry run for ${values.client}: wrote ${rendered.length} workflows to ${out} (import with: n8n import:workflow --separate --input=${out}); plan in ${path.join(out, 'plan', 'import-plan.json')}`,
 		);
+		if (errorWorkflowId)
+			log(
+				`The Errors workflow is written with id ${errorWorkflowId}, which every other workflow names as its error workflow: publish it first (n8n publish:workflow --id=${errorWorkflowId})`,
+			);
 		log(`ReBound webhook URL once imported and active: ${report.webhookUrl}`);
 		return report;
 	}
@@ -506,12 +555,15 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 			report.tables.push({ key, name: ref.name, id: ref.id, action, seeded });
 		}
 
-		// workflows: fill all first (nothing is imported if one fails), then create or update, then activate
-		const rendered = templates.map(({ info, template }) => ({
+		// workflows: fill all first (nothing is imported if one fails), then create or update, then
+		// activate; the Errors workflow first (n8n runs an error workflow only once it is published),
+		// then the others, each naming it in settings.errorWorkflow (set again on every re-import)
+		const rendered = importOrder(templates).map(({ info, template }) => ({
 			info,
 			workflow: renderWorkflow(template, values, resolved, `${info.file}.json`),
 		}));
-		for (const { info, workflow } of rendered) {
+		for (const { info, workflow: filled } of rendered) {
+			const workflow = withErrorWorkflow(info, filled, report.errorWorkflowId);
 			const existing = await api.findWorkflow(workflow.name);
 			const saved = existing
 				? await api.updateWorkflow(existing.id, workflow)
@@ -519,6 +571,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 			const id = saved.id ?? existing?.id;
 			const active = shouldActivate(info, values);
 			if (active) await api.activateWorkflow(id);
+			if (info.errorWorkflow) report.errorWorkflowId = id;
 			report.workflows.push({
 				file: info.file,
 				name: workflow.name,

@@ -14,6 +14,11 @@
  *  - valid returns that fail in Khaos (unknown order, archived SKU, an order
  *    reference that looks like an n8n expression, a Khaos fault echoing the
  *    password) become exception rows with the text verbatim;
+ *  - a processor run that fails outside the exception outputs (its disposition
+ *    map Data Table deleted) starts the client's Errors workflow, which writes
+ *    one workflow_failed row naming the processor, the node and the execution
+ *    however many runs fail; a re-import restores the table and every
+ *    workflow's error workflow;
  *  - the three secrets appear in no n8n log line, no exception or inbox row, no
  *    execution's data, no webhook answer, no sandbox call log.
  *
@@ -30,6 +35,7 @@ import type { KhaosSandbox } from '../../sandbox/khaos/server';
 import { DEFAULT_FIXTURE_PATH as KHAOS_FIXTURE } from '../../sandbox/khaos/fixture';
 import type { ReboundSandbox } from '../../sandbox/rebound/server';
 import { DEFAULT_FIXTURE_PATH as REBOUND_FIXTURE } from '../../sandbox/rebound/state';
+import { importClient } from './stack';
 import {
 	flowLookups,
 	startFlowStack,
@@ -509,6 +515,148 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		expect(String(faulted.message)).toContain('***');
 		expect(khaos!.state.level('HOODIE-GRY-L', '1', 'A1')).toBe(hoodie);
 		timings.validFailuresMs = Date.now() - started;
+	});
+
+	it('a processor run that fails outside the exception outputs becomes one workflow_failed row (Errors workflow), however often it fails; a re-import restores it', async () => {
+		const started = Date.now();
+		const errorsId = report.errorWorkflowId as string;
+		const processorId = workflowId('returns-processor');
+		expect(errorsId).toBe(workflowId('errors'));
+		// imported first and active; every other workflow names it as its error workflow
+		const errorWorkflows = async () => {
+			const out: Record<string, unknown> = {};
+			for (const w of report.workflows) {
+				const full = await api.request('GET', `/workflows/${encodeURIComponent(w.id as string)}`);
+				out[w.file] = [full.active, full.settings?.errorWorkflow ?? null];
+			}
+			return out;
+		};
+		const linked = Object.fromEntries(
+			report.workflows.map((w) => [w.file, [w.active, w.file === 'errors' ? null : errorsId]]),
+		);
+		expect(report.workflows[0].file).toBe('errors');
+		expect(await errorWorkflows()).toEqual(linked);
+
+		// ops delete the disposition map: the processor's Disposition Map node fails every run
+		const failedBefore = new Set(
+			(await allExecutions(processorId)).filter((r) => r.status === 'error').map((r) => r.id),
+		);
+		const errorsRunsBefore = (await allExecutions(errorsId)).length;
+		await api.request('DELETE', `/data-tables/${encodeURIComponent(tableId('dispositions'))}`);
+		const key = `workflow_failed|-|${processorId}|Disposition Map`;
+		const failedRows = async () =>
+			(await allRows('exceptions')).filter((r) => r.kind === 'workflow_failed');
+		// three failed runs at least, each handled by the Errors workflow
+		const failed = await waitFor(
+			'three failed processor runs recorded by the Errors workflow',
+			async () => {
+				const runs = (await allExecutions(processorId)).filter(
+					(r) => r.status === 'error' && !failedBefore.has(r.id),
+				);
+				const handled = (await allExecutions(errorsId)).filter((r) => r.status === 'success');
+				const rows = await failedRows();
+				return runs.length >= 3 &&
+					handled.length >= errorsRunsBefore + 3 &&
+					rows.length > 0 &&
+					Number(rows[0].attempts) >= 3
+					? runs
+					: undefined;
+			},
+			90_000,
+		);
+		const errorRuns = await allExecutions(errorsId);
+		expect(errorRuns.filter((r) => r.status === 'error' || r.status === 'crashed')).toEqual([]);
+		const rows = await failedRows();
+		// one row however many runs failed, alerted once (the sink alerts new keys only)
+		expect(rows.map((r) => r.key)).toEqual([key]);
+		const row = rows[0];
+		const details = JSON.parse(String(row.details));
+		const processorName = report.workflows.find((w) => w.file === 'returns-processor')?.name;
+		expect({
+			kind: row.kind,
+			owner: row.owner,
+			stage: row.stage,
+			status: row.status,
+			code: row.code,
+			returnId: row.returnId || null,
+			workflowId: details.workflowId,
+			workflowName: details.workflowName,
+			node: details.node,
+		}).toEqual({
+			kind: 'workflow_failed',
+			owner: 'tech',
+			stage: 'workflow',
+			status: 'open',
+			code: 'Disposition Map',
+			returnId: null,
+			workflowId: processorId,
+			workflowName: processorName,
+			node: 'Disposition Map',
+		});
+		expect(Number(row.attempts)).toBeGreaterThanOrEqual(3);
+		// it names a run that really failed at that node, and links to it
+		const failedIds = failed.map((r) => r.id);
+		expect(failedIds).toContain(String(details.executionId));
+		// n8n's own link to the run (its instance base URL, which may name localhost rather than 127.0.0.1)
+		expect(String(details.executionUrl)).toMatch(
+			new RegExp(`^https?://[^/]+/workflow/${processorId}/executions/${details.executionId}$`),
+		);
+		const run = await api.getExecution(String(details.executionId), true);
+		expect(run.data?.resultData?.lastNodeExecuted).toBe('Disposition Map');
+		expect(String(row.message)).toContain(
+			`Workflow "${processorName}" (id ${processorId}) failed at node "Disposition Map" in execution ${details.executionId}: `,
+		);
+		expect(String(row.message)).toContain(String(run.data?.resultData?.error?.message));
+		expect(String(row.message)).toContain(`; execution link: ${details.executionUrl}`);
+		for (const secret of SECRETS) expect(JSON.stringify(rows)).not.toContain(secret);
+		log(
+			`[e2e badInput] ${failed.length} failed processor runs → 1 workflow_failed row (attempts ${row.attempts}): ${row.message}`,
+		);
+
+		// restored by a re-import: the table is created and seeded again, the workflows point at it,
+		// and every workflow still names the same Errors workflow
+		const again = await importClient(
+			{ n8n: n8n!, api, userFolder },
+			`E2E Bad ${RUN}`,
+			clientValues({
+				client: `E2E Bad ${RUN}`,
+				webhookId: `e2e-bad-${RUN}`,
+				khaosUrl: khaos!.url,
+				reboundUrl: rebound!.url,
+				reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
+				reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
+			}),
+			{
+				E2E_REBOUND_API_KEY: REBOUND_API_KEY,
+				E2E_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
+				E2E_KHAOS_PASSWORD: KHAOS_PASSWORD,
+			},
+		);
+		expect({
+			exitCode: again.report.exitCode,
+			log: again.report.exitCode === 0 ? '' : again.importLog.join('\n'),
+		}).toEqual({ exitCode: 0, log: '' });
+		expect(again.report.errorWorkflowId).toBe(errorsId);
+		expect(again.report.workflows.map((w) => [w.file, w.action])).toEqual(
+			report.workflows.map((w) => [w.file, 'updated']),
+		);
+		expect(again.report.tables.find((t) => t.key === 'dispositions')).toEqual(
+			expect.objectContaining({ action: 'created', seeded: 7 }),
+		);
+		report = again.report;
+		expect(await errorWorkflows()).toEqual(linked);
+		// the processor runs again without failing: no new failed run, the row's attempts stay
+		await sleep(PROCESS_EVERY_SECONDS * 1000 + 3000);
+		const settledFailures = (await allExecutions(processorId)).filter(
+			(r) => r.status === 'error',
+		).length;
+		const settledAttempts = Number((await failedRows())[0].attempts);
+		await sleep(PROCESS_EVERY_SECONDS * 3000);
+		expect((await allExecutions(processorId)).filter((r) => r.status === 'error').length).toBe(
+			settledFailures,
+		);
+		expect(Number((await failedRows())[0].attempts)).toBe(settledAttempts);
+		timings.workflowFailedMs = Date.now() - started;
 	});
 
 	it('the secrets appear in no log line, row, execution, answer or sandbox call log', async () => {

@@ -536,6 +536,7 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			log: report.exitCode === 0 ? '' : importLog.join('\n'),
 		}).toEqual({ exitCode: 0, log: '' });
 		expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
+			errors: true,
 			'returns-intake': true,
 			'returns-processor': true,
 			'credit-posting': false,

@@ -352,8 +352,8 @@ describe('templates:import --dry-run with a hostile client name', () => {
 					);
 				}
 			}
-			// every template with the exception sink: intake, processor, credit posting, finance review, replay
-			expect(alerts).toBe(5);
+			// every template with the exception sink: errors, intake, processor, credit posting, finance review, replay
+			expect(alerts).toBe(6);
 		},
 	);
 

@@ -210,6 +210,7 @@ const NOT_INSTALLED = 'n8n-nodes-base is not installed here (only in the e2e run
 const UNCHECKED_PARAMETERS: Record<string, string> = {
 	'n8n-nodes-base.dataTable': NOT_INSTALLED,
 	'n8n-nodes-base.emailSend': NOT_INSTALLED,
+	'n8n-nodes-base.errorTrigger': NOT_INSTALLED,
 	'n8n-nodes-base.filter': NOT_INSTALLED,
 	'n8n-nodes-base.if': NOT_INSTALLED,
 	'n8n-nodes-base.manualTrigger': NOT_INSTALLED,
@@ -233,6 +234,7 @@ const BASE_NODES: Record<
 		trigger: true,
 	},
 	'n8n-nodes-base.manualTrigger': { versions: [1], outputs: 1, trigger: true },
+	'n8n-nodes-base.errorTrigger': { versions: [1], outputs: 1, trigger: true },
 	'n8n-nodes-base.if': { versions: [2, 2.1, 2.2, 2.3], outputs: 2 },
 	'n8n-nodes-base.filter': { versions: [2, 2.1, 2.2, 2.3], outputs: 1 },
 	'n8n-nodes-base.set': { versions: [3, 3.1, 3.2, 3.3, 3.4, 3.5], outputs: 1 },
@@ -340,8 +342,9 @@ function evaluate(
 // ---------------------------------------------------------------- tests
 
 describe('workflow templates', () => {
-	it('has the six templates, each generated from scripts/templates/build.ts', () => {
+	it('has the seven templates, each generated from scripts/templates/build.ts', () => {
 		expect(templates.map((t) => t.info.file)).toEqual([
+			'errors',
 			'returns-intake',
 			'returns-processor',
 			'credit-posting',
@@ -1483,6 +1486,10 @@ describe('layout (n8n template conventions)', () => {
 	// tested with (held rows before the rows' own path, known exceptions before new ones, the inbox row
 	// after its exception row…): moving nodes on the canvas must not change it.
 	const V1_ORDER: Record<string, Record<string, string[]>> = {
+		errors: {
+			'Workflow Failed Exception': ['Known Exception?', 'New Exception?'],
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+		},
 		'returns-intake': {
 			'New Event?': ['Drop Stale Events', 'Later Events Queued'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
@@ -1562,6 +1569,7 @@ describe('layout (n8n template conventions)', () => {
 	it('the exception sink is the same in every template (apart from node ids and where it sits), its section sticky too', () => {
 		const withSink = templates.filter((t) => t.wf.nodes.some((n) => n.name === 'Known Exception?'));
 		expect(withSink.map((t) => t.info.file)).toEqual([
+			'errors',
 			'returns-intake',
 			'returns-processor',
 			'credit-posting',

@@ -344,7 +344,7 @@ describe('validateValues', () => {
 // ---------------------------------------------------------------- dry run
 
 describe('dry run', () => {
-	it('writes the five filled-in workflows and a plan, without a server', async () => {
+	it('writes the filled-in workflows and a plan, without a server; the Errors workflow keeps an id the others name as their error workflow', async () => {
 		const out = path.join(tmp, 'out');
 		const lines: string[] = [];
 		const fake = fakeN8n();
@@ -356,6 +356,7 @@ describe('dry run', () => {
 		expect(fake.calls).toEqual([]);
 		expect(fs.readdirSync(out).sort()).toEqual([
 			'credit-posting.json',
+			'errors.json',
 			'exception-replay.json',
 			'finance-review.json',
 			'plan',
@@ -411,6 +412,7 @@ describe('dry run', () => {
 
 		const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan', 'import-plan.json'), 'utf8'));
 		expect(plan.workflows.map((w: any) => [w.file, w.activate])).toEqual([
+			['errors.json', true],
 			['returns-intake.json', true],
 			['returns-processor.json', true],
 			['credit-posting.json', false],
@@ -427,6 +429,22 @@ describe('dry run', () => {
 		]);
 		expect(JSON.stringify(plan)).not.toContain('env:');
 		expect(lines.join('\n')).toContain('http://127.0.0.1:5678/webhook/demo-retail-returns/rebound');
+
+		// the Errors workflow is written with its id (n8n import:workflow keeps it); every other file names it
+		const errors = JSON.parse(fs.readFileSync(path.join(out, 'errors.json'), 'utf8'));
+		expect(errors.id).toMatch(/^[0-9A-Za-z]{16}$/);
+		expect(report.errorWorkflowId).toBe(errors.id);
+		expect(plan.errorWorkflowId).toBe(errors.id);
+		expect(errors.settings.errorWorkflow).toBeUndefined();
+		expect(node(errors, 'On Workflow Error').type).toBe('n8n-nodes-base.errorTrigger');
+		const others = fs
+			.readdirSync(out)
+			.filter((f) => f.endsWith('.json') && f !== 'errors.json')
+			.map((f) => [f, JSON.parse(fs.readFileSync(path.join(out, f), 'utf8'))]);
+		expect(others).toHaveLength(6);
+		for (const [f, wf] of others)
+			expect([f, wf.id, wf.settings.errorWorkflow]).toEqual([f, undefined, errors.id]);
+		expect(lines.join('\n')).toContain(`n8n publish:workflow --id=${errors.id}`);
 	});
 
 	it('uses the ids it is given (tables by id, credentials by id) and honours the client choices', async () => {
@@ -475,7 +493,15 @@ describe('dry run', () => {
 			(node(read('credit-posting'), 'On Posting Schedule').parameters as any).rule.interval[0]
 				.expression,
 		).toBe('0 18 * * 1-5');
-		expect(report.workflows.map((w) => w.active)).toEqual([true, true, true, true, true, true]);
+		expect(report.workflows.map((w) => w.active)).toEqual([
+			true,
+			true,
+			true,
+			true,
+			true,
+			true,
+			true,
+		]);
 	});
 });
 
@@ -579,12 +605,12 @@ describe('import into n8n through the public API', () => {
 		]);
 
 		// workflows: filled with the created ids, only API fields, the right ones active
-		expect(fake.workflows).toHaveLength(6);
+		expect(fake.workflows).toHaveLength(7);
 		for (const w of fake.workflows) {
 			expect(Object.keys(w.body).sort()).toEqual(['connections', 'name', 'nodes', 'settings']);
 			expect(JSON.stringify(w.body)).not.toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/);
 		}
-		const processor = fake.workflows[1].body as WorkflowTemplate;
+		const processor = fake.workflows[2].body as WorkflowTemplate;
 		expect((node(processor, 'Queued Returns').parameters as any).dataTableId).toEqual({
 			__rl: true,
 			mode: 'id',
@@ -595,6 +621,7 @@ describe('import into n8n through the public API', () => {
 			khaosControlApi: { id: fake.credentials[0].id, name: 'Khaos Control (Demo Retail)' },
 		});
 		expect(fake.workflows.map((w) => [w.name, w.active])).toEqual([
+			['Returns: workflow errors (Demo Retail)', true],
 			['Returns: ReBound → Khaos – 1 intake (Demo Retail)', true],
 			['Returns: ReBound → Khaos – 2 process queue (Demo Retail)', true],
 			['Returns: credit-note posting (Demo Retail)', false],
@@ -605,6 +632,19 @@ describe('import into n8n through the public API', () => {
 		expect(lines.join('\n')).toContain(
 			"Give ReBound this webhook URL and the credential's webhook secret: http://127.0.0.1:5678/webhook/demo-retail-returns/rebound",
 		);
+
+		// the Errors workflow was created and activated first; every other workflow names it as its error workflow
+		const errorsId = fake.workflows[0].id;
+		expect(report.errorWorkflowId).toBe(errorsId);
+		const errorWorkflows = () =>
+			fake.workflows.map((w) => [w.name, w.body.settings.errorWorkflow ?? null]);
+		const expected = fake.workflows.map((w, i) => [w.name, i === 0 ? null : errorsId]);
+		expect(errorWorkflows()).toEqual(expected);
+		const creates = fake.calls.filter((c) => c.method === 'POST' && c.path === '/workflows');
+		const firstActivation = fake.calls.findIndex((c) => /\/activate$/.test(c.path));
+		expect(creates[0].body.name).toBe('Returns: workflow errors (Demo Retail)');
+		expect(fake.calls[firstActivation].path).toBe(`/workflows/${errorsId}/activate`);
+		expect(fake.calls.indexOf(creates[1])).toBeGreaterThan(firstActivation);
 
 		// no secret reaches the output
 		const output = lines.join('\n');
@@ -620,9 +660,10 @@ describe('import into n8n through the public API', () => {
 		expect(again.exitCode).toBe(EXIT_OK);
 		expect(fake.tables).toHaveLength(6);
 		expect(fake.credentials).toHaveLength(2);
-		expect(fake.workflows).toHaveLength(6);
+		expect(fake.workflows).toHaveLength(7);
 		expect(fake.tables[2].rows).toHaveLength(7);
 		expect(again.workflows.map((w) => w.action)).toEqual([
+			'updated',
 			'updated',
 			'updated',
 			'updated',
@@ -644,7 +685,47 @@ describe('import into n8n through the public API', () => {
 				(c) => c.method === 'POST' && /^\/(data-tables|credentials|workflows)$/.test(c.path),
 			),
 		).toEqual([]);
-		expect(newCalls.filter((c) => c.method === 'PUT')).toHaveLength(6);
+		expect(newCalls.filter((c) => c.method === 'PUT')).toHaveLength(7);
+		// the re-import's updates name the same Errors workflow again (a PUT replaces the settings)
+		expect(again.errorWorkflowId).toBe(errorsId);
+		expect(errorWorkflows()).toEqual(expected);
+	});
+
+	it('a client imported before the Errors workflow existed gets it on re-import, and every updated workflow names it', async () => {
+		const fake = fakeN8n();
+		const first = await runImport(options(EXAMPLE), {
+			env: ENV,
+			log: () => undefined,
+			fetchImpl: fake.fetch,
+		});
+		expect(first.exitCode).toBe(EXIT_OK);
+		// as it was before: no Errors workflow, no error workflow set on the others
+		fake.workflows.splice(0, 1);
+		for (const w of fake.workflows) delete w.body.settings.errorWorkflow;
+		const again = await runImport(options(EXAMPLE), {
+			env: ENV,
+			log: () => undefined,
+			fetchImpl: fake.fetch,
+		});
+		expect(again.exitCode).toBe(EXIT_OK);
+		expect(again.workflows.map((w) => [w.file, w.action])).toEqual([
+			['errors', 'created'],
+			['returns-intake', 'updated'],
+			['returns-processor', 'updated'],
+			['credit-posting', 'updated'],
+			['finance-review', 'updated'],
+			['reconciliation', 'updated'],
+			['exception-replay', 'updated'],
+		]);
+		const errors = fake.workflows.find((w) => w.name === 'Returns: workflow errors (Demo Retail)');
+		expect(errors).toEqual(expect.objectContaining({ id: again.errorWorkflowId, active: true }));
+		expect(
+			fake.workflows
+				.filter((w) => w !== errors)
+				.map((w) => [w.name, w.body.settings.errorWorkflow]),
+		).toEqual(
+			fake.workflows.filter((w) => w !== errors).map((w) => [w.name, again.errorWorkflowId]),
+		);
 	});
 
 	it('an existing disposition table gains the credit column, and finance is told what its empty cells now do', async () => {

@@ -40,6 +40,7 @@ import {
 	type WindowRange,
 } from './reconcileInput';
 import type { NormalisedReturn } from './returnModel';
+import type { DataTableStorage } from './dataTableStorage';
 
 export * from './reconcileHeld';
 export * from './reconcileInbox';
@@ -275,6 +276,19 @@ export interface ReconcileReport {
 	afterCutOff: string[];
 	/** Input rows that could not be read (left out of the report); the renderers list them. */
 	issues: ReconcileIssue[];
+	/** How full n8n's Data Tables are (an estimate); absent when the storage measures were not passed. */
+	storage?: StorageSection;
+}
+
+/** The report's Data Table storage: the estimate, or why there is none. */
+export interface StorageSection {
+	usage: DataTableStorage | null;
+	/** Why the measures could not be used (usage null). */
+	problem: string | null;
+	/** The report's line (used, limit, percent, rows), or why there is no estimate. */
+	line: string;
+	/** The warning from 80 % (what it means, what to do); null below. */
+	warning: string | null;
 }
 
 export interface ReconcileResult {

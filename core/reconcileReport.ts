@@ -274,6 +274,13 @@ function statusRows(
 	}));
 }
 
+/** The storage section's lines (null: no storage measures passed): the estimate, then its warning. */
+function storageTexts(report: ReconcileReport): string[] | null {
+	const st = report.storage;
+	if (!st) return null;
+	return st.warning ? [st.line, st.warning] : [st.line];
+}
+
 export function renderReconciliationMarkdown(
 	report: ReconcileReport,
 	issues: ReconcileIssue[] = report.issues ?? [],
@@ -456,6 +463,9 @@ export function renderReconciliationMarkdown(
 		out.push('');
 	}
 
+	const storage = storageTexts(report);
+	if (storage) out.push('## Data Table storage', '', ...storage.flatMap((l) => [e(l), '']));
+
 	if (issues.length > 0) {
 		out.push('## Input rows that could not be read', '');
 		out.push(
@@ -566,7 +576,8 @@ export function renderReconciliationHtml(
 		t.mismatches === 0 &&
 		held.totals.overdue === 0 &&
 		held.totals.failed === 0 &&
-		issues.length === 0;
+		issues.length === 0 &&
+		(report.storage?.usage?.state ?? 'ok') === 'ok';
 	parts.push(
 		`<ul style="${allGood ? CSS.ok : CSS.attention}">${report.attention.map((a) => `<li>${x(a)}</li>`).join('')}</ul>`,
 	);
@@ -744,6 +755,17 @@ export function renderReconciliationHtml(
 			);
 	}
 
+	const storageLines = storageTexts(report);
+	if (storageLines) {
+		parts.push(`<h2 style="${CSS.h2}">Data Table storage</h2>`);
+		const warn = report.storage?.usage?.state !== undefined && report.storage.usage.state !== 'ok';
+		parts.push(
+			...storageLines.map(
+				(l, i) => `<p style="${i > 0 && warn ? CSS.attention : CSS.p}">${x(l)}</p>`,
+			),
+		);
+	}
+
 	if (issues.length > 0) {
 		parts.push(`<h2 style="${CSS.h2}">Input rows that could not be read</h2>`);
 		parts.push(
@@ -810,21 +832,27 @@ export function renderReconciliationSummaryLine(
 		);
 	}
 	if ((report.notices?.total ?? 0) > 0) parts.push(plural(report.notices.total, 'notice'));
+	const storage = report.storage?.usage;
+	const storageFull = !!storage && storage.state !== 'ok';
+	if (storage && storageFull)
+		parts.push(`Data Tables ${storage.percent.toFixed(1)} % full (estimated)`);
 	if (issues.length > 0)
 		parts.push(
 			`${plural(new Set(issues.map((i) => `${i.input}[${i.index}]`)).size, 'unreadable input row')}`,
 		);
 	const serious = RECONCILE_STATUSES.some((s) => SERIOUS.has(s) && c[s] > 0);
 	const heldNeedsSomeone = !!held && (held.totals.overdue > 0 || held.totals.failed > 0);
-	const mark = serious
-		? 'ACTION NEEDED'
-		: t.needsAttention > 0 ||
-			  t.openExceptions > 0 ||
-			  t.mismatches > 0 ||
-			  heldNeedsSomeone ||
-			  issues.length > 0
-			? 'Check'
-			: 'OK';
+	const mark =
+		serious || storage?.state === 'full'
+			? 'ACTION NEEDED'
+			: storageFull ||
+				  t.needsAttention > 0 ||
+				  t.openExceptions > 0 ||
+				  t.mismatches > 0 ||
+				  heldNeedsSomeone ||
+				  issues.length > 0
+				? 'Check'
+				: 'OK';
 	const line = `${mark}: ${h.title}: ${parts.join('; ')}.`;
 	return line
 		.replace(/&/g, '&amp;')

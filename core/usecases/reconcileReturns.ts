@@ -9,7 +9,9 @@ import {
 	reconcile,
 	type ReconcileReport,
 	type ReconcileResult,
+	type StorageSection,
 } from '../reconcile';
+import { estimateDataTableStorage, storageLine, storageWarning } from '../dataTableStorage';
 import {
 	renderReconciliationHtml,
 	renderReconciliationMarkdown,
@@ -27,6 +29,8 @@ export interface ReconcileParams {
 	inbox?: unknown[];
 	/** A pending review held more than this many days is flagged (default 3). */
 	reviewOverdueDays?: number;
+	/** The Data Table storage measures (core/dataTableStorage.ts StorageInput); undefined: no storage section. */
+	storage?: unknown;
 	tolerancePencePerLine: number;
 	title: string | null;
 	window: { from: string | null; to: string | null } | null;
@@ -106,6 +110,30 @@ export function reconciliationSubject(report: ReconcileReport, fallbackTitle: st
 		? `, ${t.needsAttention} need${t.needsAttention === 1 ? 's' : ''} attention`
 		: '';
 	return `${title}: ${t.complete} of ${t.returns} complete${attention}`;
+}
+
+/**
+ * The report with its Data Table storage section (params.storage passed): the estimate, and its
+ * warning from 80 % among the lines that need attention.
+ */
+export function withStorage(report: ReconcileReport, measures: unknown): ReconcileReport {
+	if (measures === undefined) return report;
+	const estimate = estimateDataTableStorage(measures);
+	const usage = estimate.ok ? estimate.storage : null;
+	const warning = usage ? storageWarning(usage) : null;
+	const storage: StorageSection = {
+		usage,
+		problem: estimate.ok ? null : estimate.problem,
+		line: usage
+			? storageLine(usage)
+			: `Data Tables: not estimated (${estimate.ok ? '' : estimate.problem}).`,
+		warning,
+	};
+	return {
+		...report,
+		storage,
+		attention: warning ? [...report.attention, warning] : report.attention,
+	};
 }
 
 /** `rows`: the returns of the window (ReBound's normalised returns), as records. */
@@ -190,7 +218,7 @@ export async function reconcileReturns(
 		};
 	});
 
-	const { report, issues } = reconcile({
+	const { report: reconciled, issues } = reconcile({
 		returns: rows,
 		khaos,
 		exceptions: params.exceptions,
@@ -205,6 +233,7 @@ export async function reconcileReturns(
 		},
 		...(params.window ? { window: params.window } : {}),
 	});
+	const report = withStorage(reconciled, params.storage);
 	return {
 		report,
 		issues,

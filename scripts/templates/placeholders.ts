@@ -193,7 +193,20 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	KEEP_DONE_DAYS: {
 		type: 'number',
 		description:
-			'Inbox rows done and exceptions resolved longer ago than this are deleted by the daily run',
+			'Final inbox rows (done, superseded, replayed; none holding units) and exceptions resolved or ignored longer ago than this are deleted by the daily run',
+	},
+	KEEP_REPORTED_DAYS: {
+		type: 'number',
+		description: 'Notices and decided credit reviews older than this are deleted by the daily run',
+	},
+	PURGE_BATCH_SIZE: {
+		type: 'number',
+		description: 'At most this many rows of each kind are deleted per daily run',
+	},
+	DATA_TABLES_MAX_BYTES: {
+		type: 'number',
+		description:
+			"The n8n instance's Data Table limit (N8N_DATA_TABLES_MAX_SIZE_BYTES); the report warns at 80 %",
 	},
 	ALERT_EMAIL_DISABLED: { type: 'boolean', description: 'true until alert e-mail is configured' },
 	ALERT_EMAIL_FROM: { type: 'string', description: 'Sender of alert and report e-mails' },

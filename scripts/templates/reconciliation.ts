@@ -7,17 +7,204 @@ import {
 	cronTrigger,
 	dataTableNode,
 	eq,
+	htmlEscape,
+	ifNode,
 	khaos,
 	parseJsonNode,
 	slackEscape,
 } from './nodes';
 import { UNFINISHED_INBOX_STATUSES } from '../../core/reconcileInbox';
+import type { Builder as B } from './builder';
+import type { Condition, Pos } from './nodes';
+import type { TableKey } from './tables';
+
+/** A kind of row the housekeeping deletes once older than its age (days placeholder). */
+export interface Purge {
+	/** Node names: `Old <label>` (the bounded read) and `Purge <label>` (the delete). */
+	label: string;
+	table: TableKey;
+	conditions: Condition[];
+	days: '{{KEEP_DONE_DAYS}}' | '{{KEEP_REPORTED_DAYS}}';
+}
+
+/** Units of an order a row still holds (the stock step counts them): such a row is never deleted. */
+const HOLDS_NO_UNITS: Condition = { keyName: 'uncredited', condition: 'isEmpty' };
+
+/**
+ * What the housekeeping deletes: only rows whose deletion cannot change a future decision.
+ * Kept whatever their age: unfinished inbox rows, `credit_rejected` rows and final rows with
+ * moved-but-uncredited units (they count against their order's sold quantity in the stock step),
+ * open exceptions (replayed; a credit-stage one holds units) and pending, releasing or failed reviews.
+ */
+export const PURGES: Purge[] = [
+	{
+		label: 'Done Inbox Rows',
+		table: 'inbox',
+		conditions: [eq('status', 'done'), HOLDS_NO_UNITS],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
+	{
+		label: 'Superseded Inbox Rows',
+		table: 'inbox',
+		conditions: [eq('status', 'superseded')],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
+	{
+		label: 'Replayed Inbox Rows',
+		table: 'inbox',
+		conditions: [eq('status', 'replayed'), HOLDS_NO_UNITS],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
+	{
+		label: 'Resolved Exceptions',
+		table: 'exceptions',
+		conditions: [eq('status', 'resolved')],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
+	{
+		label: 'Ignored Exceptions',
+		table: 'exceptions',
+		conditions: [eq('status', 'ignored')],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
+	{
+		label: 'Notices',
+		table: 'exceptions',
+		conditions: [eq('status', 'notice')],
+		days: '{{KEEP_REPORTED_DAYS}}',
+	},
+	{
+		label: 'Released Reviews',
+		table: 'reviews',
+		conditions: [eq('status', 'released')],
+		days: '{{KEEP_REPORTED_DAYS}}',
+	},
+	{
+		label: 'Rejected Reviews',
+		table: 'reviews',
+		conditions: [eq('status', 'rejected')],
+		days: '{{KEEP_REPORTED_DAYS}}',
+	},
+];
+
+/**
+ * One bounded purge: `Old <label>` reads at most PURGE_BATCH_SIZE matching rows older than the age,
+ * oldest id first; `Purge <label>` deletes the rows matching the same conditions within the ids
+ * from the first to the last row read (none read: the range 0 to -1, which holds no row).
+ */
+export function addBoundedPurge(b: B, p: Purge, pos: Pos): [string, string] {
+	const age: Condition = {
+		keyName: 'updatedAt',
+		condition: 'lt',
+		keyValue: `={{ $now.minus({ days: ${p.days} }).toISO() }}`,
+	};
+	const conditions = [...p.conditions, age];
+	const read = b.add({
+		...dataTableNode(`Old ${p.label}`, pos, p.table, 'get', {
+			all: true,
+			conditions,
+			returnAll: false,
+			limit: '{{PURGE_BATCH_SIZE}}',
+			orderBy: { column: 'id', direction: 'ASC' },
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+	});
+	const rows = `$('Old ${p.label}').all().filter(i => i.json.id !== undefined)`;
+	const purge = b.add({
+		...dataTableNode(`Purge ${p.label}`, [pos[0] + 120, pos[1] + 180], p.table, 'deleteRows', {
+			all: true,
+			conditions: [
+				...conditions,
+				{
+					keyName: 'id',
+					condition: 'gte',
+					keyValue: `={{ ${rows}.length ? ${rows}[0].json.id : 0 }}`,
+				},
+				{
+					keyName: 'id',
+					condition: 'lte',
+					keyValue: `={{ ${rows}.length ? ${rows}[${rows}.length - 1].json.id : -1 }}`,
+				},
+			],
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+	});
+	return [read, purge]; // connected in the housekeeping chain
+}
+
+/** Rows older than this many days may have been deleted; younger ones never were (the recent id span is exact). */
+const COUNT_CUTOFF =
+	'$now.minus({ days: Math.min({{KEEP_DONE_DAYS}}, {{KEEP_REPORTED_DAYS}}) }).toISO()';
+/** At most this many rows older than the cut-off are read per table (beyond: counted by their ids, an upper bound). */
+export const OLDER_READ_CAP = 1000;
+const STORAGE_TABLES: Array<[TableKey, string]> = [
+	['inbox', 'Inbox'],
+	['exceptions', 'Exception'],
+	['reviews', 'Review'],
+];
+
+/**
+ * Per table, three cheap reads: the newest row (its id), the first row created since the cut-off
+ * (its id) and the rows older than the cut-off (at most OLDER_READ_CAP). Returns the nodes in
+ * their order and the last one.
+ */
+function addStorageMeasures(b: B, pos: Pos): [string[], string] {
+	const nodes: string[] = [];
+	let x = pos[0];
+	for (const [table, label] of STORAGE_TABLES) {
+		const add = (name: string, o: Parameters<typeof dataTableNode>[4]) => {
+			nodes.push(
+				b.add({
+					...dataTableNode(name, [x, pos[1] + (nodes.length % 2) * 180], table, 'get', o),
+					executeOnce: true,
+					alwaysOutputData: true,
+				}),
+			);
+			x += 160;
+		};
+		add(`Newest ${label} Row`, {
+			all: true,
+			conditions: [{ keyName: 'id', condition: 'gte', keyValue: 0 }],
+			returnAll: false,
+			limit: 1,
+			orderBy: { column: 'id', direction: 'DESC' },
+		});
+		add(`First Recent ${label} Row`, {
+			all: true,
+			conditions: [{ keyName: 'createdAt', condition: 'gte', keyValue: `={{ ${COUNT_CUTOFF} }}` }],
+			returnAll: false,
+			limit: 1,
+			orderBy: { column: 'id', direction: 'ASC' },
+		});
+		add(`Older ${label} Rows`, {
+			all: true,
+			conditions: [{ keyName: 'createdAt', condition: 'lt', keyValue: `={{ ${COUNT_CUTOFF} }}` }],
+			returnAll: false,
+			limit: OLDER_READ_CAP,
+			orderBy: { column: 'id', direction: 'ASC' },
+		});
+	}
+	return [nodes, nodes[nodes.length - 1]];
+}
+
+/** The Reconcile node's Data Table Storage (JSON): core/dataTableStorage.ts StorageInput. */
+const STORAGE_JSON =
+	'={{ JSON.stringify({ limitBytes: {{DATA_TABLES_MAX_BYTES}}, tables: ' +
+	JSON.stringify(STORAGE_TABLES.map(([table]) => table)) +
+	'.map((table, i) => { const label = ' +
+	JSON.stringify(STORAGE_TABLES.map(([, label]) => label)) +
+	'[i]; const ids = (n) => $(n).all().map(r => r.json.id).filter(id => id !== undefined); ' +
+	"const older = ids('Older ' + label + ' Rows'); " +
+	"return { table, newestId: ids('Newest ' + label + ' Row')[0] ?? null, firstRecentId: ids('First Recent ' + label + ' Row')[0] ?? null, " +
+	`olderRows: older.length, oldestId: older[0] ?? null, olderRowsCapped: older.length >= ${OLDER_READ_CAP} }; }) }) }}`;
 
 const OVERVIEW = [
 	'## Daily reconciliation',
 	'### How it works',
 	'Every morning on `{{RECONCILIATION_CRON}}` (window: yesterday), or for a period from **Month-End Run** (window: the dates in **Month-End Period**, last month by default):',
-	'1. Housekeeping: inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago are deleted (Data Tables have a size limit).',
+	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
 	"2. The window's returns in ReBound, and every return whose inbox row is not finished whatever its age, are checked against the stock moves and credit notes in Khaos, together with the open exceptions: " +
 		'counts and values by status, not complete by age and by owner, value mismatches (released credits against what the credit step computed), open exceptions by type and age.',
 	"3. Finance's sections: every held credit waiting (pending or failed, whatever its age) and the reviews decided in the window; " +
@@ -93,34 +280,22 @@ export function buildReconciliation(): WorkflowTemplate {
 			'Yesterday, or the month-end period',
 		),
 	);
-	const before = '={{ $now.minus({ days: {{KEEP_DONE_DAYS}} }).toISO() }}';
-	const purgeInbox = b.add({
-		...dataTableNode('Purge Old Done Rows', [840, 0], 'inbox', 'deleteRows', {
-			all: true,
-			conditions: [
-				eq('status', 'done'),
-				{ keyName: 'updatedAt', condition: 'lt', keyValue: before },
-			],
-		}),
-		executeOnce: true,
-		alwaysOutputData: true,
-		notes: 'Housekeeping: Data Tables have a size limit',
-		notesInFlow: true,
-	});
-	const purgeExceptions = b.add({
-		...dataTableNode('Purge Old Resolved Exceptions', [1080, 0], 'exceptions', 'deleteRows', {
-			all: true,
-			conditions: [
-				eq('status', 'resolved'),
-				{ keyName: 'updatedAt', condition: 'lt', keyValue: before },
-			],
-		}),
-		executeOnce: true,
-		alwaysOutputData: true,
-	});
+	// Housekeeping: n8n caps all Data Tables of the instance together (N8N_DATA_TABLES_MAX_SIZE_BYTES).
+	// Only rows whose deletion cannot change a future decision go (docs/operating-guide.md#retention),
+	// each kind in a bounded batch: read at most PURGE_BATCH_SIZE of them (oldest first), then one delete
+	// over exactly that id range with the same conditions, so a run never holds a huge delete.
+	let x = 840;
+	const purges: string[] = [];
+	for (const p of PURGES) {
+		purges.push(...addBoundedPurge(b, p, [x, -640]));
+		x += 240;
+	}
+	const [storageNodes, storageLast] = addStorageMeasures(b, [x + 360, -640]);
+	// the gathering and the report, right of the housekeeping and the storage measures
+	const G = x + 360 + storageNodes.length * 160 + 240;
 	const open = b.add({
 		// anyCondition: status open OR notice
-		...dataTableNode('Open Exceptions and Notices', [1440, 0], 'exceptions', 'get', {
+		...dataTableNode('Open Exceptions and Notices', [G, 0], 'exceptions', 'get', {
 			conditions: [eq('status', 'open'), eq('status', 'notice')],
 			returnAll: true,
 		}),
@@ -130,7 +305,7 @@ export function buildReconciliation(): WorkflowTemplate {
 	const reviews = b.add({
 		// anyCondition: pending OR failed (whatever their age) OR changed since the window began
 		// (the decisions of the window among them: the report keeps those resolved in it)
-		...dataTableNode('Credit Reviews', [1680, 0], 'reviews', 'get', {
+		...dataTableNode('Credit Reviews', [G + 240, 0], 'reviews', 'get', {
 			conditions: [
 				eq('status', 'pending'),
 				eq('status', 'failed'),
@@ -145,7 +320,7 @@ export function buildReconciliation(): WorkflowTemplate {
 	});
 	const inbox = b.add({
 		// anyCondition: every status that is not final, whatever the row's age
-		...dataTableNode('Unfinished Inbox Rows', [1920, 0], 'inbox', 'get', {
+		...dataTableNode('Unfinished Inbox Rows', [G + 480, 0], 'inbox', 'get', {
 			conditions: UNFINISHED_INBOX_STATUSES.map((st) => eq('status', st)),
 			returnAll: true,
 		}),
@@ -158,7 +333,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'ReBound Returns of the Window',
 		type: `${PACKAGE}.reBound`,
 		typeVersion: 1,
-		position: [2160, 0],
+		position: [G + 720, 0],
 		executeOnce: true,
 		alwaysOutputData: true,
 		credentials: REBOUND_CREDENTIALS,
@@ -174,7 +349,7 @@ export function buildReconciliation(): WorkflowTemplate {
 	const reconcile = b.add(
 		khaos(
 			'Reconcile',
-			[2520, 0],
+			[G + 1080, 0],
 			{
 				resource: 'return',
 				operation: 'reconcile',
@@ -187,6 +362,7 @@ export function buildReconciliation(): WorkflowTemplate {
 				// the unfinished rows (the empty item alwaysOutputData passes on is not one)
 				inboxJson:
 					"={{ JSON.stringify($('Unfinished Inbox Rows').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
+				storageJson: STORAGE_JSON,
 				options: {
 					tolerancePencePerLine: '{{CREDIT_TOLERANCE_PENCE}}',
 					title: `=Returns reconciliation {{CLIENT_NAME}} – ${WINDOW_TITLE}`,
@@ -201,7 +377,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Email Report',
 		type: 'n8n-nodes-base.emailSend',
 		typeVersion: 2.1,
-		position: [2880, -120],
+		position: [G + 1440, -120],
 		executeOnce: true,
 		disabled: '{{REPORT_EMAIL_DISABLED}}',
 		credentials: SMTP_CREDENTIALS,
@@ -220,7 +396,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Post Report to Slack',
 		type: 'n8n-nodes-base.slack',
 		typeVersion: 2.3,
-		position: [2880, 120],
+		position: [G + 1440, 120],
 		executeOnce: true,
 		disabled: '{{REPORT_SLACK_DISABLED}}',
 		credentials: SLACK_CREDENTIALS,
@@ -235,18 +411,70 @@ export function buildReconciliation(): WorkflowTemplate {
 			otherOptions: { includeLinkToWorkflow: false },
 		},
 	});
+	const nearlyFull = b.add(
+		ifNode(
+			'Data Tables Nearly Full?',
+			[G + 1440, 640],
+			"={{ !!($json.storage && $json.storage.usage && $json.storage.usage.state !== 'ok') }}",
+		),
+	);
+	const warning = '($json.storage.warning || $json.storage.line)';
+	const storageEmail = b.add({
+		name: 'Storage Alert by Email',
+		type: 'n8n-nodes-base.emailSend',
+		typeVersion: 2.1,
+		position: [G + 1680, 540],
+		executeOnce: true,
+		disabled: '{{ALERT_EMAIL_DISABLED}}',
+		credentials: SMTP_CREDENTIALS,
+		parameters: {
+			resource: 'email',
+			operation: 'send',
+			fromEmail: '{{ALERT_EMAIL_FROM}}',
+			toEmail: '{{ALERT_EMAIL_TO}}',
+			subject:
+				'=Returns sync ({{CLIENT_NAME}}): Data Tables {{ $json.storage.usage.percent }} % full',
+			emailFormat: 'html',
+			html: `={{ '<p>' + ${htmlEscape(warning)} + '</p><p>' + ${htmlEscape('$json.storage.line')} + '</p><p>See the retention section of the operating guide.</p>' }}`,
+			options: { appendAttribution: false },
+		},
+	});
+	const storageSlack = b.add({
+		name: 'Storage Alert on Slack',
+		type: 'n8n-nodes-base.slack',
+		typeVersion: 2.3,
+		position: [G + 1680, 740],
+		executeOnce: true,
+		disabled: '{{ALERT_SLACK_DISABLED}}',
+		credentials: SLACK_CREDENTIALS,
+		parameters: {
+			authentication: 'accessToken',
+			resource: 'message',
+			operation: 'post',
+			select: 'channel',
+			channelId: { __rl: true, mode: 'name', value: '{{ALERT_SLACK_CHANNEL}}' },
+			messageType: 'text',
+			text: `={{ ':warning: *Returns sync (' + ${slackEscape('{{CLIENT_NAME}}')} + ')*: ' + ${slackEscape(warning)} }}`,
+			otherOptions: { includeLinkToWorkflow: false },
+		},
+	});
 	b.connect(trigger, window)
 		.connect(manual, period)
 		.connect(period, window)
-		.connect(window, purgeInbox)
-		.connect(purgeInbox, purgeExceptions)
-		.connect(purgeExceptions, open)
+		.connect(window, purges[0])
 		.connect(open, reviews)
 		.connect(reviews, inbox)
 		.connect(inbox, search)
 		.connect(search, reconcile)
 		.connect(reconcile, email)
-		.connect(reconcile, slack);
+		.connect(reconcile, slack)
+		.connect(reconcile, nearlyFull, 0)
+		.connect(nearlyFull, storageEmail, 0)
+		.connect(nearlyFull, storageSlack, 0);
+	for (let i = 0; i + 1 < purges.length; i++) b.connect(purges[i], purges[i + 1]);
+	b.connect(purges[purges.length - 1], storageNodes[0]);
+	for (let i = 0; i + 1 < storageNodes.length; i++) b.connect(storageNodes[i], storageNodes[i + 1]);
+	b.connect(storageLast, open);
 
 	b.overview(OVERVIEW);
 	b.section(
@@ -256,8 +484,18 @@ export function buildReconciliation(): WorkflowTemplate {
 	);
 	b.section(
 		'Housekeeping',
-		'Deletes inbox rows `done` and exceptions `resolved` more than {{KEEP_DONE_DAYS}} days ago.',
-		[purgeInbox, purgeExceptions],
+		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
+		purges,
+	);
+	b.section(
+		'Data Table storage',
+		'Counts the rows of the inbox, exceptions and credit reviews tables from their ids, without reading them all: the report estimates their size (rows × bytes measured per row) against {{DATA_TABLES_MAX_BYTES}} bytes.',
+		storageNodes,
+	);
+	b.section(
+		'Storage alert',
+		'From 80 % of the limit (estimated) the storage warning is alerted like a new exception, every morning until the tables are smaller.',
+		[nearlyFull, storageEmail, storageSlack],
 	);
 	b.section(
 		'Gather',

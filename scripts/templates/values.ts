@@ -209,8 +209,14 @@ export const ValuesSchema = z
 		),
 		reconciliation: z
 			.object({
-				/** Done inbox rows and resolved exceptions are deleted after this many days. */
+				/** Final inbox rows (done, superseded, replayed; none holding units) and resolved or ignored exceptions are deleted after this many days. */
 				keepDoneDays: z.number().int().min(1).max(3650).default(30),
+				/** Notices and decided credit reviews (what the month-end report reads) are deleted after this many days: 62 covers last month's report run on any day of this month. */
+				keepReportedDays: z.number().int().min(1).max(3650).default(62),
+				/** At most this many rows of each kind are deleted per daily run (bounded deletes; twice 1,000 returns a day). */
+				purgeBatchSize: z.number().int().min(100).max(50000).default(2000),
+				/** The instance's N8N_DATA_TABLES_MAX_SIZE_BYTES (n8n's default 200 MiB): the report warns at 80 % of it. */
+				dataTablesMaxBytes: z.number().int().min(1048576).default(209715200),
 				emailTo: email.optional(),
 				slackChannel: slackChannel.optional(),
 			})
@@ -467,6 +473,9 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		LINE_ACTION_OTHER: v.finance.lineActions.other,
 		LINE_ACTION_NONE: v.finance.lineActions.none,
 		KEEP_DONE_DAYS: v.reconciliation.keepDoneDays,
+		KEEP_REPORTED_DAYS: v.reconciliation.keepReportedDays,
+		PURGE_BATCH_SIZE: v.reconciliation.purgeBatchSize,
+		DATA_TABLES_MAX_BYTES: v.reconciliation.dataTablesMaxBytes,
 		ALERT_EMAIL_DISABLED: !v.alerts.emailTo,
 		ALERT_EMAIL_FROM: v.alerts.emailFrom ?? '',
 		ALERT_EMAIL_TO: v.alerts.emailTo ?? '',

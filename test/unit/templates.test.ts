@@ -1330,7 +1330,11 @@ describe('the returns flow', () => {
 		const r = node(rec, 'Reconcile').parameters;
 		expect([r.resource, r.operation]).toEqual(['return', 'reconcile']);
 		expect(String(r.exceptionsJson)).toContain("$('Open Exceptions and Notices')");
-		expect(targets(rec, 'Reconcile').sort()).toEqual(['Email Report', 'Post Report to Slack']);
+		expect(targets(rec, 'Reconcile').sort()).toEqual([
+			'Data Tables Nearly Full?',
+			'Email Report',
+			'Post Report to Slack',
+		]);
 	});
 });
 
@@ -1537,7 +1541,8 @@ describe('layout (n8n template conventions)', () => {
 			'Transient?': ['Keep Pending', 'Known Exception?', 'New Exception?', 'Mark Release Failed'],
 		},
 		reconciliation: {
-			Reconcile: ['Email Report', 'Post Report to Slack'],
+			Reconcile: ['Email Report', 'Post Report to Slack', 'Data Tables Nearly Full?'],
+			'Data Tables Nearly Full?': ['Storage Alert by Email', 'Storage Alert on Slack'],
 		},
 		'exception-replay': {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
@@ -1787,7 +1792,7 @@ describe('reconciliation: notices and held credits', () => {
 		expect(targets(rec, 'Month-End Run')).toEqual(['Month-End Period']);
 		expect(targets(rec, 'Month-End Period')).toEqual(['Report Window']);
 		expect(targets(rec, 'Every Morning')).toEqual(['Report Window']);
-		expect(targets(rec, 'Report Window')).toEqual(['Purge Old Done Rows']);
+		expect(targets(rec, 'Report Window')).toEqual(['Old Done Inbox Rows']);
 		const period = node(rec, 'Month-End Period').parameters as Record<string, any>;
 		expect(period.mode).toBe('manual');
 		expect(
@@ -1814,5 +1819,172 @@ describe('reconciliation: notices and held credits', () => {
 		const r = node(rec, 'Reconcile').parameters as Record<string, any>;
 		expect(r.options.title).toContain("$('Report Window')");
 		expect(String(node(rec, 'Email Report').parameters.subject)).toContain("$('Report Window')");
+	});
+});
+
+describe('reconciliation: retention (bounded housekeeping) and the Data Table storage estimate', () => {
+	const rec = load('reconciliation');
+	const params = (name: string) => node(rec, name).parameters as Record<string, any>;
+	const conds = (name: string) => params(name).filters.conditions as Array<Record<string, unknown>>;
+	const kinds: Array<[string, string, string[], string]> = [
+		['Done Inbox Rows', 'INBOX', ['status=done', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
+		['Superseded Inbox Rows', 'INBOX', ['status=superseded'], 'KEEP_DONE_DAYS'],
+		['Replayed Inbox Rows', 'INBOX', ['status=replayed', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
+		['Resolved Exceptions', 'EXCEPTIONS', ['status=resolved'], 'KEEP_DONE_DAYS'],
+		['Ignored Exceptions', 'EXCEPTIONS', ['status=ignored'], 'KEEP_DONE_DAYS'],
+		['Notices', 'EXCEPTIONS', ['status=notice'], 'KEEP_REPORTED_DAYS'],
+		['Released Reviews', 'REVIEWS', ['status=released'], 'KEEP_REPORTED_DAYS'],
+		['Rejected Reviews', 'REVIEWS', ['status=rejected'], 'KEEP_REPORTED_DAYS'],
+	];
+	const text = (c: Record<string, unknown>) =>
+		c.condition === 'eq' ? `${c.keyName}=${c.keyValue}` : `${c.keyName} ${c.condition}`;
+
+	it('deletes only final rows that hold nothing, each kind read (at most PURGE_BATCH_SIZE, oldest first) then deleted within that id range', () => {
+		const chain = ['Report Window'];
+		for (const [label, table, only, days] of kinds) {
+			const read = params(`Old ${label}`);
+			expect(read.operation).toBe('get');
+			expect(read.dataTableId.value).toBe(`{{${table}_TABLE_ID}}`);
+			expect([read.matchType, read.returnAll, read.limit]).toEqual([
+				'allConditions',
+				false,
+				'{{PURGE_BATCH_SIZE}}',
+			]);
+			expect([read.orderByColumn, read.orderByDirection]).toEqual(['id', 'ASC']);
+			const age = {
+				keyName: 'updatedAt',
+				condition: 'lt',
+				keyValue: `={{ $now.minus({ days: {{${days}}} }).toISO() }}`,
+			};
+			expect(conds(`Old ${label}`).map(text)).toEqual([...only, 'updatedAt lt']);
+			expect(conds(`Old ${label}`)[only.length]).toEqual(age);
+			const del = params(`Purge ${label}`);
+			expect([del.operation, del.matchType]).toEqual(['deleteRows', 'allConditions']);
+			expect(del.dataTableId.value).toBe(`{{${table}_TABLE_ID}}`);
+			expect(conds(`Purge ${label}`).map(text)).toEqual([
+				...only,
+				'updatedAt lt',
+				'id gte',
+				'id lte',
+			]);
+			// the id range of the rows read; none read: 0 to -1, which holds no row
+			const [gte, lte] = conds(`Purge ${label}`).slice(-2) as Array<{ keyValue: string }>;
+			const rows = (ids: number[]) => (name: string) => {
+				expect(name).toBe(`Old ${label}`);
+				return { all: () => (ids.length ? ids.map((id) => ({ json: { id } })) : [{ json: {} }]) };
+			};
+			expect([
+				evaluate(gte.keyValue, { $: rows([7, 9, 12]) }),
+				evaluate(lte.keyValue, { $: rows([7, 9, 12]) }),
+			]).toEqual([7, 12]);
+			expect([
+				evaluate(gte.keyValue, { $: rows([]) }),
+				evaluate(lte.keyValue, { $: rows([]) }),
+			]).toEqual([0, -1]);
+			for (const n of [`Old ${label}`, `Purge ${label}`]) {
+				expect(node(rec, n).executeOnce).toBe(true);
+				expect(node(rec, n).alwaysOutputData).toBe(true);
+			}
+			chain.push(`Old ${label}`, `Purge ${label}`);
+		}
+		for (let i = 0; i + 1 < chain.length; i++)
+			expect(targets(rec, chain[i])).toEqual([chain[i + 1]]);
+		expect(targets(rec, 'Purge Rejected Reviews')).toEqual(['Newest Inbox Row']);
+		// nothing else in any template deletes rows
+		for (const { wf } of templates)
+			for (const n of wf.nodes)
+				if (n.parameters.operation === 'deleteRows') expect(n.name).toMatch(/^Purge /);
+		// never: the statuses whose rows still count or are work to do
+		const purged = kinds
+			.flatMap(([label]) => conds(`Purge ${label}`))
+			.filter((c) => c.keyName === 'status');
+		for (const kept of [
+			'credit_rejected',
+			'credit_queued',
+			'credit_review',
+			'queued',
+			'processing',
+			'exception',
+			'open',
+			'pending',
+			'releasing',
+			'failed',
+		])
+			expect(purged.map((c) => c.keyValue)).not.toContain(kept);
+	});
+
+	it('passes the row counts (ids of the newest and first recent rows, older rows read) and the limit to Reconcile', () => {
+		const storage = String(params('Reconcile').storageJson);
+		const rows: Record<string, number[]> = {
+			'Newest Inbox Row': [30_500],
+			'First Recent Inbox Row': [501],
+			'Older Inbox Rows': [3, 4, 5],
+			'Newest Exception Row': [],
+			'First Recent Exception Row': [],
+			'Older Exception Rows': [],
+			'Newest Review Row': [40],
+			'First Recent Review Row': [],
+			'Older Review Rows': Array.from({ length: 1000 }, (_, i) => i + 1),
+		};
+		const $ = (name: string) => ({
+			all: () => (rows[name].length ? rows[name].map((id) => ({ json: { id } })) : [{ json: {} }]),
+		});
+		const out = JSON.parse(evaluate(storage, { $, values: { DATA_TABLES_MAX_BYTES: 209715200 } }));
+		expect(out).toEqual({
+			limitBytes: 209715200,
+			tables: [
+				{
+					table: 'inbox',
+					newestId: 30_500,
+					firstRecentId: 501,
+					olderRows: 3,
+					oldestId: 3,
+					olderRowsCapped: false,
+				},
+				{
+					table: 'exceptions',
+					newestId: null,
+					firstRecentId: null,
+					olderRows: 0,
+					oldestId: null,
+					olderRowsCapped: false,
+				},
+				{
+					table: 'reviews',
+					newestId: 40,
+					firstRecentId: null,
+					olderRows: 1000,
+					oldestId: 1,
+					olderRowsCapped: true,
+				},
+			],
+		});
+		const older = params('Older Inbox Rows');
+		expect([older.returnAll, older.limit, older.orderByColumn]).toEqual([false, 1000, 'id']);
+		expect(conds('First Recent Inbox Row')[0]).toMatchObject({
+			keyName: 'createdAt',
+			condition: 'gte',
+		});
+		expect(targets(rec, 'Older Review Rows')).toEqual(['Open Exceptions and Notices']);
+	});
+
+	it('alerts the storage warning (from 80 %) with the exception alerts’ recipients', () => {
+		const nearly = String(
+			(params('Data Tables Nearly Full?').conditions.conditions[0] as any).leftValue,
+		);
+		const at = (state: string) => evaluate(nearly, { $json: { storage: { usage: { state } } } });
+		expect([at('ok'), at('warn'), at('full'), evaluate(nearly, { $json: {} })]).toEqual([
+			false,
+			true,
+			true,
+			false,
+		]);
+		expect(targets(rec, 'Data Tables Nearly Full?', 0).sort()).toEqual([
+			'Storage Alert by Email',
+			'Storage Alert on Slack',
+		]);
+		expect(node(rec, 'Storage Alert by Email').disabled).toBe('{{ALERT_EMAIL_DISABLED}}');
+		expect(params('Storage Alert by Email').toEmail).toBe('{{ALERT_EMAIL_TO}}');
+		expect(node(rec, 'Storage Alert on Slack').disabled).toBe('{{ALERT_SLACK_DISABLED}}');
 	});
 });

@@ -59,6 +59,22 @@ function nonNegative(run: KhaosRun, value: unknown, fallback: number, title: str
 	return n;
 }
 
+/** Data Table Storage (JSON): an object or its text; blank → undefined (no storage section). */
+function storageMeasures(run: KhaosRun): unknown {
+	const raw = run.ctx.getNodeParameter('storageJson', 0, '') as unknown;
+	if (typeof raw !== 'string') return raw ?? undefined;
+	if (raw.trim() === '') return undefined;
+	try {
+		return JSON.parse(raw) as unknown;
+	} catch {
+		throw new NodeOperationError(
+			run.ctx.getNode(),
+			'Data Table Storage (JSON) is not valid JSON (expected an object with limitBytes and tables)',
+			{ itemIndex: 0 },
+		);
+	}
+}
+
 function readParams(run: KhaosRun): ReconcileParams {
 	const rows = jsonRows(
 		run,
@@ -78,6 +94,7 @@ function readParams(run: KhaosRun): ReconcileParams {
 	// left empty: only the input returns are reported
 	const inbox = jsonRows(run, 'inboxJson', 'Inbox Rows (JSON)', 'inbox rows', undefined);
 
+	const storage = storageMeasures(run);
 	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	const tolerance = nonNegative(run, o.tolerancePencePerLine, 1, 'Tolerance (Pence per Line)');
 	const overdue = nonNegative(run, o.reviewOverdueDays, 3, 'Review Overdue After (Days)');
@@ -87,6 +104,7 @@ function readParams(run: KhaosRun): ReconcileParams {
 		exceptions: rows,
 		...(reviews !== undefined ? { reviews } : {}),
 		...(inbox !== undefined ? { inbox } : {}),
+		...(storage !== undefined ? { storage } : {}),
 		reviewOverdueDays: overdue,
 		tolerancePencePerLine: Math.floor(tolerance),
 		title: textOrNull(o.title),
@@ -163,6 +181,14 @@ export const returnReconcile = defineOperation({
 			default: '',
 			description:
 				"The inbox Data Table's rows not in a final state (queued, processing, credit_queued, credit_review, exception) as a JSON array: each return among them is reported whatever its age, even when it is not among the input returns. Left empty: only the input returns.",
+		},
+		{
+			displayName: 'Data Table Storage (JSON)',
+			name: 'storageJson',
+			type: 'json',
+			default: '',
+			description:
+				"Row counts of the sync's Data Tables and n8n's size limit, as an object {limitBytes, tables: [{table, newestId, firstRecentId, olderRows, olderRowsCapped}]}: the report estimates how full the Data Tables are and warns from 80 %. Left empty: no storage section.",
 		},
 		{
 			displayName: 'Options',

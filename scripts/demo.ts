@@ -55,6 +55,7 @@ async function main(): Promise<number> {
 			skipBuild: options.skipBuild,
 			processEverySeconds: options.processEverySeconds,
 			userFolder: options.userFolder,
+			topology: options.topology,
 			log,
 			cleanup,
 		});

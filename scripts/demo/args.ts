@@ -1,4 +1,5 @@
 /** Command line of `npm run demo` (docs/demo.md). */
+import { topologyFromArgs, type TopologyOptions } from '../n8n/topology';
 
 export interface DemoOptions {
 	/** n8n's port (default 5678). */
@@ -23,6 +24,8 @@ export interface DemoOptions {
 	/** n8n user folder (default ~/.cache/n8n-nodes-rebound-khaos/demo-<port>); wiped at start. */
 	userFolder?: string;
 	help: boolean;
+	/** The deployment (scripts/n8n/topology.ts); default one process on SQLite. */
+	topology: TopologyOptions;
 }
 
 export const DEMO_USAGE = `Usage: npm run demo -- [options]
@@ -38,6 +41,11 @@ export const DEMO_USAGE = `Usage: npm run demo -- [options]
   --wait-seconds N      bound for the returns to finish (default 120)
   --process-every N     processor interval in seconds (default 2)
   --user-folder DIR     n8n user folder (default ~/.cache/n8n-nodes-rebound-khaos/demo-<port>; emptied at start)
+  --db sqlite|postgres  n8n's database (default sqlite; postgres: a private PostgreSQL cluster, or PGHOST's server)
+  --queue               queue mode: PostgreSQL, Redis, main + 1 webhook process + 2 workers
+  --mode regular|queue  n8n's executions mode (queue needs PostgreSQL)
+  --workers N           queue mode: worker processes (default 2)
+  --webhook-processes M queue mode: webhook processes (default 1; nginx in front when more than 1)
   -h, --help            this text
 `;
 
@@ -73,6 +81,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
 		waitSeconds: 120,
 		processEverySeconds: 2,
 		help: false,
+		topology: {},
 	};
 	for (let i = 0; i < argv.length; i++) {
 		let arg = argv[i];
@@ -125,6 +134,15 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
 				break;
 			case '--user-folder':
 				o.userFolder = value();
+				break;
+			case '--queue':
+				o.topology = { ...o.topology, ...topologyFromArgs(['--queue']) };
+				break;
+			case '--db':
+			case '--mode':
+			case '--workers':
+			case '--webhook-processes':
+				o.topology = { ...o.topology, ...topologyFromArgs([arg, value()]) };
 				break;
 			case '-h':
 			case '--help':

@@ -20,11 +20,10 @@ import {
 	packageLoadErrors,
 	postWebhook,
 	setupOwner,
-	startN8n,
 	type ApiClient,
-	type N8nInstance,
 	type Owner,
 } from '../n8n/instance';
+import { startTopology, type Topology, type TopologyOptions } from '../n8n/topology';
 import { installPackage, packRepo } from '../n8n/package';
 import { defaultCacheDir, ensureRuntime, type Log } from '../n8n/runtime';
 import { WORKFLOWS_DIR } from '../templates/build';
@@ -83,12 +82,14 @@ export interface StartDemoOptions {
 	skipBuild: boolean;
 	processEverySeconds: number;
 	userFolder?: string;
+	/** The deployment (default one process on SQLite). */
+	topology?: TopologyOptions;
 	log: Log;
 	cleanup: Cleanup;
 }
 
 export interface DemoHandle {
-	n8n: N8nInstance;
+	n8n: Topology;
 	owner: Owner;
 	api: ApiClient;
 	report: ImportReport;
@@ -293,10 +294,14 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 		`[demo] n8n user folder ${userFolder} (emptied; the installed package is kept for the next start)`,
 	);
 
-	await step('installPackage', async () => {
+	const tarball = await step('installPackage', async () => {
 		const tarball = await packRepo({ skipBuild: o.skipBuild, log });
 		const workDir = path.dirname(tarball);
-		try {
+		// kept until the end: the other processes of a queue-mode topology install the same tarball
+		cleanup.add('the packed package', async () =>
+			fs.rmSync(workDir, { recursive: true, force: true }),
+		);
+		{
 			const sum = sha256(tarball);
 			const shaFile = path.join(userFolder, 'package.sha256');
 			const installed = path.join(
@@ -315,14 +320,13 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 				log(
 					'[package] the same package is already installed in the demo user folder; not reinstalled',
 				);
-				return;
+				return tarball;
 			}
 			fs.rmSync(shaFile, { force: true });
 			await installPackage(userFolder, { tarball, log });
 			fs.writeFileSync(shaFile, `${sum}\n`);
-		} finally {
-			fs.rmSync(workDir, { recursive: true, force: true });
 		}
+		return tarball;
 	});
 
 	const khaos = await step('khaosSandbox', () =>
@@ -337,8 +341,17 @@ export async function startDemo(o: StartDemoOptions): Promise<DemoHandle> {
 		`[demo] Khaos sandbox ${khaos.url} (admin ${khaos.adminUrl}); ReBound sandbox ${rebound.url} (admin ${rebound.adminUrl})`,
 	);
 
-	const n8n = await step('startN8n', () => startN8n({ runtime, userFolder, port: o.port, log }));
-	cleanup.add(`n8n (pid ${n8n.pid})`, () => n8n.stop());
+	const n8n = await step('startN8n', () =>
+		startTopology({
+			topology: o.topology,
+			runtime,
+			userFolder,
+			tarball,
+			port: o.port,
+			log,
+		}),
+	);
+	cleanup.add(`n8n (${n8n.describe()})`, () => n8n.stop());
 	const loadErrors = packageLoadErrors(n8n.logs());
 	if (loadErrors.length) throw new Error(`n8n did not load the package: ${loadErrors.join('; ')}`);
 
@@ -547,7 +560,7 @@ async function deliver(
 	};
 	const body = JSON.stringify(event);
 	const headers = signWebhookBody(body, h.signing.secret, Date.now() / 1000, h.signing);
-	const res = await postWebhook(h.n8n.baseUrl, h.webhookPath, event, { headers });
+	const res = await postWebhook(h.n8n.webhookBaseUrl, h.webhookPath, event, { headers });
 	if (res.status !== 200)
 		throw new Error(
 			`the intake webhook answered HTTP ${res.status} for return ${returnId}: ${res.text.slice(0, 300)}`,
@@ -686,5 +699,8 @@ export async function driveScenario(
 	exceptions = await tableRows(h, 'exceptions');
 	reviews = await readReviews().catch(() => reviews);
 	const khaos = await khaosState(h);
-	return buildSummary({ scenario, sent, inbox, exceptions, khaos, reviews, decisions });
+	return {
+		...buildSummary({ scenario, sent, inbox, exceptions, khaos, reviews, decisions }),
+		deployment: h.n8n.describe(),
+	};
 }

@@ -103,6 +103,8 @@ export interface ReturnOutcome {
 export interface DemoSummary {
 	ok: boolean;
 	client: string;
+	/** The n8n deployment the demo ran on (scripts/n8n/topology.ts), e.g. "single process, SQLite". */
+	deployment?: string;
 	returns: ReturnOutcome[];
 	stockMoves: Array<{
 		returnId: string;
@@ -586,6 +588,7 @@ export function renderSummary(s: DemoSummary): string {
 	out.push(
 		`ReBound → Khaos Control demo (client "${s.client}"): ${s.returns.length} returns driven through the intake webhook, ${okCount} ended as expected${s.ok ? '' : ' — SOME DID NOT'}`,
 	);
+	if (s.deployment) out.push(`n8n: ${s.deployment}`);
 	out.push('');
 	out.push('Returns');
 	out.push(

@@ -27,6 +27,12 @@ export interface StartN8nOptions {
 	runtime?: Runtime;
 	/** Bound for /healthz/readiness (ms), default 150 s. */
 	readyTimeoutMs?: number;
+	/** n8n's command: `start` (default: editor, schedules, webhooks), `webhook` or `worker` (queue mode). */
+	command?: 'start' | 'webhook' | 'worker';
+	/** Extra command-line arguments (e.g. `--concurrency=10` for a worker). */
+	args?: string[];
+	/** A label for the log lines, e.g. `worker 1`; default `n8n`. */
+	label?: string;
 }
 
 export interface N8nInstance {
@@ -46,6 +52,13 @@ export interface N8nInstance {
 	/** Resident memory in kB: n8n's main process and the whole group (task runner included). */
 	rssKb(): { main: number; group: number };
 	exited(): boolean;
+	/** `start`, `webhook` or `worker`. */
+	command: 'start' | 'webhook' | 'worker';
+	label: string;
+	/** The URL its production webhooks are reached at (the process itself; a topology may put nginx in front). */
+	webhookBaseUrl: string;
+	/** Stops it (if still running) and starts it again with the same options; resolves with the new instance. */
+	restart(): Promise<N8nInstance>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -177,6 +190,8 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	const log: Log = options.log ?? ((l) => console.log(l));
 	const runtime = options.runtime ?? (await ensureRuntime({ log }));
 	const { userFolder, port } = options;
+	const command = options.command ?? 'start';
+	const label = options.label ?? 'n8n';
 	await assertPortFree(port);
 	const brokerPort = options.brokerPort ?? (await freePort());
 	await assertPortFree(brokerPort, "n8n's task broker");
@@ -185,6 +200,14 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	const env = {
 		...cleanParentEnv(),
 		...n8nEnv({ userFolder, port, brokerPort, runtime }),
+		// a worker answers /healthz/readiness on its health-check port only when asked to
+		...(command === 'worker'
+			? {
+					QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+					QUEUE_HEALTH_CHECK_PORT: String(port),
+					N8N_WORKER_SERVER_ADDRESS: '127.0.0.1',
+				}
+			: {}),
 		...(options.env ?? {}),
 	};
 
@@ -203,14 +226,18 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 
 	const t0 = Date.now();
 	log(
-		`[n8n] starting n8n ${runtime.n8nVersion} on ${baseUrl} (broker ${brokerPort}, user folder ${userFolder})`,
+		`[${label}] starting n8n ${runtime.n8nVersion} ${command} on ${baseUrl} (broker ${brokerPort}, user folder ${userFolder})`,
 	);
-	const child: ChildProcess = spawn(runtime.nodeBin, [runtime.n8nBin, 'start'], {
-		cwd: userFolder,
-		env,
-		stdio: ['ignore', 'pipe', 'pipe'],
-		detached: true,
-	});
+	const child: ChildProcess = spawn(
+		runtime.nodeBin,
+		[runtime.n8nBin, command, ...(options.args ?? [])],
+		{
+			cwd: userFolder,
+			env,
+			stdio: ['ignore', 'pipe', 'pipe'],
+			detached: true,
+		},
+	);
 	child.stdout!.on('data', append);
 	child.stderr!.on('data', append);
 	let exitInfo: string | null = null;
@@ -258,7 +285,7 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		if (exitInfo === null) {
 			signalGroup('SIGTERM');
 			if (!(await waitExit(timeoutMs))) {
-				log(`[n8n] did not stop within ${timeoutMs / 1000} s, SIGKILL`);
+				log(`[${label}] did not stop within ${timeoutMs / 1000} s, SIGKILL`);
 				signalGroup('SIGKILL');
 				await waitExit(10_000);
 			}
@@ -284,13 +311,13 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 	for (;;) {
 		if (exitInfo !== null) {
 			throw new Error(
-				`[n8n] exited before it was ready (${exitInfo}). Last lines of its log:\n${tailOfLog()}`,
+				`[${label}] exited before it was ready (${exitInfo}). Last lines of its log:\n${tailOfLog()}`,
 			);
 		}
 		if (Date.now() > deadline) {
 			await stop(5_000);
 			throw new Error(
-				`[n8n] not ready after ${readyTimeoutMs / 1000} s (${lastError}). Last lines of its log:\n${tailOfLog()}`,
+				`[${label}] not ready after ${readyTimeoutMs / 1000} s (${lastError}). Last lines of its log:\n${tailOfLog()}`,
 			);
 		}
 		try {
@@ -305,9 +332,16 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		await sleep(500);
 	}
 	const startupMs = Date.now() - t0;
-	log(`[n8n] ready in ${(startupMs / 1000).toFixed(1)} s (pid ${pid})`);
+	log(`[${label}] ready in ${(startupMs / 1000).toFixed(1)} s (pid ${pid})`);
 
 	return {
+		command,
+		label,
+		webhookBaseUrl: baseUrl,
+		restart: async () => {
+			if (exitInfo === null) await stop();
+			return startN8n({ ...options, runtime, brokerPort });
+		},
 		baseUrl,
 		port,
 		brokerPort,

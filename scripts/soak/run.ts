@@ -48,10 +48,16 @@ import {
 	freePort,
 	packageLoadErrors,
 	setupOwner,
-	startN8n,
 	type ApiClient,
 	type N8nInstance,
 } from '../n8n/instance';
+import {
+	resolveTopology,
+	startTopology,
+	topologyFromArgs,
+	type Topology,
+	type TopologyOptions,
+} from '../n8n/topology';
 import { installPackage, type InstalledPackage } from '../n8n/package';
 import { ensureRuntime, type Runtime } from '../n8n/runtime';
 import { WORKFLOWS_DIR } from '../templates/build';
@@ -88,7 +94,19 @@ export interface SoakOptions {
 	batchSize: number;
 	/** finance posts credit notes in batches (credit posting every minute); the driver then decides the held credits */
 	financeBatched: boolean;
+	/** the deployment (scripts/n8n/topology.ts): `--queue`, `--db postgres`, `--workers N`, `--webhook-processes M` */
+	topology: TopologyOptions;
+	/**
+	 * what the half-way kill hits: `n8n` (every n8n process, the single-process default), or in queue
+	 * mode `worker` (worker 1, while a processor run is in progress), `webhook` (webhook process 1,
+	 * while deliveries are in flight), `main`, `redis` (its queued jobs are lost: no persistence),
+	 * `postgres` (the database server); each killed with SIGKILL and started again
+	 */
+	killTarget: KillTarget;
 }
+
+export const KILL_TARGETS = ['n8n', 'worker', 'webhook', 'main', 'redis', 'postgres'] as const;
+export type KillTarget = (typeof KILL_TARGETS)[number];
 
 export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
 	returns: 2000,
@@ -101,10 +119,12 @@ export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
 	processEverySeconds: 2,
 	batchSize: 50,
 	financeBatched: false,
+	topology: {},
+	killTarget: 'n8n',
 };
 
 const USAGE =
-	'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults] [--finance-batched]';
+	'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults] [--finance-batched] [--queue | --db postgres | --mode queue --workers N --webhook-processes M] [--kill n8n|worker|webhook|main|redis|postgres]';
 
 export function parseSoakArgs(argv: string[]): SoakOptions {
 	const o: SoakOptions = { ...DEFAULT_SOAK_OPTIONS };
@@ -138,6 +158,23 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 			case '--finance-batched':
 				o.financeBatched = true;
 				break;
+			case '--queue':
+				o.topology = { ...o.topology, ...topologyFromArgs(['--queue']) };
+				break;
+			case '--db':
+			case '--mode':
+			case '--workers':
+			case '--webhook-processes':
+			case '--concurrency':
+				o.topology = { ...o.topology, ...topologyFromArgs([flag, inline ?? argv[++i]]) };
+				break;
+			case '--kill': {
+				const target = (inline ?? argv[++i]) as KillTarget;
+				if (!KILL_TARGETS.includes(target))
+					throw new Error(`--kill ${target}: expected one of ${KILL_TARGETS.join(', ')}. ${USAGE}`);
+				o.killTarget = target;
+				break;
+			}
 			case '--json':
 				o.json = true;
 				break;
@@ -148,6 +185,16 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 				throw new Error(`Unknown option ${argv[i]}. ${USAGE}`);
 		}
 	}
+	const t = resolveTopology(o.topology);
+	if (
+		o.killTarget !== 'n8n' &&
+		o.killTarget !== 'main' &&
+		o.killTarget !== 'postgres' &&
+		t.mode !== 'queue'
+	)
+		throw new Error(`--kill ${o.killTarget} needs queue mode (--queue). ${USAGE}`);
+	if (o.killTarget === 'postgres' && t.db !== 'postgres')
+		throw new Error(`--kill postgres needs PostgreSQL (--db postgres or --queue). ${USAGE}`);
 	return o;
 }
 
@@ -209,7 +256,17 @@ export interface SoakResult {
 	retries: number;
 	/** extra processor runs of inbox rows (attempts − 1), from requeues and stalled rows */
 	rowReruns: number;
-	kill: { atSent: number; at: number; downMs: number; crashedIntakeRetried: number } | null;
+	kill: {
+		target: KillTarget;
+		/** the process hit, e.g. `worker 2 (running processor execution 41)` */
+		victim: string;
+		atSent: number;
+		at: number;
+		downMs: number;
+		crashedIntakeRetried: number;
+	} | null;
+	/** the deployment the soak ran on */
+	topology: string;
 	drained: boolean;
 	lost: number;
 	doubled: number;
@@ -445,7 +502,7 @@ export async function runSoak(
 	let runtime: Runtime;
 	let userFolder = '';
 	let installed: InstalledPackage | undefined;
-	let n8n: N8nInstance | undefined;
+	let n8n: Topology | undefined;
 	let khaos: KhaosSandbox | undefined;
 	let rebound: ReboundSandbox | undefined;
 	let stopFaultTimer = false;
@@ -453,8 +510,14 @@ export async function runSoak(
 		runtime = await ensureRuntime({ log });
 		userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-soak-'));
 		installed = await installPackage(userFolder, { skipBuild: !o.build, log });
-		const port = await freePort();
-		n8n = await startN8n({ runtime, userFolder, port, log });
+		n8n = await startTopology({
+			topology: o.topology,
+			runtime,
+			userFolder,
+			tarball: installed.tarball,
+			port: await freePort(),
+			log,
+		});
 		const owner = await setupOwner(n8n.baseUrl);
 		const api = await createApiKey(n8n.baseUrl, owner, `soak-${Date.now()}`);
 		const loadErrors = packageLoadErrors(n8n.logs());
@@ -514,10 +577,11 @@ export async function runSoak(
 			throw new Error(`template import failed (${report.exitCode}): ${importLog.join('\n')}`);
 		const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
 		const intakeId = report.workflows.find((w) => w.file === 'returns-intake')?.id as string;
+		const processorId = report.workflows.find((w) => w.file === 'returns-processor')?.id as string;
 		const postingId = report.workflows.find((w) => w.file === 'credit-posting')?.id as string;
 		if (o.financeBatched && (!postingId || !tableId('reviews')))
 			throw new Error('the import made no credit posting workflow or credit reviews table');
-		const webhookUrl = () => `${n8n!.baseUrl}/webhook/${webhookId}/rebound`;
+		const webhookUrl = () => `${n8n!.webhookBaseUrl}/webhook/${webhookId}/rebound`;
 		const stockBefore = stockMap(khaos);
 
 		// ---------------------------------------------------------------- Khaos faults and the call log
@@ -661,15 +725,29 @@ export async function runSoak(
 				});
 
 			if (o.kill && !kill && i + 1 === Math.ceil(scenario.returns.length / 2)) {
+				const target = o.killTarget;
+				const processorRun =
+					target === 'worker' ? await waitForProcessorRun(api, processorId, log) : '';
+				let victim = processorRun ? n8n.workerRunning(processorRun) : undefined;
+				// the execution reads running a moment before its worker's log line arrives (bounded)
+				for (let w = 0; processorRun && !victim && w < 30; w++) {
+					await sleep(100);
+					victim = n8n.workerRunning(processorRun);
+				}
 				log(
-					`[soak] SIGKILL n8n after ${i + 1} returns sent (${inflight.size} deliveries in flight)`,
+					`[soak] SIGKILL ${victim?.label ?? target} after ${i + 1} returns sent (${inflight.size} deliveries in flight)`,
 				);
 				const killedAt = Date.now();
-				down = true;
-				await n8n.kill('SIGKILL');
-				n8n = await startN8n({ runtime, userFolder, port, log });
+				down = target === 'n8n' || target === 'webhook';
+				await killAndRestart(n8n, target, victim);
 				down = false;
 				kill = {
+					target,
+					victim: victim
+						? `${victim.label} (running processor execution ${processorRun})`
+						: target === 'worker'
+							? 'worker 1 (no processor run found on a worker)'
+							: target,
 					atSent: i + 1,
 					at: killedAt,
 					downMs: Date.now() - killedAt,
@@ -684,7 +762,7 @@ export async function runSoak(
 					log,
 				);
 				log(
-					`[soak] n8n back after ${kill.downMs} ms; crashed intake executions retried: ${kill.crashedIntakeRetried}`,
+					`[soak] ${target} back after ${kill.downMs} ms; crashed intake executions retried: ${kill.crashedIntakeRetried}`,
 				);
 			}
 			if ((i + 1) % 250 === 0)
@@ -912,6 +990,7 @@ export async function runSoak(
 			retries: Object.values(faultsInjected).reduce((a, b) => a + b, 0),
 			rowReruns: inbox.reduce((s, row) => s + Math.max(0, Number(row.attempts || 0) - 1), 0),
 			kill,
+			topology: n8n.describe(),
 			drained,
 			lost: ledger.lost,
 			doubled: ledger.doubled,
@@ -943,6 +1022,57 @@ export async function runSoak(
 		if (userFolder) fs.rmSync(userFolder, { recursive: true, force: true });
 		if (installed) fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 	}
+}
+
+/** SIGKILL the target and start it again (the same ports, folders and data). */
+async function killAndRestart(
+	t: Topology,
+	target: KillTarget,
+	worker?: N8nInstance,
+): Promise<void> {
+	switch (target) {
+		case 'n8n':
+			await t.kill('SIGKILL');
+			await t.restart();
+			return;
+		case 'main':
+			await t.main.kill('SIGKILL');
+			await t.restartProcess(t.main);
+			return;
+		case 'worker': {
+			const w = worker ?? t.workers[0];
+			await w.kill('SIGKILL');
+			await t.restartProcess(w);
+			return;
+		}
+		case 'webhook':
+			await t.webhooks[0].kill('SIGKILL');
+			await t.restartProcess(t.webhooks[0]);
+			return;
+		case 'redis':
+			await t.redis!.kill('SIGKILL');
+			await sleep(2_000);
+			await t.redis!.start();
+			return;
+		case 'postgres':
+			await t.postgres!.kill('SIGKILL');
+			await sleep(2_000);
+			await t.postgres!.start();
+			return;
+	}
+}
+
+/** Waits (bounded, 60 s) until a processor execution is running, so a worker's death lands inside one. */
+async function waitForProcessorRun(api: ApiClient, processorId: string, log: Log): Promise<void> {
+	const deadline = Date.now() + 60_000;
+	while (Date.now() < deadline) {
+		const running = await api
+			.listExecutions(processorId, { status: 'running', limit: 5 })
+			.catch(() => []);
+		if (running.length > 0) return;
+		await sleep(100);
+	}
+	log('[soak] no processor run seen running within 60 s; killing the worker anyway');
 }
 
 export function soakFailed(r: SoakResult): boolean {
@@ -996,7 +1126,7 @@ export function renderTable(r: SoakResult): string {
 		[
 			'n8n SIGKILL',
 			r.kill
-				? `after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed or failed intake execution(s) retried`
+				? `${r.kill.victim} SIGKILLed after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed or failed intake execution(s) retried`
 				: 'no',
 		],
 		['inbox drained', r.drained ? 'yes' : 'NO (bounded wait ended)'],

@@ -7,6 +7,7 @@
 import { postWebhook, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { Runtime } from '../../scripts/n8n/runtime';
+import type { TopologyOptions } from '../../scripts/n8n/topology';
 import type { ImportReport } from '../../scripts/templates/import';
 import {
 	startKhaosSandbox,
@@ -63,6 +64,8 @@ export interface FlowStackOptions {
 	reboundWebhookSecret: string;
 	/** The client's values, made from the shared part once the sandboxes' URLs are known. */
 	values: (base: FlowClientBase) => unknown;
+	/** The deployment (default: E2E_TOPOLOGY, else one process on SQLite). */
+	topology?: TopologyOptions;
 	/** Further environment variables that the values' "env:NAME" entries name. */
 	env?: Record<string, string>;
 	log: (line: string) => void;
@@ -72,7 +75,12 @@ export interface FlowStackOptions {
 
 /** Starts n8n, the sandboxes and the import; when a step fails, stops what was started and throws. */
 export async function startFlowStack(options: FlowStackOptions): Promise<FlowStack> {
-	const stack = await startStack(options.folderPrefix, options.log, options.timings);
+	const stack = await startStack(
+		options.folderPrefix,
+		options.log,
+		options.timings,
+		options.topology,
+	);
 	let khaos: KhaosSandbox | undefined;
 	let rebound: ReboundSandbox | undefined;
 	try {
@@ -142,7 +150,7 @@ export function flowLookups(
 		const { n8n, webhookPath } = current();
 		const body = JSON.stringify(event);
 		const headers = signWebhookBody(body, secret, Date.now() / 1000, DEFAULT_WEBHOOK_SETTINGS);
-		return postWebhook(n8n.baseUrl, webhookPath, event, { headers });
+		return postWebhook(n8n.webhookBaseUrl, webhookPath, event, { headers });
 	};
 	return { tableId, workflowId, rows, deliver };
 }

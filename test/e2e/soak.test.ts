@@ -22,6 +22,12 @@
  *    workflow raises exactly one credit note per release (held lines
  *    included, inbox `done`) and none per rejection (inbox `credit_rejected`).
  *
+ * 3. Queue mode (80 returns; PostgreSQL, Redis, main + 1 webhook process + 2
+ *    workers, scripts/n8n/topology.ts): the same exactly-once ledger when
+ *    deliveries reach `n8n webhook` and executions run on `n8n worker`
+ *    processes, with worker 1 SIGKILLed while a processor run is in progress
+ *    and started again (its job is n8n's to recover; nothing may double).
+ *
  * Run: npx jest --selectProjects e2e --runInBand test/e2e/soak.test.ts   (packs the current dist/)
  */
 import { renderTable, runSoak, type SoakOptions, type SoakResult } from '../../scripts/soak/run';
@@ -45,6 +51,8 @@ function options(over: Partial<SoakOptions>): SoakOptions {
 		processEverySeconds: 2,
 		batchSize: 50,
 		financeBatched: false,
+		topology: {},
+		killTarget: 'n8n',
 		...over,
 	};
 }
@@ -145,5 +153,31 @@ describe('soak (small, finance batched): credit notes only in posting runs, held
 		expect(f?.reject).toBeGreaterThan(0);
 		expect([r.released, r.rejected]).toEqual([f?.release, f?.reject]);
 		expect(r.released + r.rejected).toBe(r.held);
+	});
+});
+
+describe('soak (small, queue mode): PostgreSQL, Redis, a webhook process, two workers, a worker killed mid-run', () => {
+	let r: SoakResult;
+
+	beforeAll(async () => {
+		r = await runSoak(
+			options({
+				returns: 80,
+				seed: 23,
+				topology: { mode: 'queue', db: 'postgres', workers: 2, webhookProcesses: 1 },
+				kill: true,
+				killTarget: 'worker',
+			}),
+			log,
+		);
+		log(`[e2e soak, queue mode]\n${renderTable(r)}`);
+	});
+
+	exactlyOnce(() => r);
+
+	it('ran on queue mode and lost a worker half-way', () => {
+		expect(r.sent).toBe(80);
+		expect(r.topology).toMatch(/^queue mode: main \+ 1 webhook process \+ 2 workers/);
+		expect(r.kill).toMatchObject({ target: 'worker', atSent: 40 });
 	});
 });

@@ -11,10 +11,10 @@ import {
 	createApiKey,
 	freePort,
 	setupOwner,
-	startN8n,
 	type ApiClient,
 	type N8nInstance,
 } from '../../scripts/n8n/instance';
+import { startTopology, topologyFromEnv, type TopologyOptions } from '../../scripts/n8n/topology';
 import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
 import { ensureRuntime, type Runtime } from '../../scripts/n8n/runtime';
 import { WORKFLOWS_DIR } from '../../scripts/templates/build';
@@ -28,11 +28,17 @@ export interface Stack {
 	api: ApiClient;
 }
 
-/** Runtime, package (E2E_SKIP_BUILD=1 packs the current dist/), n8n, owner and API key; timings recorded into `timings`. */
+/**
+ * Runtime, package (E2E_SKIP_BUILD=1 packs the current dist/), n8n, owner and API key; timings
+ * recorded into `timings`. `topology` (default: E2E_TOPOLOGY, else one process on SQLite) chooses
+ * the deployment (scripts/n8n/topology.ts); `n8n` is then the whole topology (its main process's
+ * API, its webhook base URL, stop and restart of every process).
+ */
 export async function startStack(
 	folderPrefix: string,
 	log: (line: string) => void,
 	timings: Record<string, number>,
+	topology: TopologyOptions = topologyFromEnv(),
 ): Promise<Stack> {
 	let t = Date.now();
 	const runtime = await ensureRuntime({ log });
@@ -44,8 +50,16 @@ export async function startStack(
 		log,
 	});
 	timings.installPackageMs = Date.now() - t;
-	const n8n = await startN8n({ runtime, userFolder, port: await freePort(), log });
-	timings.startToReadyMs = n8n.startupMs;
+	t = Date.now();
+	const n8n = await startTopology({
+		topology,
+		runtime,
+		userFolder,
+		tarball: installed.tarball,
+		port: await freePort(),
+		log,
+	});
+	timings.startToReadyMs = Date.now() - t;
 	const owner = await setupOwner(n8n.baseUrl);
 	const api = await createApiKey(n8n.baseUrl, owner);
 	return { runtime, userFolder, installed, n8n, api };

@@ -1,7 +1,7 @@
 import { parseDemoArgs } from '../../../scripts/demo/args';
 
 describe('demo command line', () => {
-	it('defaults: n8n 5678, sandboxes 8084/8085, stays up, builds, processor every 2 s', () => {
+	it('defaults: n8n 5678 (one process, SQLite), sandboxes 8084/8085, stays up, builds, processor every 2 s', () => {
 		expect(parseDemoArgs([])).toEqual({
 			port: 5678,
 			khaosPort: 8084,
@@ -14,6 +14,7 @@ describe('demo command line', () => {
 			waitSeconds: 120,
 			processEverySeconds: 2,
 			help: false,
+			topology: {},
 		});
 	});
 

@@ -1,0 +1,552 @@
+/**
+ * End-to-end: the returns flow templates on a real n8n 2.40.7 (docs/e2e.md,
+ * workflows/README.md).
+ *
+ * The package is installed as a community package; the Khaos and ReBound
+ * sandboxes run in this process on 127.0.0.1; the template import
+ * (scripts/templates/import.ts runImport) creates the credentials, the five
+ * Data Tables (mapping tables seeded with the standard demo mapping) and the
+ * workflows through n8n's public API and activates them (processor every 5 s,
+ * finance not batched). Then ReBound events are POSTed, signed with the
+ * credential's secret, to the intake webhook:
+ *  - RB 5001 (fixture: WEB-1001, JEANS-BLU-32 ×1, Grade A, Too small) →
+ *    site 1 / A1 +1 and a credit note RB-5001 of 24.13 gross, 4.02 VAT, 20.11 net;
+ *  - RB 5003 (WEB-1002, MUG-WHT, "Mystery Grade") → an unmapped_disposition row
+ *    in the exceptions Data Table, nothing moved in Khaos;
+ *  - the 5001 delivery again (same event), and a later event for the same
+ *    return (new event id, re-graded to the same grade) → nothing moves twice.
+ *    (n8n 2.40.7 does not keep the ReBound Trigger's duplicate memory: static
+ *    data changed in webhook() is lost when the delivery starts an execution.
+ *    The intake's "New Event?" check on the inbox drops the redelivery; the
+ *    later event is processed and the Khaos references hold.)
+ *  - n8n restarted: the same delivery again and an older, out-of-order event
+ *    for 5001 are both dropped by the intake's inbox checks (n8n's database).
+ *  - two later events of 5001 queued back to back: the older row is
+ *    `superseded` (moves nothing), the newer one decides;
+ *  - rows left `processing` (as a stopped run leaves them; stale after 1 min
+ *    here): one is requeued (counted) and then processed alone; one already
+ *    requeued `maxRequeues` times becomes a `stuck` exception row, then its
+ *    inbox row `exception`.
+ * State is read from the Khaos sandbox and the Data Tables (public API).
+ *
+ * The suite runs once per deployment: returnsFlow.test.ts (one process, SQLite) and
+ * returnsFlow.queue.test.ts (queue mode: PostgreSQL, Redis, a webhook process, two workers).
+ *
+ * Run: npx jest --selectProjects e2e --runInBand test/e2e/returnsFlow   (E2E_SKIP_BUILD=1 packs the current dist/)
+ */
+import { randomBytes } from 'node:crypto';
+import {
+	packageLoadErrors,
+	waitForExecutions,
+	type ApiClient,
+	type N8nInstance,
+} from '../../scripts/n8n/instance';
+import type { InstalledPackage } from '../../scripts/n8n/package';
+import {
+	describeTopology,
+	resolveTopology,
+	type TopologyOptions,
+} from '../../scripts/n8n/topology';
+import type { ImportReport } from '../../scripts/templates/import';
+import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
+import type { KhaosSandbox } from '../../sandbox/khaos/server';
+import type { ReboundSandbox } from '../../sandbox/rebound/server';
+import {
+	flowLookups,
+	startFlowStack,
+	stopFlowStack,
+	type FlowClientBase,
+	type Row,
+} from './flowStack';
+
+/** Registers the suite's hooks and tests for one deployment. */
+export function returnsFlowSuite(topology: TopologyOptions): void {
+	jest.setTimeout(180_000);
+	const deployment = describeTopology(resolveTopology(topology));
+
+	const log = (line: string) => process.stdout.write(`${line}\n`);
+	const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+	/** Demo values of the ReBound sandbox's default fixture (not secrets). */
+	const REBOUND_API_KEY = SANDBOX_REBOUND.apiKey;
+	const REBOUND_SECRET = SANDBOX_REBOUND.webhookSecret;
+	const PROCESS_EVERY_SECONDS = 5;
+
+	let userFolder: string;
+	let n8n: N8nInstance | undefined;
+	let api: ApiClient;
+	let installed: InstalledPackage | undefined;
+	let khaos: KhaosSandbox | undefined;
+	let rebound: ReboundSandbox | undefined;
+	let report: ImportReport;
+	let importLog: string[] = [];
+	let webhookPath: string;
+	const timings: Record<string, number> = {};
+
+	const { tableId, workflowId, rows, deliver } = flowLookups(
+		() => ({ report, api, n8n: n8n!, webhookPath }),
+		REBOUND_SECRET,
+	);
+
+	function clientValues(base: FlowClientBase) {
+		return sandboxClientValues({
+			...base,
+			processEverySeconds: PROCESS_EVERY_SECONDS,
+			// rows left processing are requeued after 1 min (the stall test below)
+			staleAfterMinutes: 1,
+		});
+	}
+
+	beforeAll(async () => {
+		({ userFolder, installed, n8n, api, khaos, rebound, report, importLog, webhookPath } =
+			await startFlowStack({
+				folderPrefix: 'rk-e2e-flow-',
+				client: `E2E Flow ${randomBytes(3).toString('hex')}`,
+				webhookId: `e2e-${randomBytes(8).toString('hex')}`,
+				reboundApiKey: REBOUND_API_KEY,
+				reboundWebhookSecret: REBOUND_SECRET,
+				values: clientValues,
+				topology,
+				log,
+				timings,
+			}));
+	}, 25 * 60_000);
+
+	afterAll(async () => {
+		await stopFlowStack(
+			{ n8n, khaos, rebound, userFolder, installed },
+			[],
+			'returnsFlow',
+			log,
+			timings,
+		);
+	}, 60_000);
+
+	// ------------------------------------------------------------------ helpers
+
+	/** Polls `check` until it returns a value (bounded); throws with the last state described. */
+	async function waitFor<T>(
+		what: string,
+		check: () => Promise<T | undefined>,
+		describe: () => Promise<string>,
+		timeoutMs = 60_000,
+	): Promise<T> {
+		const deadline = Date.now() + timeoutMs;
+		while (Date.now() < deadline) {
+			const v = await check();
+			if (v !== undefined) return v;
+			await sleep(500);
+		}
+		throw new Error(`${what}: not reached in ${timeoutMs / 1000} s. ${await describe()}`);
+	}
+
+	async function describeState(): Promise<string> {
+		const inbox = await rows('inbox').catch(() => []);
+		const exceptions = await rows('exceptions').catch(() => []);
+		const runs = await api
+			.listExecutions(workflowId('returns-processor'), { limit: 5 })
+			.catch(() => []);
+		let lastError = '';
+		const failed = runs.find((r) => r.status === 'error');
+		if (failed) {
+			const full = await api.getExecution(failed.id, true).catch(() => null);
+			lastError = JSON.stringify(full?.data?.resultData?.error ?? null).slice(0, 600);
+		}
+		return (
+			`inbox: ${JSON.stringify(inbox.map((r) => ({ returnId: r.returnId, status: r.status, attempts: r.attempts, lastError: r.lastError })))}; ` +
+			`exceptions: ${JSON.stringify(exceptions.map((r) => ({ kind: r.kind, returnId: r.returnId, code: r.code, message: r.message })))}; ` +
+			`processor runs: ${runs.map((r) => r.status).join(', ')}${lastError ? `; last error ${lastError}` : ''}`
+		);
+	}
+
+	/** A ReBound push event for a sandbox return, as the sandbox sends it. */
+	function eventFor(
+		id: number,
+		sequence: number,
+		eventId = `evt_${randomBytes(8).toString('hex')}`,
+	) {
+		const r = rebound!.state.get(id);
+		return {
+			id: eventId,
+			event: 'return.processed',
+			occurred_at: new Date().toISOString(),
+			sequence,
+			data: rebound!.state.wire(r, false),
+		};
+	}
+
+	const jeans = (loc: string) => khaos!.state.level('JEANS-BLU-32', '1', loc);
+	const mugLevels = () =>
+		['A1', 'RET', 'QUAR', 'WOFF'].map((loc) => khaos!.state.level('MUG-WHT', '1', loc));
+	type AdminState = {
+		creditNotes: Array<{
+			associatedRef: string;
+			lines: Array<Record<string, unknown>>;
+			totals: { netPence: number; taxPence: number; grossPence: number };
+		}>;
+		adjustments: Array<{ reference: string; stockCode: string; delta: number }>;
+		returns: Array<{ associatedRef: string; sourceOrderRef: string }>;
+	};
+	async function khaosState(): Promise<AdminState> {
+		const res = await fetch(`${khaos!.adminUrl}/state`);
+		return (await res.json()) as AdminState;
+	}
+
+	// ------------------------------------------------------------------ tests
+
+	describe(`returns flow templates on a real n8n 2.40.7, ${deployment} (import → intake webhook → processor → Khaos)`, () => {
+		it('imports credentials, Data Tables (mapping seeded) and workflows through the public API, and activates them', async () => {
+			expect(packageLoadErrors(n8n!.logs())).toEqual([]);
+			expect({
+				exitCode: report.exitCode,
+				log: report.exitCode === 0 ? '' : importLog.join('\n'),
+			}).toEqual({ exitCode: 0, log: '' });
+			expect(report.credentials.map((c) => [c.key, c.action])).toEqual([
+				['khaos', 'created'],
+				['rebound', 'created'],
+			]);
+			expect(Object.fromEntries(report.tables.map((t) => [t.key, [t.action, t.seeded]]))).toEqual({
+				inbox: ['created', 0],
+				exceptions: ['created', 0],
+				dispositions: ['created', 7],
+				reasons: ['created', 5],
+				skuAliases: ['created', 0],
+				reviews: ['created', 0],
+			});
+			expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
+				errors: true,
+				'returns-intake': true,
+				'returns-processor': true,
+				'credit-posting': false,
+				'finance-review': true,
+				reconciliation: true,
+				'exception-replay': false,
+			});
+			const dispositions = await rows('dispositions');
+			expect(dispositions.find((r) => r.disposition === 'Grade A')).toMatchObject({
+				action: 'restock',
+				siteId: '1',
+				locationId: 'A1',
+				sellable: true,
+			});
+			for (const w of report.workflows) {
+				const wf = await api.request('GET', `/workflows/${encodeURIComponent(w.id as string)}`);
+				expect({ file: w.file, active: wf.active }).toEqual({ file: w.file, active: w.active });
+			}
+		});
+
+		it('a Grade A return restocks site 1 / A1 by exactly 1 and raises the credit note from the Khaos order (24.13 gross)', async () => {
+			const started = Date.now();
+			expect(report.exitCode).toBe(0);
+			const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
+			const res = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+			expect({ status: res.status, text: res.status === 200 ? '' : res.text }).toEqual({
+				status: 200,
+				text: '',
+			});
+			// the trigger batches deliveries (50 ms window): a lone delivery leads a batch of one
+			expect(res.json).toEqual({
+				status: 'accepted',
+				eventId: 'evt_e2e_5001',
+				batch: { size: 1, leader: 'evt_e2e_5001' },
+			});
+			// answered only once queued: the inbox row exists the moment the 200 arrives
+			expect((await rows('inbox')).filter((r) => r.eventId === 'evt_e2e_5001').length).toBe(1);
+
+			const done = await waitFor(
+				'inbox row of return 5001 done',
+				async () => (await rows('inbox')).find((r) => r.returnId === '5001' && r.status === 'done'),
+				describeState,
+			);
+			timings.gradeAToDoneMs = Date.now() - started;
+			expect(done).toMatchObject({
+				eventId: 'evt_e2e_5001',
+				orderReference: 'WEB-1001',
+				eventType: 'return.processed',
+				lastError: '',
+				processedAt: expect.stringMatching(/^20\d\d-/),
+			});
+
+			expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual({
+				A1: before.A1 + 1,
+				RET: before.RET,
+				QUAR: before.QUAR,
+			});
+			const state = await khaosState();
+			const notes = state.creditNotes.filter((c) => c.associatedRef === 'RB-5001');
+			expect(notes).toHaveLength(1);
+			expect(notes[0].totals).toEqual({ grossPence: 2413, taxPence: 402, netPence: 2011 });
+			expect(notes[0].lines).toEqual([
+				expect.objectContaining({
+					stockCode: 'JEANS-BLU-32',
+					quantity: 1,
+					grossPence: 2413,
+					taxPence: 402,
+					netPence: 2011,
+				}),
+			]);
+			expect(
+				state.adjustments.filter((a) => a.stockCode === 'JEANS-BLU-32').map((a) => a.delta),
+			).toEqual([1]);
+			expect((await rows('exceptions')).filter((r) => r.returnId === '5001')).toEqual([]);
+		});
+
+		it('a "Mystery Grade" return is an unmapped_disposition row in the exceptions table and moves nothing', async () => {
+			const started = Date.now();
+			const mugBefore = mugLevels();
+			const khaosBefore = await khaosState();
+			const res = await deliver(eventFor(5003, 10, 'evt_e2e_5003'));
+			expect(res.status).toBe(200);
+
+			const exception = await waitFor(
+				'exception row of return 5003',
+				async () => (await rows('exceptions')).find((r) => r.returnId === '5003'),
+				describeState,
+			);
+			timings.mysteryToExceptionMs = Date.now() - started;
+			expect(exception).toMatchObject({
+				kind: 'unmapped_disposition',
+				status: 'open',
+				orderReference: 'WEB-1002',
+				sku: 'MUG-WHT',
+				code: 'Mystery Grade',
+				stage: 'mapping',
+				attempts: 1,
+			});
+			expect(JSON.parse(exception.payload).returnId).toBe('5003');
+			const inboxRow = await waitFor(
+				'inbox row of 5003 marked exception',
+				async () =>
+					(await rows('inbox')).find((r) => r.returnId === '5003' && r.status === 'exception'),
+				describeState,
+			);
+			expect(inboxRow.lastError).toContain('Mystery Grade');
+
+			expect(mugLevels()).toEqual(mugBefore);
+			const after = await khaosState();
+			expect(after.adjustments).toHaveLength(khaosBefore.adjustments.length);
+			expect(after.creditNotes).toHaveLength(khaosBefore.creditNotes.length);
+			expect(after.returns.filter((r) => r.sourceOrderRef === 'WEB-1002')).toHaveLength(
+				khaosBefore.returns.filter((r) => r.sourceOrderRef === 'WEB-1002').length,
+			);
+		});
+
+		it('the same webhook event again, and a later event for the same return, move nothing twice', async () => {
+			const started = Date.now();
+			const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
+			const stateBefore = await khaosState();
+
+			// ReBound retrying the same delivery (same event id and body, fresh signature)
+			const intakeRunsBefore = (await api.listExecutions(workflowId('returns-intake'))).length;
+			const again = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+			expect(again.status).toBe(200);
+			// a later event for the same return (re-graded to the same grade): queued and processed, Khaos guards hold
+			const later = await deliver(eventFor(5001, 11, 'evt_e2e_5001_regrade'));
+			expect(later.status).toBe(200);
+
+			await waitFor(
+				'the later 5001 event processed',
+				async () => {
+					const inbox = (await rows('inbox')).filter((r) => r.returnId === '5001');
+					const pending = inbox.filter((r) => r.status === 'queued' || r.status === 'processing');
+					return inbox.some((r) => r.eventId === 'evt_e2e_5001_regrade') && pending.length === 0
+						? inbox
+						: undefined;
+				},
+				describeState,
+			);
+			const inbox = (await rows('inbox')).filter((r) => r.returnId === '5001');
+			// the repeated delivery was dropped by the intake: one row per event id
+			expect(
+				(await api.listExecutions(workflowId('returns-intake'))).length,
+			).toBeGreaterThanOrEqual(intakeRunsBefore + 1);
+			expect(inbox.map((r) => r.eventId).sort()).toEqual(['evt_e2e_5001', 'evt_e2e_5001_regrade']);
+			// one more processor run, so a wrongly queued row would have been taken too
+			await sleep(PROCESS_EVERY_SECONDS * 1000 + 1000);
+			timings.duplicatesMs = Date.now() - started;
+
+			expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual(before);
+			const after = await khaosState();
+			expect(after.creditNotes.filter((c) => c.associatedRef === 'RB-5001')).toHaveLength(1);
+			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+			expect(after.returns.filter((r) => r.associatedRef === 'RB-5001')).toHaveLength(1);
+			const regrade = inbox.find((r) => r.eventId === 'evt_e2e_5001_regrade')!;
+			log(
+				`[e2e returnsFlow] re-graded 5001 event ended ${JSON.stringify({ status: regrade.status, lastError: regrade.lastError })}; exceptions ${JSON.stringify((await rows('exceptions')).map((r) => [r.kind, r.returnId]))}`,
+			);
+		});
+
+		it("after n8n restarts, a redelivered event and an older (out-of-order) event for the same return are still dropped: the memory is in n8n's database", async () => {
+			const started = Date.now();
+			const before = { A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') };
+			const stateBefore = await khaosState();
+			const inboxBefore = (await rows('inbox'))
+				.filter((r) => r.returnId === '5001')
+				.map((r) => r.eventId)
+				.sort();
+			expect(inboxBefore).toEqual(['evt_e2e_5001', 'evt_e2e_5001_regrade']);
+
+			const restartStarted = Date.now();
+			n8n = await n8n!.restart();
+			timings.restartToReadyMs = Date.now() - restartStarted;
+			const intakeRunsBefore = (await api.listExecutions(workflowId('returns-intake'))).length;
+
+			// the webhook is registered again once the active workflows are loaded: retry a 404 for a while (bounded)
+			let again = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+			for (let i = 0; i < 60 && again.status === 404; i++) {
+				await sleep(500);
+				again = await deliver(eventFor(5001, 10, 'evt_e2e_5001'));
+			}
+			expect(again.status).toBe(200);
+			// an event older than the re-grade (sequence 9 < 11), with an event id never seen: stale
+			const stale = await deliver(eventFor(5001, 9, 'evt_e2e_5001_late'));
+			expect(stale.status).toBe(200);
+			const runs = await waitForExecutions(
+				api,
+				workflowId('returns-intake'),
+				intakeRunsBefore + 2,
+				60_000,
+			);
+			expect(runs.slice(0, 2).map((r) => r.status)).toEqual(['success', 'success']);
+			// the stale event went through the intake's inbox checks and was dropped there, not by the trigger
+			const lateRun = await api.getExecution(runs[0].id, true);
+			const ran = lateRun?.data?.resultData?.runData ?? {};
+			const blockers = (ran['Later Events Queued']?.[0]?.data?.main?.[0] ?? []).map(
+				(i: { json: Row }) => i.json,
+			);
+			expect(blockers).toHaveLength(1);
+			expect(blockers[0]).toMatchObject({
+				returnId: '5001',
+				eventId: expect.stringMatching(/^evt_e2e_5001(_regrade)?$/),
+			});
+			expect(blockers[0].sequence).toBeGreaterThanOrEqual(9);
+			expect(ran['Drop Stale Events']?.[0]?.data?.main?.[0] ?? []).toEqual([]);
+			expect(ran['Queue Return']).toBeUndefined();
+			await sleep(PROCESS_EVERY_SECONDS * 1000 + 1000);
+			timings.restartRedeliveryMs = Date.now() - started;
+
+			expect(
+				(await rows('inbox'))
+					.filter((r) => r.returnId === '5001')
+					.map((r) => r.eventId)
+					.sort(),
+			).toEqual(inboxBefore);
+			expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual(before);
+			const after = await khaosState();
+			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+		});
+
+		it('two events of one return queued back to back: the older row is superseded and moves nothing, the newer one decides', async () => {
+			const started = Date.now();
+			const stateBefore = await khaosState();
+			// both are in the inbox within the settle time (3 s): whichever run claims the older finds the newer
+			expect((await deliver(eventFor(5001, 20, 'evt_e2e_5001_s20'))).status).toBe(200);
+			expect((await deliver(eventFor(5001, 21, 'evt_e2e_5001_s21'))).status).toBe(200);
+			const rowsOf = await waitFor(
+				'both 5001 events settled',
+				async () => {
+					const inbox = (await rows('inbox')).filter((r) =>
+						['evt_e2e_5001_s20', 'evt_e2e_5001_s21'].includes(r.eventId),
+					);
+					return inbox.length === 2 &&
+						inbox.every((r) => !['queued', 'processing'].includes(r.status))
+						? inbox
+						: undefined;
+				},
+				describeState,
+			);
+			timings.supersededMs = Date.now() - started;
+			const by = Object.fromEntries(rowsOf.map((r) => [r.eventId, r]));
+			expect([by.evt_e2e_5001_s20.status, by.evt_e2e_5001_s21.status]).toEqual([
+				'superseded',
+				'done',
+			]);
+			expect(by.evt_e2e_5001_s20.lastError).toBe(
+				'superseded by a later event of the return (sequence 21): nothing moved',
+			);
+			const after = await khaosState();
+			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+		});
+
+		it('rows left processing: one is requeued (counted) and processed alone, one requeued maxRequeues times already becomes a stuck exception (row first), and the queue moves on', async () => {
+			const started = Date.now();
+			const stateBefore = await khaosState();
+			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
+			const base = {
+				displayId: model.displayId,
+				orderReference: model.orderReference,
+				eventType: model.eventType,
+				receivedAt: new Date().toISOString(),
+				attempts: 0,
+				status: 'processing',
+				claim: 'e2e-stopped-run',
+			};
+			await api.request('POST', `/data-tables/${encodeURIComponent(tableId('inbox'))}/rows`, {
+				returnType: 'count',
+				data: [
+					{
+						...base,
+						eventId: 'evt_e2e_5001_stalled',
+						returnId: '5001',
+						sequence: 30,
+						lastError: '',
+						payload: model.payload,
+						requeues: 0,
+					},
+					{
+						...base,
+						eventId: 'evt_e2e_stuck',
+						returnId: 'E2E-STUCK',
+						sequence: 1,
+						lastError: 'e2e: Khaos timed out',
+						payload: model.payload,
+						requeues: 3,
+					},
+				],
+			});
+			const settled = await waitFor(
+				'the stalled rows requeued or stuck',
+				async () => {
+					const inbox = (await rows('inbox')).filter((r) =>
+						['evt_e2e_5001_stalled', 'evt_e2e_stuck'].includes(r.eventId),
+					);
+					return inbox.length === 2 && inbox.every((r) => ['done', 'exception'].includes(r.status))
+						? inbox
+						: undefined;
+				},
+				describeState,
+				200_000,
+			);
+			timings.stallToSettledMs = Date.now() - started;
+			const by = Object.fromEntries(settled.map((r) => [r.eventId, r]));
+			// requeued once, then processed (alone) like any row: its moves and credit note were there already
+			expect(by.evt_e2e_5001_stalled).toMatchObject({ status: 'done', requeues: 1, lastError: '' });
+			// requeued 3 times already: a stuck exception row (with the last error and the run that stopped), then the row exception
+			expect(by.evt_e2e_stuck).toMatchObject({ status: 'exception', requeues: 3 });
+			const stuck = (await rows('exceptions')).find((r) => r.returnId === 'E2E-STUCK');
+			expect(stuck).toMatchObject({
+				kind: 'stuck',
+				owner: 'tech',
+				status: 'open',
+				stage: 'processor',
+				key: 'stuck|E2E-STUCK|-|-',
+				attempts: 1,
+			});
+			expect(stuck?.message).toContain(
+				'the last time by execution e2e-stopped-run. Last error: e2e: Khaos timed out',
+			);
+			expect(by.evt_e2e_stuck.lastError).toBe(stuck?.message);
+			expect(JSON.parse(stuck?.details)).toMatchObject({
+				eventId: 'evt_e2e_stuck',
+				requeues: 3,
+				lastExecution: 'e2e-stopped-run',
+			});
+			const after = await khaosState();
+			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+		}, 300_000);
+	});
+}

@@ -97,12 +97,13 @@ export interface SoakOptions {
 	/** the deployment (scripts/n8n/topology.ts): `--queue`, `--db postgres`, `--workers N`, `--webhook-processes M` */
 	topology: TopologyOptions;
 	/**
-	 * what the half-way kill hits: `n8n` (every n8n process, the single-process default), or in queue
-	 * mode `worker` (worker 1, while a processor run is in progress), `webhook` (webhook process 1,
-	 * while deliveries are in flight), `main`, `redis` (its queued jobs are lost: no persistence),
-	 * `postgres` (the database server); each killed with SIGKILL and started again
+	 * what the kills hit, one after the other at evenly spaced moments of the sending (one target:
+	 * half-way): `n8n` (every n8n process, the single-process default), or in queue mode `worker`
+	 * (the worker running a processor execution), `webhook` (webhook process 1, while deliveries are
+	 * in flight), `main`, `redis` (its queued jobs are lost: no persistence), `postgres` (the
+	 * database server); each SIGKILLed and started again
 	 */
-	killTarget: KillTarget;
+	killTargets: KillTarget[];
 }
 
 export const KILL_TARGETS = ['n8n', 'worker', 'webhook', 'main', 'redis', 'postgres'] as const;
@@ -120,11 +121,11 @@ export const DEFAULT_SOAK_OPTIONS: SoakOptions = {
 	batchSize: 50,
 	financeBatched: false,
 	topology: {},
-	killTarget: 'n8n',
+	killTargets: ['n8n'],
 };
 
 const USAGE =
-	'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults] [--finance-batched] [--queue | --db postgres | --mode queue --workers N --webhook-processes M] [--kill n8n|worker|webhook|main|redis|postgres]';
+	'Usage: npm run soak -- [--returns N (1–5000)] [--no-kill] [--seed N] [--rate per-second (1–50)] [--json] [--build] [--no-faults] [--finance-batched] [--queue | --db postgres | --mode queue --workers N --webhook-processes M] [--kill n8n|worker|webhook|main|redis|postgres[,…]]';
 
 export function parseSoakArgs(argv: string[]): SoakOptions {
 	const o: SoakOptions = { ...DEFAULT_SOAK_OPTIONS };
@@ -169,10 +170,15 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 				o.topology = { ...o.topology, ...topologyFromArgs([flag, inline ?? argv[++i]]) };
 				break;
 			case '--kill': {
-				const target = (inline ?? argv[++i]) as KillTarget;
-				if (!KILL_TARGETS.includes(target))
-					throw new Error(`--kill ${target}: expected one of ${KILL_TARGETS.join(', ')}. ${USAGE}`);
-				o.killTarget = target;
+				const raw = inline ?? argv[++i] ?? '';
+				const targets = raw.split(',').map((t) => t.trim()) as KillTarget[];
+				for (const target of targets)
+					if (!KILL_TARGETS.includes(target))
+						throw new Error(
+							`--kill ${target}: expected one of ${KILL_TARGETS.join(', ')}. ${USAGE}`,
+						);
+				o.killTargets = targets;
+				o.kill = true;
 				break;
 			}
 			case '--json':
@@ -186,15 +192,12 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 		}
 	}
 	const t = resolveTopology(o.topology);
-	if (
-		o.killTarget !== 'n8n' &&
-		o.killTarget !== 'main' &&
-		o.killTarget !== 'postgres' &&
-		t.mode !== 'queue'
-	)
-		throw new Error(`--kill ${o.killTarget} needs queue mode (--queue). ${USAGE}`);
-	if (o.killTarget === 'postgres' && t.db !== 'postgres')
-		throw new Error(`--kill postgres needs PostgreSQL (--db postgres or --queue). ${USAGE}`);
+	for (const target of o.killTargets) {
+		if (['worker', 'webhook', 'redis'].includes(target) && t.mode !== 'queue')
+			throw new Error(`--kill ${target} needs queue mode (--queue). ${USAGE}`);
+		if (target === 'postgres' && t.db !== 'postgres')
+			throw new Error(`--kill postgres needs PostgreSQL (--db postgres or --queue). ${USAGE}`);
+	}
 	return o;
 }
 
@@ -256,7 +259,8 @@ export interface SoakResult {
 	retries: number;
 	/** extra processor runs of inbox rows (attempts − 1), from requeues and stalled rows */
 	rowReruns: number;
-	kill: {
+	/** the kills, in order (empty with --no-kill) */
+	kills: Array<{
 		target: KillTarget;
 		/** the process hit, e.g. `worker 2 (running processor execution 41)` */
 		victim: string;
@@ -264,7 +268,7 @@ export interface SoakResult {
 		at: number;
 		downMs: number;
 		crashedIntakeRetried: number;
-	} | null;
+	}>;
 	/** the deployment the soak ran on */
 	topology: string;
 	drained: boolean;
@@ -672,7 +676,12 @@ export async function runSoak(
 			void p.finally(() => inflight.delete(p));
 			return p;
 		};
-		let kill: SoakResult['kill'] = null;
+		const kills: SoakResult['kills'] = [];
+		/** the latest kill: crashed intake executions retried after it are counted there */
+		let kill: SoakResult['kills'][number] | undefined;
+		const killAt = o.killTargets.map((_, k) =>
+			Math.ceil((scenario.returns.length * (k + 1)) / (o.killTargets.length + 1)),
+		);
 		const crashedDone = new Set<string>();
 		/** redeliveries of an event already queued, and older events of a return already queued: sent in the late phase */
 		const later: Delivery[] = [];
@@ -724,8 +733,9 @@ export async function runSoak(
 					attempts: 0,
 				});
 
-			if (o.kill && !kill && i + 1 === Math.ceil(scenario.returns.length / 2)) {
-				const target = o.killTarget;
+			const killIndex = o.kill ? killAt.indexOf(i + 1) : -1;
+			if (killIndex >= 0 && kills.length === killIndex) {
+				const target = o.killTargets[killIndex];
 				const processorRun =
 					target === 'worker' ? await waitForProcessorRun(api, processorId, log) : '';
 				let victim = processorRun ? n8n.workerRunning(processorRun) : undefined;
@@ -753,6 +763,7 @@ export async function runSoak(
 					downMs: Date.now() - killedAt,
 					crashedIntakeRetried: 0,
 				};
+				kills.push(kill);
 				await sleep(5000);
 				kill.crashedIntakeRetried += await retryCrashedIntake(
 					api,
@@ -785,7 +796,7 @@ export async function runSoak(
 				kill.crashedIntakeRetried += await retryCrashedIntake(
 					api,
 					intakeId,
-					kill.at - 2 * 60_000,
+					kills[0].at - 2 * 60_000,
 					crashedDone,
 					log,
 				);
@@ -849,7 +860,7 @@ export async function runSoak(
 				kill.crashedIntakeRetried += await retryCrashedIntake(
 					api,
 					intakeId,
-					kill.at - 2 * 60_000,
+					kills[0].at - 2 * 60_000,
 					crashedDone,
 					log,
 				);
@@ -989,7 +1000,7 @@ export async function runSoak(
 			faultsInjected,
 			retries: Object.values(faultsInjected).reduce((a, b) => a + b, 0),
 			rowReruns: inbox.reduce((s, row) => s + Math.max(0, Number(row.attempts || 0) - 1), 0),
-			kill,
+			kills,
 			topology: n8n.describe(),
 			drained,
 			lost: ledger.lost,
@@ -1124,9 +1135,14 @@ export function renderTable(r: SoakResult): string {
 		['Khaos calls / retries made', `${r.khaosCalls} / ${r.retries} (${faults || 'no faults'})`],
 		['inbox row re-runs (requeued)', String(r.rowReruns)],
 		[
-			'n8n SIGKILL',
-			r.kill
-				? `${r.kill.victim} SIGKILLed after ${r.kill.atSent} returns, down ${(r.kill.downMs / 1000).toFixed(1)} s, ${r.kill.crashedIntakeRetried} crashed or failed intake execution(s) retried`
+			'SIGKILL',
+			r.kills.length
+				? r.kills
+						.map(
+							(k) =>
+								`${k.victim} after ${k.atSent} returns, down ${(k.downMs / 1000).toFixed(1)} s, ${k.crashedIntakeRetried} crashed or failed intake execution(s) retried`,
+						)
+						.join('; ')
 				: 'no',
 		],
 		['inbox drained', r.drained ? 'yes' : 'NO (bounded wait ended)'],

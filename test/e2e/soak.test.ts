@@ -52,7 +52,7 @@ function options(over: Partial<SoakOptions>): SoakOptions {
 		batchSize: 50,
 		financeBatched: false,
 		topology: {},
-		killTarget: 'n8n',
+		killTargets: ['n8n'],
 		...over,
 	};
 }
@@ -166,7 +166,7 @@ describe('soak (small, queue mode): PostgreSQL, Redis, a webhook process, two wo
 				seed: 23,
 				topology: { mode: 'queue', db: 'postgres', workers: 2, webhookProcesses: 1 },
 				kill: true,
-				killTarget: 'worker',
+				killTargets: ['worker'],
 			}),
 			log,
 		);
@@ -178,6 +178,9 @@ describe('soak (small, queue mode): PostgreSQL, Redis, a webhook process, two wo
 	it('ran on queue mode and lost a worker half-way', () => {
 		expect(r.sent).toBe(80);
 		expect(r.topology).toMatch(/^queue mode: main \+ 1 webhook process \+ 2 workers/);
-		expect(r.kill).toMatchObject({ target: 'worker', atSent: 40 });
+		expect(r.kills).toHaveLength(1);
+		expect(r.kills[0]).toMatchObject({ target: 'worker', atSent: 40 });
+		// the worker killed was running a processor execution at that moment (its log said so)
+		expect(r.kills[0].victim).toMatch(/^worker [12] \(running processor execution \d+\)$/);
 	});
 });

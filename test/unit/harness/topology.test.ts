@@ -78,11 +78,17 @@ describe('topology options', () => {
 		expect(parseDemoArgs([]).topology).toEqual({});
 		const soak = parseSoakArgs(['--queue', '--kill', 'worker', '--workers', '3']);
 		expect(soak.topology).toMatchObject({ mode: 'queue', db: 'postgres', workers: 3 });
-		expect(soak.killTarget).toBe('worker');
+		expect(soak.killTargets).toEqual(['worker']);
 		expect(() => parseSoakArgs(['--kill', 'worker'])).toThrow(/needs queue mode/);
 		expect(() => parseSoakArgs(['--kill', 'postgres'])).toThrow(/needs PostgreSQL/);
 		expect(() => parseSoakArgs(['--kill', 'the-cat'])).toThrow(/expected one of/);
-		expect(parseSoakArgs(['--db', 'postgres', '--kill', 'postgres']).killTarget).toBe('postgres');
+		expect(parseSoakArgs(['--db', 'postgres', '--kill', 'postgres']).killTargets).toEqual([
+			'postgres',
+		]);
+		expect(
+			parseSoakArgs(['--queue', '--kill', 'worker,webhook,main,redis,postgres']).killTargets,
+		).toEqual(['worker', 'webhook', 'main', 'redis', 'postgres']);
+		expect(() => parseSoakArgs(['--queue', '--kill', 'worker,cat'])).toThrow(/--kill cat/);
 	});
 });
 

@@ -23,6 +23,8 @@ export interface Postgres {
 	database: string;
 	/** The DB_* variables n8n needs. */
 	env(): Record<string, string>;
+	/** Runs one SQL statement in the database with psql; its output (unaligned, tuples only). For tests that must reach under n8n (e.g. to age a row). */
+	sql(statement: string): string;
 	/** Private cluster only: SIGKILL (or SIGTERM) the server, as a crash or a restart does; `start()` brings it back on the same port and data. */
 	kill(signal?: NodeJS.Signals): Promise<void>;
 	start(): Promise<void>;
@@ -149,6 +151,12 @@ export async function startPostgres(opts: { folder: string; log: Log }): Promise
 		password: '',
 		database,
 		env: () => pgEnv('127.0.0.1', port, user, '', database),
+		sql: (statement: string) =>
+			psqlRun(
+				path.join(bin, 'psql'),
+				{ host: '127.0.0.1', port, user, password: '', database },
+				statement,
+			),
 		kill: async (signal = 'SIGKILL') => {
 			await server?.kill(signal);
 		},
@@ -159,6 +167,33 @@ export async function startPostgres(opts: { folder: string; log: Log }): Promise
 		},
 		describe: () => `PostgreSQL (private cluster, ${bin}) on 127.0.0.1:${port}`,
 	};
+}
+
+/** One statement through psql (tuples only, unaligned), stopping on the first error. */
+function psqlRun(
+	psql: string,
+	c: { host: string; port: number; user: string; password: string; database: string },
+	statement: string,
+): string {
+	return runChecked(
+		psql,
+		[
+			'-h',
+			c.host,
+			'-p',
+			String(c.port),
+			'-U',
+			c.user,
+			'-d',
+			c.database,
+			'-v',
+			'ON_ERROR_STOP=1',
+			'-At',
+			'-c',
+			statement,
+		],
+		{ env: { ...process.env, PGPASSWORD: c.password }, what: 'psql' },
+	);
 }
 
 function pgEnv(
@@ -187,28 +222,8 @@ function externalPostgres(log: Log): Postgres {
 	const password = process.env.PGPASSWORD ?? '';
 	const database = `rk_${randomBytes(6).toString('hex')}`;
 	const psql = findBinary(['psql'], 'postgresql-client', 'psql');
-	const sql = (statement: string) =>
-		runChecked(
-			psql,
-			[
-				'-h',
-				host,
-				'-p',
-				String(port),
-				'-U',
-				user,
-				'-d',
-				'postgres',
-				'-v',
-				'ON_ERROR_STOP=1',
-				'-c',
-				statement,
-			],
-			{
-				env: { ...process.env, PGPASSWORD: password },
-				what: 'psql',
-			},
-		);
+	const sql = (statement: string, db = 'postgres') =>
+		psqlRun(psql, { host, port, user, password, database: db }, statement);
 	sql(`CREATE DATABASE ${database}`);
 	log(`[postgres] using the server at ${host}:${port} (PGHOST), database ${database}`);
 	return {
@@ -218,6 +233,7 @@ function externalPostgres(log: Log): Postgres {
 		password,
 		database,
 		env: () => pgEnv(host, port, user, password, database),
+		sql: (statement: string) => sql(statement, database),
 		kill: () =>
 			Promise.reject(new Error('an external PostgreSQL (PGHOST) is not killed by the harness')),
 		start: () => Promise.resolve(),

@@ -740,10 +740,24 @@ export async function runSoak(
 					target === 'worker' ? await waitForProcessorRun(api, processorId, log) : '';
 				let victim = processorRun ? n8n.workerRunning(processorRun) : undefined;
 				// the execution reads running a moment before its worker's log line arrives (bounded)
-				for (let w = 0; processorRun && !victim && w < 30; w++) {
+				for (let w = 0; processorRun && !victim && w < 100; w++) {
 					await sleep(100);
 					victim = n8n.workerRunning(processorRun);
 				}
+				if (processorRun && !victim)
+					log(
+						`[soak] processor execution ${processorRun} reads running, but no worker's log says it started it (${n8n.workers
+							.map(
+								(w) =>
+									`${w.label}: ${w
+										.logs()
+										.split('\n')
+										.filter((l) => l.includes('started execution'))
+										.slice(-2)
+										.join(' | ')}`,
+							)
+							.join('; ')})`,
+					);
 				log(
 					`[soak] SIGKILL ${victim?.label ?? target} after ${i + 1} returns sent (${inflight.size} deliveries in flight)`,
 				);

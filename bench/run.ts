@@ -1,66 +1,57 @@
 /**
  * npm run bench [-- --quick] [--khaos-latency 40] [--rebound-latency 20] [--only package|baseline] [--json] [--build]
+ *                  [--queue | --db postgres | --mode queue --workers N --webhook-processes M]
+ * npm run bench -- --topologies [--returns 300] [--only package|baseline] [--set sqlite,postgres,q1,q2,q2w2]
  *
  * The package (the imported returns-intake + returns-processor templates) and
  * the baseline (bench/baseline-workflow.json: Webhook, Code, HTTP Request) in
- * the same real n8n 2.40.7, each against its own Khaos and ReBound sandbox
- * (in this process, 127.0.0.1, a set latency per call). Signed ReBound
- * `return.processed` events are POSTed to each variant's webhook as a burst
- * or at an offered rate; a return is done when Khaos has its credit note
- * (the sandbox's return processedAt: ProcessReturn creates the credit note).
- * Every load loop is bounded in count and time. Results: Markdown to
- * bench/results/<date>.md (quick: <date>-quick.md) and stdout (--json: JSON).
- * Method and findings: docs/benchmark.md.
+ * the same real n8n 2.40.7 deployment (scripts/n8n/topology.ts: one process on
+ * SQLite by default; PostgreSQL or queue mode by the topology flags), each
+ * against its own Khaos and ReBound sandbox (in this process, 127.0.0.1, a set
+ * latency per call). Signed ReBound `return.processed` events are POSTed to
+ * each variant's production webhook (the deployment's webhook URL: main, the
+ * webhook process or nginx) as a burst or at an offered rate; a return is done
+ * when Khaos has its credit note (the sandbox's return processedAt:
+ * ProcessReturn creates the credit note). Every load loop is bounded in count
+ * and time. Results: Markdown to bench/results/<date>.md (quick:
+ * <date>-quick.md) and stdout (--json: JSON). `--topologies` runs the
+ * deployment comparison instead (bench/topologies.ts). Method and findings:
+ * docs/benchmark.md.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
-import {
-	createApiKey,
-	freePort,
-	packageLoadErrors,
-	setupOwner,
-	startN8n,
-	type ApiClient,
-	type N8nInstance,
-} from '../scripts/n8n/instance';
+import { createApiKey, freePort, packageLoadErrors, setupOwner } from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
-import { runImport } from '../scripts/templates/import';
-import { WORKFLOWS_DIR } from '../scripts/templates/build';
-import { startKhaosSandbox, type KhaosSandbox } from '../sandbox/khaos/server';
-import { startReboundSandbox, type ReboundSandbox } from '../sandbox/rebound/server';
-import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../transports/rebound/webhook';
-import { benchCreditRef, benchEvent, benchKhaosFixture } from './fixture';
-import { loadBaselineWorkflow } from './baselineWorkflow';
 import {
-	latencies,
-	renderReport,
-	summarize,
-	throughput,
-	type PhaseResult,
-	type Variant,
-} from './stats';
+	describeTopology,
+	resolveTopology,
+	startTopology,
+	topologyFromArgs,
+	type Topology,
+	type TopologyOptions,
+} from '../scripts/n8n/topology';
+import {
+	BURST_CONCURRENCY,
+	logErr,
+	nodeTimings,
+	runPhase,
+	setActive,
+	setupBaseline,
+	setupPackage,
+	sleep,
+	startSandboxes,
+	waitIdle,
+	type BenchOptions,
+	type PhasePlan,
+	type VariantEnv,
+} from './harness';
+import { renderReport, type PhaseResult, type Variant } from './stats';
+
+export type { BenchOptions, PhasePlan } from './harness';
 
 // ------------------------------------------------------------------ options
-
-export interface BenchOptions {
-	quick: boolean;
-	khaosLatencyMs: number;
-	reboundLatencyMs: number;
-	only: Variant | null;
-	json: boolean;
-	build: boolean;
-	processEverySeconds: number;
-	batchSize: number;
-	/** Save successful runs of both variants (per-node timings, execution counts); default: neither saves them (the package's default). */
-	keepExecutions: boolean;
-	/** The package's ReBound Trigger batch window, ms (0: one execution per delivery). */
-	batchWindowMs: number;
-	/** Write n8n's V8 CPU profiles (.cpuprofile, written when n8n stops) into this folder. */
-	cpuProfDir: string | null;
-}
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
 	const o: BenchOptions = {
@@ -75,6 +66,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 		keepExecutions: false,
 		batchWindowMs: 50,
 		cpuProfDir: null,
+		topology: {},
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const [flag, inline] = argv[i].includes('=')
@@ -120,6 +112,16 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 			case '--batch-size':
 				o.batchSize = num(1, 1000);
 				break;
+			case '--queue':
+				o.topology = { ...o.topology, ...topologyFromArgs(['--queue']) };
+				break;
+			case '--db':
+			case '--mode':
+			case '--workers':
+			case '--webhook-processes':
+			case '--concurrency':
+				o.topology = { ...o.topology, ...topologyFromArgs([flag, inline ?? argv[++i]]) };
+				break;
 			case '--only': {
 				const v = inline ?? argv[++i];
 				if (v !== 'package' && v !== 'baseline')
@@ -129,22 +131,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 			}
 			default:
 				throw new Error(
-					`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir]`,
+					`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts)`,
 				);
 		}
 	}
 	return o;
-}
-
-export interface PhasePlan {
-	phase: string;
-	returns: number;
-	lines: number;
-	/** returns/s; null = burst */
-	rate: number | null;
-	/** bound for the whole phase (delivery + drain), ms */
-	timeoutMs: number;
-	variants: Variant[];
 }
 
 export function planPhases(quick: boolean): PhasePlan[] {
@@ -171,601 +162,22 @@ export function planPhases(quick: boolean): PhasePlan[] {
 	];
 }
 
-// ------------------------------------------------------------------ harness
-
-const REBOUND_LOGIN = 'demo-retailer';
-const REBOUND_API_KEY = 'demo-api-key-0000';
-/** The sandbox's demo secret (not a secret). */
-const WEBHOOK_SECRET = 'demo-webhook-secret-0000';
-const BURST_CONCURRENCY = 16;
-const MAX_IN_FLIGHT = 200;
-/** A phase stops waiting when no credit note appeared for this long. */
-const STALL_MS = 45_000;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const logErr = (line: string) => process.stderr.write(`${line}\n`);
-
-interface VariantEnv {
-	variant: Variant;
-	khaos: KhaosSandbox;
-	rebound: ReboundSandbox;
-	webhookPath: string;
-	api: ApiClient;
-	workflowIds: string[];
-	/** the package's inbox Data Table (row counts by status after each phase) */
-	inboxTableId?: string;
-	/** ids of the workflows whose executions show where time goes */
-	timingWorkflows: Array<{ label: string; id: string }>;
-}
-
-function packageValues(
-	client: string,
-	webhookId: string,
-	khaosUrl: string,
-	reboundUrl: string,
-	o: BenchOptions,
-) {
-	return {
-		client,
-		timezone: 'Europe/London',
-		credentials: {
-			khaos: {
-				name: `Khaos sandbox (${client})`,
-				data: {
-					url: khaosUrl,
-					authMode: 'none',
-					soapVersion: '1.1',
-					namespace: 'urn:KosWeb-IKosWeb',
-					soapActionStyle: 'namespaceHash',
-					defaultSiteId: '1',
-					timeoutSeconds: 30,
-					maxAttempts: 3,
-					batchSize: 50,
-				},
-			},
-			rebound: {
-				name: `ReBound sandbox (${client})`,
-				data: {
-					login: REBOUND_LOGIN,
-					apiKey: 'env:BENCH_REBOUND_API_KEY',
-					baseUrl: reboundUrl,
-					webhookSecret: 'env:BENCH_REBOUND_WEBHOOK_SECRET',
-				},
-			},
-		},
-		dataTables: {
-			inbox: { name: `${client} inbox` },
-			exceptions: { name: `${client} exceptions` },
-			dispositions: { name: `${client} disposition map` },
-			reasons: { name: `${client} reason map` },
-			skuAliases: { name: `${client} sku aliases` },
-			reviews: { name: `${client} credit reviews` },
-		},
-		sites: [
-			{
-				id: '1',
-				name: 'Main Warehouse',
-				locations: [
-					{ id: 'A1', sellable: true },
-					{ id: 'RET', sellable: true },
-					{ id: 'QUAR', sellable: false },
-					{ id: 'WOFF', sellable: false },
-				],
-			},
-			{ id: '2', name: 'Outlet', locations: [{ id: 'OUT1', sellable: true }] },
-		],
-		mapping: {
-			dispositions: [
-				{
-					disposition: 'Grade A',
-					action: 'restock',
-					siteId: '1',
-					locationId: 'A1',
-					sellable: true,
-				},
-				{
-					disposition: 'Like New',
-					action: 'restock',
-					siteId: '1',
-					locationId: 'A1',
-					sellable: true,
-				},
-				{
-					disposition: 'Grade B',
-					action: 'restock',
-					siteId: '1',
-					locationId: 'RET',
-					sellable: true,
-				},
-				{
-					disposition: 'Damaged',
-					action: 'quarantine',
-					siteId: '1',
-					locationId: 'QUAR',
-					sellable: false,
-				},
-				{
-					disposition: 'Dirty',
-					action: 'quarantine',
-					siteId: '1',
-					locationId: 'QUAR',
-					sellable: false,
-				},
-				{
-					disposition: 'Quarantine',
-					action: 'quarantine',
-					siteId: '1',
-					locationId: 'QUAR',
-					sellable: false,
-				},
-				{
-					disposition: 'Missing',
-					action: 'no_movement',
-					siteId: '',
-					locationId: '',
-					sellable: false,
-				},
-			],
-			reasons: [
-				{ reason: 'Too small', reasonId: '2', matchOn: 'reason' },
-				{ reason: 'Too big', reasonId: '2', matchOn: 'reason' },
-				{ reason: 'Faulty', reasonId: '1', matchOn: 'reason' },
-				{ reason: 'Changed my mind', reasonId: '3', matchOn: 'reason' },
-				{ reason: 'Arrived damaged', reasonId: '4', matchOn: 'reason' },
-			],
-			skuAliases: [],
-		},
-		trigger: {
-			mode: 'webhook',
-			webhookId,
-			pollEveryMinutes: 60,
-			batchWindowMs: o.batchWindowMs,
-			batchMaxSize: 100,
-		},
-		schedules: {
-			processEverySeconds: o.processEverySeconds,
-			reconciliationCron: '0 7 * * *',
-			replayEveryMinutes: null,
-		},
-		processing: {
-			batchSize: o.batchSize,
-			staleAfterMinutes: 15,
-			maxTransientAttempts: 3,
-			adjustmentReason: 'ReBound return',
-			keepSuccessfulExecutions: o.keepExecutions,
-		},
-		finance: {
-			batchCreditNotes: false,
-			deliveryPolicy: 'whole_order',
-			rounding: 'half_up',
-			tolerancePencePerLine: 1,
-			manualAuthCode: 'REBOUND',
-		},
-		reconciliation: { keepDoneDays: 30 },
-		alerts: {},
-	};
-}
-
-async function startSandboxes(orders: Array<{ n: number; lines: number }>, o: BenchOptions) {
-	const khaos = await startKhaosSandbox({
-		port: 0,
-		fixture: benchKhaosFixture(orders, o.khaosLatencyMs),
-	});
-	const rebound = await startReboundSandbox({ port: 0 });
-	rebound.faults.configure({
-		seed: 42,
-		rules: o.reboundLatencyMs > 0 ? { '*': { latencyMs: o.reboundLatencyMs } } : {},
-	});
-	return { khaos, rebound };
-}
-
-async function setupPackage(
-	api: ApiClient,
-	n8n: N8nInstance,
-	khaos: KhaosSandbox,
-	rebound: ReboundSandbox,
-	userFolder: string,
-	o: BenchOptions,
-): Promise<VariantEnv> {
-	const client = `Bench ${randomBytes(3).toString('hex')}`;
-	const webhookId = `bench-pkg-${randomBytes(6).toString('hex')}`;
-	const valuesFile = path.join(userFolder, 'bench-values.json');
-	fs.writeFileSync(
-		valuesFile,
-		JSON.stringify(packageValues(client, webhookId, khaos.url, rebound.url, o)),
-	);
-	const importLog: string[] = [];
-	const report = await runImport(
-		{
-			client,
-			valuesFile,
-			n8nUrl: n8n.baseUrl,
-			apiKeyEnv: 'BENCH_N8N_API_KEY',
-			dryRun: false,
-			templatesDir: WORKFLOWS_DIR,
-		},
-		{
-			env: {
-				BENCH_N8N_API_KEY: api.apiKey,
-				BENCH_REBOUND_API_KEY: REBOUND_API_KEY,
-				BENCH_REBOUND_WEBHOOK_SECRET: WEBHOOK_SECRET,
-			},
-			log: (l) => importLog.push(l),
-		},
-	);
-	if (report.exitCode !== 0)
-		throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
-	const id = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
-	return {
-		variant: 'package',
-		khaos,
-		rebound,
-		webhookPath: `${webhookId}/rebound`,
-		api,
-		inboxTableId: report.tables.find((t) => t.key === 'inbox')?.id ?? undefined,
-		workflowIds: report.workflows.filter((w) => w.active && w.id).map((w) => w.id as string),
-		timingWorkflows: [
-			{ label: 'intake', id: id('returns-intake') },
-			{ label: 'processor', id: id('returns-processor') },
-		],
-	};
-}
-
-async function setupBaseline(
-	api: ApiClient,
-	khaos: KhaosSandbox,
-	rebound: ReboundSandbox,
-	o: BenchOptions,
-): Promise<VariantEnv> {
-	const hex = randomBytes(6).toString('hex');
-	const webhookPath = `bench-baseline-${hex}/rebound`;
-	const wf = loadBaselineWorkflow({
-		khaosUrl: khaos.url,
-		webhookPath,
-		webhookId: `bench-baseline-${hex}`,
-		webhookSecret: WEBHOOK_SECRET,
-	});
-	// the same saving policy as the package's intake and processor (n8n's settings are per workflow)
-	(wf as { settings?: Record<string, unknown> }).settings = {
-		...((wf as { settings?: Record<string, unknown> }).settings ?? {}),
-		saveDataSuccessExecution: o.keepExecutions ? 'all' : 'none',
-	};
-	const created = await api.createWorkflow(wf);
-	return {
-		variant: 'baseline',
-		khaos,
-		rebound,
-		webhookPath,
-		api,
-		workflowIds: [created.id],
-		timingWorkflows: [{ label: 'baseline', id: created.id }],
-	};
-}
-
-async function setActive(api: ApiClient, env: VariantEnv, active: boolean): Promise<void> {
-	for (const id of env.workflowIds) {
-		if (active) await api.activateWorkflow(id);
-		else await api.deactivateWorkflow(id);
-	}
-}
-
-async function post(
-	baseUrl: string,
-	webhookPath: string,
-	event: Record<string, unknown>,
-): Promise<number> {
-	const body = JSON.stringify(event);
-	const headers = signWebhookBody(
-		body,
-		WEBHOOK_SECRET,
-		Date.now() / 1000,
-		DEFAULT_WEBHOOK_SETTINGS,
-	);
-	const deadline = Date.now() + 15_000;
-	for (;;) {
-		try {
-			const res = await fetch(`${baseUrl}/webhook/${webhookPath}`, {
-				method: 'POST',
-				headers: { 'content-type': 'application/json', ...headers },
-				body,
-				signal: AbortSignal.timeout(60_000),
-			});
-			const text = await res.text();
-			// activation registers the webhook a moment later (docs/e2e.md): retry only that, bounded
-			if (res.status === 404 && text.includes('is not registered') && Date.now() < deadline) {
-				await sleep(250);
-				continue;
-			}
-			return res.status;
-		} catch {
-			return 0;
-		}
-	}
-}
-
-/** Credit-note time per bench return of this phase (the Khaos return's processedAt, set when ProcessReturn creates the credit note). */
-function creditTimes(khaos: KhaosSandbox, refs: Set<string>): Map<string, number> {
-	const out = new Map<string, number>();
-	for (const r of khaos.state.returns) {
-		if (r.creditNoteCode && r.processedAt && refs.has(r.associatedRef))
-			out.set(r.associatedRef, Date.parse(r.processedAt));
-	}
-	return out;
-}
-
-/** Inbox rows by status (bounded paging), e.g. { done: 98, exception: 2 }, and rows per distinct return. */
-async function inboxSummary(env: VariantEnv): Promise<string> {
-	if (!env.inboxTableId) return '';
-	const byStatus: Record<string, number> = {};
-	const returns = new Set<string>();
-	let rows = 0;
-	let cursor: string | null = null;
-	for (let page = 0; page < 60; page++) {
-		const res: { data?: Array<Record<string, unknown>>; nextCursor?: string | null } | null =
-			await env.api
-				.request(
-					'GET',
-					`/data-tables/${encodeURIComponent(env.inboxTableId)}/rows?limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-				)
-				.catch(() => null);
-		for (const r of res?.data ?? []) {
-			rows++;
-			byStatus[String(r.status)] = (byStatus[String(r.status)] ?? 0) + 1;
-			returns.add(String(r.returnId));
-		}
-		cursor = res?.nextCursor ?? null;
-		if (!cursor) break;
-	}
-	return `inbox ${rows} rows for ${returns.size} returns (${Object.entries(byStatus)
-		.map(([k, v]) => `${k} ${v}`)
-		.join(', ')})`;
-}
-
-/** Executions of a workflow that started in [fromMs, toMs]: count, mean/max wall time and the most running at once. */
-async function executionStats(
-	api: ApiClient,
-	workflowId: string,
-	fromMs: number,
-	toMs: number,
-): Promise<string> {
-	const list = (await api.listExecutions(workflowId, { limit: 250 }).catch(() => [])) as Array<{
-		startedAt?: string;
-		stoppedAt?: string;
-		status: string;
-	}>;
-	const spans = list
-		.map((e) => ({ start: Date.parse(e.startedAt ?? ''), stop: Date.parse(e.stoppedAt ?? '') }))
-		.filter(
-			(e) =>
-				Number.isFinite(e.start) && Number.isFinite(e.stop) && e.start >= fromMs && e.start <= toMs,
-		);
-	if (!spans.length) return 'no executions';
-	const walls = spans.map((e) => e.stop - e.start);
-	const edges = spans.flatMap((e) => [
-		{ t: e.start, d: 1 },
-		{ t: e.stop, d: -1 },
-	]);
-	edges.sort((a, b) => a.t - b.t || a.d - b.d);
-	let running = 0;
-	let most = 0;
-	for (const e of edges) {
-		running += e.d;
-		most = Math.max(most, running);
-	}
-	return `${spans.length}${spans.length === 250 ? '+' : ''} executions, wall mean ${(walls.reduce((a, b) => a + b, 0) / walls.length / 1000).toFixed(2)} s, max ${(Math.max(...walls) / 1000).toFixed(2)} s, up to ${most} at once`;
-}
-
-/** Waits (bounded) until the variant has no running execution and, for the package, no queued or processing inbox row. */
-async function waitIdle(
-	env: VariantEnv,
-	boundMs: number,
-): Promise<{ ok: boolean; detail: string }> {
-	const deadline = Date.now() + boundMs;
-	let detail = '';
-	for (;;) {
-		let running = 0;
-		for (const w of env.timingWorkflows)
-			running += (
-				await env.api.listExecutions(w.id, { status: 'running', limit: 250 }).catch(() => [])
-			).length;
-		const inbox = await inboxSummary(env);
-		const busy = /\b(queued|processing) [1-9]/.test(inbox);
-		detail = `${running} running execution(s)${inbox ? `; ${inbox}` : ''}`;
-		if (running === 0 && !busy) return { ok: true, detail };
-		if (Date.now() > deadline) return { ok: false, detail };
-		await sleep(2_000);
-	}
-}
-
-/** The newest failed execution's error (node and message) of the variant's workflows, for a phase that did not finish. */
-async function lastFailure(env: VariantEnv): Promise<string> {
-	for (const w of env.timingWorkflows) {
-		const failed = await env.api
-			.listExecutions(w.id, { status: 'error', limit: 1 })
-			.catch(() => []);
-		if (!failed.length) continue;
-		const full = await env.api.getExecution(failed[0].id, true).catch(() => null);
-		const err = full?.data?.resultData?.error;
-		return `last failed ${w.label} execution: ${String(err?.node?.name ?? full?.data?.resultData?.lastNodeExecuted ?? '')}: ${String(err?.message ?? 'no message').slice(0, 300)}${err?.description ? ` (${String(err.description).slice(0, 200)})` : ''}`;
-	}
-	return 'no failed executions';
-}
-
-async function runPhase(
-	n8n: N8nInstance,
-	env: VariantEnv,
-	plan: PhasePlan,
-	firstN: number,
-): Promise<PhaseResult> {
-	const { khaos, rebound } = env;
-	const khaosSeq = khaos.calls.lastSeq;
-	const reboundSeq = rebound.calls.lastSeq;
-	const rssMb = () => n8n.rssKb().group / 1024;
-	const rssStartMb = rssMb();
-	let rssPeakMb = rssStartMb;
-	const sampler = setInterval(() => {
-		rssPeakMb = Math.max(rssPeakMb, rssMb());
-	}, 1000);
-	const started = Date.now();
-	const deadline = started + plan.timeoutMs;
-	const delivered = new Map<string, number>();
-	const refs = new Set<string>();
-	const statuses: Record<string, number> = {};
-	const events = Array.from({ length: plan.returns }, (_, i) => ({
-		n: firstN + i,
-		event: benchEvent(firstN + i, plan.lines),
-	}));
-	events.forEach((e) => refs.add(benchCreditRef(e.n)));
-	const send = async (e: (typeof events)[number]) => {
-		delivered.set(benchCreditRef(e.n), Date.now());
-		const status = await post(n8n.baseUrl, env.webhookPath, e.event);
-		statuses[status] = (statuses[status] ?? 0) + 1;
-	};
-
-	let inFlight = 0;
-	const sending: Array<Promise<void>> = [];
-	if (plan.rate === null) {
-		let next = 0;
-		const worker = async () => {
-			while (next < events.length && Date.now() < deadline) await send(events[next++]);
-		};
-		sending.push(...Array.from({ length: BURST_CONCURRENCY }, worker));
-	} else {
-		const gap = 1000 / plan.rate;
-		for (let i = 0; i < events.length && Date.now() < deadline; i++) {
-			const due = started + i * gap;
-			if (due > Date.now()) await sleep(due - Date.now());
-			while (inFlight >= MAX_IN_FLIGHT && Date.now() < deadline) await sleep(10);
-			inFlight++;
-			sending.push(send(events[i]).finally(() => inFlight--));
-		}
-	}
-	await Promise.all(sending);
-	const sentMs = Date.now() - started;
-
-	// wait (bounded) until every delivered return has its credit note
-	let credited = creditTimes(khaos, refs);
-	let lastProgress = Date.now();
-	let lastCount = credited.size;
-	while (
-		credited.size < delivered.size &&
-		Date.now() < deadline &&
-		Date.now() - lastProgress < STALL_MS
-	) {
-		await sleep(500);
-		credited = creditTimes(khaos, refs);
-		if (credited.size > lastCount) {
-			lastCount = credited.size;
-			lastProgress = Date.now();
-		}
-	}
-	clearInterval(sampler);
-	const timedOut = credited.size < delivered.size;
-	const rssEndMb = rssMb();
-	rssPeakMb = Math.max(rssPeakMb, rssEndMb);
-
-	const firstDelivery = Math.min(...delivered.values());
-	const lastCredit = credited.size ? Math.max(...credited.values()) : Date.now();
-	const lat = latencies(delivered, credited);
-	const khaosCalls = khaos.calls.since(khaosSeq);
-	const byMethod: Record<string, number> = {};
-	const failures: Record<string, number> = {};
-	for (const c of khaosCalls) {
-		byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
-		if (c.outcome !== 'ok') {
-			const k = `${c.method} ${c.outcome}${c.outcome === 'fault' ? `: ${String(c.detail ?? '').slice(0, 60)}` : ''}`;
-			failures[k] = (failures[k] ?? 0) + 1;
-		}
-	}
-	const reboundCalls = rebound.calls.since(reboundSeq).length;
-	const bad = Object.entries(statuses).filter(([s]) => s !== '200');
-	const result: PhaseResult = {
-		variant: env.variant,
-		phase: plan.phase,
-		returns: delivered.size,
-		lines: plan.lines,
-		offeredRate: plan.rate,
-		credited: credited.size,
-		drainMs: lastCredit - firstDelivery,
-		throughput: throughput(credited.size, firstDelivery, lastCredit),
-		latency: summarize(lat.values),
-		khaosCallsPerReturn: khaosCalls.length / Math.max(1, delivered.size),
-		reboundCallsPerReturn: reboundCalls / Math.max(1, delivered.size),
-		khaosCallsByMethod: byMethod,
-		rssPeakMb,
-		rssStartMb,
-		rssEndMb,
-		timedOut,
-		note: [
-			bad.length ? `webhook answers ${bad.map(([s, c]) => `${s}×${c}`).join(', ')}` : '',
-			`delivered in ${(sentMs / 1000).toFixed(1)} s`,
-			Object.keys(failures).length
-				? `Khaos failed calls: ${Object.entries(failures)
-						.map(([k, c]) => `${k} ×${c}`)
-						.join('; ')}`
-				: '',
-		]
-			.filter(Boolean)
-			.join('; '),
-	};
-	if (timedOut) result.note = `${result.note}; ${await lastFailure(env)}`;
-	const execs: string[] = [];
-	for (const w of env.timingWorkflows)
-		execs.push(`${w.label}: ${await executionStats(env.api, w.id, started - 1000, Date.now())}`);
-	const inbox = await inboxSummary(env);
-	result.note = [result.note, `executions (${execs.join('; ')})`, inbox].filter(Boolean).join('; ');
-	logErr(
-		`[bench] ${env.variant} ${plan.phase}: ${result.credited}/${result.returns} credited in ${(result.drainMs / 1000).toFixed(1)} s (${result.throughput.toFixed(1)}/s), p50 ${(result.latency.p50 / 1000).toFixed(2)} s p95 ${(result.latency.p95 / 1000).toFixed(2)} s, Khaos ${result.khaosCallsPerReturn.toFixed(2)}/return ${JSON.stringify(byMethod)}, RSS ${rssStartMb.toFixed(0)}→${rssEndMb.toFixed(0)} MB (peak ${rssPeakMb.toFixed(0)})${timedOut ? ' TIME BOUND HIT' : ''}; ${result.note}`,
-	);
-	return result;
-}
-
-/** Mean executionTime per node over the newest executions of a workflow that ran `mustHave` (where time goes). */
-async function nodeTimings(
-	api: ApiClient,
-	workflowId: string,
-	mustHave: string | null,
-	sample = 5,
-): Promise<string> {
-	const list = await api.listExecutions(workflowId, { limit: 50 }).catch(() => []);
-	const totals: Record<string, { ms: number; runs: number; items: number }> = {};
-	let used = 0;
-	let wallMs = 0;
-	for (const e of list) {
-		if (used >= sample) break;
-		const full = await api.getExecution(e.id, true).catch(() => null);
-		const runData = full?.data?.resultData?.runData as
-			| Record<
-					string,
-					Array<{ executionTime?: number; data?: { main?: Array<Array<unknown> | null> } }>
-			  >
-			| undefined;
-		if (!runData || (mustHave && !runData[mustHave])) continue;
-		used++;
-		if (full.startedAt && full.stoppedAt)
-			wallMs += Date.parse(full.stoppedAt) - Date.parse(full.startedAt);
-		for (const [node, runs] of Object.entries(runData)) {
-			const t = (totals[node] ??= { ms: 0, runs: 0, items: 0 });
-			for (const r of runs) {
-				t.ms += r.executionTime ?? 0;
-				t.items += (r.data?.main ?? []).reduce((s, out) => s + (out?.length ?? 0), 0);
-			}
-			t.runs++;
-		}
-	}
-	if (!used) return 'no execution data';
-	const parts = Object.entries(totals)
-		.sort((a, b) => b[1].ms - a[1].ms)
-		.filter(([, t]) => t.ms / used >= 1)
-		.map(
-			([node, t]) =>
-				`${node} ${(t.ms / used).toFixed(0)} ms (${Math.round(t.items / used)} items out)`,
-		);
-	return `mean of ${used} executions, wall ${(wallMs / used).toFixed(0)} ms: ${parts.join('; ')}`;
+/** "" for the default (single SQLite), else e.g. "-postgres", "-queue-2w-1wh": results of other deployments do not overwrite the default's. */
+export function topologyFileTag(t: TopologyOptions): string {
+	const r = resolveTopology(t);
+	if (r.mode === 'regular') return r.db === 'sqlite' ? '' : '-postgres';
+	return `-queue-${r.workers}w-${r.webhookProcesses}wh`;
 }
 
 export async function main(argv: string[]): Promise<void> {
+	if (argv.includes('--topologies')) {
+		// the deployment comparison: its own options and report (bench/topologies.ts)
+		const { topologiesMain } = await import('./topologies');
+		return topologiesMain(argv.filter((a) => a !== '--topologies'));
+	}
 	const o = parseBenchArgs(argv);
+	const n8nDescription = describeTopology(resolveTopology(o.topology));
+	const topologyTag = topologyFileTag(o.topology);
 	const t0 = Date.now();
 	const plan = planPhases(o.quick);
 	// the baseline first: it leaves no queue behind, so the package starts on an n8n as fresh as the baseline's
@@ -788,7 +200,7 @@ export async function main(argv: string[]): Promise<void> {
 
 	const runtime = await ensureRuntime({ log: logErr });
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-bench-'));
-	let n8n: N8nInstance | undefined;
+	let n8n: Topology | undefined;
 	const envs: VariantEnv[] = [];
 	const results: PhaseResult[] = [];
 	const notes: string[] = [];
@@ -799,18 +211,23 @@ export async function main(argv: string[]): Promise<void> {
 	hardStop.unref();
 	try {
 		const installed = await installPackage(userFolder, { skipBuild: !o.build, log: logErr });
-		fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
 		// NODE_FUNCTION_ALLOW_BUILTIN: the baseline's Code node verifies the HMAC with require('crypto'); same settings for both variants
-		n8n = await startN8n({
-			runtime,
-			userFolder,
-			port: await freePort(),
-			log: logErr,
-			env: {
-				NODE_FUNCTION_ALLOW_BUILTIN: 'crypto',
-				...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}),
-			},
-		});
+		try {
+			n8n = await startTopology({
+				topology: o.topology,
+				runtime,
+				userFolder,
+				tarball: installed.tarball,
+				port: await freePort(),
+				log: logErr,
+				env: {
+					NODE_FUNCTION_ALLOW_BUILTIN: 'crypto',
+					...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}),
+				},
+			});
+		} finally {
+			fs.rmSync(path.dirname(installed.tarball), { recursive: true, force: true });
+		}
 		const loadErrors = packageLoadErrors(n8n.logs());
 		if (loadErrors.length) throw new Error(`package did not load: ${loadErrors.join('; ')}`);
 		const owner = await setupOwner(n8n.baseUrl);
@@ -872,8 +289,8 @@ export async function main(argv: string[]): Promise<void> {
 	);
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,
-		machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, shared with other work, Node ${process.version} harness, n8n ${runtime.n8nVersion} on Node 24, SQLite`,
-		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), production concurrency unlimited (n8n default), package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
+		machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, shared with other work, Node ${process.version} harness, n8n ${runtime.n8nVersion} on Node 24, ${n8nDescription}`,
+		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), ${resolveTopology(o.topology).mode === 'queue' ? `worker concurrency ${resolveTopology(o.topology).concurrency}` : 'production concurrency unlimited (n8n default)'}, package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
 		durationS: (Date.now() - t0) / 1000,
 		notes,
 	});
@@ -881,7 +298,7 @@ export async function main(argv: string[]): Promise<void> {
 	const file = path.join(
 		__dirname,
 		'results',
-		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}.md`,
+		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}${topologyTag}.md`,
 	);
 	fs.writeFileSync(file, `${report}\n`);
 	logErr(`[bench] wrote ${path.relative(process.cwd(), file)}`);

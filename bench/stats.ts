@@ -102,6 +102,15 @@ export interface PhaseResult {
 	rssPeakMb: number;
 	rssStartMb: number;
 	rssEndMb: number;
+	/** per process (`main`, `webhook 1`, `worker 2`, `postgres`, `redis`, `nginx`, `harness`): RSS over the phase, MB, and CPU seconds used in it */
+	processes?: Record<
+		string,
+		{ rssStartMb: number; rssEndMb: number; rssPeakMb: number; cpuS: number }
+	>;
+	/** wall time of the phase (start of delivery → last credit note or the bound), s */
+	wallS?: number;
+	/** share of the whole machine's CPU busy during the phase (every process on it, ours and others'), 0..1 */
+	machineBusy?: number;
 	timedOut: boolean;
 	note?: string;
 }
@@ -298,7 +307,12 @@ export function renderReport(
 					2,
 					true,
 				),
-				metric('n8n peak RSS (process group), MB', (v) => rssOverRun(rs, v)?.peakMb, 0, true),
+				metric(
+					'n8n peak RSS (every n8n process with its task runner, summed), MB',
+					(v) => rssOverRun(rs, v)?.peakMb,
+					0,
+					true,
+				),
 				metric('RSS growth over the whole run, MB', (v) => rssOverRun(rs, v)?.growthMb, 0, true),
 				metric(
 					'RSS growth per 5,000 returns (linear), MB',
@@ -400,6 +414,29 @@ export function renderReport(
 		),
 		'',
 	);
+
+	const withProcesses = rs.filter((r) => r.processes && Object.keys(r.processes).length);
+	if (withProcesses.length) {
+		out.push('## Every process (RSS and CPU per phase)', '');
+		out.push(
+			markdownTable(
+				['variant', 'phase', 'process', 'RSS start→end (peak) MB', 'CPU s', 'CPU ms/return'],
+				withProcesses.flatMap((r) =>
+					Object.entries(r.processes!).map(([label, p]) => [
+						r.variant,
+						phaseLabel(r),
+						label,
+						Number.isFinite(p.rssPeakMb)
+							? `${fmt(p.rssStartMb, 0)}→${fmt(p.rssEndMb, 0)} (${fmt(p.rssPeakMb, 0)})`
+							: '—',
+						fmt(p.cpuS, 1),
+						fmt((p.cpuS * 1000) / Math.max(1, r.credited), 0),
+					]),
+				),
+			),
+			'',
+		);
+	}
 
 	out.push('## Khaos calls by method (per return)', '');
 	out.push(

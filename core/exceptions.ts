@@ -23,6 +23,7 @@ export const EXCEPTION_KINDS = [
 	'credit_held',
 	'review_value_changed',
 	'workflow_failed',
+	'report_delivery_failed',
 ] as const;
 
 /**
@@ -53,7 +54,9 @@ export type ExceptionStage =
 	| 'reconcile'
 	| 'processor'
 	/** A whole workflow run failed outside the exception outputs (the Errors workflow records it). */
-	| 'workflow';
+	| 'workflow'
+	/** A report (the daily reconciliation, the mapping audit) could not be e-mailed or posted to Slack. */
+	| 'report';
 
 export interface ExceptionKindInfo {
 	title: string;
@@ -175,6 +178,12 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		action:
 			'A whole run stopped outside the exception outputs (a Data Table missing, a node or n8n failing): open the execution linked, fix the cause, then set this row resolved. Rows a failed processor run held are requeued by its crash recovery.',
 	},
+	report_delivery_failed: {
+		title: 'Report not delivered',
+		owner: 'tech',
+		action:
+			'The report was built but its e-mail or Slack post failed (the channel, recipient and error are named): fix the SMTP or Slack credential, the address or the channel, run the report again (its execution keeps the report meanwhile), then set this row resolved.',
+	},
 };
 
 export interface ReturnException {
@@ -247,6 +256,20 @@ export function workflowFailedKey(
 	node: string | null | undefined,
 ): string {
 	return ['workflow_failed', '-', workflowId || '-', node || '-'].join('|');
+}
+
+/** The channels a report is delivered on. */
+export type ReportChannel = 'email' | 'slack';
+
+/**
+ * The key of a report that could not be delivered: one row per report (its kind and window, e.g.
+ * `reconciliation:2026-11-16`) and channel, in the shape of exceptionKey (kind|record|line|code). A
+ * run of the same report again (a retry, the month-end run repeated) that fails on the same channel
+ * updates that row (lastSeen, attempts + 1) instead of adding one; the next day's report is a row of
+ * its own.
+ */
+export function reportDeliveryFailedKey(report: string, channel: ReportChannel): string {
+	return ['report_delivery_failed', '-', report || '-', channel].join('|');
 }
 
 /**

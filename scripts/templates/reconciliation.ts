@@ -14,6 +14,8 @@ import {
 	slackEscape,
 } from './nodes';
 import { UNFINISHED_INBOX_STATUSES } from '../../core/reconcileInbox';
+import { addExceptionSink } from './exceptionSink';
+import { addReportDelivery, addReportDeliverySections } from './reportDelivery';
 import type { Builder as B } from './builder';
 import type { Condition, Pos } from './nodes';
 import type { TableKey } from './tables';
@@ -209,7 +211,7 @@ const OVERVIEW = [
 		'counts and values by status, not complete by age and by owner, value mismatches (released credits against what the credit step computed), open exceptions by type and age.',
 	"3. Finance's sections: every held credit waiting (pending or failed, whatever its age) and the reviews decided in the window; " +
 		"the window's notices by owner, kind and return.",
-	'4. The report is e-mailed and/or posted to Slack.',
+	'4. The report is e-mailed (HTML body, HTML attached) and/or posted to Slack (text, HTML file in its thread). A failed delivery is a `report_delivery_failed` exception (owner tech), never silent.',
 	'',
 	'docs/reconciliation.md explains every number of the report.',
 	'### Setup',
@@ -229,6 +231,9 @@ const WINDOW_START =
  * The heading: the day, or "from to to" for a period (yesterday when the window node has not run,
  * e.g. a parameter evaluated on its own).
  */
+/** The window as an id (exception keys, the attachment's name): the day, or `from_to_to` for a period; yesterday when the window node has not run. */
+const WINDOW_ID =
+	"(() => { try { const w = $('Report Window').first().json; return w.from === w.to ? String(w.to) : w.from + '_to_' + w.to; } catch (e) { return $today.minus({ days: 1 }).toISODate(); } })()";
 const WINDOW_TITLE =
 	"{{ (() => { try { const w = $('Report Window').first().json; return w.from === w.to ? w.to : w.from + ' to ' + w.to; } catch (e) { return $today.minus({ days: 1 }).toISODate(); } })() }}";
 
@@ -373,48 +378,28 @@ export function buildReconciliation(): WorkflowTemplate {
 			'ReBound vs Khaos stock moves and credit notes',
 		),
 	);
-	const email = b.add({
-		name: 'Email Report',
-		type: 'n8n-nodes-base.emailSend',
-		typeVersion: 2.1,
-		position: [G + 1440, -120],
-		executeOnce: true,
-		disabled: '{{REPORT_EMAIL_DISABLED}}',
-		credentials: SMTP_CREDENTIALS,
-		parameters: {
-			resource: 'email',
-			operation: 'send',
-			fromEmail: '{{ALERT_EMAIL_FROM}}',
-			toEmail: '{{REPORT_EMAIL_TO}}',
-			subject: `=Returns reconciliation {{CLIENT_NAME}}: ${WINDOW_TITLE}`,
-			emailFormat: 'html',
-			html: "={{ $json.html ?? ('<pre>' + JSON.stringify($json, null, 2) + '</pre>') }}",
-			options: { appendAttribution: false },
+	// delivery: e-mail (HTML body, HTML attached) and Slack (text, HTML in its thread); a failed
+	// delivery is a report_delivery_failed exception through the shared sink (scripts/templates/reportDelivery.ts)
+	const sink = addExceptionSink(b, G + 2800, -420);
+	const delivery = addReportDelivery(b, {
+		label: 'Report',
+		source: reconcile,
+		at: [G + 1440, 0],
+		reportId: `'reconciliation:' + ${WINDOW_ID}`,
+		fileName: `'returns-reconciliation-' + ${WINDOW_ID} + '.html'`,
+		fallbackSubject: `'Returns reconciliation ' + {{CLIENT_NAME}} + ': ' + ${WINDOW_ID}`,
+		email: {
+			disabled: '{{REPORT_EMAIL_DISABLED}}',
+			from: '{{ALERT_EMAIL_FROM}}',
+			to: '{{REPORT_EMAIL_TO}}',
 		},
-	});
-	const slack = b.add({
-		name: 'Post Report to Slack',
-		type: 'n8n-nodes-base.slack',
-		typeVersion: 2.3,
-		position: [G + 1440, 120],
-		executeOnce: true,
-		disabled: '{{REPORT_SLACK_DISABLED}}',
-		credentials: SLACK_CREDENTIALS,
-		parameters: {
-			authentication: 'accessToken',
-			resource: 'message',
-			operation: 'post',
-			select: 'channel',
-			channelId: { __rl: true, mode: 'name', value: '{{REPORT_SLACK_CHANNEL}}' },
-			messageType: 'text',
-			text: `={{ ${slackEscape('$json.markdown ?? JSON.stringify($json)')} }}`,
-			otherOptions: { includeLinkToWorkflow: false },
-		},
+		slack: { disabled: '{{REPORT_SLACK_DISABLED}}', channel: '{{REPORT_SLACK_CHANNEL}}' },
+		sink,
 	});
 	const nearlyFull = b.add(
 		ifNode(
 			'Data Tables Nearly Full?',
-			[G + 1440, 640],
+			[G + 1440, 940],
 			"={{ !!($json.storage && $json.storage.usage && $json.storage.usage.state !== 'ok') }}",
 		),
 	);
@@ -423,7 +408,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Storage Alert by Email',
 		type: 'n8n-nodes-base.emailSend',
 		typeVersion: 2.1,
-		position: [G + 1680, 540],
+		position: [G + 1680, 840],
 		executeOnce: true,
 		disabled: '{{ALERT_EMAIL_DISABLED}}',
 		credentials: SMTP_CREDENTIALS,
@@ -443,7 +428,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		name: 'Storage Alert on Slack',
 		type: 'n8n-nodes-base.slack',
 		typeVersion: 2.3,
-		position: [G + 1680, 740],
+		position: [G + 1680, 1040],
 		executeOnce: true,
 		disabled: '{{ALERT_SLACK_DISABLED}}',
 		credentials: SLACK_CREDENTIALS,
@@ -466,8 +451,8 @@ export function buildReconciliation(): WorkflowTemplate {
 		.connect(reviews, inbox)
 		.connect(inbox, search)
 		.connect(search, reconcile)
-		.connect(reconcile, email)
-		.connect(reconcile, slack)
+		.connect(reconcile, delivery.entries[0])
+		.connect(reconcile, delivery.entries[1])
 		.connect(reconcile, nearlyFull, 0)
 		.connect(nearlyFull, storageEmail, 0)
 		.connect(nearlyFull, storageSlack, 0);
@@ -503,6 +488,6 @@ export function buildReconciliation(): WorkflowTemplate {
 		[open, reviews, inbox, search],
 	);
 	b.section('Reconcile', 'ReBound against Khaos stock moves and credit notes.', [reconcile]);
-	b.section('Report', 'HTML by e-mail, Markdown to Slack.', [email, slack]);
+	addReportDeliverySections(b, delivery);
 	return b.build();
 }

@@ -40,10 +40,18 @@
  *    run's Reconcile node output (execution data) lists 5005 as credit_pending and
  *    the new return as pending, with counts and values by status, both under
  *    "not complete, by age", and both ids in the Markdown and HTML report.
+ * 3. Delivered (issue 17): the report goes by e-mail to an SMTP catcher on 127.0.0.1 (the client's
+ *    SMTP credential): To, a subject naming the client and the day, the HTML body with the report's
+ *    key figures and the HTML attached as a file, each equal to that run's Reconcile output. Then the
+ *    catcher refuses every recipient: the next runs still succeed and write one
+ *    `report_delivery_failed` row (owner tech) naming the channel, the recipient and the error, a
+ *    secret-shaped text in it removed; a later run updates that row rather than adding one.
+ *    (E2E_REPORT_EMAIL_OUT=<file> saves the delivered message: docs/examples/daily-report-email.eml.)
  *
  * Run: npx jest --selectProjects e2e --runInBand test/e2e/pollFlow.test.ts   (E2E_SKIP_BUILD=1 packs the current dist/)
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { packageLoadErrors, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
@@ -57,6 +65,14 @@ import { computeCredit, type CreditOrder } from '../../core/creditNote';
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { toCreditOrder } from '../../core/usecases/postCreditNotes';
 import { makeNodeHttpSend } from '../helpers/nodeHttpSend';
+import {
+	headerParam,
+	mimeLeaves,
+	parseMime,
+	startSmtpCatcher,
+	type MimePart,
+	type SmtpCatcher,
+} from '../helpers/smtpCatcher';
 
 jest.setTimeout(180_000);
 
@@ -67,6 +83,9 @@ const PROCESS_EVERY_SECONDS = 3;
 const POLL_EVERY_MINUTES = 1;
 /** Every 10 s (n8n's Schedule Trigger takes a seconds field first). */
 const RECONCILIATION_CRON = '*/10 * * * * *';
+/** The report's recipient and sender (the client's values); e-mail goes to the SMTP catcher. */
+const REPORT_TO = 'finance@example.com';
+const REPORT_FROM = 'returns@example.com';
 
 let userFolder: string;
 let n8n: N8nInstance | undefined;
@@ -80,6 +99,8 @@ let values: Record<string, any>;
 let importedAt = 0;
 let settledAt = 0;
 let reportBeforeBreak: Row | undefined;
+let smtp: SmtpCatcher | undefined;
+let clientName = '';
 const timings: Record<string, number> = {};
 
 /** Khaos sales orders as they were before anything was returned (the credit oracle's input). */
@@ -392,7 +413,8 @@ beforeAll(async () => {
 	});
 
 	t = Date.now();
-	const clientName = `E2E Poll ${randomBytes(3).toString('hex')}`;
+	smtp = await startSmtpCatcher();
+	clientName = `E2E Poll ${randomBytes(3).toString('hex')}`;
 	values = sandboxClientValues({
 		client: clientName,
 		khaosUrl: khaos.url,
@@ -405,6 +427,20 @@ beforeAll(async () => {
 		reboundApiKeyEnv: 'E2E_REBOUND_API_KEY',
 		reboundSecretEnv: 'E2E_REBOUND_WEBHOOK_SECRET',
 	});
+	// the report by e-mail to the catcher (plain SMTP on loopback, no auth); no alert addresses
+	values.credentials.smtp = {
+		name: `SMTP catcher (${clientName})`,
+		data: {
+			host: '127.0.0.1',
+			port: smtp.port,
+			secure: false,
+			disableStartTls: true,
+			user: '',
+			password: '',
+		},
+	};
+	values.alerts = { emailFrom: REPORT_FROM };
+	values.reconciliation = { ...values.reconciliation, emailTo: REPORT_TO };
 	({ report, importLog } = await importClient({ n8n, api, userFolder }, clientName, values, {
 		E2E_REBOUND_API_KEY: SANDBOX_REBOUND.apiKey,
 		E2E_REBOUND_WEBHOOK_SECRET: SANDBOX_REBOUND.webhookSecret,
@@ -414,6 +450,7 @@ beforeAll(async () => {
 }, 25 * 60_000);
 
 afterAll(async () => {
+	await smtp?.close();
 	await stopStack({ n8n, sandboxes: [khaos, rebound], userFolder, installed }, (n) => {
 		const rss = n.rssKb();
 		log(
@@ -541,6 +578,7 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			'returns-processor': true,
 			'credit-posting': false,
 			reconciliation: true,
+			'mapping-audit': true,
 			'exception-replay': false,
 			'finance-review': true,
 		});
@@ -1004,4 +1042,111 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 			});
 		},
 	);
+
+	// issue 17, "Delivered": last in the file (it leaves the catcher refusing until afterAll)
+	it('delivered: the report is e-mailed with the HTML attached (as the SMTP catcher received it); a refused delivery is one report_delivery_failed row (owner tech), the run does not fail', async () => {
+		expect(settledAt).toBeGreaterThan(0);
+		const started = Date.now();
+		const { report: rep, executionId } = await reconciliationAfter(Date.now());
+		const leavesOf = (m: MimePart) => mimeLeaves(m);
+		const attachmentOf = (m: MimePart) =>
+			leavesOf(m).find((p) => /^attachment/i.test(p.headers['content-disposition'] ?? ''));
+		// the message of that run: its attachment is that run's HTML report
+		const caught = smtp!.messages.filter(
+			(c) => attachmentOf(parseMime(c.data))?.body.toString('utf8') === rep.html,
+		);
+		expect(caught.length).toBeGreaterThanOrEqual(1);
+		const raw = caught[caught.length - 1];
+		const msg = parseMime(raw.data);
+		const day = String(rep.window.to).slice(0, 10);
+		log(
+			`[e2e pollFlow] report e-mail of ${executionId}: ${raw.data.length} bytes, subject ${JSON.stringify(msg.headers.subject)}`,
+		);
+		if (process.env.E2E_REPORT_EMAIL_OUT)
+			fs.writeFileSync(process.env.E2E_REPORT_EMAIL_OUT, raw.data);
+		// envelope and headers: to the report's recipient, from the client's sender
+		expect(raw.to).toEqual([`<${REPORT_TO}>`]);
+		expect(raw.from).toBe(`<${REPORT_FROM}>`);
+		expect(msg.headers.to).toBe(REPORT_TO);
+		expect(msg.headers.from).toBe(REPORT_FROM);
+		// the subject names the client and the day, and the headline
+		expect(msg.headers.subject).toBe(rep.subject);
+		expect(msg.headers.subject).toContain(clientName);
+		expect(msg.headers.subject).toContain(day);
+		expect(msg.headers.subject).toMatch(/0 of 4 complete, 4 need attention/);
+		// the body: the HTML report (its key figures), and the Markdown as the plain-text part
+		const leaves = leavesOf(msg);
+		const html = leaves.find(
+			(p) =>
+				/^text\/html/i.test(p.headers['content-type'] ?? '') &&
+				!/^attachment/i.test(p.headers['content-disposition'] ?? ''),
+		);
+		const text = leaves.find((p) => /^text\/plain/i.test(p.headers['content-type'] ?? ''));
+		expect(html?.body.toString('utf8')).toBe(rep.html);
+		expect(text?.body.toString('utf8')).toBe(rep.markdown);
+		const body = html!.body.toString('utf8');
+		expect(body).toContain(rep.title);
+		for (const p of rep.perReturn as Row[]) expect(body).toContain(String(p.returnId));
+		expect(body).toMatch(/Credit pending/);
+		// the attachment: the same HTML, as a file named after the day
+		const file = attachmentOf(msg)!;
+		expect({
+			type: (file.headers['content-type'] ?? '').split(';')[0],
+			disposition: (file.headers['content-disposition'] ?? '').split(';')[0],
+			filename: headerParam(file.headers['content-disposition'], 'filename'),
+			content: file.body.toString('utf8'),
+		}).toEqual({
+			type: 'text/html',
+			disposition: 'attachment',
+			filename: `returns-reconciliation-${day}.html`,
+			content: rep.html,
+		});
+		// nothing of the client's secrets in what was sent
+		expect(raw.data).not.toContain(SANDBOX_REBOUND.apiKey);
+		expect(raw.data).not.toContain(SANDBOX_REBOUND.webhookSecret);
+
+		// the mail server refuses the recipient, with a secret-shaped text in its answer
+		smtp!.refuse = '5.7.1 relaying denied (debug: password=hunter2-e2e)';
+		const refusedFrom = Date.now();
+		const failedRun = await reconciliationAfter(refusedFrom); // throws unless the run succeeded
+		const full = await api.getExecution(failedRun.executionId, true);
+		const runData = full?.data?.resultData?.runData ?? {};
+		// the e-mail node's error output carried the failure to the exception sink
+		expect({
+			errorItems: runData['Email Report']?.[0]?.data?.main?.[1]?.length ?? 0,
+			failedNode: runData['Report E-mail Failed']?.[0]?.data?.main?.[0]?.length ?? 0,
+		}).toEqual({ errorItems: 1, failedNode: 1 });
+		const deliveryRows = async () =>
+			(await rows('exceptions')).filter((r) => r.kind === 'report_delivery_failed');
+		const [row] = await deliveryRows();
+		expect(await deliveryRows()).toHaveLength(1);
+		expect(row).toMatchObject({
+			kind: 'report_delivery_failed',
+			title: EXCEPTION_CATALOGUE.report_delivery_failed.title,
+			owner: 'tech',
+			stage: 'report',
+			code: 'email',
+			status: 'open',
+			key: `report_delivery_failed|-|reconciliation:${day}|email`,
+		});
+		expect(row.message).toContain(`could not be e-mailed to ${REPORT_TO}`);
+		expect(row.message).toContain(rep.title);
+		expect(row.message).toMatch(/550 5\.7\.1 relaying denied/);
+		expect(row.message).toContain('password=***');
+		expect(JSON.stringify(row)).not.toContain('hunter2');
+		expect(JSON.parse(row.details)).toMatchObject({
+			channel: 'email',
+			recipient: REPORT_TO,
+			report: `reconciliation:${day}`,
+			fileName: `returns-reconciliation-${day}.html`,
+			node: 'Email Report',
+		});
+		// the same report failing again updates its row (attempts), never a second row
+		const attempts = Number(row.attempts);
+		await reconciliationAfter(Date.now());
+		const again = await deliveryRows();
+		expect(again).toHaveLength(1);
+		expect(Number(again[0].attempts)).toBeGreaterThan(attempts);
+		timings.deliveryMs = Date.now() - started;
+	});
 });

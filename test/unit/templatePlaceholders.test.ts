@@ -55,13 +55,14 @@ const ITEMS = [1, 2, 3].map((n) => ({
 const TODAY = DateTime.fromISO('2026-11-28T00:00:00Z', { zone: 'UTC' });
 
 /** Resolve a parameter as n8n does, with `$env` holding a secret a value-turned-code would read. */
-function evaluate(parameter: unknown): unknown {
+function evaluate(parameter: unknown, extra: Record<string, unknown> = {}): unknown {
 	const data = {
 		$input: { all: () => ITEMS },
 		$json: ITEMS[0].json,
 		$today: TODAY,
 		$now: TODAY,
 		$env: { N8N_SECRET: SECRET },
+		...extra,
 	};
 	return new Expression('UTC').resolveSimpleParameterValue(parameter as string, data as never);
 }
@@ -347,13 +348,22 @@ describe('templates:import --dry-run with a hostile client name', () => {
 				if (info.file === 'reconciliation') {
 					const reconcile = node(wf, 'Reconcile').parameters.options as Record<string, unknown>;
 					expect(evaluate(reconcile.title)).toBe(`Returns reconciliation ${name} – 2026-11-27`);
-					expect(evaluate(node(wf, 'Email Report').parameters.subject)).toBe(
-						`Returns reconciliation ${name}: 2026-11-27`,
-					);
+					// the report's own subject; without one (an older Reconcile node), the client and the day
+					const ran = (report: Record<string, unknown>) => ({
+						$: (n: string) => ({
+							first: () => ({
+								json: n === 'Reconcile' ? report : { from: '2026-11-27', to: '2026-11-27' },
+							}),
+						}),
+					});
+					const subject = node(wf, 'Email Report').parameters.subject;
+					expect(evaluate(subject, ran({}))).toBe(`Returns reconciliation ${name}: 2026-11-27`);
+					expect(evaluate(subject, ran({ subject: `S ${name}` }))).toBe(`S ${name}`);
 				}
 			}
-			// every template with the exception sink: errors, intake, processor, credit posting, finance review, replay
-			expect(alerts).toBe(6);
+			// every template with the exception sink: errors, intake, processor, credit posting, finance review,
+			// reconciliation (a report not delivered), replay
+			expect(alerts).toBe(7);
 		},
 	);
 

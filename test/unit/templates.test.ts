@@ -208,6 +208,7 @@ function parameterProblems(n: N8nNode, description: INodeTypeDescription): strin
  */
 const NOT_INSTALLED = 'n8n-nodes-base is not installed here (only in the e2e runtime cache)';
 const UNCHECKED_PARAMETERS: Record<string, string> = {
+	'n8n-nodes-base.convertToFile': NOT_INSTALLED,
 	'n8n-nodes-base.dataTable': NOT_INSTALLED,
 	'n8n-nodes-base.emailSend': NOT_INSTALLED,
 	'n8n-nodes-base.errorTrigger': NOT_INSTALLED,
@@ -228,6 +229,7 @@ const BASE_NODES: Record<
 	{ versions: number[]; outputs: number; inputs?: number; trigger?: boolean }
 > = {
 	'n8n-nodes-base.dataTable': { versions: [1, 1.1], outputs: 1 },
+	'n8n-nodes-base.convertToFile': { versions: [1, 1.1], outputs: 1 },
 	'n8n-nodes-base.scheduleTrigger': {
 		versions: [1, 1.1, 1.2, 1.3, 1.4],
 		outputs: 1,
@@ -1332,8 +1334,8 @@ describe('the returns flow', () => {
 		expect(String(r.exceptionsJson)).toContain("$('Open Exceptions and Notices')");
 		expect(targets(rec, 'Reconcile').sort()).toEqual([
 			'Data Tables Nearly Full?',
-			'Email Report',
 			'Post Report to Slack',
+			'Report File',
 		]);
 	});
 });
@@ -1541,7 +1543,12 @@ describe('layout (n8n template conventions)', () => {
 			'Transient?': ['Keep Pending', 'Known Exception?', 'New Exception?', 'Mark Release Failed'],
 		},
 		reconciliation: {
-			Reconcile: ['Email Report', 'Post Report to Slack', 'Data Tables Nearly Full?'],
+			Reconcile: ['Report File', 'Post Report to Slack', 'Data Tables Nearly Full?'],
+			'Email Report': ['Report E-mail Accepted?', 'Report E-mail Failed'],
+			'Post Report to Slack': ['Report for Slack Thread', 'Report Slack Post Failed'],
+			'Report E-mail Failed': ['Known Exception?', 'New Exception?'],
+			'Report Slack Post Failed': ['Known Exception?', 'New Exception?'],
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Data Tables Nearly Full?': ['Storage Alert by Email', 'Storage Alert on Slack'],
 		},
 		'exception-replay': {
@@ -1579,6 +1586,7 @@ describe('layout (n8n template conventions)', () => {
 			'returns-processor',
 			'credit-posting',
 			'finance-review',
+			'reconciliation',
 			'exception-replay',
 		]);
 		const sink = (wf: WorkflowTemplate) => {

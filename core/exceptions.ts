@@ -24,6 +24,8 @@ export const EXCEPTION_KINDS = [
 	'review_value_changed',
 	'workflow_failed',
 	'report_delivery_failed',
+	'unmapped_code_seen',
+	'mapping_row_wrong',
 ] as const;
 
 /**
@@ -183,6 +185,18 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		owner: 'tech',
 		action:
 			'The report was built but its e-mail or Slack post failed (the channel, recipient and error are named): fix the SMTP or Slack credential, the address or the channel, run the report again (its execution keeps the report meanwhile), then set this row resolved.',
+	},
+	unmapped_code_seen: {
+		title: 'New code in ReBound without a mapping row',
+		owner: 'ops',
+		action:
+			'The daily mapping audit saw a disposition or reason in ReBound that no mapping row covers: add its row (Khaos site, location and action, or reason id) before a return with it arrives; the row resolves itself on the next audit.',
+	},
+	mapping_row_wrong: {
+		title: 'Mapping row wrong against Khaos',
+		owner: 'ops',
+		action:
+			'The daily mapping audit found a mapping row whose target is wrong in Khaos (see the fix named): correct the row; it resolves itself on the next audit.',
 	},
 };
 

@@ -215,3 +215,36 @@ export interface ReconcilePort {
 	/** Applied adjustments whose reference starts with one of the prefixes. */
 	getStockAdjustments(query: { prefixes: string[] }): Promise<AppliedAdjustment[]>;
 }
+
+// ------------------------------------------------------------------ mapping audit (core/usecases/auditMappings.ts)
+
+/** A Khaos site (documented GetSiteList). */
+export interface SiteInfo {
+	id: string;
+	name: string;
+}
+
+/** A stock location of a site (MODELED GetLocationList). */
+export interface LocationInfo {
+	siteId: string;
+	id: string;
+	name: string;
+	/** Whether stock here counts as available to sell. */
+	sellable: boolean;
+}
+
+/** A Khaos return reason (MODELED GetReturnReasonList). */
+export interface ReturnReasonInfo {
+	id: string;
+	code: string;
+	description: string;
+	/** Whether Khaos restocks items returned with this reason when it processes the return. */
+	restock: boolean;
+}
+
+export interface MappingAuditPort {
+	getSites(): Promise<SiteInfo[]>;
+	/** The locations of one site (a site Khaos listed). */
+	getLocations(siteId: string): Promise<LocationInfo[]>;
+	getReturnReasons(): Promise<ReturnReasonInfo[]>;
+}

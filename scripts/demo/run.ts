@@ -29,6 +29,7 @@ import { defaultCacheDir, ensureRuntime, type Log } from '../n8n/runtime';
 import { WORKFLOWS_DIR } from '../templates/build';
 import { runImport, type ImportReport } from '../templates/import';
 import { exampleValues } from '../templates/sandboxValues';
+import { runDemoAudit } from './mappingAudit';
 import type { FixtureChoice, Scenario } from './scenario';
 import { checkScenarioAgainstFixture } from './scenario';
 import {
@@ -41,6 +42,8 @@ import {
 	type FinanceAction,
 	type KhaosAdjustment,
 	type KhaosCreditNote,
+	mappingAuditSummary,
+	type MappingAuditSummary,
 } from './summary';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -476,7 +479,7 @@ export async function tableRows(
 	return out;
 }
 
-async function khaosState(
+export async function khaosState(
 	h: DemoHandle,
 ): Promise<{ adjustments: KhaosAdjustment[]; creditNotes: KhaosCreditNote[] }> {
 	const res = await fetch(`${h.khaos.adminUrl}/state`, { signal: AbortSignal.timeout(10_000) });
@@ -485,7 +488,7 @@ async function khaosState(
 }
 
 /** Sets the scenario's grades in the ReBound sandbox (walking an ungraded return to graded). */
-function applyGrade(h: DemoHandle, returnId: string, grade: Record<string, string>): void {
+export function applyGrade(h: DemoHandle, returnId: string, grade: Record<string, string>): void {
 	const r = h.rebound.state.get(Number(returnId));
 	if (r.status === 'cancelled')
 		throw new Error(
@@ -541,7 +544,7 @@ export async function decideReview(
 }
 
 /** A signed `return.processed` event for a sandbox return, exactly as the e2e test sends it. */
-async function deliver(
+export async function deliver(
 	h: DemoHandle,
 	returnId: string,
 ): Promise<{ eventId: string; orderReference: string }> {
@@ -699,8 +702,40 @@ export async function driveScenario(
 	exceptions = await tableRows(h, 'exceptions');
 	reviews = await readReviews().catch(() => reviews);
 	const khaos = await khaosState(h);
+	const mappingAudit = await demoMappingAudit(h, scenario, log);
 	return {
 		...buildSummary({ scenario, sent, inbox, exceptions, khaos, reviews, decisions }),
 		deployment: h.n8n.describe(),
+		...(mappingAudit ? { mappingAudit } : {}),
 	};
+}
+
+/**
+ * The demo client's mapping audit (what its daily mapping audit workflow reports): its mapping
+ * tables as n8n holds them, checked against the Khaos sandbox and the ReBound sandbox's returns of
+ * the last 30 days. Never fails the demo: a failure is logged and the section left out.
+ */
+async function demoMappingAudit(
+	h: DemoHandle,
+	scenario: Scenario,
+	log: Log,
+): Promise<MappingAuditSummary | null> {
+	const t0 = Date.now();
+	try {
+		const audit = await runDemoAudit({
+			khaosUrl: h.khaos.url,
+			reboundUrl: h.rebound.url,
+			reboundLogin: h.rebound.state.credentials.login,
+			reboundApiKey: h.rebound.state.credentials.apiKey,
+			dispositions: await tableRows(h, 'dispositions'),
+			reasons: await tableRows(h, 'reasons'),
+			days: 30,
+			title: `Mapping audit ${scenario.client}`,
+		});
+		h.timings.mappingAuditMs = Date.now() - t0;
+		return mappingAuditSummary(audit);
+	} catch (error) {
+		log(`[demo] mapping audit failed: ${(error as Error).message}`);
+		return null;
+	}
 }

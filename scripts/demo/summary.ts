@@ -6,6 +6,7 @@
  */
 import { formatPence, parseToPence } from '../../core/money';
 import type { ExpectedCreditLine, Scenario, ScenarioReturn } from './scenario';
+import type { MappingAudit } from '../../core/usecases/auditMappings';
 
 export interface KhaosAdjustment {
 	reference: string;
@@ -150,6 +151,47 @@ export interface DemoSummary {
 	};
 	userFolder?: string;
 	timings?: Record<string, number>;
+	/** The demo client's mapping audit (its tables against Khaos and the codes ReBound used). */
+	mappingAudit?: MappingAuditSummary;
+}
+
+/** The mapping audit, as the demo summary shows it. */
+export interface MappingAuditSummary {
+	ok: boolean;
+	summaryLine: string;
+	rows: Array<{ where: string; code: string; problem: string; message: string; fix: string }>;
+	unmapped: Array<{
+		kind: string;
+		code: string;
+		count: number;
+		returnCount: number;
+		firstReturnId: string | null;
+		fallsToDefault: boolean;
+	}>;
+}
+
+export function mappingAuditSummary(
+	a: MappingAudit & { summaryLine: string },
+): MappingAuditSummary {
+	return {
+		ok: a.ok,
+		summaryLine: a.summaryLine,
+		rows: a.rows.map((r) => ({
+			where: `${r.table === 'dispositions' ? 'disposition' : 'reason'} row ${r.row}`,
+			code: r.code,
+			problem: r.problem,
+			message: r.message,
+			fix: r.fix,
+		})),
+		unmapped: a.unmapped.map((u) => ({
+			kind: u.kind,
+			code: u.code,
+			count: u.count,
+			returnCount: u.returnCount,
+			firstReturnId: u.firstReturnId,
+			fallsToDefault: u.fallsToDefault,
+		})),
+	};
 }
 
 const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
@@ -670,6 +712,25 @@ export function renderSummary(s: DemoSummary): string {
 			]),
 		),
 	);
+	if (s.mappingAudit) {
+		const m = s.mappingAudit;
+		out.push('');
+		out.push(
+			'Mapping audit (the mapping tables against Khaos, the codes ReBound used in the last 30 days)',
+		);
+		out.push(`  ${m.summaryLine}`);
+		out.push(...table(m.rows.map((r) => [r.where, r.code || '-', r.message, `fix: ${r.fix}`])));
+		out.push(
+			...table(
+				m.unmapped.map((u) => [
+					u.kind,
+					u.code || '(no reason)',
+					`${u.count} line(s) of ${u.returnCount} return(s), first ${u.firstReturnId ?? '-'}`,
+					u.fallsToDefault ? 'taken by the default row' : 'no row: alerted once',
+				]),
+			),
+		);
+	}
 	if (s.editor) {
 		out.push('');
 		out.push(`n8n editor: ${s.editor.url}`);

@@ -12,7 +12,8 @@
  *
  * Layout: builder.ts (workflow types, Builder), nodes.ts (node helpers and
  * shared parameters), exceptionSink.ts (the one exception sink), one file per
- * template (errors, intake, processor, creditPosting, financeReview, reconciliation, replay); this
+ * template (errors, intake, processor, creditPosting, financeReview, reconciliation, mappingAudit,
+ * replay); this
  * file keeps the list of templates and the command line.
  */
 import * as fs from 'node:fs';
@@ -22,6 +23,7 @@ import { buildCreditPosting } from './creditPosting';
 import { buildErrors } from './errors';
 import { buildFinanceReview } from './financeReview';
 import { buildIntake } from './intake';
+import { buildMappingAudit } from './mappingAudit';
 import { placeholderUses } from './placeholders';
 import { buildProcessor } from './processor';
 import { buildReconciliation } from './reconciliation';
@@ -69,6 +71,12 @@ export const TEMPLATES: TemplateInfo[] = [
 		title: 'Returns: daily reconciliation',
 		activate: 'always',
 		build: buildReconciliation,
+	},
+	{
+		file: 'mapping-audit',
+		title: 'Returns: daily mapping audit',
+		activate: 'always',
+		build: buildMappingAudit,
 	},
 	{
 		file: 'exception-replay',

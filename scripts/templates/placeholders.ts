@@ -148,6 +148,14 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 		type: 'string',
 		description: 'Cron expression of the daily reconciliation',
 	},
+	MAPPING_AUDIT_CRON: {
+		type: 'string',
+		description: 'Cron expression of the daily mapping audit',
+	},
+	MAPPING_AUDIT_DAYS: {
+		type: 'number',
+		description: 'Days of ReBound returns the mapping audit reads for the codes in use',
+	},
 	REPLAY_EVERY_MINUTES: {
 		type: 'number',
 		description: 'How often the replay workflow retries open exceptions (when scheduled)',

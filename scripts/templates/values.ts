@@ -160,6 +160,8 @@ export const ValuesSchema = z
 				reconciliationCron: cron,
 				/** Replay open exceptions every N minutes; null or absent: by hand only. */
 				replayEveryMinutes: z.number().int().min(5).max(1440).nullable().default(null),
+				/** The daily mapping audit (rows against Khaos, codes seen without a row). */
+				mappingAuditCron: cron.default('30 6 * * *'),
 			}),
 		),
 		processing: section(
@@ -207,6 +209,8 @@ export const ValuesSchema = z
 					.default({}),
 			}),
 		),
+		/** The mapping audit reads this many days of ReBound returns for the codes in use. */
+		mappingAudit: z.object({ days: z.number().int().min(1).max(365).default(30) }).default({}),
 		reconciliation: z
 			.object({
 				/** Final inbox rows (done, superseded, replayed; none holding units) and resolved or ignored exceptions are deleted after this many days. */
@@ -464,6 +468,8 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		RECONCILIATION_CRON: v.schedules.reconciliationCron,
 		REPLAY_EVERY_MINUTES: v.schedules.replayEveryMinutes ?? 60,
 		REPLAY_SCHEDULE_DISABLED: v.schedules.replayEveryMinutes === null,
+		MAPPING_AUDIT_CRON: v.schedules.mappingAuditCron,
+		MAPPING_AUDIT_DAYS: v.mappingAudit.days,
 		DELIVERY_POLICY: v.finance.deliveryPolicy,
 		CREDIT_ROUNDING: v.finance.rounding,
 		CREDIT_TOLERANCE_PENCE: v.finance.tolerancePencePerLine,

@@ -220,6 +220,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				'credit-posting': false,
 				'finance-review': true,
 				reconciliation: true,
+				'mapping-audit': true,
 				'exception-replay': false,
 			});
 			const dispositions = await rows('dispositions');

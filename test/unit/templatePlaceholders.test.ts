@@ -362,8 +362,8 @@ describe('templates:import --dry-run with a hostile client name', () => {
 				}
 			}
 			// every template with the exception sink: errors, intake, processor, credit posting, finance review,
-			// reconciliation (a report not delivered), replay
-			expect(alerts).toBe(7);
+			// reconciliation (a report not delivered), mapping audit, replay
+			expect(alerts).toBe(8);
 		},
 	);
 

@@ -344,7 +344,7 @@ function evaluate(
 // ---------------------------------------------------------------- tests
 
 describe('workflow templates', () => {
-	it('has the seven templates, each generated from scripts/templates/build.ts', () => {
+	it('has the eight templates, each generated from scripts/templates/build.ts', () => {
 		expect(templates.map((t) => t.info.file)).toEqual([
 			'errors',
 			'returns-intake',
@@ -352,6 +352,7 @@ describe('workflow templates', () => {
 			'credit-posting',
 			'finance-review',
 			'reconciliation',
+			'mapping-audit',
 			'exception-replay',
 		]);
 		for (const { info } of templates) {
@@ -1551,6 +1552,21 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Data Tables Nearly Full?': ['Storage Alert by Email', 'Storage Alert on Slack'],
 		},
+		'mapping-audit': {
+			// cleared findings are resolved first, then the report (by hand), then this run's findings
+			'Audit Mappings': [
+				'Audit Findings on Record',
+				'Run by Hand?',
+				'Known Exception?',
+				'New Exception?',
+			],
+			'Run by Hand?': ['Audit File', 'Post Audit to Slack'],
+			'Email Audit': ['Audit E-mail Accepted?', 'Audit E-mail Failed'],
+			'Post Audit to Slack': ['Audit for Slack Thread', 'Audit Slack Post Failed'],
+			'Audit E-mail Failed': ['Known Exception?', 'New Exception?'],
+			'Audit Slack Post Failed': ['Known Exception?', 'New Exception?'],
+			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+		},
 		'exception-replay': {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Open Exceptions': ['Held by Credit Posting', 'Replayable, One per Return'],
@@ -1587,6 +1603,7 @@ describe('layout (n8n template conventions)', () => {
 			'credit-posting',
 			'finance-review',
 			'reconciliation',
+			'mapping-audit',
 			'exception-replay',
 		]);
 		const sink = (wf: WorkflowTemplate) => {

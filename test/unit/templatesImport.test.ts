@@ -359,6 +359,7 @@ describe('dry run', () => {
 			'errors.json',
 			'exception-replay.json',
 			'finance-review.json',
+			'mapping-audit.json',
 			'plan',
 			'reconciliation.json',
 			'returns-intake.json',
@@ -418,6 +419,7 @@ describe('dry run', () => {
 			['credit-posting.json', false],
 			['finance-review.json', true],
 			['reconciliation.json', true],
+			['mapping-audit.json', true],
 			['exception-replay.json', false],
 		]);
 		expect(plan.dataTables.find((t: any) => t.key === 'dispositions')).toEqual(
@@ -441,7 +443,7 @@ describe('dry run', () => {
 			.readdirSync(out)
 			.filter((f) => f.endsWith('.json') && f !== 'errors.json')
 			.map((f) => [f, JSON.parse(fs.readFileSync(path.join(out, f), 'utf8'))]);
-		expect(others).toHaveLength(6);
+		expect(others).toHaveLength(7);
 		for (const [f, wf] of others)
 			expect([f, wf.id, wf.settings.errorWorkflow]).toEqual([f, undefined, errors.id]);
 		expect(lines.join('\n')).toContain(`n8n publish:workflow --id=${errors.id}`);
@@ -494,6 +496,7 @@ describe('dry run', () => {
 				.expression,
 		).toBe('0 18 * * 1-5');
 		expect(report.workflows.map((w) => w.active)).toEqual([
+			true,
 			true,
 			true,
 			true,
@@ -605,7 +608,7 @@ describe('import into n8n through the public API', () => {
 		]);
 
 		// workflows: filled with the created ids, only API fields, the right ones active
-		expect(fake.workflows).toHaveLength(7);
+		expect(fake.workflows).toHaveLength(8);
 		for (const w of fake.workflows) {
 			expect(Object.keys(w.body).sort()).toEqual(['connections', 'name', 'nodes', 'settings']);
 			expect(JSON.stringify(w.body)).not.toMatch(/\{\{[A-Z][A-Z0-9_]*\}\}/);
@@ -627,6 +630,7 @@ describe('import into n8n through the public API', () => {
 			['Returns: credit-note posting (Demo Retail)', false],
 			['Returns: finance review of held credits (Demo Retail)', true],
 			['Returns: daily reconciliation (Demo Retail)', true],
+			['Returns: daily mapping audit (Demo Retail)', true],
 			['Returns: exception replay (Demo Retail)', false],
 		]);
 		expect(lines.join('\n')).toContain(
@@ -660,9 +664,10 @@ describe('import into n8n through the public API', () => {
 		expect(again.exitCode).toBe(EXIT_OK);
 		expect(fake.tables).toHaveLength(6);
 		expect(fake.credentials).toHaveLength(2);
-		expect(fake.workflows).toHaveLength(7);
+		expect(fake.workflows).toHaveLength(8);
 		expect(fake.tables[2].rows).toHaveLength(7);
 		expect(again.workflows.map((w) => w.action)).toEqual([
+			'updated',
 			'updated',
 			'updated',
 			'updated',
@@ -685,7 +690,7 @@ describe('import into n8n through the public API', () => {
 				(c) => c.method === 'POST' && /^\/(data-tables|credentials|workflows)$/.test(c.path),
 			),
 		).toEqual([]);
-		expect(newCalls.filter((c) => c.method === 'PUT')).toHaveLength(7);
+		expect(newCalls.filter((c) => c.method === 'PUT')).toHaveLength(8);
 		// the re-import's updates name the same Errors workflow again (a PUT replaces the settings)
 		expect(again.errorWorkflowId).toBe(errorsId);
 		expect(errorWorkflows()).toEqual(expected);
@@ -715,6 +720,7 @@ describe('import into n8n through the public API', () => {
 			['credit-posting', 'updated'],
 			['finance-review', 'updated'],
 			['reconciliation', 'updated'],
+			['mapping-audit', 'updated'],
 			['exception-replay', 'updated'],
 		]);
 		const errors = fake.workflows.find((w) => w.name === 'Returns: workflow errors (Demo Retail)');

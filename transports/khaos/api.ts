@@ -24,14 +24,17 @@
 import type {
 	AppliedAdjustment,
 	ImportReturnSkipCode,
+	LocationInfo,
 	MoveRequest,
 	MoveResult,
 	OrderStatus,
 	ReturnImport,
 	ReturnImportLine,
 	ReturnImportResult,
+	ReturnReasonInfo,
 	SalesOrderForCredit,
 	SalesOrderLineForCredit,
+	SiteInfo,
 } from '../../core/ports';
 import type { RetryPolicy } from '../retry';
 
@@ -62,18 +65,11 @@ export interface KhaosConfig {
 	retry: RetryPolicy;
 }
 
-export interface KhaosSite {
-	id: string;
-	name: string;
-}
+/** A site (core/ports.ts SiteInfo). */
+export type KhaosSite = SiteInfo;
 
-export interface KhaosLocation {
-	siteId: string;
-	id: string;
-	name: string;
-	/** Whether stock here counts as available to sell. */
-	sellable: boolean;
-}
+/** A stock location of a site (core/ports.ts LocationInfo; MODELED GetLocationList). */
+export type KhaosLocation = LocationInfo;
 
 export interface KhaosProduct {
 	stockId: string;
@@ -117,13 +113,8 @@ export interface KhaosSalesOrder extends SalesOrderForCredit {
 	lines: KhaosOrderLine[];
 }
 
-export interface KhaosReturnReason {
-	id: string;
-	code: string;
-	description: string;
-	/** Whether Khaos restocks items returned with this reason when it processes the return. */
-	restock: boolean;
-}
+/** A return reason (core/ports.ts ReturnReasonInfo; MODELED GetReturnReasonList). */
+export type KhaosReturnReason = ReturnReasonInfo;
 
 /** One line of a return to import (core/ports.ts ReturnImportLine). */
 export type ImportReturnLine = ReturnImportLine;

@@ -5,6 +5,7 @@
  */
 import { creditNoteCreateFromReturn } from './creditNote.createFromReturn';
 import { creditNoteFindByReference } from './creditNote.findByReference';
+import { mappingAudit } from './mapping.audit';
 import { productGet } from './product.get';
 import { productValidateSkus } from './product.validateSkus';
 import { returnImport } from './return.import';
@@ -25,6 +26,7 @@ export const RESOURCES: ReadonlyArray<{
 	defaultOperation: string;
 }> = [
 	{ value: 'creditNote', name: 'Credit Note', defaultOperation: 'createFromReturn' },
+	{ value: 'mapping', name: 'Mapping', defaultOperation: 'audit' },
 	{ value: 'product', name: 'Product', defaultOperation: 'validateSkus' },
 	{ value: 'return', name: 'Return', defaultOperation: 'import' },
 	{ value: 'salesOrder', name: 'Sales Order', defaultOperation: 'get' },
@@ -45,6 +47,7 @@ export const OPERATIONS: readonly KhaosOperation[] = [
 	returnReconcile,
 	creditNoteCreateFromReturn,
 	creditNoteFindByReference,
+	mappingAudit,
 ];
 
 export function findOperation(resource: string, operation: string): KhaosOperation | undefined {

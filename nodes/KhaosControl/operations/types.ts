@@ -5,7 +5,13 @@
 import type { INodeProperties } from 'n8n-workflow';
 import type { KhaosRun, OperationResult } from '../common';
 
-export type KhaosResource = 'creditNote' | 'product' | 'return' | 'salesOrder' | 'stock';
+export type KhaosResource =
+	| 'creditNote'
+	| 'mapping'
+	| 'product'
+	| 'return'
+	| 'salesOrder'
+	| 'stock';
 
 /** The operation's entry in the Operation picker; `value` is the operation's name. */
 export interface OperationOption {

@@ -4,12 +4,12 @@
  * password, API key) are generated per run and never logged; error messages
  * built from responses are passed through redactSecrets.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { redactSecrets } from '../../core/exceptions';
+import { spawnGroup } from './processGroup';
 import { ensureRuntime, type Log, type Runtime } from './runtime';
 
 /** Fixed so credentials imported into one user folder stay readable across restarts. Test-only value. */
@@ -211,107 +211,33 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		...(options.env ?? {}),
 	};
 
-	const logFile = path.join(userFolder, 'n8n.log');
-	let buffer = '';
-	const MAX_BUFFER = 2_000_000;
-	const append = (chunk: Buffer) => {
-		const s = chunk.toString('utf8');
-		buffer = (buffer + s).slice(-MAX_BUFFER);
-		try {
-			fs.appendFileSync(logFile, s);
-		} catch {
-			/* user folder removed */
-		}
-	};
-
 	const t0 = Date.now();
 	log(
 		`[${label}] starting n8n ${runtime.n8nVersion} ${command} on ${baseUrl} (broker ${brokerPort}, user folder ${userFolder})`,
 	);
-	const child: ChildProcess = spawn(
-		runtime.nodeBin,
-		[runtime.n8nBin, command, ...(options.args ?? [])],
-		{
-			cwd: userFolder,
-			env,
-			stdio: ['ignore', 'pipe', 'pipe'],
-			detached: true,
-		},
-	);
-	child.stdout!.on('data', append);
-	child.stderr!.on('data', append);
-	let exitInfo: string | null = null;
-	const exitPromise = new Promise<void>((resolve) => {
-		child.on('exit', (code, signal) => {
-			exitInfo = signal ? `signal ${signal}` : `exit code ${code}`;
-			resolve();
-		});
-		child.on('error', (e) => {
-			exitInfo = `spawn error ${e.message}`;
-			resolve();
-		});
+	const group = spawnGroup(runtime.nodeBin, [runtime.n8nBin, command, ...(options.args ?? [])], {
+		cwd: userFolder,
+		env,
+		logFile: path.join(userFolder, 'n8n.log'),
 	});
-	const pid = child.pid ?? -1;
-	// if the harness process ends without stop() (uncaught error, process.exit), take n8n with it
-	const killOnExit = () => {
-		try {
-			process.kill(-pid, 'SIGKILL');
-		} catch {
-			/* gone */
-		}
-	};
-	process.once('exit', killOnExit);
-	const tailOfLog = (n = 40) => buffer.split('\n').slice(-n).join('\n');
-
-	const signalGroup = (sig: NodeJS.Signals) => {
-		if (exitInfo !== null || pid <= 0) return;
-		try {
-			process.kill(-pid, sig);
-		} catch {
-			/* gone */
-		}
-	};
-	/** True when the process exited within ms; the timer is cleared so nothing keeps the caller alive. */
-	const waitExit = (ms: number) =>
-		new Promise<boolean>((resolve) => {
-			const timer = setTimeout(() => resolve(false), ms);
-			void exitPromise.then(() => {
-				clearTimeout(timer);
-				resolve(true);
-			});
-		});
-	const stop = async (timeoutMs = 15_000) => {
-		process.removeListener('exit', killOnExit);
-		if (exitInfo === null) {
-			signalGroup('SIGTERM');
-			if (!(await waitExit(timeoutMs))) {
-				log(`[${label}] did not stop within ${timeoutMs / 1000} s, SIGKILL`);
-				signalGroup('SIGKILL');
-				await waitExit(10_000);
-			}
-		}
-		// the task runner shares the group; make sure nothing of it lingers (bounded wait for the group to empty)
-		for (let i = 0; i < 40; i++) {
-			try {
-				process.kill(-pid, i === 0 ? 'SIGKILL' : 0);
-			} catch {
-				break; // ESRCH: group empty
-			}
-			await sleep(50);
-		}
-	};
+	const pid = group.pid;
+	const tailOfLog = (n = 40) => group.output().split('\n').slice(-n).join('\n');
+	const stop = (timeoutMs = 15_000) =>
+		group.terminate(timeoutMs, () =>
+			log(`[${label}] did not stop within ${timeoutMs / 1000} s, SIGKILL`),
+		);
 	const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
-		signalGroup(signal);
-		await waitExit(15_000);
+		group.signal(signal);
+		await group.waitExit(15_000);
 	};
 
 	const readyTimeoutMs = options.readyTimeoutMs ?? 150_000;
 	const deadline = t0 + readyTimeoutMs;
 	let lastError = '';
 	for (;;) {
-		if (exitInfo !== null) {
+		if (group.exitInfo() !== null) {
 			throw new Error(
-				`[${label}] exited before it was ready (${exitInfo}). Last lines of its log:\n${tailOfLog()}`,
+				`[${label}] exited before it was ready (${group.exitInfo()}). Last lines of its log:\n${tailOfLog()}`,
 			);
 		}
 		if (Date.now() > deadline) {
@@ -339,7 +265,7 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		label,
 		webhookBaseUrl: baseUrl,
 		restart: async () => {
-			if (exitInfo === null) await stop();
+			if (group.exitInfo() === null) await stop();
 			return startN8n({ ...options, runtime, brokerPort });
 		},
 		baseUrl,
@@ -350,9 +276,9 @@ export async function startN8n(options: StartN8nOptions): Promise<N8nInstance> {
 		startupMs,
 		stop,
 		kill,
-		logs: () => buffer,
+		logs: () => group.output(),
 		rssKb: () => procGroupRssKb(pid),
-		exited: () => exitInfo !== null,
+		exited: () => group.exitInfo() !== null,
 	};
 }
 

@@ -3,10 +3,11 @@
  * 127.0.0.1, its output kept (bounded) and written to a log file, readiness polled with a bound,
  * stopped by SIGTERM then SIGKILL. Also: find a Debian binary or say which package brings it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { spawnGroup } from './processGroup';
 import type { Log } from './runtime';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -70,99 +71,41 @@ export interface SpawnServerOptions {
 
 /** Spawns the server and waits (bounded) until its port accepts connections. */
 export async function spawnServer(o: SpawnServerOptions): Promise<ServerProcess> {
-	let buffer = '';
-	const append = (chunk: Buffer) => {
-		const s = chunk.toString('utf8');
-		buffer = (buffer + s).slice(-500_000);
-		try {
-			fs.appendFileSync(o.logFile, s);
-		} catch {
-			/* folder removed */
-		}
-	};
-	const child: ChildProcess = spawn(o.command, o.args, {
+	const group = spawnGroup(o.command, o.args, {
 		cwd: o.cwd,
 		env: o.env ?? process.env,
-		stdio: ['ignore', 'pipe', 'pipe'],
-		detached: true,
+		logFile: o.logFile,
+		maxBuffer: 500_000,
 		uid: o.uid,
 		gid: o.gid,
 	});
-	child.stdout!.on('data', append);
-	child.stderr!.on('data', append);
-	let exitInfo: string | null = null;
-	const exitPromise = new Promise<void>((resolve) => {
-		child.on('exit', (code, signal) => {
-			exitInfo = signal ? `signal ${signal}` : `exit code ${code}`;
-			resolve();
-		});
-		child.on('error', (e) => {
-			exitInfo = `spawn error ${e.message}`;
-			resolve();
-		});
-	});
-	const pid = child.pid ?? -1;
-	const killOnExit = () => {
-		try {
-			process.kill(-pid, 'SIGKILL');
-		} catch {
-			/* gone */
-		}
-	};
-	process.once('exit', killOnExit);
-	const waitExit = (ms: number) =>
-		new Promise<boolean>((resolve) => {
-			const timer = setTimeout(() => resolve(false), ms);
-			void exitPromise.then(() => {
-				clearTimeout(timer);
-				resolve(true);
-			});
-		});
-	const signal = (sig: NodeJS.Signals) => {
-		if (pid <= 0) return;
-		try {
-			process.kill(-pid, sig);
-		} catch {
-			/* gone */
-		}
-	};
-	const stop = async (timeoutMs = 10_000) => {
-		process.removeListener('exit', killOnExit);
-		if (exitInfo === null) {
-			signal('SIGTERM');
-			if (!(await waitExit(timeoutMs))) {
-				signal('SIGKILL');
-				await waitExit(5_000);
-			}
-		}
-		signal('SIGKILL'); // anything of the group left (nginx workers)
-	};
+	const stop = (timeoutMs = 10_000) => group.terminate(timeoutMs);
 	const deadline = Date.now() + (o.readyTimeoutMs ?? 20_000);
 	for (;;) {
-		if (exitInfo !== null)
+		if (group.exitInfo() !== null)
 			throw new Error(
-				`[${o.name}] exited before it was ready (${exitInfo}):\n${buffer.slice(-3000)}`,
+				`[${o.name}] exited before it was ready (${group.exitInfo()}):\n${group.output().slice(-3000)}`,
 			);
 		if (await portOpen(o.port, 500)) break;
 		if (Date.now() > deadline) {
 			await stop(2_000);
 			throw new Error(
-				`[${o.name}] not listening on 127.0.0.1:${o.port} in time:\n${buffer.slice(-3000)}`,
+				`[${o.name}] not listening on 127.0.0.1:${o.port} in time:\n${group.output().slice(-3000)}`,
 			);
 		}
 		await sleep(100);
 	}
-	o.log(`[${o.name}] listening on 127.0.0.1:${o.port} (pid ${pid})`);
+	o.log(`[${o.name}] listening on 127.0.0.1:${o.port} (pid ${group.pid})`);
 	return {
 		name: o.name,
-		pid,
+		pid: group.pid,
 		port: o.port,
-		logs: () => buffer,
-		exited: () => exitInfo !== null,
+		logs: () => group.output(),
+		exited: () => group.exitInfo() !== null,
 		stop,
 		kill: async (sig: NodeJS.Signals = 'SIGKILL') => {
-			signal(sig);
-			await waitExit(10_000);
+			group.signal(sig);
+			await group.waitExit(10_000);
 		},
 	};
 }

@@ -259,6 +259,8 @@ export interface SoakResult {
 	retries: number;
 	/** extra processor runs of inbox rows (attempts − 1), from requeues and stalled rows */
 	rowReruns: number;
+	/** inbox rows' stall requeues (a run that stopped with them claimed: a killed worker, a crash) */
+	requeues: number;
 	/** the kills, in order (empty with --no-kill) */
 	kills: Array<{
 		target: KillTarget;
@@ -581,7 +583,6 @@ export async function runSoak(
 			throw new Error(`template import failed (${report.exitCode}): ${importLog.join('\n')}`);
 		const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id as string;
 		const intakeId = report.workflows.find((w) => w.file === 'returns-intake')?.id as string;
-		const processorId = report.workflows.find((w) => w.file === 'returns-processor')?.id as string;
 		const postingId = report.workflows.find((w) => w.file === 'credit-posting')?.id as string;
 		if (o.financeBatched && (!postingId || !tableId('reviews')))
 			throw new Error('the import made no credit posting workflow or credit reviews table');
@@ -737,7 +738,7 @@ export async function runSoak(
 			if (killIndex >= 0 && kills.length === killIndex) {
 				const target = o.killTargets[killIndex];
 				const processorRun =
-					target === 'worker' ? await waitForProcessorRun(api, processorId, log) : '';
+					target === 'worker' ? await waitForProcessorRun(api, tableId('inbox'), log) : '';
 				let victim = processorRun ? n8n.workerRunning(processorRun) : undefined;
 				// the execution reads running a moment before its worker's log line arrives (bounded)
 				for (let w = 0; processorRun && !victim && w < 100; w++) {
@@ -768,7 +769,7 @@ export async function runSoak(
 				kill = {
 					target,
 					victim: victim
-						? `${victim.label} (running processor execution ${processorRun})`
+						? `${victim.label} (running processor execution ${processorRun}, rows claimed)`
 						: target === 'worker'
 							? 'worker 1 (no processor run found on a worker)'
 							: target,
@@ -1014,6 +1015,7 @@ export async function runSoak(
 			faultsInjected,
 			retries: Object.values(faultsInjected).reduce((a, b) => a + b, 0),
 			rowReruns: inbox.reduce((s, row) => s + Math.max(0, Number(row.attempts || 0) - 1), 0),
+			requeues: inbox.reduce((s, row) => s + Number(row.requeues || 0), 0),
 			kills,
 			topology: n8n.describe(),
 			drained,
@@ -1087,17 +1089,33 @@ async function killAndRestart(
 	}
 }
 
-/** Waits (bounded, 60 s) until a processor execution is running, so a worker's death lands inside one. */
-async function waitForProcessorRun(api: ApiClient, processorId: string, log: Log): Promise<void> {
+/**
+ * Waits (bounded, 60 s) until a processor run holds claimed inbox rows (`processing`, claimed by its
+ * execution id), so a worker's death lands inside a run that has work in hand; that execution's id.
+ */
+async function waitForProcessorRun(
+	api: ApiClient,
+	inboxTableId: string,
+	log: Log,
+): Promise<string> {
 	const deadline = Date.now() + 60_000;
+	const filter = JSON.stringify({
+		type: 'and',
+		filters: [{ columnName: 'status', condition: 'eq', value: 'processing' }],
+	});
 	while (Date.now() < deadline) {
-		const running = await api
-			.listExecutions(processorId, { status: 'running', limit: 5 })
-			.catch(() => []);
-		if (running.length > 0) return;
+		const res = await api
+			.request(
+				'GET',
+				`/data-tables/${encodeURIComponent(inboxTableId)}/rows?limit=1&filter=${encodeURIComponent(filter)}`,
+			)
+			.catch(() => undefined);
+		const claim = (res?.data?.[0] as Row | undefined)?.claim;
+		if (claim) return String(claim);
 		await sleep(100);
 	}
-	log('[soak] no processor run seen running within 60 s; killing the worker anyway');
+	log('[soak] no processor run seen holding rows within 60 s; killing worker 1 anyway');
+	return '';
 }
 
 export function soakFailed(r: SoakResult): boolean {
@@ -1147,7 +1165,7 @@ export function renderTable(r: SoakResult): string {
 		['bad signatures rejected (401)', `${r.badSignatureRejected} of ${r.badSignatureSent}`],
 		['webhook redeliveries (no 2xx)', String(r.redeliveries)],
 		['Khaos calls / retries made', `${r.khaosCalls} / ${r.retries} (${faults || 'no faults'})`],
-		['inbox row re-runs (requeued)', String(r.rowReruns)],
+		['inbox row re-runs / stall requeues', `${r.rowReruns} / ${r.requeues}`],
 		[
 			'SIGKILL',
 			r.kills.length

@@ -181,6 +181,10 @@ describe('soak (small, queue mode): PostgreSQL, Redis, a webhook process, two wo
 		expect(r.kills).toHaveLength(1);
 		expect(r.kills[0]).toMatchObject({ target: 'worker', atSent: 40 });
 		// the worker killed was running a processor execution at that moment (its log said so)
-		expect(r.kills[0].victim).toMatch(/^worker [12] \(running processor execution \d+\)$/);
+		expect(r.kills[0].victim).toMatch(
+			/^worker [12] \(running processor execution \d+, rows claimed\)$/,
+		);
+		// its claimed rows were requeued by the stall check and applied once (the ledger above)
+		expect(r.requeues).toBeGreaterThan(0);
 	});
 });

@@ -24,6 +24,7 @@ export interface Stack {
 	runtime: Runtime;
 	userFolder: string;
 	installed: InstalledPackage;
+	/** The deployment (one process unless asked; a Topology): its main process's API, webhook URL, stop and restart. */
 	n8n: N8nInstance;
 	api: ApiClient;
 }

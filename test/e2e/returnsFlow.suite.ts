@@ -45,6 +45,7 @@ import type { InstalledPackage } from '../../scripts/n8n/package';
 import {
 	describeTopology,
 	resolveTopology,
+	type Topology,
 	type TopologyOptions,
 } from '../../scripts/n8n/topology';
 import type { ImportReport } from '../../scripts/templates/import';
@@ -94,6 +95,8 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			processEverySeconds: PROCESS_EVERY_SECONDS,
 			// rows left processing are requeued after 1 min (the stall test below)
 			staleAfterMinutes: 1,
+			// the daily reconciliation (housekeeping included) every 20 s, for the retention test
+			reconciliationCron: '*/20 * * * * *',
 		});
 	}
 
@@ -549,5 +552,111 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
 		}, 300_000);
+
+		// Rows can be aged only under n8n (createdAt/updatedAt are n8n's own columns): with PostgreSQL the
+		// test sets updatedAt back with psql. On SQLite the same template runs in pollFlow without ageing.
+		const onPostgres = resolveTopology(topology).db === 'postgres';
+		(onPostgres ? it : it.skip)(
+			'retention: the daily housekeeping deletes final rows past their age, in bounded batches, and keeps every row that still counts',
+			async () => {
+				const pg = (n8n as Topology).postgres!;
+				// n8n names the table data_table_user_<id>; the id is mixed case, so the name is quoted
+				const table = (key: string) => `"data_table_user_${tableId(key)}"`;
+				const age = (key: string, days: number, where: string) =>
+					pg.sql(
+						`UPDATE ${table(key)} SET "updatedAt" = now() - interval '${days} days' WHERE ${where} RETURNING id`,
+					);
+				const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
+				const insert = (key: string, data: Row[]) =>
+					api.request('POST', `/data-tables/${encodeURIComponent(tableId(key))}/rows`, {
+						returnType: 'count',
+						data,
+					});
+				const inboxRow = (eventId: string, status: string, uncredited: string) => ({
+					eventId,
+					returnId: `RET-${eventId}`,
+					sequence: 1,
+					displayId: model.displayId,
+					orderReference: model.orderReference,
+					eventType: model.eventType,
+					receivedAt: new Date().toISOString(),
+					attempts: 1,
+					status,
+					claim: '',
+					lastError: '',
+					payload: model.payload,
+					requeues: 0,
+					uncredited,
+				});
+				await insert('inbox', [
+					inboxRow('evt_ret_rejected', 'credit_rejected', ''),
+					inboxRow('evt_ret_uncredited', 'done', '[{"sku":"JEANS-BLU-32","quantity":1}]'),
+				]);
+				const exceptionRow = (key: string, status: string) => ({
+					key,
+					kind: status === 'notice' ? 'exchange_recorded' : 'unknown_sku',
+					owner: 'ops',
+					status,
+					stage: 'validate',
+					returnId: 'RET-X',
+					message: 'e2e retention',
+					attempts: 1,
+				});
+				await insert('exceptions', [
+					exceptionRow('ret|resolved-old', 'resolved'),
+					exceptionRow('ret|resolved-young', 'resolved'),
+					exceptionRow('ret|notice-40', 'notice'),
+					exceptionRow('ret|notice-70', 'notice'),
+				]);
+				// 40 days: past keepDoneDays (30), within keepReportedDays (62); 70 / 400 days: past both
+				age('inbox', 40, `"eventId" IN ('evt_e2e_5001', 'evt_e2e_5001_s20', 'evt_e2e_stuck')`);
+				age('inbox', 400, `"eventId" IN ('evt_ret_rejected', 'evt_ret_uncredited')`);
+				age('exceptions', 40, `key IN ('ret|resolved-old', 'ret|notice-40')`);
+				age('exceptions', 70, `key = 'ret|notice-70'`);
+				age('exceptions', 400, `kind IN ('unmapped_disposition', 'stuck')`);
+				const agedAt = Date.now();
+				// the next reconciliation run (every 20 s) that started after the ageing deletes them
+				const recon = workflowId('reconciliation');
+				await waitFor(
+					'a reconciliation run that started after the rows were aged',
+					async () => {
+						const runs = await api.listExecutions(recon, { limit: 5 });
+						return runs.find(
+							(r) =>
+								r.finished &&
+								r.status === 'success' &&
+								Date.parse(String((r as Row).startedAt)) > agedAt,
+						);
+					},
+					describeState,
+					90_000,
+				);
+				const inbox = Object.fromEntries((await rows('inbox')).map((r) => [r.eventId, r.status]));
+				const exceptionRows = await rows('exceptions');
+				const exceptions = Object.fromEntries(exceptionRows.map((r) => [r.key, r.status]));
+				// deleted: done (no units held) and superseded rows past 30 days, resolved past 30, notices past 62
+				expect(inbox.evt_e2e_5001).toBeUndefined();
+				expect(inbox.evt_e2e_5001_s20).toBeUndefined();
+				expect(exceptions['ret|resolved-old']).toBeUndefined();
+				expect(exceptions['ret|notice-70']).toBeUndefined();
+				// kept: young final rows; rows that still hold units of their order; unfinished and open
+				// ones whatever their age; a notice within its 62 days
+				expect(inbox).toMatchObject({
+					evt_e2e_5001_s21: 'done',
+					evt_ret_rejected: 'credit_rejected',
+					evt_ret_uncredited: 'done',
+					evt_e2e_stuck: 'exception',
+				});
+				expect(exceptions).toMatchObject({
+					'ret|resolved-young': 'resolved',
+					'ret|notice-40': 'notice',
+					'stuck|E2E-STUCK|-|-': 'open',
+				});
+				expect(
+					exceptionRows.filter((r) => r.kind === 'unmapped_disposition').map((r) => r.status),
+				).toEqual(['open']);
+			},
+			150_000,
+		);
 	});
 }

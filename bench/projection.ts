@@ -190,9 +190,11 @@ const rssCell = (rss: Record<string, number>) =>
 		.map(([label, mb]) => `${label} ${fmt(mb, 0)}`)
 		.join(', ');
 
-/** The comparison: one row per deployment and variant, ratios against the first deployment's run of the same variant (single SQLite). */
-export function renderTopologyTable(runs: TopologyRun[]): string {
-	const reference = (v: TopologyRun['variant']) => runs.find((r) => r.variant === v);
+/** The comparison: one row per deployment and variant, ratios against the reference deployment's run of the same variant (single SQLite; the first run when it is missing). */
+export function renderTopologyTable(runs: TopologyRun[], referenceTopology?: string): string {
+	const reference = (v: TopologyRun['variant']) =>
+		runs.find((r) => r.variant === v && r.topology === referenceTopology) ??
+		runs.find((r) => r.variant === v);
 	const x = (n: number) => (Number.isFinite(n) ? `${fmt(n, 2)}×` : '—');
 	return markdownTable(
 		[

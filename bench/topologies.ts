@@ -364,7 +364,7 @@ export function renderTopologiesReport(
 		'',
 		'## Measured',
 		'',
-		renderTopologyTable(runs),
+		renderTopologyTable(runs, TOPOLOGY_SET.sqlite.name),
 		'',
 		`Ratios are against single-process SQLite in this run (same variant). Every process shares the machine's ${meta.cores} cores: see the CPU table.`,
 		'',

@@ -127,6 +127,11 @@ describe('bench projection', () => {
 		expect(t).toContain(
 			'| single process, SQLite | baseline | 100/100 | 8.0 | 4.00 | 1.50 | main 1,200 | 1.00× | 1.00× |',
 		);
+		// the reference is single SQLite wherever it stands in the list
+		expect(renderTopologyTable([runs[1], runs[0]], 'single process, SQLite')).toContain(
+			'| 2.00× | 0.50× |',
+		);
+		expect(renderTopologyTable([runs[1], runs[0]])).toContain('| 0.50× | 2.00× |');
 		const c = renderCostTable(runs, 2);
 		// main 50, worker 300, postgres 50 ms; n8n+services 400; 45 CPU s over 20 s on 2 cores = 113 %; 2/(0.45) = 4.4/s
 		expect(c).toContain(

@@ -42,6 +42,20 @@ export const DOC_PICTURES: ReadonlyArray<{ picture: string; template: string }> 
 	{ picture: 'docs/images/returns-flow.png', template: 'returns-processor' },
 ];
 
+/**
+ * The pictures of people's screens in docs/images/ (ops-*.png, finance-*.png): taken by the
+ * browser end-to-end test while it works n8n's UI as ops and finance would, and retaken by every
+ * run of it (`npm test`). Each carries the tEXt chunk `taken-by` naming that test instead of a
+ * template stamp; they show Data Tables and executions, not a template's canvas.
+ */
+export const TAKEN_BY = 'taken-by';
+export const BROWSER_TEST = 'test/e2e/browser.test.ts';
+
+/** A picture stamped as taken by the browser test (`taken-by`), for docs/images. */
+export function stampBrowserPicture(png: Buffer): Buffer {
+	return withTextChunks(png, { [TAKEN_BY]: BROWSER_TEST });
+}
+
 /** Short names `--workflow` accepts besides the template file names. */
 export const WORKFLOW_ALIASES: Readonly<Record<string, string>> = {
 	processor: 'returns-processor',
@@ -147,10 +161,14 @@ export function pictureProblem(
 	} catch (e) {
 		return `${picture} cannot be read as a PNG (${(e as Error).message}). ${how(expected ?? 'returns-processor')}`;
 	}
+	if (!stamp && !expected) {
+		const by = readTextChunks(fs.readFileSync(file))[TAKEN_BY];
+		if (by === BROWSER_TEST && fs.existsSync(path.join(root, BROWSER_TEST))) return null;
+	}
 	if (!stamp && expected)
 		return `${picture} has no ${STAMP_SHA256} stamp, so nothing says which version of the ${expected} template it shows (it was not taken by \`npm run screenshot\`). ${how(expected)}`;
 	if (!stamp)
-		return `${picture} has no ${STAMP_SHA256} stamp: docs/images holds the editor pictures taken by \`npm run screenshot\`, each stamped with the template it shows. Take it with \`${RETAKE_ALL} -- --workflow <processor|intake|template> --out ${picture}\`, or keep an image that is not an editor picture elsewhere.`;
+		return `${picture} has no ${STAMP_SHA256} stamp: docs/images holds the editor pictures taken by \`npm run screenshot\`, each stamped with the template it shows. Take it with \`${RETAKE_ALL} -- --workflow <processor|intake|template> --out ${picture}\` (a screen of n8n's UI: by ${BROWSER_TEST}, which stamps it \`${TAKEN_BY}\`), or keep an image that is not an editor picture elsewhere.`;
 	if (expected && stamp.template !== expected)
 		return `${picture} shows ${stamp.template}, but the docs use it for ${expected}. ${how(expected)}`;
 	if (!TEMPLATES.some((t) => t.file === stamp.template))

@@ -81,7 +81,22 @@ export function addCreditReview(
 	return [review, inbox];
 }
 
-/** IF: notices (never blocking) on output 0, to the sink only; real exceptions on output 1. */
-export function addNoticeSplit(b: Builder, position: Pos): string {
-	return b.add(ifNode('Notice?', position, '={{ $json.notice === true }}'));
+/**
+ * The two IFs an exception output feeds: `Notice?` (true: a notice, to the sink only) and
+ * `Exception?` (true: a real exception, on to retry / mark). Place `Notice?` ABOVE the success
+ * branch of the nodes that feed it: n8n's v1 order runs a node's children top to bottom, each to
+ * its end, so a notice row is then written before the return's row leaves its state for good; a
+ * run that stops in between leaves the row to be requeued, never final without its notice (the
+ * queue-mode soak lost a discontinued_sku notice to a kill in that gap when the notice branch ran
+ * after the success branch). `Exception?` stays below: an exception's alert never holds up the
+ * good returns of the batch, and its row is still written before its return's row is marked.
+ */
+export function addNoticeFirst(b: Builder, noticeAt: Pos, exceptionAt: Pos): [string, string] {
+	const notice = b.add({
+		...ifNode('Notice?', noticeAt, '={{ $json.notice === true }}'),
+		notes: 'Notices first: written before the return is marked',
+		notesInFlow: true,
+	});
+	const exception = b.add(ifNode('Exception?', exceptionAt, '={{ $json.notice !== true }}'));
+	return [notice, exception];
 }

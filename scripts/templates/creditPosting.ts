@@ -1,5 +1,5 @@
 import { Builder, type WorkflowTemplate } from './builder';
-import { addCreditReview, addHeldSplit, addNoticeSplit } from './creditOutcome';
+import { addCreditReview, addHeldSplit, addNoticeFirst } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
@@ -71,7 +71,7 @@ export function buildCreditPosting(): WorkflowTemplate {
 		}),
 	);
 	const row = "$('Credit-Queued Returns').item.json";
-	const notice = addNoticeSplit(b, [1080, 460]);
+	const [notice, exception] = addNoticeFirst(b, [1080, -300], [1080, 460]);
 	const retry = b.add(
 		ifNode(
 			'Retry Later?',
@@ -105,10 +105,11 @@ export function buildCreditPosting(): WorkflowTemplate {
 		.connect(rows, parse)
 		.connect(parse, credit)
 		.connect(credit, heldSplit, 0)
-		.connect(credit, notice, 1);
+		.connect(credit, notice, 1)
+		.connect(credit, exception, 1);
 	b.connect(heldSplit, review, 0).connect(heldSplit, done, 1);
 	connectToSink(b, notice, 0, sink);
-	b.connect(notice, retry, 1);
+	b.connect(exception, retry, 0);
 	b.connect(retry, keep, 0).connect(retry, markException, 1);
 	connectToSink(b, retry, 1, sink);
 
@@ -121,12 +122,12 @@ export function buildCreditPosting(): WorkflowTemplate {
 	b.section(
 		'Credit',
 		"The credit note from the original Khaos order; the row becomes `done` with its reference. A credit held by finance's policy becomes a `pending` credit review and the row `credit_review`.",
-		[credit, heldSplit, review, markReview, done],
+		[credit, heldSplit, review, markReview, done, notice],
 	);
 	b.section(
-		'Notice, retry or record',
-		'Notices go to the exceptions table as `notice` and stop nothing. Transient failures with tries left stay `credit_queued` for the next run; everything else goes to the exceptions.',
-		[notice, retry, keep],
+		'Retry or record',
+		'Notices (written first, as `notice`) stop nothing. Transient failures with tries left stay `credit_queued` for the next run; everything else goes to the exceptions.',
+		[exception, retry, keep],
 	);
 	addInboxAfterExceptionSection(b, [markException]);
 	return b.build();

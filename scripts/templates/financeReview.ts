@@ -8,7 +8,7 @@
  * the order for later returns).
  */
 import { Builder, type WorkflowTemplate } from './builder';
-import { addNoticeSplit } from './creditOutcome';
+import { addNoticeFirst } from './creditOutcome';
 import { addExceptionSink, connectToSink } from './exceptionSink';
 import { CREDIT_PARAMETERS, dataTableNode, eq, ifNode, khaos, parseJsonNode } from './nodes';
 
@@ -145,7 +145,7 @@ export function buildFinanceReview(): WorkflowTemplate {
 		),
 	);
 	const markReleased = b.add(
-		dataTableNode('Mark Released', [1800, 0], 'reviews', 'update', {
+		dataTableNode('Mark Released', [1800, 100], 'reviews', 'update', {
 			all: true,
 			conditions: [eq('id', `={{ ${ROW}.id }}`), eq('status', 'releasing')],
 			columns: {
@@ -159,7 +159,7 @@ export function buildFinanceReview(): WorkflowTemplate {
 		}),
 	);
 	const inboxReleased = b.add(
-		dataTableNode('Inbox Done (Released)', [2040, 0], 'inbox', 'update', {
+		dataTableNode('Inbox Done (Released)', [2040, 100], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('returnId', `={{ ${ROW}.returnId }}`), eq('status', 'credit_review')],
 			columns: {
@@ -173,7 +173,7 @@ export function buildFinanceReview(): WorkflowTemplate {
 			},
 		}),
 	);
-	const notice = addNoticeSplit(b, [1800, 900]);
+	const [notice, exception] = addNoticeFirst(b, [1800, -60], [1800, 900]);
 	const transient = b.add(
 		ifNode('Transient?', [2040, 900], "={{ $json.kind === 'transient_exhausted' }}"),
 	);
@@ -234,9 +234,9 @@ export function buildFinanceReview(): WorkflowTemplate {
 	b.connect(release, claim, 0).connect(release, unknown, 1);
 	b.connect(claim, parse).connect(parse, unreadable, 1);
 	b.connect(parse, credit, 0).connect(credit, markReleased, 0).connect(markReleased, inboxReleased);
-	b.connect(credit, notice, 1);
+	b.connect(credit, notice, 1).connect(credit, exception, 1);
 	connectToSink(b, notice, 0, sink);
-	b.connect(notice, transient, 1);
+	b.connect(exception, transient, 0);
 	b.connect(transient, keepPending, 0).connect(transient, markFailed, 1);
 	connectToSink(b, transient, 1, sink);
 
@@ -259,12 +259,12 @@ export function buildFinanceReview(): WorkflowTemplate {
 	b.section(
 		'Release',
 		'The credit note from the original Khaos order, with or without the held lines; the row records its reference and gross, and the return is `done`.',
-		[release, claim, parse, credit, markReleased, inboxReleased, unknown, unreadable],
+		[release, claim, parse, credit, markReleased, inboxReleased, unknown, unreadable, notice],
 	);
 	b.section(
-		'Notice, retry or record',
-		'Notices go to the exceptions table and stop nothing. Khaos unavailable: the row stays pending and the next run tries again. Anything else: the row is `failed` with the reason, and an exception row is written.',
-		[notice, transient, keepPending],
+		'Retry or record',
+		'Notices (written first, before the row is marked) stop nothing. Khaos unavailable: the row stays pending and the next run tries again. Anything else: the row is `failed` with the reason, and an exception row is written.',
+		[exception, transient, keepPending],
 	);
 	b.section(
 		'Failed release',

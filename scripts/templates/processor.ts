@@ -1,6 +1,6 @@
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { Builder, type WorkflowTemplate } from './builder';
-import { addCreditReview, addHeldSplit, addNoticeSplit } from './creditOutcome';
+import { addCreditReview, addHeldSplit, addNoticeFirst } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
 	UNCREDITED,
@@ -323,7 +323,8 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Each row whose credit note step succeeded, by id',
 		notesInFlow: true,
 	});
-	const notice = addNoticeSplit(b, [4200, 560]);
+	// Notice? above the success path (it runs first, see addNoticeFirst), Exception? below it
+	const [notice, exception] = addNoticeFirst(b, [4320, -460], [4200, 560]);
 	const retry = b.add(
 		ifNode(
 			'Retry Later?',
@@ -381,8 +382,8 @@ export function buildProcessor(): WorkflowTemplate {
 		[stock, 1],
 		[credit, 1],
 	] as const)
-		b.connect(from, notice, output);
-	b.connect(notice, retry, 1);
+		b.connect(from, notice, output).connect(from, exception, output);
+	b.connect(exception, retry, 0);
 	connectToSink(b, notice, 0, sink);
 	b.connect(retry, requeueRetry, 0).connect(retry, markException, 1);
 	connectToSink(b, retry, 1, sink);
@@ -419,13 +420,13 @@ export function buildProcessor(): WorkflowTemplate {
 	]);
 	b.section(
 		'Credit',
-		"Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded; a credit held by finance's policy becomes a `pending` credit review and the row `credit_review`.",
-		[batched, queueCredit, credit, heldSplit, review, markReview, done],
+		"Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded; a credit held by finance's policy becomes a `pending` credit review and the row `credit_review`. Notices (a discontinued SKU, an exchange) are written first, before the row is marked.",
+		[batched, queueCredit, credit, heldSplit, review, markReview, done, notice],
 	);
 	b.section(
-		'Notice, retry or record',
-		'Notices go to the exceptions table as `notice` and stop nothing. Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.',
-		[notice, retry, requeueRetry],
+		'Retry or record',
+		'Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.',
+		[exception, retry, requeueRetry],
 	);
 	addInboxAfterExceptionSection(b, [markException, markStuck]);
 	return b.build();

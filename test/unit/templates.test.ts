@@ -1193,10 +1193,12 @@ describe('the returns flow', () => {
 			['Apply Stock Moves', 1],
 			['Create Credit Note', 1],
 		] as const)
-			expect(targets(processor, name, output)).toEqual(['Notice?']);
-		// notices (never blocking) go to the sink only; everything else to retry-or-record
+			expect(targets(processor, name, output)).toEqual(['Notice?', 'Exception?']);
+		// notices (never blocking) go to the sink only, and first; everything else to retry-or-record
 		expect(targets(processor, 'Notice?', 0).sort()).toEqual(['Known Exception?', 'New Exception?']);
-		expect(targets(processor, 'Notice?', 1)).toEqual(['Retry Later?']);
+		expect(targets(processor, 'Notice?', 1)).toEqual([]);
+		expect(targets(processor, 'Exception?', 0)).toEqual(['Retry Later?']);
+		expect(targets(processor, 'Exception?', 1)).toEqual([]);
 		expect(targets(processor, 'Retry Later?', 0)).toEqual(['Requeue for Retry']);
 		expect(targets(processor, 'Retry Later?', 1).sort()).toEqual([
 			'Known Exception?',
@@ -1315,8 +1317,8 @@ describe('the returns flow', () => {
 		expect(
 			reachable(posting, 'On Posting Schedule', 'Credit-Queued Returns').has('Create Credit Note'),
 		).toBe(false);
-		expect(targets(posting, 'Create Credit Note', 1)).toEqual(['Notice?']);
-		expect(targets(posting, 'Notice?', 1)).toEqual(['Retry Later?']);
+		expect(targets(posting, 'Create Credit Note', 1)).toEqual(['Notice?', 'Exception?']);
+		expect(targets(posting, 'Exception?', 0)).toEqual(['Retry Later?']);
 		// the processor writes credit_queued only after the stock moves
 		const queue = node(processor, 'Queue for Credit Posting').parameters as Record<string, any>;
 		expect(queue.columns.value.status).toBe('credit_queued');
@@ -1509,14 +1511,16 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Mark Processing': ['Held by Credit Posting', 'Later Event in Inbox', 'Superseded?'],
 			'Superseded?': ['Map Returns', 'Mark Superseded'],
-			'Map Returns': ['Validate SKUs', 'Notice?'],
-			'Validate SKUs': ['Apply Stock Moves', 'Notice?'],
-			'Apply Stock Moves': ['Finance Batched?', 'Notice?'],
+			// a notice is written before its return's row is marked (a run cut in between leaves the row
+			// to be requeued, never final without its notice); exceptions below, after the good rows
+			'Map Returns': ['Notice?', 'Validate SKUs', 'Exception?'],
+			'Validate SKUs': ['Notice?', 'Apply Stock Moves', 'Exception?'],
+			'Apply Stock Moves': ['Notice?', 'Finance Batched?', 'Exception?'],
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
-			'Create Credit Note': ['Credit Held?', 'Notice?'],
+			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
 			// a held credit's review row is written before anything else of its branch
 			'Credit Held?': ['Record Credit Review', 'Mark Done'],
-			'Notice?': ['Retry Later?', 'Known Exception?', 'New Exception?'],
+			'Notice?': ['Known Exception?', 'New Exception?'],
 			'Retry Later?': [
 				'Requeue for Retry',
 				'Known Exception?',
@@ -1526,9 +1530,9 @@ describe('layout (n8n template conventions)', () => {
 		},
 		'credit-posting': {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
-			'Create Credit Note': ['Credit Held?', 'Notice?'],
+			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
 			'Credit Held?': ['Record Credit Review', 'Mark Done'],
-			'Notice?': ['Retry Later?', 'Known Exception?', 'New Exception?'],
+			'Notice?': ['Known Exception?', 'New Exception?'],
 			'Retry Later?': ['Keep Queued', 'Known Exception?', 'New Exception?', 'Mark Inbox Exception'],
 		},
 		'finance-review': {
@@ -1538,8 +1542,8 @@ describe('layout (n8n template conventions)', () => {
 			'Reject?': ['Mark Rejected', 'Release?'],
 			'Release?': ['Claim Release', 'Unknown Decision'],
 			'Parse Mapped Return': ['Create Credit Note', 'Mark Unreadable'],
-			'Create Credit Note': ['Mark Released', 'Notice?'],
-			'Notice?': ['Transient?', 'Known Exception?', 'New Exception?'],
+			'Create Credit Note': ['Notice?', 'Mark Released', 'Exception?'],
+			'Notice?': ['Known Exception?', 'New Exception?'],
 			// the review row becomes failed only after its exception row is written
 			'Transient?': ['Keep Pending', 'Known Exception?', 'New Exception?', 'Mark Release Failed'],
 		},

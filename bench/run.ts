@@ -22,13 +22,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
+import { eachFlag, topologyFlag } from '../scripts/cliFlags';
 import { createApiKey, freePort, packageLoadErrors, setupOwner } from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
 import {
 	describeTopology,
 	resolveTopology,
 	startTopology,
-	topologyFromArgs,
 	type Topology,
 	type TopologyOptions,
 } from '../scripts/n8n/topology';
@@ -68,16 +68,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 		cpuProfDir: null,
 		topology: {},
 	};
-	for (let i = 0; i < argv.length; i++) {
-		const [flag, inline] = argv[i].includes('=')
-			? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)]
-			: [argv[i], undefined];
-		const num = (min: number, max: number) => {
-			const v = Number(inline ?? argv[++i]);
-			if (!Number.isInteger(v) || v < min || v > max)
-				throw new Error(`${flag} needs a whole number from ${min} to ${max}`);
-			return v;
-		};
+	eachFlag(argv, (f) => {
+		const flag = f.name;
+		const num = f.num;
+		const topology = topologyFlag(f, o.topology);
+		if (topology) {
+			o.topology = topology;
+			return;
+		}
 		switch (flag) {
 			case '--quick':
 				o.quick = true;
@@ -104,7 +102,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				o.batchWindowMs = num(0, 5000);
 				break;
 			case '--cpu-prof': {
-				const dir = inline ?? argv[++i];
+				const dir = f.value();
 				if (!dir || dir.startsWith('--')) throw new Error('--cpu-prof needs a folder');
 				o.cpuProfDir = path.resolve(dir);
 				break;
@@ -112,18 +110,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 			case '--batch-size':
 				o.batchSize = num(1, 1000);
 				break;
-			case '--queue':
-				o.topology = { ...o.topology, ...topologyFromArgs(['--queue']) };
-				break;
-			case '--db':
-			case '--mode':
-			case '--workers':
-			case '--webhook-processes':
-			case '--concurrency':
-				o.topology = { ...o.topology, ...topologyFromArgs([flag, inline ?? argv[++i]]) };
-				break;
 			case '--only': {
-				const v = inline ?? argv[++i];
+				const v = f.value();
 				if (v !== 'package' && v !== 'baseline')
 					throw new Error('--only needs package or baseline');
 				o.only = v;
@@ -131,10 +119,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 			}
 			default:
 				throw new Error(
-					`Unknown option ${argv[i]}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts)`,
+					`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts)`,
 				);
 		}
-	}
+	});
 	return o;
 }
 

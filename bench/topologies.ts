@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
+import { eachFlag } from '../scripts/cliFlags';
 import { createApiKey, freePort, packageLoadErrors, setupOwner } from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
 import {
@@ -99,16 +100,9 @@ export function parseTopologiesArgs(argv: string[]): TopologiesOptions {
 		build: false,
 		json: false,
 	};
-	for (let i = 0; i < argv.length; i++) {
-		const [flag, inline] = argv[i].includes('=')
-			? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)]
-			: [argv[i], undefined];
-		const num = (min: number, max: number) => {
-			const v = Number(inline ?? argv[++i]);
-			if (!Number.isInteger(v) || v < min || v > max)
-				throw new Error(`${flag} needs a whole number from ${min} to ${max}`);
-			return v;
-		};
+	eachFlag(argv, (f) => {
+		const flag = f.name;
+		const num = f.num;
 		switch (flag) {
 			case '--returns':
 				o.returns = num(1, 2000);
@@ -135,14 +129,14 @@ export function parseTopologiesArgs(argv: string[]): TopologiesOptions {
 				o.json = true;
 				break;
 			case '--only': {
-				const v = inline ?? argv[++i];
+				const v = f.value();
 				if (v !== 'package' && v !== 'baseline')
 					throw new Error('--only needs package or baseline');
 				o.only = v;
 				break;
 			}
 			case '--set': {
-				const v = (inline ?? argv[++i] ?? '').split(',').filter(Boolean);
+				const v = (f.value() ?? '').split(',').filter(Boolean);
 				const bad = v.filter((k) => !TOPOLOGY_SET[k]);
 				if (!v.length || bad.length)
 					throw new Error(
@@ -153,10 +147,10 @@ export function parseTopologiesArgs(argv: string[]): TopologiesOptions {
 			}
 			default:
 				throw new Error(
-					`Unknown option ${argv[i]}. Usage: npm run bench -- --topologies [--returns n] [--lines n] [--warmup n] [--only package|baseline] [--set ${Object.keys(TOPOLOGY_SET).join(',')}] [--khaos-latency ms] [--rebound-latency ms] [--max-minutes m] [--build] [--json]`,
+					`Unknown option ${f.raw}. Usage: npm run bench -- --topologies [--returns n] [--lines n] [--warmup n] [--only package|baseline] [--set ${Object.keys(TOPOLOGY_SET).join(',')}] [--khaos-latency ms] [--rebound-latency ms] [--max-minutes m] [--build] [--json]`,
 				);
 		}
-	}
+	});
 	return o;
 }
 

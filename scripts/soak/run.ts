@@ -51,10 +51,10 @@ import {
 	type ApiClient,
 	type N8nInstance,
 } from '../n8n/instance';
+import { eachFlag, topologyFlag } from '../cliFlags';
 import {
 	resolveTopology,
 	startTopology,
-	topologyFromArgs,
 	type Topology,
 	type TopologyOptions,
 } from '../n8n/topology';
@@ -129,68 +129,59 @@ const USAGE =
 
 export function parseSoakArgs(argv: string[]): SoakOptions {
 	const o: SoakOptions = { ...DEFAULT_SOAK_OPTIONS };
-	for (let i = 0; i < argv.length; i++) {
-		const eq = argv[i].indexOf('=');
-		const flag = eq > 0 ? argv[i].slice(0, eq) : argv[i];
-		const inline = eq > 0 ? argv[i].slice(eq + 1) : undefined;
-		const num = (min: number, max: number) => {
-			const raw = inline ?? argv[++i];
-			const v = Number(raw);
-			if (raw === undefined || !Number.isInteger(v) || v < min || v > max)
-				throw new Error(`${flag} needs a whole number from ${min} to ${max}. ${USAGE}`);
-			return v;
-		};
-		switch (flag) {
-			case '--returns':
-				o.returns = num(1, 5000);
-				break;
-			case '--seed':
-				o.seed = num(0, 2 ** 31 - 1);
-				break;
-			case '--rate':
-				o.rate = num(1, 50);
-				break;
-			case '--no-kill':
-				o.kill = false;
-				break;
-			case '--no-faults':
-				o.faults = false;
-				break;
-			case '--finance-batched':
-				o.financeBatched = true;
-				break;
-			case '--queue':
-				o.topology = { ...o.topology, ...topologyFromArgs(['--queue']) };
-				break;
-			case '--db':
-			case '--mode':
-			case '--workers':
-			case '--webhook-processes':
-			case '--concurrency':
-				o.topology = { ...o.topology, ...topologyFromArgs([flag, inline ?? argv[++i]]) };
-				break;
-			case '--kill': {
-				const raw = inline ?? argv[++i] ?? '';
-				const targets = raw.split(',').map((t) => t.trim()) as KillTarget[];
-				for (const target of targets)
-					if (!KILL_TARGETS.includes(target))
-						throw new Error(
-							`--kill ${target}: expected one of ${KILL_TARGETS.join(', ')}. ${USAGE}`,
-						);
-				o.killTargets = targets;
-				o.kill = true;
-				break;
+	eachFlag(
+		argv,
+		(f) => {
+			const flag = f.name;
+			const num = f.num;
+			const topology = topologyFlag(f, o.topology);
+			if (topology) {
+				o.topology = topology;
+				return;
 			}
-			case '--json':
-				o.json = true;
-				break;
-			case '--build':
-				o.build = true;
-				break;
-			default:
-				throw new Error(`Unknown option ${argv[i]}. ${USAGE}`);
-		}
-	}
+			switch (flag) {
+				case '--returns':
+					o.returns = num(1, 5000);
+					break;
+				case '--seed':
+					o.seed = num(0, 2 ** 31 - 1);
+					break;
+				case '--rate':
+					o.rate = num(1, 50);
+					break;
+				case '--no-kill':
+					o.kill = false;
+					break;
+				case '--no-faults':
+					o.faults = false;
+					break;
+				case '--finance-batched':
+					o.financeBatched = true;
+					break;
+				case '--kill': {
+					const raw = f.value() ?? '';
+					const targets = raw.split(',').map((t) => t.trim()) as KillTarget[];
+					for (const target of targets)
+						if (!KILL_TARGETS.includes(target))
+							throw new Error(
+								`--kill ${target}: expected one of ${KILL_TARGETS.join(', ')}. ${USAGE}`,
+							);
+					o.killTargets = targets;
+					o.kill = true;
+					break;
+				}
+				case '--json':
+					o.json = true;
+					break;
+				case '--build':
+					o.build = true;
+					break;
+				default:
+					throw new Error(`Unknown option ${f.raw}. ${USAGE}`);
+			}
+		},
+		`. ${USAGE}`,
+	);
 	const t = resolveTopology(o.topology);
 	for (const target of o.killTargets) {
 		if (['worker', 'webhook', 'redis'].includes(target) && t.mode !== 'queue')

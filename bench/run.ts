@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
-import { eachFlag, topologyFlag } from '../scripts/cliFlags';
+import { commonBenchFlag, eachFlag } from '../scripts/cliFlags';
 import { createApiKey, freePort, packageLoadErrors, setupOwner } from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
 import {
@@ -68,61 +68,43 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 		cpuProfDir: null,
 		topology: {},
 	};
-	eachFlag(argv, (f) => {
-		const flag = f.name;
-		const num = f.num;
-		const topology = topologyFlag(f, o.topology);
-		if (topology) {
-			o.topology = topology;
-			return;
-		}
-		switch (flag) {
-			case '--quick':
-				o.quick = true;
-				break;
-			case '--json':
-				o.json = true;
-				break;
-			case '--build':
-				o.build = true;
-				break;
-			case '--khaos-latency':
-				o.khaosLatencyMs = num(0, 5000);
-				break;
-			case '--rebound-latency':
-				o.reboundLatencyMs = num(0, 5000);
-				break;
-			case '--process-every':
-				o.processEverySeconds = num(1, 3600);
-				break;
-			case '--keep-executions':
-				o.keepExecutions = true;
-				break;
-			case '--batch-window':
-				o.batchWindowMs = num(0, 5000);
-				break;
-			case '--cpu-prof': {
-				const dir = f.value();
-				if (!dir || dir.startsWith('--')) throw new Error('--cpu-prof needs a folder');
-				o.cpuProfDir = path.resolve(dir);
-				break;
+	eachFlag(
+		argv,
+		(f) => {
+			const flag = f.name;
+			const num = f.num;
+			if (commonBenchFlag(f, o)) return;
+			switch (flag) {
+				case '--quick':
+					o.quick = true;
+					break;
+				case '--process-every':
+					o.processEverySeconds = num(1, 3600);
+					break;
+				case '--keep-executions':
+					o.keepExecutions = true;
+					break;
+				case '--batch-window':
+					o.batchWindowMs = num(0, 5000);
+					break;
+				case '--cpu-prof': {
+					const dir = f.value();
+					if (!dir || dir.startsWith('--')) throw new Error('--cpu-prof needs a folder');
+					o.cpuProfDir = path.resolve(dir);
+					break;
+				}
+				case '--batch-size':
+					o.batchSize = num(1, 1000);
+					break;
+				default:
+					throw new Error(
+						`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts)`,
+					);
 			}
-			case '--batch-size':
-				o.batchSize = num(1, 1000);
-				break;
-			case '--only': {
-				const v = f.value();
-				if (v !== 'package' && v !== 'baseline')
-					throw new Error('--only needs package or baseline');
-				o.only = v;
-				break;
-			}
-			default:
-				throw new Error(
-					`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts)`,
-				);
-		}
-	});
+		},
+		'',
+		o,
+	);
 	return o;
 }
 

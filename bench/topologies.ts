@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
-import { eachFlag } from '../scripts/cliFlags';
+import { commonBenchFlag, eachFlag } from '../scripts/cliFlags';
 import { createApiKey, freePort, packageLoadErrors, setupOwner } from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
 import {
@@ -103,6 +103,7 @@ export function parseTopologiesArgs(argv: string[]): TopologiesOptions {
 	eachFlag(argv, (f) => {
 		const flag = f.name;
 		const num = f.num;
+		if (commonBenchFlag(f, o)) return;
 		switch (flag) {
 			case '--returns':
 				o.returns = num(1, 2000);
@@ -113,28 +114,9 @@ export function parseTopologiesArgs(argv: string[]): TopologiesOptions {
 			case '--warmup':
 				o.warmup = num(0, 200);
 				break;
-			case '--khaos-latency':
-				o.khaosLatencyMs = num(0, 5000);
-				break;
-			case '--rebound-latency':
-				o.reboundLatencyMs = num(0, 5000);
-				break;
 			case '--max-minutes':
 				o.maxMinutes = num(1, 120);
 				break;
-			case '--build':
-				o.build = true;
-				break;
-			case '--json':
-				o.json = true;
-				break;
-			case '--only': {
-				const v = f.value();
-				if (v !== 'package' && v !== 'baseline')
-					throw new Error('--only needs package or baseline');
-				o.only = v;
-				break;
-			}
 			case '--set': {
 				const v = (f.value() ?? '').split(',').filter(Boolean);
 				const bad = v.filter((k) => !TOPOLOGY_SET[k]);

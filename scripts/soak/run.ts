@@ -51,7 +51,7 @@ import {
 	type ApiClient,
 	type N8nInstance,
 } from '../n8n/instance';
-import { eachFlag, topologyFlag } from '../cliFlags';
+import { eachFlag } from '../cliFlags';
 import {
 	resolveTopology,
 	startTopology,
@@ -134,11 +134,6 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 		(f) => {
 			const flag = f.name;
 			const num = f.num;
-			const topology = topologyFlag(f, o.topology);
-			if (topology) {
-				o.topology = topology;
-				return;
-			}
 			switch (flag) {
 				case '--returns':
 					o.returns = num(1, 5000);
@@ -181,6 +176,7 @@ export function parseSoakArgs(argv: string[]): SoakOptions {
 			}
 		},
 		`. ${USAGE}`,
+		o,
 	);
 	const t = resolveTopology(o.topology);
 	for (const target of o.killTargets) {

@@ -11,8 +11,6 @@ import { Builder, EXCEPTION_COLOR, type WorkflowTemplate } from './builder';
 import { addExceptionSink, connectToSink } from './exceptionSink';
 import { addReportDelivery, addReportDeliverySections } from './reportDelivery';
 import {
-	PACKAGE,
-	REBOUND_CREDENTIALS,
 	addMappingReads,
 	cronTrigger,
 	dataTableNode,
@@ -21,6 +19,7 @@ import {
 	ifNode,
 	khaos,
 	parseJsonNode,
+	reboundSearchNode,
 } from './nodes';
 
 /** The exception kinds the audit writes (core/exceptions.ts); only these are resolved by it. */
@@ -68,23 +67,9 @@ export function buildMappingAudit(): WorkflowTemplate {
 		),
 	);
 	const lastTable = addMappingReads(b, [window], 560, 120);
-	const search = b.add({
-		name: 'ReBound Returns Seen',
-		type: `${PACKAGE}.reBound`,
-		typeVersion: 1,
-		position: [1360, 120],
-		executeOnce: true,
-		alwaysOutputData: true,
-		credentials: REBOUND_CREDENTIALS,
-		parameters: {
-			resource: 'return',
-			operation: 'search',
-			dateFrom: `=${WINDOW_FROM}`,
-			dateTo: `=${WINDOW_TO}`,
-			output: 'returns',
-			options: {},
-		},
-	});
+	const search = b.add(
+		reboundSearchNode('ReBound Returns Seen', [1360, 120], WINDOW_FROM, WINDOW_TO),
+	);
 	const audit = b.add(
 		khaos(
 			'Audit Mappings',

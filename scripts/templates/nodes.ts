@@ -196,6 +196,32 @@ export function khaos(
 	};
 }
 
+/** The ReBound node searching the returns graded between two dates (expressions), once per run, emitting the returns. */
+export function reboundSearchNode(
+	name: string,
+	position: Pos,
+	dateFrom: string,
+	dateTo: string,
+): Omit<N8nNode, 'id'> {
+	return {
+		name,
+		type: `${PACKAGE}.reBound`,
+		typeVersion: 1,
+		position,
+		executeOnce: true,
+		alwaysOutputData: true,
+		credentials: REBOUND_CREDENTIALS,
+		parameters: {
+			resource: 'return',
+			operation: 'search',
+			dateFrom: `=${dateFrom}`,
+			dateTo: `=${dateTo}`,
+			output: 'returns',
+			options: {},
+		},
+	};
+}
+
 export function cronTrigger(
 	name: string,
 	position: Pos,

@@ -1,7 +1,5 @@
 import { Builder, type WorkflowTemplate } from './builder';
 import {
-	PACKAGE,
-	REBOUND_CREDENTIALS,
 	SLACK_CREDENTIALS,
 	SMTP_CREDENTIALS,
 	cronTrigger,
@@ -12,6 +10,7 @@ import {
 	khaos,
 	parseJsonNode,
 	slackEscape,
+	reboundSearchNode,
 } from './nodes';
 import { UNFINISHED_INBOX_STATUSES } from '../../core/reconcileInbox';
 import { addExceptionSink } from './exceptionSink';
@@ -334,23 +333,9 @@ export function buildReconciliation(): WorkflowTemplate {
 		notes: 'Not finished, whatever their age: none drops out of the report',
 		notesInFlow: true,
 	});
-	const search = b.add({
-		name: 'ReBound Returns of the Window',
-		type: `${PACKAGE}.reBound`,
-		typeVersion: 1,
-		position: [G + 720, 0],
-		executeOnce: true,
-		alwaysOutputData: true,
-		credentials: REBOUND_CREDENTIALS,
-		parameters: {
-			resource: 'return',
-			operation: 'search',
-			dateFrom: `=${WINDOW_FROM}`,
-			dateTo: `=${WINDOW_TO}`,
-			output: 'returns',
-			options: {},
-		},
-	});
+	const search = b.add(
+		reboundSearchNode('ReBound Returns of the Window', [G + 720, 0], WINDOW_FROM, WINDOW_TO),
+	);
 	const reconcile = b.add(
 		khaos(
 			'Reconcile',

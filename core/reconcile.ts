@@ -21,8 +21,10 @@ import {
 import {
 	INBOX_STATUS_TITLES,
 	inboxByReturn,
+	recordedCreditByReturn,
 	releasedExpectedGross,
 	type InboxRow,
+	type RecordedCredit,
 	type UnfinishedInboxStatus,
 } from './reconcileInbox';
 import {
@@ -150,9 +152,9 @@ export interface PerReturn {
 		expectedGrossPence: number | null;
 		expectedNetPence: number | null;
 		/** Where the expected credit came from: the expected input, a released credit review, or none. */
-		expectedSource: 'expected' | 'credit_review' | null;
+		expectedSource: 'expected' | 'credit_review' | 'credit_step' | null;
 		/** Where the credit note's gross came from: Khaos, the gross the release recorded (credit review), or none. */
-		khaosGrossSource: 'khaos' | 'credit_review' | null;
+		khaosGrossSource: 'khaos' | 'credit_review' | 'credit_step' | null;
 		refundPence: number | null;
 		tolerancePence: number;
 	};
@@ -440,6 +442,8 @@ interface Ctx {
 	inboxByReturn: Map<string, InboxRow>;
 	/** Return ids that only an inbox row brought in. */
 	fromInbox: Set<string>;
+	/** The credit the credit step recorded on each return's latest `done` inbox row. */
+	recordedCredits: Map<string, RecordedCredit>;
 }
 
 /**
@@ -462,6 +466,30 @@ function withReviewGross(
 	)
 		return notes;
 	return notes.map((n) => (n === note ? { ...n, grossPence: review.creditGrossPence } : n));
+}
+
+/**
+ * The gross the credit step recorded for the one credit note it raised, when Khaos gave none and
+ * Khaos' net for that note is the net the credit step sent (a note whose net differs keeps no gross:
+ * its net is then checked against the recorded net).
+ */
+function withRecordedGross(
+	notes: KhaosCreditNote[],
+	recorded: RecordedCredit | undefined,
+): KhaosCreditNote[] {
+	if (!recorded || recorded.grossPence === null) return notes;
+	const active = notes.filter((n) => !n.cancelled && (n.orderType === null || n.orderType === 2));
+	if (active.length !== 1 || active[0].grossPence !== null) return notes;
+	const note = active[0];
+	const ref = recorded.creditNoteRef?.toUpperCase() ?? null;
+	if (
+		ref !== null &&
+		note.associatedRef?.toUpperCase() !== ref &&
+		note.orderCode?.toUpperCase() !== ref
+	)
+		return notes;
+	if (note.itemsNetPence + note.deliveryNetPence !== recorded.netPence) return notes;
+	return notes.map((n) => (n === note ? { ...n, grossPence: recorded.grossPence } : n));
 }
 
 /** The team that acts on a return in this status (docs/reconciliation.md, Statuses); null: complete. */
@@ -504,7 +532,12 @@ function reconcileOne(
 	const ageHours = Math.round(((ctx.nowMs - occurredMs) / HOUR_MS) * 100) / 100;
 	const review = ctx.reviewByReturn.get(ret.returnId);
 	const khaosNotes: KhaosCreditNote[] = holding?.creditNotes ?? [];
-	const notes = withReviewGross(khaosNotes, review);
+	// the credit step's recorded values count only where no expected row and no released review speak
+	const recorded =
+		expected || releasedExpectedGross(review) !== null
+			? undefined
+			: ctx.recordedCredits.get(ret.returnId);
+	const notes = withRecordedGross(withReviewGross(khaosNotes, review), recorded);
 	const active = notes.filter((n) => !n.cancelled && (n.orderType === null || n.orderType === 2));
 	const adjustments = holding?.adjustments ?? [];
 
@@ -565,8 +598,8 @@ function reconcileOne(
 			? withGross.reduce((s, n) => s + (n.grossPence as number), 0)
 			: null;
 	const reviewGross = expected ? null : releasedExpectedGross(review);
-	const expGross = expected?.creditGrossPence ?? reviewGross;
-	const expNet = expected?.creditNetPence ?? null;
+	const expGross = expected?.creditGrossPence ?? reviewGross ?? recorded?.grossPence ?? null;
+	const expNet = expected?.creditNetPence ?? recorded?.netPence ?? null;
 	const findings: string[] = [];
 	const rowMismatches: Mismatch[] = [];
 
@@ -762,7 +795,13 @@ function reconcileOne(
 			khaosNetPence: khaosNet,
 			expectedGrossPence: expGross,
 			expectedNetPence: expNet,
-			expectedSource: expected ? 'expected' : reviewGross !== null ? 'credit_review' : null,
+			expectedSource: expected
+				? 'expected'
+				: reviewGross !== null
+					? 'credit_review'
+					: recorded
+						? 'credit_step'
+						: null,
 			khaosGrossSource:
 				khaosGross === null
 					? null
@@ -770,7 +809,9 @@ function reconcileOne(
 								.filter((n) => !n.cancelled && (n.orderType === null || n.orderType === 2))
 								.every((n) => n.grossPence !== null)
 						? 'khaos'
-						: 'credit_review',
+						: recorded
+							? 'credit_step'
+							: 'credit_review',
 			refundPence: ret.refundPence,
 			tolerancePence: tolerance,
 		},
@@ -997,6 +1038,7 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		reviewByReturn: reviewsByReturn(read.reviews),
 		inboxByReturn: inboxByReturn(read.inbox.map((i) => i.row)),
 		fromInbox,
+		recordedCredits: recordedCreditByReturn(read.recordedCredits),
 	};
 	const perReturn = returns.map((r) =>
 		reconcileOne(

@@ -7,11 +7,15 @@
  *   stored one, else the payload the intake stored) and its inbox status;
  * - the credit reviews finance released: the gross the credit step computed for the decision is
  *   the expected credit, and the gross it recorded for the credit note it raised is that note's
- *   gross (Khaos' order-status look-up gives net only).
+ *   gross (Khaos' order-status look-up gives net only);
+ * - the `done` inbox rows of credit notes raised without a review: the gross and net the credit
+ *   step computed and sent (`creditGross`, `creditNet`) are the expected credit; Khaos' net is
+ *   checked against them, and when it agrees the recorded gross is the note's gross.
  *
  * Pure; core/reconcile.ts applies both. See docs/reconciliation.md ("Which returns are in the report").
  */
 import { z } from 'zod';
+import { parseToPence } from './money';
 import type { ReviewRow } from './reconcileInput';
 
 /** Inbox statuses that are not final: a return whose row has one of them is not finished. */
@@ -108,4 +112,46 @@ export function releasedExpectedGross(review: ReviewRow | undefined): number | n
 	if (review.decision === 'release_without_held')
 		return review.withoutHeldGrossPence ?? review.grossPence;
 	return review.grossPence;
+}
+
+/** Pounds as the Data Table stores them ("24.13") → pence; blank → null. */
+const recordedPounds = z.preprocess(
+	(v) => {
+		if (blank(v)) return null;
+		const p = parseToPence(v);
+		return p === null ? v : p;
+	},
+	z
+		.number({ invalid_type_error: 'must be an amount in pounds, e.g. 24.13' })
+		.int('must be an amount in pounds, e.g. 24.13')
+		.nonnegative('cannot be negative')
+		.nullable(),
+);
+
+/**
+ * What the credit step recorded on a `done` inbox row for the credit note it raised: the gross and
+ * net it computed from the order and sent to Khaos, and the note's reference (RB-<returnId>).
+ */
+export const InboxCreditSchema = z.object({
+	creditNoteRef: text,
+	creditGross: recordedPounds,
+	creditNet: recordedPounds,
+});
+export interface RecordedCredit {
+	returnId: string;
+	receivedAt: string | null;
+	creditNoteRef: string | null;
+	grossPence: number | null;
+	netPence: number;
+}
+
+/** Each return's latest recorded credit (of the rows that recorded a net). */
+export function recordedCreditByReturn(rows: RecordedCredit[]): Map<string, RecordedCredit> {
+	const out = new Map<string, RecordedCredit>();
+	const when = (r: RecordedCredit) => Date.parse(r.receivedAt ?? '') || 0;
+	for (const r of rows) {
+		const prev = out.get(r.returnId);
+		if (!prev || when(r) >= when(prev)) out.set(r.returnId, r);
+	}
+	return out;
 }

@@ -12,7 +12,9 @@ import {
 	InboxRowSchema,
 	inboxReturn,
 	isUnfinishedInboxStatus,
+	InboxCreditSchema,
 	type InboxRow,
+	type RecordedCredit,
 } from './reconcileInbox';
 import { NormalisedReturnSchema, formatPath, type NormalisedReturn } from './returnModel';
 
@@ -490,6 +492,8 @@ export interface ReadInputs {
 	reviews: ReviewRow[] | null;
 	/** The unfinished inbox rows and the return each carries. */
 	inbox: Array<{ row: InboxRow; ret: ReturnWithMapping }>;
+	/** What the credit step recorded on `done` rows: the credit it computed and sent. */
+	recordedCredits: RecordedCredit[];
 	options: ReconcileOptions;
 	window: ReconcileWindow;
 	windowRange: WindowRange;
@@ -663,6 +667,7 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 
 	// the inbox rows not in a final state, whatever their age: each brings its return
 	const inbox: Array<{ row: InboxRow; ret: ReturnWithMapping }> = [];
+	const recordedCredits: RecordedCredit[] = [];
 	asArray(raw.inbox, 'inbox', issues).forEach((rawRow, index) => {
 		const parsed = InboxRowSchema.safeParse(parseMaybeJson(rawRow));
 		if (!parsed.success) {
@@ -670,6 +675,20 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 			return;
 		}
 		const row = parsed.data;
+		if (row.status === 'done' || row.status === 'replayed') {
+			// the credit the credit step recorded (a bad amount: this row's values only are left out)
+			const credit = InboxCreditSchema.safeParse(parseMaybeJson(rawRow));
+			if (!credit.success) pushZodIssues(issues, 'inbox', index, row.returnId, credit.error);
+			else if (credit.data.creditNet !== null)
+				recordedCredits.push({
+					returnId: row.returnId,
+					receivedAt: row.receivedAt,
+					creditNoteRef: credit.data.creditNoteRef,
+					grossPence: credit.data.creditGross,
+					netPence: credit.data.creditNet,
+				});
+			return;
+		}
 		if (!isUnfinishedInboxStatus(row.status)) return;
 		const carried = inboxReturn(row);
 		if (carried === null) {
@@ -760,6 +779,7 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 		exceptions,
 		reviews,
 		inbox,
+		recordedCredits,
 		options,
 		window,
 		windowRange: windowRange(rawWindow, window, options.now),

@@ -4,6 +4,7 @@ import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from '
 import {
 	CREDIT_PARAMETERS,
 	UNCREDITED,
+	creditRecorded,
 	cronTrigger,
 	dataTableNode,
 	eq,
@@ -67,6 +68,7 @@ export function buildCreditPosting(): WorkflowTemplate {
 					"={{ $json.creditStatus === 'not_credited' ? '' : String($json.associatedRef ?? '') }}",
 				lastError: '',
 				uncredited: UNCREDITED,
+				...creditRecorded(),
 			},
 		}),
 	);

@@ -10,6 +10,7 @@ import {
 	PACKAGE,
 	addHeldRows,
 	addMappingReads,
+	creditRecorded,
 	dataTableNode,
 	eq,
 	ifNode,
@@ -318,6 +319,9 @@ export function buildProcessor(): WorkflowTemplate {
 				processedAt: '={{ $now.toISO() }}',
 				lastError: '',
 				uncredited: UNCREDITED,
+				creditNoteRef:
+					"={{ $json.creditStatus === 'posted' ? String($json.associatedRef ?? '') : '' }}",
+				...creditRecorded(),
 			},
 		}),
 		notes: 'Each row whose credit note step succeeded, by id',

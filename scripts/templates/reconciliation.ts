@@ -209,7 +209,7 @@ const OVERVIEW = [
 	"2. The window's returns in ReBound, and every return whose inbox row is not finished whatever its age, are checked against the stock moves and credit notes in Khaos, together with the open exceptions: " +
 		'counts and values by status, not complete by age and by owner, value mismatches (released credits against what the credit step computed), open exceptions by type and age.',
 	"3. Finance's sections: every held credit waiting (pending or failed, whatever its age) and the reviews decided in the window; " +
-		"the window's notices by owner, kind and return.",
+		"the window's notices by owner, kind and return; the exceptions resolved or ignored in the window, with who (`resolvedBy`) and why (`resolutionNote`).",
 	'4. The report is e-mailed (HTML body, HTML attached) and/or posted to Slack (text, HTML file in its thread). A failed delivery is a `report_delivery_failed` exception (owner tech), never silent.',
 	'',
 	'docs/reconciliation.md explains every number of the report.',
@@ -298,13 +298,20 @@ export function buildReconciliation(): WorkflowTemplate {
 	// the gathering and the report, right of the housekeeping and the storage measures
 	const G = x + 360 + storageNodes.length * 160 + 240;
 	const open = b.add({
-		// anyCondition: status open OR notice
+		// anyCondition: status open OR notice OR changed since the window began (the rows resolved or
+		// ignored in it among them: the report lists them with resolvedBy and resolutionNote)
 		...dataTableNode('Open Exceptions and Notices', [G, 0], 'exceptions', 'get', {
-			conditions: [eq('status', 'open'), eq('status', 'notice')],
+			conditions: [
+				eq('status', 'open'),
+				eq('status', 'notice'),
+				{ keyName: 'updatedAt', condition: 'gte', keyValue: `=${WINDOW_START}` },
+			],
 			returnAll: true,
 		}),
 		executeOnce: true,
 		alwaysOutputData: true,
+		notes: 'Open, notices, and closed in the window (who and why)',
+		notesInFlow: true,
 	});
 	const reviews = b.add({
 		// anyCondition: pending OR failed (whatever their age) OR changed since the window began
@@ -323,14 +330,19 @@ export function buildReconciliation(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const inbox = b.add({
-		// anyCondition: every status that is not final, whatever the row's age
-		...dataTableNode('Unfinished Inbox Rows', [G + 480, 0], 'inbox', 'get', {
-			conditions: UNFINISHED_INBOX_STATUSES.map((st) => eq('status', st)),
+		// anyCondition: every status that is not final, whatever the row's age, OR changed since the
+		// window began (the done rows carry the credit the credit step computed: the expected values)
+		...dataTableNode('Inbox Rows', [G + 480, 0], 'inbox', 'get', {
+			conditions: [
+				...UNFINISHED_INBOX_STATUSES.map((st) => eq('status', st)),
+				{ keyName: 'updatedAt', condition: 'gte', keyValue: `=${WINDOW_START}` },
+			],
 			returnAll: true,
 		}),
 		executeOnce: true,
 		alwaysOutputData: true,
-		notes: 'Not finished, whatever their age: none drops out of the report',
+		notes:
+			'Not finished, whatever their age (none drops out of the report), and done in the window (the credit each was given)',
 		notesInFlow: true,
 	});
 	const search = b.add(
@@ -349,9 +361,9 @@ export function buildReconciliation(): WorkflowTemplate {
 				// without returnId is named in the report rather than dropped here
 				reviewsJson:
 					"={{ JSON.stringify($('Credit Reviews').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
-				// the unfinished rows (the empty item alwaysOutputData passes on is not one)
+				// the unfinished rows and the window's done rows (the empty item alwaysOutputData passes on is not one)
 				inboxJson:
-					"={{ JSON.stringify($('Unfinished Inbox Rows').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
+					"={{ JSON.stringify($('Inbox Rows').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
 				storageJson: STORAGE_JSON,
 				options: {
 					tolerancePencePerLine: '{{CREDIT_TOLERANCE_PENCE}}',

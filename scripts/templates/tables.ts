@@ -48,6 +48,9 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('lastError'),
 			s('processedAt'),
 			s('creditNoteRef'),
+			// the credit the credit step computed and sent (the reconciliation's expected values)
+			s('creditGross'),
+			s('creditNet'),
 			s('payload'),
 			s('mapped'),
 			/** The processor run (execution id) that claimed the row. */
@@ -84,6 +87,10 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('lastSeen'),
 			n('attempts'),
 			s('resolvedAt'),
+			/** Who closed the row (resolved or ignored): a person's name, or `replay` / `mapping audit` when the workflow did. */
+			s('resolvedBy'),
+			/** Why, or what was done (the correction's Khaos reference, say); the daily report shows it. */
+			s('resolutionNote'),
 			s('details'),
 			s('payload'),
 		],

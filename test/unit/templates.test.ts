@@ -777,6 +777,23 @@ describe('the returns flow', () => {
 				"={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
 			);
 			expect(feeders(wf, 'Mark Inbox Exception')).toEqual([['Retry Later?', 1]]);
+			// the credit the credit step computed and sent: the reconciliation's expected values
+			// (a duplicate or a return given no credit note records none)
+			const cols = p.columns.value as Record<string, string>;
+			const posted = {
+				creditStatus: 'posted',
+				associatedRef: 'RB-5001',
+				totals: { gross: '24.13', net: '20.11', vat: '4.02' },
+			};
+			const dup = { creditStatus: 'duplicate', associatedRef: 'RB-5001', totals: { net: '20.11' } };
+			const rec = (json: object) =>
+				['creditGross', 'creditNet'].map((c) => evaluate(cols[c], { $json: json }));
+			expect(rec(posted)).toEqual(['24.13', '20.11']);
+			expect(rec(dup)).toEqual(['', '']);
+			expect(rec({ creditStatus: 'not_credited' })).toEqual(['', '']);
+			expect(TABLES.inbox.columns.map((c) => c.name)).toEqual(
+				expect.arrayContaining(['creditGross', 'creditNet']),
+			);
 			// no write settles rows as a set (by status or claim): every inbox update but the claim itself names its row by id
 			for (const n of inboxWrites(wf).filter(
 				(x) => x.parameters.operation === 'update' && x.name !== 'Mark Processing',
@@ -1102,6 +1119,11 @@ describe('the returns flow', () => {
 				lastError: '',
 				// units moved that no credit note records as returned keep counting against the order
 				uncredited: "={{ $json.uncredited ? JSON.stringify($json.uncredited) : '' }}",
+				creditNoteRef:
+					"={{ $json.creditStatus === 'posted' ? String($json.associatedRef ?? '') : '' }}",
+				creditGross:
+					"={{ $json.creditStatus === 'posted' && $json.totals ? $json.totals.gross : '' }}",
+				creditNet: "={{ $json.creditStatus === 'posted' && $json.totals ? $json.totals.net : '' }}",
 			},
 		]);
 		// each settles its own row, and only while this run still holds it (a run that outlived the stall
@@ -1769,7 +1791,7 @@ describe('reconciliation: notices and held credits', () => {
 			},
 		]);
 		expect(targets(rec, 'Open Exceptions and Notices')).toEqual(['Credit Reviews']);
-		expect(targets(rec, 'Credit Reviews')).toEqual(['Unfinished Inbox Rows']);
+		expect(targets(rec, 'Credit Reviews')).toEqual(['Inbox Rows']);
 		expect(node(rec, 'Credit Reviews')).toMatchObject({
 			executeOnce: true,
 			alwaysOutputData: true,
@@ -1789,7 +1811,7 @@ describe('reconciliation: notices and held credits', () => {
 
 	it('reads every inbox row not in a final state, whatever its age, and passes them to the report (issue 17: nothing drops out)', () => {
 		const rec = load('reconciliation');
-		const inbox = node(rec, 'Unfinished Inbox Rows');
+		const inbox = node(rec, 'Inbox Rows');
 		expect(inbox).toMatchObject({ executeOnce: true, alwaysOutputData: true });
 		const p = inbox.parameters as Record<string, any>;
 		expect([p.operation, p.dataTableId.value, p.matchType, p.returnAll]).toEqual([
@@ -1798,18 +1820,25 @@ describe('reconciliation: notices and held credits', () => {
 			'anyCondition',
 			true,
 		]);
-		// no date condition: a row stuck for days is read as well as one from this morning
-		expect(p.filters.conditions).toEqual(
-			['queued', 'processing', 'credit_queued', 'credit_review', 'exception'].map((st) => ({
+		// every unfinished status with no date condition (a row stuck for days is read as well as one
+		// from this morning), or any row changed since the window began (done rows: the credit given)
+		expect(p.filters.conditions).toEqual([
+			...['queued', 'processing', 'credit_queued', 'credit_review', 'exception'].map((st) => ({
 				keyName: 'status',
 				condition: 'eq',
 				keyValue: st,
 			})),
-		);
-		expect(targets(rec, 'Unfinished Inbox Rows')).toEqual(['ReBound Returns of the Window']);
+			{
+				keyName: 'updatedAt',
+				condition: 'gte',
+				keyValue:
+					"={{ DateTime.fromISO($('Report Window').first().json.from).startOf('day').toISO() }}",
+			},
+		]);
+		expect(targets(rec, 'Inbox Rows')).toEqual(['ReBound Returns of the Window']);
 		const r = node(rec, 'Reconcile').parameters as Record<string, any>;
 		const rows = [{ json: {} }, { json: { id: 7, returnId: '5020', status: 'queued' } }];
-		const $ = (name: string) => ({ all: () => (name === 'Unfinished Inbox Rows' ? rows : []) });
+		const $ = (name: string) => ({ all: () => (name === 'Inbox Rows' ? rows : []) });
 		expect(JSON.parse(evaluate(r.inboxJson, { $ }))).toEqual([
 			{ id: 7, returnId: '5020', status: 'queued' },
 		]);

@@ -264,6 +264,136 @@ describe('reconcile: expected credit values from the credit step (released revie
 	});
 });
 
+describe('reconcile: expected credit values from the credit step (done inbox rows)', () => {
+	const doneRow = (id: string, gross: string, net: string, extra: Record<string, unknown> = {}) =>
+		inboxRow(id, 'done', 10, {
+			creditNoteRef: `RB-${id}`,
+			creditGross: gross,
+			creditNet: net,
+			...extra,
+		});
+
+	it('a credit note raised straight away: the gross and net the credit step recorded are the expected values; Khaos’ net agreeing gives the note its gross', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R20', [{ sku: 'TSHIRT-RED-M' }])],
+			khaos: [
+				holding(
+					'R20',
+					[note('SO000130', null, 2011, { associatedRef: 'RB-R20' })],
+					[adj('R20', 1)],
+				),
+			],
+			exceptions: [],
+			inbox: [doneRow('R20', '24.13', '20.11')],
+		});
+		expect(issues).toEqual([]);
+		const p = report.perReturn[0];
+		expect(p.status).toBe('complete');
+		expect(p.credit).toMatchObject({
+			expectedGrossPence: 2413,
+			expectedNetPence: 2011,
+			expectedSource: 'credit_step',
+			khaosGrossPence: 2413,
+			khaosGrossSource: 'credit_step',
+		});
+		expect(p.inbox).toBeNull();
+		expect(report.summary.totals).toMatchObject({
+			khaosCreditGross: { GBP: 2413 },
+			creditNotesWithoutGross: 0,
+		});
+		expect(renderReconciliation(report).markdown).not.toContain('Khaos gave no gross');
+	});
+
+	it('Khaos’ credit note net differs from what the credit step computed beyond tolerance: value_mismatch on the net, owned by finance, both figures named', () => {
+		const { report } = run({
+			window: YESTERDAY,
+			returns: [ret('R21', [{ sku: 'TSHIRT-RED-M' }])],
+			khaos: [
+				holding(
+					'R21',
+					[note('SO000131', null, 1811, { associatedRef: 'RB-R21' })],
+					[adj('R21', 1)],
+				),
+			],
+			exceptions: [],
+			inbox: [doneRow('R21', '24.13', '20.11')],
+		});
+		const p = report.perReturn[0];
+		expect(p.status).toBe('value_mismatch');
+		expect(p.owner).toBe('finance');
+		expect(p.credit).toMatchObject({ khaosGrossPence: null, expectedSource: 'credit_step' });
+		expect(report.mismatches).toEqual([
+			expect.objectContaining({
+				returnId: 'R21',
+				kind: 'credit_vs_expected',
+				basis: 'net',
+				expectedPence: 2011,
+				actualPence: 1811,
+				differencePence: -200,
+			}),
+		]);
+	});
+
+	it('the latest done row of a return counts; a row without recorded values, or of another status, gives none; a review or explicit expected values win', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R22'), ret('R23'), ret('R24')],
+			khaos: [
+				holding('R22', [note('CN22', null, 2000, { associatedRef: 'RB-R22' })], [adj('R22', 1)]),
+				holding('R23', [note('CN23', null, 2000, { associatedRef: 'RB-R23' })], [adj('R23', 1)]),
+				holding('R24', [note('CN24', 2400, 2000, { associatedRef: 'RB-R24' })], [adj('R24', 1)]),
+			],
+			exceptions: [],
+			expected: [{ returnId: 'R24', creditGrossPence: 2400 }],
+			inbox: [
+				{ ...doneRow('R22', '30.00', '25.00'), receivedAt: hoursAgo(30) },
+				{ ...doneRow('R22', '24.00', '20.00'), id: 'in-R22b', receivedAt: hoursAgo(12) },
+				doneRow('R23', '', ''),
+				{ ...doneRow('R23', '99.00', '99.00'), id: 'in-R23b', status: 'superseded' },
+				doneRow('R24', '50.00', '50.00'),
+			],
+		});
+		expect(issues).toEqual([]);
+		const by = Object.fromEntries(report.perReturn.map((p) => [p.returnId, p]));
+		expect(by.R22.credit).toMatchObject({
+			expectedGrossPence: 2400,
+			expectedNetPence: 2000,
+			khaosGrossPence: 2400,
+		});
+		expect(by.R22.status).toBe('complete');
+		expect(by.R23.credit).toMatchObject({
+			expectedGrossPence: null,
+			expectedSource: null,
+			khaosGrossPence: null,
+		});
+		expect(by.R24.credit).toMatchObject({
+			expectedSource: 'expected',
+			expectedGrossPence: 2400,
+			khaosGrossSource: 'khaos',
+		});
+	});
+
+	it('a recorded amount that is not money names the row and field, and only that row loses its values', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R25'), ret('R26')],
+			khaos: [
+				holding('R25', [note('CN25', null, 2000, { associatedRef: 'RB-R25' })], [adj('R25', 1)]),
+				holding('R26', [note('CN26', null, 2000, { associatedRef: 'RB-R26' })], [adj('R26', 1)]),
+			],
+			exceptions: [],
+			inbox: [doneRow('R25', 'twenty', '20.00'), doneRow('R26', '24.00', '20.00')],
+		});
+		expect(issues).toEqual([
+			expect.objectContaining({ input: 'inbox', index: 0, field: 'creditGross', recordId: 'R25' }),
+		]);
+		const by = Object.fromEntries(report.perReturn.map((p) => [p.returnId, p]));
+		expect(by.R25.credit).toMatchObject({ expectedSource: null });
+		expect(by.R26.credit).toMatchObject({ expectedGrossPence: 2400, khaosGrossPence: 2400 });
+	});
+});
+
 describe('reconcile: a period window (month end, cut-off)', () => {
 	it('from / to give the period: inbox returns after the cut-off wait for the next report; notices and decisions of the period are listed', () => {
 		const now = '2026-11-03T09:00:00.000Z';

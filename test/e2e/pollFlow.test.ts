@@ -47,12 +47,25 @@
  *    `report_delivery_failed` row (owner tech) naming the channel, the recipient and the error, a
  *    secret-shaped text in it removed; a later run updates that row rather than adding one.
  *    (E2E_REPORT_EMAIL_OUT=<file> saves the delivered message: docs/examples/daily-report-email.eml.)
+ * 4. Mapping audit (issue 17), run by hand (Run Audit Now, through n8n's REST API as the editor does) so its
+ *    report is delivered: two disposition rows made wrong through the Data Table API (Grade B restocks into
+ *    QUAR, not sellable; Dirty into Q1, no such location) and two returns graded "Grade C" (no row). One
+ *    exception row per finding (mapping_row_wrong naming the row and its fix; unmapped_code_seen with its
+ *    counts: Grade C 2, Mystery Grade 1, Not as described 1), the report e-mailed with the HTML attached;
+ *    a second run adds no row and alerts nothing (attempts 2); after Grade B is fixed and Grade C given a
+ *    row, a third run resolves those two.
  *
  * Run: npx jest --selectProjects e2e --runInBand test/e2e/pollFlow.test.ts   (E2E_SKIP_BUILD=1 packs the current dist/)
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { packageLoadErrors, type ApiClient, type N8nInstance } from '../../scripts/n8n/instance';
+import {
+	packageLoadErrors,
+	restCall,
+	type ApiClient,
+	type N8nInstance,
+	type Owner,
+} from '../../scripts/n8n/instance';
 import type { InstalledPackage } from '../../scripts/n8n/package';
 import type { ImportReport } from '../../scripts/templates/import';
 import { SANDBOX_REBOUND, sandboxClientValues } from '../../scripts/templates/sandboxValues';
@@ -63,6 +76,7 @@ import { importClient, startStack, stopStack } from './stack';
 import type { KhaosSalesOrder } from '../../transports/khaos/api';
 import { computeCredit, type CreditOrder } from '../../core/creditNote';
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
+import { AUDIT_KINDS } from '../../scripts/templates/mappingAudit';
 import { toCreditOrder } from '../../core/usecases/postCreditNotes';
 import { makeNodeHttpSend } from '../helpers/nodeHttpSend';
 import {
@@ -90,6 +104,7 @@ const REPORT_FROM = 'returns@example.com';
 let userFolder: string;
 let n8n: N8nInstance | undefined;
 let api: ApiClient;
+let owner: Owner;
 let installed: InstalledPackage | undefined;
 let khaos: KhaosSandbox | undefined;
 let rebound: ReboundSandbox | undefined;
@@ -268,6 +283,35 @@ async function describeState(): Promise<string> {
 	);
 }
 
+/** Runs a workflow by hand from `trigger` (the editor's Execute workflow: n8n's REST API, the owner's session; the public API cannot) and waits, bounded, for the execution to end; the execution with its data. */
+async function runByHand(file: string, trigger: string, timeoutMs = 60_000): Promise<any> {
+	const res = await restCall(
+		n8n!.baseUrl,
+		owner,
+		'POST',
+		`/rest/workflows/${encodeURIComponent(workflowId(file))}/run`,
+		{ triggerToStartFrom: { name: trigger } },
+	);
+	const executionId = String(res?.data?.executionId ?? res?.executionId ?? '');
+	if (!executionId)
+		throw new Error(`${file} run by hand: no execution id (${JSON.stringify(res).slice(0, 300)})`);
+	return waitFor(
+		`execution ${executionId} of ${file} ended`,
+		async () => {
+			const e = await api.getExecution(executionId, true).catch(() => undefined);
+			return e && !['new', 'running', 'waiting', undefined].includes(e.status) ? e : undefined;
+		},
+		async () => JSON.stringify(await api.getExecution(executionId).catch((e) => String(e))),
+		timeoutMs,
+	);
+}
+
+/** The items a node put on its output `k` in an execution (none when it did not run). */
+function nodeOut(execution: any, node: string, k = 0): Row[] {
+	const items = execution?.data?.resultData?.runData?.[node]?.[0]?.data?.main?.[k] ?? [];
+	return (items as Array<{ json: Row }>).map((i) => i.json);
+}
+
 /** The Reconcile node's output (the report) of the first reconciliation run started at or after `since`, bounded. */
 async function reconciliationAfter(
 	since: number,
@@ -360,7 +404,7 @@ const EXCEPTION_RETURNS: Record<
 // ------------------------------------------------------------------ setup
 
 beforeAll(async () => {
-	({ userFolder, installed, n8n, api } = await startStack('rk-e2e-poll-', log, timings));
+	({ userFolder, installed, n8n, api, owner } = await startStack('rk-e2e-poll-', log, timings));
 	let t = Date.now();
 
 	khaos = await startKhaosSandbox({ port: 0 });
@@ -1148,5 +1192,282 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 		expect(again).toHaveLength(1);
 		expect(Number(again[0].attempts)).toBeGreaterThan(attempts);
 		timings.deliveryMs = Date.now() - started;
+	});
+	// issue 17: the mapping audit template had never run on a real n8n. Run by hand (Run Audit Now, the
+	// go-live sign-off), so its report is delivered too. Last in the file: it stops the reconciliation.
+	it('mapping audit, run by hand: each wrong row is a mapping_row_wrong row naming the row and its fix, each code ReBound used that no row takes an unmapped_code_seen row with its counts; the report is e-mailed with the HTML attached; a second run adds no row and alerts nothing; a fixed row is resolved', async () => {
+		expect(settledAt).toBeGreaterThan(0);
+		const started = Date.now();
+		// the reconciliation has been checked: it stops (no more reports); the catcher accepts again
+		await api.deactivateWorkflow(workflowId('reconciliation'));
+		smtp!.refuse = null;
+		const auditKinds: readonly string[] = AUDIT_KINDS;
+		const auditRows = async () =>
+			(await rows('exceptions')).filter((r) => auditKinds.includes(String(r.kind)));
+		expect(await auditRows()).toEqual([]);
+
+		// ops edits the disposition table as people do (Data Table API): Grade B now "restocks" into the
+		// quarantine location (Khaos: not sellable); Dirty goes to "Q1", a location site 1 does not have
+		const dispositionsTable = encodeURIComponent(tableId('dispositions'));
+		const setRow = (disposition: string, data: Row) =>
+			api.request('PATCH', `/data-tables/${dispositionsTable}/rows/update`, {
+				filter: {
+					type: 'and',
+					filters: [{ columnName: 'disposition', condition: 'eq', value: disposition }],
+				},
+				data,
+				returnData: true,
+			});
+		expect(await setRow('Grade B', { locationId: 'QUAR' })).toHaveLength(1);
+		expect(await setRow('Dirty', { locationId: 'Q1' })).toHaveLength(1);
+		// row numbers as ops sees them (the table in id order, as the template reads it)
+		const table = await rows('dispositions');
+		const rowNo = (d: string) => table.findIndex((r) => r.disposition === d) + 1;
+		expect([rowNo('Grade B'), rowNo('Dirty')]).toEqual([3, 5]);
+		// the hub starts grading "Grade C", which no row takes: two returns (the intake is down since
+		// the reconciliation test, so they wait in ReBound)
+		const gradeC: string[] = [];
+		for (const order of ['WEB-1001', 'WEB-1005'])
+			gradeC.push(
+				await addGradedReturn({
+					order,
+					sku: 'JEANS-BLU-32',
+					qty: 1,
+					price: '30.00',
+					reason: 'Too big',
+					disposition: 'Grade C',
+				}),
+			);
+
+		const attachmentOf = (m: MimePart) =>
+			mimeLeaves(m).find((p) => /^attachment/i.test(p.headers['content-disposition'] ?? ''));
+		const auditMails = () =>
+			smtp!.messages
+				.map((raw) => ({ raw, msg: parseMime(raw.data) }))
+				.filter(({ msg }) =>
+					/^mapping-audit-/.test(
+						headerParam(attachmentOf(msg)?.headers['content-disposition'], 'filename') ?? '',
+					),
+				);
+		expect(auditMails()).toEqual([]);
+
+		// ---- first run
+		let t = Date.now();
+		const first = await runByHand('mapping-audit', 'Run Audit Now');
+		timings.mappingAuditRunMs = Date.now() - t;
+		expect({
+			status: first.status,
+			error: JSON.stringify(first.data?.resultData?.error ?? null).slice(0, 600),
+		}).toEqual({ status: 'success', error: 'null' });
+		const audit = nodeOut(first, 'Audit Mappings')[0];
+		log(`[e2e pollFlow] mapping audit ${first.id}: ${audit?.summaryLine}`);
+		const day = String(nodeOut(first, 'Audit Window')[0]?.to);
+		expect(day).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+		expect(audit).toMatchObject({
+			ok: false,
+			title: `Mapping audit ${clientName}`,
+			days: 30,
+			// site 1 (every row with a site names it): 4 locations; Khaos' 4 return reasons
+			khaos: { sites: 2, locations: 4, reasons: 4 },
+			counts: {
+				dispositionRows: 7,
+				reasonRows: 5,
+				// every return ReBound holds is within the 30 days (the fixture's and the test's)
+				returns: rebound!.state.returns.size,
+				skippedItems: 0,
+			},
+			subject: `Mapping audit ${clientName}: 5 to fix`,
+		});
+		expect((audit.rows as Row[]).map((f) => [f.problem, f.table, f.row, f.code, f.field])).toEqual([
+			['restock_not_sellable', 'dispositions', 3, 'Grade B', 'locationId'],
+			['location_missing', 'dispositions', 5, 'Dirty', 'locationId'],
+		]);
+		const unmappedOf = (a: Row) =>
+			(a.unmapped as Row[])
+				.map((u) => [u.kind, u.code, u.count, u.returnCount, u.fallsToDefault])
+				.sort((x, y) => String(x[1]).localeCompare(String(y[1])));
+		expect(unmappedOf(audit)).toEqual([
+			['disposition', 'Grade C', 2, 2, false],
+			['disposition', 'Mystery Grade', 1, 1, false],
+			['reason', 'Not as described', 1, 1, false],
+		]);
+
+		// the exception rows: one per finding, keyed as the node keyed them
+		const afterFirst = await auditRows();
+		expect(afterFirst.map((r) => r.key).sort()).toEqual(
+			[...(audit.exceptionKeys as string[])].sort(),
+		);
+		expect(afterFirst).toHaveLength(5);
+		for (const r of afterFirst)
+			expect(r).toMatchObject({
+				owner: 'ops',
+				stage: 'mapping',
+				status: 'open',
+				attempts: 1,
+				resolvedAt: '',
+				title: EXCEPTION_CATALOGUE[r.kind as keyof typeof EXCEPTION_CATALOGUE].title,
+			});
+		const find = (list: Row[], kind: string, code: string) =>
+			list.find((r) => r.kind === kind && r.code === code) as Row;
+		// Grade B: the row, what is wrong, and the fix (a sellable location of site 1)
+		const gradeB = find(afterFirst, 'mapping_row_wrong', 'Grade B');
+		expect(gradeB).toMatchObject({ field: 'locationId', returnId: '' });
+		expect(gradeB.message).toContain(
+			'Disposition table row 3 ("Grade B"): restock into location QUAR of site 1, which Khaos does not count as sellable',
+		);
+		expect(gradeB.action).toContain(
+			'Point the row at a sellable location of site 1 (A1 (Pick face A1), RET (Returns bay))',
+		);
+		expect(JSON.parse(gradeB.details)).toMatchObject({
+			table: 'dispositions',
+			row: 3,
+			problem: 'restock_not_sellable',
+			row_says: expect.stringContaining('QUAR'),
+			fix: gradeB.action,
+		});
+		// Dirty: a location Khaos does not have; the fix lists the non-sellable locations of site 1
+		const dirty = find(afterFirst, 'mapping_row_wrong', 'Dirty');
+		expect(dirty).toMatchObject({ field: 'locationId' });
+		expect(dirty.message).toContain(
+			'Disposition table row 5 ("Dirty"): location "Q1" does not exist at site 1 (Main Warehouse) in Khaos',
+		);
+		expect(dirty.action).toBe(
+			'Set locationId to a non-sellable location of site 1: QUAR (Quarantine), WOFF (Write-off).',
+		);
+		expect(JSON.parse(dirty.details)).toMatchObject({ row: 5, problem: 'location_missing' });
+		// the codes no row takes, with their counts and the first return seen with each
+		for (const [kind, code, count, first] of [
+			['disposition', 'Grade C', 2, gradeC],
+			['disposition', 'Mystery Grade', 1, ['5003']],
+			['reason', 'Not as described', 1, ['5006']],
+		] as Array<[string, string, number, string[]]>) {
+			const r = find(afterFirst, 'unmapped_code_seen', code);
+			expect({ code, field: r?.field }).toEqual({
+				code,
+				field: kind === 'disposition' ? 'disposition' : 'reasons',
+			});
+			const details = JSON.parse(r.details);
+			expect(details).toMatchObject({ kind, count, returnCount: count, days: 30 });
+			expect(first).toContain(details.firstReturnId);
+			expect(r.message).toContain(
+				`${kind === 'disposition' ? 'Disposition' : 'Reason'} "${code}" was seen in ReBound in the last 30 days on ${count} line${count === 1 ? '' : 's'} of ${count} return${count === 1 ? '' : 's'} (first ${details.firstReturnId}) and has no mapping row`,
+			);
+			expect(r.action).toContain(
+				`Add a row for "${code}" to the ${kind === 'disposition' ? 'disposition' : 'reason'} table`,
+			);
+		}
+		// all five are new: through the sink's "new" branch to the alert nodes (alerts are not
+		// configured for this client, so its alert nodes are disabled and pass them on)
+		expect({
+			known: nodeOut(first, 'Known Exception?').length,
+			recorded: nodeOut(first, 'Record New Exception').length,
+		}).toEqual({ known: 0, recorded: 5 });
+		log(
+			`[e2e pollFlow] mapping audit run 1 nodes: ${JSON.stringify(Object.fromEntries(Object.keys(first.data.resultData.runData).map((n) => [n, nodeOut(first, n).length])))}`,
+		);
+
+		// the report, e-mailed (Run by Hand?): as the catcher received it
+		const mails = await waitFor(
+			'the mapping audit e-mail',
+			async () => (auditMails().length >= 1 ? auditMails() : undefined),
+			async () => `${smtp!.messages.length} messages caught`,
+			10_000,
+		);
+		expect(mails).toHaveLength(1);
+		const { raw, msg } = mails[0];
+		expect(raw.to).toEqual([`<${REPORT_TO}>`]);
+		expect(raw.from).toBe(`<${REPORT_FROM}>`);
+		expect(msg.headers.to).toBe(REPORT_TO);
+		expect(msg.headers.subject).toBe(`Mapping audit ${clientName}: 5 to fix`);
+		const leaves = mimeLeaves(msg);
+		const html = leaves.find(
+			(p) =>
+				/^text\/html/i.test(p.headers['content-type'] ?? '') &&
+				!/^attachment/i.test(p.headers['content-disposition'] ?? ''),
+		);
+		const text = leaves.find((p) => /^text\/plain/i.test(p.headers['content-type'] ?? ''));
+		expect(html?.body.toString('utf8')).toBe(audit.html);
+		expect(text?.body.toString('utf8')).toBe(audit.markdown);
+		for (const word of ['Grade B', 'Q1', 'Grade C', 'Mystery Grade', 'Not as described'])
+			expect({ word, inBody: html!.body.toString('utf8').includes(word) }).toEqual({
+				word,
+				inBody: true,
+			});
+		const file = attachmentOf(msg)!;
+		expect({
+			type: (file.headers['content-type'] ?? '').split(';')[0],
+			filename: headerParam(file.headers['content-disposition'], 'filename'),
+			content: file.body.toString('utf8'),
+		}).toEqual({
+			type: 'text/html',
+			filename: `mapping-audit-${day}.html`,
+			content: audit.html,
+		});
+		expect(raw.data).not.toContain(SANDBOX_REBOUND.apiKey);
+
+		// ---- second run, nothing changed: no new row, nothing alerted; each row seen again
+		t = Date.now();
+		const second = await runByHand('mapping-audit', 'Run Audit Now');
+		timings.mappingAuditRun2Ms = Date.now() - t;
+		expect(second.status).toBe('success');
+		expect([...(nodeOut(second, 'Audit Mappings')[0].exceptionKeys as string[])].sort()).toEqual(
+			[...(audit.exceptionKeys as string[])].sort(),
+		);
+		const afterSecond = await auditRows();
+		expect(afterSecond.map((r) => [r.id, r.key, r.status, r.firstSeen]).sort()).toEqual(
+			afterFirst.map((r) => [r.id, r.key, r.status, r.firstSeen]).sort(),
+		);
+		expect(afterSecond.map((r) => Number(r.attempts))).toEqual([2, 2, 2, 2, 2]);
+		expect({
+			known: nodeOut(second, 'Known Exception?').length,
+			updated: nodeOut(second, 'Update Known Exception').length,
+			newOnes: nodeOut(second, 'New Exception?').length,
+			recorded: nodeOut(second, 'Record New Exception').length,
+			alerted: nodeOut(second, 'Alert by Email').length + nodeOut(second, 'Alert on Slack').length,
+			resolved: nodeOut(second, 'Resolve Cleared Findings').length,
+		}).toEqual({ known: 5, updated: 5, newOnes: 0, recorded: 0, alerted: 0, resolved: 0 });
+		// run by hand again, so its report goes again (a report, not an alert)
+		await waitFor(
+			'the second mapping audit e-mail',
+			async () => (auditMails().length >= 2 ? true : undefined),
+			async () => `${auditMails().length} audit e-mails caught`,
+			10_000,
+		);
+		expect(auditMails()).toHaveLength(2);
+
+		// ---- ops fixes Grade B and adds a row for Grade C: the next run resolves both findings
+		expect(await setRow('Grade B', { locationId: 'RET' })).toHaveLength(1);
+		await api.request('POST', `/data-tables/${dispositionsTable}/rows`, {
+			data: [
+				{
+					disposition: 'Grade C',
+					action: 'quarantine',
+					siteId: '1',
+					locationId: 'QUAR',
+					sellable: false,
+				},
+			],
+			returnType: 'count',
+		});
+		const third = await runByHand('mapping-audit', 'Run Audit Now');
+		expect(third.status).toBe('success');
+		expect(nodeOut(third, 'Audit Mappings')[0].subject).toBe(
+			`Mapping audit ${clientName}: 3 to fix`,
+		);
+		const afterThird = await auditRows();
+		expect(afterThird).toHaveLength(5);
+		expect(
+			afterThird
+				.map((r) => [r.kind, r.code, r.status, Number(r.attempts), !!r.resolvedAt])
+				.sort((x, y) => String(x[1]).localeCompare(String(y[1]))),
+		).toEqual([
+			['mapping_row_wrong', 'Dirty', 'open', 3, false],
+			['mapping_row_wrong', 'Grade B', 'resolved', 2, true],
+			['unmapped_code_seen', 'Grade C', 'resolved', 2, true],
+			['unmapped_code_seen', 'Mystery Grade', 'open', 3, false],
+			['unmapped_code_seen', 'Not as described', 'open', 3, false],
+		]);
+		expect(nodeOut(third, 'Record New Exception')).toEqual([]);
+		timings.mappingAuditMs = Date.now() - started;
 	});
 });

@@ -13,6 +13,7 @@ import {
 	setupOwner,
 	type ApiClient,
 	type N8nInstance,
+	type Owner,
 } from '../../scripts/n8n/instance';
 import { startTopology, topologyFromEnv, type TopologyOptions } from '../../scripts/n8n/topology';
 import { installPackage, type InstalledPackage } from '../../scripts/n8n/package';
@@ -27,6 +28,8 @@ export interface Stack {
 	/** The deployment (one process unless asked; a Topology): its main process's API, webhook URL, stop and restart. */
 	n8n: N8nInstance;
 	api: ApiClient;
+	/** The owner's session (REST calls the public API lacks, e.g. running a workflow by hand). */
+	owner: Owner;
 }
 
 /**
@@ -63,7 +66,7 @@ export async function startStack(
 	timings.startToReadyMs = Date.now() - t;
 	const owner = await setupOwner(n8n.baseUrl);
 	const api = await createApiKey(n8n.baseUrl, owner);
-	return { runtime, userFolder, installed, n8n, api };
+	return { runtime, userFolder, installed, n8n, api, owner };
 }
 
 /** Writes the client's values file into the user folder and imports the templates; `env` holds the variables its "env:NAME" values name. */

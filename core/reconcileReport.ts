@@ -19,6 +19,7 @@ import {
 	type ReconcileReport,
 	type ReconcileStatus,
 } from './reconcile';
+import type { ClosedException, ReportWithClosed } from './reconcileClosed';
 import type { DecidedCredit, HeldCredit } from './reconcileHeld';
 
 /** Rows shown in the per-return table before "and N more". */
@@ -230,6 +231,40 @@ function noticesUndated(report: ReconcileReport): string | null {
 		: null;
 }
 
+// Resolved or ignored in the window (core/reconcileClosed.ts): who closed each row, and why
+
+const CLOSED_TITLE = 'Resolved or ignored in the window';
+const CLOSED_HEAD = ['Closed', 'Status', 'Owner', 'Kind', 'Return', 'By', 'Note'];
+
+function closedIntro(report: ReportWithClosed): string | null {
+	const c = report.closedExceptions;
+	if (!c || c.total === 0) return null;
+	const by = [
+		...sortedEntries(c.byResolver).map(([who, n]) => `${who} ${n}`),
+		...(c.unrecorded ? [`not recorded ${c.unrecorded}`] : []),
+	].join(', ');
+	return `${plural(c.total, 'exception')} closed in the window (resolved ${c.byStatus.resolved}, ignored ${c.byStatus.ignored}), by ${by}.`;
+}
+
+function closedRow(r: ClosedException): string[] {
+	return [
+		dateOnly(r.closedAt),
+		r.status === 'ignored' ? 'Ignored' : 'Resolved',
+		r.owner,
+		kindTitle(r.kind),
+		returnText(r.returnId, r.displayId),
+		r.resolvedBy ?? 'not recorded',
+		r.resolutionNote ?? '-',
+	];
+}
+
+function closedUndated(report: ReportWithClosed): string | null {
+	const u = report.closedExceptions?.undated ?? 0;
+	return u > 0
+		? `${plural(u, 'resolved or ignored row has', 'resolved or ignored rows have')} neither resolvedAt nor a change date and ${u === 1 ? 'is' : 'are'} not listed.`
+		: null;
+}
+
 function sortedEntries(m: Record<string, number>): Array<[string, number]> {
 	return Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
@@ -282,7 +317,7 @@ function storageTexts(report: ReconcileReport): string[] | null {
 }
 
 export function renderReconciliationMarkdown(
-	report: ReconcileReport,
+	report: ReportWithClosed,
 	issues: ReconcileIssue[] = report.issues ?? [],
 ): string {
 	const e = escapeMarkdown;
@@ -390,6 +425,27 @@ export function renderReconciliationMarkdown(
 				'',
 			);
 		}
+	}
+
+	const closed = report.closedExceptions;
+	if (closed) {
+		out.push(`## ${CLOSED_TITLE}`, '');
+		const intro = closedIntro(report);
+		if (intro === null) out.push('None in the window.', '');
+		else {
+			out.push(e(intro), '');
+			out.push(
+				...mdTable(
+					CLOSED_HEAD,
+					closed.rows.slice(0, MAX_RETURN_ROWS).map((r) => closedRow(r).map(e)),
+				),
+				'',
+			);
+			if (closed.rows.length > MAX_RETURN_ROWS)
+				out.push(`… and ${closed.rows.length - MAX_RETURN_ROWS} more (see the JSON output).`, '');
+		}
+		const undatedClosed = closedUndated(report);
+		if (undatedClosed) out.push(e(undatedClosed), '');
 	}
 
 	const held = report.heldCredits;
@@ -534,7 +590,7 @@ function htmlTable(
 }
 
 export function renderReconciliationHtml(
-	report: ReconcileReport,
+	report: ReportWithClosed,
 	issues: ReconcileIssue[] = report.issues ?? [],
 ): string {
 	const x = escapeHtml;
@@ -680,6 +736,28 @@ export function renderReconciliationHtml(
 				`<p style="${CSS.p}">Oldest: ${x(kindTitle(o.kind))} (${x(o.owner)})${o.returnId ? `, return ${x(o.returnId)}` : ''}${o.sku ? `, SKU ${x(o.sku)}` : ''}, open ${x(ageText(o.ageHours))}: ${x(o.message)}</p>`,
 			);
 		}
+	}
+
+	const closed = report.closedExceptions;
+	if (closed) {
+		parts.push(`<h2 style="${CSS.h2}">${CLOSED_TITLE}</h2>`);
+		const intro = closedIntro(report);
+		if (intro === null) parts.push(`<p style="${CSS.p}">None in the window.</p>`);
+		else {
+			parts.push(`<p style="${CSS.p}">${x(intro)}</p>`);
+			parts.push(
+				htmlTable(
+					CLOSED_HEAD,
+					closed.rows.slice(0, MAX_RETURN_ROWS).map((r) => closedRow(r).map((text) => ({ text }))),
+				),
+			);
+			if (closed.rows.length > MAX_RETURN_ROWS)
+				parts.push(
+					`<p style="${CSS.p}">… and ${closed.rows.length - MAX_RETURN_ROWS} more (see the JSON output).</p>`,
+				);
+		}
+		const undatedClosed = closedUndated(report);
+		if (undatedClosed) parts.push(`<p style="${CSS.p}">${x(undatedClosed)}</p>`);
 	}
 
 	parts.push(`<h2 style="${CSS.h2}">Held for finance review</h2>`);
@@ -864,7 +942,7 @@ export function renderReconciliationSummaryLine(
 // ---------------------------------------------------------------------------
 
 /** The three renderings at once (what the Return → Reconcile operation adds to its output item). */
-export function renderReconciliation(report: ReconcileReport): {
+export function renderReconciliation(report: ReportWithClosed): {
 	markdown: string;
 	html: string;
 	summaryLine: string;

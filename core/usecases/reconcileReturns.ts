@@ -12,6 +12,7 @@ import {
 	type StorageSection,
 } from '../reconcile';
 import { estimateDataTableStorage, storageLine, storageWarning } from '../dataTableStorage';
+import { withClosedExceptions, type ReportWithClosed } from '../reconcileClosed';
 import {
 	renderReconciliationHtml,
 	renderReconciliationMarkdown,
@@ -37,7 +38,7 @@ export interface ReconcileParams {
 }
 
 export interface Reconciliation {
-	report: ReconcileReport;
+	report: ReportWithClosed;
 	issues: ReconcileResult['issues'];
 	subject: string;
 	summaryLine: string;
@@ -233,7 +234,8 @@ export async function reconcileReturns(
 		},
 		...(params.window ? { window: params.window } : {}),
 	});
-	const report = withStorage(reconciled, params.storage);
+	// the exceptions resolved or ignored in the window, with who and why (core/reconcileClosed.ts)
+	const report = withClosedExceptions(withStorage(reconciled, params.storage), params.exceptions);
 	return {
 		report,
 		issues,

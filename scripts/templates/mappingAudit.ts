@@ -111,7 +111,12 @@ export function buildMappingAudit(): WorkflowTemplate {
 	const resolve = b.add(
 		dataTableNode('Resolve Cleared Findings', [2480, -560], 'exceptions', 'update', {
 			conditions: [eq('key', '={{ $json.key }}')],
-			columns: { status: 'resolved', resolvedAt: '={{ $now.toISO() }}' },
+			columns: {
+				status: 'resolved',
+				resolvedAt: '={{ $now.toISO() }}',
+				resolvedBy: 'mapping audit',
+				resolutionNote: 'The mapping audit no longer finds it: the row was corrected or added',
+			},
 		}),
 	);
 	b.connect(audit, stillOpen, 0).connect(stillOpen, cleared).connect(cleared, resolve);

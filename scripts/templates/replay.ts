@@ -44,7 +44,7 @@ const OVERVIEW = [
 	'1. Take the **open** exceptions of the kinds a fix can clear: one per return, oldest first.',
 	'2. Run each stored record through mapping → SKU check → stock → credit again. Stock moves and credit notes are never applied twice: a unit that already moved stays where it is. ' +
 		'A replayed `regraded_after_move` goes on to its credit note and moves nothing; a replayed `quantity_exceeds_sold` is checked against the order again.',
-	"3. On success every open exception of that return becomes `resolved` and its inbox row `replayed`; a failure bumps the exception's `attempts` and `lastSeen`.",
+	"3. On success every open exception of that return becomes `resolved` (`resolvedBy` = `replay`, the execution in `resolutionNote`) and its inbox row `replayed`; a failure bumps the exception's `attempts` and `lastSeen`.",
 	'',
 	'Not replayed: `credit_mismatch` (finance decides; set it `resolved` by hand) and `stuck` (fix the cause, then set its inbox row back to `queued`).',
 	'### Setup',
@@ -143,7 +143,13 @@ export function buildReplay(): WorkflowTemplate {
 				eq('status', 'open'),
 				neq('kind', 'credit_mismatch'),
 			],
-			columns: { status: 'resolved', resolvedAt: '={{ $now.toISO() }}' },
+			columns: {
+				status: 'resolved',
+				resolvedAt: '={{ $now.toISO() }}',
+				resolvedBy: 'replay',
+				resolutionNote:
+					"={{ 'Replayed after the fix: the return went through (execution ' + $execution.id + ')' }}",
+			},
 		}),
 		notes: 'Every open exception of the return that the replay cleared',
 		notesInFlow: true,

@@ -10,8 +10,8 @@
  *  1. ops adds the missing "Mystery Grade" row (quarantine, site 1, QUAR, not sellable) in the
  *     disposition map's Data Table screen, opens "Returns: exception replay" and clicks Execute
  *     workflow: 5003's mug is booked into QUAR exactly once and RB-5003 credited once in Khaos, its
- *     exception row is `resolved` (public API) and the exceptions screen, searched for 5003 (its
- *     Search box), shows it so;
+ *     exception row is `resolved` with resolvedBy `replay` (public API) and the exceptions screen,
+ *     searched for 5003 (its Search box), shows it so;
  *  2. ops changes Grade B's locationId from RET to A1 in the same screen; the next Grade B return
  *     (5008, graded now) moves into 1/A1 and nothing into RET;
  *  3. the morning report is made (the reconciliation run from its editor, as the schedule would);
@@ -399,6 +399,13 @@ it('1. ops adds the missing disposition row and replays: applied once in Khaos, 
 		return row?.status === 'resolved' ? row : undefined;
 	});
 	expect(resolved.resolvedAt).toBeTruthy();
+	// who resolved it, and why (issue 17): the replay names itself and its execution
+	expect(resolved).toMatchObject({
+		resolvedBy: 'replay',
+		resolutionNote: expect.stringMatching(
+			/^Replayed after the fix: the return went through \(execution \d+\)$/,
+		),
+	});
 	const k = await khaosFor('5003');
 	expect(k.moves.map((m) => [m.stockCode, m.siteId, m.locationId, m.delta])).toEqual([
 		['MUG-WHT', '1', 'QUAR', 1],

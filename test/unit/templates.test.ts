@@ -1760,7 +1760,7 @@ describe('placeholders', () => {
 });
 
 describe('reconciliation: notices and held credits', () => {
-	it('reads exceptions open OR notice and the credit reviews pending OR failed OR touched since the window, and passes both in with the window', () => {
+	it('reads exceptions open OR notice OR touched since the window and the credit reviews pending OR failed OR touched since the window, and passes both in with the window', () => {
 		const rec = load('reconciliation');
 		const ex = node(rec, 'Open Exceptions and Notices').parameters as Record<string, any>;
 		expect([ex.operation, ex.dataTableId.value, ex.matchType, ex.returnAll]).toEqual([
@@ -1772,6 +1772,13 @@ describe('reconciliation: notices and held credits', () => {
 		expect(ex.filters.conditions).toEqual([
 			{ keyName: 'status', condition: 'eq', keyValue: 'open' },
 			{ keyName: 'status', condition: 'eq', keyValue: 'notice' },
+			// the rows resolved or ignored in the window: who and why (test/unit/templatesResolvedBy.test.ts)
+			{
+				keyName: 'updatedAt',
+				condition: 'gte',
+				keyValue:
+					"={{ DateTime.fromISO($('Report Window').first().json.from).startOf('day').toISO() }}",
+			},
 		]);
 		const rv = node(rec, 'Credit Reviews').parameters as Record<string, any>;
 		expect([rv.operation, rv.dataTableId.value, rv.matchType, rv.returnAll]).toEqual([

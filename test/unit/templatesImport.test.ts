@@ -762,6 +762,40 @@ describe('import into n8n through the public API', () => {
 		expect(fake.tables[0].rows).toHaveLength(1);
 	});
 
+	it('an existing exceptions table gains resolvedBy and resolutionNote on re-import, its rows kept', async () => {
+		const fake = fakeN8n();
+		// a client's table from before issue 17: no column for who resolved a row or why
+		fake.tables.push({
+			id: 'dt-ex',
+			name: 'Demo Retail returns exceptions',
+			columns: TABLES.exceptions.columns.filter(
+				(c) => c.name !== 'resolvedBy' && c.name !== 'resolutionNote',
+			),
+			rows: [{ key: 'credit_mismatch|5010', status: 'resolved', resolvedAt: '2026-11-20' }],
+		});
+		const lines: string[] = [];
+		const report = await runImport(options(EXAMPLE), {
+			env: ENV,
+			log: (l) => lines.push(l),
+			fetchImpl: fake.fetch,
+		});
+		expect(report.exitCode).toBe(EXIT_OK);
+		const table = fake.tables.find((t) => t.id === 'dt-ex');
+		expect(table?.columns.map((c) => c.name)).toEqual(
+			expect.arrayContaining(['resolvedBy', 'resolutionNote']),
+		);
+		expect(table?.columns).toHaveLength(TABLES.exceptions.columns.length);
+		const text = lines.join('\n');
+		expect(text).toContain(
+			'added column resolvedBy (string) to Data Table "Demo Retail returns exceptions"',
+		);
+		expect(text).toContain(
+			'added column resolutionNote (string) to Data Table "Demo Retail returns exceptions"',
+		);
+		expect(table?.rows).toHaveLength(1);
+		expect(report.tables.find((t) => t.key === 'exceptions')).toMatchObject({ action: 'found' });
+	});
+
 	it('stops with exit 1 and a message without the API key when n8n refuses', async () => {
 		const fake = fakeN8n();
 		const lines: string[] = [];

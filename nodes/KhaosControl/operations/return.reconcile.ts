@@ -164,7 +164,7 @@ export const returnReconcile = defineOperation({
 			type: 'json',
 			default: '[]',
 			description:
-				'The exceptions Data Table\'s rows as a JSON array, whose open rows are reported with their returns and whose notices seen in the window are listed (the input items are the window\'s returns): columns in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/reconciliation.md#for-integrators">docs/reconciliation.md</a>',
+				'The exceptions Data Table\'s rows as a JSON array, whose open rows are reported with their returns, whose notices seen in the window are listed, and whose rows resolved or ignored in the window are listed with who closed them and why (resolvedBy, resolutionNote; the input items are the window\'s returns): columns in <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/reconciliation.md#for-integrators">docs/reconciliation.md</a>',
 		},
 		{
 			displayName: 'Credit Review Rows (JSON)',

@@ -444,6 +444,8 @@ interface Ctx {
 	fromInbox: Set<string>;
 	/** The credit the credit step recorded on each return's latest `done` inbox row. */
 	recordedCredits: Map<string, RecordedCredit>;
+	/** `exchange_recorded|<return>|<line>` of every line the credit step recorded as an exchange. */
+	exchangeLines: Set<string>;
 }
 
 /**
@@ -580,14 +582,26 @@ function reconcileOne(
 	}
 	const unitsReturned = ret.lines.reduce((s, l) => s + l.quantity, 0);
 
-	// --- credit (a held credit finance rejected is not expected any more)
+	// --- credit (a held credit finance rejected is not expected any more; nor one for a line no credit
+	// note takes: an exchange or no_credit by the mapping the return carries, or a line the credit
+	// step recorded as an exchange; the ReBound action alone does not say, the client's rules do)
+	const uncredited = ret.lines
+		.filter((l) => {
+			const c = r.mappings.get(l.lineId)?.credit;
+			return (
+				c === 'exchange' ||
+				c === 'no_credit' ||
+				ctx.exchangeLines.has(`exchange_recorded|${ret.returnId}|${l.lineId}`)
+			);
+		})
+		.map((l) => l.lineId);
 	const creditExpected =
 		review?.status === 'rejected'
 			? false
 			: expected
 				? expected.creditExpected
-				: ret.lines.some((l) => l.disposition !== null);
-	const lineCount = expected?.creditLineCount ?? ret.lines.length;
+				: ret.lines.some((l) => l.disposition !== null && !uncredited.includes(l.lineId));
+	const lineCount = expected?.creditLineCount ?? ret.lines.length - uncredited.length;
 	const tolerance = ctx.tolerancePerLine * Math.max(1, lineCount);
 	const khaosNet = active.length
 		? active.reduce((s, n) => s + n.itemsNetPence + n.deliveryNetPence, 0)
@@ -748,7 +762,11 @@ function reconcileOne(
 	else if (!finished) status = 'pending';
 	else status = 'complete';
 	if (status === 'complete' && findings.length === 0)
-		findings.push('Stock moved and credit note raised as expected.');
+		findings.push(
+			!creditExpected && !hasCredit && uncredited.length > 0
+				? `Stock moved; no credit note expected: every line is an exchange or not credited (${listIds(uncredited)}).`
+				: 'Stock moved and credit note raised as expected.',
+		);
 
 	let valuePence = 0;
 	let valueSource: PerReturn['valueSource'] = 'none';
@@ -1039,6 +1057,11 @@ export function reconcile(input: RawReconcileInput): ReconcileResult {
 		inboxByReturn: inboxByReturn(read.inbox.map((i) => i.row)),
 		fromInbox,
 		recordedCredits: recordedCreditByReturn(read.recordedCredits),
+		exchangeLines: new Set(
+			read.exceptions
+				.filter((e) => e.kind === 'exchange_recorded')
+				.map((e) => e.key.split('|').slice(0, 3).join('|')),
+		),
 	};
 	const perReturn = returns.map((r) =>
 		reconcileOne(

@@ -44,6 +44,8 @@ export interface KhaosSandboxOptions {
 	host?: '127.0.0.1';
 	fixture?: string | object;
 	seed?: number;
+	/** Most calls the call log keeps (default 10,000; the bench's long phases need more). */
+	callLogMax?: number;
 }
 
 export interface KhaosSandbox {
@@ -475,7 +477,7 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 	let fixture = loadFixture(opts.fixture);
 	const state = new KhaosState(fixture);
 	const faults = new FaultInjector(fixture.faults ?? {}, opts.seed);
-	const calls = new CallLog();
+	const calls = new CallLog(opts.callLogMax);
 	const held = new HeldSockets();
 	const handler = new KhaosSoapHandler(state, () => fixture);
 	const exePath = fixture.soap.exePath;
@@ -596,78 +598,93 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 				);
 				return;
 			}
-			const decision = faults.decide(methodName);
-			const injected = await applyHttpFault(decision, req, res, faults, held);
-			if (injected) {
-				log(
-					methodName,
-					injected,
-					injected === 'injected:drop' || injected === 'injected:timeout'
-						? null
-						: Number(injected.split(':')[1]),
-					decision.fault?.rule ?? null,
-				);
+			// the concurrency limit (fault config `concurrency`): wait for a slot in arrival order; a
+			// client that goes away while waiting is never served
+			const gone = new AbortController();
+			const onClose = () => gone.abort();
+			res.once('close', onClose);
+			const release = await faults.gate.acquire(gone.signal);
+			res.off('close', onClose);
+			if (!release) {
+				log(methodName, 'abandoned', null, 'the client went away while the call waited for a slot');
 				return;
-			}
-			if (decision.fault?.kind === 'fault') {
-				fault(methodName, decision.fault.faultString ?? 'Injected fault');
-				return;
-			}
-			const methodEl = (envelope as XmlObject)[methodName];
-			const params: Record<string, string> = {};
-			if (methodEl && typeof methodEl === 'object' && !Array.isArray(methodEl)) {
-				for (const [k, v] of Object.entries(methodEl))
-					if (!k.startsWith('@_')) params[k] = textOf(v) ?? '';
-			}
-			const refused = faults.refusal(params);
-			if (refused !== null) {
-				fault(
-					methodName,
-					`Request refused: invalid value "${refused.slice(0, 40)}" (the whole call was rejected).`,
-					'SOAP-ENV:Client',
-				);
-				return;
-			}
-			const auth = fixture.auth;
-			if (auth.mode === 'basic') {
-				const expected = `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`;
-				if (req.headers.authorization !== expected) {
-					sendText(res, 401, 'text/plain; charset=utf-8', 'Unauthorized', {
-						'www-authenticate': 'Basic realm="KhaosKSD"',
-					});
-					log(methodName, 'http_401', 401, 'basic auth refused');
-					return;
-				}
-			} else if (auth.mode === 'inRequest') {
-				if (
-					params.UserName !== (auth.username ?? '') ||
-					params.Password !== (auth.password ?? '')
-				) {
-					fault(methodName, FAULT.loginFailed, 'SOAP-ENV:Client');
-					return;
-				}
 			}
 			try {
-				const inner = handler.handle(methodName, params);
-				if (decision.fault?.kind === 'dropAfter') {
-					req.socket.destroy();
-					log(methodName, 'injected:dropAfter', null, redactParams(params) || null);
+				const decision = faults.decide(methodName);
+				const injected = await applyHttpFault(decision, req, res, faults, held);
+				if (injected) {
+					log(
+						methodName,
+						injected,
+						injected === 'injected:drop' || injected === 'injected:timeout'
+							? null
+							: Number(injected.split(':')[1]),
+						decision.fault?.rule ?? null,
+					);
 					return;
 				}
-				sendText(
-					res,
-					200,
-					version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8',
-					soapResponse(version, fixture.soap.namespace, methodName, inner),
-				);
-				log(methodName, 'ok', 200, redactParams(params) || null);
-			} catch (error) {
-				if (error instanceof SandboxFault) fault(methodName, error.faultString, error.faultCode);
-				else
+				if (decision.fault?.kind === 'fault') {
+					fault(methodName, decision.fault.faultString ?? 'Injected fault');
+					return;
+				}
+				const methodEl = (envelope as XmlObject)[methodName];
+				const params: Record<string, string> = {};
+				if (methodEl && typeof methodEl === 'object' && !Array.isArray(methodEl)) {
+					for (const [k, v] of Object.entries(methodEl))
+						if (!k.startsWith('@_')) params[k] = textOf(v) ?? '';
+				}
+				const refused = faults.refusal(params);
+				if (refused !== null) {
 					fault(
 						methodName,
-						`Internal error: ${error instanceof Error ? error.message : String(error)}`,
+						`Request refused: invalid value "${refused.slice(0, 40)}" (the whole call was rejected).`,
+						'SOAP-ENV:Client',
 					);
+					return;
+				}
+				const auth = fixture.auth;
+				if (auth.mode === 'basic') {
+					const expected = `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`;
+					if (req.headers.authorization !== expected) {
+						sendText(res, 401, 'text/plain; charset=utf-8', 'Unauthorized', {
+							'www-authenticate': 'Basic realm="KhaosKSD"',
+						});
+						log(methodName, 'http_401', 401, 'basic auth refused');
+						return;
+					}
+				} else if (auth.mode === 'inRequest') {
+					if (
+						params.UserName !== (auth.username ?? '') ||
+						params.Password !== (auth.password ?? '')
+					) {
+						fault(methodName, FAULT.loginFailed, 'SOAP-ENV:Client');
+						return;
+					}
+				}
+				try {
+					const inner = handler.handle(methodName, params);
+					if (decision.fault?.kind === 'dropAfter') {
+						req.socket.destroy();
+						log(methodName, 'injected:dropAfter', null, redactParams(params) || null);
+						return;
+					}
+					sendText(
+						res,
+						200,
+						version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8',
+						soapResponse(version, fixture.soap.namespace, methodName, inner),
+					);
+					log(methodName, 'ok', 200, redactParams(params) || null);
+				} catch (error) {
+					if (error instanceof SandboxFault) fault(methodName, error.faultString, error.faultCode);
+					else
+						fault(
+							methodName,
+							`Internal error: ${error instanceof Error ? error.message : String(error)}`,
+						);
+				}
+			} finally {
+				release();
 			}
 		})().catch((error: unknown) => {
 			if (!res.headersSent)

@@ -41,6 +41,8 @@ export interface ReboundSandboxOptions {
 	host?: '127.0.0.1';
 	fixture?: string | object;
 	seed?: number;
+	/** Most calls the call log keeps (default 10,000; the bench's long phases need more). */
+	callLogMax?: number;
 	/** Clock for date_added / tracking times (tests); default Date.now. */
 	now?: () => number;
 }
@@ -126,7 +128,7 @@ export async function startReboundSandbox(
 	let fixture = loadFixture(opts.fixture);
 	const state = new ReboundState(fixture, opts.now);
 	const faults = new FaultInjector(fixture.faults ?? {}, opts.seed);
-	const calls = new CallLog();
+	const calls = new CallLog(opts.callLogMax);
 	const held = new HeldSockets();
 	const webhooks = new WebhookDispatcher(signingOf(fixture), optionsOf(fixture, opts.seed));
 	for (const t of fixture.webhook.targets) webhooks.register(t);
@@ -245,77 +247,94 @@ export async function startReboundSandbox(
 				status,
 				detail,
 			});
-		const decision = faults.decide(call);
-		const injected = await applyHttpFault(decision, req, res, faults, held);
-		if (injected) {
-			log(
-				injected,
-				injected === 'injected:drop' || injected === 'injected:timeout'
-					? null
-					: Number(injected.split(':')[1]),
-				decision.fault?.rule ?? null,
-			);
+		// the concurrency limit (fault config `concurrency`): wait for a slot in arrival order; a
+		// client that goes away while waiting is never served
+		const gone = new AbortController();
+		const onClose = () => gone.abort();
+		res.once('close', onClose);
+		const release = await faults.gate.acquire(gone.signal);
+		res.off('close', onClose);
+		if (!release) {
+			log('abandoned', null, 'the client went away while the call waited for a slot');
 			return;
 		}
-		const reply = (payload: unknown, outcome: string, detail: string | null) => {
-			const text = JSON.stringify(payload);
-			if (decision.fault?.kind === 'dropAfter') {
-				req.socket.destroy();
-				log('injected:dropAfter', null, detail);
+		try {
+			const decision = faults.decide(call);
+			const injected = await applyHttpFault(decision, req, res, faults, held);
+			if (injected) {
+				log(
+					injected,
+					injected === 'injected:drop' || injected === 'injected:timeout'
+						? null
+						: Number(injected.split(':')[1]),
+					decision.fault?.rule ?? null,
+				);
 				return;
 			}
-			sendText(res, 200, 'application/json; charset=utf-8', text);
-			log(outcome, 200, detail);
-		};
-		const fail = (e: ApiError, detail: string | null) =>
-			reply(
-				{ error: { code: e.code, message: e.messages } },
-				e.code === 'empty' ? 'empty' : `error:${e.code}`,
-				detail,
-			);
-		if (decision.fault?.kind === 'fault') {
-			fail(
-				new ApiError('internal', [decision.fault.faultString ?? ERROR_MESSAGES.internal]),
-				decision.fault.rule,
-			);
-			return;
-		}
-		const address = req.socket.remoteAddress ?? 'unknown';
-		const form = new URLSearchParams(body);
-		const requestText = form.get('request') ?? '';
-		const detail = requestText ? requestText.slice(0, 200) : null;
-		try {
-			if (state.isBlocked(address)) throw new ApiError('ip_blocked');
-			const login = (form.get('login') ?? '').trim();
-			const apiKey = (form.get('api_key') ?? '').trim();
-			if (!login) throw new ApiError('login_empty');
-			if (!apiKey) throw new ApiError('api_key_empty');
-			if (login !== state.credentials.login || apiKey !== state.credentials.apiKey) {
-				state.failLogin(address);
-				throw new ApiError('access_denied');
-			}
-			state.loginOk(address);
-			if (!m || m[2] !== 'json' || !(CALLS as readonly string[]).includes(call)) {
-				throw new ApiError('unknown_call', [
-					m && m[2] === 'xml' ? 'The sandbox answers /json calls only' : `Unknown API call ${call}`,
-				]);
-			}
-			if (requestText.trim() === '') throw new ApiError('request_empty');
-			let request: unknown;
-			try {
-				request = JSON.parse(requestText);
-			} catch {
-				throw new ApiError('json_invalid');
-			}
-			if (!isObj(request)) throw new ApiError('request_wrong', ['request must be a JSON object']);
-			reply({ success: handleCall(call, request) }, 'ok', detail);
-		} catch (error) {
-			if (error instanceof ApiError) fail(error, detail);
-			else
-				fail(
-					new ApiError('internal', [ERROR_MESSAGES.internal]),
-					error instanceof Error ? error.message : String(error),
+			const reply = (payload: unknown, outcome: string, detail: string | null) => {
+				const text = JSON.stringify(payload);
+				if (decision.fault?.kind === 'dropAfter') {
+					req.socket.destroy();
+					log('injected:dropAfter', null, detail);
+					return;
+				}
+				sendText(res, 200, 'application/json; charset=utf-8', text);
+				log(outcome, 200, detail);
+			};
+			const fail = (e: ApiError, detail: string | null) =>
+				reply(
+					{ error: { code: e.code, message: e.messages } },
+					e.code === 'empty' ? 'empty' : `error:${e.code}`,
+					detail,
 				);
+			if (decision.fault?.kind === 'fault') {
+				fail(
+					new ApiError('internal', [decision.fault.faultString ?? ERROR_MESSAGES.internal]),
+					decision.fault.rule,
+				);
+				return;
+			}
+			const address = req.socket.remoteAddress ?? 'unknown';
+			const form = new URLSearchParams(body);
+			const requestText = form.get('request') ?? '';
+			const detail = requestText ? requestText.slice(0, 200) : null;
+			try {
+				if (state.isBlocked(address)) throw new ApiError('ip_blocked');
+				const login = (form.get('login') ?? '').trim();
+				const apiKey = (form.get('api_key') ?? '').trim();
+				if (!login) throw new ApiError('login_empty');
+				if (!apiKey) throw new ApiError('api_key_empty');
+				if (login !== state.credentials.login || apiKey !== state.credentials.apiKey) {
+					state.failLogin(address);
+					throw new ApiError('access_denied');
+				}
+				state.loginOk(address);
+				if (!m || m[2] !== 'json' || !(CALLS as readonly string[]).includes(call)) {
+					throw new ApiError('unknown_call', [
+						m && m[2] === 'xml'
+							? 'The sandbox answers /json calls only'
+							: `Unknown API call ${call}`,
+					]);
+				}
+				if (requestText.trim() === '') throw new ApiError('request_empty');
+				let request: unknown;
+				try {
+					request = JSON.parse(requestText);
+				} catch {
+					throw new ApiError('json_invalid');
+				}
+				if (!isObj(request)) throw new ApiError('request_wrong', ['request must be a JSON object']);
+				reply({ success: handleCall(call, request) }, 'ok', detail);
+			} catch (error) {
+				if (error instanceof ApiError) fail(error, detail);
+				else
+					fail(
+						new ApiError('internal', [ERROR_MESSAGES.internal]),
+						error instanceof Error ? error.message : String(error),
+					);
+			}
+		} finally {
+			release();
 		}
 	};
 

@@ -7,6 +7,8 @@
  * {
  *   "seed": 42,               // PRNG seed (reset re-seeds)
  *   "holdMs": 60000,          // how long a 'timeout' holds the response before dropping it
+ *   "concurrency": 1,         // at most this many calls served at once, the rest wait in
+ *                             // arrival order (FIFO); 0 or absent: unlimited
  *   "rules": {
  *     "*":           { "latencyMs": 5 },
  *     "ExportStock": { "rate500": 0.1, "rate429": 0.2, "retryAfterSeconds": 1,
@@ -19,6 +21,11 @@
  * at once), "dropAfter" (the call is handled, then the socket is destroyed instead of answering:
  * the work is done but the client never hears it), "fault" (a protocol-level error the server
  * renders, e.g. a SOAP fault with `faultString`).
+ *
+ * `concurrency` models a service that serves few calls at a time (a Khaos Control web-services
+ * server on a client's own machine may serve one): a call holds its slot from the moment it is
+ * read, through its latency and handling, until it is answered (or dropped); a call whose client
+ * goes away while it waits is never served. The limit applies to every call name.
  */
 import { mulberry32 } from './prng';
 
@@ -51,6 +58,8 @@ export interface FaultConfig {
 	 * record. Used to prove that only the culprit of a refused batch becomes an exception.
 	 */
 	refuseMentioning?: string[];
+	/** At most this many calls served at once (FIFO queue for the rest); 0 or absent: unlimited. */
+	concurrency?: number;
 }
 
 export interface FaultDecision {
@@ -67,6 +76,11 @@ export function validateFaultConfig(input: unknown): FaultConfig {
 	if (c.seed !== undefined && !Number.isFinite(c.seed)) throw new Error('seed must be a number');
 	if (c.holdMs !== undefined && !(Number.isFinite(c.holdMs) && c.holdMs >= 0))
 		throw new Error('holdMs must be a number >= 0');
+	if (
+		c.concurrency !== undefined &&
+		!(Number.isInteger(c.concurrency) && c.concurrency >= 0 && c.concurrency <= 10_000)
+	)
+		throw new Error('concurrency must be a whole number from 0 (unlimited) to 10000');
 	if (
 		c.refuseMentioning !== undefined &&
 		!(
@@ -99,9 +113,97 @@ export function validateFaultConfig(input: unknown): FaultConfig {
 	return c;
 }
 
+/**
+ * At most `limit` holders at once; the others wait in arrival order (FIFO). A limit of 0 is
+ * unlimited. A waiter whose signal aborts leaves the queue and gets null (its call is never
+ * served). Counts what happened, for tests and the bench.
+ */
+export class ConcurrencyGate {
+	private held = 0;
+	private queue: Array<{ grant: (release: (() => void) | null) => void; signal?: AbortSignal }> =
+		[];
+	/** Most holders at once since the last reset. */
+	maxInFlight = 0;
+	/** Calls that waited for a slot, and those abandoned while waiting. */
+	waited = 0;
+	abandoned = 0;
+
+	constructor(private limit = 0) {}
+
+	get inFlight(): number {
+		return this.held;
+	}
+
+	get waiting(): number {
+		return this.queue.length;
+	}
+
+	/** Change the limit; a larger one lets waiting calls in at once. */
+	setLimit(limit: number): void {
+		this.limit = limit;
+		this.pump();
+	}
+
+	resetCounters(): void {
+		this.maxInFlight = this.held;
+		this.waited = 0;
+		this.abandoned = 0;
+	}
+
+	/** A slot: resolves with its release function (call it once), or null when `signal` aborted first. */
+	acquire(signal?: AbortSignal): Promise<(() => void) | null> {
+		if (signal?.aborted) {
+			this.abandoned++;
+			return Promise.resolve(null);
+		}
+		if (this.queue.length === 0 && this.free()) return Promise.resolve(this.take());
+		this.waited++;
+		return new Promise((grant) => {
+			const entry = { grant, signal };
+			this.queue.push(entry);
+			signal?.addEventListener(
+				'abort',
+				() => {
+					const i = this.queue.indexOf(entry);
+					if (i < 0) return;
+					this.queue.splice(i, 1);
+					this.abandoned++;
+					grant(null);
+				},
+				{ once: true },
+			);
+		});
+	}
+
+	private free(): boolean {
+		return this.limit <= 0 || this.held < this.limit;
+	}
+
+	private take(): () => void {
+		this.held++;
+		this.maxInFlight = Math.max(this.maxInFlight, this.held);
+		let released = false;
+		return () => {
+			if (released) return;
+			released = true;
+			this.held--;
+			this.pump();
+		};
+	}
+
+	private pump(): void {
+		while (this.queue.length && this.free()) {
+			const next = this.queue.shift()!;
+			next.grant(this.take());
+		}
+	}
+}
+
 export class FaultInjector {
 	private config: FaultConfig = {};
 	private random: () => number = mulberry32(1);
+	/** The `concurrency` limit every call of the sandbox passes through. */
+	readonly gate = new ConcurrencyGate();
 
 	constructor(config: FaultConfig = {}, seed?: number) {
 		this.configure(config, seed);
@@ -112,6 +214,7 @@ export class FaultInjector {
 		const valid = validateFaultConfig(config);
 		this.config = JSON.parse(JSON.stringify(valid)) as FaultConfig;
 		this.random = mulberry32(seed ?? valid.seed ?? 1);
+		this.gate.setLimit(this.config.concurrency ?? 0);
 	}
 
 	/** Merge rules into the current configuration (a rule replaces the rule of the same name). */
@@ -125,8 +228,10 @@ export class FaultInjector {
 				...(JSON.parse(JSON.stringify(valid.rules ?? {})) as Record<string, FaultRule>),
 			},
 			refuseMentioning: valid.refuseMentioning ?? this.config.refuseMentioning,
+			concurrency: valid.concurrency ?? this.config.concurrency,
 		};
 		if (valid.seed !== undefined) this.random = mulberry32(valid.seed);
+		this.gate.setLimit(this.config.concurrency ?? 0);
 	}
 
 	get current(): FaultConfig {

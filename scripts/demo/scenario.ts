@@ -344,7 +344,7 @@ export const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 			label: 'unknown order (WEB-9999): nothing moves, finance gets the exception, no credit note',
 			expect: {
 				status: 'exception',
-				// docs/operating-guide.md: order_not_found — nothing moved (Apply Stock Moves checks the order first)
+				// docs/exceptions.md: order_not_found — nothing moved (Apply Stock Moves checks the order first)
 				stock: [],
 				creditNote: null,
 				exceptions: ['order_not_found'],

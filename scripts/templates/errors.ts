@@ -23,7 +23,7 @@ const OVERVIEW = [
 	'2. It goes to the **exceptions** Data Table and is alerted like every other exception. One row per workflow and failing node: a workflow failing on every run updates that row (`lastSeen`, `attempts`, the latest execution) and alerts once.',
 	'### Setup',
 	'1. `npm run templates:import` imports and activates this workflow first, then sets it as the error workflow of every other template of the client (on every re-import too).',
-	'2. Tech: open the execution linked in the row, fix the cause, then set the row `resolved` (docs/operating-guide.md).',
+	'2. Tech: open the execution linked in the row, fix the cause, then set the row `resolved` (docs/exceptions.md).',
 ].join('\n');
 
 /** A JavaScript expression that removes texts shaped like a secret from `expr` (SECRET_SHAPES, in the same order). */

@@ -285,7 +285,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		),
 	);
 	// Housekeeping: n8n caps all Data Tables of the instance together (N8N_DATA_TABLES_MAX_SIZE_BYTES).
-	// Only rows whose deletion cannot change a future decision go (docs/operating-guide.md#retention),
+	// Only rows whose deletion cannot change a future decision go (docs/integrator-reference.md#retention-and-data-table-size),
 	// each kind in a bounded batch: read at most PURGE_BATCH_SIZE of them (oldest first), then one delete
 	// over exactly that id range with the same conditions, so a run never holds a huge delete.
 	let x = 840;
@@ -417,7 +417,7 @@ export function buildReconciliation(): WorkflowTemplate {
 			subject:
 				'=Returns sync ({{CLIENT_NAME}}): Data Tables {{ $json.storage.usage.percent }} % full',
 			emailFormat: 'html',
-			html: `={{ '<p>' + ${htmlEscape(warning)} + '</p><p>' + ${htmlEscape('$json.storage.line')} + '</p><p>See the retention section of the operating guide.</p>' }}`,
+			html: `={{ '<p>' + ${htmlEscape(warning)} + '</p><p>' + ${htmlEscape('$json.storage.line')} + '</p><p>See the retention section of the integrator reference (docs/integrator-reference.md).</p>' }}`,
 			options: { appendAttribution: false },
 		},
 	});

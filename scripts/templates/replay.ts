@@ -49,7 +49,7 @@ const OVERVIEW = [
 	'Not replayed: `credit_mismatch` (finance decides; set it `resolved` by hand) and `stuck` (fix the cause, then set its inbox row back to `queued`).',
 	'### Setup',
 	'1. With `schedules.replayEveryMinutes` in the values file, this runs every {{REPLAY_EVERY_MINUTES}} min and the import activates it; without it, run it by hand.',
-	'2. Fix the cause first: docs/operating-guide.md says what each exception kind needs.',
+	'2. Fix the cause first: docs/exceptions.md says what each exception kind needs.',
 ].join('\n');
 
 export function buildReplay(): WorkflowTemplate {

@@ -20,7 +20,8 @@
  *     test's expectation: 5007 and 5010), then opens the reconciliation's latest execution and its
  *     report: "… exceptions are open (… finance 2 …)".
  * Every step saves a screenshot into docs/images/ (ops-*.png, finance-*.png, 1280×800, stamped
- * `taken-by` this file): the pictures of docs/operating-guide.md, retaken by every run.
+ * `taken-by` this file): the pictures of the ops and finance docs (docs/exceptions.md,
+ * docs/editing-mappings.md, the daily cards), retaken by every run.
  *
  * Run: npm run build && E2E_SKIP_BUILD=1 npx jest --selectProjects e2e --runInBand test/e2e/browser.test.ts
  */

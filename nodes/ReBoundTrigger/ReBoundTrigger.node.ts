@@ -193,7 +193,7 @@ export class ReBoundTrigger implements INodeType {
 				},
 			};
 		}
-		const json = returnAsOutput(ret, options.output, nowIso);
+		const json = returnAsOutput(ret, options.output, nowIso, options.holdLateSeconds);
 		return await emit(0, json, { status: 'accepted', eventId: event.id });
 	}
 }

@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_BATCH_MAX_SIZE } from '../../transports/rebound/deliveryBatch';
 import { DEFAULT_MAX_BODY_KB } from '../../transports/rebound/webhookDelivery';
-import { RETURN_OUTPUT_OPTION } from '../shared/returnOutput';
+import { HOLD_LATE_OPTION, RETURN_OUTPUT_OPTION } from '../shared/returnOutput';
 
 /** Parameters of the ReBound Trigger: the setup notice, the events let through, and the options. */
 export function reBoundTriggerProperties(): INodeProperties[] {
@@ -76,6 +76,7 @@ export function reBoundTriggerProperties(): INodeProperties[] {
 						'A batch that reaches this many deliveries starts at once, before its window closes (used only when Batch Window is above 0)',
 				},
 				RETURN_OUTPUT_OPTION,
+				HOLD_LATE_OPTION,
 				{
 					displayName: 'Remembered Event IDs',
 					name: 'maxEvents',

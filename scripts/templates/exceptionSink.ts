@@ -128,7 +128,10 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 				message: `={{ ${seen}.message }}`,
 				lastSeen: `={{ ${seen}.occurredAt ?? $now.toISO() }}`,
 				attempts: '={{ Number($json.attempts || 0) + 1 }}',
+				// a problem that came back is open again: whoever closed it before, and why, no longer holds
 				resolvedAt: '',
+				resolvedBy: '',
+				resolutionNote: '',
 				details: `={{ JSON.stringify(${seen}.details ?? {}) }}`,
 				payload: `={{ ${seen}.payload ? String(${seen}.payload) : ($json.payload ?? '') }}`,
 			},

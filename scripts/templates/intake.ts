@@ -34,6 +34,8 @@ export function buildIntake(): WorkflowTemplate {
 				batchWindowMs: '{{WEBHOOK_BATCH_WINDOW_MS}}',
 				batchMaxSize: '{{WEBHOOK_BATCH_MAX_SIZE}}',
 				output: 'inboxRow',
+				// a late delivery (a redelivery) is ready for the processor SETTLE_SECONDS after it arrived
+				holdLateSeconds: '{{SETTLE_SECONDS}}',
 			},
 		},
 	});

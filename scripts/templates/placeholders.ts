@@ -133,7 +133,7 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	SETTLE_SECONDS: {
 		type: 'number',
 		description:
-			'The processor takes only inbox rows older than this (seconds), so a later event of the same return can arrive first',
+			'A late delivery (its event occurred more than this many seconds before it arrived: a redelivery) waits this long before the processor takes it, so a newer event of the same return can arrive first and supersede it; a prompt delivery is taken at once',
 	},
 	FINANCE_BATCHED: {
 		type: 'boolean',

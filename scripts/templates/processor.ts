@@ -23,7 +23,7 @@ const OVERVIEW = [
 	'## Process the returns queue',
 	'### How it works',
 	'Every {{PROCESS_EVERY_SECONDS}} s, when no earlier run still holds rows:',
-	'1. Take up to {{BATCH_SIZE}} `queued` inbox rows in arrival order (rows younger than {{SETTLE_SECONDS}} s wait for the next run) and mark them `processing` in one update.',
+	'1. Take up to {{BATCH_SIZE}} ready `queued` inbox rows in arrival order (a late delivery, whose event occurred more than {{SETTLE_SECONDS}} s before it arrived, is ready {{SETTLE_SECONDS}} s after it arrived; a prompt one at once) and mark them `processing` in one update.',
 	'2. A row whose return has a later event in the inbox becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
 	"4. Create the credit note and mark the row `done`; when finance posts in batches, mark it `credit_queued` for the posting workflow instead. A credit held by finance's credit policy goes to the **credit reviews** Data Table (row `credit_review`) until finance decides.",
@@ -35,6 +35,13 @@ const OVERVIEW = [
 	'2. Fill the disposition, reason and SKU alias tables (docs/mapping.md); an edit counts from the next run.',
 	'3. Keep the batch size small enough for a run to end well within {{STALE_AFTER_MINUTES}} min.',
 ].join('\n');
+
+/** Ready to be processed: the intake's readyAtMs has passed (late deliveries are held SETTLE_SECONDS). */
+const READY = {
+	keyName: 'readyAtMs',
+	condition: 'lt',
+	keyValue: '={{ $now.toMillis() }}',
+} as const;
 
 const THIS_RUNS_ROW = [
 	eq('id', "={{ $('Mark Processing').item.json.id }}"),
@@ -145,6 +152,19 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'After its exception row is written',
 		notesInFlow: true,
 	});
+	// A queued row without readyAtMs (inserted by hand, or by an intake older than the column) would
+	// never be ready: the minute schedule makes it ready now.
+	const unstamped = b.add({
+		...dataTableNode('Make Unstamped Rows Ready', [240, -800], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('status', 'queued'), { keyName: 'readyAtMs', condition: 'isEmpty' }],
+			columns: { readyAtMs: '={{ $now.toMillis() }}' },
+		}),
+		executeOnce: true,
+		notes: 'Queued rows without readyAtMs become ready',
+		notesInFlow: true,
+	});
+	b.connect(everyMinute, unstamped);
 	b.connect(everyMinute, stalled)
 		.connect(stalled, tooOften)
 		.connect(tooOften, stuckException, 0)
@@ -164,21 +184,13 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	b.connect(trigger, idle);
-	const lastTable = addMappingReads(b, [idle], 600, 0);
-	// Only rows older than SETTLE_SECONDS (n8n's own createdAt): under load the intake inserts seconds
-	// behind its answers, and a later event of the same return that is still on its way would otherwise
-	// find its older event already applied (docs/idempotency.md). Younger rows wait for the next run.
+	// Only rows that are ready (readyAtMs, stamped by the intake): a prompt delivery at once, a late one
+	// (a redelivery, which a newer event of the same return may be overtaking) SETTLE_SECONDS after it
+	// arrived, so that the newer event, when it comes, makes it superseded (docs/idempotency.md).
 	const queued = b.add({
-		...dataTableNode('Queued Returns', [1440, 0], 'inbox', 'get', {
+		...dataTableNode('Queued Returns', [560, 0], 'inbox', 'get', {
 			all: true,
-			conditions: [
-				eq('status', 'queued'),
-				{
-					keyName: 'createdAt',
-					condition: 'lt',
-					keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}',
-				},
-			],
+			conditions: [eq('status', 'queued'), READY],
 			returnAll: false,
 			limit: '{{BATCH_SIZE}}',
 			orderBy: { column: 'id', direction: 'ASC' },
@@ -203,6 +215,7 @@ export function buildProcessor(): WorkflowTemplate {
 			all: true,
 			conditions: [
 				eq('status', 'queued'),
+				READY,
 				{ keyName: 'id', condition: 'gte', keyValue: `={{ ${first}.id }}` },
 				{
 					keyName: 'id',
@@ -371,8 +384,10 @@ export function buildProcessor(): WorkflowTemplate {
 
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
 	const held = addHeldRows(b, [2040, -560]);
-	b.connect(lastTable, queued)
-		.connect(queued, processing)
+	// the mapping tables are read only when there is a batch (an idle tick reads one table, not four)
+	const lastTable = addMappingReads(b, [queued], 720, 460);
+	b.connect(idle, queued)
+		.connect(lastTable, processing)
 		.connect(processing, held)
 		.connect(processing, later)
 		.connect(processing, superseded);
@@ -396,9 +411,9 @@ export function buildProcessor(): WorkflowTemplate {
 	b.overview(OVERVIEW);
 	b.section(
 		'Crash recovery',
-		'Every minute: rows left `processing` for {{STALE_AFTER_MINUTES}} min by a run that stopped go back to `queued`, counted in `requeues`. ' +
+		'Every minute: rows left `processing` for {{STALE_AFTER_MINUTES}} min by a run that stopped go back to `queued`, counted in `requeues`; a queued row without `readyAtMs` (added by hand) becomes ready. ' +
 			'After {{MAX_REQUEUES}} requeues the next stall makes the row a `stuck` exception instead.',
-		[everyMinute, stalled, tooOften, requeueRow, stuckException],
+		[everyMinute, unstamped, stalled, tooOften, requeueRow, stuckException],
 	);
 	b.section('Start a run', 'Only when no row is `processing`: runs never pile up.', [
 		trigger,

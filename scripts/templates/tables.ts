@@ -46,6 +46,8 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('status'),
 			n('attempts'),
 			s('lastError'),
+			/** When the processor may take the row (epoch ms; core/inboxRow.ts readyAtMs). */
+			n('readyAtMs'),
 			s('processedAt'),
 			s('creditNoteRef'),
 			// the credit the credit step computed and sent (the reconciliation's expected values)

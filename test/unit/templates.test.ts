@@ -786,7 +786,7 @@ describe('the returns flow', () => {
 				totals: { gross: '24.13', net: '20.11', vat: '4.02' },
 			};
 			const dup = { creditStatus: 'duplicate', associatedRef: 'RB-5001', totals: { net: '20.11' } };
-			const rec = (json: object) =>
+			const rec = (json: Record<string, unknown>) =>
 				['creditGross', 'creditNet'].map((c) => evaluate(cols[c], { $json: json }));
 			expect(rec(posted)).toEqual(['24.13', '20.11']);
 			expect(rec(dup)).toEqual(['', '']);
@@ -794,9 +794,17 @@ describe('the returns flow', () => {
 			expect(TABLES.inbox.columns.map((c) => c.name)).toEqual(
 				expect.arrayContaining(['creditGross', 'creditNet']),
 			);
-			// no write settles rows as a set (by status or claim): every inbox update but the claim itself names its row by id
+			// no write settles rows as a set (by status or claim): every inbox update but the claim itself
+			// names its row by id (the minute's stamp of hand-added rows changes readyAtMs only, never a status)
+			if (file === 'returns-processor')
+				expect(
+					Object.keys((node(wf, 'Make Unstamped Rows Ready').parameters as any).columns.value),
+				).toEqual(['readyAtMs']);
 			for (const n of inboxWrites(wf).filter(
-				(x) => x.parameters.operation === 'update' && x.name !== 'Mark Processing',
+				(x) =>
+					x.parameters.operation === 'update' &&
+					x.name !== 'Mark Processing' &&
+					x.name !== 'Make Unstamped Rows Ready',
 			)) {
 				expect({
 					node: n.name,
@@ -1045,15 +1053,16 @@ describe('the returns flow', () => {
 
 	it('takes queued rows oldest first, one batch at a time', () => {
 		const q = node(processor, 'Queued Returns').parameters as Record<string, any>;
-		// settled rows only (older than SETTLE_SECONDS by n8n's createdAt): a later event of the return may still be on its way
+		// ready rows only (readyAtMs, stamped by the intake: a late delivery is held SETTLE_SECONDS, a
+		// newer event of its return may still be on its way; a prompt one is ready at once)
 		expect([q.matchType, q.filters.conditions]).toEqual([
 			'allConditions',
 			[
 				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
 				{
-					keyName: 'createdAt',
+					keyName: 'readyAtMs',
 					condition: 'lt',
-					keyValue: '={{ $now.minus({ seconds: {{SETTLE_SECONDS}} }).toISO() }}',
+					keyValue: '={{ $now.toMillis() }}',
 				},
 			],
 		]);
@@ -1067,7 +1076,26 @@ describe('the returns flow', () => {
 		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
 		// each run goes straight to the one-run-at-a-time check; crash recovery has its own minute schedule
 		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['No Run In Progress?']);
-		expect(targets(processor, 'Every Minute', 0)).toEqual(['Stalled Rows']);
+		expect(targets(processor, 'Every Minute', 0)).toEqual([
+			'Make Unstamped Rows Ready',
+			'Stalled Rows',
+		]);
+		// a queued row without readyAtMs (added by hand) would never be ready: the minute makes it ready
+		const stamp = node(processor, 'Make Unstamped Rows Ready');
+		expect([
+			stamp.executeOnce,
+			(stamp.parameters as any).matchType,
+			(stamp.parameters as any).filters.conditions,
+			(stamp.parameters as any).columns.value,
+		]).toEqual([
+			true,
+			'allConditions',
+			[
+				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
+				{ keyName: 'readyAtMs', condition: 'isEmpty' },
+			],
+			{ readyAtMs: '={{ $now.toMillis() }}' },
+		]);
 		// the batch is claimed with ONE compare-and-set update (still queued, ids from the first to the last
 		// row read), run once per run, so overlapping runs never share a row and the claim costs one write
 		const claim = node(processor, 'Mark Processing').parameters as Record<string, any>;
@@ -1081,6 +1109,8 @@ describe('the returns flow', () => {
 			'allConditions',
 			[
 				{ keyName: 'status', condition: 'eq', keyValue: 'queued' },
+				// a late row held inside the id range is not swept into the batch
+				{ keyName: 'readyAtMs', condition: 'lt', keyValue: '={{ $now.toMillis() }}' },
 				{ keyName: 'id', condition: 'gte', keyValue: "={{ $('Queued Returns').first().json.id }}" },
 				{
 					keyName: 'id',
@@ -1093,7 +1123,7 @@ describe('the returns flow', () => {
 		]);
 		expect(node(processor, 'Mark Processing').executeOnce).toBe(true);
 		// a requeued row (a run stopped with it) is claimed alone: the rows that shared its batch are not dragged into stuck
-		const upper = claim.filters.conditions[2].keyValue as string;
+		const upper = claim.filters.conditions[3].keyValue as string;
 		const read = (rows: Array<Record<string, unknown>>) => ({
 			$: () => ({
 				first: () => ({ json: rows[0] }),
@@ -1152,7 +1182,11 @@ describe('the returns flow', () => {
 		expect(requeue.columns.value.attempts).toBe(
 			"={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}",
 		);
-		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
+		// the mapping tables are read only when a batch is there (an idle tick reads the inbox alone)
+		expect(targets(processor, 'No Run In Progress?', 0)).toEqual(['Queued Returns']);
+		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Disposition Map']);
+		expect(node(processor, 'Queued Returns').alwaysOutputData ?? false).toBe(false);
+		expect(targets(processor, 'SKU Aliases', 0)).toEqual(['Mark Processing']);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual([
 			'Held by Credit Posting',
 			'Later Event in Inbox',
@@ -1259,6 +1293,12 @@ describe('the returns flow', () => {
 		const update = node(processor, 'Update Known Exception').parameters as Record<string, any>;
 		expect(update.columns.value.attempts).toBe('={{ Number($json.attempts || 0) + 1 }}');
 		expect(update.columns.value).not.toHaveProperty('firstSeen');
+		// a problem that came back is open again: the last closure (who, why, when) is cleared with it
+		expect([
+			update.columns.value.resolvedAt,
+			update.columns.value.resolvedBy,
+			update.columns.value.resolutionNote,
+		]).toEqual(['', '', '']);
 		expect(targets(processor, 'Record New Exception').sort()).toEqual([
 			'Alert by Email',
 			'Alert on Slack',
@@ -1528,6 +1568,8 @@ describe('layout (n8n template conventions)', () => {
 			'ReBound Poll Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
 		},
 		'returns-processor': {
+			// hand-added rows are made ready before the stalled rows are read
+			'Every Minute': ['Make Unstamped Rows Ready', 'Stalled Rows'],
 			'Requeued Too Often?': ['Requeue Stalled Row', 'Stuck Exception'],
 			'Stuck Exception': ['Known Exception?', 'New Exception?', 'Mark Inbox Stuck'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],

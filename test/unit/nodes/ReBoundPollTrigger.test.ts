@@ -145,6 +145,8 @@ describe('what a poll emits', () => {
 			status: 'queued',
 			attempts: 0,
 			lastError: '',
+			// each poll emits a return's latest state: ready for the processor at once
+			readyAtMs: NOW,
 			payload: JSON.stringify(asReturn),
 		});
 	});

@@ -91,6 +91,33 @@ const emitted = (result: IWebhookResponseData): INodeExecutionData[] =>
 const exceptions = (result: IWebhookResponseData): INodeExecutionData[] =>
 	result.workflowData ? result.workflowData[1] : [];
 
+describe("ReBound Trigger: Hold Late Deliveries (the inbox row's readyAtMs)", () => {
+	const rowOf = async (occurredAt: string, options: IDataObject) => {
+		const body = eventBody().replace('"2026-11-28T10:00:00Z"', JSON.stringify(occurredAt));
+		const { result } = await deliver(body, { params: { options } });
+		const row = emitted(result)[0].json;
+		return { row, receivedMs: Date.parse(String(row.receivedAt)) };
+	};
+
+	it('a prompt delivery is ready when received; a late one (a redelivery) the hold later', async () => {
+		const prompt = await rowOf(new Date(Date.now() - 1000).toISOString(), {
+			output: 'inboxRow',
+			holdLateSeconds: 3,
+		});
+		expect(prompt.row.readyAtMs).toBe(prompt.receivedMs);
+		const late = await rowOf('2026-11-28T10:00:00Z', { output: 'inboxRow', holdLateSeconds: 3 });
+		expect(late.row.readyAtMs).toBe(late.receivedMs + 3000);
+	});
+
+	it('without the option nothing is held; the normalised-return output has no readyAtMs', async () => {
+		const none = await rowOf('2026-11-28T10:00:00Z', { output: 'inboxRow' });
+		expect(none.row.readyAtMs).toBe(none.receivedMs);
+		const body = eventBody();
+		const { result } = await deliver(body, { params: { options: { holdLateSeconds: 3 } } });
+		expect(emitted(result)[0].json.readyAtMs).toBeUndefined();
+	});
+});
+
 describe('ReBound Trigger: signature and timestamp', () => {
 	it('accepts a correctly signed final event and emits one normalised return with the event set', async () => {
 		const body = eventBody();

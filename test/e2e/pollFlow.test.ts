@@ -955,9 +955,9 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 			stock: { unitsMoved: 0 },
 		});
 
-		// counts by status; values by status: with no credit note gross and no expected credit (the template passes
-		// none) a return is valued at the refund ReBound reports (the fixture's MODELED refund_total; none for the
-		// stuck return: £0.00) — see the it.failing value test below
+		// counts by status; values by status: 5005's credit note is gone, so it is valued at the credit the
+		// processor recorded (expected_credit); the returns without one at the refund ReBound reports (the
+		// fixture's MODELED refund_total; none for the stuck return: £0.00)
 		expect(rep.summary.countsByStatus).toEqual({
 			duplicate_credit: 0,
 			over_moved: 0,
@@ -985,7 +985,7 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 				]),
 			),
 		).toEqual({
-			'5005': ['refund', 3574],
+			'5005': ['expected_credit', 3574],
 			'5006': ['refund', 6241],
 			'5007': ['refund', 4000],
 			[stuckId]: ['none', null],
@@ -1067,25 +1067,31 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import �
 		expect(rep.subject).toMatch(/0 of 4 complete, 4 need attention/);
 	});
 
-	// TEMPLATE / NODE DEFECT (workflows/reconciliation.json + Khaos Control › Return › Reconcile): "values by
-	// status" never come from Khaos. A return's value is its credit note's gross, else the expected credit, else
-	// ReBound's refund (docs/reconciliation.md), but the node passes every credit note with grossPence null
-	// (ExportOrderStatusEx gives net only) and the template passes no expected credits. So the complete 5005
-	// (credit note 35.74 gross, 29.78 net) is valued at the refund ReBound reports (35.74 in the fixture; £0.00
-	// with none), and a refund that differs would be counted as the credit. Fix: give the value on net when no
-	// gross is known (core/reconcile.ts), or have the node read the credit notes' gross (ExportOrders carries
-	// CREDIT_GRS per line) / the template pass expected credits.
-	it.failing(
-		'reconciliation values by status carry the credit value: the complete 5005 counts its credit note (35.74 gross)',
-		async () => {
-			expect(reportBeforeBreak).toBeDefined();
-			const p5005 = (reportBeforeBreak!.perReturn as Row[]).find((r) => r.returnId === '5005');
-			expect({ source: p5005?.valueSource, value: p5005?.valuePence }).toEqual({
-				source: 'khaos_credit',
-				value: 3574,
-			});
-		},
-	);
+	// Khaos' order-status look-up gives a credit note's net only; the processor records the credit it
+	// computed and sent on the row it marks done (inbox creditGross / creditNet), the template reads the
+	// window's done rows, and Khaos' net agreeing with the recorded net gives the note its gross (issue 17:
+	// this was a known defect, every credit note valued at ReBound's refund).
+	it('reconciliation values by status carry the credit value: the complete 5005 counts its credit note (35.74 gross, from the credit step’s record; Khaos gives 29.78 net)', async () => {
+		expect(reportBeforeBreak).toBeDefined();
+		const p5005 = (reportBeforeBreak!.perReturn as Row[]).find((r) => r.returnId === '5005');
+		expect({
+			source: p5005?.valueSource,
+			value: p5005?.valuePence,
+			credit: p5005?.credit,
+		}).toMatchObject({
+			source: 'khaos_credit',
+			value: 3574,
+			credit: {
+				khaosGrossPence: 3574,
+				khaosNetPence: 2978,
+				khaosGrossSource: 'credit_step',
+				expectedGrossPence: 3574,
+				expectedNetPence: 2978,
+				expectedSource: 'credit_step',
+			},
+		});
+		expect(reportBeforeBreak!.html).not.toContain('Khaos gave no gross');
+	});
 
 	// issue 17, "Delivered": last in the file (it leaves the catcher refusing until afterAll)
 	it('delivered: the report is e-mailed with the HTML attached (as the SMTP catcher received it); a refused delivery is one report_delivery_failed row (owner tech), the run does not fail', async () => {

@@ -103,12 +103,15 @@ export function khaosExecuteContext(options: {
 	credentials: ICredentialDataDecryptedObject;
 	continueOnFail?: boolean;
 	stats?: HttpHelperStats;
+	/** One id for the nodes of one simulated execution (default: a new one per context). */
+	executionId?: string;
 }): MockExecuteContext {
 	const helpers = makeRealHttpHelpers(options.credentials, options.stats);
 	return mockExecuteContext({
 		items: options.items,
 		params: options.params,
 		continueOnFail: options.continueOnFail,
+		executionId: options.executionId,
 		credentials: { khaosControlApi: options.credentials },
 		helpers: {
 			httpRequest: helpers.httpRequest,

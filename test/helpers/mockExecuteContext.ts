@@ -33,6 +33,8 @@ export interface MockExecuteOptions {
 	staticData?: IDataObject;
 	mode?: string;
 	timezone?: string;
+	/** The execution id (default: a new one per context, as each n8n run has its own). */
+	executionId?: string;
 }
 
 export interface MockExecuteContext extends IExecuteFunctions {
@@ -75,8 +77,11 @@ export function toExecutionData(
 	return items.map((item) => (isExecutionData(item) ? item : { json: item as IDataObject }));
 }
 
+let executions = 0;
+
 export function mockExecuteContext(options: MockExecuteOptions = {}): MockExecuteContext {
 	const items = toExecutionData(options.items ?? []);
+	const executionId = options.executionId ?? `test-execution-${++executions}`;
 	const node: INode = {
 		id: 'node-1',
 		name: 'Test Node',
@@ -140,7 +145,7 @@ export function mockExecuteContext(options: MockExecuteOptions = {}): MockExecut
 		getWorkflowStaticData: () => staticData,
 		getMode: () => options.mode ?? 'manual',
 		getTimezone: () => options.timezone ?? 'Europe/London',
-		getExecutionId: () => 'test-execution',
+		getExecutionId: () => executionId,
 		getWorkflow: () => ({ id: 'test-workflow', name: 'Test workflow', active: false }),
 		logger: {
 			debug: jest.fn(),

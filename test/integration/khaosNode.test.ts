@@ -42,8 +42,9 @@ async function execute(
 	params: Record<string, MockParam>,
 	items: IDataObject[],
 	creds: IDataObject = credentials(),
+	executionId?: string,
 ): Promise<INodeExecutionData[][]> {
-	const ctx = khaosExecuteContext({ items, params, credentials: creds as never });
+	const ctx = khaosExecuteContext({ items, params, credentials: creds as never, executionId });
 	return new KhaosControl().execute.call(ctx);
 }
 
@@ -492,28 +493,35 @@ describe('Khaos Control node ↔ Khaos sandbox', () => {
 			]),
 		);
 		const started = Date.now();
-		const [valid, badSkus] = await execute(VALIDATE, returns);
+		// the three nodes of one processor run: one execution
+		const run = 'processor-run-1';
+		const [valid, badSkus] = await execute(VALIDATE, returns, credentials(), run);
 		const [moved, badMoves] = await execute(
 			MOVES,
 			valid.map((v) => v.json),
+			credentials(),
+			run,
 		);
 		const [created, badCredits] = await execute(
 			CREDIT,
 			moved.map((m) => m.json),
+			credentials(),
+			run,
 		);
 		const ms = Date.now() - started;
 		expect([badSkus.length, badMoves.length, badCredits.length]).toEqual([0, 0, 0]);
 		expect(created).toHaveLength(100);
 		const counts = callCounts();
 		// batched order fetch and return import (were ExportOrders 100, ImportReturns 100: 309 calls);
-		// ExportOrders twice per 100: the stock step checks the original orders exist before moving;
+		// ExportOrders twice: the stock step reads the original orders (batches of 50) and the credit
+		// step of the same execution takes them from it (issue 15: was 4, the credit step read them again);
 		// ExportStockAdjustments twice per 100: the stock step reads what each return already moved
 		expect(counts).toEqual({
 			ExportStock: 1,
 			ExportStockAdjustments: 2,
 			ImportStockAdjustments: 6,
 			ExportOrderStatusEx: 2,
-			ExportOrders: 4,
+			ExportOrders: 2,
 			ImportReturns: 2,
 			ProcessReturn: 100,
 		});

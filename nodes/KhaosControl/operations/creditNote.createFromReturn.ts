@@ -27,6 +27,7 @@ import {
 import { failureDescriber } from '../failures';
 import { creditedMeanwhile } from '../onePerReturn';
 import { defineOperation, flags } from './types';
+import { reusingOrders } from '../runOrders';
 
 function readPolicy(run: KhaosRun): CreditPolicy {
 	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
@@ -82,7 +83,9 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 	}));
 	let posting: CreditPosting;
 	try {
-		posting = await postCreditNotes(run.api, inputs, policy, failureDescriber(run));
+		// the orders this execution's stock step read are not asked for again (../runOrders.ts)
+		const api = reusingOrders(run.api, run.ctx.getExecutionId());
+		posting = await postCreditNotes(api, inputs, policy, failureDescriber(run));
 	} catch (error) {
 		if (error instanceof PostingStopped)
 			throw runError(run, error.error, records[error.index]?.itemIndex ?? 0);

@@ -25,6 +25,7 @@ import {
 } from '../common';
 import { failureDescriber } from '../failures';
 import { defineOperation, flags } from './types';
+import { recordingOrders } from '../runOrders';
 
 async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 	const done: INodeExecutionData[] = [];
@@ -48,7 +49,8 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 	let outcomes: StockOutcome[];
 	try {
 		outcomes = await applyReturnStock(
-			run.api,
+			// the orders it reads serve this execution's credit step too (../runOrders.ts)
+			recordingOrders(run.api, run.ctx.getExecutionId()),
 			records.map((r) => r.input),
 			{
 				reasonText,

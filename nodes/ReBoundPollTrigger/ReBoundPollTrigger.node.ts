@@ -79,6 +79,9 @@ export class ReBoundPollTrigger implements INodeType {
 			windowDays: param('windowDays'),
 			concurrency: extra.concurrency,
 			watchDays: extra.watchDays,
+			recheckGradedMinutes: extra.recheckGradedMinutes,
+			recheckUngradedMinutes: extra.recheckUngradedMinutes,
+			recheckGradedDays: extra.recheckGradedDays,
 		});
 
 		if (this.getMode() === 'manual') {

@@ -3,7 +3,16 @@ import { DEFAULT_POLL_OPTIONS } from '../../transports/rebound/poll';
 import { DEFAULT_SAMPLE_SIZE, POLL_OPTION_RANGES } from '../../transports/rebound/pollSettings';
 import { RETURN_OUTPUT_OPTION } from '../shared/returnOutput';
 
-const { lookbackDays, overlapDays, windowDays, concurrency, watchDays } = DEFAULT_POLL_OPTIONS;
+const {
+	lookbackDays,
+	overlapDays,
+	windowDays,
+	concurrency,
+	watchDays,
+	recheckGradedMinutes,
+	recheckUngradedMinutes,
+	recheckGradedDays,
+} = DEFAULT_POLL_OPTIONS;
 
 /** A numeric field's bounds: the range its value is read within (transports/rebound/pollSettings.ts). */
 function bounds(name: keyof typeof POLL_OPTION_RANGES) {
@@ -15,7 +24,7 @@ export function reBoundPollTriggerProperties(): INodeProperties[] {
 	return [
 		{
 			displayName:
-				'Each poll searches date windows from the last poll (minus the overlap) to today and emits a return once every line is graded, and again only when a disposition changes: see <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/idempotency.md#the-poll-triggers-seen-state">docs/idempotency.md</a>.',
+				'Each poll searches date windows from the last poll (minus the overlap) to today, fetches the new returns and re-checks known ones on a schedule (a change is seen within the re-check interval plus one poll), and emits a return once every line is graded, and again only when a disposition changes: see <a href="https://github.com/n8n-nodes-rebound-khaos/n8n-nodes-rebound-khaos/blob/main/docs/idempotency.md#the-poll-triggers-seen-state">docs/idempotency.md</a>.',
 			name: 'notice',
 			type: 'notice',
 			default: '',
@@ -82,21 +91,48 @@ export function reBoundPollTriggerProperties(): INodeProperties[] {
 				},
 				RETURN_OUTPUT_OPTION,
 				{
-					displayName: 'Watch Ungraded Returns For (Days)',
-					name: 'watchDays',
-					type: 'number',
-					typeOptions: bounds('watchDays'),
-					default: watchDays,
-					description:
-						'How long a return that is not fully graded yet is fetched again on each poll after it was first seen',
-				},
-				{
 					displayName: 'Manual Run Sample Size',
 					name: 'sampleSize',
 					type: 'number',
 					typeOptions: bounds('sampleSize'),
 					default: DEFAULT_SAMPLE_SIZE,
 					description: 'How many of the newest returns a manual run shows',
+				},
+				{
+					displayName: 'Re-Check Graded Returns Every (Minutes)',
+					name: 'recheckGradedMinutes',
+					type: 'number',
+					typeOptions: bounds('recheckGradedMinutes'),
+					default: recheckGradedMinutes,
+					description:
+						'Longest gap between two fetches of a known, fully graded return: a later regrade is emitted within this plus one poll. Just after a change it is fetched on every poll. 0 fetches it on every poll.',
+				},
+				{
+					displayName: 'Re-Check Graded Returns For (Days)',
+					name: 'recheckGradedDays',
+					type: 'number',
+					typeOptions: bounds('recheckGradedDays'),
+					default: recheckGradedDays,
+					description:
+						'How long after its last change (or after it was first seen, if later) a graded return is still re-checked once its date has left the overlap. 0 re-checks it only while the search still finds it.',
+				},
+				{
+					displayName: 'Re-Check Ungraded Returns Every (Minutes)',
+					name: 'recheckUngradedMinutes',
+					type: 'number',
+					typeOptions: bounds('recheckUngradedMinutes'),
+					default: recheckUngradedMinutes,
+					description:
+						'Longest gap between two fetches of a known return not fully graded yet: its grade is emitted within this plus one poll. Just after a change it is fetched on every poll. 0 fetches it on every poll.',
+				},
+				{
+					displayName: 'Watch Ungraded Returns For (Days)',
+					name: 'watchDays',
+					type: 'number',
+					typeOptions: bounds('watchDays'),
+					default: watchDays,
+					description:
+						'How long after it was first seen a return that is not fully graded yet is re-checked by ID',
 				},
 			],
 		},

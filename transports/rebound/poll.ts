@@ -4,11 +4,22 @@
  * the returns, and decides what to emit from a small per-return memory.
  *
  * ReBound's legacy search has no cursor and no "modified since": it filters
- * on a date window only. So every return in the windows is fetched on every
- * poll (there is no cheaper way to see a new disposition), and returns that
- * are not yet fully graded are remembered as pending and fetched by id on
- * later polls even after their date has left the overlap (hubs can take days
- * to grade), until `watchDays` have passed.
+ * on a date window and gives ids only, and nothing it documents marks a return
+ * as closed for good (`final_disposition` can still be regraded). A new
+ * disposition is seen only by fetching the return. So a new id is fetched at
+ * once, and a known return is re-checked by id on a schedule rather than on
+ * every poll (`recheckDue`), never less often than its re-check interval
+ * (`recheckGradedMinutes` once fully graded, `recheckUngradedMinutes` before);
+ * a graded return (or one failing) is re-checked on every poll just after it
+ * changed, then less often as it stays unchanged (after a quarter of the time
+ * since its last change), so a quick correction is seen at once. An ungraded
+ * return waits for a grade, days in transit: its interval. Ungraded returns are watched
+ * for `watchDays` after they were first seen, graded ones for
+ * `recheckGradedDays` after their last change (or first sight), also after
+ * their date has left the overlap (hubs grade days after a return is made).
+ * A change is therefore seen within the interval plus one poll. Per poll the
+ * API's floor is one search per window (one with the defaults) and one fetch
+ * per new id; the rest are the re-checks that fall due.
  */
 import { createHash } from 'crypto';
 import { isFullyGraded, type NormalisedReturn } from '../../core/returnModel';
@@ -32,6 +43,12 @@ export interface PollOptions {
 	concurrency: number;
 	/** How long an ungraded (or failing) return is watched by id after it was first seen. */
 	watchDays: number;
+	/** Longest gap (minutes) between two fetches of a known, fully graded return; 0: every poll. */
+	recheckGradedMinutes: number;
+	/** Longest gap (minutes) between two fetches of a known return not fully graded (or failing); 0: every poll. */
+	recheckUngradedMinutes: number;
+	/** How long (days) after its last change, or first sight if later, a graded return is re-checked once the search no longer finds it; 0: only while the search finds it. */
+	recheckGradedDays: number;
 }
 
 export const DEFAULT_POLL_OPTIONS: PollOptions = {
@@ -41,7 +58,17 @@ export const DEFAULT_POLL_OPTIONS: PollOptions = {
 	emitMode: 'return',
 	concurrency: 4,
 	watchDays: 30,
+	recheckGradedMinutes: 60,
+	recheckUngradedMinutes: 5,
+	recheckGradedDays: 30,
 };
+
+/**
+ * Share of the time a graded (or failing) return has been unchanged that may pass before it is
+ * re-checked: one unchanged for 4 minutes is re-checked a minute later, for 4 hours an hour later
+ * (up to its interval).
+ */
+export const RECHECK_AGE_SHARE = 0.25;
 
 /** Most returns remembered; the least recently seen are forgotten first. */
 export const MAX_REMEMBERED_RETURNS = 20_000;
@@ -60,6 +87,10 @@ export interface PollEntry {
 	l?: Record<string, string>;
 	/** Key of the last exception emitted for it, so a broken return is reported once, not on every poll. */
 	x?: string;
+	/** Last fetched (unix seconds). */
+	k?: number;
+	/** Last change known (unix seconds): a change emitted, else the return's own latest time (tracking update, date added). */
+	c?: number;
 }
 
 export interface PollState {
@@ -79,6 +110,8 @@ export interface PollStats {
 	searchCalls: number;
 	/** Returns fetched (ids asked for). */
 	fetched: number;
+	/** Known returns the search found that were not due a re-check (not fetched). */
+	skipped: number;
 	/** True when the time budget ran out before today was reached. */
 	truncated: boolean;
 }
@@ -125,6 +158,56 @@ export function planWindows(from: string, to: string, windowDays: number): PollW
 	return windows;
 }
 
+const DAY_S = 86_400;
+
+/** Unix seconds at the start of a YYYY-MM-DD day (UTC); 0 when it is not a day. */
+function dayStartS(day: string): number {
+	const ms = Date.parse(`${day}T00:00:00Z`);
+	return Number.isNaN(ms) ? 0 : Math.floor(ms / 1000);
+}
+
+/**
+ * Where in each re-check interval a return's re-check falls (seconds in [0, periodS)), stable per
+ * id, so the returns a catch-up poll first saw together are not all re-checked on one later poll.
+ */
+export function recheckPhase(id: string, periodS: number): number {
+	let h = 0x811c9dc5;
+	for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+	return periodS > 0 ? h % periodS : 0;
+}
+
+/** The longest gap (seconds) between two fetches of a known return. */
+export function recheckIntervalS(entry: PollEntry, opts: PollOptions): number {
+	const minutes = entry.p ? opts.recheckUngradedMinutes : opts.recheckGradedMinutes;
+	return Number.isFinite(minutes) && minutes > 0 ? Math.floor(minutes * 60) : 0;
+}
+
+/**
+ * When (unix seconds) a known return is next due a fetch. A graded or failing one:
+ * `RECHECK_AGE_SHARE` of the time it had been unchanged at its last fetch after that fetch (so on
+ * every poll just after a change), at most its interval. An ungraded one: its interval. At its
+ * interval the fetch falls at the return's own phase in it (within the interval of the last
+ * fetch, never later). Now when it was never fetched with this memory or the clock moved back.
+ */
+export function recheckDue(id: string, entry: PollEntry, opts: PollOptions, nowS: number): number {
+	const k = entry.k;
+	if (k === undefined || k > nowS) return nowS;
+	const intervalS = recheckIntervalS(entry, opts);
+	const gapS =
+		entry.p && !entry.x ? intervalS : (k - Math.min(entry.c ?? k, k)) * RECHECK_AGE_SHARE;
+	if (gapS < intervalS) return k + gapS;
+	if (intervalS === 0) return k;
+	const phase = recheckPhase(id, intervalS);
+	return k - ((((k - phase) % intervalS) + intervalS) % intervalS) + intervalS;
+}
+
+/** True while a fully graded return is still re-checked after the search has stopped finding it. */
+function gradedWatched(entry: PollEntry, opts: PollOptions, nowS: number): boolean {
+	const days = opts.recheckGradedDays;
+	if (!(Number.isFinite(days) && days > 0)) return false;
+	return Math.max(entry.c ?? 0, dayStartS(entry.f)) >= nowS - days * DAY_S;
+}
+
 /** Where a poll starts: the look-back on the first run, else the cursor minus the overlap (never after today). */
 export function pollStart(
 	state: Pick<PollState, 'cursor'>,
@@ -147,8 +230,12 @@ export function readPollState(raw: unknown): PollState {
 				typeof entry === 'object' &&
 				typeof entry.f === 'string' &&
 				typeof entry.s === 'string'
-			)
-				returns[id] = { ...entry };
+			) {
+				const kept: PollEntry = { ...entry };
+				for (const key of ['k', 'c'] as const)
+					if (!(typeof kept[key] === 'number' && Number.isFinite(kept[key]))) delete kept[key];
+				returns[id] = kept;
+			}
 		}
 	}
 	const state: PollState = { version: 1, returns };
@@ -280,7 +367,7 @@ function judgeReturn(
 	opts: PollOptions,
 	nowMs: number,
 	secrets: string[],
-): { ret?: NormalisedReturn; exception?: ReturnException } {
+): { ret?: NormalisedReturn; exception?: ReturnException; updatedAt?: string } {
 	const nowIso = new Date(nowMs).toISOString();
 	if (!outcome.ok) {
 		entry.p = 1;
@@ -302,7 +389,7 @@ function judgeReturn(
 	}
 	let norm: ReturnType<typeof normaliseReboundReturn>;
 	try {
-		norm = normaliseReboundReturn(outcome.value, { source: 'rebound-poll' });
+		norm = normaliseReboundReturn(outcome.value, { source: 'rebound-poll', nowIso });
 	} catch (error) {
 		const message = error instanceof Error ? error.message : String(error);
 		norm = {
@@ -320,6 +407,8 @@ function judgeReturn(
 	}
 	delete entry.x;
 	const ret = norm.value;
+	// Without `meta.event` the normaliser dates the return by its latest own time (tracking update, …).
+	const updatedAt = ret.event.occurredAt;
 	const graded = isFullyGraded(ret);
 	if (graded) delete entry.p;
 	else entry.p = 1;
@@ -328,26 +417,31 @@ function judgeReturn(
 		const fresh = ret.lines.filter(
 			(line) => line.disposition !== null && emitted[line.lineId] !== line.disposition,
 		);
-		if (fresh.length === 0) return {};
+		if (fresh.length === 0) return { updatedAt };
 		for (const line of fresh) emitted[line.lineId] = line.disposition as string;
 		entry.l = emitted;
-		return { ret: withPollEvent(ret, fresh, nowMs) };
+		return { ret: withPollEvent(ret, fresh, nowMs), updatedAt };
 	}
-	if (!graded) return {};
+	if (!graded) return { updatedAt };
 	const fp = shortHash(dispositionFingerprint(ret));
-	if (entry.fp === fp) return {};
+	if (entry.fp === fp) return { updatedAt };
 	entry.fp = fp;
-	return { ret: withPollEvent(ret, ret.lines, nowMs) };
+	return { ret: withPollEvent(ret, ret.lines, nowMs), updatedAt };
 }
 
-function prune(state: PollState, today: string, opts: PollOptions): void {
+function prune(state: PollState, today: string, opts: PollOptions, nowS: number): void {
 	const forgetBefore = addDays(
 		today,
 		-(Math.max(0, opts.lookbackDays) + Math.max(0, opts.overlapDays) + 1),
 	);
 	const stopWatchingBefore = addDays(today, -Math.max(0, opts.watchDays));
 	for (const [id, entry] of Object.entries(state.returns)) {
-		if (entry.p ? entry.f < stopWatchingBefore : entry.s < forgetBefore) delete state.returns[id];
+		if (
+			entry.p
+				? entry.f < stopWatchingBefore
+				: entry.s < forgetBefore && !gradedWatched(entry, opts, nowS)
+		)
+			delete state.returns[id];
 	}
 	const ids = Object.keys(state.returns);
 	if (ids.length > MAX_REMEMBERED_RETURNS) {
@@ -376,24 +470,48 @@ export async function runReboundPoll(
 	secrets: string[] = [],
 ): Promise<PollResult> {
 	const nowMs = clock.now();
+	const nowS = Math.floor(nowMs / 1000);
 	const today = dayOf(nowMs);
 	const state: PollState = { version: 1, returns: {} };
-	for (const [id, entry] of Object.entries(prev.returns))
-		state.returns[id] = { ...entry, ...(entry.l ? { l: { ...entry.l } } : {}) };
+	for (const [id, entry] of Object.entries(prev.returns)) {
+		const copy: PollEntry = { ...entry, ...(entry.l ? { l: { ...entry.l } } : {}) };
+		// A memory from before check times were kept: a graded return counts as checked now (its
+		// first re-check falls within its interval, no burst), an ungraded one is fetched at once.
+		if (copy.k === undefined && !copy.p) {
+			copy.k = nowS;
+			copy.c ??= dayStartS(copy.f);
+		}
+		state.returns[id] = copy;
+	}
 	if (prev.cursor) state.cursor = prev.cursor;
 
 	const windows = planWindows(pollStart(prev, today, opts), today, opts.windowDays);
-	const stats: PollStats = { windows: [], searchCalls: 0, fetched: 0, truncated: false };
+	const stats: PollStats = {
+		windows: [],
+		searchCalls: 0,
+		fetched: 0,
+		skipped: 0,
+		truncated: false,
+	};
 	const returns: NormalisedReturn[] = [];
 	const exceptions: ReturnException[] = [];
 	const seen = new Set<string>();
 
 	const take = (outcomes: FetchOutcome[]) => {
 		for (const outcome of outcomes) {
-			const entry = state.returns[outcome.id] ?? { f: today, s: today };
+			const known = state.returns[outcome.id];
+			const entry = known ?? { f: today, s: today };
 			entry.s = today;
+			entry.k = nowS;
 			state.returns[outcome.id] = entry;
 			const judged = judgeReturn(outcome, entry, opts, nowMs, secrets);
+			// Its last change: now when a known return changed (emitted again), else its own latest
+			// time (one in the future, a clock or time zone off, is not taken: it would look new forever).
+			const ownS = judged.updatedAt ? Math.floor(Date.parse(judged.updatedAt) / 1000) : NaN;
+			let changed = entry.c;
+			if (Number.isFinite(ownS) && ownS <= nowS) changed = Math.max(changed ?? 0, ownS);
+			if (known && judged.ret) changed = nowS;
+			entry.c = changed ?? nowS;
 			if (judged.ret) returns.push(judged.ret);
 			if (judged.exception) exceptions.push(judged.exception);
 		}
@@ -422,22 +540,38 @@ export async function runReboundPoll(
 			stats.truncated = true;
 			break;
 		}
-		const fresh = ids.map(String).filter((id) => !seen.has(id));
-		for (const id of fresh) seen.add(id);
-		stats.fetched += fresh.length;
-		take(await fetchAll(api, fresh, opts.concurrency));
+		const found = ids.map(String).filter((id) => !seen.has(id));
+		for (const id of found) seen.add(id);
+		// New ids are fetched; known ones only when due a re-check.
+		const fetch = found.filter((id) => {
+			const entry = state.returns[id];
+			if (!entry || nowS >= recheckDue(id, entry, opts, nowS)) return true;
+			entry.s = today;
+			stats.skipped++;
+			return false;
+		});
+		stats.fetched += fetch.length;
+		take(await fetchAll(api, fetch, opts.concurrency));
 		stats.windows.push(window);
 		state.cursor = window.to;
 	}
 
-	// Returns still waiting for a grade (or that failed) whose date has left the windows.
-	const pending = Object.keys(state.returns).filter((id) => state.returns[id].p && !seen.has(id));
+	// Known returns the search did not find (their date has left the windows), due a re-check:
+	// those still waiting for a grade (or failing), and graded ones still watched.
+	const pending = Object.keys(state.returns).filter((id) => {
+		const entry = state.returns[id];
+		return (
+			!seen.has(id) &&
+			(entry.p || gradedWatched(entry, opts, nowS)) &&
+			nowS >= recheckDue(id, entry, opts, nowS)
+		);
+	});
 	if (pending.length > 0 && !(clock.deadlineMs !== undefined && clock.now() >= clock.deadlineMs)) {
 		stats.fetched += pending.length;
 		take(await fetchAll(api, pending, opts.concurrency));
 	}
 
-	prune(state, today, opts);
+	prune(state, today, opts, nowS);
 	return { returns, exceptions, state, stats };
 }
 

@@ -13,6 +13,9 @@ export const POLL_OPTION_RANGES = {
 	windowDays: { min: 1, max: 31 },
 	concurrency: { min: 1, max: 16 },
 	watchDays: { min: 0, max: 365 },
+	recheckGradedMinutes: { min: 0, max: 1440 },
+	recheckUngradedMinutes: { min: 0, max: 1440 },
+	recheckGradedDays: { min: 0, max: 365 },
 	sampleSize: { min: 1, max: 50 },
 } as const;
 
@@ -29,7 +32,7 @@ function ranged(name: RangedOption, value: unknown, fallback: number): number {
 	return int(value, fallback, min, max);
 }
 
-/** The trigger's parameters (Emit, the day counts, and the options Fetch Concurrency and Watch Ungraded Returns) as PollOptions. */
+/** The trigger's parameters (Emit, the day counts, and the options Fetch Concurrency, Watch Ungraded Returns and the re-check schedule) as PollOptions. */
 export function readPollOptions(params: Partial<Record<keyof PollOptions, unknown>>): PollOptions {
 	const d = DEFAULT_POLL_OPTIONS;
 	return {
@@ -39,6 +42,17 @@ export function readPollOptions(params: Partial<Record<keyof PollOptions, unknow
 		windowDays: ranged('windowDays', params.windowDays, d.windowDays),
 		concurrency: ranged('concurrency', params.concurrency, d.concurrency),
 		watchDays: ranged('watchDays', params.watchDays, d.watchDays),
+		recheckGradedMinutes: ranged(
+			'recheckGradedMinutes',
+			params.recheckGradedMinutes,
+			d.recheckGradedMinutes,
+		),
+		recheckUngradedMinutes: ranged(
+			'recheckUngradedMinutes',
+			params.recheckUngradedMinutes,
+			d.recheckUngradedMinutes,
+		),
+		recheckGradedDays: ranged('recheckGradedDays', params.recheckGradedDays, d.recheckGradedDays),
 	};
 }
 

@@ -156,6 +156,8 @@ describe('what a poll emits', () => {
 		const state: IDataObject = {};
 		const first = await poll(state);
 		api.put(101, '2026-11-27', graded(101, '2026-11-27', ['Grade A', 'Grade B'])[2]);
+		// A known graded return is re-checked within its interval (Re-Check Graded Returns Every: 60 minutes).
+		(Date.now as jest.Mock).mockReturnValue(NOW + 61 * 60_000);
 		const second = await poll(state);
 		expect(ids(second)).toEqual(['101']);
 		expect((second![0][0].json.lines as IDataObject[]).map((l) => l.disposition)).toEqual([
@@ -196,6 +198,8 @@ describe('what a poll emits', () => {
 			['TSHIRT-RED-M', 'Grade A'],
 		]);
 		api.put(301, '2026-11-27', graded(301, '2026-11-27', ['Grade A', 'Quarantine'])[2]);
+		// An ungraded one within its interval (Re-Check Ungraded Returns Every: 5 minutes).
+		(Date.now as jest.Mock).mockReturnValue(NOW + 6 * 60_000);
 		const second = await poll(state, { emitMode: 'line' });
 		expect((second![0][0].json.lines as IDataObject[]).map((l) => [l.sku, l.disposition])).toEqual([
 			['JEANS-BLU-32', 'Quarantine'],

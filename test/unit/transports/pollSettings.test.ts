@@ -20,6 +20,9 @@ test('parameters: whole numbers within each range, the default when not a number
 			windowDays: 0,
 			concurrency: '3.9',
 			watchDays: 'soon',
+			recheckGradedMinutes: 2000,
+			recheckUngradedMinutes: 0,
+			recheckGradedDays: -5,
 		}),
 	).toEqual({
 		emitMode: 'line',
@@ -28,6 +31,9 @@ test('parameters: whole numbers within each range, the default when not a number
 		windowDays: 1,
 		concurrency: 3,
 		watchDays: 30,
+		recheckGradedMinutes: 1440,
+		recheckUngradedMinutes: 0,
+		recheckGradedDays: 0,
 	});
 	expect(readPollOptions({ emitMode: 'other' }).emitMode).toBe('return');
 	expect([pollSampleSize(undefined), pollSampleSize(0), pollSampleSize(99)]).toEqual([5, 1, 50]);

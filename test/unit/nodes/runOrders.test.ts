@@ -22,7 +22,7 @@ function fakeApi(known: Record<string, KhaosSalesOrder>) {
 			asked.push([...refs]);
 			return new Map(refs.filter((r) => known[r]).map((r) => [r, known[r]]));
 		},
-		async getProducts() {
+		async getProducts(this: { config: { batchSize: number } }) {
 			return this.config.batchSize;
 		},
 	} as unknown as KhaosApi;

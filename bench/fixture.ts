@@ -128,3 +128,39 @@ export function benchEvent(n: number, lines: number): Record<string, unknown> {
 		},
 	};
 }
+
+/** Days before today bench return n is dated in ReBound (the poll-fed phase: a few days of returns, as after an outage). */
+export const benchReturnDaysAgo = (n: number) => n % 3;
+
+/**
+ * Bench return n as a graded return in the ReBound sandbox (its state's input format): the same
+ * return, lines and dispositions as benchEvent(n, lines) pushes, dated `daysAgo` days back.
+ */
+export function benchReboundReturn(
+	n: number,
+	lines: number,
+	daysAgo = benchReturnDaysAgo(n),
+): Record<string, unknown> {
+	const data = { ...(benchEvent(n, lines).data as Record<string, unknown>) };
+	delete data.date_added;
+	return {
+		...data,
+		date_added_days_ago: daysAgo,
+		date_added_time: '09:15:00',
+		status: 'graded',
+	};
+}
+
+const DEFAULT_REBOUND_FIXTURE = path.join(
+	__dirname,
+	'..',
+	'sandbox',
+	'fixtures',
+	'rebound-default.json',
+);
+
+/** The default ReBound fixture (credentials, webhook signing) without its demo returns, so a poll finds the bench's returns only. */
+export function benchReboundFixture(labelBytes?: number): Record<string, unknown> {
+	const f = JSON.parse(fs.readFileSync(DEFAULT_REBOUND_FIXTURE, 'utf8')) as Record<string, unknown>;
+	return { ...f, returns: [], ...(labelBytes !== undefined ? { labelBytes } : {}) };
+}

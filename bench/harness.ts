@@ -13,10 +13,28 @@ import { WORKFLOWS_DIR } from '../scripts/templates/build';
 import { startKhaosSandbox, type KhaosSandbox } from '../sandbox/khaos/server';
 import { startReboundSandbox, type ReboundSandbox } from '../sandbox/rebound/server';
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../transports/rebound/webhook';
-import { benchCreditRef, benchEvent, benchKhaosFixture } from './fixture';
-import { loadBaselineWorkflow } from './baselineWorkflow';
+import {
+	benchCreditRef,
+	benchEvent,
+	benchKhaosFixture,
+	benchReboundFixture,
+	benchReboundReturn,
+} from './fixture';
+import {
+	loadBaselinePollWorkflow,
+	loadBaselineReturnWorkflow,
+	loadBaselineWorkflow,
+} from './baselineWorkflow';
 import { busyShare, machineCpu, sampleProcesses, type ProcessSample } from './procstat';
-import { latencies, summarize, throughput, type PhaseResult, type Variant } from './stats';
+import {
+	latencies,
+	pollsFromCalls,
+	summarize,
+	summarizePolls,
+	throughput,
+	type PhaseResult,
+	type Variant,
+} from './stats';
 
 export interface BenchOptions {
 	quick: boolean;
@@ -35,6 +53,12 @@ export interface BenchOptions {
 	cpuProfDir: string | null;
 	/** The deployment (scripts/n8n/topology.ts): single process on SQLite unless told. */
 	topology: TopologyOptions;
+	/** Returns of the poll-fed phase (0: not run; undefined: the plan's default). */
+	pollReturns?: number;
+	/** Returns of the memory phase (0: not run; undefined: the plan's default). */
+	memoryReturns?: number;
+	/** Only these phases of the plan, in the plan's order (undefined: all). */
+	phases?: string[];
 }
 
 export interface PhasePlan {
@@ -46,6 +70,16 @@ export interface PhasePlan {
 	/** bound for the whole phase (delivery + drain), ms */
 	timeoutMs: number;
 	variants: Variant[];
+	/**
+	 * How the returns arrive: `webhook` (default) signed events to the variant's production webhook;
+	 * `poll` graded returns put into the variant's poll ReBound sandbox before its poll workflow is
+	 * activated (as after an outage), taken by the poll.
+	 */
+	delivery?: 'webhook' | 'poll';
+	/** Force a garbage collection in n8n before and after the phase (the memory phase; bench/run.ts). */
+	forcedGc?: boolean;
+	/** The phase stops waiting when no credit note appeared for this long (default STALL_MS). */
+	stallMs?: number;
 }
 
 // ------------------------------------------------------------------ harness
@@ -89,12 +123,17 @@ export interface VariantEnv {
 	timingWorkflows: Array<{ label: string; id: string }>;
 }
 
+/** The sandboxes' call logs keep this many calls (a 5,000-return baseline phase makes 45,000 Khaos calls). */
+export const CALL_LOG_MAX = 250_000;
+
 export function packageValues(
 	client: string,
 	webhookId: string,
 	khaosUrl: string,
 	reboundUrl: string,
 	o: BenchOptions,
+	/** `poll`: the intake's ReBound Poll Trigger (every minute) instead of the webhook trigger */
+	trigger: 'webhook' | 'poll' = 'webhook',
 ) {
 	return {
 		client,
@@ -207,9 +246,9 @@ export function packageValues(
 			skuAliases: [],
 		},
 		trigger: {
-			mode: 'webhook',
+			mode: trigger,
 			webhookId,
-			pollEveryMinutes: 60,
+			pollEveryMinutes: trigger === 'poll' ? 1 : 60,
 			batchWindowMs: o.batchWindowMs,
 			batchMaxSize: 100,
 		},
@@ -241,13 +280,28 @@ export async function startSandboxes(orders: Array<{ n: number; lines: number }>
 	const khaos = await startKhaosSandbox({
 		port: 0,
 		fixture: benchKhaosFixture(orders, o.khaosLatencyMs),
+		callLogMax: CALL_LOG_MAX,
 	});
-	const rebound = await startReboundSandbox({ port: 0 });
+	const rebound = await startReboundSandbox({ port: 0, callLogMax: CALL_LOG_MAX });
 	rebound.faults.configure({
 		seed: 42,
 		rules: o.reboundLatencyMs > 0 ? { '*': { latencyMs: o.reboundLatencyMs } } : {},
 	});
 	return { khaos, rebound };
+}
+
+/** A ReBound sandbox for a variant's poll workflow: the default credentials, none of the demo returns (a poll finds the bench's only). */
+export async function startPollRebound(o: BenchOptions): Promise<ReboundSandbox> {
+	const rebound = await startReboundSandbox({
+		port: 0,
+		fixture: benchReboundFixture(),
+		callLogMax: CALL_LOG_MAX,
+	});
+	rebound.faults.configure({
+		seed: 42,
+		rules: o.reboundLatencyMs > 0 ? { '*': { latencyMs: o.reboundLatencyMs } } : {},
+	});
+	return rebound;
 }
 
 export async function setupPackage(
@@ -257,13 +311,14 @@ export async function setupPackage(
 	rebound: ReboundSandbox,
 	userFolder: string,
 	o: BenchOptions,
+	trigger: 'webhook' | 'poll' = 'webhook',
 ): Promise<VariantEnv> {
-	const client = `Bench ${randomBytes(3).toString('hex')}`;
+	const client = `Bench ${trigger === 'poll' ? 'poll ' : ''}${randomBytes(3).toString('hex')}`;
 	const webhookId = `bench-pkg-${randomBytes(6).toString('hex')}`;
 	const valuesFile = path.join(userFolder, 'bench-values.json');
 	fs.writeFileSync(
 		valuesFile,
-		JSON.stringify(packageValues(client, webhookId, khaos.url, rebound.url, o)),
+		JSON.stringify(packageValues(client, webhookId, khaos.url, rebound.url, o, trigger)),
 	);
 	const importLog: string[] = [];
 	const report = await runImport(
@@ -330,6 +385,53 @@ export async function setupBaseline(
 		api,
 		workflowIds: [created.id],
 		timingWorkflows: [{ label: 'baseline', id: created.id }],
+	};
+}
+
+/**
+ * The poll-fed baseline (bench/baselineWorkflow.ts buildBaselinePollWorkflows): the per-return
+ * chain as a sub-workflow, activated once here (n8n 2.x runs only the published version of a
+ * sub-workflow from a production execution; it has no trigger of its own), and the poller, whose
+ * activation is the variant's (`workflowIds`).
+ */
+export async function setupBaselinePoll(
+	api: ApiClient,
+	khaos: KhaosSandbox,
+	rebound: ReboundSandbox,
+	o: BenchOptions,
+): Promise<VariantEnv> {
+	const saving = <T extends { settings?: Record<string, unknown> }>(wf: T): T => ({
+		...wf,
+		settings: {
+			...(wf.settings ?? {}),
+			saveDataSuccessExecution: o.keepExecutions ? 'all' : 'none',
+		},
+	});
+	const chain = await api.createWorkflow(
+		saving(loadBaselineReturnWorkflow({ khaosUrl: khaos.url })),
+	);
+	await api.activateWorkflow(chain.id);
+	const poller = await api.createWorkflow(
+		saving(
+			loadBaselinePollWorkflow({
+				reboundUrl: rebound.url,
+				login: REBOUND_LOGIN,
+				apiKey: REBOUND_API_KEY,
+				chainWorkflowId: chain.id,
+			}),
+		),
+	);
+	return {
+		variant: 'baseline',
+		khaos,
+		rebound,
+		webhookPath: '',
+		api,
+		workflowIds: [poller.id],
+		timingWorkflows: [
+			{ label: 'poller', id: poller.id },
+			{ label: 'chain', id: chain.id },
+		],
 	};
 }
 
@@ -520,9 +622,10 @@ export async function runPhase(
 	const delivered = new Map<string, number>();
 	const refs = new Set<string>();
 	const statuses: Record<string, number> = {};
+	const poll = plan.delivery === 'poll';
 	const events = Array.from({ length: plan.returns }, (_, i) => ({
 		n: firstN + i,
-		event: benchEvent(firstN + i, plan.lines),
+		event: poll ? {} : benchEvent(firstN + i, plan.lines),
 	}));
 	events.forEach((e) => refs.add(benchCreditRef(e.n)));
 	const send = async (e: (typeof events)[number]) => {
@@ -533,7 +636,26 @@ export async function runPhase(
 
 	let inFlight = 0;
 	const sending: Array<Promise<void>> = [];
-	if (plan.rate === null) {
+	let pollNote = '';
+	if (poll) {
+		// graded returns already in ReBound (as after an outage), then the variant's poll workflow is
+		// switched on: the package's poll trigger polls at activation, the baseline's schedule within
+		// a minute. Every return counts as delivered at the first poll (its first search call).
+		for (const e of events) rebound.state.add(benchReboundReturn(e.n, plan.lines));
+		const activatedAt = Date.now();
+		await setActive(env.api, env, true);
+		let firstPoll: number | null = null;
+		while (firstPoll === null && Date.now() < deadline) {
+			const search = rebound.calls.since(reboundSeq).find((c) => c.method === 'returns/search');
+			if (search) firstPoll = Date.parse(search.at);
+			else await sleep(250);
+		}
+		for (const e of events) delivered.set(benchCreditRef(e.n), firstPoll ?? Date.now());
+		pollNote =
+			firstPoll === null
+				? 'no poll within the bound'
+				: `first poll ${((firstPoll - activatedAt) / 1000).toFixed(1)} s after the activation request`;
+	} else if (plan.rate === null) {
 		let next = 0;
 		const worker = async () => {
 			while (next < events.length && Date.now() < deadline) await send(events[next++]);
@@ -556,10 +678,11 @@ export async function runPhase(
 	let credited = creditTimes(khaos, refs);
 	let lastProgress = Date.now();
 	let lastCount = credited.size;
+	const stallMs = plan.stallMs ?? STALL_MS;
 	while (
 		credited.size < delivered.size &&
 		Date.now() < deadline &&
-		Date.now() - lastProgress < STALL_MS
+		Date.now() - lastProgress < stallMs
 	) {
 		await sleep(500);
 		credited = creditTimes(khaos, refs);
@@ -620,9 +743,15 @@ export async function runPhase(
 		wallS,
 		machineBusy,
 		timedOut,
+		...(poll
+			? {
+					delivery: 'poll' as const,
+					polls: summarizePolls(pollsFromCalls(rebound.calls.since(reboundSeq))),
+				}
+			: {}),
 		note: [
 			bad.length ? `webhook answers ${bad.map(([s, c]) => `${s}×${c}`).join(', ')}` : '',
-			`delivered in ${(sentMs / 1000).toFixed(1)} s`,
+			poll ? pollNote : `delivered in ${(sentMs / 1000).toFixed(1)} s`,
 			Object.keys(failures).length
 				? `Khaos failed calls: ${Object.entries(failures)
 						.map(([k, c]) => `${k} ×${c}`)

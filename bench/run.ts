@@ -1,7 +1,9 @@
 /**
  * npm run bench [-- --quick] [--khaos-latency 40] [--rebound-latency 20] [--only package|baseline] [--json] [--build]
+ *                  [--poll-returns N] [--memory-returns N] [--phases burst,poll,memory]
  *                  [--queue | --db postgres | --mode queue --workers N --webhook-processes M]
  * npm run bench -- --topologies [--returns 300] [--only package|baseline] [--set sqlite,postgres,q1,q2,q2w2]
+ * npm run bench -- --khaos-sensitivity [--returns 150] [--concurrencies 1,4,0] [--latencies 40,150]
  *
  * The package (the imported returns-intake + returns-processor templates) and
  * the baseline (bench/baseline-workflow.json: Webhook, Code, HTTP Request) in
@@ -14,9 +16,16 @@
  * when Khaos has its credit note (the sandbox's return processedAt:
  * ProcessReturn creates the credit note). Every load loop is bounded in count
  * and time. Results: Markdown to bench/results/<date>.md (quick:
- * <date>-quick.md) and stdout (--json: JSON). `--topologies` runs the
- * deployment comparison instead (bench/topologies.ts). Method and findings:
- * docs/benchmark.md.
+ * <date>-quick.md) and stdout (--json: JSON). Besides the webhook phases, each
+ * plan has a poll-fed burst (returns already in ReBound, taken by each
+ * variant's poll workflow) and a memory phase (a burst with a forced garbage
+ * collection in n8n before and after), sized by --poll-returns and
+ * --memory-returns (0 leaves the phase out), and the ReBound calls of a
+ * steady-state poll with the template's settings (bench/pollEconomy.ts,
+ * outside n8n). `--topologies` runs the deployment comparison instead
+ * (bench/topologies.ts), `--khaos-sensitivity` package vs baseline against a
+ * Khaos serving 1, 4 or unlimited calls at once (bench/sensitivity.ts).
+ * Method and findings: docs/benchmark.md.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,14 +49,24 @@ import {
 	setActive,
 	setupBaseline,
 	setupPackage,
+	setupBaselinePoll,
 	sleep,
+	startPollRebound,
 	startSandboxes,
 	waitIdle,
 	type BenchOptions,
 	type PhasePlan,
 	type VariantEnv,
 } from './harness';
-import { renderReport, type PhaseResult, type Variant } from './stats';
+import { forceGc, inspectFlag, processRssMb } from './inspector';
+import { measurePollEconomy } from './pollEconomy';
+import {
+	renderReport,
+	type GcSnapshot,
+	type PhaseResult,
+	type PollEconomy,
+	type Variant,
+} from './stats';
 
 export type { BenchOptions, PhasePlan } from './harness';
 
@@ -96,9 +115,25 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				case '--batch-size':
 					o.batchSize = num(1, 1000);
 					break;
+				case '--poll-returns':
+					o.pollReturns = num(0, 5000);
+					break;
+				case '--memory-returns':
+					o.memoryReturns = num(0, 10_000);
+					break;
+				case '--phases': {
+					const v = (f.value() ?? '').split(',').filter(Boolean);
+					const bad = v.filter((k) => !PHASE_NAMES.includes(k));
+					if (!v.length || bad.length)
+						throw new Error(
+							`--phases ${bad.join(',') || '(empty)'}: expected a comma list of ${PHASE_NAMES.join(', ')}`,
+						);
+					o.phases = v;
+					break;
+				}
 				default:
 					throw new Error(
-						`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts)`,
+						`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--poll-returns n] [--memory-returns n] [--phases a,b] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts); or npm run bench -- --khaos-sensitivity (see bench/sensitivity.ts)`,
 					);
 			}
 		},
@@ -108,8 +143,74 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 	return o;
 }
 
-export function planPhases(quick: boolean): PhasePlan[] {
+/** The poll-fed and memory phases' default sizes: the issue's 1,000 and 5,000 for the full plan, small for --quick. */
+export const DEFAULT_POLL_RETURNS = { quick: 40, full: 1000 };
+export const DEFAULT_MEMORY_RETURNS = { quick: 100, full: 5000 };
+
+/**
+ * The poll-fed burst: the baseline takes one return at a time (~2 returns/s here), the package's
+ * intake takes the whole poll in one execution; bound = the first poll's wait (≤ 1 min, the
+ * baseline's schedule) + 1.2 s per return, at least 3 min; no credit note for 3 min ends it.
+ */
+export function pollPhase(returns: number): PhasePlan {
+	return {
+		phase: 'poll',
+		returns,
+		lines: 3,
+		rate: null,
+		timeoutMs: Math.max(180_000, 90_000 + returns * 1200),
+		variants: ['package', 'baseline'],
+		delivery: 'poll',
+		stallMs: 180_000,
+	};
+}
+
+/** The memory phase: a burst with a forced GC before and after; bound 0.4 s per return (both drain 5–8/s here), at least 3 min. */
+export function memoryPhase(returns: number): PhasePlan {
+	return {
+		phase: 'memory',
+		returns,
+		lines: 3,
+		rate: null,
+		timeoutMs: Math.max(180_000, returns * 400),
+		variants: ['package', 'baseline'],
+		forcedGc: true,
+	};
+}
+
+/** Every phase name of either plan (--phases picks among them). */
+export const PHASE_NAMES = [
+	'scale-1',
+	'scale-3',
+	'scale-10',
+	'rate-5',
+	'rate-20',
+	'burst',
+	'poll',
+	'memory',
+];
+
+export function planPhases(
+	quick: boolean,
+	sizes: { pollReturns?: number; memoryReturns?: number; phases?: string[] } = {},
+): PhasePlan[] {
+	const all = fullOrQuickPlan(quick, sizes);
+	return sizes.phases ? all.filter((p) => sizes.phases!.includes(p.phase)) : all;
+}
+
+function fullOrQuickPlan(
+	quick: boolean,
+	sizes: { pollReturns?: number; memoryReturns?: number },
+): PhasePlan[] {
 	const both: Variant[] = ['package', 'baseline'];
+	const key = quick ? 'quick' : 'full';
+	const pollReturns = sizes.pollReturns ?? DEFAULT_POLL_RETURNS[key];
+	const memoryReturns = sizes.memoryReturns ?? DEFAULT_MEMORY_RETURNS[key];
+	// after the webhook phases: the poll-fed burst, then the memory phase (the largest) last
+	const extra = [
+		...(pollReturns > 0 ? [pollPhase(pollReturns)] : []),
+		...(memoryReturns > 0 ? [memoryPhase(memoryReturns)] : []),
+	];
 	if (quick) {
 		return [
 			{ phase: 'burst', returns: 100, lines: 3, rate: null, timeoutMs: 120_000, variants: both },
@@ -117,11 +218,10 @@ export function planPhases(quick: boolean): PhasePlan[] {
 			{ phase: 'rate-20', returns: 100, lines: 3, rate: 20, timeoutMs: 60_000, variants: both },
 			{ phase: 'scale-1', returns: 20, lines: 1, rate: null, timeoutMs: 60_000, variants: both },
 			{ phase: 'scale-10', returns: 20, lines: 10, rate: null, timeoutMs: 60_000, variants: both },
+			...extra,
 		];
 	}
-	// the 5,000-return point does not fit the ~25 min budget on this machine (the package drains ~3 returns/s):
-	// RSS growth is measured over every phase of a variant (~2,000 returns) and reported per 5,000 returns
-	// small phases first, the 1,000 burst last: a backlog it leaves cannot spoil the other measurements
+	// small phases first, the 1,000 burst after them: a backlog it leaves cannot spoil the other measurements
 	return [
 		{ phase: 'scale-1', returns: 100, lines: 1, rate: null, timeoutMs: 90_000, variants: both },
 		{ phase: 'scale-3', returns: 100, lines: 3, rate: null, timeoutMs: 90_000, variants: both },
@@ -129,7 +229,13 @@ export function planPhases(quick: boolean): PhasePlan[] {
 		{ phase: 'rate-5', returns: 200, lines: 3, rate: 5, timeoutMs: 120_000, variants: both },
 		{ phase: 'rate-20', returns: 300, lines: 3, rate: 20, timeoutMs: 150_000, variants: both },
 		{ phase: 'burst', returns: 1000, lines: 3, rate: null, timeoutMs: 360_000, variants: both },
+		...extra,
 	];
+}
+
+/** The run's hard bound: every phase's bound and idle wait (90 s) per variant, plus 15 min for installing, starting and importing. */
+export function hardBoundMs(plan: PhasePlan[], variants: number): number {
+	return plan.reduce((t, p) => t + p.timeoutMs + 90_000, 0) * variants + 15 * 60_000;
 }
 
 /** "" for the default (single SQLite), else e.g. "-postgres", "-queue-2w-1wh": results of other deployments do not overwrite the default's. */
@@ -145,11 +251,16 @@ export async function main(argv: string[]): Promise<void> {
 		const { topologiesMain } = await import('./topologies');
 		return topologiesMain(argv.filter((a) => a !== '--topologies'));
 	}
+	if (argv.includes('--khaos-sensitivity')) {
+		// package vs baseline against a Khaos serving 1, 4 or unlimited calls at once (bench/sensitivity.ts)
+		const { sensitivityMain } = await import('./sensitivity');
+		return sensitivityMain(argv.filter((a) => a !== '--khaos-sensitivity'));
+	}
 	const o = parseBenchArgs(argv);
 	const n8nDescription = describeTopology(resolveTopology(o.topology));
 	const topologyTag = topologyFileTag(o.topology);
 	const t0 = Date.now();
-	const plan = planPhases(o.quick);
+	const plan = planPhases(o.quick, o);
 	// the baseline first: it leaves no queue behind, so the package starts on an n8n as fresh as the baseline's
 	const variants: Variant[] = o.only ? [o.only] : ['baseline', 'package'];
 
@@ -174,11 +285,29 @@ export async function main(argv: string[]): Promise<void> {
 	const envs: VariantEnv[] = [];
 	const results: PhaseResult[] = [];
 	const notes: string[] = [];
+	const boundMs = hardBoundMs(plan, variants.length);
 	const hardStop = setTimeout(() => {
-		logErr('[bench] hard time bound (40 min) reached, stopping');
+		logErr(`[bench] hard time bound (${Math.round(boundMs / 60_000)} min) reached, stopping`);
 		process.exit(3);
-	}, 40 * 60_000);
+	}, boundMs);
 	hardStop.unref();
+	// the memory phase's forced GC: n8n's inspector on loopback (one process only: queue mode's processes would share the port)
+	const wantsGc = plan.some((p) => p.forcedGc);
+	const inspectPort =
+		wantsGc && resolveTopology(o.topology).mode === 'regular' ? await freePort() : null;
+	if (wantsGc && inspectPort === null)
+		notes.push(
+			'Memory phase: no forced garbage collection on this deployment (queue mode: several n8n processes); RSS only.',
+		);
+	// the ReBound calls of a steady-state poll with the template's settings (outside n8n, seconds)
+	let pollEconomy: PollEconomy | undefined;
+	if (plan.some((p) => p.delivery === 'poll')) {
+		pollEconomy = await measurePollEconomy({ returns: [0, 100], laterPolls: 60, minutesApart: 1 });
+		for (const sc of pollEconomy.scenarios)
+			logErr(
+				`[bench] poll economy: ${sc.label}: first poll ${sc.firstPollCalls} calls, later polls ${sc.laterCallsPerPoll.toFixed(1)} calls each (${sc.laterMin}–${sc.laterMax}), ${sc.perDay.toFixed(0)} a day`,
+			);
+	}
 	try {
 		const installed = await installPackage(userFolder, { skipBuild: !o.build, log: logErr });
 		// NODE_FUNCTION_ALLOW_BUILTIN: the baseline's Code node verifies the HMAC with require('crypto'); same settings for both variants
@@ -192,7 +321,16 @@ export async function main(argv: string[]): Promise<void> {
 				log: logErr,
 				env: {
 					NODE_FUNCTION_ALLOW_BUILTIN: 'crypto',
-					...(o.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` } : {}),
+					...(o.cpuProfDir || inspectPort !== null
+						? {
+								NODE_OPTIONS: [
+									o.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${o.cpuProfDir}` : '',
+									inspectPort !== null ? inspectFlag(inspectPort) : '',
+								]
+									.filter(Boolean)
+									.join(' '),
+							}
+						: {}),
 				},
 			});
 		} finally {
@@ -203,6 +341,9 @@ export async function main(argv: string[]): Promise<void> {
 		const owner = await setupOwner(n8n.baseUrl);
 		const api = await createApiKey(n8n.baseUrl, owner);
 
+		const wantsPoll = plan.some((p) => p.delivery === 'poll');
+		const webhookEnvs = new Map<Variant, VariantEnv>();
+		const pollEnvs = new Map<Variant, VariantEnv>();
 		for (const v of variants) {
 			const { khaos, rebound } = await startSandboxes(orders.get(v)!, o);
 			const env =
@@ -210,52 +351,93 @@ export async function main(argv: string[]): Promise<void> {
 					? await setupPackage(api, n8n, khaos, rebound, userFolder, o)
 					: await setupBaseline(api, khaos, rebound, o);
 			envs.push(env);
+			webhookEnvs.set(v, env);
 			await setActive(api, env, false);
+			if (wantsPoll) {
+				// the poll-fed phase: the variant's poll workflow(s) on a ReBound of their own, the same Khaos
+				const pollRebound = await startPollRebound(o);
+				const pollEnv =
+					v === 'package'
+						? await setupPackage(api, n8n, khaos, pollRebound, userFolder, o, 'poll')
+						: await setupBaselinePoll(api, khaos, pollRebound, o);
+				envs.push(pollEnv);
+				pollEnvs.set(v, pollEnv);
+				await setActive(api, pollEnv, false);
+			}
 		}
-		for (const env of envs) {
-			logErr(`[bench] ${env.variant}: activating`);
-			await setActive(api, env, true);
-			await sleep(2_000);
+		for (const v of variants) {
+			let active: VariantEnv | null = null;
 			for (const p of plan) {
-				if (!p.variants.includes(env.variant)) continue;
+				if (!p.variants.includes(v)) continue;
+				const env = (p.delivery === 'poll' ? pollEnvs : webhookEnvs).get(v)!;
+				if (active && active !== env) {
+					await setActive(api, active, false);
+					active = null;
+				}
+				// a poll phase switches its workflow on itself (activation is when the poll starts)
+				if (!active && p.delivery !== 'poll') {
+					logErr(`[bench] ${v}: activating`);
+					await setActive(api, env, true);
+					await sleep(2_000);
+					active = env;
+				}
 				const idle = await waitIdle(env, 90_000);
 				if (!idle.ok) {
 					notes.push(
-						`${env.variant}: ${p.phase} and later phases not run: still busy 90 s after the previous phase (${idle.detail})`,
+						`${v}: ${p.phase} and later phases not run: still busy 90 s after the previous phase (${idle.detail})`,
 					);
 					break;
 				}
-				results.push(await runPhase(n8n, env, p, ranges.get(`${env.variant}/${p.phase}`)!));
+				const before =
+					p.forcedGc && inspectPort !== null
+						? await gcSnapshot(runtime.nodeBin, inspectPort, n8n).catch((e: unknown) => {
+								notes.push(`${v} ${p.phase}: forced GC before failed: ${String(e)}`);
+								return null;
+							})
+						: null;
+				const result = await runPhase(n8n, env, p, ranges.get(`${v}/${p.phase}`)!);
+				if (p.delivery === 'poll') active = env;
+				if (before) {
+					const settled = await waitIdle(env, 90_000);
+					const after = await gcSnapshot(runtime.nodeBin, inspectPort!, n8n).catch((e: unknown) => {
+						notes.push(`${v} ${p.phase}: forced GC after failed: ${String(e)}`);
+						return null;
+					});
+					if (after) result.gc = { before, after };
+					if (!settled.ok)
+						result.note = `${result.note}; not idle before the GC after: ${settled.detail}`;
+					logErr(
+						`[bench] ${v} ${p.phase}: after forced GC: heap ${before.heapUsedMb.toFixed(0)}→${after?.heapUsedMb.toFixed(0)} MB, main RSS ${before.mainRssMb.toFixed(0)}→${after?.mainRssMb.toFixed(0)} MB, group RSS ${before.groupRssMb.toFixed(0)}→${after?.groupRssMb.toFixed(0)} MB`,
+					);
+				}
+				results.push(result);
 				if (p.phase === 'burst') {
 					for (const w of env.timingWorkflows) {
 						notes.push(
-							`${env.variant} ${w.label} per-node time (burst): ${await nodeTimings(api, w.id, w.label === 'processor' ? 'Create Credit Note' : null)}`,
+							`${v} ${w.label} per-node time (burst): ${await nodeTimings(api, w.id, w.label === 'processor' ? 'Create Credit Note' : null)}`,
 						);
 					}
 				}
 			}
-			await setActive(api, env, false);
+			if (active) await setActive(api, active, false);
 		}
 	} finally {
 		clearTimeout(hardStop);
 		if (n8n) await n8n.stop();
-		for (const e of envs) {
-			await e.khaos.close();
-			await e.rebound.close();
-		}
+		for (const sb of new Set(envs.flatMap((e) => [e.khaos, e.rebound]))) await sb.close();
 		fs.rmSync(userFolder, { recursive: true, force: true });
 	}
 
 	const date = new Date().toISOString().slice(0, 10);
 	notes.unshift(
-		`Package: the imported returns-intake and returns-processor templates as they are (processEverySeconds ${o.processEverySeconds}, batchSize ${o.batchSize}, Khaos credential batchSize 50, finance not batched). Baseline: bench/baseline-workflow.json.`,
-		'ReBound calls are 0 for both: the pushed event carries the whole return, neither variant needs to call ReBound back.',
+		`Package: the imported returns-intake and returns-processor templates as they are (processEverySeconds ${o.processEverySeconds}, batchSize ${o.batchSize}, Khaos credential batchSize 50, finance not batched; the poll-fed phase: the same templates imported for a second client with the poll trigger, every minute). Baseline: bench/baseline-workflow.json; poll-fed: bench/baseline-poll-workflow.json with bench/baseline-return-workflow.json as its sub-workflow.`,
+		'ReBound calls are 0 for both in the webhook phases: the pushed event carries the whole return, neither variant needs to call ReBound back.',
 	);
 	notes.push(
-		"No 5,000-return point: at the ~6–8 returns/s both variants drain here it would take ~11–14 min per variant, more than the run budget. RSS growth is measured from the end of a variant's first (warm-up) phase to the end of its last, over the returns in between, and scaled linearly to 5,000 returns.",
+		"RSS growth over the whole run is measured from the end of a variant's first (warm-up) phase to the end of its last, over the returns in between, and scaled linearly to 5,000 returns; the memory phase (when run) measures it after a forced garbage collection before and after instead.",
 	);
 	notes.push(
-		'Order: baseline first, then the package, each variant on its own sandboxes; phases smallest first, the 1,000 burst last; before each phase the harness waits (≤ 90 s) until the variant is idle (no running execution, no queued/processing inbox row) and skips the rest when it is not.',
+		"Order: baseline first, then the package, each variant on its own sandboxes; webhook phases smallest first, then the 1,000 burst, the poll-fed burst (the variant's poll workflow on a ReBound sandbox of its own, the same Khaos) and the memory phase; before each phase the harness waits (≤ 90 s) until the variant is idle (no running execution, no queued/processing inbox row) and skips the rest when it is not.",
 	);
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,
@@ -263,18 +445,34 @@ export async function main(argv: string[]): Promise<void> {
 		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), ${resolveTopology(o.topology).mode === 'queue' ? `worker concurrency ${resolveTopology(o.topology).concurrency}` : 'production concurrency unlimited (n8n default)'}, package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
 		durationS: (Date.now() - t0) / 1000,
 		notes,
+		pollEconomy,
 	});
 	fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
 	const file = path.join(
 		__dirname,
 		'results',
-		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}${topologyTag}.md`,
+		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}${o.phases ? `-${o.phases.join('-')}` : ''}${topologyTag}.md`,
 	);
 	fs.writeFileSync(file, `${report}\n`);
 	logErr(`[bench] wrote ${path.relative(process.cwd(), file)}`);
 	process.stdout.write(
-		o.json ? `${JSON.stringify({ options: o, results, notes }, null, 2)}\n` : `${report}\n`,
+		o.json
+			? `${JSON.stringify({ options: o, results, notes, pollEconomy }, null, 2)}\n`
+			: `${report}\n`,
 	);
+}
+
+/** n8n after a forced garbage collection: V8 heap of main, RSS of main and of its process group. */
+async function gcSnapshot(nodeBin: string, port: number, n8n: Topology): Promise<GcSnapshot> {
+	const heap = await forceGc(nodeBin, port);
+	// RSS settles a moment after the collection
+	await sleep(2_000);
+	const main = n8n.processes().find((p) => p.label === 'main') ?? n8n.processes()[0];
+	return {
+		...heap,
+		mainRssMb: processRssMb(main.pid),
+		groupRssMb: main.rssKb / 1024,
+	};
 }
 
 if (require.main === module) {

@@ -113,6 +113,117 @@ export interface PhaseResult {
 	machineBusy?: number;
 	timedOut: boolean;
 	note?: string;
+	/** how the returns arrived: signed webhook events (the default) or already in ReBound, taken by the variant's poll workflow */
+	delivery?: 'webhook' | 'poll';
+	/** the poll-fed phase: the ReBound polls its calls show (bench/stats.ts pollsFromCalls) */
+	polls?: PollSummary;
+	/** the memory phase: n8n after a forced garbage collection before and after it */
+	gc?: { before: GcSnapshot; after: GcSnapshot };
+}
+
+/** n8n right after a forced garbage collection (bench/inspector.ts). */
+export interface GcSnapshot {
+	/** V8 heap used / total of n8n's main process, MB */
+	heapUsedMb: number;
+	heapTotalMb: number;
+	/** RSS of the main process alone, and of its process group (the task runner included), MB */
+	mainRssMb: number;
+	groupRssMb: number;
+}
+
+/** One ReBound poll as its calls show it. */
+export interface PollCalls {
+	startMs: number;
+	searches: number;
+	gets: number;
+	calls: number;
+}
+
+export interface PollSummary {
+	polls: number;
+	/** calls of the first poll (the one that found the returns) */
+	firstPollCalls: number;
+	firstPollSearches: number;
+	/** mean calls of the later polls (NaN when there were none) */
+	laterCallsPerPoll: number;
+	callsPerPoll: number;
+}
+
+/**
+ * Groups ReBound calls (in call order) into polls: a search call after `gapMs` without any call
+ * starts a new poll; every other call belongs to the poll before it (a poll is its searches and the
+ * gets of the ids they found). Calls before the first search form no poll.
+ */
+export function pollsFromCalls(
+	calls: Array<{ at: string; method: string }>,
+	gapMs = 10_000,
+): PollCalls[] {
+	const polls: PollCalls[] = [];
+	let lastMs = -Infinity;
+	for (const c of calls) {
+		const t = Date.parse(c.at);
+		const search = c.method === 'returns/search';
+		if (search && (polls.length === 0 || t - lastMs > gapMs))
+			polls.push({ startMs: t, searches: 0, gets: 0, calls: 0 });
+		lastMs = Math.max(lastMs, t);
+		const p = polls[polls.length - 1];
+		if (!p) continue;
+		p.calls++;
+		if (search) p.searches++;
+		else if (c.method === 'returns/get') p.gets++;
+	}
+	return polls;
+}
+
+export function summarizePolls(polls: PollCalls[]): PollSummary {
+	const later = polls.slice(1);
+	return {
+		polls: polls.length,
+		firstPollCalls: polls[0]?.calls ?? 0,
+		firstPollSearches: polls[0]?.searches ?? 0,
+		laterCallsPerPoll: later.length ? later.reduce((s, p) => s + p.calls, 0) / later.length : NaN,
+		callsPerPoll: polls.length ? polls.reduce((s, p) => s + p.calls, 0) / polls.length : NaN,
+	};
+}
+
+/** The calls of ReBound polls in steady state (bench/reboundPoll.ts measurePollEconomy), per scenario. */
+export interface PollEconomy {
+	/** the poll trigger's settings as the template sets them */
+	settings: string;
+	minutesApart: number;
+	scenarios: Array<{
+		label: string;
+		/** graded returns in ReBound (all seen by the first poll) */
+		returns: number;
+		firstPollCalls: number;
+		/** polls after the first, one every `minutesApart` minutes of simulated clock */
+		laterPolls: number;
+		laterCallsPerPoll: number;
+		laterMin: number;
+		laterMax: number;
+		/** laterCallsPerPoll × polls per day */
+		perDay: number;
+	}>;
+}
+
+/** Growth over the memory phase (after − before, both after a forced GC), MB, and per 5,000 returns. */
+export function gcGrowth(r: PhaseResult): {
+	heapMb: number;
+	mainRssMb: number;
+	groupRssMb: number;
+	per5000GroupRssMb: number;
+	per5000HeapMb: number;
+} | null {
+	if (!r.gc) return null;
+	const { before, after } = r.gc;
+	const scale = r.returns > 0 ? 5000 / r.returns : NaN;
+	return {
+		heapMb: after.heapUsedMb - before.heapUsedMb,
+		mainRssMb: after.mainRssMb - before.mainRssMb,
+		groupRssMb: after.groupRssMb - before.groupRssMb,
+		per5000GroupRssMb: (after.groupRssMb - before.groupRssMb) * scale,
+		per5000HeapMb: (after.heapUsedMb - before.heapUsedMb) * scale,
+	};
 }
 
 export interface Targets {
@@ -120,6 +231,8 @@ export interface Targets {
 	burstSpeedup: number;
 	p95At5PerSecondMs: number;
 	rssGrowthMb: number;
+	/** the poll-fed burst, package/baseline throughput (issue 15) */
+	pollSpeedup: number;
 }
 
 export const TARGETS: Targets = {
@@ -127,6 +240,7 @@ export const TARGETS: Targets = {
 	burstSpeedup: 5,
 	p95At5PerSecondMs: 2000,
 	rssGrowthMb: 100,
+	pollSpeedup: 5,
 };
 
 const find = (rs: PhaseResult[], v: Variant, phase: string) =>
@@ -197,6 +311,28 @@ export function checkTargets(rs: PhaseResult[], t: Targets = TARGETS): TargetChe
 		value: p5 ? `${fmt(p5.latency.p95 / 1000, 2)} s` : '—',
 		met: p5 && Number.isFinite(p5.latency.p95) ? p5.latency.p95 < t.p95At5PerSecondMs : null,
 	});
+	const pp = find(rs, 'package', 'poll');
+	const bp = find(rs, 'baseline', 'poll');
+	const pollSpeed = ratio(pp?.throughput, bp?.throughput);
+	if (pp || bp)
+		out.push({
+			target: `poll-fed burst throughput ≥ ${t.pollSpeedup}× baseline`,
+			value: Number.isFinite(pollSpeed) ? `${fmt(pollSpeed, 2)}×` : '—',
+			met: Number.isFinite(pollSpeed) ? pollSpeed >= t.pollSpeedup : null,
+		});
+	const mem = find(rs, 'package', 'memory');
+	const memGrowth = mem ? gcGrowth(mem) : null;
+	if (mem && memGrowth) {
+		const base = find(rs, 'baseline', 'memory');
+		const baseGrowth = base ? gcGrowth(base) : null;
+		out.push({
+			target: `RSS growth < ${t.rssGrowthMb} MB over 5,000 returns (forced GC before and after)`,
+			value: `${fmt(memGrowth.groupRssMb, 0)} MB over ${mem.returns.toLocaleString('en-GB')} returns${mem.returns < 5000 ? ' (fewer than 5,000: not judged)' : ''}; heap ${fmt(memGrowth.heapMb, 0)} MB${baseGrowth ? `; the baseline: ${fmt(baseGrowth.groupRssMb, 0)} MB, heap ${fmt(baseGrowth.heapMb, 0)} MB` : ''}`,
+			// a shorter run's growth is shown, not judged: n8n's caches fill in the first returns
+			met: mem.returns >= 5000 ? memGrowth.groupRssMb < t.rssGrowthMb : null,
+		});
+		return out;
+	}
 	const run = rssOverRun(rs, 'package');
 	out.push({
 		target: `RSS growth < ${t.rssGrowthMb} MB over 5,000 returns`,
@@ -215,12 +351,21 @@ export function phaseLabel(
 	const lines = `${r.lines} line${r.lines === 1 ? '' : 's'}`;
 	const count = r.returns.toLocaleString('en-GB');
 	if (r.offeredRate !== null) return `offered ${r.offeredRate}/s × ${lines} (${count})`;
-	return `burst ${count} × ${lines}${r.phase === 'rss' ? ' (RSS run)' : ''}`;
+	if (r.phase === 'poll') return `poll-fed ${count} × ${lines}`;
+	return `burst ${count} × ${lines}${r.phase === 'memory' ? ' (memory, forced GC)' : ''}`;
 }
 
 export function renderReport(
 	rs: PhaseResult[],
-	meta: { date: string; machine: string; settings: string; durationS: number; notes?: string[] },
+	meta: {
+		date: string;
+		machine: string;
+		settings: string;
+		durationS: number;
+		notes?: string[];
+		/** ReBound calls of steady-state polls, measured outside n8n (bench/reboundPoll.ts) */
+		pollEconomy?: PollEconomy;
+	},
 ): string {
 	const out: string[] = [];
 	out.push(
@@ -339,7 +484,7 @@ export function renderReport(
 		['scale-10', 'lines'],
 		['scale-3', 'returns'],
 		['burst', 'returns'],
-		['rss', 'returns'],
+		['memory', 'returns'],
 	];
 	for (const [phase, by] of axis) {
 		const p = ph('package', phase);
@@ -379,6 +524,8 @@ export function renderReport(
 		),
 		'',
 	);
+
+	out.push(...renderPollSection(rs, meta.pollEconomy), ...renderMemorySection(rs));
 
 	out.push('## Every phase', '');
 	out.push(
@@ -476,4 +623,141 @@ export function renderReport(
 	);
 	if (meta.notes?.length) out.push('## Notes', '', ...meta.notes.map((n) => `- ${n}`), '');
 	return out.join('\n');
+}
+
+/** "## Poll-fed burst": both variants and the ratio (empty when the phase did not run). */
+export function renderPollSection(rs: PhaseResult[], economy?: PollEconomy): string[] {
+	const p = find(rs, 'package', 'poll');
+	const b = find(rs, 'baseline', 'poll');
+	const out: string[] = [];
+	if (p || b) {
+		const row = (
+			label: string,
+			get: (r: PhaseResult) => number,
+			digits: number,
+			lowerIsBetter = false,
+		) => {
+			const pv = p ? get(p) : undefined;
+			const bv = b ? get(b) : undefined;
+			const r = ratio(pv, bv);
+			return [
+				label,
+				p ? fmt(pv, digits) : 'not run',
+				b ? fmt(bv, digits) : 'not run',
+				Number.isFinite(r) ? `${fmt(r, 2)}×${lowerIsBetter ? ' (lower is better)' : ''}` : '—',
+			];
+		};
+		const any = (p ?? b)!;
+		out.push(
+			'## Poll-fed burst',
+			'',
+			`${any.returns.toLocaleString('en-GB')} graded returns × ${any.lines} lines already in ReBound (as after an outage), taken by each variant's poll workflow (package: the intake template's ReBound Poll Trigger, every minute; baseline: Schedule Trigger every minute → search → get per id → Loop Over Items → the per-return chain as a sub-workflow). Throughput = returns credited / (first poll → last credit note); latency = first poll → the return's credit note.`,
+			'',
+			markdownTable(
+				['metric', 'package', 'baseline', 'package/baseline'],
+				[
+					row('returns credited', (r) => r.credited, 0),
+					row('throughput, returns/s', (r) => r.throughput, 2),
+					row('first poll → last credit note, s', (r) => r.drainMs / 1000, 1, true),
+					row('p50 first poll → credit note, s', (r) => r.latency.p50 / 1000, 2, true),
+					row('p95 first poll → credit note, s', (r) => r.latency.p95 / 1000, 2, true),
+					row('Khaos calls per return', (r) => r.khaosCallsPerReturn, 2, true),
+					row('ReBound calls per return', (r) => r.reboundCallsPerReturn, 2, true),
+					row('polls seen in the phase', (r) => r.polls?.polls ?? NaN, 0),
+					row('ReBound calls, first poll', (r) => r.polls?.firstPollCalls ?? NaN, 0, true),
+					row('ReBound searches, first poll', (r) => r.polls?.firstPollSearches ?? NaN, 0, true),
+					row(
+						'ReBound calls per later poll (nothing new)',
+						(r) => r.polls?.laterCallsPerPoll ?? NaN,
+						1,
+						true,
+					),
+				],
+			),
+			'',
+		);
+	}
+	if (economy?.scenarios.length) {
+		out.push(
+			'## ReBound calls per poll (steady state)',
+			'',
+			`The package's ReBound Poll Trigger with the intake template's settings (${economy.settings}), run outside n8n against a ReBound sandbox (no latency) on a simulated clock: a first poll, then one every ${economy.minutesApart} minute(s); "per day" = the mean of the later polls × ${Math.round(1440 / economy.minutesApart).toLocaleString('en-GB')} polls.`,
+			'',
+			markdownTable(
+				[
+					'ReBound holds',
+					'first poll, calls',
+					'later polls',
+					'calls per later poll (mean)',
+					'min–max',
+					'calls per day',
+				],
+				economy.scenarios.map((sc) => [
+					sc.label,
+					sc.firstPollCalls,
+					sc.laterPolls,
+					fmt(sc.laterCallsPerPoll, 1),
+					`${sc.laterMin}–${sc.laterMax}`,
+					fmt(sc.perDay, 0),
+				]),
+			),
+			'',
+		);
+	}
+	return out;
+}
+
+/** "## Memory": each variant's memory phase after a forced GC before and after (empty when it did not run). */
+export function renderMemorySection(rs: PhaseResult[]): string[] {
+	const mem = (['package', 'baseline'] as Variant[])
+		.map((v) => find(rs, v, 'memory'))
+		.filter((r): r is PhaseResult => !!r);
+	if (!mem.length) return [];
+	const arrow = (a: number, b: number) =>
+		`${fmt(a, 0)} → ${fmt(b, 0)} (${b >= a ? '+' : ''}${fmt(b - a, 0)})`;
+	const rows = mem.map((r) => {
+		const g = r.gc;
+		const growth = gcGrowth(r);
+		return [
+			r.variant,
+			`${r.credited.toLocaleString('en-GB')} / ${r.returns.toLocaleString('en-GB')}`,
+			fmt(r.throughput, 1),
+			g ? arrow(g.before.heapUsedMb, g.after.heapUsedMb) : 'no forced GC',
+			g ? arrow(g.before.mainRssMb, g.after.mainRssMb) : '—',
+			g ? arrow(g.before.groupRssMb, g.after.groupRssMb) : '—',
+			growth
+				? `${fmt(growth.groupRssMb, 0)}${r.returns >= 1000 && r.returns !== 5000 ? ` (≈ ${fmt(growth.per5000GroupRssMb, 0)} per 5,000, linear)` : ''}`
+				: '—',
+			fmt(r.rssPeakMb, 0),
+		];
+	});
+	const [p, b] = [find(rs, 'package', 'memory'), find(rs, 'baseline', 'memory')];
+	const gp = p ? gcGrowth(p) : null;
+	const gb = b ? gcGrowth(b) : null;
+	return [
+		'## Memory: a burst with a forced garbage collection before and after',
+		'',
+		"Before the phase (the variant idle) and after it (every return credited or the bound hit, then idle again), n8n's main process collects its garbage twice (the inspector's HeapProfiler.collectGarbage); then the V8 heap used, the main process's RSS and its process group's RSS (the task runner included) are read. Growth = after − before.",
+		'',
+		markdownTable(
+			[
+				'variant',
+				'credited / returns',
+				'returns/s',
+				'heap used after GC, MB',
+				'main RSS after GC, MB',
+				'group RSS after GC, MB',
+				'group RSS growth, MB',
+				'peak RSS during the phase, MB',
+			],
+			rows,
+		),
+		'',
+		...(gp && gb
+			? [
+					`Growth package − baseline (what n8n itself does not explain): heap ${fmt(gp.heapMb - gb.heapMb, 0)} MB, group RSS ${fmt(gp.groupRssMb - gb.groupRssMb, 0)} MB.`,
+					'',
+				]
+			: []),
+	];
 }

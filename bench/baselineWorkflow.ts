@@ -150,35 +150,51 @@ if (!code) {
 return [{ json: { returnId: ret.returnId, ref: ret.ref, returnCode: code, soapAction: soapAction('ProcessReturn'),
   soap: envelope('ProcessReturn', '<ReturnCode>' + esc(code) + '</ReturnCode><ManualAuthCode>REBOUND</ManualAuthCode>') } }];`;
 
-function http(name: string, x: number): Record<string, unknown> {
-	return {
-		name,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		position: [x, 300],
-		parameters: {
-			method: 'POST',
-			url: '{{KHAOS_URL}}',
-			sendHeaders: true,
-			headerParameters: { parameters: [{ name: 'SOAPAction', value: '={{ $json.soapAction }}' }] },
-			sendBody: true,
-			contentType: 'raw',
-			rawContentType: 'text/xml; charset=utf-8',
-			body: '={{ $json.soap }}',
-			// response format left on Autodetect (text/xml → text in `data`): an explicit "Text" fails on n8n 2.40.7 ("Converting circular structure to JSON")
-			options: { timeout: 30000 },
-		},
-	};
+type NodeJson = {
+	name: string;
+	type: string;
+	typeVersion: number;
+	position: [number, number];
+	parameters: Record<string, unknown>;
+};
+
+/** One of n8n's own nodes (`type` without its n8n-nodes-base. prefix) at x on the main row (y 300). */
+function node(
+	name: string,
+	type: string,
+	typeVersion: number,
+	x: number,
+	parameters: Record<string, unknown>,
+	y = 300,
+): NodeJson {
+	return { name, type: `n8n-nodes-base.${type}`, typeVersion, position: [x, y], parameters };
 }
 
-function code(name: string, x: number, jsCode: string): Record<string, unknown> {
-	return {
-		name,
-		type: 'n8n-nodes-base.code',
-		typeVersion: 2,
-		position: [x, 300],
-		parameters: { mode: 'runOnceForAllItems', language: 'javaScript', jsCode },
-	};
+/** An HTTP Request node at x that POSTs with a 30 s timeout; `parameters` go between the method and the options. */
+function httpPost(name: string, x: number, parameters: Record<string, unknown>): NodeJson {
+	return node(name, 'httpRequest', 4.2, x, {
+		method: 'POST',
+		...parameters,
+		options: { timeout: 30000 },
+	});
+}
+
+/** A SOAP call to Khaos (the envelope and SOAPAction made by the Code node before it). */
+function http(name: string, x: number): NodeJson {
+	// response format left on Autodetect (text/xml → text in `data`): an explicit "Text" fails on n8n 2.40.7 ("Converting circular structure to JSON")
+	return httpPost(name, x, {
+		url: '{{KHAOS_URL}}',
+		sendHeaders: true,
+		headerParameters: { parameters: [{ name: 'SOAPAction', value: '={{ $json.soapAction }}' }] },
+		sendBody: true,
+		contentType: 'raw',
+		rawContentType: 'text/xml; charset=utf-8',
+		body: '={{ $json.soap }}',
+	});
+}
+
+function code(name: string, x: number, jsCode: string): NodeJson {
+	return node(name, 'code', 2, x, { mode: 'runOnceForAllItems', language: 'javaScript', jsCode });
 }
 
 type WorkflowJson = {
@@ -275,27 +291,19 @@ function reboundHttp(
 	x: number,
 	call: 'returns/search' | 'returns/get',
 	request: string,
-): Record<string, unknown> {
-	return {
-		name,
-		type: 'n8n-nodes-base.httpRequest',
-		typeVersion: 4.2,
-		position: [x, 300],
-		parameters: {
-			method: 'POST',
-			url: `{{REBOUND_URL}}/${call}/json`,
-			sendBody: true,
-			contentType: 'form-urlencoded',
-			bodyParameters: {
-				parameters: [
-					{ name: 'login', value: '{{REBOUND_LOGIN}}' },
-					{ name: 'api_key', value: '{{REBOUND_API_KEY}}' },
-					{ name: 'request', value: request },
-				],
-			},
-			options: { timeout: 30000 },
+): NodeJson {
+	return httpPost(name, x, {
+		url: `{{REBOUND_URL}}/${call}/json`,
+		sendBody: true,
+		contentType: 'form-urlencoded',
+		bodyParameters: {
+			parameters: [
+				{ name: 'login', value: '{{REBOUND_LOGIN}}' },
+				{ name: 'api_key', value: '{{REBOUND_API_KEY}}' },
+				{ name: 'request', value: request },
+			],
 		},
-	};
+	});
 }
 
 const RETURN_IDS = `const res = $input.first().json;
@@ -322,13 +330,9 @@ return out;`;
 
 export function buildBaselinePollWorkflows(): { poller: WorkflowJson; chain: WorkflowJson } {
 	const chainNodes: Array<Record<string, unknown>> = [
-		{
-			name: 'When Called by the Poller',
-			type: 'n8n-nodes-base.executeWorkflowTrigger',
-			typeVersion: 1.1,
-			position: [0, 300],
-			parameters: { inputSource: 'passthrough' },
-		},
+		node('When Called by the Poller', 'executeWorkflowTrigger', 1.1, 0, {
+			inputSource: 'passthrough',
+		}),
 		code('Split Lines', 220, SPLIT_LINES),
 		...returnChain('Split Lines', 440),
 	];
@@ -338,13 +342,9 @@ export function buildBaselinePollWorkflows(): { poller: WorkflowJson; chain: Wor
 		connections: chainConnections(chainNodes),
 	};
 
-	const schedule = {
-		name: 'Every Minute',
-		type: 'n8n-nodes-base.scheduleTrigger',
-		typeVersion: 1.2,
-		position: [0, 300],
-		parameters: { rule: { interval: [{ field: 'minutes', minutesInterval: 1 }] } },
-	};
+	const schedule = node('Every Minute', 'scheduleTrigger', 1.2, 0, {
+		rule: { interval: [{ field: 'minutes', minutesInterval: 1 }] },
+	});
 	const search = reboundHttp(
 		'Search Returns (ReBound)',
 		220,
@@ -359,37 +359,29 @@ export function buildBaselinePollWorkflows(): { poller: WorkflowJson; chain: Wor
 		"={{ JSON.stringify({ return: { id: $json.id, type: 'id' } }) }}",
 	);
 	const graded = code('Fully Graded Returns', 880, GRADED_RETURNS);
-	const dedupe = {
-		name: 'Not Taken Before',
-		type: 'n8n-nodes-base.removeDuplicates',
-		typeVersion: 2,
-		position: [1100, 300],
-		parameters: {
-			operation: 'removeItemsSeenInPreviousExecutions',
-			logic: 'removeItemsWithAlreadySeenKeyValues',
-			dedupeValue: '={{ $json.dedupeKey }}',
-			options: {},
-		},
-	};
-	const loop = {
-		name: 'One Return at a Time',
-		type: 'n8n-nodes-base.splitInBatches',
-		typeVersion: 3,
-		position: [1320, 300],
-		parameters: { batchSize: 1, options: {} },
-	};
-	const run = {
-		name: 'Process Return (Sub-workflow)',
-		type: 'n8n-nodes-base.executeWorkflow',
-		typeVersion: 1.2,
-		position: [1540, 400],
-		parameters: {
+	const dedupe = node('Not Taken Before', 'removeDuplicates', 2, 1100, {
+		operation: 'removeItemsSeenInPreviousExecutions',
+		logic: 'removeItemsWithAlreadySeenKeyValues',
+		dedupeValue: '={{ $json.dedupeKey }}',
+		options: {},
+	});
+	const loop = node('One Return at a Time', 'splitInBatches', 3, 1320, {
+		batchSize: 1,
+		options: {},
+	});
+	const run = node(
+		'Process Return (Sub-workflow)',
+		'executeWorkflow',
+		1.2,
+		1540,
+		{
 			source: 'database',
 			workflowId: { __rl: true, value: '{{CHAIN_WORKFLOW_ID}}', mode: 'id' },
 			mode: 'once',
 			options: { waitForSubWorkflow: true },
 		},
-	};
+		400,
+	);
 	const nodes = [schedule, search, ids, get, graded, dedupe, loop, run];
 	const connections = chainConnections(nodes.slice(0, 7));
 	// Loop Over Items: output 0 = done (nothing to do), output 1 = the next return

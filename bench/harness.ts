@@ -1,11 +1,13 @@
 /**
- * The bench's harness (bench/run.ts, bench/topologies.ts): sandboxes, the two variants' setup in
- * a running n8n deployment, signed deliveries to its production webhooks, and one measured phase
- * (credit notes, latency, Khaos calls, RSS and CPU of every process). Method: docs/benchmark.md.
+ * The bench's harness (bench/run.ts, bench/topologies.ts, bench/sensitivity.ts): sandboxes, the
+ * two variants' setup in a running n8n deployment, signed deliveries to its production webhooks,
+ * and one measured phase (credit notes, latency, Khaos calls, RSS and CPU of every process).
+ * Method: docs/benchmark.md.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CommonBenchFlags } from '../scripts/cliFlags';
 import type { ApiClient } from '../scripts/n8n/instance';
 import type { TopologyOptions } from '../scripts/n8n/topology';
 import { runImport } from '../scripts/templates/import';
@@ -59,6 +61,39 @@ export interface BenchOptions {
 	memoryReturns?: number;
 	/** Only these phases of the plan, in the plan's order (undefined: all). */
 	phases?: string[];
+}
+
+/**
+ * bench/run.ts's defaults: the package imported with its template values (processor every 1 s,
+ * batch 50, webhook batch window 50 ms), successful runs not saved, one process on SQLite.
+ */
+export function defaultBenchOptions(): BenchOptions {
+	return {
+		quick: false,
+		khaosLatencyMs: 40,
+		reboundLatencyMs: 20,
+		only: null,
+		json: false,
+		build: false,
+		processEverySeconds: 1,
+		batchSize: 50,
+		keepExecutions: false,
+		batchWindowMs: 50,
+		cpuProfDir: null,
+		topology: {},
+	};
+}
+
+/** The options the harness's setup reads for a run of its own (bench/topologies.ts, bench/sensitivity.ts): bench/run.ts's defaults with the run's latencies, variants and flags. */
+export function harnessOptions(o: CommonBenchFlags): BenchOptions {
+	return {
+		...defaultBenchOptions(),
+		khaosLatencyMs: o.khaosLatencyMs,
+		reboundLatencyMs: o.reboundLatencyMs,
+		only: o.only,
+		json: o.json,
+		build: o.build,
+	};
 }
 
 export interface PhasePlan {
@@ -435,6 +470,21 @@ export async function setupBaselinePoll(
 	};
 }
 
+/** A variant on sandboxes of its own (its Khaos holding `orders`), set up in n8n. */
+export async function setupVariant(
+	variant: Variant,
+	api: ApiClient,
+	n8n: { baseUrl: string },
+	orders: Array<{ n: number; lines: number }>,
+	userFolder: string,
+	o: BenchOptions,
+): Promise<VariantEnv> {
+	const { khaos, rebound } = await startSandboxes(orders, o);
+	return variant === 'package'
+		? setupPackage(api, n8n, khaos, rebound, userFolder, o)
+		: setupBaseline(api, khaos, rebound, o);
+}
+
 export async function setActive(api: ApiClient, env: VariantEnv, active: boolean): Promise<void> {
 	for (const id of env.workflowIds) {
 		if (active) await api.activateWorkflow(id);
@@ -771,6 +821,39 @@ export async function runPhase(
 		`[bench] ${env.variant} ${plan.phase}: ${result.credited}/${result.returns} credited in ${(result.drainMs / 1000).toFixed(1)} s (${result.throughput.toFixed(1)}/s), p50 ${(result.latency.p50 / 1000).toFixed(2)} s p95 ${(result.latency.p95 / 1000).toFixed(2)} s, Khaos ${result.khaosCallsPerReturn.toFixed(2)}/return ${JSON.stringify(byMethod)}, RSS ${rssStartMb.toFixed(0)}→${rssEndMb.toFixed(0)} MB (peak ${rssPeakMb.toFixed(0)}; ${processSummary(processes)})${timedOut ? ' TIME BOUND HIT' : ''}; ${result.note}`,
 	);
 	return result;
+}
+
+/** Writes `report` to bench/results/<name>.md, then prints it on stdout, or `json` instead when given (--json). */
+export function writeReport(name: string, report: string, json: object | null): void {
+	fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+	const file = path.join(__dirname, 'results', `${name}.md`);
+	fs.writeFileSync(file, `${report}\n`);
+	logErr(`[bench] wrote ${path.relative(process.cwd(), file)}`);
+	process.stdout.write(json ? `${JSON.stringify(json, null, 2)}\n` : `${report}\n`);
+}
+
+/** A variant's warm-up burst (returns 1..`returns`), logged as `[bench] <label> warm-up: credited/returns`. */
+export async function warmUp(
+	n8n: Deployment,
+	env: VariantEnv,
+	p: { returns: number; lines: number; timeoutMs: number },
+	label: string,
+): Promise<PhaseResult> {
+	const w = await runPhase(
+		n8n,
+		env,
+		{
+			phase: 'warm-up',
+			returns: p.returns,
+			lines: p.lines,
+			rate: null,
+			timeoutMs: p.timeoutMs,
+			variants: [env.variant],
+		},
+		1,
+	);
+	logErr(`[bench] ${label} warm-up: ${w.credited}/${w.returns}`);
+	return w;
 }
 
 /** Mean executionTime per node over the newest executions of a workflow that ran `mustHave` (where time goes). */

@@ -43,23 +43,25 @@ import {
 } from '../scripts/n8n/topology';
 import {
 	BURST_CONCURRENCY,
+	defaultBenchOptions,
 	logErr,
 	nodeTimings,
 	runPhase,
 	setActive,
-	setupBaseline,
-	setupPackage,
 	setupBaselinePoll,
+	setupPackage,
+	setupVariant,
 	sleep,
 	startPollRebound,
-	startSandboxes,
 	waitIdle,
+	writeReport,
 	type BenchOptions,
 	type PhasePlan,
 	type VariantEnv,
 } from './harness';
 import { forceGc, inspectFlag, processRssMb } from './inspector';
 import { measurePollEconomy } from './pollEconomy';
+import { armHardStop } from './runBounds';
 import {
 	renderReport,
 	type GcSnapshot,
@@ -73,20 +75,7 @@ export type { BenchOptions, PhasePlan } from './harness';
 // ------------------------------------------------------------------ options
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-	const o: BenchOptions = {
-		quick: false,
-		khaosLatencyMs: 40,
-		reboundLatencyMs: 20,
-		only: null,
-		json: false,
-		build: false,
-		processEverySeconds: 1,
-		batchSize: 50,
-		keepExecutions: false,
-		batchWindowMs: 50,
-		cpuProfDir: null,
-		topology: {},
-	};
+	const o = defaultBenchOptions();
 	eachFlag(
 		argv,
 		(f) => {
@@ -286,11 +275,7 @@ export async function main(argv: string[]): Promise<void> {
 	const results: PhaseResult[] = [];
 	const notes: string[] = [];
 	const boundMs = hardBoundMs(plan, variants.length);
-	const hardStop = setTimeout(() => {
-		logErr(`[bench] hard time bound (${Math.round(boundMs / 60_000)} min) reached, stopping`);
-		process.exit(3);
-	}, boundMs);
-	hardStop.unref();
+	const hardStop = armHardStop(boundMs);
 	// the memory phase's forced GC: n8n's inspector on loopback (one process only: queue mode's processes would share the port)
 	const wantsGc = plan.some((p) => p.forcedGc);
 	const inspectPort =
@@ -345,11 +330,7 @@ export async function main(argv: string[]): Promise<void> {
 		const webhookEnvs = new Map<Variant, VariantEnv>();
 		const pollEnvs = new Map<Variant, VariantEnv>();
 		for (const v of variants) {
-			const { khaos, rebound } = await startSandboxes(orders.get(v)!, o);
-			const env =
-				v === 'package'
-					? await setupPackage(api, n8n, khaos, rebound, userFolder, o)
-					: await setupBaseline(api, khaos, rebound, o);
+			const env = await setupVariant(v, api, n8n, orders.get(v)!, userFolder, o);
 			envs.push(env);
 			webhookEnvs.set(v, env);
 			await setActive(api, env, false);
@@ -358,8 +339,8 @@ export async function main(argv: string[]): Promise<void> {
 				const pollRebound = await startPollRebound(o);
 				const pollEnv =
 					v === 'package'
-						? await setupPackage(api, n8n, khaos, pollRebound, userFolder, o, 'poll')
-						: await setupBaselinePoll(api, khaos, pollRebound, o);
+						? await setupPackage(api, n8n, env.khaos, pollRebound, userFolder, o, 'poll')
+						: await setupBaselinePoll(api, env.khaos, pollRebound, o);
 				envs.push(pollEnv);
 				pollEnvs.set(v, pollEnv);
 				await setActive(api, pollEnv, false);
@@ -447,18 +428,10 @@ export async function main(argv: string[]): Promise<void> {
 		notes,
 		pollEconomy,
 	});
-	fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-	const file = path.join(
-		__dirname,
-		'results',
-		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}${o.phases ? `-${o.phases.join('-')}` : ''}${topologyTag}.md`,
-	);
-	fs.writeFileSync(file, `${report}\n`);
-	logErr(`[bench] wrote ${path.relative(process.cwd(), file)}`);
-	process.stdout.write(
-		o.json
-			? `${JSON.stringify({ options: o, results, notes, pollEconomy }, null, 2)}\n`
-			: `${report}\n`,
+	writeReport(
+		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}${o.phases ? `-${o.phases.join('-')}` : ''}${topologyTag}`,
+		report,
+		o.json ? { options: o, results, notes, pollEconomy } : null,
 	);
 }
 

@@ -19,26 +19,28 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
-import { commonBenchFlag, eachFlag } from '../scripts/cliFlags';
+import { commonBenchFlag, eachFlag, type CommonBenchFlags } from '../scripts/cliFlags';
 import { createApiKey, freePort, packageLoadErrors, setupOwner } from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
 import { startTopology, type Topology } from '../scripts/n8n/topology';
 import {
 	BURST_CONCURRENCY,
+	harnessOptions,
 	logErr,
 	runPhase,
 	setActive,
-	setupBaseline,
-	setupPackage,
+	setupVariant,
 	sleep,
-	startSandboxes,
 	waitIdle,
-	type BenchOptions,
+	warmUp,
+	writeReport,
 	type VariantEnv,
 } from './harness';
+import { runBounds } from './runBounds';
 import { fmt, markdownTable, ratio, type PhaseResult, type Variant } from './stats';
 
-export interface SensitivityOptions {
+/** With the flags every bench entry reads (--khaos-latency is refused here: --latencies instead). */
+export interface SensitivityOptions extends CommonBenchFlags {
 	returns: number;
 	lines: number;
 	warmup: number;
@@ -46,12 +48,7 @@ export interface SensitivityOptions {
 	concurrencies: number[];
 	/** Khaos latency per call, ms */
 	latencies: number[];
-	only: Variant | null;
-	khaosLatencyMs: number;
-	reboundLatencyMs: number;
 	maxMinutes: number;
-	build: boolean;
-	json: boolean;
 }
 
 /** Whole numbers from a comma list, each within [min, max]. */
@@ -255,16 +252,7 @@ export function renderSensitivityReport(
 
 export async function sensitivityMain(argv: string[]): Promise<void> {
 	const o = parseSensitivityArgs(argv);
-	const t0 = Date.now();
-	const deadline = t0 + o.maxMinutes * 60_000;
-	const hardStop = setTimeout(
-		() => {
-			logErr(`[bench] hard time bound (${o.maxMinutes + 5} min) reached, stopping`);
-			process.exit(3);
-		},
-		(o.maxMinutes + 5) * 60_000,
-	);
-	hardStop.unref();
+	const { t0, deadline, hardStop } = runBounds(o.maxMinutes);
 	const variants: Variant[] = o.only ? [o.only] : ['baseline', 'package'];
 	const grid: Array<[number, number]> = o.latencies.flatMap((l) =>
 		o.concurrencies.map((k) => [l, k] as [number, number]),
@@ -275,20 +263,7 @@ export async function sensitivityMain(argv: string[]): Promise<void> {
 		n: i + 1,
 		lines: o.lines,
 	}));
-	const hopts: BenchOptions = {
-		quick: false,
-		khaosLatencyMs: o.latencies[0],
-		reboundLatencyMs: o.reboundLatencyMs,
-		only: o.only,
-		json: o.json,
-		build: o.build,
-		processEverySeconds: 1,
-		batchSize: 50,
-		keepExecutions: false,
-		batchWindowMs: 50,
-		cpuProfDir: null,
-		topology: {},
-	};
+	const hopts = harnessOptions({ ...o, khaosLatencyMs: o.latencies[0] });
 	const runtime = await ensureRuntime({ log: logErr });
 	const userFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'rk-bench-sens-'));
 	let n8n: Topology | undefined;
@@ -313,32 +288,15 @@ export async function sensitivityMain(argv: string[]): Promise<void> {
 		if (loadErrors.length) throw new Error(`package did not load: ${loadErrors.join('; ')}`);
 		const api = await createApiKey(n8n.baseUrl, await setupOwner(n8n.baseUrl));
 		for (const v of variants) {
-			const { khaos, rebound } = await startSandboxes(orders, hopts);
-			const env =
-				v === 'package'
-					? await setupPackage(api, n8n, khaos, rebound, userFolder, hopts)
-					: await setupBaseline(api, khaos, rebound, hopts);
+			const env = await setupVariant(v, api, n8n, orders, userFolder, hopts);
 			envs.set(v, env);
 			await setActive(api, env, false);
 			if (o.warmup > 0) {
 				// load the workflows and n8n's caches once, at the first latency, unlimited
-				khaos.faults.configure({ seed: 42, rules: { '*': { latencyMs: o.latencies[0] } } });
+				env.khaos.faults.configure({ seed: 42, rules: { '*': { latencyMs: o.latencies[0] } } });
 				await setActive(api, env, true);
 				await sleep(2_000);
-				const w = await runPhase(
-					n8n,
-					env,
-					{
-						phase: 'warm-up',
-						returns: o.warmup,
-						lines: o.lines,
-						rate: null,
-						timeoutMs: 120_000,
-						variants: [v],
-					},
-					1,
-				);
-				logErr(`[bench] ${v} warm-up: ${w.credited}/${w.returns}`);
+				await warmUp(n8n, env, { returns: o.warmup, lines: o.lines, timeoutMs: 120_000 }, v);
 				await setActive(api, env, false);
 			}
 		}
@@ -422,15 +380,9 @@ export async function sensitivityMain(argv: string[]): Promise<void> {
 		durationS: (Date.now() - t0) / 1000,
 		command: `npm run bench -- --khaos-sensitivity ${argv.join(' ')}`.trim(),
 	});
-	fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-	const file = path.join(
-		__dirname,
-		'results',
-		`${date}-khaos-sensitivity${o.returns < 100 ? '-smoke' : ''}.md`,
-	);
-	fs.writeFileSync(file, `${report}\n`);
-	logErr(`[bench] wrote ${path.relative(process.cwd(), file)}`);
-	process.stdout.write(
-		o.json ? `${JSON.stringify({ options: o, cells }, null, 2)}\n` : `${report}\n`,
+	writeReport(
+		`${date}-khaos-sensitivity${o.returns < 100 ? '-smoke' : ''}`,
+		report,
+		o.json ? { options: o, cells } : null,
 	);
 }

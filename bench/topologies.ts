@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureRuntime } from '../scripts/n8n/runtime';
-import { commonBenchFlag, eachFlag } from '../scripts/cliFlags';
+import { commonBenchFlag, eachFlag, type CommonBenchFlags } from '../scripts/cliFlags';
 import { createApiKey, freePort, packageLoadErrors, setupOwner } from '../scripts/n8n/instance';
 import { installPackage } from '../scripts/n8n/package';
 import {
@@ -30,19 +30,20 @@ import {
 } from '../scripts/n8n/topology';
 import {
 	BURST_CONCURRENCY,
+	harnessOptions,
 	logErr,
 	processSummary,
 	runPhase,
 	setActive,
-	setupBaseline,
-	setupPackage,
+	setupVariant,
 	sleep,
-	startSandboxes,
 	waitIdle,
-	type BenchOptions,
+	warmUp,
+	writeReport,
 	type VariantEnv,
 } from './harness';
 import { sampleProcesses } from './procstat';
+import { runBounds } from './runBounds';
 import {
 	DEFAULT_ASSUMPTIONS,
 	medianCosts,
@@ -74,17 +75,12 @@ export const TOPOLOGY_SET: Record<string, { name: string; topology: TopologyOpti
 	},
 };
 
-export interface TopologiesOptions {
+export interface TopologiesOptions extends CommonBenchFlags {
 	returns: number;
 	lines: number;
 	warmup: number;
-	only: Variant | null;
 	set: string[];
-	khaosLatencyMs: number;
-	reboundLatencyMs: number;
 	maxMinutes: number;
-	build: boolean;
-	json: boolean;
 }
 
 export function parseTopologiesArgs(argv: string[]): TopologiesOptions {
@@ -139,24 +135,6 @@ export function parseTopologiesArgs(argv: string[]): TopologiesOptions {
 /** A phase's bound: the package drains ~5 returns/s on one process here; 4× that time, at least 2 min, plus the 45 s stall rule inside. */
 export function phaseTimeoutMs(returns: number): number {
 	return Math.max(120_000, Math.ceil(returns / 5) * 4 * 1000);
-}
-
-/** The bench options the harness's setup reads (the package's import values as bench/run.ts uses them). */
-function harnessOptions(o: TopologiesOptions): BenchOptions {
-	return {
-		quick: false,
-		khaosLatencyMs: o.khaosLatencyMs,
-		reboundLatencyMs: o.reboundLatencyMs,
-		only: o.only,
-		json: o.json,
-		build: o.build,
-		processEverySeconds: 1,
-		batchSize: 50,
-		keepExecutions: false,
-		batchWindowMs: 50,
-		cpuProfDir: null,
-		topology: {},
-	};
 }
 
 export function toRun(topology: string, r: PhaseResult): TopologyRun {
@@ -258,30 +236,17 @@ async function runDeployment(
 				n: i + 1,
 				lines: o.lines,
 			}));
-			const { khaos, rebound } = await startSandboxes(orders, hopts);
-			const env =
-				v === 'package'
-					? await setupPackage(api, n8n, khaos, rebound, userFolder, hopts)
-					: await setupBaseline(api, khaos, rebound, hopts);
+			const env = await setupVariant(v, api, n8n, orders, userFolder, hopts);
 			envs.push(env);
 			await setActive(api, env, true);
 			await sleep(2_000);
-			if (o.warmup > 0) {
-				const w = await runPhase(
+			if (o.warmup > 0)
+				await warmUp(
 					n8n,
 					env,
-					{
-						phase: 'warm-up',
-						returns: o.warmup,
-						lines: o.lines,
-						rate: null,
-						timeoutMs: 90_000,
-						variants: [v],
-					},
-					1,
+					{ returns: o.warmup, lines: o.lines, timeoutMs: 90_000 },
+					`${key} ${v}`,
 				);
-				logErr(`[bench] ${key} ${v} warm-up: ${w.credited}/${w.returns}`);
-			}
 			const idle = await waitIdle(env, 90_000);
 			if (!idle.ok) throw new Error(`${v}: still busy 90 s after the warm-up (${idle.detail})`);
 			const r = await runPhase(
@@ -413,16 +378,7 @@ export function renderTopologiesReport(
 
 export async function topologiesMain(argv: string[]): Promise<void> {
 	const o = parseTopologiesArgs(argv);
-	const t0 = Date.now();
-	const deadline = t0 + o.maxMinutes * 60_000;
-	const hardStop = setTimeout(
-		() => {
-			logErr(`[bench] hard time bound (${o.maxMinutes + 5} min) reached, stopping`);
-			process.exit(3);
-		},
-		(o.maxMinutes + 5) * 60_000,
-	);
-	hardStop.unref();
+	const { t0, deadline, hardStop } = runBounds(o.maxMinutes);
 	const runtime = await ensureRuntime({ log: logErr });
 	const records: DeploymentRecord[] = [];
 	let tarball: string | null = null;
@@ -465,15 +421,9 @@ export async function topologiesMain(argv: string[]): Promise<void> {
 		assumptions: DEFAULT_ASSUMPTIONS,
 		command: `npm run bench -- --topologies ${argv.join(' ')}`.trim(),
 	});
-	fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-	const file = path.join(
-		__dirname,
-		'results',
-		`${date}-topologies${o.returns < 100 ? '-smoke' : ''}.md`,
-	);
-	fs.writeFileSync(file, `${report}\n`);
-	logErr(`[bench] wrote ${path.relative(process.cwd(), file)}`);
-	process.stdout.write(
-		o.json ? `${JSON.stringify({ options: o, deployments: asRuns }, null, 2)}\n` : `${report}\n`,
+	writeReport(
+		`${date}-topologies${o.returns < 100 ? '-smoke' : ''}`,
+		report,
+		o.json ? { options: o, deployments: asRuns } : null,
 	);
 }

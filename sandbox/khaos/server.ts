@@ -10,12 +10,12 @@ import { FaultInjector, type FaultConfig } from '../shared/faults';
 import {
 	CallLog,
 	HeldSockets,
-	applyHttpFault,
 	parseJsonBody,
 	readBody,
 	routeAdmin,
 	sendJson,
 	sendText,
+	serveGatedCall,
 } from '../shared/http';
 import { loadFixture, type Fixture } from './fixture';
 import {
@@ -598,94 +598,78 @@ export async function startKhaosSandbox(opts: KhaosSandboxOptions = {}): Promise
 				);
 				return;
 			}
-			// the concurrency limit (fault config `concurrency`): wait for a slot in arrival order; a
-			// client that goes away while waiting is never served
-			const gone = new AbortController();
-			const onClose = () => gone.abort();
-			res.once('close', onClose);
-			const release = await faults.gate.acquire(gone.signal);
-			res.off('close', onClose);
-			if (!release) {
-				log(methodName, 'abandoned', null, 'the client went away while the call waited for a slot');
-				return;
-			}
-			try {
-				const decision = faults.decide(methodName);
-				const injected = await applyHttpFault(decision, req, res, faults, held);
-				if (injected) {
-					log(
-						methodName,
-						injected,
-						injected === 'injected:drop' || injected === 'injected:timeout'
-							? null
-							: Number(injected.split(':')[1]),
-						decision.fault?.rule ?? null,
-					);
-					return;
-				}
-				if (decision.fault?.kind === 'fault') {
-					fault(methodName, decision.fault.faultString ?? 'Injected fault');
-					return;
-				}
-				const methodEl = (envelope as XmlObject)[methodName];
-				const params: Record<string, string> = {};
-				if (methodEl && typeof methodEl === 'object' && !Array.isArray(methodEl)) {
-					for (const [k, v] of Object.entries(methodEl))
-						if (!k.startsWith('@_')) params[k] = textOf(v) ?? '';
-				}
-				const refused = faults.refusal(params);
-				if (refused !== null) {
-					fault(
-						methodName,
-						`Request refused: invalid value "${refused.slice(0, 40)}" (the whole call was rejected).`,
-						'SOAP-ENV:Client',
-					);
-					return;
-				}
-				const auth = fixture.auth;
-				if (auth.mode === 'basic') {
-					const expected = `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`;
-					if (req.headers.authorization !== expected) {
-						sendText(res, 401, 'text/plain; charset=utf-8', 'Unauthorized', {
-							'www-authenticate': 'Basic realm="KhaosKSD"',
-						});
-						log(methodName, 'http_401', 401, 'basic auth refused');
+			// the concurrency limit and injected HTTP faults (shared with the other sandbox)
+			await serveGatedCall(
+				methodName,
+				req,
+				res,
+				faults,
+				held,
+				(outcome, status, detail) => log(methodName, outcome, status, detail),
+				(decision) => {
+					if (decision.fault?.kind === 'fault') {
+						fault(methodName, decision.fault.faultString ?? 'Injected fault');
 						return;
 					}
-				} else if (auth.mode === 'inRequest') {
-					if (
-						params.UserName !== (auth.username ?? '') ||
-						params.Password !== (auth.password ?? '')
-					) {
-						fault(methodName, FAULT.loginFailed, 'SOAP-ENV:Client');
-						return;
+					const methodEl = (envelope as XmlObject)[methodName];
+					const params: Record<string, string> = {};
+					if (methodEl && typeof methodEl === 'object' && !Array.isArray(methodEl)) {
+						for (const [k, v] of Object.entries(methodEl))
+							if (!k.startsWith('@_')) params[k] = textOf(v) ?? '';
 					}
-				}
-				try {
-					const inner = handler.handle(methodName, params);
-					if (decision.fault?.kind === 'dropAfter') {
-						req.socket.destroy();
-						log(methodName, 'injected:dropAfter', null, redactParams(params) || null);
-						return;
-					}
-					sendText(
-						res,
-						200,
-						version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8',
-						soapResponse(version, fixture.soap.namespace, methodName, inner),
-					);
-					log(methodName, 'ok', 200, redactParams(params) || null);
-				} catch (error) {
-					if (error instanceof SandboxFault) fault(methodName, error.faultString, error.faultCode);
-					else
+					const refused = faults.refusal(params);
+					if (refused !== null) {
 						fault(
 							methodName,
-							`Internal error: ${error instanceof Error ? error.message : String(error)}`,
+							`Request refused: invalid value "${refused.slice(0, 40)}" (the whole call was rejected).`,
+							'SOAP-ENV:Client',
 						);
-				}
-			} finally {
-				release();
-			}
+						return;
+					}
+					const auth = fixture.auth;
+					if (auth.mode === 'basic') {
+						const expected = `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`;
+						if (req.headers.authorization !== expected) {
+							sendText(res, 401, 'text/plain; charset=utf-8', 'Unauthorized', {
+								'www-authenticate': 'Basic realm="KhaosKSD"',
+							});
+							log(methodName, 'http_401', 401, 'basic auth refused');
+							return;
+						}
+					} else if (auth.mode === 'inRequest') {
+						if (
+							params.UserName !== (auth.username ?? '') ||
+							params.Password !== (auth.password ?? '')
+						) {
+							fault(methodName, FAULT.loginFailed, 'SOAP-ENV:Client');
+							return;
+						}
+					}
+					try {
+						const inner = handler.handle(methodName, params);
+						if (decision.fault?.kind === 'dropAfter') {
+							req.socket.destroy();
+							log(methodName, 'injected:dropAfter', null, redactParams(params) || null);
+							return;
+						}
+						sendText(
+							res,
+							200,
+							version === '1.2' ? 'application/soap+xml; charset=utf-8' : 'text/xml; charset=utf-8',
+							soapResponse(version, fixture.soap.namespace, methodName, inner),
+						);
+						log(methodName, 'ok', 200, redactParams(params) || null);
+					} catch (error) {
+						if (error instanceof SandboxFault)
+							fault(methodName, error.faultString, error.faultCode);
+						else
+							fault(
+								methodName,
+								`Internal error: ${error instanceof Error ? error.message : String(error)}`,
+							);
+					}
+				},
+			);
 		})().catch((error: unknown) => {
 			if (!res.headersSent)
 				sendText(

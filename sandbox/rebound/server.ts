@@ -12,12 +12,12 @@ import { FaultInjector, type FaultConfig } from '../shared/faults';
 import {
 	CallLog,
 	HeldSockets,
-	applyHttpFault,
 	parseJsonBody,
 	readBody,
 	routeAdmin,
 	sendJson,
 	sendText,
+	serveGatedCall,
 	type AdminHandler,
 } from '../shared/http';
 import {
@@ -247,30 +247,8 @@ export async function startReboundSandbox(
 				status,
 				detail,
 			});
-		// the concurrency limit (fault config `concurrency`): wait for a slot in arrival order; a
-		// client that goes away while waiting is never served
-		const gone = new AbortController();
-		const onClose = () => gone.abort();
-		res.once('close', onClose);
-		const release = await faults.gate.acquire(gone.signal);
-		res.off('close', onClose);
-		if (!release) {
-			log('abandoned', null, 'the client went away while the call waited for a slot');
-			return;
-		}
-		try {
-			const decision = faults.decide(call);
-			const injected = await applyHttpFault(decision, req, res, faults, held);
-			if (injected) {
-				log(
-					injected,
-					injected === 'injected:drop' || injected === 'injected:timeout'
-						? null
-						: Number(injected.split(':')[1]),
-					decision.fault?.rule ?? null,
-				);
-				return;
-			}
+		// the concurrency limit and injected HTTP faults (shared with the other sandbox)
+		await serveGatedCall(call, req, res, faults, held, log, (decision) => {
 			const reply = (payload: unknown, outcome: string, detail: string | null) => {
 				const text = JSON.stringify(payload);
 				if (decision.fault?.kind === 'dropAfter') {
@@ -333,9 +311,7 @@ export async function startReboundSandbox(
 						error instanceof Error ? error.message : String(error),
 					);
 			}
-		} finally {
-			release();
-		}
+		});
 	};
 
 	// ---- the admin API ----

@@ -172,6 +172,58 @@ export async function applyHttpFault(
 	}
 }
 
+/** How a sandbox logs the outcome of the call it is serving (its call log fills in the rest). */
+export type CallOutcomeLog = (
+	outcome: string,
+	status: number | null,
+	detail: string | null,
+) => void;
+
+/**
+ * Serve one call under the injector's concurrency limit (fault config `concurrency`): wait for a
+ * slot in arrival order (a client that goes away while waiting is never served: logged
+ * 'abandoned'), then decide the call's fault and apply it at the HTTP level (an injected drop,
+ * timeout, 429, 503 or 500 ends the call, logged with its status and rule). Otherwise `handle`
+ * serves the call (synchronously), rendering the 'fault' and 'dropAfter' kinds of the decision
+ * itself. The slot is held until then.
+ */
+export async function serveGatedCall(
+	call: string,
+	req: http.IncomingMessage,
+	res: http.ServerResponse,
+	injector: FaultInjector,
+	held: HeldSockets,
+	log: CallOutcomeLog,
+	handle: (decision: FaultDecision) => void,
+): Promise<void> {
+	const gone = new AbortController();
+	const onClose = () => gone.abort();
+	res.once('close', onClose);
+	const release = await injector.gate.acquire(gone.signal);
+	res.off('close', onClose);
+	if (!release) {
+		log('abandoned', null, 'the client went away while the call waited for a slot');
+		return;
+	}
+	try {
+		const decision = injector.decide(call);
+		const injected = await applyHttpFault(decision, req, res, injector, held);
+		if (injected) {
+			log(
+				injected,
+				injected === 'injected:drop' || injected === 'injected:timeout'
+					? null
+					: Number(injected.split(':')[1]),
+				decision.fault?.rule ?? null,
+			);
+			return;
+		}
+		handle(decision);
+	} finally {
+		release();
+	}
+}
+
 export type AdminHandler = (ctx: {
 	req: http.IncomingMessage;
 	res: http.ServerResponse;

@@ -103,7 +103,10 @@ describe('ReBound Poll Trigger over HTTP', () => {
 			);
 			expect(http.calls.every((p) => p.startsWith('/api/returns/'))).toBe(true);
 
-			// Second poll after a "restart": only the overlap is searched, nothing is re-emitted.
+			// Second poll after a "restart": only the overlap is searched, nothing is re-emitted, and the
+			// returns it finds are known and not yet due a re-check, so none is fetched again (issue 15:
+			// they are re-checked on a schedule, transports/rebound/poll.ts recheckDue; this poll used to
+			// fetch every return of the overlap again).
 			server.calls.length = 0;
 			const again = store.open();
 			const second = makePollContext({
@@ -113,10 +116,9 @@ describe('ReBound Poll Trigger over HTTP', () => {
 			});
 			expect(await node.poll.call(second.ctx)).toBeNull();
 			const overlapIds = gradedReturns(500).filter((r) => r.date >= dayBefore(2)).length;
+			expect(overlapIds).toBeGreaterThan(0);
 			expect(server.calls.filter((c) => c.path.endsWith('/returns/search/json'))).toHaveLength(1);
-			expect(server.calls.filter((c) => c.path.endsWith('/returns/get/json'))).toHaveLength(
-				overlapIds,
-			);
+			expect(server.calls.filter((c) => c.path.endsWith('/returns/get/json'))).toHaveLength(0);
 			console.log(`[measure] next poll (overlap only): ${server.calls.length} API calls`);
 		} finally {
 			await server.close();

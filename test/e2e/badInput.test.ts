@@ -544,6 +544,34 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		);
 		const errorsRunsBefore = (await allExecutions(errorsId)).length;
 		await api.request('DELETE', `/data-tables/${encodeURIComponent(tableId('dispositions'))}`);
+		// the processor reads the mapping tables only when a batch is queued (an idle tick reads the
+		// inbox alone): a return arrives, and every run that takes it fails on the missing table
+		const waiting = `bw${RUN}nomap`;
+		const queuedAnswer = await post({
+			body: Buffer.from(
+				JSON.stringify(
+					envelope(
+						rawReturn({
+							id: waiting,
+							order: 'WEB-1001',
+							lines: [
+								{
+									sku: 'TSHIRT-RED-M',
+									qty: 1,
+									price: '10.00',
+									disposition: 'Grade A',
+									reason: 'Too small',
+								},
+							],
+						}),
+						{ id: `evt-${waiting}`, occurredAt: new Date().toISOString() },
+					),
+				),
+				'utf8',
+			),
+			sign: 'good',
+		});
+		expect([queuedAnswer.status, queuedAnswer.json?.status]).toEqual([200, 'accepted']);
 		const key = `workflow_failed|-|${processorId}|Disposition Map`;
 		const failedRows = async () =>
 			(await allRows('exceptions')).filter((r) => r.kind === 'workflow_failed');

@@ -15,7 +15,6 @@
  * Pure; core/reconcile.ts applies both. See docs/reconciliation.md ("Which returns are in the report").
  */
 import { z } from 'zod';
-import { parseToPence } from './money';
 import type { ReviewRow } from './reconcileInput';
 
 /** Inbox statuses that are not final: a return whose row has one of them is not finished. */
@@ -114,29 +113,6 @@ export function releasedExpectedGross(review: ReviewRow | undefined): number | n
 	return review.grossPence;
 }
 
-/** Pounds as the Data Table stores them ("24.13") → pence; blank → null. */
-const recordedPounds = z.preprocess(
-	(v) => {
-		if (blank(v)) return null;
-		const p = parseToPence(v);
-		return p === null ? v : p;
-	},
-	z
-		.number({ invalid_type_error: 'must be an amount in pounds, e.g. 24.13' })
-		.int('must be an amount in pounds, e.g. 24.13')
-		.nonnegative('cannot be negative')
-		.nullable(),
-);
-
-/**
- * What the credit step recorded on a `done` inbox row for the credit note it raised: the gross and
- * net it computed from the order and sent to Khaos, and the note's reference (RB-<returnId>).
- */
-export const InboxCreditSchema = z.object({
-	creditNoteRef: text,
-	creditGross: recordedPounds,
-	creditNet: recordedPounds,
-});
 export interface RecordedCredit {
 	returnId: string;
 	receivedAt: string | null;

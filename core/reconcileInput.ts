@@ -12,7 +12,6 @@ import {
 	InboxRowSchema,
 	inboxReturn,
 	isUnfinishedInboxStatus,
-	InboxCreditSchema,
 	type InboxRow,
 	type RecordedCredit,
 } from './reconcileInbox';
@@ -345,6 +344,16 @@ const optPounds = z.preprocess(
 		.int('must be an amount in pounds, e.g. 24.13')
 		.nullable(),
 );
+
+/**
+ * What the credit step recorded on a `done` inbox row for the credit note it raised: the gross and
+ * net it computed from the order and sent to Khaos, and the note's reference (RB-<returnId>).
+ */
+export const InboxCreditSchema = z.object({
+	creditNoteRef: optText,
+	creditGross: optPounds.refine((v) => v === null || v >= 0, 'cannot be negative'),
+	creditNet: optPounds.refine((v) => v === null || v >= 0, 'cannot be negative'),
+});
 
 /** A list of held lines: the table stores text ("1 × MUG-WHT (Missing Item); …"); a list is joined. */
 const heldLinesText = z.preprocess(

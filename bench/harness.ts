@@ -53,6 +53,8 @@ export interface BenchOptions {
 	batchWindowMs: number;
 	/** Write n8n's V8 CPU profiles (.cpuprofile, written when n8n stops) into this folder. */
 	cpuProfDir: string | null;
+	/** Extra environment for every n8n process of the run (`--n8n-env K=V`), over the harness's settings: both variants get it. */
+	n8nEnv: Record<string, string>;
 	/** The deployment (scripts/n8n/topology.ts): single process on SQLite unless told. */
 	topology: TopologyOptions;
 	/** Returns of the poll-fed phase (0: not run; undefined: the plan's default). */
@@ -80,6 +82,7 @@ export function defaultBenchOptions(): BenchOptions {
 		keepExecutions: false,
 		batchWindowMs: 50,
 		cpuProfDir: null,
+		n8nEnv: {},
 		topology: {},
 	};
 }

@@ -101,6 +101,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 					o.cpuProfDir = path.resolve(dir);
 					break;
 				}
+				case '--n8n-env': {
+					const kv = f.value() ?? '';
+					const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(kv);
+					if (!m) throw new Error(`--n8n-env ${kv || '(empty)'}: expected NAME=value`);
+					o.n8nEnv[m[1]] = m[2];
+					break;
+				}
 				case '--batch-size':
 					o.batchSize = num(1, 1000);
 					break;
@@ -122,7 +129,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				}
 				default:
 					throw new Error(
-						`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--poll-returns n] [--memory-returns n] [--phases a,b] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts); or npm run bench -- --khaos-sensitivity (see bench/sensitivity.ts)`,
+						`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--n8n-env NAME=value] [--poll-returns n] [--memory-returns n] [--phases a,b] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts); or npm run bench -- --khaos-sensitivity (see bench/sensitivity.ts)`,
 					);
 			}
 		},
@@ -305,6 +312,7 @@ export async function main(argv: string[]): Promise<void> {
 				port: await freePort(),
 				log: logErr,
 				env: {
+					...o.n8nEnv,
 					NODE_FUNCTION_ALLOW_BUILTIN: 'crypto',
 					...(o.cpuProfDir || inspectPort !== null
 						? {

@@ -38,7 +38,11 @@ export class ReBoundTrigger implements INodeType {
 		name: 'reBoundTrigger',
 		icon: { light: 'file:rebound.svg', dark: 'file:rebound.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1 behaves as 1. n8n evaluates an expression (its binary-data option) in the webhook phase
+		// of every delivery to a version-1 webhook node, which costs an expression isolate per
+		// delivery; it skips that for later versions (webhook-helpers parseRequestBody).
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{$parameter["events"] === "all" ? "All events" : "Final dispositions"}}',
 		description: 'Starts the workflow when ReBound pushes a return event (signed webhook)',
 		defaults: { name: 'ReBound Trigger' },

@@ -22,7 +22,8 @@ export function buildIntake(): WorkflowTemplate {
 	const webhook = b.add({
 		name: 'ReBound Trigger',
 		type: `${PACKAGE}.reBoundTrigger`,
-		typeVersion: 1,
+		// 1.1: n8n evaluates no expression in the webhook phase of a delivery (see the node)
+		typeVersion: 1.1,
 		position: [0, 0],
 		webhookId: '{{REBOUND_WEBHOOK_ID}}',
 		disabled: '{{WEBHOOK_TRIGGER_DISABLED}}',

@@ -553,6 +553,48 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
 		}, 300_000);
 
+		// n8n builds an expression isolate (~50 ms of CPU) for any expression it evaluates outside an
+		// execution. A burst of deliveries must not pay one each in n8n's webhook phase: the ReBound
+		// Trigger 1.1 evaluates none there (n8n evaluates a binary-data expression for every version-1
+		// webhook node), and with the harness's N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE the phase takes no
+		// isolate at all. Only the intake runs the burst makes (and the processor's minute schedule) may.
+		// One process only: with webhook processes the phase runs where this /metrics does not look.
+		const singleProcess = resolveTopology(topology).mode !== 'queue';
+		(singleProcess ? it : it.skip)(
+			"a burst of deliveries costs n8n's webhook phase no expression isolate: isolates follow intake runs, not deliveries",
+			async () => {
+				const acquired = async () => {
+					const text = await (await fetch(`${n8n!.baseUrl}/metrics`)).text();
+					const line = text
+						.split('\n')
+						.find((l) => /^n8n_expression_pool_acquired(_total)?(\{.*\})? /.test(l));
+					if (!line) throw new Error('n8n /metrics has no expression_pool_acquired counter');
+					return Number(line.split(' ').pop());
+				};
+				const intakeRuns = async () =>
+					(await api.listExecutions(workflowId('returns-intake'), { limit: 250 })).length;
+				const runsBefore = await intakeRuns();
+				const before = await acquired();
+				// 12 redeliveries of a known event at once: each answered, each dropped by the intake
+				const deliveries = 12;
+				const answers = await Promise.all(
+					Array.from({ length: deliveries }, () => deliver(eventFor(5001, 10, 'evt_e2e_5001'))),
+				);
+				expect(answers.map((a) => a.status)).toEqual(Array(deliveries).fill(200));
+				const delta = (await acquired()) - before;
+				const runs = (await intakeRuns()) - runsBefore;
+				log(
+					`[e2e returnsFlow] ${deliveries} deliveries: ${runs} intake runs, ${delta} expression isolates`,
+				);
+				expect(runs).toBeGreaterThanOrEqual(1);
+				// the intake runs, plus at most two runs of the processor's minute schedule
+				expect(delta).toBeLessThanOrEqual(runs + 2);
+				expect(delta).toBeLessThan(deliveries);
+				const inbox = (await rows('inbox')).filter((r) => r.eventId === 'evt_e2e_5001');
+				expect(inbox).toHaveLength(1);
+			},
+		);
+
 		// Rows can be aged only under n8n (createdAt/updatedAt are n8n's own columns): with PostgreSQL the
 		// test sets updatedAt back with psql. On SQLite the same template runs in pollFlow without ageing.
 		const onPostgres = resolveTopology(topology).db === 'postgres';

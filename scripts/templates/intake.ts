@@ -5,7 +5,7 @@ const OVERVIEW = [
 	'## Returns intake',
 	'### How it works',
 	'1. ReBound sends signed return events to the **ReBound Trigger**. The trigger checks the signature and passes on final returns.',
-	'2. Events already in the **inbox** Data Table (the same event id), and events older than one already queued for the same return, are dropped.',
+	'2. Events already in the **inbox** Data Table (a redelivery), and events older than one already queued for the same return, are dropped: both find a row of their return with this or a later sequence.',
 	'3. Every other event becomes an inbox row with status `queued`. The **process queue** workflow applies the rows in arrival order.',
 	'4. Deliveries that are not valid events go to the **exceptions** Data Table, with an alert.',
 	'',
@@ -66,18 +66,13 @@ export function buildIntake(): WorkflowTemplate {
 	});
 	// The trigger's duplicate memory (workflow static data) is not kept by n8n 2.40.x when a
 	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox, a Data
-	// Table in n8n's own database, is the durable record and survives restarts: an event id
-	// already queued is a redelivery, and an event whose sequence is not above one already
-	// queued for the same return is stale (out of order); both are dropped here.
+	// Table in n8n's own database, is the durable record and survives restarts: an event whose return
+	// already has an inbox row with this or a later sequence is dropped here. That one check covers
+	// redeliveries (the same event id is the same event: same return, same sequence) and stale,
+	// out-of-order events; a separate Row Not Exists on the event id (one more Data Table statement
+	// per delivery, the intake's costliest node) caught nothing more and was removed.
 	// (The Data table node's Row Exists / Not Exists operations only compare with "equals", so the
 	// sequence check is a Get of the later rows and a Merge that keeps events without one.)
-	const fresh = b.add({
-		...dataTableNode('New Event?', [360, 0], 'inbox', 'rowNotExists', {
-			conditions: [eq('eventId', '={{ $json.eventId }}')],
-		}),
-		notes: 'Drops redeliveries: an event id already in the inbox',
-		notesInFlow: true,
-	});
 	const later = b.add({
 		...dataTableNode('Later Events Queued', [600, 200], 'inbox', 'get', {
 			all: true,
@@ -89,7 +84,8 @@ export function buildIntake(): WorkflowTemplate {
 			limit: 1,
 		}),
 		alwaysOutputData: true,
-		notes: 'Per event: an inbox row of the same return with this or a later sequence',
+		notes:
+			'Per event: an inbox row of the same return with this or a later sequence (a redelivery finds its own)',
 		notesInFlow: true,
 	});
 	const inOrder = b.add({
@@ -108,9 +104,10 @@ export function buildIntake(): WorkflowTemplate {
 		notes: 'Keeps the events that have no later event of their return queued',
 		notesInFlow: true,
 	});
-	b.connect(fresh, later).connect(fresh, inOrder, 0, 0).connect(later, inOrder, 0, 1);
 	const sink = addExceptionSink(b, 360, 760);
-	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(inOrder, queue);
+	for (const trigger of [webhook, poll])
+		b.connect(trigger, inOrder, 0, 0).connect(trigger, later, 0);
+	b.connect(later, inOrder, 0, 1).connect(inOrder, queue);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
 
@@ -122,8 +119,8 @@ export function buildIntake(): WorkflowTemplate {
 	);
 	b.section(
 		'Drop redeliveries and stale events',
-		'The inbox is the durable record: an event id already in it is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.',
-		[fresh, later, inOrder],
+		'The inbox is the durable record: an event whose return already has an inbox row with this or a later sequence is a redelivery (its own row) or stale. Both are dropped.',
+		[later, inOrder],
 	);
 	b.section(
 		'Queue',

@@ -17,7 +17,8 @@
  *    return (new event id, re-graded to the same grade) → nothing moves twice.
  *    (n8n 2.40.7 does not keep the ReBound Trigger's duplicate memory: static
  *    data changed in webhook() is lost when the delivery starts an execution.
- *    The intake's "New Event?" check on the inbox drops the redelivery; the
+ *    The intake's inbox check (a row of the return with this or a later
+ *    sequence) drops the redelivery; the
  *    later event is processed and the Khaos references hold.)
  *  - n8n restarted: the same delivery again and an older, out-of-order event
  *    for 5001 are both dropped by the intake's inbox checks (n8n's database).

@@ -644,17 +644,15 @@ describe('the returns flow', () => {
 	const intake = load('returns-intake');
 
 	it('queues webhook payloads: both triggers write the inbox as queued, the poll trigger is the disabled alternative', () => {
-		expect(targets(intake, 'ReBound Trigger', 0)).toEqual(['New Event?']);
-		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['New Event?']);
-		// redeliveries (an event id already in the inbox) are dropped before the insert
-		const fresh = node(intake, 'New Event?').parameters as Record<string, any>;
-		expect([fresh.operation, fresh.filters.conditions]).toEqual([
-			'rowNotExists',
-			[{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.eventId }}' }],
-		]);
-		// stale events (the return already has an inbox row with this or a later sequence) too:
-		// New Event? feeds input 1 of the Merge, the Get of later rows feeds input 2, non-matches go on
-		expect(targets(intake, 'New Event?', 0)).toEqual(['Later Events Queued', 'Drop Stale Events']);
+		// redeliveries and stale events (the return already has an inbox row with this or a later
+		// sequence: a redelivery finds its own row) are dropped before the insert, by one Get per event:
+		// the trigger feeds input 1 of the Merge, the Get of later rows input 2, non-matches go on
+		for (const trigger of ['ReBound Trigger', 'ReBound Poll Trigger'])
+			expect(targets(intake, trigger, 0)).toEqual(['Drop Stale Events', 'Later Events Queued']);
+		const inboxReads = intake.nodes.filter((n) =>
+			JSON.stringify(n.parameters.dataTableId ?? '').includes('{{INBOX_TABLE_ID}}'),
+		);
+		expect(inboxReads.map((n) => n.name).sort()).toEqual(['Later Events Queued', 'Queue Return']);
 		const later = node(intake, 'Later Events Queued') as N8nNode & { alwaysOutputData?: boolean };
 		expect([
 			later.parameters.operation,
@@ -1571,10 +1569,19 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 		},
 		'returns-intake': {
-			'New Event?': ['Drop Stale Events', 'Later Events Queued'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
-			'ReBound Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
-			'ReBound Poll Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
+			'ReBound Trigger': [
+				'Drop Stale Events',
+				'Later Events Queued',
+				'Known Exception?',
+				'New Exception?',
+			],
+			'ReBound Poll Trigger': [
+				'Drop Stale Events',
+				'Later Events Queued',
+				'Known Exception?',
+				'New Exception?',
+			],
 		},
 		'returns-processor': {
 			// hand-added rows are made ready before the stalled rows are read

@@ -5,7 +5,7 @@ const OVERVIEW = [
 	'## Returns intake',
 	'### How it works',
 	'1. ReBound sends signed return events to the **ReBound Trigger**. The trigger checks the signature and passes on final returns.',
-	'2. Events already in the **inbox** Data Table (a redelivery), and events older than one already queued for the same return, are dropped: both find a row of their return with this or a later sequence.',
+	'2. Events already in the **inbox** Data Table (the same event id), and events older than one already queued for the same return, are dropped.',
 	'3. Every other event becomes an inbox row with status `queued`. The **process queue** workflow applies the rows in arrival order.',
 	'4. Deliveries that are not valid events go to the **exceptions** Data Table, with an alert.',
 	'',
@@ -15,7 +15,7 @@ const OVERVIEW = [
 	'2. Give ReBound the Production URL of the **ReBound Trigger** (`<n8n>/webhook/{{REBOUND_WEBHOOK_ID}}/rebound`) and the webhook secret of the ReBound credential.',
 	'3. No webhooks from ReBound? Enable the **ReBound Poll Trigger** and disable the **ReBound Trigger**: use one of the two only.',
 ].join('\n');
-import { PACKAGE, REBOUND_CREDENTIALS, dataTableNode, eq } from './nodes';
+import { PACKAGE, REBOUND_CREDENTIALS, dataTableNode, eq, filterNode } from './nodes';
 
 export function buildIntake(): WorkflowTemplate {
 	const b = new Builder('intake', 'Returns: ReBound → Khaos – 1 intake ({{CLIENT_NAME}})', true);
@@ -66,15 +66,24 @@ export function buildIntake(): WorkflowTemplate {
 	});
 	// The trigger's duplicate memory (workflow static data) is not kept by n8n 2.40.x when a
 	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox, a Data
-	// Table in n8n's own database, is the durable record and survives restarts: an event whose return
-	// already has an inbox row with this or a later sequence is dropped here. That one check covers
-	// redeliveries (the same event id is the same event: same return, same sequence) and stale,
-	// out-of-order events; a separate Row Not Exists on the event id (one more Data Table statement
-	// per delivery, the intake's costliest node) caught nothing more and was removed.
+	// Table in n8n's own database, is the durable record and survives restarts: an event id
+	// already queued is a redelivery, and an event whose sequence is not above one already
+	// queued for the same return is stale (out of order); both are dropped here.
 	// (The Data table node's Row Exists / Not Exists operations only compare with "equals", so the
-	// sequence check is a Get of the later rows and a Merge that keeps events without one.)
+	// sequence check is a Get of the later rows, then a Filter that keeps each event none of whose
+	// return's rows has its sequence or a later one. Each event is compared with its own sequence:
+	// a Merge on returnId, used until 2026-12-03, dropped EVERY event of a return when one event of
+	// the batch was stale, so a new event delivered in the same batch window as a stale one (or a
+	// redelivery of a poll event) was answered 200 and lost.)
+	const fresh = b.add({
+		...dataTableNode('New Event?', [360, 0], 'inbox', 'rowNotExists', {
+			conditions: [eq('eventId', '={{ $json.eventId }}')],
+		}),
+		notes: 'Drops redeliveries: an event id already in the inbox',
+		notesInFlow: true,
+	});
 	const later = b.add({
-		...dataTableNode('Later Events Queued', [600, 200], 'inbox', 'get', {
+		...dataTableNode('Later Events Queued', [600, -200], 'inbox', 'get', {
 			all: true,
 			conditions: [
 				eq('returnId', '={{ $json.returnId }}'),
@@ -84,30 +93,23 @@ export function buildIntake(): WorkflowTemplate {
 			limit: 1,
 		}),
 		alwaysOutputData: true,
-		notes:
-			'Per event: an inbox row of the same return with this or a later sequence (a redelivery finds its own)',
+		notes: 'Per event: an inbox row of the same return with this or a later sequence',
 		notesInFlow: true,
 	});
+	// Below Later Events Queued: n8n's v1 order runs New Event?'s children top to bottom, so the Get
+	// has run for every event before the Filter reads it.
 	const inOrder = b.add({
-		name: 'Drop Stale Events',
-		type: 'n8n-nodes-base.merge',
-		typeVersion: 3.2,
-		position: [840, 0],
-		parameters: {
-			mode: 'combine',
-			combineBy: 'combineByFields',
-			fieldsToMatchString: 'returnId',
-			joinMode: 'keepNonMatches',
-			outputDataFrom: 'input1',
-			options: {},
-		},
-		notes: 'Keeps the events that have no later event of their return queued',
+		...filterNode(
+			'Drop Stale Events',
+			[840, 0],
+			"={{ !$('Later Events Queued').all().some((l) => String(l.json.returnId) === String($json.returnId) && Number(l.json.sequence) >= Number($json.sequence)) }}",
+		),
+		notes: 'Keeps each event whose return has no row with its sequence or a later one',
 		notesInFlow: true,
 	});
+	b.connect(fresh, later).connect(fresh, inOrder);
 	const sink = addExceptionSink(b, 360, 760);
-	for (const trigger of [webhook, poll])
-		b.connect(trigger, inOrder, 0, 0).connect(trigger, later, 0);
-	b.connect(later, inOrder, 0, 1).connect(inOrder, queue);
+	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(inOrder, queue);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
 
@@ -119,8 +121,8 @@ export function buildIntake(): WorkflowTemplate {
 	);
 	b.section(
 		'Drop redeliveries and stale events',
-		'The inbox is the durable record: an event whose return already has an inbox row with this or a later sequence is a redelivery (its own row) or stale. Both are dropped.',
-		[later, inOrder],
+		'The inbox is the durable record: an event id already in it is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.',
+		[fresh, later, inOrder],
 	);
 	b.section(
 		'Queue',

@@ -17,8 +17,7 @@
  *    return (new event id, re-graded to the same grade) → nothing moves twice.
  *    (n8n 2.40.7 does not keep the ReBound Trigger's duplicate memory: static
  *    data changed in webhook() is lost when the delivery starts an execution.
- *    The intake's inbox check (a row of the return with this or a later
- *    sequence) drops the redelivery; the
+ *    The intake's "New Event?" check on the inbox drops the redelivery; the
  *    later event is processed and the Khaos references hold.)
  *  - n8n restarted: the same delivery again and an older, out-of-order event
  *    for 5001 are both dropped by the intake's inbox checks (n8n's database).
@@ -595,6 +594,33 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				expect(inbox).toHaveLength(1);
 			},
 		);
+
+		it('a stale event and a new event of one return delivered at once: the stale one is dropped, the new one queued', async () => {
+			// the inbox has 5001 up to sequence 21 (above); a late copy of sequence 9 under a new event id
+			// and a new sequence 40 arrive in one batch window
+			const answers = await Promise.all([
+				deliver(eventFor(5001, 9, 'evt_e2e_5001_stale_batch')),
+				deliver(eventFor(5001, 40, 'evt_e2e_5001_s40')),
+			]);
+			expect(answers.map((a) => a.status)).toEqual([200, 200]);
+			// one intake run took both (the batch the trigger answered with): the case a Merge on
+			// returnId used to lose (it dropped every event of the return when one was stale)
+			expect(answers.map((a) => a.json?.batch)).toEqual([
+				{ size: 2, leader: expect.any(String) },
+				{ size: 2, leader: answers[0].json?.batch?.leader },
+			]);
+			const inbox = await waitFor(
+				'the sequence 40 event of 5001 processed',
+				async () => {
+					const r = (await rows('inbox')).filter((x) => x.returnId === '5001');
+					const s40 = r.find((x) => x.eventId === 'evt_e2e_5001_s40');
+					return s40 && !['queued', 'processing'].includes(s40.status) ? r : undefined;
+				},
+				describeState,
+			);
+			expect(inbox.map((r) => r.eventId)).not.toContain('evt_e2e_5001_stale_batch');
+			expect(inbox.find((r) => r.eventId === 'evt_e2e_5001_s40')!.status).toBe('done');
+		});
 
 		// Rows can be aged only under n8n (createdAt/updatedAt are n8n's own columns): with PostgreSQL the
 		// test sets updatedAt back with psql. On SQLite the same template runs in pollFlow without ageing.

@@ -215,7 +215,6 @@ const UNCHECKED_PARAMETERS: Record<string, string> = {
 	'n8n-nodes-base.filter': NOT_INSTALLED,
 	'n8n-nodes-base.if': NOT_INSTALLED,
 	'n8n-nodes-base.manualTrigger': NOT_INSTALLED,
-	'n8n-nodes-base.merge': NOT_INSTALLED,
 	'n8n-nodes-base.scheduleTrigger': NOT_INSTALLED,
 	'n8n-nodes-base.set': NOT_INSTALLED,
 	'n8n-nodes-base.slack': NOT_INSTALLED,
@@ -243,7 +242,6 @@ const BASE_NODES: Record<
 	'n8n-nodes-base.emailSend': { versions: [2, 2.1], outputs: 1 },
 	'n8n-nodes-base.slack': { versions: [2, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7], outputs: 1 },
 	'n8n-nodes-base.stickyNote': { versions: [1], outputs: 0 },
-	'n8n-nodes-base.merge': { versions: [3, 3.1, 3.2], outputs: 1, inputs: 2 },
 };
 
 function outputCount(node: N8nNode): number {
@@ -644,15 +642,17 @@ describe('the returns flow', () => {
 	const intake = load('returns-intake');
 
 	it('queues webhook payloads: both triggers write the inbox as queued, the poll trigger is the disabled alternative', () => {
-		// redeliveries and stale events (the return already has an inbox row with this or a later
-		// sequence: a redelivery finds its own row) are dropped before the insert, by one Get per event:
-		// the trigger feeds input 1 of the Merge, the Get of later rows input 2, non-matches go on
-		for (const trigger of ['ReBound Trigger', 'ReBound Poll Trigger'])
-			expect(targets(intake, trigger, 0)).toEqual(['Drop Stale Events', 'Later Events Queued']);
-		const inboxReads = intake.nodes.filter((n) =>
-			JSON.stringify(n.parameters.dataTableId ?? '').includes('{{INBOX_TABLE_ID}}'),
-		);
-		expect(inboxReads.map((n) => n.name).sort()).toEqual(['Later Events Queued', 'Queue Return']);
+		expect(targets(intake, 'ReBound Trigger', 0)).toEqual(['New Event?']);
+		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['New Event?']);
+		// redeliveries (an event id already in the inbox) are dropped before the insert
+		const fresh = node(intake, 'New Event?').parameters as Record<string, any>;
+		expect([fresh.operation, fresh.filters.conditions]).toEqual([
+			'rowNotExists',
+			[{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.eventId }}' }],
+		]);
+		// stale events (the return already has an inbox row with this or a later sequence) too: the Get
+		// of later rows runs first (above, n8n's v1 order), then the Filter reads it for every event
+		expect(targets(intake, 'New Event?', 0)).toEqual(['Later Events Queued', 'Drop Stale Events']);
 		const later = node(intake, 'Later Events Queued') as N8nNode & { alwaysOutputData?: boolean };
 		expect([
 			later.parameters.operation,
@@ -692,16 +692,8 @@ describe('the returns flow', () => {
 			expect(typeof v).toBe(
 				TABLES.inbox.columns.find((c) => c.name === k)?.type === 'number' ? 'number' : 'string',
 			);
-		expect(intake.connections['Later Events Queued'].main[0]).toEqual([
-			{ node: 'Drop Stale Events', type: 'main', index: 1 },
-		]);
-		expect(node(intake, 'Drop Stale Events').parameters).toMatchObject({
-			mode: 'combine',
-			combineBy: 'combineByFields',
-			fieldsToMatchString: 'returnId',
-			joinMode: 'keepNonMatches',
-			outputDataFrom: 'input1',
-		});
+		expect(intake.connections['Later Events Queued']).toBeUndefined();
+		expect(node(intake, 'Drop Stale Events').type).toBe('n8n-nodes-base.filter');
 		expect(targets(intake, 'Drop Stale Events', 0)).toEqual(['Queue Return']);
 		expect(node(intake, 'ReBound Trigger').disabled).toBe('{{WEBHOOK_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe('{{POLL_TRIGGER_DISABLED}}');
@@ -857,6 +849,26 @@ describe('the returns flow', () => {
 		},
 	);
 
+	it('drops each stale event by its own sequence: a new event in the same batch as a stale (or redelivered poll) event of its return is kept', () => {
+		const filter = node(intake, 'Drop Stale Events').parameters as Record<string, any>;
+		const expr = String(filter.conditions.conditions[0].leftValue);
+		const body = expr.replace(/^=\{\{/, '').replace(/\}\}$/, '');
+		const keep = (event: Record<string, unknown>, found: Record<string, unknown>[]) =>
+			new Function('$', '$json', `return (${body});`)((name: string) => {
+				expect(name).toBe('Later Events Queued');
+				return { all: () => (found.length ? found : [{}]).map((json) => ({ json })) };
+			}, event) as boolean;
+		// the inbox has return 7's event of sequence 5; the batch brings a stale 4 and a new 6
+		const found = [{ returnId: '7', sequence: 5, eventId: 'e5' }];
+		expect(keep({ returnId: '7', sequence: 4 }, found)).toBe(false);
+		expect(keep({ returnId: '7', sequence: 5 }, found)).toBe(false);
+		expect(keep({ returnId: '7', sequence: 6 }, found)).toBe(true);
+		// another return's rows never drop an event; nothing found (one empty item) drops nothing
+		expect(keep({ returnId: '8', sequence: 1 }, found)).toBe(true);
+		expect(keep({ returnId: '7', sequence: 1 }, [])).toBe(true);
+		// a number returnId in the inbox against a text one in the event still matches
+		expect(keep({ returnId: '7', sequence: 3 }, [{ returnId: 7, sequence: 3 }])).toBe(false);
+	});
 	it('a row left processing is requeued, counted, at most MAX_REQUEUES times; the next time it is a stuck exception (its row written first) and the queue moves on', () => {
 		const values = { MAX_REQUEUES: 3, STALE_AFTER_MINUTES: 15 };
 		const stalled = node(processor, 'Stalled Rows');
@@ -1569,19 +1581,10 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 		},
 		'returns-intake': {
+			'New Event?': ['Later Events Queued', 'Drop Stale Events'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
-			'ReBound Trigger': [
-				'Drop Stale Events',
-				'Later Events Queued',
-				'Known Exception?',
-				'New Exception?',
-			],
-			'ReBound Poll Trigger': [
-				'Drop Stale Events',
-				'Later Events Queued',
-				'Known Exception?',
-				'New Exception?',
-			],
+			'ReBound Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
+			'ReBound Poll Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
 		},
 		'returns-processor': {
 			// hand-added rows are made ready before the stalled rows are read

@@ -73,8 +73,8 @@ export function buildIntake(): WorkflowTemplate {
 	// sequence check is a Get of the later rows, then a Filter that keeps each event none of whose
 	// return's rows has its sequence or a later one. Each event is compared with its own sequence:
 	// a Merge on returnId, used until 2026-12-03, dropped EVERY event of a return when one event of
-	// the batch was stale, so a new event delivered in the same batch window as a stale one (or a
-	// redelivery of a poll event) was answered 200 and lost.)
+	// the batch was stale, so a new event delivered in the same batch window as a stale one was
+	// answered 200 and lost.)
 	const fresh = b.add({
 		...dataTableNode('New Event?', [360, 0], 'inbox', 'rowNotExists', {
 			conditions: [eq('eventId', '={{ $json.eventId }}')],

@@ -349,10 +349,11 @@ const optPounds = z.preprocess(
  * What the credit step recorded on a `done` inbox row for the credit note it raised: the gross and
  * net it computed from the order and sent to Khaos, and the note's reference (RB-<returnId>).
  */
+const recordedPounds = optPounds.refine((v) => v === null || v >= 0, 'cannot be negative');
 export const InboxCreditSchema = z.object({
 	creditNoteRef: optText,
-	creditGross: optPounds.refine((v) => v === null || v >= 0, 'cannot be negative'),
-	creditNet: optPounds.refine((v) => v === null || v >= 0, 'cannot be negative'),
+	creditGross: recordedPounds,
+	creditNet: recordedPounds,
 });
 
 /** A list of held lines: the table stores text ("1 × MUG-WHT (Missing Item); …"); a list is joined. */

@@ -253,6 +253,26 @@ function khaosMoves() {
 	});
 }
 
+/** A signed, valid return of one line (qty 1, 10.00, reason Too small), delivered now. */
+function deliverReturn(returnId: string, order: string, sku: string, disposition: string) {
+	return post({
+		body: Buffer.from(
+			JSON.stringify(
+				envelope(
+					rawReturn({
+						id: returnId,
+						order,
+						lines: [{ sku, qty: 1, price: '10.00', disposition, reason: 'Too small' }],
+					}),
+					{ id: `evt-${returnId}`, occurredAt: new Date().toISOString() },
+				),
+			),
+			'utf8',
+		),
+		sign: 'good',
+	});
+}
+
 async function healthy(): Promise<number> {
 	const res = await fetch(`${n8n!.baseUrl}/healthz`);
 	return res.status;
@@ -428,31 +448,13 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 	it('valid returns that fail in Khaos become exception rows with the text verbatim; a Khaos fault echoing the password is redacted', async () => {
 		const started = Date.now();
 		const id = (s: string) => `bv${RUN}${s}`;
-		const deliver = (returnId: string, order: string, sku: string, disposition: string) =>
-			post({
-				body: Buffer.from(
-					JSON.stringify(
-						envelope(
-							rawReturn({
-								id: returnId,
-								order,
-								lines: [{ sku, qty: 1, price: '10.00', disposition, reason: 'Too small' }],
-							}),
-							{ id: `evt-${returnId}`, occurredAt: new Date().toISOString() },
-						),
-					),
-					'utf8',
-				),
-				sign: 'good',
-			});
-
 		const tshirtA1 = khaos!.state.level('TSHIRT-RED-M', '1', 'A1');
 		const scarf = ['A1', 'RET', 'QUAR', 'WOFF'].map((l) => khaos!.state.level('SCARF-OLD', '1', l));
 		const answersValid = [
-			await deliver(id('unknown'), 'WEB-9999', 'TSHIRT-RED-M', 'Grade A'),
-			await deliver(id('archived'), 'WEB-1003', 'SCARF-OLD', 'Grade A'),
-			await deliver(id('expr'), '={{ $env }}', 'MUG-WHT', 'Missing'),
-			await deliver(id('formula'), "=cmd|' /C calc'!A0", 'MUG-WHT', 'Missing'),
+			await deliverReturn(id('unknown'), 'WEB-9999', 'TSHIRT-RED-M', 'Grade A'),
+			await deliverReturn(id('archived'), 'WEB-1003', 'SCARF-OLD', 'Grade A'),
+			await deliverReturn(id('expr'), '={{ $env }}', 'MUG-WHT', 'Missing'),
+			await deliverReturn(id('formula'), "=cmd|' /C calc'!A0", 'MUG-WHT', 'Missing'),
 		];
 		expect(answersValid.map((a) => [a.status, a.json?.status])).toEqual(
 			Array(4).fill([200, 'accepted']),
@@ -508,7 +510,7 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 			},
 		});
 		const hoodie = khaos!.state.level('HOODIE-GRY-L', '1', 'A1');
-		const faultAnswer = await deliver(id('fault'), 'WEB-1002', 'HOODIE-GRY-L', 'Grade A');
+		const faultAnswer = await deliverReturn(id('fault'), 'WEB-1002', 'HOODIE-GRY-L', 'Grade A');
 		expect([faultAnswer.status, faultAnswer.json?.status]).toEqual([200, 'accepted']);
 		const faulted = await waitFor('Khaos fault exception', () => byId(id('fault')), 60_000);
 		expect(faulted.kind).toBe('khaos_rejected');
@@ -547,30 +549,7 @@ describe('bad input on a real n8n 2.40.7 (templates imported with distinctive se
 		// the processor reads the mapping tables only when a batch is queued (an idle tick reads the
 		// inbox alone): a return arrives, and every run that takes it fails on the missing table
 		const waiting = `bw${RUN}nomap`;
-		const queuedAnswer = await post({
-			body: Buffer.from(
-				JSON.stringify(
-					envelope(
-						rawReturn({
-							id: waiting,
-							order: 'WEB-1001',
-							lines: [
-								{
-									sku: 'TSHIRT-RED-M',
-									qty: 1,
-									price: '10.00',
-									disposition: 'Grade A',
-									reason: 'Too small',
-								},
-							],
-						}),
-						{ id: `evt-${waiting}`, occurredAt: new Date().toISOString() },
-					),
-				),
-				'utf8',
-			),
-			sign: 'good',
-		});
+		const queuedAnswer = await deliverReturn(waiting, 'WEB-1001', 'TSHIRT-RED-M', 'Grade A');
 		expect([queuedAnswer.status, queuedAnswer.json?.status]).toEqual([200, 'accepted']);
 		const key = `workflow_failed|-|${processorId}|Disposition Map`;
 		const failedRows = async () =>

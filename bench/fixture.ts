@@ -10,6 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { toInboxRow } from '../core/inboxRow';
+import { parseWebhookEvent } from '../transports/rebound/webhook';
 
 export const BENCH_PRODUCTS = Array.from(
 	{ length: 10 },
@@ -163,4 +165,26 @@ const DEFAULT_REBOUND_FIXTURE = path.join(
 export function benchReboundFixture(labelBytes?: number): Record<string, unknown> {
 	const f = JSON.parse(fs.readFileSync(DEFAULT_REBOUND_FIXTURE, 'utf8')) as Record<string, unknown>;
 	return { ...f, returns: [], ...(labelBytes !== undefined ? { labelBytes } : {}) };
+}
+
+/** History rows are bench returns numbered from here (return ids 2,700,000 up): none is ever delivered. */
+export const HISTORY_BASE = 2_000_000;
+
+/**
+ * Inbox history row i: a 3-line return finished a while ago (`done`, credit note recorded), as the
+ * intake and the processor leave it, for the bench's --inbox-history (an inbox holding a month of
+ * returns, as production does within its retention, instead of an empty one).
+ */
+export function benchHistoryRow(i: number, lines = 3): Record<string, unknown> {
+	const event = benchEvent(HISTORY_BASE + i, lines);
+	const parsed = parseWebhookEvent(Buffer.from(JSON.stringify(event)));
+	if (!parsed.ok || !parsed.normalised.ok)
+		throw new Error(`bench history row ${i}: the bench event does not parse`);
+	const at = new Date(Date.now() - 86_400_000).toISOString();
+	return {
+		...toInboxRow(parsed.normalised.value, at),
+		status: 'done',
+		processedAt: at,
+		creditNoteRef: benchCreditRef(HISTORY_BASE + i),
+	};
 }

@@ -21,6 +21,7 @@ import {
 	benchKhaosFixture,
 	benchReboundFixture,
 	benchReboundReturn,
+	benchHistoryRow,
 } from './fixture';
 import {
 	loadBaselinePollWorkflow,
@@ -63,6 +64,8 @@ export interface BenchOptions {
 	memoryReturns?: number;
 	/** Only these phases of the plan, in the plan's order (undefined: all). */
 	phases?: string[];
+	/** Finished rows put in the package's inbox before its first phase (a month of returns in production; 0: an empty inbox). */
+	inboxHistory: number;
 }
 
 /**
@@ -78,8 +81,9 @@ export function defaultBenchOptions(): BenchOptions {
 		json: false,
 		build: false,
 		processEverySeconds: 1,
-		batchSize: 50,
+		batchSize: 100,
 		keepExecutions: false,
+		inboxHistory: 0,
 		batchWindowMs: 50,
 		cpuProfDir: null,
 		n8nEnv: {},
@@ -157,6 +161,8 @@ export interface VariantEnv {
 	workflowIds: string[];
 	/** the package's inbox Data Table (row counts by status after each phase) */
 	inboxTableId?: string;
+	/** --inbox-history: the last id of the history rows, which the inbox summary leaves out */
+	historyThroughId?: number;
 	/** ids of the workflows whose executions show where time goes */
 	timingWorkflows: Array<{ label: string; id: string }>;
 }
@@ -380,13 +386,19 @@ export async function setupPackage(
 	if (report.exitCode !== 0)
 		throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
 	const id = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
+	const inboxTableId = report.tables.find((t) => t.key === 'inbox')?.id ?? undefined;
+	const historyThroughId =
+		inboxTableId && o.inboxHistory > 0
+			? await fillInboxHistory(api, inboxTableId, o.inboxHistory)
+			: undefined;
 	return {
 		variant: 'package',
 		khaos,
 		rebound,
 		webhookPath: `${webhookId}/rebound`,
 		api,
-		inboxTableId: report.tables.find((t) => t.key === 'inbox')?.id ?? undefined,
+		inboxTableId,
+		historyThroughId,
 		workflowIds: report.workflows.filter((w) => w.active && w.id).map((w) => w.id as string),
 		timingWorkflows: [
 			{ label: 'intake', id: id('returns-intake') },
@@ -549,19 +561,52 @@ export function creditTimes(khaos: KhaosSandbox, refs: Set<string>): Map<string,
 	return out;
 }
 
-/** Inbox rows by status (bounded paging), e.g. { done: 98, exception: 2 }, and rows per distinct return. */
+/**
+ * Puts `count` finished rows in the inbox (bench/fixture.ts benchHistoryRow), 500 a request, bounded
+ * by the count; returns the id of the last one (the summary leaves the history out by id).
+ */
+export async function fillInboxHistory(
+	api: ApiClient,
+	tableId: string,
+	count: number,
+): Promise<number> {
+	const started = Date.now();
+	for (let done = 0; done < count; ) {
+		const n = Math.min(500, count - done);
+		await api.request('POST', `/data-tables/${encodeURIComponent(tableId)}/rows`, {
+			data: Array.from({ length: n }, (_, k) => benchHistoryRow(done + k)),
+			returnType: 'count',
+		});
+		done += n;
+	}
+	const last = (await api.request(
+		'GET',
+		`/data-tables/${encodeURIComponent(tableId)}/rows?limit=1&sortBy=${encodeURIComponent('id:desc')}`,
+	)) as { data?: Array<{ id?: number }> };
+	const lastId = Number(last?.data?.[0]?.id);
+	if (!Number.isFinite(lastId)) throw new Error('inbox history: no row read back');
+	console.log(
+		`[bench] inbox history: ${count} finished rows (ids through ${lastId}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+	);
+	return lastId;
+}
+
+/** Inbox rows by status (bounded paging), e.g. { done: 98, exception: 2 }, and rows per distinct return (the --inbox-history rows left out). */
 export async function inboxSummary(env: VariantEnv): Promise<string> {
 	if (!env.inboxTableId) return '';
 	const byStatus: Record<string, number> = {};
 	const returns = new Set<string>();
 	let rows = 0;
 	let cursor: string | null = null;
+	const historyFilter = env.historyThroughId
+		? `&filter=${encodeURIComponent(JSON.stringify({ type: 'and', filters: [{ columnName: 'id', condition: 'gt', value: env.historyThroughId }] }))}`
+		: '';
 	for (let page = 0; page < 60; page++) {
 		const res: { data?: Array<Record<string, unknown>>; nextCursor?: string | null } | null =
 			await env.api
 				.request(
 					'GET',
-					`/data-tables/${encodeURIComponent(env.inboxTableId)}/rows?limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+					`/data-tables/${encodeURIComponent(env.inboxTableId)}/rows?limit=250${historyFilter}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
 				)
 				.catch(() => null);
 		for (const r of res?.data ?? []) {

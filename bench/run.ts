@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --quick] [--khaos-latency 40] [--rebound-latency 20] [--only package|baseline] [--json] [--build]
  *                  [--poll-returns N] [--memory-returns N] [--phases burst,poll,memory]
+ *                  [--inbox-history N]
  *                  [--queue | --db postgres | --mode queue --workers N --webhook-processes M]
  * npm run bench -- --topologies [--returns 300] [--only package|baseline] [--set sqlite,postgres,q1,q2,q2w2]
  * npm run bench -- --khaos-sensitivity [--returns 150] [--concurrencies 1,4,0] [--latencies 40,150]
@@ -22,7 +23,10 @@
  * collection in n8n before and after), sized by --poll-returns and
  * --memory-returns (0 leaves the phase out), and the ReBound calls of a
  * steady-state poll with the template's settings (bench/pollEconomy.ts,
- * outside n8n). `--topologies` runs the deployment comparison instead
+ * outside n8n). `--inbox-history N` puts N finished rows in the package's inbox
+ * before its first phase (production's inbox holds a month of returns within
+ * its retention; Data Tables have no index but the id, so every read scans it).
+ * `--topologies` runs the deployment comparison instead
  * (bench/topologies.ts), `--khaos-sensitivity` package vs baseline against a
  * Khaos serving 1, 4 or unlimited calls at once (bench/sensitivity.ts).
  * Method and findings: docs/benchmark.md.
@@ -114,6 +118,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				case '--poll-returns':
 					o.pollReturns = num(0, 5000);
 					break;
+				case '--inbox-history':
+					o.inboxHistory = num(0, 200_000);
+					break;
 				case '--memory-returns':
 					o.memoryReturns = num(0, 10_000);
 					break;
@@ -129,7 +136,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
 				}
 				default:
 					throw new Error(
-						`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--n8n-env NAME=value] [--poll-returns n] [--memory-returns n] [--phases a,b] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts); or npm run bench -- --khaos-sensitivity (see bench/sensitivity.ts)`,
+						`Unknown option ${f.raw}. Usage: npm run bench -- [--quick] [--khaos-latency ms] [--rebound-latency ms] [--only package|baseline] [--json] [--build] [--process-every s] [--batch-size n] [--batch-window ms] [--keep-executions] [--cpu-prof dir] [--n8n-env NAME=value] [--poll-returns n] [--memory-returns n] [--inbox-history n] [--phases a,b] [--queue | --db sqlite|postgres --mode regular|queue --workers n --webhook-processes m --concurrency c]; or npm run bench -- --topologies (see bench/topologies.ts); or npm run bench -- --khaos-sensitivity (see bench/sensitivity.ts)`,
 					);
 			}
 		},
@@ -431,13 +438,13 @@ export async function main(argv: string[]): Promise<void> {
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,
 		machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, shared with other work, Node ${process.version} harness, n8n ${runtime.n8nVersion} on Node 24, ${n8nDescription}`,
-		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), ${resolveTopology(o.topology).mode === 'queue' ? `worker concurrency ${resolveTopology(o.topology).concurrency}` : 'production concurrency unlimited (n8n default)'}, package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
+		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), ${resolveTopology(o.topology).mode === 'queue' ? `worker concurrency ${resolveTopology(o.topology).concurrency}` : 'production concurrency unlimited (n8n default)'}, package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms${o.inboxHistory > 0 ? `, inbox holding ${o.inboxHistory} finished rows (--inbox-history) before the first phase` : ''}; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
 		durationS: (Date.now() - t0) / 1000,
 		notes,
 		pollEconomy,
 	});
 	writeReport(
-		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}${o.phases ? `-${o.phases.join('-')}` : ''}${topologyTag}`,
+		`${date}${o.quick ? '-quick' : ''}${o.only ? `-${o.only}` : ''}${o.phases ? `-${o.phases.join('-')}` : ''}${o.inboxHistory > 0 ? `-history${o.inboxHistory}` : ''}${topologyTag}`,
 		report,
 		o.json ? { options: o, results, notes, pollEconomy } : null,
 	);

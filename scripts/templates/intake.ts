@@ -66,50 +66,40 @@ export function buildIntake(): WorkflowTemplate {
 	});
 	// The trigger's duplicate memory (workflow static data) is not kept by n8n 2.40.x when a
 	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox, a Data
-	// Table in n8n's own database, is the durable record and survives restarts: an event id
-	// already queued is a redelivery, and an event whose sequence is not above one already
+	// Table in n8n's own database, is the durable record and survives restarts: an event whose id
+	// is already in the inbox is a redelivery, and an event whose sequence is not above one already
 	// queued for the same return is stale (out of order); both are dropped here.
-	// (The Data table node's Row Exists / Not Exists operations only compare with "equals", so the
-	// sequence check is a Get of the later rows, then a Filter that keeps each event none of whose
-	// return's rows has its sequence or a later one. Each event is compared with its own sequence:
-	// a Merge on returnId, used until 2026-12-03, dropped EVERY event of a return when one event of
-	// the batch was stale, so a new event delivered in the same batch window as a stale one was
-	// answered 200 and lost.)
-	const fresh = b.add({
-		...dataTableNode('New Event?', [360, 0], 'inbox', 'rowNotExists', {
-			conditions: [eq('eventId', '={{ $json.eventId }}')],
-		}),
-		notes: 'Drops redeliveries: an event id already in the inbox',
-		notesInFlow: true,
-	});
-	const later = b.add({
-		...dataTableNode('Later Events Queued', [600, -200], 'inbox', 'get', {
+	// ONE read per event: the inbox rows of its return (a return has a handful), then a Filter judges
+	// each event against them by its own id and sequence. (Until 2026-12-04 this was a Row Not Exists
+	// on eventId and a Get of later rows: two reads per event, each a select and a count that scan the
+	// whole inbox, since Data Tables have no index but the id; at a month's retention, ~30,000 rows of
+	// ~2 kB, each scan costs ~10 ms of SQLite. Before 2026-12-03 a Merge on returnId dropped EVERY
+	// event of a return when one event of the batch was stale, so a new event delivered in the same
+	// batch window as a stale one was answered 200 and lost.)
+	const rows = b.add({
+		...dataTableNode('Inbox Rows of the Return', [360, -200], 'inbox', 'get', {
 			all: true,
-			conditions: [
-				eq('returnId', '={{ $json.returnId }}'),
-				{ keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.sequence }}' },
-			],
-			returnAll: false,
-			limit: 1,
+			conditions: [eq('returnId', '={{ $json.returnId }}')],
+			returnAll: true,
 		}),
 		alwaysOutputData: true,
-		notes: 'Per event: an inbox row of the same return with this or a later sequence',
+		notes: "Per event: its return's rows already in the inbox",
 		notesInFlow: true,
 	});
-	// Below Later Events Queued: n8n's v1 order runs New Event?'s children top to bottom, so the Get
-	// has run for every event before the Filter reads it.
-	const inOrder = b.add({
+	// Below the Get: n8n's v1 order runs the trigger's children top to bottom, so the Get has run for
+	// every event before the Filter reads it.
+	const fresh = b.add({
 		...filterNode(
-			'Drop Stale Events',
-			[840, 0],
-			"={{ !$('Later Events Queued').all().some((l) => String(l.json.returnId) === String($json.returnId) && Number(l.json.sequence) >= Number($json.sequence)) }}",
+			'Drop Known and Stale Events',
+			[600, 0],
+			"={{ !$('Inbox Rows of the Return').all().some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}",
 		),
-		notes: 'Keeps each event whose return has no row with its sequence or a later one',
+		notes: 'Keeps each event whose id is new and whose return has no row with its sequence or a later one',
 		notesInFlow: true,
 	});
-	b.connect(fresh, later).connect(fresh, inOrder);
 	const sink = addExceptionSink(b, 360, 760);
-	b.connect(webhook, fresh, 0).connect(poll, fresh, 0).connect(inOrder, queue);
+	for (const trigger of [webhook, poll]) b.connect(trigger, rows, 0).connect(trigger, fresh, 0);
+	b.connect(fresh, queue);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
 
@@ -122,7 +112,7 @@ export function buildIntake(): WorkflowTemplate {
 	b.section(
 		'Drop redeliveries and stale events',
 		'The inbox is the durable record: an event id already in it is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.',
-		[fresh, later, inOrder],
+		[rows, fresh],
 	);
 	b.section(
 		'Queue',

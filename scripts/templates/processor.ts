@@ -22,7 +22,7 @@ import {
 const OVERVIEW = [
 	'## Process the returns queue',
 	'### How it works',
-	'Every {{PROCESS_EVERY_SECONDS}} s, when no earlier run still holds rows:',
+	'Every {{PROCESS_EVERY_SECONDS}} s, when some row is queued and no earlier run still holds rows:',
 	'1. Take up to {{BATCH_SIZE}} ready `queued` inbox rows in arrival order (a late delivery, whose event occurred more than {{SETTLE_SECONDS}} s before it arrived, is ready {{SETTLE_SECONDS}} s after it arrived; a prompt one at once) and mark them `processing` in one update.',
 	'2. A row whose return has a later event in the inbox becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
@@ -35,6 +35,12 @@ const OVERVIEW = [
 	'2. Fill the disposition, reason and SKU alias tables (docs/mapping.md); an edit counts from the next run.',
 	'3. Keep the batch size small enough for a run to end well within {{STALE_AFTER_MINUTES}} min.',
 ].join('\n');
+
+/**
+ * How far back (in inbox rows) Later Event in Inbox looks for a later event of a claimed row's
+ * return inserted BEFORE it (overlapping intake runs; see the node). Later ones it finds anywhere.
+ */
+export const LATER_EVENT_LOOKBACK_ROWS = 5000;
 
 /** Ready to be processed: the intake's readyAtMs has passed (late deliveries are held SETTLE_SECONDS). */
 const READY = {
@@ -176,19 +182,32 @@ export function buildProcessor(): WorkflowTemplate {
 	// goes on only when no row is `processing`; a crashed run's rows are requeued above after
 	// STALE_AFTER_MINUTES, so a crash never blocks the queue for longer.
 	const idle = b.add({
-		...dataTableNode('No Run In Progress?', [240, 0], 'inbox', 'rowNotExists', {
+		...dataTableNode('No Run In Progress?', [420, 0], 'inbox', 'rowNotExists', {
 			conditions: [eq('status', 'processing')],
 		}),
 		executeOnce: true,
 		notes: 'Skips this run while another run holds rows (processing)',
 		notesInFlow: true,
 	});
-	b.connect(trigger, idle);
+	// An idle tick reads the inbox once and evaluates no expression: with
+	// N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE (docs/deployment.md) n8n then builds no expression isolate
+	// for it (~50 ms of CPU each, every second). Each read scans the inbox (Data Tables have no index
+	// but the id), so the idle check comes first and the run-in-progress check only when rows wait;
+	// Queued Returns compares readyAtMs with now, an expression, so it runs only then too.
+	const anyQueued = b.add({
+		...dataTableNode('Rows Queued?', [180, 0], 'inbox', 'rowExists', {
+			conditions: [eq('status', 'queued')],
+		}),
+		executeOnce: true,
+		notes: 'Idle ticks stop here (one read, no expression)',
+		notesInFlow: true,
+	});
+	b.connect(trigger, anyQueued).connect(anyQueued, idle);
 	// Only rows that are ready (readyAtMs, stamped by the intake): a prompt delivery at once, a late one
 	// (a redelivery, which a newer event of the same return may be overtaking) SETTLE_SECONDS after it
 	// arrived, so that the newer event, when it comes, makes it superseded (docs/idempotency.md).
 	const queued = b.add({
-		...dataTableNode('Queued Returns', [560, 0], 'inbox', 'get', {
+		...dataTableNode('Queued Returns', [720, 0], 'inbox', 'get', {
 			all: true,
 			conditions: [eq('status', 'queued'), READY],
 			returnAll: false,
@@ -234,12 +253,24 @@ export function buildProcessor(): WorkflowTemplate {
 	// is `superseded` and moves nothing; the later event decides. The Data table node has no "in" or
 	// join condition, so this is one Get per claimed row (limit 1). n8n's v1 order runs the children of
 	// Mark Processing top to bottom, so the Get has run for every row before Superseded? reads it.
+	// Bounded by id: Data Tables have no index but the id, so an unbounded Get scans the whole inbox
+	// (a month of rows within the retention, ~30,000 of ~2 kB: ~10 ms of SQLite for the select and
+	// as much for the count, per claimed row; the bench's --inbox-history measured the processor 3×
+	// slower). A later event of the return has a higher id than this row, except when the two
+	// intake runs that queued them overlapped (the older event's check read the inbox before the
+	// newer one's insert, and the newer event was inserted first): then it was inserted within the
+	// few hundred rows the concurrent intake runs wrote, far within LATER_EVENT_LOOKBACK_ROWS.
 	const later = b.add({
 		...dataTableNode('Later Event in Inbox', [2040, -160], 'inbox', 'get', {
 			all: true,
 			conditions: [
 				eq('returnId', '={{ $json.returnId }}'),
 				{ keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' },
+				{
+					keyName: 'id',
+					condition: 'gt',
+					keyValue: `={{ Number($json.id) - ${LATER_EVENT_LOOKBACK_ROWS} }}`,
+				},
 			],
 			returnAll: false,
 			limit: 1,
@@ -385,7 +416,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
 	const held = addHeldRows(b, [2040, -560]);
 	// the mapping tables are read only when there is a batch (an idle tick reads one table, not four)
-	const lastTable = addMappingReads(b, [queued], 720, 460);
+	const lastTable = addMappingReads(b, [queued], 960, 460);
 	b.connect(idle, queued)
 		.connect(lastTable, processing)
 		.connect(processing, held)
@@ -415,10 +446,11 @@ export function buildProcessor(): WorkflowTemplate {
 			'After {{MAX_REQUEUES}} requeues the next stall makes the row a `stuck` exception instead.',
 		[everyMinute, unstamped, stalled, tooOften, requeueRow, stuckException],
 	);
-	b.section('Start a run', 'Only when no row is `processing`: runs never pile up.', [
-		trigger,
-		idle,
-	]);
+	b.section(
+		'Start a run',
+		'Only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression) and no row is `processing` (runs never pile up).',
+		[trigger, anyQueued, idle],
+	);
 	b.section(
 		'Claim a batch',
 		'The oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',

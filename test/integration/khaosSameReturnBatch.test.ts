@@ -1,6 +1,6 @@
 /**
  * Concurrent deliveries of one return (docs/idempotency.md): two intake
- * executions can both pass the inbox's "New Event?" check, so the inbox may
+ * executions can both pass the inbox's event checks, so the inbox may
  * hold two rows of the same return, and the processor may take both in the
  * SAME batch (one execution of Apply Stock Moves and Create Credit Note with
  * both items). Stock must move once, one credit note must be raised, and the

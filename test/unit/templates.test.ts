@@ -642,32 +642,34 @@ describe('the returns flow', () => {
 	const intake = load('returns-intake');
 
 	it('queues webhook payloads: both triggers write the inbox as queued, the poll trigger is the disabled alternative', () => {
-		expect(targets(intake, 'ReBound Trigger', 0)).toEqual(['New Event?']);
-		expect(targets(intake, 'ReBound Poll Trigger', 0)).toEqual(['New Event?']);
-		// redeliveries (an event id already in the inbox) are dropped before the insert
-		const fresh = node(intake, 'New Event?').parameters as Record<string, any>;
-		expect([fresh.operation, fresh.filters.conditions]).toEqual([
-			'rowNotExists',
-			[{ keyName: 'eventId', condition: 'eq', keyValue: '={{ $json.eventId }}' }],
-		]);
-		// stale events (the return already has an inbox row with this or a later sequence) too: the Get
-		// of later rows runs first (above, n8n's v1 order), then the Filter reads it for every event
-		expect(targets(intake, 'New Event?', 0)).toEqual(['Later Events Queued', 'Drop Stale Events']);
-		const later = node(intake, 'Later Events Queued') as N8nNode & { alwaysOutputData?: boolean };
+		// one read per event: its return's inbox rows (above the Filter: n8n's v1 order runs it first),
+		// then the Filter drops redeliveries (an event id already in the inbox) and stale events (the
+		// return already has a row with this or a later sequence)
+		for (const trigger of ['ReBound Trigger', 'ReBound Poll Trigger'])
+			expect(targets(intake, trigger, 0)).toEqual([
+				'Inbox Rows of the Return',
+				'Drop Known and Stale Events',
+			]);
+		const rows = node(intake, 'Inbox Rows of the Return') as N8nNode & {
+			alwaysOutputData?: boolean;
+		};
 		expect([
-			later.parameters.operation,
-			later.parameters.matchType,
-			(later.parameters as Record<string, any>).filters.conditions,
-			later.alwaysOutputData,
+			rows.parameters.operation,
+			rows.parameters.matchType,
+			(rows.parameters as Record<string, any>).filters.conditions,
+			(rows.parameters as Record<string, any>).returnAll,
+			rows.alwaysOutputData,
 		]).toEqual([
 			'get',
 			'allConditions',
-			[
-				{ keyName: 'returnId', condition: 'eq', keyValue: '={{ $json.returnId }}' },
-				{ keyName: 'sequence', condition: 'gte', keyValue: '={{ $json.sequence }}' },
-			],
+			[{ keyName: 'returnId', condition: 'eq', keyValue: '={{ $json.returnId }}' }],
+			true,
 			true,
 		]);
+		// no other read of the inbox per event: each is a select and a count over the whole table
+		expect(
+			intake.nodes.filter((n) => n.type === 'n8n-nodes-base.dataTable' && n.parameters.operation !== 'insert' && (n.parameters as any).dataTableId?.value === (rows.parameters as any).dataTableId?.value).map((n) => n.name),
+		).toEqual(['Inbox Rows of the Return']);
 		// both triggers emit inbox rows, inserted as they come (no expression per column)
 		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe(
 			'inboxRow',
@@ -692,9 +694,9 @@ describe('the returns flow', () => {
 			expect(typeof v).toBe(
 				TABLES.inbox.columns.find((c) => c.name === k)?.type === 'number' ? 'number' : 'string',
 			);
-		expect(intake.connections['Later Events Queued']).toBeUndefined();
-		expect(node(intake, 'Drop Stale Events').type).toBe('n8n-nodes-base.filter');
-		expect(targets(intake, 'Drop Stale Events', 0)).toEqual(['Queue Return']);
+		expect(intake.connections['Inbox Rows of the Return']).toBeUndefined();
+		expect(node(intake, 'Drop Known and Stale Events').type).toBe('n8n-nodes-base.filter');
+		expect(targets(intake, 'Drop Known and Stale Events', 0)).toEqual(['Queue Return']);
 		expect(node(intake, 'ReBound Trigger').disabled).toBe('{{WEBHOOK_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe('{{POLL_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Trigger').webhookId).toBe('{{REBOUND_WEBHOOK_ID}}');
@@ -849,13 +851,13 @@ describe('the returns flow', () => {
 		},
 	);
 
-	it('drops each stale event by its own sequence: a new event in the same batch as a stale (or redelivered poll) event of its return is kept', () => {
-		const filter = node(intake, 'Drop Stale Events').parameters as Record<string, any>;
+	it('drops each redelivered or stale event by its own id and sequence: a new event in the same batch as a stale (or redelivered poll) event of its return is kept', () => {
+		const filter = node(intake, 'Drop Known and Stale Events').parameters as Record<string, any>;
 		const expr = String(filter.conditions.conditions[0].leftValue);
 		const body = expr.replace(/^=\{\{/, '').replace(/\}\}$/, '');
 		const keep = (event: Record<string, unknown>, found: Record<string, unknown>[]) =>
 			new Function('$', '$json', `return (${body});`)((name: string) => {
-				expect(name).toBe('Later Events Queued');
+				expect(name).toBe('Inbox Rows of the Return');
 				return { all: () => (found.length ? found : [{}]).map((json) => ({ json })) };
 			}, event) as boolean;
 		// the inbox has return 7's event of sequence 5; the batch brings a stale 4 and a new 6
@@ -868,6 +870,17 @@ describe('the returns flow', () => {
 		expect(keep({ returnId: '7', sequence: 1 }, [])).toBe(true);
 		// a number returnId in the inbox against a text one in the event still matches
 		expect(keep({ returnId: '7', sequence: 3 }, [{ returnId: 7, sequence: 3 }])).toBe(false);
+		// a redelivery: its event id is in the inbox, even with a newer sequence (a poll event
+		// re-emitted after the trigger's memory of it was pruned carries the poll time); the rows of
+		// all events of the batch are read together, and each event is judged against its own
+		const rows = [
+			{ returnId: '7', sequence: 5, eventId: 'e5' },
+			{ returnId: '9', sequence: 2, eventId: 'f2' },
+		];
+		expect(keep({ returnId: '7', sequence: 8, eventId: 'e5' }, rows)).toBe(false);
+		expect(keep({ returnId: '7', sequence: 8, eventId: 'e8' }, rows)).toBe(true);
+		expect(keep({ returnId: '9', sequence: 3, eventId: 'f3' }, rows)).toBe(true);
+		expect(keep({ returnId: '9', sequence: 9, eventId: 'e5' }, rows)).toBe(true);
 	});
 	it('a row left processing is requeued, counted, at most MAX_REQUEUES times; the next time it is a stuck exception (its row written first) and the queue moves on', () => {
 		const values = { MAX_REQUEUES: 3, STALE_AFTER_MINUTES: 15 };
@@ -1028,6 +1041,9 @@ describe('the returns flow', () => {
 			[
 				{ keyName: 'returnId', condition: 'eq', keyValue: '={{ $json.returnId }}' },
 				{ keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' },
+				// bounded by id (Data Tables have no other index): every later row, and the rows
+				// inserted up to LATER_EVENT_LOOKBACK_ROWS before it (overlapping intake runs)
+				{ keyName: 'id', condition: 'gt', keyValue: '={{ Number($json.id) - 5000 }}' },
 			],
 			false,
 			1,
@@ -1093,8 +1109,9 @@ describe('the returns flow', () => {
 			'{{BATCH_SIZE}}',
 		]);
 		expect(node(processor, 'Queued Returns').executeOnce).toBe(true);
-		// each run goes straight to the one-run-at-a-time check; crash recovery has its own minute schedule
-		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['No Run In Progress?']);
+		// each run goes straight to the idle check, then the one-run-at-a-time check; crash recovery
+		// has its own minute schedule
+		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['Rows Queued?']);
 		expect(targets(processor, 'Every Minute', 0)).toEqual([
 			'Make Unstamped Rows Ready',
 			'Stalled Rows',
@@ -1201,7 +1218,19 @@ describe('the returns flow', () => {
 		expect(requeue.columns.value.attempts).toBe(
 			"={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}",
 		);
-		// the mapping tables are read only when a batch is there (an idle tick reads the inbox alone)
+		// the mapping tables are read only when a batch is there (an idle tick reads the inbox alone),
+		// and an idle tick reads the inbox once and evaluates no expression (no isolate with lazy
+		// acquire): Queued Returns (readyAtMs against now) runs only when a row is queued
+		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['Rows Queued?']);
+		expect(targets(processor, 'Rows Queued?', 0)).toEqual(['No Run In Progress?']);
+		const anyQueued = node(processor, 'Rows Queued?') as N8nNode & { executeOnce?: boolean };
+		expect([
+			anyQueued.parameters.operation,
+			(anyQueued.parameters as Record<string, any>).filters.conditions,
+			anyQueued.executeOnce,
+		]).toEqual(['rowExists', [{ keyName: 'status', condition: 'eq', keyValue: 'queued' }], true]);
+		for (const name of ['Every Few Seconds', 'No Run In Progress?', 'Rows Queued?'])
+			expect({ name, expression: JSON.stringify(node(processor, name).parameters).includes('={{') }).toEqual({ name, expression: false });
 		expect(targets(processor, 'No Run In Progress?', 0)).toEqual(['Queued Returns']);
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Disposition Map']);
 		expect(node(processor, 'Queued Returns').alwaysOutputData ?? false).toBe(false);
@@ -1581,10 +1610,19 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 		},
 		'returns-intake': {
-			'New Event?': ['Later Events Queued', 'Drop Stale Events'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
-			'ReBound Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
-			'ReBound Poll Trigger': ['New Event?', 'Known Exception?', 'New Exception?'],
+			'ReBound Trigger': [
+				'Inbox Rows of the Return',
+				'Drop Known and Stale Events',
+				'Known Exception?',
+				'New Exception?',
+			],
+			'ReBound Poll Trigger': [
+				'Inbox Rows of the Return',
+				'Drop Known and Stale Events',
+				'Known Exception?',
+				'New Exception?',
+			],
 		},
 		'returns-processor': {
 			// hand-added rows are made ready before the stalled rows are read

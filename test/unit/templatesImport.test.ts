@@ -374,7 +374,7 @@ describe('dry run', () => {
 		expect(processor.name).toBe('Returns: ReBound → Khaos – 2 process queue (Demo Retail)');
 		expect(processor.settings.timezone).toBe('Europe/London');
 		const queued = node(processor, 'Queued Returns').parameters as any;
-		expect(queued.limit).toBe(50);
+		expect(queued.limit).toBe(100);
 		// tables known by name only are referenced "By Name"
 		expect(queued.dataTableId).toEqual({
 			__rl: true,

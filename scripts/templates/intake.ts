@@ -5,7 +5,7 @@ const OVERVIEW = [
 	'## Returns intake',
 	'### How it works',
 	'1. ReBound sends signed return events to the **ReBound Trigger**. The trigger checks the signature and passes on final returns.',
-	'2. Events already in the **inbox** Data Table (the same event id), and events older than one already queued for the same return, are dropped.',
+	'2. Events already in the **inbox** Data Table (the same event id for the same return), and events older than one already queued for the same return, are dropped.',
 	'3. Every other event becomes an inbox row with status `queued`. The **process queue** workflow applies the rows in arrival order.',
 	'4. Deliveries that are not valid events go to the **exceptions** Data Table, with an alert.',
 	'',
@@ -67,8 +67,10 @@ export function buildIntake(): WorkflowTemplate {
 	// The trigger's duplicate memory (workflow static data) is not kept by n8n 2.40.x when a
 	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox, a Data
 	// Table in n8n's own database, is the durable record and survives restarts: an event whose id
-	// is already in the inbox is a redelivery, and an event whose sequence is not above one already
-	// queued for the same return is stale (out of order); both are dropped here.
+	// is already among its return's inbox rows is a redelivery, and an event whose sequence is not
+	// above one already queued for the same return is stale (out of order); both are dropped here.
+	// (The id is compared within the return, where "New Event?" compared it across the inbox: a
+	// ReBound event id names one event of one return, and the poll trigger's ids carry the return.)
 	// ONE read per event: the inbox rows of its return (a return has a handful), then a Filter judges
 	// each event against them by its own id and sequence. (Until 2026-12-04 this was a Row Not Exists
 	// on eventId and a Get of later rows: two reads per event, each a select and a count that scan the
@@ -111,7 +113,7 @@ export function buildIntake(): WorkflowTemplate {
 	);
 	b.section(
 		'Drop redeliveries and stale events',
-		'The inbox is the durable record: an event id already in it is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.',
+		"The inbox is the durable record: one read of the return's rows per event. An event id already among them is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.",
 		[rows, fresh],
 	);
 	b.section(

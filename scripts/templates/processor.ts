@@ -36,12 +36,6 @@ const OVERVIEW = [
 	'3. Keep the batch size small enough for a run to end well within {{STALE_AFTER_MINUTES}} min.',
 ].join('\n');
 
-/**
- * How far back (in inbox rows) Later Event in Inbox looks for a later event of a claimed row's
- * return inserted BEFORE it (overlapping intake runs; see the node). Later ones it finds anywhere.
- */
-export const LATER_EVENT_LOOKBACK_ROWS = 5000;
-
 /** Ready to be processed: the intake's readyAtMs has passed (late deliveries are held SETTLE_SECONDS). */
 const READY = {
 	keyName: 'readyAtMs',
@@ -253,24 +247,18 @@ export function buildProcessor(): WorkflowTemplate {
 	// is `superseded` and moves nothing; the later event decides. The Data table node has no "in" or
 	// join condition, so this is one Get per claimed row (limit 1). n8n's v1 order runs the children of
 	// Mark Processing top to bottom, so the Get has run for every row before Superseded? reads it.
-	// Bounded by id: Data Tables have no index but the id, so an unbounded Get scans the whole inbox
-	// (a month of rows within the retention, ~30,000 of ~2 kB: ~10 ms of SQLite for the select and
-	// as much for the count, per claimed row; the bench's --inbox-history measured the processor 3×
-	// slower). A later event of the return has a higher id than this row, except when the two
-	// intake runs that queued them overlapped (the older event's check read the inbox before the
-	// newer one's insert, and the newer event was inserted first): then it was inserted within the
-	// few hundred rows the concurrent intake runs wrote, far within LATER_EVENT_LOOKBACK_ROWS.
+	// Unbounded on purpose: a later event of the return inserted BEFORE this row (two intake runs
+	// overlapping, one reading the inbox before the other's insert; a row added by hand) must be
+	// found too. Each read scans the inbox (Data Tables have no index but the id), so at a month's
+	// retention this is the processor's second cost after Mark Done (docs/benchmark.md, "Steady
+	// state"); a bound of 5,000 rows by id measured +19 % there and was reverted: overlapping intake
+	// runs are bounded in time (up to a minute under load), not in rows.
 	const later = b.add({
 		...dataTableNode('Later Event in Inbox', [2040, -160], 'inbox', 'get', {
 			all: true,
 			conditions: [
 				eq('returnId', '={{ $json.returnId }}'),
 				{ keyName: 'sequence', condition: 'gt', keyValue: '={{ $json.sequence }}' },
-				{
-					keyName: 'id',
-					condition: 'gt',
-					keyValue: `={{ Number($json.id) - ${LATER_EVENT_LOOKBACK_ROWS} }}`,
-				},
 			],
 			returnAll: false,
 			limit: 1,

@@ -96,7 +96,8 @@ export function buildIntake(): WorkflowTemplate {
 			[600, 0],
 			"={{ !$('Inbox Rows of the Return').all().some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}",
 		),
-		notes: 'Keeps each event whose id is new and whose return has no row with its sequence or a later one',
+		notes:
+			'Keeps each event whose id is new and whose return has no row with its sequence or a later one',
 		notesInFlow: true,
 	});
 	const sink = addExceptionSink(b, 360, 760);

@@ -668,7 +668,15 @@ describe('the returns flow', () => {
 		]);
 		// no other read of the inbox per event: each is a select and a count over the whole table
 		expect(
-			intake.nodes.filter((n) => n.type === 'n8n-nodes-base.dataTable' && n.parameters.operation !== 'insert' && (n.parameters as any).dataTableId?.value === (rows.parameters as any).dataTableId?.value).map((n) => n.name),
+			intake.nodes
+				.filter(
+					(n) =>
+						n.type === 'n8n-nodes-base.dataTable' &&
+						n.parameters.operation !== 'insert' &&
+						(n.parameters as any).dataTableId?.value ===
+							(rows.parameters as any).dataTableId?.value,
+				)
+				.map((n) => n.name),
 		).toEqual(['Inbox Rows of the Return']);
 		// both triggers emit inbox rows, inserted as they come (no expression per column)
 		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe(

@@ -134,7 +134,7 @@ export function n8nEnv(opts: {
 		// execution, and for every webhook request to a node other than its own Webhook node, whether
 		// or not an expression is evaluated. Lazy: only when one is. The recommended setting for the
 		// package (docs/deployment.md): with it a burst of deliveries pays isolates per intake run,
-		// not per delivery. Both bench variants get it.
+		// not per delivery, and an idle processor tick (a static read) none. Both bench variants get it.
 		N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true',
 		// n8n (and its task runner) must run on Node 24: its bin folder first on PATH, for this process only
 		PATH: `${opts.runtime.nodeBinDir}${path.delimiter}${process.env.PATH ?? ''}`,

@@ -33,6 +33,7 @@ import {
 	substitute,
 } from '../../scripts/templates/placeholders';
 import { INBOX_STATUSES, TABLES, type TableKey } from '../../scripts/templates/tables';
+import { allStrings } from '../helpers/allStrings';
 import { makeReturn } from './core/mapping.fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -1235,19 +1236,13 @@ describe('the returns flow', () => {
 			anyQueued.executeOnce,
 		]).toEqual(['rowExists', [{ keyName: 'status', condition: 'eq', keyValue: 'queued' }], true]);
 		// (n8n evaluates any string parameter that starts with "=")
-		const strings = (v: unknown): string[] =>
-			typeof v === 'string'
-				? [v]
-				: v && typeof v === 'object'
-					? Object.values(v as Record<string, unknown>).flatMap(strings)
-					: [];
 		for (const name of ['Every Few Seconds', 'Rows Queued?', 'No Run In Progress?'])
 			expect({
 				name,
-				expressions: strings(node(processor, name).parameters).filter((v) => v.startsWith('=')),
+				expressions: allStrings(node(processor, name).parameters).filter((v) => v.startsWith('=')),
 			}).toEqual({ name, expressions: [] });
 		expect(
-			strings(node(processor, 'Queued Returns').parameters).filter((v) => v.startsWith('=')),
+			allStrings(node(processor, 'Queued Returns').parameters).filter((v) => v.startsWith('=')),
 		).toEqual(['={{ $now.toMillis() }}']);
 		expect(targets(processor, 'No Run In Progress?', 0)).toEqual(['Queued Returns']);
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Disposition Map']);

@@ -28,6 +28,7 @@ import { ReboundApiError, ReboundClient } from '../../../transports/rebound/clie
 import { FakeKhaosApi, KHAOS_TEST_CREDENTIALS, mappedReturn } from '../../helpers/khaosFakes';
 import { mockExecuteContext } from '../../helpers/mockExecuteContext';
 import { reboundCredentials } from '../../helpers/reboundFakes';
+import { allStrings } from '../../helpers/allStrings';
 
 // distinctive secrets with every character an encoding changes: & < > " ' + ! ( ) * space é
 const KHAOS_USER = 'ops.khaos+é';
@@ -112,18 +113,10 @@ function expectClean(text: string, secret: string, forms: Form[]): void {
 		});
 }
 
-/** Every string inside node output (JSON text escapes quotes, so a form can hide in it: each value is checked as it is). */
-function allStrings(value: unknown, out: string[] = []): string[] {
-	if (typeof value === 'string') out.push(value);
-	else if (Array.isArray(value)) value.forEach((v) => allStrings(v, out));
-	else if (value && typeof value === 'object')
-		Object.values(value).forEach((v) => allStrings(v, out));
-	return out;
-}
-
 /** Execution data: the serialised items and every string value in them. */
 function expectCleanData(data: unknown, secret: string, forms: Form[]): void {
 	expectClean(JSON.stringify(data), secret, forms);
+	// every string inside node output (JSON text escapes quotes, so a form can hide in it: each value is checked as it is)
 	for (const text of allStrings(data)) expectClean(text, secret, forms);
 }
 

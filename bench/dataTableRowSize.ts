@@ -4,10 +4,10 @@
  *
  *   npx ts-node --transpile-only bench/dataTableRowSize.ts [--rows 2000] [--json]
  *
- * It starts a throw-away n8n, creates the inbox, exceptions and credit reviews tables with the
+ * It starts a throw-away n8n, creates the inbox, exceptions, credit reviews and recorded credits tables with the
  * templates' columns (scripts/templates/tables.ts), inserts realistic rows through the public API
  * (a 3-line return's `done` inbox row with its payload, an open exception of that return with the
- * return as its payload, a held credit's review row with the mapped return), and reads the size
+ * return as its payload, a held credit's review row with the mapped return, the processor's recorded credit), and reads the size
  * n8n itself counts against the limit (`sizeBytes` of GET /api/v1/data-tables/{id}: SQLite's
  * dbstat pages of the table) and the growth of the SQLite file. The bytes per row it prints are
  * the constants of core/dataTableStorage.ts (DEFAULT_BYTES_PER_ROW).
@@ -164,7 +164,19 @@ export function sampleRows(n: number): Record<TableKey | 'x', Record<string, unk
 		lastError: '',
 		mapped: mappedJson(ret),
 	};
-	return { inbox, exceptions: exception, reviews: review, x: {} } as never;
+	// the processor's recorded credit of the done inbox row (scripts/templates/tables.ts `credits`)
+	const credit = {
+		inboxId: 100000 + n,
+		eventId: ret.event.id,
+		returnId: ret.returnId,
+		displayId: ret.displayId ?? '',
+		receivedAt: now,
+		creditNoteRef: `RB-${ret.returnId}`,
+		creditGross: '124.97',
+		creditNet: '104.14',
+		claim: String(100000 + n),
+	};
+	return { inbox, exceptions: exception, reviews: review, credits: credit, x: {} } as never;
 }
 
 async function main(): Promise<void> {
@@ -181,7 +193,7 @@ async function main(): Promise<void> {
 		const api = await createApiKey(n8n.baseUrl, owner);
 		const dbFile = path.join(userFolder, '.n8n', 'database.sqlite');
 		const measured: Record<string, unknown> = {};
-		for (const key of ['inbox', 'exceptions', 'reviews'] as const) {
+		for (const key of ['inbox', 'exceptions', 'reviews', 'credits'] as const) {
 			const spec = TABLES[key];
 			const table = await api.createDataTable({ name: `size ${key}`, columns: spec.columns });
 			const size = async () => {

@@ -214,6 +214,7 @@ export function packageValues(
 			reasons: { name: `${client} reason map` },
 			skuAliases: { name: `${client} sku aliases` },
 			reviews: { name: `${client} credit reviews` },
+			credits: { name: `${client} recorded credits` },
 		},
 		sites: [
 			{

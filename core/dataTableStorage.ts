@@ -24,7 +24,8 @@ export const WARN_AT_PERCENT = 80;
  * Bytes one row adds to the size n8n counts against the limit, measured on n8n 2.40.7 with SQLite
  * by bench/dataTableRowSize.ts (2,000 rows each): a 3-line return's `done` inbox row with its
  * payload, an exception row carrying the return as its payload, a decided credit review row
- * with the mapped return. SQLite stores them in 4 KiB pages: rows of 2.0 and 2.3 kB of text fit two
+ * with the mapped return, and the processor's recorded credit of a done row (164: about 25 to a
+ * page). SQLite stores them in 4 KiB pages: rows of 2.0 and 2.3 kB of text fit two
  * to a page, a 3 kB review row takes a page of its own, so a return of many lines (a row past
  * about 2 kB) costs a whole page: the estimate is for typical returns, not a bound.
  */
@@ -32,13 +33,15 @@ export const DEFAULT_BYTES_PER_ROW: Readonly<Record<StorageTable, number>> = {
 	inbox: 2_052,
 	exceptions: 2_052,
 	reviews: 4_106,
+	credits: 164,
 };
 
-export type StorageTable = 'inbox' | 'exceptions' | 'reviews';
+export type StorageTable = 'inbox' | 'exceptions' | 'reviews' | 'credits';
 const TABLE_TITLES: Record<StorageTable, string> = {
 	inbox: 'inbox',
 	exceptions: 'exceptions',
 	reviews: 'credit reviews',
+	credits: 'recorded credits',
 };
 
 /** What the workflow measures per table (all optional: an empty table has no ids). */
@@ -121,7 +124,10 @@ export function estimateDataTableStorage(input: unknown): StorageResult {
 	let atMost = false;
 	for (const [index, t] of i.tables.entries()) {
 		if (!t || !(t.table in DEFAULT_BYTES_PER_ROW))
-			return { ok: false, problem: `tables[${index}].table must be inbox, exceptions or reviews` };
+			return {
+				ok: false,
+				problem: `tables[${index}].table must be inbox, exceptions, reviews or credits`,
+			};
 		for (const field of ['newestId', 'firstRecentId', 'olderRows', 'oldestId'] as const)
 			if (Number.isNaN(whole(t[field])))
 				return {

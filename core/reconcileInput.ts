@@ -356,6 +356,12 @@ export const InboxCreditSchema = z.object({
 	creditNet: recordedPounds,
 });
 
+/** A recorded credits Data Table row (scripts/templates/tables.ts `credits`). */
+const RecordedCreditRowSchema = InboxCreditSchema.extend({
+	returnId: reqText('returnId'),
+	receivedAt: optText,
+});
+
 /** A list of held lines: the table stores text ("1 × MUG-WHT (Missing Item); …"); a list is joined. */
 const heldLinesText = z.preprocess(
 	(v) =>
@@ -473,6 +479,7 @@ export type InputName =
 	| 'exceptions'
 	| 'reviews'
 	| 'inbox'
+	| 'credits'
 	| 'options'
 	| 'window';
 
@@ -618,6 +625,12 @@ export interface RawReconcileInput {
 	reviews?: unknown;
 	/** Rows of the inbox Data Table: those not in a final state bring their returns, whatever their age. */
 	inbox?: unknown;
+	/**
+	 * Rows of the recorded credits Data Table (the processor's credit step: returnId, receivedAt,
+	 * creditNoteRef, creditGross, creditNet): each return's latest is its expected credit, as a
+	 * `done` inbox row's values are.
+	 */
+	credits?: unknown;
 	window?: unknown;
 	options?: unknown;
 }
@@ -714,6 +727,24 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 		const field = isBlank(row.mapped) ? 'payload' : 'mapped';
 		const r = readReturn(carried, 'inbox', index, [field], issues);
 		if (r) inbox.push({ row, ret: r });
+	});
+
+	// the recorded credits (one row per credited inbox row, written by the processor in bulk)
+	asArray(raw.credits, 'credits', issues).forEach((rawRow, index) => {
+		const parsed = RecordedCreditRowSchema.safeParse(parseMaybeJson(rawRow));
+		if (!parsed.success) {
+			pushZodIssues(issues, 'credits', index, idOf(rawRow), parsed.error);
+			return;
+		}
+		const c = parsed.data;
+		if (c.creditNet !== null)
+			recordedCredits.push({
+				returnId: c.returnId,
+				receivedAt: c.receivedAt,
+				creditNoteRef: c.creditNoteRef,
+				grossPence: c.creditGross,
+				netPence: c.creditNet,
+			});
 	});
 
 	const khaos = readRows(

@@ -28,6 +28,8 @@ export interface ReconcileParams {
 	reviews?: unknown[];
 	/** Rows of the inbox table: those not in a final state bring their returns, whatever their age. */
 	inbox?: unknown[];
+	/** Rows of the recorded credits table (the credit each credited return was given: the expected values). */
+	credits?: unknown[];
 	/** A pending review held more than this many days is flagged (default 3). */
 	reviewOverdueDays?: number;
 	/** The Data Table storage measures (core/dataTableStorage.ts StorageInput); undefined: no storage section. */
@@ -225,6 +227,7 @@ export async function reconcileReturns(
 		exceptions: params.exceptions,
 		...(params.reviews !== undefined ? { reviews: params.reviews } : {}),
 		...(params.inbox !== undefined ? { inbox: params.inbox } : {}),
+		...(params.credits !== undefined ? { credits: params.credits } : {}),
 		options: {
 			tolerancePencePerLine: params.tolerancePencePerLine,
 			title: params.title,

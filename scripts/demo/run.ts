@@ -203,6 +203,7 @@ export function demoValues(args: {
 			reasons: { name: `${args.client} reason map` },
 			skuAliases: { name: `${args.client} sku aliases` },
 			reviews: { name: `${args.client} credit reviews` },
+			credits: { name: `${args.client} recorded credits` },
 		},
 		sites: k.sites.map((s) => ({
 			id: s.id,

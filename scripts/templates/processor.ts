@@ -3,7 +3,6 @@ import { Builder, type WorkflowTemplate } from './builder';
 import { addCreditReview, addHeldSplit, addNoticeFirst } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
-	UNCREDITED,
 	CREDIT_PARAMETERS,
 	MAPPING_PARAMETERS,
 	VALIDATE_PARAMETERS,
@@ -13,6 +12,7 @@ import {
 	creditRecorded,
 	dataTableNode,
 	eq,
+	filterNode,
 	ifNode,
 	khaos,
 	parseJsonNode,
@@ -26,14 +26,14 @@ const OVERVIEW = [
 	'1. Take up to {{BATCH_SIZE}} ready `queued` inbox rows in arrival order (a late delivery, whose event occurred more than {{SETTLE_SECONDS}} s before it arrived, is ready {{SETTLE_SECONDS}} s after it arrived; a prompt one at once) and mark them `processing` in one update.',
 	'2. A row whose return has a later event in the inbox becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
-	"4. Create the credit note and mark the row `done`; when finance posts in batches, mark it `credit_queued` for the posting workflow instead. A credit held by finance's credit policy goes to the **credit reviews** Data Table (row `credit_review`) until finance decides.",
-	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a zero-value credit, a held credit) are recorded with status `notice` and never stop a return.',
+	"4. Create the credit note and record it in the **recorded credits** Data Table (one insert); the run's credited rows become `done` together at its end. When finance posts in batches: `credit_queued` for the posting workflow. A credit held by finance's policy goes to the **credit reviews** Data Table until finance decides.",
+	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a held credit) never stop a return.',
 	'',
 	'Every minute, rows left `processing` for {{STALE_AFTER_MINUTES}} min by a run that stopped are queued again, alone in their next run, at most {{MAX_REQUEUES}} times; after that they become a `stuck` exception. References on the Khaos side make a re-run safe.',
 	'### Setup',
 	'1. `npm run templates:import` creates the Data Tables and activates this workflow.',
 	'2. Fill the disposition, reason and SKU alias tables (docs/mapping.md); an edit counts from the next run.',
-	'3. Keep the batch size small enough for a run to end well within {{STALE_AFTER_MINUTES}} min.',
+	'3. Keep a batch small enough to end well within {{STALE_AFTER_MINUTES}} min.',
 ].join('\n');
 
 /** Ready to be processed: the intake's readyAtMs has passed (late deliveries are held SETTLE_SECONDS). */
@@ -326,13 +326,12 @@ export function buildProcessor(): WorkflowTemplate {
 			'Values from the original Khaos order',
 		),
 	);
-	// Only the rows that succeeded become done, each by its id (its item pairs back to Mark Processing's
-	// row), once its credit note step has succeeded. One update per succeeded row: the Data table node's
-	// conditions (equals, not equals, greater / less than, contains, empty, true / false) cannot name a
-	// set of ids, and the one-update form (this run's rows still processing) also caught the excepted
-	// rows of the batch, which n8n's v1 order settles only after this branch: for a moment, or for good
-	// after a crash, they read done with no exception row. Every other end of a row is its own update
-	// on the failure path, after its exception row. The credit note's reference is RB-<returnId>.
+	// The rows that succeeded become done in ONE update at the end of the run (Finish the Batch, below),
+	// not one update per row: every Data Table write makes n8n measure the size of all Data Tables
+	// again, and Data Tables have no index but the id, so per-row marks were the processor's largest
+	// cost (docs/benchmark.md). What differs per row, the credit the credit step computed and sent
+	// (the reconciliation's expected values), goes into the recorded credits Data Table in one insert
+	// (an insert is n8n's only bulk Data Table write). The credit note's reference is RB-<returnId>.
 	const heldSplit = addHeldSplit(b, [4320, 100]);
 	const [review, markReview] = addCreditReview(
 		b,
@@ -340,23 +339,36 @@ export function buildProcessor(): WorkflowTemplate {
 		"$('Finance Batched?').item.json",
 		THIS_RUNS_ROW,
 	);
-	const done = b.add({
-		...dataTableNode('Mark Done', [4560, 200], 'inbox', 'update', {
-			all: true,
-			// this row, only while this run holds it: a run that outlived the stall limit (its rows
-			// requeued or stuck, maybe claimed by another run) must not overwrite what came after
-			conditions: THIS_RUNS_ROW,
+	const mp = "$('Mark Processing').item.json";
+	const record = b.add({
+		...dataTableNode('Record Credits', [4560, 200], 'credits', 'insert', {
 			columns: {
-				status: 'done',
-				processedAt: '={{ $now.toISO() }}',
-				lastError: '',
-				uncredited: UNCREDITED,
+				inboxId: `={{ ${mp}.id }}`,
+				eventId: `={{ ${mp}.eventId }}`,
+				returnId: `={{ ${mp}.returnId }}`,
+				displayId: `={{ ${mp}.displayId }}`,
+				receivedAt: `={{ ${mp}.receivedAt }}`,
 				creditNoteRef:
 					"={{ $json.creditStatus === 'posted' ? String($json.associatedRef ?? '') : '' }}",
 				...creditRecorded(),
+				claim: '={{ $execution.id }}',
 			},
 		}),
-		notes: 'Each row whose credit note step succeeded, by id',
+		notes: 'Each row whose credit note step succeeded: its credit, all in one insert',
+		notesInFlow: true,
+	});
+	// Units moved that no credit note records as returned (an exchange, a line never credited) keep
+	// counting against their order: written on the row itself (Held by Credit Posting reads it), rare.
+	const uncreditedSplit = b.add(
+		ifNode('Units Uncredited?', [4800, 200], "={{ !!$('Credit Held?').item.json.uncredited }}"),
+	);
+	const keepUncredited = b.add({
+		...dataTableNode('Record Uncredited Units', [5040, 100], 'inbox', 'update', {
+			all: true,
+			conditions: THIS_RUNS_ROW,
+			columns: { uncredited: "={{ JSON.stringify($('Credit Held?').item.json.uncredited) }}" },
+		}),
+		notes: 'Moved units no credit note records (they keep counting against the order)',
 		notesInFlow: true,
 	});
 	// Notice? above the success path (it runs first, see addNoticeFirst), Exception? below it
@@ -395,11 +407,70 @@ export function buildProcessor(): WorkflowTemplate {
 			conditions: THIS_RUNS_ROW,
 			columns: {
 				status: "={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
+				// when the row took its final status (a credit_mismatch's credit note exists: it is done
+				// here, not at the end of the run, and keeps the difference in lastError)
+				processedAt: '={{ $now.toISO() }}',
 				lastError: '={{ $json.message }}',
 			},
 		}),
 	);
 	const sink = addExceptionSink(b, 4560, 1000);
+
+	// Finish the batch: the last child of Mark Processing, so n8n's v1 order runs it after every
+	// branch above has ended (each row is superseded, queued for posting, under review, requeued,
+	// an exception, or recorded as credited). The rows this run still holds must then be exactly the
+	// recorded ones; only then do they become done in one update. A row still held that was not
+	// recorded (a step that dropped it) is left processing: the crash recovery requeues it and, if it
+	// happens again, makes it a stuck exception; the recorded rows are then marked one by one.
+	const still = b.add({
+		...dataTableNode('Rows Still Held', [2040, 2640], 'inbox', 'get', {
+			all: true,
+			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+			returnAll: true,
+		}),
+		executeOnce: true,
+		notes: 'After every branch: the rows this run has not settled',
+		notesInFlow: true,
+	});
+	const recorded =
+		"($('Record Credits').isExecuted ? $('Record Credits').all() : []).map(c => c.json).filter(c => String(c.claim) === String($execution.id))";
+	const succeeded = b.add(
+		filterNode(
+			'Credited in This Run',
+			[2280, 2640],
+			`={{ ${recorded}.some(c => Number(c.inboxId) === Number($json.id)) }}`,
+		),
+	);
+	const accounted = b.add(
+		ifNode(
+			'Every Row Accounted For?',
+			[2520, 2640],
+			"={{ $('Credited in This Run').all().length === $('Rows Still Held').all().filter(i => i.json.id !== undefined).length }}",
+		),
+	);
+	const done = b.add({
+		...dataTableNode('Mark Done', [2760, 2540], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
+		}),
+		executeOnce: true,
+		notes: 'The credited rows, in one update (every row still held is one)',
+		notesInFlow: true,
+	});
+	const doneOneByOne = b.add({
+		...dataTableNode('Mark Done One by One', [2760, 2760], 'inbox', 'update', {
+			all: true,
+			conditions: [
+				eq('id', '={{ $json.id }}'),
+				eq('status', 'processing'),
+				eq('claim', '={{ $execution.id }}'),
+			],
+			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
+		}),
+		notes: 'Some row still held was not credited: only the credited ones, by id',
+		notesInFlow: true,
+	});
 
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
 	const held = addHeldRows(b, [2040, -560]);
@@ -409,11 +480,17 @@ export function buildProcessor(): WorkflowTemplate {
 		.connect(lastTable, processing)
 		.connect(processing, held)
 		.connect(processing, later)
-		.connect(processing, superseded);
+		.connect(processing, superseded)
+		.connect(processing, still);
+	b.connect(still, succeeded)
+		.connect(succeeded, accounted)
+		.connect(accounted, done, 0)
+		.connect(accounted, doneOneByOne, 1);
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, heldSplit, 0);
-	b.connect(heldSplit, review, 0).connect(heldSplit, done, 1);
+	b.connect(heldSplit, review, 0).connect(heldSplit, record, 1);
+	b.connect(record, uncreditedSplit).connect(uncreditedSplit, keepUncredited, 0);
 	for (const [from, output] of [
 		[map, 1],
 		[validate, 1],
@@ -460,12 +537,28 @@ export function buildProcessor(): WorkflowTemplate {
 	b.section(
 		'Credit',
 		"Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded; a credit held by finance's policy becomes a `pending` credit review and the row `credit_review`. Notices (a discontinued SKU, an exchange) are written first, before the row is marked.",
-		[batched, queueCredit, credit, heldSplit, review, markReview, done, notice],
+		[
+			batched,
+			queueCredit,
+			credit,
+			heldSplit,
+			review,
+			markReview,
+			record,
+			uncreditedSplit,
+			keepUncredited,
+			notice,
+		],
 	);
 	b.section(
 		'Retry or record',
 		'Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.',
 		[exception, retry, requeueRetry],
+	);
+	b.section(
+		'Finish the batch',
+		'Last, after every branch: the rows this run still holds become `done` in one update when each of them had its credit recorded; otherwise only the credited ones, by id, and the rest wait for the crash recovery.',
+		[still, succeeded, accounted, done, doneOneByOne],
 	);
 	addInboxAfterExceptionSection(b, [markException, markStuck]);
 	return b.build();

@@ -57,6 +57,12 @@ export const PURGES: Purge[] = [
 		days: '{{KEEP_DONE_DAYS}}',
 	},
 	{
+		label: 'Recorded Credits',
+		table: 'credits',
+		conditions: [],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
+	{
 		label: 'Resolved Exceptions',
 		table: 'exceptions',
 		conditions: [eq('status', 'resolved')],
@@ -144,6 +150,7 @@ const STORAGE_TABLES: Array<[TableKey, string]> = [
 	['inbox', 'Inbox'],
 	['exceptions', 'Exception'],
 	['reviews', 'Review'],
+	['credits', 'Credit'],
 ];
 
 /**
@@ -205,7 +212,7 @@ const OVERVIEW = [
 	'## Daily reconciliation',
 	'### How it works',
 	'Every morning on `{{RECONCILIATION_CRON}}` (window: yesterday), or for a period from **Month-End Run** (window: the dates in **Month-End Period**, last month by default):',
-	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
+	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units, recorded credits, and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
 	"2. The window's returns in ReBound, and every return whose inbox row is not finished whatever its age, are checked against the stock moves and credit notes in Khaos, together with the open exceptions: " +
 		'counts and values by status, not complete by age and by owner, value mismatches (released credits against what the credit step computed), open exceptions by type and age.',
 	"3. Finance's sections: every held credit waiting (pending or failed, whatever its age) and the reviews decided in the window; " +
@@ -345,6 +352,16 @@ export function buildReconciliation(): WorkflowTemplate {
 			'Not finished, whatever their age (none drops out of the report), and done in the window (the credit each was given)',
 		notesInFlow: true,
 	});
+	const credits = b.add({
+		...dataTableNode('Recorded Credits', [G + 600, 220], 'credits', 'get', {
+			conditions: [{ keyName: 'updatedAt', condition: 'gte', keyValue: `=${WINDOW_START}` }],
+			returnAll: true,
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+		notes: 'The credit the processor gave each return credited in the window',
+		notesInFlow: true,
+	});
 	const search = b.add(
 		reboundSearchNode('ReBound Returns of the Window', [G + 720, 0], WINDOW_FROM, WINDOW_TO),
 	);
@@ -364,6 +381,9 @@ export function buildReconciliation(): WorkflowTemplate {
 				// the unfinished rows and the window's done rows (the empty item alwaysOutputData passes on is not one)
 				inboxJson:
 					"={{ JSON.stringify($('Inbox Rows').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
+				// the credits the processor recorded in the window (its expected values, read by returnId)
+				creditsJson:
+					"={{ JSON.stringify($('Recorded Credits').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
 				storageJson: STORAGE_JSON,
 				options: {
 					tolerancePencePerLine: '{{CREDIT_TOLERANCE_PENCE}}',
@@ -446,7 +466,8 @@ export function buildReconciliation(): WorkflowTemplate {
 		.connect(window, purges[0])
 		.connect(open, reviews)
 		.connect(reviews, inbox)
-		.connect(inbox, search)
+		.connect(inbox, credits)
+		.connect(credits, search)
 		.connect(search, reconcile)
 		.connect(reconcile, delivery.entries[0])
 		.connect(reconcile, delivery.entries[1])
@@ -466,12 +487,12 @@ export function buildReconciliation(): WorkflowTemplate {
 	);
 	b.section(
 		'Housekeeping',
-		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
+		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units, recorded credits, and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
 		purges,
 	);
 	b.section(
 		'Data Table storage',
-		'Counts the rows of the inbox, exceptions and credit reviews tables from their ids, without reading them all: the report estimates their size (rows × bytes measured per row) against {{DATA_TABLES_MAX_BYTES}} bytes.',
+		'Counts the rows of the inbox, exceptions, credit reviews and recorded credits tables from their ids, without reading them all: the report estimates their size (rows × bytes measured per row) against {{DATA_TABLES_MAX_BYTES}} bytes.',
 		storageNodes,
 	);
 	b.section(
@@ -481,8 +502,8 @@ export function buildReconciliation(): WorkflowTemplate {
 	);
 	b.section(
 		'Gather',
-		"The open exceptions and the notices, the held credits (pending or failed, and those decided in the window), every unfinished inbox row whatever its age, and the window's returns from ReBound.",
-		[open, reviews, inbox, search],
+		"The open exceptions and the notices, the held credits (pending or failed, and those decided in the window), every unfinished inbox row whatever its age and the window's done ones, the credits recorded in the window (the expected values), and the window's returns from ReBound.",
+		[open, reviews, inbox, credits, search],
 	);
 	b.section('Reconcile', 'ReBound against Khaos stock moves and credit notes.', [reconcile]);
 	addReportDeliverySections(b, delivery);

@@ -90,6 +90,7 @@ export function sandboxClientValues(o: SandboxClientOptions): Json {
 			reasons: { name: `${c} reason map` },
 			skuAliases: { name: `${c} sku aliases` },
 			reviews: { name: `${c} credit reviews` },
+			credits: { name: `${c} recorded credits` },
 		},
 		sites: example.sites,
 		mapping: example.mapping,

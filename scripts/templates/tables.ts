@@ -22,7 +22,8 @@ export type TableKey =
 	| 'reviews'
 	| 'dispositions'
 	| 'reasons'
-	| 'skuAliases';
+	| 'skuAliases'
+	| 'credits';
 
 const s = (name: string) => ({ name, type: 'string' as const });
 const n = (name: string) => ({ name, type: 'number' as const });
@@ -159,6 +160,27 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('lastError'),
 			/** The mapped return after its stock moves, as the credit step takes it. */
 			s('mapped'),
+		],
+	},
+	credits: {
+		key: 'credits',
+		stem: 'CREDITS',
+		defaultName: 'recorded credits',
+		purpose:
+			"One row per inbox row the processor marked done: the credit note it raised (reference, gross and net it computed from the order and sent to Khaos), the daily reconciliation's expected values. Written for a whole batch in one insert",
+		columns: [
+			/** The inbox row's id (its Data Table row id). */
+			n('inboxId'),
+			s('eventId'),
+			s('returnId'),
+			s('displayId'),
+			/** The inbox row's receivedAt: of two credits of one return, the later event's wins. */
+			s('receivedAt'),
+			s('creditNoteRef'),
+			s('creditGross'),
+			s('creditNet'),
+			/** The processor run (execution id) that recorded it. */
+			s('claim'),
 		],
 	},
 };

@@ -101,6 +101,8 @@ export const ValuesSchema = z
 				skuAliases: TableSchema,
 				/** Held credits for finance review; created by default (named after the client) when not given. */
 				reviews: TableSchema.optional(),
+				/** The credits the processor recorded (the reconciliation's expected values); created by default when not given. */
+				credits: TableSchema.optional(),
 			}),
 		),
 		/** Khaos sites and their locations: mapping rows are checked against them. */

@@ -215,6 +215,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				reasons: ['created', 5],
 				skuAliases: ['created', 0],
 				reviews: ['created', 0],
+				credits: ['created', 0],
 			});
 			expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
 				errors: true,

@@ -304,6 +304,11 @@ function feeders(wf: WorkflowTemplate, name: string): Array<[string, number]> {
 }
 
 /** Data table nodes that write the inbox (insert, update, upsert). */
+/** The one boolean expression of an If or Filter node as the builder writes it (ifNode, filterNode). */
+function filterExpression(n: N8nNode): string {
+	return (n.parameters as any).conditions.conditions[0].leftValue as string;
+}
+
 function inboxWrites(wf: WorkflowTemplate): N8nNode[] {
 	return wf.nodes.filter(
 		(n) =>
@@ -746,10 +751,133 @@ describe('the returns flow', () => {
 		},
 	);
 
-	it.each([
-		['processor', 'returns-processor', 'Mark Processing'],
-		['credit posting', 'credit-posting', 'Credit-Queued Returns'],
-	])(
+	it('processor: records the credits of the rows that succeeded in one insert, and sets done in one update at the end of the run only when every row it still holds was credited', () => {
+		const wf = processor;
+		// the only writes that can set done: the end of the run (all at once, or the credited ones by
+		// id), and the credit_mismatch exception (its credit note exists)
+		const settingDone = inboxWrites(wf).filter((n) =>
+			String((n.parameters as any).columns?.value?.status ?? '').includes('done'),
+		);
+		expect(settingDone.map((n) => n.name).sort()).toEqual([
+			'Mark Done',
+			'Mark Done One by One',
+			'Mark Inbox Exception',
+		]);
+		// the credit step's success output, past the held split, records the credit: one insert (bulk)
+		const record = node(wf, 'Record Credits');
+		const rp = record.parameters as any;
+		expect([rp.operation, rp.dataTableId.value]).toEqual(['insert', '{{CREDITS_TABLE_ID}}']);
+		expect(feeders(wf, 'Record Credits')).toEqual([['Credit Held?', 1]]);
+		expect(feeders(wf, 'Credit Held?')).toEqual([['Create Credit Note', 0]]);
+		const cols = rp.columns.value as Record<string, string>;
+		expect(cols.inboxId).toBe("={{ $('Mark Processing').item.json.id }}");
+		expect(cols.claim).toBe('={{ $execution.id }}');
+		// the credit the credit step computed and sent: the reconciliation's expected values
+		// (a duplicate or a return given no credit note records none)
+		const posted = {
+			creditStatus: 'posted',
+			associatedRef: 'RB-5001',
+			totals: { gross: '24.13', net: '20.11', vat: '4.02' },
+		};
+		const dup = { creditStatus: 'duplicate', associatedRef: 'RB-5001', totals: { net: '20.11' } };
+		const rec = (json: Record<string, unknown>) =>
+			['creditNoteRef', 'creditGross', 'creditNet'].map((c) => evaluate(cols[c], { $json: json }));
+		expect(rec(posted)).toEqual(['RB-5001', '24.13', '20.11']);
+		expect(rec(dup)).toEqual(['', '', '']);
+		expect(rec({ creditStatus: 'not_credited' })).toEqual(['', '', '']);
+		expect(TABLES.credits.columns.map((c) => c.name)).toEqual(
+			expect.arrayContaining(Object.keys(cols)),
+		);
+		// units no credit note records keep counting against the order: written on the row, by id, while held
+		expect(targets(wf, 'Record Credits')).toEqual(['Units Uncredited?']);
+		expect(targets(wf, 'Units Uncredited?', 0)).toEqual(['Record Uncredited Units']);
+		const unc = node(wf, 'Record Uncredited Units').parameters as any;
+		expect(Object.keys(unc.columns.value)).toEqual(['uncredited']);
+		// the end of the run: the LAST child of Mark Processing (n8n's v1 order runs the children top
+		// to bottom, each branch to its end), so every row has gone its way before it reads
+		const children = targets(wf, 'Mark Processing');
+		const y = (name: string) => node(wf, name).position[1];
+		expect(children).toContain('Rows Still Held');
+		for (const c of children.filter((c) => c !== 'Rows Still Held'))
+			expect(y('Rows Still Held')).toBeGreaterThan(y(c));
+		const still = node(wf, 'Rows Still Held') as N8nNode & { executeOnce?: boolean };
+		const thisRun = [
+			{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+			{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
+		];
+		expect([still.executeOnce, (still.parameters as any).filters.conditions]).toEqual([
+			true,
+			thisRun,
+		]);
+		expect(targets(wf, 'Rows Still Held')).toEqual(['Credited in This Run']);
+		expect(targets(wf, 'Credited in This Run')).toEqual(['Every Row Accounted For?']);
+		// a row still held counts as credited only when this run recorded a credit for it
+		const credited = filterExpression(node(wf, 'Credited in This Run'));
+		const recorded = (rows: Array<Record<string, unknown>> | null) => ({
+			$: (name: string) =>
+				name === 'Record Credits'
+					? { isExecuted: rows !== null, all: () => (rows ?? []).map((json) => ({ json })) }
+					: {},
+		});
+		const r7 = { inboxId: 7, claim: 'exec-1' };
+		expect(evaluate(credited, { $json: { id: 7 }, ...recorded([r7]) })).toBe(true);
+		expect(evaluate(credited, { $json: { id: 8 }, ...recorded([r7]) })).toBe(false);
+		expect(
+			evaluate(credited, { $json: { id: 7 }, ...recorded([{ ...r7, claim: 'exec-0' }]) }),
+		).toBe(false);
+		expect(evaluate(credited, { $json: { id: 7 }, ...recorded(null) })).toBe(false);
+		// all at once only when every row still held was credited; otherwise the credited ones by id
+		const every = filterExpression(node(wf, 'Every Row Accounted For?'));
+		const counts = (credited: number, held: number) => ({
+			$: (name: string) => ({
+				all: () =>
+					Array.from({ length: name === 'Credited in This Run' ? credited : held }, (_, i) => ({
+						json: { id: i + 1 },
+					})),
+			}),
+		});
+		expect(evaluate(every, counts(3, 3))).toBe(true);
+		expect(evaluate(every, counts(2, 3))).toBe(false);
+		expect(targets(wf, 'Every Row Accounted For?', 0)).toEqual(['Mark Done']);
+		expect(targets(wf, 'Every Row Accounted For?', 1)).toEqual(['Mark Done One by One']);
+		expect(feeders(wf, 'Mark Done')).toEqual([['Every Row Accounted For?', 0]]);
+		const done = node(wf, 'Mark Done') as N8nNode & { executeOnce?: boolean };
+		expect([
+			done.executeOnce,
+			(done.parameters as any).filters.conditions,
+			(done.parameters as any).columns.value,
+		]).toEqual([
+			true,
+			thisRun,
+			{ status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
+		]);
+		expect((node(wf, 'Mark Done One by One').parameters as any).filters.conditions).toEqual([
+			{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' },
+			...thisRun,
+		]);
+		expect((node(wf, 'Mark Inbox Exception').parameters as any).columns.value.status).toBe(
+			"={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
+		);
+		// no other write settles rows as a set (by status or claim): every inbox update but the claim
+		// and the end of the run names its row by id (the minute's stamp of hand-added rows changes
+		// readyAtMs only, never a status)
+		expect(
+			Object.keys((node(wf, 'Make Unstamped Rows Ready').parameters as any).columns.value),
+		).toEqual(['readyAtMs']);
+		for (const n of inboxWrites(wf).filter(
+			(x) =>
+				x.parameters.operation === 'update' &&
+				!['Mark Processing', 'Make Unstamped Rows Ready', 'Mark Done'].includes(x.name),
+		))
+			expect({
+				node: n.name,
+				byId: (n.parameters as any).filters.conditions.some(
+					(c: { keyName: string; condition: string }) => c.keyName === 'id' && c.condition === 'eq',
+				),
+			}).toEqual({ node: n.name, byId: true });
+	});
+
+	it.each([['credit posting', 'credit-posting', 'Credit-Queued Returns']])(
 		'%s: finishes only the rows that succeeded, by id; no node sets done for a row whose item did not reach the end of the success path',
 		(_n, file, claimNode) => {
 			const wf = load(file);
@@ -1175,36 +1303,14 @@ describe('the returns flow', () => {
 		expect(evaluate(upper, read([{ id: 7, requeues: 0 }, { id: 8 }, { id: 9 }]))).toBe(9);
 		expect(evaluate(upper, read([{ id: 7, requeues: null }, { id: 9 }]))).toBe(9);
 		expect(evaluate(upper, read([{ id: 7, requeues: 1 }, { id: 8 }, { id: 9 }]))).toBe(7);
-		// ... and finished row by row: only the rows that succeeded, by id (see 'finishes only the rows that succeeded')
-		const done = node(processor, 'Mark Done') as N8nNode & { executeOnce?: boolean };
-		const dp = done.parameters as Record<string, any>;
-		expect([done.executeOnce, dp.filters.conditions, dp.columns.value]).toEqual([
-			undefined,
-			[
-				{ keyName: 'id', condition: 'eq', keyValue: "={{ $('Mark Processing').item.json.id }}" },
-				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
-				{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
-			],
-			{
-				status: 'done',
-				processedAt: '={{ $now.toISO() }}',
-				lastError: '',
-				// units moved that no credit note records as returned keep counting against the order
-				uncredited: "={{ $json.uncredited ? JSON.stringify($json.uncredited) : '' }}",
-				creditNoteRef:
-					"={{ $json.creditStatus === 'posted' ? String($json.associatedRef ?? '') : '' }}",
-				creditGross:
-					"={{ $json.creditStatus === 'posted' && $json.totals ? $json.totals.gross : '' }}",
-				creditNet: "={{ $json.creditStatus === 'posted' && $json.totals ? $json.totals.net : '' }}",
-			},
-		]);
+		// ... and finished at the end of the run: see 'records the credits of the rows that succeeded'
 		// each settles its own row, and only while this run still holds it (a run that outlived the stall
 		// limit must not overwrite a row that was requeued, claimed again or made stuck meanwhile)
 		for (const settle of [
 			'Requeue for Retry',
 			'Mark Inbox Exception',
 			'Queue for Credit Posting',
-			'Mark Done',
+			'Record Uncredited Units',
 		]) {
 			const p = node(processor, settle).parameters as Record<string, any>;
 			expect({ settle, match: p.filters.conditions, all: p.matchType }).toEqual({
@@ -1252,6 +1358,7 @@ describe('the returns flow', () => {
 			'Held by Credit Posting',
 			'Later Event in Inbox',
 			'Superseded?',
+			'Rows Still Held',
 		]);
 		expect(targets(processor, 'Superseded?', 1)).toEqual(['Map Returns']);
 	});
@@ -1643,7 +1750,13 @@ describe('layout (n8n template conventions)', () => {
 			'Requeued Too Often?': ['Requeue Stalled Row', 'Stuck Exception'],
 			'Stuck Exception': ['Known Exception?', 'New Exception?', 'Mark Inbox Stuck'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
-			'Mark Processing': ['Held by Credit Posting', 'Later Event in Inbox', 'Superseded?'],
+			// the end of the run last: every row has gone its way before the rows still held are read
+			'Mark Processing': [
+				'Held by Credit Posting',
+				'Later Event in Inbox',
+				'Superseded?',
+				'Rows Still Held',
+			],
 			'Superseded?': ['Map Returns', 'Mark Superseded'],
 			// a notice is written before its return's row is marked (a run cut in between leaves the row
 			// to be requeued, never final without its notice); exceptions below, after the good rows
@@ -1653,7 +1766,8 @@ describe('layout (n8n template conventions)', () => {
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
 			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
 			// a held credit's review row is written before anything else of its branch
-			'Credit Held?': ['Record Credit Review', 'Mark Done'],
+			'Credit Held?': ['Record Credit Review', 'Record Credits'],
+			'Every Row Accounted For?': ['Mark Done', 'Mark Done One by One'],
 			'Notice?': ['Known Exception?', 'New Exception?'],
 			'Retry Later?': [
 				'Requeue for Retry',
@@ -1956,12 +2070,28 @@ describe('reconciliation: notices and held credits', () => {
 					"={{ DateTime.fromISO($('Report Window').first().json.from).startOf('day').toISO() }}",
 			},
 		]);
-		expect(targets(rec, 'Inbox Rows')).toEqual(['ReBound Returns of the Window']);
+		expect(targets(rec, 'Inbox Rows')).toEqual(['Recorded Credits']);
+		expect(targets(rec, 'Recorded Credits')).toEqual(['ReBound Returns of the Window']);
 		const r = node(rec, 'Reconcile').parameters as Record<string, any>;
 		const rows = [{ json: {} }, { json: { id: 7, returnId: '5020', status: 'queued' } }];
 		const $ = (name: string) => ({ all: () => (name === 'Inbox Rows' ? rows : []) });
 		expect(JSON.parse(evaluate(r.inboxJson, { $ }))).toEqual([
 			{ id: 7, returnId: '5020', status: 'queued' },
+		]);
+		// the credits the processor recorded in the window (its expected values), every one of them
+		const credits = node(rec, 'Recorded Credits');
+		expect(credits).toMatchObject({ executeOnce: true, alwaysOutputData: true });
+		const cp = credits.parameters as Record<string, any>;
+		expect([cp.operation, cp.dataTableId.value, cp.returnAll, cp.filters.conditions]).toEqual([
+			'get',
+			'{{CREDITS_TABLE_ID}}',
+			true,
+			[p.filters.conditions[p.filters.conditions.length - 1]],
+		]);
+		const recorded = [{ json: {} }, { json: { id: 3, returnId: '5020', creditNet: '20.11' } }];
+		const $c = (name: string) => ({ all: () => (name === 'Recorded Credits' ? recorded : []) });
+		expect(JSON.parse(evaluate(r.creditsJson, { $: $c }))).toEqual([
+			{ id: 3, returnId: '5020', creditNet: '20.11' },
 		]);
 	});
 
@@ -2009,6 +2139,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 		['Done Inbox Rows', 'INBOX', ['status=done', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
 		['Superseded Inbox Rows', 'INBOX', ['status=superseded'], 'KEEP_DONE_DAYS'],
 		['Replayed Inbox Rows', 'INBOX', ['status=replayed', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
+		['Recorded Credits', 'CREDITS', [], 'KEEP_DONE_DAYS'],
 		['Resolved Exceptions', 'EXCEPTIONS', ['status=resolved'], 'KEEP_DONE_DAYS'],
 		['Ignored Exceptions', 'EXCEPTIONS', ['status=ignored'], 'KEEP_DONE_DAYS'],
 		['Notices', 'EXCEPTIONS', ['status=notice'], 'KEEP_REPORTED_DAYS'],
@@ -2104,6 +2235,9 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			'Newest Review Row': [40],
 			'First Recent Review Row': [],
 			'Older Review Rows': Array.from({ length: 1000 }, (_, i) => i + 1),
+			'Newest Credit Row': [29_000],
+			'First Recent Credit Row': [1],
+			'Older Credit Rows': [],
 		};
 		const $ = (name: string) => ({
 			all: () => (rows[name].length ? rows[name].map((id) => ({ json: { id } })) : [{ json: {} }]),
@@ -2136,6 +2270,14 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 					oldestId: 1,
 					olderRowsCapped: true,
 				},
+				{
+					table: 'credits',
+					newestId: 29_000,
+					firstRecentId: 1,
+					olderRows: 0,
+					oldestId: null,
+					olderRowsCapped: false,
+				},
 			],
 		});
 		const older = params('Older Inbox Rows');
@@ -2144,7 +2286,8 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			keyName: 'createdAt',
 			condition: 'gte',
 		});
-		expect(targets(rec, 'Older Review Rows')).toEqual(['Open Exceptions and Notices']);
+		expect(targets(rec, 'Older Review Rows')).toEqual(['Newest Credit Row']);
+		expect(targets(rec, 'Older Credit Rows')).toEqual(['Open Exceptions and Notices']);
 	});
 
 	it('alerts the storage warning (from 80 %) with the exception alerts’ recipients', () => {

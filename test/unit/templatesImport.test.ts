@@ -579,6 +579,7 @@ describe('import into n8n through the public API', () => {
 			['Demo Retail reason map', TABLES.reasons.columns.length],
 			['Demo Retail sku aliases', TABLES.skuAliases.columns.length],
 			['Demo Retail credit reviews', TABLES.reviews.columns.length],
+			['Demo Retail recorded credits', TABLES.credits.columns.length],
 		]);
 		const dispositions = fake.tables[2].rows;
 		expect(dispositions).toHaveLength(7);
@@ -605,6 +606,7 @@ describe('import into n8n through the public API', () => {
 			['reasons', 'created', 5],
 			['skuAliases', 'created', 0],
 			['reviews', 'created', 0],
+			['credits', 'created', 0],
 		]);
 
 		// workflows: filled with the created ids, only API fields, the right ones active
@@ -662,7 +664,7 @@ describe('import into n8n through the public API', () => {
 			fetchImpl: fake.fetch,
 		});
 		expect(again.exitCode).toBe(EXIT_OK);
-		expect(fake.tables).toHaveLength(6);
+		expect(fake.tables).toHaveLength(7);
 		expect(fake.credentials).toHaveLength(2);
 		expect(fake.workflows).toHaveLength(8);
 		expect(fake.tables[2].rows).toHaveLength(7);
@@ -677,6 +679,7 @@ describe('import into n8n through the public API', () => {
 			'updated',
 		]);
 		expect(again.tables.map((t) => t.action)).toEqual([
+			'found',
 			'found',
 			'found',
 			'found',

@@ -93,6 +93,14 @@ function readParams(run: KhaosRun): ReconcileParams {
 	);
 	// left empty: only the input returns are reported
 	const inbox = jsonRows(run, 'inboxJson', 'Inbox Rows (JSON)', 'inbox rows', undefined);
+	// left empty: only the credits recorded on done inbox rows
+	const credits = jsonRows(
+		run,
+		'creditsJson',
+		'Recorded Credit Rows (JSON)',
+		'recorded credit rows',
+		undefined,
+	);
 
 	const storage = storageMeasures(run);
 	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
@@ -104,6 +112,7 @@ function readParams(run: KhaosRun): ReconcileParams {
 		exceptions: rows,
 		...(reviews !== undefined ? { reviews } : {}),
 		...(inbox !== undefined ? { inbox } : {}),
+		...(credits !== undefined ? { credits } : {}),
 		...(storage !== undefined ? { storage } : {}),
 		reviewOverdueDays: overdue,
 		tolerancePencePerLine: Math.floor(tolerance),
@@ -181,6 +190,14 @@ export const returnReconcile = defineOperation({
 			default: '',
 			description:
 				"The inbox Data Table's rows not in a final state (queued, processing, credit_queued, credit_review, exception) as a JSON array: each return among them is reported whatever its age, even when it is not among the input returns. Left empty: only the input returns.",
+		},
+		{
+			displayName: 'Recorded Credit Rows (JSON)',
+			name: 'creditsJson',
+			type: 'json',
+			default: '',
+			description:
+				"The recorded credits Data Table's rows of the window as a JSON array (returnId, receivedAt, creditNoteRef, creditGross, creditNet): the credit the processor computed and sent for each credited return, the expected values Khaos' credit notes are checked against. Left empty: only the values recorded on done inbox rows.",
 		},
 		{
 			displayName: 'Data Table Storage (JSON)',

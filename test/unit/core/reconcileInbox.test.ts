@@ -394,6 +394,106 @@ describe('reconcile: expected credit values from the credit step (done inbox row
 	});
 });
 
+describe('reconcile: expected credit values from the recorded credits table (the processor, in bulk)', () => {
+	/** A recorded credits Data Table row (scripts/templates/tables.ts `credits`). */
+	const creditRow = (returnId: string, gross: string, net: string, ageHours = 10) => ({
+		id: `cr-${returnId}`,
+		inboxId: 7,
+		eventId: `poll:${returnId}`,
+		returnId,
+		displayId: returnId,
+		receivedAt: hoursAgo(ageHours),
+		creditNoteRef: `RB-${returnId}`,
+		creditGross: gross,
+		creditNet: net,
+		claim: '41',
+	});
+
+	it('a credited return whose inbox row is done without values: the recorded credit is the expected value, and Khaos’ net agreeing gives the note its gross', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R30', [{ sku: 'TSHIRT-RED-M' }])],
+			khaos: [
+				holding(
+					'R30',
+					[note('SO000140', null, 2011, { associatedRef: 'RB-R30' })],
+					[adj('R30', 1)],
+				),
+			],
+			exceptions: [],
+			inbox: [inboxRow('R30', 'done', 10)],
+			credits: [creditRow('R30', '24.13', '20.11')],
+		});
+		expect(issues).toEqual([]);
+		const p = report.perReturn[0];
+		expect(p.status).toBe('complete');
+		expect(p.credit).toMatchObject({
+			expectedGrossPence: 2413,
+			expectedNetPence: 2011,
+			expectedSource: 'credit_step',
+			khaosGrossPence: 2413,
+			khaosGrossSource: 'credit_step',
+		});
+	});
+
+	it('Khaos’ net differs from the recorded one: value_mismatch on the net; the latest recorded credit of a return counts, a row without a net gives none', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R31', [{ sku: 'TSHIRT-RED-M' }]), ret('R32')],
+			khaos: [
+				holding(
+					'R31',
+					[note('SO000141', null, 1811, { associatedRef: 'RB-R31' })],
+					[adj('R31', 1)],
+				),
+				holding('R32', [note('CN32', null, 2000, { associatedRef: 'RB-R32' })], [adj('R32', 1)]),
+			],
+			exceptions: [],
+			credits: [
+				creditRow('R31', '30.00', '25.00', 30),
+				{ ...creditRow('R31', '24.13', '20.11', 12), id: 'cr-R31b' },
+				creditRow('R32', '', ''),
+			],
+		});
+		expect(issues).toEqual([]);
+		const by = Object.fromEntries(report.perReturn.map((p) => [p.returnId, p]));
+		expect(by.R31.status).toBe('value_mismatch');
+		expect(report.mismatches).toEqual([
+			expect.objectContaining({
+				returnId: 'R31',
+				basis: 'net',
+				expectedPence: 2011,
+				actualPence: 1811,
+			}),
+		]);
+		expect(by.R32.credit).toMatchObject({ expectedSource: null, khaosGrossPence: null });
+	});
+
+	it('a recorded credit that is not money, or has no returnId, names its row and field; only that row is left out', () => {
+		const { report, issues } = run({
+			window: YESTERDAY,
+			returns: [ret('R33'), ret('R34')],
+			khaos: [
+				holding('R33', [note('CN33', null, 2000, { associatedRef: 'RB-R33' })], [adj('R33', 1)]),
+				holding('R34', [note('CN34', null, 2000, { associatedRef: 'RB-R34' })], [adj('R34', 1)]),
+			],
+			exceptions: [],
+			credits: [
+				creditRow('R33', '24.00', 'twenty'),
+				{ ...creditRow('R35', '1.00', '1.00'), returnId: '' },
+				creditRow('R34', '24.00', '20.00'),
+			],
+		});
+		expect(issues).toEqual([
+			expect.objectContaining({ input: 'credits', index: 0, field: 'creditNet', recordId: 'R33' }),
+			expect.objectContaining({ input: 'credits', index: 1, field: 'returnId' }),
+		]);
+		const by = Object.fromEntries(report.perReturn.map((p) => [p.returnId, p]));
+		expect(by.R33.credit).toMatchObject({ expectedSource: null });
+		expect(by.R34.credit).toMatchObject({ expectedGrossPence: 2400, khaosGrossPence: 2400 });
+	});
+});
+
 describe('reconcile: a period window (month end, cut-off)', () => {
 	it('from / to give the period: inbox returns after the cut-off wait for the next report; notices and decisions of the period are listed', () => {
 		const now = '2026-11-03T09:00:00.000Z';

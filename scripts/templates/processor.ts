@@ -11,6 +11,7 @@ import {
 	addMappingReads,
 	creditRecorded,
 	dataTableNode,
+	UNCREDITED,
 	eq,
 	filterNode,
 	ifNode,
@@ -27,9 +28,9 @@ const OVERVIEW = [
 	'2. A row whose return has a later event in the inbox becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
 	"4. Create the credit note and record it in the **recorded credits** Data Table (one insert); the run's credited rows become `done` together at its end. When finance posts in batches: `credit_queued` for the posting workflow. A credit held by finance's policy goes to the **credit reviews** Data Table until finance decides.",
-	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a held credit) never stop a return.',
+	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a zero-value credit, a held credit) never stop a return.',
 	'',
-	'Every minute, rows left `processing` for {{STALE_AFTER_MINUTES}} min by a run that stopped are queued again, alone in their next run, at most {{MAX_REQUEUES}} times; after that they become a `stuck` exception. References on the Khaos side make a re-run safe.',
+	'Every minute, rows left `processing` {{STALE_AFTER_MINUTES}} min by a stopped run are queued again, alone in their next run, at most {{MAX_REQUEUES}} times; then they become a `stuck` exception. References on the Khaos side make a re-run safe.',
 	'### Setup',
 	'1. `npm run templates:import` creates the Data Tables and activates this workflow.',
 	'2. Fill the disposition, reason and SKU alias tables (docs/mapping.md); an edit counts from the next run.',
@@ -250,7 +251,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// Unbounded on purpose: a later event of the return inserted BEFORE this row (two intake runs
 	// overlapping, one reading the inbox before the other's insert; a row added by hand) must be
 	// found too. Each read scans the inbox (Data Tables have no index but the id), so at a month's
-	// retention this is the processor's second cost after Mark Done (docs/benchmark.md, "Steady
+	// retention this is one of the processor's largest costs (docs/benchmark.md, "Steady
 	// state"); a bound of 5,000 rows by id measured +19 % there and was reverted: overlapping intake
 	// runs are bounded in time (up to a minute under load), not in rows.
 	const later = b.add({
@@ -359,14 +360,16 @@ export function buildProcessor(): WorkflowTemplate {
 	});
 	// Units moved that no credit note records as returned (an exchange, a line never credited) keep
 	// counting against their order: written on the row itself (Held by Credit Posting reads it), rare.
+	// A second child of the credit step's success output (right of Record Credits: n8n's v1 order runs
+	// it next), so each item pairs straight back to its claimed row.
 	const uncreditedSplit = b.add(
-		ifNode('Units Uncredited?', [4800, 200], "={{ !!$('Credit Held?').item.json.uncredited }}"),
+		ifNode('Units Uncredited?', [4800, 200], '={{ !!$json.uncredited }}'),
 	);
 	const keepUncredited = b.add({
 		...dataTableNode('Record Uncredited Units', [5040, 100], 'inbox', 'update', {
 			all: true,
 			conditions: THIS_RUNS_ROW,
-			columns: { uncredited: "={{ JSON.stringify($('Credit Held?').item.json.uncredited) }}" },
+			columns: { uncredited: UNCREDITED },
 		}),
 		notes: 'Moved units no credit note records (they keep counting against the order)',
 		notesInFlow: true,
@@ -489,8 +492,10 @@ export function buildProcessor(): WorkflowTemplate {
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, heldSplit, 0);
-	b.connect(heldSplit, review, 0).connect(heldSplit, record, 1);
-	b.connect(record, uncreditedSplit).connect(uncreditedSplit, keepUncredited, 0);
+	b.connect(heldSplit, review, 0)
+		.connect(heldSplit, record, 1)
+		.connect(heldSplit, uncreditedSplit, 1);
+	b.connect(uncreditedSplit, keepUncredited, 0);
 	for (const [from, output] of [
 		[map, 1],
 		[validate, 1],
@@ -536,7 +541,7 @@ export function buildProcessor(): WorkflowTemplate {
 	]);
 	b.section(
 		'Credit',
-		"Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created, and the row becomes `done` once its own credit step succeeded; a credit held by finance's policy becomes a `pending` credit review and the row `credit_review`. Notices (a discontinued SKU, an exchange) are written first, before the row is marked.",
+		'Finance batched: the row waits as `credit_queued` for the posting workflow. Otherwise the credit note is created and recorded (one insert a batch; the row is `done` at the end of the run); a held credit becomes a `pending` credit review and the row `credit_review`. Notices (a discontinued SKU, an exchange) are written first.',
 		[
 			batched,
 			queueCredit,

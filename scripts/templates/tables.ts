@@ -167,7 +167,7 @@ export const TABLES: Record<TableKey, TableSpec> = {
 		stem: 'CREDITS',
 		defaultName: 'recorded credits',
 		purpose:
-			"One row per inbox row the processor marked done: the credit note it raised (reference, gross and net it computed from the order and sent to Khaos), the daily reconciliation's expected values. Written for a whole batch in one insert",
+			"The credits the processor raised: one row per credited inbox row (a row re-run after a crash records again, without values), with the credit note's reference and the gross and net it computed from the order and sent to Khaos, the daily reconciliation's expected values. Written for a whole batch in one insert, before the batch's rows become done",
 		columns: [
 			/** The inbox row's id (its Data Table row id). */
 			n('inboxId'),

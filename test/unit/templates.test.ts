@@ -303,11 +303,12 @@ function feeders(wf: WorkflowTemplate, name: string): Array<[string, number]> {
 	return out.sort();
 }
 
-/** Data table nodes that write the inbox (insert, update, upsert). */
 /** The one boolean expression of an If or Filter node as the builder writes it (ifNode, filterNode). */
 function filterExpression(n: N8nNode): string {
 	return (n.parameters as any).conditions.conditions[0].leftValue as string;
 }
+
+/** Data table nodes that write the inbox (insert, update, upsert). */
 
 function inboxWrites(wf: WorkflowTemplate): N8nNode[] {
 	return wf.nodes.filter(
@@ -766,7 +767,13 @@ describe('the returns flow', () => {
 		// the credit step's success output, past the held split, records the credit: one insert (bulk)
 		const record = node(wf, 'Record Credits');
 		const rp = record.parameters as any;
-		expect([rp.operation, rp.dataTableId.value]).toEqual(['insert', '{{CREDITS_TABLE_ID}}']);
+		// a plain insert: n8n inserts the batch in one statement only when the table id is no
+		// expression, and returns the rows (their inboxId) only without Optimize Bulk
+		expect([rp.operation, rp.dataTableId.value, rp.options.optimizeBulk]).toEqual([
+			'insert',
+			'{{CREDITS_TABLE_ID}}',
+			undefined,
+		]);
 		expect(feeders(wf, 'Record Credits')).toEqual([['Credit Held?', 1]]);
 		expect(feeders(wf, 'Credit Held?')).toEqual([['Create Credit Note', 0]]);
 		const cols = rp.columns.value as Record<string, string>;
@@ -788,11 +795,18 @@ describe('the returns flow', () => {
 		expect(TABLES.credits.columns.map((c) => c.name)).toEqual(
 			expect.arrayContaining(Object.keys(cols)),
 		);
-		// units no credit note records keep counting against the order: written on the row, by id, while held
-		expect(targets(wf, 'Record Credits')).toEqual(['Units Uncredited?']);
+		// units no credit note records keep counting against the order: written on the row, by id, while
+		// held (straight from the credit step's success output: each item pairs back to its own row)
+		expect(targets(wf, 'Credit Held?', 1)).toEqual(['Record Credits', 'Units Uncredited?']);
+		expect(targets(wf, 'Record Credits')).toEqual([]);
 		expect(targets(wf, 'Units Uncredited?', 0)).toEqual(['Record Uncredited Units']);
 		const unc = node(wf, 'Record Uncredited Units').parameters as any;
-		expect(Object.keys(unc.columns.value)).toEqual(['uncredited']);
+		expect(unc.columns.value).toEqual({
+			uncredited: "={{ $json.uncredited ? JSON.stringify($json.uncredited) : '' }}",
+		});
+		const uncredited = filterExpression(node(wf, 'Units Uncredited?'));
+		expect(evaluate(uncredited, { $json: { uncredited: [{ lineId: 'L1' }] } })).toBe(true);
+		expect(evaluate(uncredited, { $json: { creditStatus: 'posted' } })).toBe(false);
 		// the end of the run: the LAST child of Mark Processing (n8n's v1 order runs the children top
 		// to bottom, each branch to its end), so every row has gone its way before it reads
 		const children = targets(wf, 'Mark Processing');
@@ -805,10 +819,11 @@ describe('the returns flow', () => {
 			{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
 			{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
 		];
-		expect([still.executeOnce, (still.parameters as any).filters.conditions]).toEqual([
-			true,
-			thisRun,
-		]);
+		expect([
+			still.executeOnce,
+			(still.parameters as any).matchType,
+			(still.parameters as any).filters.conditions,
+		]).toEqual([true, 'allConditions', thisRun]);
 		expect(targets(wf, 'Rows Still Held')).toEqual(['Credited in This Run']);
 		expect(targets(wf, 'Credited in This Run')).toEqual(['Every Row Accounted For?']);
 		// a row still held counts as credited only when this run recorded a credit for it
@@ -844,16 +859,19 @@ describe('the returns flow', () => {
 		const done = node(wf, 'Mark Done') as N8nNode & { executeOnce?: boolean };
 		expect([
 			done.executeOnce,
+			(done.parameters as any).matchType,
 			(done.parameters as any).filters.conditions,
 			(done.parameters as any).columns.value,
 		]).toEqual([
 			true,
+			'allConditions',
 			thisRun,
 			{ status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
 		]);
-		expect((node(wf, 'Mark Done One by One').parameters as any).filters.conditions).toEqual([
-			{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' },
-			...thisRun,
+		const oneByOne = node(wf, 'Mark Done One by One').parameters as any;
+		expect([oneByOne.matchType, oneByOne.filters.conditions]).toEqual([
+			'allConditions',
+			[{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' }, ...thisRun],
 		]);
 		expect((node(wf, 'Mark Inbox Exception').parameters as any).columns.value.status).toBe(
 			"={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
@@ -1766,7 +1784,7 @@ describe('layout (n8n template conventions)', () => {
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
 			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
 			// a held credit's review row is written before anything else of its branch
-			'Credit Held?': ['Record Credit Review', 'Record Credits'],
+			'Credit Held?': ['Record Credit Review', 'Record Credits', 'Units Uncredited?'],
 			'Every Row Accounted For?': ['Mark Done', 'Mark Done One by One'],
 			'Notice?': ['Known Exception?', 'New Exception?'],
 			'Retry Later?': [

@@ -450,8 +450,9 @@ describe('reconcile: expected credit values from the recorded credits table (the
 			],
 			exceptions: [],
 			credits: [
-				creditRow('R31', '30.00', '25.00', 30),
+				// the later event's record first: the latest received counts, not the last read
 				{ ...creditRow('R31', '24.13', '20.11', 12), id: 'cr-R31b' },
+				creditRow('R31', '30.00', '25.00', 30),
 				creditRow('R32', '', ''),
 			],
 		});
@@ -467,6 +468,31 @@ describe('reconcile: expected credit values from the recorded credits table (the
 			}),
 		]);
 		expect(by.R32.credit).toMatchObject({ expectedSource: null, khaosGrossPence: null });
+	});
+
+	it('a row re-run after a crash records again without values (a duplicate): the first record keeps counting, whichever is read first', () => {
+		for (const order of ['first', 'last'] as const) {
+			const withValues = creditRow('R36', '24.13', '20.11');
+			const duplicate = { ...creditRow('R36', '', ''), id: 'cr-R36b', claim: '42' };
+			const { report, issues } = run({
+				window: YESTERDAY,
+				returns: [ret('R36', [{ sku: 'TSHIRT-RED-M' }])],
+				khaos: [
+					holding(
+						'R36',
+						[note('SO000146', null, 2011, { associatedRef: 'RB-R36' })],
+						[adj('R36', 1)],
+					),
+				],
+				exceptions: [],
+				credits: order === 'first' ? [withValues, duplicate] : [duplicate, withValues],
+			});
+			expect({ order, issues }).toEqual({ order, issues: [] });
+			expect({ order, credit: report.perReturn[0].credit }).toMatchObject({
+				order,
+				credit: { expectedGrossPence: 2413, expectedNetPence: 2011, khaosGrossPence: 2413 },
+			});
+		}
 	});
 
 	it('a recorded credit that is not money, or has no returnId, names its row and field; only that row is left out', () => {

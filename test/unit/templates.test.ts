@@ -628,8 +628,10 @@ describe('workflow templates', () => {
 					expect(p.filters.conditions.length).toBeGreaterThan(0);
 				if (p.operation === 'deleteRows') expect(p.matchType).toBe('allConditions');
 				if (p.columns?.mappingMode === 'autoMapInputData') {
-					// only the intake's insert, fed by triggers whose Output is the inbox row itself
-					expect([n.name, p.operation, p.columns.value]).toEqual(['Queue Return', 'insert', {}]);
+					// only the intake's insert, fed by triggers whose Output is the inbox row itself, and the
+					// processor's credit records, built as the row by Credit Record (its keys are tested with it)
+					expect([p.operation, p.columns.value]).toEqual(['insert', {}]);
+					expect(['Queue Return', 'Record Credits']).toContain(n.name);
 				} else if (p.columns) {
 					expect(p.columns.mappingMode).toBe('defineBelow');
 					for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
@@ -764,21 +766,34 @@ describe('the returns flow', () => {
 			'Mark Done One by One',
 			'Mark Inbox Exception',
 		]);
-		// the credit step's success output, past the held split, records the credit: one insert (bulk)
+		// the credit step's success output, past the held split, records the credit: one expression a
+		// row builds the record (Credit Record), one insert takes the batch as it is (bulk, a count back)
+		expect(feeders(wf, 'Credit Record')).toEqual([['Credit Held?', 1]]);
+		expect(feeders(wf, 'Credit Held?')).toEqual([['Create Credit Note', 0]]);
+		expect(targets(wf, 'Credit Record')).toEqual(['Record Credits']);
 		const record = node(wf, 'Record Credits');
 		const rp = record.parameters as any;
-		// a plain insert: n8n inserts the batch in one statement only when the table id is no
-		// expression, and returns the rows (their inboxId) only without Optimize Bulk
-		expect([rp.operation, rp.dataTableId.value, rp.options.optimizeBulk]).toEqual([
+		expect([rp.operation, rp.dataTableId.value, rp.columns.mappingMode]).toEqual([
 			'insert',
 			'{{CREDITS_TABLE_ID}}',
-			undefined,
+			'autoMapInputData',
 		]);
-		expect(feeders(wf, 'Record Credits')).toEqual([['Credit Held?', 1]]);
-		expect(feeders(wf, 'Credit Held?')).toEqual([['Create Credit Note', 0]]);
-		const cols = rp.columns.value as Record<string, string>;
-		expect(cols.inboxId).toBe("={{ $('Mark Processing').item.json.id }}");
-		expect(cols.claim).toBe('={{ $execution.id }}');
+		const build = (node(wf, 'Credit Record').parameters as any).jsonOutput as string;
+		const claimed = {
+			id: 7,
+			eventId: 'evt-5001-3',
+			returnId: '5001',
+			displayId: 'RB-5001',
+			receivedAt: '2026-12-04T10:00:00.000Z',
+			payload: '{}',
+		};
+		const rec = (json: Record<string, unknown>) =>
+			JSON.parse(
+				evaluate(build, {
+					$json: json,
+					$: (name: string) => (name === 'Mark Processing' ? { item: { json: claimed } } : {}),
+				}),
+			);
 		// the credit the credit step computed and sent: the reconciliation's expected values
 		// (a duplicate or a return given no credit note records none)
 		const posted = {
@@ -787,17 +802,30 @@ describe('the returns flow', () => {
 			totals: { gross: '24.13', net: '20.11', vat: '4.02' },
 		};
 		const dup = { creditStatus: 'duplicate', associatedRef: 'RB-5001', totals: { net: '20.11' } };
-		const rec = (json: Record<string, unknown>) =>
-			['creditNoteRef', 'creditGross', 'creditNet'].map((c) => evaluate(cols[c], { $json: json }));
-		expect(rec(posted)).toEqual(['RB-5001', '24.13', '20.11']);
-		expect(rec(dup)).toEqual(['', '', '']);
-		expect(rec({ creditStatus: 'not_credited' })).toEqual(['', '', '']);
-		expect(TABLES.credits.columns.map((c) => c.name)).toEqual(
-			expect.arrayContaining(Object.keys(cols)),
+		const row = {
+			inboxId: 7,
+			eventId: 'evt-5001-3',
+			returnId: '5001',
+			displayId: 'RB-5001',
+			receivedAt: '2026-12-04T10:00:00.000Z',
+			claim: 'exec-1',
+		};
+		expect(rec(posted)).toEqual({
+			...row,
+			creditNoteRef: 'RB-5001',
+			creditGross: '24.13',
+			creditNet: '20.11',
+		});
+		const none = { ...row, creditNoteRef: '', creditGross: '', creditNet: '' };
+		expect(rec(dup)).toEqual(none);
+		expect(rec({ creditStatus: 'not_credited' })).toEqual(none);
+		// exactly the table's columns: the insert maps the item as it is
+		expect(Object.keys(rec(posted)).sort()).toEqual(
+			TABLES.credits.columns.map((c) => c.name).sort(),
 		);
 		// units no credit note records keep counting against the order: written on the row, by id, while
 		// held (straight from the credit step's success output: each item pairs back to its own row)
-		expect(targets(wf, 'Credit Held?', 1)).toEqual(['Record Credits', 'Units Uncredited?']);
+		expect(targets(wf, 'Credit Held?', 1)).toEqual(['Credit Record', 'Units Uncredited?']);
 		expect(targets(wf, 'Record Credits')).toEqual([]);
 		expect(targets(wf, 'Units Uncredited?', 0)).toEqual(['Record Uncredited Units']);
 		const unc = node(wf, 'Record Uncredited Units').parameters as any;
@@ -828,11 +856,14 @@ describe('the returns flow', () => {
 		expect(targets(wf, 'Credited in This Run')).toEqual(['Every Row Accounted For?']);
 		// a row still held counts as credited only when this run recorded a credit for it
 		const credited = filterExpression(node(wf, 'Credited in This Run'));
+		// the records as Credit Record built them, once Record Credits has run (its bulk insert gives a count)
 		const recorded = (rows: Array<Record<string, unknown>> | null) => ({
 			$: (name: string) =>
 				name === 'Record Credits'
-					? { isExecuted: rows !== null, all: () => (rows ?? []).map((json) => ({ json })) }
-					: {},
+					? { isExecuted: rows !== null }
+					: name === 'Credit Record'
+						? { all: () => (rows ?? []).map((json) => ({ json })) }
+						: {},
 		});
 		const r7 = { inboxId: 7, claim: 'exec-1' };
 		expect(evaluate(credited, { $json: { id: 7 }, ...recorded([r7]) })).toBe(true);
@@ -1784,7 +1815,7 @@ describe('layout (n8n template conventions)', () => {
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
 			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
 			// a held credit's review row is written before anything else of its branch
-			'Credit Held?': ['Record Credit Review', 'Record Credits', 'Units Uncredited?'],
+			'Credit Held?': ['Record Credit Review', 'Credit Record', 'Units Uncredited?'],
 			'Every Row Accounted For?': ['Mark Done', 'Mark Done One by One'],
 			'Notice?': ['Known Exception?', 'New Exception?'],
 			'Retry Later?': [

@@ -362,13 +362,13 @@ export function buildProcessor(): WorkflowTemplate {
 	});
 	// Units moved that no credit note records as returned (an exchange, a line never credited) keep
 	// counting against their order: written on the row itself (Held by Credit Posting reads it), rare.
-	// A second child of the credit step's success output (right of Record Credits: n8n's v1 order runs
-	// it next), so each item pairs straight back to its claimed row.
+	// A second child of the credit step's success output (right of Record Credits: n8n's v1 order
+	// runs it after that branch), so each item pairs straight back to its claimed row.
 	const uncreditedSplit = b.add(
-		ifNode('Units Uncredited?', [4800, 200], '={{ !!$json.uncredited }}'),
+		ifNode('Units Uncredited?', [5040, 200], '={{ !!$json.uncredited }}'),
 	);
 	const keepUncredited = b.add({
-		...dataTableNode('Record Uncredited Units', [5040, 100], 'inbox', 'update', {
+		...dataTableNode('Record Uncredited Units', [5280, 200], 'inbox', 'update', {
 			all: true,
 			conditions: THIS_RUNS_ROW,
 			columns: { uncredited: UNCREDITED },

@@ -1665,6 +1665,21 @@ describe('finance review: a decided row is acted on once', () => {
 });
 
 describe('layout (n8n template conventions)', () => {
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		"%s: no two nodes on top of each other (each keeps n8n's 100 × 100 box of its own)",
+		(_file, wf) => {
+			const nodes = wf.nodes.filter((n) => n.type !== 'n8n-nodes-base.stickyNote');
+			const clashes: string[] = [];
+			for (let i = 0; i < nodes.length; i++)
+				for (let j = i + 1; j < nodes.length; j++) {
+					const [a, b] = [nodes[i].position, nodes[j].position];
+					if (Math.abs(a[0] - b[0]) < 100 && Math.abs(a[1] - b[1]) < 100)
+						clashes.push(`${nodes[i].name} / ${nodes[j].name}`);
+				}
+			expect(clashes).toEqual([]);
+		},
+	);
+
 	const STICKY = 'n8n-nodes-base.stickyNote';
 	interface Box {
 		x: number;

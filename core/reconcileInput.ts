@@ -691,6 +691,21 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 	// the inbox rows not in a final state, whatever their age: each brings its return
 	const inbox: Array<{ row: InboxRow; ret: ReturnWithMapping }> = [];
 	const recordedCredits: RecordedCredit[] = [];
+	/** A credit the credit step recorded (a done inbox row's or a recorded credits row's); none without a net. */
+	const record = (
+		returnId: string,
+		receivedAt: string | null,
+		c: z.output<typeof InboxCreditSchema>,
+	) => {
+		if (c.creditNet !== null)
+			recordedCredits.push({
+				returnId,
+				receivedAt,
+				creditNoteRef: c.creditNoteRef,
+				grossPence: c.creditGross,
+				netPence: c.creditNet,
+			});
+	};
 	asArray(raw.inbox, 'inbox', issues).forEach((rawRow, index) => {
 		const parsed = InboxRowSchema.safeParse(parseMaybeJson(rawRow));
 		if (!parsed.success) {
@@ -702,14 +717,7 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 			// the credit the credit step recorded (a bad amount: this row's values only are left out)
 			const credit = InboxCreditSchema.safeParse(parseMaybeJson(rawRow));
 			if (!credit.success) pushZodIssues(issues, 'inbox', index, row.returnId, credit.error);
-			else if (credit.data.creditNet !== null)
-				recordedCredits.push({
-					returnId: row.returnId,
-					receivedAt: row.receivedAt,
-					creditNoteRef: credit.data.creditNoteRef,
-					grossPence: credit.data.creditGross,
-					netPence: credit.data.creditNet,
-				});
+			else record(row.returnId, row.receivedAt, credit.data);
 			return;
 		}
 		if (!isUnfinishedInboxStatus(row.status)) return;
@@ -736,15 +744,7 @@ export function readReconcileInput(input: RawReconcileInput, fallbackNow: string
 			pushZodIssues(issues, 'credits', index, idOf(rawRow), parsed.error);
 			return;
 		}
-		const c = parsed.data;
-		if (c.creditNet !== null)
-			recordedCredits.push({
-				returnId: c.returnId,
-				receivedAt: c.receivedAt,
-				creditNoteRef: c.creditNoteRef,
-				grossPence: c.creditGross,
-				netPence: c.creditNet,
-			});
+		record(parsed.data.returnId, parsed.data.receivedAt, parsed.data);
 	});
 
 	const khaos = readRows(

@@ -16,6 +16,22 @@ import { textOrNull } from '../../shared/values';
 import { errorItem, runError, type KhaosRun, type OperationResult } from '../common';
 import { defineOperation, flags } from './types';
 
+/** A JSON parameter: the value, or its JSON text parsed; blank text or no value → undefined. */
+function jsonParam(run: KhaosRun, name: string, title: string, expected: string): unknown {
+	const raw = run.ctx.getNodeParameter(name, 0, '') as unknown;
+	if (typeof raw !== 'string') return raw ?? undefined;
+	if (raw.trim() === '') return undefined;
+	try {
+		return JSON.parse(raw) as unknown;
+	} catch {
+		throw new NodeOperationError(
+			run.ctx.getNode(),
+			`${title} is not valid JSON (expected ${expected})`,
+			{ itemIndex: 0 },
+		);
+	}
+}
+
 /**
  * A JSON parameter holding Data Table rows: an array, or its JSON text; blank → `blank`. The rows
  * themselves are checked one by one in core (a bad row is an issue of the report, never a failure).
@@ -27,21 +43,8 @@ function jsonRows<T>(
 	what: string,
 	blank: T,
 ): unknown[] | T {
-	const raw = run.ctx.getNodeParameter(name, 0, '') as unknown;
-	let rows: unknown = raw;
-	if (typeof raw === 'string') {
-		if (raw.trim() === '') return blank;
-		try {
-			rows = JSON.parse(raw) as unknown;
-		} catch {
-			throw new NodeOperationError(
-				run.ctx.getNode(),
-				`${title} is not valid JSON (expected an array of ${what})`,
-				{ itemIndex: 0 },
-			);
-		}
-	}
-	if (rows === null || rows === undefined) return blank;
+	const rows = jsonParam(run, name, title, `an array of ${what}`);
+	if (rows === undefined || rows === null) return blank;
 	if (!Array.isArray(rows))
 		throw new NodeOperationError(run.ctx.getNode(), `${title} must be a JSON array of ${what}`, {
 			itemIndex: 0,
@@ -59,50 +62,31 @@ function nonNegative(run: KhaosRun, value: unknown, fallback: number, title: str
 	return n;
 }
 
-/** Data Table Storage (JSON): an object or its text; blank → undefined (no storage section). */
-function storageMeasures(run: KhaosRun): unknown {
-	const raw = run.ctx.getNodeParameter('storageJson', 0, '') as unknown;
-	if (typeof raw !== 'string') return raw ?? undefined;
-	if (raw.trim() === '') return undefined;
-	try {
-		return JSON.parse(raw) as unknown;
-	} catch {
-		throw new NodeOperationError(
-			run.ctx.getNode(),
-			'Data Table Storage (JSON) is not valid JSON (expected an object with limitBytes and tables)',
-			{ itemIndex: 0 },
-		);
-	}
-}
+/**
+ * The row inputs that may be left empty, each meaning something of its own: reviews (held credits
+ * were not checked, the report says so, unlike `[]`: checked, none), inbox (only the input
+ * returns are reported), credits (only the credits recorded on done inbox rows).
+ */
+const OPTIONAL_ROWS = [
+	['reviews', 'reviewsJson', 'Credit Review Rows (JSON)', 'credit review rows'],
+	['inbox', 'inboxJson', 'Inbox Rows (JSON)', 'inbox rows'],
+	['credits', 'creditsJson', 'Recorded Credit Rows (JSON)', 'recorded credit rows'],
+] as const;
 
 function readParams(run: KhaosRun): ReconcileParams {
-	const rows = jsonRows(
+	const rows = jsonRows(run, 'exceptionsJson', 'Exception Rows (JSON)', 'exception table rows', []);
+	const optional: Pick<ReconcileParams, (typeof OPTIONAL_ROWS)[number][0]> = {};
+	for (const [key, name, title, what] of OPTIONAL_ROWS) {
+		const given = jsonRows(run, name, title, what, undefined);
+		if (given !== undefined) optional[key] = given;
+	}
+	// Data Table Storage: an object or its text; blank → no storage section
+	const storage = jsonParam(
 		run,
-		'exceptionsJson',
-		'Exception Rows (JSON)',
-		'exception table rows',
-		[] as unknown[],
+		'storageJson',
+		'Data Table Storage (JSON)',
+		'an object with limitBytes and tables',
 	);
-	// left empty: held credits were not checked (the report says so), unlike `[]` (checked: none)
-	const reviews = jsonRows(
-		run,
-		'reviewsJson',
-		'Credit Review Rows (JSON)',
-		'credit review rows',
-		undefined,
-	);
-	// left empty: only the input returns are reported
-	const inbox = jsonRows(run, 'inboxJson', 'Inbox Rows (JSON)', 'inbox rows', undefined);
-	// left empty: only the credits recorded on done inbox rows
-	const credits = jsonRows(
-		run,
-		'creditsJson',
-		'Recorded Credit Rows (JSON)',
-		'recorded credit rows',
-		undefined,
-	);
-
-	const storage = storageMeasures(run);
 	const o = run.ctx.getNodeParameter('options', 0, {}) as IDataObject;
 	const tolerance = nonNegative(run, o.tolerancePencePerLine, 1, 'Tolerance (Pence per Line)');
 	const overdue = nonNegative(run, o.reviewOverdueDays, 3, 'Review Overdue After (Days)');
@@ -110,9 +94,7 @@ function readParams(run: KhaosRun): ReconcileParams {
 	const to = textOrNull(o.windowTo);
 	return {
 		exceptions: rows,
-		...(reviews !== undefined ? { reviews } : {}),
-		...(inbox !== undefined ? { inbox } : {}),
-		...(credits !== undefined ? { credits } : {}),
+		...optional,
 		...(storage !== undefined ? { storage } : {}),
 		reviewOverdueDays: overdue,
 		tolerancePencePerLine: Math.floor(tolerance),

@@ -4,7 +4,7 @@
  *
  *   npx ts-node --transpile-only bench/dataTableRowSize.ts [--rows 2000] [--json]
  *
- * It starts a throw-away n8n, creates the inbox, exceptions, credit reviews and recorded credits tables with the
+ * It starts a throw-away n8n, creates the inbox, exceptions, credit reviews, recorded credits and return events tables with the
  * templates' columns (scripts/templates/tables.ts), inserts realistic rows through the public API
  * (a 3-line return's `done` inbox row with its payload, an open exception of that return with the
  * return as its payload, a held credit's review row with the mapped return, the processor's recorded credit), and reads the size
@@ -176,7 +176,21 @@ export function sampleRows(n: number): Record<TableKey | 'x', Record<string, unk
 		creditNet: '104.14',
 		claim: String(100000 + n),
 	};
-	return { inbox, exceptions: exception, reviews: review, credits: credit, x: {} } as never;
+	// the intake's record of the queued event (scripts/templates/tables.ts `events`)
+	const event = {
+		eventId: ret.event.id,
+		returnId: ret.returnId,
+		sequence: 1,
+		receivedAt: now,
+	};
+	return {
+		inbox,
+		exceptions: exception,
+		reviews: review,
+		credits: credit,
+		events: event,
+		x: {},
+	} as never;
 }
 
 async function main(): Promise<void> {
@@ -193,7 +207,7 @@ async function main(): Promise<void> {
 		const api = await createApiKey(n8n.baseUrl, owner);
 		const dbFile = path.join(userFolder, '.n8n', 'database.sqlite');
 		const measured: Record<string, unknown> = {};
-		for (const key of ['inbox', 'exceptions', 'reviews', 'credits'] as const) {
+		for (const key of ['inbox', 'exceptions', 'reviews', 'credits', 'events'] as const) {
 			const spec = TABLES[key];
 			const table = await api.createDataTable({ name: `size ${key}`, columns: spec.columns });
 			const size = async () => {

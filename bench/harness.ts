@@ -215,6 +215,7 @@ export function packageValues(
 			skuAliases: { name: `${client} sku aliases` },
 			reviews: { name: `${client} credit reviews` },
 			credits: { name: `${client} recorded credits` },
+			events: { name: `${client} return events` },
 		},
 		sites: [
 			{
@@ -390,7 +391,12 @@ export async function setupPackage(
 	const inboxTableId = report.tables.find((t) => t.key === 'inbox')?.id ?? undefined;
 	const historyThroughId =
 		inboxTableId && o.inboxHistory > 0
-			? await fillInboxHistory(api, inboxTableId, o.inboxHistory)
+			? await fillInboxHistory(
+					api,
+					inboxTableId,
+					o.inboxHistory,
+					report.tables.find((t) => t.key === 'events')?.id ?? undefined,
+				)
 			: undefined;
 	return {
 		variant: 'package',
@@ -570,14 +576,27 @@ export async function fillInboxHistory(
 	api: ApiClient,
 	tableId: string,
 	count: number,
+	eventsTableId?: string,
 ): Promise<number> {
 	const started = Date.now();
 	for (let done = 0; done < count; ) {
 		const n = Math.min(500, count - done);
+		const rows = Array.from({ length: n }, (_, k) => benchHistoryRow(done + k));
 		await api.request('POST', `/data-tables/${encodeURIComponent(tableId)}/rows`, {
-			data: Array.from({ length: n }, (_, k) => benchHistoryRow(done + k)),
+			data: rows,
 			returnType: 'count',
 		});
+		// each row's event, as the intake records it (the intake reads that table, not the inbox)
+		if (eventsTableId)
+			await api.request('POST', `/data-tables/${encodeURIComponent(eventsTableId)}/rows`, {
+				data: rows.map((r) => ({
+					eventId: r.eventId,
+					returnId: r.returnId,
+					sequence: r.sequence,
+					receivedAt: r.receivedAt,
+				})),
+				returnType: 'count',
+			});
 		done += n;
 	}
 	const last = (await api.request(

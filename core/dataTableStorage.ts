@@ -24,8 +24,8 @@ export const WARN_AT_PERCENT = 80;
  * Bytes one row adds to the size n8n counts against the limit, measured on n8n 2.40.7 with SQLite
  * by bench/dataTableRowSize.ts (2,000 rows each): a 3-line return's `done` inbox row with its
  * payload, an exception row carrying the return as its payload, a decided credit review row
- * with the mapped return, and the processor's recorded credit of a done row (164: about 25 to a
- * page). SQLite stores them in 4 KiB pages: rows of 2.0 and 2.3 kB of text fit two
+ * with the mapped return, the processor's recorded credit of a done row (164: about 25 to a
+ * page) and the intake's record of a queued event (115). SQLite stores them in 4 KiB pages: rows of 2.0 and 2.3 kB of text fit two
  * to a page, a 3 kB review row takes a page of its own, so a return of many lines (a row past
  * about 2 kB) costs a whole page: the estimate is for typical returns, not a bound.
  */
@@ -34,14 +34,16 @@ export const DEFAULT_BYTES_PER_ROW: Readonly<Record<StorageTable, number>> = {
 	exceptions: 2_052,
 	reviews: 4_106,
 	credits: 164,
+	events: 115,
 };
 
-export type StorageTable = 'inbox' | 'exceptions' | 'reviews' | 'credits';
+export type StorageTable = 'inbox' | 'exceptions' | 'reviews' | 'credits' | 'events';
 const TABLE_TITLES: Record<StorageTable, string> = {
 	inbox: 'inbox',
 	exceptions: 'exceptions',
 	reviews: 'credit reviews',
 	credits: 'recorded credits',
+	events: 'return events',
 };
 
 /** What the workflow measures per table (all optional: an empty table has no ids). */
@@ -126,7 +128,7 @@ export function estimateDataTableStorage(input: unknown): StorageResult {
 		if (!t || !(t.table in DEFAULT_BYTES_PER_ROW))
 			return {
 				ok: false,
-				problem: `tables[${index}].table must be inbox, exceptions, reviews or credits`,
+				problem: `tables[${index}].table must be inbox, exceptions, reviews, credits or events`,
 			};
 		for (const field of ['newestId', 'firstRecentId', 'olderRows', 'oldestId'] as const)
 			if (Number.isNaN(whole(t[field])))

@@ -24,6 +24,7 @@ export const EXCEPTION_KINDS = [
 	'review_value_changed',
 	'workflow_failed',
 	'report_delivery_failed',
+	'alert_failed',
 	'unmapped_code_seen',
 	'mapping_row_wrong',
 ] as const;
@@ -58,7 +59,9 @@ export type ExceptionStage =
 	/** A whole workflow run failed outside the exception outputs (the Errors workflow records it). */
 	| 'workflow'
 	/** A report (the daily reconciliation, the mapping audit) could not be e-mailed or posted to Slack. */
-	| 'report';
+	| 'report'
+	/** The alert of new exceptions (e-mail, Slack) could not be sent; the exceptions themselves are recorded. */
+	| 'alert';
 
 export interface ExceptionKindInfo {
 	title: string;
@@ -186,6 +189,12 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		action:
 			'The report was built but its e-mail or Slack post failed (the channel, recipient and error are named): fix the SMTP or Slack credential, the address or the channel, run the report again (its execution keeps the report meanwhile), then set this row resolved.',
 	},
+	alert_failed: {
+		title: 'Alert not sent',
+		owner: 'tech',
+		action:
+			'New exceptions were recorded in this table but their alert could not be sent (the channel, recipient and error are named; the first keys are in details): fix the SMTP or Slack credential, the address or the channel, look through the open rows first seen since this one, then set this row resolved.',
+	},
 	unmapped_code_seen: {
 		title: 'New code in ReBound without a mapping row',
 		owner: 'ops',
@@ -284,6 +293,16 @@ export type ReportChannel = 'email' | 'slack';
  */
 export function reportDeliveryFailedKey(report: string, channel: ReportChannel): string {
 	return ['report_delivery_failed', '-', report || '-', channel].join('|');
+}
+
+/**
+ * The key of an alert that could not be sent: one row per workflow, day and channel, in the shape of
+ * exceptionKey (kind|record|line|code). Another failure of the same channel in the same workflow on
+ * the same day writes the same row again (its message and lastSeen the latest) instead of adding one
+ * per run: a dead mail server during a surge is one row a day, not one a second.
+ */
+export function alertFailedKey(workflowId: string, day: string, channel: ReportChannel): string {
+	return ['alert_failed', '-', `${workflowId || '-'}:${day || '-'}`, channel].join('|');
 }
 
 /**

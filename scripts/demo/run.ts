@@ -204,6 +204,7 @@ export function demoValues(args: {
 			skuAliases: { name: `${args.client} sku aliases` },
 			reviews: { name: `${args.client} credit reviews` },
 			credits: { name: `${args.client} recorded credits` },
+			events: { name: `${args.client} return events` },
 		},
 		sites: k.sites.map((s) => ({
 			id: s.id,

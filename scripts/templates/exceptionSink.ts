@@ -1,4 +1,5 @@
 /** The exception sink every template that can raise exceptions ends in (built by one function, so identical in all). */
+import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { EXCEPTION_COLOR, type Builder } from './builder';
 import {
 	SLACK_CREDENTIALS,
@@ -6,9 +7,34 @@ import {
 	dataTableNode,
 	eq,
 	htmlEscape,
+	ifNode,
+	parseJsonNode,
 	slackEscape,
 	text,
 } from './nodes';
+import { ERROR_TEXT } from './reportDelivery';
+
+const alertFailed = EXCEPTION_CATALOGUE.alert_failed;
+
+/**
+ * A Set node's raw JSON: an alert that could not be sent as an `alert_failed` exception item
+ * (core/exceptions.ts; key alertFailedKey: one row per workflow, day and channel), naming the
+ * channel, the recipient (a placeholder, its own operand), the error (secret-shaped texts removed)
+ * and how many exceptions of this run it was for, with their first keys.
+ */
+export function alertFailedExpression(channel: 'email' | 'slack', recipient: string): string {
+	const where = channel === 'email' ? "'by e-mail to ' + to" : "'on Slack channel ' + to";
+	return (
+		'={{ JSON.stringify(((to, err, rows) => ({ exception: true, kind: ' +
+		`'alert_failed', title: ${JSON.stringify(alertFailed.title)}, owner: ${JSON.stringify(alertFailed.owner)}, action: ${JSON.stringify(alertFailed.action)}, stage: 'alert', ` +
+		`key: 'alert_failed|-|' + ($workflow.id || '-') + ':' + $now.toISODate() + '|${channel}', returnId: null, displayId: null, orderReference: null, ` +
+		`sku: null, lineId: null, code: '${channel}', field: null, notice: false, occurredAt: $now.toISO(), payload: null, ` +
+		`details: { channel: '${channel}', recipient: to, workflow: $workflow.name || null, executionId: $execution.id || null, ` +
+		"exceptions: rows.length, keys: rows.slice(0, 20).map((i) => i.json.key).join(', '), error: err }, " +
+		`message: rows.length + ' new exception(s) recorded by ' + ($workflow.name || 'this workflow') + ' (execution ' + $execution.id + ') could not be alerted ' + ${where} + ': ' + err + '. They are in this table.' ` +
+		`}))(${recipient}, ${ERROR_TEXT}, $('Record New Exception').all())) }}`
+	);
+}
 
 /**
  * The exception sink: new problems are upserted into the exceptions table
@@ -30,32 +56,33 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		notes: 'Exception items whose key is not in the exceptions table yet',
 		notesInFlow: true,
 	});
+	const exceptionColumns = {
+		key: '={{ $json.key }}',
+		kind: '={{ $json.kind }}',
+		title: '={{ $json.title }}',
+		owner: '={{ $json.owner }}',
+		stage: '={{ $json.stage }}',
+		returnId: text('$json.returnId'),
+		displayId: text('$json.displayId'),
+		orderReference: text('$json.orderReference'),
+		sku: text('$json.sku'),
+		lineId: text('$json.lineId'),
+		code: text('$json.code'),
+		field: text('$json.field'),
+		message: '={{ $json.message }}',
+		action: '={{ $json.action }}',
+		status: "={{ $json.notice ? 'notice' : 'open' }}",
+		firstSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
+		lastSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
+		attempts: 1,
+		resolvedAt: '',
+		details: '={{ JSON.stringify($json.details ?? {}) }}',
+		payload: text('$json.payload'),
+	};
 	const record = b.add(
 		dataTableNode('Record New Exception', [x + 240, y + 300], 'exceptions', 'upsert', {
 			conditions: [eq('key', '={{ $json.key }}')],
-			columns: {
-				key: '={{ $json.key }}',
-				kind: '={{ $json.kind }}',
-				title: '={{ $json.title }}',
-				owner: '={{ $json.owner }}',
-				stage: '={{ $json.stage }}',
-				returnId: text('$json.returnId'),
-				displayId: text('$json.displayId'),
-				orderReference: text('$json.orderReference'),
-				sku: text('$json.sku'),
-				lineId: text('$json.lineId'),
-				code: text('$json.code'),
-				field: text('$json.field'),
-				message: '={{ $json.message }}',
-				action: '={{ $json.action }}',
-				status: "={{ $json.notice ? 'notice' : 'open' }}",
-				firstSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
-				lastSeen: '={{ $json.occurredAt ?? $now.toISO() }}',
-				attempts: 1,
-				resolvedAt: '',
-				details: '={{ JSON.stringify($json.details ?? {}) }}',
-				payload: text('$json.payload'),
-			},
+			columns: exceptionColumns,
 		}),
 	);
 	const email = b.add({
@@ -65,6 +92,8 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		position: [x + 480, y + 200],
 		executeOnce: true,
 		disabled: '{{ALERT_EMAIL_DISABLED}}',
+		// a refused or unreachable mail server costs the alert only (an alert_failed row), never the run
+		onError: 'continueErrorOutput',
 		credentials: SMTP_CREDENTIALS,
 		parameters: {
 			resource: 'email',
@@ -86,6 +115,7 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		position: [x + 480, y + 400],
 		executeOnce: true,
 		disabled: '{{ALERT_SLACK_DISABLED}}',
+		onError: 'continueErrorOutput',
 		credentials: SLACK_CREDENTIALS,
 		parameters: {
 			authentication: 'accessToken',
@@ -103,6 +133,49 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		},
 	});
 	b.connect(isNew, record).connect(record, email).connect(record, slack);
+
+	// An alert that failed: one alert_failed row, written here and not through the sink (whose alert
+	// would fail the same way). Nothing else waits on it: the exceptions are recorded above.
+	const accepted = b.add({
+		...ifNode(
+			'Alert E-mail Accepted?',
+			[x + 800, y + 200],
+			'={{ !!$json.messageId && !(($json.rejected || []).length) }}',
+		),
+		disabled: '{{ALERT_EMAIL_DISABLED}}',
+		notes: 'Sent, and no recipient refused',
+		notesInFlow: true,
+	});
+	const emailFailed = b.add({
+		...parseJsonNode(
+			'Alert E-mail Failed',
+			[x + 1040, y + 200],
+			alertFailedExpression('email', '{{ALERT_EMAIL_TO}}'),
+			'An alert_failed exception (owner tech): recipient, error',
+		),
+		executeOnce: true,
+	});
+	const slackFailed = b.add({
+		...parseJsonNode(
+			'Alert Slack Post Failed',
+			[x + 1040, y + 400],
+			alertFailedExpression('slack', '{{ALERT_SLACK_CHANNEL}}'),
+			'An alert_failed exception (owner tech): channel, error',
+		),
+		executeOnce: true,
+	});
+	const recordFailure = b.add(
+		dataTableNode('Record Alert Failure', [x + 1280, y + 300], 'exceptions', 'upsert', {
+			conditions: [eq('key', '={{ $json.key }}')],
+			columns: exceptionColumns,
+		}),
+	);
+	b.connect(email, accepted, 0)
+		.connect(email, emailFailed, 1)
+		.connect(accepted, emailFailed, 1)
+		.connect(slack, slackFailed, 1)
+		.connect(emailFailed, recordFailure)
+		.connect(slackFailed, recordFailure);
 
 	const known = b.add({
 		...dataTableNode('Known Exception?', [x, y], 'exceptions', 'rowExists', {
@@ -144,6 +217,12 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 			'new ones are alerted by e-mail and/or Slack, once per run. Known problems sit above new ones on purpose: ' +
 			'n8n runs branches top to bottom, so a new row is not counted twice.',
 		[known, stored, update, isNew, record, email, slack],
+		EXCEPTION_COLOR,
+	);
+	b.section(
+		'Alert not sent',
+		'A refused or unreachable mail server, a refused recipient or a Slack error is one `alert_failed` row (owner tech) a workflow, channel and day, naming the recipient and the error; the exceptions it was for are already recorded, and the run goes on.',
+		[accepted, emailFailed, slackFailed, recordFailure],
 		EXCEPTION_COLOR,
 	);
 	return [isNew, known];

@@ -295,6 +295,44 @@ function unknownMappingColumns(v: ClientValues): string[] {
 
 // ------------------------------------------------------------------ the run
 
+/**
+ * The return events table holds, for every inbox row, its event's id, return and sequence: the
+ * intake's duplicate and stale check and the processor's later-event check read it instead of the
+ * inbox. An inbox from before the table existed (an upgrade), or rows added while an import was
+ * interrupted, give their events here: every inbox row whose (returnId, eventId) is not in the table
+ * yet is copied, in inserts of 500; none twice, so a re-run copies nothing. Returns how many.
+ */
+export async function copyInboxEvents(
+	api: N8nApi,
+	inboxId: string,
+	eventsId: string,
+): Promise<number> {
+	const key = (r: Record<string, unknown>) => `${String(r.returnId)}\u0000${String(r.eventId)}`;
+	const known = new Set<string>();
+	await api.forEachRowPage(eventsId, (rows) => {
+		for (const r of rows) known.add(key(r));
+	});
+	const missing: Array<Record<string, unknown>> = [];
+	await api.forEachRowPage(inboxId, (rows) => {
+		for (const r of rows) {
+			if (r.eventId === undefined || r.eventId === null || r.eventId === '') continue;
+			if (r.returnId === undefined || r.returnId === null || r.returnId === '') continue;
+			if (known.has(key(r))) continue;
+			known.add(key(r));
+			missing.push({
+				eventId: String(r.eventId),
+				returnId: String(r.returnId),
+				sequence: typeof r.sequence === 'number' ? r.sequence : Number(r.sequence) || 0,
+				receivedAt: r.receivedAt === undefined || r.receivedAt === null ? '' : String(r.receivedAt),
+			});
+		}
+	});
+	let copied = 0;
+	for (let i = 0; i < missing.length; i += 500)
+		copied += await api.insertRows(eventsId, missing.slice(i, i + 500));
+	return copied;
+}
+
 export async function runImport(options: ImportOptions, deps: ImportDeps): Promise<ImportReport> {
 	const { log } = deps;
 	const report: ImportReport = {
@@ -579,6 +617,20 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				active,
 				action: existing ? 'updated' : 'created',
 			});
+		}
+		// after the workflows: the new intake writes the events from now on, so the copy also takes
+		// every row the old intake queued while the import ran
+		const copied = await copyInboxEvents(
+			api,
+			resolved.tables.inbox.id as string,
+			resolved.tables.events.id as string,
+		);
+		if (copied > 0) {
+			const events = report.tables.find((t) => t.key === 'events');
+			if (events) events.seeded = copied;
+			log(
+				`copied ${copied} queued event(s) from the inbox into Data Table "${resolved.tables.events.name}" (the intake's duplicate check reads that table)`,
+			);
 		}
 	} catch (error) {
 		return fail(EXIT_FAILED, `Import stopped: ${(error as Error).message}`);

@@ -5,8 +5,8 @@ const OVERVIEW = [
 	'## Returns intake',
 	'### How it works',
 	'1. ReBound sends signed return events to the **ReBound Trigger**. The trigger checks the signature and passes on final returns.',
-	'2. Events already in the **inbox** Data Table (the same event id for the same return), and events older than one already queued for the same return, are dropped.',
-	'3. Every other event becomes an inbox row with status `queued`. The **process queue** workflow applies the rows in arrival order.',
+	'2. Events already queued (the same event id for the same return, in the **return events** Data Table), and events older than one already queued for the same return, are dropped.',
+	'3. Every other event becomes an inbox row with status `queued` (and a row of the return events table). The **process queue** workflow applies the rows in arrival order.',
 	'4. Deliveries that are not valid events go to the **exceptions** Data Table, with an alert.',
 	'',
 	'Deliveries arriving within {{WEBHOOK_BATCH_WINDOW_MS}} ms of each other run as one execution, one item each. Each delivery is answered once this workflow has queued it; a failed run answers 503 (500 without a batch window), so ReBound delivers it again.',
@@ -65,27 +65,28 @@ export function buildIntake(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	// The trigger's duplicate memory (workflow static data) is not kept by n8n 2.40.x when a
-	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the inbox, a Data
-	// Table in n8n's own database, is the durable record and survives restarts: an event whose id
-	// is already among its return's inbox rows is a redelivery, and an event whose sequence is not
-	// above one already queued for the same return is stale (out of order); both are dropped here.
-	// (The id is compared within the return, where "New Event?" compared it across the inbox: a
-	// ReBound event id names one event of one return, and the poll trigger's ids carry the return.)
-	// ONE read per event: the inbox rows of its return (a return has a handful), then a Filter judges
-	// each event against them by its own id and sequence. (Until 2026-12-04 this was a Row Not Exists
-	// on eventId and a Get of later rows: two reads per event, each a select and a count that scan the
-	// whole inbox, since Data Tables have no index but the id; at a month's retention, ~30,000 rows of
-	// ~2 kB, each scan costs ~10 ms of SQLite. Before 2026-12-03 a Merge on returnId dropped EVERY
-	// event of a return when one event of the batch was stale, so a new event delivered in the same
-	// batch window as a stale one was answered 200 and lost.)
+	// delivery starts an execution (found by test/e2e/returnsFlow.test.ts), so the intake's durable
+	// record, in n8n's own database, survives restarts: an event whose id is already among its
+	// return's events is a redelivery, and an event whose sequence is not above one already queued
+	// for the same return is stale (out of order); both are dropped here. (The id is compared within
+	// the return: a ReBound event id names one event of one return, and the poll trigger's ids carry
+	// the return.)
+	// ONE read per event, of the **return events** table: a narrow copy (eventId, returnId, sequence,
+	// receivedAt) of every row queued, written after the inbox insert. Data Tables have no index but
+	// the id, so every read scans its whole table: the inbox's rows carry the whole return (~2 kB), so
+	// at a month's retention (30,000 rows) one read of it (a select and a count) cost ~57 ms of SQLite
+	// and this one ~2.5 ms (docs/benchmark.md, "Steady state"). Until 2026-12-04 this read the inbox;
+	// before that it was two reads per event, and before 2026-12-03 a Merge on returnId dropped EVERY
+	// event of a return when one event of the batch was stale (a new event delivered in the same
+	// batch window as a stale one was answered 200 and lost).
 	const rows = b.add({
-		...dataTableNode('Inbox Rows of the Return', [360, -200], 'inbox', 'get', {
+		...dataTableNode('Events of the Return', [360, -200], 'events', 'get', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}')],
 			returnAll: true,
 		}),
 		alwaysOutputData: true,
-		notes: "Per event: its return's rows already in the inbox",
+		notes: "Per event: its return's events already queued",
 		notesInFlow: true,
 	});
 	// Below the Get: n8n's v1 order runs the trigger's children top to bottom, so the Get has run for
@@ -94,15 +95,41 @@ export function buildIntake(): WorkflowTemplate {
 		...filterNode(
 			'Drop Known and Stale Events',
 			[600, 0],
-			"={{ !$('Inbox Rows of the Return').all().some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}",
+			"={{ !$('Events of the Return').all().some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}",
 		),
 		notes:
 			'Keeps each event whose id is new and whose return has no row with its sequence or a later one',
 		notesInFlow: true,
 	});
+	// The queued events' record, below Queue Return: n8n's v1 order runs it after the inbox insert, so
+	// an event is in the events table only once its inbox row is (a run failing between the two
+	// leaves the row without its event: a redelivery then queues it again, which the processor's
+	// exactly-once guards, the Khaos references, make safe; the other order would lose the event).
+	// The Set keeps the four columns as they are (no expression), and the insert maps them.
+	const eventFields = b.add({
+		name: 'Event Fields',
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		position: [1200, 240],
+		parameters: {
+			mode: 'manual',
+			assignments: { assignments: [] },
+			includeOtherFields: true,
+			include: 'selected',
+			includeFields: 'eventId, returnId, sequence, receivedAt',
+			options: {},
+		},
+		notes: 'eventId, returnId, sequence, receivedAt',
+		notesInFlow: true,
+	});
+	const recordEvents = b.add({
+		...dataTableNode('Record Events', [1440, 240], 'events', 'insert', { autoMap: true }),
+		notes: 'One insert a run, after the inbox rows',
+		notesInFlow: true,
+	});
 	const sink = addExceptionSink(b, 360, 760);
 	for (const trigger of [webhook, poll]) b.connect(trigger, rows, 0).connect(trigger, fresh, 0);
-	b.connect(fresh, queue);
+	b.connect(fresh, queue).connect(fresh, eventFields).connect(eventFields, recordEvents);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
 
@@ -114,13 +141,13 @@ export function buildIntake(): WorkflowTemplate {
 	);
 	b.section(
 		'Drop redeliveries and stale events',
-		"The inbox is the durable record: one read of the return's rows per event. An event id already among them is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.",
+		"The return events table is the durable record: one read of the return's events per event. An event id already among them is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.",
 		[rows, fresh],
 	);
 	b.section(
 		'Queue',
-		'Each new event becomes an inbox row `queued`: one bulk insert per execution.',
-		[queue],
+		'Each new event becomes an inbox row `queued`, then a row of the return events table (its id, return and sequence): one bulk insert each per execution.',
+		[queue, eventFields, recordEvents],
 	);
 	return b.build();
 }

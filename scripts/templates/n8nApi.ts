@@ -132,6 +132,30 @@ export class N8nApi {
 		return res?.data?.length ?? 0;
 	}
 
+	/**
+	 * Every row of a Data Table, a page of 250 at a time, handed to `each` page by page (not kept):
+	 * bounded by `maxPages` (an inbox at a month's retention of 1,000 returns a day is ~120 pages).
+	 * Throws when the table has more, so a caller never takes a part for the whole.
+	 */
+	async forEachRowPage(
+		tableId: string,
+		each: (rows: Array<Record<string, unknown>>) => void,
+		maxPages = 4_000,
+	): Promise<void> {
+		let cursor: string | null = null;
+		for (let page = 0; page < maxPages; page++) {
+			const res: { data?: Array<Record<string, unknown>>; nextCursor?: string | null } =
+				await this.request(
+					'GET',
+					`/data-tables/${encodeURIComponent(tableId)}/rows?limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+				);
+			each(res?.data ?? []);
+			cursor = res?.nextCursor ?? null;
+			if (!cursor) return;
+		}
+		throw new Error(`Data Table ${tableId} has more than ${maxPages * 250} rows`);
+	}
+
 	async insertRows(tableId: string, rows: Array<Record<string, unknown>>): Promise<number> {
 		const res = await this.request<{ count?: number }>(
 			'POST',

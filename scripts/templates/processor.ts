@@ -243,18 +243,17 @@ export function buildProcessor(): WorkflowTemplate {
 			'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
 		notesInFlow: true,
 	});
-	// Out of order: a claimed row whose return has a later event (a higher sequence) anywhere in the inbox
-	// is `superseded` and moves nothing; the later event decides. The Data table node has no "in" or
-	// join condition, so this is one Get per claimed row (limit 1). n8n's v1 order runs the children of
-	// Mark Processing top to bottom, so the Get has run for every row before Superseded? reads it.
-	// Unbounded on purpose: a later event of the return inserted BEFORE this row (two intake runs
-	// overlapping, one reading the inbox before the other's insert; a row added by hand) must be
-	// found too. Each read scans the inbox (Data Tables have no index but the id), so at a month's
-	// retention this is one of the processor's largest costs (docs/benchmark.md, "Steady
-	// state"); a bound of 5,000 rows by id measured +19 % there and was reverted: overlapping intake
-	// runs are bounded in time (up to a minute under load), not in rows.
+	// Out of order: a claimed row whose return has a later event (a higher sequence) among the queued
+	// events is `superseded` and moves nothing; the later event decides. The Data table node has no
+	// "in" or join condition, so this is one Get per claimed row (limit 1), of the narrow **return
+	// events** table the intake writes after each inbox insert (not of the inbox, whose rows carry the
+	// whole return: at a month's retention a read of it cost ~57 ms, of this table ~2.5 ms;
+	// docs/benchmark.md, "Steady state"). n8n's v1 order runs the children of Mark Processing top to
+	// bottom, so the Get has run for every row before Superseded? reads it. Unbounded on purpose: a
+	// later event of the return queued BEFORE this row (two intake runs overlapping, one reading
+	// before the other's insert) must be found too.
 	const later = b.add({
-		...dataTableNode('Later Event in Inbox', [2040, -160], 'inbox', 'get', {
+		...dataTableNode('Later Event of the Return', [2040, -160], 'events', 'get', {
 			all: true,
 			conditions: [
 				eq('returnId', '={{ $json.returnId }}'),
@@ -264,11 +263,11 @@ export function buildProcessor(): WorkflowTemplate {
 			limit: 1,
 		}),
 		alwaysOutputData: true,
-		notes: 'Per claimed row: a row of the same return with a later sequence',
+		notes: 'Per claimed row: an event of the same return with a later sequence',
 		notesInFlow: true,
 	});
 	const laterOf =
-		"$('Later Event in Inbox').all().find(l => l.json.returnId === $json.returnId && Number(l.json.sequence) > Number($json.sequence))";
+		"$('Later Event of the Return').all().find(l => l.json.returnId === $json.returnId && Number(l.json.sequence) > Number($json.sequence))";
 	const superseded = b.add(ifNode('Superseded?', [2280, 0], `={{ !!${laterOf} }}`));
 	const markSuperseded = b.add({
 		...dataTableNode('Mark Superseded', [2520, 200], 'inbox', 'update', {

@@ -62,6 +62,13 @@ export const PURGES: Purge[] = [
 		conditions: [],
 		days: '{{KEEP_DONE_DAYS}}',
 	},
+	// the intake's duplicate check: an event is known for as long as its done inbox row is kept
+	{
+		label: 'Queued Events',
+		table: 'events',
+		conditions: [],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
 	{
 		label: 'Resolved Exceptions',
 		table: 'exceptions',
@@ -151,6 +158,7 @@ const STORAGE_TABLES: Array<[TableKey, string]> = [
 	['exceptions', 'Exception'],
 	['reviews', 'Review'],
 	['credits', 'Credit'],
+	['events', 'Event'],
 ];
 
 /**
@@ -212,7 +220,7 @@ const OVERVIEW = [
 	'## Daily reconciliation',
 	'### How it works',
 	'Every morning on `{{RECONCILIATION_CRON}}` (window: yesterday), or for a period from **Month-End Run** (window: the dates in **Month-End Period**, last month by default):',
-	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units, recorded credits, and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
+	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units, recorded credits, queued events, and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
 	"2. The window's returns in ReBound, and every return whose inbox row is not finished whatever its age, are checked against the stock moves and credit notes in Khaos, together with the open exceptions: " +
 		'counts and values by status, not complete by age and by owner, value mismatches (released credits against what the credit step computed), open exceptions by type and age.',
 	"3. Finance's sections: every held credit waiting (pending or failed, whatever its age) and the reviews decided in the window; " +
@@ -487,12 +495,12 @@ export function buildReconciliation(): WorkflowTemplate {
 	);
 	b.section(
 		'Housekeeping',
-		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units, recorded credits, and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
+		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units, recorded credits, queued events, and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
 		purges,
 	);
 	b.section(
 		'Data Table storage',
-		'Counts the rows of the inbox, exceptions, credit reviews and recorded credits tables from their ids, without reading them all: the report estimates their size (rows × bytes measured per row) against {{DATA_TABLES_MAX_BYTES}} bytes.',
+		'Counts the rows of the inbox, exceptions, credit reviews, recorded credits and return events tables from their ids, without reading them all: the report estimates their size (rows × bytes measured per row) against {{DATA_TABLES_MAX_BYTES}} bytes.',
 		storageNodes,
 	);
 	b.section(

@@ -72,7 +72,7 @@ const info = EXCEPTION_CATALOGUE.report_delivery_failed;
 export const REPORT_BINARY = 'report';
 
 /** The error text of a failed item (an error output's `error`, or why an e-mail was not accepted), secret-shaped texts removed, at most 600 characters. */
-const ERROR_TEXT = scrubExpression(
+export const ERROR_TEXT = scrubExpression(
 	"String(typeof $json.error === 'string' ? $json.error : ($json.error && $json.error.message) ? $json.error.message : " +
 		"($json.rejected && $json.rejected.length) ? 'the server refused ' + $json.rejected.join(', ') : " +
 		"'the e-mail node sent nothing (no message id)').slice(0, 600)",

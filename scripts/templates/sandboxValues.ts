@@ -91,6 +91,7 @@ export function sandboxClientValues(o: SandboxClientOptions): Json {
 			skuAliases: { name: `${c} sku aliases` },
 			reviews: { name: `${c} credit reviews` },
 			credits: { name: `${c} recorded credits` },
+			events: { name: `${c} return events` },
 		},
 		sites: example.sites,
 		mapping: example.mapping,

@@ -23,7 +23,8 @@ export type TableKey =
 	| 'dispositions'
 	| 'reasons'
 	| 'skuAliases'
-	| 'credits';
+	| 'credits'
+	| 'events';
 
 const s = (name: string) => ({ name, type: 'string' as const });
 const n = (name: string) => ({ name, type: 'number' as const });
@@ -182,6 +183,14 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			/** The processor run (execution id) that recorded it. */
 			s('claim'),
 		],
+	},
+	events: {
+		key: 'events',
+		stem: 'EVENTS',
+		defaultName: 'return events',
+		purpose:
+			"The events the intake queued, narrow (id, return, sequence, time): what the intake reads to drop redeliveries and stale events, and the processor to find a later event of a return, instead of the inbox, whose rows carry the whole return (at a month's retention a read of this table costs about a twentieth). Written after the inbox rows, in one insert a run; copied from the inbox by the import",
+		columns: [s('eventId'), s('returnId'), n('sequence'), s('receivedAt')],
 	},
 };
 

@@ -103,6 +103,8 @@ export const ValuesSchema = z
 				reviews: TableSchema.optional(),
 				/** The credits the processor recorded (the reconciliation's expected values); created by default when not given. */
 				credits: TableSchema.optional(),
+				/** The events the intake queued (id, return, sequence): its duplicate check; created by default when not given. */
+				events: TableSchema.optional(),
 			}),
 		),
 		/** Khaos sites and their locations: mapping rows are checked against them. */

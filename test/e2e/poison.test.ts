@@ -68,7 +68,9 @@ const { tableId, workflowId, rows, deliver } = flowLookups(
 const ids = Array.from({ length: COUNT }, (_, i) => 9000 + i);
 /** The kill test's returns: 9100–9104 good, 9105–9107 with a grade no mapping row knows. */
 const killIds = Array.from({ length: 8 }, (_, i) => 9100 + i);
-const unmapped = (id: number) => id >= 9105 && id < 9200;
+/** The refused-alert test's returns: 9200 and 9201 good, 9202 with a grade no mapping row knows. */
+const refusedAlertIds = [9200, 9201, 9202];
+const unmapped = (id: number) => (id >= 9105 && id < 9200) || id === 9202;
 
 beforeAll(async () => {
 	smtp = await startSmtpCatcher();
@@ -78,7 +80,7 @@ beforeAll(async () => {
 			'utf8',
 		),
 	) as Record<string, unknown>;
-	const orders = [...ids, ...killIds].map((id) => ({
+	const orders = [...ids, ...killIds, ...refusedAlertIds].map((id) => ({
 		orderCode: `SO${id}`,
 		associatedRef: `WEB-P${id}`,
 		orderDate: '2026-11-10',
@@ -250,6 +252,78 @@ describe('one bad record never stops the queue (real n8n, templates, strict Khao
 		log(
 			`[e2e poison] ${COUNT} returns drained in ${timings.drainMs} ms; processor runs seen: ${runs.length}`,
 		);
+	});
+
+	it('a refused alert costs the alert only: the run ends, its rows done or excepted, and one alert_failed row names the recipient and the error', async () => {
+		const since = Date.now();
+		smtp!.refuse = 'mailbox unavailable';
+		try {
+			const answers = await Promise.all(refusedAlertIds.map((id) => deliver(eventFor(id))));
+			expect(answers.map((a) => a.status)).toEqual(refusedAlertIds.map(() => 200));
+			const mine = (r: Row) => refusedAlertIds.includes(Number(r.returnId));
+			const deadline = Date.now() + 90_000;
+			let inbox: Row[] = [];
+			let failed: Row[] = [];
+			while (Date.now() < deadline) {
+				inbox = (await rows('inbox')).filter(mine);
+				failed = (await rows('exceptions')).filter((r) => r.kind === 'alert_failed');
+				if (
+					failed.length > 0 &&
+					inbox.length === 3 &&
+					inbox.every((r) => r.status === 'done' || r.status === 'exception')
+				)
+					break;
+				await sleep(500);
+			}
+			expect(inbox.map((r) => [Number(r.returnId), r.status]).sort()).toEqual([
+				[9200, 'done'],
+				[9201, 'done'],
+				[9202, 'exception'],
+			]);
+			expect(
+				(await rows('exceptions')).filter(mine).map((r) => [Number(r.returnId), r.kind]),
+			).toEqual([[9202, 'unmapped_disposition']]);
+			expect(failed).toHaveLength(1);
+			const row = failed[0];
+			expect({
+				key: row.key,
+				code: row.code,
+				owner: row.owner,
+				stage: row.stage,
+				status: row.status,
+			}).toEqual({
+				key: expect.stringMatching(
+					new RegExp(
+						`^alert_failed\\|-\\|${workflowId('returns-processor')}:\\d{4}-\\d\\d-\\d\\d\\|email$`,
+					),
+				),
+				code: 'email',
+				owner: 'tech',
+				stage: 'alert',
+				status: 'open',
+			});
+			expect(String(row.message)).toMatch(
+				/^1 new exception\(s\) recorded by .* could not be alerted by e-mail to ops@example\.com: .*550 mailbox unavailable/,
+			);
+			expect(JSON.parse(String(row.details))).toMatchObject({
+				channel: 'email',
+				exceptions: 1,
+				keys: expect.stringContaining('9202'),
+			});
+			// the run that met the refused alert ended as a success
+			const runs = await api.listExecutions(workflowId('returns-processor'), { limit: 50 });
+			expect(
+				runs
+					.filter(
+						(r) =>
+							Date.parse(String(r.startedAt)) >= since &&
+							(r.status === 'error' || r.status === 'crashed'),
+					)
+					.map((r) => [r.id, r.status]),
+			).toEqual([]);
+		} finally {
+			smtp!.refuse = null;
+		}
 	});
 
 	it('no silent end, even killed inside the alert step: the batch reads processing (never done) until the run ends, the credited rows with their records; after a SIGKILL and a restart every row ends as it should, once', async () => {

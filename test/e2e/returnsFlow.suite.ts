@@ -216,6 +216,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				skuAliases: ['created', 0],
 				reviews: ['created', 0],
 				credits: ['created', 0],
+				events: ['created', 0],
 			});
 			expect(Object.fromEntries(report.workflows.map((w) => [w.file, w.active]))).toEqual({
 				errors: true,
@@ -414,11 +415,11 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				60_000,
 			);
 			expect(runs.slice(0, 2).map((r) => r.status)).toEqual(['success', 'success']);
-			// the stale event went through the intake's inbox checks and was dropped there, not by the trigger
+			// the stale event went through the intake's checks and was dropped there, not by the trigger
 			const lateRun = await api.getExecution(runs[0].id, true);
 			const ran = lateRun?.data?.resultData?.runData ?? {};
-			// (the inbox rows of 5001 it read: one of them has sequence 9 or later)
-			const found = (ran['Inbox Rows of the Return']?.[0]?.data?.main?.[0] ?? []).map(
+			// (the queued events of 5001 it read: one of them has sequence 9 or later)
+			const found = (ran['Events of the Return']?.[0]?.data?.main?.[0] ?? []).map(
 				(i: { json: Row }) => i.json,
 			);
 			expect(found.length).toBeGreaterThan(0);
@@ -439,6 +440,12 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 					.map((r) => r.eventId)
 					.sort(),
 			).toEqual(inboxBefore);
+			// the return events table holds exactly the inbox rows' events (what the intake reads)
+			const eventsOf = (list: Row[]) =>
+				list
+					.map((r) => [String(r.returnId), String(r.eventId), Number(r.sequence)].join(' '))
+					.sort();
+			expect(eventsOf(await rows('events'))).toEqual(eventsOf(await rows('inbox')));
 			expect({ A1: jeans('A1'), RET: jeans('RET'), QUAR: jeans('QUAR') }).toEqual(before);
 			const after = await khaosState();
 			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);

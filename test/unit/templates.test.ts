@@ -628,10 +628,11 @@ describe('workflow templates', () => {
 					expect(p.filters.conditions.length).toBeGreaterThan(0);
 				if (p.operation === 'deleteRows') expect(p.matchType).toBe('allConditions');
 				if (p.columns?.mappingMode === 'autoMapInputData') {
-					// only the intake's insert, fed by triggers whose Output is the inbox row itself, and the
-					// processor's credit records, built as the row by Credit Record (its keys are tested with it)
+					// only the intake's insert, fed by triggers whose Output is the inbox row itself, its events'
+					// record (Event Fields keeps the four columns), and the processor's credit records, built
+					// as the row by Credit Record (their keys are tested with them)
 					expect([p.operation, p.columns.value]).toEqual(['insert', {}]);
-					expect(['Queue Return', 'Record Credits']).toContain(n.name);
+					expect(['Queue Return', 'Record Events', 'Record Credits']).toContain(n.name);
 				} else if (p.columns) {
 					expect(p.columns.mappingMode).toBe('defineBelow');
 					for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
@@ -656,10 +657,10 @@ describe('the returns flow', () => {
 		// return already has a row with this or a later sequence)
 		for (const trigger of ['ReBound Trigger', 'ReBound Poll Trigger'])
 			expect(targets(intake, trigger, 0)).toEqual([
-				'Inbox Rows of the Return',
+				'Events of the Return',
 				'Drop Known and Stale Events',
 			]);
-		const rows = node(intake, 'Inbox Rows of the Return') as N8nNode & {
+		const rows = node(intake, 'Events of the Return') as N8nNode & {
 			alwaysOutputData?: boolean;
 		};
 		expect([
@@ -675,7 +676,9 @@ describe('the returns flow', () => {
 			true,
 			true,
 		]);
-		// no other read of the inbox per event: each is a select and a count over the whole table
+		// the read is of the narrow return events table, not the inbox (each read scans its table)
+		expect((rows.parameters as any).dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
+		// no other read of the events per event: each is a select and a count over the whole table
 		expect(
 			intake.nodes
 				.filter(
@@ -686,7 +689,7 @@ describe('the returns flow', () => {
 							(rows.parameters as any).dataTableId?.value,
 				)
 				.map((n) => n.name),
-		).toEqual(['Inbox Rows of the Return']);
+		).toEqual(['Events of the Return']);
 		// both triggers emit inbox rows, inserted as they come (no expression per column)
 		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe(
 			'inboxRow',
@@ -711,9 +714,39 @@ describe('the returns flow', () => {
 			expect(typeof v).toBe(
 				TABLES.inbox.columns.find((c) => c.name === k)?.type === 'number' ? 'number' : 'string',
 			);
-		expect(intake.connections['Inbox Rows of the Return']).toBeUndefined();
+		expect(intake.connections['Events of the Return']).toBeUndefined();
 		expect(node(intake, 'Drop Known and Stale Events').type).toBe('n8n-nodes-base.filter');
-		expect(targets(intake, 'Drop Known and Stale Events', 0)).toEqual(['Queue Return']);
+		// the events are recorded after the inbox rows (v1 order: Queue Return above), their four
+		// columns kept as they are (no expression), one insert a run
+		expect(targets(intake, 'Drop Known and Stale Events', 0).sort()).toEqual([
+			'Event Fields',
+			'Queue Return',
+		]);
+		expect(node(intake, 'Queue Return').position[1]).toBeLessThan(
+			node(intake, 'Event Fields').position[1],
+		);
+		expect(node(intake, 'Event Fields').parameters).toEqual({
+			mode: 'manual',
+			assignments: { assignments: [] },
+			includeOtherFields: true,
+			include: 'selected',
+			includeFields: 'eventId, returnId, sequence, receivedAt',
+			options: {},
+		});
+		expect(TABLES.events.columns.map((c) => c.name).sort()).toEqual([
+			'eventId',
+			'receivedAt',
+			'returnId',
+			'sequence',
+		]);
+		expect(targets(intake, 'Event Fields', 0)).toEqual(['Record Events']);
+		const recordEvents = node(intake, 'Record Events').parameters as Record<string, any>;
+		expect([
+			recordEvents.operation,
+			recordEvents.dataTableId.value,
+			recordEvents.columns.mappingMode,
+			recordEvents.options,
+		]).toEqual(['insert', '{{EVENTS_TABLE_ID}}', 'autoMapInputData', { optimizeBulk: true }]);
 		expect(node(intake, 'ReBound Trigger').disabled).toBe('{{WEBHOOK_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe('{{POLL_TRIGGER_DISABLED}}');
 		expect(node(intake, 'ReBound Trigger').webhookId).toBe('{{REBOUND_WEBHOOK_ID}}');
@@ -1043,7 +1076,7 @@ describe('the returns flow', () => {
 		const body = expr.replace(/^=\{\{/, '').replace(/\}\}$/, '');
 		const keep = (event: Record<string, unknown>, found: Record<string, unknown>[]) =>
 			new Function('$', '$json', `return (${body});`)((name: string) => {
-				expect(name).toBe('Inbox Rows of the Return');
+				expect(name).toBe('Events of the Return');
 				return { all: () => (found.length ? found : [{}]).map((json) => ({ json })) };
 			}, event) as boolean;
 		// the inbox has return 7's event of sequence 5; the batch brings a stale 4 and a new 6
@@ -1211,8 +1244,9 @@ describe('the returns flow', () => {
 
 	it('marks a claimed row superseded when a later event of its return is in the inbox (it moves nothing), and takes only settled rows', () => {
 		expect(INBOX_STATUSES).toContain('superseded');
-		const later = node(processor, 'Later Event in Inbox');
+		const later = node(processor, 'Later Event of the Return');
 		const lp = later.parameters as any;
+		expect(lp.dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
 		expect([
 			lp.operation,
 			lp.matchType,
@@ -1235,7 +1269,7 @@ describe('the returns flow', () => {
 		]);
 		// v1 runs Mark Processing's children top to bottom: the look-up has run for every claimed row before Superseded? reads it
 		expect(later.position[1]).toBeLessThan(node(processor, 'Superseded?').position[1]);
-		expect(targets(processor, 'Later Event in Inbox')).toEqual([]);
+		expect(targets(processor, 'Later Event of the Return')).toEqual([]);
 		expect(targets(processor, 'Superseded?', 0)).toEqual(['Mark Superseded']);
 		expect(feeders(processor, 'Map Returns')).toEqual([['Superseded?', 1]]);
 		expect([...reachable(processor, 'Mark Superseded')]).toEqual(['Mark Superseded']);
@@ -1244,7 +1278,7 @@ describe('the returns flow', () => {
 		// (and gives one empty item when it finds nothing: alwaysOutputData)
 		const found = [{ json: { id: 12, returnId: '5001', sequence: 2 } }, { json: {} }];
 		const $ = (name: string) => {
-			expect(name).toBe('Later Event in Inbox');
+			expect(name).toBe('Later Event of the Return');
 			return { all: () => found };
 		};
 		const cond = String(
@@ -1405,7 +1439,7 @@ describe('the returns flow', () => {
 		expect(targets(processor, 'SKU Aliases', 0)).toEqual(['Mark Processing']);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual([
 			'Held by Credit Posting',
-			'Later Event in Inbox',
+			'Later Event of the Return',
 			'Superseded?',
 			'Rows Still Held',
 		]);
@@ -1792,17 +1826,20 @@ describe('layout (n8n template conventions)', () => {
 		errors: {
 			'Workflow Failed Exception': ['Known Exception?', 'New Exception?'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 		},
 		'returns-intake': {
+			'Drop Known and Stale Events': ['Queue Return', 'Event Fields'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			'ReBound Trigger': [
-				'Inbox Rows of the Return',
+				'Events of the Return',
 				'Drop Known and Stale Events',
 				'Known Exception?',
 				'New Exception?',
 			],
 			'ReBound Poll Trigger': [
-				'Inbox Rows of the Return',
+				'Events of the Return',
 				'Drop Known and Stale Events',
 				'Known Exception?',
 				'New Exception?',
@@ -1814,10 +1851,11 @@ describe('layout (n8n template conventions)', () => {
 			'Requeued Too Often?': ['Requeue Stalled Row', 'Stuck Exception'],
 			'Stuck Exception': ['Known Exception?', 'New Exception?', 'Mark Inbox Stuck'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			// the end of the run last: every row has gone its way before the rows still held are read
 			'Mark Processing': [
 				'Held by Credit Posting',
-				'Later Event in Inbox',
+				'Later Event of the Return',
 				'Superseded?',
 				'Rows Still Held',
 			],
@@ -1842,6 +1880,7 @@ describe('layout (n8n template conventions)', () => {
 		},
 		'credit-posting': {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
 			'Credit Held?': ['Record Credit Review', 'Mark Done'],
 			'Notice?': ['Known Exception?', 'New Exception?'],
@@ -1851,6 +1890,7 @@ describe('layout (n8n template conventions)', () => {
 			// a stopped run's releases are pending again before this run reads the decided rows
 			'Every Minute': ['Stalled Releases', 'Decided Reviews'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			'Reject?': ['Mark Rejected', 'Release?'],
 			'Release?': ['Claim Release', 'Unknown Decision'],
 			'Parse Mapped Return': ['Create Credit Note', 'Mark Unreadable'],
@@ -1866,6 +1906,7 @@ describe('layout (n8n template conventions)', () => {
 			'Report E-mail Failed': ['Known Exception?', 'New Exception?'],
 			'Report Slack Post Failed': ['Known Exception?', 'New Exception?'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			'Data Tables Nearly Full?': ['Storage Alert by Email', 'Storage Alert on Slack'],
 		},
 		'mapping-audit': {
@@ -1882,9 +1923,11 @@ describe('layout (n8n template conventions)', () => {
 			'Audit E-mail Failed': ['Known Exception?', 'New Exception?'],
 			'Audit Slack Post Failed': ['Known Exception?', 'New Exception?'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 		},
 		'exception-replay': {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
+			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			'Open Exceptions': ['Held by Credit Posting', 'Replayable, One per Return'],
 			'Map Returns': ['Validate SKUs', 'Known Exception?', 'New Exception?'],
 			'Validate SKUs': ['Apply Stock Moves', 'Known Exception?', 'New Exception?'],
@@ -1929,6 +1972,7 @@ describe('layout (n8n template conventions)', () => {
 			]);
 			const [ox, oy] = node(wf, 'Known Exception?').position;
 			const sticky = node(wf, 'Section: Exceptions');
+			const failed = node(wf, 'Section: Alert not sent');
 			const shape = (n: N8nNode) => ({
 				...n,
 				id: undefined,
@@ -1938,6 +1982,7 @@ describe('layout (n8n template conventions)', () => {
 				nodes: wf.nodes.filter((n) => names.has(n.name)).map(shape),
 				connections: [...names].sort().map((name) => [name, wf.connections[name] ?? null]),
 				sticky: shape(sticky),
+				failed: shape(failed),
 			};
 		};
 		const first = sink(withSink[0].wf);
@@ -1945,6 +1990,10 @@ describe('layout (n8n template conventions)', () => {
 			[
 				'Alert by Email',
 				'Alert on Slack',
+				'Alert E-mail Accepted?',
+				'Alert E-mail Failed',
+				'Alert Slack Post Failed',
+				'Record Alert Failure',
 				'Known Exception?',
 				'New Exception?',
 				'Record New Exception',
@@ -2204,6 +2253,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 		['Superseded Inbox Rows', 'INBOX', ['status=superseded'], 'KEEP_DONE_DAYS'],
 		['Replayed Inbox Rows', 'INBOX', ['status=replayed', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
 		['Recorded Credits', 'CREDITS', [], 'KEEP_DONE_DAYS'],
+		['Queued Events', 'EVENTS', [], 'KEEP_DONE_DAYS'],
 		['Resolved Exceptions', 'EXCEPTIONS', ['status=resolved'], 'KEEP_DONE_DAYS'],
 		['Ignored Exceptions', 'EXCEPTIONS', ['status=ignored'], 'KEEP_DONE_DAYS'],
 		['Notices', 'EXCEPTIONS', ['status=notice'], 'KEEP_REPORTED_DAYS'],
@@ -2302,6 +2352,9 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			'Newest Credit Row': [29_000],
 			'First Recent Credit Row': [1],
 			'Older Credit Rows': [],
+			'Newest Event Row': [31_000],
+			'First Recent Event Row': [1_001],
+			'Older Event Rows': [1_000],
 		};
 		const $ = (name: string) => ({
 			all: () => (rows[name].length ? rows[name].map((id) => ({ json: { id } })) : [{ json: {} }]),
@@ -2342,6 +2395,14 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 					oldestId: null,
 					olderRowsCapped: false,
 				},
+				{
+					table: 'events',
+					newestId: 31_000,
+					firstRecentId: 1_001,
+					olderRows: 1,
+					oldestId: 1_000,
+					olderRowsCapped: false,
+				},
 			],
 		});
 		const older = params('Older Inbox Rows');
@@ -2351,7 +2412,8 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			condition: 'gte',
 		});
 		expect(targets(rec, 'Older Review Rows')).toEqual(['Newest Credit Row']);
-		expect(targets(rec, 'Older Credit Rows')).toEqual(['Open Exceptions and Notices']);
+		expect(targets(rec, 'Older Credit Rows')).toEqual(['Newest Event Row']);
+		expect(targets(rec, 'Older Event Rows')).toEqual(['Open Exceptions and Notices']);
 	});
 
 	it('alerts the storage warning (from 80 %) with the exception alerts’ recipients', () => {

@@ -118,11 +118,15 @@ function fakeN8n(): FakeN8n {
 		if ((m = /^\/data-tables\/([^/]+)\/rows$/.exec(p))) {
 			const t = state.tables.find((x) => x.id === m?.[1]);
 			if (!t) return json(404, { message: 'not found' });
-			if (method === 'GET')
+			if (method === 'GET') {
+				// pages by an opaque cursor, as n8n's public API does
+				const from = Number(url.searchParams.get('cursor') ?? 0);
+				const to = from + Number(url.searchParams.get('limit') ?? 100);
 				return json(200, {
-					data: t.rows.slice(0, Number(url.searchParams.get('limit') ?? 100)),
-					nextCursor: null,
+					data: t.rows.slice(from, to),
+					nextCursor: to < t.rows.length ? String(to) : null,
 				});
+			}
 			for (const row of body.data)
 				for (const col of Object.keys(row))
 					if (!t.columns.some((c) => c.name === col))
@@ -580,6 +584,7 @@ describe('import into n8n through the public API', () => {
 			['Demo Retail sku aliases', TABLES.skuAliases.columns.length],
 			['Demo Retail credit reviews', TABLES.reviews.columns.length],
 			['Demo Retail recorded credits', TABLES.credits.columns.length],
+			['Demo Retail return events', TABLES.events.columns.length],
 		]);
 		const dispositions = fake.tables[2].rows;
 		expect(dispositions).toHaveLength(7);
@@ -607,6 +612,7 @@ describe('import into n8n through the public API', () => {
 			['skuAliases', 'created', 0],
 			['reviews', 'created', 0],
 			['credits', 'created', 0],
+			['events', 'created', 0],
 		]);
 
 		// workflows: filled with the created ids, only API fields, the right ones active
@@ -664,7 +670,7 @@ describe('import into n8n through the public API', () => {
 			fetchImpl: fake.fetch,
 		});
 		expect(again.exitCode).toBe(EXIT_OK);
-		expect(fake.tables).toHaveLength(7);
+		expect(fake.tables).toHaveLength(8);
 		expect(fake.credentials).toHaveLength(2);
 		expect(fake.workflows).toHaveLength(8);
 		expect(fake.tables[2].rows).toHaveLength(7);
@@ -679,6 +685,7 @@ describe('import into n8n through the public API', () => {
 			'updated',
 		]);
 		expect(again.tables.map((t) => t.action)).toEqual([
+			'found',
 			'found',
 			'found',
 			'found',
@@ -797,6 +804,70 @@ describe('import into n8n through the public API', () => {
 		);
 		expect(table?.rows).toHaveLength(1);
 		expect(report.tables.find((t) => t.key === 'exceptions')).toMatchObject({ action: 'found' });
+	});
+
+	it('an upgrade: the return events table is created and every queued event of the existing inbox copied into it, once (a re-run copies none)', async () => {
+		const fake = fakeN8n();
+		// a client's inbox from before the return events table: 601 rows over three pages, one event
+		// delivered twice (two rows), one row without an event id (added by hand)
+		const inbox = Array.from({ length: 600 }, (_, i) => ({
+			id: i + 1,
+			eventId: `evt_${i}`,
+			returnId: String(5000 + Math.floor(i / 2)),
+			sequence: (i % 2) + 1,
+			receivedAt: `2026-11-${String(1 + (i % 28)).padStart(2, '0')}T10:00:00.000Z`,
+			status: 'done',
+			payload: '{}',
+		}));
+		inbox.push({ ...inbox[7], id: 601 });
+		inbox.push({ ...inbox[8], id: 602, eventId: '' });
+		fake.tables.push({
+			id: 'dt-inbox',
+			name: 'Demo Retail returns inbox',
+			columns: TABLES.inbox.columns,
+			rows: inbox,
+		});
+		const lines: string[] = [];
+		const run = () =>
+			runImport(options(EXAMPLE), { env: ENV, log: (l) => lines.push(l), fetchImpl: fake.fetch });
+		const report = await run();
+		expect(report.exitCode).toBe(EXIT_OK);
+		const events = fake.tables.find((t) => t.name === 'Demo Retail return events');
+		expect(events?.rows).toHaveLength(600);
+		expect(events?.rows[7]).toEqual({
+			eventId: 'evt_7',
+			returnId: '5003',
+			sequence: 2,
+			receivedAt: '2026-11-08T10:00:00.000Z',
+		});
+		expect(new Set(events?.rows.map((r) => `${r.returnId}|${r.eventId}`)).size).toBe(600);
+		expect(report.tables.find((t) => t.key === 'events')).toMatchObject({
+			action: 'created',
+			seeded: 600,
+		});
+		expect(lines.join('\n')).toContain(
+			'copied 600 queued event(s) from the inbox into Data Table "Demo Retail return events"',
+		);
+		// inserts of at most 500
+		const posts = fake.calls.filter(
+			(c) => c.method === 'POST' && c.path === `/data-tables/${events?.id}/rows`,
+		);
+		expect(posts.map((c) => c.body.data.length)).toEqual([500, 100]);
+
+		// the intake queued one more event meanwhile (its events row written too): a re-import copies nothing
+		fake.tables
+			.find((t) => t.id === 'dt-inbox')
+			?.rows.push({ ...inbox[0], id: 603, eventId: 'evt_new' });
+		events?.rows.push({ eventId: 'evt_new', returnId: '5000', sequence: 1, receivedAt: '' });
+		lines.length = 0;
+		const again = await run();
+		expect(again.exitCode).toBe(EXIT_OK);
+		expect(events?.rows).toHaveLength(601);
+		expect(again.tables.find((t) => t.key === 'events')).toMatchObject({
+			action: 'found',
+			seeded: 0,
+		});
+		expect(lines.join('\n')).not.toContain('copied');
 	});
 
 	it('stops with exit 1 and a message without the API key when n8n refuses', async () => {

@@ -49,13 +49,14 @@ describe('estimateDataTableStorage', () => {
 		{ table: 'exceptions', newestId: 15_400, firstRecentId: 1 },
 		{ table: 'reviews', newestId: 1_240, firstRecentId: 1 },
 		{ table: 'credits', newestId: 29_000, firstRecentId: 1 },
+		{ table: 'events', newestId: 30_000, firstRecentId: 1 },
 	];
 
-	it('rows × measured bytes per row against the limit: 1,000 returns a day at the default retention is 49 %', () => {
+	it('rows × measured bytes per row against the limit: 1,000 returns a day at the default retention is 51 %', () => {
 		const r = estimateDataTableStorage({ limitBytes: DEFAULT_DATA_TABLES_MAX_BYTES, tables });
 		expect(r.ok).toBe(true);
 		if (!r.ok) return;
-		const used = 30_000 * 2_052 + 15_400 * 2_052 + 1_240 * 4_106 + 29_000 * 164;
+		const used = 30_000 * 2_052 + 15_400 * 2_052 + 1_240 * 4_106 + 29_000 * 164 + 30_000 * 115;
 		expect(r.storage).toEqual({
 			estimated: true,
 			usedBytes: used,
@@ -69,18 +70,20 @@ describe('estimateDataTableStorage', () => {
 				{ table: 'exceptions', rows: 15_400, bytesPerRow: 2_052, bytes: 15_400 * 2_052 },
 				{ table: 'reviews', rows: 1_240, bytesPerRow: 4_106, bytes: 1_240 * 4_106 },
 				{ table: 'credits', rows: 29_000, bytesPerRow: 164, bytes: 29_000 * 164 },
+				{ table: 'events', rows: 30_000, bytesPerRow: 115, bytes: 30_000 * 115 },
 			],
 		});
-		expect(r.storage.percent).toBe(49.1);
+		expect(r.storage.percent).toBe(50.8);
 		expect(storageWarning(r.storage)).toBeNull();
 		expect(storageLine(r.storage)).toBe(
-			'Data Tables: about 98.2 MiB of 200.0 MiB (49.1 %), estimated from 75,640 rows (inbox 30,000, exceptions 15,400, credit reviews 1,240, recorded credits 29,000).',
+			'Data Tables: about 101.5 MiB of 200.0 MiB (50.8 %), estimated from 105,640 rows (inbox 30,000, exceptions 15,400, credit reviews 1,240, recorded credits 29,000, return events 30,000).',
 		);
 		expect(DEFAULT_BYTES_PER_ROW).toEqual({
 			inbox: 2_052,
 			exceptions: 2_052,
 			reviews: 4_106,
 			credits: 164,
+			events: 115,
 		});
 	});
 
@@ -114,7 +117,7 @@ describe('estimateDataTableStorage', () => {
 		});
 		expect(estimateDataTableStorage({ limitBytes: MiB, tables: [{ table: 'mapping' }] })).toEqual({
 			ok: false,
-			problem: 'tables[0].table must be inbox, exceptions, reviews or credits',
+			problem: 'tables[0].table must be inbox, exceptions, reviews, credits or events',
 		});
 		expect(estimateDataTableStorage('x')).toEqual({
 			ok: false,

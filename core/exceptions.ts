@@ -193,7 +193,7 @@ export const EXCEPTION_CATALOGUE: Record<ExceptionKind, ExceptionKindInfo> = {
 		title: 'Alert not sent',
 		owner: 'tech',
 		action:
-			'New exceptions were recorded in this table but their alert could not be sent (the channel, recipient and error are named; the first keys are in details): fix the SMTP or Slack credential, the address or the channel, look through the open rows first seen since this one, then set this row resolved.',
+			"New exceptions were recorded in this table but their alert could not be sent (the channel, recipient and error are named; the first keys are in details): fix the SMTP or Slack credential, the address or the channel, look through the open rows first seen on the day named in this row's key or later (they may not have been alerted), then set this row resolved.",
 	},
 	unmapped_code_seen: {
 		title: 'New code in ReBound without a mapping row',

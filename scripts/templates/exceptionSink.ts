@@ -167,7 +167,9 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 	const recordFailure = b.add(
 		dataTableNode('Record Alert Failure', [x + 1280, y + 300], 'exceptions', 'upsert', {
 			conditions: [eq('key', '={{ $json.key }}')],
-			columns: exceptionColumns,
+			// the day's row again (the latest failure's message and details; its firstSeen the latest
+			// too): open again, whoever closed it before, and why, no longer holds
+			columns: { ...exceptionColumns, resolvedBy: '', resolutionNote: '' },
 		}),
 	);
 	b.connect(email, accepted, 0)

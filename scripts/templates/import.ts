@@ -593,6 +593,26 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 			report.tables.push({ key, name: ref.name, id: ref.id, action, seeded });
 		}
 
+		// the return events (what the new intake and processor read instead of the inbox): copied from
+		// the inbox BEFORE the new workflows go live, so they never read an empty table (a copy that
+		// fails stops the import with the old workflows in place)
+		let eventsCopied = 0;
+		const copyEvents = async () => {
+			const copied = await copyInboxEvents(
+				api,
+				resolved.tables.inbox.id as string,
+				resolved.tables.events.id as string,
+			);
+			eventsCopied += copied;
+			const events = report.tables.find((t) => t.key === 'events');
+			if (events) events.seeded = eventsCopied;
+			if (copied > 0)
+				log(
+					`copied ${copied} queued event(s) from the inbox into Data Table "${resolved.tables.events.name}" (the intake's duplicate check reads that table)`,
+				);
+		};
+		await copyEvents();
+
 		// workflows: fill all first (nothing is imported if one fails), then create or update, then
 		// activate; the Errors workflow first (n8n runs an error workflow only once it is published),
 		// then the others, each naming it in settings.errorWorkflow (set again on every re-import)
@@ -618,20 +638,9 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 				action: existing ? 'updated' : 'created',
 			});
 		}
-		// after the workflows: the new intake writes the events from now on, so the copy also takes
-		// every row the old intake queued while the import ran
-		const copied = await copyInboxEvents(
-			api,
-			resolved.tables.inbox.id as string,
-			resolved.tables.events.id as string,
-		);
-		if (copied > 0) {
-			const events = report.tables.find((t) => t.key === 'events');
-			if (events) events.seeded = copied;
-			log(
-				`copied ${copied} queued event(s) from the inbox into Data Table "${resolved.tables.events.name}" (the intake's duplicate check reads that table)`,
-			);
-		}
+		// and after them: the new intake writes the events from now on, so this copy takes the rows
+		// the old intake queued while the import ran (each event is copied once: none twice)
+		await copyEvents();
 	} catch (error) {
 		return fail(EXIT_FAILED, `Import stopped: ${(error as Error).message}`);
 	}

@@ -74,8 +74,9 @@ export function buildIntake(): WorkflowTemplate {
 	// ONE read per event, of the **return events** table: a narrow copy (eventId, returnId, sequence,
 	// receivedAt) of every row queued, written after the inbox insert. Data Tables have no index but
 	// the id, so every read scans its whole table: the inbox's rows carry the whole return (~2 kB), so
-	// at a month's retention (30,000 rows) one read of it (a select and a count) cost ~57 ms of SQLite
-	// and this one ~2.5 ms (docs/benchmark.md, "Steady state"). Until 2026-12-04 this read the inbox;
+	// at a month's retention (30,000 rows) one read of it (a select and a count) costs ~40 ms of SQLite
+	// and this one ~2.3 ms (bench/sqlite_scan.py; docs/benchmark.md, "the steady state"). Until
+	// 2026-12-04 this read the inbox;
 	// before that it was two reads per event, and before 2026-12-03 a Merge on returnId dropped EVERY
 	// event of a return when one event of the batch was stale (a new event delivered in the same
 	// batch window as a stale one was answered 200 and lost).

@@ -133,25 +133,33 @@ export class N8nApi {
 	}
 
 	/**
-	 * Every row of a Data Table, a page of 250 at a time, handed to `each` page by page (not kept):
-	 * bounded by `maxPages` (an inbox at a month's retention of 1,000 returns a day is ~120 pages).
-	 * Throws when the table has more, so a caller never takes a part for the whole.
+	 * Every row of a Data Table in id order, a page of 250 at a time (n8n's most), handed to `each`
+	 * page by page (not kept). Each page asks for the rows after the last id seen (not n8n's
+	 * offset cursor), so rows deleted meanwhile (the daily housekeeping) do not make it skip any.
+	 * Bounded by `maxPages` (an inbox at a month's retention of 1,000 returns a day is ~120 pages);
+	 * throws when the table has more, so a caller never takes a part for the whole.
 	 */
 	async forEachRowPage(
 		tableId: string,
 		each: (rows: Array<Record<string, unknown>>) => void,
 		maxPages = 4_000,
 	): Promise<void> {
-		let cursor: string | null = null;
+		let after = 0;
 		for (let page = 0; page < maxPages; page++) {
+			const filter = JSON.stringify({
+				type: 'and',
+				filters: [{ columnName: 'id', condition: 'gt', value: after }],
+			});
 			const res: { data?: Array<Record<string, unknown>>; nextCursor?: string | null } =
 				await this.request(
 					'GET',
-					`/data-tables/${encodeURIComponent(tableId)}/rows?limit=250${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+					`/data-tables/${encodeURIComponent(tableId)}/rows?limit=250&sortBy=${encodeURIComponent('id:asc')}&filter=${encodeURIComponent(filter)}`,
 				);
-			each(res?.data ?? []);
-			cursor = res?.nextCursor ?? null;
-			if (!cursor) return;
+			const rows = res?.data ?? [];
+			each(rows);
+			const last = Number(rows[rows.length - 1]?.id);
+			if (!res?.nextCursor || rows.length === 0 || !Number.isFinite(last) || last <= after) return;
+			after = last;
 		}
 		throw new Error(`Data Table ${tableId} has more than ${maxPages * 250} rows`);
 	}

@@ -247,8 +247,8 @@ export function buildProcessor(): WorkflowTemplate {
 	// events is `superseded` and moves nothing; the later event decides. The Data table node has no
 	// "in" or join condition, so this is one Get per claimed row (limit 1), of the narrow **return
 	// events** table the intake writes after each inbox insert (not of the inbox, whose rows carry the
-	// whole return: at a month's retention a read of it cost ~57 ms, of this table ~2.5 ms;
-	// docs/benchmark.md, "Steady state"). n8n's v1 order runs the children of Mark Processing top to
+	// whole return: at a month's retention a read of it costs ~40 ms, of this table ~2.3 ms;
+	// bench/sqlite_scan.py, docs/benchmark.md). n8n's v1 order runs the children of Mark Processing top to
 	// bottom, so the Get has run for every row before Superseded? reads it. Unbounded on purpose: a
 	// later event of the return queued BEFORE this row (two intake runs overlapping, one reading
 	// before the other's insert) must be found too.

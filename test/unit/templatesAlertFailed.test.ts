@@ -7,40 +7,23 @@
  * n8n-workflow's own expression engine from the processor template as the import fills it in; the
  * run itself is proved on a real n8n against a refusing SMTP server (test/e2e/poison.test.ts).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DateTime } from 'luxon';
 import { Expression } from 'n8n-workflow';
 import { EXCEPTION_CATALOGUE, alertFailedKey, makeException } from '../../core/exceptions';
-import type { N8nNode, WorkflowTemplate } from '../../scripts/templates/build';
-import { PLACEHOLDERS, substitute } from '../../scripts/templates/placeholders';
+import {
+	committedTemplate,
+	filledTemplate,
+	nodeNamed as node,
+	targetsOf as targets,
+} from '../helpers/filledTemplate';
 
-const ROOT = path.resolve(__dirname, '../..');
-const template = JSON.parse(
-	fs.readFileSync(path.join(ROOT, 'workflows', 'returns-processor.json'), 'utf8'),
-) as WorkflowTemplate;
+const template = committedTemplate('returns-processor');
 const NOW = DateTime.fromISO('2026-12-04T19:30:01Z', { zone: 'UTC' });
-
-const values = Object.fromEntries(
-	Object.entries(PLACEHOLDERS).map(([name, spec]) => [
-		name,
-		spec.type === 'number' ? 7 : spec.type === 'boolean' ? false : `v-${name.toLowerCase()}`,
-	]),
-);
-Object.assign(values, {
+const wf = filledTemplate(template, 'returns-processor', {
 	CLIENT_NAME: 'Acme',
 	ALERT_EMAIL_TO: 'ops@example.com, tech@example.com',
 	ALERT_SLACK_CHANNEL: '#returns-alerts',
 });
-const wf = substitute(template, values, 'returns-processor.json');
-
-function node(w: WorkflowTemplate, name: string): N8nNode {
-	const n = w.nodes.find((x) => x.name === name);
-	if (!n) throw new Error(`no node ${name}`);
-	return n;
-}
-const targets = (w: WorkflowTemplate, from: string, output: number) =>
-	(w.connections[from]?.main[output] ?? []).map((c) => c.node).sort();
 
 const RECORDED = Array.from({ length: 23 }, (_, i) => ({
 	json: { key: `unmapped_disposition|${9100 + i}|-|Dirty` },
@@ -88,10 +71,11 @@ describe('an alert that cannot be sent is an alert_failed row; the run goes on',
 		expect(record.filters.conditions).toEqual([
 			{ keyName: 'key', condition: 'eq', keyValue: '={{ $json.key }}' },
 		]);
-		// the same columns as a new exception row
-		expect(record.columns).toEqual(
-			(node(template, 'Record New Exception').parameters as any).columns,
-		);
+		// the columns of a new exception row, and a row closed earlier that day is open again
+		const fresh = (node(template, 'Record New Exception').parameters as any).columns;
+		expect(record.columns.value).toEqual({ ...fresh.value, resolvedBy: '', resolutionNote: '' });
+		expect(record.columns.value.status).toBe("={{ $json.notice ? 'notice' : 'open' }}");
+		expect(record.columns.value.resolvedAt).toBe('');
 		for (const name of ['Alert E-mail Failed', 'Alert Slack Post Failed'])
 			expect(node(template, name).executeOnce).toBe(true);
 	});

@@ -119,19 +119,31 @@ function fakeN8n(): FakeN8n {
 			const t = state.tables.find((x) => x.id === m?.[1]);
 			if (!t) return json(404, { message: 'not found' });
 			if (method === 'GET') {
-				// pages by an opaque cursor, as n8n's public API does
+				// n8n's public API: limit (at most 250), an id filter, sortBy id, an offset cursor
+				const limit = Math.min(250, Number(url.searchParams.get('limit') ?? 100));
+				const filter = JSON.parse(url.searchParams.get('filter') ?? '{"filters":[]}') as {
+					filters: Array<{ columnName: string; condition: string; value: number }>;
+				};
+				let rows = t.rows.filter((r) =>
+					filter.filters.every(
+						(f) => f.columnName === 'id' && f.condition === 'gt' && Number(r.id) > f.value,
+					),
+				);
+				if (url.searchParams.get('sortBy') === 'id:asc')
+					rows = [...rows].sort((a, b) => Number(a.id) - Number(b.id));
 				const from = Number(url.searchParams.get('cursor') ?? 0);
-				const to = from + Number(url.searchParams.get('limit') ?? 100);
 				return json(200, {
-					data: t.rows.slice(from, to),
-					nextCursor: to < t.rows.length ? String(to) : null,
+					data: rows.slice(from, from + limit),
+					nextCursor: from + limit < rows.length ? String(from + limit) : null,
 				});
 			}
 			for (const row of body.data)
 				for (const col of Object.keys(row))
 					if (!t.columns.some((c) => c.name === col))
 						return json(400, { message: `unknown column ${col}` });
-			t.rows.push(...body.data);
+			// each row gets its id, as n8n gives it
+			let last = Math.max(0, ...t.rows.map((r) => Number(r.id) || 0));
+			t.rows.push(...body.data.map((r: Record<string, unknown>) => ({ id: ++last, ...r })));
 			return json(200, { count: body.data.length });
 		}
 		if ((m = /^\/data-tables\/([^/]+)\/columns$/.exec(p)) && method === 'POST') {
@@ -589,6 +601,7 @@ describe('import into n8n through the public API', () => {
 		const dispositions = fake.tables[2].rows;
 		expect(dispositions).toHaveLength(7);
 		expect(dispositions[0]).toEqual({
+			id: 1,
 			disposition: 'Grade A',
 			action: 'restock',
 			siteId: '1',
@@ -596,6 +609,7 @@ describe('import into n8n through the public API', () => {
 			sellable: true,
 		});
 		expect(dispositions[3]).toEqual({
+			id: 4,
 			disposition: 'Damaged',
 			action: 'quarantine',
 			siteId: '1',
@@ -835,6 +849,7 @@ describe('import into n8n through the public API', () => {
 		const events = fake.tables.find((t) => t.name === 'Demo Retail return events');
 		expect(events?.rows).toHaveLength(600);
 		expect(events?.rows[7]).toEqual({
+			id: 8,
 			eventId: 'evt_7',
 			returnId: '5003',
 			sequence: 2,
@@ -853,12 +868,24 @@ describe('import into n8n through the public API', () => {
 			(c) => c.method === 'POST' && c.path === `/data-tables/${events?.id}/rows`,
 		);
 		expect(posts.map((c) => c.body.data.length)).toEqual([500, 100]);
+		// copied before any workflow is created or updated: the new intake never reads an empty table
+		const firstWorkflowWrite = fake.calls.findIndex(
+			(c) => c.method !== 'GET' && c.path.startsWith('/workflows'),
+		);
+		expect(firstWorkflowWrite).toBeGreaterThan(0);
+		expect(fake.calls.indexOf(posts[posts.length - 1])).toBeLessThan(firstWorkflowWrite);
 
 		// the intake queued one more event meanwhile (its events row written too): a re-import copies nothing
 		fake.tables
 			.find((t) => t.id === 'dt-inbox')
 			?.rows.push({ ...inbox[0], id: 603, eventId: 'evt_new' });
-		events?.rows.push({ eventId: 'evt_new', returnId: '5000', sequence: 1, receivedAt: '' });
+		events?.rows.push({
+			id: 601,
+			eventId: 'evt_new',
+			returnId: '5000',
+			sequence: 1,
+			receivedAt: '',
+		});
 		lines.length = 0;
 		const again = await run();
 		expect(again.exitCode).toBe(EXIT_OK);

@@ -9,43 +9,27 @@
  * delivery is proved here at the level of the workflow JSON; the e-mail is also proved end to end
  * on a real n8n against an SMTP catcher (test/e2e/pollFlow.test.ts).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DateTime } from 'luxon';
 import { Expression } from 'n8n-workflow';
 import { EXCEPTION_CATALOGUE, makeException, reportDeliveryFailedKey } from '../../core/exceptions';
-import type { N8nNode, WorkflowTemplate } from '../../scripts/templates/build';
-import { PLACEHOLDERS, substitute } from '../../scripts/templates/placeholders';
 import { REPORT_BINARY } from '../../scripts/templates/reportDelivery';
+import {
+	committedTemplate,
+	filledTemplate,
+	nodeNamed as node,
+	targetsOf as targets,
+} from '../helpers/filledTemplate';
 
-const ROOT = path.resolve(__dirname, '../..');
-const template = JSON.parse(
-	fs.readFileSync(path.join(ROOT, 'workflows', 'reconciliation.json'), 'utf8'),
-) as WorkflowTemplate;
+const template = committedTemplate('reconciliation');
 const NOW = DateTime.fromISO('2026-11-28T07:00:03Z', { zone: 'UTC' });
 
 /** The template as the import fills it in for a client with both channels configured. */
-const values = Object.fromEntries(
-	Object.entries(PLACEHOLDERS).map(([name, spec]) => [
-		name,
-		spec.type === 'number' ? 7 : spec.type === 'boolean' ? false : `v-${name.toLowerCase()}`,
-	]),
-);
-Object.assign(values, {
+const wf = filledTemplate(template, 'reconciliation', {
 	CLIENT_NAME: 'Acme',
 	REPORT_EMAIL_TO: 'finance@example.com, ops@example.com',
 	ALERT_EMAIL_FROM: 'returns@example.com',
 	REPORT_SLACK_CHANNEL: '#returns-report',
 });
-const wf = substitute(template, values, 'reconciliation.json');
-
-function node(w: WorkflowTemplate, name: string): N8nNode {
-	const n = w.nodes.find((x) => x.name === name);
-	if (!n) throw new Error(`no node ${name}`);
-	return n;
-}
-const targets = (w: WorkflowTemplate, from: string, output: number) =>
-	(w.connections[from]?.main[output] ?? []).map((c) => c.node).sort();
 
 const REPORT = {
 	title: 'Returns reconciliation Acme – 2026-11-27',

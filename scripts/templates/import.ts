@@ -300,7 +300,9 @@ function unknownMappingColumns(v: ClientValues): string[] {
  * intake's duplicate and stale check and the processor's later-event check read it instead of the
  * inbox. An inbox from before the table existed (an upgrade), or rows added while an import was
  * interrupted, give their events here: every inbox row whose (returnId, eventId) is not in the table
- * yet is copied, in inserts of 500; none twice, so a re-run copies nothing. Returns how many.
+ * yet is copied, in inserts of 500, so a re-run on a quiet intake copies nothing. An event the intake
+ * writes between this copy's two reads can end up twice (harmless: the checks ask only whether an
+ * event of the return with that id or a later sequence exists). Returns how many were copied.
  */
 export async function copyInboxEvents(
 	api: N8nApi,
@@ -639,7 +641,7 @@ export async function runImport(options: ImportOptions, deps: ImportDeps): Promi
 			});
 		}
 		// and after them: the new intake writes the events from now on, so this copy takes the rows
-		// the old intake queued while the import ran (each event is copied once: none twice)
+		// the old intake queued while the import ran (only events missing from the table are copied)
 		await copyEvents();
 	} catch (error) {
 		return fail(EXIT_FAILED, `Import stopped: ${(error as Error).message}`);

@@ -5,7 +5,6 @@ import {
 	cronTrigger,
 	dataTableNode,
 	eq,
-	filterNode,
 	htmlEscape,
 	ifNode,
 	khaos,
@@ -60,6 +59,18 @@ export const PURGES: Purge[] = [
 	{
 		label: 'Recorded Credits',
 		table: 'credits',
+		conditions: [],
+		days: '{{KEEP_DONE_DAYS}}',
+	},
+	// the intake's duplicate and stale check and the processor's later-event check: an event is known
+	// for keepDoneDays after it was queued, as long as a done inbox row is kept. An inbox row kept longer
+	// (an exception, a held or rejected credit, units kept) no longer stops a copy of its event that
+	// arrives after that (docs/idempotency.md). Not tied to the inbox rows on purpose: the Data table
+	// node cannot delete a set of rows, and a delete-then-write-back left the events of kept rows
+	// to a second write that could fail (reviewed, reverted)
+	{
+		label: 'Queued Events',
+		table: 'events',
 		conditions: [],
 		days: '{{KEEP_DONE_DAYS}}',
 	},
@@ -142,82 +153,6 @@ export function addBoundedPurge(b: B, p: Purge, pos: Pos): [string, string] {
 	return [read, purge]; // connected in the housekeeping chain
 }
 
-/** The reads of the inbox purges: the rows they delete. */
-const INBOX_PURGE_READS = PURGES.filter((p) => p.table === 'inbox').map((p) => `Old ${p.label}`);
-/** Expression code: the receivedAt of every inbox row the purges read (and deleted), sorted. */
-const PURGED_RECEIVED =
-	`${JSON.stringify(INBOX_PURGE_READS)}.flatMap((n) => $(n).all()).map((i) => i.json.receivedAt)` +
-	".filter((v) => typeof v === 'string' && v !== '').sort()";
-/** The receivedAt span of the purged rows; none: '~' to '', which holds no row. */
-const PURGED_SPAN: Condition[] = [
-	{ keyName: 'receivedAt', condition: 'gte', keyValue: `={{ (${PURGED_RECEIVED})[0] ?? '~' }}` },
-	{
-		keyName: 'receivedAt',
-		condition: 'lte',
-		keyValue: `={{ (${PURGED_RECEIVED}).slice(-1)[0] ?? '' }}`,
-	},
-];
-
-/**
- * The return events follow the inbox: an event is known (to the intake's duplicate check and the
- * processor's later-event check) exactly as long as an inbox row of it is kept, whatever the row's
- * status (an exception, a held or rejected credit, units kept: for good). After the inbox purges,
- * the events received in the span of the rows they deleted are deleted (one delete), then the
- * events of the inbox rows still there in that span are written again (one read, one insert): the
- * Data table node has no condition naming a set of rows, and events are written by the intake in
- * bulk without the inbox row's id. Returns the chain's two nodes and the side branch's three.
- */
-export function addEventsFollowInbox(b: B, pos: Pos): { chain: string[]; side: string[] } {
-	const purge = b.add({
-		...dataTableNode('Purge Their Events', [pos[0], pos[1]], 'events', 'deleteRows', {
-			all: true,
-			conditions: PURGED_SPAN,
-		}),
-		executeOnce: true,
-		alwaysOutputData: true,
-		notes: 'Events received in the span of the inbox rows deleted',
-		notesInFlow: true,
-	});
-	const still = b.add({
-		...dataTableNode('Inbox Rows Still There', [pos[0] + 120, pos[1] + 180], 'inbox', 'get', {
-			all: true,
-			conditions: PURGED_SPAN,
-			returnAll: true,
-		}),
-		executeOnce: true,
-		alwaysOutputData: true,
-		notes: 'Kept rows in that span: their events come back',
-		notesInFlow: true,
-	});
-	const kept = b.add(
-		filterNode('Kept Rows', [pos[0] + 240, pos[1] - 200], '={{ !!$json.eventId }}'),
-	);
-	const fields = b.add({
-		name: 'Their Event Fields',
-		type: 'n8n-nodes-base.set',
-		typeVersion: 3.4,
-		position: [pos[0] + 400, pos[1] - 200],
-		parameters: {
-			mode: 'manual',
-			assignments: { assignments: [] },
-			includeOtherFields: true,
-			include: 'selected',
-			includeFields: 'eventId, returnId, sequence, receivedAt',
-			options: {},
-		},
-	});
-	const again = b.add({
-		...dataTableNode('Their Events Again', [pos[0] + 560, pos[1] - 200], 'events', 'insert', {
-			autoMap: true,
-		}),
-		notes: 'One insert',
-		notesInFlow: true,
-	});
-	b.connect(still, kept).connect(kept, fields).connect(fields, again);
-	// purge → still: the housekeeping chain connects them
-	return { chain: [purge, still], side: [kept, fields, again] };
-}
-
 /** Rows older than this many days may have been deleted; younger ones never were (the recent id span is exact). */
 const COUNT_CUTOFF =
 	'$now.minus({ days: Math.min({{KEEP_DONE_DAYS}}, {{KEEP_REPORTED_DAYS}}) }).toISO()';
@@ -290,7 +225,7 @@ const OVERVIEW = [
 	'## Daily reconciliation',
 	'### How it works',
 	'Every morning on `{{RECONCILIATION_CRON}}` (window: yesterday), or for a period from **Month-End Run** (window: the dates in **Month-End Period**, last month by default):',
-	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units (and their return events), recorded credits, and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
+	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units, recorded credits, queued events, and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
 	"2. The window's returns in ReBound, and every return whose inbox row is not finished whatever its age, are checked against the stock moves and credit notes in Khaos, together with the open exceptions: " +
 		'counts and values by status, not complete by age and by owner, value mismatches (released credits against what the credit step computed), open exceptions by type and age.',
 	"3. Finance's sections: every held credit waiting (pending or failed, whatever its age) and the reviews decided in the window; " +
@@ -375,17 +310,9 @@ export function buildReconciliation(): WorkflowTemplate {
 	// over exactly that id range with the same conditions, so a run never holds a huge delete.
 	let x = 840;
 	const purges: string[] = [];
-	const housekeeping: string[] = [];
 	for (const p of PURGES) {
 		purges.push(...addBoundedPurge(b, p, [x, -640]));
 		x += 240;
-		if (p.label === 'Replayed Inbox Rows') {
-			// after the last inbox purge: the events follow the inbox rows
-			const events = addEventsFollowInbox(b, [x, -640]);
-			purges.push(...events.chain);
-			housekeeping.push(...events.side);
-			x += 240;
-		}
 	}
 	const [storageNodes, storageLast] = addStorageMeasures(b, [x + 360, -640]);
 	// the gathering and the report, right of the housekeeping and the storage measures
@@ -573,8 +500,8 @@ export function buildReconciliation(): WorkflowTemplate {
 	);
 	b.section(
 		'Housekeeping',
-		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units (and their return events), recorded credits, and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
-		[...purges, ...housekeeping],
+		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units, recorded credits, queued events, and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
+		purges,
 	);
 	b.section(
 		'Data Table storage',

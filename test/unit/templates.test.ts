@@ -632,12 +632,7 @@ describe('workflow templates', () => {
 					// record (Event Fields keeps the four columns), and the processor's credit records, built
 					// as the row by Credit Record (their keys are tested with them)
 					expect([p.operation, p.columns.value]).toEqual(['insert', {}]);
-					expect([
-						'Queue Return',
-						'Record Events',
-						'Their Events Again',
-						'Record Credits',
-					]).toContain(n.name);
+					expect(['Queue Return', 'Record Events', 'Record Credits']).toContain(n.name);
 				} else if (p.columns) {
 					expect(p.columns.mappingMode).toBe('defineBelow');
 					for (const col of Object.keys(p.columns.value)) expect(columns.has(col)).toBe(true);
@@ -1905,7 +1900,6 @@ describe('layout (n8n template conventions)', () => {
 			'Transient?': ['Keep Pending', 'Known Exception?', 'New Exception?', 'Mark Release Failed'],
 		},
 		reconciliation: {
-			'Inbox Rows Still There': ['Kept Rows', 'Old Recorded Credits'],
 			Reconcile: ['Report File', 'Post Report to Slack', 'Data Tables Nearly Full?'],
 			'Email Report': ['Report E-mail Accepted?', 'Report E-mail Failed'],
 			'Post Report to Slack': ['Report for Slack Thread', 'Report Slack Post Failed'],
@@ -2259,6 +2253,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 		['Superseded Inbox Rows', 'INBOX', ['status=superseded'], 'KEEP_DONE_DAYS'],
 		['Replayed Inbox Rows', 'INBOX', ['status=replayed', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
 		['Recorded Credits', 'CREDITS', [], 'KEEP_DONE_DAYS'],
+		['Queued Events', 'EVENTS', [], 'KEEP_DONE_DAYS'],
 		['Resolved Exceptions', 'EXCEPTIONS', ['status=resolved'], 'KEEP_DONE_DAYS'],
 		['Ignored Exceptions', 'EXCEPTIONS', ['status=ignored'], 'KEEP_DONE_DAYS'],
 		['Notices', 'EXCEPTIONS', ['status=notice'], 'KEEP_REPORTED_DAYS'],
@@ -2315,12 +2310,9 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 				expect(node(rec, n).alwaysOutputData).toBe(true);
 			}
 			chain.push(`Old ${label}`, `Purge ${label}`);
-			// after the last inbox purge, the return events follow the inbox rows (tested below)
-			if (label === 'Replayed Inbox Rows')
-				chain.push('Purge Their Events', 'Inbox Rows Still There');
 		}
 		for (let i = 0; i + 1 < chain.length; i++)
-			expect(targets(rec, chain[i]).filter((t) => t !== 'Kept Rows')).toEqual([chain[i + 1]]);
+			expect(targets(rec, chain[i])).toEqual([chain[i + 1]]);
 		expect(targets(rec, 'Purge Rejected Reviews')).toEqual(['Newest Inbox Row']);
 		// nothing else in any template deletes rows
 		for (const { wf } of templates)
@@ -2343,68 +2335,6 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			'failed',
 		])
 			expect(purged.map((c) => c.keyValue)).not.toContain(kept);
-	});
-
-	it('the return events follow the inbox: the events in the span of the inbox rows deleted go, those of the rows kept in it come back', () => {
-		const span = (name: string) => conds(name).map((c) => [c.keyName, c.condition, c.keyValue]);
-		expect(params('Purge Their Events').operation).toBe('deleteRows');
-		expect(params('Purge Their Events').dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
-		expect(params('Inbox Rows Still There').dataTableId.value).toBe('{{INBOX_TABLE_ID}}');
-		expect(params('Inbox Rows Still There').returnAll).toBe(true);
-		expect(span('Inbox Rows Still There')).toEqual(span('Purge Their Events'));
-		const [gte, lte] = conds('Purge Their Events') as Array<{ keyName: string; keyValue: string }>;
-		expect([gte.keyName, lte.keyName]).toEqual(['receivedAt', 'receivedAt']);
-		const read: Record<string, Array<Record<string, unknown>>> = {
-			'Old Done Inbox Rows': [
-				{ id: 4, receivedAt: '2026-11-01T10:00:00.000Z' },
-				{ id: 9, receivedAt: '2026-11-03T09:00:00.000Z' },
-			],
-			'Old Superseded Inbox Rows': [],
-			'Old Replayed Inbox Rows': [{ id: 2, receivedAt: '2026-10-30T08:00:00.000Z' }],
-		};
-		const $ = (rows: typeof read) => (name: string) => {
-			expect(Object.keys(rows)).toContain(name);
-			return {
-				all: () => (rows[name].length ? rows[name].map((json) => ({ json })) : [{ json: {} }]),
-			};
-		};
-		expect([
-			evaluate(gte.keyValue, { $: $(read) }),
-			evaluate(lte.keyValue, { $: $(read) }),
-		]).toEqual(['2026-10-30T08:00:00.000Z', '2026-11-03T09:00:00.000Z']);
-		// nothing deleted: a span that holds no row ('~' sorts after every ISO time, '' before)
-		const none = {
-			'Old Done Inbox Rows': [],
-			'Old Superseded Inbox Rows': [],
-			'Old Replayed Inbox Rows': [],
-		};
-		expect([
-			evaluate(gte.keyValue, { $: $(none) }),
-			evaluate(lte.keyValue, { $: $(none) }),
-		]).toEqual(['~', '']);
-		// the kept rows' events are written again, the four columns as they are, one insert
-		expect(targets(rec, 'Inbox Rows Still There').sort()).toEqual([
-			'Kept Rows',
-			'Old Recorded Credits',
-		]);
-		expect(node(rec, 'Kept Rows').position[1]).toBeLessThan(
-			node(rec, 'Old Recorded Credits').position[1],
-		);
-		expect(targets(rec, 'Kept Rows')).toEqual(['Their Event Fields']);
-		expect(node(rec, 'Their Event Fields').parameters).toEqual(
-			node(load('returns-intake'), 'Event Fields').parameters,
-		);
-		expect(targets(rec, 'Their Event Fields')).toEqual(['Their Events Again']);
-		expect([
-			params('Their Events Again').operation,
-			params('Their Events Again').dataTableId.value,
-			params('Their Events Again').columns.mappingMode,
-		]).toEqual(['insert', '{{EVENTS_TABLE_ID}}', 'autoMapInputData']);
-		const keep = String((params('Kept Rows').conditions.conditions[0] as any).leftValue);
-		expect([
-			evaluate(keep, { $json: { eventId: 'evt_1', returnId: '5001' } }),
-			evaluate(keep, { $json: {} }),
-		]).toEqual([true, false]);
 	});
 
 	it('passes the row counts (ids of the newest and first recent rows, older rows read) and the limit to Reconcile', () => {

@@ -1,5 +1,4 @@
 /** The exception sink every template that can raise exceptions ends in (built by one function, so identical in all). */
-import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { EXCEPTION_COLOR, type Builder } from './builder';
 import {
 	SLACK_CREDENTIALS,
@@ -12,9 +11,7 @@ import {
 	slackEscape,
 	text,
 } from './nodes';
-import { ERROR_TEXT } from './reportDelivery';
-
-const alertFailed = EXCEPTION_CATALOGUE.alert_failed;
+import { ERROR_TEXT, recordlessExceptionExpression } from './reportDelivery';
 
 /**
  * A Set node's raw JSON: an alert that could not be sent as an `alert_failed` exception item
@@ -24,16 +21,18 @@ const alertFailed = EXCEPTION_CATALOGUE.alert_failed;
  */
 export function alertFailedExpression(channel: 'email' | 'slack', recipient: string): string {
 	const where = channel === 'email' ? "'by e-mail to ' + to" : "'on Slack channel ' + to";
-	return (
-		'={{ JSON.stringify(((to, err, rows) => ({ exception: true, kind: ' +
-		`'alert_failed', title: ${JSON.stringify(alertFailed.title)}, owner: ${JSON.stringify(alertFailed.owner)}, action: ${JSON.stringify(alertFailed.action)}, stage: 'alert', ` +
-		`key: 'alert_failed|-|' + ($workflow.id || '-') + ':' + $now.toISODate() + '|${channel}', returnId: null, displayId: null, orderReference: null, ` +
-		`sku: null, lineId: null, code: '${channel}', field: null, notice: false, occurredAt: $now.toISO(), payload: null, ` +
-		`details: { channel: '${channel}', recipient: to, workflow: $workflow.name || null, executionId: $execution.id || null, ` +
-		"exceptions: rows.length, keys: rows.slice(0, 20).map((i) => i.json.key).join(', '), error: err }, " +
-		`message: rows.length + ' new exception(s) recorded by ' + ($workflow.name || 'this workflow') + ' (execution ' + $execution.id + ') could not be alerted ' + ${where} + ': ' + err + '. They are in this table.' ` +
-		`}))(${recipient}, ${ERROR_TEXT}, $('Record New Exception').all())) }}`
-	);
+	return recordlessExceptionExpression({
+		kind: 'alert_failed',
+		stage: 'alert',
+		params: 'to, err, rows',
+		args: `${recipient}, ${ERROR_TEXT}, $('Record New Exception').all()`,
+		key: `'alert_failed|-|' + ($workflow.id || '-') + ':' + $now.toISODate() + '|${channel}'`,
+		code: `'${channel}'`,
+		details:
+			`{ channel: '${channel}', recipient: to, workflow: $workflow.name || null, executionId: $execution.id || null, ` +
+			"exceptions: rows.length, keys: rows.slice(0, 20).map((i) => i.json.key).join(', '), error: err }",
+		message: `rows.length + ' new exception(s) recorded by ' + ($workflow.name || 'this workflow') + ' (execution ' + $execution.id + ') could not be alerted ' + ${where} + ': ' + err + '. They are in this table.'`,
+	});
 }
 
 /**
@@ -146,24 +145,22 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		notes: 'Sent, and no recipient refused',
 		notesInFlow: true,
 	});
-	const emailFailed = b.add({
-		...parseJsonNode(
-			'Alert E-mail Failed',
-			[x + 1040, y + 200],
-			alertFailedExpression('email', '{{ALERT_EMAIL_TO}}'),
-			'An alert_failed exception (owner tech): recipient, error',
-		),
-		executeOnce: true,
-	});
-	const slackFailed = b.add({
-		...parseJsonNode(
-			'Alert Slack Post Failed',
-			[x + 1040, y + 400],
-			alertFailedExpression('slack', '{{ALERT_SLACK_CHANNEL}}'),
-			'An alert_failed exception (owner tech): channel, error',
-		),
-		executeOnce: true,
-	});
+	const [emailFailed, slackFailed] = (
+		[
+			['Alert E-mail Failed', y + 200, 'email', '{{ALERT_EMAIL_TO}}', 'recipient'],
+			['Alert Slack Post Failed', y + 400, 'slack', '{{ALERT_SLACK_CHANNEL}}', 'channel'],
+		] as const
+	).map(([name, at, channel, to, what]) =>
+		b.add({
+			...parseJsonNode(
+				name,
+				[x + 1040, at],
+				alertFailedExpression(channel, to),
+				`An alert_failed exception (owner tech): ${what}, error`,
+			),
+			executeOnce: true,
+		}),
+	);
 	const recordFailure = b.add(
 		dataTableNode('Record Alert Failure', [x + 1280, y + 300], 'exceptions', 'upsert', {
 			conditions: [eq('key', '={{ $json.key }}')],

@@ -25,7 +25,11 @@
  * The key is one per report and channel (core/exceptions.ts reportDeliveryFailedKey): running the
  * same report again updates its row (attempts + 1) instead of adding one.
  */
-import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
+import {
+	EXCEPTION_CATALOGUE,
+	type ExceptionKind,
+	type ExceptionStage,
+} from '../../core/exceptions';
 import { EXCEPTION_COLOR, type Builder } from './builder';
 import { scrubExpression } from './errors';
 import {
@@ -67,7 +71,6 @@ export interface ReportDeliveryNodes {
 	failed: string[];
 }
 
-const info = EXCEPTION_CATALOGUE.report_delivery_failed;
 /** The binary field the report file travels in. */
 export const REPORT_BINARY = 'report';
 
@@ -77,6 +80,33 @@ export const ERROR_TEXT = scrubExpression(
 		"($json.rejected && $json.rejected.length) ? 'the server refused ' + $json.rejected.join(', ') : " +
 		"'the e-mail node sent nothing (no message id)').slice(0, 600)",
 );
+
+/**
+ * A Set node's raw JSON expression building one ReturnException item (core/exceptions.ts) that
+ * belongs to no return (a report not delivered, an alert not sent): an arrow function over `params`
+ * called with `args`; `key`, `code`, `details` and `message` are expression code.
+ */
+export function recordlessExceptionExpression(o: {
+	kind: ExceptionKind;
+	stage: ExceptionStage;
+	params: string;
+	args: string;
+	key: string;
+	code: string;
+	details: string;
+	message: string;
+}): string {
+	const k = EXCEPTION_CATALOGUE[o.kind];
+	return (
+		`={{ JSON.stringify(((${o.params}) => ({ exception: true, kind: ` +
+		`'${o.kind}', title: ${JSON.stringify(k.title)}, owner: ${JSON.stringify(k.owner)}, action: ${JSON.stringify(k.action)}, stage: '${o.stage}', ` +
+		`key: ${o.key}, returnId: null, displayId: null, orderReference: null, ` +
+		`sku: null, lineId: null, code: ${o.code}, field: null, notice: false, occurredAt: $now.toISO(), payload: null, ` +
+		`details: ${o.details}, ` +
+		`message: ${o.message} ` +
+		`}))(${o.args})) }}`
+	);
+}
 
 /**
  * A Set node's raw JSON: the failed delivery as a ReturnException item (core/exceptions.ts) for the
@@ -92,16 +122,18 @@ export function deliveryFailedExpression(
 		channel === 'email'
 			? "' could not be e-mailed to ' + to"
 			: "' could not be posted to Slack channel ' + to";
-	return (
-		'={{ JSON.stringify(((r, id, to, err) => ({ exception: true, kind: ' +
-		`'report_delivery_failed', title: ${JSON.stringify(info.title)}, owner: ${JSON.stringify(info.owner)}, action: ${JSON.stringify(info.action)}, stage: 'report', ` +
-		`key: 'report_delivery_failed|-|' + id + '|${channel}', returnId: null, displayId: null, orderReference: null, ` +
-		`sku: null, lineId: null, code: '${channel}', field: null, notice: false, occurredAt: $now.toISO(), payload: null, ` +
-		`details: { channel: '${channel}', recipient: to, report: id, title: r.title || null, subject: r.subject || null, ` +
-		`fileName: ${o.fileName}, node: $prevNode.name || null, executionId: $execution.id || null, error: err }, ` +
-		`message: 'The report "' + (r.title || id) + '"' + ${where} + ': ' + err + '. Execution ' + $execution.id + ' keeps the report.' ` +
-		`}))(${report}, ${o.reportId}, ${recipient}, ${ERROR_TEXT})) }}`
-	);
+	return recordlessExceptionExpression({
+		kind: 'report_delivery_failed',
+		stage: 'report',
+		params: 'r, id, to, err',
+		args: `${report}, ${o.reportId}, ${recipient}, ${ERROR_TEXT}`,
+		key: `'report_delivery_failed|-|' + id + '|${channel}'`,
+		code: `'${channel}'`,
+		details:
+			`{ channel: '${channel}', recipient: to, report: id, title: r.title || null, subject: r.subject || null, ` +
+			`fileName: ${o.fileName}, node: $prevNode.name || null, executionId: $execution.id || null, error: err }`,
+		message: `'The report "' + (r.title || id) + '"' + ${where} + ': ' + err + '. Execution ' + $execution.id + ' keeps the report.'`,
+	});
 }
 
 /**

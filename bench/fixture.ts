@@ -188,3 +188,26 @@ export function benchHistoryRow(i: number, lines = 3): Record<string, unknown> {
 		creditNoteRef: benchCreditRef(HISTORY_BASE + i),
 	};
 }
+
+/** How many of N history returns (finished within the 30 days the events and credits are kept) still have an inbox row: the last two days' (finished rows leave the inbox after keepDoneInboxHours, 24, by the daily housekeeping; right before it, up to two days' are there). */
+export function historyInboxRows(returns: number): number {
+	return Math.ceil((returns * 2) / 30);
+}
+
+/** The recorded credit of history row i (`row`: benchHistoryRow(i)), as the processor's Credit Record builds it. */
+export function benchHistoryCredit(
+	row: Record<string, unknown>,
+	i: number,
+): Record<string, unknown> {
+	return {
+		inboxId: i + 1,
+		eventId: row.eventId,
+		returnId: row.returnId,
+		displayId: row.displayId ?? '',
+		receivedAt: row.receivedAt ?? '',
+		creditNoteRef: row.creditNoteRef,
+		creditGross: '59.97',
+		creditNet: '49.98',
+		claim: 'history',
+	};
+}

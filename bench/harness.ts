@@ -21,7 +21,9 @@ import {
 	benchKhaosFixture,
 	benchReboundFixture,
 	benchReboundReturn,
+	benchHistoryCredit,
 	benchHistoryRow,
+	historyInboxRows,
 } from './fixture';
 import {
 	loadBaselinePollWorkflow,
@@ -393,9 +395,12 @@ export async function setupPackage(
 		inboxTableId && o.inboxHistory > 0
 			? await fillInboxHistory(
 					api,
-					inboxTableId,
+					{
+						inbox: inboxTableId,
+						events: report.tables.find((t) => t.key === 'events')?.id ?? undefined,
+						credits: report.tables.find((t) => t.key === 'credits')?.id ?? undefined,
+					},
 					o.inboxHistory,
-					report.tables.find((t) => t.key === 'events')?.id ?? undefined,
 				)
 			: undefined;
 	return {
@@ -569,44 +574,60 @@ export function creditTimes(khaos: KhaosSandbox, refs: Set<string>): Map<string,
 }
 
 /**
- * Puts `count` finished rows in the inbox (bench/fixture.ts benchHistoryRow), 500 a request, bounded
- * by the count; returns the id of the last one (the summary leaves the history out by id).
+ * Puts the record of `count` returns finished within the retention in the package's tables, as the
+ * product leaves them at steady state: every return's event (return events) and credit (recorded
+ * credits), and the inbox rows of the last two days (historyInboxRows: finished rows leave the inbox
+ * after keepDoneInboxHours), 500 a request, bounded by the count. Returns the id of the last inbox
+ * row put (0 when none; the summary leaves the history out by id).
  */
 export async function fillInboxHistory(
 	api: ApiClient,
-	tableId: string,
+	tableIds: { inbox: string; events?: string; credits?: string },
 	count: number,
-	eventsTableId?: string,
 ): Promise<number> {
 	const started = Date.now();
+	const inboxFrom = count - historyInboxRows(count);
+	const post = (tableId: string, data: Array<Record<string, unknown>>) =>
+		data.length
+			? api.request('POST', `/data-tables/${encodeURIComponent(tableId)}/rows`, {
+					data,
+					returnType: 'count',
+				})
+			: Promise.resolve();
 	for (let done = 0; done < count; ) {
 		const n = Math.min(500, count - done);
 		const rows = Array.from({ length: n }, (_, k) => benchHistoryRow(done + k));
-		await api.request('POST', `/data-tables/${encodeURIComponent(tableId)}/rows`, {
-			data: rows,
-			returnType: 'count',
-		});
+		await post(
+			tableIds.inbox,
+			rows.filter((_, k) => done + k >= inboxFrom),
+		);
 		// each row's event, as the intake records it (the intake reads that table, not the inbox)
-		if (eventsTableId)
-			await api.request('POST', `/data-tables/${encodeURIComponent(eventsTableId)}/rows`, {
-				data: rows.map((r) => ({
+		if (tableIds.events)
+			await post(
+				tableIds.events,
+				rows.map((r) => ({
 					eventId: r.eventId,
 					returnId: r.returnId,
 					sequence: r.sequence,
 					receivedAt: r.receivedAt,
 				})),
-				returnType: 'count',
-			});
+			);
+		// and its credit, as the processor records it
+		if (tableIds.credits)
+			await post(
+				tableIds.credits,
+				rows.map((r, k) => benchHistoryCredit(r, done + k)),
+			);
 		done += n;
 	}
 	const last = (await api.request(
 		'GET',
-		`/data-tables/${encodeURIComponent(tableId)}/rows?limit=1&sortBy=${encodeURIComponent('id:desc')}`,
+		`/data-tables/${encodeURIComponent(tableIds.inbox)}/rows?limit=1&sortBy=${encodeURIComponent('id:desc')}`,
 	)) as { data?: Array<{ id?: number }> };
-	const lastId = Number(last?.data?.[0]?.id);
+	const lastId = Number(last?.data?.[0]?.id ?? 0);
 	if (!Number.isFinite(lastId)) throw new Error('inbox history: no row read back');
 	console.log(
-		`[bench] inbox history: ${count} finished rows (ids through ${lastId}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+		`[bench] history: ${count} finished returns (their events and recorded credits; ${count - inboxFrom} inbox rows, ids through ${lastId}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
 	);
 	return lastId;
 }

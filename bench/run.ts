@@ -23,9 +23,12 @@
  * collection in n8n before and after), sized by --poll-returns and
  * --memory-returns (0 leaves the phase out), and the ReBound calls of a
  * steady-state poll with the template's settings (bench/pollEconomy.ts,
- * outside n8n). `--inbox-history N` puts N finished rows in the package's inbox
- * before its first phase (production's inbox holds a month of returns within
- * its retention; Data Tables have no index but the id, so every read scans it).
+ * outside n8n). `--inbox-history N` puts the record of N returns finished
+ * within the retention in the package's tables before its first phase, as
+ * production holds it at steady state: N return events and N recorded credits
+ * (kept 30 days) and the last two days' inbox rows (finished rows leave the
+ * inbox after keepDoneInboxHours; Data Tables have no index but the id, so
+ * every read scans its table, and every write first measures them all).
  * `--topologies` runs the deployment comparison instead
  * (bench/topologies.ts), `--khaos-sensitivity` package vs baseline against a
  * Khaos serving 1, 4 or unlimited calls at once (bench/sensitivity.ts).
@@ -65,6 +68,7 @@ import {
 } from './harness';
 import { forceGc, inspectFlag, processRssMb } from './inspector';
 import { measurePollEconomy } from './pollEconomy';
+import { historyInboxRows } from './fixture';
 import { armHardStop } from './runBounds';
 import {
 	renderReport,
@@ -438,7 +442,7 @@ export async function main(argv: string[]): Promise<void> {
 	const report = renderReport(results, {
 		date: `${date}${o.quick ? ' (quick)' : ''}`,
 		machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, shared with other work, Node ${process.version} harness, n8n ${runtime.n8nVersion} on Node 24, ${n8nDescription}`,
-		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), ${resolveTopology(o.topology).mode === 'queue' ? `worker concurrency ${resolveTopology(o.topology).concurrency}` : 'production concurrency unlimited (n8n default)'}, package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms${o.inboxHistory > 0 ? `, inbox holding ${o.inboxHistory} finished rows (--inbox-history) before the first phase` : ''}; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
+		settings: `Khaos latency ${o.khaosLatencyMs} ms/call, ReBound latency ${o.reboundLatencyMs} ms/call, successful runs ${o.keepExecutions ? 'saved' : 'not saved'} in both variants (failed runs saved), ${resolveTopology(o.topology).mode === 'queue' ? `worker concurrency ${resolveTopology(o.topology).concurrency}` : 'production concurrency unlimited (n8n default)'}, package: processor every ${o.processEverySeconds} s, batch ${o.batchSize}, webhook batch window ${o.batchWindowMs} ms${o.inboxHistory > 0 ? `, the record of ${o.inboxHistory} finished returns (--inbox-history: their events and recorded credits, ${historyInboxRows(o.inboxHistory)} inbox rows) before the first phase` : ''}; burst delivered by ${BURST_CONCURRENCY} concurrent senders`,
 		durationS: (Date.now() - t0) / 1000,
 		notes,
 		pollEconomy,

@@ -203,6 +203,11 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 		description:
 			'Final inbox rows (done, superseded, replayed; none holding units) and exceptions resolved or ignored longer ago than this are deleted by the daily run',
 	},
+	KEEP_DONE_INBOX_HOURS: {
+		type: 'number',
+		description:
+			'Done inbox rows whose credit is in the recorded credits (or that had none) and superseded rows older than this many hours are deleted by the daily run; their events and credits stay keepDoneDays',
+	},
 	KEEP_REPORTED_DAYS: {
 		type: 'number',
 		description: 'Notices and decided credit reviews older than this are deleted by the daily run',

@@ -25,7 +25,10 @@ export interface Purge {
 	label: string;
 	table: TableKey;
 	conditions: Condition[];
-	days: '{{KEEP_DONE_DAYS}}' | '{{KEEP_REPORTED_DAYS}}';
+	/** The age past which a matching row is deleted (a placeholder), in days or in hours. */
+	age:
+		| { days: '{{KEEP_DONE_DAYS}}' | '{{KEEP_REPORTED_DAYS}}' }
+		| { hours: '{{KEEP_DONE_INBOX_HOURS}}' };
 }
 
 /** Units of an order a row still holds (the stock step counts them): such a row is never deleted. */
@@ -38,32 +41,51 @@ const HOLDS_NO_UNITS: Condition = { keyName: 'uncredited', condition: 'isEmpty' 
  * open exceptions (replayed; a credit-stage one holds units) and pending, releasing or failed reviews.
  */
 export const PURGES: Purge[] = [
+	// The inbox holds live rows and about a day of finished ones: every statement of the intake and
+	// the processor on it scans it (n8n's Data Tables have no index but the id), and SQLite frees its
+	// pages only when rows are deleted. A done row whose credit the processor recorded in the
+	// recorded credits or finance released from a review (its creditNet blank: the values are in the
+	// recorded credits or the credit reviews, or there were none) and a superseded row carry nothing
+	// the reconciliation, the held units or the duplicate checks read (the return events, the recorded
+	// credits and the reviews keep their record keepDoneDays and keepReportedDays)
 	{
-		label: 'Done Inbox Rows',
+		label: 'Finished Inbox Rows',
 		table: 'inbox',
-		conditions: [eq('status', 'done'), HOLDS_NO_UNITS],
-		days: '{{KEEP_DONE_DAYS}}',
+		conditions: [
+			eq('status', 'done'),
+			HOLDS_NO_UNITS,
+			{ keyName: 'creditNet', condition: 'isEmpty' },
+		],
+		age: { hours: '{{KEEP_DONE_INBOX_HOURS}}' },
 	},
 	{
 		label: 'Superseded Inbox Rows',
 		table: 'inbox',
 		conditions: [eq('status', 'superseded')],
-		days: '{{KEEP_DONE_DAYS}}',
+		age: { hours: '{{KEEP_DONE_INBOX_HOURS}}' },
+	},
+	// done rows carrying their credit's values (the credit posting workflow's, and rows of versions
+	// before the recorded credits): the reconciliation reads those values
+	{
+		label: 'Done Inbox Rows',
+		table: 'inbox',
+		conditions: [eq('status', 'done'), HOLDS_NO_UNITS],
+		age: { days: '{{KEEP_DONE_DAYS}}' },
 	},
 	{
 		label: 'Replayed Inbox Rows',
 		table: 'inbox',
 		conditions: [eq('status', 'replayed'), HOLDS_NO_UNITS],
-		days: '{{KEEP_DONE_DAYS}}',
+		age: { days: '{{KEEP_DONE_DAYS}}' },
 	},
 	{
 		label: 'Recorded Credits',
 		table: 'credits',
 		conditions: [],
-		days: '{{KEEP_DONE_DAYS}}',
+		age: { days: '{{KEEP_DONE_DAYS}}' },
 	},
 	// the intake's duplicate and stale check and the processor's later-event check: an event is known
-	// for keepDoneDays after it was queued, as long as a done inbox row is kept. An inbox row kept longer
+	// for keepDoneDays after it was queued, whether or not its inbox row is. An inbox row kept longer
 	// (an exception, a held or rejected credit, units kept) no longer stops a copy of its event that
 	// arrives after that (docs/idempotency.md). Not tied to the inbox rows on purpose: the Data table
 	// node cannot delete a set of rows, and a delete-then-write-back left the events of kept rows
@@ -72,37 +94,37 @@ export const PURGES: Purge[] = [
 		label: 'Queued Events',
 		table: 'events',
 		conditions: [],
-		days: '{{KEEP_DONE_DAYS}}',
+		age: { days: '{{KEEP_DONE_DAYS}}' },
 	},
 	{
 		label: 'Resolved Exceptions',
 		table: 'exceptions',
 		conditions: [eq('status', 'resolved')],
-		days: '{{KEEP_DONE_DAYS}}',
+		age: { days: '{{KEEP_DONE_DAYS}}' },
 	},
 	{
 		label: 'Ignored Exceptions',
 		table: 'exceptions',
 		conditions: [eq('status', 'ignored')],
-		days: '{{KEEP_DONE_DAYS}}',
+		age: { days: '{{KEEP_DONE_DAYS}}' },
 	},
 	{
 		label: 'Notices',
 		table: 'exceptions',
 		conditions: [eq('status', 'notice')],
-		days: '{{KEEP_REPORTED_DAYS}}',
+		age: { days: '{{KEEP_REPORTED_DAYS}}' },
 	},
 	{
 		label: 'Released Reviews',
 		table: 'reviews',
 		conditions: [eq('status', 'released')],
-		days: '{{KEEP_REPORTED_DAYS}}',
+		age: { days: '{{KEEP_REPORTED_DAYS}}' },
 	},
 	{
 		label: 'Rejected Reviews',
 		table: 'reviews',
 		conditions: [eq('status', 'rejected')],
-		days: '{{KEEP_REPORTED_DAYS}}',
+		age: { days: '{{KEEP_REPORTED_DAYS}}' },
 	},
 ];
 
@@ -112,10 +134,11 @@ export const PURGES: Purge[] = [
  * from the first to the last row read (none read: the range 0 to -1, which holds no row).
  */
 export function addBoundedPurge(b: B, p: Purge, pos: Pos): [string, string] {
+	const [unit, value] = 'days' in p.age ? ['days', p.age.days] : ['hours', p.age.hours];
 	const age: Condition = {
 		keyName: 'updatedAt',
 		condition: 'lt',
-		keyValue: `={{ $now.minus({ days: ${p.days} }).toISO() }}`,
+		keyValue: `={{ $now.minus({ ${unit}: ${value} }).toISO() }}`,
 	};
 	const conditions = [...p.conditions, age];
 	const read = b.add({
@@ -153,9 +176,12 @@ export function addBoundedPurge(b: B, p: Purge, pos: Pos): [string, string] {
 	return [read, purge]; // connected in the housekeeping chain
 }
 
-/** Rows older than this many days may have been deleted; younger ones never were (the recent id span is exact). */
+/** Rows older than this may have been deleted; younger ones never were (the recent id span is exact). */
 const COUNT_CUTOFF =
 	'$now.minus({ days: Math.min({{KEEP_DONE_DAYS}}, {{KEEP_REPORTED_DAYS}}) }).toISO()';
+/** The inbox's: its finished rows leave it after KEEP_DONE_INBOX_HOURS. */
+const INBOX_COUNT_CUTOFF =
+	'$now.minus({ hours: Math.min({{KEEP_DONE_INBOX_HOURS}}, 24 * Math.min({{KEEP_DONE_DAYS}}, {{KEEP_REPORTED_DAYS}})) }).toISO()';
 /** At most this many rows older than the cut-off are read per table (beyond: counted by their ids, an upper bound). */
 export const OLDER_READ_CAP = 1000;
 const STORAGE_TABLES: Array<[TableKey, string]> = [
@@ -175,6 +201,7 @@ function addStorageMeasures(b: B, pos: Pos): [string[], string] {
 	const nodes: string[] = [];
 	let x = pos[0];
 	for (const [table, label] of STORAGE_TABLES) {
+		const cutoff = table === 'inbox' ? INBOX_COUNT_CUTOFF : COUNT_CUTOFF;
 		const add = (name: string, o: Parameters<typeof dataTableNode>[4]) => {
 			nodes.push(
 				b.add({
@@ -194,14 +221,14 @@ function addStorageMeasures(b: B, pos: Pos): [string[], string] {
 		});
 		add(`First Recent ${label} Row`, {
 			all: true,
-			conditions: [{ keyName: 'createdAt', condition: 'gte', keyValue: `={{ ${COUNT_CUTOFF} }}` }],
+			conditions: [{ keyName: 'createdAt', condition: 'gte', keyValue: `={{ ${cutoff} }}` }],
 			returnAll: false,
 			limit: 1,
 			orderBy: { column: 'id', direction: 'ASC' },
 		});
 		add(`Older ${label} Rows`, {
 			all: true,
-			conditions: [{ keyName: 'createdAt', condition: 'lt', keyValue: `={{ ${COUNT_CUTOFF} }}` }],
+			conditions: [{ keyName: 'createdAt', condition: 'lt', keyValue: `={{ ${cutoff} }}` }],
 			returnAll: false,
 			limit: OLDER_READ_CAP,
 			orderBy: { column: 'id', direction: 'ASC' },
@@ -225,7 +252,7 @@ const OVERVIEW = [
 	'## Daily reconciliation',
 	'### How it works',
 	'Every morning on `{{RECONCILIATION_CRON}}` (window: yesterday), or for a period from **Month-End Run** (window: the dates in **Month-End Period**, last month by default):',
-	"1. Housekeeping (Data Tables have an instance-wide size limit): final inbox rows that hold no units, recorded credits, queued events, and resolved or ignored exceptions more than {{KEEP_DONE_DAYS}} days old, notices and decided credit reviews more than {{KEEP_REPORTED_DAYS}} days old, are deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
+	"1. Housekeeping (Data Tables have an instance-wide size limit): finished inbox rows whose record lives on elsewhere after {{KEEP_DONE_INBOX_HOURS}} hours; other final inbox rows holding no units, recorded credits, queued events, resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days: deleted, at most {{PURGE_BATCH_SIZE}} of each kind per run. The rows of the growing tables are counted for the report's storage estimate; from 80 % of {{DATA_TABLES_MAX_BYTES}} bytes it is alerted.",
 	"2. The window's returns in ReBound, and every return whose inbox row is not finished whatever its age, are checked against the stock moves and credit notes in Khaos, together with the open exceptions: " +
 		'counts and values by status, not complete by age and by owner, value mismatches (released credits against what the credit step computed), open exceptions by type and age.',
 	"3. Finance's sections: every held credit waiting (pending or failed, whatever its age) and the reviews decided in the window; " +
@@ -500,7 +527,7 @@ export function buildReconciliation(): WorkflowTemplate {
 	);
 	b.section(
 		'Housekeeping',
-		'Data Tables share an instance-wide size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: final inbox rows holding no units, recorded credits, queued events, and resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided credit reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
+		'Data Tables share a size limit. Deletes, at most {{PURGE_BATCH_SIZE}} per kind and run, oldest first: finished inbox rows whose record lives on elsewhere after {{KEEP_DONE_INBOX_HOURS}} hours; other final inbox rows holding no units, recorded credits, queued events, resolved or ignored exceptions after {{KEEP_DONE_DAYS}} days; notices and decided reviews after {{KEEP_REPORTED_DAYS}} days. Rows that still count are kept.',
 		purges,
 	);
 	b.section(

@@ -219,6 +219,8 @@ export const ValuesSchema = z
 			.object({
 				/** Final inbox rows (done, superseded, replayed; none holding units) and resolved or ignored exceptions are deleted after this many days. */
 				keepDoneDays: z.number().int().min(1).max(3650).default(30),
+				/** Done inbox rows that carry nothing the reconciliation reads (their credit is in the recorded credits, or there was none) and superseded rows leave the inbox after this many hours: the processor's and the intake's statements scan the inbox, so it holds live rows and about a day of finished ones; the recorded credits and the return events keep their record for keepDoneDays. */
+				keepDoneInboxHours: z.number().int().min(1).max(8760).default(24),
 				/** Notices and decided credit reviews (what the month-end report reads) are deleted after this many days: 62 covers last month's report run on any day of this month. */
 				keepReportedDays: z.number().int().min(1).max(3650).default(62),
 				/** At most this many rows of each kind are deleted per daily run (bounded deletes; twice 1,000 returns a day). */
@@ -483,6 +485,7 @@ export function placeholderValues(v: ClientValues, r: Resolved): Record<string, 
 		LINE_ACTION_OTHER: v.finance.lineActions.other,
 		LINE_ACTION_NONE: v.finance.lineActions.none,
 		KEEP_DONE_DAYS: v.reconciliation.keepDoneDays,
+		KEEP_DONE_INBOX_HOURS: v.reconciliation.keepDoneInboxHours,
 		KEEP_REPORTED_DAYS: v.reconciliation.keepReportedDays,
 		PURGE_BATCH_SIZE: v.reconciliation.purgeBatchSize,
 		DATA_TABLES_MAX_BYTES: v.reconciliation.dataTablesMaxBytes,

@@ -653,7 +653,12 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 						returnType: 'count',
 						data,
 					});
-				const inboxRow = (eventId: string, status: string, uncredited: string) => ({
+				const inboxRow = (
+					eventId: string,
+					status: string,
+					uncredited: string,
+					extra: Row = {},
+				) => ({
 					eventId,
 					returnId: `RET-${eventId}`,
 					sequence: 1,
@@ -668,10 +673,15 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 					payload: model.payload,
 					requeues: 0,
 					uncredited,
+					...extra,
 				});
 				await insert('inbox', [
 					inboxRow('evt_ret_rejected', 'credit_rejected', ''),
 					inboxRow('evt_ret_uncredited', 'done', '[{"sku":"JEANS-BLU-32","quantity":1}]'),
+					// done two days ago: its credit recorded elsewhere (creditNet blank) or carried on the row
+					inboxRow('evt_ret_finished', 'done', ''),
+					inboxRow('evt_ret_valued', 'done', '', { creditGross: '2399', creditNet: '1999' }),
+					inboxRow('evt_ret_superseded', 'superseded', ''),
 				]);
 				const exceptionRow = (key: string, status: string) => ({
 					key,
@@ -692,6 +702,12 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				// 40 days: past keepDoneDays (30), within keepReportedDays (62); 70 / 400 days: past both
 				age('inbox', 40, `"eventId" IN ('evt_e2e_5001', 'evt_e2e_5001_s20', 'evt_e2e_stuck')`);
 				age('inbox', 400, `"eventId" IN ('evt_ret_rejected', 'evt_ret_uncredited')`);
+				// 2 days: past keepDoneInboxHours (24), within keepDoneDays
+				age(
+					'inbox',
+					2,
+					`"eventId" IN ('evt_ret_finished', 'evt_ret_valued', 'evt_ret_superseded')`,
+				);
 				// their events too (queued 40 days ago): past keepDoneDays, purged with them
 				age('events', 40, `"eventId" IN ('evt_e2e_5001', 'evt_e2e_5001_s20')`);
 				age('exceptions', 40, `key IN ('ret|resolved-old', 'ret|notice-40')`);
@@ -720,6 +736,9 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				// deleted: done (no units held) and superseded rows past 30 days, resolved past 30, notices past 62
 				expect(inbox.evt_e2e_5001).toBeUndefined();
 				expect(inbox.evt_e2e_5001_s20).toBeUndefined();
+				// finished rows whose record lives on elsewhere leave the inbox after a day
+				expect(inbox.evt_ret_finished).toBeUndefined();
+				expect(inbox.evt_ret_superseded).toBeUndefined();
 				expect(exceptions['ret|resolved-old']).toBeUndefined();
 				expect(exceptions['ret|notice-70']).toBeUndefined();
 				// kept: young final rows; rows that still hold units of their order; unfinished and open
@@ -728,6 +747,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 					evt_e2e_5001_s21: 'done',
 					evt_ret_rejected: 'credit_rejected',
 					evt_ret_uncredited: 'done',
+					evt_ret_valued: 'done',
 					evt_e2e_stuck: 'exception',
 				});
 				expect(exceptions).toMatchObject({

@@ -3,6 +3,7 @@
  * node types that exist, parameters the package's nodes declare, connections
  * (exception outputs included), restock before credit, placeholders.
  */
+import { DateTime } from 'luxon';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -2214,7 +2215,7 @@ describe('reconciliation: notices and held credits', () => {
 		expect(targets(rec, 'Month-End Run')).toEqual(['Month-End Period']);
 		expect(targets(rec, 'Month-End Period')).toEqual(['Report Window']);
 		expect(targets(rec, 'Every Morning')).toEqual(['Report Window']);
-		expect(targets(rec, 'Report Window')).toEqual(['Old Done Inbox Rows']);
+		expect(targets(rec, 'Report Window')).toEqual(['Old Finished Inbox Rows']);
 		const period = node(rec, 'Month-End Period').parameters as Record<string, any>;
 		expect(period.mode).toBe('manual');
 		expect(
@@ -2249,8 +2250,16 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 	const params = (name: string) => node(rec, name).parameters as Record<string, any>;
 	const conds = (name: string) => params(name).filters.conditions as Array<Record<string, unknown>>;
 	const kinds: Array<[string, string, string[], string]> = [
+		// finished rows whose record lives on elsewhere leave the inbox within hours (it is scanned by
+		// every statement of the intake and the processor); done rows carrying their credit's values stay days
+		[
+			'Finished Inbox Rows',
+			'INBOX',
+			['status=done', 'uncredited isEmpty', 'creditNet isEmpty'],
+			'KEEP_DONE_INBOX_HOURS',
+		],
+		['Superseded Inbox Rows', 'INBOX', ['status=superseded'], 'KEEP_DONE_INBOX_HOURS'],
 		['Done Inbox Rows', 'INBOX', ['status=done', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
-		['Superseded Inbox Rows', 'INBOX', ['status=superseded'], 'KEEP_DONE_DAYS'],
 		['Replayed Inbox Rows', 'INBOX', ['status=replayed', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
 		['Recorded Credits', 'CREDITS', [], 'KEEP_DONE_DAYS'],
 		['Queued Events', 'EVENTS', [], 'KEEP_DONE_DAYS'],
@@ -2278,7 +2287,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			const age = {
 				keyName: 'updatedAt',
 				condition: 'lt',
-				keyValue: `={{ $now.minus({ days: {{${days}}} }).toISO() }}`,
+				keyValue: `={{ $now.minus({ ${days.endsWith('HOURS') ? 'hours' : 'days'}: {{${days}}} }).toISO() }}`,
 			};
 			expect(conds(`Old ${label}`).map(text)).toEqual([...only, 'updatedAt lt']);
 			expect(conds(`Old ${label}`)[only.length]).toEqual(age);
@@ -2411,6 +2420,22 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			keyName: 'createdAt',
 			condition: 'gte',
 		});
+		// rows younger than the cut-off are never deleted: the inbox's is the hours its finished rows stay
+		// (or fewer, when a day purge is shorter), the other tables' the shorter of the day purges
+		const values = { KEEP_DONE_INBOX_HOURS: 24, KEEP_DONE_DAYS: 30, KEEP_REPORTED_DAYS: 62 };
+		const hoursBefore = (name: string) => {
+			const code = /^=\{\{([\s\S]*)\}\}$/
+				.exec(String(conds(name)[0].keyValue))![1]
+				.replace(/\{\{([A-Z_]+)\}\}/g, (_t, k: keyof typeof values) => String(values[k]));
+			const now = DateTime.fromISO(NOW, { zone: 'utc' });
+			const at = String(new Function('$now', `return (${code});`)(now));
+			return now.diff(DateTime.fromISO(at), 'hours').hours;
+		};
+		for (const n of ['First Recent Inbox Row', 'Older Inbox Rows']) expect(hoursBefore(n)).toBe(24);
+		for (const n of ['First Recent Credit Row', 'Older Event Rows', 'First Recent Review Row'])
+			expect(hoursBefore(n)).toBe(30 * 24);
+		values.KEEP_DONE_INBOX_HOURS = 2_000; // longer than a day purge: the day purge's
+		expect(hoursBefore('First Recent Inbox Row')).toBe(30 * 24);
 		expect(targets(rec, 'Older Review Rows')).toEqual(['Newest Credit Row']);
 		expect(targets(rec, 'Older Credit Rows')).toEqual(['Newest Event Row']);
 		expect(targets(rec, 'Older Event Rows')).toEqual(['Open Exceptions and Notices']);

@@ -1,4 +1,10 @@
-import { benchHistoryRow, benchReturnId, HISTORY_BASE } from '../../../bench/fixture';
+import {
+	benchHistoryCredit,
+	benchHistoryRow,
+	benchReturnId,
+	HISTORY_BASE,
+	historyInboxRows,
+} from '../../../bench/fixture';
 import { parseBenchArgs } from '../../../bench/run';
 import { TABLES } from '../../../scripts/templates/tables';
 
@@ -37,6 +43,26 @@ describe('bench inbox history rows', () => {
 		expect(a.eventId).not.toBe(b.eventId);
 		// the delivered returns are benchReturnId(1…n) with n at most the largest phase (10,000)
 		expect(Number(a.returnId)).toBeGreaterThan(Number(benchReturnId(10_000)));
+	});
+
+	it('with each its recorded credit (the columns of the recorded credits table, of their types), and an inbox row for the last two days only', () => {
+		const credits = new Map(TABLES.credits.columns.map((c) => [c.name, c.type]));
+		const row = benchHistoryRow(7);
+		const credit = benchHistoryCredit(row, 7);
+		for (const [k, v] of Object.entries(credit))
+			expect({ k, type: typeof v }).toEqual({
+				k,
+				type: credits.get(k) === 'number' ? 'number' : credits.has(k) ? 'string' : 'none',
+			});
+		expect(credit).toMatchObject({
+			eventId: row.eventId,
+			returnId: row.returnId,
+			creditNoteRef: row.creditNoteRef,
+		});
+		// finished rows leave the inbox after keepDoneInboxHours (24) at the daily housekeeping: two days' at most
+		expect([historyInboxRows(30_000), historyInboxRows(1), historyInboxRows(0)]).toEqual([
+			2_000, 1, 0,
+		]);
 	});
 
 	it('--inbox-history takes a count (0 by default, bounded)', () => {

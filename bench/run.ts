@@ -411,10 +411,10 @@ export async function main(argv: string[]): Promise<void> {
 					);
 				}
 				results.push(result);
-				if (p.phase === 'burst') {
+				if (p.phase === 'burst' || p.phase === 'rate-5') {
 					for (const w of env.timingWorkflows) {
 						notes.push(
-							`${v} ${w.label} per-node time (burst): ${await nodeTimings(api, w.id, w.label === 'processor' ? 'Create Credit Note' : null)}`,
+							`${v} ${w.label} per-node time (${p.phase}): ${await nodeTimings(api, w.id, w.label === 'processor' ? 'Create Credit Note' : null)}`,
 						);
 					}
 				}

@@ -57,9 +57,12 @@ export interface StorageTableInput {
 	olderRows?: number | null;
 	/** Id of the oldest row older than the cut-off (the first of that read). */
 	oldestId?: number | null;
+	/** Id of the last row of that read (the read is oldest first). */
+	lastOlderId?: number | null;
 	/**
-	 * The read of the older rows hit its cap: there may be more. They are then counted as every id
-	 * from the oldest to the first recent one (an upper bound: a warning too early, never too late).
+	 * The read of the older rows hit its cap: there may be more. Those beyond the read are then
+	 * counted as every id after the last one read up to the first recent one (an upper bound: a
+	 * warning too early, never too late); without lastOlderId, every id from the oldest.
 	 */
 	olderRowsCapped?: boolean;
 }
@@ -105,8 +108,12 @@ export function countRows(t: StorageTableInput): number {
 	const read = whole(t.olderRows) ?? 0;
 	const oldest = whole(t.oldestId);
 	if (!t.olderRowsCapped || oldest === null) return recent + read;
-	// every id from the oldest older row up to the first recent one (or past the newest)
+	// the rows read, then every id after the last one read up to the first recent one (or past the
+	// newest); without the last id read, every id from the oldest older row
+	const last = whole(t.lastOlderId);
 	const end = first !== null ? first : newest !== null ? newest + 1 : oldest + read;
+	if (last !== null && !Number.isNaN(last) && last >= oldest)
+		return recent + read + Math.max(0, end - last - 1);
 	return recent + Math.max(read, end - oldest);
 }
 
@@ -130,7 +137,13 @@ export function estimateDataTableStorage(input: unknown): StorageResult {
 				ok: false,
 				problem: `tables[${index}].table must be inbox, exceptions, reviews, credits or events`,
 			};
-		for (const field of ['newestId', 'firstRecentId', 'olderRows', 'oldestId'] as const)
+		for (const field of [
+			'newestId',
+			'firstRecentId',
+			'olderRows',
+			'oldestId',
+			'lastOlderId',
+		] as const)
 			if (Number.isNaN(whole(t[field])))
 				return {
 					ok: false,
@@ -184,7 +197,7 @@ export function storageWarning(s: DataTableStorage): string | null {
 			? `Data Tables are at or past n8n's limit (${s.percent.toFixed(1)} % of ${formatMiB(s.limitBytes)}, estimated): n8n refuses new rows, so returns cannot be queued.`
 			: `Data Tables are ${s.percent.toFixed(1)} % full (estimated, ${formatMiB(s.usedBytes)} of ${formatMiB(s.limitBytes)}); n8n refuses new rows at 100 %.`;
 	return (
-		`${what} Tech: check the housekeeping ran (old rows deleted each morning), lower reconciliation.keepDoneDays, ` +
+		`${what} Tech: check the housekeeping ran (old rows deleted each morning), lower reconciliation.keepDoneInboxHours or keepDoneDays, ` +
 		'resolve or ignore old exceptions, or raise N8N_DATA_TABLES_MAX_SIZE_BYTES (and reconciliation.dataTablesMaxBytes to match).'
 	);
 }

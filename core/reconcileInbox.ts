@@ -8,9 +8,10 @@
  * - the credit reviews finance released: the gross the credit step computed for the decision is
  *   the expected credit, and the gross it recorded for the credit note it raised is that note's
  *   gross (Khaos' order-status look-up gives net only);
- * - the `done` inbox rows of credit notes raised without a review: the gross and net the credit
- *   step computed and sent (`creditGross`, `creditNet`) are the expected credit; Khaos' net is
- *   checked against them, and when it agrees the recorded gross is the note's gross.
+ * - the credit notes raised without a review: the gross and net the credit step computed and sent
+ *   (`creditGross`, `creditNet`; in the recorded credits, or on the `done` inbox rows of earlier
+ *   versions) are the expected credit; Khaos' net is checked against them, and when it agrees the
+ *   recorded gross is the note's gross.
  *
  * Pure; core/reconcile.ts applies both. See docs/reconciliation.md ("Which returns are in the report").
  */

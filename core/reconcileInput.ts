@@ -626,7 +626,7 @@ export interface RawReconcileInput {
 	/** Rows of the inbox Data Table: those not in a final state bring their returns, whatever their age. */
 	inbox?: unknown;
 	/**
-	 * Rows of the recorded credits Data Table (the processor's credit step: returnId, receivedAt,
+	 * Rows of the recorded credits Data Table (the credit steps': returnId, receivedAt,
 	 * creditNoteRef, creditGross, creditNet): each return's latest is its expected credit, as a
 	 * `done` inbox row's values are.
 	 */

@@ -7,11 +7,43 @@
  *   straight to the exception sink, bypassing the retry / inbox-exception path.
  */
 import type { Builder } from './builder';
-import { dataTableNode, eq, ifNode, text, type Condition, type Pos } from './nodes';
+import { dataTableNode, eq, ifNode, parseJsonNode, text, type Condition, type Pos } from './nodes';
 
 /** IF: held credits on output 0, every other outcome on output 1. */
 export function addHeldSplit(b: Builder, position: Pos): string {
 	return b.add(ifNode('Credit Held?', position, "={{ $json.creditStatus === 'held' }}"));
+}
+
+/**
+ * The credit a credit step computed and sent, recorded for the daily reconciliation (its expected
+ * values) in the recorded credits Data Table: one expression a row builds the record (each column
+ * its own expression was 9 evaluations a row in n8n's expression isolate), and one insert takes the
+ * whole run's records as they are. `row` is the inbox row the credit step's item came from. A
+ * duplicate or a return given no credit note records no values. Returns [Credit Record, Record Credits].
+ */
+export function addCreditRecord(b: Builder, position: Pos, row: string): [string, string] {
+	const build = b.add(
+		parseJsonNode(
+			'Credit Record',
+			position,
+			'={{ JSON.stringify(((m, c) => ({ inboxId: m.id, eventId: m.eventId, returnId: m.returnId, ' +
+				"displayId: m.displayId ?? '', receivedAt: m.receivedAt ?? '', " +
+				"creditNoteRef: c.creditStatus === 'posted' ? String(c.associatedRef ?? '') : '', " +
+				"creditGross: c.creditStatus === 'posted' && c.totals ? c.totals.gross : '', " +
+				"creditNet: c.creditStatus === 'posted' && c.totals ? c.totals.net : '', " +
+				`claim: String($execution.id) }))(${row}, $json)) }}`,
+			'Its inbox row, and the credit the credit step computed and sent',
+		),
+	);
+	const record = b.add({
+		...dataTableNode('Record Credits', [position[0] + 240, position[1]], 'credits', 'insert', {
+			autoMap: true,
+		}),
+		notes: 'All the batch in one insert',
+		notesInFlow: true,
+	});
+	b.connect(build, record);
+	return [build, record];
 }
 
 /**

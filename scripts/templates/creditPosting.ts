@@ -1,10 +1,9 @@
 import { Builder, type WorkflowTemplate } from './builder';
-import { addCreditReview, addHeldSplit, addNoticeFirst } from './creditOutcome';
+import { addCreditRecord, addCreditReview, addHeldSplit, addNoticeFirst } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
 	UNCREDITED,
-	creditRecorded,
 	cronTrigger,
 	dataTableNode,
 	eq,
@@ -58,6 +57,14 @@ export function buildCreditPosting(): WorkflowTemplate {
 		"$('Parse Mapped Return').item.json",
 		[eq('id', "={{ $('Credit-Queued Returns').item.json.id }}"), eq('status', 'credit_queued')],
 	);
+	// the credit's values go to the recorded credits (as the processor's), first: n8n's v1 order runs
+	// this upper child of the held split before Mark Done, so a row is never done without its record
+	// (a run stopped in between posts it again: Khaos refuses the duplicate, recorded without values)
+	const [creditRecord, record] = addCreditRecord(
+		b,
+		[1320, -50],
+		"$('Credit-Queued Returns').item.json",
+	);
 	const done = b.add(
 		dataTableNode('Mark Done', [1320, 100], 'inbox', 'update', {
 			conditions: [eq('id', "={{ $('Credit-Queued Returns').item.json.id }}")],
@@ -68,7 +75,6 @@ export function buildCreditPosting(): WorkflowTemplate {
 					"={{ $json.creditStatus === 'not_credited' ? '' : String($json.associatedRef ?? '') }}",
 				lastError: '',
 				uncredited: UNCREDITED,
-				...creditRecorded(),
 			},
 		}),
 	);
@@ -109,7 +115,7 @@ export function buildCreditPosting(): WorkflowTemplate {
 		.connect(credit, heldSplit, 0)
 		.connect(credit, notice, 1)
 		.connect(credit, exception, 1);
-	b.connect(heldSplit, review, 0).connect(heldSplit, done, 1);
+	b.connect(heldSplit, review, 0).connect(heldSplit, creditRecord, 1).connect(heldSplit, done, 1);
 	connectToSink(b, notice, 0, sink);
 	b.connect(exception, retry, 0);
 	b.connect(retry, keep, 0).connect(retry, markException, 1);
@@ -124,7 +130,7 @@ export function buildCreditPosting(): WorkflowTemplate {
 	b.section(
 		'Credit',
 		"The credit note from the original Khaos order; the row becomes `done` with its reference. A credit held by finance's policy becomes a `pending` credit review and the row `credit_review`.",
-		[credit, heldSplit, review, markReview, done, notice],
+		[credit, heldSplit, review, markReview, creditRecord, record, done, notice],
 	);
 	b.section(
 		'Retry or record',

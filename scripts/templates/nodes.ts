@@ -364,16 +364,6 @@ export const HELD_RETURNS =
 /** The credit outcome's moved-but-uncredited lines for the inbox row (empty when none): held units. */
 export const UNCREDITED = "={{ $json.uncredited ? JSON.stringify($json.uncredited) : '' }}";
 
-/**
- * The credit a credit step computed from the order and sent to Khaos, on the row it marks done
- * (`item`: the credit step's output item): the daily reconciliation's expected values for that
- * return (core/reconcileInbox.ts InboxCreditSchema). Blank unless a credit note was posted now.
- */
-export const creditRecorded = (item = '$json') => ({
-	creditGross: `={{ ${item}.creditStatus === 'posted' && ${item}.totals ? ${item}.totals.gross : '' }}`,
-	creditNet: `={{ ${item}.creditStatus === 'posted' && ${item}.totals ? ${item}.totals.net : '' }}`,
-});
-
 export const stockParameters = (changedAfterMove: 'block' | 'continue') => ({
 	resource: 'stock',
 	operation: 'applyReturnMoves',

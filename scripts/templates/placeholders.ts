@@ -201,7 +201,7 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	KEEP_DONE_DAYS: {
 		type: 'number',
 		description:
-			'Final inbox rows (done, superseded, replayed; none holding units) and exceptions resolved or ignored longer ago than this are deleted by the daily run',
+			'Final inbox rows not deleted after KEEP_DONE_INBOX_HOURS (done with credit values, replayed; none holding units), recorded credits, return events and exceptions resolved or ignored longer ago than this are deleted by the daily run',
 	},
 	KEEP_DONE_INBOX_HOURS: {
 		type: 'number',

@@ -1,6 +1,6 @@
 import { EXCEPTION_CATALOGUE } from '../../core/exceptions';
 import { Builder, type WorkflowTemplate } from './builder';
-import { addCreditReview, addHeldSplit, addNoticeFirst } from './creditOutcome';
+import { addCreditRecord, addCreditReview, addHeldSplit, addNoticeFirst } from './creditOutcome';
 import { addExceptionSink, addInboxAfterExceptionSection, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
@@ -338,27 +338,8 @@ export function buildProcessor(): WorkflowTemplate {
 		"$('Finance Batched?').item.json",
 		THIS_RUNS_ROW,
 	);
-	// One expression a row builds the record (each column its own expression was 9 evaluations a row
-	// in n8n's expression isolate, the largest part of the processor's CPU after the Data Tables); the
-	// insert maps it as it is, in one statement.
-	const creditRecord = b.add(
-		parseJsonNode(
-			'Credit Record',
-			[4560, 200],
-			'={{ JSON.stringify(((m, c) => ({ inboxId: m.id, eventId: m.eventId, returnId: m.returnId, ' +
-				"displayId: m.displayId ?? '', receivedAt: m.receivedAt ?? '', " +
-				"creditNoteRef: c.creditStatus === 'posted' ? String(c.associatedRef ?? '') : '', " +
-				"creditGross: c.creditStatus === 'posted' && c.totals ? c.totals.gross : '', " +
-				"creditNet: c.creditStatus === 'posted' && c.totals ? c.totals.net : '', " +
-				"claim: String($execution.id) }))($('Mark Processing').item.json, $json)) }}",
-			'Its inbox row, and the credit the credit step computed and sent',
-		),
-	);
-	const record = b.add({
-		...dataTableNode('Record Credits', [4800, 200], 'credits', 'insert', { autoMap: true }),
-		notes: 'All the batch in one insert',
-		notesInFlow: true,
-	});
+	// One expression a row builds the record; the insert maps it as it is, in one statement.
+	const [creditRecord, record] = addCreditRecord(b, [4560, 200], "$('Mark Processing').item.json");
 	// Units moved that no credit note records as returned (an exchange, a line never credited) keep
 	// counting against their order: written on the row itself (Held by Credit Posting reads it), rare.
 	// A second child of the credit step's success output (right of Record Credits: n8n's v1 order
@@ -497,7 +478,6 @@ export function buildProcessor(): WorkflowTemplate {
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, heldSplit, 0);
 	b.connect(heldSplit, review, 0)
 		.connect(heldSplit, creditRecord, 1)
-		.connect(creditRecord, record)
 		.connect(heldSplit, uncreditedSplit, 1);
 	b.connect(uncreditedSplit, keepUncredited, 0);
 	for (const [from, output] of [

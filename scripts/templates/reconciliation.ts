@@ -61,11 +61,13 @@ export const PURGES: Purge[] = [
 	{
 		label: 'Superseded Inbox Rows',
 		table: 'inbox',
-		conditions: [eq('status', 'superseded')],
+		// a row credited (its uncredited written) by a run that stopped, requeued and then superseded
+		// by a later event whose credit was a duplicate is the only holder of those units
+		conditions: [eq('status', 'superseded'), HOLDS_NO_UNITS],
 		age: { hours: '{{KEEP_DONE_INBOX_HOURS}}' },
 	},
-	// done rows carrying their credit's values (the credit posting workflow's, and rows of versions
-	// before the recorded credits): the reconciliation reads those values
+	// done rows carrying their credit's values (rows of versions before the credit steps recorded
+	// into the recorded credits): the reconciliation reads those values
 	{
 		label: 'Done Inbox Rows',
 		table: 'inbox',
@@ -183,7 +185,7 @@ const COUNT_CUTOFF =
 const INBOX_COUNT_CUTOFF =
 	'$now.minus({ hours: Math.min({{KEEP_DONE_INBOX_HOURS}}, 24 * Math.min({{KEEP_DONE_DAYS}}, {{KEEP_REPORTED_DAYS}})) }).toISO()';
 /** At most this many rows older than the cut-off are read per table (beyond: counted by their ids, an upper bound). */
-export const OLDER_READ_CAP = 1000;
+export const OLDER_READ_CAP = 5000;
 const STORAGE_TABLES: Array<[TableKey, string]> = [
 	['inbox', 'Inbox'],
 	['exceptions', 'Exception'],
@@ -246,7 +248,7 @@ const STORAGE_JSON =
 	'[i]; const ids = (n) => $(n).all().map(r => r.json.id).filter(id => id !== undefined); ' +
 	"const older = ids('Older ' + label + ' Rows'); " +
 	"return { table, newestId: ids('Newest ' + label + ' Row')[0] ?? null, firstRecentId: ids('First Recent ' + label + ' Row')[0] ?? null, " +
-	`olderRows: older.length, oldestId: older[0] ?? null, olderRowsCapped: older.length >= ${OLDER_READ_CAP} }; }) }) }}`;
+	`olderRows: older.length, oldestId: older[0] ?? null, lastOlderId: older[older.length - 1] ?? null, olderRowsCapped: older.length >= ${OLDER_READ_CAP} }; }) }) }}`;
 
 const OVERVIEW = [
 	'## Daily reconciliation',
@@ -378,7 +380,8 @@ export function buildReconciliation(): WorkflowTemplate {
 	});
 	const inbox = b.add({
 		// anyCondition: every status that is not final, whatever the row's age, OR changed since the
-		// window began (the done rows carry the credit the credit step computed: the expected values)
+		// window began (done rows of earlier versions carry the credit the credit step computed: the
+		// expected values; the credit steps now record it in the recorded credits)
 		...dataTableNode('Inbox Rows', [G + 480, 0], 'inbox', 'get', {
 			conditions: [
 				...UNFINISHED_INBOX_STATUSES.map((st) => eq('status', st)),

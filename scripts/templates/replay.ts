@@ -1,5 +1,5 @@
 import { Builder, type WorkflowTemplate } from './builder';
-import { addCreditReview, addHeldSplit } from './creditOutcome';
+import { addCreditRecord, addCreditReview, addHeldSplit } from './creditOutcome';
 import { addExceptionSink, connectToSink } from './exceptionSink';
 import {
 	CREDIT_PARAMETERS,
@@ -135,6 +135,13 @@ export function buildReplay(): WorkflowTemplate {
 		eq('returnId', '={{ $json.returnId }}'),
 		eq('status', 'exception'),
 	]);
+	// the credit it raised, recorded as the processor's (the reconciliation's expected values); the
+	// upper child of the held split's output 1, so n8n's v1 order records it before resolving
+	const [creditRecord, record] = addCreditRecord(
+		b,
+		[3840, -250],
+		"({ ...$('Finance Batched?').item.json, id: null, eventId: 'replay:' + $('Finance Batched?').item.json.returnId, receivedAt: $now.toISO() })",
+	);
 	const resolve = b.add({
 		...dataTableNode('Resolve Exceptions', [3840, -100], 'exceptions', 'update', {
 			all: true,
@@ -174,7 +181,9 @@ export function buildReplay(): WorkflowTemplate {
 	b.connect(queueCredit, resolve).connect(queueCredit, replayed).connect(credit, heldSplit, 0);
 	// held (finance's credit policy): a pending credit review, the inbox row credit_review; then resolved
 	b.connect(heldSplit, review, 0).connect(heldSplit, resolve, 0);
-	b.connect(heldSplit, resolve, 1).connect(heldSplit, replayed, 1);
+	b.connect(heldSplit, creditRecord, 1)
+		.connect(heldSplit, resolve, 1)
+		.connect(heldSplit, replayed, 1);
 	for (const [from, output] of [
 		[map, 1],
 		[validate, 1],
@@ -210,8 +219,8 @@ export function buildReplay(): WorkflowTemplate {
 	);
 	b.section(
 		'Resolve',
-		'The open exceptions of the return (but a credit mismatch) become `resolved`, its inbox row `replayed`; a held credit first becomes a `pending` credit review (inbox row `credit_review`).',
-		[review, markReview, resolve, replayed],
+		'The credit raised is recorded (recorded credits); the open exceptions of the return (but a credit mismatch) become `resolved`, its inbox row `replayed`; a held credit first becomes a `pending` credit review (inbox row `credit_review`).',
+		[review, markReview, creditRecord, record, resolve, replayed],
 	);
 	return b.build();
 }

@@ -168,7 +168,7 @@ export const TABLES: Record<TableKey, TableSpec> = {
 		stem: 'CREDITS',
 		defaultName: 'recorded credits',
 		purpose:
-			"The credits the processor raised: one row per credited inbox row (a row re-run after a crash records again, without values), with the credit note's reference and the gross and net it computed from the order and sent to Khaos, the daily reconciliation's expected values. Written for a whole batch in one insert, before the batch's rows become done",
+			"The credits the credit steps raised (the processor's, the credit posting's, the replay's): one row per credited inbox row (a row re-run after a crash records again, without values), with the credit note's reference and the gross and net it computed from the order and sent to Khaos, the daily reconciliation's expected values. Written for a whole batch in one insert, before the batch's rows become done",
 		columns: [
 			/** The inbox row's id (its Data Table row id). */
 			n('inboxId'),

@@ -412,6 +412,14 @@ it('1. ops adds the missing disposition row and replays: applied once in Khaos, 
 		['MUG-WHT', '1', 'QUAR', 1],
 	]);
 	expect(k.credits).toHaveLength(1);
+	// the credit note the replay raised is recorded like the processor's: the reconciliation's expected values
+	expect((await rows('credits')).filter((r) => String(r.returnId) === '5003')).toEqual([
+		expect.objectContaining({
+			eventId: 'replay:5003',
+			creditNoteRef: 'RB-5003',
+			creditNet: expect.stringMatching(/^\d+\.\d\d$/),
+		}),
+	]);
 
 	// what ops sees: the exceptions screen searched for 5003 shows the return's rows (the
 	// unmapped disposition resolved; a notice for the discontinued mug, which went through) as

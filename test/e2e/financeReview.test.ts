@@ -235,6 +235,20 @@ describe('finance batched and the finance review on a real n8n 2.40.7', () => {
 		expect(jeansNote).toHaveLength(1);
 		expect(jeansNote[0].totals).toEqual({ grossPence: 2413, taxPence: 402, netPence: 2011 });
 		expect(jeansNote[0].lines.map((l) => l.stockCode)).toEqual(['JEANS-BLU-32']);
+		// the posting run records the credit it computed and sent (the reconciliation's expected values)
+		// in the recorded credits, as the processor does; the done row carries none, so it may leave the
+		// inbox after keepDoneInboxHours
+		const posted = (await rows('credits')).filter((r) => r.returnId === '6102');
+		expect(posted).toEqual([
+			expect.objectContaining({
+				creditNoteRef: 'RB-6102',
+				creditGross: '24.13',
+				creditNet: '20.11',
+			}),
+		]);
+		const done6102 = (await inboxOf('6102')).find((r) => r.status === 'done');
+		expect(posted[0].inboxId).toBe(done6102?.id);
+		expect(done6102?.creditNet ?? '').toBe('');
 
 		expect((await inboxOf('6101')).map((r) => r.status)).toEqual(['credit_review']);
 		expect((await inboxOf('6103')).map((r) => r.status)).toEqual(['credit_review']);

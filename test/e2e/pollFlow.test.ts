@@ -1072,8 +1072,8 @@ describe('poll path and reconciliation templates on a real n8n 2.40.7 (import â†
 	});
 
 	// Khaos' order-status look-up gives a credit note's net only; the processor records the credit it
-	// computed and sent on the row it marks done (inbox creditGross / creditNet), the template reads the
-	// window's done rows, and Khaos' net agreeing with the recorded net gives the note its gross (issue 17:
+	// computed and sent (the recorded credits Data Table), the template reads the window's records, and
+	// Khaos' net agreeing with the recorded net gives the note its gross (issue 17:
 	// this was a known defect, every credit note valued at ReBound's refund).
 	it('reconciliation values by status carry the credit value: the complete 5005 counts its credit note (35.74 gross, from the credit stepâ€™s record; Khaos gives 29.78 net)', async () => {
 		expect(reportBeforeBreak).toBeDefined();

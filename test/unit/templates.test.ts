@@ -347,6 +347,67 @@ function evaluate(
 	return fn(ctx.$json ?? {}, ctx.$ ?? (() => ({})), now, { id: 'exec-1' });
 }
 
+/**
+ * The credit step's success output, past the held split, records the credit: one expression a row
+ * builds the record (Credit Record, from the inbox row `rowNode`'s item and the credit), one insert
+ * takes the run's records as they are (bulk, a count back).
+ */
+function expectCreditRecord(wf: WorkflowTemplate, rowNode: string): void {
+	expect(feeders(wf, 'Credit Record')).toEqual([['Credit Held?', 1]]);
+	expect(feeders(wf, 'Credit Held?')).toEqual([['Create Credit Note', 0]]);
+	expect(targets(wf, 'Credit Record')).toEqual(['Record Credits']);
+	const record = node(wf, 'Record Credits');
+	const rp = record.parameters as any;
+	expect([rp.operation, rp.dataTableId.value, rp.columns.mappingMode]).toEqual([
+		'insert',
+		'{{CREDITS_TABLE_ID}}',
+		'autoMapInputData',
+	]);
+	const build = (node(wf, 'Credit Record').parameters as any).jsonOutput as string;
+	const claimed = {
+		id: 7,
+		eventId: 'evt-5001-3',
+		returnId: '5001',
+		displayId: 'RB-5001',
+		receivedAt: '2026-12-04T10:00:00.000Z',
+		payload: '{}',
+	};
+	const rec = (json: Record<string, unknown>) =>
+		JSON.parse(
+			evaluate(build, {
+				$json: json,
+				$: (name: string) => (name === rowNode ? { item: { json: claimed } } : {}),
+			}),
+		);
+	// the credit the credit step computed and sent: the reconciliation's expected values
+	// (a duplicate or a return given no credit note records none)
+	const posted = {
+		creditStatus: 'posted',
+		associatedRef: 'RB-5001',
+		totals: { gross: '24.13', net: '20.11', vat: '4.02' },
+	};
+	const dup = { creditStatus: 'duplicate', associatedRef: 'RB-5001', totals: { net: '20.11' } };
+	const row = {
+		inboxId: 7,
+		eventId: 'evt-5001-3',
+		returnId: '5001',
+		displayId: 'RB-5001',
+		receivedAt: '2026-12-04T10:00:00.000Z',
+		claim: 'exec-1',
+	};
+	expect(rec(posted)).toEqual({
+		...row,
+		creditNoteRef: 'RB-5001',
+		creditGross: '24.13',
+		creditNet: '20.11',
+	});
+	const none = { ...row, creditNoteRef: '', creditGross: '', creditNet: '' };
+	expect(rec(dup)).toEqual(none);
+	expect(rec({ creditStatus: 'not_credited' })).toEqual(none);
+	// exactly the table's columns: the insert maps the item as it is
+	expect(Object.keys(rec(posted)).sort()).toEqual(TABLES.credits.columns.map((c) => c.name).sort());
+}
+
 // ---------------------------------------------------------------- tests
 
 describe('workflow templates', () => {
@@ -802,61 +863,7 @@ describe('the returns flow', () => {
 		]);
 		// the credit step's success output, past the held split, records the credit: one expression a
 		// row builds the record (Credit Record), one insert takes the batch as it is (bulk, a count back)
-		expect(feeders(wf, 'Credit Record')).toEqual([['Credit Held?', 1]]);
-		expect(feeders(wf, 'Credit Held?')).toEqual([['Create Credit Note', 0]]);
-		expect(targets(wf, 'Credit Record')).toEqual(['Record Credits']);
-		const record = node(wf, 'Record Credits');
-		const rp = record.parameters as any;
-		expect([rp.operation, rp.dataTableId.value, rp.columns.mappingMode]).toEqual([
-			'insert',
-			'{{CREDITS_TABLE_ID}}',
-			'autoMapInputData',
-		]);
-		const build = (node(wf, 'Credit Record').parameters as any).jsonOutput as string;
-		const claimed = {
-			id: 7,
-			eventId: 'evt-5001-3',
-			returnId: '5001',
-			displayId: 'RB-5001',
-			receivedAt: '2026-12-04T10:00:00.000Z',
-			payload: '{}',
-		};
-		const rec = (json: Record<string, unknown>) =>
-			JSON.parse(
-				evaluate(build, {
-					$json: json,
-					$: (name: string) => (name === 'Mark Processing' ? { item: { json: claimed } } : {}),
-				}),
-			);
-		// the credit the credit step computed and sent: the reconciliation's expected values
-		// (a duplicate or a return given no credit note records none)
-		const posted = {
-			creditStatus: 'posted',
-			associatedRef: 'RB-5001',
-			totals: { gross: '24.13', net: '20.11', vat: '4.02' },
-		};
-		const dup = { creditStatus: 'duplicate', associatedRef: 'RB-5001', totals: { net: '20.11' } };
-		const row = {
-			inboxId: 7,
-			eventId: 'evt-5001-3',
-			returnId: '5001',
-			displayId: 'RB-5001',
-			receivedAt: '2026-12-04T10:00:00.000Z',
-			claim: 'exec-1',
-		};
-		expect(rec(posted)).toEqual({
-			...row,
-			creditNoteRef: 'RB-5001',
-			creditGross: '24.13',
-			creditNet: '20.11',
-		});
-		const none = { ...row, creditNoteRef: '', creditGross: '', creditNet: '' };
-		expect(rec(dup)).toEqual(none);
-		expect(rec({ creditStatus: 'not_credited' })).toEqual(none);
-		// exactly the table's columns: the insert maps the item as it is
-		expect(Object.keys(rec(posted)).sort()).toEqual(
-			TABLES.credits.columns.map((c) => c.name).sort(),
-		);
+		expectCreditRecord(wf, 'Mark Processing');
 		// units no credit note records keep counting against the order: written on the row, by id, while
 		// held (straight from the credit step's success output: each item pairs back to its own row)
 		expect(targets(wf, 'Credit Held?', 1)).toEqual(['Credit Record', 'Units Uncredited?']);
@@ -998,23 +1005,14 @@ describe('the returns flow', () => {
 				"={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
 			);
 			expect(feeders(wf, 'Mark Inbox Exception')).toEqual([['Retry Later?', 1]]);
-			// the credit the credit step computed and sent: the reconciliation's expected values
-			// (a duplicate or a return given no credit note records none)
-			const cols = p.columns.value as Record<string, string>;
-			const posted = {
-				creditStatus: 'posted',
-				associatedRef: 'RB-5001',
-				totals: { gross: '24.13', net: '20.11', vat: '4.02' },
-			};
-			const dup = { creditStatus: 'duplicate', associatedRef: 'RB-5001', totals: { net: '20.11' } };
-			const rec = (json: Record<string, unknown>) =>
-				['creditGross', 'creditNet'].map((c) => evaluate(cols[c], { $json: json }));
-			expect(rec(posted)).toEqual(['24.13', '20.11']);
-			expect(rec(dup)).toEqual(['', '']);
-			expect(rec({ creditStatus: 'not_credited' })).toEqual(['', '']);
-			expect(TABLES.inbox.columns.map((c) => c.name)).toEqual(
-				expect.arrayContaining(['creditGross', 'creditNet']),
-			);
+			// the credit the credit step computed and sent (the reconciliation's expected values) goes to the
+			// recorded credits, as the processor's, before Mark Done (n8n's v1 order: the upper child first);
+			// the done row carries none, so the housekeeping lets it leave the inbox after keepDoneInboxHours
+			expectCreditRecord(wf, claimNode);
+			expect(targets(wf, 'Credit Held?', 1)).toEqual(['Credit Record', 'Mark Done']);
+			expect(node(wf, 'Credit Record').position[1]).toBeLessThan(done.position[1]);
+			expect(Object.keys(p.columns.value)).not.toContain('creditGross');
+			expect(Object.keys(p.columns.value)).not.toContain('creditNet');
 			// no write settles rows as a set (by status or claim): every inbox update but the claim itself
 			// names its row by id (the minute's stamp of hand-added rows changes readyAtMs only, never a status)
 			if (file === 'returns-processor')
@@ -1613,8 +1611,41 @@ describe('the returns flow', () => {
 			'Resolve Exceptions',
 		]);
 		expect(targets(replay, 'Credit Held?', 1).sort()).toEqual([
+			'Credit Record',
 			'Mark Inbox Replayed',
 			'Resolve Exceptions',
+		]);
+		// the credit note it raised is recorded as the processor's (the reconciliation's expected values:
+		// before, a replayed return's credit had none), the replay's time as its receivedAt (the latest)
+		expect(targets(replay, 'Credit Record')).toEqual(['Record Credits']);
+		const build = (node(replay, 'Credit Record').parameters as any).jsonOutput as string;
+		const mapped = { returnId: '5001', displayId: 'RB-5001', orderReference: 'WEB-1', lines: [] };
+		const rec = JSON.parse(
+			evaluate(build, {
+				$json: {
+					creditStatus: 'posted',
+					associatedRef: 'RB-5001',
+					totals: { gross: '24.13', net: '20.11' },
+				},
+				$: (name: string) => (name === 'Finance Batched?' ? { item: { json: mapped } } : {}),
+			}),
+		);
+		expect(rec).toEqual({
+			inboxId: null,
+			eventId: 'replay:5001',
+			returnId: '5001',
+			displayId: 'RB-5001',
+			receivedAt: NOW,
+			creditNoteRef: 'RB-5001',
+			creditGross: '24.13',
+			creditNet: '20.11',
+			claim: 'exec-1',
+		});
+		const rp = node(replay, 'Record Credits').parameters as any;
+		expect([rp.operation, rp.dataTableId.value, rp.columns.mappingMode]).toEqual([
+			'insert',
+			'{{CREDITS_TABLE_ID}}',
+			'autoMapInputData',
 		]);
 		const resolve = node(replay, 'Resolve Exceptions').parameters as Record<string, any>;
 		expect(resolve.matchType).toBe('allConditions');
@@ -1883,7 +1914,7 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
-			'Credit Held?': ['Record Credit Review', 'Mark Done'],
+			'Credit Held?': ['Record Credit Review', 'Credit Record', 'Mark Done'],
 			'Notice?': ['Known Exception?', 'New Exception?'],
 			'Retry Later?': ['Keep Queued', 'Known Exception?', 'New Exception?', 'Mark Inbox Exception'],
 		},
@@ -1936,7 +1967,12 @@ describe('layout (n8n template conventions)', () => {
 			'Finance Batched?': ['Queue for Credit Posting', 'Create Credit Note'],
 			'Queue for Credit Posting': ['Resolve Exceptions', 'Mark Inbox Replayed'],
 			'Create Credit Note': ['Credit Held?', 'Known Exception?', 'New Exception?'],
-			'Credit Held?': ['Record Credit Review', 'Resolve Exceptions', 'Mark Inbox Replayed'],
+			'Credit Held?': [
+				'Record Credit Review',
+				'Credit Record',
+				'Resolve Exceptions',
+				'Mark Inbox Replayed',
+			],
 		},
 	};
 
@@ -2258,7 +2294,12 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			['status=done', 'uncredited isEmpty', 'creditNet isEmpty'],
 			'KEEP_DONE_INBOX_HOURS',
 		],
-		['Superseded Inbox Rows', 'INBOX', ['status=superseded'], 'KEEP_DONE_INBOX_HOURS'],
+		[
+			'Superseded Inbox Rows',
+			'INBOX',
+			['status=superseded', 'uncredited isEmpty'],
+			'KEEP_DONE_INBOX_HOURS',
+		],
 		['Done Inbox Rows', 'INBOX', ['status=done', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
 		['Replayed Inbox Rows', 'INBOX', ['status=replayed', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
 		['Recorded Credits', 'CREDITS', [], 'KEEP_DONE_DAYS'],
@@ -2357,7 +2398,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			'Older Exception Rows': [],
 			'Newest Review Row': [40],
 			'First Recent Review Row': [],
-			'Older Review Rows': Array.from({ length: 1000 }, (_, i) => i + 1),
+			'Older Review Rows': Array.from({ length: 5000 }, (_, i) => i + 1),
 			'Newest Credit Row': [29_000],
 			'First Recent Credit Row': [1],
 			'Older Credit Rows': [],
@@ -2378,6 +2419,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 					firstRecentId: 501,
 					olderRows: 3,
 					oldestId: 3,
+					lastOlderId: 5,
 					olderRowsCapped: false,
 				},
 				{
@@ -2386,14 +2428,16 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 					firstRecentId: null,
 					olderRows: 0,
 					oldestId: null,
+					lastOlderId: null,
 					olderRowsCapped: false,
 				},
 				{
 					table: 'reviews',
 					newestId: 40,
 					firstRecentId: null,
-					olderRows: 1000,
+					olderRows: 5000,
 					oldestId: 1,
+					lastOlderId: 5000,
 					olderRowsCapped: true,
 				},
 				{
@@ -2402,6 +2446,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 					firstRecentId: 1,
 					olderRows: 0,
 					oldestId: null,
+					lastOlderId: null,
 					olderRowsCapped: false,
 				},
 				{
@@ -2410,12 +2455,13 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 					firstRecentId: 1_001,
 					olderRows: 1,
 					oldestId: 1_000,
+					lastOlderId: 1_000,
 					olderRowsCapped: false,
 				},
 			],
 		});
 		const older = params('Older Inbox Rows');
-		expect([older.returnAll, older.limit, older.orderByColumn]).toEqual([false, 1000, 'id']);
+		expect([older.returnAll, older.limit, older.orderByColumn]).toEqual([false, 5000, 'id']);
 		expect(conds('First Recent Inbox Row')[0]).toMatchObject({
 			keyName: 'createdAt',
 			condition: 'gte',

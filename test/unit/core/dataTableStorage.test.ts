@@ -40,6 +40,40 @@ describe('countRows: rows of a table from its ids', () => {
 				olderRowsCapped: true,
 			}),
 		).toBe(1_000 + 9_000);
+		// with the last id read: the rows read, then every id after it (a tighter bound). Rows kept for
+		// good (3 % of ids: every 33rd) and a cap of 1,000 reached at id 33,000 of 100,000
+		expect(
+			countRows({
+				table: 'inbox',
+				newestId: 100_000,
+				firstRecentId: 99_001,
+				olderRows: 1_000,
+				oldestId: 33,
+				lastOlderId: 33_000,
+				olderRowsCapped: true,
+			}),
+		).toBe(1_000 + 1_000 + (99_001 - 33_000 - 1));
+		// an uncapped read ignores it
+		expect(
+			countRows({
+				table: 'inbox',
+				newestId: 100,
+				firstRecentId: 91,
+				olderRows: 3,
+				oldestId: 5,
+				lastOlderId: 80,
+			}),
+		).toBe(13);
+	});
+	it('a last id read that is not a whole number is named', () => {
+		const r = estimateDataTableStorage({
+			limitBytes: 1_000_000,
+			tables: [{ table: 'inbox', newestId: 10, lastOlderId: 'x' }],
+		});
+		expect(r).toEqual({
+			ok: false,
+			problem: 'tables[0].lastOlderId must be a whole number of 0 or more (got x)',
+		});
 	});
 });
 

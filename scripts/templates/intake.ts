@@ -17,6 +17,9 @@ const OVERVIEW = [
 ].join('\n');
 import { PACKAGE, REBOUND_CREDENTIALS, dataTableNode, eq, filterNode } from './nodes';
 
+/** Events of a run read together (one Get, one condition each); the rest are read one by one. */
+const RUN_READ = 8;
+
 export function buildIntake(): WorkflowTemplate {
 	const b = new Builder('intake', 'Returns: ReBound → Khaos – 1 intake ({{CLIENT_NAME}})', true);
 	const webhook = b.add({
@@ -80,14 +83,31 @@ export function buildIntake(): WorkflowTemplate {
 	// before that it was two reads per event, and before 2026-12-03 a Merge on returnId dropped EVERY
 	// event of a return when one event of the batch was stale (a new event delivered in the same
 	// batch window as a stale one was answered 200 and lost).
+	// The first RUN_READ events of a run are read together: one Get for any of their returns (a read
+	// per item costs ~20 ms of n8n's work and a scan; an expression ~2 ms), the rest one by one.
+	const runRows = b.add({
+		...dataTableNode('Events of the Run', [360, -400], 'events', 'get', {
+			conditions: Array.from({ length: RUN_READ }, (_, k) =>
+				eq('returnId', `={{ $input.all()[${k}]?.json.returnId ?? '' }}`),
+			),
+			returnAll: true,
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+		notes: `Once a run: the events already queued of its first ${RUN_READ} events' returns`,
+		notesInFlow: true,
+	});
+	const beyond = b.add(
+		filterNode(`Beyond the First ${RUN_READ}`, [360, -200], `={{ $itemIndex >= ${RUN_READ} }}`),
+	);
 	const rows = b.add({
-		...dataTableNode('Events of the Return', [360, -200], 'events', 'get', {
+		...dataTableNode('Events of the Return', [600, -200], 'events', 'get', {
 			all: true,
 			conditions: [eq('returnId', '={{ $json.returnId }}')],
 			returnAll: true,
 		}),
 		alwaysOutputData: true,
-		notes: "Per event: its return's events already queued",
+		notes: "Per later event of a large run: its return's events already queued",
 		notesInFlow: true,
 	});
 	// Below the Get: n8n's v1 order runs the trigger's children top to bottom, so the Get has run for
@@ -96,7 +116,7 @@ export function buildIntake(): WorkflowTemplate {
 		...filterNode(
 			'Drop Known and Stale Events',
 			[600, 0],
-			"={{ !$('Events of the Return').all().some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}",
+			"={{ !$('Events of the Run').all().concat($('Events of the Return').isExecuted ? $('Events of the Return').all() : []).some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}",
 		),
 		notes:
 			'Keeps each event whose id is new and whose return has no row with its sequence or a later one',
@@ -129,7 +149,9 @@ export function buildIntake(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const sink = addExceptionSink(b, 360, 760);
-	for (const trigger of [webhook, poll]) b.connect(trigger, rows, 0).connect(trigger, fresh, 0);
+	for (const trigger of [webhook, poll])
+		b.connect(trigger, runRows, 0).connect(trigger, beyond, 0).connect(trigger, fresh, 0);
+	b.connect(beyond, rows);
 	b.connect(fresh, queue).connect(fresh, eventFields).connect(eventFields, recordEvents);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
@@ -142,8 +164,8 @@ export function buildIntake(): WorkflowTemplate {
 	);
 	b.section(
 		'Drop redeliveries and stale events',
-		"The return events table is the durable record: one read of the return's events per event. An event id already among them is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.",
-		[rows, fresh],
+		`The return events table is the durable record: one read for the returns of a run's first ${RUN_READ} events, one per event after them. An event id already among them is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.`,
+		[runRows, beyond, rows, fresh],
 	);
 	b.section(
 		'Queue',

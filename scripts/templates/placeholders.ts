@@ -201,12 +201,12 @@ export const PLACEHOLDERS: Record<string, PlaceholderSpec> = {
 	KEEP_DONE_DAYS: {
 		type: 'number',
 		description:
-			'Final inbox rows not deleted after KEEP_DONE_INBOX_HOURS (done with credit values, replayed; none holding units), recorded credits, return events and exceptions resolved or ignored longer ago than this are deleted by the daily run',
+			'Final inbox rows not deleted after KEEP_DONE_INBOX_HOURS (done with credit values; none holding units), recorded credits, return events and exceptions resolved or ignored longer ago than this are deleted by the daily run',
 	},
 	KEEP_DONE_INBOX_HOURS: {
 		type: 'number',
 		description:
-			'Done inbox rows whose credit is in the recorded credits (or that had none) and superseded rows older than this many hours are deleted by the daily run; their events and credits stay keepDoneDays',
+			'Done inbox rows whose credit is in the recorded credits (or that had none), superseded and replayed rows older than this many hours are deleted by the daily run; their events and credits stay keepDoneDays',
 	},
 	KEEP_REPORTED_DAYS: {
 		type: 'number',

@@ -66,6 +66,14 @@ export const PURGES: Purge[] = [
 		conditions: [eq('status', 'superseded'), HOLDS_NO_UNITS],
 		age: { hours: '{{KEEP_DONE_INBOX_HOURS}}' },
 	},
+	// a replayed row (its exception replayed: the replay records the credit it raised in the recorded
+	// credits, and no version wrote values on the row)
+	{
+		label: 'Replayed Inbox Rows',
+		table: 'inbox',
+		conditions: [eq('status', 'replayed'), HOLDS_NO_UNITS],
+		age: { hours: '{{KEEP_DONE_INBOX_HOURS}}' },
+	},
 	// done rows carrying their credit's values (rows of versions before the credit steps recorded
 	// into the recorded credits): the reconciliation reads those values
 	{
@@ -74,12 +82,7 @@ export const PURGES: Purge[] = [
 		conditions: [eq('status', 'done'), HOLDS_NO_UNITS],
 		age: { days: '{{KEEP_DONE_DAYS}}' },
 	},
-	{
-		label: 'Replayed Inbox Rows',
-		table: 'inbox',
-		conditions: [eq('status', 'replayed'), HOLDS_NO_UNITS],
-		age: { days: '{{KEEP_DONE_DAYS}}' },
-	},
+
 	{
 		label: 'Recorded Credits',
 		table: 'credits',
@@ -185,7 +188,7 @@ const COUNT_CUTOFF =
 const INBOX_COUNT_CUTOFF =
 	'$now.minus({ hours: Math.min({{KEEP_DONE_INBOX_HOURS}}, 24 * Math.min({{KEEP_DONE_DAYS}}, {{KEEP_REPORTED_DAYS}})) }).toISO()';
 /** At most this many rows older than the cut-off are read per table (beyond: counted by their ids, an upper bound). */
-export const OLDER_READ_CAP = 5000;
+export const OLDER_READ_CAP = 1000;
 const STORAGE_TABLES: Array<[TableKey, string]> = [
 	['inbox', 'Inbox'],
 	['exceptions', 'Exception'],
@@ -402,7 +405,7 @@ export function buildReconciliation(): WorkflowTemplate {
 		}),
 		executeOnce: true,
 		alwaysOutputData: true,
-		notes: 'The credit the processor gave each return credited in the window',
+		notes: 'The credit each return credited in the window was given',
 		notesInFlow: true,
 	});
 	const search = b.add(
@@ -424,7 +427,7 @@ export function buildReconciliation(): WorkflowTemplate {
 				// the unfinished rows and the window's done rows (the empty item alwaysOutputData passes on is not one)
 				inboxJson:
 					"={{ JSON.stringify($('Inbox Rows').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
-				// the credits the processor recorded in the window (its expected values, read by returnId)
+				// the credits the credit steps recorded in the window (the expected values, read by returnId)
 				creditsJson:
 					"={{ JSON.stringify($('Recorded Credits').all().map(i => i.json).filter(r => r.id !== undefined)) }}",
 				storageJson: STORAGE_JSON,

@@ -175,12 +175,12 @@ export const TABLES: Record<TableKey, TableSpec> = {
 			s('eventId'),
 			s('returnId'),
 			s('displayId'),
-			/** The inbox row's receivedAt: of two credits of one return, the later event's wins. */
+			/** The inbox row's receivedAt (a replay: its time): of two credits of one return, the later one's wins. */
 			s('receivedAt'),
 			s('creditNoteRef'),
 			s('creditGross'),
 			s('creditNet'),
-			/** The processor run (execution id) that recorded it. */
+			/** The execution that recorded it (the processor's, the credit posting's or the replay's). */
 			s('claim'),
 		],
 	},

@@ -217,9 +217,9 @@ export const ValuesSchema = z
 		mappingAudit: z.object({ days: z.number().int().min(1).max(365).default(30) }).default({}),
 		reconciliation: z
 			.object({
-				/** Final inbox rows not deleted after keepDoneInboxHours (done with credit values, replayed; none holding units), recorded credits, return events and resolved or ignored exceptions are deleted after this many days. */
+				/** Final inbox rows not deleted after keepDoneInboxHours (done with credit values; none holding units), recorded credits, return events and resolved or ignored exceptions are deleted after this many days. */
 				keepDoneDays: z.number().int().min(1).max(3650).default(30),
-				/** Done inbox rows that carry nothing the reconciliation reads (their credit is in the recorded credits, or there was none) and superseded rows leave the inbox after this many hours: the processor's and the intake's statements scan the inbox, so it holds live rows and about a day of finished ones; the recorded credits and the return events keep their record for keepDoneDays. */
+				/** Done inbox rows that carry nothing the reconciliation reads (their credit is in the recorded credits, or there was none), superseded and replayed rows leave the inbox after this many hours: the processor's and the intake's statements scan the inbox, so it holds live rows and about a day of finished ones; the recorded credits and the return events keep their record for keepDoneDays. */
 				keepDoneInboxHours: z.number().int().min(1).max(8760).default(24),
 				/** Notices and decided credit reviews (what the month-end report reads) are deleted after this many days: 62 covers last month's report run on any day of this month. */
 				keepReportedDays: z.number().int().min(1).max(3650).default(62),

@@ -418,10 +418,12 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			// the stale event went through the intake's checks and was dropped there, not by the trigger
 			const lateRun = await api.getExecution(runs[0].id, true);
 			const ran = lateRun?.data?.resultData?.runData ?? {};
-			// (the queued events of 5001 it read: one of them has sequence 9 or later)
-			const found = (ran['Events of the Return']?.[0]?.data?.main?.[0] ?? []).map(
+			// (the queued events of 5001 it read, in the run's one read: one of them has sequence 9 or
+			// later; a run of one event reads nothing one by one)
+			const found = (ran['Events of the Run']?.[0]?.data?.main?.[0] ?? []).map(
 				(i: { json: Row }) => i.json,
 			);
+			expect(ran['Events of the Return']).toBeUndefined();
 			expect(found.length).toBeGreaterThan(0);
 			expect(found.every((r: Row) => String(r.returnId) === '5001')).toBe(true);
 			const blockers = found.filter((r: Row) => Number(r.sequence) >= 9);
@@ -682,6 +684,15 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 					inboxRow('evt_ret_finished', 'done', ''),
 					inboxRow('evt_ret_valued', 'done', '', { creditGross: '2399', creditNet: '1999' }),
 					inboxRow('evt_ret_superseded', 'superseded', ''),
+					inboxRow('evt_ret_replayed', 'replayed', ''),
+					// a superseded row that holds units (credited by a run that stopped): kept whatever its age
+					inboxRow(
+						'evt_ret_superseded_units',
+						'superseded',
+						'[{"sku":"JEANS-BLU-32","quantity":1}]',
+					),
+					// finished 12 hours ago: within keepDoneInboxHours
+					inboxRow('evt_ret_half_day', 'done', ''),
 				]);
 				const exceptionRow = (key: string, status: string) => ({
 					key,
@@ -706,7 +717,10 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				age(
 					'inbox',
 					2,
-					`"eventId" IN ('evt_ret_finished', 'evt_ret_valued', 'evt_ret_superseded')`,
+					`"eventId" IN ('evt_ret_finished', 'evt_ret_valued', 'evt_ret_superseded', 'evt_ret_replayed', 'evt_ret_superseded_units')`,
+				);
+				pg.sql(
+					`UPDATE ${table('inbox')} SET "updatedAt" = now() - interval '12 hours' WHERE "eventId" = 'evt_ret_half_day' RETURNING id`,
 				);
 				// their events too (queued 40 days ago): past keepDoneDays, purged with them
 				age('events', 40, `"eventId" IN ('evt_e2e_5001', 'evt_e2e_5001_s20')`);
@@ -739,6 +753,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 				// finished rows whose record lives on elsewhere leave the inbox after a day
 				expect(inbox.evt_ret_finished).toBeUndefined();
 				expect(inbox.evt_ret_superseded).toBeUndefined();
+				expect(inbox.evt_ret_replayed).toBeUndefined();
 				expect(exceptions['ret|resolved-old']).toBeUndefined();
 				expect(exceptions['ret|notice-70']).toBeUndefined();
 				// kept: young final rows; rows that still hold units of their order; unfinished and open
@@ -748,6 +763,8 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 					evt_ret_rejected: 'credit_rejected',
 					evt_ret_uncredited: 'done',
 					evt_ret_valued: 'done',
+					evt_ret_superseded_units: 'superseded',
+					evt_ret_half_day: 'done',
 					evt_e2e_stuck: 'exception',
 				});
 				expect(exceptions).toMatchObject({

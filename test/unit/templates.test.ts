@@ -331,6 +331,8 @@ function evaluate(
 	ctx: {
 		$json?: Record<string, unknown>;
 		$?: (name: string) => unknown;
+		$input?: unknown;
+		$itemIndex?: number;
 		values?: Record<string, number>;
 	} = {},
 ): any {
@@ -341,10 +343,23 @@ function evaluate(
 		return String(ctx.values?.[name]);
 	});
 	const now = { toISO: () => NOW, minus: () => now };
-	const fn = new Function('$json', '$', '$now', '$execution', `return (${code});`) as (
-		...args: unknown[]
-	) => unknown;
-	return fn(ctx.$json ?? {}, ctx.$ ?? (() => ({})), now, { id: 'exec-1' });
+	const fn = new Function(
+		'$json',
+		'$',
+		'$now',
+		'$execution',
+		'$input',
+		'$itemIndex',
+		`return (${code});`,
+	) as (...args: unknown[]) => unknown;
+	return fn(
+		ctx.$json ?? {},
+		ctx.$ ?? (() => ({})),
+		now,
+		{ id: 'exec-1' },
+		ctx.$input,
+		ctx.$itemIndex,
+	);
 }
 
 /**
@@ -714,14 +729,60 @@ describe('the returns flow', () => {
 	const intake = load('returns-intake');
 
 	it('queues webhook payloads: both triggers write the inbox as queued, the poll trigger is the disabled alternative', () => {
-		// one read per event: its return's inbox rows (above the Filter: n8n's v1 order runs it first),
-		// then the Filter drops redeliveries (an event id already in the inbox) and stale events (the
-		// return already has a row with this or a later sequence)
+		// the events already queued of the run's returns: one read for the first 8 events' returns, one
+		// per event after them (above the Filter: n8n's v1 order runs both first); then the Filter drops
+		// redeliveries (an event id already queued) and stale events (this or a later sequence queued)
 		for (const trigger of ['ReBound Trigger', 'ReBound Poll Trigger'])
 			expect(targets(intake, trigger, 0)).toEqual([
-				'Events of the Return',
+				'Events of the Run',
+				'Beyond the First 8',
 				'Drop Known and Stale Events',
 			]);
+		expect(targets(intake, 'Beyond the First 8', 0)).toEqual(['Events of the Return']);
+		const run = node(intake, 'Events of the Run') as N8nNode & {
+			alwaysOutputData?: boolean;
+			executeOnce?: boolean;
+		};
+		const rp = run.parameters as Record<string, any>;
+		expect([
+			rp.operation,
+			rp.matchType,
+			rp.returnAll,
+			run.executeOnce,
+			run.alwaysOutputData,
+		]).toEqual(['get', 'anyCondition', true, true, true]);
+		// one condition per event of the first 8: its return (none: '', which no event has)
+		const input = (ids: string[]) => ({
+			all: () => ids.map((returnId) => ({ json: { returnId } })),
+		});
+		const conds = rp.filters.conditions as Array<{
+			keyName: string;
+			condition: string;
+			keyValue: string;
+		}>;
+		expect(conds.map((c) => [c.keyName, c.condition])).toEqual(
+			Array.from({ length: 8 }, () => ['returnId', 'eq']),
+		);
+		expect(conds.map((c) => evaluate(c.keyValue, { $input: input(['7', '8', '9']) }))).toEqual([
+			'7',
+			'8',
+			'9',
+			'',
+			'',
+			'',
+			'',
+			'',
+		]);
+		const ten = Array.from({ length: 10 }, (_, i) => String(100 + i));
+		expect(conds.map((c) => evaluate(c.keyValue, { $input: input(ten) }))).toEqual(ten.slice(0, 8));
+		// the events after the first 8 are read one by one, so a large run (a poll) is checked whole
+		const beyond = filterExpression(node(intake, 'Beyond the First 8'));
+		expect([0, 7, 8, 99].map((i) => evaluate(beyond, { $itemIndex: i }))).toEqual([
+			false,
+			false,
+			true,
+			true,
+		]);
 		const rows = node(intake, 'Events of the Return') as N8nNode & {
 			alwaysOutputData?: boolean;
 		};
@@ -738,9 +799,10 @@ describe('the returns flow', () => {
 			true,
 			true,
 		]);
-		// the read is of the narrow return events table, not the inbox (each read scans its table)
+		// the reads are of the narrow return events table, not the inbox (each read scans its table)
 		expect((rows.parameters as any).dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
-		// no other read of the events per event: each is a select and a count over the whole table
+		expect(rp.dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
+		// no other read of the events: each is a select and a count over the whole table
 		expect(
 			intake.nodes
 				.filter(
@@ -750,8 +812,9 @@ describe('the returns flow', () => {
 						(n.parameters as any).dataTableId?.value ===
 							(rows.parameters as any).dataTableId?.value,
 				)
-				.map((n) => n.name),
-		).toEqual(['Events of the Return']);
+				.map((n) => n.name)
+				.sort(),
+		).toEqual(['Events of the Return', 'Events of the Run']);
 		// both triggers emit inbox rows, inserted as they come (no expression per column)
 		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe(
 			'inboxRow',
@@ -1073,11 +1136,28 @@ describe('the returns flow', () => {
 		const filter = node(intake, 'Drop Known and Stale Events').parameters as Record<string, any>;
 		const expr = String(filter.conditions.conditions[0].leftValue);
 		const body = expr.replace(/^=\{\{/, '').replace(/\}\}$/, '');
-		const keep = (event: Record<string, unknown>, found: Record<string, unknown>[]) =>
+		// the events found by the run's read and, for an event after the first 8, by its own read (not
+		// executed when the run has 8 events or fewer); the found rows may come from either
+		const keep = (
+			event: Record<string, unknown>,
+			found: Record<string, unknown>[],
+			own: Record<string, unknown>[] | null = null,
+		) =>
 			new Function('$', '$json', `return (${body});`)((name: string) => {
-				expect(name).toBe('Events of the Return');
-				return { all: () => (found.length ? found : [{}]).map((json) => ({ json })) };
+				expect(['Events of the Run', 'Events of the Return']).toContain(name);
+				const rows = name === 'Events of the Run' ? found : (own ?? []);
+				return {
+					isExecuted: name === 'Events of the Run' || own !== null,
+					all: () => (rows.length ? rows : [{}]).map((json) => ({ json })),
+				};
 			}, event) as boolean;
+		// an event after the first 8: its own read found its return's later event
+		const own = [{ returnId: '12', sequence: 2, eventId: 'g2' }];
+		expect(keep({ returnId: '12', sequence: 1, eventId: 'g1' }, [], own)).toBe(false);
+		expect(keep({ returnId: '12', sequence: 3, eventId: 'g3' }, [], own)).toBe(true);
+		expect(keep({ returnId: '12', sequence: 3, eventId: 'g2' }, [], own)).toBe(false);
+		// and a run read that found it counts as well as an own read
+		expect(keep({ returnId: '12', sequence: 1, eventId: 'g1' }, own, [])).toBe(false);
 		// the inbox has return 7's event of sequence 5; the batch brings a stale 4 and a new 6
 		const found = [{ returnId: '7', sequence: 5, eventId: 'e5' }];
 		expect(keep({ returnId: '7', sequence: 4 }, found)).toBe(false);
@@ -1619,7 +1699,16 @@ describe('the returns flow', () => {
 		// before, a replayed return's credit had none), the replay's time as its receivedAt (the latest)
 		expect(targets(replay, 'Credit Record')).toEqual(['Record Credits']);
 		const build = (node(replay, 'Credit Record').parameters as any).jsonOutput as string;
-		const mapped = { returnId: '5001', displayId: 'RB-5001', orderReference: 'WEB-1', lines: [] };
+		// the mapped return carries no inbox row: its own id, eventId or receivedAt (if any) must not win
+		const mapped = {
+			returnId: '5001',
+			displayId: 'RB-5001',
+			orderReference: 'WEB-1',
+			lines: [],
+			id: 'x',
+			eventId: 'evt-original',
+			receivedAt: '2026-01-01T00:00:00.000Z',
+		};
 		const rec = JSON.parse(
 			evaluate(build, {
 				$json: {
@@ -1865,13 +1954,15 @@ describe('layout (n8n template conventions)', () => {
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			'ReBound Trigger': [
-				'Events of the Return',
+				'Events of the Run',
+				'Beyond the First 8',
 				'Drop Known and Stale Events',
 				'Known Exception?',
 				'New Exception?',
 			],
 			'ReBound Poll Trigger': [
-				'Events of the Return',
+				'Events of the Run',
+				'Beyond the First 8',
 				'Drop Known and Stale Events',
 				'Known Exception?',
 				'New Exception?',
@@ -2300,8 +2391,13 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			['status=superseded', 'uncredited isEmpty'],
 			'KEEP_DONE_INBOX_HOURS',
 		],
+		[
+			'Replayed Inbox Rows',
+			'INBOX',
+			['status=replayed', 'uncredited isEmpty'],
+			'KEEP_DONE_INBOX_HOURS',
+		],
 		['Done Inbox Rows', 'INBOX', ['status=done', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
-		['Replayed Inbox Rows', 'INBOX', ['status=replayed', 'uncredited isEmpty'], 'KEEP_DONE_DAYS'],
 		['Recorded Credits', 'CREDITS', [], 'KEEP_DONE_DAYS'],
 		['Queued Events', 'EVENTS', [], 'KEEP_DONE_DAYS'],
 		['Resolved Exceptions', 'EXCEPTIONS', ['status=resolved'], 'KEEP_DONE_DAYS'],
@@ -2398,7 +2494,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			'Older Exception Rows': [],
 			'Newest Review Row': [40],
 			'First Recent Review Row': [],
-			'Older Review Rows': Array.from({ length: 5000 }, (_, i) => i + 1),
+			'Older Review Rows': Array.from({ length: 1000 }, (_, i) => i + 1),
 			'Newest Credit Row': [29_000],
 			'First Recent Credit Row': [1],
 			'Older Credit Rows': [],
@@ -2435,9 +2531,9 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 					table: 'reviews',
 					newestId: 40,
 					firstRecentId: null,
-					olderRows: 5000,
+					olderRows: 1000,
 					oldestId: 1,
-					lastOlderId: 5000,
+					lastOlderId: 1000,
 					olderRowsCapped: true,
 				},
 				{
@@ -2461,7 +2557,7 @@ describe('reconciliation: retention (bounded housekeeping) and the Data Table st
 			],
 		});
 		const older = params('Older Inbox Rows');
-		expect([older.returnAll, older.limit, older.orderByColumn]).toEqual([false, 5000, 'id']);
+		expect([older.returnAll, older.limit, older.orderByColumn]).toEqual([false, 1000, 'id']);
 		expect(conds('First Recent Inbox Row')[0]).toMatchObject({
 			keyName: 'createdAt',
 			condition: 'gte',

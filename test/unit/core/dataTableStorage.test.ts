@@ -65,6 +65,27 @@ describe('countRows: rows of a table from its ids', () => {
 			}),
 		).toBe(13);
 	});
+	it('counted from real ids with gaps: never below the rows there, exact without a gap after the read', () => {
+		// ids 1..20,000; older than the cut-off (ids below 15,001) only every 7th is still there
+		const present = Array.from({ length: 20_000 }, (_, i) => i + 1).filter(
+			(id) => id > 15_000 || id % 7 === 0,
+		);
+		const older = present.filter((id) => id <= 15_000);
+		for (const cap of [100, 1_000, 5_000]) {
+			const read = older.slice(0, cap);
+			const n = countRows({
+				table: 'inbox',
+				newestId: 20_000,
+				firstRecentId: 15_001,
+				olderRows: read.length,
+				oldestId: read[0],
+				lastOlderId: read[read.length - 1],
+				olderRowsCapped: read.length >= cap,
+			});
+			expect(n).toBeGreaterThanOrEqual(present.length);
+			if (read.length < cap) expect(n).toBe(present.length);
+		}
+	});
 	it('a last id read that is not a whole number is named', () => {
 		const r = estimateDataTableStorage({
 			limitBytes: 1_000_000,

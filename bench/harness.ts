@@ -390,15 +390,16 @@ export async function setupPackage(
 	if (report.exitCode !== 0)
 		throw new Error(`template import failed (exit ${report.exitCode}):\n${importLog.join('\n')}`);
 	const id = (file: string) => report.workflows.find((w) => w.file === file)?.id as string;
-	const inboxTableId = report.tables.find((t) => t.key === 'inbox')?.id ?? undefined;
+	const tableId = (key: string) => report.tables.find((t) => t.key === key)?.id ?? undefined;
+	const inboxTableId = tableId('inbox');
 	const historyThroughId =
 		inboxTableId && o.inboxHistory > 0
 			? await fillInboxHistory(
 					api,
 					{
 						inbox: inboxTableId,
-						events: report.tables.find((t) => t.key === 'events')?.id ?? undefined,
-						credits: report.tables.find((t) => t.key === 'credits')?.id ?? undefined,
+						events: tableId('events'),
+						credits: tableId('credits'),
 					},
 					o.inboxHistory,
 				)

@@ -140,7 +140,7 @@ export function buildReplay(): WorkflowTemplate {
 	const [creditRecord, record] = addCreditRecord(
 		b,
 		[3840, -250],
-		"({ ...$('Finance Batched?').item.json, id: null, eventId: 'replay:' + $('Finance Batched?').item.json.returnId, receivedAt: $now.toISO() })",
+		"((m) => ({ ...m, id: null, eventId: 'replay:' + m.returnId, receivedAt: $now.toISO() }))($('Finance Batched?').item.json)",
 	);
 	const resolve = b.add({
 		...dataTableNode('Resolve Exceptions', [3840, -100], 'exceptions', 'update', {

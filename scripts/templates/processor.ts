@@ -43,6 +43,11 @@ const READY = {
 	keyValue: '={{ $now.toMillis() }}',
 } as const;
 
+/** The later-event check reads the events of a batch's first FIRST_READ returns together, then of
+ * the next ones up to BATCH_READ together (only when there are more), then one read per return. */
+const FIRST_READ = 10;
+const BATCH_READ = 100;
+
 const THIS_RUNS_ROW = [
 	eq('id', "={{ $('Mark Processing').item.json.id }}"),
 	eq('status', 'processing'),
@@ -244,16 +249,70 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	// Out of order: a claimed row whose return has a later event (a higher sequence) among the queued
-	// events is `superseded` and moves nothing; the later event decides. The Data table node has no
-	// "in" or join condition, so this is one Get per claimed row (limit 1), of the narrow **return
-	// events** table the intake writes after each inbox insert (not of the inbox, whose rows carry the
+	// events is `superseded` and moves nothing; the later event decides. Read from the narrow **return
+	// events** table the intake writes after each inbox insert (not the inbox, whose rows carry the
 	// whole return: at a month's retention a read of it costs ~40 ms, of this table ~2.3 ms;
-	// bench/sqlite_scan.py, docs/benchmark.md). n8n's v1 order runs the children of Mark Processing top to
-	// bottom, so the Get has run for every row before Superseded? reads it. Unbounded on purpose: a
-	// later event of the return queued BEFORE this row (two intake runs overlapping, one reading
-	// before the other's insert) must be found too.
+	// bench/sqlite_scan.py, docs/benchmark.md). Unbounded on purpose: a later event of the return
+	// queued BEFORE this row (two intake runs overlapping, one reading before the other's insert) must
+	// be found too. The Data table node has no "in" condition: a Get per claimed row cost ~17 ms of
+	// n8n's work and a scan each (1.1–1.6 s of a 100-row run at steady state, docs/benchmark.md), and a
+	// condition ~2 ms (its expression). So the run's return ids are gathered into ONE item (Returns of
+	// the Batch: an Aggregate with static parameters), and read in tiers that cost only what the batch
+	// needs: every event of its first FIRST_READ returns in one Get; of the next ones up to BATCH_READ
+	// in a second Get, only when the batch has more than FIRST_READ returns (an If on the one item: one
+	// expression); rows past BATCH_READ (a batch size above it) one Get each, as before. n8n's v1 order
+	// runs Mark Processing's children top to bottom, so every read has run before Superseded? reads them.
+	const batchReturns = b.add({
+		name: 'Returns of the Batch',
+		type: 'n8n-nodes-base.aggregate',
+		typeVersion: 1,
+		position: [2040, -560],
+		parameters: {
+			aggregate: 'aggregateIndividualFields',
+			fieldsToAggregate: { fieldToAggregate: [{ fieldToAggregate: 'returnId' }] },
+			options: { keepOnlyUnique: true },
+		},
+		notes: "The claimed rows' return ids, in one item",
+		notesInFlow: true,
+	});
+	const tierRead = (name: string, pos: [number, number], from: number, to: number, notes: string) =>
+		b.add({
+			...dataTableNode(name, pos, 'events', 'get', {
+				conditions: Array.from({ length: to - from }, (_, k) =>
+					eq('returnId', `={{ $json.returnId[${from + k}] ?? '' }}`),
+				),
+				returnAll: true,
+			}),
+			alwaysOutputData: true,
+			notes,
+			notesInFlow: true,
+		});
+	const firstEvents = tierRead(
+		`Events of the First ${FIRST_READ}`,
+		[2280, -880],
+		0,
+		FIRST_READ,
+		`Every event of the batch's first ${FIRST_READ} returns, in one read`,
+	);
+	const moreThanFirst = b.add(
+		ifNode(
+			`More Than ${FIRST_READ} Returns?`,
+			[2280, -720],
+			`={{ $json.returnId.length > ${FIRST_READ} }}`,
+		),
+	);
+	const nextEvents = tierRead(
+		`Events of Returns ${FIRST_READ + 1} to ${BATCH_READ}`,
+		[2520, -720],
+		FIRST_READ,
+		BATCH_READ,
+		`Only for a larger batch: every event of its next ${BATCH_READ - FIRST_READ} returns, in one read`,
+	);
+	const pastBatch = b.add(
+		filterNode(`Past the First ${BATCH_READ}`, [2040, -240], `={{ $itemIndex >= ${BATCH_READ} }}`),
+	);
 	const later = b.add({
-		...dataTableNode('Later Event of the Return', [2040, -160], 'events', 'get', {
+		...dataTableNode('Later Event of the Return', [2280, -240], 'events', 'get', {
 			all: true,
 			conditions: [
 				eq('returnId', '={{ $json.returnId }}'),
@@ -263,11 +322,16 @@ export function buildProcessor(): WorkflowTemplate {
 			limit: 1,
 		}),
 		alwaysOutputData: true,
-		notes: 'Per claimed row: an event of the same return with a later sequence',
+		notes: `Batch size above ${BATCH_READ} only: per row past them, a later event of its return`,
 		notesInFlow: true,
 	});
-	const laterOf =
-		"$('Later Event of the Return').all().find(l => l.json.returnId === $json.returnId && Number(l.json.sequence) > Number($json.sequence))";
+	const tiers = [firstEvents, nextEvents, later].map((n) => `$('${n}')`);
+	const laterOf = `${tiers[0]}.all().concat(${tiers
+		.slice(1)
+		.map((t) => `${t}.isExecuted ? ${t}.all() : []`)
+		.join(
+			', ',
+		)}).find(l => String(l.json.returnId) === String($json.returnId) && Number(l.json.sequence) > Number($json.sequence))`;
 	const superseded = b.add(ifNode('Superseded?', [2280, 0], `={{ !!${laterOf} }}`));
 	const markSuperseded = b.add({
 		...dataTableNode('Mark Superseded', [2520, 200], 'inbox', 'update', {
@@ -407,36 +471,50 @@ export function buildProcessor(): WorkflowTemplate {
 	// recorded ones; only then do they become done in one update. A row still held that was not
 	// recorded (a step that dropped it) is left processing: the crash recovery requeues it and, if it
 	// happens again, makes it a stuck exception; the recorded rows are then marked one by one.
-	const still = b.add({
-		...dataTableNode('Rows Still Held', [2040, 2640], 'inbox', 'get', {
-			all: true,
-			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
-			returnAll: true,
-		}),
-		executeOnce: true,
-		notes: 'After every branch: the rows this run has not settled',
-		notesInFlow: true,
-	});
+	const heldByThisRun = (name: string, position: [number, number], notes: string) =>
+		b.add({
+			...dataTableNode(name, position, 'inbox', 'get', {
+				all: true,
+				conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+				returnAll: true,
+			}),
+			executeOnce: true,
+			notes,
+			notesInFlow: true,
+		});
+	const still = heldByThisRun(
+		'Rows Still Held',
+		[2040, 2640],
+		'After every branch: the rows this run has not settled',
+	);
 	// the records as Credit Record built them, once Record Credits has inserted them (one statement:
 	// all or none; Optimize Bulk returns a count, not the rows)
 	const recorded =
 		"($('Record Credits').isExecuted ? $('Credit Record').all() : []).map(c => c.json).filter(c => String(c.claim) === String($execution.id))";
+	// Judged ONCE a run (executeOnce: one expression, not one a row): every row still held has a record.
+	const accounted = b.add({
+		...ifNode(
+			'Every Row Accounted For?',
+			[2280, 2640],
+			`={{ ((recorded) => $('Rows Still Held').all().filter(i => i.json.id !== undefined).every(r => recorded.some(c => Number(c.inboxId) === Number(r.json.id))))(${recorded}) }}`,
+		),
+		executeOnce: true,
+	});
+	// Rare (a step dropped a row): the rows are read again, and only the credited ones become done, by id.
+	const again = heldByThisRun(
+		'Rows Still Held, Again',
+		[2520, 2760],
+		'Some row still held has no record: the rows again, one by one',
+	);
 	const succeeded = b.add(
 		filterNode(
 			'Credited in This Run',
-			[2280, 2640],
+			[2760, 2760],
 			`={{ ${recorded}.some(c => Number(c.inboxId) === Number($json.id)) }}`,
 		),
 	);
-	const accounted = b.add(
-		ifNode(
-			'Every Row Accounted For?',
-			[2520, 2640],
-			"={{ $('Credited in This Run').all().length === $('Rows Still Held').all().filter(i => i.json.id !== undefined).length }}",
-		),
-	);
 	const done = b.add({
-		...dataTableNode('Mark Done', [2760, 2540], 'inbox', 'update', {
+		...dataTableNode('Mark Done', [2520, 2540], 'inbox', 'update', {
 			all: true,
 			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
 			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
@@ -446,7 +524,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	const doneOneByOne = b.add({
-		...dataTableNode('Mark Done One by One', [2760, 2760], 'inbox', 'update', {
+		...dataTableNode('Mark Done One by One', [3000, 2760], 'inbox', 'update', {
 			all: true,
 			conditions: [
 				eq('id', '={{ $json.id }}'),
@@ -460,19 +538,25 @@ export function buildProcessor(): WorkflowTemplate {
 	});
 
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
-	const held = addHeldRows(b, [2040, -560]);
+	const held = addHeldRows(b, [2040, -1250]);
 	// the mapping tables are read only when there is a batch (an idle tick reads one table, not four)
 	const lastTable = addMappingReads(b, [queued], 960, 460);
 	b.connect(idle, queued)
 		.connect(lastTable, processing)
 		.connect(processing, held)
-		.connect(processing, later)
+		.connect(processing, batchReturns)
+		.connect(processing, pastBatch)
 		.connect(processing, superseded)
 		.connect(processing, still);
-	b.connect(still, succeeded)
-		.connect(succeeded, accounted)
+	b.connect(still, accounted)
 		.connect(accounted, done, 0)
-		.connect(accounted, doneOneByOne, 1);
+		.connect(accounted, again, 1)
+		.connect(again, succeeded)
+		.connect(succeeded, doneOneByOne);
+	b.connect(batchReturns, firstEvents)
+		.connect(batchReturns, moreThanFirst)
+		.connect(moreThanFirst, nextEvents, 0)
+		.connect(pastBatch, later);
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, heldSplit, 0);
@@ -513,7 +597,16 @@ export function buildProcessor(): WorkflowTemplate {
 	b.section(
 		'Out-of-order events',
 		'A claimed row whose return has a later event in the inbox is marked `superseded` and moves nothing.',
-		[later, superseded, markSuperseded],
+		[
+			batchReturns,
+			firstEvents,
+			moreThanFirst,
+			nextEvents,
+			pastBatch,
+			later,
+			superseded,
+			markSuperseded,
+		],
 	);
 	b.section(
 		'Mapping and checks',
@@ -548,7 +641,7 @@ export function buildProcessor(): WorkflowTemplate {
 	b.section(
 		'Finish the batch',
 		'Last, after every branch: the rows this run still holds become `done` in one update when each of them had its credit recorded; otherwise only the credited ones, by id, and the rest wait for the crash recovery.',
-		[still, succeeded, accounted, done, doneOneByOne],
+		[still, accounted, done, again, succeeded, doneOneByOne],
 	);
 	addInboxAfterExceptionSection(b, [markException, markStuck]);
 	return b.build();

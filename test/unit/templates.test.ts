@@ -210,6 +210,7 @@ function parameterProblems(n: N8nNode, description: INodeTypeDescription): strin
  */
 const NOT_INSTALLED = 'n8n-nodes-base is not installed here (only in the e2e runtime cache)';
 const UNCHECKED_PARAMETERS: Record<string, string> = {
+	'n8n-nodes-base.aggregate': NOT_INSTALLED,
 	'n8n-nodes-base.convertToFile': NOT_INSTALLED,
 	'n8n-nodes-base.dataTable': NOT_INSTALLED,
 	'n8n-nodes-base.emailSend': NOT_INSTALLED,
@@ -230,6 +231,7 @@ const BASE_NODES: Record<
 	{ versions: number[]; outputs: number; inputs?: number; trigger?: boolean }
 > = {
 	'n8n-nodes-base.dataTable': { versions: [1, 1.1], outputs: 1 },
+	'n8n-nodes-base.aggregate': { versions: [1], outputs: 1 },
 	'n8n-nodes-base.convertToFile': { versions: [1, 1.1], outputs: 1 },
 	'n8n-nodes-base.scheduleTrigger': {
 		versions: [1, 1.1, 1.2, 1.3, 1.4],
@@ -956,10 +958,7 @@ describe('the returns flow', () => {
 			(still.parameters as any).matchType,
 			(still.parameters as any).filters.conditions,
 		]).toEqual([true, 'allConditions', thisRun]);
-		expect(targets(wf, 'Rows Still Held')).toEqual(['Credited in This Run']);
-		expect(targets(wf, 'Credited in This Run')).toEqual(['Every Row Accounted For?']);
-		// a row still held counts as credited only when this run recorded a credit for it
-		const credited = filterExpression(node(wf, 'Credited in This Run'));
+		expect(targets(wf, 'Rows Still Held')).toEqual(['Every Row Accounted For?']);
 		// the records as Credit Record built them, once Record Credits has run (its bulk insert gives a count)
 		const recorded = (rows: Array<Record<string, unknown>> | null) => ({
 			$: (name: string) =>
@@ -970,26 +969,40 @@ describe('the returns flow', () => {
 						: {},
 		});
 		const r7 = { inboxId: 7, claim: 'exec-1' };
+		const r8 = { inboxId: '8', claim: 'exec-1' };
+		// all at once only when every row still held was credited by this run: judged once a run
+		const accounted = node(wf, 'Every Row Accounted For?') as N8nNode & { executeOnce?: boolean };
+		expect(accounted.executeOnce).toBe(true);
+		const every = filterExpression(accounted);
+		const held = (ids: number[], rows: Array<Record<string, unknown>> | null) => ({
+			$: (name: string) =>
+				name === 'Rows Still Held'
+					? { all: () => ids.map((id) => ({ json: { id } })) }
+					: recorded(rows).$(name),
+		});
+		expect(evaluate(every, held([7, 8], [r7, r8]))).toBe(true);
+		expect(evaluate(every, held([7, 8], [r7]))).toBe(false);
+		expect(evaluate(every, held([7], [{ ...r7, claim: 'exec-0' }]))).toBe(false);
+		expect(evaluate(every, held([7], null))).toBe(false);
+		expect(targets(wf, 'Every Row Accounted For?', 0)).toEqual(['Mark Done']);
+		// otherwise the rows are read again and the credited ones become done by id
+		expect(targets(wf, 'Every Row Accounted For?', 1)).toEqual(['Rows Still Held, Again']);
+		const again = node(wf, 'Rows Still Held, Again') as N8nNode & { executeOnce?: boolean };
+		expect([
+			again.executeOnce,
+			(again.parameters as any).matchType,
+			(again.parameters as any).filters.conditions,
+		]).toEqual([true, 'allConditions', thisRun]);
+		expect(targets(wf, 'Rows Still Held, Again')).toEqual(['Credited in This Run']);
+		expect(targets(wf, 'Credited in This Run')).toEqual(['Mark Done One by One']);
+		// a row still held counts as credited only when this run recorded a credit for it
+		const credited = filterExpression(node(wf, 'Credited in This Run'));
 		expect(evaluate(credited, { $json: { id: 7 }, ...recorded([r7]) })).toBe(true);
 		expect(evaluate(credited, { $json: { id: 8 }, ...recorded([r7]) })).toBe(false);
 		expect(
 			evaluate(credited, { $json: { id: 7 }, ...recorded([{ ...r7, claim: 'exec-0' }]) }),
 		).toBe(false);
 		expect(evaluate(credited, { $json: { id: 7 }, ...recorded(null) })).toBe(false);
-		// all at once only when every row still held was credited; otherwise the credited ones by id
-		const every = filterExpression(node(wf, 'Every Row Accounted For?'));
-		const counts = (credited: number, held: number) => ({
-			$: (name: string) => ({
-				all: () =>
-					Array.from({ length: name === 'Credited in This Run' ? credited : held }, (_, i) => ({
-						json: { id: i + 1 },
-					})),
-			}),
-		});
-		expect(evaluate(every, counts(3, 3))).toBe(true);
-		expect(evaluate(every, counts(2, 3))).toBe(false);
-		expect(targets(wf, 'Every Row Accounted For?', 0)).toEqual(['Mark Done']);
-		expect(targets(wf, 'Every Row Accounted For?', 1)).toEqual(['Mark Done One by One']);
 		expect(feeders(wf, 'Mark Done')).toEqual([['Every Row Accounted For?', 0]]);
 		const done = node(wf, 'Mark Done') as N8nNode & { executeOnce?: boolean };
 		expect([
@@ -1323,18 +1336,85 @@ describe('the returns flow', () => {
 
 	it('marks a claimed row superseded when a later event of its return is in the inbox (it moves nothing), and takes only settled rows', () => {
 		expect(INBOX_STATUSES).toContain('superseded');
+		// the claimed rows' return ids gathered into one item, with static parameters (no expression)
+		const gather = node(processor, 'Returns of the Batch');
+		expect([
+			gather.type,
+			gather.parameters,
+			allStrings(gather.parameters).filter((v) => v.startsWith('=')),
+		]).toEqual([
+			'n8n-nodes-base.aggregate',
+			{
+				aggregate: 'aggregateIndividualFields',
+				fieldsToAggregate: { fieldToAggregate: [{ fieldToAggregate: 'returnId' }] },
+				options: { keepOnlyUnique: true },
+			},
+			[],
+		]);
+		// tier reads of the return events: any of their conditions, every event of those returns
+		const tier = (name: string) => {
+			const n = node(processor, name);
+			const p = n.parameters as any;
+			expect([
+				p.dataTableId.value,
+				p.operation,
+				p.matchType,
+				p.returnAll,
+				n.alwaysOutputData,
+				targets(processor, name),
+			]).toEqual(['{{EVENTS_TABLE_ID}}', 'get', 'anyCondition', true, true, []]);
+			return (p.filters.conditions as any[]).map((c) => {
+				expect([c.keyName, c.condition]).toEqual(['returnId', 'eq']);
+				return c.keyValue as string;
+			});
+		};
+		const first = tier('Events of the First 10');
+		const next = tier('Events of Returns 11 to 100');
+		expect([first.length, next.length]).toEqual([10, 90]);
+		// each condition names one return of the aggregated item, the first tier 0–9, the next 10–99;
+		// past the end of the list a condition matches nothing (no return id is empty)
+		const ids = Array.from({ length: 23 }, (_, k) => `R${k}`);
+		const names = (conds: string[], list: string[]) =>
+			conds.map((c) => evaluate(c, { $json: { returnId: list } }));
+		expect(names(first, ids)).toEqual(ids.slice(0, 10));
+		expect(names(next, ids)).toEqual([...ids.slice(10), ...Array(90 - 13).fill('')]);
+		expect(names(first, ['R1', 'R2'])).toEqual(['R1', 'R2', ...Array(8).fill('')]);
+		expect(feeders(processor, 'Events of the First 10')).toEqual([['Returns of the Batch', 0]]);
+		// the second read only when the batch has more than 10 returns
+		expect(feeders(processor, 'Events of Returns 11 to 100')).toEqual([
+			['More Than 10 Returns?', 0],
+		]);
+		const more = String(
+			(node(processor, 'More Than 10 Returns?').parameters as any).conditions.conditions[0]
+				.leftValue,
+		);
+		expect([10, 11].map((n) => evaluate(more, { $json: { returnId: ids.slice(0, n) } }))).toEqual([
+			false,
+			true,
+		]);
+		// rows past the first 100 (a batch size above it): one read each, as before
+		const past = String(
+			(node(processor, 'Past the First 100').parameters as any).conditions.conditions[0].leftValue,
+		);
+		expect([0, 99, 100, 250].map(($itemIndex) => evaluate(past, { $itemIndex }))).toEqual([
+			false,
+			false,
+			true,
+			true,
+		]);
+		expect(feeders(processor, 'Later Event of the Return')).toEqual([['Past the First 100', 0]]);
 		const later = node(processor, 'Later Event of the Return');
 		const lp = later.parameters as any;
-		expect(lp.dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
 		expect([
+			lp.dataTableId.value,
 			lp.operation,
 			lp.matchType,
 			lp.filters.conditions,
 			lp.returnAll,
 			lp.limit,
 			later.alwaysOutputData,
-			later.executeOnce ?? false,
 		]).toEqual([
+			'{{EVENTS_TABLE_ID}}',
 			'get',
 			'allConditions',
 			[
@@ -1344,22 +1424,19 @@ describe('the returns flow', () => {
 			false,
 			1,
 			true,
-			false,
 		]);
-		// v1 runs Mark Processing's children top to bottom: the look-up has run for every claimed row before Superseded? reads it
-		expect(later.position[1]).toBeLessThan(node(processor, 'Superseded?').position[1]);
-		expect(targets(processor, 'Later Event of the Return')).toEqual([]);
+		// v1 runs Mark Processing's children top to bottom: every read has run before Superseded? reads them
+		for (const read of ['Returns of the Batch', 'Past the First 100'])
+			expect(node(processor, read).position[1]).toBeLessThan(
+				node(processor, 'Superseded?').position[1],
+			);
 		expect(targets(processor, 'Superseded?', 0)).toEqual(['Mark Superseded']);
 		expect(feeders(processor, 'Map Returns')).toEqual([['Superseded?', 1]]);
 		expect([...reachable(processor, 'Mark Superseded')]).toEqual(['Mark Superseded']);
 		expect(reachable(processor, 'Every Few Seconds', 'Superseded?').has('Map Returns')).toBe(false);
-		// a batch with 5001 at sequences 1 and 2 and 5002 at 1: the look-up found 5001's sequence 2 for its sequence 1
-		// (and gives one empty item when it finds nothing: alwaysOutputData)
-		const found = [{ json: { id: 12, returnId: '5001', sequence: 2 } }, { json: {} }];
-		const $ = (name: string) => {
-			expect(name).toBe('Later Event of the Return');
-			return { all: () => found };
-		};
+		// a batch with 5001 at sequences 1 and 2 and 5002 at 1. The batch read gives every event of the
+		// batch's returns (their own included, and an older one of 5002); one empty item when it finds
+		// nothing (alwaysOutputData). Reads that did not run (a small batch) give nothing.
 		const cond = String(
 			(node(processor, 'Superseded?').parameters as any).conditions.conditions[0].leftValue,
 		);
@@ -1368,10 +1445,37 @@ describe('the returns flow', () => {
 			{ id: 12, returnId: '5001', sequence: 2 },
 			{ id: 13, returnId: '5002', sequence: 1 },
 		];
+		const reads = (found: Record<string, Record<string, unknown>[] | null>) => (name: string) => {
+			expect([
+				'Events of the First 10',
+				'Events of Returns 11 to 100',
+				'Later Event of the Return',
+			]).toContain(name);
+			const rows = found[name] ?? null;
+			return {
+				isExecuted: rows !== null,
+				all: () => (rows === null ? [] : (rows.length ? rows : [{}]).map((json) => ({ json }))),
+			};
+		};
+		const firstFound = [
+			{ returnId: '5001', sequence: 1 },
+			{ returnId: '5001', sequence: 2 },
+			{ returnId: 5002, sequence: 0 },
+			{ returnId: '5002', sequence: 1 },
+		];
+		const $ = reads({ 'Events of the First 10': firstFound });
 		expect(batch.map(($json) => evaluate(cond, { $json, $ }))).toEqual([true, false, false]);
-		expect(evaluate(cond, { $json: batch[2], $: () => ({ all: () => [{ json: {} }] }) })).toBe(
-			false,
-		);
+		// nothing found anywhere: nothing superseded
+		const none = reads({ 'Events of the First 10': [] });
+		expect(batch.map(($json) => evaluate(cond, { $json, $: none }))).toEqual([false, false, false]);
+		// a later event found by the second read or by a row's own read counts as well
+		for (const other of ['Events of Returns 11 to 100', 'Later Event of the Return'])
+			expect(
+				evaluate(cond, {
+					$json: batch[2],
+					$: reads({ 'Events of the First 10': [], [other]: [{ returnId: '5002', sequence: 7 }] }),
+				}),
+			).toBe(true);
 		const mark = node(processor, 'Mark Superseded').parameters as any;
 		expect([mark.filters.conditions, mark.columns.value.status]).toEqual([
 			[{ keyName: 'id', condition: 'eq', keyValue: '={{ $json.id }}' }],
@@ -1518,7 +1622,8 @@ describe('the returns flow', () => {
 		expect(targets(processor, 'SKU Aliases', 0)).toEqual(['Mark Processing']);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual([
 			'Held by Credit Posting',
-			'Later Event of the Return',
+			'Returns of the Batch',
+			'Past the First 100',
 			'Superseded?',
 			'Rows Still Held',
 		]);
@@ -1978,10 +2083,12 @@ describe('layout (n8n template conventions)', () => {
 			// the end of the run last: every row has gone its way before the rows still held are read
 			'Mark Processing': [
 				'Held by Credit Posting',
-				'Later Event of the Return',
+				'Returns of the Batch',
+				'Past the First 100',
 				'Superseded?',
 				'Rows Still Held',
 			],
+			'Returns of the Batch': ['Events of the First 10', 'More Than 10 Returns?'],
 			'Superseded?': ['Map Returns', 'Mark Superseded'],
 			// a notice is written before its return's row is marked (a run cut in between leaves the row
 			// to be requeued, never final without its notice); exceptions below, after the good rows
@@ -1992,7 +2099,7 @@ describe('layout (n8n template conventions)', () => {
 			'Create Credit Note': ['Notice?', 'Credit Held?', 'Exception?'],
 			// a held credit's review row is written before anything else of its branch
 			'Credit Held?': ['Record Credit Review', 'Credit Record', 'Units Uncredited?'],
-			'Every Row Accounted For?': ['Mark Done', 'Mark Done One by One'],
+			'Every Row Accounted For?': ['Mark Done', 'Rows Still Held, Again'],
 			'Notice?': ['Known Exception?', 'New Exception?'],
 			'Retry Later?': [
 				'Requeue for Retry',

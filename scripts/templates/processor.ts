@@ -43,8 +43,8 @@ const READY = {
 	keyValue: '={{ $now.toMillis() }}',
 } as const;
 
-/** The later-event check reads the events of a batch's first FIRST_READ returns together, then of
- * the next ones up to BATCH_READ together (only when there are more), then one read per return. */
+/** The later-event check reads the events of the returns of a batch's first FIRST_READ rows together,
+ * then of its rows up to BATCH_READ together (only when there are more), then one read per row. */
 const FIRST_READ = 10;
 const BATCH_READ = 100;
 
@@ -256,12 +256,16 @@ export function buildProcessor(): WorkflowTemplate {
 	// queued BEFORE this row (two intake runs overlapping, one reading before the other's insert) must
 	// be found too. The Data table node has no "in" condition: a Get per claimed row cost ~17 ms of
 	// n8n's work and a scan each (1.1–1.6 s of a 100-row run at steady state, docs/benchmark.md), and a
-	// condition ~2 ms (its expression). So the run's return ids are gathered into ONE item (Returns of
-	// the Batch: an Aggregate with static parameters), and read in tiers that cost only what the batch
-	// needs: every event of its first FIRST_READ returns in one Get; of the next ones up to BATCH_READ
-	// in a second Get, only when the batch has more than FIRST_READ returns (an If on the one item: one
-	// expression); rows past BATCH_READ (a batch size above it) one Get each, as before. n8n's v1 order
-	// runs Mark Processing's children top to bottom, so every read has run before Superseded? reads them.
+	// condition ~2 ms (its expression). So the claimed rows' return ids are gathered into ONE item, in
+	// row order, one per row (Returns of the Batch: an Aggregate with static parameters), and read in
+	// tiers that cost only what the batch needs: every event of the returns of its first FIRST_READ
+	// rows in one Get; of its rows up to BATCH_READ in a second Get, only when the batch has more than
+	// FIRST_READ rows (an If on the one item: one expression); rows past BATCH_READ (a batch size above
+	// it) one Get each, as before. A return with many events could make a tier read more than 1,000
+	// rows, which n8n reads in pages with a count each: an event of those returns inserted between two
+	// pages fails the run ("synchronization error"), and its rows wait for the crash recovery (a few
+	// events a return make that remote). n8n's v1 order runs Mark Processing's children top to bottom,
+	// so every read has run before Superseded? reads them.
 	const batchReturns = b.add({
 		name: 'Returns of the Batch',
 		type: 'n8n-nodes-base.aggregate',
@@ -270,7 +274,7 @@ export function buildProcessor(): WorkflowTemplate {
 		parameters: {
 			aggregate: 'aggregateIndividualFields',
 			fieldsToAggregate: { fieldToAggregate: [{ fieldToAggregate: 'returnId' }] },
-			options: { keepOnlyUnique: true },
+			options: {},
 		},
 		notes: "The claimed rows' return ids, in one item",
 		notesInFlow: true,
@@ -292,21 +296,21 @@ export function buildProcessor(): WorkflowTemplate {
 		[2280, -880],
 		0,
 		FIRST_READ,
-		`Every event of the batch's first ${FIRST_READ} returns, in one read`,
+		`Every event of the returns of the batch's first ${FIRST_READ} rows, in one read`,
 	);
 	const moreThanFirst = b.add(
 		ifNode(
-			`More Than ${FIRST_READ} Returns?`,
+			`More Than ${FIRST_READ} Rows?`,
 			[2280, -720],
 			`={{ $json.returnId.length > ${FIRST_READ} }}`,
 		),
 	);
 	const nextEvents = tierRead(
-		`Events of Returns ${FIRST_READ + 1} to ${BATCH_READ}`,
+		`Events of Rows ${FIRST_READ + 1} to ${BATCH_READ}`,
 		[2520, -720],
 		FIRST_READ,
 		BATCH_READ,
-		`Only for a larger batch: every event of its next ${BATCH_READ - FIRST_READ} returns, in one read`,
+		`Only for a larger batch: every event of the returns of its next ${BATCH_READ - FIRST_READ} rows, in one read`,
 	);
 	const pastBatch = b.add(
 		filterNode(`Past the First ${BATCH_READ}`, [2040, -240], `={{ $itemIndex >= ${BATCH_READ} }}`),

@@ -487,6 +487,91 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
 		});
 
+		it('a batch of 12 claimed rows, each with a later event of its return: the batch reads find every one (the second read the returns of rows 11 and 12), all are superseded and nothing moves', async () => {
+			const stateBefore = await khaosState();
+			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
+			const insert = (key: string, data: Row[]) =>
+				api.request('POST', `/data-tables/${encodeURIComponent(tableId(key))}/rows`, {
+					returnType: 'count',
+					data,
+				});
+			const ids = Array.from({ length: 12 }, (_, k) => `E2E-BATCH-${k + 1}`);
+			// the later events, as the intake records them, before the older rows are queued
+			await insert(
+				'events',
+				ids.map((returnId) => ({
+					eventId: `evt_${returnId}_s2`,
+					returnId,
+					sequence: 2,
+					receivedAt: new Date().toISOString(),
+				})),
+			);
+			// the older rows, all ready at the same moment (batch size 20): one run claims the 12
+			const readyAtMs = Date.now() + 2_000;
+			await insert(
+				'inbox',
+				ids.map((returnId) => ({
+					eventId: `evt_${returnId}_s1`,
+					returnId,
+					sequence: 1,
+					displayId: model.displayId,
+					orderReference: model.orderReference,
+					eventType: model.eventType,
+					receivedAt: new Date().toISOString(),
+					attempts: 0,
+					status: 'queued',
+					claim: '',
+					lastError: '',
+					payload: model.payload,
+					requeues: 0,
+					readyAtMs,
+				})),
+			);
+			const settled = await waitFor(
+				'the 12 rows settled',
+				async () => {
+					const inbox = (await rows('inbox')).filter((r) => ids.includes(String(r.returnId)));
+					return inbox.length === 12 &&
+						inbox.every((r) => !['queued', 'processing'].includes(r.status))
+						? inbox
+						: undefined;
+				},
+				describeState,
+			);
+			expect(
+				settled
+					.map((r) => [r.returnId, r.status, r.lastError])
+					.sort((a, b) => ids.indexOf(a[0]) - ids.indexOf(b[0])),
+			).toEqual(
+				ids.map((id) => [
+					id,
+					'superseded',
+					'superseded by a later event of the return (sequence 2): nothing moved',
+				]),
+			);
+			expect(new Set(settled.map((r) => r.claim)).size).toBe(1);
+			const after = await khaosState();
+			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+			// the run that claimed them: the first read found the events of rows 1–10, the second those of 11 and 12
+			const run = await api.getExecution(String(settled[0].claim), true);
+			const ran = run?.data?.resultData?.runData ?? {};
+			const found = (name: string) =>
+				(ran[name]?.[0]?.data?.main?.[0] ?? [])
+					.map((i: { json: Row }) => `${i.json.returnId}@${i.json.sequence}`)
+					.filter((k: string) => k.startsWith('E2E-BATCH-'))
+					.sort();
+			// (only the later events are in the events table: the older rows were put in the inbox here)
+			expect(found('Events of the First 10')).toEqual(
+				ids
+					.slice(0, 10)
+					.map((id) => `${id}@2`)
+					.sort(),
+			);
+			expect(found('Events of Rows 11 to 100')).toEqual([`${ids[10]}@2`, `${ids[11]}@2`].sort());
+			expect(ran['Later Event of the Return']).toBeUndefined();
+		});
+
 		it('rows left processing: one is requeued (counted) and processed alone, one requeued maxRequeues times already becomes a stuck exception (row first), and the queue moves on', async () => {
 			const started = Date.now();
 			const stateBefore = await khaosState();

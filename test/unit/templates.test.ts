@@ -960,12 +960,18 @@ describe('the returns flow', () => {
 		]).toEqual([true, 'allConditions', thisRun]);
 		expect(targets(wf, 'Rows Still Held')).toEqual(['Every Row Accounted For?']);
 		// the records as Credit Record built them, once Record Credits has run (its bulk insert gives a count)
+		// (as in n8n, .all() of a node that did not run throws: the expression must ask isExecuted)
 		const recorded = (rows: Array<Record<string, unknown>> | null) => ({
 			$: (name: string) =>
 				name === 'Record Credits'
 					? { isExecuted: rows !== null }
 					: name === 'Credit Record'
-						? { all: () => (rows ?? []).map((json) => ({ json })) }
+						? {
+								all: () => {
+									if (rows === null) throw new Error('Credit Record did not run');
+									return rows.map((json) => ({ json }));
+								},
+							}
 						: {},
 		});
 		const r7 = { inboxId: 7, claim: 'exec-1' };
@@ -1347,7 +1353,7 @@ describe('the returns flow', () => {
 			{
 				aggregate: 'aggregateIndividualFields',
 				fieldsToAggregate: { fieldToAggregate: [{ fieldToAggregate: 'returnId' }] },
-				options: { keepOnlyUnique: true },
+				options: {},
 			},
 			[],
 		]);
@@ -1369,7 +1375,7 @@ describe('the returns flow', () => {
 			});
 		};
 		const first = tier('Events of the First 10');
-		const next = tier('Events of Returns 11 to 100');
+		const next = tier('Events of Rows 11 to 100');
 		expect([first.length, next.length]).toEqual([10, 90]);
 		// each condition names one return of the aggregated item, the first tier 0–9, the next 10–99;
 		// past the end of the list a condition matches nothing (no return id is empty)
@@ -1381,12 +1387,9 @@ describe('the returns flow', () => {
 		expect(names(first, ['R1', 'R2'])).toEqual(['R1', 'R2', ...Array(8).fill('')]);
 		expect(feeders(processor, 'Events of the First 10')).toEqual([['Returns of the Batch', 0]]);
 		// the second read only when the batch has more than 10 returns
-		expect(feeders(processor, 'Events of Returns 11 to 100')).toEqual([
-			['More Than 10 Returns?', 0],
-		]);
+		expect(feeders(processor, 'Events of Rows 11 to 100')).toEqual([['More Than 10 Rows?', 0]]);
 		const more = String(
-			(node(processor, 'More Than 10 Returns?').parameters as any).conditions.conditions[0]
-				.leftValue,
+			(node(processor, 'More Than 10 Rows?').parameters as any).conditions.conditions[0].leftValue,
 		);
 		expect([10, 11].map((n) => evaluate(more, { $json: { returnId: ids.slice(0, n) } }))).toEqual([
 			false,
@@ -1448,13 +1451,17 @@ describe('the returns flow', () => {
 		const reads = (found: Record<string, Record<string, unknown>[] | null>) => (name: string) => {
 			expect([
 				'Events of the First 10',
-				'Events of Returns 11 to 100',
+				'Events of Rows 11 to 100',
 				'Later Event of the Return',
 			]).toContain(name);
 			const rows = found[name] ?? null;
+			// as in n8n: .all() of a node that did not run throws (the expression must ask isExecuted)
 			return {
 				isExecuted: rows !== null,
-				all: () => (rows === null ? [] : (rows.length ? rows : [{}]).map((json) => ({ json }))),
+				all: () => {
+					if (rows === null) throw new Error(`${name} did not run`);
+					return (rows.length ? rows : [{}]).map((json) => ({ json }));
+				},
 			};
 		};
 		const firstFound = [
@@ -1469,7 +1476,7 @@ describe('the returns flow', () => {
 		const none = reads({ 'Events of the First 10': [] });
 		expect(batch.map(($json) => evaluate(cond, { $json, $: none }))).toEqual([false, false, false]);
 		// a later event found by the second read or by a row's own read counts as well
-		for (const other of ['Events of Returns 11 to 100', 'Later Event of the Return'])
+		for (const other of ['Events of Rows 11 to 100', 'Later Event of the Return'])
 			expect(
 				evaluate(cond, {
 					$json: batch[2],
@@ -2088,7 +2095,7 @@ describe('layout (n8n template conventions)', () => {
 				'Superseded?',
 				'Rows Still Held',
 			],
-			'Returns of the Batch': ['Events of the First 10', 'More Than 10 Returns?'],
+			'Returns of the Batch': ['Events of the First 10', 'More Than 10 Rows?'],
 			'Superseded?': ['Map Returns', 'Mark Superseded'],
 			// a notice is written before its return's row is marked (a run cut in between leaves the row
 			// to be requeued, never final without its notice); exceptions below, after the good rows

@@ -24,7 +24,7 @@ const OVERVIEW = [
 	'### How it works',
 	'Every {{PROCESS_EVERY_SECONDS}} s, when some row is queued and no earlier run still holds rows:',
 	'1. Take up to {{BATCH_SIZE}} ready `queued` inbox rows in arrival order (a late delivery, whose event occurred more than {{SETTLE_SECONDS}} s before it arrived, is ready {{SETTLE_SECONDS}} s after it arrived; a prompt one at once) and mark them `processing` in one update.',
-	'2. A row whose return has a later event in the inbox becomes `superseded`: it moves nothing, the later event decides.',
+	'2. A row whose return has a later event in the **return events** Data Table becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
 	"4. Create the credit note and record it in the **recorded credits** Data Table (one insert); the run's credited rows become `done` together at its end. When finance posts in batches: `credit_queued` for the posting workflow. A credit held by finance's policy goes to the **credit reviews** Data Table until finance decides.",
 	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a zero-value credit, a held credit) never stop a return.',
@@ -600,7 +600,7 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	b.section(
 		'Out-of-order events',
-		'A claimed row whose return has a later event in the inbox is marked `superseded` and moves nothing.',
+		'A claimed row whose return has a later event (the return events, read for the whole batch: one read, two for more than 10 rows) is marked `superseded` and moves nothing.',
 		[
 			batchReturns,
 			firstEvents,

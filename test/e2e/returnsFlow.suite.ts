@@ -553,22 +553,32 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			const after = await khaosState();
 			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
-			// the run that claimed them: the first read found the events of rows 1–10, the second those of 11 and 12
-			const run = await api.getExecution(String(settled[0].claim), true);
+			// the run that claimed them, once it has ended (its data is saved at the end): the first read
+			// found the events of the returns of its first 10 rows, the second those of rows 11 and 12, in
+			// the order the claim gave the rows (PostgreSQL's UPDATE … RETURNING need not keep id order)
+			const run = await waitFor(
+				'the claiming run ended',
+				async () => {
+					const r = await api.getExecution(String(settled[0].claim), true);
+					return r && !['running', 'new', 'waiting'].includes(String(r.status)) ? r : undefined;
+				},
+				describeState,
+				60_000,
+			);
+			expect(run.status).toBe('success');
 			const ran = run?.data?.resultData?.runData ?? {};
 			const found = (name: string) =>
 				(ran[name]?.[0]?.data?.main?.[0] ?? [])
 					.map((i: { json: Row }) => `${i.json.returnId}@${i.json.sequence}`)
 					.filter((k: string) => k.startsWith('E2E-BATCH-'))
 					.sort();
+			const claimed: string[] =
+				ran['Returns of the Batch']?.[0]?.data?.main?.[0]?.[0]?.json?.returnId ?? [];
+			expect([...claimed].sort()).toEqual([...ids].sort());
 			// (only the later events are in the events table: the older rows were put in the inbox here)
-			expect(found('Events of the First 10')).toEqual(
-				ids
-					.slice(0, 10)
-					.map((id) => `${id}@2`)
-					.sort(),
-			);
-			expect(found('Events of Rows 11 to 100')).toEqual([`${ids[10]}@2`, `${ids[11]}@2`].sort());
+			const later = (list: string[]) => list.map((id) => `${id}@2`).sort();
+			expect(found('Events of the First 10')).toEqual(later(claimed.slice(0, 10)));
+			expect(found('Events of Rows 11 to 100')).toEqual(later(claimed.slice(10)));
 			expect(ran['Later Event of the Return']).toBeUndefined();
 		});
 

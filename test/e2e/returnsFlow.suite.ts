@@ -457,9 +457,52 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 		it('two events of one return queued back to back: the older row is superseded and moves nothing, the newer one decides', async () => {
 			const started = Date.now();
 			const stateBefore = await khaosState();
-			// both are in the inbox within the settle time (3 s): whichever run claims the older finds the newer
+			// Both queued before any run can claim the older: prompt deliveries are ready at once, so a
+			// processor tick between the two would take the older alone (correctly: its later event is not
+			// there yet). A row left `processing` holds every run (No Run In Progress?) while they arrive.
+			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
+			const inboxRows = `/data-tables/${encodeURIComponent(tableId('inbox'))}/rows`;
+			await api.request('POST', inboxRows, {
+				returnType: 'count',
+				data: [
+					{
+						eventId: 'evt_e2e_hold',
+						returnId: 'E2E-HOLD',
+						sequence: 1,
+						displayId: model.displayId,
+						orderReference: model.orderReference,
+						eventType: model.eventType,
+						receivedAt: new Date().toISOString(),
+						attempts: 0,
+						status: 'processing',
+						claim: 'e2e-hold',
+						lastError: '',
+						payload: model.payload,
+						requeues: 0,
+					},
+				],
+			});
+			// a run that had passed its check before the hold ends first
+			await waitFor(
+				'no processor run in progress',
+				async () =>
+					(await api.listExecutions(workflowId('returns-processor'), { limit: 5 })).some(
+						(e) => e.status === 'running' || e.status === 'new',
+					)
+						? undefined
+						: true,
+				describeState,
+			);
 			expect((await deliver(eventFor(5001, 20, 'evt_e2e_5001_s20'))).status).toBe(200);
 			expect((await deliver(eventFor(5001, 21, 'evt_e2e_5001_s21'))).status).toBe(200);
+			// release the hold: the next run claims both, and finds the newer for the older
+			await api.request('PATCH', `${inboxRows}/update`, {
+				filter: {
+					type: 'and',
+					filters: [{ columnName: 'eventId', condition: 'eq', value: 'evt_e2e_hold' }],
+				},
+				data: { status: 'superseded', lastError: 'e2e: a hold on the processor, released' },
+			});
 			const rowsOf = await waitFor(
 				'both 5001 events settled',
 				async () => {

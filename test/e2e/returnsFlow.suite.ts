@@ -143,6 +143,32 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 		throw new Error(`${what}: not reached in ${timeoutMs / 1000} s. ${await describe()}`);
 	}
 
+	/** Rows put in a Data Table by the test itself, in one insert (n8n's public API). */
+	function insertRows(key: string, data: Row[]) {
+		return api.request('POST', `/data-tables/${encodeURIComponent(tableId(key))}/rows`, {
+			returnType: 'count',
+			data,
+		});
+	}
+
+	/** An inbox row carrying a model row's order, event type and payload (5001's), as the intake writes one. */
+	function inboxRowFrom(model: Row, fields: Row): Row {
+		return {
+			sequence: 1,
+			displayId: model.displayId,
+			orderReference: model.orderReference,
+			eventType: model.eventType,
+			receivedAt: new Date().toISOString(),
+			attempts: 0,
+			status: 'queued',
+			claim: '',
+			lastError: '',
+			payload: model.payload,
+			requeues: 0,
+			...fields,
+		};
+	}
+
 	async function describeState(): Promise<string> {
 		const inbox = await rows('inbox').catch(() => []);
 		const exceptions = await rows('exceptions').catch(() => []);
@@ -461,27 +487,14 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			// processor tick between the two would take the older alone (correctly: its later event is not
 			// there yet). A row left `processing` holds every run (No Run In Progress?) while they arrive.
 			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
-			const inboxRows = `/data-tables/${encodeURIComponent(tableId('inbox'))}/rows`;
-			await api.request('POST', inboxRows, {
-				returnType: 'count',
-				data: [
-					{
-						eventId: 'evt_e2e_hold',
-						returnId: 'E2E-HOLD',
-						sequence: 1,
-						displayId: model.displayId,
-						orderReference: model.orderReference,
-						eventType: model.eventType,
-						receivedAt: new Date().toISOString(),
-						attempts: 0,
-						status: 'processing',
-						claim: 'e2e-hold',
-						lastError: '',
-						payload: model.payload,
-						requeues: 0,
-					},
-				],
-			});
+			await insertRows('inbox', [
+				inboxRowFrom(model, {
+					eventId: 'evt_e2e_hold',
+					returnId: 'E2E-HOLD',
+					status: 'processing',
+					claim: 'e2e-hold',
+				}),
+			]);
 			// a run that had passed its check before the hold ends first
 			await waitFor(
 				'no processor run in progress',
@@ -496,13 +509,17 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect((await deliver(eventFor(5001, 20, 'evt_e2e_5001_s20'))).status).toBe(200);
 			expect((await deliver(eventFor(5001, 21, 'evt_e2e_5001_s21'))).status).toBe(200);
 			// release the hold: the next run claims both, and finds the newer for the older
-			await api.request('PATCH', `${inboxRows}/update`, {
-				filter: {
-					type: 'and',
-					filters: [{ columnName: 'eventId', condition: 'eq', value: 'evt_e2e_hold' }],
+			await api.request(
+				'PATCH',
+				`/data-tables/${encodeURIComponent(tableId('inbox'))}/rows/update`,
+				{
+					filter: {
+						type: 'and',
+						filters: [{ columnName: 'eventId', condition: 'eq', value: 'evt_e2e_hold' }],
+					},
+					data: { status: 'superseded', lastError: 'e2e: a hold on the processor, released' },
 				},
-				data: { status: 'superseded', lastError: 'e2e: a hold on the processor, released' },
-			});
+			);
 			const rowsOf = await waitFor(
 				'both 5001 events settled',
 				async () => {
@@ -533,14 +550,9 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 		it('a batch of 12 claimed rows, each with a later event of its return: the batch reads find every one (the second read the returns of rows 11 and 12), all are superseded and nothing moves', async () => {
 			const stateBefore = await khaosState();
 			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
-			const insert = (key: string, data: Row[]) =>
-				api.request('POST', `/data-tables/${encodeURIComponent(tableId(key))}/rows`, {
-					returnType: 'count',
-					data,
-				});
 			const ids = Array.from({ length: 12 }, (_, k) => `E2E-BATCH-${k + 1}`);
 			// the later events, as the intake records them, before the older rows are queued
-			await insert(
+			await insertRows(
 				'events',
 				ids.map((returnId) => ({
 					eventId: `evt_${returnId}_s2`,
@@ -551,24 +563,11 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			);
 			// the older rows, all ready at the same moment (batch size 20): one run claims the 12
 			const readyAtMs = Date.now() + 2_000;
-			await insert(
+			await insertRows(
 				'inbox',
-				ids.map((returnId) => ({
-					eventId: `evt_${returnId}_s1`,
-					returnId,
-					sequence: 1,
-					displayId: model.displayId,
-					orderReference: model.orderReference,
-					eventType: model.eventType,
-					receivedAt: new Date().toISOString(),
-					attempts: 0,
-					status: 'queued',
-					claim: '',
-					lastError: '',
-					payload: model.payload,
-					requeues: 0,
-					readyAtMs,
-				})),
+				ids.map((returnId) =>
+					inboxRowFrom(model, { eventId: `evt_${returnId}_s1`, returnId, readyAtMs }),
+				),
 			);
 			const settled = await waitFor(
 				'the 12 rows settled',
@@ -629,38 +628,22 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			const started = Date.now();
 			const stateBefore = await khaosState();
 			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
-			const base = {
-				displayId: model.displayId,
-				orderReference: model.orderReference,
-				eventType: model.eventType,
-				receivedAt: new Date().toISOString(),
-				attempts: 0,
-				status: 'processing',
-				claim: 'e2e-stopped-run',
-			};
-			await api.request('POST', `/data-tables/${encodeURIComponent(tableId('inbox'))}/rows`, {
-				returnType: 'count',
-				data: [
-					{
-						...base,
-						eventId: 'evt_e2e_5001_stalled',
-						returnId: '5001',
-						sequence: 30,
-						lastError: '',
-						payload: model.payload,
-						requeues: 0,
-					},
-					{
-						...base,
-						eventId: 'evt_e2e_stuck',
-						returnId: 'E2E-STUCK',
-						sequence: 1,
-						lastError: 'e2e: Khaos timed out',
-						payload: model.payload,
-						requeues: 3,
-					},
-				],
-			});
+			const stopped = { status: 'processing', claim: 'e2e-stopped-run' };
+			await insertRows('inbox', [
+				inboxRowFrom(model, {
+					...stopped,
+					eventId: 'evt_e2e_5001_stalled',
+					returnId: '5001',
+					sequence: 30,
+				}),
+				inboxRowFrom(model, {
+					...stopped,
+					eventId: 'evt_e2e_stuck',
+					returnId: 'E2E-STUCK',
+					lastError: 'e2e: Khaos timed out',
+					requeues: 3,
+				}),
+			]);
 			const settled = await waitFor(
 				'the stalled rows requeued or stuck',
 				async () => {
@@ -788,34 +771,16 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 						`UPDATE ${table(key)} SET "updatedAt" = now() - interval '${days} days' WHERE ${where} RETURNING id`,
 					);
 				const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
-				const insert = (key: string, data: Row[]) =>
-					api.request('POST', `/data-tables/${encodeURIComponent(tableId(key))}/rows`, {
-						returnType: 'count',
-						data,
+				const inboxRow = (eventId: string, status: string, uncredited: string, extra: Row = {}) =>
+					inboxRowFrom(model, {
+						eventId,
+						returnId: `RET-${eventId}`,
+						attempts: 1,
+						status,
+						uncredited,
+						...extra,
 					});
-				const inboxRow = (
-					eventId: string,
-					status: string,
-					uncredited: string,
-					extra: Row = {},
-				) => ({
-					eventId,
-					returnId: `RET-${eventId}`,
-					sequence: 1,
-					displayId: model.displayId,
-					orderReference: model.orderReference,
-					eventType: model.eventType,
-					receivedAt: new Date().toISOString(),
-					attempts: 1,
-					status,
-					claim: '',
-					lastError: '',
-					payload: model.payload,
-					requeues: 0,
-					uncredited,
-					...extra,
-				});
-				await insert('inbox', [
+				await insertRows('inbox', [
 					inboxRow('evt_ret_rejected', 'credit_rejected', ''),
 					inboxRow('evt_ret_uncredited', 'done', '[{"sku":"JEANS-BLU-32","quantity":1}]'),
 					// done two days ago: its credit recorded elsewhere (creditNet blank) or carried on the row
@@ -842,7 +807,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 					message: 'e2e retention',
 					attempts: 1,
 				});
-				await insert('exceptions', [
+				await insertRows('exceptions', [
 					exceptionRow('ret|resolved-old', 'resolved'),
 					exceptionRow('ret|resolved-young', 'resolved'),
 					exceptionRow('ret|notice-40', 'notice'),

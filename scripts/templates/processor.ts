@@ -254,8 +254,8 @@ export function buildProcessor(): WorkflowTemplate {
 	// whole return: at a month's retention a read of it costs ~40 ms, of this table ~2.3 ms;
 	// bench/sqlite_scan.py, docs/benchmark.md). Unbounded on purpose: a later event of the return
 	// queued BEFORE this row (two intake runs overlapping, one reading before the other's insert) must
-	// be found too. The Data table node has no "in" condition: a Get per claimed row cost ~17 ms of
-	// n8n's work and a scan each (1.1–1.6 s of a 100-row run at steady state, docs/benchmark.md), and a
+	// be found too. The Data table node has no "in" condition: a Get per claimed row cost 12–17 ms of
+	// n8n's work and a scan each (1.1–1.6 s of a 95-row run at steady state, docs/benchmark.md), and a
 	// condition ~2 ms (its expression). So the claimed rows' return ids are gathered into ONE item, in
 	// row order, one per row (Returns of the Batch: an Aggregate with static parameters), and read in
 	// tiers that cost only what the batch needs: every event of the returns of its first FIRST_READ

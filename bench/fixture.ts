@@ -80,6 +80,24 @@ export function benchKhaosFixture(
 	return f;
 }
 
+/**
+ * The deliveries of a webhook phase, returns firstN… in order: each body is built (and so dated) when
+ * it is sent, as ReBound pushes an event when it happens. A body built at the start of the phase was
+ * dated then: every delivery sent more than the intake's hold later (SETTLE_SECONDS, 3 s) looked like
+ * a late redelivery to the package, which holds such a row that long before the processor may take it
+ * (core/inboxRow readyAtMs), and 3 s went into the latency of every later return of a 5/s phase.
+ */
+export function phaseDeliveries(
+	firstN: number,
+	returns: number,
+	lines: number,
+): Array<{ n: number; body: () => Record<string, unknown> }> {
+	return Array.from({ length: returns }, (_, i) => ({
+		n: firstN + i,
+		body: () => benchEvent(firstN + i, lines),
+	}));
+}
+
 /** A ReBound `return.processed` push event for bench return n, in the sandbox's wire format. */
 export function benchEvent(n: number, lines: number): Record<string, unknown> {
 	const id = benchReturnId(n);

@@ -17,7 +17,7 @@ import { startReboundSandbox, type ReboundSandbox } from '../sandbox/rebound/ser
 import { DEFAULT_WEBHOOK_SETTINGS, signWebhookBody } from '../transports/rebound/webhook';
 import {
 	benchCreditRef,
-	benchEvent,
+	phaseDeliveries,
 	benchKhaosFixture,
 	benchReboundFixture,
 	benchReboundReturn,
@@ -763,14 +763,13 @@ export async function runPhase(
 	const refs = new Set<string>();
 	const statuses: Record<string, number> = {};
 	const poll = plan.delivery === 'poll';
-	const events = Array.from({ length: plan.returns }, (_, i) => ({
-		n: firstN + i,
-		event: poll ? {} : benchEvent(firstN + i, plan.lines),
-	}));
+	// (each webhook body is built when it is sent: dated then, as a pushed event is)
+	const events = phaseDeliveries(firstN, plan.returns, plan.lines);
 	events.forEach((e) => refs.add(benchCreditRef(e.n)));
 	const send = async (e: (typeof events)[number]) => {
+		const body = e.body();
 		delivered.set(benchCreditRef(e.n), Date.now());
-		const status = await post(n8n.webhookBaseUrl, env.webhookPath, e.event);
+		const status = await post(n8n.webhookBaseUrl, env.webhookPath, body);
 		statuses[status] = (statuses[status] ?? 0) + 1;
 	};
 

@@ -110,6 +110,13 @@ export function dataTableNode(
 		operation,
 		dataTableId: tableLocator(table),
 	};
+	// n8n's Row Exists / Row Not Exists hide the condition operator (always "equals"): a stored
+	// `lt` would be dropped when n8n resolves the parameters, leaving an equality that matches nothing
+	if (
+		(operation === 'rowExists' || operation === 'rowNotExists') &&
+		(o.conditions ?? []).some((c) => (c.condition ?? 'eq') !== 'eq')
+	)
+		throw new Error(`${name}: ${operation} compares by equality only (use a Get with a limit)`);
 	if (operation !== 'insert') {
 		parameters.matchType = o.all ? 'allConditions' : 'anyCondition';
 		parameters.filters = { conditions: o.conditions ?? [] };

@@ -22,14 +22,14 @@ import {
 const OVERVIEW = [
 	'## Process the returns queue',
 	'### How it works',
-	'Every {{PROCESS_EVERY_SECONDS}} s, when some row is queued and no earlier run still holds rows:',
+	'Every {{PROCESS_EVERY_SECONDS}} s (and at once after a run that left ready rows), when some row is queued and no run holds rows:',
 	'1. Take up to {{BATCH_SIZE}} ready `queued` inbox rows in arrival order (a late delivery, whose event occurred more than {{SETTLE_SECONDS}} s before it arrived, is ready {{SETTLE_SECONDS}} s after it arrived; a prompt one at once) and mark them `processing` in one update.',
 	'2. A row whose return has a later event in the **return events** Data Table becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
 	"4. Create the credit note and record it in the **recorded credits** Data Table (one insert); the run's credited rows become `done` together at its end. When finance posts in batches: `credit_queued` for the posting workflow. A credit held by finance's policy goes to the **credit reviews** Data Table until finance decides.",
-	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a zero-value credit, a held credit) never stop a return.',
+	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a held credit…) never stop a return.',
 	'',
-	'Every minute, rows left `processing` {{STALE_AFTER_MINUTES}} min by a stopped run are queued again, alone in their next run, at most {{MAX_REQUEUES}} times; then they become a `stuck` exception. References on the Khaos side make a re-run safe.',
+	'Every minute, rows left `processing` {{STALE_AFTER_MINUTES}} min by a stopped run are queued again, alone, at most {{MAX_REQUEUES}} times; then they become a `stuck` exception. Khaos references make a re-run safe.',
 	'### Setup',
 	'1. `npm run templates:import` creates the Data Tables and activates this workflow.',
 	'2. Fill the disposition, reason and SKU alias tables (docs/mapping.md); an edit counts from the next run.',
@@ -201,7 +201,20 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'Idle ticks stop here (one read, no expression)',
 		notesInFlow: true,
 	});
-	b.connect(trigger, anyQueued).connect(anyQueued, idle);
+	// A run that leaves ready rows queued starts the next one itself (Start the Next Run, at the end):
+	// the queue drains run after run without waiting up to PROCESS_EVERY_SECONDS for the schedule
+	// between them. The started run goes through the same checks as a tick, so a tick and a started run
+	// at the same moment still make one run (the claim takes each row once either way).
+	const startedByLastRun = b.add({
+		name: 'Started by the Last Run',
+		type: 'n8n-nodes-base.executeWorkflowTrigger',
+		typeVersion: 1.1,
+		position: [0, 200],
+		parameters: { inputSource: 'passthrough' },
+		notes: 'A run that left ready rows queued starts this one at once',
+		notesInFlow: true,
+	});
+	b.connect(trigger, anyQueued).connect(startedByLastRun, anyQueued).connect(anyQueued, idle);
 	// Only rows that are ready (readyAtMs, stamped by the intake): a prompt delivery at once, a late one
 	// (a redelivery, which a newer event of the same return may be overtaking) SETTLE_SECONDS after it
 	// arrived, so that the newer event, when it comes, makes it superseded (docs/idempotency.md).
@@ -541,6 +554,38 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 
+	// The run's very last step (the last child of Mark Processing, below Finish the batch, so after
+	// every row is settled): when ready rows are still queued (a backlog larger than a batch, or rows
+	// that arrived during the run), start the next run now instead of at the next tick. One read, and
+	// one execution started without waiting for it (its checks run as a tick's do). A run that stops
+	// earlier (nothing claimed, a failure) starts none: the schedule goes on as before.
+	const readyLeft = b.add({
+		// a Get of one row: n8n's Row Exists compares by equality only
+		...dataTableNode('Ready Rows Left?', [2040, 3160], 'inbox', 'get', {
+			all: true,
+			conditions: [eq('status', 'queued'), READY],
+			returnAll: false,
+			limit: 1,
+		}),
+		executeOnce: true,
+		notes: 'After every row of this run is settled: more rows ready?',
+		notesInFlow: true,
+	});
+	const startNext = b.add({
+		name: 'Start the Next Run',
+		type: 'n8n-nodes-base.executeWorkflow',
+		typeVersion: 1.2,
+		position: [2280, 3160],
+		parameters: {
+			workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' },
+			mode: 'once',
+			options: { waitForSubWorkflow: false },
+		},
+		notes: 'This workflow again, now (not waiting for it)',
+		notesInFlow: true,
+	});
+	b.connect(readyLeft, startNext);
+
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
 	const held = addHeldRows(b, [2040, -1250]);
 	// the mapping tables are read only when there is a batch (an idle tick reads one table, not four)
@@ -551,7 +596,8 @@ export function buildProcessor(): WorkflowTemplate {
 		.connect(processing, batchReturns)
 		.connect(processing, pastBatch)
 		.connect(processing, superseded)
-		.connect(processing, still);
+		.connect(processing, still)
+		.connect(processing, readyLeft);
 	b.connect(still, accounted)
 		.connect(accounted, done, 0)
 		.connect(accounted, again, 1)
@@ -591,7 +637,7 @@ export function buildProcessor(): WorkflowTemplate {
 	b.section(
 		'Start a run',
 		'Only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression) and no row is `processing` (runs never pile up).',
-		[trigger, anyQueued, idle],
+		[trigger, startedByLastRun, anyQueued, idle],
 	);
 	b.section(
 		'Claim a batch',
@@ -641,6 +687,11 @@ export function buildProcessor(): WorkflowTemplate {
 		'Retry or record',
 		'Transient failures with tries left go back to `queued` for a later run; everything else goes to the exceptions.',
 		[exception, retry, requeueRetry],
+	);
+	b.section(
+		'Drain the queue',
+		'Last of all: when ready rows are still queued, this run starts the next one now rather than at the next tick.',
+		[readyLeft, startNext],
 	);
 	b.section(
 		'Finish the batch',

@@ -624,6 +624,91 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect(ran['Later Event of the Return']).toBeUndefined();
 		});
 
+		it('a backlog larger than a batch: the run that claims the first batch starts the next run itself when it ends (not the next tick), which claims the rest', async () => {
+			const stateBefore = await khaosState();
+			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
+			// 25 rows, batch size 20; each has a later event of its return, so every row ends
+			// superseded and Khaos is not called
+			const ids = Array.from({ length: 25 }, (_, k) => `E2E-DRAIN-${k + 1}`);
+			await insertRows(
+				'events',
+				ids.map((returnId) => ({
+					eventId: `evt_${returnId}_s2`,
+					returnId,
+					sequence: 2,
+					receivedAt: new Date().toISOString(),
+				})),
+			);
+			const readyAtMs = Date.now() + 2_000;
+			await insertRows(
+				'inbox',
+				ids.map((returnId) =>
+					inboxRowFrom(model, { eventId: `evt_${returnId}_s1`, returnId, readyAtMs }),
+				),
+			);
+			const settled = await waitFor(
+				'the 25 rows settled',
+				async () => {
+					const inbox = (await rows('inbox')).filter((r) => ids.includes(String(r.returnId)));
+					return inbox.length === 25 &&
+						inbox.every((r) => !['queued', 'processing'].includes(r.status))
+						? inbox
+						: undefined;
+				},
+				describeState,
+			);
+			expect(new Set(settled.map((r) => r.status))).toEqual(new Set(['superseded']));
+			// two runs took them (another ready row may have joined the first batch)
+			const claims = [...new Set(settled.map((r) => String(r.claim)))].sort(
+				(a, b) => Number(a) - Number(b),
+			);
+			expect(claims).toHaveLength(2);
+			const count = (claim: string) => settled.filter((r) => String(r.claim) === claim).length;
+			expect(count(claims[0])).toBeGreaterThanOrEqual(19);
+			expect(count(claims[0]) + count(claims[1])).toBe(25);
+			// the second run was started by the first (n8n records the calling execution), once the
+			// first had settled its rows: started after the first's last row was marked
+			const ended = async (id: string) =>
+				waitFor(
+					`processor run ${id} ended`,
+					async () => {
+						const r = await api.getExecution(id, true);
+						return r && !['running', 'new', 'waiting'].includes(String(r.status)) ? r : undefined;
+					},
+					describeState,
+					60_000,
+				);
+			const [firstRun, secondRun] = [await ended(claims[0]), await ended(claims[1])];
+			expect([firstRun.status, secondRun.status]).toEqual(['success', 'success']);
+			// the first run started the next one (n8n records the sub-execution on the node, and the
+			// calling run on the started one), once it had settled its rows (its last step)
+			const started = firstRun.data?.resultData?.runData?.['Start the Next Run']?.[0];
+			expect(started?.executionStatus).toBe('success');
+			const next = String(started?.metadata?.subExecution?.executionId ?? '');
+			const nextRun = next === String(claims[1]) ? secondRun : await ended(next);
+			expect(nextRun.data?.parentExecution).toMatchObject({
+				executionId: String(claims[0]),
+				workflowId: workflowId('returns-processor'),
+			});
+			// and it claimed the rest; only a tick landing in the few ms between the first run's last
+			// row settled and its start could take them first (the started run then claims nothing)
+			const nextRan = Object.keys(nextRun.data?.resultData?.runData ?? {});
+			log(
+				`[e2e returnsFlow] backlog: run ${claims[0]} took ${count(claims[0])}, started run ${next}; run ${claims[1]} (${secondRun.mode}) took ${count(claims[1])}`,
+			);
+			if (next !== String(claims[1])) expect(nextRan).not.toContain('Mark Processing');
+			else expect(secondRun.mode).toBe('integrated');
+			const firstMarked = Math.max(
+				...settled
+					.filter((r) => String(r.claim) === claims[0])
+					.map((r) => Date.parse(String(r.updatedAt))),
+			);
+			expect(Date.parse(nextRun.startedAt)).toBeGreaterThanOrEqual(firstMarked);
+			const after = await khaosState();
+			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
+			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
+		});
+
 		it('rows left processing: one is requeued (counted) and processed alone, one requeued maxRequeues times already becomes a stuck exception (row first), and the queue moves on', async () => {
 			const started = Date.now();
 			const stateBefore = await khaosState();

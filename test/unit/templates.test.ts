@@ -33,6 +33,7 @@ import {
 	findPlaceholders,
 	substitute,
 } from '../../scripts/templates/placeholders';
+import { dataTableNode } from '../../scripts/templates/nodes';
 import { INBOX_STATUSES, TABLES, type TableKey } from '../../scripts/templates/tables';
 import { allStrings } from '../helpers/allStrings';
 import { makeReturn } from './core/mapping.fixtures';
@@ -215,6 +216,8 @@ const UNCHECKED_PARAMETERS: Record<string, string> = {
 	'n8n-nodes-base.dataTable': NOT_INSTALLED,
 	'n8n-nodes-base.emailSend': NOT_INSTALLED,
 	'n8n-nodes-base.errorTrigger': NOT_INSTALLED,
+	'n8n-nodes-base.executeWorkflow': NOT_INSTALLED,
+	'n8n-nodes-base.executeWorkflowTrigger': NOT_INSTALLED,
 	'n8n-nodes-base.filter': NOT_INSTALLED,
 	'n8n-nodes-base.if': NOT_INSTALLED,
 	'n8n-nodes-base.manualTrigger': NOT_INSTALLED,
@@ -240,6 +243,8 @@ const BASE_NODES: Record<
 	},
 	'n8n-nodes-base.manualTrigger': { versions: [1], outputs: 1, trigger: true },
 	'n8n-nodes-base.errorTrigger': { versions: [1], outputs: 1, trigger: true },
+	'n8n-nodes-base.executeWorkflow': { versions: [1, 1.1, 1.2, 1.3], outputs: 1 },
+	'n8n-nodes-base.executeWorkflowTrigger': { versions: [1, 1.1, 1.2], outputs: 1, trigger: true },
 	'n8n-nodes-base.if': { versions: [2, 2.1, 2.2, 2.3], outputs: 2 },
 	'n8n-nodes-base.filter': { versions: [2, 2.1, 2.2, 2.3], outputs: 1 },
 	'n8n-nodes-base.set': { versions: [3, 3.1, 3.2, 3.3, 3.4, 3.5], outputs: 1 },
@@ -943,11 +948,13 @@ describe('the returns flow', () => {
 		expect(evaluate(uncredited, { $json: { creditStatus: 'posted' } })).toBe(false);
 		// the end of the run: the LAST child of Mark Processing (n8n's v1 order runs the children top
 		// to bottom, each branch to its end), so every row has gone its way before it reads
+		// (below it only the start of the next run, which settles no row)
 		const children = targets(wf, 'Mark Processing');
 		const y = (name: string) => node(wf, name).position[1];
 		expect(children).toContain('Rows Still Held');
-		for (const c of children.filter((c) => c !== 'Rows Still Held'))
+		for (const c of children.filter((c) => !['Rows Still Held', 'Ready Rows Left?'].includes(c)))
 			expect(y('Rows Still Held')).toBeGreaterThan(y(c));
+		expect(y('Ready Rows Left?')).toBeGreaterThan(y('Rows Still Held'));
 		const thisRun = [
 			{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
 			{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
@@ -1491,6 +1498,87 @@ describe('the returns flow', () => {
 		);
 	});
 
+	it.each(templates.map((t) => [t.info.file, t.wf] as const))(
+		'%s: every Row Exists / Row Not Exists condition is an equality (n8n hides their operator and compares by equality)',
+		(_file, wf) => {
+			for (const n of wf.nodes.filter((n) =>
+				['rowExists', 'rowNotExists'].includes(String((n.parameters as any).operation)),
+			))
+				expect({
+					node: n.name,
+					operators: (n.parameters as any).filters.conditions.map(
+						(c: { condition?: string }) => c.condition ?? 'eq',
+					),
+				}).toEqual({
+					node: n.name,
+					operators: (n.parameters as any).filters.conditions.map(() => 'eq'),
+				});
+			// and the builder refuses another operator there
+			expect(() =>
+				dataTableNode('X', [0, 0], 'inbox', 'rowExists', {
+					conditions: [{ keyName: 'readyAtMs', condition: 'lt', keyValue: '1' }],
+				}),
+			).toThrow(/equality only/);
+		},
+	);
+
+	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the checks a tick does', () => {
+		// the last child of Mark Processing (below the end of the run): only a run that claimed rows
+		expect(feeders(processor, 'Ready Rows Left?')).toEqual([['Mark Processing', 0]]);
+		const left = node(processor, 'Ready Rows Left?') as N8nNode & { executeOnce?: boolean };
+		const lp = left.parameters as any;
+		// ready queued rows, as Queued Returns takes them (a row waiting for its retry time starts
+		// nothing): a Get of one row, since n8n's Row Exists compares by equality only
+		expect([
+			left.executeOnce,
+			left.alwaysOutputData ?? false,
+			lp.operation,
+			lp.matchType,
+			lp.filters.conditions,
+			lp.returnAll,
+			lp.limit,
+		]).toEqual([
+			true,
+			false,
+			'get',
+			'allConditions',
+			(node(processor, 'Queued Returns').parameters as any).filters.conditions,
+			false,
+			1,
+		]);
+		expect(targets(processor, 'Ready Rows Left?')).toEqual(['Start the Next Run']);
+		// this workflow, once, without waiting: the run ends while the next one starts
+		const start = node(processor, 'Start the Next Run');
+		expect([start.type, start.parameters]).toEqual([
+			'n8n-nodes-base.executeWorkflow',
+			{
+				workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' },
+				mode: 'once',
+				options: { waitForSubWorkflow: false },
+			},
+		]);
+		expect(targets(processor, 'Start the Next Run')).toEqual([]);
+		// n8n starts a called workflow at its Execute Workflow Trigger: the same checks as a tick
+		const started = processor.nodes.filter(
+			(n) => n.type === 'n8n-nodes-base.executeWorkflowTrigger',
+		);
+		expect(started.map((n) => [n.name, n.parameters])).toEqual([
+			['Started by the Last Run', { inputSource: 'passthrough' }],
+		]);
+		expect(targets(processor, 'Started by the Last Run')).toEqual(['Rows Queued?']);
+		expect(feeders(processor, 'Rows Queued?').sort()).toEqual([
+			['Every Few Seconds', 0],
+			['Started by the Last Run', 0],
+		]);
+		// no other template starts a workflow
+		for (const { info, wf } of templates)
+			if (info.file !== 'returns-processor')
+				expect({
+					file: info.file,
+					starts: wf.nodes.filter((n) => /executeWorkflow/.test(n.type)).map((n) => n.name),
+				}).toEqual({ file: info.file, starts: [] });
+	});
+
 	it('takes queued rows oldest first, one batch at a time', () => {
 		const q = node(processor, 'Queued Returns').parameters as Record<string, any>;
 		// ready rows only (readyAtMs, stamped by the intake: a late delivery is held SETTLE_SECONDS, a
@@ -1631,6 +1719,7 @@ describe('the returns flow', () => {
 			'Past the First 100',
 			'Superseded?',
 			'Rows Still Held',
+			'Ready Rows Left?',
 		]);
 		expect(targets(processor, 'Superseded?', 1)).toEqual(['Map Returns']);
 	});
@@ -2085,13 +2174,15 @@ describe('layout (n8n template conventions)', () => {
 			'Stuck Exception': ['Known Exception?', 'New Exception?', 'Mark Inbox Stuck'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
-			// the end of the run last: every row has gone its way before the rows still held are read
+			// the end of the run last: every row has gone its way before the rows still held are read,
+			// and the next run is started only after that
 			'Mark Processing': [
 				'Held by Credit Posting',
 				'Returns of the Batch',
 				'Past the First 100',
 				'Superseded?',
 				'Rows Still Held',
+				'Ready Rows Left?',
 			],
 			'Returns of the Batch': ['Events of the First 10', 'More Than 10 Rows?'],
 			'Superseded?': ['Map Returns', 'Mark Superseded'],

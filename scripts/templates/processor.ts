@@ -27,7 +27,7 @@ const OVERVIEW = [
 	'2. A row whose return has a later event in the **return events** Data Table becomes `superseded`: it moves nothing, the later event decides.',
 	'3. Map each return with the mapping Data Tables, validate the SKUs, and apply the stock moves: restock or quarantine always comes before the credit.',
 	"4. Create the credit note and record it in the **recorded credits** Data Table (one insert); the run's credited rows become `done` together at its end. When finance posts in batches: `credit_queued` for the posting workflow. A credit held by finance's policy goes to the **credit reviews** Data Table until finance decides.",
-	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a held credit…) never stop a return.',
+	'5. Transient failures (Khaos down, rate limits) are tried again on later runs, up to {{MAX_TRANSIENT_ATTEMPTS}} times. Any other failure is written to the **exceptions** Data Table and alerted before its row becomes `exception`. Notices (a discontinued SKU, an exchange, a zero-value or held credit) never stop a return.',
 	'',
 	'Every minute, rows left `processing` {{STALE_AFTER_MINUTES}} min by a stopped run are queued again, alone, at most {{MAX_REQUEUES}} times; then they become a `stuck` exception. Khaos references make a re-run safe.',
 	'### Setup',
@@ -456,9 +456,12 @@ export function buildProcessor(): WorkflowTemplate {
 				status: 'queued',
 				attempts: "={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}",
 				lastError: '={{ $json.message }}',
+				// not ready before the next tick: the run this one starts (Start the Next Run) must not try
+				// it again at once (a Khaos outage would use every attempt within seconds)
+				readyAtMs: '={{ $now.toMillis() + {{PROCESS_EVERY_SECONDS}} * 1000 }}',
 			},
 		}),
-		notes: 'Transient failure: tried again on a later run (attempts counts these)',
+		notes: 'Transient failure: tried again from the next tick on (attempts counts these)',
 		notesInFlow: true,
 	});
 	const markException = b.add(
@@ -576,6 +579,9 @@ export function buildProcessor(): WorkflowTemplate {
 		type: 'n8n-nodes-base.executeWorkflow',
 		typeVersion: 1.2,
 		position: [2280, 3160],
+		// every row of this run is settled by now: a start n8n refuses (the workflow deactivated
+		// meanwhile) must not fail the run; the schedule goes on
+		onError: 'continueRegularOutput',
 		parameters: {
 			workflowId: { __rl: true, mode: 'id', value: '={{ $workflow.id }}' },
 			mode: 'once',

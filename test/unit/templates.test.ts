@@ -349,7 +349,7 @@ function evaluate(
 		if (!(name in (ctx.values ?? {}))) throw new Error(`no value for {{${name}}}`);
 		return String(ctx.values?.[name]);
 	});
-	const now = { toISO: () => NOW, minus: () => now };
+	const now = { toISO: () => NOW, toMillis: () => Date.parse(NOW), minus: () => now };
 	const fn = new Function(
 		'$json',
 		'$',
@@ -1558,6 +1558,9 @@ describe('the returns flow', () => {
 			},
 		]);
 		expect(targets(processor, 'Start the Next Run')).toEqual([]);
+		// every row is settled by then: a start n8n refuses (workflow deactivated meanwhile) must not
+		// fail the run
+		expect((start as N8nNode & { onError?: string }).onError).toBe('continueRegularOutput');
 		// n8n starts a called workflow at its Execute Workflow Trigger: the same checks as a tick
 		const started = processor.nodes.filter(
 			(n) => n.type === 'n8n-nodes-base.executeWorkflowTrigger',
@@ -1689,6 +1692,16 @@ describe('the returns flow', () => {
 		expect(requeue.columns.value.attempts).toBe(
 			"={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}",
 		);
+		// and ready only from the next tick on: the run this one starts at its end (Start the Next
+		// Run) reads ready rows only, so a transient failure is not tried again at once
+		expect(
+			evaluate(String(requeue.columns.value.readyAtMs), { values: { PROCESS_EVERY_SECONDS: 30 } }),
+		).toBe(Date.parse(NOW) + 30_000);
+		expect(
+			(node(processor, 'Ready Rows Left?').parameters as any).filters.conditions.find(
+				(c: { keyName: string }) => c.keyName === 'readyAtMs',
+			),
+		).toEqual({ keyName: 'readyAtMs', condition: 'lt', keyValue: '={{ $now.toMillis() }}' });
 		// the mapping tables are read only when a batch is there (an idle tick reads the inbox alone),
 		// and an idle tick reads the inbox once and evaluates no expression (no isolate with lazy
 		// acquire): Queued Returns (readyAtMs against now) runs only when a row is queued

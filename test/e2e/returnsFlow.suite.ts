@@ -169,6 +169,45 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 		};
 	}
 
+	/**
+	 * `count` older rows (sequence 1) of returns `<prefix>-1…`, each with a later event (sequence 2)
+	 * of its return already in the return events (as the intake records it), all ready at the same
+	 * moment 2 s on: every one ends superseded and Khaos is not called. Returns the ids and the
+	 * rows once all have settled.
+	 */
+	async function queueSupersededRows(prefix: string, count: number) {
+		const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
+		const ids = Array.from({ length: count }, (_, k) => `${prefix}-${k + 1}`);
+		await insertRows(
+			'events',
+			ids.map((returnId) => ({
+				eventId: `evt_${returnId}_s2`,
+				returnId,
+				sequence: 2,
+				receivedAt: new Date().toISOString(),
+			})),
+		);
+		const readyAtMs = Date.now() + 2_000;
+		await insertRows(
+			'inbox',
+			ids.map((returnId) =>
+				inboxRowFrom(model, { eventId: `evt_${returnId}_s1`, returnId, readyAtMs }),
+			),
+		);
+		const settled = await waitFor(
+			`the ${count} ${prefix} rows settled`,
+			async () => {
+				const inbox = (await rows('inbox')).filter((r) => ids.includes(String(r.returnId)));
+				return inbox.length === count &&
+					inbox.every((r) => !['queued', 'processing'].includes(r.status))
+					? inbox
+					: undefined;
+			},
+			describeState,
+		);
+		return { ids, settled };
+	}
+
 	async function describeState(): Promise<string> {
 		const inbox = await rows('inbox').catch(() => []);
 		const exceptions = await rows('exceptions').catch(() => []);
@@ -549,37 +588,8 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 
 		it('a batch of 12 claimed rows, each with a later event of its return: the batch reads find every one (the second read the returns of rows 11 and 12), all are superseded and nothing moves', async () => {
 			const stateBefore = await khaosState();
-			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
-			const ids = Array.from({ length: 12 }, (_, k) => `E2E-BATCH-${k + 1}`);
-			// the later events, as the intake records them, before the older rows are queued
-			await insertRows(
-				'events',
-				ids.map((returnId) => ({
-					eventId: `evt_${returnId}_s2`,
-					returnId,
-					sequence: 2,
-					receivedAt: new Date().toISOString(),
-				})),
-			);
-			// the older rows, all ready at the same moment (batch size 20): one run claims the 12
-			const readyAtMs = Date.now() + 2_000;
-			await insertRows(
-				'inbox',
-				ids.map((returnId) =>
-					inboxRowFrom(model, { eventId: `evt_${returnId}_s1`, returnId, readyAtMs }),
-				),
-			);
-			const settled = await waitFor(
-				'the 12 rows settled',
-				async () => {
-					const inbox = (await rows('inbox')).filter((r) => ids.includes(String(r.returnId)));
-					return inbox.length === 12 &&
-						inbox.every((r) => !['queued', 'processing'].includes(r.status))
-						? inbox
-						: undefined;
-				},
-				describeState,
-			);
+			// the older rows all ready at the same moment (batch size 20): one run claims the 12
+			const { ids, settled } = await queueSupersededRows('E2E-BATCH', 12);
 			expect(
 				settled
 					.map((r) => [r.returnId, r.status, r.lastError])
@@ -626,37 +636,8 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 
 		it('a backlog larger than a batch: the run that claims the first batch starts the next run itself when it ends (not the next tick), which claims the rest', async () => {
 			const stateBefore = await khaosState();
-			const model = (await rows('inbox')).find((r) => r.eventId === 'evt_e2e_5001') as Row;
-			// 25 rows, batch size 20; each has a later event of its return, so every row ends
-			// superseded and Khaos is not called
-			const ids = Array.from({ length: 25 }, (_, k) => `E2E-DRAIN-${k + 1}`);
-			await insertRows(
-				'events',
-				ids.map((returnId) => ({
-					eventId: `evt_${returnId}_s2`,
-					returnId,
-					sequence: 2,
-					receivedAt: new Date().toISOString(),
-				})),
-			);
-			const readyAtMs = Date.now() + 2_000;
-			await insertRows(
-				'inbox',
-				ids.map((returnId) =>
-					inboxRowFrom(model, { eventId: `evt_${returnId}_s1`, returnId, readyAtMs }),
-				),
-			);
-			const settled = await waitFor(
-				'the 25 rows settled',
-				async () => {
-					const inbox = (await rows('inbox')).filter((r) => ids.includes(String(r.returnId)));
-					return inbox.length === 25 &&
-						inbox.every((r) => !['queued', 'processing'].includes(r.status))
-						? inbox
-						: undefined;
-				},
-				describeState,
-			);
+			// 25 rows, batch size 20
+			const { settled } = await queueSupersededRows('E2E-DRAIN', 25);
 			expect(new Set(settled.map((r) => r.status))).toEqual(new Set(['superseded']));
 			// two runs took them (another ready row may have joined the first batch)
 			const claims = [...new Set(settled.map((r) => String(r.claim)))].sort(

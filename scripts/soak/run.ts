@@ -726,11 +726,11 @@ export async function runSoak(
 				const target = o.killTargets[killIndex];
 				const processorRun =
 					target === 'worker' ? await waitForProcessorRun(api, tableId('inbox'), log) : '';
-				let victim = processorRun ? n8n.workerRunning(processorRun) : undefined;
+				let victim = processorRun ? await workerOfRun(api, n8n, processorRun) : undefined;
 				// the execution reads running a moment before its worker's log line arrives (bounded)
 				for (let w = 0; processorRun && !victim && w < 100; w++) {
 					await sleep(100);
-					victim = n8n.workerRunning(processorRun);
+					victim = await workerOfRun(api, n8n, processorRun);
 				}
 				if (processorRun && !victim)
 					log(
@@ -1090,6 +1090,29 @@ async function killAndRestart(
  * Waits (bounded, 60 s) until a processor run holds claimed inbox rows (`processing`, claimed by its
  * execution id), so a worker's death lands inside a run that has work in hand; that execution's id.
  */
+/**
+ * The worker running a processor execution: the one whose log says it started it, or, for a run
+ * started by the run before it (Start the Next Run: n8n runs it inline, in the caller's process, and
+ * logs no job for it), the worker that started the first run of its chain, found through each
+ * run's parentExecution (successful runs are saved here). Bounded.
+ */
+async function workerOfRun(
+	api: ApiClient,
+	n8n: Topology,
+	executionId: string,
+): Promise<N8nInstance | undefined> {
+	let id = executionId;
+	for (let depth = 0; depth < 200; depth++) {
+		const worker = n8n.workerRunning(id);
+		if (worker) return worker;
+		const run = await api.getExecution(id, true).catch(() => null);
+		const parent = run?.data?.parentExecution?.executionId;
+		if (!parent) return undefined;
+		id = String(parent);
+	}
+	return undefined;
+}
+
 async function waitForProcessorRun(
 	api: ApiClient,
 	inboxTableId: string,

@@ -1087,14 +1087,11 @@ async function killAndRestart(
 }
 
 /**
- * Waits (bounded, 60 s) until a processor run holds claimed inbox rows (`processing`, claimed by its
- * execution id), so a worker's death lands inside a run that has work in hand; that execution's id.
- */
-/**
  * The worker running a processor execution: the one whose log says it started it, or, for a run
  * started by the run before it (Start the Next Run: n8n runs it inline, in the caller's process, and
  * logs no job for it), the worker that started the first run of its chain, found through each
- * run's parentExecution (successful runs are saved here). Bounded.
+ * run's parentExecution (successful runs are saved here). Bounded: 200 links, more than a
+ * soak's chains.
  */
 async function workerOfRun(
 	api: ApiClient,
@@ -1113,6 +1110,10 @@ async function workerOfRun(
 	return undefined;
 }
 
+/**
+ * Waits (bounded, 60 s) until a processor run holds claimed inbox rows (`processing`, claimed by its
+ * execution id), so a worker's death lands inside a run that has work in hand; that execution's id.
+ */
 async function waitForProcessorRun(
 	api: ApiClient,
 	inboxTableId: string,

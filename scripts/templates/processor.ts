@@ -203,8 +203,8 @@ export function buildProcessor(): WorkflowTemplate {
 	});
 	// A run that leaves ready rows queued starts the next one itself (Start the Next Run, at the end):
 	// the queue drains run after run without waiting up to PROCESS_EVERY_SECONDS for the schedule
-	// between them. The started run goes through the same checks as a tick, so a tick and a started run
-	// at the same moment still make one run (the claim takes each row once either way).
+	// between them. The started run goes through the same checks as a tick; a tick at the same moment
+	// may make a second run, and the claim takes each row once whichever run it is.
 	const startedByLastRun = b.add({
 		name: 'Started by the Last Run',
 		type: 'n8n-nodes-base.executeWorkflowTrigger',
@@ -456,12 +456,14 @@ export function buildProcessor(): WorkflowTemplate {
 				status: 'queued',
 				attempts: "={{ Number($('Mark Processing').item.json.attempts || 0) + 1 }}",
 				lastError: '={{ $json.message }}',
-				// not ready before the next tick: the run this one starts (Start the Next Run) must not try
-				// it again at once (a Khaos outage would use every attempt within seconds)
+				// ready again only PROCESS_EVERY_SECONDS later (the second tick after, or a run started
+				// after that): the run this one starts (Start the Next Run) must not try it again at once
+				// (a Khaos outage would use every attempt within seconds)
 				readyAtMs: '={{ $now.toMillis() + {{PROCESS_EVERY_SECONDS}} * 1000 }}',
 			},
 		}),
-		notes: 'Transient failure: tried again from the next tick on (attempts counts these)',
+		notes:
+			'Transient failure: ready again after {{PROCESS_EVERY_SECONDS}} s (attempts counts these)',
 		notesInFlow: true,
 	});
 	const markException = b.add(

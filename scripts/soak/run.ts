@@ -726,11 +726,16 @@ export async function runSoak(
 				const target = o.killTargets[killIndex];
 				const processorRun =
 					target === 'worker' ? await waitForProcessorRun(api, tableId('inbox'), log) : '';
-				let victim = processorRun ? await workerOfRun(api, n8n, processorRun) : undefined;
+				// the run and the runs that started it (read once), then the worker whose log started one
+				const chain = processorRun ? await chainOfRun(api, processorRun) : [];
+				const running = n8n;
+				const workerOfRun = () =>
+					chain.map((id) => running.workerRunning(id)).find((w) => w !== undefined);
+				let victim = workerOfRun();
 				// the execution reads running a moment before its worker's log line arrives (bounded)
 				for (let w = 0; processorRun && !victim && w < 100; w++) {
 					await sleep(100);
-					victim = await workerOfRun(api, n8n, processorRun);
+					victim = workerOfRun();
 				}
 				if (processorRun && !victim)
 					log(
@@ -1087,27 +1092,21 @@ async function killAndRestart(
 }
 
 /**
- * The worker running a processor execution: the one whose log says it started it, or, for a run
- * started by the run before it (Start the Next Run: n8n runs it inline, in the caller's process, and
- * logs no job for it), the worker that started the first run of its chain, found through each
- * run's parentExecution (successful runs are saved here). Bounded: 200 links, more than a
- * soak's chains.
+ * A processor execution and the runs that started it, newest first: a run started by the run before
+ * it (Start the Next Run) runs inline in its caller's process, and no worker logs it as a job, so
+ * the worker running it is the one that started the first run of its chain. Found through each
+ * run's parentExecution (successful runs are saved here); bounded at 200 links, more than a soak's
+ * chains.
  */
-async function workerOfRun(
-	api: ApiClient,
-	n8n: Topology,
-	executionId: string,
-): Promise<N8nInstance | undefined> {
-	let id = executionId;
-	for (let depth = 0; depth < 200; depth++) {
-		const worker = n8n.workerRunning(id);
-		if (worker) return worker;
-		const run = await api.getExecution(id, true).catch(() => null);
+async function chainOfRun(api: ApiClient, executionId: string): Promise<string[]> {
+	const chain = [executionId];
+	while (chain.length < 200) {
+		const run = await api.getExecution(chain[chain.length - 1], true).catch(() => null);
 		const parent = run?.data?.parentExecution?.executionId;
-		if (!parent) return undefined;
-		id = String(parent);
+		if (!parent) break;
+		chain.push(String(parent));
 	}
-	return undefined;
+	return chain;
 }
 
 /**

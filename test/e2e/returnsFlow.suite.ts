@@ -208,6 +208,19 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 		return { ids, settled };
 	}
 
+	/** A processor or intake execution once it has ended (n8n saves its data at the end), with its data. */
+	function runEnded(id: string) {
+		return waitFor(
+			`execution ${id} ended`,
+			async () => {
+				const r = await api.getExecution(id, true);
+				return r && !['running', 'new', 'waiting'].includes(String(r.status)) ? r : undefined;
+			},
+			describeState,
+			60_000,
+		);
+	}
+
 	async function describeState(): Promise<string> {
 		const inbox = await rows('inbox').catch(() => []);
 		const exceptions = await rows('exceptions').catch(() => []);
@@ -608,15 +621,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			// the run that claimed them, once it has ended (its data is saved at the end): the first read
 			// found the events of the returns of its first 10 rows, the second those of rows 11 and 12, in
 			// the order the claim gave the rows (PostgreSQL's UPDATE … RETURNING need not keep id order)
-			const run = await waitFor(
-				'the claiming run ended',
-				async () => {
-					const r = await api.getExecution(String(settled[0].claim), true);
-					return r && !['running', 'new', 'waiting'].includes(String(r.status)) ? r : undefined;
-				},
-				describeState,
-				60_000,
-			);
+			const run = await runEnded(String(settled[0].claim));
 			expect(run.status).toBe('success');
 			const ran = run?.data?.resultData?.runData ?? {};
 			const found = (name: string) =>
@@ -650,17 +655,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			const after = await khaosState();
 			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
-			const ended = async (id: string) =>
-				waitFor(
-					`processor run ${id} ended`,
-					async () => {
-						const r = await api.getExecution(id, true);
-						return r && !['running', 'new', 'waiting'].includes(String(r.status)) ? r : undefined;
-					},
-					describeState,
-					60_000,
-				);
-			const [firstRun, secondRun] = [await ended(claims[0]), await ended(claims[1])];
+			const [firstRun, secondRun] = [await runEnded(claims[0]), await runEnded(claims[1])];
 			expect([firstRun.status, secondRun.status]).toEqual(['success', 'success']);
 			const firstMarked = Math.max(
 				...settled
@@ -691,7 +686,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			const started = ranIn(firstRun)['Start the Next Run']?.[0];
 			expect(started?.executionStatus).toBe('success');
 			const next = String(started?.metadata?.subExecution?.executionId ?? '');
-			const nextRun = next === String(claims[1]) ? secondRun : await ended(next);
+			const nextRun = next === String(claims[1]) ? secondRun : await runEnded(next);
 			expect(nextRun.data?.parentExecution).toMatchObject({
 				executionId: String(claims[0]),
 				workflowId: workflowId('returns-processor'),

@@ -1513,14 +1513,16 @@ describe('the returns flow', () => {
 					node: n.name,
 					operators: (n.parameters as any).filters.conditions.map(() => 'eq'),
 				});
-			// and the builder refuses another operator there
-			expect(() =>
-				dataTableNode('X', [0, 0], 'inbox', 'rowExists', {
-					conditions: [{ keyName: 'readyAtMs', condition: 'lt', keyValue: '1' }],
-				}),
-			).toThrow(/equality only/);
 		},
 	);
+
+	it('the template builder refuses a Row Exists condition other than equality', () => {
+		expect(() =>
+			dataTableNode('X', [0, 0], 'inbox', 'rowExists', {
+				conditions: [{ keyName: 'readyAtMs', condition: 'lt', keyValue: '1' }],
+			}),
+		).toThrow(/equality only/);
+	});
 
 	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the checks a tick does', () => {
 		// the last child of Mark Processing (below the end of the run): only a run that claimed rows

@@ -335,8 +335,16 @@ export async function postCreditNotes(
 	const pending: Rec[] = [];
 	for (const rec of looked) {
 		const already = existing.get(rec.associatedRef.toLowerCase());
-		if (already) rec.created.push(existingCredit(rec, already));
-		else pending.push(rec);
+		if (!already) {
+			pending.push(rec);
+			continue;
+		}
+		rec.created.push(existingCredit(rec, already));
+		// the notices the return itself implies, again: a run cut after Khaos took the note but
+		// before its notices were written must not lose them (the exceptions table keeps one row a key)
+		rec.exceptions.push(
+			...exchangeNotices(rec, splitByPolicy(rec.ret, rec.input.release).excluded),
+		);
 	}
 
 	// 2. every distinct original order: batched look-ups (a failed batch fails only its orders)
@@ -492,16 +500,7 @@ class Run {
 			return null;
 		}
 		const split = splitByPolicy(ret, rec.input.release);
-		for (const l of split.excluded.filter((x) => x.credit === 'exchange'))
-			rec.exceptions.push(
-				exceptionOf(
-					rec,
-					'exchange_recorded',
-					`line ${l.lineId} (SKU ${l.sku}, ${l.quantity} unit(s)) is an exchange (action "${l.lineAction ?? ''}"): no credit for it; its stock moved by its grade "${l.disposition}"`,
-					'credit',
-					{ sku: l.sku, lineId: l.lineId, code: l.lineAction, details: { quantity: l.quantity } },
-				),
-			);
+		rec.exceptions.push(...exchangeNotices(rec, split.excluded));
 		if (split.credited.length + split.held.length === 0) {
 			rec.created.push(
 				notCredited(
@@ -779,6 +778,21 @@ function exceptionOf(
 		...extra,
 		payload: rec.input.payload,
 	});
+}
+
+/** An `exchange_recorded` notice for each exchange line the credit leaves out. */
+function exchangeNotices(rec: Rec, excluded: PolicyLine[]): ReturnException[] {
+	return excluded
+		.filter((l) => l.credit === 'exchange')
+		.map((l) =>
+			exceptionOf(
+				rec,
+				'exchange_recorded',
+				`line ${l.lineId} (SKU ${l.sku}, ${l.quantity} unit(s)) is an exchange (action "${l.lineAction ?? ''}"): no credit for it; its stock moved by its grade "${l.disposition}"`,
+				'credit',
+				{ sku: l.sku, lineId: l.lineId, code: l.lineAction, details: { quantity: l.quantity } },
+			),
+		);
 }
 
 /** A failed call for this return: transient (retries exhausted) → transient_exhausted; refused → khaos_rejected. */

@@ -264,6 +264,24 @@ describe('credit notes under the policy', () => {
 		expect(posting.exceptions.every((e) => e.exception.notice)).toBe(true);
 	});
 
+	it('records the exchange again when the credit note already exists (a run cut after Khaos took the note, before its notices were written)', async () => {
+		const fake = new FakeKhaosApi();
+		const ret = () =>
+			input('R1', 'WEB-1002', [
+				{ sku: 'HOODIE-GRY-L' },
+				{ sku: 'MUG-WHT', credit: 'exchange', lineAction: 'Exchange' },
+			]);
+		const first = await postCreditNotes(fake, [ret()], POLICY, describe_);
+		const again = await postCreditNotes(fake, [ret()], POLICY, describe_);
+		expect(again.created.map((c) => c.credit.creditStatus)).toEqual(['duplicate']);
+		expect(fake.calls.importReturns).toBe(1);
+		const noticeOf = (p: typeof first) =>
+			p.exceptions.map((e) => [e.index, e.exception.kind, e.exception.sku, e.exception.key]);
+		expect(noticeOf(first)).toEqual([[0, 'exchange_recorded', 'MUG-WHT', expect.any(String)]]);
+		// the same notice (same key: the exceptions table keeps one row), nothing else
+		expect(noticeOf(again)).toEqual(noticeOf(first));
+	});
+
 	it('a no_credit line is left out without a notice', async () => {
 		const fake = new FakeKhaosApi();
 		const posting = await postCreditNotes(

@@ -224,6 +224,12 @@ export interface SoakResult {
 		samplesWithQueued: number;
 		returnsSeen: number;
 		creditNoteEarly: number;
+		/**
+		 * of the notes seen while credit_queued: those of a row a posting run kept queued after a failed
+		 * attempt (its lastError says why), as when Khaos took the note and its answer was lost on every
+		 * retry: the next posting run finds the note and marks the row done (the ledger checks that)
+		 */
+		creditNoteAfterFailure: number;
 		movesMissing: number;
 		examples: string[];
 	} | null;
@@ -447,7 +453,8 @@ function sampleCreditQueued(
 	inbox: Row[],
 	snapshot: ReturnType<KhaosSandbox['state']['snapshot']>,
 	expected: Map<string, Expected>,
-): void {
+): string[] {
+	const early: string[] = [];
 	c.samples++;
 	const statuses = new Map<string, string[]>();
 	for (const row of inbox)
@@ -462,16 +469,28 @@ function sampleCreditQueued(
 				!st.some((x) => ['done', 'credit_review', REJECTED_INBOX_STATUS, 'exception'].includes(x)),
 		)
 		.map(([id]) => id);
-	if (queued.length === 0) return;
+	if (queued.length === 0) return early;
 	c.samplesWithQueued++;
 	c.returnsSeen += queued.length;
 	const notes = new Set(snapshot.creditNotes.map((n) => n.associatedRef.toUpperCase()));
 	const moved = new Set(snapshot.adjustments.map((a) => a.reference));
 	for (const id of queued) {
 		if (notes.has(`RB-${id}`.toUpperCase())) {
-			c.creditNoteEarly++;
-			if (c.examples.length < 10)
-				c.examples.push(`${id}: credit note RB-${id} exists while the return is credit_queued`);
+			const rows = inbox.filter((r) => String(r.returnId) === id);
+			const failedAttempt = rows.some(
+				(r) => r.status === 'credit_queued' && String(r.lastError ?? '').trim() !== '',
+			);
+			if (failedAttempt) c.creditNoteAfterFailure++;
+			else {
+				c.creditNoteEarly++;
+				early.push(id);
+				if (c.examples.length < 10)
+					c.examples.push(
+						`${id}: credit note RB-${id} exists while the return is credit_queued (rows [id, status, attempts, lastError]: ${JSON.stringify(
+							rows.map((r) => [r.id, r.status, r.attempts, r.lastError]),
+						)})`,
+					);
+			}
 		}
 		const exp = expected.get(id);
 		const missing =
@@ -483,6 +502,61 @@ function sampleCreditQueued(
 					`${id}: credit_queued, stock not moved: ${missing.map((m) => m.reference).join(', ')}`,
 				);
 		}
+	}
+	return early;
+}
+
+/**
+ * What the last posting run did with a return whose credit note exists while its row is still
+ * credit_queued (logged once a return, so a failing CI run says why): each node's items that name
+ * the return (the inbox rows carry it too), and the Khaos calls naming it.
+ */
+async function logPostingRun(
+	api: ApiClient,
+	executionId: string | null,
+	id: string,
+	khaos: KhaosSandbox,
+	log: Log,
+): Promise<void> {
+	// the Khaos calls that name the return (its import by associated ref, its processing by return code)
+	const codes = khaos.state
+		.snapshot()
+		.returns.filter((r) => r.associatedRef.toUpperCase() === `RB-${id}`.toUpperCase())
+		.map((r) => r.returnCode);
+	const calls = khaos.calls
+		.since(0)
+		.filter((c) => [`RB-${id}`, ...codes].some((k) => (c.detail ?? '').includes(k)))
+		.map((c) => `${c.at} ${c.method} ${c.outcome} ${c.status ?? ''} ${c.durationMs} ms`);
+	log(`[soak] Khaos calls naming return ${id} (${codes.join(', ')}):\n  ${calls.join('\n  ')}`);
+	if (!executionId) return;
+	try {
+		const full = await api.request(
+			'GET',
+			`/executions/${encodeURIComponent(executionId)}?includeData=true`,
+		);
+		const runData = (full?.data?.resultData?.runData ?? {}) as Record<string, any[]>;
+		const out: string[] = [];
+		for (const [node, runs] of Object.entries(runData))
+			for (const run of runs ?? [])
+				((run?.data?.main ?? []) as any[][]).forEach((items, k) => {
+					for (const item of items ?? []) {
+						const j = item?.json ?? {};
+						if (String(j.returnId ?? '') === id)
+							out.push(
+								`${node}[${k}] ${JSON.stringify({ status: j.status, kind: j.kind, creditStatus: j.creditStatus, message: j.message, id: j.id, paired: item.pairedItem })}`.slice(
+									0,
+									400,
+								),
+							);
+					}
+				});
+		log(
+			`[soak] posting run ${executionId} (status ${full?.status}, ${full?.startedAt} – ${full?.stoppedAt}) and return ${id}:\n  ${out.join('\n  ') || '(no item names it)'}`,
+		);
+	} catch (error) {
+		log(
+			`[soak] posting run ${executionId}: ${error instanceof Error ? error.message : String(error)}`,
+		);
 	}
 }
 
@@ -841,10 +915,12 @@ export async function runSoak(
 					samplesWithQueued: 0,
 					returnsSeen: 0,
 					creditNoteEarly: 0,
+					creditNoteAfterFailure: 0,
 					movesMissing: 0,
 					examples: [],
 				}
 			: null;
+		const postingLogged = new Set<string>();
 		while (Date.now() < drainDeadline) {
 			// finance batched: the Khaos state and the inbox, both read while no posting run is in progress
 			const before = creditQueued ? await postingRuns(api, postingId) : null;
@@ -853,7 +929,11 @@ export async function runSoak(
 			if (creditQueued && before && snapshot) {
 				const after = await postingRuns(api, postingId);
 				if (!before.running && !after.running && before.latest === after.latest)
-					sampleCreditQueued(creditQueued, inbox, snapshot, expected);
+					for (const id of sampleCreditQueued(creditQueued, inbox, snapshot, expected)) {
+						if (postingLogged.has(id)) continue;
+						postingLogged.add(id);
+						await logPostingRun(api, after.latest, id, khaos, log);
+					}
 			}
 			const by: Record<string, number> = {};
 			for (const row of inbox) by[row.status] = (by[row.status] ?? 0) + 1;
@@ -1202,7 +1282,7 @@ export function renderTable(r: SoakResult): string {
 			? ([
 					[
 						'credit notes of returns still credit_queued',
-						`${r.creditQueued.creditNoteEarly} (${r.creditQueued.samples} samples between posting runs, ${r.creditQueued.samplesWithQueued} with returns queued, ${r.creditQueued.returnsSeen} return sightings); stock not moved: ${r.creditQueued.movesMissing}`,
+						`${r.creditQueued.creditNoteEarly} (${r.creditQueued.samples} samples between posting runs, ${r.creditQueued.samplesWithQueued} with returns queued, ${r.creditQueued.returnsSeen} return sightings); after a failed posting attempt: ${r.creditQueued.creditNoteAfterFailure}; stock not moved: ${r.creditQueued.movesMissing}`,
 					],
 				] as Array<[string, string]>)
 			: []),

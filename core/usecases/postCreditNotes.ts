@@ -663,20 +663,23 @@ class Run {
 		} catch {
 			return out;
 		}
-		for (const p of dups) {
-			const ref = p.rec.associatedRef.toLowerCase();
-			const itemsNet = p.itemLines.reduce((sum, l) => sum + l.netPence, 0);
-			if (
-				statuses.some(
-					(s) =>
-						isLiveCreditNote(s) &&
-						s.associatedRef.toLowerCase() === ref &&
-						s.itemsNetPence === itemsNet,
-				)
-			)
-				out.add(ref);
-		}
+		for (const p of dups) if (creditNoteOf(p, statuses)) out.add(p.rec.associatedRef.toLowerCase());
 		return out;
+	}
+
+	/**
+	 * ProcessReturn failed for good (transient: retries exhausted), but Khaos may have done the work
+	 * with every answer lost: one look-up of the return's credit note. Found (live, this import's
+	 * items net), the return was processed; otherwise (or the look-up fails too) the failure stands.
+	 */
+	async creditedDespite(error: unknown, p: Prepared): Promise<boolean> {
+		if (error instanceof PostingStopped || this.describe(error).category !== 'transient')
+			return false;
+		try {
+			return creditNoteOf(p, await this.port.getOrderStatuses([p.rec.associatedRef]));
+		} catch {
+			return false;
+		}
 	}
 
 	/** After the import: the skip exception, or ProcessReturn (one a call) and the posted credit. */
@@ -701,9 +704,13 @@ class Run {
 			try {
 				processed = await this.port.processReturn(imported.returnCode, this.policy.manualAuthCode);
 			} catch (error) {
-				// the return stays imported; a replay finds it as a duplicate and processes it then
-				this.fail(rec, error, 'credit', `processing return ${imported.returnCode}`);
-				return;
+				// Khaos may have taken it and every answer been lost: a live credit note says it did
+				if (await this.creditedDespite(error, p)) processed = 'already_processed';
+				else {
+					// the return stays imported; a replay finds it as a duplicate and processes it then
+					this.fail(rec, error, 'credit', `processing return ${imported.returnCode}`);
+					return;
+				}
 			}
 		}
 		// the cached order now counts these units (and the delivery) as returned
@@ -827,6 +834,16 @@ function skipKind(result: ReturnImportResult): ExceptionKind {
 		default:
 			return 'khaos_rejected';
 	}
+}
+
+/** Whether a live credit note of this return with the items net it was imported with is among the statuses. */
+function creditNoteOf(p: Prepared, statuses: OrderStatus[]): boolean {
+	const ref = p.rec.associatedRef.toLowerCase();
+	const itemsNet = p.itemLines.reduce((sum, l) => sum + l.netPence, 0);
+	return statuses.some(
+		(s) =>
+			isLiveCreditNote(s) && s.associatedRef.toLowerCase() === ref && s.itemsNetPence === itemsNet,
+	);
 }
 
 function existingCredit(rec: Rec, s: OrderStatus): ExistingCredit {

@@ -13,6 +13,7 @@ import {
 	type CreditPolicy,
 	type PostedCredit,
 } from '../../../core/usecases/postCreditNotes';
+import { TransientExhaustedError, TransportError } from '../../../transports/http';
 import { KhaosFault } from '../../../transports/khaos/faults';
 import { FakeKhaosApi, TEST_CREDIT_POLICY, mappedReturn } from '../../helpers/khaosFakes';
 
@@ -103,4 +104,80 @@ test('a refused import is split to its culprit; a fatal one stops the run on the
 	);
 	expect(stopped).toBeInstanceOf(PostingStopped);
 	expect((stopped as PostingStopped).index).toBe(0);
+});
+
+/** ProcessReturn failing for good after Khaos took the note: Khaos processes the return, then the answer never arrives: the transport ran out of tries. */
+class LostAnswers extends FakeKhaosApi {
+	lose = new Set<string>();
+	override async processReturn(returnCode: string, manualAuthCode: string) {
+		const outcome = await super.processReturn(returnCode, manualAuthCode);
+		if (!this.lose.has(returnCode)) return outcome;
+		throw new TransientExhaustedError(
+			'Khaos ProcessReturn',
+			5,
+			9_000,
+			new TransportError('Khaos ProcessReturn: socket hang up', {
+				kind: 'network',
+				retryable: true,
+			}),
+		);
+	}
+}
+const transientAware: DescribeFailure = (error) =>
+	error instanceof TransientExhaustedError
+		? { category: 'transient', message: error.message, code: null, status: null, attempts: 5 }
+		: describe(error);
+
+test('ProcessReturn lost for good: the credit note is looked up before calling it a failure; found, the credit is posted (already processed), with its values', async () => {
+	const fake = new LostAnswers();
+	fake.lose.add('RTN000001');
+	const posting = await postCreditNotes(
+		fake,
+		[
+			input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }]),
+			input('R2', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]),
+		],
+		POLICY,
+		transientAware,
+	);
+	expect(posting.exceptions).toEqual([]);
+	expect(
+		posting.created.map((c) => [
+			c.index,
+			c.credit.associatedRef,
+			(c.credit as PostedCredit).processed,
+			(c.credit as PostedCredit).totals.grossPence,
+		]),
+	).toEqual([
+		[0, 'RB-R1', 'already_processed', 5500],
+		[1, 'RB-R2', 'processed', expect.any(Number)],
+	]);
+	expect(fake.creditNotes.map((n) => n.associatedRef)).toEqual(['RB-R1', 'RB-R2']);
+});
+
+test('ProcessReturn failed for good and no credit note in Khaos: the transient failure stands, for a later run', async () => {
+	const fake = new LostAnswers();
+	fake.fail(
+		'processReturn',
+		new TransientExhaustedError(
+			'Khaos ProcessReturn',
+			5,
+			9_000,
+			new TransportError('HTTP 503', { kind: 'http', retryable: true, status: 503 }),
+		),
+		1,
+	);
+	const posting = await postCreditNotes(
+		fake,
+		[input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])],
+		POLICY,
+		transientAware,
+	);
+	expect(posting.created).toEqual([]);
+	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([
+		[0, 'transient_exhausted'],
+	]);
+	expect(fake.creditNotes).toEqual([]);
+	// the run's look-up, then the one that checked the failure
+	expect(fake.calls.getOrderStatuses).toBe(2);
 });

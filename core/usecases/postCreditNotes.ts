@@ -292,6 +292,13 @@ interface Prepared {
 	excluded: PolicyLine[];
 }
 
+/** A return whose ProcessReturn failed for good (transient): Khaos may still have taken it. */
+interface LostProcess {
+	p: Prepared;
+	imported: ReturnImportResult;
+	error: unknown;
+}
+
 const orderKey = (ref: string) => ref.trim().toLowerCase();
 const isLiveCreditNote = (s: OrderStatus) => s.orderType === 2 && !s.cancelled;
 
@@ -469,11 +476,18 @@ class Run {
 			const credited = await this.alreadyCredited(batch, results);
 			// ProcessReturn is one return a call: up to processConcurrency at once. Safe: a wave holds at
 			// most one return of each order, so no two of them count units on the same order.
+			const lost: LostProcess[] = [];
 			await inPool(batch.length, this.policy.processConcurrency, (i) =>
 				this.guarded(batch[i].rec, 'creating the credit note', () =>
-					this.finish(batch[i], results[i], credited.has(batch[i].rec.associatedRef.toLowerCase())),
+					this.finish(
+						batch[i],
+						results[i],
+						credited.has(batch[i].rec.associatedRef.toLowerCase()),
+						lost,
+					),
 				),
 			);
+			await this.settleLost(lost);
 		}
 	}
 
@@ -667,24 +681,14 @@ class Run {
 		return out;
 	}
 
-	/**
-	 * ProcessReturn failed for good (transient: retries exhausted), but Khaos may have done the work
-	 * with every answer lost: one look-up of the return's credit note. Found (live, this import's
-	 * items net), the return was processed; otherwise (or the look-up fails too) the failure stands.
-	 */
-	async creditedDespite(error: unknown, p: Prepared): Promise<boolean> {
-		if (error instanceof PostingStopped || this.describe(error).category !== 'transient')
-			return false;
-		try {
-			return creditNoteOf(p, await this.port.getOrderStatuses([p.rec.associatedRef]));
-		} catch {
-			return false;
-		}
-	}
-
 	/** After the import: the skip exception, or ProcessReturn (one a call) and the posted credit. */
-	async finish(p: Prepared, imported: ReturnImportResult, credited: boolean): Promise<void> {
-		const { rec, order, result, itemLines, deliveryLine } = p;
+	async finish(
+		p: Prepared,
+		imported: ReturnImportResult,
+		credited: boolean,
+		lost: LostProcess[],
+	): Promise<void> {
+		const { rec } = p;
 		if (!imported.imported && !imported.duplicate) {
 			rec.exceptions.push(
 				exceptionOf(
@@ -704,15 +708,42 @@ class Run {
 			try {
 				processed = await this.port.processReturn(imported.returnCode, this.policy.manualAuthCode);
 			} catch (error) {
-				// Khaos may have taken it and every answer been lost: a live credit note says it did
-				if (await this.creditedDespite(error, p)) processed = 'already_processed';
-				else {
-					// the return stays imported; a replay finds it as a duplicate and processes it then
-					this.fail(rec, error, 'credit', `processing return ${imported.returnCode}`);
-					return;
-				}
+				// retries exhausted: Khaos may have taken it with every answer lost (settleLost looks)
+				if (!(error instanceof PostingStopped) && this.describe(error).category === 'transient')
+					lost.push({ p, imported, error });
+				// the return stays imported; a replay finds it as a duplicate and processes it then
+				else this.fail(rec, error, 'credit', `processing return ${imported.returnCode}`);
+				return;
 			}
 		}
+		this.posted(p, imported, processed);
+	}
+
+	/**
+	 * ProcessReturn failed for good (transient: retries exhausted) for these returns, but Khaos may
+	 * have done the work with every answer lost: one look-up of their credit notes. A live note with
+	 * the items net imported means processed; otherwise (or the look-up fails too) the failure stands.
+	 */
+	async settleLost(lost: LostProcess[]): Promise<void> {
+		if (lost.length === 0) return;
+		let statuses: OrderStatus[] = [];
+		try {
+			statuses = await this.port.getOrderStatuses(lost.map((l) => l.p.rec.associatedRef));
+		} catch {
+			// the failures stand
+		}
+		for (const { p, imported, error } of lost) {
+			if (creditNoteOf(p, statuses))
+				await this.guarded(p.rec, 'creating the credit note', () =>
+					this.posted(p, imported, 'already_processed'),
+				);
+			else this.fail(p.rec, error, 'credit', `processing return ${imported.returnCode}`);
+		}
+	}
+
+	/** A processed return: its posted credit, counted on the cached order, with its notices. */
+	posted(p: Prepared, imported: ReturnImportResult, processed: string | null): void {
+		const { rec, order, result, itemLines, deliveryLine } = p;
 		// the cached order now counts these units (and the delivery) as returned
 		for (const l of itemLines) {
 			const ol = order.lines.find((x) => x.lineId === l.lineId);

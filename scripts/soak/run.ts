@@ -225,9 +225,10 @@ export interface SoakResult {
 		returnsSeen: number;
 		creditNoteEarly: number;
 		/**
-		 * of the notes seen while credit_queued: those of a row a posting run kept queued after a failed
-		 * attempt (its lastError says why), as when Khaos took the note and its answer was lost on every
-		 * retry: the next posting run finds the note and marks the row done (the ledger checks that)
+		 * of the notes seen while credit_queued: those of a row a posting run kept queued after its
+		 * ProcessReturn failed for good (lastError "processing return …") and the look-up for its
+		 * credit note failed too: the next posting run finds the note and marks the row done (the
+		 * ledger checks that); logged like the others
 		 */
 		creditNoteAfterFailure: number;
 		movesMissing: number;
@@ -446,7 +447,8 @@ async function retryCrashedIntake(
 /**
  * One credit_queued sample (finance batched), taken while no posting run was in progress: a return
  * still waiting for its posting run (a row credit_queued, none done, in review or excepted) has no
- * credit note yet, and its stock has moved (the processor moves stock at once).
+ * credit note yet, and its stock has moved (the processor moves stock at once). Returns the returns
+ * seen with a credit note, so the caller logs what the posting run did with them.
  */
 function sampleCreditQueued(
 	c: NonNullable<SoakResult['creditQueued']>,
@@ -477,11 +479,14 @@ function sampleCreditQueued(
 	for (const id of queued) {
 		if (notes.has(`RB-${id}`.toUpperCase())) {
 			const rows = inbox.filter((r) => String(r.returnId) === id);
+			// a ProcessReturn that failed for good and whose credit note the look-up could not find
 			const failedAttempt = rows.some(
-				(r) => r.status === 'credit_queued' && String(r.lastError ?? '').trim() !== '',
+				(r) => r.status === 'credit_queued' && /processing return /.test(String(r.lastError ?? '')),
 			);
-			if (failedAttempt) c.creditNoteAfterFailure++;
-			else {
+			if (failedAttempt) {
+				c.creditNoteAfterFailure++;
+				early.push(id);
+			} else {
 				c.creditNoteEarly++;
 				early.push(id);
 				if (c.examples.length < 10)

@@ -109,8 +109,28 @@ test('a refused import is split to its culprit; a fatal one stops the run on the
 /** ProcessReturn failing for good after Khaos took the note: Khaos processes the return, then the answer never arrives: the transport ran out of tries. */
 class LostAnswers extends FakeKhaosApi {
 	lose = new Set<string>();
+	/** notes cancelled after they were made, or found for another amount */
+	cancel = new Set<string>();
+	renet = new Set<string>();
+	/** getOrderStatuses answers this many times, then fails for good */
+	lookUpsBeforeFailing = Infinity;
+	override async getOrderStatuses(refs: string[]) {
+		if (this.calls.getOrderStatuses >= this.lookUpsBeforeFailing) {
+			this.calls.getOrderStatuses++;
+			throw new TransientExhaustedError(
+				'Khaos ExportOrderStatusEx',
+				5,
+				9_000,
+				new TransportError('HTTP 503', { kind: 'http', retryable: true, status: 503 }),
+			);
+		}
+		return super.getOrderStatuses(refs);
+	}
 	override async processReturn(returnCode: string, manualAuthCode: string) {
 		const outcome = await super.processReturn(returnCode, manualAuthCode);
+		const note = this.creditNotes.find((n) => n.orderCode === `CN${returnCode}`);
+		if (note && this.cancel.has(returnCode)) note.cancelled = true;
+		if (note && this.renet.has(returnCode)) note.itemsNetPence += 100;
 		if (!this.lose.has(returnCode)) return outcome;
 		throw new TransientExhaustedError(
 			'Khaos ProcessReturn',
@@ -153,6 +173,71 @@ test('ProcessReturn lost for good: the credit note is looked up before calling i
 		[1, 'RB-R2', 'processed', expect.any(Number)],
 	]);
 	expect(fake.creditNotes.map((n) => n.associatedRef)).toEqual(['RB-R1', 'RB-R2']);
+	// the run's look-up, then one for the lost answer
+	expect(fake.calls.getOrderStatuses).toBe(2);
+});
+
+test('ProcessReturn lost for good on several returns: one look-up for them all; only a live note with the items net imported settles one', async () => {
+	const fake = new LostAnswers();
+	for (const code of ['RTN000001', 'RTN000002', 'RTN000003']) fake.lose.add(code);
+	fake.cancel.add('RTN000002'); // its note was cancelled since
+	fake.renet.add('RTN000003'); // a note for another amount (partly processed)
+	const posting = await postCreditNotes(
+		fake,
+		[
+			input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }]),
+			input('R2', 'WEB-1001', [{ sku: 'JEANS-BLU-32' }]),
+			input('R3', 'WEB-1003', [{ sku: 'TSHIRT-RED-M' }]),
+		],
+		POLICY,
+		transientAware,
+	);
+	expect(posting.created.map((c) => [c.index, (c.credit as PostedCredit).processed])).toEqual([
+		[0, 'already_processed'],
+	]);
+	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([
+		[1, 'transient_exhausted'],
+		[2, 'transient_exhausted'],
+	]);
+	expect(fake.calls.getOrderStatuses).toBe(2);
+});
+
+test('ProcessReturn lost for good and the look-up failing too: the transient failure stands', async () => {
+	const fake = new LostAnswers();
+	fake.lose.add('RTN000001');
+	fake.lookUpsBeforeFailing = 1;
+	const posting = await postCreditNotes(
+		fake,
+		[input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])],
+		POLICY,
+		transientAware,
+	);
+	expect(posting.created).toEqual([]);
+	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([
+		[0, 'transient_exhausted'],
+	]);
+	expect(fake.calls.getOrderStatuses).toBe(2);
+});
+
+test('ProcessReturn refused (not transient): no look-up, the refusal is the return’s exception', async () => {
+	const fake = new LostAnswers().fail(
+		'processReturn',
+		new KhaosFault('ProcessReturn', 'Return has been partially processed', {
+			code: 'return_partially_processed',
+		}),
+		1,
+	);
+	const posting = await postCreditNotes(
+		fake,
+		[input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])],
+		POLICY,
+		transientAware,
+	);
+	expect(posting.created).toEqual([]);
+	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([
+		[0, 'khaos_rejected'],
+	]);
+	expect(fake.calls.getOrderStatuses).toBe(1);
 });
 
 test('ProcessReturn failed for good and no credit note in Khaos: the transient failure stands, for a later run', async () => {

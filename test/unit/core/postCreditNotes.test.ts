@@ -106,6 +106,16 @@ test('a refused import is split to its culprit; a fatal one stops the run on the
 	expect((stopped as PostingStopped).index).toBe(0);
 });
 
+/** A call the transport gave up on after five tries. */
+function exhausted(operation: string, cause: string): TransientExhaustedError {
+	return new TransientExhaustedError(
+		operation,
+		5,
+		9_000,
+		new TransportError(`${operation}: ${cause}`, { kind: 'network', retryable: true }),
+	);
+}
+
 /** ProcessReturn failing for good after Khaos took the note: Khaos processes the return, then the answer never arrives: the transport ran out of tries. */
 class LostAnswers extends FakeKhaosApi {
 	lose = new Set<string>();
@@ -117,12 +127,7 @@ class LostAnswers extends FakeKhaosApi {
 	override async getOrderStatuses(refs: string[]) {
 		if (this.calls.getOrderStatuses >= this.lookUpsBeforeFailing) {
 			this.calls.getOrderStatuses++;
-			throw new TransientExhaustedError(
-				'Khaos ExportOrderStatusEx',
-				5,
-				9_000,
-				new TransportError('HTTP 503', { kind: 'http', retryable: true, status: 503 }),
-			);
+			throw exhausted('Khaos ExportOrderStatusEx', 'HTTP 503');
 		}
 		return super.getOrderStatuses(refs);
 	}
@@ -132,15 +137,7 @@ class LostAnswers extends FakeKhaosApi {
 		if (note && this.cancel.has(returnCode)) note.cancelled = true;
 		if (note && this.renet.has(returnCode)) note.itemsNetPence += 100;
 		if (!this.lose.has(returnCode)) return outcome;
-		throw new TransientExhaustedError(
-			'Khaos ProcessReturn',
-			5,
-			9_000,
-			new TransportError('Khaos ProcessReturn: socket hang up', {
-				kind: 'network',
-				retryable: true,
-			}),
-		);
+		throw exhausted('Khaos ProcessReturn', 'socket hang up');
 	}
 }
 const transientAware: DescribeFailure = (error) =>
@@ -202,56 +199,42 @@ test('ProcessReturn lost for good on several returns: one look-up for them all; 
 	expect(fake.calls.getOrderStatuses).toBe(2);
 });
 
-test('ProcessReturn lost for good and the look-up failing too: the transient failure stands', async () => {
-	const fake = new LostAnswers();
-	fake.lose.add('RTN000001');
-	fake.lookUpsBeforeFailing = 1;
-	const posting = await postCreditNotes(
-		fake,
-		[input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])],
-		POLICY,
-		transientAware,
-	);
-	expect(posting.created).toEqual([]);
-	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([
-		[0, 'transient_exhausted'],
-	]);
-	expect(fake.calls.getOrderStatuses).toBe(2);
-});
-
-test('ProcessReturn refused (not transient): no look-up, the refusal is the return’s exception', async () => {
-	const fake = new LostAnswers().fail(
-		'processReturn',
-		new KhaosFault('ProcessReturn', 'Return has been partially processed', {
-			code: 'return_partially_processed',
-		}),
+// ProcessReturn failing, the credit settled by nothing: the failure stands, for a later run
+test.each<[string, (fake: LostAnswers) => void, string, number, string[]]>([
+	[
+		'lost for good and the look-up failing too',
+		(fake) => {
+			fake.lose.add('RTN000001');
+			fake.lookUpsBeforeFailing = 1;
+		},
+		'transient_exhausted',
+		2,
+		['RB-R1'], // Khaos took it; the next run finds it (duplicate)
+	],
+	[
+		'refused (not transient): no look-up',
+		(fake) =>
+			fake.fail(
+				'processReturn',
+				new KhaosFault('ProcessReturn', 'Return has been partially processed', {
+					code: 'return_partially_processed',
+				}),
+				1,
+			),
+		'khaos_rejected',
 		1,
-	);
-	const posting = await postCreditNotes(
-		fake,
-		[input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])],
-		POLICY,
-		transientAware,
-	);
-	expect(posting.created).toEqual([]);
-	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([
-		[0, 'khaos_rejected'],
-	]);
-	expect(fake.calls.getOrderStatuses).toBe(1);
-});
-
-test('ProcessReturn failed for good and no credit note in Khaos: the transient failure stands, for a later run', async () => {
+		[],
+	],
+	[
+		'failed for good with no credit note in Khaos',
+		(fake) => fake.fail('processReturn', exhausted('Khaos ProcessReturn', 'HTTP 503'), 1),
+		'transient_exhausted',
+		2,
+		[],
+	],
+])('ProcessReturn %s: its exception, no credit', async (_name, setUp, kind, lookUps, notes) => {
 	const fake = new LostAnswers();
-	fake.fail(
-		'processReturn',
-		new TransientExhaustedError(
-			'Khaos ProcessReturn',
-			5,
-			9_000,
-			new TransportError('HTTP 503', { kind: 'http', retryable: true, status: 503 }),
-		),
-		1,
-	);
+	setUp(fake);
 	const posting = await postCreditNotes(
 		fake,
 		[input('R1', 'WEB-1002', [{ sku: 'HOODIE-GRY-L' }])],
@@ -259,10 +242,8 @@ test('ProcessReturn failed for good and no credit note in Khaos: the transient f
 		transientAware,
 	);
 	expect(posting.created).toEqual([]);
-	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([
-		[0, 'transient_exhausted'],
-	]);
-	expect(fake.creditNotes).toEqual([]);
-	// the run's look-up, then the one that checked the failure
-	expect(fake.calls.getOrderStatuses).toBe(2);
+	expect(posting.exceptions.map((e) => [e.index, e.exception.kind])).toEqual([[0, kind]]);
+	// the run's look-up, then (a transient failure) the one that checked it
+	expect(fake.calls.getOrderStatuses).toBe(lookUps);
+	expect(fake.creditNotes.map((n) => n.associatedRef)).toEqual(notes);
 });

@@ -483,12 +483,10 @@ function sampleCreditQueued(
 			const failedAttempt = rows.some(
 				(r) => r.status === 'credit_queued' && /processing return /.test(String(r.lastError ?? '')),
 			);
-			if (failedAttempt) {
-				c.creditNoteAfterFailure++;
-				early.push(id);
-			} else {
+			early.push(id);
+			if (failedAttempt) c.creditNoteAfterFailure++;
+			else {
 				c.creditNoteEarly++;
-				early.push(id);
 				if (c.examples.length < 10)
 					c.examples.push(
 						`${id}: credit note RB-${id} exists while the return is credit_queued (rows [id, status, attempts, lastError]: ${JSON.stringify(
@@ -521,12 +519,12 @@ async function logPostingRun(
 	executionId: string | null,
 	id: string,
 	khaos: KhaosSandbox,
+	snapshot: ReturnType<KhaosSandbox['state']['snapshot']>,
 	log: Log,
 ): Promise<void> {
 	// the Khaos calls that name the return (its import by associated ref, its processing by return code)
-	const codes = khaos.state
-		.snapshot()
-		.returns.filter((r) => r.associatedRef.toUpperCase() === `RB-${id}`.toUpperCase())
+	const codes = snapshot.returns
+		.filter((r) => r.associatedRef.toUpperCase() === `RB-${id}`.toUpperCase())
 		.map((r) => r.returnCode);
 	const calls = khaos.calls
 		.since(0)
@@ -535,10 +533,7 @@ async function logPostingRun(
 	log(`[soak] Khaos calls naming return ${id} (${codes.join(', ')}):\n  ${calls.join('\n  ')}`);
 	if (!executionId) return;
 	try {
-		const full = await api.request(
-			'GET',
-			`/executions/${encodeURIComponent(executionId)}?includeData=true`,
-		);
+		const full = await api.getExecution(executionId, true);
 		const runData = (full?.data?.resultData?.runData ?? {}) as Record<string, any[]>;
 		const out: string[] = [];
 		for (const [node, runs] of Object.entries(runData))
@@ -937,7 +932,7 @@ export async function runSoak(
 					for (const id of sampleCreditQueued(creditQueued, inbox, snapshot, expected)) {
 						if (postingLogged.has(id)) continue;
 						postingLogged.add(id);
-						await logPostingRun(api, after.latest, id, khaos, log);
+						await logPostingRun(api, after.latest, id, khaos, snapshot, log);
 					}
 			}
 			const by: Record<string, number> = {};

@@ -293,6 +293,8 @@ export const VALIDATE_PARAMETERS = {
 	mappingType: 1,
 	withProblems: 'passOn',
 	discontinued: 'notice',
+	// the stock and credit steps after it take their first look-ups from this round trip (issue 15)
+	readAhead: true,
 };
 
 export const CREDIT_PARAMETERS = {

@@ -375,7 +375,7 @@ export function buildProcessor(): WorkflowTemplate {
 			'Validate SKUs',
 			[3120, 0],
 			VALIDATE_PARAMETERS,
-			'Exists, not archived, stock controlled',
+			'Exists, not archived, stock controlled; reads ahead for the stock and credit steps',
 		),
 	);
 	const stock = b.add(

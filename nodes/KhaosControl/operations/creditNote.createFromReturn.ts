@@ -27,6 +27,7 @@ import {
 import { failureDescriber } from '../failures';
 import { creditedMeanwhile } from '../onePerReturn';
 import { defineOperation, flags } from './types';
+import { takingReadAhead } from '../readAhead';
 import { reusingOrders } from '../runOrders';
 
 function readPolicy(run: KhaosRun): CreditPolicy {
@@ -83,8 +84,10 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 	}));
 	let posting: CreditPosting;
 	try {
-		// the orders this execution's stock step read are not asked for again (../runOrders.ts)
-		const api = reusingOrders(run.api, run.ctx.getExecutionId());
+		// the orders this execution's stock step read are not asked for again (../runOrders.ts); the
+		// credit notes Validate SKUs read ahead answer the first look-up (../readAhead.ts)
+		const id = run.ctx.getExecutionId();
+		const api = reusingOrders(takingReadAhead(run.api, id), id);
 		posting = await postCreditNotes(api, inputs, policy, failureDescriber(run));
 	} catch (error) {
 		if (error instanceof PostingStopped)

@@ -27,6 +27,7 @@ import {
 } from '../common';
 import { failureExceptions, isolateOrFail } from '../failures';
 import { mappingTypeProperty } from '../properties';
+import { readAhead, type ReadAheadReturn } from '../readAhead';
 import { productSummary } from './product.get';
 import { defineOperation, flags } from './types';
 
@@ -67,6 +68,14 @@ function validJson(check: Check, products: Map<string, KhaosProduct>): IDataObje
 	return { ...json, skuValidation: { valid: true, checked: check.lines.length, discontinued } };
 }
 
+/** A return's ids for the read ahead; an item without them (a plain SKU item) asks for nothing. */
+function readAheadOf({ json }: Check): ReadAheadReturn[] {
+	const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+	const returnId = text(json.returnId).trim();
+	const orderReference = text(json.orderReference).trim();
+	return returnId && orderReference ? [{ returnId, orderReference }] : [];
+}
+
 async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	const valid: INodeExecutionData[] = [];
 	const exceptions: INodeExecutionData[] = [];
@@ -96,12 +105,19 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	const codesOf = (batch: Check[]) => [
 		...new Set(batch.flatMap((c) => c.lines.map((l) => l.code))),
 	];
-	const looked = await isolateOrFail(
-		run,
-		checks,
-		(batch) => run.api.getProducts(codesOf(batch), mappingType),
-		Math.max(1, checks.length),
-	);
+	// with Read Ahead, in the same round trip: what the stock and credit steps of this execution
+	// will ask first (../readAhead.ts); it never fails this step
+	const [looked] = await Promise.all([
+		isolateOrFail(
+			run,
+			checks,
+			(batch) => run.api.getProducts(codesOf(batch), mappingType),
+			Math.max(1, checks.length),
+		),
+		run.ctx.getNodeParameter('readAhead', 0, false) === true
+			? readAhead(run.api, run.ctx.getExecutionId(), checks.flatMap(readAheadOf))
+			: undefined,
+	]);
 	const answered: Check[] = [];
 	for (const part of looked) {
 		if ('failure' in part) {
@@ -192,6 +208,14 @@ export const productValidateSkus = defineOperation({
 			default: 'route',
 			description:
 				'Where a return with an unknown, archived or blocked SKU, or one passed on by Returns Mapping with its problems, goes',
+		},
+		{
+			displayName: 'Read Ahead for Stock and Credit Steps',
+			name: 'readAhead',
+			type: 'boolean',
+			default: false,
+			description:
+				"Whether to ask Khaos, in the same round trip as the SKU look-up, for the returns' orders, the stock moves already made and the credit notes already made, so that Apply Return Stock Moves and Create Credit Note later in the same execution do not wait for those look-ups (each is used once, within 5 s; a failed read ahead is simply asked again by the step that needs it)",
 		},
 	],
 	flags: flags({ firstOutput: 'Valid' }),

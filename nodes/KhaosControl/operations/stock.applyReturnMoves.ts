@@ -25,6 +25,7 @@ import {
 } from '../common';
 import { failureDescriber } from '../failures';
 import { defineOperation, flags } from './types';
+import { takingReadAhead } from '../readAhead';
 import { recordingOrders } from '../runOrders';
 
 async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
@@ -49,8 +50,9 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 	let outcomes: StockOutcome[];
 	try {
 		outcomes = await applyReturnStock(
-			// the orders it reads serve this execution's credit step too (../runOrders.ts)
-			recordingOrders(run.api, run.ctx.getExecutionId()),
+			// the orders it reads serve this execution's credit step too (../runOrders.ts); what Validate
+			// SKUs read ahead for it is taken first (../readAhead.ts)
+			recordingOrders(takingReadAhead(run.api, run.ctx.getExecutionId()), run.ctx.getExecutionId()),
 			records.map((r) => r.input),
 			{
 				reasonText,

@@ -1,0 +1,174 @@
+/**
+ * Read ahead (issue 15): the processor's Validate SKUs asks Khaos, in the same round trip as its
+ * product look-up, for what the steps after it in the same execution would each ask in a round trip
+ * of their own, one after another: the returns' original orders and the stock moves already made
+ * (Apply Return Stock Moves), and the credit notes already made (Create Credit Note's duplicate
+ * look-up). Four calls at once instead of one, then three fewer round trips on the run's path: at
+ * 40 ms a call ~120 ms a run, which a return waits for twice (the run before its own, then its own).
+ *
+ * What was read ahead is TAKEN, not shared: the first look-up of the step it was read for takes it
+ * (all the references it asks for, or it asks Khaos), and every later look-up asks Khaos, as do the
+ * credit step's second look-ups (a duplicate import, a ProcessReturn whose answer was lost). It is
+ * kept for the same execution only (one n8n process; in queue mode one worker) and at most
+ * MAX_AGE_MS: the stock and credit steps follow Validate SKUs within a run's own work, so what they
+ * take is as fresh as the orders the credit step already takes from the stock step (./runOrders.ts);
+ * a run slowed down past it (retries) asks Khaos again. Khaos stays the judge either way: a move
+ * reference or a credit note's associated ref made meanwhile by someone else is refused as a
+ * duplicate by Khaos and settled as one (core/usecases/postCreditNotes.ts, step 4).
+ *
+ * A failed read ahead is dropped without a word: the step that needs it asks Khaos itself, with its
+ * own retries and isolation, and reports its own failures, as without read ahead.
+ */
+import type {
+	AppliedStockAdjustment,
+	KhaosApi,
+	KhaosOrderStatus,
+	KhaosSalesOrder,
+	StockAdjustmentQuery,
+} from '../../transports/khaos/api';
+import { moveReferencePrefix } from '../../core/usecases/applyReturnStock';
+import { returnAssociatedRef } from '../../core/usecases/postCreditNotes';
+
+export const MAX_AGE_MS = 5_000;
+export const MAX_RUNS = 32;
+
+type Kind = 'orders' | 'moves' | 'statuses';
+interface Entry {
+	at: number;
+	/** by the reference asked, lower case: what Khaos answered for it (asked and not found: empty) */
+	byRef: Map<string, unknown[]>;
+}
+type RunEntry = { [K in Kind]?: Entry };
+
+const key = (ref: string) => ref.trim().toLowerCase();
+
+export class ReadAheadMemo {
+	private readonly runs = new Map<string, RunEntry>();
+
+	constructor(private readonly now: () => number = Date.now) {}
+
+	/** What Khaos answered for each reference asked (a reference with nothing found is kept, empty). */
+	put(executionId: string, kind: Kind, byRef: Map<string, unknown[]>): void {
+		if (!executionId) return;
+		const run = this.runs.get(executionId) ?? {};
+		run[kind] = { at: this.now(), byRef };
+		this.runs.delete(executionId);
+		this.runs.set(executionId, run);
+		while (this.runs.size > MAX_RUNS) this.runs.delete(this.runs.keys().next().value as string);
+	}
+
+	/**
+	 * Each reference's answer, or null when any of them was not read ahead (or it is too old): the
+	 * caller then asks Khaos for all of them. The references asked are taken either way: a second
+	 * look-up of one always asks Khaos.
+	 */
+	take<T>(executionId: string, kind: Kind, refs: string[]): Map<string, T[]> | null {
+		const entry = this.runs.get(executionId)?.[kind];
+		if (!entry) return null;
+		const fresh = this.now() - entry.at <= MAX_AGE_MS;
+		const out = new Map<string, T[]>();
+		let all = fresh;
+		for (const ref of refs) {
+			const found = entry.byRef.get(key(ref));
+			if (found) out.set(ref, found as T[]);
+			else all = false;
+			entry.byRef.delete(key(ref));
+		}
+		return all ? out : null;
+	}
+
+	get size(): number {
+		return this.runs.size;
+	}
+}
+
+/** The one memo of this n8n process. */
+export const readAheadMemo = new ReadAheadMemo();
+
+/** What one return needs read ahead. */
+export interface ReadAheadReturn {
+	returnId: string;
+	orderReference: string;
+}
+
+/**
+ * Ask Khaos, all at once, for what the stock and credit steps of this execution will ask first.
+ * Never rejects: what fails is simply not kept.
+ */
+export async function readAhead(
+	api: KhaosApi,
+	executionId: string,
+	returns: ReadAheadReturn[],
+	memo: ReadAheadMemo = readAheadMemo,
+): Promise<void> {
+	const unique = (xs: string[]) => [
+		...new Map(xs.filter((x) => x.trim()).map((x) => [key(x), x.trim()])).values(),
+	];
+	const orderRefs = unique(returns.map((r) => r.orderReference));
+	const prefixes = unique(returns.map((r) => moveReferencePrefix(r.returnId)));
+	const creditRefs = unique(returns.map((r) => returnAssociatedRef(r.returnId)));
+	if (!executionId || returns.length === 0) return;
+	await Promise.allSettled([
+		api.getSalesOrders(orderRefs).then((orders) => {
+			const byRef = new Map<string, unknown[]>(orderRefs.map((r) => [key(r), []]));
+			for (const [ref, o] of orders) byRef.set(key(ref), [o]);
+			memo.put(executionId, 'orders', byRef);
+		}),
+		api.getStockAdjustments({ prefixes }).then((moves) => {
+			const byRef = new Map<string, unknown[]>(prefixes.map((p) => [key(p), []]));
+			for (const m of moves)
+				for (const p of prefixes)
+					if (key(m.reference).startsWith(key(p))) byRef.get(key(p))?.push(m);
+			memo.put(executionId, 'moves', byRef);
+		}),
+		api.getOrderStatuses(creditRefs).then((statuses) => {
+			const byRef = new Map<string, unknown[]>(creditRefs.map((r) => [key(r), []]));
+			for (const st of statuses) byRef.get(key(st.associatedRef))?.push(st);
+			memo.put(executionId, 'statuses', byRef);
+		}),
+	]);
+}
+
+/**
+ * The Khaos API whose first look-up of orders, moves made (by prefix) and credit notes takes what
+ * this execution read ahead, when it read all of it; otherwise, and afterwards, Khaos answers.
+ */
+export function takingReadAhead(
+	api: KhaosApi,
+	executionId: string,
+	memo: ReadAheadMemo = readAheadMemo,
+): KhaosApi {
+	// one list of what was taken, each answer once (in the order the references were asked)
+	const flat = <T>(taken: Map<string, T[]>) => [...new Set([...taken.values()].flat())];
+	const overrides: Partial<KhaosApi> = {
+		getSalesOrders: async (refs: string[]) => {
+			const taken = memo.take<KhaosSalesOrder>(executionId, 'orders', refs);
+			if (!taken) return api.getSalesOrders(refs);
+			// keyed by the reference asked, as Khaos's answer is; a copy, as a fresh answer would be
+			const out = new Map<string, KhaosSalesOrder>();
+			for (const [ref, [o]] of taken) if (o) out.set(ref, structuredClone(o));
+			return out;
+		},
+		getStockAdjustments: async (query: StockAdjustmentQuery) => {
+			const prefixes = query.prefixes ?? [];
+			const taken =
+				(query.references ?? []).length === 0 && prefixes.length > 0
+					? memo.take<AppliedStockAdjustment>(executionId, 'moves', prefixes)
+					: null;
+			return taken ? flat(taken).map((m) => ({ ...m })) : api.getStockAdjustments(query);
+		},
+		getOrderStatuses: async (refs: string[]) => {
+			const taken = memo.take<KhaosOrderStatus>(executionId, 'statuses', refs);
+			return taken ? flat(taken).map((st) => ({ ...st })) : api.getOrderStatuses(refs);
+		},
+	};
+	return new Proxy(api, {
+		get(target, prop) {
+			if (prop in overrides) return overrides[prop as keyof KhaosApi];
+			const value = Reflect.get(target, prop, target) as unknown;
+			return typeof value === 'function'
+				? (value as (...a: unknown[]) => unknown).bind(target)
+				: value;
+		},
+	});
+}

@@ -1,0 +1,264 @@
+/**
+ * Read ahead (nodes/KhaosControl/readAhead.ts, issue 15): Validate SKUs asks Khaos, in its own
+ * round trip, for what Apply Return Stock Moves and Create Credit Note of the same execution would
+ * each ask first; they take it instead of waiting for their own look-ups. The stock moved and the
+ * credit notes made are the same as without it; each answer is taken once, only by the execution
+ * that read it, only while fresh; a failed read ahead is asked again by the step that needs it.
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
+import {
+	MAX_AGE_MS,
+	MAX_RUNS,
+	ReadAheadMemo,
+	readAhead,
+	takingReadAhead,
+} from '../../../nodes/KhaosControl/readAhead';
+import * as transport from '../../../nodes/KhaosControl/transport';
+import { TransientExhaustedError, TransportError } from '../../../transports/http';
+import { FakeKhaosApi, KHAOS_TEST_CREDENTIALS, mappedReturn } from '../../helpers/khaosFakes';
+import { mockExecuteContext, type MockParam } from '../../helpers/mockExecuteContext';
+
+afterEach(() => jest.restoreAllMocks());
+
+let executions = 0;
+const newExecution = () => `read-ahead-${++executions}-${Date.now()}`;
+
+async function node(
+	fake: FakeKhaosApi,
+	executionId: string,
+	params: Record<string, MockParam>,
+	items: IDataObject[],
+): Promise<INodeExecutionData[][]> {
+	jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
+	const ctx = mockExecuteContext({
+		items,
+		params,
+		executionId,
+		credentials: { khaosControlApi: KHAOS_TEST_CREDENTIALS },
+	});
+	return new KhaosControl().execute.call(ctx);
+}
+
+const methods = (fake: FakeKhaosApi) => fake.log.map((l) => l.method);
+
+/** The processor's three Khaos steps in one execution; the Khaos methods each step called. */
+async function processorRun(fake: FakeKhaosApi, readAheadOn: boolean, items: IDataObject[]) {
+	const executionId = newExecution();
+	const called: Record<string, string[]> = {};
+	fake.log.length = 0;
+	const [valid] = await node(
+		fake,
+		executionId,
+		{
+			resource: 'product',
+			operation: 'validateSkus',
+			mappingType: 1,
+			withProblems: 'passOn',
+			readAhead: readAheadOn,
+		},
+		items,
+	);
+	called.validate = methods(fake);
+	fake.log.length = 0;
+	const [moved, stockExceptions] = await node(
+		fake,
+		executionId,
+		{ resource: 'stock', operation: 'applyReturnMoves' },
+		valid.map((i) => i.json),
+	);
+	called.stock = methods(fake);
+	fake.log.length = 0;
+	const [created, creditExceptions] = await node(
+		fake,
+		executionId,
+		{ resource: 'creditNote', operation: 'createFromReturn', options: {} },
+		moved.map((i) => i.json),
+	);
+	called.credit = methods(fake);
+	return {
+		called,
+		moved: moved.map((i) => i.json),
+		created: created.map((i) => i.json),
+		exceptions: [...stockExceptions, ...creditExceptions].map((i) => i.json),
+	};
+}
+
+const r1 = mappedReturn('RA1', 'WEB-1001', [
+	{ sku: 'TSHIRT-RED-M', action: 'restock' },
+	{ sku: 'JEANS-BLU-32', action: 'quarantine' },
+]);
+const r2 = mappedReturn('RA2', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }]);
+
+/** What Khaos holds after a run: the state the read ahead must not change. */
+const khaosState = (fake: FakeKhaosApi) => ({
+	adjustments: fake.appliedAdjustments.map((a) => ({ ...a, id: null })),
+	imports: fake.imports,
+	processed: [...fake.processed].sort(),
+	creditNotes: fake.creditNotes.map((c) => ({ ...c, orderCode: '', dateCreated: '' })),
+});
+
+test('the stock and credit steps ask Khaos for no look-up: Validate SKUs read them, in its own round trip', async () => {
+	const fake = new FakeKhaosApi();
+	const run = await processorRun(fake, true, [r1, r2]);
+	expect(run.called.validate.sort()).toEqual([
+		'getOrderStatuses',
+		'getProducts',
+		'getSalesOrders',
+		'getStockAdjustments',
+	]);
+	expect(run.called.stock).toEqual(['adjustStock']);
+	expect(run.called.credit).toEqual(['importReturns', 'processReturn', 'processReturn']);
+	expect(run.exceptions).toEqual([]);
+
+	// the same Khaos state, moves and credits as the same run without read ahead
+	const plain = new FakeKhaosApi();
+	const without = await processorRun(plain, false, [r1, r2]);
+	expect(without.called.stock).toEqual(['getStockAdjustments', 'getSalesOrders', 'adjustStock']);
+	expect(without.called.credit[0]).toBe('getOrderStatuses');
+	expect(khaosState(fake)).toEqual(khaosState(plain));
+	expect(run.created.map((c) => [c.returnId, c.creditNetPence, c.creditGrossPence])).toEqual(
+		without.created.map((c) => [c.returnId, c.creditNetPence, c.creditGrossPence]),
+	);
+	expect(fake.appliedAdjustments.map((a) => [a.reference, a.quantity])).toEqual([
+		['RB-RA1-RA1:1-move', 1],
+		['RB-RA1-RA1:2-move', 1],
+		['RB-RA2-RA2:1-move', 1],
+	]);
+});
+
+test('the four look-ups are in flight at once', async () => {
+	class Slow extends FakeKhaosApi {
+		inFlight = 0;
+		most = 0;
+		async slow<T>(f: () => Promise<T>): Promise<T> {
+			this.inFlight++;
+			this.most = Math.max(this.most, this.inFlight);
+			await new Promise((r) => setTimeout(r, 5));
+			try {
+				return await f();
+			} finally {
+				this.inFlight--;
+			}
+		}
+		getProducts = (c: string[], m?: number) => this.slow(() => super.getProducts(c, m));
+		getSalesOrders = (r: string[]) => this.slow(() => super.getSalesOrders(r));
+		getOrderStatuses = (r: string[]) => this.slow(() => super.getOrderStatuses(r));
+		getStockAdjustments = (q: Parameters<FakeKhaosApi['getStockAdjustments']>[0]) =>
+			this.slow(() => super.getStockAdjustments(q));
+	}
+	const fake = new Slow();
+	await node(
+		fake,
+		newExecution(),
+		{ resource: 'product', operation: 'validateSkus', mappingType: 1, readAhead: true },
+		[r1, r2],
+	);
+	expect(fake.most).toBe(4);
+});
+
+test('a return delivered again: read ahead finds its moves and its credit note; nothing moves or is credited twice', async () => {
+	const fake = new FakeKhaosApi();
+	await processorRun(fake, true, [r1]);
+	const before = khaosState(fake);
+	const again = await processorRun(fake, true, [r1]);
+	expect(again.called.stock).toEqual([]);
+	expect(again.called.credit).toEqual([]);
+	expect(khaosState(fake)).toEqual(before);
+	expect(again.moved[0].stockMoves).toEqual({ applied: 0, duplicate: 2, noMovement: 0 });
+	expect(
+		(again.moved[0].lines as IDataObject[]).map((l) => (l.stockMove as IDataObject).reference),
+	).toEqual(['RB-RA1-RA1:1-move', 'RB-RA1-RA1:2-move']);
+	expect(again.created.map((c) => [c.returnId, c.creditStatus, c.creditNoteCode])).toEqual([
+		['RA1', 'duplicate', fake.creditNotes[0].orderCode],
+	]);
+	expect(again.exceptions).toEqual([]);
+});
+
+test('a read ahead that fails is asked again by the step that needs it, which moves as usual', async () => {
+	const fake = new FakeKhaosApi();
+	const busy = (call: string) =>
+		new TransientExhaustedError(
+			`Khaos ${call}`,
+			3,
+			900,
+			new TransportError(`Khaos ${call}: HTTP 503`, { kind: 'http', retryable: true, status: 503 }),
+		);
+	fake.fail('getStockAdjustments', busy('ExportStockAdjustments'), 1);
+	fake.fail('getOrderStatuses', busy('ExportOrderStatusEx'), 1);
+	const run = await processorRun(fake, true, [r1]);
+	expect(run.called.stock).toEqual(['getStockAdjustments', 'adjustStock']);
+	expect(run.called.credit).toEqual(['getOrderStatuses', 'importReturns', 'processReturn']);
+	expect(run.exceptions).toEqual([]);
+	expect(fake.appliedAdjustments).toHaveLength(2);
+	expect(fake.processed.size).toBe(1);
+});
+
+describe('the memo', () => {
+	const moves = (fake: FakeKhaosApi) => fake.calls.getStockAdjustments;
+
+	test('taken once, by the execution that read it, case-insensitively; all references or none', async () => {
+		const memo = new ReadAheadMemo();
+		const fake = new FakeKhaosApi();
+		const rets = [
+			{ returnId: 'X1', orderReference: 'WEB-1001' },
+			{ returnId: 'X2', orderReference: 'WEB-1002' },
+		];
+		await readAhead(fake, 'e1', rets, memo);
+		expect(moves(fake)).toBe(1);
+		// another execution asks Khaos
+		await takingReadAhead(fake, 'e2', memo).getStockAdjustments({ prefixes: ['RB-X1-'] });
+		expect(moves(fake)).toBe(2);
+		// this one takes, whatever the case of the reference
+		await takingReadAhead(fake, 'e1', memo).getStockAdjustments({ prefixes: ['rb-x1-'] });
+		expect(moves(fake)).toBe(2);
+		// a second look-up of the same reference asks Khaos
+		await takingReadAhead(fake, 'e1', memo).getStockAdjustments({ prefixes: ['RB-X1-'] });
+		expect(moves(fake)).toBe(3);
+		// one reference not read ahead: Khaos answers for all of them
+		await takingReadAhead(fake, 'e1', memo).getStockAdjustments({
+			prefixes: ['RB-X2-', 'RB-X3-'],
+		});
+		expect(moves(fake)).toBe(4);
+		// orders: asked and not found is an answer too (the order is not in Khaos)
+		const orders = await takingReadAhead(fake, 'e1', memo).getSalesOrders(['web-1001']);
+		expect(fake.calls.getSalesOrders).toBe(1);
+		expect([...orders.keys()]).toEqual(['web-1001']);
+		expect(orders.get('web-1001')?.orderCode).toBe('SO000101');
+	});
+
+	test('older than MAX_AGE_MS is asked again; at most MAX_RUNS executions are kept', async () => {
+		let now = 1_000_000;
+		const memo = new ReadAheadMemo(() => now);
+		const fake = new FakeKhaosApi();
+		await readAhead(fake, 'e1', [{ returnId: 'X1', orderReference: 'WEB-1001' }], memo);
+		now += MAX_AGE_MS + 1;
+		await takingReadAhead(fake, 'e1', memo).getOrderStatuses(['RB-X1']);
+		expect(fake.calls.getOrderStatuses).toBe(2);
+		for (let i = 0; i < MAX_RUNS + 5; i++)
+			await readAhead(fake, `run-${i}`, [{ returnId: 'X1', orderReference: 'WEB-1001' }], memo);
+		expect(memo.size).toBe(MAX_RUNS);
+	});
+
+	test('statuses: each credit note under the reference it answers; none found is an answer', async () => {
+		const memo = new ReadAheadMemo();
+		const fake = new FakeKhaosApi();
+		fake.creditNotes.push({
+			orderCode: 'CN1',
+			associatedRef: 'RB-X1',
+			orderType: 2,
+			currency: 'GBP',
+			dateCreated: '2026-12-05',
+			itemsNetPence: 100,
+			deliveryNetPence: 0,
+			complete: true,
+			cancelled: false,
+		});
+		const rets = ['X1', 'X2'].map((returnId) => ({ returnId, orderReference: 'WEB-1001' }));
+		await readAhead(fake, 'e1', rets, memo);
+		const api = takingReadAhead(fake, 'e1', memo);
+		expect((await api.getOrderStatuses(['RB-X2'])).length).toBe(0);
+		expect((await api.getOrderStatuses(['RB-X1'])).map((s) => s.orderCode)).toEqual(['CN1']);
+		expect(fake.calls.getOrderStatuses).toBe(1);
+	});
+});

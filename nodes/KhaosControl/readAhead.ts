@@ -99,6 +99,7 @@ export async function readAhead(
 	api: KhaosApi,
 	executionId: string,
 	returns: ReadAheadReturn[],
+	what: { credit: boolean },
 	memo: ReadAheadMemo = readAheadMemo,
 ): Promise<void> {
 	const unique = (xs: string[]) => [
@@ -121,11 +122,14 @@ export async function readAhead(
 					if (key(m.reference).startsWith(key(p))) byRef.get(key(p))?.push(m);
 			memo.put(executionId, 'moves', byRef);
 		}),
-		api.getOrderStatuses(creditRefs).then((statuses) => {
-			const byRef = new Map<string, unknown[]>(creditRefs.map((r) => [key(r), []]));
-			for (const st of statuses) byRef.get(key(st.associatedRef))?.push(st);
-			memo.put(executionId, 'statuses', byRef);
-		}),
+		// only when a credit step follows in this execution (not for a finance-batched client's run)
+		what.credit
+			? api.getOrderStatuses(creditRefs).then((statuses) => {
+					const byRef = new Map<string, unknown[]>(creditRefs.map((r) => [key(r), []]));
+					for (const st of statuses) byRef.get(key(st.associatedRef))?.push(st);
+					memo.put(executionId, 'statuses', byRef);
+				})
+			: undefined,
 	]);
 }
 

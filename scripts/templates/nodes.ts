@@ -293,8 +293,9 @@ export const VALIDATE_PARAMETERS = {
 	mappingType: 1,
 	withProblems: 'passOn',
 	discontinued: 'notice',
-	// the stock and credit steps after it take their first look-ups from this round trip (issue 15)
-	readAhead: true,
+	// the stock and credit steps after it take their first look-ups from this round trip (issue 15);
+	// the credit notes only when the credit step follows in the run (not finance batched)
+	readAhead: "={{ {{FINANCE_BATCHED}} ? 'stock' : 'stockAndCredit' }}",
 };
 
 export const CREDIT_PARAMETERS = {

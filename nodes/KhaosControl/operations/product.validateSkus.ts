@@ -84,6 +84,7 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	const discontinuedRule: DiscontinuedRule = rule === 'block' || rule === 'notice' ? rule : 'flag';
 	const blockDiscontinued = discontinuedRule === 'block';
 	const passOn = run.ctx.getNodeParameter('withProblems', 0, 'route') === 'passOn';
+	const readAheadFor = run.ctx.getNodeParameter('readAhead', 0, 'none');
 
 	// 1. what each item asks for
 	const checks: Check[] = [];
@@ -114,8 +115,10 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 			(batch) => run.api.getProducts(codesOf(batch), mappingType),
 			Math.max(1, checks.length),
 		),
-		run.ctx.getNodeParameter('readAhead', 0, false) === true
-			? readAhead(run.api, run.ctx.getExecutionId(), checks.flatMap(readAheadOf))
+		readAheadFor === 'stock' || readAheadFor === 'stockAndCredit'
+			? readAhead(run.api, run.ctx.getExecutionId(), checks.flatMap(readAheadOf), {
+					credit: readAheadFor === 'stockAndCredit',
+				})
 			: undefined,
 	]);
 	const answered: Check[] = [];
@@ -210,12 +213,30 @@ export const productValidateSkus = defineOperation({
 				'Where a return with an unknown, archived or blocked SKU, or one passed on by Returns Mapping with its problems, goes',
 		},
 		{
-			displayName: 'Read Ahead for Stock and Credit Steps',
+			displayName: 'Read Ahead',
 			name: 'readAhead',
-			type: 'boolean',
-			default: false,
+			type: 'options',
+			options: [
+				{
+					name: 'No',
+					value: 'none',
+					description: 'Each later step asks Khaos for what it needs itself',
+				},
+				{
+					name: 'For Apply Return Stock Moves',
+					value: 'stock',
+					description:
+						"The returns' orders and the stock moves already made, in the same round trip as the SKU look-up",
+				},
+				{
+					name: 'For Apply Return Stock Moves and Create Credit Note',
+					value: 'stockAndCredit',
+					description: 'Those, and the credit notes already made, in the same round trip',
+				},
+			],
+			default: 'none',
 			description:
-				"Whether to ask Khaos, in the same round trip as the SKU look-up, for the returns' orders, the stock moves already made and the credit notes already made, so that Apply Return Stock Moves and Create Credit Note later in the same execution do not wait for those look-ups (each is used once, within 5 s; a failed read ahead is simply asked again by the step that needs it)",
+				'Whether to ask Khaos, in the same round trip as the SKU look-up, for what the steps after this one in the same execution would each ask first, so that they do not wait for those look-ups. Each answer is used once, within 5 s; a failed read ahead is simply asked again by the step that needs it.',
 		},
 	],
 	flags: flags({ firstOutput: 'Valid' }),

@@ -55,7 +55,7 @@ async function processorRun(fake: FakeKhaosApi, readAheadOn: boolean, items: IDa
 			operation: 'validateSkus',
 			mappingType: 1,
 			withProblems: 'passOn',
-			readAhead: readAheadOn,
+			readAhead: readAheadOn ? 'stockAndCredit' : 'none',
 		},
 		items,
 	);
@@ -151,10 +151,31 @@ test('the four look-ups are in flight at once', async () => {
 	await node(
 		fake,
 		newExecution(),
-		{ resource: 'product', operation: 'validateSkus', mappingType: 1, readAhead: true },
+		{ resource: 'product', operation: 'validateSkus', mappingType: 1, readAhead: 'stockAndCredit' },
 		[r1, r2],
 	);
 	expect(fake.most).toBe(4);
+});
+
+test('for the stock step only (a finance-batched run, no credit step after it): no credit-note look-up', async () => {
+	const fake = new FakeKhaosApi();
+	const executionId = newExecution();
+	const [valid] = await node(
+		fake,
+		executionId,
+		{ resource: 'product', operation: 'validateSkus', mappingType: 1, readAhead: 'stock' },
+		[r1],
+	);
+	expect(methods(fake).sort()).toEqual(['getProducts', 'getSalesOrders', 'getStockAdjustments']);
+	fake.log.length = 0;
+	await node(
+		fake,
+		executionId,
+		{ resource: 'stock', operation: 'applyReturnMoves' },
+		valid.map((i) => i.json),
+	);
+	expect(methods(fake)).toEqual(['adjustStock']);
+	expect(fake.appliedAdjustments).toHaveLength(2);
 });
 
 test('a return delivered again: read ahead finds its moves and its credit note; nothing moves or is credited twice', async () => {
@@ -204,7 +225,7 @@ describe('the memo', () => {
 			{ returnId: 'X1', orderReference: 'WEB-1001' },
 			{ returnId: 'X2', orderReference: 'WEB-1002' },
 		];
-		await readAhead(fake, 'e1', rets, memo);
+		await readAhead(fake, 'e1', rets, { credit: true }, memo);
 		expect(moves(fake)).toBe(1);
 		// another execution asks Khaos
 		await takingReadAhead(fake, 'e2', memo).getStockAdjustments({ prefixes: ['RB-X1-'] });
@@ -231,12 +252,24 @@ describe('the memo', () => {
 		let now = 1_000_000;
 		const memo = new ReadAheadMemo(() => now);
 		const fake = new FakeKhaosApi();
-		await readAhead(fake, 'e1', [{ returnId: 'X1', orderReference: 'WEB-1001' }], memo);
+		await readAhead(
+			fake,
+			'e1',
+			[{ returnId: 'X1', orderReference: 'WEB-1001' }],
+			{ credit: true },
+			memo,
+		);
 		now += MAX_AGE_MS + 1;
 		await takingReadAhead(fake, 'e1', memo).getOrderStatuses(['RB-X1']);
 		expect(fake.calls.getOrderStatuses).toBe(2);
 		for (let i = 0; i < MAX_RUNS + 5; i++)
-			await readAhead(fake, `run-${i}`, [{ returnId: 'X1', orderReference: 'WEB-1001' }], memo);
+			await readAhead(
+				fake,
+				`run-${i}`,
+				[{ returnId: 'X1', orderReference: 'WEB-1001' }],
+				{ credit: true },
+				memo,
+			);
 		expect(memo.size).toBe(MAX_RUNS);
 	});
 
@@ -255,7 +288,7 @@ describe('the memo', () => {
 			cancelled: false,
 		});
 		const rets = ['X1', 'X2'].map((returnId) => ({ returnId, orderReference: 'WEB-1001' }));
-		await readAhead(fake, 'e1', rets, memo);
+		await readAhead(fake, 'e1', rets, { credit: true }, memo);
 		const api = takingReadAhead(fake, 'e1', memo);
 		expect((await api.getOrderStatuses(['RB-X2'])).length).toBe(0);
 		expect((await api.getOrderStatuses(['RB-X1'])).map((s) => s.orderCode)).toEqual(['CN1']);

@@ -30,6 +30,13 @@ import { moveReferencePrefix } from '../../core/usecases/applyReturnStock';
 import { returnAssociatedRef } from '../../core/usecases/postCreditNotes';
 
 export const MAX_AGE_MS = 5_000;
+/**
+ * How long Validate SKUs waits for its read ahead once its own look-up is answered: the read ahead
+ * normally comes back with it (a Khaos serving one call at a time answers the four in turn); a
+ * read ahead that is slow or failing (retries) must not hold the run up longer than this. An answer
+ * that comes later is still kept, for a step that has not asked yet.
+ */
+export const WAIT_AFTER_OWN_MS: number = 2_000;
 export const MAX_RUNS = 32;
 
 type Kind = 'orders' | 'moves' | 'statuses';
@@ -45,7 +52,8 @@ const key = (ref: string) => ref.trim().toLowerCase();
 export class ReadAheadMemo {
 	private readonly runs = new Map<string, RunEntry>();
 
-	constructor(private readonly now: () => number = Date.now) {}
+	// a monotonic clock: a wall clock set back must not keep an answer fresh
+	constructor(private readonly now: () => number = () => performance.now()) {}
 
 	/** What Khaos answered for each reference asked (a reference with nothing found is kept, empty). */
 	put(executionId: string, kind: Kind, byRef: Map<string, unknown[]>): void {
@@ -85,10 +93,21 @@ export class ReadAheadMemo {
 /** The one memo of this n8n process. */
 export const readAheadMemo = new ReadAheadMemo();
 
-/** What one return needs read ahead. */
+/** What one return needs read ahead (its order only when it names one). */
 export interface ReadAheadReturn {
 	returnId: string;
 	orderReference: string;
+}
+
+/** Each move under every prefix of the list its reference starts with (one Map look-up per '-'). */
+function movesByPrefix(prefixes: string[], moves: AppliedStockAdjustment[]) {
+	const byRef = new Map<string, unknown[]>(prefixes.map((p) => [key(p), []]));
+	for (const m of moves) {
+		const ref = key(m.reference);
+		for (let i = ref.indexOf('-'); i >= 0; i = ref.indexOf('-', i + 1))
+			byRef.get(ref.slice(0, i + 1))?.push(m);
+	}
+	return byRef;
 }
 
 /**
@@ -102,35 +121,38 @@ export async function readAhead(
 	what: { credit: boolean },
 	memo: ReadAheadMemo = readAheadMemo,
 ): Promise<void> {
-	const unique = (xs: string[]) => [
-		...new Map(xs.filter((x) => x.trim()).map((x) => [key(x), x.trim()])).values(),
-	];
-	const orderRefs = unique(returns.map((r) => r.orderReference));
-	const prefixes = unique(returns.map((r) => moveReferencePrefix(r.returnId)));
-	const creditRefs = unique(returns.map((r) => returnAssociatedRef(r.returnId)));
-	if (!executionId || returns.length === 0) return;
-	await Promise.allSettled([
-		api.getSalesOrders(orderRefs).then((orders) => {
-			const byRef = new Map<string, unknown[]>(orderRefs.map((r) => [key(r), []]));
-			for (const [ref, o] of orders) byRef.set(key(ref), [o]);
-			memo.put(executionId, 'orders', byRef);
-		}),
-		api.getStockAdjustments({ prefixes }).then((moves) => {
-			const byRef = new Map<string, unknown[]>(prefixes.map((p) => [key(p), []]));
-			for (const m of moves)
-				for (const p of prefixes)
-					if (key(m.reference).startsWith(key(p))) byRef.get(key(p))?.push(m);
-			memo.put(executionId, 'moves', byRef);
-		}),
-		// only when a credit step follows in this execution (not for a finance-batched client's run)
-		what.credit
-			? api.getOrderStatuses(creditRefs).then((statuses) => {
-					const byRef = new Map<string, unknown[]>(creditRefs.map((r) => [key(r), []]));
-					for (const st of statuses) byRef.get(key(st.associatedRef))?.push(st);
-					memo.put(executionId, 'statuses', byRef);
-				})
-			: undefined,
-	]);
+	try {
+		const unique = (xs: string[]) => [
+			...new Map(xs.filter((x) => x.trim()).map((x) => [key(x), x.trim()])).values(),
+		];
+		const ids = unique(returns.map((r) => r.returnId));
+		const orderRefs = unique(returns.map((r) => r.orderReference));
+		const prefixes = ids.map(moveReferencePrefix);
+		const creditRefs = ids.map(returnAssociatedRef);
+		if (!executionId || ids.length === 0) return;
+		await Promise.allSettled([
+			orderRefs.length
+				? api.getSalesOrders(orderRefs).then((orders) => {
+						const byRef = new Map<string, unknown[]>(orderRefs.map((r) => [key(r), []]));
+						for (const [ref, o] of orders) byRef.set(key(ref), [o]);
+						memo.put(executionId, 'orders', byRef);
+					})
+				: undefined,
+			api
+				.getStockAdjustments({ prefixes })
+				.then((moves) => memo.put(executionId, 'moves', movesByPrefix(prefixes, moves))),
+			// only when a credit step follows in this execution (not for a finance-batched client's run)
+			what.credit
+				? api.getOrderStatuses(creditRefs).then((statuses) => {
+						const byRef = new Map<string, unknown[]>(creditRefs.map((r) => [key(r), []]));
+						for (const st of statuses) byRef.get(key(st.associatedRef))?.push(st);
+						memo.put(executionId, 'statuses', byRef);
+					})
+				: undefined,
+		]);
+	} catch {
+		// nothing kept: the steps ask Khaos themselves
+	}
 }
 
 /**

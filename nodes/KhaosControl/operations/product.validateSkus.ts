@@ -6,7 +6,7 @@
  * too: its problems and these leave together, or with Returns With Problems: Pass On it goes on to
  * Valid carrying them all, so Apply Return Stock Moves checks its order and reports every problem.
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { sleep, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { carryProblems, releaseProblems, withoutProblems } from '../../../core/carriedReturn';
 import type { ReturnException } from '../../../core/exceptions';
 import {
@@ -27,7 +27,7 @@ import {
 } from '../common';
 import { failureExceptions, isolateOrFail } from '../failures';
 import { mappingTypeProperty } from '../properties';
-import { readAhead, type ReadAheadReturn } from '../readAhead';
+import { WAIT_AFTER_OWN_MS, readAhead, type ReadAheadReturn } from '../readAhead';
 import { productSummary } from './product.get';
 import { defineOperation, flags } from './types';
 
@@ -68,12 +68,11 @@ function validJson(check: Check, products: Map<string, KhaosProduct>): IDataObje
 	return { ...json, skuValidation: { valid: true, checked: check.lines.length, discontinued } };
 }
 
-/** A return's ids for the read ahead; an item without them (a plain SKU item) asks for nothing. */
+/** A return's ids for the read ahead; an item without a return id (a plain SKU item) asks for nothing. */
 function readAheadOf({ json }: Check): ReadAheadReturn[] {
 	const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
 	const returnId = text(json.returnId).trim();
-	const orderReference = text(json.orderReference).trim();
-	return returnId && orderReference ? [{ returnId, orderReference }] : [];
+	return returnId ? [{ returnId, orderReference: text(json.orderReference).trim() }] : [];
 }
 
 async function validateSkus(run: KhaosRun): Promise<OperationResult> {
@@ -107,20 +106,25 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 		...new Set(batch.flatMap((c) => c.lines.map((l) => l.code))),
 	];
 	// with Read Ahead, in the same round trip: what the stock and credit steps of this execution
-	// will ask first (../readAhead.ts); it never fails this step
-	const [looked] = await Promise.all([
-		isolateOrFail(
-			run,
-			checks,
-			(batch) => run.api.getProducts(codesOf(batch), mappingType),
-			Math.max(1, checks.length),
-		),
+	// will ask first (../readAhead.ts); it never fails this step, and holds it up at most
+	// WAIT_AFTER_OWN_MS after the product look-up is answered
+	const ahead =
 		readAheadFor === 'stock' || readAheadFor === 'stockAndCredit'
 			? readAhead(run.api, run.ctx.getExecutionId(), checks.flatMap(readAheadOf), {
 					credit: readAheadFor === 'stockAndCredit',
-				})
-			: undefined,
-	]);
+				}).catch(() => undefined)
+			: undefined;
+	const looked = await isolateOrFail(
+		run,
+		checks,
+		(batch) => run.api.getProducts(codesOf(batch), mappingType),
+		Math.max(1, checks.length),
+	);
+	if (ahead) {
+		const stop = new AbortController();
+		await Promise.race([ahead, sleep(WAIT_AFTER_OWN_MS, stop.signal).catch(() => undefined)]);
+		stop.abort();
+	}
 	const answered: Check[] = [];
 	for (const part of looked) {
 		if ('failure' in part) {
@@ -218,7 +222,7 @@ export const productValidateSkus = defineOperation({
 			type: 'options',
 			options: [
 				{
-					name: 'No',
+					name: 'Off',
 					value: 'none',
 					description: 'Each later step asks Khaos for what it needs itself',
 				},
@@ -236,7 +240,7 @@ export const productValidateSkus = defineOperation({
 			],
 			default: 'none',
 			description:
-				'Whether to ask Khaos, in the same round trip as the SKU look-up, for what the steps after this one in the same execution would each ask first, so that they do not wait for those look-ups. Each answer is used once, within 5 s; a failed read ahead is simply asked again by the step that needs it.',
+				'What to ask Khaos for in the same round trip as the SKU look-up, for the steps after this one in the same execution, so that they do not wait for their own first look-ups. Each answer is used once, within 5 s; a failed read ahead is simply asked again by the step that needs it.',
 		},
 	],
 	flags: flags({ firstOutput: 'Valid' }),

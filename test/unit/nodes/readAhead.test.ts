@@ -7,6 +7,7 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
+import * as readAheadModule from '../../../nodes/KhaosControl/readAhead';
 import {
 	MAX_AGE_MS,
 	MAX_RUNS,
@@ -29,13 +30,14 @@ async function node(
 	executionId: string,
 	params: Record<string, MockParam>,
 	items: IDataObject[],
+	batchSize = KHAOS_TEST_CREDENTIALS.batchSize,
 ): Promise<INodeExecutionData[][]> {
 	jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
 	const ctx = mockExecuteContext({
 		items,
 		params,
 		executionId,
-		credentials: { khaosControlApi: KHAOS_TEST_CREDENTIALS },
+		credentials: { khaosControlApi: { ...KHAOS_TEST_CREDENTIALS, batchSize } },
 	});
 	return new KhaosControl().execute.call(ctx);
 }
@@ -213,6 +215,100 @@ test('a read ahead that fails is asked again by the step that needs it, which mo
 	expect(run.exceptions).toEqual([]);
 	expect(fake.appliedAdjustments).toHaveLength(2);
 	expect(fake.processed.size).toBe(1);
+});
+
+const VALIDATE = {
+	resource: 'product',
+	operation: 'validateSkus',
+	mappingType: 1,
+	readAhead: 'stockAndCredit',
+};
+const STOCK = { resource: 'stock', operation: 'applyReturnMoves' };
+const CREDIT = { resource: 'creditNote', operation: 'createFromReturn', options: {} };
+const jsonOf = (items: INodeExecutionData[]) => items.map((i) => i.json);
+
+test('a move made in Khaos after the read ahead (an overlapping run): Khaos refuses the reference again, stock moves once', async () => {
+	const fake = new FakeKhaosApi();
+	const mine = newExecution();
+	const [valid] = await node(fake, mine, VALIDATE, [r1]);
+	// another run holding the same return moves its stock now
+	const [otherValid] = await node(fake, newExecution(), { ...VALIDATE, readAhead: 'none' }, [r1]);
+	await node(fake, newExecution(), STOCK, jsonOf(otherValid));
+	expect(fake.appliedAdjustments).toHaveLength(2);
+	const levels = new Map(fake.levels);
+	fake.log.length = 0;
+	const [moved, exceptions] = await node(fake, mine, STOCK, jsonOf(valid));
+	expect(methods(fake)).toEqual(['adjustStock']); // the stale read ahead was taken
+	expect(fake.appliedAdjustments).toHaveLength(2);
+	expect(fake.levels).toEqual(levels);
+	expect(moved[0].json.stockMoves).toEqual({ applied: 0, duplicate: 2, noMovement: 0 });
+	expect(exceptions).toEqual([]);
+});
+
+test('a credit note made after the read ahead: the duplicate import is checked with Khaos again, nothing processed twice', async () => {
+	const fake = new FakeKhaosApi();
+	const mine = newExecution();
+	const [valid] = await node(fake, mine, VALIDATE, [r1]);
+	const [moved] = await node(fake, mine, STOCK, jsonOf(valid));
+	// another run credits the same return now
+	await node(fake, newExecution(), CREDIT, jsonOf(moved));
+	expect(fake.creditNotes).toHaveLength(1);
+	fake.log.length = 0;
+	const [created, exceptions] = await node(fake, mine, CREDIT, jsonOf(moved));
+	// the read ahead said "no credit note"; the import answers duplicate and the re-check asks Khaos
+	expect(methods(fake)).toEqual(['importReturns', 'getOrderStatuses']);
+	expect(fake.creditNotes).toHaveLength(1);
+	expect(fake.processed.size).toBe(1);
+	expect(created.map((c) => [c.json.returnId, c.json.creditStatus, c.json.processed])).toEqual([
+		['RA1', 'posted', 'already_processed'],
+	]);
+	expect(exceptions).toEqual([]);
+});
+
+test('batches smaller than the run: each batch takes its own references', async () => {
+	const fake = new FakeKhaosApi();
+	const run = await (async () => {
+		const id = newExecution();
+		const [valid] = await node(fake, id, VALIDATE, [r1, r2], 1);
+		fake.log.length = 0;
+		await node(fake, id, STOCK, jsonOf(valid), 1);
+		return methods(fake);
+	})();
+	expect(run).toEqual(['adjustStock', 'adjustStock']);
+	expect(fake.appliedAdjustments).toHaveLength(3);
+});
+
+test('return ids where one is the start of another (12 and 12-5): each finds its own moves', async () => {
+	const fake = new FakeKhaosApi();
+	const a = mappedReturn('12', 'WEB-1001', [{ sku: 'TSHIRT-RED-M', action: 'restock' }]);
+	const b = mappedReturn('12-5', 'WEB-1002', [{ sku: 'HOODIE-GRY-L', action: 'restock' }]);
+	await processorRun(fake, false, [b]);
+	const again = await processorRun(fake, true, [a, b]);
+	expect(again.called.stock).toEqual(['adjustStock']);
+	expect(again.moved.map((m) => [m.returnId, m.stockMoves])).toEqual([
+		['12', { applied: 1, duplicate: 0, noMovement: 0 }],
+		['12-5', { applied: 0, duplicate: 1, noMovement: 0 }],
+	]);
+	expect(fake.appliedAdjustments.map((m) => m.reference)).toEqual([
+		'RB-12-5-12-5:1-move',
+		'RB-12-12:1-move',
+	]);
+});
+
+test('a read ahead that does not answer holds Validate SKUs up only WAIT_AFTER_OWN_MS; the stock step asks itself', async () => {
+	jest.replaceProperty(readAheadModule, 'WAIT_AFTER_OWN_MS', 20);
+	const fake = new FakeKhaosApi();
+	const hang = new Promise<never>(() => undefined);
+	jest.spyOn(fake, 'getStockAdjustments').mockReturnValueOnce(hang);
+	const id = newExecution();
+	const started = Date.now();
+	const [valid] = await node(fake, id, VALIDATE, [r1]);
+	expect(Date.now() - started).toBeLessThan(1_000);
+	expect(valid).toHaveLength(1);
+	fake.log.length = 0;
+	await node(fake, id, STOCK, jsonOf(valid));
+	expect(methods(fake)).toEqual(['getStockAdjustments', 'adjustStock']);
+	expect(fake.appliedAdjustments).toHaveLength(2);
 });
 
 describe('the memo', () => {

@@ -34,7 +34,8 @@ export const MAX_AGE_MS = 5_000;
  * How long Validate SKUs waits for its read ahead once its own look-up is answered: the read ahead
  * normally comes back with it (a Khaos serving one call at a time answers the four in turn); a
  * read ahead that is slow or failing (retries) must not hold the run up longer than this. An answer
- * that comes later is still kept, for a step that has not asked yet.
+ * that comes later is still kept for a step that has not asked yet, and dropped once the step asked
+ * without it (a later look-up, such as a re-check, must never get an answer older than its first).
  */
 export const WAIT_AFTER_OWN_MS: number = 2_000;
 export const MAX_RUNS = 32;
@@ -45,7 +46,10 @@ interface Entry {
 	/** by the reference asked, lower case: what Khaos answered for it (asked and not found: empty) */
 	byRef: Map<string, unknown[]>;
 }
-type RunEntry = { [K in Kind]?: Entry };
+type RunEntry = { [K in Kind]?: Entry } & {
+	/** asked before its read ahead came back: the read ahead, when it comes, is dropped */
+	closed: Set<Kind>;
+};
 
 const key = (ref: string) => ref.trim().toLowerCase();
 
@@ -55,14 +59,20 @@ export class ReadAheadMemo {
 	// a monotonic clock: a wall clock set back must not keep an answer fresh
 	constructor(private readonly now: () => number = () => performance.now()) {}
 
-	/** What Khaos answered for each reference asked (a reference with nothing found is kept, empty). */
-	put(executionId: string, kind: Kind, byRef: Map<string, unknown[]>): void {
+	/** A read ahead starts for this execution (the most recent of at most MAX_RUNS kept). */
+	open(executionId: string): void {
 		if (!executionId) return;
-		const run = this.runs.get(executionId) ?? {};
-		run[kind] = { at: this.now(), byRef };
+		const run = this.runs.get(executionId) ?? { closed: new Set<Kind>() };
 		this.runs.delete(executionId);
 		this.runs.set(executionId, run);
 		while (this.runs.size > MAX_RUNS) this.runs.delete(this.runs.keys().next().value as string);
+	}
+
+	/** What Khaos answered for each reference asked (a reference with nothing found is kept, empty). */
+	put(executionId: string, kind: Kind, byRef: Map<string, unknown[]>): void {
+		const run = this.runs.get(executionId);
+		if (!run || run.closed.has(kind)) return;
+		run[kind] = { at: this.now(), byRef };
 	}
 
 	/**
@@ -71,8 +81,13 @@ export class ReadAheadMemo {
 	 * look-up of one always asks Khaos.
 	 */
 	take<T>(executionId: string, kind: Kind, refs: string[]): Map<string, T[]> | null {
-		const entry = this.runs.get(executionId)?.[kind];
-		if (!entry) return null;
+		const run = this.runs.get(executionId);
+		const entry = run?.[kind];
+		if (!entry) {
+			// asked first: whatever the read ahead brings later is older than this look-up's answer
+			run?.closed.add(kind);
+			return null;
+		}
 		const fresh = this.now() - entry.at <= MAX_AGE_MS;
 		const out = new Map<string, T[]>();
 		let all = fresh;
@@ -130,6 +145,7 @@ export async function readAhead(
 		const prefixes = ids.map(moveReferencePrefix);
 		const creditRefs = ids.map(returnAssociatedRef);
 		if (!executionId || ids.length === 0) return;
+		memo.open(executionId);
 		await Promise.allSettled([
 			orderRefs.length
 				? api.getSalesOrders(orderRefs).then((orders) => {

@@ -369,6 +369,44 @@ describe('the memo', () => {
 		expect(memo.size).toBe(MAX_RUNS);
 	});
 
+	test('a read ahead that comes back after the step asked without it is never used by a later look-up', async () => {
+		const memo = new ReadAheadMemo();
+		const fake = new FakeKhaosApi();
+		let answer: (v: unknown[]) => void = () => undefined;
+		jest
+			.spyOn(fake, 'getOrderStatuses')
+			.mockReturnValueOnce(new Promise((resolve) => (answer = resolve as typeof answer)));
+		const late = readAhead(
+			fake,
+			'e1',
+			[{ returnId: 'X1', orderReference: 'WEB-1001' }],
+			{ credit: true },
+			memo,
+		);
+		const api = takingReadAhead(fake, 'e1', memo);
+		// the credit step's first look-up: the read ahead is not back, Khaos answers
+		await api.getOrderStatuses(['RB-X1']);
+		// now the read ahead comes back, saying "no credit note"
+		answer([]);
+		await late;
+		// the re-check after a duplicate import must ask Khaos again, not take that older answer
+		fake.creditNotes.push({
+			orderCode: 'CN9',
+			associatedRef: 'RB-X1',
+			orderType: 2,
+			currency: 'GBP',
+			dateCreated: '2026-12-05',
+			itemsNetPence: 100,
+			deliveryNetPence: 0,
+			complete: true,
+			cancelled: false,
+		});
+		expect((await api.getOrderStatuses(['RB-X1'])).map((st) => st.orderCode)).toEqual(['CN9']);
+		// a step of an execution that read nothing ahead keeps nothing in the memo
+		await takingReadAhead(fake, 'other', memo).getOrderStatuses(['RB-X1']);
+		expect(memo.size).toBe(1);
+	});
+
 	test('statuses: each credit note under the reference it answers; none found is an answer', async () => {
 		const memo = new ReadAheadMemo();
 		const fake = new FakeKhaosApi();

@@ -191,19 +191,26 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 		}),
 	);
 	const seen = "$('Known Exception?').item.json";
+	// A notice told again as it was (the same key and message: a replay, a redelivery, a run cut
+	// after the credit note) that a person or a resolver already closed (resolved or ignored) stays
+	// closed, with who closed it and why: the same fact again is nothing new to act on, and the
+	// closure is a person's record. Anything else that came back is open (or a notice) again: a
+	// problem that came back, or a notice whose facts changed (a new message), and whoever closed it
+	// before, and why, no longer holds.
+	const kept = `(${seen}.notice && ['resolved', 'ignored'].includes($json.status) && String($json.message ?? '') === String(${seen}.message ?? ''))`;
+	const keptOr = (column: string) => `={{ ${kept} ? ($json.${column} ?? '') : '' }}`;
 	const update = b.add(
 		dataTableNode('Update Known Exception', [x + 480, y], 'exceptions', 'update', {
 			conditions: [eq('key', '={{ $json.key }}')],
 			columns: {
-				status: `={{ ${seen}.notice ? 'notice' : 'open' }}`,
+				status: `={{ ${kept} ? $json.status : ${seen}.notice ? 'notice' : 'open' }}`,
 				stage: `={{ ${seen}.stage }}`,
 				message: `={{ ${seen}.message }}`,
 				lastSeen: `={{ ${seen}.occurredAt ?? $now.toISO() }}`,
 				attempts: '={{ Number($json.attempts || 0) + 1 }}',
-				// a problem that came back is open again: whoever closed it before, and why, no longer holds
-				resolvedAt: '',
-				resolvedBy: '',
-				resolutionNote: '',
+				resolvedAt: keptOr('resolvedAt'),
+				resolvedBy: keptOr('resolvedBy'),
+				resolutionNote: keptOr('resolutionNote'),
 				details: `={{ JSON.stringify(${seen}.details ?? {}) }}`,
 				payload: `={{ ${seen}.payload ? String(${seen}.payload) : ($json.payload ?? '') }}`,
 			},

@@ -384,4 +384,47 @@ describe('finance batched and the finance review on a real n8n 2.40.7', () => {
 			),
 		).toEqual([]);
 	});
+
+	it('a notice finance resolved stays resolved, with who and why, when the same return is delivered again', async () => {
+		const exchange = async () =>
+			(await rows('exceptions')).find(
+				(r) => r.kind === 'exchange_recorded' && r.returnId === '6102',
+			) as Row;
+		const before = await exchange();
+		expect(before).toMatchObject({ status: 'notice' });
+		await api.request(
+			'PATCH',
+			`/data-tables/${encodeURIComponent(tableId('exceptions'))}/rows/update`,
+			{
+				filter: {
+					type: 'and',
+					filters: [{ columnName: 'key', condition: 'eq', value: before.key }],
+				},
+				data: {
+					status: 'resolved',
+					resolvedAt: '2026-12-05T11:00:00.000Z',
+					resolvedBy: 'Sam (finance)',
+					resolutionNote: 'replacement T-shirt sent from the outlet',
+				},
+			},
+		);
+		// ReBound delivers 6102 again as a later event (the same items): its credit note exists, the
+		// posting run finds it and tells the exchange again
+		const again = { ...eventFor(6102, 'evt_f_6102_again'), sequence: 11 };
+		expect((await deliver(again)).status).toBe(200);
+		const told = await waitFor('the exchange notice told again', async () => {
+			const r = await exchange();
+			return Number(r.attempts) > Number(before.attempts) ? r : undefined;
+		});
+		expect(told).toMatchObject({
+			status: 'resolved',
+			resolvedAt: '2026-12-05T11:00:00.000Z',
+			resolvedBy: 'Sam (finance)',
+			resolutionNote: 'replacement T-shirt sent from the outlet',
+			message: before.message,
+		});
+		const state = await khaosState();
+		expect(notesOf(state, 'RB-6102')).toHaveLength(1);
+		expect(state.adjustments).toHaveLength(3);
+	});
 });

@@ -1837,12 +1837,56 @@ describe('the returns flow', () => {
 		const update = node(processor, 'Update Known Exception').parameters as Record<string, any>;
 		expect(update.columns.value.attempts).toBe('={{ Number($json.attempts || 0) + 1 }}');
 		expect(update.columns.value).not.toHaveProperty('firstSeen');
-		// a problem that came back is open again: the last closure (who, why, when) is cleared with it
-		expect([
-			update.columns.value.resolvedAt,
-			update.columns.value.resolvedBy,
-			update.columns.value.resolutionNote,
-		]).toEqual(['', '', '']);
+		// a problem that came back is open again, its last closure (who, why, when) cleared; a notice
+		// told again as it was stays closed, with its closure (evaluated below)
+		const columns = update.columns.value as Record<string, string>;
+		const after = (stored: Record<string, unknown>, seen: Record<string, unknown>) => {
+			const evaluate = (expr: string) =>
+				new Function('$json', '$', '$now', `return (${expr.replace(/^=\{\{|\}\}$/g, '')});`)(
+					stored,
+					() => ({ item: { json: seen } }),
+					{ toISO: () => 'NOW' },
+				);
+			return Object.fromEntries(
+				['status', 'resolvedAt', 'resolvedBy', 'resolutionNote', 'attempts'].map((c) => [
+					c,
+					evaluate(columns[c]),
+				]),
+			);
+		};
+		const closed = {
+			message: 'Return 7: line 7:1 is an exchange',
+			attempts: 1,
+			resolvedAt: '2026-12-01T10:00:00Z',
+			resolvedBy: 'sam@example.com',
+			resolutionNote: 'replacement sent',
+		};
+		const notice = { notice: true, message: closed.message };
+		const kept = (status: string) => ({
+			status,
+			resolvedAt: closed.resolvedAt,
+			resolvedBy: closed.resolvedBy,
+			resolutionNote: closed.resolutionNote,
+			attempts: 2,
+		});
+		const reopened = (status: string) => ({
+			status,
+			resolvedAt: '',
+			resolvedBy: '',
+			resolutionNote: '',
+			attempts: 2,
+		});
+		expect(after({ ...closed, status: 'resolved' }, notice)).toEqual(kept('resolved'));
+		expect(after({ ...closed, status: 'ignored' }, notice)).toEqual(kept('ignored'));
+		// the facts changed: a notice again, the old closure no longer holds
+		expect(after({ ...closed, status: 'resolved' }, { ...notice, message: 'other' })).toEqual(
+			reopened('notice'),
+		);
+		// a problem (not a notice) that came back is open again, whoever closed it
+		expect(after({ ...closed, status: 'resolved' }, { message: closed.message })).toEqual(
+			reopened('open'),
+		);
+		expect(after({ ...closed, status: 'notice' }, notice)).toEqual(reopened('notice'));
 		expect(targets(processor, 'Record New Exception').sort()).toEqual([
 			'Alert by Email',
 			'Alert on Slack',

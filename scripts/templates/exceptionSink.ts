@@ -39,7 +39,8 @@ export function alertFailedExpression(channel: 'email' | 'slack', recipient: str
  * The exception sink: new problems are upserted into the exceptions table
  * (status open, attempts 1; `notice` for a notice, which never blocks) and
  * alerted; problems already in the table (same key) get lastSeen, attempts + 1
- * and status open (or notice) again. Returns the names of
+ * and status open (or notice) again, except a notice told again as it was that
+ * a person already closed, which stays closed. Returns the names of
  * the two entry nodes (connect every exception output to both).
  *
  * The "known" branch sits above the "new" one on purpose: with execution order
@@ -196,9 +197,14 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 	// closed, with who closed it and why: the same fact again is nothing new to act on, and the
 	// closure is a person's record. Anything else that came back is open (or a notice) again: a
 	// problem that came back, or a notice whose facts changed (a new message), and whoever closed it
-	// before, and why, no longer holds.
+	// before, and why, no longer holds. (Items of one key in one run are each compared with the row
+	// as stored before the run, and the last one is written: as with attempts, which moves by one.)
 	const kept = `(${seen}.notice && ['resolved', 'ignored'].includes($json.status) && String($json.message ?? '') === String(${seen}.message ?? ''))`;
 	const keptOr = (column: string) => `={{ ${kept} ? ($json.${column} ?? '') : '' }}`;
+	// the closure's date, frozen: a person closing a row by hand sets status and resolvedBy, often not
+	// resolvedAt, and the daily report then dates the closure by updatedAt, which this update moves:
+	// without it, every repeat would list the notice as closed again that day
+	const closedAt = `={{ ${kept} ? ($json.resolvedAt || ($json.updatedAt ? new Date($json.updatedAt).toISOString() : '')) : '' }}`;
 	const update = b.add(
 		dataTableNode('Update Known Exception', [x + 480, y], 'exceptions', 'update', {
 			conditions: [eq('key', '={{ $json.key }}')],
@@ -208,7 +214,7 @@ export function addExceptionSink(b: Builder, x: number, y: number): [string, str
 				message: `={{ ${seen}.message }}`,
 				lastSeen: `={{ ${seen}.occurredAt ?? $now.toISO() }}`,
 				attempts: '={{ Number($json.attempts || 0) + 1 }}',
-				resolvedAt: keptOr('resolvedAt'),
+				resolvedAt: closedAt,
 				resolvedBy: keptOr('resolvedBy'),
 				resolutionNote: keptOr('resolutionNote'),
 				details: `={{ JSON.stringify(${seen}.details ?? {}) }}`,

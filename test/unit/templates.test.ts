@@ -1877,6 +1877,14 @@ describe('the returns flow', () => {
 			attempts: 2,
 		});
 		expect(after({ ...closed, status: 'resolved' }, notice)).toEqual(kept('resolved'));
+		// closed by hand without a date: the closure keeps the date of that edit (the row's updatedAt
+		// before this update moves it), so the daily report does not list it as closed again today
+		expect(
+			after(
+				{ ...closed, status: 'resolved', resolvedAt: '', updatedAt: '2026-12-02T08:00:00.000Z' },
+				notice,
+			),
+		).toEqual({ ...kept('resolved'), resolvedAt: '2026-12-02T08:00:00.000Z' });
 		expect(after({ ...closed, status: 'ignored' }, notice)).toEqual(kept('ignored'));
 		// the facts changed: a notice again, the old closure no longer holds
 		expect(after({ ...closed, status: 'resolved' }, { ...notice, message: 'other' })).toEqual(

@@ -311,6 +311,19 @@ test('a read ahead that does not answer holds Validate SKUs up only WAIT_AFTER_O
 	expect(fake.appliedAdjustments).toHaveLength(2);
 });
 
+/** A live credit note of return X1 in Khaos. */
+const creditNoteOfX1 = (orderCode: string) => ({
+	orderCode,
+	associatedRef: 'RB-X1',
+	orderType: 2,
+	currency: 'GBP',
+	dateCreated: '2026-12-05',
+	itemsNetPence: 100,
+	deliveryNetPence: 0,
+	complete: true,
+	cancelled: false,
+});
+
 describe('the memo', () => {
 	const moves = (fake: FakeKhaosApi) => fake.calls.getStockAdjustments;
 
@@ -390,17 +403,7 @@ describe('the memo', () => {
 		answer([]);
 		await late;
 		// the re-check after a duplicate import must ask Khaos again, not take that older answer
-		fake.creditNotes.push({
-			orderCode: 'CN9',
-			associatedRef: 'RB-X1',
-			orderType: 2,
-			currency: 'GBP',
-			dateCreated: '2026-12-05',
-			itemsNetPence: 100,
-			deliveryNetPence: 0,
-			complete: true,
-			cancelled: false,
-		});
+		fake.creditNotes.push(creditNoteOfX1('CN9'));
 		expect((await api.getOrderStatuses(['RB-X1'])).map((st) => st.orderCode)).toEqual(['CN9']);
 		// a step of an execution that read nothing ahead keeps nothing in the memo
 		await takingReadAhead(fake, 'other', memo).getOrderStatuses(['RB-X1']);
@@ -410,17 +413,7 @@ describe('the memo', () => {
 	test('statuses: each credit note under the reference it answers; none found is an answer', async () => {
 		const memo = new ReadAheadMemo();
 		const fake = new FakeKhaosApi();
-		fake.creditNotes.push({
-			orderCode: 'CN1',
-			associatedRef: 'RB-X1',
-			orderType: 2,
-			currency: 'GBP',
-			dateCreated: '2026-12-05',
-			itemsNetPence: 100,
-			deliveryNetPence: 0,
-			complete: true,
-			cancelled: false,
-		});
+		fake.creditNotes.push(creditNoteOfX1('CN1'));
 		const rets = ['X1', 'X2'].map((returnId) => ({ returnId, orderReference: 'WEB-1001' }));
 		await readAhead(fake, 'e1', rets, { credit: true }, memo);
 		const api = takingReadAhead(fake, 'e1', memo);

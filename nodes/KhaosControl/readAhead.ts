@@ -28,6 +28,7 @@ import type {
 } from '../../transports/khaos/api';
 import { moveReferencePrefix } from '../../core/usecases/applyReturnStock';
 import { returnAssociatedRef } from '../../core/usecases/postCreditNotes';
+import { withMethods } from './transport';
 
 export const MAX_AGE_MS = 5_000;
 /**
@@ -204,13 +205,5 @@ export function takingReadAhead(
 			return taken ? flat(taken).map((st) => ({ ...st })) : api.getOrderStatuses(refs);
 		},
 	};
-	return new Proxy(api, {
-		get(target, prop) {
-			if (prop in overrides) return overrides[prop as keyof KhaosApi];
-			const value = Reflect.get(target, prop, target) as unknown;
-			return typeof value === 'function'
-				? (value as (...a: unknown[]) => unknown).bind(target)
-				: value;
-		},
-	});
+	return withMethods(api, overrides);
 }

@@ -12,6 +12,7 @@
  * remembered (the least recently used are dropped), so memory stays bounded.
  */
 import type { KhaosApi, KhaosSalesOrder } from '../../transports/khaos/api';
+import { withMethods } from './transport';
 
 export const MAX_AGE_MS = 60_000;
 export const MAX_RUNS = 32;
@@ -69,10 +70,12 @@ export function recordingOrders(
 	executionId: string,
 	memo: RunOrderMemo = runOrders,
 ): KhaosApi {
-	return withGetSalesOrders(api, async (refs) => {
-		const orders = await api.getSalesOrders(refs);
-		memo.remember(executionId, orders);
-		return orders;
+	return withMethods(api, {
+		getSalesOrders: async (refs) => {
+			const orders = await api.getSalesOrders(refs);
+			memo.remember(executionId, orders);
+			return orders;
+		},
 	});
 }
 
@@ -82,24 +85,14 @@ export function reusingOrders(
 	executionId: string,
 	memo: RunOrderMemo = runOrders,
 ): KhaosApi {
-	return withGetSalesOrders(api, async (refs) => {
-		const known = memo.recall(executionId, refs);
-		const missing = refs.filter((r) => !known.has(r));
-		if (missing.length === 0) return known;
-		const fetched = await api.getSalesOrders(missing);
-		memo.remember(executionId, fetched);
-		return new Map([...known, ...fetched]);
-	});
-}
-
-function withGetSalesOrders(api: KhaosApi, getSalesOrders: KhaosApi['getSalesOrders']): KhaosApi {
-	return new Proxy(api, {
-		get(target, prop) {
-			if (prop === 'getSalesOrders') return getSalesOrders;
-			const value = Reflect.get(target, prop, target) as unknown;
-			return typeof value === 'function'
-				? (value as (...a: unknown[]) => unknown).bind(target)
-				: value;
+	return withMethods(api, {
+		getSalesOrders: async (refs) => {
+			const known = memo.recall(executionId, refs);
+			const missing = refs.filter((r) => !known.has(r));
+			if (missing.length === 0) return known;
+			const fetched = await api.getSalesOrders(missing);
+			memo.remember(executionId, fetched);
+			return new Map([...known, ...fetched]);
 		},
 	});
 }

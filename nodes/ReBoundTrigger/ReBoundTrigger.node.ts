@@ -136,7 +136,12 @@ export class ReBoundTrigger implements INodeType {
 		): Promise<IWebhookResponseData> => {
 			const delivery = { output, item: { json } as INodeExecutionData, ack };
 			if (!batching) return deliverAlone(res, delivery);
-			const place = batchPlaceOf(this, batchWindowMs, options.batchMaxSize);
+			const place = batchPlaceOf(
+				this,
+				batchWindowMs,
+				options.batchMaxSize,
+				options.batchStartWhenIdle === true,
+			);
 			return await deliverInBatch(res, delivery, place);
 		};
 

@@ -95,6 +95,14 @@ export function reBoundTriggerProperties(): INodeProperties[] {
 					description:
 						'How many returns keep their highest event sequence, to drop stale events (least recently updated forgotten first; not used with a Batch Window)',
 				},
+				{
+					displayName: 'Start at Once When Idle',
+					name: 'batchStartWhenIdle',
+					type: 'boolean',
+					default: false,
+					description:
+						'Whether a delivery that finds no batch of this trigger running starts its execution at once instead of waiting for the Batch Window; deliveries arriving while a batch runs still gather, so a trickle pays no window and a burst still runs in batches (used only when Batch Window is above 0)',
+				},
 			],
 		},
 	];

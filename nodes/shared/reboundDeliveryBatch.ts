@@ -104,10 +104,11 @@ export function batchPlaceOf(
 	ctx: IWebhookFunctions,
 	windowMs: number,
 	maxSizeOption: unknown,
+	startWhenIdle = false,
 ): BatchPlace {
 	const workflowId =
 		typeof ctx.getWorkflow === 'function' ? String(ctx.getWorkflow().id ?? '') : '';
-	const settings = batchSettingsFor(windowMs, maxSizeOption);
+	const settings = batchSettingsFor(windowMs, maxSizeOption, startWhenIdle);
 	return { key: `${workflowId}:${ctx.getNode().name}`, settings, sleep };
 }
 

@@ -37,6 +37,9 @@ export function buildIntake(): WorkflowTemplate {
 				emitInvalidAsExceptions: true,
 				batchWindowMs: '{{WEBHOOK_BATCH_WINDOW_MS}}',
 				batchMaxSize: '{{WEBHOOK_BATCH_MAX_SIZE}}',
+				// the window gathers only deliveries that arrive while an intake run is going: one that
+				// finds none going (a quiet moment, or 5 a second) is queued at once, not a window later
+				batchStartWhenIdle: true,
 				output: 'inboxRow',
 				// a late delivery (a redelivery) is ready for the processor SETTLE_SECONDS after it arrived
 				holdLateSeconds: '{{SETTLE_SECONDS}}',

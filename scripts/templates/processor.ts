@@ -203,8 +203,9 @@ export function buildProcessor(): WorkflowTemplate {
 	});
 	// A run that leaves ready rows queued starts the next one itself (Start the Next Run, at the end):
 	// the queue drains run after run without waiting up to PROCESS_EVERY_SECONDS for the schedule
-	// between them. The started run goes through the same checks as a tick; a tick at the same moment
-	// may make a second run, and the claim takes each row once whichever run it is.
+	// between them. The started run skips the idle check (its starter has just read a ready row) and
+	// goes through the one-run-at-a-time check as a tick does; a tick at the same moment may make a
+	// second run, and the claim takes each row once whichever run it is.
 	const startedByLastRun = b.add({
 		name: 'Started by the Last Run',
 		type: 'n8n-nodes-base.executeWorkflowTrigger',
@@ -214,7 +215,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'A run that left ready rows queued starts this one at once',
 		notesInFlow: true,
 	});
-	b.connect(trigger, anyQueued).connect(startedByLastRun, anyQueued).connect(anyQueued, idle);
+	b.connect(trigger, anyQueued).connect(anyQueued, idle).connect(startedByLastRun, idle);
 	// Only rows that are ready (readyAtMs, stamped by the intake): a prompt delivery at once, a late one
 	// (a redelivery, which a newer event of the same return may be overtaking) SETTLE_SECONDS after it
 	// arrived, so that the newer event, when it comes, makes it superseded (docs/idempotency.md).
@@ -644,7 +645,7 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	b.section(
 		'Start a run',
-		'Only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression) and no row is `processing` (runs never pile up).',
+		'Only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression; a run started by the last one skips this check: that run has just seen a ready row) and no row is `processing` (runs never pile up).',
 		[trigger, startedByLastRun, anyQueued, idle],
 	);
 	b.section(

@@ -829,6 +829,13 @@ describe('the returns flow', () => {
 		expect(
 			(node(intake, 'ReBound Poll Trigger').parameters as Record<string, any>).options.output,
 		).toBe('inboxRow');
+		// deliveries batch only while an intake run is going: one finding none going is queued at once
+		expect(
+			(node(intake, 'ReBound Trigger').parameters as Record<string, any>).options,
+		).toMatchObject({
+			batchWindowMs: '{{WEBHOOK_BATCH_WINDOW_MS}}',
+			batchStartWhenIdle: true,
+		});
 		const insert = node(intake, 'Queue Return').parameters as Record<string, any>;
 		expect([insert.operation, insert.columns.mappingMode, insert.options]).toEqual([
 			'insert',
@@ -1524,7 +1531,7 @@ describe('the returns flow', () => {
 		).toThrow(/equality only/);
 	});
 
-	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the checks a tick does', () => {
+	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the one-run-at-a-time check a tick does', () => {
 		// the last child of Mark Processing (below the end of the run): only a run that claimed rows
 		expect(feeders(processor, 'Ready Rows Left?')).toEqual([['Mark Processing', 0]]);
 		const left = node(processor, 'Ready Rows Left?') as N8nNode & { executeOnce?: boolean };
@@ -1570,9 +1577,11 @@ describe('the returns flow', () => {
 		expect(started.map((n) => [n.name, n.parameters])).toEqual([
 			['Started by the Last Run', { inputSource: 'passthrough' }],
 		]);
-		expect(targets(processor, 'Started by the Last Run')).toEqual(['Rows Queued?']);
-		expect(feeders(processor, 'Rows Queued?').sort()).toEqual([
-			['Every Few Seconds', 0],
+		// its starter has just read a ready row: straight to the one-run-at-a-time check
+		expect(targets(processor, 'Started by the Last Run')).toEqual(['No Run In Progress?']);
+		expect(feeders(processor, 'Rows Queued?')).toEqual([['Every Few Seconds', 0]]);
+		expect(feeders(processor, 'No Run In Progress?').sort()).toEqual([
+			['Rows Queued?', 0],
 			['Started by the Last Run', 0],
 		]);
 		// no other template starts a workflow

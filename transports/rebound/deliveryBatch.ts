@@ -25,6 +25,12 @@ export interface BatchSettings {
 	maxWaitMs: number;
 	/** After its window, a batch waits up to this long for the previous batch's run to finish, ms. */
 	holdMs?: number;
+	/**
+	 * A delivery that finds no batch run of its key going starts its run at once instead of waiting
+	 * for the window: the window then gathers only what arrives while a run is going (group commit),
+	 * so a trickle of deliveries pays no window and a burst still runs in batches.
+	 */
+	startWhenIdle?: boolean;
 }
 
 export const DEFAULT_BATCH_MAX_SIZE = 100;
@@ -33,9 +39,14 @@ export const DEFAULT_BATCH_HOLD_MS = 2000;
 export const DEFAULT_BATCH_MAX_WAIT_MS = 120_000;
 
 /** The window's settings from the trigger's options: at most 5 s, full at Max Deliveries per Batch (1–1000). */
-export function batchSettingsFor(windowMs: number, maxSizeOption: unknown): BatchSettings {
+export function batchSettingsFor(
+	windowMs: number,
+	maxSizeOption: unknown,
+	startWhenIdle = false,
+): BatchSettings {
 	return {
 		windowMs: Math.min(5000, windowMs),
+		startWhenIdle,
 		maxSize: Math.max(
 			1,
 			Math.min(1000, Number(maxSizeOption ?? DEFAULT_BATCH_MAX_SIZE) || DEFAULT_BATCH_MAX_SIZE),
@@ -81,7 +92,10 @@ export async function joinBatch<M>(
 	});
 	const batch: OpenBatch = { members: [member], onFull: () => full() };
 	openBatches.set(key, batch);
-	if (maxSize > 1) {
+	// Idle (no run of this key going): with startWhenIdle the leader goes at once, alone; whatever
+	// arrives while its run goes gathers in the next batch below.
+	const idleStart = settings.startWhenIdle === true && !inFlight.has(key);
+	if (maxSize > 1 && !idleStart) {
 		await Promise.race([sleep(Math.max(1, settings.windowMs)), filled]);
 		// Group commit: while the previous batch's run is still going, this batch keeps filling (up to
 		// its size, at most holdMs), so under load one run takes many deliveries instead of many runs

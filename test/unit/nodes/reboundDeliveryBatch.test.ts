@@ -162,6 +162,57 @@ describe('delivery batch: joining', () => {
 		s.release();
 	});
 
+	it('start when idle: a delivery that finds no run going leads alone at once; what arrives during its run gathers for the window and that run', async () => {
+		const s = manualSleeper();
+		const settings = {
+			windowMs: 50,
+			maxSize: 10,
+			maxWaitMs: 60_000,
+			holdMs: 2000,
+			startWhenIdle: true,
+		};
+		const alone = await joinBatch('wf:I', member('i1'), settings, s.sleep);
+		expect(s.pending()).toEqual([]); // no window waited
+		expect(alone.role === 'leader' && alone.members.map((m) => m.ack.eventId)).toEqual(['i1']);
+		expect(openBatchCount()).toBe(0);
+		// its run is going (the trigger marks it in flight): the next deliveries batch as before
+		const firstLeader = new FakeRes();
+		markInFlight('wf:I', firstLeader, 60_000, s.sleep);
+		const leading = joinBatch('wf:I', member('i2'), settings, s.sleep);
+		expect(await joinBatch('wf:I', member('i3'), settings, s.sleep)).toEqual({ role: 'follower' });
+		expect(s.pending()).toContain(50);
+		s.release(50);
+		await tick();
+		expect(await joinBatch('wf:I', member('i4'), settings, s.sleep)).toEqual({ role: 'follower' });
+		firstLeader.finishWith(200);
+		const led = await leading;
+		expect(led.role === 'leader' && led.members.map((m) => m.ack.eventId)).toEqual([
+			'i2',
+			'i3',
+			'i4',
+		]);
+		expect(inFlightCount()).toBe(0);
+		// idle again: at once
+		const again = await joinBatch('wf:I', member('i5'), settings, s.sleep);
+		expect(again.role === 'leader' && again.members.map((m) => m.ack.eventId)).toEqual(['i5']);
+		s.release();
+	});
+
+	it('without start when idle, a delivery waits for its window even when no run is going', async () => {
+		const s = manualSleeper();
+		const leading = joinBatch(
+			'wf:W',
+			member('w1'),
+			{ windowMs: 50, maxSize: 10, maxWaitMs: 60_000, startWhenIdle: false },
+			s.sleep,
+		);
+		await tick();
+		expect(s.pending()).toEqual([50]);
+		s.release(50);
+		const led = await leading;
+		expect(led.role === 'leader' && led.members).toHaveLength(1);
+	});
+
 	it('keeps batches of different workflows (keys) apart', async () => {
 		const s = manualSleeper();
 		const settings = { windowMs: 50, maxSize: 10, maxWaitMs: 60_000 };
@@ -322,6 +373,30 @@ describe('ReBound Trigger with a batch window', () => {
 		).toEqual([
 			[200, 'accepted', 'evt-7002'],
 			[200, 'accepted', 'evt-7003'],
+		]);
+	});
+
+	it('Start at Once When Idle: the first delivery runs at once; those arriving during its run start one execution after it, answered after theirs', async () => {
+		const params = {
+			options: { batchWindowMs: 600, batchMaxSize: 50, batchStartWhenIdle: true },
+		};
+		const ds = ['7101', '7102', '7103'].map((id) => delivery(body(id), params, undefined, 'wfS'));
+		const t0 = Date.now();
+		const first = await ds[0].run(); // nothing was running: no window
+		expect(Date.now() - t0).toBeLessThan(300);
+		expect(first.workflowData?.[0].map((i) => i.json.returnId)).toEqual(['7101']);
+		const rest = Promise.all(ds.slice(1).map((d) => d.run()));
+		await new Promise((r) => setTimeout(r, 650)); // past their window: they wait for 7101's run
+		expect(ds.map((d) => d.res.answers)).toEqual([0, 0, 0]);
+		ds[0].res.finishWith(200);
+		const [second, third] = await rest;
+		expect(second.workflowData?.[0].map((i) => i.json.returnId)).toEqual(['7102', '7103']);
+		expect(third).toEqual({ noWebhookResponse: true });
+		ds[1].res.finishWith(200);
+		await tick();
+		expect([ds[2].res.statusCode, (ds[2].res.body as IDataObject).eventId]).toEqual([
+			200,
+			'evt-7103',
 		]);
 	});
 

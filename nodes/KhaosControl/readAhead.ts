@@ -18,11 +18,18 @@
  *
  * A failed read ahead is dropped without a word: the step that needs it asks Khaos itself, with its
  * own retries and isolation, and reports its own failures, as without read ahead.
+ *
+ * Earlier still (startReadAhead, Return → Read Ahead in the processor, right after the held rows
+ * and the claim): the same look-ups and Validate SKUs' products are asked without waiting, while
+ * n8n does the run's other work; Validate SKUs waits for them (capped), takes each product read
+ * (takingProducts: the others, a SKU the alias table changed, it asks itself) and does not read
+ * the rest again.
  */
 import type {
 	AppliedStockAdjustment,
 	KhaosApi,
 	KhaosOrderStatus,
+	KhaosProduct,
 	KhaosSalesOrder,
 	StockAdjustmentQuery,
 } from '../../transports/khaos/api';
@@ -41,7 +48,7 @@ export const MAX_AGE_MS = 5_000;
 export const WAIT_AFTER_OWN_MS: number = 2_000;
 export const MAX_RUNS = 32;
 
-type Kind = 'orders' | 'moves' | 'statuses';
+type Kind = 'orders' | 'moves' | 'statuses' | 'products';
 interface Entry {
 	at: number;
 	/** by the reference asked, lower case: what Khaos answered for it (asked and not found: empty) */
@@ -50,9 +57,14 @@ interface Entry {
 type RunEntry = { [K in Kind]?: Entry } & {
 	/** asked before its read ahead came back: the read ahead, when it comes, is dropped */
 	closed: Set<Kind>;
+	/** a read ahead started early in the run (Return → Read Ahead), until it has come back */
+	pending?: Promise<void>;
 };
 
 const key = (ref: string) => ref.trim().toLowerCase();
+/** Products by mapping type and code as asked, case kept: Khaos is asked for exactly that code. */
+export const productKey = (mappingType: number, code: string) => `${mappingType}:${code.trim()}`;
+const keyOf = (kind: Kind, ref: string) => (kind === 'products' ? ref : key(ref));
 
 export class ReadAheadMemo {
 	private readonly runs = new Map<string, RunEntry>();
@@ -67,6 +79,17 @@ export class ReadAheadMemo {
 		this.runs.delete(executionId);
 		this.runs.set(executionId, run);
 		while (this.runs.size > MAX_RUNS) this.runs.delete(this.runs.keys().next().value as string);
+	}
+
+	/** A read ahead started early for this execution: the steps that need it wait for it (capped). */
+	track(executionId: string, done: Promise<void>): void {
+		const run = this.runs.get(executionId);
+		if (run) run.pending = done;
+	}
+
+	/** The early read ahead of this execution, while one was started (resolved once it came back). */
+	pending(executionId: string): Promise<void> | undefined {
+		return this.runs.get(executionId)?.pending;
 	}
 
 	/** What Khaos answered for each reference asked (a reference with nothing found is kept, empty). */
@@ -93,12 +116,34 @@ export class ReadAheadMemo {
 		const out = new Map<string, T[]>();
 		let all = fresh;
 		for (const ref of refs) {
-			const found = entry.byRef.get(key(ref));
+			const found = entry.byRef.get(keyOf(kind, ref));
 			if (found) out.set(ref, found as T[]);
 			else all = false;
-			entry.byRef.delete(key(ref));
+			entry.byRef.delete(keyOf(kind, ref));
 		}
 		return all ? out : null;
+	}
+
+	/**
+	 * Each reference that was read ahead, while fresh, taken one by one (products, which do not
+	 * depend on each other): the caller asks Khaos for the rest.
+	 */
+	takeEach<T>(executionId: string, kind: Kind, refs: string[]): Map<string, T[]> {
+		const run = this.runs.get(executionId);
+		const entry = run?.[kind];
+		const out = new Map<string, T[]>();
+		if (!entry) {
+			run?.closed.add(kind);
+			return out;
+		}
+		if (this.now() - entry.at > MAX_AGE_MS) return out;
+		for (const ref of refs) {
+			const found = entry.byRef.get(keyOf(kind, ref));
+			if (!found) continue;
+			out.set(ref, found as T[]);
+			entry.byRef.delete(keyOf(kind, ref));
+		}
+		return out;
 	}
 
 	get size(): number {
@@ -134,7 +179,7 @@ export async function readAhead(
 	api: KhaosApi,
 	executionId: string,
 	returns: ReadAheadReturn[],
-	what: { credit: boolean },
+	what: { credit: boolean; products?: { codes: string[]; mappingType: number } },
 	memo: ReadAheadMemo = readAheadMemo,
 ): Promise<void> {
 	try {
@@ -158,6 +203,10 @@ export async function readAhead(
 			api
 				.getStockAdjustments({ prefixes })
 				.then((moves) => memo.put(executionId, 'moves', movesByPrefix(prefixes, moves))),
+			// the SKU look-up of Validate SKUs, when read ahead before it (Return → Read Ahead)
+			what.products && what.products.codes.length
+				? readProducts(api, executionId, what.products.codes, what.products.mappingType, memo)
+				: undefined,
 			// only when a credit step follows in this execution (not for a finance-batched client's run)
 			what.credit
 				? api.getOrderStatuses(creditRefs).then((statuses) => {
@@ -170,6 +219,72 @@ export async function readAhead(
 	} catch {
 		// nothing kept: the steps ask Khaos themselves
 	}
+}
+
+async function readProducts(
+	api: KhaosApi,
+	executionId: string,
+	codes: string[],
+	mappingType: number,
+	memo: ReadAheadMemo,
+): Promise<void> {
+	const unique = [...new Set(codes.map((c) => c.trim()).filter(Boolean))];
+	if (!unique.length) return;
+	const found = await api.getProducts(unique, mappingType);
+	const byRef = new Map<string, unknown[]>();
+	for (const code of unique) {
+		const p = found.get(code);
+		byRef.set(productKey(mappingType, code), p ? [p] : []);
+	}
+	memo.put(executionId, 'products', byRef);
+}
+
+/**
+ * Starts a read ahead early in the run (Return → Read Ahead) without waiting for it: the steps that
+ * take from it wait for it, at most WAIT_AFTER_OWN_MS (Validate SKUs). False when there is nothing
+ * to read (no execution id, no return id).
+ */
+export function startReadAhead(
+	api: KhaosApi,
+	executionId: string,
+	returns: ReadAheadReturn[],
+	what: { credit: boolean; products?: { codes: string[]; mappingType: number } },
+	memo: ReadAheadMemo = readAheadMemo,
+): boolean {
+	if (!executionId || !returns.some((r) => r.returnId.trim())) return false;
+	memo.open(executionId);
+	memo.track(executionId, readAhead(api, executionId, returns, what, memo));
+	return true;
+}
+
+/**
+ * The Khaos API whose product look-ups take what an early read ahead of this execution read (the
+ * same code, as asked, with the same mapping type; each once, while fresh) and ask Khaos only for
+ * the other codes (a SKU the alias table changed).
+ */
+export function takingProducts(
+	api: KhaosApi,
+	executionId: string,
+	memo: ReadAheadMemo = readAheadMemo,
+): KhaosApi {
+	return withMethods(api, {
+		getProducts: async (codes: string[], mappingType = 1) => {
+			const asked = [...new Set(codes)];
+			const keys = asked.map((c) => productKey(mappingType, c));
+			const taken = memo.takeEach<KhaosProduct>(executionId, 'products', keys);
+			// keyed by the code asked, as Khaos's answer is; a copy, as a fresh answer would be
+			const out = new Map<string, KhaosProduct>();
+			const missing: string[] = [];
+			asked.forEach((code, i) => {
+				const found = taken.get(keys[i]);
+				if (!found) missing.push(code);
+				else if (found[0]) out.set(code, structuredClone(found[0]));
+			});
+			if (missing.length)
+				for (const [code, p] of await api.getProducts(missing, mappingType)) out.set(code, p);
+			return out;
+		},
+	});
 }
 
 /**

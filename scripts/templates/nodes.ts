@@ -325,7 +325,12 @@ export const slackEscape = (expr: string) =>
 // credit posting (finance batched), and returns whose credit step failed after their stock moved (open
 // exceptions of the return and credit stages keep the moved return as their payload). Read once per
 // run, beside the main path (executeOnce), before the rows' own path (n8n's v1 order: top to bottom).
-export function addHeldRows(b: Builder, position: [number, number]) {
+export function addHeldRows(
+	b: Builder,
+	position: [number, number],
+	/** nodes right of them in their section (the processor's read ahead), and what the section adds for them */
+	after: { nodes: string[]; text: string } = { nodes: [], text: '' },
+) {
 	const posting = b.add({
 		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', {
 			// any of these: waiting for the posting run, for a finance review, or rejected by finance
@@ -361,8 +366,9 @@ export function addHeldRows(b: Builder, position: [number, number]) {
 	b.section(
 		'Held units',
 		'Rows waiting for credit posting, and returns whose credit failed after their stock moved, still hold units of their orders: ' +
-			'the stock step counts them against what the order sold. Read first (n8n runs the branches top to bottom).',
-		[posting, failed],
+			'the stock step counts them against what the order sold. Read first (n8n runs the branches top to bottom).' +
+			after.text,
+		[posting, failed, ...after.nodes],
 	);
 	return posting;
 }

@@ -596,12 +596,39 @@ export function buildProcessor(): WorkflowTemplate {
 	b.connect(readyLeft, startNext);
 
 	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
-	const held = addHeldRows(b, [2040, -1250]);
+	// Read ahead (issue 15): the claimed rows name the returns, their orders and SKUs, so Khaos is
+	// asked now, without waiting, for what Validate SKUs and the stock and credit steps will ask
+	// first; the answers come back while n8n checks the batch for later events and maps it, and
+	// those steps take them (nodes/KhaosControl/readAhead.ts). After the held rows on purpose (the
+	// next child of Mark Processing below them: n8n's v1 order runs them, and Open Credit Exceptions
+	// under them, first): the order is read after the units held against it, as
+	// the stock step always read it, so a credit posted meanwhile is counted in one or the other.
+	// It never stops the run: a read ahead that fails is asked again by the step that needs it, and a
+	// node error (a credential) goes on with the rows.
+	const early = b.add({
+		...khaos(
+			'Read Ahead',
+			[2520, -1230],
+			{
+				resource: 'return',
+				operation: 'readAhead',
+				mappingType: 1,
+				readAheadFor: "={{ {{FINANCE_BATCHED}} ? 'stock' : 'stockAndCredit' }}",
+			},
+			'Asks Khaos now for what the checks, stock and credit steps will ask (not waiting)',
+		),
+		onError: 'continueRegularOutput',
+	});
+	const held = addHeldRows(b, [2040, -1250], {
+		nodes: [early],
+		text: ' Then Khaos is asked ahead (not waited for) for the checks, stock and credit steps.',
+	});
 	// the mapping tables are read only when there is a batch (an idle tick reads one table, not four)
 	const lastTable = addMappingReads(b, [queued], 960, 460);
 	b.connect(idle, queued)
 		.connect(lastTable, processing)
 		.connect(processing, held)
+		.connect(processing, early)
 		.connect(processing, batchReturns)
 		.connect(processing, pastBatch)
 		.connect(processing, superseded)

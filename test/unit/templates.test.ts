@@ -1735,10 +1735,25 @@ describe('the returns flow', () => {
 		).toEqual(['={{ $now.toMillis() }}']);
 		expect(targets(processor, 'No Run In Progress?', 0)).toEqual(['Queued Returns']);
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Disposition Map']);
+		// the claimed rows go to the read ahead too (Khaos asked at once, not waited for): a leaf
+		expect(targets(processor, 'Mark Processing', 0)).toContain('Read Ahead');
+		const early = node(processor, 'Read Ahead') as N8nNode & { onError?: string };
+		expect([early.type, early.parameters, early.onError]).toEqual([
+			'n8n-nodes-rebound-khaos.khaosControl',
+			{
+				resource: 'return',
+				operation: 'readAhead',
+				mappingType: (node(processor, 'Validate SKUs').parameters as any).mappingType,
+				readAheadFor: (node(processor, 'Validate SKUs').parameters as any).readAhead,
+			},
+			'continueRegularOutput',
+		]);
+		expect(targets(processor, 'Read Ahead', 0)).toEqual([]);
 		expect(node(processor, 'Queued Returns').alwaysOutputData ?? false).toBe(false);
 		expect(targets(processor, 'SKU Aliases', 0)).toEqual(['Mark Processing']);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual([
 			'Held by Credit Posting',
+			'Read Ahead',
 			'Returns of the Batch',
 			'Past the First 100',
 			'Superseded?',
@@ -2254,6 +2269,8 @@ describe('layout (n8n template conventions)', () => {
 			// and the next run is started only after that
 			'Mark Processing': [
 				'Held by Credit Posting',
+				// after the held rows (their units are read before the order is), before the checks it hides behind
+				'Read Ahead',
 				'Returns of the Batch',
 				'Past the First 100',
 				'Superseded?',

@@ -10,6 +10,7 @@ import { productGet } from './product.get';
 import { productValidateSkus } from './product.validateSkus';
 import { returnImport } from './return.import';
 import { returnProcess } from './return.process';
+import { returnReadAhead } from './return.readAhead';
 import { returnReconcile } from './return.reconcile';
 import { salesOrderGet } from './salesOrder.get';
 import { stockAdjust } from './stock.adjust';
@@ -45,6 +46,7 @@ export const OPERATIONS: readonly KhaosOperation[] = [
 	returnImport,
 	returnProcess,
 	returnReconcile,
+	returnReadAhead,
 	creditNoteCreateFromReturn,
 	creditNoteFindByReference,
 	mappingAudit,

@@ -27,7 +27,13 @@ import {
 } from '../common';
 import { failureExceptions, isolateOrFail } from '../failures';
 import { mappingTypeProperty } from '../properties';
-import { WAIT_AFTER_OWN_MS, readAhead, type ReadAheadReturn } from '../readAhead';
+import {
+	WAIT_AFTER_OWN_MS,
+	readAhead,
+	readAheadMemo,
+	takingProducts,
+	type ReadAheadReturn,
+} from '../readAhead';
 import { productSummary } from './product.get';
 import { defineOperation, flags } from './types';
 
@@ -105,26 +111,33 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	const codesOf = (batch: Check[]) => [
 		...new Set(batch.flatMap((c) => c.lines.map((l) => l.code))),
 	];
+	const capped = async (p: Promise<unknown>) => {
+		const stop = new AbortController();
+		await Promise.race([p, sleep(WAIT_AFTER_OWN_MS, stop.signal).catch(() => undefined)]);
+		stop.abort();
+	};
+	// read ahead earlier in this execution (Return → Read Ahead): this look-up takes its products
+	// when it read every code asked; its orders, moves and credit notes are not read again here
+	const executionId = run.ctx.getExecutionId();
+	const early = readAheadMemo.pending(executionId);
+	if (early) await capped(early.catch(() => undefined));
+	const api = early ? takingProducts(run.api, executionId) : run.api;
 	// with Read Ahead, in the same round trip: what the stock and credit steps of this execution
 	// will ask first (../readAhead.ts); it never fails this step, and holds it up at most
 	// WAIT_AFTER_OWN_MS after the product look-up is answered
 	const ahead =
-		readAheadFor === 'stock' || readAheadFor === 'stockAndCredit'
-			? readAhead(run.api, run.ctx.getExecutionId(), checks.flatMap(readAheadOf), {
+		!early && (readAheadFor === 'stock' || readAheadFor === 'stockAndCredit')
+			? readAhead(run.api, executionId, checks.flatMap(readAheadOf), {
 					credit: readAheadFor === 'stockAndCredit',
 				}).catch(() => undefined)
 			: undefined;
 	const looked = await isolateOrFail(
 		run,
 		checks,
-		(batch) => run.api.getProducts(codesOf(batch), mappingType),
+		(batch) => api.getProducts(codesOf(batch), mappingType),
 		Math.max(1, checks.length),
 	);
-	if (ahead) {
-		const stop = new AbortController();
-		await Promise.race([ahead, sleep(WAIT_AFTER_OWN_MS, stop.signal).catch(() => undefined)]);
-		stop.abort();
-	}
+	if (ahead) await capped(ahead);
 	const answered: Check[] = [];
 	for (const part of looked) {
 		if ('failure' in part) {
@@ -240,7 +253,7 @@ export const productValidateSkus = defineOperation({
 			],
 			default: 'none',
 			description:
-				'What to ask Khaos for in the same round trip as the SKU look-up, for the steps after this one in the same execution, so that they do not wait for their own first look-ups. Each answer is used once, within 5 s; a failed read ahead is simply asked again by the step that needs it.',
+				'What to ask Khaos for in the same round trip as the SKU look-up, for the steps after this one in the same execution, so that they do not wait for their own first look-ups. Each answer is used once, within 5 s; a failed read ahead is simply asked again by the step that needs it. Not used when a Return → Read Ahead node already asked earlier in the execution (this node then takes its products from it).',
 		},
 	],
 	flags: flags({ firstOutput: 'Valid' }),

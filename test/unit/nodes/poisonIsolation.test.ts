@@ -4,35 +4,18 @@
  * credited in the same run, the culprit is one exception naming its field (or quoting Khaos), and
  * no step throws (a thrown step would leave the whole claimed batch `processing`).
  */
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
-import * as transport from '../../../nodes/KhaosControl/transport';
+import type { IDataObject } from 'n8n-workflow';
 import { TransportError } from '../../../transports/http';
 import { KhaosFault } from '../../../transports/khaos/faults';
 import { XML_ILLEGAL } from '../badInput/corpus';
-import {
-	FakeKhaosApi,
-	KHAOS_TEST_CREDENTIALS,
-	demoOrders,
-	mappedReturn,
-} from '../../helpers/khaosFakes';
-import { mockExecuteContext, type MockParam } from '../../helpers/mockExecuteContext';
+import { FakeKhaosApi, demoOrders, mappedReturn } from '../../helpers/khaosFakes';
+import { runKhaosNode } from '../../helpers/khaosNode';
+import type { MockParam } from '../../helpers/mockExecuteContext';
 
 afterEach(() => jest.restoreAllMocks());
 
-async function step(
-	fake: FakeKhaosApi,
-	params: Record<string, MockParam>,
-	items: IDataObject[],
-): Promise<INodeExecutionData[][]> {
-	jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
-	const ctx = mockExecuteContext({
-		items,
-		params,
-		credentials: { khaosControlApi: { ...KHAOS_TEST_CREDENTIALS } },
-	});
-	return new KhaosControl().execute.call(ctx);
-}
+const step = (fake: FakeKhaosApi, params: Record<string, MockParam>, items: IDataObject[]) =>
+	runKhaosNode(fake, params, items);
 
 type Ret = ReturnType<typeof mappedReturn> & Record<string, unknown>;
 

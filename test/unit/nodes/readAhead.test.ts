@@ -6,7 +6,6 @@
  * that read it, only while fresh; a failed read ahead is asked again by the step that needs it.
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
 import * as readAheadModule from '../../../nodes/KhaosControl/readAhead';
 import {
 	MAX_AGE_MS,
@@ -15,32 +14,23 @@ import {
 	readAhead,
 	takingReadAhead,
 } from '../../../nodes/KhaosControl/readAhead';
-import * as transport from '../../../nodes/KhaosControl/transport';
 import { TransientExhaustedError, TransportError } from '../../../transports/http';
 import { FakeKhaosApi, KHAOS_TEST_CREDENTIALS, mappedReturn } from '../../helpers/khaosFakes';
-import { mockExecuteContext, type MockParam } from '../../helpers/mockExecuteContext';
+import { runKhaosNode, stockThenCredit } from '../../helpers/khaosNode';
+import type { MockParam } from '../../helpers/mockExecuteContext';
 
 afterEach(() => jest.restoreAllMocks());
 
 let executions = 0;
 const newExecution = () => `read-ahead-${++executions}-${Date.now()}`;
 
-async function node(
+const node = (
 	fake: FakeKhaosApi,
 	executionId: string,
 	params: Record<string, MockParam>,
 	items: IDataObject[],
 	batchSize = KHAOS_TEST_CREDENTIALS.batchSize,
-): Promise<INodeExecutionData[][]> {
-	jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
-	const ctx = mockExecuteContext({
-		items,
-		params,
-		executionId,
-		credentials: { khaosControlApi: { ...KHAOS_TEST_CREDENTIALS, batchSize } },
-	});
-	return new KhaosControl().execute.call(ctx);
-}
+): Promise<INodeExecutionData[][]> => runKhaosNode(fake, params, items, { executionId, batchSize });
 
 const methods = (fake: FakeKhaosApi) => fake.log.map((l) => l.method);
 
@@ -62,27 +52,18 @@ async function processorRun(fake: FakeKhaosApi, readAheadOn: boolean, items: IDa
 		items,
 	);
 	called.validate = methods(fake);
-	fake.log.length = 0;
-	const [moved, stockExceptions] = await node(
+	const after = await stockThenCredit(
 		fake,
 		executionId,
-		{ resource: 'stock', operation: 'applyReturnMoves' },
 		valid.map((i) => i.json),
 	);
-	called.stock = methods(fake);
-	fake.log.length = 0;
-	const [created, creditExceptions] = await node(
-		fake,
-		executionId,
-		{ resource: 'creditNote', operation: 'createFromReturn', options: {} },
-		moved.map((i) => i.json),
-	);
-	called.credit = methods(fake);
+	called.stock = after.stock;
+	called.credit = after.credit;
 	return {
 		called,
-		moved: moved.map((i) => i.json),
-		created: created.map((i) => i.json),
-		exceptions: [...stockExceptions, ...creditExceptions].map((i) => i.json),
+		moved: after.moved,
+		created: after.created,
+		exceptions: after.exceptions,
 	};
 }
 

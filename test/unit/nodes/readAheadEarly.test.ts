@@ -6,34 +6,24 @@
  * failed or unreadable read ahead, and another execution all make the step ask Khaos itself.
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { KhaosControl } from '../../../nodes/KhaosControl/KhaosControl.node';
 import * as readAheadModule from '../../../nodes/KhaosControl/readAhead';
 import { ReadAheadMemo, productKey, readAheadMemo } from '../../../nodes/KhaosControl/readAhead';
-import * as transport from '../../../nodes/KhaosControl/transport';
 import { TransportError } from '../../../transports/http';
-import { FakeKhaosApi, KHAOS_TEST_CREDENTIALS, mappedReturn } from '../../helpers/khaosFakes';
-import { mockExecuteContext, type MockParam } from '../../helpers/mockExecuteContext';
+import { FakeKhaosApi, mappedReturn } from '../../helpers/khaosFakes';
+import { runKhaosNode, stockThenCredit } from '../../helpers/khaosNode';
+import type { MockParam } from '../../helpers/mockExecuteContext';
 
 afterEach(() => jest.restoreAllMocks());
 
 let executions = 0;
 const newExecution = () => `early-${++executions}-${Date.now()}`;
 
-async function node(
+const node = (
 	fake: FakeKhaosApi,
 	executionId: string,
 	params: Record<string, MockParam>,
 	items: IDataObject[],
-): Promise<INodeExecutionData[][]> {
-	jest.spyOn(transport, 'createKhaosApi').mockReturnValue(fake);
-	const ctx = mockExecuteContext({
-		items,
-		params,
-		executionId,
-		credentials: { khaosControlApi: KHAOS_TEST_CREDENTIALS },
-	});
-	return new KhaosControl().execute.call(ctx);
-}
+): Promise<INodeExecutionData[][]> => runKhaosNode(fake, params, items, { executionId });
 
 const methods = (fake: FakeKhaosApi) => fake.log.map((l) => l.method);
 const jsonOf = (items: INodeExecutionData[]) => items.map((i) => i.json);
@@ -87,28 +77,15 @@ async function run(fake: FakeKhaosApi, rets: Mapped[], early: IDataObject[] | nu
 	const [valid] = await node(fake, executionId, VALIDATE, rets as unknown as IDataObject[]);
 	called.validate = methods(fake);
 	const productsAsked = fake.log.filter((l) => l.method === 'getProducts').map((l) => l.args[0]);
-	fake.log.length = 0;
-	const [moved, stockExceptions] = await node(
-		fake,
-		executionId,
-		{ resource: 'stock', operation: 'applyReturnMoves' },
-		jsonOf(valid),
-	);
-	called.stock = methods(fake);
-	fake.log.length = 0;
-	const [created, creditExceptions] = await node(
-		fake,
-		executionId,
-		{ resource: 'creditNote', operation: 'createFromReturn', options: {} },
-		jsonOf(moved),
-	);
-	called.credit = methods(fake);
+	const after = await stockThenCredit(fake, executionId, jsonOf(valid));
+	called.stock = after.stock;
+	called.credit = after.credit;
 	return {
 		called,
 		productsAsked,
 		valid: jsonOf(valid),
-		created: jsonOf(created),
-		exceptions: [...stockExceptions, ...creditExceptions].map((i) => i.json),
+		created: after.created,
+		exceptions: after.exceptions,
 	};
 }
 

@@ -12,7 +12,7 @@
  * remembered (the least recently used are dropped), so memory stays bounded.
  */
 import type { KhaosApi, KhaosSalesOrder } from '../../transports/khaos/api';
-import { withMethods } from './transport';
+import { withMethods } from '../../transports/khaos/api';
 
 export const MAX_AGE_MS = 60_000;
 export const MAX_RUNS = 32;

@@ -174,19 +174,3 @@ export function khaosAdvice(failure: FailureDescription): string {
 		return 'Khaos refused the call; the message is the SOAP fault it sent.';
 	return 'Check the web services URL, the authentication settings and the network.';
 }
-
-/**
- * The same Khaos API with some of its methods answered otherwise (./runOrders.ts, ./readAhead.ts):
- * every other method is the client's own, bound to it.
- */
-export function withMethods(api: KhaosApi, overrides: Partial<KhaosApi>): KhaosApi {
-	return new Proxy(api, {
-		get(target, prop) {
-			if (prop in overrides) return overrides[prop as keyof KhaosApi];
-			const value = Reflect.get(target, prop, target) as unknown;
-			return typeof value === 'function'
-				? (value as (...a: unknown[]) => unknown).bind(target)
-				: value;
-		},
-	});
-}

@@ -599,7 +599,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// Read ahead (issue 15): the claimed rows name the returns, their orders and SKUs, so Khaos is
 	// asked now, without waiting, for what Validate SKUs and the stock and credit steps will ask
 	// first; the answers come back while n8n checks the batch for later events and maps it, and
-	// those steps take them (nodes/KhaosControl/readAhead.ts). After the held rows on purpose (the
+	// those steps take them (transports/khaos/readAhead.ts). After the held rows on purpose (the
 	// next child of Mark Processing below them: n8n's v1 order runs them, and Open Credit Exceptions
 	// under them, first): the order is read after the units held against it, as
 	// the stock step always read it, so a credit posted meanwhile is counted in one or the other.

@@ -231,3 +231,19 @@ export interface AppliedStockAdjustment extends AppliedAdjustment {
 	/** The day it was applied (YYYY-MM-DD), null when Khaos does not say. */
 	appliedDate: string | null;
 }
+
+/**
+ * The same Khaos API with some of its methods answered otherwise (nodes/KhaosControl/runOrders.ts, ./readAhead.ts):
+ * every other method is the client's own, bound to it.
+ */
+export function withMethods(api: KhaosApi, overrides: Partial<KhaosApi>): KhaosApi {
+	return new Proxy(api, {
+		get(target, prop) {
+			if (prop in overrides) return overrides[prop as keyof KhaosApi];
+			const value = Reflect.get(target, prop, target) as unknown;
+			return typeof value === 'function'
+				? (value as (...a: unknown[]) => unknown).bind(target)
+				: value;
+		},
+	});
+}

@@ -27,7 +27,7 @@ import {
 import { failureDescriber } from '../failures';
 import { creditedMeanwhile } from '../onePerReturn';
 import { defineOperation, flags } from './types';
-import { takingReadAhead } from '../readAhead';
+import { takingReadAhead } from '../../../transports/khaos/readAhead';
 import { reusingOrders } from '../runOrders';
 
 function readPolicy(run: KhaosRun): CreditPolicy {
@@ -85,7 +85,7 @@ async function createFromReturn(run: KhaosRun): Promise<OperationResult> {
 	let posting: CreditPosting;
 	try {
 		// the orders this execution's stock step read are not asked for again (../runOrders.ts); the
-		// credit notes Validate SKUs read ahead answer the first look-up (../readAhead.ts)
+		// credit notes Validate SKUs read ahead answer the first look-up (transports/khaos/readAhead.ts)
 		const id = run.ctx.getExecutionId();
 		const api = reusingOrders(takingReadAhead(run.api, id), id);
 		posting = await postCreditNotes(api, inputs, policy, failureDescriber(run));

@@ -33,7 +33,7 @@ import {
 	readAheadMemo,
 	takingProducts,
 	type ReadAheadReturn,
-} from '../readAhead';
+} from '../../../transports/khaos/readAhead';
 import { productSummary } from './product.get';
 import { defineOperation, flags } from './types';
 
@@ -123,7 +123,7 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	if (early) await capped(early.catch(() => undefined));
 	const api = early ? takingProducts(run.api, executionId) : run.api;
 	// with Read Ahead, in the same round trip: what the stock and credit steps of this execution
-	// will ask first (../readAhead.ts); it never fails this step, and holds it up at most
+	// will ask first (transports/khaos/readAhead.ts); it never fails this step, and holds it up at most
 	// WAIT_AFTER_OWN_MS after the product look-up is answered
 	const ahead =
 		!early && (readAheadFor === 'stock' || readAheadFor === 'stockAndCredit')

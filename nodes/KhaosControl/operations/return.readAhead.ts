@@ -5,7 +5,7 @@
  * optionally, the credit notes already made (Create Credit Note). The items go on unchanged at
  * once, so the answers come back while n8n does the run's other work (in the processor: the
  * mapping tables, the claim, the later-event check) instead of holding Validate SKUs up for a round
- * trip. What was read is taken under ../readAhead.ts's rules (same execution, within 5 s, each
+ * trip. What was read is taken under transports/khaos/readAhead.ts's rules (same execution, within 5 s, each
  * reference once, all or none); a failed read ahead is simply asked again by the step that needs it.
  *
  * It reads the items as they come: inbox rows (the return in `payload`, as the processor reads
@@ -16,7 +16,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { lineCode } from '../../../core/skuCheck';
 import { outputItem, type KhaosRun, type OperationResult } from '../common';
 import { mappingTypeProperty } from '../properties';
-import { startReadAhead, type ReadAheadReturn } from '../readAhead';
+import { startReadAhead, type ReadAheadReturn } from '../../../transports/khaos/readAhead';
 import { defineOperation } from './types';
 
 const text = (v: unknown) =>

@@ -25,7 +25,7 @@ import {
 } from '../common';
 import { failureDescriber } from '../failures';
 import { defineOperation, flags } from './types';
-import { takingReadAhead } from '../readAhead';
+import { takingReadAhead } from '../../../transports/khaos/readAhead';
 import { recordingOrders } from '../runOrders';
 
 async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
@@ -51,7 +51,7 @@ async function applyReturnMoves(run: KhaosRun): Promise<OperationResult> {
 	try {
 		outcomes = await applyReturnStock(
 			// the orders it reads serve this execution's credit step too (../runOrders.ts); what Validate
-			// SKUs read ahead for it is taken first (../readAhead.ts)
+			// SKUs read ahead for it is taken first (transports/khaos/readAhead.ts)
 			recordingOrders(takingReadAhead(run.api, run.ctx.getExecutionId()), run.ctx.getExecutionId()),
 			records.map((r) => r.input),
 			{

@@ -1,19 +1,19 @@
 /**
- * Read ahead (nodes/KhaosControl/readAhead.ts, issue 15): Validate SKUs asks Khaos, in its own
+ * Read ahead (transports/khaos/readAhead.ts, issue 15): Validate SKUs asks Khaos, in its own
  * round trip, for what Apply Return Stock Moves and Create Credit Note of the same execution would
  * each ask first; they take it instead of waiting for their own look-ups. The stock moved and the
  * credit notes made are the same as without it; each answer is taken once, only by the execution
  * that read it, only while fresh; a failed read ahead is asked again by the step that needs it.
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import * as readAheadModule from '../../../nodes/KhaosControl/readAhead';
+import * as readAheadModule from '../../../transports/khaos/readAhead';
 import {
 	MAX_AGE_MS,
 	MAX_RUNS,
 	ReadAheadMemo,
 	readAhead,
 	takingReadAhead,
-} from '../../../nodes/KhaosControl/readAhead';
+} from '../../../transports/khaos/readAhead';
 import { TransientExhaustedError, TransportError } from '../../../transports/http';
 import { FakeKhaosApi, KHAOS_TEST_CREDENTIALS, mappedReturn } from '../../helpers/khaosFakes';
 import { runKhaosNode, stockThenCredit } from '../../helpers/khaosNode';

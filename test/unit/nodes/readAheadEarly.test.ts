@@ -6,8 +6,8 @@
  * failed or unreadable read ahead, and another execution all make the step ask Khaos itself.
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import * as readAheadModule from '../../../nodes/KhaosControl/readAhead';
-import { ReadAheadMemo, productKey, readAheadMemo } from '../../../nodes/KhaosControl/readAhead';
+import * as readAheadModule from '../../../transports/khaos/readAhead';
+import { ReadAheadMemo, productKey, readAheadMemo } from '../../../transports/khaos/readAhead';
 import { TransportError } from '../../../transports/http';
 import { FakeKhaosApi, mappedReturn } from '../../helpers/khaosFakes';
 import { runKhaosNode, stockThenCredit } from '../../helpers/khaosNode';

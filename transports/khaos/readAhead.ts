@@ -32,10 +32,10 @@ import type {
 	KhaosProduct,
 	KhaosSalesOrder,
 	StockAdjustmentQuery,
-} from '../../transports/khaos/api';
+} from './api';
+import { withMethods } from './api';
 import { moveReferencePrefix } from '../../core/usecases/applyReturnStock';
 import { returnAssociatedRef } from '../../core/usecases/postCreditNotes';
-import { withMethods } from './transport';
 
 export const MAX_AGE_MS = 5_000;
 /**

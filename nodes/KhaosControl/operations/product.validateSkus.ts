@@ -116,8 +116,9 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 		await Promise.race([p, sleep(WAIT_AFTER_OWN_MS, stop.signal).catch(() => undefined)]);
 		stop.abort();
 	};
-	// read ahead earlier in this execution (Return → Read Ahead): this look-up takes its products
-	// when it read every code asked; its orders, moves and credit notes are not read again here
+	// read ahead earlier in this execution (Return → Read Ahead): this look-up takes each product it
+	// read and asks Khaos for the other codes only; its orders, moves and credit notes are not read
+	// again here
 	const executionId = run.ctx.getExecutionId();
 	const early = readAheadMemo.pending(executionId);
 	if (early) await capped(early.catch(() => undefined));

@@ -31,6 +31,7 @@ import {
 	loadBaselineWorkflow,
 } from './baselineWorkflow';
 import { busyShare, machineCpu, sampleProcesses, type ProcessSample } from './procstat';
+import { describePaths, latencyPaths } from './latencyPath';
 import {
 	latencies,
 	pollsFromCalls,
@@ -905,7 +906,20 @@ export async function runPhase(
 	for (const w of env.timingWorkflows)
 		execs.push(`${w.label}: ${await executionStats(env.api, w.id, started - 1000, Date.now())}`);
 	const inbox = await inboxSummary(env);
-	result.note = [result.note, `executions (${execs.join('; ')})`, inbox].filter(Boolean).join('; ');
+	// where the latency goes (package, offered rate, only when successful runs are saved: --keep-executions)
+	const processor = env.timingWorkflows.find((w) => w.label === 'processor');
+	const paths =
+		processor && plan.rate !== null
+			? await latencyPaths(env.api, processor.id, delivered, credited, started - 1000)
+			: [];
+	result.note = [
+		result.note,
+		`executions (${execs.join('; ')})`,
+		inbox,
+		paths.length ? `latency path: ${describePaths(paths)}` : '',
+	]
+		.filter(Boolean)
+		.join('; ');
 	logErr(
 		`[bench] ${env.variant} ${plan.phase}: ${result.credited}/${result.returns} credited in ${(result.drainMs / 1000).toFixed(1)} s (${result.throughput.toFixed(1)}/s), p50 ${(result.latency.p50 / 1000).toFixed(2)} s p95 ${(result.latency.p95 / 1000).toFixed(2)} s, Khaos ${result.khaosCallsPerReturn.toFixed(2)}/return ${JSON.stringify(byMethod)}, RSS ${rssStartMb.toFixed(0)}→${rssEndMb.toFixed(0)} MB (peak ${rssPeakMb.toFixed(0)}; ${processSummary(processes)})${timedOut ? ' TIME BOUND HIT' : ''}; ${result.note}`,
 	);

@@ -15,7 +15,16 @@ const OVERVIEW = [
 	'2. Give ReBound the Production URL of the **ReBound Trigger** (`<n8n>/webhook/{{REBOUND_WEBHOOK_ID}}/rebound`) and the webhook secret of the ReBound credential.',
 	'3. No webhooks from ReBound? Enable the **ReBound Poll Trigger** and disable the **ReBound Trigger**: use one of the two only.',
 ].join('\n');
-import { PACKAGE, REBOUND_CREDENTIALS, dataTableNode, eq, filterNode } from './nodes';
+import {
+	PACKAGE,
+	REBOUND_CREDENTIALS,
+	dataTableNode,
+	eq,
+	eventsOfReturnsNode,
+	filterNode,
+	ifNode,
+	returnIdsNode,
+} from './nodes';
 
 /** Events of a run read together (one Get, one condition each); the rest are read one by one. */
 const RUN_READ = 8;
@@ -87,19 +96,35 @@ export function buildIntake(): WorkflowTemplate {
 	// event of a return when one event of the batch was stale (a new event delivered in the same
 	// batch window as a stale one was answered 200 and lost).
 	// The first RUN_READ events of a run are read together: one Get for any of their returns (a read
-	// per item costs ~20 ms of n8n's work and a scan; an expression ~2 ms), the rest one by one.
-	const runRows = b.add({
-		...dataTableNode('Events of the Run', [360, -400], 'events', 'get', {
-			conditions: Array.from({ length: RUN_READ }, (_, k) =>
-				eq('returnId', `={{ $input.all()[${k}]?.json.returnId ?? '' }}`),
-			),
-			returnAll: true,
-		}),
-		executeOnce: true,
-		alwaysOutputData: true,
-		notes: `Once a run: the events already queued of its first ${RUN_READ} events' returns`,
-		notesInFlow: true,
-	});
+	// per item costs ~20 ms of n8n's work and a scan; an expression ~2 ms), the rest one by one. The
+	// run's return ids are gathered into one item (Returns of the Run: an Aggregate, no expression)
+	// and read in two tiers, so that a run of one event (every run at a steady rate, with Start at
+	// Once When Idle) evaluates one condition and an If, not RUN_READ conditions (issue 15): the first
+	// event's return, then, only when the run has more events, the returns of its events 2 to RUN_READ.
+	const runReturns = b.add(
+		returnIdsNode('Returns of the Run', [360, -600], "The run's return ids, in one item"),
+	);
+	const runRows = b.add(
+		eventsOfReturnsNode(
+			'Events of the First Return',
+			[600, -760],
+			0,
+			1,
+			"The events already queued of the run's first return",
+		),
+	);
+	const moreEvents = b.add(
+		ifNode('More Than One Event?', [600, -600], '={{ $json.returnId.length > 1 }}'),
+	);
+	const runRowsNext = b.add(
+		eventsOfReturnsNode(
+			`Events of Returns 2 to ${RUN_READ}`,
+			[840, -600],
+			1,
+			RUN_READ,
+			`Only for a run of more events: those of its events 2 to ${RUN_READ}`,
+		),
+	);
 	const beyond = b.add(
 		filterNode(`Beyond the First ${RUN_READ}`, [360, -200], `={{ $itemIndex >= ${RUN_READ} }}`),
 	);
@@ -119,7 +144,7 @@ export function buildIntake(): WorkflowTemplate {
 		...filterNode(
 			'Drop Known and Stale Events',
 			[600, 0],
-			"={{ !$('Events of the Run').all().concat($('Events of the Return').isExecuted ? $('Events of the Return').all() : []).some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}",
+			`={{ !$('Events of the First Return').all().concat($('Events of Returns 2 to ${RUN_READ}').isExecuted ? $('Events of Returns 2 to ${RUN_READ}').all() : [], $('Events of the Return').isExecuted ? $('Events of the Return').all() : []).some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}`,
 		),
 		notes:
 			'Keeps each event whose id is new and whose return has no row with its sequence or a later one',
@@ -153,8 +178,11 @@ export function buildIntake(): WorkflowTemplate {
 	});
 	const sink = addExceptionSink(b, 360, 760);
 	for (const trigger of [webhook, poll])
-		b.connect(trigger, runRows, 0).connect(trigger, beyond, 0).connect(trigger, fresh, 0);
-	b.connect(beyond, rows);
+		b.connect(trigger, runReturns, 0).connect(trigger, beyond, 0).connect(trigger, fresh, 0);
+	b.connect(runReturns, runRows)
+		.connect(runReturns, moreEvents)
+		.connect(moreEvents, runRowsNext, 0)
+		.connect(beyond, rows);
 	b.connect(fresh, queue).connect(fresh, eventFields).connect(eventFields, recordEvents);
 	connectToSink(b, webhook, 1, sink);
 	connectToSink(b, poll, 1, sink);
@@ -167,8 +195,8 @@ export function buildIntake(): WorkflowTemplate {
 	);
 	b.section(
 		'Drop redeliveries and stale events',
-		`The return events table is the durable record: one read for the returns of a run's first ${RUN_READ} events, one per event after them. An event id already among them is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.`,
-		[runRows, beyond, rows, fresh],
+		`The return events table is the durable record: one read for the returns of a run's first ${RUN_READ} events (two for more events), one per event after. An event id already among them is a redelivery, and an event whose return has this or a later sequence queued is stale. Both are dropped.`,
+		[runReturns, runRows, moreEvents, runRowsNext, beyond, rows, fresh],
 	);
 	b.section(
 		'Queue',

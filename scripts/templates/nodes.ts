@@ -325,12 +325,49 @@ export const slackEscape = (expr: string) =>
 // credit posting (finance batched), and returns whose credit step failed after their stock moved (open
 // exceptions of the return and credit stages keep the moved return as their payload). Read once per
 // run, beside the main path (executeOnce), before the rows' own path (n8n's v1 order: top to bottom).
-export function addHeldRows(
-	b: Builder,
-	position: [number, number],
-	/** nodes right of them in their section (the processor's read ahead), and what the section adds for them */
-	after: { nodes: string[]; text: string } = { nodes: [], text: '' },
-) {
+/** The items' return ids gathered into ONE item, in item order, one per item (an Aggregate with static parameters: no expression). */
+export function returnIdsNode(name: string, position: Pos, notes: string): Omit<N8nNode, 'id'> {
+	return {
+		name,
+		type: 'n8n-nodes-base.aggregate',
+		typeVersion: 1,
+		position,
+		parameters: {
+			aggregate: 'aggregateIndividualFields',
+			fieldsToAggregate: { fieldToAggregate: [{ fieldToAggregate: 'returnId' }] },
+			options: {},
+		},
+		notes,
+		notesInFlow: true,
+	};
+}
+
+/**
+ * One read of the return events table: every event of the returns at positions `from` to `to` − 1
+ * of the list a returnIdsNode gathered (any of its conditions, one a return; '' past the end of the
+ * list, which no return id is). The Data table node has no "in" condition.
+ */
+export function eventsOfReturnsNode(
+	name: string,
+	position: Pos,
+	from: number,
+	to: number,
+	notes: string,
+): Omit<N8nNode, 'id'> {
+	return {
+		...dataTableNode(name, position, 'events', 'get', {
+			conditions: Array.from({ length: to - from }, (_, k) =>
+				eq('returnId', `={{ $json.returnId[${from + k}] ?? '' }}`),
+			),
+			returnAll: true,
+		}),
+		alwaysOutputData: true,
+		notes,
+		notesInFlow: true,
+	};
+}
+
+export function addHeldRows(b: Builder, position: [number, number]) {
 	const posting = b.add({
 		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', {
 			// any of these: waiting for the posting run, for a finance review, or rejected by finance
@@ -366,9 +403,8 @@ export function addHeldRows(
 	b.section(
 		'Held units',
 		'Rows waiting for credit posting, and returns whose credit failed after their stock moved, still hold units of their orders: ' +
-			'the stock step counts them against what the order sold. Read first (n8n runs the branches top to bottom).' +
-			after.text,
-		[posting, failed, ...after.nodes],
+			'the stock step counts them against what the order sold. Read first (n8n runs the branches top to bottom).',
+		[posting, failed],
 	);
 	return posting;
 }

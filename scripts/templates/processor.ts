@@ -10,6 +10,8 @@ import {
 	addHeldRows,
 	addMappingReads,
 	dataTableNode,
+	eventsOfReturnsNode,
+	returnIdsNode,
 	UNCREDITED,
 	eq,
 	filterNode,
@@ -280,31 +282,15 @@ export function buildProcessor(): WorkflowTemplate {
 	// pages fails the run ("synchronization error"), and its rows wait for the crash recovery (a few
 	// events a return make that remote). n8n's v1 order runs Mark Processing's children top to bottom,
 	// so every read has run before Superseded? reads them.
-	const batchReturns = b.add({
-		name: 'Returns of the Batch',
-		type: 'n8n-nodes-base.aggregate',
-		typeVersion: 1,
-		position: [2040, -560],
-		parameters: {
-			aggregate: 'aggregateIndividualFields',
-			fieldsToAggregate: { fieldToAggregate: [{ fieldToAggregate: 'returnId' }] },
-			options: {},
-		},
-		notes: "The claimed rows' return ids, in one item",
-		notesInFlow: true,
-	});
+	const batchReturns = b.add(
+		returnIdsNode(
+			'Returns of the Batch',
+			[2040, -560],
+			"The claimed rows' return ids, in one item",
+		),
+	);
 	const tierRead = (name: string, pos: [number, number], from: number, to: number, notes: string) =>
-		b.add({
-			...dataTableNode(name, pos, 'events', 'get', {
-				conditions: Array.from({ length: to - from }, (_, k) =>
-					eq('returnId', `={{ $json.returnId[${from + k}] ?? '' }}`),
-				),
-				returnAll: true,
-			}),
-			alwaysOutputData: true,
-			notes,
-			notesInFlow: true,
-		});
+		b.add(eventsOfReturnsNode(name, pos, from, to, notes));
 	const firstEvents = tierRead(
 		`Events of the First ${FIRST_READ}`,
 		[2280, -880],
@@ -595,20 +581,19 @@ export function buildProcessor(): WorkflowTemplate {
 	});
 	b.connect(readyLeft, startNext);
 
-	// children of Mark Processing run top to bottom (n8n's v1 order): held rows, later events, then the rows
 	// Read ahead (issue 15): the claimed rows name the returns, their orders and SKUs, so Khaos is
 	// asked now, without waiting, for what Validate SKUs and the stock and credit steps will ask
 	// first; the answers come back while n8n checks the batch for later events and maps it, and
-	// those steps take them (transports/khaos/readAhead.ts). After the held rows on purpose (the
-	// next child of Mark Processing below them: n8n's v1 order runs them, and Open Credit Exceptions
-	// under them, first): the order is read after the units held against it, as
-	// the stock step always read it, so a credit posted meanwhile is counted in one or the other.
-	// It never stops the run: a read ahead that fails is asked again by the step that needs it, and a
-	// node error (a credential) goes on with the rows.
+	// those steps take them (transports/khaos/readAhead.ts). The first child of Mark Processing (n8n's
+	// v1 order runs it first), after the held rows on purpose (read before the batch, below): the
+	// order is read after the units held against it, as the stock step always read it, so a credit
+	// posted meanwhile is counted in one or the other. It never stops the run: a read ahead that
+	// fails is asked again by the step that needs it, and a node error (a credential) goes on with
+	// the rows.
 	const early = b.add({
 		...khaos(
 			'Read Ahead',
-			[2520, -1230],
+			[2040, -1250],
 			{
 				resource: 'return',
 				operation: 'readAhead',
@@ -619,16 +604,16 @@ export function buildProcessor(): WorkflowTemplate {
 		),
 		onError: 'continueRegularOutput',
 	});
-	const held = addHeldRows(b, [2040, -1250], {
-		nodes: [early],
-		text: ' Then Khaos is asked ahead (not waited for) for the checks, stock and credit steps.',
-	});
-	// the mapping tables are read only when there is a batch (an idle tick reads one table, not four)
-	const lastTable = addMappingReads(b, [queued], 960, 460);
-	b.connect(idle, queued)
-		.connect(lastTable, processing)
-		.connect(processing, held)
-		.connect(processing, early)
+	// The held rows and the mapping tables do not depend on the batch, so they are read before it
+	// (No Run In Progress?'s upper child: n8n's v1 order runs that branch to its end before Queued
+	// Returns). A return queued just after a run read its batch waits for the rest of that run, then
+	// for its own up to its credit note: the work between a run's batch read and its credit notes
+	// counts twice in the latency, the rest once (issue 15, docs/benchmark.md). Only a run that
+	// passed the one-run-at-a-time check reads them: an idle tick still reads the inbox alone.
+	const held = addHeldRows(b, [640, -1250]);
+	addMappingReads(b, ['Open Credit Exceptions'], 1160, -1250);
+	b.connect(idle, held).connect(idle, queued).connect(queued, processing);
+	b.connect(processing, early)
 		.connect(processing, batchReturns)
 		.connect(processing, pastBatch)
 		.connect(processing, superseded)
@@ -693,6 +678,11 @@ export function buildProcessor(): WorkflowTemplate {
 			superseded,
 			markSuperseded,
 		],
+	);
+	b.section(
+		'Read ahead',
+		'Khaos is asked now, not waited for, for what the checks, stock and credit steps ask first.',
+		[early],
 	);
 	b.section(
 		'Mapping and checks',

@@ -496,12 +496,13 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			// the stale event went through the intake's checks and was dropped there, not by the trigger
 			const lateRun = await api.getExecution(runs[0].id, true);
 			const ran = lateRun?.data?.resultData?.runData ?? {};
-			// (the queued events of 5001 it read, in the run's one read: one of them has sequence 9 or
-			// later; a run of one event reads nothing one by one)
-			const found = (ran['Events of the Run']?.[0]?.data?.main?.[0] ?? []).map(
+			// (the queued events of 5001 it read, in the run's read of its first return: one of them has
+			// sequence 9 or later; a run of one event reads neither its events 2 to 8 nor one by one)
+			const found = (ran['Events of the First Return']?.[0]?.data?.main?.[0] ?? []).map(
 				(i: { json: Row }) => i.json,
 			);
 			expect(ran['Events of the Return']).toBeUndefined();
+			expect(ran['Events of Returns 2 to 8']).toBeUndefined();
 			expect(found.length).toBeGreaterThan(0);
 			expect(found.every((r: Row) => String(r.returnId) === '5001')).toBe(true);
 			const blockers = found.filter((r: Row) => Number(r.sequence) >= 9);

@@ -736,52 +736,67 @@ describe('the returns flow', () => {
 	const intake = load('returns-intake');
 
 	it('queues webhook payloads: both triggers write the inbox as queued, the poll trigger is the disabled alternative', () => {
-		// the events already queued of the run's returns: one read for the first 8 events' returns, one
-		// per event after them (above the Filter: n8n's v1 order runs both first); then the Filter drops
-		// redeliveries (an event id already queued) and stale events (this or a later sequence queued)
+		// the events already queued of the run's returns: the run's return ids in one item, one read for
+		// the first event's return and, only for a run of more events, one for those of events 2 to 8;
+		// one read per event after them (above the Filter: n8n's v1 order runs them first); then the
+		// Filter drops redeliveries (an event id already queued) and stale events (this or a later
+		// sequence queued)
 		for (const trigger of ['ReBound Trigger', 'ReBound Poll Trigger'])
 			expect(targets(intake, trigger, 0)).toEqual([
-				'Events of the Run',
+				'Returns of the Run',
 				'Beyond the First 8',
 				'Drop Known and Stale Events',
 			]);
 		expect(targets(intake, 'Beyond the First 8', 0)).toEqual(['Events of the Return']);
-		const run = node(intake, 'Events of the Run') as N8nNode & {
-			alwaysOutputData?: boolean;
-			executeOnce?: boolean;
-		};
-		const rp = run.parameters as Record<string, any>;
-		expect([
-			rp.operation,
-			rp.matchType,
-			rp.returnAll,
-			run.executeOnce,
-			run.alwaysOutputData,
-		]).toEqual(['get', 'anyCondition', true, true, true]);
-		// one condition per event of the first 8: its return (none: '', which no event has)
-		const input = (ids: string[]) => ({
-			all: () => ids.map((returnId) => ({ json: { returnId } })),
-		});
-		const conds = rp.filters.conditions as Array<{
-			keyName: string;
-			condition: string;
-			keyValue: string;
-		}>;
-		expect(conds.map((c) => [c.keyName, c.condition])).toEqual(
-			Array.from({ length: 8 }, () => ['returnId', 'eq']),
-		);
-		expect(conds.map((c) => evaluate(c.keyValue, { $input: input(['7', '8', '9']) }))).toEqual([
-			'7',
-			'8',
-			'9',
-			'',
-			'',
-			'',
-			'',
-			'',
+		const gather = node(intake, 'Returns of the Run');
+		expect([gather.type, gather.parameters]).toEqual([
+			'n8n-nodes-base.aggregate',
+			{
+				aggregate: 'aggregateIndividualFields',
+				fieldsToAggregate: { fieldToAggregate: [{ fieldToAggregate: 'returnId' }] },
+				options: {},
+			},
 		]);
+		expect(targets(intake, 'Returns of the Run', 0)).toEqual([
+			'Events of the First Return',
+			'More Than One Event?',
+		]);
+		expect(targets(intake, 'More Than One Event?', 0)).toEqual(['Events of Returns 2 to 8']);
+		expect(targets(intake, 'More Than One Event?', 1)).toEqual([]);
+		const more = String(
+			(node(intake, 'More Than One Event?').parameters as any).conditions.conditions[0].leftValue,
+		);
+		expect([['7'], ['7', '8']].map((returnId) => evaluate(more, { $json: { returnId } }))).toEqual([
+			false,
+			true,
+		]);
+		const tier = (name: string) => {
+			const n = node(intake, name) as N8nNode & { alwaysOutputData?: boolean };
+			const p = n.parameters as Record<string, any>;
+			expect([p.operation, p.matchType, p.returnAll, n.alwaysOutputData]).toEqual([
+				'get',
+				'anyCondition',
+				true,
+				true,
+			]);
+			return p;
+		};
+		const rp = tier('Events of the First Return');
+		const np = tier('Events of Returns 2 to 8');
+		// one condition per event: its return (past the run's end: '', which no event has)
+		const conds = (p: Record<string, any>) =>
+			(p.filters.conditions as Array<{ keyName: string; condition: string; keyValue: string }>).map(
+				(c) => {
+					expect([c.keyName, c.condition]).toEqual(['returnId', 'eq']);
+					return c.keyValue;
+				},
+			);
+		const names = (p: Record<string, any>, returnId: string[]) =>
+			conds(p).map((c) => evaluate(c, { $json: { returnId } }));
+		expect(names(rp, ['7', '8', '9'])).toEqual(['7']);
+		expect(names(np, ['7', '8', '9'])).toEqual(['8', '9', '', '', '', '', '']);
 		const ten = Array.from({ length: 10 }, (_, i) => String(100 + i));
-		expect(conds.map((c) => evaluate(c.keyValue, { $input: input(ten) }))).toEqual(ten.slice(0, 8));
+		expect([...names(rp, ten), ...names(np, ten)]).toEqual(ten.slice(0, 8));
 		// the events after the first 8 are read one by one, so a large run (a poll) is checked whole
 		const beyond = filterExpression(node(intake, 'Beyond the First 8'));
 		expect([0, 7, 8, 99].map((i) => evaluate(beyond, { $itemIndex: i }))).toEqual([
@@ -808,7 +823,10 @@ describe('the returns flow', () => {
 		]);
 		// the reads are of the narrow return events table, not the inbox (each read scans its table)
 		expect((rows.parameters as any).dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
-		expect(rp.dataTableId.value).toBe('{{EVENTS_TABLE_ID}}');
+		expect([rp.dataTableId.value, np.dataTableId.value]).toEqual([
+			'{{EVENTS_TABLE_ID}}',
+			'{{EVENTS_TABLE_ID}}',
+		]);
 		// no other read of the events: each is a select and a count over the whole table
 		expect(
 			intake.nodes
@@ -821,7 +839,7 @@ describe('the returns flow', () => {
 				)
 				.map((n) => n.name)
 				.sort(),
-		).toEqual(['Events of the Return', 'Events of the Run']);
+		).toEqual(['Events of Returns 2 to 8', 'Events of the First Return', 'Events of the Return']);
 		// both triggers emit inbox rows, inserted as they come (no expression per column)
 		expect((node(intake, 'ReBound Trigger').parameters as Record<string, any>).options.output).toBe(
 			'inboxRow',
@@ -1169,19 +1187,33 @@ describe('the returns flow', () => {
 		const body = expr.replace(/^=\{\{/, '').replace(/\}\}$/, '');
 		// the events found by the run's read and, for an event after the first 8, by its own read (not
 		// executed when the run has 8 events or fewer); the found rows may come from either
+		// (`next`: what the second run read found, for a run of more than one event; null: not run)
 		const keep = (
 			event: Record<string, unknown>,
 			found: Record<string, unknown>[],
 			own: Record<string, unknown>[] | null = null,
+			next: Record<string, unknown>[] | null = null,
 		) =>
 			new Function('$', '$json', `return (${body});`)((name: string) => {
-				expect(['Events of the Run', 'Events of the Return']).toContain(name);
-				const rows = name === 'Events of the Run' ? found : (own ?? []);
+				const reads: Record<string, Record<string, unknown>[] | null> = {
+					'Events of the First Return': found,
+					'Events of Returns 2 to 8': next,
+					'Events of the Return': own,
+				};
+				expect(Object.keys(reads)).toContain(name);
+				const rows = reads[name];
 				return {
-					isExecuted: name === 'Events of the Run' || own !== null,
-					all: () => (rows.length ? rows : [{}]).map((json) => ({ json })),
+					isExecuted: rows !== null,
+					all: () => {
+						if (rows === null) throw new Error(`${name} did not run`);
+						return (rows.length ? rows : [{}]).map((json) => ({ json }));
+					},
 				};
 			}, event) as boolean;
+		// what the second run read found counts as the first's does
+		const later = [{ returnId: '12', sequence: 2, eventId: 'g2' }];
+		expect(keep({ returnId: '12', sequence: 1, eventId: 'g1' }, [], null, later)).toBe(false);
+		expect(keep({ returnId: '12', sequence: 3, eventId: 'g3' }, [], null, later)).toBe(true);
 		// an event after the first 8: its own read found its return's later event
 		const own = [{ returnId: '12', sequence: 2, eventId: 'g2' }];
 		expect(keep({ returnId: '12', sequence: 1, eventId: 'g1' }, [], own)).toBe(false);
@@ -1733,10 +1765,17 @@ describe('the returns flow', () => {
 		expect(
 			allStrings(node(processor, 'Queued Returns').parameters).filter((v) => v.startsWith('=')),
 		).toEqual(['={{ $now.toMillis() }}']);
-		expect(targets(processor, 'No Run In Progress?', 0)).toEqual(['Queued Returns']);
-		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Disposition Map']);
-		// the claimed rows go to the read ahead too (Khaos asked at once, not waited for): a leaf
-		expect(targets(processor, 'Mark Processing', 0)).toContain('Read Ahead');
+		// what does not depend on the batch is read before it (the held rows, then the mapping tables:
+		// the upper child, which n8n's v1 order runs to its end first); only a run that passed the
+		// one-run-at-a-time check reads them
+		expect(targets(processor, 'No Run In Progress?', 0)).toEqual([
+			'Held by Credit Posting',
+			'Queued Returns',
+		]);
+		expect(targets(processor, 'Open Credit Exceptions', 0)).toEqual(['Disposition Map']);
+		expect(targets(processor, 'SKU Aliases', 0)).toEqual([]);
+		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
+		// the claimed rows go to the read ahead first (Khaos asked at once, not waited for): a leaf
 		const early = node(processor, 'Read Ahead') as N8nNode & { onError?: string };
 		expect([early.type, early.parameters, early.onError]).toEqual([
 			'n8n-nodes-rebound-khaos.khaosControl',
@@ -1750,9 +1789,7 @@ describe('the returns flow', () => {
 		]);
 		expect(targets(processor, 'Read Ahead', 0)).toEqual([]);
 		expect(node(processor, 'Queued Returns').alwaysOutputData ?? false).toBe(false);
-		expect(targets(processor, 'SKU Aliases', 0)).toEqual(['Mark Processing']);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual([
-			'Held by Credit Posting',
 			'Read Ahead',
 			'Returns of the Batch',
 			'Past the First 100',
@@ -1788,7 +1825,7 @@ describe('the returns flow', () => {
 
 	it('the stock step counts the units of rows waiting for credit posting against their orders (processor and replay)', () => {
 		for (const [wf, parent] of [
-			[processor, 'Mark Processing'],
+			[processor, 'No Run In Progress?'],
 			[load('exception-replay'), 'Open Exceptions'],
 		] as const) {
 			const held = wf.nodes.find((n) => n.name === 'Held by Credit Posting');
@@ -2243,15 +2280,16 @@ describe('layout (n8n template conventions)', () => {
 			'Drop Known and Stale Events': ['Queue Return', 'Event Fields'],
 			'Record New Exception': ['Alert by Email', 'Alert on Slack'],
 			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
+			'Returns of the Run': ['Events of the First Return', 'More Than One Event?'],
 			'ReBound Trigger': [
-				'Events of the Run',
+				'Returns of the Run',
 				'Beyond the First 8',
 				'Drop Known and Stale Events',
 				'Known Exception?',
 				'New Exception?',
 			],
 			'ReBound Poll Trigger': [
-				'Events of the Run',
+				'Returns of the Run',
 				'Beyond the First 8',
 				'Drop Known and Stale Events',
 				'Known Exception?',
@@ -2267,9 +2305,10 @@ describe('layout (n8n template conventions)', () => {
 			'Alert by Email': ['Alert E-mail Accepted?', 'Alert E-mail Failed'],
 			// the end of the run last: every row has gone its way before the rows still held are read,
 			// and the next run is started only after that
+			// the held rows and the mapping tables before the batch is read (their units before the order is)
+			'No Run In Progress?': ['Held by Credit Posting', 'Queued Returns'],
 			'Mark Processing': [
-				'Held by Credit Posting',
-				// after the held rows (their units are read before the order is), before the checks it hides behind
+				// first (the held rows were read before the batch), before the checks it hides behind
 				'Read Ahead',
 				'Returns of the Batch',
 				'Past the First 100',

@@ -257,6 +257,39 @@ export function startReadAhead(
 	return true;
 }
 
+/** Sleeps `ms`, or less when `signal` aborts (n8n-workflow's `sleep` in the nodes; transports have no timers of their own). */
+export type AbortableSleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/**
+ * How Validate SKUs' product look-up of this execution reads ahead. When an early read ahead (Return
+ * → Read Ahead) was started, it waits for it (at most WAIT_AFTER_OWN_MS), takes each product it read
+ * and asks Khaos for the other codes only, and reads nothing ahead itself. Otherwise, when asked
+ * (`own`), it reads ahead in the same round trip as the look-up; `settle`, called once the look-up
+ * is answered, waits for that at most WAIT_AFTER_OWN_MS more. Neither wait ever fails the step.
+ */
+export async function skuLookUp(
+	api: KhaosApi,
+	executionId: string,
+	own: { returns: ReadAheadReturn[]; credit: boolean } | null,
+	sleep: AbortableSleep,
+	memo: ReadAheadMemo = readAheadMemo,
+): Promise<{ api: KhaosApi; settle: () => Promise<void> }> {
+	const capped = async (p: Promise<unknown>) => {
+		const stop = new AbortController();
+		await Promise.race([p, sleep(WAIT_AFTER_OWN_MS, stop.signal).catch(() => undefined)]);
+		stop.abort();
+	};
+	const early = memo.pending(executionId);
+	if (early) {
+		await capped(early.catch(() => undefined));
+		return { api: takingProducts(api, executionId, memo), settle: async () => undefined };
+	}
+	const ahead = own
+		? readAhead(api, executionId, own.returns, { credit: own.credit }, memo).catch(() => undefined)
+		: undefined;
+	return { api, settle: async () => (ahead ? capped(ahead) : undefined) };
+}
+
 /**
  * The Khaos API whose product look-ups take what an early read ahead of this execution read (the
  * same code, as asked, with the same mapping type; each once, while fresh) and ask Khaos only for

@@ -27,13 +27,7 @@ import {
 } from '../common';
 import { failureExceptions, isolateOrFail } from '../failures';
 import { mappingTypeProperty } from '../properties';
-import {
-	WAIT_AFTER_OWN_MS,
-	readAhead,
-	readAheadMemo,
-	takingProducts,
-	type ReadAheadReturn,
-} from '../../../transports/khaos/readAhead';
+import { skuLookUp, type ReadAheadReturn } from '../../../transports/khaos/readAhead';
 import { productSummary } from './product.get';
 import { defineOperation, flags } from './types';
 
@@ -111,34 +105,23 @@ async function validateSkus(run: KhaosRun): Promise<OperationResult> {
 	const codesOf = (batch: Check[]) => [
 		...new Set(batch.flatMap((c) => c.lines.map((l) => l.code))),
 	];
-	const capped = async (p: Promise<unknown>) => {
-		const stop = new AbortController();
-		await Promise.race([p, sleep(WAIT_AFTER_OWN_MS, stop.signal).catch(() => undefined)]);
-		stop.abort();
-	};
-	// read ahead earlier in this execution (Return → Read Ahead): this look-up takes each product it
-	// read and asks Khaos for the other codes only; its orders, moves and credit notes are not read
-	// again here
-	const executionId = run.ctx.getExecutionId();
-	const early = readAheadMemo.pending(executionId);
-	if (early) await capped(early.catch(() => undefined));
-	const api = early ? takingProducts(run.api, executionId) : run.api;
-	// with Read Ahead, in the same round trip: what the stock and credit steps of this execution
-	// will ask first (transports/khaos/readAhead.ts); it never fails this step, and holds it up at most
-	// WAIT_AFTER_OWN_MS after the product look-up is answered
-	const ahead =
-		!early && (readAheadFor === 'stock' || readAheadFor === 'stockAndCredit')
-			? readAhead(run.api, executionId, checks.flatMap(readAheadOf), {
-					credit: readAheadFor === 'stockAndCredit',
-				}).catch(() => undefined)
-			: undefined;
+	// an early read ahead of this execution (Return → Read Ahead) gives its products, or this look-up
+	// reads ahead itself (Read Ahead) in the same round trip: transports/khaos/readAhead.ts
+	const lookUp = await skuLookUp(
+		run.api,
+		run.ctx.getExecutionId(),
+		readAheadFor === 'stock' || readAheadFor === 'stockAndCredit'
+			? { returns: checks.flatMap(readAheadOf), credit: readAheadFor === 'stockAndCredit' }
+			: null,
+		sleep,
+	);
 	const looked = await isolateOrFail(
 		run,
 		checks,
-		(batch) => api.getProducts(codesOf(batch), mappingType),
+		(batch) => lookUp.api.getProducts(codesOf(batch), mappingType),
 		Math.max(1, checks.length),
 	);
-	if (ahead) await capped(ahead);
+	await lookUp.settle();
 	const answered: Check[] = [];
 	for (const part of looked) {
 		if ('failure' in part) {

@@ -3,6 +3,8 @@
  * for each credited return of a phase, delivery → its inbox row (the intake), → the start of the run
  * that claimed it (waiting: behind the run in progress, or for a start), → that run's batch read
  * (Queued Returns), → its credit note in Khaos. Printed for every return and for the slowest 5 %.
+ * From the newest 250 executions (the public API's page): a phase with more runs than that (idle
+ * ticks are saved too) has its first returns left out, and the line says how many were found.
  */
 import type { ApiClient } from '../scripts/n8n/instance';
 
@@ -59,15 +61,20 @@ export async function latencyPaths(
 			rows: (claim.data?.main?.[0] ?? []).map((i) => i.json ?? {}),
 		});
 	}
-	const out: ReturnPath[] = [];
+	// a row claimed by more than one run (requeued) counts once: by the last run that started before its credit note
+	const byRef = new Map<string, ReturnPath & { start: number }>();
 	for (const run of runs)
 		for (const row of run.rows) {
 			const ref = `RB-${String(row.returnId)}`;
 			const d = delivered.get(ref);
 			const c = credited.get(ref);
 			const queued = Date.parse(String(row.createdAt ?? ''));
-			if (d === undefined || c === undefined || Number.isNaN(queued)) continue;
-			out.push({
+			if (d === undefined || c === undefined || Number.isNaN(queued) || Number.isNaN(run.read))
+				continue;
+			const seen = byRef.get(ref);
+			if (seen && (seen.start > run.start || run.start > c)) continue;
+			byRef.set(ref, {
+				start: run.start,
 				ref,
 				totalMs: c - d,
 				intakeMs: queued - d,
@@ -78,7 +85,11 @@ export async function latencyPaths(
 				mode: run.mode,
 			});
 		}
-	return out;
+	return [...byRef.values()].map((p) => {
+		const path: ReturnPath & { start?: number } = { ...p };
+		delete path.start;
+		return path;
+	});
 }
 
 /** One line: the mean of each part for every return and for the slowest 5 %, and how those were started. */

@@ -320,11 +320,6 @@ export const htmlEscape = (expr: string) =>
 export const slackEscape = (expr: string) =>
 	`String(${expr} ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')`;
 
-// Returns whose stock moved but whose credit is not in Khaos yet hold units of their orders, which the
-// stock step counts against what the order sold (core/usecases/applyReturnStock.ts): rows waiting for
-// credit posting (finance batched), and returns whose credit step failed after their stock moved (open
-// exceptions of the return and credit stages keep the moved return as their payload). Read once per
-// run, beside the main path (executeOnce), before the rows' own path (n8n's v1 order: top to bottom).
 /** The items' return ids gathered into ONE item, in item order, one per item (an Aggregate with static parameters: no expression). */
 export function returnIdsNode(name: string, position: Pos, notes: string): Omit<N8nNode, 'id'> {
 	return {
@@ -367,6 +362,11 @@ export function eventsOfReturnsNode(
 	};
 }
 
+// Returns whose stock moved but whose credit is not in Khaos yet hold units of their orders, which the
+// stock step counts against what the order sold (core/usecases/applyReturnStock.ts): rows waiting for
+// credit posting (finance batched), and returns whose credit step failed after their stock moved (open
+// exceptions of the return and credit stages keep the moved return as their payload). Read once per
+// run, beside the main path (executeOnce), before the rows' own path (n8n's v1 order: top to bottom).
 export function addHeldRows(b: Builder, position: [number, number]) {
 	const posting = b.add({
 		...dataTableNode('Held by Credit Posting', position, 'inbox', 'get', {

@@ -221,8 +221,21 @@ export function buildProcessor(): WorkflowTemplate {
 	// Only rows that are ready (readyAtMs, stamped by the intake): a prompt delivery at once, a late one
 	// (a redelivery, which a newer event of the same return may be overtaking) SETTLE_SECONDS after it
 	// arrived, so that the newer event, when it comes, makes it superseded (docs/idempotency.md).
+	// The one-run-at-a-time check again, right before the batch read: the held rows and the mapping
+	// tables are read between the first check and this one (below), and a tick that passed the first
+	// check during another run's reads could otherwise read and claim rows that arrived after that
+	// run's claim, and run beside it. From this check to the claim is the batch read alone; a tick and
+	// a run started at the same moment can still both pass it (each row is claimed once either way).
+	const idleAgain = b.add({
+		...dataTableNode('Still No Run In Progress?', [720, 0], 'inbox', 'rowNotExists', {
+			conditions: [eq('status', 'processing')],
+		}),
+		executeOnce: true,
+		notes: 'Checked again right before the batch is read',
+		notesInFlow: true,
+	});
 	const queued = b.add({
-		...dataTableNode('Queued Returns', [720, 0], 'inbox', 'get', {
+		...dataTableNode('Queued Returns', [960, 0], 'inbox', 'get', {
 			all: true,
 			conditions: [eq('status', 'queued'), READY],
 			returnAll: false,
@@ -605,14 +618,19 @@ export function buildProcessor(): WorkflowTemplate {
 		onError: 'continueRegularOutput',
 	});
 	// The held rows and the mapping tables do not depend on the batch, so they are read before it
-	// (No Run In Progress?'s upper child: n8n's v1 order runs that branch to its end before Queued
-	// Returns). A return queued just after a run read its batch waits for the rest of that run, then
-	// for its own up to its credit note: the work between a run's batch read and its credit notes
-	// counts twice in the latency, the rest once (issue 15, docs/benchmark.md). Only a run that
-	// passed the one-run-at-a-time check reads them: an idle tick still reads the inbox alone.
+	// (No Run In Progress?'s upper child: n8n's v1 order runs that branch to its end before the lower
+	// one, the second check and Queued Returns). A return queued just after a run read its batch
+	// waits for the rest of that run, then for its own up to its credit note: the work between a
+	// run's batch read and its credit notes counts twice in the latency, the rest once (issue 15,
+	// docs/benchmark.md). Only a run that passed the one-run-at-a-time check reads them: a tick that
+	// finds nothing queued reads the inbox alone, and one that finds only rows not ready yet (settle
+	// time, a retry's back-off) reads them and then finds no batch.
 	const held = addHeldRows(b, [640, -1250]);
 	addMappingReads(b, ['Open Credit Exceptions'], 1160, -1250);
-	b.connect(idle, held).connect(idle, queued).connect(queued, processing);
+	b.connect(idle, held)
+		.connect(idle, idleAgain)
+		.connect(idleAgain, queued)
+		.connect(queued, processing);
 	b.connect(processing, early)
 		.connect(processing, batchReturns)
 		.connect(processing, pastBatch)
@@ -662,8 +680,8 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	b.section(
 		'Claim a batch',
-		'The oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',
-		[queued, processing],
+		'Once more no row `processing`, then the oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',
+		[idleAgain, queued, processing],
 	);
 	b.section(
 		'Out-of-order events',

@@ -1745,7 +1745,7 @@ describe('the returns flow', () => {
 				(c: { keyName: string }) => c.keyName === 'readyAtMs',
 			),
 		).toEqual({ keyName: 'readyAtMs', condition: 'lt', keyValue: '={{ $now.toMillis() }}' });
-		// the mapping tables are read only when a batch is there (an idle tick reads the inbox alone),
+		// the mapping tables are read only when rows are queued (an idle tick reads the inbox alone),
 		// and an idle tick reads the inbox once and evaluates no expression (no isolate with lazy
 		// acquire): Queued Returns (readyAtMs against now) runs only when a row is queued
 		expect(targets(processor, 'Every Few Seconds', 0)).toEqual(['Rows Queued?']);
@@ -1757,7 +1757,12 @@ describe('the returns flow', () => {
 			anyQueued.executeOnce,
 		]).toEqual(['rowExists', [{ keyName: 'status', condition: 'eq', keyValue: 'queued' }], true]);
 		// (n8n evaluates any string parameter that starts with "=")
-		for (const name of ['Every Few Seconds', 'Rows Queued?', 'No Run In Progress?'])
+		for (const name of [
+			'Every Few Seconds',
+			'Rows Queued?',
+			'No Run In Progress?',
+			'Still No Run In Progress?',
+		])
 			expect({
 				name,
 				expressions: allStrings(node(processor, name).parameters).filter((v) => v.startsWith('=')),
@@ -1767,13 +1772,26 @@ describe('the returns flow', () => {
 		).toEqual(['={{ $now.toMillis() }}']);
 		// what does not depend on the batch is read before it (the held rows, then the mapping tables:
 		// the upper child, which n8n's v1 order runs to its end first); only a run that passed the
-		// one-run-at-a-time check reads them
+		// one-run-at-a-time check reads them; the check is made again right before the batch read, so
+		// that from the check to the claim is that read alone (a tick that passed the first check
+		// during another run's reads must not claim the rows that came after that run's claim)
 		expect(targets(processor, 'No Run In Progress?', 0)).toEqual([
 			'Held by Credit Posting',
-			'Queued Returns',
+			'Still No Run In Progress?',
 		]);
 		expect(targets(processor, 'Open Credit Exceptions', 0)).toEqual(['Disposition Map']);
 		expect(targets(processor, 'SKU Aliases', 0)).toEqual([]);
+		const check = (name: string) => {
+			const n = node(processor, name) as N8nNode & { executeOnce?: boolean };
+			return [n.parameters.operation, (n.parameters as any).filters.conditions, n.executeOnce];
+		};
+		expect(check('Still No Run In Progress?')).toEqual(check('No Run In Progress?'));
+		expect(check('No Run In Progress?')).toEqual([
+			'rowNotExists',
+			[{ keyName: 'status', condition: 'eq', keyValue: 'processing' }],
+			true,
+		]);
+		expect(feeders(processor, 'Queued Returns')).toEqual([['Still No Run In Progress?', 0]]);
 		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
 		// the claimed rows go to the read ahead first (Khaos asked at once, not waited for): a leaf
 		const early = node(processor, 'Read Ahead') as N8nNode & { onError?: string };
@@ -2306,7 +2324,7 @@ describe('layout (n8n template conventions)', () => {
 			// the end of the run last: every row has gone its way before the rows still held are read,
 			// and the next run is started only after that
 			// the held rows and the mapping tables before the batch is read (their units before the order is)
-			'No Run In Progress?': ['Held by Credit Posting', 'Queued Returns'],
+			'No Run In Progress?': ['Held by Credit Posting', 'Still No Run In Progress?'],
 			'Mark Processing': [
 				// first (the held rows were read before the batch), before the checks it hides behind
 				'Read Ahead',

@@ -144,7 +144,7 @@ export function buildIntake(): WorkflowTemplate {
 		...filterNode(
 			'Drop Known and Stale Events',
 			[600, 0],
-			`={{ !$('Events of the First Return').all().concat($('Events of Returns 2 to ${RUN_READ}').isExecuted ? $('Events of Returns 2 to ${RUN_READ}').all() : [], $('Events of the Return').isExecuted ? $('Events of the Return').all() : []).some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}`,
+			`={{ !$('${runRows}').all().concat(${[runRowsNext, rows].map((n) => `$('${n}').isExecuted ? $('${n}').all() : []`).join(', ')}).some((l) => String(l.json.returnId) === String($json.returnId) && (String(l.json.eventId) === String($json.eventId) || Number(l.json.sequence) >= Number($json.sequence))) }}`,
 		),
 		notes:
 			'Keeps each event whose id is new and whose return has no row with its sequence or a later one',

@@ -182,14 +182,20 @@ export function buildProcessor(): WorkflowTemplate {
 	// piled up (the soak saw ~200 processor executions running at once and throughput collapse). A run
 	// goes on only when no row is `processing`; a crashed run's rows are requeued above after
 	// STALE_AFTER_MINUTES, so a crash never blocks the queue for longer.
-	const idle = b.add({
-		...dataTableNode('No Run In Progress?', [420, 0], 'inbox', 'rowNotExists', {
-			conditions: [eq('status', 'processing')],
-		}),
-		executeOnce: true,
-		notes: 'Skips this run while another run holds rows (processing)',
-		notesInFlow: true,
-	});
+	const noRunInProgress = (name: string, position: [number, number], notes: string) =>
+		b.add({
+			...dataTableNode(name, position, 'inbox', 'rowNotExists', {
+				conditions: [eq('status', 'processing')],
+			}),
+			executeOnce: true,
+			notes,
+			notesInFlow: true,
+		});
+	const idle = noRunInProgress(
+		'No Run In Progress?',
+		[420, 0],
+		'Skips this run while another run holds rows (processing)',
+	);
 	// An idle tick reads the inbox once and evaluates no expression: with
 	// N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE (docs/deployment.md) n8n then builds no expression isolate
 	// for it (~50 ms of CPU each, every second). Each read scans the inbox (Data Tables have no index
@@ -218,22 +224,19 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 	b.connect(trigger, anyQueued).connect(anyQueued, idle).connect(startedByLastRun, idle);
-	// Only rows that are ready (readyAtMs, stamped by the intake): a prompt delivery at once, a late one
-	// (a redelivery, which a newer event of the same return may be overtaking) SETTLE_SECONDS after it
-	// arrived, so that the newer event, when it comes, makes it superseded (docs/idempotency.md).
 	// The one-run-at-a-time check again, right before the batch read: the held rows and the mapping
 	// tables are read between the first check and this one (below), and a tick that passed the first
 	// check during another run's reads could otherwise read and claim rows that arrived after that
 	// run's claim, and run beside it. From this check to the claim is the batch read alone; a tick and
 	// a run started at the same moment can still both pass it (each row is claimed once either way).
-	const idleAgain = b.add({
-		...dataTableNode('Still No Run In Progress?', [720, 0], 'inbox', 'rowNotExists', {
-			conditions: [eq('status', 'processing')],
-		}),
-		executeOnce: true,
-		notes: 'Checked again right before the batch is read',
-		notesInFlow: true,
-	});
+	const idleAgain = noRunInProgress(
+		'Still No Run In Progress?',
+		[720, 0],
+		'Checked again right before the batch is read',
+	);
+	// Only rows that are ready (readyAtMs, stamped by the intake): a prompt delivery at once, a late one
+	// (a redelivery, which a newer event of the same return may be overtaking) SETTLE_SECONDS after it
+	// arrived, so that the newer event, when it comes, makes it superseded (docs/idempotency.md).
 	const queued = b.add({
 		...dataTableNode('Queued Returns', [960, 0], 'inbox', 'get', {
 			all: true,
@@ -302,14 +305,14 @@ export function buildProcessor(): WorkflowTemplate {
 			"The claimed rows' return ids, in one item",
 		),
 	);
-	const tierRead = (name: string, pos: [number, number], from: number, to: number, notes: string) =>
-		b.add(eventsOfReturnsNode(name, pos, from, to, notes));
-	const firstEvents = tierRead(
-		`Events of the First ${FIRST_READ}`,
-		[2280, -880],
-		0,
-		FIRST_READ,
-		`Every event of the returns of the batch's first ${FIRST_READ} rows, in one read`,
+	const firstEvents = b.add(
+		eventsOfReturnsNode(
+			`Events of the First ${FIRST_READ}`,
+			[2280, -880],
+			0,
+			FIRST_READ,
+			`Every event of the returns of the batch's first ${FIRST_READ} rows, in one read`,
+		),
 	);
 	const moreThanFirst = b.add(
 		ifNode(
@@ -318,12 +321,14 @@ export function buildProcessor(): WorkflowTemplate {
 			`={{ $json.returnId.length > ${FIRST_READ} }}`,
 		),
 	);
-	const nextEvents = tierRead(
-		`Events of Rows ${FIRST_READ + 1} to ${BATCH_READ}`,
-		[2520, -720],
-		FIRST_READ,
-		BATCH_READ,
-		`Only for a larger batch: every event of the returns of its next ${BATCH_READ - FIRST_READ} rows, in one read`,
+	const nextEvents = b.add(
+		eventsOfReturnsNode(
+			`Events of Rows ${FIRST_READ + 1} to ${BATCH_READ}`,
+			[2520, -720],
+			FIRST_READ,
+			BATCH_READ,
+			`Only for a larger batch: every event of the returns of its next ${BATCH_READ - FIRST_READ} rows, in one read`,
+		),
 	);
 	const pastBatch = b.add(
 		filterNode(`Past the First ${BATCH_READ}`, [2040, -240], `={{ $itemIndex >= ${BATCH_READ} }}`),

@@ -45,10 +45,11 @@ const READY = {
 	keyValue: '={{ $now.toMillis() }}',
 } as const;
 
-/** The later-event check reads the events of the returns of a batch's first FIRST_READ rows together,
- * then of its rows up to BATCH_READ together (only when there are more), then one read per row. */
-const FIRST_READ = 10;
-const BATCH_READ = 100;
+/** The later-event check reads the events of the returns of a batch's rows in tiers: rows 1 to
+ * READ_TIERS[0] together, then (only when the batch has more) up to READ_TIERS[1] together, and so
+ * on; rows past the last tier one read each. */
+const READ_TIERS = [3, 10, 100] as const;
+const BATCH_READ = READ_TIERS[READ_TIERS.length - 1];
 
 const THIS_RUNS_ROW = [
 	eq('id', "={{ $('Mark Processing').item.json.id }}"),
@@ -212,8 +213,9 @@ export function buildProcessor(): WorkflowTemplate {
 	// A run that leaves ready rows queued starts the next one itself (Start the Next Run, at the end):
 	// the queue drains run after run without waiting up to PROCESS_EVERY_SECONDS for the schedule
 	// between them. The started run skips the idle check (its starter has just read a ready row) and
-	// goes through the one-run-at-a-time check as a tick does; a tick at the same moment may make a
-	// second run, and the claim takes each row once whichever run it is.
+	// the first one-run-at-a-time check (its starter has just settled its rows); it goes through the
+	// second, right before the batch read, as a tick does. A tick at the same moment may make a second
+	// run, and the claim takes each row once whichever run it is.
 	const startedByLastRun = b.add({
 		name: 'Started by the Last Run',
 		type: 'n8n-nodes-base.executeWorkflowTrigger',
@@ -223,7 +225,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'A run that left ready rows queued starts this one at once',
 		notesInFlow: true,
 	});
-	b.connect(trigger, anyQueued).connect(anyQueued, idle).connect(startedByLastRun, idle);
+	b.connect(trigger, anyQueued).connect(anyQueued, idle);
 	// The one-run-at-a-time check again, right before the batch read: the held rows and the mapping
 	// tables are read between the first check and this one (below), and a tick that passed the first
 	// check during another run's reads could otherwise read and claim rows that arrived after that
@@ -290,10 +292,12 @@ export function buildProcessor(): WorkflowTemplate {
 	// n8n's work and a scan each (1.1–1.6 s of a 95-row run at steady state, docs/benchmark.md), and a
 	// condition ~2 ms (its expression). So the claimed rows' return ids are gathered into ONE item, in
 	// row order, one per row (Returns of the Batch: an Aggregate with static parameters), and read in
-	// tiers that cost only what the batch needs: every event of the returns of its first FIRST_READ
-	// rows in one Get; of its rows up to BATCH_READ in a second Get, only when the batch has more than
-	// FIRST_READ rows (an If on the one item: one expression); rows past BATCH_READ (a batch size above
-	// it) one Get each, as before. A return with many events could make a tier read more than 1,000
+	// tiers that cost only what the batch needs (READ_TIERS): every event of the returns of its first 3
+	// rows in one Get; of its rows 4 to 10 in a second Get, only when the batch has more than 3 rows
+	// (an If on the one item: one expression); of its rows 11 to BATCH_READ in a third, only when it
+	// has more than 10; rows past BATCH_READ (a batch size above it) one Get each. Each condition is an
+	// expression n8n evaluates whether the row exists or not: at a few returns a second, a run claims
+	// one to three rows, and a first read of 10 conditions evaluated seven for nothing. A return with many events could make a tier read more than 1,000
 	// rows, which n8n reads in pages with a count each: an event of those returns inserted between two
 	// pages fails the run ("synchronization error"), and its rows wait for the crash recovery (a few
 	// events a return make that remote). n8n's v1 order runs Mark Processing's children top to bottom,
@@ -305,31 +309,36 @@ export function buildProcessor(): WorkflowTemplate {
 			"The claimed rows' return ids, in one item",
 		),
 	);
-	const firstEvents = b.add(
-		eventsOfReturnsNode(
-			`Events of the First ${FIRST_READ}`,
-			[2280, -880],
-			0,
-			FIRST_READ,
-			`Every event of the returns of the batch's first ${FIRST_READ} rows, in one read`,
-		),
-	);
-	const moreThanFirst = b.add(
-		ifNode(
-			`More Than ${FIRST_READ} Rows?`,
-			[2280, -720],
-			`={{ $json.returnId.length > ${FIRST_READ} }}`,
-		),
-	);
-	const nextEvents = b.add(
-		eventsOfReturnsNode(
-			`Events of Rows ${FIRST_READ + 1} to ${BATCH_READ}`,
-			[2520, -720],
-			FIRST_READ,
-			BATCH_READ,
-			`Only for a larger batch: every event of the returns of its next ${BATCH_READ - FIRST_READ} rows, in one read`,
-		),
-	);
+	// Tier k reads rows READ_TIERS[k-1]+1 to READ_TIERS[k]; from the second tier on, only behind an If
+	// on the one item (More Than … Rows?), whose true output runs the read (upper) and the next If
+	// (lower): n8n's v1 order runs each read before the next tier's If.
+	const tierReads: string[] = [];
+	const tierIfs: string[] = [];
+	let feeder = batchReturns;
+	READ_TIERS.forEach((to, k) => {
+		const from = k === 0 ? 0 : READ_TIERS[k - 1];
+		const x = 2240 + 180 * k;
+		const read = b.add(
+			eventsOfReturnsNode(
+				k === 0 ? `Events of the First ${to}` : `Events of Rows ${from + 1} to ${to}`,
+				[x, -880],
+				from,
+				to,
+				k === 0
+					? `Every event of the returns of the batch's first ${to} rows, in one read`
+					: `Only for a batch of more than ${from} rows: every event of the returns of rows ${from + 1} to ${to}, in one read`,
+			),
+		);
+		tierReads.push(read);
+		b.connect(feeder, read, 0);
+		if (k === READ_TIERS.length - 1) return;
+		const more = b.add(
+			ifNode(`More Than ${to} Rows?`, [x, -720], `={{ $json.returnId.length > ${to} }}`),
+		);
+		tierIfs.push(more);
+		b.connect(feeder, more, 0);
+		feeder = more;
+	});
 	const pastBatch = b.add(
 		filterNode(`Past the First ${BATCH_READ}`, [2040, -240], `={{ $itemIndex >= ${BATCH_READ} }}`),
 	);
@@ -347,7 +356,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: `Batch size above ${BATCH_READ} only: per row past them, a later event of its return`,
 		notesInFlow: true,
 	});
-	const tiers = [firstEvents, nextEvents, later].map((n) => `$('${n}')`);
+	const tiers = [...tierReads, later].map((n) => `$('${n}')`);
 	const laterOf = `${tiers[0]}.all().concat(${tiers
 		.slice(1)
 		.map((t) => `${t}.isExecuted ? ${t}.all() : []`)
@@ -391,7 +400,7 @@ export function buildProcessor(): WorkflowTemplate {
 			'Restock / quarantine before any credit, bounded by the order',
 		),
 	);
-	const batched = b.add(ifNode('Finance Batched?', [3840, 0], '={{ {{FINANCE_BATCHED}} }}'));
+	const batched = b.add(ifNode('Finance Batched?', [3840, 0], '{{FINANCE_BATCHED}}'));
 	const queueCredit = b.add({
 		...dataTableNode('Queue for Credit Posting', [4080, -200], 'inbox', 'update', {
 			all: true,
@@ -632,8 +641,13 @@ export function buildProcessor(): WorkflowTemplate {
 	// time, a retry's back-off) reads them and then finds no batch.
 	const held = addHeldRows(b, [640, -1250]);
 	addMappingReads(b, ['Open Credit Exceptions'], 1160, -1250);
+	// A run started by the last one skips the first check as well: the run that started it has just
+	// settled its rows, and the second check, right before the batch read, is the one that keeps two
+	// runs from claiming side by side (one read less on the way of every chained run).
 	b.connect(idle, held)
 		.connect(idle, idleAgain)
+		.connect(startedByLastRun, held)
+		.connect(startedByLastRun, idleAgain)
 		.connect(idleAgain, queued)
 		.connect(queued, processing);
 	b.connect(processing, early)
@@ -647,10 +661,7 @@ export function buildProcessor(): WorkflowTemplate {
 		.connect(accounted, again, 1)
 		.connect(again, succeeded)
 		.connect(succeeded, doneOneByOne);
-	b.connect(batchReturns, firstEvents)
-		.connect(batchReturns, moreThanFirst)
-		.connect(moreThanFirst, nextEvents, 0)
-		.connect(pastBatch, later);
+	b.connect(pastBatch, later);
 	b.connect(superseded, markSuperseded, 0).connect(superseded, map, 1);
 	b.connect(map, validate, 0).connect(validate, stock, 0).connect(stock, batched, 0);
 	b.connect(batched, queueCredit, 0).connect(batched, credit, 1).connect(credit, heldSplit, 0);
@@ -680,27 +691,18 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	b.section(
 		'Start a run',
-		'Only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression; a run started by the last one skips this check: that run has just seen a ready row) and no row is `processing` (runs never pile up).',
+		'A tick goes on only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression) and no row is `processing` (runs never pile up). A run started by the last one skips both checks: that run has just seen a ready row and settled its own.',
 		[trigger, startedByLastRun, anyQueued, idle],
 	);
 	b.section(
 		'Claim a batch',
-		'Once more no row `processing`, then the oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',
+		'No row `processing` right before the batch read (a tick checks twice), then the oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',
 		[idleAgain, queued, processing],
 	);
 	b.section(
 		'Out-of-order events',
-		'A claimed row whose return has a later event (the return events, read for the whole batch: one read, two for more than 10 rows) is marked `superseded` and moves nothing.',
-		[
-			batchReturns,
-			firstEvents,
-			moreThanFirst,
-			nextEvents,
-			pastBatch,
-			later,
-			superseded,
-			markSuperseded,
-		],
+		'A claimed row whose return has a later event (the return events, read for the whole batch: one read up to 3 rows, two up to 10, three up to 100) is marked `superseded` and moves nothing.',
+		[batchReturns, ...tierReads, ...tierIfs, pastBatch, later, superseded, markSuperseded],
 	);
 	b.section(
 		'Read ahead',

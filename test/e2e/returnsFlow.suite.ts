@@ -600,7 +600,7 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
 		});
 
-		it('a batch of 12 claimed rows, each with a later event of its return: the batch reads find every one (the second read the returns of rows 11 and 12), all are superseded and nothing moves', async () => {
+		it('a batch of 12 claimed rows, each with a later event of its return: the batch reads find every one (the third read the returns of rows 11 and 12), all are superseded and nothing moves', async () => {
 			const stateBefore = await khaosState();
 			// the older rows all ready at the same moment (batch size 20): one run claims the 12
 			const { ids, settled } = await queueSupersededRows('E2E-BATCH', 12);
@@ -620,7 +620,8 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect(after.adjustments).toHaveLength(stateBefore.adjustments.length);
 			expect(after.creditNotes).toHaveLength(stateBefore.creditNotes.length);
 			// the run that claimed them, once it has ended (its data is saved at the end): the first read
-			// found the events of the returns of its first 10 rows, the second those of rows 11 and 12, in
+			// found the events of the returns of its first 3 rows, the second of rows 4 to 10, the third
+			// those of rows 11 and 12, in
 			// the order the claim gave the rows (PostgreSQL's UPDATE … RETURNING need not keep id order)
 			const run = await runEnded(String(settled[0].claim));
 			expect(run.status).toBe('success');
@@ -635,7 +636,8 @@ export function returnsFlowSuite(topology: TopologyOptions): void {
 			expect([...claimed].sort()).toEqual([...ids].sort());
 			// (only the later events are in the events table: the older rows were put in the inbox here)
 			const later = (list: string[]) => list.map((id) => `${id}@2`).sort();
-			expect(found('Events of the First 10')).toEqual(later(claimed.slice(0, 10)));
+			expect(found('Events of the First 3')).toEqual(later(claimed.slice(0, 3)));
+			expect(found('Events of Rows 4 to 10')).toEqual(later(claimed.slice(3, 10)));
 			expect(found('Events of Rows 11 to 100')).toEqual(later(claimed.slice(10)));
 			expect(ran['Later Event of the Return']).toBeUndefined();
 		});

@@ -1418,27 +1418,41 @@ describe('the returns flow', () => {
 				return c.keyValue as string;
 			});
 		};
-		const first = tier('Events of the First 10');
-		const next = tier('Events of Rows 11 to 100');
-		expect([first.length, next.length]).toEqual([10, 90]);
-		// each condition names one return of the aggregated item, the first tier 0–9, the next 10–99;
-		// past the end of the list a condition matches nothing (no return id is empty)
+		const first = tier('Events of the First 3');
+		const second = tier('Events of Rows 4 to 10');
+		const third = tier('Events of Rows 11 to 100');
+		expect([first.length, second.length, third.length]).toEqual([3, 7, 90]);
+		// each condition names one return of the aggregated item, the first tier 0–2, the second 3–9,
+		// the third 10–99; past the end of the list a condition matches nothing (no return id is empty)
 		const ids = Array.from({ length: 23 }, (_, k) => `R${k}`);
 		const names = (conds: string[], list: string[]) =>
 			conds.map((c) => evaluate(c, { $json: { returnId: list } }));
-		expect(names(first, ids)).toEqual(ids.slice(0, 10));
-		expect(names(next, ids)).toEqual([...ids.slice(10), ...Array(90 - 13).fill('')]);
-		expect(names(first, ['R1', 'R2'])).toEqual(['R1', 'R2', ...Array(8).fill('')]);
-		expect(feeders(processor, 'Events of the First 10')).toEqual([['Returns of the Batch', 0]]);
-		// the second read only when the batch has more than 10 returns
+		expect(names(first, ids)).toEqual(ids.slice(0, 3));
+		expect(names(second, ids)).toEqual(ids.slice(3, 10));
+		expect(names(third, ids)).toEqual([...ids.slice(10), ...Array(90 - 13).fill('')]);
+		expect(names(first, ['R1', 'R2'])).toEqual(['R1', 'R2', '']);
+		expect(names(second, ids.slice(0, 5))).toEqual([...ids.slice(3, 5), ...Array(5).fill('')]);
+		expect(feeders(processor, 'Events of the First 3')).toEqual([['Returns of the Batch', 0]]);
+		// the second read only when the batch has more than 3 returns, the third more than 10
+		expect(feeders(processor, 'Events of Rows 4 to 10')).toEqual([['More Than 3 Rows?', 0]]);
+		expect(feeders(processor, 'More Than 10 Rows?')).toEqual([['More Than 3 Rows?', 0]]);
 		expect(feeders(processor, 'Events of Rows 11 to 100')).toEqual([['More Than 10 Rows?', 0]]);
-		const more = String(
-			(node(processor, 'More Than 10 Rows?').parameters as any).conditions.conditions[0].leftValue,
-		);
-		expect([10, 11].map((n) => evaluate(more, { $json: { returnId: ids.slice(0, n) } }))).toEqual([
-			false,
-			true,
-		]);
+		expect(feeders(processor, 'More Than 3 Rows?')).toEqual([['Returns of the Batch', 0]]);
+		const more = (name: string) =>
+			String((node(processor, name).parameters as any).conditions.conditions[0].leftValue);
+		expect(
+			[3, 4].map((n) =>
+				evaluate(more('More Than 3 Rows?'), { $json: { returnId: ids.slice(0, n) } }),
+			),
+		).toEqual([false, true]);
+		expect(
+			[10, 11].map((n) =>
+				evaluate(more('More Than 10 Rows?'), { $json: { returnId: ids.slice(0, n) } }),
+			),
+		).toEqual([false, true]);
+		// the If's false output goes nowhere: a small batch reads no further
+		for (const name of ['More Than 3 Rows?', 'More Than 10 Rows?'])
+			expect(targets(processor, name, 1)).toEqual([]);
 		// rows past the first 100 (a batch size above it): one read each, as before
 		const past = String(
 			(node(processor, 'Past the First 100').parameters as any).conditions.conditions[0].leftValue,
@@ -1494,7 +1508,8 @@ describe('the returns flow', () => {
 		];
 		const reads = (found: Record<string, Record<string, unknown>[] | null>) => (name: string) => {
 			expect([
-				'Events of the First 10',
+				'Events of the First 3',
+				'Events of Rows 4 to 10',
 				'Events of Rows 11 to 100',
 				'Later Event of the Return',
 			]).toContain(name);
@@ -1514,17 +1529,21 @@ describe('the returns flow', () => {
 			{ returnId: 5002, sequence: 0 },
 			{ returnId: '5002', sequence: 1 },
 		];
-		const $ = reads({ 'Events of the First 10': firstFound });
+		const $ = reads({ 'Events of the First 3': firstFound });
 		expect(batch.map(($json) => evaluate(cond, { $json, $ }))).toEqual([true, false, false]);
 		// nothing found anywhere: nothing superseded
-		const none = reads({ 'Events of the First 10': [] });
+		const none = reads({ 'Events of the First 3': [] });
 		expect(batch.map(($json) => evaluate(cond, { $json, $: none }))).toEqual([false, false, false]);
 		// a later event found by the second read or by a row's own read counts as well
-		for (const other of ['Events of Rows 11 to 100', 'Later Event of the Return'])
+		for (const other of [
+			'Events of Rows 4 to 10',
+			'Events of Rows 11 to 100',
+			'Later Event of the Return',
+		])
 			expect(
 				evaluate(cond, {
 					$json: batch[2],
-					$: reads({ 'Events of the First 10': [], [other]: [{ returnId: '5002', sequence: 7 }] }),
+					$: reads({ 'Events of the First 3': [], [other]: [{ returnId: '5002', sequence: 7 }] }),
 				}),
 			).toBe(true);
 		const mark = node(processor, 'Mark Superseded').parameters as any;
@@ -1563,7 +1582,7 @@ describe('the returns flow', () => {
 		).toThrow(/equality only/);
 	});
 
-	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the one-run-at-a-time check a tick does', () => {
+	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the one-run-at-a-time check right before the batch read', () => {
 		// the last child of Mark Processing (below the end of the run): only a run that claimed rows
 		expect(feeders(processor, 'Ready Rows Left?')).toEqual([['Mark Processing', 0]]);
 		const left = node(processor, 'Ready Rows Left?') as N8nNode & { executeOnce?: boolean };
@@ -1609,11 +1628,19 @@ describe('the returns flow', () => {
 		expect(started.map((n) => [n.name, n.parameters])).toEqual([
 			['Started by the Last Run', { inputSource: 'passthrough' }],
 		]);
-		// its starter has just read a ready row: straight to the one-run-at-a-time check
-		expect(targets(processor, 'Started by the Last Run')).toEqual(['No Run In Progress?']);
+		// its starter has just read a ready row and settled its own: past both checks of a tick, to the
+		// held rows (upper) and the check right before the batch read (lower), as No Run In Progress? feeds
+		expect(targets(processor, 'Started by the Last Run')).toEqual(
+			targets(processor, 'No Run In Progress?'),
+		);
+		expect(targets(processor, 'Started by the Last Run').sort()).toEqual([
+			'Held by Credit Posting',
+			'Still No Run In Progress?',
+		]);
 		expect(feeders(processor, 'Rows Queued?')).toEqual([['Every Few Seconds', 0]]);
-		expect(feeders(processor, 'No Run In Progress?').sort()).toEqual([
-			['Rows Queued?', 0],
+		expect(feeders(processor, 'No Run In Progress?')).toEqual([['Rows Queued?', 0]]);
+		expect(feeders(processor, 'Still No Run In Progress?').sort()).toEqual([
+			['No Run In Progress?', 0],
 			['Started by the Last Run', 0],
 		]);
 		// no other template starts a workflow
@@ -2325,6 +2352,7 @@ describe('layout (n8n template conventions)', () => {
 			// and the next run is started only after that
 			// the held rows and the mapping tables before the batch is read (their units before the order is)
 			'No Run In Progress?': ['Held by Credit Posting', 'Still No Run In Progress?'],
+			'Started by the Last Run': ['Held by Credit Posting', 'Still No Run In Progress?'],
 			'Mark Processing': [
 				// first (the held rows were read before the batch), before the checks it hides behind
 				'Read Ahead',
@@ -2334,7 +2362,9 @@ describe('layout (n8n template conventions)', () => {
 				'Rows Still Held',
 				'Ready Rows Left?',
 			],
-			'Returns of the Batch': ['Events of the First 10', 'More Than 10 Rows?'],
+			// each tier's read before the If that decides on the next tier
+			'Returns of the Batch': ['Events of the First 3', 'More Than 3 Rows?'],
+			'More Than 3 Rows?': ['Events of Rows 4 to 10', 'More Than 10 Rows?'],
 			'Superseded?': ['Map Returns', 'Mark Superseded'],
 			// a notice is written before its return's row is marked (a run cut in between leaves the row
 			// to be requeued, never final without its notice); exceptions below, after the good rows

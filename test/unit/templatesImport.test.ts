@@ -404,7 +404,7 @@ describe('dry run', () => {
 		});
 		expect(
 			(node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
-		).toBe('={{ false }}');
+		).toBe(false);
 		// credentials to be created are referenced by name (n8n import:workflow resolves them); unconfigured alerts stay disabled without one
 		expect(node(processor, 'Validate SKUs').credentials).toEqual({
 			khaosControlApi: 'Khaos Control (Demo Retail)',
@@ -499,7 +499,7 @@ describe('dry run', () => {
 		expect((node(processor, 'Alert by Email').parameters as any).toEmail).toBe('ops@example.com');
 		expect(
 			(node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
-		).toBe('={{ true }}');
+		).toBe(true);
 		const intake = read('returns-intake');
 		expect(node(intake, 'ReBound Trigger').disabled).toBe(true);
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe(false);

@@ -608,15 +608,18 @@ export function buildProcessor(): WorkflowTemplate {
 	});
 	b.connect(readyLeft, startNext);
 
-	// Read ahead (issue 15): the claimed rows name the returns, their orders and SKUs, so Khaos is
+	// Read ahead (issue 15): the batch's rows name the returns, their orders and SKUs, so Khaos is
 	// asked now, without waiting, for what Validate SKUs and the stock and credit steps will ask
-	// first; the answers come back while n8n checks the batch for later events and maps it, and
-	// those steps take them (transports/khaos/readAhead.ts). The first child of Mark Processing (n8n's
-	// v1 order runs it first), after the held rows on purpose (read before the batch, below): the
-	// order is read after the units held against it, as the stock step always read it, so a credit
-	// posted meanwhile is counted in one or the other. It never stops the run: a read ahead that
-	// fails is asked again by the step that needs it, and a node error (a credential) goes on with
-	// the rows.
+	// first; the answers come back while n8n claims the batch, checks it for later events and maps
+	// it, and those steps take them (transports/khaos/readAhead.ts). The first child of Queued Returns
+	// (n8n's v1 order runs it before Mark Processing): asked as soon as the batch is read, not after
+	// the claim, so the claim's update is waited for beside Khaos, not before it. A row read but not
+	// claimed (a requeued row is claimed alone; another run's claim) only costs its look-ups: nothing
+	// is written ahead, and each step takes only the answers for the returns it has. After the held
+	// rows on purpose (read before the batch, below): the order is read after the units held against
+	// it, as the stock step always read it, so a credit posted meanwhile is counted in one or the
+	// other. It never stops the run: a read ahead that fails is asked again by the step that needs
+	// it, and a node error (a credential) goes on with the rows.
 	const early = b.add({
 		...khaos(
 			'Read Ahead',
@@ -649,9 +652,9 @@ export function buildProcessor(): WorkflowTemplate {
 		.connect(startedByLastRun, held)
 		.connect(startedByLastRun, idleAgain)
 		.connect(idleAgain, queued)
+		.connect(queued, early)
 		.connect(queued, processing);
-	b.connect(processing, early)
-		.connect(processing, batchReturns)
+	b.connect(processing, batchReturns)
 		.connect(processing, pastBatch)
 		.connect(processing, superseded)
 		.connect(processing, still)

@@ -1819,8 +1819,9 @@ describe('the returns flow', () => {
 			true,
 		]);
 		expect(feeders(processor, 'Queued Returns')).toEqual([['Still No Run In Progress?', 0]]);
-		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Mark Processing']);
-		// the claimed rows go to the read ahead first (Khaos asked at once, not waited for): a leaf
+		// the batch's rows go to the read ahead first (Khaos asked at once, not waited for, before the
+		// claim's update): a leaf
+		expect(targets(processor, 'Queued Returns', 0)).toEqual(['Read Ahead', 'Mark Processing']);
 		const early = node(processor, 'Read Ahead') as N8nNode & { onError?: string };
 		expect([early.type, early.parameters, early.onError]).toEqual([
 			'n8n-nodes-rebound-khaos.khaosControl',
@@ -1835,7 +1836,6 @@ describe('the returns flow', () => {
 		expect(targets(processor, 'Read Ahead', 0)).toEqual([]);
 		expect(node(processor, 'Queued Returns').alwaysOutputData ?? false).toBe(false);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual([
-			'Read Ahead',
 			'Returns of the Batch',
 			'Past the First 100',
 			'Superseded?',
@@ -2353,9 +2353,9 @@ describe('layout (n8n template conventions)', () => {
 			// the held rows and the mapping tables before the batch is read (their units before the order is)
 			'No Run In Progress?': ['Held by Credit Posting', 'Still No Run In Progress?'],
 			'Started by the Last Run': ['Held by Credit Posting', 'Still No Run In Progress?'],
+			// the read ahead first (the held rows were read before the batch), before the claim's update
+			'Queued Returns': ['Read Ahead', 'Mark Processing'],
 			'Mark Processing': [
-				// first (the held rows were read before the batch), before the checks it hides behind
-				'Read Ahead',
 				'Returns of the Batch',
 				'Past the First 100',
 				'Superseded?',

@@ -215,7 +215,8 @@ export function buildProcessor(): WorkflowTemplate {
 	// between them. The started run skips the idle check (its starter has just read a ready row) and
 	// the first one-run-at-a-time check (its starter has just settled its rows); it goes through the
 	// second, right before the batch read, as a tick does. A tick at the same moment may make a second
-	// run, and the claim takes each row once whichever run it is.
+	// run: the claim takes each row once whichever run it is, and the check after the claim (Rows
+	// Other Runs Hold) makes one of the two give its rows back.
 	const startedByLastRun = b.add({
 		name: 'Started by the Last Run',
 		type: 'n8n-nodes-base.executeWorkflowTrigger',
@@ -230,7 +231,8 @@ export function buildProcessor(): WorkflowTemplate {
 	// tables are read between the first check and this one (below), and a tick that passed the first
 	// check during another run's reads could otherwise read and claim rows that arrived after that
 	// run's claim, and run beside it. From this check to the claim is the batch read alone; a tick and
-	// a run started at the same moment can still both pass it (each row is claimed once either way).
+	// a run started at the same moment can still both pass it (each row is claimed once either way,
+	// and the check after the claim makes one of them give its rows back).
 	const idleAgain = noRunInProgress(
 		'Still No Run In Progress?',
 		[720, 0],
@@ -263,7 +265,7 @@ export function buildProcessor(): WorkflowTemplate {
 	// the rows that shared its batch go through one by one.
 	const first = "$('Queued Returns').first().json";
 	const processing = b.add({
-		...dataTableNode('Mark Processing', [1680, 0], 'inbox', 'update', {
+		...dataTableNode('Mark Processing', [1200, 0], 'inbox', 'update', {
 			all: true,
 			conditions: [
 				eq('status', 'queued'),
@@ -280,6 +282,48 @@ export function buildProcessor(): WorkflowTemplate {
 		executeOnce: true,
 		notes:
 			'Claims the batch in one update (only rows still queued): overlapping runs never take the same row',
+		notesInFlow: true,
+	});
+	// One run at a time, made sure after the claim: a tick and a run started by the last one can pass
+	// Still No Run In Progress? together (their reads before the batch run side by side), and when
+	// rows became ready between their two batch reads, each claims some. Neither would count the
+	// other's rows as held units of their orders (Held by Credit Posting is read before the claim), so
+	// two returns of one order in the two runs could both fit what the order sold. So right after its
+	// claim a run looks for rows another run holds `processing` and, when there are any, gives its
+	// own back (`queued`, to be claimed by the run that goes on or the next tick) before anything is
+	// asked or moved for them. Of two runs that claimed side by side, the one that looks second sees
+	// the other's rows; if both look before either gives back, both give back and the next tick
+	// takes the rows. Rows a stopped run left `processing` stop every run at the checks above anyway.
+	const others = b.add({
+		...dataTableNode('Rows Other Runs Hold', [1440, -100], 'inbox', 'get', {
+			all: true,
+			conditions: [
+				eq('status', 'processing'),
+				{ keyName: 'claim', condition: 'neq', keyValue: '={{ $execution.id }}' },
+			],
+			returnAll: false,
+			limit: 1,
+		}),
+		executeOnce: true,
+		alwaysOutputData: true,
+		notes: 'Right after the claim: does another run hold rows?',
+		notesInFlow: true,
+	});
+	const alone = b.add(
+		ifNode(
+			'The Only Run Holding Rows?',
+			[1440, 100],
+			"={{ $('Rows Other Runs Hold').first().json.id === undefined }}",
+		),
+	);
+	const giveBack = b.add({
+		...dataTableNode('Give the Batch Back', [1680, 200], 'inbox', 'update', {
+			all: true,
+			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+			columns: { status: 'queued', claim: '' },
+		}),
+		executeOnce: true,
+		notes: 'Another run holds rows: this run takes nothing (its rows queued again)',
 		notesInFlow: true,
 	});
 	// Out of order: a claimed row whose return has a later event (a higher sequence) among the queued
@@ -654,11 +698,12 @@ export function buildProcessor(): WorkflowTemplate {
 		.connect(idleAgain, queued)
 		.connect(queued, early)
 		.connect(queued, processing);
-	b.connect(processing, batchReturns)
-		.connect(processing, pastBatch)
-		.connect(processing, superseded)
-		.connect(processing, still)
-		.connect(processing, readyLeft);
+	b.connect(processing, others).connect(processing, alone).connect(alone, giveBack, 1);
+	b.connect(alone, batchReturns)
+		.connect(alone, pastBatch)
+		.connect(alone, superseded)
+		.connect(alone, still)
+		.connect(alone, readyLeft);
 	b.connect(still, accounted)
 		.connect(accounted, done, 0)
 		.connect(accounted, again, 1)
@@ -699,8 +744,8 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	b.section(
 		'Claim a batch',
-		'No row `processing` right before the batch read (a tick checks twice), then the oldest settled `queued` rows, claimed in one update that takes only rows still queued: overlapping runs never take the same row. A requeued row is claimed alone.',
-		[idleAgain, queued, processing],
+		'No row `processing` right before the batch read (a tick checks twice), then the oldest settled `queued` rows, claimed in one update that takes only rows still queued. A requeued row is claimed alone. A run that then finds rows of another run gives its own back: one run at a time.',
+		[idleAgain, queued, processing, others, alone, giveBack],
 	);
 	b.section(
 		'Out-of-order events',

@@ -971,10 +971,10 @@ describe('the returns flow', () => {
 		const uncredited = filterExpression(node(wf, 'Units Uncredited?'));
 		expect(evaluate(uncredited, { $json: { uncredited: [{ lineId: 'L1' }] } })).toBe(true);
 		expect(evaluate(uncredited, { $json: { creditStatus: 'posted' } })).toBe(false);
-		// the end of the run: the LAST child of Mark Processing (n8n's v1 order runs the children top
-		// to bottom, each branch to its end), so every row has gone its way before it reads
+		// the end of the run: the LAST child of the claimed rows' node (n8n's v1 order runs the children
+		// top to bottom, each branch to its end), so every row has gone its way before it reads
 		// (below it only the start of the next run, which settles no row)
-		const children = targets(wf, 'Mark Processing');
+		const children = targets(wf, 'The Only Run Holding Rows?', 0);
 		const y = (name: string) => node(wf, name).position[1];
 		expect(children).toContain('Rows Still Held');
 		for (const c of children.filter((c) => !['Rows Still Held', 'Ready Rows Left?'].includes(c)))
@@ -1060,16 +1060,22 @@ describe('the returns flow', () => {
 		expect((node(wf, 'Mark Inbox Exception').parameters as any).columns.value.status).toBe(
 			"={{ $json.kind === 'credit_mismatch' ? 'done' : 'exception' }}",
 		);
-		// no other write settles rows as a set (by status or claim): every inbox update but the claim
-		// and the end of the run names its row by id (the minute's stamp of hand-added rows changes
-		// readyAtMs only, never a status)
+		// no other write settles rows as a set (by status or claim): every inbox update but the claim,
+		// its undoing (Give the Batch Back, before anything of the batch ran) and the end of the run
+		// names its row by id (the minute's stamp of hand-added rows changes readyAtMs only, never a
+		// status)
 		expect(
 			Object.keys((node(wf, 'Make Unstamped Rows Ready').parameters as any).columns.value),
 		).toEqual(['readyAtMs']);
 		for (const n of inboxWrites(wf).filter(
 			(x) =>
 				x.parameters.operation === 'update' &&
-				!['Mark Processing', 'Make Unstamped Rows Ready', 'Mark Done'].includes(x.name),
+				![
+					'Mark Processing',
+					'Give the Batch Back',
+					'Make Unstamped Rows Ready',
+					'Mark Done',
+				].includes(x.name),
 		))
 			expect({
 				node: n.name,
@@ -1583,8 +1589,9 @@ describe('the returns flow', () => {
 	});
 
 	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the one-run-at-a-time check right before the batch read', () => {
-		// the last child of Mark Processing (below the end of the run): only a run that claimed rows
-		expect(feeders(processor, 'Ready Rows Left?')).toEqual([['Mark Processing', 0]]);
+		// the last child of the claimed rows (below the end of the run): only a run that claimed rows
+		// and goes on with them
+		expect(feeders(processor, 'Ready Rows Left?')).toEqual([['The Only Run Holding Rows?', 0]]);
 		const left = node(processor, 'Ready Rows Left?') as N8nNode & { executeOnce?: boolean };
 		const lp = left.parameters as any;
 		// ready queued rows, as Queued Returns takes them (a row waiting for its retry time starts
@@ -1836,6 +1843,10 @@ describe('the returns flow', () => {
 		expect(targets(processor, 'Read Ahead', 0)).toEqual([]);
 		expect(node(processor, 'Queued Returns').alwaysOutputData ?? false).toBe(false);
 		expect(targets(processor, 'Mark Processing', 0)).toEqual([
+			'Rows Other Runs Hold',
+			'The Only Run Holding Rows?',
+		]);
+		expect(targets(processor, 'The Only Run Holding Rows?', 0)).toEqual([
 			'Returns of the Batch',
 			'Past the First 100',
 			'Superseded?',
@@ -1843,6 +1854,86 @@ describe('the returns flow', () => {
 			'Ready Rows Left?',
 		]);
 		expect(targets(processor, 'Superseded?', 1)).toEqual(['Map Returns']);
+	});
+
+	it('processor: a run that finds rows another run holds right after its claim gives its own back before anything is asked or moved for them', () => {
+		// the read: one row of another run (status processing, another claim), once a run; one empty
+		// item when there is none (alwaysOutputData), so the If can always ask it
+		const others = node(processor, 'Rows Other Runs Hold') as N8nNode & {
+			executeOnce?: boolean;
+			alwaysOutputData?: boolean;
+		};
+		const op = others.parameters as any;
+		expect([
+			op.dataTableId.value,
+			op.operation,
+			op.matchType,
+			op.filters.conditions,
+			op.returnAll,
+			op.limit,
+			others.executeOnce,
+			others.alwaysOutputData,
+		]).toEqual([
+			'{{INBOX_TABLE_ID}}',
+			'get',
+			'allConditions',
+			[
+				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+				{ keyName: 'claim', condition: 'neq', keyValue: '={{ $execution.id }}' },
+			],
+			false,
+			1,
+			true,
+			true,
+		]);
+		// Mark Processing's first child is the read, then the If every claimed row goes through
+		expect(targets(processor, 'Mark Processing', 0)).toEqual([
+			'Rows Other Runs Hold',
+			'The Only Run Holding Rows?',
+		]);
+		expect(node(processor, 'Rows Other Runs Hold').position[1]).toBeLessThan(
+			node(processor, 'The Only Run Holding Rows?').position[1],
+		);
+		const alone = String(
+			(node(processor, 'The Only Run Holding Rows?').parameters as any).conditions.conditions[0]
+				.leftValue,
+		);
+		const found = (rows: Array<Record<string, unknown>>) => ({
+			$: (name: string) => {
+				expect(name).toBe('Rows Other Runs Hold');
+				return { first: () => ({ json: rows.length ? rows[0] : {} }) };
+			},
+		});
+		expect(evaluate(alone, found([]))).toBe(true);
+		expect(evaluate(alone, found([{ id: 41, status: 'processing', claim: '977' }]))).toBe(false);
+		// another run's rows: this run's own go back to queued, in one update of only its own rows,
+		// and nothing else of the batch runs (the false output feeds only that)
+		expect(targets(processor, 'The Only Run Holding Rows?', 1)).toEqual(['Give the Batch Back']);
+		const back = node(processor, 'Give the Batch Back') as N8nNode & { executeOnce?: boolean };
+		const bp = back.parameters as any;
+		expect([
+			bp.operation,
+			bp.matchType,
+			bp.filters.conditions,
+			bp.columns.value,
+			back.executeOnce,
+		]).toEqual([
+			'update',
+			'allConditions',
+			[
+				{ keyName: 'status', condition: 'eq', keyValue: 'processing' },
+				{ keyName: 'claim', condition: 'eq', keyValue: '={{ $execution.id }}' },
+			],
+			{ status: 'queued', claim: '' },
+			true,
+		]);
+		expect(targets(processor, 'Give the Batch Back')).toEqual([]);
+		// nothing that asks Khaos for, moves or settles a claimed row is reachable from the claim but
+		// through the If's true output (the read ahead runs before the claim and writes nothing)
+		const past = reachable(processor, 'Mark Processing', 'The Only Run Holding Rows?');
+		expect([...past].sort()).toEqual(['Mark Processing', 'Rows Other Runs Hold']);
+		for (const step of ['Validate SKUs', 'Apply Stock Moves', 'Create Credit Note', 'Mark Done'])
+			expect(reachable(processor, 'The Only Run Holding Rows?').has(step)).toBe(true);
 	});
 
 	it.each([
@@ -2355,10 +2446,13 @@ describe('layout (n8n template conventions)', () => {
 			'Started by the Last Run': ['Held by Credit Posting', 'Still No Run In Progress?'],
 			// the read ahead first (the held rows were read before the batch), before the claim's update
 			'Queued Returns': ['Read Ahead', 'Mark Processing'],
-			'Mark Processing': [
+			// right after the claim, whether another run holds rows, before anything else of the batch
+			'Mark Processing': ['Rows Other Runs Hold', 'The Only Run Holding Rows?'],
+			'The Only Run Holding Rows?': [
 				'Returns of the Batch',
 				'Past the First 100',
 				'Superseded?',
+				'Give the Batch Back',
 				'Rows Still Held',
 				'Ready Rows Left?',
 			],

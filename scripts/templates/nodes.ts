@@ -165,6 +165,28 @@ export function ifNode(name: string, position: Pos, expression: string): Omit<N8
 	};
 }
 
+/**
+ * An If on a boolean the import fills in (a placeholder that is exactly the left value becomes a
+ * JSON boolean): no expression evaluated per item. Loose type validation, so that a person who
+ * types `true` or `false` over it in the editor (a string then) still gets a working node.
+ */
+export function constantIfNode(
+	name: string,
+	position: Pos,
+	placeholder: string,
+	notes: string,
+): Omit<N8nNode, 'id'> {
+	const n = ifNode(name, position, `{{${placeholder}}}`);
+	const p = n.parameters as { conditions: { options: Record<string, unknown> } };
+	p.conditions.options.typeValidation = 'loose';
+	return {
+		...n,
+		parameters: { ...n.parameters, looseTypeValidation: true },
+		notes,
+		notesInFlow: true,
+	};
+}
+
 export function filterNode(name: string, position: Pos, expression: string): Omit<N8nNode, 'id'> {
 	return { ...ifNode(name, position, expression), type: 'n8n-nodes-base.filter' };
 }

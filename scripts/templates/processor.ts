@@ -9,6 +9,7 @@ import {
 	PACKAGE,
 	addHeldRows,
 	addMappingReads,
+	constantIfNode,
 	dataTableNode,
 	eventsOfReturnsNode,
 	returnIdsNode,
@@ -213,10 +214,11 @@ export function buildProcessor(): WorkflowTemplate {
 	// A run that leaves ready rows queued starts the next one itself (Start the Next Run, at the end):
 	// the queue drains run after run without waiting up to PROCESS_EVERY_SECONDS for the schedule
 	// between them. The started run skips the idle check (its starter has just read a ready row) and
-	// the first one-run-at-a-time check (its starter has just settled its rows); it goes through the
-	// second, right before the batch read, as a tick does. A tick at the same moment may make a second
-	// run: the claim takes each row once whichever run it is, and the check after the claim (Rows
-	// Other Runs Hold) makes one of the two give its rows back.
+	// goes through both one-run-at-a-time checks as a tick does: they bracket its read of the held
+	// rows, so no other run can have held rows (not yet counted as held) while it read them (a run
+	// cannot start and end between the two). A tick at the same moment may make a second run: the
+	// claim takes each row once whichever run it is, and the check after the claim (Rows Other Runs
+	// Hold) makes the one that looks second give its rows back.
 	const startedByLastRun = b.add({
 		name: 'Started by the Last Run',
 		type: 'n8n-nodes-base.executeWorkflowTrigger',
@@ -226,7 +228,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notes: 'A run that left ready rows queued starts this one at once',
 		notesInFlow: true,
 	});
-	b.connect(trigger, anyQueued).connect(anyQueued, idle);
+	b.connect(trigger, anyQueued).connect(anyQueued, idle).connect(startedByLastRun, idle);
 	// The one-run-at-a-time check again, right before the batch read: the held rows and the mapping
 	// tables are read between the first check and this one (below), and a tick that passed the first
 	// check during another run's reads could otherwise read and claim rows that arrived after that
@@ -344,7 +346,8 @@ export function buildProcessor(): WorkflowTemplate {
 	// one to three rows, and a first read of 10 conditions evaluated seven for nothing. A return with many events could make a tier read more than 1,000
 	// rows, which n8n reads in pages with a count each: an event of those returns inserted between two
 	// pages fails the run ("synchronization error"), and its rows wait for the crash recovery (a few
-	// events a return make that remote). n8n's v1 order runs Mark Processing's children top to bottom,
+	// events a return make that remote). n8n's v1 order runs the claimed rows' children (the true output
+	// of The Only Run Holding Rows?) top to bottom,
 	// so every read has run before Superseded? reads them.
 	const batchReturns = b.add(
 		returnIdsNode(
@@ -444,7 +447,14 @@ export function buildProcessor(): WorkflowTemplate {
 			'Restock / quarantine before any credit, bounded by the order',
 		),
 	);
-	const batched = b.add(ifNode('Finance Batched?', [3840, 0], '{{FINANCE_BATCHED}}'));
+	const batched = b.add(
+		constantIfNode(
+			'Finance Batched?',
+			[3840, 0],
+			'FINANCE_BATCHED',
+			'Set by the import (finance.batchCreditNotes)',
+		),
+	);
 	const queueCredit = b.add({
 		...dataTableNode('Queue for Credit Posting', [4080, -200], 'inbox', 'update', {
 			all: true,
@@ -545,7 +555,8 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	const sink = addExceptionSink(b, 4560, 1000);
 
-	// Finish the batch: the last child of Mark Processing, so n8n's v1 order runs it after every
+	// Finish the batch: the last child of the claimed rows (The Only Run Holding Rows?), so n8n's v1
+	// order runs it after every
 	// branch above has ended (each row is superseded, queued for posting, under review, requeued,
 	// an exception, or recorded as credited). The rows this run still holds must then be exactly the
 	// recorded ones; only then do they become done in one update. A row still held that was not
@@ -617,7 +628,7 @@ export function buildProcessor(): WorkflowTemplate {
 		notesInFlow: true,
 	});
 
-	// The run's very last step (the last child of Mark Processing, below Finish the batch, so after
+	// The run's very last step (the last child of the claimed rows, below Finish the batch, so after
 	// every row is settled): when ready rows are still queued (a backlog larger than a batch, or rows
 	// that arrived during the run), start the next run now instead of at the next tick. One read, and
 	// one execution started without waiting for it (its checks run as a tick's do). A run that stops
@@ -688,13 +699,8 @@ export function buildProcessor(): WorkflowTemplate {
 	// time, a retry's back-off) reads them and then finds no batch.
 	const held = addHeldRows(b, [640, -1250]);
 	addMappingReads(b, ['Open Credit Exceptions'], 1160, -1250);
-	// A run started by the last one skips the first check as well: the run that started it has just
-	// settled its rows, and the second check, right before the batch read, is the one that keeps two
-	// runs from claiming side by side (one read less on the way of every chained run).
 	b.connect(idle, held)
 		.connect(idle, idleAgain)
-		.connect(startedByLastRun, held)
-		.connect(startedByLastRun, idleAgain)
 		.connect(idleAgain, queued)
 		.connect(queued, early)
 		.connect(queued, processing);
@@ -739,7 +745,7 @@ export function buildProcessor(): WorkflowTemplate {
 	);
 	b.section(
 		'Start a run',
-		'A tick goes on only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression) and no row is `processing` (runs never pile up). A run started by the last one skips both checks: that run has just seen a ready row and settled its own.',
+		'Only when some row is `queued` (an idle tick reads the inbox once and evaluates no expression; a run started by the last one skips this check: that run has just seen a ready row) and no row is `processing` (runs never pile up).',
 		[trigger, startedByLastRun, anyQueued, idle],
 	);
 	b.section(

@@ -9,10 +9,10 @@ import {
 	PACKAGE,
 	addHeldRows,
 	addMappingReads,
+	constantIfNode,
 	dataTableNode,
 	eq,
 	filterNode,
-	ifNode,
 	khaos,
 	neq,
 	parseJsonNode,
@@ -108,7 +108,14 @@ export function buildReplay(): WorkflowTemplate {
 	});
 	const validate = b.add(khaos('Validate SKUs', [2280, 0], VALIDATE_PARAMETERS));
 	const stock = b.add(khaos('Apply Stock Moves', [2640, 0], stockParameters('continue')));
-	const batched = b.add(ifNode('Finance Batched?', [3000, 0], '{{FINANCE_BATCHED}}'));
+	const batched = b.add(
+		constantIfNode(
+			'Finance Batched?',
+			[3000, 0],
+			'FINANCE_BATCHED',
+			'Set by the import (finance.batchCreditNotes)',
+		),
+	);
 	const queueCredit = b.add({
 		...dataTableNode('Queue for Credit Posting', [3240, -200], 'inbox', 'insert', {
 			columns: {

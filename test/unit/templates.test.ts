@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import {
 	NodeHelpers,
 	cronNodeOptions,
+	executeFilter,
 	type ICredentialType,
 	type INodeParameters,
 	type INodeProperties,
@@ -1588,7 +1589,7 @@ describe('the returns flow', () => {
 		).toThrow(/equality only/);
 	});
 
-	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the one-run-at-a-time check right before the batch read', () => {
+	it('processor: a run that leaves ready rows queued starts the next run itself, last of all, and the started run goes through the one-run-at-a-time checks a tick does', () => {
 		// the last child of the claimed rows (below the end of the run): only a run that claimed rows
 		// and goes on with them
 		expect(feeders(processor, 'Ready Rows Left?')).toEqual([['The Only Run Holding Rows?', 0]]);
@@ -1635,21 +1636,31 @@ describe('the returns flow', () => {
 		expect(started.map((n) => [n.name, n.parameters])).toEqual([
 			['Started by the Last Run', { inputSource: 'passthrough' }],
 		]);
-		// its starter has just read a ready row and settled its own: past both checks of a tick, to the
-		// held rows (upper) and the check right before the batch read (lower), as No Run In Progress? feeds
-		expect(targets(processor, 'Started by the Last Run')).toEqual(
-			targets(processor, 'No Run In Progress?'),
-		);
-		expect(targets(processor, 'Started by the Last Run').sort()).toEqual([
-			'Held by Credit Posting',
-			'Still No Run In Progress?',
-		]);
+		// its starter has just read a ready row: straight to the one-run-at-a-time check
+		expect(targets(processor, 'Started by the Last Run')).toEqual(['No Run In Progress?']);
 		expect(feeders(processor, 'Rows Queued?')).toEqual([['Every Few Seconds', 0]]);
-		expect(feeders(processor, 'No Run In Progress?')).toEqual([['Rows Queued?', 0]]);
-		expect(feeders(processor, 'Still No Run In Progress?').sort()).toEqual([
-			['No Run In Progress?', 0],
+		expect(feeders(processor, 'No Run In Progress?').sort()).toEqual([
+			['Rows Queued?', 0],
 			['Started by the Last Run', 0],
 		]);
+		// the two checks bracket the read of the held rows on every way a run starts: no other run held
+		// rows (not counted as held) while they were read, since a run cannot start and end between them
+		for (const start of ['Every Few Seconds', 'Started by the Last Run']) {
+			for (const read of ['Held by Credit Posting', 'Open Credit Exceptions', 'Queued Returns'])
+				expect({
+					start,
+					read,
+					past: reachable(processor, start, 'No Run In Progress?').has(read),
+				}).toEqual({
+					start,
+					read,
+					past: false,
+				});
+			expect(reachable(processor, start, 'Still No Run In Progress?').has('Queued Returns')).toBe(
+				false,
+			);
+		}
+		expect(feeders(processor, 'Still No Run In Progress?')).toEqual([['No Run In Progress?', 0]]);
 		// no other template starts a workflow
 		for (const { info, wf } of templates)
 			if (info.file !== 'returns-processor')
@@ -1855,6 +1866,34 @@ describe('the returns flow', () => {
 		]);
 		expect(targets(processor, 'Superseded?', 1)).toEqual(['Map Returns']);
 	});
+
+	it.each([
+		['processor', processor],
+		['replay', replay],
+	] as const)(
+		"%s: Finance Batched? is the import's boolean, no expression; n8n's own If takes it, and the text a person may type over it",
+		(_n, wf) => {
+			const n = node(wf, 'Finance Batched?');
+			const p = n.parameters as any;
+			expect([p.conditions.conditions[0].leftValue, p.conditions.conditions[0].operator]).toEqual([
+				'{{FINANCE_BATCHED}}',
+				{ type: 'boolean', operation: 'true', singleValue: true },
+			]);
+			expect([p.looseTypeValidation, p.conditions.options.typeValidation]).toEqual([true, 'loose']);
+			// filled in, the If decides with n8n-workflow's own filter code (as the node does)
+			for (const [value, pass] of [
+				[true, true],
+				[false, false],
+				['true', true],
+				['false', false],
+			] as const) {
+				const filled = JSON.parse(
+					JSON.stringify(p.conditions).replace('"{{FINANCE_BATCHED}}"', JSON.stringify(value)),
+				);
+				expect({ value, pass: executeFilter(filled as never) }).toEqual({ value, pass });
+			}
+		},
+	);
 
 	it('processor: a run that finds rows another run holds right after its claim gives its own back before anything is asked or moved for them', () => {
 		// the read: one row of another run (status processing, another claim), once a run; one empty
@@ -2443,7 +2482,6 @@ describe('layout (n8n template conventions)', () => {
 			// and the next run is started only after that
 			// the held rows and the mapping tables before the batch is read (their units before the order is)
 			'No Run In Progress?': ['Held by Credit Posting', 'Still No Run In Progress?'],
-			'Started by the Last Run': ['Held by Credit Posting', 'Still No Run In Progress?'],
 			// the read ahead first (the held rows were read before the batch), before the claim's update
 			'Queued Returns': ['Read Ahead', 'Mark Processing'],
 			// right after the claim, whether another run holds rows, before anything else of the batch

@@ -402,9 +402,14 @@ describe('dry run', () => {
 			field: 'seconds',
 			secondsInterval: 30,
 		});
-		expect(
-			(node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
-		).toBe(false);
+		// the import's boolean itself (no expression a row), in both templates that branch on it
+		const replay = JSON.parse(
+			fs.readFileSync(path.join(out, 'exception-replay.json'), 'utf8'),
+		) as WorkflowTemplate;
+		for (const wf of [processor, replay])
+			expect(
+				(node(wf, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
+			).toBe(false);
 		// credentials to be created are referenced by name (n8n import:workflow resolves them); unconfigured alerts stay disabled without one
 		expect(node(processor, 'Validate SKUs').credentials).toEqual({
 			khaosControlApi: 'Khaos Control (Demo Retail)',
@@ -497,9 +502,11 @@ describe('dry run', () => {
 			smtp: { id: 'S1', name: 'Mail' },
 		});
 		expect((node(processor, 'Alert by Email').parameters as any).toEmail).toBe('ops@example.com');
-		expect(
-			(node(processor, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
-		).toBe(true);
+		// the import's boolean itself (no expression a row), in both templates that branch on it
+		for (const wf of [processor, read('exception-replay')])
+			expect(
+				(node(wf, 'Finance Batched?').parameters as any).conditions.conditions[0].leftValue,
+			).toBe(true);
 		const intake = read('returns-intake');
 		expect(node(intake, 'ReBound Trigger').disabled).toBe(true);
 		expect(node(intake, 'ReBound Poll Trigger').disabled).toBe(false);

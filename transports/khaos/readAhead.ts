@@ -19,7 +19,7 @@
  * A failed read ahead is dropped without a word: the step that needs it asks Khaos itself, with its
  * own retries and isolation, and reports its own failures, as without read ahead.
  *
- * Earlier still (startReadAhead, Return → Read Ahead in the processor, right after the claim; the
+ * Earlier still (startReadAhead, Return → Read Ahead in the processor, right after the batch read; the
  * held rows are read before the batch): the same look-ups and Validate SKUs' products are asked
  * without waiting, while n8n does the run's other work; Validate SKUs waits for them (capped), takes each product read
  * (takingProducts: the others, a SKU the alias table changed, it asks itself) and does not read

@@ -1493,7 +1493,7 @@ describe('the returns flow', () => {
 			1,
 			true,
 		]);
-		// v1 runs Mark Processing's children top to bottom: every read has run before Superseded? reads them
+		// v1 runs the claimed rows' children top to bottom: every read has run before Superseded? reads them
 		for (const read of ['Returns of the Batch', 'Past the First 100'])
 			expect(node(processor, read).position[1]).toBeLessThan(
 				node(processor, 'Superseded?').position[1],
@@ -1541,7 +1541,7 @@ describe('the returns flow', () => {
 		// nothing found anywhere: nothing superseded
 		const none = reads({ 'Events of the First 3': [] });
 		expect(batch.map(($json) => evaluate(cond, { $json, $: none }))).toEqual([false, false, false]);
-		// a later event found by the second read or by a row's own read counts as well
+		// a later event found by a later tier's read or by a row's own read counts as well
 		for (const other of [
 			'Events of Rows 4 to 10',
 			'Events of Rows 11 to 100',
@@ -1895,7 +1895,7 @@ describe('the returns flow', () => {
 		},
 	);
 
-	it('processor: a run that finds rows another run holds right after its claim gives its own back before anything is asked or moved for them', () => {
+	it('processor: a run that finds rows another run holds right after its claim gives its own back before anything is moved or settled for them', () => {
 		// the read: one row of another run (status processing, another claim), once a run; one empty
 		// item when there is none (alwaysOutputData), so the If can always ask it
 		const others = node(processor, 'Rows Other Runs Hold') as N8nNode & {

@@ -4,7 +4,7 @@
  * returns' original orders and the stock moves already made (Apply Return Stock Moves) and,
  * optionally, the credit notes already made (Create Credit Note). The items go on unchanged at
  * once, so the answers come back while n8n does the run's other work (in the processor: the
- * mapping tables, the claim, the later-event check) instead of holding Validate SKUs up for a round
+ * claim and the look for another run's rows, the later-event check, the mapping) instead of holding Validate SKUs up for a round
  * trip. What was read is taken under transports/khaos/readAhead.ts's rules (same execution, within 5 s, each
  * reference once, all or none); a failed read ahead is simply asked again by the step that needs it.
  *

@@ -177,11 +177,14 @@ export function constantIfNode(
 	notes: string,
 ): Omit<N8nNode, 'id'> {
 	const n = ifNode(name, position, `{{${placeholder}}}`);
-	const p = n.parameters as { conditions: { options: Record<string, unknown> } };
-	p.conditions.options.typeValidation = 'loose';
+	const { conditions } = n.parameters as { conditions: { options: Record<string, unknown> } };
 	return {
 		...n,
-		parameters: { ...n.parameters, looseTypeValidation: true },
+		parameters: {
+			...n.parameters,
+			conditions: { ...conditions, options: { ...conditions.options, typeValidation: 'loose' } },
+			looseTypeValidation: true,
+		},
 		notes,
 		notesInFlow: true,
 	};

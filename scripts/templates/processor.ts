@@ -52,11 +52,11 @@ const READY = {
 const READ_TIERS = [3, 10, 100] as const;
 const BATCH_READ = READ_TIERS[READ_TIERS.length - 1];
 
-const THIS_RUNS_ROW = [
-	eq('id', "={{ $('Mark Processing').item.json.id }}"),
-	eq('status', 'processing'),
-	eq('claim', '={{ $execution.id }}'),
-];
+/** The rows this run holds: claimed by this execution and not settled yet. */
+const HELD_BY_THIS_RUN = [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')];
+
+/** One claimed row, only while this run still holds it. */
+const THIS_RUNS_ROW = [eq('id', "={{ $('Mark Processing').item.json.id }}"), ...HELD_BY_THIS_RUN];
 
 export function buildProcessor(): WorkflowTemplate {
 	const b = new Builder(
@@ -321,7 +321,7 @@ export function buildProcessor(): WorkflowTemplate {
 	const giveBack = b.add({
 		...dataTableNode('Give the Batch Back', [1680, 200], 'inbox', 'update', {
 			all: true,
-			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+			conditions: HELD_BY_THIS_RUN,
 			columns: { status: 'queued', claim: '' },
 		}),
 		executeOnce: true,
@@ -567,7 +567,7 @@ export function buildProcessor(): WorkflowTemplate {
 		b.add({
 			...dataTableNode(name, position, 'inbox', 'get', {
 				all: true,
-				conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+				conditions: HELD_BY_THIS_RUN,
 				returnAll: true,
 			}),
 			executeOnce: true,
@@ -608,7 +608,7 @@ export function buildProcessor(): WorkflowTemplate {
 	const done = b.add({
 		...dataTableNode('Mark Done', [2520, 2540], 'inbox', 'update', {
 			all: true,
-			conditions: [eq('status', 'processing'), eq('claim', '={{ $execution.id }}')],
+			conditions: HELD_BY_THIS_RUN,
 			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
 		}),
 		executeOnce: true,
@@ -618,11 +618,7 @@ export function buildProcessor(): WorkflowTemplate {
 	const doneOneByOne = b.add({
 		...dataTableNode('Mark Done One by One', [3000, 2760], 'inbox', 'update', {
 			all: true,
-			conditions: [
-				eq('id', '={{ $json.id }}'),
-				eq('status', 'processing'),
-				eq('claim', '={{ $execution.id }}'),
-			],
+			conditions: [eq('id', '={{ $json.id }}'), ...HELD_BY_THIS_RUN],
 			columns: { status: 'done', processedAt: '={{ $now.toISO() }}', lastError: '' },
 		}),
 		notes: 'Some row still held was not credited: only the credited ones, by id',
